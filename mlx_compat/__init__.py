@@ -1,0 +1,106 @@
+"""mlx_compat: PyTorch's API on Apple's MLX. `import mlx_compat as torch`.
+
+The Tensor type and its per-op path are C (mlx_compat._C); this package is the Python-facing API
+laid out as torch's: creation, dtypes, devices, the foundation's ops and namespaces.
+"""
+from __future__ import annotations
+
+import mlx.core as _mx
+
+from . import _C
+from . import _dtype as _dtype_mod
+from ._device import device
+from ._size import Size
+from ._dtype import (dtype, float32, float64, float16, bfloat16, complex64, int8, int16, int32, int64, uint8,
+                     uint16, uint32, uint64, float, double, half, cfloat, short, int, long, bool, finfo, iinfo)
+from ._tensor import Tensor
+from . import _indexing  # noqa: F401  (registers the advanced-indexing path with the core)
+from ._random import Generator, manual_seed, seed, initial_seed, default_generator
+from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones, empty, full, zeros_like,
+                        ones_like, empty_like, full_like, arange, linspace, logspace, eye, rand, randn, randint,
+                        randperm, rand_like, randn_like, randint_like, normal)
+from ._creation import range  # noqa: A004 - torch's deprecated torch.range
+from ._ops import (add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, remainder, pow, neg,
+                   negative, abs, absolute, bitwise_not, logical_not, eq, ne, lt, le, gt, ge, greater, greater_equal,
+                   less, less_equal, not_equal, bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift,
+                   bitwise_right_shift, maximum, minimum, clamp, clip, clamp_min, clamp_max, masked_fill, where,
+                   result_type, promote_types, can_cast, sum, mean, matmul)
+from ._grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from ._interop import from_torch, to_torch
+from ._tensor_str import set_printoptions, get_printoptions
+from . import cuda, backends  # noqa: F401
+
+_C._register(_dtype_mod.BY_CODE, (_device.CPU_DEVICE, _device.GPU_DEVICE), Size)
+
+__version__ = "0.1.0"
+
+
+def get_default_dtype():
+    return _C._get_default_dtype()
+
+
+def set_default_dtype(d):
+    """Set the default floating dtype (float32, float64, float16 or bfloat16), as torch does."""
+    if not isinstance(d, dtype):
+        raise TypeError(f"invalid dtype object: only floating-point types are supported as the default type")
+    _C._set_default_dtype(d)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def is_complex(input):
+    return input.dtype.is_complex
+
+
+def numel(input):
+    return input.numel()
+
+
+def eval(*tensors):  # noqa: A001 - mirrors mx.eval
+    """Evaluate the tensors' lazy MLX graphs now."""
+    arrays = []
+    for t in tensors:
+        if isinstance(t, (list, tuple)):
+            arrays.extend(x._mx for x in t)
+        else:
+            arrays.append(t._mx)
+    _mx.eval(*arrays)
+
+
+def synchronize(device=None):
+    """Wait for all queued MLX work (torch.cuda.synchronize / torch.mps.synchronize)."""
+    _mx.synchronize()
+
+
+# view functions mirrored from the Tensor methods (torch.reshape(x, shape), ...)
+def _fn_from_method(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    return fn
+
+
+for _name in ("reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "t", "permute", "movedim",
+              "moveaxis", "squeeze", "unsqueeze", "narrow", "select", "unbind", "split", "chunk", "diagonal",
+              "as_strided", "ravel", "detach", "clone", "real", "imag", "view_as_real" if False else "expand_copy"
+              if False else "squeeze"):
+    globals()[_name] = _fn_from_method(_name)
+
+
+def real(input):
+    return input.real
+
+
+def imag(input):
+    return input.imag
+
+
+del _name

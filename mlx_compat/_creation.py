@@ -1,0 +1,513 @@
+"""Tensor creation: tensor/as_tensor/from_numpy, the fill factories, ranges, eye, and the random factories."""
+from __future__ import annotations
+
+import builtins
+import math
+
+import mlx.core as mx
+import numpy as np
+
+from . import _C, _device, _dtype, _random
+from ._tensor import Tensor, _new
+
+_MAX_BYTES = 1 << 46  # 64 TiB: anything larger cannot be allocated here, as torch finds when it tries
+
+
+def _default_float():
+    return _C._get_default_dtype()
+
+
+def _stream(code):
+    return mx.cpu if code == _device.CPU else mx.gpu
+
+
+def _finish(arr, dtype, device, requires_grad):
+    """Wrap an mx.array as a new tensor on `device`, with torch's dtype/device/requires_grad checks."""
+    code = _device.to_code(device)
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"dtype must be torch.dtype, not {type(dtype).__name__}")
+    d = dtype if dtype is not None else _dtype.from_mx(arr.dtype)
+    if code == _device.GPU and d is _dtype.float64:
+        raise TypeError("Cannot create a float64 tensor on the GPU: MLX's GPU backends don't support float64. "
+                        "Please use float32 instead.")
+    if arr.dtype != d._mx:
+        arr = arr.astype(d._mx)
+    t = _new(arr, code, d)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _parse_size(size, fname="zeros"):
+    """torch's size argument: ints as varargs or one sequence."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor) and s.dim() == 0 and not s.dtype.is_floating_point:
+            s = s.item()
+        if isinstance(s, builtins.bool) or not isinstance(s, (builtins.int, np.integer)):
+            raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {len(out)}")
+        out.append(builtins.int(s))
+    for s in out:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
+    n = math.prod(out)
+    if n * 8 > _MAX_BYTES or builtins.any(s >= 2**31 for s in out):
+        raise RuntimeError(f"[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: can't allocate memory: you tried "
+                           f"to allocate {n * 4} bytes.")
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- from data
+
+
+def _infer_dtype(np_arr, explicit):
+    if explicit is not None:
+        return explicit
+    k = np_arr.dtype.kind
+    if k == "b":
+        return _dtype.bool
+    if k in "iu":
+        return _dtype.int64
+    if k == "f":
+        return _default_float()
+    if k == "c":
+        return _dtype.complex64
+    raise TypeError(f"new(): invalid data type '{np_arr.dtype.name}'")
+
+
+def _check_sequence(data, depth=0):
+    """torch's checks on nested data: rectangular (ValueError), numeric (TypeError)."""
+    if isinstance(data, (list, tuple)):
+        if not data:
+            return (0,)
+        shapes = [_check_sequence(x, depth + 1) for x in data]
+        first = shapes[0]
+        for s in shapes[1:]:
+            if s != first:
+                raise ValueError(f"expected sequence of length {first[0] if first else 0} at dim {depth + 1} "
+                                 f"(got {s[0] if s else 0})")
+        return (len(data),) + first
+    if isinstance(data, (builtins.bool, builtins.int, builtins.float, builtins.complex, np.number, np.bool_)):
+        return ()
+    if isinstance(data, Tensor):
+        return tuple(data.shape)
+    if isinstance(data, np.ndarray):
+        return data.shape
+    raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+
+
+def _scalar_kind_dtype(data):
+    """The dtype torch infers from Python data (lists of Python numbers or tensors)."""
+    kinds = set()
+
+    def walk(x):
+        if isinstance(x, (list, tuple)):
+            for y in x:
+                walk(y)
+        elif isinstance(x, Tensor):
+            kinds.add(x.dtype)
+        elif isinstance(x, (builtins.bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(x, (builtins.int, np.integer)):
+            kinds.add("i")
+        elif isinstance(x, (builtins.float, np.floating)):
+            kinds.add("f")
+        elif isinstance(x, (builtins.complex, np.complexfloating)):
+            kinds.add("c")
+
+    walk(data)
+    if "c" in kinds:
+        return _dtype.complex64
+    tensors = [k for k in kinds if isinstance(k, _dtype.dtype)]
+    if tensors:
+        best = tensors[0]
+        for t in tensors[1:]:
+            best = _C._promote_types(best, t)
+        if "f" in kinds and not (best.is_floating_point or best.is_complex):
+            return _default_float()
+        return best
+    if "f" in kinds:
+        return _default_float()
+    if "i" in kinds:
+        return _dtype.int64
+    if "b" in kinds:
+        return _dtype.bool
+    return _default_float()
+
+
+def _to_numpy_tree(data):
+    if isinstance(data, (list, tuple)):
+        return [_to_numpy_tree(x) for x in data]
+    if isinstance(data, Tensor):
+        return np.asarray(data.detach().cpu()).tolist() if data.dim() else data.item()
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """torch.tensor: always copies `data`; infers int64 for integers and the default dtype for floats."""
+    if isinstance(data, Tensor):
+        arr = data._mx
+        return _finish(arr, dtype if dtype is not None else data.dtype, device, requires_grad)
+    if isinstance(data, np.ndarray):
+        d = dtype if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
+        return _finish(_np_to_mx(data, d), d, device, requires_grad)
+    if isinstance(data, str) or data is None or not isinstance(
+            data, (list, tuple, builtins.bool, builtins.int, builtins.float, builtins.complex, np.number, np.bool_)):
+        if hasattr(data, "__array__") and not isinstance(data, str):
+            return tensor(np.asarray(data), dtype=dtype, device=device, requires_grad=requires_grad)
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    shape = _check_sequence(data)
+    d = dtype if dtype is not None else _scalar_kind_dtype(data)
+    if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in _flat_first(data)):
+        data = _to_numpy_tree(data)
+    if isinstance(data, builtins.int) and not isinstance(data, builtins.bool) and not -(2**63) <= data < 2**64:
+        raise RuntimeError("Overflow when unpacking long")
+    try:
+        np_arr = np.array(data, dtype=_np_compute_dtype(d))
+    except OverflowError:
+        raise RuntimeError("Overflow when unpacking long") from None
+    np_arr = np_arr.reshape(shape)
+    return _finish(_np_to_mx(np_arr, d), d, device, requires_grad)
+
+
+def _flat_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        if builtins.any(isinstance(x, Tensor) for x in data):
+            return data
+        data = data[0]
+    return ()
+
+
+def _np_compute_dtype(d):
+    return np.float32 if d is _dtype.bfloat16 else d._np
+
+
+def _np_to_mx(np_arr, d):
+    if d is _dtype.bfloat16:
+        return mx.array(np.asarray(np_arr, dtype=np.float32)).astype(mx.bfloat16)
+    if np_arr.dtype != d._np:
+        np_arr = np_arr.astype(d._np)
+    return mx.array(np_arr)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """torch.as_tensor: returns `data` itself when it is already a tensor of that dtype/device."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device) if (dtype or device) else data
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(arr):
+    """torch.from_numpy. MLX copies the buffer into its own array (it cannot adopt numpy memory), so
+    later writes to `arr` are not seen by the tensor — unlike torch, which shares it."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    d = _dtype.from_numpy_dtype(arr.dtype)
+    return _finish(mx.array(np.ascontiguousarray(arr)), d, None, False)
+
+
+def from_dlpack(ext):
+    """torch.from_dlpack for CPU producers (numpy, torch, mlx): values are copied into MLX."""
+    if isinstance(ext, Tensor):
+        return ext
+    arr = np.from_dlpack(ext)
+    return from_numpy(arr)
+
+
+# ---------------------------------------------------------------- fills
+
+
+def _fill(size, value, dtype, device, requires_grad, fname):
+    shape = _parse_size(size, fname)
+    d = dtype if dtype is not None else _default_float()
+    code = _device.to_code(device)
+    if d is _dtype.bfloat16 or d is _dtype.complex64 or True:
+        arr = mx.full(shape, value, dtype=d._mx, stream=_stream(code)) if shape else mx.array(value, dtype=d._mx)
+    return _finish(arr, d, device, requires_grad)
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return _out(out, _fill(size, 0, dtype, device, requires_grad, "zeros"))
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return _out(out, _fill(size, 1, dtype, device, requires_grad, "ones"))
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=None):
+    """torch.empty: MLX has no uninitialised memory, so the values are zeros."""
+    return _out(out, _fill(size, 0, dtype, device, requires_grad, "empty"))
+
+
+def _scalar_dtype(value):
+    if isinstance(value, Tensor):
+        return value.dtype
+    if isinstance(value, builtins.bool):
+        return _dtype.bool
+    if isinstance(value, builtins.int):
+        return _dtype.int64
+    if isinstance(value, builtins.complex):
+        return _dtype.complex64
+    return _default_float()
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (builtins.bool, builtins.int, builtins.float, builtins.complex, np.number)):
+        raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
+    d = dtype if dtype is not None else _scalar_dtype(fill_value)
+    if isinstance(size, (builtins.int, np.integer)):
+        size = (size,)
+    return _out(out, _fill((tuple(size),), fill_value, d, device, requires_grad, "full"))
+
+
+def _like(t, dtype, device):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"argument 'input' must be Tensor, not {type(t).__name__}")
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def _out(out, result):
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        out._set_data(result._mx.astype(out.dtype._mx))
+    else:
+        out.copy_(result)
+    return out
+
+
+# ---------------------------------------------------------------- ranges
+
+
+def _is_float_arg(x):
+    return isinstance(x, builtins.float) or (isinstance(x, Tensor) and x.dtype.is_floating_point)
+
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+           pin_memory=False):
+    if end is None:
+        start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(v, (builtins.int, builtins.float, Tensor, np.number)) or isinstance(v, builtins.complex):
+            raise TypeError(f"arange(): argument '{name}' must be Number, not {type(v).__name__}")
+    floaty = builtins.any(_is_float_arg(v) for v in (start, end, step))
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    d = dtype if dtype is not None else (_default_float() if floaty else _dtype.int64)
+    n = builtins.int(math.ceil((end - start) / step))
+    if n * 8 > _MAX_BYTES:
+        raise RuntimeError(f"invalid size, possible overflow?")
+    if d.is_floating_point or d.is_complex or floaty:
+        vals = start + np.arange(n, dtype=np.float64) * step
+    else:
+        vals = start + np.arange(n, dtype=np.int64) * step
+    return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001 - torch's name
+    """Deprecated torch.range: includes `end`; float by default."""
+    if end is None:
+        start, end = 0, start
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    d = dtype if dtype is not None else _default_float()
+    vals = start + np.arange(n, dtype=np.float64) * step
+    return _finish(_np_to_mx(vals, d), d, device, requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if not isinstance(steps, (builtins.int, np.integer)) or isinstance(steps, builtins.bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    start, end = _num(start), _num(end)
+    d = dtype if dtype is not None else (_dtype.complex64 if isinstance(start, complex) or isinstance(end, complex)
+                                         else _default_float())
+    vals = _linspace_values(start, end, steps, d)
+    return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
+
+
+def _linspace_values(start, end, steps, d):
+    """torch's linspace: the first half counts up from start, the second half down from end."""
+    if steps == 0:
+        return np.zeros(0)
+    if steps == 1:
+        return np.array([start], dtype=np.float64 if not isinstance(start, complex) else np.complex128)
+    if not (d.is_floating_point or d.is_complex):
+        step = (end - start) / (steps - 1)
+        idx = np.arange(steps, dtype=np.float64)
+        return np.trunc(start + idx * step).astype(np.int64) if True else None
+    work = np.float64 if d is _dtype.float64 else (np.complex64 if d.is_complex else np.float32)
+    step = work((end - start) / (steps - 1)) if not d.is_complex else np.complex64((end - start) / (steps - 1))
+    idx = np.arange(steps)
+    half = steps // 2
+    vals = np.where(idx < half, work(start) + step * idx.astype(work), work(end) - step * (steps - 1 - idx).astype(work))
+    return vals
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    d = dtype if dtype is not None else _default_float()
+    lin = _linspace_values(_num(start), _num(end), steps, _dtype.float64).astype(np.float64)
+    vals = np.power(base, lin)
+    return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if m is None:
+        m = n
+    for name, v in (("n", n), ("m", m)):
+        if not isinstance(v, (builtins.int, np.integer)) or isinstance(v, builtins.bool):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+        if v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
+    d = dtype if dtype is not None else _default_float()
+    arr = mx.eye(n, m, dtype=d._mx) if n and m else mx.zeros((n, m), dtype=d._mx)
+    return _out(out, _finish(arr, d, device, requires_grad))
+
+
+# ---------------------------------------------------------------- random factories
+
+
+def _float_dtype(dtype, fname):
+    d = dtype if dtype is not None else _default_float()
+    if not (d.is_floating_point or d.is_complex):
+        raise RuntimeError(f"\"{fname}\" not implemented for '{_C_name(d)}'")
+    return d
+
+
+def _C_name(d):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(
+        d.name, d.name)
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    shape = _parse_size(size, "rand")
+    d = _float_dtype(dtype, "check_uniform_bounds")
+    arr = mx.random.uniform(shape=shape, dtype=mx.float32 if d is not _dtype.float64 else mx.float32,
+                            key=_random.key_for(generator))
+    return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False):
+    shape = _parse_size(size, "randn")
+    d = _float_dtype(dtype, "normal_kernel_cpu")
+    key = _random.key_for(generator)
+    if d.is_complex:
+        re = mx.random.normal(shape=shape, key=key) * math.sqrt(0.5)
+        im = mx.random.normal(shape=shape, key=_random.key_for(generator)) * math.sqrt(0.5)
+        arr = re + 1j * im
+    else:
+        arr = mx.random.normal(shape=shape, key=key)
+    return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
+
+
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+            requires_grad=False, pin_memory=False):
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    shape = _parse_size((tuple(size),), "randint")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    d = dtype if dtype is not None else _dtype.int64
+    arr = mx.random.randint(low, high, shape=shape, dtype=mx.int64 if not d.is_floating_point else mx.int32,
+                            key=_random.key_for(generator))
+    return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
+    if not isinstance(n, (builtins.int, np.integer)) or n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    d = dtype if dtype is not None else _dtype.int64
+    if n == 0:
+        arr = mx.zeros((0,), dtype=d._mx)
+    else:
+        arr = mx.random.permutation(builtins.int(n), key=_random.key_for(generator))
+    return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    d, dev = _like(input, dtype, device)
+    return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 memory_format=None):
+    if high is None:
+        low, high = 0, low
+    d, dev = _like(input, dtype, device)
+    return randint(low, high, tuple(input.shape), dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    """torch.normal: (Tensor, Tensor), (Tensor, float), (float, Tensor) or (float, float, size)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        if isinstance(std, Tensor) and builtins.bool((std < 0).any().item()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if isinstance(std, (builtins.int, builtins.float)) and std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        shape = ref.shape if not (isinstance(mean, Tensor) and isinstance(std, Tensor)) else \
+            tuple(np.broadcast_shapes(tuple(mean.shape), tuple(std.shape)))
+        z = randn(tuple(shape), generator=generator, dtype=ref.dtype, device=ref.device)
+        return _out(out, z * std + mean)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments - expected size for float mean/std")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    z = randn(size, generator=generator, dtype=dtype, device=device)
+    r = z * std + mean
+    if requires_grad:
+        r.requires_grad = True
+    return _out(out, r)

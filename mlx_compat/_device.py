@@ -1,0 +1,99 @@
+"""torch.device, and the mapping from torch's device names to MLX's two devices.
+
+'cpu' is MLX's CPU; 'cuda', 'mps' and 'gpu' all name MLX's GPU (Metal on Apple Silicon, CUDA on
+NVIDIA). A GPU tensor reports the backend's torch name: 'mps' on Metal, 'cuda' otherwise.
+"""
+from __future__ import annotations
+
+import mlx.core as mx
+
+from . import _C
+
+CPU, GPU = 0, 1
+_GPU_NAMES = ("cuda", "mps", "gpu")
+
+
+def _metal_available() -> bool:
+    try:
+        return bool(mx.metal.is_available())
+    except AttributeError:
+        return False
+
+
+GPU_AVAILABLE = bool(_C.GPU_AVAILABLE)
+IS_METAL = _metal_available()
+GPU_TYPE = "mps" if IS_METAL else "cuda"
+
+
+class device:
+    """torch.device(type, index=None) or torch.device('cuda:0')."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):  # noqa: A002 - torch's keyword
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            self.type, self.index = GPU_TYPE, type
+            return
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type.__class__.__name__})")
+        name, sep, idx = type.partition(":")
+        if name not in ("cpu",) + _GPU_NAMES + ("meta",):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, "
+                f"vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device string: {type}")
+        if sep:
+            if index is not None:
+                raise RuntimeError("type (string) must not include an index because index was passed explicitly: " + type)
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"Device index must not be negative")
+        self.type, self.index = name, index
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+CPU_DEVICE = device("cpu")
+GPU_DEVICE = device(GPU_TYPE, 0)
+
+
+def to_code(d) -> int:
+    """MLX device code (CPU/GPU) for anything torch accepts as a device; raises when no GPU exists."""
+    if d is None:
+        return CPU
+    if not isinstance(d, device):
+        d = device(d)
+    if d.type == "cpu":
+        return CPU
+    if d.type == "meta":
+        raise NotImplementedError("meta tensors are not supported by mlx_compat")
+    if not GPU_AVAILABLE:
+        raise RuntimeError(f"Torch not compiled with CUDA enabled: the installed MLX has no GPU backend (asked for '{d}')")
+    if d.index not in (None, 0):
+        raise RuntimeError(f"CUDA error: invalid device ordinal (MLX exposes one GPU, asked for '{d}')")
+    return GPU
+
+
+def of_code(code: int) -> device:
+    return GPU_DEVICE if code == GPU else CPU_DEVICE

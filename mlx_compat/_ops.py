@@ -1,0 +1,345 @@
+"""The foundation's elementwise ops as functions (torch.add, ...), methods (Tensor.add) and in-place
+methods (Tensor.add_), all over the C core's operator path (`Tensor._binary`), so promotion, casting
+and write-through are the core's. Declared once in `_BINARY`; the three variants are derived."""
+from __future__ import annotations
+
+import builtins
+
+import mlx.core as mx
+
+from . import _C, _dtype
+from ._tensor import Tensor, _new
+
+_binary = Tensor._binary
+
+
+def _check_alpha(a, b, alpha):
+    if alpha is None or alpha == 1:
+        return b
+    if isinstance(alpha, builtins.float) and isinstance(a, Tensor) and not (a.dtype.is_floating_point or a.dtype.is_complex):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, builtins.bool) is False and isinstance(a, Tensor) and a.dtype is _dtype.bool and alpha not in (0, 1):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    return b * alpha
+
+
+def _out(out, r):
+    from ._creation import _out as put
+
+    return put(out, r)
+
+
+def add(input, other, *, alpha=1, out=None):
+    return _out(out, _binary("add", input, _check_alpha(input, other, alpha)))
+
+
+def sub(input, other, *, alpha=1, out=None):
+    return _out(out, _binary("sub", input, _check_alpha(input, other, alpha)))
+
+
+def _rounding(input, other, rounding_mode, inplace):
+    if rounding_mode is None:
+        return _binary("div", input, other, inplace)
+    if rounding_mode == "floor":
+        return _binary("floor_divide", input, other, inplace)
+    if rounding_mode == "trunc":
+        q = _binary("div", input, other)
+        rt = _C._result_type(input, other)
+        if rt.is_floating_point or rt.is_complex:
+            r = _new(mx.trunc(q._mx), q._device_code, q.dtype)
+        else:
+            r = _new(mx.trunc(q._mx).astype(rt._mx), q._device_code, rt)
+        if inplace:
+            return input.copy_(r) if _can_cast(r.dtype, input.dtype) else _raise_cast(r.dtype, input.dtype)
+        return r
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+def _can_cast(a, b):
+    return can_cast(a, b)
+
+
+def _raise_cast(a, b):
+    raise RuntimeError(f"result type {_SCALAR_NAMES.get(a.name, a.name)} can't be cast to the desired output type "
+                       f"{_SCALAR_NAMES.get(b.name, b.name)}")
+
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                 "complex64": "ComplexFloat"}
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    return _out(out, _rounding(input, other, rounding_mode, False))
+
+
+divide = div
+true_divide = div
+
+
+def mul(input, other, *, out=None):
+    return _out(out, _binary("mul", input, other))
+
+
+multiply = mul
+subtract = sub
+
+
+def _make_simple(name, opname):
+    def fn(input, other, *, out=None):
+        return _out(out, _binary(opname, input, other))
+
+    fn.__name__ = name
+    return fn
+
+
+floor_divide = _make_simple("floor_divide", "floor_divide")
+remainder = _make_simple("remainder", "remainder")
+eq = _make_simple("eq", "eq")
+ne = _make_simple("ne", "ne")
+lt = _make_simple("lt", "lt")
+le = _make_simple("le", "le")
+gt = _make_simple("gt", "gt")
+ge = _make_simple("ge", "ge")
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+bitwise_and = _make_simple("bitwise_and", "bitwise_and")
+bitwise_or = _make_simple("bitwise_or", "bitwise_or")
+bitwise_xor = _make_simple("bitwise_xor", "bitwise_xor")
+bitwise_left_shift = _make_simple("bitwise_left_shift", "bitwise_left_shift")
+bitwise_right_shift = _make_simple("bitwise_right_shift", "bitwise_right_shift")
+maximum = _make_simple("maximum", "maximum")
+minimum = _make_simple("minimum", "minimum")
+
+
+def pow(input, exponent, *, out=None):  # noqa: A001 - torch's name
+    if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            raise TypeError("pow() received an invalid combination of arguments")
+        return _out(out, _binary("pow", input, exponent))
+    return _out(out, _binary("pow", input, exponent))
+
+
+def neg(input, *, out=None):
+    return _out(out, -input)
+
+
+negative = neg
+
+
+def abs(input, *, out=None):  # noqa: A001
+    return _out(out, builtins.abs(input))
+
+
+absolute = abs
+
+
+def bitwise_not(input, *, out=None):
+    return _out(out, ~input)
+
+
+def logical_not(input, *, out=None):
+    return _out(out, _new(mx.logical_not(input._mx), input._device_code, _dtype.bool))
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    operands = [input] + [b for b in (min, max) if b is not None]
+    rt = _C._result_type(*operands)
+    if input.dtype is _dtype.bool and rt is _dtype.bool:
+        raise RuntimeError("\"clamp_cpu\" not implemented for 'Bool'")
+    if rt.is_complex:
+        raise RuntimeError("clamp is not supported for complex types")
+    xin = input._mx.astype(rt._mx)
+    x = xin
+    if min is not None:
+        x = mx.maximum(x, min._mx.astype(rt._mx) if isinstance(min, Tensor) else min)
+    if max is not None:
+        x = mx.minimum(x, max._mx.astype(rt._mx) if isinstance(max, Tensor) else max)
+    if rt.is_floating_point:
+        x = mx.where(mx.isnan(xin), xin, x)  # torch propagates NaN inputs
+    x = x.astype(rt._mx)
+    return _out(out, _new(x, input._device_code, rt))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask.dtype is not _dtype.bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.dim()} dimension(s).")
+        v = value._mx.astype(input.dtype._mx)
+    elif isinstance(value, (builtins.bool, builtins.int, builtins.float, builtins.complex)):
+        v = mx.array(value, dtype=input.dtype._mx)
+    else:
+        raise TypeError(f"masked_fill() received an invalid combination of arguments - got value of type "
+                        f"{type(value).__name__}")
+    r = mx.where(mask._mx, v, input._mx)
+    return _new(r.astype(input.dtype._mx), input._device_code, input.dtype)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from ._creation import tensor as _t
+
+        import numpy as np
+
+        return tuple(_t(i, dtype=_dtype.int64) for i in np.nonzero(np.asarray(condition._mx)))
+    rt = _C._result_type(input, other)
+    a = input._mx.astype(rt._mx) if isinstance(input, Tensor) else input
+    b = other._mx.astype(rt._mx) if isinstance(other, Tensor) else other
+    if condition.dtype is not _dtype.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_SCALAR_NAMES.get(condition.dtype.name)}")
+    r = mx.where(condition._mx, a, b).astype(rt._mx)
+    dev = input._device_code if isinstance(input, Tensor) else condition._device_code
+    return _out(out, _new(r, dev, rt))
+
+
+def result_type(tensor1, tensor2):
+    return _C._result_type(tensor1, tensor2)
+
+
+def promote_types(type1, type2):
+    return _C._promote_types(type1, type2)
+
+
+def can_cast(from_, to):
+    if not isinstance(from_, _dtype.dtype) or not isinstance(to, _dtype.dtype):
+        raise TypeError("can_cast(): argument 'from_' and 'to' must be torch.dtype")
+    if from_.is_complex and not to.is_complex:
+        return False
+    if from_.is_floating_point and not (to.is_floating_point or to.is_complex):
+        return False
+    if from_ is not _dtype.bool and to is _dtype.bool:
+        return False
+    return True
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
+    return _out(out, input.sum(dim, keepdim, dtype=dtype))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    return _out(out, input.mean(dim, keepdim, dtype=dtype))
+
+
+def matmul(input, other, *, out=None):
+    return _out(out, input.matmul(other))
+
+
+# ---------------------------------------------------------------- methods
+
+
+def _method(name, fn):
+    setattr(Tensor, name, fn)
+
+
+for _name in ("add", "sub", "mul", "div", "floor_divide", "remainder", "eq", "ne", "lt", "le", "gt", "ge",
+              "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "maximum",
+              "minimum", "pow", "neg", "abs", "bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max",
+              "masked_fill", "true_divide", "multiply", "subtract", "divide", "greater", "greater_equal", "less",
+              "less_equal", "not_equal", "negative", "absolute", "clip"):
+    _method(_name, globals()[_name])
+
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+# ---------------------------------------------------------------- in-place methods
+
+
+def _inplace_from(fn):
+    """t.op_(...) = compute op out of place, then copy back with torch's cast rule and write-through."""
+
+    def method(self, *args, **kwargs):
+        r = fn(self, *args, **kwargs)
+        if not can_cast(r.dtype, self.dtype):
+            _raise_cast(r.dtype, self.dtype)
+        if tuple(r.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(r.shape)}")
+        return self._write(r._mx)
+
+    return method
+
+
+def add_(self, other, *, alpha=1):
+    return _binary("add", self, _check_alpha(self, other, alpha), True)
+
+
+def sub_(self, other, *, alpha=1):
+    return _binary("sub", self, _check_alpha(self, other, alpha), True)
+
+
+def mul_(self, other):
+    return _binary("mul", self, other, True)
+
+
+def div_(self, other, *, rounding_mode=None):
+    return _rounding(self, other, rounding_mode, True)
+
+
+def pow_(self, exponent):
+    return _binary("pow", self, exponent, True)
+
+
+def zero_(self):
+    return self._assign(0)
+
+
+def fill_(self, value):
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
+    if not isinstance(value, (Tensor, builtins.bool, builtins.int, builtins.float, builtins.complex)):
+        raise TypeError(f"fill_() received an invalid combination of arguments - got ({type(value).__name__})")
+    return self._assign(value)
+
+
+def copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    try:
+        mx.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+        ok = tuple(mx.broadcast_shapes(tuple(src.shape), tuple(self.shape))) == tuple(self.shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match the size of "
+                           f"tensor b ({src.shape[-1] if src.dim() else 1}) at non-singleton dimension "
+                           f"{max(self.dim() - 1, 0)}")
+    return self._assign(src)
+
+
+def masked_fill_(self, mask, value):
+    r = masked_fill(self, mask, value)
+    if tuple(r.shape) != tuple(self.shape):
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    return self._write(r._mx)
+
+
+for _name, _fn in (("add_", add_), ("sub_", sub_), ("mul_", mul_), ("div_", div_), ("pow_", pow_),
+                   ("zero_", zero_), ("fill_", fill_), ("copy_", copy_), ("masked_fill_", masked_fill_),
+                   ("true_divide_", div_), ("multiply_", mul_), ("subtract_", sub_), ("divide_", div_)):
+    _method(_name, _fn)
+
+for _name in ("floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+              "bitwise_right_shift", "eq", "ne", "lt", "le", "gt", "ge"):
+    _method(_name + "_", (lambda op: lambda self, other: _binary(op, self, other, True))(_name))
+
+for _name in ("clamp", "clamp_min", "clamp_max", "neg", "abs", "bitwise_not", "logical_not", "clip", "negative",
+              "absolute"):
+    _method(_name + "_", _inplace_from(globals()[_name]))

@@ -1,0 +1,98 @@
+"""Random number state: manual_seed/initial_seed and torch.Generator over MLX's counter-based RNG.
+
+The streams differ from torch's (MLX uses threefry keys, torch a Mersenne twister / Philox), so
+seeded results are reproducible within mlx_compat, not equal to torch's numbers.
+"""
+from __future__ import annotations
+
+import time
+
+import mlx.core as mx
+
+
+class Generator:
+    """torch.Generator: an explicit RNG state (an MLX key that is split at every draw)."""
+
+    def __init__(self, device="cpu"):
+        from ._device import device as _dev
+
+        self.device = _dev(device)
+        self._seed = int(time.time_ns()) & ((1 << 63) - 1)
+        self._key = mx.random.key(self._seed & 0xFFFFFFFF)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        self._seed = seed
+        self._key = mx.random.key(seed & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def seed(self):
+        self.manual_seed(int(time.time_ns()) & ((1 << 63) - 1))
+        return self._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        from ._creation import tensor
+
+        return tensor(mx.random.key_data(self._key).tolist() if hasattr(mx.random, "key_data") else
+                      [int(x) for x in self._key.tolist()], dtype=None)
+
+    def set_state(self, state):
+        import numpy as np
+
+        self._key = mx.array(np.asarray(state.tolist(), dtype=np.uint32))
+        return self
+
+    def _next_key(self):
+        self._key, sub = mx.random.split(self._key)
+        return sub
+
+
+class _DefaultGenerator(Generator):
+    """The global generator: draws use MLX's global key, which manual_seed re-seeds."""
+
+    def __init__(self):
+        super().__init__()
+        self.manual_seed(self._seed)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        self._seed = seed
+        mx.random.seed(seed & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def _next_key(self):
+        return None  # use MLX's global state
+
+
+default_generator = _DefaultGenerator()
+
+
+def manual_seed(seed):
+    """Seed the global RNG; returns the default generator, as torch does."""
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}") from None
+    if seed < -(1 << 63) or seed >= (1 << 64):
+        raise RuntimeError(f"Overflow when unpacking long")
+    return default_generator.manual_seed(seed & 0xFFFFFFFFFFFFFFFF)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def key_for(generator):
+    """The MLX key argument for a draw: None (global state) or a fresh subkey of `generator`."""
+    if generator is None:
+        return None
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a torch.Generator, not {type(generator).__name__}")
+    return generator._next_key()

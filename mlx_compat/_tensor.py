@@ -1,0 +1,692 @@
+"""mlx_compat.Tensor: the C type from _C, with its Python-level methods attached at import.
+
+The hot path (operators, indexing, view ops, metadata, sum/mean) is C (csrc/). What lives here
+evaluates anyway (conversions to Python/numpy), is rarely hot (dtype/device moves, printing), or
+composes the C primitives (the less common view ops). Methods are attached to the C type itself
+rather than a Python subclass, so results created by C are already `Tensor` (see BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import builtins
+import copyreg
+
+import mlx.core as mx
+import numpy as np
+
+from . import _C, _device, _dtype, _tensor_str
+from ._size import Size
+
+Tensor = _C.TensorBase
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "bfloat16": "BFloat16Tensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+    "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+}
+_NAME_TO_DTYPE = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+def _method(fn):
+    setattr(Tensor, fn.__name__, fn)
+    return fn
+
+
+def _new(arr, device_code=0, dtype=None):
+    """A new base Tensor over an mx.array."""
+    return Tensor._new_on(arr, device_code, -1 if dtype is None else dtype._code)
+
+
+# ---------------------------------------------------------------- evaluation and conversion
+
+
+def _numel_check(t, what):
+    n = t.numel()
+    if n != 1:
+        raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+
+
+@_method
+def item(self):
+    _numel_check(self, "item")
+    return self._mx.item()
+
+
+@_method
+def tolist(self):
+    return self._mx.tolist()
+
+
+@_method
+def numpy(self, *, force=False):
+    """A numpy array over the tensor's evaluated buffer (zero-copy on the CPU; read-only, since
+    MLX arrays are immutable values: write through the tensor instead)."""
+    if self.requires_grad and not force:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if self.dtype is _dtype.bfloat16:
+        raise TypeError("Got unsupported ScalarType BFloat16")
+    a = np.asarray(self._mx)
+    if a.flags.writeable:
+        a.flags.writeable = False
+    return a
+
+
+@_method
+def __array__(self, dtype=None, copy=None):
+    if self.dtype is _dtype.bfloat16:
+        a = np.asarray(self._mx.astype(mx.float32))
+    else:
+        a = np.array(self._mx, copy=True)
+    return a if dtype is None else a.astype(dtype)
+
+
+Tensor.__array_priority__ = 1000
+
+
+@_method
+def __bool__(self):
+    n = self.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return builtins.bool(self._mx.item())
+
+
+@_method
+def __float__(self):
+    _numel_check(self, "float")
+    return builtins.float(self._mx.item().real if self.dtype.is_complex else self._mx.item())
+
+
+@_method
+def __int__(self):
+    _numel_check(self, "int")
+    v = self._mx.item()
+    return builtins.int(v.real if isinstance(v, complex) else v)
+
+
+@_method
+def __complex__(self):
+    _numel_check(self, "complex")
+    return builtins.complex(self._mx.item())
+
+
+@_method
+def __index__(self):
+    if self.dtype.is_floating_point or self.dtype.is_complex or self.numel() != 1:
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return builtins.int(self._mx.item())
+
+
+@_method
+def __len__(self):
+    if self.dim() == 0:
+        raise TypeError("len() of a 0-d tensor")
+    return self.shape[0]
+
+
+@_method
+def __iter__(self):
+    if self.dim() == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(self.unbind(0))
+
+
+@_method
+def __contains__(self, element):
+    if isinstance(element, (Tensor, builtins.int, builtins.float, builtins.bool, builtins.complex)):
+        return builtins.bool((self == element).any().item())
+    raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+
+
+@_method
+def __repr__(self, *, tensor_contents=None):
+    return _tensor_str.tensor_repr(self, _C._get_default_dtype().name)
+
+
+Tensor.__str__ = Tensor.__repr__
+
+
+@_method
+def __format__(self, spec):
+    if self.dim() == 0:
+        return self.item().__format__(spec)
+    return object.__format__(self, spec)
+
+
+@_method
+def __reduce_ex__(self, protocol):
+    value = self.detach().cpu()
+    if value.dtype is _dtype.bfloat16:
+        payload, name = np.asarray(value._mx.astype(mx.float32)), "bfloat16"
+    else:
+        payload, name = np.array(value._mx), value.dtype.name
+    return (_rebuild_tensor, (payload, name, self.requires_grad, str(self.device)))
+
+
+def _rebuild_tensor(payload, dtype_name, requires_grad, device="cpu"):
+    d = _dtype.BY_NAME[dtype_name]
+    t = _new(mx.array(payload).astype(d._mx), _device.to_code(device) if device != "cpu" else 0, d)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+@_method
+def __deepcopy__(self, memo):
+    if id(self) in memo:
+        return memo[id(self)]
+    r = self.clone().detach()
+    r.requires_grad = self.requires_grad
+    if type(self) is not Tensor:
+        r = type(self)._make_subclass(type(self), r, self.requires_grad)
+    memo[id(self)] = r
+    return r
+
+
+@_method
+def __dlpack__(self, stream=None, **kwargs):
+    if self._device_code != 0:
+        raise RuntimeError("__dlpack__ is supported for CPU tensors only")
+    return self._mx.__dlpack__()
+
+
+@_method
+def __dlpack_device__(self):
+    return (1, 0)  # kDLCPU
+
+
+# ---------------------------------------------------------------- dtype and device moves
+
+
+def _check_device_dtype(code, d):
+    if code == _device.GPU and d is _dtype.float64:
+        raise TypeError("Cannot convert a GPU Tensor to float64 dtype as MLX's GPU backends don't support float64. "
+                        "Please use float32 instead.")
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, (str, _device.device, builtins.int)) and not isinstance(a, builtins.bool):
+            device = a
+        elif isinstance(a, builtins.bool):
+            copy = a if device is not None or dtype is not None else copy
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
+    return dtype, device, copy
+
+
+@_method
+def to(self, *args, **kwargs):
+    dtype, device, copy = _parse_to(args, dict(kwargs))
+    code = self._device_code if device is None else _device.to_code(device)
+    d = self.dtype if dtype is None else dtype
+    _check_device_dtype(code, d)
+    if code == self._device_code and d is self.dtype:
+        return self.clone() if copy else self
+    arr = self._mx
+    if d is not self.dtype:
+        arr = arr.astype(d._mx, stream=mx.cpu if code == 0 else mx.gpu)
+    return _new(arr, code, d)
+
+
+@_method
+def cpu(self, memory_format=None):
+    return self.to("cpu")
+
+
+@_method
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    return self.to(_device.GPU_TYPE if device is None else device)
+
+
+@_method
+def mps(self, device=None):
+    return self.to(_device.GPU_TYPE)
+
+
+def _caster(name, d):
+    def cast(self, memory_format=None):
+        return self.to(d)
+
+    cast.__name__ = name
+    setattr(Tensor, name, cast)
+
+
+for _name, _d in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
+                  ("bfloat16", _dtype.bfloat16), ("long", _dtype.int64), ("int", _dtype.int32),
+                  ("short", _dtype.int16), ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool),
+                  ("cfloat", _dtype.complex64)):
+    _caster(_name, _d)
+
+
+@_method
+def type(self, dtype=None, non_blocking=False, **kwargs):
+    if dtype is None:
+        prefix = "torch.cuda." if self.is_cuda else "torch."
+        return prefix + _TYPE_NAMES[self.dtype.name]
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        if name not in _NAME_TO_DTYPE:
+            raise ValueError(f"invalid type: '{dtype}'")
+        t = self.to(_dtype.BY_NAME[_NAME_TO_DTYPE[name]])
+        return t.cuda() if ".cuda." in dtype else t
+    return self.to(dtype)
+
+
+@_method
+def type_as(self, other):
+    return self.to(other.dtype)
+
+
+@_method
+def get_device(self):
+    return -1 if self._device_code == 0 else 0
+
+
+@_method
+def is_floating_point(self):
+    return self.dtype.is_floating_point
+
+
+@_method
+def is_complex(self):
+    return self.dtype.is_complex
+
+
+@_method
+def is_signed(self):
+    return self.dtype.is_signed
+
+
+Tensor.itemsize = property(lambda self: self.dtype.itemsize)
+Tensor.nbytes = property(lambda self: self.dtype.itemsize * self.numel())
+Tensor.is_sparse = False
+Tensor.is_quantized = False
+Tensor.is_meta = False
+Tensor.layout = "torch.strided"
+
+
+# ---------------------------------------------------------------- storage identity
+
+
+class UntypedStorage:
+    """What `untyped_storage()` gives: identifies the storage a tensor and its views share."""
+
+    __slots__ = ("_owner", "_nbytes")
+
+    def __init__(self, owner_id, nbytes):
+        self._owner = owner_id
+        self._nbytes = nbytes
+
+    def data_ptr(self):
+        return self._owner
+
+    def nbytes(self):
+        return self._nbytes
+
+    def size(self):
+        return self._nbytes
+
+    def __eq__(self, other):
+        return isinstance(other, UntypedStorage) and other._owner == self._owner
+
+    def __hash__(self):
+        return hash(self._owner)
+
+
+def _root(t):
+    b = t._base
+    return t if b is None else b
+
+
+@_method
+def untyped_storage(self):
+    root = _root(self)
+    return UntypedStorage(self._storage_id() * 64, root.numel() * root.dtype.itemsize)
+
+
+@_method
+def data_ptr(self):
+    """A stable pseudo-address: the storage's id plus this tensor's byte offset, so views relate as in torch."""
+    return self._storage_id() * 64 + self.storage_offset() * self.dtype.itemsize
+
+
+# ---------------------------------------------------------------- autograd-facing basics
+
+
+@_method
+def detach(self):
+    return self._alias()
+
+
+@_method
+def detach_(self):
+    self._grad_fn = None
+    self.requires_grad = False
+    return self
+
+
+@_method
+def requires_grad_(self, requires_grad=True):
+    self.requires_grad = requires_grad
+    return self
+
+
+def _get_data(self):
+    return self._alias()
+
+
+def _set_data(self, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+    self._set_data(value._mx)
+
+
+Tensor.data = property(_get_data, _set_data)
+
+
+@_method
+def clone(self, *, memory_format=None):
+    return _new(self._mx, self._device_code, self.dtype)
+
+
+# ---------------------------------------------------------------- view ops composed in Python
+
+
+@_method
+def view_as(self, other):
+    return self.view(other.shape)
+
+
+@_method
+def reshape_as(self, other):
+    return self.reshape(other.shape)
+
+
+@_method
+def expand_as(self, other):
+    return self.expand(other.shape)
+
+
+@_method
+def flatten(self, start_dim=0, end_dim=-1):
+    n = self.dim()
+    if n == 0:
+        return self.reshape(1)
+    s = _wrap_dim(start_dim, n)
+    e = _wrap_dim(end_dim, n)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return self._alias() if n else self
+    shape = list(self.shape)
+    mid = 1
+    for x in shape[s : e + 1]:
+        mid *= x
+    return self.reshape(shape[:s] + [mid] + shape[e + 1 :])
+
+
+@_method
+def ravel(self):
+    return self.reshape(-1)
+
+
+@_method
+def unflatten(self, dim, sizes):
+    n = self.dim()
+    d = _wrap_dim(dim, n)
+    sizes = list(sizes)
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    shape = list(self.shape)
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in sizes:
+        known = 1
+        for s in sizes:
+            if s != -1:
+                known *= s
+        if known == 0 or shape[d] % known:
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
+                               f"({shape[d]}) in the input tensor")
+        sizes[sizes.index(-1)] = shape[d] // known
+    prod = 1
+    for s in sizes:
+        prod *= s
+    if prod != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
+                           f"({shape[d]}) in the input tensor")
+    return self.view(shape[:d] + sizes + shape[d + 1 :])
+
+
+def _wrap_dim(d, n):
+    m = n if n > 0 else 1
+    if not isinstance(d, builtins.int) or isinstance(d, builtins.bool):
+        raise TypeError(f"dim must be int, not {type(d).__name__}")
+    if d < -m or d >= m:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
+    return d + m if d < 0 else d
+
+
+@_method
+def movedim(self, source, destination):
+    n = self.dim()
+    src = [source] if isinstance(source, builtins.int) else list(source)
+    dst = [destination] if isinstance(destination, builtins.int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same "
+                           f"number of dims as destination ({dst} dims)")
+    src = [_wrap_dim(d, n) for d in src]
+    dst = [_wrap_dim(d, n) for d in dst]
+    if len(set(src)) != len(src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({src})")
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({dst})")
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(n) if d not in src)
+    order = [o if o is not None else next(rest) for o in order]
+    return self.permute(order)
+
+
+Tensor.moveaxis = Tensor.movedim
+
+
+@_method
+def unbind(self, dim=0):
+    n = self.dim()
+    if n == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    d = _wrap_dim(dim, n)
+    return tuple(self.select(d, i) for i in range(self.shape[d]))
+
+
+@_method
+def split(self, split_size_or_sections, dim=0):
+    n = self.dim()
+    if n == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = _wrap_dim(dim, n)
+    size = self.shape[d]
+    if isinstance(split_size_or_sections, builtins.int):
+        step = split_size_or_sections
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0:
+            if size != 0:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+            return (self.narrow(d, 0, 0),)
+        return tuple(self.narrow(d, s, builtins.min(step, size - s)) for s in range(0, builtins.max(size, 1), step)
+                     if s < size or size == 0)
+    sections = [builtins.int(s) for s in split_size_or_sections]
+    if builtins.sum(sections) != size or builtins.any(s < 0 for s in sections):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                           f"dimension {d}), but got split_sizes={sections}")
+    out, start = [], 0
+    for s in sections:
+        out.append(self.narrow(d, start, s))
+        start += s
+    return tuple(out)
+
+
+@_method
+def split_with_sizes(self, split_sizes, dim=0):
+    return self.split(list(split_sizes), dim)
+
+
+@_method
+def chunk(self, chunks, dim=0):
+    if not isinstance(chunks, builtins.int) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = self.dim()
+    if n == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    d = _wrap_dim(dim, n)
+    size = self.shape[d]
+    step = (size + chunks - 1) // chunks
+    if step == 0:
+        return tuple(self.narrow(d, 0, 0) for _ in range(builtins.min(chunks, 1) if size else chunks))
+    return self.split(step, d)
+
+
+@_method
+def as_strided(self, size, stride, storage_offset=None):
+    """A view with explicit (size, stride, offset) over this tensor's storage."""
+    size, stride = [builtins.int(s) for s in size], [builtins.int(s) for s in stride]
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    off = self.storage_offset() if storage_offset is None else builtins.int(storage_offset)
+    root = _root(self)
+    need = off + builtins.sum((s - 1) * st for s, st in zip(size, stride)) + 1 if builtins.all(size) else 0
+    if need > root.numel():
+        raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {off}, and itemsize "
+                           f"{self.dtype.itemsize} requiring a storage size of {need * self.dtype.itemsize} are out of "
+                           f"bounds for storage of size {root.numel() * self.dtype.itemsize}")
+    arr = mx.as_strided(root._mx, size, stride, off)
+    return self._make_view(arr, size, stride, off)
+
+
+@_method
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    n = self.dim()
+    d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape, strides = list(self.shape), list(self.stride())
+    off = self.storage_offset()
+    if offset >= 0:
+        length = builtins.max(builtins.min(shape[d1], shape[d2] - offset), 0)
+        if length:
+            off += offset * strides[d2]
+    else:
+        length = builtins.max(builtins.min(shape[d1] + offset, shape[d2]), 0)
+        if length:
+            off -= offset * strides[d1]
+    new_shape = [s for i, s in enumerate(shape) if i not in (d1, d2)] + [length]
+    new_strides = [s for i, s in enumerate(strides) if i not in (d1, d2)] + [strides[d1] + strides[d2]]
+    arr = mx.diagonal(self._mx, offset, d1, d2)
+    return self._make_view(arr, new_shape, new_strides, off)
+
+
+@_method
+def unfold(self, dimension, size, step):
+    n = self.dim()
+    d = _wrap_dim(dimension, n) if n else 0
+    dim_size = self.shape[d] if n else 1
+    if size > dim_size:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {dim_size} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    count = (dim_size - size) // step + 1
+    shape, strides = list(self.shape), list(self.stride())
+    if n == 0:
+        new_shape, new_strides = [size], [1]
+    else:
+        new_shape = shape[:d] + [count] + shape[d + 1 :] + [size]
+        new_strides = strides[:d] + [strides[d] * step] + strides[d + 1 :] + [strides[d]]
+    root = _root(self)
+    arr = mx.as_strided(root._mx, new_shape, new_strides, self.storage_offset())
+    return self._make_view(arr, new_shape, new_strides, self.storage_offset())
+
+
+def _complex_part(self, imag):
+    if not self.dtype.is_complex:
+        if imag:
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return self
+    return self._part(imag)  # a float view aliasing the complex storage (Note [Complex part views])
+
+
+Tensor.real = property(lambda self: _complex_part(self, False))
+Tensor.imag = property(lambda self: _complex_part(self, True))
+
+
+@_method
+def _view_dtype(self, dtype):
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    if dtype is self.dtype:
+        return self._alias()
+    if dtype.itemsize != self.dtype.itemsize:
+        raise RuntimeError("self.element_size() != dtype.element_size(): mlx_compat supports view(dtype) only "
+                           "between dtypes of the same size")
+    arr = mx.view(self._mx, dtype._mx)
+    return _new(arr, self._device_code, dtype)
+
+
+# ---------------------------------------------------------------- new_* constructors
+
+
+def _new_kwargs(self, dtype, device):
+    return dict(dtype=self.dtype if dtype is None else dtype, device=self.device if device is None else device)
+
+
+@_method
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from ._creation import tensor
+
+    return tensor(data, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
+
+
+@_method
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import zeros
+
+    return zeros(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
+
+
+@_method
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import ones
+
+    return ones(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
+
+
+@_method
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import empty
+
+    return empty(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
+
+
+@_method
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from ._creation import full
+
+    return full(size, fill_value, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
+
+
+copyreg.pickle(Size, Size.__reduce__)

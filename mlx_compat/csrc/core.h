@@ -1,0 +1,175 @@
+/* core.h — the shared declarations of mlx_compat's C core.
+ *
+ * Reference conventions (see docs/architecture.md):
+ *   every function's comment says whether it returns a NEW or BORROWED reference, or STEALS an argument;
+ *   functions returning PyObject* return NULL with an exception set on failure;
+ *   functions returning int return 0 on success and -1 with an exception set on failure.
+ */
+#ifndef MLX_COMPAT_CORE_H
+#define MLX_COMPAT_CORE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* dtype codes: the values of MLX's Dtype::Val enum, so `hash(mx_dtype)` is the code. */
+enum {
+    DT_BOOL = 0, DT_U8, DT_U16, DT_U32, DT_U64, DT_I8, DT_I16, DT_I32, DT_I64,
+    DT_F16, DT_F32, DT_F64, DT_BF16, DT_C64, DT_COUNT
+};
+#define DT_NONE (-1)
+#define DT_C128 (-2) /* a promotion result MLX cannot represent */
+
+static inline int dt_is_float(int d) { return d == DT_F16 || d == DT_F32 || d == DT_F64 || d == DT_BF16; }
+static inline int dt_is_complex(int d) { return d == DT_C64; }
+static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 && d <= DT_I64) || (include_bool && d == DT_BOOL); }
+
+enum { DEV_CPU = 0, DEV_GPU = 1 };
+
+/* Cached mlx.core callables, looked up once at module init (see module.c). */
+#define MX_FUNCS(X) \
+    X(add) X(subtract) X(multiply) X(divide) X(floor_divide) X(remainder) X(power) \
+    X(bitwise_and) X(bitwise_or) X(bitwise_xor) X(left_shift) X(right_shift) X(matmul) \
+    X(equal) X(not_equal) X(less) X(less_equal) X(greater) X(greater_equal) \
+    X(negative) X(abs) X(bitwise_invert) X(logical_not) \
+    X(reshape) X(transpose) X(broadcast_to) X(expand_dims) X(squeeze) X(as_strided) \
+    X(arange) X(array) X(sum) X(mean) X(eval) X(contiguous) X(full) X(zeros) X(where) \
+    X(floor) X(trunc) X(moveaxis) X(diagonal) X(stack) X(concatenate) X(take) X(minimum) X(maximum) \
+    X(clip) X(isnan) X(real) X(imag) X(sign)
+
+typedef struct {
+    PyObject *mx;                 /* the mlx.core module */
+    PyObject *array_type;         /* mx.array */
+    PyObject *mx_dtype[DT_COUNT]; /* mx.Dtype objects by code */
+    PyObject *dtype[DT_COUNT];    /* mlx_compat dtype objects by code (registered from Python) */
+    PyObject *mx_device[2];       /* mx.cpu, mx.gpu (DeviceType values usable as stream=) */
+    PyObject *device[2];          /* mlx_compat.device objects (registered from Python) */
+    PyObject *tensor_type;        /* the C Tensor type */
+    PyObject *size_type;          /* mlx_compat.Size (registered) */
+    PyObject *py_getitem;         /* mlx_compat._indexing.getitem (registered) */
+    PyObject *py_setitem;         /* mlx_compat._indexing.setitem (registered) */
+#define X(name) PyObject *f_##name;
+    MX_FUNCS(X)
+#undef X
+    PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim;
+    int default_dtype;            /* torch.get_default_dtype() as a code */
+    int default_mx_device;        /* MLX's default device at import */
+    int gpu_available;
+    int grad_enabled;
+} State;
+
+/* Note [Tensor storage and views]
+ * A Tensor either owns its storage (base == NULL) or is a view of a base that owns it. The base's
+ * `data` (an immutable mx.array) is the storage's value; it is always row-major contiguous, so a
+ * view is fully described by (shape, strides, storage_offset) relative to the base, exactly the
+ * numbers torch reports. `version` on a base counts in-place writes; views and base share it
+ * (a view reads its base's). A view's `data` is a cached derivation of the base value, valid
+ * while `view_version == base->version`; when the base was written since, the view re-derives it
+ * with one mx.as_strided over the base's value (Note [View re-derivation] in tensor.c).
+ * An in-place write to a view computes the view's new value, then scatters it into the base's
+ * value through the view's index map (flat base positions of each view element, cached), bumps
+ * the shared version and keeps the new value as the view's cache. Every other view of the base
+ * notices the version change the next time it is read. Chains of views need nothing more: the
+ * base is always the root owner and the metadata is always relative to it.
+ */
+typedef struct TensorObject {
+    PyObject_HEAD
+    PyObject *data;        /* mx.array; for views a cache (Note [Tensor storage and views]) */
+    struct TensorObject *base; /* root owner for views, else NULL */
+    PyObject *index_map;   /* views: cached mx.array of flat base positions, or NULL */
+    PyObject *grad;        /* Tensor or NULL */
+    PyObject *grad_fn;     /* autograd node or NULL */
+    PyObject *hooks;       /* list of grad hooks or NULL */
+    PyObject *dict;        /* instance __dict__ (lazily created) */
+    PyObject *weakreflist;
+    Py_ssize_t *sizes;     /* shape[ndim] then strides[ndim]; NULL until needed (bases) */
+    Py_ssize_t offset;     /* storage_offset (views) */
+    int64_t version;       /* bases: write counter; views: base version of the cached data */
+    int ndim;              /* -1 while sizes is NULL */
+    signed char dtype;     /* dtype code */
+    signed char device;    /* DEV_CPU / DEV_GPU */
+    char requires_grad;
+    char retains_grad;
+    char is_view;
+} TensorObject;
+
+/* ---- module.c ---- */
+extern PyModuleDef mlx_compat_module;
+State *state_of_type(PyTypeObject *tp);     /* borrowed; NULL with exception if tp is no Tensor type */
+State *state_of_module(PyObject *m);
+
+/* ---- tensor.c ---- */
+int tensor_type_init(PyObject *module, State *st);
+int is_tensor(State *st, PyObject *o);
+/* NEW: wrap an mx.array (borrowed) as a fresh base Tensor; dtype code read from the array if dt < 0. */
+PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device);
+/* NEW: same, but steals `arr` (which may be NULL, in which case NULL is returned). */
+PyObject *tensor_wrap_steal(State *st, PyObject *arr, int dt, int device);
+/* BORROWED: the tensor's current mx.array value (re-derives stale views). */
+PyObject *tensor_value(State *st, TensorObject *t);
+/* Fill t->sizes/ndim for a base from its array's shape; 0 / -1. */
+int tensor_ensure_sizes(State *st, TensorObject *t);
+static inline Py_ssize_t *tensor_shape(TensorObject *t) { return t->sizes; }
+static inline Py_ssize_t *tensor_strides(TensorObject *t) { return t->sizes + t->ndim; }
+/* Write `value` (borrowed mx.array of t's shape and dtype) into t: write-through for views; bumps the version. */
+int tensor_write(State *st, TensorObject *t, PyObject *value);
+/* Checks torch makes before any in-place write (leaf requiring grad, internal overlap). */
+int tensor_check_inplace(State *st, TensorObject *t);
+/* NEW: a view of `src` whose value is `arr` (stolen) with the given metadata relative to the base. */
+PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim,
+                           const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
+int64_t tensor_numel(TensorObject *t);
+/* NEW: a tuple (as mlx_compat.Size) of the tensor's shape. */
+PyObject *tensor_size_obj(State *st, TensorObject *t);
+int dtype_from_mx(State *st, PyObject *mx_dtype); /* code or -1 with exception */
+int dtype_code_of(State *st, PyObject *dtype_obj); /* our dtype object -> code, -1 with exception */
+PyObject *dtype_of_code(State *st, int code);      /* BORROWED */
+
+/* ---- mxcall.c ---- */
+/* NEW: call an mlx.core function with positional args, adding stream= when `device` is not MLX's default. */
+PyObject *mx_call(State *st, PyObject *f, PyObject *const *args, Py_ssize_t nargs, int device);
+PyObject *mx_call1(State *st, PyObject *f, PyObject *a, int device);
+PyObject *mx_call2(State *st, PyObject *f, PyObject *a, PyObject *b, int device);
+/* NEW: arr cast to dtype code (returns a new ref to arr itself if already that dtype). */
+PyObject *mx_astype(State *st, PyObject *arr, int dt, int device);
+/* NEW: tuple of Python ints from a C array */
+PyObject *ssize_tuple(const Py_ssize_t *v, int n);
+
+/* ---- promote.c ---- */
+int promote_types(int a, int b);           /* code, or -1 (torch refuses) / DT_C128 */
+/* Operand kinds for result_type: */
+enum { OP_TENSOR_DIM, OP_TENSOR_ZERO, OP_SCALAR };
+typedef struct { int dim, zero, wrapped; } ResultTypeState;
+void result_type_init(ResultTypeState *s);
+void result_type_update(State *st, ResultTypeState *s, int kind, int dt);
+int result_type_finish(ResultTypeState *s);
+int scalar_dtype(PyObject *o);             /* DT code a Python scalar stands for (before default), -1 if none */
+int raise_promotion_error(int a, int b);
+const char *dtype_name(int code);          /* e.g. "Float", torch's ScalarType name */
+
+/* ---- ops.c ---- */
+extern PyNumberMethods tensor_as_number_impl;
+PyObject *tensor_richcompare(PyObject *a, PyObject *b, int op);
+PyObject *binary_op_by_name(State *st, const char *name, PyObject *a, PyObject *b, int inplace);
+extern PyMethodDef tensor_op_methods[];
+
+/* ---- views.c ---- */
+extern PyMethodDef tensor_view_methods[];
+int normalize_dim(Py_ssize_t *dim, int ndim);  /* wraps negative dims; IndexError like torch */
+PyObject *view_select(State *st, TensorObject *t, int dim, Py_ssize_t index);
+PyObject *view_slice(State *st, TensorObject *t, int dim, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t step);
+PyObject *view_unsqueeze(State *st, TensorObject *t, int dim);
+PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape, int ndim, int allow_copy);
+int tensor_is_contiguous(TensorObject *t);
+PyObject *view_alias(State *st, TensorObject *t); /* NEW: a view of t with t's own metadata */
+extern PyGetSetDef tensor_view_getset[];
+
+/* ---- indexing.c ---- */
+PyObject *tensor_getitem(PyObject *self, PyObject *index);
+int tensor_setitem(PyObject *self, PyObject *index, PyObject *value);
+int tensor_assign(State *st, TensorObject *dst, PyObject *value);
+PyObject *m_basic_getitem(PyObject *self, PyObject *index);
+PyObject *m_assign(PyObject *self, PyObject *value);
+
+#endif

@@ -1,0 +1,229 @@
+/* indexing.c — Tensor.__getitem__ / __setitem__.
+ * Basic indices (ints, slices, None, Ellipsis) are walked here and give views, as in torch.
+ * Anything else (tensors, lists, bools, numpy arrays) goes to the Python layer's advanced-indexing
+ * path (mlx_compat/_indexing.py), which reuses this file's basic walk for the basic part. */
+#include "core.h"
+
+/* Note [Basic indexing walk]
+ * torch applies an index tuple left to right on a running view: an int selects (dropping the dim),
+ * a slice narrows, None inserts a size-1 dim, Ellipsis skips the dims not named by the rest. We do
+ * the same with the view primitives of views.c, so every intermediate is a proper view of the base
+ * and the final result has torch's strides and storage offset. */
+
+static int is_basic_item(PyObject *o)
+{
+    return PySlice_Check(o) || o == Py_None || o == Py_Ellipsis || (PyLong_CheckExact(o));
+}
+
+/* Number of dims an index item consumes from the tensor. */
+static int consumes(PyObject *o) { return (o == Py_None || o == Py_Ellipsis) ? 0 : 1; }
+
+/* NEW: apply a tuple of basic items to t (Note [Basic indexing walk]). */
+static PyObject *basic_walk(State *st, TensorObject *t, PyObject *items)
+{
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(items);
+    int specified = 0, ellipsis = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PyTuple_GET_ITEM(items, i);
+        specified += consumes(o);
+        if (o == Py_Ellipsis) {
+            if (ellipsis) {
+                PyErr_SetString(PyExc_IndexError, "an index can only have a single ellipsis ('...')");
+                return NULL;
+            }
+            ellipsis = 1;
+        }
+    }
+    if (specified > t->ndim) {
+        PyErr_Format(PyExc_IndexError, "too many indices for tensor of dimension %d", t->ndim);
+        return NULL;
+    }
+    PyObject *cur = view_alias(st, t);
+    if (cur == NULL)
+        return NULL;
+    int dim = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PyTuple_GET_ITEM(items, i), *next = NULL;
+        TensorObject *c = (TensorObject *)cur;
+        if (o == Py_Ellipsis) {
+            dim += t->ndim - specified;
+            continue;
+        } else if (o == Py_None) {
+            next = view_unsqueeze(st, c, dim);
+            dim++;
+        } else if (PySlice_Check(o)) {
+            Py_ssize_t start, stop, step;
+            if (PySlice_Unpack(o, &start, &stop, &step) < 0)
+                goto error;
+            if (step <= 0) {
+                PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
+                goto error;
+            }
+            next = view_slice(st, c, dim, start, stop, step);
+            dim++;
+        } else {
+            Py_ssize_t idx = PyLong_AsSsize_t(o);
+            if (idx == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_IndexError, "index out of range");
+                goto error;
+            }
+            Py_ssize_t size = c->sizes[dim];
+            if (idx < -size || idx >= size) {
+                PyErr_Format(PyExc_IndexError, "index %zd is out of bounds for dimension %d with size %zd", idx, dim, size);
+                goto error;
+            }
+            next = view_select(st, c, dim, idx);
+        }
+        if (next == NULL)
+            goto error;
+        Py_SETREF(cur, next);
+    }
+    return cur;
+error:
+    Py_DECREF(cur);
+    return NULL;
+}
+
+/* NEW: the index as a tuple of items, or NULL with no error if it holds a non-basic item. */
+static PyObject *basic_items(PyObject *index)
+{
+    if (PyTuple_Check(index)) {
+        Py_ssize_t n = PyTuple_GET_SIZE(index);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!is_basic_item(PyTuple_GET_ITEM(index, i)))
+                return NULL;
+        return Py_NewRef(index);
+    }
+    if (!is_basic_item(index))
+        return NULL;
+    return PyTuple_Pack(1, index);
+}
+
+/* NEW: t[index]. A single int on dim 0 goes straight to view_select (the hot case). */
+PyObject *tensor_getitem(PyObject *self, PyObject *index)
+{
+    State *st = state_of_type(Py_TYPE(self));
+    TensorObject *t = (TensorObject *)self;
+    if (st == NULL)
+        return NULL;
+    if (PyLong_CheckExact(index)) {
+        if (tensor_ensure_sizes(st, t) < 0)
+            return NULL;
+        if (t->ndim == 0) {
+            PyErr_SetString(PyExc_IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
+            return NULL;
+        }
+        Py_ssize_t idx = PyLong_AsSsize_t(index);
+        if (idx == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_IndexError, "index out of range");
+            return NULL;
+        }
+        return view_select(st, t, 0, idx);
+    }
+    PyObject *items = basic_items(index);
+    if (items == NULL)
+        return PyObject_CallFunctionObjArgs(st->py_getitem, self, index, NULL);
+    PyObject *r = basic_walk(st, t, items);
+    Py_DECREF(items);
+    return r;
+}
+
+/* Assign `value` (Tensor or Python number, BORROWED) into the whole of `dst`, broadcasting and
+ * casting as torch's copy_ does; write-through for views. 0 / -1. */
+int tensor_assign(State *st, TensorObject *dst, PyObject *value)
+{
+    PyObject *v = NULL, *cast = NULL, *shape = NULL, *b = NULL;
+    int rc = -1;
+    if (tensor_check_inplace(st, dst) < 0 || tensor_ensure_sizes(st, dst) < 0)
+        return -1;
+    if (is_tensor(st, value)) {
+        v = tensor_value(st, (TensorObject *)value);
+        Py_XINCREF(v);
+    } else if (scalar_dtype(value) >= 0) {
+        PyObject *args[2] = {value, st->mx_dtype[dst->dtype]};
+        v = PyObject_Vectorcall(st->f_array, args, 2, NULL);
+    } else {
+        PyErr_Format(PyExc_TypeError, "can't assign a %.100s to a %s tensor", Py_TYPE(value)->tp_name,
+                     dtype_name(dst->dtype));
+        return -1;
+    }
+    if (v == NULL)
+        goto error;
+    cast = mx_astype(st, v, dst->dtype, dst->device);
+    if (cast == NULL)
+        goto error;
+    shape = ssize_tuple(dst->sizes, dst->ndim);
+    if (shape == NULL)
+        goto error;
+    b = mx_call2(st, st->f_broadcast_to, cast, shape, dst->device);
+    if (b == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyObject *vs = PyObject_GetAttr(cast, st->s_shape);
+            PyErr_Clear();
+            PyErr_Format(PyExc_RuntimeError, "shape mismatch: value tensor of shape %R cannot be broadcast to indexing result of shape %R",
+                         vs ? vs : Py_None, shape);
+            Py_XDECREF(vs);
+        }
+        goto error;
+    }
+    rc = tensor_write(st, dst, b);
+error:
+    Py_XDECREF(v);
+    Py_XDECREF(cast);
+    Py_XDECREF(shape);
+    Py_XDECREF(b);
+    return rc;
+}
+
+/* t[index] = value (value NULL: deletion, which torch refuses). 0 / -1. */
+int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
+{
+    State *st = state_of_type(Py_TYPE(self));
+    if (st == NULL)
+        return -1;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
+        return -1;
+    }
+    PyObject *items = basic_items(index);
+    if (items == NULL) {
+        PyObject *r = PyObject_CallFunctionObjArgs(st->py_setitem, self, index, value, NULL);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return 0;
+    }
+    PyObject *view = basic_walk(st, (TensorObject *)self, items);
+    Py_DECREF(items);
+    if (view == NULL)
+        return -1;
+    int rc = tensor_assign(st, (TensorObject *)view, value);
+    Py_DECREF(view);
+    return rc;
+}
+
+/* Tensor._basic_getitem(index): the basic walk alone (for the Python advanced path). */
+PyObject *m_basic_getitem(PyObject *self, PyObject *index)
+{
+    State *st = state_of_type(Py_TYPE(self));
+    PyObject *items = PyTuple_Check(index) ? Py_NewRef(index) : PyTuple_Pack(1, index);
+    if (items == NULL)
+        return NULL;
+    PyObject *r = basic_walk(st, (TensorObject *)self, items);
+    Py_DECREF(items);
+    return r;
+}
+
+/* Tensor._assign(value): copy value into self with broadcasting and casting; returns self. */
+PyObject *m_assign(PyObject *self, PyObject *value)
+{
+    State *st = state_of_type(Py_TYPE(self));
+    if (tensor_assign(st, (TensorObject *)self, value) < 0)
+        return NULL;
+    return Py_NewRef(self);
+}

@@ -1,0 +1,329 @@
+/* module.c — mlx_compat._C: module state, multi-phase init, and the small module-level functions
+ * the Python layer uses to register its objects (dtypes, devices, Size) with the core. */
+#include "core.h"
+
+/* BORROWED: the module state behind a Tensor type (or subclass). NULL with an exception otherwise. */
+State *state_of_type(PyTypeObject *tp)
+{
+    PyObject *m = PyType_GetModuleByDef(tp, &mlx_compat_module);
+    if (m == NULL)
+        return NULL;
+    return (State *)PyModule_GetState(m);
+}
+
+State *state_of_module(PyObject *m) { return (State *)PyModule_GetState(m); }
+
+/* _register(dtypes, devices, size_type): dtypes is a sequence of our dtype objects indexed by code
+ * (None for codes we do not expose), devices a (cpu, gpu) pair of mlx_compat.device objects. */
+static PyObject *mod_register(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *dtypes, *devices, *size_type;
+    if (!PyArg_ParseTuple(args, "OOO", &dtypes, &devices, &size_type))
+        return NULL;
+    if (!PySequence_Check(dtypes) || PySequence_Size(dtypes) != DT_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "_register: dtypes must have one entry per MLX dtype code");
+        return NULL;
+    }
+    for (int i = 0; i < DT_COUNT; i++) {
+        PyObject *d = PySequence_GetItem(dtypes, i);
+        if (d == NULL)
+            return NULL;
+        if (d == Py_None)
+            Py_CLEAR(d);
+        Py_XSETREF(st->dtype[i], d);
+    }
+    for (int i = 0; i < 2; i++) {
+        PyObject *d = PySequence_GetItem(devices, i);
+        if (d == NULL)
+            return NULL;
+        Py_XSETREF(st->device[i], d);
+    }
+    Py_XSETREF(st->size_type, Py_NewRef(size_type));
+    Py_RETURN_NONE;
+}
+
+/* _register_indexing(getitem, setitem): the Python layer's advanced-indexing functions. */
+static PyObject *mod_register_indexing(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *g, *s;
+    if (!PyArg_ParseTuple(args, "OO", &g, &s))
+        return NULL;
+    Py_XSETREF(st->py_getitem, Py_NewRef(g));
+    Py_XSETREF(st->py_setitem, Py_NewRef(s));
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_set_default_dtype(PyObject *m, PyObject *arg)
+{
+    State *st = state_of_module(m);
+    int code = dtype_code_of(st, arg);
+    if (code < 0)
+        return NULL;
+    if (!dt_is_float(code)) {
+        PyErr_SetString(PyExc_TypeError, "only floating-point types are supported as the default type");
+        return NULL;
+    }
+    st->default_dtype = code;
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_get_default_dtype(PyObject *m, PyObject *noargs)
+{
+    State *st = state_of_module(m);
+    return Py_NewRef(dtype_of_code(st, st->default_dtype));
+}
+
+static PyObject *mod_set_grad_enabled(PyObject *m, PyObject *arg)
+{
+    int v = PyObject_IsTrue(arg);
+    if (v < 0)
+        return NULL;
+    state_of_module(m)->grad_enabled = v;
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_is_grad_enabled(PyObject *m, PyObject *noargs)
+{
+    return PyBool_FromLong(state_of_module(m)->grad_enabled);
+}
+
+/* _promote_types(a, b) -> dtype, torch.promote_types's table */
+static PyObject *mod_promote_types(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "OO", &a, &b))
+        return NULL;
+    int da = dtype_code_of(st, a), db = dtype_code_of(st, b);
+    if (da < 0 || db < 0)
+        return NULL;
+    int r = promote_types(da, db);
+    if (r < 0)
+        return raise_promotion_error(da, db), NULL;
+    return Py_NewRef(dtype_of_code(st, r));
+}
+
+/* _result_type(*operands) -> dtype: torch.result_type over tensors and Python scalars. */
+static PyObject *mod_result_type(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_module(m);
+    ResultTypeState rs;
+    result_type_init(&rs);
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *o = args[i];
+        if (is_tensor(st, o)) {
+            TensorObject *t = (TensorObject *)o;
+            if (tensor_ensure_sizes(st, t) < 0)
+                return NULL;
+            result_type_update(st, &rs, t->ndim ? OP_TENSOR_DIM : OP_TENSOR_ZERO, t->dtype);
+        } else {
+            int d = scalar_dtype(o);
+            if (d < 0) {
+                PyErr_Format(PyExc_TypeError, "result_type(): argument must be a Tensor or a Number, not %.100s",
+                             Py_TYPE(o)->tp_name);
+                return NULL;
+            }
+            result_type_update(st, &rs, OP_SCALAR, d);
+        }
+    }
+    int r = result_type_finish(&rs);
+    if (r == DT_C128) {
+        PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX");
+        return NULL;
+    }
+    if (r < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "result_type: could not promote operand types");
+        return NULL;
+    }
+    return Py_NewRef(dtype_of_code(st, r));
+}
+
+/* _wrap(mx_array, device=None) -> Tensor: a new base tensor over an mx.array (borrowed). */
+static PyObject *mod_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_module(m);
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "_wrap(array, device_index=None)");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[0], (PyTypeObject *)st->array_type)) {
+        PyErr_Format(PyExc_TypeError, "_wrap expects an mlx array, got %.100s", Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    int dev = DEV_CPU;
+    if (nargs == 2 && args[1] != Py_None) {
+        long d = PyLong_AsLong(args[1]);
+        if (d == -1 && PyErr_Occurred())
+            return NULL;
+        if (d != DEV_CPU && d != DEV_GPU) {
+            PyErr_SetString(PyExc_ValueError, "bad device index");
+            return NULL;
+        }
+        dev = (int)d;
+    }
+    return tensor_wrap(st, args[0], -1, dev);
+}
+
+static PyMethodDef module_methods[] = {
+    {"_register", mod_register, METH_VARARGS, "Register Python-level dtype/device/Size objects with the core."},
+    {"_register_indexing", mod_register_indexing, METH_VARARGS, NULL},
+    {"_set_default_dtype", mod_set_default_dtype, METH_O, NULL},
+    {"_get_default_dtype", mod_get_default_dtype, METH_NOARGS, NULL},
+    {"_set_grad_enabled", mod_set_grad_enabled, METH_O, NULL},
+    {"is_grad_enabled", mod_is_grad_enabled, METH_NOARGS, "Whether gradient recording is on."},
+    {"_promote_types", mod_promote_types, METH_VARARGS, NULL},
+    {"_result_type", (PyCFunction)(void (*)(void))mod_result_type, METH_FASTCALL, NULL},
+    {"_wrap", (PyCFunction)(void (*)(void))mod_wrap, METH_FASTCALL, NULL},
+    {NULL}};
+
+static int load_mlx(PyObject *m, State *st)
+{
+    st->mx = PyImport_ImportModule("mlx.core");
+    if (st->mx == NULL)
+        return -1;
+    st->array_type = PyObject_GetAttrString(st->mx, "array");
+    if (st->array_type == NULL)
+        return -1;
+#define X(name)                                                   \
+    st->f_##name = PyObject_GetAttrString(st->mx, #name);         \
+    if (st->f_##name == NULL)                                     \
+        return -1;
+    MX_FUNCS(X)
+#undef X
+    static const char *dtype_names[DT_COUNT] = {"bool_", "uint8", "uint16", "uint32", "uint64", "int8", "int16",
+                                                "int32", "int64", "float16", "float32", "float64", "bfloat16",
+                                                "complex64"};
+    for (int i = 0; i < DT_COUNT; i++) {
+        st->mx_dtype[i] = PyObject_GetAttrString(st->mx, dtype_names[i]);
+        if (st->mx_dtype[i] == NULL)
+            return -1;
+        Py_hash_t h = PyObject_Hash(st->mx_dtype[i]);
+        if (h != i) {
+            PyErr_Format(PyExc_ImportError, "unexpected MLX dtype enumeration for %s", dtype_names[i]);
+            return -1;
+        }
+    }
+    st->mx_device[DEV_CPU] = PyObject_GetAttrString(st->mx, "cpu");
+    st->mx_device[DEV_GPU] = PyObject_GetAttrString(st->mx, "gpu");
+    if (!st->mx_device[0] || !st->mx_device[1])
+        return -1;
+    /* Which device MLX uses by default, and whether a GPU exists. */
+    PyObject *dd = PyObject_CallMethod(st->mx, "default_device", NULL);
+    if (dd == NULL)
+        return -1;
+    PyObject *ty = PyObject_GetAttrString(dd, "type");
+    Py_DECREF(dd);
+    if (ty == NULL)
+        return -1;
+    int is_gpu = PyObject_RichCompareBool(ty, st->mx_device[DEV_GPU], Py_EQ);
+    Py_DECREF(ty);
+    if (is_gpu < 0)
+        return -1;
+    st->default_mx_device = is_gpu ? DEV_GPU : DEV_CPU;
+    PyObject *gpu = PyObject_CallMethod(st->mx, "Device", "O", st->mx_device[DEV_GPU]);
+    if (gpu == NULL)
+        return -1;
+    PyObject *avail = PyObject_CallMethod(st->mx, "is_available", "O", gpu);
+    Py_DECREF(gpu);
+    if (avail == NULL)
+        return -1;
+    st->gpu_available = PyObject_IsTrue(avail);
+    Py_DECREF(avail);
+    if (st->gpu_available < 0)
+        return -1;
+#define S(field, text)                                  \
+    if ((st->field = PyUnicode_InternFromString(text)) == NULL) \
+        return -1;
+    S(s_shape, "shape") S(s_dtype, "dtype") S(s_stream, "stream") S(s_astype, "astype") S(s_item, "item")
+    S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim")
+#undef S
+    return 0;
+}
+
+static int module_exec(PyObject *m)
+{
+    State *st = state_of_module(m);
+    st->default_dtype = DT_F32;
+    st->grad_enabled = 1;
+    if (load_mlx(m, st) < 0)
+        return -1;
+    if (tensor_type_init(m, st) < 0)
+        return -1;
+    if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
+        PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
+        return -1;
+    return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    State *st = state_of_module(m);
+    if (st == NULL)
+        return 0;
+    Py_VISIT(st->mx);
+    Py_VISIT(st->array_type);
+    for (int i = 0; i < DT_COUNT; i++) {
+        Py_VISIT(st->mx_dtype[i]);
+        Py_VISIT(st->dtype[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        Py_VISIT(st->mx_device[i]);
+        Py_VISIT(st->device[i]);
+    }
+    Py_VISIT(st->tensor_type);
+    Py_VISIT(st->size_type);
+    Py_VISIT(st->py_getitem);
+    Py_VISIT(st->py_setitem);
+#define X(name) Py_VISIT(st->f_##name);
+    MX_FUNCS(X)
+#undef X
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    State *st = state_of_module(m);
+    if (st == NULL)
+        return 0;
+    Py_CLEAR(st->mx);
+    Py_CLEAR(st->array_type);
+    for (int i = 0; i < DT_COUNT; i++) {
+        Py_CLEAR(st->mx_dtype[i]);
+        Py_CLEAR(st->dtype[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        Py_CLEAR(st->mx_device[i]);
+        Py_CLEAR(st->device[i]);
+    }
+    Py_CLEAR(st->tensor_type);
+    Py_CLEAR(st->size_type);
+    Py_CLEAR(st->py_getitem);
+    Py_CLEAR(st->py_setitem);
+#define X(name) Py_CLEAR(st->f_##name);
+    MX_FUNCS(X)
+#undef X
+    Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
+    Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
+    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim);
+    return 0;
+}
+
+static void module_free(void *m) { module_clear((PyObject *)m); }
+
+static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};
+
+PyModuleDef mlx_compat_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "mlx_compat._C",
+    .m_doc = "mlx_compat's C core: the Tensor type and its per-op path over mlx.core.",
+    .m_size = sizeof(State),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC PyInit__C(void) { return PyModuleDef_Init(&mlx_compat_module); }

@@ -1,0 +1,69 @@
+/* mxcall.c — calling mlx.core: vectorcall with an optional stream= keyword, dtype casts. */
+#include "core.h"
+
+/* NEW: f(*args) on the stream of `device`; the keyword is only passed when `device` is not MLX's
+ * default device, so the common case is a plain positional vectorcall. */
+PyObject *mx_call(State *st, PyObject *f, PyObject *const *args, Py_ssize_t nargs, int device)
+{
+    if (device == st->default_mx_device)
+        return PyObject_Vectorcall(f, args, (size_t)nargs, NULL);
+    PyObject *stack[8];
+    if (nargs > 7) {
+        PyErr_SetString(PyExc_SystemError, "mx_call: too many arguments");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        stack[i] = args[i];
+    stack[nargs] = st->mx_device[device];
+    PyObject *kw = PyTuple_Pack(1, st->s_stream);
+    if (kw == NULL)
+        return NULL;
+    PyObject *r = PyObject_Vectorcall(f, stack, (size_t)nargs, kw);
+    Py_DECREF(kw);
+    return r;
+}
+
+PyObject *mx_call1(State *st, PyObject *f, PyObject *a, int device)
+{
+    PyObject *args[1] = {a};
+    return mx_call(st, f, args, 1, device);
+}
+
+PyObject *mx_call2(State *st, PyObject *f, PyObject *a, PyObject *b, int device)
+{
+    PyObject *args[2] = {a, b};
+    return mx_call(st, f, args, 2, device);
+}
+
+/* NEW: `arr` as dtype code `dt`; a new reference to arr itself when it already has that dtype
+ * (the caller passes the dtype it knows, or DT_NONE to have it read). */
+PyObject *mx_astype(State *st, PyObject *arr, int dt, int device)
+{
+    PyObject *args[2] = {arr, st->mx_dtype[dt]};
+    if (device == st->default_mx_device)
+        return PyObject_VectorcallMethod(st->s_astype, args, 2, NULL);
+    PyObject *stack[3] = {arr, st->mx_dtype[dt], st->mx_device[device]};
+    PyObject *kw = PyTuple_Pack(1, st->s_stream);
+    if (kw == NULL)
+        return NULL;
+    PyObject *r = PyObject_VectorcallMethod(st->s_astype, stack, 2, kw);
+    Py_DECREF(kw);
+    return r;
+}
+
+/* NEW: a tuple of Python ints. */
+PyObject *ssize_tuple(const Py_ssize_t *v, int n)
+{
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        PyObject *x = PyLong_FromSsize_t(v[i]);
+        if (x == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, x);
+    }
+    return t;
+}

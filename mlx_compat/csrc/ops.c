@@ -1,0 +1,677 @@
+/* ops.c — the per-op hot path for Python operators: unwrap operands, promote with torch's rules,
+ * call the cached MLX function, wrap the result; in-place forms write back through the view machinery.
+ * Also the hot reductions (sum, mean) and the generic `_binary` entry the Python layer uses. */
+#include "core.h"
+
+typedef enum {
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_FLOORDIV, BIN_MOD, BIN_POW, BIN_AND, BIN_OR, BIN_XOR,
+    BIN_LSHIFT, BIN_RSHIFT, BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE, BIN_MAXIMUM, BIN_MINIMUM, BIN_COUNT
+} BinOp;
+
+enum { R_SAME, R_FLOAT, R_BOOL };
+
+typedef struct {
+    const char *name;      /* torch's name (for errors and _binary) */
+    size_t func_offset;    /* offset of the cached mx callable in State */
+    char result;           /* R_SAME / R_FLOAT (true division) / R_BOOL (comparisons) */
+    char integral_only;    /* bitwise and shifts */
+    char no_bool;          /* torch refuses bool operands */
+    char no_complex;       /* ordering comparisons */
+} BinInfo;
+
+#define F(name) offsetof(State, f_##name)
+static const BinInfo BIN[BIN_COUNT] = {
+    [BIN_ADD] = {"add", F(add), R_SAME, 0, 0, 0},
+    [BIN_SUB] = {"sub", F(subtract), R_SAME, 0, 1, 0},
+    [BIN_MUL] = {"mul", F(multiply), R_SAME, 0, 0, 0},
+    [BIN_DIV] = {"div", F(divide), R_FLOAT, 0, 0, 0},
+    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), R_SAME, 0, 0, 1},
+    [BIN_MOD] = {"remainder", F(remainder), R_SAME, 0, 0, 1},
+    [BIN_POW] = {"pow", F(power), R_SAME, 0, 0, 0},
+    [BIN_AND] = {"bitwise_and", F(bitwise_and), R_SAME, 1, 0, 0},
+    [BIN_OR] = {"bitwise_or", F(bitwise_or), R_SAME, 1, 0, 0},
+    [BIN_XOR] = {"bitwise_xor", F(bitwise_xor), R_SAME, 1, 0, 0},
+    [BIN_LSHIFT] = {"bitwise_left_shift", F(left_shift), R_SAME, 1, 1, 0},
+    [BIN_RSHIFT] = {"bitwise_right_shift", F(right_shift), R_SAME, 1, 1, 0},
+    [BIN_EQ] = {"eq", F(equal), R_BOOL, 0, 0, 0},
+    [BIN_NE] = {"ne", F(not_equal), R_BOOL, 0, 0, 0},
+    [BIN_LT] = {"lt", F(less), R_BOOL, 0, 0, 1},
+    [BIN_LE] = {"le", F(less_equal), R_BOOL, 0, 0, 1},
+    [BIN_GT] = {"gt", F(greater), R_BOOL, 0, 0, 1},
+    [BIN_GE] = {"ge", F(greater_equal), R_BOOL, 0, 0, 1},
+    [BIN_MAXIMUM] = {"maximum", F(maximum), R_SAME, 0, 0, 1},
+    [BIN_MINIMUM] = {"minimum", F(minimum), R_SAME, 0, 0, 1},
+};
+#undef F
+
+static PyObject *bin_func(State *st, BinOp op) { return *(PyObject **)((char *)st + BIN[op].func_offset); }
+
+/* torch.can_cast: no complex -> real, float -> integral, non-bool -> bool. */
+static int can_cast(int from, int to)
+{
+    if (dt_is_complex(from) && !dt_is_complex(to))
+        return 0;
+    if (dt_is_float(from) && dt_is_integral(to, 1))
+        return 0;
+    if (from != DT_BOOL && to == DT_BOOL)
+        return 0;
+    return 1;
+}
+
+/* An operand: a Tensor, or a Python number taking part as a weak scalar. */
+typedef struct {
+    PyObject *obj;      /* BORROWED */
+    TensorObject *t;    /* NULL for scalars */
+    int dt;             /* tensor dtype, or scalar_dtype() */
+} Operand;
+
+/* 1 if recognised, 0 if not (NotImplemented), -1 on error. */
+static int classify(State *st, PyObject *o, Operand *out)
+{
+    out->obj = o;
+    out->t = NULL;
+    if (is_tensor(st, o)) {
+        out->t = (TensorObject *)o;
+        out->dt = out->t->dtype;
+        return 1;
+    }
+    out->dt = scalar_dtype(o);
+    return out->dt >= 0;
+}
+
+/* Common device of two operands (zero-dim CPU tensors may join GPU ones, as in torch). */
+static int common_device(State *st, Operand *a, Operand *b, int *device)
+{
+    if (a->t && b->t && a->t->device != b->t->device) {
+        if (tensor_ensure_sizes(st, a->t) < 0 || tensor_ensure_sizes(st, b->t) < 0)
+            return -1;
+        if (a->t->ndim == 0 && a->t->device == DEV_CPU)
+            *device = b->t->device;
+        else if (b->t->ndim == 0 && b->t->device == DEV_CPU)
+            *device = a->t->device;
+        else {
+            PyErr_SetString(PyExc_RuntimeError,
+                            "Expected all tensors to be on the same device, but found at least two devices, cpu and cuda:0!");
+            return -1;
+        }
+        return 0;
+    }
+    *device = a->t ? a->t->device : b->t->device;
+    return 0;
+}
+
+/* The dtype torch computes `a op b` in; -1 with torch's exception when it refuses. */
+static int binary_result_type(State *st, Operand *a, Operand *b)
+{
+    ResultTypeState rs;
+    result_type_init(&rs);
+    Operand *ops[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        if (ops[i]->t) {
+            if (tensor_ensure_sizes(st, ops[i]->t) < 0)
+                return -1;
+            result_type_update(st, &rs, ops[i]->t->ndim ? OP_TENSOR_DIM : OP_TENSOR_ZERO, ops[i]->dt);
+        } else {
+            result_type_update(st, &rs, OP_SCALAR, ops[i]->dt);
+        }
+    }
+    int r = result_type_finish(&rs);
+    if (r == DT_C128) {
+        PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX");
+        return -1;
+    }
+    if (r < 0) {
+        int da = a->t ? a->dt : DT_NONE, db = b->t ? b->dt : DT_NONE;
+        raise_promotion_error(da, db);
+        return -1;
+    }
+    return r;
+}
+
+/* torch's refusals for the op given the operand dtypes, as RuntimeError / TypeError. */
+static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
+{
+    const BinInfo *info = &BIN[op];
+    if (info->integral_only && !dt_is_integral(r, 1)) {
+        PyErr_Format(PyExc_RuntimeError, "\"%s_cpu\" not implemented for '%s'", info->name, dtype_name(r));
+        return -1;
+    }
+    if (op == BIN_SUB && (a->dt == DT_BOOL || b->dt == DT_BOOL) && (a->t && b->t ? 1 : r == DT_BOOL || (a->t && a->dt == DT_BOOL) || (b->t && b->dt == DT_BOOL))) {
+        int both = (a->t ? a->dt == DT_BOOL : 0) + (b->t ? b->dt == DT_BOOL : 0);
+        int any_bool_tensor = (a->t && a->dt == DT_BOOL) || (b->t && b->dt == DT_BOOL);
+        if (any_bool_tensor || (a->dt == DT_BOOL && b->dt == DT_BOOL)) {
+            PyErr_SetString(PyExc_RuntimeError,
+                            both == 2 ? "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
+                                      : "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+            return -1;
+        }
+    }
+    if (info->no_bool && op != BIN_SUB && r == DT_BOOL) {
+        PyErr_Format(PyExc_RuntimeError, "\"%s_cpu\" not implemented for 'Bool'", info->name);
+        return -1;
+    }
+    if (info->no_complex && dt_is_complex(r)) {
+        PyErr_Format(PyExc_RuntimeError, "\"%s_cpu\" not implemented for 'ComplexFloat'", info->name);
+        return -1;
+    }
+    if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1)) {
+        /* torch raises on integer division by a zero scalar */
+        if (b->t == NULL && PyLong_Check(b->obj) && !PyBool_Check(b->obj) && PyLong_AsLong(b->obj) == 0 && !PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "ZeroDivisionError");
+            return -1;
+        }
+    }
+    if (op == BIN_POW && dt_is_integral(r, 0) && b->t == NULL && PyLong_Check(b->obj) && !PyBool_Check(b->obj)) {
+        long e = PyLong_AsLong(b->obj);
+        if (e == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        else if (e < 0) {
+            PyErr_SetString(PyExc_RuntimeError, "Integers to negative integer powers are not allowed.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* NEW: the operand as an MLX argument in dtype `dt` (tensors are cast; scalars stay weak Python numbers). */
+static PyObject *operand_value(State *st, Operand *o, int dt, int device)
+{
+    if (o->t == NULL)
+        return Py_NewRef(o->obj);
+    PyObject *v = tensor_value(st, o->t);
+    if (v == NULL)
+        return NULL;
+    if (o->dt == dt)
+        return Py_NewRef(v);
+    return mx_astype(st, v, dt, device);
+}
+
+/* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping. */
+static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device)
+{
+    int r = binary_result_type(st, a, b);
+    if (r < 0 || check_op_dtypes(op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
+        return NULL;
+    int compute = r;
+    if (BIN[op].result == R_FLOAT && dt_is_integral(r, 1))
+        compute = st->default_dtype;
+    PyObject *va = operand_value(st, a, compute, *device);
+    if (va == NULL)
+        return NULL;
+    PyObject *vb = operand_value(st, b, compute, *device);
+    if (vb == NULL) {
+        Py_DECREF(va);
+        return NULL;
+    }
+    PyObject *res = mx_call2(st, bin_func(st, op), va, vb, *device);
+    Py_DECREF(va);
+    Py_DECREF(vb);
+    *out_dt = BIN[op].result == R_BOOL ? DT_BOOL : compute;
+    return res;
+}
+
+/* NEW: `a op b` as a Tensor, or NotImplemented when neither is ours / an operand is foreign. */
+static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
+{
+    State *st;
+    if (Py_TYPE(x)->tp_as_number && Py_TYPE(x)->tp_as_number->nb_add == tensor_as_number_impl.nb_add)
+        st = state_of_type(Py_TYPE(x));
+    else
+        st = state_of_type(Py_TYPE(y));
+    if (st == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Operand a, b;
+    int ca = classify(st, x, &a), cb = classify(st, y, &b);
+    if (ca <= 0 || cb <= 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    int dt, device;
+    PyObject *res = binary_compute(st, op, &a, &b, &dt, &device);
+    return tensor_wrap_steal(st, res, dt, device);
+}
+
+/* In-place `a op= b`: compute, cast back to a's dtype (if torch allows), check the shape, write. */
+static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
+{
+    State *st = state_of_type(Py_TYPE(x));
+    if (st == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Operand a, b;
+    if (classify(st, x, &a) <= 0 || a.t == NULL || classify(st, y, &b) <= 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    TensorObject *t = a.t;
+    PyObject *res = NULL, *shape = NULL, *cast = NULL;
+    if (tensor_check_inplace(st, t) < 0)
+        return NULL;
+    int dt, device;
+    res = binary_compute(st, op, &a, &b, &dt, &device);
+    if (res == NULL)
+        return NULL;
+    if (!can_cast(dt, t->dtype)) {
+        PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s", dtype_name(dt),
+                     dtype_name(t->dtype));
+        goto error;
+    }
+    shape = PyObject_GetAttr(res, st->s_shape);
+    if (shape == NULL || tensor_ensure_sizes(st, t) < 0)
+        goto error;
+    int same = PyTuple_GET_SIZE(shape) == t->ndim;
+    for (int i = 0; same && i < t->ndim; i++)
+        same = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i)) == t->sizes[i];
+    if (!same) {
+        PyObject *mine = ssize_tuple(t->sizes, t->ndim);
+        if (mine) {
+            PyErr_Format(PyExc_RuntimeError, "output with shape %R doesn't match the broadcast shape %R", mine, shape);
+            Py_DECREF(mine);
+        }
+        goto error;
+    }
+    cast = dt == t->dtype ? Py_NewRef(res) : mx_astype(st, res, t->dtype, t->device);
+    if (cast == NULL || tensor_write(st, t, cast) < 0)
+        goto error;
+    Py_DECREF(res);
+    Py_DECREF(shape);
+    Py_DECREF(cast);
+    return Py_NewRef(x);
+error:
+    Py_XDECREF(res);
+    Py_XDECREF(shape);
+    Py_XDECREF(cast);
+    return NULL;
+}
+
+#define BINARY_SLOTS(NAME, OP)                                                            \
+    static PyObject *nb_##NAME(PyObject *a, PyObject *b) { return binary(a, b, OP); }      \
+    static PyObject *nb_i##NAME(PyObject *a, PyObject *b) { return binary_inplace(a, b, OP); }
+BINARY_SLOTS(add, BIN_ADD)
+BINARY_SLOTS(sub, BIN_SUB)
+BINARY_SLOTS(mul, BIN_MUL)
+BINARY_SLOTS(div, BIN_DIV)
+BINARY_SLOTS(floordiv, BIN_FLOORDIV)
+BINARY_SLOTS(mod, BIN_MOD)
+BINARY_SLOTS(and, BIN_AND)
+BINARY_SLOTS(or, BIN_OR)
+BINARY_SLOTS(xor, BIN_XOR)
+BINARY_SLOTS(lshift, BIN_LSHIFT)
+BINARY_SLOTS(rshift, BIN_RSHIFT)
+
+static PyObject *nb_pow(PyObject *a, PyObject *b, PyObject *mod)
+{
+    if (mod != Py_None)
+        Py_RETURN_NOTIMPLEMENTED;
+    return binary(a, b, BIN_POW);
+}
+static PyObject *nb_ipow(PyObject *a, PyObject *b, PyObject *mod)
+{
+    if (mod != Py_None)
+        Py_RETURN_NOTIMPLEMENTED;
+    return binary_inplace(a, b, BIN_POW);
+}
+
+PyObject *tensor_richcompare(PyObject *a, PyObject *b, int cmp)
+{
+    static const BinOp ops[6] = {[Py_LT] = BIN_LT, [Py_LE] = BIN_LE, [Py_EQ] = BIN_EQ,
+                                 [Py_NE] = BIN_NE, [Py_GT] = BIN_GT, [Py_GE] = BIN_GE};
+    return binary(a, b, ops[cmp]);
+}
+
+/* ---------------------------------------------------------------- matmul */
+
+/* NEW: torch.matmul(a, b): both tensors, same dtype, at least 1-D. Integer matmul is computed in
+ * float64 on the CPU (float32 elsewhere) since MLX's matmul is floating-point only. */
+static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
+{
+    if (tensor_ensure_sizes(st, a) < 0 || tensor_ensure_sizes(st, b) < 0)
+        return NULL;
+    if (a->ndim == 0 || b->ndim == 0) {
+        PyErr_Format(PyExc_RuntimeError, "both arguments to matmul need to be at least 1D, but they are %dD and %dD",
+                     a->ndim, b->ndim);
+        return NULL;
+    }
+    if (a->dtype != b->dtype) {
+        PyErr_Format(PyExc_RuntimeError, "expected m1 and m2 to have the same dtype, but got: %s != %s",
+                     dtype_name(a->dtype) , dtype_name(b->dtype));
+        return NULL;
+    }
+    Py_ssize_t ka = a->sizes[a->ndim - 1], kb = b->ndim == 1 ? b->sizes[0] : b->sizes[b->ndim - 2];
+    if (ka != kb) {
+        if (a->ndim <= 2 && b->ndim <= 2 && a->ndim == 2 && b->ndim == 2)
+            PyErr_Format(PyExc_RuntimeError,
+                         "mat1 and mat2 shapes cannot be multiplied (%zdx%zd and %zdx%zd)", a->sizes[0], ka, kb,
+                         b->sizes[1]);
+        else
+            PyErr_Format(PyExc_RuntimeError, "Expected size for first two dimensions of batch2 tensor to be: [%zd] but got: [%zd].", ka, kb);
+        return NULL;
+    }
+    Operand oa = {(PyObject *)a, a, a->dtype}, ob = {(PyObject *)b, b, b->dtype};
+    int device;
+    if (common_device(st, &oa, &ob, &device) < 0)
+        return NULL;
+    int dt = a->dtype, compute = dt;
+    if (!dt_is_float(dt) && !dt_is_complex(dt))
+        compute = device == DEV_CPU ? DT_F64 : DT_F32;
+    PyObject *va = operand_value(st, &oa, compute, device), *vb = NULL, *r = NULL;
+    if (va == NULL)
+        return NULL;
+    vb = operand_value(st, &ob, compute, device);
+    if (vb == NULL)
+        goto done;
+    r = mx_call2(st, st->f_matmul, va, vb, device);
+    if (r != NULL && compute != dt)
+        Py_SETREF(r, mx_astype(st, r, dt, device));
+done:
+    Py_XDECREF(va);
+    Py_XDECREF(vb);
+    return tensor_wrap_steal(st, r, dt, device);
+}
+
+static PyObject *nb_matmul(PyObject *x, PyObject *y)
+{
+    State *st = state_of_type(Py_TYPE(x));
+    if (st == NULL || !is_tensor(st, x) || !is_tensor(st, y)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    return matmul_impl(st, (TensorObject *)x, (TensorObject *)y);
+}
+
+static PyObject *nb_imatmul(PyObject *x, PyObject *y)
+{
+    PyObject *r = nb_matmul(x, y);
+    if (r == NULL || r == Py_NotImplemented)
+        return r;
+    State *st = state_of_type(Py_TYPE(x));
+    PyObject *w = PyObject_CallMethod(x, "copy_", "O", r);
+    Py_DECREF(r);
+    (void)st;
+    return w;
+}
+
+/* ---------------------------------------------------------------- unary */
+
+static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, int integral_only)
+{
+    State *st = state_of_type(Py_TYPE(x));
+    if (st == NULL)
+        return NULL;
+    TensorObject *t = (TensorObject *)x;
+    if (bool_error && t->dtype == DT_BOOL) {
+        PyErr_SetString(PyExc_RuntimeError, bool_error);
+        return NULL;
+    }
+    if (integral_only && !dt_is_integral(t->dtype, 1)) {
+        PyErr_Format(PyExc_TypeError, "ufunc 'bitwise_not' not supported for the input types (%s)", dtype_name(t->dtype));
+        return NULL;
+    }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *f = *(PyObject **)((char *)st + func_offset);
+    if (integral_only && t->dtype == DT_BOOL)
+        f = st->f_logical_not;
+    return tensor_wrap_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device);
+}
+
+static PyObject *nb_neg(PyObject *x)
+{
+    return unary(x, offsetof(State, f_negative),
+                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+                 "use the `~` or `logical_not()` operator instead.", 0);
+}
+static PyObject *nb_abs(PyObject *x)
+{
+    TensorObject *t = (TensorObject *)x;
+    if (t->dtype == DT_C64) {
+        State *st = state_of_type(Py_TYPE(x));
+        PyObject *v = tensor_value(st, t);
+        if (v == NULL)
+            return NULL;
+        return tensor_wrap_steal(st, mx_call1(st, st->f_abs, v, t->device), DT_F32, t->device);
+    }
+    if (t->dtype == DT_BOOL)
+        return Py_NewRef(x);
+    return unary(x, offsetof(State, f_abs), NULL, 0);
+}
+static PyObject *nb_invert(PyObject *x) { return unary(x, offsetof(State, f_bitwise_invert), NULL, 1); }
+static PyObject *nb_pos(PyObject *x)
+{
+    if (((TensorObject *)x)->dtype == DT_BOOL) {
+        PyErr_SetString(PyExc_RuntimeError, "The `+` operator, on a bool tensor is not supported.");
+        return NULL;
+    }
+    return Py_NewRef(x);
+}
+
+PyNumberMethods tensor_as_number_impl = {
+    .nb_add = nb_add, .nb_subtract = nb_sub, .nb_multiply = nb_mul, .nb_true_divide = nb_div,
+    .nb_floor_divide = nb_floordiv, .nb_remainder = nb_mod, .nb_power = nb_pow, .nb_and = nb_and, .nb_or = nb_or,
+    .nb_xor = nb_xor, .nb_lshift = nb_lshift, .nb_rshift = nb_rshift, .nb_matrix_multiply = nb_matmul,
+    .nb_inplace_add = nb_iadd, .nb_inplace_subtract = nb_isub, .nb_inplace_multiply = nb_imul,
+    .nb_inplace_true_divide = nb_idiv, .nb_inplace_floor_divide = nb_ifloordiv, .nb_inplace_remainder = nb_imod,
+    .nb_inplace_power = nb_ipow, .nb_inplace_and = nb_iand, .nb_inplace_or = nb_ior, .nb_inplace_xor = nb_ixor,
+    .nb_inplace_lshift = nb_ilshift, .nb_inplace_rshift = nb_irshift, .nb_inplace_matrix_multiply = nb_imatmul,
+    .nb_negative = nb_neg, .nb_positive = nb_pos, .nb_absolute = nb_abs, .nb_invert = nb_invert,
+};
+
+/* ---------------------------------------------------------------- generic entry for Python */
+
+static int binop_from_name(PyObject *name)
+{
+    for (int i = 0; i < BIN_COUNT; i++)
+        if (PyUnicode_CompareWithASCIIString(name, BIN[i].name) == 0)
+            return i;
+    PyErr_Format(PyExc_ValueError, "unknown binary op %R", name);
+    return -1;
+}
+
+/* Tensor._binary(name, a, b, inplace=False) (static): the operator path for the Python layer's
+ * functions and methods (torch.add, Tensor.mul_, ...). Raises TypeError for non-number operands. */
+static PyObject *m_binary(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_type((PyTypeObject *)type);
+    if (st == NULL)
+        return NULL;
+    if (nargs < 3 || nargs > 4) {
+        PyErr_SetString(PyExc_TypeError, "_binary(name, a, b, inplace=False)");
+        return NULL;
+    }
+    int op = binop_from_name(args[0]);
+    if (op < 0)
+        return NULL;
+    int inplace = nargs == 4 && PyObject_IsTrue(args[3]);
+    PyObject *r;
+    if (inplace) {
+        if (!is_tensor(st, args[1])) {
+            PyErr_SetString(PyExc_TypeError, "in-place operation needs a Tensor as its first operand");
+            return NULL;
+        }
+        r = binary_inplace(args[1], args[2], (BinOp)op);
+    } else {
+        r = binary(args[1], args[2], (BinOp)op);
+    }
+    if (r == Py_NotImplemented) {
+        Py_DECREF(r);
+        PyObject *bad = is_tensor(st, args[1]) ? args[2] : args[1];
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'other' must be Tensor or Number, not %.100s", BIN[op].name,
+                     Py_TYPE(bad)->tp_name);
+        return NULL;
+    }
+    return r;
+}
+
+static PyObject *m_matmul(PyObject *self, PyObject *other)
+{
+    State *st = state_of_type(Py_TYPE(self));
+    if (!is_tensor(st, other)) {
+        PyErr_Format(PyExc_TypeError, "matmul(): argument 'other' (position 1) must be Tensor, not %.100s",
+                     Py_TYPE(other)->tp_name);
+        return NULL;
+    }
+    return matmul_impl(st, (TensorObject *)self, (TensorObject *)other);
+}
+
+/* ---------------------------------------------------------------- sum / mean */
+
+/* Parses (dim=None, keepdim=False, *, dtype=None) into an MLX axis argument (NEW ref or NULL for all). */
+static int parse_reduce_args(State *st, TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                             const char *fname, PyObject **axis, int *keepdim, int *dtype)
+{
+    PyObject *dim = NULL, *kd = NULL, *dt = NULL;
+    *axis = NULL;
+    *keepdim = 0;
+    *dtype = -1;
+    if (nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "%s() received an invalid combination of arguments", fname);
+        return -1;
+    }
+    if (nargs >= 1)
+        dim = args[0];
+    if (nargs >= 2)
+        kd = args[1];
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i), *v = args[nargs + i];
+        if (PyUnicode_CompareWithASCIIString(k, "dim") == 0 || PyUnicode_CompareWithASCIIString(k, "axis") == 0)
+            dim = v;
+        else if (PyUnicode_CompareWithASCIIString(k, "keepdim") == 0)
+            kd = v;
+        else if (PyUnicode_CompareWithASCIIString(k, "dtype") == 0)
+            dt = v;
+        else {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname, k);
+            return -1;
+        }
+    }
+    if (dim != NULL && dim != Py_None && is_tensor(st, dim) == 0 && dt == NULL && PyObject_TypeCheck(dim, Py_TYPE(dim)) &&
+        dtype_code_of(st, dim) >= 0) {
+        /* x.sum(torch.float64): the dtype overload */
+        dt = dim;
+        dim = NULL;
+    } else
+        PyErr_Clear();
+    if (kd != NULL) {
+        if (!PyBool_Check(kd)) {
+            PyErr_Format(PyExc_TypeError, "%s(): argument 'keepdim' must be bool, not %.100s", fname, Py_TYPE(kd)->tp_name);
+            return -1;
+        }
+        *keepdim = kd == Py_True;
+    }
+    if (dt != NULL && dt != Py_None) {
+        *dtype = dtype_code_of(st, dt);
+        if (*dtype < 0)
+            return -1;
+    }
+    if (tensor_ensure_sizes(st, t) < 0)
+        return -1;
+    if (dim == NULL || dim == Py_None)
+        return 0;
+    int nd = t->ndim ? t->ndim : 1;
+    if (PyLong_Check(dim)) {
+        Py_ssize_t d = PyLong_AsSsize_t(dim);
+        if (d == -1 && PyErr_Occurred())
+            return -1;
+        if (normalize_dim(&d, nd) < 0)
+            return -1;
+        if (t->ndim == 0)
+            return 0;
+        *axis = PyLong_FromSsize_t(d);
+        return *axis ? 0 : -1;
+    }
+    if (PyTuple_Check(dim) || PyList_Check(dim)) {
+        Py_ssize_t n = PySequence_Size(dim);
+        if (n == 0)
+            return 0;
+        PyObject *lst = PyList_New(n);
+        if (lst == NULL)
+            return -1;
+        unsigned long long seen = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = PySequence_GetItem(dim, i);
+            if (item == NULL || !PyLong_Check(item)) {
+                if (item)
+                    PyErr_Format(PyExc_TypeError, "%s(): argument 'dim' must be tuple of ints", fname);
+                Py_XDECREF(item);
+                Py_DECREF(lst);
+                return -1;
+            }
+            Py_ssize_t d = PyLong_AsSsize_t(item);
+            Py_DECREF(item);
+            if (normalize_dim(&d, nd) < 0) {
+                Py_DECREF(lst);
+                return -1;
+            }
+            if (seen & (1ULL << d)) {
+                PyErr_Format(PyExc_RuntimeError, "dim %zd appears multiple times in the list of dims", d);
+                Py_DECREF(lst);
+                return -1;
+            }
+            seen |= 1ULL << d;
+            PyList_SET_ITEM(lst, i, PyLong_FromSsize_t(d));
+        }
+        if (t->ndim == 0) {
+            Py_DECREF(lst);
+            return 0;
+        }
+        *axis = lst;
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s(): argument 'dim' must be tuple of ints, not %.100s", fname, Py_TYPE(dim)->tp_name);
+    return -1;
+}
+
+/* NEW: sum or mean with torch's dtype rules (integral sums accumulate in int64; mean needs float). */
+static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int is_mean)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *axis = NULL, *v = NULL, *r = NULL;
+    int keepdim, dtype;
+    const char *fname = is_mean ? "mean" : "sum";
+    if (parse_reduce_args(st, t, args, nargs, kwnames, fname, &axis, &keepdim, &dtype) < 0)
+        return NULL;
+    int out = dtype >= 0 ? dtype : t->dtype;
+    if (dtype < 0 && !is_mean && dt_is_integral(t->dtype, 1))
+        out = DT_I64;
+    if (is_mean && !(dt_is_float(out) || dt_is_complex(out))) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "mean(): could not infer output dtype. %s dtype must be either a floating point or complex dtype. Got: %s",
+                     dtype >= 0 ? "Optional" : "Input", dtype_name(out));
+        goto error;
+    }
+    v = tensor_value(st, t);
+    if (v == NULL)
+        goto error;
+    v = mx_astype(st, v, out, t->device);
+    if (v == NULL)
+        goto error;
+    {
+        PyObject *stack[5] = {v, axis ? axis : Py_None, keepdim ? Py_True : Py_False};
+        PyObject *f = is_mean ? st->f_mean : st->f_sum;
+        if (t->device == st->default_mx_device)
+            r = PyObject_Vectorcall(f, stack, 3, NULL);
+        else
+            r = mx_call(st, f, stack, 3, t->device);
+    }
+error:
+    Py_XDECREF(axis);
+    Py_XDECREF(v);
+    return tensor_wrap_steal(st, r, out, t->device);
+}
+
+static PyObject *m_sum(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return reduce_impl(t, args, nargs, kwnames, 0);
+}
+static PyObject *m_mean(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return reduce_impl(t, args, nargs, kwnames, 1);
+}
+
+PyMethodDef tensor_op_methods[] = {
+    {"_binary", (PyCFunction)(void (*)(void))m_binary, METH_FASTCALL | METH_CLASS, NULL},
+    {"matmul", (PyCFunction)m_matmul, METH_O, NULL},
+    {"sum", (PyCFunction)(void (*)(void))m_sum, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"mean", (PyCFunction)(void (*)(void))m_mean, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {NULL}};

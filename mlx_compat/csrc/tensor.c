@@ -1,0 +1,907 @@
+/* tensor.c — the Tensor type: its slots, the value/view/version machinery
+ * (Note [Tensor storage and views] in core.h) and the read-only metadata methods. */
+#include "core.h"
+#include <string.h>
+#include "structmember.h"
+
+/* ---------------------------------------------------------------- dtypes */
+
+/* The code of an mx.Dtype (its hash is MLX's enum value); -1 with exception for anything else. */
+int dtype_from_mx(State *st, PyObject *mx_dtype)
+{
+    Py_hash_t h = PyObject_Hash(mx_dtype);
+    if (h == -1)
+        return -1;
+    if (h < 0 || h >= DT_COUNT) {
+        PyErr_SetString(PyExc_TypeError, "unsupported MLX dtype");
+        return -1;
+    }
+    return (int)h;
+}
+
+/* The code of one of our dtype objects; -1 with TypeError otherwise. */
+int dtype_code_of(State *st, PyObject *o)
+{
+    for (int i = 0; i < DT_COUNT; i++)
+        if (st->dtype[i] == o)
+            return i;
+    PyErr_Format(PyExc_TypeError, "expected a dtype (e.g. torch.float32), got %.100s", Py_TYPE(o)->tp_name);
+    return -1;
+}
+
+/* BORROWED: our dtype object for a code (Py_None if that code is not exposed). */
+PyObject *dtype_of_code(State *st, int code)
+{
+    if (code < 0 || code >= DT_COUNT || st->dtype[code] == NULL)
+        return Py_None;
+    return st->dtype[code];
+}
+
+/* ---------------------------------------------------------------- allocation */
+
+int is_tensor(State *st, PyObject *o) { return PyObject_TypeCheck(o, (PyTypeObject *)st->tensor_type); }
+
+/* NEW: a fresh base tensor of the given type holding `arr` (stolen). dt < 0: read from the array. */
+static PyObject *tensor_new_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device)
+{
+    if (arr == NULL)
+        return NULL;
+    if (dt < 0) {
+        PyObject *d = PyObject_GetAttr(arr, st->s_dtype);
+        if (d == NULL)
+            goto error;
+        dt = dtype_from_mx(st, d);
+        Py_DECREF(d);
+        if (dt < 0)
+            goto error;
+    }
+    TensorObject *t = (TensorObject *)tp->tp_alloc(tp, 0);
+    if (t == NULL)
+        goto error;
+    t->data = arr;
+    t->ndim = -1;
+    t->dtype = (signed char)dt;
+    t->device = (signed char)device;
+    return (PyObject *)t;
+error:
+    Py_DECREF(arr);
+    return NULL;
+}
+
+PyObject *tensor_wrap_steal(State *st, PyObject *arr, int dt, int device)
+{
+    return tensor_new_of_type(st, (PyTypeObject *)st->tensor_type, arr, dt, device);
+}
+
+PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device)
+{
+    Py_INCREF(arr);
+    return tensor_wrap_steal(st, arr, dt, device);
+}
+
+static int tensor_traverse(TensorObject *t, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(t));
+    Py_VISIT(t->data);
+    Py_VISIT(t->base);
+    Py_VISIT(t->index_map);
+    Py_VISIT(t->grad);
+    Py_VISIT(t->grad_fn);
+    Py_VISIT(t->hooks);
+    Py_VISIT(t->dict);
+    return 0;
+}
+
+static int tensor_clear(TensorObject *t)
+{
+    Py_CLEAR(t->data);
+    Py_CLEAR(t->base);
+    Py_CLEAR(t->index_map);
+    Py_CLEAR(t->grad);
+    Py_CLEAR(t->grad_fn);
+    Py_CLEAR(t->hooks);
+    Py_CLEAR(t->dict);
+    return 0;
+}
+
+static void tensor_dealloc(TensorObject *t)
+{
+    PyTypeObject *tp = Py_TYPE(t);
+    PyObject_GC_UnTrack(t);
+    if (t->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)t);
+    tensor_clear(t);
+    PyMem_Free(t->sizes);
+    tp->tp_free((PyObject *)t);
+    Py_DECREF(tp);
+}
+
+/* ---------------------------------------------------------------- shape metadata */
+
+static void contiguous_strides(const Py_ssize_t *shape, Py_ssize_t *strides, int ndim)
+{
+    Py_ssize_t s = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        strides[i] = s;
+        s *= shape[i] > 1 ? shape[i] : 1;
+    }
+}
+
+/* Fill a base tensor's shape/strides from its array; views always have them. 0 / -1. */
+int tensor_ensure_sizes(State *st, TensorObject *t)
+{
+    if (t->sizes != NULL || t->ndim == 0)
+        return 0;
+    PyObject *shape = PyObject_GetAttr(t->data, st->s_shape);
+    if (shape == NULL)
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(shape);
+    if (n == 0) {
+        Py_DECREF(shape);
+        t->ndim = 0;
+        return 0;
+    }
+    Py_ssize_t *sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * n);
+    if (sizes == NULL) {
+        Py_DECREF(shape);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        sizes[i] = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i));
+    Py_DECREF(shape);
+    contiguous_strides(sizes, sizes + n, (int)n);
+    t->sizes = sizes;
+    t->ndim = (int)n;
+    return 0;
+}
+
+int64_t tensor_numel(TensorObject *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->sizes[i];
+    return n;
+}
+
+/* NEW: the shape as mlx_compat.Size. */
+PyObject *tensor_size_obj(State *st, TensorObject *t)
+{
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    PyObject *tup = ssize_tuple(t->sizes, t->ndim);
+    if (tup == NULL || st->size_type == NULL)
+        return tup;
+    PyObject *r = PyObject_CallOneArg(st->size_type, tup);
+    Py_DECREF(tup);
+    return r;
+}
+
+int tensor_is_contiguous(TensorObject *t)
+{
+    /* torch: strides of dims of size 1 do not matter; an empty tensor is contiguous. */
+    Py_ssize_t expected = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        Py_ssize_t n = t->sizes[i];
+        if (n == 0)
+            return 1;
+        if (n != 1) {
+            if (t->sizes[t->ndim + i] != expected)
+                return 0;
+            expected *= n;
+        }
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- values, views, writes */
+
+/* Note [View re-derivation]
+ * A view's cached `data` is stale once its base's version moved past `t->version`. Re-deriving is
+ * one lazy mx.as_strided over the base's current value with the view's (shape, strides, offset);
+ * no copy is made until MLX evaluates it. Views whose base was never written never re-derive, so
+ * the common case (view, read) costs only the natural MLX op that produced the cache. */
+PyObject *tensor_value(State *st, TensorObject *t)
+{
+    TensorObject *b = t->base;
+    if (b == NULL || t->version == b->version)
+        return t->data;
+    PyObject *shape = ssize_tuple(t->sizes, t->ndim);
+    PyObject *strides = ssize_tuple(t->sizes + t->ndim, t->ndim);
+    PyObject *off = PyLong_FromSsize_t(t->offset);
+    PyObject *r = NULL;
+    if (shape && strides && off) {
+        PyObject *args[4] = {b->data, shape, strides, off};
+        r = mx_call(st, st->f_as_strided, args, 4, t->device);
+    }
+    Py_XDECREF(shape);
+    Py_XDECREF(strides);
+    Py_XDECREF(off);
+    if (r == NULL)
+        return NULL;
+    Py_SETREF(t->data, r);
+    t->version = b->version;
+    return t->data;
+}
+
+/* BORROWED: the view's index map, flat base positions of each of its elements (cached). */
+static PyObject *view_index_map(State *st, TensorObject *t)
+{
+    if (t->index_map != NULL)
+        return t->index_map;
+    TensorObject *b = t->base;
+    if (tensor_ensure_sizes(st, b) < 0)
+        return NULL;
+    int64_t n = tensor_numel(b);
+    PyObject *stop = PyLong_FromLongLong(n), *pos = NULL, *map = NULL;
+    PyObject *shape = ssize_tuple(t->sizes, t->ndim);
+    PyObject *strides = ssize_tuple(t->sizes + t->ndim, t->ndim);
+    PyObject *off = PyLong_FromSsize_t(t->offset);
+    if (!stop || !shape || !strides || !off)
+        goto error;
+    pos = PyObject_CallOneArg(st->f_arange, stop);
+    if (pos == NULL)
+        goto error;
+    {
+        PyObject *cast = mx_astype(st, pos, n < INT32_MAX ? DT_I32 : DT_I64, t->device);
+        if (cast == NULL)
+            goto error;
+        Py_SETREF(pos, cast);
+    }
+    PyObject *args[4] = {pos, shape, strides, off};
+    map = mx_call(st, st->f_as_strided, args, 4, t->device);
+    if (map == NULL)
+        goto error;
+    t->index_map = map;
+error:
+    Py_XDECREF(stop);
+    Py_XDECREF(pos);
+    Py_XDECREF(shape);
+    Py_XDECREF(strides);
+    Py_XDECREF(off);
+    return t->index_map;
+}
+
+/* torch refuses in-place writes to leaves that require grad (under grad mode) and to tensors whose
+ * elements overlap in memory (expanded views). 0 / -1 with torch's RuntimeError. */
+int tensor_check_inplace(State *st, TensorObject *t)
+{
+    if (st->grad_enabled && t->requires_grad && t->grad_fn == NULL && t->base == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation.");
+        return -1;
+    }
+    if (t->base != NULL && st->grad_enabled && t->base->requires_grad && t->base->grad_fn == NULL) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+        return -1;
+    }
+    if (t->base != NULL) {
+        for (int i = 0; i < t->ndim; i++)
+            if (t->sizes[t->ndim + i] == 0 && t->sizes[i] > 1) {
+                PyErr_SetString(PyExc_RuntimeError,
+                                "unsupported operation: more than one element of the written-to tensor refers to a "
+                                "single memory location. Please clone() the tensor before performing the operation.");
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* Write `value` (BORROWED mx.array with t's shape and dtype) as t's new content. For a view the value
+ * is scattered into the base through the index map (Note [Tensor storage and views]). */
+int tensor_write(State *st, TensorObject *t, PyObject *value)
+{
+    TensorObject *b = t->base;
+    if (b == NULL) {
+        Py_INCREF(value);
+        Py_SETREF(t->data, value);
+        t->version++;
+        return 0;
+    }
+    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL;
+    int rc = -1;
+    PyObject *map = view_index_map(st, t);
+    if (map == NULL || tensor_ensure_sizes(st, b) < 0)
+        goto error;
+    minus1 = Py_BuildValue("(i)", -1);
+    if (minus1 == NULL)
+        goto error;
+    flat = mx_call2(st, st->f_reshape, b->data, minus1, t->device);
+    if (flat == NULL)
+        goto error;
+    if (PyObject_SetItem(flat, map, value) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
+        goto error;
+    shape = ssize_tuple(b->sizes, b->ndim);
+    if (shape == NULL)
+        goto error;
+    newbase = mx_call2(st, st->f_reshape, flat, shape, t->device);
+    if (newbase == NULL)
+        goto error;
+    Py_SETREF(b->data, newbase);
+    newbase = NULL;
+    b->version++;
+    Py_INCREF(value);
+    Py_SETREF(t->data, value);
+    t->version = b->version;
+    rc = 0;
+error:
+    Py_XDECREF(flat);
+    Py_XDECREF(minus1);
+    Py_XDECREF(shape);
+    Py_XDECREF(newbase);
+    return rc;
+}
+
+/* NEW: a view of `src` with value `arr` (STOLEN) and metadata relative to the root base. */
+PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim, const Py_ssize_t *shape,
+                           const Py_ssize_t *strides, Py_ssize_t offset)
+{
+    if (arr == NULL)
+        return NULL;
+    TensorObject *base = src->base ? src->base : src;
+    TensorObject *v = (TensorObject *)tensor_wrap_steal(st, arr, src->dtype, src->device);
+    if (v == NULL)
+        return NULL;
+    v->sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (ndim ? ndim : 1));
+    if (v->sizes == NULL) {
+        Py_DECREF(v);
+        return PyErr_NoMemory();
+    }
+    if (ndim) {
+        memcpy(v->sizes, shape, sizeof(Py_ssize_t) * ndim);
+        memcpy(v->sizes + ndim, strides, sizeof(Py_ssize_t) * ndim);
+    }
+    v->ndim = ndim;
+    v->offset = offset;
+    v->base = (TensorObject *)Py_NewRef(base);
+    v->version = base->version;
+    v->is_view = 1;
+    return (PyObject *)v;
+}
+
+/* ---------------------------------------------------------------- properties */
+
+static PyObject *get_shape(TensorObject *t, void *c) { return tensor_size_obj(state_of_type(Py_TYPE(t)), t); }
+
+static PyObject *get_dtype(TensorObject *t, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    return Py_NewRef(dtype_of_code(st, t->dtype));
+}
+
+static PyObject *get_device(TensorObject *t, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *d = st->device[(int)t->device];
+    return Py_NewRef(d ? d : Py_None);
+}
+
+static PyObject *get_ndim(TensorObject *t, void *c)
+{
+    if (tensor_ensure_sizes(state_of_type(Py_TYPE(t)), t) < 0)
+        return NULL;
+    return PyLong_FromLong(t->ndim);
+}
+
+static PyObject *get_requires_grad(TensorObject *t, void *c)
+{
+    return PyBool_FromLong(t->requires_grad || t->grad_fn != NULL);
+}
+
+static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
+{
+    if (v == NULL) {
+        PyErr_SetString(PyExc_TypeError, "cannot delete requires_grad");
+        return -1;
+    }
+    if (!PyBool_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "requires_grad must be a bool, not %.100s", Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    int on = v == Py_True;
+    if (t->grad_fn != NULL) {
+        if (!on) {
+            PyErr_SetString(PyExc_RuntimeError,
+                            "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                            "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+            return -1;
+        }
+        return 0;
+    }
+    if (on && !(dt_is_float(t->dtype) || dt_is_complex(t->dtype))) {
+        PyErr_SetString(PyExc_RuntimeError, "only Tensors of floating point and complex dtype can require gradients");
+        return -1;
+    }
+    t->requires_grad = (char)on;
+    return 0;
+}
+
+static PyObject *get_grad(TensorObject *t, void *c) { return Py_NewRef(t->grad ? t->grad : Py_None); }
+
+static int set_grad(TensorObject *t, PyObject *v, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (v == NULL || v == Py_None) {
+        Py_CLEAR(t->grad);
+        return 0;
+    }
+    if (!is_tensor(st, v)) {
+        PyErr_Format(PyExc_TypeError, "assigned grad expected to be a Tensor or None but got grad of type %.100s",
+                     Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    TensorObject *g = (TensorObject *)v;
+    if (g->dtype != t->dtype) {
+        PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different type");
+        return -1;
+    }
+    if (tensor_ensure_sizes(st, g) < 0 || tensor_ensure_sizes(st, t) < 0)
+        return -1;
+    if (g->ndim != t->ndim || (t->ndim && memcmp(g->sizes, t->sizes, sizeof(Py_ssize_t) * t->ndim) != 0)) {
+        PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different size");
+        return -1;
+    }
+    Py_INCREF(v);
+    Py_XSETREF(t->grad, v);
+    return 0;
+}
+
+static PyObject *get_grad_fn(TensorObject *t, void *c) { return Py_NewRef(t->grad_fn ? t->grad_fn : Py_None); }
+
+static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
+{
+    if (v == Py_None)
+        v = NULL;
+    Py_XINCREF(v);
+    Py_XSETREF(t->grad_fn, v);
+    return 0;
+}
+
+static PyObject *get_is_leaf(TensorObject *t, void *c) { return PyBool_FromLong(t->grad_fn == NULL); }
+
+static PyObject *get_retains_grad(TensorObject *t, void *c) { return PyBool_FromLong(t->retains_grad); }
+
+static PyObject *get_version(TensorObject *t, void *c)
+{
+    return PyLong_FromLongLong(t->base ? t->base->version : t->version);
+}
+
+static PyObject *get_base(TensorObject *t, void *c) { return Py_NewRef(t->base ? (PyObject *)t->base : Py_None); }
+
+static PyObject *get_is_view_flag(TensorObject *t, void *c) { return PyBool_FromLong(t->base != NULL); }
+
+/* `_mx`: the current mx.array value (evaluation stays lazy). */
+static PyObject *get_mx(TensorObject *t, void *c)
+{
+    PyObject *v = tensor_value(state_of_type(Py_TYPE(t)), t);
+    return Py_XNewRef(v);
+}
+
+static PyObject *get_is_cuda(TensorObject *t, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *d = st->device[(int)t->device];
+    if (t->device != DEV_GPU || d == NULL)
+        Py_RETURN_FALSE;
+    PyObject *ty = PyObject_GetAttrString(d, "type");
+    if (ty == NULL)
+        return NULL;
+    int r = PyUnicode_CompareWithASCIIString(ty, "cuda") == 0;
+    Py_DECREF(ty);
+    return PyBool_FromLong(r);
+}
+
+static PyObject *get_is_mps(TensorObject *t, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *d = st->device[(int)t->device];
+    if (t->device != DEV_GPU || d == NULL)
+        Py_RETURN_FALSE;
+    PyObject *ty = PyObject_GetAttrString(d, "type");
+    if (ty == NULL)
+        return NULL;
+    int r = PyUnicode_CompareWithASCIIString(ty, "mps") == 0;
+    Py_DECREF(ty);
+    return PyBool_FromLong(r);
+}
+
+static PyObject *get_device_code(TensorObject *t, void *c) { return PyLong_FromLong(t->device); }
+
+static PyObject *get_hooks(TensorObject *t, void *c) { return Py_NewRef(t->hooks ? t->hooks : Py_None); }
+
+static int set_hooks(TensorObject *t, PyObject *v, void *c)
+{
+    if (v == Py_None)
+        v = NULL;
+    Py_XINCREF(v);
+    Py_XSETREF(t->hooks, v);
+    return 0;
+}
+
+static int set_retains_grad(TensorObject *t, PyObject *v, void *c)
+{
+    int r = v ? PyObject_IsTrue(v) : 0;
+    if (r < 0)
+        return -1;
+    t->retains_grad = (char)r;
+    return 0;
+}
+
+static PyGetSetDef tensor_getset[] = {
+    {"shape", (getter)get_shape, NULL, "The tensor's shape, a torch.Size.", NULL},
+    {"dtype", (getter)get_dtype, NULL, NULL, NULL},
+    {"device", (getter)get_device, NULL, NULL, NULL},
+    {"ndim", (getter)get_ndim, NULL, NULL, NULL},
+    {"requires_grad", (getter)get_requires_grad, (setter)set_requires_grad, NULL, NULL},
+    {"grad", (getter)get_grad, (setter)set_grad, NULL, NULL},
+    {"grad_fn", (getter)get_grad_fn, NULL, NULL, NULL},
+    {"_grad_fn", (getter)get_grad_fn, (setter)set_grad_fn, "Internal: settable grad_fn slot.", NULL},
+    {"is_leaf", (getter)get_is_leaf, NULL, NULL, NULL},
+    {"retains_grad", (getter)get_retains_grad, NULL, NULL, NULL},
+    {"_retains_grad", (getter)get_retains_grad, (setter)set_retains_grad, NULL, NULL},
+    {"_backward_hooks", (getter)get_hooks, (setter)set_hooks, NULL, NULL},
+    {"_version", (getter)get_version, NULL, NULL, NULL},
+    {"_base", (getter)get_base, NULL, NULL, NULL},
+    {"_is_view", (getter)get_is_view_flag, NULL, NULL, NULL},
+    {"_mx", (getter)get_mx, NULL, "The current mlx.core.array value (lazy).", NULL},
+    {"is_cuda", (getter)get_is_cuda, NULL, NULL, NULL},
+    {"_device_code", (getter)get_device_code, NULL, "0 for MLX's CPU, 1 for its GPU.", NULL},
+    {"is_mps", (getter)get_is_mps, NULL, NULL, NULL},
+    {NULL}};
+
+/* ---------------------------------------------------------------- metadata methods */
+
+static PyObject *m_size(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *dimobj = nargs ? args[0] : NULL;
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        if (nargs || PyTuple_GET_SIZE(kwnames) != 1 || PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "dim")) {
+            PyErr_SetString(PyExc_TypeError, "size() received an invalid combination of arguments");
+            return NULL;
+        }
+        dimobj = args[0];
+    } else if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "size() takes at most 1 argument");
+        return NULL;
+    }
+    if (dimobj == NULL || dimobj == Py_None)
+        return tensor_size_obj(st, t);
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (!PyLong_Check(dimobj)) {
+        PyErr_Format(PyExc_TypeError, "size(): argument 'dim' must be int, not %.100s", Py_TYPE(dimobj)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t d = PyLong_AsSsize_t(dimobj);
+    if (d == -1 && PyErr_Occurred())
+        return NULL;
+    if (normalize_dim(&d, t->ndim) < 0)
+        return NULL;
+    return PyLong_FromSsize_t(t->sizes[d]);
+}
+
+static PyObject *m_stride(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    PyObject *dimobj = nargs ? args[0] : (kwnames && PyTuple_GET_SIZE(kwnames) ? args[0] : NULL);
+    if (dimobj == NULL || dimobj == Py_None)
+        return ssize_tuple(t->sizes + t->ndim, t->ndim);
+    Py_ssize_t d = PyLong_AsSsize_t(dimobj);
+    if (d == -1 && PyErr_Occurred())
+        return NULL;
+    if (normalize_dim(&d, t->ndim) < 0)
+        return NULL;
+    return PyLong_FromSsize_t(t->sizes[t->ndim + d]);
+}
+
+static PyObject *m_dim(TensorObject *t, PyObject *noargs)
+{
+    if (tensor_ensure_sizes(state_of_type(Py_TYPE(t)), t) < 0)
+        return NULL;
+    return PyLong_FromLong(t->ndim);
+}
+
+static PyObject *m_numel(TensorObject *t, PyObject *noargs)
+{
+    if (tensor_ensure_sizes(state_of_type(Py_TYPE(t)), t) < 0)
+        return NULL;
+    return PyLong_FromLongLong(tensor_numel(t));
+}
+
+static PyObject *m_storage_offset(TensorObject *t, PyObject *noargs) { return PyLong_FromSsize_t(t->offset); }
+
+static PyObject *m_is_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (tensor_ensure_sizes(state_of_type(Py_TYPE(t)), t) < 0)
+        return NULL;
+    return PyBool_FromLong(tensor_is_contiguous(t));
+}
+
+/* contiguous(): self when already contiguous, else a fresh base holding a row-major copy. */
+static PyObject *m_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (tensor_is_contiguous(t))
+        return Py_NewRef(t);
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    return tensor_wrap_steal(st, mx_call1(st, st->f_contiguous, v, t->device), t->dtype, t->device);
+}
+
+static PyObject *m_element_size(TensorObject *t, PyObject *noargs)
+{
+    static const int sizes[DT_COUNT] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 2, 4, 8, 2, 8};
+    return PyLong_FromLong(sizes[(int)t->dtype]);
+}
+
+/* _storage_id(): identity of the shared storage (the root base object's address). */
+static PyObject *m_storage_id(TensorObject *t, PyObject *noargs)
+{
+    return PyLong_FromVoidPtr(t->base ? (void *)t->base : (void *)t);
+}
+
+/* _write(array): replace the content with an mx.array of the same shape (cast to our dtype,
+ * broadcast to our shape); write-through for views. Returns self. */
+static PyObject *m_write(TensorObject *t, PyObject *arr)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_check_inplace(st, t) < 0)
+        return NULL;
+    PyObject *v = mx_astype(st, arr, t->dtype, t->device);
+    if (v == NULL)
+        return NULL;
+    if (tensor_ensure_sizes(st, t) < 0)
+        goto error;
+    PyObject *shape = ssize_tuple(t->sizes, t->ndim);
+    if (shape == NULL)
+        goto error;
+    PyObject *b = mx_call2(st, st->f_broadcast_to, v, shape, t->device);
+    Py_DECREF(shape);
+    if (b == NULL)
+        goto error;
+    Py_SETREF(v, b);
+    if (tensor_write(st, t, v) < 0)
+        goto error;
+    Py_DECREF(v);
+    return Py_NewRef(t);
+error:
+    Py_DECREF(v);
+    return NULL;
+}
+
+/* _make_view(array, shape, strides, offset): a view of self whose cached value is `array` and whose
+ * metadata (relative to the root base) is given; used by the Python-level view ops. */
+static PyObject *m_make_view(TensorObject *t, PyObject *args)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *arr, *shape, *strides;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "OOOn", &arr, &shape, &strides, &offset))
+        return NULL;
+    PyObject *sh = PySequence_Fast(shape, "shape must be a sequence");
+    PyObject *sd = sh ? PySequence_Fast(strides, "strides must be a sequence") : NULL;
+    PyObject *r = NULL;
+    Py_ssize_t *buf = NULL;
+    if (sd == NULL)
+        goto error;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(sh);
+    if (PySequence_Fast_GET_SIZE(sd) != n || n > 64) {
+        PyErr_SetString(PyExc_ValueError, "_make_view: shape/strides mismatch");
+        goto error;
+    }
+    buf = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (n ? n : 1));
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        buf[i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sh, i));
+        buf[n + i] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sd, i));
+    }
+    if (PyErr_Occurred())
+        goto error;
+    r = tensor_make_view(st, t, Py_NewRef(arr), (int)n, buf, buf + n, offset);
+error:
+    Py_XDECREF(sh);
+    Py_XDECREF(sd);
+    PyMem_Free(buf);
+    return r;
+}
+
+/* _set_data(array): rebind a base tensor's value without version bump checks (for .data = ...). */
+static PyObject *m_set_data(TensorObject *t, PyObject *arr)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    int dt;
+    PyObject *d = PyObject_GetAttr(arr, st->s_dtype);
+    if (d == NULL)
+        return NULL;
+    dt = dtype_from_mx(st, d);
+    Py_DECREF(d);
+    if (dt < 0)
+        return NULL;
+    Py_INCREF(arr);
+    Py_SETREF(t->data, arr);
+    Py_CLEAR(t->base);
+    Py_CLEAR(t->index_map);
+    PyMem_Free(t->sizes);
+    t->sizes = NULL;
+    t->ndim = -1;
+    t->offset = 0;
+    t->dtype = (signed char)dt;
+    t->is_view = 0;
+    Py_RETURN_NONE;
+}
+
+/* Tensor._new_on(array, device, dtype=-1) (class method): NEW base tensor over an mx.array. */
+static PyObject *m_new_on(PyObject *type, PyObject *args)
+{
+    State *st = state_of_type((PyTypeObject *)type);
+    if (st == NULL)
+        return NULL;
+    PyObject *arr;
+    int dev, dt = -1;
+    if (!PyArg_ParseTuple(args, "Oi|i", &arr, &dev, &dt))
+        return NULL;
+    if (dev != DEV_CPU && dev != DEV_GPU) {
+        PyErr_SetString(PyExc_ValueError, "bad device");
+        return NULL;
+    }
+    return tensor_wrap(st, arr, dt, dev);
+}
+
+/* _make_subclass(cls, data, requires_grad=False): an instance of `cls` (a Tensor subclass) sharing
+ * `data`'s value, as torch.Tensor._make_subclass (used by nn.Parameter). */
+static PyObject *m_make_subclass(PyObject *type, PyObject *args)
+{
+    State *st = state_of_type((PyTypeObject *)type);
+    PyObject *cls, *src;
+    int rg = 0;
+    if (st == NULL || !PyArg_ParseTuple(args, "OO|p", &cls, &src, &rg))
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, (PyTypeObject *)st->tensor_type)) {
+        PyErr_SetString(PyExc_TypeError, "_make_subclass: cls must be a Tensor subclass");
+        return NULL;
+    }
+    if (!is_tensor(st, src)) {
+        PyErr_SetString(PyExc_TypeError, "_make_subclass: data must be a Tensor");
+        return NULL;
+    }
+    TensorObject *s = (TensorObject *)src;
+    PyObject *v = tensor_value(st, s);
+    if (v == NULL)
+        return NULL;
+    TensorObject *r = (TensorObject *)tensor_new_of_type(st, (PyTypeObject *)cls, Py_NewRef(v), s->dtype, s->device);
+    if (r == NULL)
+        return NULL;
+    if (rg && !(dt_is_float(r->dtype) || dt_is_complex(r->dtype))) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_RuntimeError, "only Tensors of floating point and complex dtype can require gradients");
+        return NULL;
+    }
+    r->requires_grad = (char)rg;
+    return (PyObject *)r;
+}
+
+static PyMethodDef tensor_methods[] = {
+    {"size", (PyCFunction)(void (*)(void))m_size, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"stride", (PyCFunction)(void (*)(void))m_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"dim", (PyCFunction)m_dim, METH_NOARGS, NULL},
+    {"ndimension", (PyCFunction)m_dim, METH_NOARGS, NULL},
+    {"numel", (PyCFunction)m_numel, METH_NOARGS, NULL},
+    {"nelement", (PyCFunction)m_numel, METH_NOARGS, NULL},
+    {"storage_offset", (PyCFunction)m_storage_offset, METH_NOARGS, NULL},
+    {"is_contiguous", (PyCFunction)(void (*)(void))m_is_contiguous, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"contiguous", (PyCFunction)(void (*)(void))m_contiguous, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"element_size", (PyCFunction)m_element_size, METH_NOARGS, NULL},
+    {"_storage_id", (PyCFunction)m_storage_id, METH_NOARGS, NULL},
+    {"_write", (PyCFunction)m_write, METH_O, NULL},
+    {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
+    {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},
+    {"_new_on", (PyCFunction)m_new_on, METH_VARARGS | METH_CLASS, NULL},
+    {"_make_subclass", (PyCFunction)m_make_subclass, METH_VARARGS | METH_CLASS, NULL},
+    {"_basic_getitem", (PyCFunction)m_basic_getitem, METH_O, NULL},
+    {"_assign", (PyCFunction)m_assign, METH_O, NULL},
+    {NULL}};
+
+/* Tensor() with no arguments: an empty float tensor (the Python layer replaces __new__ for torch's
+ * legacy constructor forms). */
+static PyObject *tensor_tp_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    State *st = state_of_type(tp);
+    if (st == NULL)
+        return NULL;
+    PyObject *shape = Py_BuildValue("((i))", 0);
+    if (shape == NULL)
+        return NULL;
+    PyObject *zargs[2] = {PyTuple_GET_ITEM(shape, 0), st->mx_dtype[st->default_dtype]};
+    PyObject *arr = PyObject_Vectorcall(st->f_zeros, zargs, 2, NULL);
+    Py_DECREF(shape);
+    return tensor_new_of_type(st, tp, arr, st->default_dtype, DEV_CPU);
+}
+
+static PyMemberDef tensor_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(TensorObject, dict), READONLY},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(TensorObject, weakreflist), READONLY},
+    {NULL}};
+
+static Py_hash_t tensor_hash(PyObject *self) { return _Py_HashPointer(self); }
+
+/* ---------------------------------------------------------------- the type */
+
+int tensor_type_init(PyObject *module, State *st)
+{
+    /* The method table is the union of this file's, ops.c's and views.c's. */
+    static PyMethodDef all_methods[256];
+    int n = 0;
+    PyMethodDef *tables[] = {tensor_methods, tensor_op_methods, tensor_view_methods};
+    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); k++)
+        for (PyMethodDef *m = tables[k]; m->ml_name; m++) {
+            if (n >= 255) {
+                PyErr_SetString(PyExc_SystemError, "too many Tensor methods");
+                return -1;
+            }
+            all_methods[n++] = *m;
+        }
+    all_methods[n] = (PyMethodDef){NULL};
+    static PyGetSetDef all_getset[64];
+    int g = 0;
+    PyGetSetDef *gtables[] = {tensor_getset, tensor_view_getset};
+    for (size_t k = 0; k < sizeof(gtables) / sizeof(gtables[0]); k++)
+        for (PyGetSetDef *d = gtables[k]; d->name; d++) {
+            if (g >= 63) {
+                PyErr_SetString(PyExc_SystemError, "too many Tensor properties");
+                return -1;
+            }
+            all_getset[g++] = *d;
+        }
+    all_getset[g] = (PyGetSetDef){NULL};
+
+    PyType_Slot slots[] = {
+        {Py_tp_doc, "A multi-dimensional array with PyTorch's semantics, backed by an mlx.core.array."},
+        {Py_tp_new, tensor_tp_new},
+        {Py_tp_dealloc, tensor_dealloc},
+        {Py_tp_traverse, tensor_traverse},
+        {Py_tp_clear, tensor_clear},
+        {Py_tp_getset, all_getset},
+        {Py_tp_methods, all_methods},
+        {Py_tp_members, tensor_members},
+        {Py_tp_hash, tensor_hash},
+        {Py_tp_richcompare, tensor_richcompare},
+        {Py_mp_subscript, tensor_getitem},
+        {Py_mp_ass_subscript, tensor_setitem},
+#define NB(slot, field) {Py_##slot, (void *)tensor_as_number_impl.field},
+        NB(nb_add, nb_add) NB(nb_subtract, nb_subtract) NB(nb_multiply, nb_multiply)
+        NB(nb_true_divide, nb_true_divide) NB(nb_floor_divide, nb_floor_divide) NB(nb_remainder, nb_remainder)
+        NB(nb_power, nb_power) NB(nb_and, nb_and) NB(nb_or, nb_or) NB(nb_xor, nb_xor) NB(nb_lshift, nb_lshift)
+        NB(nb_rshift, nb_rshift) NB(nb_matrix_multiply, nb_matrix_multiply)
+        NB(nb_inplace_add, nb_inplace_add) NB(nb_inplace_subtract, nb_inplace_subtract)
+        NB(nb_inplace_multiply, nb_inplace_multiply) NB(nb_inplace_true_divide, nb_inplace_true_divide)
+        NB(nb_inplace_floor_divide, nb_inplace_floor_divide) NB(nb_inplace_remainder, nb_inplace_remainder)
+        NB(nb_inplace_power, nb_inplace_power) NB(nb_inplace_and, nb_inplace_and) NB(nb_inplace_or, nb_inplace_or)
+        NB(nb_inplace_xor, nb_inplace_xor) NB(nb_inplace_lshift, nb_inplace_lshift)
+        NB(nb_inplace_rshift, nb_inplace_rshift) NB(nb_inplace_matrix_multiply, nb_inplace_matrix_multiply)
+        NB(nb_negative, nb_negative) NB(nb_positive, nb_positive) NB(nb_absolute, nb_absolute)
+        NB(nb_invert, nb_invert)
+#undef NB
+        {0, NULL}};
+    PyType_Spec spec = {
+        .name = "mlx_compat.Tensor",
+        .basicsize = sizeof(TensorObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+        .slots = slots,
+    };
+    PyObject *tp = PyType_FromModuleAndSpec(module, &spec, NULL);
+    if (tp == NULL)
+        return -1;
+    st->tensor_type = tp;
+    if (PyModule_AddObjectRef(module, "TensorBase", tp) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,750 @@
+/* views.c — the view ops on the hot path. Each computes torch's (shape, strides, storage_offset) for
+ * the result relative to the root base, takes the value from the natural MLX op on the source's
+ * value, and makes a view (Note [Tensor storage and views] in core.h). */
+#include "core.h"
+#include <string.h>
+
+#define MAXD 64
+
+typedef struct {
+    int ndim;
+    Py_ssize_t shape[MAXD], strides[MAXD];
+    Py_ssize_t offset;
+} Meta;
+
+/* Wrap a negative dim; torch's IndexError when out of range (a 0-d tensor accepts -1 and 0). */
+int normalize_dim(Py_ssize_t *dim, int ndim)
+{
+    int n = ndim > 0 ? ndim : 1;
+    if (*dim < -n || *dim >= n) {
+        PyErr_Format(PyExc_IndexError, "Dimension out of range (expected to be in range of [%d, %d], but got %zd)", -n,
+                     n - 1, *dim);
+        return -1;
+    }
+    if (*dim < 0)
+        *dim += n;
+    return 0;
+}
+
+static int load_meta(State *st, TensorObject *t, Meta *m)
+{
+    if (tensor_ensure_sizes(st, t) < 0)
+        return -1;
+    if (t->ndim > MAXD) {
+        PyErr_SetString(PyExc_RuntimeError, "too many dimensions");
+        return -1;
+    }
+    m->ndim = t->ndim;
+    if (t->ndim) {
+        memcpy(m->shape, t->sizes, sizeof(Py_ssize_t) * t->ndim);
+        memcpy(m->strides, t->sizes + t->ndim, sizeof(Py_ssize_t) * t->ndim);
+    }
+    m->offset = t->offset;
+    return 0;
+}
+
+/* NEW: the view from `arr` (STOLEN) and `m`. */
+static PyObject *finish(State *st, TensorObject *t, PyObject *arr, Meta *m)
+{
+    return tensor_make_view(st, t, arr, m->ndim, m->shape, m->strides, m->offset);
+}
+
+/* Parses a size given as varargs ints or one sequence (tuple/list/Size) into out[]. -1 on error. */
+static int parse_shape(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n, const char *fname)
+{
+    PyObject *seq = NULL;
+    if (nargs == 1 && !PyLong_Check(args[0])) {
+        if (!PyTuple_Check(args[0]) && !PyList_Check(args[0])) {
+            PyErr_Format(PyExc_TypeError, "%s(): argument 'size' must be tuple of ints, but found element of type %.100s at pos 0",
+                         fname, Py_TYPE(args[0])->tp_name);
+            return -1;
+        }
+        seq = args[0];
+        nargs = PySequence_Fast_GET_SIZE(seq);
+        args = PySequence_Fast_ITEMS(seq);
+    }
+    if (nargs > MAXD) {
+        PyErr_SetString(PyExc_RuntimeError, "too many dimensions");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *o = args[i];
+        if (!PyLong_Check(o)) {
+            if (PyIndex_Check(o) && !PyFloat_Check(o)) {
+                Py_ssize_t v = PyNumber_AsSsize_t(o, PyExc_OverflowError);
+                if (v == -1 && PyErr_Occurred())
+                    return -1;
+                out[i] = v;
+                continue;
+            }
+            PyErr_Format(PyExc_TypeError, "%s(): argument 'size' must be tuple of ints, but found element of type %.100s at pos %zd",
+                         fname, Py_TYPE(o)->tp_name, i);
+            return -1;
+        }
+        out[i] = PyLong_AsSsize_t(o);
+        if (out[i] == -1 && PyErr_Occurred())
+            return -1;
+    }
+    *n = (int)nargs;
+    return 0;
+}
+
+/* Resolve one -1 against numel; torch's RuntimeError for a bad shape. */
+static int infer_size(Py_ssize_t *shape, int n, int64_t numel)
+{
+    int infer = -1;
+    int64_t prod = 1;
+    for (int i = 0; i < n; i++) {
+        if (shape[i] == -1) {
+            if (infer >= 0) {
+                PyErr_SetString(PyExc_RuntimeError, "only one dimension can be inferred");
+                return -1;
+            }
+            infer = i;
+        } else if (shape[i] < 0) {
+            PyErr_Format(PyExc_RuntimeError, "invalid shape dimension %zd", shape[i]);
+            return -1;
+        } else
+            prod *= shape[i];
+    }
+    if (infer >= 0 && prod != 0 && numel % prod == 0) {
+        shape[infer] = (Py_ssize_t)(numel / prod);
+        return 0;
+    }
+    if (infer < 0 && prod == numel)
+        return 0;
+    PyObject *lst = PyList_New(n);
+    if (lst) {
+        for (int i = 0; i < n; i++)
+            PyList_SET_ITEM(lst, i, PyLong_FromSsize_t(shape[i]));
+        PyObject *s = PyObject_Str(lst);
+        if (s) {
+            PyErr_Format(PyExc_RuntimeError, "shape '%U' is invalid for input of size %lld", s, (long long)numel);
+            Py_DECREF(s);
+        }
+        Py_DECREF(lst);
+    }
+    return -1;
+}
+
+/* torch's computeStride: strides for viewing (oldshape, oldstride) as newshape, or 0 when impossible. */
+static int compute_stride(const Meta *old, const Py_ssize_t *newshape, int nn, Py_ssize_t *newstride)
+{
+    int64_t numel = 1;
+    for (int i = 0; i < old->ndim; i++)
+        numel *= old->shape[i];
+    if (old->ndim == 0) {
+        for (int i = 0; i < nn; i++)
+            newstride[i] = 1;
+        return 1;
+    }
+    if (numel == 0) {
+        int same = old->ndim == nn;
+        for (int i = 0; same && i < nn; i++)
+            same = old->shape[i] == newshape[i];
+        if (same) {
+            memcpy(newstride, old->strides, sizeof(Py_ssize_t) * nn);
+            return 1;
+        }
+        Py_ssize_t s = 1;
+        for (int i = nn - 1; i >= 0; i--) {
+            newstride[i] = s;
+            s *= newshape[i] > 1 ? newshape[i] : 1;
+        }
+        return 1;
+    }
+    int view_d = nn - 1;
+    int64_t chunk_base_stride = old->strides[old->ndim - 1];
+    int64_t tensor_numel = 1, view_numel = 1;
+    for (int tensor_d = old->ndim - 1; tensor_d >= 0; tensor_d--) {
+        tensor_numel *= old->shape[tensor_d];
+        if (tensor_d == 0 ||
+            (old->shape[tensor_d - 1] != 1 && old->strides[tensor_d - 1] != tensor_numel * chunk_base_stride)) {
+            while (view_d >= 0 && (view_numel < tensor_numel || newshape[view_d] == 1)) {
+                newstride[view_d] = (Py_ssize_t)(view_numel * chunk_base_stride);
+                view_numel *= newshape[view_d];
+                view_d--;
+            }
+            if (view_numel != tensor_numel)
+                return 0;
+            if (tensor_d > 0) {
+                chunk_base_stride = old->strides[tensor_d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    return view_d == -1;
+}
+
+/* NEW: view/reshape to `shape` (already parsed). allow_copy: reshape semantics. */
+PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape_in, int n, int allow_copy)
+{
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    memcpy(r.shape, shape_in, sizeof(Py_ssize_t) * n);
+    r.ndim = n;
+    r.offset = m.offset;
+    if (infer_size(r.shape, n, tensor_numel(t)) < 0)
+        return NULL;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *shape = ssize_tuple(r.shape, n);
+    if (shape == NULL)
+        return NULL;
+    PyObject *arr = mx_call2(st, st->f_reshape, v, shape, t->device);
+    Py_DECREF(shape);
+    if (arr == NULL)
+        return NULL;
+    if (!compute_stride(&m, r.shape, n, r.strides)) {
+        if (allow_copy)
+            return tensor_wrap_steal(st, arr, t->dtype, t->device);
+        Py_DECREF(arr);
+        PyErr_SetString(PyExc_RuntimeError, "view size is not compatible with input tensor's size and stride (at least one "
+                                             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
+        return NULL;
+    }
+    return finish(st, t, arr, &r);
+}
+
+/* NEW: a view of t with t's own metadata (x[...], x.view_as(x), detach-style aliases). */
+PyObject *view_alias(State *st, TensorObject *t)
+{
+    Meta m;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    return finish(st, t, Py_NewRef(v), &m);
+}
+
+static PyObject *m_alias(TensorObject *t, PyObject *noargs) { return view_alias(state_of_type(Py_TYPE(t)), t); }
+
+static PyObject *m_view(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    Py_ssize_t shape[MAXD];
+    int n;
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        if (nargs == 0 && PyTuple_GET_SIZE(kwnames) == 1 &&
+            (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "size") == 0 ||
+             PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "dtype") == 0)) {
+            nargs = 1;
+        } else {
+            PyErr_SetString(PyExc_TypeError, "view() received an invalid combination of arguments");
+            return NULL;
+        }
+    }
+    if (nargs == 1 && !PyLong_Check(args[0]) && !PyTuple_Check(args[0]) && !PyList_Check(args[0])) {
+        /* view(dtype): the Python layer handles it */
+        return PyObject_CallMethod((PyObject *)t, "_view_dtype", "O", args[0]);
+    }
+    if (parse_shape(args, nargs, shape, &n, "view") < 0)
+        return NULL;
+    return view_reshape_impl(st, t, shape, n, 0);
+}
+
+static PyObject *m_reshape(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    Py_ssize_t shape[MAXD];
+    int n;
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        if (nargs == 0 && PyTuple_GET_SIZE(kwnames) == 1 &&
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "shape") == 0)
+            nargs = 1;
+        else {
+            PyErr_SetString(PyExc_TypeError, "reshape() received an invalid combination of arguments");
+            return NULL;
+        }
+    }
+    if (parse_shape(args, nargs, shape, &n, "reshape") < 0)
+        return NULL;
+    return view_reshape_impl(st, t, shape, n, 1);
+}
+
+/* NEW: permute by `perm` (validated). */
+static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm, int n)
+{
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    r.ndim = m.ndim;
+    r.offset = m.offset;
+    for (int i = 0; i < n; i++) {
+        r.shape[i] = m.shape[perm[i]];
+        r.strides[i] = m.strides[perm[i]];
+    }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *axes = ssize_tuple(perm, n);
+    if (axes == NULL)
+        return NULL;
+    PyObject *arr = mx_call2(st, st->f_transpose, v, axes, t->device);
+    Py_DECREF(axes);
+    return finish(st, t, arr, &r);
+}
+
+static int get_dim_arg(PyObject *o, Py_ssize_t *d, int ndim, const char *fname)
+{
+    if (!PyLong_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument 'dim' must be int, not %.100s", fname, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    *d = PyLong_AsSsize_t(o);
+    if (*d == -1 && PyErr_Occurred())
+        return -1;
+    return normalize_dim(d, ndim);
+}
+
+static PyObject *m_transpose(TensorObject *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "transpose() received an invalid combination of arguments - expected (int dim0, int dim1)");
+        return NULL;
+    }
+    Py_ssize_t d0, d1, perm[MAXD];
+    if (get_dim_arg(args[0], &d0, t->ndim, "transpose") < 0 || get_dim_arg(args[1], &d1, t->ndim, "transpose") < 0)
+        return NULL;
+    int n = t->ndim;
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    if (n) {
+        perm[d0] = d1;
+        perm[d1] = d0;
+    }
+    return permute_impl(st, t, perm, n);
+}
+
+static PyObject *m_t(TensorObject *t, PyObject *noargs)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (t->ndim > 2) {
+        PyErr_Format(PyExc_RuntimeError, "t() expects a tensor with <= 2 dimensions, but self is %dD", t->ndim);
+        return NULL;
+    }
+    Py_ssize_t perm[2] = {1, 0};
+    if (t->ndim < 2)
+        perm[0] = 0;
+    return permute_impl(st, t, perm, t->ndim);
+}
+
+static PyObject *m_permute(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    Py_ssize_t dims[MAXD];
+    int n;
+    if (kwnames && PyTuple_GET_SIZE(kwnames))
+        nargs = 1;
+    if (parse_shape(args, nargs, dims, &n, "permute") < 0)
+        return NULL;
+    if (n != t->ndim) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+                     "desired ordering of dimensions i.e. input.dim() = %d is not equal to len(dims) = %d",
+                     t->ndim, n);
+        return NULL;
+    }
+    unsigned long long seen = 0;
+    for (int i = 0; i < n; i++) {
+        if (normalize_dim(&dims[i], n) < 0)
+            return NULL;
+        if (seen & (1ULL << dims[i])) {
+            PyErr_SetString(PyExc_RuntimeError, "permute(): duplicate dims are not allowed.");
+            return NULL;
+        }
+        seen |= 1ULL << dims[i];
+    }
+    return permute_impl(st, t, dims, n);
+}
+
+/* NEW: unsqueeze at a normalised position in [0, ndim]. */
+PyObject *view_unsqueeze(State *st, TensorObject *t, int d)
+{
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    r.ndim = m.ndim + 1;
+    r.offset = m.offset;
+    for (int i = 0, j = 0; i < r.ndim; i++) {
+        if (i == d) {
+            r.shape[i] = 1;
+            r.strides[i] = d >= m.ndim ? 1 : m.shape[d] * m.strides[d];
+        } else {
+            r.shape[i] = m.shape[j];
+            r.strides[i] = m.strides[j];
+            j++;
+        }
+    }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *ax = PyLong_FromLong(d);
+    if (ax == NULL)
+        return NULL;
+    PyObject *arr = mx_call2(st, st->f_expand_dims, v, ax, t->device);
+    Py_DECREF(ax);
+    return finish(st, t, arr, &r);
+}
+
+static PyObject *m_unsqueeze(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) != 1) {
+        PyErr_SetString(PyExc_TypeError, "unsqueeze() missing required argument 'dim' (pos 1)");
+        return NULL;
+    }
+    Py_ssize_t d;
+    if (get_dim_arg(args[0], &d, t->ndim + 1, "unsqueeze") < 0)
+        return NULL;
+    return view_unsqueeze(st, t, (int)d);
+}
+
+static PyObject *m_squeeze(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    char drop[MAXD] = {0};
+    PyObject *dim = nargs ? args[0] : (kwnames && PyTuple_GET_SIZE(kwnames) ? args[0] : NULL);
+    if (dim == NULL || dim == Py_None) {
+        for (int i = 0; i < m.ndim; i++)
+            drop[i] = m.shape[i] == 1;
+    } else {
+        Py_ssize_t dims[MAXD];
+        int n;
+        if (PyLong_Check(dim)) {
+            dims[0] = PyLong_AsSsize_t(dim);
+            n = 1;
+        } else if (parse_shape(&dim, 1, dims, &n, "squeeze") < 0)
+            return NULL;
+        for (int i = 0; i < n; i++) {
+            if (normalize_dim(&dims[i], m.ndim) < 0)
+                return NULL;
+            if (m.ndim && m.shape[dims[i]] == 1)
+                drop[dims[i]] = 1;
+        }
+    }
+    r.ndim = 0;
+    r.offset = m.offset;
+    PyObject *axes = PyList_New(0);
+    if (axes == NULL)
+        return NULL;
+    for (int i = 0; i < m.ndim; i++) {
+        if (drop[i]) {
+            PyObject *x = PyLong_FromLong(i);
+            if (x == NULL || PyList_Append(axes, x) < 0) {
+                Py_XDECREF(x);
+                Py_DECREF(axes);
+                return NULL;
+            }
+            Py_DECREF(x);
+        } else {
+            r.shape[r.ndim] = m.shape[i];
+            r.strides[r.ndim] = m.strides[i];
+            r.ndim++;
+        }
+    }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL) {
+        Py_DECREF(axes);
+        return NULL;
+    }
+    PyObject *arr = PyList_GET_SIZE(axes) ? mx_call2(st, st->f_squeeze, v, axes, t->device) : Py_NewRef(v);
+    Py_DECREF(axes);
+    return finish(st, t, arr, &r);
+}
+
+/* NEW: expand to `sizes` (torch's rules: new leading dims, -1 keeps, size-1 dims broadcast with stride 0). */
+static PyObject *expand_impl(State *st, TensorObject *t, const Py_ssize_t *sizes, int n)
+{
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    if (n < m.ndim) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "expand(torch.FloatTensor{...}, size=[...]): the number of sizes provided (%d) must be greater or "
+                     "equal to the number of dimensions in the tensor (%d)",
+                     n, m.ndim);
+        return NULL;
+    }
+    r.ndim = n;
+    r.offset = m.offset;
+    for (int i = n - 1; i >= 0; i--) {
+        int j = i - (n - m.ndim);
+        Py_ssize_t want = sizes[i];
+        if (j < 0) {
+            if (want < 0) {
+                PyErr_Format(PyExc_RuntimeError,
+                             "The expanded size of the tensor (%zd) isn't allowed in a leading, non-existing dimension %d",
+                             want, i);
+                return NULL;
+            }
+            r.shape[i] = want;
+            r.strides[i] = 0;
+        } else if (want == -1 || want == m.shape[j]) {
+            r.shape[i] = m.shape[j];
+            r.strides[i] = m.strides[j];
+        } else if (m.shape[j] == 1 && want >= 0) {
+            r.shape[i] = want;
+            r.strides[i] = 0;
+        } else {
+            PyErr_Format(PyExc_RuntimeError,
+                         "The expanded size of the tensor (%zd) must match the existing size (%zd) at non-singleton "
+                         "dimension %d.",
+                         want, m.shape[j], i);
+            return NULL;
+        }
+    }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *shape = ssize_tuple(r.shape, n);
+    if (shape == NULL)
+        return NULL;
+    PyObject *arr = mx_call2(st, st->f_broadcast_to, v, shape, t->device);
+    Py_DECREF(shape);
+    return finish(st, t, arr, &r);
+}
+
+static PyObject *m_expand(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    Py_ssize_t sizes[MAXD];
+    int n;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++)
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i), "implicit") == 0)
+            continue; /* ignored, as in torch's Python API */
+        else if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i), "size") == 0 && nargs == 0)
+            nargs = 1;
+    if (parse_shape(args, nargs, sizes, &n, "expand") < 0)
+        return NULL;
+    return expand_impl(st, t, sizes, n);
+}
+
+/* NEW: select `index` along normalised `dim`. */
+PyObject *view_select(State *st, TensorObject *t, int dim, Py_ssize_t index)
+{
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    if (m.ndim == 0) {
+        PyErr_SetString(PyExc_IndexError, "select() cannot be applied to a 0-dim tensor.");
+        return NULL;
+    }
+    Py_ssize_t size = m.shape[dim];
+    if (index < -size || index >= size) {
+        PyErr_Format(PyExc_IndexError, "index %zd is out of bounds for dimension %d with size %zd", index, dim, size);
+        return NULL;
+    }
+    if (index < 0)
+        index += size;
+    r.ndim = m.ndim - 1;
+    r.offset = m.offset + index * m.strides[dim];
+    for (int i = 0, j = 0; i < m.ndim; i++)
+        if (i != dim) {
+            r.shape[j] = m.shape[i];
+            r.strides[j] = m.strides[i];
+            j++;
+        }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *idx = PyLong_FromSsize_t(index), *key = NULL, *arr = NULL;
+    if (idx == NULL)
+        return NULL;
+    if (dim == 0) {
+        key = idx;
+    } else {
+        key = PyTuple_New(dim + 1);
+        if (key == NULL) {
+            Py_DECREF(idx);
+            return NULL;
+        }
+        for (int i = 0; i < dim; i++) {
+            PyObject *all = PySlice_New(NULL, NULL, NULL);
+            if (all == NULL) {
+                Py_DECREF(key);
+                Py_DECREF(idx);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(key, i, all);
+        }
+        PyTuple_SET_ITEM(key, dim, idx);
+    }
+    arr = PyObject_GetItem(v, key);
+    Py_DECREF(key);
+    return finish(st, t, arr, &r);
+}
+
+/* NEW: slice [start:stop:step] along normalised `dim`, bounds clamped as Python does (step > 0). */
+PyObject *view_slice(State *st, TensorObject *t, int dim, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t step)
+{
+    Meta m, r;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    Py_ssize_t size = m.shape[dim];
+    Py_ssize_t len = PySlice_AdjustIndices(size, &start, &stop, step);
+    r = m;
+    r.shape[dim] = len;
+    r.strides[dim] = m.strides[dim] * step;
+    r.offset = m.offset + start * m.strides[dim];
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *key = PyTuple_New(dim + 1);
+    if (key == NULL)
+        return NULL;
+    for (int i = 0; i <= dim; i++) {
+        PyObject *s;
+        if (i < dim)
+            s = PySlice_New(NULL, NULL, NULL);
+        else {
+            PyObject *a = PyLong_FromSsize_t(start), *b = PyLong_FromSsize_t(stop), *c = PyLong_FromSsize_t(step);
+            s = (a && b && c) ? PySlice_New(a, b, c) : NULL;
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            Py_XDECREF(c);
+        }
+        if (s == NULL) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(key, i, s);
+    }
+    PyObject *arr = PyObject_GetItem(v, key);
+    Py_DECREF(key);
+    return finish(st, t, arr, &r);
+}
+
+static PyObject *m_select(TensorObject *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "select() received an invalid combination of arguments - expected (int dim, int index)");
+        return NULL;
+    }
+    Py_ssize_t d;
+    if (t->ndim == 0) {
+        PyErr_SetString(PyExc_IndexError, "select() cannot be applied to a 0-dim tensor.");
+        return NULL;
+    }
+    if (get_dim_arg(args[0], &d, t->ndim, "select") < 0)
+        return NULL;
+    Py_ssize_t index = PyNumber_AsSsize_t(args[1], PyExc_IndexError);
+    if (index == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t size = t->sizes[d];
+    if (index < -size || index >= size) {
+        PyObject *shape = ssize_tuple(t->sizes, t->ndim);
+        PyErr_Format(PyExc_IndexError, "select(): index %zd out of range for tensor of size %R at dimension %zd", index,
+                     shape, d);
+        Py_XDECREF(shape);
+        return NULL;
+    }
+    return view_select(st, t, (int)d, index);
+}
+
+static PyObject *m_narrow(TensorObject *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "narrow() received an invalid combination of arguments - expected (int dim, int start, int length)");
+        return NULL;
+    }
+    if (t->ndim == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "narrow() cannot be applied to a 0-dim tensor.");
+        return NULL;
+    }
+    Py_ssize_t d;
+    if (get_dim_arg(args[0], &d, t->ndim, "narrow") < 0)
+        return NULL;
+    Py_ssize_t start = PyNumber_AsSsize_t(args[1], PyExc_IndexError);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t length = PyNumber_AsSsize_t(args[2], PyExc_IndexError);
+    if (length == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t size = t->sizes[d];
+    if (start < -size || start > size) {
+        PyErr_Format(PyExc_IndexError, "start out of range (expected to be in range of [%zd, %zd], but got %zd)", -size,
+                     size, start);
+        return NULL;
+    }
+    if (start < 0)
+        start += size;
+    if (length < 0 || start > size - length) {
+        PyErr_Format(PyExc_RuntimeError, "start (%zd) + length (%zd) exceeds dimension size (%zd).", start, length, size);
+        return NULL;
+    }
+    return view_slice(st, t, (int)d, start, start + length, 1);
+}
+
+static PyObject *get_T(TensorObject *t, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    Py_ssize_t perm[MAXD];
+    for (int i = 0; i < t->ndim; i++)
+        perm[i] = t->ndim - 1 - i;
+    return permute_impl(st, t, perm, t->ndim);
+}
+
+static PyObject *get_mT(TensorObject *t, void *c)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (t->ndim < 2) {
+        PyErr_SetString(PyExc_RuntimeError, "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.");
+        return NULL;
+    }
+    Py_ssize_t perm[MAXD];
+    for (int i = 0; i < t->ndim; i++)
+        perm[i] = i;
+    perm[t->ndim - 1] = t->ndim - 2;
+    perm[t->ndim - 2] = t->ndim - 1;
+    return permute_impl(st, t, perm, t->ndim);
+}
+
+PyMethodDef tensor_view_methods[] = {
+    {"view", (PyCFunction)(void (*)(void))m_view, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"reshape", (PyCFunction)(void (*)(void))m_reshape, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"transpose", (PyCFunction)(void (*)(void))m_transpose, METH_FASTCALL, NULL},
+    {"swapaxes", (PyCFunction)(void (*)(void))m_transpose, METH_FASTCALL, NULL},
+    {"swapdims", (PyCFunction)(void (*)(void))m_transpose, METH_FASTCALL, NULL},
+    {"t", (PyCFunction)m_t, METH_NOARGS, NULL},
+    {"permute", (PyCFunction)(void (*)(void))m_permute, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"unsqueeze", (PyCFunction)(void (*)(void))m_unsqueeze, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"squeeze", (PyCFunction)(void (*)(void))m_squeeze, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"expand", (PyCFunction)(void (*)(void))m_expand, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"select", (PyCFunction)(void (*)(void))m_select, METH_FASTCALL, NULL},
+    {"narrow", (PyCFunction)(void (*)(void))m_narrow, METH_FASTCALL, NULL},
+    {"_alias", (PyCFunction)m_alias, METH_NOARGS, NULL},
+    {NULL}};
+
+/* T and mT are properties; exported for tensor.c's getset via this table. */
+PyGetSetDef tensor_view_getset[] = {
+    {"T", (getter)get_T, NULL, NULL, NULL},
+    {"mT", (getter)get_mT, NULL, NULL, NULL},
+    {NULL}};

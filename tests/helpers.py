@@ -1,0 +1,156 @@
+"""Shared helpers for comparing mlx_compat against PyTorch 2.13.
+
+Every test in this directory runs the same operation on a torch tensor and on
+an mlx_compat tensor built from the same data, and compares dtype, shape,
+values (and, where torch defines them, strides / storage offsets) and the
+*type* of any exception raised.
+"""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+mc = pytest.importorskip("mlx_compat")
+
+# dtype names shared by torch and mlx_compat (mlx has no uint16/32/64 math in
+# torch's sense, so the suite sticks to the classic torch dtypes).
+DTYPE_NAMES = [
+    "bool", "uint8", "int8", "int16", "int32", "int64",
+    "float16", "bfloat16", "float32", "float64", "complex64",
+]
+INT_NAMES = ["uint8", "int8", "int16", "int32", "int64"]
+FLOAT_NAMES = ["float16", "bfloat16", "float32", "float64"]
+
+
+def tdt(name):
+    """torch dtype by name."""
+    return getattr(torch, name)
+
+
+def mdt(name_or_dtype):
+    """mlx_compat dtype matching a name or a torch dtype."""
+    if isinstance(name_or_dtype, torch.dtype):
+        name_or_dtype = str(name_or_dtype).split(".")[-1]
+    return getattr(mc, name_or_dtype)
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def to_mc(t):
+    """mlx_compat tensor with the same values and dtype as torch tensor t."""
+    t = t.detach()
+    # always copy: the numpy array must not alias the torch tensor
+    if t.dtype == torch.bfloat16:
+        return mc.from_numpy(np.array(t.float().numpy(), copy=True)).to(mc.bfloat16)
+    return mc.from_numpy(np.array(t.numpy(), copy=True))
+
+
+def both(data, dtype=None):
+    """(torch_tensor, mc_tensor) built from the same numpy array / list.
+
+    dtype may be a name ("float32"), a torch dtype or None (torch infers)."""
+    if isinstance(dtype, str):
+        dtype = tdt(dtype)
+    if isinstance(data, np.ndarray):
+        t = torch.from_numpy(data.copy())
+        if dtype is not None:
+            t = t.to(dtype)
+    else:
+        t = torch.tensor(data, dtype=dtype)
+    return t, to_mc(t)
+
+
+def _np_of(mc_t):
+    if getattr(mc_t, "requires_grad", False):
+        mc_t = mc_t.detach()
+    if str(mc_t.dtype) == "torch.bfloat16":
+        return np.asarray(mc_t.float().numpy())
+    return np.asarray(mc_t.numpy())
+
+
+def _np_of_torch(t):
+    t = t.detach()
+    if t.dtype == torch.bfloat16:
+        return t.float().numpy()
+    return t.numpy()
+
+
+def assert_same(mc_t, torch_t, check_stride=False, rtol=1e-5, atol=1e-5, equal_nan=True):
+    """mc_t matches torch_t in dtype, shape, values (and layout if asked)."""
+    assert str(mc_t.dtype) == str(torch_t.dtype), f"dtype {mc_t.dtype} != {torch_t.dtype}"
+    assert tuple(mc_t.shape) == tuple(torch_t.shape), f"shape {tuple(mc_t.shape)} != {tuple(torch_t.shape)}"
+    a = _np_of(mc_t)
+    b = _np_of_torch(torch_t)
+    assert a.shape == b.shape, f"numpy shape {a.shape} != {b.shape}"
+    if torch_t.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64):
+        np.testing.assert_array_equal(a, b)
+    else:
+        if torch_t.dtype == torch.float16:
+            rtol, atol = max(rtol, 1e-3), max(atol, 1e-3)
+        elif torch_t.dtype == torch.bfloat16:
+            rtol, atol = max(rtol, 1e-2), max(atol, 1e-2)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if check_stride:
+        assert_layout(mc_t, torch_t)
+
+
+def assert_layout(mc_t, torch_t):
+    assert tuple(mc_t.stride()) == tuple(torch_t.stride()), f"stride {mc_t.stride()} != {torch_t.stride()}"
+    assert mc_t.storage_offset() == torch_t.storage_offset(), (
+        f"storage_offset {mc_t.storage_offset()} != {torch_t.storage_offset()}")
+    assert mc_t.is_contiguous() == torch_t.is_contiguous(), (
+        f"is_contiguous {mc_t.is_contiguous()} != {torch_t.is_contiguous()}")
+
+
+def run_both(fn_torch, fn_mc):
+    """Run both callables; return ((torch_result, torch_exc), (mc_result, mc_exc))."""
+    rt = et = rm = em = None
+    try:
+        rt = fn_torch()
+    except Exception as e:  # noqa: BLE001
+        et = e
+    try:
+        rm = fn_mc()
+    except Exception as e:  # noqa: BLE001
+        em = e
+    return (rt, et), (rm, em)
+
+
+def same_exc_type(ours, theirs):
+    return type(ours) is type(theirs) or issubclass(type(ours), type(theirs))
+
+
+def assert_raises_same(fn_torch, fn_mc):
+    """torch raises; ours raises an exception of the same (or a sub-) type."""
+    try:
+        fn_torch()
+    except Exception as e:  # noqa: BLE001
+        theirs = e
+    else:
+        raise AssertionError("test bug: torch did not raise")
+    try:
+        fn_mc()
+    except Exception as e:  # noqa: BLE001
+        ours = e
+    else:
+        raise AssertionError(f"mlx_compat did not raise; torch raised {type(theirs).__name__}: {theirs}")
+    assert same_exc_type(ours, theirs), (
+        f"mlx_compat raised {type(ours).__name__}: {ours}; torch raised {type(theirs).__name__}: {theirs}")
+
+
+def assert_same_outcome(fn_torch, fn_mc, check_stride=False, **kw):
+    """Either both raise the same exception type, or both return matching tensors/values."""
+    (rt, et), (rm, em) = run_both(fn_torch, fn_mc)
+    if et is not None:
+        assert em is not None, f"mlx_compat returned {rm!r}; torch raised {type(et).__name__}: {et}"
+        assert same_exc_type(em, et), (
+            f"mlx_compat raised {type(em).__name__}: {em}; torch raised {type(et).__name__}: {et}")
+        return None, None
+    if em is not None:
+        raise AssertionError(f"mlx_compat raised {type(em).__name__}: {em}; torch returned a result") from em
+    if isinstance(rt, torch.Tensor):
+        assert_same(rm, rt, check_stride=check_stride, **kw)
+    else:
+        assert rm == rt
+    return rt, rm

@@ -1,0 +1,175 @@
+"""dtype objects, finfo/iinfo, default dtype and device objects vs PyTorch.
+
+Pins: dtype aliases are the same objects (float is float32, ...); dtype
+properties (is_floating_point, is_complex, is_signed, itemsize, to_real,
+to_complex) and repr/str; dtypes are hashable and compare by identity;
+finfo/iinfo fields and errors; get/set_default_dtype; device construction,
+str/repr/type/index/equality/hash and bad-device errors; tensor .device /
+is_cuda / is_mps / is_cpu / get_device / cpu(); cuda/mps availability is
+False on this Linux CPU machine; moving to cuda raises.
+"""
+import pickle
+
+import pytest
+
+from helpers import DTYPE_NAMES, assert_raises_same, mc, torch
+
+ALIASES = [("float", "float32"), ("double", "float64"), ("half", "float16"), ("short", "int16"),
+           ("int", "int32"), ("long", "int64"), ("cfloat", "complex64")]
+
+
+@pytest.mark.parametrize("alias,name", ALIASES)
+def test_dtype_aliases(alias, name):
+    assert (getattr(torch, alias) is getattr(torch, name))  # torch's own fact
+    assert getattr(mc, alias) is getattr(mc, name)
+
+
+@pytest.mark.parametrize("name", DTYPE_NAMES + ["float", "double", "half", "long"])
+def test_dtype_properties(name):
+    dm, dt = getattr(mc, name), getattr(torch, name)
+    assert repr(dm) == repr(dt)
+    assert str(dm) == str(dt)
+    for attr in ("is_floating_point", "is_complex", "is_signed", "itemsize"):
+        assert getattr(dm, attr) == getattr(dt, attr), attr
+    assert str(dm.to_real()) == str(dt.to_real())
+    if dt.is_floating_point or dt.is_complex:
+        assert str(dm.to_complex()) == str(dt.to_complex())
+    assert dm == dm and hash(dm) == hash(dm)
+    assert mc.ones(1, dtype=dm).dtype is dm  # tensors hand back the singleton
+    assert mc.ones(1, dtype=dm).element_size() == torch.ones(1, dtype=dt).element_size()
+    assert mc.ones(1, dtype=dm).is_floating_point() == torch.ones(1, dtype=dt).is_floating_point()
+    assert mc.ones(1, dtype=dm).is_complex() == torch.ones(1, dtype=dt).is_complex()
+
+
+def test_dtypes_distinct_and_usable_as_keys():
+    ds = [getattr(mc, n) for n in DTYPE_NAMES]
+    assert len(set(ds)) == len(ds)
+    assert mc.float32 != mc.float64
+    assert {mc.float32: 1}[mc.float] == 1
+    assert isinstance(mc.float32, mc.dtype)
+    assert type(mc.float32) is type(mc.int64)
+    assert pickle.loads(pickle.dumps(mc.float16)) is mc.float16
+
+
+FINFO_FIELDS = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution")
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "complex64"])
+def test_finfo(name):
+    fm, ft = mc.finfo(getattr(mc, name)), torch.finfo(getattr(torch, name))
+    for f in FINFO_FIELDS:
+        assert getattr(fm, f) == getattr(ft, f), f
+    assert fm.dtype == ft.dtype  # torch: a string like 'float32'
+
+
+def test_finfo_default():
+    fm, ft = mc.finfo(), torch.finfo()
+    assert fm.dtype == ft.dtype and fm.eps == ft.eps
+    mc.set_default_dtype(mc.float64)
+    torch.set_default_dtype(torch.float64)
+    assert mc.finfo().eps == torch.finfo().eps
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo(name):
+    im, it = mc.iinfo(getattr(mc, name)), torch.iinfo(getattr(torch, name))
+    for f in ("bits", "max", "min"):
+        assert getattr(im, f) == getattr(it, f), f
+    assert im.dtype == it.dtype
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.iinfo(L.float32), lambda L: L.finfo(L.int32), lambda L: L.iinfo(L.bool),
+    lambda L: L.finfo("float32"), lambda L: L.finfo(L.bool),
+])
+def test_info_errors(fn):
+    assert_raises_same(lambda: fn(torch), lambda: fn(mc))
+
+
+@pytest.mark.parametrize("name", ["float32", "float64"])
+def test_default_dtype(name):
+    assert str(mc.get_default_dtype()) == str(torch.get_default_dtype())
+    mc.set_default_dtype(getattr(mc, name))
+    torch.set_default_dtype(getattr(torch, name))
+    assert mc.get_default_dtype() is getattr(mc, name)
+    for f in (lambda L: L.tensor(1.5), lambda L: L.zeros(2), lambda L: L.arange(2.0), lambda L: L.tensor([1, 2.5]),
+              lambda L: L.rand(2), lambda L: L.ones(2, dtype=None), lambda L: L.tensor(1.0j),
+              lambda L: L.tensor(3), lambda L: L.full((1,), 2.0), L_empty):
+        assert str(f(mc).dtype) == str(f(torch).dtype)
+
+
+def L_empty(L):
+    return L.empty(1)
+
+
+def test_set_default_dtype_errors():
+    for bad in ("int64", "bool", "complex64"):
+        assert_raises_same(lambda: torch.set_default_dtype(getattr(torch, bad)),
+                           lambda: mc.set_default_dtype(getattr(mc, bad)))
+    assert_raises_same(lambda: torch.set_default_dtype("float32"), lambda: mc.set_default_dtype("float32"))
+    assert mc.get_default_dtype() is mc.float32
+
+
+DEVICE_ARGS = [("cpu",), ("cuda", 0), ("cuda:1",), ("cuda",), ("mps",), ("cpu", 0), ("meta",), ("cpu:0",)]
+
+
+@pytest.mark.parametrize("args", DEVICE_ARGS, ids=[str(a) for a in DEVICE_ARGS])
+def test_device_objects(args):
+    dm, dt = mc.device(*args), torch.device(*args)
+    assert str(dm) == str(dt)
+    assert repr(dm) == repr(dt)
+    assert dm.type == dt.type
+    assert dm.index == dt.index
+    assert dm == mc.device(*args)
+    assert hash(dm) == hash(mc.device(*args))
+    assert isinstance(dm, mc.device)
+
+
+def test_device_equality_and_kwargs():
+    assert mc.device("cpu") != mc.device("cuda")
+    assert (mc.device("cuda", 0) == mc.device("cuda:0")) == (torch.device("cuda", 0) == torch.device("cuda:0"))
+    assert (mc.device("cpu") == mc.device("cpu", 0)) == (torch.device("cpu") == torch.device("cpu", 0))
+    assert str(mc.device(type="cuda", index=2)) == str(torch.device(type="cuda", index=2))
+    assert str(mc.device(mc.device("cuda:3"))) == str(torch.device(torch.device("cuda:3")))
+
+
+@pytest.mark.parametrize("args", [("foo",), ("cuda:-1",), ("cuda", -1), ("cuda:x",), (1.5,), ("cpu", "a"), ()],
+                         ids=["foo", "cuda:-1", "cuda,-1", "cuda:x", "float", "cpu,a", "noargs"])
+def test_device_errors(args):
+    assert_raises_same(lambda: torch.device(*args), lambda: mc.device(*args))
+
+
+def test_tensor_device_attrs():
+    xm, xt = mc.ones(2), torch.ones(2)
+    assert str(xm.device) == str(xt.device) == "cpu"
+    assert isinstance(xm.device, mc.device)
+    assert xm.device == mc.device("cpu")
+    assert xm.is_cuda is False and xt.is_cuda is False
+    assert xm.is_mps is False
+    assert xm.is_cpu is True
+    assert xm.get_device() == xt.get_device()
+    assert xm.cpu() is xm
+    assert xm.to("cpu") is xm and xm.to(mc.device("cpu")) is xm
+    assert str(mc.ones(2, device="cpu").device) == "cpu"
+    assert str(mc.zeros(2, device=mc.device("cpu")).device) == "cpu"
+    assert str(mc.tensor([1], device="cpu").device) == "cpu"
+    assert str(mc.arange(3, device="cpu").device) == "cpu"
+
+
+def test_accelerators_unavailable():
+    assert mc.cuda.is_available() is False
+    assert mc.backends.mps.is_available() is False
+    assert isinstance(mc.cuda.is_available(), bool)
+    assert isinstance(mc.backends.mps.is_available(), bool)
+    assert mc.cuda.device_count() == torch.cuda.device_count() == 0
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.ones(2).to("cuda"), lambda L: L.ones(2).cuda(), lambda L: L.ones(2, device="cuda"),
+    lambda L: L.ones(2).to(L.device("cuda", 0)), lambda L: L.tensor([1.0], device="cuda:0"),
+])
+def test_cuda_unavailable_raises(fn):
+    with pytest.raises((RuntimeError, AssertionError)):
+        fn(torch)
+    with pytest.raises((RuntimeError, AssertionError)):
+        fn(mc)

@@ -1,0 +1,477 @@
+"""View semantics: every view op must alias its base exactly like PyTorch.
+
+Pins: shape / stride() / storage_offset() / is_contiguous() of each view;
+write-through in both directions (view -> base, base -> view, view -> sibling
+view) for add_/mul_/fill_/zero_/copy_/setitem; chains of views; shared
+storage pointers; reshape copying exactly when torch copies; view() raising on
+non-viewable layouts; contiguous() identity; the shared _version counter; and a
+seeded randomized fuzz of view chains with in-place ops from random ends.
+"""
+import numpy as np
+import pytest
+
+from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch
+
+
+def _lib(t):
+    return torch if isinstance(t, torch.Tensor) else mc
+
+
+def base_pair(shape=(4, 5, 6), dtype="float32"):
+    n = int(np.prod(shape))
+    # clone(): a fresh base tensor with no _base of its own
+    xt = torch.arange(n, dtype=getattr(torch, dtype)).reshape(shape).clone()
+    return xt, to_mc(xt)
+
+
+# (id, base shape, fn(x) -> view). fn must only use torch-API spellings so it
+# works for both libraries; `_lib(x)` picks the module for free functions.
+VIEW_CASES = [
+    ("view", (4, 6), lambda x: x.view(2, 12)),
+    ("view_m1", (4, 6), lambda x: x.view(3, -1)),
+    ("view_as", (4, 6), lambda x: x.view_as(_lib(x).zeros(6, 4))),
+    ("reshape_contig", (4, 6), lambda x: x.reshape(8, 3)),
+    ("flatten", (2, 3, 4), lambda x: x.flatten()),
+    ("flatten_range", (2, 3, 4, 5), lambda x: x.flatten(1, 2)),
+    ("unflatten", (4, 6), lambda x: x.unflatten(1, (2, 3))),
+    ("transpose", (3, 4, 5), lambda x: x.transpose(0, 2)),
+    ("transpose_neg", (3, 4, 5), lambda x: x.transpose(-1, -2)),
+    ("t", (3, 4), lambda x: x.t()),
+    ("T", (3, 4), lambda x: x.T),
+    ("mT", (2, 3, 4), lambda x: x.mT),
+    ("swapaxes", (3, 4, 5), lambda x: x.swapaxes(0, 1)),
+    ("permute", (2, 3, 4), lambda x: x.permute(2, 0, 1)),
+    ("permute_tuple", (2, 3, 4), lambda x: x.permute((1, 2, 0))),
+    ("movedim", (2, 3, 4), lambda x: x.movedim(0, -1)),
+    ("movedim_fn", (2, 3, 4, 5), lambda x: _lib(x).movedim(x, (0, 1), (3, 2))),
+    ("squeeze_all", (1, 3, 1, 4), lambda x: x.squeeze()),
+    ("squeeze_dim", (1, 3, 1, 4), lambda x: x.squeeze(2)),
+    ("squeeze_neg", (1, 3, 1, 4), lambda x: x.squeeze(-2)),
+    ("squeeze_tuple", (1, 3, 1, 4), lambda x: x.squeeze((0, 2))),
+    ("squeeze_noop", (2, 3), lambda x: x.squeeze(0)),
+    ("unsqueeze0", (3, 4), lambda x: x.unsqueeze(0)),
+    ("unsqueeze_end", (3, 4), lambda x: x.unsqueeze(2)),
+    ("unsqueeze_neg", (3, 4), lambda x: x.unsqueeze(-1)),
+    ("expand", (3, 1), lambda x: x.expand(2, 3, 4)),
+    ("expand_m1", (1, 4), lambda x: x.expand(3, -1)),
+    ("expand_as", (3, 1), lambda x: x.expand_as(_lib(x).zeros(3, 5))),
+    ("narrow", (5, 6), lambda x: x.narrow(1, 2, 3)),
+    ("narrow_neg", (5, 6), lambda x: x.narrow(-2, 1, 2)),
+    ("select", (4, 5, 6), lambda x: x.select(1, 2)),
+    ("select_neg", (4, 5, 6), lambda x: x.select(-1, -1)),
+    ("slice_step", (10, 8), lambda x: x[1:9:3, ::2]),
+    ("slice_mid", (10, 8), lambda x: x[:, 3:7]),
+    ("slice_int", (4, 5, 6), lambda x: x[2, 1:4]),
+    ("slice_empty", (4, 5), lambda x: x[3:1]),
+    ("unbind1", (3, 4), lambda x: x.unbind(1)[2]),
+    ("unbind0", (3, 4), lambda x: x.unbind()[1]),
+    ("split", (7, 4), lambda x: x.split(3)[2]),
+    ("split_sizes", (7, 4), lambda x: x.split([1, 2, 1], dim=1)[1]),
+    ("chunk", (7, 4), lambda x: x.chunk(3)[1]),
+    ("chunk_dim1", (3, 8), lambda x: x.chunk(3, dim=1)[2]),
+    ("diagonal", (4, 4), lambda x: x.diagonal()),
+    ("diagonal_off", (4, 5), lambda x: x.diagonal(1)),
+    ("diagonal_negoff", (4, 5), lambda x: x.diagonal(-2)),
+    ("diagonal_dims", (3, 4, 5), lambda x: x.diagonal(0, 0, 2)),
+    ("diagonal_offdims", (3, 4, 5), lambda x: x.diagonal(offset=1, dim1=2, dim2=1)),
+    ("unfold", (10,), lambda x: x.unfold(0, 3, 2)),
+    ("unfold_2d", (4, 6), lambda x: x.unfold(1, 2, 2)),
+    ("as_strided", (12,), lambda x: x.as_strided((3, 2), (1, 3), 2)),
+    ("as_strided_2d", (4, 6), lambda x: x.as_strided((2, 3), (6, 2))),
+    ("getitem_ellipsis", (2, 3, 4), lambda x: x[..., 1]),
+    ("getitem_none", (2, 3), lambda x: x[None, :, None, 1:]),
+]
+CASE_IDS = [c[0] for c in VIEW_CASES]
+OVERLAPPING = {"expand", "expand_m1", "expand_as"}
+
+
+@pytest.mark.parametrize("name,shape,fn", VIEW_CASES, ids=CASE_IDS)
+def test_view_layout(name, shape, fn):
+    xt, xm = base_pair(shape)
+    vt, vm = fn(xt), fn(xm)
+    assert_same(vm, vt, check_stride=True)
+    # same storage as the base
+    assert vm.untyped_storage().data_ptr() == xm.untyped_storage().data_ptr()
+    if vt.numel() == 0:
+        return
+    # data_ptr relation to the base mirrors torch's
+    it = vt.element_size()
+    assert vt.data_ptr() - xt.data_ptr() == vt.storage_offset() * it
+    assert vm.data_ptr() - xm.data_ptr() == vm.storage_offset() * vm.element_size()
+
+
+MUTATIONS = [
+    ("add_", lambda v: v.add_(1.5)),
+    ("mul_", lambda v: v.mul_(-2)),
+    ("fill_", lambda v: v.fill_(7)),
+    ("zero_", lambda v: v.zero_()),
+    ("copy_", lambda v: v.copy_(_lib(v).arange(v.numel(), dtype=v.dtype).reshape(v.shape) * 10)),
+    ("setitem_all", lambda v: v.__setitem__(Ellipsis, -3.0)),
+    ("setitem_first", lambda v: v.__setitem__(0, 100.0) if v.dim() > 0 and v.shape[0] > 0 else v.fill_(100.0)),
+]
+
+
+@pytest.mark.parametrize("mname,mut", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+@pytest.mark.parametrize("name,shape,fn", VIEW_CASES, ids=CASE_IDS)
+def test_mutate_view_writes_through(name, shape, fn, mname, mut):
+    xt, xm = base_pair(shape)
+    vt, vm = fn(xt), fn(xm)
+    if name in OVERLAPPING:
+        # writing to an expanded (stride-0) view: torch raises for most ops
+        # (add_/mul_/copy_) but allows fill_/zero_; match whichever it does
+        assert_same_outcome(lambda: mut(vt), lambda: mut(vm))
+    else:
+        mut(vt)
+        mut(vm)
+    assert_same(vm, vt, check_stride=True)
+    assert_same(xm, xt, check_stride=True)
+
+
+@pytest.mark.parametrize("name,shape,fn", VIEW_CASES, ids=CASE_IDS)
+def test_mutate_base_visible_in_view(name, shape, fn):
+    xt, xm = base_pair(shape)
+    vt, vm = fn(xt), fn(xm)
+    xt.mul_(3).add_(1)
+    xm.mul_(3).add_(1)
+    assert_same(vm, vt, check_stride=True)
+    xt[...] = torch.from_numpy(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
+    xm[...] = to_mc(xt)
+    assert_same(vm, vt, check_stride=True)
+
+
+SIBLINGS = [
+    ("unbind", (3, 4), lambda x: x.unbind(1)),
+    ("split", (7, 4), lambda x: x.split(3)),
+    ("split_dim1", (3, 7), lambda x: x.split(2, dim=1)),
+    ("chunk", (6, 4), lambda x: x.chunk(4, dim=1)),
+    ("two_transposes", (3, 4), lambda x: (x.t(), x.view(2, 6), x[1])),
+    ("overlap_slices", (8,), lambda x: (x[1:6], x[3:], x[::2])),
+    ("real_like", (4, 4), lambda x: (x.diagonal(), x[1], x[:, 2])),
+]
+
+
+@pytest.mark.parametrize("name,shape,fn", SIBLINGS, ids=[s[0] for s in SIBLINGS])
+def test_sibling_views(name, shape, fn):
+    xt, xm = base_pair(shape)
+    pt, pm = fn(xt), fn(xm)
+    assert len(pt) == len(pm)
+    for i in range(len(pt)):
+        pt[i].add_(10 ** i)
+        pm[i].add_(10 ** i)
+        for a, b in zip(pm, pt):
+            assert_same(a, b, check_stride=True)
+        assert_same(xm, xt)
+
+
+def _chain(x):
+    return x.t()[1:].unsqueeze(0).select(1, 0)
+
+
+def _chain2(x):
+    return x.permute(2, 0, 1)[:, ::2].transpose(0, 1).narrow(2, 1, 2).unsqueeze(-1)
+
+
+@pytest.mark.parametrize("chain,shape", [(_chain, (4, 5)), (_chain2, (3, 4, 5))], ids=["t_slice_unsq_sel", "perm_step_tr_narrow"])
+def test_view_chain_both_ends(chain, shape):
+    xt, xm = base_pair(shape)
+    vt, vm = chain(xt), chain(xm)
+    assert_same(vm, vt, check_stride=True)
+    vt.mul_(-1)
+    vm.mul_(-1)
+    assert_same(xm, xt)
+    assert_same(vm, vt, check_stride=True)
+    xt.add_(0.5)
+    xm.add_(0.5)
+    assert_same(vm, vt)
+    # mutate a middle link
+    mt = xt.transpose(0, -1)[1:]
+    mm = xm.transpose(0, -1)[1:]
+    mt.fill_(2)
+    mm.fill_(2)
+    assert_same(xm, xt)
+    assert_same(vm, vt)
+
+
+@pytest.mark.parametrize("shape,fn", [
+    ((3, 4), lambda x: x.t().reshape(12)),
+    ((3, 4), lambda x: x.t().reshape(-1, 2)),
+    ((3, 4), lambda x: x.reshape(4, 3)),
+    ((3, 4), lambda x: x[:, ::2].reshape(-1)),
+    ((3, 4), lambda x: x[:, 1:].reshape(3, 3)),
+    ((3, 4), lambda x: x[1:].reshape(8)),
+    ((2, 3, 4), lambda x: x.transpose(1, 2).reshape(2, 12)),
+    ((2, 3, 4), lambda x: x.transpose(0, 1).reshape(3, 8)),
+    ((4, 1, 3), lambda x: x.squeeze(1).t().reshape(3, 2, 2)),
+    ((3, 1), lambda x: x.expand(3, 4).reshape(12)),
+    ((3, 4), lambda x: x.flatten()),
+    ((3, 4), lambda x: x.t().flatten()),
+])
+def test_reshape_views_iff_torch_does(shape, fn):
+    xt, xm = base_pair(shape)
+    vt, vm = fn(xt), fn(xm)
+    assert_same(vm, vt, check_stride=True)
+    shares_t = vt.untyped_storage().data_ptr() == xt.untyped_storage().data_ptr()
+    shares_m = vm.untyped_storage().data_ptr() == xm.untyped_storage().data_ptr()
+    assert shares_m == shares_t
+    vt.fill_(-1)
+    vm.fill_(-1)
+    assert_same(xm, xt)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.t().view(-1),
+    lambda x: x.t().view(12),
+    lambda x: x[:, :3].view(9),
+    lambda x: x[::2].t().view(8),
+    lambda x: x.transpose(0, 1).view(2, 6),
+    lambda x: x.view(5, 3),
+    lambda x: x.view(-1, -1),
+])
+def test_view_invalid_raises(fn):
+    xt, xm = base_pair((3, 4))
+    assert_raises_same(lambda: fn(xt), lambda: fn(xm))
+
+
+def test_view_on_noncontig_compatible_ok():
+    # torch allows view when the requested shape is stride-compatible
+    xt, xm = base_pair((4, 6))
+    for f in (lambda x: x[:, :4].view(4, 2, 2), lambda x: x.t().view(6, 2, 2).transpose(1, 2),
+              lambda x: x.t().unsqueeze(0).view(1, 6, 4)):
+        assert_same(f(xm), f(xt), check_stride=True)
+
+
+def test_contiguous_identity_and_copy():
+    xt, xm = base_pair((3, 4))
+    assert xt.contiguous() is xt
+    assert xm.contiguous() is xm
+    yt, ym = xt.t().contiguous(), xm.t().contiguous()
+    assert ym is not xm
+    assert_same(ym, yt, check_stride=True)
+    ym.fill_(0)
+    yt.fill_(0)
+    assert_same(xm, xt)
+    assert ym.untyped_storage().data_ptr() != xm.untyped_storage().data_ptr()
+
+
+def test_clone_does_not_alias():
+    xt, xm = base_pair((3, 4))
+    ct, cm = xt.t().clone(), xm.t().clone()
+    assert_same(cm, ct, check_stride=True)  # clone preserves strides (preserve_format)
+    cm.add_(1)
+    ct.add_(1)
+    assert_same(xm, xt)
+
+
+@pytest.mark.parametrize("op", [
+    lambda v: v.add_(1), lambda v: v.mul_(2), lambda v: v.fill_(3), lambda v: v.zero_(),
+    lambda v: v.copy_(_lib(v).ones(v.shape)), lambda v: v.sub_(1), lambda v: v.div_(2),
+    lambda v: v.clamp_(0, 5),
+])
+def test_version_counter_shared(op):
+    xt, xm = base_pair((3, 4))
+    vt, vm = xt[1:], xm[1:]
+    assert xm._version == xt._version
+    op(vt)
+    op(vm)
+    assert vm._version == vt._version
+    assert xm._version == xt._version
+    op(xt)
+    op(xm)
+    assert vm._version == vt._version
+    assert xm._version == xt._version
+    wt, wm = xt.t(), xm.t()  # a view created later shares the counter too
+    assert wm._version == wt._version
+
+
+def test_version_counter_setitem_increases():
+    xt, xm = base_pair((3, 4))
+    v0 = xm._version
+    xm[0] = 5.0
+    assert xm._version > v0
+    v1 = xm._version
+    xm[1, 1] += 1
+    assert xm._version > v1
+    # out-of-place ops don't bump
+    v2 = xm._version
+    _ = xm + 1
+    _ = xm.t()
+    assert xm._version == v2
+
+
+def test_complex_real_imag_views():
+    rng = np.random.default_rng(3)
+    a = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex64)
+    zt = torch.from_numpy(a.copy())
+    zm = to_mc(zt)
+    for f in (lambda z: z.real, lambda z: z.imag, lambda z: z.t().real, lambda z: z[1:, ::2].imag):
+        assert_same(f(zm), f(zt), check_stride=True)
+    zt.real.mul_(2)
+    zm.real.mul_(2)
+    zt.imag.fill_(-1)
+    zm.imag.fill_(-1)
+    assert_same(zm, zt)
+    zt.real[0] = 9
+    zm.real[0] = 9
+    assert_same(zm, zt)
+    rt, rm = zt.imag, zm.imag
+    zt.mul_(1j)
+    zm.mul_(1j)
+    assert_same(rm, rt, check_stride=True)
+
+
+def test_view_as_real_complex():
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(np.complex64)
+    zt = torch.from_numpy(a.copy())
+    zm = to_mc(zt)
+    rt, rm = torch.view_as_real(zt), mc.view_as_real(zm)
+    assert_same(rm, rt, check_stride=True)
+    rt[..., 1] = 0
+    rm[..., 1] = 0
+    assert_same(zm, zt)
+    ct, cm = torch.view_as_complex(rt), mc.view_as_complex(rm)
+    assert_same(cm, ct, check_stride=True)
+
+
+def test_unfold_overlapping_fill():
+    # overlapping windows: only order-independent writes are compared
+    xt, xm = base_pair((8,))
+    ut, um = xt.unfold(0, 3, 1), xm.unfold(0, 3, 1)
+    assert_same(um, ut, check_stride=True)
+    ut[2].fill_(-5)
+    um[2].fill_(-5)
+    assert_same(xm, xt)
+    assert_same(um, ut)
+
+
+def test_is_view_relationship():
+    xt, xm = base_pair((3, 4))
+    assert (xm.t()._base is xm) == (xt.t()._base is xt)
+    assert (xm[1:].t()._base is xm) == (xt[1:].t()._base is xt)
+    assert (xm._base is None) == (xt._base is None)
+    assert (xm.t().reshape(-1)._base is None) == (xt.t().reshape(-1)._base is None)
+
+
+# ---------------------------------------------------------------------------
+# randomized view chains
+# ---------------------------------------------------------------------------
+
+def _random_view_op(rng, shape):
+    """Pick a view op applicable to `shape`; returns (desc, fn)."""
+    nd = len(shape)
+    cands = ["unsqueeze"]
+    if nd >= 1:
+        cands += ["slice", "narrow", "movedim", "flip_sign_index"]
+        if any(s > 1 for s in shape):
+            cands.append("unfold")
+    if nd >= 2:
+        cands += ["transpose", "permute", "select", "diagonal", "mT", "reshape", "flatten"]
+    if 1 in shape:
+        cands.append("squeeze")
+    if nd >= 5:
+        cands = [c for c in cands if c not in ("unsqueeze", "unfold")] or ["select"]
+    op = cands[rng.integers(len(cands))]
+    if op == "unsqueeze":
+        d = int(rng.integers(-nd - 1, nd + 1))
+        return (op, d), lambda x: x.unsqueeze(d)
+    if op == "slice":
+        d = int(rng.integers(nd))
+        n = shape[d]
+        start = int(rng.integers(0, n + 1))
+        stop = int(rng.integers(start, n + 1))
+        step = int(rng.integers(1, 4))
+        idx = (slice(None),) * d + (slice(start, stop, step),)
+        return (op, idx), lambda x: x[idx]
+    if op == "narrow":
+        d = int(rng.integers(nd))
+        n = shape[d]
+        start = int(rng.integers(0, n + 1))
+        length = int(rng.integers(0, n - start + 1))
+        return (op, d, start, length), lambda x: x.narrow(d, start, length)
+    if op == "movedim":
+        s, t = int(rng.integers(nd)), int(rng.integers(nd))
+        return (op, s, t), lambda x: x.movedim(s, t)
+    if op == "flip_sign_index":  # negative-dim transpose/identity through getitem with Ellipsis
+        return (op,), lambda x: x[...]
+    if op == "unfold":
+        ds = [i for i, s in enumerate(shape) if s > 1]
+        d = int(ds[rng.integers(len(ds))])
+        size = int(rng.integers(1, shape[d] + 1))
+        step = int(rng.integers(size, size + 3))  # step >= size: no overlap
+        return (op, d, size, step), lambda x: x.unfold(d, size, step)
+    if op == "transpose":
+        a, b = int(rng.integers(-nd, nd)), int(rng.integers(-nd, nd))
+        return (op, a, b), lambda x: x.transpose(a, b)
+    if op == "permute":
+        p = [int(v) for v in rng.permutation(nd)]
+        return (op, p), lambda x: x.permute(*p)
+    if op == "select":
+        ds = [i for i, s in enumerate(shape) if s > 0]
+        if not ds:
+            return ("ident",), lambda x: x.view_as(x)
+        d = int(ds[rng.integers(len(ds))])
+        i = int(rng.integers(-shape[d], shape[d]))
+        return (op, d, i), lambda x: x.select(d, i)
+    if op == "diagonal":
+        a, b = rng.choice(nd, size=2, replace=False)
+        a, b = int(a), int(b)
+        off = int(rng.integers(-2, 3))
+        return (op, off, a, b), lambda x: x.diagonal(off, a, b)
+    if op == "mT":
+        return (op,), lambda x: x.mT
+    if op == "reshape":
+        n = int(np.prod(shape))
+        return (op, n), lambda x: x.reshape(n)
+    if op == "flatten":
+        a = int(rng.integers(nd))
+        b = int(rng.integers(a, nd))
+        return (op, a, b), lambda x: x.flatten(a, b)
+    if op == "squeeze":
+        ds = [i for i, s in enumerate(shape) if s == 1]
+        d = int(ds[rng.integers(len(ds))])
+        return (op, d), lambda x: x.squeeze(d)
+    raise AssertionError(op)
+
+
+def _random_mutation(rng, shape, dtype):
+    k = int(rng.integers(6))
+    if k == 0:
+        c = float(rng.integers(-5, 6))
+        return ("add_", c), lambda v: v.add_(c)
+    if k == 1:
+        c = float(rng.integers(-3, 4))
+        return ("mul_", c), lambda v: v.mul_(c)
+    if k == 2:
+        c = float(rng.integers(-9, 10))
+        return ("fill_", c), lambda v: v.fill_(c)
+    if k == 3:
+        return ("zero_",), lambda v: v.zero_()
+    vals = rng.integers(-50, 50, size=shape).astype(np.float32)
+    if k == 4:
+        return ("copy_",), lambda v: v.copy_(torch.from_numpy(vals.copy()) if isinstance(v, torch.Tensor)
+                                               else mc.from_numpy(vals.copy()))
+    return ("setitem",), lambda v: v.__setitem__(Ellipsis, torch.from_numpy(vals.copy())
+                                                 if isinstance(v, torch.Tensor) else mc.from_numpy(vals.copy()))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_view_chains(seed):
+    rng = np.random.default_rng(1000 + seed)
+    nd = int(rng.integers(1, 4))
+    shape = tuple(int(s) for s in rng.integers(1, 6, size=nd))
+    xt, xm = base_pair(shape)
+    chain_t, chain_m, descs = [xt], [xm], []
+    for _ in range(int(rng.integers(3, 6))):
+        desc, fn = _random_view_op(rng, tuple(chain_t[-1].shape))
+        descs.append(desc)
+        chain_t.append(fn(chain_t[-1]))
+        chain_m.append(fn(chain_m[-1]))
+        assert_same(chain_m[-1], chain_t[-1], check_stride=True)
+    for _ in range(4):
+        k = int(rng.integers(len(chain_t)))
+        mdesc, mut = _random_mutation(rng, tuple(chain_t[k].shape), "float32")
+        mut(chain_t[k])
+        mut(chain_m[k])
+        for a, b in zip(chain_m, chain_t):
+            assert_same(a, b, check_stride=True)
+        assert xm._version == xt._version, (descs, mdesc)
