@@ -24,7 +24,13 @@ from ._ops import (add, sub, subtract, mul, multiply, div, divide, true_divide, 
                    negative, abs, absolute, bitwise_not, logical_not, eq, ne, lt, le, gt, ge, greater, greater_equal,
                    less, less_equal, not_equal, bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift,
                    bitwise_right_shift, maximum, minimum, clamp, clip, clamp_min, clamp_max, masked_fill, where,
-                   result_type, promote_types, can_cast, sum, mean, matmul)
+                   result_type, promote_types, can_cast, sum, mean, matmul, fmod, atan2, arctan2)
+from ._pointwise import (exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid,
+                         reciprocal, floor, ceil, trunc, square, sign, relu, round, fix, lerp, addcmul, addcdiv,
+                         any, all)
+from ._shape_ops import cat, concat, concatenate, stack, mm, bmm, index_select, gather
+from ._creation import bernoulli, multinomial
+from ._random import get_rng_state, set_rng_state
 from ._grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
 from ._interop import from_torch, to_torch
 from ._tensor_str import set_printoptions, get_printoptions

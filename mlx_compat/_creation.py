@@ -21,11 +21,15 @@ def _stream(code):
     return mx.cpu if code == _device.CPU else mx.gpu
 
 
+def _check_dtype(dtype, fname):
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+
+
 def _finish(arr, dtype, device, requires_grad):
     """Wrap an mx.array as a new tensor on `device`, with torch's dtype/device/requires_grad checks."""
     code = _device.to_code(device)
-    if dtype is not None and not isinstance(dtype, _dtype.dtype):
-        raise TypeError(f"dtype must be torch.dtype, not {type(dtype).__name__}")
+    _check_dtype(dtype, "tensor")
     d = dtype if dtype is not None else _dtype.from_mx(arr.dtype)
     if code == _device.GPU and d is _dtype.float64:
         raise TypeError("Cannot create a float64 tensor on the GPU: MLX's GPU backends don't support float64. "
@@ -49,6 +53,9 @@ def _parse_size(size, fname="zeros"):
         if isinstance(s, builtins.bool) or not isinstance(s, (builtins.int, np.integer)):
             raise TypeError(f"{fname}(): argument 'size' must be tuple of ints, but found element of type "
                             f"{type(s).__name__} at pos {len(out)}")
+        if not -(2**63) <= s < 2**63:
+            raise TypeError(f"{fname}(): argument 'size' failed to unpack the object at pos {len(out)} with error "
+                            "\"Overflow when unpacking long\"")
         out.append(builtins.int(s))
     for s in out:
         if s < 0:
@@ -96,7 +103,9 @@ def _check_sequence(data, depth=0):
         return tuple(data.shape)
     if isinstance(data, np.ndarray):
         return data.shape
-    raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if isinstance(data, str):
+        raise ValueError("too many dimensions 'str'")
+    raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
 
 
 def _scalar_kind_dtype(data):
@@ -109,6 +118,8 @@ def _scalar_kind_dtype(data):
                 walk(y)
         elif isinstance(x, Tensor):
             kinds.add(x.dtype)
+        elif isinstance(x, np.generic) and not isinstance(x, (np.bool_, np.float64, np.complex128)):
+            kinds.add(_dtype.from_numpy_dtype(x.dtype))
         elif isinstance(x, (builtins.bool, np.bool_)):
             kinds.add("b")
         elif isinstance(x, (builtins.int, np.integer)):
@@ -148,17 +159,21 @@ def _to_numpy_tree(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """torch.tensor: always copies `data`; infers int64 for integers and the default dtype for floats."""
+    _check_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         arr = data._mx
         return _finish(arr, dtype if dtype is not None else data.dtype, device, requires_grad)
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):
+        data = np.asarray(data)
         d = dtype if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
         return _finish(_np_to_mx(data, d), d, device, requires_grad)
-    if isinstance(data, str) or data is None or not isinstance(
+    if isinstance(data, str):
+        raise ValueError(f"too many dimensions 'str'")
+    if data is None or not isinstance(
             data, (list, tuple, builtins.bool, builtins.int, builtins.float, builtins.complex, np.number, np.bool_)):
-        if hasattr(data, "__array__") and not isinstance(data, str):
+        if hasattr(data, "__array__"):
             return tensor(np.asarray(data), dtype=dtype, device=device, requires_grad=requires_grad)
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     shape = _check_sequence(data)
     d = dtype if dtype is not None else _scalar_kind_dtype(data)
     if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in _flat_first(data)):
@@ -187,10 +202,10 @@ def _np_compute_dtype(d):
 
 def _np_to_mx(np_arr, d):
     if d is _dtype.bfloat16:
-        return mx.array(np.asarray(np_arr, dtype=np.float32)).astype(mx.bfloat16)
+        return mx.array(np.asarray(np_arr, dtype=np.float32), dtype=mx.float32).astype(mx.bfloat16)
     if np_arr.dtype != d._np:
         np_arr = np_arr.astype(d._np)
-    return mx.array(np_arr)
+    return mx.array(np_arr, dtype=d._mx)  # explicit: MLX would narrow float64 to float32
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -208,8 +223,14 @@ def from_numpy(arr):
     later writes to `arr` are not seen by the tensor — unlike torch, which shares it."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    from ._tensor import _new_like_layout
+
     d = _dtype.from_numpy_dtype(arr.dtype)
-    return _finish(mx.array(np.ascontiguousarray(arr)), d, None, False)
+    strides = tuple(s // arr.itemsize for s in arr.strides) if arr.itemsize else ()
+    if arr.ndim and not arr.flags.c_contiguous and builtins.all(s >= 0 for s in strides):
+        # keep numpy's layout, as torch.from_numpy does (its strides are numpy's)
+        return _new_like_layout(_np_to_mx(np.require(arr, requirements="C"), d), arr.shape, strides, 0, d)
+    return _finish(_np_to_mx(np.require(arr, requirements="C"), d), d, None, False)
 
 
 def from_dlpack(ext):
@@ -224,6 +245,7 @@ def from_dlpack(ext):
 
 
 def _fill(size, value, dtype, device, requires_grad, fname):
+    _check_dtype(dtype, fname)
     shape = _parse_size(size, fname)
     d = dtype if dtype is not None else _default_float()
     code = _device.to_code(device)
@@ -275,24 +297,33 @@ def _like(t, dtype, device):
     return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
 
 
+def _keep_layout(t, r):
+    """torch's *_like keep a dense input's strides (preserve_format)."""
+    if t.is_contiguous() or t.dim() < 2:
+        return r
+    from ._tensor import _new_like_layout
+
+    return _new_like_layout(r._mx, tuple(t.shape), t.stride(), r._device_code, r.dtype)
+
+
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _keep_layout(input, zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad))
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _keep_layout(input, ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad))
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _keep_layout(input, empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad))
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     d, dev = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+    return _keep_layout(input, full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad))
 
 
 def _out(out, result):
@@ -410,7 +441,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 def _float_dtype(dtype, fname):
     d = dtype if dtype is not None else _default_float()
     if not (d.is_floating_point or d.is_complex):
-        raise RuntimeError(f"\"{fname}\" not implemented for '{_C_name(d)}'")
+        raise NotImplementedError(f"\"{fname}\" not implemented for '{_C_name(d)}'")
     return d
 
 
@@ -511,3 +542,56 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if requires_grad:
         r.requires_grad = True
     return _out(out, r)
+
+
+# ---------------------------------------------------------------- in-place samplers and draws
+
+
+def _sample_into(self, arr):
+    return self._write(arr.astype(self.dtype._mx))
+
+
+def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+    if not (self.dtype.is_floating_point or self.dtype.is_complex):
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_C_name(self.dtype)}'")
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
+    arr = mx.random.uniform(from_, to, shape=tuple(self.shape), key=_random.key_for(generator))
+    return _sample_into(self, arr)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    arr = mx.random.normal(shape=tuple(self.shape), key=_random.key_for(generator)) * std + mean
+    return _sample_into(self, arr)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    probs = input._mx if p is None else (p._mx if isinstance(p, Tensor) else p)
+    r = mx.random.bernoulli(probs, shape=tuple(input.shape), key=_random.key_for(generator))
+    return _out(out, _new(r.astype(input.dtype._mx), input._device_code, input.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    if input.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    n_cat = input.shape[-1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    p = input._mx.astype(mx.float32)
+    logits = mx.log(p)
+    key = _random.key_for(generator)
+    if replacement:
+        r = mx.random.categorical(logits, axis=-1, num_samples=num_samples, key=key)
+    else:
+        # Gumbel top-k: sampling without replacement in proportion to the weights
+        g = -mx.log(-mx.log(mx.random.uniform(shape=p.shape, key=key)))
+        r = mx.argsort(-(logits + g), axis=-1)[..., :num_samples]
+    return _out(out, _new(r.astype(mx.int64), input._device_code, _dtype.int64))
+
+
+Tensor.uniform_ = uniform_
+Tensor.normal_ = normal_
+Tensor.bernoulli = bernoulli
+Tensor.multinomial = multinomial

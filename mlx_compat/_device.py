@@ -39,6 +39,8 @@ class device:
             return
         if not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got ({type.__class__.__name__})")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise TypeError(f"device(): argument 'index' (position 2) must be int, not {index.__class__.__name__}")
         name, sep, idx = type.partition(":")
         if name not in ("cpu",) + _GPU_NAMES + ("meta",):
             raise RuntimeError(

@@ -117,7 +117,7 @@ class finfo:
             self.max = builtins_float(info.max)
             self.min = builtins_float(info.min)
             self.tiny = self.smallest_normal = builtins_float(info.smallest_normal)
-            self.resolution = builtins_float(info.resolution)
+            self.resolution = 10.0 ** -builtins_int(info.precision)
         self.dtype = base.name
 
     def __repr__(self):

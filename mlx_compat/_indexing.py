@@ -15,6 +15,9 @@ import numpy as np
 from . import _C
 
 _INT_KINDS = ("i", "u")
+_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+           "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def _as_index_array(item):
@@ -67,6 +70,8 @@ def _split(t, index):
             parsed.append(("basic", builtins.int(item.item())))
         elif isinstance(item, Tensor) and item.dim() == 0 and item.dtype.name == "bool":
             parsed.append(("bool", builtins.bool(item.item())))
+        elif isinstance(item, str):
+            raise TypeError("new(): invalid data type 'str'")
         else:
             arr = _as_index_array(item)
             if arr is None:
@@ -103,9 +108,9 @@ def _split(t, index):
             else:
                 sdim += 1
         elif kind == "bool":
+            # torch: a bool adds a dim, then indexes it with [0] (True) or [] (False): a copy
             basic.append(None)
-            if not p:
-                empty_dims.append(rdim)
+            adv.append((rdim, np.zeros(1 if p else 0, dtype=np.int64), 1))
             rdim += 1
         elif kind == "adv":
             basic.append(slice(None))
@@ -149,6 +154,23 @@ def _check_broadcastable(arrs):
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}") from None
 
 
+def _kinds(index):
+    from ._tensor import Tensor
+
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, Tensor) and item.dtype.name == "bool" and item.dim() > 0:
+            out.append("mask")
+        elif isinstance(item, (np.ndarray, list)) and np.asarray(item).dtype == np.bool_ and np.ndim(item) > 0:
+            out.append("mask")
+        elif item is None or item is Ellipsis or (isinstance(item, slice) and item == slice(None)):
+            continue
+        else:
+            out.append("other")
+    return out
+
+
 def getitem(t, index):
     basic, adv, empty_dims = _split(t, index)
     v = t._basic_getitem(basic)
@@ -173,8 +195,14 @@ def setitem(t, index, value):
         return
     _check_broadcastable(adv)
     key = _mx_index(v.dim(), adv)
+    only_mask = builtins.all(kind == "mask" for kind in _kinds(index))
+    if isinstance(value, Tensor) and value.dim() == 0 and only_mask:
+        value = value.item()  # torch: a 0-dim value under a mask is a masked_fill (any dtype)
     if isinstance(value, Tensor):
-        val = value._mx.astype(v.dtype._mx)
+        if value.dtype is not v.dtype:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{_SCALAR[v.dtype.name]} for the destination and {_SCALAR[value.dtype.name]} for the source.")
+        val = value._mx
     elif isinstance(value, (builtins.bool, builtins.int, builtins.float, builtins.complex)):
         val = mx.array(value, dtype=v.dtype._mx)
     else:

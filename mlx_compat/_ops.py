@@ -13,13 +13,29 @@ from ._tensor import Tensor, _new
 _binary = Tensor._binary
 
 
-def _check_alpha(a, b, alpha):
-    if alpha is None or alpha == 1:
+def _is_bool(x):
+    return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x.dtype is _dtype.bool)
+
+
+def _check_alpha(a, b, alpha, op="add"):
+    """`alpha * b` in the dtype torch computes `a op alpha*b` in (so alpha never promotes)."""
+    if op == "sub" and (_is_bool(a) or _is_bool(b)):
+        return b  # the core raises torch's bool-subtraction error
+    if alpha is None or (alpha == 1 and not isinstance(alpha, builtins.float)):
         return b
-    if isinstance(alpha, builtins.float) and isinstance(a, Tensor) and not (a.dtype.is_floating_point or a.dtype.is_complex):
+    rt = _C._result_type(a, b)
+    if isinstance(alpha, builtins.float) and not (rt.is_floating_point or rt.is_complex):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    if isinstance(alpha, builtins.bool) is False and isinstance(a, Tensor) and a.dtype is _dtype.bool and alpha not in (0, 1):
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, builtins.complex) and not rt.is_complex:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    if rt is _dtype.bool:
+        if not isinstance(alpha, builtins.bool) and alpha not in (0, 1) and False:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+        if isinstance(b, Tensor):
+            return b if alpha else b & False
+        return b and builtins.bool(alpha)
+    if isinstance(b, Tensor):
+        return _new(b._mx.astype(rt._mx) * alpha, b._device_code, rt)
     return b * alpha
 
 
@@ -34,15 +50,19 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
-    return _out(out, _binary("sub", input, _check_alpha(input, other, alpha)))
+    return _out(out, _binary("sub", input, _check_alpha(input, other, alpha, "sub")))
 
 
 def _rounding(input, other, rounding_mode, inplace):
     if rounding_mode is None:
         return _binary("div", input, other, inplace)
     if rounding_mode == "floor":
+        if _C._result_type(input, other).is_complex:
+            raise NotImplementedError("\"div_floor_cpu\" not implemented for 'ComplexFloat'")
         return _binary("floor_divide", input, other, inplace)
     if rounding_mode == "trunc":
+        if _C._result_type(input, other).is_complex:
+            raise NotImplementedError("\"div_trunc_cpu\" not implemented for 'ComplexFloat'")
         q = _binary("div", input, other)
         rt = _C._result_type(input, other)
         if rt.is_floating_point or rt.is_complex:
@@ -282,7 +302,7 @@ def add_(self, other, *, alpha=1):
 
 
 def sub_(self, other, *, alpha=1):
-    return _binary("sub", self, _check_alpha(self, other, alpha), True)
+    return _binary("sub", self, _check_alpha(self, other, alpha, "sub"), True)
 
 
 def mul_(self, other):
@@ -298,7 +318,7 @@ def pow_(self, exponent):
 
 
 def zero_(self):
-    return self._assign(0)
+    return self._fill(0)
 
 
 def fill_(self, value):
@@ -306,22 +326,24 @@ def fill_(self, value):
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
     if not isinstance(value, (Tensor, builtins.bool, builtins.int, builtins.float, builtins.complex)):
         raise TypeError(f"fill_() received an invalid combination of arguments - got ({type(value).__name__})")
-    return self._assign(value)
+    return self._fill(value)
 
 
 def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
-    try:
-        mx.broadcast_shapes(tuple(src.shape), tuple(self.shape))
-        ok = tuple(mx.broadcast_shapes(tuple(src.shape), tuple(self.shape))) == tuple(self.shape)
-    except ValueError:
-        ok = False
-    if not ok:
-        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match the size of "
-                           f"tensor b ({src.shape[-1] if src.dim() else 1}) at non-singleton dimension "
-                           f"{max(self.dim() - 1, 0)}")
+    _check_expandable(tuple(src.shape), tuple(self.shape))
     return self._assign(src)
+
+
+def _check_expandable(src, dst):
+    """torch's error when `src` cannot be expanded to `dst` (copy_ semantics)."""
+    if len(src) > len(dst):
+        raise RuntimeError(f"output with shape {list(dst)} doesn't match the broadcast shape {list(src)}")
+    for i in builtins.range(1, len(src) + 1):
+        if src[-i] != dst[-i] and src[-i] != 1:
+            raise RuntimeError(f"The size of tensor a ({dst[-i]}) must match the size of tensor b ({src[-i]}) at "
+                               f"non-singleton dimension {len(dst) - i}")
 
 
 def masked_fill_(self, mask, value):
@@ -343,3 +365,45 @@ for _name in ("floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise
 for _name in ("clamp", "clamp_min", "clamp_max", "neg", "abs", "bitwise_not", "logical_not", "clip", "negative",
               "absolute"):
     _method(_name + "_", _inplace_from(globals()[_name]))
+
+
+def _promoted(a, b, float_result=False):
+    """(a, b as mx values in torch's common dtype, that dtype, device code)."""
+    rt = _C._result_type(a, b)
+    if float_result and not (rt.is_floating_point or rt.is_complex):
+        rt = _C._get_default_dtype()
+    dev = a._device_code if isinstance(a, Tensor) else b._device_code
+    va = a._mx.astype(rt._mx) if isinstance(a, Tensor) else a
+    vb = b._mx.astype(rt._mx) if isinstance(b, Tensor) else b
+    return va, vb, rt, dev
+
+
+def fmod(input, other, *, out=None):
+    """C-style remainder: the result has the sign of the dividend."""
+    va, vb, rt, dev = _promoted(input, other)
+    if rt.is_complex or rt is _dtype.bool:
+        raise NotImplementedError(f"\"fmod_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
+    if not rt.is_floating_point and not isinstance(other, Tensor) and other == 0:
+        raise RuntimeError("ZeroDivisionError")
+    r = mx.remainder(va, vb)
+    a_full = mx.broadcast_to(mx.array(va, dtype=rt._mx) if not isinstance(va, mx.array) else va, r.shape)
+    b_full = mx.broadcast_to(mx.array(vb, dtype=rt._mx) if not isinstance(vb, mx.array) else vb, r.shape)
+    fix = (r != 0) & ((r < 0) != (a_full < 0))
+    r = mx.where(fix, r - b_full, r)
+    if rt.is_floating_point:
+        r = mx.where(mx.isinf(b_full) & mx.isfinite(a_full), a_full, r)
+    return _out(out, _new(r.astype(rt._mx), dev, rt))
+
+
+def atan2(input, other, *, out=None):
+    va, vb, rt, dev = _promoted(input, other, float_result=True)
+    if rt.is_complex:
+        raise NotImplementedError("\"atan2_cpu\" not implemented for 'ComplexFloat'")
+    return _out(out, _new(mx.arctan2(va, vb).astype(rt._mx), dev, rt))
+
+
+arctan2 = atan2
+for _name in ("fmod", "atan2", "arctan2"):
+    _method(_name, globals()[_name])
+_method("fmod_", _inplace_from(fmod))
+_method("atan2_", _inplace_from(atan2))

@@ -96,3 +96,20 @@ def key_for(generator):
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a torch.Generator, not {type(generator).__name__}")
     return generator._next_key()
+
+
+def get_rng_state():
+    """The global RNG state as a uint8 tensor (MLX's key bytes)."""
+    import numpy as np
+
+    from ._creation import from_numpy
+
+    key = np.asarray(mx.random.state[0]) if hasattr(mx.random, "state") else np.zeros(2, np.uint32)
+    return from_numpy(key.astype(np.uint32).view(np.uint8).copy())
+
+
+def set_rng_state(new_state):
+    import numpy as np
+
+    key = np.asarray(new_state.numpy()).astype(np.uint8).view(np.uint32)
+    mx.random.state[0] = mx.array(key)

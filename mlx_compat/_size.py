@@ -5,6 +5,13 @@ import math
 class Size(tuple):
     __slots__ = ()
 
+    def __new__(cls, sizes=()):
+        items = tuple(sizes)
+        for i, s in enumerate(items):
+            if not isinstance(s, int) and not hasattr(s, "__index__"):
+                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(s).__name__}')")
+        return tuple.__new__(cls, (s if isinstance(s, int) else s.__index__() for s in items))
+
     def __repr__(self):
         return f"torch.Size([{', '.join(str(s) for s in self)}])"
 

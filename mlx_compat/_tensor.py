@@ -42,7 +42,9 @@ def _new(arr, device_code=0, dtype=None):
 def _numel_check(t, what):
     n = t.numel()
     if n != 1:
-        raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        if what == "item":
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        raise ValueError("only one element tensors can be converted to Python scalars")
 
 
 @_method
@@ -92,17 +94,25 @@ def __bool__(self):
     return builtins.bool(self._mx.item())
 
 
+def _real_item(t):
+    v = t._mx.item()
+    if isinstance(v, complex):
+        if v.imag != 0:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        v = v.real
+    return v
+
+
 @_method
 def __float__(self):
     _numel_check(self, "float")
-    return builtins.float(self._mx.item().real if self.dtype.is_complex else self._mx.item())
+    return builtins.float(_real_item(self))
 
 
 @_method
 def __int__(self):
     _numel_check(self, "int")
-    v = self._mx.item()
-    return builtins.int(v.real if isinstance(v, complex) else v)
+    return builtins.int(_real_item(self))
 
 
 @_method
@@ -136,7 +146,7 @@ def __iter__(self):
 def __contains__(self, element):
     if isinstance(element, (Tensor, builtins.int, builtins.float, builtins.bool, builtins.complex)):
         return builtins.bool((self == element).any().item())
-    raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+    raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {builtins.type(element)}.")
 
 
 @_method
@@ -178,8 +188,8 @@ def __deepcopy__(self, memo):
         return memo[id(self)]
     r = self.clone().detach()
     r.requires_grad = self.requires_grad
-    if type(self) is not Tensor:
-        r = type(self)._make_subclass(type(self), r, self.requires_grad)
+    if builtins.type(self) is not Tensor:
+        r = builtins.type(self)._make_subclass(builtins.type(self), r, self.requires_grad)
     memo[id(self)] = r
     return r
 
@@ -206,8 +216,13 @@ def _check_device_dtype(code, d):
 
 
 def _parse_to(args, kwargs):
+    for a in args:
+        if not isinstance(a, (_dtype.dtype, Tensor, str, _device.device, builtins.int, builtins.type(None))):
+            raise TypeError(f"to() received an invalid combination of arguments - got ({builtins.type(a).__name__})")
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"to() received an invalid combination of arguments - got (dtype={builtins.type(dtype).__name__}, )")
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     kwargs.pop("memory_format", None)
@@ -222,8 +237,10 @@ def _parse_to(args, kwargs):
             device = a
         elif isinstance(a, builtins.bool):
             copy = a if device is not None or dtype is not None else copy
+        elif a is None:
+            continue
         else:
-            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
+            raise TypeError(f"to() received an invalid combination of arguments - got ({builtins.type(a).__name__})")
     return dtype, device, copy
 
 
@@ -311,6 +328,7 @@ def is_signed(self):
 
 
 Tensor.itemsize = property(lambda self: self.dtype.itemsize)
+Tensor.is_cpu = property(lambda self: self._device_code == 0)
 Tensor.nbytes = property(lambda self: self.dtype.itemsize * self.numel())
 Tensor.is_sparse = False
 Tensor.is_quantized = False
@@ -390,15 +408,43 @@ def _get_data(self):
 
 def _set_data(self, value):
     if not isinstance(value, Tensor):
-        raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        raise TypeError(f"Variable data has to be a tensor, but got {builtins.type(value).__name__}")
     self._set_data(value._mx)
 
 
 Tensor.data = property(_get_data, _set_data)
 
 
+def _dense_permutation(shape, strides):
+    """The dim order (outermost first) in which (shape, strides) is a dense, non-overlapping layout, or None."""
+    order = sorted(builtins.range(len(shape)), key=lambda d: (-strides[d], -shape[d]))
+    expected = 1
+    for d in reversed(order):
+        if shape[d] != 1 and strides[d] != expected:
+            return None
+        expected *= builtins.max(shape[d], 1)
+    return order
+
+
+def _new_like_layout(arr, shape, strides, device_code, dtype):
+    """A new tensor holding `arr` with torch's preserved strides: for a dense permuted layout, a base in
+    that physical order viewed back through the inverse permutation (so stride() matches torch)."""
+    perm = _dense_permutation(shape, strides)
+    if perm is None or perm == list(builtins.range(len(shape))):
+        return _new(arr, device_code, dtype)
+    base = _new(mx.transpose(arr, perm), device_code, dtype)
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return base.permute(inverse)
+
+
 @_method
 def clone(self, *, memory_format=None):
+    """A copy; like torch's preserve_format, a dense non-contiguous layout keeps its strides."""
+    if memory_format is None or memory_format == "preserve_format":
+        if not self.is_contiguous():
+            return _new_like_layout(self._mx, tuple(self.shape), self.stride(), self._device_code, self.dtype)
     return _new(self._mx, self._device_code, self.dtype)
 
 
@@ -474,7 +520,7 @@ def unflatten(self, dim, sizes):
 def _wrap_dim(d, n):
     m = n if n > 0 else 1
     if not isinstance(d, builtins.int) or isinstance(d, builtins.bool):
-        raise TypeError(f"dim must be int, not {type(d).__name__}")
+        raise TypeError(f"dim must be int, not {builtins.type(d).__name__}")
     if d < -m or d >= m:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
     return d + m if d < 0 else d
@@ -568,6 +614,10 @@ def as_strided(self, size, stride, storage_offset=None):
     size, stride = [builtins.int(s) for s in size], [builtins.int(s) for s in stride]
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape")
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {stride}")
+    if builtins.any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(size)}: {size}")
     off = self.storage_offset() if storage_offset is None else builtins.int(storage_offset)
     root = _root(self)
     need = off + builtins.sum((s - 1) * st for s, st in zip(size, stride)) + 1 if builtins.all(size) else 0
@@ -575,7 +625,7 @@ def as_strided(self, size, stride, storage_offset=None):
         raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {off}, and itemsize "
                            f"{self.dtype.itemsize} requiring a storage size of {need * self.dtype.itemsize} are out of "
                            f"bounds for storage of size {root.numel() * self.dtype.itemsize}")
-    arr = mx.as_strided(root._mx, size, stride, off)
+    arr = mx.as_strided(mx.contiguous(root._mx), size, stride, off)
     return self._make_view(arr, size, stride, off)
 
 
@@ -618,7 +668,7 @@ def unfold(self, dimension, size, step):
         new_shape = shape[:d] + [count] + shape[d + 1 :] + [size]
         new_strides = strides[:d] + [strides[d] * step] + strides[d + 1 :] + [strides[d]]
     root = _root(self)
-    arr = mx.as_strided(root._mx, new_shape, new_strides, self.storage_offset())
+    arr = mx.as_strided(mx.contiguous(root._mx), new_shape, new_strides, self.storage_offset())
     return self._make_view(arr, new_shape, new_strides, self.storage_offset())
 
 
@@ -637,7 +687,8 @@ Tensor.imag = property(lambda self: _complex_part(self, True))
 @_method
 def _view_dtype(self, dtype):
     if not isinstance(dtype, _dtype.dtype):
-        raise TypeError(f"view(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+        raise TypeError(f"view() received an invalid combination of arguments - got ({builtins.type(dtype).__name__}), "
+                        "but expected one of: (torch.dtype dtype), (tuple of ints size)")
     if dtype is self.dtype:
         return self._alias()
     if dtype.itemsize != self.dtype.itemsize:

@@ -154,3 +154,29 @@ def assert_same_outcome(fn_torch, fn_mc, check_stride=False, **kw):
     else:
         assert rm == rt
     return rt, rm
+
+
+def src_id(fn, maxlen=60):
+    """Readable, stable pytest id for a lambda: the source text of its body."""
+    import linecache
+    if not callable(fn) or not hasattr(fn, "__code__"):
+        return None
+    try:
+        # skip RESUME & co (columns 0..0); what remains spans the lambda body
+        pos = [p for p in fn.__code__.co_positions() if None not in p and p[3] > p[2]]
+        if not pos:
+            raise ValueError
+        l0 = min(p[0] for p in pos)
+        l1 = max(p[1] for p in pos)
+        c0 = min(p[2] for p in pos if p[0] == l0)
+        c1 = max(p[3] for p in pos if p[1] == l1)
+        fname = fn.__code__.co_filename
+        lines = [linecache.getline(fname, i) for i in range(l0, l1 + 1)]
+        if len(lines) == 1:
+            text = lines[0][c0:c1]
+        else:
+            text = lines[0][c0:] + "".join(lines[1:-1]) + lines[-1][:c1]
+        text = " ".join(text.split())
+    except Exception:  # noqa: BLE001
+        text = getattr(fn, "__name__", "fn")
+    return text[:maxlen] if text else "fn"

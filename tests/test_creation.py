@@ -12,7 +12,7 @@ like torch.Size.
 import numpy as np
 import pytest
 
-from helpers import DTYPE_NAMES, assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch
+from helpers import DTYPE_NAMES, assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch, src_id
 
 
 def _dt(lib, name):
@@ -105,7 +105,7 @@ def test_tensor_copies_input():
     lambda L: L.logspace(0, 2, 3), lambda L: L.logspace(0, 3, 4, base=2), lambda L: L.logspace(-1, 1, 5, dtype=L.float64),
     lambda L: L.eye(3), lambda L: L.eye(2, 4), lambda L: L.eye(4, 2, dtype=L.int32), lambda L: L.eye(0),
     lambda L: L.eye(3, dtype=L.bool),
-])
+], ids=src_id)
 def test_factories(fn):
     assert_same(fn(mc), fn(torch), check_stride=True)
 
@@ -114,7 +114,7 @@ def test_factories(fn):
     lambda L: L.empty(2, 3), lambda L: L.empty((4,), dtype=L.int64), lambda L: L.empty(0),
     lambda L: L.empty_like(L.ones(2, 2, dtype=L.float16)), lambda L: L.empty(L.Size([1, 2, 3]), dtype=L.bool),
     lambda L: L.zeros(3).new_empty(2, 5), lambda L: L.empty_like(L.ones(3, 4).t()),
-])
+], ids=src_id)
 def test_empty_shape_dtype(fn):
     a, b = fn(mc), fn(torch)
     assert str(a.dtype) == str(b.dtype)
@@ -127,7 +127,7 @@ def test_empty_shape_dtype(fn):
     lambda L: L.linspace(0, 1, -1), lambda L: L.eye(-1), lambda L: L.zeros(-1), lambda L: L.ones(2, -3),
     lambda L: L.full((2,), "a"), lambda L: L.zeros(2.5), lambda L: L.empty(-2),
     lambda L: L.arange(0, float("inf")),
-])
+], ids=src_id)
 def test_factory_errors(fn):
     assert_raises_same(lambda: fn(torch), lambda: fn(mc))
 
@@ -171,7 +171,7 @@ def test_new_methods_dtype_override():
     lambda L: L.randint_like(L.zeros(3, 3), 10), lambda L: L.randint_like(L.zeros(2, dtype=L.int64), 2, 8),
     lambda L: L.rand(0), lambda L: L.rand(()), lambda L: L.empty(3).uniform_(), lambda L: L.empty(3).normal_(),
     lambda L: L.bernoulli(L.full((5,), 0.5)), lambda L: L.multinomial(L.tensor([0.2, 0.8]), 3, replacement=True),
-])
+], ids=src_id)
 def test_random_shape_dtype(fn):
     a, b = fn(mc), fn(torch)
     assert str(a.dtype) == str(b.dtype)

@@ -217,9 +217,14 @@ FUZZ_SCRIPT = textwrap.dedent(r'''
             desc = name + "(" + ", ".join(repr(a) if not isinstance(a, tuple) else repr(jt[a[1]])[:24].replace("\n", " ")
                                           for a in c) + ")"
             print(json.dumps({"start": desc}), file=out)
-            rt = call(torch, name, build(c, jt))
-            rm = call(mc, name, build(c, jm))
-            print(json.dumps({"call": desc, "torch": rt, "ours": rm}), file=out)
+            try:
+                rt = call(torch, name, build(c, jt))
+                rm = call(mc, name, build(c, jm))
+                print(json.dumps({"call": desc, "torch": rt, "ours": rm}), file=out)
+            except BaseException as e:
+                # an exception surfacing outside call(): a C function returned
+                # a value with the error indicator still set
+                print(json.dumps({"escaped": desc, "exc": type(e).__name__ + ": " + str(e)[:200]}), file=out)
     print(json.dumps({"done": True}), file=out)
 ''')
 
@@ -231,8 +236,9 @@ def fuzz_result(tmp_path_factory):
     script.write_text(FUZZ_SCRIPT)
     log = d / "log.jsonl"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                         env.get("PYTHONPATH", "")])
+    # the package must be importable the same way it is in this process
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [env.get("PYTHONPATH", ""),
+                                                    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))] if p)
     env.setdefault("OMP_NUM_THREADS", "1")
     try:
         proc = subprocess.run([sys.executable, str(script), str(log)], env=env, capture_output=True,
@@ -249,6 +255,8 @@ def test_fuzz_no_crash(fuzz_result):
     last = next((ln["start"] for ln in reversed(lines) if "start" in ln), None)
     done = any(ln.get("done") for ln in lines)
     assert rc == 0 and done, f"fuzz subprocess died (rc={rc}) during {last!r}\n{err}"
+    escaped = [f"{ln['escaped']}: {ln['exc']}" for ln in lines if "escaped" in ln]
+    assert not escaped, "exceptions escaped after the call returned (error indicator left set):\n" + "\n".join(escaped[:50])
 
 
 def test_fuzz_exception_types(fuzz_result):

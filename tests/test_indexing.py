@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, run_both, same_exc_type, torch
+from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, run_both, same_exc_type, torch, src_id
 
 SHAPE = (5, 6, 7)
 
@@ -249,7 +249,7 @@ def test_setitem_tensor_broadcast(idx):
     ("float32", "float64"), ("float32", "int64"), ("int64", "float32"), ("int32", "float64"),
     ("uint8", "int64"), ("bool", "float32"), ("float16", "float32"), ("float64", "bool"),
     ("complex64", "float32"), ("int16", "bool"),
-])
+], ids=src_id)
 def test_setitem_value_dtype_conversion(xdtype, vdtype):
     xt = (torch.arange(20).reshape(4, 5) % 4).to(getattr(torch, xdtype))
     xm = mc.from_numpy(xt.numpy().copy())

@@ -10,7 +10,7 @@ in-place through a view alias updates the base (and the base updates views).
 import numpy as np
 import pytest
 
-from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch
+from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch, src_id
 
 
 def pair(shape=(3, 4), dtype="float32", seed=0, low=-5, high=5):
@@ -158,7 +158,7 @@ def test_setitem_and_augmented_return_and_version():
     lambda x: x.copy_(_L(x).zeros(3)), lambda x: x.__setitem__(0, 1.0), lambda x: x.clamp_(0, 1),
     lambda x: x.masked_fill_(x > 0, 0.0), lambda x: x.div_(2), lambda x: x.__iadd__(1),
     lambda x: x[1:].mul_(2), lambda x: x.t_(),
-])
+], ids=src_id)
 def test_inplace_on_leaf_requiring_grad_raises(op):
     xt = torch.ones(3, requires_grad=True)
     xm = mc.ones(3, requires_grad=True)

@@ -61,6 +61,15 @@ SCALARS_SMALL = {"bool": True, "int": 2, "negint": 2, "float": 0.5, "complex": (
 
 def _check(results, fn_t, fn_m, label, tol):
     (rt, et), (rm, em) = run_both(fn_t, fn_m)
+    if et is not None and "ComplexHalf" in str(et):
+        # torch computes float16 (+) complex in its experimental complex32 and
+        # has no kernel for it; mlx has no complex32: accept torch's
+        # exception type or a complex result
+        if em is None and str(rm.dtype) not in ("torch.complex32", "torch.complex64"):
+            results.append(f"{label}: torch raised {type(et).__name__} (ComplexHalf), ours returned {rm.dtype}")
+        elif em is not None and not same_exc_type(em, et):
+            results.append(f"{label}: torch raised {type(et).__name__}, ours raised {type(em).__name__}: {em}")
+        return
     if et is not None:
         if em is None:
             results.append(f"{label}: torch raised {type(et).__name__}, ours returned {getattr(rm, 'dtype', rm)}")
@@ -80,7 +89,8 @@ def _check(results, fn_t, fn_m, label, tol):
         else:
             assert_same(rm, rt, **tol)
     except AssertionError as e:
-        results.append(f"{label}: {str(e).splitlines()[0]}")
+        msg = " | ".join(ln.strip() for ln in str(e).splitlines() if ln.strip())[:300]
+        results.append(f"{label}: {msg}")
     except Exception as e:  # noqa: BLE001
         results.append(f"{label}: comparing raised {type(e).__name__}: {e}")
 
@@ -196,7 +206,8 @@ def test_result_type_all_pairs(kind):
             if et is not None:
                 if em is None or not same_exc_type(em, et):
                     failures.append(f"result_type({a},{b}) [{kind}]: torch raised {type(et).__name__}, ours {rm if em is None else em!r}")
-            elif em is not None or str(rm) != str(rt):
+            elif em is not None or (str(rm) != str(rt) and not (rt == torch.complex32 and str(rm) == "torch.complex64")):
+                # (torch's experimental complex32 has no mlx counterpart: complex64 accepted)
                 failures.append(f"result_type({a},{b}) [{kind}]: torch {rt}, ours {rm if em is None else em!r}")
     assert not failures, "\n".join(failures)
 

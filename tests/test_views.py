@@ -10,7 +10,7 @@ seeded randomized fuzz of view chains with in-place ops from random ends.
 import numpy as np
 import pytest
 
-from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch
+from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch, src_id
 
 
 def _lib(t):
@@ -74,7 +74,8 @@ VIEW_CASES = [
     ("diagonal_negoff", (4, 5), lambda x: x.diagonal(-2)),
     ("diagonal_dims", (3, 4, 5), lambda x: x.diagonal(0, 0, 2)),
     ("diagonal_offdims", (3, 4, 5), lambda x: x.diagonal(offset=1, dim1=2, dim2=1)),
-    ("unfold", (10,), lambda x: x.unfold(0, 3, 2)),
+    ("unfold", (10,), lambda x: x.unfold(0, 3, 3)),
+    ("unfold_overlap", (10,), lambda x: x.unfold(0, 3, 2)),
     ("unfold_2d", (4, 6), lambda x: x.unfold(1, 2, 2)),
     ("as_strided", (12,), lambda x: x.as_strided((3, 2), (1, 3), 2)),
     ("as_strided_2d", (4, 6), lambda x: x.as_strided((2, 3), (6, 2))),
@@ -83,6 +84,9 @@ VIEW_CASES = [
 ]
 CASE_IDS = [c[0] for c in VIEW_CASES]
 OVERLAPPING = {"expand", "expand_m1", "expand_as"}
+# overlapping windows: torch doesn't raise but read-modify-write results
+# depend on its loop order, so only order-independent writes are compared
+ORDER_DEPENDENT = {"unfold_overlap"}
 
 
 @pytest.mark.parametrize("name,shape,fn", VIEW_CASES, ids=CASE_IDS)
@@ -114,6 +118,8 @@ MUTATIONS = [
 @pytest.mark.parametrize("mname,mut", MUTATIONS, ids=[m[0] for m in MUTATIONS])
 @pytest.mark.parametrize("name,shape,fn", VIEW_CASES, ids=CASE_IDS)
 def test_mutate_view_writes_through(name, shape, fn, mname, mut):
+    if name in ORDER_DEPENDENT and mname in ("add_", "mul_", "copy_"):
+        pytest.skip("order-dependent result in torch for overlapping views")
     xt, xm = base_pair(shape)
     vt, vm = fn(xt), fn(xm)
     if name in OVERLAPPING:
@@ -205,7 +211,7 @@ def test_view_chain_both_ends(chain, shape):
     ((3, 1), lambda x: x.expand(3, 4).reshape(12)),
     ((3, 4), lambda x: x.flatten()),
     ((3, 4), lambda x: x.t().flatten()),
-])
+], ids=src_id)
 def test_reshape_views_iff_torch_does(shape, fn):
     xt, xm = base_pair(shape)
     vt, vm = fn(xt), fn(xm)
@@ -226,7 +232,7 @@ def test_reshape_views_iff_torch_does(shape, fn):
     lambda x: x.transpose(0, 1).view(2, 6),
     lambda x: x.view(5, 3),
     lambda x: x.view(-1, -1),
-])
+], ids=src_id)
 def test_view_invalid_raises(fn):
     xt, xm = base_pair((3, 4))
     assert_raises_same(lambda: fn(xt), lambda: fn(xm))
@@ -266,7 +272,7 @@ def test_clone_does_not_alias():
     lambda v: v.add_(1), lambda v: v.mul_(2), lambda v: v.fill_(3), lambda v: v.zero_(),
     lambda v: v.copy_(_lib(v).ones(v.shape)), lambda v: v.sub_(1), lambda v: v.div_(2),
     lambda v: v.clamp_(0, 5),
-])
+], ids=src_id)
 def test_version_counter_shared(op):
     xt, xm = base_pair((3, 4))
     vt, vm = xt[1:], xm[1:]

@@ -29,6 +29,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
+    X(view) \
     X(add) X(subtract) X(multiply) X(divide) X(floor_divide) X(remainder) X(power) \
     X(bitwise_and) X(bitwise_or) X(bitwise_xor) X(left_shift) X(right_shift) X(matmul) \
     X(equal) X(not_equal) X(less) X(less_equal) X(greater) X(greater_equal) \
@@ -72,6 +73,13 @@ typedef struct {
  * the shared version and keeps the new value as the view's cache. Every other view of the base
  * notices the version change the next time it is read. Chains of views need nothing more: the
  * base is always the root owner and the metadata is always relative to it.
+ *
+ * Note [Complex part views]
+ * x.real / x.imag of a complex64 tensor are float32 views of the same storage, with torch's metadata
+ * in float units (strides doubled, offset doubled, +1 for imag). `part` marks them (and views of
+ * them). MLX cannot reinterpret a complex buffer as floats, so their value is re-derived as
+ * real/imag of an as_strided over the complex base (metadata halved), and a write composes the new
+ * part with the untouched other part into complex values that are scattered into the base.
  */
 typedef struct TensorObject {
     PyObject_HEAD
@@ -92,6 +100,7 @@ typedef struct TensorObject {
     char requires_grad;
     char retains_grad;
     char is_view;
+    char part;             /* 0, or 1/2 for a real/imag view of a complex base (Note [Complex part views]) */
 } TensorObject;
 
 /* ---- module.c ---- */
@@ -116,6 +125,7 @@ static inline Py_ssize_t *tensor_strides(TensorObject *t) { return t->sizes + t-
 int tensor_write(State *st, TensorObject *t, PyObject *value);
 /* Checks torch makes before any in-place write (leaf requiring grad, internal overlap). */
 int tensor_check_inplace(State *st, TensorObject *t);
+int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap);
 /* NEW: a view of `src` whose value is `arr` (stolen) with the given metadata relative to the base. */
 PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim,
                            const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
@@ -168,7 +178,8 @@ extern PyGetSetDef tensor_view_getset[];
 /* ---- indexing.c ---- */
 PyObject *tensor_getitem(PyObject *self, PyObject *index);
 int tensor_setitem(PyObject *self, PyObject *index, PyObject *value);
-int tensor_assign(State *st, TensorObject *dst, PyObject *value);
+int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overlap);
+PyObject *m_fill(PyObject *self, PyObject *value);
 PyObject *m_basic_getitem(PyObject *self, PyObject *index);
 PyObject *m_assign(PyObject *self, PyObject *value);
 

@@ -135,11 +135,11 @@ PyObject *tensor_getitem(PyObject *self, PyObject *index)
 
 /* Assign `value` (Tensor or Python number, BORROWED) into the whole of `dst`, broadcasting and
  * casting as torch's copy_ does; write-through for views. 0 / -1. */
-int tensor_assign(State *st, TensorObject *dst, PyObject *value)
+int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overlap)
 {
     PyObject *v = NULL, *cast = NULL, *shape = NULL, *b = NULL;
     int rc = -1;
-    if (tensor_check_inplace(st, dst) < 0 || tensor_ensure_sizes(st, dst) < 0)
+    if (tensor_check_inplace_ex(st, dst, check_overlap) < 0 || tensor_ensure_sizes(st, dst) < 0)
         return -1;
     if (is_tensor(st, value)) {
         v = tensor_value(st, (TensorObject *)value);
@@ -202,7 +202,7 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
     Py_DECREF(items);
     if (view == NULL)
         return -1;
-    int rc = tensor_assign(st, (TensorObject *)view, value);
+    int rc = tensor_assign(st, (TensorObject *)view, value, 1);
     Py_DECREF(view);
     return rc;
 }
@@ -223,7 +223,16 @@ PyObject *m_basic_getitem(PyObject *self, PyObject *index)
 PyObject *m_assign(PyObject *self, PyObject *value)
 {
     State *st = state_of_type(Py_TYPE(self));
-    if (tensor_assign(st, (TensorObject *)self, value) < 0)
+    if (tensor_assign(st, (TensorObject *)self, value, 1) < 0)
+        return NULL;
+    return Py_NewRef(self);
+}
+
+/* Tensor._fill(value): like _assign, but allowed on expanded views (every element gets one value). */
+PyObject *m_fill(PyObject *self, PyObject *value)
+{
+    State *st = state_of_type(Py_TYPE(self));
+    if (tensor_assign(st, (TensorObject *)self, value, 0) < 0)
         return NULL;
     return Py_NewRef(self);
 }

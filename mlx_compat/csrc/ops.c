@@ -25,9 +25,9 @@ static const BinInfo BIN[BIN_COUNT] = {
     [BIN_SUB] = {"sub", F(subtract), R_SAME, 0, 1, 0},
     [BIN_MUL] = {"mul", F(multiply), R_SAME, 0, 0, 0},
     [BIN_DIV] = {"div", F(divide), R_FLOAT, 0, 0, 0},
-    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), R_SAME, 0, 0, 1},
-    [BIN_MOD] = {"remainder", F(remainder), R_SAME, 0, 0, 1},
-    [BIN_POW] = {"pow", F(power), R_SAME, 0, 0, 0},
+    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), R_SAME, 0, 1, 1},
+    [BIN_MOD] = {"remainder", F(remainder), R_SAME, 0, 1, 1},
+    [BIN_POW] = {"pow", F(power), R_SAME, 0, 1, 0},
     [BIN_AND] = {"bitwise_and", F(bitwise_and), R_SAME, 1, 0, 0},
     [BIN_OR] = {"bitwise_or", F(bitwise_or), R_SAME, 1, 0, 0},
     [BIN_XOR] = {"bitwise_xor", F(bitwise_xor), R_SAME, 1, 0, 0},
@@ -116,10 +116,8 @@ static int binary_result_type(State *st, Operand *a, Operand *b)
         }
     }
     int r = result_type_finish(&rs);
-    if (r == DT_C128) {
-        PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX");
-        return -1;
-    }
+    if (r == DT_C128)
+        return r; /* the caller decides: an error, or complex64 for in-place complex64 targets */
     if (r < 0) {
         int da = a->t ? a->dt : DT_NONE, db = b->t ? b->dt : DT_NONE;
         raise_promotion_error(da, db);
@@ -132,26 +130,27 @@ static int binary_result_type(State *st, Operand *a, Operand *b)
 static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
 {
     const BinInfo *info = &BIN[op];
+    if (r == DT_C128)
+        r = DT_C64; /* same refusals as for complex64 */
     if (info->integral_only && !dt_is_integral(r, 1)) {
-        PyErr_Format(PyExc_RuntimeError, "\"%s_cpu\" not implemented for '%s'", info->name, dtype_name(r));
+        PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for '%s'", info->name, dtype_name(r));
         return -1;
     }
-    if (op == BIN_SUB && (a->dt == DT_BOOL || b->dt == DT_BOOL) && (a->t && b->t ? 1 : r == DT_BOOL || (a->t && a->dt == DT_BOOL) || (b->t && b->dt == DT_BOOL))) {
-        int both = (a->t ? a->dt == DT_BOOL : 0) + (b->t ? b->dt == DT_BOOL : 0);
-        int any_bool_tensor = (a->t && a->dt == DT_BOOL) || (b->t && b->dt == DT_BOOL);
-        if (any_bool_tensor || (a->dt == DT_BOOL && b->dt == DT_BOOL)) {
-            PyErr_SetString(PyExc_RuntimeError,
-                            both == 2 ? "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
-                                      : "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
-            return -1;
-        }
+    if (op == BIN_SUB && (a->dt == DT_BOOL || b->dt == DT_BOOL)) {
+        int both = a->dt == DT_BOOL && b->dt == DT_BOOL;
+        PyErr_SetString(PyExc_RuntimeError,
+                        both ? "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
+                             : "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+        return -1;
     }
-    if (info->no_bool && op != BIN_SUB && r == DT_BOOL) {
-        PyErr_Format(PyExc_RuntimeError, "\"%s_cpu\" not implemented for 'Bool'", info->name);
+    /* torch's pow(Tensor, Scalar) copies the input for an exponent of 1, bool included */
+    int pow_one = op == BIN_POW && b->t == NULL && PyLong_Check(b->obj) && PyLong_AsLong(b->obj) == 1;
+    if (info->no_bool && op != BIN_SUB && r == DT_BOOL && !pow_one) {
+        PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'Bool'", info->name);
         return -1;
     }
     if (info->no_complex && dt_is_complex(r)) {
-        PyErr_Format(PyExc_RuntimeError, "\"%s_cpu\" not implemented for 'ComplexFloat'", info->name);
+        PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'ComplexFloat'", info->name);
         return -1;
     }
     if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1)) {
@@ -173,11 +172,41 @@ static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
     return 0;
 }
 
+/* NEW: a Python int scalar wrapped into dtype dt's range as torch's C cast does (-2 as uint8 is 254). */
+static PyObject *wrap_int_scalar(PyObject *v, int dt)
+{
+    static const int bits[DT_COUNT] = {[DT_U8] = 8, [DT_U16] = 16, [DT_U32] = 32, [DT_U64] = 64,
+                                       [DT_I8] = 8, [DT_I16] = 16, [DT_I32] = 32, [DT_I64] = 64};
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow) {
+        unsigned long long u = PyLong_AsUnsignedLongLong(v);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_RuntimeError, "Overflow when unpacking long");
+            return NULL;
+        }
+        x = (long long)u;
+    } else if (x == -1 && PyErr_Occurred())
+        return NULL;
+    int n = bits[dt];
+    if (n == 64 || n == 0)
+        return dt == DT_U64 ? PyLong_FromUnsignedLongLong((unsigned long long)x) : PyLong_FromLongLong(x);
+    unsigned long long mask = (1ULL << n) - 1, u = (unsigned long long)x & mask;
+    int is_unsigned = dt >= DT_U8 && dt <= DT_U64;
+    if (!is_unsigned && (u >> (n - 1)))
+        return PyLong_FromLongLong((long long)u - (long long)(1ULL << n));
+    return PyLong_FromUnsignedLongLong(u);
+}
+
 /* NEW: the operand as an MLX argument in dtype `dt` (tensors are cast; scalars stay weak Python numbers). */
 static PyObject *operand_value(State *st, Operand *o, int dt, int device)
 {
-    if (o->t == NULL)
+    if (o->t == NULL) {
+        if (dt_is_integral(dt, 0) && PyLong_Check(o->obj) && !PyBool_Check(o->obj))
+            return wrap_int_scalar(o->obj, dt);
         return Py_NewRef(o->obj);
+    }
     PyObject *v = tensor_value(st, o->t);
     if (v == NULL)
         return NULL;
@@ -186,12 +215,65 @@ static PyObject *operand_value(State *st, Operand *o, int dt, int device)
     return mx_astype(st, v, dt, device);
 }
 
+/* Replace MLX's broadcasting ValueError with torch's RuntimeError naming the first mismatched dim. */
+static void raise_broadcast_error(State *st, Operand *a, Operand *b)
+{
+    if (!PyErr_ExceptionMatches(PyExc_ValueError) || a->t == NULL || b->t == NULL)
+        return;
+    TensorObject *x = a->t, *y = b->t;
+    if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, y) < 0)
+        return;
+    int n = x->ndim > y->ndim ? x->ndim : y->ndim;
+    for (int i = n - 1; i >= 0; i--) {
+        int ix = i - (n - x->ndim), iy = i - (n - y->ndim);
+        Py_ssize_t sx = ix >= 0 ? x->sizes[ix] : 1, sy = iy >= 0 ? y->sizes[iy] : 1;
+        if (sx != sy && sx != 1 && sy != 1) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_RuntimeError,
+                         "The size of tensor a (%zd) must match the size of tensor b (%zd) at non-singleton dimension %d",
+                         sx, sy, i);
+            return;
+        }
+    }
+}
+
 /* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping. */
-static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device)
+static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device, int inplace)
 {
     int r = binary_result_type(st, a, b);
-    if (r < 0 || check_op_dtypes(op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
+    if ((r < 0 && r != DT_C128) || check_op_dtypes(op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
         return NULL;
+    if (r == DT_C128) {
+        /* float64 with complex64: torch computes in complex128, which MLX lacks. An in-place complex64
+         * target keeps complex64 anyway, so compute there; otherwise refuse clearly. */
+        if (!(inplace && a->t && a->t->dtype == DT_C64)) {
+            PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX (the result of combining float64 and complex64)");
+            return NULL;
+        }
+        r = DT_C64;
+    }
+    if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1) && b->t != NULL) {
+        /* torch raises on integer division by zero (this reads the divisor's values) */
+        PyObject *v = tensor_value(st, b->t), *z = NULL, *anyz = NULL, *item = NULL;
+        int bad = -1;
+        if (v != NULL && (z = PyLong_FromLong(0)) != NULL) {
+            PyObject *eq = mx_call2(st, st->f_equal, v, z, *device);
+            if (eq != NULL) {
+                anyz = PyObject_CallMethod(eq, "any", NULL);
+                Py_DECREF(eq);
+            }
+            if (anyz != NULL && (item = PyObject_CallMethod(anyz, "item", NULL)) != NULL)
+                bad = PyObject_IsTrue(item);
+        }
+        Py_XDECREF(z);
+        Py_XDECREF(anyz);
+        Py_XDECREF(item);
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_SetString(PyExc_RuntimeError, "ZeroDivisionError");
+            return NULL;
+        }
+    }
     int compute = r;
     if (BIN[op].result == R_FLOAT && dt_is_integral(r, 1))
         compute = st->default_dtype;
@@ -206,6 +288,8 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
     PyObject *res = mx_call2(st, bin_func(st, op), va, vb, *device);
     Py_DECREF(va);
     Py_DECREF(vb);
+    if (res == NULL)
+        raise_broadcast_error(st, a, b);
     *out_dt = BIN[op].result == R_BOOL ? DT_BOOL : compute;
     return res;
 }
@@ -227,7 +311,7 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
     if (ca <= 0 || cb <= 0)
         Py_RETURN_NOTIMPLEMENTED;
     int dt, device;
-    PyObject *res = binary_compute(st, op, &a, &b, &dt, &device);
+    PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
     return tensor_wrap_steal(st, res, dt, device);
 }
 
@@ -247,7 +331,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
     if (tensor_check_inplace(st, t) < 0)
         return NULL;
     int dt, device;
-    res = binary_compute(st, op, &a, &b, &dt, &device);
+    res = binary_compute(st, op, &a, &b, &dt, &device, 1);
     if (res == NULL)
         return NULL;
     if (!can_cast(dt, t->dtype)) {

@@ -196,6 +196,30 @@ int tensor_is_contiguous(TensorObject *t)
 
 /* ---------------------------------------------------------------- values, views, writes */
 
+/* NEW refs in shape, strides, off: the view's metadata in units of the base's elements
+ * (halved for complex part views, Note [Complex part views]). 0 / -1. */
+static int base_meta(TensorObject *t, PyObject **shape, PyObject **strides, PyObject **off)
+{
+    Py_ssize_t buf[128];
+    int n = t->ndim;
+    *shape = ssize_tuple(t->sizes, n);
+    if (t->part && n <= 128) {
+        for (int i = 0; i < n; i++)
+            buf[i] = t->sizes[n + i] / 2;
+        *strides = ssize_tuple(buf, n);
+        *off = PyLong_FromSsize_t(t->offset / 2);
+    } else {
+        *strides = ssize_tuple(t->sizes + n, n);
+        *off = PyLong_FromSsize_t(t->offset);
+    }
+    if (*shape && *strides && *off)
+        return 0;
+    Py_CLEAR(*shape);
+    Py_CLEAR(*strides);
+    Py_CLEAR(*off);
+    return -1;
+}
+
 /* Note [View re-derivation]
  * A view's cached `data` is stale once its base's version moved past `t->version`. Re-deriving is
  * one lazy mx.as_strided over the base's current value with the view's (shape, strides, offset);
@@ -206,17 +230,25 @@ PyObject *tensor_value(State *st, TensorObject *t)
     TensorObject *b = t->base;
     if (b == NULL || t->version == b->version)
         return t->data;
-    PyObject *shape = ssize_tuple(t->sizes, t->ndim);
-    PyObject *strides = ssize_tuple(t->sizes + t->ndim, t->ndim);
-    PyObject *off = PyLong_FromSsize_t(t->offset);
-    PyObject *r = NULL;
-    if (shape && strides && off) {
-        PyObject *args[4] = {b->data, shape, strides, off};
-        r = mx_call(st, st->f_as_strided, args, 4, t->device);
+    PyObject *shape, *strides, *off, *r;
+    if (base_meta(t, &shape, &strides, &off) < 0)
+        return NULL;
+    /* MLX's as_strided wants a row-contiguous input; the base value may come from e.g. a transpose. */
+    PyObject *cont = mx_call1(st, st->f_contiguous, b->data, t->device);
+    if (cont == NULL) {
+        Py_DECREF(shape);
+        Py_DECREF(strides);
+        Py_DECREF(off);
+        return NULL;
     }
-    Py_XDECREF(shape);
-    Py_XDECREF(strides);
-    Py_XDECREF(off);
+    PyObject *args[4] = {cont, shape, strides, off};
+    r = mx_call(st, st->f_as_strided, args, 4, t->device);
+    Py_DECREF(cont);
+    Py_DECREF(shape);
+    Py_DECREF(strides);
+    Py_DECREF(off);
+    if (r != NULL && t->part)
+        Py_SETREF(r, mx_call1(st, t->part == 1 ? st->f_real : st->f_imag, r, t->device));
     if (r == NULL)
         return NULL;
     Py_SETREF(t->data, r);
@@ -234,10 +266,8 @@ static PyObject *view_index_map(State *st, TensorObject *t)
         return NULL;
     int64_t n = tensor_numel(b);
     PyObject *stop = PyLong_FromLongLong(n), *pos = NULL, *map = NULL;
-    PyObject *shape = ssize_tuple(t->sizes, t->ndim);
-    PyObject *strides = ssize_tuple(t->sizes + t->ndim, t->ndim);
-    PyObject *off = PyLong_FromSsize_t(t->offset);
-    if (!stop || !shape || !strides || !off)
+    PyObject *shape = NULL, *strides = NULL, *off = NULL;
+    if (!stop || base_meta(t, &shape, &strides, &off) < 0)
         goto error;
     pos = PyObject_CallOneArg(st->f_arange, stop);
     if (pos == NULL)
@@ -264,7 +294,10 @@ error:
 
 /* torch refuses in-place writes to leaves that require grad (under grad mode) and to tensors whose
  * elements overlap in memory (expanded views). 0 / -1 with torch's RuntimeError. */
-int tensor_check_inplace(State *st, TensorObject *t)
+int tensor_check_inplace(State *st, TensorObject *t) { return tensor_check_inplace_ex(st, t, 1); }
+
+/* check_overlap = 0 for writes of one value everywhere (fill_, zero_), which torch allows on expanded views. */
+int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
 {
     if (st->grad_enabled && t->requires_grad && t->grad_fn == NULL && t->base == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation.");
@@ -275,7 +308,7 @@ int tensor_check_inplace(State *st, TensorObject *t)
                         "a view of a leaf Variable that requires grad is being used in an in-place operation.");
         return -1;
     }
-    if (t->base != NULL) {
+    if (t->base != NULL && check_overlap) {
         for (int i = 0; i < t->ndim; i++)
             if (t->sizes[t->ndim + i] == 0 && t->sizes[i] > 1) {
                 PyErr_SetString(PyExc_RuntimeError,
@@ -309,7 +342,28 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     flat = mx_call2(st, st->f_reshape, b->data, minus1, t->device);
     if (flat == NULL)
         goto error;
-    if (PyObject_SetItem(flat, map, value) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
+    if (t->part) {
+        /* compose complex values from the new part and the current other part */
+        PyObject *cur = PyObject_GetItem(flat, map), *other = NULL, *scaled = NULL, *j = NULL, *composed = NULL;
+        if (cur != NULL)
+            other = mx_call1(st, t->part == 1 ? st->f_imag : st->f_real, cur, t->device);
+        j = PyComplex_FromDoubles(0.0, 1.0);
+        if (other != NULL && j != NULL)
+            scaled = t->part == 1 ? mx_call2(st, st->f_multiply, other, j, t->device)
+                                  : mx_call2(st, st->f_multiply, value, j, t->device);
+        if (scaled != NULL)
+            composed = mx_call2(st, st->f_add, t->part == 1 ? value : other, scaled, t->device);
+        Py_XDECREF(cur);
+        Py_XDECREF(other);
+        Py_XDECREF(scaled);
+        Py_XDECREF(j);
+        if (composed == NULL)
+            goto error;
+        int r = PyObject_SetItem(flat, map, composed);
+        Py_DECREF(composed);
+        if (r < 0)
+            goto error;
+    } else if (PyObject_SetItem(flat, map, value) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
         goto error;
     shape = ssize_tuple(b->sizes, b->ndim);
     if (shape == NULL)
@@ -356,6 +410,7 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     v->base = (TensorObject *)Py_NewRef(base);
     v->version = base->version;
     v->is_view = 1;
+    v->part = src->part;
     return (PyObject *)v;
 }
 
@@ -756,6 +811,43 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
     return tensor_wrap(st, arr, dt, dev);
 }
 
+/* _part(imag): the real (False) or imaginary (True) part of a complex tensor as a float32 view
+ * aliasing its storage (Note [Complex part views]). */
+static PyObject *m_part(TensorObject *t, PyObject *imag_obj)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    int imag = PyObject_IsTrue(imag_obj);
+    if (imag < 0 || tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (t->dtype != DT_C64 || t->part) {
+        PyErr_SetString(PyExc_RuntimeError, "_part expects a complex tensor");
+        return NULL;
+    }
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *arr = mx_call1(st, imag ? st->f_imag : st->f_real, v, t->device);
+    if (arr == NULL)
+        return NULL;
+    int n = t->ndim;
+    Py_ssize_t *buf = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (n ? n : 1));
+    if (buf == NULL) {
+        Py_DECREF(arr);
+        return PyErr_NoMemory();
+    }
+    for (int i = 0; i < n; i++) {
+        buf[i] = t->sizes[i];
+        buf[n + i] = t->sizes[n + i] * 2;
+    }
+    TensorObject *r = (TensorObject *)tensor_make_view(st, t, arr, n, buf, buf + n, t->offset * 2 + imag);
+    PyMem_Free(buf);
+    if (r == NULL)
+        return NULL;
+    r->dtype = DT_F32;
+    r->part = (char)(imag ? 2 : 1);
+    return (PyObject *)r;
+}
+
 /* _make_subclass(cls, data, requires_grad=False): an instance of `cls` (a Tensor subclass) sharing
  * `data`'s value, as torch.Tensor._make_subclass (used by nn.Parameter). */
 static PyObject *m_make_subclass(PyObject *type, PyObject *args)
@@ -807,7 +899,9 @@ static PyMethodDef tensor_methods[] = {
     {"_new_on", (PyCFunction)m_new_on, METH_VARARGS | METH_CLASS, NULL},
     {"_make_subclass", (PyCFunction)m_make_subclass, METH_VARARGS | METH_CLASS, NULL},
     {"_basic_getitem", (PyCFunction)m_basic_getitem, METH_O, NULL},
+    {"_part", (PyCFunction)m_part, METH_O, NULL},
     {"_assign", (PyCFunction)m_assign, METH_O, NULL},
+    {"_fill", (PyCFunction)m_fill, METH_O, NULL},
     {NULL}};
 
 /* Tensor() with no arguments: an empty float tensor (the Python layer replaces __new__ for torch's
@@ -831,7 +925,12 @@ static PyMemberDef tensor_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(TensorObject, weakreflist), READONLY},
     {NULL}};
 
-static Py_hash_t tensor_hash(PyObject *self) { return _Py_HashPointer(self); }
+/* hash(t) == id(t), as torch.Tensor.__hash__. */
+static Py_hash_t tensor_hash(PyObject *self)
+{
+    Py_hash_t h = (Py_hash_t)(uintptr_t)self;
+    return h == -1 ? -2 : h;
+}
 
 /* ---------------------------------------------------------------- the type */
 

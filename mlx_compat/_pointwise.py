@@ -1,0 +1,186 @@
+"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, lerp, addcmul, ...): functions,
+methods and in-place methods, declared once per op in `_UNARY` with torch's result-dtype rule.
+
+Rules: "float" ops compute in the default float dtype for integral/bool inputs (torch's int-to-float
+promotion); "same" ops keep the input dtype (rounding ops are identities on integers).
+Autograd for these comes with the autograd engine."""
+from __future__ import annotations
+
+import builtins
+
+import mlx.core as mx
+
+from . import _C, _dtype
+from ._tensor import Tensor, _new
+
+_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+           "complex64": "ComplexFloat"}
+
+
+def _float_dtype(t):
+    return t.dtype if (t.dtype.is_floating_point or t.dtype.is_complex) else _C._get_default_dtype()
+
+
+def _unary(name, fn, rule, complex_ok=True, int_identity=False):
+    def op(input, *, out=None):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if input.dtype.is_complex and not complex_ok:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
+        if rule == "float":
+            d = _float_dtype(input)
+            r = fn(input._mx.astype(d._mx))
+        else:
+            d = input.dtype
+            r = input._mx if (int_identity and not (d.is_floating_point or d.is_complex)) else fn(input._mx)
+        res = _new(r.astype(d._mx), input._device_code, d)
+        if out is not None:
+            from ._creation import _out
+
+            return _out(out, res)
+        return res
+
+    op.__name__ = name
+    return op
+
+
+def _round(x, decimals=0):
+    return mx.round(x, decimals)
+
+
+def _relu(x):
+    return mx.maximum(x, mx.array(0, dtype=x.dtype))
+
+
+_UNARY = {
+    # name: (mlx function, rule, complex_ok, int_identity)
+    "exp": (mx.exp, "float", True, False),
+    "exp2": (lambda x: mx.power(2.0, x), "float", True, False),
+    "expm1": (mx.expm1, "float", False, False),
+    "log": (mx.log, "float", True, False),
+    "log2": (mx.log2, "float", True, False),
+    "log10": (mx.log10, "float", True, False),
+    "log1p": (mx.log1p, "float", True, False),
+    "sqrt": (mx.sqrt, "float", True, False),
+    "rsqrt": (mx.rsqrt, "float", True, False),
+    "sin": (mx.sin, "float", True, False),
+    "cos": (mx.cos, "float", True, False),
+    "tan": (mx.tan, "float", True, False),
+    "tanh": (mx.tanh, "float", True, False),
+    "sigmoid": (mx.sigmoid, "float", True, False),
+    "reciprocal": (mx.reciprocal, "float", True, False),
+    "floor": (mx.floor, "same", False, True),
+    "ceil": (mx.ceil, "same", False, True),
+    "trunc": (mx.trunc, "same", False, True),
+    "square": (mx.square, "same", True, False),
+    "sign": (mx.sign, "same", False, False),
+    "relu": (_relu, "same", False, False),
+}
+
+_ns = globals()
+for _name, (_fn, _rule, _cok, _ident) in _UNARY.items():
+    _ns[_name] = _unary(_name, _fn, _rule, _cok, _ident)
+
+
+def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
+    if input.dtype.is_complex:
+        raise NotImplementedError("\"round_cpu\" not implemented for 'ComplexFloat'")
+    d = input.dtype
+    r = input._mx if not (d.is_floating_point) else mx.round(input._mx, decimals)
+    res = _new(r.astype(d._mx), input._device_code, d)
+    if out is not None:
+        from ._creation import _out
+
+        return _out(out, res)
+    return res
+
+
+def fix(input, *, out=None):
+    return trunc(input, out=out)  # noqa: F821 - defined from _UNARY
+
+
+def lerp(input, end, weight, *, out=None):
+    if not isinstance(end, Tensor) or end.dtype is not input.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype "
+                           f"{end.dtype if isinstance(end, Tensor) else type(end).__name__}")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR[input.dtype.name]}'")
+    a, b = input._mx, end._mx
+    w = weight._mx.astype(input.dtype._mx) if isinstance(weight, Tensor) else weight
+    diff = b - a
+    # torch's two-sided formula: exact at both ends
+    small = mx.abs(w) < 0.5 if isinstance(w, mx.array) else builtins.abs(w) < 0.5
+    r = mx.where(small, a + w * diff, b - diff * (1 - w))
+    res = _new(r.astype(input.dtype._mx), input._device_code, input.dtype)
+    if out is not None:
+        from ._creation import _out
+
+        return _out(out, res)
+    return res
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    return (input + value * (tensor1 * tensor2)) if value != 1 else input + tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if not (tensor1.dtype.is_floating_point or tensor1.dtype.is_complex) and \
+            not (tensor2.dtype.is_floating_point or tensor2.dtype.is_complex):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    return input + value * (tensor1 / tensor2)
+
+
+def _reduce_bool(name, fn):
+    def op(input, dim=None, keepdim=False, *, out=None):
+        x = input._mx
+        axis = None if dim is None else (list(dim) if isinstance(dim, (tuple, list)) else dim)
+        if isinstance(axis, builtins.int):
+            n = builtins.max(input.dim(), 1)
+            if not -n <= axis < n:
+                raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {axis})")
+        if input.dim() == 0:
+            axis = None
+        r = fn(x, axis=axis, keepdims=keepdim)
+        d = _dtype.uint8 if input.dtype is _dtype.uint8 else _dtype.bool
+        res = _new(r.astype(d._mx), input._device_code, d)
+        if out is not None:
+            from ._creation import _out
+
+            return _out(out, res)
+        return res
+
+    op.__name__ = name
+    return op
+
+
+any = _reduce_bool("any", mx.any)  # noqa: A001
+all = _reduce_bool("all", mx.all)  # noqa: A001
+
+_FUNCS = list(_UNARY) + ["round", "fix", "lerp", "addcmul", "addcdiv", "any", "all"]
+for _name in _FUNCS:
+    setattr(Tensor, _name, _ns[_name])
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        r = fn(self, *args, **kwargs)
+        if r.dtype is not self.dtype and not (r.dtype.is_floating_point and self.dtype.is_floating_point):
+            if not (self.dtype.is_floating_point or self.dtype.is_complex):
+                raise RuntimeError(f"result type {_SCALAR[r.dtype.name]} can't be cast to the desired output type "
+                                   f"{_SCALAR[self.dtype.name]}")
+        if tuple(r.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(r.shape)}")
+        return self._write(r._mx)
+
+    return method
+
+
+for _name in list(_UNARY) + ["round", "fix", "lerp", "addcmul", "addcdiv"]:
+    setattr(Tensor, _name + "_", _inplace(_ns[_name]))
