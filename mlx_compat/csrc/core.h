@@ -53,7 +53,7 @@ typedef struct {
 #define X(name) PyObject *f_##name;
     MX_FUNCS(X)
 #undef X
-    PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim;
+    PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim, *s_T;
     int default_dtype;            /* torch.get_default_dtype() as a code */
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
@@ -94,7 +94,7 @@ typedef struct TensorObject {
     Py_ssize_t *sizes;     /* shape[ndim] then strides[ndim]; NULL until needed (bases) */
     Py_ssize_t offset;     /* storage_offset (views) */
     int64_t version;       /* bases: write counter; views: base version of the cached data */
-    int ndim;              /* -1 while sizes is NULL */
+    int ndim;              /* -1 while unknown; may be known while sizes is still NULL */
     signed char dtype;     /* dtype code */
     signed char device;    /* DEV_CPU / DEV_GPU */
     char requires_grad;
@@ -130,6 +130,8 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap);
 PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim,
                            const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
 int64_t tensor_numel(TensorObject *t);
+/* The number of dims (known without reading the array's shape when an op recorded it); -1 on error. */
+int tensor_ndim(State *st, TensorObject *t);
 /* NEW: a tuple (as mlx_compat.Size) of the tensor's shape. */
 PyObject *tensor_size_obj(State *st, TensorObject *t);
 int dtype_from_mx(State *st, PyObject *mx_dtype); /* code or -1 with exception */

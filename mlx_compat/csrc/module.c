@@ -237,7 +237,7 @@ static int load_mlx(PyObject *m, State *st)
     if ((st->field = PyUnicode_InternFromString(text)) == NULL) \
         return -1;
     S(s_shape, "shape") S(s_dtype, "dtype") S(s_stream, "stream") S(s_astype, "astype") S(s_item, "item")
-    S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim")
+    S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
 #undef S
     return 0;
 }
@@ -306,7 +306,7 @@ static int module_clear(PyObject *m)
 #undef X
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
-    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim);
+    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T);
     return 0;
 }
 

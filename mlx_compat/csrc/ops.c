@@ -108,9 +108,10 @@ static int binary_result_type(State *st, Operand *a, Operand *b)
     Operand *ops[2] = {a, b};
     for (int i = 0; i < 2; i++) {
         if (ops[i]->t) {
-            if (tensor_ensure_sizes(st, ops[i]->t) < 0)
+            int nd = tensor_ndim(st, ops[i]->t);
+            if (nd < 0)
                 return -1;
-            result_type_update(st, &rs, ops[i]->t->ndim ? OP_TENSOR_DIM : OP_TENSOR_ZERO, ops[i]->dt);
+            result_type_update(st, &rs, nd ? OP_TENSOR_DIM : OP_TENSOR_ZERO, ops[i]->dt);
         } else {
             result_type_update(st, &rs, OP_SCALAR, ops[i]->dt);
         }
@@ -312,7 +313,10 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         Py_RETURN_NOTIMPLEMENTED;
     int dt, device;
     PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
-    return tensor_wrap_steal(st, res, dt, device);
+    TensorObject *r = (TensorObject *)tensor_wrap_steal(st, res, dt, device);
+    if (r != NULL) /* broadcasting: the result has the larger rank (known, so no shape read later) */
+        r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
+    return (PyObject *)r;
 }
 
 /* In-place `a op= b`: compute, cast back to a's dtype (if torch allows), check the shape, write. */
@@ -727,7 +731,7 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
     v = tensor_value(st, t);
     if (v == NULL)
         goto error;
-    v = mx_astype(st, v, out, t->device);
+    v = out == t->dtype ? Py_NewRef(v) : mx_astype(st, v, out, t->device);
     if (v == NULL)
         goto error;
     {

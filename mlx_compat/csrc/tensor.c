@@ -156,6 +156,13 @@ int tensor_ensure_sizes(State *st, TensorObject *t)
     return 0;
 }
 
+int tensor_ndim(State *st, TensorObject *t)
+{
+    if (t->ndim >= 0)
+        return t->ndim;
+    return tensor_ensure_sizes(st, t) < 0 ? -1 : t->ndim;
+}
+
 int64_t tensor_numel(TensorObject *t)
 {
     int64_t n = 1;

@@ -281,6 +281,11 @@ static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
+    int reversed = 1;
+    for (int i = 0; i < n; i++)
+        reversed &= perm[i] == n - 1 - i;
+    if (reversed && t->device == st->default_mx_device) /* t(), .T: MLX's own property is cheapest */
+        return finish(st, t, PyObject_GetAttr(v, st->s_T), &r);
     PyObject *axes = ssize_tuple(perm, n);
     if (axes == NULL)
         return NULL;
@@ -295,7 +300,7 @@ static int get_dim_arg(PyObject *o, Py_ssize_t *d, int ndim, const char *fname)
         PyErr_Format(PyExc_TypeError, "%s(): argument 'dim' must be int, not %.100s", fname, Py_TYPE(o)->tp_name);
         return -1;
     }
-    *d = PyLong_AsSsize_t(o);
+    *d = PyNumber_AsSsize_t(o, NULL); /* clamps huge values; normalize_dim then raises IndexError */
     if (*d == -1 && PyErr_Occurred())
         return -1;
     return normalize_dim(d, ndim);
@@ -428,7 +433,7 @@ static PyObject *m_squeeze(TensorObject *t, PyObject *const *args, Py_ssize_t na
         Py_ssize_t dims[MAXD];
         int n;
         if (PyLong_Check(dim)) {
-            dims[0] = PyLong_AsSsize_t(dim);
+            dims[0] = PyNumber_AsSsize_t(dim, NULL); /* clamps huge values; normalize_dim then raises */
             n = 1;
         } else if (parse_shape(&dim, 1, dims, &n, "squeeze") < 0)
             return NULL;
