@@ -93,6 +93,9 @@ def _check_sequence(data, depth=0):
         shapes = [_check_sequence(x, depth + 1) for x in data]
         first = shapes[0]
         for s in shapes[1:]:
+            if (s == ()) != (first == ()):
+                # a number where a sequence was expected (or the reverse), as torch reports it
+                raise TypeError("'list' object cannot be interpreted as an integer")
             if s != first:
                 raise ValueError(f"expected sequence of length {first[0] if first else 0} at dim {depth + 1} "
                                  f"(got {s[0] if s else 0})")
@@ -131,7 +134,7 @@ def _scalar_kind_dtype(data):
 
     walk(data)
     if "c" in kinds:
-        return _dtype.complex64
+        return _default_complex()
     tensors = [k for k in kinds if isinstance(k, _dtype.dtype)]
     if tensors:
         best = tensors[0]
@@ -166,9 +169,15 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, (np.ndarray, np.generic)):
         data = np.asarray(data)
         d = dtype if dtype is not None else _dtype.from_numpy_dtype(data.dtype)
+        if data.ndim > 1 and not data.flags.c_contiguous and device is None:
+            t = from_numpy(data)  # keeps numpy's dense layout, as torch.tensor does
+            t = t if d is t.dtype else t.to(d)
+            if requires_grad:
+                t.requires_grad = True
+            return t
         return _finish(_np_to_mx(data, d), d, device, requires_grad)
     if isinstance(data, str):
-        raise ValueError(f"too many dimensions 'str'")
+        raise TypeError("new(): invalid data type 'str'")
     if data is None or not isinstance(
             data, (list, tuple, builtins.bool, builtins.int, builtins.float, builtins.complex, np.number, np.bool_)):
         if hasattr(data, "__array__"):
@@ -268,6 +277,13 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _out(out, _fill(size, 0, dtype, device, requires_grad, "empty"))
 
 
+def _default_complex():
+    """torch's default complex dtype: complex64, or complex128 (which MLX lacks) under a float64 default."""
+    if _default_float() is _dtype.float64:
+        raise TypeError("complex128 is not supported by MLX (the default complex dtype under a float64 default)")
+    return _dtype.complex64
+
+
 def _scalar_dtype(value):
     if isinstance(value, Tensor):
         return value.dtype
@@ -276,7 +292,7 @@ def _scalar_dtype(value):
     if isinstance(value, builtins.int):
         return _dtype.int64
     if isinstance(value, builtins.complex):
-        return _dtype.complex64
+        return _default_complex()
     return _default_float()
 
 

@@ -35,9 +35,13 @@ class dtype:
         return float32 if self is complex64 else self
 
     def to_complex(self):
-        if self is float32 or self is complex64:
-            return complex64
-        raise RuntimeError(f"to_complex is not supported for {self} (MLX has complex64 only)")
+        """complex64 for float32/float16/bfloat16 (torch gives complex32 for float16: MLX lacks it, and
+        complex64 holds the same values); float64 would be complex128, which MLX lacks."""
+        if self is float64:
+            raise TypeError("complex128 is not supported by MLX (float64.to_complex())")
+        if not (self.is_floating_point or self.is_complex):
+            raise RuntimeError(f"Unknown Complex ScalarType for {self.name.capitalize()}")
+        return complex64
 
     @property
     def is_quantized(self):

@@ -160,7 +160,9 @@ def _kinds(index):
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for item in items:
-        if isinstance(item, Tensor) and item.dtype.name == "bool" and item.dim() > 0:
+        if isinstance(item, Tensor) and item.dtype.name == "bool":
+            out.append("mask")
+        elif isinstance(item, (builtins.bool, np.bool_)):
             out.append("mask")
         elif isinstance(item, (np.ndarray, list)) and np.asarray(item).dtype == np.bool_ and np.ndim(item) > 0:
             out.append("mask")

@@ -57,12 +57,13 @@ def _rounding(input, other, rounding_mode, inplace):
     if rounding_mode is None:
         return _binary("div", input, other, inplace)
     if rounding_mode == "floor":
-        if _C._result_type(input, other).is_complex:
+        if _result_type_or_complex(input, other)[0].is_complex:
             raise NotImplementedError("\"div_floor_cpu\" not implemented for 'ComplexFloat'")
         return _binary("floor_divide", input, other, inplace)
     if rounding_mode == "trunc":
-        if _C._result_type(input, other).is_complex:
-            raise NotImplementedError("\"div_trunc_cpu\" not implemented for 'ComplexFloat'")
+        rt0, _ = _result_type_or_complex(input, other)
+        if rt0.is_complex or rt0 is _dtype.bool:
+            raise NotImplementedError(f"\"div_trunc_cpu\" not implemented for '{_SCALAR_NAMES[rt0.name]}'")
         q = _binary("div", input, other)
         rt = _C._result_type(input, other)
         if rt.is_floating_point or rt.is_complex:
@@ -367,8 +368,20 @@ for _name in ("clamp", "clamp_min", "clamp_max", "neg", "abs", "bitwise_not", "l
     _method(_name + "_", _inplace_from(globals()[_name]))
 
 
-def _promoted(a, b, float_result=False):
+def _result_type_or_complex(a, b):
+    """torch's result type; complex64 standing in for complex128 (which MLX lacks) so that ops refusing
+    complex inputs raise torch's error before the complex128 TypeError."""
+    try:
+        return _C._result_type(a, b), False
+    except TypeError:
+        return _dtype.complex64, True
+
+
+def _promoted(a, b, float_result=False, name=None):
     """(a, b as mx values in torch's common dtype, that dtype, device code)."""
+    rt, wide = _result_type_or_complex(a, b)
+    if wide and name:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexDouble'")
     rt = _C._result_type(a, b)
     if float_result and not (rt.is_floating_point or rt.is_complex):
         rt = _C._get_default_dtype()
@@ -380,14 +393,18 @@ def _promoted(a, b, float_result=False):
 
 def fmod(input, other, *, out=None):
     """C-style remainder: the result has the sign of the dividend."""
-    va, vb, rt, dev = _promoted(input, other)
+    va, vb, rt, dev = _promoted(input, other, name="fmod")
     if rt.is_complex or rt is _dtype.bool:
         raise NotImplementedError(f"\"fmod_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
     if not rt.is_floating_point and not isinstance(other, Tensor) and other == 0:
         raise RuntimeError("ZeroDivisionError")
+    if rt in (_dtype.float16, _dtype.bfloat16):  # compute half types in float32, as torch's opmath does
+        va = va.astype(mx.float32) if isinstance(va, mx.array) else va
+        vb = vb.astype(mx.float32) if isinstance(vb, mx.array) else vb
     r = mx.remainder(va, vb)
     a_full = mx.broadcast_to(mx.array(va, dtype=rt._mx) if not isinstance(va, mx.array) else va, r.shape)
     b_full = mx.broadcast_to(mx.array(vb, dtype=rt._mx) if not isinstance(vb, mx.array) else vb, r.shape)
+    a_full, b_full = a_full.astype(r.dtype), b_full.astype(r.dtype)
     fix = (r != 0) & ((r < 0) != (a_full < 0))
     r = mx.where(fix, r - b_full, r)
     if rt.is_floating_point:
@@ -396,7 +413,7 @@ def fmod(input, other, *, out=None):
 
 
 def atan2(input, other, *, out=None):
-    va, vb, rt, dev = _promoted(input, other, float_result=True)
+    va, vb, rt, dev = _promoted(input, other, float_result=True, name="atan2")
     if rt.is_complex:
         raise NotImplementedError("\"atan2_cpu\" not implemented for 'ComplexFloat'")
     return _out(out, _new(mx.arctan2(va, vb).astype(rt._mx), dev, rt))

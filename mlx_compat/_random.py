@@ -34,15 +34,17 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from ._creation import tensor
+        """The key as a uint8 tensor (its bytes), as torch's states are ByteTensors."""
+        import numpy as np
 
-        return tensor(mx.random.key_data(self._key).tolist() if hasattr(mx.random, "key_data") else
-                      [int(x) for x in self._key.tolist()], dtype=None)
+        from ._creation import from_numpy
+
+        return from_numpy(np.asarray(self._key).astype(np.uint32).view(np.uint8).copy())
 
     def set_state(self, state):
         import numpy as np
 
-        self._key = mx.array(np.asarray(state.tolist(), dtype=np.uint32))
+        self._key = mx.array(np.asarray(state.numpy()).astype(np.uint8).view(np.uint32))
         return self
 
     def _next_key(self):
@@ -50,24 +52,8 @@ class Generator:
         return sub
 
 
-class _DefaultGenerator(Generator):
-    """The global generator: draws use MLX's global key, which manual_seed re-seeds."""
-
-    def __init__(self):
-        super().__init__()
-        self.manual_seed(self._seed)
-
-    def manual_seed(self, seed):
-        seed = int(seed)
-        self._seed = seed
-        mx.random.seed(seed & 0xFFFFFFFFFFFFFFFF)
-        return self
-
-    def _next_key(self):
-        return None  # use MLX's global state
-
-
-default_generator = _DefaultGenerator()
+default_generator = Generator()
+default_generator.manual_seed(default_generator.initial_seed())
 
 
 def manual_seed(seed):
@@ -92,24 +78,17 @@ def initial_seed():
 def key_for(generator):
     """The MLX key argument for a draw: None (global state) or a fresh subkey of `generator`."""
     if generator is None:
-        return None
+        generator = default_generator
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be a torch.Generator, not {type(generator).__name__}")
     return generator._next_key()
 
 
+
 def get_rng_state():
-    """The global RNG state as a uint8 tensor (MLX's key bytes)."""
-    import numpy as np
-
-    from ._creation import from_numpy
-
-    key = np.asarray(mx.random.state[0]) if hasattr(mx.random, "state") else np.zeros(2, np.uint32)
-    return from_numpy(key.astype(np.uint32).view(np.uint8).copy())
+    """The global RNG state: the default generator's key, as a uint8 tensor."""
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state):
-    import numpy as np
-
-    key = np.asarray(new_state.numpy()).astype(np.uint8).view(np.uint32)
-    mx.random.state[0] = mx.array(key)
+    default_generator.set_state(new_state)

@@ -416,27 +416,31 @@ Tensor.data = property(_get_data, _set_data)
 
 
 def _dense_permutation(shape, strides):
-    """The dim order (outermost first) in which (shape, strides) is a dense, non-overlapping layout, or None."""
-    order = sorted(builtins.range(len(shape)), key=lambda d: (-strides[d], -shape[d]))
-    expected = 1
-    for d in reversed(order):
-        if shape[d] != 1 and strides[d] != expected:
-            return None
-        expected *= builtins.max(shape[d], 1)
-    return order
+    """The input's dim order by decreasing stride (outermost first): torch's preserve_format copies are laid
+    out in this order (exactly the input's strides when it is dense; the same order otherwise).
+    Size-1 dims keep their place; None when there is nothing to preserve (0-d or size-0 tensors)."""
+    n = len(shape)
+    if n == 0 or 0 in shape:
+        return None
+    movable = [d for d in builtins.range(n) if shape[d] != 1]
+    ordered = iter(sorted(movable, key=lambda d: (-strides[d], d)))
+    return [next(ordered) if shape[d] != 1 else d for d in builtins.range(n)]
 
 
 def _new_like_layout(arr, shape, strides, device_code, dtype):
     """A new tensor holding `arr` with torch's preserved strides: for a dense permuted layout, a base in
     that physical order viewed back through the inverse permutation (so stride() matches torch)."""
     perm = _dense_permutation(shape, strides)
+    t = _new(arr, device_code, dtype)
     if perm is None or perm == list(builtins.range(len(shape))):
-        return _new(arr, device_code, dtype)
-    base = _new(mx.transpose(arr, perm), device_code, dtype)
-    inverse = [0] * len(perm)
-    for i, p in enumerate(perm):
-        inverse[p] = i
-    return base.permute(inverse)
+        return t
+    new_strides = [0] * len(shape)
+    step = 1
+    for d in reversed(perm):  # contiguous in storage order (Note [Base storage order])
+        new_strides[d] = step
+        step *= shape[d]
+    t._restride(arr, tuple(shape), new_strides, 0, False)
+    return t
 
 
 @_method
@@ -625,7 +629,7 @@ def as_strided(self, size, stride, storage_offset=None):
         raise RuntimeError(f"setStorage: sizes {size}, strides {stride}, storage offset {off}, and itemsize "
                            f"{self.dtype.itemsize} requiring a storage size of {need * self.dtype.itemsize} are out of "
                            f"bounds for storage of size {root.numel() * self.dtype.itemsize}")
-    arr = mx.as_strided(mx.contiguous(root._mx), size, stride, off)
+    arr = mx.as_strided(self._storage_value(), size, stride, off)
     return self._make_view(arr, size, stride, off)
 
 
@@ -668,7 +672,7 @@ def unfold(self, dimension, size, step):
         new_shape = shape[:d] + [count] + shape[d + 1 :] + [size]
         new_strides = strides[:d] + [strides[d] * step] + strides[d + 1 :] + [strides[d]]
     root = _root(self)
-    arr = mx.as_strided(mx.contiguous(root._mx), new_shape, new_strides, self.storage_offset())
+    arr = mx.as_strided(self._storage_value(), new_shape, new_strides, self.storage_offset())
     return self._make_view(arr, new_shape, new_strides, self.storage_offset())
 
 
@@ -741,3 +745,69 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 
 
 copyreg.pickle(Size, Size.__reduce__)
+
+
+# ---------------------------------------------------------------- in-place view ops
+
+
+def _restride_like(self, v):
+    """Make self take view `v`'s metadata (v was computed from self)."""
+    if self.requires_grad and self.is_leaf and _C.is_grad_enabled() and False:
+        pass
+    return self._restride(v._mx, tuple(v.shape), v.stride(), v.storage_offset())
+
+
+def _inplace_view(name):
+    def method(self, *args, **kwargs):
+        return _restride_like(self, getattr(self, name)(*args, **kwargs))
+
+    method.__name__ = name + "_"
+    setattr(Tensor, name + "_", method)
+
+
+for _name in ("unsqueeze", "squeeze", "t", "transpose", "swapaxes", "swapdims", "as_strided"):
+    _inplace_view(_name)
+
+
+@_method
+def resize_as_(self, other, memory_format=None):
+    return self.resize_(other.shape)
+
+
+@_method
+def resize_(self, *sizes, memory_format=None):
+    """Same element count: a reshape in place; otherwise new storage (values kept where they fit, as torch)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(builtins.int(s) for s in sizes)
+    if sizes == tuple(self.shape):
+        return self
+    n = 1
+    for s in sizes:
+        n *= s
+    if n == self.numel() and self.is_contiguous():
+        return _restride_like(self, self.view(sizes))
+    if self._base is not None:
+        raise RuntimeError("mlx_compat: resize_ of a view to a different number of elements is not supported")
+    flat = mx.reshape(self._mx, (-1,))
+    if n <= flat.size:
+        flat = flat[:n]
+    else:
+        flat = mx.concatenate([flat, mx.zeros((n - flat.size,), dtype=flat.dtype)])
+    self._set_data(mx.reshape(flat, sizes))
+    return self
+
+
+@_method
+def flip(self, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    n = self.dim()
+    ds = [_wrap_dim(d, n) for d in dims]
+    if len(set(ds)) != len(ds):
+        raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
+    key = [slice(None)] * n
+    for d in ds:
+        key[d] = slice(None, None, -1)
+    arr = self._mx[tuple(key)] if n else self._mx
+    return _new(arr, self._device_code, self.dtype)

@@ -247,7 +247,13 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
     if (r == DT_C128) {
         /* float64 with complex64: torch computes in complex128, which MLX lacks. An in-place complex64
          * target keeps complex64 anyway, so compute there; otherwise refuse clearly. */
-        if (!(inplace && a->t && a->t->dtype == DT_C64)) {
+        if (inplace && a->t && !dt_is_complex(a->t->dtype)) {
+            PyErr_Format(PyExc_RuntimeError, "result type ComplexDouble can't be cast to the desired output type %s",
+                         dtype_name(a->t->dtype));
+            return NULL;
+        }
+        /* comparisons only need the values: complex64 serves */
+        if (!(inplace && a->t && a->t->dtype == DT_C64) && BIN[op].result != R_BOOL) {
             PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX (the result of combining float64 and complex64)");
             return NULL;
         }

@@ -187,6 +187,9 @@ PyObject *tensor_size_obj(State *st, TensorObject *t)
 int tensor_is_contiguous(TensorObject *t)
 {
     /* torch: strides of dims of size 1 do not matter; an empty tensor is contiguous. */
+    for (int i = 0; i < t->ndim; i++)
+        if (t->sizes[i] == 0)
+            return 1;
     Py_ssize_t expected = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {
         Py_ssize_t n = t->sizes[i];
@@ -227,6 +230,97 @@ static int base_meta(TensorObject *t, PyObject **shape, PyObject **strides, PyOb
     return -1;
 }
 
+/* Note [Base storage order]
+ * A base's `data` is its logical value; its storage order is given by its strides, row-major
+ * (identity) unless an in-place view op (t_, transpose_) gave it a permuted dense layout, as torch
+ * allows. Views' metadata index the storage, so the flat storage value is the base's value
+ * transposed into storage order and flattened (storage_flat), and a scattered flat storage maps back
+ * through the inverse permutation (from_storage_flat). */
+
+/* The base's storage order (outermost dim first) into perm; returns 1 when it is not the identity. */
+static int base_order(TensorObject *b, Py_ssize_t *perm)
+{
+    int n = b->ndim, moved = 0;
+    const Py_ssize_t *stride = b->sizes + n;
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    for (int i = 1; i < n; i++) /* stable insertion sort by decreasing stride */
+        for (int j = i; j > 0 && stride[perm[j]] > stride[perm[j - 1]]; j--) {
+            Py_ssize_t tmp = perm[j];
+            perm[j] = perm[j - 1];
+            perm[j - 1] = tmp;
+            moved = 1;
+        }
+    return moved;
+}
+
+/* NEW: the base's storage as a flat mx.array in storage order (Note [Base storage order]). */
+static PyObject *storage_flat(State *st, TensorObject *b, int device)
+{
+    Py_ssize_t perm[64];
+    PyObject *minus1 = Py_BuildValue("(i)", -1), *src = NULL, *r = NULL;
+    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0 || b->ndim > 64)
+        goto error;
+    if (b->ndim && base_order(b, perm)) {
+        PyObject *axes = ssize_tuple(perm, b->ndim);
+        if (axes == NULL)
+            goto error;
+        src = mx_call2(st, st->f_transpose, b->data, axes, device);
+        Py_DECREF(axes);
+        if (src == NULL)
+            goto error;
+    } else
+        src = Py_NewRef(b->data);
+    r = mx_call2(st, st->f_reshape, src, minus1, device);
+error:
+    Py_XDECREF(minus1);
+    Py_XDECREF(src);
+    return r;
+}
+
+/* NEW: the base value (logical layout) for a flat storage array (BORROWED). */
+static PyObject *from_storage_flat(State *st, TensorObject *b, PyObject *flat, int device)
+{
+    Py_ssize_t perm[64], pshape[64], inv[64];
+    PyObject *shape = NULL, *r = NULL, *axes = NULL;
+    int n = b->ndim;
+    if (n > 64)
+        return NULL;
+    if (!(n && base_order(b, perm))) {
+        shape = ssize_tuple(b->sizes, n);
+        r = shape ? mx_call2(st, st->f_reshape, flat, shape, device) : NULL;
+        Py_XDECREF(shape);
+        return r;
+    }
+    for (int i = 0; i < n; i++) {
+        pshape[i] = b->sizes[perm[i]];
+        inv[perm[i]] = i;
+    }
+    shape = ssize_tuple(pshape, n);
+    axes = ssize_tuple(inv, n);
+    PyObject *phys = (shape && axes) ? mx_call2(st, st->f_reshape, flat, shape, device) : NULL;
+    if (phys != NULL) {
+        r = mx_call2(st, st->f_transpose, phys, axes, device);
+        Py_DECREF(phys);
+    }
+    Py_XDECREF(shape);
+    Py_XDECREF(axes);
+    return r;
+}
+
+/* Tensor._storage_value(): the flat storage value of self's storage (for Python-level strided views). */
+static PyObject *m_storage_value(TensorObject *t, PyObject *noargs)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    TensorObject *b = t->base ? t->base : t;
+    PyObject *flat = storage_flat(st, b, t->device);
+    if (flat == NULL)
+        return NULL;
+    PyObject *r = mx_call1(st, st->f_contiguous, flat, t->device);
+    Py_DECREF(flat);
+    return r;
+}
+
 /* Note [View re-derivation]
  * A view's cached `data` is stale once its base's version moved past `t->version`. Re-deriving is
  * one lazy mx.as_strided over the base's current value with the view's (shape, strides, offset);
@@ -241,7 +335,11 @@ PyObject *tensor_value(State *st, TensorObject *t)
     if (base_meta(t, &shape, &strides, &off) < 0)
         return NULL;
     /* MLX's as_strided wants a row-contiguous input; the base value may come from e.g. a transpose. */
-    PyObject *cont = mx_call1(st, st->f_contiguous, b->data, t->device);
+    PyObject *flat = storage_flat(st, b, t->device), *cont = NULL;
+    if (flat != NULL) {
+        cont = mx_call1(st, st->f_contiguous, flat, t->device);
+        Py_DECREF(flat);
+    }
     if (cont == NULL) {
         Py_DECREF(shape);
         Py_DECREF(strides);
@@ -343,10 +441,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     PyObject *map = view_index_map(st, t);
     if (map == NULL || tensor_ensure_sizes(st, b) < 0)
         goto error;
-    minus1 = Py_BuildValue("(i)", -1);
-    if (minus1 == NULL)
-        goto error;
-    flat = mx_call2(st, st->f_reshape, b->data, minus1, t->device);
+    flat = storage_flat(st, b, t->device); /* a fresh object: MLX's __setitem__ below rebinds it */
     if (flat == NULL)
         goto error;
     if (t->part) {
@@ -372,10 +467,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
             goto error;
     } else if (PyObject_SetItem(flat, map, value) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
         goto error;
-    shape = ssize_tuple(b->sizes, b->ndim);
-    if (shape == NULL)
-        goto error;
-    newbase = mx_call2(st, st->f_reshape, flat, shape, t->device);
+    newbase = from_storage_flat(st, b, flat, t->device);
     if (newbase == NULL)
         goto error;
     Py_SETREF(b->data, newbase);
@@ -776,6 +868,71 @@ error:
     return r;
 }
 
+/* Whether t's (shape, strides, offset 0) covers a storage of exactly numel elements densely: some
+ * permutation of contiguous strides (Note [Base storage order]). */
+static int is_dense_layout(TensorObject *t)
+{
+    Py_ssize_t perm[64];
+    if (t->offset != 0 || t->ndim > 64)
+        return 0;
+    if (t->ndim == 0)
+        return 1;
+    base_order(t, perm);
+    Py_ssize_t expected = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        Py_ssize_t d = perm[i], n = t->sizes[d];
+        if (n == 0)
+            return 1;
+        if (n != 1 && t->sizes[t->ndim + d] != expected)
+            return 0;
+        expected *= n;
+    }
+    return 1;
+}
+
+/* _restride(array, shape, strides, offset, bump=True): change self's own metadata in place (torch's in-place view
+ * ops: t_, unsqueeze_, ...). A view takes the new metadata (relative to its base) and value; a base only
+ * a contiguous re-shaping of its storage (its storage order is its logical order). Returns self. */
+static PyObject *m_restride(TensorObject *t, PyObject *args)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *arr, *shape, *strides;
+    Py_ssize_t offset;
+    int bump = 1;
+    if (!PyArg_ParseTuple(args, "OOOn|p", &arr, &shape, &strides, &offset, &bump))
+        return NULL;
+    if (bump && tensor_check_inplace_ex(st, t, 0) < 0)
+        return NULL;
+    PyObject *tmp = PyObject_CallMethod((PyObject *)t, "_make_view", "OOOn", arr, shape, strides, offset);
+    if (tmp == NULL)
+        return NULL;
+    TensorObject *v = (TensorObject *)tmp;
+    if (t->base == NULL && !is_dense_layout(v)) {
+        Py_DECREF(tmp);
+        PyErr_SetString(PyExc_RuntimeError, "mlx_compat: this in-place view op would give a tensor that owns its "
+                                            "storage an overlapping or non-dense layout, which is not supported; "
+                                            "use the out-of-place op");
+        return NULL;
+    }
+    Py_ssize_t *sizes = v->sizes;
+    v->sizes = NULL;
+    PyMem_Free(t->sizes);
+    t->sizes = sizes;
+    t->ndim = v->ndim;
+    t->offset = t->base ? v->offset : 0;
+    Py_INCREF(arr);
+    Py_SETREF(t->data, arr);
+    /* torch bumps the version counter for in-place view ops (bump=False: laying out a fresh tensor) */
+    if (t->base) {
+        t->base->version += bump;
+        t->version = t->base->version;
+    } else
+        t->version += bump;
+    Py_CLEAR(t->index_map);
+    Py_DECREF(tmp);
+    return Py_NewRef(t);
+}
+
 /* _set_data(array): rebind a base tensor's value without version bump checks (for .data = ...). */
 static PyObject *m_set_data(TensorObject *t, PyObject *arr)
 {
@@ -903,6 +1060,8 @@ static PyMethodDef tensor_methods[] = {
     {"_write", (PyCFunction)m_write, METH_O, NULL},
     {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
     {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},
+    {"_restride", (PyCFunction)m_restride, METH_VARARGS, NULL},
+    {"_storage_value", (PyCFunction)m_storage_value, METH_NOARGS, NULL},
     {"_new_on", (PyCFunction)m_new_on, METH_VARARGS | METH_CLASS, NULL},
     {"_make_subclass", (PyCFunction)m_make_subclass, METH_VARARGS | METH_CLASS, NULL},
     {"_basic_getitem", (PyCFunction)m_basic_getitem, METH_O, NULL},
