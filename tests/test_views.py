@@ -325,6 +325,7 @@ def test_complex_real_imag_views():
     assert_same(rm, rt, check_stride=True)
 
 
+@pytest.mark.xfail(strict=True, reason="view_as_real/view_as_complex arrive with the complex/FFT ops (operators issue)")
 def test_view_as_real_complex():
     rng = np.random.default_rng(4)
     a = (rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(np.complex64)

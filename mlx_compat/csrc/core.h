@@ -147,6 +147,8 @@ PyObject *mx_call2(State *st, PyObject *f, PyObject *a, PyObject *b, int device)
 PyObject *mx_astype(State *st, PyObject *arr, int dt, int device);
 /* NEW: tuple of Python ints from a C array */
 PyObject *ssize_tuple(const Py_ssize_t *v, int n);
+int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fname);
+int is_int_value(PyObject *o, long value);
 
 /* ---- promote.c ---- */
 int promote_types(int a, int b);           /* code, or -1 (torch refuses) / DT_C128 */

@@ -67,3 +67,61 @@ PyObject *ssize_tuple(const Py_ssize_t *v, int n)
     }
     return t;
 }
+
+/* Parse an int argument as torch's argument parser does: bools and floats are TypeError, a 0-dim
+ * integer tensor counts as its value, numpy integers through __index__. An int beyond int64 is
+ * TypeError for sizes (is_dim = 0) and ValueError for dims (is_dim = 1), as torch reports them.
+ * 0 / -1 with the exception set. */
+int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fname)
+{
+    if (PyBool_Check(o) || PyFloat_Check(o) || o == Py_None || PyComplex_Check(o) || PyUnicode_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument must be int, not %.100s", fname, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    if (is_tensor(st, o)) {
+        TensorObject *t = (TensorObject *)o;
+        if (!dt_is_integral(t->dtype, 0) || tensor_ndim(st, t) != 0) {
+            PyErr_Format(PyExc_TypeError, "%s(): argument must be int, not Tensor", fname);
+            return -1;
+        }
+        PyObject *v = tensor_value(st, t), *item = v ? PyObject_CallMethod(v, "item", NULL) : NULL;
+        if (item == NULL)
+            return -1;
+        int rc = int_arg(st, item, out, is_dim, fname);
+        Py_DECREF(item);
+        return rc;
+    }
+    if (!PyLong_Check(o) && !PyIndex_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s(): argument must be int, not %.100s", fname, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    PyObject *idx = PyNumber_Index(o);
+    if (idx == NULL)
+        return -1;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+    Py_DECREF(idx);
+    if (overflow) {
+        PyErr_Format(is_dim ? PyExc_ValueError : PyExc_TypeError,
+                     "%s(): argument failed to unpack the object with error \"Overflow when unpacking long\"", fname);
+        return -1;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = (Py_ssize_t)v;
+    return 0;
+}
+
+/* 1 if o is a Python int (not bool) equal to `value`, else 0; never leaves an exception set. */
+int is_int_value(PyObject *o, long value)
+{
+    if (!PyLong_Check(o) || PyBool_Check(o))
+        return 0;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return !overflow && v == value;
+}

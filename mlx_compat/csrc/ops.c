@@ -145,7 +145,7 @@ static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
         return -1;
     }
     /* torch's pow(Tensor, Scalar) copies the input for an exponent of 1, bool included */
-    int pow_one = op == BIN_POW && b->t == NULL && PyLong_Check(b->obj) && PyLong_AsLong(b->obj) == 1;
+    int pow_one = op == BIN_POW && b->t == NULL && (is_int_value(b->obj, 1) || b->obj == Py_True);
     if (info->no_bool && op != BIN_SUB && r == DT_BOOL && !pow_one) {
         PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'Bool'", info->name);
         return -1;
@@ -156,7 +156,7 @@ static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
     }
     if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1)) {
         /* torch raises on integer division by a zero scalar */
-        if (b->t == NULL && PyLong_Check(b->obj) && !PyBool_Check(b->obj) && PyLong_AsLong(b->obj) == 0 && !PyErr_Occurred()) {
+        if (b->t == NULL && is_int_value(b->obj, 0)) {
             PyErr_SetString(PyExc_RuntimeError, "ZeroDivisionError");
             return -1;
         }

@@ -723,14 +723,8 @@ static PyObject *m_size(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
         return tensor_size_obj(st, t);
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
-    if (!PyLong_Check(dimobj)) {
-        PyErr_Format(PyExc_TypeError, "size(): argument 'dim' must be int, not %.100s", Py_TYPE(dimobj)->tp_name);
-        return NULL;
-    }
-    Py_ssize_t d = PyLong_AsSsize_t(dimobj);
-    if (d == -1 && PyErr_Occurred())
-        return NULL;
-    if (normalize_dim(&d, t->ndim) < 0)
+    Py_ssize_t d;
+    if (int_arg(st, dimobj, &d, 1, "size") < 0 || normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[d]);
 }
@@ -740,13 +734,15 @@ static PyObject *m_stride(TensorObject *t, PyObject *const *args, Py_ssize_t nar
     State *st = state_of_type(Py_TYPE(t));
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
+    if (nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) > 1) {
+        PyErr_SetString(PyExc_TypeError, "stride() takes at most 1 argument");
+        return NULL;
+    }
     PyObject *dimobj = nargs ? args[0] : (kwnames && PyTuple_GET_SIZE(kwnames) ? args[0] : NULL);
     if (dimobj == NULL || dimobj == Py_None)
         return ssize_tuple(t->sizes + t->ndim, t->ndim);
-    Py_ssize_t d = PyLong_AsSsize_t(dimobj);
-    if (d == -1 && PyErr_Occurred())
-        return NULL;
-    if (normalize_dim(&d, t->ndim) < 0)
+    Py_ssize_t d;
+    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[t->ndim + d]);
 }
@@ -769,6 +765,10 @@ static PyObject *m_storage_offset(TensorObject *t, PyObject *noargs) { return Py
 
 static PyObject *m_is_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
+    if (nargs > 0) {
+        PyErr_Format(PyExc_TypeError, "is_contiguous() takes 0 positional arguments but %zd were given", nargs);
+        return NULL;
+    }
     if (tensor_ensure_sizes(state_of_type(Py_TYPE(t)), t) < 0)
         return NULL;
     return PyBool_FromLong(tensor_is_contiguous(t));
@@ -778,6 +778,10 @@ static PyObject *m_is_contiguous(TensorObject *t, PyObject *const *args, Py_ssiz
 static PyObject *m_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     State *st = state_of_type(Py_TYPE(t));
+    if (nargs > 0) { /* only memory_format=, by keyword */
+        PyErr_Format(PyExc_TypeError, "contiguous() takes 0 positional arguments but %zd were given", nargs);
+        return NULL;
+    }
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
     if (tensor_is_contiguous(t))

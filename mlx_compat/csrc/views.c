@@ -49,17 +49,13 @@ static PyObject *finish(State *st, TensorObject *t, PyObject *arr, Meta *m)
     return tensor_make_view(st, t, arr, m->ndim, m->shape, m->strides, m->offset);
 }
 
-/* Parses a size given as varargs ints or one sequence (tuple/list/Size) into out[]. -1 on error. */
-static int parse_shape(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n, const char *fname)
+/* Parses a size given as varargs ints or one sequence (tuple/list/Size) into out[]. -1 on error.
+ * `is_dim`: the items are dims (permute), which changes torch's overflow error. */
+static int parse_shape_ex(State *st, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n,
+                          const char *fname, int is_dim)
 {
-    PyObject *seq = NULL;
-    if (nargs == 1 && !PyLong_Check(args[0])) {
-        if (!PyTuple_Check(args[0]) && !PyList_Check(args[0])) {
-            PyErr_Format(PyExc_TypeError, "%s(): argument 'size' must be tuple of ints, but found element of type %.100s at pos 0",
-                         fname, Py_TYPE(args[0])->tp_name);
-            return -1;
-        }
-        seq = args[0];
+    if (nargs == 1 && (PyTuple_Check(args[0]) || PyList_Check(args[0]))) {
+        PyObject *seq = args[0];
         nargs = PySequence_Fast_GET_SIZE(seq);
         args = PySequence_Fast_ITEMS(seq);
     }
@@ -67,26 +63,16 @@ static int parse_shape(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out,
         PyErr_SetString(PyExc_RuntimeError, "too many dimensions");
         return -1;
     }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        PyObject *o = args[i];
-        if (!PyLong_Check(o)) {
-            if (PyIndex_Check(o) && !PyFloat_Check(o)) {
-                Py_ssize_t v = PyNumber_AsSsize_t(o, PyExc_OverflowError);
-                if (v == -1 && PyErr_Occurred())
-                    return -1;
-                out[i] = v;
-                continue;
-            }
-            PyErr_Format(PyExc_TypeError, "%s(): argument 'size' must be tuple of ints, but found element of type %.100s at pos %zd",
-                         fname, Py_TYPE(o)->tp_name, i);
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        if (int_arg(st, args[i], &out[i], is_dim, fname) < 0)
             return -1;
-        }
-        out[i] = PyLong_AsSsize_t(o);
-        if (out[i] == -1 && PyErr_Occurred())
-            return -1;
-    }
     *n = (int)nargs;
     return 0;
+}
+
+static int parse_shape(State *st, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n, const char *fname)
+{
+    return parse_shape_ex(st, args, nargs, out, n, fname, 0);
 }
 
 /* Resolve one -1 against numel; torch's RuntimeError for a bad shape. */
@@ -238,11 +224,12 @@ static PyObject *m_view(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
             return NULL;
         }
     }
-    if (nargs == 1 && !PyLong_Check(args[0]) && !PyTuple_Check(args[0]) && !PyList_Check(args[0])) {
+    if (nargs == 1 && dtype_code_of(st, args[0]) >= 0) {
         /* view(dtype): the Python layer handles it */
         return PyObject_CallMethod((PyObject *)t, "_view_dtype", "O", args[0]);
     }
-    if (parse_shape(args, nargs, shape, &n, "view") < 0)
+    PyErr_Clear(); /* from the dtype probe */
+    if (parse_shape(st, args, nargs, shape, &n, "view") < 0)
         return NULL;
     return view_reshape_impl(st, t, shape, n, 0);
 }
@@ -261,7 +248,7 @@ static PyObject *m_reshape(TensorObject *t, PyObject *const *args, Py_ssize_t na
             return NULL;
         }
     }
-    if (parse_shape(args, nargs, shape, &n, "reshape") < 0)
+    if (parse_shape(st, args, nargs, shape, &n, "reshape") < 0)
         return NULL;
     return view_reshape_impl(st, t, shape, n, 1);
 }
@@ -294,14 +281,9 @@ static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm
     return finish(st, t, arr, &r);
 }
 
-static int get_dim_arg(PyObject *o, Py_ssize_t *d, int ndim, const char *fname)
+static int get_dim_arg(State *st, PyObject *o, Py_ssize_t *d, int ndim, const char *fname)
 {
-    if (!PyLong_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "%s(): argument 'dim' must be int, not %.100s", fname, Py_TYPE(o)->tp_name);
-        return -1;
-    }
-    *d = PyNumber_AsSsize_t(o, NULL); /* clamps huge values; normalize_dim then raises IndexError */
-    if (*d == -1 && PyErr_Occurred())
+    if (int_arg(st, o, d, 1, fname) < 0)
         return -1;
     return normalize_dim(d, ndim);
 }
@@ -316,7 +298,7 @@ static PyObject *m_transpose(TensorObject *t, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     Py_ssize_t d0, d1, perm[MAXD];
-    if (get_dim_arg(args[0], &d0, t->ndim, "transpose") < 0 || get_dim_arg(args[1], &d1, t->ndim, "transpose") < 0)
+    if (get_dim_arg(st, args[0], &d0, t->ndim, "transpose") < 0 || get_dim_arg(st, args[1], &d1, t->ndim, "transpose") < 0)
         return NULL;
     int n = t->ndim;
     for (int i = 0; i < n; i++)
@@ -352,7 +334,7 @@ static PyObject *m_permute(TensorObject *t, PyObject *const *args, Py_ssize_t na
     int n;
     if (kwnames && PyTuple_GET_SIZE(kwnames))
         nargs = 1;
-    if (parse_shape(args, nargs, dims, &n, "permute") < 0)
+    if (parse_shape_ex(st, args, nargs, dims, &n, "permute", 1) < 0)
         return NULL;
     if (n != t->ndim) {
         PyErr_Format(PyExc_RuntimeError,
@@ -413,7 +395,7 @@ static PyObject *m_unsqueeze(TensorObject *t, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     Py_ssize_t d;
-    if (get_dim_arg(args[0], &d, t->ndim + 1, "unsqueeze") < 0)
+    if (get_dim_arg(st, args[0], &d, t->ndim + 1, "unsqueeze") < 0)
         return NULL;
     return view_unsqueeze(st, t, (int)d);
 }
@@ -432,11 +414,18 @@ static PyObject *m_squeeze(TensorObject *t, PyObject *const *args, Py_ssize_t na
     } else {
         Py_ssize_t dims[MAXD];
         int n;
-        if (PyLong_Check(dim)) {
-            dims[0] = PyNumber_AsSsize_t(dim, NULL); /* clamps huge values; normalize_dim then raises */
+        if (!PyTuple_Check(dim) && !PyList_Check(dim)) {
+            if (int_arg(st, dim, &dims[0], 1, "squeeze") < 0)
+                return NULL;
             n = 1;
-        } else if (parse_shape(&dim, 1, dims, &n, "squeeze") < 0)
+        } else if (parse_shape_ex(st, &dim, 1, dims, &n, "squeeze", 1) < 0)
             return NULL;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++)
+                if (dims[i] == dims[j] || (dims[i] < 0 ? dims[i] + m.ndim : dims[i]) == (dims[j] < 0 ? dims[j] + m.ndim : dims[j])) {
+                    PyErr_Format(PyExc_RuntimeError, "dim %zd appears multiple times in the list of dims", dims[i]);
+                    return NULL;
+                }
         for (int i = 0; i < n; i++) {
             if (normalize_dim(&dims[i], m.ndim) < 0)
                 return NULL;
@@ -537,7 +526,7 @@ static PyObject *m_expand(TensorObject *t, PyObject *const *args, Py_ssize_t nar
             continue; /* ignored, as in torch's Python API */
         else if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i), "size") == 0 && nargs == 0)
             nargs = 1;
-    if (parse_shape(args, nargs, sizes, &n, "expand") < 0)
+    if (parse_shape(st, args, nargs, sizes, &n, "expand") < 0)
         return NULL;
     return expand_impl(st, t, sizes, n);
 }
@@ -651,10 +640,10 @@ static PyObject *m_select(TensorObject *t, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_IndexError, "select() cannot be applied to a 0-dim tensor.");
         return NULL;
     }
-    if (get_dim_arg(args[0], &d, t->ndim, "select") < 0)
+    if (get_dim_arg(st, args[0], &d, t->ndim, "select") < 0)
         return NULL;
-    Py_ssize_t index = PyNumber_AsSsize_t(args[1], PyExc_IndexError);
-    if (index == -1 && PyErr_Occurred())
+    Py_ssize_t index;
+    if (int_arg(st, args[1], &index, 0, "select") < 0)
         return NULL;
     Py_ssize_t size = t->sizes[d];
     if (index < -size || index >= size) {
@@ -681,13 +670,10 @@ static PyObject *m_narrow(TensorObject *t, PyObject *const *args, Py_ssize_t nar
         return NULL;
     }
     Py_ssize_t d;
-    if (get_dim_arg(args[0], &d, t->ndim, "narrow") < 0)
+    if (get_dim_arg(st, args[0], &d, t->ndim, "narrow") < 0)
         return NULL;
-    Py_ssize_t start = PyNumber_AsSsize_t(args[1], PyExc_IndexError);
-    if (start == -1 && PyErr_Occurred())
-        return NULL;
-    Py_ssize_t length = PyNumber_AsSsize_t(args[2], PyExc_IndexError);
-    if (length == -1 && PyErr_Occurred())
+    Py_ssize_t start, length;
+    if (int_arg(st, args[1], &start, 0, "narrow") < 0 || int_arg(st, args[2], &length, 0, "narrow") < 0)
         return NULL;
     Py_ssize_t size = t->sizes[d];
     if (start < -size || start > size) {
