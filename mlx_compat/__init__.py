@@ -35,6 +35,8 @@ from ._grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, 
 from ._interop import from_torch, to_torch
 from ._tensor_str import set_printoptions, get_printoptions
 from . import cuda, backends  # noqa: F401
+from . import _autograd_formulas  # noqa: F401  (registers the C ops' derivatives)
+from . import autograd  # noqa: F401
 
 _C._register(_dtype_mod.BY_CODE, (_device.CPU_DEVICE, _device.GPU_DEVICE), Size)
 

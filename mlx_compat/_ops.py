@@ -293,7 +293,7 @@ def _inplace_from(fn):
         if tuple(r.shape) != tuple(self.shape):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(r.shape)}")
-        return self._write(r._mx)
+        return self._commit(r)
 
     return method
 
@@ -318,7 +318,17 @@ def pow_(self, exponent):
     return _binary("pow", self, exponent, True)
 
 
+def _autograd_relevant(self, value=None):
+    owner = self._base if self._base is not None else self
+    return _C.is_grad_enabled() and (owner.requires_grad or self.requires_grad or
+                                     (isinstance(value, Tensor) and value.requires_grad))
+
+
 def zero_(self):
+    if _autograd_relevant(self):
+        from ._creation import zeros
+
+        return self._commit(zeros(self.shape, dtype=self.dtype, device=self.device))
     return self._fill(0)
 
 
@@ -327,6 +337,13 @@ def fill_(self, value):
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
     if not isinstance(value, (Tensor, builtins.bool, builtins.int, builtins.float, builtins.complex)):
         raise TypeError(f"fill_() received an invalid combination of arguments - got ({type(value).__name__})")
+    if _autograd_relevant(self, value):
+        src = value.to(self.dtype).expand(self.shape) if isinstance(value, Tensor) else None
+        if src is None:
+            from ._creation import full
+
+            src = full(tuple(self.shape), value, dtype=self.dtype, device=self.device)
+        return self._commit(src)
     return self._fill(value)
 
 
@@ -334,6 +351,13 @@ def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     _check_expandable(tuple(src.shape), tuple(self.shape))
+    if _autograd_relevant(self, src):
+        s2 = src.to(self.dtype) if src.dtype is not self.dtype else src
+        if tuple(s2.shape) != tuple(self.shape):
+            s2 = s2.expand(self.shape)
+        elif s2.requires_grad and s2.grad_fn is None:
+            s2 = s2.view_as(s2)  # a leaf source: route its gradient through a node
+        return self._commit(s2)
     return self._assign(src)
 
 
@@ -351,7 +375,7 @@ def masked_fill_(self, mask, value):
     r = masked_fill(self, mask, value)
     if tuple(r.shape) != tuple(self.shape):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(r.shape)}")
-    return self._write(r._mx)
+    return self._commit(r)
 
 
 for _name, _fn in (("add_", add_), ("sub_", sub_), ("mul_", mul_), ("div_", div_), ("pow_", pow_),

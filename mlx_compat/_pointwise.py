@@ -177,7 +177,7 @@ def _inplace(fn):
         if tuple(r.shape) != tuple(self.shape):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(r.shape)}")
-        return self._write(r._mx)
+        return self._commit(r)
 
     return method
 

@@ -255,7 +255,13 @@ def to(self, *args, **kwargs):
     arr = self._mx
     if d is not self.dtype:
         arr = arr.astype(d._mx, stream=mx.cpu if code == 0 else mx.gpu)
-    return _new(arr, code, d)
+    r = _new(arr, code, d)
+    if self.requires_grad and (d.is_floating_point or d.is_complex):
+        from ._autograd_formulas import record
+
+        src_dtype, src_dev = self.dtype, self.device
+        record("ToCopyBackward0", lambda ctx, grads: (grads[0].to(src_dtype).to(src_dev),), [self], [r])
+    return r
 
 
 @_method
@@ -384,9 +390,19 @@ def data_ptr(self):
 # ---------------------------------------------------------------- autograd-facing basics
 
 
+def _no_grad_alias(t):
+    prev = _C.is_grad_enabled()
+    _C._set_grad_enabled(False)
+    try:
+        return t._alias()
+    finally:
+        _C._set_grad_enabled(prev)
+
+
 @_method
 def detach(self):
-    return self._alias()
+    """A new tensor sharing storage, outside the autograd graph."""
+    return _no_grad_alias(self)
 
 
 @_method
@@ -403,7 +419,7 @@ def requires_grad_(self, requires_grad=True):
 
 
 def _get_data(self):
-    return self._alias()
+    return _no_grad_alias(self)
 
 
 def _set_data(self, value):
@@ -446,10 +462,15 @@ def _new_like_layout(arr, shape, strides, device_code, dtype):
 @_method
 def clone(self, *, memory_format=None):
     """A copy; like torch's preserve_format, a dense non-contiguous layout keeps its strides."""
-    if memory_format is None or memory_format == "preserve_format":
-        if not self.is_contiguous():
-            return _new_like_layout(self._mx, tuple(self.shape), self.stride(), self._device_code, self.dtype)
-    return _new(self._mx, self._device_code, self.dtype)
+    if (memory_format is None or memory_format == "preserve_format") and not self.is_contiguous():
+        r = _new_like_layout(self._mx, tuple(self.shape), self.stride(), self._device_code, self.dtype)
+    else:
+        r = _new(self._mx, self._device_code, self.dtype)
+    if self.requires_grad:
+        from ._autograd_formulas import record
+
+        record("CloneBackward0", lambda ctx, grads: (grads[0],), [self], [r])
+    return r
 
 
 # ---------------------------------------------------------------- view ops composed in Python
@@ -811,3 +832,76 @@ def flip(self, *dims):
         key[d] = slice(None, None, -1)
     arr = self._mx[tuple(key)] if n else self._mx
     return _new(arr, self._device_code, self.dtype)
+
+
+# ---------------------------------------------------------------- autograd entry points
+
+
+@_method
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaves) into the leaves' .grad (torch.Tensor.backward)."""
+    from .autograd import backward as run
+
+    run(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+@_method
+def register_hook(self, hook):
+    """hook(grad) -> new grad or None, run when this tensor's gradient is computed."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    handle = _RemovableHandle()
+    if self.grad_fn is None:
+        hooks = self._backward_hooks
+        if hooks is None:
+            hooks = []
+            self._backward_hooks = hooks
+        hooks.append(hook)
+        handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
+    else:
+        nr = self.output_nr
+
+        def pre(grads):
+            g = grads[nr]
+            if g is None:
+                return None
+            r = hook(g)
+            if r is None:
+                return None
+            grads = list(grads)
+            grads[nr] = r
+            return tuple(grads)
+
+        pres = self.grad_fn._pre_hooks
+        pres.insert(0, pre)
+        handle._remove = lambda: pres.remove(pre) if pre in pres else None
+    return handle
+
+
+@_method
+def retain_grad(self):
+    """Keep this non-leaf tensor's gradient in .grad after backward."""
+    if not self.requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if self.grad_fn is None or self._retains_grad:
+        return
+    import weakref
+
+    self.grad_fn._retained.append((self.output_nr, weakref.ref(self)))
+    self._retains_grad = True
+
+
+class _RemovableHandle:
+    """What register_hook returns: .remove() unregisters."""
+
+    def __init__(self):
+        self._remove = lambda: None
+
+    def remove(self):
+        self._remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()

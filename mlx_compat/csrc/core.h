@@ -48,6 +48,10 @@ typedef struct {
     PyObject *device[2];          /* mlx_compat.device objects (registered from Python) */
     PyObject *tensor_type;        /* the C Tensor type */
     PyObject *size_type;          /* mlx_compat.Size (registered) */
+    PyObject *node_type;          /* autograd Node base type */
+    PyObject *node_classes;       /* dict: node name -> Node subclass */
+    PyObject *backward_fns;       /* dict: C op name -> (Node subclass, backward callable) */
+    PyObject *py_view_commit;     /* mlx_compat._autograd.view_commit (registered) */
     PyObject *py_getitem;         /* mlx_compat._indexing.getitem (registered) */
     PyObject *py_setitem;         /* mlx_compat._indexing.setitem (registered) */
 #define X(name) PyObject *f_##name;
@@ -101,7 +105,26 @@ typedef struct TensorObject {
     char retains_grad;
     char is_view;
     char part;             /* 0, or 1/2 for a real/imag view of a complex base (Note [Complex part views]) */
+    int output_nr;         /* which output of grad_fn this tensor is */
+    PyObject *grad_accumulator; /* leaves: cached AccumulateGrad node, or NULL */
 } TensorObject;
+
+/* An autograd node (autograd.c); the engine is engine.c. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
+    PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]) */
+    PyObject *next;        /* tuple of (Node or None, input_nr), one per input */
+    PyObject *pre_hooks;   /* list of hook(grad_outputs) -> new grad_outputs or None */
+    PyObject *hooks;       /* list of hook(grad_inputs, grad_outputs) -> new grad_inputs or None */
+    PyObject *retained;    /* list of (output_nr, weakref to tensor) whose .grad is retained */
+    PyObject *variable;    /* AccumulateGrad: the leaf */
+    PyObject *dict;
+    PyObject *weakreflist;
+    int n_outputs;
+    char released;         /* saved values freed after a backward without retain_graph */
+    char is_accumulate;
+} NodeObject;
 
 /* ---- module.c ---- */
 extern PyModuleDef mlx_compat_module;
@@ -178,6 +201,26 @@ PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape,
 int tensor_is_contiguous(TensorObject *t);
 PyObject *view_alias(State *st, TensorObject *t); /* NEW: a view of t with t's own metadata */
 extern PyGetSetDef tensor_view_getset[];
+
+/* ---- autograd.c / engine.c ---- */
+int node_type_init(PyObject *module, State *st);
+PyObject *node_class(State *st, PyObject *name);              /* BORROWED */
+PyObject *grad_accumulator(State *st, TensorObject *t);       /* BORROWED */
+PyObject *saved_snapshot(State *st, PyObject *o);             /* NEW */
+int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
+PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
+                          Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out); /* NEW node or None */
+int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
+                          PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
+                          Py_ssize_t n_out);
+PyObject *mod_record(PyObject *m, PyObject *args);
+PyObject *mod_register_backward(PyObject *m, PyObject *args);
+PyObject *mod_snapshot(PyObject *m, PyObject *o);
+PyObject *mod_grad_accumulator(PyObject *m, PyObject *o);
+PyObject *mod_edge(PyObject *m, PyObject *o);
+PyObject *mod_set_history(PyObject *m, PyObject *args);
+PyObject *mod_run_backward(PyObject *m, PyObject *args);
+int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_snapshot);
 
 /* ---- indexing.c ---- */
 PyObject *tensor_getitem(PyObject *self, PyObject *index);

@@ -202,6 +202,17 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
     Py_DECREF(items);
     if (view == NULL)
         return -1;
+    TensorObject *tv = (TensorObject *)view, *owner = tv->base ? tv->base : tv;
+    int value_rg = is_tensor(st, value) && (((TensorObject *)value)->requires_grad || ((TensorObject *)value)->grad_fn);
+    if (st->grad_enabled && (value_rg || owner->grad_fn != NULL)) {
+        /* differentiable assignment: copy_/fill_ record and rebase history (Note [In-place history]) */
+        PyObject *r = PyObject_CallMethod(view, is_tensor(st, value) ? "copy_" : "fill_", "O", value);
+        Py_DECREF(view);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return 0;
+    }
     int rc = tensor_assign(st, (TensorObject *)view, value, 1);
     Py_DECREF(view);
     return rc;

@@ -55,6 +55,14 @@ static PyObject *mod_register_indexing(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* _register_view_commit(fn): fn(view, src, base_snapshot) rebases autograd history after an in-place
+ * write through a view (torch's CopySlices). */
+static PyObject *mod_register_view_commit(PyObject *m, PyObject *fn)
+{
+    Py_XSETREF(state_of_module(m)->py_view_commit, Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
 static PyObject *mod_set_default_dtype(PyObject *m, PyObject *arg)
 {
     State *st = state_of_module(m);
@@ -169,6 +177,14 @@ static PyObject *mod_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef module_methods[] = {
     {"_register", mod_register, METH_VARARGS, "Register Python-level dtype/device/Size objects with the core."},
     {"_register_indexing", mod_register_indexing, METH_VARARGS, NULL},
+    {"_register_view_commit", mod_register_view_commit, METH_O, NULL},
+    {"_record", mod_record, METH_VARARGS, "Record a differentiable op: _record(name, backward, ctx, inputs, outputs)."},
+    {"_register_backward", mod_register_backward, METH_VARARGS, NULL},
+    {"_snapshot", mod_snapshot, METH_O, NULL},
+    {"_grad_accumulator", mod_grad_accumulator, METH_O, NULL},
+    {"_edge", mod_edge, METH_O, NULL},
+    {"_set_history", mod_set_history, METH_VARARGS, NULL},
+    {"_run_backward", mod_run_backward, METH_VARARGS, "The autograd engine (engine.c)."},
     {"_set_default_dtype", mod_set_default_dtype, METH_O, NULL},
     {"_get_default_dtype", mod_get_default_dtype, METH_NOARGS, NULL},
     {"_set_grad_enabled", mod_set_grad_enabled, METH_O, NULL},
@@ -249,7 +265,7 @@ static int module_exec(PyObject *m)
     st->grad_enabled = 1;
     if (load_mlx(m, st) < 0)
         return -1;
-    if (tensor_type_init(m, st) < 0)
+    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0)
         return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
@@ -274,7 +290,11 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     }
     Py_VISIT(st->tensor_type);
     Py_VISIT(st->size_type);
+    Py_VISIT(st->node_type);
+    Py_VISIT(st->node_classes);
+    Py_VISIT(st->backward_fns);
     Py_VISIT(st->py_getitem);
+    Py_VISIT(st->py_view_commit);
     Py_VISIT(st->py_setitem);
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
@@ -299,7 +319,11 @@ static int module_clear(PyObject *m)
     }
     Py_CLEAR(st->tensor_type);
     Py_CLEAR(st->size_type);
+    Py_CLEAR(st->node_type);
+    Py_CLEAR(st->node_classes);
+    Py_CLEAR(st->backward_fns);
     Py_CLEAR(st->py_getitem);
+    Py_CLEAR(st->py_view_commit);
     Py_CLEAR(st->py_setitem);
 #define X(name) Py_CLEAR(st->f_##name);
     MX_FUNCS(X)

@@ -320,8 +320,17 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
     int dt, device;
     PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
     TensorObject *r = (TensorObject *)tensor_wrap_steal(st, res, dt, device);
-    if (r != NULL) /* broadcasting: the result has the larger rank (known, so no shape read later) */
-        r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
+    if (r == NULL)
+        return NULL;
+    /* broadcasting: the result has the larger rank (known, so no shape read later) */
+    r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
+    if (BIN[op].result != R_BOOL && !BIN[op].integral_only && st->grad_enabled) {
+        PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
+        if (autograd_record_named(st, BIN[op].name, ins, 2, ins, 2, NULL, outs, 1) < 0) {
+            Py_DECREF(r);
+            return NULL;
+        }
+    }
     return (PyObject *)r;
 }
 
@@ -337,7 +346,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
     if (classify(st, x, &a) <= 0 || a.t == NULL || classify(st, y, &b) <= 0)
         Py_RETURN_NOTIMPLEMENTED;
     TensorObject *t = a.t;
-    PyObject *res = NULL, *shape = NULL, *cast = NULL;
+    PyObject *res = NULL, *shape = NULL, *cast = NULL, *result = NULL, *base_snap = NULL;
     if (tensor_check_inplace(st, t) < 0)
         return NULL;
     int dt, device;
@@ -364,16 +373,38 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
         goto error;
     }
     cast = dt == t->dtype ? Py_NewRef(res) : mx_astype(st, res, t->dtype, t->device);
-    if (cast == NULL || tensor_write(st, t, cast) < 0)
+    if (cast == NULL)
+        goto error;
+    if (st->grad_enabled && BIN[op].result != R_BOOL && !BIN[op].integral_only) {
+        PyObject *ins[2] = {x, y};
+        if (autograd_needed(st, ins, 2)) {
+            /* Note [In-place history]: record the op on an out-of-place result, then commit it */
+            result = tensor_wrap(st, cast, t->dtype, t->device);
+            if (result == NULL)
+                goto error;
+            PyObject *outs[1] = {result};
+            if (autograd_record_named(st, BIN[op].name, ins, 2, ins, 2, NULL, outs, 1) < 0)
+                goto error;
+            if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base)) == NULL)
+                goto error;
+        }
+    }
+    if (tensor_write(st, t, cast) < 0)
+        goto error;
+    if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);
     Py_DECREF(shape);
     Py_DECREF(cast);
+    Py_XDECREF(result);
+    Py_XDECREF(base_snap);
     return Py_NewRef(x);
 error:
     Py_XDECREF(res);
     Py_XDECREF(shape);
     Py_XDECREF(cast);
+    Py_XDECREF(result);
+    Py_XDECREF(base_snap);
     return NULL;
 }
 
@@ -459,7 +490,13 @@ static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
 done:
     Py_XDECREF(va);
     Py_XDECREF(vb);
-    return tensor_wrap_steal(st, r, dt, device);
+    PyObject *out = tensor_wrap_steal(st, r, dt, device);
+    if (out != NULL && st->grad_enabled) {
+        PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
+        if (autograd_record_named(st, "matmul", ins, 2, ins, 2, NULL, outs, 1) < 0)
+            Py_CLEAR(out);
+    }
+    return out;
 }
 
 static PyObject *nb_matmul(PyObject *x, PyObject *y)
@@ -506,7 +543,14 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
     PyObject *f = *(PyObject **)((char *)st + func_offset);
     if (integral_only && t->dtype == DT_BOOL)
         f = st->f_logical_not;
-    return tensor_wrap_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device);
+    PyObject *out = tensor_wrap_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device);
+    if (out != NULL && !integral_only && st->grad_enabled) {
+        PyObject *ins[1] = {x}, *outs[1] = {out};
+        if (autograd_record_named(st, func_offset == offsetof(State, f_negative) ? "neg" : "abs", ins, 1, ins, 1,
+                                  NULL, outs, 1) < 0)
+            Py_CLEAR(out);
+    }
+    return out;
 }
 
 static PyObject *nb_neg(PyObject *x)
@@ -748,6 +792,22 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
         else
             r = mx_call(st, f, stack, 3, t->device);
     }
+    PyObject *res = tensor_wrap_steal(st, r, out, t->device);
+    r = NULL;
+    if (res != NULL && st->grad_enabled) {
+        PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {res};
+        if (autograd_needed(st, ins, 1)) {
+            PyObject *shape = ssize_tuple(t->sizes, t->ndim);
+            PyObject *extra = shape ? Py_BuildValue("(OOO)", axis ? axis : Py_None, keepdim ? Py_True : Py_False, shape) : NULL;
+            Py_XDECREF(shape);
+            if (extra == NULL || autograd_record_named(st, is_mean ? "mean" : "sum", ins, 1, NULL, 0, extra, outs, 1) < 0)
+                Py_CLEAR(res);
+            Py_XDECREF(extra);
+        }
+    }
+    Py_XDECREF(axis);
+    Py_XDECREF(v);
+    return res;
 error:
     Py_XDECREF(axis);
     Py_XDECREF(v);

@@ -89,6 +89,7 @@ static int tensor_traverse(TensorObject *t, visitproc visit, void *arg)
     Py_VISIT(t->grad_fn);
     Py_VISIT(t->hooks);
     Py_VISIT(t->dict);
+    Py_VISIT(t->grad_accumulator);
     return 0;
 }
 
@@ -101,6 +102,7 @@ static int tensor_clear(TensorObject *t)
     Py_CLEAR(t->grad_fn);
     Py_CLEAR(t->hooks);
     Py_CLEAR(t->dict);
+    Py_CLEAR(t->grad_accumulator);
     return 0;
 }
 
@@ -613,6 +615,8 @@ static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
 
 static PyObject *get_is_leaf(TensorObject *t, void *c) { return PyBool_FromLong(t->grad_fn == NULL); }
 
+static PyObject *get_output_nr(TensorObject *t, void *c) { return PyLong_FromLong(t->output_nr); }
+
 static PyObject *get_retains_grad(TensorObject *t, void *c) { return PyBool_FromLong(t->retains_grad); }
 
 static PyObject *get_version(TensorObject *t, void *c)
@@ -691,6 +695,7 @@ static PyGetSetDef tensor_getset[] = {
     {"grad_fn", (getter)get_grad_fn, NULL, NULL, NULL},
     {"_grad_fn", (getter)get_grad_fn, (setter)set_grad_fn, "Internal: settable grad_fn slot.", NULL},
     {"is_leaf", (getter)get_is_leaf, NULL, NULL, NULL},
+    {"output_nr", (getter)get_output_nr, NULL, NULL, NULL},
     {"retains_grad", (getter)get_retains_grad, NULL, NULL, NULL},
     {"_retains_grad", (getter)get_retains_grad, (setter)set_retains_grad, NULL, NULL},
     {"_backward_hooks", (getter)get_hooks, (setter)set_hooks, NULL, NULL},
@@ -830,6 +835,41 @@ static PyObject *m_write(TensorObject *t, PyObject *arr)
     return Py_NewRef(t);
 error:
     Py_DECREF(v);
+    return NULL;
+}
+
+/* _commit(src): write tensor `src` (self's shape; cast to self's dtype) into self in place and rebase
+ * self's autograd history onto it (Note [In-place history]). Returns self. */
+static PyObject *m_commit(TensorObject *t, PyObject *src)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    PyObject *v = NULL, *base_snap = NULL;
+    if (!is_tensor(st, src)) {
+        PyErr_SetString(PyExc_TypeError, "_commit expects a Tensor");
+        return NULL;
+    }
+    if (tensor_check_inplace(st, t) < 0)
+        return NULL;
+    TensorObject *s = (TensorObject *)src;
+    PyObject *sv = tensor_value(st, s);
+    if (sv == NULL)
+        return NULL;
+    v = s->dtype == t->dtype ? Py_NewRef(sv) : mx_astype(st, sv, t->dtype, t->device);
+    if (v == NULL)
+        return NULL;
+    if (t->base && st->grad_enabled && ((s->requires_grad || s->grad_fn) || t->base->grad_fn || t->grad_fn)) {
+        base_snap = saved_snapshot(st, (PyObject *)t->base);
+        if (base_snap == NULL)
+            goto error;
+    }
+    if (tensor_write(st, t, v) < 0 || autograd_commit(st, t, src, base_snap) < 0)
+        goto error;
+    Py_DECREF(v);
+    Py_XDECREF(base_snap);
+    return Py_NewRef(t);
+error:
+    Py_XDECREF(v);
+    Py_XDECREF(base_snap);
     return NULL;
 }
 
@@ -1062,6 +1102,7 @@ static PyMethodDef tensor_methods[] = {
     {"element_size", (PyCFunction)m_element_size, METH_NOARGS, NULL},
     {"_storage_id", (PyCFunction)m_storage_id, METH_NOARGS, NULL},
     {"_write", (PyCFunction)m_write, METH_O, NULL},
+    {"_commit", (PyCFunction)m_commit, METH_O, NULL},
     {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
     {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},
     {"_restride", (PyCFunction)m_restride, METH_VARARGS, NULL},

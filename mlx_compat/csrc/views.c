@@ -49,6 +49,34 @@ static PyObject *finish(State *st, TensorObject *t, PyObject *arr, Meta *m)
     return tensor_make_view(st, t, arr, m->ndim, m->shape, m->strides, m->offset);
 }
 
+#define AG(st, t) ((st)->grad_enabled && ((t)->requires_grad || (t)->grad_fn != NULL))
+
+/* Record view op `name` (whose derivative _autograd registered under that name) producing `out`
+ * (STOLEN, returned) from t; `extra` (STOLEN, may be NULL when recording is off) is what the
+ * derivative needs (input shape, dims, ...). */
+static PyObject *record_view(State *st, TensorObject *t, PyObject *out, const char *name, PyObject *extra)
+{
+    if (out == NULL || !AG(st, t)) {
+        Py_XDECREF(extra);
+        return out;
+    }
+    if (extra == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {out};
+    int rc = autograd_record_named(st, name, ins, 1, NULL, 0, extra, outs, 1);
+    Py_DECREF(extra);
+    if (rc < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* NEW: t's shape as a tuple (sizes must be loaded). */
+static PyObject *shape_of(TensorObject *t) { return ssize_tuple(t->sizes, t->ndim); }
+
 /* Parses a size given as varargs ints or one sequence (tuple/list/Size) into out[]. -1 on error.
  * `is_dim`: the items are dims (permute), which changes torch's overflow error. */
 static int parse_shape_ex(State *st, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n,
@@ -186,13 +214,14 @@ PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape_
         return NULL;
     if (!compute_stride(&m, r.shape, n, r.strides)) {
         if (allow_copy)
-            return tensor_wrap_steal(st, arr, t->dtype, t->device);
+            return record_view(st, t, tensor_wrap_steal(st, arr, t->dtype, t->device), "UnsafeViewBackward0",
+                               AG(st, t) ? shape_of(t) : NULL);
         Py_DECREF(arr);
         PyErr_SetString(PyExc_RuntimeError, "view size is not compatible with input tensor's size and stride (at least one "
                                              "dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
         return NULL;
     }
-    return finish(st, t, arr, &r);
+    return record_view(st, t, finish(st, t, arr, &r), "ViewBackward0", AG(st, t) ? shape_of(t) : NULL);
 }
 
 /* NEW: a view of t with t's own metadata (x[...], x.view_as(x), detach-style aliases). */
@@ -204,7 +233,7 @@ PyObject *view_alias(State *st, TensorObject *t)
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
-    return finish(st, t, Py_NewRef(v), &m);
+    return record_view(st, t, finish(st, t, Py_NewRef(v), &m), "AliasBackward0", AG(st, t) ? Py_NewRef(Py_None) : NULL);
 }
 
 static PyObject *m_alias(TensorObject *t, PyObject *noargs) { return view_alias(state_of_type(Py_TYPE(t)), t); }
@@ -254,7 +283,7 @@ static PyObject *m_reshape(TensorObject *t, PyObject *const *args, Py_ssize_t na
 }
 
 /* NEW: permute by `perm` (validated). */
-static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm, int n)
+static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm, int n, const char *name)
 {
     Meta m, r;
     if (load_meta(st, t, &m) < 0)
@@ -271,14 +300,18 @@ static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm
     int reversed = 1;
     for (int i = 0; i < n; i++)
         reversed &= perm[i] == n - 1 - i;
+    PyObject *out;
     if (reversed && t->device == st->default_mx_device) /* t(), .T: MLX's own property is cheapest */
-        return finish(st, t, PyObject_GetAttr(v, st->s_T), &r);
-    PyObject *axes = ssize_tuple(perm, n);
-    if (axes == NULL)
-        return NULL;
-    PyObject *arr = mx_call2(st, st->f_transpose, v, axes, t->device);
-    Py_DECREF(axes);
-    return finish(st, t, arr, &r);
+        out = finish(st, t, PyObject_GetAttr(v, st->s_T), &r);
+    else {
+        PyObject *axes = ssize_tuple(perm, n);
+        if (axes == NULL)
+            return NULL;
+        PyObject *arr = mx_call2(st, st->f_transpose, v, axes, t->device);
+        Py_DECREF(axes);
+        out = finish(st, t, arr, &r);
+    }
+    return record_view(st, t, out, name, AG(st, t) ? ssize_tuple(perm, n) : NULL);
 }
 
 static int get_dim_arg(State *st, PyObject *o, Py_ssize_t *d, int ndim, const char *fname)
@@ -307,7 +340,7 @@ static PyObject *m_transpose(TensorObject *t, PyObject *const *args, Py_ssize_t 
         perm[d0] = d1;
         perm[d1] = d0;
     }
-    return permute_impl(st, t, perm, n);
+    return permute_impl(st, t, perm, n, "TransposeBackward0");
 }
 
 static PyObject *m_t(TensorObject *t, PyObject *noargs)
@@ -322,7 +355,7 @@ static PyObject *m_t(TensorObject *t, PyObject *noargs)
     Py_ssize_t perm[2] = {1, 0};
     if (t->ndim < 2)
         perm[0] = 0;
-    return permute_impl(st, t, perm, t->ndim);
+    return permute_impl(st, t, perm, t->ndim, "TBackward0");
 }
 
 static PyObject *m_permute(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -353,7 +386,7 @@ static PyObject *m_permute(TensorObject *t, PyObject *const *args, Py_ssize_t na
         }
         seen |= 1ULL << dims[i];
     }
-    return permute_impl(st, t, dims, n);
+    return permute_impl(st, t, dims, n, "PermuteBackward0");
 }
 
 /* NEW: unsqueeze at a normalised position in [0, ndim]. */
@@ -382,7 +415,7 @@ PyObject *view_unsqueeze(State *st, TensorObject *t, int d)
         return NULL;
     PyObject *arr = mx_call2(st, st->f_expand_dims, v, ax, t->device);
     Py_DECREF(ax);
-    return finish(st, t, arr, &r);
+    return record_view(st, t, finish(st, t, arr, &r), "UnsqueezeBackward0", AG(st, t) ? Py_BuildValue("(i)", d) : NULL);
 }
 
 static PyObject *m_unsqueeze(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -460,7 +493,9 @@ static PyObject *m_squeeze(TensorObject *t, PyObject *const *args, Py_ssize_t na
     }
     PyObject *arr = PyList_GET_SIZE(axes) ? mx_call2(st, st->f_squeeze, v, axes, t->device) : Py_NewRef(v);
     Py_DECREF(axes);
-    return finish(st, t, arr, &r);
+    const char *name = (dim == NULL || dim == Py_None) ? "SqueezeBackward0"
+                       : (PyTuple_Check(dim) || PyList_Check(dim)) ? "SqueezeBackward2" : "SqueezeBackward1";
+    return record_view(st, t, finish(st, t, arr, &r), name, AG(st, t) ? Py_BuildValue("(N)", shape_of(t)) : NULL);
 }
 
 /* NEW: expand to `sizes` (torch's rules: new leading dims, -1 keeps, size-1 dims broadcast with stride 0). */
@@ -512,7 +547,7 @@ static PyObject *expand_impl(State *st, TensorObject *t, const Py_ssize_t *sizes
         return NULL;
     PyObject *arr = mx_call2(st, st->f_broadcast_to, v, shape, t->device);
     Py_DECREF(shape);
-    return finish(st, t, arr, &r);
+    return record_view(st, t, finish(st, t, arr, &r), "ExpandBackward0", AG(st, t) ? Py_BuildValue("(N)", shape_of(t)) : NULL);
 }
 
 static PyObject *m_expand(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -583,7 +618,8 @@ PyObject *view_select(State *st, TensorObject *t, int dim, Py_ssize_t index)
     }
     arr = PyObject_GetItem(v, key);
     Py_DECREF(key);
-    return finish(st, t, arr, &r);
+    return record_view(st, t, finish(st, t, arr, &r), "SelectBackward0",
+                       AG(st, t) ? Py_BuildValue("(Nin)", shape_of(t), dim, index) : NULL);
 }
 
 /* NEW: slice [start:stop:step] along normalised `dim`, bounds clamped as Python does (step > 0). */
@@ -623,7 +659,8 @@ PyObject *view_slice(State *st, TensorObject *t, int dim, Py_ssize_t start, Py_s
     }
     PyObject *arr = PyObject_GetItem(v, key);
     Py_DECREF(key);
-    return finish(st, t, arr, &r);
+    return record_view(st, t, finish(st, t, arr, &r), "SliceBackward0",
+                       AG(st, t) ? Py_BuildValue("(Ninnn)", shape_of(t), dim, start, stop, step) : NULL);
 }
 
 static PyObject *m_select(TensorObject *t, PyObject *const *args, Py_ssize_t nargs)
@@ -698,7 +735,7 @@ static PyObject *get_T(TensorObject *t, void *c)
     Py_ssize_t perm[MAXD];
     for (int i = 0; i < t->ndim; i++)
         perm[i] = t->ndim - 1 - i;
-    return permute_impl(st, t, perm, t->ndim);
+    return permute_impl(st, t, perm, t->ndim, "PermuteBackward0");
 }
 
 static PyObject *get_mT(TensorObject *t, void *c)
@@ -715,7 +752,7 @@ static PyObject *get_mT(TensorObject *t, void *c)
         perm[i] = i;
     perm[t->ndim - 1] = t->ndim - 2;
     perm[t->ndim - 2] = t->ndim - 1;
-    return permute_impl(st, t, perm, t->ndim);
+    return permute_impl(st, t, perm, t->ndim, "TransposeBackward0");
 }
 
 PyMethodDef tensor_view_methods[] = {

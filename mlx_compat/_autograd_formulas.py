@@ -1,0 +1,332 @@
+"""Derivatives of the ops whose forward is in the C core (operators, matmul, sum/mean, views), and the
+recording helper Python-level ops use. Each backward is written with the package's own ops, so running
+it with grad mode on (create_graph=True) records a differentiable graph: higher-order gradients for free.
+
+A backward is called as fn(ctx, grads) -> one gradient (or None) per recorded input. For C ops, ctx is
+(snapshots of the saved inputs..., extra) — see autograd_record_named in csrc/autograd.c.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+import mlx.core as mx
+
+from . import _C, _dtype
+from ._tensor import Tensor, _new
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def needs_grad(x):
+    return isinstance(x, Tensor) and x.requires_grad
+
+
+def sum_to(g, shape):
+    """Reduce a broadcast gradient back to `shape` (the one shared unbroadcast helper)."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.dim() - len(shape)
+    dims = list(builtins.range(lead))
+    dims += [lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1]
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.reshape(shape)
+
+
+def grad_for(x, g):
+    """g as the gradient of input x: unbroadcast to x's shape and cast to x's dtype; None if x needs none."""
+    if not needs_grad(x) or g is None:
+        return None
+    g = sum_to(g, x.shape)
+    if g.dtype is not x.dtype:
+        g = g.to(x.dtype)
+    return g
+
+
+def record(name, backward, inputs, outputs, saved=(), extra=None):
+    """Record a Python-level op: a node `name` whose backward(ctx, grads) sees ctx = (snapshots of saved...,
+    extra). Does nothing unless grad mode is on and an input requires grad."""
+    if not _C.is_grad_enabled() or not builtins.any(needs_grad(i) for i in inputs):
+        return None
+    ctx = tuple(_C._snapshot(s) for s in saved) + (extra,)
+    return _C._record(name, backward, ctx, tuple(inputs), tuple(outputs))
+
+
+def register(c_name, node_name=None):
+    """Decorator: the derivative of C op `c_name`, shown as node `node_name`."""
+    def deco(fn):
+        _C._register_backward(c_name, node_name or c_name, fn)
+        return fn
+
+    return deco
+
+
+def zeros_scatter(g, shape, key):
+    """A tensor of zeros of `shape` with g added at `key` (basic index): the backward of g = x[key].
+    Differentiable: its own backward is indexing again."""
+    out = _new(mx.zeros(tuple(shape), dtype=g.dtype._mx).at[key].add(g._mx), g._device_code, g.dtype)
+    record("IndexBackward0", lambda ctx, grads: (grads[0][key] if grads[0] is not None else None,), [g], [out])
+    return out
+
+
+# ---------------------------------------------------------------- operators (csrc/ops.c)
+
+
+@register("add", "AddBackward0")
+def _add(ctx, grads):
+    a, b, _ = ctx
+    return grad_for(a, grads[0]), grad_for(b, grads[0])
+
+
+@register("sub", "SubBackward0")
+def _sub(ctx, grads):
+    a, b, _ = ctx
+    g = grads[0]
+    return grad_for(a, g), grad_for(b, -g) if needs_grad(b) else None
+
+
+def _conj(x):
+    return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else x
+
+
+@register("mul", "MulBackward0")
+def _mul(ctx, grads):
+    a, b, _ = ctx
+    g = grads[0]
+    return (grad_for(a, g * _conj(b)) if needs_grad(a) else None,
+            grad_for(b, g * _conj(a)) if needs_grad(b) else None)
+
+
+@register("div", "DivBackward0")
+def _div(ctx, grads):
+    a, b, _ = ctx
+    g = grads[0]
+    ga = grad_for(a, g / _conj(b)) if needs_grad(a) else None
+    gb = grad_for(b, -g * _conj(a) / _conj(b * b)) if needs_grad(b) else None
+    return ga, gb
+
+
+@register("pow", "PowBackward0")
+def _pow(ctx, grads):
+    a, b, _ = ctx
+    g = grads[0]
+    ga = gb = None
+    if needs_grad(a):
+        if isinstance(b, Tensor):
+            d = b * a ** (b - 1)
+            d = d.masked_fill(b == 0, 0.0) if d.dtype.is_floating_point else d
+        else:
+            d = (a * 0.0) if b == 0 else b * a ** (b - 1)
+        ga = grad_for(a, g * _conj(d))
+    if needs_grad(b):
+        if isinstance(a, Tensor):
+            r = a ** b
+            d = r * a.log()
+            if d.dtype.is_floating_point:
+                d = d.masked_fill((a == 0) & (b >= 0), 0.0)
+        else:
+            r = a ** b
+            d = r * math.log(a) if a > 0 else (r * 0.0 if a == 0 else r * float("nan"))
+        gb = grad_for(b, g * _conj(d))
+    return ga, gb
+
+
+@register("remainder", "RemainderBackward0")
+def _remainder(ctx, grads):
+    a, b, _ = ctx
+    g = grads[0]
+    return grad_for(a, g), grad_for(b, -g * (a / b).floor()) if needs_grad(b) else None
+
+
+@register("floor_divide", "FloorDivideBackward0")
+def _floor_divide(ctx, grads):
+    a, b, _ = ctx
+    return (grad_for(a, grads[0] * 0) if needs_grad(a) else None,
+            grad_for(b, grads[0] * 0) if needs_grad(b) else None)
+
+
+def _minmax(ctx, grads, greater):
+    a, b, _ = ctx
+    g = grads[0]
+    # ties split the gradient evenly, as torch does
+    win = (a > b) if greater else (a < b)
+    mask = win.to(g.dtype) + (a == b).to(g.dtype) * 0.5
+    return (grad_for(a, g * mask) if needs_grad(a) else None,
+            grad_for(b, g * (1 - mask)) if needs_grad(b) else None)
+
+
+register("maximum", "MaximumBackward0")(lambda ctx, grads: _minmax(ctx, grads, True))
+register("minimum", "MinimumBackward0")(lambda ctx, grads: _minmax(ctx, grads, False))
+
+
+@register("neg", "NegBackward0")
+def _neg(ctx, grads):
+    return (-grads[0],)
+
+
+@register("abs", "AbsBackward0")
+def _abs(ctx, grads):
+    a, _ = ctx
+    return (grads[0] * a.sgn() if a.dtype.is_complex else grads[0] * a.sign(),)
+
+
+@register("matmul", "MmBackward0")
+def _matmul(ctx, grads):
+    a, b, _ = ctx
+    g = grads[0]
+    ga = gb = None
+    if a.dim() == 1 and b.dim() == 1:
+        ga = g * _conj(b) if needs_grad(a) else None
+        gb = g * _conj(a) if needs_grad(b) else None
+    elif a.dim() == 1:
+        if needs_grad(a):
+            ga = sum_to((g.unsqueeze(-2) @ _conj(b).mT).squeeze(-2), a.shape)
+        if needs_grad(b):
+            gb = sum_to(_conj(a).unsqueeze(-1) * g.unsqueeze(-2), b.shape)
+    elif b.dim() == 1:
+        if needs_grad(a):
+            ga = sum_to(g.unsqueeze(-1) * _conj(b), a.shape)
+        if needs_grad(b):
+            gb = sum_to((_conj(a).mT @ g.unsqueeze(-1)).squeeze(-1), b.shape)
+    else:
+        if needs_grad(a):
+            ga = sum_to(g @ _conj(b).mT, a.shape)
+        if needs_grad(b):
+            gb = sum_to(_conj(a).mT @ g, b.shape)
+    return ga, gb
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _expand_reduced(g, dims, keepdim, shape):
+    """Broadcast a reduction's gradient back over the reduced dims."""
+    n = len(shape)
+    if dims is None:
+        dims = list(builtins.range(n))
+    elif isinstance(dims, builtins.int):
+        dims = [dims]
+    if not keepdim and n:
+        for d in sorted(d % n for d in dims):
+            g = g.unsqueeze(d)
+    return g.expand(shape)
+
+
+@register("sum", "SumBackward0")
+def _sum(ctx, grads):
+    dims, keepdim, shape = ctx[-1]
+    return (_expand_reduced(grads[0], dims, keepdim, shape),)
+
+
+@register("mean", "MeanBackward0")
+def _mean(ctx, grads):
+    dims, keepdim, shape = ctx[-1]
+    n = len(shape)
+    if dims is None:
+        count = math.prod(shape)
+    else:
+        ds = [dims] if isinstance(dims, builtins.int) else dims
+        count = math.prod(shape[d % n] for d in ds) if n else 1
+    return (_expand_reduced(grads[0], dims, keepdim, shape) / count,)
+
+
+# ---------------------------------------------------------------- views (csrc/views.c)
+
+
+for _n in ("ViewBackward0", "UnsafeViewBackward0"):
+    register(_n)(lambda ctx, grads: (grads[0].reshape(ctx[-1]),))
+register("SqueezeBackward0")(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
+register("SqueezeBackward1")(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
+register("SqueezeBackward2")(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
+register("ExpandBackward0")(lambda ctx, grads: (sum_to(grads[0], ctx[-1][0]),))
+register("AliasBackward0")(lambda ctx, grads: (grads[0],))
+register("UnsqueezeBackward0")(lambda ctx, grads: (grads[0].squeeze(ctx[-1][0]),))
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return inv
+
+
+for _n in ("TransposeBackward0", "TBackward0", "PermuteBackward0"):
+    register(_n)(lambda ctx, grads: (grads[0].permute(_inverse(ctx[-1])),))
+
+
+@register("SelectBackward0")
+def _select(ctx, grads):
+    shape, dim, index = ctx[-1]
+    return (zeros_scatter(grads[0], shape, (slice(None),) * dim + (index,)),)
+
+
+@register("SliceBackward0")
+def _slice(ctx, grads):
+    shape, dim, start, stop, step = ctx[-1]
+    return (zeros_scatter(grads[0], shape, (slice(None),) * dim + (slice(start, stop, step),)),)
+
+
+# ---------------------------------------------------------------- in-place through views (CopySlices)
+
+
+def _storage_positions(view):
+    """Flat positions (in the base's logical, row-major order) of each element of `view`."""
+    base = view._base
+    if not base.is_contiguous():
+        raise NotImplementedError("mlx_compat: autograd through an in-place write to a view of a tensor with a "
+                                  "permuted layout is not supported")
+    n = base.numel()
+    pos = mx.as_strided(mx.arange(n, dtype=mx.int32 if n < 2**31 else mx.int64), tuple(view.shape), view.stride(),
+                        view.storage_offset())
+    return pos, n
+
+
+def view_commit(view, src, base_snapshot):
+    """After `view` was written in place with `src`: the base gets a CopySlices node (its old history
+    outside the view's region, src inside) and the view becomes a strided view of the new base."""
+    base = view._base
+    pos, n = _storage_positions(view)
+    flat_pos = mx.reshape(pos, (-1,))
+    base_shape = tuple(base.shape)
+    mask = _new(mx.ones((n,), dtype=base.dtype._mx).at[flat_pos].multiply(0).reshape(base_shape), 0, base.dtype)
+
+    def copy_slices_backward(ctx, grads):
+        g = grads[0]
+        g_base = g * mask if needs_grad(base_snapshot) else None
+        g_src = None
+        if needs_grad(src):
+            g_src = gather_flat(g, flat_pos, tuple(view.shape))
+            g_src = grad_for(src, g_src)
+        return g_base, g_src
+
+    node = _C._record("CopySlices", copy_slices_backward, None, (base_snapshot, src), (base,))
+    if node is None:
+        return
+
+    def as_strided_backward(ctx, grads):
+        return (scatter_flat(grads[0], flat_pos, base_shape),)
+
+    _C._record("AsStridedBackward0", as_strided_backward, None, (base,), (view,))
+
+
+def gather_flat(g, flat_pos, shape):
+    """g.flatten()[flat_pos].reshape(shape), differentiable (backward: scatter_flat)."""
+    out = _new(mx.reshape(mx.reshape(g._mx, (-1,))[flat_pos], shape), g._device_code, g.dtype)
+    gshape = tuple(g.shape)
+    record("GatherBackward0", lambda ctx, grads: (scatter_flat(grads[0], flat_pos, gshape),), [g], [out])
+    return out
+
+
+def scatter_flat(g, flat_pos, shape):
+    """zeros(shape).flatten().at[flat_pos].add(g.flatten()), differentiable (backward: gather_flat)."""
+    n = math.prod(shape)
+    z = mx.zeros((n,), dtype=g.dtype._mx).at[flat_pos].add(mx.reshape(g._mx, (-1,)))
+    out = _new(mx.reshape(z, shape), g._device_code, g.dtype)
+    gshape = tuple(g.shape)
+    record("ScatterAddBackward0", lambda ctx, grads: (gather_flat(grads[0], flat_pos, gshape),), [g], [out])
+    return out
+
+
+_C._register_view_commit(view_commit)

@@ -1,0 +1,74 @@
+"""Differentiable ops defined by their MLX forward alone.
+
+Note [MLX vjp fallback]
+`mlx_op(name, f, tensors)` applies a pure MLX function `f` to the tensors' values and records a node
+whose backward is `mx.vjp(f)` — itself applied through `mlx_op`, so the backward is recorded too and
+gradients of any order work (create_graph=True). This is the one mechanism for the long tail: an op
+needs only its forward; hot ops get hand-written formulas in _autograd_formulas.py instead.
+Arguments that are not differentiated (indices, masks, shapes) are closed over by `f`.
+"""
+from __future__ import annotations
+
+import builtins
+
+import mlx.core as mx
+
+from . import _C, _dtype
+from ._autograd_formulas import needs_grad
+from ._tensor import Tensor, _new
+
+
+def _wrap(arr, device_code, dtype=None):
+    return _new(arr, device_code, dtype if dtype is not None else _dtype.from_mx(arr.dtype))
+
+
+def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
+    """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp."""
+    tensors = list(tensors)
+    dev = device_code if device_code is not None else next(
+        (t._device_code for t in tensors if isinstance(t, Tensor)), 0)
+    values = [t._mx for t in tensors]
+    out = f(*values)
+    multi = isinstance(out, (tuple, list))
+    outs = list(out) if multi else [out]
+    results = [_wrap(o, dev, None if out_dtypes is None else out_dtypes[i]) for i, o in enumerate(outs)]
+    if _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in tensors):
+        n = len(tensors)
+        meta = [(tuple(r.shape), r.dtype) for r in results]
+        diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
+
+        def backward(ctx, grads):
+            snaps = list(ctx[:n])
+            cots = []
+            for g, (shape, dt) in zip(grads, meta):
+                if g is None:
+                    from ._creation import zeros
+
+                    g = zeros(shape, dtype=dt, device="cpu" if dev == 0 else "cuda")
+                cots.append(g)
+
+            def vjp_fn(*args):
+                prim, cot = list(args[:n]), list(args[n:])
+
+                def fd(*dp):
+                    full = list(prim)
+                    for k, i in enumerate(diff):
+                        full[i] = dp[k]
+                    r = f(*full)
+                    return list(r) if isinstance(r, (tuple, list)) else [r]
+
+                _, vjps = mx.vjp(fd, [prim[i] for i in diff], cot)
+                return list(vjps)
+
+            g_diff = mlx_op(name + "Backward", vjp_fn, snaps + cots, dev)
+            g_diff = g_diff if isinstance(g_diff, tuple) else (g_diff,)
+            result = [None] * n
+            for k, i in enumerate(diff):
+                if needs_grad(tensors[i]) or needs_grad(snaps[i]):
+                    gi = g_diff[k]
+                    result[i] = gi if gi.dtype is snaps[i].dtype else gi.to(snaps[i].dtype)
+            return tuple(result)
+
+        ctx = tuple(_C._snapshot(t) for t in tensors) + (None,)
+        _C._record(name, backward, ctx, tuple(tensors), tuple(results))
+    return tuple(results) if multi else results[0]

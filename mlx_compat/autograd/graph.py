@@ -1,0 +1,2 @@
+"""torch.autograd.graph: the Node type of recorded ops."""
+from .._C import Node  # noqa: F401

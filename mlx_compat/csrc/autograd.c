@@ -1,0 +1,451 @@
+/* autograd.c — the tape: Node objects (one per recorded op), AccumulateGrad for leaves, saved-value
+ * snapshots, and `autograd_record`, which every differentiable op (C or Python) calls after its forward.
+ * The engine that runs a backward pass is engine.c. */
+#include "core.h"
+#include "structmember.h"
+
+/* Note [Saved values are snapshots]
+ * A node saves the *values* its backward needs as snapshot tensors: new Tensor objects holding the
+ * input's mx.array at record time and the input's place in the graph (grad_fn/output_nr, or the
+ * leaf's AccumulateGrad). MLX arrays are immutable, so an in-place write to the input afterwards
+ * rebinds the input's array and never changes a snapshot: gradients stay right. We therefore do not
+ * raise torch's "modified by an inplace operation" error; code that triggers it in torch computes
+ * correct gradients here. Because a snapshot keeps the graph position, backward formulas written
+ * with the package's ops record a differentiable graph when create_graph=True. */
+
+/* ---------------------------------------------------------------- Node type */
+
+static int node_traverse(NodeObject *n, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(n));
+    Py_VISIT(n->backward);
+    Py_VISIT(n->ctx);
+    Py_VISIT(n->next);
+    Py_VISIT(n->pre_hooks);
+    Py_VISIT(n->hooks);
+    Py_VISIT(n->variable);
+    Py_VISIT(n->dict);
+    Py_VISIT(n->retained);
+    return 0;
+}
+
+static int node_clear(NodeObject *n)
+{
+    Py_CLEAR(n->backward);
+    Py_CLEAR(n->ctx);
+    Py_CLEAR(n->next);
+    Py_CLEAR(n->pre_hooks);
+    Py_CLEAR(n->hooks);
+    Py_CLEAR(n->variable);
+    Py_CLEAR(n->dict);
+    Py_CLEAR(n->retained);
+    return 0;
+}
+
+static void node_dealloc(NodeObject *n)
+{
+    PyTypeObject *tp = Py_TYPE(n);
+    PyObject_GC_UnTrack(n);
+    if (n->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)n);
+    node_clear(n);
+    tp->tp_free((PyObject *)n);
+    Py_DECREF(tp);
+}
+
+static PyObject *node_name(NodeObject *n, PyObject *noargs)
+{
+    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(n), "__name__");
+    return name;
+}
+
+/* next_functions: ((node or None, input_nr), ...) as torch shows them. */
+static PyObject *node_get_next(NodeObject *n, void *c) { return Py_NewRef(n->next ? n->next : PyTuple_New(0)); }
+
+static PyObject *node_get_ctx(NodeObject *n, void *c) { return Py_NewRef(n->ctx ? n->ctx : Py_None); }
+
+static PyObject *node_get_variable(NodeObject *n, void *c)
+{
+    if (n->variable == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "'Node' object has no attribute 'variable'");
+        return NULL;
+    }
+    return Py_NewRef(n->variable);
+}
+
+static PyObject *node_get_hooks_list(PyObject **slot)
+{
+    if (*slot == NULL && (*slot = PyList_New(0)) == NULL)
+        return NULL;
+    return Py_NewRef(*slot);
+}
+
+static PyObject *node_get_pre_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->pre_hooks); }
+static PyObject *node_get_post_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->hooks); }
+static PyObject *node_get_retained(NodeObject *n, void *c) { return node_get_hooks_list(&n->retained); }
+
+static PyObject *node_get_released(NodeObject *n, void *c) { return PyBool_FromLong(n->released); }
+
+static PyObject *node_get_n_outputs(NodeObject *n, void *c) { return PyLong_FromLong(n->n_outputs); }
+
+static PyGetSetDef node_getset[] = {
+    {"next_functions", (getter)node_get_next, NULL, "((Node or None, input_nr), ...) for each input.", NULL},
+    {"_ctx", (getter)node_get_ctx, NULL, NULL, NULL},
+    {"variable", (getter)node_get_variable, NULL, "AccumulateGrad: the leaf it accumulates into.", NULL},
+    {"_pre_hooks", (getter)node_get_pre_hooks, NULL, NULL, NULL},
+    {"_post_hooks", (getter)node_get_post_hooks, NULL, NULL, NULL},
+    {"_retained", (getter)node_get_retained, NULL, NULL, NULL},
+    {"_released", (getter)node_get_released, NULL, NULL, NULL},
+    {"_n_outputs", (getter)node_get_n_outputs, NULL, NULL, NULL},
+    {NULL}};
+
+static PyMethodDef node_methods[] = {
+    {"name", (PyCFunction)node_name, METH_NOARGS, "The node's class name, e.g. 'AddBackward0'."},
+    {NULL}};
+
+static PyMemberDef node_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(NodeObject, dict), READONLY},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(NodeObject, weakreflist), READONLY},
+    {NULL}};
+
+static PyObject *node_tp_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    PyErr_Format(PyExc_TypeError, "cannot create '%.100s' instances", tp->tp_name);
+    return NULL;
+}
+
+int node_type_init(PyObject *module, State *st)
+{
+    PyType_Slot slots[] = {
+        {Py_tp_doc, "A recorded op in the autograd graph (torch.autograd.graph.Node)."},
+        {Py_tp_new, node_tp_new},
+        {Py_tp_dealloc, node_dealloc},
+        {Py_tp_traverse, node_traverse},
+        {Py_tp_clear, node_clear},
+        {Py_tp_getset, node_getset},
+        {Py_tp_methods, node_methods},
+        {Py_tp_members, node_members},
+        {0, NULL}};
+    PyType_Spec spec = {
+        .name = "mlx_compat._C.Node",
+        .basicsize = sizeof(NodeObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+        .slots = slots,
+    };
+    PyObject *tp = PyType_FromModuleAndSpec(module, &spec, NULL);
+    if (tp == NULL)
+        return -1;
+    st->node_type = tp;
+    if (PyModule_AddObjectRef(module, "Node", tp) < 0)
+        return -1;
+    st->node_classes = PyDict_New();
+    st->backward_fns = PyDict_New();
+    if (st->node_classes == NULL || st->backward_fns == NULL)
+        return -1;
+    return 0;
+}
+
+/* BORROWED: the Node subclass named `name` (created once, so type(grad_fn).__name__ is torch's). */
+PyObject *node_class(State *st, PyObject *name)
+{
+    PyObject *cls = PyDict_GetItemWithError(st->node_classes, name);
+    if (cls != NULL || PyErr_Occurred())
+        return cls;
+    cls = PyObject_CallFunction((PyObject *)&PyType_Type, "O(O){s:s}", name, st->node_type, "__module__",
+                                "builtins"); /* repr like torch's: <AddBackward0 object at ...> */
+    if (cls == NULL)
+        return NULL;
+    int rc = PyDict_SetItem(st->node_classes, name, cls);
+    Py_DECREF(cls);
+    return rc < 0 ? NULL : cls;
+}
+
+/* NEW: a fresh node of class `cls`. */
+static NodeObject *node_new(PyObject *cls)
+{
+    PyTypeObject *tp = (PyTypeObject *)cls;
+    NodeObject *n = (NodeObject *)tp->tp_alloc(tp, 0);
+    return n;
+}
+
+/* ---------------------------------------------------------------- leaves */
+
+/* BORROWED: the leaf's AccumulateGrad node (created once and cached on the tensor). */
+PyObject *grad_accumulator(State *st, TensorObject *t)
+{
+    if (t->grad_accumulator != NULL)
+        return t->grad_accumulator;
+    PyObject *name = PyUnicode_FromString("AccumulateGrad");
+    if (name == NULL)
+        return NULL;
+    PyObject *cls = node_class(st, name);
+    Py_DECREF(name);
+    if (cls == NULL)
+        return NULL;
+    NodeObject *n = node_new(cls);
+    if (n == NULL)
+        return NULL;
+    n->variable = Py_NewRef(t);
+    n->next = PyTuple_New(0);
+    n->n_outputs = 1;
+    n->is_accumulate = 1;
+    if (n->next == NULL) {
+        Py_DECREF(n);
+        return NULL;
+    }
+    t->grad_accumulator = (PyObject *)n;
+    return t->grad_accumulator;
+}
+
+static int requires_grad(TensorObject *t) { return t->requires_grad || t->grad_fn != NULL; }
+
+/* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes (None for non-tensors and
+ * tensors outside the graph). */
+static PyObject *edge_for(State *st, PyObject *o)
+{
+    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
+        return Py_BuildValue("(Oi)", Py_None, 0);
+    TensorObject *t = (TensorObject *)o;
+    if (t->grad_fn != NULL)
+        return Py_BuildValue("(Oi)", t->grad_fn, t->output_nr);
+    PyObject *acc = grad_accumulator(st, t);
+    if (acc == NULL)
+        return NULL;
+    return Py_BuildValue("(Oi)", acc, 0);
+}
+
+/* NEW: a snapshot of tensor `o` (Note [Saved values are snapshots]); non-tensors are returned as is. */
+PyObject *saved_snapshot(State *st, PyObject *o)
+{
+    if (!is_tensor(st, o))
+        return Py_NewRef(o);
+    TensorObject *t = (TensorObject *)o;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    TensorObject *s = (TensorObject *)tensor_wrap(st, v, t->dtype, t->device);
+    if (s == NULL)
+        return NULL;
+    s->ndim = t->ndim; /* the rank carries over; sizes are re-read from the array when needed */
+    if (requires_grad(t)) {
+        s->requires_grad = 1;
+        if (t->grad_fn != NULL) {
+            s->grad_fn = Py_NewRef(t->grad_fn);
+            s->output_nr = t->output_nr;
+        } else {
+            PyObject *acc = grad_accumulator(st, t);
+            if (acc == NULL) {
+                Py_DECREF(s);
+                return NULL;
+            }
+            s->grad_accumulator = Py_NewRef(acc);
+        }
+    }
+    return (PyObject *)s;
+}
+
+/* Whether recording is needed: grad mode on and some input requires grad. */
+int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n)
+{
+    if (!st->grad_enabled)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (is_tensor(st, inputs[i]) && requires_grad((TensorObject *)inputs[i]))
+            return 1;
+    return 0;
+}
+
+/* Record an op: a node of class `cls` with `backward(ctx, grads) -> grads per input` and `ctx`
+ * (BORROWED; the node keeps a reference), edges to `inputs`, set as grad_fn of the floating/complex
+ * `outputs`. Returns a NEW reference to the node, Py_None (new) when nothing was recorded, NULL on error. */
+PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
+                          Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out)
+{
+    if (!autograd_needed(st, inputs, n_in))
+        Py_RETURN_NONE;
+    NodeObject *node = node_new(cls);
+    if (node == NULL)
+        return NULL;
+    node->next = PyTuple_New(n_in);
+    if (node->next == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n_in; i++) {
+        PyObject *e = edge_for(st, inputs[i]);
+        if (e == NULL)
+            goto error;
+        PyTuple_SET_ITEM(node->next, i, e);
+    }
+    node->backward = Py_NewRef(backward);
+    node->ctx = Py_XNewRef(ctx);
+    node->n_outputs = (int)n_out;
+    for (Py_ssize_t i = 0; i < n_out; i++) {
+        if (!is_tensor(st, outputs[i]))
+            continue;
+        TensorObject *o = (TensorObject *)outputs[i];
+        if (!(dt_is_float(o->dtype) || dt_is_complex(o->dtype)))
+            continue; /* integer and bool outputs are not differentiable */
+        Py_XSETREF(o->grad_fn, Py_NewRef((PyObject *)node));
+        o->output_nr = (int)i;
+        o->requires_grad = 0; /* requires_grad is implied by grad_fn */
+    }
+    return (PyObject *)node;
+error:
+    Py_DECREF(node);
+    return NULL;
+}
+
+/* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`.
+ * 0 / -1. */
+int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
+                          PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
+                          Py_ssize_t n_out)
+{
+    if (!autograd_needed(st, inputs, n_in))
+        return 0;
+    PyObject *entry = PyDict_GetItemString(st->backward_fns, name); /* borrowed (cls, fn) */
+    if (entry == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "mlx_compat: no derivative registered for '%s'", name);
+        return -1;
+    }
+    PyObject *ctx = PyTuple_New(n_saved + 1), *node = NULL;
+    if (ctx == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n_saved; i++) {
+        PyObject *s = saved_snapshot(st, saved[i]);
+        if (s == NULL) {
+            Py_DECREF(ctx);
+            return -1;
+        }
+        PyTuple_SET_ITEM(ctx, i, s);
+    }
+    PyTuple_SET_ITEM(ctx, n_saved, Py_NewRef(extra ? extra : Py_None));
+    node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), ctx, inputs, n_in, outputs,
+                           n_out);
+    Py_DECREF(ctx);
+    if (node == NULL)
+        return -1;
+    Py_DECREF(node);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- module-level functions */
+
+/* _record(node_name, backward, ctx, inputs, outputs) -> node or None */
+PyObject *mod_record(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *name, *backward, *ctx, *inputs, *outputs;
+    if (!PyArg_ParseTuple(args, "UOOOO", &name, &backward, &ctx, &inputs, &outputs))
+        return NULL;
+    PyObject *cls = node_class(st, name);
+    if (cls == NULL)
+        return NULL;
+    PyObject *in = PySequence_Fast(inputs, "inputs must be a sequence");
+    if (in == NULL)
+        return NULL;
+    PyObject *out = PySequence_Fast(outputs, "outputs must be a sequence");
+    if (out == NULL) {
+        Py_DECREF(in);
+        return NULL;
+    }
+    PyObject *r = autograd_record(st, cls, backward, ctx, PySequence_Fast_ITEMS(in), PySequence_Fast_GET_SIZE(in),
+                                  PySequence_Fast_ITEMS(out), PySequence_Fast_GET_SIZE(out));
+    Py_DECREF(in);
+    Py_DECREF(out);
+    return r;
+}
+
+/* _register_backward(name, backward): the derivative of a C op, called as backward(ctx, grads). */
+PyObject *mod_register_backward(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *name, *fn, *node_name;
+    if (!PyArg_ParseTuple(args, "UUO", &name, &node_name, &fn))
+        return NULL;
+    PyObject *cls = node_class(st, node_name);
+    if (cls == NULL)
+        return NULL;
+    PyObject *entry = PyTuple_Pack(2, cls, fn);
+    if (entry == NULL)
+        return NULL;
+    int rc = PyDict_SetItem(st->backward_fns, name, entry);
+    Py_DECREF(entry);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* _snapshot(tensor) -> a saved-value snapshot (Note [Saved values are snapshots]). */
+PyObject *mod_snapshot(PyObject *m, PyObject *o) { return saved_snapshot(state_of_module(m), o); }
+
+/* _grad_accumulator(leaf) -> its AccumulateGrad node */
+PyObject *mod_grad_accumulator(PyObject *m, PyObject *o)
+{
+    State *st = state_of_module(m);
+    if (!is_tensor(st, o)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Tensor");
+        return NULL;
+    }
+    return Py_XNewRef(grad_accumulator(st, (TensorObject *)o));
+}
+
+/* _edge(tensor) -> (node or None, input_nr) */
+PyObject *mod_edge(PyObject *m, PyObject *o) { return edge_for(state_of_module(m), o); }
+
+/* _set_history(tensor, node, output_nr): make `tensor` an output of `node` (or detach it for None). */
+PyObject *mod_set_history(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *t, *node;
+    int nr;
+    if (!PyArg_ParseTuple(args, "OOi", &t, &node, &nr))
+        return NULL;
+    if (!is_tensor(st, t)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Tensor");
+        return NULL;
+    }
+    TensorObject *x = (TensorObject *)t;
+    if (node == Py_None) {
+        Py_CLEAR(x->grad_fn);
+        x->output_nr = 0;
+    } else {
+        Py_XSETREF(x->grad_fn, Py_NewRef(node));
+        x->output_nr = nr;
+        x->requires_grad = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+/* Note [In-place history]
+ * An in-place op computes its result out of place (recording a node as usual), writes the value into
+ * the target, then rebases the target's history: a tensor that owns its storage simply takes the
+ * result's place in the graph (torch's "rebase_history"); a view instead gives its base a CopySlices
+ * node (the base's old history with the view's region replaced by the result) and becomes a strided
+ * view of the new base. `base_snapshot` is the base before the write (its old graph position). */
+int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_snapshot)
+{
+    int src_rg = is_tensor(st, src) && requires_grad((TensorObject *)src);
+    TensorObject *owner = t->base ? t->base : t;
+    if (!st->grad_enabled || (!src_rg && !requires_grad(owner) && !requires_grad(t)))
+        return 0;
+    if (t->base == NULL) {
+        TensorObject *s = (TensorObject *)src;
+        PyObject *fn = src_rg ? s->grad_fn : NULL;
+        if (src_rg && fn == NULL) { /* the result is a leaf requiring grad (copy_ of a leaf): route through */
+            Py_XSETREF(t->grad_fn, NULL);
+            return 0;
+        }
+        Py_XINCREF(fn);
+        Py_XSETREF(t->grad_fn, fn);
+        t->output_nr = src_rg ? s->output_nr : 0;
+        return 0;
+    }
+    if (st->py_view_commit == NULL)
+        return 0;
+    PyObject *r = PyObject_CallFunctionObjArgs(st->py_view_commit, (PyObject *)t, src,
+                                               base_snapshot ? base_snapshot : Py_None, NULL);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}

@@ -1,0 +1,430 @@
+/* engine.c — runs a backward pass over the tape recorded by autograd.c.
+ *
+ * Note [Backward by dependency counts]
+ * The engine first walks the graph from the roots (iteratively, with an explicit stack) and counts,
+ * for every node, how many edges lead into it. It then runs nodes from a ready stack: a node is ready
+ * once every edge into it has delivered its gradient (count reaches zero), so each node runs once,
+ * with the sum of its incoming gradients, and no recursion is involved (a 100,000-node chain is fine).
+ * Gradients for a node's outputs are summed in a per-node buffer. AccumulateGrad nodes add into their
+ * leaf's .grad; with `inputs`, gradients arriving at the inputs' edges are captured instead.
+ * Grad mode during the pass is `create_graph`, so backward formulas (written with the package's own
+ * ops) record a differentiable graph exactly when higher-order gradients are wanted.
+ */
+#include "core.h"
+
+static const char *SECOND_BACKWARD =
+    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+    "if you need to access saved tensors after calling backward.";
+
+/* Add g (BORROWED) into slot *acc (a NEW ref or NULL). 0 / -1. */
+static int accumulate_into(PyObject **acc, PyObject *g)
+{
+    if (g == Py_None)
+        return 0;
+    if (*acc == NULL || *acc == Py_None) {
+        Py_XSETREF(*acc, Py_NewRef(g));
+        return 0;
+    }
+    PyObject *sum = PyNumber_Add(*acc, g);
+    if (sum == NULL)
+        return -1;
+    Py_SETREF(*acc, sum);
+    return 0;
+}
+
+/* NEW: the buffer list of `node` in `buffers` (created with n_outputs Nones). */
+static PyObject *buffer_for(PyObject *buffers, NodeObject *node)
+{
+    PyObject *buf = PyDict_GetItemWithError(buffers, (PyObject *)node);
+    if (buf != NULL)
+        return Py_NewRef(buf);
+    if (PyErr_Occurred())
+        return NULL;
+    int n = node->n_outputs > 0 ? node->n_outputs : 1;
+    buf = PyList_New(n);
+    if (buf == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        PyList_SET_ITEM(buf, i, Py_NewRef(Py_None));
+    if (PyDict_SetItem(buffers, (PyObject *)node, buf) < 0) {
+        Py_DECREF(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int buffer_add(PyObject *buffers, NodeObject *node, int nr, PyObject *g)
+{
+    PyObject *buf = buffer_for(buffers, node);
+    if (buf == NULL)
+        return -1;
+    if (nr < 0 || nr >= PyList_GET_SIZE(buf)) {
+        Py_DECREF(buf);
+        PyErr_SetString(PyExc_RuntimeError, "autograd: edge to a missing output");
+        return -1;
+    }
+    PyObject *slot = Py_NewRef(PyList_GET_ITEM(buf, nr));
+    int rc = accumulate_into(&slot, g);
+    if (rc == 0)
+        PyList_SetItem(buf, nr, slot); /* steals */
+    else
+        Py_DECREF(slot);
+    Py_DECREF(buf);
+    return rc;
+}
+
+/* Count incoming edges of every node reachable from `roots` (a list of nodes). 0 / -1. */
+static int count_dependencies(State *st, PyObject *roots, PyObject *deps)
+{
+    PyObject *stack = PySequence_List(roots), *seen = PySet_New(NULL);
+    int rc = -1;
+    if (stack == NULL || seen == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stack); i++)
+        if (PySet_Add(seen, PyList_GET_ITEM(stack, i)) < 0)
+            goto error;
+    while (PyList_GET_SIZE(stack) > 0) {
+        Py_ssize_t last = PyList_GET_SIZE(stack) - 1;
+        NodeObject *node = (NodeObject *)Py_NewRef(PyList_GET_ITEM(stack, last));
+        if (PyList_SetSlice(stack, last, last + 1, NULL) < 0) {
+            Py_DECREF(node);
+            goto error;
+        }
+        PyObject *next = node->next;
+        for (Py_ssize_t i = 0; next && i < PyTuple_GET_SIZE(next); i++) {
+            PyObject *child = PyTuple_GET_ITEM(PyTuple_GET_ITEM(next, i), 0);
+            if (child == Py_None)
+                continue;
+            PyObject *cnt = PyDict_GetItemWithError(deps, child);
+            long c = cnt ? PyLong_AsLong(cnt) : 0;
+            if (cnt == NULL && PyErr_Occurred()) {
+                Py_DECREF(node);
+                goto error;
+            }
+            PyObject *nc = PyLong_FromLong(c + 1);
+            if (nc == NULL || PyDict_SetItem(deps, child, nc) < 0) {
+                Py_XDECREF(nc);
+                Py_DECREF(node);
+                goto error;
+            }
+            Py_DECREF(nc);
+            int has = PySet_Contains(seen, child);
+            if (has < 0 || (!has && (PySet_Add(seen, child) < 0 || PyList_Append(stack, child) < 0))) {
+                Py_DECREF(node);
+                goto error;
+            }
+        }
+        Py_DECREF(node);
+    }
+    rc = 0;
+error:
+    Py_XDECREF(stack);
+    Py_XDECREF(seen);
+    return rc;
+}
+
+/* Apply a list of hooks to `value` (NEW ref in/out): each hook(value) may return a replacement. */
+static PyObject *apply_hooks(PyObject *hooks, PyObject *value)
+{
+    for (Py_ssize_t i = 0; hooks && i < PyList_GET_SIZE(hooks); i++) {
+        PyObject *r = PyObject_CallOneArg(PyList_GET_ITEM(hooks, i), value);
+        if (r == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        if (r == Py_None)
+            Py_DECREF(r);
+        else
+            Py_SETREF(value, r);
+    }
+    return value;
+}
+
+/* Add gradient g into the leaf's .grad (tensor hooks first). Without create_graph the stored grad is a
+ * fresh tensor over g's (immutable) value, detached, so later in-place accumulation never aliases. */
+static int accumulate_leaf(State *st, NodeObject *acc, PyObject *g, int create_graph)
+{
+    TensorObject *leaf = (TensorObject *)acc->variable;
+    Py_INCREF(g);
+    g = apply_hooks(leaf->hooks, g);
+    if (g == NULL)
+        return -1;
+    if (g == Py_None) {
+        Py_DECREF(g);
+        return 0;
+    }
+    if (!is_tensor(st, g)) {
+        Py_DECREF(g);
+        PyErr_SetString(PyExc_TypeError, "a gradient hook must return a Tensor or None");
+        return -1;
+    }
+    if (!create_graph) {
+        TensorObject *gt = (TensorObject *)g;
+        PyObject *v = tensor_value(st, gt);
+        PyObject *fresh = v ? tensor_wrap(st, v, gt->dtype, gt->device) : NULL;
+        Py_DECREF(g);
+        if (fresh == NULL)
+            return -1;
+        g = fresh;
+    }
+    int rc = 0;
+    if (leaf->grad == NULL) {
+        leaf->grad = g;
+        return 0;
+    }
+    PyObject *sum = create_graph ? PyNumber_Add(leaf->grad, g) : PyNumber_InPlaceAdd(leaf->grad, g);
+    Py_DECREF(g);
+    if (sum == NULL)
+        return -1;
+    Py_SETREF(leaf->grad, sum);
+    return rc;
+}
+
+/* Retained gradients of non-leaf outputs (retain_grad). */
+static int store_retained(State *st, NodeObject *node, PyObject *buf, int create_graph)
+{
+    for (Py_ssize_t i = 0; node->retained && i < PyList_GET_SIZE(node->retained); i++) {
+        PyObject *pair = PyList_GET_ITEM(node->retained, i);
+        long nr = PyLong_AsLong(PyTuple_GET_ITEM(pair, 0));
+        PyObject *t = PyWeakref_GetObject(PyTuple_GET_ITEM(pair, 1));
+        if (t == NULL)
+            return -1;
+        if (t == Py_None || nr < 0 || nr >= PyList_GET_SIZE(buf) || PyList_GET_ITEM(buf, nr) == Py_None)
+            continue;
+        PyObject *g = PyList_GET_ITEM(buf, nr);
+        TensorObject *tt = (TensorObject *)t;
+        PyObject *val = g;
+        PyObject *fresh = NULL;
+        if (!create_graph) {
+            PyObject *v = tensor_value(st, (TensorObject *)g);
+            fresh = v ? tensor_wrap(st, v, ((TensorObject *)g)->dtype, ((TensorObject *)g)->device) : NULL;
+            if (fresh == NULL)
+                return -1;
+            val = fresh;
+        }
+        PyObject *slot = tt->grad ? Py_NewRef(tt->grad) : NULL;
+        int rc = accumulate_into(&slot, val);
+        Py_XDECREF(fresh);
+        if (rc < 0) {
+            Py_XDECREF(slot);
+            return -1;
+        }
+        Py_XSETREF(tt->grad, slot);
+    }
+    return 0;
+}
+
+/* Run one node: hooks, its backward, release, and delivery to its children. 0 / -1. */
+static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffers, PyObject *deps, PyObject *ready,
+                    int retain_graph, int create_graph)
+{
+    PyObject *grads = PyList_AsTuple(buf), *grad_inputs = NULL;
+    int rc = -1;
+    if (grads == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; node->pre_hooks && i < PyList_GET_SIZE(node->pre_hooks); i++) {
+        PyObject *r = PyObject_CallOneArg(PyList_GET_ITEM(node->pre_hooks, i), grads);
+        if (r == NULL)
+            goto error;
+        if (r == Py_None) {
+            Py_DECREF(r);
+            continue;
+        }
+        PyObject *t = PySequence_Tuple(r);
+        Py_DECREF(r);
+        if (t == NULL)
+            goto error;
+        Py_SETREF(grads, t);
+    }
+    Py_ssize_t n_in = node->next ? PyTuple_GET_SIZE(node->next) : 0;
+    int any = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(grads); i++)
+        any |= PyTuple_GET_ITEM(grads, i) != Py_None;
+    if (!any) {
+        grad_inputs = PyTuple_New(n_in);
+        if (grad_inputs == NULL)
+            goto error;
+        for (Py_ssize_t i = 0; i < n_in; i++)
+            PyTuple_SET_ITEM(grad_inputs, i, Py_NewRef(Py_None));
+    } else {
+        if (node->released) {
+            PyErr_SetString(PyExc_RuntimeError, SECOND_BACKWARD);
+            goto error;
+        }
+        PyObject *r = PyObject_CallFunctionObjArgs(node->backward, node->ctx ? node->ctx : Py_None, grads, NULL);
+        if (r == NULL)
+            goto error;
+        grad_inputs = PySequence_Tuple(r);
+        Py_DECREF(r);
+        if (grad_inputs == NULL)
+            goto error;
+        if (PyTuple_GET_SIZE(grad_inputs) != n_in) {
+            PyErr_Format(PyExc_RuntimeError, "function %s returned an incorrect number of gradients (expected %zd, got %zd)",
+                         Py_TYPE(node)->tp_name, n_in, PyTuple_GET_SIZE(grad_inputs));
+            goto error;
+        }
+        for (Py_ssize_t i = 0; node->hooks && i < PyList_GET_SIZE(node->hooks); i++) {
+            PyObject *h = PyObject_CallFunctionObjArgs(PyList_GET_ITEM(node->hooks, i), grad_inputs, grads, NULL);
+            if (h == NULL)
+                goto error;
+            if (h != Py_None) {
+                PyObject *t = PySequence_Tuple(h);
+                Py_DECREF(h);
+                if (t == NULL)
+                    goto error;
+                Py_SETREF(grad_inputs, t);
+            } else
+                Py_DECREF(h);
+        }
+    }
+    if (!retain_graph && node->backward != NULL) {
+        Py_CLEAR(node->ctx);
+        node->released = 1;
+    }
+    for (Py_ssize_t i = 0; i < n_in; i++) {
+        PyObject *edge = PyTuple_GET_ITEM(node->next, i);
+        PyObject *child = PyTuple_GET_ITEM(edge, 0);
+        if (child == Py_None)
+            continue;
+        PyObject *g = PyTuple_GET_ITEM(grad_inputs, i);
+        if (g != Py_None && buffer_add(buffers, (NodeObject *)child, (int)PyLong_AsLong(PyTuple_GET_ITEM(edge, 1)), g) < 0)
+            goto error;
+        PyObject *cnt = PyDict_GetItemWithError(deps, child);
+        if (cnt == NULL)
+            goto error;
+        long c = PyLong_AsLong(cnt) - 1;
+        PyObject *nc = PyLong_FromLong(c);
+        if (nc == NULL || PyDict_SetItem(deps, child, nc) < 0) {
+            Py_XDECREF(nc);
+            goto error;
+        }
+        Py_DECREF(nc);
+        if (c == 0 && PyList_Append(ready, child) < 0)
+            goto error;
+    }
+    rc = 0;
+error:
+    Py_XDECREF(grads);
+    Py_XDECREF(grad_inputs);
+    return rc;
+}
+
+/* _run_backward(root_edges, root_grads, retain_graph, create_graph, capture_edges, accumulate)
+ *   root_edges: tuple of (node, output_nr); root_grads: tuple of tensors;
+ *   capture_edges: tuple of (node or None, nr) to capture (autograd.grad), or None;
+ *   accumulate: whether AccumulateGrad nodes write leaves' .grad.
+ * Returns a tuple of captured gradients (None where nothing arrived), or None when capture_edges is None. */
+PyObject *mod_run_backward(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *roots, *root_grads, *capture;
+    int retain_graph, create_graph, accumulate;
+    if (!PyArg_ParseTuple(args, "O!O!ppOp", &PyTuple_Type, &roots, &PyTuple_Type, &root_grads, &retain_graph,
+                          &create_graph, &capture, &accumulate))
+        return NULL;
+    PyObject *deps = PyDict_New(), *buffers = PyDict_New(), *ready = PyList_New(0), *root_nodes = PyList_New(0);
+    PyObject *results = NULL, *capture_map = NULL, *out = NULL;
+    int saved_mode = st->grad_enabled;
+    if (!deps || !buffers || !ready || !root_nodes)
+        goto error;
+    Py_ssize_t n_roots = PyTuple_GET_SIZE(roots);
+    for (Py_ssize_t i = 0; i < n_roots; i++) {
+        PyObject *edge = PyTuple_GET_ITEM(roots, i);
+        NodeObject *node = (NodeObject *)PyTuple_GET_ITEM(edge, 0);
+        if (buffer_add(buffers, node, (int)PyLong_AsLong(PyTuple_GET_ITEM(edge, 1)), PyTuple_GET_ITEM(root_grads, i)) < 0)
+            goto error;
+        if (PySequence_Contains(root_nodes, (PyObject *)node) == 0 && PyList_Append(root_nodes, (PyObject *)node) < 0)
+            goto error;
+    }
+    if (count_dependencies(st, root_nodes, deps) < 0)
+        goto error;
+    if (capture != Py_None) {
+        Py_ssize_t nc = PyTuple_GET_SIZE(capture);
+        results = PyList_New(nc);
+        capture_map = PyDict_New();
+        if (results == NULL || capture_map == NULL)
+            goto error;
+        for (Py_ssize_t i = 0; i < nc; i++) {
+            PyList_SET_ITEM(results, i, Py_NewRef(Py_None));
+            PyObject *edge = PyTuple_GET_ITEM(capture, i);
+            if (PyTuple_GET_ITEM(edge, 0) == Py_None)
+                continue;
+            PyObject *lst = PyDict_GetItemWithError(capture_map, edge);
+            if (lst == NULL) {
+                if (PyErr_Occurred() || (lst = PyList_New(0)) == NULL)
+                    goto error;
+                int r = PyDict_SetItem(capture_map, edge, lst);
+                Py_DECREF(lst);
+                if (r < 0)
+                    goto error;
+            }
+            PyObject *idx = PyLong_FromSsize_t(i);
+            if (idx == NULL || PyList_Append(lst, idx) < 0) {
+                Py_XDECREF(idx);
+                goto error;
+            }
+            Py_DECREF(idx);
+        }
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(root_nodes); i++) {
+        PyObject *n = PyList_GET_ITEM(root_nodes, i);
+        PyObject *cnt = PyDict_GetItemWithError(deps, n);
+        if (cnt == NULL && PyErr_Occurred())
+            goto error;
+        if ((cnt == NULL || PyLong_AsLong(cnt) == 0) && PyList_Append(ready, n) < 0)
+            goto error;
+    }
+    st->grad_enabled = create_graph;
+    while (PyList_GET_SIZE(ready) > 0) {
+        Py_ssize_t last = PyList_GET_SIZE(ready) - 1;
+        NodeObject *node = (NodeObject *)Py_NewRef(PyList_GET_ITEM(ready, last));
+        PyObject *buf = NULL;
+        int rc = -1;
+        if (PyList_SetSlice(ready, last, last + 1, NULL) < 0)
+            goto node_done;
+        buf = buffer_for(buffers, node);
+        if (buf == NULL || PyDict_DelItem(buffers, (PyObject *)node) < 0)
+            goto node_done;
+        if (capture_map != NULL) {
+            for (Py_ssize_t nr = 0; nr < PyList_GET_SIZE(buf); nr++) {
+                PyObject *key = Py_BuildValue("(On)", node, nr);
+                if (key == NULL)
+                    goto node_done;
+                PyObject *lst = PyDict_GetItemWithError(capture_map, key);
+                Py_DECREF(key);
+                if (lst == NULL && PyErr_Occurred())
+                    goto node_done;
+                for (Py_ssize_t k = 0; lst && k < PyList_GET_SIZE(lst); k++) {
+                    Py_ssize_t idx = PyLong_AsSsize_t(PyList_GET_ITEM(lst, k));
+                    PyList_SetItem(results, idx, Py_NewRef(PyList_GET_ITEM(buf, nr)));
+                }
+            }
+        }
+        if (store_retained(st, node, buf, create_graph) < 0)
+            goto node_done;
+        if (node->is_accumulate) {
+            PyObject *g = PyList_GET_ITEM(buf, 0);
+            rc = (accumulate && g != Py_None) ? accumulate_leaf(st, node, g, create_graph) : 0;
+            goto node_done;
+        }
+        rc = run_node(st, node, buf, buffers, deps, ready, retain_graph, create_graph);
+    node_done:
+        Py_XDECREF(buf);
+        Py_DECREF(node);
+        if (rc < 0)
+            goto error;
+    }
+    st->grad_enabled = saved_mode;
+    out = results ? PyList_AsTuple(results) : Py_NewRef(Py_None);
+error:
+    st->grad_enabled = saved_mode;
+    Py_XDECREF(deps);
+    Py_XDECREF(buffers);
+    Py_XDECREF(ready);
+    Py_XDECREF(root_nodes);
+    Py_XDECREF(results);
+    Py_XDECREF(capture_map);
+    return out;
+}
