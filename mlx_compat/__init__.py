@@ -35,6 +35,12 @@ from ._grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, 
 from ._interop import from_torch, to_torch
 from ._tensor_str import set_printoptions, get_printoptions
 from . import cuda, backends  # noqa: F401
+from . import nn, return_types  # noqa: F401
+from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
+from .nn.functional import relu_
+from ._reductions import max, min, argmax, argmin, amax, amin, var, std
+from ._pointwise import conj, sgn, erf
+from ._shape_ops import scatter, scatter_add, addmm
 from . import _autograd_formulas  # noqa: F401  (registers the C ops' derivatives)
 from . import autograd  # noqa: F401
 

@@ -171,16 +171,38 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
         raise RuntimeError("\"clamp_cpu\" not implemented for 'Bool'")
     if rt.is_complex:
         raise RuntimeError("clamp is not supported for complex types")
-    xin = input._mx.astype(rt._mx)
-    x = xin
-    if min is not None:
-        x = mx.maximum(x, min._mx.astype(rt._mx) if isinstance(min, Tensor) else min)
-    if max is not None:
-        x = mx.minimum(x, max._mx.astype(rt._mx) if isinstance(max, Tensor) else max)
-    if rt.is_floating_point:
-        x = mx.where(mx.isnan(xin), xin, x)  # torch propagates NaN inputs
-    x = x.astype(rt._mx)
-    return _out(out, _new(x, input._device_code, rt))
+    lo = min._mx.astype(rt._mx) if isinstance(min, Tensor) else min
+    hi = max._mx.astype(rt._mx) if isinstance(max, Tensor) else max
+
+    def f(xin):
+        xin = xin.astype(rt._mx)
+        x = xin
+        if lo is not None:
+            x = mx.maximum(x, lo)
+        if hi is not None:
+            x = mx.minimum(x, hi)
+        if rt.is_floating_point:
+            x = mx.where(mx.isnan(xin), xin, x)  # torch propagates NaN inputs
+        return x.astype(rt._mx)
+
+    if input.requires_grad:
+        # torch's derivative: g where lo <= x <= hi (bounds included), else 0
+        from ._autograd_formulas import record
+
+        res = _new(f(input._mx), input._device_code, rt)
+        x0 = input._mx
+
+        def bw(ctx, grads):
+            keep = mx.ones(x0.shape, dtype=mx.bool_)
+            if lo is not None:
+                keep = keep & (x0 >= lo)
+            if hi is not None:
+                keep = keep & (x0 <= hi)
+            return (grads[0] * _new(keep, input._device_code, _dtype.bool).to(grads[0].dtype),)
+
+        record("ClampBackward1", bw, [input], [res])
+        return _out(out, res)
+    return _out(out, _new(f(input._mx), input._device_code, rt))
 
 
 clip = clamp
@@ -209,8 +231,10 @@ def masked_fill(input, mask, value):
     else:
         raise TypeError(f"masked_fill() received an invalid combination of arguments - got value of type "
                         f"{type(value).__name__}")
-    r = mx.where(mask._mx, v, input._mx)
-    return _new(r.astype(input.dtype._mx), input._device_code, input.dtype)
+    from ._autograd_ops import mlx_op
+
+    m = mask._mx
+    return mlx_op("MaskedFillBackward0", lambda x: mx.where(m, v, x).astype(x.dtype), [input])
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -221,14 +245,25 @@ def where(condition, input=None, other=None, *, out=None):
 
         return tuple(_t(i, dtype=_dtype.int64) for i in np.nonzero(np.asarray(condition._mx)))
     rt = _C._result_type(input, other)
-    a = input._mx.astype(rt._mx) if isinstance(input, Tensor) else input
-    b = other._mx.astype(rt._mx) if isinstance(other, Tensor) else other
     if condition.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_SCALAR_NAMES.get(condition.dtype.name)}")
-    r = mx.where(condition._mx, a, b).astype(rt._mx)
-    dev = input._device_code if isinstance(input, Tensor) else condition._device_code
-    return _out(out, _new(r, dev, rt))
+    from ._autograd_ops import mlx_op
+
+    c = condition._mx
+    ts = [x.to(rt) if x.dtype is not rt else x for x in (input, other) if isinstance(x, Tensor)]
+    a_is_t, b_is_t = isinstance(input, Tensor), isinstance(other, Tensor)
+
+    def f(*vals):
+        it = iter(vals)
+        a = next(it) if a_is_t else input
+        b = next(it) if b_is_t else other
+        return mx.where(c, a, b).astype(rt._mx)
+
+    dev = input._device_code if a_is_t else (other._device_code if b_is_t else condition._device_code)
+    if not ts:
+        return _out(out, _new(f(), dev, rt))
+    return _out(out, mlx_op("WhereBackward0", f, ts, dev))
 
 
 def result_type(tensor1, tensor2):

@@ -35,6 +35,12 @@ def _unary(name, fn, rule, complex_ok=True, int_identity=False):
             d = input.dtype
             r = input._mx if (int_identity and not (d.is_floating_point or d.is_complex)) else fn(input._mx)
         res = _new(r.astype(d._mx), input._device_code, d)
+        deriv = _DERIVATIVES.get(name)
+        if deriv is not None and input.requires_grad:
+            from ._autograd_formulas import record
+
+            record(_NODE_NAMES.get(name, name.capitalize() + "Backward0"),
+                   lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res], saved=[input, res])
         if out is not None:
             from ._creation import _out
 
@@ -43,6 +49,35 @@ def _unary(name, fn, rule, complex_ok=True, int_identity=False):
 
     op.__name__ = name
     return op
+
+
+_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
+# d(op)/dx as g * f(x, y): written with the package's ops, so they differentiate again (create_graph)
+_DERIVATIVES = {
+    "exp": lambda x, y, g: g * y,
+    "exp2": lambda x, y, g: g * y * _LN2,
+    "expm1": lambda x, y, g: g * (y + 1),
+    "log": lambda x, y, g: g / x,
+    "log2": lambda x, y, g: g / (x * _LN2),
+    "log10": lambda x, y, g: g / (x * _LN10),
+    "log1p": lambda x, y, g: g / (x + 1),
+    "sqrt": lambda x, y, g: g / (2 * y),
+    "rsqrt": lambda x, y, g: -0.5 * g * y * y * y,
+    "sin": lambda x, y, g: g * x.cos(),
+    "cos": lambda x, y, g: -g * x.sin(),
+    "tan": lambda x, y, g: g * (1 + y * y),
+    "tanh": lambda x, y, g: g * (1 - y * y),
+    "sigmoid": lambda x, y, g: g * y * (1 - y),
+    "reciprocal": lambda x, y, g: -g * y * y,
+    "floor": lambda x, y, g: g * 0,
+    "ceil": lambda x, y, g: g * 0,
+    "trunc": lambda x, y, g: g * 0,
+    "sign": lambda x, y, g: g * 0,
+    "square": lambda x, y, g: 2 * g * x,
+    "relu": lambda x, y, g: g * (y > 0).to(g.dtype),
+}
+_NODE_NAMES = {"square": "PowBackward0", "exp2": "Exp2Backward0", "expm1": "Expm1Backward0",
+               "log2": "Log2Backward0", "log10": "Log10Backward0", "log1p": "Log1pBackward0"}
 
 
 def _round(x, decimals=0):
@@ -89,6 +124,11 @@ def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
     d = input.dtype
     r = input._mx if not (d.is_floating_point) else mx.round(input._mx, decimals)
     res = _new(r.astype(d._mx), input._device_code, d)
+    if input.requires_grad:
+        from ._autograd_formulas import record
+
+        record("RoundBackward0" if decimals == 0 else "RoundBackward1", lambda ctx, grads: (grads[0] * 0,), [input],
+               [res])
     if out is not None:
         from ._creation import _out
 
@@ -108,11 +148,17 @@ def lerp(input, end, weight, *, out=None):
         raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR[input.dtype.name]}'")
     a, b = input._mx, end._mx
     w = weight._mx.astype(input.dtype._mx) if isinstance(weight, Tensor) else weight
-    diff = b - a
-    # torch's two-sided formula: exact at both ends
-    small = mx.abs(w) < 0.5 if isinstance(w, mx.array) else builtins.abs(w) < 0.5
-    r = mx.where(small, a + w * diff, b - diff * (1 - w))
-    res = _new(r.astype(input.dtype._mx), input._device_code, input.dtype)
+    from ._autograd_ops import mlx_op
+
+    def f(a, b, *wt):
+        w_ = wt[0] if wt else w
+        diff = b - a
+        # torch's two-sided formula: exact at both ends
+        small = mx.abs(w_) < 0.5 if isinstance(w_, mx.array) else builtins.abs(w_) < 0.5
+        return mx.where(small, a + w_ * diff, b - diff * (1 - w_)).astype(a.dtype)
+
+    ins = [input, end] + ([weight.to(input.dtype)] if isinstance(weight, Tensor) else [])
+    res = mlx_op("LerpBackward0" if isinstance(weight, Tensor) else "LerpBackward1", f, ins)
     if out is not None:
         from ._creation import _out
 
@@ -149,6 +195,12 @@ def _reduce_bool(name, fn):
         r = fn(x, axis=axis, keepdims=keepdim)
         d = _dtype.uint8 if input.dtype is _dtype.uint8 else _dtype.bool
         res = _new(r.astype(d._mx), input._device_code, d)
+        deriv = _DERIVATIVES.get(name)
+        if deriv is not None and input.requires_grad:
+            from ._autograd_formulas import record
+
+            record(_NODE_NAMES.get(name, name.capitalize() + "Backward0"),
+                   lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res], saved=[input, res])
         if out is not None:
             from ._creation import _out
 
@@ -157,6 +209,35 @@ def _reduce_bool(name, fn):
 
     op.__name__ = name
     return op
+
+
+_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
+# d(op)/dx as g * f(x, y): written with the package's ops, so they differentiate again (create_graph)
+_DERIVATIVES = {
+    "exp": lambda x, y, g: g * y,
+    "exp2": lambda x, y, g: g * y * _LN2,
+    "expm1": lambda x, y, g: g * (y + 1),
+    "log": lambda x, y, g: g / x,
+    "log2": lambda x, y, g: g / (x * _LN2),
+    "log10": lambda x, y, g: g / (x * _LN10),
+    "log1p": lambda x, y, g: g / (x + 1),
+    "sqrt": lambda x, y, g: g / (2 * y),
+    "rsqrt": lambda x, y, g: -0.5 * g * y * y * y,
+    "sin": lambda x, y, g: g * x.cos(),
+    "cos": lambda x, y, g: -g * x.sin(),
+    "tan": lambda x, y, g: g * (1 + y * y),
+    "tanh": lambda x, y, g: g * (1 - y * y),
+    "sigmoid": lambda x, y, g: g * y * (1 - y),
+    "reciprocal": lambda x, y, g: -g * y * y,
+    "floor": lambda x, y, g: g * 0,
+    "ceil": lambda x, y, g: g * 0,
+    "trunc": lambda x, y, g: g * 0,
+    "sign": lambda x, y, g: g * 0,
+    "square": lambda x, y, g: 2 * g * x,
+    "relu": lambda x, y, g: g * (y > 0).to(g.dtype),
+}
+_NODE_NAMES = {"square": "PowBackward0", "exp2": "Exp2Backward0", "expm1": "Expm1Backward0",
+               "log2": "Log2Backward0", "log10": "Log10Backward0", "log1p": "Log1pBackward0"}
 
 
 any = _reduce_bool("any", mx.any)  # noqa: A001
@@ -184,3 +265,31 @@ def _inplace(fn):
 
 for _name in list(_UNARY) + ["round", "fix", "lerp", "addcmul", "addcdiv"]:
     setattr(Tensor, _name + "_", _inplace(_ns[_name]))
+
+
+def conj(input):
+    """Complex conjugate (the tensor itself for real dtypes, as torch's lazy conj appears)."""
+    if not input.dtype.is_complex:
+        return input
+    from ._autograd_ops import mlx_op
+
+    return mlx_op("ConjBackward0", mx.conj, [input])
+
+
+def sgn(input):
+    if not input.dtype.is_complex:
+        return sign(input)  # noqa: F821 - from _UNARY
+    from ._autograd_ops import mlx_op
+
+    return mlx_op("SgnBackward0", lambda z: mx.where(mx.abs(z) == 0, 0, z / mx.abs(z).astype(z.dtype)), [input])
+
+
+def erf(input):
+    from ._autograd_ops import mlx_op
+
+    d = _float_dtype(input)
+    return mlx_op("ErfBackward0", lambda v: mx.erf(v.astype(d._mx)), [input])
+
+
+for _name in ("conj", "sgn", "erf"):
+    setattr(Tensor, _name, _ns[_name])

@@ -45,8 +45,10 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
     rt = _common(ts)
-    r = mx.concatenate([t._mx.astype(rt._mx) for t in real], axis=d)
-    return _out(out, _new(r, ref._device_code, rt))
+    from ._autograd_ops import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in real]
+    return _out(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
 
 
 concat = cat
@@ -63,8 +65,10 @@ def stack(tensors, dim=0, *, out=None):
                                f"and {list(t.shape)} at entry {i}")
     d = _wrap_dim(dim, ts[0].dim() + 1)
     rt = _common(ts)
-    r = mx.stack([t._mx.astype(rt._mx) for t in ts], axis=d)
-    return _out(out, _new(r, ts[0]._device_code, rt))
+    from ._autograd_ops import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in ts]
+    return _out(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
 
 
 def _out(out, r):
@@ -96,12 +100,21 @@ def bmm(input, mat2, *, out=None):
 def repeat(self, *sizes):
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
+    from ._tensor import _int_arg
+
+    sizes = tuple(_int_arg(s, "repeat") for s in sizes)
     if len(sizes) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-    x = self._mx.reshape((1,) * (len(sizes) - self.dim()) + tuple(self.shape))
-    r = mx.tile(x, sizes) if builtins.all(s > 0 for s in sizes) else mx.zeros(
-        tuple(a * b for a, b in zip(x.shape, sizes)), dtype=x.dtype)
-    return _new(r, self._device_code, self.dtype)
+    lead = (1,) * (len(sizes) - self.dim()) + tuple(self.shape)
+    from ._autograd_ops import mlx_op
+
+    def f(v):
+        x = v.reshape(lead)
+        if builtins.all(s > 0 for s in sizes):
+            return mx.tile(x, sizes)
+        return mx.zeros(tuple(a * b for a, b in zip(x.shape, sizes)), dtype=x.dtype)
+
+    return mlx_op("RepeatBackward0", f, [self])
 
 
 def _check_index(index, fname, allow_int32=True):
@@ -124,15 +137,20 @@ def index_select(input, dim, index, *, out=None):
             bad = hi if hi >= size else lo
             raise IndexError(f"index out of range in self")
     idx = mx.where(idx < 0, idx + size, idx)
-    x = input._mx if input.dim() else input._mx.reshape(1)
-    r = mx.take(x, idx, axis=d)
-    if input.dim() == 0:
-        r = r.reshape(())
-    return _out(out, _new(r, input._device_code, input.dtype))
+    scalar = input.dim() == 0
+    from ._autograd_ops import mlx_op
+
+    def f(v):
+        r = mx.take(v.reshape(1) if scalar else v, idx, axis=d)
+        return r.reshape(()) if scalar else r
+
+    return _out(out, mlx_op("IndexSelectBackward0", f, [input]))
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
-    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"gather(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+    if index.dtype is not _dtype.int64:
         raise RuntimeError("gather(): Expected dtype int64 for index")
     d = _wrap_dim(dim, input.dim())
     if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
@@ -148,14 +166,106 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         if lo < -size or hi >= size:
             bad = hi if hi >= size else lo
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
-    x = input._mx
-    if index.dim():
+    widx = mx.where(idx < 0, idx + size, idx)
+    key = tuple(slice(0, index.shape[k]) if k != d else slice(None) for k in builtins.range(index.dim()))
+    from ._autograd_ops import mlx_op
+
+    def f(x):
+        if not index.dim():
+            return x
         # take_along_axis needs matching non-gather dims: slice the input down to the index's extent
-        key = tuple(slice(0, index.shape[k]) if k != d else slice(None) for k in builtins.range(index.dim()))
-        x = x[key]
-    r = mx.take_along_axis(x, mx.where(idx < 0, idx + size, idx), axis=d) if index.dim() else x
-    return _out(out, _new(r, input._device_code, input.dtype))
+        return mx.take_along_axis(x[key], widx, axis=d)
+
+    return _out(out, mlx_op("GatherBackward0", f, [input]))
 
 
-for _name, _fn in (("repeat", repeat), ("index_select", index_select), ("gather", gather), ("mm", mm), ("bmm", bmm)):
+def _scatter_coords(index, dim):
+    """Full coordinate arrays addressing self[..., index[i][j], ...] for every element of index."""
+    coords = []
+    for k in builtins.range(index.dim()):
+        if k == dim:
+            coords.append(index._mx)
+        else:
+            shape = [1] * index.dim()
+            shape[k] = index.shape[k]
+            coords.append(mx.broadcast_to(mx.arange(index.shape[k]).reshape(shape), tuple(index.shape)))
+    return tuple(coords)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
+    """torch.scatter (src tensor or value; reduce None/'add'/'multiply')."""
+    if src is None and value is None:
+        raise TypeError("scatter() missing required argument 'src' or 'value'")
+    if isinstance(src, (builtins.int, builtins.float, builtins.bool)):
+        value, src = src, None
+    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
+        raise RuntimeError("scatter(): Expected dtype int64 for index")
+    d = _wrap_dim(dim, builtins.max(input.dim(), 1))
+    if index.dim() != input.dim():
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    size = input.shape[d]
+    if index.numel():
+        lo, hi = mx.min(index._mx).item(), mx.max(index._mx).item()
+        if lo < -size or hi >= size:
+            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
+    coords = _scatter_coords(index, d)
+    from ._autograd_ops import mlx_op
+
+    if src is not None:
+        if src.dtype is not input.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+        skey = tuple(slice(0, s) for s in index.shape)
+
+        def f(x, s):
+            v = s[skey]
+            if reduce == "add":
+                return x.at[coords].add(v)
+            if reduce == "multiply":
+                return x.at[coords].multiply(v)
+            y = mx.array(x)
+            y[coords] = v
+            return y
+
+        return _out(out, mlx_op("ScatterBackward0", f, [input, src]))
+
+    def fv(x):
+        v = mx.full(tuple(index.shape), value, dtype=x.dtype)
+        if reduce == "add":
+            return x.at[coords].add(v)
+        if reduce == "multiply":
+            return x.at[coords].multiply(v)
+        y = mx.array(x)
+        y[coords] = v
+        return y
+
+    return _out(out, mlx_op("ScatterBackward1", fv, [input]))
+
+
+def scatter_add(input, dim, index, src, *, out=None):
+    return scatter(input, dim, index, src, reduce="add", out=out)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2), with torch's checks."""
+    if mat1.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError("mat1 must be a matrix" if mat1.dim() != 2 else "mat2 must be a matrix")
+    prod = mat1.matmul(mat2)
+    prod = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return _out(out, prod + input * 0)
+    return _out(out, (input if beta == 1 else input * beta) + prod)
+
+
+for _name, _fn in (("repeat", repeat), ("index_select", index_select), ("gather", gather), ("mm", mm), ("bmm", bmm),
+                   ("scatter", scatter), ("scatter_add", scatter_add), ("addmm", addmm)):
     setattr(Tensor, _name, _fn)
+
+
+def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    return self._commit(scatter(self, dim, index, src, value=value, reduce=reduce))
+
+
+Tensor.scatter_ = _scatter_
+Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter(self, dim, index, src, reduce="add"))

@@ -265,7 +265,7 @@ def to(self, *args, **kwargs):
 
 
 @_method
-def cpu(self, memory_format=None):
+def cpu(self, *, memory_format=None):
     return self.to("cpu")
 
 
@@ -280,7 +280,7 @@ def mps(self, device=None):
 
 
 def _caster(name, d):
-    def cast(self, memory_format=None):
+    def cast(self, *, memory_format=None):
         return self.to(d)
 
     cast.__name__ = name
@@ -478,17 +478,17 @@ def clone(self, *, memory_format=None):
 
 @_method
 def view_as(self, other):
-    return self.view(other.shape)
+    return self.view(_tensor_arg(other, "view_as").shape)
 
 
 @_method
 def reshape_as(self, other):
-    return self.reshape(other.shape)
+    return self.reshape(_tensor_arg(other, "reshape_as").shape)
 
 
 @_method
 def expand_as(self, other):
-    return self.expand(other.shape)
+    return self.expand(_tensor_arg(other, "expand_as").shape)
 
 
 @_method
@@ -518,7 +518,9 @@ def ravel(self):
 def unflatten(self, dim, sizes):
     n = self.dim()
     d = _wrap_dim(dim, n)
-    sizes = list(sizes)
+    if not isinstance(sizes, (list, tuple)):
+        raise TypeError(f"unflatten(): argument 'sizes' must be tuple of ints, not {builtins.type(sizes).__name__}")
+    sizes = [_int_arg(s, "unflatten") for s in sizes]
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")
     shape = list(self.shape)
@@ -542,10 +544,31 @@ def unflatten(self, dim, sizes):
     return self.view(shape[:d] + sizes + shape[d + 1 :])
 
 
-def _wrap_dim(d, n):
+def _int_arg(x, fname="", is_dim=False):
+    """An int argument as torch's parser takes it: bools, floats and None are TypeError; a 0-dim integer
+    tensor counts as its value; beyond int64 is ValueError for dims and TypeError otherwise."""
+    if isinstance(x, Tensor):
+        if x.dim() == 0 and not (x.dtype.is_floating_point or x.dtype.is_complex or x.dtype is _dtype.bool):
+            x = x.item()
+        else:
+            raise TypeError(f"{fname}(): argument must be int, not Tensor")
+    if isinstance(x, builtins.bool) or not hasattr(x, "__index__"):
+        raise TypeError(f"{fname}(): argument must be int, not {builtins.type(x).__name__}")
+    x = x.__index__()
+    if not -(2**63) <= x < 2**63:
+        raise (ValueError if is_dim else TypeError)(f"{fname}(): argument overflows int64")
+    return x
+
+
+def _tensor_arg(x, fname, name="other"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {builtins.type(x).__name__}")
+    return x
+
+
+def _wrap_dim(d, n, fname="dim"):
     m = n if n > 0 else 1
-    if not isinstance(d, builtins.int) or isinstance(d, builtins.bool):
-        raise TypeError(f"dim must be int, not {builtins.type(d).__name__}")
+    d = _int_arg(d, fname, is_dim=True)
     if d < -m or d >= m:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
     return d + m if d < 0 else d
@@ -554,8 +577,10 @@ def _wrap_dim(d, n):
 @_method
 def movedim(self, source, destination):
     n = self.dim()
-    src = [source] if isinstance(source, builtins.int) else list(source)
-    dst = [destination] if isinstance(destination, builtins.int) else list(destination)
+    src = list(source) if isinstance(source, (list, tuple)) else [source]
+    dst = list(destination) if isinstance(destination, (list, tuple)) else [destination]
+    if isinstance(source, (list, tuple)) != isinstance(destination, (list, tuple)):
+        raise TypeError("movedim(): source and destination must both be ints or both sequences of ints")
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same "
                            f"number of dims as destination ({dst} dims)")
@@ -592,6 +617,8 @@ def split(self, split_size_or_sections, dim=0):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, n)
     size = self.shape[d]
+    if not isinstance(split_size_or_sections, (list, tuple)):
+        split_size_or_sections = _int_arg(split_size_or_sections, "split", is_dim=True)
     if isinstance(split_size_or_sections, builtins.int):
         step = split_size_or_sections
         if step < 0:
@@ -602,7 +629,7 @@ def split(self, split_size_or_sections, dim=0):
             return (self.narrow(d, 0, 0),)
         return tuple(self.narrow(d, s, builtins.min(step, size - s)) for s in range(0, builtins.max(size, 1), step)
                      if s < size or size == 0)
-    sections = [builtins.int(s) for s in split_size_or_sections]
+    sections = [_int_arg(s, "split_with_sizes") for s in split_size_or_sections]
     if builtins.sum(sections) != size or builtins.any(s < 0 for s in sections):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
                            f"dimension {d}), but got split_sizes={sections}")
@@ -620,7 +647,8 @@ def split_with_sizes(self, split_sizes, dim=0):
 
 @_method
 def chunk(self, chunks, dim=0):
-    if not isinstance(chunks, builtins.int) or chunks <= 0:
+    chunks = _int_arg(chunks, "chunk", is_dim=True)
+    if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = self.dim()
     if n == 0:

@@ -126,8 +126,7 @@ ERROR_CASES = {
 
 
 # Cases whose API arrives with a later issue: strict xfails, so they fail loudly once it lands.
-_LATER = {"backward_nonscalar": "Tensor.backward arrives with the autograd issue",
-          "softmax_no_dim_int": "softmax arrives with the autograd issue's tier-1 ops"}
+_LATER = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_LATER[n]))
@@ -268,10 +267,10 @@ def test_fuzz_no_crash(fuzz_result):
 # Known-divergence budgets (a ratchet): junk-argument calls whose exception type still differs from
 # torch's, counted over the methods mlx_compat has (methods that land later join the count when they
 # land). Lower the numbers as argument validation improves; a change that raises them fails.
-# Measured 2026-11-26 on the foundation: most remaining differences are Python-level methods that take
+# Measured 2026-11-26 (foundation + autograd tier-1 ops): most remaining differences are Python-level methods that take
 # junk ints/bools without torch's argument-parser checks (chunk, repeat, gather, to, type, ...), and
 # two-argument calls of binary dunders (x.__mul__(0, None)), where torch returns NotImplemented.
-FUZZ_TYPE_MISMATCH_BUDGET = 672
+FUZZ_TYPE_MISMATCH_BUDGET = 552
 FUZZ_ACCEPT_MISMATCH_BUDGET = 926
 
 

@@ -1,0 +1,163 @@
+"""Reductions beyond sum/mean: max/min (with dim -> (values, indices)), argmax/argmin, amax/amin,
+var/std. Differentiable: max/min through their indices (ties of the full reduction share the gradient
+evenly, as torch); var/std are composed from the package's differentiable ops."""
+from __future__ import annotations
+
+import builtins
+
+import mlx.core as mx
+
+from . import _dtype, return_types
+from ._tensor import Tensor, _new, _wrap_dim
+
+_SCALAR = {"bool": "Bool", "complex64": "ComplexFloat"}
+
+
+def _check_real(input, name):
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name}(): does not support complex input")
+
+
+def _dims(dim, n):
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return [_wrap_dim(d, builtins.max(n, 1)) for d in dim]
+    return [_wrap_dim(dim, builtins.max(n, 1))]
+
+
+def _extreme(input, dim, keepdim, largest, name):
+    _check_real(input, name)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               "the reduction dim with the 'dim' argument.")
+        red = mx.max if largest else mx.min
+        res = _new(red(input._mx), input._device_code, input.dtype)
+        if input.requires_grad:
+            from ._autograd_formulas import record
+
+            x0, r0 = input._mx, res._mx
+
+            def bw(ctx, grads):
+                mask = _new((x0 == r0), input._device_code, _dtype.bool).to(grads[0].dtype)
+                return (grads[0] * mask / mask.sum(),)
+
+            record("MaxBackward1" if largest else "MinBackward1", bw, [input], [res])
+        return res
+    n = input.dim()
+    d = _wrap_dim(dim, n)
+    x = input._mx if n else input._mx.reshape(1)
+    if n and input.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    arg = (mx.argmax if largest else mx.argmin)(x, axis=d, keepdims=True)
+    from ._autograd_ops import mlx_op
+
+    def f(v):
+        v = v if n else v.reshape(1)
+        r = mx.take_along_axis(v, arg, axis=d)
+        if not keepdim:
+            r = mx.squeeze(r, axis=d) if n else r.reshape(())
+        return r
+
+    values = mlx_op("MaxBackward0" if largest else "MinBackward0", f, [input])
+    idx = arg if keepdim and n else (mx.squeeze(arg, axis=d) if n else arg.reshape(()))
+    indices = _new(idx.astype(mx.int64), input._device_code, _dtype.int64)
+    return (return_types.max if largest else return_types.min)(values, indices)
+
+
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor) and dim.dim() > 0:
+        from ._ops import maximum
+
+        return maximum(input, dim)
+    return _extreme(input, dim, keepdim, True, "max")
+
+
+def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor) and dim.dim() > 0:
+        from ._ops import minimum
+
+        return minimum(input, dim)
+    return _extreme(input, dim, keepdim, False, "min")
+
+
+def _arg(input, dim, keepdim, largest, name):
+    _check_real(input, name)
+    fn = mx.argmax if largest else mx.argmin
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        r = fn(input._mx.reshape(-1))
+        if keepdim:
+            r = r.reshape((1,) * input.dim())
+    else:
+        d = _wrap_dim(dim, builtins.max(input.dim(), 1))
+        x = input._mx if input.dim() else input._mx.reshape(1)
+        r = fn(x, axis=d, keepdims=keepdim)
+        if input.dim() == 0:
+            r = r.reshape(())
+    return _new(r.astype(mx.int64), input._device_code, _dtype.int64)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, True, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, False, "argmin")
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    from ._autograd_ops import mlx_op
+
+    axes = _dims(dim, input.dim()) if dim not in ((), []) else None
+    return mlx_op("AmaxBackward0", lambda v: mx.max(v, axis=axes, keepdims=keepdim), [input])
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    from ._autograd_ops import mlx_op
+
+    axes = _dims(dim, input.dim()) if dim not in ((), []) else None
+    return mlx_op("AminBackward0", lambda v: mx.min(v, axis=axes, keepdims=keepdim), [input])
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance with torch's correction (default 1): composed of differentiable ops."""
+    if isinstance(dim, builtins.bool):  # var(unbiased) overload
+        unbiased, dim = dim, None
+    c = _correction(unbiased, correction)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+    dims = _dims(dim, input.dim())
+    n = input.numel() if dims is None else _count(input, dims)
+    mean = input.mean(dims, keepdim=True) if dims is not None else input.mean()
+    dev = input - mean
+    sq = (dev * dev.conj()).real if input.dtype.is_complex else dev * dev
+    total = sq.sum(dims, keepdim=keepdim) if dims is not None else sq.sum()
+    if keepdim and dims is None:
+        total = total.reshape((1,) * input.dim())
+    return total / builtins.max(n - c, 0)
+
+
+def _count(input, dims):
+    n = 1
+    for d in dims:
+        n *= input.shape[d] if input.dim() else 1
+    return n
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+for _name in ("max", "min", "argmax", "argmin", "amax", "amin", "var", "std"):
+    setattr(Tensor, _name, globals()[_name])
