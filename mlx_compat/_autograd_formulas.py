@@ -50,8 +50,11 @@ def record(name, backward, inputs, outputs, saved=(), extra=None):
     extra). Does nothing unless grad mode is on and an input requires grad."""
     if not _C.is_grad_enabled() or not builtins.any(needs_grad(i) for i in inputs):
         return None
-    ctx = tuple(_C._snapshot(s) for s in saved) + (extra,)
-    return _C._record(name, backward, ctx, tuple(inputs), tuple(outputs))
+    ctx = [None] * len(saved) + [extra]
+    node = _C._record(name, backward, ctx, tuple(inputs), tuple(outputs))
+    # snapshots after recording, so a saved output keeps its place in the graph (double backward)
+    ctx[: len(saved)] = [_C._snapshot(s) for s in saved]
+    return node
 
 
 def register(c_name, node_name=None):

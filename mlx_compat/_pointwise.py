@@ -10,7 +10,7 @@ import builtins
 
 import mlx.core as mx
 
-from . import _C, _dtype
+from . import _C, _dtype, _precise
 from ._tensor import Tensor, _new
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -80,6 +80,9 @@ _NODE_NAMES = {"square": "PowBackward0", "exp2": "Exp2Backward0", "expm1": "Expm
                "log2": "Log2Backward0", "log10": "Log10Backward0", "log1p": "Log1pBackward0"}
 
 
+_LN2_F = 0.6931471805599453  # exp2(x) = exp(x ln 2), accurate in float64 (Note [MLX float64 precision])
+
+
 def _round(x, decimals=0):
     return mx.round(x, decimals)
 
@@ -90,8 +93,8 @@ def _relu(x):
 
 _UNARY = {
     # name: (mlx function, rule, complex_ok, int_identity)
-    "exp": (mx.exp, "float", True, False),
-    "exp2": (lambda x: mx.power(2.0, x), "float", True, False),
+    "exp": (_precise.exp, "float", True, False),
+    "exp2": (lambda x: _precise.exp(x * _LN2_F), "float", True, False),
     "expm1": (mx.expm1, "float", False, False),
     "log": (mx.log, "float", True, False),
     "log2": (mx.log2, "float", True, False),
@@ -99,11 +102,11 @@ _UNARY = {
     "log1p": (mx.log1p, "float", True, False),
     "sqrt": (mx.sqrt, "float", True, False),
     "rsqrt": (mx.rsqrt, "float", True, False),
-    "sin": (mx.sin, "float", True, False),
-    "cos": (mx.cos, "float", True, False),
+    "sin": (_precise.sin, "float", True, False),
+    "cos": (_precise.cos, "float", True, False),
     "tan": (mx.tan, "float", True, False),
     "tanh": (mx.tanh, "float", True, False),
-    "sigmoid": (mx.sigmoid, "float", True, False),
+    "sigmoid": (_precise.sigmoid, "float", True, False),
     "reciprocal": (mx.reciprocal, "float", True, False),
     "floor": (mx.floor, "same", False, True),
     "ceil": (mx.ceil, "same", False, True),

@@ -33,11 +33,11 @@ def _numerical_jacobian(func, inputs, index, eps):
         for sign in (1, -1):
             pert = base.copy().reshape(-1)
             pert[j] += sign * eps
-            xp = tensor(pert.reshape(base.shape), dtype=x.dtype)
+            xp = tensor(pert.reshape(base.shape), dtype=x.dtype, requires_grad=x.requires_grad)
             args = list(inputs)
             args[index] = xp
-            with no_grad():
-                res.append([np.array(o.detach().tolist(), dtype=np.float64).reshape(-1) for o in _outputs(func, args)])
+            # grad mode stays on: the function may itself differentiate (gradgradcheck)
+            res.append([np.array(o.detach().tolist(), dtype=np.float64).reshape(-1) for o in _outputs(func, args)])
         cols.append([(p - m) / (2 * eps) for p, m in zip(res[0], res[1])])
     n_out = len(cols[0]) if cols else len(_outputs(func, inputs))
     return [np.stack([c[k] for c in cols], axis=1) if cols else np.zeros((0, 0)) for k in range(n_out)]

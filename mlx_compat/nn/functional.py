@@ -8,7 +8,7 @@ import math
 
 import mlx.core as mx
 
-from .. import _C, _dtype, _random
+from .. import _C, _dtype, _precise, _random
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim
 
@@ -54,7 +54,7 @@ def tanh(input):
 
 def silu(input, inplace=False):
     _float_only(input, "silu")
-    r = mlx_op("SiluBackward0", lambda x: x * mx.sigmoid(x), [input])
+    r = mlx_op("SiluBackward0", lambda x: x * _precise.sigmoid(x), [input])
     return input._commit(r) if inplace else r
 
 
@@ -76,7 +76,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     d = _softmax_dim(dim, x.dim(), "softmax")
     scalar = x.dim() == 0
     return mlx_op("SoftmaxBackward0",
-                  lambda v: mx.softmax(v, axis=d, precise=True) if not scalar else mx.ones_like(v), [x])
+                  lambda v: _precise.softmax(v, d) if not scalar else mx.ones_like(v), [x])
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -85,7 +85,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     d = _softmax_dim(dim, x.dim(), "log_softmax")
     scalar = x.dim() == 0
     return mlx_op("LogSoftmaxBackward0",
-                  lambda v: v - mx.logsumexp(v, axis=d, keepdims=True) if not scalar else mx.zeros_like(v), [x])
+                  lambda v: v - _precise.logsumexp(v, d, keepdims=True) if not scalar else mx.zeros_like(v), [x])
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

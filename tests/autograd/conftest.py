@@ -19,6 +19,16 @@ for _p in (os.path.dirname(_HERE), _HERE):
 
 SELFTEST = os.environ.get("MLX_COMPAT_AUTOGRAD_SELFTEST") == "1"
 
+# Under pytest-xdist several workers share few cores; torch's OpenMP threads then spin against each
+# other (the MLP test went from 0.3 s to 46 s with -n 2 on 2 cores). One intra-op thread per worker.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    try:
+        import torch as _t
+
+        _t.set_num_threads(1)
+    except Exception:  # noqa: BLE001
+        pass
+
 if SELFTEST:
     import torch as _torch
 

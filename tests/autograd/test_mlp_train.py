@@ -78,8 +78,10 @@ def test_mlp_sgd_200_steps_matches_torch_and_memory_is_flat():
     elapsed = time.perf_counter() - t0
     assert lt[-1] < lt[0] * 0.5, "test bug: torch did not train"
     np.testing.assert_allclose(lm, lt, rtol=1e-4, atol=0)
+    # 200 float32 SGD steps accumulate rounding: torch's own float32 and float64 runs differ by up to
+    # 1.3e-5 (absolute) on W1, hence atol 5e-5 instead of the usual 1e-5
     for m, t in zip(pm, pt):
-        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-3, atol=1e-5)
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-4, atol=5e-5)
     if not SELFTEST:
         # parameters + one batch is ~0.5 MB; a leaked graph/grad per step would add ~0.5 MB each
         slack = 2 * 2**20 + 0.05 * mem[20]
