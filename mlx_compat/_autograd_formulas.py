@@ -66,6 +66,17 @@ def register(c_name, node_name=None):
     return deco
 
 
+def register_binary(op, tt, ts=None, st=None):
+    """A C binary op's derivative under its operand kinds (tensor/scalar), with torch's node names."""
+    def deco(fn):
+        _C._register_backward(op + "_tt", tt, fn)
+        _C._register_backward(op + "_ts", ts or tt, fn)
+        _C._register_backward(op + "_st", st or tt, fn)
+        return fn
+
+    return deco
+
+
 def zeros_scatter(g, shape, key):
     """A tensor of zeros of `shape` with g added at `key` (basic index): the backward of g = x[key].
     Differentiable: its own backward is indexing again."""
@@ -77,13 +88,13 @@ def zeros_scatter(g, shape, key):
 # ---------------------------------------------------------------- operators (csrc/ops.c)
 
 
-@register("add", "AddBackward0")
+@register_binary("add", "AddBackward0")
 def _add(ctx, grads):
     a, b, _ = ctx
     return grad_for(a, grads[0]), grad_for(b, grads[0])
 
 
-@register("sub", "SubBackward0")
+@register_binary("sub", "SubBackward0", st="RsubBackward1")
 def _sub(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
@@ -94,7 +105,7 @@ def _conj(x):
     return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else x
 
 
-@register("mul", "MulBackward0")
+@register_binary("mul", "MulBackward0")
 def _mul(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
@@ -102,7 +113,7 @@ def _mul(ctx, grads):
             grad_for(b, g * _conj(a)) if needs_grad(b) else None)
 
 
-@register("div", "DivBackward0")
+@register_binary("div", "DivBackward0", st="MulBackward0")
 def _div(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
@@ -111,7 +122,7 @@ def _div(ctx, grads):
     return ga, gb
 
 
-@register("pow", "PowBackward0")
+@register_binary("pow", "PowBackward1", ts="PowBackward0", st="PowBackward2")
 def _pow(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
@@ -136,14 +147,14 @@ def _pow(ctx, grads):
     return ga, gb
 
 
-@register("remainder", "RemainderBackward0")
+@register_binary("remainder", "RemainderBackward1", ts="RemainderBackward0")
 def _remainder(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
     return grad_for(a, g), grad_for(b, -g * (a / b).floor()) if needs_grad(b) else None
 
 
-@register("floor_divide", "FloorDivideBackward0")
+@register_binary("floor_divide", "FloorDivideBackward0")
 def _floor_divide(ctx, grads):
     a, b, _ = ctx
     return (grad_for(a, grads[0] * 0) if needs_grad(a) else None,
@@ -160,8 +171,8 @@ def _minmax(ctx, grads, greater):
             grad_for(b, g * (1 - mask)) if needs_grad(b) else None)
 
 
-register("maximum", "MaximumBackward0")(lambda ctx, grads: _minmax(ctx, grads, True))
-register("minimum", "MinimumBackward0")(lambda ctx, grads: _minmax(ctx, grads, False))
+register_binary("maximum", "MaximumBackward0")(lambda ctx, grads: _minmax(ctx, grads, True))
+register_binary("minimum", "MinimumBackward0")(lambda ctx, grads: _minmax(ctx, grads, False))
 
 
 @register("neg", "NegBackward0")
@@ -175,7 +186,10 @@ def _abs(ctx, grads):
     return (grads[0] * a.sgn() if a.dtype.is_complex else grads[0] * a.sign(),)
 
 
-@register("matmul", "MmBackward0")
+@register("matmul_bmm", "UnsafeViewBackward0")
+@register("matmul_mv", "MvBackward0")
+@register("matmul_mm", "MmBackward0")
+@register("matmul_dot", "DotBackward0")
 def _matmul(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
@@ -217,12 +231,14 @@ def _expand_reduced(g, dims, keepdim, shape):
     return g.expand(shape)
 
 
+@register("sum_dim", "SumBackward1")
 @register("sum", "SumBackward0")
 def _sum(ctx, grads):
     dims, keepdim, shape = ctx[-1]
     return (_expand_reduced(grads[0], dims, keepdim, shape),)
 
 
+@register("mean_dim", "MeanBackward1")
 @register("mean", "MeanBackward0")
 def _mean(ctx, grads):
     dims, keepdim, shape = ctx[-1]

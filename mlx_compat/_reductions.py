@@ -22,7 +22,10 @@ def _dims(dim, n):
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        return [_wrap_dim(d, builtins.max(n, 1)) for d in dim]
+        ds = [_wrap_dim(d, builtins.max(n, 1)) for d in dim]
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
+        return ds
     return [_wrap_dim(dim, builtins.max(n, 1))]
 
 
@@ -122,6 +125,13 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     return mlx_op("AminBackward0", lambda v: mx.min(v, axis=axes, keepdims=keepdim), [input])
 
 
+def _check_var_args(unbiased, keepdim, name):
+    if unbiased is not None and not isinstance(unbiased, builtins.bool):
+        raise TypeError(f"{name}(): argument 'unbiased' must be bool, not {type(unbiased).__name__}")
+    if not isinstance(keepdim, builtins.bool):
+        raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
+
+
 def _correction(unbiased, correction):
     if correction is not None:
         return correction
@@ -134,18 +144,31 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     """Variance with torch's correction (default 1): composed of differentiable ops."""
     if isinstance(dim, builtins.bool):  # var(unbiased) overload
         unbiased, dim = dim, None
+    _check_var_args(unbiased, keepdim, "var")
     c = _correction(unbiased, correction)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"std and var only support floating point and complex dtypes")
+    return _var_op(input, dim, c, keepdim, "VarBackward0", False)
+
+
+def _var_op(input, dim, c, keepdim, name, take_sqrt):
+    from ._autograd_ops import mlx_op
+
+    if input.dtype.is_complex:
+        raise NotImplementedError("mlx_compat: var/std of complex tensors is not supported yet")
     dims = _dims(dim, input.dim())
+    axes = None if dims is None or input.dim() == 0 else dims
     n = input.numel() if dims is None else _count(input, dims)
-    mean = input.mean(dims, keepdim=True) if dims is not None else input.mean()
-    dev = input - mean
-    sq = (dev * dev.conj()).real if input.dtype.is_complex else dev * dev
-    total = sq.sum(dims, keepdim=keepdim) if dims is not None else sq.sum()
-    if keepdim and dims is None:
-        total = total.reshape((1,) * input.dim())
-    return total / builtins.max(n - c, 0)
+
+    def f(x):
+        mean = mx.mean(x, axis=axes, keepdims=True)
+        d = x - mean
+        v = mx.sum(d * d, axis=axes, keepdims=keepdim) / builtins.max(n - c, 0)
+        if keepdim and axes is None and x.ndim:
+            v = v.reshape((1,) * x.ndim)
+        return mx.sqrt(v) if take_sqrt else v
+
+    return mlx_op(name, f, [input])
 
 
 def _count(input, dims):
@@ -156,7 +179,12 @@ def _count(input, dims):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    if isinstance(dim, builtins.bool):
+        unbiased, dim = dim, None
+    _check_var_args(unbiased, keepdim, "std")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+    return _var_op(input, dim, _correction(unbiased, correction), keepdim, "StdBackward0", True)
 
 
 for _name in ("max", "min", "argmax", "argmin", "amax", "amin", "var", "std"):

@@ -326,9 +326,14 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
     if (BIN[op].result != R_BOOL && !BIN[op].integral_only && st->grad_enabled) {
         PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
-        if (autograd_record_named(st, BIN[op].name, ins, 2, ins, 2, NULL, outs, 1) < 0) {
-            Py_DECREF(r);
-            return NULL;
+        if (autograd_needed(st, ins, 2)) {
+            /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
+            char key[64];
+            snprintf(key, sizeof key, "%s_%c%c", BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
+            if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0) {
+                Py_DECREF(r);
+                return NULL;
+            }
         }
     }
     return (PyObject *)r;
@@ -383,7 +388,9 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
             if (result == NULL)
                 goto error;
             PyObject *outs[1] = {result};
-            if (autograd_record_named(st, BIN[op].name, ins, 2, ins, 2, NULL, outs, 1) < 0)
+            char key[64];
+            snprintf(key, sizeof key, "%s_t%c", BIN[op].name, b.t ? 't' : 's');
+            if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
                 goto error;
             if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base)) == NULL)
                 goto error;
@@ -493,7 +500,10 @@ done:
     PyObject *out = tensor_wrap_steal(st, r, dt, device);
     if (out != NULL && st->grad_enabled) {
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
-        if (autograd_record_named(st, "matmul", ins, 2, ins, 2, NULL, outs, 1) < 0)
+        const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
+                          : a->ndim == 2 && b->ndim == 2 ? "matmul_mm"
+                          : a->ndim <= 2 && b->ndim <= 2 ? "matmul_mv" : "matmul_bmm";
+        if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
             Py_CLEAR(out);
     }
     return out;
@@ -800,7 +810,8 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
             PyObject *shape = ssize_tuple(t->sizes, t->ndim);
             PyObject *extra = shape ? Py_BuildValue("(OOO)", axis ? axis : Py_None, keepdim ? Py_True : Py_False, shape) : NULL;
             Py_XDECREF(shape);
-            if (extra == NULL || autograd_record_named(st, is_mean ? "mean" : "sum", ins, 1, NULL, 0, extra, outs, 1) < 0)
+            const char *key = is_mean ? (axis ? "mean_dim" : "mean") : (axis ? "sum_dim" : "sum");
+            if (extra == NULL || autograd_record_named(st, key, ins, 1, NULL, 0, extra, outs, 1) < 0)
                 Py_CLEAR(res);
             Py_XDECREF(extra);
         }
