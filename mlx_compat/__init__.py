@@ -31,7 +31,8 @@ from ._pointwise import (exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt,
 from ._shape_ops import cat, concat, concatenate, stack, mm, bmm, index_select, gather
 from ._creation import bernoulli, multinomial
 from ._random import get_rng_state, set_rng_state
-from ._grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from ._grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+                         is_inference_mode_enabled)
 from ._interop import from_torch, to_torch
 from ._tensor_str import set_printoptions, get_printoptions
 from . import cuda, backends  # noqa: F401

@@ -51,27 +51,28 @@ def record(name, backward, inputs, outputs, saved=(), extra=None):
     if not _C.is_grad_enabled() or not builtins.any(needs_grad(i) for i in inputs):
         return None
     ctx = [None] * len(saved) + [extra]
-    node = _C._record(name, backward, ctx, tuple(inputs), tuple(outputs))
+    node = _C._record(name, backward, ctx, tuple(inputs), tuple(outputs), builtins.bool(saved))
     # snapshots after recording, so a saved output keeps its place in the graph (double backward)
     ctx[: len(saved)] = [_C._snapshot(s) for s in saved]
     return node
 
 
-def register(c_name, node_name=None):
-    """Decorator: the derivative of C op `c_name`, shown as node `node_name`."""
+def register(c_name, node_name=None, saves=True):
+    """Decorator: the derivative of C op `c_name`, shown as node `node_name`. saves=False: the backward
+    needs no saved values, so (as in torch) a second backward through it is allowed."""
     def deco(fn):
-        _C._register_backward(c_name, node_name or c_name, fn)
+        _C._register_backward(c_name, node_name or c_name, fn, saves)
         return fn
 
     return deco
 
 
-def register_binary(op, tt, ts=None, st=None):
+def register_binary(op, tt, ts=None, st=None, saves=True):
     """A C binary op's derivative under its operand kinds (tensor/scalar), with torch's node names."""
     def deco(fn):
-        _C._register_backward(op + "_tt", tt, fn)
-        _C._register_backward(op + "_ts", ts or tt, fn)
-        _C._register_backward(op + "_st", st or tt, fn)
+        _C._register_backward(op + "_tt", tt, fn, saves)
+        _C._register_backward(op + "_ts", ts or tt, fn, saves)
+        _C._register_backward(op + "_st", st or tt, fn, saves)
         return fn
 
     return deco
@@ -88,13 +89,13 @@ def zeros_scatter(g, shape, key):
 # ---------------------------------------------------------------- operators (csrc/ops.c)
 
 
-@register_binary("add", "AddBackward0")
+@register_binary("add", "AddBackward0", saves=False)
 def _add(ctx, grads):
     a, b, _ = ctx
     return grad_for(a, grads[0]), grad_for(b, grads[0])
 
 
-@register_binary("sub", "SubBackward0", st="RsubBackward1")
+@register_binary("sub", "SubBackward0", st="RsubBackward1", saves=False)
 def _sub(ctx, grads):
     a, b, _ = ctx
     g = grads[0]
@@ -175,7 +176,7 @@ register_binary("maximum", "MaximumBackward0")(lambda ctx, grads: _minmax(ctx, g
 register_binary("minimum", "MinimumBackward0")(lambda ctx, grads: _minmax(ctx, grads, False))
 
 
-@register("neg", "NegBackward0")
+@register("neg", "NegBackward0", saves=False)
 def _neg(ctx, grads):
     return (-grads[0],)
 
@@ -231,15 +232,15 @@ def _expand_reduced(g, dims, keepdim, shape):
     return g.expand(shape)
 
 
-@register("sum_dim", "SumBackward1")
-@register("sum", "SumBackward0")
+@register("sum_dim", "SumBackward1", saves=False)
+@register("sum", "SumBackward0", saves=False)
 def _sum(ctx, grads):
     dims, keepdim, shape = ctx[-1]
     return (_expand_reduced(grads[0], dims, keepdim, shape),)
 
 
-@register("mean_dim", "MeanBackward1")
-@register("mean", "MeanBackward0")
+@register("mean_dim", "MeanBackward1", saves=False)
+@register("mean", "MeanBackward0", saves=False)
 def _mean(ctx, grads):
     dims, keepdim, shape = ctx[-1]
     n = len(shape)
@@ -255,13 +256,12 @@ def _mean(ctx, grads):
 
 
 for _n in ("ViewBackward0", "UnsafeViewBackward0"):
-    register(_n)(lambda ctx, grads: (grads[0].reshape(ctx[-1]),))
-register("SqueezeBackward0")(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
-register("SqueezeBackward1")(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
-register("SqueezeBackward2")(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
-register("ExpandBackward0")(lambda ctx, grads: (sum_to(grads[0], ctx[-1][0]),))
-register("AliasBackward0")(lambda ctx, grads: (grads[0],))
-register("UnsqueezeBackward0")(lambda ctx, grads: (grads[0].squeeze(ctx[-1][0]),))
+    register(_n, saves=False)(lambda ctx, grads: (grads[0].reshape(ctx[-1]),))
+for _n in ("SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2"):
+    register(_n, saves=False)(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
+register("ExpandBackward0", saves=False)(lambda ctx, grads: (sum_to(grads[0], ctx[-1][0]),))
+register("AliasBackward0", saves=False)(lambda ctx, grads: (grads[0],))
+register("UnsqueezeBackward0", saves=False)(lambda ctx, grads: (grads[0].squeeze(ctx[-1][0]),))
 
 
 def _inverse(perm):
@@ -272,16 +272,16 @@ def _inverse(perm):
 
 
 for _n in ("TransposeBackward0", "TBackward0", "PermuteBackward0"):
-    register(_n)(lambda ctx, grads: (grads[0].permute(_inverse(ctx[-1])),))
+    register(_n, saves=False)(lambda ctx, grads: (grads[0].permute(_inverse(ctx[-1])),))
 
 
-@register("SelectBackward0")
+@register("SelectBackward0", saves=False)
 def _select(ctx, grads):
     shape, dim, index = ctx[-1]
     return (zeros_scatter(grads[0], shape, (slice(None),) * dim + (index,)),)
 
 
-@register("SliceBackward0")
+@register("SliceBackward0", saves=False)
 def _slice(ctx, grads):
     shape, dim, start, stop, step = ctx[-1]
     return (zeros_scatter(grads[0], shape, (slice(None),) * dim + (slice(start, stop, step),)),)

@@ -32,11 +32,23 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
+    """Disable gradient recording (a context manager, or a decorator with or without parentheses)."""
+
     _target = False
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
 class enable_grad(_GradMode):
     _target = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
 class set_grad_enabled(_GradMode):
@@ -64,9 +76,28 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
+_INFERENCE = [False]
+
+
+def is_inference_mode_enabled():
+    return _INFERENCE[0]
+
+
 class inference_mode(_GradMode):
+    """Like no_grad (MLX has no separate inference tensors; tensors made here report is_inference())."""
+
     def __init__(self, mode=True):
         self._target = not mode
+        self._mode = mode
+
+    def __enter__(self):
+        self._prev_inf = _INFERENCE[0]
+        _INFERENCE[0] = self._mode
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _INFERENCE[0] = self._prev_inf
+        return super().__exit__(*exc)
 
     def __call__(self, fn):
         mode = not self._target

@@ -182,6 +182,10 @@ def getitem(t, index):
         return v
     _check_broadcastable(adv)
     key = _mx_index(v.dim(), adv)
+    if v.requires_grad:
+        from ._autograd_ops import mlx_op
+
+        return mlx_op("IndexBackward0", lambda x: x[key], [v])
     return v._new_on(v._mx[key], v._device_code)
 
 
@@ -209,6 +213,23 @@ def setitem(t, index, value):
         val = mx.array(value, dtype=v.dtype._mx)
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {v.dtype} tensor")
+    owner = v._base if v._base is not None else v
+    if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        # differentiable index_put: computed out of place, then committed (Note [In-place history])
+        from ._autograd_ops import mlx_op
+
+        def put(cur, *vals):
+            new = mx.array(cur)
+            new[key] = vals[0] if vals else val
+            return new
+
+        try:
+            src = mlx_op("IndexPutBackward0", put, [v] + ([value] if isinstance(value, Tensor) else []))
+        except ValueError as e:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(val.shape)} cannot be broadcast to "
+                               f"indexing result ({e})") from None
+        v._commit(src)
+        return
     cur = v._mx
     new = mx.reshape(cur, cur.shape)  # a fresh array object: MLX's __setitem__ rebinds it in place
     try:

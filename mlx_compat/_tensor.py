@@ -391,12 +391,7 @@ def data_ptr(self):
 
 
 def _no_grad_alias(t):
-    prev = _C.is_grad_enabled()
-    _C._set_grad_enabled(False)
-    try:
-        return t._alias()
-    finally:
-        _C._set_grad_enabled(prev)
+    return t._detached_alias()
 
 
 @_method
@@ -407,9 +402,20 @@ def detach(self):
 
 @_method
 def detach_(self):
+    if self._base is not None:
+        raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                           "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, "
+                           "gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+                           "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+                           "torch/optim/optimizer.py as the solution.")
     self._grad_fn = None
     self.requires_grad = False
     return self
+
+
+@_method
+def is_inference(self):
+    return False
 
 
 @_method

@@ -1,6 +1,7 @@
 """torch.autograd.Function: user-defined ops with a hand-written backward, recorded on the same tape."""
 from __future__ import annotations
 
+import builtins
 import functools
 
 from .. import _C
@@ -54,10 +55,22 @@ class BackwardCFunction(FunctionCtx):
     pass
 
 
+class _FunctionNode(_C.Node):
+    """Nodes of custom Functions expose their ctx's attributes (saved_tensors, needs_input_grad, ...)."""
+
+    def __getattr__(self, name):
+        ctx = self.__dict__.get("_function_ctx")
+        if ctx is None:
+            raise AttributeError(name)
+        return getattr(ctx, name)
+
+
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         cls._backward_name = name + "Backward"
+        node_cls = type(cls._backward_name, (_FunctionNode,), {"__module__": "builtins"})
+        _C._register_node_class(cls._backward_name, node_cls)
 
 
 class Function(metaclass=_FunctionMeta):
@@ -93,6 +106,10 @@ class Function(metaclass=_FunctionMeta):
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else tuple(outputs)
         dirty = {id(t) for t in ctx._dirty}
+        if _C.is_grad_enabled():
+            for t in ctx._dirty:
+                if isinstance(t, Tensor) and t.requires_grad and t.is_leaf:
+                    raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
         fixed = []
         for o in outs:
             if isinstance(o, Tensor) and id(o) not in dirty and any(o is a for a in args):
@@ -122,13 +139,28 @@ class Function(metaclass=_FunctionMeta):
                                        f"(expected {len(args)}, got {len(result)})")
                 result = result[: len(args)]
             checked = []
-            for a, g in zip(args, result):
+            for i, (a, g) in enumerate(zip(args, result)):
                 if g is not None and not (isinstance(a, Tensor) and a.requires_grad):
                     g = None
+                if g is not None:
+                    try:
+                        import numpy as _np
+
+                        ok = tuple(_np.broadcast_shapes(tuple(g.shape), tuple(a.shape))) == tuple(a.shape) or \
+                            g.numel() == a.numel()
+                    except ValueError:
+                        ok = False
+                    if not ok:
+                        raise RuntimeError(f"Function {cls._backward_name} returned an invalid gradient at index {i} - "
+                                           f"got {list(g.shape)} but expected shape compatible with {list(a.shape)}")
+                    if tuple(g.shape) != tuple(a.shape):
+                        from .._autograd_formulas import sum_to
+
+                        g = sum_to(g, a.shape) if g.numel() != a.numel() else g.reshape(a.shape)
                 checked.append(g)
             return tuple(checked)
 
-        node = _C._record(cls._backward_name, backward, ctx, args, outs)
+        node = _C._record(cls._backward_name, backward, ctx, args, outs, builtins.bool(ctx._saved))
         if node is not None:
             node._function_ctx = ctx
             for t in ctx._non_differentiable:

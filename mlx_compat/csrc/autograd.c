@@ -247,7 +247,7 @@ PyObject *saved_snapshot(State *st, PyObject *o)
 /* Whether recording is needed: grad mode on and some input requires grad. */
 int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n)
 {
-    if (!st->grad_enabled)
+    if (!GRAD_ENABLED(st))
         return 0;
     for (Py_ssize_t i = 0; i < n; i++)
         if (is_tensor(st, inputs[i]) && requires_grad((TensorObject *)inputs[i]))
@@ -259,7 +259,7 @@ int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n)
  * (BORROWED; the node keeps a reference), edges to `inputs`, set as grad_fn of the floating/complex
  * `outputs`. Returns a NEW reference to the node, Py_None (new) when nothing was recorded, NULL on error. */
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
-                          Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out)
+                          Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves)
 {
     if (!autograd_needed(st, inputs, n_in))
         Py_RETURN_NONE;
@@ -278,6 +278,7 @@ PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject
     node->backward = Py_NewRef(backward);
     node->ctx = Py_XNewRef(ctx);
     node->n_outputs = (int)n_out;
+    node->saves = (char)saves;
     for (Py_ssize_t i = 0; i < n_out; i++) {
         if (!is_tensor(st, outputs[i]))
             continue;
@@ -320,7 +321,7 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     }
     PyTuple_SET_ITEM(ctx, n_saved, Py_NewRef(extra ? extra : Py_None));
     node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), ctx, inputs, n_in, outputs,
-                           n_out);
+                           n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
     Py_DECREF(ctx);
     if (node == NULL)
         return -1;
@@ -335,7 +336,8 @@ PyObject *mod_record(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);
     PyObject *name, *backward, *ctx, *inputs, *outputs;
-    if (!PyArg_ParseTuple(args, "UOOOO", &name, &backward, &ctx, &inputs, &outputs))
+    int saves = 1;
+    if (!PyArg_ParseTuple(args, "UOOOO|p", &name, &backward, &ctx, &inputs, &outputs, &saves))
         return NULL;
     PyObject *cls = node_class(st, name);
     if (cls == NULL)
@@ -349,28 +351,46 @@ PyObject *mod_record(PyObject *m, PyObject *args)
         return NULL;
     }
     PyObject *r = autograd_record(st, cls, backward, ctx, PySequence_Fast_ITEMS(in), PySequence_Fast_GET_SIZE(in),
-                                  PySequence_Fast_ITEMS(out), PySequence_Fast_GET_SIZE(out));
+                                  PySequence_Fast_ITEMS(out), PySequence_Fast_GET_SIZE(out), saves);
     Py_DECREF(in);
     Py_DECREF(out);
     return r;
 }
 
-/* _register_backward(name, backward): the derivative of a C op, called as backward(ctx, grads). */
+/* _register_backward(name, node_name, backward, saves=True): the derivative of a C op, called as
+ * backward(ctx, grads); saves=False for ops whose backward needs no saved values. */
 PyObject *mod_register_backward(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);
     PyObject *name, *fn, *node_name;
-    if (!PyArg_ParseTuple(args, "UUO", &name, &node_name, &fn))
+    int saves = 1;
+    if (!PyArg_ParseTuple(args, "UUO|p", &name, &node_name, &fn, &saves))
         return NULL;
     PyObject *cls = node_class(st, node_name);
     if (cls == NULL)
         return NULL;
-    PyObject *entry = PyTuple_Pack(2, cls, fn);
+    PyObject *entry = Py_BuildValue("(OOO)", cls, fn, saves ? Py_True : Py_False);
     if (entry == NULL)
         return NULL;
     int rc = PyDict_SetItem(st->backward_fns, name, entry);
     Py_DECREF(entry);
     if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* _register_node_class(name, cls): use `cls` (a Node subclass) for nodes named `name`. */
+PyObject *mod_register_node_class(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    PyObject *name, *cls;
+    if (!PyArg_ParseTuple(args, "UO", &name, &cls))
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, (PyTypeObject *)st->node_type)) {
+        PyErr_SetString(PyExc_TypeError, "_register_node_class: cls must subclass Node");
+        return NULL;
+    }
+    if (PyDict_SetItem(st->node_classes, name, cls) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -426,7 +446,7 @@ int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_sn
 {
     int src_rg = is_tensor(st, src) && requires_grad((TensorObject *)src);
     TensorObject *owner = t->base ? t->base : t;
-    if (!st->grad_enabled || (!src_rg && !requires_grad(owner) && !requires_grad(t)))
+    if (!GRAD_ENABLED(st) || (!src_rg && !requires_grad(owner) && !requires_grad(t)) || t->detached)
         return 0;
     if (t->base == NULL) {
         TensorObject *s = (TensorObject *)src;

@@ -61,7 +61,6 @@ typedef struct {
     int default_dtype;            /* torch.get_default_dtype() as a code */
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
-    int grad_enabled;
 } State;
 
 /* Note [Tensor storage and views]
@@ -106,6 +105,7 @@ typedef struct TensorObject {
     char is_view;
     char part;             /* 0, or 1/2 for a real/imag view of a complex base (Note [Complex part views]) */
     int output_nr;         /* which output of grad_fn this tensor is */
+    char detached;         /* made by detach()/.data: shares storage, outside autograd's view tracking */
     PyObject *grad_accumulator; /* leaves: cached AccumulateGrad node, or NULL */
 } TensorObject;
 
@@ -124,7 +124,12 @@ typedef struct {
     int n_outputs;
     char released;         /* saved values freed after a backward without retain_graph */
     char is_accumulate;
+    char saves;            /* saved tensors that a backward frees (else a second backward is fine, as in torch) */
 } NodeObject;
+
+/* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
+extern _Thread_local int grad_mode_disabled;
+#define GRAD_ENABLED(st) (!grad_mode_disabled)
 
 /* ---- module.c ---- */
 extern PyModuleDef mlx_compat_module;
@@ -209,13 +214,14 @@ PyObject *grad_accumulator(State *st, TensorObject *t);       /* BORROWED */
 PyObject *saved_snapshot(State *st, PyObject *o);             /* NEW */
 int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
-                          Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out); /* NEW node or None */
+                          Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves); /* NEW node or None */
 int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
                           PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
                           Py_ssize_t n_out);
 PyObject *mod_record(PyObject *m, PyObject *args);
 PyObject *mod_register_backward(PyObject *m, PyObject *args);
 PyObject *mod_snapshot(PyObject *m, PyObject *o);
+PyObject *mod_register_node_class(PyObject *m, PyObject *args);
 PyObject *mod_grad_accumulator(PyObject *m, PyObject *o);
 PyObject *mod_edge(PyObject *m, PyObject *o);
 PyObject *mod_set_history(PyObject *m, PyObject *args);

@@ -279,7 +279,7 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
                 Py_DECREF(h);
         }
     }
-    if (!retain_graph && node->backward != NULL) {
+    if (!retain_graph && node->backward != NULL && node->saves) {
         Py_CLEAR(node->ctx);
         node->released = 1;
     }
@@ -326,7 +326,7 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
         return NULL;
     PyObject *deps = PyDict_New(), *buffers = PyDict_New(), *ready = PyList_New(0), *root_nodes = PyList_New(0);
     PyObject *results = NULL, *capture_map = NULL, *out = NULL;
-    int saved_mode = st->grad_enabled;
+    int saved_mode = !grad_mode_disabled;
     if (!deps || !buffers || !ready || !root_nodes)
         goto error;
     Py_ssize_t n_roots = PyTuple_GET_SIZE(roots);
@@ -376,7 +376,7 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
         if ((cnt == NULL || PyLong_AsLong(cnt) == 0) && PyList_Append(ready, n) < 0)
             goto error;
     }
-    st->grad_enabled = create_graph;
+    grad_mode_disabled = !create_graph;
     while (PyList_GET_SIZE(ready) > 0) {
         Py_ssize_t last = PyList_GET_SIZE(ready) - 1;
         NodeObject *node = (NodeObject *)Py_NewRef(PyList_GET_ITEM(ready, last));
@@ -416,10 +416,10 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
         if (rc < 0)
             goto error;
     }
-    st->grad_enabled = saved_mode;
+    grad_mode_disabled = !saved_mode;
     out = results ? PyList_AsTuple(results) : Py_NewRef(Py_None);
 error:
-    st->grad_enabled = saved_mode;
+    grad_mode_disabled = !saved_mode;
     Py_XDECREF(deps);
     Py_XDECREF(buffers);
     Py_XDECREF(ready);

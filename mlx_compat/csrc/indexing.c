@@ -204,7 +204,7 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
         return -1;
     TensorObject *tv = (TensorObject *)view, *owner = tv->base ? tv->base : tv;
     int value_rg = is_tensor(st, value) && (((TensorObject *)value)->requires_grad || ((TensorObject *)value)->grad_fn);
-    if (st->grad_enabled && (value_rg || owner->grad_fn != NULL)) {
+    if (GRAD_ENABLED(st) && (value_rg || owner->grad_fn != NULL)) {
         /* differentiable assignment: copy_/fill_ record and rebase history (Note [In-place history]) */
         PyObject *r = PyObject_CallMethod(view, is_tensor(st, value) ? "copy_" : "fill_", "O", value);
         Py_DECREF(view);

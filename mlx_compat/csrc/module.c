@@ -2,6 +2,8 @@
  * the Python layer uses to register its objects (dtypes, devices, Size) with the core. */
 #include "core.h"
 
+_Thread_local int grad_mode_disabled = 0;
+
 /* BORROWED: the module state behind a Tensor type (or subclass). NULL with an exception otherwise. */
 State *state_of_type(PyTypeObject *tp)
 {
@@ -88,13 +90,13 @@ static PyObject *mod_set_grad_enabled(PyObject *m, PyObject *arg)
     int v = PyObject_IsTrue(arg);
     if (v < 0)
         return NULL;
-    state_of_module(m)->grad_enabled = v;
+    grad_mode_disabled = !v;
     Py_RETURN_NONE;
 }
 
 static PyObject *mod_is_grad_enabled(PyObject *m, PyObject *noargs)
 {
-    return PyBool_FromLong(state_of_module(m)->grad_enabled);
+    return PyBool_FromLong(!grad_mode_disabled);
 }
 
 /* _promote_types(a, b) -> dtype, torch.promote_types's table */
@@ -181,6 +183,7 @@ static PyMethodDef module_methods[] = {
     {"_record", mod_record, METH_VARARGS, "Record a differentiable op: _record(name, backward, ctx, inputs, outputs)."},
     {"_register_backward", mod_register_backward, METH_VARARGS, NULL},
     {"_snapshot", mod_snapshot, METH_O, NULL},
+    {"_register_node_class", mod_register_node_class, METH_VARARGS, NULL},
     {"_grad_accumulator", mod_grad_accumulator, METH_O, NULL},
     {"_edge", mod_edge, METH_O, NULL},
     {"_set_history", mod_set_history, METH_VARARGS, NULL},
@@ -262,7 +265,6 @@ static int module_exec(PyObject *m)
 {
     State *st = state_of_module(m);
     st->default_dtype = DT_F32;
-    st->grad_enabled = 1;
     if (load_mlx(m, st) < 0)
         return -1;
     if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0)

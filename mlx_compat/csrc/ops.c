@@ -324,7 +324,7 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
-    if (BIN[op].result != R_BOOL && !BIN[op].integral_only && st->grad_enabled) {
+    if (BIN[op].result != R_BOOL && !BIN[op].integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
         if (autograd_needed(st, ins, 2)) {
             /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
@@ -380,7 +380,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
     cast = dt == t->dtype ? Py_NewRef(res) : mx_astype(st, res, t->dtype, t->device);
     if (cast == NULL)
         goto error;
-    if (st->grad_enabled && BIN[op].result != R_BOOL && !BIN[op].integral_only) {
+    if (GRAD_ENABLED(st) && BIN[op].result != R_BOOL && !BIN[op].integral_only) {
         PyObject *ins[2] = {x, y};
         if (autograd_needed(st, ins, 2)) {
             /* Note [In-place history]: record the op on an out-of-place result, then commit it */
@@ -498,7 +498,7 @@ done:
     Py_XDECREF(va);
     Py_XDECREF(vb);
     PyObject *out = tensor_wrap_steal(st, r, dt, device);
-    if (out != NULL && st->grad_enabled) {
+    if (out != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
         const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
                           : a->ndim == 2 && b->ndim == 2 ? "matmul_mm"
@@ -554,7 +554,7 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
     if (integral_only && t->dtype == DT_BOOL)
         f = st->f_logical_not;
     PyObject *out = tensor_wrap_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device);
-    if (out != NULL && !integral_only && st->grad_enabled) {
+    if (out != NULL && !integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[1] = {x}, *outs[1] = {out};
         if (autograd_record_named(st, func_offset == offsetof(State, f_negative) ? "neg" : "abs", ins, 1, ins, 1,
                                   NULL, outs, 1) < 0)
@@ -804,7 +804,7 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
     }
     PyObject *res = tensor_wrap_steal(st, r, out, t->device);
     r = NULL;
-    if (res != NULL && st->grad_enabled) {
+    if (res != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {res};
         if (autograd_needed(st, ins, 1)) {
             PyObject *shape = ssize_tuple(t->sizes, t->ndim);

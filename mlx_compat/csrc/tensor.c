@@ -406,11 +406,11 @@ int tensor_check_inplace(State *st, TensorObject *t) { return tensor_check_inpla
 /* check_overlap = 0 for writes of one value everywhere (fill_, zero_), which torch allows on expanded views. */
 int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
 {
-    if (st->grad_enabled && t->requires_grad && t->grad_fn == NULL && t->base == NULL) {
+    if (GRAD_ENABLED(st) && t->requires_grad && t->grad_fn == NULL && t->base == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation.");
         return -1;
     }
-    if (t->base != NULL && st->grad_enabled && t->base->requires_grad && t->base->grad_fn == NULL) {
+    if (t->base != NULL && !t->detached && GRAD_ENABLED(st) && t->base->requires_grad && t->base->grad_fn == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
                         "a view of a leaf Variable that requires grad is being used in an in-place operation.");
         return -1;
@@ -512,6 +512,7 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     v->version = base->version;
     v->is_view = 1;
     v->part = src->part;
+    v->detached = src->detached;
     return (PyObject *)v;
 }
 
@@ -838,6 +839,20 @@ error:
     return NULL;
 }
 
+/* _detached_alias(): detach() — a view sharing storage, recording nothing, exempt from the
+ * "view of a leaf" in-place check (torch's detach/.data). */
+static PyObject *m_detached_alias(TensorObject *t, PyObject *noargs)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    int prev = grad_mode_disabled;
+    grad_mode_disabled = 1;
+    PyObject *r = view_alias(st, t);
+    grad_mode_disabled = prev;
+    if (r != NULL)
+        ((TensorObject *)r)->detached = 1;
+    return r;
+}
+
 /* _commit(src): write tensor `src` (self's shape; cast to self's dtype) into self in place and rebase
  * self's autograd history onto it (Note [In-place history]). Returns self. */
 static PyObject *m_commit(TensorObject *t, PyObject *src)
@@ -857,7 +872,7 @@ static PyObject *m_commit(TensorObject *t, PyObject *src)
     v = s->dtype == t->dtype ? Py_NewRef(sv) : mx_astype(st, sv, t->dtype, t->device);
     if (v == NULL)
         return NULL;
-    if (t->base && st->grad_enabled && ((s->requires_grad || s->grad_fn) || t->base->grad_fn || t->grad_fn)) {
+    if (t->base && GRAD_ENABLED(st) && ((s->requires_grad || s->grad_fn) || t->base->grad_fn || t->grad_fn)) {
         base_snap = saved_snapshot(st, (PyObject *)t->base);
         if (base_snap == NULL)
             goto error;
@@ -1103,6 +1118,7 @@ static PyMethodDef tensor_methods[] = {
     {"_storage_id", (PyCFunction)m_storage_id, METH_NOARGS, NULL},
     {"_write", (PyCFunction)m_write, METH_O, NULL},
     {"_commit", (PyCFunction)m_commit, METH_O, NULL},
+    {"_detached_alias", (PyCFunction)m_detached_alias, METH_NOARGS, NULL},
     {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
     {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},
     {"_restride", (PyCFunction)m_restride, METH_VARARGS, NULL},

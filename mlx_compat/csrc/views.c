@@ -49,7 +49,7 @@ static PyObject *finish(State *st, TensorObject *t, PyObject *arr, Meta *m)
     return tensor_make_view(st, t, arr, m->ndim, m->shape, m->strides, m->offset);
 }
 
-#define AG(st, t) ((st)->grad_enabled && ((t)->requires_grad || (t)->grad_fn != NULL))
+#define AG(st, t) (GRAD_ENABLED(st) && ((t)->requires_grad || (t)->grad_fn != NULL))
 
 /* Record view op `name` (whose derivative _autograd registered under that name) producing `out`
  * (STOLEN, returned) from t; `extra` (STOLEN, may be NULL when recording is off) is what the
