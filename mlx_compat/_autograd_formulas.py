@@ -235,21 +235,23 @@ def _expand_reduced(g, dims, keepdim, shape):
 @register("sum_dim", "SumBackward1", saves=False)
 @register("sum", "SumBackward0", saves=False)
 def _sum(ctx, grads):
-    dims, keepdim, shape = ctx[-1]
-    return (_expand_reduced(grads[0], dims, keepdim, shape),)
+    dims, keepdim, shape, dtype = ctx[-1]
+    g = _expand_reduced(grads[0], dims, keepdim, shape)
+    return (g if g.dtype is dtype else g.to(dtype),)
 
 
 @register("mean_dim", "MeanBackward1", saves=False)
 @register("mean", "MeanBackward0", saves=False)
 def _mean(ctx, grads):
-    dims, keepdim, shape = ctx[-1]
+    dims, keepdim, shape, dtype = ctx[-1]
     n = len(shape)
     if dims is None:
         count = math.prod(shape)
     else:
         ds = [dims] if isinstance(dims, builtins.int) else dims
         count = math.prod(shape[d % n] for d in ds) if n else 1
-    return (_expand_reduced(grads[0], dims, keepdim, shape) / count,)
+    g = _expand_reduced(grads[0], dims, keepdim, shape) / count
+    return (g if g.dtype is dtype else g.to(dtype),)
 
 
 # ---------------------------------------------------------------- views (csrc/views.c)

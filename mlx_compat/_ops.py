@@ -35,7 +35,7 @@ def _check_alpha(a, b, alpha, op="add"):
             return b if alpha else b & False
         return b and builtins.bool(alpha)
     if isinstance(b, Tensor):
-        return _new(b._mx.astype(rt._mx) * alpha, b._device_code, rt)
+        return (b if b.dtype is rt else b.to(rt)) * alpha  # differentiable: records the scaling
     return b * alpha
 
 
@@ -225,6 +225,12 @@ def masked_fill(input, mask, value):
         if value.dim() != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
+        if value.requires_grad:
+            from ._autograd_ops import mlx_op
+
+            m = mask._mx
+            vt = value if value.dtype is input.dtype else value.to(input.dtype)
+            return mlx_op("MaskedFillBackward1", lambda x, v: mx.where(m, v, x).astype(x.dtype), [input, vt])
         v = value._mx.astype(input.dtype._mx)
     elif isinstance(value, (builtins.bool, builtins.int, builtins.float, builtins.complex)):
         v = mx.array(value, dtype=input.dtype._mx)

@@ -192,8 +192,9 @@ def _scatter_coords(index, dim):
     return tuple(coords)
 
 
-def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
-    """torch.scatter (src tensor or value; reduce None/'add'/'multiply')."""
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _add_differentiable=False):
+    """torch.scatter (src tensor or value; reduce None/'add'/'multiply'). As in torch, the reduce forms
+    have no derivative (scatter_add, which shares this code, has one)."""
     if src is None and value is None:
         raise TypeError("scatter() missing required argument 'src' or 'value'")
     if isinstance(src, (builtins.int, builtins.float, builtins.bool)):
@@ -228,6 +229,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
             y[coords] = v
             return y
 
+        if reduce is not None and not _add_differentiable and (input.requires_grad or src.requires_grad):
+            return _out(out, _not_differentiable("scatter", f, [input, src]))
         return _out(out, mlx_op("ScatterBackward0", f, [input, src]))
 
     def fv(x):
@@ -240,11 +243,26 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
         y[coords] = v
         return y
 
+    if reduce is not None and input.requires_grad:
+        return _out(out, _not_differentiable("scatter", fv, [input]))
     return _out(out, mlx_op("ScatterBackward1", fv, [input]))
 
 
+def _not_differentiable(op, f, tensors):
+    """Forward of `f`, with a node whose backward raises torch's 'not implemented' error."""
+    from ._autograd_formulas import record
+
+    out = _new(f(*[t._mx for t in tensors]), tensors[0]._device_code, tensors[0].dtype)
+
+    def backward(ctx, grads):
+        raise RuntimeError(f"derivative for aten::{op} is not implemented")
+
+    record("NotImplemented", backward, tensors, [out])
+    return out
+
+
 def scatter_add(input, dim, index, src, *, out=None):
-    return scatter(input, dim, index, src, reduce="add", out=out)
+    return scatter(input, dim, index, src, reduce="add", out=out, _add_differentiable=True)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
@@ -268,4 +286,4 @@ def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 
 
 Tensor.scatter_ = _scatter_
-Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter(self, dim, index, src, reduce="add"))
+Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter_add(self, dim, index, src))

@@ -808,7 +808,8 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
         PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {res};
         if (autograd_needed(st, ins, 1)) {
             PyObject *shape = ssize_tuple(t->sizes, t->ndim);
-            PyObject *extra = shape ? Py_BuildValue("(OOO)", axis ? axis : Py_None, keepdim ? Py_True : Py_False, shape) : NULL;
+            PyObject *extra = shape ? Py_BuildValue("(OOOO)", axis ? axis : Py_None, keepdim ? Py_True : Py_False, shape,
+                                                    dtype_of_code(st, t->dtype)) : NULL;
             Py_XDECREF(shape);
             const char *key = is_mean ? (axis ? "mean_dim" : "mean") : (axis ? "sum_dim" : "sum");
             if (extra == NULL || autograd_record_named(st, key, ins, 1, NULL, 0, extra, outs, 1) < 0)

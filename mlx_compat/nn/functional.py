@@ -275,10 +275,21 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     perm_in = (0,) + tuple(builtins.range(2, nd + 2)) + (1,)
     perm_out = (0, nd + 1) + tuple(builtins.range(1, nd + 1))
 
+    def conv_mlx(xn, wn, g):
+        if xn.dtype == mx.float64:
+            return _conv_f64(xn, wn, stride, lo, hi, dilation, g)
+        if g == 1 or nd < 3:
+            return mx.conv_general(xn, wn, stride=list(stride), padding=(list(lo), list(hi)),
+                                   kernel_dilation=list(dilation), groups=g)
+        # MLX has no grouped 3-D convolution: one convolution per group
+        ci, co = xn.shape[-1] // g, wn.shape[0] // g
+        parts = [mx.conv_general(xn[..., i * ci:(i + 1) * ci], wn[i * co:(i + 1) * co], stride=list(stride),
+                                 padding=(list(lo), list(hi)), kernel_dilation=list(dilation)) for i in builtins.range(g)]
+        return mx.concatenate(parts, axis=-1)
+
     def f(x, w, *b):
         # torch's NC... / OI... layouts to MLX's N...C / O...I, and back
-        y = mx.conv_general(mx.transpose(x, perm_in), mx.transpose(w, perm_in), stride=list(stride),
-                            padding=(list(lo), list(hi)), kernel_dilation=list(dilation), groups=groups)
+        y = conv_mlx(mx.transpose(x, perm_in), mx.transpose(w, perm_in), groups)
         y = mx.transpose(y, perm_out)
         if b:
             y = y + b[0].reshape((1, -1) + (1,) * nd)
@@ -286,6 +297,33 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
     out = mlx_op("ConvolutionBackward0", f, ins)
     return out if batched else out.squeeze(0)
+
+
+def _conv_f64(x, w, stride, lo, hi, dilation, groups):
+    """Channels-last convolution in float64 (MLX's conv kernels have none): gather windows, then a
+    contraction per group. x: (N, *S, C), w: (O, *K, C/groups)."""
+    nd = x.ndim - 2
+    pads = [(0, 0)] + [(l, h) for l, h in zip(lo, hi)] + [(0, 0)]
+    xp = mx.pad(x, pads)
+    ks = w.shape[1:-1]
+    out_sizes = [(xp.shape[1 + i] - dilation[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in builtins.range(nd)]
+    cols = xp
+    for i in builtins.range(nd):  # gather each spatial axis into (out, k)
+        idx = (mx.arange(out_sizes[i]) * stride[i]).reshape(-1, 1) + (mx.arange(ks[i]) * dilation[i]).reshape(1, -1)
+        cols = mx.take(cols, idx.reshape(-1), axis=1 + 2 * i)
+        shape = list(cols.shape)
+        cols = cols.reshape(shape[: 1 + 2 * i] + [out_sizes[i], ks[i]] + shape[2 + 2 * i:])
+    # cols: (N, o1, k1, o2, k2, ..., C) -> (N, o..., k..., C)
+    order = [0] + [1 + 2 * i for i in builtins.range(nd)] + [2 + 2 * i for i in builtins.range(nd)] + [1 + 2 * nd]
+    cols = mx.transpose(cols, order)
+    ci, co = x.shape[-1] // groups, w.shape[0] // groups
+    outs = []
+    for g in builtins.range(groups):
+        cg = cols[..., g * ci:(g + 1) * ci]
+        wg = w[g * co:(g + 1) * co]
+        flat = cg.reshape(cg.shape[: 1 + nd] + (-1,))
+        outs.append(flat @ mx.transpose(wg.reshape(co, -1)))
+    return mx.concatenate(outs, axis=-1) if groups > 1 else outs[0]
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -362,9 +400,9 @@ def adaptive_avg_pool2d(input, output_size):
     batched = input.dim() == 4
     x_in = input if batched else input.unsqueeze(0)
     n, c, h, w = x_in.shape
-    osz = _ntuple(output_size, 2, "output_size")
-    oh = h if osz[0] is None else osz[0]
-    ow = w if osz[1] is None else osz[1]
+    osz = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh = h if osz[0] is None else builtins.int(osz[0])
+    ow = w if osz[1] is None else builtins.int(osz[1])
 
     def bounds(i, o, size):
         return (i * size) // o, -(-((i + 1) * size) // o)
