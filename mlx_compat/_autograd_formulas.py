@@ -351,3 +351,37 @@ def scatter_flat(g, flat_pos, shape):
 
 
 _C._register_view_commit(view_commit)
+
+
+register("fill_constant", "FillBackward0", saves=False)(lambda ctx, grads: (grads[0] * 0,))
+
+
+# ---------------------------------------------------------------- Node hooks (torch.autograd.graph.Node)
+
+
+class _Handle:
+    def __init__(self, lst, item):
+        self._lst, self._item = lst, item
+
+    def remove(self):
+        if self._item in self._lst:
+            self._lst.remove(self._item)
+
+
+def _node_register_hook(self, fn):
+    """fn(grad_inputs, grad_outputs) -> new grad_inputs or None, after the node runs."""
+    hooks = self._post_hooks
+    hooks.append(fn)
+    return _Handle(hooks, fn)
+
+
+def _node_register_prehook(self, fn):
+    """fn(grad_outputs) -> new grad_outputs or None, before the node runs."""
+    hooks = self._pre_hooks
+    hooks.append(fn)
+    return _Handle(hooks, fn)
+
+
+_C.Node.register_hook = _node_register_hook
+_C.Node.register_prehook = _node_register_prehook
+_C.Node.metadata = property(lambda self: self.__dict__.setdefault("_metadata", {}))

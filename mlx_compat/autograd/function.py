@@ -59,9 +59,10 @@ class _FunctionNode(_C.Node):
     """Nodes of custom Functions expose their ctx's attributes (saved_tensors, needs_input_grad, ...)."""
 
     def __getattr__(self, name):
-        ctx = self.__dict__.get("_function_ctx")
-        if ctx is None:
-            raise AttributeError(name)
+        try:
+            ctx = object.__getattribute__(self, "_function_ctx")
+        except AttributeError:
+            raise AttributeError(name) from None
         return getattr(ctx, name)
 
 

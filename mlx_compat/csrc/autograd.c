@@ -89,6 +89,7 @@ static PyObject *node_get_released(NodeObject *n, void *c) { return PyBool_FromL
 static PyObject *node_get_n_outputs(NodeObject *n, void *c) { return PyLong_FromLong(n->n_outputs); }
 
 static PyGetSetDef node_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {"next_functions", (getter)node_get_next, NULL, "((Node or None, input_nr), ...) for each input.", NULL},
     {"_ctx", (getter)node_get_ctx, NULL, NULL, NULL},
     {"variable", (getter)node_get_variable, NULL, "AccumulateGrad: the leaf it accumulates into.", NULL},
@@ -450,6 +451,12 @@ int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_sn
         return 0;
     if (t->base == NULL) {
         TensorObject *s = (TensorObject *)src;
+        if (!src_rg) {
+            /* overwritten by a constant: the tensor stays in the graph, with a zero derivative (torch's
+             * FillBackward/ZeroBackward) */
+            PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {(PyObject *)t};
+            return autograd_record_named(st, "fill_constant", ins, 1, NULL, 0, NULL, outs, 1);
+        }
         PyObject *fn = src_rg ? s->grad_fn : NULL;
         if (src_rg && fn == NULL) { /* the result is a leaf requiring grad (copy_ of a leaf): route through */
             Py_XSETREF(t->grad_fn, NULL);

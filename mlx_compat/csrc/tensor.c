@@ -556,14 +556,12 @@ static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
         return -1;
     }
     int on = v == Py_True;
-    if (t->grad_fn != NULL) {
-        if (!on) {
-            PyErr_SetString(PyExc_RuntimeError,
-                            "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-                            "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
-            return -1;
-        }
-        return 0;
+    if (t->grad_fn != NULL) { /* torch refuses any change on a non-leaf, even to True */
+        PyErr_SetString(PyExc_RuntimeError,
+                        on ? "you can only change requires_grad flags of leaf variables."
+                           : "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                             "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+        return -1;
     }
     if (on && !(dt_is_float(t->dtype) || dt_is_complex(t->dtype))) {
         PyErr_SetString(PyExc_RuntimeError, "only Tensors of floating point and complex dtype can require gradients");
@@ -573,7 +571,17 @@ static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
     return 0;
 }
 
-static PyObject *get_grad(TensorObject *t, void *c) { return Py_NewRef(t->grad ? t->grad : Py_None); }
+static PyObject *get_grad(TensorObject *t, void *c)
+{
+    if (t->grad == NULL && t->grad_fn != NULL && !t->retains_grad &&
+        PyErr_WarnEx(PyExc_UserWarning,
+                     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                     "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                     "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf "
+                     "Tensor by mistake, make sure you access the leaf Tensor instead.", 1) < 0)
+        return NULL;
+    return Py_NewRef(t->grad ? t->grad : Py_None);
+}
 
 static int set_grad(TensorObject *t, PyObject *v, void *c)
 {
@@ -687,6 +695,7 @@ static int set_retains_grad(TensorObject *t, PyObject *v, void *c)
 }
 
 static PyGetSetDef tensor_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {"shape", (getter)get_shape, NULL, "The tensor's shape, a torch.Size.", NULL},
     {"dtype", (getter)get_dtype, NULL, NULL, NULL},
     {"device", (getter)get_device, NULL, NULL, NULL},
