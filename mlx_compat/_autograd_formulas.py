@@ -187,6 +187,7 @@ def _abs(ctx, grads):
     return (grads[0] * a.sgn() if a.dtype.is_complex else grads[0] * a.sign(),)
 
 
+@register("matmul_bmm3", "BmmBackward0")
 @register("matmul_bmm", "UnsafeViewBackward0")
 @register("matmul_mv", "MvBackward0")
 @register("matmul_mm", "MmBackward0")

@@ -266,14 +266,25 @@ def scatter_add(input, dim, index, src, *, out=None):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """beta * input + alpha * (mat1 @ mat2), with torch's checks."""
+    """beta * input + alpha * (mat1 @ mat2), with torch's checks; one AddmmBackward0 node."""
     if mat1.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError("mat1 must be a matrix" if mat1.dim() != 2 else "mat2 must be a matrix")
-    prod = mat1.matmul(mat2)
-    prod = prod if alpha == 1 else prod * alpha
-    if beta == 0:
-        return _out(out, prod + input * 0)
-    return _out(out, (input if beta == 1 else input * beta) + prod)
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    from ._autograd_ops import mlx_op
+
+    def f(inp, a, b):
+        prod = a @ b
+        prod = prod if alpha == 1 else prod * alpha
+        if beta == 0:
+            return mx.broadcast_to(prod, prod.shape)
+        return (inp if beta == 1 else inp * beta) + prod
+
+    ins = [input, mat1, mat2]
+    if builtins.any(t.dtype is not mat1.dtype for t in ins):
+        raise RuntimeError("expected m1 and m2 to have the same dtype")
+    return _out(out, mlx_op("AddmmBackward0", f, ins))
 
 
 for _name, _fn in (("repeat", repeat), ("index_select", index_select), ("gather", gather), ("mm", mm), ("bmm", bmm),

@@ -607,13 +607,41 @@ def movedim(self, source, destination):
 Tensor.moveaxis = Tensor.movedim
 
 
+def _multi_view(self, name, make_pieces, backward):
+    """Views of self made by `make_pieces()` recorded as ONE node with many outputs (torch's SplitBackward0,
+    UnbindBackward0): backward(grads) assembles the input's gradient, zeros standing in for missing ones."""
+    if not (self.requires_grad and _C.is_grad_enabled()):
+        return make_pieces()
+    prev = _C.is_grad_enabled()
+    _C._set_grad_enabled(False)
+    try:
+        pieces = make_pieces()
+    finally:
+        _C._set_grad_enabled(prev)
+    from ._autograd_formulas import record
+
+    shapes = [tuple(p.shape) for p in pieces]
+
+    def bw(ctx, grads):
+        from ._creation import zeros
+
+        gs = [g if g is not None else zeros(s, dtype=self.dtype, device=self.device) for g, s in zip(grads, shapes)]
+        return (backward(gs),)
+
+    record(name, bw, [self], pieces)
+    return pieces
+
+
 @_method
 def unbind(self, dim=0):
     n = self.dim()
     if n == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, n)
-    return tuple(self.select(d, i) for i in range(self.shape[d]))
+    from ._shape_ops import stack
+
+    return _multi_view(self, "UnbindBackward0", lambda: tuple(self.select(d, i) for i in builtins.range(self.shape[d])),
+                       lambda gs: stack(gs, d))
 
 
 @_method
@@ -625,6 +653,13 @@ def split(self, split_size_or_sections, dim=0):
     size = self.shape[d]
     if not isinstance(split_size_or_sections, (list, tuple)):
         split_size_or_sections = _int_arg(split_size_or_sections, "split", is_dim=True)
+    from ._shape_ops import cat
+
+    name = "SplitBackward0" if isinstance(split_size_or_sections, builtins.int) else "SplitWithSizesBackward0"
+    return _multi_view(self, name, lambda: _split_pieces(self, split_size_or_sections, d, size), lambda gs: cat(gs, d))
+
+
+def _split_pieces(self, split_size_or_sections, d, size):
     if isinstance(split_size_or_sections, builtins.int):
         step = split_size_or_sections
         if step < 0:

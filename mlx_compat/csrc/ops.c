@@ -502,7 +502,8 @@ done:
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
         const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
                           : a->ndim == 2 && b->ndim == 2 ? "matmul_mm"
-                          : a->ndim <= 2 && b->ndim <= 2 ? "matmul_mv" : "matmul_bmm";
+                          : a->ndim <= 2 && b->ndim <= 2 ? "matmul_mv"
+                          : a->ndim == 3 && b->ndim == 3 ? "matmul_bmm3" : "matmul_bmm";
         if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
             Py_CLEAR(out);
     }

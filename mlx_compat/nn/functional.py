@@ -96,6 +96,10 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def linear(input, weight, bias=None):
+    if input.dim() == 2 and weight.dim() == 2 and bias is not None:
+        from .._shape_ops import addmm
+
+        return addmm(bias, input, weight.t())  # as torch: one AddmmBackward0 node
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     return out if bias is None else out + bias
 
@@ -154,7 +158,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     else:
         keep = mx.random.bernoulli(1.0 - p, tuple(input.shape), key=key)
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    r = mlx_op("NativeDropoutBackward0", lambda x: mx.where(keep, x * scale, mx.zeros_like(x)).astype(x.dtype), [input])
+    r = mlx_op("MulBackward0", lambda x: mx.where(keep, x * scale, mx.zeros_like(x)).astype(x.dtype), [input])
     return input._commit(r) if inplace else r
 
 
