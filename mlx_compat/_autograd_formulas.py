@@ -72,7 +72,8 @@ def register_binary(op, tt, ts=None, st=None, saves=True):
     def deco(fn):
         _C._register_backward(op + "_tt", tt, fn, saves)
         _C._register_backward(op + "_ts", ts or tt, fn, saves)
-        _C._register_backward(op + "_st", st or tt, fn, saves)
+        # reflected (scalar op tensor): the node's edges are (tensor, scalar), as in torch
+        _C._register_backward(op + "_st", st or tt, lambda ctx, grads: fn(ctx, grads)[::-1], saves)
         return fn
 
     return deco

@@ -330,7 +330,10 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
             /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
             char key[64];
             snprintf(key, sizeof key, "%s_%c%c", BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
-            if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0) {
+            /* a reflected op (2 - x) has its tensor as torch's first input: edges (x, None); the "_st"
+             * derivatives return their gradients in that order */
+            PyObject *edges[2] = {a.t ? x : y, a.t ? y : x};
+            if (autograd_record_named(st, key, edges, 2, ins, 2, NULL, outs, 1) < 0) {
                 Py_DECREF(r);
                 return NULL;
             }
