@@ -164,6 +164,7 @@ int tensor_ndim(State *st, TensorObject *t);
 PyObject *tensor_size_obj(State *st, TensorObject *t);
 int dtype_from_mx(State *st, PyObject *mx_dtype); /* code or -1 with exception */
 int dtype_code_of(State *st, PyObject *dtype_obj); /* our dtype object -> code, -1 with exception */
+int is_dtype_object(State *st, PyObject *o);
 PyObject *dtype_of_code(State *st, int code);      /* BORROWED */
 
 /* ---- mxcall.c ---- */

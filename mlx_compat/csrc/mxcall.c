@@ -74,6 +74,17 @@ PyObject *ssize_tuple(const Py_ssize_t *v, int n)
  * 0 / -1 with the exception set. */
 int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fname)
 {
+    if (PyLong_CheckExact(o)) { /* the common case */
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (!overflow) {
+            *out = (Py_ssize_t)v;
+            return 0;
+        }
+        PyErr_Format(is_dim ? PyExc_ValueError : PyExc_TypeError,
+                     "%s(): argument failed to unpack the object with error \"Overflow when unpacking long\"", fname);
+        return -1;
+    }
     if (PyBool_Check(o) || PyFloat_Check(o) || o == Py_None || PyComplex_Check(o) || PyUnicode_Check(o)) {
         PyErr_Format(PyExc_TypeError, "%s(): argument must be int, not %.100s", fname, Py_TYPE(o)->tp_name);
         return -1;

@@ -697,13 +697,11 @@ static int parse_reduce_args(State *st, TensorObject *t, PyObject *const *args, 
             return -1;
         }
     }
-    if (dim != NULL && dim != Py_None && is_tensor(st, dim) == 0 && dt == NULL && PyObject_TypeCheck(dim, Py_TYPE(dim)) &&
-        dtype_code_of(st, dim) >= 0) {
+    if (dim != NULL && dt == NULL && is_dtype_object(st, dim)) {
         /* x.sum(torch.float64): the dtype overload */
         dt = dim;
         dim = NULL;
-    } else
-        PyErr_Clear();
+    }
     if (kd != NULL) {
         if (!PyBool_Check(kd)) {
             PyErr_Format(PyExc_TypeError, "%s(): argument 'keepdim' must be bool, not %.100s", fname, Py_TYPE(kd)->tp_name);

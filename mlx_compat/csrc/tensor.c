@@ -29,6 +29,15 @@ int dtype_code_of(State *st, PyObject *o)
     return -1;
 }
 
+/* Whether o is one of our dtype objects (no exception either way). */
+int is_dtype_object(State *st, PyObject *o)
+{
+    for (int i = 0; i < DT_COUNT; i++)
+        if (st->dtype[i] == o)
+            return 1;
+    return 0;
+}
+
 /* BORROWED: our dtype object for a code (Py_None if that code is not exposed). */
 PyObject *dtype_of_code(State *st, int code)
 {

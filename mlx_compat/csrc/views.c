@@ -253,11 +253,10 @@ static PyObject *m_view(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
             return NULL;
         }
     }
-    if (nargs == 1 && dtype_code_of(st, args[0]) >= 0) {
+    if (nargs == 1 && !PyLong_CheckExact(args[0]) && is_dtype_object(st, args[0])) {
         /* view(dtype): the Python layer handles it */
         return PyObject_CallMethod((PyObject *)t, "_view_dtype", "O", args[0]);
     }
-    PyErr_Clear(); /* from the dtype probe */
     if (parse_shape(st, args, nargs, shape, &n, "view") < 0)
         return NULL;
     return view_reshape_impl(st, t, shape, n, 0);
