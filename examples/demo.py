@@ -41,6 +41,26 @@ print("\n== devices")
 print("cuda available:", torch.cuda.is_available(), "| mps available:", torch.backends.mps.is_available(),
       "| tensor device:", big.device)
 
+print("\n== autograd")
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = (x * x + torch.sin(x)).sum()
+y.backward()
+print("d/dx sum(x^2 + sin x) =", x.grad, "| grad_fn:", y.grad_fn)
+g, = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)
+g2, = torch.autograd.grad(g.sum(), x)
+print("first derivative of x^3:", g.detach(), "second:", g2)
+torch.manual_seed(0)
+w = torch.randn(3, 2, requires_grad=True)
+xb = torch.randn(16, 3)
+target = xb @ torch.tensor([[1.0, -1.0], [0.5, 2.0], [-2.0, 0.0]])
+for step in range(100):
+    loss = ((xb @ w - target) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+        w.grad = None
+print("least squares by SGD, loss after 100 steps:", round(loss.item(), 6))
+
 print("\n== printing like torch")
 torch.manual_seed(0)
 print(torch.tensor([1e-8, 1.0, 1e8]))
