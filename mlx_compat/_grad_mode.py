@@ -76,31 +76,32 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
-_INFERENCE = [False]
-
-
-def is_inference_mode_enabled():
-    return _INFERENCE[0]
+is_inference_mode_enabled = _C.is_inference_mode_enabled
 
 
 class inference_mode(_GradMode):
-    """Like no_grad (MLX has no separate inference tensors; tensors made here report is_inference())."""
+    """no_grad, and tensors created inside report is_inference() (a decorator with or without parentheses)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):
+            return cls(True)(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode=True):
         self._target = not mode
-        self._mode = mode
+        self._mode = bool(mode)
 
     def __enter__(self):
-        self._prev_inf = _INFERENCE[0]
-        _INFERENCE[0] = self._mode
+        self._prev_inf = _C.is_inference_mode_enabled()
+        _C._set_inference_mode(self._mode)
         return super().__enter__()
 
     def __exit__(self, *exc):
-        _INFERENCE[0] = self._prev_inf
+        _C._set_inference_mode(self._prev_inf)
         return super().__exit__(*exc)
 
     def __call__(self, fn):
-        mode = not self._target
+        mode = self._mode
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):

@@ -413,10 +413,6 @@ def detach_(self):
     return self
 
 
-@_method
-def is_inference(self):
-    return False
-
 
 @_method
 def requires_grad_(self, requires_grad=True):
@@ -425,7 +421,7 @@ def requires_grad_(self, requires_grad=True):
 
 
 def _get_data(self):
-    return _no_grad_alias(self)
+    return self._detached_alias(True)  # .data: its own version counter, as in torch
 
 
 def _set_data(self, value):

@@ -106,6 +106,9 @@ typedef struct TensorObject {
     char part;             /* 0, or 1/2 for a real/imag view of a complex base (Note [Complex part views]) */
     int output_nr;         /* which output of grad_fn this tensor is */
     char detached;         /* made by detach()/.data: shares storage, outside autograd's view tracking */
+    char own_version;      /* .data aliases: writes through it are not counted in the owner's _version */
+    char inference;        /* created under inference_mode */
+    int64_t aux_version;   /* owners: writes made through .data aliases; .data aliases: their own count */
     PyObject *grad_accumulator; /* leaves: cached AccumulateGrad node, or NULL */
 } TensorObject;
 
@@ -129,6 +132,7 @@ typedef struct {
 
 /* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
 extern _Thread_local int grad_mode_disabled;
+extern _Thread_local int inference_mode_enabled;
 #define GRAD_ENABLED(st) (!grad_mode_disabled)
 
 /* ---- module.c ---- */

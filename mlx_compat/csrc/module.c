@@ -3,6 +3,7 @@
 #include "core.h"
 
 _Thread_local int grad_mode_disabled = 0;
+_Thread_local int inference_mode_enabled = 0;
 
 /* BORROWED: the module state behind a Tensor type (or subclass). NULL with an exception otherwise. */
 State *state_of_type(PyTypeObject *tp)
@@ -92,6 +93,20 @@ static PyObject *mod_set_grad_enabled(PyObject *m, PyObject *arg)
         return NULL;
     grad_mode_disabled = !v;
     Py_RETURN_NONE;
+}
+
+static PyObject *mod_set_inference_mode(PyObject *m, PyObject *arg)
+{
+    int v = PyObject_IsTrue(arg);
+    if (v < 0)
+        return NULL;
+    inference_mode_enabled = v;
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_is_inference_mode_enabled(PyObject *m, PyObject *noargs)
+{
+    return PyBool_FromLong(inference_mode_enabled);
 }
 
 static PyObject *mod_is_grad_enabled(PyObject *m, PyObject *noargs)
@@ -192,6 +207,8 @@ static PyMethodDef module_methods[] = {
     {"_get_default_dtype", mod_get_default_dtype, METH_NOARGS, NULL},
     {"_set_grad_enabled", mod_set_grad_enabled, METH_O, NULL},
     {"is_grad_enabled", mod_is_grad_enabled, METH_NOARGS, "Whether gradient recording is on."},
+    {"_set_inference_mode", mod_set_inference_mode, METH_O, NULL},
+    {"is_inference_mode_enabled", mod_is_inference_mode_enabled, METH_NOARGS, NULL},
     {"_promote_types", mod_promote_types, METH_VARARGS, NULL},
     {"_result_type", (PyCFunction)(void (*)(void))mod_result_type, METH_FASTCALL, NULL},
     {"_wrap", (PyCFunction)(void (*)(void))mod_wrap, METH_FASTCALL, NULL},

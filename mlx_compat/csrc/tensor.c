@@ -69,6 +69,7 @@ static PyObject *tensor_new_of_type(State *st, PyTypeObject *tp, PyObject *arr, 
         goto error;
     t->data = arr;
     t->ndim = -1;
+    t->inference = (char)inference_mode_enabled;
     t->dtype = (signed char)dt;
     t->device = (signed char)device;
     return (PyObject *)t;
@@ -484,6 +485,10 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     Py_SETREF(b->data, newbase);
     newbase = NULL;
     b->version++;
+    if (t->own_version) { /* a .data alias: its own counter, not the owner's (as torch) */
+        b->aux_version++;
+        t->aux_version++;
+    }
     Py_INCREF(value);
     Py_SETREF(t->data, value);
     t->version = b->version;
@@ -639,7 +644,10 @@ static PyObject *get_retains_grad(TensorObject *t, void *c) { return PyBool_From
 
 static PyObject *get_version(TensorObject *t, void *c)
 {
-    return PyLong_FromLongLong(t->base ? t->base->version : t->version);
+    if (t->own_version)
+        return PyLong_FromLongLong(t->aux_version);
+    TensorObject *owner = t->base ? t->base : t;
+    return PyLong_FromLongLong(owner->version - owner->aux_version);
 }
 
 static PyObject *get_base(TensorObject *t, void *c) { return Py_NewRef(t->base ? (PyObject *)t->base : Py_None); }
@@ -857,17 +865,24 @@ error:
     return NULL;
 }
 
-/* _detached_alias(): detach() — a view sharing storage, recording nothing, exempt from the
+static PyObject *m_is_inference(TensorObject *t, PyObject *noargs) { return PyBool_FromLong(t->inference); }
+
+/* _detached_alias(own_version=False): detach() — a view sharing storage, recording nothing, exempt from the
  * "view of a leaf" in-place check (torch's detach/.data). */
-static PyObject *m_detached_alias(TensorObject *t, PyObject *noargs)
+static PyObject *m_detached_alias(TensorObject *t, PyObject *args)
 {
+    int own = 0;
+    if (!PyArg_ParseTuple(args, "|p", &own))
+        return NULL;
     State *st = state_of_type(Py_TYPE(t));
     int prev = grad_mode_disabled;
     grad_mode_disabled = 1;
     PyObject *r = view_alias(st, t);
     grad_mode_disabled = prev;
-    if (r != NULL)
+    if (r != NULL) {
         ((TensorObject *)r)->detached = 1;
+        ((TensorObject *)r)->own_version = (char)own;
+    }
     return r;
 }
 
@@ -1136,7 +1151,8 @@ static PyMethodDef tensor_methods[] = {
     {"_storage_id", (PyCFunction)m_storage_id, METH_NOARGS, NULL},
     {"_write", (PyCFunction)m_write, METH_O, NULL},
     {"_commit", (PyCFunction)m_commit, METH_O, NULL},
-    {"_detached_alias", (PyCFunction)m_detached_alias, METH_NOARGS, NULL},
+    {"_detached_alias", (PyCFunction)m_detached_alias, METH_VARARGS, NULL},
+    {"is_inference", (PyCFunction)m_is_inference, METH_NOARGS, NULL},
     {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
     {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},
     {"_restride", (PyCFunction)m_restride, METH_VARARGS, NULL},
