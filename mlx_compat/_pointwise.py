@@ -22,7 +22,7 @@ def _float_dtype(t):
     return t.dtype if (t.dtype.is_floating_point or t.dtype.is_complex) else _C._get_default_dtype()
 
 
-def _unary(name, fn, rule, complex_ok=True, int_identity=False):
+def _unary(name, fn, rule, complex_ok, int_identity, deriv, node):
     def op(input, *, out=None):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -35,12 +35,10 @@ def _unary(name, fn, rule, complex_ok=True, int_identity=False):
             d = input.dtype
             r = input._mx if (int_identity and not (d.is_floating_point or d.is_complex)) else fn(input._mx)
         res = _new(r.astype(d._mx), input._device_code, d)
-        deriv = _DERIVATIVES.get(name)
         if deriv is not None and input.requires_grad:
             from ._autograd_formulas import record
 
-            record(_NODE_NAMES.get(name, name.capitalize() + "Backward0"),
-                   lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res], saved=[input, res])
+            record(node, lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res], saved=[input, res])
         if out is not None:
             from ._creation import _out
 
@@ -51,33 +49,7 @@ def _unary(name, fn, rule, complex_ok=True, int_identity=False):
     return op
 
 
-_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
-# d(op)/dx as g * f(x, y): written with the package's ops, so they differentiate again (create_graph)
-_DERIVATIVES = {
-    "exp": lambda x, y, g: g * y,
-    "exp2": lambda x, y, g: g * y * _LN2,
-    "expm1": lambda x, y, g: g * (y + 1),
-    "log": lambda x, y, g: g / x,
-    "log2": lambda x, y, g: g / (x * _LN2),
-    "log10": lambda x, y, g: g / (x * _LN10),
-    "log1p": lambda x, y, g: g / (x + 1),
-    "sqrt": lambda x, y, g: g / (2 * y),
-    "rsqrt": lambda x, y, g: -0.5 * g * y * y * y,
-    "sin": lambda x, y, g: g * x.cos(),
-    "cos": lambda x, y, g: -g * x.sin(),
-    "tan": lambda x, y, g: g * (1 + y * y),
-    "tanh": lambda x, y, g: g * (1 - y * y),
-    "sigmoid": lambda x, y, g: g * y * (1 - y),
-    "reciprocal": lambda x, y, g: -g * y * y,
-    "floor": lambda x, y, g: g * 0,
-    "ceil": lambda x, y, g: g * 0,
-    "trunc": lambda x, y, g: g * 0,
-    "sign": lambda x, y, g: g * 0,
-    "square": lambda x, y, g: 2 * g * x,
-    "relu": lambda x, y, g: g * (y > 0).to(g.dtype),
-}
-_NODE_NAMES = {"square": "PowBackward0", "exp2": "Exp2Backward0", "expm1": "Expm1Backward0",
-               "log2": "Log2Backward0", "log10": "Log10Backward0", "log1p": "Log1pBackward0"}
+
 
 
 _LN2_F = 0.6931471805599453  # exp2(x) = exp(x ln 2), accurate in float64 (Note [MLX float64 precision])
@@ -91,34 +63,39 @@ def _relu(x):
     return mx.maximum(x, mx.array(0, dtype=x.dtype))
 
 
+_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
+_ZERO = lambda x, y, g: g * 0  # noqa: E731 - piecewise-constant ops
+
+# Each op declared once: name -> (MLX forward, dtype rule, complex ok, identity on integers,
+#   derivative g * f(x, y) with x the input and y the result (written with the package's ops, so it
+#   differentiates again under create_graph), torch's node name or None for "<Name>Backward0").
 _UNARY = {
-    # name: (mlx function, rule, complex_ok, int_identity)
-    "exp": (_precise.exp, "float", True, False),
-    "exp2": (lambda x: _precise.exp(x * _LN2_F), "float", True, False),
-    "expm1": (mx.expm1, "float", False, False),
-    "log": (mx.log, "float", True, False),
-    "log2": (mx.log2, "float", True, False),
-    "log10": (mx.log10, "float", True, False),
-    "log1p": (mx.log1p, "float", True, False),
-    "sqrt": (mx.sqrt, "float", True, False),
-    "rsqrt": (mx.rsqrt, "float", True, False),
-    "sin": (_precise.sin, "float", True, False),
-    "cos": (_precise.cos, "float", True, False),
-    "tan": (mx.tan, "float", True, False),
-    "tanh": (mx.tanh, "float", True, False),
-    "sigmoid": (_precise.sigmoid, "float", True, False),
-    "reciprocal": (mx.reciprocal, "float", True, False),
-    "floor": (mx.floor, "same", False, True),
-    "ceil": (mx.ceil, "same", False, True),
-    "trunc": (mx.trunc, "same", False, True),
-    "square": (mx.square, "same", True, False),
-    "sign": (mx.sign, "same", False, False),
-    "relu": (_relu, "same", False, False),
+    "exp": (_precise.exp, "float", True, False, lambda x, y, g: g * y, None),
+    "exp2": (lambda x: _precise.exp(x * _LN2_F), "float", True, False, lambda x, y, g: g * y * _LN2, "Exp2Backward0"),
+    "expm1": (mx.expm1, "float", False, False, lambda x, y, g: g * (y + 1), "Expm1Backward0"),
+    "log": (mx.log, "float", True, False, lambda x, y, g: g / x, None),
+    "log2": (mx.log2, "float", True, False, lambda x, y, g: g / (x * _LN2), "Log2Backward0"),
+    "log10": (mx.log10, "float", True, False, lambda x, y, g: g / (x * _LN10), "Log10Backward0"),
+    "log1p": (mx.log1p, "float", True, False, lambda x, y, g: g / (x + 1), "Log1pBackward0"),
+    "sqrt": (mx.sqrt, "float", True, False, lambda x, y, g: g / (2 * y), None),
+    "rsqrt": (mx.rsqrt, "float", True, False, lambda x, y, g: -0.5 * g * y * y * y, None),
+    "sin": (_precise.sin, "float", True, False, lambda x, y, g: g * x.cos(), None),
+    "cos": (_precise.cos, "float", True, False, lambda x, y, g: -g * x.sin(), None),
+    "tan": (mx.tan, "float", True, False, lambda x, y, g: g * (1 + y * y), None),
+    "tanh": (mx.tanh, "float", True, False, lambda x, y, g: g * (1 - y * y), None),
+    "sigmoid": (_precise.sigmoid, "float", True, False, lambda x, y, g: g * y * (1 - y), None),
+    "reciprocal": (mx.reciprocal, "float", True, False, lambda x, y, g: -g * y * y, None),
+    "floor": (mx.floor, "same", False, True, _ZERO, None),
+    "ceil": (mx.ceil, "same", False, True, _ZERO, None),
+    "trunc": (mx.trunc, "same", False, True, _ZERO, None),
+    "square": (mx.square, "same", True, False, lambda x, y, g: 2 * g * x, "PowBackward0"),
+    "sign": (mx.sign, "same", False, False, _ZERO, None),
+    "relu": (_relu, "same", False, False, lambda x, y, g: g * (y > 0).to(g.dtype), None),  # relu'(0) = 0
 }
 
 _ns = globals()
-for _name, (_fn, _rule, _cok, _ident) in _UNARY.items():
-    _ns[_name] = _unary(_name, _fn, _rule, _cok, _ident)
+for _name, (_fn, _rule, _cok, _ident, _deriv, _node) in _UNARY.items():
+    _ns[_name] = _unary(_name, _fn, _rule, _cok, _ident, _deriv, _node or _name.capitalize() + "Backward0")
 
 
 def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
@@ -198,12 +175,6 @@ def _reduce_bool(name, fn):
         r = fn(x, axis=axis, keepdims=keepdim)
         d = _dtype.uint8 if input.dtype is _dtype.uint8 else _dtype.bool
         res = _new(r.astype(d._mx), input._device_code, d)
-        deriv = _DERIVATIVES.get(name)
-        if deriv is not None and input.requires_grad:
-            from ._autograd_formulas import record
-
-            record(_NODE_NAMES.get(name, name.capitalize() + "Backward0"),
-                   lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res], saved=[input, res])
         if out is not None:
             from ._creation import _out
 
@@ -212,35 +183,6 @@ def _reduce_bool(name, fn):
 
     op.__name__ = name
     return op
-
-
-_LN2, _LN10 = 0.6931471805599453, 2.302585092994046
-# d(op)/dx as g * f(x, y): written with the package's ops, so they differentiate again (create_graph)
-_DERIVATIVES = {
-    "exp": lambda x, y, g: g * y,
-    "exp2": lambda x, y, g: g * y * _LN2,
-    "expm1": lambda x, y, g: g * (y + 1),
-    "log": lambda x, y, g: g / x,
-    "log2": lambda x, y, g: g / (x * _LN2),
-    "log10": lambda x, y, g: g / (x * _LN10),
-    "log1p": lambda x, y, g: g / (x + 1),
-    "sqrt": lambda x, y, g: g / (2 * y),
-    "rsqrt": lambda x, y, g: -0.5 * g * y * y * y,
-    "sin": lambda x, y, g: g * x.cos(),
-    "cos": lambda x, y, g: -g * x.sin(),
-    "tan": lambda x, y, g: g * (1 + y * y),
-    "tanh": lambda x, y, g: g * (1 - y * y),
-    "sigmoid": lambda x, y, g: g * y * (1 - y),
-    "reciprocal": lambda x, y, g: -g * y * y,
-    "floor": lambda x, y, g: g * 0,
-    "ceil": lambda x, y, g: g * 0,
-    "trunc": lambda x, y, g: g * 0,
-    "sign": lambda x, y, g: g * 0,
-    "square": lambda x, y, g: 2 * g * x,
-    "relu": lambda x, y, g: g * (y > 0).to(g.dtype),
-}
-_NODE_NAMES = {"square": "PowBackward0", "exp2": "Exp2Backward0", "expm1": "Expm1Backward0",
-               "log2": "Log2Backward0", "log10": "Log10Backward0", "log1p": "Log1pBackward0"}
 
 
 any = _reduce_bool("any", mx.any)  # noqa: A001
