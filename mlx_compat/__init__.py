@@ -45,6 +45,12 @@ from ._shape_ops import scatter, scatter_add, addmm
 from . import _autograd_formulas  # noqa: F401  (registers the C ops' derivatives)
 from . import autograd  # noqa: F401
 
+# the operators issue's families (each module lists its exports in __all__)
+from ._ops_elementwise import *  # noqa: F401,F403,E402
+from ._ops_reduce import *  # noqa: F401,F403,E402
+from ._ops_linalg import *  # noqa: F401,F403,E402
+from ._ops_shape import *  # noqa: F401,F403,E402
+
 _C._register(_dtype_mod.BY_CODE, (_device.CPU_DEVICE, _device.GPU_DEVICE), Size)
 
 __version__ = "0.1.0"
