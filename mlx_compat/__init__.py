@@ -50,6 +50,7 @@ from ._ops_elementwise import *  # noqa: F401,F403,E402
 from ._ops_reduce import *  # noqa: F401,F403,E402
 from ._ops_linalg import *  # noqa: F401,F403,E402
 from ._ops_shape import *  # noqa: F401,F403,E402
+from . import linalg, special  # noqa: F401,E402
 
 _C._register(_dtype_mod.BY_CODE, (_device.CPU_DEVICE, _device.GPU_DEVICE), Size)
 

@@ -1,0 +1,2 @@
+"""torch.linalg (operators issue)."""
+from __future__ import annotations

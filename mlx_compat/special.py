@@ -1,0 +1,2 @@
+"""torch.special (operators issue)."""
+from __future__ import annotations
