@@ -661,7 +661,8 @@ static PyObject *get_mx(TensorObject *t, void *c)
     return Py_XNewRef(v);
 }
 
-static PyObject *get_is_cuda(TensorObject *t, void *c)
+/* NEW bool: whether t is on the GPU and the GPU's torch name (device.type) is `type_name`. */
+static PyObject *gpu_is(TensorObject *t, const char *type_name)
 {
     State *st = state_of_type(Py_TYPE(t));
     PyObject *d = st->device[(int)t->device];
@@ -670,24 +671,13 @@ static PyObject *get_is_cuda(TensorObject *t, void *c)
     PyObject *ty = PyObject_GetAttrString(d, "type");
     if (ty == NULL)
         return NULL;
-    int r = PyUnicode_CompareWithASCIIString(ty, "cuda") == 0;
+    int r = PyUnicode_CompareWithASCIIString(ty, type_name) == 0;
     Py_DECREF(ty);
     return PyBool_FromLong(r);
 }
 
-static PyObject *get_is_mps(TensorObject *t, void *c)
-{
-    State *st = state_of_type(Py_TYPE(t));
-    PyObject *d = st->device[(int)t->device];
-    if (t->device != DEV_GPU || d == NULL)
-        Py_RETURN_FALSE;
-    PyObject *ty = PyObject_GetAttrString(d, "type");
-    if (ty == NULL)
-        return NULL;
-    int r = PyUnicode_CompareWithASCIIString(ty, "mps") == 0;
-    Py_DECREF(ty);
-    return PyBool_FromLong(r);
-}
+static PyObject *get_is_cuda(TensorObject *t, void *c) { return gpu_is(t, "cuda"); }
+static PyObject *get_is_mps(TensorObject *t, void *c) { return gpu_is(t, "mps"); }
 
 static PyObject *get_device_code(TensorObject *t, void *c) { return PyLong_FromLong(t->device); }
 

@@ -74,6 +74,20 @@ static PyObject *record_view(State *st, TensorObject *t, PyObject *out, const ch
     return out;
 }
 
+/* NEW: f(t's value, shape) — an MLX reshape/broadcast_to of t to `shape`. */
+static PyObject *call_with_shape(State *st, TensorObject *t, PyObject *f, const Py_ssize_t *shape_in, int n)
+{
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *shape = ssize_tuple(shape_in, n);
+    if (shape == NULL)
+        return NULL;
+    PyObject *arr = mx_call2(st, f, v, shape, t->device);
+    Py_DECREF(shape);
+    return arr;
+}
+
 /* NEW: t's shape as a tuple (sizes must be loaded). */
 static PyObject *shape_of(TensorObject *t) { return ssize_tuple(t->sizes, t->ndim); }
 
@@ -202,14 +216,7 @@ PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape_
     r.offset = m.offset;
     if (infer_size(r.shape, n, tensor_numel(t)) < 0)
         return NULL;
-    PyObject *v = tensor_value(st, t);
-    if (v == NULL)
-        return NULL;
-    PyObject *shape = ssize_tuple(r.shape, n);
-    if (shape == NULL)
-        return NULL;
-    PyObject *arr = mx_call2(st, st->f_reshape, v, shape, t->device);
-    Py_DECREF(shape);
+    PyObject *arr = call_with_shape(st, t, st->f_reshape, r.shape, n);
     if (arr == NULL)
         return NULL;
     if (!compute_stride(&m, r.shape, n, r.strides)) {
@@ -538,14 +545,7 @@ static PyObject *expand_impl(State *st, TensorObject *t, const Py_ssize_t *sizes
             return NULL;
         }
     }
-    PyObject *v = tensor_value(st, t);
-    if (v == NULL)
-        return NULL;
-    PyObject *shape = ssize_tuple(r.shape, n);
-    if (shape == NULL)
-        return NULL;
-    PyObject *arr = mx_call2(st, st->f_broadcast_to, v, shape, t->device);
-    Py_DECREF(shape);
+    PyObject *arr = call_with_shape(st, t, st->f_broadcast_to, r.shape, n);
     return record_view(st, t, finish(st, t, arr, &r), "ExpandBackward0", AG(st, t) ? Py_BuildValue("(N)", shape_of(t)) : NULL);
 }
 
