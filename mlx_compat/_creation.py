@@ -21,6 +21,12 @@ def _stream(code):
     return mx.cpu if code == _device.CPU else mx.gpu
 
 
+def _check_gpu_dtype(code, d):
+    if code == _device.GPU and d is _dtype.float64:
+        raise TypeError("Cannot create a float64 tensor on the GPU: MLX's GPU backends don't support float64. "
+                        "Please use float32 instead.")
+
+
 def _check_dtype(dtype, fname):
     if dtype is not None and not isinstance(dtype, _dtype.dtype):
         raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
@@ -31,9 +37,7 @@ def _finish(arr, dtype, device, requires_grad):
     code = _device.to_code(device)
     _check_dtype(dtype, "tensor")
     d = dtype if dtype is not None else _dtype.from_mx(arr.dtype)
-    if code == _device.GPU and d is _dtype.float64:
-        raise TypeError("Cannot create a float64 tensor on the GPU: MLX's GPU backends don't support float64. "
-                        "Please use float32 instead.")
+    _check_gpu_dtype(code, d)
     if arr.dtype != d._mx:
         arr = arr.astype(d._mx)
     t = _new(arr, code, d)
@@ -258,8 +262,8 @@ def _fill(size, value, dtype, device, requires_grad, fname):
     shape = _parse_size(size, fname)
     d = dtype if dtype is not None else _default_float()
     code = _device.to_code(device)
-    if d is _dtype.bfloat16 or d is _dtype.complex64 or True:
-        arr = mx.full(shape, value, dtype=d._mx, stream=_stream(code)) if shape else mx.array(value, dtype=d._mx)
+    _check_gpu_dtype(code, d)
+    arr = mx.full(shape, value, dtype=d._mx, stream=_stream(code)) if shape else mx.array(value, dtype=d._mx)
     return _finish(arr, d, device, requires_grad)
 
 

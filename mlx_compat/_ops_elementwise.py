@@ -1,5 +1,786 @@
-"""(Operators issue) — see the module's functions. Exports are listed in __all__ and re-exported by
-mlx_compat/__init__.py; Tensor methods are attached here."""
+"""(Operators issue) PyTorch's everyday elementwise ops missing from the foundation: inverse/hyperbolic
+trig, the erf family, frac, fmax/fmin, logaddexp(2), logit, hypot, nan_to_num, the is* predicates,
+isclose/allclose/equal, logical_and/or/xor, xlogy, sinc, deg2rad/rad2deg, copysign, heaviside, signbit,
+float_power, positive, i0. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
+Tensor methods (and in-place methods where torch has them) are attached here.
+
+Derivatives come from `mlx_op` (mx.vjp of the MLX forward, any order) unless torch's derivative at
+special points differs from the forward's vjp; those are hand-written with `record`, using the package's
+own ops so they differentiate again.
+
+float64 accuracy (Note [MLX float64 precision], _precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
+arcsinh/arccosh/arctanh/log/log1p/expm1/tanh are accurate in float64; its erf and erfinv are not (erf
+is float32-accurate and flushes |x| < ~1e-9 to 0; erfinv is float32-accurate) and logaddexp uses a
+float32-accurate exp. So erf/erfc are computed here from FreeBSD's s_erf.c rational approximations (via
+accurate kernels only), erfinv/ndtri are refined by Newton steps on them, and logaddexp is composed.
+"""
 from __future__ import annotations
 
-__all__: list = []
+import builtins
+import math
+
+import mlx.core as mx
+
+from . import _C, _dtype, _precise
+from ._tensor import Tensor, _new
+from ._autograd_ops import mlx_op
+from ._autograd_formulas import record
+from ._ops import _inplace_from, _SCALAR_NAMES, _result_type_or_complex
+from ._creation import _out
+
+__all__ = [
+    "asin", "arcsin", "acos", "arccos", "atan", "arctan", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh",
+    "atanh", "arctanh", "erfc", "erfinv", "frac", "fmax", "fmin", "logaddexp", "logaddexp2", "logit", "hypot",
+    "nan_to_num", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "isclose", "allclose", "equal",
+    "logical_and", "logical_or", "logical_xor", "xlogy", "sinc", "deg2rad", "rad2deg", "copysign", "heaviside",
+    "signbit", "float_power", "positive", "i0",
+]
+
+_HALF = ("float16", "bfloat16")
+
+
+def _scalar_name(d):
+    return _SCALAR_NAMES.get(d.name, d.name)
+
+
+def _need_tensor(fname, x, arg="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+def _float_dtype(t):
+    d = t.dtype if isinstance(t, Tensor) else _C._result_type(t, t)
+    return d if (d.is_floating_point or d.is_complex) else _C._get_default_dtype()
+
+
+def _compute(fn, d):
+    """fn applied in dtype d (half types computed in float32, as torch's opmath does)."""
+    if d.name in _HALF:
+        return lambda *vs: fn(*[v.astype(mx.float32) if isinstance(v, mx.array) else v for v in vs]).astype(d._mx)
+    return lambda *vs: fn(*[v.astype(d._mx) if isinstance(v, mx.array) else v for v in vs]).astype(d._mx)
+
+
+def _grad_on(*xs):
+    return _C.is_grad_enabled() and builtins.any(isinstance(x, Tensor) and x.requires_grad for x in xs)
+
+
+def _attach(name, fn, inplace=True):
+    if not hasattr(Tensor, name):
+        setattr(Tensor, name, fn)
+    if inplace and not hasattr(Tensor, name + "_"):
+        setattr(Tensor, name + "_", _inplace_from(fn))
+
+
+# ---------------------------------------------------------------- accurate erf / erfc kernels (MLX level)
+
+# FreeBSD msun s_erf.c (via musl): |error| < 1 ulp in double. Evaluated with MLX ops; the tail's
+# exp(-x*x) uses an exact two-product for x*x and _precise.exp, so float64 keeps full accuracy.
+_ERX = 8.45062911510467529297e-01
+_EFX = 1.28379167095512586316e-01
+_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
+_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+       1.32494738004321644526e-04, -3.96022827877536812320e-06)
+_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+       -2.16637559486879084300e-03)
+_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
+_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
+_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+       6.57024977031928170135e+00, -6.04244152148580987438e-02)
+_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+       -4.83519191608651397019e+02)
+_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+       -2.24409524465858183362e+01)
+
+
+def _poly(z, coeffs):
+    r = mx.full(z.shape, coeffs[-1], dtype=z.dtype)
+    for c in coeffs[-2::-1]:
+        r = r * z + c
+    return r
+
+
+def _two_square(x):
+    """(hi, lo) with hi + lo == x*x exactly (Dekker's split)."""
+    split = 134217729.0 if x.dtype == mx.float64 else 4097.0
+    c = x * split
+    xh = c - (c - x)
+    xl = x - xh
+    hi = x * x
+    lo = ((xh * xh - hi) + 2 * xh * xl) + xl * xl
+    return hi, lo
+
+
+def _tail_parts(ax):
+    """For ax >= 1.25: (a, b) with erfc(ax) = exp(a) * exp(b) / ax, a = -ax^2 - 0.5625 rounded."""
+    safe = mx.maximum(ax, 1.25)
+    s = 1 / (safe * safe)
+    lo_band = safe < 1 / 0.35
+    r = mx.where(lo_band, _poly(s, _RA), _poly(s, _RB))
+    q = mx.where(lo_band, _poly(s, _SA), _poly(s, _SB))
+    hi, lo = _two_square(safe)
+    lo = mx.where(mx.isfinite(lo), lo, 0)
+    return -hi - 0.5625, -lo + r / q, safe
+
+
+def _erf_small(ax):
+    z = ax * ax
+    return ax * (_poly(z, _PP) / _poly(z, _QQ))  # erf = ax + this
+
+
+def _erf_mid(ax):
+    s = ax - 1
+    return _poly(s, _PA) / _poly(s, _QA)  # erf = erx + this
+
+
+def erf_mx(x):
+    """Accurate erf of a float32/float64 mx.array."""
+    ax = mx.abs(x)
+    small = ax + _erf_small(ax)
+    mid = _ERX + _erf_mid(ax)
+    a, b, safe = _tail_parts(ax)
+    tail = 1 - _precise.exp(a) * _precise.exp(b) / safe
+    r = mx.where(ax < 0.84375, small, mx.where(ax < 1.25, mid, mx.where(ax < 6, tail, 1.0)))
+    r = mx.where(x < 0, -r, r)
+    return mx.where(mx.isnan(x), x, r).astype(x.dtype)
+
+
+def erfc_mx(x):
+    """Accurate erfc of a float32/float64 mx.array (relative accuracy in the tails)."""
+    ax = mx.abs(x)
+    y = _erf_small(ax)
+    # (for |x| < 0.84375: erf(x) = x + x*p(x^2); y above is |x|*p, so x*p = sign(x)*y)
+    xy = mx.where(x < 0, -y, y)
+    small = mx.where(x < 0.25, 1 - (x + xy), 0.5 - (x - 0.5 + xy))
+    mid_pos = (1 - _ERX) - _erf_mid(ax)  # erfc(|x|) on [0.84375, 1.25)
+    a, b, safe = _tail_parts(ax)
+    tail_pos = _precise.exp(a) * _precise.exp(b) / safe
+    cutoff = 28.0 if x.dtype == mx.float64 else 10.06  # erfc underflows beyond
+    tail_pos = mx.where(ax < cutoff, tail_pos, 0.0)
+    pos = mx.where(ax < 1.25, mid_pos, tail_pos)
+    big = mx.where(x < 0, 2 - pos, pos)
+    r = mx.where(ax < 0.84375, small, big)
+    return mx.where(mx.isnan(x), x, r).astype(x.dtype)
+
+
+def log_erfc_mx(x):
+    """log(erfc(x)), finite for large positive x (no underflow)."""
+    a, b, safe = _tail_parts(mx.abs(x))
+    tail = a + b - mx.log(safe)
+    direct = mx.log(erfc_mx(x))
+    return mx.where(x >= 1.25, tail, direct).astype(x.dtype)
+
+
+def _erf_dtype_fn(fn):
+    def g(v):
+        if v.dtype in (mx.float16, mx.bfloat16):
+            return fn(v.astype(mx.float32)).astype(v.dtype)
+        return fn(v)
+
+    return g
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+_SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
+
+
+def _unary_custom(name, node, fwd, deriv, complex_msg=None, saved_result=True):
+    """A float-valued unary op with a hand-written derivative deriv(x, y, g) in the package's ops."""
+
+    def op(input, *, out=None):
+        _need_tensor(name, input)
+        if input.dtype.is_complex:
+            raise NotImplementedError(complex_msg or f"\"{name}_vml_cpu\" not implemented for 'ComplexFloat'")
+        d = _float_dtype(input)
+        res = _new(_compute(fwd, d)(input._mx), input._device_code, d)
+        if _grad_on(input):
+            record(node, lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res],
+                   saved=[input, res])
+        return _out(out, res)
+
+    op.__name__ = name
+    return op
+
+
+def _erf_deriv(x, y, g):
+    return g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI
+
+
+def _erfinv_fwd(x):
+    """erfinv: MLX's kernel refined by Newton steps on the accurate erf/erfc (float64 only)."""
+    y0 = mx.erfinv(x)
+    if x.dtype != mx.float64:
+        return y0
+    ax = mx.abs(x)
+    y = mx.where(mx.isfinite(y0), mx.abs(y0), 1.0)
+    for _ in builtins.range(2):
+        # f(y) = erf(y) - ax, written as (1 - ax) - erfc(y) near 1 to avoid cancellation
+        f = mx.where(ax > 0.5, (1 - ax) - erfc_mx(y), erf_mx(y) - ax)
+        y = y - f / (_TWO_OVER_SQRT_PI * _precise.exp(-y * y))
+    y = mx.where(x < 0, -y, y)
+    return mx.where(mx.isfinite(y0), y, y0)
+
+
+def _erfinv_deriv(x, y, g):
+    return g * (y * y).exp() * _SQRT_PI_OVER_2
+
+
+erfc = _unary_custom("erfc", "ErfcBackward0", _erf_dtype_fn(erfc_mx), lambda x, y, g: -_erf_deriv(x, y, g))
+erfinv = _unary_custom("erfinv", "ErfinvBackward0", _erf_dtype_fn(_erfinv_fwd), _erfinv_deriv,
+                       complex_msg="\"erfinv_cpu\" not implemented for 'ComplexFloat'")
+_erf_accurate = _unary_custom("erf", "ErfBackward0", _erf_dtype_fn(erf_mx), _erf_deriv)
+
+# ---------------------------------------------------------------- unary float ops through mlx_op
+
+
+def _unary_vjp(name, fn, node, complex_ok=True, ints=True, complex_msg=None):
+    def op(input, *, out=None):
+        _need_tensor(name, input)
+        if input.dtype.is_complex and not complex_ok:
+            raise NotImplementedError(complex_msg or f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
+        if not ints and not (input.dtype.is_floating_point or input.dtype.is_complex):
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
+        d = _float_dtype(input)
+        return _out(out, mlx_op(node, _compute(fn, d), [input]))
+
+    op.__name__ = name
+    return op
+
+
+asin = _unary_vjp("asin", mx.arcsin, "AsinBackward0")
+acos = _unary_vjp("acos", mx.arccos, "AcosBackward0")
+atan = _unary_vjp("atan", mx.arctan, "AtanBackward0")
+sinh = _unary_vjp("sinh", mx.sinh, "SinhBackward0")
+cosh = _unary_vjp("cosh", mx.cosh, "CoshBackward0")
+asinh = _unary_vjp("asinh", mx.arcsinh, "AsinhBackward0")
+acosh = _unary_vjp("acosh", mx.arccosh, "AcoshBackward0")
+atanh = _unary_vjp("atanh", mx.arctanh, "AtanhBackward0")
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+frac = _unary_vjp("frac", lambda v: v - mx.trunc(v), "FracBackward0", ints=False)
+
+
+def _rad_op(name, factor, node):
+    def op(input, *, out=None):
+        _need_tensor(name, input)
+        if input.dtype.is_complex:
+            raise RuntimeError(f"{name} is not supported for complex tensors.")
+        d = _float_dtype(input)
+        return _out(out, mlx_op(node, _compute(lambda v: v * factor, d), [input]))
+
+    op.__name__ = name
+    return op
+
+
+deg2rad = _rad_op("deg2rad", math.pi / 180, "Deg2RadBackward0")
+rad2deg = _rad_op("rad2deg", 180 / math.pi, "Rad2DegBackward0")
+
+
+def _sinc_mx(v):
+    z = v == 0
+    safe = mx.where(z, 1, v) * math.pi
+    s = _precise.sin(safe) if v.dtype == mx.float64 else mx.sin(safe)
+    return mx.where(z, 1, s / safe).astype(v.dtype)
+
+
+sinc = _unary_vjp("sinc", _sinc_mx, "SincBackward0", complex_ok=False)
+
+# i0: Cephes' Chebyshev expansions (as torch's calc_i0); derivative by vjp of the expansion.
+_I0_A = (-4.41534164647933937950E-18, 3.33079451882223809783E-17, -2.43127984654795469359E-16,
+         1.71539128555513303061E-15, -1.16853328779934516808E-14, 7.67618549860493561688E-14,
+         -4.85644678311192946090E-13, 2.95505266312963983461E-12, -1.72682629144155570723E-11,
+         9.67580903537323691224E-11, -5.18979560163526290666E-10, 2.65982372468238665035E-9,
+         -1.30002500998624804212E-8, 6.04699502254191894932E-8, -2.67079385394061173391E-7,
+         1.11738753912010371815E-6, -4.41673835845875056359E-6, 1.64484480707288970893E-5,
+         -5.75419501008210370398E-5, 1.88502885095841655729E-4, -5.76375574538582365885E-4,
+         1.63947561694133579842E-3, -4.32430999505057594430E-3, 1.05464603945949983183E-2,
+         -2.37374148058994688156E-2, 4.93052842396707084878E-2, -9.49010970480476444210E-2,
+         1.71620901522208775349E-1, -3.04682672343198398683E-1, 6.76795274409476084995E-1)
+_I0_B = (-7.23318048787475395456E-18, -4.83050448594418207126E-18, 4.46562142029675999901E-17,
+         3.46122286769746109310E-17, -2.82762398051658348494E-16, -3.42548561967721913462E-16,
+         1.77256013305652638360E-15, 3.81168066935262242075E-15, -9.55484669882830764870E-15,
+         -4.15056934728722208663E-14, 1.54008621752140982691E-14, 3.85277838274214270114E-13,
+         7.18012445138366623367E-13, -1.79417853150680611778E-12, -1.32158118404477131188E-11,
+         -3.14991652796324136454E-11, 1.18891471078464383424E-11, 4.94060238822496958910E-10,
+         3.39623202570838634515E-9, 2.26666899049817806459E-8, 2.04891858946906374183E-7,
+         2.89137052083475648297E-6, 6.88975834691682398426E-5, 3.36911647825569408990E-3,
+         8.04490411014108831608E-1)
+
+
+def _chbevl(x, coeffs):
+    b0 = mx.zeros_like(x) + coeffs[0]
+    b1 = mx.zeros_like(x)
+    b2 = b1
+    for c in coeffs[1:]:
+        b2 = b1
+        b1 = b0
+        b0 = x * b1 - b2 + c
+    return 0.5 * (b0 - b2)
+
+
+def _i0_mx(v):
+    ax = mx.abs(v)
+    small = ax <= 8
+    xs = mx.where(small, ax, 8.0)
+    xl = mx.where(small, 9.0, ax)
+    a = _chbevl(xs / 2 - 2, _I0_A)
+    b = _chbevl(32 / xl - 2, _I0_B) / mx.sqrt(xl)
+    return (_precise.exp(ax) * mx.where(small, a, b)).astype(v.dtype)
+
+
+i0 = _unary_vjp("i0", _i0_mx, "I0Backward0", complex_ok=False,
+                complex_msg="\"i0_vml_cpu\" not implemented for 'ComplexFloat'")
+
+
+def positive(input):
+    _need_tensor("positive", input)
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def logit(input, eps=None, *, out=None):
+    _need_tensor("logit", input)
+    if input.dtype.is_complex:
+        raise NotImplementedError("\"logit_cpu\" not implemented for 'ComplexFloat'")
+    d = _float_dtype(input)
+
+    def f(v):
+        if eps is not None:
+            v = mx.clip(v, eps, 1 - eps)
+        return mx.log(v / (1 - v))
+
+    res = _new(_compute(f, d)(input._mx), input._device_code, d)
+    if _grad_on(input):
+        def bw(ctx, grads):
+            x, g = ctx[0], grads[0]
+            r = g / (x * (1 - x))
+            if eps is None:
+                return (r.masked_fill((x < 0) | (x > 1), float("nan")),)
+            return (r.masked_fill((x < eps) | (x > 1 - eps), 0.0),)
+
+        record("LogitBackward0", bw, [input], [res], saved=[input])
+    return _out(out, res)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    _need_tensor("nan_to_num", input)
+    d = input.dtype
+    if not (d.is_floating_point or d.is_complex):
+        return _out(out, input.clone())
+    real = {"complex64": _dtype.float32}.get(d.name, d)
+    fi = _dtype.finfo(real)
+    hi = fi.max if posinf is None else posinf
+    lo = fi.min if neginf is None else neginf
+    nv = 0.0 if nan is None else nan
+
+    def fix(v):
+        r = mx.where(mx.isnan(v), nv, v)
+        r = mx.where(mx.isposinf(v), hi, r)
+        r = mx.where(mx.isneginf(v), lo, r)
+        return r.astype(v.dtype)
+
+    def f(v):
+        if v.dtype == mx.complex64:
+            re, im = fix(mx.real(v)), fix(mx.imag(v))
+            return (re + 1j * im).astype(mx.complex64)
+        return fix(v)
+
+    return _out(out, mlx_op("NanToNumBackward0", f, [input]))
+
+
+# ---------------------------------------------------------------- predicates (bool results)
+
+
+def _pred(name, fn, complex_err=None, int_value=None):
+    def op(input):
+        _need_tensor(name, input)
+        if complex_err is not None and input.dtype.is_complex:
+            raise RuntimeError(complex_err)
+        if int_value is not None and not (input.dtype.is_floating_point or input.dtype.is_complex):
+            r = mx.full(tuple(input.shape), int_value, dtype=mx.bool_)
+        else:
+            r = fn(input._mx)
+        return _new(r.astype(mx.bool_), input._device_code, _dtype.bool)
+
+    op.__name__ = name
+    return op
+
+
+def _cplx(fn, combine):
+    def g(v):
+        if v.dtype == mx.complex64:
+            return combine(fn(mx.real(v)), fn(mx.imag(v)))
+        return fn(v)
+
+    return g
+
+
+isnan = _pred("isnan", _cplx(mx.isnan, mx.logical_or), int_value=False)
+isinf = _pred("isinf", _cplx(mx.isinf, mx.logical_or), int_value=False)
+isfinite = _pred("isfinite", _cplx(mx.isfinite, mx.logical_and), int_value=True)
+isposinf = _pred("isposinf", mx.isposinf, complex_err="isposinf does not support complex inputs.", int_value=False)
+isneginf = _pred("isneginf", mx.isneginf, complex_err="isneginf does not support complex inputs.", int_value=False)
+
+
+def _isreal_mx(v):
+    if v.dtype == mx.complex64:
+        return mx.imag(v) == 0
+    return mx.ones(v.shape, dtype=mx.bool_)
+
+
+isreal = _pred("isreal", _isreal_mx)
+
+
+def _signbit_mx(v):
+    if v.dtype == mx.bool_:
+        return mx.zeros(v.shape, dtype=mx.bool_)
+    if v.dtype in (mx.float32, mx.float16, mx.bfloat16, mx.float64):
+        f = v.astype(mx.float32) if v.dtype != mx.float64 else v
+        bits = f.view(mx.uint32 if f.dtype == mx.float32 else mx.uint64)
+        shift = 31 if f.dtype == mx.float32 else 63
+        return mx.right_shift(bits, shift).astype(mx.bool_)
+    return v < 0
+
+
+signbit = _pred("signbit", _signbit_mx, complex_err=None)
+_signbit_real = signbit
+
+
+def signbit(input, *, out=None):  # noqa: F811 - torch's signature (out=)
+    _need_tensor("signbit", input)
+    if input.dtype.is_complex:
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
+    return _out(out, _signbit_real(input))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _need_tensor("isclose", input)
+    _need_tensor("isclose", other, "other", 2)
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{_scalar_name(input.dtype)} did not match {_scalar_name(other.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    if equal_nan and input.dtype.is_complex:
+        raise RuntimeError("isclose with equal_nan=True is not supported for complex inputs.")
+    a, b = input._mx, other._mx
+    d = input.dtype
+    if d is _dtype.bool:
+        r = mx.equal(a, b)
+    else:
+        wd = mx.float64 if d is _dtype.float64 else (mx.complex64 if d.is_complex else
+                                                       (mx.float32 if d.is_floating_point else mx.float64))
+        if not d.is_floating_point and not d.is_complex and not _C_is_cpu(input):
+            wd = mx.float32
+        af, bf = a.astype(wd), b.astype(wd)
+        close = mx.equal(a, b)
+        diff = mx.abs(af - bf)
+        tol = atol + rtol * mx.abs(bf)
+        fin = mx.isfinite(diff) if (d.is_floating_point or d.is_complex) else mx.ones(diff.shape, dtype=mx.bool_)
+        close = close | (fin & (diff <= tol))
+        if equal_nan and d.is_floating_point:
+            close = close | (mx.isnan(a) & mx.isnan(b))
+        r = close
+    return _new(r.astype(mx.bool_), input._device_code, _dtype.bool)
+
+
+def _C_is_cpu(t):
+    return t._device_code == 0
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return builtins.bool(mx.all(isclose(input, other, rtol, atol, equal_nan)._mx).item())
+
+
+def equal(input, other):
+    _need_tensor("equal", input)
+    _need_tensor("equal", other, "other", 2)
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    rt, _ = _result_type_or_complex(input, other)
+    a, b = input._mx, other._mx
+    if not rt.is_complex:
+        a, b = a.astype(rt._mx), b.astype(rt._mx)
+    return builtins.bool(mx.all(mx.equal(a, b)).item())
+
+
+# ---------------------------------------------------------------- logical binary ops
+
+
+def _logical(name, fn):
+    def op(input, other, *, out=None):
+        _need_tensor(name, input)
+        _need_tensor(name, other, "other", 2)
+        a = input._mx if input.dtype is _dtype.bool else (input._mx != 0)
+        b = other._mx if other.dtype is _dtype.bool else (other._mx != 0)
+        res = _new(fn(a, b).astype(mx.bool_), input._device_code, _dtype.bool)
+        return _out(out, res)
+
+    def inplace(self, other):
+        r = op(self, other)
+        if tuple(r.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(r.shape)}")
+        return self._commit(r.to(self.dtype))
+
+    op.__name__ = name
+    return op, inplace
+
+
+logical_and, _logical_and_ = _logical("logical_and", mx.logical_and)
+logical_or, _logical_or_ = _logical("logical_or", mx.logical_or)
+logical_xor, _logical_xor_ = _logical("logical_xor", mx.not_equal)
+
+
+# ---------------------------------------------------------------- binary float-valued ops
+
+
+def _binary_prep(name, a, b, float_result, scalars_ok=True, ints_ok=True, complex_ok=False):
+    """(tensors to differentiate, f(*values) -> mx, dtype, device). Python scalars are closed over."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(a).__name__}, {type(b).__name__})")
+    if not scalars_ok:
+        _need_tensor(name, a)
+        _need_tensor(name, b, "other", 2)
+    rt, wide = _result_type_or_complex(a, b)
+    if rt.is_complex and not complex_ok:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{'ComplexDouble' if wide else 'ComplexFloat'}'")
+    if not ints_ok and not (rt.is_floating_point or rt.is_complex):
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_name(rt)}'")
+    if float_result and not (rt.is_floating_point or rt.is_complex):
+        rt = _C._get_default_dtype()
+    dev = a._device_code if isinstance(a, Tensor) else b._device_code
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    cd = mx.float32 if rt.name in _HALF else rt._mx
+
+    def values(*vals):
+        it = iter(vals)
+        va = next(it).astype(cd) if a_t else mx.array(a, dtype=cd)
+        vb = next(it).astype(cd) if b_t else mx.array(b, dtype=cd)
+        return va, vb
+
+    return tensors, values, rt, dev
+
+
+def _binary_vjp(name, fn, node, float_result=True, scalars_ok=False, ints_ok=True):
+    def op(input, other, *, out=None):
+        tensors, values, rt, dev = _binary_prep(name, input, other, float_result, scalars_ok, ints_ok)
+        res = mlx_op(node, lambda *vs: fn(*values(*vs)).astype(rt._mx), tensors, dev)
+        return _out(out, res)
+
+    op.__name__ = name
+    return op
+
+
+def _fmax_mx(a, b):
+    return mx.where((a >= b) | mx.isnan(b), a, b)
+
+
+def _fmin_mx(a, b):
+    return mx.where((a <= b) | mx.isnan(b), a, b)
+
+
+def _fm_guard(name, fn):
+    def op(input, other, *, out=None):
+        _need_tensor(name, input)
+        _need_tensor(name, other, "other", 2)
+        if input.dtype.is_complex or other.dtype.is_complex:
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
+        return fn(input, other, out=out)
+
+    op.__name__ = name
+    return op
+
+
+fmax = _fm_guard("fmax", _binary_vjp("fmax", _fmax_mx, "FmaxBackward0", float_result=False))
+fmin = _fm_guard("fmin", _binary_vjp("fmin", _fmin_mx, "FminBackward0", float_result=False))
+
+
+def _logaddexp_mx(a, b):
+    m = mx.maximum(a, b)
+    d = -mx.abs(a - b)
+    r = m + mx.log1p(_precise.exp(d))
+    both_inf = mx.isinf(a) & (a == b)
+    return mx.where(both_inf, a, r)
+
+
+def _logaddexp2_mx(a, b):
+    m = mx.maximum(a, b)
+    d = -mx.abs(a - b)
+    r = m + mx.log1p(_precise.exp(d * math.log(2))) / math.log(2)
+    both_inf = mx.isinf(a) & (a == b)
+    return mx.where(both_inf, a, r)
+
+
+logaddexp = _binary_vjp("logaddexp", _logaddexp_mx, "LogaddexpBackward0", ints_ok=False)
+logaddexp2 = _binary_vjp("logaddexp2", _logaddexp2_mx, "Logaddexp2Backward0", ints_ok=False)
+
+
+def _hypot_mx(a, b):
+    aa, ab = mx.abs(a), mx.abs(b)
+    m = mx.maximum(aa, ab)
+    n = mx.minimum(aa, ab)
+    safe = mx.where(m == 0, 1, m)
+    q = n / safe
+    r = m * mx.sqrt(1 + q * q)
+    r = mx.where(m == 0, 0, r)
+    r = mx.where(mx.isinf(aa) | mx.isinf(ab), mx.inf, r)
+    return r
+
+
+def hypot(input, other, *, out=None):
+    tensors, values, rt, dev = _binary_prep("hypot", input, other, False, scalars_ok=False, ints_ok=False)
+    res = _new(_hypot_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
+    if _grad_on(input, other):
+        def bw(ctx, grads):
+            a, b, r, g = ctx[0], ctx[1], ctx[2], grads[0]
+            from ._autograd_formulas import grad_for
+
+            return (grad_for(input, g * a / r), grad_for(other, g * b / r))
+
+        record("HypotBackward0", bw, [input, other], [res], saved=[input, other, res])
+    return _out(out, res)
+
+
+def _copysign_mx(a, b):
+    sb = _signbit_mx(b)
+    return mx.where(sb, -mx.abs(a), mx.abs(a))
+
+
+def copysign(input, other, *, out=None):
+    tensors, values, rt, dev = _binary_prep("copysign", input, other, True)
+    res = _new(_copysign_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
+    if _grad_on(input, other):
+        from ._autograd_formulas import grad_for
+
+        def bw(ctx, grads):
+            g = grads[0]
+            gs = []
+            if isinstance(input, Tensor):
+                a, r = ctx[0], ctx[1]
+                gs.append(grad_for(input, g * (r / a).masked_fill(a == 0, 0.0)))
+            if isinstance(other, Tensor):
+                gs.append(grad_for(other, g * 0))
+            return tuple(gs)
+
+        record("CopysignBackward0" if isinstance(other, Tensor) else "CopysignBackward1", bw, tensors, [res],
+               saved=[input, res] if isinstance(input, Tensor) else [res])
+    return _out(out, res)
+
+
+def heaviside(input, values, *, out=None):
+    _need_tensor("heaviside", input)
+    _need_tensor("heaviside", values, "values", 2)
+    if input.dtype.is_complex or values.dtype.is_complex:
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    if input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if _grad_on(input, values):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+    a, v = input._mx, values._mx
+    zero = mx.array(0, dtype=a.dtype)
+    r = mx.where(a == zero, v, (a > zero).astype(a.dtype))
+    r = mx.where(mx.isnan(a), a, r) if input.dtype.is_floating_point else r
+    return _out(out, _new(r.astype(a.dtype), input._device_code, input.dtype))
+
+
+def _xlogy_core(name, node, log_fn, other_deriv, thr):
+    def op(input, other, *, out=None):
+        tensors, values, rt, dev = _binary_prep(name, input, other, True)
+
+        def f(a, b):
+            r = mx.where(a == 0, 0, a * log_fn(b))
+            return mx.where(mx.isnan(b), b, r)
+
+        res = _new(f(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
+        if _grad_on(input, other):
+            from ._autograd_formulas import grad_for
+
+            def bw(ctx, grads):
+                g = grads[0]
+                it = iter(ctx[:len(tensors)])
+                a = next(it) if isinstance(input, Tensor) else input
+                b = next(it) if isinstance(other, Tensor) else other
+                gs = []
+                if isinstance(input, Tensor):
+                    ga = op(g, b)
+                    mask = a == 0
+                    if isinstance(b, Tensor):
+                        ga = ga.masked_fill(mask & (b <= thr), 0.0)
+                    elif b <= thr:
+                        ga = ga.masked_fill(mask, 0.0)
+                    gs.append(grad_for(input, ga))
+                if isinstance(other, Tensor):
+                    gs.append(grad_for(other, other_deriv(g, a, b)))
+                return tuple(gs)
+
+            record(node, bw, tensors, [res], saved=tensors)
+        return _out(out, res)
+
+    op.__name__ = name
+    return op
+
+
+xlogy = _xlogy_core("xlogy", "XlogyBackward0", mx.log, lambda g, a, b: g * a / b, 0)
+xlog1py = _xlogy_core("xlog1py", "SpecialXlog1PyBackward0", mx.log1p, lambda g, a, b: g * a / (b + 1), -1)
+
+
+def float_power(input, exponent, *, out=None):
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power() received an invalid combination of arguments")
+    cplx = builtins.any((isinstance(x, Tensor) and x.dtype.is_complex) or isinstance(x, builtins.complex)
+                        for x in (input, exponent))
+    if cplx:
+        raise TypeError("float_power: complex128 is not supported by MLX (mlx_compat has complex64 only)")
+    if out is not None and out.dtype is not _dtype.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_scalar_name(out.dtype)} but the operation's "
+                           f"result requires dtype Double")
+    a = input.to(_dtype.float64) if isinstance(input, Tensor) else builtins.float(input)
+    b = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)
+    if not isinstance(a, Tensor):
+        from ._creation import tensor as _t
+
+        a = _t(a, dtype=_dtype.float64, device=exponent.device)
+    return _out(out, a ** b)
+
+
+def _float_power_(self, exponent):
+    if self.dtype is not _dtype.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_scalar_name(self.dtype)} but the "
+                           f"operation's result requires dtype Double")
+    return self._commit(float_power(self, exponent))
+
+
+# ---------------------------------------------------------------- methods
+
+for _n in ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
+           "arcsinh", "arccosh", "arctanh", "erfc", "erfinv", "frac", "logit", "nan_to_num", "xlogy", "sinc",
+           "deg2rad", "rad2deg", "copysign", "hypot", "i0"):
+    _attach(_n, globals()[_n])
+for _n in ("fmax", "fmin", "logaddexp", "logaddexp2", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
+           "isclose", "allclose", "equal", "signbit", "positive"):
+    _attach(_n, globals()[_n], inplace=False)
+_attach("heaviside", heaviside)
+for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", logical_or, _logical_or_),
+                    ("logical_xor", logical_xor, _logical_xor_)):
+    _attach(_n, _f, inplace=False)
+    if not hasattr(Tensor, _n + "_"):
+        setattr(Tensor, _n + "_", _fi)
+_attach("float_power", float_power, inplace=False)
+if not hasattr(Tensor, "float_power_"):
+    Tensor.float_power_ = _float_power_
+# in-place forms torch has whose out-of-place method the foundation already defines
+for _n in ("sgn", "erf"):
+    if hasattr(Tensor, _n) and not hasattr(Tensor, _n + "_"):
+        setattr(Tensor, _n + "_", _inplace_from(getattr(Tensor, _n)))
+del _n

@@ -1,5 +1,942 @@
-"""(Operators issue) — see the module's functions. Exports are listed in __all__ and re-exported by
-mlx_compat/__init__.py; Tensor methods are attached here."""
+"""Linear algebra ops (operators issue): products (dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
+baddbmm, addbmm, addmv, addr), triangles and diagonals (tril, triu, diag, diag_embed, diagflat, trace), cross,
+cdist — and the decompositions torch.linalg (mlx_compat/linalg.py) is built on.
+
+Forwards are MLX; derivatives come from Note [MLX vjp fallback] (`mlx_op`) where MLX differentiates the
+forward. MLX 0.32 has no vjp for Inverse, Cholesky, QRF, SVD, Eigh, LUF (and solve's vjp fails), so those are
+recorded with torch's formulas (FunctionsManual.cpp) written with this package's ops: their backward is itself
+differentiable, so higher-order gradients work.
+
+MLX's linalg kernels run on its CPU stream only, so every mx.linalg call passes stream=mx.cpu. MLX's matmul is
+floating-point only: integer products are computed in float64 on the CPU and cast back (exact below 2**53).
+"""
 from __future__ import annotations
 
-__all__: list = []
+import builtins
+import itertools
+import math
+import string
+
+import mlx.core as mx
+
+from . import _C, _dtype
+from ._autograd_formulas import needs_grad, record
+from ._autograd_ops import mlx_op
+from ._tensor import Tensor, _new, _wrap_dim
+
+__all__ = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr",
+           "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist"]
+
+CPU = mx.cpu
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError (torch._C._LinAlgError): a RuntimeError subclass."""
+
+
+LinAlgError.__module__ = "torch.linalg"
+
+
+def _out(out, r):
+    from ._creation import _out as put
+
+    return put(out, r)
+
+
+def _out_tuple(out, rs):
+    if out is None:
+        return rs
+    if not isinstance(out, (tuple, list)) or len(out) != len(rs):
+        raise TypeError(f"argument 'out' must be tuple of {len(rs)} Tensors")
+    for o, r in zip(out, rs):
+        _out(o, r)
+    return type(rs)(*out) if hasattr(rs, "_fields") else tuple(out)
+
+
+def _tensor(x, fname, name="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def _dname(d):
+    """torch's scalar type name (Float, Double, Long...)."""
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+            "complex64": "ComplexFloat"}.get(str(d).split(".")[-1], str(d))
+
+
+def _is_int(d):
+    return not (d.is_floating_point or d.is_complex)
+
+
+def _mm(a, b):
+    """MLX matmul that also handles integer (and bool) operands: float64 on the CPU, cast back."""
+    if mx.issubdtype(a.dtype, mx.inexact):
+        return mx.matmul(a, b)
+    dt = a.dtype
+    return mx.matmul(a.astype(mx.float64), b.astype(mx.float64), stream=CPU).astype(dt)
+
+
+def _check_same_dtype(a, b, msg):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(msg)
+
+
+def _check_alpha_beta(dt, beta, alpha):
+    if _is_int(dt):
+        for n, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, builtins.float) or (isinstance(v, Tensor) and v.dtype.is_floating_point):
+                raise RuntimeError(f"For integral input tensors, argument {n} must not be a floating point number.")
+
+
+def _scal(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+# ---------------------------------------------------------------- vector / matrix products
+
+
+def dot(input, tensor, *, out=None):
+    _tensor(input, "dot"), _tensor(tensor, "dot", "tensor", 2)
+    if input.dim() != 1 or tensor.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors")
+    if input.dtype is not tensor.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_dname(input.dtype)} and "
+                           f"{_dname(tensor.dtype)}")
+    if input.shape[0] != tensor.shape[0]:
+        n, m = input.shape[0], tensor.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
+                           f"of elements, but got {n} and {m} elements respectively")
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("\"dot\" not implemented for 'Bool'")
+    return _out(out, mlx_op("DotBackward0", lambda a, b: mx.sum(a * b) if _is_int(input.dtype) else
+                            mx.inner(a, b), [input, tensor]))
+
+
+def vdot(input, other, *, out=None):
+    _tensor(input, "vdot"), _tensor(other, "vdot", "other", 2)
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_dname(input.dtype)} and "
+                           f"{_dname(other.dtype)}")
+    if input.shape[0] != other.shape[0]:
+        n, m = input.shape[0], other.shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
+                           f"of elements, but got {n} and {m} elements respectively")
+    cplx = input.dtype.is_complex
+    return _out(out, mlx_op("VdotBackward0", lambda a, b: mx.sum((mx.conj(a) if cplx else a) * b),
+                            [input, other]))
+
+
+def outer(input, vec2, *, out=None):
+    _tensor(input, "outer"), _tensor(vec2, "outer", "vec2", 2)
+    if input.dim() != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.dim()}-D")
+    if vec2.dim() != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    return _out(out, input.reshape(-1, 1) * vec2)
+
+
+ger = outer
+
+
+def inner(input, other, *, out=None):
+    _tensor(input, "inner"), _tensor(other, "inner", "other", 2)
+    if input.dim() == 0 or other.dim() == 0:
+        return _out(out, input * other)
+    if input.dtype is not other.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return _out(out, tensordot(input, other, dims=([-1], [-1])))
+
+
+def mv(input, vec, *, out=None):
+    _tensor(input, "mv"), _tensor(vec, "mv", "vec", 2)
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, {vec.dim()}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x{input.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
+    if input.dtype is not vec.dtype:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_dname(input.dtype)}, "
+                           f"{_dname(input.dtype)}, and {_dname(vec.dtype)}")
+    return _out(out, mlx_op("MvBackward0", lambda a, b: _mm(a, b[:, None])[:, 0], [input, vec]))
+
+
+def _addprod(name, input, prods, ins, beta, alpha, out, out_shape):
+    """beta * input + alpha * prod(mats), input broadcast to out_shape; beta == 0 ignores input (nan too)."""
+    _check_alpha_beta(input.dtype, beta, alpha)
+    beta, alpha = _scal(beta), _scal(alpha)
+    try:
+        mx.broadcast_shapes(tuple(input.shape), tuple(out_shape))
+        ok = len(input.shape) <= len(out_shape) and mx.broadcast_shapes(tuple(input.shape), tuple(out_shape)) == \
+            tuple(out_shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"The expanded size of the tensor ({out_shape[-1]}) must match the existing size "
+                           f"({input.shape[-1] if input.dim() else 1}) at non-singleton dimension "
+                           f"{len(out_shape) - 1}.  Target sizes: {list(out_shape)}.  Tensor sizes: "
+                           f"{list(input.shape)}")
+
+    def f(inp, *mats):
+        p = prods(*mats)
+        if alpha != 1:
+            p = p * alpha
+        if beta == 0:
+            return mx.broadcast_to(p, tuple(out_shape))
+        return mx.broadcast_to((inp if beta == 1 else inp * beta) + p, tuple(out_shape))
+
+    return _out(out, mlx_op(name, f, [input] + ins))
+
+
+def _same3(fname, a, b, c):
+    if not (a.dtype is b.dtype is c.dtype):
+        raise RuntimeError(f"{fname} input tensors must have the same dtype, but got {_dname(a.dtype)}, "
+                           f"{_dname(b.dtype)}, and {_dname(c.dtype)}")
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    for x, n, p in ((input, "input", 1), (mat, "mat", 2), (vec, "vec", 3)):
+        _tensor(x, "addmv", n, p)
+    if mat.dim() != 2 or vec.dim() != 1 or input.dim() > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {mat.dim()}, {vec.dim()}")
+    if mat.shape[1] != vec.shape[0] or (input.dim() == 1 and input.shape[0] not in (1, mat.shape[0])):
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.dim() else 1}), mat "
+                           f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    _same3("addmv", input, mat, vec)
+    return _addprod("AddmvBackward0", input, lambda a, b: _mm(a, b[:, None])[:, 0], [mat, vec], beta, alpha, out,
+                    (mat.shape[0],))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    for x, n, p in ((input, "input", 1), (vec1, "vec1", 2), (vec2, "vec2", 3)):
+        _tensor(x, "addr", n, p)
+    if vec1.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D")
+    if vec2.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    if input.dtype is _dtype.bool:
+        beta, alpha = builtins.bool(beta), builtins.bool(alpha)
+    return _addprod("AddrBackward0", input, lambda a, b: a[:, None] * b[None, :], [vec1, vec2], beta, alpha, out,
+                    (vec1.shape[0], vec2.shape[0]))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    for x, n, p in ((input, "input", 1), (batch1, "batch1", 2), (batch2, "batch2", 3)):
+        _tensor(x, "baddbmm", n, p)
+    if batch1.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if batch2.dim() != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    b, n, m = batch1.shape
+    if batch2.shape[0] != b or batch2.shape[1] != m:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
+                           f"[{batch2.shape[0]}, {batch2.shape[1]}].")
+    if not (input.dtype is batch1.dtype is batch2.dtype):
+        raise RuntimeError(f"expected scalar type {_dname(input.dtype)} but found "
+                           f"{_dname(batch1.dtype if batch1.dtype is not input.dtype else batch2.dtype)}")
+    return _addprod("BaddbmmBackward0", input, _mm, [batch1, batch2], beta, alpha, out, (b, n, batch2.shape[2]))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    for x, n, p in ((input, "input", 1), (batch1, "batch1", 2), (batch2, "batch2", 3)):
+        _tensor(x, "addbmm", n, p)
+    if batch1.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if batch2.dim() != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    b, n, m = batch1.shape
+    if batch2.shape[0] != b:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {b} and {batch2.shape[0]}")
+    if batch2.shape[1] != m:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{m} and {batch2.shape[1]}x{batch2.shape[2]})")
+    if not (input.dtype is batch1.dtype is batch2.dtype):
+        raise RuntimeError(f"expected scalar type {_dname(input.dtype)} but found "
+                           f"{_dname(batch1.dtype if batch1.dtype is not input.dtype else batch2.dtype)}")
+    return _addprod("AddbmmBackward0", input, lambda a, c: mx.sum(_mm(a, c), axis=0), [batch1, batch2], beta,
+                    alpha, out, (n, batch2.shape[2]))
+
+
+def tensordot(a, b, dims=2, out=None):
+    _tensor(a, "tensordot", "a"), _tensor(b, "tensordot", "b", 2)
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, builtins.int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.dim() or dims > b.dim():
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da = list(builtins.range(a.dim() - dims, a.dim()))
+        db = list(builtins.range(dims))
+    else:
+        if len(dims) != 2:
+            raise RuntimeError("tensordot expects dims to be a pair of lists of dimensions")
+        da, db = dims
+        da = [da] if isinstance(da, builtins.int) else list(da)
+        db = [db] if isinstance(db, builtins.int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+    da = [_wrap_dim(d, builtins.max(a.dim(), 1)) for d in da]
+    db = [_wrap_dim(d, builtins.max(b.dim(), 1)) for d in db]
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} "
+                               f"and second has size {b.shape[y]} in dim {y}")
+    ra = [d for d in builtins.range(a.dim()) if d not in da]
+    rb = [d for d in builtins.range(b.dim()) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    oshape = tuple(a.shape[d] for d in ra) + tuple(b.shape[d] for d in rb)
+
+    def f(x, y):
+        xm = mx.transpose(x, ra + da).reshape(math.prod(x.shape[d] for d in ra), k)
+        ym = mx.transpose(y, db + rb).reshape(k, math.prod(y.shape[d] for d in rb))
+        return _mm(xm, ym).reshape(oshape)
+
+    return _out(out, mlx_op("TensordotBackward0", f, [a, b]))
+
+
+def kron(input, other, *, out=None):
+    _tensor(input, "kron"), _tensor(other, "kron", "other", 2)
+    n = builtins.max(input.dim(), other.dim())
+    a = input.reshape((1,) * (n - input.dim()) + tuple(input.shape))
+    b = other.reshape((1,) * (n - other.dim()) + tuple(other.shape))
+    # a[i0, None, i1, None, ...] * b[None, j0, None, j1, ...] -> (i0*j0, i1*j1, ...)
+    ia, ib = [], []
+    for s, t in zip(a.shape, b.shape):
+        ia += [s, 1]
+        ib += [1, t]
+    r = a.reshape(ia) * b.reshape(ib)
+    return _out(out, r.reshape(tuple(s * t for s, t in zip(a.shape, b.shape))))
+
+
+def _parse_einsum(equation, shapes):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+                           if len(shapes) > len(terms) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in string.ascii_letters if c not in used]
+    ell_n = 0
+    for t, s in zip(terms, shapes):
+        for c in t.replace("...", ""):
+            if not c.isalpha():
+                raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(c)} in the equation "
+                                   f"string, subscripts must be in [a-zA-Z]")
+        if "..." in t:
+            ell_n = builtins.max(ell_n, len(s) - (len(t) - 3))
+        elif len(t) != len(s):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) does not match the "
+                               f"number of dimensions ({len(s)}) for operand {terms.index(t)} and no ellipsis was "
+                               f"given")
+    ell = "".join(free[:ell_n])
+    new_terms = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_n - k:] if k else "")
+        new_terms.append(t)
+    if rhs is None:
+        counts = {}
+        for t in terms:
+            for c in t.replace("...", ""):
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1))
+    else:
+        rhs = rhs.replace("...", ell)
+        for c in rhs:
+            if c not in "".join(new_terms):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   f"operand")
+    return ",".join(new_terms) + "->" + rhs
+
+
+def einsum(*args):
+    """torch.einsum(equation, *operands) or einsum(equation, [operands]); ellipsis broadcasts."""
+    if not args or not isinstance(args[0], str):
+        raise TypeError("einsum(): argument 'equation' (position 1) must be str")
+    equation, ops = args[0], list(args[1:])
+    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+        ops = list(ops[0])
+    if not ops:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    for i, o in enumerate(ops):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, not {type(o).__name__}")
+    eq = _parse_einsum(equation, [tuple(o.shape) for o in ops])
+    rt = ops[0].dtype
+    for o in ops[1:]:
+        rt = _C._promote_types(rt, o.dtype)
+    ops = [o if o.dtype is rt else o.to(rt) for o in ops]
+    integer = _is_int(rt)
+
+    def f(*xs):
+        if integer:
+            return mx.einsum(eq, *[x.astype(mx.float64) for x in xs], stream=CPU).astype(xs[0].dtype)
+        return mx.einsum(eq, *xs)
+
+    # MLX requires sizes to match exactly; torch broadcasts size-1 dims of the same letter
+    sizes = {}
+    lhs = eq.split("->")[0].split(",")
+    for t, o in zip(lhs, ops):
+        for c, s in zip(t, o.shape):
+            if s != 1:
+                if sizes.get(c, s) != s:
+                    raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped)")
+                sizes[c] = s
+    exp = []
+    for t, o in zip(lhs, ops):
+        tgt = tuple(sizes.get(c, 1) for c in t)
+        exp.append(o if tuple(o.shape) == tgt else o.expand(tgt))
+    return mlx_op("EinsumBackward0", f, exp)
+
+
+# ---------------------------------------------------------------- triangles, diagonals, trace
+
+
+def _tri(name, input, diagonal, out, upper):
+    _tensor(input, name)
+    if input.dim() < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    k = builtins.int(diagonal)
+
+    def f(x):
+        n, m = x.shape[-2], x.shape[-1]
+        mask = mx.tri(n, m, k - 1 if upper else k, dtype=mx.bool_)
+        if upper:
+            mask = mx.logical_not(mask)
+        return mx.where(mask, x, mx.zeros((), dtype=x.dtype))
+
+    return _out(out, mlx_op("TriuBackward0" if upper else "TrilBackward0", f, [input]))
+
+
+def tril(input, diagonal=0, *, out=None):
+    return _tri("tril", input, diagonal, out, False)
+
+
+def triu(input, diagonal=0, *, out=None):
+    return _tri("triu", input, diagonal, out, True)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    _tensor(input, "diag_embed")
+    n = input.dim() + 1
+    d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    size = input.shape[-1] + builtins.abs(offset) if input.dim() else 1 + builtins.abs(offset)
+
+    def f(x):
+        if x.ndim == 0:
+            x = x.reshape(1)
+        m = x.shape[-1]
+        i = mx.arange(size)
+        # result[..., r, c] = x[..., r] if c == r + offset (for offset >= 0)
+        rows = i[:, None]
+        cols = i[None, :]
+        src = mx.where(offset >= 0, rows, cols)
+        hit = (cols - rows) == offset
+        src = mx.clip(src, 0, m - 1)
+        vals = mx.take(x, src.reshape(-1), axis=-1).reshape(x.shape[:-1] + (size, size))
+        r = mx.where(hit, vals, mx.zeros((), dtype=x.dtype))
+        # r has the diagonal in the last two dims: move them to (d1, d2)
+        nd = r.ndim
+        rest = [a for a in builtins.range(nd - 2)]
+        perm = [None] * nd
+        others = iter(rest)
+        for p in builtins.range(nd):
+            if p == d1:
+                perm[p] = nd - 2
+            elif p == d2:
+                perm[p] = nd - 1
+            else:
+                perm[p] = next(others)
+        return mx.transpose(r, perm)
+
+    return mlx_op("DiagEmbedBackward0", f, [input])
+
+
+def diag(input, diagonal=0, *, out=None):
+    _tensor(input, "diag")
+    if input.dim() == 1:
+        return _out(out, diag_embed(input, diagonal))
+    if input.dim() == 2:
+        return _out(out, input.diagonal(diagonal).clone())
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+
+
+def diagflat(input, offset=0):
+    _tensor(input, "diagflat")
+    return diag_embed(input.reshape(-1), offset)
+
+
+def trace(input):
+    _tensor(input, "trace")
+    if input.dim() != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input.dim()))
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    rt = _dtype.int64 if _is_int(input.dtype) else input.dtype
+    return mlx_op("TraceBackward0", lambda x: mx.trace(x).astype(rt._mx), [input])
+
+
+# ---------------------------------------------------------------- cross, cdist
+
+
+def _cross_impl(input, other, d):
+    def f(a, b):
+        a0, a1, a2 = (mx.take(a, mx.array([i]), axis=d) for i in builtins.range(3))
+        b0, b1, b2 = (mx.take(b, mx.array([i]), axis=d) for i in builtins.range(3))
+        return mx.concatenate([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=d)
+
+    return mlx_op("LinalgCrossBackward0", f, [input, other])
+
+
+def _cross_common(input, other, dim, fname):
+    _tensor(input, fname), _tensor(other, fname, "other", 2)
+    if input.dim() != other.dim():
+        raise RuntimeError(f"{fname}: inputs must have the same number of dimensions.")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected scalar type {_dname(input.dtype)} but found {_dname(other.dtype)}")
+    try:
+        shape = mx.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a must match the size of tensor b at non-singleton dimension")
+    if dim is None:
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = _wrap_dim(dim, len(shape))
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"{fname}: dimension {dim} does not have size 3")
+    a = input if tuple(input.shape) == shape else input.expand(shape)
+    b = other if tuple(other.shape) == shape else other.expand(shape)
+    return _cross_impl(a, b, d)
+
+
+def cross(input, other, dim=None, *, out=None):
+    if dim is None:
+        import warnings
+
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+    return _out(out, _cross_common(input, other, dim, "linalg.cross"))
+
+
+def _pnorm_last(d, p):
+    """p-norm over the last axis, MLX, with zero (sub)gradient where the norm is 0 (as torch)."""
+    if p == 0:
+        return mx.sum((d != 0).astype(d.dtype), axis=-1)
+    if p == math.inf:
+        return mx.max(mx.abs(d), axis=-1)
+    if p == -math.inf:
+        return mx.min(mx.abs(d), axis=-1)
+    if p == 1:
+        return mx.sum(mx.abs(d), axis=-1)
+    if p == 2:
+        s = mx.sum(d * d, axis=-1)
+        pos = s > 0
+        return mx.where(pos, mx.sqrt(mx.where(pos, s, 1)), 0)
+    a = mx.abs(d)
+    nz = a > 0
+    s = mx.sum(mx.where(nz, mx.power(mx.where(nz, a, 1), p), 0), axis=-1)
+    pos = s > 0
+    return mx.where(pos, mx.power(mx.where(pos, s, 1), 1.0 / p), 0)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    _tensor(x1, "cdist", "x1"), _tensor(x2, "cdist", "x2", 2)
+    if x1.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D")
+    if x2.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {x2.dim()}D")
+    if not x1.dtype.is_floating_point:
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {_dname(x1.dtype)}")
+    if not x2.dtype.is_floating_point:
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X2 got: {_dname(x2.dtype)}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {_dname(x1.dtype)} but found {_dname(x2.dtype)}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes and compute_mode is not None:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    try:
+        batch = mx.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+    except ValueError:
+        raise RuntimeError("The size of tensor a must match the size of tensor b at non-singleton dimension")
+    r1, r2 = x1.shape[-2], x2.shape[-2]
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode in (None, modes[0]) and (r1 > 25 or r2 > 25)))
+
+    def f(a, b):
+        a = mx.broadcast_to(a, batch + tuple(a.shape[-2:]))
+        b = mx.broadcast_to(b, batch + tuple(b.shape[-2:]))
+        if use_mm:
+            # torch's matrix-product path: |a|^2 + |b|^2 - 2 a.b, clamped at 0
+            s = (mx.sum(a * a, axis=-1)[..., :, None] + mx.sum(b * b, axis=-1)[..., None, :]
+                 - 2 * mx.matmul(a, mx.swapaxes(b, -1, -2)))
+            s = mx.maximum(s, 0)
+            pos = s > 0
+            return mx.where(pos, mx.sqrt(mx.where(pos, s, 1)), 0)
+        return _pnorm_last(a[..., :, None, :] - b[..., None, :, :], p)
+
+    return mlx_op("CdistBackward0", f, [x1, x2])
+
+
+# ---------------------------------------------------------------- decompositions (used by linalg.py)
+
+
+def _la_check(A, fname, square=True, floating=True, name="A"):
+    _tensor(A, fname, name)
+    if A.dim() < 2:
+        raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{fname}: {name} must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    if floating and not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got {_dname(A.dtype)}")
+    if A.dtype in (_dtype.float16, _dtype.bfloat16):
+        raise RuntimeError(f"\"{fname.split('.')[-1]}_cpu\" not implemented for '{_dname(A.dtype)}'")
+    if A.dtype.is_complex:
+        raise NotImplementedError(f"mlx_compat: {fname} of complex tensors is not supported (MLX's linalg is real)")
+
+
+def _evaluated(arrs, fname, msg):
+    """Evaluate MLX linalg results now so their failures surface as torch's LinAlgError (torch syncs too)."""
+    try:
+        mx.eval(*arrs)
+    except (ValueError, RuntimeError) as e:
+        raise LinAlgError(msg) from e
+    return arrs
+
+
+def _prim(name, fwd, inputs, backward, nsaved_out=None, out_dtypes=None):
+    """Outputs of fwd(*mx values) as tensors with a recorded node `name`; backward(saved, grads) gets the
+    snapshots (inputs..., outputs...) and computes input grads with this package's ops (so it is differentiable)."""
+    dev = inputs[0]._device_code
+    outs = fwd(*[t._mx for t in inputs])
+    multi = isinstance(outs, (tuple, list))
+    outs = list(outs) if multi else [outs]
+    res = [_new(o, dev, (out_dtypes[i] if out_dtypes else None) or _dtype.from_mx(o.dtype)) for i, o in
+           enumerate(outs)]
+    n = len(inputs)
+
+    def bw(ctx, grads):
+        saved = ctx[:-1]
+        return tuple(backward(saved[:n], saved[n:], grads))
+
+    if backward is not None:
+        record(name, bw, inputs, [r for r in res], saved=list(inputs) + res)
+    return tuple(res) if multi else res[0]
+
+
+def _mH(x):
+    return x.mT
+
+
+def _batch_eye_like(x, n):
+    from ._creation import eye
+
+    return eye(n, dtype=x.dtype)
+
+
+def inv_(A):
+    def fwd(a):
+        return _evaluated([mx.linalg.inv(a, stream=CPU)], "linalg.inv",
+                          "linalg.inv: The diagonal element 1 is zero, the inversion could not be completed because "
+                          "the input matrix is singular.")[0]
+
+    def bw(ins, outs, grads):
+        Ai = outs[0]
+        g = grads[0]
+        return (-(_mH(Ai) @ g @ _mH(Ai)),)
+
+    return _prim("LinalgInvExBackward0", fwd, [A], bw)
+
+
+def solve_(A, B):
+    """X with A X = B, A (*, n, n), B (*, n, k) broadcast over batch dims."""
+    batch = tuple(mx.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))
+    A = A if tuple(A.shape[:-2]) == batch else A.expand(batch + tuple(A.shape[-2:]))
+    B = B if tuple(B.shape[:-2]) == batch else B.expand(batch + tuple(B.shape[-2:]))
+
+    def fwd(a, b):
+        return _evaluated([mx.linalg.solve(a, b, stream=CPU)], "linalg.solve",
+                          "torch.linalg.solve: The solver failed because the input matrix is singular.")[0]
+
+    def bw(ins, outs, grads):
+        a, _ = ins
+        X = outs[0]
+        g = grads[0]
+        gB = solve_(_mH(a), g)
+        gA = -(gB @ _mH(X))
+        return gA, gB
+
+    return _prim("LinalgSolveExBackward0", fwd, [A, B], bw)
+
+
+def slogdet_(A):
+    def fwd(a):
+        s, l = mx.linalg.slogdet(a, stream=CPU)
+        return [s, l]
+
+    def bw(ins, outs, grads):
+        g = grads[1]
+        if g is None:
+            return (None,)
+        return (g[..., None, None] * _mH(inv_(ins[0])),)
+
+    return _prim("LinalgSlogdetBackward0", fwd, [A], bw)
+
+
+def det_(A):
+    def fwd(a):
+        return mx.linalg.det(a, stream=CPU)
+
+    def bw(ins, outs, grads):
+        g = grads[0]
+        return ((g * outs[0])[..., None, None] * _mH(inv_(ins[0])),)
+
+    return _prim("LinalgDetBackward0", fwd, [A], bw)
+
+
+def cholesky_(A, upper=False, fname="linalg.cholesky"):
+    def fwd(a):
+        L = mx.linalg.cholesky(a, upper=upper, stream=CPU)
+        d = mx.diagonal(L, axis1=-2, axis2=-1)
+        bad = mx.logical_not(d > 0)
+        if bad.size and mx.any(bad).item():
+            import numpy as np
+
+            b = np.array(bad).reshape(-1, bad.shape[-1])
+            row = builtins.int(np.argmax(b.any(axis=1)))
+            k = builtins.int(np.argmax(b[row])) + 1
+            pre = f"(Batch element {row}): " if a.ndim > 2 else ""
+            raise LinAlgError(f"{fname}: {pre}The factorization could not be completed because the input is not "
+                              f"positive-definite (the leading minor of order {k} is not positive-definite).")
+        return L
+
+    def bw(ins, outs, grads):
+        L = outs[0]
+        gL = grads[0]
+        if upper:
+            L, gL = _mH(L), _mH(gL)
+        phi = tril(_mH(L) @ gL)
+        phi = 0.5 * (phi + _mH(tril(phi, -1)))
+        Li = inv_(L)
+        gA = _mH(Li) @ phi @ Li
+        return (gA,)
+
+    return _prim("LinalgCholeskyExBackward0", fwd, [A], bw)
+
+
+def eigh_(A, UPLO="L"):
+    def fwd(a):
+        w, v = mx.linalg.eigh(a, UPLO=UPLO, stream=CPU)
+        return [w, v]
+
+    def bw(ins, outs, grads):
+        L, V = outs
+        gL, gV = grads
+        if gV is None:
+            return ((V * gL[..., None, :]) @ _mH(V),)
+        VhgV = _mH(V) @ gV
+        VhgV = 0.5 * (VhgV - _mH(VhgV))
+        from ._creation import eye
+
+        n = L.shape[-1]
+        I = eye(n, dtype=L.dtype)
+        E = L[..., None, :] - L[..., :, None]
+        E = E + I  # diagonal of E is 0: fill with 1 (VhgV's diagonal is 0)
+        gA = VhgV / E
+        if gL is not None:
+            gA = gA + I * gL[..., None, :]
+        return (V @ gA @ _mH(V),)
+
+    return _prim("LinalgEighBackward0", fwd, [A], bw)
+
+
+def _skew(x):
+    return x - _mH(x)
+
+
+def svd_(A, full_matrices=True):
+    m, n = A.shape[-2], A.shape[-1]
+    k = builtins.min(m, n)
+
+    def fwd(a):
+        if a.size == 0:
+            bs = a.shape[:-2]
+            U = mx.broadcast_to(mx.eye(m, dtype=a.dtype), bs + (m, m))
+            Vh = mx.broadcast_to(mx.eye(n, dtype=a.dtype), bs + (n, n))
+            S = mx.zeros(bs + (0,), dtype=a.dtype)
+        else:
+            U, S, Vh = mx.linalg.svd(a, stream=CPU)
+        if not full_matrices:
+            U, Vh = U[..., :, :k], Vh[..., :k, :]
+        return [U, S, Vh]
+
+    def bw(ins, outs, grads):
+        U, S, Vh = outs
+        gU, gS, gVh = grads
+        if full_matrices:
+            U, Vh = U[..., :, :k], Vh[..., :k, :]
+            gU = None if gU is None else gU[..., :, :k]
+            gVh = None if gVh is None else gVh[..., :k, :]
+        return (_svd_backward(gU, gS, gVh, U, S, Vh),)
+
+    return _prim("LinalgSvdBackward0", fwd, [A], bw)
+
+
+def _svd_backward(gU, gS, gVh, U, S, Vh):
+    """torch's svd_backward (FunctionsManual.cpp), real case, reduced factors."""
+    m, n = U.shape[-2], Vh.shape[-1]
+    if gU is None and gVh is None:
+        return (U * gS[..., None, :]) @ Vh
+    from ._creation import eye
+
+    k = S.shape[-1]
+    I = eye(k, dtype=S.dtype)
+    S2 = S * S
+    E = S2[..., None, :] - S2[..., :, None] + I
+    Ssub = S[..., None, :]
+    Scol = S[..., :, None]
+    if gU is not None:
+        UhgU = _skew(_mH(U) @ gU)
+    if gVh is not None:
+        V, gV = _mH(Vh), _mH(gVh)
+        VhgV = _skew(_mH(V) @ gV)
+    if gU is not None and gVh is not None:
+        ret = (UhgU * Ssub + Scol * VhgV) / E
+    elif gU is not None:
+        ret = (UhgU / E) * Ssub
+    else:
+        ret = Scol * (VhgV / E)
+    if gS is not None:
+        ret = ret + I * gS[..., None, :]
+    if m > k and gU is not None:
+        gA = U @ ret
+        gUSinv = gU / Ssub
+        gA = gA + gUSinv - U @ (_mH(U) @ gUSinv)
+        return gA @ Vh
+    if n > k and gVh is not None:
+        gA = ret @ Vh
+        SinvgVh = gVh / Scol
+        gA = gA + SinvgVh - (SinvgVh @ _mH(Vh)) @ Vh
+        return U @ gA
+    return U @ ret @ Vh
+
+
+def qr_(A, mode="reduced"):
+    m, n = A.shape[-2], A.shape[-1]
+    k = builtins.min(m, n)
+
+    def fwd(a):
+        if mode == "complete" and m > n:
+            # Householder QR works column by column: the QR of [A | I] has A's Q as its first columns and the
+            # orthogonal complement after them (LAPACK's sign convention kept)
+            eye = mx.broadcast_to(mx.eye(m, dtype=a.dtype), a.shape[:-2] + (m, m))
+            Q, R = mx.linalg.qr(mx.concatenate([a, eye], axis=-1), stream=CPU)
+            return [Q, R[..., :, :n]]
+        Q, R = mx.linalg.qr(a, stream=CPU)
+        return [Q[..., :, :k], R[..., :k, :]]
+
+    def bw(ins, outs, grads):
+        Q, R = outs
+        gQ, gR = grads
+        if mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        return (_qr_backward(gQ, gR, Q, R),)
+
+    return _prim("LinalgQrBackward0", fwd, [A], bw)
+
+
+def _copyltu(M):
+    """The symmetric matrix whose lower triangle (diagonal included) is M's."""
+    lo = tril(M, -1)
+    return lo + _mH(lo) + (M * _batch_eye_like(M, M.shape[-1]))
+
+
+def _qr_backward(gQ, gR, Q, R):
+    """Reduced QR derivative (Walter & Lehmann; as TensorFlow's), real case. m >= n: A = QR with R square;
+    m < n: A = Q [U | V], the square part U gets the m >= n formula, V's gradient is Q gV."""
+    m, n = Q.shape[-2], R.shape[-1]
+    if gQ is None:
+        gQ = Q * 0
+    if gR is None:
+        gR = R * 0
+    if m >= n:
+        M = R @ _mH(gR) - _mH(gQ) @ Q
+        b = gQ + Q @ _copyltu(M)
+        return _mH(solve_(R, _mH(b)))
+    U, gU = R[..., :, :m], gR[..., :, :m]
+    Y = None
+    gV = gR[..., :, m:]
+    X = Q @ U  # noqa: F841
+    Yfull = Q @ R[..., :, m:]
+    gQp = gQ + Yfull @ _mH(gV)
+    M = U @ _mH(gU) - _mH(gQp) @ Q
+    b = gQp + Q @ _copyltu(M)
+    gX = _mH(solve_(U, _mH(b)))
+    gY = Q @ gV
+    from ._shape_ops import cat
+
+    return cat([gX, gY], -1)
+
+
+def lu_factor_(A):
+    def fwd(a):
+        LU, piv = mx.linalg.lu_factor(a, stream=CPU)
+        return [LU, (piv.astype(mx.int32) + 1)]
+
+    def bw(ins, outs, grads):
+        raise RuntimeError("mlx_compat: the derivative of linalg.lu_factor is not implemented")
+
+    return _prim("LinalgLuFactorExBackward0", fwd, [A], bw, out_dtypes=[None, _dtype.int32])
+
+
+# ---------------------------------------------------------------- methods
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        r = fn(self, *args, **kwargs)
+        if tuple(r.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(r.shape)}")
+        return self._commit(r)
+
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+def _method_cross(self, other, dim=None):
+    return cross(self, other, dim)
+
+
+for _name in ("dot", "vdot", "outer", "ger", "inner", "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed",
+              "diagflat", "addmv", "addr", "baddbmm", "addbmm"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])
+if not hasattr(Tensor, "cross"):
+    Tensor.cross = _method_cross
+for _name in ("tril", "triu", "addmv", "addr", "baddbmm", "addbmm"):
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace(globals()[_name]))
+del _name
