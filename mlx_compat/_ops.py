@@ -389,6 +389,9 @@ def fill_(self, value):
 
 
 def copy_(self, src, non_blocking=False):
+    if isinstance(src, (builtins.bool, builtins.int, builtins.float, builtins.complex)) and \
+            not isinstance(non_blocking, Tensor):
+        return fill_(self, src)  # torch's copy_ accepts a Number (a fill)
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     _check_expandable(tuple(src.shape), tuple(self.shape))

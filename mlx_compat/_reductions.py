@@ -70,7 +70,7 @@ def _extreme(input, dim, keepdim, largest, name):
 
 
 def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
-    if isinstance(dim, Tensor) and dim.dim() > 0:
+    if isinstance(dim, Tensor):  # max(input, other): elementwise
         from ._ops import maximum
 
         return maximum(input, dim)
@@ -78,7 +78,7 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
 
 
 def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
-    if isinstance(dim, Tensor) and dim.dim() > 0:
+    if isinstance(dim, Tensor):  # min(input, other): elementwise
         from ._ops import minimum
 
         return minimum(input, dim)
