@@ -716,7 +716,10 @@ def as_strided(self, size, stride, storage_offset=None):
                            f"{self.dtype.itemsize} requiring a storage size of {need * self.dtype.itemsize} are out of "
                            f"bounds for storage of size {root.numel() * self.dtype.itemsize}")
     arr = mx.as_strided(self._storage_value(), size, stride, off)
-    return self._make_view(arr, size, stride, off)
+    # its derivative treats the input as the storage it indexes (exact for a contiguous input at offset 0)
+    base_off = self.storage_offset()
+    return _record_view(self, self._make_view(arr, size, stride, off), "AsStridedBackward0",
+                        lambda x: mx.as_strided(x, size, stride, off - base_off))
 
 
 @_method
@@ -738,7 +741,8 @@ def diagonal(self, offset=0, dim1=0, dim2=1):
     new_shape = [s for i, s in enumerate(shape) if i not in (d1, d2)] + [length]
     new_strides = [s for i, s in enumerate(strides) if i not in (d1, d2)] + [strides[d1] + strides[d2]]
     arr = mx.diagonal(self._mx, offset, d1, d2)
-    return self._make_view(arr, new_shape, new_strides, off)
+    return _record_view(self, self._make_view(arr, new_shape, new_strides, off), "DiagonalBackward0",
+                        lambda x: mx.diagonal(x, offset, d1, d2))
 
 
 @_method
@@ -757,9 +761,36 @@ def unfold(self, dimension, size, step):
     else:
         new_shape = shape[:d] + [count] + shape[d + 1 :] + [size]
         new_strides = strides[:d] + [strides[d] * step] + strides[d + 1 :] + [strides[d]]
-    root = _root(self)
     arr = mx.as_strided(self._storage_value(), new_shape, new_strides, self.storage_offset())
-    return self._make_view(arr, new_shape, new_strides, self.storage_offset())
+    # the same windows over the input's own row-major layout, for the derivative
+    logical = [1] * n
+    for i in builtins.range(n - 2, -1, -1):
+        logical[i] = logical[i + 1] * builtins.max(shape[i + 1], 1)
+    if n == 0:
+        rel_strides = [1]
+    else:
+        rel_strides = logical[:d] + [logical[d] * step] + logical[d + 1:] + [logical[d]]
+    return _record_view(self, self._make_view(arr, new_shape, new_strides, self.storage_offset()), "UnfoldBackward0",
+                        lambda x: mx.as_strided(x, new_shape, rel_strides, 0))
+
+
+def _record_view(self, out, name, view_fn):
+    """Record a view op computed in Python: `view_fn` maps the input's value to the view's value (a
+    linear map), so the input's gradient is its transpose, obtained with mx.vjp and itself recorded
+    through mlx_op (differentiable again)."""
+    if not (self.requires_grad and _C.is_grad_enabled()):
+        return out
+    from ._autograd_formulas import record
+    from ._autograd_ops import mlx_op
+
+    shape, mdt = tuple(self.shape), self.dtype._mx
+
+    def transpose(gv):
+        _, (r,) = mx.vjp(lambda x: view_fn(x), [mx.zeros(shape, dtype=mdt)], [gv])
+        return r
+
+    record(name, lambda ctx, grads: (mlx_op(name + "Backward", transpose, [grads[0]]),), [self], [out])
+    return out
 
 
 def _complex_part(self, imag):
@@ -767,7 +798,8 @@ def _complex_part(self, imag):
         if imag:
             raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
         return self
-    return self._part(imag)  # a float view aliasing the complex storage (Note [Complex part views])
+    part = self._part(imag)  # a float view aliasing the complex storage (Note [Complex part views])
+    return _record_view(self, part, "ImagBackward0" if imag else "RealBackward0", mx.imag if imag else mx.real)
 
 
 Tensor.real = property(lambda self: _complex_part(self, False))
