@@ -60,6 +60,22 @@ def _compute(fn, d):
     return lambda *vs: fn(*[v.astype(d._mx) if isinstance(v, mx.array) else v for v in vs]).astype(d._mx)
 
 
+def _check_broadcast(*xs):
+    """torch's RuntimeError for shapes that do not broadcast (MLX raises ValueError)."""
+    shapes = [tuple(x.shape) for x in xs if isinstance(x, Tensor)]
+    if len(shapes) < 2:
+        return
+    a = shapes[0]
+    for b in shapes[1:]:
+        n = builtins.max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for i in builtins.range(n - 1, -1, -1):
+            if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+                raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                                   f"non-singleton dimension {i}")
+        a = tuple(builtins.max(x, y) for x, y in zip(pa, pb))
+
+
 def _grad_on(*xs):
     return _C.is_grad_enabled() and builtins.any(isinstance(x, Tensor) and x.requires_grad for x in xs)
 
@@ -119,7 +135,7 @@ def _two_square(x):
 
 
 def _tail_parts(ax):
-    """For ax >= 1.25: (a, b) with erfc(ax) = exp(a) * exp(b) / ax, a = -ax^2 - 0.5625 rounded."""
+    """For ax >= 1.25: (a, b) with erfc(ax) = exp(a) * exp(b) / ax, a = -ax^2 rounded (exact), b small."""
     safe = mx.maximum(ax, 1.25)
     s = 1 / (safe * safe)
     lo_band = safe < 1 / 0.35
@@ -127,7 +143,7 @@ def _tail_parts(ax):
     q = mx.where(lo_band, _poly(s, _SA), _poly(s, _SB))
     hi, lo = _two_square(safe)
     lo = mx.where(mx.isfinite(lo), lo, 0)
-    return -hi - 0.5625, -lo + r / q, safe
+    return -hi, (-0.5625 - lo) + r / q, safe
 
 
 def _erf_small(ax):
@@ -178,20 +194,49 @@ def log_erfc_mx(x):
     return mx.where(x >= 1.25, tail, direct).astype(x.dtype)
 
 
-def _erf_dtype_fn(fn):
-    def g(v):
-        if v.dtype in (mx.float16, mx.bfloat16):
-            return fn(v.astype(mx.float32)).astype(v.dtype)
-        return fn(v)
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2 * math.pi)
+_LOG_HALF = math.log(0.5)
 
-    return g
+
+def _ndtr_mx(x):
+    return 0.5 * erfc_mx(-x / _SQRT2)
+
+
+def _log_ndtr_mx(x):
+    lower = _LOG_HALF + log_erfc_mx(-x / _SQRT2)
+    upper = mx.log1p(-0.5 * erfc_mx(x / _SQRT2))
+    return mx.where(x < -1, lower, upper).astype(x.dtype)
+
+
+def _ndtri_mx(p):
+    """Inverse of ndtr: Abramowitz-Stegun 26.2.23 start, Newton steps on log(ndtr) (relative accuracy in
+    the lower tail; the upper half by symmetry with 1 - p, exact there)."""
+    upper = p > 0.5
+    q = mx.where(upper, 1 - p, p)
+    qs = mx.where((q > 0) & (q <= 0.5), q, 0.25)
+    t = mx.sqrt(-2 * mx.log(qs))
+    y = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
+          (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t))
+    logq = mx.log(qs)
+    for _ in range(4 if p.dtype == mx.float64 else 3):
+        lp = _log_ndtr_mx(y)
+        step = (lp - logq) * mx.exp(mx.minimum(lp + 0.5 * y * y, 700.0 if p.dtype == mx.float64 else 80.0)) * _SQRT_2PI
+        # central region: Newton on erf, whose relative accuracy near 0 keeps small results accurate
+        cstep = (0.5 * erf_mx(y / _SQRT2) - (qs - 0.5)) * _precise.exp(0.5 * y * y) * _SQRT_2PI
+        y = y - mx.where(qs > 0.25, cstep, step)
+    r = mx.where(upper, -y, y)
+    r = mx.where(p == 0.5, 0, r)
+    r = mx.where(p == 0, -mx.inf, mx.where(p == 1, mx.inf, r))
+    r = mx.where((p < 0) | (p > 1) | mx.isnan(p), mx.nan, r)
+    return r.astype(p.dtype)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 
 
-def _unary_custom(name, node, fwd, deriv, complex_msg=None, saved_result=True):
+def _unary_custom(name, node, fwd, deriv, complex_msg=None):
     """A float-valued unary op with a hand-written derivative deriv(x, y, g) in the package's ops."""
 
     def op(input, *, out=None):
@@ -220,22 +265,24 @@ def _erfinv_fwd(x):
         return y0
     ax = mx.abs(x)
     y = mx.where(mx.isfinite(y0), mx.abs(y0), 1.0)
-    for _ in builtins.range(2):
-        # f(y) = erf(y) - ax, written as (1 - ax) - erfc(y) near 1 to avoid cancellation
-        f = mx.where(ax > 0.5, (1 - ax) - erfc_mx(y), erf_mx(y) - ax)
-        y = y - f / (_TWO_OVER_SQRT_PI * _precise.exp(-y * y))
+    for _ in builtins.range(2):  # Newton on erf(y) = ax, accurate for ax <= 0.5
+        y = y - (erf_mx(y) - ax) / (_TWO_OVER_SQRT_PI * _precise.exp(-y * y))
+    # |x| > 0.5: erfinv(ax) = -ndtri((1 - ax) / 2) / sqrt(2), with 1 - ax exact there
+    tail = -_ndtri_mx((1 - ax) / 2) / _SQRT2
+    y = mx.where(ax > 0.5, tail, y)
     y = mx.where(x < 0, -y, y)
-    return mx.where(mx.isfinite(y0), y, y0)
+    y = mx.where(ax == 1, y0, y)
+    return mx.where(mx.isnan(x) | (ax > 1), mx.nan, y)
 
 
 def _erfinv_deriv(x, y, g):
     return g * (y * y).exp() * _SQRT_PI_OVER_2
 
 
-erfc = _unary_custom("erfc", "ErfcBackward0", _erf_dtype_fn(erfc_mx), lambda x, y, g: -_erf_deriv(x, y, g))
-erfinv = _unary_custom("erfinv", "ErfinvBackward0", _erf_dtype_fn(_erfinv_fwd), _erfinv_deriv,
+erfc = _unary_custom("erfc", "ErfcBackward0", erfc_mx, lambda x, y, g: -_erf_deriv(x, y, g))
+erfinv = _unary_custom("erfinv", "ErfinvBackward0", _erfinv_fwd, _erfinv_deriv,
                        complex_msg="\"erfinv_cpu\" not implemented for 'ComplexFloat'")
-_erf_accurate = _unary_custom("erf", "ErfBackward0", _erf_dtype_fn(erf_mx), _erf_deriv)
+_erf_accurate = _unary_custom("erf", "ErfBackward0", erf_mx, _erf_deriv)
 
 # ---------------------------------------------------------------- unary float ops through mlx_op
 
@@ -289,7 +336,14 @@ def _sinc_mx(v):
     return mx.where(z, 1, s / safe).astype(v.dtype)
 
 
-sinc = _unary_vjp("sinc", _sinc_mx, "SincBackward0", complex_ok=False)
+def _sinc_deriv(x, y, g):
+    # torch's formula: (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at x == 0
+    px = x * math.pi
+    return g * ((px * px.cos() - px.sin()) / (px * x)).masked_fill(x == 0, 0.0)
+
+
+sinc = _unary_custom("sinc", "SincBackward0", _sinc_mx, _sinc_deriv,
+                     complex_msg="\"sinc_cpu\" not implemented for 'ComplexFloat'")
 
 # i0: Cephes' Chebyshev expansions (as torch's calc_i0); derivative by vjp of the expansion.
 _I0_A = (-4.41534164647933937950E-18, 3.33079451882223809783E-17, -2.43127984654795469359E-16,
@@ -449,15 +503,14 @@ def _signbit_mx(v):
     return v < 0
 
 
-signbit = _pred("signbit", _signbit_mx, complex_err=None)
-_signbit_real = signbit
+_signbit_pred = _pred("signbit", _signbit_mx)
 
 
-def signbit(input, *, out=None):  # noqa: F811 - torch's signature (out=)
+def signbit(input, *, out=None):
     _need_tensor("signbit", input)
     if input.dtype.is_complex:
         raise NotImplementedError("signbit is not implemented for complex tensors.")
-    return _out(out, _signbit_real(input))
+    return _out(out, _signbit_pred(input))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -469,6 +522,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    _check_broadcast(input, other)
     if equal_nan and input.dtype.is_complex:
         raise RuntimeError("isclose with equal_nan=True is not supported for complex inputs.")
     a, b = input._mx, other._mx
@@ -478,7 +532,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     else:
         wd = mx.float64 if d is _dtype.float64 else (mx.complex64 if d.is_complex else
                                                        (mx.float32 if d.is_floating_point else mx.float64))
-        if not d.is_floating_point and not d.is_complex and not _C_is_cpu(input):
+        if not d.is_floating_point and not d.is_complex and input._device_code != 0:
             wd = mx.float32
         af, bf = a.astype(wd), b.astype(wd)
         close = mx.equal(a, b)
@@ -490,10 +544,6 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
             close = close | (mx.isnan(a) & mx.isnan(b))
         r = close
     return _new(r.astype(mx.bool_), input._device_code, _dtype.bool)
-
-
-def _C_is_cpu(t):
-    return t._device_code == 0
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -519,6 +569,7 @@ def _logical(name, fn):
     def op(input, other, *, out=None):
         _need_tensor(name, input)
         _need_tensor(name, other, "other", 2)
+        _check_broadcast(input, other)
         a = input._mx if input.dtype is _dtype.bool else (input._mx != 0)
         b = other._mx if other.dtype is _dtype.bool else (other._mx != 0)
         res = _new(fn(a, b).astype(mx.bool_), input._device_code, _dtype.bool)
@@ -551,6 +602,7 @@ def _binary_prep(name, a, b, float_result, scalars_ok=True, ints_ok=True, comple
     if not scalars_ok:
         _need_tensor(name, a)
         _need_tensor(name, b, "other", 2)
+    _check_broadcast(a, b)
     rt, wide = _result_type_or_complex(a, b)
     if rt.is_complex and not complex_ok:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{'ComplexDouble' if wide else 'ComplexFloat'}'")
@@ -658,6 +710,7 @@ def _copysign_mx(a, b):
 
 
 def copysign(input, other, *, out=None):
+    _need_tensor("copysign", input)
     tensors, values, rt, dev = _binary_prep("copysign", input, other, True)
     res = _new(_copysign_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
     if _grad_on(input, other):
@@ -685,13 +738,17 @@ def heaviside(input, values, *, out=None):
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     if input.dtype is not values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
-    if _grad_on(input, values):
-        raise RuntimeError("derivative for aten::heaviside is not implemented")
+    _check_broadcast(input, values)
     a, v = input._mx, values._mx
     zero = mx.array(0, dtype=a.dtype)
     r = mx.where(a == zero, v, (a > zero).astype(a.dtype))
-    r = mx.where(mx.isnan(a), a, r) if input.dtype.is_floating_point else r
-    return _out(out, _new(r.astype(a.dtype), input._device_code, input.dtype))
+    res = _new(r.astype(a.dtype), input._device_code, input.dtype)
+    if _grad_on(input, values):
+        def bw(ctx, grads):
+            raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+        record("HeavisideBackward0", bw, [input, values], [res])
+    return _out(out, res)
 
 
 def _xlogy_core(name, node, log_fn, other_deriv, thr):
@@ -743,7 +800,7 @@ def float_power(input, exponent, *, out=None):
     if cplx:
         raise TypeError("float_power: complex128 is not supported by MLX (mlx_compat has complex64 only)")
     if out is not None and out.dtype is not _dtype.float64:
-        raise RuntimeError(f"the base given to float_power_ has dtype {_scalar_name(out.dtype)} but the operation's "
+        raise RuntimeError(f"the output given to float_power has dtype {_scalar_name(out.dtype)} but the operation's "
                            f"result requires dtype Double")
     a = input.to(_dtype.float64) if isinstance(input, Tensor) else builtins.float(input)
     b = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)

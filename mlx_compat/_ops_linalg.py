@@ -7,25 +7,28 @@ forward. MLX 0.32 has no vjp for Inverse, Cholesky, QRF, SVD, Eigh, LUF (and sol
 recorded with torch's formulas (FunctionsManual.cpp) written with this package's ops: their backward is itself
 differentiable, so higher-order gradients work.
 
+Also here: torch.* aliases of torch.linalg (det, logdet, slogdet, inverse, pinverse, matrix_power, chain_matmul)
+and the legacy torch.svd / torch.qr / torch.cholesky.
+
 MLX's linalg kernels run on its CPU stream only, so every mx.linalg call passes stream=mx.cpu. MLX's matmul is
 floating-point only: integer products are computed in float64 on the CPU and cast back (exact below 2**53).
 """
 from __future__ import annotations
 
 import builtins
-import itertools
 import math
 import string
 
 import mlx.core as mx
 
 from . import _C, _dtype
-from ._autograd_formulas import needs_grad, record
+from ._autograd_formulas import record
 from ._autograd_ops import mlx_op
 from ._tensor import Tensor, _new, _wrap_dim
 
-__all__ = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr",
-           "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist"]
+_PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
+           "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist", "det", "logdet",
+           "slogdet", "inverse", "pinverse", "matrix_power", "chain_matmul", "svd", "qr", "cholesky"]
 
 CPU = mx.cpu
 
@@ -363,19 +366,55 @@ def _parse_einsum(equation, shapes):
     return ",".join(new_terms) + "->" + rhs
 
 
+def _sublist_equation(args):
+    """einsum(op0, sublist0, op1, sublist1, ..., [sublist_out]) -> (equation, operands)."""
+    def letters(sub):
+        out = ""
+        for v in sub:
+            if v is Ellipsis:
+                out += "..."
+            elif isinstance(v, builtins.int) and 0 <= v < 52:
+                out += string.ascii_letters[v]
+            else:
+                raise RuntimeError(f"einsum(): subscript in subscript list is not within the valid range [0, 52)")
+        return out
+
+    args = list(args)
+    ops, terms = [], []
+    while len(args) >= 2:
+        ops.append(args.pop(0))
+        terms.append(letters(args.pop(0)))
+    eq = ",".join(terms)
+    if args:
+        eq += "->" + letters(args[0])
+    return eq, ops
+
+
 def einsum(*args):
-    """torch.einsum(equation, *operands) or einsum(equation, [operands]); ellipsis broadcasts."""
-    if not args or not isinstance(args[0], str):
+    """torch.einsum(equation, *operands), einsum(equation, [operands]) or the sublist form
+    einsum(op0, [0, 1], op1, [1, 2], [0, 2]); ellipsis broadcasts."""
+    if args and isinstance(args[0], Tensor):
+        equation, ops = _sublist_equation(args)
+    elif not args or not isinstance(args[0], str):
         raise TypeError("einsum(): argument 'equation' (position 1) must be str")
-    equation, ops = args[0], list(args[1:])
+    else:
+        equation, ops = args[0], list(args[1:])
     if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
         ops = list(ops[0])
     if not ops:
-        raise RuntimeError("einsum(): must provide at least one operand")
+        raise ValueError("einsum(): must specify the equation string and at least one operand, or at least one "
+                         "operand and its subscripts list")
     for i, o in enumerate(ops):
         if not isinstance(o, Tensor):
             raise TypeError(f"einsum(): argument 'operands' must be tuple of Tensors, not {type(o).__name__}")
     eq = _parse_einsum(equation, [tuple(o.shape) for o in ops])
+    terms, rhs = eq.split("->")[0].split(","), eq.split("->")[1]
+    if builtins.any(o.dtype is not ops[0].dtype for o in ops):
+        # torch contracts operand pairs with bmm (same dtype required) and only multiplies (promoting) otherwise
+        contracted = builtins.any(builtins.sum(c in t for t in terms) > 1 and c not in rhs for c in set("".join(terms)))
+        if contracted:
+            other = next(o.dtype for o in ops if o.dtype is not ops[0].dtype)
+            raise RuntimeError(f"expected scalar type {_dname(ops[0].dtype)} but found {_dname(other)}")
     rt = ops[0].dtype
     for o in ops[1:]:
         rt = _C._promote_types(rt, o.dtype)
@@ -448,9 +487,12 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         cols = i[None, :]
         src = mx.where(offset >= 0, rows, cols)
         hit = (cols - rows) == offset
-        src = mx.clip(src, 0, m - 1)
-        vals = mx.take(x, src.reshape(-1), axis=-1).reshape(x.shape[:-1] + (size, size))
-        r = mx.where(hit, vals, mx.zeros((), dtype=x.dtype))
+        if x.size == 0:  # MLX's take/scatter vjp fails on empty arrays
+            r = mx.zeros(x.shape[:-1] + (size, size), dtype=x.dtype)
+        else:
+            src = mx.clip(src, 0, m - 1)
+            vals = mx.take(x, src.reshape(-1), axis=-1).reshape(x.shape[:-1] + (size, size))
+            r = mx.where(hit, vals, mx.zeros((), dtype=x.dtype))
         # r has the diagonal in the last two dims: move them to (d1, d2)
         nd = r.ndim
         rest = [a for a in builtins.range(nd - 2)]
@@ -473,7 +515,8 @@ def diag(input, diagonal=0, *, out=None):
     if input.dim() == 1:
         return _out(out, diag_embed(input, diagonal))
     if input.dim() == 2:
-        return _out(out, input.diagonal(diagonal).clone())
+        k = builtins.int(diagonal)
+        return _out(out, mlx_op("DiagonalBackward0", lambda x: mx.diagonal(x, k, 0, 1), [input]))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
 
 
@@ -489,6 +532,8 @@ def trace(input):
     if input.dtype is _dtype.bool:
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     rt = _dtype.int64 if _is_int(input.dtype) else input.dtype
+    if input.numel() == 0:  # MLX's trace vjp fails on empty matrices
+        return mlx_op("TraceBackward0", lambda x: (mx.sum(x) * 0).astype(rt._mx), [input])
     return mlx_op("TraceBackward0", lambda x: mx.trace(x).astype(rt._mx), [input])
 
 
@@ -520,7 +565,8 @@ def _cross_common(input, other, dim, fname):
             raise RuntimeError("no dimension of size 3 in input")
     d = _wrap_dim(dim, len(shape))
     if input.shape[d] != 3 or other.shape[d] != 3:
-        raise RuntimeError(f"{fname}: dimension {dim} does not have size 3")
+        raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
+                           f"{other.shape[d]}")
     a = input if tuple(input.shape) == shape else input.expand(shape)
     b = other if tuple(other.shape) == shape else other.expand(shape)
     return _cross_impl(a, b, d)
@@ -571,6 +617,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if x1.dtype is not x2.dtype:
         raise RuntimeError(f"expected scalar type {_dname(x1.dtype)} but found {_dname(x2.dtype)}")
+    if x1.dtype in (_dtype.float16, _dtype.bfloat16) and x1._device_code == 0:
+        raise NotImplementedError(f"\"cdist\" not implemented for '{_dname(x1.dtype)}'")  # as torch's CPU kernel
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values")
     modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
@@ -612,7 +660,7 @@ def _la_check(A, fname, square=True, floating=True, name="A"):
     if floating and not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got {_dname(A.dtype)}")
     if A.dtype in (_dtype.float16, _dtype.bfloat16):
-        raise RuntimeError(f"\"{fname.split('.')[-1]}_cpu\" not implemented for '{_dname(A.dtype)}'")
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {_dname(A.dtype)}")
     if A.dtype.is_complex:
         raise NotImplementedError(f"mlx_compat: {fname} of complex tensors is not supported (MLX's linalg is real)")
 
@@ -653,11 +701,13 @@ def _mH(x):
 def _batch_eye_like(x, n):
     from ._creation import eye
 
-    return eye(n, dtype=x.dtype)
+    return eye(n, dtype=x.dtype, device=x.device)
 
 
 def inv_(A):
     def fwd(a):
+        if a.size == 0:  # MLX's kernels crash on empty matrices
+            return a
         return _evaluated([mx.linalg.inv(a, stream=CPU)], "linalg.inv",
                           "linalg.inv: The diagonal element 1 is zero, the inversion could not be completed because "
                           "the input matrix is singular.")[0]
@@ -677,6 +727,8 @@ def solve_(A, B):
     B = B if tuple(B.shape[:-2]) == batch else B.expand(batch + tuple(B.shape[-2:]))
 
     def fwd(a, b):
+        if a.size == 0 or b.size == 0:
+            return mx.zeros(b.shape, dtype=b.dtype)
         return _evaluated([mx.linalg.solve(a, b, stream=CPU)], "linalg.solve",
                           "torch.linalg.solve: The solver failed because the input matrix is singular.")[0]
 
@@ -693,6 +745,8 @@ def solve_(A, B):
 
 def slogdet_(A):
     def fwd(a):
+        if a.size == 0:
+            return [mx.ones(a.shape[:-2], dtype=a.dtype), mx.zeros(a.shape[:-2], dtype=a.dtype)]
         s, l = mx.linalg.slogdet(a, stream=CPU)
         return [s, l]
 
@@ -707,17 +761,43 @@ def slogdet_(A):
 
 def det_(A):
     def fwd(a):
+        if a.size == 0:
+            return mx.ones(a.shape[:-2], dtype=a.dtype)
         return mx.linalg.det(a, stream=CPU)
 
     def bw(ins, outs, grads):
         g = grads[0]
-        return ((g * outs[0])[..., None, None] * _mH(inv_(ins[0])),)
+        try:
+            return ((g * outs[0])[..., None, None] * _mH(inv_(ins[0])),)
+        except LinAlgError:
+            # singular A, as torch: with create_graph the cofactors from the SVD; otherwise torch's LU solve of
+            # det * I (det == 0) gives zeros
+            if _C.is_grad_enabled():
+                return (_det_backward_svd(g, ins[0]),)
+            return ((g * outs[0])[..., None, None] * (ins[0] * 0),)
 
     return _prim("LinalgDetBackward0", fwd, [A], bw)
 
 
+def _det_backward_svd(g, A):
+    """d det(A) / dA for singular A (torch's fallback): the cofactor matrix from the SVD,
+    det(U) det(Vh) U diag(prod_{j != i} S_j) Vh."""
+    U, S, Vh = svd_(A, False)
+    n = S.shape[-1]
+
+    def others(s):
+        eye = mx.eye(n, dtype=mx.bool_)
+        return mx.prod(mx.where(eye, mx.ones((), dtype=s.dtype), s[..., None, :]), axis=-1)
+
+    P = mlx_op("ProdBackward0", others, [S])
+    sgn = (det_(U.detach()) * det_(Vh.detach()))[..., None, None]
+    return (g[..., None, None] * sgn) * ((U * P[..., None, :]) @ Vh)
+
+
 def cholesky_(A, upper=False, fname="linalg.cholesky"):
     def fwd(a):
+        if a.size == 0:
+            return a
         L = mx.linalg.cholesky(a, upper=upper, stream=CPU)
         d = mx.diagonal(L, axis1=-2, axis2=-1)
         bad = mx.logical_not(d > 0)
@@ -748,6 +828,8 @@ def cholesky_(A, upper=False, fname="linalg.cholesky"):
 
 def eigh_(A, UPLO="L"):
     def fwd(a):
+        if a.size == 0:
+            return [mx.zeros(a.shape[:-1], dtype=a.dtype), a]
         w, v = mx.linalg.eigh(a, UPLO=UPLO, stream=CPU)
         return [w, v]
 
@@ -761,7 +843,7 @@ def eigh_(A, UPLO="L"):
         from ._creation import eye
 
         n = L.shape[-1]
-        I = eye(n, dtype=L.dtype)
+        I = eye(n, dtype=L.dtype, device=L.device)
         E = L[..., None, :] - L[..., :, None]
         E = E + I  # diagonal of E is 0: fill with 1 (VhgV's diagonal is 0)
         gA = VhgV / E
@@ -812,7 +894,7 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     from ._creation import eye
 
     k = S.shape[-1]
-    I = eye(k, dtype=S.dtype)
+    I = eye(k, dtype=S.dtype, device=S.device)
     S2 = S * S
     E = S2[..., None, :] - S2[..., :, None] + I
     Ssub = S[..., None, :]
@@ -848,6 +930,11 @@ def qr_(A, mode="reduced"):
     k = builtins.min(m, n)
 
     def fwd(a):
+        if a.size == 0:
+            bs = a.shape[:-2]
+            qk = m if mode == "complete" else k
+            Q = mx.broadcast_to(mx.eye(m, qk, dtype=a.dtype), bs + (m, qk))
+            return [Q, mx.zeros(bs + (qk, n), dtype=a.dtype)]
         if mode == "complete" and m > n:
             # Householder QR works column by column: the QR of [A | I] has A's Q as its first columns and the
             # orthogonal complement after them (LAPACK's sign convention kept)
@@ -886,11 +973,9 @@ def _qr_backward(gQ, gR, Q, R):
         b = gQ + Q @ _copyltu(M)
         return _mH(solve_(R, _mH(b)))
     U, gU = R[..., :, :m], gR[..., :, :m]
-    Y = None
     gV = gR[..., :, m:]
-    X = Q @ U  # noqa: F841
-    Yfull = Q @ R[..., :, m:]
-    gQp = gQ + Yfull @ _mH(gV)
+    Y = Q @ R[..., :, m:]
+    gQp = gQ + Y @ _mH(gV)
     M = U @ _mH(gU) - _mH(gQp) @ Q
     b = gQp + Q @ _copyltu(M)
     gX = _mH(solve_(U, _mH(b)))
@@ -900,15 +985,168 @@ def _qr_backward(gQ, gR, Q, R):
     return cat([gX, gY], -1)
 
 
+def pinv_record(A, P):
+    """Give P = pinv(A) (computed without grad) torch's LinalgPinvBackward0 node (FunctionsManual's
+    pinv_backward, which stays finite for rank-deficient A, unlike differentiating through the SVD)."""
+    m, n = A.shape[-2], A.shape[-1]
+
+    def bw(ctx, grads):
+        a, pA, _ = ctx
+        g = grads[0]
+        pAh, gh = _mH(pA), _mH(g)
+        if m <= n:
+            K = gh @ pA
+            KpAh = K @ pAh
+            return (-_mH(pA @ K) + KpAh - (a @ pA) @ KpAh + (pAh @ pA) @ (gh - K @ a),)
+        K = pA @ gh
+        pAhK = pAh @ K
+        return (-_mH(K @ pA) + (gh - a @ K) @ pA @ pAh + pAhK - pAhK @ pA @ a,)
+
+    record("LinalgPinvBackward0", bw, [A], [P], saved=[A, P])
+    return P
+
+
 def lu_factor_(A):
     def fwd(a):
+        if a.size == 0:
+            k = builtins.min(a.shape[-2], a.shape[-1])
+            return [a, mx.broadcast_to(mx.arange(1, k + 1, dtype=mx.int32), a.shape[:-2] + (k,))]
         LU, piv = mx.linalg.lu_factor(a, stream=CPU)
         return [LU, (piv.astype(mx.int32) + 1)]
 
     def bw(ins, outs, grads):
-        raise RuntimeError("mlx_compat: the derivative of linalg.lu_factor is not implemented")
+        LU, piv = outs
+        gLU = grads[0]
+        m, n = LU.shape[-2], LU.shape[-1]
+        if m != n:
+            raise RuntimeError("mlx_compat: the derivative of linalg.lu_factor is implemented for square matrices "
+                               "only")
+        # torch's linalg_lu_backward (square): A = P L U,
+        # gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}
+        from ._creation import eye
+
+        I = eye(n, dtype=LU.dtype, device=LU.device)
+        L = tril(LU, -1) + I
+        U = triu(LU)
+        phi = tril(_mH(L) @ tril(gLU, -1), -1) + triu(triu(gLU) @ _mH(U))
+        Y = _mH(inv_(L)) @ phi @ _mH(inv_(U))
+        return (_permutation(piv, n, LU.dtype) @ Y,)
 
     return _prim("LinalgLuFactorExBackward0", fwd, [A], bw, out_dtypes=[None, _dtype.int32])
+
+
+def _permutation(piv, n, dtype):
+    """P with A = P L U from LAPACK's 1-based sequential row swaps (a constant tensor)."""
+    import numpy as np
+
+    p = np.asarray(piv.numpy()).reshape(-1, piv.shape[-1]) - 1
+    Ps = np.zeros((p.shape[0], n, n))
+    for b in builtins.range(p.shape[0]):
+        perm = np.arange(n)
+        for i, j in enumerate(p[b]):
+            perm[i], perm[j] = perm[j], perm[i]
+        Ps[b, perm, np.arange(n)] = 1.0  # (P^T A)[i] = A[perm[i]]
+    return _new(mx.array(Ps.reshape(tuple(piv.shape[:-1]) + (n, n))).astype(dtype._mx), piv._device_code, dtype)
+
+
+# ---------------------------------------------------------------- torch.* aliases of torch.linalg
+
+
+def det(input):
+    from . import linalg
+
+    return linalg.det(input)
+
+
+def slogdet(input):
+    from . import linalg, return_types
+
+    _la_check(input, "linalg.slogdet")
+    s, l = slogdet_(input)
+    return return_types.slogdet(s, l)
+
+
+def logdet(input):
+    """log(det(A)): nan for a negative determinant, -inf for a zero one."""
+    _la_check(input, "logdet")
+    s, l = slogdet_(input)
+    from ._ops import where
+
+    return where(s < 0, math.nan, l)
+
+
+def inverse(input, *, out=None):
+    from . import linalg
+
+    return linalg.inv(input, out=out)
+
+
+def pinverse(input, rcond=1e-15):
+    from . import linalg
+
+    return linalg.pinv(input, rtol=rcond)
+
+
+def matrix_power(input, n):
+    from . import linalg
+
+    return linalg.matrix_power(input, n)
+
+
+def chain_matmul(*matrices, out=None):
+    from . import linalg
+    import warnings
+
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if len(matrices) == 1:
+        return _out(out, matrices[0].clone())
+    for m in matrices:
+        if m.dim() != 2:
+            raise RuntimeError(f"Tensor dimension is {m.dim()}, expected 2 instead.")
+    return linalg.multi_dot(list(matrices), out=out)
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """Legacy torch.svd: (U, S, V) with V = Vh^H; compute_uv=False gives zero-filled full U and V."""
+    from . import linalg, return_types
+    from ._creation import zeros
+
+    _la_check(input, "linalg.svd", square=False)
+    if not compute_uv:
+        m, n = input.shape[-2], input.shape[-1]
+        S = linalg.svdvals(input)
+        bs = tuple(input.shape[:-2])
+        kw = dict(dtype=input.dtype, device=input.device)
+        r = return_types.svd(zeros(bs + (m, m), **kw), S, zeros(bs + (n, n), **kw))
+    else:
+        U, S, Vh = svd_(input, not some)
+        r = return_types.svd(U, S, Vh.mT)
+    return _out_tuple(out, r)
+
+
+def qr(input, some=True, *, out=None):
+    """Legacy torch.qr (deprecated in torch, with its warning)."""
+    import warnings
+    from . import linalg, return_types
+
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+    Q, R = linalg.qr(input, "reduced" if some else "complete")
+    return _out_tuple(out, return_types.qr(Q, R))
+
+
+def cholesky(input, upper=False, *, out=None):
+    """Legacy torch.cholesky (deprecated in torch, with its warning)."""
+    import warnings
+    from . import linalg
+
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.", UserWarning, stacklevel=2)
+    return linalg.cholesky(input, upper=upper, out=out)
 
 
 # ---------------------------------------------------------------- methods
@@ -931,7 +1169,8 @@ def _method_cross(self, other, dim=None):
 
 
 for _name in ("dot", "vdot", "outer", "ger", "inner", "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed",
-              "diagflat", "addmv", "addr", "baddbmm", "addbmm"):
+              "diagflat", "addmv", "addr", "baddbmm", "addbmm", "det", "logdet", "slogdet", "inverse", "pinverse",
+              "matrix_power", "svd", "qr", "cholesky"):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 if not hasattr(Tensor, "cross"):
@@ -940,3 +1179,9 @@ for _name in ("tril", "triu", "addmv", "addr", "baddbmm", "addbmm"):
     if not hasattr(Tensor, _name + "_"):
         setattr(Tensor, _name + "_", _inplace(globals()[_name]))
 del _name
+
+
+# never replace what another module already exports: only names mlx_compat lacks so far are star-exported
+_pkg = __import__("sys").modules.get(__name__.rpartition(".")[0])
+__all__ = [n for n in _PUBLIC if _pkg is None or not hasattr(_pkg, n)]
+del _pkg

@@ -43,10 +43,6 @@ def _idx(arr, like, int32=False):
     return _w(arr.astype(mx.int32 if int32 else mx.int64), like, _dtype.int32 if int32 else _dtype.int64)
 
 
-def _is_float(t):
-    return t.dtype.is_floating_point
-
-
 def _axes(dim, nd):
     """MLX axes of a torch dim argument (None, int, tuple/list; () means all); None = all axes."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
@@ -157,12 +153,27 @@ def _method(name, fn):
 
 def _inplace(fn):
     def method(self, *args, **kwargs):
+        if self.dtype is _dtype.bool and kwargs.get("dtype") is None:
+            raise NotImplementedError(f"\"{fn.__name__}_out_cpu\" not implemented for 'Bool'")
         r = fn(self, *args, **kwargs)
         if r.dtype is not self.dtype:
             r = r.to(self.dtype)
         return self._commit(r)
 
     return method
+
+
+def _bool(v, fname, name):
+    """A bool argument as torch's parser takes it: Python/numpy bools only (ints are a TypeError)."""
+    if isinstance(v, (builtins.bool, np.bool_)):
+        return builtins.bool(v)
+    raise TypeError(f"{fname}(): argument '{name}' must be bool, not {type(v).__name__}")
+
+
+def _int(v, fname, name):
+    from ._tensor import _int_arg
+
+    return _int_arg(v, fname, is_dim=True)
 
 
 def _check_no_complex(input, name):
@@ -173,21 +184,39 @@ def _check_no_complex(input, name):
 # ---------------------------------------------------------------- reductions
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def _empty_guard(f, x, axes, keepdim, fill):
+    """f, or for an empty input a constant fill of the reduced shape. Note [Empty reductions]: MLX 0.32's CPU
+    backend can hang evaluating an elementwise op on the result of a reduction over a zero-size axis
+    (mx.sum(zeros((0, 3)), axis=[0]) - inf spins intermittently), so empty reductions never reach MLX."""
+    if x.numel() != 0:
+        return f
+    shape = _reduce_shape(tuple(x.shape), axes, keepdim)
+    return lambda v: mx.full(shape, fill, v.dtype)
+
+
+_NODIM = object()
+
+
+def prod(input, dim=_NODIM, keepdim=False, *, dtype=None, out=None):
     """Product; integral/bool inputs give int64 (as torch). dim is a single int, as in torch."""
-    if isinstance(dim, (tuple, list)):
+    _bool(keepdim, "prod", "keepdim")
+    if dim is _NODIM:
+        dim = None
+    elif dim is None or isinstance(dim, (tuple, list)):
         raise TypeError("prod() received an invalid combination of arguments - got (Tensor, tuple), but expected "
                         "one of: (Tensor input, *, torch.dtype dtype), (Tensor input, int dim, bool keepdim, ...)")
     x = _acc_dtype(input, dtype)
     if dim is None:
-        r = mlx_op("ProdBackward0", lambda v: mx.prod(v), [x])
+        r = mlx_op("ProdBackward0", _empty_guard(lambda v: mx.prod(v), x, None, False, 1), [x])
     else:
         axes = _axes(dim, x.dim())
-        r = mlx_op("ProdBackward1", lambda v: mx.prod(v, axis=axes, keepdims=keepdim) if axes else v, [x])
+        f = (lambda v: mx.prod(v, axis=axes, keepdims=keepdim)) if axes else (lambda v: v * 1)
+        r = mlx_op("ProdBackward1", _empty_guard(f, x, axes, keepdim, 1), [x])
     return _out(out, r)
 
 
 def aminmax(input, *, dim=None, keepdim=False, out=None):
+    _bool(keepdim, "aminmax", "keepdim")
     _check_no_complex(input, "aminmax")
     nd = input.dim()
     if dim is None:
@@ -211,6 +240,9 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
+    _bool(keepdim, "logsumexp", "keepdim")
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     x = input if (input.dtype.is_floating_point or input.dtype.is_complex) else input.to(_C._get_default_dtype())
     axes = _axes(dim, x.dim())
     if axes is None:
@@ -218,6 +250,8 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
             axes = list(builtins.range(x.dim()))
         else:
             return _out(out, mlx_op("LogsumexpBackward0", lambda v: v * 1, [x]))
+    if x.numel() == 0:  # MLX refuses empty input; torch gives -inf (the empty sum's log)
+        return _out(out, mlx_op("LogsumexpBackward0", _empty_guard(None, x, axes, keepdim, -math.inf), [x]))
     return _out(out, mlx_op("LogsumexpBackward0", lambda v: _precise.logsumexp(v, axes, keepdims=keepdim), [x]))
 
 
@@ -251,6 +285,21 @@ def _vector_norm_mx(v, p, axes, keepdim, nd):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm: numeric p -> vector norm over dim (all elements if None); 'fro' -> 2-norm over <= 2 dims;
     'nuc' -> nuclear norm over 2 dims (singular values on MLX's CPU stream)."""
+    _bool(keepdim, "norm", "keepdim")
+    if isinstance(p, Tensor) and p.dim() == 0 and not p.dtype.is_complex:
+        p = p.item()
+    if isinstance(p, builtins.complex):
+        raise RuntimeError("norm(): p must be a real number")
+    if not (p is None or isinstance(p, (str, builtins.int, builtins.float))):
+        raise TypeError(f"norm(): argument 'p' must be Number or str, not {type(p).__name__}")
+    if isinstance(p, builtins.int) and not -(2 ** 63) <= p < 2 ** 63:
+        raise OverflowError("norm(): p overflows")
+    if dim is not None:
+        try:
+            for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+                _int(d, "norm", "dim")
+        except ValueError as e:
+            raise TypeError(str(e)) from None
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{str(input.dtype).split('.')[-1].capitalize()}")
@@ -270,11 +319,13 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     axes = _axes(dim, nd)
     if nd == 0:
         axes = None
-    if axes is not None and x.numel() == 0 and p in (math.inf, -math.inf) and any(x.shape[a] == 0 for a in axes):
+    red = builtins.range(nd) if axes is None else axes
+    if x.numel() == 0 and p in (math.inf, -math.inf) and builtins.any(x.shape[a] == 0 for a in red):
         raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
                            "does not have an identity")
     p = float(p)
-    return _out(out, mlx_op("NormBackward1", lambda v: _vector_norm_mx(v, p, axes, keepdim, nd), [x]))
+    f = _empty_guard(lambda v: _vector_norm_mx(v, p, axes, keepdim, nd), x, axes, keepdim, 0)
+    return _out(out, mlx_op("NormBackward1", f, [x]))
 
 
 def _nuclear(x, dim, keepdim):
@@ -316,25 +367,30 @@ def _inverse(perm):
 
 def count_nonzero(input, dim=None):
     axes = _axes(dim, input.dim())
+    if input.numel() == 0:  # Note [Empty reductions]
+        return _idx(mx.zeros(_reduce_shape(tuple(input.shape), axes, False), mx.int64), input)
     r = mx.sum((input._mx != 0).astype(mx.int64), axis=axes)
     return _idx(r, input)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    _bool(keepdim, "nansum", "keepdim")
     if input.dtype.is_complex:
         raise RuntimeError("nansum does not support complex inputs")
     x = _acc_dtype(input, dtype)
     axes = _axes(dim, x.dim())
     if not x.dtype.is_floating_point:
-        return _out(out, _w(mx.sum(x._mx, axis=axes, keepdims=keepdim), x))
+        f = _empty_guard(lambda v: mx.sum(v, axis=axes, keepdims=keepdim), x, axes, keepdim, 0)
+        return _out(out, _w(f(x._mx), x))
 
     def f(v):
         return mx.sum(mx.where(mx.isnan(v), mx.zeros_like(v), v), axis=axes, keepdims=keepdim)
 
-    return _out(out, mlx_op("NansumBackward0", f, [x]))
+    return _out(out, mlx_op("NansumBackward0", _empty_guard(f, x, axes, keepdim, 0), [x]))
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    _bool(keepdim, "nanmean", "keepdim")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{str(input.dtype).split('.')[-1].capitalize()}")
@@ -346,7 +402,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         s = mx.sum(mx.where(ok, v, mx.zeros_like(v)), axis=axes, keepdims=keepdim)
         return s / mx.sum(ok, axis=axes, keepdims=keepdim).astype(v.dtype)
 
-    return _out(out, mlx_op("NanmeanBackward0", f, [x]))
+    return _out(out, mlx_op("NanmeanBackward0", _empty_guard(f, x, axes, keepdim, math.nan), [x]))
 
 
 def _var_mean_args(dim, unbiased, keepdim, correction):
@@ -451,9 +507,9 @@ def cummin(input, dim, *, out=None):
 # ---------------------------------------------------------------- sorting and selection
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    if isinstance(dim, builtins.bool) and stable is False:  # sort(input, stable, dim, descending) keyword form
-        pass
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):
+    _bool(descending, "sort", "descending")
+    _bool(stable, "sort", "stable")
     _check_no_complex(input, "sort")
     nd = input.dim()
     d = _wrap_dim(dim, nd)
@@ -463,7 +519,9 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     return _out_tuple(out, res, return_types.sort)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    _bool(descending, "argsort", "descending")
+    _bool(stable, "argsort", "stable")
     _check_no_complex(input, "argsort")
     nd = input.dim()
     d = _wrap_dim(dim, nd)
@@ -481,13 +539,18 @@ def _take_range(a, d, start, stop):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
+    _bool(largest, "topk", "largest")
+    _bool(sorted, "topk", "sorted")
+    k = _int(k, "topk", "k")
     _check_no_complex(input, "topk")
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     nd = input.dim()
     d = _wrap_dim(dim, nd)
     x = _x1(input)
     n = x.shape[d]
     if not 0 <= k <= n:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     idx = _take_range(_argsort_mx(x, d, largest), d, 0, k)
     values = _gather_all("TopkBackward0", input, idx, d)
     res = return_types.topk(values, _idx(idx.reshape(()) if nd == 0 else idx, input))
@@ -495,11 +558,15 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A00
 
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    _bool(keepdim, "kthvalue", "keepdim")
+    k = _int(k, "kthvalue", "k")
     _check_no_complex(input, "kthvalue")
     nd = input.dim()
     d = _wrap_dim(dim, nd)
     x = _x1(input)
     n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     idx = _take_range(_argsort_mx(x, d), d, k - 1, k)
@@ -525,7 +592,15 @@ def _median_index(x, d, ignore_nan):
 
 
 def _median(input, dim, keepdim, ignore_nan, out):
+    fname = "nanmedian" if ignore_nan else "median"
+    _bool(keepdim, fname, "keepdim")
+    if dim is None:
+        raise TypeError(f"{fname}(): argument 'dim' must be int, not NoneType")
+    if dim is _NODIM:
+        dim = None
     _check_no_complex(input, "median")
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError(f"\"{'nanmedian' if ignore_nan else 'median'}_cpu\" not implemented for 'Bool'")
     name = "nanmedian" if ignore_nan else "median"
     cls = return_types.nanmedian if ignore_nan else return_types.median
     nd = input.dim()
@@ -560,17 +635,18 @@ def _median(input, dim, keepdim, ignore_nan, out):
     return _out_tuple(out, _select(bname, input, i, d, keepdim, cls), cls)
 
 
-def median(input, dim=None, keepdim=False, *, out=None):
+def median(input, dim=_NODIM, keepdim=False, *, out=None):
     """The lower median (as torch); NaN propagates (its index is the first NaN's)."""
     return _median(input, dim, keepdim, False, out)
 
 
-def nanmedian(input, dim=None, keepdim=False, *, out=None):
+def nanmedian(input, dim=_NODIM, keepdim=False, *, out=None):
     return _median(input, dim, keepdim, True, out)
 
 
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """Most frequent value (the smallest among equally frequent ones) and the index of its last occurrence."""
+    _bool(keepdim, "mode", "keepdim")
     _check_no_complex(input, "mode")
     nd = input.dim()
     d = _wrap_dim(dim, nd)
@@ -578,6 +654,10 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     n = x.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    if input.numel() == 0:  # other dims empty: an empty result (MLX's argmax refuses zero-size arrays)
+        idx = mx.zeros(_reduce_shape(tuple(x.shape), [d], True), mx.int32)
+        return _out_tuple(out, _select("ModeBackward0", input, idx, d, keepdim, return_types.mode),
+                          return_types.mode)
     si = _argsort_mx(x, d)
     s = mx.take_along_axis(_sortable(x), si, axis=d)
     shape = [1] * x.ndim
@@ -597,6 +677,7 @@ _INTERP = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, out, name):
+    _bool(keepdim, name, "keepdim")
     if input.dtype not in (_dtype.float32, _dtype.float64):
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if input.numel() == 0:
@@ -692,24 +773,38 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
 def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     """Histogram of equal-width bins over [min, max] (the data's range when min == max); values outside and
     NaN are ignored, max falls in the last bin. The data range is read (a sync, as torch does)."""
+    bins = _int(bins, "histc", "bins")
+    for v in (min, max):
+        if isinstance(v, Tensor) and v.dim() == 0:
+            v = v.item()
+        if isinstance(v, builtins.complex):
+            raise RuntimeError("histc(): min and max must be real numbers")
+        if not isinstance(v, (builtins.int, builtins.float)):
+            raise TypeError(f"histc(): argument 'min'/'max' must be Number, not {type(v).__name__}")
+        if isinstance(v, builtins.int) and not -(2 ** 63) <= v < 2 ** 63:
+            raise OverflowError("histc(): value cannot be converted to type double without overflow")
+    min = min.item() if isinstance(min, Tensor) else min  # noqa: A001
+    max = max.item() if isinstance(max, Tensor) else max  # noqa: A001
+    if bins >= 2 ** 31:
+        raise RuntimeError(f"histc(): {bins} bins cannot be allocated")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"\"histogram_cpu\" not implemented for "
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
                            f"'{_SCALAR_NAMES.get(input.dtype.name, input.dtype.name)}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
     x = input._mx.reshape(-1)
     cdt = x.dtype
     lo, hi = float(min), float(max)
-    if lo == hi and x.size > 0:
-        fin = mx.logical_not(mx.isnan(x))
-        lo = mx.min(mx.where(fin, x, mx.array(math.inf, cdt))).item()
-        hi = mx.max(mx.where(fin, x, mx.array(-math.inf, cdt))).item()
+    if lo == hi and x.size > 0:  # the data's range (NaN propagates into torch's "not finite" error)
+        lo, hi = mx.min(x).item(), mx.max(x).item()
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     if math.isinf(lo) or math.isinf(hi) or math.isnan(lo) or math.isnan(hi):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if x.size == 0:  # Note [Empty reductions]
+        return _out(out, _w(mx.zeros((bins,), dtype=cdt), input, input.dtype))
     lo_a, hi_a = mx.array(lo, cdt), mx.array(hi, cdt)
     valid = (x >= lo_a) & (x <= hi_a)
     pos = ((x - lo_a) / (hi_a - lo_a) * bins).astype(mx.int32)
@@ -730,7 +825,7 @@ def _np_values(t):
 
 
 def _from_np(a, like, dtype):
-    arr = mx.array(np.ascontiguousarray(a))
+    arr = mx.array(np.array(a, order="C"))
     if arr.dtype != dtype._mx:
         arr = arr.astype(dtype._mx)
     return _w(arr, like, dtype)
@@ -748,18 +843,35 @@ def _unique_result(vals, inv, cnt, like, return_inverse, return_counts):
     return tuple(res)
 
 
+def _check_unique_dims(shape, d):
+    if builtins.any(n == 0 for i, n in enumerate(shape) if i != d):
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+
+
+def _inverse_flag(v, fname):
+    """torch dispatches unique on return_inverse's truth value first (a multi-element tensor: RuntimeError)."""
+    if isinstance(v, Tensor):
+        builtins.bool(v)
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """Unique values (always sorted). The output shape depends on the values, which MLX cannot express:
     computed with numpy on the evaluated input. NaNs are all distinct, as in torch."""
+    _inverse_flag(return_inverse, "unique")
+    for v, n in ((sorted, "sorted"), (return_inverse, "return_inverse"), (return_counts, "return_counts")):
+        _bool(v, "unique", n)
+    if dim is not None:
+        _int(dim, "unique", "dim")
     a = _np_values(input)
     if dim is None:
         flat = a.reshape(-1)
         vals, inv, cnt = np.unique(flat, return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(a.shape)
     else:
-        d = _wrap_dim(dim, input.dim())
         if a.ndim == 0:
-            a = a.reshape(1)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        d = _wrap_dim(dim, input.dim())
+        _check_unique_dims(a.shape, d)
         if a.shape[d] == 0:
             vals = a
             inv = np.zeros((0,), np.int64)
@@ -772,6 +884,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive values (numpy on the evaluated input: data-dependent shape)."""
+    _inverse_flag(return_inverse, "unique_consecutive")
+    _inverse_flag(return_counts, "unique_consecutive")
+    for v, n in ((return_inverse, "return_inverse"), (return_counts, "return_counts")):
+        _bool(v, "unique_consecutive", n)
+    if dim is not None:
+        _int(dim, "unique_consecutive", "dim")
     a = _np_values(input)
     if dim is None:
         flat = a.reshape(-1)
@@ -779,9 +897,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         shape_inv = a.shape
         moved = flat
     else:
-        d = _wrap_dim(dim, input.dim())
         if a.ndim == 0:
-            a = a.reshape(1)
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        d = _wrap_dim(dim, input.dim())
+        _check_unique_dims(a.shape, d)
         moved = np.moveaxis(a, d, 0)
         rows = moved.reshape(moved.shape[0], -1)
         change = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else np.zeros(max(rows.shape[0] - 1, 0),
@@ -841,7 +960,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if seq.ndim > 1 and (scalar or vals.ndim != seq.ndim or tuple(vals.shape[:-1]) != tuple(seq.shape[:-1])):
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                            "dimensions of boundaries tensor and input value tensor must match")
-    ct = mx.promote_types(seq.dtype, vals.dtype) if hasattr(mx, "promote_types") else seq.dtype
+    ct = (mx.zeros((0,), seq.dtype) + mx.zeros((0,), vals.dtype)).dtype  # int64 + float32 -> float32, as torch
     seq, vals = seq.astype(ct), vals.astype(ct)
     if seq.ndim == 1:
         if seq.shape[0] == 0:
@@ -863,7 +982,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
 
 # ---------------------------------------------------------------- methods
 
-for _name in ("prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin",
+for _name in ("prod", "aminmax", "logsumexp", "cumsum", "cumprod", "cummax", "cummin",
               "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "quantile", "nanquantile", "histc",
               "sort", "argsort", "msort", "topk", "kthvalue", "nonzero", "argwhere"):
     _method(_name, globals()[_name])
@@ -877,6 +996,21 @@ def _unique_consecutive_method(self, return_inverse=False, return_counts=False, 
     return unique_consecutive(self, return_inverse, return_counts, dim)
 
 
+def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
+    return norm(self, p, dim, keepdim, dtype=dtype)
+
+
+def _count_nonzero_method(self, *dim, **kwargs):
+    d = kwargs.pop("dim", None)
+    if kwargs:
+        raise TypeError(f"count_nonzero() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if dim:
+        d = dim[0] if len(dim) == 1 else tuple(dim)
+    return count_nonzero(self, d)
+
+
+_method("norm", _norm_method)
+_method("count_nonzero", _count_nonzero_method)
 _method("unique", _unique_method)
 _method("unique_consecutive", _unique_consecutive_method)
 _method("cumsum_", _inplace(cumsum))

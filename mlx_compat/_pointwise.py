@@ -230,10 +230,10 @@ def sgn(input):
 
 
 def erf(input):
-    from ._autograd_ops import mlx_op
+    """The accurate erf of _ops_elementwise (MLX's is float32-accurate even in float64)."""
+    from ._ops_elementwise import _erf_accurate
 
-    d = _float_dtype(input)
-    return mlx_op("ErfBackward0", lambda v: mx.erf(v.astype(d._mx)), [input])
+    return _erf_accurate(input)
 
 
 for _name in ("conj", "sgn", "erf"):

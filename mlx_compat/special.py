@@ -11,8 +11,8 @@ import mlx.core as mx
 from . import _pointwise
 from ._autograd_formulas import record
 from ._creation import _out
-from ._ops_elementwise import (_compute, _erf_accurate, _float_dtype, _grad_on, _need_tensor, _new, erfc, erfc_mx,
-                               erfinv, i0, log_erfc_mx, logit, sinc, xlog1py, xlogy)
+from ._ops_elementwise import (_compute, _erf_accurate, _float_dtype, _grad_on, _need_tensor, _new, _log_ndtr_mx,
+                               _ndtr_mx, _ndtri_mx, erfc, erfinv, i0, logit, sinc, xlog1py, xlogy)
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "sinc", "xlogy", "xlog1py", "entr",
            "ndtr", "ndtri", "log_ndtr", "i0", "round", "softmax", "log_softmax"]
@@ -22,9 +22,7 @@ exp2 = _pointwise.exp2
 expm1 = _pointwise.expm1
 log1p = _pointwise.log1p
 
-_SQRT2 = math.sqrt(2.0)
 _SQRT_2PI = math.sqrt(2 * math.pi)
-_LOG_HALF = math.log(0.5)
 
 
 def expit(input, *, out=None):
@@ -75,36 +73,6 @@ def _entr_mx(x):
     safe = mx.where(pos, x, 1)
     r = mx.where(pos, -x * mx.log(safe), mx.where(x == 0, 0, -mx.inf))
     return mx.where(mx.isnan(x), x, r).astype(x.dtype)
-
-
-def _ndtr_mx(x):
-    return 0.5 * erfc_mx(-x / _SQRT2)
-
-
-def _log_ndtr_mx(x):
-    lower = _LOG_HALF + log_erfc_mx(-x / _SQRT2)
-    upper = mx.log1p(-0.5 * erfc_mx(x / _SQRT2))
-    return mx.where(x < -1, lower, upper).astype(x.dtype)
-
-
-def _ndtri_mx(p):
-    """Inverse of ndtr: Abramowitz-Stegun 26.2.23 start, Newton steps on log(ndtr) (relative accuracy in
-    the lower tail; the upper half by symmetry with 1 - p, exact there)."""
-    upper = p > 0.5
-    q = mx.where(upper, 1 - p, p)
-    qs = mx.where((q > 0) & (q <= 0.5), q, 0.25)
-    t = mx.sqrt(-2 * mx.log(qs))
-    y = -(t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
-          (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t))
-    logq = mx.log(qs)
-    for _ in range(4 if p.dtype == mx.float64 else 3):
-        lp = _log_ndtr_mx(y)
-        step = (lp - logq) * mx.exp(mx.minimum(lp + 0.5 * y * y, 700.0 if p.dtype == mx.float64 else 80.0)) * _SQRT_2PI
-        y = y - step
-    r = mx.where(upper, -y, y)
-    r = mx.where(p == 0, -mx.inf, mx.where(p == 1, mx.inf, r))
-    r = mx.where((p < 0) | (p > 1) | mx.isnan(p), mx.nan, r)
-    return r.astype(p.dtype)
 
 
 entr = _unary("entr", "SpecialEntrBackward0", _entr_mx, lambda x, y, g: g * -(1 + x.log()))

@@ -796,7 +796,35 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
     v = out == t->dtype ? Py_NewRef(v) : mx_astype(st, v, out, t->device);
     if (v == NULL)
         goto error;
-    {
+    if (tensor_numel(t) == 0) {
+        /* Note [Empty reductions] (_ops_reduce.py): MLX 0.32's CPU backend can hang evaluating ops on a
+         * reduction over a zero-size axis, so build the result (0 for sum, nan for mean) directly. */
+        Py_ssize_t shape[64];
+        int n = 0;
+        for (int i = 0; i < t->ndim && i < 64; i++) {
+            int reduced = axis == NULL;
+            if (axis != NULL) {
+                if (PyLong_Check(axis))
+                    reduced = PyLong_AsLong(axis) == i;
+                else
+                    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(axis); k++)
+                        reduced |= PyLong_AsLong(PyList_GET_ITEM(axis, k)) == i;
+            }
+            if (!reduced)
+                shape[n++] = t->sizes[i];
+            else if (keepdim)
+                shape[n++] = 1;
+        }
+        PyObject *shp = ssize_tuple(shape, n), *fill = PyFloat_FromDouble(is_mean ? Py_NAN : 0.0);
+        if (shp != NULL && fill != NULL) {
+            PyObject *fargs[2] = {shp, fill};
+            PyObject *full = mx_call(st, st->f_full, fargs, 2, t->device);
+            r = full ? mx_astype(st, full, out, t->device) : NULL;
+            Py_XDECREF(full);
+        }
+        Py_XDECREF(shp);
+        Py_XDECREF(fill);
+    } else {
         PyObject *stack[5] = {v, axis ? axis : Py_None, keepdim ? Py_True : Py_False};
         PyObject *f = is_mean ? st->f_mean : st->f_sum;
         if (t->device == st->default_mx_device)
