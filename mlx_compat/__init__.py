@@ -117,6 +117,10 @@ for _name in ("reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapd
     globals()[_name] = _fn_from_method(_name)
 
 
+def flip(input, dims):
+    return input.flip(dims)
+
+
 def real(input):
     return input.real
 

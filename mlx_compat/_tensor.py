@@ -927,8 +927,10 @@ def flip(self, *dims):
     key = [slice(None)] * n
     for d in ds:
         key[d] = slice(None, None, -1)
-    arr = self._mx[tuple(key)] if n else self._mx
-    return _new(arr, self._device_code, self.dtype)
+    key = tuple(key)
+    from ._autograd_ops import mlx_op
+
+    return mlx_op("FlipBackward0", lambda v: v[key] if n else v, [self])
 
 
 # ---------------------------------------------------------------- autograd entry points
