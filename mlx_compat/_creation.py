@@ -214,6 +214,10 @@ def _np_compute_dtype(d):
 
 
 def _np_to_mx(np_arr, d):
+    if np_arr.size == 0:
+        # MLX 0.32 can hang evaluating reductions of empty arrays built from numpy buffers (never for
+        # arrays from mx.zeros): empty data never goes through the buffer path
+        return mx.zeros(np_arr.shape, dtype=d._mx)
     if d is _dtype.bfloat16:
         return mx.array(np.asarray(np_arr, dtype=np.float32), dtype=mx.float32).astype(mx.bfloat16)
     if np_arr.dtype != d._np:

@@ -459,6 +459,22 @@ def _promoted(a, b, float_result=False, name=None):
     return va, vb, rt, dev
 
 
+def _binary_mlx_op(name, f, a, b, va, vb, rt, dev):
+    """f over two operands (tensors or scalars) in dtype rt, differentiable through mlx_op for tensors."""
+    from ._autograd_ops import mlx_op
+
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not ((ta and a.requires_grad) or (tb and b.requires_grad)):
+        return _new(f(va, vb), dev, rt)
+    ins = [x if x.dtype is rt else x.to(rt) for x in (a, b) if isinstance(x, Tensor)]
+
+    def g(*vals):
+        it = iter(vals)
+        return f(next(it) if ta else va, next(it) if tb else vb)
+
+    return mlx_op(name, g, ins, dev)
+
+
 def fmod(input, other, *, out=None):
     """C-style remainder: the result has the sign of the dividend."""
     va, vb, rt, dev = _promoted(input, other, name="fmod")
@@ -469,22 +485,26 @@ def fmod(input, other, *, out=None):
     if rt in (_dtype.float16, _dtype.bfloat16):  # compute half types in float32, as torch's opmath does
         va = va.astype(mx.float32) if isinstance(va, mx.array) else va
         vb = vb.astype(mx.float32) if isinstance(vb, mx.array) else vb
-    r = mx.remainder(va, vb)
-    a_full = mx.broadcast_to(mx.array(va, dtype=rt._mx) if not isinstance(va, mx.array) else va, r.shape)
-    b_full = mx.broadcast_to(mx.array(vb, dtype=rt._mx) if not isinstance(vb, mx.array) else vb, r.shape)
-    a_full, b_full = a_full.astype(r.dtype), b_full.astype(r.dtype)
-    fix = (r != 0) & ((r < 0) != (a_full < 0))
-    r = mx.where(fix, r - b_full, r)
-    if rt.is_floating_point:
-        r = mx.where(mx.isinf(b_full) & mx.isfinite(a_full), a_full, r)
-    return _out(out, _new(r.astype(rt._mx), dev, rt))
+    def f(va, vb):
+        r = mx.remainder(va, vb)
+        a_full = mx.broadcast_to(mx.array(va, dtype=rt._mx) if not isinstance(va, mx.array) else va, r.shape)
+        b_full = mx.broadcast_to(mx.array(vb, dtype=rt._mx) if not isinstance(vb, mx.array) else vb, r.shape)
+        a_full, b_full = a_full.astype(r.dtype), b_full.astype(r.dtype)
+        fix = (r != 0) & ((r < 0) != (a_full < 0))
+        r = mx.where(fix, r - b_full, r)
+        if rt.is_floating_point:
+            r = mx.where(mx.isinf(b_full) & mx.isfinite(a_full), a_full, r)
+        return r.astype(rt._mx)
+
+    return _out(out, _binary_mlx_op("FmodBackward0", f, input, other, va, vb, rt, dev))
 
 
 def atan2(input, other, *, out=None):
     va, vb, rt, dev = _promoted(input, other, float_result=True, name="atan2")
     if rt.is_complex:
         raise NotImplementedError("\"atan2_cpu\" not implemented for 'ComplexFloat'")
-    return _out(out, _new(mx.arctan2(va, vb).astype(rt._mx), dev, rt))
+    return _out(out, _binary_mlx_op("Atan2Backward0", lambda a, b: mx.arctan2(a, b).astype(rt._mx), input, other,
+                                     va, vb, rt, dev))
 
 
 arctan2 = atan2

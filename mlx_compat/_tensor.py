@@ -917,7 +917,11 @@ def resize_(self, *sizes, memory_format=None):
 
 
 @_method
-def flip(self, *dims):
+def flip(self, *dims, **kwargs):
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     n = self.dim()
