@@ -77,13 +77,9 @@ def _check_tensor(x, fname, name="input", pos=1):
 
 
 def _tensor_seq(tensors, fname):
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{fname}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-                        f"{type(tensors).__name__}")
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-    return list(tensors)
+    from ._shape_ops import _tensors
+
+    return _tensors(tensors, fname)
 
 
 def _np(t):

@@ -51,21 +51,10 @@ def log_softmax(input, dim, *, dtype=None):
 
 
 def _unary(name, node, fwd, deriv):
-    """float-valued unary op: forward fwd (MLX), derivative deriv(x, y, g) in the package's ops."""
+    """float-valued unary op with a hand-written derivative: _ops_elementwise's declaration helper."""
+    from ._ops_elementwise import _unary_custom
 
-    def op(input, *, out=None):
-        _need_tensor(name, input)
-        if input.dtype.is_complex:
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
-        d = _float_dtype(input)
-        res = _new(_compute(fwd, d)(input._mx), input._device_code, d)
-        if _grad_on(input):
-            record(node, lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res],
-                   saved=[input, res])
-        return _out(out, res)
-
-    op.__name__ = name
-    return op
+    return _unary_custom(name, node, fwd, deriv, f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
 
 
 def _entr_mx(x):
