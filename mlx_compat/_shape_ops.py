@@ -150,7 +150,7 @@ def index_select(input, dim, index, *, out=None):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     if not isinstance(index, Tensor):
         raise TypeError(f"gather(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
-    if index.dtype is not _dtype.int64:
+    if index.dtype not in (_dtype.int64, _dtype.int32):  # torch accepts int32 indices too
         raise RuntimeError("gather(): Expected dtype int64 for index")
     d = _wrap_dim(dim, input.dim())
     if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
@@ -199,7 +199,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
         raise TypeError("scatter() missing required argument 'src' or 'value'")
     if isinstance(src, (builtins.int, builtins.float, builtins.bool)):
         value, src = src, None
-    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
+    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("scatter(): Expected dtype int64 for index")
     d = _wrap_dim(dim, builtins.max(input.dim(), 1))
     if index.dim() != input.dim():
