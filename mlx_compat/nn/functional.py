@@ -462,3 +462,78 @@ def _method_log_softmax(self, dim, dtype=None):
 Tensor.softmax = _method_softmax
 Tensor.log_softmax = _method_log_softmax
 Tensor.relu_ = relu_
+
+
+# ---------------------------------------------------------------- padding
+
+
+def _pad_indices(n, lo, hi, mode):
+    """Source positions for a padded axis of size n (lo/hi >= 0): reflect, replicate or circular."""
+    import numpy as np
+
+    i = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        period = 2 * (n - 1)
+        i = np.abs(i) % period if period else np.zeros_like(i)
+        i = np.where(i >= n, period - i, i)
+    elif mode == "replicate":
+        i = np.clip(i, 0, n - 1)
+    else:  # circular
+        i = i % n
+    return mx.array(i.astype(np.int32))
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: `pad` lists (left, right) pairs from the last dim backwards; negative
+    amounts crop. Non-constant modes gather source positions, so gradients flow back to them."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    pairs = [(builtins.int(pad[2 * i]), builtins.int(pad[2 * i + 1])) for i in builtins.range(len(pad) // 2)]
+    nd = input.dim()
+    if len(pairs) > nd:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {nd}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant":
+        if value not in (None, 0, 0.0):
+            raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        if nd not in (len(pairs) + 1, len(pairs) + 2) or len(pairs) > 3:
+            # torch: k padded dims need a (batch,) channel, k-spatial input
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {nd}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    axes = [nd - 1 - i for i in builtins.range(len(pairs))]
+    for (lo, hi), ax in zip(pairs, axes):
+        n = input.shape[ax]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {ax} of input {list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode != "constant" and (lo < 0 or hi < 0):
+            raise RuntimeError(f"negative padding is not supported for mode {mode}")
+    fill = 0 if value is None else value
+
+    def f(x):
+        for (lo, hi), ax in zip(pairs, axes):
+            n = x.shape[ax]
+            if mode == "constant":
+                # crop negative amounts, then pad positive ones
+                start, stop = builtins.max(-lo, 0), n - builtins.max(-hi, 0)
+                key = [slice(None)] * x.ndim
+                key[ax] = slice(start, builtins.max(stop, start))
+                x = x[tuple(key)]
+                widths = [(0, 0)] * x.ndim
+                widths[ax] = (builtins.max(lo, 0), builtins.max(hi, 0))
+                x = mx.pad(x, widths, constant_values=fill)
+            else:
+                x = mx.take(x, _pad_indices(n, lo, hi, mode), axis=ax)
+        return x
+
+    names = {"constant": "ConstantPadNdBackward0", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
+             "circular": "CircularPad"}
+    return mlx_op(names[mode], f, [input])

@@ -1,0 +1,44 @@
+"""nn.functional.pad in every mode: values, gradients and error types against torch."""
+import numpy as np
+import pytest
+
+from helpers import assert_same, mc, torch
+
+CASES = [
+    ("constant", (1, 2), (2, 3, 4), 1.5),
+    ("constant", (1, -1, 2, 0), (1, 2, 4, 5), None),
+    ("constant", (0, 0, 1, 1, 2, 2), (2, 3, 4), 0.0),
+    ("reflect", (2, 1), (2, 3, 5), None),
+    ("reflect", (1, 2, 3, 1), (1, 2, 4, 5), None),
+    ("replicate", (2, 3, 1, 0), (1, 2, 4, 5), None),
+    ("replicate", (1, 1, 2, 0, 0, 1), (1, 1, 3, 3, 3), None),
+    ("circular", (1, 2, 2, 1), (1, 2, 4, 5), None),
+    ("circular", (3, 0), (2, 4), None),
+]
+
+
+@pytest.mark.parametrize("mode,pad,shape,value", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_pad(mode, pad, shape, value):
+    a = np.random.default_rng(len(pad)).standard_normal(shape).astype(np.float32)
+    out = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        kw = {"value": value} if value is not None else {}
+        y = L.nn.functional.pad(x, pad, mode=mode, **kw)
+        (y * y).sum().backward()
+        out.append((y, x.grad))
+    assert_same(out[1][0], out[0][0])
+    assert_same(out[1][1], out[0][1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode,pad,shape", [("reflect", (4, 0), (1, 2, 4)), ("reflect", (1, 1), (1, 2, 3, 4)),
+                                            ("constant", (1,), (2, 3)), ("circular", (5, 0), (1, 2, 4))])
+def test_pad_errors(mode, pad, shape):
+    errs = []
+    for L in (torch, mc):
+        try:
+            L.nn.functional.pad(L.zeros(*shape), pad, mode=mode)
+            errs.append(None)
+        except Exception as e:  # noqa: BLE001
+            errs.append(type(e))
+    assert errs[0] is not None and errs[1] is not None and issubclass(errs[1], errs[0]), errs
