@@ -185,22 +185,32 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
             x = mx.where(mx.isnan(xin), xin, x)  # torch propagates NaN inputs
         return x.astype(rt._mx)
 
-    if input.requires_grad:
-        # torch's derivative: g where lo <= x <= hi (bounds included), else 0
-        from ._autograd_formulas import record
+    bounds = [b for b in (min, max) if isinstance(b, Tensor)]
+    if input.requires_grad or builtins.any(b.requires_grad for b in bounds):
+        # torch's derivative: to x where lo <= x <= hi (bounds included); to a tensor bound where it is the
+        # result (max(x, lo) picks lo where x < lo; min(., hi) picks hi where max(x, lo) > hi)
+        from ._autograd_formulas import grad_for, record
 
         res = _new(f(input._mx), input._device_code, rt)
-        x0 = input._mx
+        x0 = input._mx.astype(rt._mx)
+        dev = input._device_code
+
+        def mask(m):
+            return _new(m, dev, _dtype.bool)
 
         def bw(ctx, grads):
-            keep = mx.ones(x0.shape, dtype=mx.bool_)
-            if lo is not None:
-                keep = keep & (x0 >= lo)
-            if hi is not None:
-                keep = keep & (x0 <= hi)
-            return (grads[0] * _new(keep, input._device_code, _dtype.bool).to(grads[0].dtype),)
+            g = grads[0]
+            below = (x0 < lo) if lo is not None else mx.zeros(x0.shape, dtype=mx.bool_)
+            above = (mx.maximum(x0, lo) if lo is not None else x0) > hi if hi is not None else \
+                mx.zeros(x0.shape, dtype=mx.bool_)
+            g_x = g * mask(mx.logical_not(below | above)).to(g.dtype)
+            g_lo = g * mask(below & mx.logical_not(above)).to(g.dtype)
+            g_hi = g * mask(above).to(g.dtype)
+            return (grad_for(input, g_x), grad_for(min, g_lo) if isinstance(min, Tensor) else None,
+                    grad_for(max, g_hi) if isinstance(max, Tensor) else None)
 
-        record("ClampBackward1", bw, [input], [res])
+        name = "ClampBackward0" if bounds else "ClampBackward1"
+        record(name, bw, [input, min, max], [res])
         return _out(out, res)
     return _out(out, _new(f(input._mx), input._device_code, rt))
 
