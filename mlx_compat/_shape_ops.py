@@ -214,27 +214,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
     coords = _scatter_coords(index, d)
     from ._autograd_ops import mlx_op
 
-    if src is not None:
-        if src.dtype is not input.dtype:
-            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
-        skey = tuple(slice(0, s) for s in index.shape)
-
-        def f(x, s):
-            v = s[skey]
-            if reduce == "add":
-                return x.at[coords].add(v)
-            if reduce == "multiply":
-                return x.at[coords].multiply(v)
-            y = mx.array(x)
-            y[coords] = v
-            return y
-
-        if reduce is not None and not _add_differentiable and (input.requires_grad or src.requires_grad):
-            return _out(out, _not_differentiable("scatter", f, [input, src]))
-        return _out(out, mlx_op("ScatterBackward0", f, [input, src]))
-
-    def fv(x):
-        v = mx.full(tuple(index.shape), value, dtype=x.dtype)
+    def put(x, v):
+        """x with v written (or reduced) at coords."""
         if reduce == "add":
             return x.at[coords].add(v)
         if reduce == "multiply":
@@ -243,9 +224,16 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
         y[coords] = v
         return y
 
-    if reduce is not None and input.requires_grad:
-        return _out(out, _not_differentiable("scatter", fv, [input]))
-    return _out(out, mlx_op("ScatterBackward1", fv, [input]))
+    if src is not None:
+        if src.dtype is not input.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+        skey = tuple(slice(0, s) for s in index.shape)
+        f, ins, name = (lambda x, s: put(x, s[skey])), [input, src], "ScatterBackward0"
+    else:
+        f, ins, name = (lambda x: put(x, mx.full(tuple(index.shape), value, dtype=x.dtype))), [input], "ScatterBackward1"
+    if reduce is not None and not _add_differentiable and builtins.any(t.requires_grad for t in ins):
+        return _out(out, _not_differentiable("scatter", f, ins))
+    return _out(out, mlx_op(name, f, ins))
 
 
 def _not_differentiable(op, f, tensors):
