@@ -50,7 +50,16 @@ from ._ops_elementwise import *  # noqa: F401,F403,E402
 from ._ops_reduce import *  # noqa: F401,F403,E402
 from ._ops_linalg import *  # noqa: F401,F403,E402
 from ._ops_shape import *  # noqa: F401,F403,E402
-from . import linalg, special  # noqa: F401,E402
+from ._ops_misc import *  # noqa: F401,F403,E402
+from ._special_fns import *  # noqa: F401,F403,E402
+from . import linalg, special, fft, signal, masked  # noqa: F401,E402
+
+# nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)
+_n = None
+for _m in nn.functional.MODULES:
+    for _n in _m.TORCH_EXPORTS:
+        globals()[_n] = getattr(_m, _n)
+del _m, _n
 
 _C._register(_dtype_mod.BY_CODE, (_device.CPU_DEVICE, _device.GPU_DEVICE), Size)
 
@@ -112,8 +121,7 @@ def _fn_from_method(name):
 
 for _name in ("reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "t", "permute", "movedim",
               "moveaxis", "squeeze", "unsqueeze", "narrow", "select", "unbind", "split", "chunk", "diagonal",
-              "as_strided", "ravel", "detach", "clone", "real", "imag", "view_as_real" if False else "expand_copy"
-              if False else "squeeze"):
+              "as_strided", "ravel", "detach", "clone", "real", "imag"):
     globals()[_name] = _fn_from_method(_name)
 
 

@@ -537,3 +537,13 @@ def pad(input, pad, mode="constant", value=None):
     names = {"constant": "ConstantPadNdBackward0", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
              "circular": "CircularPad"}
     return mlx_op(names[mode], f, [input])
+
+
+# the operators issue's nn.functional families, one module each; a name defined there supersedes one above
+from . import _activation, _loss, _pooling, _sampling, _conv_transpose, _normalization, _attention  # noqa: E402
+
+MODULES = (_activation, _loss, _pooling, _sampling, _conv_transpose, _normalization, _attention)
+for _m in MODULES:
+    for _n in _m.__all__:
+        globals()[_n] = getattr(_m, _n)
+del _m

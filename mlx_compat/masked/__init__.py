@@ -1,0 +1,4 @@
+"""torch.masked: reductions and normalizations that ignore masked-out elements."""
+from __future__ import annotations
+
+__all__ = []

@@ -1,0 +1,5 @@
+"""nn.functional interpolate/upsample, grid_sample, affine_grid."""
+from __future__ import annotations
+
+__all__ = []  # exported by nn.functional
+TORCH_EXPORTS = []  # also exported as mlx_compat.<name> (torch has them at top level)

@@ -1,0 +1,4 @@
+"""torch.signal.windows."""
+from __future__ import annotations
+
+__all__ = []
