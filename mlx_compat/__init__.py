@@ -52,6 +52,8 @@ from ._ops_linalg import *  # noqa: F401,F403,E402
 from ._ops_shape import *  # noqa: F401,F403,E402
 from ._ops_misc import *  # noqa: F401,F403,E402
 from ._special_fns import *  # noqa: F401,F403,E402
+from ._ops_complex import *  # noqa: F401,F403,E402
+from ._spectral import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked  # noqa: F401,E402
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)
