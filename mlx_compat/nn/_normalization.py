@@ -1,5 +1,413 @@
-"""nn.functional group/instance/rms/local_response/batch norm and torch.native_* norms."""
+"""nn.functional group/instance/rms/local_response/batch/layer norm and torch.native_* norms.
+
+Every normalization here is one pure MLX function run through `mlx_op` (Note [MLX vjp fallback]):
+statistics, normalization and the affine transform together, so the backward (mx.vjp) differentiates
+through the mean and variance exactly as torch's analytic formulas do.
+
+Note [norm statistics outputs]
+torch.native_layer_norm / native_batch_norm return (out, mean, rstd). Their derivative formulas use
+the gradient of `out` only: a cotangent on mean or rstd contributes nothing. We return those
+statistics through mx.stop_gradient so the vjp of those outputs is zero, as in torch. torch's
+native_group_norm differs: its mean and rstd outputs are differentiable functions of the input.
+
+Note [norm compute dtype]
+torch's CPU kernels accumulate float16/bfloat16 in float32 ("opmath") and cast the result back to the
+input dtype; float64 stays float64. `_opmath` picks the compute dtype; outputs are cast back.
+The variance is the mean of squared deviations (two passes), not E[x^2] - E[x]^2, for accuracy.
+
+Note [running statistics]
+In training, batch_norm (and instance_norm with use_input_stats) update running_mean / running_var in
+place, without autograd: new = (1 - momentum) * old + momentum * batch_stat, where the variance fed to
+running_var is the unbiased one (sum of squares / (n - 1)); instance_norm averages the per-instance
+statistics over the batch first, as torch does by running batch_norm on a (1, N*C, ...) view.
+"""
 from __future__ import annotations
 
-__all__ = []  # exported by nn.functional
-TORCH_EXPORTS = []  # also exported as mlx_compat.<name> (torch has them at top level)
+import builtins
+import math
+
+import mlx.core as mx
+
+from .. import _dtype
+from .._autograd_ops import mlx_op
+from .._grad_mode import no_grad
+from .._tensor import Tensor, _new
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
+# also exported as mlx_compat.<name> (torch has them at top level)
+TORCH_EXPORTS = ["layer_norm", "rms_norm", "native_layer_norm", "native_batch_norm",
+                 "_native_batch_norm_legit", "native_group_norm"]
+# torch.batch_norm / torch.instance_norm take their arguments in another order than the nn.functional
+# functions of the same name, and torch.group_norm lacks nn.functional.group_norm's batch-size check: mlx_compat/__init__.py should export these as mlx_compat.<key>.
+TORCH_VARIANTS = {}
+
+
+def _opmath(dt):
+    return mx.float32 if dt in (mx.float16, mx.bfloat16) else dt
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _float_input(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        kind = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}.get(input.dtype.name, input.dtype.name)
+        raise RuntimeError(f"\"{name}\" not implemented for '{kind}'")
+
+
+def _moments(x, axes):
+    """mean, deviation and biased variance over axes (keepdims), Note [norm compute dtype]."""
+    mean = mx.mean(x, axis=axes, keepdims=True)
+    d = x - mean
+    return mean, d, mx.mean(d * d, axis=axes, keepdims=True)
+
+
+def _affine(y, wb, has_w, has_b, shape=None):
+    it = iter(wb)
+    if has_w:
+        w = next(it)
+        y = y * (w if shape is None else w.reshape(shape))
+    if has_b:
+        b = next(it)
+        y = y + (b if shape is None else b.reshape(shape))
+    return y
+
+
+def _inputs(input, weight, bias):
+    return [input] + [t for t in (weight, bias) if t is not None]
+
+
+# ---------------------------------------------------------------- layer norm
+
+
+def _check_normalized_shape(input, normalized_shape, weight, bias):
+    if isinstance(normalized_shape, builtins.int):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(builtins.int(s) for s in normalized_shape)
+    k = len(shape)
+    if k < 1:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{_shape_str(t.shape)} and normalized_shape = {_shape_str(shape)}")
+    if input.dim() < k or tuple(input.shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={_shape_str(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{_shape_str(input.shape)}")
+    return shape
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    _float_input(input, "LayerNormKernelImpl")
+    shape = _check_normalized_shape(input, normalized_shape, weight, bias)
+    n, k = input.dim(), len(shape)
+    axes = tuple(builtins.range(n - k, n))
+    stat_shape = tuple(input.shape[:n - k]) + (1,) * k
+    has_w, has_b = weight is not None, bias is not None
+    empty = input.numel() == 0
+    block = math.prod(shape)
+
+    def f(x, *wb):
+        ct = _opmath(x.dtype)
+        if empty:  # no MLX reduction over zero-size axes; torch: mean 0, rstd nan for an empty block
+            mean = mx.zeros(stat_shape, dtype=x.dtype)
+            rstd = mx.full(stat_shape, 0.0 if block else math.nan, dtype=x.dtype)
+            return _affine(x * 1, wb, has_w, has_b), mean, rstd
+        xc = x.astype(ct)
+        mean, d, var = _moments(xc, axes)
+        rstd = mx.rsqrt(var + eps)
+        y = _affine(d * rstd, [t.astype(ct) for t in wb], has_w, has_b)
+        return (y.astype(x.dtype), mx.stop_gradient(mean).astype(x.dtype),
+                mx.stop_gradient(rstd).astype(x.dtype))
+
+    return mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    # cudnn_enable: torch.layer_norm's extra (ignored) argument; nn.functional.layer_norm has no such argument
+    return native_layer_norm(input, normalized_shape, weight, bias, eps)[0]
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    _float_input(input, "rms_norm")
+    shape = _check_normalized_shape(input, normalized_shape, weight, None)
+    k = len(shape)
+    n = input.dim()
+    axes = tuple(builtins.range(n - k, n))
+    if eps is None:  # torch: machine epsilon of the compute dtype
+        eps = 2.220446049250313e-16 if input.dtype is _dtype.float64 else 1.1920928955078125e-07
+    empty = input.numel() == 0
+    has_w = weight is not None
+    out_dt = input.dtype
+
+    def f(x, *w):
+        if empty:
+            return x * 1
+        ct = _opmath(x.dtype)
+        xc = x.astype(ct)
+        y = xc * mx.rsqrt(mx.mean(xc * xc, axis=axes, keepdims=True) + eps)
+        if has_w:
+            y = y * w[0]
+        return y.astype(out_dt._mx)
+
+    return mlx_op("RmsNormBackward", f, [input] + ([weight] if has_w else []))
+
+
+# ---------------------------------------------------------------- group norm
+
+
+def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
+    _float_input(input, "GroupNormKernelImpl")
+    N, C, HxW, group = builtins.int(N), builtins.int(C), builtins.int(HxW), builtins.int(group)
+    if group <= 0 or C % group:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {_shape_str(input.shape)} and num_groups={group}")
+    if input.numel() != N * C * HxW:
+        raise RuntimeError(f"Expected input to have {N * C * HxW} elements, got {input.numel()}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != C):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {_shape_str(t.shape)} and input of shape "
+                               f"{_shape_str(input.shape)}")
+    in_shape = tuple(input.shape)
+    cshape = (1, C) + (1,) * builtins.max(input.dim() - 2, 0)
+    has_w, has_b = weight is not None, bias is not None
+    empty = input.numel() == 0
+
+    def f(x, *wb):
+        if empty:
+            block = (C // group) * HxW
+            mean = mx.zeros((N, group), dtype=x.dtype)
+            rstd = mx.full((N, group), 0.0 if block else math.nan, dtype=x.dtype)
+            return _affine(x * 1, wb, has_w, has_b, cshape), mean, rstd
+        ct = _opmath(x.dtype)
+        xg = x.astype(ct).reshape(N, group, -1)
+        mean, d, var = _moments(xg, (2,))
+        rstd = mx.rsqrt(var + eps)
+        y = (d * rstd).reshape(in_shape)
+        y = _affine(y, [t.astype(ct) for t in wb], has_w, has_b, cshape)
+        # unlike layer/batch norm, torch differentiates native_group_norm's mean and rstd outputs
+        return y.astype(x.dtype), mean.reshape(N, group).astype(x.dtype), rstd.reshape(N, group).astype(x.dtype)
+
+    return mlx_op("NativeGroupNormBackward0", f, _inputs(input, weight, bias))
+
+
+def _torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    N, C = input.shape[0], input.shape[1]
+    return native_group_norm(input, weight, bias, N, C, math.prod(input.shape[2:]), num_groups, eps)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    size = [input.shape[0] * input.shape[1] // num_groups, num_groups] + list(input.shape[2:])
+    if math.prod([size[0]] + size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+    return _torch_group_norm(input, num_groups, weight, bias, eps)
+
+
+# ---------------------------------------------------------------- batch norm
+
+
+def _check_channels(input, tensors):
+    """torch's check that weight/bias/running stats have one element per channel (input.size(1))."""
+    c = input.shape[1] if input.dim() > 1 else 0
+    for name, t in tensors:
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    if input.dim() < 2 and input.numel():
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    return c
+
+
+def _update_running(running_mean, running_var, mean, var_unbiased, momentum):
+    """Note [running statistics]: in place, outside autograd."""
+    with no_grad():
+        if running_mean is not None:
+            rm = running_mean._mx
+            running_mean._write((rm * (1 - momentum) + mean.astype(rm.dtype) * momentum).astype(rm.dtype))
+        if running_var is not None:
+            rv = running_var._mx
+            running_var._write((rv * (1 - momentum) + var_unbiased.astype(rv.dtype) * momentum).astype(rv.dtype))
+
+
+def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats):
+    """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors."""
+    _float_input(input, "batch_norm")
+    c = _check_channels(input, (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                                ("running_var", running_var)))
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    n = input.dim()
+    axes = tuple(d for d in builtins.range(n) if d != 1)
+    bshape = (1, c) + (1,) * builtins.max(n - 2, 0)
+    has_w, has_b = weight is not None, bias is not None
+    count = input.numel() // c if c else 0
+    empty = input.numel() == 0
+    stat_len = c if training or not empty_stats else 0
+
+    if not training:
+        rm, rv = running_mean._mx, running_var._mx
+
+    def f(x, *wb):
+        ct = _opmath(x.dtype)
+        if empty:
+            z = mx.zeros((stat_len,), dtype=x.dtype)
+            return _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None), z, z
+        xc = x.astype(ct)
+        if training:
+            mean, d, var = _moments(xc, axes)
+            rstd = mx.rsqrt(var + eps)
+        else:
+            mean, rstd = rm.astype(ct).reshape(bshape), mx.rsqrt(rv.astype(ct).reshape(bshape) + eps)
+            d = xc - mean
+        y = _affine(d * rstd, [t.astype(ct) for t in wb], has_w, has_b, bshape).astype(x.dtype)
+        if training:
+            return (y, mx.stop_gradient(mean).reshape(c).astype(x.dtype),
+                    mx.stop_gradient(rstd).reshape(c).astype(x.dtype))
+        if empty_stats:
+            z = mx.zeros((0,), dtype=x.dtype)
+            return y, z, z
+        return y, mx.stop_gradient(mean).reshape(c).astype(x.dtype), mx.stop_gradient(rstd).reshape(c).astype(x.dtype)
+
+    out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
+    if training and not empty and (running_mean is not None or running_var is not None):
+        xc = input._mx.astype(_opmath(input._mx.dtype))
+        mean, d, _ = _moments(xc, axes)
+        sq = mx.sum(d * d, axis=axes)
+        _update_running(running_mean, running_var, mean.reshape(c), sq / (count - 1) if count > 1 else sq / 0.0,
+                        momentum)
+    return out
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True)
+
+
+def _native_batch_norm_legit(input, weight, bias, *args):
+    """(input, weight, bias, running_mean, running_var, training, momentum, eps) or, without running
+    statistics, (input, weight, bias, training, momentum, eps)."""
+    if len(args) == 5:
+        running_mean, running_var, training, momentum, eps = args
+    elif len(args) == 3:
+        (training, momentum, eps), running_mean, running_var = args, None, None
+    else:
+        raise TypeError("_native_batch_norm_legit() received an invalid combination of arguments")
+    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True)
+
+
+def _torch_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled):
+    """torch.batch_norm (top level: weight and bias before the running statistics)."""
+    if momentum is None or eps is None:
+        raise TypeError(f"batch_norm(): argument '{'momentum' if momentum is None else 'eps'}' must be float, "
+                        "not NoneType")
+    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True)[0]
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training:
+        size = list(input.shape)
+        if size and math.prod([size[0]] + size[2:]) == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return _torch_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, True)
+
+
+# ---------------------------------------------------------------- instance norm
+
+
+def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps,
+                         cudnn_enabled):
+    """torch.instance_norm: per-sample, per-channel statistics over the spatial dims."""
+    _float_input(input, "instance_norm")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    if input.dim() < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    N, C = input.shape[0], input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(f"{name} should contain {N * C} elements not {t.numel() * N}")
+    n = input.dim()
+    axes = tuple(builtins.range(2, n))
+    cshape = (1, C) + (1,) * (n - 2)
+    has_w, has_b = weight is not None, bias is not None
+    empty = input.numel() == 0
+    if not use_input_stats:
+        rm, rv = running_mean._mx, running_var._mx
+
+    def f(x, *wb):
+        if empty:
+            return _affine(x * 1, wb, has_w, has_b, cshape)
+        ct = _opmath(x.dtype)
+        xc = x.astype(ct)
+        if use_input_stats:
+            if axes:
+                _, d, var = _moments(xc, axes)
+            else:  # a single spatial element: zero deviation, zero variance
+                d, var = xc - xc, mx.zeros_like(xc)
+            rstd = mx.rsqrt(var + eps)
+        else:
+            d = xc - rm.astype(ct).reshape(cshape)
+            rstd = mx.rsqrt(rv.astype(ct).reshape(cshape) + eps)
+        return _affine(d * rstd, [t.astype(ct) for t in wb], has_w, has_b, cshape).astype(x.dtype)
+
+    out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
+    if use_input_stats and not empty and axes and (running_mean is not None or running_var is not None):
+        count = math.prod(input.shape[2:])
+        xc = input._mx.astype(_opmath(input._mx.dtype))
+        mean, d, _ = _moments(xc, axes)
+        sq = mx.sum(d * d, axis=axes)
+        var_u = sq / (count - 1) if count > 1 else sq / 0.0
+        _update_running(running_mean, running_var, mx.mean(mean.reshape(N, C), axis=0),
+                        mx.mean(var_u.reshape(N, C), axis=0), momentum)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {list(input.shape)}")
+    return _torch_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, True)
+
+
+TORCH_VARIANTS.update(batch_norm=_torch_batch_norm, instance_norm=_torch_instance_norm, group_norm=_torch_group_norm)
+
+
+# ---------------------------------------------------------------- local response norm
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """input / (k + alpha * mean of x^2 over a window of `size` channels, zero-padded)^beta."""
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    _float_input(input, "avg_pool2d")
+    C = input.shape[1]
+    lo, hi = size // 2, (size - 1) // 2
+
+    def f(x):
+        sq = x * x
+        widths = [(0, 0)] * x.ndim
+        widths[1] = (lo, hi)
+        p = mx.pad(sq, widths)
+        acc = p[:, 0:C]
+        for j in builtins.range(1, size):
+            acc = acc + p[:, j:j + C]
+        div = mx.power(acc * (alpha / size) + k, beta)
+        return (x / div).astype(x.dtype)
+
+    return mlx_op("LocalResponseNormBackward", f, [input])
