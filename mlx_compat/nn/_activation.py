@@ -1,5 +1,776 @@
-"""nn.functional activations, dropout variants, softmax family, one_hot, normalize, distances, pixel/channel shuffle."""
+"""nn.functional activations, dropout variants, softmax family, one_hot, normalize, distances, pixel/channel shuffle.
+
+Pointwise activations are pure MLX functions run through `mlx_op` (Note [MLX vjp fallback]); their derivatives
+come from mx.vjp, so each forward is written so that vjp reproduces torch's derivative formula exactly,
+including at the kinks and at NaN.
+
+Note [kinks by where]
+torch's backward kernels are `cond ? grad * a : grad * b` with a specific comparison (`x <= 0`, `x > 0`,
+`x <= min || x >= max`, ...). Writing the forward as `mx.where(cond, branch_a, branch_b)` with the *same*
+comparison makes vjp route the cotangent exactly as torch does at the boundary and for NaN (every
+comparison with NaN is false). A branch whose value must not carry gradient (a clamped constant) is wrapped
+in mx.stop_gradient.
+
+Note [double where]
+vjp of `where(c, f(x), g(x))` multiplies a zero cotangent by f'(x) on the unselected side; if f'(x) is inf
+there (exp overflow, 1/0) the product is NaN. Each branch therefore sees a safe input
+(`f(where(c, x, safe))`), so its derivative is finite where the branch is unused.
+
+Note [opmath]
+torch computes float16/bfloat16 activations in float32 and rounds once; `_pointwise` upcasts those
+dtypes around the MLX function, which mx.vjp differentiates through the casts.
+"""
 from __future__ import annotations
 
-__all__ = []  # exported by nn.functional
-TORCH_EXPORTS = []  # also exported as mlx_compat.<name> (torch has them at top level)
+import builtins
+import math
+import warnings
+
+import mlx.core as mx
+import numpy as np
+
+from .. import _dtype, _precise, _random
+from .._autograd_ops import mlx_op
+from .._tensor import Tensor, _new, _wrap_dim
+
+__all__ = [
+    "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus",
+    "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "logsigmoid",
+    "tanhshrink", "threshold", "threshold_", "glu", "prelu", "rrelu", "rrelu_", "silu",
+    "softmax", "log_softmax", "softmin", "normalize", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
+    "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+]
+TORCH_EXPORTS = [
+    "selu", "selu_", "celu", "celu_", "threshold", "threshold_", "hardshrink", "prelu", "rrelu", "rrelu_",
+    "softmax", "log_softmax", "cosine_similarity", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
+    "channel_shuffle", "native_channel_shuffle", "dropout", "dropout_", "feature_dropout", "feature_dropout_",
+    "alpha_dropout", "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_",
+]
+
+_SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+           "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+           "complex64": "ComplexFloat"}
+_LOW = (mx.float16, mx.bfloat16)
+
+
+def _float_only(input, kernel, complex_ok=False):
+    if not (input.dtype.is_floating_point or (complex_ok and input.dtype.is_complex)):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+
+
+def _pointwise(name, fn, input, *others):
+    """mlx_op of fn over (input, *others), computed in float32 for half types (Note [opmath])."""
+
+    def f(*vs):
+        dt = vs[0].dtype
+        if dt in _LOW:
+            return fn(*(v.astype(mx.float32) for v in vs)).astype(dt)
+        r = fn(*vs)
+        return r.astype(dt) if r.dtype != dt else r
+
+    return mlx_op(name, f, [input, *others])
+
+
+def _finish(input, r, inplace):
+    return input._commit(r) if inplace else r
+
+
+def _nan_clamp(x, lo, hi):
+    """clamp that keeps NaN (MLX's clip may not), used for values that carry no gradient."""
+    if lo is not None:
+        x = mx.where(x < lo, lo, x)
+    if hi is not None:
+        x = mx.where(x > hi, hi, x)
+    return x
+
+
+# ---------------------------------------------------------------- piecewise-linear activations
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"hardtanh\" not implemented for 'Bool'")
+    lo, hi = min_val, max_val
+    if not input.dtype.is_floating_point:
+        lo, hi = math.ceil(lo), math.floor(hi)  # torch casts the bounds to the integer type
+
+    def fn(x):
+        # torch: grad is zero where x <= min or x >= max, passed through elsewhere (NaN too): Note [kinks by where]
+        inside = mx.logical_not((x <= lo) | (x >= hi))
+        return mx.where(inside, x, mx.stop_gradient(_nan_clamp(x, lo, hi)))
+
+    return _finish(input, _pointwise("HardtanhBackward0", fn, input), inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _float_only(input, "leaky_relu_cpu")
+    return _finish(input, _pointwise("LeakyReluBackward0", lambda x: mx.where(x > 0, x, x * negative_slope), input),
+                   inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardshrink(input, lambd=0.5):
+    _float_only(input, "hardshrink_cpu")
+    return _pointwise("HardshrinkBackward0",
+                      lambda x: mx.where((x >= -lambd) & (x <= lambd), mx.zeros_like(x), x), input)
+
+
+def softshrink(input, lambd=0.5):
+    _float_only(input, "softshrink_check")
+    if lambd < 0:
+        name = _SCALAR.get(input.dtype.name, input.dtype.name)
+        hi = float(np.finfo(np.float32 if input.dtype.name in ("float32",) else np.float64).max) \
+            if input.dtype.name in ("float32", "float64") else 3.40282e+38
+        raise RuntimeError(f"lambda must be in range [0, {hi:g}] for input dtype {name}, but found to be {lambd}")
+
+    def fn(x):
+        dead = (x >= -lambd) & (x <= lambd)
+        moved = mx.where(x > lambd, x - lambd, x + lambd)
+        return mx.where(dead, mx.stop_gradient(x * 0), moved)  # x * 0 keeps NaN's NaN
+
+    return _pointwise("SoftshrinkBackward0", fn, input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    if input.dtype.is_complex:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'ComplexFloat'")
+    if input.dtype.is_floating_point:
+        thr, val = threshold, value
+    else:
+        thr, val = builtins.int(threshold), builtins.int(value)  # torch casts both scalars to the input type
+
+    def fn(x):
+        return mx.where(x <= thr, mx.full(x.shape, val, x.dtype), x)
+
+    return _finish(input, _pointwise("ThresholdBackward0", fn, input), inplace)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def hardsigmoid(input, inplace=False):
+    _float_only(input, "hardsigmoid_cpu")
+
+    def fn(x):
+        inside = (x > -3) & (x < 3)
+        return mx.where(inside, x / 6 + 0.5, mx.stop_gradient(_nan_clamp(x / 6 + 0.5, 0.0, 1.0)))
+
+    return _finish(input, _pointwise("HardsigmoidBackward0", fn, input), inplace)
+
+
+def hardswish(input, inplace=False):
+    _float_only(input, "hardswish_cpu")
+
+    def fn(x):
+        mid = x * (x + 3) / 6
+        return mx.where(x <= -3, mx.zeros_like(x), mx.where(x < 3, mid, x))
+
+    return _finish(input, _pointwise("HardswishBackward0", fn, input), inplace)
+
+
+def prelu(input, weight):
+    _float_only(input, "prelu_cpu")
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    nw = weight.numel()
+    if nw != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if nw != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{nw} and channel size = {channels}.")
+    nd = input.dim()
+    wshape = (nw,) + (1,) * (nd - 2) if nw != 1 and nd >= 2 else ()
+
+    def fn(x, w):
+        wb = w.reshape(wshape).astype(x.dtype)
+        return mx.where(x > 0, x, wb * x)
+
+    return _pointwise("PreluKernelBackward0", fn, input, weight)
+
+
+# ---------------------------------------------------------------- exponential-family activations
+
+
+def _elu(input, alpha, scale, input_scale, inplace, name):
+    _float_only(input, "elu_cpu")
+
+    def fn(x):
+        neg = x <= 0  # torch's elu_backward takes the negative branch at 0 and the positive one for NaN
+        xn = mx.where(neg, x, 0)  # Note [double where]
+        return mx.where(neg, mx.expm1(xn * input_scale) * (alpha * scale), x * scale)
+
+    return _finish(input, _pointwise(name, fn, input), inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _elu(input, alpha, 1.0, 1.0, inplace, "EluBackward0")
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace, "EluBackward0")
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _elu(input, alpha, 1.0, 1.0 / alpha, inplace, "EluBackward0")
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def _softplus_mx(x, beta, thr):
+    xb = x * beta
+    big = xb > thr
+    safe = mx.where(big, 0, xb)  # Note [double where]
+    return mx.where(big, x, mx.log1p(_precise.exp(safe)) / beta)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    _float_only(input, "softplus_cpu")
+    return _pointwise("SoftplusBackward0", lambda x: _softplus_mx(x, beta, threshold), input)
+
+
+def mish(input, inplace=False):
+    _float_only(input, "mish_cpu")
+    # softplus's threshold keeps vjp finite where exp overflows (tanh is 1 there anyway)
+    return _finish(input, _pointwise("MishBackward0", lambda x: x * mx.tanh(_softplus_mx(x, 1.0, 20.0)), input),
+                   inplace)
+
+
+def logsigmoid(input):
+    _float_only(input, "log_sigmoid_cpu")
+
+    def fn(x):
+        # log sigmoid(x) = x - log1p(e^x) for x < 0, -log1p(e^-x) otherwise: no overflow, and
+        # vjp gives sigmoid(-x) everywhere (0.5 at 0), as torch
+        neg = x < 0
+        xn, xp = mx.where(neg, x, 0), mx.where(neg, 0, x)
+        return mx.where(neg, xn - mx.log1p(_precise.exp(xn)), -mx.log1p(_precise.exp(-xp)))
+
+    return _pointwise("LogSigmoidBackward0", fn, input)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def silu(input, inplace=False):
+    _float_only(input, "silu_cpu", complex_ok=True)
+    if input.dtype.is_complex:
+        fn = lambda x: x / (1 + mx.exp(-x))  # noqa: E731  (MLX's sigmoid has no complex kernel)
+    else:
+        fn = lambda x: x * _precise.sigmoid(x)  # noqa: E731
+    return _finish(input, _pointwise("SiluBackward0", fn, input), inplace)
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    _float_only(input, "glu_cpu")
+    h = n // 2
+
+    def fn(x):
+        a, b = mx.split(x, [h], axis=d)
+        return a * _precise.sigmoid(b)
+
+    return _pointwise("GluBackward0", fn, input)
+
+
+# ---------------------------------------------------------------- rrelu
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *, generator=None):
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        _float_only(input, "leaky_relu_cpu")
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    _float_only(input, "rrelu_with_noise_out_cpu")
+    # Note [rrelu noise]: one slope per element drawn once; x <= 0 gets x * slope and backward is grad * slope
+    # (torch's rrelu_with_noise_backward in training mode), so the draw is a constant closed over by f.
+    r = mx.random.uniform(lower, upper, tuple(input.shape), key=_random.key_for(generator))
+    noise = mx.where(input._mx <= 0, r, 1.0)
+
+    def fn(x):
+        return x * noise.astype(x.dtype)
+
+    return _finish(input, _pointwise("RreluWithNoiseBackward0", fn, input), inplace)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, *, generator=None):
+    return rrelu(input, lower, upper, training, inplace=True, generator=generator)
+
+
+# ---------------------------------------------------------------- softmax family
+
+
+def _softmax_dim(dim, ndim, name):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=4)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return _wrap_dim(dim, builtins.max(ndim, 1))
+
+
+def _dtype_arg(_stacklevel, dtype):
+    # torch.softmax(input, dim, dtype) shares this function with F.softmax(input, dim, _stacklevel, dtype)
+    return _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
+
+
+def _softmax_common(x, dim, name, node, kernel, fn, empty_fn):
+    _float_only(x, kernel)
+    d = _softmax_dim(dim, x.dim(), name)
+    if x.dim() == 0:
+        return mlx_op(node, empty_fn, [x])
+    if x.numel() == 0:
+        # MLX cannot reduce over an empty axis: the result is just as empty (Note [MLX empty reductions])
+        return mlx_op(node, lambda v: mx.zeros_like(v) + v, [x])
+    return mlx_op(node, lambda v: fn(v, d), [x])
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    dtype = _dtype_arg(_stacklevel, dtype)
+    x = input.to(dtype) if dtype is not None else input
+    return _softmax_common(x, dim, "softmax", "SoftmaxBackward0", "softmax_lastdim_kernel_impl",
+                           lambda v, d: _precise.softmax(v, d), mx.ones_like)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    dtype = _dtype_arg(_stacklevel, dtype)
+    x = input.to(dtype) if dtype is not None else input
+    return _softmax_common(x, dim, "log_softmax", "LogSoftmaxBackward0", "log_softmax_lastdim_kernel_impl",
+                           lambda v, d: v - _precise.logsumexp(v, d, keepdims=True), mx.zeros_like)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    dtype = _dtype_arg(_stacklevel, dtype)
+    if dim is None:
+        dim = _softmax_dim(None, input.dim(), "softmin")
+    return softmax(-input, dim, dtype=dtype)
+
+
+def _method_softmax(self, dim, dtype=None):
+    if dim is None or isinstance(dim, builtins.bool):
+        raise TypeError("softmax(): argument 'dim' must be int")
+    return softmax(self, dim, dtype=dtype)
+
+
+def _method_log_softmax(self, dim, dtype=None):
+    if dim is None or isinstance(dim, builtins.bool):
+        raise TypeError("log_softmax(): argument 'dim' must be int")
+    return log_softmax(self, dim, dtype=dtype)
+
+
+# ---------------------------------------------------------------- norms and distances
+
+
+def _pnorm(x, p, axis, keepdims, split_ties=True):
+    """p-norm of x over `axis` with torch's norm_backward derivative (Note [norm derivative]).
+
+    Note [norm derivative]
+    torch's gradient of a p-norm is 0 where the norm is 0 (p >= 1), 0 at zero entries for p < 1, sgn(x) for
+    p = 1, and for p = +-inf the cotangent goes to the entries that attain the extreme: shared evenly among
+    ties by norm/vector_norm (split_ties), in full to each for pdist. NaN-free vjp needs safe inputs
+    (Note [double where])."""
+    a = mx.abs(x)
+    if p == 0:
+        return mx.stop_gradient(mx.sum((x != 0).astype(a.dtype), axis=axis, keepdims=keepdims))
+    if p == 1:
+        return mx.sum(a, axis=axis, keepdims=keepdims)
+    if math.isinf(p):
+        ext = mx.stop_gradient(mx.max(a, axis=axis, keepdims=True) if p > 0 else mx.min(a, axis=axis, keepdims=True))
+        hit = (a == ext) | mx.isnan(a)
+        if split_ties:
+            cnt = mx.sum(hit.astype(a.dtype), axis=axis, keepdims=True)
+        else:
+            cnt = mx.ones_like(ext)
+        # value is exactly ext; the zero-valued sum routes the cotangent to the extreme entries
+        r = ext + mx.sum(mx.where(hit, a - mx.stop_gradient(a), 0), axis=axis, keepdims=True) / cnt
+        return r if keepdims else mx.squeeze(r, axis=axis)
+    if p == 2:
+        s = mx.sum(x * x, axis=axis, keepdims=keepdims) if not mx.issubdtype(x.dtype, mx.complexfloating) \
+            else mx.sum(a * a, axis=axis, keepdims=keepdims)
+        pos = s > 0
+        return mx.where(pos, mx.sqrt(mx.where(pos, s, 1)), 0)
+    zero = a == 0
+    asafe = mx.where(zero, 1, a)
+    terms = mx.where(zero, 0 if p > 0 else math.inf, mx.power(asafe, p))
+    s = mx.sum(terms, axis=axis, keepdims=keepdims)
+    ok = (s > 0) & mx.logical_not(mx.isinf(s))
+    ssafe = mx.where(ok, s, 1)
+    return mx.where(ok, mx.power(ssafe, 1.0 / p), mx.power(mx.stop_gradient(s), 1.0 / p))
+
+
+def _check_norm_input(x):
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_SCALAR.get(x.dtype.name, x.dtype.name)}")
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    _check_norm_input(input)
+    nd = input.dim()
+    d = _wrap_dim(dim, nd)
+    pf = float(p)
+
+    if input.numel() == 0:
+        r = mlx_op("DivBackward0", lambda x: x + 0, [input])
+    else:
+        def fn(x):
+            n = _pnorm(x, pf, d if nd else None, keepdims=True)
+            return x / mx.where(n >= eps, n, eps)  # clamp_min: the gradient passes where n >= eps
+
+        r = mlx_op("DivBackward0", fn, [input])
+    if out is not None:
+        return out._commit(r) if tuple(out.shape) == tuple(r.shape) else _resize_out(out, r)
+    return r
+
+
+def _resize_out(out, r):
+    out._set_data(r._mx.astype(out.dtype._mx))
+    return out
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    from .._ops import result_type
+
+    common = result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_SCALAR.get(common.name, common.name)}")
+    a = x1 if x1.dtype is common else x1.to(common)
+    b = x2 if x2.dtype is common else x2.to(common)
+    shape = _broadcast(tuple(a.shape), tuple(b.shape))
+    nd = len(shape)
+    d = _wrap_dim(dim, nd)
+    if builtins.any(s == 0 for s in shape):
+        # MLX cannot reduce over empty axes (Note [MLX empty reductions]): an empty sum is 0
+        out_shape = shape[:d] + shape[d + 1:] if nd else ()
+        return mlx_op("SumBackward1", lambda u, v: mx.zeros(out_shape, u.dtype) + mx.sum(u) * 0 + mx.sum(v) * 0, [a, b])
+
+    def fn(u, v):
+        u, v = mx.broadcast_to(u, shape), mx.broadcast_to(v, shape)
+        ax = d if nd else None
+        # torch normalises each input first; the eps clamp changes values but not the gradient path
+        nu, nv = _pnorm(u, 2.0, ax, True), _pnorm(v, 2.0, ax, True)
+        nu = nu + mx.stop_gradient(mx.maximum(nu, eps) - nu)
+        nv = nv + mx.stop_gradient(mx.maximum(nv, eps) - nv)
+        return mx.sum((u / nu) * (v / nv), axis=ax)
+
+    return _pointwise("SumBackward1", fn, a, b)
+
+
+def _broadcast(s1, s2):
+    n = builtins.max(len(s1), len(s2))
+    a, b = (1,) * (n - len(s1)) + s1, (1,) * (n - len(s2)) + s2
+    out = []
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(f"The size of tensor a ({p}) must match the size of tensor b ({q}) at non-singleton "
+                               f"dimension {i}")
+        out.append(q if p == 1 else p)
+    return tuple(out)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    nd = builtins.max(x1.dim(), x2.dim())
+    diff = x1 - x2 + eps
+    if diff.dtype.is_complex or not diff.dtype.is_floating_point:
+        _check_norm_input(diff)
+    pf = float(p)
+    if nd == 0:
+        return mlx_op("NormBackward1", lambda v: _pnorm(v, pf, None, False), [diff])
+    if diff.shape[-1] == 0:
+        out_shape = tuple(diff.shape[:-1]) + ((1,) if keepdim else ())
+        fill = 0.0 if pf > 0 else math.inf
+        return mlx_op("NormBackward1", lambda v: mx.full(out_shape, fill, v.dtype) + mx.sum(v) * 0, [diff])
+    return _pointwise("NormBackward1", lambda v: _pnorm(v, pf, nd - 1, keepdim), diff)
+
+
+def pdist(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n, m = input.shape
+    i, j = np.triu_indices(n, 1)
+    k = len(i)
+    pf = float(p)
+    if k == 0 or m == 0:
+        return mlx_op("PdistBackward0", lambda v: mx.zeros((k,), v.dtype) + mx.sum(v) * 0, [input])
+    ii, jj = mx.array(i.astype(np.int32)), mx.array(j.astype(np.int32))
+
+    def fn(v):
+        diff = mx.take(v, ii, axis=0) - mx.take(v, jj, axis=0)
+        return _pnorm(diff, pf, 1, False, split_ties=False)
+
+    return _pointwise("PdistBackward0", fn, input)
+
+
+# ---------------------------------------------------------------- one_hot, pixel and channel shuffles
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype is not _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    v = tensor._mx
+    if tensor.numel() == 0:
+        if num_classes == -1:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        return _new(mx.zeros(tuple(tensor.shape) + (num_classes,), dtype=mx.int64), tensor._device_code, _dtype.int64)
+    lo, hi = mx.min(v).item(), mx.max(v).item()
+    if lo < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = hi + 1
+    elif hi >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    r = (mx.expand_dims(v, -1) == mx.arange(num_classes)).astype(mx.int64)
+    return _new(r, tensor._device_code, _dtype.int64)
+
+
+def pixel_shuffle(input, upscale_factor):
+    nd = input.dim()
+    r = upscale_factor
+    if nd < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with {nd} "
+                           f"dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    c, h, w = input.shape[-3:]
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    batch = tuple(input.shape[:-3])
+    oc = c // (r * r)
+    b = len(batch)
+
+    def fn(x):
+        x = x.reshape(batch + (oc, r, r, h, w))
+        x = mx.transpose(x, tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2))
+        return x.reshape(batch + (oc, h * r, w * r))
+
+    return mlx_op("PixelShuffleBackward0", fn, [input])
+
+
+def pixel_unshuffle(input, downscale_factor):
+    nd = input.dim()
+    r = downscale_factor
+    if nd < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with {nd} "
+                           f"dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    c, h, w = input.shape[-3:]
+    if h % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but "
+                           f"input.size(-2)={h} is not divisible by {r}")
+    if w % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but "
+                           f"input.size(-1)={w} is not divisible by {r}")
+    batch = tuple(input.shape[:-3])
+    b = len(batch)
+
+    def fn(x):
+        x = x.reshape(batch + (c, h // r, r, w // r, r))
+        x = mx.transpose(x, tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
+        return x.reshape(batch + (c * r * r, h // r, w // r))
+
+    return mlx_op("PixelUnshuffleBackward0", fn, [input])
+
+
+def channel_shuffle(input, groups):
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    shape = tuple(input.shape)
+    c = shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+
+    def fn(x):
+        x = x.reshape((shape[0], groups, c // groups) + shape[2:])
+        return mx.swapaxes(x, 1, 2).reshape(shape)
+
+    return mlx_op("NativeChannelShuffleBackward0", fn, [input])
+
+
+native_channel_shuffle = channel_shuffle
+
+
+# ---------------------------------------------------------------- dropout family
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_impl(input, p, train, inplace, feature, alpha):
+    """torch's _dropout_impl: plain/feature (one draw per (N, C) channel) x plain/alpha."""
+    if p == 0 or not train or input.numel() == 0:
+        return input
+    if not input.dtype.is_floating_point and not input.dtype.is_complex:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_SCALAR.get(input.dtype.name, input.dtype.name)}")
+    if p == 1:
+        return _finish(input, mlx_op("MulBackward0", lambda x: x * mx.zeros((), x.dtype), [input]), inplace)
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = tuple(input.shape)
+    noise_shape = shape[:2] + (1,) * (len(shape) - 2) if feature else shape
+    keep = mx.random.bernoulli(1.0 - p, noise_shape, key=_random.key_for(None)).astype(mx.float32)
+    if alpha:
+        # Note [alpha dropout]: kept entries a*x + a*alpha*p, dropped ones a*alpha*(p - 1), which keeps a
+        # SELU network's mean and variance (torch's constants)
+        al = 1.7580993408473766
+        a = 1.0 / math.sqrt((al * al * p + 1) * (1 - p))
+        mul = keep * a
+        add = (keep - 1) * (al * a) + al * a * p
+
+        def fn(x):
+            return (x * mul.astype(x.dtype) + add.astype(x.dtype)).astype(x.dtype)
+    else:
+        mul = keep / (1 - p)
+
+        def fn(x):
+            return (x * mul.astype(x.dtype)).astype(x.dtype)
+
+    return _finish(input, mlx_op("AddBackward0" if alpha else "MulBackward0", fn, [input]), inplace)
+
+
+def dropout(input, p=0.5, training=True, inplace=False, *, train=None):
+    _check_p(p)
+    return _dropout_impl(input, p, training if train is None else train, inplace, False, False)
+
+
+def dropout_(input, p, train):
+    return _dropout_impl(input, p, train, True, False, False)
+
+
+def feature_dropout(input, p, train):
+    return _dropout_impl(input, p, train, False, True, False)
+
+
+def feature_dropout_(input, p, train):
+    return _dropout_impl(input, p, train, True, True, False)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False, *, train=None):
+    _check_p(p)
+    return _dropout_impl(input, p, training if train is None else train, inplace, False, True)
+
+
+def alpha_dropout_(input, p, train):
+    return _dropout_impl(input, p, train, True, False, True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, *, train=None):
+    _check_p(p)
+    return _dropout_impl(input, p, training if train is None else train, inplace, True, True)
+
+
+def feature_alpha_dropout_(input, p, train):
+    return _dropout_impl(input, p, train, True, True, True)
+
+
+def _unbatched_feature(input, p, training, inplace, unbatched):
+    if unbatched:
+        x = input.unsqueeze(0)
+        r = _dropout_impl(x, p, training, inplace, True, False)
+        r = r.squeeze(0)
+        return input if inplace and r is not input else r
+    return _dropout_impl(input, p, training, inplace, True, False)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that dropout1d "
+                           "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _unbatched_feature(input, p, training, inplace, nd == 2)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", stacklevel=2)
+    return _dropout_impl(input, p, training, inplace, True, False)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", stacklevel=2)
+    return _unbatched_feature(input, p, training, inplace, nd == 4)
+
+
+# ---------------------------------------------------------------- Tensor methods
+
+Tensor.softmax = _method_softmax  # supersedes nn/functional.py's (empty-dim support)
+Tensor.log_softmax = _method_log_softmax
+for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn
