@@ -1,5 +1,770 @@
-"""nn.functional pooling (avg/max/adaptive/lp/fractional), max_unpool, unfold/fold."""
+"""nn.functional pooling (avg/max/adaptive/lp/fractional), max_unpool, unfold/fold.
+
+Every pool here is one gather: a static integer table `idx` of shape (P, O, K) says, for each output
+position o (flattened over the spatial dims) and each window element k (flattened in torch's loop order:
+the first spatial dim outermost), which element of a plane's flattened input it reads, -1 for padding.
+P is 1 (all planes share the windows) or the number of planes (fractional pooling draws windows per plane).
+The tables are built in numpy from the sizes alone; the data only flows through MLX gathers and reductions.
+
+Note [max-pool argmax]
+torch's CPU kernels scan a window in loop order and take an element when `val > maxval || isnan(val)`,
+starting from maxval = -inf and the window's first in-bounds element. So the index is the first maximum, the
+last NaN when there is one, and the first in-bounds element when everything is -inf; padding never wins.
+We compute that index (`_argmax_flat`) without gradients, then the output is a gather of the input at those
+flat indices, so its derivative sends each gradient to exactly that element (torch's max-pool backward).
+
+Note [ceil_mode windows]
+With ceil_mode the output size rounds up, but a window must start inside the input or its left padding:
+when the last one would start in the right padding it is dropped (`_out_size`). Windows may still run past
+the right padding; avg_pool's count_include_pad divisor counts only the part inside input + padding.
+"""
 from __future__ import annotations
 
-__all__ = []  # exported by nn.functional
-TORCH_EXPORTS = []  # also exported as mlx_compat.<name> (torch has them at top level)
+import builtins
+import math
+
+import mlx.core as mx
+import numpy as np
+
+from .. import _dtype
+from .._autograd_ops import mlx_op
+from .._tensor import Tensor, _new
+
+__all__ = [
+    "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "max_pool1d", "max_pool2d", "max_pool3d",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "fractional_max_pool2d", "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices",
+    "unfold", "fold",
+]  # exported by nn.functional
+# torch.adaptive_max_pool1d exists too, but returns (values, indices) always while the nn.functional one
+# returns values by default; one module attribute cannot be both, so it is not listed here.
+TORCH_EXPORTS = ["avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
+                 "adaptive_avg_pool1d"]  # also exported as mlx_compat.<name> (torch has them at top level)
+
+_SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+           "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+
+
+# ---------------------------------------------------------------- argument parsing
+
+
+def _tuple(v, n, fn, name):
+    """int or sequence of 1 or n ints -> n-tuple (torch's _single/_pair/_triple plus the C++ length check)."""
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            v = tuple(v) * n
+        if len(v) != n:
+            raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {n} ints")
+        return tuple(builtins.int(x) for x in v)
+    if isinstance(v, builtins.float):
+        raise TypeError(f"{fn}(): argument '{name}' must be tuple of ints, but found element of type float")
+    return (builtins.int(v),) * n
+
+
+def _stride(stride, kernel, n, fn):
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        return kernel
+    return _tuple(stride, n, fn, "stride")
+
+
+def _split_input(input, nd, fn, what=None):
+    """(lead dims, spatial dims) of a batched (N, C, *spatial) or unbatched (C, *spatial) input, with torch's
+    check that only the batch dim may be empty."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    shape = tuple(input.shape)
+    ok = len(shape) in (nd + 1, nd + 2) and builtins.all(s != 0 for s in shape[len(shape) - nd - 1:])
+    if not ok:
+        what = what or f"{nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input"
+        raise RuntimeError(f"Expected {what}, but got: {list(shape)}")
+    return shape[:-nd], shape[-nd:]
+
+
+def _out_size(size, k, p, s, d, ceil_mode):
+    """torch's pooling_output_shape: see Note [ceil_mode windows]."""
+    num = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    out = num // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _check_window(k, s, p, d, fn):
+    for kk in k:
+        if kk <= 0:
+            raise RuntimeError(f"{fn}: kernel size should be greater than zero, but got {list(k)}")
+    for ss in s:
+        if ss <= 0:
+            raise RuntimeError("stride should not be zero" if ss == 0 else
+                               f"{fn}: stride should be greater than zero, but got {list(s)}")
+    for dd in d:
+        if dd <= 0:
+            raise RuntimeError(f"{fn}: dilation should be greater than zero, but got {list(d)}")
+    for kk, pp, dd in zip(k, p, d):
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+        if pp > ((kk - 1) * dd + 1) // 2 or pp > kk // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
+                               f"kernel_size={kk} and dilation={dd}")
+
+
+def _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead):
+    osz = tuple(_out_size(n, kk, pp, ss, dd, ceil_mode) for n, kk, pp, ss, dd in zip(spatial, k, p, s, d))
+    if builtins.any(o < 1 for o in osz):
+        c = lead[-1]
+        raise RuntimeError(f"Given input size: ({'x'.join(str(v) for v in (c,) + tuple(spatial))}). Calculated "
+                           f"output size: ({'x'.join(str(v) for v in (c,) + osz)}). Output size is too small")
+    return osz
+
+
+# ---------------------------------------------------------------- window tables
+
+
+def _sliding_positions(n, o, k, s, p, d):
+    """(o, k) input positions along one dim of sliding windows, -1 outside the input."""
+    pos = np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+    return np.where((pos >= 0) & (pos < n), pos, -1)
+
+
+def _adaptive_positions(n, o):
+    """(o, kmax) positions of torch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o)), -1 past each window."""
+    i = np.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    kmax = builtins.max(builtins.int((end - start).max()), 1) if o else 1
+    pos = start[:, None] + np.arange(kmax)[None, :]
+    return np.where(pos < end[:, None], pos, -1)
+
+
+def _table(per_dim, spatial):
+    """Combine per-dim position tables, each (P, O_d, K_d) or (O_d, K_d), into a flat (P, O, K) table."""
+    nd = len(per_dim)
+    per_dim = [t if t.ndim == 3 else t[None] for t in per_dim]
+    planes = builtins.max(t.shape[0] for t in per_dim)
+    idx = np.zeros((1,) * (2 * nd + 1), np.int64)
+    valid = np.ones((1,) * (2 * nd + 1), bool)
+    for dim, t in enumerate(per_dim):
+        shape = [t.shape[0]] + [1] * (2 * nd)
+        shape[1 + dim], shape[1 + nd + dim] = t.shape[1], t.shape[2]
+        t = t.reshape(shape)
+        idx = idx + t * builtins.int(np.prod(spatial[dim + 1:], dtype=np.int64))
+        valid = valid & (t >= 0)
+    idx = np.where(valid, idx, -1)
+    o = builtins.int(np.prod([t.shape[1] for t in per_dim], dtype=np.int64))
+    k = builtins.int(np.prod([t.shape[2] for t in per_dim], dtype=np.int64))
+    return np.broadcast_to(idx, (planes,) + idx.shape[1:]).reshape(planes, o, k)
+
+
+def _windows(xm, idx, fill):
+    """(B, O, K) window values of the (B, L) planes xm; padding (-1 in idx) reads `fill`."""
+    b, length = xm.shape
+    planes, o, k = idx.shape
+    xs = mx.concatenate([xm, mx.full((b, 1), fill, dtype=xm.dtype)], axis=1)
+    j = mx.array(np.where(idx < 0, length, idx).astype(np.int32))
+    if planes == 1:
+        return mx.take(xs, j.reshape(-1), axis=1).reshape(b, o, k)
+    return mx.take_along_axis(xs, j.reshape(b, o * k), axis=1).reshape(b, o, k)
+
+
+def _is_float(dt):
+    return dt.is_floating_point or dt.is_complex
+
+
+def _lowest(dt):
+    if _is_float(dt):
+        return -float("inf")
+    if dt is _dtype.bool:
+        return False
+    return builtins.int(np.iinfo(np.dtype(dt.name)).min)
+
+
+def _argmax_flat(input, idx, lead, spatial):
+    """Flat per-plane input index of each window's maximum, (B, O) int32: Note [max-pool argmax]."""
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+    length = builtins.int(np.prod(spatial, dtype=np.int64))
+    xm = input._mx.reshape(b, length)
+    if input.dtype is _dtype.bool:
+        xm = xm.astype(mx.int8)
+    w = _windows(xm, idx, _lowest(input.dtype) if input.dtype is not _dtype.bool else -1)
+    valid = mx.array(idx >= 0)
+    k = idx.shape[2]
+    if _is_float(input.dtype):
+        nan = mx.isnan(w)
+        m = mx.max(mx.where(nan, -float("inf"), w), axis=-1, keepdims=True)
+        first = mx.argmax((w == m) & valid, axis=-1)
+        last_nan = (k - 1) - mx.argmax(nan[..., ::-1], axis=-1)
+        pos = mx.where(mx.any(nan, axis=-1), last_nan, first)
+    else:
+        m = mx.max(w, axis=-1, keepdims=True)
+        pos = mx.argmax((w == m) & valid, axis=-1)
+    table = mx.array(idx.astype(np.int32))
+    if idx.shape[0] == 1:
+        table = mx.broadcast_to(table, (b,) + idx.shape[1:])
+    return mx.take_along_axis(table, pos.astype(mx.int32)[..., None], axis=-1)[..., 0]
+
+
+def _gather_max(input, flat, lead, out_spatial, name):
+    """Values of input's planes at the flat indices: differentiable, gradients reach the argmax only."""
+    b = flat.shape[0]
+    out_shape = tuple(lead) + tuple(out_spatial)
+
+    def f(x):
+        return mx.take_along_axis(x.reshape(b, -1), flat, axis=1).reshape(out_shape)
+
+    return mlx_op(name, f, [input])
+
+
+def _empty_result(input, out_shape, name):
+    """Zero-size output (an empty batch): no gathers over empty arrays."""
+    return mlx_op(name, lambda x: mx.zeros(out_shape, dtype=x.dtype), [input])
+
+
+def _indices_tensor(flat, input, out_shape):
+    return _new(flat.astype(mx.int64).reshape(out_shape), input._device_code, _dtype.int64)
+
+
+def _max_from_table(input, idx, lead, spatial, out_spatial, name, return_indices):
+    out_shape = tuple(lead) + tuple(out_spatial)
+    if builtins.any(s == 0 for s in out_shape):
+        out = _empty_result(input, out_shape, name)
+        ind = _new(mx.zeros(out_shape, dtype=mx.int64), input._device_code, _dtype.int64)
+        return (out, ind) if return_indices else out
+    flat = _argmax_flat(input, idx, lead, spatial)
+    out = _gather_max(input, flat, lead, out_spatial, name)
+    if return_indices:
+        return out, _indices_tensor(flat, input, out_shape)
+    return out
+
+
+# ---------------------------------------------------------------- max_pool
+
+
+def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    fn = f"max_pool{nd}d"
+    k = _tuple(kernel_size, nd, fn, "kernel_size")
+    s = _stride(stride, k, nd, fn)
+    p = _tuple(padding, nd, fn, "padding")
+    d = _tuple(dilation, nd, fn, "dilation")
+    _check_window(k, s, p, d, fn)
+    lead, spatial = _split_input(input, nd, fn)
+    if input.dtype is _dtype.bool or input.dtype.is_complex:
+        raise RuntimeError(f"\"max_pool{nd}d\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
+    idx = _table([_sliding_positions(n, o, kk, ss, pp, dd)
+                  for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)], spatial)
+    return _max_from_table(input, idx, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0", return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---------------------------------------------------------------- avg_pool
+
+
+def _avg_divisor(spatial, osz, k, s, p, count_include_pad):
+    """(O,) divisor per output position: the window's extent clipped to input + padding (count_include_pad)
+    or to the input alone, multiplied over the dims."""
+    div = np.ones((1,) * len(spatial), np.int64)
+    for dim, (n, o, kk, ss, pp) in enumerate(zip(spatial, osz, k, s, p)):
+        start = np.arange(o) * ss - pp
+        end = np.minimum(start + kk, n + pp)
+        size = end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+        shape = [1] * len(spatial)
+        shape[dim] = o
+        div = div * size.reshape(shape)
+    return div.reshape(-1)
+
+
+def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    fn = f"avg_pool{nd}d"
+    k = _tuple(kernel_size, nd, fn, "kernel_size")
+    s = _stride(stride, k, nd, fn)
+    p = _tuple(padding, nd, fn, "padding")
+    d = (1,) * nd
+    _check_window(k, s, p, d, fn)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    lead, spatial = _split_input(input, nd, fn)
+    if input.dtype is _dtype.bool or input.dtype.is_complex or input.dtype.name.startswith("uint"):
+        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
+    out_shape = tuple(lead) + osz
+    name = f"AvgPool{nd}DBackward0"
+    if builtins.any(v == 0 for v in out_shape):
+        return _empty_result(input, out_shape, name)
+    idx = _table([_sliding_positions(n, o, kk, ss, pp, 1) for n, o, kk, ss, pp in zip(spatial, osz, k, s, p)],
+                 spatial)
+    div = (np.full(idx.shape[1], builtins.int(divisor_override)) if divisor_override is not None
+           else _avg_divisor(spatial, osz, k, s, p, count_include_pad))
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+    floating = _is_float(input.dtype)
+
+    def f(x):
+        total = mx.sum(_windows(x.reshape(b, -1), idx, 0), axis=-1)
+        if floating:
+            r = total / mx.array(div.astype(np.float64)).astype(x.dtype)
+        else:  # integer inputs: C++ integer division, truncating toward zero
+            dv = mx.array(div).astype(x.dtype)
+            q = mx.abs(total) // dv
+            r = mx.where(total < 0, -q, q)
+        return r.astype(x.dtype).reshape(out_shape)
+
+    return mlx_op(name, f, [input])
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+# ---------------------------------------------------------------- adaptive pools
+
+
+def _adaptive_sizes(output_size, spatial, nd, fn):
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) == 1 and nd > 1:
+            output_size = tuple(output_size) * nd
+        if len(output_size) != nd:
+            raise RuntimeError(f"{fn}: output_size must be {nd}")
+        return tuple(n if o is None else builtins.int(o) for o, n in zip(output_size, spatial))
+    if output_size is None:
+        return tuple(spatial)
+    return (builtins.int(output_size),) * nd
+
+
+def _adaptive_prepare(input, nd, output_size, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if nd > 1 and isinstance(output_size, (tuple, list)) and input.dim() <= len(output_size):
+        # torch's Python wrapper (_list_with_default) checks this before the kernel does
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    shape = tuple(input.shape)
+    for i in builtins.range(1 if input.dim() == nd + 2 else 0, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {list(shape)} with dimension {i} being empty")
+    lead, spatial = shape[:-nd], shape[-nd:]
+    osz = _adaptive_sizes(output_size, spatial, nd, fn)
+    if builtins.any(o < 0 for o in osz):
+        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{list(osz)}")
+    return lead, spatial, osz
+
+
+def _adaptive_avg_pool(input, nd, output_size):
+    fn = f"adaptive_avg_pool{nd}d"
+    lead, spatial, osz = _adaptive_prepare(input, nd, output_size, fn)
+    if input.dtype is _dtype.bool or input.dtype.is_complex:
+        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    out_shape = tuple(lead) + osz
+    name = f"AdaptiveAvgPool{nd}DBackward0"
+    if builtins.any(v == 0 for v in out_shape):
+        return _empty_result(input, out_shape, name)
+    per_dim = [_adaptive_positions(n, o) for n, o in zip(spatial, osz)]
+    idx = _table(per_dim, spatial)
+    count = (idx[0] >= 0).sum(axis=1)
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+
+    def f(x):
+        total = mx.sum(_windows(x.reshape(b, -1), idx, 0), axis=-1)
+        return (total / mx.array(count.astype(np.float64)).astype(x.dtype)).astype(x.dtype).reshape(out_shape)
+
+    return mlx_op(name, f, [input])
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg_pool(input, 1, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_pool(input, 2, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive_avg_pool(input, 3, output_size)
+
+
+def _adaptive_max_pool(input, nd, output_size, return_indices):
+    fn = f"adaptive_max_pool{nd}d"
+    lead, spatial, osz = _adaptive_prepare(input, nd, output_size, fn)
+    if input.dtype is _dtype.bool or input.dtype.is_complex:
+        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    idx = _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial)
+    return _max_from_table(input, idx, lead, spatial, osz, f"AdaptiveMaxPool{nd}DBackward0", return_indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 1, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 2, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 3, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 1, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 2, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, 3, output_size, True)
+
+
+# ---------------------------------------------------------------- lp_pool
+
+
+def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode):
+    if isinstance(norm_type, (builtins.int, builtins.float)) and math.isinf(norm_type):
+        if norm_type > 0:
+            return _max_pool(input.abs(), nd, kernel_size, stride, 0, 1, ceil_mode, False)
+        return -_max_pool(-input.abs(), nd, kernel_size, stride, 0, 1, ceil_mode, False)
+    k = _tuple(kernel_size, nd, f"lp_pool{nd}d", "kernel_size")
+    out = _avg_pool(input.pow(norm_type), nd, kernel_size, stride, 0, ceil_mode, True, None)
+    # as torch: sign(out) * relu(|out|) keeps the sign while giving a zero gradient where the power-sum is 0
+    return (out.sign() * out.abs().relu()).mul(builtins.int(np.prod(k))).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ---------------------------------------------------------------- max_unpool
+
+
+def _unpool_output_size(in_spatial, k, s, p, output_size):
+    """torch's _unpool_output_size: the default size, or output_size checked to lie within a stride of it."""
+    nd = len(k)
+    default = [(n - 1) * ss + kk - 2 * pp for n, kk, ss, pp in zip(in_spatial, k, s, p)]
+    if output_size is None:
+        return default
+    output_size = list(output_size.tolist() if isinstance(output_size, Tensor) else output_size)
+    if len(output_size) == nd + 2:
+        output_size = output_size[2:]
+    if len(output_size) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                         f"length of '{len(output_size)}'")
+    for dim in builtins.range(nd):
+        lo, hi = default[dim] - s[dim], default[dim] + s[dim]
+        if not lo < output_size[dim] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {dim} must be between {lo} and {hi})')
+    return [builtins.int(v) for v in output_size]
+
+
+def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
+    fn = f"max_unpool{nd}d"
+    k = _tuple(kernel_size, nd, fn, "kernel_size")
+    s = _stride(stride, k, nd, fn)
+    p = _tuple(padding, nd, fn, "padding")
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{fn}(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
+    osz = _unpool_output_size(tuple(input.shape)[-nd:] if input.dim() >= nd else (), k, s, p, output_size) \
+        if input.dim() >= nd else None
+    if osz is None:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{builtins.max(input.dim(), 1)}, "
+                         f"{builtins.max(input.dim(), 1) - 1}], but got {-nd})")
+    if indices.dtype is not _dtype.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{_SCALAR.get(indices.dtype.name, indices.dtype.name)}")
+    # torch runs max_unpool1d as max_unpool2d on (..., L, 1): its checks are 2-d ones there
+    ndc = builtins.max(nd, 2)
+    dimc = input.dim() + (1 if nd == 1 else 0)
+    if dimc not in (ndc + 1, ndc + 2):
+        raise RuntimeError(f"Input to max_unpooling{ndc}d should be a {ndc + 1}d or {ndc + 2}d Tensor, but got a "
+                           f"tensor with {dimc} dimensions.")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    shape = tuple(input.shape)
+    lead_n = input.dim() - nd
+    for i in builtins.range(1 if input.dim() == nd + 2 else 0, input.dim()):
+        if shape[i] == 0:
+            raise RuntimeError(f"max_unpooling{ndc}d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got {list(shape)} with dimension {i} being empty.")
+    lead = shape[:lead_n]
+    out_shape = tuple(lead) + tuple(osz)
+    length = builtins.int(np.prod(osz, dtype=np.int64))
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+    name = f"MaxUnpool{ndc}DBackward0"
+    if b == 0 or input.numel() == 0:
+        return _empty_result(input, out_shape, name) if input.numel() == 0 and b == 0 else \
+            mlx_op(name, lambda x: mx.zeros(out_shape, dtype=x.dtype), [input])
+    im = indices._mx.reshape(b, -1)
+    lo, hi = mx.min(im).item(), mx.max(im).item()
+    if lo < 0 or hi >= length:
+        bad = lo if lo < 0 else hi
+        if nd == 3:
+            raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                               f"{'x'.join(str(v) for v in osz)}")
+        sizes = "x".join(str(v) for v in (list(osz) + [1] if nd == 1 else osz))
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {sizes}")
+    j = im.astype(mx.int32)
+
+    # Note [max_unpool backward]: the forward writes each input element at its index (the last write wins on
+    # a repeated index, as torch's loop); the derivative reads the gradient back at every index, as torch's
+    # MaxUnpoolBackward does, so even an overwritten element gets a gradient.
+    @mx.custom_function
+    def scatter(v):
+        z = mx.zeros((b, length), dtype=v.dtype)
+        return mx.put_along_axis(z, j, v, axis=1)
+
+    @scatter.vjp
+    def _scatter_vjp(primals, cotangent, output):
+        return (mx.take_along_axis(cotangent, j, axis=1),)
+
+    return mlx_op(name, lambda x: scatter(x.reshape(b, -1)).reshape(out_shape), [input])
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)
+
+
+# ---------------------------------------------------------------- fractional_max_pool
+
+
+def _fractional_intervals(samples, n, o, k, np_dt):
+    """torch's generate_intervals for a vector of samples: (P, o) window starts, computed in the input's
+    floating type as the kernel does."""
+    starts = np.empty((samples.shape[0], o), np.int64)
+    if o > 1:
+        alpha = np_dt(n - k) / np_dt(o - 1)
+        i = np.arange(o - 1, dtype=np_dt)[None, :]
+        u = samples.astype(np_dt)[:, None]
+        starts[:, :-1] = ((i + u) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)
+    if o > 0:
+        starts[:, -1] = n - k
+    return starts
+
+
+def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    fn = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if len(output_ratio) > nd:
+            raise ValueError(f"{fn} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = tuple(output_ratio) * nd if len(output_ratio) == 1 else tuple(output_ratio)
+        output_size = [builtins.int(input.size(-nd + i) * ratio[i]) for i in builtins.range(nd)]
+    if _random_samples is None:
+        from .._creation import rand
+
+        n_batch = 1 if input.dim() == nd + 1 else input.size(0)
+        _random_samples = rand(n_batch, input.size(-nd - 1), nd, dtype=input.dtype,
+                                       device=input.device)
+    k = _tuple(kernel_size, nd, fn, "kernel_size")
+    osz = _tuple(output_size, nd, fn, "output_size")
+    if input.dim() not in (nd + 1, nd + 2) or builtins.any(sz == 0 for sz in tuple(input.shape)[-nd - 1:]):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    lead, spatial = tuple(input.shape)[:-nd], tuple(input.shape)[-nd:]
+    names = ("time", "height", "width")[3 - nd:]
+    for name, n, o, kk in zip(names, spatial, osz, k):
+        if o + kk - 1 > n:
+            raise RuntimeError(f"{fn}(): pool {name} {kk} too large relative to input {name} {n}")
+    if not isinstance(_random_samples, Tensor) or _random_samples.dim() != 3 or \
+            tuple(_random_samples.shape)[1:] != (lead[-1], nd) or \
+            _random_samples.shape[0] != (lead[0] if len(lead) == 2 else 1):
+        raise RuntimeError(f"{fn}(): Expect _random_samples to be of shape (batch, planes, {nd}), but got "
+                           f"{list(getattr(_random_samples, 'shape', ()))}")
+    if not _is_float(input.dtype):
+        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    if _random_samples.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_SCALAR.get(input.dtype.name)} but found "
+                           f"{_SCALAR.get(_random_samples.dtype.name)}")
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+    np_dt = np.float64 if input.dtype is _dtype.float64 else np.float32
+    u = np.array(_random_samples._mx.astype(mx.float32 if np_dt is np.float32 else mx.float64)).reshape(b, nd)
+    # the kernel's sample order: 2-d uses (w, h); 3-d uses (t, h, w)
+    col = (1, 0) if nd == 2 else (0, 1, 2)
+    per_dim = []
+    for dim, (n, o, kk) in enumerate(zip(spatial, osz, k)):
+        starts = _fractional_intervals(u[:, col[dim]], n, o, kk, np_dt)
+        per_dim.append(starts[:, :, None] + np.arange(kk)[None, None, :])
+    idx = _table(per_dim, spatial) if b else np.zeros((1, builtins.int(np.prod(osz)), 1), np.int64)
+    return _max_from_table(input, idx, lead, spatial, osz, f"FractionalMaxPool{nd}DBackward0", return_indices)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional(input, 2, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional(input, 3, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return _fractional(input, 2, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return _fractional(input, 3, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+# ---------------------------------------------------------------- unfold (im2col) / fold (col2im)
+
+
+def _im2col_args(kernel_size, dilation, padding, stride, fn):
+    k = _tuple(kernel_size, 2, fn, "kernel_size")
+    d = _tuple(dilation, 2, fn, "dilation")
+    p = _tuple(padding, 2, fn, "padding")
+    s = _tuple(stride, 2, fn, "stride")
+    if builtins.any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {k[0]} "
+                           f"kernel_width: {k[1]}")
+    if builtins.any(v <= 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got stride_height: {s[0]} "
+                           f"stride_width: {s[1]}")
+    if builtins.any(v <= 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: {d[0]} "
+                           f"dilation_width: {d[1]}")
+    if builtins.any(v < 0 for v in p):
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
+    return k, d, p, s
+
+
+def _blocks(spatial, k, d, p, s):
+    return tuple((n + 2 * pp - (dd * (kk - 1) + 1)) // ss + 1 for n, kk, dd, pp, ss in zip(spatial, k, d, p, s))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: (N, C, H, W) -> (N, C * kH * kW, L), channel-major, then kernel rows, then kernel columns."""
+    k, d, p, s = _im2col_args(kernel_size, dilation, padding, stride, "im2col")
+    if input.dim() < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{builtins.max(input.dim(), 1)}, "
+                         f"{builtins.max(input.dim(), 1) - 1}], but got 2)")
+    shape = tuple(input.shape)
+    if input.dim() not in (3, 4) or builtins.any(v == 0 for v in shape[-3:]):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(shape)}")
+    lead, spatial = shape[:-2], shape[-2:]
+    osz = _blocks(spatial, k, d, p, s)
+    if builtins.any(o < 1 for o in osz):
+        raise RuntimeError(f"Given input with spatial size ({spatial[0]}, {spatial[1]}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated shape of the "
+                           f"array of sliding blocks as ({osz[0]}, {osz[1]}), but its components must be at least "
+                           f"one.")
+    kk, length = k[0] * k[1], osz[0] * osz[1]
+    out_shape = tuple(lead[:-1]) + (lead[-1] * kk, length)
+    if input.numel() == 0:
+        return _empty_result(input, out_shape, "Im2ColBackward0")
+    idx = _table([_sliding_positions(n, o, kd, ss, pp, dd) for n, o, kd, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
+                 spatial)
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+
+    def f(x):
+        w = _windows(x.reshape(b, -1), idx, 0)  # (B, L, K)
+        return mx.swapaxes(w, 1, 2).reshape(out_shape)
+
+    return mlx_op("Im2ColBackward0", f, [input])
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im: sums the (N, C * kH * kW, L) blocks back into (N, C, H, W); overlapping positions add up."""
+    osz = _tuple(output_size, 2, "col2im", "output_size")
+    k, d, p, s = _im2col_args(kernel_size, dilation, padding, stride, "col2im")
+    if builtins.any(v <= 0 for v in osz):
+        raise RuntimeError(f"Expected output spatial size to be positive, but got: output_size=({osz[0]}, "
+                           f"{osz[1]}).")
+    shape = tuple(input.shape)
+    if input.dim() not in (2, 3) or builtins.any(v == 0 for v in shape[-2:]):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+                           f"non-zero dimensions for input, but got: {list(shape)}")
+    kk = k[0] * k[1]
+    if shape[-2] % kk:
+        raise RuntimeError(f"Expected size of input's dimension {input.dim() - 2} to be divisible by the product of "
+                           f"kernel_size, but got input.size({input.dim() - 2})={shape[-2]} and "
+                           f"kernel_size=({k[0]}, {k[1]}).")
+    blocks = _blocks(osz, k, d, p, s)
+    length = blocks[0] * blocks[1]
+    if blocks[0] < 1 or blocks[1] < 1 or shape[-1] != length:
+        raise RuntimeError(f"Given output_size=({osz[0]}, {osz[1]}), kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, "
+                           f"{d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of input's "
+                           f"dimension {input.dim() - 1} to match the calculated number of sliding blocks "
+                           f"{blocks[0]} * {blocks[1]} = {length}, but got input.size({input.dim() - 1})="
+                           f"{shape[-1]}.")
+    c = shape[-2] // kk
+    lead = shape[:-2] + (c,)
+    out_shape = lead + osz
+    if input.numel() == 0:
+        return _empty_result(input, out_shape, "Col2ImBackward0")
+    idx = _table([_sliding_positions(n, o, kd, ss, pp, dd) for n, o, kd, ss, pp, dd in zip(osz, blocks, k, s, p, d)],
+                 osz)
+    hw = osz[0] * osz[1]
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+    j = mx.array(np.where(idx[0] < 0, hw, idx[0]).reshape(-1).astype(np.int32))  # (L * K,), padding -> hw
+
+    def f(x):
+        v = mx.swapaxes(x.reshape(b, kk, length), 1, 2).reshape(b, length * kk)  # (B, L * K)
+        z = mx.zeros((hw + 1, b), dtype=x.dtype).at[j].add(v.T)
+        return z[:hw].T.reshape(out_shape)
+
+    return mlx_op("Col2ImBackward0", f, [input])
