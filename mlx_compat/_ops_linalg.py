@@ -288,7 +288,11 @@ def tensordot(a, b, dims=2, out=None):
     db = [_wrap_dim(d, builtins.max(b.dim(), 1)) for d in db]
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
-    for x, y in zip(da, db):
+    for x, y in zip(da, db):  # a size-1 contracted dim broadcasts against the other side's (summed there), as torch
+        if a.shape[x] == 1 and b.shape[y] != 1:
+            b = b.sum(y, keepdim=True)
+        elif b.shape[y] == 1 and a.shape[x] != 1:
+            a = a.sum(x, keepdim=True)
         if a.shape[x] != b.shape[y]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} "
                                f"and second has size {b.shape[y]} in dim {y}")

@@ -230,6 +230,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
             raise IndexError(f"aminmax(): Expected reduction dim {axes[0]} to have non-zero size.")
 
     def f(v):
+        if nd == 0:  # MLX returns a 0-d input itself from min/max: two outputs would be one node to mx.vjp
+            return mx.min(v.reshape(1), axis=0), mx.max(v.reshape(1), axis=0)
         lo, hi = mx.min(v, axis=axes, keepdims=keepdim), mx.max(v, axis=axes, keepdims=keepdim)
         if dim is None and keepdim:
             lo, hi = lo.reshape((1,) * nd), hi.reshape((1,) * nd)

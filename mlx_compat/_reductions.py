@@ -59,9 +59,9 @@ def _extreme(input, dim, keepdim, largest, name):
     def f(v):
         v = v if n else v.reshape(1)
         r = mx.take_along_axis(v, arg, axis=d)
-        if not keepdim:
-            r = mx.squeeze(r, axis=d) if n else r.reshape(())
-        return r
+        if not n:
+            return r.reshape(())
+        return r if keepdim else mx.squeeze(r, axis=d)
 
     values = mlx_op("MaxBackward0" if largest else "MinBackward0", f, [input])
     idx = arg if keepdim and n else (mx.squeeze(arg, axis=d) if n else arg.reshape(()))
@@ -111,18 +111,41 @@ def argmin(input, dim=None, keepdim=False):
     return _arg(input, dim, keepdim, False, "argmin")
 
 
-def amax(input, dim=(), keepdim=False, *, out=None):
+def _amax_amin(input, dim, keepdim, largest):
+    """amax/amin: the gradient is shared evenly between tied extremes (mx.vjp of mx.max/min does this, as torch).
+    Zero-size reductions are refused as torch refuses them; empty results never reach MLX (Note [Empty reductions])."""
     from ._autograd_ops import mlx_op
 
-    axes = _dims(dim, input.dim()) if dim not in ((), []) else None
-    return mlx_op("AmaxBackward0", lambda v: mx.max(v, axis=axes, keepdims=keepdim), [input])
+    name = "amax" if largest else "amin"
+    n = input.dim()
+    full = dim in ((), [], None)
+    axes = None if full else _dims(dim, n)
+    if n == 0:
+        axes = None
+    if input.numel() == 0:
+        if full:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               "the reduction dim with the 'dim' argument.")
+        for d in axes:
+            if input.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        shape = [1 if i in axes else s for i, s in enumerate(input.shape) if keepdim or i not in axes]
+        return _new(mx.zeros(shape, input.dtype._mx), input._device_code, input.dtype)
+    red = mx.max if largest else mx.min
+
+    def f(v):
+        r = red(v, axis=axes, keepdims=keepdim)
+        return r.reshape((1,) * n) if keepdim and axes is None and n else r
+
+    return mlx_op("AmaxBackward0" if largest else "AminBackward0", f, [input])
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    return _amax_amin(input, dim, keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
-    from ._autograd_ops import mlx_op
-
-    axes = _dims(dim, input.dim()) if dim not in ((), []) else None
-    return mlx_op("AminBackward0", lambda v: mx.min(v, axis=axes, keepdims=keepdim), [input])
+    return _amax_amin(input, dim, keepdim, False)
 
 
 def _check_var_args(unbiased, keepdim, name):

@@ -150,9 +150,13 @@ def index_select(input, dim, index, *, out=None):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     if not isinstance(index, Tensor):
         raise TypeError(f"gather(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
-    if index.dtype not in (_dtype.int64, _dtype.int32):  # torch accepts int32 indices too
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.dtype not in (_dtype.int64, _dtype.int32) and index.numel():  # torch checks non-empty indices only
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, input.dim())
+    from ._autograd_ops import mlx_op
+
+    if index.numel() == 0:  # torch checks nothing more for an empty index; the result has its shape
+        return _out(out, mlx_op("GatherBackward0", lambda x: mx.zeros(tuple(index.shape), x.dtype), [input]))
     if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k in builtins.range(index.dim()):
@@ -163,16 +167,22 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     idx = index._mx
     if idx.size:
         lo, hi = mx.min(idx).item(), mx.max(idx).item()
-        if lo < -size or hi >= size:
+        if lo < 0 or hi >= size:  # gather takes no negative indices (unlike indexing)
             bad = hi if hi >= size else lo
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
-    widx = mx.where(idx < 0, idx + size, idx)
+    else:
+        idx = idx.astype(mx.int64)
+    widx = idx
     key = tuple(slice(0, index.shape[k]) if k != d else slice(None) for k in builtins.range(index.dim()))
     from ._autograd_ops import mlx_op
 
+    if input.dim() == 0 or index.dim() == 0:  # 0-d/1-d mixes: a flat take over at most one element per index
+        def f(x):
+            return mx.take(x.reshape(-1), widx.reshape(-1)).reshape(tuple(index.shape))
+
+        return _out(out, mlx_op("GatherBackward0", f, [input]))
+
     def f(x):
-        if not index.dim():
-            return x
         # take_along_axis needs matching non-gather dims: slice the input down to the index's extent
         return mx.take_along_axis(x[key], widx, axis=d)
 
@@ -286,3 +296,12 @@ def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 
 Tensor.scatter_ = _scatter_
 Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter_add(self, dim, index, src))
+
+
+def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    from ._ops import _inplace_from
+
+    return _inplace_from(addmm)(self, mat1, mat2, beta=beta, alpha=alpha)
+
+
+Tensor.addmm_ = _addmm_

@@ -406,7 +406,11 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     from ._grad_mode import no_grad
 
     with no_grad():
-        if hermitian:
+        if A.numel() == 0:  # empty batch or matrix: MLX's SVD is never asked (Note [Empty reductions])
+            from ._creation import zeros
+
+            P = zeros(tuple(A.shape[:-2]) + (A.shape[-1], A.shape[-2]), dtype=A.dtype, device=A.device)
+        elif hermitian:
             w, V = eigh_(A)
             aw = w.abs()
             tol = _tol(aw, A, atol, rtol, "linalg.pinv")

@@ -42,3 +42,34 @@ def test_pad_errors(mode, pad, shape):
         except Exception as e:  # noqa: BLE001
             errs.append(type(e))
     assert errs[0] is not None and errs[1] is not None and issubclass(errs[1], errs[0]), errs
+
+
+@pytest.mark.parametrize("mode", ["replicate", "circular", "reflect"])
+@pytest.mark.parametrize("pad", [(-1, 2), (2, -1), (-2, -1), (-4, 5), (5, -4), (-1, 1, -2, 1)])
+def test_pad_negative_amounts_crop(mode, pad):
+    a = np.random.default_rng(7).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    got = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        try:
+            y = L.nn.functional.pad(x, pad, mode=mode)
+        except Exception as e:  # noqa: BLE001
+            got.append(type(e))
+            continue
+        got.append((y, L.autograd.grad((y * y).sum(), x)[0]))
+    if isinstance(got[0], type):
+        assert got[1] is got[0] or issubclass(got[1], got[0]), got
+        return
+    assert_same(got[1][0], got[0][0])
+    assert_same(got[1][1], got[0][1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["replicate", "circular", "reflect", "constant"])
+def test_pad_zero_size_input_backward(mode):
+    out = []
+    for L in (torch, mc):
+        x = L.zeros(0, 3, 3, requires_grad=True)
+        y = L.nn.functional.pad(x, (1, 2), mode=mode)
+        out.append((y, L.autograd.grad(y.sum(), x)[0]))
+    assert_same(out[1][0], out[0][0])
+    assert_same(out[1][1], out[0][1])

@@ -13,3 +13,38 @@ def test_gather_scatter_index_dtypes(idx_dtype):
     it, im = torch.from_numpy(idx), mc.from_numpy(idx)
     assert_same(mc.gather(xm, 1, im), torch.gather(xt, 1, it))
     assert_same(xm.scatter(1, im, 7.0), xt.scatter(1, it, 7.0))
+
+
+@pytest.mark.parametrize("shape,dim,index", [((5,), 0, np.zeros((0,), np.uint8)), ((5,), 0, np.zeros((2, 0), np.uint8)),
+                                             ((), 0, np.array([0])), ((), 0, np.array(0)), ((4,), 0, np.array(3))])
+def test_gather_empty_and_0d(shape, dim, index):
+    a = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    out = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        r = L.gather(x, dim, L.from_numpy(index.copy()))
+        out.append((r, L.autograd.grad(r.sum(), x, allow_unused=True, materialize_grads=True)[0]))
+    assert_same(out[1][0], out[0][0])
+    assert_same(out[1][1], out[0][1])
+
+
+def test_gather_rejects_negative_and_small_int_index():
+    for idx in (np.array([-1]), np.array([1], np.int16)):
+        try:
+            torch.gather(torch.zeros(5), 0, torch.from_numpy(idx))
+        except RuntimeError:
+            pass
+        with pytest.raises(RuntimeError):
+            mc.gather(mc.zeros(5), 0, mc.from_numpy(idx))
+
+
+def test_addmm_inplace():
+    rng = np.random.default_rng(3)
+    c, a, b = (rng.standard_normal(s).astype(np.float32) for s in ((2, 4), (2, 3), (3, 4)))
+    out = []
+    for L in (torch, mc):
+        x = L.from_numpy(c.copy())
+        r = x.addmm_(L.from_numpy(a.copy()), L.from_numpy(b.copy()), beta=0.5, alpha=2)
+        assert r is x
+        out.append(x)
+    assert_same(out[1], out[0], rtol=1e-5)

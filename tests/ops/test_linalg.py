@@ -771,3 +771,21 @@ def _qr_canon_legacy(L, x):
     Q, R = x.qr()
     s = L.sign(L.diagonal(R, 0, -2, -1)).detach()
     return Q * s.unsqueeze(-2), R * s.unsqueeze(-1)
+
+
+def test_tensordot_broadcasts_size_one_contracted_dims():
+    a = np.random.default_rng(0).standard_normal((1, 1, 1)).astype(np.float32)
+    b = np.random.default_rng(1).standard_normal((2, 1, 2)).astype(np.float32)
+    out = []
+    for L in (torch, mc):
+        x, y = L.from_numpy(a.copy()).requires_grad_(), L.from_numpy(b.copy()).requires_grad_()
+        r = L.tensordot(x, y, dims=([0, 1], [2, 0]))
+        out.append((r,) + L.autograd.grad(r.sum(), (x, y)))
+    for o, t in zip(out[1], out[0]):
+        assert_same(o, t, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(0, 5, 5), (0, 0, 0), (3, 0), (2, 4, 0)])
+def test_pinv_empty(shape):
+    assert_same(mc.linalg.pinv(mc.zeros(shape)), torch.linalg.pinv(torch.zeros(shape)))
+    assert_same(mc.pinverse(mc.zeros(shape)), torch.pinverse(torch.zeros(shape)))

@@ -706,3 +706,46 @@ def test_exports_and_methods():
                  "unique_consecutive", "nonzero", "argwhere"):
         assert hasattr(torch.Tensor, name) and hasattr(mc.Tensor, name), name
     run(lambda x, T: x.count_nonzero(0, 1), ints((2, 3, 2)))
+
+
+@pytest.mark.parametrize("fn", ["amax", "amin"])
+@pytest.mark.parametrize("case", [((), {"dim": 0}), ((), {"dim": -1, "keepdim": True}), ((0, 3), {"dim": 1}),
+                                  ((2, 0, 3), {"dim": (0, 2), "keepdim": True}), ((3, 4), {"dim": (0, 1)})])
+def test_amax_amin_edges(fn, case):
+    """0-d inputs with a dim, and empty results (never reduced by MLX), against torch; gradients too."""
+    shape, kw = case
+    a = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    out = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        y = getattr(L, fn)(x, **kw)
+        g = L.autograd.grad(y.sum(), x)[0] if x.numel() else None
+        out.append((y, g))
+    assert_same(out[1][0], out[0][0])
+    if out[0][1] is not None:
+        assert_same(out[1][1], out[0][1])
+
+
+@pytest.mark.parametrize("fn", ["amax", "amin"])
+def test_amax_amin_empty_errors(fn):
+    for kw in ({}, {"dim": 1}):
+        assert_raises_same(lambda: getattr(torch, fn)(torch.zeros(2, 0, 3), **kw),
+                           lambda: getattr(mc, fn)(mc.zeros(2, 0, 3), **kw))
+
+
+def test_aminmax_0d_gradient_reaches_both_outputs():
+    out = []
+    for L in (torch, mc):
+        x = L.tensor(-1.5, requires_grad=True)
+        lo, hi = L.aminmax(x, dim=0)
+        out.append(L.autograd.grad(lo * 2 + hi * 5, x)[0])
+    assert_same(out[1], out[0])
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_max_min_0d_keepdim(largest):
+    for L_kw in ({"dim": 0, "keepdim": True}, {"dim": -1}):
+        t = getattr(torch, "max" if largest else "min")(torch.tensor(2.5), **L_kw)
+        m = getattr(mc, "max" if largest else "min")(mc.tensor(2.5), **L_kw)
+        assert_same(m.values, t.values)
+        assert_same(m.indices, t.indices)
