@@ -1,5 +1,887 @@
-"""nn.functional losses."""
+"""nn.functional losses: regression, classification (nll_loss / cross_entropy / linear_cross_entropy),
+margin and embedding losses, likelihood losses and CTC.
+
+Most losses are compositions of the package's differentiable Tensor ops, so the autograd tape gives
+their gradients (of any order) with torch's values at the special points (abs'(0) = 0 via sign,
+clamp_min passing the gradient at the bound, where() routing it to the selected branch). Two take
+a hand-written derivative because torch's differs from the mathematical one:
+binary_cross_entropy (Note [BCE gradient]) and ctc_loss (Note [CTC gradient]).
+"""
 from __future__ import annotations
 
-__all__ = []  # exported by nn.functional
-TORCH_EXPORTS = []  # also exported as mlx_compat.<name> (torch has them at top level)
+import builtins
+import math
+import warnings
+
+import mlx.core as mx
+
+from .. import _dtype
+from .._autograd_ops import mlx_op
+from .._tensor import Tensor
+
+__all__ = [
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss", "cosine_embedding_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "poisson_nll_loss",
+    "gaussian_nll_loss", "ctc_loss", "nll_loss", "cross_entropy", "linear_cross_entropy",
+]  # exported by nn.functional
+TORCH_EXPORTS = [
+    "binary_cross_entropy_with_logits", "cosine_embedding_loss", "ctc_loss", "hinge_embedding_loss", "kl_div",
+    "margin_ranking_loss", "poisson_nll_loss", "triplet_margin_loss",
+]  # also exported as mlx_compat.<name> (torch has them at top level)
+
+
+def _mc():
+    import mlx_compat
+
+    return mlx_compat
+
+
+# ---------------------------------------------------------------- reduction arguments
+
+
+def _legacy_reduction(size_average, reduce):
+    """torch's mapping of the deprecated size_average / reduce pair to a reduction string (with its warning)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+                  stacklevel=3)
+    return ret
+
+
+def _reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return _legacy_reduction(size_average, reduce)
+    return reduction
+
+
+def _check_reduction(reduction):
+    """torch's _Reduction.get_enum: the native losses accept none / mean / sum ('elementwise_mean' = mean)."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=3)
+        return "mean"
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _warn_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+                      "This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+
+
+def _weighted_reduce(loss, weight, input, reduction):
+    """mse_loss / l1_loss with an elementwise weight: 'mean' divides by the weights' sum, as torch."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
+def _kernel_dtype_check(t, kernel):
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):
+        from .functional import _SCALAR
+
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR.get(t.dtype.name, t.dtype.name)}'")
+
+
+# ---------------------------------------------------------------- regression losses
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    x, y = _mc().broadcast_tensors(input, target)
+    if weight is not None:
+        d = x - y
+        return _weighted_reduce(d * d, weight, input, reduction)
+    reduction = _check_reduction(reduction)
+    _kernel_dtype_check(x if x.dtype.is_floating_point else y, "mse_cpu")
+    d = x - y
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    x, y = _mc().broadcast_tensors(input, target)
+    if weight is not None:
+        return _weighted_reduce((x - y).abs(), weight, input, reduction)
+    reduction = _check_reduction(reduction)
+    loss = (x - y).abs()
+    if reduction == "mean" and not (loss.dtype.is_floating_point or loss.dtype.is_complex):
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {_scalar_name(loss.dtype)}")
+    return _reduce(loss, reduction)
+
+
+def _scalar_name(dt):
+    from .functional import _SCALAR
+
+    return _SCALAR.get(dt.name, dt.name)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size(input, target)
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    x, y = _mc().broadcast_tensors(input, target)
+    if beta == 0.0:
+        return _reduce((x - y).abs(), reduction)
+    _kernel_dtype_check(x, "smooth_l1_cpu")
+    z = (x - y).abs()
+    # Note [loss branch at the threshold]: torch takes the linear branch at |x - y| == beta (gradient sign(x - y))
+    loss = _mc().where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size(input, target)
+    x, y = _mc().broadcast_tensors(input, target)
+
+    def unweighted():
+        if delta <= 0:
+            raise RuntimeError("huber_loss does not support non-positive values for delta.")
+        _kernel_dtype_check(x, "huber_cpu")
+        z = (x - y).abs()
+        # the linear branch at |x - y| == delta, as torch (Note [loss branch at the threshold])
+        return _mc().where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+
+    if weight is None:
+        reduction = _check_reduction(reduction)
+        return _reduce(unweighted(), reduction)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = unweighted() * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
+# ---------------------------------------------------------------- binary cross entropy
+
+
+def _bce_f(has_weight):
+    """Elementwise BCE as an MLX function with torch's derivative.
+
+    Note [BCE gradient]: torch differentiates binary_cross_entropy with respect to the input as
+    (x - y) / max(x (1 - x), 1e-12) * w, not through the log clamp at -100: the gradient stays finite
+    at x = 0 or 1 where the clamped forward would give zero. The target's derivative is
+    (log1p(-x) - log(x)) with both logs clamped at -100, and the weight's is the unweighted loss."""
+
+    def logs(x):
+        return mx.maximum(mx.log(x), -100.0), mx.maximum(mx.log1p(-x), -100.0)
+
+    @mx.custom_function
+    def f(x, y, *w):
+        lx, l1x = logs(x)
+        loss = (y - 1) * l1x - y * lx
+        return (loss * w[0] if w else loss).astype(x.dtype)
+
+    @f.vjp
+    def f_vjp(primals, cot, out):
+        x, y = primals[0], primals[1]
+        w = primals[2] if len(primals) > 2 else None
+        lx, l1x = logs(x)
+        gx = cot * (x - y) / mx.maximum(x * (1 - x), 1e-12)
+        gy = cot * (l1x - lx)
+        if w is None:
+            return gx.astype(x.dtype), gy.astype(y.dtype)
+        gw = cot * ((y - 1) * l1x - y * lx)
+        return (gx * w).astype(x.dtype), (gy * w).astype(y.dtype), gw.astype(w.dtype)
+
+    return f
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the input size "
+                         f"({input.size()}) is deprecated. Please ensure they have the same size.")
+    mc = _mc()
+    if weight is not None:
+        weight = weight.expand(mc.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+    _kernel_dtype_check(input, "binary_cross_entropy")
+    if input.dtype is not target.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(target.dtype)}")
+    if input.numel():
+        xv = input._mx
+        if not builtins.bool(mx.all((xv >= 0) & (xv <= 1)).item()):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        tv = target._mx
+        if not builtins.bool(mx.all((tv >= 0) & (tv <= 1)).item()):
+            raise RuntimeError("all elements of target should be between 0 and 1")
+    ins = [input, target] + ([weight] if weight is not None else [])
+    loss = mlx_op("BinaryCrossEntropyBackward0", _bce_f(weight is not None), ins)
+    return _reduce(loss, reduction)
+
+
+def _logsigmoid(x):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|; the composition's gradient is
+    sigmoid(-x) everywhere (at 0: minimum's tie gives 1/2, the log1p term 0)."""
+    mc = _mc()
+    return mc.minimum(x, mc.zeros_like(x)) - (-(x.abs())).exp().log1p()
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    ls = _logsigmoid(input)
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input - log_weight * ls
+    else:
+        loss = (1 - target) * input - ls
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- KL divergence, likelihoods
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                          "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                          "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        if reduction != "batchmean":
+            reduction = _check_reduction(reduction)
+    mc = _mc()
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = mc.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.dim() != 0 else total
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    mc = _mc()
+    if isinstance(var, (builtins.float, builtins.int)) and not isinstance(var, builtins.bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * mc.ones_like(input)
+    elif builtins.bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)  # homoscedastic: one variance per row
+        elif input.dim() == var.dim() and builtins.sum(
+                b for a, b in zip(input.shape, var.shape) if a != b) == 1:
+            pass  # one broadcast (size-1) dimension
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    # Note [gaussian_nll_loss clamp]: torch clamps var in place under no_grad, so the clamp is invisible to
+    # autograd: the gradient reaches var unchanged even where the clamp bites.
+    var = var + (var.clamp(min=eps) - var).detach()
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- margin losses
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    loss = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    mc = _mc()
+    zero = mc.zeros((), dtype=input.dtype)
+    margin_clamp = (margin - input).clamp_min(0)
+    loss = mc.where(target != 1, margin_clamp, zero) + mc.where(target != -1, input, zero)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    loss = (-input * target).exp().log1p()
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * _logsigmoid(input) + (1 - target) * _logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.shape[class_dim]
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(reduction + " is not valid")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    td = target.dim()
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if td == 1 and not (input1.dim() == 2 and input2.dim() == 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    if td == 0 and not (input1.dim() == 1 and input2.dim() == 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    mc = _mc()
+    eps = 1e-12
+    prod = (input1 * input2).sum(td)
+    m1 = (input1 * input1).sum(td) + eps
+    m2 = (input2 * input2).sum(td) + eps
+    cos = prod / (m1 * m2).sqrt()
+    zero = mc.zeros_like(cos)
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0)
+    loss = mc.where(target == 1, pos, zero) + mc.where(target == -1, neg, zero)
+    return _reduce(loss, reduction)
+
+
+def _pairwise_distance(x1, x2, p=2.0, eps=1e-6):
+    """torch.pairwise_distance: the p-norm of x1 - x2 + eps over the last dimension."""
+    return _mc().linalg.vector_norm(x1 - x2 + eps, ord=p, dim=-1)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _triplet(anchor, positive, negative, lambda a, b: _pairwise_distance(a, b, p, eps), margin, swap,
+                    reduction)
+
+
+def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
+    a, p, n = anchor.dim(), positive.dim(), negative.dim()
+    if not (a == p and p == n):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = _mc().minimum(d_neg, dist(positive, negative))
+    loss = (margin + d_pos - d_neg).clamp_min(0)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dist = distance_function if distance_function is not None else _pairwise_distance
+    return _triplet(anchor, positive, negative, dist, margin, swap, reduction)
+
+
+def _as_long_index(target, name="target"):
+    """Class-index targets as int64 (torch also takes uint8 for some losses)."""
+    return target if target.dtype is _dtype.int64 else target.to(_dtype.int64)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = input if input.dim() >= 2 else input.reshape(1, -1)
+    ndim_ok = input.dim() <= 2 and x.shape[1] != 0
+    if not ndim_ok:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    nframe, dim = x.shape
+    if not (target.dim() <= 1 and target.numel() == nframe):
+        raise RuntimeError(f"inconsistent target size, expected {nframe} but got {list(target.shape)}")
+    if weight is not None and weight.numel() != dim:
+        raise RuntimeError(f"inconsistent weight size, expected {dim} but got {list(weight.shape)}")
+    if target.dtype.is_floating_point or target.dtype is _dtype.bool:
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_name(target.dtype)}")
+    t = _as_long_index(target).reshape(nframe, 1)
+    if target.numel():
+        tv = t._mx
+        if not builtins.bool(mx.all((tv >= 0) & (tv < dim)).item()):
+            raise RuntimeError("target out of range")
+    mc = _mc()
+    u = x.gather(1, t)
+    z = (margin - u + x).clamp_min(0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[t]
+    z = mc.where(mc.arange(dim) != t, z, mc.zeros((), dtype=z.dtype))
+    per = z.sum(1) / dim
+    if reduction == "none":
+        return per.reshape(tuple(target.shape)) if input.dim() < 2 else per
+    return _reduce(per, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if input.dim() > 2 or (input.dim() >= 1 and input.shape[-1] == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if target.dim() > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    x = input.reshape(1, -1) if input.dim() < 2 else input
+    n, dim = x.shape
+    tv = _as_long_index(target)._mx.reshape(n, dim)
+    if tv.size and not builtins.bool(mx.all((tv >= -1) & (tv < dim)).item()):
+        raise RuntimeError("argument #2 'target' is out of range")
+    # the targets of a row are its entries before the first -1
+    idx = mx.arange(dim)
+    end = mx.min(mx.where(tv == -1, idx, dim), axis=-1, keepdims=True)
+    valid = idx < end  # (n, dim): position j holds a target
+    tidx = mx.where(valid, tv, 0)
+    is_target = mx.any((idx.reshape(1, 1, dim) == mx.where(valid, tv, -1)[..., None]), axis=1)  # (n, dim)
+    keep = valid[:, :, None] & ~is_target[:, None, :]  # (n, j, d): pairs (target j, non-target d)
+
+    def f(xv):
+        u = mx.take_along_axis(xv, tidx, axis=1)  # (n, j)
+        z = mx.maximum(1 - u[:, :, None] + xv[:, None, :], 0)
+        z = mx.where(keep, z, mx.zeros_like(z))
+        return (mx.sum(z, axis=(1, 2)) / dim).astype(xv.dtype)
+
+    per = mlx_op("MultilabelMarginLossBackward0", f, [x])
+    if reduction == "none":
+        return per if input.dim() == 2 else per.reshape(())
+    return _reduce(per, reduction)
+
+
+# ---------------------------------------------------------------- nll_loss, cross_entropy
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    return _nll(input, target, weight, ignore_index, reduction)
+
+
+def _check_class_target(input, target):
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
+    if input.dim() != 1 and input.shape[0] != (target.shape[0] if target.dim() else 1):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.dim() else 1}).")
+    if input.dim() == 1 and target.dim() != 0 and not (target.dim() == 1 and target.shape[0] == 1):
+        # torch reads an unbatched input against a () or (1,) target
+        raise ValueError(f"Expected input batch_size (1) to match target batch_size ({target.shape[0]}).")
+    if input.dim() > 2 or target.dim() > 1:
+        expect = (input.shape[0],) + tuple(input.shape[2:])
+        if tuple(target.shape) != expect:
+            raise RuntimeError(f"Expected target size {list(expect)}, got {list(target.shape)}")
+
+
+def _nll(input, target, weight, ignore_index, reduction):
+    """nll_loss on log-probabilities of shape (C,), (N, C) or (N, C, d1, ...) with class-index targets."""
+    _check_class_target(input, target)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_name(input.dtype)}'")
+    mc = _mc()
+    cdim = 0 if input.dim() == 1 else 1
+    c = input.shape[cdim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != c):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight.shape)}")
+    t = _as_long_index(target)
+    tv = t._mx
+    if t.numel():
+        bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
+        if builtins.bool(mx.any(bad).item()):
+            first = int(mx.array(tv.reshape(-1))[mx.argmax(bad.reshape(-1))].item())
+            raise IndexError(f"Target {first} is out of bounds.")
+    keep = tv != ignore_index
+    safe = _wrap_index(mx.where(keep, tv, 0), t)
+    keep_t = _wrap_index(keep, t)
+    if input.dim() == 1:
+        picked = input.gather(0, safe.reshape(1)).reshape(tuple(target.shape))
+    else:
+        picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
+    if weight is not None:
+        w = weight[safe]
+    else:
+        w = mc.ones((), dtype=input.dtype)
+    zero = mc.zeros((), dtype=input.dtype)
+    w = mc.where(keep_t, w, zero)
+    loss = mc.where(keep_t, -picked * w, zero)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.expand(tuple(loss.shape)).sum()
+
+
+def _wrap_index(arr, like):
+    from .._tensor import _new
+
+    return _new(arr, like._device_code, _dtype.from_mx(arr.dtype))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    from .functional import log_softmax
+
+    cdim = 0 if input.dim() == 1 else 1
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    lsm = log_softmax(input, cdim)
+    c = input.shape[cdim]
+    mc = _mc()
+    wshape = (c,) + (1,) * (input.dim() - cdim - 1)
+    if tuple(input.shape) == tuple(target.shape):
+        # class probabilities
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_scalar_name(target.dtype)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / c
+        x = lsm * weight.reshape(wshape) if weight is not None else lsm
+        loss = -(x * target).sum(cdim)
+        if reduction == "mean":
+            return loss.sum() / (input.numel() // c) if input.numel() else loss.sum() * float("nan")
+        return _reduce(loss, reduction)
+    nll = _nll(lsm, target, weight, ignore_index, reduction)
+    if label_smoothing <= 0:
+        return nll
+    # Note [label smoothing]: the smoothing term is the (weighted) sum of -log p over the classes, ignored
+    # positions zeroed; 'mean' divides it by the same total weight nll_loss uses.
+    smooth = -(lsm * weight.reshape(wshape)).sum(cdim) if weight is not None else -lsm.sum(cdim)
+    keep = target != ignore_index
+    smooth = mc.where(keep, smooth, mc.zeros((), dtype=smooth.dtype))
+    if reduction == "mean":
+        if weight is not None:
+            t = _as_long_index(target)
+            denom = mc.where(keep, weight[mc.where(keep, t, mc.zeros((), dtype=t.dtype))],
+                             mc.zeros((), dtype=weight.dtype)).sum()
+        else:
+            denom = keep.sum()
+        ret = smooth.sum() / denom
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...) for a weight of shape
+    (C, in_features) or (C, d1, ..., dK, in_features) (K-dimensional loss, batched input only).
+
+    Note [linear_cross_entropy options]: torch's `options` select a chunked evaluation that saves memory
+    on the batch dimension; the result is the reference value, so here every call takes the reference
+    path (torch warns where it would itself fall back)."""
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    batches = tuple(input.shape[:-1])
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), "
+                           f"got {input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    num_classes = linear_weight.shape[0]
+    out_features = tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batches:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires"
+                           f" batched input, (N, {in_features}), got unbatched input with shape "
+                           f"{tuple(input.shape)}")
+    logits_shape = (*batches, num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None and (out_features or reduction not in ("mean", "sum", "none") or label_smoothing != 0.0
+                                or target.dtype is not _dtype.int64):
+        warnings.warn("linear_cross_entropy: ``options`` ignored; chunked path needs "
+                      "reduction in {'mean','sum','none'}, label_smoothing == 0, target.dtype"
+                      " == int64, out_features == (). Got "
+                      f"reduction={reduction!r}, label_smoothing={label_smoothing}, "
+                      f"target.dtype={target.dtype}, out_features={out_features}"
+                      f", tracing=False"
+                      f", linear_bias.shape="
+                      f"{tuple(linear_bias.shape) if linear_bias is not None else None}.", stacklevel=2)
+    from .functional import linear
+
+    w, b = linear_weight, linear_bias
+    if out_features:
+        w = w.reshape(math.prod(out_features, start=num_classes), in_features)
+        if b is not None:
+            b = b.reshape(math.prod(out_features, start=num_classes))
+    logits = linear(input, w, b).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction, ignore_index=ignore_index,
+                         label_smoothing=label_smoothing)
+
+
+# ---------------------------------------------------------------- CTC
+
+
+def _lse(*xs):
+    """log(sum(exp(x))) over same-shaped MLX arrays, -inf where all are -inf (no NaN)."""
+    m = xs[0]
+    for x in xs[1:]:
+        m = mx.maximum(m, x)
+    ms = mx.where(mx.isinf(m), mx.zeros_like(m), m)
+    s = mx.zeros_like(m)
+    for x in xs:
+        s = s + mx.exp(x - ms)
+    return ms + mx.log(s)
+
+
+def _shift(a, k, fill):
+    """a[..., s - k] along the last axis (k > 0 shifts right), filled with `fill`."""
+    if k == 0:
+        return a
+    pad = mx.full(a.shape[:-1] + (builtins.abs(k),), fill, dtype=a.dtype)
+    if k > 0:
+        return mx.concatenate([pad, a[..., :-k]], axis=-1)
+    return mx.concatenate([a[..., -k:], pad], axis=-1)
+
+
+def _ctc_tables(lp, ext, skip, in_len, tg_len):
+    """Forward (alpha) and backward (beta) variables of the CTC lattice in log space.
+
+    lp: (T, N, C); ext: (N, L) extended labels (blank, l1, blank, l2, ..., blank); skip: (N, L) whether
+    s may be reached from s - 2. Returns alpha, beta: (T, N, L) and the negative log likelihood (N,)."""
+    T, N, _ = lp.shape
+    L = ext.shape[1]
+    neg = -float("inf")
+    lpe = mx.take_along_axis(lp, mx.broadcast_to(ext[None], (T, N, L)), axis=2)  # (T, N, L)
+    s_idx = mx.arange(L)[None, :]
+    ninf = mx.full((N, L), neg, dtype=lp.dtype)
+    a = mx.where((s_idx == 0) | ((s_idx == 1) & (tg_len[:, None] > 0)), lpe[0], ninf)
+    alphas = [a]
+    for t in builtins.range(1, T):
+        prev = mx.where(skip, _shift(a, 2, neg), ninf)
+        nxt = lpe[t] + _lse(a, _shift(a, 1, neg), prev)
+        a = mx.where((t < in_len)[:, None], nxt, a)
+        alphas.append(a)
+    alpha = mx.stack(alphas)
+    last = 2 * tg_len  # index of the final blank
+    a_end = mx.take_along_axis(alpha, mx.broadcast_to(mx.maximum(in_len - 1, 0)[None, :, None], (1, N, L)),
+                               axis=0)[0]
+    a_last = mx.take_along_axis(a_end, last[:, None], axis=1)[:, 0]
+    a_prev = mx.take_along_axis(a_end, mx.maximum(last - 1, 0)[:, None], axis=1)[:, 0]
+    ll = mx.where(tg_len > 0, _lse(a_last, a_prev), a_last)
+    ll = mx.where(in_len > 0, ll, mx.where(tg_len == 0, mx.zeros_like(ll), mx.full(ll.shape, neg, dtype=ll.dtype)))
+    # beta: beta[t, s] = lp[t, s] + lse(beta[t+1, s], beta[t+1, s+1], beta[t+1, s+2] if s+2 may skip to s)
+    skip_next = _shift(skip, -2, False)
+    end_mask = (s_idx == last[:, None]) | ((s_idx == (last - 1)[:, None]) & (tg_len[:, None] > 0))
+    b = ninf
+    betas = [None] * T
+    for t in builtins.range(T - 1, -1, -1):
+        init = mx.where(end_mask, lpe[t], ninf)
+        rec = lpe[t] + _lse(b, _shift(b, -1, neg), mx.where(skip_next, _shift(b, -2, neg), ninf))
+        is_last = (t == in_len - 1)[:, None]
+        inside = (t < in_len - 1)[:, None]
+        b = mx.where(is_last, init, mx.where(inside, rec, ninf))
+        betas[t] = b
+    beta = mx.stack(betas)
+    return lpe, alpha, beta, -ll
+
+
+def _ctc_occupancy(alpha, beta, ext, C):
+    """log sum over s with ext[s] == c of alpha[t, s] + beta[t, s]: (T, N, C), accumulated over s from the
+    last position down, one log-add at a time, as torch's CPU kernel does (Note [CTC precision])."""
+    T, N, L = alpha.shape
+    neg = -float("inf")
+    lcab = mx.full((T, N, C), neg, dtype=alpha.dtype)
+    cls = mx.arange(C)[None, None, :]
+    for s in builtins.range(L - 1, -1, -1):
+        lab = alpha[:, :, s] + beta[:, :, s]  # (T, N)
+        c = ext[:, s]  # (N,)
+        cur = mx.take_along_axis(lcab, mx.broadcast_to(c[None, :, None], (T, N, 1)), axis=2)[..., 0]
+        m = mx.maximum(cur, lab)
+        new = mx.where(cur == neg, lab, mx.log(mx.exp(cur - m) + mx.exp(lab - m)) + m)
+        lcab = mx.where(cls == c[None, :, None], new[..., None], lcab)
+    return lcab
+
+
+def _ctc_f(ext, skip, in_len, tg_len, C, zero_infinity):
+    """Per-sample CTC negative log likelihood of log_probs (T, N, C) as an MLX function with torch's gradient.
+
+    Note [CTC gradient]: torch's ctc_loss backward returns exp(lp) - exp(log(alpha beta) + nll - lp) for
+    t < input_length (zero after), the derivative with respect to the logits of a log_softmax rather than
+    with respect to log_probs itself (which lacks the exp(lp) term); zero_infinity zeroes both the
+    infinite losses and their gradients.
+
+    Note [CTC precision]: the lattice sums reach magnitudes of hundreds in log space, where one rounding
+    of the input dtype is ~1e-5; torch's float32 results carry that error, so to agree with them the
+    recursion runs in the input dtype with torch's order of operations (max-shifted log-sum-exp of
+    (same, previous, skip) states, log(sum) + max + lp, the same accumulation of alpha beta)."""
+
+    def tables(lp):
+        return _ctc_tables(lp, ext, skip, in_len, tg_len)
+
+    @mx.custom_function
+    def f(lp):
+        nll = tables(lp)[3]
+        if zero_infinity:
+            nll = mx.where(mx.isinf(nll), mx.zeros_like(nll), nll)
+        return nll.astype(lp.dtype)
+
+    @f.vjp
+    def f_vjp(primals, cot, out):
+        lp = primals[0] if isinstance(primals, (tuple, list)) else primals  # a lone primal comes unwrapped
+        T, N, _ = lp.shape
+        _, alpha, beta, nll = tables(lp)
+        lcab = _ctc_occupancy(alpha, beta, ext, C)
+        g = (mx.exp(lp) - mx.exp((lcab + nll[None, :, None]) - lp)) * cot[None, :, None]
+        g = mx.where((mx.arange(T)[:, None] < in_len[None, :])[..., None], g, mx.zeros_like(g))
+        if zero_infinity:
+            g = mx.where(mx.isinf(nll)[None, :, None], mx.zeros_like(g), g)
+        return (g.astype(lp.dtype),)
+
+    return f
+
+
+def _lengths(v, name):
+    if isinstance(v, Tensor):
+        return [builtins.int(x) for x in v.reshape(-1).tolist()], v.dim() == 0
+    if isinstance(v, (list, tuple)):
+        return [builtins.int(x) for x in v], False
+    return [builtins.int(v)], True
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    reduction = _check_reduction(reduction)
+    mc = _mc()
+    if not log_probs.dtype.is_floating_point:
+        raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{_scalar_name(log_probs.dtype)}'")
+    if targets.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"ctc_loss(): Expected targets to be Long or Int, but got {_scalar_name(targets.dtype)}")
+    batched = log_probs.dim() == 3
+    if log_probs.dim() not in (2, 3):
+        raise RuntimeError(f"ctc_loss(): Expected log_probs to be 2-D (T, C) or 3-D (T, N, C), but got "
+                           f"{log_probs.dim()}-D")
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    T, N, C = lp.shape
+    in_l, _ = _lengths(input_lengths, "input_lengths")
+    tg_l, _ = _lengths(target_lengths, "target_lengths")
+    if len(in_l) != N:
+        raise RuntimeError(f"input_lengths must be of size batch_size")
+    if len(tg_l) != N:
+        raise RuntimeError(f"target_lengths must be of size batch_size")
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    for n in builtins.range(N):
+        if in_l[n] < 0 or in_l[n] > T:
+            raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {in_l[n]} (while "
+                               f"checking arguments for ctc_loss_cpu)")
+        if tg_l[n] < 0:
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {tg_l[n]}")
+    tv = targets._mx.astype(mx.int64)
+    smax = builtins.max(tg_l) if tg_l else 0
+    if not batched:
+        tv = tv.reshape(1, -1)
+    if tv.ndim == 1:  # concatenated targets
+        if tv.shape[0] < builtins.sum(tg_l):
+            raise RuntimeError(f"Expected tensor to have size at least {builtins.sum(tg_l)} at dimension 0, but got "
+                               f"size {tv.shape[0]} for argument #2 'targets' (while checking arguments for "
+                               "ctc_loss_cpu)")
+        off = [0]
+        for l in tg_l:
+            off.append(off[-1] + l)
+        pos = mx.array([[off[n] + builtins.min(j, builtins.max(tg_l[n] - 1, 0)) for j in builtins.range(smax)]
+                        for n in builtins.range(N)], dtype=mx.int32).reshape(N, smax)
+        padded = tv[pos] if smax and tv.size else mx.zeros((N, smax), dtype=mx.int64)
+    else:
+        if tv.shape[0] != N:
+            raise RuntimeError(f"Expected tensor to have size {N} at dimension 0, but got size {tv.shape[0]} for "
+                               "argument #2 'targets' (while checking arguments for ctc_loss_cpu)")
+        for n in builtins.range(N):
+            if tg_l[n] > tv.shape[1]:
+                raise RuntimeError(f"Expected tensor to have size at least {tg_l[n]} at dimension 1, but got size "
+                                   f"{tv.shape[1]} for argument #2 'targets' (while checking arguments for "
+                                   "ctc_loss_cpu)")
+        padded = tv[:, :smax]
+    L = 2 * smax + 1
+    lens = mx.array(tg_l, dtype=mx.int64)
+    j = mx.arange(smax)[None, :]
+    padded = mx.where(j < lens[:, None], padded, blank)  # positions past a target's end are never reached
+    ext = mx.full((N, L), blank, dtype=mx.int64)
+    if smax:
+        ext = mx.concatenate([mx.stack([mx.full((N, smax), blank, dtype=mx.int64), padded], axis=-1).reshape(N, 2 * smax),
+                              mx.full((N, 1), blank, dtype=mx.int64)], axis=1)
+    s = mx.arange(L)[None, :]
+    skip = (s % 2 == 1) & (s >= 2) & (ext != _shift(ext, 2, blank))
+    in_len = mx.array(in_l, dtype=mx.int64)
+    f = _ctc_f(ext, skip, in_len, lens, C, zero_infinity)
+    nll = mlx_op("CtcLossBackward0", f, [lp])
+    if not batched:
+        nll = nll.reshape(())
+    if reduction == "mean":
+        tl = mc.tensor(tg_l, dtype=nll.dtype).clamp_min(1)
+        if not batched:
+            tl = tl.reshape(())
+        return (nll / tl).mean()
+    return _reduce(nll, reduction)
