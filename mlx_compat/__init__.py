@@ -30,6 +30,7 @@ from ._pointwise import (exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt,
                          any, all)
 from ._shape_ops import cat, concat, concatenate, stack, mm, bmm, index_select, gather
 from ._creation import bernoulli, multinomial
+from ._samplers import poisson
 from ._random import get_rng_state, set_rng_state
 from ._grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
                          is_inference_mode_enabled)

@@ -1,0 +1,183 @@
+"""(Operators issue) The in-place samplers beyond uniform_/normal_ (exponential_, geometric_, log_normal_,
+cauchy_, random_, bernoulli_) and torch.poisson, seeded by manual_seed / Generator like every draw here.
+
+Each sampler transforms MLX uniform or normal draws (inverse CDFs), then writes through `_write` so views
+see the new values. Draws are made in float32 (or float64 for float64 tensors) and cast to the tensor's dtype.
+
+Note [Poisson by inversion in rounds]
+MLX has no Poisson sampler. torch.poisson draws one count per rate; here every element runs the inverse-CDF
+walk (start at P(0) = exp(-rate), add terms until the cumulative probability passes a uniform draw) in
+vectorised rounds, so the result has exactly the Poisson distribution. Rates above 64 would need many rounds
+and exp(-rate) underflows in float32, so they split into `k` equal parts (the sum of k independent
+Poisson(rate/k) draws is Poisson(rate)); each part's walk then ends within ~64 + 10*sqrt(64) rounds.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+import mlx.core as mx
+import numpy as np
+
+from . import _dtype, _random
+from ._tensor import Tensor, _new
+
+__all__ = ["poisson"]
+
+_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+          "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+          "complex64": "ComplexFloat"}
+
+
+def _work_dtype(t):
+    return mx.float64 if t.dtype is _dtype.float64 else mx.float32
+
+
+def _uniform(t, generator):
+    """Uniform draws in [0, 1) of t's shape (float32, or float64 for float64 tensors)."""
+    return mx.random.uniform(shape=tuple(t.shape), dtype=_work_dtype(t), key=_random.key_for(generator))
+
+
+def _continuous(t, name):
+    if not t.dtype.is_floating_point:
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. dtype must be a floating "
+                           f"point but you specified {_NAMES.get(t.dtype.name, t.dtype.name)}")
+
+
+def _write(t, arr):
+    return t._write(arr.astype(t.dtype._mx))
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    _continuous(self, "Exponential")
+    u = _uniform(self, generator)
+    return _write(self, -mx.log1p(-u) / lambd)
+
+
+def geometric_(self, p, *, generator=None):
+    """Number of Bernoulli(p) trials up to and including the first success (values >= 1), any real dtype."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    u = _uniform(self, generator)
+    k = mx.ceil(mx.log1p(-u) / math.log1p(-p))
+    return _write(self, mx.maximum(k, 1))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{_NAMES.get(self.dtype.name)}'")
+    z = mx.random.normal(shape=tuple(self.shape), dtype=_work_dtype(self), key=_random.key_for(generator))
+    return _write(self, mx.exp(z * std + mean))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    _continuous(self, "Cauchy")
+    u = _uniform(self, generator)
+    return _write(self, median + sigma * mx.tan(math.pi * (u - 0.5)))
+
+
+def _int_range(d):
+    """Inclusive [lo, hi] a dtype can hold, for random_'s bounds checks."""
+    if d is _dtype.bool:
+        return 0, 1
+    if d.is_floating_point:
+        digits = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}[d.name]
+        return -(2 ** digits), 2 ** digits
+    info = _dtype.iinfo(d)
+    return info.min, info.max
+
+
+def random_(self, from_=0, to=None, *, generator=None):
+    """Integers uniform on [from, to - 1]; random_(to) means [0, to - 1]; with no bounds, [0, 2^mantissa]
+    for floating dtypes and [0, max] for integer ones, as torch."""
+    if self.dtype.is_complex:
+        raise NotImplementedError(f"\"random_\" not implemented for '{_NAMES['complex64']}'")
+    name = _NAMES.get(self.dtype.name, self.dtype.name)
+    ctype = {"Long": "long", "Int": "int", "Short": "short", "Char": "signed char", "Byte": "unsigned char",
+             "Bool": "bool", "Float": "float", "Double": "double", "Half": "c10::Half",
+             "BFloat16": "c10::BFloat16"}[name]
+    lo_ok, hi_ok = _int_range(self.dtype)
+    if to is None:
+        lo, hi = 0, hi_ok  # inclusive upper bound
+        if from_ != 0:  # random_(to): the one positional argument is `to`
+            lo, hi = 0, from_ - 1
+            if from_ <= 0:
+                raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from=0 >= to={from_}")
+            if hi > hi_ok:
+                raise RuntimeError(f"to - 1 is out of bounds for {ctype}")
+    else:
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+        if from_ < lo_ok or from_ > hi_ok:
+            raise RuntimeError(f"from is out of bounds for {ctype}")
+        if to - 1 > hi_ok or to - 1 < lo_ok:
+            raise RuntimeError(f"to - 1 is out of bounds for {ctype}")
+        lo, hi = from_, to - 1
+    shape = tuple(self.shape)
+    key = _random.key_for(generator)
+    span = hi - lo + 1
+    if span <= 2 ** 31 - 1:
+        r = mx.random.randint(0, span, shape=shape, dtype=mx.int32, key=key).astype(mx.int64) + lo
+    else:  # wider spans: 64 random bits from three draws (31 + 31 + 2), reduced modulo the span
+        k1, k2, k3 = mx.random.split(key, 3)
+        a, b = (mx.random.randint(0, 2 ** 31, shape=shape, dtype=mx.int32, key=k).astype(mx.uint64) for k in (k1, k2))
+        c = mx.random.randint(0, 4, shape=shape, dtype=mx.int32, key=k3).astype(mx.uint64)
+        bits = (a << mx.array(33, mx.uint64)) | (b << mx.array(2, mx.uint64)) | c
+        r = (bits % mx.array(np.uint64(span))).astype(mx.int64) + lo
+    return _write(self, r)
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    probs = p._mx if isinstance(p, Tensor) else p
+    if not isinstance(p, Tensor) and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    r = mx.random.bernoulli(probs, shape=tuple(self.shape), key=_random.key_for(generator))
+    return _write(self, r)
+
+
+def poisson(input, generator=None):
+    """torch.poisson: one Poisson(rate) count per element (Note [Poisson by inversion in rounds])."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_NAMES.get(input.dtype.name)}'")
+    rate = input._mx.astype(_work_dtype(input))
+    if input.numel() == 0:
+        return _new(mx.zeros(tuple(input.shape), input.dtype._mx), input._device_code, input.dtype)
+    if builtins.bool(mx.any(rate < 0).item()) or builtins.bool(mx.any(mx.isnan(rate)).item()):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    key = _random.key_for(generator)
+    top = mx.max(rate).item()
+    parts = builtins.max(1, math.ceil(top / 64))
+    part_rate = rate / parts
+    total = mx.zeros(rate.shape, rate.dtype)
+    for _ in builtins.range(parts):
+        key, k = mx.random.split(key)
+        u = mx.random.uniform(shape=rate.shape, dtype=rate.dtype, key=k)
+        term = mx.exp(-part_rate)
+        cdf = term
+        count = mx.zeros(rate.shape, rate.dtype)
+        for i in builtins.range(1, 64 + 10 * 8 + 10):
+            more = u > cdf
+            if i % 16 == 0 and not builtins.bool(mx.any(more).item()):
+                break
+            count = count + more
+            term = term * part_rate / i
+            cdf = cdf + term
+        total = total + count
+    out = _new(total.astype(input.dtype._mx), input._device_code, input.dtype)
+    if input.requires_grad:
+        from ._autograd_formulas import record
+
+        record("PoissonBackward0", lambda ctx, grads: (grads[0] * 0,), [input], [out])
+    return out
+
+
+for _name in ("exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "bernoulli_"):
+    setattr(Tensor, _name, globals()[_name])

@@ -1,0 +1,98 @@
+"""In-place samplers and torch.poisson: dtype/shape/write-through like torch, sample statistics against the
+distribution's (and torch's own draws'), and torch's exception types for bad parameters. Seeded: deterministic."""
+import math
+
+import numpy as np
+import pytest
+
+from helpers import assert_raises_same, mc, torch
+
+N = 100_000
+
+CASES = [
+    ("exponential_", (2.0,)),
+    ("geometric_", (0.3,)),
+    ("log_normal_", (0.1, 0.5)),
+    ("cauchy_", (1.0, 2.0)),
+    ("random_", (3, 9)),
+    ("random_", (7,)),
+    ("bernoulli_", (0.25,)),
+]
+
+
+def _stats(v, name):
+    if name == "cauchy_":  # no moments: median and interquartile range
+        q1, med, q3 = np.percentile(v, [25, 50, 75])
+        return np.array([med, q3 - q1])
+    return np.array([v.mean(), v.std()])
+
+
+@pytest.mark.parametrize("name,args", CASES, ids=[f"{c[0]}{c[1]}" for c in CASES])
+def test_sampler_statistics_match_torch(name, args):
+    mc.manual_seed(0)
+    torch.manual_seed(0)
+    t = getattr(torch.empty(N), name)(*args)
+    m = mc.empty(N)
+    r = getattr(m, name)(*args)
+    assert r is m and m.dtype is mc.float32 and tuple(m.shape) == (N,)
+    tv, mv = t.numpy().astype(np.float64), m.numpy().astype(np.float64)
+    # both are samples of the same law: their statistics agree to a few standard errors
+    assert np.allclose(_stats(mv, name), _stats(tv, name), rtol=0.03, atol=0.02), (_stats(mv, name), _stats(tv, name))
+    if name in ("geometric_", "random_", "bernoulli_"):
+        assert set(np.unique(mv)) <= set(np.unique(tv)) | set(range(0, 10))
+
+
+def test_random_bounds_and_dtypes():
+    mc.manual_seed(1)
+    v = mc.empty(50_000, dtype=mc.int64).random_(-3, 4).numpy()
+    assert v.min() == -3 and v.max() == 3
+    u = mc.empty(10_000, dtype=mc.uint8).random_().numpy()
+    assert u.dtype == np.uint8 and u.max() > 200
+    f = mc.empty(10_000).random_().numpy()
+    assert f.min() >= 0 and f.max() <= 2 ** 24 and np.all(f == np.round(f))
+    big = mc.empty(1000, dtype=mc.int64).random_().numpy()
+    assert big.min() >= 0 and big.max() > 2 ** 60
+
+
+def test_sampler_writes_through_views():
+    base = mc.zeros(4, 5)
+    base[1].exponential_()
+    assert (base[1] > 0).all().item() and (base[0] == 0).all().item()
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.empty(3).exponential_(0),
+    lambda L: L.empty(3).geometric_(1),
+    lambda L: L.empty(3).log_normal_(1, 0),
+    lambda L: L.empty(3).cauchy_(0, 0),
+    lambda L: L.empty(3, dtype=L.int64).exponential_(),
+    lambda L: L.empty(3, dtype=L.int64).log_normal_(),
+    lambda L: L.empty(3).random_(5, 2),
+    lambda L: L.empty(3, dtype=L.uint8).random_(-1, 3),
+    lambda L: L.empty(3, dtype=L.uint8).random_(0, 300),
+    lambda L: L.empty(2, dtype=L.bool).random_(0, 5),
+    lambda L: L.poisson(L.tensor([-1.0])),
+])
+def test_sampler_errors(call):
+    assert_raises_same(lambda: call(torch), lambda: call(mc))
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.7, 4.0, 40.0, 300.0])
+def test_poisson_statistics(rate):
+    mc.manual_seed(2)
+    r = mc.poisson(mc.full((N,), rate))
+    assert r.dtype is mc.float32
+    v = r.numpy().astype(np.float64)
+    assert np.all(v == np.round(v)) and v.min() >= 0
+    se = math.sqrt(max(rate, 1e-3) / N)
+    assert abs(v.mean() - rate) < 5 * se + 1e-9
+    assert abs(v.var() - rate) < 0.05 * rate + 1e-9
+
+
+def test_poisson_generator_reproducible_and_gradient_zero():
+    g1, g2 = mc.Generator().manual_seed(5), mc.Generator().manual_seed(5)
+    x = mc.full((100,), 3.0, requires_grad=True)
+    a, b = mc.poisson(x, g1), mc.poisson(x.detach(), g2)
+    assert a.tolist() == b.tolist()
+    tx = torch.full((100,), 3.0, requires_grad=True)
+    assert mc.autograd.grad(a.sum(), x)[0].tolist() == torch.autograd.grad(torch.poisson(tx).sum(), tx)[0].tolist()
