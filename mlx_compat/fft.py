@@ -219,7 +219,8 @@ def _c2c_1d(fname, forward):
         d, size = _one_dim(fname, input, n, dim)
         if size < 1:
             raise RuntimeError(f"Invalid number of data points ({size}) specified")
-        node = "FftC2CBackward0" if input.dtype.is_complex else "FftR2CBackward0"
+        # torch's node: a real input goes through a one-sided r2c (conjugated lazily for ifft)
+        node = "FftC2CBackward0" if input.dtype.is_complex else ("FftR2CBackward0" if forward else "ConjBackward0")
         return _transform(fname, node, input, "c2c" if forward else "ic2c", [size], [d], norm, out)
 
     op.__name__ = op.__qualname__ = fname
@@ -234,7 +235,8 @@ def _r2c_1d(fname, kind):
         d, size = _one_dim(fname, input, n, dim)
         if size < 1:
             raise RuntimeError(f"Invalid number of data points ({size}) specified")
-        return _transform(fname, "FftR2CBackward0", input, kind, [size], [d], norm, out)
+        node = "FftR2CBackward0" if kind == "r2c" else "ConjBackward0"
+        return _transform(fname, node, input, kind, [size], [d], norm, out)
 
     op.__name__ = op.__qualname__ = fname
     return op
@@ -276,8 +278,7 @@ def _c2c_nd(fname, forward, default_dim=None):
     def op(input, s=None, dim=default_dim, norm=None, *, out=None):
         s, dim = _nd_args(fname, input, s, dim)
         shape, dims = _shape_and_dims(input, s, dim)
-        node = "FftC2CBackward0" if input.dtype.is_complex else "FftR2CBackward0"
-        return _transform(fname, node, input, "c2c" if forward else "ic2c", shape, dims, norm, out)
+        return _transform(fname, "FftC2CBackward0", input, "c2c" if forward else "ic2c", shape, dims, norm, out)
 
     op.__name__ = op.__qualname__ = fname
     return op
@@ -293,7 +294,8 @@ def _r2c_nd(fname, kind, default_dim=None):
         shape, dims = _shape_and_dims(input, s, dim)
         if not dims:
             raise RuntimeError(f"{base} must transform at least one axis")
-        return _transform(fname, "FftR2CBackward0", input, kind, shape, dims, norm, out)
+        node = "FftR2CBackward0" if kind == "r2c" else ("ConjBackward0" if len(dims) == 1 else "FftC2CBackward0")
+        return _transform(fname, node, input, kind, shape, dims, norm, out)
 
     op.__name__ = op.__qualname__ = fname
     return op
@@ -377,7 +379,9 @@ def _freq(fname, count, n, d, out, dtype, device, requires_grad, half):
         v = r._mx
         v = mx.where(mx.arange(count) >= (n + 1) // 2, v - n, v)
         r = _new(v.astype(dtype._mx), r._device_code, dtype)
-    r = r * (1.0 / (n * d)) if count > 0 else r
+    if count > 0:
+        denom = n * d
+        r = r * (1.0 / denom if denom != 0 else float("inf"))  # n == 0 (rfftfreq) or d == 0: inf, as torch
     r = _new(r._mx.astype(dtype._mx), r._device_code, dtype)
     if requires_grad:
         r.requires_grad_(True)
