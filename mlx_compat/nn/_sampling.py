@@ -169,7 +169,7 @@ def _resample(x, taps, out_dtype):
         for t in builtins.range(ntap):
             v = mx.take(y, mx.array(idx[:, t].astype(np.int32)), axis=axis)
             if w is not None:
-                v = v * mx.array(w[:, t]).astype(y.dtype).reshape(bshape)
+                v = v * mx.array(w[:, t], dtype=y.dtype).reshape(bshape)  # (MLX reads float64 numpy as float32)
             if valid is not None:
                 v = mx.where(mx.array(valid[:, t]).reshape(bshape), v, mx.zeros((), y.dtype))
             acc = v if acc is None else acc + v
@@ -266,6 +266,10 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
             raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                                f"({', '.join(f'{k[0]}: {k[1]}' for k in zip('DHW'[-dim:], in_sizes))}) output "
                                f"({', '.join(f'{k[0]}: {k[1]}' for k in zip('DHW'[-dim:], output_size))})")
+    if mode in ("nearest", "nearest-exact") and not input.dtype.is_floating_point and input.dtype.name != "uint8":
+        kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else "upsample_nearest"
+        raise NotImplementedError(
+            f"\"{kernel}{dim}d_out_frame\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
     if mode not in ("nearest", "nearest-exact") and not input.dtype.is_floating_point:
         kernel = {"area": "adaptive_avg_pool", "linear": "upsample_linear1d", "bilinear": "upsample_bilinear2d",
                   "bicubic": "upsample_bicubic2d", "trilinear": "upsample_trilinear3d"}[mode]
@@ -477,10 +481,19 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 
 def _base_coords(n, align_corners, dt):
+    """torch's linspace_from_neg_one, rounded as torch's linspace kernel (Note [resampling index arithmetic]):
+    the first half stepped up from -1, the second half stepped down from 1."""
     if n <= 1:
         return mx.zeros((builtins.max(n, 1),), dt)
-    v = mx.linspace(-1, 1, n).astype(dt)
-    return v if align_corners else v * ((n - 1) / n)
+    ft = np.float64 if dt == mx.float64 else np.float32
+    step = (ft(1) - ft(-1)) / ft(n - 1)
+    i = np.arange(n)
+    # start + step * i with a single rounding (torch's vectorised kernel fuses the multiply-add)
+    st = np.float64(step)
+    v = np.where(i < n // 2, -1.0 + st * i, 1.0 - st * (n - 1 - i)).astype(ft)
+    if not align_corners:
+        v = (v * ft(n - 1) / ft(n)).astype(ft)  # two roundings, as torch
+    return mx.array(v, dtype=dt)
 
 
 def affine_grid_generator(theta, size, align_corners):
@@ -495,10 +508,16 @@ def affine_grid_generator(theta, size, align_corners):
         dt = th.dtype
         axes = [_base_coords(s, align_corners, dt) for s in sp]  # (D,) H, W
         mesh = mx.meshgrid(*axes, indexing="ij")
-        # base[..., :] = (x, y[, z], 1) with x along W
-        base = mx.stack([m for m in reversed(mesh)] + [mx.ones_like(mesh[0])], axis=-1).reshape(-1, nd + 1)
-        out = mx.matmul(base[None], mx.swapaxes(th, -1, -2))  # (N, P, nd)
-        return out.reshape([n] + sp + [nd])
+        # coordinates (x, y[, z], 1) with x along W; each output component summed in that order, left to
+        # right, which rounds exactly as torch's small bmm does
+        coords = [m.reshape(1, -1) for m in reversed(mesh)]
+        comps = []
+        for k in builtins.range(nd):
+            acc = coords[0] * th[:, k, 0:1]
+            for j in builtins.range(1, nd):
+                acc = acc + coords[j] * th[:, k, j:j + 1]
+            comps.append(acc + th[:, k, nd:nd + 1])
+        return mx.stack(comps, axis=-1).reshape([n] + sp + [nd])
 
     return mlx_op("AffineGridGeneratorBackward0", f, [theta])
 
