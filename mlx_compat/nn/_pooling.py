@@ -179,6 +179,13 @@ def _is_float(dt):
     return dt.is_floating_point or dt.is_complex
 
 
+def _require(input, ok, kernel):
+    """torch's dtype dispatch: NotImplementedError naming the kernel and the scalar type."""
+    if not ok:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+
+
 def _lowest(dt):
     if _is_float(dt):
         return -float("inf")
@@ -256,8 +263,9 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     d = _tuple(dilation, nd, fn, "dilation")
     _check_window(k, s, p, d, fn)
     lead, spatial = _split_input(input, nd, fn)
-    if input.dtype is _dtype.bool or input.dtype.is_complex:
-        raise RuntimeError(f"\"max_pool{nd}d\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    _require(input, input.dtype is not _dtype.bool and not input.dtype.is_complex, fn)
+    if nd == 1 and not return_indices:  # torch's max_pool1d_impl (no indices) is floating-point only
+        _require(input, input.dtype.is_floating_point, "max_pool1d_impl")
     osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
     idx = _table([_sliding_positions(n, o, kk, ss, pp, dd)
                   for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)], spatial)
@@ -318,8 +326,7 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     lead, spatial = _split_input(input, nd, fn)
-    if input.dtype is _dtype.bool or input.dtype.is_complex or input.dtype.name.startswith("uint"):
-        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    _require(input, input.dtype.is_floating_point or input.dtype is _dtype.int64, fn)
     osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
     out_shape = tuple(lead) + osz
     name = f"AvgPool{nd}DBackward0"
@@ -398,8 +405,7 @@ def _adaptive_prepare(input, nd, output_size, fn):
 def _adaptive_avg_pool(input, nd, output_size):
     fn = f"adaptive_avg_pool{nd}d"
     lead, spatial, osz = _adaptive_prepare(input, nd, output_size, fn)
-    if input.dtype is _dtype.bool or input.dtype.is_complex:
-        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    _require(input, input.dtype.is_floating_point, fn)
     out_shape = tuple(lead) + osz
     name = f"AdaptiveAvgPool{nd}DBackward0"
     if builtins.any(v == 0 for v in out_shape):
@@ -431,8 +437,7 @@ def adaptive_avg_pool3d(input, output_size):
 def _adaptive_max_pool(input, nd, output_size, return_indices):
     fn = f"adaptive_max_pool{nd}d"
     lead, spatial, osz = _adaptive_prepare(input, nd, output_size, fn)
-    if input.dtype is _dtype.bool or input.dtype.is_complex:
-        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    _require(input, input.dtype.is_floating_point, fn)
     idx = _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial)
     return _max_from_table(input, idx, lead, spatial, osz, f"AdaptiveMaxPool{nd}DBackward0", return_indices)
 
@@ -471,8 +476,24 @@ def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode):
         return -_max_pool(-input.abs(), nd, kernel_size, stride, 0, 1, ceil_mode, False)
     k = _tuple(kernel_size, nd, f"lp_pool{nd}d", "kernel_size")
     out = _avg_pool(input.pow(norm_type), nd, kernel_size, stride, 0, ceil_mode, True, None)
-    # as torch: sign(out) * relu(|out|) keeps the sign while giving a zero gradient where the power-sum is 0
-    return (out.sign() * out.abs().relu()).mul(builtins.int(np.prod(k))).pow(1.0 / norm_type)
+    return _mask_zero(out).mul(builtins.int(np.prod(k))).pow(1.0 / norm_type)
+
+
+def _mask_zero(out):
+    """Note [lp_pool at a zero power-sum]: torch writes sign(out) * relu(|out|), which equals out, but whose
+    backward turns the infinite derivative of pow(., 1/p) at out == 0 into a zero gradient (relu's backward
+    selects, it does not multiply, so inf * 0 never happens). Here: the identity, with a derivative that
+    selects zero where out == 0 (a custom vjp: MLX's own where/multiply derivatives would give NaN)."""
+
+    @mx.custom_function
+    def f(v):
+        return mx.where(v == 0, mx.zeros_like(v), v)
+
+    @f.vjp
+    def _f_vjp(primals, cotangent, output):
+        return (mx.where(primals[0] == 0, mx.zeros_like(cotangent), cotangent),)
+
+    return mlx_op("MulBackward0", f, [out])
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -607,9 +628,12 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
     if output_size is None and output_ratio is None:
         raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
     if output_size is None:
+        # as torch's wrapper: len() of a bare number is a TypeError, a short sequence an IndexError
         if len(output_ratio) > nd:
             raise ValueError(f"{fn} requires output_ratio to either be a single Int or tuple of Ints.")
-        ratio = tuple(output_ratio) * nd if len(output_ratio) == 1 else tuple(output_ratio)
+        ratio = tuple(output_ratio)
+        if len(ratio) < nd:
+            raise IndexError("tuple index out of range")
         output_size = [builtins.int(input.size(-nd + i) * ratio[i]) for i in builtins.range(nd)]
     if _random_samples is None:
         from .._creation import rand
@@ -631,8 +655,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
             _random_samples.shape[0] != (lead[0] if len(lead) == 2 else 1):
         raise RuntimeError(f"{fn}(): Expect _random_samples to be of shape (batch, planes, {nd}), but got "
                            f"{list(getattr(_random_samples, 'shape', ()))}")
-    if not _is_float(input.dtype):
-        raise RuntimeError(f"\"{fn}\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    _require(input, input.dtype.is_floating_point, fn)
     if _random_samples.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_SCALAR.get(input.dtype.name)} but found "
                            f"{_SCALAR.get(_random_samples.dtype.name)}")
@@ -705,6 +728,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if input.dim() not in (3, 4) or builtins.any(v == 0 for v in shape[-3:]):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(shape)}")
+    _require(input, _is_float(input.dtype), "im2col_out_cpu")
     lead, spatial = shape[:-2], shape[-2:]
     osz = _blocks(spatial, k, d, p, s)
     if builtins.any(o < 1 for o in osz):
@@ -738,6 +762,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if input.dim() not in (2, 3) or builtins.any(v == 0 for v in shape[-2:]):
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
                            f"non-zero dimensions for input, but got: {list(shape)}")
+    _require(input, _is_float(input.dtype), "col2im_out_cpu")
     kk = k[0] * k[1]
     if shape[-2] % kk:
         raise RuntimeError(f"Expected size of input's dimension {input.dim() - 2} to be divisible by the product of "

@@ -1,0 +1,455 @@
+"""nn.functional pooling, max_unpool, unfold/fold: values, indices, gradients and error types against torch."""
+import numpy as np
+import pytest
+
+from helpers import assert_same, mc, torch
+
+
+def _lib_fn(L, name):
+    return getattr(L.nn.functional, name)
+
+
+def _flat(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def check(name, shape, *args, dtype="float32", grad=True, seed=0, data=None, **kwargs):
+    """Run nn.functional.<name> on the same input in torch and mlx_compat; compare every output and, for floating
+    inputs, the gradient of a random cotangent (applied to the floating outputs)."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape) * 3 if data is None else np.asarray(data)
+    if "int" in dtype:
+        a = np.round(a)
+    a = a.astype(np.float64)
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).to(getattr(L, dtype))
+        if grad:
+            x.requires_grad_()
+        out = _flat(_lib_fn(L, name)(x, *args, **kwargs))
+        g = None
+        if grad:
+            floats = [o for o in out if o.dtype.is_floating_point]
+            cots = [L.from_numpy(np.random.default_rng(seed + 1 + i).standard_normal(tuple(o.shape)))
+                    .to(o.dtype) for i, o in enumerate(floats)]
+            g = L.autograd.grad(floats, [x], cots)[0]
+        res.append((out, g))
+    (t_out, t_g), (m_out, m_g) = res
+    assert len(m_out) == len(t_out)
+    for mo, to in zip(m_out, t_out):
+        assert_same(mo, to)
+    if grad:
+        assert_same(m_g, t_g, rtol=1e-4)
+    return res
+
+
+def check_error(fn, *args, **kwargs):
+    """fn(L, *args) raises the same exception type in both libraries."""
+    errs = []
+    for L in (torch, mc):
+        try:
+            fn(L, *args, **kwargs)
+            errs.append(None)
+        except Exception as e:  # noqa: BLE001
+            errs.append(type(e))
+    assert errs[0] is not None, "torch did not raise"
+    assert errs[1] is not None and issubclass(errs[1], errs[0]), errs
+
+
+# ---------------------------------------------------------------- avg_pool
+
+AVG_CASES = [
+    (1, (2, 3, 9), dict(kernel_size=3)),
+    (1, (3, 8), dict(kernel_size=2, stride=3, padding=1)),
+    (1, (2, 3, 10), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),
+    (1, (2, 3, 10), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True, count_include_pad=False)),
+    (2, (2, 3, 7, 6), dict(kernel_size=3)),
+    (2, (3, 7, 6), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1))),
+    (2, (2, 2, 7, 8), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    (2, (2, 2, 7, 8), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+    (2, (1, 2, 5, 5), dict(kernel_size=2, stride=2, ceil_mode=True)),
+    (2, (2, 2, 6, 6), dict(kernel_size=3, stride=2, padding=1, divisor_override=4)),
+    (2, (2, 2, 6, 6), dict(kernel_size=[2], stride=[1], padding=[1], count_include_pad=False)),
+    (3, (2, 2, 5, 6, 4), dict(kernel_size=2)),
+    (3, (2, 5, 6, 5), dict(kernel_size=(3, 2, 3), stride=(2, 1, 2), padding=(1, 0, 1), ceil_mode=True)),
+    (3, (1, 2, 5, 6, 5), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    (3, (1, 2, 5, 6, 5), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, divisor_override=5)),
+]
+
+
+@pytest.mark.parametrize("nd,shape,kw", AVG_CASES)
+def test_avg_pool(nd, shape, kw):
+    check(f"avg_pool{nd}d", shape, **kw)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "int64"])
+def test_avg_pool_dtypes(dtype):
+    check("avg_pool2d", (2, 2, 6, 7), 3, stride=2, padding=1, dtype=dtype, grad=dtype == "float64")
+    check("avg_pool1d", (2, 2, 7), 2, dtype=dtype, grad=False)
+
+
+def test_avg_pool_negative_integers_truncate():
+    data = np.array([[[-5.0, -3.0, 2.0, 4.0, -7.0, 0.0]]])
+    check("avg_pool1d", None, 2, data=data, dtype="int64", grad=False)
+    check("avg_pool1d", None, 4, stride=1, data=data, dtype="int64", grad=False)
+
+
+def test_avg_pool_empty_batch():
+    check("avg_pool2d", (0, 2, 4, 4), 2, grad=False)
+    check("max_pool2d", (0, 2, 4, 4), 2, grad=False)
+
+
+# ---------------------------------------------------------------- max_pool
+
+MAX_CASES = [
+    (1, (2, 3, 9), dict(kernel_size=3)),
+    (1, (3, 9), dict(kernel_size=3, stride=2, padding=1, dilation=2)),
+    (1, (2, 3, 10), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),
+    (2, (2, 3, 7, 6), dict(kernel_size=3)),
+    (2, (3, 7, 6), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1))),
+    (2, (2, 2, 9, 8), dict(kernel_size=3, stride=2, padding=1, dilation=(2, 1), ceil_mode=True)),
+    (2, (1, 2, 5, 5), dict(kernel_size=2, stride=2, ceil_mode=True)),
+    (2, (1, 2, 8, 8), dict(kernel_size=[3], stride=[], padding=[1])),
+    (3, (2, 2, 5, 6, 4), dict(kernel_size=2)),
+    (3, (2, 5, 6, 5), dict(kernel_size=(3, 2, 3), stride=(2, 1, 2), padding=(1, 0, 1), ceil_mode=True)),
+    (3, (1, 2, 7, 6, 7), dict(kernel_size=3, stride=2, padding=1, dilation=2)),
+]
+
+
+@pytest.mark.parametrize("nd,shape,kw", MAX_CASES)
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool(nd, shape, kw, return_indices):
+    check(f"max_pool{nd}d", shape, return_indices=return_indices, **kw)
+
+
+@pytest.mark.parametrize("nd,shape,kw", MAX_CASES[::3])
+def test_max_pool_with_indices(nd, shape, kw):
+    res = check(f"max_pool{nd}d_with_indices", shape, **kw)
+    assert len(res[1][0]) == 2
+
+
+def test_max_pool_ties_gradient_to_first_max():
+    # many equal values: the gradient goes to the first maximum in window order, as torch
+    data = np.array([[[[1.0, 1.0, 0.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 3.0, 0.0], [3.0, 3.0, 0.0, 3.0]]]])
+    check("max_pool2d", None, 2, data=data, return_indices=True)
+    check("max_pool2d", None, 3, stride=1, padding=1, data=data, return_indices=True)
+    check("max_pool1d", None, 3, stride=1, data=np.ones((1, 2, 6)), return_indices=True)
+
+
+def test_max_pool_special_values():
+    inf, nan = float("inf"), float("nan")
+    data = np.array([[[[-inf, -inf, 1.0, nan], [-inf, -inf, nan, 2.0], [0.0, -inf, 5.0, 5.0],
+                       [-inf, 0.0, 5.0, -inf]]]])
+    check("max_pool2d", None, 2, data=data, return_indices=True)
+    # padding never wins, even over -inf
+    check("max_pool2d", None, 3, stride=2, padding=1, data=data, return_indices=True)
+    check("adaptive_max_pool2d", None, 3, data=data, return_indices=True)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "int32"])
+def test_max_pool_dtypes(dtype):
+    check("max_pool2d", (2, 2, 6, 7), 3, stride=2, padding=1, dtype=dtype, grad=dtype == "float64",
+          return_indices=True)
+
+
+def test_max_pool_double_backward():
+    a = np.random.default_rng(3).standard_normal((1, 2, 5, 5))
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        y = L.nn.functional.max_pool2d(x, 2, 1)
+        (g,) = L.autograd.grad((y ** 2).sum(), x, create_graph=True)
+        (gg,) = L.autograd.grad((g ** 2).sum(), x)
+        res.append((g, gg))
+    assert_same(res[1][0], res[0][0])
+    assert_same(res[1][1], res[0][1], rtol=1e-4)
+
+
+def test_top_level_exports():
+    a = np.random.default_rng(5).standard_normal((2, 3, 9)).astype(np.float32)
+    for name, args in [("max_pool1d", (3, 2)), ("avg_pool1d", (3,)), ("adaptive_avg_pool1d", (4,))]:
+        assert_same(getattr(mc, name)(mc.from_numpy(a), *args), getattr(torch, name)(torch.from_numpy(a), *args))
+    om, im = mc.max_pool1d_with_indices(mc.from_numpy(a), 3)
+    ot, it = torch.max_pool1d_with_indices(torch.from_numpy(a), 3)
+    assert_same(om, ot)
+    assert_same(im, it)
+    b = np.random.default_rng(6).standard_normal((2, 3, 5, 6, 4)).astype(np.float32)
+    assert_same(mc.max_pool3d(mc.from_numpy(b), 2), torch.max_pool3d(torch.from_numpy(b), 2))
+    assert_same(mc.max_pool2d(mc.from_numpy(b[0]), 2), torch.max_pool2d(torch.from_numpy(b[0]), 2))
+
+
+POOL_ERRORS = [
+    ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=2, padding=2)),         # pad > kernel / 2
+    ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=2, padding=-1)),
+    ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=3, dilation=2, padding=2)),
+    ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=2, stride=0)),
+    ("max_pool2d", (1, 1, 2, 2), dict(kernel_size=3)),                    # output too small
+    ("max_pool2d", (4, 4), dict(kernel_size=2)),                          # 2-D input
+    ("max_pool2d", (1, 0, 4, 4), dict(kernel_size=2)),
+    ("max_pool2d", (1, 1, 4, 4), dict(kernel_size=(2, 2, 2))),
+    ("max_pool1d", (4,), dict(kernel_size=2)),
+    ("max_pool1d", (1, 1, 4), dict(kernel_size=0)),
+    ("max_pool3d", (1, 4, 4), dict(kernel_size=2)),
+    ("avg_pool2d", (1, 1, 4, 4), dict(kernel_size=2, padding=2)),
+    ("avg_pool2d", (1, 1, 4, 4), dict(kernel_size=2, divisor_override=0)),
+    ("avg_pool2d", (1, 1, 2, 2), dict(kernel_size=3)),
+    ("avg_pool2d", (0, 4, 4), dict(kernel_size=2)),
+    ("avg_pool1d", (1, 1, 1, 4), dict(kernel_size=2)),
+    ("avg_pool3d", (1, 1, 4, 4, 4), dict(kernel_size=3, padding=2)),
+    ("adaptive_avg_pool2d", (2, 0, 3), dict(output_size=2)),
+    ("adaptive_avg_pool2d", (3, 3), dict(output_size=(2, 2))),             # ValueError from the wrapper
+    ("adaptive_avg_pool2d", (3,), dict(output_size=2)),
+    ("adaptive_max_pool3d", (2, 2, 2), dict(output_size=(1, 1, 1))),
+    ("adaptive_max_pool1d", (2, 3, 0), dict(output_size=2)),
+    ("lp_pool2d", (1, 1, 2, 2), dict(norm_type=2, kernel_size=3)),
+]
+
+
+@pytest.mark.parametrize("name,shape,kw", POOL_ERRORS)
+def test_pool_errors(name, shape, kw):
+    check_error(lambda L: _lib_fn(L, name)(L.zeros(*shape), **kw))
+
+
+def test_pool_dtype_errors():
+    check_error(lambda L: L.nn.functional.max_pool2d(L.zeros(1, 1, 4, 4, dtype=L.bool), 2))
+    check_error(lambda L: L.nn.functional.avg_pool2d(L.zeros(1, 1, 4, 4, dtype=L.bool), 2))
+    check_error(lambda L: L.nn.functional.avg_pool2d(L.zeros(1, 1, 4, 4, dtype=L.int32), 2))
+    check_error(lambda L: L.nn.functional.avg_pool2d(L.zeros(1, 1, 4, 4, dtype=L.uint8), 2))
+    check_error(lambda L: L.nn.functional.max_pool1d(L.zeros(1, 1, 4, dtype=L.int64), 2))
+    check_error(lambda L: L.nn.functional.adaptive_avg_pool1d(L.zeros(1, 1, 4, dtype=L.int64), 2))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64"])
+def test_max_pool_integer_types(dtype):
+    check("max_pool2d", (1, 2, 5, 6), 2, dtype=dtype, grad=False)
+    check("max_pool1d", (2, 6), 2, dtype=dtype, grad=False, return_indices=True)
+    check("max_pool3d", (1, 2, 4, 5, 6), 2, dtype=dtype, grad=False)
+
+
+# ---------------------------------------------------------------- adaptive pools
+
+ADAPTIVE_CASES = [
+    (1, (2, 3, 10), 4),
+    (1, (3, 7), (3,)),
+    (1, (2, 3, 5), 7),
+    (2, (2, 3, 7, 9), (3, 4)),
+    (2, (3, 8, 8), 4),
+    (2, (2, 3, 7, 9), (None, 5)),
+    (2, (2, 3, 5, 6), 1),
+    (3, (2, 2, 5, 7, 6), (2, 3, 4)),
+    (3, (2, 5, 4, 7), (3, None, 2)),
+    (3, (1, 2, 4, 4, 4), 2),
+]
+
+
+@pytest.mark.parametrize("nd,shape,osz", ADAPTIVE_CASES)
+def test_adaptive_avg_pool(nd, shape, osz):
+    check(f"adaptive_avg_pool{nd}d", shape, osz)
+
+
+@pytest.mark.parametrize("nd,shape,osz", ADAPTIVE_CASES)
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_adaptive_max_pool(nd, shape, osz, return_indices):
+    check(f"adaptive_max_pool{nd}d", shape, osz, return_indices=return_indices)
+
+
+def test_adaptive_with_indices_and_dtypes():
+    check("adaptive_max_pool2d_with_indices", (2, 3, 7, 9), (3, 4))
+    check("adaptive_max_pool1d_with_indices", (2, 3, 7), 3)
+    check("adaptive_max_pool3d_with_indices", (2, 3, 4, 5, 3), 2)
+    check("adaptive_avg_pool2d", (2, 3, 7, 9), (3, 4), dtype="float64")
+    check_error(lambda L: L.nn.functional.adaptive_max_pool2d(L.zeros(2, 3, 4, dtype=L.int64), 2))
+    check_error(lambda L: L.nn.functional.adaptive_avg_pool2d(L.zeros(2, 3, 4, dtype=L.int64), 2))
+
+
+def test_adaptive_zero_output():
+    check("adaptive_avg_pool1d", (2, 3, 4), 0, grad=False)
+    check("adaptive_avg_pool2d", (2, 3, 4, 4), (0, 2), grad=False)
+
+
+# ---------------------------------------------------------------- lp_pool
+
+LP_CASES = [
+    (1, (2, 3, 9), 2, 3, None, False),
+    (1, (3, 10), 3.0, 2, 3, True),
+    (2, (2, 3, 7, 6), 2, 3, 2, False),
+    (2, (2, 3, 7, 6), 1.5, (3, 2), (2, 1), True),
+    (2, (3, 6, 6), float("inf"), 2, None, False),
+    (2, (3, 6, 6), -float("inf"), 3, 1, False),
+    (3, (2, 2, 5, 6, 4), 2, 2, None, False),
+    (3, (2, 5, 6, 5), 3, (3, 2, 3), (2, 1, 2), True),
+]
+
+
+@pytest.mark.parametrize("nd,shape,p,k,s,ceil", LP_CASES)
+def test_lp_pool(nd, shape, p, k, s, ceil):
+    # positive inputs: fractional powers of negative numbers are NaN in both
+    rng = np.random.default_rng(nd)
+    data = rng.uniform(0.5, 2.0, shape)
+    check(f"lp_pool{nd}d", None, p, k, s, ceil, data=data)
+
+
+def test_lp_pool_signed_inputs_and_zero_sums():
+    data = np.array([[[1.0, -2.0, 0.0, 0.0, 3.0, -1.0, 2.0, 2.0]]])
+    check("lp_pool1d", None, 3, 2, data=data)
+    check("lp_pool1d", None, 2, 2, data=data)
+
+
+# ---------------------------------------------------------------- max_unpool
+
+
+def _pool_then_unpool(nd, shape, pool_kw, unpool_kw, seed=0):
+    a = np.random.default_rng(seed).standard_normal(shape)
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy())
+        y, idx = getattr(L.nn.functional, f"max_pool{nd}d")(x, return_indices=True, **pool_kw)
+        y = y.detach().requires_grad_()
+        out = getattr(L.nn.functional, f"max_unpool{nd}d")(y, idx, **unpool_kw)
+        cot = L.from_numpy(np.random.default_rng(seed + 1).standard_normal(tuple(out.shape)))
+        (g,) = L.autograd.grad(out, y, cot)
+        res.append((out, g))
+    assert_same(res[1][0], res[0][0])
+    assert_same(res[1][1], res[0][1])
+
+
+UNPOOL_CASES = [
+    (1, (2, 3, 8), dict(kernel_size=2), dict(kernel_size=2)),
+    (1, (3, 9), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=2, padding=1)),
+    (1, (2, 3, 9), dict(kernel_size=2), dict(kernel_size=2, output_size=(9,))),
+    (2, (2, 3, 6, 8), dict(kernel_size=2), dict(kernel_size=2)),
+    (2, (3, 7, 7), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=2, padding=1)),
+    (2, (2, 3, 7, 7), dict(kernel_size=2), dict(kernel_size=2, output_size=(2, 3, 7, 7))),
+    (2, (1, 1, 6, 6), dict(kernel_size=3, stride=1), dict(kernel_size=3, stride=1)),   # repeated indices
+    (3, (2, 2, 4, 4, 6), dict(kernel_size=2), dict(kernel_size=2)),
+    (3, (2, 5, 5, 5), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=2, padding=1,
+                                                                     output_size=(5, 5, 5))),
+]
+
+
+@pytest.mark.parametrize("nd,shape,pool_kw,unpool_kw", UNPOOL_CASES)
+def test_max_unpool(nd, shape, pool_kw, unpool_kw):
+    _pool_then_unpool(nd, shape, pool_kw, unpool_kw)
+
+
+def _unpool(L, nd, x_shape, idx, **kw):
+    x = L.ones(*x_shape)
+    return getattr(L.nn.functional, f"max_unpool{nd}d")(x, L.tensor(idx) if isinstance(idx, list) else idx, **kw)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: _unpool(L, 2, (1, 1, 2, 2), [[[[0, 1], [2, 99]]]], kernel_size=2),        # index out of range
+    lambda L: _unpool(L, 2, (1, 1, 2, 2), [[[[0, 1], [2, -1]]]], kernel_size=2),
+    lambda L: _unpool(L, 2, (1, 1, 2, 2), L.zeros(1, 1, 2, 2, dtype=L.int32), kernel_size=2),
+    lambda L: _unpool(L, 2, (1, 1, 2, 2), L.zeros(1, 1, 2, 1, dtype=L.int64), kernel_size=2),
+    lambda L: _unpool(L, 2, (1, 1, 2, 2), L.zeros(1, 1, 2, 2, dtype=L.int64), kernel_size=2, output_size=(9, 9)),
+    lambda L: _unpool(L, 2, (1, 1, 2, 2), L.zeros(1, 1, 2, 2, dtype=L.int64), kernel_size=2, output_size=(4,)),
+    lambda L: _unpool(L, 1, (1, 1, 2), [[[0, 9]]], kernel_size=2),
+    lambda L: _unpool(L, 3, (1, 1, 1, 1, 2), [[[[[0, 99]]]]], kernel_size=2),
+    lambda L: _unpool(L, 2, (2, 2), L.zeros(2, 2, dtype=L.int64), kernel_size=2),
+])
+def test_max_unpool_errors(case):
+    check_error(case)
+
+
+# ---------------------------------------------------------------- fractional_max_pool
+
+
+@pytest.mark.parametrize("nd,shape,k,osz,ratio", [
+    (2, (2, 3, 9, 8), 2, (4, 5), None),
+    (2, (3, 10, 7), (3, 2), 4, None),
+    (2, (2, 3, 9, 8), 3, None, (0.5, 0.6)),
+    (2, (1, 2, 7, 7), 2, (1, 6), None),
+    (3, (2, 2, 6, 7, 8), 2, (3, 4, 5), None),
+    (3, (2, 8, 7, 6), (3, 2, 2), 3, None),
+    (3, (1, 2, 9, 6, 7), 2, None, [0.5, 0.4, 0.6]),
+])
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_fractional_max_pool(nd, shape, k, osz, ratio, return_indices):
+    planes = shape[-nd - 1]
+    n_batch = shape[0] if len(shape) == nd + 2 else 1
+    u = np.random.default_rng(11).uniform(0, 1, (n_batch, planes, nd))
+    samples = {L: L.from_numpy(u.copy()).to(L.float32) for L in (torch, mc)}
+    a = np.random.default_rng(12).standard_normal(shape)
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).to(L.float32).requires_grad_()
+        out = _flat(getattr(L.nn.functional, f"fractional_max_pool{nd}d")(
+            x, k, output_size=osz, output_ratio=ratio, return_indices=return_indices, _random_samples=samples[L]))
+        cot = L.from_numpy(np.random.default_rng(13).standard_normal(tuple(out[0].shape))).to(L.float32)
+        res.append((out, L.autograd.grad(out[0], x, cot)[0]))
+    for mo, to in zip(res[1][0], res[0][0]):
+        assert_same(mo, to)
+    assert_same(res[1][1], res[0][1])
+
+
+def test_fractional_max_pool_random_samples_drawn():
+    # no _random_samples: windows are random, so only the shapes, dtypes and the pooled values' origin can agree
+    x = mc.from_numpy(np.random.default_rng(0).standard_normal((2, 3, 9, 9)).astype(np.float32))
+    out, idx = mc.nn.functional.fractional_max_pool2d(x, 2, output_size=4, return_indices=True)
+    ref = torch.nn.functional.fractional_max_pool2d(torch.zeros(2, 3, 9, 9), 2, output_size=4, return_indices=True)
+    assert tuple(out.shape) == tuple(ref[0].shape) and str(idx.dtype) == str(ref[1].dtype)
+    picked = np.take_along_axis(x.numpy().reshape(2, 3, -1), idx.numpy().reshape(2, 3, -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(out.shape), out.numpy())
+    out3 = mc.nn.functional.fractional_max_pool3d(mc.zeros(3, 5, 5, 5), 2, output_ratio=(0.5, 0.5, 0.5))
+    assert tuple(out3.shape) == (3, 2, 2, 2)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 3),                      # no size
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 3, output_size=4),       # pool too big
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 2, output_ratio=(0.5, 0.5, 0.5)),
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 2, output_size=2,
+                                                    _random_samples=L.zeros(1, 3, 2)),
+    lambda L: L.nn.functional.fractional_max_pool3d(L.zeros(1, 2, 5, 5, 5), 3, output_size=4),
+    # torch's wrapper takes len() of output_ratio: a bare number is a TypeError, a 1-element list an IndexError
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 2, output_ratio=0.5),
+    lambda L: L.nn.functional.fractional_max_pool3d(L.zeros(1, 2, 5, 5, 5), 2, output_ratio=[0.5]),
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5, dtype=L.int64), 2, output_size=2),
+])
+def test_fractional_errors(case):
+    check_error(case)
+
+
+# ---------------------------------------------------------------- unfold / fold
+
+UNFOLD_CASES = [
+    ((2, 3, 6, 7), dict(kernel_size=2)),
+    ((3, 6, 7), dict(kernel_size=(3, 2), stride=(2, 1))),
+    ((2, 2, 7, 7), dict(kernel_size=3, dilation=2, padding=1, stride=2)),
+    ((1, 2, 5, 6), dict(kernel_size=(2, 3), dilation=(1, 2), padding=(2, 0), stride=(1, 3))),
+]
+
+
+@pytest.mark.parametrize("shape,kw", UNFOLD_CASES)
+def test_unfold(shape, kw):
+    check("unfold", shape, **kw)
+    check("unfold", shape, dtype="float64", **kw)
+
+
+@pytest.mark.parametrize("shape,kw", UNFOLD_CASES)
+def test_fold_round_trip_shapes(shape, kw):
+    # fold's input is unfold's output: (N, C * kH * kW, L) -> (N, C, H, W), overlaps summed
+    t_cols = torch.nn.functional.unfold(torch.zeros(shape), **kw)
+    check("fold", tuple(t_cols.shape), shape[-2:], **kw)
+
+
+def test_fold_unbatched_and_dtypes():
+    check("fold", (12, 4), (3, 3), 2, dtype="float64")
+    check_error(lambda L: L.nn.functional.fold(L.zeros(12, 4, dtype=L.int64), (3, 3), 2))
+    check_error(lambda L: L.nn.functional.unfold(L.zeros(1, 3, 4, dtype=L.int64), 2))
+    check("fold", (2, 8, 9), (4, 4), (2, 2), stride=1, dilation=1, padding=0)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.nn.functional.unfold(L.zeros(2, 3), 2),
+    lambda L: L.nn.functional.unfold(L.zeros(1, 1, 2, 3, 3), 2),
+    lambda L: L.nn.functional.unfold(L.zeros(1, 1, 2, 2), 3),
+    lambda L: L.nn.functional.unfold(L.zeros(1, 1, 4, 4), 2, stride=0),
+    lambda L: L.nn.functional.fold(L.zeros(1, 5, 4), (3, 3), 2),
+    lambda L: L.nn.functional.fold(L.zeros(1, 4, 5), (3, 3), 2),
+    lambda L: L.nn.functional.fold(L.zeros(4, 4, 5, 5), (3, 3), 2),
+    lambda L: L.nn.functional.fold(L.zeros(1, 4, 4), (3, 3), 2, padding=-1),
+])
+def test_unfold_fold_errors(case):
+    check_error(case)
