@@ -177,8 +177,11 @@ def hardswish(input, inplace=False):
     _float_only(input, "hardswish_cpu")
 
     def fn(x):
-        mid = x * (x + 3) / 6
-        return mx.where(x <= -3, mx.zeros_like(x), mx.where(x < 3, mid, x))
+        # torch: 0 for x <= -3, x / 3 + 0.5 for -3 < x < 3, 1 otherwise (NaN included)
+        inside = (x > -3) & (x < 3)
+        xm = mx.where(inside, x, 0)  # Note [double where]: NaN must not reach mid's vjp
+        mid = xm * (xm + 3) / 6
+        return mx.where(x <= -3, mx.zeros_like(x), mx.where(inside, mid, x))
 
     return _finish(input, _pointwise("HardswishBackward0", fn, input), inplace)
 
