@@ -552,3 +552,31 @@ def affine_grid(theta, size, align_corners=None):
         raise RuntimeError(f"The size of tensor a ({theta.shape[0]}) must match the size of tensor b ({size[0]}) at "
                            "non-singleton dimension 0")
     return affine_grid_generator(theta, size, align_corners)
+
+
+# ---------------------------------------------------------------- aten-level antialiased resize
+
+
+def _aa_entry(mode, input, output_size, align_corners, scale_factors, scales_h, scales_w):
+    """aten::_upsample_{mode}2d_aa in both overloads: .vec (output_size or scale_factors) and the default one
+    (output_size with optional scales_h/scales_w, which then drive the coordinate mapping)."""
+    if input.dim() != 4:
+        raise RuntimeError(f"Expected 4D input tensor, but got input of size: {list(input.shape)}")
+    if scale_factors is not None:
+        if output_size is not None:
+            raise RuntimeError("Must specify exactly one of output_size and scale_factors")
+        scales = [builtins.float(s) for s in scale_factors]
+        output_size = [builtins.int(math.floor(i * s)) for i, s in zip(input.shape[2:], scales)]
+    else:
+        if output_size is None:
+            raise RuntimeError("Must specify exactly one of output_size and scale_factors")
+        scales = [scales_h, scales_w]
+    return _upsample(input, mode, [builtins.int(o) for o in output_size], scales, bool(align_corners), True)
+
+
+def _upsample_bilinear2d_aa(input, output_size, align_corners, scale_factors=None, scales_h=None, scales_w=None):
+    return _aa_entry("bilinear", input, output_size, align_corners, scale_factors, scales_h, scales_w)
+
+
+def _upsample_bicubic2d_aa(input, output_size, align_corners, scale_factors=None, scales_h=None, scales_w=None):
+    return _aa_entry("bicubic", input, output_size, align_corners, scale_factors, scales_h, scales_w)

@@ -279,3 +279,22 @@ def test_affine_grid_errors(ts, size):
     with pytest.warns(UserWarning, match="align_corners"):  # align_corners=None warns before checking theta
         assert_raises_same(lambda: torch.nn.functional.affine_grid(torch.zeros(ts, dtype=torch.int64), size),
                            lambda: mc.nn.functional.affine_grid(mc.zeros(ts, dtype=mc.int64), size))
+
+
+# ---------------------------------------------------------------- aten::_upsample_{bilinear,bicubic}2d_aa
+
+AA_KW = [dict(output_size=[3, 3], align_corners=False, scale_factors=None),
+         dict(output_size=None, align_corners=False, scale_factors=[1.7, 0.9]),
+         dict(output_size=None, align_corners=True, scale_factors=[0.8, 1.0]),
+         dict(output_size=[3, 3], align_corners=False, scales_h=1.7, scales_w=0.9),
+         dict(output_size=[3, 4], align_corners=True, scales_h=1.7, scales_w=0.9)]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("kw", AA_KW, ids=[str(i) for i in range(len(AA_KW))])
+def test_upsample_aa_aten(mode, kw):
+    from mlx_compat.nn import _sampling
+    ours = getattr(_sampling, f"_upsample_{mode}2d_aa")
+    theirs = getattr(torch.ops.aten, f"_upsample_{mode}2d_aa")
+    a = np.random.default_rng(12).standard_normal((2, 3, 10, 20))
+    _check(_run(lambda L, x: (theirs if L is torch else ours)(x, **kw), [a]))
