@@ -1,5 +1,559 @@
-"""nn.functional scaled_dot_product_attention, multi_head_attention_forward, embedding_bag."""
+"""nn.functional scaled_dot_product_attention, multi_head_attention_forward, embedding_bag.
+
+scaled_dot_product_attention is one pure MLX function run through `mlx_op` (Note [MLX vjp fallback]);
+multi_head_attention_forward composes the package's differentiable Tensor ops exactly in torch's order;
+embedding_bag gathers each bag's rows into a padded (bags, longest bag, dim) block and reduces it.
+
+Note [fully masked attention rows]
+A query row whose keys are all masked out (-inf everywhere) has no softmax. torch (its math path uses a
+"safe" softmax, its fused CPU kernel does the same) gives 0 for such a row, and a zero gradient. We
+replace the row's scores by 0 before the softmax and its probabilities by 0 after: nothing NaN is ever
+computed, so the vjp through the replaced row is exactly zero as well.
+
+Note [attention arithmetic order]
+torch's CPU result for float32 differs from the exact one by up to ~2e-5 on OpInfo-sized inputs (scores
+of magnitude ~50), so matching it needs its order of operations. 4-D inputs go to torch's fused CPU
+("flash") kernel: scores = (q @ k^T) * scale, e = exp(scores - rowmax), out = (e @ v) / rowsum(e).
+Other ranks go to its math path: q and k each scaled by sqrt(scale) before the product, softmax, then
+the product with v. We do the same, in the same order.
+
+Note [fused attention path]
+MLX's `mx.fast.scaled_dot_product_attention` is used for the forward only on the GPU (on the CPU it is
+no faster, and its arithmetic differs from torch's, Note [attention arithmetic order]), only when nothing
+needs a gradient
+(the backward of `mlx_op` differentiates `f`, which must then be the composed version), there is no
+dropout, the inputs are 4-D (batch, heads, L, E) with the same batch and a key/value head count dividing
+the query's (MLX's grouped-query layout is torch's repeat_interleave), and there is no mask or a causal
+mask on a square score matrix (MLX aligns a causal mask bottom-right, torch top-left: equal only when
+L == S; no row is fully masked then).
+
+Note [embedding_bag bags]
+Bag b holds positions offsets[b] .. offsets[b+1] (the last bag runs to the end unless
+include_last_offset). Positions whose index equals padding_idx belong to no bag: they add nothing, do
+not count towards the mean and cannot be the max. An empty bag gives zeros in every mode. In max mode
+the gradient goes to the first maximal row (argmax), as torch's max_indices.
+"""
 from __future__ import annotations
 
-__all__ = []  # exported by nn.functional
-TORCH_EXPORTS = []  # also exported as mlx_compat.<name> (torch has them at top level)
+import builtins
+import math
+
+import mlx.core as mx
+import numpy as np
+
+from .. import _dtype, _random
+from .._autograd_ops import mlx_op
+from .._grad_mode import no_grad
+from .._tensor import Tensor
+
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag"]
+# torch.embedding_bag exists at top level with another signature (weight first, a 4-tuple result): not exported
+TORCH_EXPORTS = []
+
+_KIND = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+         "int64": "long int", "int32": "int", "bool": "bool"}
+
+
+def _kind(dt):
+    return _KIND.get(dt.name, dt.name)
+
+
+def _opmath(dt):
+    return mx.float32 if dt in (mx.float16, mx.bfloat16) else dt
+
+
+# ---------------------------------------------------------------- scaled_dot_product_attention
+
+
+def _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa):
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, "
+                            f"not {type(t).__name__}")
+    if not (query.dtype is key.dtype is value.dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{_kind(query.dtype)} key.dtype: {_kind(key.dtype)} and value.dtype: "
+                           f"{_kind(value.dtype)} instead.")
+    if not query.dtype.is_floating_point:
+        raise RuntimeError(f"\"baddbmm_with_gemm\" not implemented for '{query.dtype.name}'")
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(f"The size of query, key and value must be at least 2-D")
+    if attn_mask is not None and not (attn_mask.dtype is _dtype.bool or attn_mask.dtype is query.dtype):
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {_kind(attn_mask.dtype)} and  query.dtype: {_kind(query.dtype)} "
+                           "instead.")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"Expected query and key to have the same embedding size, but got query size "
+                           f"{query.shape[-1]} and key size {key.shape[-1]}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"Expected key and value to have the same sequence length, but got key length "
+                           f"{key.shape[-2]} and value length {value.shape[-2]}")
+    if enable_gqa and query.dim() >= 3:
+        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        if hk == 0 or hv == 0 or hq % hk or hq % hv:
+            raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+
+
+def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, needs_grad):
+    """Note [fused attention path]."""
+    if needs_grad or dropout_p > 0.0 or not hasattr(mx, "fast") or query._device_code == 0:
+        return False
+    if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
+        return False
+    if query.dtype not in (_dtype.float32, _dtype.float16, _dtype.bfloat16):
+        return False
+    (b, hq, L, e), (bk, hk, S, ek), (bv, hv, Sv, ev) = query.shape, key.shape, value.shape
+    if not (b == bk == bv) or hk != hv or hk == 0 or hq % hk or S != Sv or L == 0 or S == 0 or e != ev:
+        return False
+    if attn_mask is not None:
+        return False
+    return (not is_causal) or L == S
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa)
+    L, S, E = query.shape[-2], key.shape[-2], query.shape[-1]
+    sc = (1.0 / math.sqrt(E)) if scale is None else builtins.float(scale)
+    float_mask = attn_mask is not None and attn_mask.dtype is not _dtype.bool
+    ins = [query, key, value] + ([attn_mask] if float_mask else [])
+    from .._autograd_formulas import needs_grad
+    from .._C import is_grad_enabled
+
+    grad = is_grad_enabled() and builtins.any(needs_grad(t) for t in ins)
+    out_dt = query.dtype._mx
+    if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, grad):
+        def fast(q, k, v):
+            return mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask="causal" if is_causal else None)
+
+        return mlx_op("ScaledDotProductAttention", fast, [query, key, value])
+
+    # the keep mask (bool mask, causal triangle), fixed before f so the vjp sees constants
+    keep = None
+    if is_causal:
+        keep = mx.tril(mx.ones((L, S), dtype=mx.bool_))
+    if attn_mask is not None and not float_mask:
+        keep = attn_mask._mx if keep is None else mx.logical_and(keep, attn_mask._mx)
+    drop = None
+    if dropout_p > 0.0:
+        qs, ks, vs = tuple(query.shape), tuple(key.shape), tuple(value.shape)
+        batch = np.broadcast_shapes(qs[:-2], ks[:-2], vs[:-2])
+        if attn_mask is not None:
+            batch = np.broadcast_shapes(batch, tuple(attn_mask.shape)[:-2])
+        shape = tuple(batch) + (L, S)
+        if dropout_p >= 1.0:
+            drop = mx.zeros(shape, dtype=mx.bool_)
+        else:
+            drop = mx.random.bernoulli(1.0 - dropout_p, shape, key=_random.key_for(None))
+    gqa = enable_gqa and query.dim() >= 3
+    flash = query.dim() == 4 and key.dim() == 4 and value.dim() == 4
+
+    def f(q, k, v, *m):
+        ct = _opmath(q.dtype)
+        q, k, v = q.astype(ct), k.astype(ct), v.astype(ct)
+        if gqa:  # torch: repeat_interleave of key/value heads up to the query's head count
+            if k.shape[-3] != q.shape[-3]:
+                k = mx.repeat(k, q.shape[-3] // k.shape[-3], axis=-3)
+            if v.shape[-3] != q.shape[-3]:
+                v = mx.repeat(v, q.shape[-3] // v.shape[-3], axis=-3)
+        if flash:  # Note [attention arithmetic order]
+            s = mx.matmul(q, mx.swapaxes(k, -1, -2)) * sc
+        else:
+            r = math.sqrt(sc)
+            s = mx.matmul(q * r, mx.swapaxes(k * r, -1, -2))
+        if m:
+            s = s + m[0].astype(ct)
+        if keep is not None:
+            s = mx.where(keep, s, -math.inf)
+        dead = mx.all(s == -math.inf, axis=-1, keepdims=True)  # Note [fully masked attention rows]
+        s = mx.where(dead, 0.0, s)
+        if flash:
+            e = mx.exp(s - mx.stop_gradient(mx.max(s, axis=-1, keepdims=True)))
+            e = mx.where(dead, 0.0, e)
+            total = mx.where(dead, 1.0, mx.sum(e, axis=-1, keepdims=True))
+        else:  # softmax's own vjp, p * (g - sum(g * p)), is torch's softmax backward
+            e = mx.where(dead, 0.0, mx.softmax(s, axis=-1, precise=True))
+        if drop is not None:
+            e = mx.where(drop, e * (1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else e, 0.0)
+        if flash:
+            return (mx.matmul(e, v) / total).astype(out_dt)
+        return mx.matmul(e, v).astype(out_dt)
+
+    return mlx_op("ScaledDotProductAttention", f, ins)
+
+
+# ---------------------------------------------------------------- multi_head_attention_forward
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    if query.dim() == 3:
+        if key.dim() != 3 or value.dim() != 3:
+            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 2:
+            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+                                 f"found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                                 f"found {attn_mask.dim()}-D tensor instead")
+        return True
+    if query.dim() == 2:
+        if key.dim() != 2 or value.dim() != 2:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 1:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
+                                 f"but found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None:
+            if attn_mask.dim() not in (2, 3):
+                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                                     f"but found {attn_mask.dim()}-D tensor instead")
+            if attn_mask.dim() == 3:
+                expected = (num_heads, query.shape[0], key.shape[0])
+                if tuple(attn_mask.shape) != expected:
+                    raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
+        return False
+    raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
+                         "tensor")
+
+
+def _canonical_mask(mask, name, other_type, other_name, target_type, check_other=True):
+    """bool masks become float masks (-inf where True), as torch's nn.functional._canonical_mask."""
+    if mask is None:
+        return None
+    if mask.dtype is not _dtype.bool and not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if check_other and other_type is not None and mask.dtype is not other_type:
+        import warnings
+
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
+                      "instead.", stacklevel=3)
+    if mask.dtype is _dtype.bool:
+        from .._creation import zeros
+
+        mask = zeros(tuple(mask.shape), dtype=target_type).masked_fill(mask, -math.inf)
+    return mask
+
+
+def _in_projection_packed(q, k, v, w, b):
+    from .functional import linear
+
+    E = q.shape[-1]
+    if k is v:
+        if q is k:
+            proj = linear(q, w, b).unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+            return proj[0], proj[1], proj[2]
+        w_q, w_kv = w.split([E, E * 2])
+        b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
+        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+        return linear(q, w_q, b_q), kv[0], kv[1]
+    w_q, w_k, w_v = w.chunk(3)
+    b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
+    from .functional import linear
+
+    Eq, Ek, Ev = q.shape[-1], k.shape[-1], v.shape[-1]
+    for name, w, shape in (("query", w_q, (Eq, Eq)), ("key", w_k, (Eq, Ek)), ("value", w_v, (Eq, Ev))):
+        if tuple(w.shape) != shape:
+            raise AssertionError(f"expecting {name} weights shape of {shape}, but got {tuple(w.shape)}")
+    for name, b in (("query", b_q), ("key", b_k), ("value", b_v)):
+        if b is not None and tuple(b.shape) != (Eq,):
+            raise AssertionError(f"expecting {name} bias shape of {(Eq,)}, but got {tuple(b.shape)}")
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    from .. import _creation
+    from .._shape_ops import cat
+    from .functional import dropout, linear, pad, softmax
+
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
+                                       None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # torch: sdpa's is_causal replaces the mask
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+    else:
+        for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
+        b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, b_q, b_k, b_v)
+
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(tgt_len, src_len)}.")
+            attn_mask = attn_mask.unsqueeze(0)
+        elif attn_mask.dim() == 3:
+            if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                                   f"{(bsz * num_heads, tgt_len, src_len)}.")
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = cat([k, bias_k.repeat(1, bsz, 1)])
+        v = cat([v, bias_v.repeat(1, bsz, 1)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    for name, static in (("k", static_k), ("v", static_v)):
+        if static is not None:
+            if static.shape[0] != bsz * num_heads:
+                raise AssertionError(f"expecting static_{name}.size(0) of {bsz * num_heads}, but got "
+                                     f"{static.shape[0]}")
+            if static.shape[2] != head_dim:
+                raise AssertionError(f"expecting static_{name}.size(2) of {head_dim}, but got {static.shape[2]}")
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+
+    if add_zero_attn:
+        zshape = (bsz * num_heads, 1, head_dim)
+        k = cat([k, _creation.zeros(zshape, dtype=k.dtype)], 1)
+        v = cat([v, _creation.zeros(zshape, dtype=v.dtype)], 1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+
+    if key_padding_mask is not None:
+        if key_padding_mask.shape[0] != bsz:
+            raise AssertionError(f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
+                                 f"{key_padding_mask.shape[0]}")
+        if key_padding_mask.shape[1] != src_len:
+            raise AssertionError(f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+                                 f"{key_padding_mask.shape[1]}")
+        key_padding_mask = (key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
+                            .reshape(bsz * num_heads, 1, src_len))
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        E = q.shape[-1]
+        q_scaled = q * math.sqrt(1.0 / builtins.float(E))
+        if is_causal and attn_mask is None:
+            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+        scores = q_scaled.bmm(k.transpose(-2, -1))
+        if attn_mask is not None:
+            scores = attn_mask + scores  # torch.baddbmm(attn_mask, q_scaled, k^T)
+        weights = softmax(scores, dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = weights.bmm(v)
+        out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias)
+        out = out.reshape(tgt_len, bsz, out.shape[1])
+        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        if not is_batched:
+            out, weights = out.squeeze(1), weights.squeeze(0)
+        return out, weights
+
+    if attn_mask is not None:
+        if attn_mask.shape[0] == 1 and attn_mask.dim() == 3:
+            attn_mask = attn_mask.unsqueeze(0)
+        else:
+            attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
+    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+    k = k.reshape(bsz, num_heads, src_len, head_dim)
+    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    out = out.reshape(tgt_len, bsz, out.shape[1])
+    if not is_batched:
+        out = out.squeeze(1)
+    return out, None
+
+
+# ---------------------------------------------------------------- embedding_bag
+
+
+def _renorm_rows(weight, idx, max_norm, norm_type):
+    """torch's embedding_renorm_: rows looked up whose norm exceeds max_norm are scaled down, in place."""
+    rows = np.unique(idx)
+    if rows.size == 0:
+        return
+    with no_grad():
+        w = weight._mx
+        r = mx.array(rows.astype(np.int64))
+        sel = w[r].astype(_opmath(w.dtype))
+        norms = mx.power(mx.sum(mx.power(mx.abs(sel), norm_type), axis=1, keepdims=True), 1.0 / norm_type)
+        scale = mx.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        new = mx.array(w)
+        new[r] = (sel * scale).astype(w.dtype)
+        weight._write(new)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if weight.dtype is _dtype.int64 and input.dtype.is_floating_point:
+        import warnings
+
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
+                      stacklevel=2)
+        weight, input = input, weight
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+                         f"must have the same shape as the input ({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        n_bags, width = input.shape
+        off = np.arange(0, n_bags * width, builtins.max(width, 1), dtype=np.int64)[:n_bags]
+        include_last_offset = False
+        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        off = np.asarray(offsets._mx.astype(mx.int64)).reshape(-1)
+        psw = per_sample_weights
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if input.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           "Long, Int")
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse gradients are not supported by mlx_compat")
+
+    idx = np.asarray(input._mx.astype(mx.int64)).reshape(-1)
+    n = idx.size
+    num = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise RuntimeError("Expected i < index_size to be true, but got false.  (Could this error message be "
+                           "improved?  If so, please report an enhancement request to PyTorch.)")
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    if off.size and off[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {off[0]}")
+    if off.size and off[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
+                           f"{off[-1]}")
+    if include_last_offset:
+        if off.size < 1:
+            raise RuntimeError("include_last_offset: number of offsets should be at least 1")
+        starts, ends = off[:-1], off[1:]
+    else:
+        starts, ends = off, np.append(off[1:], n).astype(np.int64)
+    if np.any(ends < starts):
+        raise RuntimeError("offsets has to be a monotonically increasing sequence")
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += num
+        if not 0 <= padding_idx < num:
+            raise AssertionError("padding_idx must be within num_embeddings")
+
+    # Note [embedding_bag bags]: a padded (bags, longest, ) index block, `valid` marks real members
+    B = starts.size
+    lengths = ends - starts
+    longest = builtins.int(lengths.max()) if B else 0
+    pos = starts[:, None] + np.arange(builtins.max(longest, 1))[None, :]
+    valid = np.arange(builtins.max(longest, 1))[None, :] < lengths[:, None]
+    pos = np.where(valid, pos, 0) if n else np.zeros_like(pos)
+    rows_idx = idx[pos] if n else np.zeros(pos.shape, dtype=np.int64)
+    if padding_idx is not None:
+        valid = valid & (rows_idx != padding_idx)
+    count = valid.sum(axis=1)
+    D = weight.shape[1]
+    ridx, vmask, pos_mx = mx.array(rows_idx), mx.array(valid), mx.array(pos)
+    freq = None
+    if scale_grad_by_freq and n:
+        counts = np.bincount(idx, minlength=num)
+        freq = mx.array(counts[rows_idx].astype(np.float32))
+    ins = [weight] + ([psw] if psw is not None else [])
+    has_psw = psw is not None
+
+    def f(w, *p):
+        ct = _opmath(w.dtype)
+        if B == 0 or n == 0:
+            return mx.zeros((B, D), dtype=w.dtype)
+        g = mx.take(w, ridx.reshape(-1), axis=0).reshape(B, -1, D).astype(ct)
+        if freq is not None:  # gradient / frequency of the index in the batch; the value is unchanged
+            sg = mx.stop_gradient(g)
+            g = sg + (g - sg) / freq[..., None].astype(ct)
+        if has_psw:
+            g = g * mx.take(p[0].astype(ct), pos_mx.reshape(-1)).reshape(B, -1, 1)
+        m = vmask[..., None]
+        if mode == "max":
+            filled = mx.where(m, g, -math.inf)
+            am = mx.argmax(filled, axis=1, keepdims=True)
+            best = mx.take_along_axis(g, am, axis=1)[:, 0]
+            return mx.where(mx.array(count > 0)[:, None], best, 0.0).astype(w.dtype)
+        s = mx.sum(mx.where(m, g, 0.0), axis=1)
+        if mode == "mean":
+            s = s / mx.array(np.maximum(count, 1).astype(np.float32)).astype(ct)[:, None]
+        return s.astype(w.dtype)
+
+    return mlx_op("EmbeddingBagBackward0", f, ins)
