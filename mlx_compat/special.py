@@ -15,7 +15,15 @@ from ._ops_elementwise import (_compute, _erf_accurate, _float_dtype, _grad_on, 
                                _ndtr_mx, _ndtri_mx, erfc, erfinv, i0, logit, sinc, xlog1py, xlogy)
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "sinc", "xlogy", "xlog1py", "entr",
-           "ndtr", "ndtri", "log_ndtr", "i0", "round", "softmax", "log_softmax"]
+           "ndtr", "ndtri", "log_ndtr", "i0", "round", "softmax", "log_softmax",
+           "gammaln", "digamma", "psi", "polygamma", "multigammaln", "gammainc", "gammaincc", "i0e", "i1", "i1e",
+           "erfcx", "zeta", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+           "scaled_modified_bessel_k1", "spherical_bessel_j0", "airy_ai", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+           "legendre_polynomial_p"]
 
 erf = _erf_accurate
 exp2 = _pointwise.exp2
@@ -23,6 +31,18 @@ expm1 = _pointwise.expm1
 log1p = _pointwise.log1p
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
+
+# gamma family, Bessel functions and orthogonal polynomials live in _special_fns (float64 kernels)
+from ._special_fns import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,  # noqa: E402
+                           chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w, digamma, erfcx,
+                           hermite_polynomial_h, hermite_polynomial_he, i0e, i1, i1e, igamma as gammainc,
+                           igammac as gammaincc, laguerre_polynomial_l, legendre_polynomial_p, lgamma as gammaln,
+                           modified_bessel_i0, modified_bessel_i1, modified_bessel_k0, modified_bessel_k1,
+                           mvlgamma as multigammaln, polygamma, scaled_modified_bessel_k0, scaled_modified_bessel_k1,
+                           shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u,
+                           shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w, spherical_bessel_j0, zeta)
+
+psi = digamma
 
 
 def expit(input, *, out=None):
