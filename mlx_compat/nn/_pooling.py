@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 
 import mlx.core as mx
 import numpy as np
@@ -59,15 +60,16 @@ def _tuple(v, n, fn, name):
     """int or sequence of 1 or n ints -> n-tuple (torch's _single/_pair/_triple plus the C++ length check)."""
     if isinstance(v, Tensor):
         v = v.tolist()
-    if isinstance(v, (tuple, list)):
-        if len(v) == 1:
-            v = tuple(v) * n
-        if len(v) != n:
-            raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {n} ints")
-        return tuple(builtins.int(x) for x in v)
-    if isinstance(v, builtins.float):
-        raise TypeError(f"{fn}(): argument '{name}' must be tuple of ints, but found element of type float")
-    return (builtins.int(v),) * n
+    seq = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    for x in seq:
+        if not isinstance(x, numbers.Integral) or isinstance(x, builtins.bool):
+            raise TypeError(f"{fn}(): argument '{name}' must be tuple of ints, but found element of type "
+                            f"{type(x).__name__}")
+    if len(seq) == 1:
+        seq = seq * n
+    if len(seq) != n:
+        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {n} ints")
+    return tuple(builtins.int(x) for x in seq)
 
 
 def _stride(stride, kernel, n, fn):
@@ -177,6 +179,11 @@ def _windows(xm, idx, fill):
 
 def _is_float(dt):
     return dt.is_floating_point or dt.is_complex
+
+
+def _acc(x):
+    """Half-precision values summed in float32, as torch's kernels accumulate (its acc_type)."""
+    return x.astype(mx.float32) if x.dtype in (mx.float16, mx.bfloat16) else x
 
 
 def _require(input, ok, kernel):
@@ -340,9 +347,9 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
     floating = _is_float(input.dtype)
 
     def f(x):
-        total = mx.sum(_windows(x.reshape(b, -1), idx, 0), axis=-1)
+        total = mx.sum(_windows(_acc(x).reshape(b, -1), idx, 0), axis=-1)
         if floating:
-            r = total / mx.array(div.astype(np.float64)).astype(x.dtype)
+            r = total / mx.array(div.astype(np.float64)).astype(total.dtype)
         else:  # integer inputs: C++ integer division, truncating toward zero
             dv = mx.array(div).astype(x.dtype)
             q = mx.abs(total) // dv
@@ -370,6 +377,10 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_sizes(output_size, spatial, nd, fn):
+    for o in (output_size if isinstance(output_size, (tuple, list)) else (output_size,)):
+        if o is not None and (not isinstance(o, numbers.Integral) or isinstance(o, builtins.bool)):
+            raise TypeError(f"{fn}(): argument 'output_size' must be tuple of ints, but found element of type "
+                            f"{type(o).__name__}")
     if isinstance(output_size, (tuple, list)):
         if len(output_size) == 1 and nd > 1:
             output_size = tuple(output_size) * nd
@@ -416,8 +427,8 @@ def _adaptive_avg_pool(input, nd, output_size):
     b = builtins.int(np.prod(lead, dtype=np.int64))
 
     def f(x):
-        total = mx.sum(_windows(x.reshape(b, -1), idx, 0), axis=-1)
-        return (total / mx.array(count.astype(np.float64)).astype(x.dtype)).astype(x.dtype).reshape(out_shape)
+        total = mx.sum(_windows(_acc(x).reshape(b, -1), idx, 0), axis=-1)
+        return (total / mx.array(count.astype(np.float64)).astype(total.dtype)).astype(x.dtype).reshape(out_shape)
 
     return mlx_op(name, f, [input])
 
@@ -537,11 +548,9 @@ def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
     p = _tuple(padding, nd, fn, "padding")
     if not isinstance(indices, Tensor):
         raise TypeError(f"{fn}(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
-    osz = _unpool_output_size(tuple(input.shape)[-nd:] if input.dim() >= nd else (), k, s, p, output_size) \
-        if input.dim() >= nd else None
-    if osz is None:
-        raise IndexError(f"Dimension out of range (expected to be in range of [-{builtins.max(input.dim(), 1)}, "
-                         f"{builtins.max(input.dim(), 1) - 1}], but got {-nd})")
+    if input.dim() < nd:  # torch's wrapper reads input.size()[-nd:] first
+        raise IndexError("tuple index out of range")
+    osz = _unpool_output_size(tuple(input.shape)[-nd:], k, s, p, output_size)
     if indices.dtype is not _dtype.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: "
                            f"{_SCALAR.get(indices.dtype.name, indices.dtype.name)}")
@@ -565,9 +574,8 @@ def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
     length = builtins.int(np.prod(osz, dtype=np.int64))
     b = builtins.int(np.prod(lead, dtype=np.int64))
     name = f"MaxUnpool{ndc}DBackward0"
-    if b == 0 or input.numel() == 0:
-        return _empty_result(input, out_shape, name) if input.numel() == 0 and b == 0 else \
-            mlx_op(name, lambda x: mx.zeros(out_shape, dtype=x.dtype), [input])
+    if input.numel() == 0:  # an empty batch
+        return _empty_result(input, out_shape, name)
     im = indices._mx.reshape(b, -1)
     lo, hi = mx.min(im).item(), mx.max(im).item()
     if lo < 0 or hi >= length:
@@ -793,3 +801,29 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         return z[:hw].T.reshape(out_shape)
 
     return mlx_op("Col2ImBackward0", f, [input])
+
+
+# ---------------------------------------------------------------- aten's max-pool backward
+
+
+def max_pool2d_with_indices_backward(grad_output, input, kernel_size, stride, padding, dilation, ceil_mode, indices):
+    """aten::max_pool2d_with_indices_backward: grad_output added into a zero tensor shaped like input at the
+    flat per-plane indices max_pool2d returned. Not in torch's Python namespaces (torch exposes it as
+    torch.ops.aten.max_pool2d_with_indices_backward); kept here, next to the forward, for an aten namespace."""
+    if tuple(grad_output.shape) != tuple(indices.shape):
+        raise RuntimeError(f"Expected grad_output and indices of the same shape, but got {list(grad_output.shape)} "
+                           f"and {list(indices.shape)}")
+    shape = tuple(input.shape)
+    lead, spatial = shape[:-2], shape[-2:]
+    b = builtins.int(np.prod(lead, dtype=np.int64))
+    length = spatial[0] * spatial[1]
+    if input.numel() == 0 or grad_output.numel() == 0:
+        return mlx_op("MaxPool2DWithIndicesBackwardBackward0", lambda g: mx.zeros(shape, dtype=g.dtype), [grad_output])
+    rows = mx.broadcast_to(mx.arange(b).reshape(b, 1), (b, grad_output.numel() // b))
+    cols = indices._mx.reshape(b, -1).astype(mx.int32)
+
+    def f(g):
+        z = mx.zeros((b, length), dtype=g.dtype)
+        return z.at[rows, cols].add(g.reshape(b, -1)).reshape(shape)
+
+    return mlx_op("MaxPool2DWithIndicesBackwardBackward0", f, [grad_output])

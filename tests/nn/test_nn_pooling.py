@@ -210,6 +210,21 @@ def test_pool_errors(name, shape, kw):
     check_error(lambda L: _lib_fn(L, name)(L.zeros(*shape), **kw))
 
 
+@pytest.mark.parametrize("case", [
+    lambda L: L.nn.functional.max_pool2d(L.zeros(1, 1, 4, 4), 2.0),
+    lambda L: L.nn.functional.max_pool2d(L.zeros(1, 1, 4, 4), (2, 2.0)),
+    lambda L: L.nn.functional.max_pool1d(L.zeros(1, 4), True),
+    lambda L: L.nn.functional.avg_pool2d(L.zeros(1, 1, 4, 4), 2, stride=1.0),
+    lambda L: L.nn.functional.adaptive_max_pool2d(L.zeros(1, 1, 4, 4), (2, 2.5)),
+    lambda L: L.nn.functional.unfold(L.zeros(1, 1, 4, 4), 2.0),
+    lambda L: L.nn.functional.fold(L.zeros(1, 4, 9), (4.0, 4), 2),
+    lambda L: L.nn.functional.lp_pool2d(L.zeros(1, 1, 4, 4), 2, 2.0),
+    lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 1, 4, 4), 2.0, output_size=2),
+])
+def test_non_integer_sizes(case):
+    check_error(case)
+
+
 def test_pool_dtype_errors():
     check_error(lambda L: L.nn.functional.max_pool2d(L.zeros(1, 1, 4, 4, dtype=L.bool), 2))
     check_error(lambda L: L.nn.functional.avg_pool2d(L.zeros(1, 1, 4, 4, dtype=L.bool), 2))
@@ -347,6 +362,8 @@ def _unpool(L, nd, x_shape, idx, **kw):
     lambda L: _unpool(L, 1, (1, 1, 2), [[[0, 9]]], kernel_size=2),
     lambda L: _unpool(L, 3, (1, 1, 1, 1, 2), [[[[[0, 99]]]]], kernel_size=2),
     lambda L: _unpool(L, 2, (2, 2), L.zeros(2, 2, dtype=L.int64), kernel_size=2),
+    lambda L: _unpool(L, 2, (3,), L.zeros(3, dtype=L.int64), kernel_size=2),
+    lambda L: _unpool(L, 1, (3,), L.zeros(3, dtype=L.int64), kernel_size=2),
 ])
 def test_max_unpool_errors(case):
     check_error(case)
@@ -453,3 +470,28 @@ def test_fold_unbatched_and_dtypes():
 ])
 def test_unfold_fold_errors(case):
     check_error(case)
+
+
+# ---------------------------------------------------------------- aten max_pool2d_with_indices_backward
+
+
+@pytest.mark.parametrize("shape,kw", [((2, 3, 7, 7), dict(kernel_size=3, stride=1, padding=1)),
+                                      ((3, 6, 5), dict(kernel_size=2, stride=2, ceil_mode=True))])
+def test_max_pool2d_with_indices_backward(shape, kw):
+    from mlx_compat.nn._pooling import max_pool2d_with_indices_backward
+
+    a = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    k, s, p = [kw["kernel_size"]] * 2, [kw["stride"]] * 2, [kw.get("padding", 0)] * 2
+    ceil = kw.get("ceil_mode", False)
+    res = []
+    for L, fn in ((torch, torch.ops.aten.max_pool2d_with_indices_backward.default),
+                  (mc, max_pool2d_with_indices_backward)):
+        x = L.from_numpy(a.copy())
+        out, idx = L.nn.functional.max_pool2d(x, return_indices=True, **kw)
+        g = L.from_numpy(np.random.default_rng(5).standard_normal(tuple(out.shape)).astype(np.float32))
+        g.requires_grad_()
+        r = fn(g, x, k, s, p, [1, 1], ceil, idx)
+        cot = L.from_numpy(np.random.default_rng(6).standard_normal(shape).astype(np.float32))
+        res.append((r, L.autograd.grad(r, g, cot)[0]))
+    assert_same(res[1][0], res[0][0])
+    assert_same(res[1][1], res[0][1])
