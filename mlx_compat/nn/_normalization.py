@@ -6,8 +6,8 @@ through the mean and variance exactly as torch's analytic formulas do.
 
 Note [norm statistics outputs]
 torch.native_layer_norm / native_batch_norm return (out, mean, rstd). Their derivative formulas use
-the gradient of `out` only: a cotangent on mean or rstd contributes nothing. We return those
-statistics through mx.stop_gradient so the vjp of those outputs is zero, as in torch. torch's
+the gradient of `out` only, and mean and rstd do not require grad: we compute them through
+mx.stop_gradient and return them detached. torch's
 native_group_norm differs: its mean and rstd outputs are differentiable functions of the input.
 
 Note [norm compute dtype]
@@ -125,7 +125,8 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
         return (y.astype(x.dtype), mx.stop_gradient(mean).astype(x.dtype),
                 mx.stop_gradient(rstd).astype(x.dtype))
 
-    return mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
+    out, mean, rstd = mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
+    return out, mean.detach(), rstd.detach()  # Note [norm statistics outputs]
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
@@ -277,7 +278,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             return y, z, z
         return y, mx.stop_gradient(mean).reshape(c).astype(x.dtype), mx.stop_gradient(rstd).reshape(c).astype(x.dtype)
 
-    out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
+    out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
+    out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
     if training and not empty and (running_mean is not None or running_var is not None):
         xc = input._mx.astype(_opmath(input._mx.dtype))
         mean, d, _ = _moments(xc, axes)

@@ -1,0 +1,258 @@
+"""Normalization functionals and torch.native_* norms: values, gradients, running statistics and error types
+against torch."""
+import numpy as np
+import pytest
+
+from helpers import assert_same, mc, to_mc, torch
+
+
+def _rand(shape, seed=0, dtype="float32"):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _pair(a, grad=True):
+    t = torch.from_numpy(a.copy()).requires_grad_(grad)
+    m = mc.from_numpy(a.copy()).requires_grad_(grad)
+    return t, m
+
+
+def _run(fn, arrays, grad=True, seed=1, rtol=1e-5, gtol=1e-4, atol=1e-5):
+    """fn(L, *tensors) on both libraries; compares outputs and the gradients of sum(out * cot)."""
+    res = []
+    for L in (torch, mc):
+        ts = [None if a is None else L.from_numpy(a.copy()).requires_grad_(grad) for a in arrays]
+        out = fn(L, *ts)
+        outs = out if isinstance(out, tuple) else (out,)
+        grads = None
+        if grad:
+            cot = [L.from_numpy(_rand(tuple(o.shape), seed + i)) for i, o in enumerate(outs[:1])]
+            req = [t for t in ts if t is not None]
+            grads = L.autograd.grad([outs[0]], req, cot, allow_unused=True)
+        res.append((outs, grads))
+    (t_outs, t_grads), (m_outs, m_grads) = res
+    assert len(t_outs) == len(m_outs)
+    for m, t in zip(m_outs, t_outs):
+        assert_same(m, t, rtol=rtol, atol=atol)
+    if grad:
+        for m, t in zip(m_grads, t_grads):
+            if t is None:
+                assert m is None or not bool((m != 0).any())
+            else:
+                assert_same(m, t, rtol=gtol, atol=gtol)
+
+
+# ---------------------------------------------------------------- layer_norm / native_layer_norm
+
+
+@pytest.mark.parametrize("shape,norm,affine,eps", [((2, 3, 4), (4,), "wb", 1e-5), ((2, 3, 4), (3, 4), "w", 1e-3),
+                                                   ((5, 6), (6,), "b", 1e-5), ((3, 4), (4,), "", 0.5)])
+def test_layer_norm(shape, norm, affine, eps):
+    x, w, b = _rand(shape), _rand(norm, 1) if "w" in affine else None, _rand(norm, 2) if "b" in affine else None
+    _run(lambda L, x, w, b: L.nn.functional.layer_norm(x, norm, w, b, eps), [x, w, b])
+    _run(lambda L, x, w, b: L.layer_norm(x, list(norm), w, b, eps), [x, w, b])
+
+
+def test_native_layer_norm_outputs():
+    x, w, b = _rand((2, 3, 4)), _rand((3, 4), 1), _rand((3, 4), 2)
+    _run(lambda L, x, w, b: L.native_layer_norm(x, [3, 4], w, b, 1e-5), [x, w, b])
+    # mean and rstd do not require grad in torch
+    for L in (torch, mc):
+        t = L.from_numpy(x.copy()).requires_grad_()
+        out, mean, rstd = L.native_layer_norm(t, [4], None, None, 1e-5)
+        assert tuple(mean.shape) == (2, 3, 1) and tuple(rstd.shape) == (2, 3, 1)
+        assert [o.requires_grad for o in (out, mean, rstd)] == [True, False, False]
+
+
+def test_layer_norm_double_and_half():
+    a = _rand((3, 5))
+    for name in ("float64", "bfloat16"):
+        t = torch.from_numpy(a.copy()).to(getattr(torch, name))
+        m = to_mc(t)
+        assert_same(mc.nn.functional.layer_norm(m, (5,)), torch.nn.functional.layer_norm(t, (5,)),
+                    rtol=1e-2 if name == "bfloat16" else 1e-7, atol=1e-2 if name == "bfloat16" else 1e-7)
+
+
+def test_layer_norm_errors():
+    for L in (torch, mc):
+        with pytest.raises(RuntimeError):
+            L.nn.functional.layer_norm(L.zeros(2, 3), (4,))
+        with pytest.raises(RuntimeError):
+            L.nn.functional.layer_norm(L.zeros(2, 3), (3,), L.zeros(2))
+        with pytest.raises(RuntimeError):
+            L.nn.functional.layer_norm(L.zeros(2, 3), ())
+
+
+def test_layer_norm_empty():
+    for L in (torch, mc):
+        out = L.nn.functional.layer_norm(L.zeros(0, 3), (3,))
+        assert tuple(out.shape) == (0, 3)
+
+
+# ---------------------------------------------------------------- rms_norm
+
+
+@pytest.mark.parametrize("norm,weight,eps", [((4,), True, None), ((3, 4), False, 1e-3), ((4,), False, 0.5)])
+def test_rms_norm(norm, weight, eps):
+    x, w = _rand((2, 3, 4)), _rand(norm, 1) if weight else None
+    _run(lambda L, x, w: L.nn.functional.rms_norm(x, norm, w, eps), [x, w])
+    _run(lambda L, x, w: L.rms_norm(x, list(norm), w, eps), [x, w])
+
+
+def test_rms_norm_default_eps_small_input():
+    # eps=None: torch uses float32's machine epsilon, visible on tiny inputs
+    x = (_rand((2, 4)) * 1e-4).astype(np.float32)
+    _run(lambda L, x: L.nn.functional.rms_norm(x, (4,)), [x])
+    t = torch.from_numpy(x.astype(np.float64))
+    assert_same(mc.nn.functional.rms_norm(to_mc(t), (4,)), torch.nn.functional.rms_norm(t, (4,)), rtol=1e-10)
+
+
+def test_rms_norm_errors():
+    for L in (torch, mc):
+        with pytest.raises(RuntimeError):
+            L.nn.functional.rms_norm(L.zeros(2, 3), (2,))
+        with pytest.raises(RuntimeError):
+            L.nn.functional.rms_norm(L.zeros(2, 3), (3,), L.zeros(2))
+
+
+# ---------------------------------------------------------------- group_norm / native_group_norm
+
+
+@pytest.mark.parametrize("shape,groups,affine", [((2, 6, 5), 3, True), ((3, 4, 2, 3), 2, False), ((2, 4), 4, True),
+                                                 ((2, 6, 3), 1, True)])
+def test_group_norm(shape, groups, affine):
+    C = shape[1]
+    x = _rand(shape)
+    w, b = (_rand((C,), 1), _rand((C,), 2)) if affine else (None, None)
+    _run(lambda L, x, w, b: L.nn.functional.group_norm(x, groups, w, b, eps=1e-4), [x, w, b])
+
+
+def test_native_group_norm_outputs_are_differentiable():
+    x, w, b = _rand((2, 6, 3)), _rand((6,), 1), _rand((6,), 2)
+    res = []
+    for L in (torch, mc):
+        ts = [L.from_numpy(a.copy()).requires_grad_() for a in (x, w, b)]
+        out, mean, rstd = L.native_group_norm(ts[0], ts[1], ts[2], 2, 6, 3, 3, 1e-5)
+        loss = (out * L.from_numpy(_rand((2, 6, 3), 5))).sum() + (mean * 2).sum() + (rstd * 3).sum()
+        res.append((out, mean, rstd) + L.autograd.grad([loss], ts))
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-4, atol=1e-5)
+
+
+def test_group_norm_errors():
+    for L in (torch, mc):
+        with pytest.raises(RuntimeError):
+            L.nn.functional.group_norm(L.zeros(2, 5, 3), 2)
+        with pytest.raises(RuntimeError):
+            L.nn.functional.group_norm(L.zeros(4), 2)
+        with pytest.raises(ValueError):
+            L.nn.functional.group_norm(L.zeros(1, 2), 2)
+        with pytest.raises(RuntimeError):
+            L.nn.functional.group_norm(L.zeros(2, 4, 3), 2, L.zeros(3))
+
+
+# ---------------------------------------------------------------- batch_norm
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 2, 2)])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("momentum", [0.1, 0.5, -1.0])
+def test_batch_norm(shape, training, momentum):
+    C = shape[1]
+    x, w, b = _rand(shape), _rand((C,), 1), _rand((C,), 2)
+    rm, rv = _rand((C,), 3), np.abs(_rand((C,), 4)) + 0.5
+    stats = []
+
+    def fn(L, x, w, b):
+        m, v = L.from_numpy(rm.copy()), L.from_numpy(rv.copy())
+        stats.append((m, v))
+        return L.nn.functional.batch_norm(x, m, v, w, b, training=training, momentum=momentum, eps=1e-3)
+
+    _run(fn, [x, w, b])
+    (tm, tv), (mm, mv) = stats
+    assert_same(mm, tm)
+    assert_same(mv, tv)
+
+
+def test_batch_norm_no_running_stats_training():
+    x = _rand((5, 3, 2))
+    _run(lambda L, x: L.nn.functional.batch_norm(x, None, None, training=True), [x])
+
+
+def test_batch_norm_one_d_and_errors():
+    for L in (torch, mc):
+        out = L.nn.functional.batch_norm(L.zeros(0), L.zeros(0), L.ones(0), training=True)
+        assert tuple(out.shape) == (0,)
+        with pytest.raises(RuntimeError):
+            L.nn.functional.batch_norm(L.zeros(3), L.zeros(3), L.ones(3))
+        with pytest.raises(IndexError):
+            L.nn.functional.batch_norm(L.zeros(3), L.zeros(0), L.ones(0))
+        with pytest.raises(ValueError):
+            L.nn.functional.batch_norm(L.zeros(1, 3), L.zeros(3), L.ones(3), training=True)
+        with pytest.raises(RuntimeError):
+            L.nn.functional.batch_norm(L.zeros(2, 3), None, None, training=False)
+        with pytest.raises(RuntimeError):
+            L.nn.functional.batch_norm(L.zeros(2, 3), L.zeros(2), L.ones(2))
+        with pytest.raises(ValueError):
+            L.nn.functional.batch_norm(L.zeros(2, 3), L.zeros(3), L.ones(3), training=True, eps=0.0)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_native_batch_norm(training):
+    x, w, b = _rand((4, 3, 2)), _rand((3,), 1), _rand((3,), 2)
+    rm, rv = _rand((3,), 3), np.abs(_rand((3,), 4)) + 0.5
+    stats = []
+
+    def fn(L, x, w, b):
+        m, v = L.from_numpy(rm.copy()), L.from_numpy(rv.copy())
+        stats.append((m, v))
+        return L.native_batch_norm(x, w, b, m, v, training, 0.2, 1e-5)
+
+    _run(fn, [x, w, b])
+    assert_same(stats[1][0], stats[0][0])
+    assert_same(stats[1][1], stats[0][1])
+    _run(lambda L, x, w, b: L._native_batch_norm_legit(x, w, b, True, 0.1, 1e-5), [x, w, b])
+
+
+# ---------------------------------------------------------------- instance_norm
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5), (3, 2, 2, 3)])
+@pytest.mark.parametrize("use_input_stats", [True, False])
+def test_instance_norm(shape, use_input_stats):
+    C = shape[1]
+    x, w, b = _rand(shape), _rand((C,), 1), _rand((C,), 2)
+    rm, rv = _rand((C,), 3), np.abs(_rand((C,), 4)) + 0.5
+    stats = []
+
+    def fn(L, x, w, b):
+        m, v = L.from_numpy(rm.copy()), L.from_numpy(rv.copy())
+        stats.append((m, v))
+        return L.nn.functional.instance_norm(x, m, v, w, b, use_input_stats=use_input_stats, momentum=0.3, eps=1e-4)
+
+    _run(fn, [x, w, b])
+    assert_same(stats[1][0], stats[0][0])
+    assert_same(stats[1][1], stats[0][1])
+
+
+def test_instance_norm_plain_and_errors():
+    _run(lambda L, x: L.nn.functional.instance_norm(x), [_rand((2, 3, 4))])
+    for L in (torch, mc):
+        with pytest.raises(ValueError):
+            L.nn.functional.instance_norm(L.zeros(2, 3, 1))
+        with pytest.raises(RuntimeError):
+            L.nn.functional.instance_norm(L.zeros(2, 3, 4), use_input_stats=False)
+
+
+# ---------------------------------------------------------------- local_response_norm
+
+
+@pytest.mark.parametrize("shape,size,kw", [((2, 6, 3), 2, {}), ((1, 5, 3, 4), 3, {"alpha": 1e-2, "beta": 0.5, "k": 2.0}),
+                                           ((2, 4, 2, 2, 2), 4, {"alpha": 0.1}), ((1, 3, 4), 5, {"k": 1.5})])
+def test_local_response_norm(shape, size, kw):
+    _run(lambda L, x: L.nn.functional.local_response_norm(x, size, **kw), [_rand(shape)])
+
+
+def test_local_response_norm_errors():
+    for L in (torch, mc):
+        with pytest.raises(ValueError):
+            L.nn.functional.local_response_norm(L.zeros(2, 3), 2)
