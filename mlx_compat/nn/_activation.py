@@ -29,7 +29,7 @@ import warnings
 import mlx.core as mx
 import numpy as np
 
-from .. import _dtype, _precise, _random
+from .. import _C, _dtype, _precise, _random
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim
 
@@ -92,10 +92,10 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if input.dtype is _dtype.bool:
-        raise NotImplementedError("\"hardtanh\" not implemented for 'Bool'")
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     lo, hi = min_val, max_val
     if not input.dtype.is_floating_point:
-        lo, hi = math.ceil(lo), math.floor(hi)  # torch casts the bounds to the integer type
+        lo, hi = builtins.int(lo), builtins.int(hi)  # torch casts the bounds to the integer type (truncation)
 
     def fn(x):
         # torch: grad is zero where x <= min or x >= max, passed through elsewhere (NaN too): Note [kinks by where]
@@ -146,12 +146,16 @@ def softshrink(input, lambd=0.5):
 
 
 def threshold(input, threshold, value, inplace=False):
-    if input.dtype.is_complex:
-        raise NotImplementedError("\"threshold_cpu\" not implemented for 'ComplexFloat'")
+    if input.dtype.is_complex or input.dtype is _dtype.bool:
+        raise NotImplementedError(f"\"threshold_cpu\" not implemented for '{_SCALAR[input.dtype.name]}'")
     if input.dtype.is_floating_point:
         thr, val = threshold, value
     else:
         thr, val = builtins.int(threshold), builtins.int(value)  # torch casts both scalars to the input type
+        info = np.iinfo(_dtype.to_numpy_dtype(input.dtype))
+        if not info.min <= val <= info.max:
+            ctype = {"int32": "int"}.get(input.dtype.name, input.dtype.name + "_t")
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
 
     def fn(x):
         return mx.where(x <= thr, mx.full(x.shape, val, x.dtype), x)
@@ -285,6 +289,8 @@ def logsigmoid(input):
 
 
 def softsign(input):
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return input / (input.abs() + 1)
 
 
@@ -295,6 +301,8 @@ def tanhshrink(input):
 def silu(input, inplace=False):
     _float_only(input, "silu_cpu", complex_ok=True)
     if input.dtype.is_complex:
+        if input.requires_grad and _C.is_grad_enabled():
+            raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
         fn = lambda x: x / (1 + mx.exp(-x))  # noqa: E731  (MLX's sigmoid has no complex kernel)
     else:
         fn = lambda x: x * _precise.sigmoid(x)  # noqa: E731

@@ -566,3 +566,29 @@ def test_silu_complex():
     a = (np.random.default_rng(23).standard_normal(6) + 1j * np.random.default_rng(24).standard_normal(6))
     t = torch.tensor(a.astype(np.complex64))
     assert_same(mc.nn.functional.silu(mc.from_torch(t)), torch.nn.functional.silu(t))
+    tg, mg = t.clone().requires_grad_(), mc.from_torch(t).requires_grad_()
+    assert_raises_same(lambda: torch.nn.functional.silu(tg), lambda: mc.nn.functional.silu(mg))
+
+
+def test_integer_and_bool_edges():
+    """Bounds/values cast to the integer type by truncation, overflow and Bool errors as torch."""
+    F, G = torch.nn.functional, mc.nn.functional
+    ti, mi = _pair([0, 1, 2, 5, -3], "int64", grad=False)
+    for lo, hi in [(1.5, 3.7), (-2.7, -1.2)]:
+        assert_same(G.hardtanh(mi, lo, hi), F.hardtanh(ti, lo, hi))
+    tu, mu = _pair([0, 7, 200], "uint8", grad=False)
+    assert_same(G.relu6(mu), F.relu6(tu))
+    assert_raises_same(lambda: F.threshold(tu, 4, 300), lambda: G.threshold(mu, 4, 300))
+    t32, m32 = _pair([1, 5], "int32", grad=False)
+    assert_raises_same(lambda: F.threshold(t32, 4, -3e9), lambda: G.threshold(m32, 4, -3e9))
+    tb, mb = _pair([True, False], "bool", grad=False)
+    for fn in (lambda L, x: L.nn.functional.relu6(x), lambda L, x: L.nn.functional.threshold(x, 0, 1),
+               lambda L, x: L.nn.functional.softsign(x), lambda L, x: L.nn.functional.hardtanh(x)):
+        assert_raises_same(lambda: fn(torch, tb), lambda: fn(mc, mb))
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    for name in ("elu_", "leaky_relu_", "hardtanh_", "selu_", "celu_", "threshold_"):
+        args = (0.0, 1.0) if name == "threshold_" else ()
+        assert_raises_same(lambda: getattr(torch.nn.functional, name)(torch.ones(3, requires_grad=True), *args),
+                           lambda: getattr(mc.nn.functional, name)(mc.ones(3, requires_grad=True), *args))
