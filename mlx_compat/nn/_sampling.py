@@ -282,10 +282,10 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
         if mode in ("nearest", "nearest-exact"):
             t = _taps_nearest(i, o, s, mode == "nearest-exact")
         elif mode == "area":
-            if o <= 0:
-                raise RuntimeError(f"adaptive_avg_pool{dim}d(): Expected output size to be positive, but got "
-                                   f"{output_size}")
-            t = _taps_area(i, o)
+            if o < 0:
+                raise RuntimeError(f"adaptive_avg_pool{dim}d: elements of output_size must be greater than or "
+                                   f"equal to 0 but received {o}")
+            t = _taps_area(i, o) if o > 0 else (np.zeros((0, 1), np.int64), None, None)
         elif antialias:
             t = _taps_aa(mode, i, o, s, align_corners, ft)
         elif mode == "bicubic":
@@ -346,28 +346,39 @@ def _reflect(coord, twice_low, twice_high):
     return mx.where(even, extra + lo, span + lo - extra)
 
 
-def _pad_coord(coord, size, padding_mode, align_corners):
-    """torch's compute_coordinates: border clamps, reflection folds then clamps, zeros leaves as is."""
+def _clip(coord, size, nan_to):
+    return mx.where(mx.isnan(coord), mx.array(nan_to, coord.dtype), mx.clip(coord, 0, size - 1))
+
+
+def _pad_coord(coord, size, padding_mode, align_corners, nan_to):
+    """torch's compute_coordinates: border clamps, reflection folds then clamps, zeros leaves as is.
+
+    Note [grid_sample NaN coordinates]
+    torch's clamp sends a NaN coordinate to 0 in the 2-D kernel (SIMD max/min) and to size-1 in the 3-D one
+    (std::min/std::max operand order); `nan_to` says which. Out-of-bounds taps (zeros padding) differ too:
+    the 2-D kernel multiplies a masked-out value 0 by the tap's weight, so a NaN weight gives NaN, while the
+    3-D kernel skips such taps."""
     if padding_mode == 1:
-        return mx.clip(coord, 0, size - 1)
+        return _clip(coord, size, nan_to)
     if padding_mode == 2:
         if align_corners:
             coord = _reflect(coord, 0, 2 * (size - 1))
         else:
             coord = _reflect(coord, -1, 2 * size - 1)
-        return mx.clip(coord, 0, size - 1)
+        return _clip(coord, size, nan_to)
     return coord
 
 
-def _grid_taps(coord, size, mode, padding_mode, align_corners):
+def _grid_taps(coord, size, mode, padding_mode, align_corners, nan_to):
     """Per-axis taps [(integer-valued float index, weight or None)] for one grid coordinate array."""
     if mode == 2:  # bicubic: taps around the unpadded coordinate, each tap's position then padded
         ix = _unnormalize(coord, size, align_corners)
         base = mx.stop_gradient(mx.floor(ix))
         t = ix - base
         coeffs = _cubic_coeffs(t, lambda v: v)
-        return [(_pad_coord(base + (k - 1), size, padding_mode, align_corners), coeffs[k]) for k in builtins.range(4)]
-    ix = _pad_coord(_unnormalize(coord, size, align_corners), size, padding_mode, align_corners)
+        return [(_pad_coord(base + (k - 1), size, padding_mode, align_corners, nan_to), coeffs[k])
+                for k in builtins.range(4)]
+    ix = _pad_coord(_unnormalize(coord, size, align_corners), size, padding_mode, align_corners, nan_to)
     if mode == 1:
         return [(mx.stop_gradient(mx.round(ix)), None)]
     base = mx.stop_gradient(mx.floor(ix))
@@ -384,7 +395,8 @@ def _grid_sample_mlx(x, grid, mode, padding_mode, align_corners):
     g = grid.astype(cdt).reshape(n, -1, nd)
     p = g.shape[1]
     # grid's last axis is (x, y[, z]) = (W, H[, D]): reversed spatial order
-    per_axis = [_grid_taps(g[..., nd - 1 - d], sizes[d], mode, padding_mode, align_corners) for d in builtins.range(nd)]
+    per_axis = [_grid_taps(g[..., nd - 1 - d], sizes[d], mode, padding_mode, align_corners,
+                           0 if nd == 2 else sizes[d] - 1) for d in builtins.range(nd)]
     strides = [builtins.int(np.prod(sizes[d + 1:])) for d in builtins.range(nd)]
     acc = None
     for combo in np.ndindex(*[len(t) for t in per_axis]):
@@ -401,9 +413,13 @@ def _grid_sample_mlx(x, grid, mode, padding_mode, align_corners):
                 w = wk if w is None else w * wk
         flat = mx.stop_gradient(mx.where(ok, flat, 0))
         v = mx.take_along_axis(xf, mx.broadcast_to(flat[:, None, :], (n, c, p)), axis=2)
-        if w is not None:
-            v = v * w[:, None, :]
-        v = mx.where(ok[:, None, :], v, mx.zeros((), cdt))
+        # torch's 2-D kernel multiplies a masked value by the weight (a NaN weight stays NaN); its 3-D kernel
+        # skips out-of-bounds taps (Note [grid_sample NaN coordinates])
+        zero = mx.zeros((), cdt)
+        if w is not None and nd == 2:
+            v = mx.where(ok[:, None, :], v, zero) * w[:, None, :]
+        else:
+            v = mx.where(ok[:, None, :], v if w is None else v * w[:, None, :], zero)
         acc = v if acc is None else acc + v
     return acc.reshape((n, c) + tuple(out_sp)).astype(x.dtype)
 

@@ -142,6 +142,7 @@ ERRORS = [
     ((2, 4), dict(size=3, mode="nearest")),
     ((1, 2, 4), dict(size=3, mode="cubic")),
     ((1, 2, 4, 4), dict(size=0, mode="bilinear")),
+    ((1, 2, 4, 4), dict(size=(-1, 2), mode="area")),
 ]
 
 
@@ -149,6 +150,12 @@ ERRORS = [
 def test_interpolate_errors(shape, kw):
     assert_raises_same(lambda: torch.nn.functional.interpolate(torch.zeros(shape), **kw),
                        lambda: mc.nn.functional.interpolate(mc.zeros(shape), **kw))
+
+
+def test_interpolate_area_empty_output():
+    for size in (0, (0, 2)):
+        out = [F[L].interpolate(L.ones(1, 2, 3, 3), size=size, mode="area") for L in (torch, mc)]
+        assert_same(out[1], out[0])
 
 
 def test_interpolate_integer_linear_raises():
@@ -195,7 +202,6 @@ def test_grid_sampler_3d(padding):
 
 def test_grid_sample_large_values_and_affine_grid():
     # an image-sized input with a rotated affine grid, as in torch's reference inputs
-    r = np.random.default_rng(9)
     a = np.arange(2 * 3 * 17 * 23).reshape(2, 3, 17, 23) % 256
     th = np.array([[[0.7, 0.6, 0.1], [-0.5, 0.8, -0.2]]] * 2)
     for mode in ("bilinear", "bicubic", "nearest"):
@@ -205,7 +211,6 @@ def test_grid_sample_large_values_and_affine_grid():
             grid = F[L].affine_grid(L.tensor(th, dtype=L.float32), (2, 3, 17, 23), align_corners=False)
             res.append(F[L].grid_sample(x, grid, mode=mode, padding_mode="reflection", align_corners=False))
         assert_same(res[1], res[0], rtol=1e-4, atol=1e-3)
-    del r
 
 
 def test_grid_sample_warns_and_double_backward():
@@ -298,3 +303,17 @@ def test_upsample_aa_aten(mode, kw):
     theirs = getattr(torch.ops.aten, f"_upsample_{mode}2d_aa")
     a = np.random.default_rng(12).standard_normal((2, 3, 10, 20))
     _check(_run(lambda L, x: (theirs if L is torch else ours)(x, **kw), [a]))
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_grid_sample_non_finite_grid(nd):
+    # NaN / inf coordinates follow torch's CPU kernels (Note [grid_sample NaN coordinates])
+    g = np.array([np.nan, 0.2, 0.1, 0.1, np.inf, 0.3, -np.inf, 0.3, 0.2, 0.5, 0.5, np.nan] * 2)[: 4 * nd]
+    g = g.reshape((1, 2, 2) + (1,) * (nd - 2) + (nd,)).astype(np.float32)
+    a = np.arange(3 ** nd, dtype=np.float32).reshape((1, 1) + (3,) * nd)
+    modes = ("bilinear", "nearest", "bicubic") if nd == 2 else ("bilinear", "nearest")
+    for mode in modes:
+        for padding in ("zeros", "border", "reflection"):
+            out = [F[L].grid_sample(L.tensor(a), L.tensor(g), mode=mode, padding_mode=padding, align_corners=False)
+                   for L in (torch, mc)]
+            assert_same(out[1], out[0])
