@@ -260,3 +260,139 @@ def test_roundtrips():
     assert_same(mc.fft.irfft(mc.fft.rfft(xm), n=8), x, atol=1e-5)
     assert_same(mc.fft.ifft(mc.fft.fft(xm)).real, x, atol=1e-5)
     assert_same(mc.fft.ihfft(mc.fft.hfft(mc.fft.ihfft(xm), n=8)), torch.fft.ihfft(x).resolve_conj(), atol=1e-5)
+
+
+# ---------------------------------------------------------------- stft / istft (mlx_compat/_spectral.py)
+
+
+def _vjp_multi(fn_t, fn_m, inputs, rtol=1e-4):
+    ts = [x.clone().requires_grad_() for x in inputs]
+    ms = [to_mc(x).requires_grad_() for x in inputs]
+    yt, ym = fn_t(*ts), fn_m(*ms)
+    scale = max(1.0, float(yt.detach().abs().max()))
+    assert_same(ym, yt, rtol=1e-5, atol=2e-6 * scale)
+    cot = torch.randn(yt.shape, dtype=yt.dtype, generator=torch.Generator().manual_seed(5))
+    gt = torch.autograd.grad(yt, ts, cot)
+    gm = mc.autograd.grad(ym, ms, to_mc(cot))
+    for a, b in zip(gm, gt):
+        assert_same(a, b.resolve_conj(), rtol=rtol, atol=1e-5 * max(1.0, float(b.abs().max())))
+
+
+STFT_CASES = [
+    dict(n_fft=10, return_complex=True),
+    dict(n_fft=10, return_complex=False),
+    dict(n_fft=7, center=False, return_complex=True),
+    dict(n_fft=16, hop_length=4, return_complex=True),
+    dict(n_fft=16, hop_length=5, win_length=12, return_complex=True),
+    dict(n_fft=16, hop_length=3, win_length=9, center=False, return_complex=True),
+    dict(n_fft=16, hop_length=3, win_length=9, center=False, align_to_window=True, return_complex=True),
+    dict(n_fft=8, normalized=True, return_complex=True),
+    dict(n_fft=8, onesided=False, return_complex=True),
+    dict(n_fft=8, pad_mode="constant", return_complex=True),
+    dict(n_fft=8, pad_mode="replicate", return_complex=True),
+    dict(n_fft=8, pad_mode="circular", return_complex=True),
+]
+
+
+@pytest.mark.parametrize("kw", STFT_CASES, ids=str)
+@pytest.mark.parametrize("batched", [False, True])
+@pytest.mark.parametrize("with_window", [False, True])
+def test_stft(kw, batched, with_window):
+    g = torch.Generator().manual_seed(8)
+    x = torch.randn((3, 50) if batched else (50,), generator=g)
+    if with_window:
+        w = torch.rand(kw.get("win_length", kw["n_fft"]), generator=g) + 0.5
+        _vjp_multi(lambda a, b: torch.stft(a, window=b, **kw), lambda a, b: mc.stft(a, window=b, **kw), [x, w])
+    else:
+        _vjp_multi(lambda a: torch.stft(a, **kw), lambda a: mc.stft(a, **kw), [x])
+
+
+@pytest.mark.parametrize("complex_window", [False, True])
+def test_stft_complex(complex_window):
+    g = torch.Generator().manual_seed(9)
+    x = torch.randn(2, 40, dtype=torch.complex64, generator=g)
+    w = torch.randn(12, dtype=torch.complex64 if complex_window else torch.float32, generator=g)
+    _vjp_multi(lambda a, b: torch.stft(a, 12, window=b), lambda a, b: mc.stft(a, 12, window=b), [x, w])
+    xr = torch.randn(40, generator=g)
+    if complex_window:
+        _vjp_multi(lambda a, b: torch.stft(a, 12, window=b, return_complex=True),
+                   lambda a, b: mc.stft(a, 12, window=b, return_complex=True), [xr, w])
+
+
+def test_stft_method():
+    x = torch.randn(30)
+    assert_same(to_mc(x).stft(8, return_complex=True), x.stft(8, return_complex=True))
+
+
+ISTFT_CASES = [
+    dict(n_fft=10), dict(n_fft=10, center=False), dict(n_fft=16, hop_length=4), dict(n_fft=16, hop_length=4,
+                                                                                       center=False),
+    dict(n_fft=10, normalized=True), dict(n_fft=10, length=30), dict(n_fft=10, length=60),
+    dict(n_fft=10, length=45, center=False), dict(n_fft=12, win_length=8, hop_length=2),
+]
+
+
+@pytest.mark.parametrize("kw", ISTFT_CASES, ids=str)
+@pytest.mark.parametrize("batched", [False, True])
+@pytest.mark.parametrize("with_window", [False, True])
+def test_istft(kw, batched, with_window):
+    g = torch.Generator().manual_seed(10)
+    n_fft = kw["n_fft"]
+    win = kw.get("win_length", n_fft)
+    sig = torch.randn((2, 48) if batched else (48,), generator=g)
+    w = torch.rand(win, generator=g) + 0.5 if with_window else None
+    skw = {k: v for k, v in kw.items() if k != "length"}
+    spec = torch.stft(sig, window=w, return_complex=True, **skw)
+    spec = spec + 0.05 * torch.randn(spec.shape, dtype=spec.dtype, generator=g)  # not an exact stft
+    if with_window:
+        _vjp_multi(lambda a, b: torch.istft(a, window=b, **kw), lambda a, b: mc.istft(a, window=b, **kw), [spec, w])
+    else:
+        _vjp_multi(lambda a: torch.istft(a, **kw), lambda a: mc.istft(a, **kw), [spec])
+
+
+@pytest.mark.parametrize("return_complex", [False, True])
+def test_istft_twosided(return_complex):
+    g = torch.Generator().manual_seed(11)
+    spec = torch.randn(2, 8, 7, dtype=torch.complex64, generator=g)
+    w = torch.rand(8, generator=g) + 0.5
+    kw = dict(n_fft=8, onesided=False, return_complex=return_complex)
+    _vjp_multi(lambda a, b: torch.istft(a, window=b, **kw), lambda a, b: mc.istft(a, window=b, **kw), [spec, w])
+
+
+def test_stft_istft_roundtrip():
+    x = torch.randn(64)
+    w = torch.hann_window(16)
+    xm, wm = to_mc(x), to_mc(w)
+    r = mc.istft(mc.stft(xm, 16, hop_length=4, window=wm, return_complex=True), 16, hop_length=4, window=wm,
+                 length=64)
+    assert_same(r, x, atol=1e-5)
+
+
+SPECTRAL_ERRORS = [
+    lambda L, x, c: L.stft(x, 8),
+    lambda L, x, c: L.stft(x, 0, return_complex=True),
+    lambda L, x, c: L.stft(x, 100, center=False, return_complex=True),
+    lambda L, x, c: L.stft(x, 8, hop_length=0, return_complex=True),
+    lambda L, x, c: L.stft(x, 8, win_length=9, return_complex=True),
+    lambda L, x, c: L.stft(x, 8, window=L.ones(7), return_complex=True),
+    lambda L, x, c: L.stft(x, 8, align_to_window=True, return_complex=True),
+    lambda L, x, c: L.stft(x.reshape(1, 2, 20), 8, return_complex=True),
+    lambda L, x, c: L.stft(c.reshape(-1), 8, onesided=True),
+    lambda L, x, c: L.istft(x.reshape(5, 8), 8),
+    lambda L, x, c: L.istft(c, 8),
+    lambda L, x, c: L.istft(c, 6, hop_length=0),
+    lambda L, x, c: L.istft(c, 6, win_length=7),
+    lambda L, x, c: L.istft(c, 6, window=L.ones(5)),
+    lambda L, x, c: L.istft(c, 4, onesided=True),
+    lambda L, x, c: L.istft(c, 4, onesided=True, return_complex=True),
+    lambda L, x, c: L.istft(c, 8, window=L.zeros(8), onesided=False),
+    lambda L, x, c: L.istft(c.reshape(1, 1, 4, 5), 6),
+    lambda L, x, c: L.istft(L.zeros(4, 0, dtype=L.complex64), 6),
+]
+
+
+@pytest.mark.parametrize("fn", SPECTRAL_ERRORS, ids=range(len(SPECTRAL_ERRORS)))
+def test_spectral_errors(fn):
+    x = torch.randn(40)
+    c = torch.randn(4, 5, dtype=torch.complex64)
+    assert_raises_same(lambda: fn(torch, x, c), lambda: fn(mc, to_mc(x), to_mc(c)))

@@ -1,0 +1,239 @@
+"""torch.stft and torch.istft, composed from the package's differentiable ops and torch.fft.
+
+Framing is advanced indexing (frame t is input[t * hop : t * hop + n_fft]), the transform is
+mlx_compat.fft.rfft / fft over the last dim, so gradients reach the input and the window through the
+tape. Like the FFTs, they compute in complex64 (Note [FFT dtypes] in fft.py): float64 raises TypeError.
+
+Note [Overlap-add without scatter]
+istft sums frame t into the output at offset t * hop (torch's unfold_backward). With the frame length
+padded to K * hop, chunk k of frame t lands in output block t + k, so the sum is K shifted copies of the
+frames' chunk k (each padded along the frame axis by k before and K - 1 - k after), added and
+flattened: K = ceil(n_fft / hop) pads and adds, differentiable and complex-safe.
+
+Note [align_to_window]
+stft(center=False, align_to_window=True) places frames so that the window (win_length samples centred
+in the n_fft frame) starts at t * hop: the same as zero-padding the input by the window's left and right
+margins inside the frame, and framing that.
+"""
+from __future__ import annotations
+
+import builtins
+
+from . import _C
+from ._tensor import Tensor
+
+__all__ = ["stft", "istft"]
+
+
+def _int(fname, name, v, default):
+    if v is None:
+        return default
+    if isinstance(v, builtins.bool) or not isinstance(v, builtins.int):
+        raise TypeError(f"{fname}(): argument '{name}' must be int, not {type(v).__name__}")
+    return v
+
+
+def _window_full(window, win_length, n_fft, like, fname):
+    """The window centred in n_fft samples (ones when None), or None for an all-ones full-length window."""
+    from .nn import functional as F
+    from ._creation import ones
+
+    if window is not None:
+        if not isinstance(window, Tensor):
+            raise TypeError(f"{fname}(): argument 'window' must be Tensor, not {type(window).__name__}")
+        if window.dim() != 1 or window.shape[0] != win_length:
+            if fname == "stft":
+                raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length={win_length}, "
+                                   f"but got window with size {list(window.shape)}")
+            raise RuntimeError("Invalid window shape. window has to be 1D and length of `win_length`")
+    if win_length == n_fft:
+        return window
+    if window is None:
+        window = ones(win_length, dtype=like)
+    left = (n_fft - win_length) // 2
+    return F.pad(window, [left, n_fft - win_length - left])
+
+
+def _frames(x, n_fft, hop, n_frames):
+    """x (B, L) -> (B, n_frames, n_fft), frame t = x[:, t * hop : t * hop + n_fft]."""
+    from ._creation import arange
+
+    idx = arange(n_frames).unsqueeze(1) * hop + arange(n_fft).unsqueeze(0)
+    return x[:, idx]
+
+
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
+         normalized=False, onesided=None, return_complex=None, align_to_window=None):
+    """Short-time Fourier transform: (B?, N, T) complex (or (B?, N, T, 2) real for return_complex=False)."""
+    from . import fft as _fft
+    from ._shape_ops import stack
+    from .nn import functional as F
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"stft(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    n_fft = _int("stft", "n_fft", n_fft, None)
+    if center and align_to_window is not None:
+        raise RuntimeError("stft align_to_window should only be set when center = false")
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {input.dim()}D tensor")
+    complex_in = input.dtype.is_complex or (isinstance(window, Tensor) and window.dtype.is_complex)
+    if return_complex is None:
+        if not complex_in:
+            raise RuntimeError("stft requires the return_complex parameter be given for real inputs, and will "
+                               "further require that return_complex=True in a future PyTorch release.")
+        return_complex = True
+    if center:
+        sd = input.dim()
+        pad = n_fft // 2
+        x = F.pad(input.reshape([1] * (3 - sd) + list(input.shape)), [pad, pad], pad_mode)
+        input = x.reshape(tuple(x.shape[-sd:]))
+    x = input.unsqueeze(0) if input.dim() == 1 else input
+    length = x.shape[1]
+    hop = _int("stft", "hop_length", hop_length, n_fft // 4)
+    win = _int("stft", "win_length", win_length, n_fft)
+    if n_fft <= 0 or n_fft > length:
+        raise RuntimeError(f"stft: expected 0 < n_fft < {length}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    if win <= 0 or win > n_fft:
+        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win}")
+    w = _window_full(window, win, n_fft, x.dtype if not x.dtype.is_complex else _C._get_default_dtype(), "stft")
+    if align_to_window and win != n_fft:  # Note [align_to_window]
+        left = (n_fft - win) // 2
+        x = F.pad(x, [left, n_fft - win - left])
+        length = x.shape[1]
+    if onesided is None:
+        onesided = not complex_in
+    elif onesided and complex_in:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    n_frames = 1 + (length - n_fft) // hop
+    frames = _frames(x, n_fft, hop, n_frames)
+    if w is not None:
+        frames = frames * w
+    norm = "ortho" if normalized else "backward"
+    spec = _fft.rfft(frames, dim=-1, norm=norm) if onesided else _fft.fft(frames, dim=-1, norm=norm)
+    spec = spec.transpose(1, 2)
+    if input.dim() == 1:
+        spec = spec.squeeze(0)
+    if not return_complex:
+        spec = stack([spec.real, spec.imag], -1)
+    return spec
+
+
+def _overlap_add(frames, hop, out_len):
+    """frames (C, T, n) summed at offsets t * hop into (C, out_len) (Note [Overlap-add without scatter])."""
+    c, t, n = frames.shape
+    k_count = -(-n // hop)
+    if k_count * hop != n:
+        frames = _pad_last(frames, k_count * hop - n)
+    chunks = frames.reshape(c, t, k_count, hop)
+    total = None
+    for k in builtins.range(k_count):
+        part = chunks[:, :, k, :]  # (C, T, hop)
+        part = _pad_dim1(part, k, k_count - 1 - k)
+        total = part if total is None else total + part
+    flat = total.reshape(c, (t + k_count - 1) * hop)
+    return flat[:, :out_len]
+
+
+def _pad_last(x, amount):
+    from ._creation import zeros
+    from ._shape_ops import cat
+
+    z = zeros(tuple(x.shape[:-1]) + (amount,), dtype=x.dtype)
+    return cat([x, z], -1)
+
+
+def _pad_dim1(x, before, after):
+    from ._creation import zeros
+    from ._shape_ops import cat
+
+    parts = []
+    if before:
+        parts.append(zeros((x.shape[0], before, x.shape[2]), dtype=x.dtype))
+    parts.append(x)
+    if after:
+        parts.append(zeros((x.shape[0], after, x.shape[2]), dtype=x.dtype))
+    return cat(parts, 1) if len(parts) > 1 else x
+
+
+def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
+          onesided=None, length=None, return_complex=False):
+    """Inverse of stft: overlap-add of the frames' inverse FFTs divided by the window envelope."""
+    from . import fft as _fft
+    from ._creation import ones
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"istft(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    n_fft = _int("istft", "n_fft", n_fft, None)
+    hop = _int("istft", "hop_length", hop_length, n_fft // 4)
+    win = _int("istft", "win_length", win_length, n_fft)
+    length = _int("istft", "length", length, None)
+    if not input.dtype.is_complex:
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
+                           "return_complex=True.")
+    if input.numel() == 0:
+        raise RuntimeError("istft input tensor cannot be empty")
+    if not (0 < hop <= win):
+        raise RuntimeError("istft(...) expected 0 < hop_length <= win_length")
+    if not (0 < win <= n_fft):
+        raise RuntimeError("istft(...) expected 0 < win_length <= n_fft")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"istft(...) expected a 2D or 3D complex tensor, but got {input.dim()}D")
+    batched = input.dim() == 3
+    x = input if batched else input.unsqueeze(0)
+    n_frames, fft_size = x.shape[-1], x.shape[-2]
+    out_len = n_fft + hop * (n_frames - 1)
+    x = x.transpose(1, 2)  # (C, T, fft_size)
+    if onesided is None:
+        onesided = fft_size != n_fft
+    if onesided:
+        if n_fft // 2 + 1 != fft_size:
+            raise RuntimeError(f"istft(...) expected the frequency dimension (3rd to the last) of the input tensor "
+                               f"to match n_fft / 2 + 1 when onesided=True, but got {fft_size}")
+    elif n_fft != fft_size:
+        raise RuntimeError(f"istft(...) expected the frequency dimension (3rd to the last) of the input tensor to "
+                           f"match n_fft when onesided=False, but got {fft_size}")
+    w = _window_full(window, win, n_fft, _C._get_default_dtype(), "istft")
+    if w is None:
+        w = ones(n_fft, dtype=_C._get_default_dtype())
+    norm = "ortho" if normalized else "backward"
+    if return_complex:
+        if onesided:
+            raise RuntimeError("Cannot have onesided output if window or input is complex")
+        frames = _fft.ifft(x, n=n_fft, dim=-1, norm=norm)
+    else:
+        if window is not None and window.dtype.is_complex:
+            raise RuntimeError("Complex windows are incompatible with return_complex=False")
+        if not onesided:
+            x = x[..., : n_fft // 2 + 1]
+        frames = _fft.irfft(x, n=n_fft, dim=-1, norm=norm)
+    y = _overlap_add(frames * w, hop, out_len)
+    env = _overlap_add((w * w).reshape(1, 1, n_fft).expand(1, n_frames, n_fft), hop, out_len)
+    start = n_fft // 2 if center else 0
+    if length is not None:
+        end = start + length
+    elif center:
+        end = out_len - n_fft // 2
+    else:
+        end = out_len
+    stop = builtins.min(end, out_len)
+    y = y[:, start:stop]
+    env = env[:, start:stop]
+    if env.numel() and builtins.bool((env.abs() < 1e-11).any()):
+        raise RuntimeError("istft(...) window overlap add min: 1")
+    y = y / env
+    if end > out_len:
+        from .nn import functional as F
+
+        extra = end - out_len
+        y = _pad_last(y, extra) if y.dtype.is_complex else F.pad(y, [0, extra])
+    if not batched:
+        y = y.squeeze(0)
+    return y
+
+
+for _name in ("stft", "istft"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])
+del _name
