@@ -459,6 +459,9 @@ def _check_norm_input(x):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     _check_norm_input(input)
+    if out is not None and input.requires_grad and _C.is_grad_enabled():
+        raise RuntimeError("div(): functions with out=... arguments don't support automatic differentiation, but one "
+                           "of the arguments requires grad.")
     nd = input.dim()
     d = _wrap_dim(dim, nd)
     pf = float(p)

@@ -322,10 +322,13 @@ def test_normalize_options():
                        lambda: mc.nn.functional.normalize(mc.tensor([1, 2])))
     assert_raises_same(lambda: torch.nn.functional.normalize(torch.zeros(2, 3), dim=3),
                        lambda: mc.nn.functional.normalize(mc.zeros(2, 3), dim=3))
-    ot, om = torch.empty(2, 3, 4), mc.empty(2, 3, 4)
-    torch.nn.functional.normalize(t.detach(), out=ot)
-    mc.nn.functional.normalize(m.detach(), out=om)
-    assert_same(om, ot)
+    for oshape in [(2, 3, 4), (0,)]:  # a wrongly shaped out is resized
+        ot, om = torch.empty(oshape), mc.empty(oshape)
+        assert torch.nn.functional.normalize(t.detach(), out=ot) is ot
+        assert mc.nn.functional.normalize(m.detach(), out=om) is om
+        assert_same(om, ot)
+    assert_raises_same(lambda: torch.nn.functional.normalize(t, out=torch.empty(2, 3, 4)),
+                       lambda: mc.nn.functional.normalize(m, out=mc.empty(2, 3, 4)))
 
 
 @pytest.mark.parametrize("s1,s2,dim", [((4, 5), (4, 5), 1), ((2, 1, 3), (4, 3), -1), ((3,), (3,), 0),
