@@ -187,6 +187,8 @@ def conj_physical_(input):
     """In-place conj_physical (a no-op for real tensors)."""
     _need_tensor("conj_physical_", input)
     if not input.dtype.is_complex:
+        if _C.is_grad_enabled() and input.requires_grad and input.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         return input
     return _conj_physical_inplace(input)
 

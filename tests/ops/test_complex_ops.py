@@ -236,3 +236,9 @@ def test_resolve_and_bits():
     # gradients flow through the identities
     _vjp(torch.resolve_conj, mc.resolve_conj, [torch.randn(3)])
     _vjp(torch.resolve_neg, mc.resolve_neg, [zc])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+def test_conj_physical_inplace_on_leaf_requiring_grad(dtype):
+    assert_raises_same(lambda: torch.ones(2, dtype=getattr(torch, dtype), requires_grad=True).conj_physical_(),
+                       lambda: mc.ones(2, dtype=getattr(mc, dtype), requires_grad=True).conj_physical_())
