@@ -32,6 +32,12 @@ Bag b holds positions offsets[b] .. offsets[b+1] (the last bag runs to the end u
 include_last_offset). Positions whose index equals padding_idx belong to no bag: they add nothing, do
 not count towards the mean and cannot be the max. An empty bag gives zeros in every mode. In max mode
 the gradient goes to the first maximal row (argmax), as torch's max_indices.
+
+Note [embedding_bag scale_grad_by_freq]
+torch's CPU backward (sum and mean modes) walks the distinct indices in sorted order and divides the
+gradient of the g-th distinct index by counts[sorted_indices[g]] - the count of the g-th entry of the
+sorted index list, not of the index itself (they agree when every index occurs once). We divide by the
+same number, so gradients match torch's on the CPU.
 """
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from .. import _dtype, _random
+from .. import _dtype, _precise, _random
 from .._autograd_ops import mlx_op
 from .._grad_mode import no_grad
 from .._tensor import Tensor
@@ -149,6 +155,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             drop = mx.random.bernoulli(1.0 - dropout_p, shape, key=_random.key_for(None))
     gqa = enable_gqa and query.dim() >= 3
     flash = query.dim() == 4 and key.dim() == 4 and value.dim() == 4
+    if is_causal and attn_mask is not None and not flash:  # torch's math path refuses both; its fused one ANDs
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
 
     def f(q, k, v, *m):
         ct = _opmath(q.dtype)
@@ -170,11 +178,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         dead = mx.all(s == -math.inf, axis=-1, keepdims=True)  # Note [fully masked attention rows]
         s = mx.where(dead, 0.0, s)
         if flash:
-            e = mx.exp(s - mx.stop_gradient(mx.max(s, axis=-1, keepdims=True)))
+            e = _precise.exp(s - mx.stop_gradient(mx.max(s, axis=-1, keepdims=True)))
             e = mx.where(dead, 0.0, e)
             total = mx.where(dead, 1.0, mx.sum(e, axis=-1, keepdims=True))
         else:  # softmax's own vjp, p * (g - sum(g * p)), is torch's softmax backward
-            e = mx.where(dead, 0.0, mx.softmax(s, axis=-1, precise=True))
+            e = mx.where(dead, 0.0, _precise.softmax(s, -1))
         if drop is not None:
             e = mx.where(drop, e * (1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else e, 0.0)
         if flash:
@@ -241,13 +249,15 @@ def _in_projection_packed(q, k, v, w, b):
     from .functional import linear
 
     E = q.shape[-1]
+    # torch ends these view chains with .contiguous(); layout is no concern here, and Tensor.contiguous() of a
+    # non-contiguous view currently drops its autograd history, so the chains stop at the view
     if k is v:
         if q is k:
-            proj = linear(q, w, b).unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+            proj = linear(q, w, b).unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
             return proj[0], proj[1], proj[2]
         w_q, w_kv = w.split([E, E * 2])
         b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
-        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
         return linear(q, w_q, b_q), kv[0], kv[1]
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
@@ -529,9 +539,13 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     D = weight.shape[1]
     ridx, vmask, pos_mx = mx.array(rows_idx), mx.array(valid), mx.array(pos)
     freq = None
-    if scale_grad_by_freq and n:
+    if scale_grad_by_freq and n:  # Note [embedding_bag scale_grad_by_freq]
         counts = np.bincount(idx, minlength=num)
-        freq = mx.array(counts[rows_idx].astype(np.float32))
+        sorted_idx = np.sort(idx)
+        uniq = np.unique(idx)
+        divisor = np.zeros(num, dtype=np.int64)
+        divisor[uniq] = counts[sorted_idx[np.arange(uniq.size)]]
+        freq = mx.array(divisor[rows_idx].astype(np.float32))
     ins = [weight] + ([psw] if psw is not None else [])
     has_psw = psw is not None
 
@@ -549,7 +563,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if mode == "max":
             filled = mx.where(m, g, -math.inf)
             am = mx.argmax(filled, axis=1, keepdims=True)
-            best = mx.take_along_axis(g, am, axis=1)[:, 0]
+            best = mx.take_along_axis(g, mx.stop_gradient(am), axis=1)[:, 0]
             return mx.where(mx.array(count > 0)[:, None], best, 0.0).astype(w.dtype)
         s = mx.sum(mx.where(m, g, 0.0), axis=1)
         if mode == "mean":
