@@ -56,6 +56,7 @@ for _m in (_ops_misc, _special_fns, _ops_complex, _spectral):  # INTEGRATION: ba
     for _n in _m.__all__:
         if hasattr(_m, _n):
             globals()[_n] = getattr(_m, _n)
+from ._linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked  # noqa: F401,E402
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)

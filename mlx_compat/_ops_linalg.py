@@ -1022,21 +1022,36 @@ def lu_factor_(A):
         LU, piv = outs
         gLU = grads[0]
         m, n = LU.shape[-2], LU.shape[-1]
-        if m != n:
-            raise RuntimeError("mlx_compat: the derivative of linalg.lu_factor is implemented for square matrices "
-                               "only")
-        # torch's linalg_lu_backward (square): A = P L U,
-        # gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}
         from ._creation import eye
+        from .linalg import solve_triangular
 
-        I = eye(n, dtype=LU.dtype, device=LU.device)
-        L = tril(LU, -1) + I
-        U = triu(LU)
-        phi = tril(_mH(L) @ tril(gLU, -1), -1) + triu(triu(gLU) @ _mH(U))
-        Y = _mH(inv_(L)) @ phi @ _mH(inv_(U))
-        return (_permutation(piv, n, LU.dtype) @ Y,)
+        k = builtins.min(m, n)
+        L = tril(LU, -1)[..., :, :k] + eye(m, k, dtype=LU.dtype, device=LU.device)
+        U = triu(LU)[..., :k, :]
+        gL, gU = tril(gLU, -1)[..., :, :k], triu(gLU)[..., :k, :]
+        P = _permutation(piv, m, LU.dtype)
+        if m == n:
+            # torch's linalg_lu_backward (square): A = P L U,
+            # gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}
+            phi = tril(_mH(L) @ gL, -1) + triu(gU @ _mH(U))
+            Y = _mH(inv_(L)) @ phi @ _mH(inv_(U))
+            return (P @ Y,)
+        if m < n:  # wide: A = P L [U1 U2]
+            G = solve_triangular(_mH(U[..., :, :m]), tril(_mH(L) @ gL - gU @ _mH(U), -1), upper=False, left=False)
+            G = _cat_last(G + gU[..., :, :m], gU[..., :, m:], -1)
+            return (P @ solve_triangular(_mH(L), G, upper=True, unitriangular=True),)
+        # tall: A = P [L1; L2] U
+        G = solve_triangular(_mH(L[..., :n, :]), triu(gU @ _mH(U) - _mH(L) @ gL), upper=True, unitriangular=True)
+        G = _cat_last(G + gL[..., :n, :], gL[..., n:, :], -2)
+        return (P @ solve_triangular(_mH(U), G, upper=False, left=False),)
 
     return _prim("LinalgLuFactorExBackward0", fwd, [A], bw, out_dtypes=[None, _dtype.int32])
+
+
+def _cat_last(a, b, dim):
+    from ._shape_ops import cat
+
+    return cat([a, b], dim)
 
 
 def _permutation(piv, n, dtype):

@@ -20,7 +20,9 @@ from ._tensor import Tensor, _wrap_dim
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogdet", "solve", "cholesky",
            "cholesky_ex", "qr", "svd", "svdvals", "eigh", "eigvalsh", "pinv", "matrix_power", "matrix_rank",
-           "lstsq", "lu_factor", "cross", "multi_dot", "matmul", "vecdot", "solve_triangular", "LinAlgError"]
+           "lstsq", "lu_factor", "cross", "multi_dot", "matmul", "vecdot", "solve_triangular", "LinAlgError",
+           "lu", "lu_factor_ex", "lu_solve", "solve_ex", "householder_product", "diagonal", "vander", "cond",
+           "tensorinv", "tensorsolve", "matrix_exp"]
 
 
 def matmul(input, other, *, out=None):
@@ -488,3 +490,8 @@ def lu_factor(A, *, pivot=True, out=None):
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, piv = lu_factor_(A)
     return _out_tuple(out, return_types.linalg_lu_factor(LU, piv))
+
+
+from ._linalg_solvers import (linalg_lu as lu, linalg_lu_factor_ex as lu_factor_ex,  # noqa: E402
+                              linalg_lu_solve as lu_solve, linalg_solve_ex as solve_ex, householder_product,
+                              diagonal, vander, cond, tensorinv, tensorsolve, matrix_exp)
