@@ -571,6 +571,14 @@ def _erfcx64(x):
 # value by more than 1e-5 relative), and running the same steps in float32 reproduces its results.
 
 
+def _fma(a, b, c):
+    """a * b + c rounded once (torch's CPU kernels are compiled with FMA contraction: in float32 the product
+    is exact in float64, so one rounding of the float64 sum reproduces the fused result)."""
+    if a.dtype == mx.float32:
+        return (a.astype(_F64) * b.astype(_F64) + c.astype(_F64)).astype(mx.float32)
+    return a * b + c
+
+
 def _recurrence(x, n, p0, p1, step):
     """p_n by p_{k+1} = step(k, x, p_k, p_{k-1}) from p0, p1; elements with n < 2 take p0/p1."""
     nmax = int(mx.max(mx.where(n >= 0, n, 0)).item()) if n.size else 0
@@ -582,8 +590,12 @@ def _recurrence(x, n, p0, p1, step):
     return mx.where(n == 0, p0, mx.where(n == 1, p1, q))
 
 
+def _cheb_step(k, x, q, p):
+    return _fma(x + x, q, -p)
+
+
 def _cheb_t(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: (x + x) * q - p)
+    res = _recurrence(x, n, mx.ones_like(x), x, _cheb_step)
     trig = _precise.cos(n * mx.arccos(mx.clip(x, -1, 1)))
     res = mx.where((n > 6) & (mx.abs(x) < 1), trig, res)
     odd = mx.remainder(n, 2) == 1
@@ -591,68 +603,69 @@ def _cheb_t(x, n):
     return res
 
 
-def _cheb_u(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x + x, lambda k, x, q, p: (x + x) * q - p)
+def _cheb_u(x, n, big_n=8):
+    res = _recurrence(x, n, mx.ones_like(x), x + x, _cheb_step)
     th = mx.arccos(mx.clip(x, -1, 1))
     st = _precise.sin(th)
     trig = mx.where(st != 0, _precise.sin((n + 1) * th) / mx.where(st != 0, st, 1.0),
                     (n + 1) * _precise.cos((n + 1) * th) / mx.where(x != 0, x, 1.0))
-    res = mx.where((n > 8) & (mx.abs(x) < 1), trig, res)
+    res = mx.where((n > big_n) & (mx.abs(x) < 1), trig, res)
     odd = mx.remainder(n, 2) == 1
     res = mx.where(mx.abs(x) == 1, mx.where((x > 0) | ~odd, n + 1, -(n + 1)), res)
     return res
 
 
-def _cheb_v(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x + x - 1, lambda k, x, q, p: (x + x) * q - p)
+def _cheb_v(x, n, big_n=8):
+    res = _recurrence(x, n, mx.ones_like(x), x + x - 1, _cheb_step)
     th = mx.arccos(mx.clip(x, -1, 1))
     c2 = _precise.cos(th / 2)
     odd = mx.remainder(n, 2) == 1
     trig = _precise.cos((n + 0.5) * th) / mx.where(c2 != 0, c2, 1.0)
     trig = mx.where(_precise.sin(th / 2) != 1, trig, mx.where(odd, -(n + n + 1), n + n + 1))
-    res = mx.where((n > 8) & (mx.abs(x) < 1), trig, res)
+    res = mx.where((n > big_n) & (mx.abs(x) < 1), trig, res)
     res = mx.where(mx.abs(x) == 1, mx.where(x > 0, 1.0, mx.where(odd, -(n + n + 1), n + n + 1)), res)
     return res
 
 
-def _cheb_w(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x + x + 1, lambda k, x, q, p: (x + x) * q - p)
+def _cheb_w(x, n, big_n=8):
+    res = _recurrence(x, n, mx.ones_like(x), x + x + 1, _cheb_step)
     th = mx.arccos(mx.clip(x, -1, 1))
     s2 = _precise.sin(th / 2)
     odd = mx.remainder(n, 2) == 1
     trig = _precise.sin((n + 0.5) * th) / mx.where(s2 != 0, s2, 1.0)
     trig = mx.where(_precise.cos(th / 2) != 1, trig,
                     mx.where(x > 0, n + n + 1, mx.where(odd, -1.0, 1.0)))
-    res = mx.where((n > 8) & (mx.abs(x) < 1), trig, res)
+    res = mx.where((n > big_n) & (mx.abs(x) < 1), trig, res)
     res = mx.where(mx.abs(x) == 1, mx.where(x > 0, n + n + 1, mx.where(odd, -1.0, 1.0)), res)
     return res
 
 
 def _hermite_h(x, n):
-    return _recurrence(x, n, mx.ones_like(x), x + x, lambda k, x, q, p: (x + x) * q - (2 * k) * p)
+    return _recurrence(x, n, mx.ones_like(x), x + x, lambda k, x, q, p: _fma(x + x, q, -((2 * k) * p)))
 
 
 def _hermite_he(x, n):
-    return _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: x * q - k * p)
+    return _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: _fma(x, q, -(k * p)))
 
 
 def _laguerre_l(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), 1 - x, lambda k, x, q, p: ((k + k + 1 - x) * q - k * p) / (k + 1))
+    res = _recurrence(x, n, mx.ones_like(x), 1 - x, lambda k, x, q, p: _fma((k + k) + (1 - x), q, -(k * p)) / (k + 1))
     return mx.where(x == 0, 1.0, res)
 
 
 def _legendre_p(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: ((k + k + 1) * x * q - k * p) / (k + 1))
+    res = _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: _fma((k + k + 1) * x, q, -(k * p)) / (k + 1))
     odd = mx.remainder(n, 2) == 1
     return mx.where(mx.abs(x) == 1, mx.where((x > 0) | ~odd, 1.0, -1.0), res)
 
 
-def _poly_kernel(fn, shifted=False):
+def _poly_kernel(fn, shifted=False, big_n=None):
+    """torch's shifted U, V use the trigonometric form from n > 6 and shifted W from n > 4 (8 unshifted)."""
     def k(x, n):
         x, n = mx.broadcast_arrays(x, n)
         n = mx.where(mx.isnan(n), 0.0, mx.trunc(n)).astype(x.dtype)
         xx = x + x - 1 if shifted else x
-        r = fn(xx, n)
+        r = fn(xx, n) if big_n is None else fn(xx, n, big_n)
         r = mx.where(n < 0, 0.0, r)
         return mx.where(mx.isnan(x), x, r)
 
@@ -690,13 +703,14 @@ def _unary(name, kernel, deriv=None, no_grad_name=None, ints=True):
 
 
 def _binary(name, kernel, derivs=(None, None), no_grad_names=(None, None), float_result=True, ints_ok=True,
-            native=False):
+            native=False, scalars_ok=True):
     """A binary float op: kernel(a, b) in float64 (native: in the compute dtype, as torch's kernel, see
     Note [orthogonal polynomial evaluation]); derivs[i](a, b, result, grad) or None (backward raises)."""
     run = kernel if native else _in64(kernel)
 
     def op(input, other, *, out=None):
-        tensors, values, rt, dev = _binary_prep(name, input, other, float_result, ints_ok=ints_ok)
+        tensors, values, rt, dev = _binary_prep(name, input, other, float_result, scalars_ok=scalars_ok,
+                                                ints_ok=ints_ok)
         va, vb = values(*[t._mx for t in tensors])
         res = _new(run(va, vb).astype(rt._mx), dev, rt)
         if _grad_on(input, other):
@@ -762,11 +776,28 @@ def polygamma(n, input, *, out=None):
     if input.dtype.is_complex:
         raise NotImplementedError("\"polygamma_cpu\" not implemented for 'ComplexFloat'")
     d = _float_dtype(input)
-    res = _new(_in64(lambda v: _polygamma64(n, v))(input._mx.astype(d._mx)), input._device_code, d)
+    v = input._mx.astype(d._mx)
+    if n == 1 and d is not _dtype.float64:
+        res = _new(_trigamma_f32(v.astype(mx.float32)).astype(d._mx), input._device_code, d)
+    else:
+        res = _new(_in64(lambda v: _polygamma64(n, v))(v), input._device_code, d)
     if _grad_on(input):
         record("PolygammaBackward0", lambda ctx, grads: (grads[0] * polygamma(n + 1, ctx[0]),), [input], [res],
                saved=[input])
     return _out(out, res)
+
+
+def _trigamma_f32(x):
+    """Note [torch's float32 trigamma]: torch evaluates polygamma(1, x) for float32 x < 0.5 by reflection with
+    sin(pi * x) formed in float32, whose rounding (the product pi * x) is amplified near the poles: 2e-5 relative
+    at x = -7.95. We form that sine the same way (the rest exactly) so float32 results agree with torch's."""
+    with mx.stream(mx.cpu):
+        refl = x < 0.5
+        s = mx.sin(mx.array(math.pi, mx.float32) * x).astype(_F64)
+        x1 = mx.where(refl, 1 - x, x).astype(_F64)
+        t = _polygamma64(1, x1)
+        r = mx.where(refl, -(-(math.pi * math.pi) / (s * s) + t), t)
+        return mx.where(mx.isnan(x), mx.nan, r)
 
 
 def mvlgamma(input, p, *, out=None):
@@ -795,10 +826,10 @@ def _igamma_dx(a, x, y, g, sign):
 
 igamma = _binary("igamma", lambda a, x: _igamma_pair(a, x, False),
                  derivs=(None, lambda a, x, y, g: _igamma_dx(a, x, y, g, 1.0)), no_grad_names=("igamma: input", None),
-                 ints_ok=False)
+                 ints_ok=False, scalars_ok=False)
 igammac = _binary("igammac", lambda a, x: _igamma_pair(a, x, True),
                   derivs=(None, lambda a, x, y, g: _igamma_dx(a, x, y, g, -1.0)),
-                  no_grad_names=("igammac: input", None), ints_ok=False)
+                  no_grad_names=("igammac: input", None), ints_ok=False, scalars_ok=False)
 
 
 # ---------------------------------------------------------------- nextafter
@@ -832,7 +863,9 @@ def nextafter(input, other, *, out=None):
     a, b = mx.broadcast_arrays(input._mx.astype(rt._mx), other._mx.astype(rt._mx))
     res = _new(_nextafter_mx(a, b), input._device_code, rt)
     if _grad_on(input, other):
-        record("NextafterBackward0", _no_grad_backward("nextafter", "nextafter"), [input, other], [res])
+        # torch: d/dself = grad, d/dother = 0
+        record("NextafterBackward0", lambda ctx, grads: (_reduce_to(grads[0], input), _reduce_to(grads[0] * 0, other)),
+               [input, other], [res])
     return _out(out, res)
 
 
@@ -897,9 +930,9 @@ chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", _poly_kernel(
 chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", _poly_kernel(_cheb_v), native=True)
 chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", _poly_kernel(_cheb_w), native=True)
 shifted_chebyshev_polynomial_t = _binary("special_shifted_chebyshev_polynomial_t", _poly_kernel(_cheb_t, True), native=True)
-shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", _poly_kernel(_cheb_u, True), native=True)
-shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", _poly_kernel(_cheb_v, True), native=True)
-shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", _poly_kernel(_cheb_w, True), native=True)
+shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", _poly_kernel(_cheb_u, True, 6), native=True)
+shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", _poly_kernel(_cheb_v, True, 6), native=True)
+shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", _poly_kernel(_cheb_w, True, 4), native=True)
 hermite_polynomial_h = _binary("special_hermite_polynomial_h", _poly_kernel(_hermite_h), native=True)
 hermite_polynomial_he = _binary("special_hermite_polynomial_he", _poly_kernel(_hermite_he), native=True)
 laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", _poly_kernel(_laguerre_l), native=True)
