@@ -16,6 +16,14 @@ vjp of `where(c, f(x), g(x))` multiplies a zero cotangent by f'(x) on the unsele
 there (exp overflow, 1/0) the product is NaN. Each branch therefore sees a safe input
 (`f(where(c, x, safe))`), so its derivative is finite where the branch is unused.
 
+Note [second derivative at a kink]
+torch's double-backward kernels for elu/selu/celu, softplus and prelu use a strict comparison where the first
+derivative's kernel does not (elu: `x <= 0` first, `x < 0` second; softplus: `x * beta > threshold` first,
+`x * beta < threshold` second), so at the kink itself torch's second derivative is 0 although the first one
+takes the curved branch. `_kink_fix` adds a term that is 0 in value and in first derivative but cancels the
+branch's curvature exactly at the kink: with d = x - stop_gradient(x) (value 0, derivative 1), -k/2 * d^2 has
+second derivative -k, and -d_x * d_w has mixed derivative -1.
+
 Note [opmath]
 torch computes float16/bfloat16 activations in float32 and rounds once; `_pointwise` upcasts those
 dtypes around the MLX function, which mx.vjp differentiates through the casts.
@@ -74,6 +82,17 @@ def _pointwise(name, fn, input, *others):
 
 def _finish(input, r, inplace):
     return input._commit(r) if inplace else r
+
+
+def _delta(v):
+    """0 in value, with v's derivative (Note [second derivative at a kink])."""
+    return v - mx.stop_gradient(v)
+
+
+def _kink_fix(at, x, k):
+    """0 in value and first derivative; second derivative -k where `at` (Note [second derivative at a kink])."""
+    d = _delta(mx.where(at, x, 0))  # Note [double where]: x - x is NaN for NaN and inf
+    return mx.where(at, (-0.5 * k) * d * d, mx.zeros_like(x))
 
 
 def _nan_clamp(x, lo, hi):
@@ -207,7 +226,9 @@ def prelu(input, weight):
 
     def fn(x, w):
         wb = w.reshape(wshape).astype(x.dtype)
-        return mx.where(x > 0, x, wb * x)
+        at = x == 0  # Note [second derivative at a kink]; Note [double where] for the deltas
+        fix = mx.where(at, -_delta(mx.where(at, wb, 0)) * _delta(mx.where(at, x, 0)), mx.zeros_like(x))
+        return mx.where(x > 0, x, wb * x + fix)
 
     return _pointwise("PreluKernelBackward0", fn, input, weight)
 
@@ -221,7 +242,9 @@ def _elu(input, alpha, scale, input_scale, inplace, name):
     def fn(x):
         neg = x <= 0  # torch's elu_backward takes the negative branch at 0 and the positive one for NaN
         xn = mx.where(neg, x, 0)  # Note [double where]
-        return mx.where(neg, mx.expm1(xn * input_scale) * (alpha * scale), x * scale)
+        curve = mx.expm1(xn * input_scale) * (alpha * scale)
+        curve = curve + _kink_fix(x == 0, x, alpha * scale * input_scale * input_scale)
+        return mx.where(neg, curve, x * scale)
 
     return _finish(input, _pointwise(name, fn, input), inplace)
 
@@ -256,11 +279,15 @@ def celu_(input, alpha=1.0):
     return celu(input, alpha, inplace=True)
 
 
-def _softplus_mx(x, beta, thr):
+def _softplus_mx(x, beta, thr, torch_kink=True):
     xb = x * beta
     big = xb > thr
     safe = mx.where(big, 0, xb)  # Note [double where]
-    return mx.where(big, x, mx.log1p(_precise.exp(safe)) / beta)
+    curve = mx.log1p(_precise.exp(safe)) / beta
+    if torch_kink and math.isfinite(thr):
+        sg = 1.0 / (1.0 + math.exp(-thr)) if thr > -700 else 0.0
+        curve = curve + _kink_fix(xb == thr, x, beta * sg * (1.0 - sg))
+    return mx.where(big, x, curve)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -270,8 +297,10 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def mish(input, inplace=False):
     _float_only(input, "mish_cpu")
-    # softplus's threshold keeps vjp finite where exp overflows (tanh is 1 there anyway)
-    return _finish(input, _pointwise("MishBackward0", lambda x: x * mx.tanh(_softplus_mx(x, 1.0, 20.0)), input),
+    # softplus's threshold keeps vjp finite where exp overflows (tanh is 1 there anyway); torch's mish has
+    # no kink there
+    return _finish(input, _pointwise("MishBackward0",
+                                     lambda x: x * mx.tanh(_softplus_mx(x, 1.0, 20.0, torch_kink=False)), input),
                    inplace)
 
 
