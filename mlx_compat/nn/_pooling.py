@@ -226,13 +226,20 @@ def _argmax_flat(input, idx, lead, spatial):
     return mx.take_along_axis(table, pos.astype(mx.int32)[..., None], axis=-1)[..., 0]
 
 
-def _gather_max(input, flat, lead, out_spatial, name):
-    """Values of input's planes at the flat indices: differentiable, gradients reach the argmax only."""
+def _gather_max(input, flat, lead, out_spatial, name, empty=None):
+    """Values of input's planes at the flat indices: differentiable, gradients reach the argmax only.
+    `empty` (an (O,) bool mask or None) marks windows with no element inside the input: they read the
+    dtype's lowest value and pass no gradient (Note [windows entirely in the padding])."""
     b = flat.shape[0]
     out_shape = tuple(lead) + tuple(out_spatial)
+    low = _lowest(input.dtype)
+    mask = None if empty is None else mx.array(empty)
 
     def f(x):
-        return mx.take_along_axis(x.reshape(b, -1), flat, axis=1).reshape(out_shape)
+        v = mx.take_along_axis(x.reshape(b, -1), mx.maximum(flat, 0) if mask is not None else flat, axis=1)
+        if mask is not None:
+            v = mx.where(mask, mx.array(low, dtype=x.dtype), v)
+        return v.reshape(out_shape)
 
     return mlx_op(name, f, [input])
 
@@ -246,17 +253,37 @@ def _indices_tensor(flat, input, out_shape):
     return _new(flat.astype(mx.int64).reshape(out_shape), input._device_code, _dtype.int64)
 
 
-def _max_from_table(input, idx, lead, spatial, out_spatial, name, return_indices):
+def _max_from_table(input, idx, lead, spatial, out_spatial, name, return_indices, fallback=None):
+    """Max over the table's windows. fallback: (O,) flat indices torch reports for windows that hold no input
+    element (sliding windows only; None where every window reaches the input)."""
     out_shape = tuple(lead) + tuple(out_spatial)
     if builtins.any(s == 0 for s in out_shape):
         out = _empty_result(input, out_shape, name)
         ind = _new(mx.zeros(out_shape, dtype=mx.int64), input._device_code, _dtype.int64)
         return (out, ind) if return_indices else out
     flat = _argmax_flat(input, idx, lead, spatial)
-    out = _gather_max(input, flat, lead, out_spatial, name)
+    empty = ~(idx[0] >= 0).any(axis=1) if idx.shape[0] == 1 else None
+    if empty is not None and not empty.any():
+        empty = None
+    out = _gather_max(input, flat, lead, out_spatial, name, empty)
     if return_indices:
+        if empty is not None:
+            flat = mx.where(mx.array(empty), mx.array(fallback.astype(np.int32)), flat)
         return out, _indices_tensor(flat, input, out_shape)
     return out
+
+
+def _first_in_bounds(spatial, osz, s, p, d):
+    """(O,) flat index torch's kernel starts each sliding window from: per dim, the window's first position
+    at or after 0 (stepping by the dilation), even when that lies past the input."""
+    flat = np.zeros((1,) * len(spatial), np.int64)
+    for dim, (o, ss, pp, dd) in enumerate(zip(osz, s, p, d)):
+        start = np.arange(o) * ss - pp
+        first = np.where(start < 0, start + (-start + dd - 1) // dd * dd, start)
+        shape = [1] * len(spatial)
+        shape[dim] = o
+        flat = flat + first.reshape(shape) * builtins.int(np.prod(spatial[dim + 1:], dtype=np.int64))
+    return flat.reshape(-1)
 
 
 # ---------------------------------------------------------------- max_pool
@@ -276,7 +303,12 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
     idx = _table([_sliding_positions(n, o, kk, ss, pp, dd)
                   for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)], spatial)
-    return _max_from_table(input, idx, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0", return_indices)
+    # Note [windows entirely in the padding]: with dilation a window can miss the input altogether (its taps
+    # straddle it). torch then returns -inf and an index computed from the window's first tap at or after 0,
+    # which may lie outside the plane; its backward would write there, so no gradient is the faithful choice.
+    fallback = _first_in_bounds(spatial, osz, s, p, d)
+    return _max_from_table(input, idx, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0", return_indices,
+                           fallback)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -334,6 +366,9 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
         raise RuntimeError("divisor must be not zero")
     lead, spatial = _split_input(input, nd, fn)
     _require(input, input.dtype.is_floating_point or input.dtype is _dtype.int64, fn)
+    if nd == 3 and builtins.any(n < kk for n, kk in zip(spatial, k)):  # avg_pool3d's extra check, even with padding
+        raise RuntimeError(f"input image (T: {spatial[0]} H: {spatial[1]} W: {spatial[2]}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
     out_shape = tuple(lead) + osz
     name = f"AvgPool{nd}DBackward0"
@@ -704,6 +739,10 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
 
 
 def _im2col_args(kernel_size, dilation, padding, stride, fn):
+    # im2col/col2im take an int (torch's _pair) or exactly two values, unlike the pools' 1-element lists
+    for name, v in (("kernel_size", kernel_size), ("dilation", dilation), ("padding", padding), ("stride", stride)):
+        if isinstance(v, (tuple, list)) and len(v) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(v)}")
     k = _tuple(kernel_size, 2, fn, "kernel_size")
     d = _tuple(dilation, 2, fn, "dilation")
     p = _tuple(padding, 2, fn, "padding")

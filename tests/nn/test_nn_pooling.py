@@ -146,6 +146,13 @@ def test_max_pool_special_values():
     check("adaptive_max_pool2d", None, 3, data=data, return_indices=True)
 
 
+def test_max_pool_window_missing_the_input():
+    # dilated taps that straddle a short input: torch returns -inf and the index of the first tap at or after 0
+    # (outside the plane). Forward only: torch's backward writes out of bounds there (it can abort the process).
+    check("max_pool2d", (1, 2, 7), (2, 3), (1, 2), 1, 3, grad=False, return_indices=True)
+    check("max_pool1d", (2, 1, 2), 2, 1, 1, 3, grad=False, return_indices=True)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "int64", "int32"])
 def test_max_pool_dtypes(dtype):
     check("max_pool2d", (2, 2, 6, 7), 3, stride=2, padding=1, dtype=dtype, grad=dtype == "float64",
