@@ -134,6 +134,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce(loss, reduction)
 
 
+def _not_differentiable(fn, arg, t):
+    """torch's native losses refuse (at the call) an argument they do not differentiate if it requires grad."""
+    if t is not None and t.requires_grad and _mc().is_grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. This input "
+                           "cannot have requires_grad True.")
+
+
 def _scalar_name(dt):
     from .functional import _SCALAR
 
@@ -185,34 +192,32 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 # ---------------------------------------------------------------- binary cross entropy
 
 
-def _bce_f(has_weight):
-    """Elementwise BCE as an MLX function with torch's derivative.
+def _bce_f(w):
+    """Elementwise BCE as an MLX function of (input, target) with torch's derivative; w: the weight's values
+    or None (torch does not differentiate with respect to the weight).
 
     Note [BCE gradient]: torch differentiates binary_cross_entropy with respect to the input as
     (x - y) / max(x (1 - x), 1e-12) * w, not through the log clamp at -100: the gradient stays finite
     at x = 0 or 1 where the clamped forward would give zero. The target's derivative is
-    (log1p(-x) - log(x)) with both logs clamped at -100, and the weight's is the unweighted loss."""
+    (log1p(-x) - log(x)) * w, unclamped (infinite at x = 0 or 1, as torch)."""
 
     def logs(x):
         return mx.maximum(mx.log(x), -100.0), mx.maximum(mx.log1p(-x), -100.0)
 
+    def weighted(v, like):
+        return (v * w if w is not None else v).astype(like.dtype)
+
     @mx.custom_function
-    def f(x, y, *w):
+    def f(x, y):
         lx, l1x = logs(x)
-        loss = (y - 1) * l1x - y * lx
-        return (loss * w[0] if w else loss).astype(x.dtype)
+        return weighted((y - 1) * l1x - y * lx, x)
 
     @f.vjp
     def f_vjp(primals, cot, out):
-        x, y = primals[0], primals[1]
-        w = primals[2] if len(primals) > 2 else None
+        x, y = primals
         lx, l1x = logs(x)
         gx = cot * (x - y) / mx.maximum(x * (1 - x), 1e-12)
-        gy = cot * (l1x - lx)
-        if w is None:
-            return gx.astype(x.dtype), gy.astype(y.dtype)
-        gw = cot * ((y - 1) * l1x - y * lx)
-        return (gx * w).astype(x.dtype), (gy * w).astype(y.dtype), gw.astype(w.dtype)
+        return weighted(gx, x), weighted(cot * (mx.log1p(-x) - mx.log(x)), y)
 
     return f
 
@@ -225,6 +230,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     mc = _mc()
     if weight is not None:
         weight = weight.expand(mc.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+        _not_differentiable("binary_cross_entropy", "weight", weight)
     _kernel_dtype_check(input, "binary_cross_entropy")
     if input.dtype is not target.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(target.dtype)}")
@@ -235,8 +241,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         tv = target._mx
         if not builtins.bool(mx.all((tv >= 0) & (tv <= 1)).item()):
             raise RuntimeError("all elements of target should be between 0 and 1")
-    ins = [input, target] + ([weight] if weight is not None else [])
-    loss = mlx_op("BinaryCrossEntropyBackward0", _bce_f(weight is not None), ins)
+    f = _bce_f(weight._mx if weight is not None else None)
+    loss = mlx_op("BinaryCrossEntropyBackward0", f, [input, target])
     return _reduce(loss, reduction)
 
 
@@ -252,6 +258,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _check_reduction(_reduction(size_average, reduce, reduction))
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
     ls = _logsigmoid(input)
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
@@ -353,6 +361,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _check_reduction(_reduction(size_average, reduce, reduction))
+    _not_differentiable("soft_margin_loss", "target", target)
     loss = (-input * target).exp().log1p()
     return _reduce(loss, reduction)
 
@@ -456,6 +465,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError(f"inconsistent target size, expected {nframe} but got {list(target.shape)}")
     if weight is not None and weight.numel() != dim:
         raise RuntimeError(f"inconsistent weight size, expected {dim} but got {list(weight.shape)}")
+    _not_differentiable("multi_margin_loss", "weight", weight)
     if target.dtype.is_floating_point or target.dtype is _dtype.bool:
         raise RuntimeError(f"expected scalar type Long but found {_scalar_name(target.dtype)}")
     t = _as_long_index(target).reshape(nframe, 1)
@@ -545,6 +555,7 @@ def _nll(input, target, weight, ignore_index, reduction):
     if weight is not None and (weight.dim() != 1 or weight.numel() != c):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
+    _not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
     t = _as_long_index(target)
     tv = t._mx
     if t.numel():
@@ -570,7 +581,19 @@ def _nll(input, target, weight, ignore_index, reduction):
         return loss
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / w.expand(tuple(loss.shape)).sum()
+    # Note [nll_loss total weight]: with every target ignored (total weight 0) torch returns NaN but a zero
+    # gradient; dividing by a placeholder 1 and adding a constant NaN keeps the zero gradient.
+    return _safe_mean(loss.sum(), w.expand(tuple(loss.shape)).sum())
+
+
+def _safe_mean(total_loss, total_weight):
+    """total_loss / total_weight, NaN with a zero gradient when the total weight is 0 (every target ignored),
+    as torch (Note [nll_loss total weight])."""
+    mc = _mc()
+    tw = total_weight.detach()
+    empty = tw == 0
+    return total_loss / mc.where(empty, mc.ones_like(tw), tw) + mc.where(
+        empty, mc.full((), float("nan"), dtype=tw.dtype), mc.zeros_like(tw))
 
 
 def _wrap_index(arr, like):
@@ -622,7 +645,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                              mc.zeros((), dtype=weight.dtype)).sum()
         else:
             denom = keep.sum()
-        ret = smooth.sum() / denom
+        ret = _safe_mean(smooth.sum(), denom.to(smooth.dtype))
     elif reduction == "sum":
         ret = smooth.sum()
     else:
@@ -701,6 +724,8 @@ def _shift(a, k, fill):
     """a[..., s - k] along the last axis (k > 0 shifts right), filled with `fill`."""
     if k == 0:
         return a
+    if builtins.abs(k) >= a.shape[-1]:
+        return mx.full(a.shape, fill, dtype=a.dtype)
     pad = mx.full(a.shape[:-1] + (builtins.abs(k),), fill, dtype=a.dtype)
     if k > 0:
         return mx.concatenate([pad, a[..., :-k]], axis=-1)
