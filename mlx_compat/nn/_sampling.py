@@ -11,6 +11,13 @@ coordinate one ulp either side of an integer picks a different element. torch's 
 the scale and the source coordinates in the input's "opmath" type (float32 for float32/float16/
 bfloat16, float64 for float64), and nearest modes always in float32; we do the same arithmetic in
 numpy with the same float type, so the chosen indices (and the weights) are bit-for-bit torch's.
+
+Note [uint8 resize]
+torch resizes uint8 images (bilinear, bicubic; 2-D) in fixed point: weights computed in double, scaled to
+int16 by 2**precision (the largest precision that keeps the biggest weight under 2**15), int32 sums plus
+half an ulp, shifted back and clamped, one axis at a time (width, then height), rounding to uint8 in
+between. We reproduce that bit for bit for bilinear and antialiased bicubic; torch's plain bicubic uint8
+kernel builds its weights another way that we do not reproduce, so it raises rather than differ.
 """
 from __future__ import annotations
 
@@ -177,6 +184,25 @@ def _resample(x, taps, out_dtype):
     return y.astype(x.dtype) if out_dtype is not None else y
 
 
+def _resample_uint8(x, taps):
+    """torch's uint8 separable resize (Note [uint8 resize]): per axis, width first, int16 fixed-point weights
+    with the precision the largest weight allows, int32 sums rounded, shifted and clamped to [0, 255]."""
+    y = x
+    for axis, idx, w, valid in taps:
+        if valid is not None:
+            w = np.where(valid, w, 0.0)
+        p = 22 - builtins.int(((0.5 + w.max() * 2.0 ** (np.arange(22) + 1)) >= 2 ** 15).sum())
+        wi = np.trunc(w * 2.0 ** p + np.sign(w) * 0.5).astype(np.int32)
+        bshape = [1] * y.ndim
+        bshape[axis] = idx.shape[0]
+        acc = mx.array(1 << (p - 1), dtype=mx.int32)
+        for t in builtins.range(idx.shape[1]):
+            v = mx.take(y, mx.array(idx[:, t].astype(np.int32)), axis=axis).astype(mx.int32)
+            acc = acc + v * mx.array(wi[:, t]).reshape(bshape)
+        y = mx.clip(mx.right_shift(acc, p), 0, 255).astype(mx.uint8)
+    return y
+
+
 # ---------------------------------------------------------------- interpolate
 
 
@@ -270,12 +296,16 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
         kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else "upsample_nearest"
         raise NotImplementedError(
             f"\"{kernel}{dim}d_out_frame\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
-    if mode not in ("nearest", "nearest-exact") and not input.dtype.is_floating_point:
+    uint8_2d = input.dtype.name == "uint8" and mode in ("bilinear", "bicubic")
+    if uint8_2d and mode == "bicubic" and not antialias:
+        raise NotImplementedError("interpolate: uint8 bicubic without antialias is not supported by mlx_compat "
+                                  "(torch's fixed-point kernel for it is not reproduced); convert to float first")
+    if mode not in ("nearest", "nearest-exact") and not input.dtype.is_floating_point and not uint8_2d:
         kernel = {"area": "adaptive_avg_pool", "linear": "upsample_linear1d", "bilinear": "upsample_bilinear2d",
                   "bicubic": "upsample_bicubic2d", "trilinear": "upsample_trilinear3d"}[mode]
         raise NotImplementedError(
             f"\"{kernel}_out_frame\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
-    ft = _opmath(input.dtype)
+    ft = np.float64 if uint8_2d else _opmath(input.dtype)  # torch computes uint8 weights in double
     taps = []
     for d in builtins.range(dim):
         i, o, s = in_sizes[d], output_size[d], scales[d]
@@ -296,6 +326,8 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
     if input.numel() == 0 or builtins.any(o == 0 for o in output_size):
         from .._creation import zeros
         return zeros(list(input.shape[:2]) + list(output_size), dtype=input.dtype, device=input.device)
+    if uint8_2d:
+        return mlx_op(name + "Backward0", lambda x: _resample_uint8(x, taps[::-1]), [input])
     nearest = mode in ("nearest", "nearest-exact")
     return mlx_op(name + "Backward0", lambda x: _resample(x, taps, None if nearest else x.dtype), [input])
 

@@ -317,3 +317,23 @@ def test_grid_sample_non_finite_grid(nd):
             out = [F[L].grid_sample(L.tensor(a), L.tensor(g), mode=mode, padding_mode=padding, align_corners=False)
                    for L in (torch, mc)]
             assert_same(out[1], out[0])
+
+
+UINT8_CASES = [("bilinear", False), ("bilinear", True), ("bicubic", True)]
+
+
+@pytest.mark.parametrize("mode,aa", UINT8_CASES, ids=[f"{m}-aa{a}" for m, a in UINT8_CASES])
+@pytest.mark.parametrize("kw", [dict(size=(130, 130)), dict(size=(4, 13)), dict(size=(27, 5)),
+                                dict(scale_factor=(0.45, 1.6))], ids=["up", "mixed", "same-h", "scale"])
+@pytest.mark.parametrize("ac", [False, True])
+def test_interpolate_uint8_images(mode, aa, kw, ac):
+    # torch's fixed-point uint8 resize, bit for bit (Note [uint8 resize])
+    a = np.random.default_rng(13).integers(0, 256, (2, 3, 27, 31))
+    out = [F[L].interpolate(L.tensor(a, dtype=L.uint8), mode=mode, antialias=aa, align_corners=ac, **kw)
+           for L in (torch, mc)]
+    assert_same(out[1], out[0])
+
+
+def test_interpolate_uint8_bicubic_plain_raises():
+    with pytest.raises(NotImplementedError):
+        mc.nn.functional.interpolate(mc.zeros(1, 1, 4, 4, dtype=mc.uint8), size=(3, 3), mode="bicubic")
