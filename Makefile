@@ -22,6 +22,7 @@ demo: venv
 
 bench: venv
 	$(VPY) bench/bench_core.py
+	$(VPY) bench/bench_ops.py
 
 clean:
 	rm -rf build $(VENV) mlx_compat/*.so
