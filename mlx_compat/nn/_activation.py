@@ -576,6 +576,8 @@ def pdist(input, p=2):
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
+    if input.dtype in (_dtype.float16, _dtype.bfloat16):
+        raise NotImplementedError(f"\"pdist\" not implemented for '{_SCALAR[input.dtype.name]}'")
     n, m = input.shape
     i, j = np.triu_indices(n, 1)
     k = len(i)
@@ -687,13 +689,21 @@ native_channel_shuffle = channel_shuffle
 # ---------------------------------------------------------------- dropout family
 
 
-def _check_p(p):
+class _DropoutProbabilityError(ValueError, RuntimeError):
+    """Note [dropout p check]: torch.nn.functional.dropout raises ValueError for p outside [0, 1], torch.dropout
+    (the native op) RuntimeError. Both names are one function here (TORCH_EXPORTS shares the object), so the
+    shared functions raise an error that is both."""
+
+
+def _check_p(p, native=False):
     if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        err = RuntimeError if native else _DropoutProbabilityError
+        raise err(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _dropout_impl(input, p, train, inplace, feature, alpha):
     """torch's _dropout_impl: plain/feature (one draw per (N, C) channel) x plain/alpha."""
+    _check_p(p, native=True)
     if p == 0 or not train or input.numel() == 0:
         return input
     if not input.dtype.is_floating_point and not input.dtype.is_complex:

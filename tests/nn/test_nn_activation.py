@@ -405,6 +405,9 @@ def test_pdist_edge():
     assert_raises_same(lambda: F.pdist(torch.zeros(3, 2, dtype=torch.long)),
                        lambda: G.pdist(mc.zeros(3, 2, dtype=mc.long)))
     assert_raises_same(lambda: F.pdist(torch.zeros(3, 2), -1), lambda: G.pdist(mc.zeros(3, 2), -1))
+    for dt in ("float16", "bfloat16"):
+        assert_raises_same(lambda: F.pdist(torch.zeros(3, 2, dtype=getattr(torch, dt))),
+                           lambda: G.pdist(mc.zeros(3, 2, dtype=getattr(mc, dt))))
 
 
 # ---------------------------------------------------------------- one_hot, shuffles
@@ -547,6 +550,12 @@ def test_dropout_errors_and_warnings():
             assert_raises_same(lambda: getattr(F, name)(torch.zeros(2, 3, 4), p),
                                lambda: getattr(G, name)(mc.zeros(2, 3, 4), p))
     assert_raises_same(lambda: F.dropout1d(torch.zeros(1, 2, 3, 4)), lambda: G.dropout1d(mc.zeros(1, 2, 3, 4)))
+    # the native top-level ops raise RuntimeError for a bad p (even when not training), F.* ValueError
+    for name in ("dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout", "alpha_dropout_",
+                 "feature_alpha_dropout", "feature_alpha_dropout_"):
+        for p, train in [(1.5, True), (-0.5, False)]:
+            assert_raises_same(lambda: getattr(torch, name)(torch.ones(2, 3, 4), p, train),
+                               lambda: getattr(mc, name)(mc.ones(2, 3, 4), p, train))
     assert_raises_same(lambda: F.feature_alpha_dropout(torch.zeros(3), 0.5, True),
                        lambda: G.feature_alpha_dropout(mc.zeros(3), 0.5, True))
     assert_raises_same(lambda: torch.feature_dropout(torch.zeros(3), 0.5, True),
