@@ -18,11 +18,12 @@ margins inside the frame, and framing that.
 from __future__ import annotations
 
 import builtins
+import math
 
-from . import _C
+from . import _C, _dtype
 from ._tensor import Tensor
 
-__all__ = ["stft", "istft"]
+__all__ = ["stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
 
 
 def _int(fname, name, v, default):
@@ -231,6 +232,121 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     if not batched:
         y = y.squeeze(0)
     return y
+
+
+# ---------------------------------------------------------------- torch.*_window (the stft companions)
+#
+# Note [Periodic window functions]
+# torch's top-level windows compute a symmetric window of length N + 1 and drop the last sample when
+# periodic=True (the default), in the window's dtype, step by step as torch's kernels do:
+# arange(N) * (2 pi / (N - 1)) -> cos -> * -beta + alpha for hamming/hann, and so on.
+
+
+def _window_begin(fname, window_length, periodic, dtype):
+    if isinstance(window_length, builtins.bool) or not isinstance(window_length, builtins.int):
+        raise TypeError(f"{fname}(): argument 'window_length' (position 1) must be int, not "
+                        f"{type(window_length).__name__}")
+    if not isinstance(periodic, builtins.bool):
+        raise TypeError(f"{fname}(): argument 'periodic' (position 2) must be bool, not {type(periodic).__name__}")
+    if dtype is None:
+        dtype = _C._get_default_dtype()
+    if dtype.is_complex:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for 'ComplexFloat'")
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{fname} expects floating point dtypes, got: {dtype}")
+    if window_length < 0:
+        raise RuntimeError(f"{fname} requires non-negative window_length, got window_length={window_length}")
+    return dtype
+
+
+def _window_end(w, periodic, requires_grad):
+    if periodic:
+        w = w[:-1]
+    w = w.detach().contiguous() if w.requires_grad else w.contiguous()
+    return w.requires_grad_(True) if requires_grad else w
+
+
+def _trivial_window(window_length, dtype, device, requires_grad):
+    from ._creation import empty, ones
+
+    if window_length == 0:
+        return empty((0,), dtype=dtype, device=device, requires_grad=requires_grad)
+    if window_length == 1:
+        return ones((1,), dtype=dtype, device=device, requires_grad=requires_grad)
+    return None
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
+                   pin_memory=False, requires_grad=False):
+    """alpha - beta cos(2 pi n / (N - 1)) (Note [Periodic window functions])."""
+    from ._creation import arange
+
+    dtype = _window_begin("hamming_window", window_length, periodic, dtype)
+    t = _trivial_window(window_length, dtype, device, requires_grad)
+    if t is not None:
+        return t
+    n = window_length + 1 if periodic else window_length
+    w = arange(n, dtype=dtype, device=device) * (math.pi * 2.0 / (n - 1))
+    return _window_end(w.cos() * -beta + alpha, periodic, requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
+                requires_grad=False):
+    """0.5 - 0.5 cos(2 pi n / (N - 1))."""
+    _window_begin("hann_window", window_length, periodic, dtype)
+    return hamming_window(window_length, periodic, 0.5, 0.5, dtype=dtype, device=device,
+                          requires_grad=requires_grad)
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
+                    requires_grad=False):
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    from ._creation import arange
+
+    dtype = _window_begin("blackman_window", window_length, periodic, dtype)
+    t = _trivial_window(window_length, dtype, device, requires_grad)
+    if t is not None:
+        return t
+    n = window_length + 1 if periodic else window_length
+    w = arange(n, dtype=dtype, device=device) * (math.pi / (n - 1))
+    w = (w * 4).cos() * 0.08 - (w * 2).cos() * 0.5 + 0.42
+    return _window_end(w, periodic, requires_grad)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
+                    requires_grad=False):
+    """The triangle 2n / (N - 1) rising, 2 - 2n / (N - 1) falling."""
+    from ._creation import arange
+    from ._shape_ops import cat
+
+    dtype = _window_begin("bartlett_window", window_length, periodic, dtype)
+    t = _trivial_window(window_length, dtype, device, requires_grad)
+    if t is not None:
+        return t
+    n = window_length + 1 if periodic else window_length
+    w = arange(n, dtype=dtype, device=device) * (2.0 / (n - 1))
+    half = ((n - 1) >> 1) + 1
+    w = cat([w[:half], -w[half:] + 2])
+    return _window_end(w, periodic, requires_grad)
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
+                  pin_memory=False, requires_grad=False):
+    """I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta), a = (N - 1) / 2."""
+    from ._creation import arange, tensor
+    from . import i0
+
+    dtype = _window_begin("kaiser_window", window_length, periodic, dtype)
+    t = _trivial_window(window_length, dtype, device, requires_grad)
+    if t is not None:
+        return t
+    n = window_length + 1 if periodic else window_length
+    # torch's kernel computes in the dtype's opmath type (float32 for half types)
+    work = dtype if dtype.name not in ("float16", "bfloat16") else _dtype.float32
+    a = (n - 1) / 2.0
+    r = (arange(n, dtype=work, device=device) - a) / a
+    w = i0((1 - r * r).sqrt() * beta) / i0(tensor(beta, dtype=work, device=device))
+    return _window_end(w.to(dtype), periodic, requires_grad)
 
 
 for _name in ("stft", "istft"):

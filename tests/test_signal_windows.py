@@ -94,3 +94,45 @@ def test_default_dtype_float64():
     mc.set_default_dtype(mc.float64)
     rt, rm = _both("kaiser", 9)
     assert_same(rm, rt, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- torch.*_window (mlx_compat/_spectral.py)
+
+TOP = [("hann_window", ()), ("hamming_window", ()), ("hamming_window", (0.6,)), ("hamming_window", (0.6, 0.3)),
+       ("blackman_window", ()), ("bartlett_window", ()), ("kaiser_window", ()), ("kaiser_window", (3.5,))]
+
+
+@pytest.mark.parametrize("name,extra", TOP, ids=str)
+@pytest.mark.parametrize("M", LENGTHS)
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("dtype", [None, "float32", "float64", "float16", "bfloat16"])
+def test_top_level_windows(name, extra, M, periodic, dtype):
+    kt = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+    km = {} if dtype is None else {"dtype": getattr(mc, dtype)}
+    rt = getattr(torch, name)(M, periodic, *extra, **kt)
+    rm = getattr(mc, name)(M, periodic, *extra, **km)
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    assert_same(rm, rt, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", sorted({n for n, _ in TOP}))
+def test_top_level_windows_defaults_and_requires_grad(name):
+    assert_same(getattr(mc, name)(9), getattr(torch, name)(9))
+    rt, rm = getattr(torch, name)(6, requires_grad=True), getattr(mc, name)(6, requires_grad=True)
+    assert rm.requires_grad == rt.requires_grad and rm.is_leaf == rt.is_leaf
+    assert_same(rm.detach(), rt.detach())
+
+
+TOP_ERRORS = [
+    lambda L: L.hann_window(-1),
+    lambda L: L.hamming_window(4, dtype=L.int64),
+    lambda L: L.kaiser_window(4, dtype=L.complex64),
+    lambda L: L.blackman_window(3.0),
+    lambda L: L.bartlett_window(-2, False),
+    lambda L: L.hann_window(4, periodic=1.5),
+]
+
+
+@pytest.mark.parametrize("fn", TOP_ERRORS, ids=range(len(TOP_ERRORS)))
+def test_top_level_window_errors(fn):
+    assert_raises_same(lambda: fn(torch), lambda: fn(mc))
