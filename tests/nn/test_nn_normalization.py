@@ -256,3 +256,23 @@ def test_local_response_norm_errors():
     for L in (torch, mc):
         with pytest.raises(ValueError):
             L.nn.functional.local_response_norm(L.zeros(2, 3), 2)
+
+
+def test_layer_norm_single_element_rows_gradient():
+    # a row of one element: the gradient is 0 in theory; torch's closed form leaves rounding noise we match
+    _run(lambda L, x, w, b: L.nn.functional.layer_norm(x, (1,), w, b), [_rand((3, 1)), _rand((1,), 1),
+                                                                         _rand((1,), 2)], gtol=1e-5)
+
+
+def test_layer_norm_double_backward():
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    wv = np.random.default_rng(1).standard_normal(4)
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        w = L.from_numpy(wv.copy()).requires_grad_()
+        y = L.nn.functional.layer_norm(x, (4,), w, None)
+        (g,) = L.autograd.grad((y * y * y).sum(), [x], create_graph=True)
+        res.append(L.autograd.grad((g * g).sum(), [x, w]))
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-10, atol=1e-10)
