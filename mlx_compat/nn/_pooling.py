@@ -691,8 +691,10 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
     lead, spatial = tuple(input.shape)[:-nd], tuple(input.shape)[-nd:]
     names = ("time", "height", "width")[3 - nd:]
     for name, n, o, kk in zip(names, spatial, osz, k):
-        if o + kk - 1 > n:
-            raise RuntimeError(f"{fn}(): pool {name} {kk} too large relative to input {name} {n}")
+        # torch's 3-d kernel checks strictly (out + pool - 1 < in), the 2-d one not
+        if o + kk - 1 > n or (nd == 3 and o + kk - 1 == n):
+            raise RuntimeError(f"{fn}{'_out' if nd == 3 else ''}(): pool {name} {kk} too large relative to input "
+                               f"{name} {n}")
     if not isinstance(_random_samples, Tensor) or _random_samples.dim() != 3 or \
             tuple(_random_samples.shape)[1:] != (lead[-1], nd) or \
             _random_samples.shape[0] != (lead[0] if len(lead) == 2 else 1):

@@ -384,6 +384,7 @@ def test_max_unpool_errors(case):
     (2, (3, 10, 7), (3, 2), 4, None),
     (2, (2, 3, 9, 8), 3, None, (0.5, 0.6)),
     (2, (1, 2, 7, 7), 2, (1, 6), None),
+    (2, (1, 2, 5, 5), 1, 5, None),  # out + pool - 1 == in is allowed in 2-d
     (3, (2, 2, 6, 7, 8), 2, (3, 4, 5), None),
     (3, (2, 8, 7, 6), (3, 2, 2), 3, None),
     (3, (1, 2, 9, 6, 7), 2, None, [0.5, 0.4, 0.6]),
@@ -426,6 +427,7 @@ def test_fractional_max_pool_random_samples_drawn():
     lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 2, output_size=2,
                                                     _random_samples=L.zeros(1, 3, 2)),
     lambda L: L.nn.functional.fractional_max_pool3d(L.zeros(1, 2, 5, 5, 5), 3, output_size=4),
+    lambda L: L.nn.functional.fractional_max_pool3d(L.zeros(1, 2, 5, 5, 5), 1, output_size=(4, 4, 5)),  # strict
     # torch's wrapper takes len() of output_ratio: a bare number is a TypeError, a 1-element list an IndexError
     lambda L: L.nn.functional.fractional_max_pool2d(L.zeros(1, 2, 5, 5), 2, output_ratio=0.5),
     lambda L: L.nn.functional.fractional_max_pool3d(L.zeros(1, 2, 5, 5, 5), 2, output_ratio=[0.5]),
