@@ -910,3 +910,66 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             tl = tl.reshape(())
         return (nll / tl).mean()
     return _reduce(nll, reduction)
+
+
+# ---------------------------------------------------------------- torch.<loss>: the ATen-level signatures
+
+# Note [top-level loss signatures]: torch.kl_div, torch.ctc_loss, ... are the native operators, not the
+# nn.functional wrappers: no size_average / reduce, `reduction` an int (1 = mean, 2 = sum; anything
+# else, including the default, gives no reduction), positional orders of their own (pos_weight before
+# reduction, ...). TORCH_TOPLEVEL maps those names to these versions, for mlx_compat/__init__.py to export
+# in place of the nn.functional ones.
+
+
+def _int_reduction(fn, reduction, position):
+    if isinstance(reduction, builtins.bool) or not isinstance(reduction, builtins.int):
+        raise TypeError(f"{fn}(): argument 'reduction' (position {position}) must be int, not "
+                        f"{type(reduction).__name__}")
+    return {1: "mean", 2: "sum"}.get(reduction, "none")
+
+
+def _top_binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
+    return binary_cross_entropy_with_logits(input, target, weight, pos_weight=pos_weight, reduction=_int_reduction(
+        "binary_cross_entropy_with_logits", reduction, 5))
+
+
+def _top_cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
+    return cosine_embedding_loss(input1, input2, target, margin,
+                                 reduction=_int_reduction("cosine_embedding_loss", reduction, 5))
+
+
+def _top_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
+    return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                    _int_reduction("ctc_loss", reduction, 6), zero_infinity)
+
+
+def _top_hinge_embedding_loss(input, target, margin=1.0, reduction=0):
+    return hinge_embedding_loss(input, target, margin, reduction=_int_reduction("hinge_embedding_loss", reduction, 4))
+
+
+def _top_kl_div(input, target, reduction=0, *, log_target=False):
+    r = _int_reduction("kl_div", reduction, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the nn.functional 'mean' warning is not the operator's
+        return kl_div(input, target, reduction=r, log_target=log_target)
+
+
+def _top_margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
+    return margin_ranking_loss(input1, input2, target, margin,
+                               reduction=_int_reduction("margin_ranking_loss", reduction, 5))
+
+
+def _top_poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    return poisson_nll_loss(input, target, log_input, full, eps=eps,
+                            reduction=_int_reduction("poisson_nll_loss", reduction, 6))
+
+
+def _top_triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, reduction=0):
+    return triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                               reduction=_int_reduction("triplet_margin_loss", reduction, 8))
+
+
+TORCH_TOPLEVEL = {name: globals()["_top_" + name] for name in TORCH_EXPORTS}
+for _name, _fn in TORCH_TOPLEVEL.items():
+    _fn.__name__ = _fn.__qualname__ = _name
+del _name, _fn

@@ -603,3 +603,49 @@ def test_exports():
     for name in mod.TORCH_EXPORTS:
         assert hasattr(torch, name)
         assert getattr(mc, name) is getattr(mod, name)
+
+
+def _top(name):
+    import mlx_compat.nn._loss as mod
+
+    return mod.TORCH_TOPLEVEL[name]
+
+
+TOP_CASES = [
+    ("binary_cross_entropy_with_logits", lambda L, a: (a["x"], a["p"]), {}),
+    ("binary_cross_entropy_with_logits", lambda L, a: (a["x"], a["p"], None, None, 2), {}),
+    ("cosine_embedding_loss", lambda L, a: (a["x"], a["y"], a["s1"], 0.2, 1), {}),
+    ("cosine_embedding_loss", lambda L, a: (a["x"], a["y"], a["s1"]), {}),
+    ("hinge_embedding_loss", lambda L, a: (a["x"], a["s"]), {}),
+    ("hinge_embedding_loss", lambda L, a: (a["x"], a["s"], 0.5, 2), {}),
+    ("kl_div", lambda L, a: (a["x"], a["p"]), {}),
+    ("kl_div", lambda L, a: (a["x"], a["p"], 1), {"log_target": True}),
+    ("kl_div", lambda L, a: (a["x"], a["p"], 7), {}),
+    ("margin_ranking_loss", lambda L, a: (a["x"], a["y"], a["s"]), {}),
+    ("margin_ranking_loss", lambda L, a: (a["x"], a["y"], a["s"], 0.3, 2), {}),
+    ("poisson_nll_loss", lambda L, a: (a["x"], a["p"], True, False, 1e-8, 1), {}),
+    ("poisson_nll_loss", lambda L, a: (a["p"], a["p"], False, True, 1e-3, 0), {}),
+    ("triplet_margin_loss", lambda L, a: (a["x"], a["y"], a["p"]), {}),
+    ("triplet_margin_loss", lambda L, a: (a["x"], a["y"], a["p"], 0.5, 1, 1e-6, True, 2), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,kw", TOP_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(TOP_CASES)])
+def test_toplevel_signatures(name, args, kw):
+    vals = {"x": f32(3, 4), "y": f32(3, 4), "p": f32(3, 4, low=0.05, high=1),
+            "s": np.where(R.random((3, 4)) > 0.5, 1.0, -1.0).astype(np.float32),
+            "s1": np.where(R.random(3) > 0.5, 1.0, -1.0).astype(np.float32)}
+    t = getattr(torch, name)(*args(torch, {k: torch.from_numpy(v.copy()) for k, v in vals.items()}), **kw)
+    m = _top(name)(*args(mc, {k: mc.from_numpy(v.copy()) for k, v in vals.items()}), **kw)
+    assert_same(m, t)
+
+
+def test_toplevel_ctc_and_errors():
+    lp, tg, il, tl = _ctc_inputs(12, 3, 6, 4)
+    for red in (0, 1, 2):
+        t = torch.ctc_loss(torch.from_numpy(lp), torch.from_numpy(tg), il.tolist(), tl.tolist(), 0, red)
+        m = _top("ctc_loss")(mc.from_numpy(lp), mc.from_numpy(tg), il.tolist(), tl.tolist(), 0, red)
+        assert_same(m, t)
+    assert_raises_same(lambda: torch.kl_div(torch.ones(2), torch.ones(2), "mean"),
+                       lambda: _top("kl_div")(mc.ones(2), mc.ones(2), "mean"))
+    assert _top("kl_div").__name__ == "kl_div"
