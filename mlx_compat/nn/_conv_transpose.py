@@ -7,7 +7,8 @@ d*(k-1)-p+op after (a negative amount crops instead), with the kernel flipped sp
 in/out channel roles swapped per group: torch's weight (C_in, C_out/groups, k...) becomes the
 convolution weight (C_out, k..., C_in/groups) in MLX's channels-last layout. All of it is one pure MLX
 function under `mlx_op`, so the backward w.r.t. input, weight and bias is mx.vjp of it (Note [MLX vjp
-fallback]). float64 goes through nn.functional's `_conv_f64`, as the plain convolutions do.
+fallback]). float64 goes through nn.functional's `_conv_f64`, as the plain convolutions do; complex64 is
+four real convolutions of the real and imaginary parts (mx.vjp's complex convention is torch's).
 """
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 TORCH_EXPORTS = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
 
-def _tuple(v, n, name):
+def _tuple(v, n, name, fn):
+    items = v if isinstance(v, (tuple, list)) else [v]
+    for x in items:
+        if isinstance(x, (bool, str, float)) or not hasattr(x, "__index__"):
+            raise TypeError(f"{fn}(): argument '{name}' must be tuple of ints, not {type(x).__name__}")
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
             return (builtins.int(v[0]),) * n
@@ -85,14 +90,15 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError("non-positive groups is not supported")
     batched = input.dim() == nd + 2
     x_in = input if batched else input.unsqueeze(0)
-    stride = _tuple(stride, nd, "stride")
-    padding = _tuple(padding, nd, "padding")
-    output_padding = _tuple(output_padding, nd, "output_padding")
-    dilation = _tuple(dilation, nd, "dilation")
+    stride = _tuple(stride, nd, "stride", name)
+    padding = _tuple(padding, nd, "padding", name)
+    output_padding = _tuple(output_padding, nd, "output_padding", name)
+    dilation = _tuple(dilation, nd, "dilation", name)
     if builtins.any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if builtins.any(d <= 0 for d in dilation):
-        raise RuntimeError("dilation should be greater than zero")
+        raise RuntimeError("dilation should be greater than zero, but got " + ", ".join(
+            f"dilation_{a}: {d}" for a, d in zip(("depth", "height", "width")[3 - nd:], dilation)))
     if builtins.any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
     if builtins.any(o < 0 for o in output_padding):
@@ -130,6 +136,15 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     n = x_in.shape[0]
     out_shape = (n, cout_g * groups) + out_sp
 
+    def real_conv(xc, w):
+        """xc: the zero-dilated, padded input (N, *S, C); w: torch's weight layout."""
+        # (C_in, C_out/g, *K) -> (g, C_out/g, *K, C_in/g) -> (C_out, *K, C_in/g), kernel flipped
+        wc = w.reshape((groups, cin_g, cout_g) + ks)
+        wc = mx.transpose(wc, (0, 2) + tuple(builtins.range(3, nd + 3)) + (1,))
+        wc = wc.reshape((groups * cout_g,) + ks + (cin_g,))
+        wc = wc[(slice(None),) + (slice(None, None, -1),) * nd]
+        return _conv_mlx(xc, wc, dilation, groups)
+
     def f(x, w, *b):
         if x.size == 0 or w.size == 0:
             y = mx.zeros(out_shape, x.dtype)
@@ -139,12 +154,11 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
                 xc = _dilate(xc, 1 + i, stride[i])
                 lo = dilation[i] * (ks[i] - 1) - padding[i]
                 xc = _pad_or_crop(xc, 1 + i, lo, lo + output_padding[i])
-            # (C_in, C_out/g, *K) -> (g, C_out/g, *K, C_in/g) -> (C_out, *K, C_in/g), kernel flipped
-            wc = w.reshape((groups, cin_g, cout_g) + ks)
-            wc = mx.transpose(wc, (0, 2) + tuple(builtins.range(3, nd + 3)) + (1,))
-            wc = wc.reshape((groups * cout_g,) + ks + (cin_g,))
-            wc = wc[(slice(None),) + (slice(None, None, -1),) * nd]
-            y = _conv_mlx(xc, wc, dilation, groups)
+            if x.dtype == mx.complex64:  # MLX convolves real arrays only: four real convolutions
+                xr, xi, wr, wi = mx.real(xc), mx.imag(xc), mx.real(w), mx.imag(w)
+                y = (real_conv(xr, wr) - real_conv(xi, wi)) + 1j * (real_conv(xr, wi) + real_conv(xi, wr))
+            else:
+                y = real_conv(xc, w)
             y = mx.transpose(y, (0, nd + 1) + tuple(builtins.range(1, nd + 1)))
         if b:
             y = y + b[0].reshape((1, -1) + (1,) * nd)

@@ -92,6 +92,11 @@ ERRORS = [
     (2, (1, 3, 3, 3), (3, 2, 2, 2), None, dict(groups=2)),  # channels not divisible by groups
     (2, (1, 2, 3, 3), (2, 2, 2, 2), (3,), {}),  # bias of the wrong length
     (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(stride=(1, 2, 3))),  # stride of the wrong length
+    (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(padding="same")),  # no string padding for transposed convs
+    (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(stride=1.5)),
+    (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(dilation=0)),
+    (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(groups=0)),
+    (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(padding=-1)),
 ]
 
 
@@ -107,3 +112,23 @@ def test_conv_transpose_dtype_mismatch():
     assert_raises_same(
         lambda: torch.conv_transpose2d(torch.zeros(1, 2, 3, 3), torch.zeros(2, 2, 2, 2, dtype=torch.float64)),
         lambda: mc.conv_transpose2d(mc.zeros(1, 2, 3, 3), mc.zeros(2, 2, 2, 2, dtype=mc.float64)))
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_transpose_complex(nd):
+    r = np.random.default_rng(20 + nd)
+
+    def c(shape):
+        return (r.standard_normal(shape) + 1j * r.standard_normal(shape)).astype(np.complex64)
+    x, w, b = c((2, 4) + (3,) * nd), c((4, 3) + (2,) * nd), c(6)
+    cot = None
+    res = []
+    for L in (torch, mc):
+        ts = [L.tensor(v, requires_grad=True) for v in (x, w, b)]
+        y = getattr(L.nn.functional, f"conv_transpose{nd}d")(*ts, stride=2, padding=1, groups=2, output_padding=1)
+        if cot is None:
+            cot = c(tuple(y.shape))
+        y.backward(L.tensor(cot))
+        res.append([y] + [t.grad for t in ts])
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-4, atol=1e-4)
