@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import builtins
 
+import mlx.core as mx
+
 from .. import _dtype
-from .._tensor import Tensor
+from .._autograd_formulas import record
+from .._tensor import Tensor, _new
 
 __all__ = ["sum", "prod", "cumsum", "cumprod", "amax", "amin", "argmax", "argmin", "mean", "median", "logsumexp",
            "logaddexp", "norm", "var", "std", "softmax", "log_softmax", "softmin", "normalize"]
@@ -87,13 +90,26 @@ def _identity(op, input, ord=None):
 
 
 def _combine(op, input, mask, ord=None):
-    """input with masked-out elements replaced by op's identity."""
+    """input with masked-out elements replaced by op's identity.
+
+    Note [masked-out gradients are zero]
+    The gradient of a masked-out element is exactly 0 even where the incoming gradient is nan (a fully masked-out
+    softmax row): the backward selects with mx.where. (MLX's own vjp of where multiplies by the condition,
+    which turns nan into nan, so the package's where is not used here.)"""
     if mask is None:
         return input
     m = _input_mask(input, mask)
     fill = _identity(op, input, ord)
-    mc = _mc()
-    return mc.where(m, input, mc.tensor(fill, dtype=input.dtype, device=input.device))
+    c = m._mx
+    res = _new(mx.where(c, input._mx, mx.array(fill, dtype=input.dtype._mx)), input._device_code, input.dtype)
+
+    def backward(ctx, grads):
+        from .._autograd_ops import mlx_op
+
+        return (mlx_op("MaskedCombineBackward", lambda g: mx.where(c, g, mx.zeros_like(g)), [grads[0]]),)
+
+    record("MaskedCombineBackward0", backward, [input], [res])
+    return res
 
 
 def _int64_if_small(input, dtype):
