@@ -3,7 +3,11 @@
 Every transform is one pure MLX function (resize the input along the transformed dims, then one mx.fft
 call with MLX's own `norm`) run through `mlx_op`, so its backward is mx.vjp of that function. MLX's vjp
 follows torch's conjugate-Wirtinger convention for complex values, including the c2r transforms'
-Hermitian half-spectrum gradient (Note [Half-spectrum gradients]).
+Hermitian half-spectrum gradient (Note [Zero-size FFTs]
+MLX kernels are not run on zero-size arrays (they can hang or crash): a transform whose input or result
+has a zero-size dim returns zeros of the result's shape directly (its vjp is zero as well).
+
+Note [Half-spectrum gradients]).
 
 Note [FFT dtypes]
 MLX has one complex dtype, complex64. Real and complex64 inputs work as in torch (integers and bool go
@@ -17,6 +21,10 @@ hfftn(x, norm) == irfftn(conj(x), norm=dual(norm)) and ihfftn(x, norm) == conj(r
 where dual swaps "backward" and "forward": a forward transform of a Hermitian signal is the conjugate of
 an inverse one, and only the scale convention moves. This holds in n dimensions because torch's hfftn
 (c2c over the leading dims, then c2r over the last) is the conjugate of irfftn's (inverse c2c, then c2r).
+
+Note [Zero-size FFTs]
+MLX kernels are not run on zero-size arrays (they can hang or crash): a transform whose input or result
+has a zero-size dim returns zeros of the result's shape directly (its vjp is zero as well).
 
 Note [Half-spectrum gradients]
 torch's gradient of irfft/hfft treats the input as the half spectrum: the vjp is an rfft of the
@@ -171,7 +179,7 @@ def _transform(fname, node, input, kind, sizes, dims, norm, out, last_size=None)
 
     def f(v):
         v = v.astype(wd._mx)
-        if empty:  # Note: MLX's FFT kernels are not run on zero-size arrays
+        if empty:  # Note [Zero-size FFTs]
             return mx.zeros(out_shape, dtype=res_dtype._mx)
         if not dims:  # fftn(dim=()): no transform, only the dtype promotion
             return v
