@@ -441,3 +441,57 @@ for _name in ("lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangula
               "orgqr", "ormqr"):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
+
+
+# ---------------------------------------------------------------- randomized low-rank factorizations
+
+
+def _approximate_basis(A, q, niter, generator=None):
+    """Orthonormal Q (*, m, q) whose range approximates A's (Halko, Martinsson & Tropp, alg. 4.4: a Gaussian
+    sketch refined by `niter` subspace iterations, re-orthonormalised each time)."""
+    from . import linalg
+    from ._creation import randn
+
+    R = randn(tuple(A.shape[:-2]) + (A.shape[-1], q), dtype=A.dtype, device=A.device, generator=generator)
+    Q = linalg.qr(A @ R).Q
+    for _ in builtins.range(niter):
+        Q = linalg.qr(_mH(A) @ Q).Q
+        Q = linalg.qr(A @ Q).Q
+    return Q
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """U, S, V with A - M ~= U diag(S) V^H of rank q, by a randomized range finder (differentiable through
+    matmul, qr and svd)."""
+    from . import linalg
+
+    _tensor(A, "svd_lowrank", "A")
+    if A.dim() < 2:
+        raise RuntimeError("svd_lowrank: input must have at least 2 dimensions")
+    q = 6 if q is None else q
+    m, n = A.shape[-2], A.shape[-1]
+    if q < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {q}: [{builtins.min(m, n)}, {q}]")
+    X = A if M is None else A - M
+    if m < n:  # work on the tall side
+        V, S, U = svd_lowrank(_mH(X), q, niter)
+        return U, S, V
+    Q = _approximate_basis(X, q, niter)
+    U, S, Vh = linalg.svd(_mH(Q) @ X, full_matrices=False)
+    return Q @ U, S, _mH(Vh)
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """Principal components of A's rows: svd_lowrank of A minus its column means (when center)."""
+    _tensor(A, "pca_lowrank", "A")
+    if A.dim() < 2:
+        raise RuntimeError("pca_lowrank: input must have at least 2 dimensions")
+    m, n = A.shape[-2], A.shape[-1]
+    q = builtins.min(6, m, n) if q is None else q
+    if not 0 <= q <= builtins.min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={builtins.min(m, n)}")
+    X = A - A.mean(-2, keepdim=True) if center else A
+    return svd_lowrank(X, q, niter)
+
+
+__all__ += ["svd_lowrank", "pca_lowrank"]

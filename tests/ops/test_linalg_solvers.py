@@ -126,3 +126,30 @@ def test_tensorinv_tensorsolve_vander_diagonal_solve_ex():
 ])
 def test_errors(call):
     assert_raises_same(lambda: call(torch), lambda: call(mc))
+
+
+@pytest.mark.parametrize("shape", [(20, 8), (8, 20), (2, 15, 10)])
+def test_svd_pca_lowrank_exact_on_low_rank_input(shape):
+    """On a rank-3 matrix a rank-3 randomized SVD is exact: same singular values as torch's, same reconstruction."""
+    rng = np.random.default_rng(11)
+    lead, (m, n) = shape[:-2], shape[-2:]
+    a = (rng.standard_normal(lead + (m, 3)) @ rng.standard_normal(lead + (3, n))).astype(np.float32)
+    tU, tS, tV = torch.svd_lowrank(torch.from_numpy(a), q=3)
+    U, S, V = mc.svd_lowrank(mc.from_numpy(a.copy()), q=3)
+    assert tuple(U.shape) == tuple(tU.shape) and tuple(V.shape) == tuple(tV.shape)
+    assert_same(S, tS, rtol=1e-4, atol=1e-4)
+    rec = mc.to_torch(U @ mc.diag_embed(S) @ V.mT)
+    assert torch.allclose(rec, torch.from_numpy(a), rtol=1e-4, atol=1e-4)
+    tp = torch.pca_lowrank(torch.from_numpy(a), q=3)
+    mp = mc.pca_lowrank(mc.from_numpy(a.copy()), q=3)
+    assert_same(mp[1], tp[1], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("call", [lambda L: L.pca_lowrank(L.ones(3, 4), q=5), lambda L: L.pca_lowrank(L.ones(3, 4), q=-1),
+                                  lambda L: L.svd_lowrank(L.ones(3, 4), q=-1)])
+def test_lowrank_errors(call):
+    assert_raises_same(lambda: call(torch), lambda: call(mc))
+
+
+def test_svd_lowrank_q_beyond_rank_flows_like_torch():
+    assert tuple(mc.svd_lowrank(mc.ones(3, 4), q=10)[1].shape) == tuple(torch.svd_lowrank(torch.ones(3, 4), q=10)[1].shape)
