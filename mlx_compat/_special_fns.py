@@ -12,8 +12,9 @@ inputs get float64-accurate results. exp/sin/cos come from _precise (MLX's float
 Note [special function derivatives]
 Derivatives are torch's formulas written with this module's own differentiable ops (digamma' = polygamma(1),
 lgamma' = digamma, polygamma(n)' = polygamma(n + 1), ...), so higher orders work. Where torch has no derivative
-(Bessel functions J/Y/K, Airy, the polynomials, zeta w.r.t. x, igamma w.r.t. a, nextafter) backward raises
-RuntimeError as torch does, instead of returning a gradient of our approximation.
+at all (Bessel functions J/Y/K, Airy, the polynomials) the result does not require grad, as torch's; where it has
+none for one argument (zeta w.r.t. x, igamma/igammac w.r.t. a) backward raises NotImplementedError as torch's
+does, instead of returning a gradient of our approximation.
 """
 from __future__ import annotations
 
@@ -53,13 +54,6 @@ def _in64(fn):
             return r.astype(out_dt)
 
     return run
-
-
-def _no_grad_backward(node, what):
-    def bw(ctx, grads):
-        raise RuntimeError(f"the derivative for '{what}' is not implemented.")
-
-    return bw
 
 
 def _sinpi(x):
@@ -675,9 +669,9 @@ def _poly_kernel(fn, shifted=False, big_n=None):
 # ---------------------------------------------------------------- op builders
 
 
-def _unary(name, kernel, deriv=None, no_grad_name=None, ints=True):
-    """A float-valued unary op on `kernel` (float64); deriv(x, result, grad) in package ops, or a raising
-    backward when torch has none (no_grad_name)."""
+def _unary(name, kernel, deriv=None, ints=True):
+    """A float-valued unary op on `kernel` (float64); deriv(x, result, grad) in package ops, or None where torch
+    has no derivative (the result then does not require grad, as torch's)."""
 
     def op(input, *, out=None):
         _need_tensor(name, input)
@@ -689,13 +683,9 @@ def _unary(name, kernel, deriv=None, no_grad_name=None, ints=True):
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_SCALAR_NAMES[input.dtype.name]}'")
         d = _float_dtype(input)
         res = _new(_in64(kernel)(input._mx.astype(d._mx)), input._device_code, d)
-        if _grad_on(input):
-            if deriv is None:
-                record(name.capitalize() + "Backward0", _no_grad_backward(name, no_grad_name or name),
-                       [input], [res])
-            else:
-                record(name.capitalize() + "Backward0", lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),),
-                       [input], [res], saved=[input, res])
+        if deriv is not None and _grad_on(input):  # torch records nothing for ops without a derivative
+            record(name.capitalize() + "Backward0", lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),),
+                   [input], [res], saved=[input, res])
         return _out(out, res)
 
     op.__name__ = name
@@ -713,7 +703,7 @@ def _binary(name, kernel, derivs=(None, None), no_grad_names=(None, None), float
                                                 ints_ok=ints_ok)
         va, vb = values(*[t._mx for t in tensors])
         res = _new(run(va, vb).astype(rt._mx), dev, rt)
-        if _grad_on(input, other):
+        if derivs != (None, None) and _grad_on(input, other):
             def bw(ctx, grads):
                 it = iter(ctx[:len(tensors)])
                 a = next(it) if isinstance(input, Tensor) else input
@@ -726,7 +716,8 @@ def _binary(name, kernel, derivs=(None, None), no_grad_names=(None, None), float
                         gs.append(None)
                         continue
                     if derivs[k] is None:
-                        raise RuntimeError(f"the derivative for '{no_grad_names[k] or name}' is not implemented.")
+                        raise NotImplementedError(
+                            f"the derivative for '{no_grad_names[k] or name}' is not implemented.")
                     g = derivs[k](a, b, ctx[len(tensors)], grads[0])
                     gs.append(_reduce_to(g, arg))
                 return tuple(gs)

@@ -23,7 +23,7 @@ __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", 
            "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
            "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
            "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
-           "legendre_polynomial_p"]
+           "legendre_polynomial_p", "logsumexp"]
 
 erf = _erf_accurate
 exp2 = _pointwise.exp2
@@ -62,6 +62,12 @@ def softmax(input, dim, *, dtype=None):
     from .nn import functional as F
 
     return F.softmax(input, dim, dtype=dtype)
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    from ._ops_reduce import logsumexp as _lse
+
+    return _lse(input, dim, keepdim, out=out)
 
 
 def log_softmax(input, dim, *, dtype=None):
