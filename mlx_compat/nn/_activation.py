@@ -24,6 +24,11 @@ takes the curved branch. `_kink_fix` adds a term that is 0 in value and in first
 branch's curvature exactly at the kink: with d = x - stop_gradient(x) (value 0, derivative 1), -k/2 * d^2 has
 second derivative -k, and -d_x * d_w has mixed derivative -1.
 
+Note [MLX empty reductions]
+MLX refuses (or hangs on) max/logsumexp/sum over a zero-size axis, where torch returns an empty result or an
+empty sum. Softmax, cosine similarity and the distances build such results directly, as zero-valued functions
+of their inputs so that backward still yields (empty or zero) gradients of the right shape.
+
 Note [opmath]
 torch computes float16/bfloat16 activations in float32 and rounds once; `_pointwise` upcasts those
 dtypes around the MLX function, which mx.vjp differentiates through the casts.
@@ -151,10 +156,9 @@ def hardshrink(input, lambd=0.5):
 def softshrink(input, lambd=0.5):
     _float_only(input, "softshrink_check")
     if lambd < 0:
-        name = _SCALAR.get(input.dtype.name, input.dtype.name)
-        hi = float(np.finfo(np.float32 if input.dtype.name in ("float32",) else np.float64).max) \
-            if input.dtype.name in ("float32", "float64") else 3.40282e+38
-        raise RuntimeError(f"lambda must be in range [0, {hi:g}] for input dtype {name}, but found to be {lambd}")
+        hi = _dtype.finfo(input.dtype).max
+        raise RuntimeError(f"lambda must be in range [0, {hi:g}] for input dtype {_SCALAR[input.dtype.name]}, but "
+                           f"found {lambd}")
 
     def fn(x):
         dead = (x >= -lambd) & (x <= lambd)
@@ -396,13 +400,13 @@ def _dtype_arg(_stacklevel, dtype):
     return _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
 
 
-def _softmax_common(x, dim, name, node, kernel, fn, empty_fn):
+def _softmax_common(x, dim, name, node, kernel, fn, scalar_fn):
     _float_only(x, kernel)
     d = _softmax_dim(dim, x.dim(), name)
     if x.dim() == 0:
-        return mlx_op(node, empty_fn, [x])
+        return mlx_op(node, scalar_fn, [x])
     if x.numel() == 0:
-        # MLX cannot reduce over an empty axis: the result is just as empty (Note [MLX empty reductions])
+        # the result is just as empty (Note [MLX empty reductions])
         return mlx_op(node, lambda v: mx.zeros_like(v) + v, [x])
     return mlx_op(node, lambda v: fn(v, d), [x])
 
@@ -496,7 +500,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     pf = float(p)
 
     if input.numel() == 0:
-        r = mlx_op("DivBackward0", lambda x: x + 0, [input])
+        r = mlx_op("DivBackward0", lambda x: mx.zeros_like(x), [input])  # Note [MLX empty reductions]
     else:
         def fn(x):
             n = _pnorm(x, pf, d if nd else None, keepdims=True)
@@ -528,7 +532,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if builtins.any(s == 0 for s in shape):
         # MLX cannot reduce over empty axes (Note [MLX empty reductions]): an empty sum is 0
         out_shape = shape[:d] + shape[d + 1:] if nd else ()
-        return mlx_op("SumBackward1", lambda u, v: mx.zeros(out_shape, u.dtype) + mx.sum(u) * 0 + mx.sum(v) * 0, [a, b])
+        return _pointwise("SumBackward1", lambda u, v: mx.zeros(out_shape, u.dtype), a, b)
 
     def fn(u, v):
         u, v = mx.broadcast_to(u, shape), mx.broadcast_to(v, shape)
@@ -563,9 +567,12 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     if nd == 0:
         return mlx_op("NormBackward1", lambda v: _pnorm(v, pf, None, False), [diff])
     if diff.shape[-1] == 0:
+        if pf < 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {pf:g} norm on the dimension {nd - 1}because "
+                               "this dimension is empty and the operation does not have an identity")
         out_shape = tuple(diff.shape[:-1]) + ((1,) if keepdim else ())
         fill = 0.0 if pf > 0 else math.inf
-        return mlx_op("NormBackward1", lambda v: mx.full(out_shape, fill, v.dtype) + mx.sum(v) * 0, [diff])
+        return mlx_op("NormBackward1", lambda v: mx.full(out_shape, fill, v.dtype), [diff])
     return _pointwise("NormBackward1", lambda v: _pnorm(v, pf, nd - 1, keepdim), diff)
 
 
@@ -583,7 +590,7 @@ def pdist(input, p=2):
     k = len(i)
     pf = float(p)
     if k == 0 or m == 0:
-        return mlx_op("PdistBackward0", lambda v: mx.zeros((k,), v.dtype) + mx.sum(v) * 0, [input])
+        return mlx_op("PdistBackward0", lambda v: mx.zeros((k,), v.dtype), [input])
     ii, jj = mx.array(i.astype(np.int32)), mx.array(j.astype(np.int32))
 
     def fn(v):

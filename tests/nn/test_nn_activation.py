@@ -383,6 +383,11 @@ def test_pairwise_distance_shapes():
         check("pairwise_distance", [t1, t2], [m1, m2], {"eps": 1e-3})
     ti, mi = _pair([1, 2, 3], "int64", grad=False)
     assert_same(mc.nn.functional.pairwise_distance(mi, mi), torch.nn.functional.pairwise_distance(ti, ti))
+    te, me = _pair(np.zeros((2, 0)))
+    check("pairwise_distance", [te, te], [me, me], {"keepdim": True})
+    for p in (-1.0, -float("inf")):
+        assert_raises_same(lambda: torch.nn.functional.pairwise_distance(te, te, p),
+                           lambda: mc.nn.functional.pairwise_distance(me, me, p))
 
 
 @pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.5, float("inf"), 0.0])
