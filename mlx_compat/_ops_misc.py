@@ -44,6 +44,8 @@ __all__ = [
     "_unsafe_masked_index", "_unsafe_masked_index_put_accumulate",
     # creation-ish
     "scalar_tensor", "empty_strided", "empty_permuted", "fill", "fill_", "zero_", "resize_as_",
+    # conjugate transposes
+    "adjoint",
 ]
 
 
@@ -146,7 +148,7 @@ slice_copy = _copy_op("slice_copy", _slice, "SliceBackward0")
 
 
 def _copies_out(pieces, out, name):
-    res = [_copy_of(p, name) for p in pieces]
+    res = tuple(_copy_of(p, name) for p in pieces)
     if out is None:
         return res
     if len(out) != len(res):
@@ -159,8 +161,7 @@ def _copies_out(pieces, out, name):
 def unbind_copy(input, dim=0, *, out=None):
     """torch.unbind_copy: unbind's pieces as fresh tensors (a tuple; with out=, written there)."""
     _check_tensor(input, "unbind_copy")
-    res = _copies_out(input.unbind(dim), out, "UnbindBackward0")
-    return tuple(res) if res is not None else None
+    return _copies_out(input.unbind(dim), out, "UnbindBackward0")
 
 
 def split_with_sizes_copy(input, split_sizes, dim=0, *, out=None):
@@ -252,6 +253,9 @@ def split_with_sizes(input, split_sizes, dim=0):
 def unsafe_split(tensor, split_size_or_sections, dim=0):
     """torch.unsafe_split: split without autograd's in-place checks (the same pieces here)."""
     _check_tensor(tensor, "unsafe_split", "tensor")
+    if isinstance(split_size_or_sections, (list, tuple)):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size_or_sections).__name__}")
     return tensor.split(split_size_or_sections, dim)
 
 
@@ -280,7 +284,7 @@ def _int_binary(fname, input, other, np_fn):
     _check_tensor(other, fname, "other")
     rt = _torch().result_type(input, other)
     if rt.is_floating_point or rt.is_complex or rt is _dtype.bool:
-        raise RuntimeError(f'"{fname}_cpu" not implemented for \'{_sname(rt)}\'')
+        raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_sname(rt)}\'')
     a = np.asarray(input.to(rt).numpy())
     b = np.asarray(other.to(rt).numpy())
     shape = np.broadcast_shapes(a.shape, b.shape)
@@ -337,6 +341,8 @@ _LOCAL_RETURN_TYPES = {
     "frexp": _local_type("frexp", ["mantissa", "exponent"]),
     "histogram": _local_type("histogram", ["hist", "bin_edges"]),
     "histogramdd": _local_type("histogramdd", ["hist", "bin_edges"]),
+    "frexp_out": _local_type("frexp_out", ["mantissa", "exponent"]),
+    "histogram_out": _local_type("histogram_out", ["hist", "bin_edges"]),
 }
 
 
@@ -377,7 +383,7 @@ def frexp(input, *, out=None):
     if out is not None:
         _out(out[0], res.mantissa)
         _out(out[1], res.exponent)
-        return _return_type("frexp", ["mantissa", "exponent"])(out[0], out[1])
+        return _return_type("frexp_out", ["mantissa", "exponent"])(out[0], out[1])
     return res
 
 
@@ -647,7 +653,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         n = y.shape[d]
         return ((step * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))) / 2.0).sum(d)
     if x is not None:
-        dx = x
+        raise TypeError(f"trapezoid() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(x).__name__}): x must be a Tensor (or use dx=)")
     dx = 1 if dx is None else dx
     _check_dx(dx)
     if y.shape[d] == 0:
@@ -676,7 +683,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
             return y.narrow(d, 0, 0).clone()
         return (step / 2.0 * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).cumsum(d)
     if x is not None:
-        dx = x
+        raise TypeError(f"cumulative_trapezoid() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(x).__name__}): x must be a Tensor (or use dx=)")
     dx = 1 if dx is None else dx
     _check_dx(dx)
     if y.dtype is _dtype.bool:
@@ -765,7 +773,9 @@ def bincount(input, weights=None, minlength=0):
     minlength = _int_arg(minlength, "bincount")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
-    if input.dim() != 1 or input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is _dtype.bool:
+    if input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is _dtype.bool:
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_sname(input.dtype)}\'')
+    if input.dim() != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None and (weights.dim() != 1 or weights.shape[0] != input.shape[0]):
         raise RuntimeError("weights should be 1-d and have the same length as input")
@@ -799,9 +809,7 @@ def _histogramdd_impl(fname, points, bins, range_, weight, density):
     T = _torch()
     dt = points.dtype
     if not dt.is_floating_point:
-        raise RuntimeError(f'"{fname}_cpu" not implemented for \'{_sname(dt)}\'' if fname != "histogramdd" else
-                           f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
-                           f"input {_sname(dt)}")
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{_sname(dt)}\'')
     n_pts, D = points.shape
     dev = _device_str(points)
     pts = _np_values(points).reshape(n_pts, D)
@@ -909,7 +917,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     if out is not None:
         _out(out[0], res.hist)
         _out(out[1], res.bin_edges)
-        return _return_type("histogram", ["hist", "bin_edges"])(out[0], out[1])
+        return _return_type("histogram_out", ["hist", "bin_edges"])(out[0], out[1])
     return res
 
 
@@ -926,7 +934,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
                            "input tensor excluding its innermost dimension")
     h, edges = _histogramdd_impl("histogramdd", pts, bins, range,
                                  None if weight is None else weight.reshape(-1), density)
-    return _return_type("histogramdd", ["hist", "bin_edges"])(h, edges)
+    return _return_type("histogramdd", ["hist", "bin_edges"])(h, tuple(edges))
 
 
 def unravel_index(indices, shape):
@@ -978,7 +986,7 @@ def _put_args(input, index, source, fname="put_"):
     if not isinstance(index, Tensor) or not isinstance(source, Tensor):
         raise TypeError(f"{fname}(): argument 'index' and 'source' must be Tensor")
     if index.dtype is not _dtype.int64:
-        raise IndexError(f"put_(): Expected a long tensor for index, but got {_sname(index.dtype)}")
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {_sname(index.dtype)}")
     if source.dtype is not input.dtype:
         raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
                            f"self.dtype = {_sname(input.dtype)} and source.dtype = {_sname(source.dtype)}")
@@ -997,7 +1005,7 @@ def put(input, index, source, accumulate=False):
     """torch.put: input (as flat) with source written (or added) at index; gradients to input and source."""
     _put_args(input, index, source)
     if index.numel() == 0:
-        return input.clone()
+        return _mlx_op("PutBackward0", lambda x, s: mx.array(x), [input, source])
     T = _torch()
     flat = input.reshape(-1)
     return T.index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(input.shape)
@@ -1023,7 +1031,7 @@ def _unsafe_masked_index(x, mask, indices, fill):
     if x.numel() == 0:
         shape = T.broadcast_shapes(*[i.shape for i in indices if i is not None])
         return x.new_full(tuple(shape) + tuple(x.shape[len(indices):]), fill)
-    clamped = tuple(builtins.slice(None) if i is None else i.clamp(0, x.shape[k] - 1) for k, i in enumerate(indices))
+    clamped = tuple(builtins.slice(None) if i is None else i.clamp(-x.shape[k], x.shape[k] - 1) for k, i in enumerate(indices))
     return x[clamped].masked_fill(~mask, fill)
 
 
@@ -1164,6 +1172,12 @@ def _H(self):
     if self.dim() != 2:
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
     return _mH(self)
+
+
+def adjoint(input):
+    """torch.adjoint: the conjugate transpose of the last two dims (a view for real dtypes)."""
+    _check_tensor(input, "adjoint")
+    return _mH(input)
 
 
 def _no_complex128(name):
