@@ -743,6 +743,7 @@ def _dropout_impl(input, p, train, inplace, feature, alpha):
 
 
 def dropout(input, p=0.5, training=True, inplace=False, *, train=None):
+    # also torch.dropout(input, p, train): same positions, its keyword `train` accepted (Note [dropout p check])
     _check_p(p)
     return _dropout_impl(input, p, training if train is None else train, inplace, False, False)
 

@@ -609,3 +609,16 @@ def test_inplace_on_leaf_requiring_grad_raises():
         args = (0.0, 1.0) if name == "threshold_" else ()
         assert_raises_same(lambda: getattr(torch.nn.functional, name)(torch.ones(3, requires_grad=True), *args),
                            lambda: getattr(mc.nn.functional, name)(mc.ones(3, requires_grad=True), *args))
+
+
+@pytest.mark.parametrize("name,args,kw", [("softmax", (1,), {}), ("log_softmax", (0,), {}), ("softmin", (1,), {}),
+                                          ("normalize", (), {"p": 3.0}), ("glu", (), {"dim": 0}),
+                                          ("pairwise_distance", ("other",), {}),
+                                          ("cosine_similarity", ("other",), {})])
+def test_float64_accuracy(name, args, kw):
+    rng = np.random.default_rng(28)
+    t, m = _pair(rng.standard_normal((4, 6)) * 5, "float64")
+    o_t, o_m = _pair(rng.standard_normal((4, 6)), "float64")
+    at = [o_t if a == "other" else a for a in args]
+    am = [o_m if a == "other" else a for a in args]
+    check(name, [t, *at], [m, *am], kw, rtol=1e-10, atol=1e-12)
