@@ -482,6 +482,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * weight[t]
     z = mc.where(mc.arange(dim) != t, z, mc.zeros((), dtype=z.dtype))
     per = z.sum(1) / dim
+    if reduction == "mean" and nframe == 0:
+        return per.sum()  # torch: 0 for an empty batch
     if reduction == "none":
         return per.reshape(tuple(target.shape)) if input.dim() < 2 else per
     return _reduce(per, reduction)
@@ -516,6 +518,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     per = mlx_op("MultilabelMarginLossBackward0", f, [x])
     if reduction == "none":
         return per if input.dim() == 2 else per.reshape(())
+    if reduction == "mean" and n == 0:
+        return per.sum()  # torch: 0 for an empty batch
     return _reduce(per, reduction)
 
 
@@ -535,9 +539,8 @@ def _check_class_target(input, target):
     if input.dim() != 1 and input.shape[0] != (target.shape[0] if target.dim() else 1):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0] if target.dim() else 1}).")
-    if input.dim() == 1 and target.dim() != 0 and not (target.dim() == 1 and target.shape[0] == 1):
-        # torch reads an unbatched input against a () or (1,) target
-        raise ValueError(f"Expected input batch_size (1) to match target batch_size ({target.shape[0]}).")
+    if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
     if input.dim() > 2 or target.dim() > 1:
         expect = (input.shape[0],) + tuple(input.shape[2:])
         if tuple(target.shape) != expect:
@@ -842,8 +845,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     mc = _mc()
     if not log_probs.dtype.is_floating_point:
         raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{_scalar_name(log_probs.dtype)}'")
-    if targets.dtype not in (_dtype.int64, _dtype.int32):
-        raise RuntimeError(f"ctc_loss(): Expected targets to be Long or Int, but got {_scalar_name(targets.dtype)}")
     batched = log_probs.dim() == 3
     if log_probs.dim() not in (2, 3):
         raise RuntimeError(f"ctc_loss(): Expected log_probs to be 2-D (T, C) or 3-D (T, N, C), but got "
@@ -864,7 +865,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                                f"checking arguments for ctc_loss_cpu)")
         if tg_l[n] < 0:
             raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {tg_l[n]}")
-    tv = targets._mx.astype(mx.int64)
+    tv = targets._mx.astype(mx.int64)  # torch converts any targets to int64
     smax = builtins.max(tg_l) if tg_l else 0
     if not batched:
         tv = tv.reshape(1, -1)

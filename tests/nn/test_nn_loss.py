@@ -649,3 +649,31 @@ def test_toplevel_ctc_and_errors():
     assert_raises_same(lambda: torch.kl_div(torch.ones(2), torch.ones(2), "mean"),
                        lambda: _top("kl_div")(mc.ones(2), mc.ones(2), "mean"))
     assert _top("kl_div").__name__ == "kl_div"
+
+
+@pytest.mark.parametrize("name,make", [
+    ("mse_loss", lambda: [f32(3, 4), f32(3, 4)]),
+    ("smooth_l1_loss", lambda: [f32(3, 4), f32(3, 4)]),
+    ("binary_cross_entropy", lambda: [f32(3, 4, low=0.05, high=0.95), f32(3, 4, low=0, high=1)]),
+    ("binary_cross_entropy_with_logits", lambda: [f32(3, 4), f32(3, 4, low=0, high=1)]),
+    ("cross_entropy", lambda: [f32(3, 4), ints(4, 3)]),
+    ("cross_entropy", lambda: [f32(3, 4), f32(3, 4, low=0, high=1)]),
+    ("poisson_nll_loss", lambda: [f32(3, 4), f32(3, 4, low=0, high=3)]),
+    ("cosine_embedding_loss", lambda: [f32(3, 4), f32(3, 4), np.array([1.0, -1.0, 1.0], np.float32)]),
+    ("triplet_margin_loss", lambda: [f32(3, 4), f32(3, 4), f32(3, 4)]),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_double_backward(name, make):
+    """Gradients of the input gradient (create_graph=True) match torch."""
+    args = make()
+    res = []
+    for L in (torch, mc):
+        a = [_make(L, v, True) for v in args]
+        x = a[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loss = getattr(L.nn.functional, name)(*a, reduction="sum")
+        (g,) = L.autograd.grad([loss], [x], create_graph=True)
+        (gg,) = L.autograd.grad([(g * g).sum()], [x])
+        res.append((g, gg))
+    assert_same(res[1][0], res[0][0], rtol=1e-4)
+    assert_same(res[1][1], res[0][1], rtol=1e-4, atol=1e-4)
