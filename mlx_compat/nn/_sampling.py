@@ -422,9 +422,9 @@ def _grid_sample_mlx(x, grid, mode, padding_mode, align_corners):
     n, c = x.shape[:2]
     sizes = x.shape[2:]
     out_sp = grid.shape[1:-1]
-    cdt = _compute_dtype(x)
-    xf = x.astype(cdt).reshape(n, c, -1)
-    g = grid.astype(cdt).reshape(n, -1, nd)
+    cdt = x.dtype  # torch's CPU grid sampler computes in the input's own type, float16/bfloat16 included
+    xf = x.reshape(n, c, -1)
+    g = grid.reshape(n, -1, nd)
     p = g.shape[1]
     # grid's last axis is (x, y[, z]) = (W, H[, D]): reversed spatial order
     per_axis = [_grid_taps(g[..., nd - 1 - d], sizes[d], mode, padding_mode, align_corners,
@@ -453,7 +453,7 @@ def _grid_sample_mlx(x, grid, mode, padding_mode, align_corners):
         else:
             v = mx.where(ok[:, None, :], v if w is None else v * w[:, None, :], zero)
         acc = v if acc is None else acc + v
-    return acc.reshape((n, c) + tuple(out_sp)).astype(x.dtype)
+    return acc.reshape((n, c) + tuple(out_sp))
 
 
 def _check_grid_sampler(input, grid, interpolation_mode, padding_mode):

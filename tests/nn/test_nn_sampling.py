@@ -337,3 +337,14 @@ def test_interpolate_uint8_images(mode, aa, kw, ac):
 def test_interpolate_uint8_bicubic_plain_raises():
     with pytest.raises(NotImplementedError):
         mc.nn.functional.interpolate(mc.zeros(1, 1, 4, 4, dtype=mc.uint8), size=(3, 3), mode="bicubic")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_half(dtype, mode):
+    # torch computes half-precision grid sampling in the input's own type: the same pixels and weights
+    r = np.random.default_rng(14)
+    a, g = r.standard_normal((2, 3, 5, 6)), r.uniform(-1.2, 1.2, (2, 4, 3, 2))
+    out = [F[L].grid_sample(L.tensor(a, dtype=getattr(L, dtype)), L.tensor(g, dtype=getattr(L, dtype)), mode=mode,
+                            padding_mode="reflection", align_corners=False) for L in (torch, mc)]
+    assert_same(out[1], out[0])
