@@ -12,10 +12,13 @@ computed, so the vjp through the replaced row is exactly zero as well.
 
 Note [attention arithmetic order]
 torch's CPU result for float32 differs from the exact one by up to ~2e-5 on OpInfo-sized inputs (scores
-of magnitude ~50), so matching it needs its order of operations. 4-D inputs go to torch's fused CPU
-("flash") kernel: scores = (q @ k^T) * scale, e = exp(scores - rowmax), out = (e @ v) / rowsum(e).
-Other ranks go to its math path: q and k each scaled by sqrt(scale) before the product, softmax, then
-the product with v. We do the same, in the same order.
+of magnitude ~50), so matching it needs its order of operations. 4-D inputs without dropout (and without
+a mask that needs a gradient) go to torch's fused CPU ("flash") kernel: scores = (q @ k^T) * scale,
+e = exp(scores - rowmax), out = (e @ v) / rowsum(e); its backward recomputes p = exp(scores - logsumexp)
+and uses rowsum(g * out) for the softmax term: gs = p * (g @ v^T - rowsum(g * out)), gq = gs @ k * scale,
+gk = gs^T @ q * scale, gv = p^T @ g. We run both through an mx.custom_function (higher orders
+differentiate that vjp). Other cases go to torch's math path: q and k each scaled by sqrt(scale) before
+the product, softmax, then the product with v, and the chain rule through those.
 
 Note [fused attention path]
 MLX's `mx.fast.scaled_dot_product_attention` is used for the forward only on the GPU (on the CPU it is
@@ -118,6 +121,43 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, needs_grad
     return (not is_causal) or L == S
 
 
+def _flash_core(sc, mask, keep):
+    """torch's fused CPU attention, forward and backward, Note [attention arithmetic order]."""
+
+    def scores(q, k):
+        s = mx.matmul(q, mx.swapaxes(k, -1, -2)) * sc
+        if mask is not None:
+            s = s + mask.astype(s.dtype)
+        if keep is not None:
+            s = mx.where(keep, s, -math.inf)
+        dead = mx.all(s == -math.inf, axis=-1, keepdims=True)  # Note [fully masked attention rows]
+        s = mx.where(dead, 0.0, s)
+        return s, dead, mx.max(s, axis=-1, keepdims=True)
+
+    @mx.custom_function
+    def core(q, k, v):
+        s, dead, top = scores(q, k)
+        e = mx.where(dead, 0.0, _precise.exp(s - top))
+        total = mx.where(dead, 1.0, mx.sum(e, axis=-1, keepdims=True))
+        return mx.matmul(e, v) / total
+
+    @core.vjp
+    def core_vjp(primals, g, out):
+        q, k, v = primals
+        s, dead, top = scores(q, k)
+        e = _precise.exp(s - top)
+        lse = mx.log(mx.sum(e, axis=-1, keepdims=True)) + top
+        p = mx.where(dead, 0.0, _precise.exp(s - lse))
+        gv = mx.matmul(mx.swapaxes(p, -1, -2), g)
+        gp = mx.matmul(g, mx.swapaxes(v, -1, -2))
+        gs = p * (gp - mx.sum(g * out, axis=-1, keepdims=True))
+        gq = mx.matmul(gs, k) * sc
+        gk = mx.matmul(mx.swapaxes(gs, -1, -2), q) * sc
+        return gq, gk, gv
+
+    return core
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa)
@@ -154,7 +194,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             drop = mx.random.bernoulli(1.0 - dropout_p, shape, key=_random.key_for(None))
     gqa = enable_gqa and query.dim() >= 3
-    flash = query.dim() == 4 and key.dim() == 4 and value.dim() == 4
+    # Note [attention arithmetic order]: which of torch's CPU kernels would run
+    flash = (query.dim() == 4 and key.dim() == 4 and value.dim() == 4 and dropout_p == 0.0
+             and not (float_mask and grad and needs_grad(attn_mask)))
+    const_mask = None
+    if flash and float_mask:  # a constant of the op, as in torch's fused kernel
+        const_mask, ins = attn_mask._mx, ins[:3]
     if is_causal and attn_mask is not None and not flash:  # torch's math path refuses both; its fused one ANDs
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
 
@@ -166,27 +211,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 k = mx.repeat(k, q.shape[-3] // k.shape[-3], axis=-3)
             if v.shape[-3] != q.shape[-3]:
                 v = mx.repeat(v, q.shape[-3] // v.shape[-3], axis=-3)
-        if flash:  # Note [attention arithmetic order]
-            s = mx.matmul(q, mx.swapaxes(k, -1, -2)) * sc
-        else:
-            r = math.sqrt(sc)
-            s = mx.matmul(q * r, mx.swapaxes(k * r, -1, -2))
+        if flash:
+            batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2]))
+            q = mx.broadcast_to(q, batch + q.shape[-2:])
+            k = mx.broadcast_to(k, batch + k.shape[-2:])
+            v = mx.broadcast_to(v, batch + v.shape[-2:])
+            return _flash_core(sc, const_mask, keep)(q, k, v).astype(out_dt)
+        r = math.sqrt(sc)
+        s = mx.matmul(q * r, mx.swapaxes(k * r, -1, -2))
         if m:
             s = s + m[0].astype(ct)
         if keep is not None:
             s = mx.where(keep, s, -math.inf)
         dead = mx.all(s == -math.inf, axis=-1, keepdims=True)  # Note [fully masked attention rows]
         s = mx.where(dead, 0.0, s)
-        if flash:
-            e = _precise.exp(s - mx.stop_gradient(mx.max(s, axis=-1, keepdims=True)))
-            e = mx.where(dead, 0.0, e)
-            total = mx.where(dead, 1.0, mx.sum(e, axis=-1, keepdims=True))
-        else:  # softmax's own vjp, p * (g - sum(g * p)), is torch's softmax backward
-            e = mx.where(dead, 0.0, _precise.softmax(s, -1))
+        # softmax's own vjp, p * (g - sum(g * p)), is torch's softmax backward
+        e = mx.where(dead, 0.0, _precise.softmax(s, -1))
         if drop is not None:
             e = mx.where(drop, e * (1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else e, 0.0)
-        if flash:
-            return (mx.matmul(e, v) / total).astype(out_dt)
         return mx.matmul(e, v).astype(out_dt)
 
     return mlx_op("ScaledDotProductAttention", f, ins)
