@@ -581,7 +581,13 @@ static PyObject *nb_abs(PyObject *x)
         PyObject *v = tensor_value(st, t);
         if (v == NULL)
             return NULL;
-        return tensor_wrap_steal(st, mx_call1(st, st->f_abs, v, t->device), DT_F32, t->device);
+        PyObject *out = tensor_wrap_steal(st, mx_call1(st, st->f_abs, v, t->device), DT_F32, t->device);
+        if (out != NULL && GRAD_ENABLED(st)) { /* |z|' = sgn(z), the same AbsBackward0 as real inputs */
+            PyObject *ins[1] = {x}, *outs[1] = {out};
+            if (autograd_record_named(st, "abs", ins, 1, ins, 1, NULL, outs, 1) < 0)
+                Py_CLEAR(out);
+        }
+        return out;
     }
     if (t->dtype == DT_BOOL)
         return Py_NewRef(x);

@@ -664,3 +664,14 @@ def test_gradcheck_float64(name, fn, shapes):
     for L in (torch, mc):
         xs = tuple(L.from_numpy(a.copy()).requires_grad_() for a in arrays)
         assert L.autograd.gradcheck(lambda *a: fn(L, *a), xs, eps=1e-6, atol=1e-5, rtol=1e-3) is True
+
+
+def test_abs_of_complex_is_differentiable():
+    """|z| of a complex tensor records AbsBackward0 (grad * sgn(z), 0 at z = 0) as torch."""
+    out = []
+    for L in (torch, mc):
+        z = L.tensor([1 + 2j, 3 - 1j, 0j], requires_grad=True)
+        y = z.abs()
+        assert y.requires_grad and type(y.grad_fn).__name__ == "AbsBackward0"
+        out.append(L.autograd.grad((y * L.tensor([1.0, 2.0, 3.0])).sum(), z)[0])
+    assert_same(out[1], out[0])
