@@ -78,7 +78,7 @@ def _stride(stride, kernel, n, fn):
     return _tuple(stride, n, fn, "stride")
 
 
-def _split_input(input, nd, fn, what=None):
+def _split_input(input, nd, fn):
     """(lead dims, spatial dims) of a batched (N, C, *spatial) or unbatched (C, *spatial) input, with torch's
     check that only the batch dim may be empty."""
     if not isinstance(input, Tensor):
@@ -86,8 +86,8 @@ def _split_input(input, nd, fn, what=None):
     shape = tuple(input.shape)
     ok = len(shape) in (nd + 1, nd + 2) and builtins.all(s != 0 for s in shape[len(shape) - nd - 1:])
     if not ok:
-        what = what or f"{nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input"
-        raise RuntimeError(f"Expected {what}, but got: {list(shape)}")
+        raise RuntimeError(f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
+                           f"input, but got: {list(shape)}")
     return shape[:-nd], shape[-nd:]
 
 
@@ -194,10 +194,9 @@ def _require(input, ok, kernel):
 
 
 def _lowest(dt):
+    """The max-pool padding value: -inf, or the integer type's minimum (bool is rejected before)."""
     if _is_float(dt):
         return -float("inf")
-    if dt is _dtype.bool:
-        return False
     return builtins.int(np.iinfo(np.dtype(dt.name)).min)
 
 
@@ -205,10 +204,7 @@ def _argmax_flat(input, idx, lead, spatial):
     """Flat per-plane input index of each window's maximum, (B, O) int32: Note [max-pool argmax]."""
     b = builtins.int(np.prod(lead, dtype=np.int64))
     length = builtins.int(np.prod(spatial, dtype=np.int64))
-    xm = input._mx.reshape(b, length)
-    if input.dtype is _dtype.bool:
-        xm = xm.astype(mx.int8)
-    w = _windows(xm, idx, _lowest(input.dtype) if input.dtype is not _dtype.bool else -1)
+    w = _windows(input._mx.reshape(b, length), idx, _lowest(input.dtype))
     valid = mx.array(idx >= 0)
     k = idx.shape[2]
     if _is_float(input.dtype):
