@@ -443,7 +443,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _triplet(anchor, positive, negative, dist, margin, swap, reduction)
 
 
-def _as_long_index(target, name="target"):
+def _as_long_index(target):
     """Class-index targets as int64 (torch also takes uint8 for some losses)."""
     return target if target.dtype is _dtype.int64 else target.to(_dtype.int64)
 
@@ -832,39 +832,43 @@ def _ctc_f(ext, skip, in_len, tg_len, C, zero_infinity):
     return f
 
 
-def _lengths(v, name):
+def _lengths(v):
+    """ctc_loss lengths: a tensor (any shape, () when unbatched) or a list/tuple of ints, as torch."""
     if isinstance(v, Tensor):
-        return [builtins.int(x) for x in v.reshape(-1).tolist()], v.dim() == 0
+        return [builtins.int(x) for x in v.reshape(-1).tolist()]
     if isinstance(v, (list, tuple)):
-        return [builtins.int(x) for x in v], False
-    return [builtins.int(v)], True
+        return [builtins.int(x) for x in v]
+    raise TypeError(f"ctc_loss(): argument 'input_lengths' must be tuple of ints or Tensor, not {type(v).__name__}")
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     reduction = _check_reduction(reduction)
     mc = _mc()
     if not log_probs.dtype.is_floating_point:
-        raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{_scalar_name(log_probs.dtype)}'")
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_scalar_name(log_probs.dtype)}'")
     batched = log_probs.dim() == 3
     if log_probs.dim() not in (2, 3):
-        raise RuntimeError(f"ctc_loss(): Expected log_probs to be 2-D (T, C) or 3-D (T, N, C), but got "
-                           f"{log_probs.dim()}-D")
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim() + 1}-dimensional tensor for "
+                           "argument #1 'log_probs' (while checking arguments for ctc_loss_allocate_outputs)")
     lp = log_probs if batched else log_probs.unsqueeze(1)
     T, N, C = lp.shape
-    in_l, _ = _lengths(input_lengths, "input_lengths")
-    tg_l, _ = _lengths(target_lengths, "target_lengths")
+    in_l, tg_l = _lengths(input_lengths), _lengths(target_lengths)
     if len(in_l) != N:
-        raise RuntimeError(f"input_lengths must be of size batch_size")
+        raise RuntimeError("input_lengths must be of size batch_size")
     if len(tg_l) != N:
-        raise RuntimeError(f"target_lengths must be of size batch_size")
+        raise RuntimeError("target_lengths must be of size batch_size")
     if not 0 <= blank < C:
         raise RuntimeError("blank must be in label range")
     for n in builtins.range(N):
-        if in_l[n] < 0 or in_l[n] > T:
+        if in_l[n] < 0:
+            raise RuntimeError(f"Expected input_lengths to have value at least 0, but got value {in_l[n]} (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
+        if in_l[n] > T:
             raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {in_l[n]} (while "
                                f"checking arguments for ctc_loss_cpu)")
         if tg_l[n] < 0:
-            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {tg_l[n]}")
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {tg_l[n]} (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
     tv = targets._mx.astype(mx.int64)  # torch converts any targets to int64
     smax = builtins.max(tg_l) if tg_l else 0
     if not batched:
@@ -896,8 +900,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     padded = mx.where(j < lens[:, None], padded, blank)  # positions past a target's end are never reached
     ext = mx.full((N, L), blank, dtype=mx.int64)
     if smax:
-        ext = mx.concatenate([mx.stack([mx.full((N, smax), blank, dtype=mx.int64), padded], axis=-1).reshape(N, 2 * smax),
-                              mx.full((N, 1), blank, dtype=mx.int64)], axis=1)
+        pairs = mx.stack([mx.full((N, smax), blank, dtype=mx.int64), padded], axis=-1)  # (blank, label) pairs
+        ext = mx.concatenate([pairs.reshape(N, 2 * smax), mx.full((N, 1), blank, dtype=mx.int64)], axis=1)
     s = mx.arange(L)[None, :]
     skip = (s % 2 == 1) & (s >= 2) & (ext != _shift(ext, 2, blank))
     in_len = mx.array(in_l, dtype=mx.int64)

@@ -573,6 +573,12 @@ def test_ctc_loss_blank_repeats_and_zero_infinity():
     compare("ctc_loss", [lp, tg, il_short, tl], {"reduction": "none", "zero_infinity": False}, grad=False)
 
 
+def test_ctc_loss_float_targets():
+    lp, tg, il, tl = _ctc_inputs(10, 2, 5, 3)
+    compare("ctc_loss", [lp, tg.astype(np.float32), il, tl], {"reduction": "sum"})
+    compare("ctc_loss", [lp, tg.astype(np.int32), il, tl], {"reduction": "none"})
+
+
 def test_ctc_loss_unbatched_and_empty_target():
     lp, tg, il, tl = _ctc_inputs(8, 1, 5, 3)
     compare("ctc_loss", [lp[:, 0], tg[0], np.array(il[0]), np.array(tl[0])], {"reduction": "mean"})
@@ -586,6 +592,16 @@ def test_ctc_loss_errors():
                                            blank=4),
         lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.int64), [5, 5], [3, 3],
                                            reduction="x"),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.int64), [5, 5, 5], [3, 3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.int64), [5, 5], [3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.int64), [5, -1], [3, 3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.int64), [5, 5], [3, -1]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(2, 3, dtype=L.int64), [5, 5], [4, 3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4), L.ones(5, dtype=L.int64), [5, 5], [3, 3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 2, 4, dtype=L.int64), L.ones(2, 3, dtype=L.int64), [5, 5],
+                                           [3, 3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5), L.ones(2, 3, dtype=L.int64), [5, 5], [3, 3]),
+        lambda L: L.nn.functional.ctc_loss(L.zeros(5, 4), L.ones(3, dtype=L.int64), 5, 3),
     ]
     for c in cases:
         assert_raises_same(lambda: c(torch), lambda: c(mc))
