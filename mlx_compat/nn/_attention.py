@@ -99,13 +99,20 @@ def _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa):
     if key.shape[-2] != value.shape[-2]:
         raise RuntimeError(f"Expected key and value to have the same sequence length, but got key length "
                            f"{key.shape[-2]} and value length {value.shape[-2]}")
+    qb, kb, vb = tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2])
     if enable_gqa and query.dim() >= 3:
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
         if hk == 0 or hv == 0 or hq % hk or hq % hv:
             raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+        kb, vb = kb[:-1] + (hq,), vb[:-1] + (hq,)
+    try:
+        np.broadcast_shapes(qb, kb, vb)
+    except ValueError:
+        raise RuntimeError(f"The size of the batch dimensions of query {list(qb)}, key {list(kb)} and value "
+                           f"{list(vb)} must be broadcastable") from None
 
 
-def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, needs_grad):
+def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, needs_grad):
     """Note [fused attention path]."""
     if needs_grad or dropout_p > 0.0 or not hasattr(mx, "fast") or query._device_code == 0:
         return False
@@ -115,6 +122,8 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, needs_grad
         return False
     (b, hq, L, e), (bk, hk, S, ek), (bv, hv, Sv, ev) = query.shape, key.shape, value.shape
     if not (b == bk == bv) or hk != hv or hk == 0 or hq % hk or S != Sv or L == 0 or S == 0 or e != ev:
+        return False
+    if hq != hk and not enable_gqa:
         return False
     if attn_mask is not None:
         return False
@@ -170,7 +179,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     grad = is_grad_enabled() and builtins.any(needs_grad(t) for t in ins)
     out_dt = query.dtype._mx
-    if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, grad):
+    if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, grad):
         def fast(q, k, v):
             return mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask="causal" if is_causal else None)
 

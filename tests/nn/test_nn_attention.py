@@ -258,3 +258,27 @@ def test_embedding_bag_errors():
 def test_embedding_bag_not_exported_top_level():
     # torch.embedding_bag has another signature (weight first, four outputs): not the functional one
     assert not hasattr(mc, "embedding_bag") or mc.embedding_bag is not mc.nn.functional.embedding_bag
+
+
+def test_sdpa_batch_mismatch_error():
+    for L in (torch, mc):
+        with pytest.raises(RuntimeError):
+            L.nn.functional.scaled_dot_product_attention(L.zeros(1, 4, 3, 8), L.zeros(1, 2, 3, 8), L.zeros(1, 2, 3, 8))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float64"])
+def test_half_and_double_dtypes(dtype):
+    q, k, v = _rand((2, 2, 3, 8)), _rand((2, 2, 5, 8), 1), _rand((2, 2, 5, 8), 2)
+    w = _rand((10, 4), 3)
+    idx = np.array([1, 2, 4, 5, 4, 3], dtype=np.int64)
+    tol = 1e-2 if dtype != "float64" else 1e-7
+    outs = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        a = L.nn.functional.scaled_dot_product_attention(*(L.from_numpy(x.copy()).to(dt) for x in (q, k, v)))
+        b = L.nn.functional.embedding_bag(L.from_numpy(idx.copy()), L.from_numpy(w.copy()).to(dt),
+                                          L.tensor([0, 2]), mode="mean")
+        outs.append((a, b))
+    for m, t in zip(outs[1], outs[0]):
+        assert str(m.dtype) == str(t.dtype)
+        assert_same(m.float(), t.float(), rtol=tol, atol=tol)

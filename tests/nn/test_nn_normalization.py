@@ -276,3 +276,29 @@ def test_layer_norm_double_backward():
         res.append(L.autograd.grad((g * g).sum(), [x, w]))
     for m, t in zip(res[1], res[0]):
         assert_same(m, t, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_dtypes(dtype):
+    a = _rand((2, 4, 3))
+    w, b = _rand((4,), 1), _rand((4,), 2)
+    outs = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        x, wt, bt = (L.from_numpy(v.copy()).to(dt) for v in (a, w, b))
+        F = L.nn.functional
+        outs.append((F.group_norm(x, 2, wt, bt), F.batch_norm(x, None, None, wt, bt, training=True),
+                     F.instance_norm(x, weight=wt, bias=bt), F.rms_norm(x, (3,)), F.layer_norm(x, (3,)),
+                     F.local_response_norm(x, 2)))
+    for m, t in zip(outs[1], outs[0]):
+        assert str(m.dtype) == str(t.dtype)
+        assert_same(m.float(), t.float(), rtol=2e-2, atol=2e-2)
+
+
+def test_integer_input_errors():
+    for L in (torch, mc):
+        x = L.ones(2, 3, 4, dtype=L.int64)
+        with pytest.raises(RuntimeError):
+            L.nn.functional.layer_norm(x, (4,))
+        with pytest.raises(RuntimeError):
+            L.nn.functional.group_norm(x, 3)
