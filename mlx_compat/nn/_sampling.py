@@ -132,6 +132,8 @@ def _aa_filter(mode, x):
     x = np.abs(x)
     if mode == "bilinear":
         return np.where(x < 1.0, 1.0 - x, 0.0)
+    if mode == "lanczos":  # Lanczos-3: sinc(x) sinc(x / 3) on |x| < 3
+        return np.where(x < 3.0, np.sinc(x) * np.sinc(x / 3.0), 0.0)
     a = -0.5  # torch's antialiased bicubic uses A = -0.5 (as PIL)
     return np.where(x <= 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
                     np.where(x < 2.0, (((x - 5) * x + 8) * x - 4) * a, 0.0))
@@ -141,7 +143,7 @@ def _taps_aa(mode, in_size, out_size, scale, align_corners, ft):
     """torch's separable antialiased kernel (_compute_index_ranges_weights): a filter widened by the
     downscale factor, normalised per output element."""
     s = _scale(in_size, out_size, align_corners, scale, ft)
-    interp = 2 if mode == "bilinear" else 4
+    interp = {"bilinear": 2, "bicubic": 4, "lanczos": 6}[mode]
     support = (interp / 2) * s if s >= 1.0 else interp * 0.5
     support = ft(support)
     width = builtins.int(math.ceil(support)) * 2 + 1
@@ -264,8 +266,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
     valid_rank = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3)}
-    if mode == "lanczos":
-        raise NotImplementedError("interpolate: mode 'lanczos' is not supported by mlx_compat")
+    if mode == "lanczos" and dim == 2:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+        valid_rank["lanczos"] = (2,)
     ranks = valid_rank.get(mode, (_LINEAR_RANK[mode],) if mode in _LINEAR_RANK else ())
     if dim not in ranks:
         if mode in _LINEAR_RANK and dim in (1, 2, 3):
@@ -284,7 +290,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def _upsample(input, mode, output_size, scales, align_corners, antialias):
     name = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact", "area": "AdaptiveAvgPool",
             "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D", "bicubic": "UpsampleBicubic2D",
-            "trilinear": "UpsampleTrilinear3D"}[mode]
+            "trilinear": "UpsampleTrilinear3D", "lanczos": "UpsampleLanczos2D"}[mode]
     dim = len(output_size)
     in_sizes = list(input.shape[2:])
     if mode != "area":
@@ -296,13 +302,14 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
         kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else "upsample_nearest"
         raise NotImplementedError(
             f"\"{kernel}{dim}d_out_frame\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
-    uint8_2d = input.dtype.name == "uint8" and mode in ("bilinear", "bicubic")
+    uint8_2d = input.dtype.name == "uint8" and mode in ("bilinear", "bicubic", "lanczos")
     if uint8_2d and mode == "bicubic" and not antialias:
         raise NotImplementedError("interpolate: uint8 bicubic without antialias is not supported by mlx_compat "
                                   "(torch's fixed-point kernel for it is not reproduced); convert to float first")
     if mode not in ("nearest", "nearest-exact") and not input.dtype.is_floating_point and not uint8_2d:
         kernel = {"area": "adaptive_avg_pool", "linear": "upsample_linear1d", "bilinear": "upsample_bilinear2d",
-                  "bicubic": "upsample_bicubic2d", "trilinear": "upsample_trilinear3d"}[mode]
+                  "bicubic": "upsample_bicubic2d", "trilinear": "upsample_trilinear3d",
+                  "lanczos": "_upsample_lanczos2d_aa"}[mode]
         raise NotImplementedError(
             f"\"{kernel}_out_frame\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
     ft = np.float64 if uint8_2d else _opmath(input.dtype)  # torch computes uint8 weights in double
@@ -628,3 +635,7 @@ def _upsample_bilinear2d_aa(input, output_size, align_corners, scale_factors=Non
 
 def _upsample_bicubic2d_aa(input, output_size, align_corners, scale_factors=None, scales_h=None, scales_w=None):
     return _aa_entry("bicubic", input, output_size, align_corners, scale_factors, scales_h, scales_w)
+
+
+def _upsample_lanczos2d_aa(input, output_size, align_corners, scale_factors=None, scales_h=None, scales_w=None):
+    return _aa_entry("lanczos", input, output_size, align_corners, scale_factors, scales_h, scales_w)

@@ -295,7 +295,7 @@ AA_KW = [dict(output_size=[3, 3], align_corners=False, scale_factors=None),
          dict(output_size=[3, 4], align_corners=True, scales_h=1.7, scales_w=0.9)]
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "lanczos"])
 @pytest.mark.parametrize("kw", AA_KW, ids=[str(i) for i in range(len(AA_KW))])
 def test_upsample_aa_aten(mode, kw):
     from mlx_compat.nn import _sampling
@@ -348,3 +348,21 @@ def test_grid_sample_half(dtype, mode):
     out = [F[L].grid_sample(L.tensor(a, dtype=getattr(L, dtype)), L.tensor(g, dtype=getattr(L, dtype)), mode=mode,
                             padding_mode="reflection", align_corners=False) for L in (torch, mc)]
     assert_same(out[1], out[0])
+
+
+@pytest.mark.parametrize("kw", [dict(size=(4, 13)), dict(size=(30, 30)), dict(scale_factor=0.37),
+                                dict(size=(11, 2))], ids=["mixed", "up", "down", "same-h"])
+def test_interpolate_lanczos(kw):
+    a = np.random.default_rng(15).standard_normal((2, 3, 11, 9))
+    _check(_run(lambda L, x: F[L].interpolate(x, mode="lanczos", antialias=True, **kw), [a]))
+    u = np.random.default_rng(16).integers(0, 256, (1, 3, 27, 31))
+    out = [F[L].interpolate(L.tensor(u, dtype=L.uint8), mode="lanczos", antialias=True, **kw) for L in (torch, mc)]
+    assert_same(out[1], out[0])
+
+
+@pytest.mark.parametrize("shape,kw", [((1, 1, 4, 4), dict(antialias=False)),
+                                      ((1, 1, 4, 4), dict(antialias=True, align_corners=True)),
+                                      ((1, 1, 4), dict())])
+def test_interpolate_lanczos_errors(shape, kw):
+    assert_raises_same(lambda: torch.nn.functional.interpolate(torch.zeros(shape), size=2, mode="lanczos", **kw),
+                       lambda: mc.nn.functional.interpolate(mc.zeros(shape), size=2, mode="lanczos", **kw))
