@@ -41,19 +41,20 @@ def _mc():
 # ---------------------------------------------------------------- reduction arguments
 
 
-def _legacy_reduction(size_average, reduce):
-    """torch's mapping of the deprecated size_average / reduce pair to a reduction string (with its warning)."""
+def _legacy_reduction(size_average, reduce, stacklevel=3):
+    """torch's mapping of the deprecated size_average / reduce pair to a reduction string (with its warning,
+    pointing at the loss's caller)."""
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     ret = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
     warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                  stacklevel=3)
+                  stacklevel=stacklevel)
     return ret
 
 
 def _reduction(size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
-        return _legacy_reduction(size_average, reduce)
+        return _legacy_reduction(size_average, reduce, stacklevel=4)
     return reduction
 
 
@@ -99,9 +100,7 @@ def _weighted_reduce(loss, weight, input, reduction):
 
 def _kernel_dtype_check(t, kernel):
     if not (t.dtype.is_floating_point or t.dtype.is_complex):
-        from .functional import _SCALAR
-
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR.get(t.dtype.name, t.dtype.name)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(t.dtype)}'")
 
 
 # ---------------------------------------------------------------- regression losses

@@ -693,3 +693,9 @@ def test_double_backward(name, make):
         res.append((g, gg))
     assert_same(res[1][0], res[0][0], rtol=1e-4)
     assert_same(res[1][1], res[0][1], rtol=1e-4, atol=1e-4)
+
+
+def test_legacy_warning_points_at_caller():
+    with pytest.warns(UserWarning, match="reduction='sum'") as rec:
+        mc.nn.functional.mse_loss(mc.ones(2), mc.zeros(2), size_average=False)
+    assert rec[0].filename == __file__
