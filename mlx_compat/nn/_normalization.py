@@ -41,14 +41,15 @@ import mlx.core as mx
 from .. import _dtype
 from .._autograd_ops import mlx_op
 from .._grad_mode import no_grad
-from .._tensor import Tensor, _new
+from .._tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 # also exported as mlx_compat.<name> (torch has them at top level)
 TORCH_EXPORTS = ["layer_norm", "rms_norm", "native_layer_norm", "native_batch_norm",
                  "_native_batch_norm_legit", "native_group_norm"]
 # torch.batch_norm / torch.instance_norm take their arguments in another order than the nn.functional
-# functions of the same name, and torch.group_norm lacks nn.functional.group_norm's batch-size check: mlx_compat/__init__.py should export these as mlx_compat.<key>.
+# functions of the same name, and torch.group_norm lacks nn.functional.group_norm's batch-size check:
+# mlx_compat/__init__.py should export these as mlx_compat.<key>.
 TORCH_VARIANTS = {}
 
 

@@ -246,7 +246,8 @@ def test_instance_norm_plain_and_errors():
 # ---------------------------------------------------------------- local_response_norm
 
 
-@pytest.mark.parametrize("shape,size,kw", [((2, 6, 3), 2, {}), ((1, 5, 3, 4), 3, {"alpha": 1e-2, "beta": 0.5, "k": 2.0}),
+@pytest.mark.parametrize("shape,size,kw", [((2, 6, 3), 2, {}),
+                                           ((1, 5, 3, 4), 3, {"alpha": 1e-2, "beta": 0.5, "k": 2.0}),
                                            ((2, 4, 2, 2, 2), 4, {"alpha": 0.1}), ((1, 3, 4), 5, {"k": 1.5})])
 def test_local_response_norm(shape, size, kw):
     _run(lambda L, x: L.nn.functional.local_response_norm(x, size, **kw), [_rand(shape)])
@@ -302,3 +303,24 @@ def test_integer_input_errors():
             L.nn.functional.layer_norm(x, (4,))
         with pytest.raises(RuntimeError):
             L.nn.functional.group_norm(x, 3)
+
+
+def test_top_level_variants():
+    # torch.batch_norm / instance_norm / group_norm (weight first, cudnn flag): mlx_compat's versions live in
+    # nn._normalization.TORCH_VARIANTS until mlx_compat/__init__.py exports them
+    from mlx_compat.nn._normalization import TORCH_VARIANTS as V
+
+    x, w, b = _rand((4, 3, 2)), _rand((3,), 1), _rand((3,), 2)
+    rm, rv = _rand((3,), 3), np.abs(_rand((3,), 4)) + 0.5
+
+    def run(L, name, x, w, b):
+        fn = getattr(L, name) if L is torch else V[name]
+        if name == "group_norm":
+            return fn(x, 3, w, b, 1e-5, False)
+        m, v = L.from_numpy(rm.copy()), L.from_numpy(rv.copy())
+        return fn(x, w, b, m, v, True, 0.1, 1e-5, False)
+
+    for name in ("batch_norm", "instance_norm", "group_norm"):
+        _run(lambda L, x, w, b: run(L, name, x, w, b), [x, w, b])
+    # torch.group_norm has no "more than 1 value per channel" check
+    assert_same(V["group_norm"](mc.ones(1, 2), 2), torch.group_norm(torch.ones(1, 2), 2))
