@@ -41,7 +41,7 @@ __all__ = [
     "diff", "gradient", "cov", "corrcoef", "trapz", "trapezoid", "cumulative_trapezoid", "renorm", "dist",
     # integers / indices
     "isin", "bincount", "histogram", "histogramdd", "unravel_index", "nonzero_static", "put",
-    "_unsafe_masked_index", "_unsafe_masked_index_put_accumulate",
+    "_unsafe_masked_index", "_unsafe_masked_index_put_accumulate", "_chunk_cat",
     # creation-ish
     "scalar_tensor", "empty_strided", "empty_permuted", "fill", "fill_", "zero_", "resize_as_",
     # conjugate transposes
@@ -578,7 +578,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         avg = T.true_divide((x * w).sum(1), w_sum)
     if w is not None and correction != 0:
         if aweights is not None:
-            norm_factor = w_sum - correction * T.true_divide((w * aweights).sum(), w_sum)
+            norm_factor = w_sum - T.true_divide(correction * (w * aweights).sum(), w_sum)
         else:
             norm_factor = w_sum - correction
     else:
@@ -1045,6 +1045,43 @@ def _unsafe_masked_index_put_accumulate(x, mask, indices, values):
     return T.index_put(x, clamped, values.masked_fill(~mask, 0), True)
 
 
+def _chunk_cat(tensors, dim, num_chunks, *, out=None):
+    """aten._chunk_cat: each tensor zero-padded along dim to a multiple of num_chunks, viewed as
+    (leading dims, num_chunks, -1), and the views concatenated along dim + 1."""
+    T = _torch()
+    tensors = list(tensors)
+    num_chunks = _int_arg(num_chunks, "_chunk_cat")
+    if num_chunks < 1:
+        raise RuntimeError("_chunk_cat expects positive num_chunks")
+    if not tensors:
+        raise RuntimeError("_chunk_cat expects a non-empty input tensor list")
+    for t in tensors:
+        if t.numel() == 0:
+            raise RuntimeError("_chunk_cat expects non-empty tensor")
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("_chunk_cat expects all input tensors with the same dtype")
+    if len({t.dim() for t in tensors}) == 1:
+        dim = _wrap_dim(dim, tensors[0].dim())
+    else:
+        if dim < 0:
+            raise RuntimeError("_chunk_cat expects non-negative dim when input tensors have different ndims")
+        if builtins.any(dim >= t.dim() for t in tensors):
+            raise RuntimeError("_chunk_cat expects dim < ndim for all input tensors")
+    lead = tuple(tensors[0].shape[:dim])
+    pieces = []
+    for t in tensors:
+        if tuple(t.shape[:dim]) != lead:
+            raise RuntimeError("_chunk_cat expects same sizes of 0,...,dim-1 dimensions for all tensors")
+        size = t.shape[dim]
+        padded = (size + num_chunks - 1) // num_chunks * num_chunks
+        if padded != size:
+            shape = list(t.shape)
+            shape[dim] = padded - size
+            t = T.cat([t, T.zeros(shape, dtype=t.dtype, device=_device_str(t))], dim)
+        pieces.append(t.reshape(lead + (num_chunks, -1)))
+    return _out(out, T.cat(pieces, dim + 1))
+
+
 # ---------------------------------------------------------------- creation-ish
 
 
@@ -1189,7 +1226,10 @@ def _no_complex128(name):
 
 
 def _rdiv(self, other):
-    return self.__rtruediv__(other)
+    """Tensor.__rdiv__ (Python 2's name): other / self, as __rtruediv__."""
+    if not isinstance(self, Tensor):  # torch's __rdiv__ starts with self.reciprocal()
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute 'reciprocal'")
+    return Tensor.__rtruediv__(self, other)
 
 
 _METHODS = {

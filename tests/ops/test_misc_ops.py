@@ -520,3 +520,11 @@ def test_ldexp_negative_integer_exponent_grad():
     r = mc.ldexp(x, mc.tensor([1, -2, 0]))
     (g,) = mc.autograd.grad(r.sum(), [x])
     np.testing.assert_allclose(g.numpy(), [2.0, 0.25, 1.0])
+
+
+@pytest.mark.parametrize("dim,n,shapes", [(0, 2, [(3, 4), (5,)]), (1, 3, [(2, 4), (2, 3, 2)]), (-1, 2, [(2, 3), (2, 5)]),
+                                         (1, 4, [(2, 1)]), (0, 0, [(2, 3)]), (1, 2, [(2, 3), (3, 3)])])
+def test_chunk_cat(dim, n, shapes):
+    arrays = [R(*s, seed=k) for k, s in enumerate(shapes)]
+    # values only: torch 2.13 has no derivative for _chunk_cat (ours is differentiable as a composition)
+    check(lambda T, *ts: getattr(T, "_chunk_cat")(list(ts), dim, n), *arrays)
