@@ -349,7 +349,7 @@ def _bessel_j64(x, nu):
     if nu == 1:
         asym = mx.where(x < 0, -asym, asym)
     r = mx.where(small, ser, mx.where(big, asym, js))
-    r = mx.where(mx.isinf(x), 0.0, r)
+    r = mx.where(mx.isinf(x), mx.nan, r)  # torch: the phase of cos(inf) is undefined
     return mx.where(mx.isnan(x), x, r)
 
 
@@ -371,7 +371,7 @@ def _bessel_y64(x, nu):
     asym = p * s_ + q * c
     r = mx.where(big, asym, mid)
     r = mx.where(x == 0, -mx.inf, mx.where(x < 0, mx.nan, r))
-    r = mx.where(mx.isinf(x) & (x > 0), 0.0, r)
+    r = mx.where(mx.isinf(x), mx.nan, r)  # as torch
     return mx.where(mx.isnan(x), x, r)
 
 
@@ -535,7 +535,7 @@ def _airy_ai64(x):
     th = zeta + math.pi / 4
     aneg = (_precise.sin(th) * ps - _precise.cos(th) * qs) / (math.sqrt(math.pi) * mx.power(z, 0.25))
     r = mx.where(ser_ok, ser, mx.where(pos, kpos, aneg))
-    r = mx.where(mx.isinf(x), 0.0, r)
+    r = mx.where(mx.isinf(x), mx.nan, r)  # as torch
     return mx.where(mx.isnan(x), x, r)
 
 
@@ -669,7 +669,7 @@ def _poly_kernel(fn, shifted=False, big_n=None):
 # ---------------------------------------------------------------- op builders
 
 
-def _unary(name, kernel, deriv=None, ints=True):
+def _unary(name, kernel, deriv=None, ints=True, half=True):
     """A float-valued unary op on `kernel` (float64); deriv(x, result, grad) in package ops, or None where torch
     has no derivative (the result then does not require grad, as torch's)."""
 
@@ -681,6 +681,9 @@ def _unary(name, kernel, deriv=None, ints=True):
             from ._ops import _SCALAR_NAMES
 
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_SCALAR_NAMES[input.dtype.name]}'")
+        if not half and input.dtype.name in ("float16", "bfloat16"):
+            raise NotImplementedError(f"\"{name.replace('special_', '')}_cpu\" not implemented for "
+                                      f"'{'Half' if input.dtype.name == 'float16' else 'BFloat16'}'")
         d = _float_dtype(input)
         res = _new(_in64(kernel)(input._mx.astype(d._mx)), input._device_code, d)
         if deriv is not None and _grad_on(input):  # torch records nothing for ops without a derivative
@@ -693,7 +696,7 @@ def _unary(name, kernel, deriv=None, ints=True):
 
 
 def _binary(name, kernel, derivs=(None, None), no_grad_names=(None, None), float_result=True, ints_ok=True,
-            native=False, scalars_ok=True):
+            native=False, scalars_ok=True, half=True):
     """A binary float op: kernel(a, b) in float64 (native: in the compute dtype, as torch's kernel, see
     Note [orthogonal polynomial evaluation]); derivs[i](a, b, result, grad) or None (backward raises)."""
     run = kernel if native else _in64(kernel)
@@ -701,6 +704,9 @@ def _binary(name, kernel, derivs=(None, None), no_grad_names=(None, None), float
     def op(input, other, *, out=None):
         tensors, values, rt, dev = _binary_prep(name, input, other, float_result, scalars_ok=scalars_ok,
                                                 ints_ok=ints_ok)
+        if not half and rt.name in ("float16", "bfloat16"):
+            raise NotImplementedError(f"\"{name.replace('special_', '')}_cpu\" not implemented for "
+                                      f"'{'Half' if rt.name == 'float16' else 'BFloat16'}'")
         va, vb = values(*[t._mx for t in tensors])
         res = _new(run(va, vb).astype(rt._mx), dev, rt)
         if derivs != (None, None) and _grad_on(input, other):
@@ -800,8 +806,6 @@ def mvlgamma(input, p, *, out=None):
         raise NotImplementedError("\"mvlgamma\" not implemented for 'ComplexFloat'")
     if not input.dtype.is_floating_point:
         input = input.to(_C._get_default_dtype())
-    if input.numel() and not bool(mx.all(input._mx > (p - 1) / 2).item()):
-        raise RuntimeError("All elements must be greater than (p-1)/2")
     from ._creation import arange
 
     offs = arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=input.dtype, device=input.device)
@@ -831,12 +835,15 @@ def _nextafter_mx(x, y):
         it, tiny = mx.int64, 5e-324
     elif x.dtype == mx.float32:
         it, tiny = mx.int32, 1.401298464324817e-45
-    else:
-        raise NotImplementedError("nextafter: only float32 and float64 are supported")
+    elif x.dtype == mx.float16:
+        it, tiny = mx.int16, 5.960464477539063e-08
+    else:  # bfloat16
+        it, tiny = mx.int16, 9.183549615799121e-41
     bits = x.view(it)
     up = (y > x) == (x > 0)
     nb = mx.where(up, bits + 1, bits - 1).view(x.dtype)
-    r = mx.where(x == 0, mx.where(y > 0, tiny, -tiny).astype(x.dtype), nb)
+    t = mx.array(tiny, dtype=x.dtype)  # (a Python float would round to float32 first: 5e-324 -> 0)
+    r = mx.where(x == 0, mx.where(y > 0, t, -t), nb)
     r = mx.where(x == y, y, r)
     return mx.where(mx.isnan(x) | mx.isnan(y), mx.nan, r).astype(x.dtype)
 
@@ -847,10 +854,8 @@ def nextafter(input, other, *, out=None):
     from ._ops import _SCALAR_NAMES, _result_type_or_complex
 
     rt, _ = _result_type_or_complex(input, other)
-    if not rt.is_floating_point or rt.name in ("float16",):
-        raise RuntimeError(f"\"nextafter_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
-    if rt.name == "bfloat16":
-        raise NotImplementedError("nextafter: bfloat16 is not supported by mlx_compat")
+    if not rt.is_floating_point:
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
     a, b = mx.broadcast_arrays(input._mx.astype(rt._mx), other._mx.astype(rt._mx))
     res = _new(_nextafter_mx(a, b), input._device_code, rt)
     if _grad_on(input, other):
@@ -895,39 +900,39 @@ _i0_op = _unary("i0", _i0_64, lambda x, y, g: g * i1(x))
 i0e = _unary("special_i0e", _i0e64, _i0e_deriv)
 i1 = _unary("special_i1", _i1_64, _i1_deriv)
 i1e = _unary("special_i1e", _i1e64, _i1e_deriv)
-erfcx = _unary("special_erfcx", _erfcx64, _erfcx_deriv)
-bessel_j0 = _unary("special_bessel_j0", lambda x: _bessel_j64(x, 0))
-bessel_j1 = _unary("special_bessel_j1", lambda x: _bessel_j64(x, 1))
-bessel_y0 = _unary("special_bessel_y0", lambda x: _bessel_y64(x, 0))
-bessel_y1 = _unary("special_bessel_y1", lambda x: _bessel_y64(x, 1))
-modified_bessel_i0 = _unary("special_modified_bessel_i0", _i0_64)
-modified_bessel_i1 = _unary("special_modified_bessel_i1", _i1_64)
-modified_bessel_k0 = _unary("special_modified_bessel_k0", lambda x: _bessel_k64(x, 0, False))
-modified_bessel_k1 = _unary("special_modified_bessel_k1", lambda x: _bessel_k64(x, 1, False))
-scaled_modified_bessel_k0 = _unary("special_scaled_modified_bessel_k0", lambda x: _bessel_k64(x, 0, True))
-scaled_modified_bessel_k1 = _unary("special_scaled_modified_bessel_k1", lambda x: _bessel_k64(x, 1, True))
-spherical_bessel_j0 = _unary("special_spherical_bessel_j0", _spherical_j0_64)
-airy_ai = _unary("special_airy_ai", _airy_ai64)
+erfcx = _unary("special_erfcx", _erfcx64, _erfcx_deriv, half=False)
+bessel_j0 = _unary("special_bessel_j0", lambda x: _bessel_j64(x, 0), half=False)
+bessel_j1 = _unary("special_bessel_j1", lambda x: _bessel_j64(x, 1), half=False)
+bessel_y0 = _unary("special_bessel_y0", lambda x: _bessel_y64(x, 0), half=False)
+bessel_y1 = _unary("special_bessel_y1", lambda x: _bessel_y64(x, 1), half=False)
+modified_bessel_i0 = _unary("special_modified_bessel_i0", _i0_64, half=False)
+modified_bessel_i1 = _unary("special_modified_bessel_i1", _i1_64, half=False)
+modified_bessel_k0 = _unary("special_modified_bessel_k0", lambda x: _bessel_k64(x, 0, False), half=False)
+modified_bessel_k1 = _unary("special_modified_bessel_k1", lambda x: _bessel_k64(x, 1, False), half=False)
+scaled_modified_bessel_k0 = _unary("special_scaled_modified_bessel_k0", lambda x: _bessel_k64(x, 0, True), half=False)
+scaled_modified_bessel_k1 = _unary("special_scaled_modified_bessel_k1", lambda x: _bessel_k64(x, 1, True), half=False)
+spherical_bessel_j0 = _unary("special_spherical_bessel_j0", _spherical_j0_64, half=False)
+airy_ai = _unary("special_airy_ai", _airy_ai64, half=False)
 
 
 def _zeta_dq(x, q, y, g):
     return g * -x * zeta(x + 1.0, q)
 
 
-zeta = _binary("special_zeta", _zeta64, derivs=(None, _zeta_dq), no_grad_names=("zeta", None))
+zeta = _binary("special_zeta", _zeta64, derivs=(None, _zeta_dq), no_grad_names=("zeta", None), half=False)
 
-chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", _poly_kernel(_cheb_t), native=True)
-chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", _poly_kernel(_cheb_u), native=True)
-chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", _poly_kernel(_cheb_v), native=True)
-chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", _poly_kernel(_cheb_w), native=True)
-shifted_chebyshev_polynomial_t = _binary("special_shifted_chebyshev_polynomial_t", _poly_kernel(_cheb_t, True), native=True)
-shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", _poly_kernel(_cheb_u, True, 6), native=True)
-shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", _poly_kernel(_cheb_v, True, 6), native=True)
-shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", _poly_kernel(_cheb_w, True, 4), native=True)
-hermite_polynomial_h = _binary("special_hermite_polynomial_h", _poly_kernel(_hermite_h), native=True)
-hermite_polynomial_he = _binary("special_hermite_polynomial_he", _poly_kernel(_hermite_he), native=True)
-laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", _poly_kernel(_laguerre_l), native=True)
-legendre_polynomial_p = _binary("special_legendre_polynomial_p", _poly_kernel(_legendre_p), native=True)
+chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", _poly_kernel(_cheb_t), native=True, half=False)
+chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", _poly_kernel(_cheb_u), native=True, half=False)
+chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", _poly_kernel(_cheb_v), native=True, half=False)
+chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", _poly_kernel(_cheb_w), native=True, half=False)
+shifted_chebyshev_polynomial_t = _binary("special_shifted_chebyshev_polynomial_t", _poly_kernel(_cheb_t, True), native=True, half=False)
+shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", _poly_kernel(_cheb_u, True, 6), native=True, half=False)
+shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", _poly_kernel(_cheb_v, True, 6), native=True, half=False)
+shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", _poly_kernel(_cheb_w, True, 4), native=True, half=False)
+hermite_polynomial_h = _binary("special_hermite_polynomial_h", _poly_kernel(_hermite_h), native=True, half=False)
+hermite_polynomial_he = _binary("special_hermite_polynomial_he", _poly_kernel(_hermite_he), native=True, half=False)
+laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", _poly_kernel(_laguerre_l), native=True, half=False)
+legendre_polynomial_p = _binary("special_legendre_polynomial_p", _poly_kernel(_legendre_p), native=True, half=False)
 
 
 # ---------------------------------------------------------------- methods
