@@ -13,10 +13,10 @@ bfloat16, float64 for float64), and nearest modes always in float32; we do the s
 numpy with the same float type, so the chosen indices (and the weights) are bit-for-bit torch's.
 
 Note [uint8 resize]
-torch resizes uint8 images (bilinear, bicubic; 2-D) in fixed point: weights computed in double, scaled to
+torch resizes uint8 images (bilinear, bicubic, lanczos; 2-D) in fixed point: weights computed in double, scaled to
 int16 by 2**precision (the largest precision that keeps the biggest weight under 2**15), int32 sums plus
 half an ulp, shifted back and clamped, one axis at a time (width, then height), rounding to uint8 in
-between. We reproduce that bit for bit for bilinear and antialiased bicubic; torch's plain bicubic uint8
+between. We reproduce that bit for bit for bilinear and the antialiased modes; torch's plain bicubic uint8
 kernel builds its weights another way that we do not reproduce, so it raises rather than differ.
 """
 from __future__ import annotations
