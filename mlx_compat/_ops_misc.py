@@ -388,11 +388,14 @@ def frexp(input, *, out=None):
 
 
 def ldexp(input, other, *, out=None):
-    """torch.ldexp: input * 2**other (as torch: mul(input, pow(2.0, other)))."""
+    """torch.ldexp: input * 2**other, in the operands' promoted type (the default float type for integers)."""
     _check_tensor(input, "ldexp")
     _check_tensor(other, "ldexp", "other")
     T = _torch()
-    return _out(out, T.mul(input, T.pow(2.0, other)))
+    rt = T.result_type(input, other)
+    if not (rt.is_floating_point or rt.is_complex):
+        rt = _C._get_default_dtype()
+    return _out(out, T.mul(input.to(rt), T.pow(2.0, other.to(rt))))
 
 
 def ldexp_(input, other):
@@ -452,6 +455,11 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     scalar, a list of scalars (one per dim) or a list of coordinate tensors. Returns a tuple."""
     _check_tensor(input, "gradient")
     T = _torch()
+    if input.dtype is _dtype.uint8:
+        raise RuntimeError("torch.gradient does not support uint8 input.")
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     dims = _gradient_dims(input, dim)
@@ -751,6 +759,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
     for v in (elements, test_elements):
         if isinstance(v, Tensor) and v.dtype.is_complex or isinstance(v, builtins.complex):
             raise RuntimeError("Unsupported input type encountered for isin(): ComplexFloat")
+        if isinstance(v, Tensor) and v.dtype is _dtype.bool or isinstance(v, builtins.bool):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     e = elements._mx if isinstance(elements, Tensor) else mx.array(elements)
     t = test_elements._mx if isinstance(test_elements, Tensor) else mx.array(test_elements)
     e, t = e.astype(rt._mx), mx.reshape(t.astype(rt._mx), (-1,))
@@ -808,7 +818,7 @@ def _histogramdd_impl(fname, points, bins, range_, weight, density):
     bin i holds edges[i] <= x < edges[i+1], the last bin also its right edge; points outside are dropped."""
     T = _torch()
     dt = points.dtype
-    if not dt.is_floating_point:
+    if dt not in (_dtype.float32, _dtype.float64):
         raise NotImplementedError(f'"histogramdd" not implemented for \'{_sname(dt)}\'')
     n_pts, D = points.shape
     dev = _device_str(points)
@@ -1085,6 +1095,11 @@ def _chunk_cat(tensors, dim, num_chunks, *, out=None):
 # ---------------------------------------------------------------- creation-ish
 
 
+# the C++ type names in torch's "value cannot be converted to type ..." messages
+_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+          "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool"}
+
+
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """torch.scalar_tensor: a 0-d tensor holding s (default dtype: the default float dtype)."""
     T = _torch()
@@ -1092,7 +1107,10 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
         s = s.item()
     if not isinstance(s, (builtins.int, builtins.float, builtins.complex, builtins.bool, np.number)):
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
-    return T.tensor(s, dtype=dtype or _C._get_default_dtype(), device=device, requires_grad=requires_grad)
+    dtype = dtype or _C._get_default_dtype()
+    if isinstance(s, builtins.complex) and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE.get(dtype.name, dtype.name)} without overflow")
+    return T.tensor(s, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _strided_empty(size, stride, dtype, device, requires_grad, fname):
@@ -1153,7 +1171,8 @@ def fill(input, value):
         v = value
     else:
         if isinstance(value, builtins.complex) and not input.dtype.is_complex:
-            raise RuntimeError("value cannot be converted to type " + input.dtype.name + " without overflow")
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE.get(input.dtype.name, input.dtype.name)} "
+                               f"without overflow")
         v = T.tensor(value, device=_device_str(input))
     shape, mdt = tuple(input.shape), input.dtype._mx
     return _mlx_op("FillBackward0", lambda x, s: mx.broadcast_to(s.astype(mdt), shape) + mx.zeros(shape, mdt),

@@ -300,6 +300,10 @@ CREATION_CASES = [
     (lambda T: T.scalar_tensor(3)), (lambda T: T.scalar_tensor(2.5, dtype=T.float64)),
     (lambda T: T.scalar_tensor(True)), (lambda T: T.scalar_tensor(4, dtype=T.int32)),
     (lambda T: T.scalar_tensor("a")),
+    (lambda T: T.scalar_tensor(1 + 2j)), (lambda T: T.scalar_tensor(1 + 2j, dtype=T.complex64)),
+    (lambda T: T.fill(T.ones(2), 1 + 2j)), (lambda T: T.fill(T.ones(2, dtype=T.int64), 2.7)),
+    (lambda T: T.fill(T.ones(2, dtype=T.complex64), 1 + 2j)),
+    (lambda T: T.isin(T.tensor([1.0, 2]), T.tensor([1 + 0j]))),
     (lambda T: T.empty_strided((2, 3), (3, 1)).shape), (lambda T: T.empty_strided((2, 3), (1, 2)).stride()),
     (lambda T: T.empty_strided((2, 3), (3, 1), dtype=T.int64).dtype),
     (lambda T: T.empty_permuted((2, 3, 5, 7), (0, 2, 3, 1)).stride()),
@@ -528,3 +532,44 @@ def test_chunk_cat(dim, n, shapes):
     arrays = [R(*s, seed=k) for k, s in enumerate(shapes)]
     # values only: torch 2.13 has no derivative for _chunk_cat (ours is differentiable as a composition)
     check(lambda T, *ts: getattr(T, "_chunk_cat")(list(ts), dim, n), *arrays)
+
+
+DTYPE_OPS = [
+    lambda T, x: T.diff(x), lambda T, x: T.diff(x, 2, 0), lambda T, x: T.gradient(x),
+    lambda T, x: T.gradient(x, spacing=2, edge_order=2), lambda T, x: T.cov(x), lambda T, x: T.corrcoef(x),
+    lambda T, x: T.trapezoid(x), lambda T, x: T.trapezoid(x, dx=2), lambda T, x: T.cumulative_trapezoid(x),
+    lambda T, x: T.renorm(x, 2, 0, 1.0), lambda T, x: T.dist(x, x.flip(0)), lambda T, x: T.frexp(x),
+    lambda T, x: T.ldexp(x, T.tensor([1, 2, 3])), lambda T, x: T.rsub(x, 3), lambda T, x: T.isin(x, x[0]),
+    lambda T, x: T.histogram(x, 3), lambda T, x: T.t_copy(x), lambda T, x: T.diagonal_scatter(x, x[0]),
+    lambda T, x: T.put(x, T.tensor([0, 4]), x[0, :2]), lambda T, x: T.fill(x, 2),
+    lambda T, x: T.nonzero_static(x, size=4), lambda T, x: T.gcd(x, x.flip(1)),
+    lambda T, x: T.select_scatter(x, x[1], 0, 2), lambda T, x: x.sum_to_size(1, 3),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16", "int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("fn", DTYPE_OPS, ids=[src_id(f) for f in DTYPE_OPS])
+def test_dtypes(fn, dtype):
+    a = np.array([[1.5, -2.0, 3.0], [0.0, 4.5, -1.0], [2.0, 2.0, 7.0]])
+    if dtype in ("uint8", "bool"):
+        a = np.abs(a)
+    xt = torch.from_numpy(a).to(getattr(torch, dtype))
+
+    def run(lib):
+        return fn(lib, xt.clone() if lib is torch else mc.from_torch(xt.clone()))
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rt = run(torch)
+    except Exception as e:  # noqa: BLE001
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared below
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                run(mc)
+        assert same_exc_type(info.value, e), f"ours {type(info.value).__name__}: {info.value}; torch {e!r}"
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rm = run(mc)
+    _compare(rm, rt)
