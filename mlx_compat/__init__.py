@@ -13,7 +13,7 @@ from ._device import device
 from ._size import Size
 from ._dtype import (dtype, float32, float64, float16, bfloat16, complex64, int8, int16, int32, int64, uint8,
                      uint16, uint32, uint64, float, double, half, cfloat, short, int, long, bool, finfo, iinfo)
-from ._tensor import Tensor
+from ._tensor import Tensor, view_as_real, view_as_complex
 from . import _indexing  # noqa: F401  (registers the advanced-indexing path with the core)
 from ._random import Generator, manual_seed, seed, initial_seed, default_generator
 from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones, empty, full, zeros_like,

@@ -806,18 +806,87 @@ Tensor.real = property(lambda self: _complex_part(self, False))
 Tensor.imag = property(lambda self: _complex_part(self, True))
 
 
+_TORCH_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "complex64": "ComplexFloat", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+               "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool"}
+
+
 @_method
 def _view_dtype(self, dtype):
+    """self.view(dtype): the same storage reinterpreted (Note [Reinterpreted views] in core.h). With a
+    different element size the last dim (stride 1) scales by the size ratio, as torch."""
     if not isinstance(dtype, _dtype.dtype):
         raise TypeError(f"view() received an invalid combination of arguments - got ({builtins.type(dtype).__name__}), "
                         "but expected one of: (torch.dtype dtype), (tuple of ints size)")
     if dtype is self.dtype:
         return self._alias()
-    if dtype.itemsize != self.dtype.itemsize:
-        raise RuntimeError("self.element_size() != dtype.element_size(): mlx_compat supports view(dtype) only "
-                           "between dtypes of the same size")
-    arr = mx.view(self._mx, dtype._mx)
-    return _new(arr, self._device_code, dtype)
+    old, new = self.dtype.itemsize, dtype.itemsize
+    shape, strides, off = list(self.shape), list(self.stride()), self.storage_offset()
+    if old != new:
+        what = f"to view {_TORCH_NAME[self.dtype.name]} as {_TORCH_NAME[dtype.name]} (different element sizes)"
+        if not shape:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if strides[-1] != 1 and shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+        if new > old:
+            k = new // old
+            if shape[-1] % k:
+                raise RuntimeError(f"self.size(-1) must be divisible by {k} {what}, but got {shape[-1]}")
+            if off % k:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {k} {what}, but got {off}")
+            for i, st in enumerate(strides[:-1]):
+                if st % k:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {k} {what}, but got {st}")
+            shape[-1] //= k
+            strides = [st // k for st in strides[:-1]] + [1]
+            off //= k
+        else:
+            k = old // new
+            shape[-1] *= k
+            strides = [st * k for st in strides[:-1]] + [1]
+            off *= k
+    return self._reinterpret(dtype._code, tuple(shape), tuple(strides), off)
+
+
+def view_as_real(input):
+    """A float view (..., 2) of a complex tensor's storage: strides doubled, then 1 (aliasing both ways)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"view_as_real(): argument 'input' (position 1) must be Tensor, not "
+                        f"{builtins.type(input).__name__}")
+    if not input.dtype.is_complex:
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    shape = tuple(input.shape) + (2,)
+    strides = tuple(2 * st for st in input.stride()) + (1,)
+    out = input._reinterpret(_dtype.float32._code, shape, strides, 2 * input.storage_offset())
+    return _record_view(input, out, "ViewAsRealBackward0", lambda x: mx.stack([mx.real(x), mx.imag(x)], axis=-1))
+
+
+def view_as_complex(input):
+    """A complex view of a float tensor whose last dim is (real, imag) pairs, as torch's conditions allow."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"view_as_complex(): argument 'input' (position 1) must be Tensor, not "
+                        f"{builtins.type(input).__name__}")
+    if input.dtype is not _dtype.float32:
+        if input.dtype in (_dtype.float64, _dtype.float16):
+            raise TypeError(f"mlx_compat: view_as_complex of {input.dtype} would be "
+                            f"{'complex128' if input.dtype is _dtype.float64 else 'complex32'}, which MLX does not "
+                            "have (complex64 only)")
+        raise RuntimeError("view_as_complex is only supported for floating point tensors, but got a tensor of "
+                           f"scalar type: {_TORCH_NAME.get(input.dtype.name, input.dtype.name)}")
+    if input.dim() == 0:
+        raise RuntimeError("Input tensor must have one or more dimensions")
+    if input.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    strides = input.stride()
+    if strides[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if builtins.any(st % 2 for st in strides[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if input.storage_offset() % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    out = input._reinterpret(_dtype.complex64._code, tuple(input.shape[:-1]), tuple(st // 2 for st in strides[:-1]),
+                             input.storage_offset() // 2)
+    return _record_view(input, out, "ViewAsComplexBackward0", lambda x: x[..., 0] + 1j * x[..., 1])
 
 
 # ---------------------------------------------------------------- new_* constructors

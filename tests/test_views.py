@@ -325,7 +325,6 @@ def test_complex_real_imag_views():
     assert_same(rm, rt, check_stride=True)
 
 
-@pytest.mark.xfail(strict=True, reason="view_as_real/view_as_complex arrive with the complex/FFT ops (operators issue)")
 def test_view_as_real_complex():
     rng = np.random.default_rng(4)
     a = (rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(np.complex64)
@@ -482,3 +481,59 @@ def test_random_view_chains(seed):
         for a, b in zip(chain_m, chain_t):
             assert_same(a, b, check_stride=True)
         assert xm._version == xt._version, (descs, mdesc)
+
+
+def test_view_as_real_complex_alias_chains_and_gradients():
+    """Writes through view_as_real / view_as_complex / .real / slices of them reach every other view; the
+    views' gradients are torch's (ViewAsRealBackward0 / ViewAsComplexBackward0)."""
+    rng = np.random.default_rng(5)
+    a = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex64)
+    res = []
+    for L, z in ((torch, torch.from_numpy(a.copy())), (mc, to_mc(torch.from_numpy(a.copy())))):
+        r = L.view_as_real(z[:, 1:])
+        im = z.imag
+        r[1, :, 0] = 5.0
+        im[2, 2] = -3.0
+        c = L.view_as_complex(r[:, ::2])
+        c.mul_(2)
+        res.append([z.clone(), r.clone(), r.stride(), r.storage_offset(), c.stride(), c.storage_offset()])
+        x = (L.ones(8) * 1).reshape(2, 2, 2)
+        res[-1].append(L.view_as_complex(x).stride())
+        w = L.tensor([[1 + 2j, 3 - 1j]], requires_grad=True)
+        g1 = L.autograd.grad((L.view_as_real(w * 1) * L.arange(4.0).reshape(1, 2, 2)).sum(), w)[0]
+        f = L.tensor([[1.0, 2.0], [3.0, -4.0]], requires_grad=True)
+        g2 = L.autograd.grad((L.view_as_complex(f * 1) * L.tensor([1 + 1j, 2 - 3j])).abs().sum(), f)[0]
+        res[-1] += [g1, g2]
+    for o, t in zip(res[1], res[0]):
+        if isinstance(t, torch.Tensor):
+            assert_same(o, t)
+        else:
+            assert tuple(o) == tuple(t) if isinstance(t, tuple) else o == t
+
+
+@pytest.mark.parametrize("src,dst,key", [("float32", "int32", None), ("float32", "int16", slice(2, None)),
+                                         ("float32", "uint8", None), ("int64", "float32", None),
+                                         ("int16", "float32", slice(2, 6)), ("float32", "complex64", None)])
+def test_view_dtype_aliases(src, dst, key):
+    """t.view(dtype) reinterprets the same storage (no copy): writes go both ways, metadata as torch."""
+    out = []
+    for L in (torch, mc):
+        base = L.arange(8).to(getattr(L, src))
+        v = (base if key is None else base[key]).view(getattr(L, dst))
+        meta = (tuple(v.shape), v.stride(), v.storage_offset())
+        v[0] = 1
+        out.append((meta, base.clone(), v.clone()))
+    assert out[1][0] == out[0][0]
+    assert_same(out[1][1], out[0][1])
+    assert_same(out[1][2], out[0][2])
+
+
+@pytest.mark.parametrize("call", [lambda L: L.view_as_real(L.ones(3)), lambda L: L.view_as_complex(L.ones(3)),
+                                  lambda L: L.view_as_complex(L.ones(2, 3)[:, :2]),
+                                  lambda L: L.view_as_complex(L.ones(6)[1:5].view(2, 2)),
+                                  lambda L: L.view_as_complex(L.ones(2, 2).t()),
+                                  lambda L: L.view_as_complex(L.tensor(1.0)), lambda L: L.ones(3).view(L.int64),
+                                  lambda L: L.ones(2, 3).t().view(L.int16), lambda L: L.tensor(1.0).view(L.int16),
+                                  lambda L: L.ones(2, 3)[:, :2].view(L.int64)])
+def test_view_dtype_errors(call):
+    assert_raises_same(lambda: call(torch), lambda: call(mc))

@@ -23,6 +23,11 @@ enum {
 
 static inline int dt_is_float(int d) { return d == DT_F16 || d == DT_F32 || d == DT_F64 || d == DT_BF16; }
 static inline int dt_is_complex(int d) { return d == DT_C64; }
+static inline int dt_itemsize(int d)
+{
+    static const signed char size[DT_COUNT] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 2, 4, 8, 2, 8};
+    return d >= 0 && d < DT_COUNT ? size[d] : 0;
+}
 static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 && d <= DT_I64) || (include_bool && d == DT_BOOL); }
 
 enum { DEV_CPU = 0, DEV_GPU = 1 };
@@ -77,12 +82,14 @@ typedef struct {
  * notices the version change the next time it is read. Chains of views need nothing more: the
  * base is always the root owner and the metadata is always relative to it.
  *
- * Note [Complex part views]
- * x.real / x.imag of a complex64 tensor are float32 views of the same storage, with torch's metadata
- * in float units (strides doubled, offset doubled, +1 for imag). `part` marks them (and views of
- * them). MLX cannot reinterpret a complex buffer as floats, so their value is re-derived as
- * real/imag of an as_strided over the complex base (metadata halved), and a write composes the new
- * part with the untouched other part into complex values that are scattered into the base.
+ * Note [Reinterpreted views]
+ * A view's dtype may differ from its base's: x.real / x.imag (float32 over complex64 storage),
+ * view_as_real, view_as_complex and view(dtype). Its metadata is then in units of its own dtype over
+ * the base's storage reinterpreted as that dtype (torch's numbers: real/imag strides doubled, offset
+ * doubled, +1 for imag). mx.view reinterprets the flat storage (zero-padded to a whole number of
+ * elements), so re-deriving, the index map and a write are exactly those of a same-dtype view over
+ * the reinterpreted storage; the written storage is reinterpreted back (and the padding dropped).
+ * Such views are recognised by `dtype != base->dtype`; views of them inherit their dtype.
  */
 typedef struct TensorObject {
     PyObject_HEAD
@@ -103,7 +110,6 @@ typedef struct TensorObject {
     char requires_grad;
     char retains_grad;
     char is_view;
-    char part;             /* 0, or 1/2 for a real/imag view of a complex base (Note [Complex part views]) */
     int output_nr;         /* which output of grad_fn this tensor is */
     char detached;         /* made by detach()/.data: shares storage, outside autograd's view tracking */
     char own_version;      /* .data aliases: writes through it are not counted in the owner's _version */

@@ -218,28 +218,85 @@ int tensor_is_contiguous(TensorObject *t)
 
 /* ---------------------------------------------------------------- values, views, writes */
 
-/* NEW refs in shape, strides, off: the view's metadata in units of the base's elements
- * (halved for complex part views, Note [Complex part views]). 0 / -1. */
+/* NEW refs in shape, strides, off: the view's metadata (in units of its own dtype over the storage
+ * reinterpreted as that dtype, Note [Reinterpreted views]). 0 / -1. */
 static int base_meta(TensorObject *t, PyObject **shape, PyObject **strides, PyObject **off)
 {
-    Py_ssize_t buf[128];
     int n = t->ndim;
     *shape = ssize_tuple(t->sizes, n);
-    if (t->part && n <= 128) {
-        for (int i = 0; i < n; i++)
-            buf[i] = t->sizes[n + i] / 2;
-        *strides = ssize_tuple(buf, n);
-        *off = PyLong_FromSsize_t(t->offset / 2);
-    } else {
-        *strides = ssize_tuple(t->sizes + n, n);
-        *off = PyLong_FromSsize_t(t->offset);
-    }
+    *strides = ssize_tuple(t->sizes + n, n);
+    *off = PyLong_FromSsize_t(t->offset);
     if (*shape && *strides && *off)
         return 0;
     Py_CLEAR(*shape);
     Py_CLEAR(*strides);
     Py_CLEAR(*off);
     return -1;
+}
+
+/* Elements of b's storage counted in units of dtype `dt` (rounded up: Note [Reinterpreted views]). */
+static int64_t storage_numel_as(TensorObject *b, int dt)
+{
+    int64_t bytes = tensor_numel(b) * dt_itemsize(b->dtype);
+    int vi = dt_itemsize(dt);
+    return (bytes + vi - 1) / vi;
+}
+
+/* NEW: the base's flat storage value `flat` reinterpreted as t's dtype (zero-padded to whole
+ * elements) when the two differ, else a new reference to flat (Note [Reinterpreted views]). */
+static PyObject *to_view_units(State *st, TensorObject *t, TensorObject *b, PyObject *flat)
+{
+    if (t->dtype == b->dtype)
+        return Py_NewRef(flat);
+    PyObject *cont = mx_call1(st, st->f_contiguous, flat, t->device), *r = NULL;
+    if (cont == NULL)
+        return NULL;
+    int64_t n = tensor_numel(b), bi = dt_itemsize(b->dtype), vi = dt_itemsize(t->dtype);
+    int64_t rem = (n * bi) % vi;
+    if (rem) {
+        PyObject *shape = Py_BuildValue("(L)", (long long)((vi - rem) / bi)), *pad = NULL, *list = NULL;
+        if (shape != NULL)
+            pad = mx_call2(st, st->f_zeros, shape, st->mx_dtype[b->dtype], t->device);
+        if (pad != NULL)
+            list = PyList_New(2);
+        if (list != NULL) {
+            PyList_SET_ITEM(list, 0, cont);
+            PyList_SET_ITEM(list, 1, pad);
+            cont = mx_call1(st, st->f_concatenate, list, t->device);
+            Py_DECREF(list);
+        } else {
+            Py_XDECREF(pad);
+            Py_CLEAR(cont);
+        }
+        Py_XDECREF(shape);
+        if (cont == NULL)
+            return NULL;
+    }
+    r = mx_call2(st, st->f_view, cont, st->mx_dtype[t->dtype], t->device);
+    Py_DECREF(cont);
+    return r;
+}
+
+/* NEW: a flat storage value in t's units back as the base's flat storage (padding dropped). */
+static PyObject *from_view_units(State *st, TensorObject *t, TensorObject *b, PyObject *flat)
+{
+    if (t->dtype == b->dtype)
+        return Py_NewRef(flat);
+    PyObject *r = mx_call2(st, st->f_view, flat, st->mx_dtype[b->dtype], t->device);
+    int64_t n = tensor_numel(b);
+    if (r == NULL || (n * dt_itemsize(b->dtype)) % dt_itemsize(t->dtype) == 0)
+        return r;
+    PyObject *stop = PyLong_FromLongLong(n), *sl = NULL;
+    if (stop != NULL)
+        sl = PySlice_New(NULL, stop, NULL);
+    Py_XDECREF(stop);
+    if (sl == NULL) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    Py_SETREF(r, PyObject_GetItem(r, sl));
+    Py_DECREF(sl);
+    return r;
 }
 
 /* Note [Base storage order]
@@ -352,6 +409,8 @@ PyObject *tensor_value(State *st, TensorObject *t)
         cont = mx_call1(st, st->f_contiguous, flat, t->device);
         Py_DECREF(flat);
     }
+    if (cont != NULL && t->dtype != b->dtype)
+        Py_SETREF(cont, to_view_units(st, t, b, cont));
     if (cont == NULL) {
         Py_DECREF(shape);
         Py_DECREF(strides);
@@ -364,8 +423,6 @@ PyObject *tensor_value(State *st, TensorObject *t)
     Py_DECREF(shape);
     Py_DECREF(strides);
     Py_DECREF(off);
-    if (r != NULL && t->part)
-        Py_SETREF(r, mx_call1(st, t->part == 1 ? st->f_real : st->f_imag, r, t->device));
     if (r == NULL)
         return NULL;
     Py_SETREF(t->data, r);
@@ -381,7 +438,7 @@ static PyObject *view_index_map(State *st, TensorObject *t)
     TensorObject *b = t->base;
     if (tensor_ensure_sizes(st, b) < 0)
         return NULL;
-    int64_t n = tensor_numel(b);
+    int64_t n = storage_numel_as(b, t->dtype);
     PyObject *stop = PyLong_FromLongLong(n), *pos = NULL, *map = NULL;
     PyObject *shape = NULL, *strides = NULL, *off = NULL;
     if (!stop || base_meta(t, &shape, &strides, &off) < 0)
@@ -456,26 +513,12 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     flat = storage_flat(st, b, t->device); /* a fresh object: MLX's __setitem__ below rebinds it */
     if (flat == NULL)
         goto error;
-    if (t->part) {
-        /* compose complex values from the new part and the current other part */
-        PyObject *cur = PyObject_GetItem(flat, map), *other = NULL, *scaled = NULL, *j = NULL, *composed = NULL;
-        if (cur != NULL)
-            other = mx_call1(st, t->part == 1 ? st->f_imag : st->f_real, cur, t->device);
-        j = PyComplex_FromDoubles(0.0, 1.0);
-        if (other != NULL && j != NULL)
-            scaled = t->part == 1 ? mx_call2(st, st->f_multiply, other, j, t->device)
-                                  : mx_call2(st, st->f_multiply, value, j, t->device);
-        if (scaled != NULL)
-            composed = mx_call2(st, st->f_add, t->part == 1 ? value : other, scaled, t->device);
-        Py_XDECREF(cur);
-        Py_XDECREF(other);
-        Py_XDECREF(scaled);
-        Py_XDECREF(j);
-        if (composed == NULL)
+    if (t->dtype != b->dtype) { /* scatter into the storage reinterpreted as t's dtype (Note [Reinterpreted views]) */
+        Py_SETREF(flat, to_view_units(st, t, b, flat));
+        if (flat == NULL || PyObject_SetItem(flat, map, value) < 0)
             goto error;
-        int r = PyObject_SetItem(flat, map, composed);
-        Py_DECREF(composed);
-        if (r < 0)
+        Py_SETREF(flat, from_view_units(st, t, b, flat));
+        if (flat == NULL)
             goto error;
     } else if (PyObject_SetItem(flat, map, value) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
         goto error;
@@ -525,7 +568,6 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     v->base = (TensorObject *)Py_NewRef(base);
     v->version = base->version;
     v->is_view = 1;
-    v->part = src->part;
     v->detached = src->detached;
     return (PyObject *)v;
 }
@@ -1057,15 +1099,26 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
     return tensor_wrap(st, arr, dt, dev);
 }
 
+/* NEW: a view of t with dtype `dt`, value `arr` (STOLEN) and metadata in units of `dt` over t's root
+ * storage (Note [Reinterpreted views]). */
+static PyObject *reinterpreted_view(State *st, TensorObject *t, int dt, PyObject *arr, int ndim,
+                                    const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset)
+{
+    TensorObject *r = (TensorObject *)tensor_make_view(st, t, arr, ndim, shape, strides, offset);
+    if (r != NULL)
+        r->dtype = (signed char)dt;
+    return (PyObject *)r;
+}
+
 /* _part(imag): the real (False) or imaginary (True) part of a complex tensor as a float32 view
- * aliasing its storage (Note [Complex part views]). */
+ * aliasing its storage: strides doubled, offset doubled (+1 for imag). NEW reference. */
 static PyObject *m_part(TensorObject *t, PyObject *imag_obj)
 {
     State *st = state_of_type(Py_TYPE(t));
     int imag = PyObject_IsTrue(imag_obj);
     if (imag < 0 || tensor_ensure_sizes(st, t) < 0)
         return NULL;
-    if (t->dtype != DT_C64 || t->part) {
+    if (t->dtype != DT_C64) {
         PyErr_SetString(PyExc_RuntimeError, "_part expects a complex tensor");
         return NULL;
     }
@@ -1085,13 +1138,64 @@ static PyObject *m_part(TensorObject *t, PyObject *imag_obj)
         buf[i] = t->sizes[i];
         buf[n + i] = t->sizes[n + i] * 2;
     }
-    TensorObject *r = (TensorObject *)tensor_make_view(st, t, arr, n, buf, buf + n, t->offset * 2 + imag);
+    PyObject *r = reinterpreted_view(st, t, DT_F32, arr, n, buf, buf + n, t->offset * 2 + imag);
     PyMem_Free(buf);
-    if (r == NULL)
+    return r;
+}
+
+/* _reinterpret(dtype_code, shape, strides, offset): a view of self as another dtype with the given
+ * metadata in that dtype's units (view_as_real, view_as_complex, view(dtype); the Python callers check
+ * torch's conditions). Its value is self's value reinterpreted by mx.view and reshaped. NEW reference. */
+static PyObject *m_reinterpret(TensorObject *t, PyObject *args)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    int dt;
+    PyObject *shape_obj, *strides_obj, *arr = NULL, *cont = NULL, *r = NULL;
+    Py_ssize_t offset, *buf = NULL;
+    if (!PyArg_ParseTuple(args, "iO!O!n", &dt, &PyTuple_Type, &shape_obj, &PyTuple_Type, &strides_obj, &offset))
         return NULL;
-    r->dtype = DT_F32;
-    r->part = (char)(imag ? 2 : 1);
-    return (PyObject *)r;
+    Py_ssize_t n = PyTuple_GET_SIZE(shape_obj);
+    if (dt < 0 || dt >= DT_COUNT || n != PyTuple_GET_SIZE(strides_obj) || n > 64) {
+        PyErr_SetString(PyExc_ValueError, "_reinterpret: bad dtype code or metadata");
+        return NULL;
+    }
+    buf = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (n ? n : 1));
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        buf[i] = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape_obj, i));
+        buf[n + i] = PyLong_AsSsize_t(PyTuple_GET_ITEM(strides_obj, i));
+    }
+    if (PyErr_Occurred() || tensor_ensure_sizes(st, t) < 0)
+        goto error;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        goto error;
+    cont = mx_call1(st, st->f_contiguous, v, t->device);
+    if (cont == NULL)
+        goto error;
+    if (t->ndim == 0) { /* mx.view needs at least one dimension */
+        PyObject *one = Py_BuildValue("(i)", 1);
+        if (one == NULL)
+            goto error;
+        Py_SETREF(cont, mx_call2(st, st->f_reshape, cont, one, t->device));
+        Py_DECREF(one);
+        if (cont == NULL)
+            goto error;
+    }
+    arr = mx_call2(st, st->f_view, cont, st->mx_dtype[dt], t->device);
+    if (arr == NULL)
+        goto error;
+    Py_SETREF(arr, mx_call2(st, st->f_reshape, arr, shape_obj, t->device));
+    if (arr == NULL)
+        goto error;
+    r = reinterpreted_view(st, t, dt, arr, (int)n, buf, buf + n, offset);
+    arr = NULL; /* stolen */
+error:
+    Py_XDECREF(cont);
+    Py_XDECREF(arr);
+    PyMem_Free(buf);
+    return r;
 }
 
 /* _make_subclass(cls, data, requires_grad=False): an instance of `cls` (a Tensor subclass) sharing
@@ -1151,6 +1255,7 @@ static PyMethodDef tensor_methods[] = {
     {"_make_subclass", (PyCFunction)m_make_subclass, METH_VARARGS | METH_CLASS, NULL},
     {"_basic_getitem", (PyCFunction)m_basic_getitem, METH_O, NULL},
     {"_part", (PyCFunction)m_part, METH_O, NULL},
+    {"_reinterpret", (PyCFunction)m_reinterpret, METH_VARARGS, NULL},
     {"_assign", (PyCFunction)m_assign, METH_O, NULL},
     {"_fill", (PyCFunction)m_fill, METH_O, NULL},
     {NULL}};
