@@ -105,10 +105,12 @@ def _expand(input, size, *, implicit=False):
     return input.expand(size)
 
 
-def _view(input, *shape):
-    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-        return input.view(shape[0])
-    return input.view(*shape)
+def _view(input, size):
+    """view_copy(input, size) or view_copy(input, dtype): one argument, unlike Tensor.view's varargs."""
+    if isinstance(size, builtins.int):
+        raise TypeError("view_copy() received an invalid combination of arguments - got (Tensor, int): size must "
+                        "be a tuple of ints or a dtype")
+    return input.view(size)
 
 
 def _squeeze(input, dim=None):
@@ -467,6 +469,14 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         spacing = 1
     if isinstance(spacing, (list, tuple)):
         spacing = list(spacing)
+        tensors = [isinstance(h, Tensor) for h in spacing]
+        if builtins.any(tensors) and not builtins.all(tensors):
+            raise TypeError(f"expected Tensor as element {tensors.index(False)} in argument 1, but got "
+                            f"{type(spacing[tensors.index(False)]).__name__}")
+        if builtins.any(tensors) and builtins.any(h.dim() != 1 for h in spacing):
+            bad = next(h.dim() for h in spacing if h.dim() != 1)
+            raise RuntimeError(f"torch.gradient expected each element of spacing to have one dimension, but got an "
+                               f"element with {bad} dimensions!")
         if len(spacing) != len(dims):
             raise RuntimeError(
                 "torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim arguments "
@@ -474,7 +484,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
                 f"argument of length {len(dims)}.")
     else:
         if isinstance(spacing, Tensor) and spacing.dim() != 0:
-            raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar, or a list")
+            raise TypeError("gradient() received an invalid combination of arguments - got (Tensor, spacing=Tensor): "
+                            "spacing must be a number, a 0-d tensor or a list")
         spacing = [spacing] * len(dims)
     for d in dims:
         if input.shape[d] < edge_order + 1:
@@ -482,9 +493,6 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     out = []
     for d, h in zip(dims, spacing):
         if isinstance(h, Tensor) and h.dim() == 1:
-            if h.shape[0] != input.shape[d]:
-                raise RuntimeError(f"torch.gradient expected each tensor to be on the same device as the input "
-                                   f"and to have size {input.shape[d]} along dim {d}")
             out.append(_gradient_coords(input, h, d, edge_order))
         else:
             if isinstance(h, Tensor):
@@ -642,8 +650,14 @@ def _trapz_x_dx(y, x, d):
 
 
 def _check_dx(dx):
-    if isinstance(dx, (builtins.bool, builtins.complex)) or (isinstance(dx, Tensor)):
+    """dx as a Python number (a 0-d tensor converts, as torch's Number arguments do)."""
+    if isinstance(dx, Tensor):
+        if dx.dim() != 0:
+            raise TypeError("trapezoid(): argument 'dx' must be Number, not Tensor")
+        dx = dx.item()
+    if isinstance(dx, (builtins.bool, builtins.complex)):
         raise RuntimeError("trapezoid: Currently, we only support dx as a real number.")
+    return dx
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -663,8 +677,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     if x is not None:
         raise TypeError(f"trapezoid() received an invalid combination of arguments - got (Tensor, "
                         f"{type(x).__name__}): x must be a Tensor (or use dx=)")
-    dx = 1 if dx is None else dx
-    _check_dx(dx)
+    dx = _check_dx(1 if dx is None else dx)
     if y.shape[d] == 0:
         return _zeros_except(y, d)
     if y.dtype is _dtype.bool:
@@ -693,8 +706,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if x is not None:
         raise TypeError(f"cumulative_trapezoid() received an invalid combination of arguments - got (Tensor, "
                         f"{type(x).__name__}): x must be a Tensor (or use dx=)")
-    dx = 1 if dx is None else dx
-    _check_dx(dx)
+    dx = _check_dx(1 if dx is None else dx)
     if y.dtype is _dtype.bool:
         raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not supported")
     if n == 0:
@@ -846,6 +858,8 @@ def _histogramdd_impl(fname, points, bins, range_, weight, density):
             if e.numel() < 1:
                 raise RuntimeError(f"torch.{fname}: bins tensor should have at least 1 element, but got "
                                    f"{e.numel()} elements")
+            if e.numel() < 2:
+                raise RuntimeError(f"torch.{fname}(): bins must be > 0, but got 0 for dimension {len(edges)}")
             if e.dtype is not dt:
                 raise RuntimeError(f"torch.{fname}: input tensor and bins tensors should have the same dtype, but "
                                    f"got input {_sname(dt)} and bins {_sname(e.dtype)}")
@@ -873,9 +887,9 @@ def _histogramdd_impl(fname, points, bins, range_, weight, density):
                 col = pts[:, d]
                 lo, hi = builtins.float(col.min()), builtins.float(col.max())
             else:
-                lo, hi = 0.0, 0.0
+                lo, hi = 0.0, 1.0
             if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise RuntimeError(f"torch.{fname}: range of [{lo}, {hi}] is not finite")
+                raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{lo}, {hi}] is not finite")
             if lo > hi:
                 raise RuntimeError(f"torch.{fname}: min should not exceed max, but got min {lo} max {hi}")
             if lo == hi:
@@ -980,6 +994,8 @@ def nonzero_static(input, *, size, fill_value=-1):
     """torch.nonzero_static: nonzero's (n, ndim) indices truncated or padded with fill_value to `size` rows."""
     _check_tensor(input, "nonzero_static")
     size = _int_arg(size, "nonzero_static")
+    if isinstance(fill_value, builtins.float):
+        raise TypeError("nonzero_static(): argument 'fill_value' must be int, not float")
     if size < 0:
         raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got {size}")
     T = _torch()
@@ -1199,6 +1215,9 @@ def resize_as_(input, the_template, *, memory_format=None):
 
 
 def _sum_to_size(self, *size):
+    """Tensor.sum_to_size: self summed over broadcast dims down to `size` (self itself when equal)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (list, tuple)):
         size = tuple(size[0])
     size = tuple(_int_arg(s, "sum_to_size") for s in size)
