@@ -182,6 +182,11 @@ def _neg(ctx, grads):
     return (-grads[0],)
 
 
+@register("clone", "CloneBackward0", saves=False)
+def _clone(ctx, grads):
+    return (grads[0],)
+
+
 @register("abs", "AbsBackward0")
 def _abs(ctx, grads):
     a, _ = ctx

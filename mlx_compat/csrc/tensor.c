@@ -853,7 +853,13 @@ static PyObject *m_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
-    return tensor_wrap_steal(st, mx_call1(st, st->f_contiguous, v, t->device), t->dtype, t->device);
+    PyObject *out = tensor_wrap_steal(st, mx_call1(st, st->f_contiguous, v, t->device), t->dtype, t->device);
+    if (out != NULL && GRAD_ENABLED(st)) { /* a copy: CloneBackward0 passes the gradient through, as torch */
+        PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {out};
+        if (autograd_record_named(st, "clone", ins, 1, NULL, 0, NULL, outs, 1) < 0)
+            Py_CLEAR(out);
+    }
+    return out;
 }
 
 static PyObject *m_element_size(TensorObject *t, PyObject *noargs)

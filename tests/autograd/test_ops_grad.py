@@ -675,3 +675,13 @@ def test_abs_of_complex_is_differentiable():
         assert y.requires_grad and type(y.grad_fn).__name__ == "AbsBackward0"
         out.append(L.autograd.grad((y * L.tensor([1.0, 2.0, 3.0])).sum(), z)[0])
     assert_same(out[1], out[0])
+
+
+def test_contiguous_of_a_view_keeps_autograd():
+    out = []
+    for L in (torch, mc):
+        x = L.arange(6.0).reshape(2, 3).requires_grad_()
+        y = x.t().contiguous()
+        assert y.requires_grad and type(y.grad_fn).__name__ == "CloneBackward0"
+        out.append(L.autograd.grad((y * L.arange(6.0).reshape(3, 2)).sum(), x)[0])
+    assert_same(out[1], out[0])
