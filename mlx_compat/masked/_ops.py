@@ -89,6 +89,22 @@ def _identity(op, input, ord=None):
     raise NotImplementedError(f"identity of {op} on {str(dt).split('.')[-1].capitalize()} input")
 
 
+def _select(m, input, fill):
+    """where(m, input, fill) with a nan-safe backward (Note [masked-out gradients are zero]); a Tensor fill
+    gets no gradient."""
+    c = m._mx
+    f = fill._mx.astype(input.dtype._mx) if isinstance(fill, Tensor) else mx.array(fill, dtype=input.dtype._mx)
+    res = _new(mx.where(c, input._mx, f), input._device_code, input.dtype)
+
+    def backward(ctx, grads):
+        from .._autograd_ops import mlx_op
+
+        return (mlx_op("MaskedCombineBackward", lambda g: mx.where(c, g, mx.zeros_like(g)), [grads[0]]),)
+
+    record("MaskedCombineBackward0", backward, [input], [res])
+    return res
+
+
 def _combine(op, input, mask, ord=None):
     """input with masked-out elements replaced by op's identity.
 
@@ -98,18 +114,7 @@ def _combine(op, input, mask, ord=None):
     which turns nan into nan, so the package's where is not used here.)"""
     if mask is None:
         return input
-    m = _input_mask(input, mask)
-    fill = _identity(op, input, ord)
-    c = m._mx
-    res = _new(mx.where(c, input._mx, mx.array(fill, dtype=input.dtype._mx)), input._device_code, input.dtype)
-
-    def backward(ctx, grads):
-        from .._autograd_ops import mlx_op
-
-        return (mlx_op("MaskedCombineBackward", lambda g: mx.where(c, g, mx.zeros_like(g)), [grads[0]]),)
-
-    record("MaskedCombineBackward0", backward, [input], [res])
-    return res
+    return _select(_input_mask(input, mask), input, _identity(op, input, ord))
 
 
 def _int64_if_small(input, dtype):
@@ -141,6 +146,8 @@ def prod(input, dim=None, *, keepdim=False, dtype=None, mask=None):
 def cumsum(input, dim, *, dtype=None, mask=None):
     _check_input("cumsum", input)
     dtype = input.dtype if dtype is None else dtype
+    if dtype is _dtype.bool:
+        raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
     d = _canonical_dim(dim, input.dim())[0]
     return _mc().cumsum(_combine("sum", input, mask), d, dtype=dtype).to(dtype)
 
@@ -148,6 +155,8 @@ def cumsum(input, dim, *, dtype=None, mask=None):
 def cumprod(input, dim, *, dtype=None, mask=None):
     _check_input("cumprod", input)
     dtype = input.dtype if dtype is None else dtype
+    if dtype is _dtype.bool:
+        raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
     d = _canonical_dim(dim, input.dim())[0]
     return _mc().cumprod(_combine("prod", input, mask), d, dtype=dtype).to(dtype)
 
@@ -247,7 +256,7 @@ def norm(input, ord=2.0, dim=None, *, keepdim=False, dtype=None, mask=None):
 def _std_var(input, dim, unbiased, correction_opt, keepdim, dtype, mask, take_sqrt):
     mc = _mc()
     if unbiased is not None and correction_opt is not None:
-        raise RuntimeError("Only one of unbiased and correction may be given")
+        raise AssertionError("Only one of unbiased and correction may be given")  # torch's type
     correction = 1.0
     if unbiased is not None:
         correction = 1.0 if unbiased else 0.0
@@ -295,11 +304,40 @@ def _normalization(name, fill_op):
         _check_input(name, input)
         dtype = input.dtype if dtype is None else dtype
         d = _canonical_dim(dim, input.dim())[0]
+        if mask is not None and (dtype is _dtype.float64 or input.dtype is _dtype.float64) and \
+                input.dtype.is_floating_point:
+            return _normalization_f64(name, fill_op, input, d, dtype, _input_mask(input, mask))
         x = _combine(fill_op, input, mask)
         return getattr(_mc().nn.functional, name)(x, d, dtype=dtype)
 
     op.__name__ = name
     return op
+
+
+def _normalization_f64(name, fill_op, input, d, dtype, m):
+    """Note [float64 masked softmax]: the float64 softmax is built on _precise.exp, whose MLX vjp is nan for
+    arguments below about -709 (exp(x) = 1 / (expm1(-x) + 1) and expm1 overflows), so a -inf identity fill gives
+    nan gradients to masked-in elements. In float64 we fill masked-out places with the masked-in extreme -/+ 700
+    instead (their exp is ~1e-304, nothing next to the masked-in terms), then add constants that give torch's
+    outputs there: 0 for softmax/softmin (a product with the mask), -inf for log_softmax, nan in slices with
+    nothing masked in. Adding constants keeps the cotangent of every output flowing as in torch (log_softmax's
+    gradient sums the cotangents of masked-out outputs too)."""
+    mc = _mc()
+    big = fill_op == "amin"
+    with mc.no_grad():
+        ext = (mc.amin if big else mc.amax)(_select(m, input, float("inf") if big else float("-inf")), d,
+                                            keepdim=True)
+        ext = mc.where(mc.isfinite(ext), ext, mc.zeros_like(ext))
+        fill = (ext + 700.0 if big else ext - 700.0).expand(*input.shape)
+    x = _select(m, input, fill)
+    r = getattr(mc.nn.functional, name)(x, d, dtype=dtype)
+    zero = mc.zeros((), dtype=r.dtype, device=r.device)
+    if name == "log_softmax":
+        r = r + mc.where(m, zero, mc.full((), float("-inf"), dtype=r.dtype, device=r.device))
+    else:
+        r = r * m.to(r.dtype)
+    any_in = m.any(dim=d, keepdim=True)
+    return r + mc.where(any_in, zero, mc.full((), float("nan"), dtype=r.dtype, device=r.device))
 
 
 softmax = _normalization("softmax", "amax")
