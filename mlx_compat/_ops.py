@@ -277,9 +277,27 @@ def where(condition, input=None, other=None, *, out=None):
         return mx.where(c, a, b).astype(rt._mx)
 
     dev = input._device_code if a_is_t else (other._device_code if b_is_t else condition._device_code)
-    if not ts:
-        return _out(out, _new(f(), dev, rt))
-    return _out(out, mlx_op("WhereBackward0", f, ts, dev))
+    res = _new(f(*[t._mx for t in ts]), dev, rt)
+    if ts and _C.is_grad_enabled() and builtins.any(t.requires_grad for t in ts):
+        from ._autograd_formulas import record, sum_to
+
+        cond = condition.detach()
+        shapes = [tuple(t.shape) for t in ts]
+
+        def bw(ctx, grads):
+            # torch selects the gradient (0 where the other branch was taken): an inf or nan there stays out,
+            # where mx.where's own vjp multiplies by the mask and turns it into nan
+            g = grads[0]
+            zero = g.new_zeros(())
+            parts = []
+            if a_is_t:
+                parts.append(sum_to(where(cond, g, zero), shapes[len(parts)]))
+            if b_is_t:
+                parts.append(sum_to(where(cond, zero, g), shapes[len(parts)]))
+            return tuple(parts)
+
+        record("WhereBackward0", bw, ts, [res])
+    return _out(out, res)
 
 
 def result_type(tensor1, tensor2):

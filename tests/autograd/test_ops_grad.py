@@ -685,3 +685,14 @@ def test_contiguous_of_a_view_keeps_autograd():
         assert y.requires_grad and type(y.grad_fn).__name__ == "CloneBackward0"
         out.append(L.autograd.grad((y * L.arange(6.0).reshape(3, 2)).sum(), x)[0])
     assert_same(out[1], out[0])
+
+
+def test_where_gradient_selects_rather_than_multiplies():
+    """An inf cotangent on the branch not taken must not become nan (torch selects the gradient)."""
+    out = []
+    for L in (torch, mc):
+        x = L.tensor([0.0, 1.0, 4.0], requires_grad=True)
+        y = L.where(x > 0, x, L.ones(3))
+        z = (1 / (y - 1).abs().clamp_min(0) ** 0.5)  # inf cotangent at the masked-out position 0... and at x=1
+        out.append(L.autograd.grad(z.sum(), x)[0])
+    assert_same(out[1], out[0])
