@@ -87,14 +87,15 @@ def _device_str(t):
 
 
 def _copy_of(view, name):
-    """A fresh contiguous tensor holding `view`'s value; gradients flow back through the view's node."""
+    """A fresh contiguous tensor holding `view`'s value; gradients flow back through the view's node.
+    The node is named as torch's (the view's backward with a `_copy` suffix, e.g. ExpandBackward0_copy)."""
     return _mlx_op(name, lambda v: mx.array(v), [view])
 
 
 def _copy_op(name, view_fn, node):
     def fn(input, *args, out=None, **kwargs):
         _check_tensor(input, name)
-        return _out(out, _copy_of(view_fn(input, *args, **kwargs), node))
+        return _out(out, _copy_of(view_fn(input, *args, **kwargs), node + "_copy"))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"torch.{name}: the result of the view op, as a fresh tensor (never a view)."
@@ -150,7 +151,7 @@ slice_copy = _copy_op("slice_copy", _slice, "SliceBackward0")
 
 
 def _copies_out(pieces, out, name):
-    res = tuple(_copy_of(p, name) for p in pieces)
+    res = tuple(_copy_of(p, name + "_copy") for p in pieces)
     if out is None:
         return res
     if len(out) != len(res):
@@ -1255,9 +1256,11 @@ def adjoint(input):
     return _mH(input)
 
 
-def _no_complex128(name):
+def _no_complex_dtype(name, dtype_name):
+    """Tensor.cdouble / Tensor.chalf: MLX has complex64 only, and the package refuses the other complex
+    dtypes with TypeError (README, "refused with a TypeError") rather than quietly giving complex64."""
     def method(self, memory_format=None):
-        raise TypeError(f"{name}: complex128 and complex32 are not supported by MLX (mlx_compat has complex64 only)")
+        raise TypeError(f"{name}: {dtype_name} is not supported by MLX (mlx_compat has complex64 only)")
 
     method.__name__ = name
     return method
@@ -1286,8 +1289,8 @@ _METHODS = {
     "new_empty_strided": _new_empty_strided,
     "sum_to_size": _sum_to_size,
     "adjoint": _mH,
-    "cdouble": _no_complex128("cdouble"),
-    "chalf": _no_complex128("chalf"),
+    "cdouble": _no_complex_dtype("cdouble", "complex128"),
+    "chalf": _no_complex_dtype("chalf", "complex32"),
     "__rdiv__": _rdiv,
 }
 

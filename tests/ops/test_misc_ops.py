@@ -659,3 +659,13 @@ EDGE_CASES = [
 @pytest.mark.parametrize("case", EDGE_CASES, ids=_ids(EDGE_CASES))
 def test_edge_cases(case):
     check(case[0], *case[1:])
+
+
+def test_grad_fn_names():
+    names = {}
+    for lib in (torch, mc):
+        x = _mk(lib, X).requires_grad_()
+        names[lib] = [type(r.grad_fn).__name__ for r in (
+            lib.expand_copy(x, (2, 3, 4)), lib.t_copy(x), lib.unbind_copy(x)[0], lib.diagonal_copy(x),
+            lib.diagonal_scatter(x, lib.ones(3)), lib.select_scatter(x, lib.ones(4), 0, 0), lib.frexp(x)[0])]
+    assert names[mc] == names[torch]
