@@ -60,11 +60,13 @@ from ._linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked  # noqa: F401,E402
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)
+# and TORCH_VARIANTS the top-level functions whose torch signature differs from nn.functional's (torch.kl_div's
+# integer reduction, torch.batch_norm's argument order, torch.adaptive_max_pool1d's (values, indices), ...)
 _n = None
 for _m in nn.functional.MODULES:
     for _n in _m.TORCH_EXPORTS:
-        if hasattr(_m, _n):  # INTEGRATION: strict again once the helpers are done
-            globals()[_n] = getattr(_m, _n)
+        globals()[_n] = getattr(_m, _n)
+    globals().update(getattr(_m, "TORCH_VARIANTS", {}))
 del _m, _n
 
 _C._register(_dtype_mod.BY_CODE, (_device.CPU_DEVICE, _device.GPU_DEVICE), Size)

@@ -921,7 +921,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 # Note [top-level loss signatures]: torch.kl_div, torch.ctc_loss, ... are the native operators, not the
 # nn.functional wrappers: no size_average / reduce, `reduction` an int (1 = mean, 2 = sum; anything
 # else, including the default, gives no reduction), positional orders of their own (pos_weight before
-# reduction, ...). TORCH_TOPLEVEL maps those names to these versions, for mlx_compat/__init__.py to export
+# reduction, ...). TORCH_VARIANTS maps those names to these versions, for mlx_compat/__init__.py to export
 # in place of the nn.functional ones.
 
 
@@ -973,7 +973,7 @@ def _top_triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e
                                reduction=_int_reduction("triplet_margin_loss", reduction, 8))
 
 
-TORCH_TOPLEVEL = {name: globals()["_top_" + name] for name in TORCH_EXPORTS}
-for _name, _fn in TORCH_TOPLEVEL.items():
+TORCH_VARIANTS = {name: globals()["_top_" + name] for name in TORCH_EXPORTS}
+for _name, _fn in TORCH_VARIANTS.items():
     _fn.__name__ = _fn.__qualname__ = _name
 del _name, _fn

@@ -44,10 +44,11 @@ __all__ = [
     "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices",
     "unfold", "fold",
 ]  # exported by nn.functional
-# torch.adaptive_max_pool1d exists too, but returns (values, indices) always while the nn.functional one
-# returns values by default; one module attribute cannot be both, so it is not listed here.
 TORCH_EXPORTS = ["avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
                  "adaptive_avg_pool1d"]  # also exported as mlx_compat.<name> (torch has them at top level)
+# top-level names whose torch signature differs from nn.functional's: torch.adaptive_max_pool1d always
+# returns (values, indices) (filled in below, once the functions exist)
+TORCH_VARIANTS = {}
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
            "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
@@ -864,3 +865,11 @@ def max_pool2d_with_indices_backward(grad_output, input, kernel_size, stride, pa
         return z.at[rows, cols].add(g.reshape(b, -1)).reshape(shape)
 
     return mlx_op("MaxPool2DWithIndicesBackwardBackward0", f, [grad_output])
+
+
+def _torch_adaptive_max_pool1d(input, output_size):
+    """torch.adaptive_max_pool1d: (values, indices), always."""
+    return adaptive_max_pool1d_with_indices(input, output_size)
+
+
+TORCH_VARIANTS["adaptive_max_pool1d"] = _torch_adaptive_max_pool1d

@@ -504,3 +504,11 @@ def test_max_pool2d_with_indices_backward(shape, kw):
         res.append((r, L.autograd.grad(r, g, cot)[0]))
     assert_same(res[1][0], res[0][0])
     assert_same(res[1][1], res[0][1])
+
+
+def test_torch_adaptive_max_pool1d_returns_values_and_indices():
+    x = np.random.default_rng(3).standard_normal((1, 2, 7)).astype(np.float32)
+    t = torch.adaptive_max_pool1d(torch.from_numpy(x), 3)
+    m = mc.adaptive_max_pool1d(mc.from_numpy(x.copy()), 3)
+    assert_same(m[0], t[0])
+    assert_same(m[1], t[1])
