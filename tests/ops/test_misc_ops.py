@@ -669,3 +669,24 @@ def test_grad_fn_names():
             lib.expand_copy(x, (2, 3, 4)), lib.t_copy(x), lib.unbind_copy(x)[0], lib.diagonal_copy(x),
             lib.diagonal_scatter(x, lib.ones(3)), lib.select_scatter(x, lib.ones(4), 0, 0), lib.frexp(x)[0])]
     assert names[mc] == names[torch]
+
+
+SECOND_ORDER = [
+    (lambda T, x: T.t_copy(x) ** 3, X), (lambda T, x: T.diagonal_scatter(x, x[0, :3] ** 2) ** 2, X),
+    (lambda T, x: T.frexp(x * 10)[0] * x, X), (lambda T, x: T.renorm(x, 2, 0, 0.5), X),
+    (lambda T, x: T.gradient(x ** 2, dim=1)[0], X), (lambda T, x: T.cov(x) ** 2, X),
+    (lambda T, x: T.trapezoid(x ** 3), X), (lambda T, x: T.dist(x, x.flip(0) ** 2), X),
+]
+
+
+@pytest.mark.parametrize("case", SECOND_ORDER, ids=_ids(SECOND_ORDER))
+def test_second_order(case):
+    fn, a = case
+    res = []
+    for lib in (torch, mc):
+        x = _mk(lib, a).requires_grad_()
+        y = fn(lib, x)
+        (g,) = lib.autograd.grad(y.sum(), [x], create_graph=True)
+        (gg,) = lib.autograd.grad((g * _mk(lib, R(*a.shape, seed=11))).sum(), [x])
+        res.append(gg)
+    assert_same(res[1], res[0], rtol=1e-4, atol=1e-4)
