@@ -1131,24 +1131,38 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
 
 
 def _strided_empty(size, stride, dtype, device, requires_grad, fname):
+    """A zero tensor (MLX has no uninitialised memory) with exactly torch's strides.
+
+    Note [empty_strided layouts]
+    A dense layout (a permutation of the dims) is a fresh tensor restrided like torch's preserve_format
+    copies; any other layout (gaps, zero or overlapping strides) is a strided view over a zero storage of
+    the size torch would allocate, so stride() is the one asked for either way."""
     from ._tensor import _new_like_layout
 
     T = _torch()
     size = [_int_arg(s, fname) for s in size]
     stride = [_int_arg(s, fname) for s in stride]
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    if builtins.any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(size)}: {size}")
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={size} and strides={stride}")
     t = T.empty(size, dtype=dtype, device=device)
-    if not builtins.any(s == 0 for s in size) and len(set(stride)) == len(stride) and builtins.all(
-            s > 0 for s in stride):
+    if len(size) and builtins.all(size):
         t = _new_like_layout(t._mx, tuple(size), stride, t._device_code, t.dtype)
+        if tuple(t.stride()) != tuple(stride):
+            need = 1 + builtins.sum((n - 1) * st for n, st in zip(size, stride))
+            t = T.zeros(need, dtype=t.dtype, device=device).as_strided(size, stride)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """torch.empty_strided: an uninitialised (here zero) tensor; a dense permuted stride order is kept."""
+    """torch.empty_strided: an uninitialised (here zero) tensor with the given strides (Note [empty_strided
+    layouts])."""
     return _strided_empty(size, stride, dtype, device, requires_grad, "empty_strided")
 
 
