@@ -57,7 +57,8 @@ for _m in (_ops_misc, _special_fns, _ops_complex, _spectral):  # INTEGRATION: ba
         if hasattr(_m, _n):
             globals()[_n] = getattr(_m, _n)
 from ._linalg_solvers import *  # noqa: F401,F403,E402
-from . import linalg, special, fft, signal, masked  # noqa: F401,E402
+from . import linalg, special, fft, signal, masked, ops  # noqa: F401,E402
+from .ops import _softmax_backward_data  # noqa: E402 (torch._softmax_backward_data)
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)
 # and TORCH_VARIANTS the top-level functions whose torch signature differs from nn.functional's (torch.kl_div's
