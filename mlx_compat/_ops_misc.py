@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import math
 import sys
+import warnings
 from collections import namedtuple
 
 import mlx.core as mx
@@ -323,7 +324,8 @@ def lcm_(input, other):
     return input.copy_(lcm(input, other))
 
 
-def _return_type(name, fields):
+def _return_type(name):
+    """torch.return_types.<name>: return_types.py's class, else this module's stand-in."""
     from . import return_types
 
     return getattr(return_types, name, None) or _LOCAL_RETURN_TYPES[name]
@@ -382,11 +384,11 @@ def frexp(input, *, out=None):
         return ((g.to(compute) / exponent.to(compute).exp2()).to(input.dtype),)
 
     record("FrexpBackward0", backward, [input], [mantissa])
-    res = _return_type("frexp", ["mantissa", "exponent"])(mantissa, exponent)
+    res = _return_type("frexp")(mantissa, exponent)
     if out is not None:
         _out(out[0], res.mantissa)
         _out(out[1], res.exponent)
-        return _return_type("frexp_out", ["mantissa", "exponent"])(out[0], out[1])
+        return _return_type("frexp_out")(out[0], out[1])
     return res
 
 
@@ -419,7 +421,6 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = _wrap_dim(dim, input.dim())
     T = _torch()
-    parts = []
     for name, extra in (("prepend", prepend), ("append", append)):
         if extra is not None:
             if not isinstance(extra, Tensor):
@@ -457,7 +458,6 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """torch.gradient: central differences inside, one-sided (edge_order 1 or 2) at the ends; spacing a
     scalar, a list of scalars (one per dim) or a list of coordinate tensors. Returns a tuple."""
     _check_tensor(input, "gradient")
-    T = _torch()
     if input.dtype is _dtype.uint8:
         raise RuntimeError("torch.gradient does not support uint8 input.")
     if input.dtype is _dtype.bool:
@@ -601,8 +601,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         norm_factor = w_sum - correction
     if builtins.bool(norm_factor <= 0):
-        import warnings
-
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.")
         norm_factor = T.zeros_like(norm_factor)
@@ -938,11 +936,11 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     pts = input.reshape(-1, 1)
     h, edges = _histogramdd_impl("histogram", pts, bins, range, None if weight is None else weight.reshape(-1),
                                  density)
-    res = _return_type("histogram", ["hist", "bin_edges"])(h, edges[0])
+    res = _return_type("histogram")(h, edges[0])
     if out is not None:
         _out(out[0], res.hist)
         _out(out[1], res.bin_edges)
-        return _return_type("histogram_out", ["hist", "bin_edges"])(out[0], out[1])
+        return _return_type("histogram_out")(out[0], out[1])
     return res
 
 
@@ -959,7 +957,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
                            "input tensor excluding its innermost dimension")
     h, edges = _histogramdd_impl("histogramdd", pts, bins, range,
                                  None if weight is None else weight.reshape(-1), density)
-    return _return_type("histogramdd", ["hist", "bin_edges"])(h, tuple(edges))
+    return _return_type("histogramdd")(h, tuple(edges))
 
 
 def unravel_index(indices, shape):
