@@ -270,7 +270,8 @@ def _igamma_pair(a, x, upper):
 #   2pi-periodic in t, so the rule converges geometrically (error ~ J_{2N-m}(x)); the integrand is bounded by 1,
 #   so the error is absolute (~1e-16), and small arguments use the power series instead.
 # Y0, Y1, x < 25: Neumann's series Y0 = (2/pi)(ln(x/2) + gamma) J0 - (4/pi) sum_k (-1)^k J_2k / k, and its
-#   derivative for Y1 = -Y0' (J_2k' = (J_2k-1 - J_2k+1) / 2), all J_m from one quadrature.
+#   derivative for Y1 = -Y0' (J_2k' = (J_2k-1 - J_2k+1) / 2). Each J_m is the same weighted sum over the nodes
+#   with weights cos(m t), sin(m t), so the Neumann sums are one weighted sum too (weights precomputed).
 # |x| >= 25: Hankel's asymptotic expansion (error ~ exp(-2|x|)).
 # I0, I1: torch's Cephes expansion for I0 (from _ops_elementwise); I1 by its power series (positive terms) below
 #   30 and the asymptotic expansion e^x / sqrt(2 pi x) sum_k (-1)^k a_k(1) / x^k above.
@@ -278,33 +279,56 @@ def _igamma_pair(a, x, upper):
 #   integrand decaying double-exponentially: geometric convergence), step min(0.25, 0.5/sqrt(x)) for the peak's
 #   width; x <= 2: the logarithmic power series.
 
-_JN_NODES = 128
-_JN_ORDERS = 64
+_JN_NODES = 64
+_NEUMANN_TERMS = 28
 _J_SWITCH = 25.0
 
 
-def _jn_tables():
-    n = _JN_NODES
+def _jn_tables(n):
+    """Per-node weights (cos part, sin part) of the four functionals J0, J1, S0, S1 (Note [Bessel kernels]):
+    J_m(x) = sum_j w_j (cos(m t_j) cos(x sin t_j) + sin(m t_j) sin(x sin t_j)), so any fixed linear combination
+    of the J_m is one weighted sum over the nodes. S0 = sum_k (-1)^k J_2k / k, S1 = sum_k (-1)^k (J_2k-1 -
+    J_2k+1) / k (truncated at _NEUMANN_TERMS; n nodes resolve orders up to 2 n - 64 for |x| < 25: J0 and J1
+    alone need 32 nodes, the Neumann sums 64)."""
     th = [math.pi * j / n for j in range(n + 1)]
     w = [(0.5 if j in (0, n) else 1.0) / n for j in range(n + 1)]
-    cm = [[math.cos(m * t) for m in range(_JN_ORDERS)] for t in th]
-    sm = [[math.sin(m * t) for m in range(_JN_ORDERS)] for t in th]
-    return (mx.array([math.sin(t) for t in th], _F64), mx.array(w, _F64), mx.array(cm, _F64), mx.array(sm, _F64))
+    ks = range(1, _NEUMANN_TERMS + 1)
+    cols_c, cols_s = [], []
+    for t, wt in zip(th, w):
+        s0c = builtins.sum((-1) ** k * math.cos(2 * k * t) / k for k in ks)
+        s0s = builtins.sum((-1) ** k * math.sin(2 * k * t) / k for k in ks)
+        s1c = builtins.sum((-1) ** k * (math.cos((2 * k - 1) * t) - math.cos((2 * k + 1) * t)) / k for k in ks)
+        s1s = builtins.sum((-1) ** k * (math.sin((2 * k - 1) * t) - math.sin((2 * k + 1) * t)) / k for k in ks)
+        cols_c.append([wt, wt * math.cos(t), wt * s0c, wt * s1c])
+        cols_s.append([0.0, wt * math.sin(t), wt * s0s, wt * s1s])
+    return mx.array([math.sin(t) for t in th], _F64), mx.array(cols_c, _F64), mx.array(cols_s, _F64)
 
 
-_JN_CACHE = []
+_JN_CACHE = {}
 
 
-def _jn_all(x):
-    """J_m(x) for m = 0 .. _JN_ORDERS - 1, shape x.shape + (orders,), for |x| < 25 (Note [Bessel kernels])."""
-    if not _JN_CACHE:
-        _JN_CACHE.append(_jn_tables())
-    sin_t, w, cm, sm = _JN_CACHE[0]
+def _sincos(ph):
+    """(sin, cos) of a float64 array from one tan(ph / 2) (as _precise.sin/cos, sharing the tangent)."""
+    t = mx.tan(ph / 2)
+    big = mx.abs(t) > 1
+    u = mx.where(big, 1 / mx.where(big, t, 1), t)
+    d = 1 + u * u
+    c = (1 - u * u) / d
+    return 2 * u / d, mx.where(big, -c, c)
+
+
+def _jn_functionals(x, neumann=True):
+    """(J0, J1, S0, S1) at x (|x| < 25), each of x's shape (only J0, J1 when not neumann)."""
+    n = _JN_NODES if neumann else _JN_NODES // 2
+    if n not in _JN_CACHE:
+        _JN_CACHE[n] = _jn_tables(n)
+    sin_t, cc, cs = _JN_CACHE[n]
+    if not neumann:
+        cc, cs = cc[:, :2], cs[:, :2]
     flat = x.reshape(-1, 1)
-    ph = flat * sin_t
-    c = _precise.cos(ph) * w
-    s_ = _precise.sin(ph) * w
-    return (c @ cm + s_ @ sm).reshape(*x.shape, _JN_ORDERS)
+    sn, cn = _sincos(flat * sin_t)
+    r = cn @ cc + sn @ cs
+    return [r[:, i].reshape(x.shape) for i in range(r.shape[1])]
 
 
 def _j_series(x, nu):
@@ -342,7 +366,7 @@ def _bessel_j64(x, nu):
     small = ax <= 1
     big = ax >= _J_SWITCH
     mid_x = mx.where(small | big, 2.0, x)
-    js = _jn_all(mid_x)[..., nu]
+    js = _jn_functionals(mid_x, neumann=False)[nu]
     ser = _j_series(mx.where(small, x, 0.0), nu)
     p, q, c, s_ = _hankel(mx.where(big, ax, _J_SWITCH), nu)
     asym = p * c - q * s_
@@ -356,17 +380,12 @@ def _bessel_j64(x, nu):
 def _bessel_y64(x, nu):
     big = x >= _J_SWITCH
     xm = mx.where((x > 0) & ~big, x, 1.0)
-    j = _jn_all(xm)
+    j0, j1, s0, s1 = _jn_functionals(xm)
     lg = mx.log(xm / 2) + _EULER
-    k = mx.arange(1, _JN_ORDERS // 2 - 1, dtype=_F64)
-    sign = mx.where(k % 2 == 0, 1.0, -1.0)
     if nu == 0:
-        ser = mx.sum(sign * j[..., 2 * k.astype(mx.int32)] / k, axis=-1)
-        mid = (2 / math.pi) * lg * j[..., 0] - (4 / math.pi) * ser
+        mid = (2 / math.pi) * lg * j0 - (4 / math.pi) * s0
     else:
-        ki = k.astype(mx.int32)
-        ser = mx.sum(sign * (j[..., 2 * ki - 1] - j[..., 2 * ki + 1]) / k, axis=-1)
-        mid = (2 / math.pi) * (lg * j[..., 1] - j[..., 0] / xm) + (2 / math.pi) * ser
+        mid = (2 / math.pi) * (lg * j1 - j0 / xm) + (2 / math.pi) * s1
     p, q, c, s_ = _hankel(mx.where(big, x, _J_SWITCH), nu)
     asym = p * s_ + q * c
     r = mx.where(big, asym, mid)
