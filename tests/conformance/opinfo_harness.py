@@ -95,6 +95,10 @@ ENTRY_TOL = {
                    "torch's float32 matrix_exp is off from its float64 result by up to 5e-2 (abs, entries ~1e5) on "
                    "these samples; ours runs the Pade chain in float64 on the CPU and is within 2e-3 of float64 "
                    "(tests/ops/test_linalg_solvers.py checks that against torch float64 at 1e-5)"),
+    "fft.hfft2": (dict(rtol=1e-5, atol=5e-5), BWD_TOL,
+                  "one element of sample 5 differs by 3.1e-5: torch's float32 result is itself 1.6e-5 from the "
+                  "complex128 one and ours 2.0e-5 (float32 rounding of a 2-D transform); torch's own OpInfo allows "
+                  "2e-4 here (precisionOverride)"),
     "linalg.householder_product": (FWD_TOL, dict(rtol=1e-3, atol=1e-5),
                                    "torch's float32 gradient differs from its float64 one by 5e-3 (entries ~600) "
                                    "on sample 7; ours is computed in float64 on the CPU (unit test vs float64)"),
@@ -381,6 +385,10 @@ def to_ours(obj, memo, grad_ids=frozenset()):
         return type(obj)(*vals) if hasattr(obj, "_fields") else tuple(vals)
     if isinstance(obj, dict):
         return {k: to_ours(v, memo, grad_ids) for k, v in obj.items()}
+    if isinstance(obj, torch.nn.PairwiseDistance):  # a torch module as an argument: its functional form, ours
+        return functools.partial(mc.nn.functional.pairwise_distance, p=obj.norm, eps=obj.eps, keepdim=obj.keepdim)
+    if callable(obj) and getattr(obj, "__module__", "").startswith("torch") and not isinstance(obj, type):
+        return resolve_callable(obj)
     return obj
 
 
@@ -542,6 +550,17 @@ def _samples(op, dtype, requires_grad, cap, seed):
 # ---------------------------------------------------------------------------------------------------------
 # Forward
 
+def _draws_dropout(eid, sample):
+    """Samples of the attention entries that apply dropout: their values depend on a random mask torch's stream
+    draws, which ours cannot reproduce, so (like NONDETERMINISTIC entries) they are compared on shape and dtype;
+    the entries' other samples are compared in full."""
+    if eid == "nn.functional.scaled_dot_product_attention":
+        return sample.kwargs.get("dropout_p", 0.0) > 0
+    if eid == "nn.functional.multi_head_attention_forward":
+        return sample.kwargs.get("training", True) and len(sample.args) > 9 and sample.args[9] > 0
+    return False
+
+
 def _check_variant(ours_fn, torch_fn, sample, loose, inplace=False, tol=FWD_TOL):
     """One sample through one variant; raises (on our side) or returns. Our inputs are converted before torch
     runs (an in-place torch op mutates its input; some ops mutate arguments)."""
@@ -627,7 +646,8 @@ def forward_status(op, eid):
                 with _quiet():
                     torch.manual_seed(_seed_for(eid, i))
                     mc.manual_seed(_seed_for(eid, i))
-                    _check_variant(fn, torch_fn, sample, loose, inplace, ENTRY_TOL.get(eid, (FWD_TOL,))[0])
+                    _check_variant(fn, torch_fn, sample, loose or _draws_dropout(eid, sample), inplace,
+                                   ENTRY_TOL.get(eid, (FWD_TOL,))[0])
             except Exception as e:  # noqa: BLE001
                 reason = describe(e)
                 status = "missing" if (label == "function" and reason.startswith("missing:")) else "fail"
@@ -736,7 +756,7 @@ def backward_status(op, eid):
         _note(f"backward #{i}")
         try:
             with _quiet():
-                r = _check_backward(op, ours_fn, sample, loose, _seed_for(eid, 2000 + i))
+                r = _check_backward(op, ours_fn, sample, loose or _draws_dropout(eid, sample), _seed_for(eid, 2000 + i))
         except Exception as e:  # noqa: BLE001
             reason = describe(e)
             return _status_of(reason), f"[#{i}] {reason}"
