@@ -148,15 +148,17 @@ def _zeta64(x, q):
     if q.size == 0:
         return mx.zeros(q.shape, _F64)
     qmin = mx.min(mx.where(mx.isnan(q), 9.0, q)).item()
-    n_terms = builtins.max(9, builtins.min(int(math.floor(9 - qmin)) + 1 if math.isfinite(qmin) else 9, 100000))
+    n_terms = builtins.max(9, int(math.floor(9 - qmin)) + 1 if math.isfinite(qmin) else 9)
     xs = _pos_fill(x, x > 1)
     s = mx.power(q, -xs)
-    a = q
-    b = mx.zeros_like(q)
-    for _ in range(n_terms):
-        a = a + 1
-        b = mx.power(a, -xs)
-        s = s + b
+    # the direct terms (q + k)^-x, k = 1 .. n_terms, in chunks of at most ~2e7 values
+    chunk = builtins.max(1, builtins.min(n_terms, 20_000_000 // builtins.max(q.size, 1)))
+    qe, xe = q[..., None], xs[..., None]
+    for start in range(1, n_terms + 1, chunk):
+        k = mx.arange(start, builtins.min(n_terms, start + chunk - 1) + 1, dtype=_F64)
+        s = s + mx.sum(mx.power(qe + k, -xe), axis=-1)
+    a = q + n_terms
+    b = mx.power(a, -xs)
     w = a
     s = s + b * w / (xs - 1) - 0.5 * b
     fac = mx.ones_like(q)
