@@ -690,7 +690,21 @@ def _poly_kernel(fn, shifted=False, big_n=None):
 # ---------------------------------------------------------------- op builders
 
 
-def _unary(name, kernel, deriv=None, ints=True, half=True):
+_LOG_FLT_MAX = 88.72283905206835
+
+
+def _exp_overflow_f32(kernel):
+    """Note [float32 I0/I1 overflow]: torch forms exp(|x|) in float32 for I0/I1, so its float32 results are
+    +-inf from |x| > log(FLT_MAX) although the true value is still finite up to ~90.6; we match that."""
+
+    def k(x):
+        r = kernel(x)
+        return mx.where(mx.abs(x) > _LOG_FLT_MAX, r * mx.inf, r)
+
+    return k
+
+
+def _unary(name, kernel, deriv=None, ints=True, half=True, kernel32=None):
     """A float-valued unary op on `kernel` (float64); deriv(x, result, grad) in package ops, or None where torch
     has no derivative (the result then does not require grad, as torch's)."""
 
@@ -706,7 +720,8 @@ def _unary(name, kernel, deriv=None, ints=True, half=True):
             raise NotImplementedError(f"\"{name.replace('special_', '')}_cpu\" not implemented for "
                                       f"'{'Half' if input.dtype.name == 'float16' else 'BFloat16'}'")
         d = _float_dtype(input)
-        res = _new(_in64(kernel)(input._mx.astype(d._mx)), input._device_code, d)
+        kern = kernel if (kernel32 is None or d is _dtype.float64) else kernel32
+        res = _new(_in64(kern)(input._mx.astype(d._mx)), input._device_code, d)
         if deriv is not None and _grad_on(input):  # torch records nothing for ops without a derivative
             record(name.capitalize() + "Backward0", lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),),
                    [input], [res], saved=[input, res])
@@ -919,15 +934,15 @@ def _erfcx_deriv(x, y, g):
 
 _i0_op = _unary("i0", _i0_64, lambda x, y, g: g * i1(x))
 i0e = _unary("special_i0e", _i0e64, _i0e_deriv)
-i1 = _unary("special_i1", _i1_64, _i1_deriv)
+i1 = _unary("special_i1", _i1_64, _i1_deriv, kernel32=_exp_overflow_f32(_i1_64))
 i1e = _unary("special_i1e", _i1e64, _i1e_deriv)
 erfcx = _unary("special_erfcx", _erfcx64, _erfcx_deriv, half=False)
 bessel_j0 = _unary("special_bessel_j0", lambda x: _bessel_j64(x, 0), half=False)
 bessel_j1 = _unary("special_bessel_j1", lambda x: _bessel_j64(x, 1), half=False)
 bessel_y0 = _unary("special_bessel_y0", lambda x: _bessel_y64(x, 0), half=False)
 bessel_y1 = _unary("special_bessel_y1", lambda x: _bessel_y64(x, 1), half=False)
-modified_bessel_i0 = _unary("special_modified_bessel_i0", _i0_64, half=False)
-modified_bessel_i1 = _unary("special_modified_bessel_i1", _i1_64, half=False)
+modified_bessel_i0 = _unary("special_modified_bessel_i0", _i0_64, half=False, kernel32=_exp_overflow_f32(_i0_64))
+modified_bessel_i1 = _unary("special_modified_bessel_i1", _i1_64, half=False, kernel32=_exp_overflow_f32(_i1_64))
 modified_bessel_k0 = _unary("special_modified_bessel_k0", lambda x: _bessel_k64(x, 0, False), half=False)
 modified_bessel_k1 = _unary("special_modified_bessel_k1", lambda x: _bessel_k64(x, 1, False), half=False)
 scaled_modified_bessel_k0 = _unary("special_scaled_modified_bessel_k0", lambda x: _bessel_k64(x, 0, True), half=False)
