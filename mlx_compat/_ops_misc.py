@@ -31,7 +31,7 @@ __all__ = [
     # copies
     "expand_copy", "diagonal_copy", "alias_copy", "view_copy", "permute_copy", "t_copy", "transpose_copy",
     "squeeze_copy", "unsqueeze_copy", "unbind_copy", "unfold_copy", "as_strided_copy", "split_with_sizes_copy",
-    "split_copy", "select_copy", "slice_copy", "detach_copy",
+    "split_copy", "select_copy", "slice_copy", "detach_copy", "view_as_real_copy", "view_as_complex_copy",
     # scatters
     "diagonal_scatter", "select_scatter", "slice_scatter", "as_strided_scatter",
     # splits
@@ -138,6 +138,10 @@ unfold_copy = _copy_op("unfold_copy", lambda x, dimension, size, step: x.unfold(
                        "UnfoldBackward0")
 as_strided_copy = _copy_op("as_strided_copy", _as_strided, "AsStridedBackward0")
 select_copy = _copy_op("select_copy", lambda x, dim, index: x.select(dim, index), "SelectBackward0")
+
+view_as_real_copy = _copy_op("view_as_real_copy", lambda x: _torch().view_as_real(x), "ViewAsRealBackward0")
+view_as_complex_copy = _copy_op("view_as_complex_copy", lambda x: _torch().view_as_complex(x),
+                                "ViewAsComplexBackward0")
 
 
 def _slice(x, dim=0, start=None, end=None, step=1):
@@ -1056,7 +1060,8 @@ def _unsafe_masked_index(x, mask, indices, fill):
     if x.numel() == 0:
         shape = T.broadcast_shapes(*[i.shape for i in indices if i is not None])
         return x.new_full(tuple(shape) + tuple(x.shape[len(indices):]), fill)
-    clamped = tuple(builtins.slice(None) if i is None else i.clamp(-x.shape[k], x.shape[k] - 1) for k, i in enumerate(indices))
+    clamped = tuple(builtins.slice(None) if i is None else i.clamp(-x.shape[k], x.shape[k] - 1)
+                    for k, i in enumerate(indices))
     return x[clamped].masked_fill(~mask, fill)
 
 
