@@ -576,6 +576,10 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     if input.dim():
         idx_sizes[d] = input.shape[d]
     inp_b = input.expand(_infer_size(idx_sizes, input.shape))
+    if input.dim():  # with a dim, torch wraps negative indices once (the dim=None form does not)
+        from ._ops import where
+
+        idx_b = where(idx_b < 0, idx_b + input.shape[d], idx_b)
     return _out(out, gather(inp_b, d, idx_b))
 
 

@@ -629,3 +629,11 @@ def test_out(case):
 def test_out_is_returned():
     o = mc.empty(0)
     assert mc.take(mc.arange(4.0), mc.tensor([1]), out=o) is o and o.tolist() == [1.0]
+
+
+def test_take_along_dim_wraps_negative_indices_with_dim():
+    x = np.arange(10.0, dtype=np.float32).reshape(2, 5)
+    idx = np.array([[-1], [-5]])
+    t = torch.take_along_dim(torch.from_numpy(x), torch.from_numpy(idx), 1)
+    m = mc.take_along_dim(mc.from_numpy(x.copy()), mc.from_numpy(idx.copy()), 1)
+    assert_same(m, t)
