@@ -104,6 +104,8 @@ def _sub(ctx, grads):
 
 
 def _conj(x):
+    if isinstance(x, builtins.complex):  # a Python complex operand (z * (1 - 2j)) is conjugated too
+        return x.conjugate()
     return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else x
 
 

@@ -696,3 +696,15 @@ def test_where_gradient_selects_rather_than_multiplies():
         z = (1 / (y - 1).abs().clamp_min(0) ** 0.5)  # inf cotangent at the masked-out position 0... and at x=1
         out.append(L.autograd.grad(z.sum(), x)[0])
     assert_same(out[1], out[0])
+
+
+@pytest.mark.parametrize("op", ["mul", "rmul", "div", "rdiv", "add", "sub"])
+def test_complex_python_scalar_operand_gradients(op):
+    out = []
+    for L in (torch, mc):
+        z = L.tensor([1 + 1j, -2 + 0.5j], requires_grad=True)
+        c = 1 - 2j
+        y = {"mul": lambda: z * c, "rmul": lambda: c * z, "div": lambda: z / c, "rdiv": lambda: c / z,
+             "add": lambda: z + c, "sub": lambda: c - z}[op]()
+        out.append(L.autograd.grad(y, z, L.tensor([2 + 3j, -1j]))[0])
+    assert_same(out[1], out[0], rtol=1e-5)
