@@ -19,7 +19,6 @@ import builtins
 import math
 import sys
 import warnings
-from collections import namedtuple
 
 import mlx.core as mx
 import numpy as np
@@ -329,30 +328,10 @@ def lcm_(input, other):
 
 
 def _return_type(name):
-    """torch.return_types.<name>: return_types.py's class, else this module's stand-in."""
+    """torch.return_types.<name>."""
     from . import return_types
 
-    return getattr(return_types, name, None) or _LOCAL_RETURN_TYPES[name]
-
-
-def _local_type(name, fields):
-    base = namedtuple(name, fields)
-
-    def __repr__(self):
-        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
-        return f"torch.return_types.{name}(\n{body})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "torch.return_types"})
-
-
-# return_types.py lacks these (reported); used only where it has no entry of the name
-_LOCAL_RETURN_TYPES = {
-    "frexp": _local_type("frexp", ["mantissa", "exponent"]),
-    "histogram": _local_type("histogram", ["hist", "bin_edges"]),
-    "histogramdd": _local_type("histogramdd", ["hist", "bin_edges"]),
-    "frexp_out": _local_type("frexp_out", ["mantissa", "exponent"]),
-    "histogram_out": _local_type("histogram_out", ["hist", "bin_edges"]),
-}
+    return getattr(return_types, name)
 
 
 def _np_values(t):
