@@ -68,6 +68,19 @@ def _tanpi(x):
     return mx.tan(math.pi * r)
 
 
+def _cotpi(x):
+    """cot(pi x) with exact reduction: 1 / tan(pi r) for |r| <= 1/4, tan(pi (1/2 - |r|)) (exact argument by
+    Sterbenz's lemma) beyond, so cot is exactly 0 at the half-integers."""
+    r = x - mx.round(x)
+    ar = mx.abs(r)
+    near = ar <= 0.25
+    t = mx.tan(math.pi * mx.where(near, r, 0.25))
+    c_near = 1 / mx.where(t == 0, 1.0, t)
+    c_far = mx.tan(math.pi * (0.5 - mx.where(near, 0.5, ar)))
+    c_far = mx.where(r < 0, -c_far, c_far)
+    return mx.where(near, c_near, c_far)
+
+
 def _pos_fill(x, ok):
     """x where ok, else 1 (a harmless argument for branches whose result is discarded)."""
     return mx.where(ok, x, 1.0)
@@ -181,12 +194,34 @@ def _zeta64(x, q):
     return mx.where(mx.isnan(x) | mx.isnan(q), mx.nan, r)
 
 
+def _cot_derivative_poly(n):
+    """Coefficients (ascending) of P_n with d^n/dx^n cot(pi x) = pi^n P_n(cot(pi x)):
+    P_0 = c, P_{k+1} = -(1 + c^2) P_k'."""
+    p = [0, 1]
+    for _ in range(n):
+        d = [i * p[i] for i in range(1, len(p))] or [0]
+        q = [0] * (len(d) + 2)
+        for i, c in enumerate(d):
+            q[i] -= c
+            q[i + 2] -= c
+        p = q
+    return [float(c) for c in p]
+
+
 def _polygamma64(n, x):
-    """psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1."""
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1; for x < 0 the reflection
+    psi^(n)(1 - x) + (-1)^(n+1) psi^(n)(x) = (-1)^n pi d^n/dx^n cot(pi x), which avoids the cancelling direct sum
+    over negative arguments."""
     if n == 0:
         return _digamma64(x)
     sign = 1.0 if n % 2 == 1 else -1.0
-    return sign * math.factorial(n) * _zeta64(mx.array(float(n + 1), _F64), x)
+    refl = (x < 0) & (x != mx.floor(x))
+    xr = mx.where(refl, 1 - x, x)
+    z = sign * math.factorial(n) * _zeta64(mx.array(float(n + 1), _F64), xr)
+    c = _cotpi(mx.where(refl, x, 0.5))
+    pn = _poly(c, _cot_derivative_poly(n))
+    mirrored = sign * ((-1.0) ** n * math.pi ** (n + 1) * pn - z)
+    return mx.where(refl, mirrored, z)
 
 
 # ---------------------------------------------------------------- regularized incomplete gamma (Cephes igam/igamc)
