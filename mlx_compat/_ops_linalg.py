@@ -261,8 +261,16 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     if not (input.dtype is batch1.dtype is batch2.dtype):
         raise RuntimeError(f"expected scalar type {_dname(input.dtype)} but found "
                            f"{_dname(batch1.dtype if batch1.dtype is not input.dtype else batch2.dtype)}")
-    return _addprod("AddbmmBackward0", input, lambda a, c: mx.sum(_mm(a, c), axis=0), [batch1, batch2], beta,
-                    alpha, out, (n, batch2.shape[2]))
+    wide = input.dtype is _dtype.float32 and input._device_code == 0
+
+    def prods(a, c):
+        # the batch sum of float32 products is accumulated in float64 on the CPU: torch's float32 kernel sums in
+        # its own order, and only the exact sum rounded once stays within 1e-5 of it on cancelling entries
+        if wide:
+            return mx.sum(_mm(a.astype(mx.float64), c.astype(mx.float64)), axis=0).astype(mx.float32)
+        return mx.sum(_mm(a, c), axis=0)
+
+    return _addprod("AddbmmBackward0", input, prods, [batch1, batch2], beta, alpha, out, (n, batch2.shape[2]))
 
 
 def tensordot(a, b, dims=2, out=None):
