@@ -212,6 +212,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
     if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("scatter(): Expected dtype int64 for index")
     d = _wrap_dim(dim, builtins.max(input.dim(), 1))
+    if input.dim() == 0 and index.dim() == 0:  # 0-d: the one-element case, through 1-d views
+        one = (lambda t: t.reshape(1) if isinstance(t, Tensor) and t.dim() == 0 else t)
+        r = scatter(one(input), 0, one(index), one(src), value=value, reduce=reduce,
+                    _add_differentiable=_add_differentiable)
+        return _out(out, r.reshape(()))
     if index.dim() != input.dim():
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if reduce not in (None, "add", "multiply"):

@@ -48,3 +48,16 @@ def test_addmm_inplace():
         assert r is x
         out.append(x)
     assert_same(out[1], out[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("reduce", [None, "add", "multiply"])
+def test_scatter_0d(reduce):
+    for src in (2.5, "tensor"):
+        out = []
+        for L in (torch, mc):
+            x = L.tensor(1.5)
+            s = L.tensor(7.0) if src == "tensor" else src
+            kw = {} if reduce is None else {"reduce": reduce}
+            out.append((L.scatter(x, 0, L.tensor(0), s, **kw), L.scatter_add(x, 0, L.tensor(0), L.tensor(7.0))))
+        assert_same(out[1][0], out[0][0])
+        assert_same(out[1][1], out[0][1])
