@@ -27,6 +27,7 @@ from . import _C, _dtype
 from ._tensor import Tensor, _int_arg, _new, _wrap_dim
 
 __all__ = [
+    "constant_pad_nd",
     # copies
     "expand_copy", "diagonal_copy", "alias_copy", "view_copy", "permute_copy", "t_copy", "transpose_copy",
     "squeeze_copy", "unsqueeze_copy", "unbind_copy", "unfold_copy", "as_strided_copy", "split_with_sizes_copy",
@@ -1298,3 +1299,10 @@ for _name, _fn in (("H", _H), ("mH", _mH)):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, property(_fn))
 del _name, _fn
+
+
+def constant_pad_nd(input, pad, value=0):
+    """torch.constant_pad_nd: nn.functional.pad's constant mode (negative amounts crop)."""
+    from .nn.functional import pad as _pad
+
+    return _pad(input, pad, "constant", value)

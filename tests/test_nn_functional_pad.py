@@ -73,3 +73,11 @@ def test_pad_zero_size_input_backward(mode):
         out.append((y, L.autograd.grad(y.sum(), x)[0]))
     assert_same(out[1][0], out[0][0])
     assert_same(out[1][1], out[0][1])
+
+
+def test_constant_pad_nd():
+    a = np.random.default_rng(2).standard_normal((2, 3, 4)).astype(np.float32)
+    for pad, value in (((1, -1, 2, 0), 0.5), ((0, 0, 0, 0, 1, 1), 0)):
+        t = torch.constant_pad_nd(torch.from_numpy(a), pad, value)
+        m = mc.constant_pad_nd(mc.from_numpy(a.copy()), pad, value)
+        assert_same(m, t)
