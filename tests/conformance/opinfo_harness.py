@@ -99,6 +99,9 @@ ENTRY_TOL = {
                   "one element of sample 5 differs by 3.1e-5: torch's float32 result is itself 1.6e-5 from the "
                   "complex128 one and ours 2.0e-5 (float32 rounding of a 2-D transform); torch's own OpInfo allows "
                   "2e-4 here (precisionOverride)"),
+    "logcumsumexp": (FWD_TOL, dict(rtol=1e-3, atol=1e-2),
+                     "sample 0's gradient (entries up to 5.5) is float32-limited on both sides: torch's is 2.8e-3 "
+                     "from its float64 result, ours 4.3e-3 (exp of large differences in the reverse scan)"),
     "linalg.householder_product": (FWD_TOL, dict(rtol=1e-3, atol=1e-5),
                                    "torch's float32 gradient differs from its float64 one by 5e-3 (entries ~600) "
                                    "on sample 7; ours is computed in float64 on the CPU (unit test vs float64)"),
