@@ -1013,18 +1013,22 @@ def _zeta_dq(x, q, y, g):
 
 zeta = _binary("special_zeta", _zeta64, derivs=(None, _zeta_dq), no_grad_names=("zeta", None), half=False)
 
-chebyshev_polynomial_t = _binary("special_chebyshev_polynomial_t", _poly_kernel(_cheb_t), native=True, half=False)
-chebyshev_polynomial_u = _binary("special_chebyshev_polynomial_u", _poly_kernel(_cheb_u), native=True, half=False)
-chebyshev_polynomial_v = _binary("special_chebyshev_polynomial_v", _poly_kernel(_cheb_v), native=True, half=False)
-chebyshev_polynomial_w = _binary("special_chebyshev_polynomial_w", _poly_kernel(_cheb_w), native=True, half=False)
-shifted_chebyshev_polynomial_t = _binary("special_shifted_chebyshev_polynomial_t", _poly_kernel(_cheb_t, True), native=True, half=False)
-shifted_chebyshev_polynomial_u = _binary("special_shifted_chebyshev_polynomial_u", _poly_kernel(_cheb_u, True, 6), native=True, half=False)
-shifted_chebyshev_polynomial_v = _binary("special_shifted_chebyshev_polynomial_v", _poly_kernel(_cheb_v, True, 6), native=True, half=False)
-shifted_chebyshev_polynomial_w = _binary("special_shifted_chebyshev_polynomial_w", _poly_kernel(_cheb_w, True, 4), native=True, half=False)
-hermite_polynomial_h = _binary("special_hermite_polynomial_h", _poly_kernel(_hermite_h), native=True, half=False)
-hermite_polynomial_he = _binary("special_hermite_polynomial_he", _poly_kernel(_hermite_he), native=True, half=False)
-laguerre_polynomial_l = _binary("special_laguerre_polynomial_l", _poly_kernel(_laguerre_l), native=True, half=False)
-legendre_polynomial_p = _binary("special_legendre_polynomial_p", _poly_kernel(_legendre_p), native=True, half=False)
+def _polynomial(name, kernel):
+    return _binary("special_" + name, kernel, native=True, half=False)
+
+
+chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", _poly_kernel(_cheb_t))
+chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", _poly_kernel(_cheb_u))
+chebyshev_polynomial_v = _polynomial("chebyshev_polynomial_v", _poly_kernel(_cheb_v))
+chebyshev_polynomial_w = _polynomial("chebyshev_polynomial_w", _poly_kernel(_cheb_w))
+shifted_chebyshev_polynomial_t = _polynomial("shifted_chebyshev_polynomial_t", _poly_kernel(_cheb_t, True))
+shifted_chebyshev_polynomial_u = _polynomial("shifted_chebyshev_polynomial_u", _poly_kernel(_cheb_u, True, 6))
+shifted_chebyshev_polynomial_v = _polynomial("shifted_chebyshev_polynomial_v", _poly_kernel(_cheb_v, True, 6))
+shifted_chebyshev_polynomial_w = _polynomial("shifted_chebyshev_polynomial_w", _poly_kernel(_cheb_w, True, 4))
+hermite_polynomial_h = _polynomial("hermite_polynomial_h", _poly_kernel(_hermite_h))
+hermite_polynomial_he = _polynomial("hermite_polynomial_he", _poly_kernel(_hermite_he))
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", _poly_kernel(_laguerre_l))
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", _poly_kernel(_legendre_p))
 
 
 # ---------------------------------------------------------------- methods
