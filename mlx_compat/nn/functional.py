@@ -123,12 +123,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         lo, hi = mx.min(input._mx).item(), mx.max(input._mx).item()
         if lo < 0 or hi >= n:
             raise IndexError("index out of range in self")
-    if max_norm is not None:
+    if max_norm is not None and input.numel():
         from .._grad_mode import no_grad
 
         with no_grad():  # torch renormalises the looked-up rows in place
-            rows = mx.unique(input._mx.reshape(-1)) if hasattr(mx, "unique") else mx.array(
-                sorted(set(input._mx.reshape(-1).tolist())))
+            import numpy as np
+
+            rows = mx.array(np.unique(np.array(input._mx.astype(mx.int64))).astype(np.int32))
             w = weight._mx
             sel = w[rows]
             norms = mx.power(mx.sum(mx.power(mx.abs(sel), norm_type), axis=1, keepdims=True), 1.0 / norm_type)

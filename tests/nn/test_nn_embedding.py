@@ -1,0 +1,34 @@
+"""nn.functional.embedding: lookup, padding_idx's zero gradient, max_norm's in-place renormalisation, errors."""
+import numpy as np
+import pytest
+
+from helpers import assert_raises_same, assert_same, mc, torch
+
+
+@pytest.mark.parametrize("padding_idx,max_norm,norm_type", [(None, None, 2.0), (1, None, 2.0), (-1, None, 2.0),
+                                                            (None, 1.0, 2.0), (0, 0.5, 1.0), (None, 2.0, 3.0)])
+def test_embedding(padding_idx, max_norm, norm_type):
+    w = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32) * 2
+    idx = np.array([[0, 2, 2], [4, 1, 0]])
+    res = []
+    for L in (torch, mc):
+        wt = L.from_numpy(w.copy()).requires_grad_()
+        out = L.nn.functional.embedding(L.from_numpy(idx.copy()), wt, padding_idx=padding_idx, max_norm=max_norm,
+                                        norm_type=norm_type)
+        g = L.autograd.grad((out * L.arange(out.numel(), dtype=L.float32).reshape(out.shape)).sum(), wt)[0]
+        res.append((out, g, wt.detach()))
+    for o, t in zip(res[1], res[0]):
+        assert_same(o, t, rtol=1e-5, atol=1e-6)
+
+
+def test_embedding_empty_indices_with_max_norm():
+    for L in (torch, mc):
+        out = L.nn.functional.embedding(L.zeros(0, dtype=L.int64), L.ones(3, 2), max_norm=1.0)
+        assert tuple(out.shape) == (0, 2)
+
+
+@pytest.mark.parametrize("call", [lambda L: L.nn.functional.embedding(L.tensor([5]), L.ones(3, 2)),
+                                  lambda L: L.nn.functional.embedding(L.tensor([0.0]), L.ones(3, 2)),
+                                  lambda L: L.nn.functional.embedding(L.tensor([0]), L.ones(3, 2), padding_idx=3)])
+def test_embedding_errors(call):
+    assert_raises_same(lambda: call(torch), lambda: call(mc))
