@@ -8,6 +8,9 @@ Every kernel here evaluates in float64 on the CPU stream whatever the input's fl
 result dtype: series with alternating terms, recurrence shifts and argument reductions keep full float32 accuracy
 that way (torch's float32 kernels are within a few ulps of the true value, so we match them to ~1e-7), and float64
 inputs get float64-accurate results. exp/sin/cos come from _precise (MLX's float64 versions are float32-accurate).
+Two exceptions reproduce torch's own float32 rounding where it exceeds 1e-5 relative: the orthogonal polynomials
+(Note [orthogonal polynomial evaluation]) and float32 trigamma (Note [torch's float32 trigamma]); float32 I0/I1
+also overflow where torch's do (Note [float32 I0/I1 overflow]).
 
 Note [special function derivatives]
 Derivatives are torch's formulas written with this module's own differentiable ops (digamma' = polygamma(1),
