@@ -82,8 +82,11 @@ def _vnorm_mx(x, ord, axes, keepdim):
         s = mx.sum(a * a, axis=axes, keepdims=keepdim)
         pos = s > 0
         return mx.where(pos, mx.sqrt(mx.where(pos, s, 1)), 0)
-    if ord < 0:  # a zero entry contributes inf, making the norm 0
-        return mx.power(mx.sum(mx.power(a, ord), axis=axes, keepdims=keepdim), 1.0 / ord)
+    if ord < 0:  # a zero entry contributes inf, making the norm 0 (and, as torch, its gradient 0, not nan)
+        nz = a > 0
+        dead = mx.any(~nz, axis=axes, keepdims=keepdim)
+        s = mx.sum(mx.power(mx.where(nz, a, 1), ord), axis=axes, keepdims=keepdim)
+        return mx.where(dead, 0, mx.power(s, 1.0 / ord))
     nz = a > 0
     s = mx.sum(mx.where(nz, mx.power(mx.where(nz, a, 1), ord), 0), axis=axes, keepdims=keepdim)
     pos = s > 0

@@ -789,3 +789,15 @@ def test_tensordot_broadcasts_size_one_contracted_dims():
 def test_pinv_empty(shape):
     assert_same(mc.linalg.pinv(mc.zeros(shape)), torch.linalg.pinv(torch.zeros(shape)))
     assert_same(mc.pinverse(mc.zeros(shape)), torch.pinverse(torch.zeros(shape)))
+
+
+@pytest.mark.parametrize("ord", [-0.5, -1, -2, -3.5])
+def test_vector_norm_negative_ord_subgradient_at_zero(ord):
+    a = np.array([[0.0, 1.0, 2.0], [3.0, -1.0, 0.5]], np.float32)
+    out = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        y = L.linalg.vector_norm(x, ord, dim=1)
+        out.append((y, L.autograd.grad(y.sum(), x)[0]))
+    assert_same(out[1][0], out[0][0], rtol=1e-5)
+    assert_same(out[1][1], out[0][1], rtol=1e-4)
