@@ -51,11 +51,10 @@ from ._ops_elementwise import *  # noqa: F401,F403,E402
 from ._ops_reduce import *  # noqa: F401,F403,E402
 from ._ops_linalg import *  # noqa: F401,F403,E402
 from ._ops_shape import *  # noqa: F401,F403,E402
-from . import _ops_misc, _special_fns, _ops_complex, _spectral  # noqa: E402
-for _m in (_ops_misc, _special_fns, _ops_complex, _spectral):  # INTEGRATION: back to `import *` when helpers are done
-    for _n in _m.__all__:
-        if hasattr(_m, _n):
-            globals()[_n] = getattr(_m, _n)
+from ._ops_misc import *  # noqa: F401,F403,E402
+from ._special_fns import *  # noqa: F401,F403,E402
+from ._ops_complex import *  # noqa: F401,F403,E402
+from ._spectral import *  # noqa: F401,F403,E402
 from ._linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked, ops  # noqa: F401,E402
 from .ops import _softmax_backward_data  # noqa: E402 (torch._softmax_backward_data)
@@ -82,7 +81,7 @@ def get_default_dtype():
 def set_default_dtype(d):
     """Set the default floating dtype (float32, float64, float16 or bfloat16), as torch does."""
     if not isinstance(d, dtype):
-        raise TypeError(f"invalid dtype object: only floating-point types are supported as the default type")
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
     _C._set_default_dtype(d)
 
 

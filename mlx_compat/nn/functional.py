@@ -1,6 +1,8 @@
-"""torch.nn.functional: the autograd issue's tier-1 functions. Forwards are MLX; most derivatives come
-from the mx.vjp fallback (Note [MLX vjp fallback] in _autograd_ops.py); relu is hand-written so that
-relu'(0) = 0 as in torch."""
+"""torch.nn.functional. This file holds the first functions (relu, gelu, linear, bilinear, embedding, conv1d-3d,
+pad); the families live in their own modules (activations, losses, pooling, sampling, conv_transpose,
+normalization, attention), whose names are re-exported at the end, superseding any of the same name here.
+Forwards are MLX; most derivatives come from the mx.vjp fallback (Note [MLX vjp fallback] in _autograd_ops.py);
+relu is hand-written so that relu'(0) = 0 as in torch."""
 from __future__ import annotations
 
 import builtins
@@ -8,9 +10,9 @@ import math
 
 import mlx.core as mx
 
-from .. import _C, _dtype, _precise, _random
+from .. import _dtype
 from .._autograd_ops import mlx_op
-from .._tensor import Tensor, _new, _wrap_dim
+from .._tensor import Tensor
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
@@ -40,7 +42,7 @@ def gelu(input, approximate="none"):
         c = math.sqrt(2 / math.pi)
         f = lambda x: 0.5 * x * (1 + mx.tanh(c * (x + 0.044715 * x * x * x)))  # noqa: E731
     else:
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return mlx_op("GeluBackward0", lambda x: f(x).astype(x.dtype), [input])
 
 
@@ -50,46 +52,6 @@ def sigmoid(input):
 
 def tanh(input):
     return input.tanh()
-
-
-def silu(input, inplace=False):
-    _float_only(input, "silu")
-    r = mlx_op("SiluBackward0", lambda x: x * _precise.sigmoid(x), [input])
-    return input._commit(r) if inplace else r
-
-
-def _softmax_dim(dim, ndim, name):
-    if dim is None and name.startswith("Tensor."):
-        raise TypeError(f"{name[7:]}() missing required argument 'dim'")
-    if dim is None:
-        import warnings
-
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                      "as an argument.", stacklevel=3)
-        dim = 0 if ndim in (0, 1, 3) else 1
-    return _wrap_dim(dim, builtins.max(ndim, 1))
-
-
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = input.to(dtype) if dtype is not None else input
-    _float_only(x, "softmax_lastdim_kernel_impl")
-    d = _softmax_dim(dim, x.dim(), "softmax")
-    scalar = x.dim() == 0
-    return mlx_op("SoftmaxBackward0",
-                  lambda v: _precise.softmax(v, d) if not scalar else mx.ones_like(v), [x])
-
-
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    x = input.to(dtype) if dtype is not None else input
-    _float_only(x, "log_softmax_lastdim_kernel_impl")
-    d = _softmax_dim(dim, x.dim(), "log_softmax")
-    scalar = x.dim() == 0
-    return mlx_op("LogSoftmaxBackward0",
-                  lambda v: v - _precise.logsumexp(v, d, keepdims=True) if not scalar else mx.zeros_like(v), [x])
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    return softmax(-input, dim, dtype=dtype)
 
 
 # ---------------------------------------------------------------- linear, embedding, dropout
@@ -146,92 +108,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         return mx.take(w, idx, axis=0)
 
     return mlx_op("EmbeddingBackward0", f, [weight])
-
-
-def dropout(input, p=0.5, training=True, inplace=False):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    key = _random.key_for(None)
-    if p == 1.0:
-        keep = mx.zeros(tuple(input.shape), dtype=mx.bool_)
-    else:
-        keep = mx.random.bernoulli(1.0 - p, tuple(input.shape), key=key)
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    r = mlx_op("MulBackward0", lambda x: mx.where(keep, x * scale, mx.zeros_like(x)).astype(x.dtype), [input])
-    return input._commit(r) if inplace else r
-
-
-# ---------------------------------------------------------------- normalization
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    if isinstance(normalized_shape, builtins.int):
-        normalized_shape = (normalized_shape,)
-    k = len(normalized_shape)
-    if tuple(input.shape[input.dim() - k:]) != tuple(normalized_shape):
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
-    axes = tuple(builtins.range(input.dim() - k, input.dim()))
-    ins = [input] + ([weight] if weight is not None else []) + ([bias] if bias is not None else [])
-
-    def f(x, *wb):
-        mean = mx.mean(x, axis=axes, keepdims=True)
-        var = mx.var(x, axis=axes, keepdims=True)
-        y = (x - mean) * mx.rsqrt(var + eps)
-        it = iter(wb)
-        if weight is not None:
-            y = y * next(it)
-        if bias is not None:
-            y = y + next(it)
-        return y.astype(x.dtype)
-
-    return mlx_op("NativeLayerNormBackward0", f, ins)
-
-
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    if input.dim() < 2:
-        raise ValueError(f"Expected 2D or higher input (got {input.dim()}D input)")
-    c = input.shape[1]
-    axes = tuple(d for d in builtins.range(input.dim()) if d != 1)
-    bshape = (1, c) + (1,) * (input.dim() - 2)
-    count = input.numel() // c
-    if training and count <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
-    ins = [input] + ([weight] if weight is not None else []) + ([bias] if bias is not None else [])
-    use_batch = training or running_mean is None
-
-    if not use_batch:
-        rm, rv = running_mean._mx.reshape(bshape), running_var._mx.reshape(bshape)
-
-    def f(x, *wb):
-        if use_batch:
-            mean = mx.mean(x, axis=axes, keepdims=True)
-            var = mx.var(x, axis=axes, keepdims=True)
-        else:
-            mean, var = rm.astype(x.dtype), rv.astype(x.dtype)
-        y = (x - mean) * mx.rsqrt(var + eps)
-        it = iter(wb)
-        if weight is not None:
-            y = y * next(it).reshape(bshape)
-        if bias is not None:
-            y = y + next(it).reshape(bshape)
-        return y.astype(x.dtype)
-
-    out = mlx_op("NativeBatchNormBackward0", f, ins)
-    if training and running_mean is not None:
-        from .._grad_mode import no_grad
-
-        x = input._mx
-        mean = mx.mean(x, axis=axes)
-        unbiased = mx.var(x, axis=axes) * (count / builtins.max(count - 1, 1))
-        m = 0.1 if momentum is None else momentum
-        with no_grad():
-            running_mean._write((running_mean._mx * (1 - m) + mean.astype(running_mean.dtype._mx) * m))
-            if running_var is not None:
-                running_var._write((running_var._mx * (1 - m) + unbiased.astype(running_var.dtype._mx) * m))
-    return out
 
 
 # ---------------------------------------------------------------- convolution
@@ -343,125 +219,6 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
-# ---------------------------------------------------------------- pooling
-
-
-def _pool_out(size, k, s, p, d, ceil_mode):
-    eff = d * (k - 1) + 1
-    num = size + 2 * p - eff
-    out = (-(-num // s) if ceil_mode else num // s) + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1  # the last window must start inside the input or its left padding
-    return out
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    k = _ntuple(kernel_size, 2, "kernel_size")
-    s = _ntuple(stride if stride not in (None, ()) else k, 2, "stride")
-    p = _ntuple(padding, 2, "padding")
-    d = _ntuple(dilation, 2, "dilation")
-    if builtins.any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
-                           f"kernel_size={k[0]} and dilation={d[0]}")
-    batched = input.dim() == 4
-    x_in = input if batched else input.unsqueeze(0)
-    n, c, h, w = x_in.shape
-    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
-    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). Output size "
-                           "is too small")
-    # rows/cols each window element reads, in padded coordinates
-    ri = (mx.arange(oh) * s[0]).reshape(oh, 1) + (mx.arange(k[0]) * d[0]).reshape(1, k[0])
-    ci = (mx.arange(ow) * s[1]).reshape(ow, 1) + (mx.arange(k[1]) * d[1]).reshape(1, k[1])
-    ph = builtins.max(h + 2 * p[0], int(mx.max(ri).item()) + 1)
-    pw = builtins.max(w + 2 * p[1], int(mx.max(ci).item()) + 1)
-    neg = -float("inf") if input.dtype.is_floating_point else (mx.iinfo(input.dtype._mx).min)
-
-    def windows(x):
-        xp = mx.full((n, c, ph, pw), neg, dtype=x.dtype)
-        xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
-        win = xp[:, :, ri.reshape(-1)][:, :, :, ci.reshape(-1)]  # (n, c, oh*kh, ow*kw)
-        win = win.reshape(n, c, oh, k[0], ow, k[1]).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, k[0] * k[1])
-        return win
-
-    def f(x):
-        return mx.max(windows(x), axis=-1)
-
-    out = mlx_op("MaxPool2DWithIndicesBackward0", f, [x_in])
-    if not batched:
-        out = out.squeeze(0)
-    if not return_indices:
-        return out
-    arg = mx.argmax(windows(x_in._mx), axis=-1)  # position inside the window
-    kr, kc = arg // k[1], arg % k[1]
-    rows = (mx.arange(oh) * s[0]).reshape(1, 1, oh, 1) + kr * d[0] - p[0]
-    cols = (mx.arange(ow) * s[1]).reshape(1, 1, 1, ow) + kc * d[1] - p[1]
-    idx = _new((rows * w + cols).astype(mx.int64), input._device_code, _dtype.int64)
-    return out, (idx if batched else idx.squeeze(0))
-
-
-def adaptive_avg_pool2d(input, output_size):
-    batched = input.dim() == 4
-    x_in = input if batched else input.unsqueeze(0)
-    n, c, h, w = x_in.shape
-    osz = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    oh = h if osz[0] is None else builtins.int(osz[0])
-    ow = w if osz[1] is None else builtins.int(osz[1])
-
-    def bounds(i, o, size):
-        return (i * size) // o, -(-((i + 1) * size) // o)
-
-    def f(x):
-        if h % oh == 0 and w % ow == 0:
-            return mx.mean(x.reshape(n, c, oh, h // oh, ow, w // ow), axis=(3, 5))
-        rows = []
-        for i in builtins.range(oh):
-            r0, r1 = bounds(i, oh, h)
-            cols = []
-            for j in builtins.range(ow):
-                c0, c1 = bounds(j, ow, w)
-                cols.append(mx.mean(x[:, :, r0:r1, c0:c1], axis=(2, 3)))
-            rows.append(mx.stack(cols, axis=-1))
-        return mx.stack(rows, axis=-2)
-
-    out = mlx_op("AdaptiveAvgPool2DBackward0", lambda x: f(x).astype(x.dtype), [x_in])
-    return out if batched else out.squeeze(0)
-
-
-# ---------------------------------------------------------------- losses used by the tier-1 tests
-
-
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    from .._shape_ops import gather
-
-    picked = -gather(input, 1, target.unsqueeze(1)).squeeze(1)
-    if reduction == "none":
-        return picked
-    if reduction == "sum":
-        return picked.sum()
-    return picked.mean()
-
-
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                  label_smoothing=0.0):
-    return nll_loss(log_softmax(input, 1), target, weight, reduction=reduction)
-
-
-def _method_softmax(self, dim, dtype=None):
-    if dim is None or isinstance(dim, builtins.bool):
-        raise TypeError("softmax(): argument 'dim' must be int")
-    return softmax(self, dim, dtype=dtype)
-
-
-def _method_log_softmax(self, dim, dtype=None):
-    if dim is None or isinstance(dim, builtins.bool):
-        raise TypeError("log_softmax(): argument 'dim' must be int")
-    return log_softmax(self, dim, dtype=dtype)
-
-
-Tensor.softmax = _method_softmax
-Tensor.log_softmax = _method_log_softmax
 Tensor.relu_ = relu_
 
 
@@ -553,6 +310,5 @@ from . import _activation, _loss, _pooling, _sampling, _conv_transpose, _normali
 MODULES = (_activation, _loss, _pooling, _sampling, _conv_transpose, _normalization, _attention)
 for _m in MODULES:
     for _n in _m.__all__:
-        if hasattr(_m, _n):  # INTEGRATION: strict again once the helpers are done
-            globals()[_n] = getattr(_m, _n)
+        globals()[_n] = getattr(_m, _n)
 del _m
