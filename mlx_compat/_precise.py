@@ -10,6 +10,8 @@ need it), so for float64 we compose the accurate ones:
 These are MLX compositions, so mx.vjp differentiates them too. Other dtypes use MLX's kernels.
 erf has no such composition here and stays float32-accurate in float64.
 """
+import math
+
 import mlx.core as mx
 
 
@@ -20,10 +22,22 @@ def _is64(x):
 def exp(x):
     if not _is64(x):
         return mx.exp(x)
+    # expm1 overflows past 709: above, MLX's exp gives inf (and an inf gradient, as torch); below -709 the
+    # result is exp(x + 64) * exp(-64), which keeps the subnormals MLX's exp flushes. The composed branch never
+    # sees an overflowing argument, so a discarded inf * 0 cannot turn a gradient into nan (e.g. softmax over a
+    # row holding -inf).
     pos = x >= 0
     ax = mx.where(pos, x, -x)
-    e = mx.expm1(ax) + 1
-    return mx.where(pos, e, 1 / e)
+    over = pos & (ax > 709)
+    under = (~pos) & (ax > 709)
+    a = mx.where(over, 0, mx.where(under, mx.minimum(ax - 64, 709), ax))
+    e = mx.expm1(a) + 1
+    r = mx.where(pos, e, 1 / e)
+    r = mx.where(under, r * _EXP_M64, r)
+    return mx.where(over, mx.exp(x), r)
+
+
+_EXP_M64 = math.exp(-64)
 
 
 def sigmoid(x):

@@ -708,3 +708,18 @@ def test_complex_python_scalar_operand_gradients(op):
              "add": lambda: z + c, "sub": lambda: c - z}[op]()
         out.append(L.autograd.grad(y, z, L.tensor([2 + 3j, -1j]))[0])
     assert_same(out[1], out[0], rtol=1e-5)
+
+
+def test_float64_exp_extremes_and_softmax_with_minus_inf():
+    """float64 exp keeps subnormals and inf, and its gradient stays finite where a softmax row holds -inf."""
+    out = []
+    for L in (torch, mc):
+        z = L.tensor([-720.0, 710.0, -1e4, 3.0, -744.4, -700.0, -709.5], dtype=L.float64, requires_grad=True)
+        e = z.exp()
+        ge = L.autograd.grad(e.sum(), z)[0]
+        x = L.tensor([[1.0, 2.0, -float("inf")], [800.0, 0.0, -1000.0]], dtype=L.float64, requires_grad=True)
+        y = L.softmax(x, 1)
+        gx = L.autograd.grad((y * L.tensor([1.0, 2.0, 3.0], dtype=L.float64)).sum(), x)[0]
+        out.append((e, ge, y, gx))
+    for o, t in zip(out[1], out[0]):
+        assert_same(o, t, rtol=1e-15, atol=0)
