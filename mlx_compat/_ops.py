@@ -175,15 +175,8 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     hi = max._mx.astype(rt._mx) if isinstance(max, Tensor) else max
 
     def f(xin):
-        xin = xin.astype(rt._mx)
-        x = xin
-        if lo is not None:
-            x = mx.maximum(x, lo)
-        if hi is not None:
-            x = mx.minimum(x, hi)
-        if rt.is_floating_point:
-            x = mx.where(mx.isnan(xin), xin, x)  # torch propagates NaN inputs
-        return x.astype(rt._mx)
+        # one mx.clip: it propagates NaN inputs as torch does (max(x, lo) first, then min(., hi): lo > hi gives hi)
+        return mx.clip(xin.astype(rt._mx), lo, hi).astype(rt._mx)
 
     bounds = [b for b in (min, max) if isinstance(b, Tensor)]
     if input.requires_grad or builtins.any(b.requires_grad for b in bounds):

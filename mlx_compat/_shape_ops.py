@@ -131,11 +131,8 @@ def index_select(input, dim, index, *, out=None):
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d] if input.dim() else 1
     idx = index._mx.reshape(-1)
-    if idx.size:
-        lo, hi = mx.min(idx).item(), mx.max(idx).item()
-        if lo < -size or hi >= size:
-            bad = hi if hi >= size else lo
-            raise IndexError(f"index out of range in self")
+    if idx.size and mx.any((idx < -size) | (idx >= size)).item():  # one sync for torch's eager bounds check
+        raise IndexError("index out of range in self")
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0
     from ._autograd_ops import mlx_op

@@ -144,7 +144,8 @@ def _layer_norm_core(axes, eps, block):
     return core
 
 
-def native_layer_norm(input, normalized_shape, weight, bias, eps):
+def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
+    """(out, mean, rstd); layer_norm passes _stats=False and gets out alone (no statistics outputs computed)."""
     _float_input(input, "LayerNormKernelImpl")
     shape = _check_normalized_shape(input, normalized_shape, weight, bias)
     n, k = input.dim(), len(shape)
@@ -165,16 +166,22 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
         w = next(it).astype(ct) if has_w else mx.ones(shape, dtype=ct)
         b = next(it).astype(ct) if has_b else mx.zeros(shape, dtype=ct)
         y = _layer_norm_core(axes, eps, block)(xc, w, b)
+        if not _stats:
+            return y.astype(x.dtype)
         mean, rstd = _layer_norm_stats(mx.stop_gradient(xc), axes, eps)
         return y.astype(x.dtype), mean.astype(x.dtype), rstd.astype(x.dtype)
 
+    if not _stats:
+        if empty:
+            return mlx_op("NativeLayerNormBackward0", lambda *v: f(*v)[0], _inputs(input, weight, bias))
+        return mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
     out, mean, rstd = mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
     return out, mean.detach(), rstd.detach()  # Note [norm statistics outputs]
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
     # cudnn_enable: torch.layer_norm's extra (ignored) argument; nn.functional.layer_norm has no such argument
-    return native_layer_norm(input, normalized_shape, weight, bias, eps)[0]
+    return native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=False)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
