@@ -14,9 +14,8 @@ Note [Exact complex construction]
 their result by placing the two float32 parts side by side and reinterpreting them as complex64
 (an mx.custom_function whose vjp is (real(g), imag(g)), torch's ComplexBackward0).
 
-view_as_real / view_as_complex are not provided: a true view (writes through either tensor visible in
-the other) needs a float view interleaving both parts of the complex storage, which only the C core's
-part views can express (Note [Complex part views] in csrc/tensor.c), and they expose one part each.
+view_as_real / view_as_complex are true views made by the C core (Note [Reinterpreted views] in
+csrc/core.h); they live in _tensor.py.
 """
 from __future__ import annotations
 

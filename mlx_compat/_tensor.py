@@ -798,7 +798,7 @@ def _complex_part(self, imag):
         if imag:
             raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
         return self
-    part = self._part(imag)  # a float view aliasing the complex storage (Note [Complex part views])
+    part = self._part(imag)  # a float view aliasing the complex storage (Note [Reinterpreted views])
     return _record_view(self, part, "ImagBackward0" if imag else "RealBackward0", mx.imag if imag else mx.real)
 
 
