@@ -4,7 +4,9 @@ Every call is evaluated (MLX results are forced with mx.eval; torch is eager), s
 user waits for. For each op and size the three contenders are timed in interleaved rounds (noise hits all
 alike); each number is the median over the rounds of the per-call time. Ratios come from the same run.
 
-    python bench/bench_ops.py [--rounds 7] [--budget 0.02] [--markdown]
+    python bench/bench_ops.py [--rounds 7] [--budget 0.02] [--markdown] [--device gpu]
+
+With --device gpu, ours and raw MLX run on MLX's GPU and torch on CUDA (synchronised after each call).
 """
 from __future__ import annotations
 
@@ -88,16 +90,25 @@ def _force_torch(r):
     return r
 
 
-def run(rounds, budget):
+def _force_torch_cuda(r):
+    torch.cuda.synchronize()
+    return r
+
+
+def run(rounds, budget, device="cpu"):
     rows = []
     for size_name, shape in SIZES.items():
         rng = np.random.default_rng(0)
         a_np = rng.standard_normal(shape).astype(np.float32)
         b_np = rng.standard_normal(shape).astype(np.float32)
         i_np = rng.integers(0, shape[0], size=shape[0]).astype(np.int64)
-        ours = (mc.from_numpy(a_np), mc.from_numpy(b_np), mc.from_numpy(i_np))
+        gpu = device != "cpu"
+        ours = tuple(mc.from_numpy(x).to("cuda" if gpu else "cpu") for x in (a_np, b_np, i_np))
         raw = (mx.array(a_np), mx.array(b_np), mx.array(i_np))
         tt = (torch.from_numpy(a_np), torch.from_numpy(b_np), torch.from_numpy(i_np)) if torch else None
+        if tt is not None and gpu:
+            tt = tuple(x.cuda() for x in tt) if torch.cuda.is_available() else None
+        force_t = _force_torch_cuda if gpu else _force_torch
         mx.eval(*raw, *(t._mx for t in ours))
         for name, f_ours, f_raw in ops():
             times = {"ours": [], "raw": [], "torch": []}
@@ -105,7 +116,7 @@ def run(rounds, budget):
                 times["ours"].append(_per_call(lambda: f_ours(mc, *ours), _force_mc, budget))
                 times["raw"].append(_per_call(lambda: f_raw(*raw), _force_mx, budget))
                 if tt is not None:
-                    times["torch"].append(_per_call(lambda: f_ours(torch, *tt), _force_torch, budget))
+                    times["torch"].append(_per_call(lambda: f_ours(torch, *tt), force_t, budget))
             med = {k: statistics.median(v) * 1e6 if v else float("nan") for k, v in times.items()}
             rows.append((name, size_name, med["ours"], med["raw"], med["torch"]))
     return rows
@@ -116,10 +127,12 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--budget", type=float, default=0.02, help="seconds per timing (sets the call count)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table (for BENCHMARKS.md)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     args = ap.parse_args(argv)
-    if torch is not None:
-        torch.set_num_threads(max(1, mx.cpu_count() if hasattr(mx, "cpu_count") else 2))
-    rows = run(args.rounds, args.budget)
+    if args.device == "gpu":
+        mx.set_default_device(mx.gpu)
+    print(f"mlx {mx.__version__}, device {mx.default_device()}, torch {torch.__version__ if torch else '-'}")
+    rows = run(args.rounds, args.budget, args.device)
     if args.markdown:
         print("| op | size | mlx_compat µs | raw mlx µs | torch µs | ours / raw | ours / torch |")
         print("|---|---|---:|---:|---:|---:|---:|")

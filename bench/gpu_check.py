@@ -1,0 +1,129 @@
+"""GPU smoke check (run on a machine with MLX's GPU backend): each case runs on the CPU and on the GPU through
+mlx_compat, and the GPU's outputs and input gradients must match the CPU's (float32, rtol = atol = 1e-4).
+Prints one line per failure and a summary; exits 1 if any case fails. Not part of `make test` (CI has no GPU).
+
+    python bench/gpu_check.py
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+
+import numpy as np
+
+import mlx_compat as mc
+
+F = mc.nn.functional
+R = np.random.default_rng(0)
+
+
+def a(*shape, lo=None):
+    x = R.standard_normal(shape).astype(np.float32)
+    return np.abs(x) + lo if lo is not None else x
+
+
+def i(hi, *shape):
+    return R.integers(0, hi, size=shape).astype(np.int64)
+
+
+# (name, fn(*tensors), arrays, indices of the arrays that require grad)
+CASES = [
+    ("elementwise", lambda x, y: (x.sin() * y.exp()).atan2(y.abs() + 1), [a(4, 5), a(4, 5)], (0, 1)),
+    ("special.gamma", lambda x: mc.lgamma(x) + mc.digamma(x) + mc.polygamma(1, x), [a(6, lo=0.5)], (0,)),
+    ("special.bessel", lambda x: mc.special.bessel_j0(x) + mc.special.modified_bessel_k1(x), [a(6, lo=0.5)], ()),
+    ("special.poly", lambda x: mc.special.chebyshev_polynomial_t(x, 3), [a(6)], ()),
+    ("reductions", lambda x: (x.logsumexp(1), x.amax(0), x.median(1).values, x.cumsum(1)), [a(4, 5)], (0,)),
+    ("sort/topk", lambda x: (x.sort(1).values, x.topk(2, 1).values), [a(4, 5)], (0,)),
+    ("linalg", lambda x: (mc.linalg.inv(x @ x.mT + 3 * mc.eye(4, device=x.device)), mc.linalg.det(x)),
+     [a(4, 4)], (0,)),
+    ("linalg.solvers", lambda x, b: mc.linalg.lu_solve(*mc.linalg.lu_factor(x), b),
+     [a(4, 4) + 4 * np.eye(4, dtype=np.float32), a(4, 2)], (0, 1)),
+    ("matrix_exp", lambda x: mc.matrix_exp(x * 0.3), [a(3, 3)], (0,)),
+    ("fft", lambda x: (mc.fft.rfft(x).abs(), mc.fft.irfft(mc.fft.fft(x).real.to(mc.complex64))), [a(2, 8)], (0,)),
+    ("view_as_real", lambda x: mc.view_as_real(mc.fft.fft(x)) * 2, [a(2, 8)], (0,)),
+    ("activations", lambda x: F.elu(x) + F.mish(x) + F.hardswish(x) + F.softplus(x) + F.glu(x, -1).sum(),
+     [a(4, 6)], (0,)),
+    ("softmax", lambda x: (F.softmax(x, -1), F.log_softmax(x, 0)), [a(4, 6)], (0,)),
+    ("losses", lambda x, t, y: (F.cross_entropy(x, t, label_smoothing=0.1), F.mse_loss(x, y), F.huber_loss(x, y),
+                                F.kl_div(F.log_softmax(x, 1), F.softmax(y, 1), reduction="batchmean")),
+     [a(4, 5), i(5, 4), a(4, 5)], (0, 2)),
+    ("ctc_loss", lambda lp, t: F.ctc_loss(F.log_softmax(lp, 2), t, [6, 6], [3, 2]),
+     [a(6, 2, 4), np.array([[1, 2, 3], [2, 3, 0]])], (0,)),
+    ("conv", lambda x, w: F.conv2d(x, w, padding=1), [a(1, 2, 5, 5), a(3, 2, 3, 3)], (0, 1)),
+    ("conv_transpose", lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1), [a(1, 2, 4, 4), a(2, 3, 3, 3)],
+     (0, 1)),
+    ("pools", lambda x: (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1), F.adaptive_max_pool2d(x, 3),
+                         F.lp_pool2d(x, 2, 2)), [a(1, 2, 6, 6)], (0,)),
+    ("unfold/fold", lambda x: F.fold(F.unfold(x, 2), (6, 6), 2), [a(1, 2, 6, 6)], (0,)),
+    ("interpolate", lambda x: (F.interpolate(x, scale_factor=2, mode="bilinear"),
+                               F.interpolate(x, size=(3, 5), mode="bicubic", align_corners=True),
+                               F.interpolate(x, size=(3, 3), mode="area")), [a(1, 2, 6, 6)], (0,)),
+    ("grid_sample", lambda x, g: F.grid_sample(x, g.tanh(), align_corners=False), [a(1, 2, 5, 5), a(1, 3, 4, 2)],
+     (0, 1)),
+    ("norms", lambda x, w: (F.layer_norm(x, (6,), w), F.group_norm(x.reshape(2, 4, 3), 2), F.rms_norm(x, (6,))),
+     [a(4, 6), a(6)], (0, 1)),
+    ("batch_norm", lambda x: F.batch_norm(x, None, None, training=True), [a(4, 3, 5)], (0,)),
+    ("sdpa", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+     [a(1, 2, 4, 8), a(1, 2, 4, 8), a(1, 2, 4, 8)], (0, 1, 2)),
+    ("embedding_bag", lambda w, idx: F.embedding_bag(idx, w, mc.tensor([0, 2], device=w.device), mode="mean"),
+     [a(6, 3), np.array([1, 2, 4, 5, 0])], (0,)),
+    ("pad", lambda x: (F.pad(x, (1, 2, 2, 1), mode="reflect"), F.pad(x, (-1, 2, 0, 1), mode="circular")),
+     [a(1, 2, 4, 4)], (0,)),
+    ("indexing", lambda x, idx: (x[idx], x.index_select(0, idx), x.gather(1, idx[:, None].expand(-1, 2) % 5)),
+     [a(5, 5), np.array([4, 0, 2])], (0,)),
+    ("scatter/misc", lambda x, y: (mc.diff(x, dim=1), mc.cov(x), mc.diagonal_scatter(x, y[0]), mc.trapezoid(x)),
+     [a(5, 5), a(5, 5)], (0, 1)),
+    ("masked", lambda x, m: (mc.masked.sum(x, 1, mask=m), mc.masked.softmax(x, 1, mask=m)),
+     [a(3, 4), R.random((3, 4)) > 0.3], (0,)),
+    ("view(dtype)", lambda x: x.view(mc.int32).float(), [a(3, 4)], ()),
+]
+
+
+def _flat(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def run_case(fn, arrays, grad_idx, device):
+    ts = []
+    for k, arr in enumerate(arrays):
+        t = mc.from_numpy(np.array(arr)).to(device)
+        if k in grad_idx:
+            t.requires_grad_()
+        ts.append(t)
+    outs = _flat(fn(*ts))
+    vals = [o.detach().to("cpu").numpy().astype(np.float64) if o.dtype is not mc.complex64 else
+            o.detach().to("cpu").numpy() for o in outs]
+    grads = []
+    if grad_idx:
+        loss = sum((o.float() if o.dtype is not mc.complex64 else o.abs()).sum() for o in outs
+                   if o.requires_grad)
+        if isinstance(loss, mc.Tensor):
+            gs = mc.autograd.grad(loss, [ts[k] for k in grad_idx], allow_unused=True, materialize_grads=True)
+            grads = [g.to("cpu").numpy() for g in gs]
+    return vals, grads
+
+
+def main():
+    if not mc.cuda.is_available() and not mc.backends.mps.is_available():
+        print("no MLX GPU here")
+        return 2
+    fails = 0
+    for name, fn, arrays, grad_idx in CASES:
+        try:
+            cv, cg = run_case(fn, arrays, grad_idx, "cpu")
+            gv, gg = run_case(fn, arrays, grad_idx, "cuda")
+            bad = [k for k, (c, g) in enumerate(zip(cv + cg, gv + gg))
+                   if c.shape != g.shape or not np.allclose(c, g, rtol=1e-4, atol=1e-4, equal_nan=True)]
+            if bad or len(cv + cg) != len(gv + gg):
+                fails += 1
+                print(f"MISMATCH {name}: outputs/grads {bad}")
+        except Exception as e:  # noqa: BLE001
+            fails += 1
+            print(f"ERROR {name}: {type(e).__name__}: {str(e)[:300]}")
+            traceback.print_exc(limit=3)
+    print(f"{len(CASES) - fails} of {len(CASES)} GPU cases match the CPU")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
