@@ -112,11 +112,12 @@ def main():
         try:
             cv, cg = run_case(fn, arrays, grad_idx, "cpu")
             gv, gg = run_case(fn, arrays, grad_idx, "cuda")
-            bad = [k for k, (c, g) in enumerate(zip(cv + cg, gv + gg))
+            bad = [(k, c.shape, g.shape, float(np.nanmax(np.abs(c - g))) if c.shape == g.shape else None)
+                   for k, (c, g) in enumerate(zip(cv + cg, gv + gg))
                    if c.shape != g.shape or not np.allclose(c, g, rtol=1e-4, atol=1e-4, equal_nan=True)]
             if bad or len(cv + cg) != len(gv + gg):
                 fails += 1
-                print(f"MISMATCH {name}: outputs/grads {bad}")
+                print(f"MISMATCH {name} ({len(cv)} outputs, then grads): (index, cpu shape, gpu shape, max diff) {bad}")
         except Exception as e:  # noqa: BLE001
             fails += 1
             print(f"ERROR {name}: {type(e).__name__}: {str(e)[:300]}")

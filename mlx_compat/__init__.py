@@ -146,3 +146,9 @@ def imag(input):
 
 
 del _name
+
+
+# Note [Device scope]: where a GPU exists, Python-level ops run on their tensors' device (installed last)
+from . import _device_scope  # noqa: E402
+
+_device_scope.install(Tensor)

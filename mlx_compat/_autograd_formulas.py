@@ -45,12 +45,23 @@ def grad_for(x, g):
     return g
 
 
+def _scope_backward(backward, inputs):
+    """backward, run on its inputs' device when the engine calls it (Note [Device scope])."""
+    from ._device_scope import ACTIVE, device_of, scoped
+
+    if not ACTIVE:
+        return backward
+    code = device_of(inputs, {})
+    return lambda ctx, grads: scoped(code, backward, ctx, grads)
+
+
 def record(name, backward, inputs, outputs, saved=(), extra=None):
     """Record a Python-level op: a node `name` whose backward(ctx, grads) sees ctx = (snapshots of saved...,
     extra). Does nothing unless grad mode is on and an input requires grad."""
     if not _C.is_grad_enabled() or not builtins.any(needs_grad(i) for i in inputs):
         return None
     ctx = [None] * len(saved) + [extra]
+    backward = _scope_backward(backward, inputs)
     node = _C._record(name, backward, ctx, tuple(inputs), tuple(outputs), builtins.bool(saved))
     # snapshots after recording, so a saved output keeps its place in the graph (double backward)
     ctx[: len(saved)] = [_C._snapshot(s) for s in saved]
@@ -331,14 +342,15 @@ def view_commit(view, src, base_snapshot):
             g_src = grad_for(src, g_src)
         return g_base, g_src
 
-    node = _C._record("CopySlices", copy_slices_backward, None, (base_snapshot, src), (base,))
+    node = _C._record("CopySlices", _scope_backward(copy_slices_backward, (base,)), None, (base_snapshot, src),
+                      (base,))
     if node is None:
         return
 
     def as_strided_backward(ctx, grads):
         return (scatter_flat(grads[0], flat_pos, base_shape),)
 
-    _C._record("AsStridedBackward0", as_strided_backward, None, (base,), (view,))
+    _C._record("AsStridedBackward0", _scope_backward(as_strided_backward, (base,)), None, (base,), (view,))
 
 
 def gather_flat(g, flat_pos, shape):

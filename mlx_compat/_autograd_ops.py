@@ -15,6 +15,7 @@ import mlx.core as mx
 
 from . import _C, _dtype
 from ._autograd_formulas import needs_grad
+from ._device_scope import scoped
 from ._tensor import Tensor, _new
 
 
@@ -28,7 +29,7 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
     dev = device_code if device_code is not None else next(
         (t._device_code for t in tensors if isinstance(t, Tensor)), 0)
     values = [t._mx for t in tensors]
-    out = f(*values)
+    out = scoped(dev, f, *values)  # Note [Device scope]: on the tensors' device whatever MLX's default
     multi = isinstance(out, (tuple, list))
     outs = list(out) if multi else [out]
     results = [_wrap(o, dev, None if out_dtypes is None else out_dtypes[i]) for i, o in enumerate(outs)]

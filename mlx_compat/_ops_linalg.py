@@ -21,6 +21,7 @@ import string
 
 import mlx.core as mx
 
+from ._device_scope import warn as _warn
 from . import _C, _dtype
 from ._autograd_formulas import record
 from ._autograd_ops import mlx_op
@@ -586,11 +587,10 @@ def _cross_common(input, other, dim, fname):
 
 def cross(input, other, dim=None, *, out=None):
     if dim is None:
-        import warnings
 
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
-                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        _warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+              "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+              "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
     return _out(out, _cross_common(input, other, dim, "linalg.cross"))
 
 
@@ -1122,11 +1122,10 @@ def matrix_power(input, n):
 
 def chain_matmul(*matrices, out=None):
     from . import linalg
-    import warnings
 
-    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
-                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
-                  "parameters.", UserWarning, stacklevel=2)
+    _warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+          "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+          "parameters.", UserWarning, stacklevel=2)
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     if len(matrices) == 1:
@@ -1157,22 +1156,20 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 
 def qr(input, some=True, *, out=None):
     """Legacy torch.qr (deprecated in torch, with its warning)."""
-    import warnings
     from . import linalg, return_types
 
-    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
-                  "release.", UserWarning, stacklevel=2)
+    _warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+          "release.", UserWarning, stacklevel=2)
     Q, R = linalg.qr(input, "reduced" if some else "complete")
     return _out_tuple(out, return_types.qr(Q, R))
 
 
 def cholesky(input, upper=False, *, out=None):
     """Legacy torch.cholesky (deprecated in torch, with its warning)."""
-    import warnings
     from . import linalg
 
-    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
-                  "PyTorch release.", UserWarning, stacklevel=2)
+    _warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+          "PyTorch release.", UserWarning, stacklevel=2)
     return linalg.cholesky(input, upper=upper, out=out)
 
 

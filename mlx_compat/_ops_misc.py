@@ -18,11 +18,11 @@ from __future__ import annotations
 import builtins
 import math
 import sys
-import warnings
 
 import mlx.core as mx
 import numpy as np
 
+from ._device_scope import warn as _warn
 from . import _C, _dtype
 from ._tensor import Tensor, _int_arg, _new, _wrap_dim
 
@@ -585,8 +585,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         norm_factor = w_sum - correction
     if builtins.bool(norm_factor <= 0):
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
-                      "observations.")
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+              "observations.")
         norm_factor = T.zeros_like(norm_factor)
     x = x - avg.unsqueeze(1)
     xw = x * w if w is not None else x

@@ -23,11 +23,11 @@ from __future__ import annotations
 import builtins
 import itertools
 import sys
-import warnings
 
 import mlx.core as mx
 import numpy as np
 
+from ._device_scope import warn as _warn
 from . import _C, _dtype
 from ._tensor import Tensor, _int_arg, _new, _wrap_dim
 
@@ -339,8 +339,8 @@ def meshgrid(*tensors, indexing=None):
         tensors = tuple(tensors[0])
     ts = _tensor_seq(list(tensors), "meshgrid")
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
-                      UserWarning, stacklevel=2)
+        _warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+              UserWarning, stacklevel=2)
         indexing = "ij"
     if not ts:
         raise RuntimeError("meshgrid expects a non-empty TensorList")

@@ -161,7 +161,10 @@ class Function(metaclass=_FunctionMeta):
                 checked.append(g)
             return tuple(checked)
 
-        node = _C._record(cls._backward_name, backward, ctx, args, outs, builtins.bool(ctx._saved))
+        from .._autograd_formulas import _scope_backward
+
+        node = _C._record(cls._backward_name, _scope_backward(backward, args), ctx, args, outs,
+                          builtins.bool(ctx._saved))
         if node is not None:
             node._function_ctx = ctx
             for t in ctx._non_differentiable:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._device_scope import warn as _warn
 from .. import _dtype
 from .._grad_mode import no_grad
 from .._tensor import Tensor
@@ -78,11 +79,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype not in (_dtype.float64, _dtype.complex64):
-            import warnings
-
-            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
-                          "This check will likely fail if all the inputs are not of double precision floating point "
-                          "or complex. ")
+            _warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
+                  "This check will likely fail if all the inputs are not of double precision floating point "
+                  "or complex. ")
     for index, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue

@@ -37,11 +37,11 @@ from __future__ import annotations
 
 import builtins
 import math
-import warnings
 
 import mlx.core as mx
 import numpy as np
 
+from .._device_scope import warn as _warn
 from .. import _C, _dtype, _precise, _random
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim
@@ -389,8 +389,8 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, *, generator=Non
 
 def _softmax_dim(dim, ndim, name):
     if dim is None:
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                      "as an argument.", stacklevel=4)
+        _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+              "as an argument.", stacklevel=4)
         dim = 0 if ndim in (0, 1, 3) else 1
     return _wrap_dim(dim, builtins.max(ndim, 1))
 
@@ -801,17 +801,17 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     nd = input.dim()
     if nd not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", stacklevel=2)
+        _warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an "
+              "error in a future release. To retain the behavior and silence this warning, please use "
+              "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+              "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+              "inputs).", stacklevel=2)
     if nd == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
-                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
-                      "This behavior will change in a future release to interpret the input as one without a batch "
-                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
-                      "switch to using dropout1d instead.", stacklevel=2)
+        _warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+              "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+              "This behavior will change in a future release to interpret the input as one without a batch "
+              "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+              "switch to using dropout1d instead.", stacklevel=2)
     return _dropout_impl(input, p, training, inplace, True, False)
 
 
@@ -819,11 +819,11 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     nd = input.dim()
     if nd not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
-                      "inputs).", stacklevel=2)
+        _warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will result in an "
+              "error in a future release. To retain the behavior and silence this warning, please use "
+              "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+              "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+              "inputs).", stacklevel=2)
     return _unbatched_feature(input, p, training, inplace, nd == 4)
 
 

@@ -50,6 +50,7 @@ import math
 import mlx.core as mx
 import numpy as np
 
+from .._device_scope import warn as _warn
 from .. import _dtype, _precise, _random
 from .._autograd_ops import mlx_op
 from .._grad_mode import no_grad
@@ -285,14 +286,13 @@ def _canonical_mask(mask, name, other_type, other_name, target_type, check_other
     if mask.dtype is not _dtype.bool and not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {name} are supported")
     if check_other and other_type is not None and mask.dtype is not other_type:
-        import warnings
 
-        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
-                      "instead.", stacklevel=3)
+        _warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
+              "instead.", stacklevel=3)
     if mask.dtype is _dtype.bool:
         from .._creation import zeros
 
-        mask = zeros(tuple(mask.shape), dtype=target_type).masked_fill(mask, -math.inf)
+        mask = zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, -math.inf)
     return mask
 
 
@@ -421,8 +421,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     if add_zero_attn:
         zshape = (bsz * num_heads, 1, head_dim)
-        k = cat([k, _creation.zeros(zshape, dtype=k.dtype)], 1)
-        v = cat([v, _creation.zeros(zshape, dtype=v.dtype)], 1)
+        k = cat([k, _creation.zeros(zshape, dtype=k.dtype, device=k.device)], 1)
+        v = cat([v, _creation.zeros(zshape, dtype=v.dtype, device=v.device)], 1)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -504,11 +504,10 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     if weight.dtype is _dtype.int64 and input.dtype.is_floating_point:
-        import warnings
 
-        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
-                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
-                      stacklevel=2)
+        _warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+              "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
+              stacklevel=2)
         weight, input = input, weight
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "

@@ -15,6 +15,7 @@ import warnings
 
 import mlx.core as mx
 
+from .._device_scope import warn as _warn
 from .. import _dtype
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor
@@ -47,8 +48,8 @@ def _legacy_reduction(size_average, reduce, stacklevel=3):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     ret = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-                  stacklevel=stacklevel)
+    _warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+          stacklevel=stacklevel)
     return ret
 
 
@@ -61,8 +62,8 @@ def _reduction(size_average, reduce, reduction):
 def _check_reduction(reduction):
     """torch's _Reduction.get_enum: the native losses accept none / mean / sum ('elementwise_mean' = mean)."""
     if reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                      stacklevel=3)
+        _warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+              stacklevel=3)
         return "mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -79,9 +80,9 @@ def _reduce(loss, reduction):
 
 def _warn_size(input, target):
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
-                      "This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=3)
+        _warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+              "This will likely lead to incorrect results due to broadcasting. "
+              "Please ensure they have the same size.", stacklevel=3)
 
 
 def _weighted_reduce(loss, weight, input, reduction):
@@ -278,10 +279,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         reduction = _legacy_reduction(size_average, reduce)
     else:
         if reduction == "mean":
-            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                          "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                          "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                          stacklevel=2)
+            _warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                  "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                  "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                  stacklevel=2)
         if reduction != "batchmean":
             reduction = _check_reduction(reduction)
     mc = _mc()
@@ -479,7 +480,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * z
     if weight is not None:
         z = z * weight[t]
-    z = mc.where(mc.arange(dim) != t, z, mc.zeros((), dtype=z.dtype))
+    z = mc.where(mc.arange(dim, device=t.device) != t, z, mc.zeros((), dtype=z.dtype))
     per = z.sum(1) / dim
     if reduction == "mean" and nframe == 0:
         return per.sum()  # torch: 0 for an empty batch
@@ -687,14 +688,14 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     ignore_index = -100 if ignore_index is None else ignore_index
     if options is not None and (out_features or reduction not in ("mean", "sum", "none") or label_smoothing != 0.0
                                 or target.dtype is not _dtype.int64):
-        warnings.warn("linear_cross_entropy: ``options`` ignored; chunked path needs "
-                      "reduction in {'mean','sum','none'}, label_smoothing == 0, target.dtype"
-                      " == int64, out_features == (). Got "
-                      f"reduction={reduction!r}, label_smoothing={label_smoothing}, "
-                      f"target.dtype={target.dtype}, out_features={out_features}"
-                      f", tracing=False"
-                      f", linear_bias.shape="
-                      f"{tuple(linear_bias.shape) if linear_bias is not None else None}.", stacklevel=2)
+        _warn("linear_cross_entropy: ``options`` ignored; chunked path needs "
+              "reduction in {'mean','sum','none'}, label_smoothing == 0, target.dtype"
+              " == int64, out_features == (). Got "
+              f"reduction={reduction!r}, label_smoothing={label_smoothing}, "
+              f"target.dtype={target.dtype}, out_features={out_features}"
+              f", tracing=False"
+              f", linear_bias.shape="
+              f"{tuple(linear_bias.shape) if linear_bias is not None else None}.", stacklevel=2)
     from .functional import linear
 
     w, b = linear_weight, linear_bias
@@ -909,7 +910,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if not batched:
         nll = nll.reshape(())
     if reduction == "mean":
-        tl = mc.tensor(tg_l, dtype=nll.dtype).clamp_min(1)
+        tl = mc.tensor(tg_l, dtype=nll.dtype, device=nll.device).clamp_min(1)
         if not batched:
             tl = tl.reshape(())
         return (nll / tl).mean()
