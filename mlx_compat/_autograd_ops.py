@@ -26,8 +26,9 @@ def _wrap(arr, device_code, dtype=None):
 def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
     """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp."""
     tensors = list(tensors)
-    dev = device_code if device_code is not None else next(
-        (t._device_code for t in tensors if isinstance(t, Tensor)), 0)
+    # the GPU wins over CPU operands (torch lets 0-d CPU tensors join GPU ones as scalars)
+    dev = device_code if device_code is not None else builtins.max(
+        (t._device_code for t in tensors if isinstance(t, Tensor)), default=0)
     values = [t._mx for t in tensors]
     out = scoped(dev, f, *values)  # Note [Device scope]: on the tensors' device whatever MLX's default
     multi = isinstance(out, (tuple, list))

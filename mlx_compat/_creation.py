@@ -18,7 +18,7 @@ def _default_float():
 
 
 def _stream(code):
-    return mx.cpu if code == _device.CPU else mx.gpu
+    return _device.MX_DEVICES[code]
 
 
 def _check_gpu_dtype(code, d):

@@ -21,6 +21,8 @@ def _metal_available() -> bool:
 
 
 GPU_AVAILABLE = bool(_C.GPU_AVAILABLE)
+FAKE_GPU = bool(_C.FAKE_GPU)  # Note [Fake GPU] (csrc/module.c): 'cuda' runs on MLX's CPU, for tests
+MX_DEVICES = (mx.cpu, mx.cpu if FAKE_GPU else mx.gpu)  # MLX device of each device code
 IS_METAL = _metal_available()
 GPU_TYPE = "mps" if IS_METAL else "cuda"
 

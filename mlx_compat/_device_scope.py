@@ -27,7 +27,7 @@ from . import _C
 # MLX_COMPAT_DEVICE_SCOPE=1 installs the wrappers on a machine without a GPU too (the test suite checks that they
 # are transparent)
 ACTIVE = bool(_C.GPU_AVAILABLE) or os.environ.get("MLX_COMPAT_DEVICE_SCOPE") == "1"
-_DEVICES = (mx.cpu, mx.gpu)
+_DEVICES = (mx.cpu, mx.cpu if _C.FAKE_GPU else mx.gpu)
 
 
 def device_of(args, kwargs):

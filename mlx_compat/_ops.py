@@ -246,6 +246,19 @@ def masked_fill(input, mask, value):
     return mlx_op("MaskedFillBackward0", lambda x: mx.where(m, v, x).astype(x.dtype), [input])
 
 
+def _common_device(*xs):
+    """The device of an op over tensors xs, as torch: a GPU tensor's, where the CPU ones are 0-d (they join
+    GPU tensors as scalars); a CPU tensor of one or more dims beside a GPU one is torch's RuntimeError."""
+    ts = [x for x in xs if isinstance(x, Tensor)]
+    gpu = [t for t in ts if t._device_code != 0]
+    if not gpu:
+        return 0
+    if builtins.any(t._device_code == 0 and t.dim() > 0 for t in ts):
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           f"cpu and {gpu[0].device}!")
+    return gpu[0]._device_code
+
+
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from ._creation import tensor as _t
@@ -269,7 +282,7 @@ def where(condition, input=None, other=None, *, out=None):
         b = next(it) if b_is_t else other
         return mx.where(c, a, b).astype(rt._mx)
 
-    dev = input._device_code if a_is_t else (other._device_code if b_is_t else condition._device_code)
+    dev = _common_device(condition, input, other)
     res = _new(f(*[t._mx for t in ts]), dev, rt)
     if ts and _C.is_grad_enabled() and builtins.any(t.requires_grad for t in ts):
         from ._autograd_formulas import record, sum_to

@@ -44,6 +44,10 @@ def cat(tensors, dim=0, *, out=None):
             if k != d and t.shape[k] != ref.shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
+    for t in real:
+        if t._device_code != ref._device_code:  # torch's check (cat does not move tensors between devices)
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{ref.device} and {t.device}!")
     rt = _common(ts)
     from ._autograd_ops import mlx_op
 

@@ -34,7 +34,7 @@ def _int(fname, name, v, default):
     return v
 
 
-def _window_full(window, win_length, n_fft, like, fname):
+def _window_full(window, win_length, n_fft, like, fname, device=None):
     """The window centred in n_fft samples (ones when None), or None for an all-ones full-length window."""
     from .nn import functional as F
     from ._creation import ones
@@ -50,7 +50,7 @@ def _window_full(window, win_length, n_fft, like, fname):
     if win_length == n_fft:
         return window
     if window is None:
-        window = ones(win_length, dtype=like)
+        window = ones(win_length, dtype=like, device=device)
     left = (n_fft - win_length) // 2
     return F.pad(window, [left, n_fft - win_length - left])
 
@@ -98,7 +98,8 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
     if win <= 0 or win > n_fft:
         raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win}")
-    w = _window_full(window, win, n_fft, x.dtype if not x.dtype.is_complex else _C._get_default_dtype(), "stft")
+    w = _window_full(window, win, n_fft, x.dtype if not x.dtype.is_complex else _C._get_default_dtype(), "stft",
+                     x.device)
     if align_to_window and win != n_fft:  # Note [align_to_window]
         left = (n_fft - win) // 2
         x = F.pad(x, [left, n_fft - win - left])
@@ -141,7 +142,7 @@ def _pad_last(x, amount):
     from ._creation import zeros
     from ._shape_ops import cat
 
-    z = zeros(tuple(x.shape[:-1]) + (amount,), dtype=x.dtype)
+    z = zeros(tuple(x.shape[:-1]) + (amount,), dtype=x.dtype, device=x.device)
     return cat([x, z], -1)
 
 
@@ -151,10 +152,10 @@ def _pad_dim1(x, before, after):
 
     parts = []
     if before:
-        parts.append(zeros((x.shape[0], before, x.shape[2]), dtype=x.dtype))
+        parts.append(zeros((x.shape[0], before, x.shape[2]), dtype=x.dtype, device=x.device))
     parts.append(x)
     if after:
-        parts.append(zeros((x.shape[0], after, x.shape[2]), dtype=x.dtype))
+        parts.append(zeros((x.shape[0], after, x.shape[2]), dtype=x.dtype, device=x.device))
     return cat(parts, 1) if len(parts) > 1 else x
 
 
@@ -195,9 +196,9 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     elif n_fft != fft_size:
         raise RuntimeError(f"istft(...) expected the frequency dimension (3rd to the last) of the input tensor to "
                            f"match n_fft when onesided=False, but got {fft_size}")
-    w = _window_full(window, win, n_fft, _C._get_default_dtype(), "istft")
+    w = _window_full(window, win, n_fft, _C._get_default_dtype(), "istft", input.device)
     if w is None:
-        w = ones(n_fft, dtype=_C._get_default_dtype())
+        w = ones(n_fft, dtype=_C._get_default_dtype(), device=input.device)
     norm = "ortho" if normalized else "backward"
     if return_complex:
         if onesided:

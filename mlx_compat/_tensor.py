@@ -254,7 +254,7 @@ def to(self, *args, **kwargs):
         return self.clone() if copy else self
     arr = self._mx
     if d is not self.dtype:
-        arr = arr.astype(d._mx, stream=mx.cpu if code == 0 else mx.gpu)
+        arr = arr.astype(d._mx, stream=_device.MX_DEVICES[code])
     r = _new(arr, code, d)
     if self.requires_grad and (d.is_floating_point or d.is_complex):
         from ._autograd_formulas import record

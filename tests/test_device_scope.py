@@ -46,3 +46,14 @@ def test_device_scope_wrappers_are_transparent(tmp_path):
                                                     os.path.dirname(os.path.dirname(os.path.abspath(__file__)))] if p)
     proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
+def test_gpu_check_under_fake_gpu():
+    """bench/gpu_check.py (every family, outputs and gradients, 'cuda' against 'cpu') under Note [Fake GPU]:
+    device placement and mixing are checked here; the real GPU's numbers are checked on one (BENCHMARKS.md)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [env.get("PYTHONPATH", ""), root] if p)
+    proc = subprocess.run([sys.executable, os.path.join(root, "bench", "gpu_check.py")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -66,6 +66,7 @@ typedef struct {
     int default_dtype;            /* torch.get_default_dtype() as a code */
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
+    int fake_gpu;                 /* Note [Fake GPU] (module.c) */
 } State;
 
 /* Note [Tensor storage and views]

@@ -2,6 +2,9 @@
  * the Python layer uses to register its objects (dtypes, devices, Size) with the core. */
 #include "core.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 _Thread_local int grad_mode_disabled = 0;
 _Thread_local int inference_mode_enabled = 0;
 
@@ -269,6 +272,14 @@ static int load_mlx(PyObject *m, State *st)
     Py_DECREF(avail);
     if (st->gpu_available < 0)
         return -1;
+    /* Note [Fake GPU]: MLX_COMPAT_FAKE_GPU=1 on a machine without a GPU makes device 'cuda' run on MLX's CPU, so
+     * the package's device bookkeeping (placement, device mixing, float64 refusals) is testable anywhere. */
+    const char *fake = getenv("MLX_COMPAT_FAKE_GPU");
+    st->fake_gpu = !st->gpu_available && fake != NULL && strcmp(fake, "1") == 0;
+    if (st->fake_gpu) {
+        Py_SETREF(st->mx_device[DEV_GPU], Py_NewRef(st->mx_device[DEV_CPU]));
+        st->gpu_available = 1;
+    }
 #define S(field, text)                                  \
     if ((st->field = PyUnicode_InternFromString(text)) == NULL) \
         return -1;
@@ -287,6 +298,7 @@ static int module_exec(PyObject *m)
     if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0)
         return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
+        PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
         PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
         return -1;
     return 0;

@@ -67,8 +67,17 @@ if SELFTEST:
 else:
     import mlx_compat as mc
 
-    _from_torch = mc.from_torch
     _to_torch = mc.to_torch
+    # MLX_COMPAT_OPINFO_DEVICE=cuda runs our side on the GPU (with MLX_COMPAT_FAKE_GPU=1 on a machine without
+    # one: MLX's CPU under the GPU's device bookkeeping, which finds ops that mix or mislabel devices); float64
+    # samples stay on the CPU (MLX's GPU has no float64)
+    _DEVICE = os.environ.get("MLX_COMPAT_OPINFO_DEVICE")
+    if _DEVICE:
+        def _from_torch(t):
+            ours = mc.from_torch(t)
+            return ours if ours.dtype is mc.float64 else ours.to(_DEVICE)
+    else:
+        _from_torch = mc.from_torch
 
 # One intra-op thread: torch's OpenMP workers spin against MLX's and against other processes when cores are
 # few (CI: 2 cores, `pytest -n 2`), turning millisecond samples into tens of seconds.

@@ -31,8 +31,9 @@ STARTUP_TIMEOUT = 180.0  # importing torch, mlx_compat and op_db
 STAGES = ("forward", "backward", "errors")
 
 
-def _child_env():
+def _child_env(extra=None):
     env = dict(os.environ)
+    env.update(extra or {})
     spec = importlib.util.find_spec("mlx_compat")
     if spec is not None and spec.origin:
         root = os.path.dirname(os.path.dirname(spec.origin))  # the folder holding mlx_compat/
@@ -56,8 +57,9 @@ def _signame(rc):
 class Runner:
     """One harness child process. Not thread-safe: one Runner per thread."""
 
-    def __init__(self, timeout=ENTRY_TIMEOUT):
+    def __init__(self, timeout=ENTRY_TIMEOUT, env=None):
         self.timeout = timeout
+        self.env = env  # extra environment for the child (e.g. the fake-GPU run)
         self.proc = None
         self.ids = None
         self._buf = b""
@@ -70,7 +72,7 @@ class Runner:
         self._err = tempfile.TemporaryFile()
         self._buf = b""
         self.proc = subprocess.Popen([sys.executable, "-u", HARNESS, "--serve"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._err, env=_child_env(), cwd=HERE)
+                                     stdout=subprocess.PIPE, stderr=self._err, env=_child_env(self.env), cwd=HERE)
         msg = self._read(STARTUP_TIMEOUT)
         if msg is None or not msg.get("ready"):
             tail = self._stderr_tail()
@@ -183,10 +185,10 @@ class Runner:
         return rec
 
 
-def run_many(ids=None, jobs=2, progress=None, timeout=ENTRY_TIMEOUT):
+def run_many(ids=None, jobs=2, progress=None, timeout=ENTRY_TIMEOUT, env=None):
     """Records for the given entry ids (default: all of op_db), `jobs` children in parallel, in op_db order."""
     quarantined = quarantine()
-    first = Runner(timeout)
+    first = Runner(timeout, env)
     all_ids = first.entry_ids()
     todo = list(all_ids) if ids is None else [i for i in all_ids if i in set(ids)]
     results = {}
@@ -208,7 +210,7 @@ def run_many(ids=None, jobs=2, progress=None, timeout=ENTRY_TIMEOUT):
         finally:
             runner.close()
 
-    runners = [first] + [Runner(timeout) for _ in range(max(1, jobs) - 1)]
+    runners = [first] + [Runner(timeout, env) for _ in range(max(1, jobs) - 1)]
     threads = [threading.Thread(target=work, args=(r,)) for r in runners]
     for t in threads:
         t.start()
