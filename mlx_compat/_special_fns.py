@@ -648,7 +648,7 @@ def _erfcx64(x):
 def _fma(a, b, c):
     """a * b + c rounded once (torch's CPU kernels are compiled with FMA contraction: in float32 the product
     is exact in float64, so one rounding of the float64 sum reproduces the fused result)."""
-    if a.dtype == mx.float32:
+    if a.dtype == mx.float32 and mx.default_device() == mx.cpu:  # (on the GPU: no float64, plain a * b + c)
         return (a.astype(_F64) * b.astype(_F64) + c.astype(_F64)).astype(mx.float32)
     return a * b + c
 
@@ -889,7 +889,7 @@ def _trigamma_f32(x):
         x1 = mx.where(refl, 1 - x, x).astype(_F64)
         t = _polygamma64(1, x1)
         r = mx.where(refl, -(-(math.pi * math.pi) / (s * s) + t), t)
-        return mx.where(mx.isnan(x), mx.nan, r)
+        return mx.where(mx.isnan(x), mx.nan, r).astype(x.dtype)  # leaves the CPU stream as float32
 
 
 def mvlgamma(input, p, *, out=None):
