@@ -154,7 +154,13 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     has_w, has_b = weight is not None, bias is not None
     empty = input.numel() == 0
     block = math.prod(shape)
-    gpu = input._device_code == 1
+    # Note [fused layer_norm]: MLX's mx.fast.layer_norm serves GPU inference only. Its vjp with respect to x is
+    # wrong on MLX 0.32.4's CUDA backend (found by bench/gpu_check.py on an H200: off by up to 20 where the
+    # composition and the CPU agree), so whenever a gradient may be asked for, the composed core runs instead.
+    from .._autograd_formulas import needs_grad
+
+    fused = (input._device_code == 1 and not _stats
+             and not builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None))
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
@@ -162,7 +168,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
             mean = mx.zeros(stat_shape, dtype=x.dtype)
             rstd = mx.full(stat_shape, 0.0 if block else math.nan, dtype=x.dtype)
             return _affine(x * 1, wb, has_w, has_b), mean, rstd
-        if gpu and not _stats:  # MLX's fused kernel on the GPU (torch's CPU rounding is a CPU matter)
+        if fused:  # MLX's fused kernel on the GPU (torch's CPU rounding is a CPU matter), Note [fused layer_norm]
             it = iter(wb)
             w = next(it).reshape(block) if has_w else None
             b = next(it).reshape(block) if has_b else None
