@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import types
 import warnings
 
@@ -30,17 +31,24 @@ ACTIVE = bool(_C.GPU_AVAILABLE) or os.environ.get("MLX_COMPAT_DEVICE_SCOPE") == 
 _DEVICES = (mx.cpu, mx.cpu if _C.FAKE_GPU else mx.gpu)
 
 
+_Tensor = None
+_local = threading.local()  # .busy: inside a wrapped call (nested calls inherit its stream)
+
+
 def device_of(args, kwargs):
     """The device code of the first Tensor among args / kwargs' values, else None."""
-    from ._tensor import Tensor
+    global _Tensor
+    if _Tensor is None:
+        from ._tensor import Tensor as _T
 
+        _Tensor = _T
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, _Tensor):
             return a._device_code
-        if isinstance(a, (list, tuple)) and a and isinstance(a[0], Tensor):
+        if isinstance(a, (list, tuple)) and a and isinstance(a[0], _Tensor):
             return a[0]._device_code
     for a in kwargs.values():
-        if isinstance(a, Tensor):
+        if isinstance(a, _Tensor):
             return a._device_code
     return None
 
@@ -54,6 +62,16 @@ def scoped(code, fn, *args, **kwargs):
         return fn(*args, **kwargs)
     with mx.stream(dev):
         return fn(*args, **kwargs)
+
+
+def _outermost(code, fn, args, kwargs):
+    """The outermost wrapped call sets the stream; calls nested in it (ops built from ops, metadata methods)
+    inherit it without looking again, which keeps the wrappers' cost to one check per user-level call."""
+    _local.busy = True
+    try:
+        return scoped(code, fn, *args, **kwargs)
+    finally:
+        _local.busy = False
 
 
 def warn(message, category=UserWarning, stacklevel=1):
@@ -72,7 +90,9 @@ def follow_tensors(fn):
     """fn, run on the device of its first tensor argument (Note [Device scope])."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        return scoped(device_of(args, kwargs), fn, *args, **kwargs)
+        if getattr(_local, "busy", False):
+            return fn(*args, **kwargs)
+        return _outermost(device_of(args, kwargs), fn, args, kwargs)
 
     wrapper._device_scoped = True
     return wrapper
@@ -149,4 +169,4 @@ def install(tensor_type, force=False):
             setattr(tensor_type, name, w)
 
 
-_WRAPPER_CODES = {scoped.__code__, follow_tensors(len).__code__, follow_device_arg(len).__code__}
+_WRAPPER_CODES = {scoped.__code__, _outermost.__code__, follow_tensors(len).__code__, follow_device_arg(len).__code__}
