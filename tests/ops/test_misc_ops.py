@@ -7,35 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
+from optest import B, I, R, check_grad, flat, mk, outcome
 from helpers import assert_same, mc, same_exc_type, src_id, torch
-
-GRAD = dict(rtol=1e-4, atol=1e-5)
-
-
-def R(*shape, seed=0, dtype=np.float32):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def I(*values):
-    return np.array(values, dtype=np.int64)
-
-
-def B(*values):
-    return np.array(values, dtype=bool)
-
-
-def _mk(lib, a):
-    if isinstance(a, np.generic):
-        a = np.asarray(a)
-    if isinstance(a, np.ndarray):
-        return lib.from_numpy(a.copy())
-    return a
-
-
-def _flat(r):
-    if isinstance(r, (tuple, list)):
-        return [x for y in r for x in _flat(y)]
-    return [r]
 
 
 def _compare(rm, rt):
@@ -56,55 +29,7 @@ def _compare(rm, rt):
 
 
 def check(fn, *arrays):
-    """fn(lib, *tensors) under torch and mlx_compat: same result or same exception type."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rt = fn(torch, *[_mk(torch, a) for a in arrays])
-        et = None
-    except Exception as e:  # noqa: BLE001
-        et = e
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rm = fn(mc, *[_mk(mc, a) for a in arrays])
-        em = None
-    except Exception as e:  # noqa: BLE001
-        em = e
-    if et is not None:
-        assert em is not None, f"ours returned; torch raised {type(et).__name__}: {et}"
-        assert same_exc_type(em, et), f"ours raised {type(em).__name__}: {em}; torch {type(et).__name__}: {et}"
-        return
-    if em is not None:
-        raise AssertionError(f"ours raised {type(em).__name__}: {em}; torch returned") from em
-    _compare(rm, rt)
-
-
-def check_grad(fn, *arrays):
-    """Gradients of sum(fn(lib, *tensors) * random cotangent) for every float input."""
-    grads = {}
-    for lib in (torch, mc):
-        ins = [_mk(lib, a) for a in arrays]
-        for x, a in zip(ins, arrays):
-            if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f":
-                x.requires_grad_(True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            outs = [o for o in _flat(fn(lib, *ins)) if o.dtype.is_floating_point]
-        total = None
-        for k, o in enumerate(outs):
-            cot = _mk(lib, R(*o.shape, seed=100 + k))
-            term = (o * cot).sum()
-            total = term if total is None else total + term
-        total.backward()
-        grads[lib] = [x.grad for x, a in zip(ins, arrays)
-                      if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"]
-    for gm, gt in zip(grads[mc], grads[torch]):
-        if gt is None:
-            assert gm is None or not gm.abs().sum().item()
-        else:
-            assert gm is not None, "torch has a grad, ours is None"
-            assert_same(gm, gt, **GRAD)
+    outcome(fn, arrays, _compare)
 
 
 X = R(3, 4)
@@ -359,12 +284,12 @@ def _grad_ok(c):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ins = [_mk(torch, a) for a in c[1:]]
+            ins = [mk(torch, a) for a in c[1:]]
             for x, a in zip(ins, c[1:]):
                 if isinstance(a, np.ndarray) and a.dtype.kind == "f":
                     x.requires_grad_(True)
             r = c[0](torch, *ins)
-        return builtins.any(o.requires_grad for o in _flat(r))
+        return builtins.any(o.requires_grad for o in flat(r))
     except Exception:  # noqa: BLE001
         return False
 
@@ -414,13 +339,13 @@ def test_as_strided_scatter_gradients_are_the_scatter_transposes():
 def test_named_tuples():
     x = R(6)
     for lib in (torch, mc):
-        m, e = lib.frexp(_mk(lib, x))
-        r = lib.frexp(_mk(lib, x))
+        m, e = lib.frexp(mk(lib, x))
+        r = lib.frexp(mk(lib, x))
         assert type(r).__name__ == "frexp" and r.mantissa is r[0] and r.exponent is r[1]
         assert r.exponent.dtype == lib.int32
-        h = lib.histogram(_mk(lib, x), 3)
+        h = lib.histogram(mk(lib, x), 3)
         assert type(h).__name__ == "histogram" and h.hist is h[0] and h.bin_edges is h[1]
-        hd = lib.histogramdd(_mk(lib, R(4, 2)), 2)
+        hd = lib.histogramdd(mk(lib, R(4, 2)), 2)
         assert type(hd).__name__ == "histogramdd" and isinstance(hd.bin_edges, tuple)
 
 
@@ -441,9 +366,9 @@ def test_mH_H_adjoint_views():
     assert_same(mc.from_numpy(X.copy()).H, torch.from_numpy(X.copy()).H, check_stride=True)
     for lib in (torch, mc):
         with pytest.raises(RuntimeError):
-            _mk(lib, V).mH
+            mk(lib, V).mH
         with pytest.raises(RuntimeError):
-            _mk(lib, X3).H
+            mk(lib, X3).H
     c = mc.from_numpy(X.copy()).to(mc.complex64) * (1 + 2j)
     ct = torch.from_numpy(X.copy()).to(torch.complex64) * (1 + 2j)
     assert_same(c.mH, ct.mH.resolve_conj())
@@ -475,10 +400,10 @@ def test_fill_zero_resize():
     check(lambda T, x: T.fill_(x, 4.0), X)
     check(lambda T, x, y: T.resize_as_(x, y), X, R(2, 6))
     for lib in (torch, mc):
-        x = _mk(lib, X)
+        x = mk(lib, X)
         assert lib.zero_(x) is x
-        y = _mk(lib, X)
-        assert lib.resize_as_(y, _mk(lib, R(6, 2))) is y and tuple(y.shape) == (6, 2)
+        y = mk(lib, X)
+        assert lib.resize_as_(y, mk(lib, R(6, 2))) is y and tuple(y.shape) == (6, 2)
 
 
 def test_rdiv_is_rtruediv():
@@ -488,8 +413,8 @@ def test_rdiv_is_rtruediv():
 
 def test_in_place_variants():
     for lib in (torch, mc):
-        x = _mk(lib, INTS)
-        assert x.gcd_(_mk(lib, INTS2)) is x
+        x = mk(lib, INTS)
+        assert x.gcd_(mk(lib, INTS2)) is x
     check(lambda T, x, i, s: x.put_(i, s, accumulate=True), X, I(1, 1), R(2, seed=4))
 
 
@@ -507,20 +432,20 @@ def test_unsafe_masked_index():
     idx0, idx1 = I(0, 3, 9, -1), I(1, 7, 2, 0)
     mask = B(True, False, True, True)
     for fill in (0.0, -2.5):
-        r = [lib._unsafe_masked_index(_mk(lib, a), _mk(lib, mask), [_mk(lib, idx0), _mk(lib, idx1)], fill)
+        r = [lib._unsafe_masked_index(mk(lib, a), mk(lib, mask), [mk(lib, idx0), mk(lib, idx1)], fill)
              for lib in (torch, mc)]
         assert_same(r[1], r[0])
     vals = R(4, seed=3)
-    r = [torch.ops.aten._unsafe_masked_index_put_accumulate(_mk(torch, a), _mk(torch, mask),
-                                                            [_mk(torch, idx0), _mk(torch, idx1)], _mk(torch, vals)),
-         mc._unsafe_masked_index_put_accumulate(_mk(mc, a), _mk(mc, mask), [_mk(mc, idx0), _mk(mc, idx1)],
-                                                _mk(mc, vals))]
+    r = [torch.ops.aten._unsafe_masked_index_put_accumulate(mk(torch, a), mk(torch, mask),
+                                                            [mk(torch, idx0), mk(torch, idx1)], mk(torch, vals)),
+         mc._unsafe_masked_index_put_accumulate(mk(mc, a), mk(mc, mask), [mk(mc, idx0), mk(mc, idx1)],
+                                                mk(mc, vals))]
     assert_same(r[1], r[0])
 
 
 def test_out_lists():
     for lib in (torch, mc):
-        x = _mk(lib, X)
+        x = mk(lib, X)
         outs = [lib.empty(1, 4), lib.empty(2, 4)]
         lib.split_with_sizes_copy(x, [1, 2], out=outs)
         np.testing.assert_allclose(outs[1].numpy(), X[1:])
@@ -674,7 +599,7 @@ def test_edge_cases(case):
 def test_grad_fn_names():
     names = {}
     for lib in (torch, mc):
-        x = _mk(lib, X).requires_grad_()
+        x = mk(lib, X).requires_grad_()
         names[lib] = [type(r.grad_fn).__name__ for r in (
             lib.expand_copy(x, (2, 3, 4)), lib.t_copy(x), lib.unbind_copy(x)[0], lib.diagonal_copy(x),
             lib.diagonal_scatter(x, lib.ones(3)), lib.select_scatter(x, lib.ones(4), 0, 0), lib.frexp(x)[0])]
@@ -694,9 +619,9 @@ def test_second_order(case):
     fn, a = case
     res = []
     for lib in (torch, mc):
-        x = _mk(lib, a).requires_grad_()
+        x = mk(lib, a).requires_grad_()
         y = fn(lib, x)
         (g,) = lib.autograd.grad(y.sum(), [x], create_graph=True)
-        (gg,) = lib.autograd.grad((g * _mk(lib, R(*a.shape, seed=11))).sum(), [x])
+        (gg,) = lib.autograd.grad((g * mk(lib, R(*a.shape, seed=11))).sum(), [x])
         res.append(gg)
     assert_same(res[1], res[0], rtol=1e-4, atol=1e-4)

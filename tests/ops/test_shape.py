@@ -1,39 +1,10 @@
 """Shape and indexing ops (mlx_compat/_ops_shape.py) against torch 2.13 on the same inputs: values, dtype,
 shape, strides where torch returns a view, error types, and gradients (random cotangent, compared .grad)."""
-import warnings
-
 import numpy as np
 import pytest
 
+from optest import B, GRAD, I, R, check_grad, mk, outcome
 from helpers import assert_layout, assert_same, mc, run_both, same_exc_type, src_id, torch
-
-GRAD = dict(rtol=1e-4, atol=1e-5)
-
-
-def R(*shape, seed=0, dtype=np.float32):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def I(*values):
-    return np.array(values, dtype=np.int64)
-
-
-def B(*values):
-    return np.array(values, dtype=bool)
-
-
-def _mk(lib, a):
-    if isinstance(a, np.generic):
-        a = np.asarray(a)
-    if isinstance(a, np.ndarray):
-        return lib.from_numpy(a.copy()) if lib is torch else mc.from_numpy(a.copy())
-    return a
-
-
-def _flat(r):
-    if isinstance(r, (tuple, list)):
-        return [x for y in r for x in _flat(y)]
-    return [r]
 
 
 def _compare(rm, rt, stride):
@@ -52,53 +23,7 @@ def _compare(rm, rt, stride):
 
 
 def check(fn, *arrays, stride=False):
-    """fn(lib, *tensors) under torch and mlx_compat: same result or same exception type."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rt = fn(torch, *[_mk(torch, a) for a in arrays])
-        et = None
-    except Exception as e:  # noqa: BLE001
-        et = e
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rm = fn(mc, *[_mk(mc, a) for a in arrays])
-        em = None
-    except Exception as e:  # noqa: BLE001
-        em = e
-    if et is not None:
-        assert em is not None, f"ours returned; torch raised {type(et).__name__}: {et}"
-        assert same_exc_type(em, et), f"ours raised {type(em).__name__}: {em}; torch {type(et).__name__}: {et}"
-        return
-    if em is not None:
-        raise AssertionError(f"ours raised {type(em).__name__}: {em}; torch returned") from em
-    _compare(rm, rt, stride)
-
-
-def check_grad(fn, *arrays):
-    """Gradients of sum(fn(lib, *tensors) * random cotangent) for every float input."""
-    grads = {}
-    for lib in (torch, mc):
-        ins = [_mk(lib, a) for a in arrays]
-        for x, a in zip(ins, arrays):
-            if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f":
-                x.requires_grad_(True)
-        outs = [o for o in _flat(fn(lib, *ins)) if o.dtype.is_floating_point]
-        total = None
-        for k, o in enumerate(outs):
-            cot = _mk(lib, R(*o.shape, seed=100 + k))
-            term = (o * cot).sum()
-            total = term if total is None else total + term
-        total.backward()
-        grads[lib] = [x.grad for x, a in zip(ins, arrays)
-                      if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"]
-    for gm, gt in zip(grads[mc], grads[torch]):
-        if gt is None:
-            assert gm is None
-        else:
-            assert gm is not None, "torch has a grad, ours is None"
-            assert_same(gm, gt, **GRAD)
+    outcome(fn, arrays, lambda rm, rt: _compare(rm, rt, stride))
 
 
 X = R(3, 4)
@@ -556,9 +481,9 @@ def test_higher_order():
                lambda T, x: T.scatter_reduce(x, 0, T.tensor([[0, 1, 1, 0]]), x[:1] ** 2, "mean") ** 2):
         g = {}
         for lib in (torch, mc):
-            x = _mk(lib, X).requires_grad_(True)
+            x = mk(lib, X).requires_grad_(True)
             (gx,) = lib.autograd.grad(fn(lib, x).sum(), x, create_graph=True)
-            (ggx,) = lib.autograd.grad((gx * _mk(lib, R(3, 4, seed=9))).sum(), x)
+            (ggx,) = lib.autograd.grad((gx * mk(lib, R(3, 4, seed=9))).sum(), x)
             g[lib] = ggx
         assert_same(g[mc], g[torch], **GRAD)
 
