@@ -61,6 +61,26 @@ for step in range(100):
         w.grad = None
 print("least squares by SGD, loss after 100 steps:", round(loss.item(), 6))
 
+print("\n== operators (torch's names, numbers and gradients)")
+F = torch.nn.functional
+img = torch.arange(16.0).view(1, 1, 4, 4)
+print("interpolate bilinear 4x4 -> 2x3:", F.interpolate(img, size=(2, 3), mode="bilinear")[0, 0])
+print("max_pool2d with indices:", F.max_pool2d(img, 2, return_indices=True))
+logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], requires_grad=True)
+ce = F.cross_entropy(logits, torch.tensor([0, 2]), label_smoothing=0.1)
+ce.backward()
+print("cross_entropy:", round(ce.item(), 6), "| its gradient:", logits.grad)
+sig = torch.sin(torch.linspace(0, 8 * 3.14159265, 64))
+spec = torch.fft.rfft(sig)
+print("rfft peak bin:", spec.abs().argmax().item(), "| view_as_real shape:", tuple(torch.view_as_real(spec).shape))
+A = torch.tensor([[4.0, 1.0], [1.0, 3.0]])
+print("linalg: det", torch.linalg.det(A).item(), "| eigvalsh", torch.linalg.eigvalsh(A),
+      "| matrix_exp diag", torch.matrix_exp(A * 0.1).diagonal())
+print("special: lgamma(5) =", torch.lgamma(torch.tensor(5.0)).item(), "| bessel_j0(1) =",
+      round(torch.special.bessel_j0(torch.tensor(1.0)).item(), 6))
+q = k = v = torch.randn(1, 2, 4, 8)
+print("scaled_dot_product_attention (causal):", tuple(F.scaled_dot_product_attention(q, k, v, is_causal=True).shape))
+
 print("\n== printing like torch")
 torch.manual_seed(0)
 print(torch.tensor([1e-8, 1.0, 1e8]))
