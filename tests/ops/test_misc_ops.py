@@ -625,3 +625,39 @@ def test_second_order(case):
         (gg,) = lib.autograd.grad((g * mk(lib, R(*a.shape, seed=11))).sum(), [x])
         res.append(gg)
     assert_same(res[1], res[0], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dt", ["uint8", "int8", "int16", "int32", "int64"])
+def test_gcd_lcm_full_range_against_torch(dt):
+    """Random values over the dtype's whole range (its minimum, zeros, overflowing lcm products included): the
+    lazy Euclid (Note [gcd by Euclid in fixed rounds]) gives torch's results bit for bit."""
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dt)
+    a = rng.integers(info.min, info.max, 2000, dtype=dt, endpoint=True)
+    b = rng.integers(info.min, info.max, 2000, dtype=dt, endpoint=True)
+    a[:6] = [0, 0, info.min, info.max, 1, info.min]
+    b[:6] = [0, 7, 0, info.max, info.min, info.min]
+    a[6:100] = rng.integers(-20, 20, 94).astype(dt)
+    b[6:100] = rng.integers(-20, 20, 94).astype(dt)
+    for name in ("gcd", "lcm"):
+        t = getattr(torch, name)(torch.from_numpy(a), torch.from_numpy(b))
+        m = getattr(mc, name)(mc.from_numpy(a.copy()), mc.from_numpy(b.copy()))
+        assert_same(m, t)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16", "bfloat16"])
+def test_frexp_exact_against_torch(dt):
+    """Mantissa and exponent bit for bit, over a wide exponent range with zeros, infinities, nan and subnormals."""
+    rng = np.random.default_rng(3)
+    work = "float32" if dt == "bfloat16" else dt
+    x = (rng.standard_normal(3000) * np.exp(rng.uniform(-80, 80, 3000))).astype(work)
+    special = {"float32": [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3e-39, -(2.0 ** -149)],
+               "float64": [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 2.0 ** 1023]}.get(dt)
+    if special:
+        x[:8] = special
+    t = torch.from_numpy(x.copy()).to(getattr(torch, dt))
+    m = mc.from_numpy(x.copy()).to(getattr(mc, dt))
+    tm, te = torch.frexp(t)
+    mm, me = mc.frexp(m)
+    assert np.array_equal(mc.to_torch(mm).double().numpy(), tm.double().numpy(), equal_nan=True)
+    assert_same(me, te)
