@@ -106,8 +106,25 @@ multiply = mul
 subtract = sub
 
 
+# torch's signatures: the comparisons take (Tensor, Tensor or Scalar); maximum/minimum take two Tensors
+_TENSOR_FIRST = {"eq", "ne", "lt", "le", "gt", "ge"}
+_TENSORS_ONLY = {"maximum", "minimum"}
+
+
+def _need_tensors(name, input, other, both):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected one of: (Tensor input, Tensor other)")
+    if both and not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+
+
 def _make_simple(name, opname):
+    first, both = name in _TENSOR_FIRST, name in _TENSORS_ONLY
+
     def fn(input, other, *, out=None):
+        if first or both:
+            _need_tensors(name, input, other, both)
         return _out(out, _binary(opname, input, other))
 
     fn.__name__ = name
@@ -511,6 +528,7 @@ def _binary_mlx_op(name, f, a, b, va, vb, rt, dev):
 
 def fmod(input, other, *, out=None):
     """C-style remainder: the result has the sign of the dividend."""
+    _need_tensors("fmod", input, other, False)
     va, vb, rt, dev = _promoted(input, other, name="fmod")
     if rt.is_complex or rt is _dtype.bool:
         raise NotImplementedError(f"\"fmod_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
@@ -534,6 +552,7 @@ def fmod(input, other, *, out=None):
 
 
 def atan2(input, other, *, out=None):
+    _need_tensors("atan2", input, other, True)
     va, vb, rt, dev = _promoted(input, other, float_result=True, name="atan2")
     if rt.is_complex:
         raise NotImplementedError("\"atan2_cpu\" not implemented for 'ComplexFloat'")

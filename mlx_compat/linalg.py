@@ -397,7 +397,13 @@ def _tol(S, A, atol, rtol, fname):
     from ._ops import maximum
 
     r = smax.detach() * rtol
-    return maximum(r, atol) if isinstance(atol, Tensor) or isinstance(r, Tensor) else builtins.max(r, atol)
+    if isinstance(atol, Tensor) and isinstance(r, Tensor):
+        return maximum(r, atol)
+    if isinstance(r, Tensor):
+        return r.clamp_min(atol)
+    if isinstance(atol, Tensor):
+        return atol.clamp_min(r)
+    return builtins.max(r, atol)
 
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
