@@ -440,6 +440,8 @@ def _linspace_values(start, end, steps, d):
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    if isinstance(steps, (builtins.int, np.integer)) and not isinstance(steps, builtins.bool) and steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     d = dtype if dtype is not None else _default_float()
     lin = _linspace_values(_num(start), _num(end), steps, _dtype.float64).astype(np.float64)
     vals = np.power(base, lin)
@@ -598,6 +600,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_C_name(input.dtype)}")
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     n_cat = input.shape[-1]

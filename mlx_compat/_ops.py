@@ -229,10 +229,12 @@ clip = clamp
 
 
 def clamp_min(input, min):  # noqa: A002
+    _need_tensors("clamp_min", input, min, False)
     return clamp(input, min=min)
 
 
 def clamp_max(input, max):  # noqa: A002
+    _need_tensors("clamp_max", input, max, False)
     return clamp(input, max=max)
 
 

@@ -75,6 +75,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if not isinstance(input, Tensor) or input.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            "Long, Int")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     n = weight.shape[0]
     if padding_idx is not None:
         if padding_idx < 0:
@@ -152,6 +154,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         lo = hi = _ntuple(padding, nd, "padding")
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same")
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and bias type ({bias.dtype}) should be the same")
     ins = [x_in, weight] + ([bias] if bias is not None else [])
     perm_in = (0,) + tuple(builtins.range(2, nd + 2)) + (1,)
     perm_out = (0, nd + 1) + tuple(builtins.range(1, nd + 1))
@@ -159,6 +163,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     def conv_mlx(xn, wn, g):
         if xn.dtype == mx.float64:
             return _conv_f64(xn, wn, stride, lo, hi, dilation, g)
+        if not mx.issubdtype(xn.dtype, mx.inexact):  # integer convolution (torch has it on the CPU): exact sums
+            return _conv_f64(xn.astype(mx.float64), wn.astype(mx.float64), stride, lo, hi, dilation, g)
         if g == 1 or nd < 3:
             return mx.conv_general(xn, wn, stride=list(stride), padding=(list(lo), list(hi)),
                                    kernel_dilation=list(dilation), groups=g)
