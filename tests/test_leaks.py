@@ -126,6 +126,12 @@ REFCOUNT_OPS = [
     ("where", lambda x, y: mc.where(x > 1, x, y)), ("repr", lambda x, y: repr(x)), ("bool", lambda x, y: bool(x[0, 0])),
     ("len", lambda x, y: len(x)), ("iter", lambda x, y: list(x)), ("is_contiguous", lambda x, y: x.is_contiguous()),
     ("storage_offset", lambda x, y: x[1:].storage_offset()), ("data_ptr", lambda x, y: x.data_ptr()),
+    # reinterpreted views (Note [Reinterpreted views]): made, read, written through, and failing
+    ("view_dtype", lambda x, y: x.view(mc.int32)), ("view_dtype_write", lambda x, y: x.clone().view(mc.int32).fill_(1)),
+    ("view_as_real", lambda x, y: mc.view_as_real(x.to(mc.complex64))),
+    ("view_as_complex", lambda x, y: mc.view_as_complex(x[:, :2])),
+    ("view_as_complex_write", lambda x, y: mc.view_as_complex(x.clone()[:, :2]).mul_(2)),
+    ("error_view_dtype", lambda x, y: x.t().view(mc.int16)),
     ("error", lambda x, y: x.view(5)),  # raising paths must release references too
     ("error_binop", lambda x, y: x + mc.ones(7)),
 ]
