@@ -327,69 +327,57 @@ def _igamma_pair(a, x, upper):
 # ---------------------------------------------------------------- Bessel functions (float64 kernels)
 
 # Note [Bessel kernels]
-# J_m(x), |x| < 25: the trapezoid rule on J_m(x) = (1/pi) int_0^pi cos(m t - x sin t) dt. The integrand is even and
-#   2pi-periodic in t, so the rule converges geometrically (error ~ J_{2N-m}(x)); the integrand is bounded by 1,
-#   so the error is absolute (~1e-16), and small arguments use the power series instead.
-# Y0, Y1, x < 25: Neumann's series Y0 = (2/pi)(ln(x/2) + gamma) J0 - (4/pi) sum_k (-1)^k J_2k / k, and its
-#   derivative for Y1 = -Y0' (J_2k' = (J_2k-1 - J_2k+1) / 2). Each J_m is the same weighted sum over the nodes
-#   with weights cos(m t), sin(m t), so the Neumann sums are one weighted sum too (weights precomputed).
-# |x| >= 25: Hankel's asymptotic expansion (error ~ exp(-2|x|)).
+# J0, J1 and the Neumann sums, 0 < x < 25: Miller's backward recurrence J_{n-1} = (2n / x) J_n - J_{n+1} from
+#   n = 72 (J_72(x) is below 1e-20 of J_0 there) with a tiny start, normalised by J0 + 2 sum_k J_2k = 1. It needs
+#   no transcendental function (72 multiply-adds an element: ~8x faster than the trapezoid rule on the integral
+#   representation it replaced, to which it agrees within 2e-15), and the recurrence's growth from n = 72 down
+#   to 0 stays inside float64's range for x >= 1 (at most ~1e121 times the start).
+# Y0, Y1, 1 < x < 25: Neumann's series Y0 = (2/pi)(ln(x/2) + gamma) J0 - (4/pi) sum_k (-1)^k J_2k / k, and its
+#   derivative for Y1 = -Y0' (J_2k' = (J_2k-1 - J_2k+1) / 2), from the same recurrence (all its terms, k <= 36).
+# |x| <= 1: the power series; |x| >= 25: Hankel's asymptotic expansion (error ~ exp(-2|x|)).
 # I0, I1: torch's Cephes expansion for I0 (from _ops_elementwise); I1 by its power series (positive terms) below
 #   30 and the asymptotic expansion e^x / sqrt(2 pi x) sum_k (-1)^k a_k(1) / x^k above.
 # K_nu, x > 2: the trapezoid rule on e^x K_nu(x) = int_0^inf exp(-x (cosh t - 1)) cosh(nu t) dt (an even analytic
 #   integrand decaying double-exponentially: geometric convergence), step min(0.25, 0.5/sqrt(x)) for the peak's
 #   width; x <= 2: the logarithmic power series.
 
-_JN_NODES = 64
-_NEUMANN_TERMS = 28
+_MILLER_START = 72
+_SMALL_START = 24
 _J_SWITCH = 25.0
 
 
-def _jn_tables(n):
-    """Per-node weights (cos part, sin part) of the four functionals J0, J1, S0, S1 (Note [Bessel kernels]):
-    J_m(x) = sum_j w_j (cos(m t_j) cos(x sin t_j) + sin(m t_j) sin(x sin t_j)), so any fixed linear combination
-    of the J_m is one weighted sum over the nodes. S0 = sum_k (-1)^k J_2k / k, S1 = sum_k (-1)^k (J_2k-1 -
-    J_2k+1) / k (truncated at _NEUMANN_TERMS; n nodes resolve orders up to 2 n - 64 for |x| < 25: J0 and J1
-    alone need 32 nodes, the Neumann sums 64)."""
-    th = [math.pi * j / n for j in range(n + 1)]
-    w = [(0.5 if j in (0, n) else 1.0) / n for j in range(n + 1)]
-    ks = range(1, _NEUMANN_TERMS + 1)
-    cols_c, cols_s = [], []
-    for t, wt in zip(th, w):
-        s0c = builtins.sum((-1) ** k * math.cos(2 * k * t) / k for k in ks)
-        s0s = builtins.sum((-1) ** k * math.sin(2 * k * t) / k for k in ks)
-        s1c = builtins.sum((-1) ** k * (math.cos((2 * k - 1) * t) - math.cos((2 * k + 1) * t)) / k for k in ks)
-        s1s = builtins.sum((-1) ** k * (math.sin((2 * k - 1) * t) - math.sin((2 * k + 1) * t)) / k for k in ks)
-        cols_c.append([wt, wt * math.cos(t), wt * s0c, wt * s1c])
-        cols_s.append([0.0, wt * math.sin(t), wt * s0s, wt * s1s])
-    return mx.array([math.sin(t) for t in th], _F64), mx.array(cols_c, _F64), mx.array(cols_s, _F64)
-
-
-_JN_CACHE = {}
-
-
-def _sincos(ph):
-    """(sin, cos) of a float64 array from one tan(ph / 2) (as _precise.sin/cos, sharing the tangent)."""
-    t = mx.tan(ph / 2)
-    big = mx.abs(t) > 1
-    u = mx.where(big, 1 / mx.where(big, t, 1), t)
-    d = 1 + u * u
-    c = (1 - u * u) / d
-    return 2 * u / d, mx.where(big, -c, c)
-
-
 def _jn_functionals(x, neumann=True):
-    """(J0, J1, S0, S1) at x (|x| < 25), each of x's shape (only J0, J1 when not neumann)."""
-    n = _JN_NODES if neumann else _JN_NODES // 2
-    if n not in _JN_CACHE:
-        _JN_CACHE[n] = _jn_tables(n)
-    sin_t, cc, cs = _JN_CACHE[n]
+    """(J0, J1, S0, S1) at float64 x (0 < x <= 25; other elements give finite values the callers discard),
+    S0 = sum_k (-1)^k J_2k / k, S1 = sum_k (-1)^k (J_2k-1 - J_2k+1) / k (only J0, J1 when not neumann)."""
+    # below 1 the recurrence starts at n = 24 (J_24(1) < 1e-30) so its growth, ~(2/x)^n n!, stays in range; x is
+    # held at >= 1e-8 there, where the Neumann sums' terms (~x^2, ~x) are below float64's resolution of the
+    # callers' ln(x) and 1/x terms
+    x = mx.maximum(x, 1e-8)
+    small = x < 1
+    inv = 2.0 / x
+    b_next = mx.zeros_like(x)  # b_{n+1}
+    b = mx.where(small, 0.0, mx.full(x.shape, 1e-280, x.dtype))  # b_n, n = _MILLER_START
+    norm = mx.zeros_like(x)
+    s0 = mx.zeros_like(x)
+    s1 = mx.zeros_like(x)
+    for n in builtins.range(_MILLER_START, 0, -1):
+        if n == _SMALL_START:
+            b = mx.where(small, 1e-280, b)
+        b_prev = n * inv * b - b_next  # b_{n-1}
+        m = n - 1
+        if m >= 2 and m % 2 == 0:
+            norm = norm + 2 * b_prev
+            if neumann:
+                s0 = s0 + ((-1) ** (m // 2) / (m // 2)) * b_prev
+        elif m % 2 == 1 and neumann:  # b_m enters S1 as J_2k-1 (k = (m+1)/2) and as J_2k+1 (k = (m-1)/2)
+            k1, k2 = (m + 1) // 2, (m - 1) // 2
+            c = (-1) ** k1 / k1 - ((-1) ** k2 / k2 if k2 >= 1 else 0.0)
+            s1 = s1 + c * b_prev
+        b_next, b = b, b_prev
+    norm = norm + b  # b = b_0, b_next = b_1
     if not neumann:
-        cc, cs = cc[:, :2], cs[:, :2]
-    flat = x.reshape(-1, 1)
-    sn, cn = _sincos(flat * sin_t)
-    r = cn @ cc + sn @ cs
-    return [r[:, i].reshape(x.shape) for i in range(r.shape[1])]
+        return [b / norm, b_next / norm]
+    return [b / norm, b_next / norm, s0 / norm, s1 / norm]
 
 
 def _j_series(x, nu):
@@ -426,8 +414,10 @@ def _bessel_j64(x, nu):
     ax = mx.abs(x)
     small = ax <= 1
     big = ax >= _J_SWITCH
-    mid_x = mx.where(small | big, 2.0, x)
+    mid_x = mx.where(small | big, 2.0, ax)
     js = _jn_functionals(mid_x, neumann=False)[nu]
+    if nu == 1:  # J1 is odd (the recurrence takes |x|)
+        js = mx.where(x < 0, -js, js)
     ser = _j_series(mx.where(small, x, 0.0), nu)
     p, q, c, s_ = _hankel(mx.where(big, ax, _J_SWITCH), nu)
     asym = p * c - q * s_
