@@ -82,6 +82,12 @@ CASES = [
     ("masked", lambda x, m: (mc.masked.sum(x, 1, mask=m), mc.masked.softmax(x, 1, mask=m)),
      [a(3, 4), R.random((3, 4)) > 0.3], (0,)),
     ("view(dtype)", lambda x: x.view(mc.int32).float(), [a(3, 4)], ()),
+    ("view(dtype) write", lambda x: (x.clone().view(mc.int32).fill_(1065353216), x), [a(3, 4)], ()),
+    ("gcd/lcm", lambda p, q: (mc.gcd(p, q).float(), mc.lcm(p, q).float()), [i(1000, 50) - 500, i(1000, 50) - 500],
+     ()),
+    ("frexp", lambda x: (mc.frexp(x * 1e5).mantissa, mc.frexp(x).exponent.float()), [a(40)], (0,)),
+    ("int conv", lambda x, w: F.conv1d(x, w).float(), [i(9, 1, 2, 8), i(5, 3, 2, 3) - 2], ()),
+    ("bessel J/Y", lambda x: (mc.special.bessel_j0(x * 10), mc.special.bessel_y1(x * 10 + 0.1)), [a(50, lo=0.01)], ()),
 ]
 
 
