@@ -156,6 +156,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same")
     if bias is not None and bias.dtype is not input.dtype:
         raise RuntimeError(f"Input type ({input.dtype}) and bias type ({bias.dtype}) should be the same")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex) and input._device_code != 0:
+        # integer convolution runs through float64, which MLX's GPU lacks (torch's CUDA has none either)
+        raise RuntimeError(f"\"slow_conv2d_cuda\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
     ins = [x_in, weight] + ([bias] if bias is not None else [])
     perm_in = (0,) + tuple(builtins.range(2, nd + 2)) + (1,)
     perm_out = (0, nd + 1) + tuple(builtins.range(1, nd + 1))
