@@ -12,7 +12,7 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype
+from . import _C, _device_scope, _dtype
 from ._tensor import Tensor, _new
 
 # ---------------------------------------------------------------- shared helpers
@@ -47,12 +47,10 @@ def grad_for(x, g):
 
 def _scope_backward(backward, inputs):
     """backward, run on its inputs' device when the engine calls it (Note [Device scope])."""
-    from ._device_scope import ACTIVE, device_of, scoped
-
-    if not ACTIVE:
+    if not _device_scope.ACTIVE:
         return backward
-    code = device_of(inputs, {})
-    return lambda ctx, grads: scoped(code, backward, ctx, grads)
+    code = _device_scope.device_of(inputs, {})
+    return lambda ctx, grads: _device_scope.scoped(code, backward, ctx, grads)
 
 
 def record(name, backward, inputs, outputs, saved=(), extra=None):

@@ -39,6 +39,7 @@ import math
 import mlx.core as mx
 
 from .. import _dtype
+from .._autograd_formulas import needs_grad
 from .._autograd_ops import mlx_op
 from .._grad_mode import no_grad
 from .._tensor import Tensor
@@ -157,8 +158,6 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     # Note [fused layer_norm]: MLX's mx.fast.layer_norm serves GPU inference only. Its vjp with respect to x is
     # wrong on MLX 0.32.4's CUDA backend (found by bench/gpu_check.py on an H200: off by up to 20 where the
     # composition and the CPU agree), so whenever a gradient may be asked for, the composed core runs instead.
-    from .._autograd_formulas import needs_grad
-
     fused = (input._device_code == 1 and not _stats
              and not builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None))
 
