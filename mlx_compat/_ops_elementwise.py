@@ -378,14 +378,17 @@ def _chbevl(x, coeffs):
     return 0.5 * (b0 - b2)
 
 
-def _i0_mx(v):
-    ax = mx.abs(v)
+def _i0e_core(ax):
+    """e^-x I0(x) for x = |input| >= 0: Cephes' Chebyshev expansions on [0, 8] and on (8, inf) (0 at inf)."""
     small = ax <= 8
     xs = mx.where(small, ax, 8.0)
     xl = mx.where(small, 9.0, ax)
-    a = _chbevl(xs / 2 - 2, _I0_A)
-    b = _chbevl(32 / xl - 2, _I0_B) / mx.sqrt(xl)
-    return (_precise.exp(ax) * mx.where(small, a, b)).astype(v.dtype)
+    return mx.where(small, _chbevl(xs / 2 - 2, _I0_A), _chbevl(32 / xl - 2, _I0_B) / mx.sqrt(xl))
+
+
+def _i0_mx(v):
+    ax = mx.abs(v)
+    return (_precise.exp(ax) * _i0e_core(ax)).astype(v.dtype)
 
 
 i0 = _unary_vjp("i0", _i0_mx, "I0Backward0", complex_ok=False,

@@ -30,7 +30,7 @@ from . import _C, _dtype, _precise
 from ._autograd_formulas import record
 from ._creation import _out
 from ._ops import _inplace_from
-from ._ops_elementwise import (_binary_prep, _chbevl, _float_dtype, _grad_on, _I0_A, _I0_B, _need_tensor, _poly,
+from ._ops_elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
                                _RA, _RB, _SA, _SB, erfc_mx)
 from ._tensor import Tensor, _new
 
@@ -446,13 +446,7 @@ def _bessel_y64(x, nu):
 
 
 def _i0e64(x):
-    ax = mx.abs(x)
-    small = ax <= 8
-    xs = mx.where(small, ax, 8.0)
-    xl = mx.where(small, 9.0, ax)
-    a = _chbevl(xs / 2 - 2, _I0_A)
-    b = _chbevl(32 / _pos_fill(xl, mx.isfinite(xl)) - 2, _I0_B) / mx.sqrt(xl)
-    r = mx.where(small, a, b)
+    r = _i0e_core(mx.abs(x))
     r = mx.where(mx.isinf(x), 0.0, r)
     return mx.where(mx.isnan(x), x, r)
 
