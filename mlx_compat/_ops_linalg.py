@@ -101,17 +101,22 @@ def _scal(v):
 # ---------------------------------------------------------------- vector / matrix products
 
 
-def dot(input, tensor, *, out=None):
-    _tensor(input, "dot"), _tensor(tensor, "dot", "tensor", 2)
-    if input.dim() != 1 or tensor.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors")
-    if input.dtype is not tensor.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_dname(input.dtype)} and "
-                           f"{_dname(tensor.dtype)}")
-    if input.shape[0] != tensor.shape[0]:
-        n, m = input.shape[0], tensor.shape[0]
+def _check_vectors(fname, a, b, b_name):
+    """torch's checks for dot/vdot: two 1-D tensors of one dtype and length."""
+    _tensor(a, fname), _tensor(b, fname, b_name, 2)
+    if a.dim() != 1 or b.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.dim()}D and {b.dim()}D tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_dname(a.dtype)} and "
+                           f"{_dname(b.dtype)}")
+    if a.shape[0] != b.shape[0]:
+        n, m = a.shape[0], b.shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
                            f"of elements, but got {n} and {m} elements respectively")
+
+
+def dot(input, tensor, *, out=None):
+    _check_vectors("dot", input, tensor, "tensor")
     if input.dtype is _dtype.bool:
         raise RuntimeError("\"dot\" not implemented for 'Bool'")
     return _out(out, mlx_op("DotBackward0", lambda a, b: mx.sum(a * b) if _is_int(input.dtype) else
@@ -119,16 +124,7 @@ def dot(input, tensor, *, out=None):
 
 
 def vdot(input, other, *, out=None):
-    _tensor(input, "vdot"), _tensor(other, "vdot", "other", 2)
-    if input.dim() != 1 or other.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
-    if input.dtype is not other.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_dname(input.dtype)} and "
-                           f"{_dname(other.dtype)}")
-    if input.shape[0] != other.shape[0]:
-        n, m = input.shape[0], other.shape[0]
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
-                           f"of elements, but got {n} and {m} elements respectively")
+    _check_vectors("vdot", input, other, "other")
     cplx = input.dtype.is_complex
     return _out(out, mlx_op("VdotBackward0", lambda a, b: mx.sum((mx.conj(a) if cplx else a) * b),
                             [input, other]))
