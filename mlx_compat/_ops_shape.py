@@ -610,6 +610,26 @@ def _check_source(self, source, d, nidx, fname, same_dtype_msg, count_exc, count
         raise count_exc(count_msg)
 
 
+def _index_and_source(fname, input, dim, index, source):
+    """(flat int64 index, wrapped dim) for index_add / index_reduce, after torch's checks of index and source
+    (int32/int64 vector; source like input but along dim, one slice per index)."""
+    name = fname + "_"
+    idx = _index_vector(index, fname, (_dtype.int64, _dtype.int32), RuntimeError,
+                        f"{name}(): Expected dtype int32/int64 for index but got: "
+                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''}", IndexError,
+                        f"{name}(): Index is supposed to be a vector, but got dim: "
+                        f"{index.dim() if isinstance(index, Tensor) else 0} with type: "
+                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''} and size: "
+                        f"{list(index.shape) if isinstance(index, Tensor) else []}")
+    d = _wrap_dim(dim, input.dim())
+    _check_source(input, source, d, idx.size, fname,
+                  f"{name}(): self ({_sname(input.dtype)}) and source ({_sname(source.dtype)}) must have "
+                  f"the same scalar type" if isinstance(source, Tensor) else "", RuntimeError,
+                  f"{name}(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                  f"({(source.shape[d] if source.dim() else 1) if isinstance(source, Tensor) else 0}), for dim: {d}")
+    return idx, d
+
+
 def _along(d, shape, idx, f):
     """g(x, s): apply f(xt, idx, st) with dim d moved to the front (x of `shape`, or 0-d as 1-d)."""
     n = len(shape)
@@ -628,19 +648,7 @@ def _along(d, shape, idx, f):
 
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     _check_tensor(input, "index_add")
-    idx = _index_vector(index, "index_add", (_dtype.int64, _dtype.int32), RuntimeError,
-                        f"index_add_(): Expected dtype int32/int64 for index but got: "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''}", IndexError,
-                        f"index_add_(): Index is supposed to be a vector, but got dim: "
-                        f"{index.dim() if isinstance(index, Tensor) else 0} with type: "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''} and size: "
-                        f"{list(index.shape) if isinstance(index, Tensor) else []}")
-    d = _wrap_dim(dim, input.dim())
-    _check_source(input, source, d, idx.size, "index_add",
-                  f"index_add_(): self ({_sname(input.dtype)}) and source ({_sname(source.dtype)}) must have "
-                  f"the same scalar type" if isinstance(source, Tensor) else "", RuntimeError,
-                  f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
-                  f"({(source.shape[d] if source.dim() else 1) if isinstance(source, Tensor) else 0}), for dim: {d}")
+    idx, d = _index_and_source("index_add", input, dim, index, source)
     size = input.shape[d] if input.dim() else 1
     bad = idx[(idx < 0) | (idx >= size)]
     if bad.size:
@@ -927,19 +935,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     _check_tensor(input, "index_reduce")
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
-    idx = _index_vector(index, "index_reduce", (_dtype.int64, _dtype.int32), RuntimeError,
-                        f"index_reduce_(): Expected dtype int32/int64 for index but got: "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''}", IndexError,
-                        f"index_reduce_(): Index is supposed to be a vector, but got dim: "
-                        f"{index.dim() if isinstance(index, Tensor) else 0} with type: "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''} and size: "
-                        f"{list(index.shape) if isinstance(index, Tensor) else []}")
-    d = _wrap_dim(dim, input.dim())
-    _check_source(input, source, d, idx.size, "index_reduce",
-                  f"index_reduce_(): self ({_sname(input.dtype)}) and source ({_sname(source.dtype)}) must have "
-                  f"the same scalar type" if isinstance(source, Tensor) else "", RuntimeError,
-                  f"index_reduce_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
-                  f"({(source.shape[d] if source.dim() else 1) if isinstance(source, Tensor) else 0}), for dim: {d}")
+    idx, d = _index_and_source("index_reduce", input, dim, index, source)
     _reduce_dtype_check(input, reduce, include_self, True)
     xshape = list(input.shape) if input.dim() else [1]
     size = xshape[d]
