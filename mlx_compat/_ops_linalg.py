@@ -778,11 +778,10 @@ def det_(A):
         try:
             return ((g * outs[0])[..., None, None] * _mH(inv_(ins[0])),)
         except LinAlgError:
-            # singular A, as torch: with create_graph the cofactors from the SVD; otherwise torch's LU solve of
-            # det * I (det == 0) gives zeros
-            if _C.is_grad_enabled():
-                return (_det_backward_svd(g, ins[0]),)
-            return ((g * outs[0])[..., None, None] * (ins[0] * 0),)
+            # singular A: the cofactors from the SVD, as torch's create_graph path. torch's first-order path
+            # solves det * I through LU, whose answer there is det's rounding residue times A^-T (zeros on one
+            # CPU's LAPACK, cofactor-sized on another); the cofactors are the derivative itself.
+            return (_det_backward_svd(g, ins[0]),)
 
     return _prim("LinalgDetBackward0", fwd, [A], bw)
 
