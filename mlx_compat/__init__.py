@@ -57,6 +57,7 @@ from ._ops_complex import *  # noqa: F401,F403,E402
 from ._spectral import *  # noqa: F401,F403,E402
 from ._linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked, ops  # noqa: F401,E402
+from . import optim  # noqa: F401,E402
 from .ops import _softmax_backward_data  # noqa: E402 (torch._softmax_backward_data)
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)

@@ -1,0 +1,60 @@
+"""torch.optim.ASGD: averaged SGD with weight decay and maximize (torch's single-tensor rule; 'eta' and 'mu' are
+float32 scalar state as in torch)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernels as K
+from ._common import check_lr, check_nonneg, with_grads
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
+                        _use_grad_for_differentiable, _zeros_like)
+
+__all__ = ["ASGD"]
+
+
+class ASGD(Optimizer):
+    _scalar_state_keys = ("step", "eta", "mu")
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
+                 maximize=False, differentiable=False, capturable=False):
+        check_lr(lr)
+        check_nonneg(weight_decay, "weight_decay")
+        _check_differentiable(differentiable)
+        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for k, v in (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False)):
+                group.setdefault(k, v)
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        loss = _closure_loss(closure)
+        up = _Update()
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            lambd, alpha, t0, wd = group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
+            for p, state, g, x in with_grads(self, group, "ASGD"):
+                if len(state) == 0:
+                    state["step"] = _scalar_tensor(0.0)
+                    state["eta"] = _scalar_tensor(lr)
+                    state["mu"] = _scalar_tensor(1.0)
+                    state["ax"] = _zeros_like(p)
+                step = state["step"].item() + 1
+                up.scalar(state["step"], step)
+                if wd != 0:
+                    g = K.add(g, x, wd)
+                eta = state["eta"].item()
+                x = x * (1 - lambd * eta)
+                x = K.add(x, g, -eta)
+                up.put(p, x)
+                mu = state["mu"].item()
+                ax = _real(state["ax"]._mx)
+                up.put(state["ax"], ax + (x - ax) * mu if mu != 1 else x)
+                up.scalar(state["eta"], float(np.float32(lr / ((1 + lambd * lr * step) ** alpha))))
+                up.scalar(state["mu"], float(np.float32(1 / max(1, step - t0))))
+        up.commit()
+        return loss

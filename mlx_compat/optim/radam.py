@@ -1,0 +1,70 @@
+"""torch.optim.RAdam: rectified Adam with L2 or decoupled weight decay and maximize (torch's single-tensor rule)."""
+from __future__ import annotations
+
+import mlx.core as mx
+
+from . import _kernels as K
+from ._common import check_betas, check_lr, check_nonneg, with_grads
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
+                        _use_grad_for_differentiable, _zeros_like)
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        check_lr(lr)
+        check_nonneg(eps, "epsilon")
+        check_betas(betas)
+        check_nonneg(weight_decay, "weight_decay")
+        _check_differentiable(differentiable)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
+                        capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for k, v in (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False),
+                         ("decoupled_weight_decay", False)):
+                group.setdefault(k, v)
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        loss = _closure_loss(closure)
+        up = _Update()
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            eps, wd, decoupled = group["eps"], group["weight_decay"], group["decoupled_weight_decay"]
+            for p, state, g, x in with_grads(self, group, "RAdam"):
+                if len(state) == 0:
+                    state["step"] = _scalar_tensor(0.0)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                step = state["step"].item() + 1
+                up.scalar(state["step"], step)
+                if wd != 0:
+                    if decoupled:
+                        x = x * (1 - lr * wd)
+                    else:
+                        g = K.add(g, x, wd)
+                m = K.lerp(_real(state["exp_avg"]._mx), g, 1 - beta1)
+                v = K.addcmul(_real(state["exp_avg_sq"]._mx) * beta2, g, g, 1 - beta2)
+                up.put(state["exp_avg"], m)
+                up.put(state["exp_avg_sq"], v)
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                corrected = m / bias_correction1
+                rho_inf = 2 / (1 - beta2) - 1
+                rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+                if rho_t > 5.0:
+                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                    adaptive_lr = (bias_correction2**0.5) / (mx.sqrt(v) + eps)
+                    up.put(p, x - ((corrected * lr) * adaptive_lr) * rect)
+                else:
+                    up.put(p, x - corrected * lr)
+        up.commit()
+        return loss
