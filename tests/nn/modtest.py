@@ -93,3 +93,46 @@ def check_module(theirs, ours, t_in, m_in, *, train=True, rtol=1e-5, atol=1e-5, 
         assert (mp[k].grad is None) == (tp[k].grad is None), k
         if tp[k].grad is not None:
             assert_same(mp[k].grad, tp[k].grad, rtol=grad_rtol, atol=grad_atol)
+
+
+def init_draws(lib, make, draws, seed=0):
+    """{parameter name: all its values over `draws` fresh modules from make(lib)}, seeding lib's generator once."""
+    lib.manual_seed(seed)
+    out = {}
+    for _ in range(draws):
+        for k, p in make(lib).named_parameters():
+            out.setdefault(k, []).append(np.asarray(p.detach().double().numpy()).ravel())
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def ks_statistic(a, b):
+    """Two-sample Kolmogorov-Smirnov distance: the largest gap between the two empirical CDFs."""
+    a, b = np.sort(a), np.sort(b)
+    grid = np.concatenate([a, b])
+    return float(np.max(np.abs(np.searchsorted(a, grid, side="right") / a.size
+                               - np.searchsorted(b, grid, side="right") / b.size)))
+
+
+def assert_same_init(make, *, draws=40, bounds=None, seed=0):
+    """Initial parameters have torch's distribution: over `draws` modules built by make(torch) and make(mc), each
+    parameter's pooled values agree in mean and standard deviation and pass a two-sample Kolmogorov-Smirnov test
+    (alpha = 0.001); `bounds` ({name: b}) also requires every value of both in [-b, b]."""
+    theirs, ours = init_draws(torch, make, draws, seed), init_draws(mc, make, draws, seed + 1)
+    assert list(ours) == list(theirs)
+    for k, t in theirs.items():
+        o = ours[k]
+        assert o.shape == t.shape, k
+        n = t.size
+        sd = t.std()
+        assert abs(o.mean() - t.mean()) < 5 * sd * np.sqrt(2.0 / n) + 1e-12, (k, o.mean(), t.mean())
+        # the sample sd's relative spread is at most ~1/sqrt(2n) (normal; smaller for uniform): 5 sigma, two samples
+        assert abs(o.std() - sd) <= 5 * sd / np.sqrt(n) + 1e-12, (k, o.std(), sd)
+        if sd > 0:
+            crit = 1.95 * np.sqrt(2.0 / n)
+            assert ks_statistic(o, t) < crit, (k, ks_statistic(o, t), crit)
+        else:
+            np.testing.assert_array_equal(o, t)
+        if bounds and k in bounds:
+            b = bounds[k] * (1 + 1e-6)
+            assert np.abs(t).max() <= b, f"test bug: torch's {k} exceeds {bounds[k]}"
+            assert np.abs(o).max() <= b, (k, np.abs(o).max(), bounds[k])

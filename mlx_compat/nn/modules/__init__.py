@@ -2,3 +2,13 @@
 (`from .<family> import *`; each family module defines __all__)."""
 from .module import Module  # noqa: F401
 from .container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
+from .linear import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .channelshuffle import *  # noqa: F401,F403
