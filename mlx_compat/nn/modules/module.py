@@ -261,28 +261,30 @@ class BackwardHook:
 
     @staticmethod
     def _apply_on_tensors(args):
-        """args with its tensors passed through one BackwardHookFunction, and their positions (None when
-        no tensor requires grad, or grad mode is off: no node to hang hooks on)."""
+        """(args with its grad-requiring tensors passed through one BackwardHookFunction, the positions of all
+        its tensors, the positions of those passed through); None for the positions when no tensor requires
+        grad or grad mode is off (no node to hang hooks on)."""
         if not isinstance(args, tuple):
             raise RuntimeError("Module backward hooks expect a tuple of inputs and outputs")
         tensors_idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        tensors = [args[i] for i in tensors_idx]
-        if not (is_grad_enabled() and any(t.requires_grad for t in tensors)):
-            return args, None
-        new_tensors = BackwardHookFunction.apply(*tensors)
+        rg_idx = [i for i in tensors_idx if args[i].requires_grad]
+        if not (is_grad_enabled() and rg_idx):
+            return args, None, None
+        new_tensors = BackwardHookFunction.apply(*[args[i] for i in rg_idx])
         if not isinstance(new_tensors, tuple):
             new_tensors = (new_tensors,)
         arg_list = list(args)
-        for idx, val in zip(tensors_idx, new_tensors):
+        for idx, val in zip(rg_idx, new_tensors):
             arg_list[idx] = val
-        return tuple(arg_list), tensors_idx
+        return tuple(arg_list), tensors_idx, rg_idx
 
     def setup_input_hook(self, args):
         self.n_inputs = len(args)
-        new_args, idx = self._apply_on_tensors(args)
+        new_args, idx, rg_idx = self._apply_on_tensors(args)
         if idx is not None:
             self.input_tensors_index = idx
-            self._hang(new_args, idx, self._input_hook)
+            self._input_rg_index = rg_idx
+            self._hang(new_args, rg_idx, self._input_hook)
         return new_args
 
     def setup_output_hook(self, args):
@@ -290,22 +292,21 @@ class BackwardHook:
         if not is_tuple:
             args = (args,)
         self.n_outputs = len(args)
-        new_args, idx = self._apply_on_tensors(args)
+        new_args, idx, rg_idx = self._apply_on_tensors(args)
         if idx is not None:
             self.output_tensors_index = idx
-            self._hang(new_args, idx, self._output_hook)
+            self._output_rg_index = rg_idx
+            self._hang(new_args, rg_idx, self._output_hook)
         return new_args if is_tuple else new_args[0]
 
     @staticmethod
     def _hang(new_args, idx, hook):
-        for i in idx:
-            fn = new_args[i].grad_fn
-            if fn is not None and fn.name() == "BackwardHookFunctionBackward":
-                fn.register_prehook(hook)
-                return
+        fn = new_args[idx[0]].grad_fn
+        if fn is not None and fn.name() == "BackwardHookFunctionBackward":
+            fn.register_prehook(hook)
 
     def _output_hook(self, grad_output):
-        self.grad_outputs = self._pack_with_none(self.output_tensors_index, grad_output, self.n_outputs)
+        self.grad_outputs = self._pack_with_none(self._output_rg_index, grad_output, self.n_outputs)
         if self.user_pre_hooks:
             expected_len = len(self.grad_outputs)
             for user_pre_hook in self.user_pre_hooks:
@@ -318,6 +319,10 @@ class BackwardHook:
                 self.grad_outputs = hook_grad_outputs
         local_grad_outputs = self.grad_outputs
         if self.input_tensors_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=5)
             grad_inputs = self._pack_with_none([], [], self.n_inputs)
             for user_hook in self.user_hooks:
                 res = user_hook(self.module, grad_inputs, self.grad_outputs)
@@ -326,13 +331,13 @@ class BackwardHook:
                                        "return None or None for all gradients.")
             self.grad_outputs = None
         if local_grad_outputs is not None:
-            return tuple(local_grad_outputs[i] for i in self.output_tensors_index)
+            return tuple(local_grad_outputs[i] for i in self._output_rg_index)
         return None
 
     def _input_hook(self, grad_input):
         if self.grad_outputs is None:
             return None  # the inputs' gradient arrived without the outputs': nothing to pair it with
-        res = self._pack_with_none(self.input_tensors_index, grad_input, self.n_inputs)
+        res = self._pack_with_none(self._input_rg_index, grad_input, self.n_inputs)
         for hook in self.user_hooks:
             out = hook(self.module, res, self.grad_outputs)
             if out is None:
@@ -342,7 +347,7 @@ class BackwardHook:
                                    f"expected {len(res)}")
             res = out
         self.grad_outputs = None
-        return self._unpack_none(self.input_tensors_index, res)
+        return self._unpack_none(self._input_rg_index, res)
 
 
 # ---------------------------------------------------------------- Module
@@ -541,11 +546,7 @@ class Module:
                 param_applied = fn(param)
             param_grad = param.grad
             # torch's default (no swap, no overwrite): the Parameter object stays, its data is replaced
-            if is_lazy(param):
-                out_param = Parameter(param_applied, param.requires_grad) if param_applied is not param else param
-                if out_param is not param:
-                    self._parameters[key] = out_param
-            elif param_applied is not param:
+            if param_applied is not param:
                 param.data = param_applied
                 out_param = param
             else:
@@ -1089,9 +1090,6 @@ class Module:
                                 else:
                                     input_param.requires_grad_(param.requires_grad)
                             setattr(self, name, input_param)
-                        elif is_param_lazy:
-                            param.materialize(input_param.shape)
-                            param.copy_(input_param)
                         else:
                             param.copy_(input_param)
                 except Exception as ex:
