@@ -12,3 +12,4 @@ from .upsampling import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .channelshuffle import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
