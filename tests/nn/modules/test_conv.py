@@ -178,3 +178,17 @@ def test_lazy_conv_wrong_rank():
     t, m = torch.nn.LazyConv2d(4, 3), mc.nn.LazyConv2d(4, 3)
     t_in, m_in = inputs((2, 3, 4, 4, 4))
     assert_raises_same(lambda: t(*t_in), lambda: m(*m_in))
+
+
+@pytest.mark.parametrize("path,args,kwargs,shape", [
+    ("nn.Conv2d", (3, 4, 3), {"padding": "same", "padding_mode": "reflect"}, (2, 3, 5, 5)),
+    ("nn.ConvTranspose1d", (3, 2, 3), {"stride": 2, "output_padding": 1}, (2, 3, 5)),
+])
+def test_deepcopy_and_pickle(path, args, kwargs, shape):
+    import copy
+    import pickle
+    theirs, ours = pair(path, *args, **kwargs)
+    for clone in (copy.deepcopy(ours), pickle.loads(pickle.dumps(ours))):
+        assert clone.weight is not ours.weight and repr(clone) == repr(theirs)
+        theirs.zero_grad()
+        check_module(theirs, clone, *inputs(shape))

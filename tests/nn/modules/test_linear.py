@@ -148,3 +148,12 @@ def test_init_check_detects_a_wrong_scheme():
         assert_same_init(make, bounds={"weight": 1 / math.sqrt(20)})
     with pytest.raises(AssertionError):
         assert_same_init(make)
+
+
+def test_lazy_linear_state_dict_before_materializing():
+    """An uninitialized LazyLinear's state_dict holds its UninitializedParameters under torch's keys."""
+    t, m = torch.nn.LazyLinear(4), mc.nn.LazyLinear(4)
+    st, sm = t.state_dict(), m.state_dict()
+    assert list(sm) == list(st) == ["weight", "bias"]
+    assert all(isinstance(v, mc.nn.UninitializedParameter) for v in sm.values())
+    assert repr(m) == repr(t)

@@ -102,3 +102,25 @@ def test_forward_errors(path, args, kwargs, shapes):
     theirs, ours = pair(path, *args, **kwargs)
     t_in, m_in = inputs(*shapes)
     assert_raises_same(lambda: theirs(*t_in), lambda: ours(*m_in))
+
+
+def test_upsample_setstate_defaults_recompute_scale_factor():
+    """Pickles from before recompute_scale_factor existed load with it set to True, as in torch."""
+    t, m = torch.nn.Upsample(scale_factor=2), mc.nn.Upsample(scale_factor=2)
+    ts, ms = dict(t.__dict__), dict(m.__dict__)
+    del ts["recompute_scale_factor"], ms["recompute_scale_factor"]
+    t2, m2 = torch.nn.Upsample.__new__(torch.nn.Upsample), mc.nn.Upsample.__new__(mc.nn.Upsample)
+    t2.__setstate__(ts)
+    m2.__setstate__(ms)
+    assert m2.recompute_scale_factor is t2.recompute_scale_factor is True
+    assert repr(m2) == repr(t2)
+
+
+@pytest.mark.parametrize("path,args,kwargs,shapes", [c for c in CASES if c[0] in ("nn.Upsample", "nn.Fold")][:3],
+                         ids=str)
+def test_deepcopy_and_pickle(path, args, kwargs, shapes):
+    import copy
+    import pickle
+    theirs, ours = pair(path, *args, **kwargs)
+    for clone in (copy.deepcopy(ours), pickle.loads(pickle.dumps(ours))):
+        check_module(theirs, clone, *inputs(*shapes))
