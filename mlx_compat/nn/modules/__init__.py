@@ -18,3 +18,4 @@ from .instancenorm import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
