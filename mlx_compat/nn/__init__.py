@@ -3,7 +3,9 @@ their uninitialized forms, and the functional, init, parameter and utils namespa
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
-from . import functional, init, parameter, utils  # noqa: F401,E402
+from . import functional, init, parameter  # noqa: F401,E402
+# `from . import utils` would find the name the star import above bound to nn.modules.utils; bind the package
+utils = __import__(__name__ + ".utils", fromlist=["rnn"])
 from . import modules  # noqa: F401,E402
 
 
