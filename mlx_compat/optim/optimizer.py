@@ -195,15 +195,11 @@ class _Update:
         prev = _C.is_grad_enabled()
         _C._set_grad_enabled(False)
         try:
-            roots = self.values + self.extra if self.extra else self.values
-            views = None
+            roots = self.extra
             for t, a in zip(self.targets, self.values):
                 t._write(a)
-                if t._is_view:
-                    views = views or []
-                    views.append(t._base._mx)
-            if views:
-                roots = roots + views
+                # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
+                roots.append(t._base._mx if t._is_view else t._mx)
             mx.eval(roots)
         finally:
             _C._set_grad_enabled(prev)
