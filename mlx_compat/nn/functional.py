@@ -107,6 +107,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if padding_idx is not None:
             keep = (mx.arange(n) != padding_idx).reshape((n,) + (1,) * (w.ndim - 1))
             w = mx.where(keep, w, mx.stop_gradient(w))  # no gradient for the padding row
+        if scale_grad_by_freq:
+            # each row's gradient divided by how often the row is looked up (values unchanged)
+            counts = mx.zeros((n,), dtype=w.dtype).at[idx.reshape(-1)].add(1)
+            inv = mx.where(counts > 0, 1 / mx.maximum(counts, 1), 1).astype(w.dtype).reshape((n,) + (1,) * (w.ndim - 1))
+            w = mx.stop_gradient(w) + (w - mx.stop_gradient(w)) * inv
         return mx.take(w, idx, axis=0)
 
     return mlx_op("EmbeddingBackward0", f, [weight])

@@ -19,3 +19,4 @@ from .normalization import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
