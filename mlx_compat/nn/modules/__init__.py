@@ -20,3 +20,5 @@ from .rnn import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .linear_cross_entropy_options import *  # noqa: F401,F403
