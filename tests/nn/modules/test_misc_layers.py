@@ -97,6 +97,12 @@ def test_constructor_errors(path, args):
     ("nn.Fold", ((4, 5), 2), {}, [(2, 11, 12)]),
     ("nn.Upsample", (), {"scale_factor": 2, "mode": "bilinear"}, [(2, 3, 4)]),
     ("nn.CosineSimilarity", (), {}, [(4, 5), (4, 6)]),
+    ("nn.Upsample", (), {"size": 4, "scale_factor": 2}, [(1, 2, 3, 3)]),
+    ("nn.Upsample", (), {"scale_factor": 2, "mode": "trilinear"}, [(1, 2, 3, 3)]),
+    ("nn.Upsample", (), {"scale_factor": 2, "mode": "nearest", "align_corners": True}, [(1, 2, 3, 3)]),
+    ("nn.PairwiseDistance", (), {}, [(3, 4), (3, 5)]),
+    ("nn.Unfold", (4,), {}, [(1, 2, 3, 3)]),
+    ("nn.Fold", (3, 2), {}, [(1, 5, 4)]),
 ])
 def test_forward_errors(path, args, kwargs, shapes):
     theirs, ours = pair(path, *args, **kwargs)

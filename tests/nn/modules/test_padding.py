@@ -54,6 +54,9 @@ def test_constant_pad_value_kinds():
     ("nn.ReflectionPad1d", (4,), (2, 3, 4)),
     ("nn.ReflectionPad2d", ((1, 1, 5, 0),), (1, 2, 3, 6)),
     ("nn.CircularPad1d", (5,), (2, 3, 4)),
+    ("nn.ReflectionPad1d", (3,), (2, 3)),
+    ("nn.ReplicationPad2d", (1,), (2, 3)),
+    ("nn.ConstantPad2d", ((1, 2, 3), 0.0), (2, 3, 4)),
 ])
 def test_forward_errors(path, args, shape):
     theirs, ours = pair(path, *args)

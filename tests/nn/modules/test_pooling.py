@@ -145,7 +145,10 @@ def test_constructor_errors(path, args, kwargs):
 
 def test_forward_errors():
     for path, args, shape in [("nn.MaxPool2d", (5,), (1, 2, 3, 3)), ("nn.AvgPool2d", (2, 2, 2), (1, 2, 4, 4)),
-                              ("nn.AdaptiveAvgPool2d", ((2, 2, 2),), (1, 2, 4, 4))]:
+                              ("nn.AdaptiveAvgPool2d", ((2, 2, 2),), (1, 2, 4, 4)),
+                              ("nn.MaxPool1d", (2, 2, 2), (1, 2, 8)),
+                              ("nn.AdaptiveMaxPool2d", ((2, 2, 2),), (1, 2, 4, 4)),
+                              ("nn.LPPool2d", (2, 5), (1, 2, 3, 3))]:
         theirs, ours = pair(path, *args)
         t_in, m_in = inputs(shape)
         assert_raises_same(lambda: theirs(*t_in), lambda: ours(*m_in))
