@@ -6,8 +6,8 @@ so every gradient (inputs, h0/c0, each weight) is the exact derivative of the fo
 As torch does on the CPU, each layer and direction projects its whole input sequence with one matmul
 (`W_ih x_t + b_ih` for every t at once) and runs a Python loop over time only for the hidden-to-hidden part.
 Packed sequences (Note [Packed recurrence]) use the same loop with the batch shrinking as sequences end.
-The cells' gate arithmetic follows ATen's (RNN.cpp) term for term, so float32 results agree with torch's to
-rounding."""
+The gate arithmetic follows ATen's (RNN.cpp), with the hidden-side bias regrouped for RNN and LSTM (Note [Hidden
+bias folded into the input projection]), so float32 results agree with torch's to rounding."""
 from __future__ import annotations
 
 import math
@@ -27,37 +27,54 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 
 # ---------------------------------------------------------------- one time step of each cell
-# Each takes the input projection `gi` (W_ih x + b_ih) of the step, the state tuple and the layer's
-# hidden-side weights, and returns the new state tuple ((h,) or (h, c)).
+# Each takes the input projection `gi` of the step, the state tuple, the transposed hidden-side weights and the
+# hidden-side bias when it is not folded into gi (Note [Hidden bias folded into the input projection]), and
+# returns the new state tuple ((h,) or (h, c)).
+
+# Note [Hidden bias folded into the input projection]
+# For RNN and LSTM the hidden-side bias b_hh only ever adds to W_ih x + b_ih, so it is added once to the input
+# projection of all steps (bias b_ih + b_hh) and each step is one addmm(gi_t, h, W_hh^T) graph node. GRU keeps
+# b_hh apart: its b_hn sits inside the reset gate's product. The float sums are regrouped relative to ATen's
+# (W_hh h + b_hh) + (W_ih x + b_ih): the results differ by rounding only, and the gradients stay exact.
 
 
-def _tanh_step(gi, state, w_hh, b_hh, w_hr):
-    return (torch.tanh(F.linear(state[0], w_hh, b_hh) + gi),)
+def _tanh_step(gi, state, w_hh_t, b_hh, w_hr_t):
+    return (torch.tanh(torch.addmm(gi, state[0], w_hh_t)),)
 
 
-def _relu_step(gi, state, w_hh, b_hh, w_hr):
-    return (torch.relu(F.linear(state[0], w_hh, b_hh) + gi),)
+def _relu_step(gi, state, w_hh_t, b_hh, w_hr_t):
+    return (torch.relu(torch.addmm(gi, state[0], w_hh_t)),)
 
 
-def _lstm_step(gi, state, w_hh, b_hh, w_hr):
+def _lstm_step(gi, state, w_hh_t, b_hh, w_hr_t):
     h, c = state
-    gates = F.linear(h, w_hh, b_hh) + gi
-    i, f, g, o = gates.chunk(4, 1)
+    i, f, g, o = torch.addmm(gi, h, w_hh_t).chunk(4, 1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     h = torch.sigmoid(o) * torch.tanh(c)
-    if w_hr is not None:
-        h = h.matmul(w_hr.t())
+    if w_hr_t is not None:
+        h = h.matmul(w_hr_t)
     return h, c
 
 
-def _gru_step(gi, state, w_hh, b_hh, w_hr):
+def _gru_step(gi, state, w_hh_t, b_hh, w_hr_t):
     h = state[0]
     i_r, i_z, i_n = gi.chunk(3, 1)
-    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, 1)
+    gh = h.matmul(w_hh_t) if b_hh is None else torch.addmm(b_hh, h, w_hh_t)
+    h_r, h_z, h_n = gh.chunk(3, 1)
     r = torch.sigmoid(h_r + i_r)
     z = torch.sigmoid(h_z + i_z)
     n = torch.tanh(i_n + h_n * r)
     return ((h - n) * z + n,)
+
+
+def _split_biases(mode, b_ih, b_hh):
+    """(bias of the input projection, bias left to each step) per Note [Hidden bias folded into the input
+    projection]."""
+    if b_ih is None:
+        return None, None
+    if mode == "GRU":
+        return b_ih, b_hh
+    return b_ih + b_hh, None
 
 
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
@@ -74,7 +91,7 @@ _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "G
 # A padded batch is the special case of constant batch size.
 
 
-def _run_direction(step, steps, state0, w_hh, b_hh, w_hr, reverse):
+def _run_direction(step, steps, state0, w_hh_t, b_hh, w_hr_t, reverse):
     """Run one direction of one layer over the per-step input projections `steps`; returns (per-step outputs in
     time order, final state tuple)."""
     full = state0[0].shape[0]
@@ -87,7 +104,7 @@ def _run_direction(step, steps, state0, w_hh, b_hh, w_hr, reverse):
                 done.append(tuple(s[bs:last] for s in state))
                 state = tuple(s[:bs] for s in state)
                 last = bs
-            state = step(gi, state, w_hh, b_hh, w_hr)
+            state = step(gi, state, w_hh_t, b_hh, w_hr_t)
             outs[t] = state[0]
         if done:
             done.append(state)
@@ -101,7 +118,7 @@ def _run_direction(step, steps, state0, w_hh, b_hh, w_hr, reverse):
         if bs > last:
             state = tuple(torch.cat([s, s0[last:bs]]) for s, s0 in zip(state, state0))
             last = bs
-        state = step(gi, state, w_hh, b_hh, w_hr)
+        state = step(gi, state, w_hh_t, b_hh, w_hr_t)
         outs[t] = state[0]
     return outs, state
 
@@ -121,14 +138,14 @@ def _rnn_impl(mode, input, hx, weights, has_bias, num_layers, dropout, train, bi
         for direction in range(num_directions):
             idx = layer * num_directions + direction
             w = weights[idx * per_layer:(idx + 1) * per_layer]
-            b_ih, b_hh = (w[2], w[3]) if has_bias else (None, None)
-            w_hr = w[-1] if has_proj else None
-            gi = F.linear(rows, w[0], b_ih)
+            b_in, b_hh = _split_biases(mode, *((w[2], w[3]) if has_bias else (None, None)))
+            w_hr_t = w[-1].t() if has_proj else None
+            gi = F.linear(rows, w[0], b_in)
             if batch_sizes is None:
                 steps = gi.view(layer_input.shape[0], layer_input.shape[1], gi.shape[-1]).unbind(0)
             else:
                 steps = gi.split(batch_sizes, 0)
-            outs, state = _run_direction(step, steps, tuple(h[idx] for h in hx), w[1], b_hh, w_hr,
+            outs, state = _run_direction(step, steps, tuple(h[idx] for h in hx), w[1].t(), b_hh, w_hr_t,
                                          reverse=direction == 1)
             dir_outs.append(torch.stack(outs, 0) if batch_sizes is None else torch.cat(outs, 0))
             for k, s in enumerate(state):
@@ -551,9 +568,9 @@ class RNNCellBase(Module):
                 raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.size(1)}, expected "
                                    f"{self.hidden_size}")
 
-    def _cell(self, step, input, state):
-        gi = F.linear(input, self.weight_ih, self.bias_ih)
-        return step(gi, state, self.weight_hh, self.bias_hh, None)
+    def _cell(self, mode, input, state):
+        b_in, b_hh = _split_biases(mode, self.bias_ih, self.bias_hh)
+        return _STEPS[mode](F.linear(input, self.weight_ih, b_in), state, self.weight_hh.t(), b_hh, None)
 
 
 class RNNCell(RNNCellBase):
@@ -575,13 +592,13 @@ class RNNCell(RNNCellBase):
         else:
             hx = hx.unsqueeze(0) if not is_batched else hx
         if self.nonlinearity == "tanh":
-            step = _tanh_step
+            mode = "RNN_TANH"
         elif self.nonlinearity == "relu":
-            step = _relu_step
+            mode = "RNN_RELU"
         else:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_step(input, (hx,))
-        (ret,) = self._cell(step, input, (hx,))
+        (ret,) = self._cell(mode, input, (hx,))
         return ret.squeeze(0) if not is_batched else ret
 
 
@@ -607,7 +624,7 @@ class LSTMCell(RNNCellBase):
         else:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0)) if not is_batched else tuple(hx)
         self._check_step(input, hx)
-        h, c = self._cell(_lstm_step, input, hx)
+        h, c = self._cell("LSTM", input, hx)
         if not is_batched:
             return h.squeeze(0), c.squeeze(0)
         return h, c
@@ -629,5 +646,5 @@ class GRUCell(RNNCellBase):
         else:
             hx = hx.unsqueeze(0) if not is_batched else hx
         self._check_step(input, (hx,))
-        (ret,) = self._cell(_gru_step, input, (hx,))
+        (ret,) = self._cell("GRU", input, (hx,))
         return ret.squeeze(0) if not is_batched else ret
