@@ -153,3 +153,6 @@ del _name
 from . import _device_scope  # noqa: E402
 
 _device_scope.install(Tensor)
+
+# torch.utils (data loading, safetensors)
+from . import utils  # noqa: E402,F401
