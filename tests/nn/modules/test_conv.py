@@ -113,6 +113,7 @@ def test_forward_error_input_smaller_than_kernel():
     ("nn.Conv3d", (2, 3, (1, 2, 3)), {}),
     ("nn.ConvTranspose2d", (4, 6, 3), {}),
     ("nn.ConvTranspose1d", (4, 6, 2), {"groups": 2}),
+    ("nn.ConvTranspose3d", (2, 4, 2), {"groups": 2, "bias": False}),
 ])
 def test_init_distribution(path, args, kwargs):
     m = lib_path(torch, path)(*args, **kwargs)
@@ -172,6 +173,16 @@ def test_lazy_conv(name, args, kwargs, shape, cdim):
     assert np.abs(m.weight.detach().numpy()).max() <= 1 / math.sqrt(fan_in)
     carry_state(t, m)
     check_module(t, m, *inputs(shape, seed=3), grad_atol=1e-4)
+
+
+def test_lazy_conv_init_distribution():
+    """Materialized by a forward, a LazyConv2d's weights have Conv2d's distribution."""
+    def make(lib):
+        m = lib.nn.LazyConv2d(6, 3, groups=2)
+        m(lib.zeros(1, 4, 5, 5))
+        return m
+    b = 1 / math.sqrt(2 * 9)
+    assert_same_init(make, draws=60, bounds={"weight": b, "bias": b})
 
 
 def test_lazy_conv_wrong_rank():

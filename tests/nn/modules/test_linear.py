@@ -128,6 +128,15 @@ def test_lazy_linear_materializes_on_first_call():
     check_module(t, m, *inputs((4, 5)))
 
 
+def test_lazy_linear_init_distribution():
+    def make(lib):
+        m = lib.nn.LazyLinear(30)
+        m(lib.zeros(2, 12))
+        return m
+    b = 1 / math.sqrt(12)
+    assert_same_init(make, bounds={"weight": b, "bias": b})
+
+
 def test_lazy_linear_no_bias():
     t, m = torch.nn.LazyLinear(3, bias=False), mc.nn.LazyLinear(3, bias=False)
     assert m.bias is None
