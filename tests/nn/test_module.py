@@ -828,3 +828,71 @@ def test_call_without_hooks_goes_straight_to_forward():
     calls = []
     m.forward = lambda x: calls.append(x) or x
     assert m(5) == 5 and calls == [5]
+
+
+# ---------------------------------------------------------------- lazy modules
+
+
+def lazy_net(lib):
+    nn = lib.nn
+
+    class LazyScale(nn.modules.lazy.LazyModuleMixin, nn.Module):
+        """A lazy module of our own: its weight's shape comes from the first input's last dimension."""
+
+        cls_to_become = None
+
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.UninitializedParameter()
+            self.register_buffer("count", nn.UninitializedBuffer())
+
+        def initialize_parameters(self, x):
+            if self.has_uninitialized_params():
+                with lib.no_grad():
+                    self.weight.materialize((x.shape[-1],))
+                    self.count.materialize((1,))
+                    self.weight.fill_(2.0)
+                    self.count.zero_()
+
+        def forward(self, x):
+            return x * self.weight
+
+    return LazyScale
+
+
+def test_lazy_module_materializes_on_first_call():
+    def run(lib):
+        m = lazy_net(lib)()
+        out = [lib.nn.parameter.is_lazy(m.weight), m.has_uninitialized_params(), list(m.state_dict())]
+        y = m(lib.ones(2, 3))
+        out += [y.tolist(), type(m.weight).__name__, tuple(m.weight.shape), m.has_uninitialized_params(),
+                len(m._forward_pre_hooks), list(m.state_dict()), type(m.count).__name__]
+        return out
+
+    assert run(mc) == run(torch)
+
+
+def test_lazy_module_loads_state_dict_before_forward():
+    def run(lib):
+        m = lazy_net(lib)()
+        m.load_state_dict({"weight": lib.arange(4.0), "count": lib.ones(1)})
+        return tuple(m.weight.shape), m.weight.tolist(), m(lib.ones(1, 4)).tolist(), type(m.weight).__name__
+
+    assert run(mc) == run(torch)
+
+
+def test_lazy_layers_become_their_concrete_class():
+    for name, args, shape in (("LazyLinear", (3,), (2, 5)), ("LazyConv2d", (4, 3), (1, 2, 6, 6)),
+                              ("LazyBatchNorm1d", (), (4, 3))):
+        if not hasattr(mc.nn, name):
+            pytest.fail(f"mc.nn.{name} missing")
+        torch.manual_seed(0)
+        t = getattr(torch.nn, name)(*args)
+        m = getattr(mc.nn, name)(*args)
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        t(torch.tensor(x))
+        m(mc.tensor(x))
+        assert type(m).__name__ == type(t).__name__
+        assert list(m.state_dict()) == list(t.state_dict())
+        assert [tuple(v.shape) for v in m.state_dict().values()] == [tuple(v.shape) for v in t.state_dict().values()]
+        assert repr(m) == repr(t)
