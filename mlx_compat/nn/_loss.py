@@ -142,7 +142,7 @@ def _not_differentiable(fn, arg, t):
 
 
 def _scalar_name(dt):
-    from .functional import _SCALAR
+    from ._activation import _SCALAR  # torch's C++ scalar names, floating types included
 
     return _SCALAR.get(dt.name, dt.name)
 
@@ -534,11 +534,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def _check_class_target(input, target):
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target.dtype not in (_dtype.int64, _dtype.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
     if input.dim() != 1 and input.shape[0] != (target.shape[0] if target.dim() else 1):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0] if target.dim() else 1}).")
+    # torch checks the batch size (ValueError) before the target dtype (RuntimeError)
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
     if input.dim() > 2 or target.dim() > 1:
@@ -558,6 +559,8 @@ def _nll(input, target, weight, ignore_index, reduction):
     if weight is not None and (weight.dim() != 1 or weight.numel() != c):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(weight.dtype)}")
     _not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
     t = _as_long_index(target)
     tv = t._mx

@@ -304,3 +304,24 @@ def test_weight_buffer_moves_with_module():
     m2 = mc.nn.CrossEntropyLoss(weight=mc.zeros(3, dtype=mc.float64))
     m2.load_state_dict(m.state_dict())
     assert float(m2.weight.sum()) == 3.0
+
+
+@pytest.mark.parametrize("name", ["NLLLoss", "CrossEntropyLoss"])
+def test_class_target_errors_match_torch(name):
+    """torch's checks and their order: batch size (ValueError) before target dtype (RuntimeError); a class weight
+    of another dtype than the input is a RuntimeError; messages as torch's."""
+    cases = [
+        ({}, (np.zeros((4, 3), np.float32), np.zeros(5, np.float32))),
+        ({}, (np.zeros((4, 3), np.float32), np.zeros(4, np.float32))),
+        ({"weight": np.ones(3, np.float64)}, (np.zeros((2, 3), np.float32), np.zeros(2, np.int64))),
+        ({"weight": np.ones(3, np.float16)}, (np.zeros((2, 3, 2), np.float32), np.zeros((2, 2), np.int64))),
+    ]
+    for kw, (x, y) in cases:
+        t = getattr(torch.nn, name)(**{k: torch.tensor(v) for k, v in kw.items()})
+        m = getattr(mc.nn, name)(**{k: mc.tensor(v) for k, v in kw.items()})
+        with pytest.raises(Exception) as et:
+            t(torch.tensor(x), torch.tensor(y))
+        with pytest.raises(Exception) as em:
+            m(mc.tensor(x), mc.tensor(y))
+        assert type(em.value) is type(et.value)
+        assert str(em.value) == str(et.value)
