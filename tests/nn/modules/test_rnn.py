@@ -241,6 +241,32 @@ def test_in_place_weight_update_is_seen():
     check_module(theirs, ours, t_in, m_in)
 
 
+def test_load_state_dict_assign_and_dtype_move():
+    """load_state_dict(assign=True) swaps in new Parameters and .double() replaces them: the forward follows both."""
+    theirs, ours = pair("nn.LSTM", 4, 5, num_layers=2, bidirectional=True)
+    torch.manual_seed(5)
+    other = torch.nn.LSTM(4, 5, num_layers=2, bidirectional=True)
+    theirs.load_state_dict(other.state_dict(), assign=True)
+    ours.load_state_dict({k: to_mc(v) for k, v in other.state_dict().items()}, assign=True)
+    t_in, m_in = inputs((3, 2, 4))
+    check_module(theirs, ours, t_in, m_in)
+    theirs.zero_grad()
+    ours.zero_grad()
+    theirs.double()
+    ours.double()
+    assert all(w.dtype == mc.float64 for w in ours._flat_weights)
+    t_in, m_in = inputs((3, 2, 4), dtype=np.float64)
+    check_module(theirs, ours, t_in, m_in, rtol=1e-12, atol=1e-12, grad_rtol=1e-10, grad_atol=1e-12)
+
+
+def test_rnnbase_direct():
+    """RNNBase(mode, ...) builds the same parameters as the subclass of that mode."""
+    for mode in ("LSTM", "GRU", "RNN_TANH", "RNN_RELU"):
+        t, m = pair("nn.RNNBase", mode, 4, 5, 2)
+        assert repr(m) == repr(t) and list(m.state_dict()) == list(t.state_dict())
+    assert_raises_same(lambda: torch.nn.RNNBase("XYZ", 4, 5), lambda: mc.nn.RNNBase("XYZ", 4, 5))
+
+
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])
 def test_copy_and_pickle(how):
     theirs, ours = pair("nn.LSTM", 4, 5, num_layers=2, proj_size=2)
