@@ -126,6 +126,8 @@ def _run_direction(step, steps, state0, w_hh_t, b_hh, w_hr_t, reverse):
 def _rnn_impl(mode, input, hx, weights, has_bias, num_layers, dropout, train, bidirectional, batch_sizes=None):
     """The multi-layer recurrence. `input` is time-major (T, B, I), or a packed (N, I) with `batch_sizes` (list of
     ints); `hx` a tuple of (layers * directions, B, H) states. Returns (output, tuple of final states)."""
+    if input.shape[0] == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
     step = _STEPS[mode]
     num_directions = 2 if bidirectional else 1
     per_layer = len(weights) // (num_layers * num_directions)

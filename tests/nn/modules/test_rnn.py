@@ -316,6 +316,8 @@ def test_constructor_and_forward_errors():
             hxs = [lambda lib: lib.zeros(1, 3, 5), lambda lib: lib.zeros(2, 2, 5), lambda lib: lib.zeros(2, 5)]
         for hx in hxs:
             assert_raises_same(lambda: t(tx, hx(torch)), lambda: m(mx, hx(mc)))
+        # an empty sequence
+        assert_raises_same(lambda: t(torch.randn(0, 2, 4)), lambda: m(mc.randn(0, 2, 4)))
         # unbatched input with a batched hidden state
         bad_hx = (lambda lib: (lib.zeros(1, 2, 5), lib.zeros(1, 2, 5))) if cls == "LSTM" else \
             (lambda lib: lib.zeros(1, 2, 5))
