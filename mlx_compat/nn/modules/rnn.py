@@ -15,7 +15,6 @@ import numbers
 import warnings
 
 import mlx_compat as torch
-from mlx_compat import Tensor
 
 from .. import functional as F
 from .. import init
@@ -271,10 +270,10 @@ class RNNBase(Module):
             init.uniform_(weight, -stdv, stdv)
 
     def check_input(self, input, batch_sizes):
-        if input.dtype != self._flat_weights[0].dtype:
-            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
-                             f"({self._flat_weights[0].dtype}). Convert input: input.to({self._flat_weights[0].dtype}), "
-                             f"or convert model: model.to({input.dtype})")
+        wdt = self._flat_weights[0].dtype
+        if input.dtype != wdt:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({wdt}). "
+                             f"Convert input: input.to({wdt}), or convert model: model.to({input.dtype})")
         expected_input_dim = 2 if batch_sizes is not None else 3
         if input.dim() != expected_input_dim:
             raise RuntimeError(f"input must have {expected_input_dim} dimensions, got {input.dim()}")

@@ -310,7 +310,8 @@ def test_constructor_and_forward_errors():
                     lambda lib: lib.randn(3, 2, 4, dtype=lib.float64)]:
             assert_raises_same(lambda: t(bad(torch)), lambda: m(bad(mc)))
         if cls == "LSTM":
-            hxs = [lambda lib: (lib.zeros(1, 3, 5), lib.zeros(1, 2, 5)), lambda lib: (lib.zeros(1, 2, 5), lib.zeros(1, 2, 6)),
+            hxs = [lambda lib: (lib.zeros(1, 3, 5), lib.zeros(1, 2, 5)),
+                   lambda lib: (lib.zeros(1, 2, 5), lib.zeros(1, 2, 6)),
                    lambda lib: (lib.zeros(2, 5), lib.zeros(2, 5))]
         else:
             hxs = [lambda lib: lib.zeros(1, 3, 5), lambda lib: lib.zeros(2, 2, 5), lambda lib: lib.zeros(2, 5)]
