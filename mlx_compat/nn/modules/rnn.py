@@ -335,8 +335,24 @@ class RNNBase(Module):
 
     def __setstate__(self, d):
         super().__setstate__(d)
+        if "all_weights" in d:
+            self._all_weights = d["all_weights"]
         if "proj_size" not in d:
             self.proj_size = 0
+        if not isinstance(self._all_weights[0][0], str):
+            # pickles of old torch versions kept the Parameters themselves here: rebuild the names
+            self._flat_weights_names, self._all_weights = [], []
+            for layer in range(self.num_layers):
+                for direction in range(2 if self.bidirectional else 1):
+                    suffix = "_reverse" if direction == 1 else ""
+                    names = ["weight_ih_l{}{}", "weight_hh_l{}{}"]
+                    if self.bias:
+                        names += ["bias_ih_l{}{}", "bias_hh_l{}{}"]
+                    if self.proj_size > 0:
+                        names.append("weight_hr_l{}{}")
+                    names = [n.format(layer, suffix) for n in names]
+                    self._all_weights.append(names)
+                    self._flat_weights_names.extend(names)
         self._init_flat_weights()
 
     @property

@@ -276,6 +276,22 @@ def test_copy_and_pickle(how):
     check_module(theirs, other, t_in, m_in)
 
 
+def test_setstate_of_old_pickle():
+    """A state from an old torch pickle (all_weights holding the Parameters, no proj_size, no _flat_weights_names)
+    is upgraded to the names, as torch's __setstate__ does."""
+    theirs, ours = pair("nn.GRU", 4, 5, num_layers=2, bidirectional=True)
+    state = dict(ours.__dict__)
+    state["_all_weights"] = ours.all_weights
+    for k in ("proj_size", "_flat_weights_names", "_flat_weights"):
+        state.pop(k)
+    old = mc.nn.GRU.__new__(mc.nn.GRU)
+    old.__setstate__(state)
+    assert old._flat_weights_names == theirs._flat_weights_names and old.proj_size == 0
+    assert old._all_weights == theirs._all_weights
+    t_in, m_in = inputs((3, 2, 4))
+    check_module(theirs, old, t_in, m_in)
+
+
 def test_double_backward():
     """create_graph through the recurrence: the gradient of a gradient norm matches torch."""
     theirs, ours = pair("nn.GRU", 3, 4, num_layers=2)
