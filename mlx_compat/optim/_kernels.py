@@ -3,7 +3,6 @@ lerp), written on raw mx.arrays in the same operation order so float32 results a
 scalars join as the array's dtype, as torch casts a Scalar to the kernel's scalar type."""
 from __future__ import annotations
 
-import mlx.core as mx
 
 
 def add(a, b, alpha=1):
@@ -34,5 +33,8 @@ def lerp(start, end, weight):
     return end - (end - start) * (1 - weight)
 
 
-def maximum(a, b):
-    return mx.maximum(a, b)
+def lerp_t(start, end, weight, small):
+    """lerp with the weight a 0-d array; `small` (|weight| < 0.5) picks torch's branch statically."""
+    if small:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)

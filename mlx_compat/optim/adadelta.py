@@ -3,12 +3,26 @@ from __future__ import annotations
 
 import mlx.core as mx
 
-from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Adadelta"]
+
+
+def _adadelta_math(has_wd):
+    """Adadelta's per-parameter update (torch's single-tensor order)."""
+
+    def update(x, g, sq, acc, wd, rho, one_minus_rho, eps, neg_lr):
+        if has_wd:
+            g = g + wd * x
+        sq = (sq * rho) + (one_minus_rho * g) * g
+        std = mx.sqrt(sq + eps)
+        delta = (mx.sqrt(acc + eps) / std) * g
+        acc = (acc * rho) + (one_minus_rho * delta) * delta
+        return x + neg_lr * delta, sq, acc
+
+    return update
 
 
 class Adadelta(Optimizer):
@@ -43,15 +57,11 @@ class Adadelta(Optimizer):
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
                 up.scalar(state["step"], state["step"].item() + 1)
-                if wd != 0:
-                    g = K.add(g, x, wd)
-                sq = K.addcmul(_real(state["square_avg"]._mx) * rho, g, g, 1 - rho)
-                acc = _real(state["acc_delta"]._mx)
-                std = mx.sqrt(sq + eps)
-                delta = (mx.sqrt(acc + eps) / std) * g
-                acc = K.addcmul(acc * rho, delta, delta, 1 - rho)
+                fn = _kernel(("Adadelta", wd != 0), lambda: _adadelta_math(wd != 0))
+                x_new, sq, acc = fn(x, g, _real(state["square_avg"]._mx), _real(state["acc_delta"]._mx),
+                                    *up.scalars(x.dtype, wd, rho, 1 - rho, eps, -lr))
                 up.put(state["square_avg"], sq)
                 up.put(state["acc_delta"], acc)
-                up.put(p, K.add(x, delta, -lr))
+                up.put(p, x_new)
         up.commit()
         return loss

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import mlx.core as mx
 
-from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _closure_loss, _full_like, _real,
-                        _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _closure_loss, _full_like, _kernel,
+                        _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
 
 __all__ = ["Adagrad"]
+
+
+def _adagrad_math(has_wd):
+    """Adagrad's per-parameter update (torch's single-tensor order)."""
+
+    def update(x, g, s, wd, eps, neg_clr):
+        if has_wd:
+            g = g + wd * x
+        s = s + g * g
+        return x + (neg_clr * g) / (mx.sqrt(s) + eps), s
+
+    return update
 
 
 class Adagrad(Optimizer):
@@ -56,11 +67,10 @@ class Adagrad(Optimizer):
                     self._init_state(p)
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
-                if wd != 0:
-                    g = K.add(g, x, wd)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                s = K.addcmul(_real(state["sum"]._mx), g, g)
+                fn = _kernel(("Adagrad", wd != 0), lambda: _adagrad_math(wd != 0))
+                x_new, s = fn(x, g, _real(state["sum"]._mx), *up.scalars(x.dtype, wd, eps, -clr))
                 up.put(state["sum"], s)
-                up.put(p, K.addcdiv(x, g, mx.sqrt(s) + eps, -clr))
+                up.put(p, x_new)
         up.commit()
         return loss

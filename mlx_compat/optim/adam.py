@@ -5,18 +5,40 @@ from __future__ import annotations
 import mlx.core as mx
 
 from . import _kernels as K
-from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _check_sparse, _closure_loss, _real,
-                        _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from ._common import check_betas as _check_betas
+from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
+                        _kernel, _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 from .._tensor import Tensor
 
 __all__ = ["Adam"]
 
 
-def _check_betas(betas):
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight):
+    """Adam's per-parameter update (torch's single-tensor order) for one static configuration."""
+
+    def update(x, g, m, v, *rest):
+        if amsgrad:
+            vmax, wd, w1, b2, w2, bc2_sqrt, eps, neg_step_size = rest
+        else:
+            wd, w1, b2, w2, bc2_sqrt, eps, neg_step_size = rest
+        if maximize:
+            g = -g
+        if has_wd:
+            if decoupled:
+                x = x * wd
+            else:
+                g = g + wd * x
+        m = K.lerp_t(m, g, w1, small_weight)
+        v = (v * b2) + (w2 * g) * g
+        if amsgrad:
+            vmax = mx.maximum(vmax, v)
+            denom = mx.sqrt(vmax) / bc2_sqrt + eps
+        else:
+            denom = mx.sqrt(v) / bc2_sqrt + eps
+        x = x + (neg_step_size * m) / denom
+        return (x, m, v, vmax) if amsgrad else (x, m, v)
+
+    return update
 
 
 class Adam(Optimizer):
@@ -86,30 +108,26 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = _zeros_like(p)
                 g = _real(grad._mx)
                 x = _real(p._mx)
-                if maximize:
-                    g = -g
                 step_t = state["step"]
                 step = step_t.item() + 1
                 up.scalar(step_t, step)
-                if wd != 0:
-                    if decoupled:
-                        x = x * (1 - lr * wd)
-                    else:
-                        g = K.add(g, x, wd)
-                m = K.lerp(_real(state["exp_avg"]._mx), g, 1 - beta1)
-                v = K.addcmul(_real(state["exp_avg_sq"]._mx) * beta2, g, g, 1 - beta2)
-                up.put(state["exp_avg"], m)
-                up.put(state["exp_avg_sq"], v)
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2**0.5
+                fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5),
+                             lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5))
+                wd_scalar = (1 - lr * wd) if decoupled else wd
+                sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
+                                -step_size)
+                arrays = [x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx)]
                 if amsgrad:
-                    vmax = mx.maximum(_real(state["max_exp_avg_sq"]._mx), v)
-                    up.put(state["max_exp_avg_sq"], vmax)
-                    denom = mx.sqrt(vmax) / bias_correction2_sqrt + eps
-                else:
-                    denom = mx.sqrt(v) / bias_correction2_sqrt + eps
-                up.put(p, K.addcdiv(x, m, denom, -step_size))
+                    arrays.append(_real(state["max_exp_avg_sq"]._mx))
+                out = fn(*arrays, *sc)
+                up.put(p, out[0])
+                up.put(state["exp_avg"], out[1])
+                up.put(state["exp_avg_sq"], out[2])
+                if amsgrad:
+                    up.put(state["max_exp_avg_sq"], out[3])
         up.commit()
         return loss

@@ -5,10 +5,23 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Adamax"]
+
+
+def _adamax_math(has_wd, small_weight):
+    """Adamax's per-parameter update (torch's single-tensor order)."""
+
+    def update(x, g, m, u, wd, w1, beta2, eps, neg_clr):
+        if has_wd:
+            g = g + wd * x
+        m = K.lerp_t(m, g, w1, small_weight)
+        u = mx.maximum(u * beta2, mx.abs(g) + eps)
+        return x + (neg_clr * m) / u, m, u
+
+    return update
 
 
 class Adamax(Optimizer):
@@ -44,13 +57,13 @@ class Adamax(Optimizer):
                     state["exp_inf"] = _zeros_like(p)
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
-                if wd != 0:
-                    g = K.add(g, x, wd)
-                m = K.lerp(_real(state["exp_avg"]._mx), g, 1 - beta1)
-                u = mx.maximum(_real(state["exp_inf"]._mx) * beta2, mx.abs(g) + eps)
+                clr = lr / (1 - beta1**step)
+                fn = _kernel(("Adamax", wd != 0, abs(1 - beta1) < 0.5),
+                             lambda: _adamax_math(wd != 0, abs(1 - beta1) < 0.5))
+                x_new, m, u = fn(x, g, _real(state["exp_avg"]._mx), _real(state["exp_inf"]._mx),
+                                 *up.scalars(x.dtype, wd, 1 - beta1, beta2, eps, -clr))
                 up.put(state["exp_avg"], m)
                 up.put(state["exp_inf"], u)
-                clr = lr / (1 - beta1**step)
-                up.put(p, K.addcdiv(x, m, u, -clr))
+                up.put(p, x_new)
         up.commit()
         return loss

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["ASGD"]
+
+
+def _asgd_math(has_wd, averaging):
+    """ASGD's per-parameter update (torch's single-tensor order); `averaging` is torch's mu != 1 branch."""
+
+    def update(x, g, ax, wd, decay, neg_eta, mu):
+        if has_wd:
+            g = g + wd * x
+        x = x * decay
+        x = x + neg_eta * g
+        return x, (ax + (x - ax) * mu) if averaging else x
+
+    return update
 
 
 class ASGD(Optimizer):
@@ -45,15 +57,12 @@ class ASGD(Optimizer):
                     state["ax"] = _zeros_like(p)
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
-                if wd != 0:
-                    g = K.add(g, x, wd)
                 eta = state["eta"].item()
-                x = x * (1 - lambd * eta)
-                x = K.add(x, g, -eta)
-                up.put(p, x)
                 mu = state["mu"].item()
-                ax = _real(state["ax"]._mx)
-                up.put(state["ax"], ax + (x - ax) * mu if mu != 1 else x)
+                fn = _kernel(("ASGD", wd != 0, mu != 1), lambda: _asgd_math(wd != 0, mu != 1))
+                x_new, ax = fn(x, g, _real(state["ax"]._mx), *up.scalars(x.dtype, wd, 1 - lambd * eta, -eta, mu))
+                up.put(p, x_new)
+                up.put(state["ax"], ax)
                 up.scalar(state["eta"], float(np.float32(lr / ((1 + lambd * lr * step) ** alpha))))
                 up.scalar(state["mu"], float(np.float32(1 / max(1, step - t0))))
         up.commit()

@@ -7,10 +7,30 @@ import numpy as np
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["NAdam"]
+
+
+def _nadam_math(has_wd, decoupled, small_weight):
+    """NAdam's per-parameter update (torch's single-tensor order); the momentum schedule's coefficients come in
+    as scalars."""
+
+    def update(x, g, m, v, wd, w1, beta2, one_minus_beta2, bias_correction2, eps, c_grad, c_avg):
+        if has_wd:
+            if decoupled:
+                x = x * wd
+            else:
+                g = g + wd * x
+        m = K.lerp_t(m, g, w1, small_weight)
+        v = (v * beta2) + (one_minus_beta2 * g) * g
+        denom = mx.sqrt(v / bias_correction2) + eps
+        x = x + (c_grad * g) / denom
+        x = x + (c_avg * m) / denom
+        return x, m, v
+
+    return update
 
 
 class NAdam(Optimizer):
@@ -55,24 +75,20 @@ class NAdam(Optimizer):
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
                 bias_correction2 = 1 - beta2**step
-                if wd != 0:
-                    if decoupled:
-                        x = x * (1 - lr * wd)
-                    else:
-                        g = K.add(g, x, wd)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 # mu_product *= mu: a float32 scalar tensor times a Python float, in float32
                 mu_product = float(np.float32(state["mu_product"].item()) * np.float32(mu))
                 up.scalar(state["mu_product"], mu_product)
-                m = K.lerp(_real(state["exp_avg"]._mx), g, 1 - beta1)
-                v = K.addcmul(_real(state["exp_avg_sq"]._mx) * beta2, g, g, 1 - beta2)
+                mu_product_next = mu_product * mu_next
+                fn = _kernel(("NAdam", wd != 0, decoupled, abs(1 - beta1) < 0.5),
+                             lambda: _nadam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5))
+                sc = up.scalars(x.dtype, (1 - lr * wd) if decoupled else wd, 1 - beta1, beta2, 1 - beta2,
+                                bias_correction2, eps, -lr * (1.0 - mu) / (1.0 - mu_product),
+                                (-lr * mu_next) / (1.0 - mu_product_next))
+                x_new, m, v = fn(x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)
                 up.put(state["exp_avg"], m)
                 up.put(state["exp_avg_sq"], v)
-                denom = mx.sqrt(v / bias_correction2) + eps
-                mu_product_next = mu_product * mu_next
-                x = K.addcdiv(x, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
-                x = K.addcdiv(x, m, denom, (-lr * mu_next) / (1.0 - mu_product_next))
-                up.put(p, x)
+                up.put(p, x_new)
         up.commit()
         return loss

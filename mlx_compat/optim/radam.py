@@ -5,10 +5,30 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["RAdam"]
+
+
+def _radam_math(has_wd, decoupled, small_weight, rectified):
+    """RAdam's per-parameter update (torch's single-tensor order); `rectified` is torch's rho_t > 5 branch."""
+
+    def update(x, g, m, v, wd, w1, beta2, one_minus_beta2, bias_correction1, lr, bc2_sqrt, eps, rect):
+        if has_wd:
+            if decoupled:
+                x = x * wd
+            else:
+                g = g + wd * x
+        m = K.lerp_t(m, g, w1, small_weight)
+        v = (v * beta2) + (one_minus_beta2 * g) * g
+        corrected = m / bias_correction1
+        if rectified:
+            adaptive_lr = bc2_sqrt / (mx.sqrt(v) + eps)
+            return x - ((corrected * lr) * adaptive_lr) * rect, m, v
+        return x - corrected * lr, m, v
+
+    return update
 
 
 class RAdam(Optimizer):
@@ -46,25 +66,20 @@ class RAdam(Optimizer):
                     state["exp_avg_sq"] = _zeros_like(p)
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
-                if wd != 0:
-                    if decoupled:
-                        x = x * (1 - lr * wd)
-                    else:
-                        g = K.add(g, x, wd)
-                m = K.lerp(_real(state["exp_avg"]._mx), g, 1 - beta1)
-                v = K.addcmul(_real(state["exp_avg_sq"]._mx) * beta2, g, g, 1 - beta2)
-                up.put(state["exp_avg"], m)
-                up.put(state["exp_avg_sq"], v)
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
-                corrected = m / bias_correction1
                 rho_inf = 2 / (1 - beta2) - 1
                 rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+                rect = None
                 if rho_t > 5.0:
                     rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    adaptive_lr = (bias_correction2**0.5) / (mx.sqrt(v) + eps)
-                    up.put(p, x - ((corrected * lr) * adaptive_lr) * rect)
-                else:
-                    up.put(p, x - corrected * lr)
+                fn = _kernel(("RAdam", wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None),
+                             lambda: _radam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None))
+                sc = up.scalars(x.dtype, (1 - lr * wd) if decoupled else wd, 1 - beta1, beta2, 1 - beta2,
+                                bias_correction1, lr, bias_correction2**0.5, eps, 0.0 if rect is None else rect)
+                x_new, m, v = fn(x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)
+                up.put(state["exp_avg"], m)
+                up.put(state["exp_avg_sq"], v)
+                up.put(p, x_new)
         up.commit()
         return loss

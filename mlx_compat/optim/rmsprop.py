@@ -5,10 +5,36 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _real, _scalar_tensor, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["RMSprop"]
+
+
+def _rmsprop_math(has_wd, centered, has_momentum, small_weight):
+    """RMSprop's per-parameter update (torch's single-tensor order) for one static configuration."""
+
+    def update(x, g, sq, *rest):
+        rest = list(rest)
+        ga = rest.pop(0) if centered else None
+        buf = rest.pop(0) if has_momentum else None
+        wd, alpha, one_minus_alpha, eps, momentum, neg_lr = rest
+        if has_wd:
+            g = g + wd * x
+        sq = (sq * alpha) + (one_minus_alpha * g) * g
+        if centered:
+            ga = K.lerp_t(ga, g, one_minus_alpha, small_weight)
+            avg = mx.sqrt(sq + (-1 * ga) * ga)
+        else:
+            avg = mx.sqrt(sq)
+        avg = avg + eps
+        out = [sq] + ([ga] if centered else [])
+        if has_momentum:
+            buf = (buf * momentum) + g / avg
+            return (x + neg_lr * buf, *out, buf)
+        return (x + (neg_lr * g) / avg, *out)
+
+    return update
 
 
 class RMSprop(Optimizer):
@@ -48,22 +74,14 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
                 up.scalar(state["step"], state["step"].item() + 1)
-                if wd != 0:
-                    g = K.add(g, x, wd)
-                sq = K.addcmul(_real(state["square_avg"]._mx) * alpha, g, g, 1 - alpha)
-                up.put(state["square_avg"], sq)
-                if centered:
-                    ga = K.lerp(_real(state["grad_avg"]._mx), g, 1 - alpha)
-                    up.put(state["grad_avg"], ga)
-                    avg = mx.sqrt(K.addcmul(sq, ga, ga, -1))
-                else:
-                    avg = mx.sqrt(sq)
-                avg = avg + eps
-                if momentum > 0:
-                    buf = K.addcdiv(_real(state["momentum_buffer"]._mx) * momentum, g, avg)
-                    up.put(state["momentum_buffer"], buf)
-                    up.put(p, K.add(x, buf, -lr))
-                else:
-                    up.put(p, K.addcdiv(x, g, avg, -lr))
+                fn = _kernel(("RMSprop", wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5),
+                             lambda: _rmsprop_math(wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5))
+                names = ["square_avg"] + (["grad_avg"] if centered else [])
+                names += ["momentum_buffer"] if momentum > 0 else []
+                out = fn(x, g, *[_real(state[n]._mx) for n in names],
+                         *up.scalars(x.dtype, wd, alpha, 1 - alpha, eps, momentum, -lr))
+                up.put(p, out[0])
+                for n, a in zip(names, out[1:]):
+                    up.put(state[n], a)
         up.commit()
         return loss

@@ -4,10 +4,24 @@ from __future__ import annotations
 import mlx.core as mx
 
 from ._common import check_lr, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _full_like, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _full_like, _kernel, _real,
+                        _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Rprop"]
+
+
+def _rprop_math():
+    """Rprop's per-parameter update (torch's single-tensor order)."""
+
+    def update(x, g, prev, step_size, etaminus, etaplus, lo, hi):
+        sign = mx.sign(g * prev)
+        one = mx.ones_like(sign)
+        sign = mx.where(sign > 0, etaplus, mx.where(sign < 0, etaminus, mx.where(sign == 0, one, sign)))
+        step_size = mx.clip(step_size * sign, lo, hi)
+        g = mx.where(sign == etaminus, mx.zeros_like(g), g)
+        return x + (-1 * mx.sign(g)) * step_size, step_size, g
+
+    return update
 
 
 class Rprop(Optimizer):
@@ -41,13 +55,11 @@ class Rprop(Optimizer):
                     lr = _to_scalar(group["lr"])
                     state["step_size"] = _full_like(p, complex(lr, lr) if p.dtype.is_complex else lr)
                 up.scalar(state["step"], state["step"].item() + 1)
-                sign = mx.sign(g * _real(state["prev"]._mx))
-                sign = mx.where(sign > 0, etaplus, mx.where(sign < 0, etaminus, mx.where(sign == 0, 1, sign)))
-                sign = sign.astype(g.dtype)
-                step_size = mx.clip(_real(state["step_size"]._mx) * sign, step_size_min, step_size_max)
-                g = mx.where(sign == etaminus, 0, g).astype(g.dtype)
+                fn = _kernel(("Rprop",), _rprop_math)
+                x_new, step_size, prev = fn(x, g, _real(state["prev"]._mx), _real(state["step_size"]._mx),
+                                            *up.scalars(x.dtype, etaminus, etaplus, step_size_min, step_size_max))
                 up.put(state["step_size"], step_size)
-                up.put(p, x + (-1 * mx.sign(g)) * step_size)
-                up.put(state["prev"], g)
+                up.put(p, x_new)
+                up.put(state["prev"], prev)
         up.commit()
         return loss

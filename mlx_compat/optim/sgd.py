@@ -2,11 +2,35 @@
 maximize, using torch's single-tensor update rule."""
 from __future__ import annotations
 
-from . import _kernels as K
-from .optimizer import Optimizer, _Update, _check_differentiable, _check_fused, _check_sparse, _closure_loss, _real, _to_scalar, _use_grad_for_differentiable
+from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
+                        _kernel, _real, _to_scalar, _use_grad_for_differentiable)
 from .._tensor import Tensor
 
 __all__ = ["SGD"]
+
+
+def _sgd_math(maximize, has_wd, has_momentum, first, nesterov):
+    """SGD's per-parameter update (torch's single-tensor order) for one static configuration; the momentum buffer
+    starts as the (decayed) gradient itself."""
+
+    def update(x, g, *rest):
+        if has_momentum and not first:
+            buf, wd, neg_lr, momentum, one_minus_dampening = rest
+        elif has_momentum:
+            wd, neg_lr, momentum, one_minus_dampening = rest
+        else:
+            wd, neg_lr = rest
+        if maximize:
+            g = -g
+        if has_wd:
+            g = g + wd * x
+        if not has_momentum:
+            return (x + neg_lr * g,)
+        buf = g if first else buf * momentum + one_minus_dampening * g
+        g = g + momentum * buf if nesterov else buf
+        return x + neg_lr * g, buf
+
+    return update
 
 
 class SGD(Optimizer):
@@ -53,20 +77,23 @@ class SGD(Optimizer):
                 _check_sparse(grad, "SGD")
                 g = _real(grad._mx)
                 x = _real(p._mx)
-                if maximize:
-                    g = -g
-                if wd != 0:
-                    g = K.add(g, x, wd)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        b = g
-                        state["momentum_buffer"] = up.new(b, p)
-                    else:
-                        b = K.add(_real(buf._mx) * momentum, g, 1 - dampening)
-                        up.put(buf, b)
-                    g = K.add(g, b, momentum) if nesterov else b
-                up.put(p, K.add(x, g, -lr))
+                if momentum == 0:
+                    fn = _kernel(("SGD", maximize, wd != 0, 0, False, False),
+                                 lambda: _sgd_math(maximize, wd != 0, False, False, False))
+                    up.put(p, fn(x, g, *up.scalars(x.dtype, wd, -lr))[0])
+                    continue
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                first = buf is None
+                fn = _kernel(("SGD", maximize, wd != 0, 1, first, nesterov),
+                             lambda: _sgd_math(maximize, wd != 0, True, first, nesterov))
+                sc = up.scalars(x.dtype, wd, -lr, momentum, 1 - dampening)
+                if first:
+                    x_new, b = fn(x, g, *sc)
+                    state["momentum_buffer"] = up.new(b, p)
+                else:
+                    x_new, b = fn(x, g, _real(buf._mx), *sc)
+                    up.put(buf, b)
+                up.put(p, x_new)
         up.commit()
         return loss

@@ -436,3 +436,17 @@ def test_parameter_that_is_a_view_writes_through_its_base():
         outs.append((to_np(base).copy(), to_np(p).copy()))
     np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-6)
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,i", [("Adam", 1), ("SGD", 2), ("RMSprop", 1), ("Rprop", 1), ("RAdam", 0)])
+def test_eager_kernels_match_compiled(name, i, monkeypatch):
+    """Note [Fused update kernels]: the same update functions run without mx.compile give the same numbers."""
+    from mlx_compat.optim import optimizer as optmod
+
+    _, compiled_opt, _, compiled = run_both(name, CONFIGS[name][i], steps=20)
+    monkeypatch.setattr(optmod, "_COMPILE", False)
+    monkeypatch.setattr(optmod, "_kernel_cache", {})
+    topt, eager_opt, tp, eager = run_both(name, CONFIGS[name][i], steps=20)
+    assert_params_close(eager, tp)
+    for e, c in zip(eager, compiled):
+        assert_close(e, c, rtol=1e-6, floor=1.0)
