@@ -1,12 +1,19 @@
 """torch.nn: every module of nn.modules (Module, containers, layer families), Parameter and Buffer with
-their uninitialized forms, and the functional, init, parameter and utils namespaces."""
-from .modules import *  # noqa: F401,F403
+their uninitialized forms, DataParallel, and the functional, init, parameter, parallel and utils namespaces."""
+import types as _types
+
+from . import modules  # noqa: F401
 from .modules import Module  # noqa: F401
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
-from . import functional, init, parameter  # noqa: F401,E402
-# `from . import utils` would find the name the star import above bound to nn.modules.utils; bind the package
-utils = __import__(__name__ + ".utils", fromlist=["rnn"])
-from . import modules  # noqa: F401,E402
+
+# everything nn.modules exports (each family's __all__), without the family submodules' own names
+for _name in dir(modules):
+    if not _name.startswith("_") and not isinstance(getattr(modules, _name), _types.ModuleType):
+        globals()[_name] = getattr(modules, _name)
+del _name, _types
+
+from . import functional, init, parallel, parameter, utils  # noqa: F401,E402
+from .parallel import DataParallel  # noqa: F401,E402
 
 
 def factory_kwargs(kwargs):

@@ -896,3 +896,26 @@ def test_lazy_layers_become_their_concrete_class():
         assert list(m.state_dict()) == list(t.state_dict())
         assert [tuple(v.shape) for v in m.state_dict().values()] == [tuple(v.shape) for v in t.state_dict().values()]
         assert repr(m) == repr(t)
+
+
+def test_data_parallel_wraps_like_torch_without_accelerator():
+    def run(lib):
+        torch.manual_seed(0)
+        inner = build(lib)[0](3, 2)
+        dp = lib.nn.DataParallel(inner)
+        y = dp(lib.ones(4, 3))
+        return repr(dp), list(dp.state_dict()), dp.device_ids, np.round(y.detach().numpy(), 5).tolist(), dp.module is inner
+
+    if mc.cuda.is_available():
+        pytest.skip("this checks the no-accelerator pass-through; with a GPU both libraries move the module")
+    assert run(mc) == run(torch)
+
+
+def test_nn_namespace_names_match_torch():
+    ours = {n for n in dir(mc.nn) if not n.startswith("_")}
+    theirs = {n for n in dir(torch.nn) if not n.startswith("_")}
+    assert ours <= theirs, sorted(ours - theirs)  # nothing of ours that torch.nn lacks (no family submodules)
+    for name in ("Module", "Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "Sequential",
+                 "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "init", "utils", "functional",
+                 "parameter", "modules", "parallel", "DataParallel", "factory_kwargs"):
+        assert name in ours, name

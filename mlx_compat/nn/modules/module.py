@@ -144,6 +144,11 @@ _global_forward_hooks_with_kwargs = OrderedDict()
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 
+def _has_any_global_hook():
+    return (_global_backward_pre_hooks or _global_backward_hooks or _global_forward_pre_hooks
+            or _global_forward_hooks or _global_forward_hooks_always_called or _global_forward_hooks_with_kwargs)
+
+
 def register_module_buffer_registration_hook(hook):
     """hook(module, name, buffer) -> None or a replacement, run by every register_buffer."""
     handle = RemovableHandle(_global_buffer_registration_hooks)
