@@ -12,6 +12,7 @@ import mlx.core as mx
 
 from .. import _dtype
 from .._autograd_ops import mlx_op
+from .._shape_ops import addmm as _addmm
 from .._tensor import Tensor
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -58,10 +59,8 @@ def tanh(input):
 
 
 def linear(input, weight, bias=None):
-    if input.dim() == 2 and weight.dim() == 2 and bias is not None:
-        from .._shape_ops import addmm
-
-        return addmm(bias, input, weight.t())  # as torch: one AddmmBackward0 node
+    if bias is not None and input.dim() == 2 and weight.dim() == 2:
+        return _addmm(bias, input, weight.t())  # as torch: one AddmmBackward0 node
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     return out if bias is None else out + bias
 
