@@ -156,3 +156,5 @@ _device_scope.install(Tensor)
 
 # torch.utils (data loading, safetensors)
 from . import utils  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401
+from . import serialization  # noqa: E402,F401
