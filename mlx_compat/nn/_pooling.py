@@ -663,6 +663,25 @@ def _fractional_intervals(samples, n, o, k, np_dt):
     return starts
 
 
+def _check_random_samples(samples, input, lead, nd, fn):
+    """torch's checks of fractional_max_pool's _random_samples, in its order: a Tensor of the input's dtype,
+    3-D, at least one row per batch element (any number for an unbatched input, which uses row 0), one column
+    per plane and `nd` values each."""
+    if not isinstance(samples, Tensor):
+        raise TypeError(f"{fn}(): argument 'random_samples' (position 4) must be Tensor, not {type(samples).__name__}")
+    if samples.dtype is not input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    rows, planes, k = samples._mx.shape
+    if rows < (lead[0] if len(lead) == 2 else 1):
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if planes != lead[-1]:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if k != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {k}.")
+
+
 def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indices, _random_samples):
     fn = f"fractional_max_pool{nd}d"
     if output_size is None and output_ratio is None:
@@ -692,18 +711,14 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
         if o + kk - 1 > n or (nd == 3 and o + kk - 1 == n):
             raise RuntimeError(f"{fn}{'_out' if nd == 3 else ''}(): pool {name} {kk} too large relative to input "
                                f"{name} {n}")
-    if not isinstance(_random_samples, Tensor) or _random_samples.dim() != 3 or \
-            tuple(_random_samples.shape)[1:] != (lead[-1], nd) or \
-            _random_samples.shape[0] != (lead[0] if len(lead) == 2 else 1):
-        raise RuntimeError(f"{fn}(): Expect _random_samples to be of shape (batch, planes, {nd}), but got "
-                           f"{list(getattr(_random_samples, 'shape', ()))}")
-    _require(input, input.dtype.is_floating_point, fn)
-    if _random_samples.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR.get(input.dtype.name)} but found "
-                           f"{_SCALAR.get(_random_samples.dtype.name)}")
+    _check_random_samples(_random_samples, input, lead, nd, fn)
+    _require(input, input.dtype.is_floating_point, fn + "_out_frame")
     b = builtins.int(np.prod(lead, dtype=np.int64))
     np_dt = np.float64 if input.dtype is _dtype.float64 else np.float32
-    u = np.array(_random_samples._mx.astype(mx.float32 if np_dt is np.float32 else mx.float64)).reshape(b, nd)
+    # torch reads sample row i for batch element i (row 0 for an unbatched input); extra rows are unused
+    n_rows = lead[0] if len(lead) == 2 else 1
+    u = np.array(_random_samples._mx[:n_rows].astype(mx.float32 if np_dt is np.float32 else mx.float64))
+    u = u.reshape(b, nd)
     # the kernel's sample order: 2-d uses (w, h); 3-d uses (t, h, w)
     col = (1, 0) if nd == 2 else (0, 1, 2)
     per_dim = []
