@@ -157,3 +157,39 @@ def test_glu_odd_dim_raises():
     t, m = pair("nn.GLU")
     t_in, m_in = inputs((3, 5))
     assert_raises_same(lambda: t(*t_in), lambda: m(*m_in))
+
+
+@pytest.mark.parametrize("path", ["nn.Softmax", "nn.Softmin", "nn.LogSoftmax"])
+def test_softmax_old_pickle_without_dim(path):
+    """Modules pickled before `dim` existed get dim=None on unpickling, as torch's __setstate__ does."""
+    m = lib_path(mc, path)(1)
+    state = dict(m.__dict__)
+    del state["dim"]
+    fresh = lib_path(mc, path).__new__(lib_path(mc, path))
+    fresh.__setstate__(state)
+    assert fresh.dim is None
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.PReLU(3), lambda lib: lib.nn.GELU("tanh"),
+                                  lambda lib: lib.nn.MultiheadAttention(8, 2, kdim=3, add_bias_kv=True),
+                                  lambda lib: lib.nn.Softmax(dim=1)])
+def test_deepcopy_and_pickle(make):
+    import copy
+    import pickle
+
+    t, m = make(torch), make(mc)
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert type(clone) is type(m) and repr(clone) == repr(t)
+        assert [k for k, _ in clone.named_parameters()] == [k for k, _ in t.named_parameters()]
+        for (_, a), (_, b) in zip(clone.named_parameters(), m.named_parameters()):
+            assert a is not b and np.array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_multihead_attention_old_pickle_state():
+    """MultiheadAttention pickled before kdim/vdim existed: _qkv_same_embed_dim defaults to True."""
+    m = mc.nn.MultiheadAttention(8, 2)
+    state = dict(m.__dict__)
+    del state["_qkv_same_embed_dim"]
+    fresh = mc.nn.MultiheadAttention.__new__(mc.nn.MultiheadAttention)
+    fresh.__setstate__(state)
+    assert fresh._qkv_same_embed_dim is True

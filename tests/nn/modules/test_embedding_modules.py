@@ -193,3 +193,13 @@ def test_embedding_float64_weight():
     m.load_state_dict({k: to_mc(v) for k, v in t.state_dict().items()})
     t_in, m_in = _idx([0, 4, 4])
     check_module(t, m, t_in, m_in)
+
+
+def test_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    m = mc.nn.Embedding(6, 3, padding_idx=1, max_norm=2.0)
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert repr(clone) == repr(m) and clone.weight is not m.weight
+        np.testing.assert_array_equal(clone.weight.detach().numpy(), m.weight.detach().numpy())

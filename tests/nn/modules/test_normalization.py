@@ -335,3 +335,37 @@ def test_cross_map_lrn2d_gradient(size, channels):
 def test_cross_map_lrn2d_rank():
     t, m = torch.nn.CrossMapLRN2d(3), mc.nn.CrossMapLRN2d(3)
     assert_raises_same(lambda: t(torch.zeros(2, 3, 4)), lambda: m(mc.zeros(2, 3, 4)))
+
+
+@pytest.mark.parametrize("path,args,kwargs", [
+    ("nn.LayerNorm", ([3, 4],), {}), ("nn.LayerNorm", (4,), {"bias": False}),
+    ("nn.LayerNorm", (4,), {"elementwise_affine": False}), ("nn.GroupNorm", (2, 4), {}),
+    ("nn.GroupNorm", (2, 4), {"affine": False}), ("nn.GroupNorm", (2, 4), {"bias": False}),
+    ("nn.RMSNorm", (4,), {}), ("nn.RMSNorm", ([2, 4],), {"eps": 1e-6}), ("nn.RMSNorm", (4,), {"elementwise_affine": False}),
+    ("nn.LocalResponseNorm", (3,), {}), ("nn.CrossMapLRN2d", (5,), {"k": 2.0})])
+def test_stateless_norm_initial_state(path, args, kwargs):
+    """Initial parameters (ones / zeros), their registration order, dtype option, and the repr."""
+    t, m = lib_path(torch, path)(*args, **kwargs), lib_path(mc, path)(*args, **kwargs)
+    assert list(m._parameters) == list(t._parameters)
+    assert_same_state(m, t)
+    assert repr(m) == repr(t)
+    if "affine" not in str(kwargs) and path not in ("nn.LocalResponseNorm", "nn.CrossMapLRN2d"):
+        t64 = lib_path(torch, path)(*args, dtype=torch.float64, **kwargs)
+        m64 = lib_path(mc, path)(*args, dtype=mc.float64, **kwargs)
+        assert [str(p.dtype) for p in m64.parameters()] == [str(p.dtype) for p in t64.parameters()]
+
+
+def test_batchnorm_state_dict_version_and_copies():
+    """_version 2 in the state_dict metadata; deepcopy and pickling keep parameters, buffers and class."""
+    import copy
+    import pickle
+
+    t, m = pair("nn.BatchNorm2d", 3, momentum=None)
+    assert m.state_dict()._metadata[""]["version"] == t.state_dict()._metadata[""]["version"] == 2
+    t_in, m_in = inputs((2, 3, 2, 2))
+    m(m_in[0])
+    t(t_in[0])
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert type(clone) is mc.nn.BatchNorm2d and repr(clone) == repr(m)
+        assert_same_state(clone, t)
+        assert clone.running_mean is not m.running_mean
