@@ -919,3 +919,43 @@ def test_nn_namespace_names_match_torch():
                  "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "init", "utils", "functional",
                  "parameter", "modules", "parallel", "DataParallel", "factory_kwargs"):
         assert name in ours, name
+
+
+def _nested_hook_log(lib):
+    nn = lib.nn
+    Lin = build(lib)[0]
+    log = []
+
+    def rnd(g):
+        return None if g is None else np.round(g.detach().numpy(), 4).tolist()
+
+    def full(name):
+        return lambda mod, gin, gout: log.append((name, "full", [rnd(g) for g in gin], [rnd(g) for g in gout]))
+
+    def pre(name):
+        return lambda mod, gout: log.append((name, "pre", [rnd(g) for g in gout]))
+
+    inner = Lin(2, 2)
+
+    class Tanh(nn.Module):
+        def forward(self, x):
+            return x.tanh()
+
+    class Ident(nn.Module):
+        def forward(self, x):
+            return x
+
+    outer = nn.Sequential(Ident(), inner, Tanh())
+    for name, m in (("outer", outer), ("id", outer[0]), ("lin", inner), ("tanh", outer[2])):
+        m.register_full_backward_hook(full(name))
+        m.register_full_backward_pre_hook(pre(name))
+    x = lib.tensor([[0.1, 0.2]], requires_grad=True)
+    y = outer(x)
+    y2 = inner(x)  # a second call of the same module before backward: its own hook pairing
+    (y.sum() + y2.sum() * 2).backward()
+    log.append(rnd(x.grad))
+    return log
+
+
+def test_nested_full_backward_hooks_order_and_values():
+    assert _nested_hook_log(mc) == _nested_hook_log(torch)
