@@ -708,9 +708,9 @@ def test_dtype_conversions_in_place_keep_parameter_objects():
     m = MNet()
     xt, xm = x_pair(2, 4)
     m(xm).sum().backward()
-    w = m.fc1.weight
+    w, g = m.fc1.weight, m.fc1.weight.grad
     assert m.double() is m
-    assert m.fc1.weight is w and w.dtype is mc.float64 and w.grad.dtype is mc.float64
+    assert m.fc1.weight is w and w.dtype is mc.float64 and w.grad.dtype is mc.float64 and w.grad is g
     assert m.norm.num_batches_tracked.dtype is mc.int64  # integer buffers are left alone
     assert m.norm.running_mean.dtype is mc.float64
     assert m.float() is m and w.dtype is mc.float32

@@ -560,11 +560,7 @@ class Module:
                 with no_grad():
                     grad_applied = fn(param_grad)
                 if grad_applied is not param_grad:
-                    if grad_applied.dtype is not param_grad.dtype or grad_applied.device != param_grad.device:
-                        out_param.grad = None
-                        out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)
-                    else:
-                        out_param.grad.data = grad_applied
+                    out_param.grad.data = grad_applied  # the same grad object, converted (torch's set_data path)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
