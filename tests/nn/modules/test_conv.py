@@ -99,8 +99,6 @@ def test_forward_errors(shape):
     assert_raises_same(lambda: theirs(*t_in), lambda: ours(*m_in))
 
 
-@pytest.mark.xfail(strict=True, reason="F.conv2d lets MLX's ValueError through for an input smaller than the "
-                                       "kernel, where torch raises RuntimeError (functional, not this module)")
 def test_forward_error_input_smaller_than_kernel():
     theirs, ours = pair("nn.Conv2d", 3, 4, 3)
     t_in, m_in = inputs((2, 3, 2, 2))

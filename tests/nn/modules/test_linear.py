@@ -98,9 +98,6 @@ def test_errors():
     assert_raises_same(lambda: t(*t_in), lambda: m(*m_in))
 
 
-@pytest.mark.xfail(strict=True, reason="F.bilinear lets MLX's einsum ValueError through for inputs whose batch "
-                                       "or feature dimensions do not fit, where torch raises RuntimeError "
-                                       "(functional, not this module)")
 @pytest.mark.parametrize("shapes", [((2, 3), (3, 4)), ((2, 3), (2, 5))], ids=["batch", "features"])
 def test_bilinear_shape_mismatch_error(shapes):
     t, m = pair("nn.Bilinear", 3, 4, 2)
