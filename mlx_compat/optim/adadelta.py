@@ -4,7 +4,7 @@ from __future__ import annotations
 import mlx.core as mx
 
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
                         _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Adadelta"]
@@ -58,7 +58,7 @@ class Adadelta(Optimizer):
                     state["acc_delta"] = _zeros_like(p)
                 up.scalar(state["step"], state["step"].item() + 1)
                 fn = _kernel(("Adadelta", wd != 0), lambda: _adadelta_math(wd != 0))
-                x_new, sq, acc = fn(x, g, _real(state["square_avg"]._mx), _real(state["acc_delta"]._mx),
+                x_new, sq, acc = _call(p, fn, x, g, _real(state["square_avg"]._mx), _real(state["acc_delta"]._mx),
                                     *up.scalars(x.dtype, wd, rho, 1 - rho, eps, -lr))
                 up.put(state["square_avg"], sq)
                 up.put(state["acc_delta"], acc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import mlx.core as mx
 
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _closure_loss, _full_like, _kernel,
-                        _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _closure_loss, _full_like,
+                        _kernel, _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
 
 __all__ = ["Adagrad"]
 
@@ -69,7 +69,7 @@ class Adagrad(Optimizer):
                 up.scalar(state["step"], step)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 fn = _kernel(("Adagrad", wd != 0), lambda: _adagrad_math(wd != 0))
-                x_new, s = fn(x, g, _real(state["sum"]._mx), *up.scalars(x.dtype, wd, eps, -clr))
+                x_new, s = _call(p, fn, x, g, _real(state["sum"]._mx), *up.scalars(x.dtype, wd, eps, -clr))
                 up.put(state["sum"], s)
                 up.put(p, x_new)
         up.commit()

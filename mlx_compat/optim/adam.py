@@ -6,7 +6,7 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas as _check_betas
-from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
                         _kernel, _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 from .._tensor import Tensor
 
@@ -123,7 +123,7 @@ class Adam(Optimizer):
                 arrays = [x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx)]
                 if amsgrad:
                     arrays.append(_real(state["max_exp_avg_sq"]._mx))
-                out = fn(*arrays, *sc)
+                out = _call(p, fn, *arrays, *sc)
                 up.put(p, out[0])
                 up.put(state["exp_avg"], out[1])
                 up.put(state["exp_avg_sq"], out[2])

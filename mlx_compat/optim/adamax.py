@@ -5,7 +5,7 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
                         _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Adamax"]
@@ -60,7 +60,7 @@ class Adamax(Optimizer):
                 clr = lr / (1 - beta1**step)
                 fn = _kernel(("Adamax", wd != 0, abs(1 - beta1) < 0.5),
                              lambda: _adamax_math(wd != 0, abs(1 - beta1) < 0.5))
-                x_new, m, u = fn(x, g, _real(state["exp_avg"]._mx), _real(state["exp_inf"]._mx),
+                x_new, m, u = _call(p, fn, x, g, _real(state["exp_avg"]._mx), _real(state["exp_inf"]._mx),
                                  *up.scalars(x.dtype, wd, 1 - beta1, beta2, eps, -clr))
                 up.put(state["exp_avg"], m)
                 up.put(state["exp_inf"], u)

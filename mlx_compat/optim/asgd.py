@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
                         _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["ASGD"]
@@ -60,7 +60,8 @@ class ASGD(Optimizer):
                 eta = state["eta"].item()
                 mu = state["mu"].item()
                 fn = _kernel(("ASGD", wd != 0, mu != 1), lambda: _asgd_math(wd != 0, mu != 1))
-                x_new, ax = fn(x, g, _real(state["ax"]._mx), *up.scalars(x.dtype, wd, 1 - lambd * eta, -eta, mu))
+                sc = up.scalars(x.dtype, wd, 1 - lambd * eta, -eta, mu)
+                x_new, ax = _call(p, fn, x, g, _real(state["ax"]._mx), *sc)
                 up.put(p, x_new)
                 up.put(state["ax"], ax)
                 up.scalar(state["eta"], float(np.float32(lr / ((1 + lambd * lr * step) ** alpha))))

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
                         _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["NAdam"]
@@ -86,7 +86,7 @@ class NAdam(Optimizer):
                 sc = up.scalars(x.dtype, (1 - lr * wd) if decoupled else wd, 1 - beta1, beta2, 1 - beta2,
                                 bias_correction2, eps, -lr * (1.0 - mu) / (1.0 - mu_product),
                                 (-lr * mu_next) / (1.0 - mu_product_next))
-                x_new, m, v = fn(x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)
+                x_new, m, v = _call(p, fn, x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)
                 up.put(state["exp_avg"], m)
                 up.put(state["exp_avg_sq"], v)
                 up.put(p, x_new)

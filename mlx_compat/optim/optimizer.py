@@ -27,7 +27,7 @@ from itertools import chain
 
 import mlx.core as mx
 
-from .. import _C
+from .. import _C, _device_scope
 from .._tensor import Tensor
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "required"]
@@ -176,6 +176,14 @@ def _kernel(key, make):
             fn = mx.compile(fn, shapeless=True)
         _kernel_cache[key] = fn
     return fn
+
+
+def _call(p, fn, *args):
+    """fn(*args) on parameter p's device (Note [Device scope]: raw MLX calls otherwise go to MLX's default
+    device, the GPU wherever one exists)."""
+    if not _device_scope.ACTIVE:
+        return fn(*args)
+    return _device_scope.scoped(p._device_code, fn, *args)
 
 
 class _Update:

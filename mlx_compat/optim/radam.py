@@ -5,7 +5,7 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
                         _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["RAdam"]
@@ -77,7 +77,7 @@ class RAdam(Optimizer):
                              lambda: _radam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None))
                 sc = up.scalars(x.dtype, (1 - lr * wd) if decoupled else wd, 1 - beta1, beta2, 1 - beta2,
                                 bias_correction1, lr, bias_correction2**0.5, eps, 0.0 if rect is None else rect)
-                x_new, m, v = fn(x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)
+                x_new, m, v = _call(p, fn, x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)
                 up.put(state["exp_avg"], m)
                 up.put(state["exp_avg_sq"], v)
                 up.put(p, x_new)

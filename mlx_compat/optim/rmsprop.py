@@ -5,7 +5,7 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
                         _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["RMSprop"]
@@ -78,7 +78,7 @@ class RMSprop(Optimizer):
                              lambda: _rmsprop_math(wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5))
                 names = ["square_avg"] + (["grad_avg"] if centered else [])
                 names += ["momentum_buffer"] if momentum > 0 else []
-                out = fn(x, g, *[_real(state[n]._mx) for n in names],
+                out = _call(p, fn, x, g, *[_real(state[n]._mx) for n in names],
                          *up.scalars(x.dtype, wd, alpha, 1 - alpha, eps, momentum, -lr))
                 up.put(p, out[0])
                 for n, a in zip(names, out[1:]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import mlx.core as mx
 
 from ._common import check_lr, with_grads
-from .optimizer import (Optimizer, _Update, _check_differentiable, _closure_loss, _full_like, _kernel, _real,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _full_like, _kernel, _real,
                         _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Rprop"]
@@ -56,7 +56,7 @@ class Rprop(Optimizer):
                     state["step_size"] = _full_like(p, complex(lr, lr) if p.dtype.is_complex else lr)
                 up.scalar(state["step"], state["step"].item() + 1)
                 fn = _kernel(("Rprop",), _rprop_math)
-                x_new, step_size, prev = fn(x, g, _real(state["prev"]._mx), _real(state["step_size"]._mx),
+                x_new, step_size, prev = _call(p, fn, x, g, _real(state["prev"]._mx), _real(state["step_size"]._mx),
                                             *up.scalars(x.dtype, etaminus, etaplus, step_size_min, step_size_max))
                 up.put(state["step_size"], step_size)
                 up.put(p, x_new)

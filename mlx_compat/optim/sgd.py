@@ -2,7 +2,7 @@
 maximize, using torch's single-tensor update rule."""
 from __future__ import annotations
 
-from .optimizer import (Optimizer, _Update, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
                         _kernel, _real, _to_scalar, _use_grad_for_differentiable)
 from .._tensor import Tensor
 
@@ -80,7 +80,7 @@ class SGD(Optimizer):
                 if momentum == 0:
                     fn = _kernel(("SGD", maximize, wd != 0, 0, False, False),
                                  lambda: _sgd_math(maximize, wd != 0, False, False, False))
-                    up.put(p, fn(x, g, *up.scalars(x.dtype, wd, -lr))[0])
+                    up.put(p, _call(p, fn, x, g, *up.scalars(x.dtype, wd, -lr))[0])
                     continue
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
@@ -89,10 +89,10 @@ class SGD(Optimizer):
                              lambda: _sgd_math(maximize, wd != 0, True, first, nesterov))
                 sc = up.scalars(x.dtype, wd, -lr, momentum, 1 - dampening)
                 if first:
-                    x_new, b = fn(x, g, *sc)
+                    x_new, b = _call(p, fn, x, g, *sc)
                     state["momentum_buffer"] = up.new(b, p)
                 else:
-                    x_new, b = fn(x, g, _real(buf._mx), *sc)
+                    x_new, b = _call(p, fn, x, g, _real(buf._mx), *sc)
                     up.put(buf, b)
                 up.put(p, x_new)
         up.commit()

@@ -450,3 +450,32 @@ def test_eager_kernels_match_compiled(name, i, monkeypatch):
     assert_params_close(eager, tp)
     for e, c in zip(eager, compiled):
         assert_close(e, c, rtol=1e-6, floor=1.0)
+
+
+def test_gpu_tensors_under_fake_gpu():
+    """Note [Device scope] under Note [Fake GPU]: parameters on 'cuda' are updated on their device (state follows
+    the parameter, 'step' stays on the CPU as torch's), with the CPU's numbers."""
+    import os
+    import subprocess
+    import sys
+
+    script = '''
+import numpy as np, mlx_compat as mc
+for name, kw in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1)), ("RMSprop", dict(lr=0.01, centered=True))]:
+    outs = []
+    for dev in ("cpu", "cuda"):
+        p = mc.tensor([1.0, -2.0, 3.0], device=dev, requires_grad=True)
+        opt = getattr(mc.optim, name)([p], **kw)
+        for s in range(3):
+            p.grad = mc.tensor([0.5, -0.25, 1.0 + s], device=dev)
+            opt.step()
+        assert p.device.type == dev, (name, dev)
+        for k, v in opt.state[p].items():
+            assert v.device.type == (dev if v.dim() else "cpu"), (name, dev, k)
+        outs.append(p.detach().cpu().numpy())
+    assert np.array_equal(outs[0], outs[1]), (name, outs)
+print("ok")
+'''
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
