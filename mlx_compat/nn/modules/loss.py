@@ -7,7 +7,6 @@ import warnings
 from .. import functional as F
 from .._loss import _legacy_reduction
 from .linear import Linear
-from .linear_cross_entropy_options import LinearCrossEntropyOptions  # noqa: F401  (the type of `options`)
 from .module import Module
 
 __all__ = ["L1Loss", "NLLLoss", "NLLLoss2d", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss", "MSELoss", "BCELoss",
