@@ -959,3 +959,9 @@ def _nested_hook_log(lib):
 
 def test_nested_full_backward_hooks_order_and_values():
     assert _nested_hook_log(mc) == _nested_hook_log(torch)
+
+
+def test_module_attribute_names_match_torch():
+    ours = set(dir(mc.nn.Module))
+    theirs = set(dir(torch.nn.Module)) - {"T_destination"}  # a typing TypeVar
+    assert ours == theirs, (sorted(ours - theirs), sorted(theirs - ours))

@@ -576,14 +576,14 @@ class Module:
     def cuda(self, device=None):
         return self._apply(lambda t: t.cuda(device))
 
-    def mps(self, device=None):
-        return self._apply(lambda t: t.mps())
-
     def xpu(self, device=None):
-        return self._apply(lambda t: t.cuda(device))
+        return self._apply(lambda t: t.xpu(device))
 
     def ipu(self, device=None):
-        return self._apply(lambda t: t.cuda(device))
+        return self._apply(lambda t: t.ipu(device))
+
+    def mtia(self, device=None):
+        return self._apply(lambda t: t.mtia(device))
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
@@ -845,6 +845,9 @@ class Module:
                                       f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)
                         continue
             raise
+
+    def _slow_forward(self, *input, **kwargs):
+        return self.forward(*input, **kwargs)  # torch's tracing path; there is no tracer here
 
     def _wrapped_call_impl(self, *args, **kwargs):
         if self._compiled_call_impl is not None:
