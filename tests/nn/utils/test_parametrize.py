@@ -301,3 +301,23 @@ def test_orthogonal_errors():
             m.weight = mc.nn.Parameter(mc.randn(*shape))
             mc.nn.utils.parametrizations.orthogonal(m, **kw)
         assert str(em.value) == str(et.value)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_orthogonal_householder_without_trivialization_matches_torch(shape):
+    w0 = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    t = torch.nn.Linear(shape[1], shape[0])
+    m = mc.nn.Linear(shape[1], shape[0])
+    with torch.no_grad():
+        t.weight.copy_(torch.tensor(w0))
+    with mc.no_grad():
+        m.weight.copy_(mc.tensor(w0))
+    torch.nn.utils.parametrizations.orthogonal(t, orthogonal_map="householder", use_trivialization=False)
+    mc.nn.utils.parametrizations.orthogonal(m, orthogonal_map="householder", use_trivialization=False)
+    assert list(m.state_dict()) == list(t.state_dict())  # no "base" buffer without the trivialization
+    assert_same(m.parametrizations.weight.original, t.parametrizations.weight.original, rtol=1e-5, atol=1e-5)
+    assert_same(m.weight, t.weight, rtol=1e-5, atol=1e-5)
+    with pytest.raises(NotImplementedError):
+        mm = mc.nn.Linear(3, 3)
+        mc.nn.utils.parametrizations.orthogonal(mm, orthogonal_map="cayley", use_trivialization=False)
+        mm.weight = mc.eye(3)
