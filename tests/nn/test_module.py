@@ -965,3 +965,35 @@ def test_module_attribute_names_match_torch():
     ours = set(dir(mc.nn.Module))
     theirs = set(dir(torch.nn.Module)) - {"T_destination"}  # a typing TypeVar
     assert ours == theirs, (sorted(ours - theirs), sorted(theirs - ours))
+
+
+def test_global_forward_hook_with_kwargs_and_always_call():
+    def run(lib):
+        mm = lib.nn.modules.module
+        nn = lib.nn
+        log = []
+
+        class K(nn.Module):
+            def forward(self, x, *, scale=1.0, fail=False):
+                if fail:
+                    raise KeyError("fail")
+                return x * scale
+
+        m = K()
+        h1 = mm.register_module_forward_hook(lambda mod, args, kwargs, out: log.append(("kw", sorted(kwargs))),
+                                             with_kwargs=True)
+        h2 = mm.register_module_forward_hook(lambda mod, args, out: log.append(("always", out is None)),
+                                             always_call=True)
+        try:
+            m(lib.ones(1), scale=2.0)
+            try:
+                m(lib.ones(1), fail=True)
+            except KeyError:
+                log.append("raised")
+        finally:
+            h1.remove()
+            h2.remove()
+        m(lib.ones(1))
+        return log
+
+    assert run(mc) == run(torch)
