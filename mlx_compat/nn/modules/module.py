@@ -11,7 +11,7 @@ import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from ... import _creation, _dtype
+from ... import _creation
 from ..._grad_mode import is_grad_enabled, no_grad
 from ..._tensor import Tensor
 from ...autograd.function import Function
@@ -1292,5 +1292,3 @@ class Module:
         replica._is_replica = True
         return replica
 
-
-del _dtype

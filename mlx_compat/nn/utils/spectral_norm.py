@@ -1,6 +1,5 @@
 """The hook-based spectral_norm: `name` divided by its largest singular value, estimated by power iteration
 on persistent `name_u`/`name_v` buffers (one step per training forward), with torch's state_dict version hooks."""
-from ... import _creation
 from ..._grad_mode import no_grad
 from ..parameter import Parameter, UninitializedParameter
 
@@ -179,5 +178,3 @@ def remove_spectral_norm(module, name="weight"):
             break
     return module
 
-
-del _creation
