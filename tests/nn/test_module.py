@@ -997,3 +997,28 @@ def test_global_forward_hook_with_kwargs_and_always_call():
         return log
 
     assert run(mc) == run(torch)
+
+
+def test_non_full_backward_hook_values_and_replacement():
+    def run(lib):
+        log = []
+
+        class Mul(lib.nn.Module):
+            def forward(self, a, b):
+                return a * b
+
+        m = Mul()
+
+        def hook(mod, gin, gout):
+            log.append(([None if g is None else g.tolist() for g in gin], [g.tolist() for g in gout]))
+            return tuple(None if g is None else g * 10 for g in gin)
+
+        m.register_backward_hook(hook)
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 4.0], requires_grad=True)
+        m(a, b).sum().backward()
+        return log, a.grad.tolist(), b.grad.tolist()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert run(mc) == run(torch)
