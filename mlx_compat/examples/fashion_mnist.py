@@ -222,6 +222,8 @@ def main(argv=None):
         for e, (lo, ac) in enumerate(zip(losses, accs), 1):
             print(f"PyTorch epoch {e}: train loss {lo:.4f}  test accuracy {100 * ac:.2f}%")
         print(f"PyTorch trained the same model on the same batches in {time.time() - t0:.1f}s")
+        worst = max(abs(a - b) / max(abs(b), 1e-12) for a, b in zip(ours["step_losses"], step_losses))
+        print(f"largest relative difference between the two runs' step losses: {worst:.2e}")
     picture = os.path.join(args.out, "fashion_mnist_curves.png")
     if plot(picture, ours, theirs):
         print(f"wrote {picture}")

@@ -97,3 +97,35 @@ def test_default_collate_tensor_size_mismatch():
     with pytest.raises(RuntimeError) as ours:
         md.default_collate([mc.zeros(2), mc.zeros(3)])
     assert str(ours.value) == str(ref.value)
+
+
+def test_rows_of_one_tensor_collate_as_stack():
+    """Note [Collating rows of one tensor]: the one-gather path gives torch.stack's values for every layout."""
+    base_np = np.arange(5 * 3 * 4, dtype=np.float32).reshape(5, 3, 4)
+    ours = mc.tensor(base_np)
+    ref = torch.tensor(base_np)
+    for pick in ([4, 0, 2], [1, 1], [3]):
+        cases = [
+            ([ours[i] for i in pick], [ref[i] for i in pick]),                      # rows of an owner
+            ([ours[1:][i - 1] for i in pick if i], [ref[1:][i - 1] for i in pick if i]),  # rows of a view
+            ([ours.transpose(1, 2)[i] for i in pick], [ref.transpose(1, 2)[i] for i in pick]),  # non-contiguous
+            ([ours[i, 1] for i in pick], [ref[i, 1] for i in pick]),
+        ]
+        for o, r in cases:
+            if not o:
+                continue
+            got, want = md.default_collate(o), td.default_collate(r)
+            assert tuple(got.shape) == tuple(want.shape) and str(got.dtype) == str(want.dtype)
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    ours[2] += 100  # later writes to the base are seen by later batches (the gather reads the current storage)
+    np.testing.assert_array_equal(md.default_collate([ours[2]]).numpy()[0], base_np[2] + 100)
+    mixed = md.default_collate([ours[0], mc.tensor(base_np)[1]])  # two storages: stacked as usual
+    np.testing.assert_array_equal(mixed.numpy(), base_np[:2] + np.array([0, 0])[:, None, None])
+
+
+def test_rows_needing_grad_keep_the_graph():
+    w = mc.tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
+    rows = w * 2
+    batch = md.default_collate([rows[0], rows[2]])
+    batch.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[2, 2], [0, 0], [2, 2]])

@@ -106,7 +106,38 @@ def collate(batch, *, collate_fn_map=None):
     raise TypeError(default_collate_err_msg_format.format(elem_type))
 
 
+def _gather_rows(batch):
+    """Note [Collating rows of one tensor]: a TensorDataset's samples are views `t[i]` of one storage; stacking
+    them makes one MLX slice node per sample (7-13 ms for 128 MNIST images here), where one gather over the
+    storage is ~0.2 ms. When every sample is a contiguous view of the same root, with one shape and dtype, and
+    none needs a gradient, the batch is that gather: the same values as torch.stack, as a new tensor."""
+    first = batch[0]
+    root = first._base
+    if root is None or len(batch) < 2 or first.dtype is not root.dtype or not first.is_contiguous():
+        return None
+    shape, device = first.shape, first.device
+    offsets = []
+    for t in batch:
+        if type(t) is not Tensor or t._base is not root or t.shape != shape or t.requires_grad or \
+                not t.is_contiguous():
+            return None
+        offsets.append(t.storage_offset())
+    if first.requires_grad or device != root.device:
+        return None
+    from ...._tensor import _new
+    from ...._device import to_code
+    import mlx.core as mx
+
+    n = first.numel()
+    index = mx.array(offsets, dtype=mx.int64)[:, None] + mx.arange(n, dtype=mx.int64)[None, :]
+    values = mx.take(root._storage_value(), index).reshape(len(batch), *shape)
+    return _new(values, to_code(device), first.dtype)
+
+
 def collate_tensor_fn(batch, *, collate_fn_map=None):
+    gathered = _gather_rows(batch)
+    if gathered is not None:
+        return gathered
     return _torch().stack(batch, 0)
 
 
