@@ -562,34 +562,38 @@ def _nll(input, target, weight, ignore_index, reduction):
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(weight.dtype)}")
     _not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
-    t = _as_long_index(target)
-    tv = t._mx
-    if t.numel():
+    tv = target._mx
+    if tv.dtype != mx.int64:
+        tv = tv.astype(mx.int64)
+    if tv.size:  # torch's eager bounds check: one evaluation
         bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
         if builtins.bool(mx.any(bad).item()):
-            first = int(mx.array(tv.reshape(-1))[mx.argmax(bad.reshape(-1))].item())
+            first = int(tv.reshape(-1)[mx.argmax(bad.reshape(-1))].item())
             raise IndexError(f"Target {first} is out of bounds.")
-    keep = tv != ignore_index
-    safe = _wrap_index(mx.where(keep, tv, 0), t)
-    keep_t = _wrap_index(keep, t)
-    if input.dim() == 1:
-        picked = input.gather(0, safe.reshape(1)).reshape(tuple(target.shape))
-    else:
-        picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
-    if weight is not None:
-        w = weight[safe]
-    else:
-        w = mc.ones((), dtype=input.dtype)
-    zero = mc.zeros((), dtype=input.dtype)
-    w = mc.where(keep_t, w, zero)
-    loss = mc.where(keep_t, -picked * w, zero)
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    # Note [nll_loss total weight]: with every target ignored (total weight 0) torch returns NaN but a zero
-    # gradient; dividing by a placeholder 1 and adding a constant NaN keeps the zero gradient.
-    return _safe_mean(loss.sum(), w.expand(tuple(loss.shape)).sum())
+    wv = None if weight is None else weight._mx
+    one_d = input.dim() == 1
+
+    def f(x):
+        # Note [nll_loss total weight]: with every target ignored (total weight 0) torch returns NaN but a zero
+        # gradient; dividing by a placeholder 1 and adding a constant NaN keeps the zero gradient.
+        keep = tv != ignore_index
+        safe = mx.where(keep, tv, 0)
+        if one_d:
+            picked = mx.take(x, safe.reshape(1)).reshape(safe.shape)
+        else:
+            picked = mx.squeeze(mx.take_along_axis(x, mx.expand_dims(safe, 1), axis=1), 1)
+        w = mx.where(keep, mx.take(wv, safe) if wv is not None else mx.array(1, x.dtype), mx.array(0, x.dtype))
+        loss = mx.where(keep, -picked * w, mx.array(0, x.dtype))
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return mx.sum(loss)
+        tw = mx.sum(w)
+        empty = tw == 0
+        return mx.sum(loss) / mx.where(empty, mx.array(1, x.dtype), tw) + \
+            mx.where(empty, mx.array(float("nan"), x.dtype), mx.array(0, x.dtype))
+
+    return mlx_op("NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0", f, [input])
 
 
 def _safe_mean(total_loss, total_weight):
