@@ -2,7 +2,11 @@
 gradients): mlx_compat.optim vs mlx.optimizers on the same shapes (native MLX arrays, bias correction on for
 Adam/AdamW so both do the same arithmetic) vs torch.optim with foreach=True on the CPU. Every step is timed with
 its evaluation (ours: inside step(); MLX: mx.eval of parameters and state). Medians of REPEATS steps after warmup.
-Usage: python bench/bench_optim.py [--repeats N] [--small]   (--small: a 1/16-width ResNet-18, for a quick look)
+torch runs with --torch-threads intra-op threads (default 1: MLX's CPU backend runs these elementwise kernels on
+one thread, and on a shared 2-core VM torch's OpenMP team of 2 spins against the other load).
+MLX_COMPAT_OPTIM_COMPILE=0 runs our update functions without mx.compile (Note [Fused update kernels]).
+Usage: python bench/bench_optim.py [--repeats N] [--small] [--torch-threads N]
+       (--small: a 1/16-width ResNet-18 with 100 classes, 0.05M floats: the per-parameter overhead)
 """
 from __future__ import annotations
 
@@ -59,15 +63,22 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--small", action="store_true")
+    ap.add_argument("--torch-threads", type=int, default=1)
     args = ap.parse_args()
     shapes = resnet18_shapes(4, 100) if args.small else resnet18_shapes()
     rng = np.random.default_rng(0)
     values = [rng.standard_normal(s).astype(np.float32) * 0.1 for s in shapes]
     grads = [rng.standard_normal(s).astype(np.float32) * 0.01 for s in shapes]
     n = sum(v.size for v in values)
-    print(f"{len(shapes)} tensors, {n / 1e6:.2f}M floats; median of {args.repeats} steps (ms)")
+    import os
+
+    compiled = os.environ.get("MLX_COMPAT_OPTIM_COMPILE", "1") != "0"
+    print(f"{len(shapes)} tensors, {n / 1e6:.2f}M floats; median of {args.repeats} steps (ms); ours "
+          f"{'compiled' if compiled else 'eager'}, torch threads {args.torch_threads}")
     try:
         import torch
+
+        torch.set_num_threads(args.torch_threads)
     except ImportError:
         torch = None
     rows = []

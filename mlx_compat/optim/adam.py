@@ -28,7 +28,7 @@ def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight):
                 x = x * wd
             else:
                 g = g + wd * x
-        m = K.lerp_t(m, g, w1, small_weight)
+        m = K.lerp(m, g, w1, small_weight)
         v = (v * b2) + (w2 * g) * g
         if amsgrad:
             vmax = mx.maximum(vmax, v)

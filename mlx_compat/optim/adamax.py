@@ -17,7 +17,7 @@ def _adamax_math(has_wd, small_weight):
     def update(x, g, m, u, wd, w1, beta2, eps, neg_clr):
         if has_wd:
             g = g + wd * x
-        m = K.lerp_t(m, g, w1, small_weight)
+        m = K.lerp(m, g, w1, small_weight)
         u = mx.maximum(u * beta2, mx.abs(g) + eps)
         return x + (neg_clr * m) / u, m, u
 

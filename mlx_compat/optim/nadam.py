@@ -23,7 +23,7 @@ def _nadam_math(has_wd, decoupled, small_weight):
                 x = x * wd
             else:
                 g = g + wd * x
-        m = K.lerp_t(m, g, w1, small_weight)
+        m = K.lerp(m, g, w1, small_weight)
         v = (v * beta2) + (one_minus_beta2 * g) * g
         denom = mx.sqrt(v / bias_correction2) + eps
         x = x + (c_grad * g) / denom

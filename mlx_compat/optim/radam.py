@@ -20,7 +20,7 @@ def _radam_math(has_wd, decoupled, small_weight, rectified):
                 x = x * wd
             else:
                 g = g + wd * x
-        m = K.lerp_t(m, g, w1, small_weight)
+        m = K.lerp(m, g, w1, small_weight)
         v = (v * beta2) + (one_minus_beta2 * g) * g
         corrected = m / bias_correction1
         if rectified:

@@ -23,7 +23,7 @@ def _rmsprop_math(has_wd, centered, has_momentum, small_weight):
             g = g + wd * x
         sq = (sq * alpha) + (one_minus_alpha * g) * g
         if centered:
-            ga = K.lerp_t(ga, g, one_minus_alpha, small_weight)
+            ga = K.lerp(ga, g, one_minus_alpha, small_weight)
             avg = mx.sqrt(sq + (-1 * ga) * ga)
         else:
             avg = mx.sqrt(sq)

@@ -14,7 +14,8 @@ CONFIGS = {
     "SGD": [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
             dict(lr=0.05, momentum=0.9, dampening=0.3, maximize=True), dict(lr=0.02, weight_decay=0.1)],
     "Adam": [dict(lr=0.01), dict(lr=0.01, amsgrad=True, weight_decay=0.1), dict(lr=0.02, betas=(0.8, 0.99),
-             eps=1e-6, maximize=True), dict(lr=0.01, weight_decay=0.05, decoupled_weight_decay=True)],
+             eps=1e-6, maximize=True), dict(lr=0.01, weight_decay=0.05, decoupled_weight_decay=True),
+             dict(lr=0.01, betas=(0.3, 0.9))],  # lerp weight 0.7: torch's other lerp branch
     "AdamW": [dict(lr=0.01), dict(lr=0.01, amsgrad=True, maximize=True), dict(lr=0.005, weight_decay=0.3)],
     "RMSprop": [dict(lr=0.01), dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.1),
                 dict(lr=0.005, alpha=0.9, momentum=0.5, maximize=True), dict(lr=0.01, centered=True)],
