@@ -183,7 +183,7 @@ def _storage_bytes(root):
     """The root tensor's storage as bytes (little-endian, row-major: the base's physical order)."""
     flat = root._storage_value()
     if root.dtype is _dtype.bfloat16:
-        flat = mx.view(flat, mx.uint16)
+        flat = mx.view(flat, mx.uint16, stream=mx.cpu)
     arr = np.array(flat, copy=True)
     if sys.byteorder != "little":
         arr = arr.byteswap()
@@ -294,7 +294,7 @@ class _LoadedStorage:
                 raise RuntimeError("Cannot load tensors that view the same storage as different types")
             if self.nbytes() % d.itemsize:
                 raise RuntimeError(f"corrupt checkpoint: a storage of {self.nbytes()} bytes cannot hold {d} elements")
-            cache[d.name] = _LoadedStorage(mx.view(self._array, d._mx), d, self._device)
+            cache[d.name] = _LoadedStorage(mx.view(self._array, d._mx, stream=mx.cpu), d, self._device)
         return cache[d.name]
 
     def _owner_tensor(self):
@@ -325,7 +325,7 @@ def _tensor_on(storage, offset, size, stride):
                            f"{offset} lies outside its storage of {storage.size()} elements")
     if storage._owner is None and offset == 0 and n == storage.size() and \
             (len(size) == 0 or stride == _contiguous_strides(size)):
-        owner = _new(mx.reshape(storage._array, size), _device.to_code(storage._device), storage.dtype)
+        owner = _new(mx.reshape(storage._array, size, stream=mx.cpu), _device.to_code(storage._device), storage.dtype)
         storage._owner = owner
         return owner
     return storage._owner_tensor().as_strided(size, stride, offset)
@@ -593,7 +593,8 @@ def _array_from_bytes(raw, d, numel):
                            f"found {len(raw)}")
     arr = np.frombuffer(raw, dtype=_np_dtype(d), count=numel).astype(_np_dtype(d).newbyteorder("="))
     # MLX would turn a float64 numpy array into float32 without the explicit dtype
-    out = mx.view(mx.array(arr, dtype=mx.uint16), mx.bfloat16) if d is _dtype.bfloat16 else mx.array(arr, dtype=d._mx)
+    out = mx.view(mx.array(arr, dtype=mx.uint16), mx.bfloat16, stream=mx.cpu) if d is _dtype.bfloat16 else \
+        mx.array(arr, dtype=d._mx)
     return out
 
 

@@ -49,7 +49,7 @@ def _np_dtype(d):
 def _tensor_bytes(t):
     arr = t._mx
     if t.dtype is _dtype.bfloat16:
-        arr = mx.view(arr, mx.uint16)
+        arr = mx.view(arr, mx.uint16, stream=mx.cpu)
     a = np.array(arr, copy=True)
     if sys.byteorder != "little":
         a = a.byteswap()
@@ -165,9 +165,10 @@ def _build(buf, start, entry, device):
     a = np.frombuffer(buf, dtype=_np_dtype(d).newbyteorder("<"), count=(stop - begin) // d.itemsize,
                       offset=start + begin).astype(_np_dtype(d))
     # MLX would turn a float64 numpy array into float32 without the explicit dtype
-    arr = mx.view(mx.array(a, dtype=mx.uint16), mx.bfloat16) if d is _dtype.bfloat16 else mx.array(a, dtype=d._mx)
+    arr = mx.view(mx.array(a, dtype=mx.uint16), mx.bfloat16, stream=mx.cpu) if d is _dtype.bfloat16 else \
+        mx.array(a, dtype=d._mx)
     code = _device.to_code(_device.device(device)) if device not in (None, "cpu") else 0
-    return _new(mx.reshape(arr, shape), code, d)
+    return _new(mx.reshape(arr, shape, stream=mx.cpu), code, d)
 
 
 def load(data, device="cpu"):

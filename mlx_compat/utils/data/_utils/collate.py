@@ -129,8 +129,10 @@ def _gather_rows(batch):
     import mlx.core as mx
 
     n = first.numel()
-    index = mx.array(offsets, dtype=mx.int64)[:, None] + mx.arange(n, dtype=mx.int64)[None, :]
-    values = mx.take(root._storage_value(), index).reshape(len(batch), *shape)
+    stream = mx.cpu if device.type == "cpu" else mx.gpu  # float64 exists on the CPU only
+    index = mx.add(mx.array(offsets, dtype=mx.int64)[:, None], mx.arange(n, dtype=mx.int64, stream=stream)[None, :],
+                   stream=stream)
+    values = mx.reshape(mx.take(root._storage_value(), index, stream=stream), (len(batch), *shape), stream=stream)
     return _new(values, to_code(device), first.dtype)
 
 
