@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import pickle
 import queue
 import warnings
 
@@ -253,7 +254,18 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                                   self._drop_last, self._base_seed, loader.worker_init_fn, i, self._num_workers,
                                   os.getpid()))
             w.daemon = True
-            w.start()
+            try:
+                w.start()
+            except (pickle.PicklingError, AttributeError, TypeError) as e:
+                self._shutdown_workers()
+                hint = (f"{e} (DataLoader workers are started by {ctx.get_start_method()!r}: the dataset, collate_fn "
+                        "and worker_init_fn travel to them by pickling, so they must be picklable, e.g. defined at "
+                        "a module's top level rather than as lambdas or local functions)")
+                try:
+                    err = type(e)(hint)
+                except Exception:  # noqa: BLE001
+                    raise e from None
+                raise err from e
             self._index_queues.append(index_queue)
             self._workers.append(w)
         self._reset(loader, first_iter=True)

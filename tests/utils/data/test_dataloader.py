@@ -2,6 +2,7 @@
 (spawned: Note [DataLoader workers start by spawn]) giving the same batches as num_workers=0, worker info, seeds,
 worker_init_fn, exceptions, timeouts, persistent workers and iterable-dataset sharding."""
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -207,3 +208,9 @@ def test_fork_after_mlx_eval_hangs():
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "hung", out.stdout + out.stderr
+
+
+def test_unpicklable_worker_arguments_say_why():
+    loader = md.DataLoader(H.Squares(4), num_workers=1, collate_fn=lambda b: b)
+    with pytest.raises((AttributeError, pickle.PicklingError), match="must be picklable"):
+        next(iter(loader))
