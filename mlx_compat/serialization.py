@@ -192,6 +192,9 @@ def _storage_bytes(root):
 
 def _open_for_write(f):
     if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.fspath(f))
+        if parent and not os.path.isdir(parent):
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
         return open(f, "wb"), True, pathlib.Path(f).stem or "archive"
     if not hasattr(f, "write"):
         raise AttributeError(f"expected 'f' to be string, path, or a file-like object with a 'write' attribute")

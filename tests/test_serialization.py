@@ -336,3 +336,12 @@ def test_map_location_forms():
             mc.load(io.BytesIO(data), map_location="cuda")
         with pytest.raises(RuntimeError, match="map_location"):
             mc.load(io.BytesIO(data), map_location={"cpu": "cuda:0"})
+
+
+def test_missing_parent_directory_as_torch(tmp_path):
+    target = tmp_path / "no" / "such" / "x.pt"
+    with pytest.raises(RuntimeError) as ref:
+        torch.save(torch.ones(1), target)
+    with pytest.raises(RuntimeError) as ours:
+        mc.save(mc.ones(1), target)
+    assert str(ours.value) == str(ref.value)
