@@ -345,3 +345,29 @@ def test_missing_parent_directory_as_torch(tmp_path):
     with pytest.raises(RuntimeError) as ours:
         mc.save(mc.ones(1), target)
     assert str(ours.value) == str(ref.value)
+
+
+def test_gpu_locations_and_map_location(tmp_path):
+    """A checkpoint of GPU tensors (written under MLX_COMPAT_FAKE_GPU, Note [Fake GPU]) records 'cuda:0' as torch
+    does; without a GPU, loading needs map_location, in every form torch accepts."""
+    import subprocess
+    import sys
+    path = tmp_path / "gpu.pt"
+    code = ("import mlx_compat as mc; t = mc.arange(4.0, device='cuda'); "
+            f"mc.save({{'w': t, 'v': t[1:]}}, {str(path)!r}); print(t.device)")
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("cuda")
+    with zipfile.ZipFile(path) as z:
+        assert b"cuda:0" in z.read("gpu/data.pkl")
+    ref = torch.load(path, map_location="cpu")
+    assert ref["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    if mc.cuda.is_available():
+        pytest.skip("this machine has a GPU: the no-GPU refusal below cannot be observed")  # reason: CPU-only check
+    with pytest.raises(RuntimeError, match="map_location"):
+        mc.load(path)
+    for ml in ("cpu", mc.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage.cpu()):
+        got = mc.load(path, map_location=ml)
+        assert got["w"].device.type == "cpu" and got["v"].tolist() == [1.0, 2.0, 3.0]
+        assert got["v"]._base is got["w"]
