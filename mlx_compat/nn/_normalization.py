@@ -30,6 +30,11 @@ In training, batch_norm (and instance_norm with use_input_stats) update running_
 place, without autograd: new = (1 - momentum) * old + momentum * batch_stat, where the variance fed to
 running_var is the unbiased one (sum of squares / (n - 1)); instance_norm averages the per-instance
 statistics over the batch first, as torch does by running batch_norm on a (1, N*C, ...) view.
+The update is built from the forward's own (small, per-channel) mean and biased-variance arrays, which the
+forward's kernel function hands out through a `stats` dict, never from the input again: MLX drops an evaluated
+array's inputs, so once the loss is evaluated the lazily updated buffers hold only per-channel arrays. Recomputing
+the moments from the input instead kept every training batch's input alive until the buffers were next read
+(a training loop's memory grew with every step).
 """
 from __future__ import annotations
 
@@ -318,6 +323,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
 
     if not training:
         rm, rv = running_mean._mx, running_var._mx
+    stats = {}
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
@@ -327,6 +333,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         xc = x.astype(ct)
         if training:
             mean, d, var = _moments(xc, axes)
+            stats["mean"], stats["var"] = mean, var  # Note [running statistics]
             rstd = mx.rsqrt(var + eps)
         else:
             mean, rstd = rm.astype(ct).reshape(bshape), mx.rsqrt(rv.astype(ct).reshape(bshape) + eps)
@@ -343,11 +350,9 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
     out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
     if training and not empty and (running_mean is not None or running_var is not None):
-        xc = input._mx.astype(_opmath(input._mx.dtype))
-        mean, d, _ = _moments(xc, axes)
-        sq = mx.sum(d * d, axis=axes)
-        _update_running(running_mean, running_var, mean.reshape(c), sq / (count - 1) if count > 1 else sq / 0.0,
-                        momentum)
+        var = stats["var"].reshape(c)
+        _update_running(running_mean, running_var, stats["mean"].reshape(c),
+                        var * (count / (count - 1)) if count > 1 else var / 0.0, momentum)
     return out
 
 
@@ -410,6 +415,7 @@ def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_inp
     empty = input.numel() == 0
     if not use_input_stats:
         rm, rv = running_mean._mx, running_var._mx
+    stats = {}
 
     def f(x, *wb):
         if empty:
@@ -418,7 +424,8 @@ def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_inp
         xc = x.astype(ct)
         if use_input_stats:
             if axes:
-                _, d, var = _moments(xc, axes)
+                mean, d, var = _moments(xc, axes)
+                stats["mean"], stats["var"] = mean, var  # Note [running statistics]
             else:  # a single spatial element: zero deviation, zero variance
                 d, var = xc - xc, mx.zeros_like(xc)
             rstd = mx.rsqrt(var + eps)
@@ -430,11 +437,9 @@ def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_inp
     out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
     if use_input_stats and not empty and axes and (running_mean is not None or running_var is not None):
         count = math.prod(input.shape[2:])
-        xc = input._mx.astype(_opmath(input._mx.dtype))
-        mean, d, _ = _moments(xc, axes)
-        sq = mx.sum(d * d, axis=axes)
-        var_u = sq / (count - 1) if count > 1 else sq / 0.0
-        _update_running(running_mean, running_var, mx.mean(mean.reshape(N, C), axis=0),
+        var = stats["var"]
+        var_u = var * (count / (count - 1)) if count > 1 else var / 0.0
+        _update_running(running_mean, running_var, mx.mean(stats["mean"].reshape(N, C), axis=0),
                         mx.mean(var_u.reshape(N, C), axis=0), momentum)
     return out
 

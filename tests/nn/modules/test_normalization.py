@@ -369,3 +369,29 @@ def test_batchnorm_state_dict_version_and_copies():
         assert type(clone) is mc.nn.BatchNorm2d and repr(clone) == repr(m)
         assert_same_state(clone, t)
         assert clone.running_mean is not m.running_mean
+
+
+@pytest.mark.parametrize("make", [lambda: mc.nn.BatchNorm2d(8), lambda: mc.nn.BatchNorm2d(8, momentum=None),
+                                  lambda: mc.nn.InstanceNorm2d(8, track_running_stats=True),
+                                  lambda: mc.nn.SyncBatchNorm(8)], ids=["bn", "bn-cma", "in", "sync"])
+def test_running_stats_do_not_keep_inputs_alive(make):
+    """A training loop that never reads the running stats must not accumulate memory: the lazily updated
+    buffers may reference only per-channel arrays, not each step's input (Note [running statistics])."""
+    import gc
+
+    import mlx.core as mx
+
+    m = make()
+    x = mc.randn(32, 8, 32, 32)  # 1 MiB
+    m(x).sum().item()
+    del x
+    gc.collect()
+    base = mx.get_active_memory()
+    for _ in range(12):
+        x = mc.randn(32, 8, 32, 32)
+        m(x).sum().item()
+    del x
+    gc.collect()
+    growth = mx.get_active_memory() - base
+    assert growth < 3 * 2 ** 20, f"{growth / 2 ** 20:.1f} MiB still held after 12 steps"
+    assert np.isfinite(m.running_var.numpy()).all()
