@@ -126,7 +126,8 @@ def plot(path, ours, theirs):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m mlx_compat.examples.fashion_mnist",
+                                description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--data", default=None, help=f"folder with the IDX files (default: {DEBIAN_DIR})")
     p.add_argument("--device", choices=["cpu", "gpu"], default=None,
@@ -151,8 +152,12 @@ def main(argv=None):
         return 2
 
     torch.manual_seed(0)
-    x, y = load_split(root, True, args.limit)
-    xt, yt = load_split(root, False, args.limit)
+    try:
+        x, y = load_split(root, True, args.limit)
+        xt, yt = load_split(root, False, args.limit)
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
+        return 2
     x, y, xt, yt = x.to(device), y.to(device), xt.to(device), yt.to(device)
     model = build_model(nn).to(device)
     initial_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
