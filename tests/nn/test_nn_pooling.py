@@ -578,3 +578,24 @@ def test_torch_adaptive_max_pool1d_returns_values_and_indices():
     m = mc.adaptive_max_pool1d(mc.from_numpy(x.copy()), 3)
     assert_same(m[0], t[0])
     assert_same(m[1], t[1])
+
+
+# ---------------------------------------------------------------- cached window tables
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("max_pool2d", dict(kernel_size=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("adaptive_avg_pool2d", dict(output_size=(3, 2))),
+    ("adaptive_avg_pool2d", dict(output_size=1)),
+    ("adaptive_max_pool2d", dict(output_size=3, return_indices=True)),
+])
+def test_pool_tables_reused_across_calls(name, kwargs):
+    """Window tables are built once per geometry (Note [pooling tables]): repeated calls on other data, ties and
+    NaN included, still give torch's values, indices and gradients."""
+    base = np.random.default_rng(3).standard_normal((2, 3, 7, 6))
+    ties = np.round(base)  # many equal maxima: the first one must win
+    ties[0, 0, 1, 1] = np.nan
+    for data in (base, ties, base * -1):
+        check(name, (2, 3, 7, 6), data=data, **kwargs)
