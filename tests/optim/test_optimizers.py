@@ -239,16 +239,25 @@ def test_params_without_grad_are_skipped_and_versions_bump():
 
 
 def test_tensor_subclass_parameters():
+    """Any Tensor subclass is a parameter (nn.Parameter is one): it is updated in place and keeps its type."""
+
     class MyParam(mc.Tensor):
         pass
 
-    p = mc.tensor([1.0, 2.0], requires_grad=True)
-    sub = MyParam._make_subclass(MyParam, p, True) if hasattr(MyParam, "_make_subclass") else p
-    opt = mc.optim.SGD([sub], lr=0.5)
-    sub.grad = mc.tensor([1.0, 1.0])
-    opt.step()
-    assert isinstance(sub, mc.Tensor)
-    assert to_np(sub).tolist() == [0.5, 1.5]
+    sub = mc.Tensor._make_subclass(MyParam, mc.tensor([1.0, 2.0]), True)
+    assert type(sub) is MyParam and sub.is_leaf
+    opt = mc.optim.Adam([sub], lr=0.5)
+    for _ in range(2):
+        sub.grad = mc.tensor([1.0, -1.0])
+        opt.step()
+    assert type(sub) is MyParam
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    topt = torch.optim.Adam([t], lr=0.5)
+    for _ in range(2):
+        t.grad = torch.tensor([1.0, -1.0])
+        topt.step()
+    assert_close(sub, t)
+    assert type(opt.state[sub]["exp_avg"]) is mc.Tensor  # state is plain tensors, as torch's
 
 
 def test_zero_grad():
