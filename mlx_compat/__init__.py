@@ -158,4 +158,3 @@ _device_scope.install(Tensor)
 from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import serialization  # noqa: E402,F401
-from . import vision  # noqa: E402,F401

@@ -33,7 +33,6 @@ import pathlib
 import pickle
 import struct
 import sys
-import tarfile
 import threading
 import zipfile
 
@@ -663,6 +662,8 @@ def _unpickle(stream, weights_only, storage_loader, zf=None):
 
 
 def _load_legacy(fobj, restore, weights_only):
+    import tarfile
+
     start = fobj.tell()
     try:
         with tarfile.open(fileobj=fobj, mode="r:") as _tar:
