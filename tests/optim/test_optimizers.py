@@ -302,10 +302,13 @@ def test_step_hooks_and_state_dict_hooks():
     assert calls == ["sd_pre", "load_pre", "load_post"]
 
 
-def test_repr_matches_torch():
+@pytest.mark.parametrize("name", sorted(CONFIGS) + ["LBFGS"])
+def test_repr_and_defaults_match_torch(name):
     tp, mp = pair(initial()[:2])
-    assert repr(mc.optim.Adam(mp, lr=0.01)) == repr(torch.optim.Adam(tp, lr=0.01))
-    assert repr(mc.optim.SGD(mp, lr=0.1, momentum=0.9)) == repr(torch.optim.SGD(tp, lr=0.1, momentum=0.9))
+    t = getattr(torch.optim, name)(tp)
+    m = getattr(mc.optim, name)(mp)
+    assert repr(m) == repr(t)
+    assert m.defaults == t.defaults
 
 
 BAD = [
