@@ -214,3 +214,22 @@ def test_unpicklable_worker_arguments_say_why():
     loader = md.DataLoader(H.Squares(4), num_workers=1, collate_fn=lambda b: b)
     with pytest.raises((AttributeError, pickle.PicklingError), match="must be picklable"):
         next(iter(loader))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: dict(dataset=H.Squares(7), batch_size=None),                                     # no auto-batching
+    lambda: dict(dataset=md.ConcatDataset([H.Squares(3), H.Squares(4)]), batch_size=3, drop_last=True),
+    lambda: dict(dataset=H.Ranged(0, 11), batch_size=3, drop_last=True),                    # uneven shards
+])
+def test_worker_variants_match_the_main_process(make):
+    main = _batches(md.DataLoader(**make()))
+    kw = make()
+    if isinstance(kw["dataset"], md.IterableDataset):
+        # each of 3 workers yields its own share; the main process yields the whole range: compare as torch does,
+        # batch by batch in round-robin order, against the shares computed by hand from worker info's recipe
+        shares = [list(range(i * 4, min(i * 4 + 4, 11))) for i in range(3)]
+        per_worker = [[s[j:j + 3] for j in range(0, len(s), 3) if len(s[j:j + 3]) == 3] for s in shares]
+        expected = [("int64", b) for rnd in range(2) for w in per_worker if rnd < len(w) for b in [w[rnd]]]
+        assert _batches(md.DataLoader(num_workers=3, **kw)) == expected
+    else:
+        assert _batches(md.DataLoader(num_workers=2, **kw)) == main
