@@ -1,6 +1,8 @@
 """Batch normalization: the shared _NormBase (affine parameters, running-stat buffers, their reset and the
 old-checkpoint upgrade), BatchNorm1d/2d/3d, their Lazy variants (num_features from the first input) and
 SyncBatchNorm (BatchNorm's semantics in a single process; convert_sync_batchnorm)."""
+import mlx.core as mx
+
 from ... import empty, long, no_grad, ones, tensor, zeros
 from .. import functional as F
 from .. import init
@@ -98,6 +100,28 @@ def _batch_norm_args(mod):
             factor)
 
 
+_FLUSH_EVERY = 64
+
+
+def _flush_running_stats(mod):
+    """Count one lazy update of `mod`'s running stats; every _FLUSH_EVERY-th, start evaluating them.
+
+    Note [running-stat graphs]: a training forward updates running_mean / running_var / num_batches_tracked
+    lazily, each update a few graph nodes holding the batch's per-channel statistics (Note [running statistics]
+    in nn/_normalization.py). Nothing in a training step reads the buffers, so without this the graphs (and those
+    small arrays) would grow with every step until the buffers were next read, e.g. a ResNet-50 would hold
+    ~200 KiB more per step. An asynchronous evaluation every _FLUSH_EVERY training forwards bounds that at no
+    visible cost: it runs alongside the step and computes nothing the step would not compute anyway."""
+    n = mod.__dict__.get("_pending_stat_updates", 0) + 1
+    if n >= _FLUSH_EVERY:
+        arrays = [t._base._mx if t._is_view else t._mx
+                  for t in (mod.running_mean, mod.running_var, mod.num_batches_tracked) if t is not None]
+        if arrays:
+            mx.async_eval(arrays)
+        n = 0
+    mod.__dict__["_pending_stat_updates"] = n
+
+
 class _BatchNorm(_NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
@@ -107,7 +131,10 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
         running_mean, running_var, bn_training, factor = _batch_norm_args(self)
-        return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, bn_training, factor, self.eps)
+        out = F.batch_norm(input, running_mean, running_var, self.weight, self.bias, bn_training, factor, self.eps)
+        if self.training and self.track_running_stats:
+            _flush_running_stats(self)
+        return out
 
 
 class _LazyNormBase(LazyModuleMixin, _NormBase):
@@ -236,7 +263,10 @@ class SyncBatchNorm(_BatchNorm):
         if bn_training and self.training and _distributed_world_size(self.process_group) > 1:
             raise NotImplementedError("SyncBatchNorm across processes is not supported yet "
                                       "(see Note [SyncBatchNorm across processes])")
-        return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, bn_training, factor, self.eps)
+        out = F.batch_norm(input, running_mean, running_var, self.weight, self.bias, bn_training, factor, self.eps)
+        if self.training and self.track_running_stats:
+            _flush_running_stats(self)
+        return out
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):

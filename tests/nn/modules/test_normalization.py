@@ -395,3 +395,34 @@ def test_running_stats_do_not_keep_inputs_alive(make):
     growth = mx.get_active_memory() - base
     assert growth < 3 * 2 ** 20, f"{growth / 2 ** 20:.1f} MiB still held after 12 steps"
     assert np.isfinite(m.running_var.numpy()).all()
+
+
+@pytest.mark.parametrize("path,kwargs", [("nn.BatchNorm1d", {"momentum": None}), ("nn.BatchNorm1d", {}),
+                                         ("nn.InstanceNorm1d", {"track_running_stats": True})])
+def test_many_training_steps(path, kwargs):
+    """Past the periodic evaluation of the running-stat graphs (Note [running-stat graphs]) the buffers still
+    match torch's, and the graphs no longer grow with the number of steps."""
+    import gc
+
+    import mlx.core as mx
+
+    from mlx_compat.nn.modules.batchnorm import _FLUSH_EVERY
+
+    theirs, ours = pair(path, 256, **kwargs)
+    r = np.random.default_rng(0)
+    xs = [r.standard_normal((4, 256, 3)).astype(np.float32) for _ in range(5)]
+    steps = 3 * _FLUSH_EVERY + 5
+    ours(mc.tensor(xs[0]))
+    theirs(torch.tensor(xs[0]))
+    gc.collect()
+    base = mx.get_active_memory()
+    for i in range(1, steps):
+        with torch.no_grad():
+            theirs(torch.tensor(xs[i % 5]))
+        with mc.no_grad():
+            ours(mc.tensor(xs[i % 5])).sum().item()  # a step evaluates its output, never the buffers
+    gc.collect()
+    # unevaluated, each step's update holds its 256-channel statistics (about 2 KiB; ~400 KiB over these steps);
+    # the periodic evaluation keeps that to one flush interval's worth
+    assert mx.get_active_memory() - base < 64 * 1024
+    assert_same_state(ours, theirs, rtol=1e-4, atol=1e-5)
