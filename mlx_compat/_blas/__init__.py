@@ -36,6 +36,7 @@ _provider_path = None   # the OpenBLAS library the bridge forwards to
 _reason = "install() has not run"   # why the bridge is not active (None once it is)
 _num_threads = None     # set_num_threads's value while no bridge holds the thread count
 _interop_threads = None
+_warned = False     # the cost warning has been given
 
 
 def skip_reason(platform: str, cuda_backend: bool, environ) -> str | None:
@@ -91,6 +92,11 @@ def _load_bridge(path: str):
 
 
 def _warn(message: str) -> None:
+    """Warns (once per process) that the fast path is off, and what that costs."""
+    global _warned
+    if _warned:
+        return
+    _warned = True
     warnings.warn(f"mlx_compat: {message}; {_COST}. Set {OPT_OUT_VARIABLE}=0 to silence this.", RuntimeWarning,
                   stacklevel=3)
 
