@@ -110,7 +110,8 @@ def install() -> bool:
     if _bridge is not None:
         return True
     import mlx.core as mx
-    _reason = skip_reason(sys.platform, bool(mx.cuda.is_available()), os.environ)
+    cuda = getattr(mx, "cuda", None)
+    _reason = skip_reason(sys.platform, bool(cuda is not None and cuda.is_available()), os.environ)
     if _reason is not None:
         return False
     bridge_path, provider_path = _bridge_path(), _provider_library()

@@ -19,6 +19,7 @@
  * against an older lapack.h passes nothing) and pass 1 themselves: every such argument is one character.
  *
  * Integers are 32-bit (LP64): what MLX's lapack.h/cblas.h pass, and what scipy-openblas32 takes.
+ * No function here touches a Python object, so none takes or returns a reference; int returns are 0 / -1.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
