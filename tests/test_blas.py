@@ -80,6 +80,17 @@ def test_matmul_goes_through_bridge():
         _blas.calls("not_a_routine")
 
 
+@linux_cpu
+def test_rebind_is_idempotent_and_reports_what_it_did():
+    bridge = _blas._bridge
+    assert bridge.mlxc_blas_rebind(b"libmlx.so") == len(ROUTINES)   # one slot per routine, rewritten in place
+    assert bridge.mlxc_blas_rebind(b"libnot_loaded_here.so") == 0
+    assert _blas.resolved_library("cblas_sgemm").endswith(os.path.basename(_blas._bridge_path()))
+    assert _blas.resolved_library("not_a_routine") is None
+    a = mc.randn(16, 16)
+    np.testing.assert_allclose((a @ a).numpy(), a.numpy() @ a.numpy(), rtol=1e-5, atol=1e-5)
+
+
 # ---- results unchanged: every routine MLX uses, against torch on the same inputs ----
 
 def _rng():

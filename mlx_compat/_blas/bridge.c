@@ -404,7 +404,8 @@ static int visit_object(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 /* Points every BLAS/LAPACK import of the loaded object named `soname` (e.g. "libmlx.so") at the forwarders.
- * Returns the number of slots written (0: no such object loaded), or -1 with mlxc_blas_error() set.
+ * Returns the number of slots written (0: no such object loaded), or -1 with mlxc_blas_error() set (also when the
+ * object is loaded but no slot was found, e.g. on an architecture whose relocation types are not handled).
  * mlxc_blas_open must have succeeded. */
 EXPORT int mlxc_blas_rebind(const char *soname)
 {
@@ -414,6 +415,10 @@ EXPORT int mlxc_blas_rebind(const char *soname)
     }
     struct rebind_state st = {soname, 1, NULL, NULL, 0, 0, 0};
     dl_iterate_phdr(visit_object, &st);
+    if (!st.failed && st.objects > 0 && st.slots == 0) {
+        set_error("%s imports none of the BLAS/LAPACK routines through slots this bridge can rebind", soname);
+        return -1;
+    }
     return st.failed ? -1 : st.slots;
 }
 
