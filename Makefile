@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 venv: $(STAMP)
 
 # (Re)install when the build inputs change; the C core is rebuilt by the editable install.
-$(STAMP): pyproject.toml setup.py $(wildcard mlx_compat/csrc/*.c) $(wildcard mlx_compat/csrc/*.h)
+$(STAMP): pyproject.toml setup.py $(wildcard mlx_compat/csrc/*.c) $(wildcard mlx_compat/csrc/*.h) mlx_compat/_blas/bridge.c
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q -e '.[test]'
 	touch $(STAMP)

@@ -5,6 +5,10 @@ laid out as torch's: creation, dtypes, devices, the foundation's ops and namespa
 """
 from __future__ import annotations
 
+from ._blas import install as _install_blas
+_install_blas()  # Linux CPU: MLX's BLAS/LAPACK -> OpenBLAS (mlx_compat/_blas), before any MLX work
+from ._blas import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads  # noqa: E402
+
 import mlx.core as _mx
 
 from . import _C
