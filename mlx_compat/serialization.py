@@ -179,14 +179,14 @@ class _PlainTensor:
 
 
 def _storage_bytes(root):
-    """The root tensor's storage as bytes (little-endian, row-major: the base's physical order)."""
+    """The root tensor's storage as a bytes-like object (little-endian, row-major: the base's physical order)."""
     flat = root._storage_value()
     if root.dtype is _dtype.bfloat16:
         flat = mx.view(flat, mx.uint16, stream=mx.cpu)
-    arr = np.array(flat, copy=True)
+    arr = np.ascontiguousarray(np.asarray(flat))  # a zero-copy view of the evaluated array
     if sys.byteorder != "little":
         arr = arr.byteswap()
-    return arr.tobytes()
+    return memoryview(arr.reshape(-1)).cast("B") if arr.size else b""  # written into the archive without another copy
 
 
 def _open_for_write(f):
@@ -593,7 +593,9 @@ def _array_from_bytes(raw, d, numel):
     if len(raw) < need:
         raise RuntimeError(f"corrupt or truncated checkpoint: a storage of {numel} {d} elements needs {need} bytes, "
                            f"found {len(raw)}")
-    arr = np.frombuffer(raw, dtype=_np_dtype(d), count=numel).astype(_np_dtype(d).newbyteorder("="))
+    arr = np.frombuffer(raw, dtype=_np_dtype(d).newbyteorder("<"), count=numel)
+    if sys.byteorder != "little":
+        arr = arr.astype(_np_dtype(d))
     # MLX would turn a float64 numpy array into float32 without the explicit dtype
     out = mx.view(mx.array(arr, dtype=mx.uint16), mx.bfloat16, stream=mx.cpu) if d is _dtype.bfloat16 else \
         mx.array(arr, dtype=d._mx)

@@ -50,10 +50,10 @@ def _tensor_bytes(t):
     arr = t._mx
     if t.dtype is _dtype.bfloat16:
         arr = mx.view(arr, mx.uint16, stream=mx.cpu)
-    a = np.array(arr, copy=True)
+    a = np.ascontiguousarray(np.asarray(arr))  # a zero-copy view of the evaluated array
     if sys.byteorder != "little":
         a = a.byteswap()
-    return a.tobytes()
+    return memoryview(a.reshape(-1)).cast("B") if a.size else b""  # joined into the file's bytes without another copy
 
 
 def _check(tensors):
@@ -163,7 +163,7 @@ def _offsets(kv):
 def _build(buf, start, entry, device):
     d, shape, begin, stop = entry
     a = np.frombuffer(buf, dtype=_np_dtype(d).newbyteorder("<"), count=(stop - begin) // d.itemsize,
-                      offset=start + begin).astype(_np_dtype(d))
+                      offset=start + begin).astype(_np_dtype(d), copy=False)
     # MLX would turn a float64 numpy array into float32 without the explicit dtype
     arr = mx.view(mx.array(a, dtype=mx.uint16), mx.bfloat16, stream=mx.cpu) if d is _dtype.bfloat16 else \
         mx.array(a, dtype=d._mx)
