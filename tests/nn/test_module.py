@@ -1022,3 +1022,42 @@ def test_non_full_backward_hook_values_and_replacement():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert run(mc) == run(torch)
+
+
+_DEVICE_MOVE_SCRIPT = r"""
+import mlx_compat as mc
+m = mc.nn.Sequential(mc.nn.Linear(2, 3), mc.nn.BatchNorm1d(3))
+m(mc.ones(4, 2)).sum().backward()
+assert m.cuda() is m
+for n, p in m.named_parameters():
+    assert p.device.type == "cuda" and p.grad.device.type == "cuda" and type(p) is mc.nn.Parameter, n
+for n, b in m.named_buffers():
+    assert b.device.type == "cuda", n
+assert m(mc.ones(4, 2, device="cuda")).device.type == "cuda"
+w = m[0].weight
+m.half()
+assert m[0].weight is w and w.dtype is mc.float16 and w.device.type == "cuda"  # same-device casts keep the object
+m.to("cpu", mc.float32)
+assert m[0].weight.device.type == "cpu" and m[0].weight.dtype is mc.float32 and m[0].weight.grad.device.type == "cpu"
+lazy = mc.nn.LazyLinear(3).cuda()
+assert type(lazy.weight) is mc.nn.UninitializedParameter and lazy.weight.device.type == "cuda"
+lazy(mc.ones(1, 4, device="cuda"))
+assert type(lazy) is mc.nn.Linear and lazy.weight.device.type == "cuda" and tuple(lazy.weight.shape) == (3, 4)
+dp = mc.nn.DataParallel(mc.nn.Linear(2, 2))
+assert dp.device_ids == [0] and dp.module.weight.device.type == "cuda"
+assert dp(mc.ones(1, 2)).device.type == "cuda"  # inputs follow the module to its device
+print("ok")
+"""
+
+
+def test_device_moves_on_the_fake_gpu():
+    """Note [Module device moves]: cuda()/to(device) move every parameter, grad and buffer (run under the package's
+    fake GPU, where 'cuda' is MLX's CPU with the GPU's bookkeeping)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    r = subprocess.run([sys.executable, "-c", _DEVICE_MOVE_SCRIPT], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]

@@ -552,16 +552,26 @@ class Module:
             with no_grad():
                 param_applied = fn(param)
             param_grad = param.grad
-            # torch's default (no swap, no overwrite): the Parameter object stays, its data is replaced
+            out_param = param
             if param_applied is not param:
-                param.data = param_applied
-                out_param = param
-            else:
-                out_param = param
+                if param_applied.device == param.device:
+                    # torch's default (no swap, no overwrite): the Parameter object stays, its data is replaced
+                    param.data = param_applied
+                else:
+                    # Note [Module device moves]: `.data = t` keeps the tensor's device here (the C core's set_data
+                    # rebinds the value only), so a move between devices makes a new Parameter, as torch does under
+                    # overwrite_module_params_on_conversion; optimizers must be built after the move (torch's advice)
+                    if is_lazy(param):
+                        out_param = type(param)(param.requires_grad, param_applied.device, param_applied.dtype)
+                    else:
+                        out_param = Parameter(param_applied, param.requires_grad)
+                    self._parameters[key] = out_param
             if param_grad is not None:
                 with no_grad():
                     grad_applied = fn(param_grad)
-                if grad_applied is not param_grad:
+                if out_param is not param:
+                    out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)  # Note [Module device moves]
+                elif grad_applied is not param_grad:
                     out_param.grad.data = grad_applied  # the same grad object, converted (torch's set_data path)
         for key, buf in self._buffers.items():
             if buf is not None:
