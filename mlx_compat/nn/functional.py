@@ -35,18 +35,6 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
-def gelu(input, approximate="none"):
-    _float_only(input, "GeluKernelImpl")
-    if approximate == "none":
-        f = lambda x: 0.5 * x * (1 + mx.erf(x * (1 / math.sqrt(2))))  # noqa: E731
-    elif approximate == "tanh":
-        c = math.sqrt(2 / math.pi)
-        f = lambda x: 0.5 * x * (1 + mx.tanh(c * (x + 0.044715 * x * x * x)))  # noqa: E731
-    else:
-        raise RuntimeError("approximate argument must be either none or tanh.")
-    return mlx_op("GeluBackward0", lambda x: f(x).astype(x.dtype), [input])
-
-
 def sigmoid(input):
     return input.sigmoid()
 
