@@ -371,3 +371,26 @@ def test_gpu_locations_and_map_location(tmp_path):
         got = mc.load(path, map_location=ml)
         assert got["w"].device.type == "cpu" and got["v"].tolist() == [1.0, 2.0, 3.0]
         assert got["v"]._base is got["w"]
+
+
+def test_module_state_dicts_both_ways():
+    """A torch model's state_dict (with its `_metadata` versions) loads into the same mlx_compat model and back."""
+    ref = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(8, 3))
+    ref(torch.randn(4, 1, 4, 4))  # running statistics move
+    ours = mc.nn.Sequential(mc.nn.Conv2d(1, 2, 3), mc.nn.BatchNorm2d(2), mc.nn.Flatten(), mc.nn.Linear(8, 3))
+    sd = _torch_to_ours(ref.state_dict())
+    assert sd._metadata == ref.state_dict()._metadata
+    ours.load_state_dict(sd)
+    ref.eval()
+    ours.eval()
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(mc.tensor(x)).detach().numpy(), ref(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    back = _ours_to_torch(ours.state_dict())
+    assert back._metadata == ref.state_dict()._metadata
+    fresh = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.Flatten(),
+                                torch.nn.Linear(8, 3))
+    fresh.load_state_dict(back)
+    for k, v in ref.state_dict().items():
+        assert torch.equal(fresh.state_dict()[k], v), k
