@@ -79,7 +79,7 @@ def _reduce(loss, reduction):
 
 
 def _warn_size(input, target):
-    if tuple(target.shape) != tuple(input.shape):
+    if target._mx.shape != input._mx.shape:
         _warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
               "This will likely lead to incorrect results due to broadcasting. "
               "Please ensure they have the same size.", stacklevel=3)
@@ -110,7 +110,8 @@ def _kernel_dtype_check(t, kernel):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _warn_size(input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    x, y = _mc().broadcast_tensors(input, target)
+    # equal shapes (the common case) need no broadcast views
+    x, y = (input, target) if input._mx.shape == target._mx.shape else _mc().broadcast_tensors(input, target)
     if weight is not None:
         d = x - y
         return _weighted_reduce(d * d, weight, input, reduction)

@@ -306,8 +306,11 @@ def _update_running(running_mean, running_var, mean, var_unbiased, momentum):
             running_var._write((rv * (1 - momentum) + var_unbiased.astype(rv.dtype) * momentum).astype(rv.dtype))
 
 
-def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats):
-    """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors."""
+def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
+                     want_stats=True):
+    """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors.
+    want_stats=False (nn.functional.batch_norm, which returns the output alone): (out,), with no statistics
+    outputs built."""
     _float_input(input, "batch_norm")
     c = _check_channels(input, (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                                 ("running_var", running_var)))
@@ -329,7 +332,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         ct = _opmath(x.dtype)
         if empty:
             z = mx.zeros((stat_len,), dtype=x.dtype)
-            return _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None), z, z
+            y = _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None)
+            return (y, z, z) if want_stats else y
         xc = x.astype(ct)
         if training:
             mean, d, var = _moments(xc, axes)
@@ -339,6 +343,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             mean, rstd = rm.astype(ct).reshape(bshape), mx.rsqrt(rv.astype(ct).reshape(bshape) + eps)
             d = xc - mean
         y = _affine(d * rstd, [t.astype(ct) for t in wb], has_w, has_b, bshape).astype(x.dtype)
+        if not want_stats:
+            return y
         if training:
             return (y, mx.stop_gradient(mean).reshape(c).astype(x.dtype),
                     mx.stop_gradient(rstd).reshape(c).astype(x.dtype))
@@ -347,8 +353,11 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             return y, z, z
         return y, mx.stop_gradient(mean).reshape(c).astype(x.dtype), mx.stop_gradient(rstd).reshape(c).astype(x.dtype)
 
-    out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
-    out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
+    if want_stats:
+        out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
+        out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
+    else:
+        out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
     if training and not empty and (running_mean is not None or running_var is not None):
         var = stats["var"].reshape(c)
         _update_running(running_mean, running_var, stats["mean"].reshape(c),
@@ -377,7 +386,8 @@ def _torch_batch_norm(input, weight, bias, running_mean, running_var, training, 
     if momentum is None or eps is None:
         raise TypeError(f"batch_norm(): argument '{'momentum' if momentum is None else 'eps'}' must be float, "
                         "not NoneType")
-    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True)[0]
+    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True,
+                            want_stats=False)[0]
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

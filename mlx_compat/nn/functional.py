@@ -103,16 +103,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            "Long, Int")
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
-    n = weight.shape[0]
+    n = weight._mx.shape[0]
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += n
         if not 0 <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
-    if input.numel():
-        lo, hi = mx.min(input._mx).item(), mx.max(input._mx).item()
-        if lo < 0 or hi >= n:
-            raise IndexError("index out of range in self")
+    iv = input._mx
+    if iv.size and mx.any((iv < 0) | (iv >= n)).item():  # torch's eager bounds check: one evaluation
+        raise IndexError("index out of range in self")
     if max_norm is not None and input.numel():
         from .._grad_mode import no_grad
 
