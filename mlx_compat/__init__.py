@@ -62,6 +62,7 @@ from ._spectral import *  # noqa: F401,F403,E402
 from ._linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked, ops  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
+from . import distributed  # noqa: F401,E402
 from .ops import _softmax_backward_data  # noqa: E402 (torch._softmax_backward_data)
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)
@@ -162,3 +163,4 @@ _device_scope.install(Tensor)
 from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import serialization  # noqa: E402,F401
+from ._alias import install, uninstall  # noqa: E402,F401  (the torch import alias: mlx_compat/_alias.py)
