@@ -4,23 +4,24 @@ from __future__ import annotations
 import mlx.core as mx
 
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+                        _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Adadelta"]
 
 
-def _adadelta_math(has_wd):
+def _adadelta_math(has_wd, low):
     """Adadelta's per-parameter update (torch's single-tensor order)."""
+    r = _rounder(low)
 
     def update(x, g, sq, acc, wd, rho, one_minus_rho, eps, neg_lr):
         if has_wd:
-            g = g + wd * x
-        sq = (sq * rho) + (one_minus_rho * g) * g
-        std = mx.sqrt(sq + eps)
-        delta = (mx.sqrt(acc + eps) / std) * g
-        acc = (acc * rho) + (one_minus_rho * delta) * delta
-        return x + neg_lr * delta, sq, acc
+            g = r(g + r(wd) * x)
+        sq = r(r(sq * rho) + (one_minus_rho * g) * g)
+        std = r(mx.sqrt(r(sq + eps)))
+        delta = r(r(r(mx.sqrt(r(acc + eps))) / std) * g)
+        acc = r(r(acc * rho) + (one_minus_rho * delta) * delta)
+        return r(x + r(neg_lr) * delta), sq, acc
 
     return update
 
@@ -57,7 +58,8 @@ class Adadelta(Optimizer):
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
                 up.scalar(state["step"], state["step"].item() + 1)
-                fn = _kernel(("Adadelta", wd != 0), lambda: _adadelta_math(wd != 0))
+                low = _low(x)
+                fn = _kernel(("Adadelta", wd != 0, low), lambda: _adadelta_math(wd != 0, low))
                 x_new, sq, acc = _call(p, fn, x, g, _real(state["square_avg"]._mx), _real(state["acc_delta"]._mx),
                                     *up.scalars(x.dtype, wd, rho, 1 - rho, eps, -lr))
                 up.put(state["square_avg"], sq)

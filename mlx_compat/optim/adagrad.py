@@ -6,19 +6,20 @@ import mlx.core as mx
 
 from ._common import check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _closure_loss, _full_like,
-                        _kernel, _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
+                        _kernel, _low, _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
 
 __all__ = ["Adagrad"]
 
 
-def _adagrad_math(has_wd):
+def _adagrad_math(has_wd, low):
     """Adagrad's per-parameter update (torch's single-tensor order)."""
+    r = _rounder(low)
 
     def update(x, g, s, wd, eps, neg_clr):
         if has_wd:
-            g = g + wd * x
-        s = s + g * g
-        return x + (neg_clr * g) / (mx.sqrt(s) + eps), s
+            g = r(g + r(wd) * x)
+        s = r(s + g * g)
+        return r(x + (neg_clr * g) / r(r(mx.sqrt(s)) + eps)), s
 
     return update
 
@@ -68,7 +69,8 @@ class Adagrad(Optimizer):
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                fn = _kernel(("Adagrad", wd != 0), lambda: _adagrad_math(wd != 0))
+                low = _low(x)
+                fn = _kernel(("Adagrad", wd != 0, low), lambda: _adagrad_math(wd != 0, low))
                 x_new, s = _call(p, fn, x, g, _real(state["sum"]._mx), *up.scalars(x.dtype, wd, eps, -clr))
                 up.put(state["sum"], s)
                 up.put(p, x_new)

@@ -7,14 +7,16 @@ import mlx.core as mx
 from . import _kernels as K
 from ._common import check_betas as _check_betas
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
-                        _kernel, _real, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+                        _kernel, _low, _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable,
+                        _zeros_like)
 from .._tensor import Tensor
 
 __all__ = ["Adam"]
 
 
-def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight):
+def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low):
     """Adam's per-parameter update (torch's single-tensor order) for one static configuration."""
+    r = _rounder(low)
 
     def update(x, g, m, v, *rest):
         if amsgrad:
@@ -25,17 +27,17 @@ def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight):
             g = -g
         if has_wd:
             if decoupled:
-                x = x * wd
+                x = r(x * wd)
             else:
-                g = g + wd * x
-        m = K.lerp(m, g, w1, small_weight)
-        v = (v * b2) + (w2 * g) * g
+                g = r(g + r(wd) * x)  # add's alpha is cast to the tensor's dtype
+        m = r(K.lerp(m, g, w1, small_weight))
+        v = r(r(v * b2) + (w2 * g) * g)
         if amsgrad:
             vmax = mx.maximum(vmax, v)
-            denom = mx.sqrt(vmax) / bc2_sqrt + eps
+            denom = r(r(r(mx.sqrt(vmax)) / bc2_sqrt) + eps)
         else:
-            denom = mx.sqrt(v) / bc2_sqrt + eps
-        x = x + (neg_step_size * m) / denom
+            denom = r(r(r(mx.sqrt(v)) / bc2_sqrt) + eps)
+        x = r(x + (neg_step_size * m) / denom)
         return (x, m, v, vmax) if amsgrad else (x, m, v)
 
     return update
@@ -115,8 +117,9 @@ class Adam(Optimizer):
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2**0.5
-                fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5),
-                             lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5))
+                low = _low(x)
+                fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5, low),
+                             lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5, low))
                 wd_scalar = (1 - lr * wd) if decoupled else wd
                 sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
                                 -step_size)

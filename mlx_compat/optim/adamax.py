@@ -5,21 +5,22 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+                        _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Adamax"]
 
 
-def _adamax_math(has_wd, small_weight):
+def _adamax_math(has_wd, small_weight, low):
     """Adamax's per-parameter update (torch's single-tensor order)."""
+    r = _rounder(low)
 
     def update(x, g, m, u, wd, w1, beta2, eps, neg_clr):
         if has_wd:
-            g = g + wd * x
-        m = K.lerp(m, g, w1, small_weight)
-        u = mx.maximum(u * beta2, mx.abs(g) + eps)
-        return x + (neg_clr * m) / u, m, u
+            g = r(g + r(wd) * x)
+        m = r(K.lerp(m, g, w1, small_weight))
+        u = mx.maximum(r(u * beta2), r(mx.abs(g) + eps))
+        return r(x + (neg_clr * m) / u), m, u
 
     return update
 
@@ -58,8 +59,9 @@ class Adamax(Optimizer):
                 step = state["step"].item() + 1
                 up.scalar(state["step"], step)
                 clr = lr / (1 - beta1**step)
-                fn = _kernel(("Adamax", wd != 0, abs(1 - beta1) < 0.5),
-                             lambda: _adamax_math(wd != 0, abs(1 - beta1) < 0.5))
+                low = _low(x)
+                fn = _kernel(("Adamax", wd != 0, abs(1 - beta1) < 0.5, low),
+                             lambda: _adamax_math(wd != 0, abs(1 - beta1) < 0.5, low))
                 x_new, m, u = _call(p, fn, x, g, _real(state["exp_avg"]._mx), _real(state["exp_inf"]._mx),
                                  *up.scalars(x.dtype, wd, 1 - beta1, beta2, eps, -clr))
                 up.put(state["exp_avg"], m)

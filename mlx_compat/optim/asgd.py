@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+                        _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["ASGD"]
 
 
-def _asgd_math(has_wd, averaging):
+def _asgd_math(has_wd, averaging, low):
     """ASGD's per-parameter update (torch's single-tensor order); `averaging` is torch's mu != 1 branch."""
+    r = _rounder(low)
 
     def update(x, g, ax, wd, decay, neg_eta, mu):
         if has_wd:
-            g = g + wd * x
-        x = x * decay
-        x = x + neg_eta * g
-        return x, (ax + (x - ax) * mu) if averaging else x
+            g = r(g + r(wd) * x)
+        x = r(x * decay)
+        x = r(x + r(neg_eta) * g)
+        return x, r(ax + r(r(x - ax) * mu)) if averaging else x
 
     return update
 
@@ -59,7 +60,8 @@ class ASGD(Optimizer):
                 up.scalar(state["step"], step)
                 eta = state["eta"].item()
                 mu = state["mu"].item()
-                fn = _kernel(("ASGD", wd != 0, mu != 1), lambda: _asgd_math(wd != 0, mu != 1))
+                low = _low(x)
+                fn = _kernel(("ASGD", wd != 0, mu != 1, low), lambda: _asgd_math(wd != 0, mu != 1, low))
                 sc = up.scalars(x.dtype, wd, 1 - lambd * eta, -eta, mu)
                 x_new, ax = _call(p, fn, x, g, _real(state["ax"]._mx), *sc)
                 up.put(p, x_new)

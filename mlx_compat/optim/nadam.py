@@ -7,27 +7,29 @@ import numpy as np
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+                        _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["NAdam"]
 
 
-def _nadam_math(has_wd, decoupled, small_weight):
+def _nadam_math(has_wd, decoupled, small_weight, low):
     """NAdam's per-parameter update (torch's single-tensor order); the momentum schedule's coefficients come in
     as scalars."""
+
+    r = _rounder(low)
 
     def update(x, g, m, v, wd, w1, beta2, one_minus_beta2, bias_correction2, eps, c_grad, c_avg):
         if has_wd:
             if decoupled:
-                x = x * wd
+                x = r(x * wd)
             else:
-                g = g + wd * x
-        m = K.lerp(m, g, w1, small_weight)
-        v = (v * beta2) + (one_minus_beta2 * g) * g
-        denom = mx.sqrt(v / bias_correction2) + eps
-        x = x + (c_grad * g) / denom
-        x = x + (c_avg * m) / denom
+                g = r(g + r(wd) * x)
+        m = r(K.lerp(m, g, w1, small_weight))
+        v = r(r(v * beta2) + (one_minus_beta2 * g) * g)
+        denom = r(r(mx.sqrt(r(v / bias_correction2))) + eps)
+        x = r(x + (c_grad * g) / denom)
+        x = r(x + (c_avg * m) / denom)
         return x, m, v
 
     return update
@@ -81,8 +83,9 @@ class NAdam(Optimizer):
                 mu_product = float(np.float32(state["mu_product"].item()) * np.float32(mu))
                 up.scalar(state["mu_product"], mu_product)
                 mu_product_next = mu_product * mu_next
-                fn = _kernel(("NAdam", wd != 0, decoupled, abs(1 - beta1) < 0.5),
-                             lambda: _nadam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5))
+                low = _low(x)
+                fn = _kernel(("NAdam", wd != 0, decoupled, abs(1 - beta1) < 0.5, low),
+                             lambda: _nadam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5, low))
                 sc = up.scalars(x.dtype, (1 - lr * wd) if decoupled else wd, 1 - beta1, beta2, 1 - beta2,
                                 bias_correction2, eps, -lr * (1.0 - mu) / (1.0 - mu_product),
                                 (-lr * mu_next) / (1.0 - mu_product_next))

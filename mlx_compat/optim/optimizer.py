@@ -178,9 +178,36 @@ def _kernel(key, make):
     return fn
 
 
+# Note [Reduced-precision parameters]: torch's CPU kernels compute float16/bfloat16 tensors in float32
+# ("opmath") with float32 scalars and round each op's result to the tensor's dtype. The update functions get
+# float32 copies of such arrays and float32 scalars, and round with `_rounder(low)` wherever torch's single-tensor
+# code stores an op's result (an in-place op, or an out-of-place op's new tensor); for float32/float64 the rounder
+# is the identity and is never traced.
+_REDUCED = (mx.float16, mx.bfloat16)
+
+
+def _opmath(dtype):
+    return mx.float32 if dtype in _REDUCED else dtype
+
+
+def _low(arr):
+    """The reduced dtype an update works in (part of a kernel's static configuration), or None."""
+    return arr.dtype if arr.dtype in _REDUCED else None
+
+
+def _rounder(low):
+    """Round a float32 value to the reduced dtype `low` (and back to float32); identity when low is None."""
+    if low is None:
+        return lambda a: a
+    return lambda a: a.astype(low).astype(mx.float32)
+
+
 def _call(p, fn, *args):
     """fn(*args) on parameter p's device (Note [Device scope]: raw MLX calls otherwise go to MLX's default
-    device, the GPU wherever one exists)."""
+    device, the GPU wherever one exists), reduced-precision arrays in float32 (Note [Reduced-precision
+    parameters])."""
+    if args[0].dtype in _REDUCED:
+        args = [a.astype(mx.float32) if a.dtype in _REDUCED else a for a in args]
     if not _device_scope.ACTIVE:
         return fn(*args)
     return _device_scope.scoped(p._device_code, fn, *args)
@@ -204,6 +231,7 @@ class _Update:
         """The Python numbers `values` as 0-d arrays of `dtype` (torch casts a Scalar to the tensor's type), one
         shared array per (value, dtype) within the step."""
         cache = self._scalars
+        dtype = _opmath(dtype)
         out = []
         for v in values:
             key = (v, dtype)
@@ -220,9 +248,11 @@ class _Update:
         self.values.append(arr)
 
     def new(self, arr, like):
-        """A new state tensor holding `arr` on `like`'s device (and dtype kind), evaluated at commit."""
+        """A new state tensor holding `arr` on `like`'s device, in its dtype, evaluated at commit."""
         if like.dtype.is_complex and arr.dtype != mx.complex64:
             arr = mx.view(arr, mx.complex64)
+        elif arr.dtype in _REDUCED or arr.dtype != like._mx.dtype:
+            arr = arr.astype(like._mx.dtype)
         self.extra.append(arr)
         return Tensor._new_on(arr, like._device_code)
 

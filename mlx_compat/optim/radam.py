@@ -5,28 +5,30 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+                        _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["RAdam"]
 
 
-def _radam_math(has_wd, decoupled, small_weight, rectified):
+def _radam_math(has_wd, decoupled, small_weight, rectified, low):
     """RAdam's per-parameter update (torch's single-tensor order); `rectified` is torch's rho_t > 5 branch."""
+
+    r = _rounder(low)
 
     def update(x, g, m, v, wd, w1, beta2, one_minus_beta2, bias_correction1, lr, bc2_sqrt, eps, rect):
         if has_wd:
             if decoupled:
-                x = x * wd
+                x = r(x * wd)
             else:
-                g = g + wd * x
-        m = K.lerp(m, g, w1, small_weight)
-        v = (v * beta2) + (one_minus_beta2 * g) * g
-        corrected = m / bias_correction1
+                g = r(g + r(wd) * x)
+        m = r(K.lerp(m, g, w1, small_weight))
+        v = r(r(v * beta2) + (one_minus_beta2 * g) * g)
+        corrected = r(m / bias_correction1)
         if rectified:
-            adaptive_lr = bc2_sqrt / (mx.sqrt(v) + eps)
-            return x - ((corrected * lr) * adaptive_lr) * rect, m, v
-        return x - corrected * lr, m, v
+            adaptive_lr = r(bc2_sqrt / r(r(mx.sqrt(v)) + eps))
+            return r(x - r(r(r(corrected * lr) * adaptive_lr) * rect)), m, v
+        return r(x - r(corrected * lr)), m, v
 
     return update
 
@@ -73,8 +75,9 @@ class RAdam(Optimizer):
                 rect = None
                 if rho_t > 5.0:
                     rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                fn = _kernel(("RAdam", wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None),
-                             lambda: _radam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None))
+                low = _low(x)
+                fn = _kernel(("RAdam", wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None, low),
+                             lambda: _radam_math(wd != 0, decoupled, abs(1 - beta1) < 0.5, rect is not None, low))
                 sc = up.scalars(x.dtype, (1 - lr * wd) if decoupled else wd, 1 - beta1, beta2, 1 - beta2,
                                 bias_correction1, lr, bias_correction2**0.5, eps, 0.0 if rect is None else rect)
                 x_new, m, v = _call(p, fn, x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx), *sc)

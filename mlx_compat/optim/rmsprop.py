@@ -5,14 +5,16 @@ import mlx.core as mx
 
 from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _real, _scalar_tensor,
-                        _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+                        _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["RMSprop"]
 
 
-def _rmsprop_math(has_wd, centered, has_momentum, small_weight):
+def _rmsprop_math(has_wd, centered, has_momentum, small_weight, low):
     """RMSprop's per-parameter update (torch's single-tensor order) for one static configuration."""
+
+    r = _rounder(low)
 
     def update(x, g, sq, *rest):
         rest = list(rest)
@@ -20,19 +22,19 @@ def _rmsprop_math(has_wd, centered, has_momentum, small_weight):
         buf = rest.pop(0) if has_momentum else None
         wd, alpha, one_minus_alpha, eps, momentum, neg_lr = rest
         if has_wd:
-            g = g + wd * x
-        sq = (sq * alpha) + (one_minus_alpha * g) * g
+            g = r(g + r(wd) * x)
+        sq = r(r(sq * alpha) + (one_minus_alpha * g) * g)
         if centered:
-            ga = K.lerp(ga, g, one_minus_alpha, small_weight)
-            avg = mx.sqrt(sq + (-1 * ga) * ga)
+            ga = r(K.lerp(ga, g, one_minus_alpha, small_weight))
+            avg = r(mx.sqrt(r(sq + (-1 * ga) * ga)))
         else:
-            avg = mx.sqrt(sq)
-        avg = avg + eps
+            avg = r(mx.sqrt(sq))
+        avg = r(avg + eps)
         out = [sq] + ([ga] if centered else [])
         if has_momentum:
-            buf = (buf * momentum) + g / avg
-            return (x + neg_lr * buf, *out, buf)
-        return (x + (neg_lr * g) / avg, *out)
+            buf = r(r(buf * momentum) + g / avg)
+            return (r(x + r(neg_lr) * buf), *out, buf)
+        return (r(x + (neg_lr * g) / avg), *out)
 
     return update
 
@@ -74,8 +76,9 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
                 up.scalar(state["step"], state["step"].item() + 1)
-                fn = _kernel(("RMSprop", wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5),
-                             lambda: _rmsprop_math(wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5))
+                low = _low(x)
+                fn = _kernel(("RMSprop", wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5, low),
+                             lambda: _rmsprop_math(wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5, low))
                 names = ["square_avg"] + (["grad_avg"] if centered else [])
                 names += ["momentum_buffer"] if momentum > 0 else []
                 out = _call(p, fn, x, g, *[_real(state[n]._mx) for n in names],

@@ -4,22 +4,24 @@ from __future__ import annotations
 import mlx.core as mx
 
 from ._common import check_lr, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _full_like, _kernel, _real,
-                        _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _full_like, _kernel, _low,
+                        _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["Rprop"]
 
 
-def _rprop_math():
-    """Rprop's per-parameter update (torch's single-tensor order)."""
+def _rprop_math(low):
+    """Rprop's per-parameter update (torch's single-tensor order); the eta factors are stored into the sign
+    tensor (rounded to a reduced dtype there) and compared with etaminus in that dtype, as torch does."""
+    r = _rounder(low)
 
     def update(x, g, prev, step_size, etaminus, etaplus, lo, hi):
-        sign = mx.sign(g * prev)
+        sign = mx.sign(r(g * prev))
         one = mx.ones_like(sign)
-        sign = mx.where(sign > 0, etaplus, mx.where(sign < 0, etaminus, mx.where(sign == 0, one, sign)))
-        step_size = mx.clip(step_size * sign, lo, hi)
-        g = mx.where(sign == etaminus, mx.zeros_like(g), g)
-        return x + (-1 * mx.sign(g)) * step_size, step_size, g
+        sign = r(mx.where(sign > 0, etaplus, mx.where(sign < 0, etaminus, mx.where(sign == 0, one, sign))))
+        step_size = r(mx.clip(r(step_size * sign), lo, hi))
+        g = mx.where(sign == r(etaminus), mx.zeros_like(g), g)
+        return r(x + (-1 * mx.sign(g)) * step_size), step_size, g
 
     return update
 
@@ -55,7 +57,8 @@ class Rprop(Optimizer):
                     lr = _to_scalar(group["lr"])
                     state["step_size"] = _full_like(p, complex(lr, lr) if p.dtype.is_complex else lr)
                 up.scalar(state["step"], state["step"].item() + 1)
-                fn = _kernel(("Rprop",), _rprop_math)
+                low = _low(x)
+                fn = _kernel(("Rprop", low), lambda: _rprop_math(low))
                 x_new, step_size, prev = _call(p, fn, x, g, _real(state["prev"]._mx), _real(state["step_size"]._mx),
                                             *up.scalars(x.dtype, etaminus, etaplus, step_size_min, step_size_max))
                 up.put(state["step_size"], step_size)

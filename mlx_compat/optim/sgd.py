@@ -3,15 +3,17 @@ maximize, using torch's single-tensor update rule."""
 from __future__ import annotations
 
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
-                        _kernel, _real, _to_scalar, _use_grad_for_differentiable)
+                        _kernel, _low, _real, _rounder, _to_scalar, _use_grad_for_differentiable)
 from .._tensor import Tensor
 
 __all__ = ["SGD"]
 
 
-def _sgd_math(maximize, has_wd, has_momentum, first, nesterov):
+def _sgd_math(maximize, has_wd, has_momentum, first, nesterov, low):
     """SGD's per-parameter update (torch's single-tensor order) for one static configuration; the momentum buffer
     starts as the (decayed) gradient itself."""
+
+    r = _rounder(low)
 
     def update(x, g, *rest):
         if has_momentum and not first:
@@ -22,13 +24,14 @@ def _sgd_math(maximize, has_wd, has_momentum, first, nesterov):
             wd, neg_lr = rest
         if maximize:
             g = -g
+        # an `alpha` is cast to the tensor's dtype (torch's add kernel), a mul_'s scalar stays float32
         if has_wd:
-            g = g + wd * x
+            g = r(g + r(wd) * x)
         if not has_momentum:
-            return (x + neg_lr * g,)
-        buf = g if first else buf * momentum + one_minus_dampening * g
-        g = g + momentum * buf if nesterov else buf
-        return x + neg_lr * g, buf
+            return (r(x + r(neg_lr) * g),)
+        buf = g if first else r(r(buf * momentum) + r(one_minus_dampening) * g)
+        g = r(g + r(momentum) * buf) if nesterov else buf
+        return r(x + r(neg_lr) * g), buf
 
     return update
 
@@ -78,15 +81,17 @@ class SGD(Optimizer):
                 g = _real(grad._mx)
                 x = _real(p._mx)
                 if momentum == 0:
-                    fn = _kernel(("SGD", maximize, wd != 0, 0, False, False),
-                                 lambda: _sgd_math(maximize, wd != 0, False, False, False))
+                    low = _low(x)
+                    fn = _kernel(("SGD", maximize, wd != 0, 0, False, False, low),
+                                 lambda: _sgd_math(maximize, wd != 0, False, False, False, low))
                     up.put(p, _call(p, fn, x, g, *up.scalars(x.dtype, wd, -lr))[0])
                     continue
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 first = buf is None
-                fn = _kernel(("SGD", maximize, wd != 0, 1, first, nesterov),
-                             lambda: _sgd_math(maximize, wd != 0, True, first, nesterov))
+                low = _low(x)
+                fn = _kernel(("SGD", maximize, wd != 0, 1, first, nesterov, low),
+                             lambda: _sgd_math(maximize, wd != 0, True, first, nesterov, low))
                 sc = up.scalars(x.dtype, wd, -lr, momentum, 1 - dampening)
                 if first:
                     x_new, b = _call(p, fn, x, g, *sc)
