@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from optest import (assert_close, assert_params_close, assert_state_close, convert_state_dict, initial, mc, pair, run_both, set_grads,
-                    to_np, torch)
+from optest import (assert_close, assert_params_close, assert_state_close, convert_state_dict, initial, mc, pair,
+                    run_both, set_grads, to_np, torch)
 
 CONFIGS = {
     "SGD": [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
@@ -475,7 +475,8 @@ def test_gpu_tensors_under_fake_gpu():
 
     script = '''
 import numpy as np, mlx_compat as mc
-for name, kw in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1)), ("RMSprop", dict(lr=0.01, centered=True))]:
+for name, kw in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1)),
+                 ("RMSprop", dict(lr=0.01, centered=True))]:
     outs = []
     for dev in ("cpu", "cuda"):
         p = mc.tensor([1.0, -2.0, 3.0], device=dev, requires_grad=True)
