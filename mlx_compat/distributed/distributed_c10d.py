@@ -393,6 +393,14 @@ def _value(tensor):
     return tensor.detach()._mx
 
 
+def _put(tensor, arr):
+    """Write `arr` into `tensor` in place (through views), as c10d does: outside autograd's in-place checks."""
+    from .._grad_mode import no_grad
+
+    with no_grad():
+        tensor._write(arr)
+
+
 def _new(arr, like):
     from .._tensor import Tensor
 
@@ -453,7 +461,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     pg = _check_group(group)
     op = _as_op(op)
     out = _reduce(pg, _value(tensor), op, tensor)
-    return _run([out], lambda: tensor._write(out), async_op)
+    return _run([out], lambda: _put(tensor, out), async_op)
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -462,7 +470,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     dst = dst if dst is not None else (group_dst if group_dst is not None else 0)
     op = _as_op(op)
     out = _reduce(pg, _value(tensor), op, tensor)
-    return _run([out], (lambda: tensor._write(out)) if pg.rank() == dst else None, async_op)
+    return _run([out], (lambda: _put(tensor, out)) if pg.rank() == dst else None, async_op)
 
 
 def _bits(x):
@@ -495,7 +503,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     s = _coll(pg, "all_sum", mine, tensor)
     if back is not None:
         s = s.astype(mx.bool_) if back == mx.bool_ else mx.view(s, back)
-    return _run([s], lambda: tensor._write(s), async_op)
+    return _run([s], lambda: _put(tensor, s), async_op)
 
 
 def _gathered(pg, x, tensor):
@@ -522,7 +530,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
     def finish():
         for i, t in enumerate(tensor_list):
-            t._write(g[i])
+            _put(t, g[i])
 
     return _run([g], finish, async_op)
 
@@ -543,7 +551,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if output_tensor.dtype != input_tensor.dtype:
         raise TypeError("output tensor must have the same type as input tensor")
     g = _gathered(pg, x, input_tensor).reshape(out_shape)
-    return _run([g], lambda: output_tensor._write(g), async_op)
+    return _run([g], lambda: _put(output_tensor, g), async_op)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -564,7 +572,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
             r = (r / n).astype(x.dtype)
     else:
         r = _reduce(pg, x, op, input)[pg.rank()]
-    return _run([r], lambda: output._write(r), async_op)
+    return _run([r], lambda: _put(output, r), async_op)
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
@@ -594,7 +602,7 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
     r = mx.distributed.recv(like.shape, dt, src, group=pg._group, stream=s) if s is not None else \
         mx.distributed.recv(like.shape, dt, src, group=pg._group)
     _p2p([r])
-    tensor._write(r.astype(mx.bool_) if like.dtype == mx.bool_ else r)
+    _put(tensor, r.astype(mx.bool_) if like.dtype == mx.bool_ else r)
     return src
 
 
@@ -626,7 +634,7 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
         mx.distributed.recv(like.shape, dt, src, group=pg._group)
     if like.dtype == mx.bool_:
         r = r.astype(mx.bool_)
-    return _run([r], lambda: tensor._write(r), True)
+    return _run([r], lambda: _put(tensor, r), True)
 
 
 def _check_peer(pg, peer, name):

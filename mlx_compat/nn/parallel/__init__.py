@@ -63,3 +63,5 @@ def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, mo
     if not isinstance(inputs, tuple):
         inputs = (inputs,) if inputs is not None else ()
     return DataParallel(module, device_ids, output_device, dim)(*inputs, **(module_kwargs or {}))
+from .distributed import DistributedDataParallel  # noqa: E402,F401
+__all__ += ["DistributedDataParallel"]  # noqa: E402
