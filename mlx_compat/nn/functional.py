@@ -146,6 +146,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def _ntuple(v, n, name="argument"):
+    if type(v) is builtins.int:
+        return (v,) * n
     if isinstance(v, (tuple, list)):
         if len(v) == 1:
             return tuple(v) * n
@@ -162,13 +164,14 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
                            f"of size: {list(input.shape)}")
     batched = input.dim() == nd + 2
     x_in = input if batched else input.unsqueeze(0)
-    if x_in.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(x_in.shape)} to have {weight.shape[1] * groups} channels, but got "
-                           f"{x_in.shape[1]} channels instead")
+    xs, ws = x_in._mx.shape, weight._mx.shape
+    if xs[1] != ws[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input"
+                           f"{list(xs)} to have {ws[1] * groups} channels, but got "
+                           f"{xs[1]} channels instead")
     stride = _ntuple(stride, nd, "stride")
     dilation = _ntuple(dilation, nd, "dilation")
-    ks = tuple(weight.shape[2:])
+    ks = ws[2:]
     if isinstance(padding, str):
         if padding == "valid":
             lo = hi = (0,) * nd
@@ -182,7 +185,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
             raise ValueError(f"Invalid padding string '{padding}'")
     else:
         lo = hi = _ntuple(padding, nd, "padding")
-    padded = [n + l + h for n, l, h in zip(x_in._mx.shape[2:], lo, hi)]
+    padded = [n + l + h for n, l, h in zip(xs[2:], lo, hi)]
     eff = [d * (k - 1) + 1 for d, k in zip(dilation, ks)]
     if builtins.any(p < e for p, e in zip(padded, eff)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
