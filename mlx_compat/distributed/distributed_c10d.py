@@ -35,10 +35,7 @@ class Backend(str):
     def __new__(cls, name):
         if not isinstance(name, str):
             raise ValueError(f"Backend constructor parameter must be string-ish, but got: {type(name)}")
-        value = name.lower()
-        if value not in ("gloo", "nccl", "mpi", "undefined", "cpu:gloo,cuda:nccl"):
-            raise ValueError(f"Invalid backend: '{name}'")
-        return str.__new__(cls, value)
+        return str.__new__(cls, name.lower())
 
 
 _MLX_BACKEND = {"gloo": "ring", "nccl": "nccl", "mpi": "mpi"}
@@ -190,8 +187,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     backend = Backend(backend)
     if backend == "cpu:gloo,cuda:nccl":
         backend = Backend("nccl" if is_nccl_available() else "gloo")
-    if backend == "undefined":
-        raise ValueError("Invalid backend: 'undefined'")
+    if backend not in _MLX_BACKEND:
+        raise ValueError(f"Invalid backend: '{backend}': MLX provides 'gloo' (its ring), 'nccl' and 'mpi'")
     mlx_backend = _MLX_BACKEND[backend]
     if rank is None or rank < 0:
         rank = _env_int(("RANK", "MLX_RANK"), "RANK") if mlx_backend != "mpi" or "RANK" in os.environ else -1
@@ -204,8 +201,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if mlx_backend in _State.groups:
         group = _State.groups[mlx_backend]
     elif world_size == 1:
-        group = mx.distributed.init(strict=False, backend="any" if not mx.distributed.is_available() else
-                                    mlx_backend) if mlx_backend == "mpi" else _singleton_group()
+        group = _SingleGroup()
     else:
         if mlx_backend == "ring":
             _prepare_ring(rank, world_size, init_method, seconds)
@@ -225,11 +221,6 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _State.groups[mlx_backend] = group
     _State.pg = ProcessGroup(group, str(backend), mlx_backend)
     GroupMember.WORLD = _State.pg
-
-
-def _singleton_group():
-    return mx.distributed.init(strict=False, backend="any") if not mx.distributed.is_available() else \
-        _SingleGroup()
 
 
 class _SingleGroup:
@@ -487,7 +478,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     pg = _check_group(group)
     src = src if src is not None else (group_src if group_src is not None else 0)
     if not 0 <= src < pg.size():
-        raise ValueError(f"Invalid src rank {src} for a group of size {pg.size()}")
+        raise RuntimeError(f"broadcast: invalid root rank: {src}")
     x = _value(tensor)
     if pg.size() == 1:
         return _run([x], None, async_op)
@@ -520,7 +511,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     pg = _check_group(group)
     n = pg.size()
     if not isinstance(tensor_list, list) or len(tensor_list) != n:
-        raise ValueError(f"all_gather: tensor_list must be a list of {n} tensors (one per rank)")
+        raise RuntimeError(f"all_gather: invalid output tensor list (expected length {n}, got "
+                           f"{len(tensor_list) if isinstance(tensor_list, list) else type(tensor_list).__name__})")
     x = _value(tensor)
     for t in tensor_list:
         if tuple(t.shape) != tuple(tensor.shape):
@@ -546,10 +538,10 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     stacked = (n,) + in_shape
     cat = ((n * in_shape[0],) + in_shape[1:]) if in_shape else (n,)
     if out_shape not in (stacked, cat) or output_tensor.numel() != n * input_tensor.numel():
-        raise ValueError(f"output tensor size must be equal to world_size times input tensor size "
+        raise RuntimeError(f"output tensor size must be equal to world_size times input tensor size "
                          f"(got output {out_shape}, input {in_shape}, world size {n})")
     if output_tensor.dtype != input_tensor.dtype:
-        raise TypeError("output tensor must have the same type as input tensor")
+        raise RuntimeError("output tensor must have the same type as input tensor")
     g = _gathered(pg, x, input_tensor).reshape(out_shape)
     return _run([g], lambda: _put(output_tensor, g), async_op)
 
@@ -561,10 +553,10 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     n = pg.size()
     op = _as_op(op)
     if input.numel() != n * output.numel():
-        raise ValueError(f"input tensor must be the same size as output size times world size (input "
+        raise RuntimeError(f"input tensor must be the same size as output size times world size (input "
                          f"{tuple(input.shape)}, output {tuple(output.shape)}, world size {n})")
     if output.dtype != input.dtype:
-        raise TypeError("output tensor must have the same type as input tensor")
+        raise RuntimeError("output tensor must have the same type as input tensor")
     x = _value(input).reshape((n,) + tuple(output.shape))
     if pg._mlx_backend == "nccl" and op in (ReduceOp.SUM, ReduceOp.AVG) and x.dtype != mx.bool_:
         r = _coll(pg, "sum_scatter", x, input)[0]
