@@ -809,7 +809,7 @@ def _dropout_impl(input, p, train, inplace, feature, alpha):
         return _finish(input, mlx_op("MulBackward0", lambda x: x * mx.zeros((), x.dtype), [input]), inplace)
     if feature and input.dim() < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    shape = tuple(input.shape)
+    shape = input._mx.shape
     noise_shape = shape[:2] + (1,) * (len(shape) - 2) if feature else shape
     keep = mx.random.bernoulli(1.0 - p, noise_shape, key=_random.key_for(None)).astype(mx.float32)
     if alpha:
@@ -823,12 +823,13 @@ def _dropout_impl(input, p, train, inplace, feature, alpha):
         def fn(x):
             return (x * mul.astype(x.dtype) + add.astype(x.dtype)).astype(x.dtype)
     else:
-        mul = keep / (1 - p)
+        dt = input.dtype
+        mul = (keep / (1 - p)).astype(dt._mx)
+        # Note [direct activations]: x * mask, whose derivative is g * mask (the mask a constant of the node)
+        mask = _new(mul, input._device_code, dt)
+        return _finish(input, _direct("MulBackward0", lambda x: x * mul, input, lambda x, y, g: g * mask), inplace)
 
-        def fn(x):
-            return (x * mul.astype(x.dtype)).astype(x.dtype)
-
-    return _finish(input, mlx_op("AddBackward0" if alpha else "MulBackward0", fn, [input]), inplace)
+    return _finish(input, mlx_op("AddBackward0", fn, [input]), inplace)
 
 
 def dropout(input, p=0.5, training=True, inplace=False, *, train=None):
