@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import enum
 import os
+import warnings
 
 import mlx.core as mx
 
@@ -19,8 +20,8 @@ __all__ = ["Backend", "ReduceOp", "Work", "GroupMember", "ProcessGroup", "is_ava
            "is_gloo_available", "is_nccl_available", "is_mpi_available", "is_torchelastic_launched",
            "init_process_group", "destroy_process_group", "get_rank", "get_world_size", "get_backend",
            "get_node_local_rank", "barrier", "all_reduce", "all_gather", "all_gather_into_tensor",
-           "all_gather_object", "reduce_scatter_tensor", "reduce", "broadcast", "broadcast_object_list", "send",
-           "recv", "isend", "irecv", "default_pg_timeout"]
+           "all_gather_object", "reduce_scatter_tensor", "all_gather_single", "reduce_scatter_single", "reduce",
+           "broadcast", "broadcast_object_list", "send", "recv", "isend", "irecv", "default_pg_timeout"]
 
 default_pg_timeout = datetime.timedelta(minutes=30)
 
@@ -527,7 +528,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _run([g], finish, async_op)
 
 
-def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
     """Gather every rank's input into `output_tensor`, either concatenated along dim 0 (world*n, ...) or stacked
     (world, n, ...)."""
     pg = _check_group(group)
@@ -546,7 +547,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     return _run([g], lambda: _put(output_tensor, g), async_op)
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `input` across ranks and give rank r the r-th of world_size equal chunks (along dim 0, or the
     leading world dimension of a stacked input) in `output`."""
     pg = _check_group(group)
@@ -565,6 +566,20 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     else:
         r = _reduce(pg, x, op, input)[pg.rank()]
     return _run([r], lambda: _put(output, r), async_op)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Deprecated name of all_gather_single (with torch's FutureWarning)."""
+    warnings.warn("`torch.distributed.all_gather_into_tensor` is deprecated. Please use "
+                  "`torch.distributed.all_gather_single` instead.", FutureWarning, stacklevel=2)
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """Deprecated name of reduce_scatter_single (with torch's FutureWarning)."""
+    warnings.warn("`torch.distributed.reduce_scatter_tensor` is deprecated. Please use "
+                  "`torch.distributed.reduce_scatter_single` instead.", FutureWarning, stacklevel=2)
+    return reduce_scatter_single(output, input, op, group, async_op)
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):

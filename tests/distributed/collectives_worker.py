@@ -69,12 +69,12 @@ def main(out_path):
         dist.all_gather_into_tensor(cat, to_tensor(x, dt))
         res[f"all_gather_into_tensor.{dt}"] = to_numpy(cat)
         stk = to_tensor(np.zeros((n, 4, 3), x.dtype), dt)
-        dist.all_gather_into_tensor(stk, to_tensor(x, dt))
+        dist.all_gather_single(stk, to_tensor(x, dt))
         res[f"all_gather_into_tensor_stacked.{dt}"] = to_numpy(stk)
         big = inputs(rank, dt, (n * 2, 3), salt=1)
         for name in ("SUM", "MAX"):
             out = to_tensor(np.zeros((2, 3), big.dtype), dt)
-            dist.reduce_scatter_tensor(out, to_tensor(big, dt), ops[name])
+            dist.reduce_scatter_single(out, to_tensor(big, dt), ops[name])
             res[f"reduce_scatter_tensor.{name}.{dt}"] = to_numpy(out)
         # ring neighbours: send to rank+1, receive from rank-1
         got = to_tensor(np.zeros_like(x), dt)

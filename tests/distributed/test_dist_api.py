@@ -82,14 +82,20 @@ def test_one_process_group(both_groups):
     assert w.wait() is tw.wait() is True
     assert w.is_completed() and tw.is_completed()
     mo, to = mc.zeros(2, 3), torch.zeros(2, 3)
-    mdist.all_gather_into_tensor(mo, mc.from_numpy(x))
-    tdist.all_gather_into_tensor(to, torch.from_numpy(x))
+    mdist.all_gather_single(mo, mc.from_numpy(x))
+    tdist.all_gather_single(to, torch.from_numpy(x))
     np.testing.assert_array_equal(mo.numpy(), to.numpy())
+    for name in ("all_gather_into_tensor", "reduce_scatter_tensor"):  # torch 2.13's deprecated names
+        with pytest.warns(FutureWarning) as wt:
+            getattr(tdist, name)(torch.zeros(2, 3), torch.from_numpy(x))
+        with pytest.warns(FutureWarning) as wm:
+            getattr(mdist, name)(mc.zeros(2, 3), mc.from_numpy(x))
+        assert str(wm[0].message) == str(wt[0].message)
     _same_error(lambda: mdist.broadcast(mc.ones(2), src=3), lambda: tdist.broadcast(torch.ones(2), src=3))
     _same_error(lambda: mdist.all_gather([mc.zeros(2), mc.zeros(2)], mc.ones(2)),
                 lambda: tdist.all_gather([torch.zeros(2), torch.zeros(2)], torch.ones(2)))
-    _same_error(lambda: mdist.all_gather_into_tensor(mc.zeros(3), mc.ones(2)),
-                lambda: tdist.all_gather_into_tensor(torch.zeros(3), torch.ones(2)))
+    _same_error(lambda: mdist.all_gather_single(mc.zeros(3), mc.ones(2)),
+                lambda: tdist.all_gather_single(torch.zeros(3), torch.ones(2)))
     # a parameter can be the target of a collective (no autograd in-place error), as in torch
     p = mc.nn.Parameter(mc.ones(2))
     mdist.broadcast(p, 0)
