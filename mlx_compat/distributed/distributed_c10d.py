@@ -193,6 +193,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     mlx_backend = _MLX_BACKEND[backend]
     if rank is None or rank < 0:
         rank = _env_int(("RANK", "MLX_RANK"), "RANK") if mlx_backend != "mpi" or "RANK" in os.environ else -1
+    if (world_size is None or world_size < 0) and mlx_backend == "ring" and "WORLD_SIZE" not in os.environ \
+            and os.environ.get("MLX_HOSTFILE"):
+        world_size = _hostfile_size(os.environ["MLX_HOSTFILE"])  # mlx.launch's contract: the hostfile's length
     if world_size is None or world_size < 0:
         world_size = _env_int(("WORLD_SIZE", "MLX_WORLD_SIZE"), "WORLD_SIZE") if mlx_backend != "mpi" or \
             "WORLD_SIZE" in os.environ else -1
@@ -222,6 +225,16 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _State.groups[mlx_backend] = group
     _State.pg = ProcessGroup(group, str(backend), mlx_backend)
     GroupMember.WORLD = _State.pg
+
+
+def _hostfile_size(path):
+    import json
+
+    try:
+        with open(path) as f:
+            return len(json.load(f))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"MLX_HOSTFILE {path!r} is not a readable JSON hostfile: {e}") from None
 
 
 class _SingleGroup:

@@ -95,5 +95,6 @@ def test_ddp_unused_parameter_error_and_find_unused(monkeypatch):
             ddp(x, False).sum().backward()
         assert ddp.module.a.weight.grad is not None
         np.testing.assert_allclose(ddp.module.a.weight.grad.numpy(), 2 * np.full((2, 2), 3.0), rtol=1e-6)
+        assert ddp.module.b.weight.grad is None and ddp.module.b.bias.grad is None  # as torch: no rank used b
     finally:
         dist.destroy_process_group()

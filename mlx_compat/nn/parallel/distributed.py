@@ -76,12 +76,13 @@ def _reachable_leaves(outputs):
 
 
 class _Bucket:
-    __slots__ = ("indices", "pending", "values")
+    __slots__ = ("indices", "pending", "values", "unused")
 
     def __init__(self, indices):
         self.indices = indices
         self.pending = set(indices)
         self.values = {}
+        self.unused = set()
 
 
 class DistributedDataParallel(Module):
@@ -168,6 +169,7 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             b.pending = set(b.indices)
             b.values = {}
+            b.unused = set()
         self._next_bucket = 0
         self._fired = 0
         self._expected = len(self._params)
@@ -202,6 +204,8 @@ class DistributedDataParallel(Module):
             value = g if old is None else old.detach()._mx + g
         bucket.values[i] = value
         bucket.pending.discard(i)
+        if unused:
+            bucket.unused.add(i)
         self._fired += 1
         result = None
         while self._next_bucket < len(self._buckets) and not self._buckets[self._next_bucket].pending:
@@ -219,8 +223,12 @@ class DistributedDataParallel(Module):
         pg = self.process_group
         n = pg.size()
         idx = bucket.indices
-        flat = mx.concatenate([bucket.values[i].reshape(-1) for i in idx]) if len(idx) > 1 else \
-            bucket.values[idx[0]].reshape(-1)
+        parts = [bucket.values[i].reshape(-1) for i in idx]
+        if self.find_unused_parameters:
+            # one flag per parameter rides along: > 0 after the sum iff some rank used it (torch leaves the
+            # .grad of a parameter no rank used untouched)
+            parts.append(mx.array([0 if i in bucket.unused else 1 for i in idx], dtype=parts[0].dtype))
+        flat = mx.concatenate(parts) if len(parts) > 1 else parts[0]
         p0 = self._params[idx[0]]
         carrier = Tensor._new_on(flat / n if n > 1 else flat, p0._device_code, p0.dtype._code)
         if n > 1:
@@ -228,16 +236,20 @@ class DistributedDataParallel(Module):
         out = carrier._mx
         result = None
         off = 0
-        for i in idx:
+        used = out[-len(idx):].astype(mx.float32).tolist() if self.find_unused_parameters else None
+        for pos, i in enumerate(idx):
             p = self._params[i]
             k = p.numel()
             avg = Tensor._new_on(out[off:off + k].reshape(tuple(p.shape)), p._device_code, p.dtype._code)
             off += k
+            if used is not None and not used[pos] > 0:
+                continue  # no rank used it: its .grad stays as it was
             if i == current:
                 result = avg
             else:
                 p.grad = avg
         bucket.values = {}
+        bucket.unused = set()
         return result
 
     # ------------------------------------------------------------ API
