@@ -11,7 +11,7 @@ import builtins
 import mlx.core as mx
 
 from . import _C, _dtype, _precise
-from ._autograd_formulas import record as _record
+from ._autograd_formulas import _scope_backward, record as _record
 from ._creation import _out
 from ._tensor import Tensor, _new
 
@@ -53,8 +53,12 @@ def _unary(name, fn, rule, complex_ok, int_identity, deriv, node):
                 r = input._mx if (int_identity and not d.is_complex) else fn(input._mx)
             r = r.astype(d._mx)
         res = _new_on(r, input._device_code, d._code)
-        if backward is not None and input.requires_grad:
-            _record(node, backward, [input], [res], saved=[input, res])
+        if backward is not None and input.requires_grad and _C.is_grad_enabled():
+            # `record` inlined for the hot path: ctx = (input snapshot, result snapshot, extra); snapshots are
+            # taken after recording, so the saved result keeps its place in the graph (double backward)
+            ctx = [None, None, None]
+            _C._record(node, _scope_backward(backward, (input,)), ctx, (input,), (res,))
+            ctx[0], ctx[1] = _C._snapshot(input), _C._snapshot(res)
         return res if out is None else _out(out, res)
 
     op.__name__ = name

@@ -304,6 +304,20 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _out(out, mlx_op("AddmmBackward0", f, [input, mat1, mat2]))
 
 
+def _linear_addmm(bias, input, weight):
+    """nn.functional.linear's 2-D case with a bias: addmm(bias, input, weight.t()). The weight.t() view (torch's
+    TBackward0 node) is made only when a graph is recorded; otherwise one mx.addmm over weight's transpose,
+    with addmm's checks."""
+    if _C.is_grad_enabled() and (bias.requires_grad or input.requires_grad or weight.requires_grad):
+        return addmm(bias, input, weight.t())
+    a, w = input._mx, weight._mx
+    dt = input.dtype
+    if not dt.is_floating_point or a.shape[1] != w.shape[1] or bias.dtype is not dt or weight.dtype is not dt:
+        return addmm(bias, input, weight.t())  # addmm raises torch's errors (or takes its general path)
+    dev = input._device_code
+    return _new(mx.addmm(bias._mx, a, w.T, stream=_STREAMS[dev]), dev, dt)
+
+
 def _record_addmm(input, mat1, mat2, res, beta, alpha):
     """AddmmBackward0 for addmm's real floating path: the snapshots of mat1/mat2 are saved after recording
     (as `record` does), the formula is torch's (grad·beta summed to input's shape, grad @ mat2ᵀ · alpha,

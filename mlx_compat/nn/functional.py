@@ -12,7 +12,7 @@ import mlx.core as mx
 
 from .. import _dtype
 from .._autograd_ops import mlx_op
-from .._shape_ops import addmm as _addmm
+from .._shape_ops import _linear_addmm, addmm as _addmm
 from .._tensor import Tensor
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -50,7 +50,7 @@ def linear(input, weight, bias=None):
     if bias is not None and weight.dim() == 2:
         nd = input.dim()
         if nd == 2:
-            return _addmm(bias, input, weight.t())  # as torch: one AddmmBackward0 node
+            return _linear_addmm(bias, input, weight)  # as torch: addmm(bias, input, weight.t()), one node
         if nd and bias.dim() == 1 and input.is_contiguous():
             # torch's _flatten_nd_linear: a view to 2-D, one addmm, a view back (ViewBackward0 over AddmmBackward0)
             shape = input._mx.shape
