@@ -52,7 +52,9 @@ def test_launcher_env_contract(tmp_path):
     script = tmp_path / "show_env.py"
     script.write_text("import os\nprint('ENV', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', "
                       "'LOCAL_WORLD_SIZE', 'MASTER_ADDR')), os.environ['MASTER_PORT'].isdigit(), flush=True)\n")
-    rc, log = dist_procs.launch(2, [str(script), "--flag"], timeout=60, launcher_args=("--nnodes=1",))
+    # torchrun's underscore spelling, given after the helper's --nproc-per-node 1, decides the count
+    rc, log = dist_procs.launch(1, [str(script), "--flag"], timeout=60,
+                                launcher_args=("--nnodes=1", "--nproc_per_node=2", "--master_port=1"))
     assert rc == 0, log
     lines = sorted(line for line in log.splitlines() if line.startswith("ENV"))
     assert lines == ["ENV 0 0 2 2 127.0.0.1 True", "ENV 1 1 2 2 127.0.0.1 True"], log
