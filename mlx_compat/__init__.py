@@ -163,3 +163,4 @@ _device_scope.install(Tensor)
 from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import serialization  # noqa: E402,F401
+from ._alias import install, uninstall  # noqa: E402,F401  (the torch import alias: mlx_compat/_alias.py)

@@ -1,0 +1,60 @@
+"""Unmodified timm / transformers models under the torch import alias against the same models on real torch.
+
+Each case runs tests/alias/_parity_side.py twice in subprocesses (the alias and real torch cannot share one
+interpreter): on real torch it builds the model and saves weights, inputs and results; under
+`python -m mlx_compat.run` it loads those weights and inputs into the same unmodified model. Compared: eval
+outputs (logits, last hidden state), the training loss, every parameter's gradient, every parameter after one
+SGD-with-momentum step, and the floating buffers (BatchNorm running statistics), each <= 1e-4 relative to the
+largest reference magnitude.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+SIDE = os.path.join(os.path.dirname(__file__), "_parity_side.py")
+TOL = 1e-4
+
+
+def _run(args, cwd):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+
+
+def _parity(family, name, tmp_path):
+    base = str(tmp_path / name)
+    _run([SIDE, "ref", family, name, base], tmp_path)
+    _run(["-m", "mlx_compat.run", SIDE, "alias", family, name, base], tmp_path)
+    ref = np.load(base + ".ref.npz")
+    got = np.load(base + ".alias.npz")
+    ref_keys = sorted(k for k in ref.files if k.startswith("out."))
+    assert ref_keys == sorted(got.files)
+    assert any(k.startswith("out.grad.") for k in ref_keys) and any(k.startswith("out.step.") for k in ref_keys)
+    failures = []
+    for k in ref_keys:
+        a, b = got[k], ref[k]
+        assert a.shape == b.shape, k
+        err = float(np.abs(a.astype(np.float64) - b).max() / max(float(np.abs(b).max()), 1e-12))
+        if err > TOL:
+            failures.append((k, err))
+    assert not failures, failures[:20]
+
+
+TIMM_MODELS = ["resnet18", "resnet50", "efficientnet_b0", "vit_tiny_patch16_224", "convnext_tiny"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("timm") is None, reason="timm is not installed (test extra)")
+@pytest.mark.parametrize("name", TIMM_MODELS)
+def test_timm(name, tmp_path):
+    _parity("timm", name, tmp_path)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("transformers") is None,
+                    reason="transformers is not installed (test extra)")
+@pytest.mark.parametrize("name", ["gpt2", "bert", "llama"])
+def test_transformers(name, tmp_path):
+    _parity("transformers", name, tmp_path)
