@@ -2,6 +2,10 @@
 ConcatDataset, ChainDataset, Subset and random_split."""
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
+T_co = TypeVar("T_co", covariant=True)
+
 import bisect
 import itertools
 import math
@@ -11,7 +15,7 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
            "random_split"]
 
 
-class Dataset:
+class Dataset(Generic[T_co]):  # Generic as torch's, so Dataset[int] annotations work
     """A map-style dataset: `__getitem__(index)` and, for the default samplers, `__len__`."""
 
     def __getitem__(self, index):

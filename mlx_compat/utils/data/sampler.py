@@ -5,6 +5,10 @@ Random orders come from mlx_compat's generators: a seeded Generator (or manual_s
 the streams are not torch's, so the permutations themselves differ from torch's."""
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
+T_co = TypeVar("T_co", covariant=True)
+
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
 
@@ -23,7 +27,7 @@ def _fresh_generator():
     return g
 
 
-class Sampler:
+class Sampler(Generic[T_co]):  # Generic as torch's, so Sampler[int] annotations work
     """Base class: `__iter__` yields dataset indices (or lists of them, for a batch sampler)."""
 
     def __init__(self, data_source=None):
