@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime
 import enum
 import os
+import sys
+import threading
+import time
 import warnings
 
 import mlx.core as mx
@@ -70,6 +73,7 @@ class ProcessGroup:
         self._group = group
         self._backend = backend
         self._mlx_backend = mlx_backend
+        self._timeout = default_pg_timeout.total_seconds()
 
     def rank(self):
         return self._group.rank()
@@ -224,6 +228,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                            f"{rank}")
     _State.groups[mlx_backend] = group
     _State.pg = ProcessGroup(group, str(backend), mlx_backend)
+    _State.pg._timeout = seconds
     GroupMember.WORLD = _State.pg
 
 
@@ -313,11 +318,74 @@ def get_node_local_rank(fallback_rank=None):
 # ---------------------------------------------------------------- execution
 
 
+class _Watchdog:
+    """Note [Collective timeout]: MLX cannot interrupt a collective, so a peer that is alive but never joins
+    would block this process forever. A daemon thread watches each blocking evaluation; past the process
+    group's timeout it prints which collective timed out and ends the process (as torch's NCCL watchdog does),
+    which in turn makes every peer's next transfer fail with a lost connection instead of hanging."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._deadline = None
+        self._what = None
+        self._thread = None
+
+    def arm(self, seconds, what):
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="mlx_compat-dist-watchdog", daemon=True)
+                self._thread.start()
+            self._deadline = time.monotonic() + seconds
+            self._what = (what, seconds)
+            self._cond.notify()
+
+    def disarm(self):
+        with self._cond:
+            self._deadline = None
+            self._cond.notify()
+
+    def _loop(self):
+        with self._cond:
+            while True:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                what, seconds = self._what
+                rank = _State.pg.rank() if _State.pg is not None else "?"
+                sys.stderr.write(f"[mlx_compat.distributed] rank {rank}: {what} did not complete within the process "
+                                 f"group's timeout ({seconds:.0f} s); a peer is stuck or gone. Aborting this "
+                                 f"process so that the others fail too.\n")
+                sys.stderr.flush()
+                os._exit(1)
+
+
+_watchdog = _Watchdog()
+
+
+def _blocking_eval(arrays, what):
+    """mx.eval under the watchdog (Note [Collective timeout]); transport errors become torch's RuntimeError."""
+    pg = _State.pg
+    if pg is not None and pg.size() > 1:
+        _watchdog.arm(pg._timeout, what)
+    try:
+        mx.eval(*arrays)
+    except RuntimeError as e:
+        raise _transport_error(e) from None
+    finally:
+        if pg is not None and pg.size() > 1:
+            _watchdog.disarm()
+
+
 class Work:
     """The handle an async collective returns: wait() finishes it (raising the transport's error, if any) and
     writes its results; is_completed() says whether that has happened."""
 
-    def __init__(self, arrays, finish=None):
+    def __init__(self, arrays, finish=None, what="collective"):
+        self._what = what
         self._arrays = arrays
         self._finish = finish
         self._done = False
@@ -326,16 +394,16 @@ class Work:
     def wait(self, timeout=None):
         if not self._done:
             try:
-                mx.eval(*self._arrays)
+                _blocking_eval(self._arrays, self._what)
             except RuntimeError as e:
                 self._exc = e
                 self._done = True
-                raise _transport_error(e) from None
+                raise
             if self._finish is not None:
                 self._finish()
             self._done = True
         elif self._exc is not None:
-            raise _transport_error(self._exc)
+            raise self._exc
         return True
 
     def is_completed(self):
@@ -367,7 +435,7 @@ def _transport_error(e):
 
 def _run(arrays, finish, async_op):
     """Evaluate `arrays` now (then call finish) or hand them to a Work."""
-    w = Work(arrays, finish)
+    w = Work(arrays, finish, sys._getframe(1).f_code.co_name)
     if async_op:
         mx.async_eval(*arrays)
         return w
@@ -669,10 +737,7 @@ def _check_peer(pg, peer, name):
 
 
 def _p2p(arrays):
-    try:
-        mx.eval(*arrays)
-    except RuntimeError as e:
-        raise _transport_error(e) from None
+    _blocking_eval(arrays, "a point-to-point transfer")
 
 
 def barrier(group=None, async_op=False, device_ids=None):
@@ -692,7 +757,7 @@ def all_gather_object(object_list, obj, group=None):
     n = pg.size()
     data = mx.array(list(pickle.dumps(obj)), dtype=mx.uint8)
     sizes = _gathered(pg, mx.array([data.size], dtype=mx.int64), None)
-    mx.eval(sizes)
+    _blocking_eval([sizes], "all_gather_object")
     m = int(mx.max(sizes).item())
     padded = mx.concatenate([data, mx.zeros((m - data.size,), dtype=mx.uint8)])
     g = _gathered(pg, padded, None)

@@ -2,6 +2,8 @@
   die:      after a first all_reduce, rank DIE_RANK exits abruptly; the others keep calling all_reduce and must fail
             with a RuntimeError (printed as FAILED <message>) instead of hanging.
   absent:   rank 0 alone calls init_process_group with a short timeout (its peers never start).
+  stuck:    as die, but rank DIE_RANK sleeps instead of exiting: the others' watchdog must end them after the
+            process group's timeout (TEST_TIMEOUT seconds).
   crash:    rank 1 raises (for the launcher test); the others sleep, to be stopped by the launcher."""
 import datetime
 import os
@@ -34,6 +36,8 @@ def main(mode):
     dist.all_reduce(t)
     print(f"rank {rank} first all_reduce {t[0].item()}", flush=True)
     if rank == int(os.environ.get("DIE_RANK", "1")):
+        if mode == "stuck":
+            time.sleep(60)  # alive but never joins the next collective
         os._exit(3)
     t0 = time.monotonic()
     try:

@@ -1,5 +1,6 @@
-"""Failures: a rank that dies makes the others raise a clear RuntimeError rather than hang; a rank that never
-arrives makes init_process_group time out; the launcher stops every worker when one fails and returns its code."""
+"""Failures: a rank that dies makes the others raise a clear RuntimeError rather than hang; a rank that stays alive
+but stops joining makes the others' watchdog end them after the timeout; a rank that never arrives makes
+init_process_group time out; the launcher stops every worker when one fails and returns its code."""
 import os
 import sys
 import time
@@ -22,6 +23,21 @@ def test_dead_rank_fails_the_others(world, die):
             continue
         assert codes[r] == 1, outs[r]
         assert "FAILED" in outs[r] and "Connection closed by peer" in outs[r], outs[r]
+
+
+def test_stuck_rank_times_out():
+    port = dist_procs.free_port(3)
+    procs = dist_procs.spawn_ranks("fault_worker.py", ["stuck"], 2, port,
+                                   extra_env={r: {"DIE_RANK": "1", "TEST_TIMEOUT": "3"} for r in range(2)})
+    try:
+        t0 = time.monotonic()
+        out, _ = procs[0].communicate(timeout=45)
+        out = out.decode(errors="replace")
+        assert procs[0].returncode == 1, out
+        assert "all_reduce did not complete within the process group's timeout (3 s)" in out, out
+        assert time.monotonic() - t0 < 40
+    finally:
+        dist_procs.kill(procs)
 
 
 def test_missing_rank_times_out_at_init():
