@@ -474,12 +474,6 @@ def _put(tensor, arr):
         tensor._write(arr)
 
 
-def _new(arr, like):
-    from .._tensor import Tensor
-
-    return Tensor._new_on(arr, like._device_code, like.dtype._code)
-
-
 def _reduce(pg, x, op, tensor):
     """All-reduce of mx array x across the group with `op` (lazy)."""
     n = pg.size()

@@ -2,7 +2,6 @@
 cleaning every started process up (each test kills what it started, by pid)."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time

@@ -110,3 +110,9 @@ def test_bad_timeout_and_backend(clean_env):
     with pytest.raises(ValueError):
         mdist.init_process_group("ucc")
     assert not mdist.is_initialized()
+
+
+def test_distributed_sampler_reads_the_group(both_groups):
+    ms = mc.utils.data.DistributedSampler(list(range(10)), shuffle=False)
+    ts = torch.utils.data.DistributedSampler(list(range(10)), shuffle=False)
+    assert (ms.num_replicas, ms.rank, list(ms)) == (ts.num_replicas, ts.rank, list(ts))
