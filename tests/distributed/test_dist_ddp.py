@@ -1,4 +1,4 @@
-"""DistributedDataParallel on 2 local processes: 20 SGD steps on different shards end with the parameters of one
+"""DistributedDataParallel on 2 (and 4) local processes: 20 SGD steps on different shards end with the parameters of one
 process stepping on the concatenated batch (<= 1e-5), identical on both ranks; the same with no_sync gradient
 accumulation; and single-process behaviour (state_dict prefix, module attribute) against torch's DDP."""
 import os
@@ -11,18 +11,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dist_procs  # noqa: E402
 
 
-@pytest.mark.parametrize("mode,steps", [("plain", 20), ("no_sync", 6)])
-def test_ddp_matches_single_process(tmp_path, mode, steps):
+@pytest.mark.parametrize("world,mode,steps", [(2, "plain", 20), (2, "no_sync", 6), (4, "plain", 5)])
+def test_ddp_matches_single_process(tmp_path, world, mode, steps):
     out = str(tmp_path / "res_RANK.npz")
-    rc, log = dist_procs.launch(2, [os.path.join(dist_procs.HERE, "ddp_worker.py"), out, str(steps), mode],
+    rc, log = dist_procs.launch(world, [os.path.join(dist_procs.HERE, "ddp_worker.py"), out, str(steps), mode],
                                 timeout=120)
     assert rc == 0, log
-    r0, r1 = np.load(out.replace("RANK", "0")), np.load(out.replace("RANK", "1"))
+    r0, r1 = np.load(out.replace("RANK", "0")), np.load(out.replace("RANK", str(world - 1)))
     keys = [k for k in r0.files if k.startswith("ddp.")]
     assert sorted(keys) == sorted(f"ddp.module.{k[len('ref.'):]}" for k in r0.files if k.startswith("ref."))
     moved = 0.0
     for k in keys:
-        np.testing.assert_array_equal(r0[k], r1[k])  # identical on both ranks
+        np.testing.assert_array_equal(r0[k], r1[k])  # identical on the first and last rank
         ref = r0["ref." + k[len("ddp.module."):]]
         np.testing.assert_allclose(r0[k], ref, rtol=1e-5, atol=1e-5)
         moved = max(moved, float(np.abs(r0[k]).max()))
