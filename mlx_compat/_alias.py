@@ -178,7 +178,8 @@ _EXTRAS = None
 
 
 def _torch_extras():
-    """Top-level torch names the alias adds over mlx_compat (built once): the legacy tensor types."""
+    """Top-level torch names the alias adds over mlx_compat (built once): the legacy tensor types and
+    get_default_device."""
     global _EXTRAS
     if _EXTRAS is None:
         import mlx_compat as t
@@ -186,6 +187,11 @@ def _torch_extras():
             ("FloatTensor", t.float32), ("DoubleTensor", t.float64), ("HalfTensor", t.float16),
             ("BFloat16Tensor", t.bfloat16), ("ByteTensor", t.uint8), ("CharTensor", t.int8),
             ("ShortTensor", t.int16), ("IntTensor", t.int32), ("LongTensor", t.int64), ("BoolTensor", t.bool))}
+
+        def get_default_device():
+            """The device new tensors are created on (mlx_compat has no set_default_device: always that one)."""
+            return t.empty(0).device
+        _EXTRAS["get_default_device"] = get_default_device
     return _EXTRAS
 
 
@@ -381,11 +387,26 @@ def _save_on_cpu():
     return save_on_cpu
 
 
+def _pil_to_tensor():
+    """torchvision.transforms.functional.pil_to_tensor: a PIL image as a uint8 (C, H, W) tensor, a permuted view of
+    an (H, W, C) copy of its pixels, as torchvision returns it."""
+    def pil_to_tensor(pic):
+        import numpy as np
+        import mlx_compat
+        a = np.array(pic, copy=True)
+        if a.ndim == 2:
+            a = a[:, :, None]
+        return mlx_compat.from_numpy(a).permute(2, 0, 1)
+    pil_to_tensor.__module__ = "torchvision.transforms.functional"
+    return pil_to_tensor
+
+
 # (aliased module, attribute) -> builder: names a real mlx_compat module lacks that third-party code imports from
 # it; set on the module only when it has no such attribute, and removed again by uninstall().
 ATTR_SHIMS = {
     ("torchvision.ops.misc", "FrozenBatchNorm2d"): _frozen_batch_norm_2d,
     ("torch.autograd.graph", "save_on_cpu"): _save_on_cpu,
+    ("torchvision.transforms.functional", "pil_to_tensor"): _pil_to_tensor,
     # torch.distributed collectives transformers imports by name when torch.distributed.is_available()
     **{("torch.distributed", n): (lambda n=n: _not_provided("torch.distributed." + n))
        for n in ("all_gather_into_tensor", "all_to_all_single", "get_process_group_ranks")},
@@ -510,6 +531,16 @@ def _placements():
 
 
 _PLACEMENT_CLASSES = None
+
+
+def _with_constants(build, **constants):
+    """build(), with torch's module-level constants set on it (e.g. flex_attention's default block size 128)."""
+    def wrapped():
+        m = build()
+        for k, v in constants.items():
+            setattr(m, k, v)
+        return m
+    return wrapped
 
 
 def _with_placements(build):
@@ -705,13 +736,126 @@ def _shim_constraints():
     return m
 
 
+def _shim_library():
+    """torch.library's Python custom-op API (custom_op, register_fake, register_autograd, register_kernel): an op
+    "ns::name" becomes callable as torch.ops.ns.name (a namespace object set on mlx_compat.ops, removed by
+    uninstall()). Its implementation runs eagerly on mlx_compat tensors; register_autograd wraps it in an
+    autograd.Function whose backward is the registered one; register_fake stores the fake (shape-only) function,
+    which eager execution never needs. Library / fragment-style registration is not provided."""
+    import mlx_compat
+    m = types.ModuleType("torch.library")
+    ops_module = mlx_compat.ops
+
+    class CustomOpDef:
+        def __init__(self, qualname, fn):
+            self._qualname, self._fn = qualname, fn
+            self._fake = None
+            self._backward = self._setup_context = None
+            self.__name__ = qualname.split("::")[-1]
+
+        def __call__(self, *args, **kwargs):
+            if self._backward is None:
+                return self._fn(*args, **kwargs)
+            op = self
+
+            class _Op(mlx_compat.autograd.Function):
+                @staticmethod
+                def forward(ctx, *a):
+                    with mlx_compat.no_grad():
+                        out = op._fn(*a, **kwargs)
+                    if op._setup_context is not None:
+                        op._setup_context(ctx, a, out)
+                    return out
+
+                @staticmethod
+                def backward(ctx, *grads):
+                    return op._backward(ctx, *grads)
+            return _Op.apply(*args)
+
+        def register_fake(self, fn):
+            self._fake = fn
+            return fn
+
+        def register_autograd(self, backward, *, setup_context=None):
+            self._backward, self._setup_context = backward, setup_context
+
+        def register_kernel(self, device_types, fn=None):
+            def reg(f):
+                return f
+            return reg(fn) if fn is not None else reg
+
+    registry = {}
+
+    def _publish(qualname, op):
+        ns, name = qualname.split("::")
+        space = getattr(ops_module, ns, None)
+        if space is None:
+            space = types.SimpleNamespace()
+            setattr(ops_module, ns, space)
+            _added_attrs.append((ops_module, ns))
+        setattr(space, name, op)
+        registry[qualname] = op
+
+    def custom_op(name, fn=None, /, *, mutates_args, device_types=None, schema=None, tags=None):
+        def wrap(f):
+            op = CustomOpDef(name, f)
+            _publish(name, op)
+            return op
+        return wrap(fn) if fn is not None else wrap
+
+    def _lookup(op):
+        if isinstance(op, CustomOpDef):
+            return op
+        if op not in registry:
+            raise RuntimeError(f"operator {op} does not exist (torch.library under mlx_compat knows only ops "
+                               "made by torch.library.custom_op)")
+        return registry[op]
+
+    def register_fake(op, fn=None, /, *, lib=None, _stacklevel=1, allow_override=False):
+        def reg(f):
+            _lookup(op).register_fake(f)
+            return f
+        return reg(fn) if fn is not None else reg
+
+    def register_autograd(op, backward, /, *, setup_context=None, lib=None):
+        _lookup(op).register_autograd(backward, setup_context=setup_context)
+
+    def register_kernel(op, device_types, fn=None, /, *, lib=None):
+        def reg(f):
+            return f
+        return reg(fn) if fn is not None else reg
+    m.CustomOpDef = CustomOpDef
+    m.custom_op = custom_op
+    m.register_fake = register_fake
+    m.register_autograd = register_autograd
+    m.register_kernel = register_kernel
+    m.impl_abstract = register_fake
+    m.Library = _missing_class("torch.library.Library")()
+    return m
+
+
+def _shim_tv_io():
+    """torchvision.io: image/video decoding is not provided (read_image, decode_image, read_video ... raise
+    NotImplementedError); ImageReadMode, the enum naming the channel modes, exists."""
+    import enum
+    m = _placeholder_module("torchvision.io", (), ("read_image", "decode_image", "decode_jpeg", "decode_png",
+                                                     "read_file", "write_file", "read_video", "write_video",
+                                                     "encode_jpeg", "encode_png"))()
+    m.ImageReadMode = enum.Enum("ImageReadMode", [("UNCHANGED", 0), ("GRAY", 1), ("GRAY_ALPHA", 2), ("RGB", 3),
+                                                  ("RGB_ALPHA", 4), ("RGBA", 4)])
+    return m
+
+
 SHIMS = {
+    "torchvision.io": _shim_tv_io,
+    "torch.library": _shim_library,
     "torch.distributions": _shim_distributions,
     "torch.distributions.constraints": _shim_constraints,
     "torch.nn.attention": _shim_nn_attention,
-    "torch.nn.attention.flex_attention": _placeholder_module(
-        "torch.nn.attention.flex_attention", ("BlockMask",), ("flex_attention", "create_block_mask",
-                                                             "create_mask", "and_masks", "or_masks")),
+    "torch.nn.attention.flex_attention": _with_constants(_placeholder_module(
+        "torch.nn.attention.flex_attention", ("BlockMask", "AuxRequest"),
+        ("flex_attention", "create_block_mask", "create_mask", "and_masks", "or_masks")),
+        _DEFAULT_SPARSE_BLOCK_SIZE=128),
     "torch.accelerator": _shim_accelerator,
     "torch.version": _shim_version,
     "torch.utils._pytree": _shim_pytree,
@@ -768,6 +912,16 @@ def _target_name(fullname):
     return None
 
 
+def _build_shim(fullname):
+    """The SHIMS module `fullname`, built once and kept in sys.modules."""
+    shim = sys.modules.get(fullname)
+    if shim is None or not getattr(shim, "_mlx_compat_shim", False):
+        shim = SHIMS[fullname]()
+        shim._mlx_compat_shim = True
+        sys.modules[fullname] = shim
+    return shim
+
+
 def _apply_attr_shims(fullname, module):
     """Set ATTR_SHIMS' attributes of the aliased module `fullname` that `module` lacks; returns module."""
     for (modname, attr), build in ATTR_SHIMS.items():
@@ -812,16 +966,22 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
                 _apply_attr_shims(modname, importlib.import_module(_target_name(modname)))
             return TorchModule(mlx_compat)
         try:
-            return _apply_attr_shims(fullname, importlib.import_module(target_name))
+            module = _apply_attr_shims(fullname, importlib.import_module(target_name))
+            # `from torchvision import io` looks for 'mlx_compat.vision.io' (the module's own __name__), which
+            # never reaches this finder: a shimmed child is set on the package as an attribute
+            for shim_name in SHIMS:
+                parent, _, child = shim_name.rpartition(".")
+                if parent == fullname and not hasattr(module, child):
+                    setattr(module, child, _build_shim(shim_name))
+                    _added_attrs.append((module, child))
+            return module
         except ModuleNotFoundError as exc:
             # only the aliased module itself being absent falls through to a shim; an import error inside an
             # existing mlx_compat module is a real bug and propagates as it is
             if exc.name is not None and not target_name.startswith(exc.name) and exc.name != target_name:
                 raise
             if fullname in SHIMS:
-                shim = SHIMS[fullname]()
-                shim._mlx_compat_shim = True
-                return shim
+                return _build_shim(fullname)
             raise ModuleNotFoundError(
                 f"No module named '{fullname}': mlx_compat (the torch import alias) has no '{target_name}'",
                 name=fullname) from None

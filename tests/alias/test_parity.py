@@ -4,8 +4,12 @@ Each case runs tests/alias/_parity_side.py twice in subprocesses (the alias and 
 interpreter): on real torch it builds the model and saves weights, inputs and results; under
 `python -m mlx_compat.run` it loads those weights and inputs into the same unmodified model. Compared: eval
 outputs (logits, last hidden state), the training loss, every parameter's gradient, every parameter after one
-SGD-with-momentum step, and the floating buffers (BatchNorm running statistics), each <= 1e-4 relative to the
-largest reference magnitude.
+SGD-with-momentum step, and the floating buffers (BatchNorm running statistics), each <= 1e-4 relative.
+
+"Relative" is to the larger of the tensor's own largest reference magnitude and a tenth of the largest among all
+tensors of its kind (all gradients, all stepped parameters, all buffers): a tensor whose exact value is zero (the
+gradient of a bias followed by a train-mode BatchNorm, a running mean of a zero-mean activation) holds only
+float32 cancellation noise (~1e-6 next to gradients of ~50), which is compared at the scale of its kind.
 """
 import importlib.util
 import os
@@ -34,11 +38,16 @@ def _parity(family, name, tmp_path):
     ref_keys = sorted(k for k in ref.files if k.startswith("out."))
     assert ref_keys == sorted(got.files)
     assert any(k.startswith("out.grad.") for k in ref_keys) and any(k.startswith("out.step.") for k in ref_keys)
+    kind_max = {}
+    for k in ref_keys:
+        kind = k.split(".")[1]
+        kind_max[kind] = max(kind_max.get(kind, 0.0), float(np.abs(ref[k]).max()))
     failures = []
     for k in ref_keys:
         a, b = got[k], ref[k]
         assert a.shape == b.shape, k
-        err = float(np.abs(a.astype(np.float64) - b).max() / max(float(np.abs(b).max()), 1e-12))
+        scale = max(float(np.abs(b).max()), 0.1 * kind_max[k.split(".")[1]], 1e-12)
+        err = float(np.abs(a.astype(np.float64) - b).max() / scale)
         if err > TOL:
             failures.append((k, err))
     assert not failures, failures[:20]
