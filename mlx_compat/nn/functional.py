@@ -110,8 +110,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not 0 <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
     iv = input._mx
-    if iv.size and mx.any((iv < 0) | (iv >= n)).item():  # torch's eager bounds check: one evaluation
-        raise IndexError("index out of range in self")
+    if iv.size:  # torch's eager bounds check: one evaluation of two reductions (cheaper than of a longer mask graph)
+        lo, hi = mx.min(iv), mx.max(iv)
+        mx.eval(lo, hi)
+        if lo.item() < 0 or hi.item() >= n:
+            raise IndexError("index out of range in self")
     if max_norm is not None and input.numel():
         from .._grad_mode import no_grad
 
