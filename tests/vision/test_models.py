@@ -280,6 +280,25 @@ def test_vision_transformer_train_step(kwargs):
     _check_train_step(tmodel, mmodel, x)
 
 
+def test_vision_transformer_loads_version_1_mlp_keys():
+    # torchvision renames MLPBlock's old "linear_1"/"linear_2" keys when the checkpoint's metadata says version 1.
+    from collections import OrderedDict
+
+    torch.manual_seed(0)
+    tmodel = _randomize(tvm.VisionTransformer(32, 8, 1, 2, 16, 32, num_classes=3))
+    sd = tmodel.state_dict()
+    old = OrderedDict()
+    for k, v in sd.items():
+        k = k.replace("mlp.0.", "mlp.linear_1.").replace("mlp.3.", "mlp.linear_2.")
+        old[k] = _to_mx(v)
+    old._metadata = OrderedDict((k, dict(v)) for k, v in sd._metadata.items())
+    old._metadata["encoder.layers.encoder_layer_0.mlp"]["version"] = 1
+    mmodel = M.VisionTransformer(32, 8, 1, 2, 16, 32, num_classes=3)
+    result = mmodel.load_state_dict(old)
+    assert not result.missing_keys and not result.unexpected_keys
+    _check_eval(tmodel, mmodel, _images((2, 3, 32, 32)))
+
+
 def test_vision_transformer_rejects_wrong_sizes():
     with pytest.raises(AssertionError):
         M.VisionTransformer(30, 8, 1, 2, 16, 32)
@@ -411,3 +430,18 @@ def test_stochastic_depth():
     assert repr(m) == repr(torchvision.ops.StochasticDepth(0.3, "row"))
     m.eval()
     assert m(x) is x
+
+
+# ---------------------------------------------------------------- checkpoints saved by torchvision
+
+
+def test_load_checkpoint_file_saved_by_torch(tmp_path):
+    # A torchvision model's state_dict written by torch.save loads unchanged through mlx_compat.load.
+    torch.manual_seed(0)
+    tmodel = _randomize(tvm.mobilenet_v3_small(num_classes=10))
+    path = tmp_path / "mobilenet_v3_small.pth"
+    torch.save(tmodel.state_dict(), path)
+    mmodel = M.mobilenet_v3_small(num_classes=10)
+    result = mmodel.load_state_dict(mlx_compat.load(str(path), weights_only=True))
+    assert not result.missing_keys and not result.unexpected_keys
+    _check_eval(tmodel, mmodel, _images((2, 3, 32, 32)))

@@ -50,6 +50,17 @@ class MLPBlock(MLP):
                 if m.bias is not None:
                     nn.init.normal_(m.bias, std=1e-6)
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        # Checkpoints saved before version 2 named the two Linear layers "linear_1" and "linear_2".
+        version = local_metadata.get("version", None)
+        if version is None or version < 2:
+            for i in range(2):
+                for kind in ("weight", "bias"):
+                    old_key = f"{prefix}linear_{i + 1}.{kind}"
+                    if old_key in state_dict:
+                        state_dict[f"{prefix}{3 * i}.{kind}"] = state_dict.pop(old_key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+
 
 class EncoderBlock(nn.Module):
     """Pre-norm transformer layer: x + attention(ln_1(x)), then + mlp(ln_2(.))."""
