@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml setup.py $(wildcard mlx_compat/csrc/*.c) $(wildcard mlx
 	$(VPY) -m pip install -q -e '.[test,demo]'
 	touch $(STAMP)
 
-test: venv
+test: venv data
 	$(VPY) -m pytest -n 2 -q -p no:cacheprovider
 
 # The main job: train a CNN on Fashion-MNIST (mlx_compat/examples/fashion_mnist.py), with PyTorch beside it.
