@@ -283,6 +283,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     dt = mat1.dtype
     if input.dtype is not dt or mat2.dtype is not dt:
         raise RuntimeError("expected m1 and m2 to have the same dtype")
+    _check_expand(input._mx.shape, (a.shape[0], b.shape[1]))
     if dt.is_floating_point:
         c = input._mx
         dev = mat1._device_code
@@ -304,6 +305,19 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _out(out, mlx_op("AddmmBackward0", f, [input, mat1, mat2]))
 
 
+def _check_expand(shape, target):
+    """torch's expand check of addmm's input against the product's (n, p) shape (MLX would raise ValueError)."""
+    if len(shape) > len(target):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): the number of sizes "
+                           f"provided ({len(target)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    for i in builtins.range(1, len(shape) + 1):
+        if shape[-i] != 1 and shape[-i] != target[-i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the existing size "
+                               f"({shape[-i]}) at non-singleton dimension {len(target) - i}.  Target sizes: "
+                               f"{list(target)}.  Tensor sizes: {list(shape)}")
+
+
 def _linear_addmm(bias, input, weight):
     """nn.functional.linear's 2-D case with a bias: addmm(bias, input, weight.t()). The weight.t() view (torch's
     TBackward0 node) is made only when a graph is recorded; otherwise one mx.addmm over weight's transpose,
@@ -314,8 +328,11 @@ def _linear_addmm(bias, input, weight):
     dt = input.dtype
     if not dt.is_floating_point or a.shape[1] != w.shape[1] or bias.dtype is not dt or weight.dtype is not dt:
         return addmm(bias, input, weight.t())  # addmm raises torch's errors (or takes its general path)
+    c = bias._mx
+    if c.shape != (w.shape[0],):
+        _check_expand(c.shape, (a.shape[0], w.shape[0]))
     dev = input._device_code
-    return _new(mx.addmm(bias._mx, a, w.T, stream=_STREAMS[dev]), dev, dt)
+    return _new(mx.addmm(c, a, w.T, stream=_STREAMS[dev]), dev, dt)
 
 
 def _record_addmm(input, mat1, mat2, res, beta, alpha):

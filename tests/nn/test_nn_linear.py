@@ -100,3 +100,26 @@ def test_bilinear_errors(shapes, dtypes):
             L.nn.functional.bilinear(*ts)
         errs.append(e.value)
     assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (4, 3), (5,)), ((2, 3), (4, 3), (2, 5)), ((2, 3), (4, 3), (1, 2, 4))],
+                         ids=["bias-size", "bias-2d", "bias-3d"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_linear_bias_shape_errors(shapes, grad):
+    """A bias that does not expand to the output: torch's RuntimeError and message, recorded or not."""
+    errs = []
+    for L in (torch, mc):
+        x, w, b = (L.zeros(*s, requires_grad=grad) for s in shapes)
+        with pytest.raises(Exception) as e:
+            L.nn.functional.linear(x, w, b)
+        errs.append(e.value)
+    assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs
+
+
+def test_addmm_input_shape_error():
+    errs = []
+    for L in (torch, mc):
+        with pytest.raises(Exception) as e:
+            L.addmm(L.ones(3, 4), L.ones(2, 3), L.ones(3, 4))
+        errs.append(e.value)
+    assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs
