@@ -192,6 +192,20 @@ def _torch_extras():
             """The device new tensors are created on (mlx_compat has no set_default_device: always that one)."""
             return t.empty(0).device
         _EXTRAS["get_default_device"] = get_default_device
+
+        class memory_format:
+            """torch.memory_format: mlx_compat's results are contiguous, which is what contiguous_format and
+            preserve_format ask of a contiguous input; channels_last layouts are not represented."""
+            __module__ = "torch"
+
+            def __init__(self, name):
+                self.name = name
+
+            def __repr__(self):
+                return "torch." + self.name
+        _EXTRAS["memory_format"] = memory_format
+        for n in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"):
+            _EXTRAS[n] = memory_format(n)
     return _EXTRAS
 
 

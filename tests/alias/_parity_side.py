@@ -28,6 +28,10 @@ SEED = 0
 
 
 def build():
+    if family == "generate":  # GPT-2 whose wide initialisation makes greedy decoding pick varied tokens
+        import transformers as tf
+        return tf.GPT2LMHeadModel(tf.GPT2Config(n_layer=2, n_embd=64, n_head=4, vocab_size=128, n_positions=64,
+                                                initializer_range=0.5))
     if family == "timm":
         import timm
         return timm.create_model(name, pretrained=False, num_classes=10)
@@ -72,6 +76,19 @@ else:
     missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
     assert not unexpected, unexpected
     assert all(not model.state_dict()[k].is_floating_point() for k in missing), missing
+
+if family == "generate":  # transformers' generate(): greedy, with its KV cache (DynamicCache)
+    model.eval()
+    prompt = torch.from_numpy(inputs["x"][:1, :4])
+    with torch.no_grad():
+        tokens = model.generate(prompt, max_new_tokens=24, do_sample=False, pad_token_id=0)
+    save = {"out.tokens": tokens.numpy().copy()}
+    if mode == "ref":
+        save.update({"sd." + k: v for k, v in sd.items()})
+        save.update({"in." + k: v for k, v in inputs.items()})
+    np.savez(path + "." + mode + ".npz", **save)
+    print("ok", mode, name, tokens.tolist())
+    raise SystemExit(0)
 
 x = torch.from_numpy(inputs["x"])
 y = torch.from_numpy(inputs["y"])
