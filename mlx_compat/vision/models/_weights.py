@@ -319,3 +319,12 @@ class ViT_H_14_Weights(WeightsEnum):
         meta={'num_params': 632045800, 'min_size': (224, 224), '_metrics': {'ImageNet-1K': {'acc@1': 85.708, 'acc@5': 97.73}}, 'recipe': 'https://github.com/pytorch/vision/pull/5793', 'categories': _IMAGENET_CATEGORIES},
     )
     DEFAULT = IMAGENET1K_SWAG_E2E_V1
+
+
+class Swin_T_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/swin_t-704ceda3.pth',
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232, interpolation=InterpolationMode.BICUBIC),
+        meta={'num_params': 28288354, 'min_size': (224, 224), '_metrics': {'ImageNet-1K': {'acc@1': 81.474, 'acc@5': 95.776}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#swintransformer', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
