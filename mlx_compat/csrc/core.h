@@ -98,7 +98,7 @@ typedef struct TensorObject {
     struct TensorObject *base; /* root owner for views, else NULL */
     PyObject *index_map;   /* views: cached mx.array of flat base positions, or NULL */
     PyObject *grad;        /* Tensor or NULL */
-    PyObject *grad_fn;     /* autograd node or NULL */
+    PyObject *grad_fn;     /* autograd node or NULL; a weakref to it when weak_grad_fn (Note [Autograd ownership]) */
     PyObject *hooks;       /* list of grad hooks or NULL */
     PyObject *dict;        /* instance __dict__ (lazily created) */
     PyObject *weakreflist;
@@ -116,8 +116,20 @@ typedef struct TensorObject {
     char own_version;      /* .data aliases: writes through it are not counted in the owner's _version */
     char inference;        /* created under inference_mode */
     int64_t aux_version;   /* owners: writes made through .data aliases; .data aliases: their own count */
-    PyObject *grad_accumulator; /* leaves: cached AccumulateGrad node, or NULL */
+    PyObject *grad_accumulator; /* leaves: weakref to their AccumulateGrad; snapshots of leaves: the node itself */
+    char weak_grad_fn;     /* grad_fn holds a weakref: a saved output of its own node (Note [Autograd ownership]) */
 } TensorObject;
+
+/* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
+static inline PyObject *tensor_grad_fn(TensorObject *t)
+{
+    PyObject *f = t->grad_fn;
+    if (f != NULL && t->weak_grad_fn) {
+        f = PyWeakref_GET_OBJECT(f);
+        return f == Py_None ? NULL : f;
+    }
+    return f;
+}
 
 /* An autograd node (autograd.c); the engine is engine.c. */
 typedef struct {
@@ -222,8 +234,8 @@ extern PyGetSetDef tensor_view_getset[];
 /* ---- autograd.c / engine.c ---- */
 int node_type_init(PyObject *module, State *st);
 PyObject *node_class(State *st, PyObject *name);              /* BORROWED */
-PyObject *grad_accumulator(State *st, TensorObject *t);       /* BORROWED */
-PyObject *saved_snapshot(State *st, PyObject *o);             /* NEW */
+PyObject *grad_accumulator(State *st, TensorObject *t);       /* NEW */
+PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner); /* NEW */
 int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves); /* NEW node or None */
@@ -232,7 +244,7 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
                           Py_ssize_t n_out);
 PyObject *mod_record(PyObject *m, PyObject *args);
 PyObject *mod_register_backward(PyObject *m, PyObject *args);
-PyObject *mod_snapshot(PyObject *m, PyObject *o);
+PyObject *mod_snapshot(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_register_node_class(PyObject *m, PyObject *args);
 PyObject *mod_grad_accumulator(PyObject *m, PyObject *o);
 PyObject *mod_edge(PyObject *m, PyObject *o);

@@ -200,7 +200,7 @@ static PyMethodDef module_methods[] = {
     {"_register_view_commit", mod_register_view_commit, METH_O, NULL},
     {"_record", mod_record, METH_VARARGS, "Record a differentiable op: _record(name, backward, ctx, inputs, outputs)."},
     {"_register_backward", mod_register_backward, METH_VARARGS, NULL},
-    {"_snapshot", mod_snapshot, METH_O, NULL},
+    {"_snapshot", (PyCFunction)(void (*)(void))mod_snapshot, METH_FASTCALL, NULL},
     {"_register_node_class", mod_register_node_class, METH_VARARGS, NULL},
     {"_grad_accumulator", mod_grad_accumulator, METH_O, NULL},
     {"_edge", mod_edge, METH_O, NULL},

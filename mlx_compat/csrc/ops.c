@@ -395,7 +395,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
             snprintf(key, sizeof key, "%s_t%c", BIN[op].name, b.t ? 't' : 's');
             if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
                 goto error;
-            if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base)) == NULL)
+            if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
                 goto error;
         }
     }

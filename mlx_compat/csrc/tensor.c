@@ -598,7 +598,7 @@ static PyObject *get_ndim(TensorObject *t, void *c)
 
 static PyObject *get_requires_grad(TensorObject *t, void *c)
 {
-    return PyBool_FromLong(t->requires_grad || t->grad_fn != NULL);
+    return PyBool_FromLong(t->requires_grad || tensor_grad_fn(t) != NULL);
 }
 
 static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
@@ -667,7 +667,11 @@ static int set_grad(TensorObject *t, PyObject *v, void *c)
     return 0;
 }
 
-static PyObject *get_grad_fn(TensorObject *t, void *c) { return Py_NewRef(t->grad_fn ? t->grad_fn : Py_None); }
+static PyObject *get_grad_fn(TensorObject *t, void *c)
+{
+    PyObject *fn = tensor_grad_fn(t);
+    return Py_NewRef(fn ? fn : Py_None);
+}
 
 static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
 {
@@ -675,10 +679,11 @@ static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
         v = NULL;
     Py_XINCREF(v);
     Py_XSETREF(t->grad_fn, v);
+    t->weak_grad_fn = 0;
     return 0;
 }
 
-static PyObject *get_is_leaf(TensorObject *t, void *c) { return PyBool_FromLong(t->grad_fn == NULL); }
+static PyObject *get_is_leaf(TensorObject *t, void *c) { return PyBool_FromLong(tensor_grad_fn(t) == NULL); }
 
 static PyObject *get_output_nr(TensorObject *t, void *c) { return PyLong_FromLong(t->output_nr); }
 
@@ -944,7 +949,7 @@ static PyObject *m_commit(TensorObject *t, PyObject *src)
     if (v == NULL)
         return NULL;
     if (t->base && GRAD_ENABLED(st) && ((s->requires_grad || s->grad_fn) || t->base->grad_fn || t->grad_fn)) {
-        base_snap = saved_snapshot(st, (PyObject *)t->base);
+        base_snap = saved_snapshot(st, (PyObject *)t->base, NULL);
         if (base_snap == NULL)
             goto error;
     }
