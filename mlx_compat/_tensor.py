@@ -1031,22 +1031,11 @@ def register_hook(self, hook):
         hooks.append(hook)
         handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
     else:
-        nr = self.output_nr
-
-        def pre(grads):
-            g = grads[nr]
-            if g is None:
-                return None
-            r = hook(g)
-            if r is None:
-                return None
-            grads = list(grads)
-            grads[nr] = r
-            return tuple(grads)
-
-        pres = self.grad_fn._pre_hooks
-        pres.insert(0, pre)
-        handle._remove = lambda: pres.remove(pre) if pre in pres else None
+        # run before retain_grad's capture and the node's own pre-hooks (Note [Hook order] in csrc/engine.c)
+        entry = (self.output_nr, hook)
+        pres = self.grad_fn._tensor_pre_hooks
+        pres.append(entry)
+        handle._remove = lambda: pres.remove(entry) if entry in pres else None
     return handle
 
 

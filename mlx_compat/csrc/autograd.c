@@ -39,6 +39,7 @@ static int node_traverse(NodeObject *n, visitproc visit, void *arg)
     Py_VISIT(n->backward);
     Py_VISIT(n->ctx);
     Py_VISIT(n->next);
+    Py_VISIT(n->tensor_pre_hooks);
     Py_VISIT(n->pre_hooks);
     Py_VISIT(n->hooks);
     Py_VISIT(n->variable);
@@ -52,6 +53,7 @@ static int node_clear(NodeObject *n)
     Py_CLEAR(n->backward);
     Py_CLEAR(n->ctx);
     Py_CLEAR(n->next);
+    Py_CLEAR(n->tensor_pre_hooks);
     Py_CLEAR(n->pre_hooks);
     Py_CLEAR(n->hooks);
     Py_CLEAR(n->variable);
@@ -99,6 +101,7 @@ static PyObject *node_get_hooks_list(PyObject **slot)
 }
 
 static PyObject *node_get_pre_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->pre_hooks); }
+static PyObject *node_get_tensor_pre_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->tensor_pre_hooks); }
 static PyObject *node_get_post_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->hooks); }
 static PyObject *node_get_retained(NodeObject *n, void *c) { return node_get_hooks_list(&n->retained); }
 
@@ -112,6 +115,7 @@ static PyGetSetDef node_getset[] = {
     {"_ctx", (getter)node_get_ctx, NULL, NULL, NULL},
     {"variable", (getter)node_get_variable, NULL, "AccumulateGrad: the leaf it accumulates into.", NULL},
     {"_pre_hooks", (getter)node_get_pre_hooks, NULL, NULL, NULL},
+    {"_tensor_pre_hooks", (getter)node_get_tensor_pre_hooks, NULL, "[(output_nr, hook)]: Tensor.register_hook on outputs.", NULL},
     {"_post_hooks", (getter)node_get_post_hooks, NULL, NULL, NULL},
     {"_retained", (getter)node_get_retained, NULL, NULL, NULL},
     {"_released", (getter)node_get_released, NULL, NULL, NULL},

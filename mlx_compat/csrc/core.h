@@ -137,6 +137,7 @@ typedef struct {
     PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
     PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]) */
     PyObject *next;        /* tuple of (Node or None, input_nr), one per input */
+    PyObject *tensor_pre_hooks; /* list of (output_nr, hook(grad) -> new grad or None): hooks of non-leaf outputs */
     PyObject *pre_hooks;   /* list of hook(grad_outputs) -> new grad_outputs or None */
     PyObject *hooks;       /* list of hook(grad_inputs, grad_outputs) -> new grad_inputs or None */
     PyObject *retained;    /* list of (output_nr, weakref to tensor) whose .grad is retained */
