@@ -1066,3 +1066,6 @@ class _RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+from . import overrides as _overrides  # noqa: E402,F401  (Tensor.__torch_function__, torch.overrides)

@@ -59,6 +59,10 @@ typedef struct {
     PyObject *py_view_commit;     /* mlx_compat._autograd.view_commit (registered) */
     PyObject *py_getitem;         /* mlx_compat._indexing.getitem (registered) */
     PyObject *py_setitem;         /* mlx_compat._indexing.setitem (registered) */
+    PyObject *tf_wrapper_type;    /* TorchFunctionWrapper (overrides.c) */
+    PyObject *py_tf_dispatch;     /* mlx_compat.overrides._dispatch (registered) */
+    PyObject *disabled_tf;        /* _C._disabled_torch_function_impl */
+    PyObject *s_torch_function;   /* "__torch_function__" */
 #define X(name) PyObject *f_##name;
     MX_FUNCS(X)
 #undef X
@@ -252,6 +256,23 @@ PyObject *mod_edge(PyObject *m, PyObject *o);
 PyObject *mod_set_history(PyObject *m, PyObject *args);
 PyObject *mod_run_backward(PyObject *m, PyObject *args);
 int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_snapshot);
+
+/* ---- overrides.c (Note [torch function check]) ---- */
+extern _Thread_local int tf_subclass_disabled;
+extern _Thread_local int tf_all_disabled;
+extern _Thread_local int tf_modes_active;
+int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
+/* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor (or a mode is on). */
+#define TF_MAYBE2(st, a, b) \
+    (tf_modes_active || Py_TYPE(a) != (PyTypeObject *)(st)->tensor_type || Py_TYPE(b) != (PyTypeObject *)(st)->tensor_type)
+PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
+PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
+int tf_wrapper_type_init(PyObject *module, State *st);
+PyObject *mod_tf_wrap(PyObject *m, PyObject *fn);
+PyObject *mod_register_torch_function(PyObject *m, PyObject *args);
+PyObject *mod_disabled_tf_impl(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_torch_function_state(PyObject *m, PyObject *args);
+PyObject *mod_has_torch_function(PyObject *m, PyObject *args);
 
 /* ---- indexing.c ---- */
 PyObject *tensor_getitem(PyObject *self, PyObject *index);

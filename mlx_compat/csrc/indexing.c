@@ -109,6 +109,11 @@ PyObject *tensor_getitem(PyObject *self, PyObject *index)
     TensorObject *t = (TensorObject *)self;
     if (st == NULL)
         return NULL;
+    if (!PyLong_CheckExact(index) || TF_MAYBE2(st, self, self)) { /* Note [torch function check] */
+        PyObject *args[2] = {self, index};
+        if (tf_needed(st, args, 2))
+            return tf_dispatch_dunder(st, "__getitem__", args, 2);
+    }
     if (PyLong_CheckExact(index)) {
         if (tensor_ensure_sizes(st, t) < 0)
             return NULL;
@@ -189,6 +194,12 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
     if (value == NULL) {
         PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
         return -1;
+    }
+    PyObject *args[3] = {self, index, value};
+    if (tf_needed(st, args, 3)) { /* Note [torch function check] */
+        PyObject *r = tf_dispatch_dunder(st, "__setitem__", args, 3);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
     }
     PyObject *items = basic_items(index);
     if (items == NULL) {

@@ -215,6 +215,12 @@ static PyMethodDef module_methods[] = {
     {"_promote_types", mod_promote_types, METH_VARARGS, NULL},
     {"_result_type", (PyCFunction)(void (*)(void))mod_result_type, METH_FASTCALL, NULL},
     {"_wrap", (PyCFunction)(void (*)(void))mod_wrap, METH_FASTCALL, NULL},
+    {"_tf_wrap", mod_tf_wrap, METH_O, "Wrap a public function or method so it honours __torch_function__."},
+    {"_register_torch_function", mod_register_torch_function, METH_VARARGS, NULL},
+    {"_disabled_torch_function_impl", (PyCFunction)(void (*)(void))mod_disabled_tf_impl, METH_FASTCALL,
+     "Set as a subclass's __torch_function__ to opt out of the protocol (torch.nn.Parameter does)."},
+    {"_torch_function_state", mod_torch_function_state, METH_VARARGS, NULL},
+    {"_has_torch_function", mod_has_torch_function, METH_O, NULL},
     {NULL}};
 
 static int load_mlx(PyObject *m, State *st)
@@ -285,6 +291,7 @@ static int load_mlx(PyObject *m, State *st)
         return -1;
     S(s_shape, "shape") S(s_dtype, "dtype") S(s_stream, "stream") S(s_astype, "astype") S(s_item, "item")
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
+    S(s_torch_function, "__torch_function__")
 #undef S
     return 0;
 }
@@ -295,7 +302,9 @@ static int module_exec(PyObject *m)
     st->default_dtype = DT_F32;
     if (load_mlx(m, st) < 0)
         return -1;
-    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0)
+    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0 || tf_wrapper_type_init(m, st) < 0)
+        return -1;
+    if ((st->disabled_tf = PyObject_GetAttrString(m, "_disabled_torch_function_impl")) == NULL)
         return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
@@ -327,6 +336,9 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->py_getitem);
     Py_VISIT(st->py_view_commit);
     Py_VISIT(st->py_setitem);
+    Py_VISIT(st->tf_wrapper_type);
+    Py_VISIT(st->py_tf_dispatch);
+    Py_VISIT(st->disabled_tf);
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
 #undef X
@@ -356,12 +368,15 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->py_getitem);
     Py_CLEAR(st->py_view_commit);
     Py_CLEAR(st->py_setitem);
+    Py_CLEAR(st->tf_wrapper_type);
+    Py_CLEAR(st->py_tf_dispatch);
+    Py_CLEAR(st->disabled_tf);
 #define X(name) Py_CLEAR(st->f_##name);
     MX_FUNCS(X)
 #undef X
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
-    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T);
+    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
     return 0;
 }
 

@@ -699,7 +699,8 @@ static PyObject *get_version(TensorObject *t, void *c)
 
 static PyObject *get_base(TensorObject *t, void *c) { return Py_NewRef(t->base ? (PyObject *)t->base : Py_None); }
 
-static PyObject *get_is_view_flag(TensorObject *t, void *c) { return PyBool_FromLong(t->base != NULL); }
+/* _is_view(): whether this tensor is a view of another (a method, as torch's). */
+static PyObject *m_is_view(TensorObject *t, PyObject *noargs) { return PyBool_FromLong(t->base != NULL); }
 
 /* `_mx`: the current mx.array value (evaluation stays lazy). */
 static PyObject *get_mx(TensorObject *t, void *c)
@@ -765,7 +766,6 @@ static PyGetSetDef tensor_getset[] = {
     {"_backward_hooks", (getter)get_hooks, (setter)set_hooks, NULL, NULL},
     {"_version", (getter)get_version, NULL, NULL, NULL},
     {"_base", (getter)get_base, NULL, NULL, NULL},
-    {"_is_view", (getter)get_is_view_flag, NULL, NULL, NULL},
     {"_mx", (getter)get_mx, NULL, "The current mlx.core.array value (lazy).", NULL},
     {"is_cuda", (getter)get_is_cuda, NULL, NULL, NULL},
     {"_device_code", (getter)get_device_code, NULL, "0 for MLX's CPU, 1 for its GPU.", NULL},
@@ -1242,7 +1242,27 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
     return (PyObject *)r;
 }
 
+/* as_subclass(cls): torch's Tensor.as_subclass, an alias view of self (AliasBackward0 when it needs grad)
+ * of type `cls` (NEW). Python's __class__ assignment checks that cls's layout is a Tensor's. */
+static PyObject *m_as_subclass(TensorObject *t, PyObject *cls)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (st == NULL)
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, (PyTypeObject *)st->tensor_type)) {
+        PyErr_Format(PyExc_TypeError, "as_subclass(): argument 'cls' must be a subclass of Tensor, not %.100s",
+                     PyType_Check(cls) ? ((PyTypeObject *)cls)->tp_name : Py_TYPE(cls)->tp_name);
+        return NULL;
+    }
+    PyObject *r = view_alias(st, t);
+    if (r != NULL && Py_TYPE(r) != (PyTypeObject *)cls && PyObject_SetAttrString(r, "__class__", cls) < 0)
+        Py_CLEAR(r);
+    return r;
+}
+
 static PyMethodDef tensor_methods[] = {
+    {"_is_view", (PyCFunction)m_is_view, METH_NOARGS, NULL},
+    {"as_subclass", (PyCFunction)m_as_subclass, METH_O, "An alias of this tensor, of type cls (torch.Tensor.as_subclass)."},
     {"size", (PyCFunction)(void (*)(void))m_size, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"stride", (PyCFunction)(void (*)(void))m_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"dim", (PyCFunction)m_dim, METH_NOARGS, NULL},
