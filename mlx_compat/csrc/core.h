@@ -206,6 +206,9 @@ PyObject *mx_astype(State *st, PyObject *arr, int dt, int device);
 PyObject *ssize_tuple(const Py_ssize_t *v, int n);
 int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fname);
 int is_int_value(PyObject *o, long value);
+/* NEW: arr.item(), or Py_None while MLX traces arr (Note [No evaluation while tracing] in mxcall.c). */
+PyObject *mx_item_or_tracing(State *st, PyObject *arr);
+PyObject *mod_item_or_none(PyObject *m, PyObject *arr);
 
 /* ---- promote.c ---- */
 int promote_types(int a, int b);           /* code, or -1 (torch refuses) / DT_C128 */

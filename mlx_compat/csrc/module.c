@@ -221,6 +221,7 @@ static PyMethodDef module_methods[] = {
      "Set as a subclass's __torch_function__ to opt out of the protocol (torch.nn.Parameter does)."},
     {"_torch_function_state", mod_torch_function_state, METH_VARARGS, NULL},
     {"_has_torch_function", mod_has_torch_function, METH_O, NULL},
+    {"_item_or_none", mod_item_or_none, METH_O, "array.item(), or None while MLX traces the array."},
     {NULL}};
 
 static int load_mlx(PyObject *m, State *st)

@@ -261,7 +261,8 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
         r = DT_C64;
     }
     if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1) && b->t != NULL) {
-        /* torch raises on integer division by zero (this reads the divisor's values) */
+        /* torch raises on integer division by zero: this reads the divisor's values, except while MLX
+         * traces them (Note [No evaluation while tracing] in mxcall.c) */
         PyObject *v = tensor_value(st, b->t), *z = NULL, *anyz = NULL, *item = NULL;
         int bad = -1;
         if (v != NULL && (z = PyLong_FromLong(0)) != NULL) {
@@ -270,8 +271,8 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
                 anyz = PyObject_CallMethod(eq, "any", NULL);
                 Py_DECREF(eq);
             }
-            if (anyz != NULL && (item = PyObject_CallMethod(anyz, "item", NULL)) != NULL)
-                bad = PyObject_IsTrue(item);
+            if (anyz != NULL && (item = mx_item_or_tracing(st, anyz)) != NULL)
+                bad = item == Py_None ? 0 : PyObject_IsTrue(item);
         }
         Py_XDECREF(z);
         Py_XDECREF(anyz);
