@@ -45,6 +45,12 @@ static PyObject *mod_register(PyObject *m, PyObject *args)
             return NULL;
         Py_XSETREF(st->device[i], d);
     }
+    if (!PyType_Check(size_type) || !PyType_IsSubtype((PyTypeObject *)size_type, &PyTuple_Type) ||
+        ((PyTypeObject *)size_type)->tp_basicsize != PyTuple_Type.tp_basicsize ||
+        ((PyTypeObject *)size_type)->tp_dictoffset != 0) {
+        PyErr_SetString(PyExc_TypeError, "_register: size_type must be a tuple subclass with __slots__ = ()");
+        return NULL;
+    }
     Py_XSETREF(st->size_type, Py_NewRef(size_type));
     Py_RETURN_NONE;
 }

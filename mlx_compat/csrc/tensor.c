@@ -188,11 +188,23 @@ PyObject *tensor_size_obj(State *st, TensorObject *t)
 {
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
-    PyObject *tup = ssize_tuple(t->sizes, t->ndim);
-    if (tup == NULL || st->size_type == NULL)
-        return tup;
-    PyObject *r = PyObject_CallOneArg(st->size_type, tup);
-    Py_DECREF(tup);
+    if (st->size_type == NULL)
+        return ssize_tuple(t->sizes, t->ndim);
+    /* built here rather than through Size.__new__ (a Python call per .shape read): Size is a tuple subclass
+     * without instance state (__slots__ = (), checked at registration), so this is exactly what
+     * tuple.__new__(Size, sizes) makes */
+    PyTypeObject *tp = (PyTypeObject *)st->size_type;
+    PyObject *r = tp->tp_alloc(tp, t->ndim);
+    if (r == NULL)
+        return NULL;
+    for (int i = 0; i < t->ndim; i++) {
+        PyObject *v = PyLong_FromSsize_t(t->sizes[i]);
+        if (v == NULL) {
+            Py_DECREF(r);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(r, i, v);
+    }
     return r;
 }
 
