@@ -438,7 +438,17 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
         buf = buffer_for(buffers, node);
         if (buf == NULL || PyDict_DelItem(buffers, (PyObject *)node) < 0)
             goto node_done;
-        if (apply_tensor_hooks(st, node, buf) < 0 || store_retained(st, node, buf, create_graph) < 0)
+        /* a leaf's hooks run when its gradient is used: accumulated, or captured (torch does not run an
+         * AccumulateGrad that autograd.grad / backward(inputs=) does not need) */
+        int leaf_used = 1;
+        if (node->is_accumulate && !accumulate) {
+            PyObject *key = Py_BuildValue("(Oi)", node, 0);
+            leaf_used = key && capture_map ? PyDict_Contains(capture_map, key) : 0;
+            Py_XDECREF(key);
+            if (key == NULL || leaf_used < 0)
+                goto node_done;
+        }
+        if ((leaf_used && apply_tensor_hooks(st, node, buf) < 0) || store_retained(st, node, buf, create_graph) < 0)
             goto node_done;
         if (capture_map != NULL) {
             for (Py_ssize_t nr = 0; nr < PyList_GET_SIZE(buf); nr++) {

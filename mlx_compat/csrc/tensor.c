@@ -1333,8 +1333,49 @@ static Py_hash_t tensor_hash(PyObject *self)
 
 /* ---------------------------------------------------------------- the type */
 
+/* Size[item] (SizeBase's mp_subscript): an int for an index, a Size for a slice (tuple's own subscript gives
+ * a plain tuple); in C because shape[d] is on the path of many ops. NEW reference. */
+static PyObject *size_subscript(PyObject *self, PyObject *item)
+{
+    PyObject *r = PyTuple_Type.tp_as_mapping->mp_subscript(self, item);
+    if (r == NULL || !PySlice_Check(item))
+        return r;
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_ssize_t n = PyTuple_GET_SIZE(r);
+    PyObject *out = tp->tp_alloc(tp, n);
+    if (out != NULL)
+        for (Py_ssize_t i = 0; i < n; i++)
+            PyTuple_SET_ITEM(out, i, Py_NewRef(PyTuple_GET_ITEM(r, i)));
+    Py_DECREF(r);
+    return out;
+}
+
+/* SizeBase: the tuple subclass mlx_compat.Size derives from (its indexing in C). 0 / -1. */
+static int size_base_init(PyObject *module)
+{
+    PyType_Slot slots[] = {
+        {Py_tp_doc, "Base of mlx_compat.Size: a tuple whose slices are Sizes."},
+        {Py_mp_subscript, size_subscript},
+        {0, NULL}};
+    PyType_Spec spec = {
+        .name = "mlx_compat._C.SizeBase",
+        .basicsize = 0,
+        .itemsize = 0,
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+        .slots = slots,
+    };
+    PyObject *tp = PyType_FromModuleAndSpec(module, &spec, (PyObject *)&PyTuple_Type);
+    if (tp == NULL)
+        return -1;
+    int rc = PyModule_AddObjectRef(module, "SizeBase", tp);
+    Py_DECREF(tp);
+    return rc;
+}
+
 int tensor_type_init(PyObject *module, State *st)
 {
+    if (size_base_init(module) < 0)
+        return -1;
     /* The method table is the union of this file's, ops.c's and views.c's. */
     static PyMethodDef all_methods[256];
     int n = 0;

@@ -548,6 +548,28 @@ def test_hooks_apply_to_captured_grads():
     assert got[mc] == got[torch]
 
 
+def test_leaf_hooks_fire_only_when_the_leaf_gradient_is_used():
+    """torch runs a leaf's hooks when its gradient is accumulated or captured, not when autograd.grad (or
+    backward(inputs=)) asks for another input only."""
+    (xt, xm), (yt, ym) = leaves(randn((3,), 1), randn((3,), 2))
+    fired = {}
+    for L, x, y in ((torch, xt, yt), (mc, xm, ym)):
+        log = []
+        hx = x.register_hook(lambda g: log.append("x"))
+        hy = y.register_hook(lambda g: log.append("y"))
+        z = (x * y).sum()
+        phases = []
+        for run in (lambda: L.autograd.grad(z, [y], retain_graph=True),
+                    lambda: z.backward(inputs=[x], retain_graph=True), lambda: z.backward()):
+            log.clear()
+            run()
+            phases.append(sorted(log))  # which hooks fired; the order between two leaves is the engine's
+        fired[L] = phases
+        hx.remove()
+        hy.remove()
+    assert fired[mc] == fired[torch]
+
+
 # ---------------------------------------------------------------- in-place and autograd
 
 @pytest.mark.parametrize("op", [
