@@ -352,6 +352,7 @@ get_default_device set_default_device iinfo finfo vmap from_dlpack from_torch to
 _TENSOR_SKIP = frozenset({"_commit", "_write", "as_subclass", "_make_subclass", "_alias", "_detached_alias",
                           "_binary", "backward", "register_hook", "retain_grad", "requires_grad_",
                           "__torch_function__"})
+_TENSOR_PROPERTIES = ("H", "mH", "real", "imag", "data")
 # Python-level dunders that torch routes through the protocol (the C ones check in C)
 _TENSOR_DUNDERS = frozenset({"__rsub__", "__rpow__", "__rtruediv__", "__rdiv__", "__rfloordiv__", "__rmod__",
                              "__rmatmul__", "__rand__", "__ror__", "__rxor__", "__rlshift__", "__rrshift__",
@@ -394,6 +395,10 @@ def install(tensor_type=Tensor):
             if isinstance(obj, types.FunctionType) and not (obj.__module__ or "").startswith("mlx_compat"):
                 continue
             setattr(ns, name, wrap(obj))
+    for name in _TENSOR_PROPERTIES:  # Python-level properties returning tensors (T and mT check in C)
+        prop = vars(tensor_type).get(name)
+        if isinstance(prop, property) and prop.fget is not None and _wrappable(prop.fget):
+            setattr(tensor_type, name, property(wrap(prop.fget), prop.fset, prop.fdel, prop.__doc__))
     for name, obj in list(vars(tensor_type).items()):
         if name in _TENSOR_SKIP or (name.startswith("__") and name not in _TENSOR_DUNDERS):
             continue

@@ -75,6 +75,10 @@ OPS = {
     "s.max(dim=1).values": lambda L, s: s.max(dim=1).values,
     "s.to(float64)": lambda L, s: s.to(L.float64),
     "s.float()": lambda L, s: s.float(),
+    "s.T": lambda L, s: s.T,
+    "s.mT": lambda L, s: s.mT,
+    "s.real": lambda L, s: s.real,
+    "s.data": lambda L, s: s.data,
 }
 
 

@@ -270,6 +270,7 @@ int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
     (tf_modes_active || Py_TYPE(a) != (PyTypeObject *)(st)->tensor_type || Py_TYPE(b) != (PyTypeObject *)(st)->tensor_type)
 PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
 PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
+PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */
 int tf_wrapper_type_init(PyObject *module, State *st);
 PyObject *mod_tf_wrap(PyObject *m, PyObject *fn);
 PyObject *mod_register_torch_function(PyObject *m, PyObject *args);

@@ -102,6 +102,25 @@ PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *arg
     return r;
 }
 
+/* NEW: the Tensor property `name` read on `self` through __torch_function__ (torch hands over
+ * `Tensor.<name>.__get__`) when self asks for it; NULL without an exception when it does not. */
+PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name)
+{
+    if (!(tf_modes_active || Py_TYPE(self) != (PyTypeObject *)st->tensor_type) || !tf_needed(st, &self, 1))
+        return NULL;
+    PyObject *descr = PyDict_GetItemString(((PyTypeObject *)st->tensor_type)->tp_dict, name); /* borrowed */
+    if (descr == NULL) {
+        PyErr_Format(PyExc_AttributeError, "Tensor has no property %s", name);
+        return NULL;
+    }
+    PyObject *func = PyObject_GetAttrString(descr, "__get__");
+    if (func == NULL)
+        return NULL;
+    PyObject *r = tf_dispatch(st, func, &self, 1, NULL);
+    Py_DECREF(func);
+    return r;
+}
+
 /* ---------------------------------------------------------------- the wrapper type */
 
 typedef struct {
