@@ -97,3 +97,20 @@ def test_vjp_has_values_so_checks_run():
     with pytest.raises(RuntimeError) as m_err:
         mx.vjp(_ours(bad), [mx.array(X)], [mx.ones((1, 1))])
     assert str(m_err.value) == str(t_err.value)
+
+
+@pytest.mark.parametrize("read", [
+    lambda L, t: L.tensor(t.sum().item()),
+    lambda L, t: L.tensor(float(t.sum())),
+    lambda L, t: t * 2 if bool(t.sum() > 0) else t,
+    lambda L, t: L.tensor(t.tolist()),
+    lambda L, t: t[t > 0],
+    lambda L, t: t[t.argmax().reshape(1)],
+], ids=["item", "float", "bool", "tolist", "bool-mask index", "tensor index"])
+def test_data_dependent_read_under_compile_raises_runtime_error(read):
+    """Reading values while mx.compile traces is a data-dependent operation: a RuntimeError as torch raises
+    for those under tracing, not MLX's ValueError; eagerly the same code runs (and matches torch)."""
+    x = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+    with pytest.raises(RuntimeError, match="data-dependent"):
+        mx.compile(_ours(read))(mx.array(x))
+    np.testing.assert_allclose(np.array(_ours(read)(mx.array(x))), _torch(read, x))

@@ -209,6 +209,7 @@ int is_int_value(PyObject *o, long value);
 /* NEW: arr.item(), or Py_None while MLX traces arr (Note [No evaluation while tracing] in mxcall.c). */
 PyObject *mx_item_or_tracing(State *st, PyObject *arr);
 PyObject *mod_item_or_none(PyObject *m, PyObject *arr);
+PyObject *tracing_error_as_data_dependent(const char *what); /* always NULL; converts MLX's tracing refusal */
 
 /* ---- promote.c ---- */
 int promote_types(int a, int b);           /* code, or -1 (torch refuses) / DT_C128 */

@@ -131,8 +131,10 @@ PyObject *tensor_getitem(PyObject *self, PyObject *index)
         return view_select(st, t, 0, idx);
     }
     PyObject *items = basic_items(index);
-    if (items == NULL)
-        return PyObject_CallFunctionObjArgs(st->py_getitem, self, index, NULL);
+    if (items == NULL) {
+        PyObject *r = PyObject_CallFunctionObjArgs(st->py_getitem, self, index, NULL);
+        return r != NULL ? r : tracing_error_as_data_dependent("advanced indexing");
+    }
     PyObject *r = basic_walk(st, t, items);
     Py_DECREF(items);
     return r;
@@ -204,6 +206,8 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
     PyObject *items = basic_items(index);
     if (items == NULL) {
         PyObject *r = PyObject_CallFunctionObjArgs(st->py_setitem, self, index, value, NULL);
+        if (r == NULL)
+            tracing_error_as_data_dependent("advanced index assignment");
         if (r == NULL)
             return -1;
         Py_DECREF(r);

@@ -146,9 +146,11 @@ int is_int_value(PyObject *o, long value)
  * and at no cost on the eager path (the check evaluates there anyway; only the failing path is new). Such a
  * check is then skipped and the op stays a pure graph node: torch's data-dependent checks are runtime checks
  * that a compiled graph cannot make either. mx.vjp / mx.grad / mx.jvp run the function on real values and
- * allow evaluation, so there the check runs as in eager mode. Ops whose result *shape* depends on values
- * (nonzero, masked_select, boolean-mask indexing, unique) cannot be traced at all; they raise MLX's error.
- * All value checks go through `mx_item_or_tracing` (C) / `_C._item_or_none` (Python). */
+ * allow evaluation, so there the check runs as in eager mode. All value checks go through
+ * `mx_item_or_tracing` (C) / `_C._item_or_none` (Python). What truly needs values (item, tolist, bool, int,
+ * float, numpy, advanced and boolean-mask indexing, so also ops whose result shape depends on values) cannot
+ * be traced: there MLX's refusal becomes a RuntimeError naming the data-dependent operation, the kind of
+ * error torch raises for those under tracing (`tracing_error_as_data_dependent`, _tensor._reads_values). */
 
 /* Whether the pending exception is MLX's refusal to evaluate a tracer; clears it if so. */
 static int clear_tracing_error(void)
@@ -184,3 +186,16 @@ PyObject *mx_item_or_tracing(State *st, PyObject *arr)
 
 /* _item_or_none(array) -> array.item(), or None while MLX traces it (Note [No evaluation while tracing]). */
 PyObject *mod_item_or_none(PyObject *m, PyObject *arr) { return mx_item_or_tracing(state_of_module(m), arr); }
+
+/* If the pending exception is MLX's refusal to evaluate a tracer, replace it with torch's kind of error
+ * for a data-dependent operation under tracing (a RuntimeError naming `what`). Returns NULL always, so
+ * callers can `return tracing_error_as_data_dependent(...)` on their failure path. */
+PyObject *tracing_error_as_data_dependent(const char *what)
+{
+    if (PyErr_Occurred() && clear_tracing_error())
+        PyErr_Format(PyExc_RuntimeError,
+                     "Could not read a tensor's value in %s while MLX traces the function (mx.compile / mx.vmap): "
+                     "its result depends on the values (a data-dependent operation), which a traced graph cannot "
+                     "contain.", what);
+    return NULL;
+}
