@@ -405,17 +405,39 @@ def install(tensor_type=Tensor):
         if not _wrappable(obj) or isinstance(obj, types.BuiltinFunctionType):
             continue
         setattr(tensor_type, name, wrap(obj))
-    # the same function objects held elsewhere (internal modules, TORCH_VARIANTS tables) get the same wrapper
+    # the same function objects held elsewhere get the same wrapper, so identity checks hold (`activation is
+    # F.relu`): module attributes, module-level dicts (TORCH_VARIANTS tables...), and the default arguments of
+    # the package's functions and of its classes' methods, bound when they were defined
+    def swapped(obj):
+        w = memo.get(id(obj))
+        return w[1] if w is not None and w[0] is obj else None
+
+    def fix_defaults(fn):
+        fn = getattr(fn, "__func__", fn)
+        if not isinstance(fn, types.FunctionType):
+            return
+        if fn.__defaults__ and any(swapped(d) is not None for d in fn.__defaults__):
+            fn.__defaults__ = tuple(swapped(d) or d for d in fn.__defaults__)
+        if fn.__kwdefaults__:
+            for k, d in list(fn.__kwdefaults__.items()):
+                if swapped(d) is not None:
+                    fn.__kwdefaults__[k] = swapped(d)
+
     for modname, mod in list(sys.modules.items()):
         if mod is None or not (modname == "mlx_compat" or modname.startswith("mlx_compat.")):
             continue
         for name, obj in list(vars(mod).items()):
-            w = memo.get(id(obj))
-            if w is not None and w[0] is obj:
-                setattr(mod, name, w[1])
-        table = vars(mod).get("TORCH_VARIANTS")
-        if isinstance(table, dict):
-            for name, obj in list(table.items()):
-                w = memo.get(id(obj))
-                if w is not None and w[0] is obj:
-                    table[name] = w[1]
+            w = swapped(obj)
+            if w is not None:
+                setattr(mod, name, w)
+                obj = w.__wrapped__
+            if isinstance(obj, types.FunctionType):
+                fix_defaults(obj)
+            elif isinstance(obj, type) and str(vars(obj).get("__module__", "")).startswith("mlx_compat"):
+                for attr in vars(obj).values():
+                    fix_defaults(attr)
+            elif type(obj) is dict:
+                for k, v in list(obj.items()):
+                    w = swapped(v)
+                    if w is not None:
+                        obj[k] = w

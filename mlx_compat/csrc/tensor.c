@@ -711,8 +711,7 @@ static PyObject *get_version(TensorObject *t, void *c)
 
 static PyObject *get_base(TensorObject *t, void *c) { return Py_NewRef(t->base ? (PyObject *)t->base : Py_None); }
 
-/* _is_view(): whether this tensor is a view of another (a method, as torch's). */
-static PyObject *m_is_view(TensorObject *t, PyObject *noargs) { return PyBool_FromLong(t->base != NULL); }
+static PyObject *get_is_view_flag(TensorObject *t, void *c) { return PyBool_FromLong(t->base != NULL); }
 
 /* `_mx`: the current mx.array value (evaluation stays lazy). */
 static PyObject *get_mx(TensorObject *t, void *c)
@@ -776,6 +775,7 @@ static PyGetSetDef tensor_getset[] = {
     {"retains_grad", (getter)get_retains_grad, NULL, NULL, NULL},
     {"_retains_grad", (getter)get_retains_grad, (setter)set_retains_grad, NULL, NULL},
     {"_backward_hooks", (getter)get_hooks, (setter)set_hooks, NULL, NULL},
+    {"_is_view", (getter)get_is_view_flag, NULL, NULL, NULL},
     {"_version", (getter)get_version, NULL, NULL, NULL},
     {"_base", (getter)get_base, NULL, NULL, NULL},
     {"_mx", (getter)get_mx, NULL, "The current mlx.core.array value (lazy).", NULL},
@@ -1273,7 +1273,6 @@ static PyObject *m_as_subclass(TensorObject *t, PyObject *cls)
 }
 
 static PyMethodDef tensor_methods[] = {
-    {"_is_view", (PyCFunction)m_is_view, METH_NOARGS, NULL},
     {"as_subclass", (PyCFunction)m_as_subclass, METH_O, "An alias of this tensor, of type cls (torch.Tensor.as_subclass)."},
     {"size", (PyCFunction)(void (*)(void))m_size, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"stride", (PyCFunction)(void (*)(void))m_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
