@@ -61,8 +61,9 @@ def record(name, backward, inputs, outputs, saved=(), extra=None):
     ctx = [None] * len(saved) + [extra]
     backward = _scope_backward(backward, inputs)
     node = _C._record(name, backward, ctx, tuple(inputs), tuple(outputs), builtins.bool(saved))
-    # snapshots after recording, so a saved output keeps its place in the graph (double backward)
-    ctx[: len(saved)] = [_C._snapshot(s) for s in saved]
+    # snapshots after recording, so a saved output keeps its place in the graph (double backward); an
+    # output refers to its own node weakly (Note [Autograd ownership] in csrc/autograd.c)
+    ctx[: len(saved)] = [_C._snapshot(s, node) for s in saved]
     return node
 
 
@@ -330,13 +331,14 @@ def view_commit(view, src, base_snapshot):
     flat_pos = mx.reshape(pos, (-1,))
     base_shape = tuple(base.shape)
     mask = _new(mx.ones((n,), dtype=base.dtype._mx).at[flat_pos].multiply(0).reshape(base_shape), 0, base.dtype)
+    view_shape = tuple(view.shape)  # not the view itself: it will own this node (Note [Autograd ownership])
 
     def copy_slices_backward(ctx, grads):
         g = grads[0]
         g_base = g * mask if needs_grad(base_snapshot) else None
         g_src = None
         if needs_grad(src):
-            g_src = gather_flat(g, flat_pos, tuple(view.shape))
+            g_src = gather_flat(g, flat_pos, view_shape)
             g_src = grad_for(src, g_src)
         return g_base, g_src
 

@@ -143,7 +143,10 @@ def install(tensor_type, force=False):
     everywhere, so identities between namespaces (`mlx_compat.x is mlx_compat._ops_misc.x`) hold."""
     import sys
 
+    from . import overrides
+
     if not (ACTIVE or force):
+        overrides.install(tensor_type)  # Note [torch function check]: on every machine
         return
     memo = {}
     modules = [m for n, m in sorted(sys.modules.items())
@@ -167,6 +170,7 @@ def install(tensor_type, force=False):
         w = _wrap(obj, name, memo, False)
         if w is not None:
             setattr(tensor_type, name, w)
+    overrides.install(tensor_type)
 
 
 _WRAPPER_CODES = {scoped.__code__, _outermost.__code__, follow_tensors(len).__code__, follow_device_arg(len).__code__}

@@ -40,6 +40,8 @@ def _check_alpha(a, b, alpha, op="add"):
 
 
 def _out(out, r):
+    if out is None:  # the common case: no import on the per-call path
+        return r
     from ._creation import _out as put
 
     return put(out, r)

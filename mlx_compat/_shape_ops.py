@@ -136,7 +136,8 @@ def index_select(input, dim, index, *, out=None):
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d] if input.dim() else 1
     idx = index._mx.reshape(-1)
-    if idx.size and mx.any((idx < -size) | (idx >= size)).item():  # one sync for torch's eager bounds check
+    # one sync for torch's eager bounds check, skipped while MLX traces (Note [No evaluation while tracing])
+    if idx.size and _C._item_or_none(mx.any((idx < -size) | (idx >= size))):
         raise IndexError("index out of range in self")
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0
@@ -168,8 +169,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     size = input.shape[d] if input.dim() else 1
     idx = index._mx
     if idx.size:
-        lo, hi = mx.min(idx).item(), mx.max(idx).item()
-        if lo < 0 or hi >= size:  # gather takes no negative indices (unlike indexing)
+        lo, hi = _C._item_or_none(mx.min(idx)), _C._item_or_none(mx.max(idx))  # None while traced
+        if lo is not None and (lo < 0 or hi >= size):  # gather takes no negative indices (unlike indexing)
             bad = hi if hi >= size else lo
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
     else:
@@ -225,8 +226,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
         raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
     size = input.shape[d]
     if index.numel():
-        lo, hi = mx.min(index._mx).item(), mx.max(index._mx).item()
-        if lo < -size or hi >= size:
+        lo, hi = _C._item_or_none(mx.min(index._mx)), _C._item_or_none(mx.max(index._mx))  # None while traced
+        if lo is not None and (lo < -size or hi >= size):
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
     coords = _scatter_coords(index, d)
     from ._autograd_ops import mlx_op

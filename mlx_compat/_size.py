@@ -1,8 +1,10 @@
 """torch.Size: a tuple of ints that prints as torch.Size([2, 3])."""
 import math
 
+from . import _C
 
-class Size(tuple):
+
+class Size(_C.SizeBase):  # SizeBase: tuple with indexing in C (slices are Sizes)
     __slots__ = ()
 
     def __new__(cls, sizes=()):
@@ -19,10 +21,6 @@ class Size(tuple):
 
     def numel(self):
         return math.prod(self)
-
-    def __getitem__(self, item):
-        r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))

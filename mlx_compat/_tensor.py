@@ -31,6 +31,27 @@ def _method(fn):
     return fn
 
 
+def _reads_values(fn):
+    """fn reads the tensor's values: while MLX traces (mx.compile, mx.vmap) that is a data-dependent
+    operation, raised as torch raises those under tracing (RuntimeError) instead of MLX's ValueError
+    (Note [No evaluation while tracing] in csrc/mxcall.c)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as e:
+            if "during function transformations" not in str(e):
+                raise
+            raise RuntimeError(
+                f"Could not read a tensor's value in {fn.__name__}() while MLX traces the function (mx.compile / "
+                "mx.vmap): this is a data-dependent operation, which a traced graph cannot contain. Read values "
+                "outside the traced function.") from None
+
+    return wrapper
+
+
 def _new(arr, device_code=0, dtype=None):
     """A new base Tensor over an mx.array."""
     return Tensor._new_on(arr, device_code, -1 if dtype is None else dtype._code)
@@ -48,17 +69,20 @@ def _numel_check(t, what):
 
 
 @_method
+@_reads_values
 def item(self):
     _numel_check(self, "item")
     return self._mx.item()
 
 
 @_method
+@_reads_values
 def tolist(self):
     return self._mx.tolist()
 
 
 @_method
+@_reads_values
 def numpy(self, *, force=False):
     """A numpy array over the tensor's evaluated buffer (zero-copy on the CPU; read-only, since
     MLX arrays are immutable values: write through the tensor instead)."""
@@ -85,6 +109,7 @@ Tensor.__array_priority__ = 1000
 
 
 @_method
+@_reads_values
 def __bool__(self):
     n = self.numel()
     if n == 0:
@@ -104,24 +129,28 @@ def _real_item(t):
 
 
 @_method
+@_reads_values
 def __float__(self):
     _numel_check(self, "float")
     return builtins.float(_real_item(self))
 
 
 @_method
+@_reads_values
 def __int__(self):
     _numel_check(self, "int")
     return builtins.int(_real_item(self))
 
 
 @_method
+@_reads_values
 def __complex__(self):
     _numel_check(self, "complex")
     return builtins.complex(self._mx.item())
 
 
 @_method
+@_reads_values
 def __index__(self):
     if self.dtype.is_floating_point or self.dtype.is_complex or self.numel() != 1:
         raise TypeError("only integer tensors of a single element can be converted to an index")
@@ -1031,22 +1060,11 @@ def register_hook(self, hook):
         hooks.append(hook)
         handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
     else:
-        nr = self.output_nr
-
-        def pre(grads):
-            g = grads[nr]
-            if g is None:
-                return None
-            r = hook(g)
-            if r is None:
-                return None
-            grads = list(grads)
-            grads[nr] = r
-            return tuple(grads)
-
-        pres = self.grad_fn._pre_hooks
-        pres.insert(0, pre)
-        handle._remove = lambda: pres.remove(pre) if pre in pres else None
+        # run before retain_grad's capture and the node's own pre-hooks (Note [Hook order] in csrc/engine.c)
+        entry = (self.output_nr, hook)
+        pres = self.grad_fn._tensor_pre_hooks
+        pres.append(entry)
+        handle._remove = lambda: pres.remove(entry) if entry in pres else None
     return handle
 
 
@@ -1077,3 +1095,6 @@ class _RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+from . import overrides as _overrides  # noqa: E402,F401  (Tensor.__torch_function__, torch.overrides)

@@ -13,7 +13,7 @@ class FunctionCtx:
     """The `ctx` of a custom Function: what forward leaves for backward."""
 
     def __init__(self):
-        self._saved = ()
+        self._saved = None
         self._released = False
         self.needs_input_grad = ()
         self._dirty = ()
@@ -25,9 +25,15 @@ class FunctionCtx:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
                                 f"{tensors.index(t)} is of type {type(t).__name__}")
-        # snapshots: values fixed now, graph position kept (Note [Saved values are snapshots])
-        self._saved = tuple(None if t is None else _C._snapshot(t) for t in tensors)
+        # snapshotted once forward is done and the node recorded (Function.apply: _save), as torch saves
+        self._saved = None
         self.to_save = tensors
+
+    def _save(self, node):
+        """Snapshot what save_for_backward named (Note [Saved values are snapshots]); outputs of `node`
+        refer to it weakly and the originals are dropped (Note [Autograd ownership] in csrc/autograd.c)."""
+        to_save = self.__dict__.pop("to_save", ())
+        self._saved = tuple(None if t is None else _C._snapshot(t, node) for t in to_save)
 
     @property
     def saved_tensors(self):
@@ -37,6 +43,8 @@ class FunctionCtx:
                                "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
                                "you need to backward through the graph a second time or if you need to access saved "
                                "tensors after calling backward.")
+        if self._saved is None:
+            self._save(None)
         return self._saved
 
     saved_variables = saved_tensors
@@ -164,11 +172,14 @@ class Function(metaclass=_FunctionMeta):
         from .._autograd_formulas import _scope_backward
 
         node = _C._record(cls._backward_name, _scope_backward(backward, args), ctx, args, outs,
-                          builtins.bool(ctx._saved))
+                          builtins.bool(getattr(ctx, "to_save", ctx._saved)))
         if node is not None:
             node._function_ctx = ctx
             for t in ctx._non_differentiable:
                 _C._set_history(t, None, 0)
+        ctx._save(node)
+        # the ctx lives as long as the node: it keeps no outputs (Note [Autograd ownership])
+        ctx._dirty = ctx._non_differentiable = ()
         return outs[0] if single else outs
 
 

@@ -13,6 +13,24 @@
  * correct gradients here. Because a snapshot keeps the graph position, backward formulas written
  * with the package's ops record a differentiable graph when create_graph=True. */
 
+/* Note [Autograd ownership]
+ * Graphs are freed by reference counting alone, as in torch: the strong references only ever point
+ * from outputs towards inputs (tensor -> grad_fn -> next edges -> ... -> AccumulateGrad -> leaf), so
+ * no cycle forms among tensors, nodes, hooks and saved values. Two places would close a cycle and
+ * hold their back-pointer weakly instead:
+ *   - a leaf caches its AccumulateGrad through a weakref (torch's AutogradMeta::grad_accumulator_ is a
+ *     weak_ptr), while the node holds the leaf strongly (`variable`). The node lives as long as some
+ *     graph has an edge to it; the next graph built from the leaf makes a fresh one. A snapshot of a
+ *     leaf holds the node strongly (it is no leaf's cache, so no cycle).
+ *   - an output saved by its own node (torch's SavedVariable with is_output) holds that node through
+ *     a weakref (`weak_grad_fn`); `tensor_grad_fn` resolves it. While the node runs its backward the
+ *     node is alive, so the snapshot keeps its graph position for create_graph; a snapshot that
+ *     escapes and outlives its node reads as a tensor without history.
+ * Hooks belong to the node or tensor they were registered on and reference nothing else of ours;
+ * retained gradients are found through weakrefs to their tensors. What a user's own hook closure
+ * captures is the user's (torch makes the same cycle), and so is `backward(create_graph=True)`'s
+ * leaf.grad whose graph reaches the leaf again (torch warns about that cycle). */
+
 /* ---------------------------------------------------------------- Node type */
 
 static int node_traverse(NodeObject *n, visitproc visit, void *arg)
@@ -21,6 +39,7 @@ static int node_traverse(NodeObject *n, visitproc visit, void *arg)
     Py_VISIT(n->backward);
     Py_VISIT(n->ctx);
     Py_VISIT(n->next);
+    Py_VISIT(n->tensor_pre_hooks);
     Py_VISIT(n->pre_hooks);
     Py_VISIT(n->hooks);
     Py_VISIT(n->variable);
@@ -34,6 +53,7 @@ static int node_clear(NodeObject *n)
     Py_CLEAR(n->backward);
     Py_CLEAR(n->ctx);
     Py_CLEAR(n->next);
+    Py_CLEAR(n->tensor_pre_hooks);
     Py_CLEAR(n->pre_hooks);
     Py_CLEAR(n->hooks);
     Py_CLEAR(n->variable);
@@ -81,6 +101,7 @@ static PyObject *node_get_hooks_list(PyObject **slot)
 }
 
 static PyObject *node_get_pre_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->pre_hooks); }
+static PyObject *node_get_tensor_pre_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->tensor_pre_hooks); }
 static PyObject *node_get_post_hooks(NodeObject *n, void *c) { return node_get_hooks_list(&n->hooks); }
 static PyObject *node_get_retained(NodeObject *n, void *c) { return node_get_hooks_list(&n->retained); }
 
@@ -94,6 +115,7 @@ static PyGetSetDef node_getset[] = {
     {"_ctx", (getter)node_get_ctx, NULL, NULL, NULL},
     {"variable", (getter)node_get_variable, NULL, "AccumulateGrad: the leaf it accumulates into.", NULL},
     {"_pre_hooks", (getter)node_get_pre_hooks, NULL, NULL, NULL},
+    {"_tensor_pre_hooks", (getter)node_get_tensor_pre_hooks, NULL, "[(output_nr, hook)]: Tensor.register_hook on outputs.", NULL},
     {"_post_hooks", (getter)node_get_post_hooks, NULL, NULL, NULL},
     {"_retained", (getter)node_get_retained, NULL, NULL, NULL},
     {"_released", (getter)node_get_released, NULL, NULL, NULL},
@@ -171,34 +193,54 @@ static NodeObject *node_new(PyObject *cls)
 
 /* ---------------------------------------------------------------- leaves */
 
-/* BORROWED: the leaf's AccumulateGrad node (created once and cached on the tensor). */
+/* BORROWED: the AccumulateGrad that t already has (a leaf's weakly cached one if still alive, or the
+ * one a snapshot of a leaf holds), or NULL (Note [Autograd ownership]). */
+static PyObject *cached_accumulator(TensorObject *t)
+{
+    PyObject *a = t->grad_accumulator;
+    if (a != NULL && PyWeakref_CheckRef(a)) {
+        a = PyWeakref_GET_OBJECT(a);
+        return a == Py_None ? NULL : a;
+    }
+    return a;
+}
+
+/* NEW: the leaf's AccumulateGrad node: the live one if any graph still holds it, else a fresh one that
+ * the leaf caches weakly (Note [Autograd ownership]). */
 PyObject *grad_accumulator(State *st, TensorObject *t)
 {
-    if (t->grad_accumulator != NULL)
-        return t->grad_accumulator;
-    PyObject *name = PyUnicode_FromString("AccumulateGrad");
+    PyObject *have = cached_accumulator(t), *name = NULL, *cls, *ref = NULL;
+    NodeObject *n = NULL;
+    if (have != NULL)
+        return Py_NewRef(have);
+    name = PyUnicode_FromString("AccumulateGrad");
     if (name == NULL)
-        return NULL;
-    PyObject *cls = node_class(st, name);
-    Py_DECREF(name);
+        goto error;
+    cls = node_class(st, name);
     if (cls == NULL)
-        return NULL;
-    NodeObject *n = node_new(cls);
+        goto error;
+    n = node_new(cls);
     if (n == NULL)
-        return NULL;
+        goto error;
     n->variable = Py_NewRef(t);
     n->next = PyTuple_New(0);
     n->n_outputs = 1;
     n->is_accumulate = 1;
-    if (n->next == NULL) {
-        Py_DECREF(n);
-        return NULL;
-    }
-    t->grad_accumulator = (PyObject *)n;
-    return t->grad_accumulator;
+    if (n->next == NULL)
+        goto error;
+    ref = PyWeakref_NewRef((PyObject *)n, NULL);
+    if (ref == NULL)
+        goto error;
+    Py_XSETREF(t->grad_accumulator, ref);
+    Py_DECREF(name);
+    return (PyObject *)n;
+error:
+    Py_XDECREF(name);
+    Py_XDECREF(n);
+    return NULL;
 }
 
-static int requires_grad(TensorObject *t) { return t->requires_grad || t->grad_fn != NULL; }
+static int requires_grad(TensorObject *t) { return t->requires_grad || tensor_grad_fn(t) != NULL; }
 
 /* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes (None for non-tensors and
  * tensors outside the graph). */
@@ -207,16 +249,21 @@ static PyObject *edge_for(State *st, PyObject *o)
     if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
         return Py_BuildValue("(Oi)", Py_None, 0);
     TensorObject *t = (TensorObject *)o;
-    if (t->grad_fn != NULL)
-        return Py_BuildValue("(Oi)", t->grad_fn, t->output_nr);
+    PyObject *fn = tensor_grad_fn(t);
+    if (fn != NULL)
+        return Py_BuildValue("(Oi)", fn, t->output_nr);
     PyObject *acc = grad_accumulator(st, t);
     if (acc == NULL)
         return NULL;
-    return Py_BuildValue("(Oi)", acc, 0);
+    PyObject *e = Py_BuildValue("(Oi)", acc, 0);
+    Py_DECREF(acc);
+    return e;
 }
 
-/* NEW: a snapshot of tensor `o` (Note [Saved values are snapshots]); non-tensors are returned as is. */
-PyObject *saved_snapshot(State *st, PyObject *o)
+/* NEW: a snapshot of tensor `o` (Note [Saved values are snapshots]); non-tensors are returned as is.
+ * `owner` (BORROWED, may be NULL) is the node that saves it: an output of that very node refers to it
+ * weakly (Note [Autograd ownership]). */
+PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner)
 {
     if (!is_tensor(st, o))
         return Py_NewRef(o);
@@ -229,20 +276,24 @@ PyObject *saved_snapshot(State *st, PyObject *o)
         return NULL;
     s->ndim = t->ndim; /* the rank carries over; sizes are re-read from the array when needed */
     if (requires_grad(t)) {
-        s->requires_grad = 1;
-        if (t->grad_fn != NULL) {
-            s->grad_fn = Py_NewRef(t->grad_fn);
+        PyObject *fn = tensor_grad_fn(t);
+        s->requires_grad = fn == NULL; /* else implied by grad_fn, so a dead weak one reads as no history */
+        if (fn != NULL && fn == owner) {
+            s->grad_fn = PyWeakref_NewRef(fn, NULL);
+            s->weak_grad_fn = 1;
             s->output_nr = t->output_nr;
-        } else {
-            PyObject *acc = grad_accumulator(st, t);
-            if (acc == NULL) {
-                Py_DECREF(s);
-                return NULL;
-            }
-            s->grad_accumulator = Py_NewRef(acc);
-        }
+            if (s->grad_fn == NULL)
+                goto error;
+        } else if (fn != NULL) {
+            s->grad_fn = Py_NewRef(fn);
+            s->output_nr = t->output_nr;
+        } else if ((s->grad_accumulator = grad_accumulator(st, t)) == NULL)
+            goto error;
     }
     return (PyObject *)s;
+error:
+    Py_DECREF(s);
+    return NULL;
 }
 
 /* Whether recording is needed: grad mode on and some input requires grad. */
@@ -287,6 +338,7 @@ PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject
         if (!(dt_is_float(o->dtype) || dt_is_complex(o->dtype)))
             continue; /* integer and bool outputs are not differentiable */
         Py_XSETREF(o->grad_fn, Py_NewRef((PyObject *)node));
+        o->weak_grad_fn = 0;
         o->output_nr = (int)i;
         o->requires_grad = 0; /* requires_grad is implied by grad_fn */
     }
@@ -313,7 +365,7 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     if (ctx == NULL)
         return -1;
     for (Py_ssize_t i = 0; i < n_saved; i++) {
-        PyObject *s = saved_snapshot(st, saved[i]);
+        PyObject *s = saved_snapshot(st, saved[i], NULL);
         if (s == NULL) {
             Py_DECREF(ctx);
             return -1;
@@ -396,8 +448,17 @@ PyObject *mod_register_node_class(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* _snapshot(tensor) -> a saved-value snapshot (Note [Saved values are snapshots]). */
-PyObject *mod_snapshot(PyObject *m, PyObject *o) { return saved_snapshot(state_of_module(m), o); }
+/* _snapshot(tensor, node=None) -> a saved-value snapshot (Note [Saved values are snapshots]); `node` is
+ * the node saving it, which an output of that node refers to weakly (Note [Autograd ownership]). */
+PyObject *mod_snapshot(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "_snapshot(tensor, node=None)");
+        return NULL;
+    }
+    PyObject *owner = nargs == 2 && args[1] != Py_None ? args[1] : NULL;
+    return saved_snapshot(state_of_module(m), args[0], owner);
+}
 
 /* _grad_accumulator(leaf) -> its AccumulateGrad node */
 PyObject *mod_grad_accumulator(PyObject *m, PyObject *o)
@@ -407,7 +468,7 @@ PyObject *mod_grad_accumulator(PyObject *m, PyObject *o)
         PyErr_SetString(PyExc_TypeError, "expected a Tensor");
         return NULL;
     }
-    return Py_XNewRef(grad_accumulator(st, (TensorObject *)o));
+    return grad_accumulator(st, (TensorObject *)o);
 }
 
 /* _edge(tensor) -> (node or None, input_nr) */
@@ -426,6 +487,7 @@ PyObject *mod_set_history(PyObject *m, PyObject *args)
         return NULL;
     }
     TensorObject *x = (TensorObject *)t;
+    x->weak_grad_fn = 0;
     if (node == Py_None) {
         Py_CLEAR(x->grad_fn);
         x->output_nr = 0;
@@ -457,7 +519,8 @@ int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_sn
             PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {(PyObject *)t};
             return autograd_record_named(st, "fill_constant", ins, 1, NULL, 0, NULL, outs, 1);
         }
-        PyObject *fn = src_rg ? s->grad_fn : NULL;
+        PyObject *fn = src_rg ? tensor_grad_fn(s) : NULL;
+        t->weak_grad_fn = 0;
         if (src_rg && fn == NULL) { /* the result is a leaf requiring grad (copy_ of a leaf): route through */
             Py_XSETREF(t->grad_fn, NULL);
             return 0;

@@ -59,6 +59,10 @@ typedef struct {
     PyObject *py_view_commit;     /* mlx_compat._autograd.view_commit (registered) */
     PyObject *py_getitem;         /* mlx_compat._indexing.getitem (registered) */
     PyObject *py_setitem;         /* mlx_compat._indexing.setitem (registered) */
+    PyObject *tf_wrapper_type;    /* TorchFunctionWrapper (overrides.c) */
+    PyObject *py_tf_dispatch;     /* mlx_compat.overrides._dispatch (registered) */
+    PyObject *disabled_tf;        /* _C._disabled_torch_function_impl */
+    PyObject *s_torch_function;   /* "__torch_function__" */
 #define X(name) PyObject *f_##name;
     MX_FUNCS(X)
 #undef X
@@ -98,7 +102,7 @@ typedef struct TensorObject {
     struct TensorObject *base; /* root owner for views, else NULL */
     PyObject *index_map;   /* views: cached mx.array of flat base positions, or NULL */
     PyObject *grad;        /* Tensor or NULL */
-    PyObject *grad_fn;     /* autograd node or NULL */
+    PyObject *grad_fn;     /* autograd node or NULL; a weakref to it when weak_grad_fn (Note [Autograd ownership]) */
     PyObject *hooks;       /* list of grad hooks or NULL */
     PyObject *dict;        /* instance __dict__ (lazily created) */
     PyObject *weakreflist;
@@ -116,8 +120,20 @@ typedef struct TensorObject {
     char own_version;      /* .data aliases: writes through it are not counted in the owner's _version */
     char inference;        /* created under inference_mode */
     int64_t aux_version;   /* owners: writes made through .data aliases; .data aliases: their own count */
-    PyObject *grad_accumulator; /* leaves: cached AccumulateGrad node, or NULL */
+    PyObject *grad_accumulator; /* leaves: weakref to their AccumulateGrad; snapshots of leaves: the node itself */
+    char weak_grad_fn;     /* grad_fn holds a weakref: a saved output of its own node (Note [Autograd ownership]) */
 } TensorObject;
+
+/* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
+static inline PyObject *tensor_grad_fn(TensorObject *t)
+{
+    PyObject *f = t->grad_fn;
+    if (f != NULL && t->weak_grad_fn) {
+        f = PyWeakref_GET_OBJECT(f);
+        return f == Py_None ? NULL : f;
+    }
+    return f;
+}
 
 /* An autograd node (autograd.c); the engine is engine.c. */
 typedef struct {
@@ -125,6 +141,7 @@ typedef struct {
     PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
     PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]) */
     PyObject *next;        /* tuple of (Node or None, input_nr), one per input */
+    PyObject *tensor_pre_hooks; /* list of (output_nr, hook(grad) -> new grad or None): hooks of non-leaf outputs */
     PyObject *pre_hooks;   /* list of hook(grad_outputs) -> new grad_outputs or None */
     PyObject *hooks;       /* list of hook(grad_inputs, grad_outputs) -> new grad_inputs or None */
     PyObject *retained;    /* list of (output_nr, weakref to tensor) whose .grad is retained */
@@ -189,6 +206,10 @@ PyObject *mx_astype(State *st, PyObject *arr, int dt, int device);
 PyObject *ssize_tuple(const Py_ssize_t *v, int n);
 int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fname);
 int is_int_value(PyObject *o, long value);
+/* NEW: arr.item(), or Py_None while MLX traces arr (Note [No evaluation while tracing] in mxcall.c). */
+PyObject *mx_item_or_tracing(State *st, PyObject *arr);
+PyObject *mod_item_or_none(PyObject *m, PyObject *arr);
+PyObject *tracing_error_as_data_dependent(const char *what); /* always NULL; converts MLX's tracing refusal */
 
 /* ---- promote.c ---- */
 int promote_types(int a, int b);           /* code, or -1 (torch refuses) / DT_C128 */
@@ -222,8 +243,8 @@ extern PyGetSetDef tensor_view_getset[];
 /* ---- autograd.c / engine.c ---- */
 int node_type_init(PyObject *module, State *st);
 PyObject *node_class(State *st, PyObject *name);              /* BORROWED */
-PyObject *grad_accumulator(State *st, TensorObject *t);       /* BORROWED */
-PyObject *saved_snapshot(State *st, PyObject *o);             /* NEW */
+PyObject *grad_accumulator(State *st, TensorObject *t);       /* NEW */
+PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner); /* NEW */
 int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves); /* NEW node or None */
@@ -232,13 +253,31 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
                           Py_ssize_t n_out);
 PyObject *mod_record(PyObject *m, PyObject *args);
 PyObject *mod_register_backward(PyObject *m, PyObject *args);
-PyObject *mod_snapshot(PyObject *m, PyObject *o);
+PyObject *mod_snapshot(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_register_node_class(PyObject *m, PyObject *args);
 PyObject *mod_grad_accumulator(PyObject *m, PyObject *o);
 PyObject *mod_edge(PyObject *m, PyObject *o);
 PyObject *mod_set_history(PyObject *m, PyObject *args);
 PyObject *mod_run_backward(PyObject *m, PyObject *args);
 int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_snapshot);
+
+/* ---- overrides.c (Note [torch function check]) ---- */
+extern _Thread_local int tf_subclass_disabled;
+extern _Thread_local int tf_all_disabled;
+extern _Thread_local int tf_modes_active;
+int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
+/* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor (or a mode is on). */
+#define TF_MAYBE2(st, a, b) \
+    (tf_modes_active || Py_TYPE(a) != (PyTypeObject *)(st)->tensor_type || Py_TYPE(b) != (PyTypeObject *)(st)->tensor_type)
+PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
+PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
+PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */
+int tf_wrapper_type_init(PyObject *module, State *st);
+PyObject *mod_tf_wrap(PyObject *m, PyObject *fn);
+PyObject *mod_register_torch_function(PyObject *m, PyObject *args);
+PyObject *mod_disabled_tf_impl(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_torch_function_state(PyObject *m, PyObject *args);
+PyObject *mod_has_torch_function(PyObject *m, PyObject *args);
 
 /* ---- indexing.c ---- */
 PyObject *tensor_getitem(PyObject *self, PyObject *index);

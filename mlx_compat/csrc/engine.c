@@ -9,6 +9,13 @@
  * leaf's .grad; with `inputs`, gradients arriving at the inputs' edges are captured instead.
  * Grad mode during the pass is `create_graph`, so backward formulas (written with the package's own
  * ops) record a differentiable graph exactly when higher-order gradients are wanted.
+ *
+ * Note [Hook order]
+ * As in torch 2, once a node's incoming gradients are summed: (1) the hooks registered on its output
+ * tensors (Tensor.register_hook; a leaf's own hooks for AccumulateGrad) run in registration order, each
+ * seeing the previous one's result; (2) retain_grad() stores the result, whatever the order in which
+ * retain_grad and the hooks were registered; (3) autograd.grad captures it; (4) the node's own
+ * pre-hooks (Node.register_prehook), its backward and its post-hooks run.
  */
 #include "core.h"
 
@@ -142,24 +149,68 @@ static PyObject *apply_hooks(PyObject *hooks, PyObject *value)
     return value;
 }
 
-/* Add gradient g into the leaf's .grad (tensor hooks first). Without create_graph the stored grad is a
- * fresh tensor over g's (immutable) value, detached, so later in-place accumulation never aliases. */
+/* Run the tensor hooks of `node`'s outputs on its summed gradients in `buf` (a list, modified in place):
+ * Note [Hook order]. 0 / -1. */
+static int apply_tensor_hooks(State *st, NodeObject *node, PyObject *buf)
+{
+    if (node->is_accumulate) {
+        TensorObject *leaf = (TensorObject *)node->variable;
+        if (leaf == NULL || leaf->hooks == NULL || PyList_GET_SIZE(leaf->hooks) == 0 || PyList_GET_ITEM(buf, 0) == Py_None)
+            return 0;
+        PyObject *g = apply_hooks(leaf->hooks, Py_NewRef(PyList_GET_ITEM(buf, 0)));
+        if (g == NULL)
+            return -1;
+        if (g != Py_None && !is_tensor(st, g)) {
+            Py_DECREF(g);
+            PyErr_SetString(PyExc_TypeError, "a gradient hook must return a Tensor or None");
+            return -1;
+        }
+        return PyList_SetItem(buf, 0, g); /* steals */
+    }
+    PyObject *hooks = node->tensor_pre_hooks;
+    if (hooks == NULL || PyList_GET_SIZE(hooks) == 0)
+        return 0;
+    hooks = PySequence_List(hooks); /* a hook may remove itself or others while we iterate */
+    if (hooks == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hooks); i++) {
+        PyObject *pair = PyList_GET_ITEM(hooks, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2)
+            continue;
+        Py_ssize_t nr = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
+        if (nr == -1 && PyErr_Occurred())
+            goto error;
+        if (nr < 0 || nr >= PyList_GET_SIZE(buf) || PyList_GET_ITEM(buf, nr) == Py_None)
+            continue;
+        PyObject *r = PyObject_CallOneArg(PyTuple_GET_ITEM(pair, 1), PyList_GET_ITEM(buf, nr));
+        if (r == NULL)
+            goto error;
+        if (r == Py_None) {
+            Py_DECREF(r);
+            continue;
+        }
+        if (!is_tensor(st, r)) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_TypeError, "a gradient hook must return a Tensor or None");
+            goto error;
+        }
+        if (PyList_SetItem(buf, nr, r) < 0) /* steals */
+            goto error;
+    }
+    Py_DECREF(hooks);
+    return 0;
+error:
+    Py_DECREF(hooks);
+    return -1;
+}
+
+/* Add gradient g (BORROWED; the leaf's hooks already ran: Note [Hook order]) into the leaf's .grad.
+ * Without create_graph the stored grad is a fresh tensor over g's (immutable) value, detached, so later
+ * in-place accumulation never aliases. */
 static int accumulate_leaf(State *st, NodeObject *acc, PyObject *g, int create_graph)
 {
     TensorObject *leaf = (TensorObject *)acc->variable;
     Py_INCREF(g);
-    g = apply_hooks(leaf->hooks, g);
-    if (g == NULL)
-        return -1;
-    if (g == Py_None) {
-        Py_DECREF(g);
-        return 0;
-    }
-    if (!is_tensor(st, g)) {
-        Py_DECREF(g);
-        PyErr_SetString(PyExc_TypeError, "a gradient hook must return a Tensor or None");
-        return -1;
-    }
     if (!create_graph) {
         TensorObject *gt = (TensorObject *)g;
         PyObject *v = tensor_value(st, gt);
@@ -387,6 +438,18 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
         buf = buffer_for(buffers, node);
         if (buf == NULL || PyDict_DelItem(buffers, (PyObject *)node) < 0)
             goto node_done;
+        /* a leaf's hooks run when its gradient is used: accumulated, or captured (torch does not run an
+         * AccumulateGrad that autograd.grad / backward(inputs=) does not need) */
+        int leaf_used = 1;
+        if (node->is_accumulate && !accumulate) {
+            PyObject *key = Py_BuildValue("(Oi)", node, 0);
+            leaf_used = key && capture_map ? PyDict_Contains(capture_map, key) : 0;
+            Py_XDECREF(key);
+            if (key == NULL || leaf_used < 0)
+                goto node_done;
+        }
+        if ((leaf_used && apply_tensor_hooks(st, node, buf) < 0) || store_retained(st, node, buf, create_graph) < 0)
+            goto node_done;
         if (capture_map != NULL) {
             for (Py_ssize_t nr = 0; nr < PyList_GET_SIZE(buf); nr++) {
                 PyObject *key = Py_BuildValue("(On)", node, nr);
@@ -402,8 +465,6 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
                 }
             }
         }
-        if (store_retained(st, node, buf, create_graph) < 0)
-            goto node_done;
         if (node->is_accumulate) {
             PyObject *g = PyList_GET_ITEM(buf, 0);
             rc = (accumulate && g != Py_None) ? accumulate_leaf(st, node, g, create_graph) : 0;

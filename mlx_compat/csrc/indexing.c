@@ -109,6 +109,11 @@ PyObject *tensor_getitem(PyObject *self, PyObject *index)
     TensorObject *t = (TensorObject *)self;
     if (st == NULL)
         return NULL;
+    if (!PyLong_CheckExact(index) || TF_MAYBE2(st, self, self)) { /* Note [torch function check] */
+        PyObject *args[2] = {self, index};
+        if (tf_needed(st, args, 2))
+            return tf_dispatch_dunder(st, "__getitem__", args, 2);
+    }
     if (PyLong_CheckExact(index)) {
         if (tensor_ensure_sizes(st, t) < 0)
             return NULL;
@@ -126,8 +131,10 @@ PyObject *tensor_getitem(PyObject *self, PyObject *index)
         return view_select(st, t, 0, idx);
     }
     PyObject *items = basic_items(index);
-    if (items == NULL)
-        return PyObject_CallFunctionObjArgs(st->py_getitem, self, index, NULL);
+    if (items == NULL) {
+        PyObject *r = PyObject_CallFunctionObjArgs(st->py_getitem, self, index, NULL);
+        return r != NULL ? r : tracing_error_as_data_dependent("advanced indexing");
+    }
     PyObject *r = basic_walk(st, t, items);
     Py_DECREF(items);
     return r;
@@ -190,9 +197,17 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
         PyErr_SetString(PyExc_TypeError, "Tensor does not support item deletion");
         return -1;
     }
+    PyObject *args[3] = {self, index, value};
+    if (tf_needed(st, args, 3)) { /* Note [torch function check] */
+        PyObject *r = tf_dispatch_dunder(st, "__setitem__", args, 3);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
     PyObject *items = basic_items(index);
     if (items == NULL) {
         PyObject *r = PyObject_CallFunctionObjArgs(st->py_setitem, self, index, value, NULL);
+        if (r == NULL)
+            tracing_error_as_data_dependent("advanced index assignment");
         if (r == NULL)
             return -1;
         Py_DECREF(r);

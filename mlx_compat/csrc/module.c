@@ -45,6 +45,12 @@ static PyObject *mod_register(PyObject *m, PyObject *args)
             return NULL;
         Py_XSETREF(st->device[i], d);
     }
+    if (!PyType_Check(size_type) || !PyType_IsSubtype((PyTypeObject *)size_type, &PyTuple_Type) ||
+        ((PyTypeObject *)size_type)->tp_basicsize != PyTuple_Type.tp_basicsize ||
+        ((PyTypeObject *)size_type)->tp_dictoffset != 0) {
+        PyErr_SetString(PyExc_TypeError, "_register: size_type must be a tuple subclass with __slots__ = ()");
+        return NULL;
+    }
     Py_XSETREF(st->size_type, Py_NewRef(size_type));
     Py_RETURN_NONE;
 }
@@ -200,7 +206,7 @@ static PyMethodDef module_methods[] = {
     {"_register_view_commit", mod_register_view_commit, METH_O, NULL},
     {"_record", mod_record, METH_VARARGS, "Record a differentiable op: _record(name, backward, ctx, inputs, outputs)."},
     {"_register_backward", mod_register_backward, METH_VARARGS, NULL},
-    {"_snapshot", mod_snapshot, METH_O, NULL},
+    {"_snapshot", (PyCFunction)(void (*)(void))mod_snapshot, METH_FASTCALL, NULL},
     {"_register_node_class", mod_register_node_class, METH_VARARGS, NULL},
     {"_grad_accumulator", mod_grad_accumulator, METH_O, NULL},
     {"_edge", mod_edge, METH_O, NULL},
@@ -215,6 +221,13 @@ static PyMethodDef module_methods[] = {
     {"_promote_types", mod_promote_types, METH_VARARGS, NULL},
     {"_result_type", (PyCFunction)(void (*)(void))mod_result_type, METH_FASTCALL, NULL},
     {"_wrap", (PyCFunction)(void (*)(void))mod_wrap, METH_FASTCALL, NULL},
+    {"_tf_wrap", mod_tf_wrap, METH_O, "Wrap a public function or method so it honours __torch_function__."},
+    {"_register_torch_function", mod_register_torch_function, METH_VARARGS, NULL},
+    {"_disabled_torch_function_impl", (PyCFunction)(void (*)(void))mod_disabled_tf_impl, METH_FASTCALL,
+     "Set as a subclass's __torch_function__ to opt out of the protocol (torch.nn.Parameter does)."},
+    {"_torch_function_state", mod_torch_function_state, METH_VARARGS, NULL},
+    {"_has_torch_function", mod_has_torch_function, METH_O, NULL},
+    {"_item_or_none", mod_item_or_none, METH_O, "array.item(), or None while MLX traces the array."},
     {NULL}};
 
 static int load_mlx(PyObject *m, State *st)
@@ -285,6 +298,7 @@ static int load_mlx(PyObject *m, State *st)
         return -1;
     S(s_shape, "shape") S(s_dtype, "dtype") S(s_stream, "stream") S(s_astype, "astype") S(s_item, "item")
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
+    S(s_torch_function, "__torch_function__")
 #undef S
     return 0;
 }
@@ -295,7 +309,9 @@ static int module_exec(PyObject *m)
     st->default_dtype = DT_F32;
     if (load_mlx(m, st) < 0)
         return -1;
-    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0)
+    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0 || tf_wrapper_type_init(m, st) < 0)
+        return -1;
+    if ((st->disabled_tf = PyObject_GetAttrString(m, "_disabled_torch_function_impl")) == NULL)
         return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
@@ -327,6 +343,9 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->py_getitem);
     Py_VISIT(st->py_view_commit);
     Py_VISIT(st->py_setitem);
+    Py_VISIT(st->tf_wrapper_type);
+    Py_VISIT(st->py_tf_dispatch);
+    Py_VISIT(st->disabled_tf);
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
 #undef X
@@ -356,12 +375,15 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->py_getitem);
     Py_CLEAR(st->py_view_commit);
     Py_CLEAR(st->py_setitem);
+    Py_CLEAR(st->tf_wrapper_type);
+    Py_CLEAR(st->py_tf_dispatch);
+    Py_CLEAR(st->disabled_tf);
 #define X(name) Py_CLEAR(st->f_##name);
     MX_FUNCS(X)
 #undef X
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
-    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T);
+    Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
     return 0;
 }
 

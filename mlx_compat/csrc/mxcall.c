@@ -1,5 +1,6 @@
 /* mxcall.c — calling mlx.core: vectorcall with an optional stream= keyword, dtype casts. */
 #include "core.h"
+#include <string.h>
 
 /* NEW: f(*args) on the stream of `device`; the keyword is only passed when `device` is not MLX's
  * default device, so the common case is a plain positional vectorcall. */
@@ -135,4 +136,66 @@ int is_int_value(PyObject *o, long value)
         return 0;
     }
     return !overflow && v == value;
+}
+
+/* Note [No evaluation while tracing]
+ * A few ops read values to raise torch's eager errors: integer `//` and `%` by a tensor (division by zero),
+ * index bounds (index_select, gather, scatter). Under mx.compile and mx.vmap the arrays are tracers without
+ * values and MLX refuses to evaluate them ("[eval] Attempting to eval an array during function
+ * transformations ..."): that refusal is how we know we are being traced, soundly (MLX decides, per array)
+ * and at no cost on the eager path (the check evaluates there anyway; only the failing path is new). Such a
+ * check is then skipped and the op stays a pure graph node: torch's data-dependent checks are runtime checks
+ * that a compiled graph cannot make either. mx.vjp / mx.grad / mx.jvp run the function on real values and
+ * allow evaluation, so there the check runs as in eager mode. All value checks go through
+ * `mx_item_or_tracing` (C) / `_C._item_or_none` (Python). What truly needs values (item, tolist, bool, int,
+ * float, numpy, advanced and boolean-mask indexing, so also ops whose result shape depends on values) cannot
+ * be traced: there MLX's refusal becomes a RuntimeError naming the data-dependent operation, the kind of
+ * error torch raises for those under tracing (`tracing_error_as_data_dependent`, _tensor._reads_values). */
+
+/* Whether the pending exception is MLX's refusal to evaluate a tracer; clears it if so. */
+static int clear_tracing_error(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_ValueError))
+        return 0;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *msg = value ? PyObject_Str(value) : NULL;
+    const char *m = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    int tracing = m != NULL && strstr(m, "during function transformations") != NULL;
+    Py_XDECREF(msg);
+    PyErr_Clear();
+    if (tracing) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return 1;
+    }
+    PyErr_Restore(type, value, tb); /* steals */
+    return 0;
+}
+
+/* NEW: arr.item() (arr BORROWED), Py_None (new) while MLX traces it (Note [No evaluation while tracing]),
+ * NULL on other errors. */
+PyObject *mx_item_or_tracing(State *st, PyObject *arr)
+{
+    PyObject *r = PyObject_CallMethodNoArgs(arr, st->s_item);
+    if (r == NULL && clear_tracing_error())
+        Py_RETURN_NONE;
+    return r;
+}
+
+/* _item_or_none(array) -> array.item(), or None while MLX traces it (Note [No evaluation while tracing]). */
+PyObject *mod_item_or_none(PyObject *m, PyObject *arr) { return mx_item_or_tracing(state_of_module(m), arr); }
+
+/* If the pending exception is MLX's refusal to evaluate a tracer, replace it with torch's kind of error
+ * for a data-dependent operation under tracing (a RuntimeError naming `what`). Returns NULL always, so
+ * callers can `return tracing_error_as_data_dependent(...)` on their failure path. */
+PyObject *tracing_error_as_data_dependent(const char *what)
+{
+    if (PyErr_Occurred() && clear_tracing_error())
+        PyErr_Format(PyExc_RuntimeError,
+                     "Could not read a tensor's value in %s while MLX traces the function (mx.compile / mx.vmap): "
+                     "its result depends on the values (a data-dependent operation), which a traced graph cannot "
+                     "contain.", what);
+    return NULL;
 }

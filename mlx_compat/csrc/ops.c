@@ -17,30 +17,31 @@ typedef struct {
     char integral_only;    /* bitwise and shifts */
     char no_bool;          /* torch refuses bool operands */
     char no_complex;       /* ordering comparisons */
+    const char *dunder;    /* Python's operator name without underscores, for __torch_function__ */
 } BinInfo;
 
 #define F(name) offsetof(State, f_##name)
 static const BinInfo BIN[BIN_COUNT] = {
-    [BIN_ADD] = {"add", F(add), R_SAME, 0, 0, 0},
-    [BIN_SUB] = {"sub", F(subtract), R_SAME, 0, 1, 0},
-    [BIN_MUL] = {"mul", F(multiply), R_SAME, 0, 0, 0},
-    [BIN_DIV] = {"div", F(divide), R_FLOAT, 0, 0, 0},
-    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), R_SAME, 0, 1, 1},
-    [BIN_MOD] = {"remainder", F(remainder), R_SAME, 0, 1, 1},
-    [BIN_POW] = {"pow", F(power), R_SAME, 0, 1, 0},
-    [BIN_AND] = {"bitwise_and", F(bitwise_and), R_SAME, 1, 0, 0},
-    [BIN_OR] = {"bitwise_or", F(bitwise_or), R_SAME, 1, 0, 0},
-    [BIN_XOR] = {"bitwise_xor", F(bitwise_xor), R_SAME, 1, 0, 0},
-    [BIN_LSHIFT] = {"bitwise_left_shift", F(left_shift), R_SAME, 1, 1, 0},
-    [BIN_RSHIFT] = {"bitwise_right_shift", F(right_shift), R_SAME, 1, 1, 0},
-    [BIN_EQ] = {"eq", F(equal), R_BOOL, 0, 0, 0},
-    [BIN_NE] = {"ne", F(not_equal), R_BOOL, 0, 0, 0},
-    [BIN_LT] = {"lt", F(less), R_BOOL, 0, 0, 1},
-    [BIN_LE] = {"le", F(less_equal), R_BOOL, 0, 0, 1},
-    [BIN_GT] = {"gt", F(greater), R_BOOL, 0, 0, 1},
-    [BIN_GE] = {"ge", F(greater_equal), R_BOOL, 0, 0, 1},
-    [BIN_MAXIMUM] = {"maximum", F(maximum), R_SAME, 0, 0, 1},
-    [BIN_MINIMUM] = {"minimum", F(minimum), R_SAME, 0, 0, 1},
+    [BIN_ADD] = {"add", F(add), R_SAME, 0, 0, 0, "add"},
+    [BIN_SUB] = {"sub", F(subtract), R_SAME, 0, 1, 0, "sub"},
+    [BIN_MUL] = {"mul", F(multiply), R_SAME, 0, 0, 0, "mul"},
+    [BIN_DIV] = {"div", F(divide), R_FLOAT, 0, 0, 0, "truediv"},
+    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), R_SAME, 0, 1, 1, "floordiv"},
+    [BIN_MOD] = {"remainder", F(remainder), R_SAME, 0, 1, 1, "mod"},
+    [BIN_POW] = {"pow", F(power), R_SAME, 0, 1, 0, "pow"},
+    [BIN_AND] = {"bitwise_and", F(bitwise_and), R_SAME, 1, 0, 0, "and"},
+    [BIN_OR] = {"bitwise_or", F(bitwise_or), R_SAME, 1, 0, 0, "or"},
+    [BIN_XOR] = {"bitwise_xor", F(bitwise_xor), R_SAME, 1, 0, 0, "xor"},
+    [BIN_LSHIFT] = {"bitwise_left_shift", F(left_shift), R_SAME, 1, 1, 0, "lshift"},
+    [BIN_RSHIFT] = {"bitwise_right_shift", F(right_shift), R_SAME, 1, 1, 0, "rshift"},
+    [BIN_EQ] = {"eq", F(equal), R_BOOL, 0, 0, 0, "eq"},
+    [BIN_NE] = {"ne", F(not_equal), R_BOOL, 0, 0, 0, "ne"},
+    [BIN_LT] = {"lt", F(less), R_BOOL, 0, 0, 1, "lt"},
+    [BIN_LE] = {"le", F(less_equal), R_BOOL, 0, 0, 1, "le"},
+    [BIN_GT] = {"gt", F(greater), R_BOOL, 0, 0, 1, "gt"},
+    [BIN_GE] = {"ge", F(greater_equal), R_BOOL, 0, 0, 1, "ge"},
+    [BIN_MAXIMUM] = {"maximum", F(maximum), R_SAME, 0, 0, 1, NULL},
+    [BIN_MINIMUM] = {"minimum", F(minimum), R_SAME, 0, 0, 1, NULL},
 };
 #undef F
 
@@ -260,7 +261,8 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
         r = DT_C64;
     }
     if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1) && b->t != NULL) {
-        /* torch raises on integer division by zero (this reads the divisor's values) */
+        /* torch raises on integer division by zero: this reads the divisor's values, except while MLX
+         * traces them (Note [No evaluation while tracing] in mxcall.c) */
         PyObject *v = tensor_value(st, b->t), *z = NULL, *anyz = NULL, *item = NULL;
         int bad = -1;
         if (v != NULL && (z = PyLong_FromLong(0)) != NULL) {
@@ -269,8 +271,8 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
                 anyz = PyObject_CallMethod(eq, "any", NULL);
                 Py_DECREF(eq);
             }
-            if (anyz != NULL && (item = PyObject_CallMethod(anyz, "item", NULL)) != NULL)
-                bad = PyObject_IsTrue(item);
+            if (anyz != NULL && (item = mx_item_or_tracing(st, anyz)) != NULL)
+                bad = item == Py_None ? 0 : PyObject_IsTrue(item);
         }
         Py_XDECREF(z);
         Py_XDECREF(anyz);
@@ -301,18 +303,65 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
     return res;
 }
 
+/* Whether `tp` is our Tensor type or a subclass of it, whatever dunders the subclass overrides (its own
+ * __add__ replaces nb_add in its slots, but its base chain still reaches ours). */
+static int is_tensor_type(PyTypeObject *tp)
+{
+    for (; tp != NULL; tp = tp->tp_base)
+        if (tp->tp_as_number && tp->tp_as_number->nb_add == tensor_as_number_impl.nb_add)
+            return 1;
+    return 0;
+}
+
+/* BORROWED: the module state reached from whichever of x, y is a Tensor; NULL (no exception) if neither. */
+static State *operands_state(PyObject *x, PyObject *y)
+{
+    PyTypeObject *tp = is_tensor_type(Py_TYPE(x)) ? Py_TYPE(x) : is_tensor_type(Py_TYPE(y)) ? Py_TYPE(y) : NULL;
+    State *st = tp ? state_of_type(tp) : NULL;
+    if (st == NULL)
+        PyErr_Clear();
+    return st;
+}
+
+/* The Tensor attribute torch hands to __torch_function__ for an operator: its forward, reflected and
+ * in-place forms (`s + 1` is Tensor.add(s, 1), `1 - s` is Tensor.__rsub__(s, 1), `s += 1` is add_). */
+typedef struct { const char *dunder, *fwd, *rev, *inplace; } TFNames;
+static const TFNames TF_NAMES[] = {
+    {"add", "add", "add", "add_"}, {"sub", "sub", "__rsub__", "sub_"}, {"mul", "mul", "mul", "mul_"},
+    {"truediv", "div", "__rdiv__", "div_"}, {"floordiv", "__floordiv__", "__rfloordiv__", "__ifloordiv__"},
+    {"mod", "remainder", "__rmod__", "remainder_"}, {"pow", "pow", "__rpow__", "pow_"},
+    {"and", "__and__", "bitwise_and", "__iand__"}, {"or", "__or__", "bitwise_or", "__ior__"},
+    {"xor", "__xor__", "bitwise_xor", "__ixor__"}, {"lshift", "__lshift__", "__rlshift__", "__ilshift__"},
+    {"rshift", "__rshift__", "__rrshift__", "__irshift__"}, {"matmul", "matmul", "__rmatmul__", "matmul"},
+    {"eq", "__eq__", "__eq__", NULL}, {"ne", "ne", "ne", NULL}, {"lt", "lt", "gt", NULL}, {"le", "le", "ge", NULL},
+    {"gt", "gt", "lt", NULL}, {"ge", "ge", "le", NULL}, {NULL, NULL, NULL, NULL}};
+
+/* NEW: `x op y` / `y rop x` sent to __torch_function__ when an operand asks for it, as the Tensor method
+ * torch names (Note [torch function check]); NULL without an exception when it does not. */
+static PyObject *binary_torch_function(State *st, PyObject *x, PyObject *y, const char *dunder, int inplace)
+{
+    PyObject *args[2] = {x, y};
+    if (dunder == NULL || !TF_MAYBE2(st, x, y) || !tf_needed(st, args, 2))
+        return NULL;
+    const TFNames *n = TF_NAMES;
+    while (n->dunder != NULL && strcmp(n->dunder, dunder) != 0)
+        n++;
+    int fwd = is_tensor(st, x);
+    const char *name = n->dunder == NULL ? dunder : inplace && n->inplace ? n->inplace : fwd ? n->fwd : n->rev;
+    PyObject *dargs[2] = {fwd ? x : y, fwd ? y : x};
+    PyObject *r = tf_dispatch_dunder(st, name, dargs, 2);
+    return r != NULL ? r : (PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented));
+}
+
 /* NEW: `a op b` as a Tensor, or NotImplemented when neither is ours / an operand is foreign. */
 static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
 {
-    State *st;
-    if (Py_TYPE(x)->tp_as_number && Py_TYPE(x)->tp_as_number->nb_add == tensor_as_number_impl.nb_add)
-        st = state_of_type(Py_TYPE(x));
-    else
-        st = state_of_type(Py_TYPE(y));
-    if (st == NULL) {
-        PyErr_Clear();
+    State *st = operands_state(x, y);
+    if (st == NULL)
         Py_RETURN_NOTIMPLEMENTED;
-    }
+    PyObject *handled = binary_torch_function(st, x, y, BIN[op].dunder, 0);
+    if (handled != NULL || PyErr_Occurred())
+        return handled;
     Operand a, b;
     int ca = classify(st, x, &a), cb = classify(st, y, &b);
     if (ca <= 0 || cb <= 0)
@@ -345,11 +394,12 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
 /* In-place `a op= b`: compute, cast back to a's dtype (if torch allows), check the shape, write. */
 static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
 {
-    State *st = state_of_type(Py_TYPE(x));
-    if (st == NULL) {
-        PyErr_Clear();
+    State *st = operands_state(x, y);
+    if (st == NULL)
         Py_RETURN_NOTIMPLEMENTED;
-    }
+    PyObject *handled = binary_torch_function(st, x, y, BIN[op].dunder, 1);
+    if (handled != NULL || PyErr_Occurred())
+        return handled;
     Operand a, b;
     if (classify(st, x, &a) <= 0 || a.t == NULL || classify(st, y, &b) <= 0)
         Py_RETURN_NOTIMPLEMENTED;
@@ -395,7 +445,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
             snprintf(key, sizeof key, "%s_t%c", BIN[op].name, b.t ? 't' : 's');
             if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
                 goto error;
-            if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base)) == NULL)
+            if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
                 goto error;
         }
     }
@@ -515,16 +565,23 @@ done:
 
 static PyObject *nb_matmul(PyObject *x, PyObject *y)
 {
-    State *st = state_of_type(Py_TYPE(x));
-    if (st == NULL || !is_tensor(st, x) || !is_tensor(st, y)) {
-        PyErr_Clear();
+    State *st = operands_state(x, y);
+    if (st == NULL)
         Py_RETURN_NOTIMPLEMENTED;
-    }
+    PyObject *handled = binary_torch_function(st, x, y, "matmul", 0);
+    if (handled != NULL || PyErr_Occurred())
+        return handled;
+    if (!is_tensor(st, x) || !is_tensor(st, y))
+        Py_RETURN_NOTIMPLEMENTED;
     return matmul_impl(st, (TensorObject *)x, (TensorObject *)y);
 }
 
 static PyObject *nb_imatmul(PyObject *x, PyObject *y)
 {
+    State *tst = operands_state(x, y);
+    PyObject *handled = tst ? binary_torch_function(tst, x, y, "matmul", 1) : NULL;
+    if (handled != NULL || PyErr_Occurred())
+        return handled;
     PyObject *r = nb_matmul(x, y);
     if (r == NULL || r == Py_NotImplemented)
         return r;
@@ -536,6 +593,23 @@ static PyObject *nb_imatmul(PyObject *x, PyObject *y)
 }
 
 /* ---------------------------------------------------------------- unary */
+
+/* NEW: Tensor.<dunder>(x) through __torch_function__ when x asks for it; NULL without exception if not. */
+static PyObject *unary_torch_function(PyObject *x, const char *dunder)
+{
+    State *st = state_of_type(Py_TYPE(x));
+    if (st == NULL)
+        return NULL;
+    if (!(tf_modes_active || Py_TYPE(x) != (PyTypeObject *)st->tensor_type) || !tf_needed(st, &x, 1))
+        return NULL;
+    return tf_dispatch_dunder(st, dunder, &x, 1);
+}
+#define UNARY_TORCH_FUNCTION(x, dunder)                          \
+    do {                                                         \
+        PyObject *handled_ = unary_torch_function(x, dunder);    \
+        if (handled_ != NULL || PyErr_Occurred())                \
+            return handled_;                                     \
+    } while (0)
 
 static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, int integral_only)
 {
@@ -569,12 +643,14 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
 
 static PyObject *nb_neg(PyObject *x)
 {
+    UNARY_TORCH_FUNCTION(x, "neg");
     return unary(x, offsetof(State, f_negative),
                  "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
                  "use the `~` or `logical_not()` operator instead.", 0);
 }
 static PyObject *nb_abs(PyObject *x)
 {
+    UNARY_TORCH_FUNCTION(x, "abs");
     TensorObject *t = (TensorObject *)x;
     if (t->dtype == DT_C64) {
         State *st = state_of_type(Py_TYPE(x));
@@ -593,9 +669,14 @@ static PyObject *nb_abs(PyObject *x)
         return Py_NewRef(x);
     return unary(x, offsetof(State, f_abs), NULL, 0);
 }
-static PyObject *nb_invert(PyObject *x) { return unary(x, offsetof(State, f_bitwise_invert), NULL, 1); }
+static PyObject *nb_invert(PyObject *x)
+{
+    UNARY_TORCH_FUNCTION(x, "__invert__");
+    return unary(x, offsetof(State, f_bitwise_invert), NULL, 1);
+}
 static PyObject *nb_pos(PyObject *x)
 {
+    UNARY_TORCH_FUNCTION(x, "positive");
     if (((TensorObject *)x)->dtype == DT_BOOL) {
         PyErr_SetString(PyExc_RuntimeError, "The `+` operator, on a bool tensor is not supported.");
         return NULL;

@@ -188,11 +188,23 @@ PyObject *tensor_size_obj(State *st, TensorObject *t)
 {
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
-    PyObject *tup = ssize_tuple(t->sizes, t->ndim);
-    if (tup == NULL || st->size_type == NULL)
-        return tup;
-    PyObject *r = PyObject_CallOneArg(st->size_type, tup);
-    Py_DECREF(tup);
+    if (st->size_type == NULL)
+        return ssize_tuple(t->sizes, t->ndim);
+    /* built here rather than through Size.__new__ (a Python call per .shape read): Size is a tuple subclass
+     * without instance state (__slots__ = (), checked at registration), so this is exactly what
+     * tuple.__new__(Size, sizes) makes */
+    PyTypeObject *tp = (PyTypeObject *)st->size_type;
+    PyObject *r = tp->tp_alloc(tp, t->ndim);
+    if (r == NULL)
+        return NULL;
+    for (int i = 0; i < t->ndim; i++) {
+        PyObject *v = PyLong_FromSsize_t(t->sizes[i]);
+        if (v == NULL) {
+            Py_DECREF(r);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(r, i, v);
+    }
     return r;
 }
 
@@ -598,7 +610,7 @@ static PyObject *get_ndim(TensorObject *t, void *c)
 
 static PyObject *get_requires_grad(TensorObject *t, void *c)
 {
-    return PyBool_FromLong(t->requires_grad || t->grad_fn != NULL);
+    return PyBool_FromLong(t->requires_grad || tensor_grad_fn(t) != NULL);
 }
 
 static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
@@ -667,7 +679,11 @@ static int set_grad(TensorObject *t, PyObject *v, void *c)
     return 0;
 }
 
-static PyObject *get_grad_fn(TensorObject *t, void *c) { return Py_NewRef(t->grad_fn ? t->grad_fn : Py_None); }
+static PyObject *get_grad_fn(TensorObject *t, void *c)
+{
+    PyObject *fn = tensor_grad_fn(t);
+    return Py_NewRef(fn ? fn : Py_None);
+}
 
 static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
 {
@@ -675,10 +691,11 @@ static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
         v = NULL;
     Py_XINCREF(v);
     Py_XSETREF(t->grad_fn, v);
+    t->weak_grad_fn = 0;
     return 0;
 }
 
-static PyObject *get_is_leaf(TensorObject *t, void *c) { return PyBool_FromLong(t->grad_fn == NULL); }
+static PyObject *get_is_leaf(TensorObject *t, void *c) { return PyBool_FromLong(tensor_grad_fn(t) == NULL); }
 
 static PyObject *get_output_nr(TensorObject *t, void *c) { return PyLong_FromLong(t->output_nr); }
 
@@ -758,9 +775,9 @@ static PyGetSetDef tensor_getset[] = {
     {"retains_grad", (getter)get_retains_grad, NULL, NULL, NULL},
     {"_retains_grad", (getter)get_retains_grad, (setter)set_retains_grad, NULL, NULL},
     {"_backward_hooks", (getter)get_hooks, (setter)set_hooks, NULL, NULL},
+    {"_is_view", (getter)get_is_view_flag, NULL, NULL, NULL},
     {"_version", (getter)get_version, NULL, NULL, NULL},
     {"_base", (getter)get_base, NULL, NULL, NULL},
-    {"_is_view", (getter)get_is_view_flag, NULL, NULL, NULL},
     {"_mx", (getter)get_mx, NULL, "The current mlx.core.array value (lazy).", NULL},
     {"is_cuda", (getter)get_is_cuda, NULL, NULL, NULL},
     {"_device_code", (getter)get_device_code, NULL, "0 for MLX's CPU, 1 for its GPU.", NULL},
@@ -944,7 +961,7 @@ static PyObject *m_commit(TensorObject *t, PyObject *src)
     if (v == NULL)
         return NULL;
     if (t->base && GRAD_ENABLED(st) && ((s->requires_grad || s->grad_fn) || t->base->grad_fn || t->grad_fn)) {
-        base_snap = saved_snapshot(st, (PyObject *)t->base);
+        base_snap = saved_snapshot(st, (PyObject *)t->base, NULL);
         if (base_snap == NULL)
             goto error;
     }
@@ -1237,7 +1254,26 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
     return (PyObject *)r;
 }
 
+/* as_subclass(cls): torch's Tensor.as_subclass, an alias view of self (AliasBackward0 when it needs grad)
+ * of type `cls` (NEW). Python's __class__ assignment checks that cls's layout is a Tensor's. */
+static PyObject *m_as_subclass(TensorObject *t, PyObject *cls)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    if (st == NULL)
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, (PyTypeObject *)st->tensor_type)) {
+        PyErr_Format(PyExc_TypeError, "as_subclass(): argument 'cls' must be a subclass of Tensor, not %.100s",
+                     PyType_Check(cls) ? ((PyTypeObject *)cls)->tp_name : Py_TYPE(cls)->tp_name);
+        return NULL;
+    }
+    PyObject *r = view_alias(st, t);
+    if (r != NULL && Py_TYPE(r) != (PyTypeObject *)cls && PyObject_SetAttrString(r, "__class__", cls) < 0)
+        Py_CLEAR(r);
+    return r;
+}
+
 static PyMethodDef tensor_methods[] = {
+    {"as_subclass", (PyCFunction)m_as_subclass, METH_O, "An alias of this tensor, of type cls (torch.Tensor.as_subclass)."},
     {"size", (PyCFunction)(void (*)(void))m_size, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"stride", (PyCFunction)(void (*)(void))m_stride, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"dim", (PyCFunction)m_dim, METH_NOARGS, NULL},
@@ -1296,8 +1332,49 @@ static Py_hash_t tensor_hash(PyObject *self)
 
 /* ---------------------------------------------------------------- the type */
 
+/* Size[item] (SizeBase's mp_subscript): an int for an index, a Size for a slice (tuple's own subscript gives
+ * a plain tuple); in C because shape[d] is on the path of many ops. NEW reference. */
+static PyObject *size_subscript(PyObject *self, PyObject *item)
+{
+    PyObject *r = PyTuple_Type.tp_as_mapping->mp_subscript(self, item);
+    if (r == NULL || !PySlice_Check(item))
+        return r;
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_ssize_t n = PyTuple_GET_SIZE(r);
+    PyObject *out = tp->tp_alloc(tp, n);
+    if (out != NULL)
+        for (Py_ssize_t i = 0; i < n; i++)
+            PyTuple_SET_ITEM(out, i, Py_NewRef(PyTuple_GET_ITEM(r, i)));
+    Py_DECREF(r);
+    return out;
+}
+
+/* SizeBase: the tuple subclass mlx_compat.Size derives from (its indexing in C). 0 / -1. */
+static int size_base_init(PyObject *module)
+{
+    PyType_Slot slots[] = {
+        {Py_tp_doc, "Base of mlx_compat.Size: a tuple whose slices are Sizes."},
+        {Py_mp_subscript, size_subscript},
+        {0, NULL}};
+    PyType_Spec spec = {
+        .name = "mlx_compat._C.SizeBase",
+        .basicsize = 0,
+        .itemsize = 0,
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+        .slots = slots,
+    };
+    PyObject *tp = PyType_FromModuleAndSpec(module, &spec, (PyObject *)&PyTuple_Type);
+    if (tp == NULL)
+        return -1;
+    int rc = PyModule_AddObjectRef(module, "SizeBase", tp);
+    Py_DECREF(tp);
+    return rc;
+}
+
 int tensor_type_init(PyObject *module, State *st)
 {
+    if (size_base_init(module) < 0)
+        return -1;
     /* The method table is the union of this file's, ops.c's and views.c's. */
     static PyMethodDef all_methods[256];
     int n = 0;

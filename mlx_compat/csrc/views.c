@@ -729,6 +729,9 @@ static PyObject *m_narrow(TensorObject *t, PyObject *const *args, Py_ssize_t nar
 static PyObject *get_T(TensorObject *t, void *c)
 {
     State *st = state_of_type(Py_TYPE(t));
+    PyObject *handled = tf_dispatch_getter(st, (PyObject *)t, "T"); /* Note [torch function check] */
+    if (handled != NULL || PyErr_Occurred())
+        return handled;
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
     Py_ssize_t perm[MAXD];
@@ -740,6 +743,9 @@ static PyObject *get_T(TensorObject *t, void *c)
 static PyObject *get_mT(TensorObject *t, void *c)
 {
     State *st = state_of_type(Py_TYPE(t));
+    PyObject *handled = tf_dispatch_getter(st, (PyObject *)t, "mT"); /* Note [torch function check] */
+    if (handled != NULL || PyErr_Occurred())
+        return handled;
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
     if (t->ndim < 2) {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .. import _creation
+from .. import _C, _creation
 from .._tensor import Tensor
 
 __all__ = ["Parameter", "UninitializedParameter", "is_lazy", "Buffer", "UninitializedBuffer",
@@ -21,6 +21,9 @@ class _ParameterMeta(type):
 class Parameter(Tensor, metaclass=_ParameterMeta):
     """A Tensor that a Module registers as a parameter when assigned as its attribute (requires_grad=True
     by default, also under no_grad). It shares `data`'s storage."""
+
+    # as torch: operations on a Parameter return plain Tensors (no subclass conversion of results)
+    __torch_function__ = _C._disabled_torch_function_impl
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:

@@ -504,6 +504,72 @@ def test_node_hooks_replace_grads():
     assert_grad(ym, yt)
 
 
+def _order_case(L, x, order):
+    """A non-leaf with hooks, retain_grad and a node pre-hook registered in `order`; returns what each saw."""
+    seen = []
+    y = x * 2
+    steps = {
+        "retain": lambda: y.retain_grad(),
+        "scale": lambda: y.register_hook(lambda g: (seen.append(("scale", g.tolist())), g * 10)[1]),
+        "shift": lambda: y.register_hook(lambda g: (seen.append(("shift", g.tolist())), g + 1)[1]),
+        "prehook": lambda: y.grad_fn.register_prehook(lambda go: (seen.append(("pre", go[0].tolist())), None)[1]),
+    }
+    for name in order:
+        steps[name]()
+    (y * 3).sum().backward()
+    return seen, y.grad.tolist(), x.grad.tolist()
+
+
+@pytest.mark.parametrize("order", [
+    ("retain", "scale", "shift", "prehook"),
+    ("scale", "retain", "shift", "prehook"),
+    ("prehook", "shift", "scale", "retain"),
+    ("shift", "prehook", "retain", "scale"),
+], ids="-".join)
+def test_hook_order_retain_grad_after_all_tensor_hooks(order):
+    """torch 2: tensor hooks run in registration order, retain_grad stores their result whatever the order
+    of registration, then the node's pre-hooks run (Note [Hook order] in csrc/engine.c)."""
+    xt, xm = leaf(randn((3,)))
+    assert _order_case(mc, xm, order) == _order_case(torch, xt, order)
+
+
+def test_hooks_apply_to_captured_grads():
+    """autograd.grad returns a tensor's gradient after its hooks (leaf and non-leaf), as torch does."""
+    xt, xm = leaf(randn((3,)))
+    got = {}
+    for L, x in ((torch, xt), (mc, xm)):
+        x.register_hook(lambda g: g * 10)
+        y = x * 2
+        y.register_hook(lambda g: g + 1)
+        z = (y * 3).sum()
+        (gy,) = L.autograd.grad(z, y, retain_graph=True)
+        (gx,) = L.autograd.grad(z, x)
+        got[L] = (gy.tolist(), gx.tolist())
+    assert got[mc] == got[torch]
+
+
+def test_leaf_hooks_fire_only_when_the_leaf_gradient_is_used():
+    """torch runs a leaf's hooks when its gradient is accumulated or captured, not when autograd.grad (or
+    backward(inputs=)) asks for another input only."""
+    (xt, xm), (yt, ym) = leaves(randn((3,), 1), randn((3,), 2))
+    fired = {}
+    for L, x, y in ((torch, xt, yt), (mc, xm, ym)):
+        log = []
+        hx = x.register_hook(lambda g: log.append("x"))
+        hy = y.register_hook(lambda g: log.append("y"))
+        z = (x * y).sum()
+        phases = []
+        for run in (lambda: L.autograd.grad(z, [y], retain_graph=True),
+                    lambda: z.backward(inputs=[x], retain_graph=True), lambda: z.backward()):
+            log.clear()
+            run()
+            phases.append(sorted(log))  # which hooks fired; the order between two leaves is the engine's
+        fired[L] = phases
+        hx.remove()
+        hy.remove()
+    assert fired[mc] == fired[torch]
+
+
 # ---------------------------------------------------------------- in-place and autograd
 
 @pytest.mark.parametrize("op", [

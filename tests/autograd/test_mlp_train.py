@@ -9,7 +9,6 @@ the final parameters match, and MLX's active memory stays flat between step
 `w.grad = None` variant and a momentum-SGD variant for a few steps.
 """
 import gc
-import time
 
 import numpy as np
 import pytest
@@ -65,7 +64,6 @@ def _train(L, xs_np, ys_np, init, steps, zero="zero_", on_step=None):
 
 def test_mlp_sgd_200_steps_matches_torch_and_memory_is_flat():
     xs, ys, init = _data()
-    t0 = time.perf_counter()
     lt, pt = _train(torch, xs, ys, init, STEPS)
     mem = {}
 
@@ -75,7 +73,6 @@ def test_mlp_sgd_200_steps_matches_torch_and_memory_is_flat():
             mem[step] = mc_active_memory()
 
     lm, pm = _train(mc, xs, ys, init, STEPS, on_step=probe)
-    elapsed = time.perf_counter() - t0
     assert lt[-1] < lt[0] * 0.5, "test bug: torch did not train"
     np.testing.assert_allclose(lm, lt, rtol=1e-4, atol=0)
     # 200 float32 SGD steps accumulate rounding: torch's own float32 and float64 runs differ by up to
@@ -86,7 +83,6 @@ def test_mlp_sgd_200_steps_matches_torch_and_memory_is_flat():
         # parameters + one batch is ~0.5 MB; a leaked graph/grad per step would add ~0.5 MB each
         slack = 2 * 2**20 + 0.05 * mem[20]
         assert mem[STEPS] <= mem[20] + slack, f"MLX active memory grew: {mem[20]} -> {mem[STEPS]} bytes"
-    assert elapsed < 60, f"took {elapsed:.1f} s"
 
 
 def test_mlp_sgd_grad_none_variant():

@@ -153,7 +153,7 @@ def test_torch_state_dict_loads_into_ours():
 
 
 def _to_mc(sd):
-    from optest import convert_state_dict
+    from optim_helpers import convert_state_dict
 
     return convert_state_dict(sd, "mc")
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from optest import (assert_close, assert_params_close, assert_state_close, convert_state_dict, initial, mc, pair,
+from optim_helpers import (assert_close, assert_params_close, assert_state_close, convert_state_dict, initial, mc, pair,
                     run_both, set_grads, to_np, torch)
 
 CONFIGS = {
