@@ -16,7 +16,7 @@ import warnings
 import mlx.core as mx
 
 from .._device_scope import warn as _warn
-from .. import _dtype
+from .. import _C, _dtype
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor
 
@@ -566,11 +566,9 @@ def _nll(input, target, weight, ignore_index, reduction):
     tv = target._mx
     if tv.dtype != mx.int64:
         tv = tv.astype(mx.int64)
-    if tv.size:  # torch's eager bounds check: min and max in one evaluation; the full mask only if they fail
-        lo, hi = mx.min(tv), mx.max(tv)
-        mx.eval(lo, hi)
-        bad = None if 0 <= lo.item() and hi.item() < c else (tv != ignore_index) & ((tv < 0) | (tv >= c))
-        if bad is not None and builtins.bool(mx.any(bad).item()):
+    if tv.size:  # torch's eager bounds check: one evaluation, skipped while MLX traces (Note [No evaluation while tracing])
+        bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
+        if _C._item_or_none(mx.any(bad)):
             first = int(tv.reshape(-1)[mx.argmax(bad.reshape(-1))].item())
             raise IndexError(f"Target {first} is out of bounds.")
     wv = None if weight is None else weight._mx

@@ -32,3 +32,29 @@ def test_embedding_empty_indices_with_max_norm():
                                   lambda L: L.nn.functional.embedding(L.tensor([0]), L.ones(3, 2), padding_idx=3)])
 def test_embedding_errors(call):
     assert_raises_same(lambda: call(torch), lambda: call(mc))
+
+
+def test_embedding_and_nll_loss_compile():
+    """Their eager index checks are skipped while MLX traces (Note [No evaluation while tracing]): both run under
+    mx.compile with torch's values, and still raise torch's errors eagerly."""
+    import mlx.core as mx
+
+    w = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    idx = np.array([[0, 4, 2], [1, 1, 3]])
+    logits = np.random.default_rng(2).standard_normal((4, 5)).astype(np.float32)
+    tgt = np.array([0, 4, -100, 2])
+
+    def ours(w_, idx_, x_, t_):
+        wrap = mc._C._wrap
+        e = mc.nn.functional.embedding(wrap(idx_), wrap(w_))
+        return e._mx, mc.nn.functional.nll_loss(wrap(x_), wrap(t_))._mx
+
+    got = mx.compile(ours)(*[mx.array(a) for a in (w, idx, logits, tgt)])
+    expect = (torch.nn.functional.embedding(torch.from_numpy(idx), torch.from_numpy(w)),
+              torch.nn.functional.nll_loss(torch.from_numpy(logits), torch.from_numpy(tgt)))
+    for g, e in zip(got, expect):
+        np.testing.assert_allclose(np.array(g), e.numpy(), rtol=1e-6)
+    with pytest.raises(IndexError):
+        mc.nn.functional.embedding(mc.tensor([5]), mc.from_numpy(w))
+    with pytest.raises(IndexError):
+        mc.nn.functional.nll_loss(mc.from_numpy(logits), mc.tensor([0, 5, 1, 2]))
