@@ -507,3 +507,10 @@ def test_weights_transforms_preset(weights, dtype):
     out = mt(mlx_compat.from_numpy(img)).numpy()
     assert out.shape == ref.shape and out.dtype == ref.dtype
     assert _rel(out, ref) <= 1e-5
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "swin_t"])
+def test_printed_model_matches_torchvision(name):
+    with torch.device("meta"):
+        tmodel = getattr(tvm, name)()
+    assert str(getattr(M, name)()) == str(tmodel)
