@@ -57,8 +57,9 @@ def _unary(name, fn, rule, complex_ok, int_identity, deriv, node):
             # `record` inlined for the hot path: ctx = (input snapshot, result snapshot, extra); snapshots are
             # taken after recording, so the saved result keeps its place in the graph (double backward)
             ctx = [None, None, None]
-            _C._record(node, _scope_backward(backward, (input,)), ctx, (input,), (res,))
-            ctx[0], ctx[1] = _C._snapshot(input), _C._snapshot(res)
+            n = _C._record(node, _scope_backward(backward, (input,)), ctx, (input,), (res,))
+            # the saved result refers to its own node weakly (Note [Autograd ownership] in csrc/autograd.c)
+            ctx[0], ctx[1] = _C._snapshot(input, n), _C._snapshot(res, n)
         return res if out is None else _out(out, res)
 
     op.__name__ = name
