@@ -5,6 +5,10 @@ laid out as torch's: creation, dtypes, devices, the foundation's ops and namespa
 """
 from __future__ import annotations
 
+from ._blas import install as _install_blas
+_install_blas()  # Linux CPU: MLX's BLAS/LAPACK -> OpenBLAS (mlx_compat/_blas), before any MLX work
+from ._blas import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads  # noqa: E402
+
 import mlx.core as _mx
 
 from . import _C
@@ -57,6 +61,8 @@ from ._ops_complex import *  # noqa: F401,F403,E402
 from ._spectral import *  # noqa: F401,F403,E402
 from ._linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked, ops  # noqa: F401,E402
+from . import optim  # noqa: F401,E402
+from . import distributed  # noqa: F401,E402
 from .ops import _softmax_backward_data  # noqa: E402 (torch._softmax_backward_data)
 
 # nn.functional's modules name the functions torch also has at top level (torch.celu, torch.pixel_shuffle, ...)
@@ -152,3 +158,8 @@ del _name
 from . import _device_scope  # noqa: E402
 
 _device_scope.install(Tensor)
+
+# torch.utils (data loading, safetensors)
+from . import utils  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401
+from . import serialization  # noqa: E402,F401

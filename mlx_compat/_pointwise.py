@@ -11,7 +11,11 @@ import builtins
 import mlx.core as mx
 
 from . import _C, _dtype, _precise
+from ._autograd_formulas import record as _record
+from ._creation import _out
 from ._tensor import Tensor, _new
+
+_new_on = Tensor._new_on
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
@@ -22,34 +26,39 @@ def _float_dtype(t):
     return t.dtype if (t.dtype.is_floating_point or t.dtype.is_complex) else _C._get_default_dtype()
 
 
+_F64 = _dtype.float64
+_FAST = {_precise.exp: mx.exp, _precise.sigmoid: mx.sigmoid, _precise.sin: mx.sin, _precise.cos: mx.cos}
+
+
 def _unary(name, fn, rule, complex_ok, int_identity, deriv, node):
+    """The function form of a declared unary op. Floating inputs (the common case) take the short path: one
+    MLX call, the result wrapped with the input's dtype, the node recorded only when the input requires grad."""
+    backward = None if deriv is None else (lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),))
+    to_float = rule == "float"
+    fast = _FAST.get(fn, fn)  # below float64, _precise's functions are MLX's own
+
     def op(input, *, out=None):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        if input.dtype.is_complex and not complex_ok:
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
-        if rule == "float":
-            d = _float_dtype(input)
-            r = fn(input._mx.astype(d._mx))
+        d = input.dtype
+        if d.is_floating_point:  # every declared forward keeps a floating dtype
+            r = fn(input._mx) if d is _F64 else fast(input._mx)
         else:
-            d = input.dtype
-            r = input._mx if (int_identity and not (d.is_floating_point or d.is_complex)) else fn(input._mx)
-        res = _new(r.astype(d._mx), input._device_code, d)
-        if deriv is not None and input.requires_grad:
-            from ._autograd_formulas import record
-
-            record(node, lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),), [input], [res], saved=[input, res])
-        if out is not None:
-            from ._creation import _out
-
-            return _out(out, res)
-        return res
+            if d.is_complex and not complex_ok:
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
+            if to_float:
+                d = _float_dtype(input)
+                r = fn(input._mx.astype(d._mx))
+            else:
+                r = input._mx if (int_identity and not d.is_complex) else fn(input._mx)
+            r = r.astype(d._mx)
+        res = _new_on(r, input._device_code, d._code)
+        if backward is not None and input.requires_grad:
+            _record(node, backward, [input], [res], saved=[input, res])
+        return res if out is None else _out(out, res)
 
     op.__name__ = name
     return op
-
-
-
 
 
 _LN2_F = 0.6931471805599453  # exp2(x) = exp(x ln 2), accurate in float64 (Note [MLX float64 precision])
@@ -60,7 +69,7 @@ def _round(x, decimals=0):
 
 
 def _relu(x):
-    return mx.maximum(x, mx.array(0, dtype=x.dtype))
+    return mx.maximum(x, 0)  # a Python 0 takes x's dtype (integers stay integers, NaN propagates)
 
 
 _LN2, _LN10 = 0.6931471805599453, 2.302585092994046

@@ -7,6 +7,9 @@ import builtins
 import mlx.core as mx
 
 from . import _C, _dtype
+from ._autograd_formulas import _scope_backward, sum_to as _sum_to
+from ._creation import _out as _put
+from ._device_scope import _DEVICES as _STREAMS
 from ._tensor import Tensor, _new, _wrap_dim
 
 
@@ -76,9 +79,7 @@ def stack(tensors, dim=0, *, out=None):
 
 
 def _out(out, r):
-    from ._creation import _out as put
-
-    return put(out, r)
+    return r if out is None else _put(out, r)
 
 
 def mm(input, mat2, *, out=None):
@@ -271,12 +272,27 @@ def scatter_add(input, dim, index, src, *, out=None):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """beta * input + alpha * (mat1 @ mat2), with torch's checks; one AddmmBackward0 node."""
+    """beta * input + alpha * (mat1 @ mat2), with torch's checks; one AddmmBackward0 node.
+    Real floating operands take one mx.addmm and a hand-written derivative (nn.functional.linear's path);
+    other dtypes go through the composition and the vjp fallback."""
     if mat1.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError("mat1 must be a matrix" if mat1.dim() != 2 else "mat2 must be a matrix")
-    if mat1.shape[1] != mat2.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
-                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    a, b = mat1._mx, mat2._mx
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    dt = mat1.dtype
+    if input.dtype is not dt or mat2.dtype is not dt:
+        raise RuntimeError("expected m1 and m2 to have the same dtype")
+    if dt.is_floating_point:
+        c = input._mx
+        dev = mat1._device_code
+        r = mx.addmm(c, a, b, alpha=alpha, beta=beta, stream=_STREAMS[dev]) if beta != 0 else \
+            (a @ b if alpha == 1 else (a @ b) * alpha)
+        res = _new(r, dev, dt)
+        if _C.is_grad_enabled() and (input.requires_grad or mat1.requires_grad or mat2.requires_grad):
+            _record_addmm(input, mat1, mat2, res, beta, alpha)
+        return res if out is None else _out(out, res)
     from ._autograd_ops import mlx_op
 
     def f(inp, a, b):
@@ -286,10 +302,31 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
             return mx.broadcast_to(prod, prod.shape)
         return (inp if beta == 1 else inp * beta) + prod
 
-    ins = [input, mat1, mat2]
-    if builtins.any(t.dtype is not mat1.dtype for t in ins):
-        raise RuntimeError("expected m1 and m2 to have the same dtype")
-    return _out(out, mlx_op("AddmmBackward0", f, ins))
+    return _out(out, mlx_op("AddmmBackward0", f, [input, mat1, mat2]))
+
+
+def _record_addmm(input, mat1, mat2, res, beta, alpha):
+    """AddmmBackward0 for addmm's real floating path: the snapshots of mat1/mat2 are saved after recording
+    (as `record` does), the formula is torch's (grad·beta summed to input's shape, grad @ mat2ᵀ · alpha,
+    mat1ᵀ @ grad · alpha) in the package's own ops, so create_graph works."""
+    ins = (input, mat1, mat2)
+    ctx = [None, None, (beta, alpha, tuple(input._mx.shape))]
+    _C._record("AddmmBackward0", _scope_backward(_addmm_backward, ins), ctx, ins, (res,))
+    ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2)
+
+
+def _addmm_backward(ctx, grads):
+    m1, m2, (beta, alpha, ishape) = ctx
+    g = grads[0]
+    gi = g1 = g2 = None
+    if m1.requires_grad:
+        g1 = g.matmul(m2.t())
+        g1 = g1 if alpha == 1 else g1 * alpha
+    if m2.requires_grad:
+        g2 = m1.t().matmul(g)
+        g2 = g2 if alpha == 1 else g2 * alpha
+    gi = _sum_to(g if beta == 1 else g * beta, ishape)
+    return gi, g1, g2
 
 
 for _name, _fn in (("repeat", repeat), ("index_select", index_select), ("gather", gather), ("mm", mm), ("bmm", bmm),

@@ -78,19 +78,21 @@ def _vnorm_mx(x, ord, axes, keepdim):
         return mx.sum((a != 0).astype(a.dtype), axis=axes, keepdims=keepdim)
     if ord == 1:
         return mx.sum(a, axis=axes, keepdims=keepdim)
+    # the guards below keep zero's gradient 0 (as torch); a NaN must still reach the result, so they test
+    # "!= 0" (true for NaN) and pass the non-positive sum (0 or NaN) through as it is
     if ord == 2:
         s = mx.sum(a * a, axis=axes, keepdims=keepdim)
         pos = s > 0
-        return mx.where(pos, mx.sqrt(mx.where(pos, s, 1)), 0)
+        return mx.where(pos, mx.sqrt(mx.where(pos, s, 1)), s)
     if ord < 0:  # a zero entry contributes inf, making the norm 0 (and, as torch, its gradient 0, not nan)
-        nz = a > 0
+        nz = a != 0
         dead = mx.any(~nz, axis=axes, keepdims=keepdim)
         s = mx.sum(mx.power(mx.where(nz, a, 1), ord), axis=axes, keepdims=keepdim)
         return mx.where(dead, 0, mx.power(s, 1.0 / ord))
-    nz = a > 0
+    nz = a != 0
     s = mx.sum(mx.where(nz, mx.power(mx.where(nz, a, 1), ord), 0), axis=axes, keepdims=keepdim)
     pos = s > 0
-    return mx.where(pos, mx.power(mx.where(pos, s, 1), 1.0 / ord), 0)
+    return mx.where(pos, mx.power(mx.where(pos, s, 1), 1.0 / ord), s)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):

@@ -41,15 +41,16 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from .._device_scope import warn as _warn
+from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _dtype, _precise, _random
+from .._autograd_formulas import record as _record
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim
 
 __all__ = [
     "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus",
     "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "logsigmoid",
-    "tanhshrink", "threshold", "threshold_", "glu", "prelu", "rrelu", "rrelu_", "silu",
+    "tanhshrink", "threshold", "threshold_", "glu", "prelu", "rrelu", "rrelu_", "silu", "gelu",
     "softmax", "log_softmax", "softmin", "normalize", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
@@ -83,6 +84,30 @@ def _pointwise(name, fn, input, *others):
         return r.astype(dt) if r.dtype != dt else r
 
     return mlx_op(name, f, [input, *others])
+
+
+def _direct(node, fwd, input, deriv):
+    """Note [direct activations]: the hot activations (gelu, silu, softmax, log_softmax) skip the vjp fallback.
+    fwd(x) runs on the input's value (on its device) and keeps its dtype; the node `node` gets torch's derivative
+    formula deriv(x, y, g), written with the package's ops (x the input, y the output, both saved), so it
+    differentiates again under create_graph. Recording happens only when the input requires grad."""
+    r = _scoped(input._device_code, fwd, input._mx)
+    res = _new(r, input._device_code, input.dtype)
+    if input.requires_grad and _C.is_grad_enabled():
+        _record(node, lambda ctx, grads: (None if grads[0] is None else deriv(ctx[0], ctx[1], grads[0]),),
+                [input], [res], saved=[input, res])
+    return res
+
+
+def _opmath_fn(fn):
+    """fn computed in float32 for half types (Note [opmath]), in the input's dtype otherwise."""
+    def f(x):
+        dt = x.dtype
+        if dt == mx.float16 or dt == mx.bfloat16:
+            return fn(x.astype(mx.float32)).astype(dt)
+        return fn(x)
+
+    return f
 
 
 def _finish(input, r, inplace):
@@ -331,15 +356,62 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
+def _silu_fwd(x):
+    return x * _precise.sigmoid(x)
+
+
+def _silu_deriv(x, y, g):
+    s = x.sigmoid()
+    return g * (s * (1 + x * (1 - s)))  # torch's silu_backward
+
+
+_silu_opmath = _opmath_fn(_silu_fwd)
+
+
 def silu(input, inplace=False):
     _float_only(input, "silu_cpu", complex_ok=True)
     if input.dtype.is_complex:
         if input.requires_grad and _C.is_grad_enabled():
             raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
         fn = lambda x: x / (1 + mx.exp(-x))  # noqa: E731  (MLX's sigmoid has no complex kernel)
-    else:
-        fn = lambda x: x * _precise.sigmoid(x)  # noqa: E731
-    return _finish(input, _pointwise("SiluBackward0", fn, input), inplace)
+        return _finish(input, _pointwise("SiluBackward0", fn, input), inplace)
+    return _finish(input, _direct("SiluBackward0", _silu_opmath, input, _silu_deriv), inplace)
+
+
+_SQRT1_2 = 1 / math.sqrt(2)
+_GELU_K = math.sqrt(2 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gelu_fwd(x):
+    return (0.5 * x * (1 + mx.erf(x * _SQRT1_2))).astype(x.dtype)
+
+
+def _gelu_tanh_fwd(x):
+    return (0.5 * x * (1 + mx.tanh(_GELU_K * (x + 0.044715 * x * x * x)))).astype(x.dtype)
+
+
+def _gelu_deriv(x, y, g):
+    cdf = 0.5 * (1 + (x * _SQRT1_2).erf())
+    pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)  # torch's gelu_backward, approximate='none'
+
+
+def _gelu_tanh_deriv(x, y, g):
+    x_sq = x * x
+    t = (_GELU_K * (x + 0.044715 * x_sq * x)).tanh()
+    left_d = 0.5 * (1 + t)
+    right_d = 0.5 * x * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * x_sq)
+    return g * (left_d + right_d)  # torch's gelu_backward, approximate='tanh'
+
+
+def gelu(input, approximate="none"):
+    _float_only(input, "GeluKernelImpl")
+    if approximate == "none":
+        return _direct("GeluBackward0", _gelu_fwd, input, _gelu_deriv)
+    if approximate == "tanh":
+        return _direct("GeluBackward0", _gelu_tanh_fwd, input, _gelu_tanh_deriv)
+    raise RuntimeError("approximate argument must be either none or tanh.")
 
 
 def glu(input, dim=-1):
@@ -400,29 +472,46 @@ def _dtype_arg(_stacklevel, dtype):
     return _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
 
 
-def _softmax_common(x, dim, name, node, kernel, fn, scalar_fn):
+def _softmax_common(x, dim, name, node, kernel, fn, scalar_fn, deriv):
     _float_only(x, kernel)
-    d = _softmax_dim(dim, x.dim(), name)
-    if x.dim() == 0:
+    nd = x.dim()
+    d = _softmax_dim(dim, nd, name)
+    if nd == 0:
         return mlx_op(node, scalar_fn, [x])
-    if x.numel() == 0:
+    v = x._mx
+    if v.size == 0:
         # the result is just as empty (Note [MLX empty reductions])
         return mlx_op(node, lambda v: mx.zeros_like(v) + v, [x])
-    return mlx_op(node, lambda v: fn(v, d), [x])
+    if x.dtype is _dtype.float64:  # MLX's own vjp matches torch's float64 rounding to the last bit
+        return mlx_op(node, lambda v: fn(v, d), [x])
+    # Note [direct activations]: torch's _softmax_backward_data / _log_softmax_backward_data formulas
+    return _direct(node, lambda v: fn(v, d), x, lambda a, y, g: deriv(y, g, d))
+
+
+def _softmax_deriv(y, g, d):
+    return y * (g - (g * y).sum(d, keepdim=True))
+
+
+def _log_softmax_deriv(y, g, d):
+    return g - y.exp() * g.sum(d, keepdim=True)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     dtype = _dtype_arg(_stacklevel, dtype)
     x = input.to(dtype) if dtype is not None else input
     return _softmax_common(x, dim, "softmax", "SoftmaxBackward0", "softmax_lastdim_kernel_impl",
-                           lambda v, d: _precise.softmax(v, d), mx.ones_like)
+                           _precise.softmax, mx.ones_like, _softmax_deriv)
+
+
+def _log_softmax_fwd(v, d):
+    return v - _precise.logsumexp(v, d, keepdims=True)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     dtype = _dtype_arg(_stacklevel, dtype)
     x = input.to(dtype) if dtype is not None else input
     return _softmax_common(x, dim, "log_softmax", "LogSoftmaxBackward0", "log_softmax_lastdim_kernel_impl",
-                           lambda v, d: v - _precise.logsumexp(v, d, keepdims=True), mx.zeros_like)
+                           _log_softmax_fwd, mx.zeros_like, _log_softmax_deriv)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

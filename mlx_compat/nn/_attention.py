@@ -45,6 +45,7 @@ same number, so gradients match torch's on the CPU.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import mlx.core as mx
@@ -52,6 +53,8 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from .. import _dtype, _precise, _random
+from .._C import is_grad_enabled
+from .._autograd_formulas import needs_grad
 from .._autograd_ops import mlx_op
 from .._grad_mode import no_grad
 from .._tensor import Tensor
@@ -94,18 +97,21 @@ def _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa):
                            "instead.")
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
-    if query.shape[-1] != key.shape[-1]:
+    qs, ks, vs = query._mx.shape, key._mx.shape, value._mx.shape
+    if qs[-1] != ks[-1]:
         raise RuntimeError(f"Expected query and key to have the same embedding size, but got query size "
-                           f"{query.shape[-1]} and key size {key.shape[-1]}")
-    if key.shape[-2] != value.shape[-2]:
+                           f"{qs[-1]} and key size {ks[-1]}")
+    if ks[-2] != vs[-2]:
         raise RuntimeError(f"Expected key and value to have the same sequence length, but got key length "
-                           f"{key.shape[-2]} and value length {value.shape[-2]}")
-    qb, kb, vb = tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2])
+                           f"{ks[-2]} and value length {vs[-2]}")
+    qb, kb, vb = qs[:-2], ks[:-2], vs[:-2]
     if enable_gqa and query.dim() >= 3:
-        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        hq, hk, hv = qs[-3], ks[-3], vs[-3]
         if hk == 0 or hv == 0 or hq % hk or hq % hv:
             raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
         kb, vb = kb[:-1] + (hq,), vb[:-1] + (hq,)
+    if qb == kb == vb:
+        return
     try:
         np.broadcast_shapes(qb, kb, vb)
     except ValueError:
@@ -121,7 +127,7 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa
         return False
     if query.dtype not in (_dtype.float32, _dtype.float16, _dtype.bfloat16):
         return False
-    (b, hq, L, e), (bk, hk, S, ek), (bv, hv, Sv, ev) = query.shape, key.shape, value.shape
+    (b, hq, L, e), (bk, hk, S, ek), (bv, hv, Sv, ev) = query._mx.shape, key._mx.shape, value._mx.shape
     if not (b == bk == bv) or hk != hv or hk == 0 or hq % hk or S != Sv or L == 0 or S == 0 or e != ev:
         return False
     if hq != hk and not enable_gqa:
@@ -168,17 +174,21 @@ def _flash_core(sc, mask, keep):
     return core
 
 
+@functools.lru_cache(maxsize=64)
+def _flash_core_unmasked(sc):
+    """The unmasked fused core for one scale, built once (an mx.custom_function per call costs microseconds)."""
+    return _flash_core(sc, None, None)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa)
-    L, S, E = query.shape[-2], key.shape[-2], query.shape[-1]
+    qs = query._mx.shape
+    L, S, E = qs[-2], key._mx.shape[-2], qs[-1]
     sc = (1.0 / math.sqrt(E)) if scale is None else builtins.float(scale)
     float_mask = attn_mask is not None and attn_mask.dtype is not _dtype.bool
     ins = [query, key, value] + ([attn_mask] if float_mask else [])
-    from .._autograd_formulas import needs_grad
-    from .._C import is_grad_enabled
-
-    grad = is_grad_enabled() and builtins.any(needs_grad(t) for t in ins)
+    grad = is_grad_enabled() and builtins.any(t.requires_grad for t in ins)
     out_dt = query.dtype._mx
     if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, grad):
         def fast(q, k, v):
@@ -222,11 +232,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             if v.shape[-3] != q.shape[-3]:
                 v = mx.repeat(v, q.shape[-3] // v.shape[-3], axis=-3)
         if flash:
-            batch = tuple(np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2]))
-            q = mx.broadcast_to(q, batch + q.shape[-2:])
-            k = mx.broadcast_to(k, batch + k.shape[-2:])
-            v = mx.broadcast_to(v, batch + v.shape[-2:])
-            return _flash_core(sc, const_mask, keep)(q, k, v).astype(out_dt)
+            qb, kb, vb = q.shape[:-2], k.shape[:-2], v.shape[:-2]
+            if not qb == kb == vb:
+                batch = tuple(np.broadcast_shapes(qb, kb, vb))
+                q = mx.broadcast_to(q, batch + q.shape[-2:])
+                k = mx.broadcast_to(k, batch + k.shape[-2:])
+                v = mx.broadcast_to(v, batch + v.shape[-2:])
+            core = _flash_core_unmasked(sc) if const_mask is None and keep is None else \
+                _flash_core(sc, const_mask, keep)
+            return core(q, k, v).astype(out_dt)
         r = math.sqrt(sc)
         s = mx.matmul(q * r, mx.swapaxes(k * r, -1, -2))
         if m:

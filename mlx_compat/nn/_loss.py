@@ -79,7 +79,7 @@ def _reduce(loss, reduction):
 
 
 def _warn_size(input, target):
-    if tuple(target.shape) != tuple(input.shape):
+    if target._mx.shape != input._mx.shape:
         _warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
               "This will likely lead to incorrect results due to broadcasting. "
               "Please ensure they have the same size.", stacklevel=3)
@@ -110,7 +110,8 @@ def _kernel_dtype_check(t, kernel):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _warn_size(input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    x, y = _mc().broadcast_tensors(input, target)
+    # equal shapes (the common case) need no broadcast views
+    x, y = (input, target) if input._mx.shape == target._mx.shape else _mc().broadcast_tensors(input, target)
     if weight is not None:
         d = x - y
         return _weighted_reduce(d * d, weight, input, reduction)
@@ -142,7 +143,7 @@ def _not_differentiable(fn, arg, t):
 
 
 def _scalar_name(dt):
-    from .functional import _SCALAR
+    from ._activation import _SCALAR  # torch's C++ scalar names, floating types included
 
     return _SCALAR.get(dt.name, dt.name)
 
@@ -534,11 +535,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def _check_class_target(input, target):
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target.dtype not in (_dtype.int64, _dtype.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
     if input.dim() != 1 and input.shape[0] != (target.shape[0] if target.dim() else 1):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0] if target.dim() else 1}).")
+    # torch checks the batch size (ValueError) before the target dtype (RuntimeError)
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
     if input.dim() > 2 or target.dim() > 1:
@@ -558,35 +560,41 @@ def _nll(input, target, weight, ignore_index, reduction):
     if weight is not None and (weight.dim() != 1 or weight.numel() != c):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(weight.dtype)}")
     _not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
-    t = _as_long_index(target)
-    tv = t._mx
-    if t.numel():
+    tv = target._mx
+    if tv.dtype != mx.int64:
+        tv = tv.astype(mx.int64)
+    if tv.size:  # torch's eager bounds check: one evaluation
         bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
         if builtins.bool(mx.any(bad).item()):
-            first = int(mx.array(tv.reshape(-1))[mx.argmax(bad.reshape(-1))].item())
+            first = int(tv.reshape(-1)[mx.argmax(bad.reshape(-1))].item())
             raise IndexError(f"Target {first} is out of bounds.")
-    keep = tv != ignore_index
-    safe = _wrap_index(mx.where(keep, tv, 0), t)
-    keep_t = _wrap_index(keep, t)
-    if input.dim() == 1:
-        picked = input.gather(0, safe.reshape(1)).reshape(tuple(target.shape))
-    else:
-        picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
-    if weight is not None:
-        w = weight[safe]
-    else:
-        w = mc.ones((), dtype=input.dtype)
-    zero = mc.zeros((), dtype=input.dtype)
-    w = mc.where(keep_t, w, zero)
-    loss = mc.where(keep_t, -picked * w, zero)
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    # Note [nll_loss total weight]: with every target ignored (total weight 0) torch returns NaN but a zero
-    # gradient; dividing by a placeholder 1 and adding a constant NaN keeps the zero gradient.
-    return _safe_mean(loss.sum(), w.expand(tuple(loss.shape)).sum())
+    wv = None if weight is None else weight._mx
+    one_d = input.dim() == 1
+
+    def f(x):
+        # Note [nll_loss total weight]: with every target ignored (total weight 0) torch returns NaN but a zero
+        # gradient; dividing by a placeholder 1 and adding a constant NaN keeps the zero gradient.
+        keep = tv != ignore_index
+        safe = mx.where(keep, tv, 0)
+        if one_d:
+            picked = mx.take(x, safe.reshape(1)).reshape(safe.shape)
+        else:
+            picked = mx.squeeze(mx.take_along_axis(x, mx.expand_dims(safe, 1), axis=1), 1)
+        w = mx.where(keep, mx.take(wv, safe) if wv is not None else mx.array(1, x.dtype), mx.array(0, x.dtype))
+        loss = mx.where(keep, -picked * w, mx.array(0, x.dtype))
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return mx.sum(loss)
+        tw = mx.sum(w)
+        empty = tw == 0
+        return mx.sum(loss) / mx.where(empty, mx.array(1, x.dtype), tw) + \
+            mx.where(empty, mx.array(float("nan"), x.dtype), mx.array(0, x.dtype))
+
+    return mlx_op("NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0", f, [input])
 
 
 def _safe_mean(total_loss, total_weight):

@@ -30,10 +30,16 @@ In training, batch_norm (and instance_norm with use_input_stats) update running_
 place, without autograd: new = (1 - momentum) * old + momentum * batch_stat, where the variance fed to
 running_var is the unbiased one (sum of squares / (n - 1)); instance_norm averages the per-instance
 statistics over the batch first, as torch does by running batch_norm on a (1, N*C, ...) view.
+The update is built from the forward's own (small, per-channel) mean and biased-variance arrays, which the
+forward's kernel function hands out through a `stats` dict, never from the input again: MLX drops an evaluated
+array's inputs, so once the loss is evaluated the lazily updated buffers hold only per-channel arrays. Recomputing
+the moments from the input instead kept every training batch's input alive until the buffers were next read
+(a training loop's memory grew with every step).
 """
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import mlx.core as mx
@@ -105,10 +111,11 @@ def _check_normalized_shape(input, normalized_shape, weight, bias):
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
                            "element, but got normalized_shape = []")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != shape:
+        if t is not None and t._mx.shape != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{_shape_str(t.shape)} and normalized_shape = {_shape_str(shape)}")
-    if input.dim() < k or tuple(input.shape[input.dim() - k:]) != shape:
+    ishape = input._mx.shape
+    if len(ishape) < k or ishape[len(ishape) - k:] != shape:
         raise RuntimeError(f"Given normalized_shape={_shape_str(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size{_shape_str(input.shape)}")
     return shape
@@ -119,8 +126,11 @@ def _layer_norm_stats(x, axes, eps):
     return mean, 1 / mx.sqrt(mx.maximum(var, 0) + eps)  # torch: 1 / sqrt(max(var, 0) + eps), not rsqrt
 
 
+@functools.lru_cache(maxsize=256)
 def _layer_norm_core(axes, eps, block):
-    """y = (x * rstd + (-mean * rstd)) * w + b with torch's CPU backward formula, Note [layer norm arithmetic]."""
+    """y = (x * rstd + (-mean * rstd)) * w + b with torch's CPU backward formula, Note [layer norm arithmetic].
+    Built once per (axes, eps, block): a pure function of its arguments, and an mx.custom_function costs
+    microseconds to make."""
 
     @mx.custom_function
     def core(x, w, b):
@@ -151,7 +161,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     shape = _check_normalized_shape(input, normalized_shape, weight, bias)
     n, k = input.dim(), len(shape)
     axes = tuple(builtins.range(n - k, n))
-    stat_shape = tuple(input.shape[:n - k]) + (1,) * k
+    stat_shape = tuple(input._mx.shape[:n - k]) + (1,) * k
     has_w, has_b = weight is not None, bias is not None
     empty = input.numel() == 0
     block = math.prod(shape)
@@ -177,7 +187,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
         it = iter(wb)
         w = next(it).astype(ct) if has_w else mx.ones(shape, dtype=ct)
         b = next(it).astype(ct) if has_b else mx.zeros(shape, dtype=ct)
-        y = _layer_norm_core(axes, eps, block)(xc, w, b)
+        y = _layer_norm_core(axes, builtins.float(eps), block)(xc, w, b)
         if not _stats:
             return y.astype(x.dtype)
         mean, rstd = _layer_norm_stats(mx.stop_gradient(xc), axes, eps)
@@ -301,8 +311,11 @@ def _update_running(running_mean, running_var, mean, var_unbiased, momentum):
             running_var._write((rv * (1 - momentum) + var_unbiased.astype(rv.dtype) * momentum).astype(rv.dtype))
 
 
-def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats):
-    """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors."""
+def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
+                     want_stats=True):
+    """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors.
+    want_stats=False (nn.functional.batch_norm, which returns the output alone): (out,), with no statistics
+    outputs built."""
     _float_input(input, "batch_norm")
     c = _check_channels(input, (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                                 ("running_var", running_var)))
@@ -318,20 +331,25 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
 
     if not training:
         rm, rv = running_mean._mx, running_var._mx
+    stats = {}
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
         if empty:
             z = mx.zeros((stat_len,), dtype=x.dtype)
-            return _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None), z, z
+            y = _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None)
+            return (y, z, z) if want_stats else y
         xc = x.astype(ct)
         if training:
             mean, d, var = _moments(xc, axes)
+            stats["mean"], stats["var"] = mean, var  # Note [running statistics]
             rstd = mx.rsqrt(var + eps)
         else:
             mean, rstd = rm.astype(ct).reshape(bshape), mx.rsqrt(rv.astype(ct).reshape(bshape) + eps)
             d = xc - mean
         y = _affine(d * rstd, [t.astype(ct) for t in wb], has_w, has_b, bshape).astype(x.dtype)
+        if not want_stats:
+            return y
         if training:
             return (y, mx.stop_gradient(mean).reshape(c).astype(x.dtype),
                     mx.stop_gradient(rstd).reshape(c).astype(x.dtype))
@@ -340,14 +358,15 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             return y, z, z
         return y, mx.stop_gradient(mean).reshape(c).astype(x.dtype), mx.stop_gradient(rstd).reshape(c).astype(x.dtype)
 
-    out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
-    out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
+    if want_stats:
+        out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
+        out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
+    else:
+        out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
     if training and not empty and (running_mean is not None or running_var is not None):
-        xc = input._mx.astype(_opmath(input._mx.dtype))
-        mean, d, _ = _moments(xc, axes)
-        sq = mx.sum(d * d, axis=axes)
-        _update_running(running_mean, running_var, mean.reshape(c), sq / (count - 1) if count > 1 else sq / 0.0,
-                        momentum)
+        var = stats["var"].reshape(c)
+        _update_running(running_mean, running_var, stats["mean"].reshape(c),
+                        var * (count / (count - 1)) if count > 1 else var / 0.0, momentum)
     return out
 
 
@@ -372,7 +391,8 @@ def _torch_batch_norm(input, weight, bias, running_mean, running_var, training, 
     if momentum is None or eps is None:
         raise TypeError(f"batch_norm(): argument '{'momentum' if momentum is None else 'eps'}' must be float, "
                         "not NoneType")
-    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True)[0]
+    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True,
+                            want_stats=False)[0]
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -410,6 +430,7 @@ def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_inp
     empty = input.numel() == 0
     if not use_input_stats:
         rm, rv = running_mean._mx, running_var._mx
+    stats = {}
 
     def f(x, *wb):
         if empty:
@@ -418,7 +439,8 @@ def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_inp
         xc = x.astype(ct)
         if use_input_stats:
             if axes:
-                _, d, var = _moments(xc, axes)
+                mean, d, var = _moments(xc, axes)
+                stats["mean"], stats["var"] = mean, var  # Note [running statistics]
             else:  # a single spatial element: zero deviation, zero variance
                 d, var = xc - xc, mx.zeros_like(xc)
             rstd = mx.rsqrt(var + eps)
@@ -430,11 +452,9 @@ def _torch_instance_norm(input, weight, bias, running_mean, running_var, use_inp
     out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
     if use_input_stats and not empty and axes and (running_mean is not None or running_var is not None):
         count = math.prod(input.shape[2:])
-        xc = input._mx.astype(_opmath(input._mx.dtype))
-        mean, d, _ = _moments(xc, axes)
-        sq = mx.sum(d * d, axis=axes)
-        var_u = sq / (count - 1) if count > 1 else sq / 0.0
-        _update_running(running_mean, running_var, mx.mean(mean.reshape(N, C), axis=0),
+        var = stats["var"]
+        var_u = var * (count / (count - 1)) if count > 1 else var / 0.0
+        _update_running(running_mean, running_var, mx.mean(stats["mean"].reshape(N, C), axis=0),
                         mx.mean(var_u.reshape(N, C), axis=0), momentum)
     return out
 

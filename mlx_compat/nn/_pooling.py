@@ -59,6 +59,8 @@ _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "u
 
 def _tuple(v, n, fn, name):
     """int or sequence of 1 or n ints -> n-tuple (torch's _single/_pair/_triple plus the C++ length check)."""
+    if type(v) is builtins.int:
+        return (v,) * n
     if isinstance(v, Tensor):
         v = v.tolist()
     seq = tuple(v) if isinstance(v, (tuple, list)) else (v,)
@@ -84,7 +86,7 @@ def _split_input(input, nd, fn):
     check that only the batch dim may be empty."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    shape = tuple(input.shape)
+    shape = tuple(input._mx.shape)
     ok = len(shape) in (nd + 1, nd + 2) and builtins.all(s != 0 for s in shape[len(shape) - nd - 1:])
     if not ok:
         raise RuntimeError(f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
@@ -167,12 +169,57 @@ def _table(per_dim, spatial):
     return np.broadcast_to(idx, (planes,) + idx.shape[1:]).reshape(planes, o, k)
 
 
+# Note [pooling tables]
+# A window table depends only on the pooling geometry (spatial sizes, output sizes, kernel, stride, padding,
+# dilation), never on values, so it is built once per geometry and kept, read-only, in _TABLES; the MLX arrays
+# derived from a cached table (gather indices, validity masks) are kept beside it in _DERIVED, keyed by the
+# table's id (the cache holds the table, so the id cannot be reused while the entry lives). Tables built per call
+# (fractional pooling, whose windows come from the samples) are simply not registered and derive afresh.
+_TABLES = {}
+_DERIVED = {}
+_MAX_TABLES = 512
+
+
+def _cached_table(key, build):
+    """build() -> (idx, *extras), once per key (Note [pooling tables])."""
+    hit = _TABLES.get(key)
+    if hit is None:
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.clear()
+            _DERIVED.clear()
+        hit = build()
+        for a in hit:
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+        _TABLES[key] = hit
+        _DERIVED[id(hit[0])] = (hit[0], {})
+    return hit
+
+
+def _derived(idx, name, build):
+    """build(idx), memoised beside a cached table; computed afresh for an unregistered one."""
+    entry = _DERIVED.get(id(idx))
+    if entry is None or entry[0] is not idx:
+        return build(idx)
+    memo = entry[1]
+    if name not in memo:
+        memo[name] = build(idx)
+    return memo[name]
+
+
+def _gather_index(idx, length):
+    return _derived(idx, ("j", length), lambda t: mx.array(np.where(t < 0, length, t).astype(np.int32)))
+
+
 def _windows(xm, idx, fill):
     """(B, O, K) window values of the (B, L) planes xm; padding (-1 in idx) reads `fill`."""
     b, length = xm.shape
     planes, o, k = idx.shape
-    xs = mx.concatenate([xm, mx.full((b, 1), fill, dtype=xm.dtype)], axis=1)
-    j = mx.array(np.where(idx < 0, length, idx).astype(np.int32))
+    j = _gather_index(idx, length)
+    if _derived(idx, "padded", lambda t: builtins.bool((t < 0).any())):
+        xs = mx.concatenate([xm, mx.full((b, 1), fill, dtype=xm.dtype)], axis=1)
+    else:  # no window reaches the padding: gather from the planes themselves
+        xs = xm
     if planes == 1:
         return mx.take(xs, j.reshape(-1), axis=1).reshape(b, o, k)
     return mx.take_along_axis(xs, j.reshape(b, o * k), axis=1).reshape(b, o, k)
@@ -203,24 +250,38 @@ def _lowest(dt):
 
 def _argmax_flat(input, idx, lead, spatial):
     """Flat per-plane input index of each window's maximum, (B, O) int32: Note [max-pool argmax]."""
-    b = builtins.int(np.prod(lead, dtype=np.int64))
-    length = builtins.int(np.prod(spatial, dtype=np.int64))
+    b = math.prod(lead)
+    length = math.prod(spatial)
     w = _windows(input._mx.reshape(b, length), idx, _lowest(input.dtype))
-    valid = mx.array(idx >= 0)
-    k = idx.shape[2]
+    valid = _derived(idx, "valid", lambda t: mx.array(t >= 0))
     if _is_float(input.dtype):
+        # one argmax over ranks: a NaN ranks K+1+j (the last NaN wins), a valid maximum K-j (the first wins),
+        # anything else 0 (Note [max-pool argmax])
+        nan_rank, max_rank = _derived(idx, "ranks", _argmax_ranks)
         nan = mx.isnan(w)
         m = mx.max(mx.where(nan, -float("inf"), w), axis=-1, keepdims=True)
-        first = mx.argmax((w == m) & valid, axis=-1)
-        last_nan = (k - 1) - mx.argmax(nan[..., ::-1], axis=-1)
-        pos = mx.where(mx.any(nan, axis=-1), last_nan, first)
+        pos = mx.argmax(mx.where(nan, nan_rank, mx.where((w == m) & valid, max_rank, 0)), axis=-1)
     else:
         m = mx.max(w, axis=-1, keepdims=True)
         pos = mx.argmax((w == m) & valid, axis=-1)
-    table = mx.array(idx.astype(np.int32))
+    table = _derived(idx, "table", lambda t: mx.array(t.astype(np.int32)))
     if idx.shape[0] == 1:
         table = mx.broadcast_to(table, (b,) + idx.shape[1:])
     return mx.take_along_axis(table, pos.astype(mx.int32)[..., None], axis=-1)[..., 0]
+
+
+def _empty_windows(idx):
+    """(O,) mask of the windows holding no input element (a shared table only), or None when there are none."""
+    if idx.shape[0] != 1:
+        return None
+    empty = ~(idx[0] >= 0).any(axis=1)
+    return empty if empty.any() else None
+
+
+def _argmax_ranks(idx):
+    k = idx.shape[2]
+    j = np.arange(k, dtype=np.int32)
+    return mx.array(k + 1 + j), mx.array(k - j)
 
 
 def _gather_max(input, flat, lead, out_spatial, name, empty=None):
@@ -259,9 +320,7 @@ def _max_from_table(input, idx, lead, spatial, out_spatial, name, return_indices
         ind = _new(mx.zeros(out_shape, dtype=mx.int64), input._device_code, _dtype.int64)
         return (out, ind) if return_indices else out
     flat = _argmax_flat(input, idx, lead, spatial)
-    empty = ~(idx[0] >= 0).any(axis=1) if idx.shape[0] == 1 else None
-    if empty is not None and not empty.any():
-        empty = None
+    empty = _derived(idx, "empty", _empty_windows)
     out = _gather_max(input, flat, lead, out_spatial, name, empty)
     if return_indices:
         if empty is not None:
@@ -298,12 +357,13 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     if nd == 1 and not return_indices:  # torch's max_pool1d_impl (no indices) is floating-point only
         _require(input, input.dtype.is_floating_point, "max_pool1d_impl")
     osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
-    idx = _table([_sliding_positions(n, o, kk, ss, pp, dd)
-                  for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)], spatial)
     # Note [windows entirely in the padding]: with dilation a window can miss the input altogether (its taps
     # straddle it). torch then returns -inf and an index computed from the window's first tap at or after 0,
     # which may lie outside the plane; its backward would write there, so no gradient is the faithful choice.
-    fallback = _first_in_bounds(spatial, osz, s, p, d)
+    idx, fallback = _cached_table(("sliding", spatial, osz, k, s, p, d), lambda: (
+        _table([_sliding_positions(n, o, kk, ss, pp, dd) for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
+               spatial),
+        _first_in_bounds(spatial, osz, s, p, d)))
     return _max_from_table(input, idx, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0", return_indices,
                            fallback)
 
@@ -371,17 +431,19 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
     name = f"AvgPool{nd}DBackward0"
     if builtins.any(v == 0 for v in out_shape):
         return _empty_result(input, out_shape, name)
-    idx = _table([_sliding_positions(n, o, kk, ss, pp, 1) for n, o, kk, ss, pp in zip(spatial, osz, k, s, p)],
-                 spatial)
-    div = (np.full(idx.shape[1], builtins.int(divisor_override)) if divisor_override is not None
-           else _avg_divisor(spatial, osz, k, s, p, count_include_pad))
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    idx, div = _cached_table(("avg", spatial, osz, k, s, p, count_include_pad, divisor_override), lambda: (
+        _table([_sliding_positions(n, o, kk, ss, pp, 1) for n, o, kk, ss, pp in zip(spatial, osz, k, s, p)],
+               spatial),
+        np.full(builtins.int(np.prod(osz)), builtins.int(divisor_override)) if divisor_override is not None
+        else _avg_divisor(spatial, osz, k, s, p, count_include_pad)))
+    div64 = _derived(idx, "div", lambda t: mx.array(div.astype(np.float64)))
+    b = math.prod(lead)
     floating = _is_float(input.dtype)
 
     def f(x):
         total = mx.sum(_windows(_acc(x).reshape(b, -1), idx, 0), axis=-1)
         if floating:
-            r = total / mx.array(div.astype(np.float64)).astype(total.dtype)
+            r = total / div64.astype(total.dtype)
         else:  # integer inputs: C++ integer division, truncating toward zero
             dv = mx.array(div).astype(x.dtype)
             q = mx.abs(total) // dv
@@ -453,14 +515,21 @@ def _adaptive_avg_pool(input, nd, output_size):
     name = f"AdaptiveAvgPool{nd}DBackward0"
     if builtins.any(v == 0 for v in out_shape):
         return _empty_result(input, out_shape, name)
-    per_dim = [_adaptive_positions(n, o) for n, o in zip(spatial, osz)]
-    idx = _table(per_dim, spatial)
-    count = (idx[0] >= 0).sum(axis=1)
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    if builtins.all(o == 1 for o in osz):  # one window over the whole plane: a mean over the spatial axes
+        axes = tuple(builtins.range(-nd, 0))
+
+        def f(x):
+            return mx.mean(_acc(x), axis=axes, keepdims=True).astype(x.dtype)
+
+        return mlx_op(name, f, [input])
+    idx, = _cached_table(("adaptive", spatial, osz), lambda: (
+        _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial),))
+    count64 = _derived(idx, "count", lambda t: mx.array((t[0] >= 0).sum(axis=1).astype(np.float64)))
+    b = math.prod(lead)
 
     def f(x):
         total = mx.sum(_windows(_acc(x).reshape(b, -1), idx, 0), axis=-1)
-        return (total / mx.array(count.astype(np.float64)).astype(total.dtype)).astype(x.dtype).reshape(out_shape)
+        return (total / count64.astype(total.dtype)).astype(x.dtype).reshape(out_shape)
 
     return mlx_op(name, f, [input])
 
@@ -481,7 +550,8 @@ def _adaptive_max_pool(input, nd, output_size, return_indices):
     fn = f"adaptive_max_pool{nd}d"
     lead, spatial, osz = _adaptive_prepare(input, nd, output_size, fn)
     _require(input, input.dtype.is_floating_point, fn)
-    idx = _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial)
+    idx, = _cached_table(("adaptive", spatial, osz), lambda: (
+        _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial),))
     return _max_from_table(input, idx, lead, spatial, osz, f"AdaptiveMaxPool{nd}DBackward0", return_indices)
 
 
@@ -604,7 +674,7 @@ def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
     lead = shape[:lead_n]
     out_shape = tuple(lead) + tuple(osz)
     length = builtins.int(np.prod(osz, dtype=np.int64))
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    b = math.prod(lead)
     name = f"MaxUnpool{ndc}DBackward0"
     if input.numel() == 0:  # an empty batch
         return _empty_result(input, out_shape, name)
@@ -663,6 +733,25 @@ def _fractional_intervals(samples, n, o, k, np_dt):
     return starts
 
 
+def _check_random_samples(samples, input, lead, nd, fn):
+    """torch's checks of fractional_max_pool's _random_samples, in its order: a Tensor of the input's dtype,
+    3-D, at least one row per batch element (any number for an unbatched input, which uses row 0), one column
+    per plane and `nd` values each."""
+    if not isinstance(samples, Tensor):
+        raise TypeError(f"{fn}(): argument 'random_samples' (position 4) must be Tensor, not {type(samples).__name__}")
+    if samples.dtype is not input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    rows, planes, k = samples._mx.shape
+    if rows < (lead[0] if len(lead) == 2 else 1):
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if planes != lead[-1]:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if k != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {k}.")
+
+
 def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indices, _random_samples):
     fn = f"fractional_max_pool{nd}d"
     if output_size is None and output_ratio is None:
@@ -692,18 +781,14 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
         if o + kk - 1 > n or (nd == 3 and o + kk - 1 == n):
             raise RuntimeError(f"{fn}{'_out' if nd == 3 else ''}(): pool {name} {kk} too large relative to input "
                                f"{name} {n}")
-    if not isinstance(_random_samples, Tensor) or _random_samples.dim() != 3 or \
-            tuple(_random_samples.shape)[1:] != (lead[-1], nd) or \
-            _random_samples.shape[0] != (lead[0] if len(lead) == 2 else 1):
-        raise RuntimeError(f"{fn}(): Expect _random_samples to be of shape (batch, planes, {nd}), but got "
-                           f"{list(getattr(_random_samples, 'shape', ()))}")
-    _require(input, input.dtype.is_floating_point, fn)
-    if _random_samples.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR.get(input.dtype.name)} but found "
-                           f"{_SCALAR.get(_random_samples.dtype.name)}")
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    _check_random_samples(_random_samples, input, lead, nd, fn)
+    _require(input, input.dtype.is_floating_point, fn + "_out_frame")
+    b = math.prod(lead)
     np_dt = np.float64 if input.dtype is _dtype.float64 else np.float32
-    u = np.array(_random_samples._mx.astype(mx.float32 if np_dt is np.float32 else mx.float64)).reshape(b, nd)
+    # torch reads sample row i for batch element i (row 0 for an unbatched input); extra rows are unused
+    n_rows = lead[0] if len(lead) == 2 else 1
+    u = np.array(_random_samples._mx[:n_rows].astype(mx.float32 if np_dt is np.float32 else mx.float64))
+    u = u.reshape(b, nd)
     # the kernel's sample order: 2-d uses (w, h); 3-d uses (t, h, w)
     col = (1, 0) if nd == 2 else (0, 1, 2)
     per_dim = []
@@ -788,7 +873,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         return _empty_result(input, out_shape, "Im2ColBackward0")
     idx = _table([_sliding_positions(n, o, kd, ss, pp, dd) for n, o, kd, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
                  spatial)
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    b = math.prod(lead)
 
     def f(x):
         w = _windows(x.reshape(b, -1), idx, 0)  # (B, L, K)
@@ -830,7 +915,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     idx = _table([_sliding_positions(n, o, kd, ss, pp, dd) for n, o, kd, ss, pp, dd in zip(osz, blocks, k, s, p, d)],
                  osz)
     hw = osz[0] * osz[1]
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    b = math.prod(lead)
     j = mx.array(np.where(idx[0] < 0, hw, idx[0]).reshape(-1).astype(np.int32))  # (L * K,), padding -> hw
 
     def f(x):
@@ -853,7 +938,7 @@ def max_pool2d_with_indices_backward(grad_output, input, kernel_size, stride, pa
                            f"and {list(indices.shape)}")
     shape = tuple(input.shape)
     lead, spatial = shape[:-2], shape[-2:]
-    b = builtins.int(np.prod(lead, dtype=np.int64))
+    b = math.prod(lead)
     length = spatial[0] * spatial[1]
     if input.numel() == 0 or grad_output.numel() == 0:
         return mlx_op("MaxPool2DWithIndicesBackwardBackward0", lambda g: mx.zeros(shape, dtype=g.dtype), [grad_output])

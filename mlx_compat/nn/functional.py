@@ -12,6 +12,7 @@ import mlx.core as mx
 
 from .. import _dtype
 from .._autograd_ops import mlx_op
+from .._shape_ops import addmm as _addmm
 from .._tensor import Tensor
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -34,18 +35,6 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
-def gelu(input, approximate="none"):
-    _float_only(input, "GeluKernelImpl")
-    if approximate == "none":
-        f = lambda x: 0.5 * x * (1 + mx.erf(x * (1 / math.sqrt(2))))  # noqa: E731
-    elif approximate == "tanh":
-        c = math.sqrt(2 / math.pi)
-        f = lambda x: 0.5 * x * (1 + mx.tanh(c * (x + 0.044715 * x * x * x)))  # noqa: E731
-    else:
-        raise RuntimeError("approximate argument must be either none or tanh.")
-    return mlx_op("GeluBackward0", lambda x: f(x).astype(x.dtype), [input])
-
-
 def sigmoid(input):
     return input.sigmoid()
 
@@ -58,15 +47,52 @@ def tanh(input):
 
 
 def linear(input, weight, bias=None):
-    if input.dim() == 2 and weight.dim() == 2 and bias is not None:
-        from .._shape_ops import addmm
-
-        return addmm(bias, input, weight.t())  # as torch: one AddmmBackward0 node
+    if bias is not None and weight.dim() == 2:
+        nd = input.dim()
+        if nd == 2:
+            return _addmm(bias, input, weight.t())  # as torch: one AddmmBackward0 node
+        if nd and bias.dim() == 1 and input.is_contiguous():
+            # torch's _flatten_nd_linear: a view to 2-D, one addmm, a view back (ViewBackward0 over AddmmBackward0)
+            shape = input._mx.shape
+            out = _addmm(bias, input.view(-1, shape[-1]), weight.t())
+            return out.view(shape[:-1] + (out._mx.shape[1],))
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     return out if bias is None else out + bias
 
 
+_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+          "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+          "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _bilinear_checks(input1, input2, weight, bias):
+    """torch's bilinear checks, in its order: one dtype, equal ranks and batch sizes, feature sizes against the
+    weight's, the bias against the weight's output size."""
+    named = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
+    if builtins.any(t.dtype is not input1.dtype for _, t in named):
+        raise RuntimeError("All tensors must have the same dtype, got " +
+                           ", ".join(f"{n}: {_CTYPE.get(t.dtype.name, t.dtype.name)}" for n, t in named))
+    s1, s2 = input1._mx.shape, input2._mx.shape
+    if len(s1) != len(s2):
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {len(s1)} and {len(s2)}")
+    for i in builtins.range(len(s1) - 1):
+        if s1[i] != s2[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got {s1[i]} and {s2[i]}")
+    if s1[-1] != weight.size(1):
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {s1[-1]} but expected "
+                           f"{weight.size(1)}")
+    if s2[-1] != weight.size(2):
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {s2[-1]} but expected "
+                           f"{weight.size(2)}")
+    if bias is not None and bias.size(0) != weight.size(0):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.size(0)} but expected "
+                           f"{weight.size(0)}")
+    if weight.dim() != 3:
+        raise RuntimeError("number of dimensions must match")
+
+
 def bilinear(input1, input2, weight, bias=None):
+    _bilinear_checks(input1, input2, weight, bias)
     out = mlx_op("BilinearBackward0", lambda a, b, w: mx.einsum("...i,oij,...j->...o", a, w, b), [input1, input2, weight])
     return out if bias is None else out + bias
 
@@ -77,16 +103,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            "Long, Int")
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
-    n = weight.shape[0]
+    n = weight._mx.shape[0]
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += n
         if not 0 <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
-    if input.numel():
-        lo, hi = mx.min(input._mx).item(), mx.max(input._mx).item()
-        if lo < 0 or hi >= n:
-            raise IndexError("index out of range in self")
+    iv = input._mx
+    if iv.size and mx.any((iv < 0) | (iv >= n)).item():  # torch's eager bounds check: one evaluation
+        raise IndexError("index out of range in self")
     if max_norm is not None and input.numel():
         from .._grad_mode import no_grad
 
@@ -107,6 +132,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if padding_idx is not None:
             keep = (mx.arange(n) != padding_idx).reshape((n,) + (1,) * (w.ndim - 1))
             w = mx.where(keep, w, mx.stop_gradient(w))  # no gradient for the padding row
+        if scale_grad_by_freq:
+            # each row's gradient divided by how often the row is looked up (values unchanged)
+            counts = mx.zeros((n,), dtype=w.dtype).at[idx.reshape(-1)].add(1)
+            inv = mx.where(counts > 0, 1 / mx.maximum(counts, 1), 1).astype(w.dtype).reshape((n,) + (1,) * (w.ndim - 1))
+            w = mx.stop_gradient(w) + (w - mx.stop_gradient(w)) * inv
         return mx.take(w, idx, axis=0)
 
     return mlx_op("EmbeddingBackward0", f, [weight])
@@ -152,6 +182,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
             raise ValueError(f"Invalid padding string '{padding}'")
     else:
         lo = hi = _ntuple(padding, nd, "padding")
+    padded = [n + l + h for n, l, h in zip(x_in._mx.shape[2:], lo, hi)]
+    eff = [d * (k - 1) + 1 for d, k in zip(dilation, ks)]
+    if builtins.any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same")
     if bias is not None and bias.dtype is not input.dtype:

@@ -178,6 +178,25 @@ def test_binary_cross_entropy_errors():
     for c in cases:
         assert_raises_same(lambda: c(torch), lambda: c(mc))
 
+@pytest.mark.parametrize("case", [
+    # a class weight of another dtype than the input
+    lambda L: L.nn.functional.nll_loss(L.zeros(4, 3), L.tensor([0, 1, 2, 0]), weight=L.ones(3).half()),
+    lambda L: L.nn.NLLLoss(weight=L.ones(3).half())(L.zeros(4, 3), L.tensor([0, 1, 2, 0])),
+    lambda L: L.nn.functional.cross_entropy(L.zeros(4, 3), L.tensor([0, 1, 2, 0]), weight=L.ones(3).double()),
+    # the batch sizes are checked before the target's dtype
+    lambda L: L.nn.functional.nll_loss(L.zeros(4, 3), L.tensor([0.0, 1, 2, 0, 1])),
+    lambda L: L.nn.functional.cross_entropy(L.zeros(4, 3), L.tensor([0.0, 1, 2, 0, 1])),
+    lambda L: L.nn.CrossEntropyLoss()(L.zeros(4, 3), L.tensor([0, 1, 2, 0, 1], dtype=L.int32)),
+], ids=["nll-half-weight", "NLLLoss-half-weight", "ce-double-weight", "nll-batch-first", "ce-batch-first",
+        "CrossEntropyLoss-batch-first"])
+def test_nll_family_error_order_and_messages(case):
+    errs = []
+    for L in (torch, mc):
+        with pytest.raises(Exception) as e:
+            case(L)
+        errs.append(e.value)
+    assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs
+
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits(reduction):

@@ -437,6 +437,72 @@ def test_fractional_errors(case):
     check_error(case)
 
 
+@pytest.mark.parametrize("nd,shape,rows", [
+    (3, (4, 5, 5, 5), 2),   # module_db's FractionalMaxPool3d 'ratio_no_batch_dim': (2, C, 3) samples, unbatched input
+    (3, (4, 5, 5, 5), 3),
+    (2, (3, 5, 7), 2),
+    (3, (2, 4, 5, 5, 5), 3),  # more rows than the batch: the first ones are used
+    (2, (2, 3, 7, 6), 4),
+])
+def test_fractional_extra_sample_rows(nd, shape, rows):
+    """torch accepts any number of sample rows not below the batch size (an unbatched input counts as 1)
+    and reads row i for batch element i."""
+    u = np.random.default_rng(5).uniform(0, 1, (rows, shape[-nd - 1], nd))
+    a = np.random.default_rng(6).standard_normal(shape)
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        out = getattr(L.nn.functional, f"fractional_max_pool{nd}d")(
+            x, 2, output_ratio=(0.5,) * nd, return_indices=True, _random_samples=L.from_numpy(u.copy()))
+        res.append((out, L.autograd.grad(out[0].sum(), x)[0]))
+    for mo, to in zip(res[1][0], res[0][0]):
+        assert_same(mo, to)
+    assert_same(res[1][1], res[0][1])
+
+
+def _frac(L, nd, shape, samples_shape, dtype="float64", samples_dtype="float64", k=2, osz=2):
+    x = L.zeros(*shape, dtype=getattr(L, dtype))
+    s = L.rand(*samples_shape).to(getattr(L, samples_dtype)) if samples_shape is not None else [0.5]
+    return getattr(L.nn.functional, f"fractional_max_pool{nd}d")(x, k, output_size=osz, _random_samples=s)
+
+
+@pytest.mark.parametrize("args", [
+    (3, (4, 5, 5, 5), (0, 4, 3)),                 # fewer rows than the batch
+    (3, (2, 4, 5, 5, 5), (1, 4, 3)),
+    (3, (4, 5, 5, 5), (2, 5, 3)),                 # planes
+    (3, (4, 5, 5, 5), (1, 4, 2)),                 # values per plane
+    (3, (4, 5, 5, 5), (4, 3)),                    # rank
+    (3, (4, 5, 5, 5), (1, 4, 3), "float32"),      # dtype
+    (3, (4, 5, 5, 5), None),                      # not a tensor
+    (2, (3, 5, 7), (0, 3, 2)),
+    (2, (3, 5, 7), (1, 2, 2)),
+    (2, (3, 5, 7), (3, 2)),
+    (2, (1, 3, 5, 7), (1, 3, 2), "float32"),
+    (2, (1, 3, 5, 7), (1, 3, 2), "int64", "int64"),
+])
+def test_fractional_random_samples_errors(args):
+    """Bad _random_samples: torch's exception type and message."""
+    errs = []
+    for L in (torch, mc):
+        with pytest.raises(Exception) as e:
+            _frac(L, *args)
+        errs.append(e.value)
+    assert type(errs[1]) is type(errs[0]), errs
+    assert str(errs[1]) == str(errs[0]), errs
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_fractional_check_order(nd):
+    """torch checks the pool size before the samples' dtype."""
+    shape = (1, 4) + (5,) * nd
+    errs = []
+    for L in (torch, mc):
+        with pytest.raises(RuntimeError) as e:
+            _frac(L, nd, shape, (1, 4, nd), dtype="float32", k=4, osz=3)
+        errs.append(str(e.value))
+    assert errs[1] == errs[0]
+
+
 # ---------------------------------------------------------------- unfold / fold
 
 UNFOLD_CASES = [
@@ -512,3 +578,24 @@ def test_torch_adaptive_max_pool1d_returns_values_and_indices():
     m = mc.adaptive_max_pool1d(mc.from_numpy(x.copy()), 3)
     assert_same(m[0], t[0])
     assert_same(m[1], t[1])
+
+
+# ---------------------------------------------------------------- cached window tables
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("max_pool2d", dict(kernel_size=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("adaptive_avg_pool2d", dict(output_size=(3, 2))),
+    ("adaptive_avg_pool2d", dict(output_size=1)),
+    ("adaptive_max_pool2d", dict(output_size=3, return_indices=True)),
+])
+def test_pool_tables_reused_across_calls(name, kwargs):
+    """Window tables are built once per geometry (Note [pooling tables]): repeated calls on other data, ties and
+    NaN included, still give torch's values, indices and gradients."""
+    base = np.random.default_rng(3).standard_normal((2, 3, 7, 6))
+    ties = np.round(base)  # many equal maxima: the first one must win
+    ties[0, 0, 1, 1] = np.nan
+    for data in (base, ties, base * -1):
+        check(name, (2, 3, 7, 6), data=data, **kwargs)

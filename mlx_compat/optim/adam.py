@@ -1,0 +1,136 @@
+"""torch.optim.Adam: Adam with amsgrad, L2 or decoupled weight decay and maximize, using torch's single-tensor
+update rule (bias corrections in Python floats from the float32 step count)."""
+from __future__ import annotations
+
+import mlx.core as mx
+
+from . import _kernels as K
+from ._common import check_betas as _check_betas
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
+                        _kernel, _low, _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable,
+                        _zeros_like)
+from .._tensor import Tensor
+
+__all__ = ["Adam"]
+
+
+def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low):
+    """Adam's per-parameter update (torch's single-tensor order) for one static configuration."""
+    r = _rounder(low)
+
+    def update(x, g, m, v, *rest):
+        if amsgrad:
+            vmax, wd, w1, b2, w2, bc2_sqrt, eps, neg_step_size = rest
+        else:
+            wd, w1, b2, w2, bc2_sqrt, eps, neg_step_size = rest
+        if maximize:
+            g = -g
+        if has_wd:
+            if decoupled:
+                x = r(x * wd)
+            else:
+                g = r(g + r(wd) * x)  # add's alpha is cast to the tensor's dtype
+        m = r(K.lerp(m, g, w1, small_weight))
+        v = r(r(v * b2) + (w2 * g) * g)
+        if amsgrad:
+            vmax = mx.maximum(vmax, v)
+            denom = r(r(r(mx.sqrt(vmax)) / bc2_sqrt) + eps)
+        else:
+            denom = r(r(r(mx.sqrt(v)) / bc2_sqrt) + eps)
+        x = r(x + (neg_step_size * m) / denom)
+        return (x, m, v, vmax) if amsgrad else (x, m, v)
+
+    return update
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            if lr.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_betas(betas)
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+                or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, b in enumerate(betas):
+            if isinstance(b, Tensor):
+                if not capturable and foreach:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+                if b.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(map(_to_scalar, betas))
+        _check_differentiable(differentiable)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        loss = _closure_loss(closure)
+        up = _Update()
+        for group in self.param_groups:
+            beta1, beta2 = (_to_scalar(b) for b in group["betas"])
+            lr = _to_scalar(group["lr"])
+            wd, eps = group["weight_decay"], group["eps"]
+            amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                _check_sparse(grad, "Adam")
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _scalar_tensor(0.0)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                g = _real(grad._mx)
+                x = _real(p._mx)
+                step_t = state["step"]
+                step = step_t.item() + 1
+                up.scalar(step_t, step)
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+                low = _low(x)
+                fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5, low),
+                             lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5, low))
+                wd_scalar = (1 - lr * wd) if decoupled else wd
+                sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
+                                -step_size)
+                arrays = [x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx)]
+                if amsgrad:
+                    arrays.append(_real(state["max_exp_avg_sq"]._mx))
+                out = _call(p, fn, *arrays, *sc)
+                up.put(p, out[0])
+                up.put(state["exp_avg"], out[1])
+                up.put(state["exp_avg_sq"], out[2])
+                if amsgrad:
+                    up.put(state["max_exp_avg_sq"], out[3])
+        up.commit()
+        return loss

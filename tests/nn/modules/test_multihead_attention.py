@@ -1,0 +1,227 @@
+"""nn.MultiheadAttention against torch: parameter names/shapes/order (packed in_proj_weight or separate
+q/k/v_proj_weight, in_proj_bias, bias_k/bias_v, out_proj as NonDynamicallyQuantizableLinear), init
+distributions, repr; outputs, attention weights, input and parameter gradients over batch_first, unbatched input,
+kdim/vdim, add_bias_kv, add_zero_attn, bias=False, key_padding_mask / attn_mask (bool and float, 2D and 3D),
+is_causal, need_weights, average_attn_weights, train and eval (including torch's inference fast path); dropout;
+constructor errors."""
+import math
+
+import numpy as np
+import pytest
+
+from helpers import assert_raises_same, assert_same, mc, torch
+from modtest import assert_same_init, check_module, inputs, pair
+
+E, H, L, S, N = 8, 2, 5, 4, 3
+
+CTOR = [
+    {}, {"batch_first": True}, {"kdim": 3, "vdim": 5}, {"kdim": 6, "vdim": 6, "batch_first": True},
+    {"add_bias_kv": True}, {"add_zero_attn": True}, {"add_bias_kv": True, "add_zero_attn": True},
+    {"bias": False}, {"bias": False, "kdim": 4, "vdim": 3}, {"dropout": 0.3},
+]
+
+
+def _shapes(kw, batched=True):
+    kd, vd = kw.get("kdim", E), kw.get("vdim", E)
+    if not batched:
+        return (L, E), (S, kd), (S, vd)
+    if kw.get("batch_first"):
+        return (N, L, E), (N, S, kd), (N, S, vd)
+    return (L, N, E), (S, N, kd), (S, N, vd)
+
+
+@pytest.mark.parametrize("heads", [1, 2, 4])
+@pytest.mark.parametrize("kw", CTOR, ids=[str(k) or "default" for k in CTOR])
+def test_parameters_state_dict_repr(kw, heads):
+    t, m = torch.nn.MultiheadAttention(E, heads, **kw), mc.nn.MultiheadAttention(E, heads, **kw)
+    assert list(m._parameters) == list(t._parameters)
+    assert [(k, tuple(p.shape)) for k, p in m.named_parameters()] == [
+        (k, tuple(p.shape)) for k, p in t.named_parameters()]
+    assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in t.state_dict().items()]
+    assert repr(m) == repr(t)
+    assert type(m.out_proj).__name__ == "NonDynamicallyQuantizableLinear"
+    assert isinstance(m.out_proj, mc.nn.Linear)
+    for a in ("embed_dim", "kdim", "vdim", "_qkv_same_embed_dim", "num_heads", "dropout", "batch_first",
+              "head_dim", "add_zero_attn"):
+        assert getattr(m, a) == getattr(t, a), a
+    assert (m.bias_k is None) == (t.bias_k is None)
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("kw", CTOR, ids=[str(k) or "default" for k in CTOR])
+def test_forward_backward(kw, train):
+    if kw.get("dropout") and train:
+        pytest.skip("dropout > 0 in training is random: tested by test_dropout_training")
+    theirs, ours = pair("nn.MultiheadAttention", E, H, **kw)
+    t_in, m_in = inputs(*_shapes(kw))
+    check_module(theirs, ours, t_in, m_in, train=train)
+
+
+@pytest.mark.parametrize("kw", [{}, {"kdim": 3, "vdim": 5}, {"add_bias_kv": True, "add_zero_attn": True}])
+def test_unbatched(kw):
+    theirs, ours = pair("nn.MultiheadAttention", E, H, **kw)
+    t_in, m_in = inputs(*_shapes(kw, batched=False))
+    check_module(theirs, ours, t_in, m_in, train=True)
+
+
+def _masks(kind, batch_first=False, heads=H):
+    """Matching (torch, ours) keyword masks of the given kind."""
+    r = np.random.default_rng(5)
+    out_t, out_m = {}, {}
+    if "kpm" in kind:
+        kpm = r.random((N, S)) < 0.3
+        kpm[:, 0] = False  # keep a key per row so no row is all -inf
+        if "float" in kind:
+            kpm = np.where(kpm, -1e4, r.standard_normal((N, S))).astype(np.float32)
+        out_t["key_padding_mask"], out_m["key_padding_mask"] = torch.tensor(kpm), mc.tensor(kpm)
+    if "attn2d" in kind or "attn3d" in kind:
+        shape = (L, S) if "attn2d" in kind else (N * heads, L, S)
+        am = r.random(shape) < 0.3
+        am[..., 0] = False
+        if "float" in kind:
+            am = np.where(am, -np.inf, r.standard_normal(shape)).astype(np.float32)
+        out_t["attn_mask"], out_m["attn_mask"] = torch.tensor(am), mc.tensor(am)
+    return out_t, out_m
+
+
+MASKS = ["kpm", "kpm-float", "attn2d", "attn2d-float", "attn3d", "attn3d-float", "kpm+attn2d",
+         "kpm-float+attn3d-float"]
+
+
+@pytest.mark.parametrize("need_weights,average", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("kind", MASKS)
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_masks(kind, need_weights, average, batch_first):
+    theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=batch_first)
+    t_in, m_in = inputs(*_shapes({"batch_first": batch_first}))
+    mt, mm = _masks(kind, batch_first)
+    opts = {"need_weights": need_weights, "average_attn_weights": average}
+
+    def call(mod, xs):
+        return mod(*xs, **(mt if mod is theirs else mm), **opts)
+
+    check_module(theirs, ours, t_in, m_in, train=True, call=call)
+
+
+def test_mismatched_mask_types_warn_as_torch():
+    """A bool key_padding_mask with a float attn_mask is accepted with torch's deprecation warning."""
+    import warnings
+
+    theirs, ours = pair("nn.MultiheadAttention", E, H)
+    t_in, m_in = inputs(*_shapes({}))
+    kt, km = _masks("kpm")
+    at, am = _masks("attn2d-float")
+    with warnings.catch_warnings(record=True) as wt:
+        warnings.simplefilter("always")
+        ot = theirs(*t_in, **kt, **at)
+    with warnings.catch_warnings(record=True) as wm:
+        warnings.simplefilter("always")
+        om = ours(*m_in, **km, **am)
+    msg = "Support for mismatched key_padding_mask and attn_mask is deprecated"
+    assert any(msg in str(w.message) for w in wt) and any(msg in str(w.message) for w in wm)
+    assert_same(om[0], ot[0])
+    assert_same(om[1], ot[1])
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_is_causal(need_weights, batch_first):
+    """is_causal with torch's causal float mask (the hint torch requires a mask for)."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=batch_first)
+    t_in, m_in = inputs(*_shapes({"batch_first": batch_first}))
+    t_in[1], t_in[2], m_in[1], m_in[2] = t_in[0], t_in[0], m_in[0], m_in[0]  # self-attention: S = L
+    causal = np.triu(np.full((L, L), -np.inf, dtype=np.float32), 1)
+    tm, mm = torch.tensor(causal), mc.tensor(causal)
+
+    def call(mod, xs):
+        mask = tm if mod is theirs else mm
+        return mod(xs[0], xs[0], xs[0], attn_mask=mask, is_causal=True, need_weights=need_weights)
+
+    check_module(theirs, ours, t_in[:1], m_in[:1], train=True, call=call)
+
+
+def test_is_causal_without_mask_raises():
+    theirs, ours = pair("nn.MultiheadAttention", E, H)
+    t_in, m_in = inputs(*_shapes({}))
+    assert_raises_same(lambda: theirs(*t_in, is_causal=True), lambda: ours(*m_in, is_causal=True))
+
+
+@pytest.mark.parametrize("kind", [None, "kpm", "attn2d", "kpm+attn2d"])
+def test_self_attention_eval_no_grad(kind):
+    """Self-attention, batch_first, eval, no grad: the case torch sends down its fused fast path."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=True)
+    theirs.eval()
+    ours.eval()
+    (xt,), (xm,) = inputs((N, L, E), requires_grad=False)
+    r = np.random.default_rng(2)
+    kw_t, kw_m = {}, {}
+    if kind and "kpm" in kind:
+        kpm = r.random((N, L)) < 0.3
+        kpm[:, 0] = False
+        kw_t["key_padding_mask"], kw_m["key_padding_mask"] = torch.tensor(kpm), mc.tensor(kpm)
+    if kind and "attn2d" in kind:
+        am = r.random((L, L)) < 0.3
+        am[:, 0] = False
+        kw_t["attn_mask"], kw_m["attn_mask"] = torch.tensor(am), mc.tensor(am)
+    with torch.no_grad():
+        ot, wt = theirs(xt, xt, xt, **kw_t)
+    with mc.no_grad():
+        om, wm = ours(xm, xm, xm, **kw_m)
+    # torch's fast path zeroes fully-padded rows rather than producing NaN; rows here always keep a key
+    assert_same(om, ot, rtol=1e-5, atol=1e-5)
+    assert_same(wm, wt, rtol=1e-5, atol=1e-5)
+
+
+def test_dropout_training():
+    """In training, per-head attention weights are the eval weights with each entry dropped (0) or scaled by
+    1/(1-p); in eval dropout is off."""
+    p = 0.5
+    m = mc.nn.MultiheadAttention(E, H, dropout=p)
+    x = mc.randn(L, N, E)
+    m.eval()
+    _, w_eval = m(x, x, x, average_attn_weights=False)
+    m.train()
+    _, w_train = m(x, x, x, average_attn_weights=False)
+    a, b = w_eval.detach().numpy(), w_train.detach().numpy()
+    dropped = b == 0
+    assert dropped.any() and (~dropped).any()
+    np.testing.assert_allclose(b[~dropped], a[~dropped] / (1 - p), rtol=1e-5)
+    assert abs(dropped.mean() - p) < 0.15
+
+
+def test_init_distribution():
+    """in_proj_weight ~ xavier_uniform over (3E, E); separate projections each xavier_uniform; biases zero;
+    bias_k / bias_v ~ xavier_normal; out_proj.weight as Linear's init."""
+    b = math.sqrt(6.0 / (E + 3 * E))
+    assert_same_init(lambda lib: lib.nn.MultiheadAttention(E, H), bounds={"in_proj_weight": b})
+    assert_same_init(lambda lib: lib.nn.MultiheadAttention(E, H, kdim=3, vdim=5, add_bias_kv=True),
+                     bounds={"q_proj_weight": math.sqrt(6.0 / (2 * E)), "k_proj_weight": math.sqrt(6.0 / (E + 3)),
+                             "v_proj_weight": math.sqrt(6.0 / (E + 5))})
+
+
+def test_constructor_errors():
+    assert_raises_same(lambda: torch.nn.MultiheadAttention(8, 3), lambda: mc.nn.MultiheadAttention(8, 3))
+    assert_raises_same(lambda: torch.nn.MultiheadAttention(0, 2), lambda: mc.nn.MultiheadAttention(0, 2))
+    assert_raises_same(lambda: torch.nn.MultiheadAttention(8, -1), lambda: mc.nn.MultiheadAttention(8, -1))
+
+
+def test_wrong_embed_dim_raises():
+    theirs, ours = pair("nn.MultiheadAttention", E, H)
+    t_in, m_in = inputs((L, N, E + 1), (S, N, E + 1), (S, N, E + 1))
+    assert_raises_same(lambda: theirs(*t_in), lambda: ours(*m_in))
+
+
+def test_merge_masks():
+    m, t = mc.nn.MultiheadAttention(E, H, batch_first=True), torch.nn.MultiheadAttention(E, H, batch_first=True)
+    r = np.random.default_rng(0)
+    q = r.standard_normal((N, L, E)).astype(np.float32)
+    kpm = r.standard_normal((N, L)).astype(np.float32)
+    am = r.standard_normal((L, L)).astype(np.float32)
+    for args in ((None, kpm), (am, None), (am, kpm)):
+        conv_t = [None if a is None else torch.tensor(a) for a in args]
+        conv_m = [None if a is None else mc.tensor(a) for a in args]
+        mt, kt = t.merge_masks(conv_t[0], conv_t[1], torch.tensor(q))
+        mm, km = m.merge_masks(conv_m[0], conv_m[1], mc.tensor(q))
+        assert km == kt
+        assert_same(mm, mt)

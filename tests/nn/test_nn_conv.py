@@ -1,0 +1,58 @@
+"""nn.functional.conv1d/2d/3d: values and gradients against torch over padding modes, strides, dilation and
+groups; torch's errors (with messages) for inputs smaller than the (dilated) kernel and the other shape checks."""
+import numpy as np
+import pytest
+
+from helpers import assert_same, mc, torch
+
+
+def _run(nd, x_shape, w_shape, bias=True, seed=0, **kwargs):
+    rng = np.random.default_rng(seed)
+    data = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)] + \
+        ([rng.standard_normal(w_shape[0])] if bias else [])
+    res = []
+    for L in (torch, mc):
+        xs = [L.from_numpy(d.copy()).to(L.float32).requires_grad_() for d in data]
+        out = getattr(L.nn.functional, f"conv{nd}d")(*xs, **kwargs)
+        cot = L.from_numpy(np.random.default_rng(seed + 1).standard_normal(tuple(out.shape))).to(L.float32)
+        res.append((out, L.autograd.grad(out, xs, cot), type(out.grad_fn).__name__))
+    (t_out, t_g, t_n), (m_out, m_g, m_n) = res
+    assert m_n == t_n
+    assert_same(m_out, t_out, rtol=1e-4, atol=1e-4)
+    for m, t in zip(m_g, t_g):
+        assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("nd,x_shape,w_shape,kwargs", [
+    (1, (2, 4, 9), (6, 4, 3), dict(padding=1)),
+    (1, (4, 9), (6, 2, 3), dict(groups=2, stride=2)),
+    (2, (2, 3, 7, 6), (4, 3, 3, 2), dict(padding="same", dilation=2)),
+    (2, (1, 3, 3, 3), (4, 3, 3, 3), {}),                     # input exactly the kernel's size
+    (2, (1, 3, 2, 2), (4, 3, 3, 3), dict(padding=1)),        # smaller than the kernel, padding makes it fit
+    (2, (1, 3, 2, 2), (4, 3, 3, 3), dict(padding="same")),
+    (3, (1, 2, 4, 5, 4), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1))),
+])
+def test_conv(nd, x_shape, w_shape, kwargs):
+    _run(nd, x_shape, w_shape, **kwargs)
+
+
+@pytest.mark.parametrize("nd,x_shape,w_shape,kwargs", [
+    (2, (1, 2, 2, 2), (3, 2, 3, 3), {}),
+    (2, (2, 2, 2), (3, 2, 3, 3), {}),                        # unbatched
+    (1, (1, 2, 2), (3, 2, 3), {}),
+    (2, (1, 2, 4, 4), (3, 2, 3, 3), dict(dilation=2)),       # the dilated kernel is what counts
+    (3, (1, 2, 2, 5, 5), (3, 2, 3, 3, 3), {}),
+    (2, (1, 2, 0, 2), (3, 2, 3, 3), {}),
+    (2, (1, 2, 2, 2), (3, 2, 3, 3), dict(dtype="float64")),  # the size check comes before the dtype check
+    (2, (1, 3, 2, 2), (3, 2, 3, 3), {}),                     # channels are checked first
+])
+def test_conv_input_smaller_than_kernel(nd, x_shape, w_shape, kwargs):
+    kwargs = dict(kwargs)
+    w_dtype = kwargs.pop("dtype", "float32")
+    errs = []
+    for L in (torch, mc):
+        with pytest.raises(Exception) as e:
+            getattr(L.nn.functional, f"conv{nd}d")(L.zeros(*x_shape), L.zeros(*w_shape).to(getattr(L, w_dtype)),
+                                                   **kwargs)
+        errs.append(e.value)
+    assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs

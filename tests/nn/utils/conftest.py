@@ -1,0 +1,5 @@
+"""Puts tests/nn on sys.path so the nn.utils tests share tests/nn/modtest.py."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
