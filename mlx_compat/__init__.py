@@ -163,3 +163,4 @@ _device_scope.install(Tensor)
 from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import serialization  # noqa: E402,F401
+from ._compile import compile; from . import compiler, _dynamo  # noqa: E402,F401 (torch.compile)

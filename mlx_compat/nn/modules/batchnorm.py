@@ -114,7 +114,7 @@ def _flush_running_stats(mod):
     visible cost: it runs alongside the step and computes nothing the step would not compute anyway."""
     n = mod.__dict__.get("_pending_stat_updates", 0) + 1
     if n >= _FLUSH_EVERY:
-        arrays = [t._base._mx if t._is_view else t._mx
+        arrays = [t._base._mx if t._is_view() else t._mx
                   for t in (mod.running_mean, mod.running_var, mod.num_batches_tracked) if t is not None]
         if arrays:
             mx.async_eval(arrays)
