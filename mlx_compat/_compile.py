@@ -533,8 +533,16 @@ class _Compiled:
                         raise
                     self._fall_back(e)
                     return self.fn(*args, **kwargs)
-            entries.append(entry)
             source_values = [r() for r in entry.sources]
+            if entry.needs_autograd:
+                try:
+                    self._probe_vjp(entry, plan, source_values)
+                except Exception as e:  # noqa: BLE001 — MLX cannot differentiate the graph: eager keeps autograd
+                    if self.fullgraph:
+                        raise
+                    self._fall_back(e)
+                    return self.fn(*args, **kwargs)
+            entries.append(entry)
         return self._run(entry, plan, source_values)
 
     def _fall_back(self, err):
@@ -571,12 +579,12 @@ class _Compiled:
                         f.requires_grad_(True)
                     fresh.append(f)
                 versions = [f._version for f in fresh]
-                orig_grads = {}
+                grad_inputs = []
                 for slot, a in zip(plan.slots, slot_arrays):
                     kind, owner, name = slot
                     t = plan.slot_get(slot)
                     if kind == "grad":
-                        orig_grads[id(owner)] = (owner, t)
+                        grad_inputs.append((slot, t, a))
                         if t is None:
                             continue
                     saved.append(functools.partial(t._set_data, t._mx))
@@ -612,7 +620,12 @@ class _Compiled:
                 builtins.print, builtins.open = prev_print, prev_open
                 leaves = []
                 entry.out_spec = _flatten(out, leaves)
-                entry.needs_autograd = _C.is_grad_enabled() and any(t.requires_grad for t in leaves)
+                # outputs carry autograd history as eager ones would, unless the function ran its own backward
+                # (a training step: its .grads changed), whose returned loss needs none
+                ran_backward = any(plan.slot_get(s) is not g0 or (g0 is not None and g0._mx is not a)
+                                   for s, g0, a in grad_inputs)
+                entry.needs_autograd = (_C.is_grad_enabled() and not ran_backward
+                                        and any(t.requires_grad for t in leaves))
                 outs = [_tensor_value(t) for t in leaves]
                 kinds = []
                 for slot in plan.slots:
@@ -725,11 +738,33 @@ class _Compiled:
         mx.eval(outs[n_out:] + [r._mx for r in results])
         return _unflatten(entry.out_spec, results)
 
+    def _probe_vjp(self, entry, plan, source_values):
+        """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
+        (e.g. a gather whose indices come from the inputs) is found before any output relies on it."""
+        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
+        f, tensors = self._vjp_parts(entry, plan, scalars, entry.out_kinds[0])
+        vals = [t._mx for t in tensors]
+        diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
+
+        def fd(*dp):
+            full = list(vals)
+            for k, i in enumerate(diff):
+                full[i] = dp[k]
+            return f(*full)
+
+        outs = f(*vals)
+        mx.vjp(fd, [vals[i] for i in diff], [mx.ones_like(o) for o in outs])
+
     def _differentiable(self, entry, plan, scalars, n_out):
-        """Outputs that carry autograd history into the parameters and argument tensors (through mx.vjp of the
-        compiled graph), when eager outputs would have required grad."""
         from ._autograd_ops import mlx_op
 
+        f, tensors = self._vjp_parts(entry, plan, scalars, n_out)
+        out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
+        return list(out) if isinstance(out, tuple) else [out]
+
+    def _vjp_parts(self, entry, plan, scalars, n_out):
+        """The graph's user outputs as a function of the argument and slot tensors (for mx.vjp: outputs that
+        carry autograd history into the parameters and arguments, when eager outputs would require grad)."""
         n_args = len(plan.arg_tensors)
         slot_tensors = [plan.slot_get(s) for s in plan.slots]
         present = [i for i, t in enumerate(slot_tensors) if t is not None]
@@ -745,10 +780,8 @@ class _Compiled:
                 full[i] = vals[n_args + j]
             return list(fn(arg_arrays, full, gen_keys, vec)[:n_out])
 
-        tensors = list(plan.arg_tensors) + [slot_tensors[i] for i in present]
-        # values as they were at the call (before the write-back): the recorded computation's inputs
-        out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
-        return list(out) if isinstance(out, tuple) else [out]
+        # values as they are at the call (before the write-back): the recorded computation's inputs
+        return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
 
 
 def _dev_of(plan):
@@ -833,6 +866,7 @@ def _make_optimized_module_class():
             del self.__dict__["_orig_mod"]
             self._orig_mod = mod  # registers the submodule
             self.__dict__["_compiled_forward"] = compiled
+            self.__dict__["forward"] = compiled  # as torch's: forward is the compiled callable
             self.training = mod.training
 
         def forward(self, *args, **kwargs):

@@ -16,7 +16,7 @@ import warnings
 import mlx.core as mx
 
 from .._device_scope import warn as _warn
-from .. import _dtype
+from .. import _C, _dtype
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor
 
@@ -568,7 +568,7 @@ def _nll(input, target, weight, ignore_index, reduction):
         tv = tv.astype(mx.int64)
     if tv.size:  # torch's eager bounds check: one evaluation
         bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
-        if builtins.bool(mx.any(bad).item()):
+        if _C._item_or_none(mx.any(bad)):  # None while MLX traces (Note [No evaluation while tracing])
             first = int(tv.reshape(-1)[mx.argmax(bad.reshape(-1))].item())
             raise IndexError(f"Target {first} is out of bounds.")
     wv = None if weight is None else weight._mx

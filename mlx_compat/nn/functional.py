@@ -10,7 +10,7 @@ import math
 
 import mlx.core as mx
 
-from .. import _dtype
+from .. import _C, _dtype
 from .._autograd_ops import mlx_op
 from .._shape_ops import addmm as _addmm
 from .._tensor import Tensor
@@ -110,7 +110,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not 0 <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
     iv = input._mx
-    if iv.size and mx.any((iv < 0) | (iv >= n)).item():  # torch's eager bounds check: one evaluation
+    # torch's eager bounds check: one evaluation, skipped while MLX traces (Note [No evaluation while tracing])
+    if iv.size and _C._item_or_none(mx.any((iv < 0) | (iv >= n))):
         raise IndexError("index out of range in self")
     if max_norm is not None and input.numel():
         from .._grad_mode import no_grad
