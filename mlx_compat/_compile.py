@@ -42,6 +42,7 @@ import inspect
 import operator
 import types
 import warnings
+import weakref
 
 import mlx.core as mx
 
@@ -50,7 +51,7 @@ from ._tensor import Tensor
 
 __all__ = ["compile", "OptimizedModule", "disable", "reset"]
 
-_all_compiled = []  # weak registry is unnecessary: reset() only clears caches of live wrappers
+_all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
 
 
@@ -431,8 +432,9 @@ class _Plan:
                         hold(("attr", mod._buffers, name), t)
                         key.append(_spec(t))
         for opt in reach.optimizers:
+            key.append(id(opt))  # the graph's host sources and writes are bound to these objects
             for group in opt.param_groups:
-                key.append(_group_key(group))
+                key.append((id(group), _group_key(group)))
                 for p in group["params"]:
                     add_param(p)
                     st = opt.state.get(p)
@@ -443,7 +445,7 @@ class _Plan:
                     for k, v in st.items():
                         if isinstance(v, Tensor):
                             if k in opt._scalar_state_keys and v.dim() == 0:
-                                skeys.append((k, "scalar"))
+                                skeys.append((k, "scalar", id(v)))
                                 continue
                             hold(("attr", st, k), v)
                             skeys.append((k, _spec(v)))
@@ -490,8 +492,7 @@ class _Compiled:
         self.cache = {}
         self.fallback_reason = None
         self.compile_count = 0
-        _all_compiled.append(self)
-        functools.update_wrapper(self, fn) if hasattr(fn, "__name__") else None
+        _all_compiled.add(self)
 
     def reset(self):
         self.cache.clear()
@@ -884,7 +885,7 @@ def _make_optimized_module_class():
                 raise TypeError(f"{type(self._orig_mod).__name__} does not support len()") from None
 
         def __reduce__(self):
-            return (type(self), (self._orig_mod, self.__dict__["_compiled_forward"]))
+            return (compile, (self._orig_mod,))  # traced graphs are not saved: a fresh wrapper retraces
 
     return OptimizedModule
 
