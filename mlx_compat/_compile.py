@@ -831,6 +831,9 @@ def _set_grad(p, g):
 
 
 def _record_sched_step(ctx, sched, *args, **kwargs):
+    if any(isinstance(a, (Tensor, _Sym)) for a in (*args, *kwargs.values())):
+        raise _Unsupported(f"{type(sched).__name__}.step() with a value computed in the compiled function "
+                           "(its host logic would read a traced value)")
     ctx.sched_steps.append((sched, args, kwargs))
     # after the scheduler's step the group's lr differs from the value the graph reads: poison later reads
     for group in sched.optimizer.param_groups:

@@ -432,3 +432,82 @@ def test_compiler_disable():
         _close(f(torch.zeros(2)), np.full(2, 2.0))
     with pytest.raises(RuntimeError):
         torch.compile(lambda x: helper(x), fullgraph=True)(torch.zeros(2))
+
+
+# ------------------------------------------------------------------------------------------ more state
+def test_global_and_closure_tensors_are_state():
+    total = torch.zeros(3)
+    count = [torch.tensor(0)]
+
+    @torch.compile
+    def accumulate(x):
+        total.add_(x)
+        count[0] += 1
+        return total * 2
+
+    xs = [torch.randn(3) for _ in range(4)]
+    for i, x in enumerate(xs):
+        out = accumulate(x)
+        _close(out, 2 * np.sum([_np(v) for v in xs[:i + 1]], axis=0), rtol=1e-6)
+    _close(total, np.sum([_np(v) for v in xs], axis=0), rtol=1e-6)
+    assert count[0].item() == 4
+    assert _count(accumulate) == 1
+
+
+def test_optimizer_load_state_dict_between_calls():
+    torch.manual_seed(0)
+    w = torch.randn(5, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+
+    cs = torch.compile(step)
+    for _ in range(3):
+        cs()
+    saved_w, saved = w.detach().clone(), opt.state_dict()
+
+    def copy(sd):  # load_state_dict keeps the given tensors: each optimizer gets its own
+        return {"state": {k: {n: v.clone() for n, v in s.items()} for k, s in sd["state"].items()},
+                "param_groups": sd["param_groups"]}
+
+    saved = copy(saved)
+    cs()
+    cs()
+    # rewind: parameter and optimizer state (new 'step' tensors) back to the saved point, then two steps again
+    with torch.no_grad():
+        w.copy_(saved_w)
+    opt.load_state_dict(copy(saved))
+    cs()
+    cs()
+    w2 = saved_w.clone().requires_grad_(True)
+    opt2 = torch.optim.Adam([w2], lr=0.1)
+    opt2.load_state_dict(copy(saved))
+    for _ in range(2):
+        opt2.zero_grad()
+        (w2 * w2).sum().backward()
+        opt2.step()
+    _close(w, w2)
+    assert opt.state[w]["step"].item() == 5.0
+
+
+def test_plateau_scheduler_with_loss_falls_back():
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+
+    @torch.compile
+    def step():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        opt.step()
+        sched.step(loss)
+
+    with pytest.warns(UserWarning, match="ReduceLROnPlateau"):
+        step()
+    step()
+    assert sched.last_epoch == 2
