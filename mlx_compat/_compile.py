@@ -617,6 +617,9 @@ class _Compiled:
                 out = user_fn(*call_args, **call_kwargs)
                 if any(f._version != v for f, v in zip(fresh, versions)):
                     raise _Unsupported("an in-place write to an argument tensor inside a compiled function")
+                if any(f.grad is not None for f in fresh):
+                    raise _Unsupported("backward() into an argument tensor inside a compiled function (its .grad "
+                                       "would not reach the caller's tensor)")
 
                 builtins.print, builtins.open = prev_print, prev_open
                 leaves = []
