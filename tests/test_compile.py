@@ -554,3 +554,23 @@ def test_backward_into_argument_falls_back():
         out = torch.compile(f)(x2)
     _close(out, expected)
     _close(x2.grad, x1.grad)
+
+
+def test_many_traces_of_batchnorm_stay_compiled(monkeypatch):
+    # BatchNorm's periodic eager flush of lazy running-stat updates must not run inside a trace
+    from mlx_compat.nn.modules import batchnorm
+
+    monkeypatch.setattr(batchnorm, "_FLUSH_EVERY", 2)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+    torch.manual_seed(0)
+    m2 = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+    cm = torch.compile(m2)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for n in range(2, 7):  # a new shape each call: 5 traces
+            x = torch.randn(n, 4)
+            _close(cm(x), m(x), rtol=1e-5, atol=1e-6)
+    assert _count(cm.forward) == 5
+    _close(m2[1].running_var, m[1].running_var, rtol=1e-5)
+    assert m2[1].num_batches_tracked.item() == 5
