@@ -55,10 +55,6 @@ _all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
 
 
-def _is_compiling():
-    return _TRACE is not None
-
-
 # ------------------------------------------------------------------------------------------ host scalars
 class _Sym:
     """A host scalar known as an expression over the call's host sources (Note [Host scalars])."""
@@ -479,7 +475,7 @@ class _Plan:
 
 class _Entry:
     __slots__ = ("fn", "guards", "sources", "n_scalars", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "traced", "_first")
+                 "out_kinds", "needs_autograd", "_first")
 
 
 class _Compiled:
@@ -504,7 +500,7 @@ class _Compiled:
         return types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if self.fallback_reason is not None or _TRACE is not None or _DISABLED[0]:
+        if self.fallback_reason is not None or _TRACE is not None:
             return self.fn(*args, **kwargs)
         reach = _Reach()
         reach.add_function(self.fn)
@@ -668,7 +664,6 @@ class _Compiled:
 
         compiled = mx.compile(pure)
         entry.fn = compiled
-        entry.traced = False
         # the first call traces (inside pure) and runs; its result is kept for this call
         inputs = self._inputs(plan, n_scalars, None)
         entry._first = compiled(*inputs)
@@ -852,8 +847,6 @@ class _PoisonedLR:
     __neg__ = __bool__ = __eq__ = __lt__ = __gt__ = __le__ = __ge__ = __pow__ = __rpow__ = _fail
     __hash__ = object.__hash__
 
-
-_DISABLED = [False]
 
 
 # ------------------------------------------------------------------------------------------ public interface

@@ -153,10 +153,14 @@ class _Decoder(nn.Module):
         return self.head(self.ln(x))
 
 
-@pytest.mark.parametrize("kind", ["mlp", "cnn", "decoder"])
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "decoder", "resnet18"])
 def test_inference_equals_eager(kind):
     torch.manual_seed(0)
-    if kind == "mlp":
+    if kind == "resnet18":
+        from mlx_compat.vision.models import resnet18
+
+        m, x = resnet18(num_classes=10), torch.randn(2, 3, 32, 32)
+    elif kind == "mlp":
         m, x = nn.Sequential(nn.Linear(20, 32), nn.GELU(), nn.Linear(32, 5)), torch.randn(6, 20)
     elif kind == "cnn":
         m, x = _CNN(), torch.randn(2, 3, 16, 16)
