@@ -164,3 +164,5 @@ from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import serialization  # noqa: E402,F401
 from ._alias import install, uninstall  # noqa: E402,F401  (the torch import alias: mlx_compat/_alias.py)
+from ._compile import compile  # noqa: E402,F401,A004  (torch.compile: mlx_compat/_compile.py)
+from . import compiler, _dynamo  # noqa: E402,F401

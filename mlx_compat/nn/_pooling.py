@@ -267,7 +267,8 @@ def _argmax_flat(input, idx, lead, spatial):
     table = _derived(idx, "table", lambda t: mx.array(t.astype(np.int32)))
     if idx.shape[0] == 1:
         table = mx.broadcast_to(table, (b,) + idx.shape[1:])
-    return mx.take_along_axis(table, pos.astype(mx.int32)[..., None], axis=-1)[..., 0]
+    # integer indices carry no gradient; stop_gradient lets mx.vjp of a traced graph pass the gathers (compile)
+    return mx.stop_gradient(mx.take_along_axis(table, pos.astype(mx.int32)[..., None], axis=-1)[..., 0])
 
 
 def _empty_windows(idx):

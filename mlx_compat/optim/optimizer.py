@@ -166,6 +166,12 @@ def _real(arr):
 _COMPILE = os.environ.get("MLX_COMPAT_OPTIM_COMPILE", "1") != "0"
 _kernel_cache = {}
 
+# Note [Step inside compile]: while compile() traces a function that steps an optimizer (mlx_compat._compile,
+# Note [Host scalars]), `_tracing` is non-zero: commit() leaves evaluation to the compiled call, and Python
+# scalars computed from host state (step counts, lr) arrive as expressions (`_host_expr`) that become graph inputs
+# and host writes instead of constants.
+_tracing = 0
+
 
 def _kernel(key, make):
     """The (compiled) update function for static configuration `key`, built by make() on first use."""
@@ -234,6 +240,11 @@ class _Update:
         dtype = _opmath(dtype)
         out = []
         for v in values:
+            if _tracing and getattr(v, "_host_expr", False):
+                from .._compile import scalar_input
+
+                out.append(scalar_input(v, dtype))
+                continue
             key = (v, dtype)
             a = cache.get(key)
             if a is None:
@@ -258,6 +269,11 @@ class _Update:
 
     def scalar(self, tensor, value):
         """Write the Python float `value` into a 0-d float32 state tensor (one shared constant per value)."""
+        if _tracing and getattr(value, "_host_expr", False):
+            from .._compile import host_write
+
+            host_write(tensor, value)
+            return
         arr = self._consts.get(value)
         if arr is None:
             arr = self._consts[value] = mx.array(value, dtype=mx.float32)
@@ -273,7 +289,8 @@ class _Update:
                 t._write(a)
                 # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
                 roots.append(t._base._mx if t._is_view else t._mx)
-            mx.eval(roots)
+            if not _tracing:
+                mx.eval(roots)
         finally:
             _C._set_grad_enabled(prev)
 

@@ -112,6 +112,10 @@ def _flush_running_stats(mod):
     small arrays) would grow with every step until the buffers were next read, e.g. a ResNet-50 would hold
     ~200 KiB more per step. An asynchronous evaluation every _FLUSH_EVERY training forwards bounds that at no
     visible cost: it runs alongside the step and computes nothing the step would not compute anyway."""
+    from ..._compile import is_compiling
+
+    if is_compiling():  # a compiled call evaluates its outputs itself; tracers cannot be evaluated
+        return
     n = mod.__dict__.get("_pending_stat_updates", 0) + 1
     if n >= _FLUSH_EVERY:
         arrays = [t._base._mx if t._is_view else t._mx

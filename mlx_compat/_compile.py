@@ -1,0 +1,976 @@
+"""torch.compile over mx.compile: `compile()`, the OptimizedModule wrapper, and the machinery that turns a Python
+function reading and writing program state (parameters, buffers, .grad, optimizer state, RNG keys) into one pure
+MLX function traced by mx.compile.
+
+Note [Explicit state]
+A compiled call first walks what the function can reach (its arguments, `__self__` of a bound method, its closure
+cells and the globals its code names, one level into lists/tuples/dicts): modules (parameters, buffers and their
+.grad), optimizers (their parameters, .grad and state tensors), LR schedulers (their optimizer) and generators (the
+default generator always). Their `mx.array`s, with the argument tensors', are the inputs of the function mx.compile
+traces; inside it every such Tensor is rebound (`_set_data`) to its tracer, the user function runs, and the arrays
+every slot holds at its end (or None: `.grad` set to None) are the outputs, together with the user's outputs. The
+real tensors are restored before the trace returns, and after every call the outputs are written back (`_write`
+under no_grad, as an optimizer's step writes), so a compiled call leaves the program as the eager call would.
+What decides the traced graph without being an input is part of the cache key: argument shapes/dtypes and
+non-tensor values, which `.grad`s exist, the optimizer state's keys/shapes, every group's options except 'lr',
+module training flags, and scalar closure/global values.
+
+Note [Host scalars]
+Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step',
+the group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state
+by a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
+'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds expressions; where one reaches the
+graph (`_Update.scalars`), it becomes an element of a float64 input vector, computed on the host in Python
+doubles at every call exactly as the eager step computes it and cast to the tensor's dtype in the graph (the same
+rounding as eager's `mx.array(value, dtype)`); a write to the scalar state (`_Update.scalar`) becomes a host write
+after the call. Comparisons and float()/int() of a `_Sym` are guards: the traced graph is reused only while they
+give the same answers. An LR scheduler's step() inside the function is recorded while tracing and run for real on
+the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
+optimizer's read of lr in the function is not supported and falls back to eager.
+
+Note [Fallback]
+Anything the trace cannot represent — reading a tensor's value (item, bool, printing, data-dependent indexing: the
+core's RuntimeError, Note [No evaluation while tracing]), `print`/`open`, or any other error while tracing — makes
+the compiled function run eagerly from then on, with one warning naming the cause (torch's graph break); with
+fullgraph=True the error is raised instead. State touched by the failed trace is restored first.
+"""
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import operator
+import types
+import warnings
+import weakref
+
+import mlx.core as mx
+
+from . import _C
+from ._tensor import Tensor
+
+__all__ = ["compile", "OptimizedModule", "disable", "reset"]
+
+_all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
+_TRACE = None  # the _TraceContext while a compiled function is being traced
+
+
+# ------------------------------------------------------------------------------------------ host scalars
+class _Sym:
+    """A host scalar known as an expression over the call's host sources (Note [Host scalars])."""
+
+    __slots__ = ("_ev", "_ctx")
+
+    def __init__(self, ev, ctx):
+        self._ev = ev  # callable(values of the sources) -> Python number
+        self._ctx = ctx
+
+    _host_expr = True
+
+    def _now(self):
+        return self._ev(self._ctx.source_values)
+
+    def _guard(self, fn):
+        ev = self._ev
+        result = fn(ev(self._ctx.source_values))
+        self._ctx.guards.append((lambda v: fn(ev(v)), result))
+        return result
+
+    def __float__(self):
+        return self._guard(float)
+
+    def __int__(self):
+        return self._guard(int)
+
+    def __index__(self):
+        return self._guard(operator.index)
+
+    def __bool__(self):
+        return self._guard(bool)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"_Sym({self._now()!r})"
+
+    def __neg__(self):
+        ev = self._ev
+        return _Sym(lambda v: -ev(v), self._ctx)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        ev = self._ev
+        return _Sym(lambda v: abs(ev(v)), self._ctx)
+
+
+def _ev_of(x):
+    if isinstance(x, _Sym):
+        return x._ev
+    return lambda v: x
+
+
+def _binary(op, reflected=False):
+    def method(self, other):
+        if isinstance(other, Tensor) or not isinstance(other, (int, float, _Sym)):
+            return NotImplemented
+        a, b = (other, self) if reflected else (self, other)
+        ea, eb = _ev_of(a), _ev_of(b)
+        return _Sym(lambda v: op(ea(v), eb(v)), self._ctx)
+
+    return method
+
+
+def _compare(op):
+    def method(self, other):
+        if not isinstance(other, (int, float, _Sym)):
+            return NotImplemented
+        ea, eb = self._ev, _ev_of(other)
+        ctx = self._ctx
+        result = op(ea(ctx.source_values), eb(ctx.source_values))
+        ctx.guards.append((lambda v: op(ea(v), eb(v)), result))
+        return result
+
+    return method
+
+
+for _name, _op in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                   ("pow", operator.pow)):
+    setattr(_Sym, f"__{_name}__", _binary(_op))
+    setattr(_Sym, f"__r{_name}__", _binary(_op, reflected=True))
+for _name, _op in (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt), ("le", operator.le),
+                   ("gt", operator.gt), ("ge", operator.ge)):
+    setattr(_Sym, f"__{_name}__", _compare(_op))
+
+
+class _ScalarStateProxy:
+    """Stands for a 0-d scalar state tensor of an optimizer while tracing (Note [Host scalars])."""
+
+    __slots__ = ("real", "sym")
+
+    def __init__(self, real, sym):
+        self.real = real
+        self.sym = sym
+
+    def item(self):
+        return self.sym
+
+    def __float__(self):
+        return float(self.sym)
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"optimizer scalar state used as a tensor ({name}) while tracing")
+
+
+def scalar_input(value, dtype):
+    """The graph value of host scalar `value` (a _Sym) as a 0-d array of `dtype` (called by _Update.scalars)."""
+    return _TRACE.scalar_input(value, dtype)
+
+
+def host_write(tensor, value):
+    """Record that scalar state `tensor` (a proxy) gets the host value `value` after the call."""
+    _TRACE.host_writes.append((tensor.real if isinstance(tensor, _ScalarStateProxy) else tensor, _ev_of(value)))
+
+
+# ------------------------------------------------------------------------------------------ state discovery
+def _is_module(obj):
+    from .nn.modules.module import Module
+
+    return isinstance(obj, Module)
+
+
+def _is_optimizer(obj):
+    from .optim.optimizer import Optimizer
+
+    return isinstance(obj, Optimizer)
+
+
+def _is_scheduler(obj):
+    from .optim.lr_scheduler import LRScheduler
+
+    return isinstance(obj, LRScheduler)
+
+
+def _code_names(code, out):
+    out.update(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_names(c, out)
+
+
+class _Reach:
+    """What a function can reach (Note [Explicit state])."""
+
+    def __init__(self):
+        from ._random import Generator, default_generator
+
+        self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
+        self.generators = [default_generator]
+        self.scalars = []  # (owner description, value) of scalar globals/closure values, for the key
+        self._seen = set()
+        self._Generator = Generator
+
+    def add(self, obj, depth=0):
+        if id(obj) in self._seen:
+            return
+        if isinstance(obj, Tensor):
+            self._seen.add(id(obj))
+            self.tensors.append(obj)
+        elif _is_module(obj):
+            self._seen.add(id(obj))
+            self.modules.append(obj)
+        elif _is_optimizer(obj):
+            self._seen.add(id(obj))
+            self.optimizers.append(obj)
+        elif _is_scheduler(obj):
+            self._seen.add(id(obj))
+            self.schedulers.append(obj)
+            self.add(obj.optimizer)
+        elif isinstance(obj, self._Generator):
+            self._seen.add(id(obj))
+            self.generators.append(obj)
+        elif isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
+            self._seen.add(id(obj))
+            self.add_function(obj, depth + 1)
+        elif depth < 2 and isinstance(obj, (list, tuple)):
+            self._seen.add(id(obj))
+            for v in obj:
+                self.add(v, depth + 1)
+        elif depth < 2 and isinstance(obj, dict):
+            self._seen.add(id(obj))
+            for v in obj.values():
+                self.add(v, depth + 1)
+
+    def add_function(self, fn, depth=0):
+        if depth > 3:
+            return
+        if isinstance(fn, functools.partial):
+            self.add(fn.func, depth)
+            for a in fn.args:
+                self.add(a, depth)
+            for a in fn.keywords.values():
+                self.add(a, depth)
+            return
+        if isinstance(fn, types.MethodType):
+            self.add(fn.__self__, depth)
+            fn = fn.__func__
+        if not isinstance(fn, types.FunctionType):
+            return
+        if fn.__module__ and fn.__module__.startswith("mlx_compat"):
+            return  # the package's own functions hold no user state
+        names = set()
+        _code_names(fn.__code__, names)
+        g = fn.__globals__
+        for n in sorted(names):
+            if n in g:
+                v = g[n]
+                if isinstance(v, (bool, int, float, str)) and not isinstance(v, type):
+                    self.scalars.append((n, v))
+                else:
+                    self.add(v, depth)
+        for cell in fn.__closure__ or ():
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(v, (bool, int, float, str)):
+                self.scalars.append(("<closure>", v))
+            else:
+                self.add(v, depth)
+        for v in fn.__defaults__ or ():
+            self.add(v, depth)
+
+
+class _TraceContext:
+    def __init__(self, source_values, n_scalars, scalar_vec):
+        self.source_values = source_values
+        self.guards = []
+        self.host_writes = []
+        self.scalar_exprs = []
+        self.n_scalars = n_scalars
+        self.scalar_vec = scalar_vec
+        self.sources = []  # callables reading each source at call time
+        self.sched_steps = []
+
+    def source(self, reader):
+        """A _Sym over a new host source read by reader() at every call."""
+        k = len(self.sources)
+        self.sources.append(reader)
+        self.source_values.append(reader())
+        return _Sym(lambda v: v[k], self)
+
+    def scalar_input(self, value, dtype):
+        k = len(self.scalar_exprs)
+        self.scalar_exprs.append(value._ev)
+        if k >= self.n_scalars:
+            return mx.array(0.0, dtype=dtype)  # too few slots: the trace is redone with enough
+        return self.scalar_vec[k].astype(dtype)
+
+
+class _RetraceScalars(Exception):
+    pass
+
+
+class _Unsupported(RuntimeError):
+    pass
+
+
+def _no_print(*args, **kwargs):
+    raise _Unsupported("print() inside a compiled function (output would appear only while tracing)")
+
+
+def _no_open(*args, **kwargs):
+    raise _Unsupported("open() (I/O) inside a compiled function")
+
+
+def _tensor_value(t):
+    return t._base._mx if t._is_view else t._mx
+
+
+def _base(t):
+    return t._base if t._is_view else t
+
+
+def _spec(t):
+    return (tuple(t.shape), t.dtype, t.requires_grad, t._device_code)
+
+
+def _flatten(obj, leaves):
+    """The structure of obj with Tensors replaced by their index in `leaves`."""
+    if isinstance(obj, Tensor):
+        leaves.append(obj)
+        return ("T", len(leaves) - 1)
+    if isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
+        return (type(obj), [_flatten(o, leaves) for o in obj])
+    if isinstance(obj, dict) and type(obj) is dict:
+        return (dict, [(k, _flatten(v, leaves)) for k, v in obj.items()])
+    if isinstance(obj, _Sym):
+        raise _Unsupported("a host scalar computed from optimizer state returned from a compiled function")
+    return ("C", obj)
+
+
+def _unflatten(spec, leaves):
+    kind, v = spec
+    if kind == "T":
+        return leaves[v]
+    if kind in (list, tuple):
+        return kind(_unflatten(s, leaves) for s in v)
+    if kind is dict:
+        return {k: _unflatten(s, leaves) for k, s in v}
+    return v
+
+
+def _arg_key(obj):
+    if isinstance(obj, Tensor):
+        return ("T",) + _spec(obj)
+    if isinstance(obj, (list, tuple)):
+        return (type(obj),) + tuple(_arg_key(o) for o in obj)
+    if isinstance(obj, dict):
+        return (dict,) + tuple((k, _arg_key(v)) for k, v in obj.items())
+    try:
+        hash(obj)
+        return ("V", type(obj), obj)
+    except TypeError:
+        return ("I", id(obj))
+
+
+def _group_key(group):
+    out = []
+    for k, v in group.items():
+        if k in ("params", "lr", "initial_lr", "param_names"):
+            continue
+        if isinstance(v, Tensor):
+            v = ("T", float(v.item()))
+        elif isinstance(v, list):
+            v = tuple(v)
+        out.append((k, v))
+    return tuple(out)
+
+
+class _Plan:
+    """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph."""
+
+    def __init__(self, reach, args, kwargs):
+        self.reach = reach
+        leaves = []
+        self.arg_spec = _flatten((args, kwargs), leaves)
+        self.arg_tensors = leaves
+        # owners of tensor values: (kind, owner, name)
+        slots = []
+        key = [_arg_key((args, kwargs)), tuple(reach.scalars), _C.is_grad_enabled()]
+        seen = set()
+        params = []
+        held = {id(t) for t in leaves}  # tensors whose value is already an input
+
+        def hold(slot, t):
+            if id(t) not in held:
+                held.add(id(t))
+                slots.append(slot)
+
+        def add_param(p):
+            if id(p) in seen:
+                return
+            seen.add(id(p))
+            params.append(p)
+
+        for m in reach.modules:
+            for mod in m.modules():
+                key.append(mod.training)
+                for name, t in mod._parameters.items():
+                    if t is not None:
+                        hold(("attr", mod._parameters, name), t)
+                        add_param(t)
+                for name, t in mod._buffers.items():
+                    if t is not None:
+                        hold(("attr", mod._buffers, name), t)
+                        key.append(_spec(t))
+        for opt in reach.optimizers:
+            key.append(id(opt))  # the graph's host sources and writes are bound to these objects
+            for group in opt.param_groups:
+                key.append((id(group), _group_key(group)))
+                for p in group["params"]:
+                    add_param(p)
+                    st = opt.state.get(p)
+                    if not st:
+                        key.append(None)
+                        continue
+                    skeys = []
+                    for k, v in st.items():
+                        if isinstance(v, Tensor):
+                            if k in opt._scalar_state_keys and v.dim() == 0:
+                                skeys.append((k, "scalar", id(v)))
+                                continue
+                            hold(("attr", st, k), v)
+                            skeys.append((k, _spec(v)))
+                        else:
+                            skeys.append((k, "V", v if isinstance(v, (int, float, bool, str, type(None))) else id(v)))
+                    key.append(tuple(skeys))
+        for p in params:
+            hold(("tensor", p, None), p)  # a parameter outside every module
+            key.append(_spec(p))
+            g = p.grad
+            key.append(None if g is None else _spec(g))
+            slots.append(("grad", p, None))
+        for t in reach.tensors:
+            if id(t) not in held:
+                hold(("tensor", _base(t), None), _base(t))
+                key.append(_spec(t))
+        for s in reach.schedulers:
+            key.append(id(s))
+        self.params = params
+        self.slots = slots
+        self.key = tuple(key)
+
+    def slot_get(self, slot):
+        kind, owner, name = slot
+        if kind == "attr":
+            return owner.get(name)
+        if kind == "grad":
+            return owner.grad
+        return owner
+
+
+class _Entry:
+    __slots__ = ("fn", "guards", "sources", "n_scalars", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
+                 "out_kinds", "needs_autograd", "_first")
+
+
+class _Compiled:
+    """A compiled function: a cache of traced graphs keyed by the call's _Plan key (Note [Explicit state])."""
+
+    def __init__(self, fn, fullgraph=False, dynamic=None, mode=None, options=None):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.dynamic = dynamic
+        self.cache = {}
+        self.fallback_reason = None
+        self.compile_count = 0
+        _all_compiled.add(self)
+
+    def reset(self):
+        self.cache.clear()
+        self.fallback_reason = None
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return types.MethodType(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self.fallback_reason is not None or _TRACE is not None:
+            return self.fn(*args, **kwargs)
+        reach = _Reach()
+        reach.add_function(self.fn)
+        for a in args:
+            reach.add(a)
+        for a in kwargs.values():
+            reach.add(a)
+        plan = _Plan(reach, args, kwargs)
+        entries = self.cache.setdefault(plan.key, [])
+        entry = None
+        source_values = None
+        for e in entries:
+            vals = [r() for r in e.sources]
+            if all(g(vals) == res for g, res in e.guards):
+                entry, source_values = e, vals
+                break
+        if entry is None:
+            n_scalars = 0
+            for _ in range(3):
+                try:
+                    entry = self._trace(plan, args, kwargs, n_scalars)
+                    break
+                except _RetraceScalars as e:
+                    n_scalars = e.args[0]
+                except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
+                    if self.fullgraph:
+                        raise
+                    self._fall_back(e)
+                    return self.fn(*args, **kwargs)
+            source_values = [r() for r in entry.sources]
+            if entry.needs_autograd:
+                try:
+                    self._probe_vjp(entry, plan, source_values)
+                except Exception as e:  # noqa: BLE001 — MLX cannot differentiate the graph: eager keeps autograd
+                    if self.fullgraph:
+                        raise
+                    self._fall_back(e)
+                    return self.fn(*args, **kwargs)
+            entries.append(entry)
+        return self._run(entry, plan, source_values)
+
+    def _fall_back(self, err):
+        name = getattr(self.fn, "__qualname__", repr(self.fn))
+        self.fallback_reason = f"{type(err).__name__}: {err}"
+        warnings.warn(f"mlx_compat.compile: {name} runs eagerly (cannot be traced into one graph: "
+                      f"{self.fallback_reason})", UserWarning, stacklevel=3)
+
+    # -- tracing ---------------------------------------------------------------------------------------------
+    def _trace(self, plan, args, kwargs, n_scalars):
+        global _TRACE
+        from .optim import optimizer as _optim
+
+        entry = _Entry()
+        user_fn = self.fn
+        reach = plan.reach
+        gens = reach.generators
+
+        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vec):
+            global _TRACE
+            ctx = _TraceContext([], n_scalars, scalar_vec)
+            saved = []  # (restore callable)
+            prev_trace = _TRACE
+            _TRACE = ctx
+            _optim._tracing += 1
+            prev_print, prev_open = builtins.print, builtins.open
+            try:
+                # rebind every state tensor to its tracer, remembering how to restore it
+                # arguments: fresh tensors over the tracers (an in-place write to one is refused below)
+                fresh = []
+                for t, a in zip(plan.arg_tensors, arg_arrays):
+                    f = Tensor._new_on(a, t._device_code)
+                    if t.requires_grad:
+                        f.requires_grad_(True)
+                    fresh.append(f)
+                versions = [f._version for f in fresh]
+                grad_inputs = []
+                for slot, a in zip(plan.slots, slot_arrays):
+                    kind, owner, name = slot
+                    t = plan.slot_get(slot)
+                    if kind == "grad":
+                        grad_inputs.append((slot, t, a))
+                        if t is None:
+                            continue
+                    saved.append(functools.partial(t._set_data, t._mx))
+                    t._set_data(a)
+                for gen, k in zip(gens, gen_keys):
+                    saved.append(functools.partial(setattr, gen, "_key", gen._key))
+                    gen._key = k
+                # optimizer state dicts and groups: shallow copies to restore; scalar state and lr as host sources
+                for opt in reach.optimizers:
+                    for p, st in list(opt.state.items()):
+                        saved.append(functools.partial(_restore_dict, st, dict(st)))
+                        for k in opt._scalar_state_keys:
+                            v = st.get(k)
+                            if isinstance(v, Tensor) and v.dim() == 0:
+                                st[k] = _ScalarStateProxy(v, ctx.source(functools.partial(_item, v)))
+                    saved.append(functools.partial(_restore_state, opt, dict(opt.state)))
+                    for group in opt.param_groups:
+                        saved.append(functools.partial(_restore_dict, group, dict(group)))
+                        if isinstance(group.get("lr"), (int, float, Tensor)):
+                            group["lr"] = ctx.source(functools.partial(_group_lr, group))
+                for s in reach.schedulers:
+                    saved.append(functools.partial(_restore_attr, s, "step", s.__dict__.get("step")))
+                    s.step = functools.partial(_record_sched_step, ctx, s)
+                for p in plan.params:
+                    saved.append(functools.partial(_set_grad, p, p.grad))
+                builtins.print, builtins.open = _no_print, _no_open
+
+                call_args, call_kwargs = _unflatten(plan.arg_spec, fresh)
+                out = user_fn(*call_args, **call_kwargs)
+                if any(f._version != v for f, v in zip(fresh, versions)):
+                    raise _Unsupported("an in-place write to an argument tensor inside a compiled function")
+                if any(f.grad is not None for f in fresh):
+                    raise _Unsupported("backward() into an argument tensor inside a compiled function (its .grad "
+                                       "would not reach the caller's tensor)")
+
+                builtins.print, builtins.open = prev_print, prev_open
+                leaves = []
+                entry.out_spec = _flatten(out, leaves)
+                # outputs carry autograd history as eager ones would, unless the function ran its own backward
+                # (a training step: its .grads changed), whose returned loss needs none
+                ran_backward = any(plan.slot_get(s) is not g0 or (g0 is not None and g0._mx is not a)
+                                   for s, g0, a in grad_inputs)
+                entry.needs_autograd = (_C.is_grad_enabled() and not ran_backward
+                                        and any(t.requires_grad for t in leaves))
+                outs = [_tensor_value(t) for t in leaves]
+                kinds = []
+                for slot in plan.slots:
+                    t = plan.slot_get(slot)
+                    if t is None:
+                        kinds.append(None)
+                    else:
+                        kinds.append(t.dtype)
+                        outs.append(_tensor_value(t))
+                # optimizer state created during the trace (first step): new tensors to install
+                new_state = []
+                for opt in reach.optimizers:
+                    for p, st in opt.state.items():
+                        for k, v in st.items():
+                            if isinstance(v, Tensor) and not _slot_in(plan, st, k):
+                                new_state.append((opt, p, k, v.dtype, v._device_code))
+                                outs.append(_tensor_value(v))
+                entry.out_kinds = (len(leaves), kinds, new_state)
+                for gen in gens:
+                    outs.append(gen._key)
+                if len(ctx.scalar_exprs) > n_scalars:
+                    raise _RetraceScalars(len(ctx.scalar_exprs))
+                entry.guards = ctx.guards
+                entry.sources = ctx.sources
+                entry.scalar_exprs = ctx.scalar_exprs
+                entry.host_writes = ctx.host_writes
+                entry.sched_steps = ctx.sched_steps
+                entry.n_scalars = n_scalars
+                return outs
+            finally:
+                builtins.print, builtins.open = prev_print, prev_open
+                for r in reversed(saved):
+                    r()
+                _optim._tracing -= 1
+                _TRACE = prev_trace
+
+        compiled = mx.compile(pure)
+        entry.fn = compiled
+        # the first call traces (inside pure) and runs; its result is kept for this call
+        inputs = self._inputs(plan, n_scalars, None)
+        entry._first = compiled(*inputs)
+        self.compile_count += 1
+        return entry
+
+    # -- running ---------------------------------------------------------------------------------------------
+    def _inputs(self, plan, n_scalars, scalars):
+        arg_arrays = [t._mx for t in plan.arg_tensors]
+        slot_arrays = []
+        for slot in plan.slots:
+            t = plan.slot_get(slot)
+            slot_arrays.append(None if t is None else t._mx)
+        slot_arrays = [a for a in slot_arrays if a is not None]
+        # keep positions: pure() zips slots with arrays, so a missing grad must keep its place
+        full = []
+        it = iter(slot_arrays)
+        for slot in plan.slots:
+            t = plan.slot_get(slot)
+            full.append(next(it) if t is not None else mx.array(0.0))
+        gen_keys = [g._key for g in plan.reach.generators]
+        if scalars is None:
+            scalars = [0.0] * n_scalars
+        vec = mx.array(scalars, dtype=mx.float64) if n_scalars else mx.zeros((0,), dtype=mx.float64)
+        return arg_arrays, full, gen_keys, vec
+
+    def _run(self, entry, plan, source_values):
+        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
+        first = getattr(entry, "_first", None)
+        entry._first = None
+        if first is not None and not entry.scalar_exprs:
+            outs = first
+        else:
+            outs = entry.fn(*self._inputs(plan, entry.n_scalars, scalars))
+        n_out, kinds, new_state = entry.out_kinds
+        dev = _dev_of(plan)
+        if entry.needs_autograd:  # before the write-back: the recorded inputs are the call's
+            results = self._differentiable(entry, plan, scalars, n_out)
+        else:
+            results = [Tensor._new_on(a, dev) for a in outs[:n_out]]
+        pos = n_out
+        prev = _C.is_grad_enabled()
+        _C._set_grad_enabled(False)
+        try:
+            for slot, dt in zip(plan.slots, kinds):
+                kind, owner, name = slot
+                t = plan.slot_get(slot)
+                if dt is None:
+                    if kind == "grad":
+                        owner.grad = None
+                    continue
+                arr = outs[pos]
+                pos += 1
+                if t is None:  # a .grad created by the call
+                    owner.grad = Tensor._new_on(arr, owner._device_code)
+                else:
+                    t._write(arr)
+            for opt, p, k, dt, d in new_state:
+                opt.state[p][k] = Tensor._new_on(outs[pos], d)
+                pos += 1
+            for gen in plan.reach.generators:
+                gen._key = outs[pos]
+                pos += 1
+            for t, ev in entry.host_writes:
+                t._write(mx.array(ev(source_values), dtype=mx.float32))
+        finally:
+            _C._set_grad_enabled(prev)
+        for s, a, kw in entry.sched_steps:
+            type(s).step(s, *a, **kw)
+        # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
+        mx.eval(outs[n_out:] + [r._mx for r in results])
+        return _unflatten(entry.out_spec, results)
+
+    def _probe_vjp(self, entry, plan, source_values):
+        """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
+        (e.g. a gather whose indices come from the inputs) is found before any output relies on it."""
+        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
+        f, tensors = self._vjp_parts(entry, plan, scalars, entry.out_kinds[0])
+        vals = [t._mx for t in tensors]
+        diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
+
+        def fd(*dp):
+            full = list(vals)
+            for k, i in enumerate(diff):
+                full[i] = dp[k]
+            return f(*full)
+
+        outs = f(*vals)
+        mx.vjp(fd, [vals[i] for i in diff], [mx.ones_like(o) for o in outs])
+
+    def _differentiable(self, entry, plan, scalars, n_out):
+        from ._autograd_ops import mlx_op
+
+        f, tensors = self._vjp_parts(entry, plan, scalars, n_out)
+        out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
+        return list(out) if isinstance(out, tuple) else [out]
+
+    def _vjp_parts(self, entry, plan, scalars, n_out):
+        """The graph's user outputs as a function of the argument and slot tensors (for mx.vjp: outputs that
+        carry autograd history into the parameters and arguments, when eager outputs would require grad)."""
+        n_args = len(plan.arg_tensors)
+        slot_tensors = [plan.slot_get(s) for s in plan.slots]
+        present = [i for i, t in enumerate(slot_tensors) if t is not None]
+        gen_keys = [g._key for g in plan.reach.generators]
+        vec = self._inputs(plan, entry.n_scalars, scalars)[3]
+        fn = entry.fn
+        n_slots = len(plan.slots)
+
+        def f(*vals):
+            arg_arrays = list(vals[:n_args])
+            full = [mx.array(0.0)] * n_slots
+            for j, i in enumerate(present):
+                full[i] = vals[n_args + j]
+            return list(fn(arg_arrays, full, gen_keys, vec)[:n_out])
+
+        # values as they are at the call (before the write-back): the recorded computation's inputs
+        return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
+
+
+def _dev_of(plan):
+    for t in plan.arg_tensors:
+        return t._device_code
+    for p in plan.params:
+        return p._device_code
+    return 0
+
+
+def _slot_in(plan, st, k):
+    for kind, owner, name in plan.slots:
+        if kind == "attr" and owner is st and name == k:
+            return True
+    return False
+
+
+def _item(t):
+    return t.item()
+
+
+def _group_lr(group):
+    v = group["lr"]
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _restore_dict(d, copy):
+    d.clear()
+    d.update(copy)
+
+
+def _restore_state(opt, copy):
+    opt.state.clear()
+    opt.state.update(copy)
+
+
+def _restore_attr(obj, name, value):
+    if value is None:
+        obj.__dict__.pop(name, None)
+    else:
+        obj.__dict__[name] = value
+
+
+def _set_grad(p, g):
+    p.grad = g
+
+
+def _record_sched_step(ctx, sched, *args, **kwargs):
+    if any(isinstance(a, (Tensor, _Sym)) for a in (*args, *kwargs.values())):
+        raise _Unsupported(f"{type(sched).__name__}.step() with a value computed in the compiled function "
+                           "(its host logic would read a traced value)")
+    ctx.sched_steps.append((sched, args, kwargs))
+    # after the scheduler's step the group's lr differs from the value the graph reads: poison later reads
+    for group in sched.optimizer.param_groups:
+        group["lr"] = _PoisonedLR()
+
+
+class _PoisonedLR:
+    def _fail(self, *a, **k):
+        raise _Unsupported("an optimizer read its lr after lr_scheduler.step() inside the compiled function "
+                           "(call scheduler.step() after optimizer.step())")
+
+    __float__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __sub__ = __rsub__ = _fail
+    __neg__ = __bool__ = __eq__ = __lt__ = __gt__ = __le__ = __ge__ = __pow__ = __rpow__ = _fail
+    __hash__ = object.__hash__
+
+
+
+# ------------------------------------------------------------------------------------------ public interface
+def _make_optimized_module_class():
+    from .nn.modules.module import Module
+
+    class OptimizedModule(Module):
+        """What compile(module) returns (torch._dynamo.eval_frame.OptimizedModule): a Module holding the original
+        as `_orig_mod` (so state_dict keys carry the `_orig_mod.` prefix) whose calls run compiled; every other
+        attribute is the original's."""
+
+        _torchdynamo_orig_callable = None
+
+        def __init__(self, mod, compiled):
+            object.__setattr__(self, "_orig_mod", mod)  # for attribute forwarding while Module.__init__ runs
+            super().__init__()
+            del self.__dict__["_orig_mod"]
+            self._orig_mod = mod  # registers the submodule
+            self.__dict__["_compiled_forward"] = compiled
+            self.__dict__["forward"] = compiled  # as torch's: forward is the compiled callable
+            self.training = mod.training
+
+        def forward(self, *args, **kwargs):
+            return self.__dict__["_compiled_forward"](*args, **kwargs)
+
+        def __getattr__(self, name):
+            if name == "_orig_mod":
+                return self._modules["_orig_mod"]
+            return getattr(self._modules["_orig_mod"], name)
+
+        def __len__(self):
+            try:
+                return len(self._orig_mod)
+            except TypeError:
+                raise TypeError(f"{type(self._orig_mod).__name__} does not support len()") from None
+
+        def __reduce__(self):
+            return (compile, (self._orig_mod,))  # traced graphs are not saved: a fresh wrapper retraces
+
+    return OptimizedModule
+
+
+_OptimizedModule = None
+
+
+def __getattr__(name):
+    if name == "OptimizedModule":
+        return _optimized_module_class()
+    raise AttributeError(name)
+
+
+def _optimized_module_class():
+    global _OptimizedModule
+    if _OptimizedModule is None:
+        _OptimizedModule = _make_optimized_module_class()
+    return _OptimizedModule
+
+
+_BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "mlx")
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable=False):
+    """torch.compile: `fn` (or a Module's calls) traced into one mx.compile graph (Note [Explicit state]).
+
+    Usable as `compile(fn)`, `@compile` and `@compile(fullgraph=True, ...)`. A Module gives an OptimizedModule.
+    backend/mode/options are accepted for torch's interface (MLX has one compiler); backend='eager' and
+    disable=True run the function as it is. dynamic=True does not use MLX's shapeless mode: a graph is
+    traced per input shape, as with dynamic=None (shape arithmetic in Python would otherwise be baked in)."""
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(m for m in _MODES if m)}")
+    if not (callable(backend) or backend in _BACKENDS):
+        raise RuntimeError(f"invalid backend {backend!r}: expected one of {_BACKENDS} or a callable")
+    if model is None:
+        def decorator(fn):
+            return compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options,
+                           disable=disable)
+
+        return decorator
+    if not callable(model):
+        raise RuntimeError("compile: the model should be a callable (a function or a Module)")
+    if _is_module(model):
+        return _optimized_module_class()(model, compile(model.__call__, fullgraph=fullgraph, dynamic=dynamic,
+                                                        backend=backend, mode=mode, options=options,
+                                                        disable=disable))
+    if disable or backend == "eager":
+        return model
+    compiled = _Compiled(model, fullgraph=fullgraph, dynamic=dynamic, mode=mode, options=options)
+
+    @functools.wraps(model)
+    def compiled_fn(*args, **kwargs):
+        return compiled(*args, **kwargs)
+
+    compiled_fn._compiled = compiled
+    compiled_fn._torchdynamo_orig_callable = model
+    return compiled_fn
+
+
+def disable(fn=None, recursive=True, *, reason=None):
+    """torch.compiler.disable: fn always runs eagerly; called from a compiled function, that function falls back
+    to eager (it cannot be part of the traced graph)."""
+    if fn is None:
+        return functools.partial(disable, recursive=recursive, reason=reason)
+
+    @functools.wraps(fn)
+    def eager(*args, **kwargs):
+        if _TRACE is not None:
+            raise _Unsupported(f"{getattr(fn, '__qualname__', fn)} is marked with compiler.disable"
+                               + (f" ({reason})" if reason else ""))
+        return fn(*args, **kwargs)
+
+    eager._torchdynamo_disable = True
+    return eager
+
+
+def reset():
+    """torch._dynamo.reset / torch.compiler.reset: forget every traced graph and fallback decision."""
+    for c in _all_compiled:
+        c.reset()
+
+
+def is_compiling():
+    """torch.compiler.is_compiling: True while a function is being traced."""
+    return _TRACE is not None
