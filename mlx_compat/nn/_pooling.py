@@ -27,7 +27,8 @@ import numbers
 import mlx.core as mx
 import numpy as np
 
-from .. import _dtype
+from .. import _C, _dtype
+from .._autograd_formulas import record as _record
 from .._autograd_ops import mlx_op
 from .._tensor import Tensor, _new
 
@@ -346,6 +347,53 @@ def _first_in_bounds(spatial, osz, s, p, d):
 # ---------------------------------------------------------------- max_pool
 
 
+def _block_windows(x, k, lead, osz):
+    """(*lead, *osz, K) windows of non-overlapping blocks (stride == kernel, no padding or dilation): a crop, a
+    reshape and a transpose, no index table (Note [max-pool blocks])."""
+    nl, nd = len(lead), len(k)
+    x = x[(slice(None),) * nl + tuple(slice(0, o * kk) for o, kk in zip(osz, k))]
+    x = x.reshape(tuple(lead) + tuple(v for o, kk in zip(osz, k) for v in (o, kk)))
+    perm = list(range(nl)) + [nl + 2 * i for i in range(nd)] + [nl + 2 * i + 1 for i in range(nd)]
+    return mx.transpose(x, perm).reshape(tuple(lead) + tuple(osz) + (math.prod(k),))
+
+
+# Note [max-pool blocks]
+# Non-overlapping windows (the usual CNN pooling: stride == kernel_size, no padding, dilation 1) are a reshape of
+# the input, so they need no index table and no gather over the whole plane: the forward is one max reduction
+# (MLX's max propagates NaN, as torch's kernel), ~30x cheaper on MLX's CPU than the table path. The backward
+# routes each gradient to the element torch's kernel picks (Note [max-pool argmax]: the last NaN, else the first
+# maximum), found from the saved input only when a backward runs, and is linear in the gradient (recorded through
+# mlx_op), so double backward works.
+def _max_pool_blocks(input, k, lead, spatial, osz, name):
+    w = _block_windows(input._mx, k, lead, osz)
+    out = _new(mx.max(w, axis=-1), input._device_code, input.dtype)
+    if not (_C.is_grad_enabled() and input.requires_grad):
+        return out
+    nl, nd, kk = len(lead), len(k), math.prod(k)
+    perm = [0] * (nl + 2 * nd)
+    for i, q in enumerate(list(range(nl)) + [nl + 2 * i for i in range(nd)] + [nl + 2 * i + 1 for i in range(nd)]):
+        perm[q] = i
+    pad = [(0, 0)] * nl + [(0, n - o * kq) for n, o, kq in zip(spatial, osz, k)]
+
+    def backward(ctx, grads):
+        j = mx.arange(kk, dtype=mx.int32)
+        nan = mx.isnan(w)
+        m = mx.max(mx.where(nan, -float("inf"), w), axis=-1, keepdims=True)
+        pos = mx.argmax(mx.where(nan, kk + 1 + j, mx.where(w == m, kk - j, 0)), axis=-1, keepdims=True)
+        onehot = j == pos
+
+        def scatter(g):
+            g = mx.where(onehot, g[..., None], mx.zeros((), dtype=g.dtype))
+            g = g.reshape(tuple(lead) + tuple(osz) + tuple(k)).transpose(perm)
+            g = g.reshape(tuple(lead) + tuple(o * kq for o, kq in zip(osz, k)))
+            return mx.pad(g, pad) if builtins.any(p[1] for p in pad) else g
+
+        return (mlx_op(name + "Backward", scatter, [grads[0]]),)
+
+    _record(name, backward, [input], [out])
+    return out
+
+
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     fn = f"max_pool{nd}d"
     k = _tuple(kernel_size, nd, fn, "kernel_size")
@@ -358,6 +406,10 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     if nd == 1 and not return_indices:  # torch's max_pool1d_impl (no indices) is floating-point only
         _require(input, input.dtype.is_floating_point, "max_pool1d_impl")
     osz = _sliding_sizes(spatial, k, s, p, d, ceil_mode, lead)
+    if (not return_indices and tuple(s) == tuple(k) and not builtins.any(p) and builtins.all(dd == 1 for dd in d)
+            and builtins.all(o * kk <= n for o, kk, n in zip(osz, k, spatial)) and builtins.all(osz)
+            and input.dtype.is_floating_point):
+        return _max_pool_blocks(input, k, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0")
     # Note [windows entirely in the padding]: with dilation a window can miss the input altogether (its taps
     # straddle it). torch then returns -inf and an index computed from the window's first tap at or after 0,
     # which may lie outside the plane; its backward would write there, so no gradient is the faithful choice.
