@@ -340,8 +340,12 @@ static PyObject *storage_flat(State *st, TensorObject *b, int device)
 {
     Py_ssize_t perm[64];
     PyObject *minus1 = Py_BuildValue("(i)", -1), *src = NULL, *r = NULL;
-    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0 || b->ndim > 64)
+    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0)
         goto error;
+    if (b->ndim > 64) {
+        PyErr_SetString(PyExc_RuntimeError, "tensors with more than 64 dimensions are not supported");
+        goto error;
+    }
     if (b->ndim && base_order(b, perm)) {
         PyObject *axes = ssize_tuple(perm, b->ndim);
         if (axes == NULL)
@@ -365,8 +369,10 @@ static PyObject *from_storage_flat(State *st, TensorObject *b, PyObject *flat, i
     Py_ssize_t perm[64], pshape[64], inv[64];
     PyObject *shape = NULL, *r = NULL, *axes = NULL;
     int n = b->ndim;
-    if (n > 64)
+    if (n > 64) {
+        PyErr_SetString(PyExc_RuntimeError, "tensors with more than 64 dimensions are not supported");
         return NULL;
+    }
     if (!(n && base_order(b, perm))) {
         shape = ssize_tuple(b->sizes, n);
         r = shape ? mx_call2(st, st->f_reshape, flat, shape, device) : NULL;
@@ -802,10 +808,8 @@ static PyObject *m_size(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
     }
     if (dimobj == NULL || dimobj == Py_None)
         return tensor_size_obj(st, t);
-    if (tensor_ensure_sizes(st, t) < 0)
-        return NULL;
-    Py_ssize_t d;
-    if (int_arg(st, dimobj, &d, 1, "size") < 0 || normalize_dim(&d, t->ndim) < 0)
+    Py_ssize_t d; /* Note [Arguments before metadata] (views.c) */
+    if (int_arg(st, dimobj, &d, 1, "size") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[d]);
 }
@@ -822,8 +826,8 @@ static PyObject *m_stride(TensorObject *t, PyObject *const *args, Py_ssize_t nar
     PyObject *dimobj = nargs ? args[0] : (kwnames && PyTuple_GET_SIZE(kwnames) ? args[0] : NULL);
     if (dimobj == NULL || dimobj == Py_None)
         return ssize_tuple(t->sizes + t->ndim, t->ndim);
-    Py_ssize_t d;
-    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || normalize_dim(&d, t->ndim) < 0)
+    Py_ssize_t d; /* Note [Arguments before metadata] (views.c) */
+    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[t->ndim + d]);
 }
