@@ -1057,8 +1057,13 @@ def register_hook(self, hook):
         if hooks is None:
             hooks = []
             self._backward_hooks = hooks
-        hooks.append(hook)
-        handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
+        if isinstance(hooks, dict):  # torch's idiom: _backward_hooks = OrderedDict()
+            key = id(handle)
+            hooks[key] = hook
+            handle._remove = lambda: hooks.pop(key, None)
+        else:
+            hooks.append(hook)
+            handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
     else:
         # run before retain_grad's capture and the node's own pre-hooks (Note [Hook order] in csrc/engine.c)
         entry = (self.output_nr, hook)

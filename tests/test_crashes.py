@@ -138,3 +138,42 @@ def test_index_emptying_shape_list(shape, first, second, call):
 ])
 def test_no_system_error(body):
     same_as_torch(body)
+
+
+# ---- 4. setters without type checks; hooks returning the wrong type ----
+@pytest.mark.parametrize("body", [
+    "x = torch.ones(2, requires_grad=True) * 2; x._grad_fn = 5",
+    "x = torch.ones(2, requires_grad=True) * 2; x._grad_fn = None; return x.grad_fn is None",
+    """
+import collections
+x = torch.ones(2, requires_grad=True)
+x._backward_hooks = collections.OrderedDict()
+h = x.register_hook(lambda g: g * 2)
+(x * 1).sum().backward()
+h.remove()
+(x * 1).sum().backward()
+return x.grad.tolist()""",
+    """
+x = torch.ones(2, requires_grad=True); y = x * 2; y.retain_grad()
+y.grad_fn.register_hook(lambda gi, go: 1.5)
+y.sum().backward()""",
+    """
+x = torch.ones(2, requires_grad=True); y = x * 2; z = y * 3; y.retain_grad()
+z.grad_fn.register_hook(lambda gi, go: 1.5)
+z.sum().backward()""",
+    """
+x = torch.ones(2, requires_grad=True)
+hs = []
+hs.append(x.register_hook(lambda g: hs[0].remove()))
+x.register_hook(lambda g: g * 3)
+(x * 1).sum().backward()
+return x.grad.tolist()""",
+])
+def test_setters_and_hooks(body):
+    same_as_torch(body)
+
+
+def test_backward_hooks_of_wrong_type():
+    # torch 2.13 accepts any object here and crashes in backward (SIGSEGV); the package refuses it
+    assert outcome("mlx_compat", "x = torch.ones(2, requires_grad=True); x._backward_hooks = 5; x.sum().backward()") == (
+        "EXC", "TypeError")

@@ -693,8 +693,11 @@ static PyObject *get_grad_fn(TensorObject *t, void *c)
 
 static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
 {
-    if (v == Py_None)
-        v = NULL;
+    if (v != NULL && v != Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "_grad_fn can be only set to None");
+        return -1;
+    }
+    v = NULL;
     Py_XINCREF(v);
     Py_XSETREF(t->grad_fn, v);
     t->weak_grad_fn = 0;
@@ -748,10 +751,16 @@ static PyObject *get_device_code(TensorObject *t, void *c) { return PyLong_FromL
 
 static PyObject *get_hooks(TensorObject *t, void *c) { return Py_NewRef(t->hooks ? t->hooks : Py_None); }
 
+/* _backward_hooks: None, a list of hooks, or a dict of them (torch's own idiom assigns an OrderedDict);
+ * the engine reads nothing else (apply_hooks in engine.c). */
 static int set_hooks(TensorObject *t, PyObject *v, void *c)
 {
-    if (v == Py_None)
+    if (v == NULL || v == Py_None)
         v = NULL;
+    else if (!PyList_Check(v) && !PyDict_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "_backward_hooks must be a dict, a list or None, not %.100s", Py_TYPE(v)->tp_name);
+        return -1;
+    }
     Py_XINCREF(v);
     Py_XSETREF(t->hooks, v);
     return 0;
