@@ -177,3 +177,24 @@ def test_backward_hooks_of_wrong_type():
     # torch 2.13 accepts any object here and crashes in backward (SIGSEGV); the package refuses it
     assert outcome("mlx_compat", "x = torch.ones(2, requires_grad=True); x._backward_hooks = 5; x.sum().backward()") == (
         "EXC", "TypeError")
+
+
+# ---- 5. allocation failure: MLX crashes (SIGSEGV) when it cannot allocate; torch raises RuntimeError ----
+@pytest.mark.parametrize("body", [
+    "return torch.ones(2**18, 2**18).sum()",
+    "return torch.randn(2**20, 2**15).sum()",
+    "return torch.eye(2**18).sum()",
+    "return torch.zeros(2**19, 2**18, dtype=torch.float64).sum()",
+])
+def test_allocation_failure_raises(body):
+    # each asks for >= 256 GiB: more than this machine's memory and swap
+    same_as_torch(body)
+
+
+def test_allocation_under_address_space_limit():
+    # under `ulimit -v`, what the process can map is the limit less what it maps already
+    body = """
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30))
+return torch.zeros(2**32).sum()"""
+    same_as_torch(body)
