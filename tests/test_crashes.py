@@ -198,3 +198,23 @@ import resource
 resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30))
 return torch.zeros(2**32).sum()"""
     same_as_torch(body)
+
+
+# ---- 6. FFT lengths beyond MLX's int32 (an exception escaping MLX's bindings: SIGABRT) ----
+@pytest.mark.parametrize("body", [
+    "return torch.fft.irfft(torch.ones(3), 2**40)",
+    "return torch.fft.fft(torch.ones(3), 2**40)",
+    "return torch.fft.ihfft(torch.ones(3), 2**40)",
+])
+def test_fft_length_over_int32(body):
+    # lengths torch cannot allocate (so it answers at once): the same RuntimeError
+    same_as_torch(body)
+
+
+@pytest.mark.parametrize("body", [
+    "return torch.fft.irfft(torch.ones(3), 2**31)",
+    "return torch.fft.rfftn(torch.ones(3, 3), s=(2**31, 3))",
+])
+def test_fft_length_just_over_int32(body):
+    # torch may allocate these (16 GiB and more, so it is not run here); MLX cannot: a clean RuntimeError
+    assert outcome("mlx_compat", body) == ("EXC", "RuntimeError")
