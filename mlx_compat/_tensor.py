@@ -204,6 +204,14 @@ def __reduce_ex__(self, protocol):
 
 
 def _rebuild_tensor(payload, dtype_name, requires_grad, device="cpu"):
+    # reachable from any pickle, so only what __reduce_ex__ writes is taken: a numeric numpy array (a
+    # crafted nested list would recurse in mx.array until the C stack overflows)
+    if not isinstance(payload, np.ndarray) or payload.dtype.kind not in "biufc":
+        raise TypeError(f"_rebuild_tensor(): expected a numeric numpy array, got {builtins.type(payload).__name__}")
+    if not isinstance(dtype_name, str) or dtype_name not in _dtype.BY_NAME:
+        raise TypeError(f"_rebuild_tensor(): unknown dtype {dtype_name!r}")
+    if payload.ndim > 64:
+        raise RuntimeError("tensors with more than 64 dimensions are not supported")
     d = _dtype.BY_NAME[dtype_name]
     t = _new(mx.array(payload).astype(d._mx), _device.to_code(device) if device != "cpu" else 0, d)
     if requires_grad:

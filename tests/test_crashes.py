@@ -218,3 +218,40 @@ def test_fft_length_over_int32(body):
 def test_fft_length_just_over_int32(body):
     # torch may allocate these (16 GiB and more, so it is not run here); MLX cannot: a clean RuntimeError
     assert outcome("mlx_compat", body) == ("EXC", "RuntimeError")
+
+
+# ---- 7. unpickling a crafted payload: the rebuild function takes only what pickling writes ----
+def test_crafted_pickle_payload():
+    body = r"""
+import pickle, struct
+n = 100000  # a list nested n deep, built by the (iterative) unpickler from MARK ... LIST opcodes
+payload = (b"\x80\x02cmlx_compat._tensor\n_rebuild_tensor\n(" + b"(" * n + b"K\x01" + b"l" * n
+           + b"X" + struct.pack("<I", 7) + b"float32\x89tR.")
+return pickle.loads(payload)"""
+    # torch's own rebuild functions take storages, not lists; torch.tensor on this list raises ValueError;
+    # the package's rebuild function refuses anything but a numeric numpy array
+    assert outcome("mlx_compat", body) == ("EXC", "TypeError")
+
+
+def test_pickle_round_trip_still_works():
+    body = """
+import pickle
+x = torch.arange(6.0).reshape(2, 3)[:, 1:]
+y = pickle.loads(pickle.dumps(x))
+return (y.tolist(), str(y.dtype), y.requires_grad)"""
+    same_as_torch(body)
+
+
+# ---- 8. private constructors reachable from Python validate their arguments ----
+@pytest.mark.parametrize("body,exc", [
+    ("torch.Tensor._new_on(5, 0)", "TypeError"),
+    ("import mlx.core as mx\ntorch.Tensor._new_on(mx.zeros(2), 0, 40)", "ValueError"),
+    ("import mlx.core as mx\nx = torch.zeros(4)\nv = x._make_view(mx.zeros(2), [2], [1], 10**9)\nv.fill_(1)",
+     "RuntimeError"),
+    ("import mlx.core as mx\nx = torch.zeros(4)\nv = x._make_view(mx.zeros(2), [2], [2], 2)\nv.fill_(1)", "RuntimeError"),
+    ("import mlx.core as mx\nx = torch.zeros(4)\nv = x._make_view(mx.zeros(2), [2], [-1], 1)\nv.fill_(1)", "RuntimeError"),
+    ("x = torch.zeros(4)\nv = x._make_view([0, 0], [2], [1], 0)\nv.fill_(1)", "TypeError"),
+])
+def test_private_constructors_validate(body, exc):
+    # no torch counterpart (private to the package): a clean exception instead of a crash or an out-of-bounds write
+    assert outcome("mlx_compat", body) == ("EXC", exc)

@@ -1020,6 +1020,32 @@ static PyObject *m_make_view(TensorObject *t, PyObject *args)
     }
     if (PyErr_Occurred())
         goto error;
+    /* reachable from Python: the value must be an mx.array and every element inside the root's storage
+     * (a write through the view scatters at these positions) */
+    if (!PyObject_TypeCheck(arr, (PyTypeObject *)st->array_type)) {
+        PyErr_Format(PyExc_TypeError, "_make_view: expected an mlx array, got %.100s", Py_TYPE(arr)->tp_name);
+        goto error;
+    }
+    TensorObject *root = t->base ? t->base : t;
+    if (tensor_ensure_sizes(st, root) < 0)
+        goto error;
+    int64_t storage = tensor_numel(root), last = offset, step;
+    int empty = 0, overflow = offset < 0;
+    if (dt_itemsize(t->dtype) && dt_itemsize(root->dtype) != dt_itemsize(t->dtype))
+        storage = storage * dt_itemsize(root->dtype) / dt_itemsize(t->dtype);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (buf[i] < 0 || buf[n + i] < 0)
+            overflow = 1;
+        else if (buf[i] == 0)
+            empty = 1;
+        else if (__builtin_mul_overflow((int64_t)(buf[i] - 1), (int64_t)buf[n + i], &step) ||
+                 __builtin_add_overflow(last, step, &last))
+            overflow = 1;
+    }
+    if (overflow || (!empty && last >= storage)) {
+        PyErr_SetString(PyExc_RuntimeError, "_make_view: the view reaches outside its base's storage");
+        goto error;
+    }
     r = tensor_make_view(st, t, Py_NewRef(arr), (int)n, buf, buf + n, offset);
 error:
     Py_XDECREF(sh);
@@ -1130,6 +1156,15 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
         return NULL;
     if (dev != DEV_CPU && dev != DEV_GPU) {
         PyErr_SetString(PyExc_ValueError, "bad device");
+        return NULL;
+    }
+    /* reachable from Python: only an mx.array and a known dtype code */
+    if (!PyObject_TypeCheck(arr, (PyTypeObject *)st->array_type)) {
+        PyErr_Format(PyExc_TypeError, "_new_on: expected an mlx array, got %.100s", Py_TYPE(arr)->tp_name);
+        return NULL;
+    }
+    if (dt < -1 || dt >= DT_COUNT) {
+        PyErr_Format(PyExc_ValueError, "_new_on: bad dtype code %d", dt);
         return NULL;
     }
     return tensor_wrap(st, arr, dt, dev);
