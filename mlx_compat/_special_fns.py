@@ -229,7 +229,7 @@ def _cot_derivative_poly(n):
             q[i] -= c
             q[i + 2] -= c
         p = q
-    return [float(c) for c in p]
+    return [float(c) if abs(c) < 2**1023 else (math.inf if c > 0 else -math.inf) for c in p]  # float64 range
 
 
 def _polygamma64(n, x):
@@ -841,6 +841,9 @@ _digamma = _unary("digamma", _digamma64, lambda x, y, g: g * polygamma(1, x))
 _lgamma = _unary("lgamma", _lgamma64, lambda x, y, g: g * digamma(x))
 
 
+_POLYGAMMA_DIRECT_MAX = 170  # 171! overflows float64
+
+
 def polygamma(n, input, *, out=None):
     if isinstance(n, Tensor) or not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
@@ -853,7 +856,13 @@ def polygamma(n, input, *, out=None):
         raise NotImplementedError("\"polygamma_cpu\" not implemented for 'ComplexFloat'")
     d = _float_dtype(input)
     v = input._mx.astype(d._mx)
-    if n == 1 and d is not _dtype.float64:
+    if n > _POLYGAMMA_DIRECT_MAX:
+        # Note [Argument-bounded loops]: n! and the cot-derivative polynomial cost O(n) and O(n^2) in n, an
+        # argument; past float64's factorial range torch's formula sign * exp(lgamma(n + 1)) * zeta(n + 1, x)
+        # is inf times zeta (zeta taken in the input's precision, as torch's kernel computes it)
+        z = _in64(lambda v: _zeta64(mx.array(float(n + 1), _F64), v))(v).astype(d._mx)
+        res = _new((1.0 if n % 2 == 1 else -1.0) * math.inf * z, input._device_code, d)
+    elif n == 1 and d is not _dtype.float64:
         res = _new(_trigamma_f32(v.astype(mx.float32)).astype(d._mx), input._device_code, d)
     else:
         res = _new(_in64(lambda v: _polygamma64(n, v))(v), input._device_code, d)
