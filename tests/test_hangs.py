@@ -49,3 +49,18 @@ def test_polygamma_order_beyond_int32_answers_at_once():
     # torch's kernel takes n as a C int, so its values for n >= 2**31 come from a wrapped n; only the time is compared
     r = outcome("mlx_compat", "return len(torch.tensor([0.5, 2.0, 3.0]).polygamma(2**31).tolist())")
     assert r == "RESULT 3"
+
+
+@pytest.mark.parametrize("body", [
+    "return torch.special.hermite_polynomial_h(torch.tensor([0.5, 2.0]), 10**9).tolist()",
+    "return torch.special.hermite_polynomial_he(torch.tensor([0.5, 2.0], dtype=torch.float64), 600).tolist()",
+    "return torch.special.chebyshev_polynomial_t(torch.tensor([0.3, 1.0, 2.0]), 10**12).tolist()",
+    "return torch.special.chebyshev_polynomial_u(torch.tensor([0.3, -1.0, 2.0]), 10**12).tolist()",
+    "return torch.special.legendre_polynomial_p(torch.tensor([1.0, -1.0, 2.0]), 10**12).tolist()",
+    "return torch.special.laguerre_polynomial_l(torch.tensor([0.0, -3.0]), 10**12).tolist()",
+])
+def test_orthogonal_polynomials_of_huge_order(body):
+    # the recurrence stops once every element it still serves has left the finite range (or torch's limit)
+    r = outcome("mlx_compat", body)
+    assert [float(v) for v in r[len("RESULT ["):-1].split(", ")] == pytest.approx(
+        [float(v) for v in outcome("torch", body)[len("RESULT ["):-1].split(", ")], rel=1e-5, nan_ok=True)
