@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
 
 import mlx.core as mx
 import numpy as np
@@ -32,12 +33,51 @@ def _check_dtype(dtype, fname):
         raise TypeError(f"{fname}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
 
 
+def _memory_limit():
+    """The most bytes one allocation can get: physical memory plus swap (what Linux's default overcommit
+    heuristic grants), lowered by an address-space limit (ulimit -v) less what the process maps already."""
+    limit = None
+    try:
+        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("SwapTotal:"):
+                    limit += int(line.split()[1]) * 1024
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm") as f:
+                mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = min(limit, soft - mapped) if limit is not None else soft - mapped
+    except (ImportError, ValueError, OSError):
+        pass
+    return limit
+
+
+def _check_alloc(arr):
+    """Note [Allocation failure]: MLX allocates when a value is evaluated and crashes the process (SIGSEGV)
+    when the allocation fails, so a factory refuses, as torch's allocator does, a tensor larger than the
+    memory the process can get, before MLX tries."""
+    nbytes = arr.size * arr.itemsize
+    if nbytes < (1 << 30):
+        return
+    limit = _memory_limit()
+    if limit is not None and nbytes > limit:
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
+                           f"Error code 12 (Cannot allocate memory)")
+
+
 def _finish(arr, dtype, device, requires_grad):
     """Wrap an mx.array as a new tensor on `device`, with torch's dtype/device/requires_grad checks."""
     code = _device.to_code(device)
     _check_dtype(dtype, "tensor")
     d = dtype if dtype is not None else _dtype.from_mx(arr.dtype)
     _check_gpu_dtype(code, d)
+    _check_alloc(arr)
     if arr.dtype != d._mx:
         arr = arr.astype(d._mx)
     t = _new(arr, code, d)

@@ -213,6 +213,16 @@ def setitem(t, index, value):
         val = mx.array(value, dtype=v.dtype._mx)
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {v.dtype} tensor")
+    if v.numel() == 0:
+        # nothing to write (torch's index_put is a no-op), and MLX's scatter into a zero-size array
+        # divides by zero (SIGFPE): check the value's shape as torch does, then stop
+        res_shape = v._mx[key].shape
+        try:
+            mx.broadcast_shapes(tuple(val.shape), tuple(res_shape))
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(val.shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(res_shape)}") from None
+        return
     owner = v._base if v._base is not None else v
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         # differentiable index_put: computed out of place, then committed (Note [In-place history])

@@ -381,6 +381,9 @@ def _slice_bounds(a, b, size):
     return a, builtins.max(b, a)
 
 
+_MAX_SECTIONS = 2**28  # torch's vector of results would be 2 GiB: far beyond any real use, and each result costs more here
+
+
 def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
                  tensor_indices_or_sections=None):
     _check_tensor(input, "tensor_split")
@@ -415,6 +418,9 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     n = _int_arg(arg, "tensor_split")
     if n <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+    if n > _MAX_SECTIONS:
+        # Note [Argument-bounded loops] (_special_fns.py): torch allocates its vector of n results first
+        raise RuntimeError("cannot create std::vector larger than max_size()" if n > 2**60 else "std::bad_alloc")
     base, extra = divmod(size, n)
     out, start = [], 0
     for i in builtins.range(n):

@@ -229,7 +229,7 @@ def _cot_derivative_poly(n):
             q[i] -= c
             q[i + 2] -= c
         p = q
-    return [float(c) for c in p]
+    return [float(c) if abs(c) < 2**1023 else (math.inf if c > 0 else -math.inf) for c in p]  # float64 range
 
 
 def _polygamma64(n, x):
@@ -637,14 +637,24 @@ def _fma(a, b, c):
     return a * b + c
 
 
-def _recurrence(x, n, p0, p1, step):
-    """p_n by p_{k+1} = step(k, x, p_k, p_{k-1}) from p0, p1; elements with n < 2 take p0/p1."""
+def _recurrence(x, n, p0, p1, step, need=None):
+    """p_n by p_{k+1} = step(k, x, p_k, p_{k-1}) from p0, p1; elements with n < 2 take p0/p1.
+
+    Note [Argument-bounded loops]: the number of steps is an argument (n), so the loop stops as soon as no
+    element needs more: every element still running (and in `need`, those whose result is taken from the
+    recurrence) has left the finite range, where the recurrence stays inf/nan."""
     nmax = int(mx.max(mx.where(n >= 0, n, 0)).item()) if n.size else 0
     p, q = p0, p1
     for k in range(1, nmax):
         r = step(k, x, q, p)
         active = n > k
         p, q = mx.where(active, q, p), mx.where(active, r, q)
+        if k % 64 == 0:
+            live = active & (mx.isfinite(q) | mx.isfinite(p))
+            if need is not None:
+                live = live & need
+            if not mx.any(live).item():
+                break
     return mx.where(n == 0, p0, mx.where(n == 1, p1, q))
 
 
@@ -653,7 +663,7 @@ def _cheb_step(k, x, q, p):
 
 
 def _cheb_t(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x, _cheb_step)
+    res = _recurrence(x, n, mx.ones_like(x), x, _cheb_step, (n <= 6) | (mx.abs(x) > 1))
     trig = _precise.cos(n * mx.arccos(mx.clip(x, -1, 1)))
     res = mx.where((n > 6) & (mx.abs(x) < 1), trig, res)
     odd = mx.remainder(n, 2) == 1
@@ -662,7 +672,7 @@ def _cheb_t(x, n):
 
 
 def _cheb_u(x, n, big_n=8):
-    res = _recurrence(x, n, mx.ones_like(x), x + x, _cheb_step)
+    res = _recurrence(x, n, mx.ones_like(x), x + x, _cheb_step, (n <= big_n) | (mx.abs(x) > 1))
     th = mx.arccos(mx.clip(x, -1, 1))
     st = _precise.sin(th)
     trig = mx.where(st != 0, _precise.sin((n + 1) * th) / mx.where(st != 0, st, 1.0),
@@ -674,7 +684,7 @@ def _cheb_u(x, n, big_n=8):
 
 
 def _cheb_v(x, n, big_n=8):
-    res = _recurrence(x, n, mx.ones_like(x), x + x - 1, _cheb_step)
+    res = _recurrence(x, n, mx.ones_like(x), x + x - 1, _cheb_step, (n <= big_n) | (mx.abs(x) > 1))
     th = mx.arccos(mx.clip(x, -1, 1))
     c2 = _precise.cos(th / 2)
     odd = mx.remainder(n, 2) == 1
@@ -686,7 +696,7 @@ def _cheb_v(x, n, big_n=8):
 
 
 def _cheb_w(x, n, big_n=8):
-    res = _recurrence(x, n, mx.ones_like(x), x + x + 1, _cheb_step)
+    res = _recurrence(x, n, mx.ones_like(x), x + x + 1, _cheb_step, (n <= big_n) | (mx.abs(x) > 1))
     th = mx.arccos(mx.clip(x, -1, 1))
     s2 = _precise.sin(th / 2)
     odd = mx.remainder(n, 2) == 1
@@ -698,21 +708,34 @@ def _cheb_w(x, n, big_n=8):
     return res
 
 
+def _hermite_limit(x, n):
+    """torch's Hermite kernels return nan past an order limit (128 in float32, 512 in float64) without
+    iterating: the same n is clamped here so the recurrence stops there (Note [Argument-bounded loops])."""
+    lim = 128 if x.dtype != mx.float64 else 512
+    return lim, mx.minimum(n, lim + 1)
+
+
 def _hermite_h(x, n):
-    return _recurrence(x, n, mx.ones_like(x), x + x, lambda k, x, q, p: _fma(x + x, q, -((2 * k) * p)))
+    lim, m = _hermite_limit(x, n)
+    r = _recurrence(x, m, mx.ones_like(x), x + x, lambda k, x, q, p: _fma(x + x, q, -((2 * k) * p)))
+    return mx.where(n > lim, mx.nan, r)
 
 
 def _hermite_he(x, n):
-    return _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: _fma(x, q, -(k * p)))
+    lim, m = _hermite_limit(x, n)
+    r = _recurrence(x, m, mx.ones_like(x), x, lambda k, x, q, p: _fma(x, q, -(k * p)))
+    return mx.where(n > lim, mx.nan, r)
 
 
 def _laguerre_l(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), 1 - x, lambda k, x, q, p: _fma((k + k) + (1 - x), q, -(k * p)) / (k + 1))
+    res = _recurrence(x, n, mx.ones_like(x), 1 - x, lambda k, x, q, p: _fma((k + k) + (1 - x), q, -(k * p)) / (k + 1),
+                      x != 0)
     return mx.where(x == 0, 1.0, res)
 
 
 def _legendre_p(x, n):
-    res = _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: _fma((k + k + 1) * x, q, -(k * p)) / (k + 1))
+    res = _recurrence(x, n, mx.ones_like(x), x, lambda k, x, q, p: _fma((k + k + 1) * x, q, -(k * p)) / (k + 1),
+                      mx.abs(x) != 1)
     odd = mx.remainder(n, 2) == 1
     return mx.where(mx.abs(x) == 1, mx.where((x > 0) | ~odd, 1.0, -1.0), res)
 
@@ -841,6 +864,9 @@ _digamma = _unary("digamma", _digamma64, lambda x, y, g: g * polygamma(1, x))
 _lgamma = _unary("lgamma", _lgamma64, lambda x, y, g: g * digamma(x))
 
 
+_POLYGAMMA_DIRECT_MAX = 170  # 171! overflows float64
+
+
 def polygamma(n, input, *, out=None):
     if isinstance(n, Tensor) or not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
@@ -853,7 +879,13 @@ def polygamma(n, input, *, out=None):
         raise NotImplementedError("\"polygamma_cpu\" not implemented for 'ComplexFloat'")
     d = _float_dtype(input)
     v = input._mx.astype(d._mx)
-    if n == 1 and d is not _dtype.float64:
+    if n > _POLYGAMMA_DIRECT_MAX:
+        # Note [Argument-bounded loops]: n! and the cot-derivative polynomial cost O(n) and O(n^2) in n, an
+        # argument; past float64's factorial range torch's formula sign * exp(lgamma(n + 1)) * zeta(n + 1, x)
+        # is inf times zeta (zeta taken in the input's precision, as torch's kernel computes it)
+        z = _in64(lambda v: _zeta64(mx.array(float(n + 1), _F64), v))(v).astype(d._mx)
+        res = _new((1.0 if n % 2 == 1 else -1.0) * math.inf * z, input._device_code, d)
+    elif n == 1 and d is not _dtype.float64:
         res = _new(_trigamma_f32(v.astype(mx.float32)).astype(d._mx), input._device_code, d)
     else:
         res = _new(_in64(lambda v: _polygamma64(n, v))(v), input._device_code, d)

@@ -204,6 +204,14 @@ def __reduce_ex__(self, protocol):
 
 
 def _rebuild_tensor(payload, dtype_name, requires_grad, device="cpu"):
+    # reachable from any pickle, so only what __reduce_ex__ writes is taken: a numeric numpy array (a
+    # crafted nested list would recurse in mx.array until the C stack overflows)
+    if not isinstance(payload, np.ndarray) or payload.dtype.kind not in "biufc":
+        raise TypeError(f"_rebuild_tensor(): expected a numeric numpy array, got {builtins.type(payload).__name__}")
+    if not isinstance(dtype_name, str) or dtype_name not in _dtype.BY_NAME:
+        raise TypeError(f"_rebuild_tensor(): unknown dtype {dtype_name!r}")
+    if payload.ndim > 64:
+        raise RuntimeError("tensors with more than 64 dimensions are not supported")
     d = _dtype.BY_NAME[dtype_name]
     t = _new(mx.array(payload).astype(d._mx), _device.to_code(device) if device != "cpu" else 0, d)
     if requires_grad:
@@ -1057,8 +1065,13 @@ def register_hook(self, hook):
         if hooks is None:
             hooks = []
             self._backward_hooks = hooks
-        hooks.append(hook)
-        handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
+        if isinstance(hooks, dict):  # torch's idiom: _backward_hooks = OrderedDict()
+            key = id(handle)
+            hooks[key] = hook
+            handle._remove = lambda: hooks.pop(key, None)
+        else:
+            hooks.append(hook)
+            handle._remove = lambda: hooks.remove(hook) if hook in hooks else None
     else:
         # run before retain_grad's capture and the node's own pre-hooks (Note [Hook order] in csrc/engine.c)
         entry = (self.output_nr, hook)

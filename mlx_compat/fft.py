@@ -55,6 +55,9 @@ _NORMS = (None, "backward", "ortho", "forward")
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
+_INT32_MAX = 2**31 - 1
+
+
 def _scalar_name(d):
     return _SCALAR_NAMES.get(d.name, d.name)
 
@@ -163,6 +166,11 @@ def _transform(fname, node, input, kind, sizes, dims, norm, out, last_size=None)
     kind: "c2c" / "ic2c" (forward / inverse complex), "r2c" (rfftn), "ir2c" (ihfftn), "c2r" (irfftn),
     "hc2r" (hfftn); last_size: the real output's length along dims[-1] for the c2r kinds."""
     norm = _check_norm(norm)
+    for n in list(sizes) + ([last_size] if last_size is not None else []):
+        # MLX takes lengths as int32; a larger Python int escapes its bindings as an abort (SIGABRT)
+        if n > _INT32_MAX:
+            raise RuntimeError(f"Invalid number of data points ({n}) specified: FFT lengths over {_INT32_MAX} "
+                               f"are not supported")
     complex_in = kind in ("c2c", "ic2c", "c2r", "hc2r")
     wd = _work_dtype(fname, input, complex_in)
     real_out = kind in ("c2r", "hc2r")

@@ -132,21 +132,31 @@ error:
     return rc;
 }
 
-/* Apply a list of hooks to `value` (NEW ref in/out): each hook(value) may return a replacement. */
+/* Apply a tensor's hooks (a list, or a dict of them as torch's `_backward_hooks` idiom builds) to `value`
+ * (NEW ref in/out): each hook(value) may return a replacement. A hook may add or remove hooks while it
+ * runs, so a snapshot is iterated (each hook is owned while it is called). */
 static PyObject *apply_hooks(PyObject *hooks, PyObject *value)
 {
-    for (Py_ssize_t i = 0; hooks && i < PyList_GET_SIZE(hooks); i++) {
-        PyObject *r = PyObject_CallOneArg(PyList_GET_ITEM(hooks, i), value);
-        if (r == NULL) {
-            Py_DECREF(value);
-            return NULL;
-        }
+    if (hooks == NULL)
+        return value;
+    PyObject *snap = PyDict_Check(hooks) ? PyDict_Values(hooks) : PySequence_List(hooks);
+    if (snap == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(snap); i++) {
+        PyObject *r = PyObject_CallOneArg(PyList_GET_ITEM(snap, i), value);
+        if (r == NULL)
+            goto error;
         if (r == Py_None)
             Py_DECREF(r);
         else
             Py_SETREF(value, r);
     }
+    Py_DECREF(snap);
     return value;
+error:
+    Py_XDECREF(snap);
+    Py_DECREF(value);
+    return NULL;
 }
 
 /* Run the tensor hooks of `node`'s outputs on its summed gradients in `buf` (a list, modified in place):
@@ -155,7 +165,7 @@ static int apply_tensor_hooks(State *st, NodeObject *node, PyObject *buf)
 {
     if (node->is_accumulate) {
         TensorObject *leaf = (TensorObject *)node->variable;
-        if (leaf == NULL || leaf->hooks == NULL || PyList_GET_SIZE(leaf->hooks) == 0 || PyList_GET_ITEM(buf, 0) == Py_None)
+        if (leaf == NULL || leaf->hooks == NULL || PyList_GET_ITEM(buf, 0) == Py_None)
             return 0;
         PyObject *g = apply_hooks(leaf->hooks, Py_NewRef(PyList_GET_ITEM(buf, 0)));
         if (g == NULL)

@@ -170,6 +170,7 @@ int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overl
     b = mx_call2(st, st->f_broadcast_to, cast, shape, dst->device);
     if (b == NULL) {
         if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear(); /* before calling into MLX again: no call runs with an exception pending */
             PyObject *vs = PyObject_GetAttr(cast, st->s_shape);
             PyErr_Clear();
             PyErr_Format(PyExc_RuntimeError, "shape mismatch: value tensor of shape %R cannot be broadcast to indexing result of shape %R",

@@ -223,20 +223,31 @@ static void raise_broadcast_error(State *st, Operand *a, Operand *b)
     if (!PyErr_ExceptionMatches(PyExc_ValueError) || a->t == NULL || b->t == NULL)
         return;
     TensorObject *x = a->t, *y = b->t;
-    if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, y) < 0)
+    /* Reading a lazy tensor's shape calls into MLX, which must not run with an exception pending:
+     * hold MLX's error aside meanwhile and put it back when no torch message replaces it. */
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, y) < 0) {
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
         return;
+    }
     int n = x->ndim > y->ndim ? x->ndim : y->ndim;
     for (int i = n - 1; i >= 0; i--) {
         int ix = i - (n - x->ndim), iy = i - (n - y->ndim);
         Py_ssize_t sx = ix >= 0 ? x->sizes[ix] : 1, sy = iy >= 0 ? y->sizes[iy] : 1;
         if (sx != sy && sx != 1 && sy != 1) {
-            PyErr_Clear();
+            Py_XDECREF(et);
+            Py_XDECREF(ev);
+            Py_XDECREF(tb);
             PyErr_Format(PyExc_RuntimeError,
                          "The size of tensor a (%zd) must match the size of tensor b (%zd) at non-singleton dimension %d",
                          sx, sy, i);
             return;
         }
     }
+    PyErr_Restore(et, ev, tb);
 }
 
 /* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping. */
@@ -808,8 +819,11 @@ static int parse_reduce_args(State *st, TensorObject *t, PyObject *const *args, 
     int nd = t->ndim ? t->ndim : 1;
     if (PyLong_Check(dim)) {
         Py_ssize_t d = PyLong_AsSsize_t(dim);
-        if (d == -1 && PyErr_Occurred())
+        if (d == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
             return -1;
+        }
         if (normalize_dim(&d, nd) < 0)
             return -1;
         if (t->ndim == 0)
@@ -836,16 +850,24 @@ static int parse_reduce_args(State *st, TensorObject *t, PyObject *const *args, 
             }
             Py_ssize_t d = PyLong_AsSsize_t(item);
             Py_DECREF(item);
+            if (d == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError,
+                             "%s(): argument 'dim' failed to unpack the object at pos 1 with error \"Overflow when unpacking long long\"",
+                             fname);
+                Py_DECREF(lst);
+                return -1;
+            }
             if (normalize_dim(&d, nd) < 0) {
                 Py_DECREF(lst);
                 return -1;
             }
-            if (seen & (1ULL << d)) {
+            if (d < 64 && (seen & (1ULL << d))) {
                 PyErr_Format(PyExc_RuntimeError, "dim %zd appears multiple times in the list of dims", d);
                 Py_DECREF(lst);
                 return -1;
             }
-            seen |= 1ULL << d;
+            seen |= d < 64 ? 1ULL << d : 0;
             PyList_SET_ITEM(lst, i, PyLong_FromSsize_t(d));
         }
         if (t->ndim == 0) {

@@ -340,8 +340,12 @@ static PyObject *storage_flat(State *st, TensorObject *b, int device)
 {
     Py_ssize_t perm[64];
     PyObject *minus1 = Py_BuildValue("(i)", -1), *src = NULL, *r = NULL;
-    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0 || b->ndim > 64)
+    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0)
         goto error;
+    if (b->ndim > 64) {
+        PyErr_SetString(PyExc_RuntimeError, "tensors with more than 64 dimensions are not supported");
+        goto error;
+    }
     if (b->ndim && base_order(b, perm)) {
         PyObject *axes = ssize_tuple(perm, b->ndim);
         if (axes == NULL)
@@ -365,8 +369,10 @@ static PyObject *from_storage_flat(State *st, TensorObject *b, PyObject *flat, i
     Py_ssize_t perm[64], pshape[64], inv[64];
     PyObject *shape = NULL, *r = NULL, *axes = NULL;
     int n = b->ndim;
-    if (n > 64)
+    if (n > 64) {
+        PyErr_SetString(PyExc_RuntimeError, "tensors with more than 64 dimensions are not supported");
         return NULL;
+    }
     if (!(n && base_order(b, perm))) {
         shape = ssize_tuple(b->sizes, n);
         r = shape ? mx_call2(st, st->f_reshape, flat, shape, device) : NULL;
@@ -687,8 +693,11 @@ static PyObject *get_grad_fn(TensorObject *t, void *c)
 
 static int set_grad_fn(TensorObject *t, PyObject *v, void *c)
 {
-    if (v == Py_None)
-        v = NULL;
+    if (v != NULL && v != Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "_grad_fn can be only set to None");
+        return -1;
+    }
+    v = NULL;
     Py_XINCREF(v);
     Py_XSETREF(t->grad_fn, v);
     t->weak_grad_fn = 0;
@@ -742,10 +751,16 @@ static PyObject *get_device_code(TensorObject *t, void *c) { return PyLong_FromL
 
 static PyObject *get_hooks(TensorObject *t, void *c) { return Py_NewRef(t->hooks ? t->hooks : Py_None); }
 
+/* _backward_hooks: None, a list of hooks, or a dict of them (torch's own idiom assigns an OrderedDict);
+ * the engine reads nothing else (apply_hooks in engine.c). */
 static int set_hooks(TensorObject *t, PyObject *v, void *c)
 {
-    if (v == Py_None)
+    if (v == NULL || v == Py_None)
         v = NULL;
+    else if (!PyList_Check(v) && !PyDict_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "_backward_hooks must be a dict, a list or None, not %.100s", Py_TYPE(v)->tp_name);
+        return -1;
+    }
     Py_XINCREF(v);
     Py_XSETREF(t->hooks, v);
     return 0;
@@ -802,10 +817,8 @@ static PyObject *m_size(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
     }
     if (dimobj == NULL || dimobj == Py_None)
         return tensor_size_obj(st, t);
-    if (tensor_ensure_sizes(st, t) < 0)
-        return NULL;
-    Py_ssize_t d;
-    if (int_arg(st, dimobj, &d, 1, "size") < 0 || normalize_dim(&d, t->ndim) < 0)
+    Py_ssize_t d; /* Note [Arguments before metadata] (views.c) */
+    if (int_arg(st, dimobj, &d, 1, "size") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[d]);
 }
@@ -822,8 +835,8 @@ static PyObject *m_stride(TensorObject *t, PyObject *const *args, Py_ssize_t nar
     PyObject *dimobj = nargs ? args[0] : (kwnames && PyTuple_GET_SIZE(kwnames) ? args[0] : NULL);
     if (dimobj == NULL || dimobj == Py_None)
         return ssize_tuple(t->sizes + t->ndim, t->ndim);
-    Py_ssize_t d;
-    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || normalize_dim(&d, t->ndim) < 0)
+    Py_ssize_t d; /* Note [Arguments before metadata] (views.c) */
+    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[t->ndim + d]);
 }
@@ -1007,6 +1020,32 @@ static PyObject *m_make_view(TensorObject *t, PyObject *args)
     }
     if (PyErr_Occurred())
         goto error;
+    /* reachable from Python: the value must be an mx.array and every element inside the root's storage
+     * (a write through the view scatters at these positions) */
+    if (!PyObject_TypeCheck(arr, (PyTypeObject *)st->array_type)) {
+        PyErr_Format(PyExc_TypeError, "_make_view: expected an mlx array, got %.100s", Py_TYPE(arr)->tp_name);
+        goto error;
+    }
+    TensorObject *root = t->base ? t->base : t;
+    if (tensor_ensure_sizes(st, root) < 0)
+        goto error;
+    int64_t storage = tensor_numel(root), last = offset, step;
+    int empty = 0, overflow = offset < 0;
+    if (dt_itemsize(t->dtype) && dt_itemsize(root->dtype) != dt_itemsize(t->dtype))
+        storage = storage * dt_itemsize(root->dtype) / dt_itemsize(t->dtype);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (buf[i] < 0 || buf[n + i] < 0)
+            overflow = 1;
+        else if (buf[i] == 0)
+            empty = 1;
+        else if (__builtin_mul_overflow((int64_t)(buf[i] - 1), (int64_t)buf[n + i], &step) ||
+                 __builtin_add_overflow(last, step, &last))
+            overflow = 1;
+    }
+    if (overflow || (!empty && last >= storage)) {
+        PyErr_SetString(PyExc_RuntimeError, "_make_view: the view reaches outside its base's storage");
+        goto error;
+    }
     r = tensor_make_view(st, t, Py_NewRef(arr), (int)n, buf, buf + n, offset);
 error:
     Py_XDECREF(sh);
@@ -1117,6 +1156,15 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
         return NULL;
     if (dev != DEV_CPU && dev != DEV_GPU) {
         PyErr_SetString(PyExc_ValueError, "bad device");
+        return NULL;
+    }
+    /* reachable from Python: only an mx.array and a known dtype code */
+    if (!PyObject_TypeCheck(arr, (PyTypeObject *)st->array_type)) {
+        PyErr_Format(PyExc_TypeError, "_new_on: expected an mlx array, got %.100s", Py_TYPE(arr)->tp_name);
+        return NULL;
+    }
+    if (dt < -1 || dt >= DT_COUNT) {
+        PyErr_Format(PyExc_ValueError, "_new_on: bad dtype code %d", dt);
         return NULL;
     }
     return tensor_wrap(st, arr, dt, dev);

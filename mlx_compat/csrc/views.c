@@ -31,7 +31,7 @@ static int load_meta(State *st, TensorObject *t, Meta *m)
     if (tensor_ensure_sizes(st, t) < 0)
         return -1;
     if (t->ndim > MAXD) {
-        PyErr_SetString(PyExc_RuntimeError, "too many dimensions");
+        PyErr_Format(PyExc_RuntimeError, "tensors with more than %d dimensions are not supported", MAXD);
         return -1;
     }
     m->ndim = t->ndim;
@@ -96,20 +96,29 @@ static PyObject *shape_of(TensorObject *t) { return ssize_tuple(t->sizes, t->ndi
 static int parse_shape_ex(State *st, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n,
                           const char *fname, int is_dim)
 {
+    /* A list's items are borrowed from a list that an item's __index__ may mutate: parse a tuple copy
+     * (Note [Arguments before metadata]). */
+    PyObject *held = NULL;
+    int rc = -1;
     if (nargs == 1 && (PyTuple_Check(args[0]) || PyList_Check(args[0]))) {
-        PyObject *seq = args[0];
-        nargs = PySequence_Fast_GET_SIZE(seq);
-        args = PySequence_Fast_ITEMS(seq);
+        held = PySequence_Tuple(args[0]);
+        if (held == NULL)
+            return -1;
+        nargs = PyTuple_GET_SIZE(held);
+        args = &PyTuple_GET_ITEM(held, 0);
     }
     if (nargs > MAXD) {
-        PyErr_SetString(PyExc_RuntimeError, "too many dimensions");
-        return -1;
+        PyErr_Format(PyExc_RuntimeError, "%s(): tensors with more than %d dimensions are not supported", fname, MAXD);
+        goto error;
     }
     for (Py_ssize_t i = 0; i < nargs; i++)
         if (int_arg(st, args[i], &out[i], is_dim, fname) < 0)
-            return -1;
+            goto error;
     *n = (int)nargs;
-    return 0;
+    rc = 0;
+error:
+    Py_XDECREF(held);
+    return rc;
 }
 
 static int parse_shape(State *st, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n, const char *fname)
@@ -320,13 +329,6 @@ static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm
     return record_view(st, t, out, name, AG(st, t) ? ssize_tuple(perm, n) : NULL);
 }
 
-static int get_dim_arg(State *st, PyObject *o, Py_ssize_t *d, int ndim, const char *fname)
-{
-    if (int_arg(st, o, d, 1, fname) < 0)
-        return -1;
-    return normalize_dim(d, ndim);
-}
-
 static PyObject *m_transpose(TensorObject *t, PyObject *const *args, Py_ssize_t nargs)
 {
     State *st = state_of_type(Py_TYPE(t));
@@ -337,7 +339,9 @@ static PyObject *m_transpose(TensorObject *t, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     Py_ssize_t d0, d1, perm[MAXD];
-    if (get_dim_arg(st, args[0], &d0, t->ndim, "transpose") < 0 || get_dim_arg(st, args[1], &d1, t->ndim, "transpose") < 0)
+    /* Note [Arguments before metadata] */
+    if (int_arg(st, args[0], &d0, 1, "transpose") < 0 || int_arg(st, args[1], &d1, 1, "transpose") < 0 ||
+        tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d0, t->ndim) < 0 || normalize_dim(&d1, t->ndim) < 0)
         return NULL;
     int n = t->ndim;
     for (int i = 0; i < n; i++)
@@ -373,8 +377,8 @@ static PyObject *m_permute(TensorObject *t, PyObject *const *args, Py_ssize_t na
     int n;
     if (kwnames && PyTuple_GET_SIZE(kwnames))
         nargs = 1;
-    if (parse_shape_ex(st, args, nargs, dims, &n, "permute", 1) < 0)
-        return NULL;
+    if (parse_shape_ex(st, args, nargs, dims, &n, "permute", 1) < 0 || tensor_ensure_sizes(st, t) < 0)
+        return NULL; /* sizes re-read: Note [Arguments before metadata] */
     if (n != t->ndim) {
         PyErr_Format(PyExc_RuntimeError,
                      "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
@@ -401,6 +405,10 @@ PyObject *view_unsqueeze(State *st, TensorObject *t, int d)
     Meta m, r;
     if (load_meta(st, t, &m) < 0)
         return NULL;
+    if (m.ndim + 1 > MAXD) {
+        PyErr_Format(PyExc_RuntimeError, "unsqueeze(): tensors with more than %d dimensions are not supported", MAXD);
+        return NULL;
+    }
     r.ndim = m.ndim + 1;
     r.offset = m.offset;
     for (int i = 0, j = 0; i < r.ndim; i++) {
@@ -434,7 +442,8 @@ static PyObject *m_unsqueeze(TensorObject *t, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     Py_ssize_t d;
-    if (get_dim_arg(st, args[0], &d, t->ndim + 1, "unsqueeze") < 0)
+    /* Note [Arguments before metadata] */
+    if (int_arg(st, args[0], &d, 1, "unsqueeze") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim + 1) < 0)
         return NULL;
     return view_unsqueeze(st, t, (int)d);
 }
@@ -443,22 +452,25 @@ static PyObject *m_squeeze(TensorObject *t, PyObject *const *args, Py_ssize_t na
 {
     State *st = state_of_type(Py_TYPE(t));
     Meta m, r;
-    if (load_meta(st, t, &m) < 0)
-        return NULL;
     char drop[MAXD] = {0};
     PyObject *dim = nargs ? args[0] : (kwnames && PyTuple_GET_SIZE(kwnames) ? args[0] : NULL);
-    if (dim == NULL || dim == Py_None) {
-        for (int i = 0; i < m.ndim; i++)
-            drop[i] = m.shape[i] == 1;
-    } else {
-        Py_ssize_t dims[MAXD];
-        int n;
+    Py_ssize_t dims[MAXD];
+    int n = 0;
+    /* the dims are parsed before t's metadata is loaded: Note [Arguments before metadata] (m_select) */
+    if (dim != NULL && dim != Py_None) {
         if (!PyTuple_Check(dim) && !PyList_Check(dim)) {
             if (int_arg(st, dim, &dims[0], 1, "squeeze") < 0)
                 return NULL;
             n = 1;
         } else if (parse_shape_ex(st, &dim, 1, dims, &n, "squeeze", 1) < 0)
             return NULL;
+    }
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    if (dim == NULL || dim == Py_None) {
+        for (int i = 0; i < m.ndim; i++)
+            drop[i] = m.shape[i] == 1;
+    } else {
         for (int i = 0; i < n; i++)
             for (int j = 0; j < i; j++)
                 if (dims[i] == dims[j] || (dims[i] < 0 ? dims[i] + m.ndim : dims[i]) == (dims[j] < 0 ? dims[j] + m.ndim : dims[j])) {
@@ -671,15 +683,18 @@ static PyObject *m_select(TensorObject *t, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_TypeError, "select() received an invalid combination of arguments - expected (int dim, int index)");
         return NULL;
     }
-    Py_ssize_t d;
+    /* Note [Arguments before metadata]: an argument's __index__ may run Python that replaces t's
+     * storage (x.data = ...), so every int is parsed before t's sizes are read, and they are read afresh. */
+    Py_ssize_t d, index;
+    if (int_arg(st, args[0], &d, 1, "select") < 0 || int_arg(st, args[1], &index, 0, "select") < 0)
+        return NULL;
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
     if (t->ndim == 0) {
         PyErr_SetString(PyExc_IndexError, "select() cannot be applied to a 0-dim tensor.");
         return NULL;
     }
-    if (get_dim_arg(st, args[0], &d, t->ndim, "select") < 0)
-        return NULL;
-    Py_ssize_t index;
-    if (int_arg(st, args[1], &index, 0, "select") < 0)
+    if (normalize_dim(&d, t->ndim) < 0)
         return NULL;
     Py_ssize_t size = t->sizes[d];
     if (index < -size || index >= size) {
@@ -705,11 +720,17 @@ static PyObject *m_narrow(TensorObject *t, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_RuntimeError, "narrow() cannot be applied to a 0-dim tensor.");
         return NULL;
     }
-    Py_ssize_t d;
-    if (get_dim_arg(st, args[0], &d, t->ndim, "narrow") < 0)
+    Py_ssize_t d, start, length; /* Note [Arguments before metadata] */
+    if (int_arg(st, args[0], &d, 1, "narrow") < 0 || int_arg(st, args[1], &start, 0, "narrow") < 0 ||
+        int_arg(st, args[2], &length, 0, "narrow") < 0)
         return NULL;
-    Py_ssize_t start, length;
-    if (int_arg(st, args[1], &start, 0, "narrow") < 0 || int_arg(st, args[2], &length, 0, "narrow") < 0)
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (t->ndim == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "narrow() cannot be applied to a 0-dim tensor.");
+        return NULL;
+    }
+    if (normalize_dim(&d, t->ndim) < 0)
         return NULL;
     Py_ssize_t size = t->sizes[d];
     if (start < -size || start > size) {
