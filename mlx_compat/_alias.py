@@ -265,40 +265,6 @@ def _shim_jit_annotations():
     return m
 
 
-def _shim_compiler():
-    """torch.compiler: no torch compiler runs here, so is_compiling()/is_dynamo_compiling()/is_exporting() are
-    False; disable() is the identity decorator (eager code is already not compiled)."""
-    m = types.ModuleType("torch.compiler")
-    m.is_compiling = lambda: False
-    m.is_dynamo_compiling = lambda: False
-    m.is_exporting = lambda: False
-
-    def disable(fn=None, recursive=True, **kwargs):
-        if fn is None:
-            return lambda f: f
-        return fn
-    m.disable = disable
-    m.allow_in_graph = lambda fn: fn
-    m.assume_constant_result = lambda fn: fn
-    return m
-
-
-def _shim_dynamo():
-    """torch._dynamo: never active; is_compiling() False, disable/allow_in_graph identity."""
-    m = types.ModuleType("torch._dynamo")
-    m.is_compiling = lambda: False
-    comp = _shim_compiler()
-    m.disable = comp.disable
-    m.allow_in_graph = comp.allow_in_graph
-    m.assume_constant_result = comp.assume_constant_result
-    m.is_dynamo_compiling = comp.is_dynamo_compiling
-    m.mark_static_address = lambda *a, **k: None
-    m.mark_dynamic = lambda *a, **k: None
-    m.config = types.SimpleNamespace(cache_size_limit=8)
-    m.__path__ = []
-    return m
-
-
 def _shim_dynamo_trace_wrapped():
     """torch._dynamo._trace_wrapped_higher_order_op: TransformGetItemToIndex is the mode torch.vmap tracing of
     `tensor[scalar_tensor]` needs; vmap is not provided, so entering it raises NotImplementedError."""
@@ -904,8 +870,6 @@ SHIMS = {
     "torch.hub": _shim_hub,
     "torch.jit": _shim_jit,
     "torch.jit.annotations": _shim_jit_annotations,
-    "torch.compiler": _shim_compiler,
-    "torch._dynamo": _shim_dynamo,
     "torch._dynamo._trace_wrapped_higher_order_op": _shim_dynamo_trace_wrapped,
     "torch.fx": _shim_fx,
     "torch.distributed": _shim_distributed,

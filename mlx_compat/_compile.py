@@ -974,3 +974,32 @@ def reset():
 def is_compiling():
     """torch.compiler.is_compiling: True while a function is being traced."""
     return _TRACE is not None
+
+
+def is_dynamo_compiling():
+    """torch.compiler.is_dynamo_compiling: the same question (the only tracer here is compile's)."""
+    return _TRACE is not None
+
+
+def is_exporting():
+    """torch.compiler.is_exporting: False (there is no torch.export)."""
+    return False
+
+
+def allow_in_graph(fn):
+    """torch.compiler.allow_in_graph: every function is traced through here, so the function itself."""
+    return fn
+
+
+def assume_constant_result(fn):
+    """torch.compiler.assume_constant_result: the function itself; its Python result is traced into the graph
+    as the value seen while tracing, which is what the hint asks for."""
+    return fn
+
+
+def mark_static_address(t, guard=True):
+    """torch._dynamo.mark_static_address: a hint for CUDA graphs; nothing to do here."""
+
+
+def mark_dynamic(t, index, **kwargs):
+    """torch._dynamo.mark_dynamic: a hint; graphs here are traced per shape (compile's dynamic=None)."""

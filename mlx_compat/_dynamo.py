@@ -1,5 +1,12 @@
-"""torch._dynamo's public corner: reset(), disable and OptimizedModule for compile() (mlx_compat._compile)."""
-from ._compile import disable, is_compiling, reset
+"""torch._dynamo's public corner: reset(), disable, the tracing hints and OptimizedModule for compile()
+(mlx_compat._compile)."""
+import types
+
+from ._compile import (allow_in_graph, assume_constant_result, disable, is_compiling, is_dynamo_compiling,
+                       mark_dynamic, mark_static_address, reset)
+
+__path__ = []  # a package for torch._dynamo's submodules that the torch import alias provides (mlx_compat/_alias.py)
+config = types.SimpleNamespace(cache_size_limit=8)  # read by libraries that size torch's recompile cache
 
 
 def __getattr__(name):
@@ -10,4 +17,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["reset", "disable", "is_compiling", "OptimizedModule"]
+__all__ = ["reset", "disable", "is_compiling", "is_dynamo_compiling", "allow_in_graph", "assume_constant_result",
+           "mark_static_address", "mark_dynamic", "config", "OptimizedModule"]

@@ -1,4 +1,6 @@
-"""torch.compiler: disable, reset and is_compiling for compile() (mlx_compat._compile)."""
-from .._compile import disable, is_compiling, reset
+"""torch.compiler: disable, reset, is_compiling and the tracing hints, for compile() (mlx_compat._compile)."""
+from .._compile import (allow_in_graph, assume_constant_result, disable, is_compiling, is_dynamo_compiling,
+                        is_exporting, reset)
 
-__all__ = ["disable", "reset", "is_compiling"]
+__all__ = ["disable", "reset", "is_compiling", "is_dynamo_compiling", "is_exporting", "allow_in_graph",
+           "assume_constant_result"]
