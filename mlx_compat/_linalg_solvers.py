@@ -1,4 +1,4 @@
-"""(Operators issue) The rest of torch's linear algebra, composed from the package's differentiable linalg
+"""The rest of torch's linear algebra, composed from the package's differentiable linalg
 (lu_factor, solve, solve_triangular, inv, svdvals, matmul) so every derivative follows from theirs:
 LU unpacking and solves, Cholesky solves and inverse, triangular_solve, matrix_exp, Householder products
 (householder_product, ormqr, geqrf), cond, tensorinv/tensorsolve, vander, diagonal and the *_ex forms.

@@ -1,4 +1,4 @@
-"""(Operators issue) PyTorch's everyday elementwise ops missing from the foundation: inverse/hyperbolic
+"""PyTorch's everyday elementwise ops missing from the foundation: inverse/hyperbolic
 trig, the erf family, frac, fmax/fmin, logaddexp(2), logit, hypot, nan_to_num, the is* predicates,
 isclose/allclose/equal, logical_and/or/xor, xlogy, sinc, deg2rad/rad2deg, copysign, heaviside, signbit,
 float_power, positive, i0. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;

@@ -1,4 +1,4 @@
-"""(Operators issue) torch.* functions outside the other families: *_copy variants, *_scatter, splits,
+"""torch.* functions outside the other families: *_copy variants, *_scatter, splits,
 diff/gradient, cov/corrcoef, gcd/lcm, frexp/ldexp, isin, histograms, trapezoid, ....
 
 Conventions:

@@ -1,4 +1,4 @@
-"""(Operators issue) reductions, scans, sorting and selection: prod, aminmax, logsumexp, norm, count_nonzero,
+"""reductions, scans, sorting and selection: prod, aminmax, logsumexp, norm, count_nonzero,
 nansum/nanmean, var_mean/std_mean, median/nanmedian/mode/quantile/nanquantile/histc, cumsum/cumprod/cummax/
 cummin/logcumsumexp, sort/argsort/msort/topk/kthvalue, unique/unique_consecutive, searchsorted/bucketize,
 nonzero/argwhere. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py; Tensor methods are

@@ -1,4 +1,4 @@
-"""(Operators issue) shape and indexing ops: flips/rolls/rotations, tiling and repeating, broadcasting,
+"""shape and indexing ops: flips/rolls/rotations, tiling and repeating, broadcasting,
 meshgrid, splitting and stacking families, atleast_*d, take/take_along_dim, the index_* family,
 scatter_reduce, masked_scatter/masked_select, combinations/cartesian_prod/block_diag and the triangle
 index generators.

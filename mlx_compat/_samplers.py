@@ -1,4 +1,4 @@
-"""(Operators issue) The in-place samplers beyond uniform_/normal_ (exponential_, geometric_, log_normal_,
+"""The in-place samplers beyond uniform_/normal_ (exponential_, geometric_, log_normal_,
 cauchy_, random_, bernoulli_) and torch.poisson, seeded by manual_seed / Generator like every draw here.
 
 Each sampler transforms MLX uniform or normal draws (inverse CDFs), then writes through `_write` so views

@@ -1,4 +1,4 @@
-"""(Operators issue) gamma-family and special functions: digamma, lgamma, polygamma, mvlgamma, igamma(c), Bessel
+"""gamma-family and special functions: digamma, lgamma, polygamma, mvlgamma, igamma(c), Bessel
 functions, orthogonal polynomials; exported at top level and by torch.special.
 
 MLX has none of these kernels, so each is composed from MLX ops (the mathematics is in each kernel's comment).

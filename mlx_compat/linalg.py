@@ -1,4 +1,4 @@
-"""torch.linalg (operators issue).
+"""torch.linalg.
 
 Decompositions run on MLX's CPU stream (its only linalg backend); their derivatives are torch's formulas
 (see _ops_linalg.py). Decompositions whose factors torch does not define uniquely (signs of svd/qr/eigh

@@ -1,4 +1,4 @@
-"""torch.special (operators issue).
+"""torch.special.
 
 erf/erfc/erfinv/ndtr/ndtri/log_ndtr are built on the accurate erf/erfc kernels of _ops_elementwise
 (FreeBSD s_erf.c), so they hold to float64 accuracy; derivatives are hand-written (torch's formulas)."""
