@@ -657,8 +657,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     return reduce_scatter_single(output, input, op, group, async_op)
 
 
-def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send `tensor` to rank `dst` (MLX's ring backend reaches only the ranks next to this one in its ring)."""
+def _send_node(tensor, dst, group, group_dst):
+    """The lazy MLX send of `tensor` to rank `dst` (bool travels as uint8), shared by send and isend."""
     pg = _check_group(group)
     dst = dst if dst is not None else group_dst
     _check_peer(pg, dst, "dst")
@@ -666,56 +666,47 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     if x.dtype == mx.bool_:
         x = x.astype(mx.uint8)
     s = _stream(pg, tensor)
-    out = mx.distributed.send(x, dst, group=pg._group, stream=s) if s is not None else \
+    return mx.distributed.send(x, dst, group=pg._group, stream=s) if s is not None else \
         mx.distributed.send(x, dst, group=pg._group)
-    _p2p([out])
 
 
-def recv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receive into `tensor` from rank `src` (required: MLX has no receive-from-any). Returns src."""
+def _recv_node(tensor, src, group, group_src, fname):
+    """The lazy MLX receive of `tensor`'s shape and dtype from rank `src` (bool travels as uint8), shared by
+    recv and irecv; returns (array in tensor's dtype, src)."""
     pg = _check_group(group)
     src = src if src is not None else group_src
     if src is None:
-        raise RuntimeError("recv: src=None (receive from any rank) is not supported by MLX's backends; pass src")
+        raise RuntimeError(f"{fname}: src=None (receive from any rank) is not supported by MLX's backends; pass src")
     _check_peer(pg, src, "src")
     like = _value(tensor)
     dt = mx.uint8 if like.dtype == mx.bool_ else like.dtype
     s = _stream(pg, tensor)
     r = mx.distributed.recv(like.shape, dt, src, group=pg._group, stream=s) if s is not None else \
         mx.distributed.recv(like.shape, dt, src, group=pg._group)
+    return (r.astype(mx.bool_) if like.dtype == mx.bool_ else r), src
+
+
+def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+    """Send `tensor` to rank `dst` (MLX's ring backend reaches only the ranks next to this one in its ring)."""
+    _p2p([_send_node(tensor, dst, group, group_dst)])
+
+
+def recv(tensor, src=None, group=None, tag=0, group_src=None):
+    """Receive into `tensor` from rank `src` (required: MLX has no receive-from-any). Returns src."""
+    r, src = _recv_node(tensor, src, group, group_src, "recv")
     _p2p([r])
-    _put(tensor, r.astype(mx.bool_) if like.dtype == mx.bool_ else r)
+    _put(tensor, r)
     return src
 
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Asynchronous send: the transfer is started; wait() completes it."""
-    pg = _check_group(group)
-    dst = dst if dst is not None else group_dst
-    _check_peer(pg, dst, "dst")
-    x = _value(tensor)
-    if x.dtype == mx.bool_:
-        x = x.astype(mx.uint8)
-    s = _stream(pg, tensor)
-    out = mx.distributed.send(x, dst, group=pg._group, stream=s) if s is not None else \
-        mx.distributed.send(x, dst, group=pg._group)
-    return _run([out], None, True)
+    return _run([_send_node(tensor, dst, group, group_dst)], None, True)
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     """Asynchronous receive into `tensor`: wait() completes it."""
-    pg = _check_group(group)
-    src = src if src is not None else group_src
-    if src is None:
-        raise RuntimeError("irecv: src=None (receive from any rank) is not supported by MLX's backends; pass src")
-    _check_peer(pg, src, "src")
-    like = _value(tensor)
-    dt = mx.uint8 if like.dtype == mx.bool_ else like.dtype
-    s = _stream(pg, tensor)
-    r = mx.distributed.recv(like.shape, dt, src, group=pg._group, stream=s) if s is not None else \
-        mx.distributed.recv(like.shape, dt, src, group=pg._group)
-    if like.dtype == mx.bool_:
-        r = r.astype(mx.bool_)
+    r, _ = _recv_node(tensor, src, group, group_src, "irecv")
     return _run([r], lambda: _put(tensor, r), True)
 
 
