@@ -9,8 +9,6 @@ Usage: python bench/bench_compile.py [--repeats N]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 from functools import partial
 
@@ -21,19 +19,7 @@ import mlx.optimizers as mxopt
 import mlx_compat as torch
 import mlx_compat.nn as nn
 import mlx_compat.nn.functional as F
-
-
-def timeit_interleaved(fns, repeats, warmup=3):
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    ts = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            ts[i].append(time.perf_counter() - t0)
-    return [statistics.median(t) * 1e3 for t in ts]
+from timing import timeit_interleaved  # noqa: E402
 
 
 # ---------------------------------------------------------------- mlx_compat
@@ -135,7 +121,7 @@ def main():
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a fallback to eager would make the compiled numbers meaningless
             fns = [ours(kind, False), ours(kind, True), native(kind, False), native(kind, True)]
-            oe, oc, ne, nc = timeit_interleaved(fns, args.repeats)
+            oe, oc, ne, nc = timeit_interleaved(fns, args.repeats, warmup=3)
         print(f"{label:24s} {oe:11.3f} {oc:10.3f} {ne:10.3f} {nc:9.3f} {oe / oc:11.2f} {oc / nc:13.2f}")
 
 

@@ -11,14 +11,13 @@ Usage: python bench/bench_optim.py [--repeats N] [--small] [--torch-threads N]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import mlx.core as mx
 import mlx.optimizers as mxopt
 import numpy as np
 
 import mlx_compat as mc
+from timing import timeit_interleaved  # noqa: E402
 
 
 def resnet18_shapes(width=64, classes=1000):
@@ -34,21 +33,6 @@ def resnet18_shapes(width=64, classes=1000):
         cin = cout
     shapes += [(classes, 8 * w), (classes,)]
     return shapes
-
-
-def timeit_interleaved(fns, repeats, warmup=2):
-    """Median ms of each function, the functions run in turn within every repeat (so load drift on a shared
-    machine hits them alike)."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    ts = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            ts[i].append(time.perf_counter() - t0)
-    return [statistics.median(t) * 1e3 for t in ts]
 
 
 CONFIGS = {

@@ -1,0 +1,18 @@
+"""Timing helpers shared by the benchmark scripts (bench/*.py run as scripts, so this folder is on sys.path)."""
+import statistics
+import time
+
+
+def timeit_interleaved(fns, repeats, warmup=2):
+    """Median ms of each function, the functions run in turn within every repeat (so load drift on a shared
+    machine hits them alike)."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    ts = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            ts[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) * 1e3 for t in ts]
