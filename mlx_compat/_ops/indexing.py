@@ -8,11 +8,11 @@ which follows numpy's layout rule exactly as torch does once the ints are gone.
 from __future__ import annotations
 
 import builtins
-
 import mlx.core as mx
 import numpy as np
-
-from .. import _C
+from .. import _C, _dtype
+from .._tensor import Tensor, _int_arg
+from ._common import _device_str, _torch, _check_tensor, _sname, _mlx_op
 
 _INT_KINDS = ("i", "u")
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -251,3 +251,125 @@ def setitem(t, index, value):
 
 
 _C._register_indexing(getitem, setitem)
+
+
+def unravel_index(indices, shape):
+    """torch.unravel_index: flat indices as a tuple of coordinate tensors for `shape`."""
+    T = _torch()
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): argument 'indices' must be Tensor, not {type(indices).__name__}")
+    if indices.dtype.is_complex or indices.dtype.is_floating_point or indices.dtype is _dtype.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    if isinstance(shape, builtins.bool) or not isinstance(shape, (builtins.int, list, tuple)):
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
+    if isinstance(shape, builtins.int):
+        shape = [shape]
+    for s in shape:
+        if not isinstance(s, builtins.int) or isinstance(s, builtins.bool):
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(s)}")
+    shape = list(shape)
+    if builtins.any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {tuple(shape)}")
+    coefs = []
+    acc = 1
+    for s in reversed(shape[1:] + [1]):
+        acc *= s
+        coefs.append(acc)
+    coefs = list(reversed(coefs))
+    dev = _device_str(indices)
+    coef_t = T.tensor(coefs, dtype=_dtype.int64, device=dev)
+    shape_t = T.tensor(shape, dtype=_dtype.int64, device=dev)
+    return (indices.unsqueeze(-1).floor_divide(coef_t) % shape_t).unbind(-1)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """torch.nonzero_static: nonzero's (n, ndim) indices truncated or padded with fill_value to `size` rows."""
+    _check_tensor(input, "nonzero_static")
+    size = _int_arg(size, "nonzero_static")
+    if isinstance(fill_value, builtins.float):
+        raise TypeError("nonzero_static(): argument 'fill_value' must be int, not float")
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got {size}")
+    T = _torch()
+    nz = input.nonzero()
+    k = nz.shape[0]
+    if k >= size:
+        return nz[:size].clone()
+    pad = T.full((size - k, nz.shape[1]), fill_value, dtype=_dtype.int64, device=_device_str(input))
+    return T.cat([nz, pad], 0)
+
+
+def _put_args(input, index, source, fname="put_"):
+    _check_tensor(input, fname)
+    if not isinstance(index, Tensor) or not isinstance(source, Tensor):
+        raise TypeError(f"{fname}(): argument 'index' and 'source' must be Tensor")
+    if index.dtype is not _dtype.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {_sname(index.dtype)}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {_sname(input.dtype)} and source.dtype = {_sname(source.dtype)}")
+    if source.numel() != index.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    n = input.numel()
+    if index.numel():
+        lo, hi = builtins.int(mx.min(index._mx).item()), builtins.int(mx.max(index._mx).item())
+        for v in (lo, hi):
+            if v >= n or v < -n:
+                raise IndexError(f"out of range: tried to access index {v} on a tensor of {n} elements.")
+
+
+def put(input, index, source, accumulate=False):
+    """torch.put: input (as flat) with source written (or added) at index; gradients to input and source."""
+    _put_args(input, index, source)
+    if index.numel() == 0:
+        return _mlx_op("PutBackward0", lambda x, s: mx.array(x), [input, source])
+    T = _torch()
+    flat = input.reshape(-1)
+    return T.index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(input.shape)
+
+
+def _put_(self, index, source, accumulate=False):
+    return self.copy_(put(self, index, source, accumulate))
+
+
+def _masked_index_checks(indices, mask):
+    for index in indices:
+        if index is not None and index.dtype not in (_dtype.int64, _dtype.int32):
+            raise IndexError("tensors used as indices must be long or int tensors")
+    if mask.dtype is not _dtype.bool:
+        raise IndexError("tensors used as masks must be bool tensors")
+
+
+def _unsafe_masked_index(x, mask, indices, fill):
+    """aten._unsafe_masked_index: x[indices] (each clamped into range) where mask, else fill."""
+    _masked_index_checks(indices, mask)
+    indices = list(indices)
+    T = _torch()
+    if x.numel() == 0:
+        shape = T.broadcast_shapes(*[i.shape for i in indices if i is not None])
+        return x.new_full(tuple(shape) + tuple(x.shape[len(indices):]), fill)
+    clamped = tuple(builtins.slice(None) if i is None else i.clamp(-x.shape[k], x.shape[k] - 1)
+                    for k, i in enumerate(indices))
+    return x[clamped].masked_fill(~mask, fill)
+
+
+def _unsafe_masked_index_put_accumulate(x, mask, indices, values):
+    """aten._unsafe_masked_index_put_accumulate: x with values (zero where ~mask) added at clamped indices."""
+    _masked_index_checks(indices, mask)
+    if x.numel() == 0:
+        return x.clone()
+    T = _torch()
+    clamped = tuple(None if i is None else i.clamp(-x.shape[k], x.shape[k] - 1) for k, i in enumerate(indices))
+    return T.index_put(x, clamped, values.masked_fill(~mask, 0), True)
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "nonzero_static": nonzero_static, "put": put, "put_": _put_,
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

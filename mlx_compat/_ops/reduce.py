@@ -17,20 +17,21 @@ from __future__ import annotations
 
 import builtins
 import math
-
 import mlx.core as mx
 import numpy as np
-
 from .. import _C, _dtype, return_types
 from . import precise as _precise
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor, _new, _wrap_dim
+from .._tensor import Tensor, _new, _wrap_dim, _int_arg
+from ._common import _check_tensor, _sname, _torch, _device_str, _return_type
+from .._device_scope import warn as _warn
 
 __all__ = [
     "prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin",
     "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "var_mean", "std_mean", "quantile",
     "nanquantile", "histc", "sort", "argsort", "topk", "kthvalue", "msort", "unique", "unique_consecutive",
     "searchsorted", "bucketize", "nonzero", "argwhere",
+    "cov", "corrcoef", "renorm", "dist", "bincount", "histogram", "histogramdd",
 ]
 
 # ---------------------------------------------------------------- helpers
@@ -1027,3 +1028,324 @@ try:
     __all__ = [n for n in __all__ if _pkg is None or not hasattr(_pkg, n)]
 except Exception:  # noqa: BLE001
     pass
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """torch.cov: covariance of the rows (variables) over the columns (observations), with frequency and
+    observation weights, as ATen's Correlation.cpp."""
+    _check_tensor(input, "cov")
+    T = _torch()
+    if input.dim() > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.dim()} dimensions")
+    x = input.reshape(1, -1) if input.dim() < 2 else input
+    num_obs = x.shape[1]
+    if fweights is not None:
+        if fweights.dim() > 1:
+            raise RuntimeError(f"cov(): expected fweights to have one or fewer dimensions but got fweights with "
+                               f"{fweights.dim()} dimensions")
+        if fweights.dtype.is_floating_point or fweights.dtype.is_complex:
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                               f"{_sname(fweights.dtype)} dtype")
+        if fweights.numel() != num_obs:
+            raise RuntimeError(f"cov(): expected fweights to have the same numel as there are observations in the "
+                               f"input but got {fweights.numel()} != {num_obs}")
+        if num_obs > 0 and builtins.bool((fweights < 0).any()):
+            raise RuntimeError("cov(): fweights cannot be negative")
+    if aweights is not None:
+        if aweights.dim() > 1:
+            raise RuntimeError(f"cov(): expected aweights to have one or fewer dimensions but got aweights with "
+                               f"{aweights.dim()} dimensions")
+        if not aweights.dtype.is_floating_point:
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                               f"{_sname(aweights.dtype)} dtype")
+        if aweights.numel() != num_obs:
+            raise RuntimeError(f"cov(): expected aweights to have the same numel as there are observations in the "
+                               f"input but got {aweights.numel()} != {num_obs}")
+        if num_obs > 0 and builtins.bool((aweights < 0).any()):
+            raise RuntimeError("cov(): aweights cannot be negative")
+    w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum = T.tensor(num_obs, dtype=_dtype.int64)
+        avg = T.true_divide(x.sum(1), num_obs) if num_obs else T.true_divide(x.sum(1), 0.0)
+    else:
+        w_sum = w.sum()
+        avg = T.true_divide((x * w).sum(1), w_sum)
+    if w is not None and correction != 0:
+        if aweights is not None:
+            norm_factor = w_sum - T.true_divide(correction * (w * aweights).sum(), w_sum)
+        else:
+            norm_factor = w_sum - correction
+    else:
+        norm_factor = w_sum - correction
+    if builtins.bool(norm_factor <= 0):
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+              "observations.")
+        norm_factor = T.zeros_like(norm_factor)
+    x = x - avg.unsqueeze(1)
+    xw = x * w if w is not None else x
+    c = T.mm(x, xw.t().conj())
+    return T.true_divide(c, norm_factor).squeeze()
+
+
+def corrcoef(input):
+    """torch.corrcoef: Pearson correlation coefficients, clipped to [-1, 1]."""
+    _check_tensor(input, "corrcoef")
+    T = _torch()
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    d = c.diagonal()
+    stddev = T.sqrt(T.real(d) if d.dtype.is_complex else d)
+    c = c / stddev.reshape(-1, 1)
+    c = c / stddev.reshape(1, -1)
+    if c.dtype.is_complex:
+        return T.complex(T.real(c).clip(-1, 1), T.imag(c).clip(-1, 1))
+    return c.clip(-1, 1)
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """torch.renorm: each slice along dim whose p-norm exceeds maxnorm scaled to norm maxnorm."""
+    _check_tensor(input, "renorm")
+    T = _torch()
+    if isinstance(p, builtins.complex):
+        raise RuntimeError("renorm: p must be real-valued")
+    if not p > 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if isinstance(maxnorm, builtins.complex):
+        raise RuntimeError("renorm: maxnorm must be real-valued")
+    if not maxnorm >= 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f'"renorm_out" not implemented for \'{_sname(input.dtype)}\'')
+    d = _wrap_dim(dim, input.dim())
+    reduce_dims = [i for i in range(input.dim()) if i != d]
+    acc = input.dtype if input.dtype.itemsize >= 4 or input.dtype.is_complex else _dtype.float32
+    norm = T.linalg.vector_norm(input.to(acc) if acc is not input.dtype else input, p, reduce_dims, keepdim=True)
+    factor = T.where(norm > maxnorm, maxnorm / (norm + 1e-7), T.ones_like(norm))
+    if factor.dtype is not input.dtype and not input.dtype.is_complex:
+        factor = factor.to(input.dtype)
+    return _out(out, input * factor)
+
+
+def renorm_(input, p, dim, maxnorm):
+    return input.copy_(renorm(input, p, dim, maxnorm))
+
+
+def dist(input, other, p=2):
+    """torch.dist: the p-norm of input - other (broadcast)."""
+    _check_tensor(input, "dist")
+    _check_tensor(other, "dist", "other")
+    T = _torch()
+    diff_ = input - other
+    if not (diff_.dtype.is_floating_point or diff_.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_sname(diff_.dtype)}")
+    return T.linalg.vector_norm(diff_, p)
+
+
+def bincount(input, weights=None, minlength=0):
+    """torch.bincount: counts (or summed weights) of each non-negative integer in a 1-D tensor."""
+    _check_tensor(input, "bincount")
+    minlength = _int_arg(minlength, "bincount")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is _dtype.bool:
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_sname(input.dtype)}\'')
+    if input.dim() != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.dim() != 1 or weights.shape[0] != input.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is None:
+        out_dtype = _dtype.int64
+    elif weights.dtype in (_dtype.float32, _dtype.float64):
+        out_dtype = weights.dtype
+    else:
+        out_dtype = _dtype.float64
+    n = input.shape[0]
+    T = _torch()
+    if n == 0:
+        return T.zeros(minlength, dtype=out_dtype, device=_device_str(input))
+    idx = input._mx.astype(mx.int64)
+    lo, hi = mx.min(idx).item(), mx.max(idx).item()
+    if lo < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    size = builtins.max(hi + 1, minlength)
+    vals = mx.ones((n,), dtype=out_dtype._mx) if weights is None else weights._mx.astype(out_dtype._mx)
+    r = mx.zeros((size,), dtype=out_dtype._mx).at[idx].add(vals)
+    return _new(r, input._device_code, out_dtype)
+
+
+def _hist_edges_np(t):
+    return np.asarray(_np_values(t)).reshape(-1)
+
+
+def _histogramdd_impl(fname, points, bins, range_, weight, density):
+    """points: (N, D) Tensor. Returns (hist Tensor, [edge Tensors]) as torch's histogramdd kernel:
+    bin i holds edges[i] <= x < edges[i+1], the last bin also its right edge; points outside are dropped."""
+    T = _torch()
+    dt = points.dtype
+    if dt not in (_dtype.float32, _dtype.float64):
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{_sname(dt)}\'')
+    n_pts, D = points.shape
+    dev = _device_str(points)
+    pts = _np_values(points).reshape(n_pts, D)
+    if weight is not None:
+        if tuple(weight.shape) != (n_pts,) and weight.numel() != n_pts:
+            raise RuntimeError(f"torch.{fname}: if weight tensor is provided it should have the same shape as "
+                               f"the input tensor excluding its innermost dimension")
+        if weight.dtype is not dt:
+            raise RuntimeError(f"torch.{fname}: if weight tensor is provided, input tensor and weight tensor "
+                               f"should have the same dtype")
+        w = _np_values(weight).reshape(-1).astype(np.float64)
+    else:
+        w = None
+    edges = []
+    if isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor) or isinstance(bins, Tensor):
+        seq = [bins] if isinstance(bins, Tensor) else list(bins)
+        if len(seq) != D:
+            raise RuntimeError(f"torch.{fname}: expected {D} sequences of bin edges for each of the {D} input "
+                               f"dimensions, but got {len(seq)} bin edge sequences.")
+        for e in seq:
+            if e.dim() != 1:
+                raise RuntimeError(f"torch.{fname}: bins tensor should have one dimension, but got {e.dim()} "
+                                   f"dimensions in the bins tensor")
+            if e.numel() < 1:
+                raise RuntimeError(f"torch.{fname}: bins tensor should have at least 1 element, but got "
+                                   f"{e.numel()} elements")
+            if e.numel() < 2:
+                raise RuntimeError(f"torch.{fname}(): bins must be > 0, but got 0 for dimension {len(edges)}")
+            if e.dtype is not dt:
+                raise RuntimeError(f"torch.{fname}: input tensor and bins tensors should have the same dtype, but "
+                                   f"got input {_sname(dt)} and bins {_sname(e.dtype)}")
+            edges.append(e.clone())
+        if range_ is not None:
+            raise RuntimeError(f"torch.{fname}: range cannot be specified when bin edges are given")
+    else:
+        counts = [bins] * D if not isinstance(bins, (list, tuple)) else list(bins)
+        if len(counts) != D:
+            raise RuntimeError(f"torch.{fname}: expected {D} sequences of bin edges for each of the {D} input "
+                               f"dimensions, but got {len(counts)} bin edge sequences.")
+        counts = [_int_arg(c, fname) for c in counts]
+        for c in counts:
+            if c <= 0:
+                raise RuntimeError(f"torch.{fname}(): bins must be > 0, but got {c} for dimension 0")
+        if range_ is not None:
+            range_ = [builtins.float(r) for r in range_]
+            if len(range_) != 2 * D:
+                raise RuntimeError(f"torch.{fname}: for a {D}-dimensional histogram range should have {2 * D} "
+                                   f"elements, but got {len(range_)}")
+        for d in range(D):
+            if range_ is not None:
+                lo, hi = range_[2 * d], range_[2 * d + 1]
+            elif n_pts:
+                col = pts[:, d]
+                lo, hi = builtins.float(col.min()), builtins.float(col.max())
+            else:
+                lo, hi = 0.0, 1.0
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{lo}, {hi}] is not finite")
+            if lo > hi:
+                raise RuntimeError(f"torch.{fname}: min should not exceed max, but got min {lo} max {hi}")
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            edges.append(T.linspace(lo, hi, counts[d] + 1, dtype=dt, device=dev))
+    e_np = [_hist_edges_np(e) for e in edges]
+    nbins = [len(e) - 1 for e in e_np]
+    keep = np.ones(n_pts, dtype=bool)
+    flat = np.zeros(n_pts, dtype=np.int64)
+    for d in range(D):
+        col, e = pts[:, d].astype(e_np[d].dtype), e_np[d]
+        pos = np.searchsorted(e, col, side="right") - 1
+        pos = np.where(col == e[-1], nbins[d] - 1, pos)
+        keep &= (col >= e[0]) & (col <= e[-1]) & (pos >= 0) & (pos < builtins.max(nbins[d], 0))
+        flat = flat * builtins.max(nbins[d], 1) + np.clip(pos, 0, builtins.max(nbins[d] - 1, 0))
+    total = builtins.int(np.prod(nbins)) if nbins else 1
+    hist = np.zeros(total, dtype=np.float64)
+    if keep.any() and total:
+        np.add.at(hist, flat[keep], 1.0 if w is None else w[keep])
+    hist = hist.reshape(nbins)
+    if density:
+        s = hist.sum()
+        widths = [np.diff(e.astype(np.float64)) for e in e_np]
+        vol = np.ones(nbins)
+        for d in range(D):
+            shape = [1] * D
+            shape[d] = nbins[d]
+            vol = vol * widths[d].reshape(shape)
+        with np.errstate(all="ignore"):
+            hist = hist / s / vol
+    h = T.zeros(nbins, dtype=dt, device=dev) if hist.size == 0 else _new(
+        mx.array(hist.astype(np.float32) if dt is not _dtype.float64 else hist).astype(dt._mx),
+        points._device_code, dt)
+    return h, edges
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002 - torch's name
+    """torch.histogram: (hist, bin_edges) of the flattened input; bins a count or a 1-D tensor of edges."""
+    _check_tensor(input, "histogram")
+    if isinstance(bins, Tensor) and range is not None:
+        raise TypeError("histogram() received an invalid combination of arguments - got (range with a bins tensor)")
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise RuntimeError("torch.histogram: if weight tensor is provided it should have the same shape as the "
+                           "input tensor")
+    pts = input.reshape(-1, 1)
+    h, edges = _histogramdd_impl("histogram", pts, bins, range, None if weight is None else weight.reshape(-1),
+                                 density)
+    res = _return_type("histogram")(h, edges[0])
+    if out is not None:
+        _out(out[0], res.hist)
+        _out(out[1], res.bin_edges)
+        return _return_type("histogram_out")(out[0], out[1])
+    return res
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002 - torch's name
+    """torch.histogramdd: the D-dimensional histogram of input's innermost-dim points (hist, [bin_edges])."""
+    _check_tensor(input, "histogramdd")
+    if input.dim() < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions, but got "
+                           f"{input.dim()}")
+    D = input.shape[-1]
+    pts = input.reshape(-1, D)
+    if weight is not None and tuple(weight.shape) != tuple(input.shape[:-1]):
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                           "input tensor excluding its innermost dimension")
+    h, edges = _histogramdd_impl("histogramdd", pts, bins, range,
+                                 None if weight is None else weight.reshape(-1), density)
+    return _return_type("histogramdd")(h, tuple(edges))
+
+
+def _sum_to_size(self, *size):
+    """Tensor.sum_to_size: self summed over broadcast dims down to `size` (self itself when equal)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = tuple(size[0])
+    size = tuple(_int_arg(s, "sum_to_size") for s in size)
+    shape = tuple(self.shape)
+    ok = len(size) <= len(shape) and builtins.all(
+        s == d or s == 1 for s, d in zip(reversed(size), reversed(shape)))
+    if not ok:
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if size == shape:
+        return self
+    from ..autograd._derivatives import sum_to
+
+    return sum_to(self, size)
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "cov": cov, "corrcoef": corrcoef, "renorm": renorm, "renorm_": renorm_, "dist": dist, "bincount": bincount,
+    "histogram": histogram, "sum_to_size": _sum_to_size,
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

@@ -37,6 +37,7 @@ __all__ = [
     "column_stack", "row_stack", "atleast_1d", "atleast_2d", "atleast_3d", "take", "take_along_dim", "index_add",
     "index_copy", "index_fill", "index_put", "index_reduce", "scatter_reduce", "masked_scatter", "masked_select",
     "combinations", "cartesian_prod", "block_diag", "tril_indices", "triu_indices", "narrow_copy",
+    "constant_pad_nd",
 ]
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -1162,3 +1163,10 @@ _pkg = sys.modules.get(__package__)
 if _pkg is not None:
     __all__ = [n for n in __all__ if n not in vars(_pkg)]
 del _name, _fn, _pkg
+
+
+def constant_pad_nd(input, pad, value=0):
+    """torch.constant_pad_nd: nn.functional.pad's constant mode (negative amounts crop)."""
+    from ..nn.functional import pad as _pad
+
+    return _pad(input, pad, "constant", value)
