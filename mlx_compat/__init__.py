@@ -53,14 +53,14 @@ from . import autograd  # noqa: F401
 
 # the operators issue's families (each module lists its exports in __all__)
 from ._ops.elementwise import *  # noqa: F401,F403,E402
-from ._ops.reduce import *  # noqa: F401,F403,E402
+from ._ops.reduction import *  # noqa: F401,F403,E402
 from ._ops.linalg import *  # noqa: F401,F403,E402
 from ._ops.shape import *  # noqa: F401,F403,E402
 from ._ops.views import *  # noqa: F401,F403,E402
 from ._ops.calculus import *  # noqa: F401,F403,E402
 from ._ops.sorting import *  # noqa: F401,F403,E402
-from ._ops.indexing import (unravel_index, nonzero_static, put, _unsafe_masked_index,  # noqa: E402
-                            _unsafe_masked_index_put_accumulate)
+from ._ops.indexing import (nonzero, argwhere, unravel_index, nonzero_static, put,  # noqa: E402
+                            _unsafe_masked_index, _unsafe_masked_index_put_accumulate)
 from ._ops.creation import scalar_tensor, empty_strided, empty_permuted, fill, fill_, zero_, resize_as_  # noqa: E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from ._ops.complex import *  # noqa: F401,F403,E402

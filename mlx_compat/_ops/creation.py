@@ -4,8 +4,10 @@ from __future__ import annotations
 import builtins
 import math
 import os
+
 import mlx.core as mx
 import numpy as np
+
 from .. import _C, _device, _dtype
 from . import random as _random
 from .._tensor import Tensor, _new, _int_arg

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import builtins
 import math
+
 import mlx.core as mx
+
 from .. import _C, _dtype
 from . import precise as _precise
 from .._tensor import Tensor, _new

@@ -8,11 +8,14 @@ which follows numpy's layout rule exactly as torch does once the ints are gone.
 from __future__ import annotations
 
 import builtins
+
 import mlx.core as mx
 import numpy as np
+
 from .. import _C, _dtype
 from .._tensor import Tensor, _int_arg
 from ._common import _device_str, _torch, _check_tensor, _sname, _mlx_op
+from .reduction import _from_np, _np_values, _out
 
 _INT_KINDS = ("i", "u")
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -373,3 +376,28 @@ for _name, _fn in _METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
 del _name, _fn
+
+
+def nonzero(input, *, as_tuple=False, out=None):
+    """Indices of the non-zero elements (data-dependent shape: numpy on the evaluated values)."""
+    a = _np_values(input)
+    if a.ndim == 0:
+        k = 1 if a != 0 else 0
+        if as_tuple:
+            return (_from_np(np.zeros((k,), np.int64), input, _dtype.int64),)
+        return _out(out, _from_np(np.zeros((k, 0), np.int64), input, _dtype.int64))
+    nz = np.nonzero(a)
+    if as_tuple:
+        return tuple(_from_np(i.astype(np.int64), input, _dtype.int64) for i in nz)
+    r = np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64)
+    return _out(out, _from_np(r, input, _dtype.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+for _name in ("nonzero", "argwhere"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])
+del _name

@@ -18,7 +18,9 @@ from __future__ import annotations
 import builtins
 import math
 import string
+
 import mlx.core as mx
+
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
 from ..autograd._derivatives import record

@@ -380,7 +380,7 @@ def vander(x, *, N=None):
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
     from .shape_ops import cat
-    from .reduce import cumprod
+    from .reduction import cumprod
 
     ones_col = x.unsqueeze(-1).new_ones(tuple(x.shape) + (1,))
     return cumprod(cat([ones_col, x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1), -1)
