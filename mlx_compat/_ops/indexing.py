@@ -13,7 +13,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _C, _dtype
-from .._tensor import Tensor, _int_arg
+from .._tensor import Tensor, _int_arg, _wrap_dim, _new
 from ._common import _device_str, _torch, _check_tensor, _sname, _mlx_op
 from .reduction import _from_np, _np_values, _out
 
@@ -401,3 +401,168 @@ for _name in ("nonzero", "argwhere"):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 del _name
+
+
+def _check_index(index, fname, allow_int32=True):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{fname}(): Expected dtype int32 or int64 for index")
+
+
+def index_select(input, dim, index, *, out=None):
+    _check_index(index, "index_select")
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = _wrap_dim(dim, input.dim())
+    size = input.shape[d] if input.dim() else 1
+    idx = index._mx.reshape(-1)
+    # one sync for torch's eager bounds check, skipped while MLX traces (Note [No evaluation while tracing])
+    if idx.size and _C._item_or_none(mx.any((idx < -size) | (idx >= size))):
+        raise IndexError("index out of range in self")
+    idx = mx.where(idx < 0, idx + size, idx)
+    scalar = input.dim() == 0
+    from ..autograd._mlx_vjp import mlx_op
+
+    def f(v):
+        r = mx.take(v.reshape(1) if scalar else v, idx, axis=d)
+        return r.reshape(()) if scalar else r
+
+    return _out(out, mlx_op("IndexSelectBackward0", f, [input]))
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"gather(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (_dtype.int64, _dtype.int32) and index.numel():  # torch checks non-empty indices only
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    d = _wrap_dim(dim, input.dim())
+    from ..autograd._mlx_vjp import mlx_op
+
+    if index.numel() == 0:  # torch checks nothing more for an empty index; the result has its shape
+        return _out(out, mlx_op("GatherBackward0", lambda x: mx.zeros(tuple(index.shape), x.dtype), [input]))
+    if index.dim() != input.dim() and not (index.dim() <= 1 and input.dim() <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in builtins.range(index.dim()):
+        if k != d and index.shape[k] > input.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to be no "
+                               f"larger than self {list(input.shape)} apart from dimension {d}")
+    size = input.shape[d] if input.dim() else 1
+    idx = index._mx
+    if idx.size:
+        lo, hi = _C._item_or_none(mx.min(idx)), _C._item_or_none(mx.max(idx))  # None while traced
+        if lo is not None and (lo < 0 or hi >= size):  # gather takes no negative indices (unlike indexing)
+            bad = hi if hi >= size else lo
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    else:
+        idx = idx.astype(mx.int64)
+    widx = idx
+    key = tuple(slice(0, index.shape[k]) if k != d else slice(None) for k in builtins.range(index.dim()))
+    from ..autograd._mlx_vjp import mlx_op
+
+    if input.dim() == 0 or index.dim() == 0:  # 0-d/1-d mixes: a flat take over at most one element per index
+        def f(x):
+            return mx.take(x.reshape(-1), widx.reshape(-1)).reshape(tuple(index.shape))
+
+        return _out(out, mlx_op("GatherBackward0", f, [input]))
+
+    def f(x):
+        # take_along_axis needs matching non-gather dims: slice the input down to the index's extent
+        return mx.take_along_axis(x[key], widx, axis=d)
+
+    return _out(out, mlx_op("GatherBackward0", f, [input]))
+
+
+def _scatter_coords(index, dim):
+    """Full coordinate arrays addressing self[..., index[i][j], ...] for every element of index."""
+    coords = []
+    for k in builtins.range(index.dim()):
+        if k == dim:
+            coords.append(index._mx)
+        else:
+            shape = [1] * index.dim()
+            shape[k] = index.shape[k]
+            coords.append(mx.broadcast_to(mx.arange(index.shape[k]).reshape(shape), tuple(index.shape)))
+    return tuple(coords)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _add_differentiable=False):
+    """torch.scatter (src tensor or value; reduce None/'add'/'multiply'). As in torch, the reduce forms
+    have no derivative (scatter_add, which shares this code, has one)."""
+    if src is None and value is None:
+        raise TypeError("scatter() missing required argument 'src' or 'value'")
+    if isinstance(src, (builtins.int, builtins.float, builtins.bool)):
+        value, src = src, None
+    if not isinstance(index, Tensor) or index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError("scatter(): Expected dtype int64 for index")
+    d = _wrap_dim(dim, builtins.max(input.dim(), 1))
+    if input.dim() == 0 and index.dim() == 0:  # 0-d: the one-element case, through 1-d views
+        one = (lambda t: t.reshape(1) if isinstance(t, Tensor) and t.dim() == 0 else t)
+        r = scatter(one(input), 0, one(index), one(src), value=value, reduce=reduce,
+                    _add_differentiable=_add_differentiable)
+        return _out(out, r.reshape(()))
+    if index.dim() != input.dim():
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    size = input.shape[d]
+    if index.numel():
+        lo, hi = _C._item_or_none(mx.min(index._mx)), _C._item_or_none(mx.max(index._mx))  # None while traced
+        if lo is not None and (lo < -size or hi >= size):
+            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
+    coords = _scatter_coords(index, d)
+    from ..autograd._mlx_vjp import mlx_op
+
+    def put(x, v):
+        """x with v written (or reduced) at coords."""
+        if reduce == "add":
+            return x.at[coords].add(v)
+        if reduce == "multiply":
+            return x.at[coords].multiply(v)
+        y = mx.array(x)
+        y[coords] = v
+        return y
+
+    if src is not None:
+        if src.dtype is not input.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+        skey = tuple(slice(0, s) for s in index.shape)
+        f, ins, name = (lambda x, s: put(x, s[skey])), [input, src], "ScatterBackward0"
+    else:
+        f, ins, name = (lambda x: put(x, mx.full(tuple(index.shape), value, dtype=x.dtype))), [input], "ScatterBackward1"
+    if reduce is not None and not _add_differentiable and builtins.any(t.requires_grad for t in ins):
+        return _out(out, _not_differentiable("scatter", f, ins))
+    return _out(out, mlx_op(name, f, ins))
+
+
+def _not_differentiable(op, f, tensors):
+    """Forward of `f`, with a node whose backward raises torch's 'not implemented' error."""
+    from ..autograd._derivatives import record
+
+    out = _new(f(*[t._mx for t in tensors]), tensors[0]._device_code, tensors[0].dtype)
+
+    def backward(ctx, grads):
+        raise RuntimeError(f"derivative for aten::{op} is not implemented")
+
+    record("NotImplemented", backward, tensors, [out])
+    return out
+
+
+def scatter_add(input, dim, index, src, *, out=None):
+    return scatter(input, dim, index, src, reduce="add", out=out, _add_differentiable=True)
+
+
+def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    return self._commit(scatter(self, dim, index, src, value=value, reduce=reduce))
+
+
+Tensor.scatter_ = _scatter_
+
+
+Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter_add(self, dim, index, src))
+
+
+for _name, _fn in (("index_select", index_select), ("gather", gather), ("scatter", scatter),
+                   ("scatter_add", scatter_add)):
+    setattr(Tensor, _name, _fn)
+del _name, _fn

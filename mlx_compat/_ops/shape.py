@@ -30,6 +30,7 @@ import numpy as np
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
 from .._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
 
 __all__ = [
     "fliplr", "flipud", "roll", "rot90", "tile", "repeat_interleave", "broadcast_to", "broadcast_tensors",
@@ -78,8 +79,6 @@ def _check_tensor(x, fname, name="input", pos=1):
 
 
 def _tensor_seq(tensors, fname):
-    from .shape_ops import _tensors
-
     return _tensors(tensors, fname)
 
 
@@ -513,15 +512,11 @@ def _stack_inputs(tensors, fname):
 
 
 def hstack(tensors, *, out=None):
-    from .shape_ops import cat
-
     ts = [_a1(t) for t in _stack_inputs(tensors, "hstack")]
     return cat(ts, 0 if ts[0].dim() == 1 else 1, out=out)
 
 
 def vstack(tensors, *, out=None):
-    from .shape_ops import cat
-
     return cat([_a2(t) for t in _stack_inputs(tensors, "vstack")], 0, out=out)
 
 
@@ -529,8 +524,6 @@ row_stack = vstack
 
 
 def dstack(tensors, *, out=None):
-    from .shape_ops import cat
-
     return cat([_a3(t) for t in _stack_inputs(tensors, "dstack")], 2, out=out)
 
 
@@ -567,7 +560,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     if indices.dtype is not _dtype.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_sname(indices.dtype)}")
-    from .shape_ops import gather
+    from .indexing import gather
 
     if dim is None:
         return _out(out, gather(input.view(-1), 0, indices.view(-1)))  # view, as torch: non-contiguous raises
@@ -1044,8 +1037,6 @@ def cartesian_prod(*tensors):
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(ts) == 1:
         return ts[0]
-    from .shape_ops import stack
-
     grids = meshgrid(ts, indexing="ij")
     return stack([g.flatten() for g in grids], 1)
 
@@ -1170,3 +1161,93 @@ def constant_pad_nd(input, pad, value=0):
     from ..nn.functional import pad as _pad
 
     return _pad(input, pad, "constant", value)
+
+
+def _tensors(tensors, fname):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fname}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
+def _common(tensors):
+    d = tensors[0].dtype
+    for t in tensors[1:]:
+        d = _C._promote_types(d, t.dtype)
+    return d
+
+
+def cat(tensors, dim=0, *, out=None):
+    ts = _tensors(tensors, "cat")
+    if not ts:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    # torch skips legacy empty 1-D tensors of size 0
+    real = [t for t in ts if not (t.dim() == 1 and t.shape[0] == 0)] or ts[:1]
+    ref = real[0]
+    if ref.dim() == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, ref.dim())
+    for i, t in enumerate(real):
+        if t.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
+        for k in builtins.range(ref.dim()):
+            if k != d and t.shape[k] != ref.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
+    for t in real:
+        if t._device_code != ref._device_code:  # torch's check (cat does not move tensors between devices)
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{ref.device} and {t.device}!")
+    rt = _common(ts)
+    from ..autograd._mlx_vjp import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in real]
+    return _put(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
+
+
+concat = cat
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    ts = _tensors(tensors, "stack")
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if tuple(t.shape) != tuple(ts[0].shape):
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ts[0].shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i}")
+    d = _wrap_dim(dim, ts[0].dim() + 1)
+    rt = _common(ts)
+    from ..autograd._mlx_vjp import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in ts]
+    return _put(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
+
+
+def repeat(self, *sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    from .._tensor import _int_arg
+
+    sizes = tuple(_int_arg(s, "repeat") for s in sizes)
+    if len(sizes) < self.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    lead = (1,) * (len(sizes) - self.dim()) + tuple(self.shape)
+    from ..autograd._mlx_vjp import mlx_op
+
+    def f(v):
+        x = v.reshape(lead)
+        if builtins.all(s > 0 for s in sizes):
+            return mx.tile(x, sizes)
+        return mx.zeros(tuple(a * b for a, b in zip(x.shape, sizes)), dtype=x.dtype)
+
+    return mlx_op("RepeatBackward0", f, [self])
+
+
+Tensor.repeat = repeat
