@@ -1,5 +1,5 @@
-"""Reductions, scans, sorting and selection (mlx_compat/_ops_reduce.py) against torch 2.13 on the same inputs:
-values, dtypes, shapes, indices, named tuples, errors and gradients."""
+"""Reductions, scans and statistics (mlx_compat/_ops/reduction.py) and sorting (mlx_compat/_ops/sorting.py) against
+torch 2.13 on the same inputs: values, dtypes, shapes, indices, named tuples, errors and gradients."""
 import numpy as np
 import pytest
 
