@@ -62,8 +62,10 @@ from ._ops.shape import *  # noqa: F401,F403,E402
 from ._ops.views import *  # noqa: F401,F403,E402
 from ._ops.calculus import *  # noqa: F401,F403,E402
 from ._ops.sorting import *  # noqa: F401,F403,E402
-from ._ops.indexing import (nonzero, argwhere, unravel_index, nonzero_static, put,  # noqa: E402
-                            _unsafe_masked_index, _unsafe_masked_index_put_accumulate)
+from ._ops.indexing import (take, take_along_dim, index_add, index_copy, index_fill, index_put,  # noqa: E402
+                            index_reduce, scatter_reduce, masked_scatter, masked_select, nonzero, argwhere,
+                            unravel_index, nonzero_static, put, _unsafe_masked_index,
+                            _unsafe_masked_index_put_accumulate)
 from ._ops.creation import scalar_tensor, empty_strided, empty_permuted, fill, fill_, zero_, resize_as_  # noqa: E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from ._ops.complex import *  # noqa: F401,F403,E402
