@@ -178,7 +178,9 @@ static int clear_tracing_error(void)
  * NULL on other errors. */
 PyObject *mx_item_or_tracing(State *st, PyObject *arr)
 {
+    eval_lock_acquire(st); /* Note [Threads] */
     PyObject *r = PyObject_CallMethodNoArgs(arr, st->s_item);
+    eval_lock_release(st);
     if (r == NULL && clear_tracing_error())
         Py_RETURN_NONE;
     return r;

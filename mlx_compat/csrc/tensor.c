@@ -512,6 +512,49 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
     return 0;
 }
 
+/* Note [Bounded lazy graphs]
+ * MLX is lazy and a tensor written in place is rebound to a new graph node over its old value, so a loop
+ * that writes without reading (`x += 1` a million times, `total += loss`, `x[:10] += 1`) builds a chain
+ * that only a read evaluates: 1.5 GB for 10^6 `x += 1`, and a first `.item()` of 10 s. torch stays flat.
+ * The rule: every LAZY_WRITE_BOUND-th in-place write into a storage (its version, which counts the writes,
+ * reaching a multiple of the bound) hands the storage's new value (and, for a write through a view, the
+ * view's cached value, which grows its own chain) to mx.async_eval. MLX then evaluates the pending chain on
+ * its stream while Python goes on building, so a storage never holds more than LAZY_WRITE_BOUND unevaluated
+ * writes and a read waits for at most that many. The test on the hot path is one mask of the version the
+ * write increments anyway.
+ * Why writes and this bound: unbounded growth needs a loop, and the loops the package cannot see the end of
+ * are in-place accumulations into one storage; out-of-place rebinding (`x = x + 1`) is not bounded here.
+ * A training step writes each parameter, optimizer state and buffer a few times (measured: at most 4 writes
+ * per storage per step for SGD/Adam/AdamW with BatchNorm, tests/test_lazy_graphs.py), and optimizer.step()
+ * evaluates them, so a storage reaches the bound once every few hundred steps and the async_eval then finds
+ * its value evaluated or under way (about 1 us). 1024 keeps a 10^6-write loop under ~2 MB of graph and a
+ * read after it at most 1024 nodes (a few ms on the CPU backend).
+ * Tracing: MLX refuses async_eval inside mx.compile / mx.vjp / mx.vmap ("Not allowed inside a graph
+ * transformation"); that refusal is caught and the write stays a pure graph node, so a traced loop traces
+ * whole (Note [No evaluation while tracing]). The evaluation holds the lock of Note [Threads]. */
+#define LAZY_WRITE_BOUND 1024
+
+/* Start evaluating storage b's value and view t's cache (t may be b): Note [Bounded lazy graphs]. 0 / -1. */
+static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
+{
+    PyObject *f = PyObject_GetAttrString(st->mx, "async_eval"), *r = NULL;
+    if (f == NULL)
+        return -1;
+    PyObject *args[2] = {b->data, t->data};
+    eval_lock_acquire(st);
+    r = PyObject_Vectorcall(f, args, t == b || t->data == b->data ? 1 : 2, NULL);
+    eval_lock_release(st);
+    Py_DECREF(f);
+    if (r != NULL) {
+        Py_DECREF(r);
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_ValueError))
+        return -1;
+    PyErr_Clear(); /* MLX traces this graph (mx.compile / vjp / vmap): nothing to evaluate yet */
+    return 0;
+}
+
 /* Write `value` (BORROWED mx.array with t's shape and dtype) as t's new content. For a view the value
  * is scattered into the base through the index map (Note [Tensor storage and views]). */
 int tensor_write(State *st, TensorObject *t, PyObject *value)
@@ -521,6 +564,8 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         Py_INCREF(value);
         Py_SETREF(t->data, value);
         t->version++;
+        if ((t->version & (LAZY_WRITE_BOUND - 1)) == 0) /* Note [Bounded lazy graphs] */
+            return bound_lazy_graph(st, t, t);
         return 0;
     }
     PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL;
@@ -553,7 +598,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     Py_INCREF(value);
     Py_SETREF(t->data, value);
     t->version = b->version;
-    rc = 0;
+    rc = (b->version & (LAZY_WRITE_BOUND - 1)) == 0 ? bound_lazy_graph(st, b, t) : 0; /* Note [Bounded lazy graphs] */
 error:
     Py_XDECREF(flat);
     Py_XDECREF(minus1);
