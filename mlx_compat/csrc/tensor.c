@@ -524,11 +524,12 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
  * write increments anyway.
  * Why writes and this bound: unbounded growth needs a loop, and the loops the package cannot see the end of
  * are in-place accumulations into one storage; out-of-place rebinding (`x = x + 1`) is not bounded here.
- * A training step writes each parameter, optimizer state and buffer a few times (measured: at most 4 writes
- * per storage per step for SGD/Adam/AdamW with BatchNorm, tests/test_lazy_graphs.py), and optimizer.step()
- * evaluates them, so a storage reaches the bound once every few hundred steps and the async_eval then finds
- * its value evaluated or under way (about 1 us). 1024 keeps a 10^6-write loop under ~2 MB of graph and a
- * read after it at most 1024 nodes (a few ms on the CPU backend).
+ * A training step writes each parameter, buffer and optimizer state once (measured for SGD, Adam, AdamW and
+ * RMSprop over a model with BatchNorm: tests/test_lazy_graphs.py), and optimizer.step() evaluates them, so a
+ * storage reaches the bound once every ~1000 steps and the async_eval then finds its value evaluated or under
+ * way (about 1 us; a step's forward+backward graph is never cut). 1024 keeps a 10^6-write loop's pending
+ * graph near 1.5 MB (about 1.5 KB per pending write) and a read after it at most 1024 nodes (~20 ms on the
+ * CPU backend, against 10 s unbounded).
  * Tracing: MLX refuses async_eval inside mx.compile / mx.vjp / mx.vmap ("Not allowed inside a graph
  * transformation"); that refusal is caught and the write stays a pure graph node, so a traced loop traces
  * whole (Note [No evaluation while tracing]). The evaluation holds the lock of Note [Threads]. */
@@ -551,8 +552,23 @@ static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
     }
     if (!PyErr_ExceptionMatches(PyExc_ValueError))
         return -1;
-    PyErr_Clear(); /* MLX traces this graph (mx.compile / vjp / vmap): nothing to evaluate yet */
-    return 0;
+    /* MLX's refusal inside mx.compile / vjp / vmap ("[async_eval] Not allowed inside a graph transformation"):
+     * the graph is being traced, nothing to evaluate yet. Any other ValueError propagates. */
+    PyObject *type, *val, *tb;
+    PyErr_Fetch(&type, &val, &tb);
+    PyObject *msg = val ? PyObject_Str(val) : NULL;
+    const char *m = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    int tracing = m != NULL && strstr(m, "graph transformation") != NULL;
+    Py_XDECREF(msg);
+    PyErr_Clear();
+    if (tracing) {
+        Py_XDECREF(type);
+        Py_XDECREF(val);
+        Py_XDECREF(tb);
+        return 0;
+    }
+    PyErr_Restore(type, val, tb); /* steals */
+    return -1;
 }
 
 /* Write `value` (BORROWED mx.array with t's shape and dtype) as t's new content. For a view the value
