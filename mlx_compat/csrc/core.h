@@ -171,6 +171,8 @@ void eval_lock_acquire(State *st);
 void eval_lock_release(State *st);
 PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_pin_thread(PyObject *m, PyObject *noargs);
+PyObject *mod_eval_lock_acquire(PyObject *m, PyObject *noargs);
+PyObject *mod_eval_lock_release(PyObject *m, PyObject *noargs);
 PyObject *mod_shared_stream(PyObject *m, PyObject *arg);
 
 /* ---- module.c ---- */

@@ -237,6 +237,8 @@ static PyMethodDef module_methods[] = {
     {"_item_or_none", mod_item_or_none, METH_O, "array.item(), or None while MLX traces the array."},
     {"_eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
      "mx.eval(*args) under the process-wide evaluation lock; tensors stand for their values (Note [Threads])."},
+    {"_eval_lock_acquire", mod_eval_lock_acquire, METH_NOARGS, "Take the evaluation lock (Note [Threads])."},
+    {"_eval_lock_release", mod_eval_lock_release, METH_NOARGS, "Release the evaluation lock (Note [Threads])."},
     {"_pin_thread", mod_pin_thread, METH_NOARGS, "Make the shared streams this thread's defaults (Note [Threads])."},
     {"_shared_stream", mod_shared_stream, METH_O, "The process-wide mx.Stream of a device code, or None."},
     {NULL}};

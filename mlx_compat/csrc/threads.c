@@ -104,6 +104,8 @@ void eval_lock_acquire(State *st)
 
 void eval_lock_release(State *st)
 {
+    if (eval_depth <= 0) /* not held by this thread: nothing to release */
+        return;
     if (--eval_depth > 0 || st->eval_lock == NULL)
         return;
     PyThread_release_lock(st->eval_lock);
@@ -140,6 +142,24 @@ PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 error:
     Py_DECREF(vals);
     return r;
+}
+
+/* _eval_lock_acquire() / _eval_lock_release(): hold the evaluation lock around an evaluation made in Python
+ * (Note [Threads]); release in the same thread, in a `finally`. Return None (NEW). */
+PyObject *mod_eval_lock_acquire(PyObject *m, PyObject *noargs)
+{
+    eval_lock_acquire(state_of_module(m));
+    Py_RETURN_NONE;
+}
+
+PyObject *mod_eval_lock_release(PyObject *m, PyObject *noargs)
+{
+    if (eval_depth <= 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_eval_lock_release: the evaluation lock is not held by this thread");
+        return NULL;
+    }
+    eval_lock_release(state_of_module(m));
+    Py_RETURN_NONE;
 }
 
 /* _pin_thread(): make the shared streams the calling thread's defaults (Note [Threads]); idempotent. */
