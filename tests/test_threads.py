@@ -233,3 +233,15 @@ def test_concurrent_evaluation_does_not_crash(mod):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "ERRORS []" in r.stdout, r.stdout + r.stderr[-2000:]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts OS threads through /proc (Linux)")
+def test_short_lived_threads_leave_no_streams_behind():
+    """Every thread uses the shared streams: MLX alone starts a stream (an OS thread) for each Python thread
+    that touches it and keeps it after the thread ends (300 threads left 300 OS threads behind)."""
+    x = mc.ones(8)
+    in_thread(lambda: (x * 2).sum().item())
+    before = len(os.listdir("/proc/self/task"))
+    for _ in range(60):
+        in_thread(lambda: (x * 2).sum().item())
+    assert len(os.listdir("/proc/self/task")) <= before + 2
