@@ -245,3 +245,22 @@ def test_short_lived_threads_leave_no_streams_behind():
     for _ in range(60):
         in_thread(lambda: (x * 2).sum().item())
     assert len(os.listdir("/proc/self/task")) <= before + 2
+
+
+def test_checkpoint_saved_from_a_thread_while_the_main_thread_computes(tmp_path):
+    """torch.save in a background thread (a common checkpointing idiom) of tensors written lazily in the
+    main thread, while the main thread keeps evaluating; the file loads back to the saved values."""
+    results = {}
+    for lib in (torch, mc):
+        w = lib.tensor(DATA) * 1
+        w.add_(1)  # lazy
+        path = tmp_path / f"{lib.__name__}.pt"
+        saver = threading.Thread(target=lambda: lib.save({"w": w, "v": w[1]}, path))
+        saver.start()
+        for _ in range(20):
+            (w @ w.T).sum().item()
+        saver.join()
+        loaded = lib.load(path)
+        results[lib] = (values(loaded["w"]), values(loaded["v"]))
+    for got, want in zip(results[mc], results[torch]):
+        np.testing.assert_array_equal(got, want)
