@@ -541,10 +541,13 @@ static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
     PyObject *f = PyObject_GetAttrString(st->mx, "async_eval"), *r = NULL;
     if (f == NULL)
         return -1;
-    PyObject *args[2] = {b->data, t->data};
+    /* strong references: MLX runs with the GIL released, while another thread may rebind b->data / t->data */
+    PyObject *args[2] = {Py_NewRef(b->data), Py_NewRef(t->data)};
     eval_lock_acquire(st);
-    r = PyObject_Vectorcall(f, args, t == b || t->data == b->data ? 1 : 2, NULL);
+    r = PyObject_Vectorcall(f, args, args[0] == args[1] ? 1 : 2, NULL);
     eval_lock_release(st);
+    Py_DECREF(args[0]);
+    Py_DECREF(args[1]);
     Py_DECREF(f);
     if (r != NULL) {
         Py_DECREF(r);
