@@ -20,9 +20,11 @@ Optimizers compute per-step scalars in Python (torch's `_get_value`: bias correc
 the group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state
 by a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
 'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds expressions; where one reaches the
-graph (`_Update.scalars`), it becomes an element of a float64 input vector, computed on the host in Python
-doubles at every call exactly as the eager step computes it and cast to the tensor's dtype in the graph (the same
-rounding as eager's `mx.array(value, dtype)`); a write to the scalar state (`_Update.scalar`) becomes a host write
+graph (`_Update.scalars`), it becomes an element of an input vector of the dtype the graph reads it in (one
+vector per dtype), computed on the host in Python doubles at every call exactly as the eager step computes it and
+rounded to that dtype when the vector is built (the same rounding as eager's `mx.array(value, dtype)`). The graph
+reads an element as a slice, a view: no gather or cast kernel per scalar, and no float64 (which MLX's GPU
+backends lack) unless the parameters are float64. A write to the scalar state (`_Update.scalar`) becomes a host write
 after the call. Comparisons and float()/int() of a `_Sym` are guards: the traced graph is reused only while they
 give the same answers. An LR scheduler's step() inside the function is recorded while tracing and run for real on
 the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
@@ -53,6 +55,7 @@ __all__ = ["compile", "OptimizedModule", "disable", "reset"]
 
 _all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
+_PLACEHOLDER = mx.array(0.0)  # the input standing for a slot that holds None (a missing .grad)
 
 
 # ------------------------------------------------------------------------------------------ host scalars
@@ -285,13 +288,12 @@ class _Reach:
 
 
 class _TraceContext:
-    def __init__(self, source_values, n_scalars, scalar_vec):
+    def __init__(self, source_values, layout, scalar_vecs):
         self.source_values = source_values
         self.guards = []
         self.host_writes = []
-        self.scalar_exprs = []
-        self.n_scalars = n_scalars
-        self.scalar_vec = scalar_vec
+        self.scalar_exprs = {}  # dtype -> evaluators of the scalars that vector carries (Note [Host scalars])
+        self.scalar_vecs = {dt: (n, vec) for (dt, n), vec in zip(layout, scalar_vecs)}
         self.sources = []  # callables reading each source at call time
         self.sched_steps = []
 
@@ -303,11 +305,16 @@ class _TraceContext:
         return _Sym(lambda v: v[k], self)
 
     def scalar_input(self, value, dtype):
-        k = len(self.scalar_exprs)
-        self.scalar_exprs.append(value._ev)
-        if k >= self.n_scalars:
+        evs = self.scalar_exprs.setdefault(dtype, [])
+        k = len(evs)
+        evs.append(value._ev)
+        n, vec = self.scalar_vecs.get(dtype, (0, None))
+        if k >= n:
             return mx.array(0.0, dtype=dtype)  # too few slots: the trace is redone with enough
-        return self.scalar_vec[k].astype(dtype)
+        return vec[k:k + 1].reshape(())  # a slice is a view: no gather kernel, no cast (Note [Host scalars])
+
+    def layout(self):
+        return tuple((dt, len(evs)) for dt, evs in self.scalar_exprs.items())
 
 
 class _RetraceScalars(Exception):
@@ -474,7 +481,7 @@ class _Plan:
 
 
 class _Entry:
-    __slots__ = ("fn", "guards", "sources", "n_scalars", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
+    __slots__ = ("fn", "guards", "sources", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
                  "out_kinds", "needs_autograd", "_first")
 
 
@@ -518,13 +525,13 @@ class _Compiled:
                 entry, source_values = e, vals
                 break
         if entry is None:
-            n_scalars = 0
+            layout = ()
             for _ in range(3):
                 try:
-                    entry = self._trace(plan, args, kwargs, n_scalars)
+                    entry = self._trace(plan, args, kwargs, layout)
                     break
                 except _RetraceScalars as e:
-                    n_scalars = e.args[0]
+                    layout = e.args[0]
                 except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
                     if self.fullgraph:
                         raise
@@ -549,7 +556,7 @@ class _Compiled:
                       f"{self.fallback_reason})", UserWarning, stacklevel=3)
 
     # -- tracing ---------------------------------------------------------------------------------------------
-    def _trace(self, plan, args, kwargs, n_scalars):
+    def _trace(self, plan, args, kwargs, layout):
         global _TRACE
         from .optim import optimizer as _optim
 
@@ -558,9 +565,9 @@ class _Compiled:
         reach = plan.reach
         gens = reach.generators
 
-        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vec):
+        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs):
             global _TRACE
-            ctx = _TraceContext([], n_scalars, scalar_vec)
+            ctx = _TraceContext([], layout, scalar_vecs)
             saved = []  # (restore callable)
             prev_trace = _TRACE
             _TRACE = ctx
@@ -646,14 +653,13 @@ class _Compiled:
                 entry.out_kinds = (len(leaves), kinds, new_state)
                 for gen in gens:
                     outs.append(gen._key)
-                if len(ctx.scalar_exprs) > n_scalars:
-                    raise _RetraceScalars(len(ctx.scalar_exprs))
+                if ctx.layout() != layout:
+                    raise _RetraceScalars(ctx.layout())
                 entry.guards = ctx.guards
                 entry.sources = ctx.sources
-                entry.scalar_exprs = ctx.scalar_exprs
+                entry.scalar_exprs = list(ctx.scalar_exprs.items())
                 entry.host_writes = ctx.host_writes
                 entry.sched_steps = ctx.sched_steps
-                entry.n_scalars = n_scalars
                 return outs
             finally:
                 builtins.print, builtins.open = prev_print, prev_open
@@ -665,43 +671,41 @@ class _Compiled:
         compiled = mx.compile(pure)
         entry.fn = compiled
         # the first call traces (inside pure) and runs; its result is kept for this call
-        inputs = self._inputs(plan, n_scalars, None)
-        entry._first = compiled(*inputs)
+        vecs = [mx.zeros((n,), dtype=dt) for dt, n in layout]
+        entry._first = compiled(*self._inputs(plan, vecs))
         self.compile_count += 1
         return entry
 
     # -- running ---------------------------------------------------------------------------------------------
-    def _inputs(self, plan, n_scalars, scalars):
-        arg_arrays = [t._mx for t in plan.arg_tensors]
+    @staticmethod
+    def _inputs(plan, vecs):
+        """The compiled function's inputs: argument arrays, slot arrays (a placeholder where a slot holds None,
+        so positions match plan.slots), generator keys and the host scalar vectors `vecs`."""
         slot_arrays = []
         for slot in plan.slots:
-            t = plan.slot_get(slot)
-            slot_arrays.append(None if t is None else t._mx)
-        slot_arrays = [a for a in slot_arrays if a is not None]
-        # keep positions: pure() zips slots with arrays, so a missing grad must keep its place
-        full = []
-        it = iter(slot_arrays)
-        for slot in plan.slots:
-            t = plan.slot_get(slot)
-            full.append(next(it) if t is not None else mx.array(0.0))
-        gen_keys = [g._key for g in plan.reach.generators]
-        if scalars is None:
-            scalars = [0.0] * n_scalars
-        vec = mx.array(scalars, dtype=mx.float64) if n_scalars else mx.zeros((0,), dtype=mx.float64)
-        return arg_arrays, full, gen_keys, vec
+            kind, owner, name = slot
+            t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
+            slot_arrays.append(_PLACEHOLDER if t is None else t._mx)
+        return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs
+
+    @staticmethod
+    def _scalar_vecs(entry, source_values):
+        """One vector per dtype of the host scalars' values at this call, rounded from Python doubles to the
+        dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars])."""
+        return [mx.array([float(e(source_values)) for e in evs], dtype=dt) for dt, evs in entry.scalar_exprs]
 
     def _run(self, entry, plan, source_values):
-        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
-        first = getattr(entry, "_first", None)
+        first = entry._first
         entry._first = None
+        vecs = self._scalar_vecs(entry, source_values) if entry.scalar_exprs else []
         if first is not None and not entry.scalar_exprs:
             outs = first
         else:
-            outs = entry.fn(*self._inputs(plan, entry.n_scalars, scalars))
+            outs = entry.fn(*self._inputs(plan, vecs))
         n_out, kinds, new_state = entry.out_kinds
         dev = _dev_of(plan)
         if entry.needs_autograd:  # before the write-back: the recorded inputs are the call's
-            results = self._differentiable(entry, plan, scalars, n_out)
+            results = self._differentiable(entry, plan, vecs, n_out)
         else:
             results = [Tensor._new_on(a, dev) for a in outs[:n_out]]
         pos = n_out
@@ -740,8 +744,7 @@ class _Compiled:
     def _probe_vjp(self, entry, plan, source_values):
         """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
         (e.g. a gather whose indices come from the inputs) is found before any output relies on it."""
-        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
-        f, tensors = self._vjp_parts(entry, plan, scalars, entry.out_kinds[0])
+        f, tensors = self._vjp_parts(entry, plan, self._scalar_vecs(entry, source_values), entry.out_kinds[0])
         vals = [t._mx for t in tensors]
         diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
 
@@ -754,30 +757,29 @@ class _Compiled:
         outs = f(*vals)
         mx.vjp(fd, [vals[i] for i in diff], [mx.ones_like(o) for o in outs])
 
-    def _differentiable(self, entry, plan, scalars, n_out):
+    def _differentiable(self, entry, plan, vecs, n_out):
         from ._autograd_ops import mlx_op
 
-        f, tensors = self._vjp_parts(entry, plan, scalars, n_out)
+        f, tensors = self._vjp_parts(entry, plan, vecs, n_out)
         out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
         return list(out) if isinstance(out, tuple) else [out]
 
-    def _vjp_parts(self, entry, plan, scalars, n_out):
+    def _vjp_parts(self, entry, plan, vecs, n_out):
         """The graph's user outputs as a function of the argument and slot tensors (for mx.vjp: outputs that
         carry autograd history into the parameters and arguments, when eager outputs would require grad)."""
         n_args = len(plan.arg_tensors)
         slot_tensors = [plan.slot_get(s) for s in plan.slots]
         present = [i for i, t in enumerate(slot_tensors) if t is not None]
         gen_keys = [g._key for g in plan.reach.generators]
-        vec = self._inputs(plan, entry.n_scalars, scalars)[3]
         fn = entry.fn
         n_slots = len(plan.slots)
 
         def f(*vals):
             arg_arrays = list(vals[:n_args])
-            full = [mx.array(0.0)] * n_slots
+            full = [_PLACEHOLDER] * n_slots
             for j, i in enumerate(present):
                 full[i] = vals[n_args + j]
-            return list(fn(arg_arrays, full, gen_keys, vec)[:n_out])
+            return list(fn(arg_arrays, full, gen_keys, vecs)[:n_out])
 
         # values as they are at the call (before the write-back): the recorded computation's inputs
         return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
