@@ -56,6 +56,8 @@ __all__ = ["compile", "OptimizedModule", "disable", "reset"]
 _all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
 _PLACEHOLDER = mx.array(0.0)  # the input standing for a slot that holds None (a missing .grad)
+_MISSING = object()
+_UNCHANGED = object()  # a slot's output kind when the function leaves its array as it came in
 
 
 # ------------------------------------------------------------------------------------------ host scalars
@@ -179,60 +181,66 @@ def host_write(tensor, value):
 
 
 # ------------------------------------------------------------------------------------------ state discovery
-def _is_module(obj):
+@functools.lru_cache(maxsize=None)
+def _state_classes():
+    """(Module, Optimizer, LRScheduler, Generator), imported once (the nn and optim packages import this one)."""
+    from ._random import Generator
     from .nn.modules.module import Module
-
-    return isinstance(obj, Module)
-
-
-def _is_optimizer(obj):
+    from .optim.lr_scheduler import LRScheduler
     from .optim.optimizer import Optimizer
 
-    return isinstance(obj, Optimizer)
+    return Module, Optimizer, LRScheduler, Generator
 
 
-def _is_scheduler(obj):
-    from .optim.lr_scheduler import LRScheduler
-
-    return isinstance(obj, LRScheduler)
+def _is_module(obj):
+    return isinstance(obj, _state_classes()[0])
 
 
-def _code_names(code, out):
+def _code_names_into(code, out):
     out.update(code.co_names)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
-            _code_names(c, out)
+            _code_names_into(c, out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_names(code):
+    """The global names `code` and its nested code objects read, sorted (code objects are immutable)."""
+    names = set()
+    _code_names_into(code, names)
+    return tuple(sorted(names))
 
 
 class _Reach:
     """What a function can reach (Note [Explicit state])."""
 
     def __init__(self):
-        from ._random import Generator, default_generator
+        from ._random import default_generator
 
         self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
         self.generators = [default_generator]
         self.scalars = []  # (owner description, value) of scalar globals/closure values, for the key
         self._seen = set()
-        self._Generator = Generator
+        self._classes = _state_classes()
 
     def add(self, obj, depth=0):
         if id(obj) in self._seen:
             return
+        Module, Optimizer, LRScheduler, Generator = self._classes
         if isinstance(obj, Tensor):
             self._seen.add(id(obj))
             self.tensors.append(obj)
-        elif _is_module(obj):
+        elif isinstance(obj, Module):
             self._seen.add(id(obj))
             self.modules.append(obj)
-        elif _is_optimizer(obj):
+        elif isinstance(obj, Optimizer):
             self._seen.add(id(obj))
             self.optimizers.append(obj)
-        elif _is_scheduler(obj):
+        elif isinstance(obj, LRScheduler):
             self._seen.add(id(obj))
             self.schedulers.append(obj)
             self.add(obj.optimizer)
-        elif isinstance(obj, self._Generator):
+        elif isinstance(obj, Generator):
             self._seen.add(id(obj))
             self.generators.append(obj)
         elif isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
@@ -264,12 +272,10 @@ class _Reach:
             return
         if fn.__module__ and fn.__module__.startswith("mlx_compat"):
             return  # the package's own functions hold no user state
-        names = set()
-        _code_names(fn.__code__, names)
         g = fn.__globals__
-        for n in sorted(names):
-            if n in g:
-                v = g[n]
+        for n in _code_names(fn.__code__):
+            v = g.get(n, _MISSING)
+            if v is not _MISSING:
                 if isinstance(v, (bool, int, float, str)) and not isinstance(v, type):
                     self.scalars.append((n, v))
                 else:
@@ -342,7 +348,7 @@ def _base(t):
 
 
 def _spec(t):
-    return (tuple(t.shape), t.dtype, t.requires_grad, t._device_code)
+    return (t._mx.shape, t.dtype, t.requires_grad, t._device_code)
 
 
 def _flatten(obj, leaves):
@@ -408,63 +414,71 @@ class _Plan:
         # owners of tensor values: (kind, owner, name)
         slots = []
         key = [_arg_key((args, kwargs)), tuple(reach.scalars), _C.is_grad_enabled()]
-        seen = set()
-        params = []
+        kadd, sadd = key.append, slots.append
+        params = {}  # id -> parameter, in first-seen order
         held = {id(t) for t in leaves}  # tensors whose value is already an input
-
-        def hold(slot, t):
-            if id(t) not in held:
-                held.add(id(t))
-                slots.append(slot)
-
-        def add_param(p):
-            if id(p) in seen:
-                return
-            seen.add(id(p))
-            params.append(p)
 
         for m in reach.modules:
             for mod in m.modules():
-                key.append(mod.training)
-                for name, t in mod._parameters.items():
+                kadd(mod.training)
+                d = mod._parameters
+                for name, t in d.items():
                     if t is not None:
-                        hold(("attr", mod._parameters, name), t)
-                        add_param(t)
-                for name, t in mod._buffers.items():
+                        i = id(t)
+                        if i not in held:
+                            held.add(i)
+                            sadd(("attr", d, name))
+                        params.setdefault(i, t)
+                d = mod._buffers
+                for name, t in d.items():
                     if t is not None:
-                        hold(("attr", mod._buffers, name), t)
-                        key.append(_spec(t))
+                        i = id(t)
+                        if i not in held:
+                            held.add(i)
+                            sadd(("attr", d, name))
+                        kadd(_spec(t))
         for opt in reach.optimizers:
-            key.append(id(opt))  # the graph's host sources and writes are bound to these objects
+            kadd(id(opt))  # the graph's host sources and writes are bound to these objects
+            scalar_keys = opt._scalar_state_keys
+            state = opt.state
             for group in opt.param_groups:
-                key.append((id(group), _group_key(group)))
+                kadd((id(group), _group_key(group)))
                 for p in group["params"]:
-                    add_param(p)
-                    st = opt.state.get(p)
+                    params.setdefault(id(p), p)
+                    st = state.get(p)
                     if not st:
-                        key.append(None)
+                        kadd(None)
                         continue
                     skeys = []
                     for k, v in st.items():
                         if isinstance(v, Tensor):
-                            if k in opt._scalar_state_keys and v.dim() == 0:
+                            if k in scalar_keys and v.dim() == 0:
                                 skeys.append((k, "scalar", id(v)))
                                 continue
-                            hold(("attr", st, k), v)
+                            i = id(v)
+                            if i not in held:
+                                held.add(i)
+                                sadd(("attr", st, k))
                             skeys.append((k, _spec(v)))
                         else:
                             skeys.append((k, "V", v if isinstance(v, (int, float, bool, str, type(None))) else id(v)))
-                    key.append(tuple(skeys))
+                    kadd(tuple(skeys))
+        params = list(params.values())
         for p in params:
-            hold(("tensor", p, None), p)  # a parameter outside every module
-            key.append(_spec(p))
+            i = id(p)
+            if i not in held:  # a parameter outside every module
+                held.add(i)
+                sadd(("tensor", p, None))
+            kadd(_spec(p))
             g = p.grad
-            key.append(None if g is None else _spec(g))
-            slots.append(("grad", p, None))
+            kadd(None if g is None else _spec(g))
+            sadd(("grad", p, None))
         for t in reach.tensors:
             if id(t) not in held:
-                hold(("tensor", _base(t), None), _base(t))
-                key.append(_spec(t))
+                b = _base(t)
+                held.add(id(b))
+                sadd(("tensor", b, None))
+                kadd(_spec(t))
         for s in reach.schedulers:
             key.append(id(s))
         self.params = params
@@ -584,9 +598,11 @@ class _Compiled:
                     fresh.append(f)
                 versions = [f._version for f in fresh]
                 grad_inputs = []
+                originals = []
                 for slot, a in zip(plan.slots, slot_arrays):
                     kind, owner, name = slot
                     t = plan.slot_get(slot)
+                    originals.append(t)
                     if kind == "grad":
                         grad_inputs.append((slot, t, a))
                         if t is None:
@@ -634,14 +650,18 @@ class _Compiled:
                 entry.needs_autograd = (_C.is_grad_enabled() and not ran_backward
                                         and any(t.requires_grad for t in leaves))
                 outs = [_tensor_value(t) for t in leaves]
-                kinds = []
-                for slot in plan.slots:
+                kinds = []  # per slot: None (it holds None), _UNCHANGED (no output) or the dtype of its output
+                for slot, t0, a in zip(plan.slots, originals, slot_arrays):
                     t = plan.slot_get(slot)
                     if t is None:
                         kinds.append(None)
+                        continue
+                    v = _tensor_value(t)
+                    if t is t0 and v is a:
+                        kinds.append(_UNCHANGED)
                     else:
                         kinds.append(t.dtype)
-                        outs.append(_tensor_value(t))
+                        outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
                 new_state = []
                 for opt in reach.optimizers:
@@ -713,12 +733,14 @@ class _Compiled:
         _C._set_grad_enabled(False)
         try:
             for slot, dt in zip(plan.slots, kinds):
+                if dt is _UNCHANGED:
+                    continue
                 kind, owner, name = slot
-                t = plan.slot_get(slot)
                 if dt is None:
                     if kind == "grad":
                         owner.grad = None
                     continue
+                t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
                 arr = outs[pos]
                 pos += 1
                 if t is None:  # a .grad created by the call
