@@ -30,6 +30,21 @@ give the same answers. An LR scheduler's step() inside the function is recorded 
 the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
 optimizer's read of lr in the function is not supported and falls back to eager.
 
+Note [Dynamic shapes]
+torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
+(mx.compile(shapeless=True)) reuses one traced graph for inputs of any shape of the same ranks and dtypes, but it
+only re-infers its nodes' shapes: what Python computed from a size while tracing is baked in (reshape sizes, a
+mean's 1/N, slice bounds, an expanded bias), so at another size the graph either fails or silently computes
+something else (MLX 0.32's own shapeless AddMM does, for a linear layer with bias). The rule: with dynamic=True
+the key holds each argument tensor's rank instead of its shape; the first call at a key traces a shapeless
+graph. The first call at other shapes also traces the ordinary graph for its shapes and runs both on the call's
+state: if every output (results, new state, RNG keys) is identical bit for bit, the key is shape-independent
+and the shapeless graph serves every later shape with no tracing; otherwise, or if MLX refuses to trace or run
+the graph shapeless, the key gets per-shape graphs from then on, as dynamic=None (the shapeless graph still serves
+the shapes it was traced at). Limits, stated: the check compares two sizes, so a Python branch on a size that
+both take the same way (`if x.shape[0] > 1000`) is not seen (torch guards on it); and a mean-reduced loss makes a
+training step shape-dependent (1/N), so training steps use per-shape graphs.
+
 Note [Fallback]
 Anything the trace cannot represent — reading a tensor's value (item, bool, printing, data-dependent indexing: the
 core's RuntimeError, Note [No evaluation while tracing]), `print`/`open`, or any other error while tracing — makes
@@ -317,6 +332,8 @@ class _TraceContext:
         n, vec = self.scalar_vecs.get(dtype, (0, None))
         if k >= n:
             return mx.array(0.0, dtype=dtype)  # too few slots: the trace is redone with enough
+        if isinstance(vec, list):  # a shapeless graph's scalars: 0-d inputs (MLX cannot slice shapeless)
+            return vec[k]
         return vec[k:k + 1].reshape(())  # a slice is a view: no gather kernel, no cast (Note [Host scalars])
 
     def layout(self):
@@ -325,6 +342,14 @@ class _TraceContext:
 
 class _RetraceScalars(Exception):
     pass
+
+
+class _FallBack(Exception):
+    """The compiled function has just fallen back to eager (Note [Fallback])."""
+
+
+class _ShapelessRefused(Exception):
+    """A shapeless trace failed (Note [Dynamic shapes])."""
 
 
 class _Unsupported(RuntimeError):
@@ -376,13 +401,17 @@ def _unflatten(spec, leaves):
     return v
 
 
-def _arg_key(obj):
+def _arg_key(obj, dynamic=False):
+    """What about an argument decides the traced graph: a tensor's spec (with dynamic=True its rank in place of its
+    shape, Note [Dynamic shapes]), a hashable value itself, anything else its identity."""
     if isinstance(obj, Tensor):
+        if dynamic:
+            return ("T", len(obj._mx.shape), obj.dtype, obj.requires_grad, obj._device_code)
         return ("T",) + _spec(obj)
     if isinstance(obj, (list, tuple)):
-        return (type(obj),) + tuple(_arg_key(o) for o in obj)
+        return (type(obj),) + tuple(_arg_key(o, dynamic) for o in obj)
     if isinstance(obj, dict):
-        return (dict,) + tuple((k, _arg_key(v)) for k, v in obj.items())
+        return (dict,) + tuple((k, _arg_key(v, dynamic)) for k, v in obj.items())
     try:
         hash(obj)
         return ("V", type(obj), obj)
@@ -406,14 +435,14 @@ def _group_key(group):
 class _Plan:
     """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph."""
 
-    def __init__(self, reach, args, kwargs):
+    def __init__(self, reach, args, kwargs, dynamic=False):
         self.reach = reach
         leaves = []
         self.arg_spec = _flatten((args, kwargs), leaves)
         self.arg_tensors = leaves
         # owners of tensor values: (kind, owner, name)
         slots = []
-        key = [_arg_key((args, kwargs)), tuple(reach.scalars), _C.is_grad_enabled()]
+        key = [_arg_key((args, kwargs), dynamic), tuple(reach.scalars), _C.is_grad_enabled()]
         kadd, sadd = key.append, slots.append
         params = {}  # id -> parameter, in first-seen order
         held = {id(t) for t in leaves}  # tensors whose value is already an input
@@ -496,7 +525,10 @@ class _Plan:
 
 class _Entry:
     __slots__ = ("fn", "guards", "sources", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first")
+                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless")
+
+    def __init__(self):
+        self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
 
 
 class _Compiled:
@@ -506,13 +538,15 @@ class _Compiled:
         self.fn = fn
         self.fullgraph = fullgraph
         self.dynamic = dynamic
-        self.cache = {}
+        self.cache = {}  # plan key -> traced entries (their guards pick one)
+        self.shapeless = {}  # dynamic=True: rank-only plan key -> _Shapeless (Note [Dynamic shapes])
         self.fallback_reason = None
         self.compile_count = 0
         _all_compiled.add(self)
 
     def reset(self):
         self.cache.clear()
+        self.shapeless.clear()
         self.fallback_reason = None
 
     def __get__(self, obj, objtype=None):
@@ -529,39 +563,85 @@ class _Compiled:
             reach.add(a)
         for a in kwargs.values():
             reach.add(a)
-        plan = _Plan(reach, args, kwargs)
-        entries = self.cache.setdefault(plan.key, [])
-        entry = None
-        source_values = None
+        try:
+            if self.dynamic is True:
+                return self._call_dynamic(_Plan(reach, args, kwargs, dynamic=True), args, kwargs)
+            plan = _Plan(reach, args, kwargs)
+            entry, source_values = self._entry(self.cache.setdefault(plan.key, []), plan, args, kwargs)
+        except _FallBack:
+            return self.fn(*args, **kwargs)
+        return self._run(entry, plan, source_values)
+
+    @staticmethod
+    def _lookup(entries):
+        """The entry of `entries` whose guards hold now, with the host sources' values, or (None, None)."""
         for e in entries:
             vals = [r() for r in e.sources]
             if all(g(vals) == res for g, res in e.guards):
-                entry, source_values = e, vals
+                return e, vals
+        return None, None
+
+    def _entry(self, entries, plan, args, kwargs, shapeless=False):
+        """The traced entry for this call from `entries` (tracing and appending one if none fits), with the
+        host sources' values; raises _FallBack once the function has fallen back to eager (Note [Fallback])."""
+        entry, source_values = self._lookup(entries)
+        if entry is not None:
+            return entry, source_values
+        layout = ()
+        for _ in range(3):
+            try:
+                entry = self._trace(plan, args, kwargs, layout, shapeless)
                 break
-        if entry is None:
-            layout = ()
-            for _ in range(3):
-                try:
-                    entry = self._trace(plan, args, kwargs, layout)
-                    break
-                except _RetraceScalars as e:
-                    layout = e.args[0]
-                except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
-                    if self.fullgraph:
-                        raise
-                    self._fall_back(e)
-                    return self.fn(*args, **kwargs)
-            source_values = [r() for r in entry.sources]
-            if entry.needs_autograd:
-                try:
-                    self._probe_vjp(entry, plan, source_values)
-                except Exception as e:  # noqa: BLE001 — MLX cannot differentiate the graph: eager keeps autograd
-                    if self.fullgraph:
-                        raise
-                    self._fall_back(e)
-                    return self.fn(*args, **kwargs)
-            entries.append(entry)
-        return self._run(entry, plan, source_values)
+            except _RetraceScalars as e:
+                layout = e.args[0]
+            except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
+                if shapeless:
+                    raise _ShapelessRefused from e  # the caller tries a per-shape graph (Note [Dynamic shapes])
+                if self.fullgraph:
+                    raise
+                self._fall_back(e)
+                raise _FallBack from None
+        source_values = [r() for r in entry.sources]
+        if entry.needs_autograd:
+            try:
+                self._probe_vjp(entry, plan, source_values)
+            except Exception as e:  # noqa: BLE001 — MLX cannot differentiate the graph: eager keeps autograd
+                if self.fullgraph:
+                    raise
+                self._fall_back(e)
+                raise _FallBack from None
+        entries.append(entry)
+        return entry, source_values
+
+    def _call_dynamic(self, plan, args, kwargs):
+        """dynamic=True: one shapeless graph per rank-only key while it is shape-independent, else per-shape
+        graphs (Note [Dynamic shapes])."""
+        shapes = tuple(t._mx.shape for t in plan.arg_tensors)
+        sl = self.shapeless.get(plan.key)
+        if sl is None:
+            sl = self.shapeless[plan.key] = _Shapeless()
+        if sl.valid is not False:
+            try:
+                entry, source_values = self._entry(sl.entries, plan, args, kwargs, shapeless=True)
+            except _ShapelessRefused:  # MLX cannot trace it shapeless (or it cannot be traced at all)
+                sl.valid = False
+            else:
+                if entry.shapes is None:
+                    entry.shapes = shapes
+                if sl.valid or shapes == entry.shapes:
+                    return self._run(entry, plan, source_values)
+        else:  # shape-dependent: a shapeless graph still serves the shapes it was traced at
+            entry, source_values = self._lookup([e for e in sl.entries if e.shapes == shapes])
+            if entry is not None:
+                return self._run(entry, plan, source_values)
+        # a shape the shapeless graph has not been checked at, or a shape-dependent function: a per-shape graph
+        static, source_values = self._entry(self.cache.setdefault((plan.key, shapes), []), plan, args, kwargs)
+        if sl.valid is None:
+            vecs = self._scalar_vecs(static, source_values) if static.scalar_exprs else []
+            outs = static.fn(*self._inputs(plan, vecs))
+            sl.valid = _same_results(entry, static, plan, outs)
+            return self._run(static, plan, source_values, outs)
+        return self._run(static, plan, source_values)
 
     def _fall_back(self, err):
         name = getattr(self.fn, "__qualname__", repr(self.fn))
@@ -570,7 +650,7 @@ class _Compiled:
                       f"{self.fallback_reason})", UserWarning, stacklevel=3)
 
     # -- tracing ---------------------------------------------------------------------------------------------
-    def _trace(self, plan, args, kwargs, layout):
+    def _trace(self, plan, args, kwargs, layout, shapeless=False):
         global _TRACE
         from .optim import optimizer as _optim
 
@@ -578,6 +658,14 @@ class _Compiled:
         user_fn = self.fn
         reach = plan.reach
         gens = reach.generators
+
+        # Note [Re-traced by MLX]: mx.compile runs pure() again whenever it retraces, which it does under every
+        # mx.vjp of the compiled function (the autograd path, _vjp_parts) and for a shapeless graph's new ranks.
+        # By then the live state may differ from the first trace's (a backward has created the .grads that
+        # were None), so a re-run takes the first trace's structure (which .grads are None) instead of the live
+        # one, and only the first run describes the graph in `entry`.
+        none_at_trace = [plan.slot_get(s) is None for s in plan.slots]
+        traced = []
 
         def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs):
             global _TRACE
@@ -599,9 +687,13 @@ class _Compiled:
                 versions = [f._version for f in fresh]
                 grad_inputs = []
                 originals = []
-                for slot, a in zip(plan.slots, slot_arrays):
+                for slot, a, was_none in zip(plan.slots, slot_arrays, none_at_trace):
                     kind, owner, name = slot
                     t = plan.slot_get(slot)
+                    if kind == "grad" and (t is None) != was_none:  # a re-run (Note [Re-traced by MLX])
+                        saved.append(functools.partial(_set_grad, owner, t))
+                        t = None if was_none else Tensor._new_on(a, owner._device_code)
+                        owner.grad = t
                     originals.append(t)
                     if kind == "grad":
                         grad_inputs.append((slot, t, a))
@@ -642,13 +734,13 @@ class _Compiled:
 
                 builtins.print, builtins.open = prev_print, prev_open
                 leaves = []
-                entry.out_spec = _flatten(out, leaves)
+                out_spec = _flatten(out, leaves)
                 # outputs carry autograd history as eager ones would, unless the function ran its own backward
                 # (a training step: its .grads changed), whose returned loss needs none
                 ran_backward = any(plan.slot_get(s) is not g0 or (g0 is not None and g0._mx is not a)
                                    for s, g0, a in grad_inputs)
-                entry.needs_autograd = (_C.is_grad_enabled() and not ran_backward
-                                        and any(t.requires_grad for t in leaves))
+                needs_autograd = (_C.is_grad_enabled() and not ran_backward
+                                  and any(t.requires_grad for t in leaves))
                 outs = [_tensor_value(t) for t in leaves]
                 kinds = []  # per slot: None (it holds None), _UNCHANGED (no output) or the dtype of its output
                 for slot, t0, a in zip(plan.slots, originals, slot_arrays):
@@ -670,11 +762,16 @@ class _Compiled:
                             if isinstance(v, Tensor) and not _slot_in(plan, st, k):
                                 new_state.append((opt, p, k, v.dtype, v._device_code))
                                 outs.append(_tensor_value(v))
-                entry.out_kinds = (len(leaves), kinds, new_state)
                 for gen in gens:
                     outs.append(gen._key)
+                if traced:  # a re-run by MLX: the first run's description of the graph stands
+                    return outs
                 if ctx.layout() != layout:
                     raise _RetraceScalars(ctx.layout())
+                traced.append(True)
+                entry.out_spec = out_spec
+                entry.needs_autograd = needs_autograd
+                entry.out_kinds = (len(leaves), kinds, new_state)
                 entry.guards = ctx.guards
                 entry.sources = ctx.sources
                 entry.scalar_exprs = list(ctx.scalar_exprs.items())
@@ -688,10 +785,14 @@ class _Compiled:
                 _optim._tracing -= 1
                 _TRACE = prev_trace
 
-        compiled = mx.compile(pure)
+        compiled = mx.compile(pure, shapeless=shapeless)
+        entry.shapeless = shapeless
         entry.fn = compiled
         # the first call traces (inside pure) and runs; its result is kept for this call
-        vecs = [mx.zeros((n,), dtype=dt) for dt, n in layout]
+        if shapeless:
+            vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
+        else:
+            vecs = [mx.zeros((n,), dtype=dt) for dt, n in layout]
         entry._first = compiled(*self._inputs(plan, vecs))
         self.compile_count += 1
         return entry
@@ -711,14 +812,20 @@ class _Compiled:
     @staticmethod
     def _scalar_vecs(entry, source_values):
         """One vector per dtype of the host scalars' values at this call, rounded from Python doubles to the
-        dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars])."""
+        dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars]); for a shapeless graph a list of 0-d
+        arrays instead of each vector."""
+        if entry.shapeless:
+            return [[mx.array(float(e(source_values)), dtype=dt) for e in evs] for dt, evs in entry.scalar_exprs]
         return [mx.array([float(e(source_values)) for e in evs], dtype=dt) for dt, evs in entry.scalar_exprs]
 
-    def _run(self, entry, plan, source_values):
+    def _run(self, entry, plan, source_values, outs=None):
+        """Run `entry` on the call's state (or take its outputs `outs`), write the state back, evaluate once."""
         first = entry._first
         entry._first = None
         vecs = self._scalar_vecs(entry, source_values) if entry.scalar_exprs else []
-        if first is not None and not entry.scalar_exprs:
+        if outs is not None:
+            pass
+        elif first is not None and not entry.scalar_exprs:
             outs = first
         else:
             outs = entry.fn(*self._inputs(plan, vecs))
@@ -805,6 +912,37 @@ class _Compiled:
 
         # values as they are at the call (before the write-back): the recorded computation's inputs
         return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
+
+
+class _Shapeless:
+    """dynamic=True's state for one rank-only key (Note [Dynamic shapes]): the shapeless entries (each knows the
+    argument shapes it was traced at) and whether they proved shape-independent (None: not checked yet)."""
+
+    __slots__ = ("entries", "valid")
+
+    def __init__(self):
+        self.entries = []
+        self.valid = None
+
+
+def _same_results(shapeless, static, plan, static_outs):
+    """Whether the shapeless entry, run on this call's state (of shapes it was not traced at), gives exactly
+    what the entry traced for those shapes gives (Note [Dynamic shapes]); evaluates both."""
+    if (shapeless.out_kinds != static.out_kinds or shapeless.out_spec != static.out_spec
+            or [dt for dt, _ in shapeless.scalar_exprs] != [dt for dt, _ in static.scalar_exprs]):
+        return False
+    try:
+        source_values = [r() for r in shapeless.sources]
+        vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_exprs else []
+        outs = shapeless.fn(*_Compiled._inputs(plan, vecs))
+        if len(outs) != len(static_outs) or any(a.shape != b.shape or a.dtype != b.dtype
+                                                for a, b in zip(outs, static_outs)):
+            return False
+        same = [mx.array_equal(a, b, equal_nan=True) for a, b in zip(outs, static_outs)]
+        mx.eval(same + list(static_outs))
+    except Exception:  # noqa: BLE001 — MLX refused the shapeless graph at these shapes (e.g. a baked reshape)
+        return False
+    return all(v.item() for v in same)
 
 
 def _dev_of(plan):
@@ -939,8 +1077,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 
     Usable as `compile(fn)`, `@compile` and `@compile(fullgraph=True, ...)`. A Module gives an OptimizedModule.
     backend/mode/options are accepted for torch's interface (MLX has one compiler); backend='eager' and
-    disable=True run the function as it is. dynamic=True does not use MLX's shapeless mode: a graph is
-    traced per input shape, as with dynamic=None (shape arithmetic in Python would otherwise be baked in)."""
+    disable=True run the function as it is. dynamic=True uses MLX's shapeless graphs where they prove
+    shape-independent (Note [Dynamic shapes]); dynamic=None/False trace a graph per input shape."""
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
     if mode not in _MODES:
