@@ -29,7 +29,7 @@ import mlx.core as mx  # noqa: E402
 import workloads as W  # noqa: E402
 from timing import timeit_interleaved  # noqa: E402
 
-VARIANTS = ("ours eager", "ours compiled", "MLX eager", "MLX compiled")
+
 
 
 def _variants(w, device):
@@ -51,7 +51,7 @@ def bench(w, device, repeats, warmup):
                 first.append((time.perf_counter() - t0) * 1e3)
             fns.append(fn)
         except Exception:  # noqa: BLE001 — report the failure, keep benchmarking the others
-            traceback.print_exc()
+            traceback.print_exc(file=sys.stdout)
             fns.append(None)
             first.append(None)
     live = [f for f in fns if f is not None]
@@ -92,25 +92,18 @@ def main():
           f"python {platform.python_version()}; mlx {mx.__version__}; mlx_compat {mlx_compat.__version__}; "
           f"sizes '{size}'; median of {repeats} steps after {warmup} warm-up steps, the four variants interleaved; "
           "float32 everywhere; each step timed with its evaluation\n")
-    rows = []
-    for name in args.only:
-        w = W.get(name, size)
-        print(f"- **{w.name}**: {w.description}", flush=True)
-        times, first = bench(w, args.device, repeats, warmup)
-        rows.append((w, times, first))
-    print()
+    descriptions = [W.get(name, size) for name in args.only]
+    for w in descriptions:
+        print(f"- **{w.name}**: {w.description}")
+    print("\nMilliseconds per step (median); in brackets the first step's (tracing and kernel compilation).\n")
     print("| workload | ours eager | ours compiled | MLX eager | MLX compiled | ours eager / compiled "
           "| ours compiled / MLX compiled | ours eager / MLX eager |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for w, (oe, oc, ne, nc), _ in rows:
-        print(f"| {w.name} | {_fmt(oe, '.3f')} | {_fmt(oc, '.3f')} | {_fmt(ne, '.3f')} | {_fmt(nc, '.3f')} "
-              f"| {_fmt(_ratio(oe, oc))}× | {_fmt(_ratio(oc, nc))}× | {_fmt(_ratio(oe, ne))}× |")
-    print("\nmilliseconds per step (median). First step (tracing + kernel compilation), ms:")
-    print("| workload | " + " | ".join(VARIANTS) + " |")
-    print("| --- | --- | --- | --- | --- |")
-    for w, _, first in rows:
-        print(f"| {w.name} | " + " | ".join(_fmt(v, ".0f") for v in first) + " |")
-
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    for w in descriptions:  # a row as soon as it is measured: a run cut short keeps what it finished
+        (oe, oc, ne, nc), first = bench(w, args.device, repeats, warmup)
+        cells = " | ".join(f"{_fmt(v, '.3f')} ({_fmt(f, '.0f')})" for v, f in zip((oe, oc, ne, nc), first))
+        print(f"| {w.name} | {cells} | {_fmt(_ratio(oe, oc))}× | {_fmt(_ratio(oc, nc))}× "
+              f"| {_fmt(_ratio(oe, ne))}× |", flush=True)
 
 if __name__ == "__main__":
     main()
