@@ -26,7 +26,8 @@ rounded to that dtype when the vector is built (the same rounding as eager's `mx
 reads an element as a slice, a view: no gather or cast kernel per scalar, and no float64 (which MLX's GPU
 backends lack) unless the parameters are float64. A write to the scalar state (`_Update.scalar`) becomes a host write
 after the call. Comparisons and float()/int() of a `_Sym` are guards: the traced graph is reused only while they
-give the same answers. An LR scheduler's step() inside the function is recorded while tracing and run for real on
+give the same answers. The host keeps the value of each scalar state tensor a call writes, so the next call reads
+its sources (Adam's step counts: one per parameter) without a device-to-host copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real on
 the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
 optimizer's read of lr in the function is not supported and falls back to eager.
 
@@ -57,6 +58,7 @@ import builtins
 import functools
 import inspect
 import operator
+import struct
 import types
 import warnings
 import weakref
@@ -72,6 +74,9 @@ _all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
 _PLACEHOLDER = mx.array(0.0)  # the input standing for a slot that holds None (a missing .grad)
 _MISSING = object()
+# id(scalar state tensor) -> (weak ref to it, the array a compiled call wrote into it, that value as a float); keyed
+# by id, not weakly by the tensor, since a Tensor's == is elementwise
+_host_values = {}
 _UNCHANGED = object()  # a slot's output kind when the function leaves its array as it came in
 
 
@@ -861,7 +866,12 @@ class _Compiled:
                 gen._key = outs[pos]
                 pos += 1
             for t, ev in entry.host_writes:
-                t._write(mx.array(ev(source_values), dtype=mx.float32))
+                v = ev(source_values)
+                t._write(mx.array(v, dtype=mx.float32))
+                f32 = _as_float32(v)
+                if f32 is not None:
+                    k = id(t)
+                    _host_values[k] = (weakref.ref(t, functools.partial(_forget_host_value, k)), t._mx, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -961,7 +971,24 @@ def _slot_in(plan, st, k):
 
 
 def _item(t):
+    """The value of scalar state tensor t: the host's copy while t still holds what a compiled call wrote
+    (Note [Host scalars]), else read from the array (on a GPU: a synchronizing device-to-host copy)."""
+    hv = _host_values.get(id(t))
+    if hv is not None and hv[0]() is t and hv[1] is t._mx:
+        return hv[2]
     return t.item()
+
+
+def _forget_host_value(k, ref):
+    _host_values.pop(k, None)
+
+
+def _as_float32(v):
+    """Python number v rounded to float32 as mx.array(v, dtype=float32) rounds it (None if it cannot be)."""
+    try:
+        return struct.unpack("f", struct.pack("f", v))[0]
+    except (OverflowError, struct.error, TypeError):
+        return None
 
 
 def _group_lr(group):

@@ -685,3 +685,32 @@ def test_many_traces_of_batchnorm_stay_compiled(monkeypatch):
     assert _count(cm.forward) == 5
     _close(m2[1].running_var, m[1].running_var, rtol=1e-5)
     assert m2[1].num_batches_tracked.item() == 5
+
+
+def test_step_count_changed_in_place_between_calls_is_read():
+    # the host keeps the step counts a compiled call wrote; a write from outside (here in place) must be seen
+    runs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 2)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        torch.manual_seed(1)
+        xs = [torch.randn(3, 4) for _ in range(5)]
+        losses = []
+        for i, x in enumerate(xs):
+            if i == 3:
+                for st in opt.state.values():
+                    st["step"].fill_(0.0)
+            losses.append(fn(x).item())
+        runs.append((model, opt, losses, fn))
+    _assert_same_run(runs[0], runs[1])
+    assert runs[1][1].state_dict()["state"][0]["step"].item() == 2.0
