@@ -204,7 +204,7 @@ def host_write(tensor, value):
 @functools.lru_cache(maxsize=None)
 def _state_classes():
     """(Module, Optimizer, LRScheduler, Generator), imported once (the nn and optim packages import this one)."""
-    from ._random import Generator
+    from ._ops.random import Generator
     from .nn.modules.module import Module
     from .optim.lr_scheduler import LRScheduler
     from .optim.optimizer import Optimizer
@@ -235,7 +235,7 @@ class _Reach:
     """What a function can reach (Note [Explicit state])."""
 
     def __init__(self):
-        from ._random import default_generator
+        from ._ops.random import default_generator
 
         self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
         self.generators = [default_generator]
@@ -897,7 +897,7 @@ class _Compiled:
         mx.vjp(fd, [vals[i] for i in diff], [mx.ones_like(o) for o in outs])
 
     def _differentiable(self, entry, plan, vecs, n_out):
-        from ._autograd_ops import mlx_op
+        from .autograd._mlx_vjp import mlx_op
 
         f, tensors = self._vjp_parts(entry, plan, vecs, n_out)
         out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
