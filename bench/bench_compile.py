@@ -9,7 +9,9 @@ Prints a markdown table (milliseconds per step and the ratios) with the machine,
     python bench/bench_compile.py --device cuda       # MLX's CUDA backend, issue 15's full sizes
     python bench/bench_compile.py --quick --only mlp gpt2
 
-Needs only mlx and mlx_compat (no torch).
+Needs only mlx and mlx_compat (no torch). On a fresh GPU machine the first step of each compiled variant spends
+seconds to a minute JIT-compiling kernels (reported apart, in brackets); the full run took ~2.5 minutes on a warm
+H200.
 """
 from __future__ import annotations
 

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import builtins
 import functools
-import inspect
 import operator
 import struct
 import types
@@ -656,7 +655,6 @@ class _Compiled:
 
     # -- tracing ---------------------------------------------------------------------------------------------
     def _trace(self, plan, args, kwargs, layout, shapeless=False):
-        global _TRACE
         from .optim import optimizer as _optim
 
         entry = _Entry()
