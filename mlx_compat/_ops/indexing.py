@@ -49,6 +49,7 @@ def _as_index_array(item):
 
     if isinstance(item, Tensor):
         if not (item.dtype.is_floating_point or item.dtype.is_complex) or False:
+            _C._eval(item)  # under the evaluation lock (Note [Threads])
             return np.asarray(item._mx)
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if isinstance(item, (list, np.ndarray)) or (isinstance(item, tuple)):

@@ -71,6 +71,8 @@ typedef struct {
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
     int fake_gpu;                 /* Note [Fake GPU] (module.c) */
+    PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
+    void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
 } State;
 
 /* Note [Tensor storage and views]
@@ -158,6 +160,20 @@ typedef struct {
 extern _Thread_local int grad_mode_disabled;
 extern _Thread_local int inference_mode_enabled;
 #define GRAD_ENABLED(st) (!grad_mode_disabled)
+
+/* ---- threads.c (Note [Threads]) ---- */
+int threads_init(State *st);
+void thread_pin_slow(State *st);
+extern _Thread_local char thread_pinned;
+/* Pins the calling thread to the shared streams on its first call into the core; a flag test after that. */
+#define thread_pin(st) do { if (!thread_pinned) thread_pin_slow(st); } while (0)
+void eval_lock_acquire(State *st);
+void eval_lock_release(State *st);
+PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_pin_thread(PyObject *m, PyObject *noargs);
+PyObject *mod_eval_lock_acquire(PyObject *m, PyObject *noargs);
+PyObject *mod_eval_lock_release(PyObject *m, PyObject *noargs);
+PyObject *mod_shared_stream(PyObject *m, PyObject *arg);
 
 /* ---- module.c ---- */
 extern PyModuleDef mlx_compat_module;

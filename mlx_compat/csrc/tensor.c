@@ -512,6 +512,68 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
     return 0;
 }
 
+/* Note [Bounded lazy graphs]
+ * MLX is lazy and a tensor written in place is rebound to a new graph node over its old value, so a loop
+ * that writes without reading (`x += 1` a million times, `total += loss`, `x[:10] += 1`) builds a chain
+ * that only a read evaluates: 1.5 GB for 10^6 `x += 1`, and a first `.item()` of 10 s. torch stays flat.
+ * The rule: every LAZY_WRITE_BOUND-th in-place write into a storage (its version, which counts the writes,
+ * reaching a multiple of the bound) hands the storage's new value (and, for a write through a view, the
+ * view's cached value, which grows its own chain) to mx.async_eval. MLX then evaluates the pending chain on
+ * its stream while Python goes on building, so a storage never holds more than LAZY_WRITE_BOUND unevaluated
+ * writes and a read waits for at most that many. The test on the hot path is one mask of the version the
+ * write increments anyway.
+ * Why writes and this bound: unbounded growth needs a loop, and the loops the package cannot see the end of
+ * are in-place accumulations into one storage; out-of-place rebinding (`x = x + 1`) is not bounded here.
+ * A training step writes each parameter, buffer and optimizer state once (measured for SGD, Adam, AdamW and
+ * RMSprop over a model with BatchNorm: tests/test_lazy_graphs.py), and optimizer.step() evaluates them, so a
+ * storage reaches the bound once every ~1000 steps and the async_eval then finds its value evaluated or under
+ * way (about 1 us; a step's forward+backward graph is never cut). 1024 keeps a 10^6-write loop's pending
+ * graph near 1.5 MB (about 1.5 KB per pending write) and a read after it at most 1024 nodes (~20 ms on the
+ * CPU backend, against 10 s unbounded).
+ * Tracing: MLX refuses async_eval inside mx.compile / mx.vjp / mx.vmap ("Not allowed inside a graph
+ * transformation"); that refusal is caught and the write stays a pure graph node, so a traced loop traces
+ * whole (Note [No evaluation while tracing]). The evaluation holds the lock of Note [Threads]. */
+#define LAZY_WRITE_BOUND 1024
+
+/* Start evaluating storage b's value and view t's cache (t may be b): Note [Bounded lazy graphs]. 0 / -1. */
+static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
+{
+    PyObject *f = PyObject_GetAttrString(st->mx, "async_eval"), *r = NULL;
+    if (f == NULL)
+        return -1;
+    /* strong references: MLX runs with the GIL released, while another thread may rebind b->data / t->data */
+    PyObject *args[2] = {Py_NewRef(b->data), Py_NewRef(t->data)};
+    eval_lock_acquire(st);
+    r = PyObject_Vectorcall(f, args, args[0] == args[1] ? 1 : 2, NULL);
+    eval_lock_release(st);
+    Py_DECREF(args[0]);
+    Py_DECREF(args[1]);
+    Py_DECREF(f);
+    if (r != NULL) {
+        Py_DECREF(r);
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_ValueError))
+        return -1;
+    /* MLX's refusal inside mx.compile / vjp / vmap ("[async_eval] Not allowed inside a graph transformation"):
+     * the graph is being traced, nothing to evaluate yet. Any other ValueError propagates. */
+    PyObject *type, *val, *tb;
+    PyErr_Fetch(&type, &val, &tb);
+    PyObject *msg = val ? PyObject_Str(val) : NULL;
+    const char *m = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    int tracing = m != NULL && strstr(m, "graph transformation") != NULL;
+    Py_XDECREF(msg);
+    PyErr_Clear();
+    if (tracing) {
+        Py_XDECREF(type);
+        Py_XDECREF(val);
+        Py_XDECREF(tb);
+        return 0;
+    }
+    PyErr_Restore(type, val, tb); /* steals */
+    return -1;
+}
+
 /* Write `value` (BORROWED mx.array with t's shape and dtype) as t's new content. For a view the value
  * is scattered into the base through the index map (Note [Tensor storage and views]). */
 int tensor_write(State *st, TensorObject *t, PyObject *value)
@@ -521,6 +583,8 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         Py_INCREF(value);
         Py_SETREF(t->data, value);
         t->version++;
+        if ((t->version & (LAZY_WRITE_BOUND - 1)) == 0) /* Note [Bounded lazy graphs] */
+            return bound_lazy_graph(st, t, t);
         return 0;
     }
     PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL;
@@ -553,7 +617,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     Py_INCREF(value);
     Py_SETREF(t->data, value);
     t->version = b->version;
-    rc = 0;
+    rc = (b->version & (LAZY_WRITE_BOUND - 1)) == 0 ? bound_lazy_graph(st, b, t) : 0; /* Note [Bounded lazy graphs] */
 error:
     Py_XDECREF(flat);
     Py_XDECREF(minus1);

@@ -290,7 +290,11 @@ class _Update:
                 # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
                 roots.append(t._base._mx if t._is_view else t._mx)
             if not _tracing:
-                mx.eval(roots)
+                _C._eval_lock_acquire()  # Note [Threads]
+                try:
+                    mx.eval(roots)
+                finally:
+                    _C._eval_lock_release()
         finally:
             _C._set_grad_enabled(prev)
 
