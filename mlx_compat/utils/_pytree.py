@@ -6,7 +6,8 @@ from __future__ import annotations
 import collections
 from typing import Any, Callable, NamedTuple
 
-__all__ = ["TreeSpec", "LeafSpec", "register_pytree_node", "tree_flatten", "tree_unflatten", "tree_leaves",
+__all__ = ["TreeSpec", "LeafSpec", "MappingKey", "SequenceKey", "GetAttrKey", "tree_flatten_with_path",
+           "tree_leaves_with_path", "keystr", "register_pytree_node", "tree_flatten", "tree_unflatten", "tree_leaves",
            "tree_map", "tree_map_only", "tree_structure", "tree_all", "tree_any", "SUPPORTED_NODES"]
 
 
@@ -189,3 +190,62 @@ def _broadcast_to_and_flatten(tree: Any, treespec: TreeSpec, is_leaf=None):
             return None
         out.extend(sub)
     return out
+
+
+# ---------------------------------------------------------------- key paths
+class MappingKey(NamedTuple):
+    key: Any
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+class SequenceKey(NamedTuple):
+    idx: int
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+
+class GetAttrKey(NamedTuple):
+    name: str
+
+    def __str__(self):
+        return f".{self.name}"
+
+
+def _dict_flatten_with_keys(d):
+    """A dict's (key, value) children and context, as register_pytree_node's flatten_with_keys_fn gives them."""
+    values, context = list(d.values()), list(d.keys())
+    return [(MappingKey(k), v) for k, v in zip(context, values)], context
+
+
+def _children_with_keys(tree, node):
+    children, ctx = node.flatten_fn(tree)
+    if isinstance(tree, dict):
+        return [(MappingKey(k), c) for k, c in zip(tree.keys(), children)]
+    if _is_namedtuple(type(tree)):
+        return [(GetAttrKey(f), c) for f, c in zip(tree._fields, children)]
+    return [(SequenceKey(i), c) for i, c in enumerate(children)]
+
+
+def tree_flatten_with_path(tree, is_leaf=None):
+    """([(key path, leaf)], TreeSpec): each leaf with the tuple of keys that reaches it."""
+    def walk(t, path):
+        node = None if (is_leaf is not None and is_leaf(t)) else _node_def(t)
+        if node is None:
+            return [(path, t)]
+        out = []
+        for k, c in _children_with_keys(t, node):
+            out.extend(walk(c, path + (k,)))
+        return out
+    return walk(tree, ()), tree_structure(tree, is_leaf)
+
+
+def tree_leaves_with_path(tree, is_leaf=None):
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def keystr(kp):
+    """A key path as the string torch prints, e.g. "['a'][0].x"."""
+    return "".join(str(k) for k in kp)

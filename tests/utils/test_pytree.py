@@ -57,3 +57,12 @@ def test_register_and_only():
         mp.register_pytree_node(Box, lambda x: ([], None), lambda v, c: Box(0, 0))
     assert mp.tree_map_only(int, lambda v: -v, [1, "a", 2.5]) == tp.tree_map_only(int, lambda v: -v, [1, "a", 2.5])
     assert mp.tree_all(lambda v: v > 0, [1, (2,)]) and not mp.tree_any(lambda v: v > 5, [1, (2,)])
+
+
+def test_key_paths_like_torch():
+    tree = {"a": [1, Point(2, 3)], "b": (4,)}
+    po = [(mp.keystr(k), v) for k, v in mp.tree_flatten_with_path(tree)[0]]
+    pt = [(tp.keystr(k), v) for k, v in tp.tree_flatten_with_path(tree)[0]]
+    assert po == pt
+    assert [(str(k), v) for k, v in mp._dict_flatten_with_keys({"x": 1})[0]] == \
+        [(str(k), v) for k, v in tp._dict_flatten_with_keys({"x": 1})[0]]
