@@ -21,6 +21,7 @@ the right padding; avg_pool's count_include_pad divisor counts only the part ins
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 import numbers
 
@@ -394,6 +395,71 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
     return out
 
 
+# Note [max-pool strided windows]
+# Sliding windows that overlap or reach the padding (ResNet's 3x3 stride-2 pad-1 stem pool) are, per kernel
+# offset, one strided slice of the input padded with -inf, so they need no index table and no gather over the
+# plane. The forward is a running maximum over the K slices (2.5x faster on MLX's CPU than stacking them, 4x
+# faster than a max over an as_strided view of NCHW data). The backward stacks the slices into (*lead, *out, K)
+# windows, picks per window the element torch's kernel picks (Note [max-pool argmax]: the last NaN, else the
+# first maximum among the in-bounds elements -- a static validity mask keeps padding from winning, also over
+# -inf inputs) and sends the gradient back through the transpose of the window extraction (mx.vjp of the
+# linear slicing), recorded through mlx_op so double backward works. The table path stays for integer inputs,
+# return_indices and very large kernels.
+def _strided_windows(k, s, p, d, nl, spatial, osz, fill):
+    """A function x -> (*lead, *osz, K) windows of x (nl leading dims), padding reading `fill`."""
+    need = [(o - 1) * ss + (kk - 1) * dd + 1 for o, kk, ss, dd in zip(osz, k, s, d)]
+    pads = [(0, 0)] * nl + [(pp, builtins.max(0, q - pp - n)) for pp, q, n in zip(p, need, spatial)]
+    padded = builtins.any(a or b for a, b in pads)
+    offsets = list(itertools.product(*[range(kk) for kk in k]))
+
+    def windows(x):
+        xp = mx.pad(x, pads, constant_values=fill) if padded else x
+        lead = (slice(None),) * nl
+        return mx.stack([xp[lead + tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
+                                         for i, dd, o, ss in zip(off, d, osz, s))] for off in offsets], axis=-1)
+
+    def maximum(x):
+        """The windows' maxima, (*lead, *osz): a running maximum over the K strided slices (forward only). MLX's
+        maximum propagates NaN, as torch's kernel does."""
+        xp = mx.pad(x, pads, constant_values=fill) if padded else x
+        lead = (slice(None),) * nl
+        out = None
+        for off in offsets:
+            v = xp[lead + tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss) for i, dd, o, ss in zip(off, d, osz, s))]
+            out = v if out is None else mx.maximum(out, v)
+        return out
+    windows.maximum = maximum
+    return windows
+
+
+def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
+    nl, kk = len(lead), math.prod(k)
+    windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype))
+    x = input._mx
+    out = _new(windows.maximum(x), input._device_code, input.dtype)
+    if not (_C.is_grad_enabled() and input.requires_grad):
+        return out
+    valid = _cached_table(("strided-valid", spatial, osz, k, s, p, d), lambda: (
+        _strided_windows(k, s, p, d, 0, spatial, osz, False)(mx.ones(tuple(spatial), dtype=mx.bool_)),))[0]
+
+    def backward(ctx, grads):
+        w = windows(x)
+        j = mx.arange(kk, dtype=mx.int32)
+        nan = mx.isnan(w)
+        m = mx.max(mx.where(nan | ~valid, -float("inf"), w), axis=-1, keepdims=True)
+        rank = mx.where(nan & valid, kk + 1 + j, mx.where((w == m) & valid, kk - j, 0))
+        onehot = j == mx.argmax(rank, axis=-1, keepdims=True)
+
+        def scatter(g):
+            gw = mx.where(onehot, g[..., None], mx.zeros((), dtype=g.dtype))
+            return mx.vjp(windows, [x], [gw])[1][0]
+
+        return (mlx_op(name + "Backward", scatter, [grads[0]]),)
+
+    _record(name, backward, [input], [out])
+    return out
+
+
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     fn = f"max_pool{nd}d"
     k = _tuple(kernel_size, nd, fn, "kernel_size")
@@ -410,6 +476,8 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
             and builtins.all(o * kk <= n for o, kk, n in zip(osz, k, spatial)) and builtins.all(osz)
             and input.dtype.is_floating_point):
         return _max_pool_blocks(input, k, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0")
+    if not return_indices and input.dtype.is_floating_point and builtins.all(osz) and math.prod(k) <= 64:
+        return _max_pool_strided(input, k, s, p, d, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0")
     # Note [windows entirely in the padding]: with dilation a window can miss the input altogether (its taps
     # straddle it). torch then returns -inf and an index computed from the window's first tap at or after 0,
     # which may lie outside the plane; its backward would write there, so no gradient is the faithful choice.
