@@ -11,10 +11,13 @@
  *                does), so a Python-level forward must accept `stream=` and pass it on.
  *   promotion    the result-dtype rule, an `ElementwiseTypePromotionKind` (below) in the spirit of torch's
  *                ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the input's dtype, INT_TO_FLOAT computes
- *                integral and bool inputs in the default float dtype.
+ *                integral and bool inputs in the default float dtype, BOOL_TO_LONG computes bool inputs
+ *                in int64 (square).
  *   flags        OPF_COMPLEX: complex inputs allowed (else torch's NotImplementedError "<name>_cpu");
  *                OPF_INT_IDENTITY: integral inputs are returned unchanged (rounding ops);
- *                OPF_NO_BOOL: bool inputs raise `bool_error` (relu).
+ *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
+ *                RuntimeError, the rounding ops' NotImplementedError); OPF_NO_OUT: no `out=` (torch.relu);
+ *                OPF_EXACT_OUT: `out=` must have the result's dtype (torch's structured rounding kernels).
  *   derivative   a Python callable written with the package's own ops, so it differentiates again under
  *                create_graph: derivative(grad, *saved), where `saves` says which of (self, result) it takes,
  *                in that order (torch's derivatives.yaml names). None: the op records no node (its result is
@@ -40,9 +43,10 @@
 #include <string.h>
 
 /* ElementwiseTypePromotionKind: the values the Python declarations use (exported on _C). */
-enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1 };
+enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2 };
 enum { OP_UNARY = 0, OP_BINARY = 1 };
-enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16 };
+enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
+       OPF_EXACT_OUT = 64 };
 enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
 enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
 #define VARIANT_FLAG(v) (1 << (v)) /* the `variants` argument: VARIANT_FLAG(VAR_METHOD) | VARIANT_FLAG(VAR_INPLACE) */
@@ -57,7 +61,7 @@ typedef struct OpObject {
     PyObject *derivative;  /* callable(grad, *saved) or NULL */
     PyObject *node_cls;    /* Node subclass of the backward node, or NULL */
     PyObject *backward;    /* the engine's callable backward(ctx, grads), bound to the function form; or NULL */
-    PyObject *bool_error;  /* message for OPF_NO_BOOL, or NULL */
+    PyObject *bool_error;  /* (exception type, message) for OPF_NO_BOOL, or NULL */
     PyObject *method;      /* function form only: the method form, or NULL */
     PyObject *inplace;     /* function form only: the in-place form, or NULL */
     PyObject *fallback;    /* binary ops: fallback(input, other, inplace) for the forms C leaves to Python, or NULL */
@@ -143,7 +147,7 @@ static int parse_args(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
             slot = &a->alpha;
         else if ((op->flags & OPF_ROUNDING) && PyUnicode_CompareWithASCIIString(k, "rounding_mode") == 0)
             slot = &a->rounding_mode;
-        else if (is_fn && PyUnicode_CompareWithASCIIString(k, "out") == 0)
+        else if (is_fn && !(op->flags & OPF_NO_OUT) && PyUnicode_CompareWithASCIIString(k, "out") == 0)
             slot = &a->out;
         if (slot == NULL || *slot != NULL) {
             PyObject *n = form_name(op);
@@ -205,14 +209,15 @@ static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
         return mx_call1(st, d == DT_F64 ? op->forward64 : op->forward, v, t->device);
     }
     if (d == DT_BOOL && (op->flags & OPF_NO_BOOL)) {
-        PyErr_SetObject(PyExc_RuntimeError, op->bool_error);
+        PyErr_SetObject(PyTuple_GET_ITEM(op->bool_error, 0), PyTuple_GET_ITEM(op->bool_error, 1));
         return NULL;
     }
     if (dt_is_complex(d) && !(op->flags & OPF_COMPLEX)) {
         PyErr_Format(PyExc_NotImplementedError, "\"%U_cpu\" not implemented for 'ComplexFloat'", op->name);
         return NULL;
     }
-    int cd = (op->promotion == PROMOTE_INT_TO_FLOAT && !dt_is_complex(d)) ? st->default_dtype : d;
+    int cd = (op->promotion == PROMOTE_INT_TO_FLOAT && !dt_is_complex(d)) ? st->default_dtype
+             : (op->promotion == PROMOTE_BOOL_TO_LONG && d == DT_BOOL) ? DT_I64 : d;
     x = cd == d ? Py_NewRef(v) : mx_astype(st, v, cd, t->device);
     if (x == NULL)
         return NULL;
@@ -314,6 +319,10 @@ static PyObject *write_out(OpObject *op, PyObject *out, TensorObject *res, int a
         PyErr_Format(PyExc_RuntimeError,
                      "%U(): functions with out=... arguments don't support automatic differentiation, but one of "
                      "the arguments requires grad.", op->name);
+        return NULL;
+    }
+    if ((op->flags & OPF_EXACT_OUT) && res->dtype != o->dtype) {
+        PyErr_Format(PyExc_RuntimeError, "Found dtype %s but expected %s", dtype_name(o->dtype), dtype_name(res->dtype));
         return NULL;
     }
     if (!op_can_cast(res->dtype, o->dtype)) {
@@ -502,6 +511,10 @@ static PyObject *scale_by_alpha(OpObject *op, PyObject *a, PyObject *b, PyObject
         PyErr_SetString(PyExc_RuntimeError, "For non-complex input tensors, argument alpha must not be a complex number.");
         return NULL;
     }
+    if (PyBool_Check(alpha) && rt != DT_BOOL) {
+        PyErr_SetString(PyExc_RuntimeError, "Boolean alpha only supported for Boolean results.");
+        return NULL;
+    }
     if (rt == DT_BOOL) {
         int truth = PyObject_IsTrue(alpha);
         if (truth < 0)
@@ -662,6 +675,10 @@ static void op_dealloc(OpObject *op)
     Py_DECREF(tp);
 }
 
+/* Function forms do not bind (a builtin function stored on a class stays a plain function), but having
+ * __get__ makes inspect read their __text_signature__ as it does for builtins. NEW. */
+static PyObject *op_fn_descr_get(PyObject *self, PyObject *obj, PyObject *type) { return Py_NewRef(self); }
+
 /* Method forms bind like a method descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR lets `t.exp()` skip the bound
  * object). NEW. */
 static PyObject *op_descr_get(PyObject *self, PyObject *obj, PyObject *type)
@@ -702,6 +719,8 @@ static PyObject *op_get_text_signature(OpObject *op, void *c)
 {
     const char *extra = op->flags & OPF_ALPHA ? ", alpha=1" : op->flags & OPF_ROUNDING ? ", rounding_mode=None" : "";
     int bin = op->kind == OP_BINARY;
+    if (op->variant == VAR_FUNCTION && (op->flags & OPF_NO_OUT))
+        return PyUnicode_FromFormat("(input%s)", bin ? ", other" : "");
     if (op->variant == VAR_FUNCTION)
         return PyUnicode_FromFormat("(input%s, *%s, out=None)", bin ? ", other" : "", extra);
     if (bin)
@@ -825,7 +844,7 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_Format(PyExc_ValueError, "Op: unknown kind %d", kind);
         return NULL;
     }
-    if (promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT) {
+    if (promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT && promotion != PROMOTE_BOOL_TO_LONG) {
         PyErr_Format(PyExc_ValueError, "Op: unknown promotion kind %d", promotion);
         return NULL;
     }
@@ -841,8 +860,10 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "Op: a derivative needs a callable, a node name, and a unary op");
         return NULL;
     }
-    if ((flags & OPF_NO_BOOL) && !PyUnicode_Check(bool_error)) {
-        PyErr_SetString(PyExc_TypeError, "Op: OPF_NO_BOOL needs bool_error, a message");
+    if ((flags & OPF_NO_BOOL) &&
+        !(PyTuple_Check(bool_error) && PyTuple_GET_SIZE(bool_error) == 2 && PyExceptionClass_Check(PyTuple_GET_ITEM(bool_error, 0)) &&
+          PyUnicode_Check(PyTuple_GET_ITEM(bool_error, 1)))) {
+        PyErr_SetString(PyExc_TypeError, "Op: OPF_NO_BOOL needs bool_error, an (exception type, message) pair");
         return NULL;
     }
     if (saves & ~(SAVE_SELF | SAVE_RESULT)) {
@@ -929,6 +950,7 @@ int op_types_init(PyObject *module, State *st)
 {
     PyType_Slot fn_slots[] = {
         {Py_tp_new, op_new},
+        {Py_tp_descr_get, op_fn_descr_get},
         {Py_tp_dealloc, op_dealloc},
         {Py_tp_traverse, op_traverse},
         {Py_tp_clear, op_clear},
@@ -973,6 +995,7 @@ int op_types_init(PyObject *module, State *st)
         return -1;
     struct { const char *name; int value; } consts[] = {
         {"PROMOTE_DEFAULT", PROMOTE_DEFAULT}, {"PROMOTE_INT_TO_FLOAT", PROMOTE_INT_TO_FLOAT},
+        {"PROMOTE_BOOL_TO_LONG", PROMOTE_BOOL_TO_LONG}, {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT},
         {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY},
         {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},
         {"OPF_ALPHA", OPF_ALPHA}, {"OPF_ROUNDING", OPF_ROUNDING},
