@@ -466,7 +466,7 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
 /* NEW: `b` scaled by alpha in the dtype torch computes `a op alpha*b` in (so alpha never promotes), or a new
  * reference to b itself when alpha is absent or 1. torch's errors for float/complex alphas of integral/real
  * results, and for non-number alphas. */
-static PyObject *scale_by_alpha(OpObject *op, PyObject *a, PyObject *b, PyObject *alpha)
+static PyObject *scale_by_alpha(OpObject *op, PyObject *a, PyObject *b, PyObject *alpha, int inplace)
 {
     State *st = op->st;
     if (alpha == NULL)
@@ -499,8 +499,10 @@ static PyObject *scale_by_alpha(OpObject *op, PyObject *a, PyObject *b, PyObject
         }
     }
     int rt = result_type_finish(&rs);
+    if (rt == DT_C128 && !inplace)
+        return Py_NewRef(b); /* the operator path raises: MLX has no complex128 */
     if (rt == DT_C128)
-        rt = DT_C64;
+        rt = DT_C64; /* an in-place complex64 target computes in complex64 (as the operator path does) */
     if (rt < 0)
         return Py_NewRef(b); /* the operator path raises torch's promotion error */
     if (PyFloat_Check(alpha) && !(dt_is_float(rt) || dt_is_complex(rt))) {
@@ -563,7 +565,7 @@ static PyObject *binary_call(OpObject *op, OpArgs *a)
             return NULL;
         }
     }
-    PyObject *other = scale_by_alpha(op, a->input, a->other, a->alpha), *res;
+    PyObject *other = scale_by_alpha(op, a->input, a->other, a->alpha, inplace), *res;
     if (other == NULL)
         return NULL;
     if (binop < 0 && op->fallback == NULL) {
