@@ -33,12 +33,12 @@ BOOL_TO_LONG = ELEMENTWISE_TYPE_PROMOTION_KIND.BOOL_TO_LONG
 _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
-def unary(name, forward, promotion, derivative, *, forward64=None, node=None, complex=False, int_identity=False,
+def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
           bool_error=None, out=True, exact_out=False):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
-    forward(x, stream=None) is the MLX call (forward64 the one for float64 inputs); `derivative(grad, [self],
+    forward(x, [scalar], stream=None) is the MLX call (forward64 the one for float64 inputs); `derivative(grad, [self],
     [result])` is written with the package's ops (so it differentiates again under create_graph), its parameter
     names saying which saved values it takes, as in torch's derivatives.yaml; None records nothing. `node` is the
     backward node's name ("<Name>Backward0" by default); `complex` allows complex inputs (else torch's
@@ -55,7 +55,8 @@ def unary(name, forward, promotion, derivative, *, forward64=None, node=None, co
     flags = ((_C.OPF_COMPLEX if complex else 0) | (_C.OPF_INT_IDENTITY if int_identity else 0) |
              (_C.OPF_NO_BOOL if bool_error else 0) | (0 if out else _C.OPF_NO_OUT) |
              (_C.OPF_EXACT_OUT if exact_out else 0))
-    return _C.Op(name, forward=forward, forward64=forward64, promotion=promotion, flags=flags,
+    extra = {} if scalar is None else {"scalar": scalar}
+    return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
                  derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
                  bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE)
 
@@ -78,10 +79,6 @@ _LN2, _LN10 = 0.6931471805599453, 2.302585092994046
 
 def _exp2(x, stream=None):
     return mx.exp(mx.multiply(x, _LN2, stream=stream), stream=stream)  # exp(x ln 2): accurate in float64 below
-
-
-def _relu(x, stream=None):
-    return mx.maximum(x, 0, stream=stream)  # a Python 0 takes x's dtype (integers stay integers, NaN propagates)
 
 
 def _no_bool(name):
@@ -125,7 +122,8 @@ trunc = unary("trunc", mx.trunc, DEFAULT, _zero, int_identity=True, bool_error=_
 square = unary("square", mx.square, BOOL_TO_LONG, lambda grad, self: 2 * grad * self, node="PowBackward0",
                complex=True)
 sign = unary("sign", mx.sign, DEFAULT, _zero, exact_out=True)
-relu = unary("relu", _relu, DEFAULT, lambda grad, result: grad * (result > 0).to(grad.dtype),  # relu'(0) = 0
+relu = unary("relu", mx.maximum, DEFAULT, lambda grad, result: grad * (result > 0).to(grad.dtype),  # relu'(0) = 0
+             scalar=0,  # mx.maximum(x, 0): a Python 0 takes x's dtype, NaN propagates
              bool_error=(RuntimeError, "Boolean inputs not supported for relu"), out=False)
 
 

@@ -8,7 +8,8 @@
  *                table named `binary`, with torch's `alpha=` / `rounding_mode=` keywords where declared)
  *   forward      the MLX callable; forward64 the one for float64 (Note [MLX float64 precision] in _precise.py).
  *                Both are called with `stream=` when the tensor's device is not MLX's default (as mx_call
- *                does), so a Python-level forward must accept `stream=` and pass it on.
+ *                does), so a Python-level forward must accept `stream=` and pass it on. `scalar`, when given,
+ *                is the forward's second positional argument (relu is mx.maximum(x, 0) without a Python frame).
  *   promotion    the result-dtype rule, an `ElementwiseTypePromotionKind` (below) in the spirit of torch's
  *                ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the input's dtype, INT_TO_FLOAT computes
  *                integral and bool inputs in the default float dtype, BOOL_TO_LONG computes bool inputs
@@ -58,6 +59,7 @@ typedef struct OpObject {
     PyObject *name;        /* torch's name, str */
     PyObject *forward;     /* MLX callable (unary ops) or NULL */
     PyObject *forward64;   /* float64 callable (unary ops) or NULL */
+    PyObject *scalar;      /* the forwards' second positional argument, or NULL */
     PyObject *derivative;  /* callable(grad, *saved) or NULL */
     PyObject *node_cls;    /* Node subclass of the backward node, or NULL */
     PyObject *backward;    /* the engine's callable backward(ctx, grads), bound to the function form; or NULL */
@@ -206,7 +208,8 @@ static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
         return NULL;
     if (dt_is_float(d)) { /* the common case: every declared forward keeps a floating dtype */
         *out_dt = d;
-        return mx_call1(st, d == DT_F64 ? op->forward64 : op->forward, v, t->device);
+        PyObject *args[2] = {v, op->scalar};
+        return mx_call(st, d == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
     }
     if (d == DT_BOOL && (op->flags & OPF_NO_BOOL)) {
         PyErr_SetObject(PyTuple_GET_ITEM(op->bool_error, 0), PyTuple_GET_ITEM(op->bool_error, 1));
@@ -223,8 +226,10 @@ static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
         return NULL;
     if ((op->flags & OPF_INT_IDENTITY) && dt_is_integral(cd, 1))
         r = Py_NewRef(x);
-    else
-        r = mx_call1(st, cd == DT_F64 ? op->forward64 : op->forward, x, t->device);
+    else {
+        PyObject *args[2] = {x, op->scalar};
+        r = mx_call(st, cd == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
+    }
     Py_DECREF(x);
     if (r == NULL)
         return NULL;
@@ -641,6 +646,7 @@ static int op_traverse(OpObject *op, visitproc visit, void *arg)
     Py_VISIT(op->name);
     Py_VISIT(op->forward);
     Py_VISIT(op->forward64);
+    Py_VISIT(op->scalar);
     Py_VISIT(op->derivative);
     Py_VISIT(op->node_cls);
     Py_VISIT(op->backward);
@@ -656,6 +662,7 @@ static int op_clear(OpObject *op)
     Py_CLEAR(op->name);
     Py_CLEAR(op->forward);
     Py_CLEAR(op->forward64);
+    Py_CLEAR(op->scalar);
     Py_CLEAR(op->derivative);
     Py_CLEAR(op->node_cls);
     Py_CLEAR(op->backward);
@@ -809,6 +816,7 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
     f->name = Py_XNewRef(decl->name);
     f->forward = Py_XNewRef(decl->forward);
     f->forward64 = Py_XNewRef(decl->forward64);
+    f->scalar = Py_XNewRef(decl->scalar);
     f->derivative = Py_XNewRef(decl->derivative);
     f->node_cls = Py_XNewRef(decl->node_cls);
     f->backward = Py_XNewRef(decl->backward);
@@ -825,17 +833,17 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
     return f;
 }
 
-/* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, promotion=DEFAULT, flags=0, derivative=None,
+/* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, scalar=None, promotion=DEFAULT, flags=0, derivative=None,
  *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0): declare an operator
  * (Note [Operator registry]); returns its function form, sets the method forms on Tensor, and registers it. */
 static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"name", "kind", "forward", "forward64", "promotion", "flags", "derivative", "saves",
+    static char *kwlist[] = {"name", "kind", "forward", "forward64", "scalar", "promotion", "flags", "derivative", "saves",
                              "node", "binary", "bool_error", "fallback", "variants", NULL};
-    PyObject *name, *forward = Py_None, *forward64 = Py_None, *derivative = Py_None, *node = Py_None;
+    PyObject *name, *forward = Py_None, *forward64 = Py_None, *scalar = NULL, *derivative = Py_None, *node = Py_None;
     PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None;
     int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOiiOiOOOOi", kwlist, &name, &kind, &forward, &forward64,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOi", kwlist, &name, &kind, &forward, &forward64, &scalar,
                                      &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
                                      &fallback, &variants))
         return NULL;
@@ -889,6 +897,7 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (kind == OP_UNARY) {
         op->forward = Py_NewRef(forward);
         op->forward64 = Py_NewRef(forward64 != Py_None ? forward64 : forward);
+        op->scalar = Py_XNewRef(scalar);
     } else {
         if (!PyUnicode_Check(binary) || (op->binop = binary_op_index(PyUnicode_AsUTF8(binary))) < 0) {
             if (!PyErr_Occurred())
