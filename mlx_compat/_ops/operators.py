@@ -55,9 +55,12 @@ def _div_trunc(input, other, inplace):
     return r
 
 
+_MX_DEVICES = (mx.cpu, mx.cpu if _C.FAKE_GPU else mx.gpu)  # Note [Fake GPU] (csrc/module.c)
+
+
 def _stream(t):
     """The stream= argument the C core passes for tensor t's device: None on MLX's default device."""
-    return None if t._device_code == _C.DEFAULT_MX_DEVICE else (mx.cpu, mx.gpu)[t._device_code]
+    return None if t._device_code == _C.DEFAULT_MX_DEVICE else _MX_DEVICES[t._device_code]
 
 
 def _can_cast(a, b):
