@@ -22,15 +22,19 @@ def _out(out, r):
     return put(out, r)
 
 
-def binary(name, operator, *, alpha=False, rounding=False, fallback=None):
+def binary(name, operator, *, alpha=False, rounding=False, fallback=None, tensor_first=False, tensors_only=False,
+           numbers=False, inplace=True):
     """Declare the binary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) over the C
     operator `operator` (ops.c's table: its promotion, derivatives `<operator>_tt`/`_ts`/`_st` and in-place
     write-through are the operators'), with torch's `alpha=` or `rounding_mode=` keyword; returns the function
-    form, and Tensor.<name> / Tensor.<name>_ come with it. `fallback(input, other, inplace)` computes
-    rounding_mode='trunc'."""
-    flags = (_C.OPF_ALPHA if alpha else 0) | (_C.OPF_ROUNDING if rounding else 0)
+    form, and Tensor.<name> (and Tensor.<name>_ unless inplace=False) come with it. `fallback(input, other,
+    inplace)` computes rounding_mode='trunc'. tensor_first / tensors_only: torch's signature takes (Tensor, Tensor
+    or Scalar) / (Tensor, Tensor); numbers: the function form also takes two numbers (torch.add(2, 3))."""
+    flags = ((_C.OPF_ALPHA if alpha else 0) | (_C.OPF_ROUNDING if rounding else 0) |
+             (_C.OPF_TENSOR_FIRST if tensor_first else 0) | (_C.OPF_TENSORS_ONLY if tensors_only else 0) |
+             (_C.OPF_NUMBERS if numbers else 0))
     return _C.Op(name, kind=_C.OP_BINARY, binary=operator, flags=flags, fallback=fallback,
-                 variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE)
+                 variants=_C.VARIANT_METHOD | (_C.VARIANT_INPLACE if inplace else 0))
 
 
 def _div_trunc(input, other, inplace):
@@ -77,18 +81,13 @@ _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bf
                  "complex64": "ComplexFloat"}
 
 # The declared binary family: torch.<op>, Tensor.<op> and Tensor.<op>_ from one line each.
-add = binary("add", "add", alpha=True)
-sub = binary("sub", "sub", alpha=True)
-mul = binary("mul", "mul")
-div = binary("div", "div", rounding=True, fallback=_div_trunc)
+add = binary("add", "add", alpha=True, numbers=True)
+sub = binary("sub", "sub", alpha=True, numbers=True)
+mul = binary("mul", "mul", numbers=True)
+div = binary("div", "div", rounding=True, fallback=_div_trunc, numbers=True)
 divide = true_divide = div
 multiply = mul
 subtract = sub
-
-
-# torch's signatures: the comparisons take (Tensor, Tensor or Scalar); maximum/minimum take two Tensors
-_TENSOR_FIRST = {"eq", "ne", "lt", "le", "gt", "ge"}
-_TENSORS_ONLY = {"maximum", "minimum"}
 
 
 def _need_tensors(name, input, other, both):
@@ -99,34 +98,23 @@ def _need_tensors(name, input, other, both):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
 
 
-def _make_simple(name, opname):
-    first, both = name in _TENSOR_FIRST, name in _TENSORS_ONLY
-
-    def fn(input, other, *, out=None):
-        if first or both:
-            _need_tensors(name, input, other, both)
-        return _out(out, _binary(opname, input, other))
-
-    fn.__name__ = name
-    return fn
-
-
-floor_divide = _make_simple("floor_divide", "floor_divide")
-remainder = _make_simple("remainder", "remainder")
-eq = _make_simple("eq", "eq")
-ne = _make_simple("ne", "ne")
-lt = _make_simple("lt", "lt")
-le = _make_simple("le", "le")
-gt = _make_simple("gt", "gt")
-ge = _make_simple("ge", "ge")
+# The rest of the operator table: the comparisons take (Tensor, Tensor or Scalar), maximum/minimum two Tensors.
+floor_divide = binary("floor_divide", "floor_divide", numbers=True)
+remainder = binary("remainder", "remainder")
+eq = binary("eq", "eq", tensor_first=True)
+ne = binary("ne", "ne", tensor_first=True)
+lt = binary("lt", "lt", tensor_first=True)
+le = binary("le", "le", tensor_first=True)
+gt = binary("gt", "gt", tensor_first=True)
+ge = binary("ge", "ge", tensor_first=True)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-bitwise_and = _make_simple("bitwise_and", "bitwise_and")
-bitwise_or = _make_simple("bitwise_or", "bitwise_or")
-bitwise_xor = _make_simple("bitwise_xor", "bitwise_xor")
-bitwise_left_shift = _make_simple("bitwise_left_shift", "bitwise_left_shift")
-bitwise_right_shift = _make_simple("bitwise_right_shift", "bitwise_right_shift")
-maximum = _make_simple("maximum", "maximum")
-minimum = _make_simple("minimum", "minimum")
+bitwise_and = binary("bitwise_and", "bitwise_and")
+bitwise_or = binary("bitwise_or", "bitwise_or")
+bitwise_xor = binary("bitwise_xor", "bitwise_xor")
+bitwise_left_shift = binary("bitwise_left_shift", "bitwise_left_shift")
+bitwise_right_shift = binary("bitwise_right_shift", "bitwise_right_shift")
+maximum = binary("maximum", "maximum", tensors_only=True, inplace=False)
+minimum = binary("minimum", "minimum", tensors_only=True, inplace=False)
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001 - torch's name
@@ -344,15 +332,13 @@ def _method(name, fn):
     setattr(Tensor, name, fn)
 
 
-for _name in ("floor_divide", "remainder", "eq", "ne", "lt", "le", "gt", "ge",
-              "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "maximum",
-              "minimum", "pow", "neg", "abs", "bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max",
-              "masked_fill", "greater", "greater_equal", "less",
-              "less_equal", "not_equal", "negative", "absolute", "clip"):
+for _name in ("pow", "neg", "abs", "bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max",
+              "masked_fill", "negative", "absolute", "clip"):
     _method(_name, globals()[_name])
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
-for _alias, _op in (("true_divide", div), ("divide", div), ("multiply", mul), ("subtract", sub)):
+for _alias, _op in (("true_divide", div), ("divide", div), ("multiply", mul), ("subtract", sub), ("greater", gt),
+                    ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
     _method(_alias, _op.method)  # torch's aliases: the registered forms themselves
     _method(_alias + "_", _op.inplace)
 
@@ -445,10 +431,6 @@ def masked_fill_(self, mask, value):
 for _name, _fn in (("pow_", pow_), ("zero_", zero_), ("fill_", fill_), ("copy_", copy_),
                    ("masked_fill_", masked_fill_)):
     _method(_name, _fn)
-
-for _name in ("floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
-              "bitwise_right_shift", "eq", "ne", "lt", "le", "gt", "ge"):
-    _method(_name + "_", (lambda op: lambda self, other: _binary(op, self, other, True))(_name))
 
 for _name in ("clamp", "clamp_min", "clamp_max", "neg", "abs", "bitwise_not", "logical_not", "clip", "negative",
               "absolute"):

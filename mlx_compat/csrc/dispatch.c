@@ -18,7 +18,10 @@
  *                OPF_INT_IDENTITY: integral inputs are returned unchanged (rounding ops);
  *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
  *                RuntimeError, the rounding ops' NotImplementedError); OPF_NO_OUT: no `out=` (torch.relu);
- *                OPF_EXACT_OUT: `out=` must have the result's dtype (torch's structured rounding kernels).
+ *                OPF_EXACT_OUT: `out=` must have the result's dtype (torch's structured rounding kernels);
+ *                OPF_TENSOR_FIRST / OPF_TENSORS_ONLY: binary ops whose torch signature takes (Tensor, Tensor or
+ *                Scalar) / (Tensor, Tensor) (comparisons / maximum), with torch's TypeErrors; OPF_NUMBERS:
+ *                the function form also takes two numbers, as torch's does (torch.add(2, 3) is a 0-dim tensor).
  *   derivative   a Python callable written with the package's own ops, so it differentiates again under
  *                create_graph: derivative(grad, *saved), where `saves` says which of (self, result) it takes,
  *                in that order (torch's derivatives.yaml names). None: the op records no node (its result is
@@ -47,7 +50,8 @@
 enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2 };
 enum { OP_UNARY = 0, OP_BINARY = 1 };
 enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
-       OPF_EXACT_OUT = 64 };
+       OPF_EXACT_OUT = 64, OPF_TENSOR_FIRST = 128, OPF_TENSORS_ONLY = 256,
+       OPF_NUMBERS = 512 };
 enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
 enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
 #define VARIANT_FLAG(v) (1 << (v)) /* the `variants` argument: VARIANT_FLAG(VAR_METHOD) | VARIANT_FLAG(VAR_INPLACE) */
@@ -546,12 +550,42 @@ static PyObject *scale_by_alpha(OpObject *op, PyObject *a, PyObject *b, PyObject
     return PyNumber_Multiply(b, alpha);
 }
 
+/* NEW: a Python number as a 0-dim Tensor in the dtype torch gives it (int64, the default float dtype, complex64,
+ * bool); NULL without an exception when `o` is no number. */
+static PyObject *scalar_as_tensor(State *st, PyObject *o)
+{
+    int dt = PyBool_Check(o) ? DT_BOOL : PyLong_Check(o) ? DT_I64 : PyFloat_Check(o) ? st->default_dtype
+           : PyComplex_Check(o) ? DT_C64 : DT_NONE;
+    if (dt == DT_NONE)
+        return NULL;
+    PyObject *args[2] = {o, st->mx_dtype[dt]};
+    PyObject *arr = PyObject_Vectorcall(st->f_array, args, 2, NULL);
+    if (arr == NULL)
+        return NULL;
+    return tensor_wrap_steal(st, arr, dt, DEV_CPU);
+}
+
+static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace);
+
 static PyObject *binary_call(OpObject *op, OpArgs *a)
 {
     State *st = op->st;
     int inplace = op->variant == VAR_INPLACE, binop = op->binop;
     if (op->variant != VAR_FUNCTION && !is_tensor(st, a->input)) {
         raise_not_tensor(op, a->input);
+        return NULL;
+    }
+    if ((op->flags & OPF_TENSORS_ONLY) && !(is_tensor(st, a->input) && is_tensor(st, a->other))) {
+        int first = !is_tensor(st, a->input);
+        PyErr_Format(PyExc_TypeError, "%U(): argument '%s' (position %d) must be Tensor, not %.100s", op->name,
+                     first ? "input" : "other", first ? 1 : 2, _PyType_Name(Py_TYPE(first ? a->input : a->other)));
+        return NULL;
+    }
+    if ((op->flags & OPF_TENSOR_FIRST) && !is_tensor(st, a->input)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%U() received an invalid combination of arguments - got (%.100s, %.100s), but expected one of: "
+                     "(Tensor input, Tensor other)", op->name, _PyType_Name(Py_TYPE(a->input)),
+                     _PyType_Name(Py_TYPE(a->other)));
         return NULL;
     }
     if (a->rounding_mode != NULL && a->rounding_mode != Py_None) {
@@ -570,6 +604,30 @@ static PyObject *binary_call(OpObject *op, OpArgs *a)
             return NULL;
         }
     }
+    PyObject *scalar_input = NULL, *r;
+    if (!is_tensor(st, a->input) && !is_tensor(st, a->other)) {
+        /* torch.add(2, 3): the first number as a 0-dim tensor, as torch's parser does */
+        if ((op->flags & OPF_NUMBERS) && (scalar_input = scalar_as_tensor(st, a->input)) == NULL && PyErr_Occurred())
+            return NULL;
+        if (scalar_input == NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%U() received an invalid combination of arguments - got (%.100s, %.100s), but expected one "
+                         "of: (Tensor input, Tensor other)", op->name, _PyType_Name(Py_TYPE(a->input)),
+                         _PyType_Name(Py_TYPE(a->other)));
+            return NULL;
+        }
+        a->input = scalar_input;
+    }
+    r = binary_apply(op, a, binop, inplace);
+    Py_XDECREF(scalar_input);
+    return r;
+}
+
+/* NEW: the binary form's result once its arguments are checked: alpha scaling, the operator (or the
+ * declaration's fallback for rounding_mode='trunc', binop < 0), torch's TypeErrors for non-numbers, out=. */
+static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace)
+{
+    State *st = op->st;
     PyObject *other = scale_by_alpha(op, a->input, a->other, a->alpha, inplace), *res;
     if (other == NULL)
         return NULL;
@@ -1007,6 +1065,7 @@ int op_types_init(PyObject *module, State *st)
     struct { const char *name; int value; } consts[] = {
         {"PROMOTE_DEFAULT", PROMOTE_DEFAULT}, {"PROMOTE_INT_TO_FLOAT", PROMOTE_INT_TO_FLOAT},
         {"PROMOTE_BOOL_TO_LONG", PROMOTE_BOOL_TO_LONG}, {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT},
+        {"OPF_TENSOR_FIRST", OPF_TENSOR_FIRST}, {"OPF_TENSORS_ONLY", OPF_TENSORS_ONLY}, {"OPF_NUMBERS", OPF_NUMBERS},
         {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY},
         {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},
         {"OPF_ALPHA", OPF_ALPHA}, {"OPF_ROUNDING", OPF_ROUNDING},

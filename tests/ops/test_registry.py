@@ -237,6 +237,37 @@ def test_div_rounding_modes(mode, dtypes):
         assert_same(ma2, ta2)
 
 
+SIMPLE = ["floor_divide", "remainder", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
+          "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "maximum", "minimum", "mul", "add", "sub", "div"]
+
+
+@pytest.mark.parametrize("name", SIMPLE)
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("int64", "int64"), ("int32", "float64"),
+                                    ("bool", "bool"), ("uint8", "int8"), ("complex64", "complex64")])
+def test_binary_forms(name, dtypes):
+    a, b = MIXED * 5, POS * 3 + 1
+    ta, ma = both(a, dtypes[0])
+    tb, mb = both(b, dtypes[1])
+    same_outcome(lambda: getattr(torch, name)(ta, tb), lambda: getattr(mc, name)(ma, mb))
+    same_outcome(lambda: getattr(ta, name)(tb), lambda: getattr(ma, name)(mb))
+    same_outcome(lambda: getattr(torch, name)(ta, 2), lambda: getattr(mc, name)(ma, 2))
+    same_outcome(lambda: getattr(torch, name)(3, tb), lambda: getattr(mc, name)(3, mb))
+    same_outcome(lambda: getattr(torch, name)(3, 2), lambda: getattr(mc, name)(3, 2))
+    same_outcome(lambda: getattr(torch, name)(ta, "x"), lambda: getattr(mc, name)(ma, "x"))
+    for out_dtype in ("float32", "int64", "bool"):
+        ot, om = torch.zeros(2, 3, dtype=getattr(torch, out_dtype)), mc.zeros(2, 3, dtype=getattr(mc, out_dtype))
+        if same_outcome(lambda: getattr(torch, name)(ta, tb, out=ot), lambda: getattr(mc, name)(ma, mb, out=om)) \
+                is not None:
+            assert_same(om, ot)
+    if hasattr(torch.Tensor, name + "_"):
+        ta2, ma2 = ta.clone(), ma.clone()
+        if same_outcome(lambda: getattr(ta2, name + "_")(tb), lambda: getattr(ma2, name + "_")(mb)) is not None:
+            assert_same(ma2, ta2)
+            assert ma2._version == ta2._version
+    else:
+        assert not hasattr(mc.Tensor, name + "_")
+
+
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
 def test_binary_out_and_grads(name):
     ta, ma = both(MIXED)
