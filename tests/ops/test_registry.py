@@ -457,3 +457,45 @@ def test_names_signatures_and_pickling():
     assert pickle.loads(pickle.dumps(mc.exp)) is mc.exp
     assert pickle.loads(pickle.dumps(mc.Tensor.sigmoid_)) is mc.Tensor.sigmoid_
     assert mc.Tensor.exp.__get__(mc.ones(1))().item() == pytest.approx(np.e)
+
+
+def test_bad_declarations_raise():
+    Op = mc._C.Op
+    bad = [
+        lambda: Op(),
+        lambda: Op(3),
+        lambda: Op("x", kind=7, forward=abs),
+        lambda: Op("x", forward=None),
+        lambda: Op("x", forward=abs, promotion=99),
+        lambda: Op("x", forward=abs, forward64=3),
+        lambda: Op("x", forward=abs, derivative=lambda grad: grad),  # no node name
+        lambda: Op("x", forward=abs, flags=mc._C.OPF_NO_BOOL, bool_error="just a message"),
+        lambda: Op("x", forward=abs, saves=8),
+        lambda: Op("x", kind=mc._C.OP_BINARY, binary="no_such_operator"),
+        lambda: Op("x", kind=mc._C.OP_BINARY),
+        lambda: Op("x", forward=abs, bogus=1),
+        lambda: mc._C.OpMethod(),
+    ]
+    for make in bad:
+        with pytest.raises((TypeError, ValueError)):
+            make()
+    assert "x" not in mc._C._op_registry()
+
+
+def test_declaring_an_op_sets_its_forms():
+    import mlx.core as mx
+
+    op = mc._C.Op("_registry_test_cube", forward=lambda x, stream=None: mx.power(x, 3, stream=stream),
+                  derivative=lambda grad, self: 3 * grad * self * self, saves=mc._C.SAVE_SELF,
+                  node="PowBackward0", variants=mc._C.VARIANT_METHOD | mc._C.VARIANT_INPLACE)
+    try:
+        assert mc._C._op_registry()["_registry_test_cube"] is op
+        x = mc.tensor([1.0, 2.0], requires_grad=True)
+        y = x._registry_test_cube()
+        assert y.tolist() == [1.0, 8.0] and type(y.grad_fn).__name__ == "PowBackward0"
+        y.sum().backward()
+        assert x.grad.tolist() == [3.0, 12.0]
+        z = mc.tensor([2.0])
+        assert z._registry_test_cube_() is z and z.tolist() == [8.0]
+    finally:
+        del mc.Tensor._registry_test_cube, mc.Tensor._registry_test_cube_
