@@ -28,7 +28,9 @@
  *                a constant of its input, e.g. rounding). Binary ops keep the derivatives registered by their
  *                C names for ops.c (`add_tt`, ...), since the operators (`a + b`) share them.
  *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's.
- *   variants     VAR_METHOD | VAR_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
+ *   fallback     binary ops: fallback(input, other, inplace) for the argument forms the C path leaves to Python
+ *                (div's rounding_mode='trunc').
+ *   variants     VARIANT_METHOD | VARIANT_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
  *                `Tensor.<name>_` (the in-place method) on the C type.
  * The constructed object is the function form (`torch.exp`); `.method` and `.inplace` are the other two
  * forms, the same C struct with another `variant`. Every form's vectorcall runs the one path:
@@ -40,14 +42,15 @@
  * The in-place form computes out of place, checks torch's cast rule, then writes through the view machinery
  * (tensor_write) and rebases history (autograd_commit, Note [In-place history]) exactly as the C operators'
  * in-place path does, so views and bases see the write and leaf/version checks are the same.
+ * Results are plain Tensors; a subclass's result type comes from __torch_function__ (torch's rule).
  * Every declared op is also kept in the registry dict `_C._op_registry()` (name -> function form).
  */
 #include "core.h"
 #include "structmember.h"
 #include <string.h>
 
-/* ElementwiseTypePromotionKind: the values the Python declarations use (exported on _C). */
-enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2 };
+/* The values the Python declarations use (exported on _C; _ops/pointwise.py's ELEMENTWISE_TYPE_PROMOTION_KIND). */
+typedef enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2 } ElementwiseTypePromotionKind;
 enum { OP_UNARY = 0, OP_BINARY = 1 };
 enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
        OPF_EXACT_OUT = 64, OPF_TENSOR_FIRST = 128, OPF_TENSORS_ONLY = 256,
