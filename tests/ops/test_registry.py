@@ -499,3 +499,20 @@ def test_declaring_an_op_sets_its_forms():
         assert z._registry_test_cube_() is z and z.tolist() == [8.0]
     finally:
         del mc.Tensor._registry_test_cube, mc.Tensor._registry_test_cube_
+
+
+def test_python_forwards_take_the_stream():
+    """Declared Python-level forwards get `stream=` where the C path passes one (a tensor off MLX's default
+    device: CPU float64 tensors on a machine with a GPU); here they are called with it directly."""
+    import mlx.core as mx
+
+    from mlx_compat._ops import pointwise
+
+    x = mx.array([0.5, -2.0], dtype=mx.float64)
+    for name in ("exp", "exp2", "sin", "cos", "sigmoid"):
+        op = REGISTRY[name]
+        want = torch.from_numpy(np.array(x)).__getattribute__(name)().numpy()
+        for f in {op.forward, op.forward64}:
+            if f.__module__ == pointwise.__name__:
+                got = np.array(f(x, stream=mx.cpu))
+                np.testing.assert_allclose(got, want, rtol=1e-6 if f is op.forward else 1e-14)
