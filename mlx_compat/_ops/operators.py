@@ -1,7 +1,8 @@
-"""The operators' function and method forms: torch.add/sub/mul/div (declared in the operator registry, Note
-[Operator registry] in csrc/dispatch.c, over the C operator path, so promotion, casting and write-through are the
-core's), the comparisons, bitwise ops, maximum/minimum, pow, clamp, masked_fill, where, fmod, atan2, and the
-in-place fills and copies (zero_, fill_, copy_)."""
+"""The binary operators and their kin: torch.add/sub/mul/div, floor_divide, remainder, the comparisons, bitwise
+ops and maximum/minimum are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c) over
+the C operator path, so promotion, casting and write-through are the core's and their function, method and
+in-place forms come from one declaration each; pow, clamp, masked_fill, where, fmod, atan2 and the in-place fills
+and copies (zero_, fill_, copy_) are Python functions here."""
 from __future__ import annotations
 
 import builtins
