@@ -1,129 +1,111 @@
-"""A whole training step (zero_grad, forward, loss, backward, optimizer step) four ways on the CPU: mlx_compat eager,
-mlx_compat under mlx_compat.compile, native MLX eager (mlx.nn + nn.value_and_grad + mlx.optimizers) and native MLX
-under mx.compile (model and optimizer state as the compiled function's inputs/outputs, MLX's documented pattern).
-Models: an MLP 784-128-10 at batch 64 with Adam, and a small CNN (conv 1->8, pool, conv 8->16, pool, linear) on
-28x28 at batch 32 with SGD momentum. Each step is timed with its evaluation; medians of REPEATS steps, the variants
-interleaved within every repeat so load drift on a shared machine hits them alike.
-Usage: python bench/bench_compile.py [--repeats N]
+"""Training steps (and one inference batch) four ways, for the workloads of bench/workloads.py: mlx_compat eager,
+the same Python step under mlx_compat.compile, native MLX eager (mlx.nn + nn.value_and_grad + mlx.optimizers) and
+native MLX under mx.compile (model and optimizer state as the compiled function's inputs/outputs, MLX's
+documented pattern). Same shapes, dtypes (float32) and work on both sides; each step is timed with its evaluation;
+medians over the repeats, the four variants interleaved within every repeat so load drift hits them alike.
+Prints a markdown table (milliseconds per step and the ratios) with the machine, versions and sizes.
+
+    python bench/bench_compile.py                     # CPU, the smaller "cpu" sizes
+    python bench/bench_compile.py --device cuda       # MLX's CUDA backend, issue 15's full sizes
+    python bench/bench_compile.py --quick --only mlp gpt2
+
+Needs only mlx and mlx_compat (no torch). On a fresh GPU machine the first step of each compiled variant spends
+seconds to a minute JIT-compiling kernels (reported apart, in brackets); the full run took ~2.5 minutes on a warm
+H200.
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+import traceback
 import warnings
-from functools import partial
 
-import mlx.core as mx
-import mlx.nn as mnn
-import mlx.optimizers as mxopt
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import mlx_compat as torch
-import mlx_compat.nn as nn
-import mlx_compat.nn.functional as F
+import mlx.core as mx  # noqa: E402
+
+import workloads as W  # noqa: E402
 from timing import timeit_interleaved  # noqa: E402
 
 
-# ---------------------------------------------------------------- mlx_compat
-class CNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c1 = nn.Conv2d(1, 8, 3, padding=1)
-        self.c2 = nn.Conv2d(8, 16, 3, padding=1)
-        self.fc = nn.Linear(16 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.c1(x)), 2)
-        x = F.max_pool2d(F.relu(self.c2(x)), 2)
-        return self.fc(torch.flatten(x, 1))
 
 
-def ours(kind, compiled):
-    torch.manual_seed(0)
-    if kind == "mlp":
-        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        x, y = torch.randn(64, 784), torch.randint(0, 10, (64,))
-    else:
-        model = CNN()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
-        x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    fn = torch.compile(step) if compiled else step
-
-    def run():
-        loss = fn(x, y)
-        mx.eval(loss._mx)  # eager: the step's own commit evaluated params/state; the loss too
-
-    return run
+def _variants(w, device):
+    ours_dev = "cuda" if device == "cuda" else None
+    return [lambda: W.ours_step(w, False, ours_dev), lambda: W.ours_step(w, True, ours_dev),
+            lambda: W.native_step(w, False), lambda: W.native_step(w, True)]
 
 
-# ---------------------------------------------------------------- native MLX
-class MCNN(mnn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c1 = mnn.Conv2d(1, 8, 3, padding=1)
-        self.c2 = mnn.Conv2d(8, 16, 3, padding=1)
-        self.fc = mnn.Linear(16 * 7 * 7, 10)
-        self.pool = mnn.MaxPool2d(2)
+def bench(w, device, repeats, warmup):
+    """Median ms per step of the four variants (None where one failed, with the error printed)."""
+    fns, first = [], []
+    for make in _variants(w, device):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a compile falling back to eager would make its number meaningless
+                fn = make()
+                t0 = time.perf_counter()
+                fn()  # the first step: tracing and kernel compilation, reported apart
+                first.append((time.perf_counter() - t0) * 1e3)
+            fns.append(fn)
+        except Exception:  # noqa: BLE001 — report the failure, keep benchmarking the others
+            traceback.print_exc(file=sys.stdout)
+            fns.append(None)
+            first.append(None)
+    live = [f for f in fns if f is not None]
+    times = iter(timeit_interleaved(live, repeats, warmup=warmup)) if live else iter(())
+    return [next(times) if f is not None else None for f in fns], first
 
-    def __call__(self, x):
-        x = self.pool(mnn.relu(self.c1(x)))
-        x = self.pool(mnn.relu(self.c2(x)))
-        return self.fc(x.reshape(x.shape[0], -1))
+
+def _fmt(v, spec=".2f"):
+    return "—" if v is None else format(v, spec)
 
 
-def native(kind, compiled):
-    mx.random.seed(0)
-    if kind == "mlp":
-        model = mnn.Sequential(mnn.Linear(784, 128), mnn.ReLU(), mnn.Linear(128, 10))
-        opt = mxopt.Adam(learning_rate=1e-3, bias_correction=True)
-        x, y = mx.random.normal((64, 784)), mx.random.randint(0, 10, (64,))
-    else:
-        model = MCNN()
-        opt = mxopt.SGD(learning_rate=1e-2, momentum=0.9)
-        x, y = mx.random.normal((32, 28, 28, 1)), mx.random.randint(0, 10, (32,))
-    mx.eval(model.parameters())
-
-    def loss_fn(model, x, y):
-        return mnn.losses.cross_entropy(model(x), y, reduction="mean")
-
-    grad_fn = mnn.value_and_grad(model, loss_fn)
-    state = [model.state, opt.state]
-
-    def step(x, y):
-        loss, grads = grad_fn(model, x, y)
-        opt.update(model, grads)
-        return loss
-
-    fn = partial(mx.compile, inputs=state, outputs=state)(step) if compiled else step
-
-    def run():
-        loss = fn(x, y)
-        mx.eval(loss, state)
-
-    return run
+def _ratio(a, b):
+    return None if a is None or b is None else a / b
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=50)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--size", choices=("cpu", "full"), default=None,
+                    help="workload sizes (default: full on cuda, cpu on the CPU)")
+    ap.add_argument("--only", nargs="+", choices=W.NAMES, default=list(W.NAMES))
+    ap.add_argument("--repeats", type=int, default=None, help="timed steps per variant (default 30, quick 7)")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and warm-up steps")
     args = ap.parse_args()
-    print(f"mlx {mx.__version__}; median ms per training step (eval included), {args.repeats} repeats")
-    print(f"{'step':24s} {'ours eager':>11s} {'ours comp':>10s} {'MLX eager':>10s} {'MLX comp':>9s} "
-          f"{'eager/comp':>11s} {'comp/MLXcomp':>13s}")
-    for kind, label in (("mlp", "MLP 784-128-10 b64 Adam"), ("cnn", "CNN 28x28 b32 SGD-mom")):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # a fallback to eager would make the compiled numbers meaningless
-            fns = [ours(kind, False), ours(kind, True), native(kind, False), native(kind, True)]
-            oe, oc, ne, nc = timeit_interleaved(fns, args.repeats, warmup=3)
-        print(f"{label:24s} {oe:11.3f} {oc:10.3f} {ne:10.3f} {nc:9.3f} {oe / oc:11.2f} {oc / nc:13.2f}")
+    size = args.size or ("full" if args.device == "cuda" else "cpu")
+    repeats = args.repeats or (7 if args.quick else 30)
+    warmup = 2 if args.quick else 5
+    if args.device == "cuda":
+        if not mx.cuda.is_available():
+            sys.exit("--device cuda: MLX has no CUDA backend here (pip install mlx-cuda-13)")
+        mx.set_default_device(mx.gpu)
+    else:
+        mx.set_default_device(mx.cpu)
+    import mlx_compat
 
+    print(f"# compile benchmark — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"device: {args.device} ({mx.default_device()}); {platform.machine()} {os.cpu_count()} CPUs; "
+          f"python {platform.python_version()}; mlx {mx.__version__}; mlx_compat {mlx_compat.__version__}; "
+          f"sizes '{size}'; median of {repeats} steps after {warmup} warm-up steps, the four variants interleaved; "
+          "float32 everywhere; each step timed with its evaluation\n")
+    descriptions = [W.get(name, size) for name in args.only]
+    for w in descriptions:
+        print(f"- **{w.name}**: {w.description}")
+    print("\nMilliseconds per step (median); in brackets the first step's (tracing and kernel compilation).\n")
+    print("| workload | ours eager | ours compiled | MLX eager | MLX compiled | ours eager / compiled "
+          "| ours compiled / MLX compiled | ours eager / MLX eager |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    for w in descriptions:  # a row as soon as it is measured: a run cut short keeps what it finished
+        (oe, oc, ne, nc), first = bench(w, args.device, repeats, warmup)
+        cells = " | ".join(f"{_fmt(v, '.3f')} ({_fmt(f, '.0f')})" for v, f in zip((oe, oc, ne, nc), first))
+        print(f"| {w.name} | {cells} | {_fmt(_ratio(oe, oc))}× | {_fmt(_ratio(oc, nc))}× "
+              f"| {_fmt(_ratio(oe, ne))}× |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -177,3 +177,5 @@ from . import serialization  # noqa: E402,F401
 from ._alias import install, uninstall  # noqa: E402,F401  (the torch import alias: mlx_compat/_alias.py)
 from ._compile import compile  # noqa: E402,F401,A004  (torch.compile: mlx_compat/_compile.py)
 from . import compiler, _dynamo  # noqa: E402,F401
+from . import func  # noqa: E402,F401  (torch.func: mlx_compat/func)
+from .func import vmap  # noqa: E402,F401  (torch.vmap is torch.func.vmap)

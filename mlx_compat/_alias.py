@@ -534,82 +534,6 @@ def _with_placements(build):
         return m
     return wrapped
 
-def _shim_pytree():
-    """torch.utils._pytree, the part third-party code uses: register_pytree_node plus tree_flatten /
-    tree_unflatten / tree_map / tree_leaves over lists, tuples, dicts and registered node types (a TreeSpec is
-    (type, context, children specs); a leaf's spec is None)."""
-    m = types.ModuleType("torch.utils._pytree")
-    registry = {}
-
-    def _flatten_list(x):
-        return list(x), None
-
-    def _flatten_dict(x):
-        return list(x.values()), list(x.keys())
-    registry[list] = (_flatten_list, lambda vals, ctx: list(vals))
-    registry[tuple] = (_flatten_list, lambda vals, ctx: tuple(vals))
-    registry[dict] = (_flatten_dict, lambda vals, ctx: dict(zip(ctx, vals)))
-
-    def register_pytree_node(cls, flatten_fn, unflatten_fn, *, serialized_type_name=None, to_dumpable_context=None,
-                             from_dumpable_context=None, flatten_with_keys_fn=None):
-        if cls in registry:
-            raise ValueError(f"{cls} is already registered as pytree node.")
-        registry[cls] = (flatten_fn, unflatten_fn)
-
-    class TreeSpec:
-        def __init__(self, type, context, children_specs):  # noqa: A002 - torch's field name
-            self.type, self.context, self.children_specs = type, context, children_specs
-            self.num_leaves = sum(1 if c is None else c.num_leaves for c in children_specs)
-
-        def __repr__(self):
-            return f"TreeSpec({self.type.__name__}, {self.context!r}, {self.children_specs!r})"
-
-    def _node_type(x):
-        t = type(x)
-        return t if t in registry else None
-
-    def tree_flatten(tree, is_leaf=None):
-        t = _node_type(tree)
-        if t is None or (is_leaf is not None and is_leaf(tree)):
-            return [tree], None
-        children, ctx = registry[t][0](tree)
-        leaves, specs = [], []
-        for c in children:
-            lv, sp = tree_flatten(c, is_leaf)
-            leaves.extend(lv)
-            specs.append(sp)
-        return leaves, TreeSpec(t, ctx, specs)
-
-    def tree_unflatten(leaves, treespec):
-        it = iter(leaves)
-
-        def build(spec):
-            if spec is None:
-                return next(it)
-            return registry[spec.type][1]([build(c) for c in spec.children_specs], spec.context)
-        return build(treespec)
-
-    def tree_leaves(tree, is_leaf=None):
-        return tree_flatten(tree, is_leaf)[0]
-
-    def tree_map(func, tree, *rests, is_leaf=None):
-        leaves, spec = tree_flatten(tree, is_leaf)
-        others = [tree_flatten(r, is_leaf)[0] for r in rests]
-        return tree_unflatten([func(*xs) for xs in zip(leaves, *others)], spec)
-
-    def _dict_flatten_with_keys(d):
-        raise NotImplementedError("torch.utils._pytree key paths are not provided by mlx_compat")
-    m.register_pytree_node = register_pytree_node
-    m.TreeSpec = TreeSpec
-    m.tree_flatten = tree_flatten
-    m.tree_unflatten = tree_unflatten
-    m.tree_leaves = tree_leaves
-    m.tree_map = tree_map
-    m._dict_flatten_with_keys = _dict_flatten_with_keys
-    m.SUPPORTED_NODES = registry
-    return m
-
-
 def _shim_version():
     """torch.version: __version__ (TORCH_VERSION); cuda/hip/xpu None (no CUDA or ROCm build of torch is present,
     whatever MLX's backend), debug False."""
@@ -838,7 +762,6 @@ SHIMS = {
         _DEFAULT_SPARSE_BLOCK_SIZE=128),
     "torch.accelerator": _shim_accelerator,
     "torch.version": _shim_version,
-    "torch.utils._pytree": _shim_pytree,
     # torch.distributed's DTensor stack (transformers imports it when torch.distributed.is_available())
     "torch.distributed.tensor": _with_placements(_placeholder_module(
         "torch.distributed.tensor", ("DTensor", "DeviceMesh"), ("distribute_tensor", "distribute_module"),

@@ -20,13 +20,31 @@ Optimizers compute per-step scalars in Python (torch's `_get_value`: bias correc
 the group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state
 by a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
 'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds expressions; where one reaches the
-graph (`_Update.scalars`), it becomes an element of a float64 input vector, computed on the host in Python
-doubles at every call exactly as the eager step computes it and cast to the tensor's dtype in the graph (the same
-rounding as eager's `mx.array(value, dtype)`); a write to the scalar state (`_Update.scalar`) becomes a host write
+graph (`_Update.scalars`), it becomes an element of an input vector of the dtype the graph reads it in (one
+vector per dtype), computed on the host in Python doubles at every call exactly as the eager step computes it and
+rounded to that dtype when the vector is built (the same rounding as eager's `mx.array(value, dtype)`). The graph
+reads an element as a slice, a view: no gather or cast kernel per scalar, and no float64 (which MLX's GPU
+backends lack) unless the parameters are float64. A write to the scalar state (`_Update.scalar`) becomes a host write
 after the call. Comparisons and float()/int() of a `_Sym` are guards: the traced graph is reused only while they
-give the same answers. An LR scheduler's step() inside the function is recorded while tracing and run for real on
+give the same answers. The host keeps the value of each scalar state tensor a call writes, so the next call reads
+its sources (Adam's step counts: one per parameter) without a device-to-host copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real on
 the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
 optimizer's read of lr in the function is not supported and falls back to eager.
+
+Note [Dynamic shapes]
+torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
+(mx.compile(shapeless=True)) reuses one traced graph for inputs of any shape of the same ranks and dtypes, but it
+only re-infers its nodes' shapes: what Python computed from a size while tracing is baked in (reshape sizes, a
+mean's 1/N, slice bounds, an expanded bias), so at another size the graph either fails or silently computes
+something else (MLX 0.32's own shapeless AddMM does, for a linear layer with bias). The rule: with dynamic=True
+the key holds each argument tensor's rank instead of its shape; the first call at a key traces a shapeless
+graph. The first call at other shapes also traces the ordinary graph for its shapes and runs both on the call's
+state: if every output (results, new state, RNG keys) is identical bit for bit, the key is shape-independent
+and the shapeless graph serves every later shape with no tracing; otherwise, or if MLX refuses to trace or run
+the graph shapeless, the key gets per-shape graphs from then on, as dynamic=None (the shapeless graph still serves
+the shapes it was traced at). Limits, stated: the check compares two sizes, so a Python branch on a size that
+both take the same way (`if x.shape[0] > 1000`) is not seen (torch guards on it); and a mean-reduced loss makes a
+training step shape-dependent (1/N), so training steps use per-shape graphs.
 
 Note [Fallback]
 Anything the trace cannot represent — reading a tensor's value (item, bool, printing, data-dependent indexing: the
@@ -38,8 +56,8 @@ from __future__ import annotations
 
 import builtins
 import functools
-import inspect
 import operator
+import struct
 import types
 import warnings
 import weakref
@@ -53,6 +71,12 @@ __all__ = ["compile", "OptimizedModule", "disable", "reset"]
 
 _all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
+_PLACEHOLDER = mx.array(0.0)  # the input standing for a slot that holds None (a missing .grad)
+_MISSING = object()
+# id(scalar state tensor) -> (weak ref to it, the array a compiled call wrote into it, that value as a float); keyed
+# by id, not weakly by the tensor, since a Tensor's == is elementwise
+_host_values = {}
+_UNCHANGED = object()  # a slot's output kind when the function leaves its array as it came in
 
 
 # ------------------------------------------------------------------------------------------ host scalars
@@ -176,60 +200,66 @@ def host_write(tensor, value):
 
 
 # ------------------------------------------------------------------------------------------ state discovery
-def _is_module(obj):
+@functools.lru_cache(maxsize=None)
+def _state_classes():
+    """(Module, Optimizer, LRScheduler, Generator), imported once (the nn and optim packages import this one)."""
+    from ._ops.random import Generator
     from .nn.modules.module import Module
-
-    return isinstance(obj, Module)
-
-
-def _is_optimizer(obj):
+    from .optim.lr_scheduler import LRScheduler
     from .optim.optimizer import Optimizer
 
-    return isinstance(obj, Optimizer)
+    return Module, Optimizer, LRScheduler, Generator
 
 
-def _is_scheduler(obj):
-    from .optim.lr_scheduler import LRScheduler
-
-    return isinstance(obj, LRScheduler)
+def _is_module(obj):
+    return isinstance(obj, _state_classes()[0])
 
 
-def _code_names(code, out):
+def _code_names_into(code, out):
     out.update(code.co_names)
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
-            _code_names(c, out)
+            _code_names_into(c, out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_names(code):
+    """The global names `code` and its nested code objects read, sorted (code objects are immutable)."""
+    names = set()
+    _code_names_into(code, names)
+    return tuple(sorted(names))
 
 
 class _Reach:
     """What a function can reach (Note [Explicit state])."""
 
     def __init__(self):
-        from ._ops.random import Generator, default_generator
+        from ._ops.random import default_generator
 
         self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
         self.generators = [default_generator]
         self.scalars = []  # (owner description, value) of scalar globals/closure values, for the key
         self._seen = set()
-        self._Generator = Generator
+        self._classes = _state_classes()
 
     def add(self, obj, depth=0):
         if id(obj) in self._seen:
             return
+        Module, Optimizer, LRScheduler, Generator = self._classes
         if isinstance(obj, Tensor):
             self._seen.add(id(obj))
             self.tensors.append(obj)
-        elif _is_module(obj):
+        elif isinstance(obj, Module):
             self._seen.add(id(obj))
             self.modules.append(obj)
-        elif _is_optimizer(obj):
+        elif isinstance(obj, Optimizer):
             self._seen.add(id(obj))
             self.optimizers.append(obj)
-        elif _is_scheduler(obj):
+        elif isinstance(obj, LRScheduler):
             self._seen.add(id(obj))
             self.schedulers.append(obj)
             self.add(obj.optimizer)
-        elif isinstance(obj, self._Generator):
+        elif isinstance(obj, Generator):
             self._seen.add(id(obj))
             self.generators.append(obj)
         elif isinstance(obj, (types.FunctionType, types.MethodType, functools.partial)):
@@ -261,12 +291,10 @@ class _Reach:
             return
         if fn.__module__ and fn.__module__.startswith("mlx_compat"):
             return  # the package's own functions hold no user state
-        names = set()
-        _code_names(fn.__code__, names)
         g = fn.__globals__
-        for n in sorted(names):
-            if n in g:
-                v = g[n]
+        for n in _code_names(fn.__code__):
+            v = g.get(n, _MISSING)
+            if v is not _MISSING:
                 if isinstance(v, (bool, int, float, str)) and not isinstance(v, type):
                     self.scalars.append((n, v))
                 else:
@@ -285,13 +313,12 @@ class _Reach:
 
 
 class _TraceContext:
-    def __init__(self, source_values, n_scalars, scalar_vec):
+    def __init__(self, source_values, layout, scalar_vecs):
         self.source_values = source_values
         self.guards = []
         self.host_writes = []
-        self.scalar_exprs = []
-        self.n_scalars = n_scalars
-        self.scalar_vec = scalar_vec
+        self.scalar_exprs = {}  # dtype -> evaluators of the scalars that vector carries (Note [Host scalars])
+        self.scalar_vecs = {dt: (n, vec) for (dt, n), vec in zip(layout, scalar_vecs)}
         self.sources = []  # callables reading each source at call time
         self.sched_steps = []
 
@@ -303,15 +330,30 @@ class _TraceContext:
         return _Sym(lambda v: v[k], self)
 
     def scalar_input(self, value, dtype):
-        k = len(self.scalar_exprs)
-        self.scalar_exprs.append(value._ev)
-        if k >= self.n_scalars:
+        evs = self.scalar_exprs.setdefault(dtype, [])
+        k = len(evs)
+        evs.append(value._ev)
+        n, vec = self.scalar_vecs.get(dtype, (0, None))
+        if k >= n:
             return mx.array(0.0, dtype=dtype)  # too few slots: the trace is redone with enough
-        return self.scalar_vec[k].astype(dtype)
+        if isinstance(vec, list):  # a shapeless graph's scalars: 0-d inputs (MLX cannot slice shapeless)
+            return vec[k]
+        return vec[k:k + 1].reshape(())  # a slice is a view: no gather kernel, no cast (Note [Host scalars])
+
+    def layout(self):
+        return tuple((dt, len(evs)) for dt, evs in self.scalar_exprs.items())
 
 
 class _RetraceScalars(Exception):
     pass
+
+
+class _FallBack(Exception):
+    """The compiled function has just fallen back to eager (Note [Fallback])."""
+
+
+class _ShapelessRefused(Exception):
+    """A shapeless trace failed (Note [Dynamic shapes])."""
 
 
 class _Unsupported(RuntimeError):
@@ -335,7 +377,7 @@ def _base(t):
 
 
 def _spec(t):
-    return (tuple(t.shape), t.dtype, t.requires_grad, t._device_code)
+    return (t._mx.shape, t.dtype, t.requires_grad, t._device_code)
 
 
 def _flatten(obj, leaves):
@@ -363,13 +405,17 @@ def _unflatten(spec, leaves):
     return v
 
 
-def _arg_key(obj):
+def _arg_key(obj, dynamic=False):
+    """What about an argument decides the traced graph: a tensor's spec (with dynamic=True its rank in place of its
+    shape, Note [Dynamic shapes]), a hashable value itself, anything else its identity."""
     if isinstance(obj, Tensor):
+        if dynamic:
+            return ("T", len(obj._mx.shape), obj.dtype, obj.requires_grad, obj._device_code)
         return ("T",) + _spec(obj)
     if isinstance(obj, (list, tuple)):
-        return (type(obj),) + tuple(_arg_key(o) for o in obj)
+        return (type(obj),) + tuple(_arg_key(o, dynamic) for o in obj)
     if isinstance(obj, dict):
-        return (dict,) + tuple((k, _arg_key(v)) for k, v in obj.items())
+        return (dict,) + tuple((k, _arg_key(v, dynamic)) for k, v in obj.items())
     try:
         hash(obj)
         return ("V", type(obj), obj)
@@ -393,71 +439,79 @@ def _group_key(group):
 class _Plan:
     """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph."""
 
-    def __init__(self, reach, args, kwargs):
+    def __init__(self, reach, args, kwargs, dynamic=False):
         self.reach = reach
         leaves = []
         self.arg_spec = _flatten((args, kwargs), leaves)
         self.arg_tensors = leaves
         # owners of tensor values: (kind, owner, name)
         slots = []
-        key = [_arg_key((args, kwargs)), tuple(reach.scalars), _C.is_grad_enabled()]
-        seen = set()
-        params = []
+        key = [_arg_key((args, kwargs), dynamic), tuple(reach.scalars), _C.is_grad_enabled()]
+        kadd, sadd = key.append, slots.append
+        params = {}  # id -> parameter, in first-seen order
         held = {id(t) for t in leaves}  # tensors whose value is already an input
-
-        def hold(slot, t):
-            if id(t) not in held:
-                held.add(id(t))
-                slots.append(slot)
-
-        def add_param(p):
-            if id(p) in seen:
-                return
-            seen.add(id(p))
-            params.append(p)
 
         for m in reach.modules:
             for mod in m.modules():
-                key.append(mod.training)
-                for name, t in mod._parameters.items():
+                kadd(mod.training)
+                d = mod._parameters
+                for name, t in d.items():
                     if t is not None:
-                        hold(("attr", mod._parameters, name), t)
-                        add_param(t)
-                for name, t in mod._buffers.items():
+                        i = id(t)
+                        if i not in held:
+                            held.add(i)
+                            sadd(("attr", d, name))
+                        params.setdefault(i, t)
+                d = mod._buffers
+                for name, t in d.items():
                     if t is not None:
-                        hold(("attr", mod._buffers, name), t)
-                        key.append(_spec(t))
+                        i = id(t)
+                        if i not in held:
+                            held.add(i)
+                            sadd(("attr", d, name))
+                        kadd(_spec(t))
         for opt in reach.optimizers:
-            key.append(id(opt))  # the graph's host sources and writes are bound to these objects
+            kadd(id(opt))  # the graph's host sources and writes are bound to these objects
+            scalar_keys = opt._scalar_state_keys
+            state = opt.state
             for group in opt.param_groups:
-                key.append((id(group), _group_key(group)))
+                kadd((id(group), _group_key(group)))
                 for p in group["params"]:
-                    add_param(p)
-                    st = opt.state.get(p)
+                    params.setdefault(id(p), p)
+                    st = state.get(p)
                     if not st:
-                        key.append(None)
+                        kadd(None)
                         continue
                     skeys = []
                     for k, v in st.items():
                         if isinstance(v, Tensor):
-                            if k in opt._scalar_state_keys and v.dim() == 0:
+                            if k in scalar_keys and v.dim() == 0:
                                 skeys.append((k, "scalar", id(v)))
                                 continue
-                            hold(("attr", st, k), v)
+                            i = id(v)
+                            if i not in held:
+                                held.add(i)
+                                sadd(("attr", st, k))
                             skeys.append((k, _spec(v)))
                         else:
                             skeys.append((k, "V", v if isinstance(v, (int, float, bool, str, type(None))) else id(v)))
-                    key.append(tuple(skeys))
+                    kadd(tuple(skeys))
+        params = list(params.values())
         for p in params:
-            hold(("tensor", p, None), p)  # a parameter outside every module
-            key.append(_spec(p))
+            i = id(p)
+            if i not in held:  # a parameter outside every module
+                held.add(i)
+                sadd(("tensor", p, None))
+            kadd(_spec(p))
             g = p.grad
-            key.append(None if g is None else _spec(g))
-            slots.append(("grad", p, None))
+            kadd(None if g is None else _spec(g))
+            sadd(("grad", p, None))
         for t in reach.tensors:
             if id(t) not in held:
-                hold(("tensor", _base(t), None), _base(t))
-                key.append(_spec(t))
+                b = _base(t)
+                held.add(id(b))
+                sadd(("tensor", b, None))
+                kadd(_spec(t))
         for s in reach.schedulers:
             key.append(id(s))
         self.params = params
@@ -474,8 +528,11 @@ class _Plan:
 
 
 class _Entry:
-    __slots__ = ("fn", "guards", "sources", "n_scalars", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first")
+    __slots__ = ("fn", "guards", "sources", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
+                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless")
+
+    def __init__(self):
+        self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
 
 
 class _Compiled:
@@ -485,13 +542,15 @@ class _Compiled:
         self.fn = fn
         self.fullgraph = fullgraph
         self.dynamic = dynamic
-        self.cache = {}
+        self.cache = {}  # plan key -> traced entries (their guards pick one)
+        self.shapeless = {}  # dynamic=True: rank-only plan key -> _Shapeless (Note [Dynamic shapes])
         self.fallback_reason = None
         self.compile_count = 0
         _all_compiled.add(self)
 
     def reset(self):
         self.cache.clear()
+        self.shapeless.clear()
         self.fallback_reason = None
 
     def __get__(self, obj, objtype=None):
@@ -508,39 +567,85 @@ class _Compiled:
             reach.add(a)
         for a in kwargs.values():
             reach.add(a)
-        plan = _Plan(reach, args, kwargs)
-        entries = self.cache.setdefault(plan.key, [])
-        entry = None
-        source_values = None
+        try:
+            if self.dynamic is True:
+                return self._call_dynamic(_Plan(reach, args, kwargs, dynamic=True), args, kwargs)
+            plan = _Plan(reach, args, kwargs)
+            entry, source_values = self._entry(self.cache.setdefault(plan.key, []), plan, args, kwargs)
+        except _FallBack:
+            return self.fn(*args, **kwargs)
+        return self._run(entry, plan, source_values)
+
+    @staticmethod
+    def _lookup(entries):
+        """The entry of `entries` whose guards hold now, with the host sources' values, or (None, None)."""
         for e in entries:
             vals = [r() for r in e.sources]
             if all(g(vals) == res for g, res in e.guards):
-                entry, source_values = e, vals
+                return e, vals
+        return None, None
+
+    def _entry(self, entries, plan, args, kwargs, shapeless=False):
+        """The traced entry for this call from `entries` (tracing and appending one if none fits), with the
+        host sources' values; raises _FallBack once the function has fallen back to eager (Note [Fallback])."""
+        entry, source_values = self._lookup(entries)
+        if entry is not None:
+            return entry, source_values
+        layout = ()
+        for _ in range(3):
+            try:
+                entry = self._trace(plan, args, kwargs, layout, shapeless)
                 break
-        if entry is None:
-            n_scalars = 0
-            for _ in range(3):
-                try:
-                    entry = self._trace(plan, args, kwargs, n_scalars)
-                    break
-                except _RetraceScalars as e:
-                    n_scalars = e.args[0]
-                except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
-                    if self.fullgraph:
-                        raise
-                    self._fall_back(e)
-                    return self.fn(*args, **kwargs)
-            source_values = [r() for r in entry.sources]
-            if entry.needs_autograd:
-                try:
-                    self._probe_vjp(entry, plan, source_values)
-                except Exception as e:  # noqa: BLE001 — MLX cannot differentiate the graph: eager keeps autograd
-                    if self.fullgraph:
-                        raise
-                    self._fall_back(e)
-                    return self.fn(*args, **kwargs)
-            entries.append(entry)
-        return self._run(entry, plan, source_values)
+            except _RetraceScalars as e:
+                layout = e.args[0]
+            except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
+                if shapeless:
+                    raise _ShapelessRefused from e  # the caller tries a per-shape graph (Note [Dynamic shapes])
+                if self.fullgraph:
+                    raise
+                self._fall_back(e)
+                raise _FallBack from None
+        source_values = [r() for r in entry.sources]
+        if entry.needs_autograd:
+            try:
+                self._probe_vjp(entry, plan, source_values)
+            except Exception as e:  # noqa: BLE001 — MLX cannot differentiate the graph: eager keeps autograd
+                if self.fullgraph:
+                    raise
+                self._fall_back(e)
+                raise _FallBack from None
+        entries.append(entry)
+        return entry, source_values
+
+    def _call_dynamic(self, plan, args, kwargs):
+        """dynamic=True: one shapeless graph per rank-only key while it is shape-independent, else per-shape
+        graphs (Note [Dynamic shapes])."""
+        shapes = tuple(t._mx.shape for t in plan.arg_tensors)
+        sl = self.shapeless.get(plan.key)
+        if sl is None:
+            sl = self.shapeless[plan.key] = _Shapeless()
+        if sl.valid is not False:
+            try:
+                entry, source_values = self._entry(sl.entries, plan, args, kwargs, shapeless=True)
+            except _ShapelessRefused:  # MLX cannot trace it shapeless (or it cannot be traced at all)
+                sl.valid = False
+            else:
+                if entry.shapes is None:
+                    entry.shapes = shapes
+                if sl.valid or shapes == entry.shapes:
+                    return self._run(entry, plan, source_values)
+        else:  # shape-dependent: a shapeless graph still serves the shapes it was traced at
+            entry, source_values = self._lookup([e for e in sl.entries if e.shapes == shapes])
+            if entry is not None:
+                return self._run(entry, plan, source_values)
+        # a shape the shapeless graph has not been checked at, or a shape-dependent function: a per-shape graph
+        static, source_values = self._entry(self.cache.setdefault((plan.key, shapes), []), plan, args, kwargs)
+        if sl.valid is None:
+            vecs = self._scalar_vecs(static, source_values) if static.scalar_exprs else []
+            outs = static.fn(*self._inputs(plan, vecs))
+            sl.valid = _same_results(entry, static, plan, outs)
+            return self._run(static, plan, source_values, outs)
+        return self._run(static, plan, source_values)
 
     def _fall_back(self, err):
         name = getattr(self.fn, "__qualname__", repr(self.fn))
@@ -549,8 +654,7 @@ class _Compiled:
                       f"{self.fallback_reason})", UserWarning, stacklevel=3)
 
     # -- tracing ---------------------------------------------------------------------------------------------
-    def _trace(self, plan, args, kwargs, n_scalars):
-        global _TRACE
+    def _trace(self, plan, args, kwargs, layout, shapeless=False):
         from .optim import optimizer as _optim
 
         entry = _Entry()
@@ -558,9 +662,17 @@ class _Compiled:
         reach = plan.reach
         gens = reach.generators
 
-        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vec):
+        # Note [Re-traced by MLX]: mx.compile runs pure() again whenever it retraces, which it does under every
+        # mx.vjp of the compiled function (the autograd path, _vjp_parts) and for a shapeless graph's new ranks.
+        # By then the live state may differ from the first trace's (a backward has created the .grads that
+        # were None), so a re-run takes the first trace's structure (which .grads are None) instead of the live
+        # one, and only the first run describes the graph in `entry`.
+        none_at_trace = [plan.slot_get(s) is None for s in plan.slots]
+        traced = []
+
+        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs):
             global _TRACE
-            ctx = _TraceContext([], n_scalars, scalar_vec)
+            ctx = _TraceContext([], layout, scalar_vecs)
             saved = []  # (restore callable)
             prev_trace = _TRACE
             _TRACE = ctx
@@ -577,9 +689,15 @@ class _Compiled:
                     fresh.append(f)
                 versions = [f._version for f in fresh]
                 grad_inputs = []
-                for slot, a in zip(plan.slots, slot_arrays):
+                originals = []
+                for slot, a, was_none in zip(plan.slots, slot_arrays, none_at_trace):
                     kind, owner, name = slot
                     t = plan.slot_get(slot)
+                    if kind == "grad" and (t is None) != was_none:  # a re-run (Note [Re-traced by MLX])
+                        saved.append(functools.partial(_set_grad, owner, t))
+                        t = None if was_none else Tensor._new_on(a, owner._device_code)
+                        owner.grad = t
+                    originals.append(t)
                     if kind == "grad":
                         grad_inputs.append((slot, t, a))
                         if t is None:
@@ -619,22 +737,26 @@ class _Compiled:
 
                 builtins.print, builtins.open = prev_print, prev_open
                 leaves = []
-                entry.out_spec = _flatten(out, leaves)
+                out_spec = _flatten(out, leaves)
                 # outputs carry autograd history as eager ones would, unless the function ran its own backward
                 # (a training step: its .grads changed), whose returned loss needs none
                 ran_backward = any(plan.slot_get(s) is not g0 or (g0 is not None and g0._mx is not a)
                                    for s, g0, a in grad_inputs)
-                entry.needs_autograd = (_C.is_grad_enabled() and not ran_backward
-                                        and any(t.requires_grad for t in leaves))
+                needs_autograd = (_C.is_grad_enabled() and not ran_backward
+                                  and any(t.requires_grad for t in leaves))
                 outs = [_tensor_value(t) for t in leaves]
-                kinds = []
-                for slot in plan.slots:
+                kinds = []  # per slot: None (it holds None), _UNCHANGED (no output) or the dtype of its output
+                for slot, t0, a in zip(plan.slots, originals, slot_arrays):
                     t = plan.slot_get(slot)
                     if t is None:
                         kinds.append(None)
+                        continue
+                    v = _tensor_value(t)
+                    if t is t0 and v is a:
+                        kinds.append(_UNCHANGED)
                     else:
                         kinds.append(t.dtype)
-                        outs.append(_tensor_value(t))
+                        outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
                 new_state = []
                 for opt in reach.optimizers:
@@ -643,17 +765,21 @@ class _Compiled:
                             if isinstance(v, Tensor) and not _slot_in(plan, st, k):
                                 new_state.append((opt, p, k, v.dtype, v._device_code))
                                 outs.append(_tensor_value(v))
-                entry.out_kinds = (len(leaves), kinds, new_state)
                 for gen in gens:
                     outs.append(gen._key)
-                if len(ctx.scalar_exprs) > n_scalars:
-                    raise _RetraceScalars(len(ctx.scalar_exprs))
+                if traced:  # a re-run by MLX: the first run's description of the graph stands
+                    return outs
+                if ctx.layout() != layout:
+                    raise _RetraceScalars(ctx.layout())
+                traced.append(True)
+                entry.out_spec = out_spec
+                entry.needs_autograd = needs_autograd
+                entry.out_kinds = (len(leaves), kinds, new_state)
                 entry.guards = ctx.guards
                 entry.sources = ctx.sources
-                entry.scalar_exprs = ctx.scalar_exprs
+                entry.scalar_exprs = list(ctx.scalar_exprs.items())
                 entry.host_writes = ctx.host_writes
                 entry.sched_steps = ctx.sched_steps
-                entry.n_scalars = n_scalars
                 return outs
             finally:
                 builtins.print, builtins.open = prev_print, prev_open
@@ -662,46 +788,54 @@ class _Compiled:
                 _optim._tracing -= 1
                 _TRACE = prev_trace
 
-        compiled = mx.compile(pure)
+        compiled = mx.compile(pure, shapeless=shapeless)
+        entry.shapeless = shapeless
         entry.fn = compiled
         # the first call traces (inside pure) and runs; its result is kept for this call
-        inputs = self._inputs(plan, n_scalars, None)
-        entry._first = compiled(*inputs)
+        if shapeless:
+            vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
+        else:
+            vecs = [mx.zeros((n,), dtype=dt) for dt, n in layout]
+        entry._first = compiled(*self._inputs(plan, vecs))
         self.compile_count += 1
         return entry
 
     # -- running ---------------------------------------------------------------------------------------------
-    def _inputs(self, plan, n_scalars, scalars):
-        arg_arrays = [t._mx for t in plan.arg_tensors]
+    @staticmethod
+    def _inputs(plan, vecs):
+        """The compiled function's inputs: argument arrays, slot arrays (a placeholder where a slot holds None,
+        so positions match plan.slots), generator keys and the host scalar vectors `vecs`."""
         slot_arrays = []
         for slot in plan.slots:
-            t = plan.slot_get(slot)
-            slot_arrays.append(None if t is None else t._mx)
-        slot_arrays = [a for a in slot_arrays if a is not None]
-        # keep positions: pure() zips slots with arrays, so a missing grad must keep its place
-        full = []
-        it = iter(slot_arrays)
-        for slot in plan.slots:
-            t = plan.slot_get(slot)
-            full.append(next(it) if t is not None else mx.array(0.0))
-        gen_keys = [g._key for g in plan.reach.generators]
-        if scalars is None:
-            scalars = [0.0] * n_scalars
-        vec = mx.array(scalars, dtype=mx.float64) if n_scalars else mx.zeros((0,), dtype=mx.float64)
-        return arg_arrays, full, gen_keys, vec
+            kind, owner, name = slot
+            t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
+            slot_arrays.append(_PLACEHOLDER if t is None else t._mx)
+        return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs
 
-    def _run(self, entry, plan, source_values):
-        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
-        first = getattr(entry, "_first", None)
+    @staticmethod
+    def _scalar_vecs(entry, source_values):
+        """One vector per dtype of the host scalars' values at this call, rounded from Python doubles to the
+        dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars]); for a shapeless graph a list of 0-d
+        arrays instead of each vector."""
+        if entry.shapeless:
+            return [[mx.array(float(e(source_values)), dtype=dt) for e in evs] for dt, evs in entry.scalar_exprs]
+        return [mx.array([float(e(source_values)) for e in evs], dtype=dt) for dt, evs in entry.scalar_exprs]
+
+    def _run(self, entry, plan, source_values, outs=None):
+        """Run `entry` on the call's state (or take its outputs `outs`), write the state back, evaluate once."""
+        first = entry._first
         entry._first = None
-        if first is not None and not entry.scalar_exprs:
+        vecs = self._scalar_vecs(entry, source_values) if entry.scalar_exprs else []
+        if outs is not None:
+            pass
+        elif first is not None and not entry.scalar_exprs:
             outs = first
         else:
-            outs = entry.fn(*self._inputs(plan, entry.n_scalars, scalars))
+            outs = entry.fn(*self._inputs(plan, vecs))
         n_out, kinds, new_state = entry.out_kinds
         dev = _dev_of(plan)
         if entry.needs_autograd:  # before the write-back: the recorded inputs are the call's
-            results = self._differentiable(entry, plan, scalars, n_out)
+            results = self._differentiable(entry, plan, vecs, n_out)
         else:
             results = [Tensor._new_on(a, dev) for a in outs[:n_out]]
         pos = n_out
@@ -709,12 +843,14 @@ class _Compiled:
         _C._set_grad_enabled(False)
         try:
             for slot, dt in zip(plan.slots, kinds):
+                if dt is _UNCHANGED:
+                    continue
                 kind, owner, name = slot
-                t = plan.slot_get(slot)
                 if dt is None:
                     if kind == "grad":
                         owner.grad = None
                     continue
+                t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
                 arr = outs[pos]
                 pos += 1
                 if t is None:  # a .grad created by the call
@@ -728,7 +864,12 @@ class _Compiled:
                 gen._key = outs[pos]
                 pos += 1
             for t, ev in entry.host_writes:
-                t._write(mx.array(ev(source_values), dtype=mx.float32))
+                v = ev(source_values)
+                t._write(mx.array(v, dtype=mx.float32))
+                f32 = _as_float32(v)
+                if f32 is not None:
+                    k = id(t)
+                    _host_values[k] = (weakref.ref(t, functools.partial(_forget_host_value, k)), t._mx, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -740,8 +881,7 @@ class _Compiled:
     def _probe_vjp(self, entry, plan, source_values):
         """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
         (e.g. a gather whose indices come from the inputs) is found before any output relies on it."""
-        scalars = [float(e(source_values)) for e in entry.scalar_exprs]
-        f, tensors = self._vjp_parts(entry, plan, scalars, entry.out_kinds[0])
+        f, tensors = self._vjp_parts(entry, plan, self._scalar_vecs(entry, source_values), entry.out_kinds[0])
         vals = [t._mx for t in tensors]
         diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
 
@@ -754,33 +894,63 @@ class _Compiled:
         outs = f(*vals)
         mx.vjp(fd, [vals[i] for i in diff], [mx.ones_like(o) for o in outs])
 
-    def _differentiable(self, entry, plan, scalars, n_out):
+    def _differentiable(self, entry, plan, vecs, n_out):
         from .autograd._mlx_vjp import mlx_op
 
-        f, tensors = self._vjp_parts(entry, plan, scalars, n_out)
+        f, tensors = self._vjp_parts(entry, plan, vecs, n_out)
         out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
         return list(out) if isinstance(out, tuple) else [out]
 
-    def _vjp_parts(self, entry, plan, scalars, n_out):
+    def _vjp_parts(self, entry, plan, vecs, n_out):
         """The graph's user outputs as a function of the argument and slot tensors (for mx.vjp: outputs that
         carry autograd history into the parameters and arguments, when eager outputs would require grad)."""
         n_args = len(plan.arg_tensors)
         slot_tensors = [plan.slot_get(s) for s in plan.slots]
         present = [i for i, t in enumerate(slot_tensors) if t is not None]
         gen_keys = [g._key for g in plan.reach.generators]
-        vec = self._inputs(plan, entry.n_scalars, scalars)[3]
         fn = entry.fn
         n_slots = len(plan.slots)
 
         def f(*vals):
             arg_arrays = list(vals[:n_args])
-            full = [mx.array(0.0)] * n_slots
+            full = [_PLACEHOLDER] * n_slots
             for j, i in enumerate(present):
                 full[i] = vals[n_args + j]
-            return list(fn(arg_arrays, full, gen_keys, vec)[:n_out])
+            return list(fn(arg_arrays, full, gen_keys, vecs)[:n_out])
 
         # values as they are at the call (before the write-back): the recorded computation's inputs
         return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
+
+
+class _Shapeless:
+    """dynamic=True's state for one rank-only key (Note [Dynamic shapes]): the shapeless entries (each knows the
+    argument shapes it was traced at) and whether they proved shape-independent (None: not checked yet)."""
+
+    __slots__ = ("entries", "valid")
+
+    def __init__(self):
+        self.entries = []
+        self.valid = None
+
+
+def _same_results(shapeless, static, plan, static_outs):
+    """Whether the shapeless entry, run on this call's state (of shapes it was not traced at), gives exactly
+    what the entry traced for those shapes gives (Note [Dynamic shapes]); evaluates both."""
+    if (shapeless.out_kinds != static.out_kinds or shapeless.out_spec != static.out_spec
+            or [dt for dt, _ in shapeless.scalar_exprs] != [dt for dt, _ in static.scalar_exprs]):
+        return False
+    try:
+        source_values = [r() for r in shapeless.sources]
+        vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_exprs else []
+        outs = shapeless.fn(*_Compiled._inputs(plan, vecs))
+        if len(outs) != len(static_outs) or any(a.shape != b.shape or a.dtype != b.dtype
+                                                for a, b in zip(outs, static_outs)):
+            return False
+        same = [mx.array_equal(a, b, equal_nan=True) for a, b in zip(outs, static_outs)]
+        mx.eval(same + list(static_outs))
+    except Exception:  # noqa: BLE001 — MLX refused the shapeless graph at these shapes (e.g. a baked reshape)
+        return False
+    return all(v.item() for v in same)
 
 
 def _dev_of(plan):
@@ -799,7 +969,24 @@ def _slot_in(plan, st, k):
 
 
 def _item(t):
+    """The value of scalar state tensor t: the host's copy while t still holds what a compiled call wrote
+    (Note [Host scalars]), else read from the array (on a GPU: a synchronizing device-to-host copy)."""
+    hv = _host_values.get(id(t))
+    if hv is not None and hv[0]() is t and hv[1] is t._mx:
+        return hv[2]
     return t.item()
+
+
+def _forget_host_value(k, ref):
+    _host_values.pop(k, None)
+
+
+def _as_float32(v):
+    """Python number v rounded to float32 as mx.array(v, dtype=float32) rounds it (None if it cannot be)."""
+    try:
+        return struct.unpack("f", struct.pack("f", v))[0]
+    except (OverflowError, struct.error, TypeError):
+        return None
 
 
 def _group_lr(group):
@@ -915,8 +1102,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 
     Usable as `compile(fn)`, `@compile` and `@compile(fullgraph=True, ...)`. A Module gives an OptimizedModule.
     backend/mode/options are accepted for torch's interface (MLX has one compiler); backend='eager' and
-    disable=True run the function as it is. dynamic=True does not use MLX's shapeless mode: a graph is
-    traced per input shape, as with dynamic=None (shape arithmetic in Python would otherwise be baked in)."""
+    disable=True run the function as it is. dynamic=True uses MLX's shapeless graphs where they prove
+    shape-independent (Note [Dynamic shapes]); dynamic=None/False trace a graph per input shape."""
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
     if mode not in _MODES:

@@ -60,6 +60,13 @@ def _new(arr, device_code=0, dtype=None):
 # ---------------------------------------------------------------- evaluation and conversion
 
 
+def _evaluated(t):
+    """t's value, evaluated under the process-wide evaluation lock (Note [Threads] in csrc/threads.c)."""
+    v = t._mx
+    _C._eval(v)
+    return v
+
+
 def _numel_check(t, what):
     n = t.numel()
     if n != 1:
@@ -72,13 +79,13 @@ def _numel_check(t, what):
 @_reads_values
 def item(self):
     _numel_check(self, "item")
-    return self._mx.item()
+    return _evaluated(self).item()
 
 
 @_method
 @_reads_values
 def tolist(self):
-    return self._mx.tolist()
+    return _evaluated(self).tolist()
 
 
 @_method
@@ -90,7 +97,7 @@ def numpy(self, *, force=False):
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     if self.dtype is _dtype.bfloat16:
         raise TypeError("Got unsupported ScalarType BFloat16")
-    a = np.asarray(self._mx)
+    a = np.asarray(_evaluated(self))
     if a.flags.writeable:
         a.flags.writeable = False
     return a
@@ -99,9 +106,11 @@ def numpy(self, *, force=False):
 @_method
 def __array__(self, dtype=None, copy=None):
     if self.dtype is _dtype.bfloat16:
-        a = np.asarray(self._mx.astype(mx.float32))
+        v = self._mx.astype(mx.float32)
+        _C._eval(v)
+        a = np.asarray(v)
     else:
-        a = np.array(self._mx, copy=True)
+        a = np.array(_evaluated(self), copy=True)
     return a if dtype is None else a.astype(dtype)
 
 
@@ -116,11 +125,11 @@ def __bool__(self):
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if n > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return builtins.bool(self._mx.item())
+    return builtins.bool(_evaluated(self).item())
 
 
 def _real_item(t):
-    v = t._mx.item()
+    v = _evaluated(t).item()
     if isinstance(v, complex):
         if v.imag != 0:
             raise RuntimeError("value cannot be converted to type double without overflow")
@@ -146,7 +155,7 @@ def __int__(self):
 @_reads_values
 def __complex__(self):
     _numel_check(self, "complex")
-    return builtins.complex(self._mx.item())
+    return builtins.complex(_evaluated(self).item())
 
 
 @_method
@@ -154,7 +163,7 @@ def __complex__(self):
 def __index__(self):
     if self.dtype.is_floating_point or self.dtype.is_complex or self.numel() != 1:
         raise TypeError("only integer tensors of a single element can be converted to an index")
-    return builtins.int(self._mx.item())
+    return builtins.int(_evaluated(self).item())
 
 
 @_method

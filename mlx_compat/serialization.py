@@ -39,7 +39,7 @@ import zipfile
 import mlx.core as mx
 import numpy as np
 
-from . import _device, _dtype
+from . import _C, _device, _dtype
 from ._size import Size
 from ._tensor import Tensor, _new
 
@@ -183,6 +183,7 @@ def _storage_bytes(root):
     flat = root._storage_value()
     if root.dtype is _dtype.bfloat16:
         flat = mx.view(flat, mx.uint16, stream=mx.cpu)
+    _C._eval(flat)  # under the evaluation lock (Note [Threads]): checkpoints are often saved from a thread
     arr = np.ascontiguousarray(np.asarray(flat))  # a zero-copy view of the evaluated array
     if sys.byteorder != "little":
         arr = arr.byteswap()

@@ -340,9 +340,116 @@ def test_dynamic_true_still_correct_across_shapes():
     def f(x):
         return x.reshape(x.shape[0] * x.shape[1]).cumsum(0)
 
-    for shape in ((2, 3), (4, 5)):
+    for shape in ((2, 3), (4, 5), (3, 3), (4, 5)):
         x = torch.randn(*shape)
         _close(f(x), np.cumsum(_np(x).reshape(-1)), rtol=1e-5)
+    assert not _shapeless_valid(f)  # baked reshape sizes: per-shape graphs (Note [Dynamic shapes])
+
+
+def _shapeless_valid(fn):
+    (sl,) = fn._compiled.shapeless.values()
+    return sl.valid
+
+
+def test_dynamic_true_size_free_model_traces_once_for_all_batch_sizes():
+    # matmuls and pointwise ops never bake a size: one shapeless graph serves every batch size (plus the one
+    # per-shape trace that checks it, at the second size seen); torch's dynamic=True avoids recompiling too.
+    # (No biases: MLX 0.32's shapeless AddMM, a linear layer with bias, computes garbage at a new batch size;
+    # the check catches that, test_dynamic_true_shape_dependent_graph_falls_back_to_per_shape.)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(12, 16, bias=False), nn.GELU(), nn.Linear(16, 4, bias=False), nn.Softmax(-1)).eval()
+    tm = T.nn.Sequential(T.nn.Linear(12, 16, bias=False), T.nn.GELU(), T.nn.Linear(16, 4, bias=False),
+                         T.nn.Softmax(-1)).eval()
+    tm.load_state_dict({k: T.tensor(_np(v)) for k, v in m.state_dict().items()})
+    cm = torch.compile(m, dynamic=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for b in (4, 7, 1, 33, 7, 4, 2):
+            x = torch.randn(b, 12)
+            out = cm(x)
+            assert out.shape == (b, 4) and out.dtype == torch.float32
+            _close(out, m(x), rtol=1e-5, atol=1e-6)
+            _close(out, tm(T.tensor(_np(x))).detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert _count(cm.forward) == 2 and _shapeless_valid(cm.forward) is True
+    with torch.no_grad():
+        cm(torch.randn(3, 5, 12))  # another rank: a new shapeless graph
+    assert _count(cm.forward) == 3
+
+
+def test_dynamic_true_layer_mlx_cannot_trace_shapeless_uses_per_shape_graphs():
+    # LayerNorm's MLX kernel has no shapeless form: per-shape graphs, no warning, right results
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8)).eval()
+    cm = torch.compile(m, dynamic=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for b in (2, 5, 2):
+            x = torch.randn(b, 6)
+            _close(cm(x), m(x), rtol=1e-5, atol=1e-6)
+    assert _shapeless_valid(cm.forward) is False and _count(cm.forward) == 2
+
+
+def test_dynamic_true_with_grad_backward_equals_eager():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(6, 8, bias=False), nn.Tanh(), nn.Linear(8, 2, bias=False))
+    cm = torch.compile(m, dynamic=True)
+    for b in (3, 5, 9):
+        x = torch.randn(b, 6, requires_grad=True)
+        m.zero_grad()
+        m(x).square().sum().backward()
+        expected = [p.grad.clone() for p in m.parameters()] + [x.grad.clone()]
+        m.zero_grad()
+        x.grad = None
+        cm(x).square().sum().backward()
+        for e, g in zip(expected, [p.grad for p in m.parameters()] + [x.grad]):
+            _close(g, e, rtol=1e-5, atol=1e-6)
+    assert _count(cm.forward) == 2
+
+
+@pytest.mark.parametrize("what", ["size_constant", "linear_bias", "mean_loss_step"])
+def test_dynamic_true_shape_dependent_graph_falls_back_to_per_shape(what):
+    # a size read in Python is baked into the traced graph: MLX's shapeless graph would silently keep the first
+    # size's constant (x * 4 at every size, a mean's 1/N): the check catches it and every size gets its own graph
+    if what == "size_constant":
+        @torch.compile(dynamic=True)
+        def f(x):
+            return x * x.shape[0] + x.sum(0)
+
+        for b in (4, 6, 3, 6, 4):
+            x = torch.randn(b, 3)
+            _close(f(x), _np(x) * b + _np(x).sum(0), rtol=1e-6)
+        assert _shapeless_valid(f) is False and _count(f) == 3  # the shapeless trace (serving 4), then 6 and 3
+        return
+    if what == "linear_bias":
+        torch.manual_seed(0)
+        m = nn.Linear(6, 3).eval()
+        cm = torch.compile(m, dynamic=True)
+        with torch.no_grad():
+            for b in (4, 9, 4, 2):
+                x = torch.randn(b, 6)
+                _close(cm(x), m(x), rtol=1e-6, atol=1e-6)
+        assert _shapeless_valid(cm.forward) is False
+        return
+    runs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step, dynamic=True) if compiled else step
+        torch.manual_seed(1)
+        losses = [fn(torch.randn(b, 5), torch.randint(0, 3, (b,))).item() for b in (8, 5, 8, 11, 5)]
+        runs.append((model, opt, losses, fn))
+    _assert_same_run(runs[0], runs[1])
+    # the first step (creating Adam's state) is one key, traced once; every later step is shape-dependent (1/N)
+    assert [sl.valid for sl in runs[1][3]._compiled.shapeless.values()] == [None, False]
 
 
 # ------------------------------------------------------------------------------------------ fallback
@@ -578,3 +685,32 @@ def test_many_traces_of_batchnorm_stay_compiled(monkeypatch):
     assert _count(cm.forward) == 5
     _close(m2[1].running_var, m[1].running_var, rtol=1e-5)
     assert m2[1].num_batches_tracked.item() == 5
+
+
+def test_step_count_changed_in_place_between_calls_is_read():
+    # the host keeps the step counts a compiled call wrote; a write from outside (here in place) must be seen
+    runs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 2)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        torch.manual_seed(1)
+        xs = [torch.randn(3, 4) for _ in range(5)]
+        losses = []
+        for i, x in enumerate(xs):
+            if i == 3:
+                for st in opt.state.values():
+                    st["step"].fill_(0.0)
+            losses.append(fn(x).item())
+        runs.append((model, opt, losses, fn))
+    _assert_same_run(runs[0], runs[1])
+    assert runs[1][1].state_dict()["state"][0]["step"].item() == 2.0

@@ -16,7 +16,8 @@ Conventions:
   no derivative); amax/amin through torch's even-split-among-ties formula written in MLX and recorded
   through `mlx_op`, so every mode has higher-order derivatives (see `_reduce_at`).
 - Index validation evaluates the index (as torch syncs there); data-dependent shapes (masked_select, nonzero)
-  and data-dependent layouts (masked_scatter) evaluate the mask and compute positions with numpy.
+  and data-dependent layouts (masked_scatter) evaluate the mask and compute positions with numpy;
+  nonzero_static and unravel_index's checks evaluate their inputs too.
 - In-place variants compute out of place and `_commit` the result.
 - out= must have the result's dtype, as torch requires (shape.py's `_out`).
 
@@ -48,6 +49,7 @@ def _as_index_array(item):
 
     if isinstance(item, Tensor):
         if not (item.dtype.is_floating_point or item.dtype.is_complex) or False:
+            _C._eval(item)  # under the evaluation lock (Note [Threads])
             return np.asarray(item._mx)
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if isinstance(item, (list, np.ndarray)) or (isinstance(item, tuple)):

@@ -2,12 +2,20 @@
 
 The streams differ from torch's (MLX uses threefry keys, torch a Mersenne twister / Philox), so
 seeded results are reproducible within mlx_compat, not equal to torch's numbers.
+
+Threads (Note [Threads] in csrc/threads.c): as torch's, a generator (the default one included) is one
+state shared by every thread; each draw splits its key under the generator's lock, so concurrent draws
+each get a distinct subkey (the same subkeys, in some order, as the same draws made one after another),
+and the key arrays live on the process-wide stream, so a draw in one thread never breaks another's.
 """
 from __future__ import annotations
 
+import threading
 import time
 
 import mlx.core as mx
+
+from .. import _C
 
 
 class Generator:
@@ -17,13 +25,18 @@ class Generator:
         from .._device import device as _dev
 
         self.device = _dev(device)
+        self._lock = threading.Lock()
+        _C._pin_thread()  # the key array must live on the shared stream (Note [Threads])
         self._seed = int(time.time_ns()) & ((1 << 63) - 1)
         self._key = mx.random.key(self._seed & 0xFFFFFFFF)
 
     def manual_seed(self, seed):
         seed = int(seed)
-        self._seed = seed
-        self._key = mx.random.key(seed & 0xFFFFFFFFFFFFFFFF)
+        _C._pin_thread()
+        key = mx.random.key(seed & 0xFFFFFFFFFFFFFFFF)
+        with self._lock:
+            self._seed = seed
+            self._key = key
         return self
 
     def seed(self):
@@ -39,16 +52,32 @@ class Generator:
 
         from .creation import from_numpy
 
-        return from_numpy(np.asarray(self._key).astype(np.uint32).view(np.uint8).copy())
+        with self._lock:
+            key = self._key
+        _C._eval(key)
+        return from_numpy(np.asarray(key).astype(np.uint32).view(np.uint8).copy())
 
     def set_state(self, state):
         import numpy as np
 
-        self._key = mx.array(np.asarray(state.numpy()).astype(np.uint8).view(np.uint32))
+        _C._pin_thread()
+        key = mx.array(np.asarray(state.numpy()).astype(np.uint8).view(np.uint32))
+        with self._lock:
+            self._key = key
         return self
 
+    def __getstate__(self):  # copy/pickle: the state without its lock
+        d = self.__dict__.copy()
+        del d["_lock"]
+        return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self._lock = threading.Lock()
+
     def _next_key(self):
-        self._key, sub = mx.random.split(self._key)
+        with self._lock:  # one split per draw, whichever threads draw at once
+            self._key, sub = mx.random.split(self._key)
         return sub
 
 

@@ -12,7 +12,8 @@ sorting.py's sort/topk/kthvalue) compute their indices outside the differentiate
 inside it, so the gradient flows to the selected index exactly as torch's (value_selecting_reduction_backward);
 median()/nanmedian() without dim share the gradient evenly among the elements equal to the result, as torch's
 evenly_distribute_backward. Compositions of the package's own differentiable ops (cov, renorm, dist) need no
-derivative of their own.
+derivative of their own. bincount and histogram/histogramdd, whose result shapes depend on the values, evaluate
+their inputs, as torch's CPU kernels see the values.
 """
 from __future__ import annotations
 

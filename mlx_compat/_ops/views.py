@@ -150,6 +150,15 @@ def split_copy(input, split_size, dim=0, *, out=None):
     return _copies_out(input.split(split_size, dim), out, "SplitBackward0")
 
 
+# Note [scatter through an index view]
+# torch's x_scatter(input, src, ...) is `input.clone().x(...).copy_(src)` out of place. We apply the same
+# view op to a tensor of flat positions (arange(numel).reshape(input.shape)): its values say where each
+# element of src lands, with the view op's own argument checks and errors. numpy inverts that map once
+# (position -> src element, and a mask of written positions); the result is then one MLX
+# `where(mask, take(src, inverse), input)`, whose vjp sends the gradient to both inputs (the written
+# positions' gradient to src, the rest to input). Overlapping as_strided positions: the last write wins.
+
+
 def _scatter_via(input, src, fname, view_of, node):
     _check_tensor(input, fname)
     if not isinstance(src, Tensor):

@@ -75,6 +75,8 @@ typedef struct {
     PyObject *op_type;            /* _C.Op: function forms; constructing one declares an operator */
     PyObject *op_method_type;     /* _C.OpMethod: method and in-place forms */
     PyObject *op_registry;        /* dict: name -> function form */
+    PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
+    void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
 } State;
 
 /* Note [Tensor storage and views]
@@ -162,6 +164,20 @@ typedef struct {
 extern _Thread_local int grad_mode_disabled;
 extern _Thread_local int inference_mode_enabled;
 #define GRAD_ENABLED(st) (!grad_mode_disabled)
+
+/* ---- threads.c (Note [Threads]) ---- */
+int threads_init(State *st);
+void thread_pin_slow(State *st);
+extern _Thread_local char thread_pinned;
+/* Pins the calling thread to the shared streams on its first call into the core; a flag test after that. */
+#define thread_pin(st) do { if (!thread_pinned) thread_pin_slow(st); } while (0)
+void eval_lock_acquire(State *st);
+void eval_lock_release(State *st);
+PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_pin_thread(PyObject *m, PyObject *noargs);
+PyObject *mod_eval_lock_acquire(PyObject *m, PyObject *noargs);
+PyObject *mod_eval_lock_release(PyObject *m, PyObject *noargs);
+PyObject *mod_shared_stream(PyObject *m, PyObject *arg);
 
 /* ---- module.c ---- */
 extern PyModuleDef mlx_compat_module;

@@ -14,10 +14,17 @@ State *state_of_type(PyTypeObject *tp)
     PyObject *m = PyType_GetModuleByDef(tp, &mlx_compat_module);
     if (m == NULL)
         return NULL;
-    return (State *)PyModule_GetState(m);
+    State *st = (State *)PyModule_GetState(m);
+    thread_pin(st); /* Note [Threads]: a thread's first call into the core pins it */
+    return st;
 }
 
-State *state_of_module(PyObject *m) { return (State *)PyModule_GetState(m); }
+State *state_of_module(PyObject *m)
+{
+    State *st = (State *)PyModule_GetState(m);
+    thread_pin(st); /* Note [Threads] */
+    return st;
+}
 
 /* _register(dtypes, devices, size_type): dtypes is a sequence of our dtype objects indexed by code
  * (None for codes we do not expose), devices a (cpu, gpu) pair of mlx_compat.device objects. */
@@ -229,6 +236,12 @@ static PyMethodDef module_methods[] = {
     {"_has_torch_function", mod_has_torch_function, METH_O, NULL},
     {"_item_or_none", mod_item_or_none, METH_O, "array.item(), or None while MLX traces the array."},
     {"_op_registry", mod_op_registry, METH_NOARGS, "name -> function form of every declared operator (dispatch.c)."},
+    {"_eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
+     "mx.eval(*args) under the process-wide evaluation lock; tensors stand for their values (Note [Threads])."},
+    {"_eval_lock_acquire", mod_eval_lock_acquire, METH_NOARGS, "Take the evaluation lock (Note [Threads])."},
+    {"_eval_lock_release", mod_eval_lock_release, METH_NOARGS, "Release the evaluation lock (Note [Threads])."},
+    {"_pin_thread", mod_pin_thread, METH_NOARGS, "Make the shared streams this thread's defaults (Note [Threads])."},
+    {"_shared_stream", mod_shared_stream, METH_O, "The process-wide mx.Stream of a device code, or None."},
     {NULL}};
 
 static int load_mlx(PyObject *m, State *st)
@@ -314,6 +327,8 @@ static int module_exec(PyObject *m)
         return -1;
     if ((st->disabled_tf = PyObject_GetAttrString(m, "_disabled_torch_function_impl")) == NULL)
         return -1;
+    if (threads_init(st) < 0) /* Note [Threads] */
+        return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
         PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
@@ -325,7 +340,7 @@ static int module_exec(PyObject *m)
 
 static int module_traverse(PyObject *m, visitproc visit, void *arg)
 {
-    State *st = state_of_module(m);
+    State *st = (State *)PyModule_GetState(m); /* no thread pin: GC may run it */
     if (st == NULL)
         return 0;
     Py_VISIT(st->mx);
@@ -349,6 +364,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->tf_wrapper_type);
     Py_VISIT(st->py_tf_dispatch);
     Py_VISIT(st->disabled_tf);
+    Py_VISIT(st->shared_stream[0]);
+    Py_VISIT(st->shared_stream[1]);
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
 #undef X
@@ -360,7 +377,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
 
 static int module_clear(PyObject *m)
 {
-    State *st = state_of_module(m);
+    State *st = (State *)PyModule_GetState(m); /* no thread pin: GC may run it */
     if (st == NULL)
         return 0;
     Py_CLEAR(st->mx);
@@ -384,6 +401,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->tf_wrapper_type);
     Py_CLEAR(st->py_tf_dispatch);
     Py_CLEAR(st->disabled_tf);
+    Py_CLEAR(st->shared_stream[0]);
+    Py_CLEAR(st->shared_stream[1]);
 #define X(name) Py_CLEAR(st->f_##name);
     MX_FUNCS(X)
 #undef X
@@ -396,7 +415,15 @@ static int module_clear(PyObject *m)
     return 0;
 }
 
-static void module_free(void *m) { module_clear((PyObject *)m); }
+static void module_free(void *m)
+{
+    State *st = (State *)PyModule_GetState((PyObject *)m);
+    module_clear((PyObject *)m);
+    if (st != NULL && st->eval_lock != NULL) {
+        PyThread_free_lock(st->eval_lock);
+        st->eval_lock = NULL;
+    }
+}
 
 static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};
 

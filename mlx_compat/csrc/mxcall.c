@@ -96,7 +96,14 @@ int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fna
             PyErr_Format(PyExc_TypeError, "%s(): argument must be int, not Tensor", fname);
             return -1;
         }
-        PyObject *v = tensor_value(st, t), *item = v ? PyObject_CallMethod(v, "item", NULL) : NULL;
+        PyObject *v = tensor_value(st, t), *item = NULL;
+        if (v != NULL) {
+            Py_INCREF(v); /* held across MLX's evaluation, which runs with the GIL released */
+            eval_lock_acquire(st); /* Note [Threads] */
+            item = PyObject_CallMethod(v, "item", NULL);
+            eval_lock_release(st);
+            Py_DECREF(v);
+        }
         if (item == NULL)
             return -1;
         int rc = int_arg(st, item, out, is_dim, fname);
@@ -178,7 +185,11 @@ static int clear_tracing_error(void)
  * NULL on other errors. */
 PyObject *mx_item_or_tracing(State *st, PyObject *arr)
 {
+    Py_INCREF(arr); /* held across MLX's evaluation, which runs with the GIL released */
+    eval_lock_acquire(st); /* Note [Threads] */
     PyObject *r = PyObject_CallMethodNoArgs(arr, st->s_item);
+    eval_lock_release(st);
+    Py_DECREF(arr);
     if (r == NULL && clear_tracing_error())
         Py_RETURN_NONE;
     return r;

@@ -136,6 +136,7 @@ typedef struct {
 static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    thread_pin(w->st); /* Note [Threads]: before the function makes any MLX node */
     if (tf_needed(w->st, args, n))
         return tf_dispatch(w->st, (PyObject *)w, args, nargsf, kwnames);
     return PyObject_Vectorcall(w->fn, args, nargsf, kwnames);

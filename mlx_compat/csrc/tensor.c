@@ -491,7 +491,8 @@ int tensor_check_inplace(State *st, TensorObject *t) { return tensor_check_inpla
 /* check_overlap = 0 for writes of one value everywhere (fill_, zero_), which torch allows on expanded views. */
 int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
 {
-    if (GRAD_ENABLED(st) && t->requires_grad && t->grad_fn == NULL && t->base == NULL) {
+    /* a detached alias (detach(), nn.Parameter(t)) that requires grad is a leaf of its own */
+    if (GRAD_ENABLED(st) && t->requires_grad && t->grad_fn == NULL && (t->base == NULL || t->detached)) {
         PyErr_SetString(PyExc_RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation.");
         return -1;
     }
@@ -512,8 +513,87 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
     return 0;
 }
 
+/* Note [Bounded lazy graphs]
+ * MLX is lazy and a tensor written in place is rebound to a new graph node over its old value, so a loop
+ * that writes without reading (`x += 1` a million times, `total += loss`, `x[:10] += 1`) builds a chain
+ * that only a read evaluates: 1.5 GB for 10^6 `x += 1`, and a first `.item()` of 10 s. torch stays flat.
+ * The rule: every LAZY_WRITE_BOUND-th in-place write into a storage (its version, which counts the writes,
+ * reaching a multiple of the bound) hands the storage's new value (and, for a write through a view, the
+ * view's cached value, which grows its own chain) to mx.async_eval. MLX then evaluates the pending chain on
+ * its stream while Python goes on building, so a storage never holds more than LAZY_WRITE_BOUND unevaluated
+ * writes and a read waits for at most that many. The test on the hot path is one mask of the version the
+ * write increments anyway.
+ * Why writes and this bound: unbounded growth needs a loop, and the loops the package cannot see the end of
+ * are in-place accumulations into one storage; out-of-place rebinding (`x = x + 1`) is not bounded here.
+ * A training step writes each parameter, buffer and optimizer state once (measured for SGD, Adam, AdamW and
+ * RMSprop over a model with BatchNorm: tests/test_lazy_graphs.py), and optimizer.step() evaluates them, so a
+ * storage reaches the bound once every ~1000 steps and the async_eval then finds its value evaluated or under
+ * way (about 1 us; a step's forward+backward graph is never cut). 1024 keeps a 10^6-write loop's pending
+ * graph near 1.5 MB (about 1.5 KB per pending write) and a read after it at most 1024 nodes (~20 ms on the
+ * CPU backend, against 10 s unbounded).
+ * Tracing: MLX refuses async_eval inside mx.compile / mx.vjp / mx.vmap ("Not allowed inside a graph
+ * transformation"); that refusal is caught and the write stays a pure graph node, so a traced loop traces
+ * whole (Note [No evaluation while tracing]). The evaluation holds the lock of Note [Threads]. */
+#define LAZY_WRITE_BOUND 1024
+
+/* Start evaluating storage b's value and view t's cache (t may be b): Note [Bounded lazy graphs]. 0 / -1. */
+static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
+{
+    PyObject *f = PyObject_GetAttrString(st->mx, "async_eval"), *r = NULL;
+    if (f == NULL)
+        return -1;
+    /* strong references: MLX runs with the GIL released, while another thread may rebind b->data / t->data */
+    PyObject *args[2] = {Py_NewRef(b->data), Py_NewRef(t->data)};
+    eval_lock_acquire(st);
+    r = PyObject_Vectorcall(f, args, args[0] == args[1] ? 1 : 2, NULL);
+    eval_lock_release(st);
+    Py_DECREF(args[0]);
+    Py_DECREF(args[1]);
+    Py_DECREF(f);
+    if (r != NULL) {
+        Py_DECREF(r);
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_ValueError))
+        return -1;
+    /* MLX's refusal inside mx.compile / vjp / vmap ("[async_eval] Not allowed inside a graph transformation"):
+     * the graph is being traced, nothing to evaluate yet. Any other ValueError propagates. */
+    PyObject *type, *val, *tb;
+    PyErr_Fetch(&type, &val, &tb);
+    PyObject *msg = val ? PyObject_Str(val) : NULL;
+    const char *m = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    int tracing = m != NULL && strstr(m, "graph transformation") != NULL;
+    Py_XDECREF(msg);
+    PyErr_Clear();
+    if (tracing) {
+        Py_XDECREF(type);
+        Py_XDECREF(val);
+        Py_XDECREF(tb);
+        return 0;
+    }
+    PyErr_Restore(type, val, tb); /* steals */
+    return -1;
+}
+
+/* Note [Whole-storage writes]
+ * A view that covers all of its base's storage in order -- same dtype, offset 0, row-major over as many
+ * elements as the base holds, the base itself in identity storage order -- is what nn.Parameter(t) and the
+ * detach()/.data aliases of a contiguous tensor are. Writing it needs no scatter through the index map: the
+ * base's new value is the written value reshaped to the base's shape. So an optimizer step writing into
+ * Parameters that alias their source tensors (as torch's do) costs one reshape per parameter. */
+static int whole_storage_view(TensorObject *t, TensorObject *b)
+{
+    Py_ssize_t perm[64];
+    if (t->dtype != b->dtype || t->offset != 0 || t->ndim < 0 || b->ndim < 0 || b->ndim > 64)
+        return 0;
+    if (tensor_numel(t) != tensor_numel(b) || !tensor_is_contiguous(t))
+        return 0;
+    return !base_order(b, perm);
+}
+
 /* Write `value` (BORROWED mx.array with t's shape and dtype) as t's new content. For a view the value
- * is scattered into the base through the index map (Note [Tensor storage and views]). */
+ * is scattered into the base through the index map (Note [Tensor storage and views]), or becomes the
+ * base's value when the view covers the whole storage (Note [Whole-storage writes]). */
 int tensor_write(State *st, TensorObject *t, PyObject *value)
 {
     TensorObject *b = t->base;
@@ -521,12 +601,25 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         Py_INCREF(value);
         Py_SETREF(t->data, value);
         t->version++;
+        if ((t->version & (LAZY_WRITE_BOUND - 1)) == 0) /* Note [Bounded lazy graphs] */
+            return bound_lazy_graph(st, t, t);
         return 0;
     }
     PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL;
     int rc = -1;
+    if (tensor_ensure_sizes(st, b) < 0)
+        goto error;
+    if (whole_storage_view(t, b)) {
+        shape = ssize_tuple(b->sizes, b->ndim);
+        if (shape == NULL)
+            goto error;
+        newbase = mx_call2(st, st->f_reshape, value, shape, t->device);
+        if (newbase == NULL)
+            goto error;
+        goto commit;
+    }
     PyObject *map = view_index_map(st, t);
-    if (map == NULL || tensor_ensure_sizes(st, b) < 0)
+    if (map == NULL)
         goto error;
     flat = storage_flat(st, b, t->device); /* a fresh object: MLX's __setitem__ below rebinds it */
     if (flat == NULL)
@@ -543,6 +636,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     newbase = from_storage_flat(st, b, flat, t->device);
     if (newbase == NULL)
         goto error;
+commit:
     Py_SETREF(b->data, newbase);
     newbase = NULL;
     b->version++;
@@ -553,7 +647,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     Py_INCREF(value);
     Py_SETREF(t->data, value);
     t->version = b->version;
-    rc = 0;
+    rc = (b->version & (LAZY_WRITE_BOUND - 1)) == 0 ? bound_lazy_graph(st, b, t) : 0; /* Note [Bounded lazy graphs] */
 error:
     Py_XDECREF(flat);
     Py_XDECREF(minus1);
@@ -1269,8 +1363,8 @@ error:
     return r;
 }
 
-/* _make_subclass(cls, data, requires_grad=False): an instance of `cls` (a Tensor subclass) sharing
- * `data`'s value, as torch.Tensor._make_subclass (used by nn.Parameter). */
+/* _make_subclass(cls, data, requires_grad=False): NEW instance of `cls` (a Tensor subclass) sharing
+ * `data`'s storage, outside its autograd graph, as torch.Tensor._make_subclass (used by nn.Parameter). */
 static PyObject *m_make_subclass(PyObject *type, PyObject *args)
 {
     State *st = state_of_type((PyTypeObject *)type);
@@ -1287,17 +1381,39 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
         return NULL;
     }
     TensorObject *s = (TensorObject *)src;
-    PyObject *v = tensor_value(st, s);
-    if (v == NULL)
-        return NULL;
-    TensorObject *r = (TensorObject *)tensor_new_of_type(st, (PyTypeObject *)cls, Py_NewRef(v), s->dtype, s->device);
-    if (r == NULL)
-        return NULL;
-    if (rg && !(dt_is_float(r->dtype) || dt_is_complex(r->dtype))) {
-        Py_DECREF(r);
+    if (rg && !(dt_is_float(s->dtype) || dt_is_complex(s->dtype))) {
         PyErr_SetString(PyExc_RuntimeError, "only Tensors of floating point and complex dtype can require gradients");
         return NULL;
     }
+    /* a detached alias of `data` (writes through either are seen by the other; Note [Whole-storage writes]
+     * keeps an optimizer's writes cheap), re-typed as `cls` */
+    int prev = grad_mode_disabled;
+    grad_mode_disabled = 1;
+    TensorObject *a = (TensorObject *)view_alias(st, s);
+    grad_mode_disabled = prev;
+    if (a == NULL)
+        return NULL;
+    /* the alias's view fields move into a `cls` instance (made as one, so subclasses with their own layout,
+     * e.g. __slots__, work) */
+    TensorObject *r = (TensorObject *)tensor_new_of_type(st, (PyTypeObject *)cls, Py_NewRef(a->data), a->dtype,
+                                                        a->device);
+    if (r == NULL) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    r->base = a->base;
+    a->base = NULL;
+    r->index_map = a->index_map;
+    a->index_map = NULL;
+    PyMem_Free(r->sizes);
+    r->sizes = a->sizes;
+    a->sizes = NULL;
+    r->ndim = a->ndim;
+    r->offset = a->offset;
+    r->version = a->version;
+    r->is_view = a->is_view;
+    Py_DECREF(a);
+    r->detached = 1;
     r->requires_grad = (char)rg;
     return (PyObject *)r;
 }

@@ -29,6 +29,7 @@ import mlx.core as mx
 
 from .. import _C, _device_scope
 from .._tensor import Tensor
+from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "required"]
 
@@ -41,26 +42,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class RemovableHandle:
-    """What the register_* methods return: `.remove()` takes the hook out of its dict (torch.utils.hooks')."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        self._hooks = hooks_dict
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 _global_optimizer_pre_hooks: "OrderedDict[int, object]" = OrderedDict()
@@ -290,7 +271,11 @@ class _Update:
                 # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
                 roots.append(t._base._mx if t._is_view else t._mx)
             if not _tracing:
-                mx.eval(roots)
+                _C._eval_lock_acquire()  # Note [Threads]
+                try:
+                    mx.eval(roots)
+                finally:
+                    _C._eval_lock_release()
         finally:
             _C._set_grad_enabled(prev)
 

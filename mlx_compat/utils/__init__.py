@@ -1,2 +1,3 @@
-"""mlx_compat.utils: torch.utils's data loading (`utils.data`) and safetensors files (`utils.safetensors`)."""
-from . import data, safetensors  # noqa: F401
+"""mlx_compat.utils: torch.utils's data loading (`utils.data`), safetensors files (`utils.safetensors`), hook
+handles (`utils.hooks`) and nested containers (`utils._pytree`)."""
+from . import data, hooks, safetensors  # noqa: F401

@@ -21,7 +21,7 @@ import sys
 import mlx.core as mx
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _C, _device, _dtype
 from .._tensor import Tensor, _new
 
 __all__ = ["save", "save_file", "load", "load_file", "safe_open", "SafetensorError"]
@@ -50,6 +50,7 @@ def _tensor_bytes(t):
     arr = t._mx
     if t.dtype is _dtype.bfloat16:
         arr = mx.view(arr, mx.uint16, stream=mx.cpu)
+    _C._eval(arr)  # under the evaluation lock (Note [Threads])
     a = np.ascontiguousarray(np.asarray(arr))  # a zero-copy view of the evaluated array
     if sys.byteorder != "little":
         a = a.byteswap()

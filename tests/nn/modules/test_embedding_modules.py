@@ -63,8 +63,6 @@ def test_embedding_from_pretrained(kwargs):
     check_module(t, m, t_in, m_in)
 
 
-@pytest.mark.xfail(strict=True, reason="nn.Parameter(t) does not yet share t's storage (Tensor._make_subclass "
-                   "copies); reported to the Module/Parameter owner")
 def test_embedding_from_pretrained_shares_tensor():
     """The weight wraps the given tensor, as torch's Parameter(_weight) does: later writes to it show through."""
     w = mc.zeros(3, 2)

@@ -1,0 +1,182 @@
+/* threads.c — tensors usable from any thread: one process-wide MLX stream per device pinned as every
+ * thread's default stream, and the process-wide lock every evaluation the package makes takes
+ * (Note [Threads]). */
+#include "core.h"
+
+#include "pythread.h"
+
+/* Note [Threads]
+ * MLX 0.32 keeps streams per thread: a thread's default stream (and its command encoder) exists only
+ * in the thread that made it, so a lazy array built in one thread cannot be evaluated in another
+ * ("RuntimeError: There is no Stream(cpu, N) in current thread"), and every thread that first touches
+ * MLX gets a stream of its own. torch tensors cross threads freely (DataLoader threads, servers,
+ * callbacks), so the package holds one rule for the whole process:
+ *
+ * 1. One stream per device, made with mx.new_thread_unsafe_stream (its encoder is registered for every
+ *    thread), is the default stream of every thread that uses the package. The importing thread is
+ *    pinned when _C loads; any other thread is pinned at its first call into the core, before it can
+ *    make an MLX node: `thread_pin` is a thread-local flag test placed where C entry points fetch
+ *    their State (state_of_type / state_of_module) and in the __torch_function__ wrapper that every
+ *    public Python function and method is called through (Note [torch function check]). Python code
+ *    that calls mlx.core before any public call (the generator's seeding) calls `_C._pin_thread()`.
+ *    So every graph lives on one stream per device and any thread can read or write any tensor.
+ *
+ * 2. That stream is "thread unsafe": MLX leaves concurrent evaluation on it to the caller (four
+ *    threads evaluating at once crashed the interpreter in one of three runs). Every evaluation the
+ *    package makes (reading values: item/tolist/numpy/bool/printing through `_C._eval`, the value
+ *    checks of Note [No evaluation while tracing], the optimizer's evaluation of its state, and the
+ *    asynchronous evaluation of Note [Bounded lazy graphs]) holds one process-wide lock for the time
+ *    MLX schedules (and for mx.eval, waits for) the work. The lock is re-entrant per thread (a
+ *    thread-local depth) and is waited for with the GIL released: the thread holding it runs MLX with
+ *    the GIL released and must be able to take the GIL back. Building graphs needs no lock: it runs
+ *    under the GIL, and MLX supports building while another thread's evaluation runs (async_eval's
+ *    own idiom).
+ *
+ * 3. Grad mode, inference mode and the torch-function state stay thread-local, as in torch; the
+ *    default generator is process-wide, its key split under a lock (_random.py), as torch's default
+ *    CPU generator is shared and mutex-protected.
+ *
+ * Evaluations that user code makes itself through mlx.core on our tensors' arrays are outside the
+ * lock; MLX's own rule applies to them. */
+
+_Thread_local char thread_pinned;
+static _Thread_local int eval_depth;
+
+/* Pin the calling thread: the shared streams become its default streams. Called once per thread; a
+ * failure is reported as unraisable (the thread keeps MLX's own per-thread streams) rather than failing
+ * the call that happened to come first. Keeps any pending exception. */
+void thread_pin_slow(State *st)
+{
+    thread_pinned = 1;
+    if (st == NULL || st->mx == NULL)
+        return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    for (int d = 0; d < 2; d++) {
+        if (st->shared_stream[d] == NULL)
+            continue;
+        PyObject *r = PyObject_CallMethod(st->mx, "set_default_stream", "O", st->shared_stream[d]);
+        if (r == NULL)
+            PyErr_WriteUnraisable(st->shared_stream[d]);
+        Py_XDECREF(r);
+    }
+    PyErr_Restore(type, value, tb); /* steals */
+}
+
+/* Make the shared streams (Note [Threads]) and the evaluation lock; pins the calling thread. 0 / -1. */
+int threads_init(State *st)
+{
+    st->eval_lock = PyThread_allocate_lock();
+    if (st->eval_lock == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "could not allocate the evaluation lock");
+        return -1;
+    }
+    PyObject *make = PyObject_GetAttrString(st->mx, "new_thread_unsafe_stream");
+    if (make == NULL)
+        return -1;
+    int rc = -1;
+    for (int d = 0; d < 2; d++) {
+        if (d == DEV_GPU && (!st->gpu_available || st->fake_gpu))
+            break; /* fake GPU: 'cuda' runs on MLX's CPU, whose stream is shared already */
+        st->shared_stream[d] = PyObject_CallOneArg(make, st->mx_device[d]);
+        if (st->shared_stream[d] == NULL)
+            goto error;
+    }
+    thread_pinned = 0;
+    thread_pin_slow(st);
+    rc = 0;
+error:
+    Py_DECREF(make);
+    return rc;
+}
+
+/* Take the evaluation lock (Note [Threads]); re-entrant in one thread. Never fails. */
+void eval_lock_acquire(State *st)
+{
+    if (eval_depth++ > 0 || st->eval_lock == NULL)
+        return;
+    if (!PyThread_acquire_lock(st->eval_lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(st->eval_lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+void eval_lock_release(State *st)
+{
+    if (eval_depth <= 0) /* not held by this thread: nothing to release */
+        return;
+    if (--eval_depth > 0 || st->eval_lock == NULL)
+        return;
+    PyThread_release_lock(st->eval_lock);
+}
+
+/* _eval(*args): mx.eval(*args) under the evaluation lock (Note [Threads]); a Tensor argument stands for
+ * its current value, anything else (arrays, trees of arrays) goes to mx.eval as is. Returns None (NEW). */
+PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_module(m);
+    PyObject *vals = PyList_New(0), *r = NULL;
+    if (vals == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = args[i];
+        if (is_tensor(st, a)) {
+            PyObject *v = tensor_value(st, (TensorObject *)a); /* BORROWED */
+            if (v == NULL || PyList_Append(vals, v) < 0)
+                goto error;
+        } else if (PyList_Append(vals, a) < 0)
+            goto error;
+    }
+    PyObject *f = PyObject_GetAttrString(st->mx, "eval");
+    if (f == NULL)
+        goto error;
+    PyObject *tup = PyList_AsTuple(vals);
+    if (tup != NULL) {
+        eval_lock_acquire(st);
+        r = PyObject_Call(f, tup, NULL);
+        eval_lock_release(st);
+        Py_DECREF(tup);
+    }
+    Py_DECREF(f);
+error:
+    Py_DECREF(vals);
+    return r;
+}
+
+/* _eval_lock_acquire() / _eval_lock_release(): hold the evaluation lock around an evaluation made in Python
+ * (Note [Threads]); release in the same thread, in a `finally`. Return None (NEW). */
+PyObject *mod_eval_lock_acquire(PyObject *m, PyObject *noargs)
+{
+    eval_lock_acquire(state_of_module(m));
+    Py_RETURN_NONE;
+}
+
+PyObject *mod_eval_lock_release(PyObject *m, PyObject *noargs)
+{
+    if (eval_depth <= 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_eval_lock_release: the evaluation lock is not held by this thread");
+        return NULL;
+    }
+    eval_lock_release(state_of_module(m));
+    Py_RETURN_NONE;
+}
+
+/* _pin_thread(): make the shared streams the calling thread's defaults (Note [Threads]); idempotent. */
+PyObject *mod_pin_thread(PyObject *m, PyObject *noargs)
+{
+    thread_pin(state_of_module(m));
+    Py_RETURN_NONE;
+}
+
+/* _shared_stream(device_code) -> the process-wide mx.Stream of that device, or None (Note [Threads]). */
+PyObject *mod_shared_stream(PyObject *m, PyObject *arg)
+{
+    long d = PyLong_AsLong(arg);
+    if (d == -1 && PyErr_Occurred())
+        return NULL;
+    State *st = state_of_module(m);
+    if (d < 0 || d > 1 || st->shared_stream[d] == NULL)
+        Py_RETURN_NONE;
+    return Py_NewRef(st->shared_stream[d]);
+}

@@ -1,0 +1,266 @@
+"""Tensors crossing threads (Note [Threads] in csrc/threads.c): built lazily in one thread and read, written
+in place or differentiated in another; concurrent writers under a lock; the process-wide default generator
+drawn from several threads. Each scenario runs the same code with torch and with mlx_compat and compares."""
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+mc = pytest.importorskip("mlx_compat")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def in_thread(fn, *args):
+    """fn(*args) run in a new thread; its result, or its exception re-raised here."""
+    out = {}
+
+    def body():
+        try:
+            out["r"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed back to the caller
+            out["e"] = e
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    if "e" in out:
+        raise out["e"]
+    return out["r"]
+
+
+def values(t):
+    return np.asarray(t.detach().numpy() if hasattr(t, "detach") else t)
+
+
+DATA = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+
+
+@pytest.mark.parametrize("lib", [torch, mc], ids=["torch", "mlx_compat"])
+def test_every_scenario_runs_in_torch_too(lib):
+    """The scenarios below are what torch allows; run the producer/consumer one with each library."""
+    x = in_thread(lambda: lib.tensor(DATA) * 2 + 1)
+    assert np.allclose(values(x.exp().sum(0)), np.exp(DATA * 2 + 1).sum(0), rtol=1e-5)
+
+
+def test_lazy_tensor_built_in_a_thread_is_read_in_another():
+    def build(lib):
+        x = lib.tensor(DATA)
+        return (x * 3 + 1).tanh().sum(1)
+
+    want = build(torch)
+    got = in_thread(build, mc)  # lazy: never evaluated in the producer
+    np.testing.assert_allclose(values(got), values(want), rtol=1e-5)
+    assert got.tolist() == pytest.approx(want.tolist(), rel=1e-5)
+    assert got[0].item() == pytest.approx(want[0].item(), rel=1e-5)
+    # and a second consumer thread reads it too
+    assert in_thread(lambda: got.sum().item()) == pytest.approx(want.sum().item(), rel=1e-5)
+
+
+def test_in_place_writes_from_another_thread_are_seen_by_the_owner():
+    results = {}
+    for lib in (torch, mc):
+        x = lib.tensor(DATA) * 1  # lazy in the owner thread
+        v = x[1]  # a view the owner keeps
+
+        def writer():
+            x.add_(1)
+            v.mul_(10)  # write-through from the worker
+            x[:, 0] = -1.0
+
+        in_thread(writer)
+        results[lib] = (values(x), values(v), x._version)
+    np.testing.assert_allclose(results[mc][0], results[torch][0], rtol=1e-6)
+    np.testing.assert_allclose(results[mc][1], results[torch][1], rtol=1e-6)
+    assert results[mc][2] == results[torch][2]
+
+
+def test_backward_in_a_thread():
+    grads = {}
+    for lib in (torch, mc):
+        w = lib.tensor(DATA, requires_grad=True)
+        b = lib.tensor(DATA[0], requires_grad=True)
+        loss = ((w * b).sin().sum(1) ** 2).mean()  # graph built in the main thread
+        in_thread(loss.backward)
+        grads[lib] = (values(w.grad), values(b.grad))
+    for got, want in zip(grads[mc], grads[torch]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_training_steps_in_a_worker_thread_match_the_main_thread():
+    def train(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Linear(8, 1))
+        with lib.no_grad():
+            for i, p in enumerate(model.parameters()):
+                p.copy_(lib.tensor(np.cos(np.arange(p.numel(), dtype=np.float32) + i).reshape(p.shape)))
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = lib.tensor(DATA)
+        y = lib.tensor(DATA.sum(1, keepdims=True))
+        for _ in range(3):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+        return [values(p) for p in model.parameters()]
+
+    want = train(torch)
+    got = in_thread(train, mc)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-6)
+
+
+def test_concurrent_in_place_writes_under_a_lock():
+    n_threads, n_iter = 4, 50
+    finals = {}
+    for lib in (torch, mc):
+        x = lib.zeros(n_threads, 3)
+        lock = threading.Lock()
+
+        def worker(k):
+            for i in range(n_iter):
+                with lock:
+                    x[k] += 1  # write through a view of the shared tensor
+                    x.add_(0.5)  # and into the whole tensor
+                    if i % 10 == 0:
+                        x[k].sum().item()  # reading while others write
+
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(worker, range(n_threads)))
+        finals[lib] = (values(x), x._version)
+    np.testing.assert_array_equal(finals[mc][0], finals[torch][0])
+    assert finals[mc][1] == finals[torch][1]
+
+
+def test_grad_mode_stays_thread_local_as_in_torch():
+    for lib in (torch, mc):
+        with lib.no_grad():
+            worker_sees = in_thread(lib.is_grad_enabled)
+            w = lib.ones(2, requires_grad=True)
+            in_worker = in_thread(lambda: (w * 2).requires_grad)
+        assert worker_sees is True and in_worker is True, lib.__name__
+
+
+def test_randn_in_a_worker_does_not_break_the_main_threads_draws():
+    in_thread(lambda: mc.randn(3))
+    # before Note [Threads], the default generator's key then lived on the worker's stream
+    assert np.isfinite(mc.randn(2).tolist()).all()
+    assert all(0 <= v < 1 for v in mc.rand(2).tolist())
+    assert set(mc.nn.functional.dropout(mc.ones(64), 0.5).tolist()) <= {0.0, 2.0}
+    mc.manual_seed(7)
+    a = mc.randn(4).tolist()
+    mc.manual_seed(7)
+    in_thread(lambda: None)  # a thread that draws nothing changes nothing
+    assert mc.randn(4).tolist() == a
+
+
+@pytest.mark.parametrize("lib", [torch, mc], ids=["torch", "mlx_compat"])
+def test_default_generator_is_shared_between_threads(lib):
+    """torch's semantics: one default generator for the process. A draw in another thread advances the
+    sequence the main thread sees after manual_seed; without it the sequence repeats."""
+    lib.manual_seed(11)
+    first = lib.randn(4).tolist()
+    second = lib.randn(4).tolist()
+    lib.manual_seed(11)
+    from_worker = in_thread(lambda: lib.randn(4).tolist())
+    after = lib.randn(4).tolist()
+    assert from_worker == first  # the worker drew the seeded sequence's first draw
+    assert after == second  # and the main thread continues where it left off
+
+
+@pytest.mark.parametrize("lib", [torch, mc], ids=["torch", "mlx_compat"])
+def test_concurrent_draws_are_each_a_distinct_valid_draw(lib):
+    """A pool of workers drawing at once from the default generator gets exactly the draws a single thread
+    would make from the same seed, in some order: no two draws share a state, none is lost."""
+    n = 16
+    lib.manual_seed(5)
+    sequential = [lib.randn(3).tolist() for _ in range(n)]
+    lib.manual_seed(5)
+    start = threading.Barrier(4)  # the pool's first four draws start together
+
+    def draw(i):
+        if i < 4:
+            start.wait()
+        return lib.randn(3).tolist()
+
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(draw, range(n)))
+    assert sorted(concurrent) == sorted(sequential)
+    after = lib.randn(3).tolist()
+    lib.manual_seed(5)
+    for _ in range(n):
+        lib.randn(3)
+    assert after == lib.randn(3).tolist()
+
+
+_STRESS = """
+import threading
+import {mod} as torch
+base = torch.ones(32, 32)
+shared = [None]
+errors = []
+def work(k):
+    try:
+        for i in range(400):
+            z = ((base * k + i) @ base * 2).sum()
+            if i % 3 == 0:
+                shared[0] = z
+            s = shared[0]
+            if s is not None:
+                s.item()          # evaluates a graph another thread built, while others evaluate theirs
+            z.tolist()
+            base[k % 4, 0].add_(0)   # an in-place write into the shared tensor
+    except Exception as e:
+        errors.append(repr(e))
+ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print("ERRORS", errors)
+"""
+
+
+@pytest.mark.parametrize("mod", ["torch", "mlx_compat"])
+def test_concurrent_evaluation_does_not_crash(mod):
+    """Four threads evaluating and writing shared tensors at once: concurrent evaluation on MLX's shared
+    stream crashed the interpreter without the evaluation lock. Runs in a subprocess (a crash is a signal)."""
+    code = textwrap.dedent(_STRESS).format(mod=mod)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "ERRORS []" in r.stdout, r.stdout + r.stderr[-2000:]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts OS threads through /proc (Linux)")
+def test_short_lived_threads_leave_no_streams_behind():
+    """Every thread uses the shared streams: MLX alone starts a stream (an OS thread) for each Python thread
+    that touches it and keeps it after the thread ends (300 threads left 300 OS threads behind)."""
+    x = mc.ones(8)
+    in_thread(lambda: (x * 2).sum().item())
+    before = len(os.listdir("/proc/self/task"))
+    for _ in range(60):
+        in_thread(lambda: (x * 2).sum().item())
+    assert len(os.listdir("/proc/self/task")) <= before + 2
+
+
+def test_checkpoint_saved_from_a_thread_while_the_main_thread_computes(tmp_path):
+    """torch.save in a background thread (a common checkpointing idiom) of tensors written lazily in the
+    main thread, while the main thread keeps evaluating; the file loads back to the saved values."""
+    results = {}
+    for lib in (torch, mc):
+        w = lib.tensor(DATA) * 1
+        w.add_(1)  # lazy
+        path = tmp_path / f"{lib.__name__}.pt"
+        saver = threading.Thread(target=lambda: lib.save({"w": w, "v": w[1]}, path))
+        saver.start()
+        for _ in range(20):
+            (w @ w.T).sum().item()
+        saver.join()
+        loaded = lib.load(path)
+        results[lib] = (values(loaded["w"]), values(loaded["v"]))
+    for got, want in zip(results[mc], results[torch]):
+        np.testing.assert_array_equal(got, want)
