@@ -1,6 +1,8 @@
-"""The binary operators and their kin as functions (torch.add, ...), methods (Tensor.add) and in-place
-methods (Tensor.add_), all over the C core's operator path (`Tensor._binary`), so promotion, casting
-and write-through are the core's. Declared once in `_BINARY`; the three variants are derived."""
+"""The binary operators and their kin: torch.add/sub/mul/div, floor_divide, remainder, the comparisons, bitwise
+ops and maximum/minimum are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c) over
+the C operator path, so promotion, casting and write-through are the core's and their function, method and
+in-place forms come from one declaration each; pow, clamp, masked_fill, where, fmod, atan2 and the in-place fills
+and copies (zero_, fill_, copy_) are Python functions here."""
 from __future__ import annotations
 
 import builtins
@@ -13,32 +15,6 @@ from .._tensor import Tensor, _new
 _binary = Tensor._binary
 
 
-def _is_bool(x):
-    return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x.dtype is _dtype.bool)
-
-
-def _check_alpha(a, b, alpha, op="add"):
-    """`alpha * b` in the dtype torch computes `a op alpha*b` in (so alpha never promotes)."""
-    if op == "sub" and (_is_bool(a) or _is_bool(b)):
-        return b  # the core raises torch's bool-subtraction error
-    if alpha is None or (alpha == 1 and not isinstance(alpha, builtins.float)):
-        return b
-    rt = _C._result_type(a, b)
-    if isinstance(alpha, builtins.float) and not (rt.is_floating_point or rt.is_complex):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    if isinstance(alpha, builtins.complex) and not rt.is_complex:
-        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
-    if rt is _dtype.bool:
-        if not isinstance(alpha, builtins.bool) and alpha not in (0, 1) and False:
-            raise RuntimeError("Boolean alpha only supported for Boolean results.")
-        if isinstance(b, Tensor):
-            return b if alpha else b & False
-        return b and builtins.bool(alpha)
-    if isinstance(b, Tensor):
-        return (b if b.dtype is rt else b.to(rt)) * alpha  # differentiable: records the scaling
-    return b * alpha
-
-
 def _out(out, r):
     if out is None:  # the common case: no import on the per-call path
         return r
@@ -47,35 +23,49 @@ def _out(out, r):
     return put(out, r)
 
 
-def add(input, other, *, alpha=1, out=None):
-    return _out(out, _binary("add", input, _check_alpha(input, other, alpha)))
+def binary(name, operator, *, alpha=False, rounding=False, fallback=None, tensor_first=False, tensors_only=False,
+           numbers=False, inplace=True):
+    """Declare the binary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) over the C
+    operator `operator` (ops.c's table: its promotion, derivatives `<operator>_tt`/`_ts`/`_st` and in-place
+    write-through are the operators'), with torch's `alpha=` or `rounding_mode=` keyword; returns the function
+    form, and Tensor.<name> (and Tensor.<name>_ unless inplace=False) come with it. `fallback(input, other,
+    inplace)` computes rounding_mode='trunc'. tensor_first / tensors_only: torch's signature takes (Tensor, Tensor
+    or Scalar) / (Tensor, Tensor); numbers: the function form also takes two numbers (torch.add(2, 3))."""
+    flags = ((_C.OPF_ALPHA if alpha else 0) | (_C.OPF_ROUNDING if rounding else 0) |
+             (_C.OPF_TENSOR_FIRST if tensor_first else 0) | (_C.OPF_TENSORS_ONLY if tensors_only else 0) |
+             (_C.OPF_NUMBERS if numbers else 0))
+    return _C.Op(name, kind=_C.OP_BINARY, binary=operator, flags=flags, fallback=fallback,
+                 variants=_C.VARIANT_METHOD | (_C.VARIANT_INPLACE if inplace else 0))
 
 
-def sub(input, other, *, alpha=1, out=None):
-    return _out(out, _binary("sub", input, _check_alpha(input, other, alpha, "sub")))
+def _div_trunc(input, other, inplace):
+    """div(input, other, rounding_mode='trunc') (and div_): the true quotient rounded toward zero, in torch's
+    result dtype; no gradient flows through the rounding (torch's derivative there is zero)."""
+    rt0, _ = _result_type_or_complex(input, other)
+    if rt0.is_complex or rt0 is _dtype.bool:
+        raise NotImplementedError(f"\"div_trunc_cpu\" not implemented for '{_SCALAR_NAMES[rt0.name]}'")
+    rt = _C._result_type(input, other)
+    if not (rt.is_floating_point or rt.is_complex):
+        # torch raises on integer division by zero; while MLX traces, the check is skipped (Note [No
+        # evaluation while tracing] in csrc/mxcall.c)
+        if _C._item_or_none((other == 0).any()._mx) if isinstance(other, Tensor) else other == 0:
+            raise RuntimeError("ZeroDivisionError")
+    q = _binary("div", input, other)
+    if rt.is_floating_point or rt.is_complex:
+        r = _new(mx.trunc(q._mx, stream=_stream(q)), q._device_code, q.dtype)
+    else:
+        r = _new(mx.trunc(q._mx, stream=_stream(q)).astype(rt._mx, stream=_stream(q)), q._device_code, rt)
+    if inplace:
+        return input.copy_(r) if _can_cast(r.dtype, input.dtype) else _raise_cast(r.dtype, input.dtype)
+    return r
 
 
-def _rounding(input, other, rounding_mode, inplace):
-    if rounding_mode is None:
-        return _binary("div", input, other, inplace)
-    if rounding_mode == "floor":
-        if _result_type_or_complex(input, other)[0].is_complex:
-            raise NotImplementedError("\"div_floor_cpu\" not implemented for 'ComplexFloat'")
-        return _binary("floor_divide", input, other, inplace)
-    if rounding_mode == "trunc":
-        rt0, _ = _result_type_or_complex(input, other)
-        if rt0.is_complex or rt0 is _dtype.bool:
-            raise NotImplementedError(f"\"div_trunc_cpu\" not implemented for '{_SCALAR_NAMES[rt0.name]}'")
-        q = _binary("div", input, other)
-        rt = _C._result_type(input, other)
-        if rt.is_floating_point or rt.is_complex:
-            r = _new(mx.trunc(q._mx), q._device_code, q.dtype)
-        else:
-            r = _new(mx.trunc(q._mx).astype(rt._mx), q._device_code, rt)
-        if inplace:
-            return input.copy_(r) if _can_cast(r.dtype, input.dtype) else _raise_cast(r.dtype, input.dtype)
-        return r
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+_MX_DEVICES = (mx.cpu, mx.cpu if _C.FAKE_GPU else mx.gpu)  # Note [Fake GPU] (csrc/module.c)
+
+
+def _stream(t):
+    """The stream= argument the C core passes for tensor t's device: None on MLX's default device."""
+    return None if t._device_code == _C.DEFAULT_MX_DEVICE else _MX_DEVICES[t._device_code]
 
 
 def _can_cast(a, b):
@@ -91,26 +81,14 @@ _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bf
                  "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
                  "complex64": "ComplexFloat"}
 
-
-def div(input, other, *, rounding_mode=None, out=None):
-    return _out(out, _rounding(input, other, rounding_mode, False))
-
-
-divide = div
-true_divide = div
-
-
-def mul(input, other, *, out=None):
-    return _out(out, _binary("mul", input, other))
-
-
+# The declared binary family: torch.<op>, Tensor.<op> and Tensor.<op>_ from one line each.
+add = binary("add", "add", alpha=True, numbers=True)
+sub = binary("sub", "sub", alpha=True, numbers=True)
+mul = binary("mul", "mul", numbers=True)
+div = binary("div", "div", rounding=True, fallback=_div_trunc, numbers=True)
+divide = true_divide = div
 multiply = mul
 subtract = sub
-
-
-# torch's signatures: the comparisons take (Tensor, Tensor or Scalar); maximum/minimum take two Tensors
-_TENSOR_FIRST = {"eq", "ne", "lt", "le", "gt", "ge"}
-_TENSORS_ONLY = {"maximum", "minimum"}
 
 
 def _need_tensors(name, input, other, both):
@@ -121,34 +99,23 @@ def _need_tensors(name, input, other, both):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
 
 
-def _make_simple(name, opname):
-    first, both = name in _TENSOR_FIRST, name in _TENSORS_ONLY
-
-    def fn(input, other, *, out=None):
-        if first or both:
-            _need_tensors(name, input, other, both)
-        return _out(out, _binary(opname, input, other))
-
-    fn.__name__ = name
-    return fn
-
-
-floor_divide = _make_simple("floor_divide", "floor_divide")
-remainder = _make_simple("remainder", "remainder")
-eq = _make_simple("eq", "eq")
-ne = _make_simple("ne", "ne")
-lt = _make_simple("lt", "lt")
-le = _make_simple("le", "le")
-gt = _make_simple("gt", "gt")
-ge = _make_simple("ge", "ge")
+# The rest of the operator table: the comparisons take (Tensor, Tensor or Scalar), maximum/minimum two Tensors.
+floor_divide = binary("floor_divide", "floor_divide", numbers=True)
+remainder = binary("remainder", "remainder")
+eq = binary("eq", "eq", tensor_first=True)
+ne = binary("ne", "ne", tensor_first=True)
+lt = binary("lt", "lt", tensor_first=True)
+le = binary("le", "le", tensor_first=True)
+gt = binary("gt", "gt", tensor_first=True)
+ge = binary("ge", "ge", tensor_first=True)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-bitwise_and = _make_simple("bitwise_and", "bitwise_and")
-bitwise_or = _make_simple("bitwise_or", "bitwise_or")
-bitwise_xor = _make_simple("bitwise_xor", "bitwise_xor")
-bitwise_left_shift = _make_simple("bitwise_left_shift", "bitwise_left_shift")
-bitwise_right_shift = _make_simple("bitwise_right_shift", "bitwise_right_shift")
-maximum = _make_simple("maximum", "maximum")
-minimum = _make_simple("minimum", "minimum")
+bitwise_and = binary("bitwise_and", "bitwise_and")
+bitwise_or = binary("bitwise_or", "bitwise_or")
+bitwise_xor = binary("bitwise_xor", "bitwise_xor")
+bitwise_left_shift = binary("bitwise_left_shift", "bitwise_left_shift")
+bitwise_right_shift = binary("bitwise_right_shift", "bitwise_right_shift")
+maximum = binary("maximum", "maximum", tensors_only=True, inplace=False)
+minimum = binary("minimum", "minimum", tensors_only=True, inplace=False)
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001 - torch's name
@@ -366,14 +333,15 @@ def _method(name, fn):
     setattr(Tensor, name, fn)
 
 
-for _name in ("add", "sub", "mul", "div", "floor_divide", "remainder", "eq", "ne", "lt", "le", "gt", "ge",
-              "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "maximum",
-              "minimum", "pow", "neg", "abs", "bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max",
-              "masked_fill", "true_divide", "multiply", "subtract", "divide", "greater", "greater_equal", "less",
-              "less_equal", "not_equal", "negative", "absolute", "clip"):
+for _name in ("pow", "neg", "abs", "bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max",
+              "masked_fill", "negative", "absolute", "clip"):
     _method(_name, globals()[_name])
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
+for _alias, _op in (("true_divide", div), ("divide", div), ("multiply", mul), ("subtract", sub), ("greater", gt),
+                    ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
+    _method(_alias, _op.method)  # torch's aliases: the registered forms themselves
+    _method(_alias + "_", _op.inplace)
 
 
 # ---------------------------------------------------------------- in-place methods
@@ -392,22 +360,6 @@ def _inplace_from(fn):
         return self._commit(r)
 
     return method
-
-
-def add_(self, other, *, alpha=1):
-    return _binary("add", self, _check_alpha(self, other, alpha), True)
-
-
-def sub_(self, other, *, alpha=1):
-    return _binary("sub", self, _check_alpha(self, other, alpha, "sub"), True)
-
-
-def mul_(self, other):
-    return _binary("mul", self, other, True)
-
-
-def div_(self, other, *, rounding_mode=None):
-    return _rounding(self, other, rounding_mode, True)
 
 
 def pow_(self, exponent):
@@ -477,14 +429,9 @@ def masked_fill_(self, mask, value):
     return self._commit(r)
 
 
-for _name, _fn in (("add_", add_), ("sub_", sub_), ("mul_", mul_), ("div_", div_), ("pow_", pow_),
-                   ("zero_", zero_), ("fill_", fill_), ("copy_", copy_), ("masked_fill_", masked_fill_),
-                   ("true_divide_", div_), ("multiply_", mul_), ("subtract_", sub_), ("divide_", div_)):
+for _name, _fn in (("pow_", pow_), ("zero_", zero_), ("fill_", fill_), ("copy_", copy_),
+                   ("masked_fill_", masked_fill_)):
     _method(_name, _fn)
-
-for _name in ("floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
-              "bitwise_right_shift", "eq", "ne", "lt", "le", "gt", "ge"):
-    _method(_name + "_", (lambda op: lambda self, other: _binary(op, self, other, True))(_name))
 
 for _name in ("clamp", "clamp_min", "clamp_max", "neg", "abs", "bitwise_not", "logical_not", "clip", "negative",
               "absolute"):

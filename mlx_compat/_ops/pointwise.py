@@ -1,116 +1,130 @@
-"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, lerp, addcmul, ...): functions,
-methods and in-place methods, declared once per op in `_UNARY` with torch's result-dtype rule.
-
-Rules: "float" ops compute in the default float dtype for integral/bool inputs (torch's int-to-float
-promotion); "same" ops keep the input dtype (rounding ops are identities on integers).
-Autograd for these comes with the autograd engine."""
+"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, lerp, addcmul, ...): functions, methods and
+in-place methods. The primitive unary family is declared once each in the operator registry (`_C.Op`, Note
+[Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule, derivative and node name side by
+side; the registry generates torch.<op>, Tensor.<op> and Tensor.<op>_ and runs all three in C."""
 from __future__ import annotations
 
 import builtins
+import enum
 
 import mlx.core as mx
 
 from .. import _C, _dtype
 from . import precise as _precise
-from ..autograd._derivatives import _scope_backward, record as _record
-from .creation import _out
 from .._tensor import Tensor, _new
-
-_new_on = Tensor._new_on
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
            "complex64": "ComplexFloat"}
 
 
-def _float_dtype(t):
-    return t.dtype if (t.dtype.is_floating_point or t.dtype.is_complex) else _C._get_default_dtype()
+class ELEMENTWISE_TYPE_PROMOTION_KIND(enum.IntEnum):
+    """The result-dtype rule of a registered elementwise op (torch._prims_common's names; the C enum of
+    csrc/dispatch.c). DEFAULT: the input's dtype; INT_TO_FLOAT: integral and bool inputs compute in the default
+    float dtype; BOOL_TO_LONG: bool inputs compute in int64."""
+    DEFAULT = _C.PROMOTE_DEFAULT
+    INT_TO_FLOAT = _C.PROMOTE_INT_TO_FLOAT
+    BOOL_TO_LONG = _C.PROMOTE_BOOL_TO_LONG
 
 
-_F64 = _dtype.float64
-_FAST = {_precise.exp: mx.exp, _precise.sigmoid: mx.sigmoid, _precise.sin: mx.sin, _precise.cos: mx.cos}
+DEFAULT = ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+INT_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.INT_TO_FLOAT
+BOOL_TO_LONG = ELEMENTWISE_TYPE_PROMOTION_KIND.BOOL_TO_LONG
+_SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
-def _unary(name, fn, rule, complex_ok, int_identity, deriv, node):
-    """The function form of a declared unary op. Floating inputs (the common case) take the short path: one
-    MLX call, the result wrapped with the input's dtype, the node recorded only when the input requires grad."""
-    backward = None if deriv is None else (lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),))
-    to_float = rule == "float"
-    fast = _FAST.get(fn, fn)  # below float64, _precise's functions are MLX's own
+def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
+          bool_error=None, out=True, exact_out=False):
+    """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
+    function form; Tensor.<name> and Tensor.<name>_ come with it.
 
-    def op(input, *, out=None):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        d = input.dtype
-        if d.is_floating_point:  # every declared forward keeps a floating dtype
-            r = fn(input._mx) if d is _F64 else fast(input._mx)
-        else:
-            if d.is_complex and not complex_ok:
-                raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
-            if to_float:
-                d = _float_dtype(input)
-                r = fn(input._mx.astype(d._mx))
-            else:
-                r = input._mx if (int_identity and not d.is_complex) else fn(input._mx)
-            r = r.astype(d._mx)
-        res = _new_on(r, input._device_code, d._code)
-        if backward is not None and input.requires_grad and _C.is_grad_enabled():
-            # `record` inlined for the hot path: ctx = (input snapshot, result snapshot, extra); snapshots are
-            # taken after recording, so the saved result keeps its place in the graph (double backward)
-            ctx = [None, None, None]
-            n = _C._record(node, _scope_backward(backward, (input,)), ctx, (input,), (res,))
-            # the saved result refers to its own node weakly (Note [Autograd ownership] in csrc/autograd.c)
-            ctx[0], ctx[1] = _C._snapshot(input, n), _C._snapshot(res, n)
-        return res if out is None else _out(out, res)
-
-    op.__name__ = name
-    return op
+    forward(x, [scalar], stream=None) is the MLX call (forward64 the one for float64 inputs); `derivative(grad, [self],
+    [result])` is written with the package's ops (so it differentiates again under create_graph), its parameter
+    names saying which saved values it takes, as in torch's derivatives.yaml; None records nothing. `node` is the
+    backward node's name ("<Name>Backward0" by default); `complex` allows complex inputs (else torch's
+    NotImplementedError); `int_identity` returns integral inputs unchanged (rounding ops); `bool_error` is the
+    (exception type, message) torch raises for bool inputs; out=False: the function form takes no `out=`;
+    exact_out: `out=` must have the result's dtype."""
+    saves = 0
+    if derivative is not None:
+        params = derivative.__code__.co_varnames[:derivative.__code__.co_argcount]
+        if params[:1] != ("grad",) or list(params[1:]) != sorted(params[1:], key=("self", "result").index):
+            raise TypeError(f"{name}: a derivative takes (grad, [self], [result]), got {params}")
+        for p in params[1:]:
+            saves |= _SAVES[p]
+    flags = ((_C.OPF_COMPLEX if complex else 0) | (_C.OPF_INT_IDENTITY if int_identity else 0) |
+             (_C.OPF_NO_BOOL if bool_error else 0) | (0 if out else _C.OPF_NO_OUT) |
+             (_C.OPF_EXACT_OUT if exact_out else 0))
+    extra = {} if scalar is None else {"scalar": scalar}
+    return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
+                 derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
+                 bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE)
 
 
-_LN2_F = 0.6931471805599453  # exp2(x) = exp(x ln 2), accurate in float64 (Note [MLX float64 precision])
+def _on_stream(fn):
+    """fn(x), a composition of MLX calls without `stream=`, as a registry forward: run under `stream` when the
+    registry passes one (a tensor on a device other than MLX's default)."""
+    def forward(x, stream=None):
+        if stream is None:
+            return fn(x)
+        with mx.stream(stream):
+            return fn(x)
 
-
-def _round(x, decimals=0):
-    return mx.round(x, decimals)
-
-
-def _relu(x):
-    return mx.maximum(x, 0)  # a Python 0 takes x's dtype (integers stay integers, NaN propagates)
+    forward.__name__ = fn.__name__
+    return forward
 
 
 _LN2, _LN10 = 0.6931471805599453, 2.302585092994046
-_ZERO = lambda x, y, g: g * 0  # noqa: E731 - piecewise-constant ops
 
-# Each op declared once: name -> (MLX forward, dtype rule, complex ok, identity on integers,
-#   derivative g * f(x, y) with x the input and y the result (written with the package's ops, so it
-#   differentiates again under create_graph), torch's node name or None for "<Name>Backward0").
-_UNARY = {
-    "exp": (_precise.exp, "float", True, False, lambda x, y, g: g * y, None),
-    "exp2": (lambda x: _precise.exp(x * _LN2_F), "float", True, False, lambda x, y, g: g * y * _LN2, "Exp2Backward0"),
-    "expm1": (mx.expm1, "float", False, False, lambda x, y, g: g * (y + 1), "Expm1Backward0"),
-    "log": (mx.log, "float", True, False, lambda x, y, g: g / x, None),
-    "log2": (mx.log2, "float", True, False, lambda x, y, g: g / (x * _LN2), "Log2Backward0"),
-    "log10": (mx.log10, "float", True, False, lambda x, y, g: g / (x * _LN10), "Log10Backward0"),
-    "log1p": (mx.log1p, "float", True, False, lambda x, y, g: g / (x + 1), "Log1pBackward0"),
-    "sqrt": (mx.sqrt, "float", True, False, lambda x, y, g: g / (2 * y), None),
-    "rsqrt": (mx.rsqrt, "float", True, False, lambda x, y, g: -0.5 * g * y * y * y, None),
-    "sin": (_precise.sin, "float", True, False, lambda x, y, g: g * x.cos(), None),
-    "cos": (_precise.cos, "float", True, False, lambda x, y, g: -g * x.sin(), None),
-    "tan": (mx.tan, "float", True, False, lambda x, y, g: g * (1 + y * y), None),
-    "tanh": (mx.tanh, "float", True, False, lambda x, y, g: g * (1 - y * y), None),
-    "sigmoid": (_precise.sigmoid, "float", True, False, lambda x, y, g: g * y * (1 - y), None),
-    "reciprocal": (mx.reciprocal, "float", True, False, lambda x, y, g: -g * y * y, None),
-    "floor": (mx.floor, "same", False, True, _ZERO, None),
-    "ceil": (mx.ceil, "same", False, True, _ZERO, None),
-    "trunc": (mx.trunc, "same", False, True, _ZERO, None),
-    "square": (mx.square, "same", True, False, lambda x, y, g: 2 * g * x, "PowBackward0"),
-    "sign": (mx.sign, "same", False, False, _ZERO, None),
-    "relu": (_relu, "same", False, False, lambda x, y, g: g * (y > 0).to(g.dtype), None),  # relu'(0) = 0
-}
 
-_ns = globals()
-for _name, (_fn, _rule, _cok, _ident, _deriv, _node) in _UNARY.items():
-    _ns[_name] = _unary(_name, _fn, _rule, _cok, _ident, _deriv, _node or _name.capitalize() + "Backward0")
+def _exp2(x, stream=None):
+    return mx.exp(mx.multiply(x, _LN2, stream=stream), stream=stream)  # exp(x ln 2): accurate in float64 below
+
+
+def _no_bool(name):
+    return NotImplementedError, f"\"{name}_vml_cpu\" not implemented for 'Bool'"
+
+
+def _zero(grad):
+    return grad.new_zeros(grad.shape)  # piecewise-constant ops: torch's zeros_like(grad), never nan from inf * 0
+
+
+# The declared unary family: one line per op, forward and derivative together.
+exp = unary("exp", mx.exp, INT_TO_FLOAT, lambda grad, result: grad * result,
+            forward64=_on_stream(_precise.exp), complex=True)
+exp2 = unary("exp2", _exp2, INT_TO_FLOAT, lambda grad, result: grad * result * _LN2,
+             forward64=_on_stream(lambda x: _precise.exp(x * _LN2)), complex=True)
+expm1 = unary("expm1", mx.expm1, INT_TO_FLOAT, lambda grad, result: grad * (result + 1))
+log = unary("log", mx.log, INT_TO_FLOAT, lambda grad, self: grad / self, complex=True)
+log2 = unary("log2", mx.log2, INT_TO_FLOAT, lambda grad, self: grad / (self * _LN2), complex=True)
+log10 = unary("log10", mx.log10, INT_TO_FLOAT, lambda grad, self: grad / (self * _LN10), complex=True)
+log1p = unary("log1p", mx.log1p, INT_TO_FLOAT, lambda grad, self: grad / (self + 1), node="Log1PBackward0",
+              complex=True)
+sqrt = unary("sqrt", mx.sqrt, INT_TO_FLOAT, lambda grad, result: grad / (2 * result), complex=True)
+rsqrt = unary("rsqrt", mx.rsqrt, INT_TO_FLOAT, lambda grad, result: -0.5 * grad * result * result * result,
+              complex=True)
+sin = unary("sin", mx.sin, INT_TO_FLOAT, lambda grad, self: grad * self.cos(), forward64=_on_stream(_precise.sin),
+            complex=True)
+cos = unary("cos", mx.cos, INT_TO_FLOAT, lambda grad, self: -grad * self.sin(), forward64=_on_stream(_precise.cos),
+            complex=True)
+tan = unary("tan", mx.tan, INT_TO_FLOAT, lambda grad, result: grad * (1 + result * result), complex=True)
+tanh = unary("tanh", mx.tanh, INT_TO_FLOAT, lambda grad, result: grad * (1 - result * result), complex=True)
+sigmoid = unary("sigmoid", mx.sigmoid, INT_TO_FLOAT, lambda grad, result: grad * result * (1 - result),
+                forward64=_on_stream(_precise.sigmoid))
+reciprocal = unary("reciprocal", mx.reciprocal, INT_TO_FLOAT, lambda grad, result: -grad * result * result,
+                   complex=True)
+floor = unary("floor", mx.floor, DEFAULT, _zero, int_identity=True, bool_error=_no_bool("floor"),
+              exact_out=True)
+ceil = unary("ceil", mx.ceil, DEFAULT, _zero, int_identity=True, bool_error=_no_bool("ceil"),
+             exact_out=True)
+trunc = unary("trunc", mx.trunc, DEFAULT, _zero, int_identity=True, bool_error=_no_bool("trunc"),
+              exact_out=True)
+square = unary("square", mx.square, BOOL_TO_LONG, lambda grad, self: 2 * grad * self, node="PowBackward0",
+               complex=True)
+sign = unary("sign", mx.sign, DEFAULT, _zero, exact_out=True)
+relu = unary("relu", mx.maximum, DEFAULT, lambda grad, result: grad * (result > 0).to(grad.dtype),  # relu'(0) = 0
+             scalar=0,  # mx.maximum(x, 0): a Python 0 takes x's dtype, NaN propagates
+             bool_error=(RuntimeError, "Boolean inputs not supported for relu"), out=False)
 
 
 def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
@@ -203,7 +217,8 @@ def _reduce_bool(name, fn):
 any = _reduce_bool("any", mx.any)  # noqa: A001
 all = _reduce_bool("all", mx.all)  # noqa: A001
 
-_FUNCS = list(_UNARY) + ["round", "fix", "lerp", "addcmul", "addcdiv", "any", "all"]
+_ns = globals()
+_FUNCS = ["round", "fix", "lerp", "addcmul", "addcdiv", "any", "all"]
 for _name in _FUNCS:
     setattr(Tensor, _name, _ns[_name])
 
@@ -223,7 +238,7 @@ def _inplace(fn):
     return method
 
 
-for _name in list(_UNARY) + ["round", "fix", "lerp", "addcmul", "addcdiv"]:
+for _name in ["round", "fix", "lerp", "addcmul", "addcdiv"]:
     setattr(Tensor, _name + "_", _inplace(_ns[_name]))
 
 

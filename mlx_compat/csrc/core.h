@@ -71,6 +71,10 @@ typedef struct {
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
     int fake_gpu;                 /* Note [Fake GPU] (module.c) */
+    /* the operator registry (dispatch.c, Note [Operator registry]) */
+    PyObject *op_type;            /* _C.Op: function forms; constructing one declares an operator */
+    PyObject *op_method_type;     /* _C.OpMethod: method and in-place forms */
+    PyObject *op_registry;        /* dict: name -> function form */
     PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
 } State;
@@ -302,5 +306,14 @@ int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overl
 PyObject *m_fill(PyObject *self, PyObject *value);
 PyObject *m_basic_getitem(PyObject *self, PyObject *index);
 PyObject *m_assign(PyObject *self, PyObject *value);
+
+/* ---- dispatch.c (Note [Operator registry]) ---- */
+int op_types_init(PyObject *module, State *st);
+PyObject *mod_op_registry(PyObject *m, PyObject *noargs);
+/* ops.c's operator table for the registry's binary ops: the index of torch's name (-1 with ValueError), and
+ * `a op b` (in place when `inplace`) through the operator path: NEW, or NotImplemented (new) for operands
+ * that are not numbers/Tensors. */
+int binary_op_index(const char *name);
+PyObject *binary_op_at(State *st, int op, PyObject *a, PyObject *b, int inplace);
 
 #endif

@@ -235,6 +235,7 @@ static PyMethodDef module_methods[] = {
     {"_torch_function_state", mod_torch_function_state, METH_VARARGS, NULL},
     {"_has_torch_function", mod_has_torch_function, METH_O, NULL},
     {"_item_or_none", mod_item_or_none, METH_O, "array.item(), or None while MLX traces the array."},
+    {"_op_registry", mod_op_registry, METH_NOARGS, "name -> function form of every declared operator (dispatch.c)."},
     {"_eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
      "mx.eval(*args) under the process-wide evaluation lock; tensors stand for their values (Note [Threads])."},
     {"_eval_lock_acquire", mod_eval_lock_acquire, METH_NOARGS, "Take the evaluation lock (Note [Threads])."},
@@ -332,6 +333,8 @@ static int module_exec(PyObject *m)
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
         PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
         return -1;
+    if (op_types_init(m, st) < 0) /* the operator registry (dispatch.c) */
+        return -1;
     return 0;
 }
 
@@ -366,6 +369,9 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
 #undef X
+    Py_VISIT(st->op_type);
+    Py_VISIT(st->op_method_type);
+    Py_VISIT(st->op_registry);
     return 0;
 }
 
@@ -403,6 +409,9 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
+    Py_CLEAR(st->op_type);
+    Py_CLEAR(st->op_method_type);
+    Py_CLEAR(st->op_registry);
     return 0;
 }
 

@@ -717,6 +717,28 @@ static int binop_from_name(PyObject *name)
     return -1;
 }
 
+/* The registry's entry to the operator table (dispatch.c): index of `name`, -1 with ValueError. */
+int binary_op_index(const char *name)
+{
+    for (int i = 0; i < BIN_COUNT; i++)
+        if (strcmp(name, BIN[i].name) == 0)
+            return i;
+    PyErr_Format(PyExc_ValueError, "unknown binary op '%s'", name);
+    return -1;
+}
+
+/* NEW: `a op b` through the operator path (in place into `a` when `inplace`), or NotImplemented (new). */
+PyObject *binary_op_at(State *st, int op, PyObject *a, PyObject *b, int inplace)
+{
+    if (op < 0 || op >= BIN_COUNT) {
+        PyErr_SetString(PyExc_SystemError, "binary_op_at: bad operator index");
+        return NULL;
+    }
+    if (inplace && !is_tensor(st, a))
+        Py_RETURN_NOTIMPLEMENTED;
+    return inplace ? binary_inplace(a, b, (BinOp)op) : binary(a, b, (BinOp)op);
+}
+
 /* Tensor._binary(name, a, b, inplace=False) (static): the operator path for the Python layer's
  * functions and methods (torch.add, Tensor.mul_, ...). Raises TypeError for non-number operands. */
 static PyObject *m_binary(PyObject *type, PyObject *const *args, Py_ssize_t nargs)

@@ -267,9 +267,6 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
-Tensor.relu_ = relu_
-
-
 # ---------------------------------------------------------------- padding
 
 

@@ -1,0 +1,1083 @@
+/* dispatch.c — the operator registry: primitive operators declared once from Python (`_C.Op(...)`), each
+ * run by one C path, with its function, method and in-place variants generated from the declaration.
+ *
+ * Note [Operator registry]
+ * A primitive operator is declared once, in the Python module of its family, by constructing `_C.Op`:
+ *   name         torch's name ("exp"); the in-place variant is name + "_"
+ *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY (the operator of ops.c's BIN
+ *                table named `binary`, with torch's `alpha=` / `rounding_mode=` keywords where declared)
+ *   forward      the MLX callable; forward64 the one for float64 (Note [MLX float64 precision] in _precise.py).
+ *                Both are called with `stream=` when the tensor's device is not MLX's default (as mx_call
+ *                does), so a Python-level forward must accept `stream=` and pass it on. `scalar`, when given,
+ *                is the forward's second positional argument (relu is mx.maximum(x, 0) without a Python frame).
+ *   promotion    the result-dtype rule, an `ElementwiseTypePromotionKind` (below) in the spirit of torch's
+ *                ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the input's dtype, INT_TO_FLOAT computes
+ *                integral and bool inputs in the default float dtype, BOOL_TO_LONG computes bool inputs
+ *                in int64 (square).
+ *   flags        OPF_COMPLEX: complex inputs allowed (else torch's NotImplementedError "<name>_cpu");
+ *                OPF_INT_IDENTITY: integral inputs are returned unchanged (rounding ops);
+ *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
+ *                RuntimeError, the rounding ops' NotImplementedError); OPF_NO_OUT: no `out=` (torch.relu);
+ *                OPF_EXACT_OUT: `out=` must have the result's dtype (torch's structured rounding kernels);
+ *                OPF_TENSOR_FIRST / OPF_TENSORS_ONLY: binary ops whose torch signature takes (Tensor, Tensor or
+ *                Scalar) / (Tensor, Tensor) (comparisons / maximum), with torch's TypeErrors; OPF_NUMBERS:
+ *                the function form also takes two numbers, as torch's does (torch.add(2, 3) is a 0-dim tensor).
+ *   derivative   a Python callable written with the package's own ops, so it differentiates again under
+ *                create_graph: derivative(grad, *saved), where `saves` says which of (self, result) it takes,
+ *                in that order (torch's derivatives.yaml names). None: the op records no node (its result is
+ *                a constant of its input, e.g. rounding). Binary ops keep the derivatives registered by their
+ *                C names for ops.c (`add_tt`, ...), since the operators (`a + b`) share them.
+ *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's.
+ *   fallback     binary ops: fallback(input, other, inplace) for the argument forms the C path leaves to Python
+ *                (div's rounding_mode='trunc').
+ *   variants     VARIANT_METHOD | VARIANT_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
+ *                `Tensor.<name>_` (the in-place method) on the C type.
+ * The constructed object is the function form (`torch.exp`); `.method` and `.inplace` are the other two
+ * forms, the same C struct with another `variant`. Every form's vectorcall runs the one path:
+ *   __torch_function__ check (Note [torch function check]: exact Tensors cost a pointer compare; subclasses
+ *   and foreign objects go to overrides._dispatch with this very object as `func`) -> unwrap -> dtype rule ->
+ *   MLX call with `stream=` from the tensor's device -> wrap (tensor_wrap) -> record (autograd_record, only
+ *   when grad mode is on and the input requires grad; saved values are snapshots taken after recording, so a
+ *   saved result refers to its own node weakly, Note [Autograd ownership]) -> `out=` / in-place write.
+ * The in-place form computes out of place, checks torch's cast rule, then writes through the view machinery
+ * (tensor_write) and rebases history (autograd_commit, Note [In-place history]) exactly as the C operators'
+ * in-place path does, so views and bases see the write and leaf/version checks are the same.
+ * Results are plain Tensors; a subclass's result type comes from __torch_function__ (torch's rule).
+ * Every declared op is also kept in the registry dict `_C._op_registry()` (name -> function form).
+ */
+#include "core.h"
+#include "structmember.h"
+#include <string.h>
+
+/* The values the Python declarations use (exported on _C; _ops/pointwise.py's ELEMENTWISE_TYPE_PROMOTION_KIND). */
+typedef enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2 } ElementwiseTypePromotionKind;
+enum { OP_UNARY = 0, OP_BINARY = 1 };
+enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
+       OPF_EXACT_OUT = 64, OPF_TENSOR_FIRST = 128, OPF_TENSORS_ONLY = 256,
+       OPF_NUMBERS = 512 };
+enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
+enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
+#define VARIANT_FLAG(v) (1 << (v)) /* the `variants` argument: VARIANT_FLAG(VAR_METHOD) | VARIANT_FLAG(VAR_INPLACE) */
+
+typedef struct OpObject {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    State *st;             /* the module state (the type holds the module, so it outlives the op) */
+    PyObject *name;        /* torch's name, str */
+    PyObject *forward;     /* MLX callable (unary ops) or NULL */
+    PyObject *forward64;   /* float64 callable (unary ops) or NULL */
+    PyObject *scalar;      /* the forwards' second positional argument, or NULL */
+    PyObject *derivative;  /* callable(grad, *saved) or NULL */
+    PyObject *node_cls;    /* Node subclass of the backward node, or NULL */
+    PyObject *backward;    /* the engine's callable backward(ctx, grads), bound to the function form; or NULL */
+    PyObject *bool_error;  /* (exception type, message) for OPF_NO_BOOL, or NULL */
+    PyObject *method;      /* function form only: the method form, or NULL */
+    PyObject *inplace;     /* function form only: the in-place form, or NULL */
+    PyObject *fallback;    /* binary ops: fallback(input, other, inplace) for the forms C leaves to Python, or NULL */
+    PyObject *weakreflist;
+    int kind, promotion, flags, saves, variant;
+    int binop, binop_floor; /* binary ops: ops.c's operator index, and the one for rounding_mode='floor' */
+    int is_sub;
+} OpObject;
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* torch.can_cast: no complex -> real, float -> integral, non-bool -> bool. */
+static int op_can_cast(int from, int to)
+{
+    if (dt_is_complex(from) && !dt_is_complex(to))
+        return 0;
+    if (dt_is_float(from) && dt_is_integral(to, 1))
+        return 0;
+    if (from != DT_BOOL && to == DT_BOOL)
+        return 0;
+    return 1;
+}
+
+static int raise_cast_error(int from, int to)
+{
+    PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s", dtype_name(from),
+                 dtype_name(to));
+    return -1;
+}
+
+/* The display name of a form: "exp", or "exp_" for the in-place form. NEW. */
+static PyObject *form_name(OpObject *op)
+{
+    if (op->variant == VAR_INPLACE)
+        return PyUnicode_FromFormat("%U_", op->name);
+    return Py_NewRef(op->name);
+}
+
+static int requires_grad_of(TensorObject *t) { return t->requires_grad || tensor_grad_fn(t) != NULL; }
+
+/* ---------------------------------------------------------------- argument parsing */
+
+/* The parsed arguments of any form. All BORROWED; NULL where not given. */
+typedef struct {
+    PyObject *input, *other, *alpha, *rounding_mode, *out;
+} OpArgs;
+
+/* Parse a vectorcall argument list by the form's signature:
+ *   unary function  (input, *, out=None)             unary method/in-place  (self)
+ *   binary function (input, other, *, [alpha=1 | rounding_mode=None], out=None)
+ *   binary method/in-place (self, other, *, [alpha=1 | rounding_mode=None])
+ * torch's TypeErrors for extra positionals and unknown keywords. 0 / -1. */
+static int parse_args(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, OpArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    int is_fn = op->variant == VAR_FUNCTION;
+    int npos = (op->kind == OP_BINARY ? 2 : 1);
+    PyObject **slots[2] = {&a->input, &a->other};
+    if (nargs > npos) {
+        PyObject *n = form_name(op);
+        if (n == NULL)
+            return -1;
+        if (is_fn)
+            PyErr_Format(PyExc_TypeError, "%U() takes %d positional argument%s but %zd were given", n, npos,
+                         npos == 1 ? "" : "s", nargs);
+        else
+            PyErr_Format(PyExc_TypeError, "%U() takes %d positional argument%s but %zd were given", n, npos - 1,
+                         npos - 1 == 1 ? "" : "s", nargs - 1);
+        Py_DECREF(n);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        *slots[i] = args[i];
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i), *v = args[nargs + i];
+        PyObject **slot = NULL;
+        if (is_fn && PyUnicode_CompareWithASCIIString(k, "input") == 0)
+            slot = &a->input;
+        else if (op->kind == OP_BINARY && PyUnicode_CompareWithASCIIString(k, "other") == 0)
+            slot = &a->other;
+        else if ((op->flags & OPF_ALPHA) && PyUnicode_CompareWithASCIIString(k, "alpha") == 0)
+            slot = &a->alpha;
+        else if ((op->flags & OPF_ROUNDING) && PyUnicode_CompareWithASCIIString(k, "rounding_mode") == 0)
+            slot = &a->rounding_mode;
+        else if (is_fn && !(op->flags & OPF_NO_OUT) && PyUnicode_CompareWithASCIIString(k, "out") == 0)
+            slot = &a->out;
+        if (slot == NULL || *slot != NULL) {
+            PyObject *n = form_name(op);
+            if (n == NULL)
+                return -1;
+            if (slot == NULL && !is_fn && op->kind == OP_UNARY)
+                PyErr_Format(PyExc_TypeError, "Tensor.%U() takes no keyword arguments", n);
+            else if (slot == NULL)
+                PyErr_Format(PyExc_TypeError, "%U() got an unexpected keyword argument '%U'", n, k);
+            else
+                PyErr_Format(PyExc_TypeError, "%U() got multiple values for argument '%U'", n, k);
+            Py_DECREF(n);
+            return -1;
+        }
+        *slot = v;
+    }
+    if (a->input == NULL || (op->kind == OP_BINARY && a->other == NULL)) {
+        PyObject *n = form_name(op);
+        if (n == NULL)
+            return -1;
+        PyErr_Format(PyExc_TypeError, "%U() missing required argument '%s'", n,
+                     a->input == NULL ? (is_fn ? "input" : "self") : "other");
+        Py_DECREF(n);
+        return -1;
+    }
+    if (a->out == Py_None)
+        a->out = NULL;
+    return 0;
+}
+
+/* Raise torch's TypeError for a non-Tensor `self` / `input`. Returns -1. */
+static int raise_not_tensor(OpObject *op, PyObject *o)
+{
+    PyObject *n = form_name(op);
+    if (n == NULL)
+        return -1;
+    if (op->variant == VAR_FUNCTION)
+        PyErr_Format(PyExc_TypeError, "%U(): argument 'input' (position 1) must be Tensor, not %.100s", n,
+                     Py_TYPE(o)->tp_name);
+    else
+        PyErr_Format(PyExc_TypeError, "descriptor '%U' for 'Tensor' objects doesn't apply to a '%.100s' object", n,
+                     Py_TYPE(o)->tp_name);
+    Py_DECREF(n);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- unary: forward and record */
+
+/* NEW: the mx.array of op(t) and its dtype code in *out_dt (the dtype rule applied). */
+static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
+{
+    State *st = op->st;
+    int d = t->dtype;
+    PyObject *v = tensor_value(st, t), *x = NULL, *r = NULL, *cast;
+    if (v == NULL)
+        return NULL;
+    if (dt_is_float(d)) { /* the common case: every declared forward keeps a floating dtype */
+        *out_dt = d;
+        PyObject *args[2] = {v, op->scalar};
+        return mx_call(st, d == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
+    }
+    if (d == DT_BOOL && (op->flags & OPF_NO_BOOL)) {
+        PyErr_SetObject(PyTuple_GET_ITEM(op->bool_error, 0), PyTuple_GET_ITEM(op->bool_error, 1));
+        return NULL;
+    }
+    if (dt_is_complex(d) && !(op->flags & OPF_COMPLEX)) {
+        PyErr_Format(PyExc_NotImplementedError, "\"%U_cpu\" not implemented for 'ComplexFloat'", op->name);
+        return NULL;
+    }
+    int cd = (op->promotion == PROMOTE_INT_TO_FLOAT && !dt_is_complex(d)) ? st->default_dtype
+             : (op->promotion == PROMOTE_BOOL_TO_LONG && d == DT_BOOL) ? DT_I64 : d;
+    x = cd == d ? Py_NewRef(v) : mx_astype(st, v, cd, t->device);
+    if (x == NULL)
+        return NULL;
+    if ((op->flags & OPF_INT_IDENTITY) && dt_is_integral(cd, 1))
+        r = Py_NewRef(x);
+    else {
+        PyObject *args[2] = {x, op->scalar};
+        r = mx_call(st, cd == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
+    }
+    Py_DECREF(x);
+    if (r == NULL)
+        return NULL;
+    cast = mx_astype(st, r, cd, t->device);
+    Py_DECREF(r);
+    *out_dt = cd;
+    return cast;
+}
+
+/* Record `res` = op(input) on the tape when grad mode is on and input requires grad: the node's ctx holds
+ * snapshots of what the derivative takes, taken after recording (a saved result refers to its own node
+ * weakly: Note [Autograd ownership] in autograd.c). 0 / -1. */
+static int unary_record(OpObject *op, TensorObject *input, PyObject *res)
+{
+    State *st = op->st;
+    if (op->derivative == NULL || !GRAD_ENABLED(st) || !requires_grad_of(input))
+        return 0;
+    PyObject *ins[1] = {(PyObject *)input}, *outs[1] = {res};
+    PyObject *node = autograd_record(st, op->node_cls, op->backward, NULL, ins, 1, outs, 1, op->saves != 0);
+    if (node == NULL)
+        return -1;
+    if (node == Py_None) {
+        Py_DECREF(node);
+        return 0;
+    }
+    int n = (op->saves & SAVE_SELF ? 1 : 0) + (op->saves & SAVE_RESULT ? 1 : 0), i = 0;
+    PyObject *ctx = PyTuple_New(n);
+    if (ctx == NULL)
+        goto error;
+    if (op->saves & SAVE_SELF) {
+        PyObject *s = saved_snapshot(st, (PyObject *)input, node);
+        if (s == NULL)
+            goto error;
+        PyTuple_SET_ITEM(ctx, i++, s);
+    }
+    if (op->saves & SAVE_RESULT) {
+        PyObject *s = saved_snapshot(st, res, node);
+        if (s == NULL)
+            goto error;
+        PyTuple_SET_ITEM(ctx, i++, s);
+    }
+    Py_XSETREF(((NodeObject *)node)->ctx, ctx);
+    Py_DECREF(node);
+    return 0;
+error:
+    Py_XDECREF(ctx);
+    Py_DECREF(node);
+    return -1;
+}
+
+/* The engine's backward for a unary op (bound to the function form): backward(ctx, grads) ->
+ * (derivative(grads[0], *ctx),). NEW. */
+static PyObject *op_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    OpObject *op = (OpObject *)self;
+    if (nargs != 2 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) < 1) {
+        PyErr_SetString(PyExc_TypeError, "backward(ctx, grads)");
+        return NULL;
+    }
+    PyObject *ctx = args[0], *stack[3];
+    Py_ssize_t n = 1;
+    stack[0] = PyTuple_GET_ITEM(args[1], 0);
+    if (PyTuple_Check(ctx))
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ctx) && n < 3; i++)
+            stack[n++] = PyTuple_GET_ITEM(ctx, i);
+    PyObject *g = PyObject_Vectorcall(op->derivative, stack, (size_t)n, NULL);
+    if (g == NULL)
+        return NULL;
+    PyObject *r = PyTuple_Pack(1, g);
+    Py_DECREF(g);
+    return r;
+}
+
+static PyMethodDef op_backward_def = {"backward", (PyCFunction)(void (*)(void))op_backward, METH_FASTCALL, NULL};
+
+/* ---------------------------------------------------------------- out= and in-place writes */
+
+/* Write `res` (a fresh result Tensor) into `out` as torch's out= does: torch's cast rule, no autograd through
+ * out= (torch's RuntimeError when an argument requires grad), a resize (with torch's warning when `out` had
+ * elements) when the shapes differ. `any_rg`: some input requires grad. NEW reference to out, or NULL. */
+static PyObject *write_out(OpObject *op, PyObject *out, TensorObject *res, int any_rg)
+{
+    State *st = op->st;
+    PyObject *v = NULL, *shape = NULL, *base_snap = NULL;
+    if (!is_tensor(st, out)) {
+        PyErr_Format(PyExc_TypeError, "%U(): argument 'out' must be Tensor, not %.100s", op->name,
+                     Py_TYPE(out)->tp_name);
+        return NULL;
+    }
+    TensorObject *o = (TensorObject *)out;
+    if (GRAD_ENABLED(st) && (any_rg || requires_grad_of(o))) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "%U(): functions with out=... arguments don't support automatic differentiation, but one of "
+                     "the arguments requires grad.", op->name);
+        return NULL;
+    }
+    if ((op->flags & OPF_EXACT_OUT) && res->dtype != o->dtype) {
+        PyErr_Format(PyExc_RuntimeError, "Found dtype %s but expected %s", dtype_name(o->dtype), dtype_name(res->dtype));
+        return NULL;
+    }
+    if (!op_can_cast(res->dtype, o->dtype)) {
+        raise_cast_error(res->dtype, o->dtype);
+        return NULL;
+    }
+    if (tensor_ensure_sizes(st, o) < 0 || tensor_ensure_sizes(st, res) < 0)
+        return NULL;
+    int same = o->ndim == res->ndim;
+    for (int i = 0; same && i < o->ndim; i++)
+        same = o->sizes[i] == res->sizes[i];
+    PyObject *rv = tensor_value(st, res);
+    if (rv == NULL)
+        return NULL;
+    v = mx_astype(st, rv, o->dtype, o->device);
+    if (v == NULL)
+        return NULL;
+    if (!same) {
+        /* torch resizes out (warning when it held elements); a resized tensor is a fresh storage */
+        if (tensor_numel(o) != 0) {
+            PyObject *have = ssize_tuple(o->sizes, o->ndim), *want = ssize_tuple(res->sizes, res->ndim);
+            PyObject *hl = have ? PySequence_List(have) : NULL, *wl = want ? PySequence_List(want) : NULL;
+            int rc = hl && wl ? PyErr_WarnFormat(
+                PyExc_UserWarning, 1,
+                "An output with one or more elements was resized since it had shape %R, which does not match the "
+                "required output shape %R. This behavior is deprecated, and in a future PyTorch release outputs will "
+                "not be resized unless they have zero elements. You can explicitly reuse an out tensor t by resizing "
+                "it, inplace, to zero elements with t.resize_(0).", hl, wl) : -1;
+            Py_XDECREF(have);
+            Py_XDECREF(want);
+            Py_XDECREF(hl);
+            Py_XDECREF(wl);
+            if (rc < 0)
+                goto error;
+        }
+        PyObject *r = PyObject_CallMethod(out, "_set_data", "O", v);
+        if (r == NULL)
+            goto error;
+        Py_DECREF(r);
+        Py_DECREF(v);
+        return Py_NewRef(out);
+    }
+    if (tensor_check_inplace(st, o) < 0)
+        goto error;
+    if (o->base && GRAD_ENABLED(st) && (o->base->grad_fn || o->grad_fn) &&
+        (base_snap = saved_snapshot(st, (PyObject *)o->base, NULL)) == NULL)
+        goto error;
+    if (tensor_write(st, o, v) < 0 || autograd_commit(st, o, (PyObject *)res, base_snap) < 0)
+        goto error;
+    Py_DECREF(v);
+    Py_XDECREF(base_snap);
+    return Py_NewRef(out);
+error:
+    Py_XDECREF(v);
+    Py_XDECREF(shape);
+    Py_XDECREF(base_snap);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- the unary path */
+
+static PyObject *unary_call(OpObject *op, OpArgs *a)
+{
+    State *st = op->st;
+    if (!is_tensor(st, a->input)) {
+        raise_not_tensor(op, a->input);
+        return NULL;
+    }
+    TensorObject *t = (TensorObject *)a->input;
+    if (op->variant == VAR_INPLACE && tensor_check_inplace(st, t) < 0)
+        return NULL;
+    int dt;
+    PyObject *arr = unary_forward(op, t, &dt);
+    if (arr == NULL)
+        return NULL;
+    if (op->variant == VAR_INPLACE) {
+        /* Note [In-place history] (autograd.c): computed out of place, recorded, then written through */
+        PyObject *result = NULL, *cast = NULL, *base_snap = NULL;
+        if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
+            Py_DECREF(arr);
+            raise_cast_error(dt, t->dtype);
+            return NULL;
+        }
+        cast = dt == t->dtype ? arr : mx_astype(st, arr, t->dtype, t->device);
+        if (cast != arr)
+            Py_DECREF(arr);
+        if (cast == NULL)
+            return NULL;
+        int record = op->derivative != NULL && GRAD_ENABLED(st) && requires_grad_of(t);
+        if (record) {
+            result = tensor_wrap(st, cast, t->dtype, t->device);
+            if (result == NULL || unary_record(op, t, result) < 0)
+                goto inplace_error;
+            ((TensorObject *)result)->ndim = t->ndim;
+        }
+        if (t->base && GRAD_ENABLED(st) && (record || t->base->grad_fn || t->grad_fn) &&
+            (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
+            goto inplace_error;
+        if (tensor_write(st, t, cast) < 0)
+            goto inplace_error;
+        if (result != NULL || (GRAD_ENABLED(st) && (t->grad_fn || (t->base && t->base->grad_fn)))) {
+            /* a rounding op (no derivative) on a tensor with history makes it a constant, as torch's zero
+             * derivative does; autograd_commit decides from `src` */
+            PyObject *src = result;
+            if (src == NULL && (src = tensor_wrap(st, cast, t->dtype, t->device)) == NULL)
+                goto inplace_error;
+            int rc = autograd_commit(st, t, src, base_snap);
+            if (src != result)
+                Py_DECREF(src);
+            if (rc < 0)
+                goto inplace_error;
+        }
+        Py_DECREF(cast);
+        Py_XDECREF(result);
+        Py_XDECREF(base_snap);
+        return Py_NewRef(a->input);
+    inplace_error:
+        Py_DECREF(cast);
+        Py_XDECREF(result);
+        Py_XDECREF(base_snap);
+        return NULL;
+    }
+    TensorObject *res = (TensorObject *)tensor_wrap_steal(st, arr, dt, t->device);
+    if (res == NULL)
+        return NULL;
+    res->ndim = t->ndim; /* elementwise: the rank is known, so no shape read later */
+    if (a->out != NULL) {
+        PyObject *o = write_out(op, a->out, res, GRAD_ENABLED(st) && requires_grad_of(t));
+        Py_DECREF(res);
+        return o;
+    }
+    if (unary_record(op, t, (PyObject *)res) < 0) {
+        Py_DECREF(res);
+        return NULL;
+    }
+    return (PyObject *)res;
+}
+
+/* ---------------------------------------------------------------- the binary path */
+
+/* NEW: `b` scaled by alpha in the dtype torch computes `a op alpha*b` in (so alpha never promotes), or a new
+ * reference to b itself when alpha is absent or 1. torch's errors for float/complex alphas of integral/real
+ * results, and for non-number alphas. */
+static PyObject *scale_by_alpha(OpObject *op, PyObject *a, PyObject *b, PyObject *alpha, int inplace)
+{
+    State *st = op->st;
+    if (alpha == NULL)
+        return Py_NewRef(b);
+    if (!(PyLong_Check(alpha) || PyFloat_Check(alpha) || PyComplex_Check(alpha))) {
+        PyErr_Format(PyExc_TypeError, "%U(): argument 'alpha' must be Number, not %.100s", op->name,
+                     Py_TYPE(alpha)->tp_name);
+        return NULL;
+    }
+    if (PyLong_Check(alpha) && !PyBool_Check(alpha) && is_int_value(alpha, 1))
+        return Py_NewRef(b);
+    int bt = is_tensor(st, b), at = is_tensor(st, a);
+    int da = at ? ((TensorObject *)a)->dtype : scalar_dtype(a), db = bt ? ((TensorObject *)b)->dtype : scalar_dtype(b);
+    if (op->is_sub && (da == DT_BOOL || db == DT_BOOL))
+        return Py_NewRef(b); /* the operator path raises torch's bool-subtraction error */
+    if ((!at && da < 0) || (!bt && db < 0))
+        return Py_NewRef(b); /* not a number: the operator path raises torch's TypeError */
+    ResultTypeState rs;
+    result_type_init(&rs);
+    PyObject *ops[2] = {a, b};
+    int ds[2] = {da, db};
+    for (int i = 0; i < 2; i++) {
+        if (is_tensor(st, ops[i])) {
+            int nd = tensor_ndim(st, (TensorObject *)ops[i]);
+            if (nd < 0)
+                return NULL;
+            result_type_update(st, &rs, nd ? OP_TENSOR_DIM : OP_TENSOR_ZERO, ds[i]);
+        } else {
+            result_type_update(st, &rs, OP_SCALAR, ds[i]);
+        }
+    }
+    int rt = result_type_finish(&rs);
+    if (rt == DT_C128 && !inplace)
+        return Py_NewRef(b); /* the operator path raises: MLX has no complex128 */
+    if (rt == DT_C128)
+        rt = DT_C64; /* an in-place complex64 target computes in complex64 (as the operator path does) */
+    if (rt < 0)
+        return Py_NewRef(b); /* the operator path raises torch's promotion error */
+    if (PyFloat_Check(alpha) && !(dt_is_float(rt) || dt_is_complex(rt))) {
+        PyErr_SetString(PyExc_RuntimeError, "For integral input tensors, argument alpha must not be a floating point number.");
+        return NULL;
+    }
+    if (PyComplex_Check(alpha) && !dt_is_complex(rt)) {
+        PyErr_SetString(PyExc_RuntimeError, "For non-complex input tensors, argument alpha must not be a complex number.");
+        return NULL;
+    }
+    if (PyBool_Check(alpha) && rt != DT_BOOL) {
+        PyErr_SetString(PyExc_RuntimeError, "Boolean alpha only supported for Boolean results.");
+        return NULL;
+    }
+    if (rt == DT_BOOL) {
+        int truth = PyObject_IsTrue(alpha);
+        if (truth < 0)
+            return NULL;
+        if (bt)
+            return truth ? Py_NewRef(b) : binary_op_at(st, binary_op_index("bitwise_and"), b, Py_False, 0);
+        int bv = PyObject_IsTrue(b);
+        if (bv < 0)
+            return NULL;
+        return PyBool_FromLong(bv && truth);
+    }
+    if (bt) {
+        PyObject *bc = NULL;
+        if (db == rt)
+            bc = Py_NewRef(b);
+        else if ((bc = PyObject_CallMethod(b, "to", "O", dtype_of_code(st, rt))) == NULL) /* records ToCopyBackward0 */
+            return NULL;
+        PyObject *r = binary_op_at(st, binary_op_index("mul"), bc, alpha, 0);
+        Py_DECREF(bc);
+        return r;
+    }
+    return PyNumber_Multiply(b, alpha);
+}
+
+/* NEW: a Python number as a 0-dim Tensor in the dtype torch gives it (int64, the default float dtype, complex64,
+ * bool); NULL without an exception when `o` is no number. */
+static PyObject *scalar_as_tensor(State *st, PyObject *o)
+{
+    int dt = PyBool_Check(o) ? DT_BOOL : PyLong_Check(o) ? DT_I64 : PyFloat_Check(o) ? st->default_dtype
+           : PyComplex_Check(o) ? DT_C64 : DT_NONE;
+    if (dt == DT_NONE)
+        return NULL;
+    PyObject *args[2] = {o, st->mx_dtype[dt]};
+    PyObject *arr = PyObject_Vectorcall(st->f_array, args, 2, NULL);
+    if (arr == NULL)
+        return NULL;
+    return tensor_wrap_steal(st, arr, dt, DEV_CPU);
+}
+
+static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace);
+
+static PyObject *binary_call(OpObject *op, OpArgs *a)
+{
+    State *st = op->st;
+    int inplace = op->variant == VAR_INPLACE, binop = op->binop;
+    if (op->variant != VAR_FUNCTION && !is_tensor(st, a->input)) {
+        raise_not_tensor(op, a->input);
+        return NULL;
+    }
+    if ((op->flags & OPF_TENSORS_ONLY) && !(is_tensor(st, a->input) && is_tensor(st, a->other))) {
+        int first = !is_tensor(st, a->input);
+        PyErr_Format(PyExc_TypeError, "%U(): argument '%s' (position %d) must be Tensor, not %.100s", op->name,
+                     first ? "input" : "other", first ? 1 : 2, _PyType_Name(Py_TYPE(first ? a->input : a->other)));
+        return NULL;
+    }
+    if ((op->flags & OPF_TENSOR_FIRST) && !is_tensor(st, a->input)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%U() received an invalid combination of arguments - got (%.100s, %.100s), but expected one of: "
+                     "(Tensor input, Tensor other)", op->name, _PyType_Name(Py_TYPE(a->input)),
+                     _PyType_Name(Py_TYPE(a->other)));
+        return NULL;
+    }
+    if (a->rounding_mode != NULL && a->rounding_mode != Py_None) {
+        const char *m = PyUnicode_Check(a->rounding_mode) ? PyUnicode_AsUTF8(a->rounding_mode) : NULL;
+        if (m != NULL && strcmp(m, "floor") == 0)
+            binop = op->binop_floor;
+        else if (m != NULL && strcmp(m, "trunc") == 0)
+            binop = -1;
+        else {
+            if (!PyUnicode_Check(a->rounding_mode))
+                PyErr_Format(PyExc_TypeError, "%U(): argument 'rounding_mode' must be str or None, not %.100s",
+                             op->name, Py_TYPE(a->rounding_mode)->tp_name);
+            else if (m != NULL)
+                PyErr_Format(PyExc_RuntimeError,
+                             "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '%s'", m);
+            return NULL;
+        }
+    }
+    PyObject *scalar_input = NULL, *r;
+    if (!is_tensor(st, a->input) && !is_tensor(st, a->other)) {
+        /* torch.add(2, 3): the first number as a 0-dim tensor, as torch's parser does */
+        if ((op->flags & OPF_NUMBERS) && (scalar_input = scalar_as_tensor(st, a->input)) == NULL && PyErr_Occurred())
+            return NULL;
+        if (scalar_input == NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%U() received an invalid combination of arguments - got (%.100s, %.100s), but expected one "
+                         "of: (Tensor input, Tensor other)", op->name, _PyType_Name(Py_TYPE(a->input)),
+                         _PyType_Name(Py_TYPE(a->other)));
+            return NULL;
+        }
+        a->input = scalar_input;
+    }
+    r = binary_apply(op, a, binop, inplace);
+    Py_XDECREF(scalar_input);
+    return r;
+}
+
+/* NEW: the binary form's result once its arguments are checked: alpha scaling, the operator (or the
+ * declaration's fallback for rounding_mode='trunc', binop < 0), torch's TypeErrors for non-numbers, out=. */
+static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace)
+{
+    State *st = op->st;
+    PyObject *other = scale_by_alpha(op, a->input, a->other, a->alpha, inplace), *res;
+    if (other == NULL)
+        return NULL;
+    if (binop < 0 && op->fallback == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%U: rounding_mode='trunc' needs the declaration's fallback", op->name);
+        Py_DECREF(other);
+        return NULL;
+    }
+    if (binop < 0) /* div(rounding_mode='trunc'): the declaration's Python form (torch's trunc of the quotient) */
+        res = PyObject_CallFunctionObjArgs(op->fallback, a->input, other, inplace ? Py_True : Py_False, NULL);
+    else
+        res = binary_op_at(st, binop, a->input, other, inplace);
+    Py_DECREF(other);
+    if (res == NULL)
+        return NULL;
+    if (res == Py_NotImplemented) {
+        Py_DECREF(res);
+        PyObject *bad = is_tensor(st, a->input) ? a->other : a->input;
+        PyObject *n = form_name(op);
+        if (n != NULL) {
+            if (is_tensor(st, a->input))
+                PyErr_Format(PyExc_TypeError, "%U(): argument 'other' (position 2) must be Tensor, not %.100s", n,
+                             Py_TYPE(bad)->tp_name);
+            else
+                PyErr_Format(PyExc_TypeError, "%U(): argument 'input' (position 1) must be Tensor, not %.100s", n,
+                             Py_TYPE(bad)->tp_name);
+            Py_DECREF(n);
+        }
+        return NULL;
+    }
+    if (a->out != NULL) {
+        int rg = GRAD_ENABLED(st) && ((is_tensor(st, a->input) && requires_grad_of((TensorObject *)a->input)) ||
+                                      (is_tensor(st, a->other) && requires_grad_of((TensorObject *)a->other)));
+        if (rg) {
+            /* the result recorded a node: torch refuses out= before computing; same outcome */
+            Py_DECREF(res);
+            PyErr_Format(PyExc_RuntimeError,
+                         "%U(): functions with out=... arguments don't support automatic differentiation, but one "
+                         "of the arguments requires grad.", op->name);
+            return NULL;
+        }
+        PyObject *o = write_out(op, a->out, (TensorObject *)res, 0);
+        Py_DECREF(res);
+        return o;
+    }
+    return res;
+}
+
+/* ---------------------------------------------------------------- the one entry of every form */
+
+/* Every form's vectorcall: __torch_function__ check, parse, then the kind's path. NEW. */
+static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    OpObject *op = (OpObject *)self;
+    State *st = op->st;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nall = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    /* Note [torch function check] (overrides.c): exact Tensors and numbers never look further */
+    int maybe = tf_modes_active;
+    for (Py_ssize_t i = 0; !maybe && i < nall; i++)
+        maybe = Py_TYPE(args[i]) != (PyTypeObject *)st->tensor_type;
+    if (maybe && tf_needed(st, args, nall))
+        return tf_dispatch(st, self, args, nargsf, kwnames);
+    OpArgs a;
+    if (parse_args(op, args, nargs, kwnames, &a) < 0)
+        return NULL;
+    return op->kind == OP_UNARY ? unary_call(op, &a) : binary_call(op, &a);
+}
+
+/* ---------------------------------------------------------------- the Op types */
+
+static int op_traverse(OpObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(op->name);
+    Py_VISIT(op->forward);
+    Py_VISIT(op->forward64);
+    Py_VISIT(op->scalar);
+    Py_VISIT(op->derivative);
+    Py_VISIT(op->node_cls);
+    Py_VISIT(op->backward);
+    Py_VISIT(op->bool_error);
+    Py_VISIT(op->method);
+    Py_VISIT(op->inplace);
+    Py_VISIT(op->fallback);
+    return 0;
+}
+
+static int op_clear(OpObject *op)
+{
+    Py_CLEAR(op->name);
+    Py_CLEAR(op->forward);
+    Py_CLEAR(op->forward64);
+    Py_CLEAR(op->scalar);
+    Py_CLEAR(op->derivative);
+    Py_CLEAR(op->node_cls);
+    Py_CLEAR(op->backward);
+    Py_CLEAR(op->bool_error);
+    Py_CLEAR(op->method);
+    Py_CLEAR(op->inplace);
+    Py_CLEAR(op->fallback);
+    return 0;
+}
+
+static void op_dealloc(OpObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    if (op->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)op);
+    op_clear(op);
+    tp->tp_free((PyObject *)op);
+    Py_DECREF(tp);
+}
+
+/* Function forms do not bind (a builtin function stored on a class stays a plain function), but having
+ * __get__ makes inspect read their __text_signature__ as it does for builtins. NEW. */
+static PyObject *op_fn_descr_get(PyObject *self, PyObject *obj, PyObject *type) { return Py_NewRef(self); }
+
+/* Method forms bind like a method descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR lets `t.exp()` skip the bound
+ * object). NEW. */
+static PyObject *op_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+static PyObject *op_repr(OpObject *op)
+{
+    PyObject *n = form_name(op), *r;
+    if (n == NULL)
+        return NULL;
+    r = op->variant == VAR_FUNCTION ? PyUnicode_FromFormat("<built-in function %U>", n)
+                                    : PyUnicode_FromFormat("<method '%U' of 'Tensor' objects>", n);
+    Py_DECREF(n);
+    return r;
+}
+
+static PyObject *op_get_name(OpObject *op, void *c) { return form_name(op); }
+
+static PyObject *op_get_qualname(OpObject *op, void *c)
+{
+    return op->variant == VAR_FUNCTION ? Py_NewRef(op->name)
+                                       : PyUnicode_FromFormat("Tensor.%U%s", op->name, op->variant == VAR_INPLACE ? "_" : "");
+}
+
+static PyObject *op_get_module(OpObject *op, void *c)
+{
+    if (op->variant != VAR_FUNCTION)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString("mlx_compat");
+}
+
+/* The torch signature of the form, as inspect reads builtins' __text_signature__. NEW. */
+static PyObject *op_get_text_signature(OpObject *op, void *c)
+{
+    const char *extra = op->flags & OPF_ALPHA ? ", alpha=1" : op->flags & OPF_ROUNDING ? ", rounding_mode=None" : "";
+    int bin = op->kind == OP_BINARY;
+    if (op->variant == VAR_FUNCTION && (op->flags & OPF_NO_OUT))
+        return PyUnicode_FromFormat("(input%s)", bin ? ", other" : "");
+    if (op->variant == VAR_FUNCTION)
+        return PyUnicode_FromFormat("(input%s, *%s, out=None)", bin ? ", other" : "", extra);
+    if (bin)
+        return PyUnicode_FromFormat("($self, other, /, *%s)", extra);
+    return PyUnicode_FromString("($self, /)");
+}
+
+static PyObject *op_get_doc(OpObject *op, void *c)
+{
+    PyObject *n = form_name(op), *sig = op_get_text_signature(op, NULL), *r = NULL;
+    if (n != NULL && sig != NULL)
+        r = PyUnicode_FromFormat("%U%U -> Tensor\n\nThe registered operator `%U` (Note [Operator registry]).", n, sig,
+                                 op->name);
+    Py_XDECREF(n);
+    Py_XDECREF(sig);
+    return r;
+}
+
+static PyObject *get_or_none(PyObject *o) { return Py_NewRef(o ? o : Py_None); }
+static PyObject *op_get_method(OpObject *op, void *c) { return get_or_none(op->method); }
+static PyObject *op_get_inplace(OpObject *op, void *c) { return get_or_none(op->inplace); }
+static PyObject *op_get_forward(OpObject *op, void *c) { return get_or_none(op->forward); }
+static PyObject *op_get_forward64(OpObject *op, void *c) { return get_or_none(op->forward64); }
+static PyObject *op_get_derivative(OpObject *op, void *c) { return get_or_none(op->derivative); }
+static PyObject *op_get_node(OpObject *op, void *c)
+{
+    return op->node_cls ? PyObject_GetAttrString(op->node_cls, "__name__") : Py_NewRef(Py_None);
+}
+static PyObject *op_get_promotion(OpObject *op, void *c) { return PyLong_FromLong(op->promotion); }
+static PyObject *op_get_flags(OpObject *op, void *c) { return PyLong_FromLong(op->flags); }
+static PyObject *op_get_saves(OpObject *op, void *c) { return PyLong_FromLong(op->saves); }
+static PyObject *op_get_variant(OpObject *op, void *c) { return PyLong_FromLong(op->variant); }
+
+/* pickle: the function form by its name in mlx_compat, a method form as getattr(Tensor, name). NEW. */
+static PyObject *op_reduce(OpObject *op, PyObject *noargs)
+{
+    if (op->variant == VAR_FUNCTION)
+        return Py_NewRef(op->name);
+    PyObject *n = form_name(op), *builtins = n ? PyEval_GetBuiltins() : NULL, *r = NULL;
+    PyObject *getattr = builtins ? PyDict_GetItemString(builtins, "getattr") : NULL; /* borrowed */
+    if (getattr != NULL)
+        r = Py_BuildValue("(O(OO))", getattr, op->st->tensor_type, n);
+    else if (n != NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "no builtins.getattr");
+    Py_XDECREF(n);
+    return r;
+}
+
+static PyGetSetDef op_getset[] = {
+    {"__name__", (getter)op_get_name, NULL, NULL, NULL},
+    {"__qualname__", (getter)op_get_qualname, NULL, NULL, NULL},
+    {"__module__", (getter)op_get_module, NULL, NULL, NULL},
+    {"__text_signature__", (getter)op_get_text_signature, NULL, NULL, NULL},
+    {"__doc__", (getter)op_get_doc, NULL, NULL, NULL},
+    {"method", (getter)op_get_method, NULL, "The method form (Tensor.<name>), or None.", NULL},
+    {"inplace", (getter)op_get_inplace, NULL, "The in-place form (Tensor.<name>_), or None.", NULL},
+    {"forward", (getter)op_get_forward, NULL, NULL, NULL},
+    {"forward64", (getter)op_get_forward64, NULL, NULL, NULL},
+    {"derivative", (getter)op_get_derivative, NULL, NULL, NULL},
+    {"node", (getter)op_get_node, NULL, "The backward node's name.", NULL},
+    {"promotion", (getter)op_get_promotion, NULL, "The ElementwiseTypePromotionKind value.", NULL},
+    {"flags", (getter)op_get_flags, NULL, NULL, NULL},
+    {"saves", (getter)op_get_saves, NULL, "SAVE_SELF | SAVE_RESULT: what the derivative takes.", NULL},
+    {"variant", (getter)op_get_variant, NULL, "VAR_FUNCTION, VAR_METHOD or VAR_INPLACE.", NULL},
+    {NULL}};
+
+static PyMethodDef op_methods[] = {
+    {"__reduce__", (PyCFunction)op_reduce, METH_NOARGS, NULL},
+    {NULL}};
+
+static PyMemberDef op_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(OpObject, vectorcall), READONLY},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(OpObject, weakreflist), READONLY},
+    {NULL}};
+
+/* NEW: a fresh form of type `tp` sharing the declaration `decl`'s fields (BORROWED), as `variant`. */
+static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
+{
+    OpObject *f = (OpObject *)tp->tp_alloc(tp, 0);
+    if (f == NULL)
+        return NULL;
+    f->vectorcall = op_vectorcall;
+    f->st = decl->st;
+    f->name = Py_XNewRef(decl->name);
+    f->forward = Py_XNewRef(decl->forward);
+    f->forward64 = Py_XNewRef(decl->forward64);
+    f->scalar = Py_XNewRef(decl->scalar);
+    f->derivative = Py_XNewRef(decl->derivative);
+    f->node_cls = Py_XNewRef(decl->node_cls);
+    f->backward = Py_XNewRef(decl->backward);
+    f->bool_error = Py_XNewRef(decl->bool_error);
+    f->fallback = Py_XNewRef(decl->fallback);
+    f->kind = decl->kind;
+    f->promotion = decl->promotion;
+    f->flags = decl->flags;
+    f->saves = decl->saves;
+    f->binop = decl->binop;
+    f->binop_floor = decl->binop_floor;
+    f->is_sub = decl->is_sub;
+    f->variant = variant;
+    return f;
+}
+
+/* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, scalar=None, promotion=DEFAULT, flags=0, derivative=None,
+ *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0): declare an operator
+ * (Note [Operator registry]); returns its function form, sets the method forms on Tensor, and registers it. */
+static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"name", "kind", "forward", "forward64", "scalar", "promotion", "flags", "derivative", "saves",
+                             "node", "binary", "bool_error", "fallback", "variants", NULL};
+    PyObject *name, *forward = Py_None, *forward64 = Py_None, *scalar = NULL, *derivative = Py_None, *node = Py_None;
+    PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None;
+    int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOi", kwlist, &name, &kind, &forward, &forward64, &scalar,
+                                     &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
+                                     &fallback, &variants))
+        return NULL;
+    State *st = state_of_module(PyType_GetModule(tp));
+    if (st == NULL)
+        return NULL;
+    if (kind != OP_UNARY && kind != OP_BINARY) {
+        PyErr_Format(PyExc_ValueError, "Op: unknown kind %d", kind);
+        return NULL;
+    }
+    if (promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT && promotion != PROMOTE_BOOL_TO_LONG) {
+        PyErr_Format(PyExc_ValueError, "Op: unknown promotion kind %d", promotion);
+        return NULL;
+    }
+    if (kind == OP_UNARY && !PyCallable_Check(forward)) {
+        PyErr_SetString(PyExc_TypeError, "Op: a unary op needs a callable forward");
+        return NULL;
+    }
+    if (forward64 != Py_None && !PyCallable_Check(forward64)) {
+        PyErr_SetString(PyExc_TypeError, "Op: forward64 must be callable");
+        return NULL;
+    }
+    if (derivative != Py_None && (!PyCallable_Check(derivative) || !PyUnicode_Check(node) || kind != OP_UNARY)) {
+        PyErr_SetString(PyExc_TypeError, "Op: a derivative needs a callable, a node name, and a unary op");
+        return NULL;
+    }
+    if ((flags & OPF_NO_BOOL) &&
+        !(PyTuple_Check(bool_error) && PyTuple_GET_SIZE(bool_error) == 2 && PyExceptionClass_Check(PyTuple_GET_ITEM(bool_error, 0)) &&
+          PyUnicode_Check(PyTuple_GET_ITEM(bool_error, 1)))) {
+        PyErr_SetString(PyExc_TypeError, "Op: OPF_NO_BOOL needs bool_error, an (exception type, message) pair");
+        return NULL;
+    }
+    if (saves & ~(SAVE_SELF | SAVE_RESULT)) {
+        PyErr_SetString(PyExc_ValueError, "Op: saves is SAVE_SELF | SAVE_RESULT");
+        return NULL;
+    }
+    OpObject *op = NULL, *m = NULL, *ip = NULL;
+    PyObject *inplace_name = NULL;
+    op = (OpObject *)tp->tp_alloc(tp, 0);
+    if (op == NULL)
+        return NULL;
+    op->vectorcall = op_vectorcall;
+    op->st = st;
+    op->name = Py_NewRef(name);
+    op->kind = kind;
+    op->promotion = promotion;
+    op->flags = flags;
+    op->saves = saves;
+    op->variant = VAR_FUNCTION;
+    op->binop = op->binop_floor = -1;
+    if (kind == OP_UNARY) {
+        op->forward = Py_NewRef(forward);
+        op->forward64 = Py_NewRef(forward64 != Py_None ? forward64 : forward);
+        op->scalar = Py_XNewRef(scalar);
+    } else {
+        if (!PyUnicode_Check(binary) || (op->binop = binary_op_index(PyUnicode_AsUTF8(binary))) < 0) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "Op: a binary op names its operator (binary='add', ...)");
+            goto error;
+        }
+        op->is_sub = strcmp(PyUnicode_AsUTF8(binary), "sub") == 0;
+        if ((flags & OPF_ROUNDING) && (op->binop_floor = binary_op_index("floor_divide")) < 0)
+            goto error;
+        if (fallback != Py_None)
+            op->fallback = Py_NewRef(fallback);
+    }
+    if (bool_error != Py_None)
+        op->bool_error = Py_NewRef(bool_error);
+    if (derivative != Py_None) {
+        op->derivative = Py_NewRef(derivative);
+        PyObject *cls = node_class(st, node); /* borrowed */
+        if (cls == NULL)
+            goto error;
+        op->node_cls = Py_NewRef(cls);
+        op->backward = PyCFunction_NewEx(&op_backward_def, (PyObject *)op, NULL);
+        if (op->backward == NULL)
+            goto error;
+    }
+    PyTypeObject *mtp = (PyTypeObject *)st->op_method_type;
+    if (variants & VARIANT_FLAG(VAR_METHOD)) {
+        if ((m = op_form(mtp, op, VAR_METHOD)) == NULL)
+            goto error;
+        if (PyObject_SetAttr(st->tensor_type, name, (PyObject *)m) < 0)
+            goto error;
+        op->method = (PyObject *)m;
+        m = NULL;
+    }
+    if (variants & VARIANT_FLAG(VAR_INPLACE)) {
+        if ((ip = op_form(mtp, op, VAR_INPLACE)) == NULL)
+            goto error;
+        if ((inplace_name = PyUnicode_FromFormat("%U_", name)) == NULL ||
+            PyObject_SetAttr(st->tensor_type, inplace_name, (PyObject *)ip) < 0)
+            goto error;
+        op->inplace = (PyObject *)ip;
+        ip = NULL;
+    }
+    if (PyDict_SetItem(st->op_registry, name, (PyObject *)op) < 0)
+        goto error;
+    Py_XDECREF(inplace_name);
+    return (PyObject *)op;
+error:
+    Py_XDECREF(inplace_name);
+    Py_XDECREF(m);
+    Py_XDECREF(ip);
+    Py_XDECREF(op);
+    return NULL;
+}
+
+/* _op_registry() -> a new dict: name -> function form of every declared operator. */
+PyObject *mod_op_registry(PyObject *m, PyObject *noargs) { return PyDict_Copy(state_of_module(m)->op_registry); }
+
+/* Create the Op (function form, the declaration's constructor) and OpMethod (method forms) types, export
+ * them and the declaration constants on the module. 0 / -1. */
+int op_types_init(PyObject *module, State *st)
+{
+    PyType_Slot fn_slots[] = {
+        {Py_tp_new, op_new},
+        {Py_tp_descr_get, op_fn_descr_get},
+        {Py_tp_dealloc, op_dealloc},
+        {Py_tp_traverse, op_traverse},
+        {Py_tp_clear, op_clear},
+        {Py_tp_repr, op_repr},
+        {Py_tp_call, PyVectorcall_Call},
+        {Py_tp_getset, op_getset},
+        {Py_tp_methods, op_methods},
+        {Py_tp_members, op_members},
+        {0, NULL}};
+    PyType_Spec fn_spec = {
+        .name = "mlx_compat._C.Op",
+        .basicsize = sizeof(OpObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+        .slots = fn_slots,
+    };
+    PyType_Slot m_slots[] = {
+        {Py_tp_dealloc, op_dealloc},
+        {Py_tp_traverse, op_traverse},
+        {Py_tp_clear, op_clear},
+        {Py_tp_repr, op_repr},
+        {Py_tp_call, PyVectorcall_Call},
+        {Py_tp_descr_get, op_descr_get},
+        {Py_tp_getset, op_getset},
+        {Py_tp_methods, op_methods},
+        {Py_tp_members, op_members},
+        {0, NULL}};
+    PyType_Spec m_spec = {
+        .name = "mlx_compat._C.OpMethod",
+        .basicsize = sizeof(OpObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
+                 Py_TPFLAGS_DISALLOW_INSTANTIATION,
+        .slots = m_slots,
+    };
+    st->op_type = PyType_FromModuleAndSpec(module, &fn_spec, NULL);
+    if (st->op_type == NULL || PyModule_AddObjectRef(module, "Op", st->op_type) < 0)
+        return -1;
+    st->op_method_type = PyType_FromModuleAndSpec(module, &m_spec, NULL);
+    if (st->op_method_type == NULL || PyModule_AddObjectRef(module, "OpMethod", st->op_method_type) < 0)
+        return -1;
+    st->op_registry = PyDict_New();
+    if (st->op_registry == NULL)
+        return -1;
+    struct { const char *name; int value; } consts[] = {
+        {"PROMOTE_DEFAULT", PROMOTE_DEFAULT}, {"PROMOTE_INT_TO_FLOAT", PROMOTE_INT_TO_FLOAT},
+        {"PROMOTE_BOOL_TO_LONG", PROMOTE_BOOL_TO_LONG}, {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT},
+        {"OPF_TENSOR_FIRST", OPF_TENSOR_FIRST}, {"OPF_TENSORS_ONLY", OPF_TENSORS_ONLY}, {"OPF_NUMBERS", OPF_NUMBERS},
+        {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY},
+        {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},
+        {"OPF_ALPHA", OPF_ALPHA}, {"OPF_ROUNDING", OPF_ROUNDING},
+        {"SAVE_SELF", SAVE_SELF}, {"SAVE_RESULT", SAVE_RESULT},
+        {"VAR_FUNCTION", VAR_FUNCTION}, {"VAR_METHOD", VAR_METHOD}, {"VAR_INPLACE", VAR_INPLACE},
+        {"VARIANT_METHOD", VARIANT_FLAG(VAR_METHOD)}, {"VARIANT_INPLACE", VARIANT_FLAG(VAR_INPLACE)},
+        {NULL, 0}};
+    for (int i = 0; consts[i].name != NULL; i++)
+        if (PyModule_AddIntConstant(module, consts[i].name, consts[i].value) < 0)
+            return -1;
+    return 0;
+}
