@@ -230,6 +230,49 @@ def test_mobile_train_step(name):
     _check_train_step(tmodel, mmodel, _images((2, 3, 32, 32)))
 
 
+@pytest.mark.parametrize("name", ["efficientnet_b4", "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m"])
+def test_efficientnet_large_eval_parity(name):
+    # b4 (default BatchNorm), b7 (eps=1e-3, momentum=0.01) and V2-S/M (Fused-MBConv stages, eps=1e-3) at full
+    # width and depth; one 32x32 image keeps each to one cheap forward.
+    tmodel, mmodel = _pair(name, num_classes=10)
+    _check_keys(tmodel, mmodel)
+    _check_eval(tmodel, mmodel, _images((1, 3, 32, 32)))
+
+
+def _efficientnet_v2_small(mod, nn_mod):
+    """EfficientNetV2-L's stage kinds and expansions (Fused-MBConv 1 and 4, then MBConv 4 and 6) one or two blocks
+    deep, with V2's BatchNorm eps.  The full V2-L with random weights is too ill-conditioned to compare: its
+    activations reach 1e7 and torch's own float32 output differs from its float64 output by ~10%."""
+    from functools import partial
+
+    fused, mb = mod.efficientnet.FusedMBConvConfig, mod.efficientnet.MBConvConfig
+    setting = [fused(1, 3, 1, 16, 16, 2), fused(4, 3, 2, 16, 24, 1), mb(4, 3, 2, 24, 32, 2), mb(6, 3, 1, 32, 40, 1)]
+    return mod.EfficientNet(setting, dropout=0.0, stochastic_depth_prob=0.0, num_classes=5, last_channel=64,
+                            norm_layer=partial(nn_mod.BatchNorm2d, eps=1e-3))
+
+
+def test_efficientnet_v2_blocks_eval_and_train_step():
+    torch.manual_seed(0)
+    tmodel = _randomize(_efficientnet_v2_small(tvm, torch.nn))
+    mmodel = _carry(tmodel, _efficientnet_v2_small(M, mlx_compat.nn))
+    _check_keys(tmodel, mmodel)
+    assert isinstance(mmodel.features[1][0], M.efficientnet.FusedMBConv)
+    x = _images((2, 3, 32, 32))
+    _check_eval(tmodel, mmodel, x)
+    _check_train_step(tmodel, mmodel, x)
+
+
+def test_efficientnet_builder_errors():
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'norm_layer'"):
+        M.efficientnet_v2_s(norm_layer=mlx_compat.nn.BatchNorm2d)
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'norm_layer'"):
+        tvm.efficientnet_v2_s(norm_layer=torch.nn.BatchNorm2d)
+    with pytest.raises(ValueError, match="Unsupported model type"):
+        M.efficientnet._efficientnet_conf("efficientnet_v3")
+    with pytest.raises(RuntimeError, match="efficientnet_v2_l-59c71312.pth"):
+        M.efficientnet_v2_l(weights="DEFAULT")
+
+
 def test_mobilenet_v3_options():
     tmodel, mmodel = _pair("mobilenet_v3_large", num_classes=7, width_mult=0.75, reduced_tail=True, dilated=True)
     _check_keys(tmodel, mmodel)
@@ -350,12 +393,14 @@ def test_vision_transformer_rejects_wrong_sizes():
 # ---------------------------------------------------------------- structure of the remaining builders
 
 ALL = RESNETS + ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",
-                 "efficientnet_b2", "efficientnet_b3", "convnext_tiny", "convnext_small", "convnext_base",
+                 "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5", "efficientnet_b6",
+                 "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "convnext_tiny", "convnext_small", "convnext_base",
                  "convnext_large", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t"]
 
 
 @pytest.mark.parametrize("name", ["resnet34", "resnet101", "resnet152", "resnext101_64x4d", "wide_resnet50_2", "efficientnet_b1",
-                                  "efficientnet_b2", "efficientnet_b3", "vit_b_32"])
+                                  "efficientnet_b2", "efficientnet_b3", "efficientnet_b5", "efficientnet_b6",
+                                  "efficientnet_v2_l", "vit_b_32"])
 def test_state_dict_keys(name):
     with torch.device("meta"):
         tmodel = getattr(tvm, name)()
