@@ -2,9 +2,6 @@
 weights, its state_dict carried over through numpy, must give the same eval outputs, train-mode gradients and
 BatchNorm running statistics, and the builders/weights enums/registry must look like torchvision's."""
 import copy
-import importlib
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -13,31 +10,11 @@ import torch
 import mlx_compat
 import mlx_compat.vision.models as M
 import mlx_compat.vision.ops as O
-
-
-def _import_torchvision():
-    """torchvision 0.28 from PyPI, imported beside the venv's local torch 2.13.0 build.
-
-    Its C extension (_C.so) does not load against this torch build, so torchvision's import-time registrations of
-    fake/autograd kernels for its detection ops (torchvision::nms, roi_align, ...) fail with "operator
-    torchvision::nms does not exist".  None of the classification models or the ops used here call those C ops,
-    so when the plain import fails those two registration modules are replaced by empty ones; the pure-Python
-    model definitions are then torchvision's own, unchanged.
-    """
-    try:
-        return importlib.import_module("torchvision")
-    except ImportError:
-        raise
-    except RuntimeError:
-        for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-            del sys.modules[name]
-        for name in ("torchvision._meta_registrations", "torchvision._autograd_registrations"):
-            sys.modules[name] = types.ModuleType(name)
-        return importlib.import_module("torchvision")
+import vision_reference
 
 
 try:
-    torchvision = _import_torchvision()
+    torchvision = vision_reference.import_torchvision()
 except ImportError:  # pragma: no cover - the reason is shown by the skip
     pytest.skip("torchvision (a test-only dependency) is not installed", allow_module_level=True)
 tvm = torchvision.models
