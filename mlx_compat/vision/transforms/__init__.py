@@ -4,5 +4,6 @@ from . import functional  # noqa: F401
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _classes
+from . import v2  # noqa: E402,F401
 
 __all__ = ["InterpolationMode", "functional"] + _classes

@@ -130,13 +130,17 @@ def crop(img, top, left, height, width):
     return img[..., top:bottom, left:right]
 
 
-def center_crop(img, output_size):
+def _center_crop_size(output_size):
     if isinstance(output_size, numbers.Number):
-        output_size = (int(output_size), int(output_size))
-    elif isinstance(output_size, (tuple, list)) and len(output_size) == 1:
-        output_size = (output_size[0], output_size[0])
+        return int(output_size), int(output_size)
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 1:
+        return output_size[0], output_size[0]
+    return tuple(output_size)
+
+
+def center_crop(img, output_size):
     _, h, w = get_dimensions(img)
-    th, tw = output_size
+    th, tw = _center_crop_size(output_size)
     if tw > w or th > h:
         padding = [(tw - w) // 2 if tw > w else 0, (th - h) // 2 if th > h else 0,
                    (tw - w + 1) // 2 if tw > w else 0, (th - h + 1) // 2 if th > h else 0]
