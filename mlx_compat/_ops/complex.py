@@ -23,11 +23,11 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype
-from ._autograd_ops import mlx_op
-from ._creation import _out
-from ._ops import _SCALAR_NAMES, _inplace_from
-from ._tensor import Tensor
+from .. import _C, _dtype
+from ..autograd._mlx_vjp import mlx_op
+from .creation import _out
+from .operators import _SCALAR_NAMES, _inplace_from
+from .._tensor import Tensor
 
 __all__ = ["angle", "polar", "complex", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj",
            "is_neg"]
@@ -220,3 +220,24 @@ for _name in ("angle", "conj_physical", "conj_physical_", "resolve_conj", "resol
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 del _name
+
+
+def _no_complex_dtype(name, dtype_name):
+    """Tensor.cdouble / Tensor.chalf: MLX has complex64 only, and the package refuses the other complex
+    dtypes with TypeError (README, "refused with a TypeError") rather than quietly giving complex64."""
+    def method(self, memory_format=None):
+        raise TypeError(f"{name}: {dtype_name} is not supported by MLX (mlx_compat has complex64 only)")
+
+    method.__name__ = name
+    return method
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "cdouble": _no_complex_dtype("cdouble", "complex128"), "chalf": _no_complex_dtype("chalf", "complex32"),
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

@@ -27,9 +27,10 @@ import sys
 import mlx.core as mx
 import numpy as np
 
-from ._device_scope import warn as _warn
-from . import _C, _dtype
-from ._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .._device_scope import warn as _warn
+from .. import _C, _dtype
+from .._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
 
 __all__ = [
     "fliplr", "flipud", "roll", "rot90", "tile", "repeat_interleave", "broadcast_to", "broadcast_tensors",
@@ -37,6 +38,7 @@ __all__ = [
     "column_stack", "row_stack", "atleast_1d", "atleast_2d", "atleast_3d", "take", "take_along_dim", "index_add",
     "index_copy", "index_fill", "index_put", "index_reduce", "scatter_reduce", "masked_scatter", "masked_select",
     "combinations", "cartesian_prod", "block_diag", "tril_indices", "triu_indices", "narrow_copy",
+    "constant_pad_nd",
 ]
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -49,14 +51,14 @@ def _sname(d):
 
 
 def _mlx_op(*args, **kwargs):
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     return mlx_op(*args, **kwargs)
 
 
 def _out(out, r):
     """Write r into out= (torch's structured ops here require out's dtype to be the result's)."""
-    from ._creation import _out as put
+    from .creation import _out as put
 
     if out is not None and isinstance(out, Tensor) and out.dtype is not r.dtype:
         raise RuntimeError(f"Expected out tensor to have dtype {r.dtype}, but got {out.dtype} instead")
@@ -77,8 +79,6 @@ def _check_tensor(x, fname, name="input", pos=1):
 
 
 def _tensor_seq(tensors, fname):
-    from ._shape_ops import _tensors
-
     return _tensors(tensors, fname)
 
 
@@ -296,7 +296,7 @@ def _broadcast_to_method(self, *size):
 
 
 def broadcast_shapes(*shapes):
-    from ._size import Size
+    from .._size import Size
 
     dims = []
     for s in shapes:
@@ -419,7 +419,7 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     if n <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {n}")
     if n > _MAX_SECTIONS:
-        # Note [Argument-bounded loops] (_special_fns.py): torch allocates its vector of n results first
+        # Note [Argument-bounded loops] (_ops/special.py): torch allocates its vector of n results first
         raise RuntimeError("cannot create std::vector larger than max_size()" if n > 2**60 else "std::bad_alloc")
     base, extra = divmod(size, n)
     out, start = [], 0
@@ -512,15 +512,11 @@ def _stack_inputs(tensors, fname):
 
 
 def hstack(tensors, *, out=None):
-    from ._shape_ops import cat
-
     ts = [_a1(t) for t in _stack_inputs(tensors, "hstack")]
     return cat(ts, 0 if ts[0].dim() == 1 else 1, out=out)
 
 
 def vstack(tensors, *, out=None):
-    from ._shape_ops import cat
-
     return cat([_a2(t) for t in _stack_inputs(tensors, "vstack")], 0, out=out)
 
 
@@ -528,8 +524,6 @@ row_stack = vstack
 
 
 def dstack(tensors, *, out=None):
-    from ._shape_ops import cat
-
     return cat([_a3(t) for t in _stack_inputs(tensors, "dstack")], 2, out=out)
 
 
@@ -566,7 +560,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     if indices.dtype is not _dtype.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_sname(indices.dtype)}")
-    from ._shape_ops import gather
+    from .indexing import gather
 
     if dim is None:
         return _out(out, gather(input.view(-1), 0, indices.view(-1)))  # view, as torch: non-contiguous raises
@@ -583,7 +577,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         idx_sizes[d] = input.shape[d]
     inp_b = input.expand(_infer_size(idx_sizes, input.shape))
     if input.dim():  # with a dim, torch wraps negative indices once (the dim=None form does not)
-        from ._ops import where
+        from .operators import where
 
         idx_b = where(idx_b < 0, idx_b + input.shape[d], idx_b)
     return _out(out, gather(inp_b, d, idx_b))
@@ -864,7 +858,7 @@ def _reduce_at(name, input, src_t, src_key, p_np, reduce, include_self):
     """A scatter-reduce of src_t[src_key] (flattened) into input's flat positions p_np (numpy). sum/mean/prod
     are MLX-differentiable (mlx_op); amax/amin get torch's even split among ties, written in MLX and recorded
     through mlx_op, so their higher orders work too."""
-    from ._autograd_formulas import needs_grad, record
+    from ..autograd._derivatives import needs_grad, record
 
     shape = tuple(input.shape)
     if input.numel() == 0:  # nothing to reduce into (and MLX cannot scatter into a zero-size array)
@@ -1043,8 +1037,6 @@ def cartesian_prod(*tensors):
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(ts) == 1:
         return ts[0]
-    from ._shape_ops import stack
-
     grids = meshgrid(ts, indexing="ij")
     return stack([g.flatten() for g in grids], 1)
 
@@ -1056,7 +1048,7 @@ def block_diag(*tensors):
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
                                f"{t.dim()} dimensions")
     if not ts:
-        from ._creation import zeros
+        from .creation import zeros
 
         return zeros(1, 0)
     rt = ts[0].dtype
@@ -1089,7 +1081,7 @@ def _tri_indices(fname, lower, row, col, offset, dtype, device):
     if dtype.is_floating_point or dtype.is_complex or dtype is _dtype.bool:
         raise NotImplementedError(f"\"{fname}\" not implemented for '{_sname(dtype)}'")
     rr, cc = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
-    from ._creation import tensor
+    from .creation import tensor
 
     return tensor(np.stack([rr, cc]).astype(np.int64).reshape(2, -1), dtype=dtype, device=device)
 
@@ -1162,3 +1154,100 @@ _pkg = sys.modules.get(__package__)
 if _pkg is not None:
     __all__ = [n for n in __all__ if n not in vars(_pkg)]
 del _name, _fn, _pkg
+
+
+def constant_pad_nd(input, pad, value=0):
+    """torch.constant_pad_nd: nn.functional.pad's constant mode (negative amounts crop)."""
+    from ..nn.functional import pad as _pad
+
+    return _pad(input, pad, "constant", value)
+
+
+def _tensors(tensors, fname):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fname}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
+def _common(tensors):
+    d = tensors[0].dtype
+    for t in tensors[1:]:
+        d = _C._promote_types(d, t.dtype)
+    return d
+
+
+def cat(tensors, dim=0, *, out=None):
+    ts = _tensors(tensors, "cat")
+    if not ts:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    # torch skips legacy empty 1-D tensors of size 0
+    real = [t for t in ts if not (t.dim() == 1 and t.shape[0] == 0)] or ts[:1]
+    ref = real[0]
+    if ref.dim() == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, ref.dim())
+    for i, t in enumerate(real):
+        if t.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
+        for k in builtins.range(ref.dim()):
+            if k != d and t.shape[k] != ref.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
+    for t in real:
+        if t._device_code != ref._device_code:  # torch's check (cat does not move tensors between devices)
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{ref.device} and {t.device}!")
+    rt = _common(ts)
+    from ..autograd._mlx_vjp import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in real]
+    return _put(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
+
+
+concat = cat
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    ts = _tensors(tensors, "stack")
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if tuple(t.shape) != tuple(ts[0].shape):
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ts[0].shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i}")
+    d = _wrap_dim(dim, ts[0].dim() + 1)
+    rt = _common(ts)
+    from ..autograd._mlx_vjp import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in ts]
+    return _put(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
+
+
+def repeat(self, *sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    from .._tensor import _int_arg
+
+    sizes = tuple(_int_arg(s, "repeat") for s in sizes)
+    if len(sizes) < self.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    lead = (1,) * (len(sizes) - self.dim()) + tuple(self.shape)
+    from ..autograd._mlx_vjp import mlx_op
+
+    def f(v):
+        x = v.reshape(lead)
+        if builtins.all(s > 0 for s in sizes):
+            return mx.tile(x, sizes)
+        return mx.zeros(tuple(a * b for a, b in zip(x.shape, sizes)), dtype=x.dtype)
+
+    return mlx_op("RepeatBackward0", f, [self])
+
+
+Tensor.repeat = repeat
