@@ -427,6 +427,24 @@ def test_weights_are_never_downloaded():
     assert isinstance(M.resnet18(pretrained=False, num_classes=3), M.ResNet)
 
 
+def test_frozen_batch_norm_2d():
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm2d(4)
+    _randomize(bn)
+    ref = torchvision.ops.FrozenBatchNorm2d(4, eps=1e-3)
+    ours = O.FrozenBatchNorm2d(4, eps=1e-3)
+    sd = bn.state_dict()
+    assert "num_batches_tracked" in sd
+    ref.load_state_dict(sd)
+    result = ours.load_state_dict({k: _to_mx(v) for k, v in sd.items()})  # the counter is dropped, not unexpected
+    assert not result.missing_keys and not result.unexpected_keys
+    assert list(ours.state_dict()) == list(ref.state_dict()) and not list(ours.parameters())
+    x = _images((2, 4, 5, 5))
+    np.testing.assert_allclose(ours(mlx_compat.from_numpy(x)).numpy(), ref(torch.from_numpy(x)).numpy(),
+                               rtol=1e-6, atol=1e-6)
+    assert repr(ours) == repr(ref) == "FrozenBatchNorm2d(4, eps=0.001)"
+
+
 def test_registry():
     names = M.list_models()
     assert names == sorted(names) and set(ALL) <= set(names)
