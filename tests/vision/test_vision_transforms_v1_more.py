@@ -398,3 +398,46 @@ def test_pipeline_on_pil_matches_torchvision(monkeypatch):
                                  m.Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.2])])
     pic = _pil(_uint8_image((3, 17, 19)))
     _same(build(T)(pic), build(TT)(pic), atol=1e-6)
+
+
+# ---------------------------------------------------------------- rotation
+
+
+ROTATIONS = [(30.0, "NEAREST", False, None, None), (30.0, "BILINEAR", False, None, None),
+             (-75.5, "BILINEAR", True, None, [1.0, 2.0, 3.0]), (45, "NEAREST", True, [3, 4], [7.0]),
+             (90, "NEAREST", False, None, None), (12.0, "BILINEAR", False, [2, 9], None), (200.0, "BILINEAR", True,
+                                                                                         None, 0.5)]
+
+
+@pytest.mark.parametrize("angle,interp,expand,center,fill", ROTATIONS)
+def test_rotate_matches_torchvision(angle, interp, expand, center, fill):
+    mode, ref_mode = getattr(F.InterpolationMode, interp), getattr(TF.InterpolationMode, interp)
+    for arr in (_float_image((3, 11, 14)), _uint8_image((3, 11, 14)), _float_image((2, 3, 9, 8))):
+        _same(F.rotate(mc.from_numpy(arr), angle, mode, expand, center, fill),
+              TF.rotate(torch.from_numpy(arr), angle, ref_mode, expand, center, fill),
+              atol=1e-6 if arr.dtype == np.float32 else 0.0)
+    pic = _pil(_uint8_image((3, 11, 14)))
+    pil_fill = None if fill is None else (fill if not isinstance(fill, list) else [int(v) for v in fill])
+    _same(F.rotate(pic, angle, mode, expand, center, pil_fill), TF.rotate(pic, angle, ref_mode, expand, center, pil_fill))
+
+
+def test_random_rotation(monkeypatch):
+    rot = T.RandomRotation((-20, 40), interpolation=F.InterpolationMode.BILINEAR, expand=True, fill=3)
+    ref = TT.RandomRotation((-20, 40), interpolation=TF.InterpolationMode.BILINEAR, expand=True, fill=3)
+    assert repr(rot) == repr(ref) and repr(T.RandomRotation(10)) == repr(TT.RandomRotation(10))
+    mc.manual_seed(0)
+    angles = [T.RandomRotation.get_params(rot.degrees) for _ in range(300)]
+    assert all(-20 <= a <= 40 for a in angles) and abs(np.mean(angles) - 10) < 2.5
+    monkeypatch.setattr(T.RandomRotation, "get_params", staticmethod(lambda d: 17.5))
+    monkeypatch.setattr(TT.RandomRotation, "get_params", staticmethod(lambda d: 17.5))
+    arr = _uint8_image((3, 9, 12))
+    _same(rot(mc.from_numpy(arr)), ref(torch.from_numpy(arr)))
+    _same(rot(_pil(arr)), ref(_pil(arr)))
+    for args, exc in (((-5,), ValueError), (([1, 2, 3],), ValueError), ((5, 0, False, [1]), ValueError),
+                      ((5, 0, False, None, object()), TypeError)):
+        with pytest.raises(exc):
+            TT.RandomRotation(*args)
+        with pytest.raises(exc):
+            T.RandomRotation(*args)
+    with pytest.raises(ValueError, match="unsupported with Tensor input"):
+        F.rotate(mc.zeros(3, 4, 4), 10.0, F.InterpolationMode.BICUBIC)

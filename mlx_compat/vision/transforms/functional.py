@@ -5,6 +5,7 @@ Pillow is optional: without it, numpy arrays and tensors work and PIL inputs can
 from __future__ import annotations
 
 import enum
+import math
 import numbers
 
 import numpy as np
@@ -686,3 +687,135 @@ def gaussian_blur(img, kernel_size, sigma=None):
     if not _is_pil(img):
         raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
     return to_pil_image(_gaussian_blur_tensor(pil_to_tensor(img), kernel_size, sigma), mode=img.mode)
+
+
+# ---------------------------------------------------------------- rotation
+
+
+def _get_inverse_affine_matrix(center, angle, translate, scale, shear, inverted=True):
+    """The 2x3 matrix (row-major, 6 floats) of the affine map about `center` (rotation by `angle` degrees, shear,
+    scale, translation), or of its inverse (what sampling needs), as torchvision composes it."""
+    rot = math.radians(angle)
+    sx, sy = math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    if inverted:
+        matrix = [x / scale for x in [d, -b, 0.0, -c, a, 0.0]]
+        matrix[2] += matrix[0] * (-cx - tx) + matrix[1] * (-cy - ty)
+        matrix[5] += matrix[3] * (-cx - tx) + matrix[4] * (-cy - ty)
+        matrix[2] += cx
+        matrix[5] += cy
+    else:
+        matrix = [x * scale for x in [a, b, 0.0, c, d, 0.0]]
+        matrix[2] += matrix[0] * (-cx) + matrix[1] * (-cy)
+        matrix[5] += matrix[3] * (-cx) + matrix[4] * (-cy)
+        matrix[2] += cx + tx
+        matrix[5] += cy + ty
+    return matrix
+
+
+def _affine_output_size(matrix, w, h):
+    """(w, h) of the canvas holding the whole transformed image (expand=True)."""
+    pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
+                    [0.5 * w, -0.5 * h, 1.0]], dtype=np.float32)
+    new_pts = pts @ np.array(matrix, dtype=np.float32).reshape(2, 3).T
+    min_vals = new_pts.min(axis=0) + np.array([w * 0.5, h * 0.5], dtype=np.float32)
+    max_vals = new_pts.max(axis=0) + np.array([w * 0.5, h * 0.5], dtype=np.float32)
+    tol = np.float32(1e-4)
+    cmax = np.ceil(np.trunc(max_vals / tol) * tol)
+    cmin = np.floor(np.trunc(min_vals / tol) * tol)
+    size = cmax - cmin
+    return int(size[0]), int(size[1])
+
+
+def _affine_grid(theta, w, h, ow, oh):
+    """Sampling grid (1, oh, ow, 2) in grid_sample's [-1, 1] coordinates for output pixel centers."""
+    torch = _torch()
+    d = 0.5
+    xs = torch.linspace(-ow * 0.5 + d, ow * 0.5 + d - 1, steps=ow, dtype=theta.dtype)
+    ys = torch.linspace(-oh * 0.5 + d, oh * 0.5 + d - 1, steps=oh, dtype=theta.dtype)
+    base = torch.stack((xs.expand(oh, ow), ys.unsqueeze(-1).expand(oh, ow), torch.ones(oh, ow, dtype=theta.dtype)),
+                       dim=-1)
+    rescaled = theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h], dtype=theta.dtype)
+    return base.reshape(1, oh * ow, 3).bmm(rescaled).reshape(1, oh, ow, 2)
+
+
+def _grid_transform(img, grid, mode, fill):
+    """grid_sample of `img` (zeros outside) with fill values blended in where the grid leaves the image."""
+    torch = _torch()
+    from ...nn import functional as NF
+    squeeze = img.ndim < 4
+    x = img.unsqueeze(0) if squeeze else img
+    out_dtype = x.dtype
+    if x.dtype != grid.dtype:
+        x = x.to(grid.dtype)
+    if x.shape[0] > 1:
+        grid = grid.expand(x.shape[0], grid.shape[1], grid.shape[2], grid.shape[3])
+    if fill is not None:
+        x = torch.cat((x, torch.ones((x.shape[0], 1, x.shape[2], x.shape[3]), dtype=x.dtype)), dim=1)
+    x = NF.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    if fill is not None:
+        mask = x[:, -1:, :, :]
+        x = x[:, :-1, :, :]
+        mask = mask.expand_as(x)
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_img = torch.tensor(values, dtype=x.dtype).view(1, len(values), 1, 1).expand_as(x)
+        if mode == "nearest":
+            x = torch.where(mask < 0.5, fill_img, x)
+        else:
+            x = x * mask + (1.0 - mask) * fill_img
+    if squeeze:
+        x = x.squeeze(0)
+    if x.dtype != out_dtype:
+        if not out_dtype.is_floating_point:
+            x = torch.round(x)
+        x = x.to(out_dtype)
+    return x
+
+
+def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
+    """Rotates by `angle` degrees counter-clockwise about `center` (default the image center), on a canvas of the
+    same size or (expand=True) one holding the whole rotated image; uncovered pixels get `fill` (0 by default)."""
+    if isinstance(interpolation, int):
+        interpolation = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
+                         1: InterpolationMode.LANCZOS, 4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING}[
+            interpolation]
+    elif not isinstance(interpolation, InterpolationMode):
+        raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer "
+                        "constant")
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    if _is_pil(img):
+        from PIL import Image
+        pil_mode = {InterpolationMode.NEAREST: Image.NEAREST, InterpolationMode.BILINEAR: Image.BILINEAR,
+                    InterpolationMode.BICUBIC: Image.BICUBIC}[interpolation]
+        return img.rotate(angle, pil_mode, expand, center, fillcolor=_parse_fill(fill, img))
+    if not _is_tensor(img):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    torch = _torch()
+    _assert_image_tensor(img)
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+    channels = get_dimensions(img)[0]
+    if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != channels:
+        raise ValueError("The number of elements in 'fill' cannot broadcast to match the number of channels of the "
+                         f"image ({len(fill)} != {channels})")
+    center_f = [0.0, 0.0]
+    if center is not None:
+        _, height, width = get_dimensions(img)
+        center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    matrix = _get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    w, h = img.shape[-1], img.shape[-2]
+    ow, oh = _affine_output_size(matrix, w, h) if expand else (w, h)
+    dtype = img.dtype if img.is_floating_point() else torch.float32
+    theta = torch.tensor(matrix, dtype=dtype).reshape(1, 2, 3)
+    shape = img.shape
+    x = img.reshape(-1, *shape[-3:]) if img.ndim > 4 else img
+    out = _grid_transform(x, _affine_grid(theta, w, h, ow, oh), interpolation.value, fill)
+    return out.reshape(*shape[:-2], oh, ow) if img.ndim > 4 else out

@@ -20,7 +20,7 @@ from .functional import InterpolationMode
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale",
            "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply", "RandomChoice", "RandomCrop",
            "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomVerticalFlip",
-           "Resize", "TenCrop", "ToPILImage", "ToTensor"]
+           "RandomRotation", "Resize", "TenCrop", "ToPILImage", "ToTensor"]
 
 _PIL_INTERPOLATION = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
                       4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING, 1: InterpolationMode.LANCZOS}
@@ -507,3 +507,50 @@ class GaussianBlur(Module):
 
     def __repr__(self):
         return f"{self.__class__.__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
+
+
+class RandomRotation(Module):
+    """Rotation by an angle drawn uniformly from `degrees` ((-d, d) for a number d)."""
+
+    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
+        super().__init__()
+        if isinstance(interpolation, int):
+            interpolation = _PIL_INTERPOLATION[interpolation]
+        if isinstance(degrees, numbers.Number):
+            if degrees < 0:
+                raise ValueError("If degrees is a single number, it must be positive.")
+            degrees = [-degrees, degrees]
+        elif not isinstance(degrees, Sequence) or len(degrees) != 2:
+            raise ValueError("degrees should be a sequence of length 2.")
+        self.degrees = [float(d) for d in degrees]
+        if center is not None and (not isinstance(center, Sequence) or len(center) != 2):
+            raise ValueError("center should be a sequence of length 2.")
+        self.center = center
+        self.interpolation = interpolation
+        self.expand = expand
+        if fill is None:
+            fill = 0
+        elif not isinstance(fill, (Sequence, numbers.Number)):
+            raise TypeError("Fill should be either a sequence or a number.")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(degrees):
+        return float(_uniform(float(degrees[0]), float(degrees[1])))
+
+    def forward(self, img):
+        fill = self.fill
+        channels, _, _ = F.get_dimensions(img)
+        if isinstance(img, _torch().Tensor):
+            fill = [float(fill)] * channels if isinstance(fill, (int, float)) else [float(f) for f in fill]
+        angle = self.get_params(self.degrees)
+        return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
+
+    def __repr__(self):
+        s = (f"{self.__class__.__name__}(degrees={self.degrees}, interpolation={self.interpolation.value}, "
+             f"expand={self.expand}")
+        if self.center is not None:
+            s += f", center={self.center}"
+        if self.fill is not None:
+            s += f", fill={self.fill}"
+        return s + ")"
