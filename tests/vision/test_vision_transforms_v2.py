@@ -280,3 +280,29 @@ def test_v2_color_functional_matches_torchvision(name, args):
         getattr(RF, name)(rmask, *args)
     with pytest.raises(TypeError, match=f"F.{name} supports inputs of type"):
         getattr(OF, name)(mask, *args)
+
+
+@pytest.mark.parametrize("angle,expand,center", [(30.0, False, None), (-62.5, True, None), (90, True, None),
+                                                 (90, False, None), (180, False, None), (15.0, True, [5, 7])])
+@pytest.mark.parametrize("fmt,boxes", [("XYXY", [[2.0, 3.0, 10.0, 12.0], [1.0, 1.0, 23.0, 19.0]]),
+                                       ("CXCYWH", [[6.0, 7.5, 8.0, 9.0]])])
+def test_random_rotation_sample(monkeypatch, angle, expand, center, fmt, boxes):
+    _fix_params(monkeypatch, v2.RandomRotation, v2_ref.RandomRotation, dict(angle=angle))
+    arr = _arr(dtype=np.float32)
+    mask_arr = (_arr((1, 20, 24), seed=1) > 128).astype(np.uint8)
+    build = lambda m: m.RandomRotation(45, interpolation="bilinear", expand=expand, center=center, fill=0.25)
+    ours = build(v2)(_sample("ours", arr, mask_arr, boxes, fmt))
+    ref = build(v2_ref)(_sample("ref", arr, mask_arr, boxes, fmt))
+    _check(ours["image"], ref["image"], atol=2e-6)
+    _check(ours["mask"], ref["mask"])
+    _check(ours["boxes"], ref["boxes"], atol=1e-4)
+    assert repr(build(v2)) == repr(build(v2_ref))
+
+
+def test_random_rotation_draws():
+    mc.manual_seed(0)
+    rot = v2.RandomRotation((-10, 30))
+    angles = [rot.make_params([])["angle"] for _ in range(200)]
+    assert all(-10 <= a <= 30 for a in angles) and abs(np.mean(angles) - 10) < 2.5
+    with pytest.raises(ValueError, match="must be positive"):
+        v2.RandomRotation(-3)

@@ -20,7 +20,8 @@ from . import functional as F
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale", "Identity",
            "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply", "RandomChoice", "RandomCrop",
-           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomVerticalFlip",
+           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
+           "RandomVerticalFlip",
            "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "Transform"]
 
 
@@ -640,3 +641,32 @@ class GaussianBlur(Transform):
     @_images_only
     def transform(self, inpt, params):
         return F.gaussian_blur(inpt, self.kernel_size, **params)
+
+
+class RandomRotation(Transform):
+    """Rotation by one angle per call, drawn uniformly from `degrees` ((-d, d) for a number d); boxes become the
+    axis-aligned boxes of their rotated corners, masks are rotated with nearest-neighbour sampling."""
+
+    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
+        super().__init__()
+        if isinstance(degrees, numbers.Number):
+            if degrees < 0:
+                raise ValueError("If degrees is a single number, it must be positive.")
+            degrees = [-degrees, degrees]
+        elif not isinstance(degrees, Sequence) or len(degrees) != 2:
+            raise ValueError("degrees should be a sequence of length 2.")
+        self.degrees = [float(d) for d in degrees]
+        self.interpolation = _interpolation_value(interpolation)
+        self.expand = expand
+        self.fill = fill
+        if center is not None and (not isinstance(center, Sequence) or len(center) != 2):
+            raise ValueError("center should be a sequence of length 2.")
+        self.center = center
+
+    def make_params(self, flat_inputs):
+        return dict(angle=torch.empty(1).uniform_(self.degrees[0], self.degrees[1]).item())
+
+    def transform(self, inpt, params):
+        fill = self.fill.get(type(inpt), self.fill.get("others", 0)) if isinstance(self.fill, dict) else self.fill
+        return F.rotate(inpt, params["angle"], interpolation=self.interpolation, expand=self.expand,
+                        center=self.center, fill=fill)

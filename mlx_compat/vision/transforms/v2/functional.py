@@ -13,7 +13,7 @@ from ..functional import InterpolationMode
 from ... import tv_tensors
 
 __all__ = ["center_crop", "crop", "five_crop", "gaussian_blur", "get_dimensions", "get_size", "hflip",
-           "horizontal_flip", "normalize", "pad", "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale",
+           "horizontal_flip", "normalize", "pad", "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate",
            "ten_crop", "to_dtype", "to_image", "to_pil_image", "to_pure_tensor", "vertical_flip", "vflip",
            "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_gamma",
            "convert_bounding_box_format", "clamp_bounding_boxes"]
@@ -471,3 +471,61 @@ def to_image(inpt):
 
 def to_pure_tensor(inpt):
     return _plain(inpt)
+
+
+# ---------------------------------------------------------------- rotation
+
+
+def _rotate_boxes(inpt, angle, expand, center):
+    """Axis-aligned boxes after rotating the canvas: the bounding box of each rotated box's corners (translated onto
+    the expanded canvas), clamped, in the input's format."""
+    _check_box_format(inpt.format)
+    boxes, fmt, (h, w) = _plain(inpt), inpt.format, inpt.canvas_size
+    if boxes.numel() == 0:
+        return inpt
+    xyxy = convert_bounding_box_format(boxes.float() if not boxes.is_floating_point() else boxes, fmt, _BF.XYXY)
+    center_f = [w * 0.5, h * 0.5] if center is None else [float(c) for c in center]
+    forward = F1._get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0], inverted=False)
+    mat = torch.tensor(forward, dtype=xyxy.dtype).reshape(2, 3).T
+    flat = xyxy.reshape(-1, 4)
+    corners = flat[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 2)
+    points = torch.cat([corners, torch.ones(corners.shape[0], 1, dtype=xyxy.dtype)], dim=-1)
+    moved = torch.matmul(points, mat).reshape(-1, 4, 2)
+    out = torch.cat([moved.amin(dim=1), moved.amax(dim=1)], dim=1)
+    canvas = (h, w)
+    if expand:
+        frame = torch.tensor([[0.0, 0.0, 1.0], [0.0, float(h), 1.0], [float(w), float(h), 1.0], [float(w), 0.0, 1.0]],
+                             dtype=xyxy.dtype)
+        shift = torch.matmul(frame, mat).amin(dim=0, keepdim=True)
+        out = out - shift.repeat(1, 2)
+        inverse = F1._get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+        new_w, new_h = F1._affine_output_size(inverse, w, h)
+        canvas = (new_h, new_w)
+    out = _clamp_boxes(out, _BF.XYXY, canvas, inpt.clamping_mode)
+    out = convert_bounding_box_format(out, _BF.XYXY, fmt).reshape(boxes.shape)
+    if not boxes.is_floating_point():
+        out = out.to(boxes.dtype)
+    return tv_tensors.wrap(out, like=inpt, canvas_size=canvas)
+
+
+def _rotate_image_v2(img, angle, interpolation, expand, center, fill):
+    """v2's rotation: quarter turns about the center are exact rot90s, anything else v1's resampling."""
+    if F1._is_tensor(img):
+        turn = angle % 360
+        if center is None:
+            if turn == 0:
+                return img.clone()
+            if turn == 180:
+                return torch.rot90(img, k=2, dims=(-2, -1))
+            if (expand or img.shape[-1] == img.shape[-2]) and turn in (90, 270):
+                return torch.rot90(img, k=1 if turn == 90 else 3, dims=(-2, -1))
+    return F1.rotate(img, angle, interpolation, expand, center, fill)
+
+
+def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
+    interpolation = _mode(interpolation)
+    if isinstance(inpt, tv_tensors.BoundingBoxes):
+        return _rotate_boxes(inpt, angle, expand, center)
+    if isinstance(inpt, tv_tensors.Mask):
+        return _mask_call(inpt, _rotate_image_v2, angle, InterpolationMode.NEAREST, expand, center, fill)
+    return _image_kernel(inpt, _rotate_image_v2, angle, interpolation, expand, center, fill)
