@@ -441,3 +441,36 @@ def test_random_rotation(monkeypatch):
             T.RandomRotation(*args)
     with pytest.raises(ValueError, match="unsupported with Tensor input"):
         F.rotate(mc.zeros(3, 4, 4), 10.0, F.InterpolationMode.BICUBIC)
+
+
+def test_random_erasing(monkeypatch):
+    arr = _float_image((3, 12, 10))
+    for value, v in ((0, mc.tensor([0.0])[:, None, None]), ((0.1, 0.2, 0.3), mc.tensor([0.1, 0.2, 0.3])[:, None, None])):
+        rv = torch.from_numpy(v.numpy().copy())
+        monkeypatch.setattr(T.RandomErasing, "get_params", staticmethod(lambda *a, **k: (2, 3, 4, 5, v)))
+        monkeypatch.setattr(TT.RandomErasing, "get_params", staticmethod(lambda *a, rv=rv, **k: (2, 3, 4, 5, rv)))
+        _same(T.RandomErasing(p=1.0, value=value)(mc.from_numpy(arr)),
+              TT.RandomErasing(p=1.0, value=value)(torch.from_numpy(arr)))
+    monkeypatch.undo()
+    x = mc.from_numpy(arr)
+    _same(F.erase(x, 1, 2, 3, 4, mc.tensor(7.0)), TF.erase(torch.from_numpy(arr), 1, 2, 3, 4, torch.tensor(7.0)))
+    assert np.array_equal(x.numpy(), arr)  # not in place by default
+    F.erase(x, 0, 0, 2, 2, mc.tensor(5.0), inplace=True)
+    assert float(x[0, 0, 0].item()) == 5.0
+    mc.manual_seed(0)
+    img = mc.zeros(3, 40, 50)
+    fractions = []
+    for _ in range(200):
+        i, j, h, w, v = T.RandomErasing.get_params(img, (0.1, 0.3), (0.5, 2.0), value=None)
+        assert 0 <= i <= 40 - h and 0 <= j <= 50 - w and tuple(v.shape) == (3, h, w)
+        fractions.append(h * w / 2000)
+    assert 0.15 < np.mean(fractions) < 0.25
+    erased = T.RandomErasing(p=1.0, value="random")(mc.zeros(3, 40, 50))
+    assert 0.01 < float((erased != 0).float().mean()) < 0.4
+    assert repr(T.RandomErasing()) == repr(TT.RandomErasing())
+    for kwargs, exc in ((dict(value="x"), ValueError), (dict(value=object()), TypeError), (dict(scale=(0.5, 1.5)), ValueError),
+                        (dict(p=2.0), ValueError)):
+        with pytest.raises(exc):
+            TT.RandomErasing(**kwargs)
+        with pytest.raises(exc):
+            T.RandomErasing(**kwargs)

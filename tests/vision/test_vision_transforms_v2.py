@@ -306,3 +306,23 @@ def test_random_rotation_draws():
     assert all(-10 <= a <= 30 for a in angles) and abs(np.mean(angles) - 10) < 2.5
     with pytest.raises(ValueError, match="must be positive"):
         v2.RandomRotation(-3)
+
+
+def test_random_erasing_v2(monkeypatch):
+    arr = _arr(dtype=np.float32)
+    params = dict(i=3, j=4, h=5, w=6, v=torch.tensor([0.5, 0.25, 0.75])[:, None, None])
+    ours_params = dict(params, v=mc.tensor([0.5, 0.25, 0.75])[:, None, None])
+    _fix_params(monkeypatch, v2.RandomErasing, v2_ref.RandomErasing, params, ours_params)
+    for kind in ("image", "tensor", "pil"):
+        src = _arr() if kind == "pil" else arr
+        o, r = _pair(src, kind)
+        _check(v2.RandomErasing(p=1.0)(o), v2_ref.RandomErasing(p=1.0)(r))
+    mask = tv_tensors.Mask(mc.ones(20, 24))
+    with pytest.warns(UserWarning, match="passing through inputs of type"):
+        out_img, out_mask = v2.RandomErasing(p=1.0)(_pair(arr, "image")[0], mask)
+    assert out_mask is mask and type(out_img) is tv_tensors.Image
+    monkeypatch.undo()
+    mc.manual_seed(0)
+    erased = v2.RandomErasing(p=1.0, value="random")(tv_tensors.Image(mc.zeros(3, 40, 50)))
+    assert type(erased) is tv_tensors.Image and 0.01 < float((erased != 0).float().mean()) < 0.4
+    assert repr(v2.RandomErasing()) == repr(v2_ref.RandomErasing())

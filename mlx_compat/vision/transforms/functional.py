@@ -819,3 +819,14 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     x = img.reshape(-1, *shape[-3:]) if img.ndim > 4 else img
     out = _grid_transform(x, _affine_grid(theta, w, h, ow, oh), interpolation.value, fill)
     return out.reshape(*shape[:-2], oh, ow) if img.ndim > 4 else out
+
+
+def erase(img, i, j, h, w, v, inplace=False):
+    """The (h, w) window at (i, j) of a tensor image set to `v` (broadcast over it), in place when asked."""
+    if not _is_tensor(img):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    _assert_image_tensor(img)
+    if not inplace:
+        img = img.clone()
+    img[..., i:i + h, j:j + w] = v
+    return img

@@ -20,7 +20,7 @@ from . import functional as F
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale", "Identity",
            "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply", "RandomChoice", "RandomCrop",
-           "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
+           "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
            "RandomVerticalFlip",
            "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "Transform"]
 
@@ -670,3 +670,52 @@ class RandomRotation(Transform):
         fill = self.fill.get(type(inpt), self.fill.get("others", 0)) if isinstance(self.fill, dict) else self.fill
         return F.rotate(inpt, params["angle"], interpolation=self.interpolation, expand=self.expand,
                         center=self.center, fill=fill)
+
+
+class RandomErasing(_RandomApplyTransform):
+    """With probability p, erases one random window (drawn once per call) of the images; masks and boxes pass
+    through with torchvision's warning."""
+
+    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, inplace=False):
+        super().__init__(p=p)
+        if not isinstance(value, (numbers.Number, str, tuple, list)):
+            raise TypeError("Argument value should be either a number or str or a sequence")
+        if isinstance(value, str) and value != "random":
+            raise ValueError("If value is str, it should be 'random'")
+        if not isinstance(scale, Sequence):
+            raise TypeError("Scale should be a sequence")
+        if not isinstance(ratio, Sequence):
+            raise TypeError("Ratio should be a sequence")
+        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+            warnings.warn("Scale and ratio should be of kind (min, max)")
+        if scale[0] < 0 or scale[1] > 1:
+            raise ValueError("Scale should be between 0 and 1")
+        self.scale = scale
+        self.ratio = ratio
+        if isinstance(value, (int, float)):
+            self.value = [float(value)]
+        elif isinstance(value, str):
+            self.value = None
+        else:
+            self.value = [float(v) for v in value]
+        self.inplace = inplace
+
+    def make_params(self, flat_inputs):
+        images = [x for x in flat_inputs if not isinstance(x, (tv_tensors.Mask, tv_tensors.BoundingBoxes))]
+        img_c = F.get_dimensions(images[0])[0] if images else 1
+        img_h, img_w = _query_size(flat_inputs)
+        if self.value is not None and len(self.value) not in (1, img_c):
+            raise ValueError(f"If value is a sequence, it should have either a single value or {img_c} (number of "
+                             "inpt channels)")
+        probe = torch.empty(img_c, img_h, img_w)
+        i, j, h, w, v = _v1.RandomErasing.get_params(probe, self.scale, self.ratio, self.value)
+        return dict(i=i, j=j, h=h, w=w, v=None if v is probe else v)
+
+    def transform(self, inpt, params):
+        if isinstance(inpt, (tv_tensors.Mask, tv_tensors.BoundingBoxes)):
+            warnings.warn(f"{type(self).__name__}() is currently passing through inputs of type "
+                          f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.")
+            return inpt
+        if params["v"] is None:
+            return inpt
+        return F.erase(inpt, **params, inplace=self.inplace)

@@ -12,7 +12,7 @@ from .. import functional as F1
 from ..functional import InterpolationMode
 from ... import tv_tensors
 
-__all__ = ["center_crop", "crop", "five_crop", "gaussian_blur", "get_dimensions", "get_size", "hflip",
+__all__ = ["center_crop", "crop", "erase", "five_crop", "gaussian_blur", "get_dimensions", "get_size", "hflip",
            "horizontal_flip", "normalize", "pad", "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate",
            "ten_crop", "to_dtype", "to_image", "to_pil_image", "to_pure_tensor", "vertical_flip", "vflip",
            "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_gamma",
@@ -529,3 +529,11 @@ def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, c
     if isinstance(inpt, tv_tensors.Mask):
         return _mask_call(inpt, _rotate_image_v2, angle, InterpolationMode.NEAREST, expand, center, fill)
     return _image_kernel(inpt, _rotate_image_v2, angle, interpolation, expand, center, fill)
+
+
+def erase(inpt, i, j, h, w, v, inplace=False):
+    """The (h, w) window at (i, j) set to `v` on images, videos, plain tensors and PIL images."""
+    _refuse_non_images("erase", inpt)
+    if _is_pil(inpt):
+        return F1.to_pil_image(F1.erase(F1.pil_to_tensor(inpt), i, j, h, w, v, inplace), mode=inpt.mode)
+    return _image_kernel(inpt, F1.erase, i, j, h, w, v, inplace)
