@@ -326,3 +326,41 @@ def test_random_erasing_v2(monkeypatch):
     erased = v2.RandomErasing(p=1.0, value="random")(tv_tensors.Image(mc.zeros(3, 40, 50)))
     assert type(erased) is tv_tensors.Image and 0.01 < float((erased != 0).float().mean()) < 0.4
     assert repr(v2.RandomErasing()) == repr(v2_ref.RandomErasing())
+
+
+def test_box_utilities_and_sanitize():
+    boxes = [[2.0, 3.0, 10.0, 12.0], [5.0, 5.0, 5.5, 9.0], [-3.0, 2.0, 8.0, 30.0], [1.0, 1.0, 23.0, 19.0]]
+    for fmt in ("XYWH", "CXCYWH"):
+        o = v2.ConvertBoundingBoxFormat(fmt)(tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24)))
+        r = v2_ref.ConvertBoundingBoxFormat(fmt)(tv_ref.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24)))
+        _check(o, r, atol=1e-6)
+        back = v2.ConvertBoundingBoxFormat("XYXY")(o)
+        np.testing.assert_allclose(back.numpy(), np.array(boxes, np.float32), atol=1e-5)
+    _check(v2.ClampBoundingBoxes()(tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24))),
+           v2_ref.ClampBoundingBoxes()(tv_ref.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24))))
+    labels = np.arange(4)
+    mask_arr = (_arr((4, 20, 24), seed=2) > 128).astype(np.uint8)
+    ours = v2.SanitizeBoundingBoxes()({"boxes": tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24)),
+                                       "labels": mc.from_numpy(labels), "masks": tv_tensors.Mask(mc.from_numpy(mask_arr)),
+                                       "image": tv_tensors.Image(mc.zeros(3, 20, 24))})
+    ref = v2_ref.SanitizeBoundingBoxes()({"boxes": tv_ref.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24)),
+                                          "labels": torch.from_numpy(labels), "masks": tv_ref.Mask(torch.from_numpy(mask_arr)),
+                                          "image": tv_ref.Image(torch.zeros(3, 20, 24))})
+    for key in ("boxes", "labels", "masks", "image"):
+        _check(ours[key], ref[key])
+    assert ours["labels"].numpy().tolist() == [0, 3]
+    with pytest.raises(ValueError, match="Could not infer where the labels are"):
+        v2.SanitizeBoundingBoxes()({"boxes": tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(20, 24))})
+    with pytest.raises(ValueError, match="min_size must be >= 1"):
+        v2.SanitizeBoundingBoxes(min_size=0.5)
+
+
+def test_five_and_ten_crop_v2():
+    arr = _arr()
+    for kind in ("image", "tensor", "pil"):
+        o, r = _pair(arr, kind)
+        for build in (lambda m: m.FiveCrop(7), lambda m: m.TenCrop((6, 9), vertical_flip=True)):
+            ours, ref = build(v2)(o), build(v2_ref)(r)
+            assert len(ours) == len(ref)
+            for a, b in zip(ours, ref):
+                _check(a, b)

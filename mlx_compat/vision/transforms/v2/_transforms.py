@@ -18,7 +18,8 @@ from ..functional import InterpolationMode
 from ... import tv_tensors
 from . import functional as F
 
-__all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "Grayscale", "Identity",
+__all__ = ["CenterCrop", "ClampBoundingBoxes", "ColorJitter", "Compose", "ConvertBoundingBoxFormat",
+           "ConvertImageDtype", "FiveCrop", "SanitizeBoundingBoxes", "TenCrop", "GaussianBlur", "Grayscale", "Identity",
            "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply", "RandomChoice", "RandomCrop",
            "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
            "RandomVerticalFlip",
@@ -719,3 +720,138 @@ class RandomErasing(_RandomApplyTransform):
         if params["v"] is None:
             return inpt
         return F.erase(inpt, **params, inplace=self.inplace)
+
+
+class FiveCrop(Transform):
+    """The four corner crops and the center crop of each image (a 5-tuple per input)."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.size = _v1._setup_size(size, "Please provide only two dimensions (h, w) for size.")
+
+    def transform(self, inpt, params):
+        return F.five_crop(inpt, self.size)
+
+
+class TenCrop(Transform):
+    """FiveCrop of each image and of its horizontal (or vertical) flip."""
+
+    def __init__(self, size, vertical_flip=False):
+        super().__init__()
+        self.size = _v1._setup_size(size, "Please provide only two dimensions (h, w) for size.")
+        self.vertical_flip = vertical_flip
+
+    def transform(self, inpt, params):
+        return F.ten_crop(inpt, self.size, vertical_flip=self.vertical_flip)
+
+
+class ConvertBoundingBoxFormat(Transform):
+    _transformed_types = (tv_tensors.BoundingBoxes,)
+
+    def __init__(self, format):
+        super().__init__()
+        self.format = tv_tensors.BoundingBoxFormat[format.upper()] if isinstance(format, str) else format
+
+    def transform(self, inpt, params):
+        return F.convert_bounding_box_format(inpt, new_format=self.format)
+
+
+class ClampBoundingBoxes(Transform):
+    _transformed_types = (tv_tensors.BoundingBoxes,)
+
+    def __init__(self, clamping_mode="auto"):
+        super().__init__()
+        self.clamping_mode = clamping_mode
+
+    def transform(self, inpt, params):
+        mode = inpt.clamping_mode if self.clamping_mode == "auto" else self.clamping_mode
+        out = F._clamp_boxes(F._plain(inpt), inpt.format, inpt.canvas_size, mode)
+        return tv_tensors.wrap(out, like=inpt)
+
+
+def _find_labels(inputs):
+    """torchvision's default labels_getter: the second item of a 2-tuple/list if a tensor, else the "labels" (or
+    first "...label..." key) of the dict found there or given."""
+    if isinstance(inputs, (tuple, list)):
+        inputs = inputs[1]
+    if _is_pure_tensor(inputs):
+        return inputs
+    if not isinstance(inputs, dict):
+        raise ValueError("When using the default labels_getter, the input passed to forward must be a dictionary or "
+                         "a two-tuple whose second item is a dictionary or a tensor, but got "
+                         f"{inputs} instead.")
+    key = next((k for k in inputs if k.lower() == "labels"), None)
+    if key is None:
+        key = next((k for k in inputs if "label" in k.lower()), None)
+    if key is None:
+        raise ValueError("Could not infer where the labels are in the sample. Try passing a callable as the "
+                         "labels_getter parameter?If there are no labels in the sample by design, pass "
+                         "labels_getter=None.")
+    return inputs[key]
+
+
+class SanitizeBoundingBoxes(Transform):
+    """Drops boxes smaller than min_size/min_area or outside the canvas, with the matching masks and labels."""
+
+    def __init__(self, min_size=1.0, min_area=1.0, labels_getter="default"):
+        super().__init__()
+        if min_size < 1:
+            raise ValueError(f"min_size must be >= 1, got {min_size}.")
+        if min_area < 1:
+            raise ValueError(f"min_area must be >= 1, got {min_area}.")
+        self.min_size = min_size
+        self.min_area = min_area
+        self.labels_getter = labels_getter
+        if labels_getter == "default":
+            self._labels_getter = _find_labels
+        elif callable(labels_getter):
+            self._labels_getter = labels_getter
+        elif labels_getter is None:
+            self._labels_getter = lambda _: None
+        else:
+            raise ValueError(f"labels_getter should either be 'default', a callable, or None, but got "
+                             f"{labels_getter}.")
+
+    def forward(self, *inputs):
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        labels = self._labels_getter(inputs)
+        if labels is not None:
+            msg = "The labels in the input to forward() must be a tensor or None, got {type} instead."
+            if isinstance(labels, torch.Tensor):
+                labels = (labels,)
+            elif isinstance(labels, (tuple, list)):
+                for entry in labels:
+                    if not isinstance(entry, torch.Tensor):
+                        raise ValueError(msg.format(type=type(entry)))
+            else:
+                raise ValueError(msg.format(type=type(labels)))
+        flat_inputs, spec = _tree_flatten(inputs)
+        boxes = [x for x in flat_inputs if isinstance(x, tv_tensors.BoundingBoxes)]
+        if not boxes:
+            raise ValueError("No bounding boxes were found in the sample")
+        boxes = boxes[0]
+        if labels is not None:
+            for label in labels:
+                if boxes.shape[0] != label.shape[0]:
+                    raise ValueError(f"Number of boxes (shape={boxes.shape}) and must match the number of labels."
+                                     f"Found labels with shape={label.shape}).")
+        F._check_box_format(boxes.format)
+        xyxy = F.convert_bounding_box_format(F._plain(boxes), boxes.format, tv_tensors.BoundingBoxFormat.XYXY)
+        h, w = boxes.canvas_size
+        ws, hs = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
+        valid = (ws >= self.min_size) & (hs >= self.min_size) & (xyxy >= 0).all(dim=-1) & (ws * hs >= self.min_area)
+        valid = valid & (xyxy[:, 0] <= w) & (xyxy[:, 2] <= w) & (xyxy[:, 1] <= h) & (xyxy[:, 3] <= h)
+        keep = torch.nonzero(valid).flatten()
+        outputs = []
+        for inpt in flat_inputs:
+            is_label = labels is not None and any(inpt is label for label in labels)
+            if not (is_label or isinstance(inpt, (tv_tensors.BoundingBoxes, tv_tensors.Mask))):
+                outputs.append(inpt)
+                continue
+            try:
+                out = F._plain(inpt)[keep]
+            except IndexError:
+                outputs.append(inpt)
+                continue
+            outputs.append(out if is_label else tv_tensors.wrap(out, like=inpt))
+        return _tree_unflatten(outputs, spec)
