@@ -474,3 +474,47 @@ def test_random_erasing(monkeypatch):
             TT.RandomErasing(**kwargs)
         with pytest.raises(exc):
             T.RandomErasing(**kwargs)
+
+
+AFFINES = [(20.0, [2, -3], 1.2, [10.0, 0.0], "NEAREST", None, None), (-35.0, [0, 0], 0.8, [5.0, -7.0], "BILINEAR", [1.0, 2.0, 3.0], None),
+           (0.0, [4, 1], 1.0, 0.0, "BILINEAR", None, [3, 4]), (90, (1, 1), 1.5, 15, "NEAREST", 0.5, None)]
+
+
+@pytest.mark.parametrize("angle,translate,scale,shear,interp,fill,center", AFFINES)
+def test_affine_matches_torchvision(angle, translate, scale, shear, interp, fill, center):
+    mode, ref_mode = getattr(F.InterpolationMode, interp), getattr(TF.InterpolationMode, interp)
+    for arr in (_float_image((3, 11, 14)), _uint8_image((3, 11, 14)), _float_image((2, 3, 9, 8))):
+        _same(F.affine(mc.from_numpy(arr), angle, translate, scale, shear, mode, fill, center),
+              TF.affine(torch.from_numpy(arr), angle, translate, scale, shear, ref_mode, fill, center),
+              atol=1e-5 if arr.dtype == np.float32 else 0.0)
+    pic = _pil(_uint8_image((3, 11, 14)))
+    pil_fill = None if fill is None else (int(fill) if not isinstance(fill, list) else [int(v) for v in fill])
+    _same(F.affine(pic, angle, translate, scale, shear, mode, pil_fill, center),
+          TF.affine(pic, angle, translate, scale, shear, ref_mode, pil_fill, center))
+
+
+def test_random_affine(monkeypatch):
+    kw = dict(degrees=(-10, 25), translate=(0.1, 0.2), scale=(0.8, 1.2), shear=(-5, 5, -3, 3), fill=2)
+    ours, ref = T.RandomAffine(**kw), TT.RandomAffine(**kw)
+    assert repr(ours) == repr(ref) and repr(T.RandomAffine(7)) == repr(TT.RandomAffine(7))
+    mc.manual_seed(0)
+    draws = [T.RandomAffine.get_params(ours.degrees, ours.translate, ours.scale, ours.shear, [40, 30])
+             for _ in range(300)]
+    for angle, (tx, ty), scale, (sx, sy) in draws:
+        assert -10 <= angle <= 25 and abs(tx) <= 4 and abs(ty) <= 6 and 0.8 <= scale <= 1.2
+        assert -5 <= sx <= 5 and -3 <= sy <= 3 and isinstance(tx, int)
+    assert abs(np.mean([d[0] for d in draws]) - 7.5) < 2.0
+    params = (12.0, (2, -1), 1.1, (3.0, -2.0))
+    monkeypatch.setattr(T.RandomAffine, "get_params", staticmethod(lambda *a: params))
+    monkeypatch.setattr(TT.RandomAffine, "get_params", staticmethod(lambda *a: params))
+    arr = _uint8_image((3, 10, 13))
+    _same(ours(mc.from_numpy(arr)), ref(torch.from_numpy(arr)))
+    _same(ours(_pil(arr)), ref(_pil(arr)))
+    for kwargs, exc in ((dict(degrees=-1), ValueError), (dict(degrees=5, translate=(0.5, 2)), ValueError),
+                        (dict(degrees=5, scale=(0, 1)), ValueError), (dict(degrees=5, shear=(1, 2, 3)), ValueError),
+                        (dict(degrees=5, translate=0.1), TypeError)):
+        with pytest.raises(exc) as ref_err:
+            TT.RandomAffine(**kwargs)
+        with pytest.raises(exc) as our_err:
+            T.RandomAffine(**kwargs)
+        assert str(our_err.value) == str(ref_err.value)

@@ -830,3 +830,60 @@ def erase(img, i, j, h, w, v, inplace=False):
         img = img.clone()
     img[..., i:i + h, j:j + w] = v
     return img
+
+
+def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+    """Rotation by `angle` degrees, translation by `translate` pixels, scaling and shear (degrees, x or (x, y))
+    about `center` (default the image center), keeping the image size; uncovered pixels get `fill`."""
+    if isinstance(interpolation, int):
+        interpolation = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
+                         1: InterpolationMode.LANCZOS, 4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING}[
+            interpolation]
+    elif not isinstance(interpolation, InterpolationMode):
+        raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer "
+                        "constant")
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)):
+        raise TypeError("Argument translate should be a sequence")
+    if len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ValueError("Argument scale should be positive")
+    if not isinstance(shear, (numbers.Number, list, tuple)):
+        raise TypeError("Shear should be either a single value or a sequence of two values")
+    angle = float(angle)
+    translate = list(translate)
+    if isinstance(shear, numbers.Number):
+        shear = [shear, 0.0]
+    shear = list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    _, height, width = get_dimensions(img)
+    if _is_pil(img):
+        from PIL import Image
+        if center is None:
+            center = [width * 0.5, height * 0.5]
+        matrix = _get_inverse_affine_matrix(center, angle, translate, scale, shear)
+        pil_mode = {InterpolationMode.NEAREST: Image.NEAREST, InterpolationMode.BILINEAR: Image.BILINEAR,
+                    InterpolationMode.BICUBIC: Image.BICUBIC}[interpolation]
+        return img.transform(img.size, Image.AFFINE, matrix, pil_mode, fillcolor=_parse_fill(fill, img))
+    if not _is_tensor(img):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    torch = _torch()
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+    center_f = [0.0, 0.0]
+    if center is not None:
+        center_f = [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+    matrix = _get_inverse_affine_matrix(center_f, angle, [1.0 * t for t in translate], scale, shear)
+    dtype = img.dtype if img.is_floating_point() else torch.float32
+    theta = torch.tensor(matrix, dtype=dtype).reshape(1, 2, 3)
+    shape = img.shape
+    x = img.reshape(-1, *shape[-3:]) if img.ndim > 4 else img
+    out = _grid_transform(x, _affine_grid(theta, width, height, width, height), interpolation.value, fill)
+    return out.reshape(shape) if img.ndim > 4 else out
