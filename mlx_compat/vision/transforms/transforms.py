@@ -1,7 +1,8 @@
 """torchvision.transforms' classes: conversions (ToTensor, PILToTensor, ConvertImageDtype, ToPILImage), geometry
 (Resize, CenterCrop, Pad, RandomCrop, RandomResizedCrop, flips, RandomRotation, RandomAffine, FiveCrop/TenCrop),
-color (ColorJitter, Grayscale, RandomGrayscale), GaussianBlur, RandomErasing, Normalize, Lambda and the containers (Compose, RandomApply, RandomChoice,
-RandomOrder).  The classes torchvision makes nn.Modules are mlx_compat nn.Modules (usable in nn.Sequential).
+color (ColorJitter, Grayscale, RandomGrayscale), GaussianBlur, RandomErasing, Normalize, Lambda and the containers
+(Compose, RandomApply, RandomChoice, RandomOrder).  The classes torchvision makes nn.Modules are mlx_compat
+nn.Modules (usable in nn.Sequential).
 
 Random draws come from mlx_compat's global generator (manual_seed repeats them), drawn the way torchvision draws
 them from torch's; RandomChoice and RandomOrder use Python's `random`, as torchvision's do."""
