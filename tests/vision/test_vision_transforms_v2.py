@@ -364,3 +364,22 @@ def test_five_and_ten_crop_v2():
             assert len(ours) == len(ref)
             for a, b in zip(ours, ref):
                 _check(a, b)
+
+
+@pytest.mark.parametrize("params", [dict(angle=20.0, translate=(2, -3), scale=1.2, shear=(10.0, 0.0)),
+                                    dict(angle=-35.0, translate=(0, 0), scale=0.8, shear=(5.0, -7.0)),
+                                    dict(angle=0.0, translate=(4, 1), scale=1.0, shear=(0.0, 0.0))])
+@pytest.mark.parametrize("center", [None, [6, 8]])
+def test_random_affine_sample(monkeypatch, params, center):
+    _fix_params(monkeypatch, v2.RandomAffine, v2_ref.RandomAffine, params)
+    arr = _arr(dtype=np.float32)
+    mask_arr = (_arr((1, 20, 24), seed=1) > 128).astype(np.uint8)
+    boxes = [[2.0, 3.0, 10.0, 12.0], [1.0, 1.0, 23.0, 19.0]]
+    build = lambda m: m.RandomAffine(30, translate=(0.1, 0.1), scale=(0.8, 1.2), shear=10, interpolation="bilinear",
+                                     fill=0.5, center=center)
+    ours = build(v2)(_sample("ours", arr, mask_arr, boxes, "XYXY"))
+    ref = build(v2_ref)(_sample("ref", arr, mask_arr, boxes, "XYXY"))
+    _check(ours["image"], ref["image"], atol=2e-6)
+    _check(ours["mask"], ref["mask"])
+    _check(ours["boxes"], ref["boxes"], atol=1e-4)
+    assert repr(build(v2)) == repr(build(v2_ref))

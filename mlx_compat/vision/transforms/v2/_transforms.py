@@ -21,7 +21,7 @@ from . import functional as F
 __all__ = ["CenterCrop", "ClampBoundingBoxes", "ColorJitter", "Compose", "ConvertBoundingBoxFormat",
            "ConvertImageDtype", "FiveCrop", "SanitizeBoundingBoxes", "TenCrop", "GaussianBlur", "Grayscale", "Identity",
            "Lambda", "Normalize", "PILToTensor", "Pad", "RandomApply", "RandomChoice", "RandomCrop",
-           "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
+           "RandomAffine", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
            "RandomVerticalFlip",
            "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "Transform"]
 
@@ -855,3 +855,30 @@ class SanitizeBoundingBoxes(Transform):
                 continue
             outputs.append(out if is_label else tv_tensors.wrap(out, like=inpt))
         return _tree_unflatten(outputs, spec)
+
+
+class RandomAffine(Transform):
+    """One random rotation, translation, scale and shear per call (v1's draws), applied to images, masks (nearest)
+    and boxes (the bounds of their mapped corners)."""
+
+    def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
+                 fill=0, center=None):
+        super().__init__()
+        ref = _v1.RandomAffine(degrees, translate, scale, shear, fill=fill, center=center)
+        self.degrees = ref.degrees
+        self.translate = ref.translate
+        self.scale = ref.scale
+        self.shear = ref.shear
+        self.interpolation = _interpolation_value(interpolation)
+        self.fill = fill
+        self.center = center
+
+    def make_params(self, flat_inputs):
+        height, width = _query_size(flat_inputs)
+        angle, translate, scale, shear = _v1.RandomAffine.get_params(self.degrees, self.translate, self.scale,
+                                                                     self.shear, [width, height])
+        return dict(angle=angle, translate=translate, scale=scale, shear=shear)
+
+    def transform(self, inpt, params):
+        fill = self.fill.get(type(inpt), self.fill.get("others", 0)) if isinstance(self.fill, dict) else self.fill
+        return F.affine(inpt, **params, interpolation=self.interpolation, fill=fill, center=self.center)

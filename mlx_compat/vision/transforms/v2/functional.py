@@ -12,7 +12,7 @@ from .. import functional as F1
 from ..functional import InterpolationMode
 from ... import tv_tensors
 
-__all__ = ["center_crop", "crop", "erase", "five_crop", "gaussian_blur", "get_dimensions", "get_size", "hflip",
+__all__ = ["affine", "center_crop", "crop", "erase", "five_crop", "gaussian_blur", "get_dimensions", "get_size", "hflip",
            "horizontal_flip", "normalize", "pad", "pil_to_tensor", "resize", "resized_crop", "rgb_to_grayscale", "rotate",
            "ten_crop", "to_dtype", "to_image", "to_pil_image", "to_pure_tensor", "vertical_flip", "vflip",
            "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_gamma",
@@ -476,16 +476,16 @@ def to_pure_tensor(inpt):
 # ---------------------------------------------------------------- rotation
 
 
-def _rotate_boxes(inpt, angle, expand, center):
-    """Axis-aligned boxes after rotating the canvas: the bounding box of each rotated box's corners (translated onto
-    the expanded canvas), clamped, in the input's format."""
+def _affine_boxes(inpt, angle, translate, scale, shear, center, expand):
+    """Axis-aligned boxes after an affine map of the canvas: the bounds of each box's mapped corners (translated
+    onto the expanded canvas when `expand`), clamped, in the input's format."""
     _check_box_format(inpt.format)
     boxes, fmt, (h, w) = _plain(inpt), inpt.format, inpt.canvas_size
     if boxes.numel() == 0:
         return inpt
     xyxy = convert_bounding_box_format(boxes.float() if not boxes.is_floating_point() else boxes, fmt, _BF.XYXY)
     center_f = [w * 0.5, h * 0.5] if center is None else [float(c) for c in center]
-    forward = F1._get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0], inverted=False)
+    forward = F1._get_inverse_affine_matrix(center_f, angle, translate, scale, shear, inverted=False)
     mat = torch.tensor(forward, dtype=xyxy.dtype).reshape(2, 3).T
     flat = xyxy.reshape(-1, 4)
     corners = flat[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 2)
@@ -498,7 +498,7 @@ def _rotate_boxes(inpt, angle, expand, center):
                              dtype=xyxy.dtype)
         shift = torch.matmul(frame, mat).amin(dim=0, keepdim=True)
         out = out - shift.repeat(1, 2)
-        inverse = F1._get_inverse_affine_matrix(center_f, -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+        inverse = F1._get_inverse_affine_matrix(center_f, angle, translate, scale, shear)
         new_w, new_h = F1._affine_output_size(inverse, w, h)
         canvas = (new_h, new_w)
     out = _clamp_boxes(out, _BF.XYXY, canvas, inpt.clamping_mode)
@@ -506,6 +506,22 @@ def _rotate_boxes(inpt, angle, expand, center):
     if not boxes.is_floating_point():
         out = out.to(boxes.dtype)
     return tv_tensors.wrap(out, like=inpt, canvas_size=canvas)
+
+
+def _rotate_boxes(inpt, angle, expand, center):
+    return _affine_boxes(inpt, -angle, [0.0, 0.0], 1.0, [0.0, 0.0], center, expand)
+
+
+def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+    interpolation = _mode(interpolation)
+    if isinstance(inpt, tv_tensors.BoundingBoxes):
+        shear_list = [shear, 0.0] if isinstance(shear, (int, float)) else list(shear)
+        if len(shear_list) == 1:
+            shear_list = shear_list * 2
+        return _affine_boxes(inpt, float(angle), [float(t) for t in translate], scale, shear_list, center, False)
+    if isinstance(inpt, tv_tensors.Mask):
+        return _mask_call(inpt, F1.affine, angle, translate, scale, shear, InterpolationMode.NEAREST, fill, center)
+    return _image_kernel(inpt, F1.affine, angle, translate, scale, shear, interpolation, fill, center)
 
 
 def _rotate_image_v2(img, angle, interpolation, expand, center, fill):
