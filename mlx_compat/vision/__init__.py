@@ -1,7 +1,7 @@
-"""mlx_compat.vision: torchvision's API over mlx_compat tensors (datasets, transforms, models, ops, tv_tensors,
+"""mlx_compat.vision: torchvision's API over mlx_compat tensors (datasets, transforms, models, ops, tv_tensors, utils,
 io) and the image-backend switch (PIL is the only backend)."""
 from . import datasets, transforms  # noqa: F401
-from . import io, models, ops, tv_tensors  # noqa: F401
+from . import io, models, ops, tv_tensors, utils  # noqa: F401
 
 _image_backend = "PIL"
 
