@@ -383,3 +383,18 @@ def test_random_affine_sample(monkeypatch, params, center):
     _check(ours["mask"], ref["mask"])
     _check(ours["boxes"], ref["boxes"], atol=1e-4)
     assert repr(build(v2)) == repr(build(v2_ref))
+
+
+@pytest.mark.parametrize("shape", [(3, 20, 24), (3, 31, 7)])
+def test_resize_max_size_only(shape):
+    arr = _arr(shape, dtype=np.float32)
+    for kind in ("image", "pil"):
+        src = (arr * 255).astype(np.uint8) if kind == "pil" else arr
+        o, r = _pair(src, kind)
+        _check(v2.Resize(size=None, max_size=13)(o), v2_ref.Resize(size=None, max_size=13)(r), atol=2e-6)
+    boxes = [[2.0, 3.0, 6.0, 7.0]]
+    ours = v2.Resize(None, max_size=13)(tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=shape[1:]))
+    ref = v2_ref.Resize(None, max_size=13)(tv_ref.BoundingBoxes(boxes, format="XYXY", canvas_size=shape[1:]))
+    _check(ours, ref, atol=1e-6)
+    with pytest.raises(ValueError, match="max_size must be an integer"):
+        v2.Resize(None)

@@ -14,7 +14,7 @@ import mlx_compat as torch
 
 from mlx_compat.nn import Module
 from .. import transforms as _v1
-from ..functional import InterpolationMode
+from ..functional import InterpolationMode, _parse_padding
 from ... import tv_tensors
 from . import functional as F
 
@@ -90,7 +90,8 @@ def _query_size(flat_inputs):
 
 class Transform(Module):
     """Base of the v2 transforms: `make_params(flat_inputs)` draws the random parameters once per call and
-    `transform(inpt, params)` applies them to each input that needs it."""
+    `transform(inpt, params)` applies them to each input that needs it.  `_transformed_types` lists what a
+    transform takes: classes, predicates, or "PIL" for PIL images (Pillow is optional, so not named by class)."""
 
     _transformed_types = (torch.Tensor, "PIL")
 
@@ -421,8 +422,7 @@ class Resize(Transform):
         self.antialias = antialias
 
     def transform(self, inpt, params):
-        size = self.size if self.size is not None else _max_only_size(inpt, self.max_size)
-        return F.resize(inpt, size, self.interpolation, None if self.size is None else self.max_size, self.antialias)
+        return F.resize(inpt, self.size, self.interpolation, self.max_size, self.antialias)
 
 
 def _interpolation_value(interpolation):
@@ -434,12 +434,6 @@ def _interpolation_value(interpolation):
     if not isinstance(interpolation, InterpolationMode):
         raise ValueError(f"Interpolation {interpolation!r} is not a valid InterpolationMode")
     return interpolation.value
-
-
-def _max_only_size(inpt, max_size):
-    h, w = F.get_size(inpt)
-    ratio = max_size / max(h, w)
-    return [int(h * ratio), int(w * ratio)]
 
 
 class CenterCrop(Transform):
@@ -491,7 +485,7 @@ class RandomCrop(Transform):
                 raise TypeError("Got inappropriate padding arg")
             if padding_mode not in ["constant", "edge", "reflect", "symmetric"]:
                 raise ValueError("`padding_mode` must be one of 'constant', 'edge', 'reflect' or 'symmetric'.")
-        self.padding = F1_parse(padding) if padding is not None else None
+        self.padding = _parse_padding(padding) if padding is not None else None
         self.pad_if_needed = pad_if_needed
         self.fill = fill
         self.padding_mode = padding_mode
@@ -536,11 +530,6 @@ class RandomCrop(Transform):
         if params["needs_crop"]:
             inpt = F.crop(inpt, params["top"], params["left"], params["height"], params["width"])
         return inpt
-
-
-def F1_parse(padding):
-    from ..functional import _parse_padding
-    return _parse_padding(padding)
 
 
 class RandomResizedCrop(Transform):

@@ -221,11 +221,24 @@ def _mode(interpolation):
     return InterpolationMode(interpolation) if isinstance(interpolation, str) else interpolation
 
 
+def _max_size_only(h, w, max_size):
+    """(h, w) with the longer edge resized to max_size (v2's size=None), the shorter edge truncated."""
+    if not isinstance(max_size, int):
+        raise ValueError(f"max_size must be an integer when size is None, but got {max_size} instead.")
+    short, long = (w, h) if w <= h else (h, w)
+    new_short = int(max_size * short / long)
+    return (max_size, new_short) if w <= h else (new_short, max_size)
+
+
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+    """v1's resize per input type; size=None resizes the longer edge to max_size."""
     interpolation = _mode(interpolation)
+    if size is None:
+        h, w = get_size(inpt)
+        size, max_size = list(_max_size_only(h, w, max_size)), None
     if isinstance(inpt, tv_tensors.BoundingBoxes):
         h, w = inpt.canvas_size
-        new_h, new_w = F1._resized_size(h, w, size, max_size) if size is not None else (h, w)
+        new_h, new_w = F1._resized_size(h, w, size, max_size)
         return _boxes_op(inpt, "resize", new_h, new_w)
     if isinstance(inpt, tv_tensors.Mask):
         if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
