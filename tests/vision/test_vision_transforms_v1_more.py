@@ -518,3 +518,41 @@ def test_random_affine(monkeypatch):
         with pytest.raises(exc) as our_err:
             T.RandomAffine(**kwargs)
         assert str(our_err.value) == str(ref_err.value)
+
+
+@pytest.mark.parametrize("name,args", [("invert", ()), ("posterize", (3,)), ("posterize", (0,)), ("solarize", (100,)),
+                                       ("adjust_sharpness", (0.3,)), ("adjust_sharpness", (2.5,)),
+                                       ("autocontrast", ()), ("equalize", ())])
+def test_augmentation_ops_match_torchvision(name, args):
+    u8 = _uint8_image((2, 3, 13, 11))
+    u8[1, 2] = 40  # a flat channel: autocontrast keeps it, equalize's step is 0
+    arrays = [u8, u8[0], _uint8_image((1, 9, 9), seed=3)]
+    if name not in ("posterize", "equalize"):
+        f32 = _float_image((3, 13, 11))
+        arrays.append(f32)
+    for arr in arrays:
+        fargs = (0.4,) if name == "solarize" and arr.dtype == np.float32 else args
+        _same(getattr(F, name)(mc.from_numpy(arr), *fargs), getattr(TF, name)(torch.from_numpy(arr), *fargs),
+              atol=1e-6 if arr.dtype == np.float32 else 0.0)
+    if args == (0,):
+        return  # Pillow's posterize refuses 0 bits (torchvision's PIL path raises the same)
+    for pic in (_pil(_uint8_image((3, 13, 11))), Image.fromarray(_uint8_image((1, 8, 7))[0], mode="L")):
+        _same(getattr(F, name)(pic, *args), getattr(TF, name)(pic, *args))
+
+
+def test_random_augmentation_ops():
+    arr = _uint8_image((3, 8, 9))
+    x = mc.from_numpy(arr)
+    for ours, ref in ((T.RandomInvert(1.0), TT.RandomInvert(1.0)), (T.RandomPosterize(2, 1.0), TT.RandomPosterize(2, 1.0)),
+                      (T.RandomSolarize(128, 1.0), TT.RandomSolarize(128, 1.0)),
+                      (T.RandomAdjustSharpness(2.0, 1.0), TT.RandomAdjustSharpness(2.0, 1.0)),
+                      (T.RandomAutocontrast(1.0), TT.RandomAutocontrast(1.0)), (T.RandomEqualize(1.0), TT.RandomEqualize(1.0))):
+        _same(ours(x), ref(torch.from_numpy(arr)))
+        assert repr(ours) == repr(ref)
+    mc.manual_seed(0)
+    hits = sum(not np.array_equal(T.RandomInvert(0.3)(x).numpy(), arr) for _ in range(300))
+    assert 60 < hits < 120
+    with pytest.raises(TypeError, match="Only torch.uint8"):
+        F.posterize(mc.zeros(3, 4, 4), 2)
+    with pytest.raises(TypeError, match="Threshold should be less than bound"):
+        F.solarize(mc.zeros(3, 4, 4), 2.0)

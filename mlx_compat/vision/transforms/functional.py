@@ -887,3 +887,127 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
     x = img.reshape(-1, *shape[-3:]) if img.ndim > 4 else img
     out = _grid_transform(x, _affine_grid(theta, width, height, width, height), interpolation.value, fill)
     return out.reshape(shape) if img.ndim > 4 else out
+
+
+# ---------------------------------------------------------------- the augmentation ops (AutoAugment's vocabulary)
+
+
+def _check_color_image(img, name):
+    if not _is_tensor(img):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    _assert_image_tensor(img)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
+    _assert_channels(img, [1, 3])
+
+
+def invert(img):
+    """max - img (255 - img for uint8, 1 - img for floats)."""
+    if _is_pil(img):
+        from PIL import ImageOps
+        return ImageOps.invert(img)
+    _check_color_image(img, "invert")
+    return _max_value(img.dtype) - img
+
+
+def posterize(img, bits):
+    """Keeps the `bits` high bits of each uint8 channel value."""
+    if not (0 <= bits <= 8):
+        raise ValueError(f"The number if posterize bits should be between 0-8. Got {bits}")
+    if _is_pil(img):
+        from PIL import ImageOps
+        return ImageOps.posterize(img, bits)
+    _check_color_image(img, "posterize")
+    if img.dtype != _torch().uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    return img & -int(2 ** (8 - bits))
+
+
+def solarize(img, threshold):
+    """Inverts the values at or above `threshold`."""
+    if _is_pil(img):
+        from PIL import ImageOps
+        return ImageOps.solarize(img, threshold)
+    _check_color_image(img, "solarize")
+    if threshold > _max_value(img.dtype):
+        raise TypeError("Threshold should be less than bound of img.")
+    return _torch().where(img >= threshold, invert(img), img)
+
+
+def adjust_sharpness(img, sharpness_factor):
+    """Blends with the image smoothed by PIL's 3x3 kernel (center 5, border 1; edges kept): 0 blurs, 1 keeps,
+    2 sharpens."""
+    if sharpness_factor < 0:
+        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+    if _is_pil(img):
+        return _pil_enhance(img, "Sharpness", sharpness_factor)
+    if not _is_tensor(img):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    torch = _torch()
+    from ...nn import functional as NF
+    _assert_image_tensor(img)
+    _assert_channels(img, [1, 3])
+    if img.size(-1) <= 2 or img.size(-2) <= 2:
+        return img
+    dtype = img.dtype if img.is_floating_point() else torch.float32
+    kernel = torch.ones((3, 3), dtype=dtype)
+    kernel[1, 1] = 5.0
+    kernel = kernel / kernel.sum()
+    channels = img.shape[-3]
+    kernel = kernel.expand(channels, 1, 3, 3)
+    shape = img.shape
+    x = img.reshape(-1, *shape[-3:]).to(dtype)
+    blurred = NF.conv2d(x, kernel, groups=channels)
+    if not img.is_floating_point():
+        blurred = torch.round(blurred).to(img.dtype)
+    degenerate = img.reshape(-1, *shape[-3:]).clone()
+    degenerate[..., 1:-1, 1:-1] = blurred
+    return _blend(img, degenerate.reshape(shape), sharpness_factor)
+
+
+def autocontrast(img):
+    """Stretches each channel's values to the full range (channels with one value are kept)."""
+    if _is_pil(img):
+        from PIL import ImageOps
+        return ImageOps.autocontrast(img)
+    _check_color_image(img, "autocontrast")
+    torch = _torch()
+    bound = _max_value(img.dtype)
+    dtype = img.dtype if img.is_floating_point() else torch.float32
+    minimum = img.amin(dim=(-2, -1), keepdim=True).to(dtype)
+    maximum = img.amax(dim=(-2, -1), keepdim=True).to(dtype)
+    # torchvision writes bound / (max - min), which torch evaluates as reciprocal(max - min) * bound (the
+    # rounding differs from a true division; uint8 results depend on it)
+    scale = torch.reciprocal(maximum - minimum) * bound
+    degenerate = torch.isfinite(scale).logical_not()
+    minimum = torch.where(degenerate, torch.zeros_like(minimum), minimum)
+    scale = torch.where(degenerate, torch.ones_like(scale), scale)
+    return ((img - minimum) * scale).clamp(0, bound).to(img.dtype)
+
+
+def _equalize_channel(chan):
+    """PIL's histogram equalization of one uint8 channel (numpy, integer arithmetic)."""
+    hist = np.bincount(chan.reshape(-1), minlength=256)
+    nonzero = hist[hist != 0]
+    step = int(nonzero[:-1].sum()) // 255
+    if step == 0:
+        return chan
+    lut = (np.cumsum(hist) + step // 2) // step
+    lut = np.clip(np.concatenate([[0], lut[:-1]]), 0, 255).astype(np.uint8)
+    return lut[chan.astype(np.int64)]
+
+
+def equalize(img):
+    """Histogram equalization per channel of uint8 images."""
+    if _is_pil(img):
+        from PIL import ImageOps
+        return ImageOps.equalize(img)
+    _check_color_image(img, "equalize")
+    if not 3 <= img.ndim <= 4:
+        raise TypeError(f"Input image tensor should have 3 or 4 dimensions, but found {img.ndim}")
+    if img.dtype != _torch().uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    arr = img.numpy()
+    flat = arr.reshape(-1, *arr.shape[-2:])
+    out = np.stack([_equalize_channel(c) for c in flat]).reshape(arr.shape)
+    return _torch().from_numpy(np.ascontiguousarray(out))

@@ -1,6 +1,7 @@
 """torchvision.transforms' classes: conversions (ToTensor, PILToTensor, ConvertImageDtype, ToPILImage), geometry
 (Resize, CenterCrop, Pad, RandomCrop, RandomResizedCrop, flips, RandomRotation, RandomAffine, FiveCrop/TenCrop),
-color (ColorJitter, Grayscale, RandomGrayscale), GaussianBlur, RandomErasing, Normalize, Lambda and the containers
+color (ColorJitter, Grayscale, RandomGrayscale, Random{Invert,Posterize,Solarize,AdjustSharpness,Autocontrast,
+Equalize}), GaussianBlur, RandomErasing, Normalize, Lambda and the containers
 (Compose, RandomApply, RandomChoice, RandomOrder).  The classes torchvision makes nn.Modules are mlx_compat
 nn.Modules (usable in nn.Sequential).
 
@@ -19,9 +20,10 @@ from . import functional as F
 from .functional import InterpolationMode
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "FiveCrop", "GaussianBlur", "Grayscale",
-           "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop",
-           "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop",
-           "RandomRotation", "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor"]
+           "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAdjustSharpness", "RandomAffine", "RandomApply",
+           "RandomAutocontrast", "RandomChoice", "RandomCrop", "RandomEqualize", "RandomErasing", "RandomGrayscale",
+           "RandomHorizontalFlip", "RandomInvert", "RandomOrder", "RandomPosterize", "RandomResizedCrop",
+           "RandomRotation", "RandomSolarize", "RandomVerticalFlip", "Resize", "TenCrop", "ToPILImage", "ToTensor"]
 
 _PIL_INTERPOLATION = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
                       4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING, 1: InterpolationMode.LANCZOS}
@@ -707,3 +709,82 @@ class RandomAffine(Module):
         s += f", fill={self.fill}" if self.fill != 0 else ""
         s += f", center={self.center}" if self.center is not None else ""
         return s + ")"
+
+
+class _RandomApplyOp(Module):
+    """Applies one functional op with probability p (one draw of our generator per call)."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def _apply(self, img):
+        raise NotImplementedError
+
+    def forward(self, img):
+        if _torch().rand(1).item() < self.p:
+            return self._apply(img)
+        return img
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class RandomInvert(_RandomApplyOp):
+    def __init__(self, p=0.5):
+        super().__init__(p)
+
+    def _apply(self, img):
+        return F.invert(img)
+
+
+class RandomPosterize(_RandomApplyOp):
+    def __init__(self, bits, p=0.5):
+        super().__init__(p)
+        self.bits = bits
+
+    def _apply(self, img):
+        return F.posterize(img, self.bits)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(bits={self.bits},p={self.p})"
+
+
+class RandomSolarize(_RandomApplyOp):
+    def __init__(self, threshold, p=0.5):
+        super().__init__(p)
+        self.threshold = threshold
+
+    def _apply(self, img):
+        return F.solarize(img, self.threshold)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(threshold={self.threshold},p={self.p})"
+
+
+class RandomAdjustSharpness(_RandomApplyOp):
+    def __init__(self, sharpness_factor, p=0.5):
+        super().__init__(p)
+        self.sharpness_factor = sharpness_factor
+
+    def _apply(self, img):
+        return F.adjust_sharpness(img, self.sharpness_factor)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(sharpness_factor={self.sharpness_factor},p={self.p})"
+
+
+class RandomAutocontrast(_RandomApplyOp):
+    def __init__(self, p=0.5):
+        super().__init__(p)
+
+    def _apply(self, img):
+        return F.autocontrast(img)
+
+
+class RandomEqualize(_RandomApplyOp):
+    def __init__(self, p=0.5):
+        super().__init__(p)
+
+    def _apply(self, img):
+        return F.equalize(img)
