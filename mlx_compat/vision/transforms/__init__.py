@@ -4,6 +4,7 @@ from . import functional  # noqa: F401
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _classes
+from .autoaugment import RandAugment, TrivialAugmentWide  # noqa: E402
 from . import v2  # noqa: E402,F401
 
-__all__ = ["InterpolationMode", "functional"] + _classes
+__all__ = ["InterpolationMode", "RandAugment", "TrivialAugmentWide", "functional"] + _classes
