@@ -207,10 +207,11 @@ def test_mobile_train_step(name):
     _check_train_step(tmodel, mmodel, _images((2, 3, 32, 32)))
 
 
-@pytest.mark.parametrize("name", ["efficientnet_b4", "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m"])
+@pytest.mark.parametrize("name", ["efficientnet_b4", "efficientnet_b5", "efficientnet_v2_s", "efficientnet_v2_m"])
 def test_efficientnet_large_eval_parity(name):
-    # b4 (default BatchNorm), b7 (eps=1e-3, momentum=0.01) and V2-S/M (Fused-MBConv stages, eps=1e-3) at full
-    # width and depth; one 32x32 image keeps each to one cheap forward.
+    # b4 (default BatchNorm), b5 (B5-B7's eps=1e-3, momentum=0.01) and V2-S/M (Fused-MBConv stages, eps=1e-3) at
+    # full width and depth; one 32x32 image keeps each to one cheap forward (b6/b7 differ from b5 only in width and
+    # depth multipliers: their keys and shapes are checked in test_state_dict_keys).
     tmodel, mmodel = _pair(name, num_classes=10)
     _check_keys(tmodel, mmodel)
     _check_eval(tmodel, mmodel, _images((1, 3, 32, 32)))
@@ -376,7 +377,7 @@ ALL = RESNETS + ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "ef
 
 
 @pytest.mark.parametrize("name", ["resnet34", "resnet101", "resnet152", "resnext101_64x4d", "wide_resnet50_2", "efficientnet_b1",
-                                  "efficientnet_b2", "efficientnet_b3", "efficientnet_b5", "efficientnet_b6",
+                                  "efficientnet_b2", "efficientnet_b3", "efficientnet_b6", "efficientnet_b7",
                                   "efficientnet_v2_l", "vit_b_32"])
 def test_state_dict_keys(name):
     with torch.device("meta"):
