@@ -1,4 +1,4 @@
-"""Linear algebra ops: products (dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
+"""Linear algebra ops: products (mm, bmm, addmm, dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
 baddbmm, addbmm, addmv, addr), triangles and diagonals (tril, triu, diag, diag_embed, diagflat, trace), cross,
 cdist — and the decompositions torch.linalg (mlx_compat/linalg.py) is built on.
 
@@ -26,11 +26,10 @@ from .. import _C, _dtype
 from ..autograd._derivatives import record, _scope_backward, sum_to as _sum_to
 from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim
-from ._common import _check_tensor
 
 _PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
            "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist", "det", "logdet",
-           "slogdet", "inverse", "pinverse", "matrix_power", "chain_matmul", "svd", "qr", "cholesky", "adjoint"]
+           "slogdet", "inverse", "pinverse", "matrix_power", "chain_matmul", "svd", "qr", "cholesky"]
 
 CPU = mx.cpu
 
@@ -1324,42 +1323,6 @@ _pkg = __import__("sys").modules.get(__name__.rpartition(".")[0])
 __all__ = [n for n in _PUBLIC if _pkg is None or not hasattr(_pkg, n)]
 del _pkg
 
-
-def _mH(self):
-    if self.dim() < 2:
-        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.dim()}-D "
-                           f"tensor.")
-    t = self.transpose(-2, -1)
-    return t.conj() if self.dtype.is_complex else t
-
-
-def _H(self):
-    if self.dim() == 0:
-        return self.conj() if self.dtype.is_complex else self
-    if self.dim() != 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
-    return _mH(self)
-
-
-def adjoint(input):
-    """torch.adjoint: the conjugate transpose of the last two dims (a view for real dtypes)."""
-    _check_tensor(input, "adjoint")
-    return _mH(input)
-
-
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
-    "adjoint": _mH,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-
-for _name, _fn in (("H", _H), ("mH", _mH)):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, property(_fn))
-del _name, _fn
 
 
 for _name, _fn in (("mm", mm), ("bmm", bmm), ("addmm", addmm)):

@@ -420,8 +420,6 @@ def _var_mean_args(dim, unbiased, keepdim, correction):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    from .reduction import var
-
     dim, c = _var_mean_args(dim, unbiased, keepdim, correction)
     v = var(input, dim, keepdim=keepdim, correction=c)
     m = input.mean(_axes_arg(dim), keepdim)
@@ -429,8 +427,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    from .reduction import std
-
     dim, c = _var_mean_args(dim, unbiased, keepdim, correction)
     s = std(input, dim, keepdim=keepdim, correction=c)
     m = input.mean(_axes_arg(dim), keepdim)
