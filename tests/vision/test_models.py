@@ -2,9 +2,6 @@
 weights, its state_dict carried over through numpy, must give the same eval outputs, train-mode gradients and
 BatchNorm running statistics, and the builders/weights enums/registry must look like torchvision's."""
 import copy
-import importlib
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -13,31 +10,11 @@ import torch
 import mlx_compat
 import mlx_compat.vision.models as M
 import mlx_compat.vision.ops as O
-
-
-def _import_torchvision():
-    """torchvision 0.28 from PyPI, imported beside the venv's local torch 2.13.0 build.
-
-    Its C extension (_C.so) does not load against this torch build, so torchvision's import-time registrations of
-    fake/autograd kernels for its detection ops (torchvision::nms, roi_align, ...) fail with "operator
-    torchvision::nms does not exist".  None of the classification models or the ops used here call those C ops,
-    so when the plain import fails those two registration modules are replaced by empty ones; the pure-Python
-    model definitions are then torchvision's own, unchanged.
-    """
-    try:
-        return importlib.import_module("torchvision")
-    except ImportError:
-        raise
-    except RuntimeError:
-        for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
-            del sys.modules[name]
-        for name in ("torchvision._meta_registrations", "torchvision._autograd_registrations"):
-            sys.modules[name] = types.ModuleType(name)
-        return importlib.import_module("torchvision")
+import vision_reference
 
 
 try:
-    torchvision = _import_torchvision()
+    torchvision = vision_reference.import_torchvision()
 except ImportError:  # pragma: no cover - the reason is shown by the skip
     pytest.skip("torchvision (a test-only dependency) is not installed", allow_module_level=True)
 tvm = torchvision.models
@@ -230,6 +207,50 @@ def test_mobile_train_step(name):
     _check_train_step(tmodel, mmodel, _images((2, 3, 32, 32)))
 
 
+@pytest.mark.parametrize("name", ["efficientnet_b4", "efficientnet_b5", "efficientnet_v2_s", "efficientnet_v2_m"])
+def test_efficientnet_large_eval_parity(name):
+    # b4 (default BatchNorm), b5 (B5-B7's eps=1e-3, momentum=0.01) and V2-S/M (Fused-MBConv stages, eps=1e-3) at
+    # full width and depth; one 32x32 image keeps each to one cheap forward (b6/b7 differ from b5 only in width and
+    # depth multipliers: their keys and shapes are checked in test_state_dict_keys).
+    tmodel, mmodel = _pair(name, num_classes=10)
+    _check_keys(tmodel, mmodel)
+    _check_eval(tmodel, mmodel, _images((1, 3, 32, 32)))
+
+
+def _efficientnet_v2_small(mod, nn_mod):
+    """EfficientNetV2-L's stage kinds and expansions (Fused-MBConv 1 and 4, then MBConv 4 and 6) one or two blocks
+    deep, with V2's BatchNorm eps.  The full V2-L with random weights is too ill-conditioned to compare: its
+    activations reach 1e7 and torch's own float32 output differs from its float64 output by ~10%."""
+    from functools import partial
+
+    fused, mb = mod.efficientnet.FusedMBConvConfig, mod.efficientnet.MBConvConfig
+    setting = [fused(1, 3, 1, 16, 16, 2), fused(4, 3, 2, 16, 24, 1), mb(4, 3, 2, 24, 32, 2), mb(6, 3, 1, 32, 40, 1)]
+    return mod.EfficientNet(setting, dropout=0.0, stochastic_depth_prob=0.0, num_classes=5, last_channel=64,
+                            norm_layer=partial(nn_mod.BatchNorm2d, eps=1e-3))
+
+
+def test_efficientnet_v2_blocks_eval_and_train_step():
+    torch.manual_seed(0)
+    tmodel = _randomize(_efficientnet_v2_small(tvm, torch.nn))
+    mmodel = _carry(tmodel, _efficientnet_v2_small(M, mlx_compat.nn))
+    _check_keys(tmodel, mmodel)
+    assert isinstance(mmodel.features[1][0], M.efficientnet.FusedMBConv)
+    x = _images((2, 3, 32, 32))
+    _check_eval(tmodel, mmodel, x)
+    _check_train_step(tmodel, mmodel, x)
+
+
+def test_efficientnet_builder_errors():
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'norm_layer'"):
+        M.efficientnet_v2_s(norm_layer=mlx_compat.nn.BatchNorm2d)
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'norm_layer'"):
+        tvm.efficientnet_v2_s(norm_layer=torch.nn.BatchNorm2d)
+    with pytest.raises(ValueError, match="Unsupported model type"):
+        M.efficientnet._efficientnet_conf("efficientnet_v3")
+    with pytest.raises(RuntimeError, match="efficientnet_v2_l-59c71312.pth"):
+        M.efficientnet_v2_l(weights="DEFAULT")
+
+
 def test_mobilenet_v3_options():
     tmodel, mmodel = _pair("mobilenet_v3_large", num_classes=7, width_mult=0.75, reduced_tail=True, dilated=True)
     _check_keys(tmodel, mmodel)
@@ -350,12 +371,14 @@ def test_vision_transformer_rejects_wrong_sizes():
 # ---------------------------------------------------------------- structure of the remaining builders
 
 ALL = RESNETS + ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",
-                 "efficientnet_b2", "efficientnet_b3", "convnext_tiny", "convnext_small", "convnext_base",
+                 "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5", "efficientnet_b6",
+                 "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "convnext_tiny", "convnext_small", "convnext_base",
                  "convnext_large", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t"]
 
 
 @pytest.mark.parametrize("name", ["resnet34", "resnet101", "resnet152", "resnext101_64x4d", "wide_resnet50_2", "efficientnet_b1",
-                                  "efficientnet_b2", "efficientnet_b3", "vit_b_32"])
+                                  "efficientnet_b2", "efficientnet_b3", "efficientnet_b6", "efficientnet_b7",
+                                  "efficientnet_v2_l", "vit_b_32"])
 def test_state_dict_keys(name):
     with torch.device("meta"):
         tmodel = getattr(tvm, name)()
@@ -403,6 +426,24 @@ def test_weights_are_never_downloaded():
     with pytest.raises(ValueError):
         M.resnet50(num_classes=10, weights="DEFAULT")
     assert isinstance(M.resnet18(pretrained=False, num_classes=3), M.ResNet)
+
+
+def test_frozen_batch_norm_2d():
+    torch.manual_seed(0)
+    bn = torch.nn.BatchNorm2d(4)
+    _randomize(bn)
+    ref = torchvision.ops.FrozenBatchNorm2d(4, eps=1e-3)
+    ours = O.FrozenBatchNorm2d(4, eps=1e-3)
+    sd = bn.state_dict()
+    assert "num_batches_tracked" in sd
+    ref.load_state_dict(sd)
+    result = ours.load_state_dict({k: _to_mx(v) for k, v in sd.items()})  # the counter is dropped, not unexpected
+    assert not result.missing_keys and not result.unexpected_keys
+    assert list(ours.state_dict()) == list(ref.state_dict()) and not list(ours.parameters())
+    x = _images((2, 4, 5, 5))
+    np.testing.assert_allclose(ours(mlx_compat.from_numpy(x)).numpy(), ref(torch.from_numpy(x)).numpy(),
+                               rtol=1e-6, atol=1e-6)
+    assert repr(ours) == repr(ref) == "FrozenBatchNorm2d(4, eps=0.001)"
 
 
 def test_registry():

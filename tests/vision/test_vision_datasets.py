@@ -135,3 +135,13 @@ def test_real_fashion_mnist_files():
         raw = f.read()
     first = np.frombuffer(raw, dtype=np.uint8, count=784, offset=16).reshape(28, 28)
     np.testing.assert_array_equal(test.data[0].numpy(), first)
+
+
+def test_kmnist(tmp_path):
+    x, y = _fake(3, 5)
+    _write_split(tmp_path / "KMNIST" / "raw", "t10k", x, y, True)
+    ds = datasets.KMNIST(tmp_path, train=False)
+    np.testing.assert_array_equal(ds.data.numpy(), x)
+    assert ds.classes == ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+    with pytest.raises(RuntimeError, match="codh.rois.ac.jp/kmnist"):
+        datasets.KMNIST(tmp_path, download=True)

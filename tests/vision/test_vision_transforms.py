@@ -7,7 +7,6 @@ import torch
 
 import mlx_compat as mc
 from mlx_compat.vision import transforms as T
-from mlx_compat.vision.transforms import functional as F
 
 
 def _img(c=3, h=6, w=5, seed=0):

@@ -1,4 +1,4 @@
-"""MNIST and FashionMNIST with torchvision's signature, read from the IDX files (raw or gzip-compressed).
+"""MNIST, FashionMNIST and KMNIST with torchvision's signature, read from the IDX files (raw or gzip-compressed).
 
 Nothing is downloaded (no network at run time): `download=True` or missing files raise a RuntimeError saying
 where the files come from. Fashion-MNIST is packaged by Debian as `dataset-fashion-mnist` (`apt-get install
@@ -15,7 +15,7 @@ import numpy as np
 
 from ...utils.data import Dataset
 
-__all__ = ["MNIST", "FashionMNIST", "read_idx"]
+__all__ = ["MNIST", "FashionMNIST", "KMNIST", "read_idx"]
 
 # IDX type codes -> numpy big-endian dtypes
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -184,3 +184,13 @@ class FashionMNIST(MNIST):
                "root='/usr/share/datasets/fashion-mnist' (`dpkg -L dataset-fashion-mnist` lists the files), or "
                "place train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
                "t10k-labels-idx1-ubyte (each optionally .gz) in {folder}.")
+
+
+class KMNIST(MNIST):
+    """torchvision.datasets.KMNIST (Kuzushiji-MNIST: ten classes of cursive Japanese characters, MNIST's format)."""
+
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+    _source = ("The KMNIST files are not downloaded by mlx_compat (no network at run time): fetch "
+               "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+               "t10k-labels-idx1-ubyte.gz from http://codh.rois.ac.jp/kmnist/dataset/kmnist/ yourself and place "
+               "them in {folder}.")

@@ -215,6 +215,69 @@ class EfficientNet_B3_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
+class EfficientNet_B4_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_b4_rwightman-23ab8bcd.pth',
+        transforms=partial(ImageClassification, crop_size=380, resize_size=384, interpolation=InterpolationMode.BICUBIC),
+        meta={'num_params': 19341616, 'min_size': (1, 1), '_metrics': {'ImageNet-1K': {'acc@1': 83.384, 'acc@5': 96.594}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v1', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B5_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_b5_lukemelas-1a07897c.pth',
+        transforms=partial(ImageClassification, crop_size=456, resize_size=456, interpolation=InterpolationMode.BICUBIC),
+        meta={'num_params': 30389784, 'min_size': (1, 1), '_metrics': {'ImageNet-1K': {'acc@1': 83.444, 'acc@5': 96.628}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v1', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B6_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_b6_lukemelas-24a108a5.pth',
+        transforms=partial(ImageClassification, crop_size=528, resize_size=528, interpolation=InterpolationMode.BICUBIC),
+        meta={'num_params': 43040704, 'min_size': (1, 1), '_metrics': {'ImageNet-1K': {'acc@1': 84.008, 'acc@5': 96.916}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v1', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_B7_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_b7_lukemelas-c5b4e57e.pth',
+        transforms=partial(ImageClassification, crop_size=600, resize_size=600, interpolation=InterpolationMode.BICUBIC),
+        meta={'num_params': 66347960, 'min_size': (1, 1), '_metrics': {'ImageNet-1K': {'acc@1': 84.122, 'acc@5': 96.908}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v1', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_V2_S_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_v2_s-dd5fe13b.pth',
+        transforms=partial(ImageClassification, crop_size=384, resize_size=384, interpolation=InterpolationMode.BILINEAR),
+        meta={'num_params': 21458488, 'min_size': (33, 33), '_metrics': {'ImageNet-1K': {'acc@1': 84.228, 'acc@5': 96.878}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v2', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_V2_M_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_v2_m-dc08266a.pth',
+        transforms=partial(ImageClassification, crop_size=480, resize_size=480, interpolation=InterpolationMode.BILINEAR),
+        meta={'num_params': 54139356, 'min_size': (33, 33), '_metrics': {'ImageNet-1K': {'acc@1': 85.112, 'acc@5': 97.156}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v2', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class EfficientNet_V2_L_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(
+        url='https://download.pytorch.org/models/efficientnet_v2_l-59c71312.pth',
+        transforms=partial(ImageClassification, crop_size=480, resize_size=480, interpolation=InterpolationMode.BICUBIC, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+        meta={'num_params': 118515272, 'min_size': (33, 33), '_metrics': {'ImageNet-1K': {'acc@1': 85.808, 'acc@5': 97.788}}, 'recipe': 'https://github.com/pytorch/vision/tree/main/references/classification#efficientnet-v2', 'categories': _IMAGENET_CATEGORIES},
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
 class ConvNeXt_Tiny_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(
         url='https://download.pytorch.org/models/convnext_tiny-983f1562.pth',

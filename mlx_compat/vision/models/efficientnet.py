@@ -1,5 +1,5 @@
-"""EfficientNet B0-B7 (torchvision.models.efficientnet, the MBConv family): same constructors, module names and
-state_dict keys."""
+"""EfficientNet B0-B7 (MBConv blocks) and EfficientNetV2-S/M/L (Fused-MBConv then MBConv blocks) as
+torchvision.models.efficientnet builds them: same constructors, module names and state_dict keys."""
 import copy
 import math
 from functools import partial
@@ -16,6 +16,13 @@ from ._weights import (
     EfficientNet_B1_Weights,
     EfficientNet_B2_Weights,
     EfficientNet_B3_Weights,
+    EfficientNet_B4_Weights,
+    EfficientNet_B5_Weights,
+    EfficientNet_B6_Weights,
+    EfficientNet_B7_Weights,
+    EfficientNet_V2_L_Weights,
+    EfficientNet_V2_M_Weights,
+    EfficientNet_V2_S_Weights,
 )
 
 __all__ = [
@@ -24,10 +31,24 @@ __all__ = [
     "EfficientNet_B1_Weights",
     "EfficientNet_B2_Weights",
     "EfficientNet_B3_Weights",
+    "EfficientNet_B4_Weights",
+    "EfficientNet_B5_Weights",
+    "EfficientNet_B6_Weights",
+    "EfficientNet_B7_Weights",
+    "EfficientNet_V2_S_Weights",
+    "EfficientNet_V2_M_Weights",
+    "EfficientNet_V2_L_Weights",
     "efficientnet_b0",
     "efficientnet_b1",
     "efficientnet_b2",
     "efficientnet_b3",
+    "efficientnet_b4",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
+    "efficientnet_v2_s",
+    "efficientnet_v2_m",
+    "efficientnet_v2_l",
 ]
 
 
@@ -62,6 +83,15 @@ class MBConvConfig(_MBConvConfig):
         return int(math.ceil(num_layers * depth_mult))
 
 
+class FusedMBConvConfig(_MBConvConfig):
+    """One stage of Fused-MBConv blocks (EfficientNetV2's early stages); channels and depth are taken as given."""
+
+    def __init__(self, expand_ratio, kernel, stride, input_channels, out_channels, num_layers, block=None):
+        if block is None:
+            block = FusedMBConv
+        super().__init__(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, block)
+
+
 class MBConv(nn.Module):
     def __init__(self, cnf, stochastic_depth_prob, norm_layer, se_layer=SqueezeExcitation):
         super().__init__()
@@ -93,6 +123,40 @@ class MBConv(nn.Module):
         layers.append(
             Conv2dNormActivation(expanded_channels, cnf.out_channels, kernel_size=1, norm_layer=norm_layer, activation_layer=None)
         )
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+        self.out_channels = cnf.out_channels
+
+    def forward(self, input):
+        result = self.block(input)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result += input
+        return result
+
+
+class FusedMBConv(nn.Module):
+    """A full (not depthwise) kxk expansion conv then a 1x1 projection, or one kxk conv when nothing expands."""
+
+    def __init__(self, cnf, stochastic_depth_prob, norm_layer):
+        super().__init__()
+        if not (1 <= cnf.stride <= 2):
+            raise ValueError("illegal stride value")
+        self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
+        activation_layer = nn.SiLU
+        expanded_channels = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
+        if expanded_channels != cnf.input_channels:
+            layers = [
+                Conv2dNormActivation(cnf.input_channels, expanded_channels, kernel_size=cnf.kernel, stride=cnf.stride,
+                                     norm_layer=norm_layer, activation_layer=activation_layer),
+                Conv2dNormActivation(expanded_channels, cnf.out_channels, kernel_size=1, norm_layer=norm_layer,
+                                     activation_layer=None),
+            ]
+        else:
+            layers = [
+                Conv2dNormActivation(cnf.input_channels, cnf.out_channels, kernel_size=cnf.kernel, stride=cnf.stride,
+                                     norm_layer=norm_layer, activation_layer=activation_layer)
+            ]
         self.block = nn.Sequential(*layers)
         self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
         self.out_channels = cnf.out_channels
@@ -164,38 +228,68 @@ class EfficientNet(nn.Module):
         return self._forward_impl(x)
 
 
-def _efficientnet_conf(width_mult, depth_mult):
-    bneck_conf = partial(MBConvConfig, width_mult=width_mult, depth_mult=depth_mult)
-    setting = [
-        bneck_conf(1, 3, 1, 32, 16, 1),
-        bneck_conf(6, 3, 2, 16, 24, 2),
-        bneck_conf(6, 5, 2, 24, 40, 2),
-        bneck_conf(6, 3, 2, 40, 80, 3),
-        bneck_conf(6, 5, 1, 80, 112, 3),
-        bneck_conf(6, 5, 2, 112, 192, 4),
-        bneck_conf(6, 3, 1, 192, 320, 1),
-    ]
-    return setting, None
+def _efficientnet_conf(arch, width_mult=1.0, depth_mult=1.0):
+    """The stage settings and last channel count of one architecture (Table 1 of EfficientNet, Table 4 of V2)."""
+    if arch.startswith("efficientnet_b"):
+        bneck_conf = partial(MBConvConfig, width_mult=width_mult, depth_mult=depth_mult)
+        setting = [
+            bneck_conf(1, 3, 1, 32, 16, 1),
+            bneck_conf(6, 3, 2, 16, 24, 2),
+            bneck_conf(6, 5, 2, 24, 40, 2),
+            bneck_conf(6, 3, 2, 40, 80, 3),
+            bneck_conf(6, 5, 1, 80, 112, 3),
+            bneck_conf(6, 5, 2, 112, 192, 4),
+            bneck_conf(6, 3, 1, 192, 320, 1),
+        ]
+        return setting, None
+    fused, mb = FusedMBConvConfig, MBConvConfig
+    if arch == "efficientnet_v2_s":
+        setting = [fused(1, 3, 1, 24, 24, 2), fused(4, 3, 2, 24, 48, 4), fused(4, 3, 2, 48, 64, 4),
+                   mb(4, 3, 2, 64, 128, 6), mb(6, 3, 1, 128, 160, 9), mb(6, 3, 2, 160, 256, 15)]
+    elif arch == "efficientnet_v2_m":
+        setting = [fused(1, 3, 1, 24, 24, 3), fused(4, 3, 2, 24, 48, 5), fused(4, 3, 2, 48, 80, 5),
+                   mb(4, 3, 2, 80, 160, 7), mb(6, 3, 1, 160, 176, 14), mb(6, 3, 2, 176, 304, 18),
+                   mb(6, 3, 1, 304, 512, 5)]
+    elif arch == "efficientnet_v2_l":
+        setting = [fused(1, 3, 1, 32, 32, 4), fused(4, 3, 2, 32, 64, 7), fused(4, 3, 2, 64, 96, 7),
+                   mb(4, 3, 2, 96, 192, 10), mb(6, 3, 1, 192, 224, 19), mb(6, 3, 2, 224, 384, 25),
+                   mb(6, 3, 1, 384, 640, 7)]
+    else:
+        raise ValueError(f"Unsupported model type {arch}")
+    return setting, 1280
 
 
-def _efficientnet(width_mult, depth_mult, default_dropout, weights, progress, **kwargs):
-    setting, last_channel = _efficientnet_conf(width_mult, depth_mult)
+def _efficientnet(arch, width_mult, depth_mult, default_dropout, default_norm, weights, progress, **kwargs):
+    setting, last_channel = _efficientnet_conf(arch, width_mult, depth_mult)
     dropout = kwargs.pop("dropout", default_dropout)
     if weights is not None:
         _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
         _load_weights(weights)
+    if default_norm is not None:  # torchvision passes it beside **kwargs, so a second one is a TypeError
+        if "norm_layer" in kwargs:
+            raise TypeError("_efficientnet() got multiple values for keyword argument 'norm_layer'")
+        kwargs["norm_layer"] = default_norm
     return EfficientNet(setting, dropout, last_channel=last_channel, **kwargs)
 
 
-efficientnet_b0 = _make_builder(
-    "efficientnet_b0", EfficientNet_B0_Weights, partial(_efficientnet, 1.0, 1.0, 0.2), __name__, EfficientNet
-)
-efficientnet_b1 = _make_builder(
-    "efficientnet_b1", EfficientNet_B1_Weights, partial(_efficientnet, 1.0, 1.1, 0.2), __name__, EfficientNet
-)
-efficientnet_b2 = _make_builder(
-    "efficientnet_b2", EfficientNet_B2_Weights, partial(_efficientnet, 1.1, 1.2, 0.3), __name__, EfficientNet
-)
-efficientnet_b3 = _make_builder(
-    "efficientnet_b3", EfficientNet_B3_Weights, partial(_efficientnet, 1.2, 1.4, 0.3), __name__, EfficientNet
-)
+# B5-B7 use the ported checkpoints' BatchNorm settings, V2 a larger eps (as torchvision's builders).
+_BN_B5_B7 = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
+_BN_V2 = partial(nn.BatchNorm2d, eps=1e-03)
+
+
+def _builder(name, weights_enum, width_mult, depth_mult, dropout, norm_layer=None):
+    return _make_builder(name, weights_enum, partial(_efficientnet, name, width_mult, depth_mult, dropout, norm_layer),
+                         __name__, EfficientNet)
+
+
+efficientnet_b0 = _builder("efficientnet_b0", EfficientNet_B0_Weights, 1.0, 1.0, 0.2)
+efficientnet_b1 = _builder("efficientnet_b1", EfficientNet_B1_Weights, 1.0, 1.1, 0.2)
+efficientnet_b2 = _builder("efficientnet_b2", EfficientNet_B2_Weights, 1.1, 1.2, 0.3)
+efficientnet_b3 = _builder("efficientnet_b3", EfficientNet_B3_Weights, 1.2, 1.4, 0.3)
+efficientnet_b4 = _builder("efficientnet_b4", EfficientNet_B4_Weights, 1.4, 1.8, 0.4)
+efficientnet_b5 = _builder("efficientnet_b5", EfficientNet_B5_Weights, 1.6, 2.2, 0.4, _BN_B5_B7)
+efficientnet_b6 = _builder("efficientnet_b6", EfficientNet_B6_Weights, 1.8, 2.6, 0.5, _BN_B5_B7)
+efficientnet_b7 = _builder("efficientnet_b7", EfficientNet_B7_Weights, 2.0, 3.1, 0.5, _BN_B5_B7)
+efficientnet_v2_s = _builder("efficientnet_v2_s", EfficientNet_V2_S_Weights, 1.0, 1.0, 0.2, _BN_V2)
+efficientnet_v2_m = _builder("efficientnet_v2_m", EfficientNet_V2_M_Weights, 1.0, 1.0, 0.3, _BN_V2)
+efficientnet_v2_l = _builder("efficientnet_v2_l", EfficientNet_V2_L_Weights, 1.0, 1.0, 0.4, _BN_V2)

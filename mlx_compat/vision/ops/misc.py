@@ -1,6 +1,37 @@
-"""torchvision.ops.misc's layers: Conv2dNormActivation, SqueezeExcitation, MLP and Permute."""
+"""torchvision.ops.misc's layers: FrozenBatchNorm2d, Conv2dNormActivation, SqueezeExcitation, MLP and Permute."""
 import mlx_compat as torch
 from mlx_compat import nn
+
+
+class FrozenBatchNorm2d(nn.Module):
+    """BatchNorm2d with fixed statistics and affine parameters, all buffers:
+    y = (x - running_mean) / sqrt(running_var + eps) * weight + bias (computed as torchvision does: one scale and
+    one shift per channel).  Loading a BatchNorm2d's state_dict drops its num_batches_tracked."""
+
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", torch.ones(num_features))
+        self.register_buffer("bias", torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        state_dict.pop(prefix + "num_batches_tracked", None)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def forward(self, x):
+        w = self.weight.reshape(1, -1, 1, 1)
+        b = self.bias.reshape(1, -1, 1, 1)
+        rv = self.running_var.reshape(1, -1, 1, 1)
+        rm = self.running_mean.reshape(1, -1, 1, 1)
+        scale = w * (rv + self.eps).rsqrt()
+        return x * scale + (b - rm * scale)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.weight.shape[0]}, eps={self.eps})"
 
 
 class Conv2dNormActivation(nn.Sequential):
