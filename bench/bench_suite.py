@@ -3,7 +3,7 @@ mlx_compat eager, mlx_compat compiled (mlx_compat.compile of the whole step / th
 mlx.optimizers, eager and mx.compile) and torch (eager, and torch.compile where it works), with identical shapes,
 dtypes, weights and work on every side (bench/suite_models.py builds the three models from one state_dict).
 Writes a markdown report (machine, versions, date, exact shapes) to stdout and, with --write FILE, into FILE's
-region between the suite markers (replacing it; the rest of the file stays).
+region between the suite markers of that device (replacing it; the rest of the file stays).
 
 Sizes: --full is the GPU set (the issue's sizes); the default is the same architectures at sizes that finish on a
 2-core CPU; --quick is smaller still (under ~5 minutes on that CPU). Every size is printed beside its row.
@@ -34,7 +34,6 @@ import bench_dispatch  # noqa: E402
 from suite_models import GPT2_SMALL, Workload, build, native_clone  # noqa: E402
 from timing import timeit_interleaved  # noqa: E402
 
-BEGIN, END = "<!-- bench_suite:begin -->", "<!-- bench_suite:end -->"
 
 
 # ---------------------------------------------------------------- sizes
@@ -55,12 +54,13 @@ def training_workloads(size):
                 Workload("ViT-B/16 224px", "vit", 16, "adamw", image=224, cfg=dict(num_layers=12))]
     small = size == "quick"
     return [Workload("MLP 784-128-10", "mlp", 64, "adam"),
-            Workload("ResNet-18 32px", "resnet18", 16 if small else 32, "sgd", image=32),
-            Workload("GPT-2 d768 (2 of 12 layers)", "gpt2", 2 if small else 4, "adamw",
-                     cfg=dict(GPT2_SMALL, n_layer=2, seq=64 if small else 128)),
-            Workload("ResNet-50 (at 64px)", "resnet50", 2 if small else 4, "sgd", image=64),
-            Workload("ViT-B/16 224px (2 of 12 layers)", "vit", 1 if small else 2, "adamw", image=224,
-                     cfg=dict(num_layers=2))]
+            Workload("ResNet-18 32px", "resnet18", 8 if small else 32, "sgd", image=32),
+            Workload(f"GPT-2 d768 ({2 if small else 4} of 12 layers)", "gpt2", 2 if small else 4, "adamw",
+                     cfg=dict(GPT2_SMALL, n_layer=2 if small else 4, seq=32 if small else 128)),
+            Workload(f"ResNet-50 (at {32 if small else 64}px)", "resnet50", 2 if small else 4, "sgd",
+                     image=32 if small else 64),
+            Workload(f"ViT-B/16 224px ({1 if small else 2} of 12 layers)", "vit", 1 if small else 2, "adamw",
+                     image=224, cfg=dict(num_layers=1 if small else 2))]
 
 
 def inference_workloads(size):
@@ -86,23 +86,27 @@ class Dev:
     def __init__(self, name):
         import torch
         self.name = name
-        self.torch = torch.device(name)
-        if name == "cuda":
+        # MLX_COMPAT_FAKE_GPU=1 without CUDA (Note [Fake GPU]): mlx_compat's 'cuda' is MLX's CPU, torch stays on the
+        # CPU; a check of the device bookkeeping, not a GPU measurement
+        fake = name == "cuda" and os.environ.get("MLX_COMPAT_FAKE_GPU") == "1" and not torch.cuda.is_available()
+        self.torch = torch.device("cpu" if fake else name)
+        self.torch_cuda = self.torch.type == "cuda"
+        if name == "cuda" and not fake:
             mx.set_default_device(mx.gpu)
             torch.backends.cuda.matmul.allow_tf32 = True  # MLX's CUDA float32 matmul/conv are TF32-like
             torch.backends.cudnn.allow_tf32 = True
-        else:
+        elif name == "cpu":
             mx.set_default_device(mx.cpu)
 
     def torch_sync(self):
         import torch
-        if self.name == "cuda":
+        if self.torch_cuda:
             torch.cuda.synchronize()
 
     def torch_peak(self, fn):
         """Peak bytes a call allocates above what was resident (CUDA only; the CPU allocator keeps no stats)."""
         import torch
-        if self.name != "cuda":
+        if not self.torch_cuda:
             return None
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -144,7 +148,7 @@ def train_variants(w, dev, torch_compile):
     A variant that cannot run is (label, None, reason)."""
     import torch
     import mlx_compat as mc
-    tm, om, nm, b = build(w, dev.name)
+    tm, om, nm, b = build(w, dev.name, torch_device=dev.torch)
     is_lm = w.kind == "gpt2"
     out = []
 
@@ -263,7 +267,7 @@ def train_variants(w, dev, torch_compile):
 def infer_variants(w, dev, torch_compile):
     import torch
     import mlx_compat as mc
-    tm, om, nm, b = build(w, dev.name)
+    tm, om, nm, b = build(w, dev.name, torch_device=dev.torch)
     tm.eval(), om.eval(), nm.eval()
     is_lm = w.kind == "gpt2"
     key = "ids" if is_lm else "x"
@@ -317,7 +321,7 @@ def generation_variants(dev, size):
     prompt, new = generation_sizes(size)
     cfg = dict(n_layer=1, n_embd=64, n_head=4, vocab=512) if size == "smoke" else dict(GPT2_SMALL)
     w = Workload("GPT-2-small", "gpt2", 1, cfg=dict(cfg, seq=prompt))
-    tm, om, nm, b = build(w, dev.name)
+    tm, om, nm, b = build(w, dev.name, torch_device=dev.torch)
     tm.eval(), om.eval(), nm.eval()
     tm.generation_config.eos_token_id = None  # always `new` tokens on every side
     tm.generation_config.pad_token_id = 0
@@ -382,7 +386,8 @@ def header(args):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     gpu = ""
     if args.device == "cuda":
-        gpu = f"; GPU {torch.cuda.get_device_name(0)}, MLX device {mx.default_device()}"
+        gpu = (f"; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else
+               "; no CUDA for torch (MLX_COMPAT_FAKE_GPU check: torch on the CPU)") + f", MLX device {mx.default_device()}"
     size = "full (GPU sizes)" if args.full else "quick" if args.quick else "smoke" if args.smoke else "CPU sizes"
     return [
         f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, `python bench/bench_suite.py "
@@ -427,12 +432,15 @@ def run_suite(args):
     lines += ["", f"### Op overhead (bench/bench_dispatch.py, {args.device}): graph building only, no evaluation",
               ""]
     reps, num = (5, 20) if args.smoke else (31, 100) if args.quick else (101, 200)
-    rows = bench_dispatch.run(args.device, reps, num)
-    geo = float(np.exp(np.mean([np.log(r[3]) for r in rows])))
-    lines += [f"Median of {reps} × {num} calls on 4×4 float32 tensors, µs per call; ours and raw `mlx.core` "
-              "alternated run by run.", "", "| call | mlx_compat µs | raw mlx µs | ratio |", "|---|---|---|---|"]
-    lines += [f"| `{n}` | {o:.2f} | {r:.2f} | {q:.2f}× |" for n, o, r, q in rows]
-    lines += [f"| geometric mean | | | {geo:.2f}× |"]
+    try:
+        rows = bench_dispatch.run(args.device, reps, num)
+        geo = float(np.exp(np.mean([np.log(r[3]) for r in rows])))
+        lines += [f"Median of {reps} × {num} calls on 4×4 float32 tensors, µs per call; ours and raw `mlx.core` "
+                  "alternated run by run.", "", "| call | mlx_compat µs | raw mlx µs | ratio |", "|---|---|---|---|"]
+        lines += [f"| `{n}` | {o:.2f} | {r:.2f} | {q:.2f}× |" for n, o, r, q in rows]
+        lines += [f"| geometric mean | | | {geo:.2f}× |"]
+    except Exception as e:  # noqa: BLE001 - e.g. no MLX GPU under MLX_COMPAT_FAKE_GPU
+        lines.append(f"failed: {type(e).__name__}: {str(e)[:200]}")
     print(f"op overhead done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
 
     # 2. training
@@ -529,12 +537,74 @@ def run_suite(args):
     return lines
 
 
-def write_region(path, text):
-    """Replace the text between the suite markers in `path` (appending the region if absent)."""
+def profile_training(w, dev, repeats):
+    """Where one eager training step's time goes, mlx_compat against native MLX on the same workload: the whole
+    step; building the forward+backward graph without evaluating it (Python and MLX graph construction only); the
+    optimizer step with the evaluation of everything; and cProfile's top functions of mlx_compat's whole step."""
+    import cProfile
+    import io
+    import pstats
+    import mlx_compat as mc
+    _, om, nm, b = build(w, dev.name, torch_device=dev.torch)
+    F = mc.nn.functional
+    x, y = mc.from_numpy(b["x"]).to(dev.name), mc.from_numpy(b["y"]).to(dev.name)
+    nx = mx.array(b["x"] if b["x"].ndim == 2 else b["x"].transpose(0, 2, 3, 1))
+    ny = mx.array(b["y"])
+    oopt, nopt = _torch_opt(mc, w.optimizer, om.parameters()), _native_opt(w.optimizer)
+    grad_fn = mnn.value_and_grad(nm, lambda m, x, y: mnn.losses.cross_entropy(m(x), y, reduction="mean"))
+    t = {}
+
+    def o_graph():
+        oopt.zero_grad()
+        loss = F.cross_entropy(om(x), y)
+        loss.backward()
+        return loss
+
+    def o_full():
+        o_graph()
+        oopt.step()
+
+    def n_full():
+        loss, g = grad_fn(nm, nx, ny)
+        nopt.update(nm, g)
+        mx.eval(loss, nm.state, nopt.state)
+
+    def timed(key, fn):
+        t0 = time.perf_counter()
+        r = fn()
+        t.setdefault(key, []).append((time.perf_counter() - t0) * 1e3)
+        return r
+
+    for i in range(repeats + 2):
+        if i == 2:
+            t.clear()
+        # mlx_compat: the graph, then the optimizer step (which evaluates grads, parameters and state together)
+        timed("ours graph", o_graph)
+        timed("ours opt.step + eval", oopt.step)
+        # native: the graph (value_and_grad builds it lazily), then the update and one mx.eval
+        loss, g = timed("native graph", lambda: grad_fn(nm, nx, ny))
+        timed("native update + eval", lambda: (nopt.update(nm, g), mx.eval(loss, nm.state, nopt.state)))
+        timed("ours full", o_full)
+        timed("native full", n_full)
+    med = {k: statistics.median(v) for k, v in t.items()}
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(3):
+        o_full()
+    pr.disable()
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(18)
+    calls = sum(st[1] for st in pstats.Stats(pr).stats.values()) / 3
+    return med, buf.getvalue(), calls
+
+
+def write_region(path, text, device):
+    """Replace the text between this device's suite markers in `path` (appending the region if absent)."""
+    begin, end = f"<!-- bench_suite:{device}:begin -->", f"<!-- bench_suite:{device}:end -->"
     old = open(path).read() if os.path.exists(path) else ""
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+    block = f"{begin}\n{text}\n{end}"
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     with open(path, "w") as f:
@@ -554,7 +624,25 @@ def main(argv=None):
     p.add_argument("--torch-compile", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--title", default=None)
     p.add_argument("--write", metavar="FILE", help="replace FILE's suite region with the report")
+    p.add_argument("--profile", metavar="KIND", help="instead of the suite: where an eager training step's time "
+                   "goes, mlx_compat vs native MLX (mlp, resnet18, resnet50, vit), at the chosen size")
     args = p.parse_args(argv)
+    if args.profile:
+        size = "full" if args.full else "quick" if args.quick else "smoke" if args.smoke else "cpu"
+        w = next(x for x in training_workloads(size) if x.kind == args.profile)
+        dev = Dev(args.device)
+        if args.threads:
+            import torch
+            import mlx_compat as mc
+            torch.set_num_threads(args.threads)
+            mc.set_num_threads(args.threads)
+        med, prof, calls = profile_training(w, dev, args.repeats or 5)
+        print(f"{w.name}: {w.shapes()}, {w.optimizer}; median ms of {args.repeats or 5} repeats, load average "
+              f"{os.getloadavg()[0]:.1f}")
+        for k, v in med.items():
+            print(f"  {k:<24}{v:10.1f}")
+        print(f"Python function calls per mlx_compat step: {calls:,.0f}\n{prof}")
+        return
     if args.repeats is None:
         args.repeats = 5 if args.quick else (20 if args.full else 9)
     lines = run_suite(args)
@@ -562,7 +650,7 @@ def main(argv=None):
     text = "\n".join([title, ""] + lines)
     print(text)
     if args.write:
-        write_region(args.write, text)
+        write_region(args.write, text, args.device)
 
 
 if __name__ == "__main__":

@@ -338,9 +338,9 @@ def _native_weights(w, sd):
     return out
 
 
-def build(w, device="cpu", seed=0):
+def build(w, device="cpu", seed=0, torch_device=None):
     """Returns (torch_model, ours_model, native_model, batch) with one set of weights, the models in train mode on
-    `device`; batch: dict of numpy inputs (x/y or ids)."""
+    `device` (torch's on `torch_device` if given); batch: dict of numpy inputs (x/y or ids)."""
     import torch
     import mlx_compat as mc
     torch.manual_seed(seed)
@@ -359,7 +359,7 @@ def build(w, device="cpu", seed=0):
     nm = _native_model(w)
     nm.load_weights(_native_weights(w, sd), strict=True)
     mx.eval(nm.parameters())
-    tm.to(device)
+    tm.to(device if torch_device is None else torch_device)
     om.to(device)
     tm.train(), om.train(), nm.train()
     rng = np.random.default_rng(seed)
