@@ -55,8 +55,9 @@ def training_workloads(size):
     small = size == "quick"
     return [Workload("MLP 784-128-10", "mlp", 64, "adam"),
             Workload("ResNet-18 32px", "resnet18", 8 if small else 32, "sgd", image=32),
-            Workload(f"GPT-2 d768 ({2 if small else 4} of 12 layers)", "gpt2", 2 if small else 4, "adamw",
-                     cfg=dict(GPT2_SMALL, n_layer=2 if small else 4, seq=32 if small else 128)),
+            Workload(f"GPT-2 d768 ({2 if small else 4} of 12 layers{', vocab 8192' if small else ''})", "gpt2",
+                     2 if small else 4, "adamw", cfg=dict(GPT2_SMALL, n_layer=2 if small else 4,
+                                                          seq=64 if small else 128, vocab=8192 if small else 50257)),
             Workload(f"ResNet-50 (at {32 if small else 64}px)", "resnet50", 2 if small else 4, "sgd",
                      image=32 if small else 64),
             Workload(f"ViT-B/16 224px ({1 if small else 2} of 12 layers)", "vit", 1 if small else 2, "adamw",
@@ -76,7 +77,7 @@ def inference_workloads(size):
 
 def generation_sizes(size):
     """(prompt tokens, new tokens), batch 1, GPT-2-small 12 layers."""
-    return {"full": (32, 128), "cpu": (16, 32), "quick": (16, 16), "smoke": (4, 4)}[size]
+    return {"full": (32, 128), "cpu": (16, 32), "quick": (8, 8), "smoke": (4, 4)}[size]
 
 
 # ---------------------------------------------------------------- devices
@@ -360,6 +361,11 @@ def time_variants(variants, repeats, warmup):
     return [by.get(v[0]) for v in variants]
 
 
+def rate(n, ms):
+    v = n / ms * 1e3
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+
 def fmt_mib(b):
     return "n/a" if b is None else f"{b / 2**20:.0f}"
 
@@ -473,7 +479,7 @@ def run_suite(args):
                 cells.append("skipped")
                 notes.append(f"{w.name}, {v[0]}: {v[2]}")
             else:
-                cells.append(f"{t:.1f} ({n / t * 1e3:,.0f} {unit}/s; peak {fmt_mib(p)})")
+                cells.append(f"{t:.1f} ({rate(n, t)} {unit}/s; peak {fmt_mib(p)})")
         oe, oc, ne, nc, te = ms[0], ms[1], ms[2], ms[3], ms[4]
         lines.append(f"| {w.name} | {w.shapes()} | {opt_name[w.optimizer]} | " + " | ".join(cells) +
                      f" | {ratio(oe, ne)} | {ratio(oc, nc)} | {ratio(te, oe)} |")
@@ -506,8 +512,8 @@ def run_suite(args):
                 cells.append("skipped")
                 notes.append(f"{w.name}, {v[0]}: {v[2]}")
             else:
-                cells.append(f"{t:.1f} ({n / t * 1e3:,.0f} {unit}/s)")
-        lines.append(f"| {w.name} | {w.shapes().replace(', y int64', '').split(', y')[0]} | " + " | ".join(cells) +
+                cells.append(f"{t:.1f} ({rate(n, t)} {unit}/s)")
+        lines.append(f"| {w.name} | {w.shapes().split(', y int64')[0]} | " + " | ".join(cells) +
                      f" | {ratio(ms[0], ms[2])} | {ratio(ms[1], ms[3])} |")
         print(f"infer {w.name}: {[None if t is None else round(t, 1) for t in ms]} "
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
@@ -598,6 +604,106 @@ def profile_training(w, dev, repeats):
     return med, buf.getvalue(), calls
 
 
+def profile_inference(w, dev, repeats):
+    """The same breakdown for one eval-mode forward: building the graph without evaluating, then evaluating it;
+    plus cProfile's top functions of mlx_compat's forward."""
+    import cProfile
+    import io
+    import pstats
+    import mlx_compat as mc
+    _, om, nm, b = build(w, dev.name, torch_device=dev.torch)
+    om.eval(), nm.eval()
+    x = mc.from_numpy(b["x"]).to(dev.name)
+    nx = mx.array(b["x"].transpose(0, 2, 3, 1))
+    t = {}
+
+    def timed(key, fn):
+        t0 = time.perf_counter()
+        r = fn()
+        t.setdefault(key, []).append((time.perf_counter() - t0) * 1e3)
+        return r
+
+    def o_graph():
+        with mc.no_grad():
+            return om(x)
+
+    for i in range(repeats + 2):
+        if i == 2:
+            t.clear()
+        r = timed("ours graph", o_graph)
+        timed("ours eval", lambda: mc.eval(r))
+        r = timed("native graph", lambda: nm(nx))
+        timed("native eval", lambda: mx.eval(r))
+    med = {k: statistics.median(v) for k, v in t.items()}
+    med["ours full"] = med["ours graph"] + med["ours eval"]
+    med["native full"] = med["native graph"] + med["native eval"]
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(3):
+        mc.eval(o_graph())
+    pr.disable()
+    buf = io.StringIO()
+    pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(18)
+    calls = sum(st[1] for st in pstats.Stats(pr).stats.values()) / 3
+    return med, buf.getvalue(), calls
+
+
+def layer_times(w, dev, repeats):
+    """ms per layer type of one eval-mode forward, mlx_compat vs native MLX: every leaf layer's output is evaluated
+    as it is produced (its inputs already were), so each layer's own work is timed; the sum exceeds an unsplit
+    forward by the lost fusion and the per-evaluation cost."""
+    import collections
+    import mlx_compat as mc
+    _, om, nm, b = build(w, dev.name, torch_device=dev.torch)
+    om.eval(), nm.eval()
+    x = mc.from_numpy(b["x"]).to(dev.name)
+    nx = mx.array(b["x"].transpose(0, 2, 3, 1))
+    acc = {"ours": collections.defaultdict(list), "native": collections.defaultdict(list)}
+    cur = {}
+
+    def pre(mod, args):
+        cur[id(mod)] = time.perf_counter()
+
+    def post(mod, args, out):
+        mc.eval(out)
+        acc["ours"][type(mod).__name__].append((time.perf_counter() - cur.pop(id(mod))) * 1e3)
+
+    hooks = []
+    for m in om.modules():
+        if not list(m.children()):
+            hooks += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
+
+    def wrap(name, fn):
+        def inner(*a, **k):
+            t0 = time.perf_counter()
+            r = fn(*a, **k)
+            mx.eval(r)
+            acc["native"][name].append((time.perf_counter() - t0) * 1e3)
+            return r
+        return inner
+
+    saved = {c: c.__call__ for c in (mnn.Conv2d, mnn.BatchNorm, mnn.MaxPool2d, mnn.Linear)}
+    saved_relu = mnn.relu
+    try:
+        for c, f in saved.items():
+            c.__call__ = wrap(c.__name__, f)
+        mnn.relu = wrap("relu", saved_relu)
+        for i in range(repeats + 1):
+            if i == 1:
+                for d in acc.values():
+                    d.clear()
+            with mc.no_grad():
+                mc.eval(om(x))
+            mx.eval(nm(nx))
+    finally:
+        for c, f in saved.items():
+            c.__call__ = f
+        mnn.relu = saved_relu
+        for h in hooks:
+            h.remove()
+    return {side: {k: sum(v) / repeats for k, v in d.items()} for side, d in acc.items()}
+
+
 def write_region(path, text, device):
     """Replace the text between this device's suite markers in `path` (appending the region if absent)."""
     begin, end = f"<!-- bench_suite:{device}:begin -->", f"<!-- bench_suite:{device}:end -->"
@@ -626,22 +732,30 @@ def main(argv=None):
     p.add_argument("--write", metavar="FILE", help="replace FILE's suite region with the report")
     p.add_argument("--profile", metavar="KIND", help="instead of the suite: where an eager training step's time "
                    "goes, mlx_compat vs native MLX (mlp, resnet18, resnet50, vit), at the chosen size")
+    p.add_argument("--infer", action="store_true", help="with --profile: an eval-mode forward instead of a step")
     args = p.parse_args(argv)
     if args.profile:
         size = "full" if args.full else "quick" if args.quick else "smoke" if args.smoke else "cpu"
-        w = next(x for x in training_workloads(size) if x.kind == args.profile)
+        pool = inference_workloads(size) if args.infer else training_workloads(size)
+        w = next(x for x in pool if x.kind == args.profile)
         dev = Dev(args.device)
         if args.threads:
             import torch
             import mlx_compat as mc
             torch.set_num_threads(args.threads)
             mc.set_num_threads(args.threads)
-        med, prof, calls = profile_training(w, dev, args.repeats or 5)
+        med, prof, calls = (profile_inference if args.infer else profile_training)(w, dev, args.repeats or 5)
         print(f"{w.name}: {w.shapes()}, {w.optimizer}; median ms of {args.repeats or 5} repeats, load average "
               f"{os.getloadavg()[0]:.1f}")
         for k, v in med.items():
             print(f"  {k:<24}{v:10.1f}")
         print(f"Python function calls per mlx_compat step: {calls:,.0f}\n{prof}")
+        if args.infer and w.kind.startswith("resnet"):
+            lt = layer_times(w, dev, args.repeats or 5)
+            print("ms per forward by layer type, each layer evaluated on its own (mean of the repeats):")
+            for side, d in lt.items():
+                print(f"  {side}: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
+                      + f"; total {sum(d.values()):.1f}")
         return
     if args.repeats is None:
         args.repeats = 5 if args.quick else (20 if args.full else 9)
