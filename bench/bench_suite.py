@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import datetime
 import os
 import platform
@@ -38,7 +39,12 @@ from timing import timeit_interleaved  # noqa: E402
 
 # ---------------------------------------------------------------- sizes
 def training_workloads(size):
-    """size: full (GPU) | cpu | quick | smoke."""
+    """size: full (GPU) | cpu | quick | smoke. Each set ends with bfloat16 rows of its MLP and GPT-2."""
+    ws = _training_workloads(size)
+    return ws + [dataclasses.replace(w, name=w.name + " bf16", dtype="bfloat16") for w in ws if w.kind in ("mlp", "gpt2")]
+
+
+def _training_workloads(size):
     if size == "smoke":
         return [Workload("MLP 784-128-10", "mlp", 8, "adam"),
                 Workload("ResNet-18 32px", "resnet18", 2, "sgd", image=32),
@@ -163,7 +169,7 @@ def train_variants(w, dev, torch_compile):
             logits = m(ids)["logits"]
             return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
     else:
-        args = (mc.from_numpy(b["x"]).to(dev.name), mc.from_numpy(b["y"]).to(dev.name))
+        args = (mc.from_numpy(b["x"]).to(dev.name, getattr(mc, w.dtype)), mc.from_numpy(b["y"]).to(dev.name))
 
         def o_loss(m, x, y):
             return F.cross_entropy(m(x), y)
@@ -199,7 +205,7 @@ def train_variants(w, dev, torch_compile):
                                             reduction="mean")
     else:
         x = b["x"] if b["x"].ndim == 2 else b["x"].transpose(0, 2, 3, 1)  # NHWC
-        nargs = (mx.array(x), mx.array(b["y"]))
+        nargs = (mx.array(x).astype(getattr(mx, w.dtype)), mx.array(b["y"]))
 
         def n_loss(m, x, y):
             return mnn.losses.cross_entropy(m(x), y, reduction="mean")
@@ -231,7 +237,7 @@ def train_variants(w, dev, torch_compile):
             return torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
                                                      ids[:, 1:].reshape(-1))
     else:
-        targs = (torch.from_numpy(b["x"]).to(dev.torch), torch.from_numpy(b["y"]).to(dev.torch))
+        targs = (torch.from_numpy(b["x"]).to(dev.torch, getattr(torch, w.dtype)), torch.from_numpy(b["y"]).to(dev.torch))
 
         def t_loss(m, x, y):
             return torch.nn.functional.cross_entropy(m(x), y)
@@ -361,6 +367,14 @@ def time_variants(variants, repeats, warmup):
     return [by.get(v[0]) for v in variants]
 
 
+def skipped_notes(notes):
+    """One line per (variant, reason): the rows it applies to."""
+    by = {}
+    for variant, reason, row in notes:
+        by.setdefault((variant, reason), []).append(row)
+    return [""] + [f"- {v} skipped ({', '.join(rows)}): {r}" for (v, r), rows in by.items()] if by else []
+
+
 def rate(n, ms):
     v = n / ms * 1e3
     return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
@@ -477,7 +491,7 @@ def run_suite(args):
         for v, t, p in zip(vs, ms, peaks):
             if t is None:
                 cells.append("skipped")
-                notes.append(f"{w.name}, {v[0]}: {v[2]}")
+                notes.append((v[0], v[2], w.name))
             else:
                 cells.append(f"{t:.1f} ({rate(n, t)} {unit}/s; peak {fmt_mib(p)})")
         oe, oc, ne, nc, te = ms[0], ms[1], ms[2], ms[3], ms[4]
@@ -486,8 +500,7 @@ def run_suite(args):
         print(f"train {w.name}: {[None if t is None else round(t, 1) for t in ms]} "
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         del vs
-    if notes:
-        lines += [""] + [f"- {s}" for s in dict.fromkeys(notes)]
+    lines += skipped_notes(notes)
 
     # 3. inference
     lines += ["", "### Inference (eval mode, no autograd)", "",
@@ -510,7 +523,7 @@ def run_suite(args):
         for v, t in zip(vs, ms):
             if t is None:
                 cells.append("skipped")
-                notes.append(f"{w.name}, {v[0]}: {v[2]}")
+                notes.append((v[0], v[2], w.name))
             else:
                 cells.append(f"{t:.1f} ({rate(n, t)} {unit}/s)")
         lines.append(f"| {w.name} | {w.shapes().split(', y int64')[0]} | " + " | ".join(cells) +
@@ -518,8 +531,7 @@ def run_suite(args):
         print(f"infer {w.name}: {[None if t is None else round(t, 1) for t in ms]} "
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         del vs
-    if notes:
-        lines += [""] + [f"- {s}" for s in dict.fromkeys(notes)]
+    lines += skipped_notes(notes)
 
     # 4. generation
     t0 = time.perf_counter()

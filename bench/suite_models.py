@@ -27,9 +27,13 @@ class Workload:
     optimizer: str = "sgd"  # sgd (momentum 0.9) | adam | adamw
     image: int = 224  # resnet/vit input side
     cfg: dict = field(default_factory=dict)  # gpt2: n_layer, n_embd, n_head, seq, vocab; vit: num_layers
+    dtype: str = "float32"  # parameters and float inputs: float32 | bfloat16
 
     def shapes(self):
         """The exact input shapes and dtypes, as printed in the report."""
+        return self._shapes().replace("float32", self.dtype)
+
+    def _shapes(self):
         if self.kind == "mlp":
             return f"x float32 ({self.batch}, 784), y int64 ({self.batch},)"
         if self.kind == "gpt2":
@@ -280,6 +284,10 @@ def _torch_model(w):
     if w.kind == "vit":
         VisionTransformer = import_torchvision().models.vision_transformer.VisionTransformer
         return VisionTransformer(w.image, 16, w.cfg["num_layers"], 12, 768, 3072)
+    try:
+        import_torchvision()  # transformers imports torchvision itself; it must come through the work-around first
+    except ImportError:
+        pass
     import transformers
     c = w.cfg
     conf = transformers.GPT2Config(vocab_size=c["vocab"], n_embd=c["n_embd"], n_layer=c["n_layer"],
@@ -361,6 +369,10 @@ def build(w, device="cpu", seed=0, torch_device=None):
     mx.eval(nm.parameters())
     tm.to(device if torch_device is None else torch_device)
     om.to(device)
+    if w.dtype != "float32":  # every parameter and buffer in that dtype on all three sides
+        tm.to(getattr(torch, w.dtype))
+        om.to(getattr(mc, w.dtype))
+        nm.set_dtype(getattr(mx, w.dtype))
     tm.train(), om.train(), nm.train()
     rng = np.random.default_rng(seed)
     if w.kind == "gpt2":
