@@ -135,6 +135,15 @@ def mlx_peak(fn):
     return mx.get_peak_memory() - base
 
 
+def checked(label, run, *rest):
+    """(label, run, *rest) after one call of run (the compiling one), or (label, None, reason) if it raised."""
+    try:
+        run()
+    except Exception as e:  # noqa: BLE001 - reported as the row's reason
+        return (label, None, f"failed: {type(e).__name__}: {str(e).splitlines()[0][:150]}")
+    return (label, run, *rest)
+
+
 # ---------------------------------------------------------------- training steps, five or six ways
 def _torch_opt(torch, kind, params):
     if kind == "adam":
@@ -190,12 +199,13 @@ def train_variants(w, dev, torch_compile):
     for compiled in (False, True):
         m = copy.deepcopy(om) if compiled else om
         step = o_step(m, _torch_opt(mc, w.optimizer, m.parameters()))
-        fn = mc.compile(step) if compiled else step
+        # fullgraph: a step that cannot be traced raises instead of timing eager code as "compiled"
+        fn = mc.compile(step, fullgraph=True) if compiled else step
 
         def run(fn=fn):
             mc.eval(fn(*args))
 
-        out.append((f"mlx_compat {'compiled' if compiled else 'eager'}", run, partial(mlx_peak, run)))
+        out.append(checked(f"mlx_compat {'compiled' if compiled else 'eager'}", run, partial(mlx_peak, run)))
 
     # native MLX, eager and mx.compile (model and optimizer state as the compiled function's inputs/outputs)
     if is_lm:
@@ -291,7 +301,7 @@ def infer_variants(w, dev, torch_compile):
             mc.eval(r["logits"] if is_lm else r)
 
     out.append(("mlx_compat eager", partial(o_fwd, om)))
-    out.append(("mlx_compat compiled", partial(o_fwd, mc.compile(copy.deepcopy(om)))))
+    out.append(checked("mlx_compat compiled", partial(o_fwd, mc.compile(copy.deepcopy(om), fullgraph=True))))
 
     def n_fwd(f):
         r = f(nin)
@@ -443,7 +453,7 @@ def run_suite(args):
     if args.torch_compile == "off":
         tc = "skipped (--torch-compile off)"
     elif args.torch_compile == "auto" and args.device == "cpu" and (args.quick or args.smoke):
-        tc = "skipped in --quick on the CPU (inductor's C++ compilation takes minutes per model here)"
+        tc = f"skipped in --{size} on the CPU (inductor's C++ compilation takes minutes per model here)"
     else:
         tc = True
     lines = header(args)
