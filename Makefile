@@ -31,7 +31,11 @@ data:
 tour: venv
 	$(VPY) examples/demo.py
 
+# The suite (bench/bench_suite.py) rewrites its device's section of BENCHMARKS.md; the micro-benchmarks after it
+# print only. On the GPU: make bench BENCH_ARGS='--device cuda --full'.
+BENCH_ARGS ?= --quick
 bench: venv
+	$(VPY) bench/bench_suite.py $(BENCH_ARGS) --write BENCHMARKS.md
 	$(VPY) bench/bench_core.py
 	$(VPY) bench/bench_ops.py
 	$(VPY) bench/bench_blas.py
