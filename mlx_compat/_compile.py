@@ -310,6 +310,8 @@ class _Reach:
                 self.add(v, depth)
         for v in fn.__defaults__ or ():
             self.add(v, depth)
+        for v in (fn.__kwdefaults__ or {}).values():  # def step(*a, model=model, opt=opt)
+            self.add(v, depth)
 
 
 class _TraceContext:

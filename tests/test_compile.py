@@ -714,3 +714,26 @@ def test_step_count_changed_in_place_between_calls_is_read():
         runs.append((model, opt, losses, fn))
     _assert_same_run(runs[0], runs[1])
     assert runs[1][1].state_dict()["state"][0]["step"].item() == 2.0
+
+
+def test_state_reached_through_keyword_only_defaults():
+    """A step that reaches its model and optimizer only through keyword-only defaults updates the real
+    parameters (they were left holding tracers before), equal to eager."""
+    def run(compiled):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, *, m=model, o=opt):
+            o.zero_grad()
+            loss = m(x).pow(2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        f = torch.compile(step) if compiled else step
+        x = torch.ones(3, 4)
+        losses = [f(x).item() for _ in range(3)]
+        return losses, model.weight.detach().numpy()
+    (le, we), (lc, wc) = run(False), run(True)
+    np.testing.assert_allclose(lc, le, rtol=1e-6)
+    np.testing.assert_allclose(wc, we, rtol=1e-6)
