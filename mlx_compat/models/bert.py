@@ -51,7 +51,7 @@ class BertEmbeddings(nn.Module):
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
-             + self.position_embeddings(torch.arange(t).unsqueeze(0)))
+             + self.position_embeddings(torch.arange(t, device=input_ids.device).unsqueeze(0)))
         return self.dropout(self.LayerNorm(x))
 
 

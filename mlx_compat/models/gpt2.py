@@ -94,7 +94,7 @@ class GPT2Attention(nn.Module):
             scale /= float(self.layer_idx + 1)
         t_q, t_k = q.shape[-2], k.shape[-2]
         # query i (absolute position t_k - t_q + i) sees keys 0 .. t_k - t_q + i
-        causal = torch.ones(t_q, t_k, dtype=torch.bool).tril(diagonal=t_k - t_q)
+        causal = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
         mask = causal if attention_mask is None else causal & attention_mask
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
                                              dropout_p=self.attn_dropout.p if self.training else 0.0, scale=scale)
@@ -145,7 +145,7 @@ class GPT2Model(nn.Module):
     def forward(self, input_ids, past_key_values=None, attention_mask=None):
         past_len = 0 if past_key_values is None else past_key_values[0][0].shape[-2]
         t = input_ids.shape[-1]
-        positions = torch.arange(past_len, past_len + t).unsqueeze(0)
+        positions = torch.arange(past_len, past_len + t, device=input_ids.device).unsqueeze(0)
         x = self.drop(self.wte(input_ids) + self.wpe(positions))
         mask = None
         if attention_mask is not None:  # (batch, past + t) of 1/0 -> (batch, 1, 1, past + t) booleans
@@ -224,7 +224,7 @@ class GPT2LMHeadModel(nn.Module):
         out = self(input_ids)
         past = out["past_key_values"]
         logits = out["logits"][:, -1, :]
-        finished = torch.zeros(input_ids.shape[0], dtype=torch.bool)
+        finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         for _ in range(max_new_tokens):
             if do_sample:
                 scores = logits / temperature
