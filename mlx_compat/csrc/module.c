@@ -313,6 +313,8 @@ static int module_exec(PyObject *m)
         return -1;
     if ((st->disabled_tf = PyObject_GetAttrString(m, "_disabled_torch_function_impl")) == NULL)
         return -1;
+    if (fast_init(m, st) < 0) /* fastpath.c */
+        return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
         PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
@@ -349,7 +351,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
 #undef X
-    return 0;
+    return fast_traverse(st, visit, arg);
 }
 
 static int module_clear(PyObject *m)
@@ -384,10 +386,15 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
+    fast_clear(st);
     return 0;
 }
 
-static void module_free(void *m) { module_clear((PyObject *)m); }
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
+    fast_free(state_of_module((PyObject *)m));
+}
 
 static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};
 
