@@ -21,11 +21,11 @@ import string
 
 import mlx.core as mx
 
-from ._device_scope import warn as _warn
-from . import _C, _dtype
-from ._autograd_formulas import record
-from ._autograd_ops import mlx_op
-from ._tensor import Tensor, _new, _wrap_dim
+from .._device_scope import warn as _warn
+from .. import _C, _dtype
+from ..autograd._derivatives import record
+from ..autograd._mlx_vjp import mlx_op
+from .._tensor import Tensor, _new, _wrap_dim
 
 _PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
            "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist", "det", "logdet",
@@ -42,7 +42,7 @@ LinAlgError.__module__ = "torch.linalg"
 
 
 def _out(out, r):
-    from ._creation import _out as put
+    from .creation import _out as put
 
     return put(out, r)
 
@@ -707,7 +707,7 @@ def _mH(x):
 
 
 def _batch_eye_like(x, n):
-    from ._creation import eye
+    from .creation import eye
 
     return eye(n, dtype=x.dtype, device=x.device)
 
@@ -847,7 +847,7 @@ def eigh_(A, UPLO="L"):
             return ((V * gL[..., None, :]) @ _mH(V),)
         VhgV = _mH(V) @ gV
         VhgV = 0.5 * (VhgV - _mH(VhgV))
-        from ._creation import eye
+        from .creation import eye
 
         n = L.shape[-1]
         I = eye(n, dtype=L.dtype, device=L.device)
@@ -898,7 +898,7 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     m, n = U.shape[-2], Vh.shape[-1]
     if gU is None and gVh is None:
         return (U * gS[..., None, :]) @ Vh
-    from ._creation import eye
+    from .creation import eye
 
     k = S.shape[-1]
     I = eye(k, dtype=S.dtype, device=S.device)
@@ -987,7 +987,7 @@ def _qr_backward(gQ, gR, Q, R):
     b = gQp + Q @ _copyltu(M)
     gX = _mH(solve_(U, _mH(b)))
     gY = Q @ gV
-    from ._shape_ops import cat
+    from .shape_ops import cat
 
     return cat([gX, gY], -1)
 
@@ -1025,8 +1025,8 @@ def lu_factor_(A):
         LU, piv = outs
         gLU = grads[0]
         m, n = LU.shape[-2], LU.shape[-1]
-        from ._creation import eye
-        from .linalg import solve_triangular
+        from .creation import eye
+        from ..linalg import solve_triangular
 
         k = builtins.min(m, n)
         L = tril(LU, -1)[..., :, :k] + eye(m, k, dtype=LU.dtype, device=LU.device)
@@ -1052,7 +1052,7 @@ def lu_factor_(A):
 
 
 def _cat_last(a, b, dim):
-    from ._shape_ops import cat
+    from .shape_ops import cat
 
     return cat([a, b], dim)
 
@@ -1075,13 +1075,13 @@ def _permutation(piv, n, dtype):
 
 
 def det(input):
-    from . import linalg
+    from .. import linalg
 
     return linalg.det(input)
 
 
 def slogdet(input):
-    from . import linalg, return_types
+    from .. import linalg, return_types
 
     _la_check(input, "linalg.slogdet")
     s, l = slogdet_(input)
@@ -1092,31 +1092,31 @@ def logdet(input):
     """log(det(A)): nan for a negative determinant, -inf for a zero one."""
     _la_check(input, "logdet")
     s, l = slogdet_(input)
-    from ._ops import where
+    from .operators import where
 
     return where(s < 0, math.nan, l)
 
 
 def inverse(input, *, out=None):
-    from . import linalg
+    from .. import linalg
 
     return linalg.inv(input, out=out)
 
 
 def pinverse(input, rcond=1e-15):
-    from . import linalg
+    from .. import linalg
 
     return linalg.pinv(input, rtol=rcond)
 
 
 def matrix_power(input, n):
-    from . import linalg
+    from .. import linalg
 
     return linalg.matrix_power(input, n)
 
 
 def chain_matmul(*matrices, out=None):
-    from . import linalg
+    from .. import linalg
 
     _warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
           "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
@@ -1133,8 +1133,8 @@ def chain_matmul(*matrices, out=None):
 
 def svd(input, some=True, compute_uv=True, *, out=None):
     """Legacy torch.svd: (U, S, V) with V = Vh^H; compute_uv=False gives zero-filled full U and V."""
-    from . import linalg, return_types
-    from ._creation import zeros
+    from .. import linalg, return_types
+    from .creation import zeros
 
     _la_check(input, "linalg.svd", square=False)
     if not compute_uv:
@@ -1151,7 +1151,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 
 def qr(input, some=True, *, out=None):
     """Legacy torch.qr (deprecated in torch, with its warning)."""
-    from . import linalg, return_types
+    from .. import linalg, return_types
 
     _warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
           "release.", UserWarning, stacklevel=2)
@@ -1161,7 +1161,7 @@ def qr(input, some=True, *, out=None):
 
 def cholesky(input, upper=False, *, out=None):
     """Legacy torch.cholesky (deprecated in torch, with its warning)."""
-    from . import linalg
+    from .. import linalg
 
     _warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
           "PyTorch release.", UserWarning, stacklevel=2)

@@ -21,9 +21,10 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from . import _C, _dtype, _precise, return_types
-from ._autograd_ops import mlx_op
-from ._tensor import Tensor, _new, _wrap_dim
+from .. import _C, _dtype, return_types
+from . import precise as _precise
+from ..autograd._mlx_vjp import mlx_op
+from .._tensor import Tensor, _new, _wrap_dim
 
 __all__ = [
     "prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin",
@@ -65,7 +66,7 @@ def _reduce_shape(shape, axes, keepdim):
 
 
 def _out(out, result):
-    from ._creation import _out as put
+    from .creation import _out as put
 
     return put(out, result)
 
@@ -171,7 +172,7 @@ def _bool(v, fname, name):
 
 
 def _int(v, fname, name):
-    from ._tensor import _int_arg
+    from .._tensor import _int_arg
 
     return _int_arg(v, fname, is_dim=True)
 
@@ -331,7 +332,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 def _nuclear(x, dim, keepdim):
-    from ._autograd_formulas import record
+    from ..autograd._derivatives import record
 
     nd = x.dim()
     if dim is None:
@@ -416,7 +417,7 @@ def _var_mean_args(dim, unbiased, keepdim, correction):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    from ._reductions import var
+    from .reduction import var
 
     dim, c = _var_mean_args(dim, unbiased, keepdim, correction)
     v = var(input, dim, keepdim=keepdim, correction=c)
@@ -425,7 +426,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    from ._reductions import std
+    from .reduction import std
 
     dim, c = _var_mean_args(dim, unbiased, keepdim, correction)
     s = std(input, dim, keepdim=keepdim, correction=c)
@@ -608,14 +609,14 @@ def _median(input, dim, keepdim, ignore_nan, out):
     nd = input.dim()
     if dim is None:
         if input.numel() == 0:
-            from ._creation import full
+            from .creation import full
 
             return _out(out, full((), float("nan"), dtype=input.dtype, device=input.device))
         x = input._mx.reshape(-1)
         i = _median_index(x, 0, ignore_nan)
         r = _w(mx.take_along_axis(x, i, axis=0).reshape(()), input, input.dtype)
         if input.requires_grad and _C.is_grad_enabled():
-            from ._autograd_formulas import record
+            from ..autograd._derivatives import record
 
             x0, r0 = input._mx, r._mx
 

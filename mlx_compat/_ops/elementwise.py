@@ -8,7 +8,7 @@ Derivatives come from `mlx_op` (mx.vjp of the MLX forward, any order) unless tor
 special points differs from the forward's vjp; those are hand-written with `record`, using the package's
 own ops so they differentiate again.
 
-float64 accuracy (Note [MLX float64 precision], _precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
+float64 accuracy (Note [MLX float64 precision], _ops/precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
 arcsinh/arccosh/arctanh/log/log1p/expm1/tanh are accurate in float64; its erf and erfinv are not (erf
 is float32-accurate and flushes |x| < ~1e-9 to 0; erfinv is float32-accurate) and logaddexp uses a
 float32-accurate exp. So erf/erfc are computed here from FreeBSD's s_erf.c rational approximations (via
@@ -21,12 +21,13 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype, _precise
-from ._tensor import Tensor, _new
-from ._autograd_ops import mlx_op
-from ._autograd_formulas import record
-from ._ops import _inplace_from, _SCALAR_NAMES, _result_type_or_complex
-from ._creation import _out
+from .. import _C, _dtype
+from . import precise as _precise
+from .._tensor import Tensor, _new
+from ..autograd._mlx_vjp import mlx_op
+from ..autograd._derivatives import record
+from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex
+from .creation import _out
 
 __all__ = [
     "asin", "arcsin", "acos", "arccos", "atan", "arctan", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh",
@@ -699,7 +700,7 @@ def hypot(input, other, *, out=None):
     if _grad_on(input, other):
         def bw(ctx, grads):
             a, b, r, g = ctx[0], ctx[1], ctx[2], grads[0]
-            from ._autograd_formulas import grad_for
+            from ..autograd._derivatives import grad_for
 
             return (grad_for(input, g * a / r), grad_for(other, g * b / r))
 
@@ -717,7 +718,7 @@ def copysign(input, other, *, out=None):
     tensors, values, rt, dev = _binary_prep("copysign", input, other, True)
     res = _new(_copysign_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
     if _grad_on(input, other):
-        from ._autograd_formulas import grad_for
+        from ..autograd._derivatives import grad_for
 
         def bw(ctx, grads):
             g = grads[0]
@@ -764,7 +765,7 @@ def _xlogy_core(name, node, log_fn, other_deriv, thr):
 
         res = _new(f(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
         if _grad_on(input, other):
-            from ._autograd_formulas import grad_for
+            from ..autograd._derivatives import grad_for
 
             def bw(ctx, grads):
                 g = grads[0]
@@ -808,7 +809,7 @@ def float_power(input, exponent, *, out=None):
     a = input.to(_dtype.float64) if isinstance(input, Tensor) else builtins.float(input)
     b = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)
     if not isinstance(a, Tensor):
-        from ._creation import tensor as _t
+        from .creation import tensor as _t
 
         a = _t(a, dtype=_dtype.float64, device=exponent.device)
     return _out(out, a ** b)

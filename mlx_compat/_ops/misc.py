@@ -22,9 +22,9 @@ import sys
 import mlx.core as mx
 import numpy as np
 
-from ._device_scope import warn as _warn
-from . import _C, _dtype
-from ._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .._device_scope import warn as _warn
+from .. import _C, _dtype
+from .._tensor import Tensor, _int_arg, _new, _wrap_dim
 
 __all__ = [
     "constant_pad_nd",
@@ -55,13 +55,13 @@ def _torch():
 
 
 def _mlx_op(*args, **kwargs):
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     return mlx_op(*args, **kwargs)
 
 
 def _out(out, r):
-    from ._creation import _out as put
+    from .creation import _out as put
 
     return put(out, r)
 
@@ -201,7 +201,7 @@ def _scatter_via(input, src, fname, view_of, node):
         raise TypeError(f"{fname}(): argument 'src' (position 2) must be Tensor, not {type(src).__name__}")
     shape = tuple(input.shape)
     n = builtins.int(np.prod(shape)) if shape else 1
-    from ._creation import arange
+    from .creation import arange
 
     positions = view_of(arange(n).reshape(shape))
     if tuple(positions.shape) != tuple(src.shape):
@@ -358,7 +358,7 @@ def lcm_(input, other):
 
 def _return_type(name):
     """torch.return_types.<name>."""
-    from . import return_types
+    from .. import return_types
 
     return getattr(return_types, name)
 
@@ -412,7 +412,7 @@ def frexp(input, *, out=None):
         mant_mx, exp_mx = _frexp_mx(input._mx)
     mantissa = _new(mant_mx, dev, input.dtype)
     exponent = _new(exp_mx, dev, _dtype.int32)
-    from ._autograd_formulas import record
+    from ..autograd._derivatives import record
 
     compute = input.dtype if input.dtype.itemsize >= 4 else _dtype.float32
 
@@ -1173,7 +1173,7 @@ def _strided_empty(size, stride, dtype, device, requires_grad, fname):
     A dense layout (a permutation of the dims) is a fresh tensor restrided like torch's preserve_format
     copies; any other layout (gaps, zero or overlapping strides) is a strided view over a zero storage of
     the size torch would allocate, so stride() is the one asked for either way."""
-    from ._tensor import _new_like_layout
+    from .._tensor import _new_like_layout
 
     T = _torch()
     size = [_int_arg(s, fname) for s in size]
@@ -1279,7 +1279,7 @@ def _sum_to_size(self, *size):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
     if size == shape:
         return self
-    from ._autograd_formulas import sum_to
+    from ..autograd._derivatives import sum_to
 
     return sum_to(self, size)
 
@@ -1356,6 +1356,6 @@ del _name, _fn
 
 def constant_pad_nd(input, pad, value=0):
     """torch.constant_pad_nd: nn.functional.pad's constant mode (negative amounts crop)."""
-    from .nn.functional import pad as _pad
+    from ..nn.functional import pad as _pad
 
     return _pad(input, pad, "constant", value)

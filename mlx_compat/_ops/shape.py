@@ -27,9 +27,9 @@ import sys
 import mlx.core as mx
 import numpy as np
 
-from ._device_scope import warn as _warn
-from . import _C, _dtype
-from ._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .._device_scope import warn as _warn
+from .. import _C, _dtype
+from .._tensor import Tensor, _int_arg, _new, _wrap_dim
 
 __all__ = [
     "fliplr", "flipud", "roll", "rot90", "tile", "repeat_interleave", "broadcast_to", "broadcast_tensors",
@@ -49,14 +49,14 @@ def _sname(d):
 
 
 def _mlx_op(*args, **kwargs):
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     return mlx_op(*args, **kwargs)
 
 
 def _out(out, r):
     """Write r into out= (torch's structured ops here require out's dtype to be the result's)."""
-    from ._creation import _out as put
+    from .creation import _out as put
 
     if out is not None and isinstance(out, Tensor) and out.dtype is not r.dtype:
         raise RuntimeError(f"Expected out tensor to have dtype {r.dtype}, but got {out.dtype} instead")
@@ -77,7 +77,7 @@ def _check_tensor(x, fname, name="input", pos=1):
 
 
 def _tensor_seq(tensors, fname):
-    from ._shape_ops import _tensors
+    from .shape_ops import _tensors
 
     return _tensors(tensors, fname)
 
@@ -296,7 +296,7 @@ def _broadcast_to_method(self, *size):
 
 
 def broadcast_shapes(*shapes):
-    from ._size import Size
+    from .._size import Size
 
     dims = []
     for s in shapes:
@@ -419,7 +419,7 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     if n <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {n}")
     if n > _MAX_SECTIONS:
-        # Note [Argument-bounded loops] (_special_fns.py): torch allocates its vector of n results first
+        # Note [Argument-bounded loops] (_ops/special.py): torch allocates its vector of n results first
         raise RuntimeError("cannot create std::vector larger than max_size()" if n > 2**60 else "std::bad_alloc")
     base, extra = divmod(size, n)
     out, start = [], 0
@@ -512,14 +512,14 @@ def _stack_inputs(tensors, fname):
 
 
 def hstack(tensors, *, out=None):
-    from ._shape_ops import cat
+    from .shape_ops import cat
 
     ts = [_a1(t) for t in _stack_inputs(tensors, "hstack")]
     return cat(ts, 0 if ts[0].dim() == 1 else 1, out=out)
 
 
 def vstack(tensors, *, out=None):
-    from ._shape_ops import cat
+    from .shape_ops import cat
 
     return cat([_a2(t) for t in _stack_inputs(tensors, "vstack")], 0, out=out)
 
@@ -528,7 +528,7 @@ row_stack = vstack
 
 
 def dstack(tensors, *, out=None):
-    from ._shape_ops import cat
+    from .shape_ops import cat
 
     return cat([_a3(t) for t in _stack_inputs(tensors, "dstack")], 2, out=out)
 
@@ -566,7 +566,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     if indices.dtype is not _dtype.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{_sname(indices.dtype)}")
-    from ._shape_ops import gather
+    from .shape_ops import gather
 
     if dim is None:
         return _out(out, gather(input.view(-1), 0, indices.view(-1)))  # view, as torch: non-contiguous raises
@@ -583,7 +583,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         idx_sizes[d] = input.shape[d]
     inp_b = input.expand(_infer_size(idx_sizes, input.shape))
     if input.dim():  # with a dim, torch wraps negative indices once (the dim=None form does not)
-        from ._ops import where
+        from .operators import where
 
         idx_b = where(idx_b < 0, idx_b + input.shape[d], idx_b)
     return _out(out, gather(inp_b, d, idx_b))
@@ -864,7 +864,7 @@ def _reduce_at(name, input, src_t, src_key, p_np, reduce, include_self):
     """A scatter-reduce of src_t[src_key] (flattened) into input's flat positions p_np (numpy). sum/mean/prod
     are MLX-differentiable (mlx_op); amax/amin get torch's even split among ties, written in MLX and recorded
     through mlx_op, so their higher orders work too."""
-    from ._autograd_formulas import needs_grad, record
+    from ..autograd._derivatives import needs_grad, record
 
     shape = tuple(input.shape)
     if input.numel() == 0:  # nothing to reduce into (and MLX cannot scatter into a zero-size array)
@@ -1043,7 +1043,7 @@ def cartesian_prod(*tensors):
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(ts) == 1:
         return ts[0]
-    from ._shape_ops import stack
+    from .shape_ops import stack
 
     grids = meshgrid(ts, indexing="ij")
     return stack([g.flatten() for g in grids], 1)
@@ -1056,7 +1056,7 @@ def block_diag(*tensors):
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
                                f"{t.dim()} dimensions")
     if not ts:
-        from ._creation import zeros
+        from .creation import zeros
 
         return zeros(1, 0)
     rt = ts[0].dtype
@@ -1089,7 +1089,7 @@ def _tri_indices(fname, lower, row, col, offset, dtype, device):
     if dtype.is_floating_point or dtype.is_complex or dtype is _dtype.bool:
         raise NotImplementedError(f"\"{fname}\" not implemented for '{_sname(dtype)}'")
     rr, cc = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
-    from ._creation import tensor
+    from .creation import tensor
 
     return tensor(np.stack([rr, cc]).astype(np.int64).reshape(2, -1), dtype=dtype, device=device)
 

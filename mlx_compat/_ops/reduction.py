@@ -7,8 +7,8 @@ import builtins
 
 import mlx.core as mx
 
-from . import _dtype, return_types
-from ._tensor import Tensor, _new, _wrap_dim
+from .. import _dtype, return_types
+from .._tensor import Tensor, _new, _wrap_dim
 
 _SCALAR = {"bool": "Bool", "complex64": "ComplexFloat"}
 
@@ -38,7 +38,7 @@ def _extreme(input, dim, keepdim, largest, name):
         red = mx.max if largest else mx.min
         res = _new(red(input._mx), input._device_code, input.dtype)
         if input.requires_grad:
-            from ._autograd_formulas import record
+            from ..autograd._derivatives import record
 
             x0, r0 = input._mx, res._mx
 
@@ -54,7 +54,7 @@ def _extreme(input, dim, keepdim, largest, name):
     if n and input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     arg = (mx.argmax if largest else mx.argmin)(x, axis=d, keepdims=True)
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     def f(v):
         v = v if n else v.reshape(1)
@@ -71,7 +71,7 @@ def _extreme(input, dim, keepdim, largest, name):
 
 def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):  # max(input, other): elementwise
-        from ._ops import maximum
+        from .operators import maximum
 
         return maximum(input, dim)
     return _extreme(input, dim, keepdim, True, "max")
@@ -79,7 +79,7 @@ def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
 
 def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if isinstance(dim, Tensor):  # min(input, other): elementwise
-        from ._ops import minimum
+        from .operators import minimum
 
         return minimum(input, dim)
     return _extreme(input, dim, keepdim, False, "min")
@@ -114,7 +114,7 @@ def argmin(input, dim=None, keepdim=False):
 def _amax_amin(input, dim, keepdim, largest):
     """amax/amin: the gradient is shared evenly between tied extremes (mx.vjp of mx.max/min does this, as torch).
     Zero-size reductions are refused as torch refuses them; empty results never reach MLX (Note [Empty reductions])."""
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     name = "amax" if largest else "amin"
     n = input.dim()
@@ -175,7 +175,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 
 def _var_op(input, dim, c, keepdim, name, take_sqrt):
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     if input.dtype.is_complex:
         raise NotImplementedError("mlx_compat: var/std of complex tensors is not supported yet")

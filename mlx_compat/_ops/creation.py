@@ -8,8 +8,9 @@ import os
 import mlx.core as mx
 import numpy as np
 
-from . import _C, _device, _dtype, _random
-from ._tensor import Tensor, _new
+from .. import _C, _device, _dtype
+from . import random as _random
+from .._tensor import Tensor, _new
 
 _MAX_BYTES = 1 << 46  # 64 TiB: anything larger cannot be allocated here, as torch finds when it tries
 
@@ -280,7 +281,7 @@ def from_numpy(arr):
     later writes to `arr` are not seen by the tensor — unlike torch, which shares it."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    from ._tensor import _new_like_layout
+    from .._tensor import _new_like_layout
 
     d = _dtype.from_numpy_dtype(arr.dtype)
     strides = tuple(s // arr.itemsize for s in arr.strides) if arr.itemsize else ()
@@ -365,7 +366,7 @@ def _keep_layout(t, r):
     """torch's *_like keep a dense input's strides (preserve_format)."""
     if t.is_contiguous() or t.dim() < 2:
         return r
-    from ._tensor import _new_like_layout
+    from .._tensor import _new_like_layout
 
     return _new_like_layout(r._mx, tuple(t.shape), t.stride(), r._device_code, r.dtype)
 

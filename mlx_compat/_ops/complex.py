@@ -23,11 +23,11 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype
-from ._autograd_ops import mlx_op
-from ._creation import _out
-from ._ops import _SCALAR_NAMES, _inplace_from
-from ._tensor import Tensor
+from .. import _C, _dtype
+from ..autograd._mlx_vjp import mlx_op
+from .creation import _out
+from .operators import _SCALAR_NAMES, _inplace_from
+from .._tensor import Tensor
 
 __all__ = ["angle", "polar", "complex", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj",
            "is_neg"]

@@ -12,7 +12,7 @@ import builtins
 import mlx.core as mx
 import numpy as np
 
-from . import _C
+from .. import _C
 
 _INT_KINDS = ("i", "u")
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -22,7 +22,7 @@ _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16
 
 def _as_index_array(item):
     """numpy array for an advanced index item, or None if the item is not one."""
-    from ._tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(item, Tensor):
         if not (item.dtype.is_floating_point or item.dtype.is_complex) or False:
@@ -55,7 +55,7 @@ def _invalid(item):
 
 def _split(t, index):
     """(basic tuple for the C walk, [(result_dim, np int array)], [dims to empty]) for an index."""
-    from ._tensor import Tensor
+    from .._tensor import Tensor
 
     items = index if isinstance(index, tuple) else (index,)
     parsed = []
@@ -155,7 +155,7 @@ def _check_broadcastable(arrs):
 
 
 def _kinds(index):
-    from ._tensor import Tensor
+    from .._tensor import Tensor
 
     items = index if isinstance(index, tuple) else (index,)
     out = []
@@ -183,14 +183,14 @@ def getitem(t, index):
     _check_broadcastable(adv)
     key = _mx_index(v.dim(), adv)
     if v.requires_grad:
-        from ._autograd_ops import mlx_op
+        from ..autograd._mlx_vjp import mlx_op
 
         return mlx_op("IndexBackward0", lambda x: x[key], [v])
     return v._new_on(v._mx[key], v._device_code)
 
 
 def setitem(t, index, value):
-    from ._tensor import Tensor
+    from .._tensor import Tensor
 
     basic, adv, empty_dims = _split(t, index)
     v = t._basic_getitem(basic)
@@ -226,7 +226,7 @@ def setitem(t, index, value):
     owner = v._base if v._base is not None else v
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         # differentiable index_put: computed out of place, then committed (Note [In-place history])
-        from ._autograd_ops import mlx_op
+        from ..autograd._mlx_vjp import mlx_op
 
         def put(cur, *vals):
             new = mx.array(cur)

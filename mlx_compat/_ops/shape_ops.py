@@ -6,11 +6,11 @@ import builtins
 
 import mlx.core as mx
 
-from . import _C, _dtype
-from ._autograd_formulas import _scope_backward, sum_to as _sum_to
-from ._creation import _out as _put
-from ._device_scope import _DEVICES as _STREAMS
-from ._tensor import Tensor, _new, _wrap_dim
+from .. import _C, _dtype
+from ..autograd._derivatives import _scope_backward, sum_to as _sum_to
+from .creation import _out as _put
+from .._device_scope import _DEVICES as _STREAMS
+from .._tensor import Tensor, _new, _wrap_dim
 
 
 def _tensors(tensors, fname):
@@ -52,7 +52,7 @@ def cat(tensors, dim=0, *, out=None):
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{ref.device} and {t.device}!")
     rt = _common(ts)
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     ins = [t if t.dtype is rt else t.to(rt) for t in real]
     return _out(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
@@ -72,7 +72,7 @@ def stack(tensors, dim=0, *, out=None):
                                f"and {list(t.shape)} at entry {i}")
     d = _wrap_dim(dim, ts[0].dim() + 1)
     rt = _common(ts)
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     ins = [t if t.dtype is rt else t.to(rt) for t in ts]
     return _out(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
@@ -105,13 +105,13 @@ def bmm(input, mat2, *, out=None):
 def repeat(self, *sizes):
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    from ._tensor import _int_arg
+    from .._tensor import _int_arg
 
     sizes = tuple(_int_arg(s, "repeat") for s in sizes)
     if len(sizes) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     lead = (1,) * (len(sizes) - self.dim()) + tuple(self.shape)
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     def f(v):
         x = v.reshape(lead)
@@ -141,7 +141,7 @@ def index_select(input, dim, index, *, out=None):
         raise IndexError("index out of range in self")
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     def f(v):
         r = mx.take(v.reshape(1) if scalar else v, idx, axis=d)
@@ -156,7 +156,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     if index.dtype not in (_dtype.int64, _dtype.int32) and index.numel():  # torch checks non-empty indices only
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, input.dim())
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     if index.numel() == 0:  # torch checks nothing more for an empty index; the result has its shape
         return _out(out, mlx_op("GatherBackward0", lambda x: mx.zeros(tuple(index.shape), x.dtype), [input]))
@@ -177,7 +177,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         idx = idx.astype(mx.int64)
     widx = idx
     key = tuple(slice(0, index.shape[k]) if k != d else slice(None) for k in builtins.range(index.dim()))
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     if input.dim() == 0 or index.dim() == 0:  # 0-d/1-d mixes: a flat take over at most one element per index
         def f(x):
@@ -230,7 +230,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
         if lo is not None and (lo < -size or hi >= size):
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
     coords = _scatter_coords(index, d)
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     def put(x, v):
         """x with v written (or reduced) at coords."""
@@ -256,7 +256,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
 
 def _not_differentiable(op, f, tensors):
     """Forward of `f`, with a node whose backward raises torch's 'not implemented' error."""
-    from ._autograd_formulas import record
+    from ..autograd._derivatives import record
 
     out = _new(f(*[t._mx for t in tensors]), tensors[0]._device_code, tensors[0].dtype)
 
@@ -294,7 +294,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         if _C.is_grad_enabled() and (input.requires_grad or mat1.requires_grad or mat2.requires_grad):
             _record_addmm(input, mat1, mat2, res, beta, alpha)
         return res if out is None else _out(out, res)
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     def f(inp, a, b):
         prod = a @ b
@@ -374,7 +374,7 @@ Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter_add(sel
 
 
 def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
-    from ._ops import _inplace_from
+    from .operators import _inplace_from
 
     return _inplace_from(addmm)(self, mat1, mat2, beta=beta, alpha=alpha)
 
