@@ -7,8 +7,9 @@ import builtins
 import mlx.core as mx
 
 from .. import _C, _dtype
-from ..autograd._derivatives import _scope_backward, sum_to as _sum_to
+from ..autograd._derivatives import _scope_backward, register as _register, sum_to as _sum_to
 from .creation import _out as _put
+from .fast import fast_path
 from .._device_scope import _DEVICES as _STREAMS
 from .._tensor import Tensor, _new, _wrap_dim
 
@@ -58,6 +59,17 @@ def cat(tensors, dim=0, *, out=None):
     return _out(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
 
 
+@_register("cat", "CatBackward0", saves=False)
+def _cat_backward(ctx, grads):
+    """The C fast path's derivative (csrc/shape.c): each input's slice of the gradient along dim."""
+    dim, sizes = ctx[-1]
+    g = grads[0]
+    return (None,) * len(sizes) if g is None else tuple(g.split(list(sizes), dim))
+
+
+# Note [Fast paths fall back] (csrc/fastpath.c): torch.cat is the C fast path; the function above is its
+# reference, run for every other argument form and error
+cat = fast_path("cat", cat)
 concat = cat
 concatenate = cat
 
@@ -76,6 +88,16 @@ def stack(tensors, dim=0, *, out=None):
 
     ins = [t if t.dtype is rt else t.to(rt) for t in ts]
     return _out(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
+
+
+@_register("stack", "StackBackward0", saves=False)
+def _stack_backward(ctx, grads):
+    """The C fast path's derivative (csrc/shape.c): the gradient unbound along dim."""
+    dim, _ = ctx[-1]
+    return grads[0].unbind(dim)
+
+
+stack = fast_path("stack", stack)  # Note [Fast paths fall back]
 
 
 def _out(out, r):

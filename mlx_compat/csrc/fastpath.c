@@ -21,6 +21,8 @@
 /* BORROWED: the fast-path state (allocated at module init). */
 static inline FastState *fs(State *st) { return st->fast; }
 
+static PyMethodDef fast_tensor_methods[];
+
 int fast_init(PyObject *m, State *st)
 {
     FastState *f = PyMem_Calloc(1, sizeof(FastState));
@@ -41,7 +43,26 @@ int fast_init(PyObject *m, State *st)
         (f->kw_keepdims = Py_BuildValue("(s)", "keepdims")) == NULL ||
         (f->kw_keepdims_stream = Py_BuildValue("(ss)", "keepdims", "stream")) == NULL)
         return -1;
-    return PyModule_AddFunctions(m, fast_methods);
+    if (PyModule_AddFunctions(m, fast_methods) < 0)
+        return -1;
+    /* the methods' fast paths are named as the methods (what __torch_function__ sees as func.__name__) and
+     * stored as _C._<name>_method */
+    PyObject *modname = PyModule_GetNameObject(m);
+    if (modname == NULL)
+        return -1;
+    for (PyMethodDef *d = fast_tensor_methods; d->ml_name != NULL; d++) {
+        PyObject *fn = PyCFunction_NewEx(d, m, modname);
+        PyObject *attr = fn == NULL ? NULL : PyUnicode_FromFormat("_%s_method", d->ml_name);
+        int rc = attr == NULL ? -1 : PyObject_SetAttr(m, attr, fn);
+        Py_XDECREF(fn);
+        Py_XDECREF(attr);
+        if (rc < 0) {
+            Py_DECREF(modname);
+            return -1;
+        }
+    }
+    Py_DECREF(modname);
+    return 0;
 }
 
 int fast_traverse(State *st, visitproc visit, void *arg)
@@ -277,12 +298,15 @@ PyMethodDef fast_methods[] = {
     {"where", FASTCALL(fast_where), "where(condition, input, other, *, out=None): the C fast path of torch.where."},
     {"softmax", FASTCALL(fast_softmax), "softmax(input, dim, _stacklevel=3, dtype=None): C fast path."},
     {"log_softmax", FASTCALL(fast_log_softmax), "log_softmax(input, dim, _stacklevel=3, dtype=None): C fast path."},
-    {"_softmax_method", FASTCALL(fast_softmax_method), "Tensor.softmax(dim, dtype=None): C fast path."},
-    {"_log_softmax_method", FASTCALL(fast_log_softmax_method), "Tensor.log_softmax(dim, dtype=None): C fast path."},
     {"max", FASTCALL(fast_max), "max(input, dim, keepdim=False, *, out=None): C fast path."},
     {"min", FASTCALL(fast_min), "min(input, dim, keepdim=False, *, out=None): C fast path."},
     {"amax", FASTCALL(fast_amax), "amax(input, dim=(), keepdim=False, *, out=None): C fast path."},
     {"amin", FASTCALL(fast_amin), "amin(input, dim=(), keepdim=False, *, out=None): C fast path."},
     {"argmax", FASTCALL(fast_argmax), "argmax(input, dim=None, keepdim=False): C fast path."},
     {"argmin", FASTCALL(fast_argmin), "argmin(input, dim=None, keepdim=False): C fast path."},
+    {NULL}};
+
+static PyMethodDef fast_tensor_methods[] = {
+    {"softmax", FASTCALL(fast_softmax_method), "Tensor.softmax(dim, dtype=None): the C fast path."},
+    {"log_softmax", FASTCALL(fast_log_softmax_method), "Tensor.log_softmax(dim, dtype=None): the C fast path."},
     {NULL}};

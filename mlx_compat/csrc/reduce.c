@@ -5,7 +5,7 @@
 #include "core.h"
 
 /* The input of a fast reduction: a Tensor with at least one dim and known sizes, not complex, `dim`
- * wrapped into range (and of non-zero size when `nonempty`). 1 when the fast path takes it, else 0. */
+ * wrapped into range (and with elements when `nonempty`). 1 when the fast path takes it, else 0. */
 static int reduce_input(State *st, PyObject *o, Py_ssize_t *dim, int nonempty)
 {
     if (o == NULL || !is_tensor(st, o))
@@ -20,7 +20,7 @@ static int reduce_input(State *st, PyObject *o, Py_ssize_t *dim, int nonempty)
         return 0;
     if (*dim < 0)
         *dim += nd;
-    return !nonempty || t->sizes[*dim] != 0;
+    return !nonempty || tensor_numel(t) != 0; /* MLX refuses arg-reductions of empty arrays */
 }
 
 /* ---------------------------------------------------------------- softmax, log_softmax */
@@ -29,8 +29,9 @@ static const char *const SOFTMAX_NAMES[] = {"input", "dim", "_stacklevel", "dtyp
 static const char *const SOFTMAX_METHOD_NAMES[] = {"self", "dim", "dtype", NULL};
 
 /* NEW: softmax (log = 0) or log_softmax (log = 1) of `o` along `dim`, or NULL with an exception (a fall
- * back when *fallback is set). The fast path takes float16/bfloat16/float32 tensors with at least one
- * element; float64 keeps the reference's exact-rounding path (Note [direct activations]). */
+ * back when *fallback is set). The fast path takes float32 tensors (and float16/bfloat16 ones for softmax,
+ * accumulated in float32 by precise=) with at least one element; float64 keeps the reference's exact-rounding
+ * path (Note [direct activations]). */
 static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int log, int *fallback)
 {
     Py_ssize_t dim;
@@ -39,8 +40,8 @@ static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int log
     if (!fast_dim(dim_arg, &dim) || !reduce_input(st, o, &dim, 0))
         return NULL;
     TensorObject *t = (TensorObject *)o;
-    if (!(t->dtype == DT_F32 || t->dtype == DT_F16 || t->dtype == DT_BF16) || tensor_numel(t) == 0)
-        return NULL;
+    if (!(t->dtype == DT_F32 || (!log && (t->dtype == DT_F16 || t->dtype == DT_BF16))) || tensor_numel(t) == 0)
+        return NULL; /* half-precision log_softmax: the reference's float32 computation */
     PyObject *v = tensor_value(st, t);
     if (v == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
         goto error;
