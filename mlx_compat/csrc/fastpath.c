@@ -293,20 +293,32 @@ PyMethodDef fast_methods[] = {
     {"_register_fallback", mod_register_fallback, METH_VARARGS,
      "Register the Python implementation a C fast path falls back to (Note [Fast paths fall back])."},
     {"_register_return_types", mod_register_return_types, METH_VARARGS, NULL},
-    {"cat", FASTCALL(fast_cat), "cat(tensors, dim=0, *, out=None): the C fast path of torch.cat."},
-    {"stack", FASTCALL(fast_stack), "stack(tensors, dim=0, *, out=None): the C fast path of torch.stack."},
-    {"where", FASTCALL(fast_where), "where(condition, input, other, *, out=None): the C fast path of torch.where."},
-    {"softmax", FASTCALL(fast_softmax), "softmax(input, dim, _stacklevel=3, dtype=None): C fast path."},
-    {"log_softmax", FASTCALL(fast_log_softmax), "log_softmax(input, dim, _stacklevel=3, dtype=None): C fast path."},
-    {"max", FASTCALL(fast_max), "max(input, dim, keepdim=False, *, out=None): C fast path."},
-    {"min", FASTCALL(fast_min), "min(input, dim, keepdim=False, *, out=None): C fast path."},
-    {"amax", FASTCALL(fast_amax), "amax(input, dim=(), keepdim=False, *, out=None): C fast path."},
-    {"amin", FASTCALL(fast_amin), "amin(input, dim=(), keepdim=False, *, out=None): C fast path."},
-    {"argmax", FASTCALL(fast_argmax), "argmax(input, dim=None, keepdim=False): C fast path."},
-    {"argmin", FASTCALL(fast_argmin), "argmin(input, dim=None, keepdim=False): C fast path."},
+    {"cat", FASTCALL(fast_cat), "cat($module, tensors, dim=0, *, out=None)\n--\n\nThe C fast path of torch.cat."},
+    {"stack", FASTCALL(fast_stack), "stack($module, tensors, dim=0, *, out=None)\n--\n\n"
+     "The C fast path of torch.stack."},
+    {"where", FASTCALL(fast_where), "where($module, condition, input=None, other=None, *, out=None)\n--\n\n"
+     "The C fast path of torch.where."},
+    {"softmax", FASTCALL(fast_softmax), "softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"
+     "The C fast path of F.softmax."},
+    {"log_softmax", FASTCALL(fast_log_softmax), "log_softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"
+     "The C fast path of F.log_softmax."},
+    {"max", FASTCALL(fast_max), "max($module, input, dim=None, keepdim=False, *, out=None)\n--\n\n"
+     "The C fast path of torch.max."},
+    {"min", FASTCALL(fast_min), "min($module, input, dim=None, keepdim=False, *, out=None)\n--\n\n"
+     "The C fast path of torch.min."},
+    {"amax", FASTCALL(fast_amax), "amax($module, input, dim=(), keepdim=False, *, out=None)\n--\n\n"
+     "The C fast path of torch.amax."},
+    {"amin", FASTCALL(fast_amin), "amin($module, input, dim=(), keepdim=False, *, out=None)\n--\n\n"
+     "The C fast path of torch.amin."},
+    {"argmax", FASTCALL(fast_argmax), "argmax($module, input, dim=None, keepdim=False)\n--\n\n"
+     "The C fast path of torch.argmax."},
+    {"argmin", FASTCALL(fast_argmin), "argmin($module, input, dim=None, keepdim=False)\n--\n\n"
+     "The C fast path of torch.argmin."},
     {NULL}};
 
 static PyMethodDef fast_tensor_methods[] = {
-    {"softmax", FASTCALL(fast_softmax_method), "Tensor.softmax(dim, dtype=None): the C fast path."},
-    {"log_softmax", FASTCALL(fast_log_softmax_method), "Tensor.log_softmax(dim, dtype=None): the C fast path."},
+    {"softmax", FASTCALL(fast_softmax_method), "softmax($module, self, dim, dtype=None)\n--\n\n"
+     "The C fast path of Tensor.softmax."},
+    {"log_softmax", FASTCALL(fast_log_softmax_method), "log_softmax($module, self, dim, dtype=None)\n--\n\n"
+     "The C fast path of Tensor.log_softmax."},
     {NULL}};

@@ -117,7 +117,7 @@ static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObje
     if ((list = value_list(st, items, n)) == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
         goto error;
     PyObject *call[2] = {list, axis};
-    arr = mx_call(st, stack ? st->f_stack : st->f_concatenate, call, 2, t0->device);
+    arr = mx_call(st, stack ? st->f_stack : st->f_concatenate, call, dim == 0 ? 1 : 2, t0->device); /* axis=0: MLX's default */
     if (arr == NULL) {
         *fallback = 1; /* MLX refused: the reference raises torch's error */
         goto error;
