@@ -33,7 +33,9 @@ from ._ops.operators import (add, sub, subtract, mul, multiply, div, divide, tru
 from ._ops.pointwise import (exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid,
                              reciprocal, floor, ceil, trunc, square, sign, relu, round, fix, lerp, addcmul, addcdiv,
                              any, all)
-from ._ops.shape_ops import cat, concat, concatenate, stack, mm, bmm, index_select, gather
+from ._ops.shape import cat, concat, concatenate, stack
+from ._ops.linalg import mm, bmm
+from ._ops.indexing import index_select, gather
 from ._ops.creation import bernoulli, multinomial
 from ._ops.samplers import poisson
 from ._ops.random import get_rng_state, set_rng_state
@@ -47,16 +49,24 @@ from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm
 from .nn.functional import relu_
 from ._ops.reduction import max, min, argmax, argmin, amax, amin, var, std
 from ._ops.pointwise import conj, sgn, erf
-from ._ops.shape_ops import scatter, scatter_add, addmm
+from ._ops.indexing import scatter, scatter_add
+from ._ops.linalg import addmm
 from .autograd import _derivatives  # noqa: F401  (registers the C ops' derivatives)
 from . import autograd  # noqa: F401
 
 # the operators issue's families (each module lists its exports in __all__)
 from ._ops.elementwise import *  # noqa: F401,F403,E402
-from ._ops.reduce import *  # noqa: F401,F403,E402
+from ._ops.reduction import *  # noqa: F401,F403,E402
 from ._ops.linalg import *  # noqa: F401,F403,E402
 from ._ops.shape import *  # noqa: F401,F403,E402
-from ._ops.misc import *  # noqa: F401,F403,E402
+from ._ops.views import *  # noqa: F401,F403,E402
+from ._ops.calculus import *  # noqa: F401,F403,E402
+from ._ops.sorting import *  # noqa: F401,F403,E402
+from ._ops.indexing import (take, take_along_dim, index_add, index_copy, index_fill, index_put,  # noqa: E402
+                            index_reduce, scatter_reduce, masked_scatter, masked_select, nonzero, argwhere,
+                            unravel_index, nonzero_static, put, _unsafe_masked_index,
+                            _unsafe_masked_index_put_accumulate)
+from ._ops.creation import scalar_tensor, empty_strided, empty_permuted, fill, fill_, zero_, resize_as_  # noqa: E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from ._ops.complex import *  # noqa: F401,F403,E402
 from ._ops.spectral import *  # noqa: F401,F403,E402

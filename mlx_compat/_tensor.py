@@ -671,7 +671,7 @@ def unbind(self, dim=0):
     if n == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, n)
-    from ._ops.shape_ops import stack
+    from ._ops.shape import stack
 
     return _multi_view(self, "UnbindBackward0", lambda: tuple(self.select(d, i) for i in builtins.range(self.shape[d])),
                        lambda gs: stack(gs, d))
@@ -686,7 +686,7 @@ def split(self, split_size_or_sections, dim=0):
     size = self.shape[d]
     if not isinstance(split_size_or_sections, (list, tuple)):
         split_size_or_sections = _int_arg(split_size_or_sections, "split", is_dim=True)
-    from ._ops.shape_ops import cat
+    from ._ops.shape import cat
 
     name = "SplitBackward0" if isinstance(split_size_or_sections, builtins.int) else "SplitWithSizesBackward0"
     return _multi_view(self, name, lambda: _split_pieces(self, split_size_or_sections, d, size), lambda gs: cat(gs, d))

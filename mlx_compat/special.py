@@ -65,7 +65,7 @@ def softmax(input, dim, *, dtype=None):
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
-    from ._ops.reduce import logsumexp as _lse
+    from ._ops.reduction import logsumexp as _lse
 
     return _lse(input, dim, keepdim, out=out)
 

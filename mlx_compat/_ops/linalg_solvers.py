@@ -379,8 +379,8 @@ def vander(x, *, N=None):
     n = x.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    from .shape_ops import cat
-    from .reduce import cumprod
+    from .shape import cat
+    from .reduction import cumprod
 
     ones_col = x.unsqueeze(-1).new_ones(tuple(x.shape) + (1,))
     return cumprod(cat([ones_col, x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1), -1)

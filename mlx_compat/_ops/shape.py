@@ -30,13 +30,15 @@ import numpy as np
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
 from .._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
+from ..autograd._derivatives import register as _register
+from .fast import fast_path
 
 __all__ = [
     "fliplr", "flipud", "roll", "rot90", "tile", "repeat_interleave", "broadcast_to", "broadcast_tensors",
     "broadcast_shapes", "meshgrid", "tensor_split", "hsplit", "vsplit", "dsplit", "hstack", "vstack", "dstack",
-    "column_stack", "row_stack", "atleast_1d", "atleast_2d", "atleast_3d", "take", "take_along_dim", "index_add",
-    "index_copy", "index_fill", "index_put", "index_reduce", "scatter_reduce", "masked_scatter", "masked_select",
-    "combinations", "cartesian_prod", "block_diag", "tril_indices", "triu_indices", "narrow_copy",
+    "column_stack", "row_stack", "atleast_1d", "atleast_2d", "atleast_3d", "combinations", "cartesian_prod", "block_diag", "tril_indices", "triu_indices", "narrow_copy",
+    "constant_pad_nd",
 ]
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -77,8 +79,6 @@ def _check_tensor(x, fname, name="input", pos=1):
 
 
 def _tensor_seq(tensors, fname):
-    from .shape_ops import _tensors
-
     return _tensors(tensors, fname)
 
 
@@ -512,15 +512,11 @@ def _stack_inputs(tensors, fname):
 
 
 def hstack(tensors, *, out=None):
-    from .shape_ops import cat
-
     ts = [_a1(t) for t in _stack_inputs(tensors, "hstack")]
     return cat(ts, 0 if ts[0].dim() == 1 else 1, out=out)
 
 
 def vstack(tensors, *, out=None):
-    from .shape_ops import cat
-
     return cat([_a2(t) for t in _stack_inputs(tensors, "vstack")], 0, out=out)
 
 
@@ -528,8 +524,6 @@ row_stack = vstack
 
 
 def dstack(tensors, *, out=None):
-    from .shape_ops import cat
-
     return cat([_a3(t) for t in _stack_inputs(tensors, "dstack")], 2, out=out)
 
 
@@ -541,480 +535,13 @@ def column_stack(tensors, *, out=None):
 # ---------------------------------------------------------------- take, take_along_dim
 
 
-def take(input, index, *, out=None):
-    _check_tensor(input, "take")
-    _check_tensor(index, "take", "index", 2)
-    if index.dtype is not _dtype.int64:
-        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_sname(index.dtype)}")
-    n = input.numel()
-    idx = _np(index).astype(np.int64)
-    if idx.size:
-        if n == 0:
-            raise IndexError("take(): tried to take from an empty tensor")
-        bad = idx[(idx < -n) | (idx >= n)]
-        if bad.size:
-            raise IndexError(f"out of range: tried to access index {bad[0]} on a tensor of {n} elements.")
-    midx = mx.array(np.where(idx < 0, idx + n, idx))
-    shape = tuple(index.shape)
-    return _out(out, _gather_op("TakeBackward0", lambda v: mx.take(v.reshape(-1), midx.reshape(-1)).reshape(shape),
-                                input, shape))
-
-
-def take_along_dim(input, indices, dim=None, *, out=None):
-    _check_tensor(input, "take_along_dim")
-    _check_tensor(indices, "take_along_dim", "indices", 2)
-    if indices.dtype is not _dtype.int64:
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_sname(indices.dtype)}")
-    from .shape_ops import gather
-
-    if dim is None:
-        return _out(out, gather(input.view(-1), 0, indices.view(-1)))  # view, as torch: non-contiguous raises
-    if input.dim() != indices.dim():
-        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
-                           f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")
-    d = _wrap_dim(dim, input.dim())
-    self_sizes = list(input.shape)
-    if input.dim():
-        self_sizes[d] = indices.shape[d]
-    idx_b = indices.expand(_infer_size(self_sizes, indices.shape))
-    idx_sizes = list(indices.shape)
-    if input.dim():
-        idx_sizes[d] = input.shape[d]
-    inp_b = input.expand(_infer_size(idx_sizes, input.shape))
-    if input.dim():  # with a dim, torch wraps negative indices once (the dim=None form does not)
-        from .operators import where
-
-        idx_b = where(idx_b < 0, idx_b + input.shape[d], idx_b)
-    return _out(out, gather(inp_b, d, idx_b))
-
-
 # ---------------------------------------------------------------- the index_* family
-
-
-def _index_vector(index, fname, dtypes, dtype_exc, dtype_msg, vec_exc, vec_msg):
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{fname}(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
-    if index.dtype not in dtypes:
-        raise dtype_exc(dtype_msg)
-    if index.dim() > 1:
-        raise vec_exc(vec_msg)
-    return _np(index).reshape(-1).astype(np.int64)
-
-
-def _check_source(self, source, d, nidx, fname, same_dtype_msg, count_exc, count_msg):
-    if not isinstance(source, Tensor):
-        raise TypeError(f"{fname}(): argument 'source' (position 4) must be Tensor, not {type(source).__name__}")
-    if source.dtype is not self.dtype:
-        raise RuntimeError(same_dtype_msg)
-    ss = list(source.shape) if source.dim() else [1]
-    xs = list(self.shape) if self.dim() else [1]
-    if source.dim() != self.dim() or builtins.any(a != b for k, (a, b) in enumerate(zip(ss, xs)) if k != d):
-        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
-                           f"Got self.shape = {list(self.shape)} source.shape = {list(source.shape)}")
-    if ss[d] != nidx:
-        raise count_exc(count_msg)
-
-
-def _index_and_source(fname, input, dim, index, source):
-    """(flat int64 index, wrapped dim) for index_add / index_reduce, after torch's checks of index and source
-    (int32/int64 vector; source like input but along dim, one slice per index)."""
-    name = fname + "_"
-    idx = _index_vector(index, fname, (_dtype.int64, _dtype.int32), RuntimeError,
-                        f"{name}(): Expected dtype int32/int64 for index but got: "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''}", IndexError,
-                        f"{name}(): Index is supposed to be a vector, but got dim: "
-                        f"{index.dim() if isinstance(index, Tensor) else 0} with type: "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''} and size: "
-                        f"{list(index.shape) if isinstance(index, Tensor) else []}")
-    d = _wrap_dim(dim, input.dim())
-    _check_source(input, source, d, idx.size, fname,
-                  f"{name}(): self ({_sname(input.dtype)}) and source ({_sname(source.dtype)}) must have "
-                  f"the same scalar type" if isinstance(source, Tensor) else "", RuntimeError,
-                  f"{name}(): Number of indices ({idx.size}) should be equal to source.size(dim): "
-                  f"({(source.shape[d] if source.dim() else 1) if isinstance(source, Tensor) else 0}), for dim: {d}")
-    return idx, d
-
-
-def _along(d, shape, idx, f):
-    """g(x, s): apply f(xt, idx, st) with dim d moved to the front (x of `shape`, or 0-d as 1-d)."""
-    n = len(shape)
-
-    def g(x, s):
-        if x.size == 0:  # nothing to write (and MLX cannot scatter into a zero-size array)
-            return mx.array(x)
-        xt = mx.moveaxis(x.reshape(shape), d, 0) if n else x.reshape(1)
-        st = mx.moveaxis(s.reshape(tuple(idx.size if k == d else shape[k] for k in range(n))), d, 0) if n else \
-            s.reshape(-1)
-        r = f(xt, idx, st)
-        return mx.moveaxis(r, 0, d).reshape(x.shape) if n else r.reshape(x.shape)
-
-    return g
-
-
-def index_add(input, dim, index, source, *, alpha=1, out=None):
-    _check_tensor(input, "index_add")
-    idx, d = _index_and_source("index_add", input, dim, index, source)
-    size = input.shape[d] if input.dim() else 1
-    bad = idx[(idx < 0) | (idx >= size)]
-    if bad.size:
-        if alpha == 1:
-            raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {d} with size {size}")
-        raise IndexError("index out of range in self")
-    midx = mx.array(idx)
-    g = _along(d, tuple(input.shape), midx, lambda xt, i, st: xt.at[i].add(st if alpha == 1 else st * alpha))
-    return _out(out, _mlx_op("IndexAddBackward0", g, [input, source]))
-
-
-def _set_rows(xt, i, st):
-    y = mx.array(xt)
-    y[i] = st
-    return y
-
-
-def index_copy(input, dim, index, source, *, out=None):
-    _check_tensor(input, "index_copy")
-    idx = _index_vector(index, "index_copy", (_dtype.int64,), RuntimeError,
-                        f"index_copy_(): Expected a long tensor for index, but got "
-                        f"{_sname(index.dtype) if isinstance(index, Tensor) else ''}", IndexError,
-                        f"index_copy_(): Index should have dimension 1 or 0 (got "
-                        f"{index.dim() if isinstance(index, Tensor) else 0})")
-    d = _wrap_dim(dim, input.dim())
-    if not isinstance(source, Tensor):
-        raise TypeError(f"index_copy(): argument 'source' (position 4) must be Tensor, not {type(source).__name__}")
-    ss = list(source.shape) if source.dim() else [1]
-    xs = list(input.shape) if input.dim() else [1]
-    if len(ss) != len(xs) or builtins.any(a != b for k, (a, b) in enumerate(zip(ss, xs)) if k != d):
-        k = next((k for k, (a, b) in enumerate(zip(ss, xs)) if k != d and a != b), 0)
-        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
-                           f"slice shape: {xs[k] if k < len(xs) else 1} at dimension {k} and source slice shape: "
-                           f"{ss[k] if k < len(ss) else 1} at dimension {k}.")
-    if ss[d] != idx.size:
-        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
-                         f"({ss[d]})")
-    if source.dtype is not input.dtype:
-        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
-                           f"{_sname(input.dtype)} and (source) {_sname(source.dtype)}")
-    size = xs[d]
-    bad = idx[(idx < 0) | (idx >= size)]
-    if bad.size:
-        raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {d} with size {size}")
-    g = _along(d, tuple(input.shape), mx.array(idx), _set_rows)
-    return _out(out, _mlx_op("IndexCopyBackward0", g, [input, source]))
-
-
-def index_fill(input, dim, index, value):
-    _check_tensor(input, "index_fill")
-    idx = _index_vector(index, "index_fill", (_dtype.int64,), IndexError,
-                        "index_fill_(): Expected dtype int64 for index.", RuntimeError,
-                        "Index has to be a vector/scalar")
-    if isinstance(value, Tensor):
-        if value.dim() != 0:
-            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value.dim()} dimension(s).")
-    elif not isinstance(value, (builtins.bool, builtins.int, builtins.float, builtins.complex)):
-        raise TypeError(f"index_fill(): argument 'value' must be Number, not {type(value).__name__}")
-    if not input.dtype.is_complex and (isinstance(value, builtins.complex) or
-                                       (isinstance(value, Tensor) and value.dtype.is_complex)):
-        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
-    d = _wrap_dim(dim, input.dim())
-    size = input.shape[d] if input.dim() else 1
-    bad = idx[(idx < -size) | (idx >= size)]
-    if bad.size:
-        raise IndexError(f"index {bad[0]} is out of bounds for dimension {d} with size {size}")
-    hit = np.zeros(size, dtype=bool)
-    hit[np.where(idx < 0, idx + size, idx)] = True
-    mshape = [1] * input.dim()
-    if input.dim():
-        mshape[d] = size
-    mask = mx.array(hit.reshape(mshape))
-    dt = input.dtype._mx
-    if isinstance(value, Tensor):
-        return _mlx_op("IndexFillBackward1", lambda x, v: mx.where(mask, v.astype(dt), x), [input, value])
-    fill = mx.array(value).astype(dt)
-    return _mlx_op("IndexFillBackward0", lambda x: mx.where(mask, fill, x), [input])
-
-
-def index_put(input, indices, values, accumulate=False):
-    _check_tensor(input, "index_put")
-    if isinstance(indices, Tensor) or not isinstance(indices, (list, tuple)):
-        raise TypeError(f"index_put(): argument 'indices' (position 2) must be tuple of Tensors, not "
-                        f"{type(indices).__name__}")
-    for i, t in enumerate(indices):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type(t).__name__}")
-    _check_tensor(values, "index_put", "values", 3)
-    if values.dtype is not input.dtype:
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_sname(input.dtype)} for the destination and {_sname(values.dtype)} for the source.")
-    # flat positions of the selected elements: index an arange of self's shape with the same indices, so
-    # bool masks, broadcasting, negative indices, bounds errors and the result layout are the indexing path's
-    n = input.numel()
-    positions = _new(mx.arange(n, dtype=mx.int64).reshape(tuple(input.shape)), input._device_code, _dtype.int64)
-    pos = positions[tuple(indices)]
-    pshape = tuple(pos.shape)
-    vshape = tuple(values.shape)
-    ok = len(vshape) <= len(pshape) and builtins.all(v in (1, p) for v, p in zip(reversed(vshape), reversed(pshape)))
-    if not ok:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to indexing "
-                           f"result of shape {list(pshape)}")
-    p = pos._mx.reshape(-1)
-
-    def f(x, v):
-        if x.size == 0:  # no positions (an index would have failed the bounds check); MLX cannot scatter here
-            return mx.array(x)
-        flat = x.reshape(-1)
-        vb = mx.broadcast_to(v, pshape).reshape(-1)
-        if accumulate:
-            return flat.at[p].add(vb).reshape(x.shape)
-        y = mx.array(flat)
-        y[p] = vb
-        return y.reshape(x.shape)
-
-    return _mlx_op("IndexPutBackward0", f, [input, values])
 
 
 # ---------------------------------------------------------------- scatter_reduce / index_reduce
 
 
-def _extreme(dt, reduce):
-    """The identity of amax/amin for an MLX dtype."""
-    if dt == mx.bool_:
-        return reduce == "amin"
-    if mx.issubdtype(dt, mx.integer):
-        info = mx.iinfo(dt)
-        return info.min if reduce == "amax" else info.max
-    return -np.inf if reduce == "amax" else np.inf
-
-
-def _reduce_dtype_check(input, reduce, include_self, index_form):
-    """The dtype/mode pairs torch's CPU kernels do not implement (NotImplementedError there too)."""
-    d = input.dtype
-    bad = (d is _dtype.bool and reduce == "mean") or (d.is_complex and reduce in ("amax", "amin"))
-    if index_form:
-        bad = bad or ((d is _dtype.bool or d.is_complex) and not include_self)
-    if bad:
-        kernel = "index_reduce_func_exclude_input_init" if index_form and not include_self else \
-            f"scatter_gather_tensor_cpu_reduce_{reduce}"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_sname(d)}'")
-
-
-class _Segments:
-    """Where each flattened source element goes: positions p (M,) into the flat self (N,), with the per-position
-    count, the hit mask, and (for prod) the hit positions with an (H, K) table of their sources' indices,
-    padded with M (an appended one). Built with numpy from the evaluated index."""
-
-    def __init__(self, p_np, nflat, dense):
-        p_np = p_np.astype(np.int64).reshape(-1)
-        counts = np.bincount(p_np, minlength=nflat) if p_np.size else np.zeros(nflat, np.int64)
-        self.p = mx.array(p_np)
-        self.counts = mx.array(counts.astype(np.int64))
-        self.hit = mx.array(counts > 0)
-        self.hitpos = self.groups = None
-        if dense and p_np.size:
-            m = p_np.size
-            order = np.argsort(p_np, kind="stable")
-            hitpos, first, cnt = np.unique(p_np[order], return_index=True, return_counts=True)
-            groups = np.full((hitpos.size, int(cnt.max())), m, dtype=np.int64)
-            groups[np.repeat(np.arange(hitpos.size), cnt), np.arange(m) - np.repeat(first, cnt)] = order
-            self.hitpos, self.groups = mx.array(hitpos.astype(np.int64)), mx.array(groups)
-
-
-def _reduce_flat(xf, sf, seg, reduce, include_self):
-    """The scatter-reduce of source values sf (M,) into xf (N,) along seg."""
-    dt = xf.dtype
-    p, hit = seg.p, seg.hit
-    if reduce in ("sum", "mean"):
-        base = xf if include_self else mx.where(hit, mx.array(0, dt), xf)
-        total = base.at[p].add(sf)
-        if reduce == "sum":
-            return total
-        cnt = mx.maximum(seg.counts + (1 if include_self else 0), 1).astype(dt)
-        if mx.issubdtype(dt, mx.inexact):
-            return total / cnt
-        return mx.floor_divide(total, cnt).astype(dt)
-    if reduce == "prod":
-        # MLX's scatter_prod has no derivative: multiply each hit position's sources as a dense (H, K) gather
-        # reduced by mx.prod, whose derivative is exact with zeros and of any order
-        if seg.hitpos is None:
-            return xf
-        prods = mx.prod(mx.take(mx.concatenate([sf, mx.ones((1,), dt)]), seg.groups), axis=1)
-        vals = mx.take(xf, seg.hitpos) * prods if include_self else prods
-        return mx.where(hit, mx.zeros(xf.shape, dt).at[seg.hitpos].add(vals), xf)
-    fill = mx.array(_extreme(dt, reduce)).astype(dt)
-    base = xf if include_self else mx.where(hit, fill, xf)
-    return base.at[p].maximum(sf) if reduce == "amax" else base.at[p].minimum(sf)
-
-
-def _extremum_backward_flat(xf, sf, gf, seg, reduce, include_self):
-    """torch's amax/amin scatter_reduce_backward / index_reduce_backward (FunctionsManual.cpp): the gradient
-    is shared evenly among the self and source elements equal to the result."""
-    dt = xf.dtype
-    result = mx.stop_gradient(_reduce_flat(xf, sf, seg, reduce, include_self))
-    self_is = (xf == result).astype(dt)
-    src_is = (sf == result[seg.p]).astype(dt)
-    dist = gf / self_is.at[seg.p].add(src_is)
-    gx = self_is * dist
-    if not include_self:
-        gx = mx.where(seg.hit, mx.array(0, dt), gx)
-    return gx, src_is * dist[seg.p]
-
-
-def _reduce_at(name, input, src_t, src_key, p_np, reduce, include_self):
-    """A scatter-reduce of src_t[src_key] (flattened) into input's flat positions p_np (numpy). sum/mean/prod
-    are MLX-differentiable (mlx_op); amax/amin get torch's even split among ties, written in MLX and recorded
-    through mlx_op, so their higher orders work too."""
-    from ..autograd._derivatives import needs_grad, record
-
-    shape = tuple(input.shape)
-    if input.numel() == 0:  # nothing to reduce into (and MLX cannot scatter into a zero-size array)
-        return _mlx_op(name, lambda x, s: mx.array(x), [input, src_t])
-    seg = _Segments(p_np, input.numel(), reduce == "prod")
-
-    def fwd(x, s):
-        sf = (s[src_key] if src_key is not None else s).reshape(-1)
-        return _reduce_flat(x.reshape(-1), sf, seg, reduce, include_self).reshape(shape)
-
-    if reduce in ("sum", "mean", "prod"):
-        return _mlx_op(name, fwd, [input, src_t])
-    out = _new(fwd(input._mx, src_t._mx), input._device_code, input.dtype)
-    if not input.dtype.is_floating_point:
-        return out
-    src_shape = tuple(src_t.shape)
-
-    def bw_mlx(x, s, g):
-        sf = (s[src_key] if src_key is not None else s).reshape(-1)
-        gx, gs = _extremum_backward_flat(x.reshape(-1), sf, g.reshape(-1), seg, reduce, include_self)
-        if src_key is None:
-            return gx.reshape(shape), gs.reshape(src_shape)
-        gsrc = mx.zeros(src_shape, s.dtype)
-        return gx.reshape(shape), gsrc.at[src_key].add(gs.reshape(gsrc[src_key].shape))
-
-    def backward(ctx, grads):
-        gx, gs = _mlx_op(name + "Backward", bw_mlx, [ctx[0], ctx[1], grads[0]])
-        return (gx if needs_grad(input) else None, gs if needs_grad(src_t) else None)
-
-    record(name, backward, [input, src_t], [out], saved=[input, src_t])
-    return out
-
-
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
-    _check_tensor(input, "scatter_reduce")
-    if not isinstance(index, Tensor):
-        raise TypeError(f"scatter_reduce(): argument 'index' (position 3) must be Tensor, not {type(index).__name__}")
-    _check_tensor(src, "scatter_reduce", "src", 4)
-    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    if index.dtype not in (_dtype.int64, _dtype.int32):
-        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
-    if src.dtype is not input.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    n = input.dim()
-    d = _wrap_dim(dim, n)
-    if index.dim() != n and not (index.dim() <= 1 and n <= 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    if src.dim() != index.dim() and not (index.dim() <= 1 and src.dim() <= 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-    ishape = list(index.shape) if index.dim() else [1]
-    xshape = list(input.shape) if n else [1]
-    sshape = list(src.shape) if src.dim() else [1]
-    if index.numel() and builtins.any((k != d and i > x) or i > s
-                                      for k, (i, x, s) in enumerate(zip(ishape, xshape, sshape))):
-        raise RuntimeError(f"Expected index {ishape} to be no larger than self {xshape} apart from dimension {d} "
-                           f"and to be no larger size than src {sshape}")
-    _reduce_dtype_check(input, reduce, include_self, False)
-    idx = _np(index).astype(np.int64).reshape(ishape)
-    size = xshape[d]
-    bad = idx[(idx < 0) | (idx >= size)]
-    if bad.size:
-        raise RuntimeError(f"index {bad.reshape(-1)[0]} is out of bounds for dimension {d} with size {size}")
-    grids = list(np.indices(ishape, dtype=np.int64))
-    grids[d] = idx
-    p_np = np.ravel_multi_index(tuple(grids), xshape) if idx.size else np.zeros(0, np.int64)
-    src_view = src if src.dim() else src.reshape(1)
-    key = tuple(slice(0, s) for s in ishape)
-    r = _reduce_at("ScatterReduceBackward0", input, src_view, key, p_np, reduce, include_self)
-    return _out(out, r)
-
-
-def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
-    _check_tensor(input, "index_reduce")
-    if reduce not in ("prod", "mean", "amax", "amin"):
-        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
-    idx, d = _index_and_source("index_reduce", input, dim, index, source)
-    _reduce_dtype_check(input, reduce, include_self, True)
-    xshape = list(input.shape) if input.dim() else [1]
-    size = xshape[d]
-    if ((idx < 0) | (idx >= size)).any():
-        raise IndexError("index out of range in self")
-    sshape = list(source.shape) if source.dim() else [1]
-    grids = list(np.indices(sshape, dtype=np.int64))
-    grids[d] = idx[grids[d]]
-    p_np = np.ravel_multi_index(tuple(grids), xshape) if idx.size and builtins.all(sshape) else \
-        np.zeros(0, np.int64)
-    src_view = source if source.dim() else source.reshape(1)
-    r = _reduce_at("IndexReduceBackward0", input, src_view, None, p_np, reduce, include_self)
-    return _out(out, r)
-
-
 # ---------------------------------------------------------------- masked_scatter, masked_select
-
-
-def _check_mask(mask, msg):
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"argument 'mask' (position 2) must be Tensor, not {type(mask).__name__}")
-    if mask.dtype is not _dtype.bool:
-        raise RuntimeError(msg)
-
-
-def masked_select(input, mask, *, out=None):
-    _check_tensor(input, "masked_select")
-    _check_mask(mask, "masked_select: expected BoolTensor for mask")
-    shape = _infer_size(input.shape, mask.shape)
-    # a data-dependent shape: evaluate the mask and take the positions numpy finds
-    m = np.broadcast_to(_np(mask), shape).reshape(-1)
-    idx = mx.array(np.nonzero(m)[0].astype(np.int64))
-    r = _gather_op("MaskedSelectBackward0", lambda v: mx.take(mx.broadcast_to(v, shape).reshape(-1), idx), input,
-                   (idx.size,))
-    return _out(out, r)
-
-
-def masked_scatter(input, mask, source):
-    return _masked_scatter(input, mask, source, False)
-
-
-def _masked_scatter(input, mask, source, inplace):
-    _check_tensor(input, "masked_scatter")
-    _check_mask(mask, f"masked_scatter_ only supports boolean masks, but got mask with dtype "
-                      f"{_sname(mask.dtype) if isinstance(mask, Tensor) else ''}")
-    _check_tensor(source, "masked_scatter", "source", 3)
-    if source.dtype is not input.dtype:
-        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
-                           f"{_sname(input.dtype)} and {_sname(source.dtype)}")
-    if inplace:
-        mask = mask.expand(input.shape)
-        shape = tuple(input.shape)
-    else:
-        shape = _infer_size(input.shape, mask.shape)
-    # source elements fill the True positions in order: each position's source slot is the mask's running
-    # count (evaluated with numpy, as torch syncs to check the count)
-    m = np.broadcast_to(_np(mask), shape).reshape(-1)
-    count = int(m.sum())
-    ns = source.numel()
-    if count > ns:
-        raise RuntimeError("Number of elements of source < number of ones in mask")
-    mm = mx.array(m)
-    slot = mx.array(np.clip(np.cumsum(m) - 1, 0, builtins.max(ns - 1, 0)).astype(np.int64))
-
-    def f(x, s):
-        if 0 in shape:
-            return mx.zeros(shape, x.dtype)
-        xb = mx.broadcast_to(x, shape).reshape(-1)
-        if count == 0:
-            return mx.broadcast_to(x, shape) + mx.zeros(shape, x.dtype)
-        return mx.where(mm, mx.take(s.reshape(-1), slot), xb).reshape(shape)
-
-    return _mlx_op("MaskedScatterBackward0", f, [input, source])
 
 
 # ---------------------------------------------------------------- combinations, cartesian_prod, block_diag
@@ -1043,8 +570,6 @@ def cartesian_prod(*tensors):
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(ts) == 1:
         return ts[0]
-    from .shape_ops import stack
-
     grids = meshgrid(ts, indexing="ij")
     return stack([g.flatten() for g in grids], 1)
 
@@ -1113,44 +638,11 @@ def narrow_copy(input, dim, start, length, *, out=None):
 
 # ---------------------------------------------------------------- methods and in-place variants
 
-def _index_add_(self, dim, index, source, *, alpha=1):
-    return self._commit(index_add(self, dim, index, source, alpha=alpha))
-
-
-def _index_copy_(self, dim, index, source):
-    return self._commit(index_copy(self, dim, index, source))
-
-
-def _index_fill_(self, dim, index, value):
-    return self._commit(index_fill(self, dim, index, value))
-
-
-def _index_put_(self, indices, values, accumulate=False):
-    return self._commit(index_put(self, indices, values, accumulate))
-
-
-def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
-    return self._commit(index_reduce(self, dim, index, source, reduce, include_self=include_self))
-
-
-def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
-    return self._commit(scatter_reduce(self, dim, index, src, reduce, include_self=include_self))
-
-
-def _masked_scatter_(self, mask, source):
-    return self._commit(_masked_scatter(self, mask, source, True))
-
 
 _METHODS = {
     "fliplr": fliplr, "flipud": flipud, "roll": roll, "rot90": rot90, "tile": _tile_method,
     "repeat_interleave": repeat_interleave, "broadcast_to": _broadcast_to_method, "tensor_split": tensor_split,
-    "hsplit": _hsplit_method, "vsplit": _vsplit_method, "dsplit": _dsplit_method, "take": take,
-    "take_along_dim": take_along_dim, "index_add": index_add, "index_add_": _index_add_, "index_copy": index_copy,
-    "index_copy_": _index_copy_, "index_fill": index_fill, "index_fill_": _index_fill_, "index_put": index_put,
-    "index_put_": _index_put_, "index_reduce": index_reduce, "index_reduce_": _index_reduce_,
-    "scatter_reduce": scatter_reduce, "scatter_reduce_": _scatter_reduce_,
-    "masked_scatter": masked_scatter, "masked_scatter_": _masked_scatter_, "masked_select": masked_select,
-    "narrow_copy": narrow_copy,
+    "hsplit": _hsplit_method, "vsplit": _vsplit_method, "dsplit": _dsplit_method, "narrow_copy": narrow_copy,
 }
 
 for _name, _fn in _METHODS.items():
@@ -1162,3 +654,119 @@ _pkg = sys.modules.get(__package__)
 if _pkg is not None:
     __all__ = [n for n in __all__ if n not in vars(_pkg)]
 del _name, _fn, _pkg
+
+
+def constant_pad_nd(input, pad, value=0):
+    """torch.constant_pad_nd: nn.functional.pad's constant mode (negative amounts crop)."""
+    from ..nn.functional import pad as _pad
+
+    return _pad(input, pad, "constant", value)
+
+
+def _tensors(tensors, fname):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fname}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return list(tensors)
+
+
+def _common(tensors):
+    d = tensors[0].dtype
+    for t in tensors[1:]:
+        d = _C._promote_types(d, t.dtype)
+    return d
+
+
+def cat(tensors, dim=0, *, out=None):
+    ts = _tensors(tensors, "cat")
+    if not ts:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    # torch skips legacy empty 1-D tensors of size 0
+    real = [t for t in ts if not (t.dim() == 1 and t.shape[0] == 0)] or ts[:1]
+    ref = real[0]
+    if ref.dim() == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, ref.dim())
+    for i, t in enumerate(real):
+        if t.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
+        for k in builtins.range(ref.dim()):
+            if k != d and t.shape[k] != ref.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
+    for t in real:
+        if t._device_code != ref._device_code:  # torch's check (cat does not move tensors between devices)
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{ref.device} and {t.device}!")
+    rt = _common(ts)
+    from ..autograd._mlx_vjp import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in real]
+    return _put(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
+
+
+@_register("cat", "CatBackward0", saves=False)
+def _cat_backward(ctx, grads):
+    """The C fast path's derivative (csrc/shape.c): each input's slice of the gradient along dim."""
+    dim, sizes = ctx[-1]
+    g = grads[0]
+    return (None,) * len(sizes) if g is None else tuple(g.split(list(sizes), dim))
+
+
+# Note [Fast paths fall back] (csrc/fastpath.c): torch.cat is the C fast path; the function above is its
+# reference, run for every other argument form and error
+cat = fast_path("cat", cat)
+concat = cat
+concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    ts = _tensors(tensors, "stack")
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if tuple(t.shape) != tuple(ts[0].shape):
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ts[0].shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i}")
+    d = _wrap_dim(dim, ts[0].dim() + 1)
+    rt = _common(ts)
+    from ..autograd._mlx_vjp import mlx_op
+
+    ins = [t if t.dtype is rt else t.to(rt) for t in ts]
+    return _put(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
+
+
+@_register("stack", "StackBackward0", saves=False)
+def _stack_backward(ctx, grads):
+    """The C fast path's derivative (csrc/shape.c): the gradient unbound along dim."""
+    dim, _ = ctx[-1]
+    return grads[0].unbind(dim)
+
+
+stack = fast_path("stack", stack)  # Note [Fast paths fall back]
+
+
+def repeat(self, *sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    from .._tensor import _int_arg
+
+    sizes = tuple(_int_arg(s, "repeat") for s in sizes)
+    if len(sizes) < self.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    lead = (1,) * (len(sizes) - self.dim()) + tuple(self.shape)
+    from ..autograd._mlx_vjp import mlx_op
+
+    def f(v):
+        x = v.reshape(lead)
+        if builtins.all(s > 0 for s in sizes):
+            return mx.tile(x, sizes)
+        return mx.zeros(tuple(a * b for a, b in zip(x.shape, sizes)), dtype=x.dtype)
+
+    return mlx_op("RepeatBackward0", f, [self])
+
+
+Tensor.repeat = repeat

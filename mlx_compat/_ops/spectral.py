@@ -67,7 +67,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
          normalized=False, onesided=None, return_complex=None, align_to_window=None):
     """Short-time Fourier transform: (B?, N, T) complex (or (B?, N, T, 2) real for return_complex=False)."""
     from .. import fft as _fft
-    from .shape_ops import stack
+    from .shape import stack
     from ..nn import functional as F
 
     if not isinstance(input, Tensor):
@@ -140,7 +140,7 @@ def _overlap_add(frames, hop, out_len):
 
 def _pad_last(x, amount):
     from .creation import zeros
-    from .shape_ops import cat
+    from .shape import cat
 
     z = zeros(tuple(x.shape[:-1]) + (amount,), dtype=x.dtype, device=x.device)
     return cat([x, z], -1)
@@ -148,7 +148,7 @@ def _pad_last(x, amount):
 
 def _pad_dim1(x, before, after):
     from .creation import zeros
-    from .shape_ops import cat
+    from .shape import cat
 
     parts = []
     if before:
@@ -318,7 +318,7 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
                     requires_grad=False):
     """The triangle 2n / (N - 1) rising, 2 - 2n / (N - 1) falling."""
     from .creation import arange
-    from .shape_ops import cat
+    from .shape import cat
 
     dtype = _window_begin("bartlett_window", window_length, periodic, dtype)
     t = _trivial_window(window_length, dtype, device, requires_grad)

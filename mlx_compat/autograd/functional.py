@@ -73,7 +73,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     from .._ops.creation import zeros_like  # noqa: F401
-    from .._ops.shape_ops import stack as stack_rows
+    from .._ops.shape import stack as stack_rows
     from .grad_mode import enable_grad
 
     xs, single = _as_tuple(inputs)

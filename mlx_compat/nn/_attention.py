@@ -351,7 +351,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
     from .._ops import creation as _creation
-    from .._ops.shape_ops import cat
+    from .._ops.shape import cat
     from .functional import dropout, linear, pad, softmax
 
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)

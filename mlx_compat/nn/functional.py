@@ -12,7 +12,7 @@ import mlx.core as mx
 
 from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
-from .._ops.shape_ops import _linear_addmm, addmm as _addmm
+from .._ops.linalg import _linear_addmm, addmm as _addmm
 from .._tensor import Tensor
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}

@@ -1,5 +1,5 @@
-"""Reductions, scans, sorting and selection (mlx_compat/_ops_reduce.py) against torch 2.13 on the same inputs:
-values, dtypes, shapes, indices, named tuples, errors and gradients."""
+"""Reductions, scans and statistics (mlx_compat/_ops/reduction.py) and sorting (mlx_compat/_ops/sorting.py) against
+torch 2.13 on the same inputs: values, dtypes, shapes, indices, named tuples, errors and gradients."""
 import numpy as np
 import pytest
 
@@ -696,7 +696,7 @@ def test_empty_inputs(case):
 
 
 def test_exports_and_methods():
-    from mlx_compat._ops import reduce as _ops_reduce
+    from mlx_compat._ops import reduction as _ops_reduce
 
     for name in _ops_reduce.__all__:
         assert getattr(mc, name) is getattr(_ops_reduce, name)
