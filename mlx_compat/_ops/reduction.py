@@ -1024,9 +1024,9 @@ _C._register_backward("amin", "AminBackward0", _amax_amin_backward, True)
 _C._register_return_types(return_types.max, return_types.min)
 # Note [Fast paths fall back] (csrc/fastpath.c): the public max/min/argmax/argmin/amax/amin (functions and
 # methods) are the C fast paths; the functions above are their reference, run for every other argument form
+# (the methods are the Tensor type's own descriptors, from csrc/fastpath.c)
 for _name in ("max", "min", "argmax", "argmin", "amax", "amin"):
     globals()[_name] = fast_path(_name, globals()[_name])
-    setattr(Tensor, _name, _C._tf_wrap(globals()[_name]))
 for _name in ("var", "std"):
     setattr(Tensor, _name, globals()[_name])
 

@@ -45,23 +45,14 @@ int fast_init(PyObject *m, State *st)
         return -1;
     if (PyModule_AddFunctions(m, fast_methods) < 0)
         return -1;
-    /* the methods' fast paths are named as the methods (what __torch_function__ sees as func.__name__) and
-     * stored as _C._<name>_method */
-    PyObject *modname = PyModule_GetNameObject(m);
-    if (modname == NULL)
-        return -1;
+    /* the methods' fast paths are method descriptors of the Tensor type (named and pickled as its methods) */
     for (PyMethodDef *d = fast_tensor_methods; d->ml_name != NULL; d++) {
-        PyObject *fn = PyCFunction_NewEx(d, m, modname);
-        PyObject *attr = fn == NULL ? NULL : PyUnicode_FromFormat("_%s_method", d->ml_name);
-        int rc = attr == NULL ? -1 : PyObject_SetAttr(m, attr, fn);
-        Py_XDECREF(fn);
-        Py_XDECREF(attr);
-        if (rc < 0) {
-            Py_DECREF(modname);
+        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)st->tensor_type, d);
+        int rc = descr == NULL ? -1 : PyObject_SetAttrString(st->tensor_type, d->ml_name, descr);
+        Py_XDECREF(descr);
+        if (rc < 0)
             return -1;
-        }
     }
-    Py_DECREF(modname);
     return 0;
 }
 
@@ -316,9 +307,48 @@ PyMethodDef fast_methods[] = {
      "The C fast path of torch.argmin."},
     {NULL}};
 
+/* NEW: fn(module, (self, *args), kwnames): a method call handed to the function form of its fast path. */
+static PyObject *method_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                             PyObject *(*fn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *))
+{
+    PyObject *m = PyType_GetModuleByDef(Py_TYPE(self), &mlx_compat_module); /* borrowed */
+    if (m == NULL)
+        return NULL;
+    Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *small[8], **stack = small, *r;
+    if (n + 1 > 8 && (stack = PyMem_Malloc(sizeof(PyObject *) * (n + 1))) == NULL)
+        return PyErr_NoMemory();
+    stack[0] = self;
+    for (Py_ssize_t i = 0; i < n; i++)
+        stack[i + 1] = args[i];
+    r = fn(m, stack, nargs + 1, kwnames);
+    if (stack != small)
+        PyMem_Free(stack);
+    return r;
+}
+
+#define METHOD(name, fn)                                                                                     \
+    static PyObject *name(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) \
+    {                                                                                                      \
+        return method_call(self, args, nargs, kwnames, fn);                                                \
+    }
+METHOD(m_softmax, fast_softmax_method)
+METHOD(m_log_softmax, fast_log_softmax_method)
+METHOD(m_max, fast_max)
+METHOD(m_min, fast_min)
+METHOD(m_amax, fast_amax)
+METHOD(m_amin, fast_amin)
+METHOD(m_argmax, fast_argmax)
+METHOD(m_argmin, fast_argmin)
+#undef METHOD
+
 static PyMethodDef fast_tensor_methods[] = {
-    {"softmax", FASTCALL(fast_softmax_method), "softmax($module, self, dim, dtype=None)\n--\n\n"
-     "The C fast path of Tensor.softmax."},
-    {"log_softmax", FASTCALL(fast_log_softmax_method), "log_softmax($module, self, dim, dtype=None)\n--\n\n"
-     "The C fast path of Tensor.log_softmax."},
+    {"softmax", FASTCALL(m_softmax), "softmax($self, dim, dtype=None)\n--\n\n"},
+    {"log_softmax", FASTCALL(m_log_softmax), "log_softmax($self, dim, dtype=None)\n--\n\n"},
+    {"max", FASTCALL(m_max), "max($self, dim=None, keepdim=False)\n--\n\n"},
+    {"min", FASTCALL(m_min), "min($self, dim=None, keepdim=False)\n--\n\n"},
+    {"amax", FASTCALL(m_amax), "amax($self, dim=(), keepdim=False)\n--\n\n"},
+    {"amin", FASTCALL(m_amin), "amin($self, dim=(), keepdim=False)\n--\n\n"},
+    {"argmax", FASTCALL(m_argmax), "argmax($self, dim=None, keepdim=False)\n--\n\n"},
+    {"argmin", FASTCALL(m_argmin), "argmin($self, dim=None, keepdim=False)\n--\n\n"},
     {NULL}};

@@ -559,8 +559,8 @@ _C._register_backward("log_softmax", "LogSoftmaxBackward0", _log_softmax_backwar
 # Tensor methods are the C fast paths; the functions above are their reference for every other argument form
 softmax = fast_path("softmax", softmax)
 log_softmax = fast_path("log_softmax", log_softmax)
-_method_softmax = fast_path("Tensor.softmax", _method_softmax, "_softmax_method")
-_method_log_softmax = fast_path("Tensor.log_softmax", _method_log_softmax, "_log_softmax_method")
+_method_softmax = fast_path("Tensor.softmax", _method_softmax)  # the Tensor type's own method (csrc/fastpath.c)
+_method_log_softmax = fast_path("Tensor.log_softmax", _method_log_softmax)
 
 
 # ---------------------------------------------------------------- norms and distances
@@ -949,8 +949,6 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 # ---------------------------------------------------------------- Tensor methods
 
-Tensor.softmax = _C._tf_wrap(_method_softmax)  # supersedes nn/functional.py's (empty-dim support)
-Tensor.log_softmax = _C._tf_wrap(_method_log_softmax)
 for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
