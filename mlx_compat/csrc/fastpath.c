@@ -245,7 +245,7 @@ error:
     return NULL;
 }
 
-/* _register_fallback(name, fn): the Python implementation fast path `name` falls back to. */
+/* _register_fallback(name, fn) -> None (NEW): the Python implementation fast path `name` falls back to. */
 static PyObject *mod_register_fallback(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);
@@ -261,7 +261,7 @@ static PyObject *mod_register_fallback(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* _register_return_types(max, min): the named tuples max/min(dim) return. */
+/* _register_return_types(max, min) -> None (NEW): the named tuples max/min(dim) return. */
 static PyObject *mod_register_return_types(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);

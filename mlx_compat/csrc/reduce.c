@@ -71,7 +71,7 @@ error: /* also the way out when done: res is the result or NULL */
     return res;
 }
 
-/* softmax/log_softmax(input, dim, _stacklevel=3, dtype=None): torch.softmax and F.softmax share it (the
+/* NEW: softmax/log_softmax(input, dim, _stacklevel=3, dtype=None): torch.softmax and F.softmax share it (the
  * third positional of torch.softmax is dtype, which the fast path leaves to the reference). */
 static PyObject *softmax_fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int log)
 {
@@ -86,7 +86,7 @@ static PyObject *softmax_fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs
     return r;
 }
 
-/* Tensor.softmax/log_softmax(dim, dtype=None) */
+/* NEW: Tensor.softmax/log_softmax(dim, dtype=None), self first. */
 static PyObject *softmax_method(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int log)
 {
     State *st = state_of_module(m);
@@ -163,7 +163,7 @@ error: /* also the way out when done: res is the result or NULL */
     return res;
 }
 
-/* max/min(input, dim, keepdim=False, *, out=None); Tensor.max/min share it. */
+/* NEW: max/min(input, dim, keepdim=False, *, out=None); Tensor.max/min share it. */
 static PyObject *extreme(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int largest)
 {
     State *st = state_of_module(m);
@@ -177,7 +177,7 @@ static PyObject *extreme(PyObject *m, PyObject *const *args, Py_ssize_t nargs, P
 FAST_SIG(fast_max) { return extreme(m, args, nargs, kwnames, 1); }
 FAST_SIG(fast_min) { return extreme(m, args, nargs, kwnames, 0); }
 
-/* argmax/argmin(input, dim=None, keepdim=False): the fast path takes an int dim. */
+/* NEW: argmax/argmin(input, dim=None, keepdim=False): the fast path takes an int dim. */
 static PyObject *arg_extreme(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int largest)
 {
     State *st = state_of_module(m);
@@ -292,7 +292,7 @@ error: /* also the way out when done: res is the result or NULL */
     return res;
 }
 
-/* amax/amin(input, dim=(), keepdim=False, *, out=None) */
+/* NEW: amax/amin(input, dim=(), keepdim=False, *, out=None) */
 static PyObject *amax_amin(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int largest)
 {
     State *st = state_of_module(m);

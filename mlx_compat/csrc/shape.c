@@ -23,7 +23,7 @@ static int join_items(State *st, PyObject *seq, PyObject **small, PyObject ***it
     }
     PyObject **src = PySequence_Fast_ITEMS(seq);
     Py_ssize_t i = 0;
-    for (; i < k; i++) { /* take references first: nothing below may run code that mutates the list */
+    for (; i < k; i++) { /* references first (Note [Arguments before metadata] in views.c) */
         if (!is_tensor(st, src[i]))
             break;
         it[i] = Py_NewRef(src[i]);
