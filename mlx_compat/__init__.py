@@ -1,7 +1,7 @@
 """mlx_compat: PyTorch's API on Apple's MLX. `import mlx_compat as torch`.
 
 The Tensor type and its per-op path are C (mlx_compat._C); this package is the Python-facing API
-laid out as torch's: creation, dtypes, devices, the foundation's ops and namespaces.
+laid out as torch's: creation, dtypes, devices, the op families (mlx_compat/_ops/) and namespaces.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ from ._ops.linalg import addmm
 from .autograd import _derivatives  # noqa: F401  (registers the C ops' derivatives)
 from . import autograd  # noqa: F401
 
-# the operators issue's families (each module lists its exports in __all__)
+# the op families star-exported (each module lists its exports in __all__)
 from ._ops.elementwise import *  # noqa: F401,F403,E402
 from ._ops.reduction import *  # noqa: F401,F403,E402
 from ._ops.linalg import *  # noqa: F401,F403,E402

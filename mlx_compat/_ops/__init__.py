@@ -3,23 +3,33 @@
 Each module defines its functions (exported at top level by mlx_compat/__init__.py) and attaches its Tensor
 methods. mlx_compat.ops (torch.ops's aten namespace) is a different thing and lives in mlx_compat/ops.py.
 
-  family                                          module
-  binary operators over the C operator path       operators.py   (add, mul, div, comparisons, bitwise, where, ...)
-  declared unary/ternary pointwise math           pointwise.py   (exp, log, sqrt, sigmoid, lerp, addcmul, ...)
-  elementwise ops composed from primitives        elementwise.py (inverse trig, erf family, fmax, isclose, ...)
-  float64-accurate MLX kernels                    precise.py     (Note [MLX float64 precision])
-  max/min/var/std reductions                      reduction.py
-  reductions, scans, sorting and selection        reduce.py
-  joining, repeating, gathering; mm/bmm/addmm     shape_ops.py
-  shape and indexing ops                          shape.py
-  advanced indexing (Tensor.__getitem__/__setitem__ with tensors)  indexing.py
-  the remaining torch.* functions                 misc.py
-  linear algebra products and decompositions      linalg.py
-  LU/Cholesky solvers, matrix_exp, Householder    linalg_solvers.py
-  gamma family, Bessel, orthogonal polynomials    special.py
-  stft/istft and window functions                 spectral.py
-  complex helpers                                 complex.py
-  tensor creation and random factories            creation.py
-  RNG state and torch.Generator                   random.py
-  in-place samplers and poisson                   samplers.py
+  family                                                         module
+  binary operators over the C operator path (add, mul, div,      operators.py
+    comparisons, bitwise, clamp, where, sum/mean/matmul wrappers)
+  declared unary/ternary pointwise math (exp, log, sqrt,         pointwise.py
+    sigmoid, round, lerp, addcmul, ...)
+  elementwise ops composed from primitives (inverse trig, erf    elementwise.py
+    family, fmax, isclose, gcd/lcm, frexp/ldexp, rsub, ...)
+  float64-accurate MLX kernels (Note [MLX float64 precision])    precise.py
+  reductions, scans and statistics (max/min/var/std, prod,       reduction.py
+    norm, cumsum, median, quantile, cov, histograms, ...)
+  sorting and set membership (sort, topk, kthvalue, unique,      sorting.py
+    searchsorted, bucketize, isin)
+  shape: joining, splitting, repeating, flipping, broadcasting,  shape.py
+    padding (cat, stack, tile, roll, meshgrid, ...)
+  ops defined through views (*_copy, *_scatter, split variants)  views.py
+  indexing: advanced indexing, gather/scatter, index_*, take,    indexing.py
+    masked_*, put, nonzero, unravel_index
+  finite differences and integration (diff, gradient,            calculus.py
+    trapezoid)
+  linear algebra products and decompositions (mm, bmm, addmm,    linalg.py
+    einsum, svd, qr, ...)
+  LU/Cholesky solvers, matrix_exp, Householder products          linalg_solvers.py
+  gamma family, Bessel functions, orthogonal polynomials         special.py
+  stft/istft and the window functions                            spectral.py
+  complex helpers and conjugate transposes (adjoint, H, mH)      complex.py
+  tensor creation, fills and the random factories                creation.py
+  RNG state and torch.Generator                                  random.py
+  in-place samplers (exponential_, geometric_, ...) and poisson  samplers.py
+  helpers the families share (out= writing, argument checks)     _common.py
 """

@@ -1,4 +1,7 @@
-"""Tensor creation: tensor/as_tensor/from_numpy, the fill factories, ranges, eye, and the random factories."""
+"""Tensor creation: tensor/as_tensor/asarray/from_numpy/from_dlpack, the fill factories (zeros/ones/empty/full
+and their *_like forms, scalar_tensor, empty_strided/empty_permuted, Tensor.new_empty_strided), ranges, eye, the
+random factories (rand/randn/randint/randperm/normal/bernoulli/multinomial, Tensor.uniform_/normal_), and the
+in-place fills (fill/fill_, zero_, resize_as_)."""
 from __future__ import annotations
 
 import builtins

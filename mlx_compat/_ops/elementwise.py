@@ -1,7 +1,7 @@
-"""PyTorch's everyday elementwise ops missing from the foundation: inverse/hyperbolic
-trig, the erf family, frac, fmax/fmin, logaddexp(2), logit, hypot, nan_to_num, the is* predicates,
-isclose/allclose/equal, logical_and/or/xor, xlogy, sinc, deg2rad/rad2deg, copysign, heaviside, signbit,
-float_power, positive, i0. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
+"""Elementwise ops composed from MLX primitives: inverse/hyperbolic trig, the erf family, frac, fmax/fmin,
+logaddexp(2), logit, hypot, nan_to_num, the is* predicates, isclose/allclose/equal, logical_and/or/xor, xlogy,
+sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; the integer ops gcd/lcm; frexp/
+ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
 Derivatives come from `mlx_op` (mx.vjp of the MLX forward, any order) unless torch's derivative at
@@ -842,7 +842,7 @@ for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", 
 _attach("float_power", float_power, inplace=False)
 if not hasattr(Tensor, "float_power_"):
     Tensor.float_power_ = _float_power_
-# in-place forms torch has whose out-of-place method the foundation already defines
+# in-place forms torch has whose out-of-place method another module already defines
 for _n in ("sgn", "erf"):
     if hasattr(Tensor, _n) and not hasattr(Tensor, _n + "_"):
         setattr(Tensor, _n + "_", _inplace_from(getattr(Tensor, _n)))

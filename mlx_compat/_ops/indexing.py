@@ -1,9 +1,27 @@
-"""Advanced indexing: Tensor.__getitem__/__setitem__ for indices holding tensors, lists, arrays or bools.
+"""Indexing: every way of reading or writing elements by position.
 
-The C core handles purely basic indices (ints, slices, None, Ellipsis) as views. Here the index is
-split as torch splits it: basic items (and 0-dim integer tensors, which torch treats as ints) are
-walked by the core as a view; then the advanced items index that view in one MLX gather/scatter,
-which follows numpy's layout rule exactly as torch does once the ints are gone.
+- Advanced indexing: Tensor.__getitem__/__setitem__ for indices holding tensors, lists, arrays or bools
+  (registered with the core at import). The C core handles purely basic indices (ints, slices, None,
+  Ellipsis) as views. Here the index is split as torch splits it: basic items (and 0-dim integer tensors,
+  which torch treats as ints) are walked by the core as a view; then the advanced items index that view in
+  one MLX gather/scatter, which follows numpy's layout rule exactly as torch does once the ints are gone.
+- Gathers and scatters: index_select, gather, scatter/scatter_add (and scatter_/scatter_add_), take,
+  take_along_dim, the index_* family (index_add/copy/fill/put/reduce), scatter_reduce, masked_select,
+  masked_scatter, put/put_, and _unsafe_masked_index(_put_accumulate).
+- Positions: nonzero/argwhere/nonzero_static, unravel_index.
+
+Conventions:
+- Differentiable ops go through `mlx_op` (Note [MLX vjp fallback]) with index arrays closed over.
+  scatter_reduce/index_reduce: sum/mean too; prod through a dense gather + mx.prod (MLX's scatter_prod has
+  no derivative); amax/amin through torch's even-split-among-ties formula written in MLX and recorded
+  through `mlx_op`, so every mode has higher-order derivatives (see `_reduce_at`).
+- Index validation evaluates the index (as torch syncs there); data-dependent shapes (masked_select, nonzero)
+  and data-dependent layouts (masked_scatter) evaluate the mask and compute positions with numpy.
+- In-place variants compute out of place and `_commit` the result.
+- out= must have the result's dtype, as torch requires (shape.py's `_out`).
+
+Tensor methods are attached here (index_select/gather/scatter/scatter_add always; the others never replacing
+an attribute that already exists).
 """
 from __future__ import annotations
 

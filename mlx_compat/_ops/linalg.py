@@ -1,4 +1,4 @@
-"""Linear algebra ops: products (dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
+"""Linear algebra ops: products (mm, bmm, addmm, dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
 baddbmm, addbmm, addmv, addr), triangles and diagonals (tril, triu, diag, diag_embed, diagflat, trace), cross,
 cdist — and the decompositions torch.linalg (mlx_compat/linalg.py) is built on.
 

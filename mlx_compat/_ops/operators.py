@@ -1,4 +1,4 @@
-"""The foundation's elementwise ops as functions (torch.add, ...), methods (Tensor.add) and in-place
+"""The binary operators and their kin as functions (torch.add, ...), methods (Tensor.add) and in-place
 methods (Tensor.add_), all over the C core's operator path (`Tensor._binary`), so promotion, casting
 and write-through are the core's. Declared once in `_BINARY`; the three variants are derived."""
 from __future__ import annotations

@@ -1,22 +1,19 @@
-"""shape and indexing ops: flips/rolls/rotations, tiling and repeating, broadcasting,
-meshgrid, splitting and stacking families, atleast_*d, take/take_along_dim, the index_* family,
-scatter_reduce, masked_scatter/masked_select, combinations/cartesian_prod/block_diag and the triangle
-index generators.
+"""Shape ops: joining (cat/concat/concatenate, stack, hstack/vstack/dstack/column_stack/row_stack), splitting
+(tensor_split, hsplit/vsplit/dsplit), repeating and tiling (repeat, tile, repeat_interleave), flips, rolls and
+rotations, broadcasting (broadcast_to/broadcast_tensors/broadcast_shapes), meshgrid, atleast_*d, padding
+(constant_pad_nd), combinations/cartesian_prod/block_diag, narrow_copy and the triangle index generators.
 
 Conventions (docs/architecture.md, "Where a new op goes"):
 - Views stay views where torch's are (broadcast_to/broadcast_tensors/meshgrid use `expand`,
   tensor_split & co use `narrow`, atleast_*d use view/unsqueeze); everything else is a new tensor.
 - Differentiable ops go through `mlx_op` (Note [MLX vjp fallback]) with index arrays closed over.
-  scatter_reduce/index_reduce: sum/mean too; prod through a dense gather + mx.prod (MLX's scatter_prod has
-  no derivative); amax/amin through torch's even-split-among-ties formula written in MLX and recorded
-  through `mlx_op`, so every mode has higher-order derivatives (see `_reduce_at`).
-- Index validation evaluates the index (as torch syncs there); data-dependent shapes (masked_select)
-  and data-dependent layouts (masked_scatter, repeat_interleave with tensor repeats) evaluate the mask /
-  repeats and compute positions with numpy.
-- In-place variants compute out of place and `_commit` the result.
+- Data-dependent layouts (repeat_interleave with tensor repeats) evaluate the repeats and compute positions
+  with numpy.
+- out= must have the result's dtype (`_out`), except for cat/stack, which write into out= of any dtype as
+  torch.cat does (`_put`).
 
 Exports are listed in __all__ and re-exported by mlx_compat/__init__.py; Tensor methods are attached here,
-never replacing an attribute that already exists.
+never replacing an attribute that already exists (repeat always is).
 """
 from __future__ import annotations
 
