@@ -28,25 +28,30 @@ static int reduce_input(State *st, PyObject *o, Py_ssize_t *dim, int nonempty)
 static const char *const SOFTMAX_NAMES[] = {"input", "dim", "_stacklevel", "dtype", NULL};
 static const char *const SOFTMAX_METHOD_NAMES[] = {"self", "dim", "dtype", NULL};
 
-/* NEW: softmax (log = 0) or log_softmax (log = 1) of `o` along `dim`, or NULL with an exception (a fall
- * back when *fallback is set). The fast path takes float32 tensors (and float16/bfloat16 ones for softmax,
- * accumulated in float32 by precise=) with at least one element; float64 keeps the reference's exact-rounding
- * path (Note [direct activations]). */
-static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int log, int *fallback)
+/* NEW: softmax (log = 0) or log_softmax (log = 1) of `o` along `dim`, computed in dtype code `to` (DT_NONE: o's
+ * own), or NULL with an exception (a fall back when *fallback is set). The fast path takes float32 (and, for
+ * softmax, float16/bfloat16, accumulated in float32 by precise=) with at least one element; float64 keeps the
+ * reference's exact-rounding path (Note [direct activations]). A cast to `to` is taken only when no gradient is
+ * recorded: with one, torch's graph has the cast's own node (ToCopyBackward0), which the reference records. */
+static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int to, int log, int *fallback)
 {
     Py_ssize_t dim;
-    PyObject *axis = NULL, *arr = NULL, *lse = NULL, *res = NULL;
+    PyObject *axis = NULL, *arr = NULL, *lse = NULL, *res = NULL, *v = NULL;
     *fallback = 1;
     if (!fast_dim(dim_arg, &dim) || !reduce_input(st, o, &dim, 0))
         return NULL;
     TensorObject *t = (TensorObject *)o;
-    if (!(t->dtype == DT_F32 || (!log && (t->dtype == DT_F16 || t->dtype == DT_BF16))) || tensor_numel(t) == 0)
+    int dt = to == DT_NONE ? t->dtype : to;
+    if (!(dt == DT_F32 || (!log && (dt == DT_F16 || dt == DT_BF16))) || tensor_numel(t) == 0 ||
+        (dt != t->dtype && autograd_needed(st, &o, 1)))
         return NULL; /* half-precision log_softmax: the reference's float32 computation */
-    PyObject *v = tensor_value(st, t);
-    if (v == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
+    if ((v = tensor_value(st, t)) == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
+        goto error;
+    v = dt == t->dtype ? Py_NewRef(v) : mx_astype(st, v, dt, t->device);
+    if (v == NULL)
         goto error;
     FastState *f = st->fast;
-    if (!log && t->dtype == DT_F32) { /* precise= only changes half-precision inputs (float32 accumulation) */
+    if (!log && dt == DT_F32) { /* precise= only changes half-precision inputs (float32 accumulation) */
         arr = mx_call2(st, f->f_softmax, v, axis, t->device);
     } else if (!log) {
         PyObject *call[4] = {v, axis, Py_True};
@@ -59,28 +64,42 @@ static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int log
     if (arr == NULL)
         goto error;
     *fallback = 0;
-    res = tensor_wrap_steal(st, arr, t->dtype, t->device);
+    res = tensor_wrap_steal(st, arr, dt, t->device);
     if (res == NULL)
         goto error;
     ((TensorObject *)res)->ndim = t->ndim;
     if (fast_record(st, log ? "log_softmax" : "softmax", &o, 1, &res, 1, axis, &res, 1) < 0)
         Py_CLEAR(res);
 error: /* also the way out when done: res is the result or NULL */
+    Py_XDECREF(v);
     Py_XDECREF(axis);
     Py_XDECREF(lse);
     return res;
 }
 
-/* NEW: softmax/log_softmax(input, dim, _stacklevel=3, dtype=None): torch.softmax and F.softmax share it (the
- * third positional of torch.softmax is dtype, which the fast path leaves to the reference). */
+/* The dtype= argument of softmax: 1 with *to set (DT_NONE for absent/None), 0 when the fast path does not take it. */
+static int softmax_dtype(State *st, PyObject *o, int *to)
+{
+    *to = DT_NONE;
+    if (o == NULL || o == Py_None)
+        return 1;
+    if (!is_dtype_object(st, o))
+        return 0;
+    *to = dtype_code_of(st, o);
+    return *to >= 0;
+}
+
+/* NEW: softmax/log_softmax(input, dim, _stacklevel=3, dtype=None): torch.softmax(input, dim, dtype) and F.softmax
+ * share it (a dtype in the third place is dtype, as the reference reads it). */
 static PyObject *softmax_fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int log)
 {
     State *st = state_of_module(m);
     PyObject *a[4], *r = NULL;
-    int fallback = 1;
-    if (fast_bind(args, nargs, kwnames, SOFTMAX_NAMES, 4, a) && (a[2] == NULL || PyLong_CheckExact(a[2])) &&
-        (a[3] == NULL || a[3] == Py_None))
-        r = softmax_impl(st, a[0], a[1], log, &fallback);
+    int fallback = 1, to;
+    if (fast_bind(args, nargs, kwnames, SOFTMAX_NAMES, 4, a) && (a[2] == NULL || PyLong_CheckExact(a[2]) ||
+                                                                 (a[3] == NULL && is_dtype_object(st, a[2]))) &&
+        softmax_dtype(st, a[2] != NULL && !PyLong_CheckExact(a[2]) ? a[2] : a[3], &to))
+        r = softmax_impl(st, a[0], a[1], to, log, &fallback);
     if (r == NULL && fallback)
         return fast_fallback(st, log ? "log_softmax" : "softmax", args, (size_t)nargs, kwnames);
     return r;
@@ -91,9 +110,9 @@ static PyObject *softmax_method(PyObject *m, PyObject *const *args, Py_ssize_t n
 {
     State *st = state_of_module(m);
     PyObject *a[3], *r = NULL;
-    int fallback = 1;
-    if (fast_bind(args, nargs, kwnames, SOFTMAX_METHOD_NAMES, 3, a) && (a[2] == NULL || a[2] == Py_None))
-        r = softmax_impl(st, a[0], a[1], log, &fallback);
+    int fallback = 1, to;
+    if (fast_bind(args, nargs, kwnames, SOFTMAX_METHOD_NAMES, 3, a) && softmax_dtype(st, a[2], &to))
+        r = softmax_impl(st, a[0], a[1], to, log, &fallback);
     if (r == NULL && fallback)
         return fast_fallback(st, log ? "Tensor.log_softmax" : "Tensor.softmax", args, (size_t)nargs, kwnames);
     return r;

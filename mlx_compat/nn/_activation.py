@@ -472,7 +472,10 @@ def _softmax_dim(dim, ndim, name):
 
 def _dtype_arg(_stacklevel, dtype):
     # torch.softmax(input, dim, dtype) shares this function with F.softmax(input, dim, _stacklevel, dtype)
-    return _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
+    dtype = _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"softmax(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    return dtype
 
 
 def _softmax_common(x, dim, name, node, kernel, fn, scalar_fn, deriv):

@@ -165,6 +165,11 @@ SOFTMAX_CASES = [
     (lambda T, x: T.nn.functional.softmax(x), X3),
     (lambda T, s: T.softmax(s, 0), S), (lambda T, s: T.log_softmax(s, -1), S), (lambda T, e: T.softmax(e, 1), EMPTY),
     (lambda T, x: T.softmax(x * float("inf"), 1), X), (lambda T, x: T.log_softmax(x - float("inf"), 0), X),
+    # dtype=: a cast, then the op (with a gradient, the cast's own node is recorded by the reference)
+    (lambda T, i: T.softmax(i, 0, dtype=T.float32), INTS), (lambda T, i: T.log_softmax(i, 0, T.float32), INTS),
+    (lambda T, x: x.half().log_softmax(1, T.float32), X), (lambda T, x: T.softmax(x.half(), 1, T.float32), X),
+    (lambda T, x: T.nn.functional.softmax(x, 1, 3, T.float32), X), (lambda T, x: x.softmax(1, dtype=T.int64), X),
+    (lambda T, x: T.softmax(x, 1, dtype="float32"), X),
     # errors
     (lambda T, x: T.softmax(x, 3), X3), (lambda T, x: T.softmax(x, -4), X3), (lambda T, i: T.softmax(i, 0), INTS),
     (lambda T, x: x.softmax(), X), (lambda T, x: x.softmax(None), X), (lambda T, x: x.softmax(True), X),
@@ -178,6 +183,17 @@ def test_softmax(case):
     check(*case)
 
 
+def test_softmax_to_half():
+    for dt in ("float16", "bfloat16"):
+        got = mc.nn.functional.softmax(mc.tensor(X3), -1, dtype=getattr(mc, dt))
+        want = torch.nn.functional.softmax(torch.tensor(X3), -1, dtype=getattr(torch, dt))
+        assert got.dtype is getattr(mc, dt)
+        assert_same(got.float(), want.float(), rtol=1e-2, atol=1e-3)
+    w = mc.tensor(X, requires_grad=True)
+    y = mc.softmax(w, 1, dtype=mc.float16)
+    assert y.dtype is mc.float16 and type(y.grad_fn.next_functions[0][0]).__name__ == "ToCopyBackward0"
+
+
 def test_half_log_softmax_rounds_once():
     # computed in float32 and rounded once, as torch's CPU kernel: within one bfloat16 step of torch
     for dt in ("bfloat16", "float16"):
@@ -188,7 +204,7 @@ def test_half_log_softmax_rounds_once():
 
 @pytest.mark.parametrize("fn", [
     lambda T, x: T.nn.functional.softmax(x, -1), lambda T, x: T.log_softmax(x, 0), lambda T, x: x.softmax(1),
-    lambda T, x: x.log_softmax(-2), lambda T, x: T.softmax(x, 1, T.float64),
+    lambda T, x: x.log_softmax(-2), lambda T, x: T.softmax(x, 1, T.float64), lambda T, x: x.softmax(0, T.float32),
 ])
 def test_softmax_grad(fn):
     check_grad(fn, X3)
