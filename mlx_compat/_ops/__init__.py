@@ -32,4 +32,6 @@ methods. mlx_compat.ops (torch.ops's aten namespace) is a different thing and li
   RNG state and torch.Generator                                  random.py
   in-place samplers (exponential_, geometric_, ...) and poisson  samplers.py
   helpers the families share (out= writing, argument checks)     _common.py
+  the C fast paths' Python references (Note [Fast paths fall     fast.py
+    back] in csrc/fastpath.c)
 """

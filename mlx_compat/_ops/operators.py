@@ -247,6 +247,19 @@ def _common_device(*xs):
     return gpu[0]._device_code
 
 
+def _check_broadcast(shapes):
+    """torch's RuntimeError for operand shapes that do not broadcast together."""
+    acc = ()
+    for shape in shapes:
+        n = builtins.max(len(acc), len(shape))
+        a, b = (1,) * (n - len(acc)) + acc, (1,) * (n - len(shape)) + shape
+        for k in builtins.range(n):
+            if a[k] != b[k] and a[k] != 1 and b[k] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[k]}) must match the size of tensor b ({b[k]}) at "
+                                   f"non-singleton dimension {k}")
+        acc = tuple(builtins.max(x, y) if x != 1 else y for x, y in zip(a, b))
+
+
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from .creation import tensor as _t
@@ -254,6 +267,11 @@ def where(condition, input=None, other=None, *, out=None):
         import numpy as np
 
         return tuple(_t(i, dtype=_dtype.int64) for i in np.nonzero(np.asarray(condition._mx)))
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not {type(condition).__name__}")
+    for v in (input, other):
+        if type(v) is int and not -(1 << 63) <= v < (1 << 63):
+            raise OverflowError("int too big to convert")
     rt = _C._result_type(input, other)
     if condition.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
@@ -271,6 +289,7 @@ def where(condition, input=None, other=None, *, out=None):
         return mx.where(c, a, b).astype(rt._mx)
 
     dev = _common_device(condition, input, other)
+    _check_broadcast([tuple(x.shape) for x in (condition, input, other) if isinstance(x, Tensor)])
     res = _new(f(*[t._mx for t in ts]), dev, rt)
     if ts and _C.is_grad_enabled() and builtins.any(t.requires_grad for t in ts):
         from ..autograd._derivatives import record, sum_to
@@ -292,6 +311,33 @@ def where(condition, input=None, other=None, *, out=None):
 
         record("WhereBackward0", bw, ts, [res])
     return _out(out, res)
+
+
+def _where_backward(ctx, grads):
+    """The C fast path's derivative (csrc/pointwise.c): the gradient selected where each operand was taken
+    (0 elsewhere, so an inf or nan in the other branch stays out), reduced to the operand's shape and cast
+    back to its dtype. ctx = [condition, ((shape, dtype) or None for input and other)]."""
+    from ..autograd._derivatives import sum_to
+
+    cond, targets = ctx[0], ctx[-1]
+    g = grads[0]
+    zero = g.new_zeros(())
+    out = []
+    for i, target in enumerate(targets):
+        if target is None:
+            out.append(None)
+            continue
+        gi = sum_to(where(cond, g, zero) if i == 0 else where(cond, zero, g), target[0])
+        out.append(gi if gi.dtype is target[1] else gi.to(target[1]))
+    return tuple(out)
+
+
+_C._register_backward("where", "WhereBackward0", _where_backward, True)
+# Note [Fast paths fall back] (csrc/fastpath.c): torch.where is the C fast path; the function above is its
+# reference, run for every other argument form and error
+from .fast import fast_path  # noqa: E402
+
+where = fast_path("where", where)
 
 
 def result_type(tensor1, tensor2):

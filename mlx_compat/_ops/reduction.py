@@ -29,6 +29,7 @@ from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim, _int_arg
 from ._common import _check_tensor, _sname, _torch, _device_str, _return_type
 from .._device_scope import warn as _warn
+from .fast import fast_path
 
 __all__ = [
     "prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin",
@@ -813,11 +814,23 @@ def _extreme(input, dim, keepdim, largest, name):
 
             record("MaxBackward1" if largest else "MinBackward1", bw, [input], [res])
         return res
+    if not isinstance(keepdim, builtins.bool):
+        raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
     n = input.dim()
     d = _wrap_dim(dim, n)
     x = input._mx if n else input._mx.reshape(1)
     if n and input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if input.numel() == 0:  # an empty result (MLX refuses arg-reductions of empty arrays)
+        shape = [1 if i == d else s for i, s in enumerate(input.shape) if keepdim or i != d]
+        values = _new(mx.zeros(shape, input.dtype._mx), input._device_code, input.dtype)
+        if input.requires_grad:
+            from ..autograd._derivatives import record
+
+            record("MaxBackward0" if largest else "MinBackward0",
+                   lambda ctx, grads: (input.new_zeros(input.shape),), [input], [values])
+        indices = _new(mx.zeros(shape, mx.int64), input._device_code, _dtype.int64)
+        return (return_types.max if largest else return_types.min)(values, indices)
     arg = (mx.argmax if largest else mx.argmin)(x, axis=d, keepdims=True)
     from ..autograd._mlx_vjp import mlx_op
 
@@ -862,6 +875,11 @@ def _arg(input, dim, keepdim, largest, name):
     else:
         d = _wrap_dim(dim, builtins.max(input.dim(), 1))
         x = input._mx if input.dim() else input._mx.reshape(1)
+        if input.dim() and input.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        if input.numel() == 0:  # an empty result (MLX refuses arg-reductions of empty arrays)
+            shape = [1 if i == d else s for i, s in enumerate(input.shape) if keepdim or i != d]
+            return _new(mx.zeros(shape, mx.int64), input._device_code, _dtype.int64)
         r = fn(x, axis=d, keepdims=keepdim)
         if input.dim() == 0:
             r = r.reshape(())
@@ -975,7 +993,42 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return _var_op(input, dim, _correction(unbiased, correction), keepdim, "StdBackward0", True)
 
 
-for _name in ("max", "min", "argmax", "argmin", "amax", "amin", "var", "std"):
+# ---------------------------------------------------------------- C fast paths and their derivatives
+
+
+def _value_selecting_backward(ctx, grads):
+    """max/min(dim)'s derivative (csrc/reduce.c): the gradient scattered to the selected index along dim.
+    ctx = [indices, (dim, keepdim, input shape)]."""
+    idx, (d, keepdim, shape) = ctx[0], ctx[-1]
+    g = grads[0]
+    if not keepdim:
+        g, idx = g.unsqueeze(d), idx.unsqueeze(d)
+    return (g.new_zeros(shape).scatter(d, idx, g),)
+
+
+def _amax_amin_backward(ctx, grads):
+    """amax/amin's derivative (csrc/reduce.c): the gradient shared evenly between the tied extremes, as
+    torch's. ctx = [input, result, (dims, keepdim)]."""
+    x, y, (dims, keepdim) = ctx
+    g = grads[0]
+    if not keepdim:
+        for d in sorted(dims):
+            g, y = g.unsqueeze(d), y.unsqueeze(d)
+    mask = (x == y).to(g.dtype)
+    return (g * mask / mask.sum(list(dims), keepdim=True),)
+
+
+_C._register_backward("max_dim", "MaxBackward0", _value_selecting_backward, True)
+_C._register_backward("min_dim", "MinBackward0", _value_selecting_backward, True)
+_C._register_backward("amax", "AmaxBackward0", _amax_amin_backward, True)
+_C._register_backward("amin", "AminBackward0", _amax_amin_backward, True)
+_C._register_return_types(return_types.max, return_types.min)
+# Note [Fast paths fall back] (csrc/fastpath.c): the public max/min/argmax/argmin/amax/amin (functions and
+# methods) are the C fast paths; the functions above are their reference, run for every other argument form
+# (the methods are the Tensor type's own descriptors, from csrc/fastpath.c)
+for _name in ("max", "min", "argmax", "argmin", "amax", "amin"):
+    globals()[_name] = fast_path(_name, globals()[_name])
+for _name in ("var", "std"):
     setattr(Tensor, _name, globals()[_name])
 
 

@@ -28,6 +28,8 @@ from .._device_scope import warn as _warn
 from .. import _C, _dtype
 from .._tensor import Tensor, _int_arg, _new, _wrap_dim
 from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
+from ..autograd._derivatives import register as _register
+from .fast import fast_path
 
 __all__ = [
     "fliplr", "flipud", "roll", "rot90", "tile", "repeat_interleave", "broadcast_to", "broadcast_tensors",
@@ -703,9 +705,18 @@ def cat(tensors, dim=0, *, out=None):
     return _put(out, mlx_op("CatBackward0", lambda *xs: mx.concatenate(list(xs), axis=d), ins, ref._device_code))
 
 
+@_register("cat", "CatBackward0", saves=False)
+def _cat_backward(ctx, grads):
+    """The C fast path's derivative (csrc/shape.c): each input's slice of the gradient along dim."""
+    dim, sizes = ctx[-1]
+    g = grads[0]
+    return (None,) * len(sizes) if g is None else tuple(g.split(list(sizes), dim))
+
+
+# Note [Fast paths fall back] (csrc/fastpath.c): torch.cat is the C fast path; the function above is its
+# reference, run for every other argument form and error
+cat = fast_path("cat", cat)
 concat = cat
-
-
 concatenate = cat
 
 
@@ -723,6 +734,16 @@ def stack(tensors, dim=0, *, out=None):
 
     ins = [t if t.dtype is rt else t.to(rt) for t in ts]
     return _put(out, mlx_op("StackBackward0", lambda *xs: mx.stack(list(xs), axis=d), ins, ts[0]._device_code))
+
+
+@_register("stack", "StackBackward0", saves=False)
+def _stack_backward(ctx, grads):
+    """The C fast path's derivative (csrc/shape.c): the gradient unbound along dim."""
+    dim, _ = ctx[-1]
+    return grads[0].unbind(dim)
+
+
+stack = fast_path("stack", stack)  # Note [Fast paths fall back]
 
 
 def repeat(self, *sizes):

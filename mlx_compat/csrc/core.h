@@ -77,6 +77,7 @@ typedef struct {
     PyObject *op_registry;        /* dict: name -> function form */
     PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
+    struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
 } State;
 
 /* Note [Tensor storage and views]
@@ -315,5 +316,37 @@ PyObject *mod_op_registry(PyObject *m, PyObject *noargs);
  * that are not numbers/Tensors. */
 int binary_op_index(const char *name);
 PyObject *binary_op_at(State *st, int op, PyObject *a, PyObject *b, int inplace);
+/* ---- fastpath.c, shape.c, pointwise.c, reduce.c: C fast paths of Python-level operators
+ * (Note [Fast paths fall back] in fastpath.c) ---- */
+#define FAST_MX_FUNCS(X) X(softmax) X(logsumexp) X(max) X(min) X(argmax) X(argmin)
+typedef struct FastState {
+    PyObject *fallbacks;          /* dict: fast path name -> its Python implementation */
+    PyObject *rt_max, *rt_min;    /* return_types.max / .min (registered) */
+#define X(name) PyObject *f_##name;
+    FAST_MX_FUNCS(X)
+#undef X
+    PyObject *kw_precise, *kw_precise_stream, *kw_keepdims, *kw_keepdims_stream; /* keyword-name tuples */
+} FastState;
+int fast_init(PyObject *m, State *st);
+int fast_traverse(State *st, visitproc visit, void *arg);
+void fast_clear(State *st);
+void fast_free(State *st);
+extern PyMethodDef fast_methods[];
+PyObject *fast_fallback(State *st, const char *name, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
+int fast_bind(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const char *const *names, int npos,
+              PyObject **out);
+int fast_dim(PyObject *o, Py_ssize_t *out);
+int fast_bool(PyObject *o, int *out);
+PyObject *fast_mx_call_kw(State *st, PyObject *f, PyObject **args, Py_ssize_t nargs, PyObject *kw,
+                          PyObject *kw_stream, int device); /* NEW */
+int fast_record(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in, PyObject *const *saved,
+                Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs, Py_ssize_t n_out);
+PyObject *fast_pair(PyObject *type, PyObject *a, PyObject *b); /* NEW; steals a and b */
+#define FAST_SIG(fn) PyObject *fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+FAST_SIG(fast_cat); FAST_SIG(fast_stack);                                            /* shape.c */
+FAST_SIG(fast_where);                                                                /* pointwise.c */
+FAST_SIG(fast_softmax); FAST_SIG(fast_log_softmax); FAST_SIG(fast_softmax_method);   /* reduce.c */
+FAST_SIG(fast_log_softmax_method); FAST_SIG(fast_max); FAST_SIG(fast_min); FAST_SIG(fast_amax);
+FAST_SIG(fast_amin); FAST_SIG(fast_argmax); FAST_SIG(fast_argmin);
 
 #endif

@@ -329,6 +329,8 @@ static int module_exec(PyObject *m)
         return -1;
     if (threads_init(st) < 0) /* Note [Threads] */
         return -1;
+    if (fast_init(m, st) < 0) /* fastpath.c */
+        return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
         PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
@@ -372,7 +374,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->op_type);
     Py_VISIT(st->op_method_type);
     Py_VISIT(st->op_registry);
-    return 0;
+    return fast_traverse(st, visit, arg);
 }
 
 static int module_clear(PyObject *m)
@@ -412,6 +414,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->op_type);
     Py_CLEAR(st->op_method_type);
     Py_CLEAR(st->op_registry);
+    fast_clear(st);
     return 0;
 }
 
@@ -423,6 +426,8 @@ static void module_free(void *m)
         PyThread_free_lock(st->eval_lock);
         st->eval_lock = NULL;
     }
+    if (st != NULL)
+        fast_free(st);
 }
 
 static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};

@@ -44,6 +44,7 @@ import numpy as np
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _dtype
 from .._ops import precise as _precise
+from .._ops.fast import fast_path
 from .._ops import random as _random
 from ..autograd._derivatives import record as _record
 from ..autograd._mlx_vjp import mlx_op
@@ -471,10 +472,15 @@ def _softmax_dim(dim, ndim, name):
 
 def _dtype_arg(_stacklevel, dtype):
     # torch.softmax(input, dim, dtype) shares this function with F.softmax(input, dim, _stacklevel, dtype)
-    return _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
+    dtype = _stacklevel if isinstance(_stacklevel, _dtype.dtype) else dtype
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"softmax(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+    return dtype
 
 
 def _softmax_common(x, dim, name, node, kernel, fn, scalar_fn, deriv):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     _float_only(x, kernel)
     nd = x.dim()
     d = _softmax_dim(dim, nd, name)
@@ -500,18 +506,21 @@ def _log_softmax_deriv(y, g, d):
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     dtype = _dtype_arg(_stacklevel, dtype)
-    x = input.to(dtype) if dtype is not None else input
+    x = input.to(dtype) if dtype is not None and isinstance(input, Tensor) else input
     return _softmax_common(x, dim, "softmax", "SoftmaxBackward0", "softmax_lastdim_kernel_impl",
                            _precise.softmax, mx.ones_like, _softmax_deriv)
 
 
 def _log_softmax_fwd(v, d):
+    if v.dtype in (mx.float16, mx.bfloat16):  # torch computes half types in float32 and rounds once
+        w = v.astype(mx.float32)
+        return (w - mx.logsumexp(w, axis=d, keepdims=True)).astype(v.dtype)
     return v - _precise.logsumexp(v, d, keepdims=True)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     dtype = _dtype_arg(_stacklevel, dtype)
-    x = input.to(dtype) if dtype is not None else input
+    x = input.to(dtype) if dtype is not None and isinstance(input, Tensor) else input
     return _softmax_common(x, dim, "log_softmax", "LogSoftmaxBackward0", "log_softmax_lastdim_kernel_impl",
                            _log_softmax_fwd, mx.zeros_like, _log_softmax_deriv)
 
@@ -533,6 +542,28 @@ def _method_log_softmax(self, dim, dtype=None):
     if dim is None or isinstance(dim, builtins.bool):
         raise TypeError("log_softmax(): argument 'dim' must be int")
     return log_softmax(self, dim, dtype=dtype)
+
+
+def _softmax_backward(ctx, grads):
+    """softmax's derivative for the C fast path (csrc/reduce.c): ctx = [output, dim]."""
+    y, d = ctx
+    return (_softmax_deriv(y, grads[0], d),)
+
+
+def _log_softmax_backward(ctx, grads):
+    """log_softmax's derivative for the C fast path (csrc/reduce.c): ctx = [output, dim]."""
+    y, d = ctx
+    return (_log_softmax_deriv(y, grads[0], d),)
+
+
+_C._register_backward("softmax", "SoftmaxBackward0", _softmax_backward, True)
+_C._register_backward("log_softmax", "LogSoftmaxBackward0", _log_softmax_backward, True)
+# Note [Fast paths fall back] (csrc/fastpath.c): F.softmax/log_softmax (also torch.softmax/log_softmax) and the
+# Tensor methods are the C fast paths; the functions above are their reference for every other argument form
+softmax = fast_path("softmax", softmax)
+log_softmax = fast_path("log_softmax", log_softmax)
+_method_softmax = fast_path("Tensor.softmax", _method_softmax)  # the Tensor type's own method (csrc/fastpath.c)
+_method_log_softmax = fast_path("Tensor.log_softmax", _method_log_softmax)
 
 
 # ---------------------------------------------------------------- norms and distances
@@ -921,8 +952,6 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 # ---------------------------------------------------------------- Tensor methods
 
-Tensor.softmax = _method_softmax  # supersedes nn/functional.py's (empty-dim support)
-Tensor.log_softmax = _method_log_softmax
 for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
