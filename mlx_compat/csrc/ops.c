@@ -209,6 +209,8 @@ static PyObject *operand_value(State *st, Operand *o, int dt, int device)
             return wrap_int_scalar(o->obj, dt);
         return Py_NewRef(o->obj);
     }
+    if (tensor_check_mx_extent(st, o->t) < 0) /* Note [32-bit element counts] (tensor.c) */
+        return NULL;
     PyObject *v = tensor_value(st, o->t);
     if (v == NULL)
         return NULL;
@@ -636,6 +638,8 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
         PyErr_Format(PyExc_TypeError, "ufunc 'bitwise_not' not supported for the input types (%s)", dtype_name(t->dtype));
         return NULL;
     }
+    if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] (tensor.c) */
+        return NULL;
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
@@ -899,6 +903,8 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
                      dtype >= 0 ? "Optional" : "Input", dtype_name(out));
         goto error;
     }
+    if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] (tensor.c) */
+        goto error;
     v = tensor_value(st, t);
     if (v == NULL)
         goto error;
