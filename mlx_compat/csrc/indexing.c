@@ -26,16 +26,28 @@ static PyObject *basic_walk(State *st, TensorObject *t, PyObject *items)
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(items);
-    int specified = 0, ellipsis = 0;
+    /* torch validates every item before counting them against the rank (a zero or negative step is a
+     * ValueError even on a 0-dim tensor), and accepts several Ellipses: each skips the dims the other items
+     * leave (Note [Basic indexing walk]). */
+    int specified = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *o = PyTuple_GET_ITEM(items, i);
         specified += consumes(o);
-        if (o == Py_Ellipsis) {
-            if (ellipsis) {
-                PyErr_SetString(PyExc_IndexError, "an index can only have a single ellipsis ('...')");
+        if (PySlice_Check(o)) {
+            Py_ssize_t start, stop, step;
+            if (PySlice_Unpack(o, &start, &stop, &step) < 0)
+                return NULL;
+            if (step <= 0) {
+                PyErr_SetString(PyExc_ValueError, "step must be greater than zero");
                 return NULL;
             }
-            ellipsis = 1;
+        } else if (PyLong_CheckExact(o)) {
+            Py_ssize_t idx = PyLong_AsSsize_t(o);
+            if (idx == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
+                return NULL;
+            }
         }
     }
     if (specified > t->ndim) {
@@ -104,6 +116,39 @@ static PyObject *basic_items(PyObject *index)
     return PyTuple_Pack(1, index);
 }
 
+/* Note [Sequence index as tuple]
+ * torch (treatSequenceAsTuple, numpy's old rule) reads an index that is a sequence other than a tuple, a
+ * tensor or an ndarray, shorter than 32 and holding a tensor, a sequence, a slice, Ellipsis or None, as the
+ * tuple of its items: x[[0, None]] is x[0, None], x[[Ellipsis]] is x[...], x[[[0], [1]]] is x[[0], [1]].
+ * Any other sequence (x[[0, 1]], x[range(2)]) is one advanced index. */
+
+/* NEW: `index` as torch reads it (a tuple of its items, or itself); NULL with an exception. Items are owned
+ * while they are inspected: a sequence's __getitem__ may run Python code. */
+static PyObject *sequence_index_as_tuple(State *st, PyObject *index)
+{
+    if (PyTuple_Check(index) || is_tensor(st, index) || !PySequence_Check(index) ||
+        strcmp(Py_TYPE(index)->tp_name, "numpy.ndarray") == 0)
+        return Py_NewRef(index);
+    Py_ssize_t n = PySequence_Size(index);
+    if (n < 0) {
+        PyErr_Clear();
+        return Py_NewRef(index);
+    }
+    if (n >= 32)
+        return Py_NewRef(index);
+    int as_tuple = 0;
+    for (Py_ssize_t i = 0; i < n && !as_tuple; i++) {
+        PyObject *o = PySequence_GetItem(index, i);
+        if (o == NULL) {
+            PyErr_Clear();
+            return Py_NewRef(index);
+        }
+        as_tuple = is_tensor(st, o) || PySequence_Check(o) || PySlice_Check(o) || o == Py_Ellipsis || o == Py_None;
+        Py_DECREF(o);
+    }
+    return as_tuple ? PySequence_Tuple(index) : Py_NewRef(index);
+}
+
 /* NEW: t[index]. A single int on dim 0 goes straight to view_select (the hot case). */
 PyObject *tensor_getitem(PyObject *self, PyObject *index)
 {
@@ -119,25 +164,30 @@ PyObject *tensor_getitem(PyObject *self, PyObject *index)
     if (PyLong_CheckExact(index)) {
         if (tensor_ensure_sizes(st, t) < 0)
             return NULL;
-        if (t->ndim == 0) {
-            PyErr_SetString(PyExc_IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
-            return NULL;
-        }
         Py_ssize_t idx = PyLong_AsSsize_t(index);
         if (idx == -1 && PyErr_Occurred()) {
             PyErr_Clear();
             PyErr_SetString(PyExc_ValueError, "Overflow when unpacking long long");
             return NULL;
         }
+        if (t->ndim == 0) {
+            PyErr_SetString(PyExc_IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
+            return NULL;
+        }
         return view_select(st, t, 0, idx);
     }
-    PyObject *items = basic_items(index);
+    PyObject *seq = sequence_index_as_tuple(st, index); /* Note [Sequence index as tuple] */
+    if (seq == NULL)
+        return NULL;
+    PyObject *r, *items = basic_items(seq);
     if (items == NULL) {
-        PyObject *r = PyObject_CallFunctionObjArgs(st->py_getitem, self, index, NULL);
+        r = PyObject_CallFunctionObjArgs(st->py_getitem, self, seq, NULL);
+        Py_DECREF(seq);
         return r != NULL ? r : tracing_error_as_data_dependent("advanced indexing");
     }
-    PyObject *r = basic_walk(st, t, items);
+    Py_DECREF(seq);
+    r = basic_walk(st, t, items);
     Py_DECREF(items);
     return r;
 }
@@ -264,9 +314,34 @@ PyObject *m_scalar_for_assign(PyObject *self, PyObject *value)
     return scalar_for_assign(st, value, ((TensorObject *)self)->dtype);
 }
 
+/* NEW: `v` (an mx.array, BORROWED) without the leading size-1 dims that exceed rank `ndim`: torch's
+ * t[index] = value drops them before copying (slicePrefix1sSize), so x[0] = ones(1, 3) writes a row. */
+static PyObject *strip_leading_ones(State *st, PyObject *v, int ndim, int device)
+{
+    PyObject *shape = PyObject_GetAttr(v, st->s_shape), *rest = NULL, *r = NULL;
+    if (shape == NULL || !PyTuple_Check(shape))
+        goto error;
+    Py_ssize_t n = PyTuple_GET_SIZE(shape), k = 0;
+    while (n - k > ndim && is_int_value(PyTuple_GET_ITEM(shape, k), 1))
+        k++;
+    if (k == 0) {
+        Py_DECREF(shape);
+        return Py_NewRef(v);
+    }
+    rest = PyTuple_GetSlice(shape, k, n);
+    if (rest != NULL)
+        r = mx_call2(st, st->f_reshape, v, rest, device);
+error:
+    Py_XDECREF(shape);
+    Py_XDECREF(rest);
+    return r;
+}
+
 /* Assign `value` (Tensor or Python number, BORROWED) into the whole of `dst`, broadcasting and
- * casting as torch's copy_ does; write-through for views. 0 / -1. */
-int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overlap)
+ * casting as torch's copy_ does; write-through for views. strip: drop the value's extra leading size-1
+ * dims first, as t[index] = value does. A zero-size `dst` is left alone once the shapes are checked (torch
+ * writes nothing; MLX's scatter into a zero-size array fails). 0 / -1. */
+static int assign_impl(State *st, TensorObject *dst, PyObject *value, int check_overlap, int strip)
 {
     PyObject *v = NULL, *cast = NULL, *shape = NULL, *b = NULL;
     int rc = -1;
@@ -285,6 +360,12 @@ int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overl
     }
     if (v == NULL)
         goto error;
+    if (strip && is_tensor(st, value)) {
+        PyObject *sv = strip_leading_ones(st, v, dst->ndim, dst->device);
+        Py_SETREF(v, sv);
+        if (v == NULL)
+            goto error;
+    }
     cast = mx_astype(st, v, dst->dtype, dst->device);
     if (cast == NULL)
         goto error;
@@ -303,13 +384,18 @@ int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overl
         }
         goto error;
     }
-    rc = tensor_write(st, dst, b);
+    rc = tensor_numel(dst) == 0 ? 0 : tensor_write(st, dst, b);
 error:
     Py_XDECREF(v);
     Py_XDECREF(cast);
     Py_XDECREF(shape);
     Py_XDECREF(b);
     return rc;
+}
+
+int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overlap)
+{
+    return assign_impl(st, dst, value, check_overlap, 0);
 }
 
 /* t[index] = value (value NULL: deletion, which torch refuses). 0 / -1. */
@@ -333,9 +419,15 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
     if (checked == NULL)
         return -1;
     value = checked; /* owned from here */
-    PyObject *items = basic_items(index);
+    PyObject *seq = sequence_index_as_tuple(st, index); /* Note [Sequence index as tuple] */
+    if (seq == NULL) {
+        Py_DECREF(checked);
+        return -1;
+    }
+    PyObject *items = basic_items(seq);
     if (items == NULL) {
-        PyObject *r = PyObject_CallFunctionObjArgs(st->py_setitem, self, index, value, NULL);
+        PyObject *r = PyErr_Occurred() ? NULL : PyObject_CallFunctionObjArgs(st->py_setitem, self, seq, value, NULL);
+        Py_DECREF(seq);
         Py_DECREF(checked);
         if (r == NULL)
             tracing_error_as_data_dependent("advanced index assignment");
@@ -344,6 +436,7 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
         Py_DECREF(r);
         return 0;
     }
+    Py_DECREF(seq);
     PyObject *view = basic_walk(st, (TensorObject *)self, items);
     Py_DECREF(items);
     if (view == NULL) {
@@ -362,7 +455,7 @@ int tensor_setitem(PyObject *self, PyObject *index, PyObject *value)
         Py_DECREF(r);
         return 0;
     }
-    int rc = tensor_assign(st, (TensorObject *)view, value, 1);
+    int rc = assign_impl(st, (TensorObject *)view, value, 1, 1);
     Py_DECREF(view);
     Py_DECREF(checked);
     return rc;
