@@ -211,7 +211,9 @@ def setitem(t, index, value):
     _check_broadcastable(adv)
     items = index if isinstance(index, tuple) else (index,)
     only_mask = builtins.all(kind == "mask" for kind in _kinds(index))
-    zero_dim_masks = builtins.all(not isinstance(i, Tensor) or i.dim() == 0 for i in items)
+    # every mask a 0-dim bool tensor: torch's index_put (the value's dtype must match), else a masked_fill
+    zero_dim_masks = builtins.all(isinstance(i, Tensor) and i.dim() == 0 for i in items
+                                  if i is not None and i is not Ellipsis and not isinstance(i, slice))
     if isinstance(value, Tensor) and value.dim() == 0 and only_mask and not zero_dim_masks:
         # torch: a 0-dim value under a mask is a masked_fill with the value's number, converted with the
         # range check (Note [Scalar assignment check] in csrc/indexing.c)

@@ -339,8 +339,7 @@ error:
 
 /* Assign `value` (Tensor or Python number, BORROWED) into the whole of `dst`, broadcasting and
  * casting as torch's copy_ does; write-through for views. strip: drop the value's extra leading size-1
- * dims first, as t[index] = value does. A zero-size `dst` is left alone once the shapes are checked (torch
- * writes nothing; MLX's scatter into a zero-size array fails). 0 / -1. */
+ * dims first, as t[index] = value does. 0 / -1. */
 static int assign_impl(State *st, TensorObject *dst, PyObject *value, int check_overlap, int strip)
 {
     PyObject *v = NULL, *cast = NULL, *shape = NULL, *b = NULL;
@@ -384,7 +383,7 @@ static int assign_impl(State *st, TensorObject *dst, PyObject *value, int check_
         }
         goto error;
     }
-    rc = tensor_numel(dst) == 0 ? 0 : tensor_write(st, dst, b);
+    rc = tensor_write(st, dst, b);
 error:
     Py_XDECREF(v);
     Py_XDECREF(cast);

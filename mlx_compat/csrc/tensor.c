@@ -632,9 +632,13 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         t->version++;
         return 0;
     }
-    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL;
+    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL, *map = NULL;
     int rc = -1;
-    PyObject *map = view_index_map(st, t);
+    if (tensor_ensure_sizes(st, t) < 0)
+        goto error;
+    if (tensor_numel(t) == 0) /* nothing to scatter (MLX's scatter into a zero-size map fails); still a write */
+        goto bump;
+    map = view_index_map(st, t);
     if (map == NULL || tensor_ensure_sizes(st, b) < 0)
         goto error;
     flat = storage_flat(st, b, t->device); /* a fresh object: MLX's __setitem__ below rebinds it */
@@ -654,6 +658,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         goto error;
     Py_SETREF(b->data, newbase);
     newbase = NULL;
+bump:
     b->version++;
     if (t->own_version) { /* a .data alias: its own counter, not the owner's (as torch) */
         b->aux_version++;
