@@ -1,7 +1,7 @@
 """mlx_compat: PyTorch's API on Apple's MLX. `import mlx_compat as torch`.
 
 The Tensor type and its per-op path are C (mlx_compat._C); this package is the Python-facing API
-laid out as torch's: creation, dtypes, devices, the foundation's ops and namespaces.
+laid out as torch's: creation, dtypes, devices, the op families (mlx_compat/_ops/) and namespaces.
 """
 from __future__ import annotations
 
@@ -18,48 +18,59 @@ from ._size import Size
 from ._dtype import (dtype, float32, float64, float16, bfloat16, complex64, int8, int16, int32, int64, uint8,
                      uint16, uint32, uint64, float, double, half, cfloat, short, int, long, bool, finfo, iinfo)
 from ._tensor import Tensor, view_as_real, view_as_complex
-from . import _indexing  # noqa: F401  (registers the advanced-indexing path with the core)
-from ._random import Generator, manual_seed, seed, initial_seed, default_generator
-from ._creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones, empty, full, zeros_like,
-                        ones_like, empty_like, full_like, arange, linspace, logspace, eye, rand, randn, randint,
-                        randperm, rand_like, randn_like, randint_like, normal)
-from ._creation import range  # noqa: A004 - torch's deprecated torch.range
-from ._ops import (add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, remainder, pow, neg,
-                   negative, abs, absolute, bitwise_not, logical_not, eq, ne, lt, le, gt, ge, greater, greater_equal,
-                   less, less_equal, not_equal, bitwise_and, bitwise_or, bitwise_xor, bitwise_left_shift,
-                   bitwise_right_shift, maximum, minimum, clamp, clip, clamp_min, clamp_max, masked_fill, where,
-                   result_type, promote_types, can_cast, sum, mean, matmul, fmod, atan2, arctan2)
-from ._pointwise import (exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid,
-                         reciprocal, floor, ceil, trunc, square, sign, relu, round, fix, lerp, addcmul, addcdiv,
-                         any, all)
-from ._shape_ops import cat, concat, concatenate, stack, mm, bmm, index_select, gather
-from ._creation import bernoulli, multinomial
-from ._samplers import poisson
-from ._random import get_rng_state, set_rng_state
-from ._grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
-                         is_inference_mode_enabled)
+from ._ops import indexing as _indexing  # noqa: F401  (registers the advanced-indexing path with the core)
+from ._ops.random import Generator, manual_seed, seed, initial_seed, default_generator
+from ._ops.creation import (tensor, as_tensor, asarray, from_numpy, from_dlpack, zeros, ones, empty, full, zeros_like,
+                            ones_like, empty_like, full_like, arange, linspace, logspace, eye, rand, randn, randint,
+                            randperm, rand_like, randn_like, randint_like, normal)
+from ._ops.creation import range  # noqa: A004 - torch's deprecated torch.range
+from ._ops.operators import (add, sub, subtract, mul, multiply, div, divide, true_divide, floor_divide, remainder,
+                             pow, neg, negative, abs, absolute, bitwise_not, logical_not, eq, ne, lt, le, gt, ge,
+                             greater, greater_equal, less, less_equal, not_equal, bitwise_and, bitwise_or,
+                             bitwise_xor, bitwise_left_shift, bitwise_right_shift, maximum, minimum, clamp, clip,
+                             clamp_min, clamp_max, masked_fill, where, result_type, promote_types, can_cast, sum,
+                             mean, matmul, fmod, atan2, arctan2)
+from ._ops.pointwise import (exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid,
+                             reciprocal, floor, ceil, trunc, square, sign, relu, round, fix, lerp, addcmul, addcdiv,
+                             any, all)
+from ._ops.shape import cat, concat, concatenate, stack
+from ._ops.linalg import mm, bmm
+from ._ops.indexing import index_select, gather
+from ._ops.creation import bernoulli, multinomial
+from ._ops.samplers import poisson
+from ._ops.random import get_rng_state, set_rng_state
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled)
 from ._interop import from_torch, to_torch
 from ._tensor_str import set_printoptions, get_printoptions
 from . import cuda, backends  # noqa: F401
 from . import nn, return_types  # noqa: F401
 from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
 from .nn.functional import relu_
-from ._reductions import max, min, argmax, argmin, amax, amin, var, std
-from ._pointwise import conj, sgn, erf
-from ._shape_ops import scatter, scatter_add, addmm
-from . import _autograd_formulas  # noqa: F401  (registers the C ops' derivatives)
+from ._ops.reduction import max, min, argmax, argmin, amax, amin, var, std
+from ._ops.pointwise import conj, sgn, erf
+from ._ops.indexing import scatter, scatter_add
+from ._ops.linalg import addmm
+from .autograd import _derivatives  # noqa: F401  (registers the C ops' derivatives)
 from . import autograd  # noqa: F401
 
-# the operators issue's families (each module lists its exports in __all__)
-from ._ops_elementwise import *  # noqa: F401,F403,E402
-from ._ops_reduce import *  # noqa: F401,F403,E402
-from ._ops_linalg import *  # noqa: F401,F403,E402
-from ._ops_shape import *  # noqa: F401,F403,E402
-from ._ops_misc import *  # noqa: F401,F403,E402
-from ._special_fns import *  # noqa: F401,F403,E402
-from ._ops_complex import *  # noqa: F401,F403,E402
-from ._spectral import *  # noqa: F401,F403,E402
-from ._linalg_solvers import *  # noqa: F401,F403,E402
+# the op families star-exported (each module lists its exports in __all__)
+from ._ops.elementwise import *  # noqa: F401,F403,E402
+from ._ops.reduction import *  # noqa: F401,F403,E402
+from ._ops.linalg import *  # noqa: F401,F403,E402
+from ._ops.shape import *  # noqa: F401,F403,E402
+from ._ops.views import *  # noqa: F401,F403,E402
+from ._ops.calculus import *  # noqa: F401,F403,E402
+from ._ops.sorting import *  # noqa: F401,F403,E402
+from ._ops.indexing import (take, take_along_dim, index_add, index_copy, index_fill, index_put,  # noqa: E402
+                            index_reduce, scatter_reduce, masked_scatter, masked_select, nonzero, argwhere,
+                            unravel_index, nonzero_static, put, _unsafe_masked_index,
+                            _unsafe_masked_index_put_accumulate)
+from ._ops.creation import scalar_tensor, empty_strided, empty_permuted, fill, fill_, zero_, resize_as_  # noqa: E402
+from ._ops.special import *  # noqa: F401,F403,E402
+from ._ops.complex import *  # noqa: F401,F403,E402
+from ._ops.spectral import *  # noqa: F401,F403,E402
+from ._ops.linalg_solvers import *  # noqa: F401,F403,E402
 from . import linalg, special, fft, signal, masked, ops  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
 from . import distributed  # noqa: F401,E402

@@ -205,7 +205,7 @@ class _Reach:
     """What a function can reach (Note [Explicit state])."""
 
     def __init__(self):
-        from ._random import Generator, default_generator
+        from ._ops.random import Generator, default_generator
 
         self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
         self.generators = [default_generator]
@@ -755,7 +755,7 @@ class _Compiled:
         mx.vjp(fd, [vals[i] for i in diff], [mx.ones_like(o) for o in outs])
 
     def _differentiable(self, entry, plan, scalars, n_out):
-        from ._autograd_ops import mlx_op
+        from .autograd._mlx_vjp import mlx_op
 
         f, tensors = self._vjp_parts(entry, plan, scalars, n_out)
         out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))

@@ -123,8 +123,8 @@ _CREATION = {"tensor", "as_tensor", "asarray", "zeros", "ones", "empty", "full",
              "exponential", "gaussian", "general_cosine", "general_hamming", "hamming", "hann", "kaiser", "nuttall"}
 
 
-_CREATION_MODULES = {"mlx_compat", "mlx_compat._creation", "mlx_compat._ops_misc", "mlx_compat._spectral",
-                     "mlx_compat._ops_shape", "mlx_compat.fft", "mlx_compat.signal.windows"}
+_CREATION_MODULES = {"mlx_compat", "mlx_compat._ops.creation", "mlx_compat._ops.spectral", "mlx_compat._ops.shape",
+                     "mlx_compat.fft", "mlx_compat.signal.windows"}
 
 
 def _wrap(obj, name, memo, creation):
@@ -140,7 +140,7 @@ def _wrap(obj, name, memo, creation):
 def install(tensor_type, force=False):
     """Wrap the public functions of every mlx_compat module (and their TORCH_VARIANTS tables) and the Python-level
     Tensor methods, once, when a GPU exists (or `force`). The same function object gets the same wrapper
-    everywhere, so identities between namespaces (`mlx_compat.x is mlx_compat._ops_misc.x`) hold."""
+    everywhere, so identities between namespaces (`mlx_compat.x is mlx_compat._ops.views.x`) hold."""
     import sys
 
     from . import overrides

@@ -19,7 +19,7 @@ def from_torch(t):
     """An mlx_compat tensor with the same values, dtype and shape as a torch.Tensor (a copy)."""
     import torch
 
-    from ._creation import from_numpy
+    from ._ops.creation import from_numpy
     from ._dtype import bfloat16
 
     t = t.detach().cpu()

@@ -238,7 +238,7 @@ def _legacy_new(cls, dtype, args, kwargs):
     torch's negative-size and allocator errors; one sequence or array is data converted to the dtype; one Tensor
     is an alias of it (the generic `Tensor` keeps its dtype, a typed constructor refuses another). Anything else
     is torch's TypeError: a number is not data (`Tensor(2.0)`), `Tensor(True)` is not a size."""
-    from . import _creation
+    from ._ops import creation as _creation
 
     if builtins.any(k != "device" for k in kwargs):
         got = ", ".join(f"{k}={builtins.type(v).__name__}" for k, v in kwargs.items())
@@ -291,7 +291,7 @@ def __deepcopy__(self, memo):
     """copy.deepcopy as torch's: the storage is copied once per deepcopy call (memoised by its identity), so
     tensors that alias each other (a base and its views, two views of one base) alias each other's copies;
     `.grad` and the instance `__dict__` are deep-copied too; only leaves can be copied."""
-    from ._grad_mode import no_grad
+    from .autograd.grad_mode import no_grad
 
     if id(self) in memo:
         return memo[id(self)]
@@ -389,7 +389,7 @@ def to(self, *args, **kwargs):
         arr = arr.astype(d._mx, stream=_device.MX_DEVICES[code])
     r = _new(arr, code, d)
     if self.requires_grad and (d.is_floating_point or d.is_complex):
-        from ._autograd_formulas import record
+        from .autograd._derivatives import record
 
         src_dtype, src_dev = self.dtype, self.device
         record("ToCopyBackward0", lambda ctx, grads: (grads[0].to(src_dtype).to(src_dev),), [self], [r])
@@ -601,7 +601,7 @@ def clone(self, *, memory_format=None):
     else:
         r = _new(self._mx, self._device_code, self.dtype)
     if self.requires_grad:
-        from ._autograd_formulas import record
+        from .autograd._derivatives import record
 
         record("CloneBackward0", lambda ctx, grads: (grads[0],), [self], [r])
     return r
@@ -746,12 +746,12 @@ def _multi_view(self, name, make_pieces, backward):
         pieces = make_pieces()
     finally:
         _C._set_grad_enabled(prev)
-    from ._autograd_formulas import record
+    from .autograd._derivatives import record
 
     shapes = [tuple(p.shape) for p in pieces]
 
     def bw(ctx, grads):
-        from ._creation import zeros
+        from ._ops.creation import zeros
 
         gs = [g if g is not None else zeros(s, dtype=self.dtype, device=self.device) for g, s in zip(grads, shapes)]
         return (backward(gs),)
@@ -766,7 +766,7 @@ def unbind(self, dim=0):
     if n == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, n)
-    from ._shape_ops import stack
+    from ._ops.shape import stack
 
     return _multi_view(self, "UnbindBackward0", lambda: tuple(self.select(d, i) for i in builtins.range(self.shape[d])),
                        lambda gs: stack(gs, d))
@@ -781,7 +781,7 @@ def split(self, split_size_or_sections, dim=0):
     size = self.shape[d]
     if not isinstance(split_size_or_sections, (list, tuple)):
         split_size_or_sections = _int_arg(split_size_or_sections, "split", is_dim=True)
-    from ._shape_ops import cat
+    from ._ops.shape import cat
 
     name = "SplitBackward0" if isinstance(split_size_or_sections, builtins.int) else "SplitWithSizesBackward0"
     return _multi_view(self, name, lambda: _split_pieces(self, split_size_or_sections, d, size), lambda gs: cat(gs, d))
@@ -912,8 +912,8 @@ def _record_view(self, out, name, view_fn):
     through mlx_op (differentiable again)."""
     if not (self.requires_grad and _C.is_grad_enabled()):
         return out
-    from ._autograd_formulas import record
-    from ._autograd_ops import mlx_op
+    from .autograd._derivatives import record
+    from .autograd._mlx_vjp import mlx_op
 
     shape, mdt = tuple(self.shape), self.dtype._mx
 
@@ -1030,35 +1030,35 @@ def _new_kwargs(self, dtype, device):
 
 @_method
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    from ._creation import tensor
+    from ._ops.creation import tensor
 
     return tensor(data, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
 @_method
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import zeros
+    from ._ops.creation import zeros
 
     return zeros(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
 @_method
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import ones
+    from ._ops.creation import ones
 
     return ones(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
 @_method
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import empty
+    from ._ops.creation import empty
 
     return empty(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
 @_method
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    from ._creation import full
+    from ._ops.creation import full
 
     return full(size, fill_value, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
@@ -1133,7 +1133,7 @@ def flip(self, *dims, **kwargs):
     for d in ds:
         key[d] = slice(None, None, -1)
     key = tuple(key)
-    from ._autograd_ops import mlx_op
+    from .autograd._mlx_vjp import mlx_op
 
     return mlx_op("FlipBackward0", lambda v: v[key] if n else v, [self])
 

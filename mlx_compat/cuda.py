@@ -23,7 +23,7 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    from ._random import manual_seed as ms
+    from ._ops.random import manual_seed as ms
 
     ms(seed)
 

@@ -41,9 +41,9 @@ from collections.abc import Sequence
 import mlx.core as mx
 
 from . import _C, _dtype
-from ._autograd_ops import mlx_op
-from ._creation import _out
-from ._ops import _SCALAR_NAMES
+from .autograd._mlx_vjp import mlx_op
+from ._ops.creation import _out
+from ._ops.operators import _SCALAR_NAMES
 from ._tensor import Tensor, _new, _wrap_dim
 
 __all__ = [
@@ -375,7 +375,7 @@ def ifftshift(input, dim=None):
 
 
 def _freq(fname, count, n, d, out, dtype, device, requires_grad, half):
-    from ._creation import arange
+    from ._ops.creation import arange
 
     if isinstance(n, builtins.bool) or not isinstance(n, builtins.int):
         raise TypeError(f"{fname}(): argument 'n' (position 1) must be int, not {type(n).__name__}")

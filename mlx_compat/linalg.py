@@ -1,7 +1,7 @@
 """torch.linalg.
 
 Decompositions run on MLX's CPU stream (its only linalg backend); their derivatives are torch's formulas
-(see _ops_linalg.py). Decompositions whose factors torch does not define uniquely (signs of svd/qr/eigh
+(see _ops/linalg.py). Decompositions whose factors torch does not define uniquely (signs of svd/qr/eigh
 vectors) use LAPACK's conventions through MLX, as torch does on the CPU, but only the invariants are promised.
 Complex inputs are refused (MLX's linalg is real).
 """
@@ -13,8 +13,8 @@ import math
 import mlx.core as mx
 
 from . import _dtype, return_types
-from ._autograd_ops import mlx_op
-from ._ops_linalg import (LinAlgError, _la_check, _out, _out_tuple, _tensor, _dname, _cross_common, _prim, cholesky_,
+from .autograd._mlx_vjp import mlx_op
+from ._ops.linalg import (LinAlgError, _la_check, _out, _out_tuple, _tensor, _dname, _cross_common, _prim, cholesky_,
                           det_, eigh_, inv_, lu_factor_, pinv_record, qr_, slogdet_, solve_, svd_)
 from ._tensor import Tensor, _wrap_dim
 
@@ -26,7 +26,7 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogde
 
 
 def matmul(input, other, *, out=None):
-    from ._ops import matmul as mm
+    from ._ops.operators import matmul as mm
 
     return mm(input, other, out=out)
 
@@ -193,7 +193,7 @@ def inv(A, *, out=None):
 def inv_ex(A, *, check_errors=False, out=None):
     _la_check(A, "linalg.inv_ex")
     r = inv_(A)
-    from ._creation import zeros
+    from ._ops.creation import zeros
 
     return _out_tuple(out, return_types.linalg_inv_ex(r, zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)))
 
@@ -247,7 +247,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of "
                            f"type {_dname(A.dtype)} and B of type {_dname(B.dtype)} instead")
-    from ._ops_linalg import tril, triu
+    from ._ops.linalg import tril, triu
 
     n = A.shape[-1]
     if (B.shape[-2] if left else B.shape[-1]) != n:
@@ -255,7 +255,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
     if unitriangular:
-        from ._creation import eye
+        from ._ops.creation import eye
 
         T = (triu(A, 1) if upper else tril(A, -1)) + eye(n, dtype=A.dtype, device=A.device)
     else:
@@ -271,7 +271,7 @@ def cholesky(A, *, upper=False, out=None):
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     _la_check(A, "linalg.cholesky_ex")
-    from ._creation import zeros
+    from ._ops.creation import zeros
 
     L = cholesky_(A, upper)
     return _out_tuple(out, return_types.linalg_cholesky_ex(L, zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)))
@@ -351,7 +351,7 @@ def qr(A, mode="reduced", *, out=None):
                            f"or 'complete'")
     Q, R = qr_(A, mode)
     if mode == "r":
-        from ._creation import empty
+        from ._ops.creation import empty
 
         Q = empty((0,), dtype=A.dtype, device=A.device)
     return _out_tuple(out, return_types.linalg_qr(Q, R))
@@ -396,7 +396,7 @@ def _tol(S, A, atol, rtol, fname):
         atol = atol.unsqueeze(-1)
     if isinstance(rtol, Tensor):
         rtol = rtol.unsqueeze(-1)
-    from ._ops import maximum
+    from ._ops.operators import maximum
 
     r = smax.detach() * rtol
     if isinstance(atol, Tensor) and isinstance(r, Tensor):
@@ -415,12 +415,12 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
         if atol is not None or rtol is not None:
             raise TypeError("linalg.pinv(): rcond cannot be combined with atol/rtol")
         rtol = rcond
-    from ._ops import where
-    from ._grad_mode import no_grad
+    from ._ops.operators import where
+    from .autograd.grad_mode import no_grad
 
     with no_grad():
         if A.numel() == 0:  # empty batch or matrix: MLX's SVD is never asked (Note [Empty reductions])
-            from ._creation import zeros
+            from ._ops.creation import zeros
 
             P = zeros(tuple(A.shape[:-2]) + (A.shape[-1], A.shape[-2]), dtype=A.dtype, device=A.device)
         elif hermitian:
@@ -441,7 +441,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     _la_check(A, "linalg.matrix_rank", square=hermitian)
-    from ._grad_mode import no_grad
+    from .autograd.grad_mode import no_grad
 
     with no_grad():
         S = eigh_(A)[0].abs() if hermitian else svd_(A, False)[1]
@@ -466,7 +466,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     eps = _dtype.finfo(A.dtype).eps
     rc = eps * builtins.max(m, n) if rcond is None or rcond < 0 else rcond
-    from ._creation import empty
+    from ._ops.creation import empty
 
     # the solution is pinv(A) B with gelsy's rcond; its gradient is then torch's (LinalgLstsqBackward0 is
     # pinv_backward(gX B^H) for A and pinv(A)^H gX for B)
@@ -475,7 +475,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         rank = empty((0,), dtype=_dtype.int64, device=A.device)
         sv = empty((0,), dtype=A.dtype, device=A.device)
     else:
-        from ._grad_mode import no_grad
+        from .autograd.grad_mode import no_grad
 
         with no_grad():
             S = svd_(A, False)[1]
@@ -503,6 +503,6 @@ def lu_factor(A, *, pivot=True, out=None):
     return _out_tuple(out, return_types.linalg_lu_factor(LU, piv))
 
 
-from ._linalg_solvers import (linalg_lu as lu, linalg_lu_factor_ex as lu_factor_ex,  # noqa: E402
-                              linalg_lu_solve as lu_solve, linalg_solve_ex as solve_ex, householder_product,
-                              diagonal, vander, cond, tensorinv, tensorsolve, matrix_exp)
+from ._ops.linalg_solvers import (linalg_lu as lu, linalg_lu_factor_ex as lu_factor_ex,  # noqa: E402
+                                  linalg_lu_solve as lu_solve, linalg_solve_ex as solve_ex, householder_product,
+                                  diagonal, vander, cond, tensorinv, tensorsolve, matrix_exp)

@@ -82,7 +82,7 @@ def _native_dropout_backward(grad_output, mask, scale):
 
 def _batch_norm_with_update(input, weight, bias, running_mean, running_var, momentum, eps):
     """Training-mode batch norm updating the running stats: (out, save_mean, save_rstd, reserve)."""
-    from ._creation import empty
+    from ._ops.creation import empty
     from ._dtype import uint8
     from .nn._normalization import native_batch_norm
 

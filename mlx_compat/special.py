@@ -1,6 +1,6 @@
 """torch.special.
 
-erf/erfc/erfinv/ndtr/ndtri/log_ndtr are built on the accurate erf/erfc kernels of _ops_elementwise
+erf/erfc/erfinv/ndtr/ndtri/log_ndtr are built on the accurate erf/erfc kernels of _ops/elementwise.py
 (FreeBSD s_erf.c), so they hold to float64 accuracy; derivatives are hand-written (torch's formulas)."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import math
 
 import mlx.core as mx
 
-from . import _pointwise
-from ._autograd_formulas import record
-from ._creation import _out
-from ._ops_elementwise import (_compute, _erf_accurate, _float_dtype, _grad_on, _need_tensor, _new, _log_ndtr_mx,
+from ._ops import pointwise as _pointwise
+from .autograd._derivatives import record
+from ._ops.creation import _out
+from ._ops.elementwise import (_compute, _erf_accurate, _float_dtype, _grad_on, _need_tensor, _new, _log_ndtr_mx,
                                _ndtr_mx, _ndtri_mx, erfc, erfinv, i0, logit, sinc, xlog1py, xlogy)
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "sinc", "xlogy", "xlog1py", "entr",
@@ -32,8 +32,8 @@ log1p = _pointwise.log1p
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
-# gamma family, Bessel functions and orthogonal polynomials live in _special_fns (float64 kernels)
-from ._special_fns import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,  # noqa: E402
+# gamma family, Bessel functions and orthogonal polynomials live in _ops/special.py (float64 kernels)
+from ._ops.special import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,  # noqa: E402
                            chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w, digamma, erfcx,
                            hermite_polynomial_h, hermite_polynomial_he, i0e, i1, i1e, igamma as gammainc,
                            igammac as gammaincc, laguerre_polynomial_l, legendre_polynomial_p, lgamma as gammaln,
@@ -52,7 +52,7 @@ def expit(input, *, out=None):
 def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
     _need_tensor("round", input)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        from ._ops import _SCALAR_NAMES
+        from ._ops.operators import _SCALAR_NAMES
 
         raise NotImplementedError(f"\"round_vml_cpu\" not implemented for '{_SCALAR_NAMES[input.dtype.name]}'")
     return _pointwise.round(input, decimals=decimals, out=out)
@@ -65,7 +65,7 @@ def softmax(input, dim, *, dtype=None):
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
-    from ._ops_reduce import logsumexp as _lse
+    from ._ops.reduction import logsumexp as _lse
 
     return _lse(input, dim, keepdim, out=out)
 
@@ -77,8 +77,8 @@ def log_softmax(input, dim, *, dtype=None):
 
 
 def _unary(name, node, fwd, deriv):
-    """float-valued unary op with a hand-written derivative: _ops_elementwise's declaration helper."""
-    from ._ops_elementwise import _unary_custom
+    """float-valued unary op with a hand-written derivative: _ops/elementwise.py's declaration helper."""
+    from ._ops.elementwise import _unary_custom
 
     return _unary_custom(name, node, fwd, deriv, f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
 

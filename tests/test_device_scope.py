@@ -10,7 +10,8 @@ import textwrap
 SCRIPT = textwrap.dedent("""
     import warnings
     import mlx_compat as mc
-    from mlx_compat import _device_scope, _special_fns
+    from mlx_compat import _device_scope
+    from mlx_compat._ops import special as _special_fns
     from mlx_compat.nn import _loss
 
     assert _device_scope.ACTIVE

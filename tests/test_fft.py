@@ -262,7 +262,7 @@ def test_roundtrips():
     assert_same(mc.fft.ihfft(mc.fft.hfft(mc.fft.ihfft(xm), n=8)), torch.fft.ihfft(x).resolve_conj(), atol=1e-5)
 
 
-# ---------------------------------------------------------------- stft / istft (mlx_compat/_spectral.py)
+# ---------------------------------------------------------------- stft / istft (mlx_compat/_ops/spectral.py)
 
 
 def _vjp_multi(fn_t, fn_m, inputs, rtol=1e-4):

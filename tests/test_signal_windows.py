@@ -96,7 +96,7 @@ def test_default_dtype_float64():
     assert_same(rm, rt, rtol=1e-12, atol=1e-12)
 
 
-# ---------------------------------------------------------------- torch.*_window (mlx_compat/_spectral.py)
+# ---------------------------------------------------------------- torch.*_window (mlx_compat/_ops/spectral.py)
 
 TOP = [("hann_window", ()), ("hamming_window", ()), ("hamming_window", (0.6,)), ("hamming_window", (0.6, 0.3)),
        ("blackman_window", ()), ("bartlett_window", ()), ("kaiser_window", ()), ("kaiser_window", (3.5,))]

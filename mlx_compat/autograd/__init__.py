@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _C
-from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .._tensor import Tensor
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
@@ -21,7 +21,7 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grad_outputs, is_grads_batched=False):
-    from .._creation import ones_like
+    from .._ops.creation import ones_like
 
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
@@ -112,7 +112,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t, g in zip(inputs_t, got):
         if g is None:
             if materialize_grads:
-                from .._creation import zeros_like
+                from .._ops.creation import zeros_like
 
                 g = zeros_like(t)
             elif not allow_unused:

@@ -5,7 +5,7 @@ import builtins
 import functools
 
 from .. import _C
-from .._grad_mode import no_grad
+from .grad_mode import no_grad
 from .._tensor import Tensor
 
 
@@ -129,7 +129,7 @@ class Function(metaclass=_FunctionMeta):
         meta = [(tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs]
 
         def backward(node_ctx, grads):
-            from .._creation import zeros
+            from .._ops.creation import zeros
 
             grads = list(grads)
             if ctx.materialize_grads:
@@ -163,13 +163,13 @@ class Function(metaclass=_FunctionMeta):
                         raise RuntimeError(f"Function {cls._backward_name} returned an invalid gradient at index {i} - "
                                            f"got {list(g.shape)} but expected shape compatible with {list(a.shape)}")
                     if tuple(g.shape) != tuple(a.shape):
-                        from .._autograd_formulas import sum_to
+                        from ._derivatives import sum_to
 
                         g = sum_to(g, a.shape) if g.numel() != a.numel() else g.reshape(a.shape)
                 checked.append(g)
             return tuple(checked)
 
-        from .._autograd_formulas import _scope_backward
+        from ._derivatives import _scope_backward
 
         node = _C._record(cls._backward_name, _scope_backward(backward, args), ctx, args, outs,
                           builtins.bool(getattr(ctx, "to_save", ctx._saved)))

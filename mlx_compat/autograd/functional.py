@@ -16,7 +16,7 @@ def _as_tuple(x):
 
 
 def _prep(inputs, create_graph):
-    from .._grad_mode import enable_grad  # noqa: F401
+    from .grad_mode import enable_grad  # noqa: F401
 
     out = []
     for x in inputs:
@@ -31,13 +31,13 @@ def _grad(outputs, inputs, grad_outputs, create_graph, allow_unused=True):
 
     gs = autograd_grad(outputs, inputs, grad_outputs, create_graph=create_graph, retain_graph=True,
                        allow_unused=allow_unused)
-    from .._creation import zeros_like
+    from .._ops.creation import zeros_like
 
     return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, inputs))
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    from .._grad_mode import enable_grad
+    from .grad_mode import enable_grad
 
     xs, single = _as_tuple(inputs)
     with enable_grad():
@@ -53,8 +53,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    from .._creation import zeros_like
-    from .._grad_mode import enable_grad
+    from .._ops.creation import zeros_like
+    from .grad_mode import enable_grad
 
     xs, single = _as_tuple(inputs)
     with enable_grad():
@@ -72,9 +72,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
-    from .._creation import zeros_like  # noqa: F401
-    from .._shape_ops import stack as stack_rows
-    from .._grad_mode import enable_grad
+    from .._ops.creation import zeros_like  # noqa: F401
+    from .._ops.shape import stack as stack_rows
+    from .grad_mode import enable_grad
 
     xs, single = _as_tuple(inputs)
     with enable_grad():
@@ -94,7 +94,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                 if per_input[k]:
                     j = stack_rows(per_input[k]).reshape(tuple(o.shape) + tuple(x.shape))
                 else:
-                    from .._creation import zeros
+                    from .._ops.creation import zeros
 
                     j = zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype)
                 row.append(j if create_graph else j.detach())
@@ -106,7 +106,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
     xs, single = _as_tuple(inputs)
 
     def grad_fn(*args):
-        from .._grad_mode import enable_grad
+        from .grad_mode import enable_grad
 
         with enable_grad():
             out = func(*args)
@@ -117,7 +117,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    from .._grad_mode import enable_grad
+    from .grad_mode import enable_grad
 
     xs, single = _as_tuple(inputs)
     with enable_grad():

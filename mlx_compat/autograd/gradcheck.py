@@ -5,7 +5,7 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from .. import _dtype
-from .._grad_mode import no_grad
+from .grad_mode import no_grad
 from .._tensor import Tensor
 
 
@@ -24,7 +24,7 @@ def _outputs(func, inputs):
 
 def _numerical_jacobian(func, inputs, index, eps):
     """d(outputs)/d(inputs[index]) by central differences: one (numel_out, numel_in) array per output."""
-    from .._creation import tensor
+    from .._ops.creation import tensor
 
     x = inputs[index]
     base = np.array(x.detach().tolist(), dtype=np.complex128 if x.dtype.is_complex else np.float64).reshape(tuple(x.shape))
@@ -46,7 +46,7 @@ def _numerical_jacobian(func, inputs, index, eps):
 
 def _analytical_jacobian(func, inputs, index):
     from . import grad as autograd_grad
-    from .._creation import zeros_like
+    from .._ops.creation import zeros_like
 
     outs = _outputs(func, inputs)
     x = inputs[index]
@@ -57,7 +57,7 @@ def _analytical_jacobian(func, inputs, index):
         for i in range(flat_n):
             go = np.zeros(flat_n)
             go[i] = 1.0
-            from .._creation import tensor
+            from .._ops.creation import tensor
 
             gt = tensor(go.reshape(tuple(o.shape)), dtype=o.dtype)
             if not o.requires_grad:
@@ -102,7 +102,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   masked=False):
     """gradcheck of the gradient itself: second derivatives through create_graph=True."""
     from . import grad as autograd_grad
-    from .._creation import tensor
+    from .._ops.creation import tensor
 
     inputs = _as_tuple(inputs)
     outs = _outputs(func, inputs)

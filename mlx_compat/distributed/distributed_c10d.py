@@ -468,7 +468,7 @@ def _value(tensor):
 
 def _put(tensor, arr):
     """Write `arr` into `tensor` in place (through views), as c10d does: outside autograd's in-place checks."""
-    from .._grad_mode import no_grad
+    from ..autograd.grad_mode import no_grad
 
     with no_grad():
         tensor._write(arr)

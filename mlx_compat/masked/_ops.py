@@ -16,7 +16,7 @@ import builtins
 import mlx.core as mx
 
 from .. import _dtype
-from .._autograd_formulas import record
+from ..autograd._derivatives import record
 from .._tensor import Tensor, _new
 
 __all__ = ["sum", "prod", "cumsum", "cumprod", "amax", "amin", "argmax", "argmin", "mean", "median", "logsumexp",
@@ -97,7 +97,7 @@ def _select(m, input, fill):
     res = _new(mx.where(c, input._mx, f), input._device_code, input.dtype)
 
     def backward(ctx, grads):
-        from .._autograd_ops import mlx_op
+        from ..autograd._mlx_vjp import mlx_op
 
         return (mlx_op("MaskedCombineBackward", lambda g: mx.where(c, g, mx.zeros_like(g)), [grads[0]]),)
 

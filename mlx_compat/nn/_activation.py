@@ -42,9 +42,11 @@ import mlx.core as mx
 import numpy as np
 
 from .._device_scope import scoped as _scoped, warn as _warn
-from .. import _C, _dtype, _precise, _random
-from .._autograd_formulas import record as _record
-from .._autograd_ops import mlx_op
+from .. import _C, _dtype
+from .._ops import precise as _precise
+from .._ops import random as _random
+from ..autograd._derivatives import record as _record
+from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim
 
 __all__ = [
@@ -607,7 +609,7 @@ def _resize_out(out, r):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    from .._ops import result_type
+    from .._ops.operators import result_type
 
     common = result_type(x1, x2)
     if not common.is_floating_point:

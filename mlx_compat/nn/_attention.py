@@ -52,11 +52,13 @@ import mlx.core as mx
 import numpy as np
 
 from .._device_scope import warn as _warn
-from .. import _dtype, _precise, _random
+from .. import _dtype
+from .._ops import precise as _precise
+from .._ops import random as _random
 from .._C import is_grad_enabled
-from .._autograd_formulas import needs_grad
-from .._autograd_ops import mlx_op
-from .._grad_mode import no_grad
+from ..autograd._derivatives import needs_grad
+from ..autograd._mlx_vjp import mlx_op
+from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag"]
@@ -304,7 +306,7 @@ def _canonical_mask(mask, name, other_type, other_name, target_type, check_other
         _warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
               "instead.", stacklevel=3)
     if mask.dtype is _dtype.bool:
-        from .._creation import zeros
+        from .._ops.creation import zeros
 
         mask = zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, -math.inf)
     return mask
@@ -348,8 +350,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
-    from .. import _creation
-    from .._shape_ops import cat
+    from .._ops import creation as _creation
+    from .._ops.shape import cat
     from .functional import dropout, linear, pad, softmax
 
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)

@@ -16,7 +16,7 @@ import builtins
 
 import mlx.core as mx
 
-from .._autograd_ops import mlx_op
+from ..autograd._mlx_vjp import mlx_op
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 TORCH_EXPORTS = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]

@@ -17,7 +17,7 @@ import mlx.core as mx
 
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
-from .._autograd_ops import mlx_op
+from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor
 
 __all__ = [

@@ -45,9 +45,9 @@ import math
 import mlx.core as mx
 
 from .. import _dtype
-from .._autograd_formulas import needs_grad
-from .._autograd_ops import mlx_op
-from .._grad_mode import no_grad
+from ..autograd._derivatives import needs_grad
+from ..autograd._mlx_vjp import mlx_op
+from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]

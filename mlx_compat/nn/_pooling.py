@@ -28,8 +28,8 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _C, _dtype
-from .._autograd_formulas import record as _record
-from .._autograd_ops import mlx_op
+from ..autograd._derivatives import record as _record
+from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor, _new
 
 __all__ = [
@@ -818,7 +818,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
             raise IndexError("tuple index out of range")
         output_size = [builtins.int(input.size(-nd + i) * ratio[i]) for i in builtins.range(nd)]
     if _random_samples is None:
-        from .._creation import rand
+        from .._ops.creation import rand
 
         n_batch = 1 if input.dim() == nd + 1 else input.size(0)
         _random_samples = rand(n_batch, input.size(-nd - 1), nd, dtype=input.dtype,

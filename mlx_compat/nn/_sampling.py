@@ -29,7 +29,7 @@ import mlx.core as mx
 import numpy as np
 
 from .._device_scope import warn as _warn
-from .._autograd_ops import mlx_op
+from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid"]
@@ -331,7 +331,7 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
             t = _taps_linear(i, o, s, align_corners, ft)
         taps.append((2 + d,) + t)
     if input.numel() == 0 or builtins.any(o == 0 for o in output_size):
-        from .._creation import zeros
+        from .._ops.creation import zeros
         return zeros(list(input.shape[:2]) + list(output_size), dtype=input.dtype, device=input.device)
     if uint8_2d:
         return mlx_op(name + "Backward0", lambda x: _resample_uint8(x, taps[::-1]), [input])
@@ -498,7 +498,7 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     nd = input.dim() - 2
     out_shape = (input.shape[0], input.shape[1]) + tuple(grid.shape[1:-1])
     if builtins.any(s == 0 for s in out_shape):
-        from .._creation import zeros
+        from .._ops.creation import zeros
         return zeros(out_shape, dtype=input.dtype, device=input.device)
     return mlx_op(f"GridSampler{nd}DBackward0",
                   lambda x, g: _grid_sample_mlx(x, g, interpolation_mode, padding_mode, bool(align_corners)),

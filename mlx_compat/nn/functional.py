@@ -1,7 +1,7 @@
 """torch.nn.functional. This file holds the first functions (relu, gelu, linear, bilinear, embedding, conv1d-3d,
 pad); the families live in their own modules (activations, losses, pooling, sampling, conv_transpose,
 normalization, attention), whose names are re-exported at the end, superseding any of the same name here.
-Forwards are MLX; most derivatives come from the mx.vjp fallback (Note [MLX vjp fallback] in _autograd_ops.py);
+Forwards are MLX; most derivatives come from the mx.vjp fallback (Note [MLX vjp fallback] in autograd/_mlx_vjp.py);
 relu is hand-written so that relu'(0) = 0 as in torch."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
-from .._autograd_ops import mlx_op
-from .._shape_ops import _linear_addmm, addmm as _addmm
+from ..autograd._mlx_vjp import mlx_op
+from .._ops.linalg import _linear_addmm, addmm as _addmm
 from .._tensor import Tensor
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -114,7 +114,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if iv.size and _C._item_or_none(mx.any((iv < 0) | (iv >= n))):
         raise IndexError("index out of range in self")
     if max_norm is not None and input.numel():
-        from .._grad_mode import no_grad
+        from ..autograd.grad_mode import no_grad
 
         with no_grad():  # torch renormalises the looked-up rows in place
             import numpy as np

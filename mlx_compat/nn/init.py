@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
-from .. import _creation
-from .._grad_mode import no_grad
+from .._ops import creation as _creation
+from ..autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",

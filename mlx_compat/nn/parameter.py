@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .. import _C, _creation
+from .. import _C
+from .._ops import creation as _creation
 from .._tensor import Tensor
 
 __all__ = ["Parameter", "UninitializedParameter", "is_lazy", "Buffer", "UninitializedBuffer",

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable
 
 from .. import _C, _dtype
-from .._creation import empty, ones, linspace, tensor, arange
+from .._ops.creation import empty, ones, linspace, tensor, arange
 
 __all__ = [
     "bartlett", "blackman", "cosine", "exponential", "gaussian", "general_cosine", "general_hamming", "hamming",

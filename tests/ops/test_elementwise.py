@@ -358,7 +358,7 @@ def test_positive_and_mixed_half_dtypes():
 
 
 def test_new_names_exported():
-    from mlx_compat import _ops_elementwise as E
+    from mlx_compat._ops import elementwise as E
 
     for n in E.__all__:
         assert hasattr(mc, n), n

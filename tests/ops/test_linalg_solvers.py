@@ -1,5 +1,5 @@
 """LU/Cholesky/triangular solvers, matrix_exp, Householder products and the rest of torch.linalg
-(mlx_compat/_linalg_solvers.py): values, gradients and errors against torch."""
+(mlx_compat/_ops/linalg_solvers.py): values, gradients and errors against torch."""
 import numpy as np
 import pytest
 

@@ -1,6 +1,9 @@
-"""The long tail of torch.* functions (mlx_compat/_ops_misc.py) against torch 2.13 on the same inputs: values,
-dtype, shape, error types, gradients (random cotangent, compared .grad), named tuples, and that *_copy results
-are fresh tensors."""
+"""The long tail of torch.* functions across families, table-driven against torch 2.13 on the same inputs:
+view copies, scatters and splits (_ops/views.py), diff/gradient/trapezoid (calculus.py), gcd/lcm/frexp/ldexp/rsub
+(elementwise.py), cov/corrcoef/renorm/dist/histograms (reduction.py), isin (sorting.py), put/unravel_index/
+nonzero_static (indexing.py), empty_strided/fill/zero_ (creation.py), adjoint/H/mH (complex.py): values, dtype,
+shape, error types, gradients (random cotangent, compared .grad), named tuples, and that *_copy results are fresh
+tensors."""
 import builtins
 import warnings
 

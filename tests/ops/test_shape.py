@@ -1,5 +1,6 @@
-"""Shape and indexing ops (mlx_compat/_ops_shape.py) against torch 2.13 on the same inputs: values, dtype,
-shape, strides where torch returns a view, error types, and gradients (random cotangent, compared .grad)."""
+"""Shape ops (mlx_compat/_ops/shape.py) and the index_*/take/masked_*/scatter_reduce family (_ops/indexing.py)
+against torch 2.13 on the same inputs: values, dtype, shape, strides where torch returns a view, error types, and
+gradients (random cotangent, compared .grad)."""
 import numpy as np
 import pytest
 

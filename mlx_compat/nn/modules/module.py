@@ -11,8 +11,8 @@ import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from ... import _creation
-from ..._grad_mode import is_grad_enabled, no_grad
+from ..._ops import creation as _creation
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter, is_lazy

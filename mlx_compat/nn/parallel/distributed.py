@@ -17,7 +17,7 @@ import contextlib
 import mlx.core as mx
 
 from ... import distributed as dist
-from ..._grad_mode import is_grad_enabled, no_grad
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ..._tensor import Tensor
 from ..modules.module import Module
 

@@ -5,8 +5,8 @@ is accepted for torch's signatures; MLX fuses the per-tensor ops lazily, so both
 import types
 import warnings
 
-from ... import _creation
-from ..._grad_mode import no_grad
+from ..._ops import creation as _creation
+from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]

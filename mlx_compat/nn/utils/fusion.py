@@ -2,7 +2,7 @@
 arithmetic behind it (fuse_*_bn_weights)."""
 import copy
 
-from ... import _creation
+from ..._ops import creation as _creation
 from ..parameter import Parameter
 
 __all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights"]

@@ -3,8 +3,8 @@ with nn.utils.parametrize), with torch's parameter names (parametrizations.<name
 its loading of checkpoints saved by the hook-based weight_norm."""
 from enum import Enum, auto
 
-from ... import _creation
-from ..._grad_mode import no_grad
+from ..._ops import creation as _creation
+from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
 from ..modules.module import Module
 from . import parametrize

@@ -6,7 +6,7 @@ import copyreg
 from contextlib import contextmanager
 from copy import deepcopy
 
-from ..._grad_mode import no_grad
+from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
 from ..modules.container import ModuleDict, ModuleList
 from ..parameter import Parameter

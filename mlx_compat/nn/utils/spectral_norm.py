@@ -1,6 +1,6 @@
 """The hook-based spectral_norm: `name` divided by its largest singular value, estimated by power iteration
 on persistent `name_u`/`name_v` buffers (one step per training forward), with torch's state_dict version hooks."""
-from ..._grad_mode import no_grad
+from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, UninitializedParameter
 
 __all__ = ["SpectralNorm", "SpectralNormLoadStateDictPreHook", "SpectralNormStateDictHook", "spectral_norm",

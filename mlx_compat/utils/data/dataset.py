@@ -179,7 +179,8 @@ class Subset(Dataset):
 def random_split(dataset, lengths, generator=None):
     """Split `dataset` into non-overlapping random Subsets of the given lengths, or of the given fractions of its
     length (the floor of each, then the remainder handed out one by one from the first split on)."""
-    from ... import _random, randperm
+    from ... import randperm
+    from ..._ops import random as _random
 
     if generator is None:
         generator = _random.default_generator

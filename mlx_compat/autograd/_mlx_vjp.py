@@ -4,7 +4,7 @@ Note [MLX vjp fallback]
 `mlx_op(name, f, tensors)` applies a pure MLX function `f` to the tensors' values and records a node
 whose backward is `mx.vjp(f)` — itself applied through `mlx_op`, so the backward is recorded too and
 gradients of any order work (create_graph=True). This is the one mechanism for the long tail: an op
-needs only its forward; hot ops get hand-written formulas in _autograd_formulas.py instead.
+needs only its forward; hot ops get hand-written formulas in autograd/_derivatives.py instead.
 Arguments that are not differentiated (indices, masks, shapes) are closed over by `f`.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ import builtins
 
 import mlx.core as mx
 
-from . import _C, _dtype
-from ._autograd_formulas import needs_grad
-from ._device_scope import scoped
-from ._tensor import Tensor, _new
+from .. import _C, _dtype
+from ._derivatives import needs_grad
+from .._device_scope import scoped
+from .._tensor import Tensor, _new
 
 
 def _wrap(arr, device_code, dtype=None):
@@ -44,7 +44,7 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
             cots = []
             for g, (shape, dt) in zip(grads, meta):
                 if g is None:
-                    from ._creation import zeros
+                    from .._ops.creation import zeros
 
                     g = zeros(shape, dtype=dt, device="cpu" if dev == 0 else "cuda")
                 cots.append(g)

@@ -10,10 +10,11 @@ import builtins
 
 import mlx.core as mx
 
-from . import _C, _dtype, _precise
-from ._autograd_formulas import _scope_backward, record as _record
-from ._creation import _out
-from ._tensor import Tensor, _new
+from .. import _C, _dtype
+from . import precise as _precise
+from ..autograd._derivatives import _scope_backward, record as _record
+from .creation import _out
+from .._tensor import Tensor, _new
 
 _new_on = Tensor._new_on
 
@@ -119,12 +120,12 @@ def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
     r = input._mx if not (d.is_floating_point) else mx.round(input._mx, decimals)
     res = _new(r.astype(d._mx), input._device_code, d)
     if input.requires_grad:
-        from ._autograd_formulas import record
+        from ..autograd._derivatives import record
 
         record("RoundBackward0" if decimals == 0 else "RoundBackward1", lambda ctx, grads: (grads[0] * 0,), [input],
                [res])
     if out is not None:
-        from ._creation import _out
+        from .creation import _out
 
         return _out(out, res)
     return res
@@ -142,7 +143,7 @@ def lerp(input, end, weight, *, out=None):
         raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR[input.dtype.name]}'")
     a, b = input._mx, end._mx
     w = weight._mx.astype(input.dtype._mx) if isinstance(weight, Tensor) else weight
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     def f(a, b, *wt):
         w_ = wt[0] if wt else w
@@ -154,7 +155,7 @@ def lerp(input, end, weight, *, out=None):
     ins = [input, end] + ([weight.to(input.dtype)] if isinstance(weight, Tensor) else [])
     res = mlx_op("LerpBackward0" if isinstance(weight, Tensor) else "LerpBackward1", f, ins)
     if out is not None:
-        from ._creation import _out
+        from .creation import _out
 
         return _out(out, res)
     return res
@@ -190,7 +191,7 @@ def _reduce_bool(name, fn):
         d = _dtype.uint8 if input.dtype is _dtype.uint8 else _dtype.bool
         res = _new(r.astype(d._mx), input._device_code, d)
         if out is not None:
-            from ._creation import _out
+            from .creation import _out
 
             return _out(out, res)
         return res
@@ -230,7 +231,7 @@ def conj(input):
     """Complex conjugate (the tensor itself for real dtypes, as torch's lazy conj appears)."""
     if not input.dtype.is_complex:
         return input
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     return mlx_op("ConjBackward0", mx.conj, [input])
 
@@ -238,14 +239,14 @@ def conj(input):
 def sgn(input):
     if not input.dtype.is_complex:
         return sign(input)  # noqa: F821 - from _UNARY
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     return mlx_op("SgnBackward0", lambda z: mx.where(mx.abs(z) == 0, 0, z / mx.abs(z).astype(z.dtype)), [input])
 
 
 def erf(input):
-    """The accurate erf of _ops_elementwise (MLX's is float32-accurate even in float64)."""
-    from ._ops_elementwise import _erf_accurate
+    """The accurate erf of _ops/elementwise.py (MLX's is float32-accurate even in float64)."""
+    from .elementwise import _erf_accurate
 
     return _erf_accurate(input)
 

@@ -19,8 +19,9 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from . import _dtype, _random
-from ._tensor import Tensor, _new
+from .. import _dtype
+from . import random as _random
+from .._tensor import Tensor, _new
 
 __all__ = ["poisson"]
 
@@ -173,7 +174,7 @@ def poisson(input, generator=None):
         total = total + count
     out = _new(total.astype(input.dtype._mx), input._device_code, input.dtype)
     if input.requires_grad:
-        from ._autograd_formulas import record
+        from ..autograd._derivatives import record
 
         record("PoissonBackward0", lambda ctx, grads: (grads[0] * 0,), [input], [out])
     return out

@@ -1,4 +1,4 @@
-"""The foundation's elementwise ops as functions (torch.add, ...), methods (Tensor.add) and in-place
+"""The binary operators and their kin as functions (torch.add, ...), methods (Tensor.add) and in-place
 methods (Tensor.add_), all over the C core's operator path (`Tensor._binary`), so promotion, casting
 and write-through are the core's. Declared once in `_BINARY`; the three variants are derived."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ import builtins
 
 import mlx.core as mx
 
-from . import _C, _dtype
-from ._tensor import Tensor, _new
+from .. import _C, _dtype
+from .._tensor import Tensor, _new
 
 _binary = Tensor._binary
 
@@ -42,7 +42,7 @@ def _check_alpha(a, b, alpha, op="add"):
 def _out(out, r):
     if out is None:  # the common case: no import on the per-call path
         return r
-    from ._creation import _out as put
+    from .creation import _out as put
 
     return put(out, r)
 
@@ -201,7 +201,7 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
     if input.requires_grad or builtins.any(b.requires_grad for b in bounds):
         # torch's derivative: to x where lo <= x <= hi (bounds included); to a tensor bound where it is the
         # result (max(x, lo) picks lo where x < lo; min(., hi) picks hi where max(x, lo) > hi)
-        from ._autograd_formulas import grad_for, record
+        from ..autograd._derivatives import grad_for, record
 
         res = _new(f(input._mx), input._device_code, rt)
         x0 = input._mx.astype(rt._mx)
@@ -250,7 +250,7 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
         if value.requires_grad:
-            from ._autograd_ops import mlx_op
+            from ..autograd._mlx_vjp import mlx_op
 
             m = mask._mx
             vt = value if value.dtype is input.dtype else value.to(input.dtype)
@@ -261,7 +261,7 @@ def masked_fill(input, mask, value):
     else:
         raise TypeError(f"masked_fill() received an invalid combination of arguments - got value of type "
                         f"{type(value).__name__}")
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     m = mask._mx
     return mlx_op("MaskedFillBackward0", lambda x: mx.where(m, v, x).astype(x.dtype), [input])
@@ -282,7 +282,7 @@ def _common_device(*xs):
 
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
-        from ._creation import tensor as _t
+        from .creation import tensor as _t
 
         import numpy as np
 
@@ -291,7 +291,7 @@ def where(condition, input=None, other=None, *, out=None):
     if condition.dtype is not _dtype.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_SCALAR_NAMES.get(condition.dtype.name)}")
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     c = condition._mx
     ts = [x.to(rt) if x.dtype is not rt else x for x in (input, other) if isinstance(x, Tensor)]
@@ -306,7 +306,7 @@ def where(condition, input=None, other=None, *, out=None):
     dev = _common_device(condition, input, other)
     res = _new(f(*[t._mx for t in ts]), dev, rt)
     if ts and _C.is_grad_enabled() and builtins.any(t.requires_grad for t in ts):
-        from ._autograd_formulas import record, sum_to
+        from ..autograd._derivatives import record, sum_to
 
         cond = condition.detach()
         shapes = [tuple(t.shape) for t in ts]
@@ -422,7 +422,7 @@ def _autograd_relevant(self, value=None):
 
 def zero_(self):
     if _autograd_relevant(self):
-        from ._creation import zeros
+        from .creation import zeros
 
         return self._commit(zeros(self.shape, dtype=self.dtype, device=self.device))
     return self._fill(0)
@@ -436,7 +436,7 @@ def fill_(self, value):
     if _autograd_relevant(self, value):
         src = value.to(self.dtype).expand(self.shape) if isinstance(value, Tensor) else None
         if src is None:
-            from ._creation import full
+            from .creation import full
 
             src = full(tuple(self.shape), value, dtype=self.dtype, device=self.device)
         return self._commit(src)
@@ -516,7 +516,7 @@ def _promoted(a, b, float_result=False, name=None):
 
 def _binary_mlx_op(name, f, a, b, va, vb, rt, dev):
     """f over two operands (tensors or scalars) in dtype rt, differentiable through mlx_op for tensors."""
-    from ._autograd_ops import mlx_op
+    from ..autograd._mlx_vjp import mlx_op
 
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if not ((ta and a.requires_grad) or (tb and b.requires_grad)):

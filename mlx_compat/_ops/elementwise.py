@@ -1,14 +1,14 @@
-"""PyTorch's everyday elementwise ops missing from the foundation: inverse/hyperbolic
-trig, the erf family, frac, fmax/fmin, logaddexp(2), logit, hypot, nan_to_num, the is* predicates,
-isclose/allclose/equal, logical_and/or/xor, xlogy, sinc, deg2rad/rad2deg, copysign, heaviside, signbit,
-float_power, positive, i0. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
+"""Elementwise ops composed from MLX primitives: inverse/hyperbolic trig, the erf family, frac, fmax/fmin,
+logaddexp(2), logit, hypot, nan_to_num, the is* predicates, isclose/allclose/equal, logical_and/or/xor, xlogy,
+sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; the integer ops gcd/lcm; frexp/
+ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
 Derivatives come from `mlx_op` (mx.vjp of the MLX forward, any order) unless torch's derivative at
 special points differs from the forward's vjp; those are hand-written with `record`, using the package's
 own ops so they differentiate again.
 
-float64 accuracy (Note [MLX float64 precision], _precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
+float64 accuracy (Note [MLX float64 precision], _ops/precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
 arcsinh/arccosh/arctanh/log/log1p/expm1/tanh are accurate in float64; its erf and erfinv are not (erf
 is float32-accurate and flushes |x| < ~1e-9 to 0; erfinv is float32-accurate) and logaddexp uses a
 float32-accurate exp. So erf/erfc are computed here from FreeBSD's s_erf.c rational approximations (via
@@ -21,12 +21,14 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype, _precise
-from ._tensor import Tensor, _new
-from ._autograd_ops import mlx_op
-from ._autograd_formulas import record
-from ._ops import _inplace_from, _SCALAR_NAMES, _result_type_or_complex
-from ._creation import _out
+from .. import _C, _dtype
+from . import precise as _precise
+from .._tensor import Tensor, _new
+from ..autograd._mlx_vjp import mlx_op
+from ..autograd._derivatives import record
+from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex
+from .creation import _out
+from ._common import _check_tensor, _torch, _sname, _return_type
 
 __all__ = [
     "asin", "arcsin", "acos", "arccos", "atan", "arctan", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh",
@@ -34,6 +36,7 @@ __all__ = [
     "nan_to_num", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "isclose", "allclose", "equal",
     "logical_and", "logical_or", "logical_xor", "xlogy", "sinc", "deg2rad", "rad2deg", "copysign", "heaviside",
     "signbit", "float_power", "positive", "i0",
+    "rsub", "gcd", "gcd_", "lcm", "lcm_", "frexp", "ldexp", "ldexp_",
 ]
 
 _HALF = ("float16", "bfloat16")
@@ -699,7 +702,7 @@ def hypot(input, other, *, out=None):
     if _grad_on(input, other):
         def bw(ctx, grads):
             a, b, r, g = ctx[0], ctx[1], ctx[2], grads[0]
-            from ._autograd_formulas import grad_for
+            from ..autograd._derivatives import grad_for
 
             return (grad_for(input, g * a / r), grad_for(other, g * b / r))
 
@@ -717,7 +720,7 @@ def copysign(input, other, *, out=None):
     tensors, values, rt, dev = _binary_prep("copysign", input, other, True)
     res = _new(_copysign_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
     if _grad_on(input, other):
-        from ._autograd_formulas import grad_for
+        from ..autograd._derivatives import grad_for
 
         def bw(ctx, grads):
             g = grads[0]
@@ -764,7 +767,7 @@ def _xlogy_core(name, node, log_fn, other_deriv, thr):
 
         res = _new(f(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
         if _grad_on(input, other):
-            from ._autograd_formulas import grad_for
+            from ..autograd._derivatives import grad_for
 
             def bw(ctx, grads):
                 g = grads[0]
@@ -808,7 +811,7 @@ def float_power(input, exponent, *, out=None):
     a = input.to(_dtype.float64) if isinstance(input, Tensor) else builtins.float(input)
     b = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)
     if not isinstance(a, Tensor):
-        from ._creation import tensor as _t
+        from .creation import tensor as _t
 
         a = _t(a, dtype=_dtype.float64, device=exponent.device)
     return _out(out, a ** b)
@@ -839,8 +842,176 @@ for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", 
 _attach("float_power", float_power, inplace=False)
 if not hasattr(Tensor, "float_power_"):
     Tensor.float_power_ = _float_power_
-# in-place forms torch has whose out-of-place method the foundation already defines
+# in-place forms torch has whose out-of-place method another module already defines
 for _n in ("sgn", "erf"):
     if hasattr(Tensor, _n) and not hasattr(Tensor, _n + "_"):
         setattr(Tensor, _n + "_", _inplace_from(getattr(Tensor, _n)))
 del _n
+
+
+def rsub(input, other, *, alpha=1, out=None):
+    """torch.rsub: other - alpha * input."""
+    _check_tensor(input, "rsub")
+    return _out(out, _torch().sub(other, input, alpha=alpha))
+
+
+def _int_binary(fname, input, other, mx_fn):
+    _check_tensor(input, fname)
+    _check_tensor(other, fname, "other")
+    rt = _torch().result_type(input, other)
+    if rt.is_floating_point or rt.is_complex or rt is _dtype.bool:
+        raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_sname(rt)}\'')
+    a, b = input._mx.astype(rt._mx), other._mx.astype(rt._mx)
+    shape = tuple(mx.broadcast_shapes(a.shape, b.shape))
+    if math.prod(shape) == 0:
+        arr = mx.zeros(shape, dtype=rt._mx)
+    else:
+        arr = mx_fn(mx.broadcast_to(a, shape), mx.broadcast_to(b, shape))
+    return _new(arr, builtins.max(input._device_code, other._device_code), rt)
+
+
+# Note [gcd by Euclid in fixed rounds]: gcd(a, b) = gcd(b, a mod b) on |a|, |b|, elementwise and lazily: each
+# round maps (a, b) to (b, a mod b) where b != 0. The number of rounds Euclid needs is bounded by the dtype (its
+# worst case is consecutive Fibonacci numbers), so a fixed count per dtype finishes every element with no
+# evaluation in between: the op stays lazy and runs on any device.
+_EUCLID_ROUNDS = {"uint8": 13, "int8": 12, "int16": 24, "int32": 47, "int64": 93, "uint16": 25, "uint32": 48,
+                  "uint64": 94}
+
+
+def _tmod(x, y):
+    """C's remainder (truncating: the sign of x), which torch's kernels use; MLX's % takes the sign of y."""
+    r = x % y
+    return mx.where((r != 0) & ((r < 0) != (x < 0)), r - y, r)
+
+
+def _gcd_mx(a, b):
+    """torch's calc_gcd, elementwise: a, b = |a|, |b|; while a: a, b = b % a, a; gcd = b (|int min| stays
+    negative, as in C, and the remainders then follow C's signs)."""
+    a, b = mx.abs(a), mx.abs(b)
+    for _ in builtins.range(_EUCLID_ROUNDS.get(str(a.dtype).split(".")[-1], 93)):
+        nz = a != 0
+        a, b = mx.where(nz, _tmod(b, mx.where(nz, a, 1)), a), mx.where(nz, a, b)
+    return b
+
+
+def _lcm_mx(a, b):
+    """|a / gcd * b|; for 8- and 16-bit types the product and its abs are taken in int32 and narrowed after (C's
+    integer promotion in torch's kernel), so overflowing results wrap as torch's do."""
+    g = _gcd_mx(a, b)
+    dt = a.dtype
+    wide = dt in (mx.int8, mx.int16, mx.uint8, mx.uint16)
+    if wide:
+        a, b, g = a.astype(mx.int32), b.astype(mx.int32), g.astype(mx.int32)
+    r = mx.abs(mx.where(g == 0, 0, (a // mx.where(g == 0, 1, g)) * b))
+    return r.astype(dt) if wide else r
+
+
+def gcd(input, other, *, out=None):
+    """torch.gcd: elementwise greatest common divisor of integer tensors (non-negative)."""
+    return _out(out, _int_binary("gcd", input, other, _gcd_mx))
+
+
+def lcm(input, other, *, out=None):
+    """torch.lcm: elementwise least common multiple of integer tensors (non-negative)."""
+    return _out(out, _int_binary("lcm", input, other, _lcm_mx))
+
+
+def gcd_(input, other):
+    return input.copy_(gcd(input, other))
+
+
+def lcm_(input, other):
+    return input.copy_(lcm(input, other))
+
+
+def _pow2(k, dt):
+    """2.0 ** k exactly, for integer arrays k within the normal exponent range of dt (float32 or float64): the
+    exponent bits assembled and reinterpreted."""
+    if dt == mx.float64:
+        return mx.view((k.astype(mx.int64) + 1023) << 52, mx.float64)
+    return mx.view((k.astype(mx.int32) + 127) << 23, mx.float32)
+
+
+def _frexp_mx(x):
+    """(mantissa, exponent) with x = m * 2**e, 0.5 <= |m| < 1 (m = x, e = 0 for 0, inf, nan), subnormals included.
+    e is estimated from log2 and corrected by one step either way; x is scaled by 2**-e in two exact halves."""
+    dt = x.dtype
+    w = x if dt in (mx.float32, mx.float64) else x.astype(mx.float32)
+    special = (w == 0) | mx.isinf(w) | mx.isnan(w)
+    ax = mx.where(special, 1, mx.abs(w))
+    e = (mx.floor(mx.log2(ax)) + 1).astype(mx.int32)
+    for _ in builtins.range(2):  # |m| in [0.5, 1): fix an estimate off by one
+        h = -e // 2
+        m = ax * _pow2(h, w.dtype) * _pow2(-e - h, w.dtype)
+        e = mx.where(m >= 1, e + 1, mx.where(m < 0.5, e - 1, e))
+    h = -e // 2
+    m = w * _pow2(h, w.dtype) * _pow2(-e - h, w.dtype)
+    m = mx.where(special, w, m)
+    e = mx.where(special, 0, e)
+    return m.astype(dt), e
+
+
+def frexp(input, *, out=None):
+    """torch.frexp: input = mantissa * 2**exponent, |mantissa| in [0.5, 1); exponent int32. Computed with MLX ops
+    (exact: powers of two from exponent bits), lazily; the mantissa's derivative is torch's grad / 2**exponent,
+    recorded with package ops so it is differentiable again."""
+    _check_tensor(input, "frexp")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    dev = input._device_code
+    if input.numel() == 0:
+        mant_mx, exp_mx = mx.zeros(input.shape, dtype=input.dtype._mx), mx.zeros(input.shape, dtype=mx.int32)
+    else:
+        mant_mx, exp_mx = _frexp_mx(input._mx)
+    mantissa = _new(mant_mx, dev, input.dtype)
+    exponent = _new(exp_mx, dev, _dtype.int32)
+    from ..autograd._derivatives import record
+
+    compute = input.dtype if input.dtype.itemsize >= 4 else _dtype.float32
+
+    def backward(ctx, grads):
+        g = grads[0]
+        return ((g.to(compute) / exponent.to(compute).exp2()).to(input.dtype),)
+
+    record("FrexpBackward0", backward, [input], [mantissa])
+    res = _return_type("frexp")(mantissa, exponent)
+    if out is not None:
+        _out(out[0], res.mantissa)
+        _out(out[1], res.exponent)
+        return _return_type("frexp_out")(out[0], out[1])
+    return res
+
+
+def ldexp(input, other, *, out=None):
+    """torch.ldexp: input * 2**other, in the operands' promoted type (the default float type for integers)."""
+    _check_tensor(input, "ldexp")
+    _check_tensor(other, "ldexp", "other")
+    T = _torch()
+    rt = T.result_type(input, other)
+    if not (rt.is_floating_point or rt.is_complex):
+        rt = _C._get_default_dtype()
+    return _out(out, T.mul(input.to(rt), T.pow(2.0, other.to(rt))))
+
+
+def ldexp_(input, other):
+    T = _torch()
+    return input.mul_(T.pow(2.0, other))
+
+
+def _rdiv(self, other):
+    """Tensor.__rdiv__ (Python 2's name): other / self, as __rtruediv__."""
+    if not isinstance(self, Tensor):  # torch's __rdiv__ starts with self.reciprocal()
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute 'reciprocal'")
+    return Tensor.__rtruediv__(self, other)
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "gcd": gcd, "gcd_": gcd_, "lcm": lcm, "lcm_": lcm_, "frexp": frexp, "ldexp": ldexp, "ldexp_": ldexp_,
+    "__rdiv__": _rdiv,
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

@@ -12,8 +12,8 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _device_scope, _dtype
-from ._tensor import Tensor, _new
+from .. import _C, _device_scope, _dtype
+from .._tensor import Tensor, _new
 
 # ---------------------------------------------------------------- shared helpers
 

@@ -1,5 +1,5 @@
-"""Reductions, scans, sorting and selection (mlx_compat/_ops_reduce.py) against torch 2.13 on the same inputs:
-values, dtypes, shapes, indices, named tuples, errors and gradients."""
+"""Reductions, scans and statistics (mlx_compat/_ops/reduction.py) and sorting (mlx_compat/_ops/sorting.py) against
+torch 2.13 on the same inputs: values, dtypes, shapes, indices, named tuples, errors and gradients."""
 import numpy as np
 import pytest
 
@@ -696,10 +696,11 @@ def test_empty_inputs(case):
 
 
 def test_exports_and_methods():
-    from mlx_compat import _ops_reduce
+    from mlx_compat._ops import reduction, sorting
 
-    for name in _ops_reduce.__all__:
-        assert getattr(mc, name) is getattr(_ops_reduce, name)
+    for module in (reduction, sorting):
+        for name in module.__all__:
+            assert getattr(mc, name) is getattr(module, name)
     for name in ("prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumsum_", "cumprod", "cumprod_",
                  "cummax", "cummin", "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "quantile",
                  "nanquantile", "histc", "sort", "argsort", "msort", "topk", "kthvalue", "unique",

@@ -1,8 +1,9 @@
-"""gather/scatter accept int32 indices as torch does (values compared with torch)."""
+"""gather/scatter/index_select against torch: int32 indices, empty and 0-d cases, negative-index errors, out= dtype
+rules (values and exception types compared with torch); and addmm_."""
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, torch
+from helpers import assert_raises_same, assert_same, mc, torch
 
 
 @pytest.mark.parametrize("idx_dtype", ["int32", "int64"])
@@ -61,3 +62,31 @@ def test_scatter_0d(reduce):
             out.append((L.scatter(x, 0, L.tensor(0), s, **kw), L.scatter_add(x, 0, L.tensor(0), L.tensor(7.0))))
         assert_same(out[1][0], out[0][0])
         assert_same(out[1][1], out[0][1])
+
+
+OUT_DTYPE_CASES = {
+    "index_select": lambda T, x, o: T.index_select(x, 0, T.tensor([0, 1]), out=o),
+    "gather": lambda T, x, o: T.gather(x, 1, T.tensor([[0], [1]]), out=o),
+    "scatter": lambda T, x, o: T.scatter(x, 0, T.tensor([[0, 1, 0]]), T.ones(1, 3), out=o),
+    "scatter_add": lambda T, x, o: T.scatter_add(x, 0, T.tensor([[0, 1, 0]]), T.ones(1, 3), out=o),
+    "nonzero": lambda T, x, o: T.nonzero(x, out=o),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_DTYPE_CASES))
+def test_out_of_another_dtype_raises(name):
+    """out= must already have the result's dtype (torch raises RuntimeError rather than casting into it)."""
+    f = OUT_DTYPE_CASES[name]
+    assert_raises_same(lambda: f(torch, torch.arange(6.0).reshape(2, 3), torch.zeros(1, dtype=torch.float16)),
+                       lambda: f(mc, mc.arange(6.0).reshape(2, 3), mc.zeros(1, dtype=mc.float16)))
+
+
+@pytest.mark.parametrize("name", list(OUT_DTYPE_CASES))
+def test_out_of_the_result_dtype_is_written(name):
+    f = OUT_DTYPE_CASES[name]
+    dt = "int64" if name == "nonzero" else "float32"
+    ot, om = torch.zeros(0, dtype=getattr(torch, dt)), mc.zeros(0, dtype=getattr(mc, dt))
+    rt = f(torch, torch.arange(6.0).reshape(2, 3), ot)
+    rm = f(mc, mc.arange(6.0).reshape(2, 3), om)
+    assert rm is om and rt is ot
+    assert_same(om, ot)

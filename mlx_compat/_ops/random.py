@@ -14,7 +14,7 @@ class Generator:
     """torch.Generator: an explicit RNG state (an MLX key that is split at every draw)."""
 
     def __init__(self, device="cpu"):
-        from ._device import device as _dev
+        from .._device import device as _dev
 
         self.device = _dev(device)
         self._seed = int(time.time_ns()) & ((1 << 63) - 1)
@@ -37,7 +37,7 @@ class Generator:
         """The key as a uint8 tensor (its bytes), as torch's states are ByteTensors."""
         import numpy as np
 
-        from ._creation import from_numpy
+        from .creation import from_numpy
 
         return from_numpy(np.asarray(self._key).astype(np.uint32).view(np.uint8).copy())
 

@@ -1,17 +1,18 @@
-"""reductions, scans, sorting and selection: prod, aminmax, logsumexp, norm, count_nonzero,
-nansum/nanmean, var_mean/std_mean, median/nanmedian/mode/quantile/nanquantile/histc, cumsum/cumprod/cummax/
-cummin/logcumsumexp, sort/argsort/msort/topk/kthvalue, unique/unique_consecutive, searchsorted/bucketize,
-nonzero/argwhere. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py; Tensor methods are
-attached here (never replacing an existing attribute).
+"""Reductions, scans and statistics: max/min (with dim -> (values, indices)), argmax/argmin, amax/amin,
+var/std, prod, aminmax, logsumexp, norm, count_nonzero, nansum/nanmean, var_mean/std_mean,
+median/nanmedian/mode/quantile/nanquantile, cumsum/cumprod/cummax/cummin/logcumsumexp, cov/corrcoef,
+renorm/dist, and the histograms (histc, histogram, histogramdd, bincount). Exports are listed in __all__ and
+re-exported by mlx_compat/__init__.py; Tensor methods are attached here (never replacing an existing attribute,
+except max/min/argmax/argmin/amax/amin/var/std, which always are).
 
-Differentiation: ops defined by their MLX forward go through `mlx_op` (mx.vjp, any order). Selections
-(sort/topk/kthvalue/median(dim)/mode/cummax/cummin/quantile) compute their indices outside the differentiated
-function and gather with them inside it, so the gradient flows to the selected index exactly as torch's
-(value_selecting_reduction_backward); median()/nanmedian() without dim share the gradient evenly among the
-elements equal to the result, as torch's evenly_distribute_backward.
-
-Sorting is stable (MLX's argsort is); NaN sorts as the largest value, as in torch. Descending order is the
-ascending stable sort of the reversed input, reversed back (so equal elements keep their original order).
+Differentiation: ops defined by their MLX forward go through `mlx_op` (mx.vjp, any order). max/min are
+differentiable through their indices (ties of the full reduction share the gradient evenly, as torch); var/std
+are composed from the package's differentiable ops. Selections (median(dim)/mode/cummax/cummin/quantile, and
+sorting.py's sort/topk/kthvalue) compute their indices outside the differentiated function and gather with them
+inside it, so the gradient flows to the selected index exactly as torch's (value_selecting_reduction_backward);
+median()/nanmedian() without dim share the gradient evenly among the elements equal to the result, as torch's
+evenly_distribute_backward. Compositions of the package's own differentiable ops (cov, renorm, dist) need no
+derivative of their own.
 """
 from __future__ import annotations
 
@@ -21,15 +22,18 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from . import _C, _dtype, _precise, return_types
-from ._autograd_ops import mlx_op
-from ._tensor import Tensor, _new, _wrap_dim
+from .. import _C, _dtype, return_types
+from . import precise as _precise
+from ..autograd._mlx_vjp import mlx_op
+from .._tensor import Tensor, _new, _wrap_dim, _int_arg
+from ._common import _check_tensor, _sname, _torch, _device_str, _return_type
+from .._device_scope import warn as _warn
 
 __all__ = [
     "prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin",
     "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "var_mean", "std_mean", "quantile",
-    "nanquantile", "histc", "sort", "argsort", "topk", "kthvalue", "msort", "unique", "unique_consecutive",
-    "searchsorted", "bucketize", "nonzero", "argwhere",
+    "nanquantile", "histc",
+    "cov", "corrcoef", "renorm", "dist", "bincount", "histogram", "histogramdd",
 ]
 
 # ---------------------------------------------------------------- helpers
@@ -65,7 +69,7 @@ def _reduce_shape(shape, axes, keepdim):
 
 
 def _out(out, result):
-    from ._creation import _out as put
+    from .creation import _out as put
 
     return put(out, result)
 
@@ -171,7 +175,7 @@ def _bool(v, fname, name):
 
 
 def _int(v, fname, name):
-    from ._tensor import _int_arg
+    from .._tensor import _int_arg
 
     return _int_arg(v, fname, is_dim=True)
 
@@ -331,7 +335,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 def _nuclear(x, dim, keepdim):
-    from ._autograd_formulas import record
+    from ..autograd._derivatives import record
 
     nd = x.dim()
     if dim is None:
@@ -416,8 +420,6 @@ def _var_mean_args(dim, unbiased, keepdim, correction):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    from ._reductions import var
-
     dim, c = _var_mean_args(dim, unbiased, keepdim, correction)
     v = var(input, dim, keepdim=keepdim, correction=c)
     m = input.mean(_axes_arg(dim), keepdim)
@@ -425,8 +427,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    from ._reductions import std
-
     dim, c = _var_mean_args(dim, unbiased, keepdim, correction)
     s = std(input, dim, keepdim=keepdim, correction=c)
     m = input.mean(_axes_arg(dim), keepdim)
@@ -506,74 +506,12 @@ def cummin(input, dim, *, out=None):
     return _cum_extreme(input, dim, False, out)
 
 
-# ---------------------------------------------------------------- sorting and selection
-
-
-def sort(input, dim=-1, descending=False, *, stable=False, out=None):
-    _bool(descending, "sort", "descending")
-    _bool(stable, "sort", "stable")
-    _check_no_complex(input, "sort")
-    nd = input.dim()
-    d = _wrap_dim(dim, nd)
-    idx = _argsort_mx(_x1(input), d, descending)
-    values = _gather_all("SortBackward0", input, idx, d)
-    res = return_types.sort(values, _idx(idx.reshape(()) if nd == 0 else idx, input))
-    return _out_tuple(out, res, return_types.sort)
-
-
-def argsort(input, dim=-1, descending=False, *, stable=False):
-    _bool(descending, "argsort", "descending")
-    _bool(stable, "argsort", "stable")
-    _check_no_complex(input, "argsort")
-    nd = input.dim()
-    d = _wrap_dim(dim, nd)
-    idx = _argsort_mx(_x1(input), d, descending)
-    return _idx(idx.reshape(()) if nd == 0 else idx, input)
-
-
-def msort(input, *, out=None):
-    return _out(out, sort(input, 0).values)
+# ---------------------------------------------------------------- selection by order
 
 
 def _take_range(a, d, start, stop):
     key = (slice(None),) * d + (slice(start, stop),)
     return a[key]
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):  # noqa: A002
-    _bool(largest, "topk", "largest")
-    _bool(sorted, "topk", "sorted")
-    k = _int(k, "topk", "k")
-    _check_no_complex(input, "topk")
-    if input.dtype is _dtype.bool:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
-    nd = input.dim()
-    d = _wrap_dim(dim, nd)
-    x = _x1(input)
-    n = x.shape[d]
-    if not 0 <= k <= n:
-        raise RuntimeError("selected index k out of range")
-    idx = _take_range(_argsort_mx(x, d, largest), d, 0, k)
-    values = _gather_all("TopkBackward0", input, idx, d)
-    res = return_types.topk(values, _idx(idx.reshape(()) if nd == 0 else idx, input))
-    return _out_tuple(out, res, return_types.topk)
-
-
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
-    _bool(keepdim, "kthvalue", "keepdim")
-    k = _int(k, "kthvalue", "k")
-    _check_no_complex(input, "kthvalue")
-    nd = input.dim()
-    d = _wrap_dim(dim, nd)
-    x = _x1(input)
-    n = x.shape[d]
-    if n == 0:
-        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
-    if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    idx = _take_range(_argsort_mx(x, d), d, k - 1, k)
-    return _out_tuple(out, _select("KthvalueBackward0", input, idx, d, keepdim, return_types.kthvalue),
-                      return_types.kthvalue)
 
 
 def _median_index(x, d, ignore_nan):
@@ -608,14 +546,14 @@ def _median(input, dim, keepdim, ignore_nan, out):
     nd = input.dim()
     if dim is None:
         if input.numel() == 0:
-            from ._creation import full
+            from .creation import full
 
             return _out(out, full((), float("nan"), dtype=input.dtype, device=input.device))
         x = input._mx.reshape(-1)
         i = _median_index(x, 0, ignore_nan)
         r = _w(mx.take_along_axis(x, i, axis=0).reshape(()), input, input.dtype)
         if input.requires_grad and _C.is_grad_enabled():
-            from ._autograd_formulas import record
+            from ..autograd._derivatives import record
 
             x0, r0 = input._mx, r._mx
 
@@ -833,169 +771,218 @@ def _from_np(a, like, dtype):
     return _w(arr, like, dtype)
 
 
-def _unique_result(vals, inv, cnt, like, return_inverse, return_counts):
-    out = _from_np(vals, like, like.dtype)
-    if not return_inverse and not return_counts:
-        return out
-    res = [out]
-    if return_inverse:
-        res.append(_from_np(inv.astype(np.int64), like, _dtype.int64))
-    if return_counts:
-        res.append(_from_np(cnt.astype(np.int64), like, _dtype.int64))
-    return tuple(res)
-
-
-def _check_unique_dims(shape, d):
-    if builtins.any(n == 0 for i, n in enumerate(shape) if i != d):
-        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
-
-
-def _inverse_flag(v, fname):
-    """torch dispatches unique on return_inverse's truth value first (a multi-element tensor: RuntimeError)."""
-    if isinstance(v, Tensor):
-        builtins.bool(v)
-
-
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    """Unique values (always sorted). The output shape depends on the values, which MLX cannot express:
-    computed with numpy on the evaluated input. NaNs are all distinct, as in torch."""
-    _inverse_flag(return_inverse, "unique")
-    for v, n in ((sorted, "sorted"), (return_inverse, "return_inverse"), (return_counts, "return_counts")):
-        _bool(v, "unique", n)
-    if dim is not None:
-        _int(dim, "unique", "dim")
-    a = _np_values(input)
-    if dim is None:
-        flat = a.reshape(-1)
-        vals, inv, cnt = np.unique(flat, return_inverse=True, return_counts=True, equal_nan=False)
-        inv = inv.reshape(a.shape)
-    else:
-        if a.ndim == 0:
-            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-        d = _wrap_dim(dim, input.dim())
-        _check_unique_dims(a.shape, d)
-        if a.shape[d] == 0:
-            vals = a
-            inv = np.zeros((0,), np.int64)
-            cnt = np.zeros((0,), np.int64)
-        else:
-            vals, inv, cnt = np.unique(a, return_inverse=True, return_counts=True, axis=d, equal_nan=False)
-            inv = inv.reshape(-1)
-    return _unique_result(vals, inv, cnt, input, return_inverse, return_counts)
-
-
-def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive values (numpy on the evaluated input: data-dependent shape)."""
-    _inverse_flag(return_inverse, "unique_consecutive")
-    _inverse_flag(return_counts, "unique_consecutive")
-    for v, n in ((return_inverse, "return_inverse"), (return_counts, "return_counts")):
-        _bool(v, "unique_consecutive", n)
-    if dim is not None:
-        _int(dim, "unique_consecutive", "dim")
-    a = _np_values(input)
-    if dim is None:
-        flat = a.reshape(-1)
-        change = flat[1:] != flat[:-1]
-        shape_inv = a.shape
-        moved = flat
-    else:
-        if a.ndim == 0:
-            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-        d = _wrap_dim(dim, input.dim())
-        _check_unique_dims(a.shape, d)
-        moved = np.moveaxis(a, d, 0)
-        rows = moved.reshape(moved.shape[0], -1)
-        change = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else np.zeros(max(rows.shape[0] - 1, 0),
-                                                                                     bool)
-        shape_inv = (moved.shape[0],)
-    n = moved.shape[0]
-    keep = np.concatenate([np.ones(builtins.min(n, 1), bool), change])
-    starts = np.nonzero(keep)[0]
-    vals = moved[keep]
-    if dim is not None:
-        vals = np.moveaxis(vals, 0, d)
-    inv = (np.cumsum(keep) - 1).reshape(shape_inv)
-    cnt = np.diff(np.append(starts, n))
-    return _unique_result(vals, inv, cnt, input, return_inverse, return_counts)
-
-
-def nonzero(input, *, as_tuple=False, out=None):
-    """Indices of the non-zero elements (data-dependent shape: numpy on the evaluated values)."""
-    a = _np_values(input)
-    if a.ndim == 0:
-        k = 1 if a != 0 else 0
-        if as_tuple:
-            return (_from_np(np.zeros((k,), np.int64), input, _dtype.int64),)
-        return _out(out, _from_np(np.zeros((k, 0), np.int64), input, _dtype.int64))
-    nz = np.nonzero(a)
-    if as_tuple:
-        return tuple(_from_np(i.astype(np.int64), input, _dtype.int64) for i in nz)
-    r = np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64)
-    return _out(out, _from_np(r, input, _dtype.int64))
-
-
-def argwhere(input):
-    return nonzero(input)
-
-
 # ---------------------------------------------------------------- searchsorted / bucketize
 
 
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None, sorter=None):
-    if side is not None:
-        if side not in ("left", "right"):
-            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
-        if side == "left" and right:
-            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
-                               "while right was True")
-        right = side == "right"
-    seq = sorted_sequence._mx
-    if sorter is not None:
-        if tuple(sorter.shape) != tuple(sorted_sequence.shape):
-            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size")
-        seq = mx.take_along_axis(seq, sorter._mx.astype(mx.int32), axis=-1)
-    scalar = not isinstance(input, Tensor)
-    vals = mx.array(input) if scalar else input._mx
-    if seq.ndim == 0:
-        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
-                           "dimension")
-    if seq.ndim > 1 and (scalar or vals.ndim != seq.ndim or tuple(vals.shape[:-1]) != tuple(seq.shape[:-1])):
-        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
-                           "dimensions of boundaries tensor and input value tensor must match")
-    ct = (mx.zeros((0,), seq.dtype) + mx.zeros((0,), vals.dtype)).dtype  # int64 + float32 -> float32, as torch
-    seq, vals = seq.astype(ct), vals.astype(ct)
-    if seq.ndim == 1:
-        if seq.shape[0] == 0:
-            r = mx.zeros(vals.shape, mx.int64)
-        else:
-            r = mx.searchsorted(seq, vals, side="right" if right else "left")
+_SCALAR = {"bool": "Bool", "complex64": "ComplexFloat"}
+
+
+def _check_real(input, name):
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name}(): does not support complex input")
+
+
+def _dims(dim, n):
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        ds = [_wrap_dim(d, builtins.max(n, 1)) for d in dim]
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
+        return ds
+    return [_wrap_dim(dim, builtins.max(n, 1))]
+
+
+def _extreme(input, dim, keepdim, largest, name):
+    _check_real(input, name)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               "the reduction dim with the 'dim' argument.")
+        red = mx.max if largest else mx.min
+        res = _new(red(input._mx), input._device_code, input.dtype)
+        if input.requires_grad:
+            from ..autograd._derivatives import record
+
+            x0, r0 = input._mx, res._mx
+
+            def bw(ctx, grads):
+                mask = _new((x0 == r0), input._device_code, _dtype.bool).to(grads[0].dtype)
+                return (grads[0] * mask / mask.sum(),)
+
+            record("MaxBackward1" if largest else "MinBackward1", bw, [input], [res])
+        return res
+    n = input.dim()
+    d = _wrap_dim(dim, n)
+    x = input._mx if n else input._mx.reshape(1)
+    if n and input.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    arg = (mx.argmax if largest else mx.argmin)(x, axis=d, keepdims=True)
+    from ..autograd._mlx_vjp import mlx_op
+
+    def f(v):
+        v = v if n else v.reshape(1)
+        r = mx.take_along_axis(v, arg, axis=d)
+        if not n:
+            return r.reshape(())
+        return r if keepdim else mx.squeeze(r, axis=d)
+
+    values = mlx_op("MaxBackward0" if largest else "MinBackward0", f, [input])
+    idx = arg if keepdim and n else (mx.squeeze(arg, axis=d) if n else arg.reshape(()))
+    indices = _new(idx.astype(mx.int64), input._device_code, _dtype.int64)
+    return (return_types.max if largest else return_types.min)(values, indices)
+
+
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor):  # max(input, other): elementwise
+        from .operators import maximum
+
+        return maximum(input, dim)
+    return _extreme(input, dim, keepdim, True, "max")
+
+
+def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if isinstance(dim, Tensor):  # min(input, other): elementwise
+        from .operators import minimum
+
+        return minimum(input, dim)
+    return _extreme(input, dim, keepdim, False, "min")
+
+
+def _arg(input, dim, keepdim, largest, name):
+    _check_real(input, name)
+    fn = mx.argmax if largest else mx.argmin
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        r = fn(input._mx.reshape(-1))
+        if keepdim:
+            r = r.reshape((1,) * input.dim())
     else:
-        cmp = (seq[..., None, :] <= vals[..., :, None]) if right else (seq[..., None, :] < vals[..., :, None])
-        r = mx.sum(cmp, axis=-1)
-    like = sorted_sequence
-    return _out(out, _idx(r, like, out_int32))
+        d = _wrap_dim(dim, builtins.max(input.dim(), 1))
+        x = input._mx if input.dim() else input._mx.reshape(1)
+        r = fn(x, axis=d, keepdims=keepdim)
+        if input.dim() == 0:
+            r = r.reshape(())
+    return _new(r.astype(mx.int64), input._device_code, _dtype.int64)
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
-    if boundaries.dim() != 1:
-        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
-    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
+def argmax(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, True, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, False, "argmin")
+
+
+def _amax_amin(input, dim, keepdim, largest):
+    """amax/amin: the gradient is shared evenly between tied extremes (mx.vjp of mx.max/min does this, as torch).
+    Zero-size reductions are refused as torch refuses them; empty results never reach MLX (Note [Empty reductions])."""
+    from ..autograd._mlx_vjp import mlx_op
+
+    name = "amax" if largest else "amin"
+    n = input.dim()
+    full = dim in ((), [], None)
+    axes = None if full else _dims(dim, n)
+    if n == 0:
+        axes = None
+    if input.numel() == 0:
+        if full:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               "the reduction dim with the 'dim' argument.")
+        for d in axes:
+            if input.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        shape = [1 if i in axes else s for i, s in enumerate(input.shape) if keepdim or i not in axes]
+        return _new(mx.zeros(shape, input.dtype._mx), input._device_code, input.dtype)
+    red = mx.max if largest else mx.min
+
+    def f(v):
+        r = red(v, axis=axes, keepdims=keepdim)
+        return r.reshape((1,) * n) if keepdim and axes is None and n else r
+
+    return mlx_op("AmaxBackward0" if largest else "AminBackward0", f, [input])
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    return _amax_amin(input, dim, keepdim, True)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    return _amax_amin(input, dim, keepdim, False)
+
+
+def _check_var_args(unbiased, keepdim, name):
+    if unbiased is not None and not isinstance(unbiased, builtins.bool):
+        raise TypeError(f"{name}(): argument 'unbiased' must be bool, not {type(unbiased).__name__}")
+    if not isinstance(keepdim, builtins.bool):
+        raise TypeError(f"{name}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance with torch's correction (default 1): composed of differentiable ops."""
+    if isinstance(dim, builtins.bool):  # var(unbiased) overload
+        unbiased, dim = dim, None
+    _check_var_args(unbiased, keepdim, "var")
+    c = _correction(unbiased, correction)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+    return _var_op(input, dim, c, keepdim, "VarBackward0", False)
+
+
+def _var_op(input, dim, c, keepdim, name, take_sqrt):
+    from ..autograd._mlx_vjp import mlx_op
+
+    if input.dtype.is_complex:
+        raise NotImplementedError("mlx_compat: var/std of complex tensors is not supported yet")
+    dims = _dims(dim, input.dim())
+    axes = None if dims is None or input.dim() == 0 else dims
+    n = input.numel() if dims is None else _count(input, dims)
+
+    def f(x):
+        mean = mx.mean(x, axis=axes, keepdims=True)
+        d = x - mean
+        v = mx.sum(d * d, axis=axes, keepdims=keepdim) / builtins.max(n - c, 0)
+        if keepdim and axes is None and x.ndim:
+            v = v.reshape((1,) * x.ndim)
+        return mx.sqrt(v) if take_sqrt else v
+
+    return mlx_op(name, f, [input])
+
+
+def _count(input, dims):
+    n = 1
+    for d in dims:
+        n *= input.shape[d] if input.dim() else 1
+    return n
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    if isinstance(dim, builtins.bool):
+        unbiased, dim = dim, None
+    _check_var_args(unbiased, keepdim, "std")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+    return _var_op(input, dim, _correction(unbiased, correction), keepdim, "StdBackward0", True)
+
+
+for _name in ("max", "min", "argmax", "argmin", "amax", "amin", "var", "std"):
+    setattr(Tensor, _name, globals()[_name])
 
 
 # ---------------------------------------------------------------- methods
 
 for _name in ("prod", "aminmax", "logsumexp", "cumsum", "cumprod", "cummax", "cummin",
-              "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "quantile", "nanquantile", "histc",
-              "sort", "argsort", "msort", "topk", "kthvalue", "nonzero", "argwhere"):
+              "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "quantile", "nanquantile", "histc"):
     _method(_name, globals()[_name])
-
-
-def _unique_method(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    return unique(self, sorted, return_inverse, return_counts, dim)
-
-
-def _unique_consecutive_method(self, return_inverse=False, return_counts=False, dim=None):
-    return unique_consecutive(self, return_inverse, return_counts, dim)
 
 
 def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
@@ -1013,8 +1000,6 @@ def _count_nonzero_method(self, *dim, **kwargs):
 
 _method("norm", _norm_method)
 _method("count_nonzero", _count_nonzero_method)
-_method("unique", _unique_method)
-_method("unique_consecutive", _unique_consecutive_method)
 _method("cumsum_", _inplace(cumsum))
 _method("cumprod_", _inplace(cumprod))
 
@@ -1026,3 +1011,324 @@ try:
     __all__ = [n for n in __all__ if _pkg is None or not hasattr(_pkg, n)]
 except Exception:  # noqa: BLE001
     pass
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """torch.cov: covariance of the rows (variables) over the columns (observations), with frequency and
+    observation weights, as ATen's Correlation.cpp."""
+    _check_tensor(input, "cov")
+    T = _torch()
+    if input.dim() > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.dim()} dimensions")
+    x = input.reshape(1, -1) if input.dim() < 2 else input
+    num_obs = x.shape[1]
+    if fweights is not None:
+        if fweights.dim() > 1:
+            raise RuntimeError(f"cov(): expected fweights to have one or fewer dimensions but got fweights with "
+                               f"{fweights.dim()} dimensions")
+        if fweights.dtype.is_floating_point or fweights.dtype.is_complex:
+            raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                               f"{_sname(fweights.dtype)} dtype")
+        if fweights.numel() != num_obs:
+            raise RuntimeError(f"cov(): expected fweights to have the same numel as there are observations in the "
+                               f"input but got {fweights.numel()} != {num_obs}")
+        if num_obs > 0 and builtins.bool((fweights < 0).any()):
+            raise RuntimeError("cov(): fweights cannot be negative")
+    if aweights is not None:
+        if aweights.dim() > 1:
+            raise RuntimeError(f"cov(): expected aweights to have one or fewer dimensions but got aweights with "
+                               f"{aweights.dim()} dimensions")
+        if not aweights.dtype.is_floating_point:
+            raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                               f"{_sname(aweights.dtype)} dtype")
+        if aweights.numel() != num_obs:
+            raise RuntimeError(f"cov(): expected aweights to have the same numel as there are observations in the "
+                               f"input but got {aweights.numel()} != {num_obs}")
+        if num_obs > 0 and builtins.bool((aweights < 0).any()):
+            raise RuntimeError("cov(): aweights cannot be negative")
+    w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum = T.tensor(num_obs, dtype=_dtype.int64)
+        avg = T.true_divide(x.sum(1), num_obs) if num_obs else T.true_divide(x.sum(1), 0.0)
+    else:
+        w_sum = w.sum()
+        avg = T.true_divide((x * w).sum(1), w_sum)
+    if w is not None and correction != 0:
+        if aweights is not None:
+            norm_factor = w_sum - T.true_divide(correction * (w * aweights).sum(), w_sum)
+        else:
+            norm_factor = w_sum - correction
+    else:
+        norm_factor = w_sum - correction
+    if builtins.bool(norm_factor <= 0):
+        _warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+              "observations.")
+        norm_factor = T.zeros_like(norm_factor)
+    x = x - avg.unsqueeze(1)
+    xw = x * w if w is not None else x
+    c = T.mm(x, xw.t().conj())
+    return T.true_divide(c, norm_factor).squeeze()
+
+
+def corrcoef(input):
+    """torch.corrcoef: Pearson correlation coefficients, clipped to [-1, 1]."""
+    _check_tensor(input, "corrcoef")
+    T = _torch()
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    d = c.diagonal()
+    stddev = T.sqrt(T.real(d) if d.dtype.is_complex else d)
+    c = c / stddev.reshape(-1, 1)
+    c = c / stddev.reshape(1, -1)
+    if c.dtype.is_complex:
+        return T.complex(T.real(c).clip(-1, 1), T.imag(c).clip(-1, 1))
+    return c.clip(-1, 1)
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """torch.renorm: each slice along dim whose p-norm exceeds maxnorm scaled to norm maxnorm."""
+    _check_tensor(input, "renorm")
+    T = _torch()
+    if isinstance(p, builtins.complex):
+        raise RuntimeError("renorm: p must be real-valued")
+    if not p > 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if isinstance(maxnorm, builtins.complex):
+        raise RuntimeError("renorm: maxnorm must be real-valued")
+    if not maxnorm >= 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f'"renorm_out" not implemented for \'{_sname(input.dtype)}\'')
+    d = _wrap_dim(dim, input.dim())
+    reduce_dims = [i for i in range(input.dim()) if i != d]
+    acc = input.dtype if input.dtype.itemsize >= 4 or input.dtype.is_complex else _dtype.float32
+    norm = T.linalg.vector_norm(input.to(acc) if acc is not input.dtype else input, p, reduce_dims, keepdim=True)
+    factor = T.where(norm > maxnorm, maxnorm / (norm + 1e-7), T.ones_like(norm))
+    if factor.dtype is not input.dtype and not input.dtype.is_complex:
+        factor = factor.to(input.dtype)
+    return _out(out, input * factor)
+
+
+def renorm_(input, p, dim, maxnorm):
+    return input.copy_(renorm(input, p, dim, maxnorm))
+
+
+def dist(input, other, p=2):
+    """torch.dist: the p-norm of input - other (broadcast)."""
+    _check_tensor(input, "dist")
+    _check_tensor(other, "dist", "other")
+    T = _torch()
+    diff_ = input - other
+    if not (diff_.dtype.is_floating_point or diff_.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_sname(diff_.dtype)}")
+    return T.linalg.vector_norm(diff_, p)
+
+
+def bincount(input, weights=None, minlength=0):
+    """torch.bincount: counts (or summed weights) of each non-negative integer in a 1-D tensor."""
+    _check_tensor(input, "bincount")
+    minlength = _int_arg(minlength, "bincount")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is _dtype.bool:
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_sname(input.dtype)}\'')
+    if input.dim() != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.dim() != 1 or weights.shape[0] != input.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is None:
+        out_dtype = _dtype.int64
+    elif weights.dtype in (_dtype.float32, _dtype.float64):
+        out_dtype = weights.dtype
+    else:
+        out_dtype = _dtype.float64
+    n = input.shape[0]
+    T = _torch()
+    if n == 0:
+        return T.zeros(minlength, dtype=out_dtype, device=_device_str(input))
+    idx = input._mx.astype(mx.int64)
+    lo, hi = mx.min(idx).item(), mx.max(idx).item()
+    if lo < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    size = builtins.max(hi + 1, minlength)
+    vals = mx.ones((n,), dtype=out_dtype._mx) if weights is None else weights._mx.astype(out_dtype._mx)
+    r = mx.zeros((size,), dtype=out_dtype._mx).at[idx].add(vals)
+    return _new(r, input._device_code, out_dtype)
+
+
+def _hist_edges_np(t):
+    return np.asarray(_np_values(t)).reshape(-1)
+
+
+def _histogramdd_impl(fname, points, bins, range_, weight, density):
+    """points: (N, D) Tensor. Returns (hist Tensor, [edge Tensors]) as torch's histogramdd kernel:
+    bin i holds edges[i] <= x < edges[i+1], the last bin also its right edge; points outside are dropped."""
+    T = _torch()
+    dt = points.dtype
+    if dt not in (_dtype.float32, _dtype.float64):
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{_sname(dt)}\'')
+    n_pts, D = points.shape
+    dev = _device_str(points)
+    pts = _np_values(points).reshape(n_pts, D)
+    if weight is not None:
+        if tuple(weight.shape) != (n_pts,) and weight.numel() != n_pts:
+            raise RuntimeError(f"torch.{fname}: if weight tensor is provided it should have the same shape as "
+                               f"the input tensor excluding its innermost dimension")
+        if weight.dtype is not dt:
+            raise RuntimeError(f"torch.{fname}: if weight tensor is provided, input tensor and weight tensor "
+                               f"should have the same dtype")
+        w = _np_values(weight).reshape(-1).astype(np.float64)
+    else:
+        w = None
+    edges = []
+    if isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor) or isinstance(bins, Tensor):
+        seq = [bins] if isinstance(bins, Tensor) else list(bins)
+        if len(seq) != D:
+            raise RuntimeError(f"torch.{fname}: expected {D} sequences of bin edges for each of the {D} input "
+                               f"dimensions, but got {len(seq)} bin edge sequences.")
+        for e in seq:
+            if e.dim() != 1:
+                raise RuntimeError(f"torch.{fname}: bins tensor should have one dimension, but got {e.dim()} "
+                                   f"dimensions in the bins tensor")
+            if e.numel() < 1:
+                raise RuntimeError(f"torch.{fname}: bins tensor should have at least 1 element, but got "
+                                   f"{e.numel()} elements")
+            if e.numel() < 2:
+                raise RuntimeError(f"torch.{fname}(): bins must be > 0, but got 0 for dimension {len(edges)}")
+            if e.dtype is not dt:
+                raise RuntimeError(f"torch.{fname}: input tensor and bins tensors should have the same dtype, but "
+                                   f"got input {_sname(dt)} and bins {_sname(e.dtype)}")
+            edges.append(e.clone())
+        if range_ is not None:
+            raise RuntimeError(f"torch.{fname}: range cannot be specified when bin edges are given")
+    else:
+        counts = [bins] * D if not isinstance(bins, (list, tuple)) else list(bins)
+        if len(counts) != D:
+            raise RuntimeError(f"torch.{fname}: expected {D} sequences of bin edges for each of the {D} input "
+                               f"dimensions, but got {len(counts)} bin edge sequences.")
+        counts = [_int_arg(c, fname) for c in counts]
+        for c in counts:
+            if c <= 0:
+                raise RuntimeError(f"torch.{fname}(): bins must be > 0, but got {c} for dimension 0")
+        if range_ is not None:
+            range_ = [builtins.float(r) for r in range_]
+            if len(range_) != 2 * D:
+                raise RuntimeError(f"torch.{fname}: for a {D}-dimensional histogram range should have {2 * D} "
+                                   f"elements, but got {len(range_)}")
+        for d in range(D):
+            if range_ is not None:
+                lo, hi = range_[2 * d], range_[2 * d + 1]
+            elif n_pts:
+                col = pts[:, d]
+                lo, hi = builtins.float(col.min()), builtins.float(col.max())
+            else:
+                lo, hi = 0.0, 1.0
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{lo}, {hi}] is not finite")
+            if lo > hi:
+                raise RuntimeError(f"torch.{fname}: min should not exceed max, but got min {lo} max {hi}")
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            edges.append(T.linspace(lo, hi, counts[d] + 1, dtype=dt, device=dev))
+    e_np = [_hist_edges_np(e) for e in edges]
+    nbins = [len(e) - 1 for e in e_np]
+    keep = np.ones(n_pts, dtype=bool)
+    flat = np.zeros(n_pts, dtype=np.int64)
+    for d in range(D):
+        col, e = pts[:, d].astype(e_np[d].dtype), e_np[d]
+        pos = np.searchsorted(e, col, side="right") - 1
+        pos = np.where(col == e[-1], nbins[d] - 1, pos)
+        keep &= (col >= e[0]) & (col <= e[-1]) & (pos >= 0) & (pos < builtins.max(nbins[d], 0))
+        flat = flat * builtins.max(nbins[d], 1) + np.clip(pos, 0, builtins.max(nbins[d] - 1, 0))
+    total = builtins.int(np.prod(nbins)) if nbins else 1
+    hist = np.zeros(total, dtype=np.float64)
+    if keep.any() and total:
+        np.add.at(hist, flat[keep], 1.0 if w is None else w[keep])
+    hist = hist.reshape(nbins)
+    if density:
+        s = hist.sum()
+        widths = [np.diff(e.astype(np.float64)) for e in e_np]
+        vol = np.ones(nbins)
+        for d in range(D):
+            shape = [1] * D
+            shape[d] = nbins[d]
+            vol = vol * widths[d].reshape(shape)
+        with np.errstate(all="ignore"):
+            hist = hist / s / vol
+    h = T.zeros(nbins, dtype=dt, device=dev) if hist.size == 0 else _new(
+        mx.array(hist.astype(np.float32) if dt is not _dtype.float64 else hist).astype(dt._mx),
+        points._device_code, dt)
+    return h, edges
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002 - torch's name
+    """torch.histogram: (hist, bin_edges) of the flattened input; bins a count or a 1-D tensor of edges."""
+    _check_tensor(input, "histogram")
+    if isinstance(bins, Tensor) and range is not None:
+        raise TypeError("histogram() received an invalid combination of arguments - got (range with a bins tensor)")
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise RuntimeError("torch.histogram: if weight tensor is provided it should have the same shape as the "
+                           "input tensor")
+    pts = input.reshape(-1, 1)
+    h, edges = _histogramdd_impl("histogram", pts, bins, range, None if weight is None else weight.reshape(-1),
+                                 density)
+    res = _return_type("histogram")(h, edges[0])
+    if out is not None:
+        _out(out[0], res.hist)
+        _out(out[1], res.bin_edges)
+        return _return_type("histogram_out")(out[0], out[1])
+    return res
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002 - torch's name
+    """torch.histogramdd: the D-dimensional histogram of input's innermost-dim points (hist, [bin_edges])."""
+    _check_tensor(input, "histogramdd")
+    if input.dim() < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions, but got "
+                           f"{input.dim()}")
+    D = input.shape[-1]
+    pts = input.reshape(-1, D)
+    if weight is not None and tuple(weight.shape) != tuple(input.shape[:-1]):
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                           "input tensor excluding its innermost dimension")
+    h, edges = _histogramdd_impl("histogramdd", pts, bins, range,
+                                 None if weight is None else weight.reshape(-1), density)
+    return _return_type("histogramdd")(h, tuple(edges))
+
+
+def _sum_to_size(self, *size):
+    """Tensor.sum_to_size: self summed over broadcast dims down to `size` (self itself when equal)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = tuple(size[0])
+    size = tuple(_int_arg(s, "sum_to_size") for s in size)
+    shape = tuple(self.shape)
+    ok = len(size) <= len(shape) and builtins.all(
+        s == d or s == 1 for s, d in zip(reversed(size), reversed(shape)))
+    if not ok:
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if size == shape:
+        return self
+    from ..autograd._derivatives import sum_to
+
+    return sum_to(self, size)
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "cov": cov, "corrcoef": corrcoef, "renorm": renorm, "renorm_": renorm_, "dist": dist, "bincount": bincount,
+    "histogram": histogram, "sum_to_size": _sum_to_size,
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

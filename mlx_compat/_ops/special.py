@@ -7,7 +7,7 @@ Note [special functions computed in float64]
 Every kernel here evaluates in float64 on the CPU stream whatever the input's float dtype, then rounds to the
 result dtype: series with alternating terms, recurrence shifts and argument reductions keep full float32 accuracy
 that way (torch's float32 kernels are within a few ulps of the true value, so we match them to ~1e-7), and float64
-inputs get float64-accurate results. exp/sin/cos come from _precise (MLX's float64 versions are float32-accurate).
+inputs get float64-accurate results. exp/sin/cos come from _ops/precise.py (MLX's float64 versions are float32-accurate).
 Two exceptions reproduce torch's own float32 rounding where it exceeds 1e-5 relative: the orthogonal polynomials
 (Note [orthogonal polynomial evaluation]) and float32 trigamma (Note [torch's float32 trigamma]); float32 I0/I1
 also overflow where torch's do (Note [float32 I0/I1 overflow]).
@@ -26,13 +26,14 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype, _precise
-from ._autograd_formulas import record
-from ._creation import _out
-from ._ops import _inplace_from
-from ._ops_elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
-                               _RA, _RB, _SA, _SB, erfc_mx)
-from ._tensor import Tensor, _new
+from .. import _C, _dtype
+from . import precise as _precise
+from ..autograd._derivatives import record
+from .creation import _out
+from .operators import _inplace_from
+from .elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
+                          _RA, _RB, _SA, _SB, erfc_mx)
+from .._tensor import Tensor, _new
 
 __all__ = ["digamma", "lgamma", "polygamma", "mvlgamma", "igamma", "igammac", "nextafter"]
 
@@ -335,7 +336,7 @@ def _igamma_pair(a, x, upper):
 # Y0, Y1, 1 < x < 25: Neumann's series Y0 = (2/pi)(ln(x/2) + gamma) J0 - (4/pi) sum_k (-1)^k J_2k / k, and its
 #   derivative for Y1 = -Y0' (J_2k' = (J_2k-1 - J_2k+1) / 2), from the same recurrence (all its terms, k <= 36).
 # |x| <= 1: the power series; |x| >= 25: Hankel's asymptotic expansion (error ~ exp(-2|x|)).
-# I0, I1: torch's Cephes expansion for I0 (from _ops_elementwise); I1 by its power series (positive terms) below
+# I0, I1: torch's Cephes expansion for I0 (from _ops/elementwise.py); I1 by its power series (positive terms) below
 #   30 and the asymptotic expansion e^x / sqrt(2 pi x) sum_k (-1)^k a_k(1) / x^k above.
 # K_nu, x > 2: the trapezoid rule on e^x K_nu(x) = int_0^inf exp(-x (cosh t - 1)) cosh(nu t) dt (an even analytic
 #   integrand decaying double-exponentially: geometric convergence), step min(0.25, 0.5/sqrt(x)) for the peak's
@@ -779,7 +780,7 @@ def _unary(name, kernel, deriv=None, ints=True, half=True, kernel32=None):
         if input.dtype.is_complex:
             raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'ComplexFloat'")
         if not ints and not input.dtype.is_floating_point:
-            from ._ops import _SCALAR_NAMES
+            from .operators import _SCALAR_NAMES
 
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_SCALAR_NAMES[input.dtype.name]}'")
         if not half and input.dtype.name in ("float16", "bfloat16"):
@@ -917,7 +918,7 @@ def mvlgamma(input, p, *, out=None):
         raise NotImplementedError("\"mvlgamma\" not implemented for 'ComplexFloat'")
     if not input.dtype.is_floating_point:
         input = input.to(_C._get_default_dtype())
-    from ._creation import arange
+    from .creation import arange
 
     offs = arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=input.dtype, device=input.device)
     res = lgamma(input.unsqueeze(-1) + offs).sum(-1) + p * (p - 1) / 4 * _LOG_PI
@@ -962,7 +963,7 @@ def _nextafter_mx(x, y):
 def nextafter(input, other, *, out=None):
     _need_tensor("nextafter", input)
     _need_tensor("nextafter", other, "other", 2)
-    from ._ops import _SCALAR_NAMES, _result_type_or_complex
+    from .operators import _SCALAR_NAMES, _result_type_or_complex
 
     rt, _ = _result_type_or_complex(input, other)
     if not rt.is_floating_point:

@@ -21,10 +21,10 @@ import math
 
 import mlx.core as mx
 
-from . import _dtype, return_types
-from ._ops_linalg import (_la_check, _mH, _out, _out_tuple, _permutation, _tensor, inv_, lu_factor_, solve_, tril,
-                          triu)
-from ._tensor import Tensor, _new
+from .. import _dtype, return_types
+from .linalg import (_la_check, _mH, _out, _out_tuple, _permutation, _tensor, inv_, lu_factor_, solve_, tril,
+                     triu)
+from .._tensor import Tensor, _new
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp",
            "geqrf", "orgqr", "ormqr"]
@@ -38,7 +38,7 @@ _geqrf_t = return_types._make("geqrf", ["a", "tau"])
 
 
 def _eye(n, m, like):
-    from ._creation import eye
+    from .creation import eye
 
     return eye(n, m, dtype=like.dtype, device=like.device)
 
@@ -78,14 +78,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 
 def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
-    from .linalg import lu_factor
+    from ..linalg import lu_factor
 
     LU, piv = lu_factor(A, pivot=pivot)
     return _out_tuple(out, _lu_factor_ex_t(LU, piv, _info(A)))
 
 
 def linalg_lu(A, *, pivot=True, out=None):
-    from .linalg import lu_factor
+    from ..linalg import lu_factor
 
     _la_check(A, "linalg.lu", square=False)
     LU, piv = lu_factor(A, pivot=pivot)
@@ -95,7 +95,7 @@ def linalg_lu(A, *, pivot=True, out=None):
 
 def lu(A, pivot=True, get_infos=False, out=None):
     """torch.lu (deprecated in torch, kept): (LU, pivots) or (LU, pivots, infos)."""
-    from .linalg import lu_factor
+    from ..linalg import lu_factor
 
     LU, piv = lu_factor(A, pivot=pivot)
     res = (LU, piv, _info(A)) if get_infos else (LU, piv)
@@ -117,7 +117,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                            f"{LU.dtype} and B of type {B.dtype} instead")
     if not left:  # X A = B  <=>  A^H X^H = B^H
         return _out(out, _mH(linalg_lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint)))
-    from .linalg import solve_triangular
+    from ..linalg import solve_triangular
 
     P, L, U = lu_unpack(LU, pivots)
     if not adjoint:  # P L U X = B
@@ -134,7 +134,7 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
 
 
 def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
-    from .linalg import solve
+    from ..linalg import solve
 
     return _out_tuple(out, _solve_ex_t(solve(A, B, left=left), _info(A)))
 
@@ -154,11 +154,11 @@ def cholesky_solve(B, L, upper=False, *, out=None):
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {B.dtype} and A of type "
                            f"{L.dtype} instead.")
     _la_check(L, "cholesky_solve", name="A")
-    from ._grad_mode import no_grad
+    from ..autograd.grad_mode import no_grad
 
     with no_grad():
         X = _cholesky_solve_values(B, L, upper)
-    from ._autograd_formulas import record
+    from ..autograd._derivatives import record
 
     def bw(ctx, grads):
         L0, X0, _ = ctx
@@ -174,13 +174,13 @@ def cholesky_solve(B, L, upper=False, *, out=None):
 
 
 def _sum_to(g, shape):
-    from ._autograd_formulas import sum_to
+    from ..autograd._derivatives import sum_to
 
     return sum_to(g, shape)
 
 
 def _cholesky_solve_values(B, L, upper):
-    from .linalg import solve_triangular
+    from ..linalg import solve_triangular
 
     if upper:
         return solve_triangular(L, solve_triangular(_mH(L), B, upper=False), upper=True)
@@ -202,7 +202,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
                            "dimensions instead" if b.dim() < 2 else
                            f"torch.triangular_solve: Expected A to have at least 2 dimensions, but it has {A.dim()} "
                            "dimensions instead")
-    from .linalg import solve_triangular
+    from ..linalg import solve_triangular
 
     T = _mH(A) if transpose else A
     X = solve_triangular(T, b, upper=(upper != transpose), unitriangular=unitriangular)
@@ -261,7 +261,7 @@ def _wide(*ts):
 
 def _householder_q(A, tau, m, cols):
     """Q[..., :, :cols] for Q = H_1 ... H_k, H_i = I - tau_i v_i v_i^H, v_i = (0.., 1, A[i+1:, i])."""
-    from ._creation import arange
+    from .creation import arange
 
     (A, tau), d = _wide(A, tau)
 
@@ -379,8 +379,8 @@ def vander(x, *, N=None):
     n = x.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    from ._shape_ops import cat
-    from ._ops_reduce import cumprod
+    from .shape import cat
+    from .reduction import cumprod
 
     ones_col = x.unsqueeze(-1).new_ones(tuple(x.shape) + (1,))
     return cumprod(cat([ones_col, x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1), -1)
@@ -388,7 +388,7 @@ def vander(x, *, N=None):
 
 def cond(A, p=None, *, out=None):
     """torch.linalg.cond: sigma_max / sigma_min for p in (None, 2, -2), else norm(A, p) * norm(inv(A), p)."""
-    from . import linalg
+    from .. import linalg
 
     _la_check(A, "linalg.cond", square=p not in (None, 2, -2))
     if p in (None, 2, -2):
@@ -405,7 +405,7 @@ def cond(A, p=None, *, out=None):
 
 
 def tensorinv(A, ind=2, *, out=None):
-    from . import linalg
+    from .. import linalg
 
     _tensor(A, "linalg.tensorinv", "A")
     if ind <= 0:
@@ -419,7 +419,7 @@ def tensorinv(A, ind=2, *, out=None):
 
 
 def tensorsolve(A, B, dims=None, *, out=None):
-    from . import linalg
+    from .. import linalg
 
     _tensor(A, "linalg.tensorsolve", "A")
     _tensor(B, "linalg.tensorsolve", "B", 2)
@@ -449,8 +449,8 @@ for _name in ("lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangula
 def _approximate_basis(A, q, niter, generator=None):
     """Orthonormal Q (*, m, q) whose range approximates A's (Halko, Martinsson & Tropp, alg. 4.4: a Gaussian
     sketch refined by `niter` subspace iterations, re-orthonormalised each time)."""
-    from . import linalg
-    from ._creation import randn
+    from .. import linalg
+    from .creation import randn
 
     R = randn(tuple(A.shape[:-2]) + (A.shape[-1], q), dtype=A.dtype, device=A.device, generator=generator)
     Q = linalg.qr(A @ R).Q
@@ -463,7 +463,7 @@ def _approximate_basis(A, q, niter, generator=None):
 def svd_lowrank(A, q=6, niter=2, M=None):
     """U, S, V with A - M ~= U diag(S) V^H of rank q, by a randomized range finder (differentiable through
     matmul, qr and svd)."""
-    from . import linalg
+    from .. import linalg
 
     _tensor(A, "svd_lowrank", "A")
     if A.dim() < 2:

@@ -1,4 +1,7 @@
-"""Tensor creation: tensor/as_tensor/from_numpy, the fill factories, ranges, eye, and the random factories."""
+"""Tensor creation: tensor/as_tensor/asarray/from_numpy/from_dlpack, the fill factories (zeros/ones/empty/full
+and their *_like forms, scalar_tensor, empty_strided/empty_permuted, Tensor.new_empty_strided), ranges, eye, the
+random factories (rand/randn/randint/randperm/normal/bernoulli/multinomial, Tensor.uniform_/normal_), and the
+in-place fills (fill/fill_, zero_, resize_as_)."""
 from __future__ import annotations
 
 import builtins
@@ -8,8 +11,10 @@ import os
 import mlx.core as mx
 import numpy as np
 
-from . import _C, _device, _dtype, _random
-from ._tensor import Tensor, _new
+from .. import _C, _device, _dtype
+from . import random as _random
+from .._tensor import Tensor, _new, _int_arg
+from ._common import _torch, _check_tensor, _device_str, _mlx_op
 
 _MAX_BYTES = 1 << 46  # 64 TiB: anything larger cannot be allocated here, as torch finds when it tries
 
@@ -280,7 +285,7 @@ def from_numpy(arr):
     later writes to `arr` are not seen by the tensor — unlike torch, which shares it."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    from ._tensor import _new_like_layout
+    from .._tensor import _new_like_layout
 
     d = _dtype.from_numpy_dtype(arr.dtype)
     strides = tuple(s // arr.itemsize for s in arr.strides) if arr.itemsize else ()
@@ -365,7 +370,7 @@ def _keep_layout(t, r):
     """torch's *_like keep a dense input's strides (preserve_format)."""
     if t.is_contiguous() or t.dim() < 2:
         return r
-    from ._tensor import _new_like_layout
+    from .._tensor import _new_like_layout
 
     return _new_like_layout(r._mx, tuple(t.shape), t.stride(), r._device_code, r.dtype)
 
@@ -663,3 +668,128 @@ Tensor.uniform_ = uniform_
 Tensor.normal_ = normal_
 Tensor.bernoulli = bernoulli
 Tensor.multinomial = multinomial
+
+
+# the C++ type names in torch's "value cannot be converted to type ..." messages
+_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+          "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool"}
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """torch.scalar_tensor: a 0-d tensor holding s (default dtype: the default float dtype)."""
+    T = _torch()
+    if isinstance(s, Tensor):
+        s = s.item()
+    if not isinstance(s, (builtins.int, builtins.float, builtins.complex, builtins.bool, np.number)):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+    dtype = dtype or _C._get_default_dtype()
+    if isinstance(s, builtins.complex) and not dtype.is_complex:
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE.get(dtype.name, dtype.name)} without overflow")
+    return T.tensor(s, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _strided_empty(size, stride, dtype, device, requires_grad, fname):
+    """A zero tensor (MLX has no uninitialised memory) with exactly torch's strides.
+
+    Note [empty_strided layouts]
+    A dense layout (a permutation of the dims) is a fresh tensor restrided like torch's preserve_format
+    copies; any other layout (gaps, zero or overlapping strides) is a strided view over a zero storage of
+    the size torch would allocate, so stride() is the one asked for either way."""
+    from .._tensor import _new_like_layout
+
+    T = _torch()
+    size = [_int_arg(s, fname) for s in size]
+    stride = [_int_arg(s, fname) for s in stride]
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    if builtins.any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(size)}: {size}")
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={size} and strides={stride}")
+    t = T.empty(size, dtype=dtype, device=device)
+    if len(size) and builtins.all(size):
+        t = _new_like_layout(t._mx, tuple(size), stride, t._device_code, t.dtype)
+        if tuple(t.stride()) != tuple(stride):
+            need = 1 + builtins.sum((n - 1) * st for n, st in zip(size, stride))
+            t = T.zeros(need, dtype=t.dtype, device=device).as_strided(size, stride)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """torch.empty_strided: an uninitialised (here zero) tensor with the given strides (Note [empty_strided
+    layouts])."""
+    return _strided_empty(size, stride, dtype, device, requires_grad, "empty_strided")
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """torch.empty_permuted: an empty tensor of logical `size` laid out in memory in `physical_layout` order."""
+    size = [_int_arg(s, "empty_permuted") for s in size]
+    perm = [_int_arg(p, "empty_permuted") for p in physical_layout]
+    if len(perm) != len(size):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; "
+                           f"i.e. len(size) = {len(size)} is not equal to len(physical_layout) = {len(perm)}")
+    if sorted(perm) != list(builtins.range(len(size))):  # creation.py defines torch.range
+        raise RuntimeError(f"Dimension {perm} is not a permutation of the dimensions of the input")
+    strides = [0] * len(size)
+    step = 1
+    for d in reversed(perm):
+        strides[d] = step
+        step *= builtins.max(size[d], 1)
+    return _strided_empty(size, strides, dtype, device, requires_grad, "empty_permuted")
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                       pin_memory=False):
+    return _strided_empty(size, stride, dtype or self.dtype, device or self.device, requires_grad,
+                          "new_empty_strided")
+
+
+def fill(input, value):
+    """torch.fill: a new tensor of input's shape and dtype filled with value (a number or 0-d tensor);
+    the gradient reaches a tensor value as the sum, and input as zeros."""
+    _check_tensor(input, "fill")
+    T = _torch()
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
+                               f"dimensions.")
+        v = value
+    else:
+        if isinstance(value, builtins.complex) and not input.dtype.is_complex:
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE.get(input.dtype.name, input.dtype.name)} "
+                               f"without overflow")
+        v = T.tensor(value, device=_device_str(input))
+    shape, mdt = tuple(input.shape), input.dtype._mx
+    return _mlx_op("FillBackward0", lambda x, s: mx.broadcast_to(s.astype(mdt), shape) + mx.zeros(shape, mdt),
+                   [input, v])
+
+
+def fill_(input, value):
+    return input.fill_(value)
+
+
+def zero_(input):
+    """torch.zero_: input filled with zeros in place."""
+    _check_tensor(input, "zero_")
+    return input.zero_()
+
+
+def resize_as_(input, the_template, *, memory_format=None):
+    """torch.resize_as_: input resized in place to the_template's shape."""
+    _check_tensor(input, "resize_as_")
+    return input.resize_as_(the_template)
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "new_empty_strided": _new_empty_strided,
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+del _name, _fn

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from . import _C
+from .. import _C
 
 is_grad_enabled = _C.is_grad_enabled
 

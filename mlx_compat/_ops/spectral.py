@@ -20,8 +20,8 @@ from __future__ import annotations
 import builtins
 import math
 
-from . import _C, _dtype
-from ._tensor import Tensor
+from .. import _C, _dtype
+from .._tensor import Tensor
 
 __all__ = ["stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
 
@@ -36,8 +36,8 @@ def _int(fname, name, v, default):
 
 def _window_full(window, win_length, n_fft, like, fname, device=None):
     """The window centred in n_fft samples (ones when None), or None for an all-ones full-length window."""
-    from .nn import functional as F
-    from ._creation import ones
+    from ..nn import functional as F
+    from .creation import ones
 
     if window is not None:
         if not isinstance(window, Tensor):
@@ -57,7 +57,7 @@ def _window_full(window, win_length, n_fft, like, fname, device=None):
 
 def _frames(x, n_fft, hop, n_frames):
     """x (B, L) -> (B, n_frames, n_fft), frame t = x[:, t * hop : t * hop + n_fft]."""
-    from ._creation import arange
+    from .creation import arange
 
     idx = arange(n_frames).unsqueeze(1) * hop + arange(n_fft).unsqueeze(0)
     return x[:, idx]
@@ -66,9 +66,9 @@ def _frames(x, n_fft, hop, n_frames):
 def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
          normalized=False, onesided=None, return_complex=None, align_to_window=None):
     """Short-time Fourier transform: (B?, N, T) complex (or (B?, N, T, 2) real for return_complex=False)."""
-    from . import fft as _fft
-    from ._shape_ops import stack
-    from .nn import functional as F
+    from .. import fft as _fft
+    from .shape import stack
+    from ..nn import functional as F
 
     if not isinstance(input, Tensor):
         raise TypeError(f"stft(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -139,16 +139,16 @@ def _overlap_add(frames, hop, out_len):
 
 
 def _pad_last(x, amount):
-    from ._creation import zeros
-    from ._shape_ops import cat
+    from .creation import zeros
+    from .shape import cat
 
     z = zeros(tuple(x.shape[:-1]) + (amount,), dtype=x.dtype, device=x.device)
     return cat([x, z], -1)
 
 
 def _pad_dim1(x, before, after):
-    from ._creation import zeros
-    from ._shape_ops import cat
+    from .creation import zeros
+    from .shape import cat
 
     parts = []
     if before:
@@ -162,8 +162,8 @@ def _pad_dim1(x, before, after):
 def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
           onesided=None, length=None, return_complex=False):
     """Inverse of stft: overlap-add of the frames' inverse FFTs divided by the window envelope."""
-    from . import fft as _fft
-    from ._creation import ones
+    from .. import fft as _fft
+    from .creation import ones
 
     if not isinstance(input, Tensor):
         raise TypeError(f"istft(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -226,7 +226,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         raise RuntimeError("istft(...) window overlap add min: 1")
     y = y / env
     if end > out_len:
-        from .nn import functional as F
+        from ..nn import functional as F
 
         extra = end - out_len
         y = _pad_last(y, extra) if y.dtype.is_complex else F.pad(y, [0, extra])
@@ -268,7 +268,7 @@ def _window_end(w, periodic, requires_grad):
 
 
 def _trivial_window(window_length, dtype, device, requires_grad):
-    from ._creation import empty, ones
+    from .creation import empty, ones
 
     if window_length == 0:
         return empty((0,), dtype=dtype, device=device, requires_grad=requires_grad)
@@ -280,7 +280,7 @@ def _trivial_window(window_length, dtype, device, requires_grad):
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
                    pin_memory=False, requires_grad=False):
     """alpha - beta cos(2 pi n / (N - 1)) (Note [Periodic window functions])."""
-    from ._creation import arange
+    from .creation import arange
 
     dtype = _window_begin("hamming_window", window_length, periodic, dtype)
     t = _trivial_window(window_length, dtype, device, requires_grad)
@@ -302,7 +302,7 @@ def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
                     requires_grad=False):
     """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
-    from ._creation import arange
+    from .creation import arange
 
     dtype = _window_begin("blackman_window", window_length, periodic, dtype)
     t = _trivial_window(window_length, dtype, device, requires_grad)
@@ -317,8 +317,8 @@ def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, de
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
                     requires_grad=False):
     """The triangle 2n / (N - 1) rising, 2 - 2n / (N - 1) falling."""
-    from ._creation import arange
-    from ._shape_ops import cat
+    from .creation import arange
+    from .shape import cat
 
     dtype = _window_begin("bartlett_window", window_length, periodic, dtype)
     t = _trivial_window(window_length, dtype, device, requires_grad)
@@ -334,8 +334,8 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,
                   pin_memory=False, requires_grad=False):
     """I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta), a = (N - 1) / 2."""
-    from ._creation import arange, tensor
-    from . import i0
+    from .creation import arange, tensor
+    from .. import i0
 
     dtype = _window_begin("kaiser_window", window_length, periodic, dtype)
     t = _trivial_window(window_length, dtype, device, requires_grad)

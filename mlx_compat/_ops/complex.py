@@ -1,11 +1,13 @@
-"""Complex-number helpers: angle, polar, complex, conj_physical(_), resolve_conj, resolve_neg, is_conj, is_neg.
+"""Complex-number helpers: angle, polar, complex, conj_physical(_), resolve_conj, resolve_neg, is_conj, is_neg;
+the conjugate transposes (adjoint, Tensor.H, Tensor.mH, Tensor.adjoint) and the refused complex casts
+(Tensor.cdouble, Tensor.chalf: MLX has complex64 only).
 
 MLX's one complex dtype is complex64, so complex results come only from float32 parts; float64 parts
 (torch: complex128) and float16 parts (torch: complex32) raise TypeError rather than change precision.
 
 Note [No lazy conjugate or negative bits]
 torch marks a conjugated (or negated) view with a bit and resolves it on demand. mlx_compat's conj
-materialises its result (_pointwise.conj), so no tensor here ever carries such a bit: is_conj / is_neg
+materialises its result (pointwise.py's conj), so no tensor here ever carries such a bit: is_conj / is_neg
 are always False and resolve_conj / resolve_neg return the input itself, which is what torch returns
 for a tensor without the bit.
 
@@ -23,14 +25,15 @@ import math
 
 import mlx.core as mx
 
-from . import _C, _dtype
-from ._autograd_ops import mlx_op
-from ._creation import _out
-from ._ops import _SCALAR_NAMES, _inplace_from
-from ._tensor import Tensor
+from .. import _C, _dtype
+from ..autograd._mlx_vjp import mlx_op
+from .creation import _out
+from .operators import _SCALAR_NAMES, _inplace_from
+from .._tensor import Tensor
+from ._common import _check_tensor
 
 __all__ = ["angle", "polar", "complex", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj",
-           "is_neg"]
+           "is_neg", "adjoint"]
 
 
 def _scalar_name(d):
@@ -220,3 +223,51 @@ for _name in ("angle", "conj_physical", "conj_physical_", "resolve_conj", "resol
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])
 del _name
+
+
+def _no_complex_dtype(name, dtype_name):
+    """Tensor.cdouble / Tensor.chalf: MLX has complex64 only, and the package refuses the other complex
+    dtypes with TypeError (README, "refused with a TypeError") rather than quietly giving complex64."""
+    def method(self, memory_format=None):
+        raise TypeError(f"{name}: {dtype_name} is not supported by MLX (mlx_compat has complex64 only)")
+
+    method.__name__ = name
+    return method
+
+
+def _mH(self):
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.dim()}-D "
+                           f"tensor.")
+    t = self.transpose(-2, -1)
+    return t.conj() if self.dtype.is_complex else t
+
+
+def _H(self):
+    if self.dim() == 0:
+        return self.conj() if self.dtype.is_complex else self
+    if self.dim() != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
+    return _mH(self)
+
+
+def adjoint(input):
+    """torch.adjoint: the conjugate transpose of the last two dims (a view for real dtypes)."""
+    _check_tensor(input, "adjoint")
+    return _mH(input)
+
+
+# Tensor methods of the functions above (never replacing one another module attached first)
+_METHODS = {
+    "cdouble": _no_complex_dtype("cdouble", "complex128"), "chalf": _no_complex_dtype("chalf", "complex32"),
+    "adjoint": _mH,
+}
+
+for _name, _fn in _METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+
+for _name, _fn in (("H", _H), ("mH", _mH)):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, property(_fn))
+del _name, _fn

@@ -1,4 +1,4 @@
-"""Linear algebra ops: products (dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
+"""Linear algebra ops: products (mm, bmm, addmm, dot, vdot, inner, outer/ger, mv, einsum, tensordot, kron,
 baddbmm, addbmm, addmv, addr), triangles and diagonals (tril, triu, diag, diag_embed, diagflat, trace), cross,
 cdist — and the decompositions torch.linalg (mlx_compat/linalg.py) is built on.
 
@@ -21,11 +21,11 @@ import string
 
 import mlx.core as mx
 
-from ._device_scope import warn as _warn
-from . import _C, _dtype
-from ._autograd_formulas import record
-from ._autograd_ops import mlx_op
-from ._tensor import Tensor, _new, _wrap_dim
+from .._device_scope import warn as _warn, _DEVICES as _STREAMS
+from .. import _C, _dtype
+from ..autograd._derivatives import record, _scope_backward, sum_to as _sum_to
+from ..autograd._mlx_vjp import mlx_op
+from .._tensor import Tensor, _new, _wrap_dim
 
 _PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
            "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist", "det", "logdet",
@@ -42,7 +42,7 @@ LinAlgError.__module__ = "torch.linalg"
 
 
 def _out(out, r):
-    from ._creation import _out as put
+    from .creation import _out as put
 
     return put(out, r)
 
@@ -707,7 +707,7 @@ def _mH(x):
 
 
 def _batch_eye_like(x, n):
-    from ._creation import eye
+    from .creation import eye
 
     return eye(n, dtype=x.dtype, device=x.device)
 
@@ -847,7 +847,7 @@ def eigh_(A, UPLO="L"):
             return ((V * gL[..., None, :]) @ _mH(V),)
         VhgV = _mH(V) @ gV
         VhgV = 0.5 * (VhgV - _mH(VhgV))
-        from ._creation import eye
+        from .creation import eye
 
         n = L.shape[-1]
         I = eye(n, dtype=L.dtype, device=L.device)
@@ -898,7 +898,7 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     m, n = U.shape[-2], Vh.shape[-1]
     if gU is None and gVh is None:
         return (U * gS[..., None, :]) @ Vh
-    from ._creation import eye
+    from .creation import eye
 
     k = S.shape[-1]
     I = eye(k, dtype=S.dtype, device=S.device)
@@ -987,7 +987,7 @@ def _qr_backward(gQ, gR, Q, R):
     b = gQp + Q @ _copyltu(M)
     gX = _mH(solve_(U, _mH(b)))
     gY = Q @ gV
-    from ._shape_ops import cat
+    from .shape import cat
 
     return cat([gX, gY], -1)
 
@@ -1025,8 +1025,8 @@ def lu_factor_(A):
         LU, piv = outs
         gLU = grads[0]
         m, n = LU.shape[-2], LU.shape[-1]
-        from ._creation import eye
-        from .linalg import solve_triangular
+        from .creation import eye
+        from ..linalg import solve_triangular
 
         k = builtins.min(m, n)
         L = tril(LU, -1)[..., :, :k] + eye(m, k, dtype=LU.dtype, device=LU.device)
@@ -1052,7 +1052,7 @@ def lu_factor_(A):
 
 
 def _cat_last(a, b, dim):
-    from ._shape_ops import cat
+    from .shape import cat
 
     return cat([a, b], dim)
 
@@ -1075,13 +1075,13 @@ def _permutation(piv, n, dtype):
 
 
 def det(input):
-    from . import linalg
+    from .. import linalg
 
     return linalg.det(input)
 
 
 def slogdet(input):
-    from . import linalg, return_types
+    from .. import linalg, return_types
 
     _la_check(input, "linalg.slogdet")
     s, l = slogdet_(input)
@@ -1092,31 +1092,31 @@ def logdet(input):
     """log(det(A)): nan for a negative determinant, -inf for a zero one."""
     _la_check(input, "logdet")
     s, l = slogdet_(input)
-    from ._ops import where
+    from .operators import where
 
     return where(s < 0, math.nan, l)
 
 
 def inverse(input, *, out=None):
-    from . import linalg
+    from .. import linalg
 
     return linalg.inv(input, out=out)
 
 
 def pinverse(input, rcond=1e-15):
-    from . import linalg
+    from .. import linalg
 
     return linalg.pinv(input, rtol=rcond)
 
 
 def matrix_power(input, n):
-    from . import linalg
+    from .. import linalg
 
     return linalg.matrix_power(input, n)
 
 
 def chain_matmul(*matrices, out=None):
-    from . import linalg
+    from .. import linalg
 
     _warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
           "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
@@ -1133,8 +1133,8 @@ def chain_matmul(*matrices, out=None):
 
 def svd(input, some=True, compute_uv=True, *, out=None):
     """Legacy torch.svd: (U, S, V) with V = Vh^H; compute_uv=False gives zero-filled full U and V."""
-    from . import linalg, return_types
-    from ._creation import zeros
+    from .. import linalg, return_types
+    from .creation import zeros
 
     _la_check(input, "linalg.svd", square=False)
     if not compute_uv:
@@ -1151,7 +1151,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 
 def qr(input, some=True, *, out=None):
     """Legacy torch.qr (deprecated in torch, with its warning)."""
-    from . import linalg, return_types
+    from .. import linalg, return_types
 
     _warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
           "release.", UserWarning, stacklevel=2)
@@ -1161,11 +1161,129 @@ def qr(input, some=True, *, out=None):
 
 def cholesky(input, upper=False, *, out=None):
     """Legacy torch.cholesky (deprecated in torch, with its warning)."""
-    from . import linalg
+    from .. import linalg
 
     _warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
           "PyTorch release.", UserWarning, stacklevel=2)
     return linalg.cholesky(input, upper=upper, out=out)
+
+
+def mm(input, mat2, *, out=None):
+    if input.dim() != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.dim() != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return _out(out, input.matmul(mat2))
+
+
+def bmm(input, mat2, *, out=None):
+    if input.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if mat2.dim() != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor")
+    b, n, m = input.shape
+    if mat2.shape[0] != b or mat2.shape[1] != m:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: "
+                           f"[{mat2.shape[0]}, {mat2.shape[1]}].")
+    return _out(out, input.matmul(mat2))
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2), with torch's checks; one AddmmBackward0 node.
+    Real floating operands take one mx.addmm and a hand-written derivative (nn.functional.linear's path);
+    other dtypes go through the composition and the vjp fallback."""
+    if mat1.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError("mat1 must be a matrix" if mat1.dim() != 2 else "mat2 must be a matrix")
+    a, b = mat1._mx, mat2._mx
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    dt = mat1.dtype
+    if input.dtype is not dt or mat2.dtype is not dt:
+        raise RuntimeError("expected m1 and m2 to have the same dtype")
+    _check_expand(input._mx.shape, (a.shape[0], b.shape[1]))
+    if dt.is_floating_point:
+        c = input._mx
+        dev = mat1._device_code
+        r = mx.addmm(c, a, b, alpha=alpha, beta=beta, stream=_STREAMS[dev]) if beta != 0 else \
+            (a @ b if alpha == 1 else (a @ b) * alpha)
+        res = _new(r, dev, dt)
+        if _C.is_grad_enabled() and (input.requires_grad or mat1.requires_grad or mat2.requires_grad):
+            _record_addmm(input, mat1, mat2, res, beta, alpha)
+        return res if out is None else _out(out, res)
+    from ..autograd._mlx_vjp import mlx_op
+
+    def f(inp, a, b):
+        prod = a @ b
+        prod = prod if alpha == 1 else prod * alpha
+        if beta == 0:
+            return mx.broadcast_to(prod, prod.shape)
+        return (inp if beta == 1 else inp * beta) + prod
+
+    return _out(out, mlx_op("AddmmBackward0", f, [input, mat1, mat2]))
+
+
+def _check_expand(shape, target):
+    """torch's expand check of addmm's input against the product's (n, p) shape (MLX would raise ValueError)."""
+    if len(shape) > len(target):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): the number of sizes "
+                           f"provided ({len(target)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    for i in builtins.range(1, len(shape) + 1):
+        if shape[-i] != 1 and shape[-i] != target[-i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the existing size "
+                               f"({shape[-i]}) at non-singleton dimension {len(target) - i}.  Target sizes: "
+                               f"{list(target)}.  Tensor sizes: {list(shape)}")
+
+
+def _linear_addmm(bias, input, weight):
+    """nn.functional.linear's 2-D case with a bias: addmm(bias, input, weight.t()). The weight.t() view (torch's
+    TBackward0 node) is made only when a graph is recorded; otherwise one mx.addmm over weight's transpose,
+    with addmm's checks."""
+    if _C.is_grad_enabled() and (bias.requires_grad or input.requires_grad or weight.requires_grad):
+        return addmm(bias, input, weight.t())
+    a, w = input._mx, weight._mx
+    dt = input.dtype
+    if not dt.is_floating_point or a.shape[1] != w.shape[1] or bias.dtype is not dt or weight.dtype is not dt:
+        return addmm(bias, input, weight.t())  # addmm raises torch's errors (or takes its general path)
+    c = bias._mx
+    if c.shape != (w.shape[0],):
+        _check_expand(c.shape, (a.shape[0], w.shape[0]))
+    dev = input._device_code
+    return _new(mx.addmm(c, a, w.T, stream=_STREAMS[dev]), dev, dt)
+
+
+def _record_addmm(input, mat1, mat2, res, beta, alpha):
+    """AddmmBackward0 for addmm's real floating path: the snapshots of mat1/mat2 are saved after recording
+    (as `record` does), the formula is torch's (grad·beta summed to input's shape, grad @ mat2ᵀ · alpha,
+    mat1ᵀ @ grad · alpha) in the package's own ops, so create_graph works."""
+    ins = (input, mat1, mat2)
+    ctx = [None, None, (beta, alpha, tuple(input._mx.shape))]
+    _C._record("AddmmBackward0", _scope_backward(_addmm_backward, ins), ctx, ins, (res,))
+    ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2)
+
+
+def _addmm_backward(ctx, grads):
+    m1, m2, (beta, alpha, ishape) = ctx
+    g = grads[0]
+    gi = g1 = g2 = None
+    if m1.requires_grad:
+        g1 = g.matmul(m2.t())
+        g1 = g1 if alpha == 1 else g1 * alpha
+    if m2.requires_grad:
+        g2 = m1.t().matmul(g)
+        g2 = g2 if alpha == 1 else g2 * alpha
+    gi = _sum_to(g if beta == 1 else g * beta, ishape)
+    return gi, g1, g2
+
+
+def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    from .operators import _inplace_from
+
+    return _inplace_from(addmm)(self, mat1, mat2, beta=beta, alpha=alpha)
+
+
+Tensor.addmm_ = _addmm_
 
 
 # ---------------------------------------------------------------- methods
@@ -1204,3 +1322,9 @@ del _name
 _pkg = __import__("sys").modules.get(__name__.rpartition(".")[0])
 __all__ = [n for n in _PUBLIC if _pkg is None or not hasattr(_pkg, n)]
 del _pkg
+
+
+
+for _name, _fn in (("mm", mm), ("bmm", bmm), ("addmm", addmm)):
+    setattr(Tensor, _name, _fn)
+del _name, _fn
