@@ -293,3 +293,13 @@ def test_huge_results_are_refused_before_allocation(case):
         assert r.returncode == 0, r.stderr[-2000:]
         out[mod] = r.stdout.split()[:2]
     assert out["mlx_compat"] == out["torch"] == ["EXC", "RuntimeError"]
+
+
+@pytest.mark.parametrize("expr", ["arange(0, 1, 1e-12)", "arange(2**40)", "linspace(0, 1, 2**40)",
+                                  "logspace(0, 1, 2**40)", "range(0, 1, 1e-12)", "arange(10)", "linspace(0, 1, 5)"])
+def test_host_computed_factories_refuse_huge_lengths(expr):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.range is deprecated
+        assert_same(lambda lib: eval("lib." + expr))
