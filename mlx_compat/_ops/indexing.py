@@ -220,9 +220,26 @@ def getitem(t, index):
     return v._new_on(v._mx[key], v._device_code)
 
 
+def _bool_setitem(t, index, value):
+    """t[True] = value / t[False] = value, which torch does not treat as advanced indexing: True copies into
+    t[None] (casting the value, as copy_ does), False writes nothing and checks nothing."""
+    from .._tensor import Tensor
+
+    if index is False:
+        return
+    v = t._basic_getitem((None,))
+    owner = v._base if v._base is not None else v
+    if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        v.copy_(value) if isinstance(value, Tensor) else v.fill_(value)
+    else:
+        v._assign(value)
+
+
 def setitem(t, index, value):
     from .._tensor import Tensor
 
+    if index is True or index is False:
+        return _bool_setitem(t, index, value)
     basic, adv, empty_dims = _split(t, index)
     v = t._basic_getitem(basic)
     for d in empty_dims:
@@ -233,9 +250,10 @@ def setitem(t, index, value):
     _check_broadcastable(adv)
     items = index if isinstance(index, tuple) else (index,)
     only_mask = builtins.all(kind == "mask" for kind in _kinds(index))
-    # every mask a 0-dim bool tensor: torch's index_put (the value's dtype must match), else a masked_fill
-    zero_dim_masks = builtins.all(isinstance(i, Tensor) and i.dim() == 0 for i in items
-                                  if i is not None and i is not Ellipsis and not isinstance(i, slice))
+    # a 0-dim mask (a 0-dim bool tensor, a Python bool in a tuple): torch's index_put (the value's dtype must
+    # match); masks with dims: a masked_fill
+    zero_dim_masks = builtins.any((isinstance(i, Tensor) and i.dim() == 0) or isinstance(i, builtins.bool)
+                                  for i in items)
     if isinstance(value, Tensor) and value.dim() == 0 and only_mask and not zero_dim_masks:
         # torch: a 0-dim value under a mask is a masked_fill with the value's number, converted with the
         # range check (Note [Scalar assignment check] in csrc/indexing.c)
