@@ -85,7 +85,7 @@ def _split(t, index):
     from .._tensor import Tensor
 
     items = index if isinstance(index, tuple) else (index,)
-    parsed = []
+    parsed, overflow = [], None
     for item in items:
         if item is None or item is Ellipsis or isinstance(item, slice):
             parsed.append(("basic", item))
@@ -104,7 +104,12 @@ def _split(t, index):
         elif isinstance(item, str):
             raise TypeError("new(): invalid data type 'str'")
         else:
-            arr = _as_index_array(item)
+            try:
+                arr = _as_index_array(item)
+            except ValueError as e:  # an int64 overflow: torch counts the indices against the rank first
+                overflow = overflow or e
+                parsed.append(("adv", np.zeros(0, dtype=np.int64)))
+                continue
             if arr is None:
                 raise _invalid(item)
             if arr.dtype.kind == "b" or (isinstance(item, Tensor) and item.dtype.name == "uint8" and False):
@@ -122,6 +127,8 @@ def _split(t, index):
     ndim = t.dim()
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if overflow is not None:
+        raise overflow
     basic, adv, empty_dims = [], [], []
     rdim = 0  # dim in the result of the basic walk
     sdim = 0  # dim in the source
@@ -258,8 +265,9 @@ def setitem(t, index, value):
         # torch: a 0-dim value under a mask is a masked_fill with the value's number, converted with the
         # range check (Note [Scalar assignment check] in csrc/indexing.c)
         value = t._scalar_for_assign(value.item())
-    # torch's order: the value's dtype and shape are checked before the indices' bounds
-    key = _mx_index(v.dim(), adv, check=False)
+    # torch's order: the value's dtype and shape are checked before the indices' bounds, except that an
+    # index into a zero-size tensor is out of bounds first
+    key = _mx_index(v.dim(), adv, check=v.numel() == 0)
     if isinstance(value, Tensor):
         if value.dtype is not v.dtype:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
