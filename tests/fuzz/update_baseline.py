@@ -7,6 +7,7 @@ It refuses to drop a case the current baseline lists unless --allow-regressions 
 most common mismatch classes (family, torch's outcome, ours)."""
 import collections
 import json
+import math
 import os
 import sys
 
@@ -54,7 +55,8 @@ def main():
         print(f"parity_baseline.json NOT written: {len(dropped)} cases no longer match, e.g. {dropped[:10]}")
         return 1
     with open(parity.BASELINE, "w") as f:
-        json.dump({"cases": total, "rate": round(rate, 4), "matching": ok}, f, indent=0)
+        # the rate rounded down, so the recorded run itself passes the ratchet
+        json.dump({"cases": total, "rate": math.floor(rate * 1e4) / 1e4, "matching": ok}, f, indent=0)
         f.write("\n")
     return 0
 
