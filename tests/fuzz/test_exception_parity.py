@@ -1,5 +1,5 @@
 """The exception-parity ratchet: the fuzz corpus (corpus.py) runs against torch and mlx_compat, each in a
-subprocess; mlx_compat must never crash or hang on it, every case parity_baseline.json lists must still end
+subprocess under PYTHONMALLOC=debug; mlx_compat must never crash or hang on it, every case parity_baseline.json lists must still end
 as torch's does, and the match rate must not fall below the recorded one. After an improvement, record it
 with `.venv/bin/python tests/fuzz/update_baseline.py`."""
 import os
@@ -15,7 +15,8 @@ import parity  # noqa: E402
 
 @pytest.fixture(scope="module")
 def results():
-    return parity.run_both()
+    # under CPython's debug allocator, which turns a use-after-free or buffer overrun in the C core into a crash
+    return parity.run_both(debug_malloc=True)
 
 
 def test_corpus_never_crashes_or_hangs(results):
