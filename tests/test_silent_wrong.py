@@ -303,3 +303,40 @@ def test_host_computed_factories_refuse_huge_lengths(expr):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.range is deprecated
         assert_same(lambda lib: eval("lib." + expr))
+
+
+# ---------------------------------------------------------------- indexing as torch reads it
+
+INDEX_CASES = ["[[Ellipsis]]", "[[0, None]]", "[[[0], [1]]]", "[..., ...]", "[np.bool_(True)]", "[np.bool_(False)]",
+               "[2**63]", "[[2**63]]", "[range(2)]", "[slice(None, None, -1)]"]
+
+
+@pytest.mark.parametrize("receiver", ["zeros(0)", "arange(6.).reshape(2, 3)", "tensor(1.5)"])
+@pytest.mark.parametrize("index", INDEX_CASES)
+def test_index_reads_as_torch(receiver, index):
+    assert_same(lambda lib: eval(f"lib.{receiver}{index}", {"lib": lib, "np": np}))
+
+
+@pytest.mark.parametrize("stmt", ["x[0] = lib.ones(1, 3)", "x[0, 0] = lib.ones(1, 1)", "x[[0, 9]] = lib.ones(5)",
+                                  "x[[0, 9]] = lib.tensor(1)", "x[True] = lib.tensor(1j)", "x[False] = lib.ones(7)",
+                                  "x[:, 3:] = 1.0", "x[:, 3:][[0, 1]] = 1.0", "x[[Ellipsis]] = 2.0"])
+def test_index_assignment_as_torch(stmt):
+    import warnings
+
+    def fn(lib):
+        x = lib.arange(6.).reshape(2, 3)
+        exec(stmt, {"lib": lib, "x": x})
+        return x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: casting complex to real
+        assert_same(fn)
+
+
+def test_write_into_zero_size_view_counts_as_a_write():
+    for lib in (torch, mc):
+        x = lib.zeros(2, 3)
+        v = x[:, 3:]
+        before = x._version
+        v[...] = 1.0
+        assert x._version == before + 1
