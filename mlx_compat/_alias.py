@@ -120,12 +120,10 @@ class _LegacyTensorType(type):
 def _legacy_tensor_type(name, dtype):
     import mlx_compat
 
-    def __new__(cls, *args):
-        if len(args) == 1 and not isinstance(args[0], int):
-            if isinstance(args[0], mlx_compat.Tensor):
-                return args[0].to(dtype)
-            return mlx_compat.tensor(args[0], dtype=dtype)
-        return mlx_compat.empty(*args, dtype=dtype)
+    def __new__(cls, *args, **kwargs):
+        from mlx_compat._tensor import _legacy_new
+
+        return _legacy_new(mlx_compat.Tensor, dtype, args, kwargs)
     return _LegacyTensorType(name, (), {"__new__": __new__, "dtype": dtype, "__module__": "torch",
                                         "__doc__": f"torch.{name}: legacy constructor/type of {dtype} CPU tensors."})
 

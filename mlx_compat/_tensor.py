@@ -8,6 +8,7 @@ rather than a Python subclass, so results created by C are already `Tensor` (see
 from __future__ import annotations
 
 import builtins
+import copy
 import copyreg
 
 import mlx.core as mx
@@ -228,14 +229,108 @@ def _rebuild_tensor(payload, dtype_name, requires_grad, device="cpu"):
     return t
 
 
+# ---------------------------------------------------------------- the legacy constructor
+
+
+def _qualified_type_name(o):
+    t = builtins.type(o)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _legacy_size_item(a):
+    return isinstance(a, (builtins.int, np.integer)) and not isinstance(a, (builtins.bool, np.bool_))
+
+
+def _legacy_new(cls, dtype, args, kwargs):
+    """torch's legacy constructor `Tensor(...)` / `FloatTensor(...)` (tensor_new.cpp's legacy_tensor_ctor):
+    no argument is an empty tensor; ints (or one Size) are a size, for an uninitialised tensor (zeros here) with
+    torch's negative-size and allocator errors; one sequence or array is data converted to the dtype; one Tensor
+    is an alias of it (the generic `Tensor` keeps its dtype, a typed constructor refuses another). Anything else
+    is torch's TypeError: a number is not data (`Tensor(2.0)`), `Tensor(True)` is not a size."""
+    from ._ops import creation as _creation
+
+    if builtins.any(k != "device" for k in kwargs):
+        got = ", ".join(f"{k}={builtins.type(v).__name__}" for k, v in kwargs.items())
+        raise TypeError(f"new() received an invalid combination of arguments - got ({got}, )")
+    device = kwargs.get("device")
+    d = dtype if dtype is not None else _C._get_default_dtype()
+    if not args:
+        r = _creation.empty(0, dtype=d, device=device)
+    elif len(args) == 1 and isinstance(args[0], Tensor):
+        src = args[0]
+        if dtype is not None and src.dtype is not dtype:
+            raise TypeError(f"expected TensorOptions(dtype={dtype}, device=cpu) (got TensorOptions(dtype={src.dtype}, "
+                            f"device={src.device}))")
+        r = src[...]  # an alias sharing src's storage, as torch's Tensor(tensor)
+    elif builtins.all(_legacy_size_item(a) for a in args) or (len(args) == 1 and isinstance(args[0], Size)):
+        r = _creation.empty(*args, dtype=d, device=device) if not isinstance(args[0], Size) else \
+            _creation.empty(tuple(args[0]), dtype=d, device=device)
+    elif len(args) == 1:
+        data = args[0]
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not isinstance(data, (list, tuple, np.ndarray)):
+            raise TypeError(f"new(): data must be a sequence (got {_qualified_type_name(data)})")
+        if isinstance(data, np.ndarray) and data.dtype.kind == "c" and not d.is_complex:
+            import warnings
+
+            warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
+            data = data.real
+        r = _creation.tensor(data, dtype=d, device=device)
+    else:
+        for pos, a in builtins.enumerate(args):
+            if not _legacy_size_item(a):
+                raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {pos + 1} with error "
+                                f"\"type must be tuple of ints,but got {builtins.type(a).__name__}\"")
+        raise AssertionError("unreachable")
+    if cls is not Tensor and not isinstance(r, cls):
+        r = Tensor._make_subclass(cls, r, False)
+    return r
+
+
+def _tensor_new(cls, *args, **kwargs):
+    return _legacy_new(cls, None, args, kwargs)
+
+
+Tensor.__new__ = staticmethod(_tensor_new)
+
+
 @_method
 def __deepcopy__(self, memo):
+    """copy.deepcopy as torch's: the storage is copied once per deepcopy call (memoised by its identity), so
+    tensors that alias each other (a base and its views, two views of one base) alias each other's copies;
+    `.grad` and the instance `__dict__` are deep-copied too; only leaves can be copied."""
+    from .autograd.grad_mode import no_grad
+
     if id(self) in memo:
         return memo[id(self)]
-    r = self.clone().detach()
-    r.requires_grad = self.requires_grad
+    if self.grad_fn is not None:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
+                           "the moment.  If you were attempting to deepcopy a module, this may be because of a "
+                           "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+    base = self._base
+    with no_grad():
+        if base is not None and base.dtype is not self.dtype:
+            r = self.detach().clone()  # a view reinterpreting its storage's dtype: a copy of its own
+        else:
+            # the storage's copy, once per deepcopy: the owner's copy is it, a view's copy a view of it (the
+            # memo entry holds the original owner, so its id cannot be reused while the memo lives)
+            owner = self if base is None else base
+            key = ("mlx_compat.storage", id(owner))
+            entry = memo.get(key)
+            if entry is None:
+                entry = memo[key] = (owner, owner.detach().clone())
+            r = entry[1] if base is None else entry[1].as_strided(self.size(), self.stride(), self.storage_offset())
     if builtins.type(self) is not Tensor:
-        r = builtins.type(self)._make_subclass(builtins.type(self), r, self.requires_grad)
+        r = builtins.type(self)._make_subclass(builtins.type(self), r, False) if base is None else r.as_subclass(builtins.type(self))
+    if self.requires_grad:
+        r.requires_grad = True
+    if self.grad is not None:
+        r.grad = copy.deepcopy(self.grad, memo)
+    state = getattr(self, "__dict__", None)
+    if state:
+        for k, v in state.items():
+            setattr(r, k, copy.deepcopy(v, memo))
     memo[id(self)] = r
     return r
 

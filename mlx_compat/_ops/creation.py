@@ -63,6 +63,19 @@ def _memory_limit():
     return limit
 
 
+def _check_count(n, d):
+    """A factory computing its values on the host (arange, range, linspace, logspace) refuses, before numpy
+    allocates, a length whose float64 values or whose result the process cannot hold (Note [Allocation
+    failure]), and a length past MLX's 32-bit dimension limit, with torch's allocator RuntimeError."""
+    nbytes = n * builtins.max(8, d.itemsize)
+    if nbytes < (1 << 30):
+        return
+    limit = _memory_limit()
+    if n >= 2**31 or (limit is not None and nbytes > limit):
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {n * d.itemsize} "
+                           f"bytes. Error code 12 (Cannot allocate memory)")
+
+
 def _check_alloc(arr):
     """Note [Allocation failure]: MLX allocates when a value is evaluated and crashes the process (SIGSEGV)
     when the allocation fails, so a factory refuses, as torch's allocator does, a tensor larger than the
@@ -437,6 +450,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     n = builtins.int(math.ceil((end - start) / step))
     if n * 8 > _MAX_BYTES:
         raise RuntimeError(f"invalid size, possible overflow?")
+    _check_count(n, d)
     if d.is_floating_point or d.is_complex or floaty:
         vals = start + np.arange(n, dtype=np.float64) * step
     else:
@@ -450,6 +464,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
         start, end = 0, start
     n = builtins.int(math.floor((end - start) / step)) + 1
     d = dtype if dtype is not None else _default_float()
+    _check_count(builtins.max(n, 0), d)
     vals = start + np.arange(n, dtype=np.float64) * step
     return _finish(_np_to_mx(vals, d), d, device, requires_grad)
 
@@ -462,6 +477,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     start, end = _num(start), _num(end)
     d = dtype if dtype is not None else (_dtype.complex64 if isinstance(start, complex) or isinstance(end, complex)
                                          else _default_float())
+    _check_count(steps, d)
     vals = _linspace_values(start, end, steps, d)
     return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
 
@@ -488,6 +504,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     if isinstance(steps, (builtins.int, np.integer)) and not isinstance(steps, builtins.bool) and steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     d = dtype if dtype is not None else _default_float()
+    _check_count(builtins.int(steps), d)
     lin = _linspace_values(_num(start), _num(end), steps, _dtype.float64).astype(np.float64)
     vals = np.power(base, lin)
     return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))

@@ -52,11 +52,16 @@ def _as_index_array(item):
             _C._eval(item)  # under the evaluation lock (Note [Threads])
             return np.asarray(item._mx)
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    if isinstance(item, (list, np.ndarray)) or (isinstance(item, tuple)):
+    if isinstance(item, (list, np.ndarray, tuple, range)):
         try:
             arr = np.asarray(item)
         except (ValueError, TypeError):
             arr = None
+        if not isinstance(item, np.ndarray) and arr is not None and (
+                (arr.dtype == np.uint64 and arr.size and arr.max() > 2**63 - 1) or
+                (arr.dtype == object and builtins.any(isinstance(v, builtins.int) and not -2**63 <= v < 2**63
+                                                      for v in arr.ravel()))):
+            raise ValueError("Overflow when unpacking long long")  # torch reads each item as an int64
         if arr is None or arr.dtype.kind not in _INT_KINDS + ("b",):
             if arr is not None and arr.dtype == object:
                 # e.g. a list mixing tensors; convert element-wise
@@ -82,12 +87,16 @@ def _split(t, index):
     from .._tensor import Tensor
 
     items = index if isinstance(index, tuple) else (index,)
-    parsed = []
+    parsed, overflow = [], None
     for item in items:
         if item is None or item is Ellipsis or isinstance(item, slice):
             parsed.append(("basic", item))
-        elif isinstance(item, builtins.bool) or isinstance(item, np.bool_):
-            parsed.append(("bool", builtins.bool(item)))
+        elif isinstance(item, np.bool_):
+            # torch 2.13 does not take numpy's bool scalar as a bool index
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             "valid indices (got numpy.bool)")
+        elif isinstance(item, builtins.bool):
+            parsed.append(("bool", item))
         elif isinstance(item, (builtins.int, np.integer)):
             parsed.append(("basic", builtins.int(item)))
         elif isinstance(item, Tensor) and item.dim() == 0 and item.dtype.name in ("int64", "int32", "int16", "int8", "uint8"):
@@ -97,7 +106,12 @@ def _split(t, index):
         elif isinstance(item, str):
             raise TypeError("new(): invalid data type 'str'")
         else:
-            arr = _as_index_array(item)
+            try:
+                arr = _as_index_array(item)
+            except ValueError as e:  # an int64 overflow: torch counts the indices against the rank first
+                overflow = overflow or e
+                parsed.append(("adv", np.zeros(0, dtype=np.int64)))
+                continue
             if arr is None:
                 raise _invalid(item)
             if arr.dtype.kind == "b" or (isinstance(item, Tensor) and item.dtype.name == "uint8" and False):
@@ -115,6 +129,8 @@ def _split(t, index):
     ndim = t.dim()
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if overflow is not None:
+        raise overflow
     basic, adv, empty_dims = [], [], []
     rdim = 0  # dim in the result of the basic walk
     sdim = 0  # dim in the source
@@ -157,11 +173,11 @@ def _split(t, index):
     return tuple(basic), adv, empty_dims
 
 
-def _mx_index(view_ndim, adv):
-    """The MLX index tuple: int arrays at advanced dims (bounds-checked, negatives wrapped)."""
+def _mx_index(view_ndim, adv, check=True):
+    """The MLX index tuple: int arrays at advanced dims (bounds-checked unless check=False, negatives wrapped)."""
     key = [slice(None)] * view_ndim
     for dim, arr, size in adv:
-        if arr.size and (arr.max() >= size or arr.min() < -size):
+        if check and arr.size and (arr.max() >= size or arr.min() < -size):
             bad = arr.max() if arr.max() >= size else arr.min()
             raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
         arr = np.where(arr < 0, arr + size, arr)
@@ -213,9 +229,26 @@ def getitem(t, index):
     return v._new_on(v._mx[key], v._device_code)
 
 
+def _bool_setitem(t, index, value):
+    """t[True] = value / t[False] = value, which torch does not treat as advanced indexing: True copies into
+    t[None] (casting the value, as copy_ does), False writes nothing and checks nothing."""
+    from .._tensor import Tensor
+
+    if index is False:
+        return
+    v = t._basic_getitem((None,))
+    owner = v._base if v._base is not None else v
+    if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        v.copy_(value) if isinstance(value, Tensor) else v.fill_(value)
+    else:
+        v._assign(value)
+
+
 def setitem(t, index, value):
     from .._tensor import Tensor
 
+    if index is True or index is False:
+        return _bool_setitem(t, index, value)
     basic, adv, empty_dims = _split(t, index)
     v = t._basic_getitem(basic)
     for d in empty_dims:
@@ -224,10 +257,19 @@ def setitem(t, index, value):
         v._assign(value)
         return
     _check_broadcastable(adv)
-    key = _mx_index(v.dim(), adv)
+    items = index if isinstance(index, tuple) else (index,)
     only_mask = builtins.all(kind == "mask" for kind in _kinds(index))
-    if isinstance(value, Tensor) and value.dim() == 0 and only_mask:
-        value = value.item()  # torch: a 0-dim value under a mask is a masked_fill (any dtype)
+    # a 0-dim mask (a 0-dim bool tensor, a Python bool in a tuple): torch's index_put (the value's dtype must
+    # match); masks with dims: a masked_fill
+    zero_dim_masks = builtins.any((isinstance(i, Tensor) and i.dim() == 0) or isinstance(i, builtins.bool)
+                                  for i in items)
+    if isinstance(value, Tensor) and value.dim() == 0 and only_mask and not zero_dim_masks:
+        # torch: a 0-dim value under a mask is a masked_fill with the value's number, converted with the
+        # range check (Note [Scalar assignment check] in csrc/indexing.c)
+        value = t._scalar_for_assign(value.item())
+    # torch's order: the value's dtype and shape are checked before the indices' bounds, except that an
+    # index into a zero-size tensor is out of bounds first
+    key = _mx_index(v.dim(), adv, check=v.numel() == 0)
     if isinstance(value, Tensor):
         if value.dtype is not v.dtype:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
@@ -237,15 +279,20 @@ def setitem(t, index, value):
         val = mx.array(value, dtype=v.dtype._mx)
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {v.dtype} tensor")
+    try:
+        res_shape = v._mx[key].shape  # shape inference only: nothing is evaluated
+    except ValueError:  # MLX refuses a non-empty gather from a zero-size array: out of bounds, as torch says
+        _mx_index(v.dim(), adv)
+        raise
+    try:
+        mx.broadcast_shapes(tuple(val.shape), tuple(res_shape))
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(val.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(res_shape)}") from None
+    key = _mx_index(v.dim(), adv)
     if v.numel() == 0:
         # nothing to write (torch's index_put is a no-op), and MLX's scatter into a zero-size array
-        # divides by zero (SIGFPE): check the value's shape as torch does, then stop
-        res_shape = v._mx[key].shape
-        try:
-            mx.broadcast_shapes(tuple(val.shape), tuple(res_shape))
-        except ValueError:
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(val.shape)} cannot be broadcast to "
-                               f"indexing result of shape {list(res_shape)}") from None
+        # divides by zero (SIGFPE)
         return
     owner = v._base if v._base is not None else v
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):

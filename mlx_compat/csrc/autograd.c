@@ -271,7 +271,7 @@ PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner)
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
-    TensorObject *s = (TensorObject *)tensor_wrap(st, v, t->dtype, t->device);
+    TensorObject *s = (TensorObject *)tensor_wrap_existing_steal(st, Py_NewRef(v), t->dtype, t->device);
     if (s == NULL)
         return NULL;
     s->ndim = t->ndim; /* the rank carries over; sizes are re-read from the array when needed */

@@ -191,6 +191,7 @@ int is_tensor(State *st, PyObject *o);
 /* NEW: wrap an mx.array (borrowed) as a fresh base Tensor; dtype code read from the array if dt < 0. */
 PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device);
 /* NEW: same, but steals `arr` (which may be NULL, in which case NULL is returned). */
+PyObject *tensor_wrap_existing_steal(State *st, PyObject *arr, int dt, int device);
 PyObject *tensor_wrap_steal(State *st, PyObject *arr, int dt, int device);
 /* BORROWED: the tensor's current mx.array value (re-derives stale views). */
 PyObject *tensor_value(State *st, TensorObject *t);
@@ -207,6 +208,7 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap);
 PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim,
                            const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
 int64_t tensor_numel(TensorObject *t);
+int tensor_check_mx_extent(State *st, TensorObject *t);
 /* The number of dims (known without reading the array's shape when an op recorded it); -1 on error. */
 int tensor_ndim(State *st, TensorObject *t);
 /* NEW: a tuple (as mlx_compat.Size) of the tensor's shape. */
@@ -307,6 +309,9 @@ int tensor_assign(State *st, TensorObject *dst, PyObject *value, int check_overl
 PyObject *m_fill(PyObject *self, PyObject *value);
 PyObject *m_basic_getitem(PyObject *self, PyObject *index);
 PyObject *m_assign(PyObject *self, PyObject *value);
+const char *typemeta_name(int dt);
+PyObject *scalar_for_assign(State *st, PyObject *value, int dt);
+PyObject *m_scalar_for_assign(PyObject *self, PyObject *value);
 
 /* ---- dispatch.c (Note [Operator registry]) ---- */
 int op_types_init(PyObject *module, State *st);

@@ -18,6 +18,7 @@
  * pre-hooks (Node.register_prehook), its backward and its post-hooks run.
  */
 #include "core.h"
+#include <string.h>
 
 static const char *SECOND_BACKWARD =
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -132,10 +133,47 @@ error:
     return rc;
 }
 
+/* Check what a tensor hook returned against the gradient it was given (both BORROWED), as torch's
+ * check_single_result: a non-tensor is a TypeError, another dtype, device or size a RuntimeError naming
+ * the hook (a later gradient of the wrong shape would otherwise be summed or broadcast silently). 0 / -1. */
+static int check_hook_result(State *st, PyObject *hook, PyObject *old, PyObject *r)
+{
+    if (!is_tensor(st, r)) {
+        PyErr_Format(PyExc_TypeError, "expected Variable, but hook returned '%.100s'", Py_TYPE(r)->tp_name);
+        return -1;
+    }
+    if (!is_tensor(st, old))
+        return 0;
+    TensorObject *a = (TensorObject *)old, *b = (TensorObject *)r;
+    int bad_type = a->dtype != b->dtype || a->device != b->device, bad_size = 0;
+    if (!bad_type) {
+        if (tensor_ensure_sizes(st, a) < 0 || tensor_ensure_sizes(st, b) < 0)
+            return -1;
+        bad_size = a->ndim != b->ndim || (a->ndim && memcmp(a->sizes, b->sizes, sizeof(Py_ssize_t) * a->ndim) != 0);
+    }
+    if (!bad_type && !bad_size)
+        return 0;
+    PyObject *name = PyObject_GetAttrString(hook, "__name__");
+    if (name == NULL) {
+        PyErr_Clear();
+        name = PyUnicode_FromString(Py_TYPE(hook)->tp_name);
+        if (name == NULL)
+            return -1;
+    }
+    if (bad_type)
+        PyErr_Format(PyExc_RuntimeError, "hook '%S' has changed the type of value (was torch.%s%sTensor got torch.%s%sTensor)",
+                     name, a->device == DEV_CPU ? "" : "cuda.", dtype_name(a->dtype), b->device == DEV_CPU ? "" : "cuda.",
+                     dtype_name(b->dtype));
+    else
+        PyErr_Format(PyExc_RuntimeError, "hook '%S' has changed the size of value", name);
+    Py_DECREF(name);
+    return -1;
+}
+
 /* Apply a tensor's hooks (a list, or a dict of them as torch's `_backward_hooks` idiom builds) to `value`
  * (NEW ref in/out): each hook(value) may return a replacement. A hook may add or remove hooks while it
  * runs, so a snapshot is iterated (each hook is owned while it is called). */
-static PyObject *apply_hooks(PyObject *hooks, PyObject *value)
+static PyObject *apply_hooks(State *st, PyObject *hooks, PyObject *value)
 {
     if (hooks == NULL)
         return value;
@@ -146,10 +184,15 @@ static PyObject *apply_hooks(PyObject *hooks, PyObject *value)
         PyObject *r = PyObject_CallOneArg(PyList_GET_ITEM(snap, i), value);
         if (r == NULL)
             goto error;
-        if (r == Py_None)
+        if (r == Py_None) {
             Py_DECREF(r);
-        else
-            Py_SETREF(value, r);
+            continue;
+        }
+        if (check_hook_result(st, PyList_GET_ITEM(snap, i), value, r) < 0) {
+            Py_DECREF(r);
+            goto error;
+        }
+        Py_SETREF(value, r);
     }
     Py_DECREF(snap);
     return value;
@@ -167,14 +210,9 @@ static int apply_tensor_hooks(State *st, NodeObject *node, PyObject *buf)
         TensorObject *leaf = (TensorObject *)node->variable;
         if (leaf == NULL || leaf->hooks == NULL || PyList_GET_ITEM(buf, 0) == Py_None)
             return 0;
-        PyObject *g = apply_hooks(leaf->hooks, Py_NewRef(PyList_GET_ITEM(buf, 0)));
+        PyObject *g = apply_hooks(st, leaf->hooks, Py_NewRef(PyList_GET_ITEM(buf, 0)));
         if (g == NULL)
             return -1;
-        if (g != Py_None && !is_tensor(st, g)) {
-            Py_DECREF(g);
-            PyErr_SetString(PyExc_TypeError, "a gradient hook must return a Tensor or None");
-            return -1;
-        }
         return PyList_SetItem(buf, 0, g); /* steals */
     }
     PyObject *hooks = node->tensor_pre_hooks;
@@ -199,9 +237,8 @@ static int apply_tensor_hooks(State *st, NodeObject *node, PyObject *buf)
             Py_DECREF(r);
             continue;
         }
-        if (!is_tensor(st, r)) {
+        if (check_hook_result(st, PyTuple_GET_ITEM(pair, 1), PyList_GET_ITEM(buf, nr), r) < 0) {
             Py_DECREF(r);
-            PyErr_SetString(PyExc_TypeError, "a gradient hook must return a Tensor or None");
             goto error;
         }
         if (PyList_SetItem(buf, nr, r) < 0) /* steals */

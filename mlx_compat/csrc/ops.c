@@ -184,8 +184,9 @@ static PyObject *wrap_int_scalar(PyObject *v, int dt)
     if (overflow) {
         unsigned long long u = PyLong_AsUnsignedLongLong(v);
         if (u == (unsigned long long)-1 && PyErr_Occurred()) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_RuntimeError, "Overflow when unpacking long");
+            PyErr_Clear(); /* torch reads a Python int past int64 as uint64: what fits neither overflows */
+            PyErr_SetString(PyExc_OverflowError, _PyLong_Sign(v) < 0 ? "can't convert negative int to unsigned"
+                                                                      : "int too big to convert");
             return NULL;
         }
         x = (long long)u;
@@ -207,8 +208,22 @@ static PyObject *operand_value(State *st, Operand *o, int dt, int device)
     if (o->t == NULL) {
         if (dt_is_integral(dt, 0) && PyLong_Check(o->obj) && !PyBool_Check(o->obj))
             return wrap_int_scalar(o->obj, dt);
+        if (PyLong_Check(o->obj) && !PyBool_Check(o->obj)) {
+            /* an int past int64 (MLX's bad_cast): torch takes it as uint64 into a floating result */
+            int overflow = 0;
+            PyLong_AsLongLongAndOverflow(o->obj, &overflow);
+            if (overflow) {
+                PyObject *w = wrap_int_scalar(o->obj, DT_U64);
+                if (w == NULL)
+                    return NULL;
+                Py_SETREF(w, PyNumber_Float(w));
+                return w;
+            }
+        }
         return Py_NewRef(o->obj);
     }
+    if (tensor_check_mx_extent(st, o->t) < 0) /* Note [32-bit element counts] (tensor.c) */
+        return NULL;
     PyObject *v = tensor_value(st, o->t);
     if (v == NULL)
         return NULL;
@@ -636,6 +651,8 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
         PyErr_Format(PyExc_TypeError, "ufunc 'bitwise_not' not supported for the input types (%s)", dtype_name(t->dtype));
         return NULL;
     }
+    if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] (tensor.c) */
+        return NULL;
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
@@ -921,6 +938,8 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
                      dtype >= 0 ? "Optional" : "Input", dtype_name(out));
         goto error;
     }
+    if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] (tensor.c) */
+        goto error;
     v = tensor_value(st, t);
     if (v == NULL)
         goto error;

@@ -1,7 +1,13 @@
 /* tensor.c — the Tensor type: its slots, the value/view/version machinery
  * (Note [Tensor storage and views] in core.h) and the read-only metadata methods. */
 #include "core.h"
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
+#endif
 #include "structmember.h"
 
 /* ---------------------------------------------------------------- dtypes */
@@ -50,8 +56,96 @@ PyObject *dtype_of_code(State *st, int code)
 
 int is_tensor(State *st, PyObject *o) { return PyObject_TypeCheck(o, (PyTypeObject *)st->tensor_type); }
 
-/* NEW: a fresh base tensor of the given type holding `arr` (stolen). dt < 0: read from the array. */
-static PyObject *tensor_new_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device)
+/* Note [Result size check]
+ * MLX allocates a result when it is evaluated and crashes the process (SIGSEGV) when that allocation fails
+ * (Note [Allocation failure] in _creation.py, which covers the factories). Results of other ops can be huge too
+ * from small inputs: materialising an expanded view, repeat, kron, outer, broadcasting binary ops, matmul, cat.
+ * Every tensor is created here, so this is where a result larger than the memory the process can get (RAM +
+ * swap, lowered by an address-space limit) is refused with torch's allocator RuntimeError, before anything is
+ * evaluated. The cost is one attribute read (`size`) per result; the limit is computed only past 1 GiB. */
+
+/* The bytes the process could still get, or -1 where unknown. */
+static int64_t memory_limit_bytes(void)
+{
+    int64_t limit = -1;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && psize > 0)
+        limit = (int64_t)pages * psize;
+#endif
+#ifdef __linux__
+    struct sysinfo si;
+    if (limit >= 0 && sysinfo(&si) == 0)
+        limit += (int64_t)si.totalswap * si.mem_unit;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        int64_t mapped = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        long long vm = 0;
+        if (f != NULL) {
+            if (fscanf(f, "%lld", &vm) == 1)
+                mapped = (int64_t)vm * sysconf(_SC_PAGE_SIZE);
+            fclose(f);
+        }
+        int64_t room = (int64_t)rl.rlim_cur - mapped;
+        limit = limit < 0 || room < limit ? room : limit;
+    }
+#endif
+    return limit;
+}
+
+/* Note [Result size check]: 0, or -1 with torch's allocator RuntimeError for an array (BORROWED) of dtype dt
+ * larger than the process can allocate. */
+static int check_result_size(State *st, PyObject *arr, int dt)
+{
+    PyObject *n = PyObject_GetAttr(arr, st->s_size);
+    if (n == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear(); /* not an mx.array (a tracer or a test double): nothing to check */
+        return 0;
+    }
+    long long numel = PyLong_AsLongLong(n);
+    Py_DECREF(n);
+    if (numel == -1 && PyErr_Occurred())
+        return -1;
+    if (numel < ((long long)1 << 27)) /* < 1 GiB at any itemsize */
+        return 0;
+    int64_t nbytes = (int64_t)numel * dt_itemsize(dt), limit;
+    if (nbytes < ((int64_t)1 << 30) || (limit = memory_limit_bytes()) < 0 || nbytes <= limit)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError, "DefaultCPUAllocator: can't allocate memory: you tried to allocate %lld bytes. "
+                 "Error code 12 (Cannot allocate memory)", (long long)nbytes);
+    return -1;
+}
+
+/* Note [32-bit element counts]
+ * MLX reduces wrongly an array with more than INT32_MAX elements when that array is a broadcast (an expanded
+ * view: ones(2).expand(2**16, 2**16, 2).sum() gave 0 where torch gives 2**33; max, all, mean likewise), and
+ * its shape arithmetic (reshape, tile, arange) refuses such counts. Real arrays that large reduce correctly.
+ * So a view with more than INT32_MAX elements over a smaller storage is never handed to MLX whole: taking
+ * its value for an op (the `_mx` the Python ops read, the C reductions) raises a RuntimeError saying so, while
+ * views of it (select, slicing, narrow: MLX slices broadcasts correctly) and its metadata keep working. 0 / -1. */
+int tensor_check_mx_extent(State *st, TensorObject *t)
+{
+    if (t->base == NULL)
+        return 0;
+    if (tensor_ensure_sizes(st, t) < 0 || tensor_ensure_sizes(st, t->base) < 0)
+        return -1;
+    int64_t n = tensor_numel(t);
+    if (n <= INT32_MAX || n <= tensor_numel(t->base))
+        return 0;
+    PyErr_Format(PyExc_RuntimeError,
+                 "this operation needs the whole of an expanded tensor of %lld elements over a storage of %lld: MLX "
+                 "computes with 32-bit element counts and would give a wrong result past %d elements; reduce or "
+                 "index the unexpanded tensor, or make the expanded one contiguous if memory allows",
+                 (long long)n, (long long)tensor_numel(t->base), INT32_MAX);
+    return -1;
+}
+
+/* NEW: a fresh base tensor of the given type holding `arr` (stolen). dt < 0: read from the array. check: whether
+ * `arr` is a new result whose size Note [Result size check] bounds (not a view's or snapshot's existing value). */
+static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device, int check)
 {
     if (arr == NULL)
         return NULL;
@@ -64,6 +158,8 @@ static PyObject *tensor_new_of_type(State *st, PyTypeObject *tp, PyObject *arr, 
         if (dt < 0)
             goto error;
     }
+    if (check && check_result_size(st, arr, dt) < 0) /* Note [Result size check] */
+        goto error;
     TensorObject *t = (TensorObject *)tp->tp_alloc(tp, 0);
     if (t == NULL)
         goto error;
@@ -76,6 +172,19 @@ static PyObject *tensor_new_of_type(State *st, PyTypeObject *tp, PyObject *arr, 
 error:
     Py_DECREF(arr);
     return NULL;
+}
+
+/* NEW: a new result tensor holding `arr` (STOLEN), its size checked (Note [Result size check]). */
+static PyObject *tensor_new_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device)
+{
+    return tensor_alloc_of_type(st, tp, arr, dt, device, 1);
+}
+
+/* NEW: a tensor over an existing value `arr` (STOLEN): a view's, a snapshot's, an alias's; nothing is allocated,
+ * so no size check. */
+PyObject *tensor_wrap_existing_steal(State *st, PyObject *arr, int dt, int device)
+{
+    return tensor_alloc_of_type(st, (PyTypeObject *)st->tensor_type, arr, dt, device, 0);
 }
 
 PyObject *tensor_wrap_steal(State *st, PyObject *arr, int dt, int device)
@@ -605,10 +714,12 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
             return bound_lazy_graph(st, t, t);
         return 0;
     }
-    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL;
+    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL, *map = NULL;
     int rc = -1;
-    if (tensor_ensure_sizes(st, b) < 0)
+    if (tensor_ensure_sizes(st, t) < 0 || tensor_ensure_sizes(st, b) < 0)
         goto error;
+    if (tensor_numel(t) == 0) /* nothing to scatter (MLX's scatter into a zero-size map fails); still a write */
+        goto bump;
     if (whole_storage_view(t, b)) {
         shape = ssize_tuple(b->sizes, b->ndim);
         if (shape == NULL)
@@ -618,7 +729,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
             goto error;
         goto commit;
     }
-    PyObject *map = view_index_map(st, t);
+    map = view_index_map(st, t);
     if (map == NULL)
         goto error;
     flat = storage_flat(st, b, t->device); /* a fresh object: MLX's __setitem__ below rebinds it */
@@ -639,6 +750,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
 commit:
     Py_SETREF(b->data, newbase);
     newbase = NULL;
+bump:
     b->version++;
     if (t->own_version) { /* a .data alias: its own counter, not the owner's (as torch) */
         b->aux_version++;
@@ -663,7 +775,7 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     if (arr == NULL)
         return NULL;
     TensorObject *base = src->base ? src->base : src;
-    TensorObject *v = (TensorObject *)tensor_wrap_steal(st, arr, src->dtype, src->device);
+    TensorObject *v = (TensorObject *)tensor_wrap_existing_steal(st, arr, src->dtype, src->device);
     if (v == NULL)
         return NULL;
     v->sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (ndim ? ndim : 1));
@@ -739,6 +851,15 @@ static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
     return 0;
 }
 
+/* BORROWED C string: the C++ type name torch's messages give a dtype (caffe2::TypeMeta's name). */
+const char *typemeta_name(int dt)
+{
+    static const char *names[DT_COUNT] = {"bool", "unsigned char", "unsigned short", "unsigned int", "unsigned long",
+                                          "signed char", "short int", "int", "long int", "c10::Half", "float",
+                                          "double", "c10::BFloat16", "c10::complex<float>"};
+    return dt >= 0 && dt < DT_COUNT ? names[dt] : "Undefined";
+}
+
 static PyObject *get_grad(TensorObject *t, void *c)
 {
     if (t->grad == NULL && t->grad_fn != NULL && !t->retains_grad &&
@@ -764,14 +885,39 @@ static int set_grad(TensorObject *t, PyObject *v, void *c)
         return -1;
     }
     TensorObject *g = (TensorObject *)v;
+    if (v == (PyObject *)t) {
+        PyErr_SetString(PyExc_RuntimeError, "can't assign Variable as its own grad");
+        return -1;
+    }
     if (g->dtype != t->dtype) {
-        PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different type");
+        PyErr_Format(PyExc_RuntimeError,
+                     "attempting to assign a gradient with dtype '%s' to a tensor with grad_dtype '%s'. The gradient "
+                     "must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+                     "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+                     "caution. Diverging the dtypes of a tensor and its gradient may break downstream systems that "
+                     "assume they match.", typemeta_name(g->dtype), dtype_name(t->dtype));
+        return -1;
+    }
+    if (g->device != t->device) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "attempting to assign a gradient with device type '%s' to a tensor with device type '%s'. Please "
+                     "ensure that the gradient and the tensor are on the same device",
+                     g->device == DEV_CPU ? "cpu" : "cuda", t->device == DEV_CPU ? "cpu" : "cuda");
         return -1;
     }
     if (tensor_ensure_sizes(st, g) < 0 || tensor_ensure_sizes(st, t) < 0)
         return -1;
     if (g->ndim != t->ndim || (t->ndim && memcmp(g->sizes, t->sizes, sizeof(Py_ssize_t) * t->ndim) != 0)) {
-        PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different size");
+        PyObject *gs = ssize_tuple(g->sizes, g->ndim), *ts = ssize_tuple(t->sizes, t->ndim);
+        PyObject *gl = gs ? PySequence_List(gs) : NULL, *tl = ts ? PySequence_List(ts) : NULL;
+        if (gl != NULL && tl != NULL)
+            PyErr_Format(PyExc_RuntimeError,
+                         "attempting to assign a gradient of size '%S' to a tensor of size '%S'. Please ensure that "
+                         "the gradient and the tensor are the same size", gl, tl);
+        Py_XDECREF(gs);
+        Py_XDECREF(ts);
+        Py_XDECREF(gl);
+        Py_XDECREF(tl);
         return -1;
     }
     Py_INCREF(v);
@@ -819,7 +965,10 @@ static PyObject *get_is_view_flag(TensorObject *t, void *c) { return PyBool_From
 /* `_mx`: the current mx.array value (evaluation stays lazy). */
 static PyObject *get_mx(TensorObject *t, void *c)
 {
-    PyObject *v = tensor_value(state_of_type(Py_TYPE(t)), t);
+    State *st = state_of_type(Py_TYPE(t));
+    if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] */
+        return NULL;
+    PyObject *v = tensor_value(st, t);
     return Py_XNewRef(v);
 }
 
@@ -1395,8 +1544,8 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
         return NULL;
     /* the alias's view fields move into a `cls` instance (made as one, so subclasses with their own layout,
      * e.g. __slots__, work) */
-    TensorObject *r = (TensorObject *)tensor_new_of_type(st, (PyTypeObject *)cls, Py_NewRef(a->data), a->dtype,
-                                                        a->device);
+    TensorObject *r = (TensorObject *)tensor_alloc_of_type(st, (PyTypeObject *)cls, Py_NewRef(a->data), a->dtype,
+                                                          a->device, 0);
     if (r == NULL) {
         Py_DECREF(a);
         return NULL;
@@ -1464,6 +1613,7 @@ static PyMethodDef tensor_methods[] = {
     {"_reinterpret", (PyCFunction)m_reinterpret, METH_VARARGS, NULL},
     {"_assign", (PyCFunction)m_assign, METH_O, NULL},
     {"_fill", (PyCFunction)m_fill, METH_O, NULL},
+    {"_scalar_for_assign", (PyCFunction)m_scalar_for_assign, METH_O, NULL},
     {NULL}};
 
 /* Tensor() with no arguments: an empty float tensor (the Python layer replaces __new__ for torch's
