@@ -255,3 +255,10 @@ return (y.tolist(), str(y.dtype), y.requires_grad)"""
 def test_private_constructors_validate(body, exc):
     # no torch counterpart (private to the package): a clean exception instead of a crash or an out-of-bounds write
     assert outcome("mlx_compat", body) == ("EXC", exc)
+
+
+@pytest.mark.parametrize("body", ["return torch.tensor(1.5).size(-1)", "return torch.tensor(1.5).size(0)",
+                                  "return torch.tensor(1.5).stride(0)", "return torch.zeros(()).size(dim=1)"])
+def test_dim_of_zero_dim_tensor(body):
+    """size(d)/stride(d) of a 0-dim tensor read past its (empty) metadata: SIGSEGV; torch's IndexError now."""
+    same_as_torch(body)

@@ -1044,6 +1044,16 @@ static PyGetSetDef tensor_getset[] = {
 
 /* ---------------------------------------------------------------- metadata methods */
 
+/* torch's check for size(d)/stride(d) of a 0-dim tensor, which has no dimension to read (even though dim
+ * wrapping treats it as 1-d elsewhere). 0 / -1 with torch's IndexError. */
+static int check_has_dims(TensorObject *t, Py_ssize_t d)
+{
+    if (t->ndim != 0)
+        return 0;
+    PyErr_Format(PyExc_IndexError, "Dimension specified as %zd but tensor has no dimensions", d);
+    return -1;
+}
+
 static PyObject *m_size(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     State *st = state_of_type(Py_TYPE(t));
@@ -1061,7 +1071,8 @@ static PyObject *m_size(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
     if (dimobj == NULL || dimobj == Py_None)
         return tensor_size_obj(st, t);
     Py_ssize_t d; /* Note [Arguments before metadata] (views.c) */
-    if (int_arg(st, dimobj, &d, 1, "size") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim) < 0)
+    if (int_arg(st, dimobj, &d, 1, "size") < 0 || tensor_ensure_sizes(st, t) < 0 || check_has_dims(t, d) < 0 ||
+        normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[d]);
 }
@@ -1079,7 +1090,8 @@ static PyObject *m_stride(TensorObject *t, PyObject *const *args, Py_ssize_t nar
     if (dimobj == NULL || dimobj == Py_None)
         return ssize_tuple(t->sizes + t->ndim, t->ndim);
     Py_ssize_t d; /* Note [Arguments before metadata] (views.c) */
-    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || tensor_ensure_sizes(st, t) < 0 || normalize_dim(&d, t->ndim) < 0)
+    if (int_arg(st, dimobj, &d, 1, "stride") < 0 || tensor_ensure_sizes(st, t) < 0 || check_has_dims(t, d) < 0 ||
+        normalize_dim(&d, t->ndim) < 0)
         return NULL;
     return PyLong_FromSsize_t(t->sizes[t->ndim + d]);
 }
