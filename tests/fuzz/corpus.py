@@ -100,7 +100,6 @@ def _public_names(torch, mc):
 
 def build(torch, mc, size=None):
     """The corpus as a list of (id, receiver key, code, is_statement), deterministic for given libraries."""
-    rnd = random.Random(20261203)
     cases = []
 
     def add(rkey, code, stmt=False):
@@ -118,11 +117,14 @@ def build(torch, mc, size=None):
             for a in DUNDER_ARGS:
                 add(rkey, f"x.{d}({a})")
     methods, funcs = _public_names(torch, mc)
+    # each name draws from its own stream, so a name added to either library adds its cases and moves no other's
     for m in methods:
+        rnd = random.Random(f"20261203 method {m}")
         for rkey in ("f23", "f0", "s"):
             for a in rnd.sample(ARGS, 6):
                 add(rkey, f"x.{m}({a})")
     for f in funcs:
+        rnd = random.Random(f"20261203 function {f}")
         for rkey in ("f23", "s"):
             for a in rnd.sample(ARGS, 5):
                 add(rkey, f"torch.{f}(x, {a})" if a else f"torch.{f}(x)")
