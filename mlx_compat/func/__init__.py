@@ -89,6 +89,15 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=True):
     return tuple(torch.zeros_like(x) if g is None else g for g, x in zip(gs, ins))
 
 
+def _split_aux(output, has_aux, api):
+    """(output, aux) of a function's result: with has_aux it must be a pair, as torch.func checks."""
+    if not has_aux:
+        return output, None
+    if not (isinstance(output, tuple) and len(output) == 2):
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    return output
+
+
 def _check_argnums(argnums, num_args):
     def one(a):
         if not isinstance(a, int) or isinstance(a, bool):
@@ -134,13 +143,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
         fresh = set()
         with torch.enable_grad():
             diff = tree_map(lambda x: _create_differentiable(x, fresh), _slice_argnums(args, argn))
-            output = func(*_replace_argnums(args, argn, diff), **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(output, tuple) and len(output) == 2):
-                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
-                                       "(output, aux) if has_aux is True")
-                output, aux = output
+            output, aux = _split_aux(func(*_replace_argnums(args, argn, diff), **kwargs), has_aux,
+                                     "grad_and_value(f)(*args)")
             if not isinstance(output, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
                                    f"{type(output)}")
@@ -183,13 +187,7 @@ def vjp(func, *primals, has_aux=False):
     fresh = set()
     with torch.enable_grad():
         diff = tree_map(lambda x: _create_differentiable(x, fresh), primals)
-        output = func(*diff)
-        aux = None
-        if has_aux:
-            if not (isinstance(output, tuple) and len(output) == 2):
-                raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
-                                   "if has_aux is True")
-            output, aux = output
+        output, aux = _split_aux(func(*diff), has_aux, "vjp(f, *primals)")
         flat_out, out_spec = _check_tensors(output, "vjp(f, *primals)", "f(*primals)")
     flat_in, in_spec = tree_flatten(diff)
 
@@ -231,12 +229,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     fresh = set()
     with torch.enable_grad():
         diff = [_create_differentiable(x, fresh) for x in flat_p]
-        output = func(*tree_unflatten(diff, p_spec))
-        aux = None
-        if has_aux:
-            if not (isinstance(output, tuple) and len(output) == 2):
-                raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
-            output, aux = output
+        output, aux = _split_aux(func(*tree_unflatten(diff, p_spec)), has_aux, api)
         flat_out, out_spec = _check_tensors(output, api, "f(*primals)")
         # double vjp: u -> J^T u is linear in u, so d/du <J^T u, t> = J t
         us = [torch.zeros_like(o).requires_grad_(True) for o in flat_out]
@@ -281,13 +274,8 @@ def _jacobian(func, argnums, has_aux, api):
         fresh = set()
         with torch.enable_grad():
             diff = tree_map(lambda x: _create_differentiable(x, fresh), _slice_argnums(args, argn))
-            output = func(*_replace_argnums(args, argn, diff), **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(output, tuple) and len(output) == 2):
-                    raise RuntimeError(f"{api}(f, ...)(*args): output of function f should be a tuple: "
-                                       "(output, aux) if has_aux is True")
-                output, aux = output
+            output, aux = _split_aux(func(*_replace_argnums(args, argn, diff), **kwargs), has_aux,
+                                     f"{api}(f, ...)(*args)")
             flat_out, out_spec = _check_tensors(output, f"{api}(f, ...)(*args)", "f(*args)")
             flat_in, in_spec = tree_flatten(diff)
             # per output: rows of d out[k] / d inputs, stacked into out.shape + input.shape

@@ -142,6 +142,12 @@ def test_grad_errors():
         with pytest.raises(RuntimeError):
             F.grad(lambda x: x.sum(), has_aux=True)(lib.ones(3))
         with pytest.raises(RuntimeError):
+            F.vjp(lambda x: x * 2, lib.ones(3), has_aux=True)
+        with pytest.raises(RuntimeError):
+            F.jvp(lambda x: (x, x, x), (lib.ones(3),), (lib.ones(3),), has_aux=True)
+        with pytest.raises(RuntimeError):
+            F.jacrev(lambda x: x * 2, has_aux=True)(lib.ones(3))
+        with pytest.raises(RuntimeError):
             F.jvp(lambda x: x, [lib.ones(3)], [lib.ones(3)])
         with pytest.raises(RuntimeError):
             F.jvp(lambda x: x, (lib.ones(3),), (lib.ones(2),))
