@@ -556,3 +556,25 @@ def test_random_augmentation_ops():
         F.posterize(mc.zeros(3, 4, 4), 2)
     with pytest.raises(TypeError, match="Threshold should be less than bound"):
         F.solarize(mc.zeros(3, 4, 4), 2.0)
+
+
+@pytest.mark.parametrize("kwargs", [dict(value=object()), dict(value="x"), dict(scale=1), dict(ratio=1),
+                                    dict(scale=(0.0, 2.0)), dict(scale=(0.5, 0.1))])
+def test_random_erasing_argument_checks(kwargs):
+    """v1's and v2's RandomErasing refuse bad arguments (or warn on reversed ranges) as torchvision's do."""
+    import warnings
+
+    from mlx_compat.vision.transforms import v2 as V
+    from torchvision.transforms import v2 as TV
+
+    for ours, theirs in ((T.RandomErasing, TT.RandomErasing), (V.RandomErasing, TV.RandomErasing)):
+        outcome = []
+        for cls in (ours, theirs):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                try:
+                    cls(**kwargs)
+                    outcome.append(("ok", [str(x.message) for x in w if "kind (min, max)" in str(x.message)]))
+                except Exception as e:  # noqa: BLE001 - the type is the outcome
+                    outcome.append((type(e).__name__, str(e)))
+        assert outcome[0] == outcome[1]
