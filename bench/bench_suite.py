@@ -442,6 +442,18 @@ def ratio(a, b):
     return "—" if a is None or b is None else f"{a / b:.2f}×"
 
 
+def _print_partial_on_sigterm(lines, device):
+    """On SIGTERM (`timeout` ending a run on a lent machine) print the report's rows measured so far, so that a run
+    cut short still gives its finished tables."""
+    import signal
+
+    def handler(signum, frame):
+        print("\n".join([f"## Benchmark suite — {device} (cut short by SIGTERM; the rows finished so far)", ""]
+                        + lines), flush=True)
+        sys.exit(124)
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run_suite(args):
     import torch
     import mlx_compat as mc
@@ -457,6 +469,7 @@ def run_suite(args):
     else:
         tc = True
     lines = header(args)
+    _print_partial_on_sigterm(lines, args.device)
     warnings.simplefilter("ignore")  # transformers' and torchvision's notices
     t_start = time.perf_counter()
 
