@@ -454,6 +454,11 @@ def _print_partial_on_sigterm(lines, device):
     signal.signal(signal.SIGTERM, handler)
 
 
+def _selected(args, kind):
+    """--only: the workload kinds (mlp, resnet18, resnet50, vit, gpt2, generation) to run; all when not given."""
+    return not args.only or kind in args.only
+
+
 def run_suite(args):
     import torch
     import mlx_compat as mc
@@ -501,6 +506,8 @@ def run_suite(args):
     notes = []
     opt_name = {"adam": "Adam lr 1e-3", "adamw": "AdamW lr 1e-4 wd 0.01", "sgd": "SGD lr 0.01 momentum 0.9"}
     for w in training_workloads(size):
+        if not _selected(args, w.kind):
+            continue
         t0 = time.perf_counter()
         try:
             vs = train_variants(w, dev, tc)
@@ -535,6 +542,8 @@ def run_suite(args):
               "|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for w in inference_workloads(size):
+        if not _selected(args, w.kind):
+            continue
         t0 = time.perf_counter()
         try:
             vs = infer_variants(w, dev, tc)
@@ -560,6 +569,9 @@ def run_suite(args):
 
     # 4. generation
     t0 = time.perf_counter()
+    if not _selected(args, "generation"):
+        lines += ["", "Whole suite: {:.0f} s (--only {}).".format(time.perf_counter() - t_start, " ".join(args.only))]
+        return lines
     try:
         vs, prompt, new, same, gw = generation_variants(dev, size)
         reps = max(3, args.repeats // 3)
@@ -766,6 +778,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=0, help="torch and MLX BLAS threads (0: their defaults)")
     p.add_argument("--torch-compile", choices=("auto", "on", "off"), default="auto")
     p.add_argument("--title", default=None)
+    p.add_argument("--only", nargs="+", choices=("mlp", "resnet18", "resnet50", "vit", "gpt2", "generation"),
+                   help="run only these workloads (training and inference rows of that kind)")
     p.add_argument("--write", metavar="FILE", help="replace FILE's suite region with the report")
     p.add_argument("--profile", metavar="KIND", help="instead of the suite: where an eager training step's time "
                    "goes, mlx_compat vs native MLX (mlp, resnet18, resnet50, vit), at the chosen size")
