@@ -27,6 +27,7 @@ from .._tensor import Tensor, _new
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
+from .pointwise import unary
 from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex, _rule, binary, binary_forward, INT_TO_FLOAT
 from .creation import _out
 from ._common import _check_tensor, _torch, _sname, _return_type
@@ -305,15 +306,26 @@ def _unary_vjp(name, fn, node, complex_ok=True, ints=True, complex_msg=None):
     return op
 
 
-asin = _unary_vjp("asin", mx.arcsin, "AsinBackward0")
-acos = _unary_vjp("acos", mx.arccos, "AcosBackward0")
-atan = _unary_vjp("atan", mx.arctan, "AtanBackward0")
-sinh = _unary_vjp("sinh", mx.sinh, "SinhBackward0")
-cosh = _unary_vjp("cosh", mx.cosh, "CoshBackward0")
-asinh = _unary_vjp("asinh", mx.arcsinh, "AsinhBackward0")
-acosh = _unary_vjp("acosh", mx.arccosh, "AcoshBackward0")
-atanh = _unary_vjp("atanh", mx.arctanh, "AtanhBackward0")
+# The inverse trigonometric and hyperbolic family, declared in the operator registry (Note [Operator registry]
+# in csrc/dispatch.c) as _ops/pointwise.py's unary family: forward, dtype rule and derivative together (torch's
+# derivatives.yaml formulas, conjugated for complex inputs).
+asin = unary("asin", mx.arcsin, INT_TO_FLOAT, lambda grad, self: grad * (1 - self * self).rsqrt().conj(), complex=True)
+acos = unary("acos", mx.arccos, INT_TO_FLOAT, lambda grad, self: -grad * (1 - self * self).rsqrt().conj(),
+             complex=True)
+atan = unary("atan", mx.arctan, INT_TO_FLOAT, lambda grad, self: grad / (self * self + 1).conj(), complex=True)
+sinh = unary("sinh", mx.sinh, INT_TO_FLOAT, lambda grad, self: grad * self.cosh().conj(), complex=True)
+cosh = unary("cosh", mx.cosh, INT_TO_FLOAT, lambda grad, self: grad * self.sinh().conj(), complex=True)
+asinh = unary("asinh", mx.arcsinh, INT_TO_FLOAT, lambda grad, self: grad * (self * self + 1).rsqrt().conj(),
+              complex=True, inplace_grad=False)
+acosh = unary("acosh", mx.arccosh, INT_TO_FLOAT, lambda grad, self: grad * (self * self - 1).rsqrt().conj(),
+              complex=True, inplace_grad=False)
+atanh = unary("atanh", mx.arctanh, INT_TO_FLOAT, lambda grad, self: grad / (1 - self * self).conj(), complex=True,
+              inplace_grad=False)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+for _op, _alias in ((asin, "arcsin"), (acos, "arccos"), (atan, "arctan"), (asinh, "arcsinh"), (acosh, "arccosh"),
+                    (atanh, "arctanh")):
+    setattr(Tensor, _alias, _op.method)  # torch's aliases: the registered forms themselves
+    setattr(Tensor, _alias + "_", _op.inplace)
 frac = _unary_vjp("frac", lambda v: v - mx.trunc(v), "FracBackward0", ints=False)
 
 
@@ -818,8 +830,7 @@ def _float_power_(self, exponent):
 
 # ---------------------------------------------------------------- methods
 
-for _n in ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
-           "arcsinh", "arccosh", "arctanh", "erfc", "erfinv", "frac", "logit", "nan_to_num", "sinc",
+for _n in ("erfc", "erfinv", "frac", "logit", "nan_to_num", "sinc",
            "deg2rad", "rad2deg", "i0"):
     _attach(_n, globals()[_n])
 for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",

@@ -38,7 +38,7 @@ _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
 def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
-          bool_error=None, out=True, exact_out=False, operator=None):
+          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
@@ -48,7 +48,8 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
     backward node's name ("<Name>Backward0" by default); `complex` allows complex inputs (else torch's
     NotImplementedError); `int_identity` returns integral inputs unchanged (rounding ops); `bool_error` is the
     (exception type, message) torch raises for bool inputs; out=False: the function form takes no `out=`;
-    exact_out: `out=` must have the result's dtype. `operator`: the name ops.c's Python operator of the same op
+    exact_out: `out=` must have the result's dtype; inplace_grad=False: torch has no derivative for the
+    in-place form (its backward raises NotImplementedError). `operator`: the name ops.c's Python operator of the same op
     (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too."""
     saves = 0
     if derivative is not None:
@@ -59,7 +60,7 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
             saves |= _SAVES[p]
     flags = ((_C.OPF_COMPLEX if complex else 0) | (_C.OPF_INT_IDENTITY if int_identity else 0) |
              (_C.OPF_NO_BOOL if bool_error else 0) | (0 if out else _C.OPF_NO_OUT) |
-             (_C.OPF_EXACT_OUT if exact_out else 0))
+             (_C.OPF_EXACT_OUT if exact_out else 0) | (0 if inplace_grad else _C.OPF_NO_INPLACE_GRAD))
     extra = {} if scalar is None else {"scalar": scalar}
     if operator is not None:  # ops.c's ctx is (self snapshot, extra)
         takes_self = bool(saves & _C.SAVE_SELF)

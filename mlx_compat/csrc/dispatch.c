@@ -19,6 +19,8 @@
  *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
  *                RuntimeError, the rounding ops' NotImplementedError); OPF_NO_OUT: no `out=` (torch.relu);
  *                OPF_EXACT_OUT: `out=` must have the result's dtype (torch's structured rounding kernels);
+ *                OPF_NO_INPLACE_GRAD: the in-place form records a node whose backward raises torch's
+ *                NotImplementedError (acosh_: its derivative needs the overwritten input);
  *                OPF_TENSOR_FIRST / OPF_TENSORS_ONLY: binary ops whose torch signature takes (Tensor, Tensor or
  *                Scalar) / (Tensor, Tensor) (comparisons / maximum), with torch's TypeErrors; OPF_NUMBERS:
  *                the function form also takes two numbers, as torch's does (torch.add(2, 3) is a 0-dim tensor).
@@ -52,7 +54,7 @@
 enum { OP_UNARY = 0, OP_BINARY = 1 };
 enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
        OPF_EXACT_OUT = 64, OPF_TENSOR_FIRST = 128, OPF_TENSORS_ONLY = 256,
-       OPF_NUMBERS = 512 };
+       OPF_NUMBERS = 512, OPF_NO_INPLACE_GRAD = 1024 };
 enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
 enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
 #define VARIANT_FLAG(v) (1 << (v)) /* the `variants` argument: VARIANT_FLAG(VAR_METHOD) | VARIANT_FLAG(VAR_INPLACE) */
@@ -325,6 +327,18 @@ static PyObject *op_backward(PyObject *self, PyObject *const *args, Py_ssize_t n
 }
 
 static PyMethodDef op_backward_def = {"backward", (PyCFunction)(void (*)(void))op_backward, METH_FASTCALL, NULL};
+
+/* The in-place form's backward where torch has no in-place derivative (OPF_NO_INPLACE_GRAD: acosh_, whose
+ * formula needs the overwritten input): torch records the op and raises when the backward reaches it. */
+static PyObject *op_inplace_refused(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyErr_Format(PyExc_NotImplementedError, "the derivative for 'inplace version of %U' is not implemented.",
+                 ((OpObject *)self)->name);
+    return NULL;
+}
+
+static PyMethodDef op_inplace_refused_def = {"backward", (PyCFunction)(void (*)(void))op_inplace_refused, METH_FASTCALL,
+                                             NULL};
 
 /* ---------------------------------------------------------------- out= and in-place writes */
 
@@ -1213,6 +1227,11 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (variants & VARIANT_FLAG(VAR_INPLACE)) {
         if ((ip = op_form(mtp, op, VAR_INPLACE)) == NULL)
             goto error;
+        if ((flags & OPF_NO_INPLACE_GRAD) && ip->backward != NULL) {
+            Py_SETREF(ip->backward, PyCFunction_NewEx(&op_inplace_refused_def, (PyObject *)op, NULL));
+            if (ip->backward == NULL)
+                goto error;
+        }
         if ((inplace_name = PyUnicode_FromFormat("%U_", name)) == NULL ||
             PyObject_SetAttr(st->tensor_type, inplace_name, (PyObject *)ip) < 0)
             goto error;
@@ -1289,7 +1308,7 @@ int op_types_init(PyObject *module, State *st)
         {"PROMOTE_COMPLEX_TO_FLOAT", PROMOTE_COMPLEX_TO_FLOAT}, {"REFUSE_BOOL", REFUSE_BOOL},
         {"REFUSE_COMPLEX", REFUSE_COMPLEX}, {"REFUSE_INTEGRAL", REFUSE_INTEGRAL},
         {"REFUSE_COMPLEX_RUNTIME", REFUSE_COMPLEX_RUNTIME}, {"REFUSE_INT_ZERO_DIV", REFUSE_INT_ZERO_DIV},
-        {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT},
+        {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT}, {"OPF_NO_INPLACE_GRAD", OPF_NO_INPLACE_GRAD},
         {"OPF_TENSOR_FIRST", OPF_TENSOR_FIRST}, {"OPF_TENSORS_ONLY", OPF_TENSORS_ONLY}, {"OPF_NUMBERS", OPF_NUMBERS},
         {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY},
         {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},
