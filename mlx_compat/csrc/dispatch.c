@@ -4,16 +4,22 @@
  * Note [Operator registry]
  * A primitive operator is declared once, in the Python module of its family, by constructing `_C.Op`:
  *   name         torch's name ("exp"); the in-place variant is name + "_"
- *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY (the operator of ops.c's BIN
- *                table named `binary`, with torch's `alpha=` / `rounding_mode=` keywords where declared)
+ *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY: either the operator of ops.c's
+ *                BIN table named `binary` (with torch's `alpha=` / `rounding_mode=` keywords where declared;
+ *                `a + b` runs the same operator), or a `forward` of two arrays run under that table's operand
+ *                rules by ops.c's binary_forward (weak Python scalars, torch's promotion, devices, broadcasting
+ *                errors) with the declaration's dtype rule and `refuse`, torch's dtype refusals (REFUSE_BOOL,
+ *                REFUSE_COMPLEX, REFUSE_INTEGRAL, REFUSE_COMPLEX_RUNTIME, REFUSE_INT_ZERO_DIV in core.h); `other`
+ *                is torch's name of the second argument ("exponent" for pow)
  *   forward      the MLX callable; forward64 the one for float64 (Note [MLX float64 precision] in _precise.py).
  *                Both are called with `stream=` when the tensor's device is not MLX's default (as mx_call
  *                does), so a Python-level forward must accept `stream=` and pass it on. `scalar`, when given,
  *                is the forward's second positional argument (relu is mx.maximum(x, 0) without a Python frame).
- *   promotion    the result-dtype rule, an `ElementwiseTypePromotionKind` (below) in the spirit of torch's
- *                ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the input's dtype, INT_TO_FLOAT computes
- *                integral and bool inputs in the default float dtype, BOOL_TO_LONG computes bool inputs
- *                in int64 (square).
+ *   promotion    the result-dtype rule, the one `ElementwiseTypePromotionKind` of core.h (ops.c's table uses
+ *                it too), torch's ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the (promoted) input dtype,
+ *                INT_TO_FLOAT computes integral and bool inputs in the default float dtype, BOOL_TO_LONG
+ *                computes bool inputs in int64 (square), COMPLEX_TO_FLOAT gives complex inputs their real
+ *                dtype (abs; its in-place form refuses complex as torch's), ALWAYS_BOOL (comparisons: ops.c).
  *   flags        OPF_COMPLEX: complex inputs allowed (else torch's NotImplementedError "<name>_cpu");
  *                OPF_INT_IDENTITY: integral inputs are returned unchanged (rounding ops);
  *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
@@ -25,11 +31,16 @@
  *                Scalar) / (Tensor, Tensor) (comparisons / maximum), with torch's TypeErrors; OPF_NUMBERS:
  *                the function form also takes two numbers, as torch's does (torch.add(2, 3) is a 0-dim tensor).
  *   derivative   a Python callable written with the package's own ops, so it differentiates again under
- *                create_graph: derivative(grad, *saved), where `saves` says which of (self, result) it takes,
- *                in that order (torch's derivatives.yaml names). None: the op records no node (its result is
- *                a constant of its input, e.g. rounding). Binary ops keep the derivatives registered by their
- *                C names for ops.c (`add_tt`, ...), since the operators (`a + b`) share them.
- *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's.
+ *                create_graph: unary derivative(grad, *saved), where `saves` says which of (self, result) it
+ *                takes, in that order (torch's derivatives.yaml names); binary (with a forward)
+ *                derivative(grad, self, other[, result]) -> (grad_self, grad_other), a Python-scalar operand
+ *                passed as the number (its gradient None). None: the op records no node (its result is a
+ *                constant of its input, e.g. rounding). Ops over ops.c's operators have their derivative
+ *                declared beside them in Python too, registered under the operator's C names (`add_tt`,
+ *                `add_ts`, `add_st`) by which both the registry's forms and the operators (`a + b`) record.
+ *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's; a binary op
+ *                with a forward may give torch's names for (Tensor, Tensor), (Tensor, Scalar), (Scalar, Tensor)
+ *                operands ("XlogyBackward0", "XlogyBackward2", "XlogyBackward1").
  *   fallback     binary ops: fallback(input, other, inplace) for the argument forms the C path leaves to Python
  *                (div's rounding_mode='trunc').
  *   variants     VARIANT_METHOD | VARIANT_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
