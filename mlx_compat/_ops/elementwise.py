@@ -4,9 +4,11 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-Derivatives come from `mlx_op` (mx.vjp of the MLX forward, any order) unless torch's derivative at
-special points differs from the forward's vjp; those are hand-written with `record`, using the package's
-own ops so they differentiate again.
+The primitive ones (asin ... atanh; fmax/fmin, logaddexp(2), hypot, copysign, xlogy) are declared in the
+operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
+the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
+are hand-written with `record`, using the package's own ops so they differentiate again.
 
 float64 accuracy (Note [MLX float64 precision], _ops/precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
 arcsinh/arccosh/arctanh/log/log1p/expm1/tanh are accurate in float64; its erf and erfinv are not (erf
@@ -641,16 +643,6 @@ def _binary_prep(name, a, b, float_result, scalars_ok=True, ints_ok=True, comple
         return va, vb
 
     return tensors, values, rt, dev
-
-
-def _binary_vjp(name, fn, node, float_result=True, scalars_ok=False, ints_ok=True):
-    def op(input, other, *, out=None):
-        tensors, values, rt, dev = _binary_prep(name, input, other, float_result, scalars_ok, ints_ok)
-        res = mlx_op(node, lambda *vs: fn(*values(*vs)).astype(rt._mx), tensors, dev)
-        return _out(out, res)
-
-    op.__name__ = name
-    return op
 
 
 # fmax/fmin, logaddexp/logaddexp2, hypot, copysign and xlogy: declared in the operator registry (Note [Operator

@@ -1,6 +1,7 @@
 /* ops.c — the per-op hot path for Python operators: unwrap operands, promote with torch's rules,
  * call the cached MLX function, wrap the result; in-place forms write back through the view machinery.
- * Also the hot reductions (sum, mean) and the generic `_binary` entry the Python layer uses. */
+ * Also the hot reductions (sum, mean), the generic `_binary` entry the Python layer uses, and binary_forward,
+ * which runs the registry's binary declarations outside the operator table under the same operand rules. */
 #include "core.h"
 
 typedef enum {
