@@ -4,9 +4,11 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-Derivatives come from `mlx_op` (mx.vjp of the MLX forward, any order) unless torch's derivative at
-special points differs from the forward's vjp; those are hand-written with `record`, using the package's
-own ops so they differentiate again.
+The primitive ones (asin ... atanh; fmax/fmin, logaddexp(2), hypot, copysign, xlogy) are declared in the
+operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
+the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
+are hand-written with `record`, using the package's own ops so they differentiate again.
 
 float64 accuracy (Note [MLX float64 precision], _ops/precise.py): MLX's arcsin/arccos/arctan/sinh/cosh/
 arcsinh/arccosh/arctanh/log/log1p/expm1/tanh are accurate in float64; its erf and erfinv are not (erf
@@ -26,7 +28,9 @@ from . import precise as _precise
 from .._tensor import Tensor, _new
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
-from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex
+from ..autograd._derivatives import _conj
+from .pointwise import unary
+from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex, _rule, binary, binary_forward, INT_TO_FLOAT
 from .creation import _out
 from ._common import _check_tensor, _torch, _sname, _return_type
 
@@ -304,15 +308,26 @@ def _unary_vjp(name, fn, node, complex_ok=True, ints=True, complex_msg=None):
     return op
 
 
-asin = _unary_vjp("asin", mx.arcsin, "AsinBackward0")
-acos = _unary_vjp("acos", mx.arccos, "AcosBackward0")
-atan = _unary_vjp("atan", mx.arctan, "AtanBackward0")
-sinh = _unary_vjp("sinh", mx.sinh, "SinhBackward0")
-cosh = _unary_vjp("cosh", mx.cosh, "CoshBackward0")
-asinh = _unary_vjp("asinh", mx.arcsinh, "AsinhBackward0")
-acosh = _unary_vjp("acosh", mx.arccosh, "AcoshBackward0")
-atanh = _unary_vjp("atanh", mx.arctanh, "AtanhBackward0")
+# The inverse trigonometric and hyperbolic family, declared in the operator registry (Note [Operator registry]
+# in csrc/dispatch.c) as _ops/pointwise.py's unary family: forward, dtype rule and derivative together (torch's
+# derivatives.yaml formulas, conjugated for complex inputs).
+asin = unary("asin", mx.arcsin, INT_TO_FLOAT, lambda grad, self: grad * (1 - self * self).rsqrt().conj(), complex=True)
+acos = unary("acos", mx.arccos, INT_TO_FLOAT, lambda grad, self: -grad * (1 - self * self).rsqrt().conj(),
+             complex=True)
+atan = unary("atan", mx.arctan, INT_TO_FLOAT, lambda grad, self: grad / (self * self + 1).conj(), complex=True)
+sinh = unary("sinh", mx.sinh, INT_TO_FLOAT, lambda grad, self: grad * self.cosh().conj(), complex=True)
+cosh = unary("cosh", mx.cosh, INT_TO_FLOAT, lambda grad, self: grad * self.sinh().conj(), complex=True)
+asinh = unary("asinh", mx.arcsinh, INT_TO_FLOAT, lambda grad, self: grad * (self * self + 1).rsqrt().conj(),
+              complex=True, inplace_grad=False)
+acosh = unary("acosh", mx.arccosh, INT_TO_FLOAT, lambda grad, self: grad * (self * self - 1).rsqrt().conj(),
+              complex=True, inplace_grad=False)
+atanh = unary("atanh", mx.arctanh, INT_TO_FLOAT, lambda grad, self: grad / (1 - self * self).conj(), complex=True,
+              inplace_grad=False)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+for _op, _alias in ((asin, "arcsin"), (acos, "arccos"), (atan, "arctan"), (asinh, "arcsinh"), (acosh, "arccosh"),
+                    (atanh, "arctanh")):
+    setattr(Tensor, _alias, _op.method)  # torch's aliases: the registered forms themselves
+    setattr(Tensor, _alias + "_", _op.inplace)
 frac = _unary_vjp("frac", lambda v: v - mx.trunc(v), "FracBackward0", ints=False)
 
 
@@ -630,111 +645,93 @@ def _binary_prep(name, a, b, float_result, scalars_ok=True, ints_ok=True, comple
     return tensors, values, rt, dev
 
 
-def _binary_vjp(name, fn, node, float_result=True, scalars_ok=False, ints_ok=True):
-    def op(input, other, *, out=None):
-        tensors, values, rt, dev = _binary_prep(name, input, other, float_result, scalars_ok, ints_ok)
-        res = mlx_op(node, lambda *vs: fn(*values(*vs)).astype(rt._mx), tensors, dev)
-        return _out(out, res)
-
-    op.__name__ = name
-    return op
+# fmax/fmin, logaddexp/logaddexp2, hypot, copysign and xlogy: declared in the operator registry (Note [Operator
+# registry] in csrc/dispatch.c) with their MLX forward, dtype rule, torch's refusals and derivative together.
 
 
 def _fmax_mx(a, b):
-    return mx.where((a >= b) | mx.isnan(b), a, b)
+    if not mx.issubdtype(a.dtype, mx.inexact):
+        return mx.maximum(a, b)
+    return mx.where((a >= b) | mx.isnan(b), a, b)  # a NaN operand loses
 
 
 def _fmin_mx(a, b):
+    if not mx.issubdtype(a.dtype, mx.inexact):
+        return mx.minimum(a, b)
     return mx.where((a <= b) | mx.isnan(b), a, b)
 
 
-def _fm_guard(name, fn):
-    def op(input, other, *, out=None):
-        _need_tensor(name, input)
-        _need_tensor(name, other, "other", 2)
-        if input.dtype.is_complex or other.dtype.is_complex:
-            raise RuntimeError(f"{name} not implemented for complex tensors.")
-        return fn(input, other, out=out)
+def _fm_derivative(wins):
+    """fmax/fmin: the gradient goes to self where it was taken (wins, or other is NaN), else to other."""
+    def taken(a, b):
+        return wins(a, b) | b.isnan()
 
-    op.__name__ = name
-    return op
+    return _rule(lambda grad, a, b: grad.masked_fill(taken(a, b).logical_not(), 0),
+                 lambda grad, a, b: grad.masked_fill(taken(a, b), 0))
 
 
-fmax = _fm_guard("fmax", _binary_vjp("fmax", _fmax_mx, "FmaxBackward0", float_result=False))
-fmin = _fm_guard("fmin", _binary_vjp("fmin", _fmin_mx, "FminBackward0", float_result=False))
+fmax = binary("fmax", forward=binary_forward(_fmax_mx), tensors_only=True, inplace=False, node="FmaxBackward0",
+              refuse=_C.REFUSE_COMPLEX_RUNTIME, derivative=_fm_derivative(lambda a, b: a >= b))
+fmin = binary("fmin", forward=binary_forward(_fmin_mx), tensors_only=True, inplace=False, node="FminBackward0",
+              refuse=_C.REFUSE_COMPLEX_RUNTIME, derivative=_fm_derivative(lambda a, b: a <= b))
 
 
 def _logaddexp_mx(a, b):
+    if mx.issubdtype(a.dtype, mx.complexfloating):
+        return mx.logaddexp(a, b)
     m = mx.maximum(a, b)
-    d = -mx.abs(a - b)
-    r = m + mx.log1p(_precise.exp(d))
-    both_inf = mx.isinf(a) & (a == b)
-    return mx.where(both_inf, a, r)
+    r = m + mx.log1p(_precise.exp(-mx.abs(a - b)))
+    return mx.where(mx.isinf(a) & (a == b), a, r)  # both -inf (or both +inf): no inf - inf
 
 
 def _logaddexp2_mx(a, b):
     m = mx.maximum(a, b)
-    d = -mx.abs(a - b)
-    r = m + mx.log1p(_precise.exp(d * math.log(2))) / math.log(2)
-    both_inf = mx.isinf(a) & (a == b)
-    return mx.where(both_inf, a, r)
+    r = m + mx.log1p(_precise.exp(-mx.abs(a - b) * math.log(2))) / math.log(2)
+    return mx.where(mx.isinf(a) & (a == b), a, r)
 
 
-logaddexp = _binary_vjp("logaddexp", _logaddexp_mx, "LogaddexpBackward0", ints_ok=False)
-logaddexp2 = _binary_vjp("logaddexp2", _logaddexp2_mx, "Logaddexp2Backward0", ints_ok=False)
+logaddexp = binary("logaddexp", forward=binary_forward(_logaddexp_mx), tensors_only=True, inplace=False,
+                   node="LogaddexpBackward0", refuse=_C.REFUSE_INTEGRAL,
+                   derivative=_rule(lambda grad, a, b: grad / _conj(1 + (b - a).exp()),
+                                    lambda grad, a, b: grad / _conj(1 + (a - b).exp())))
+logaddexp2 = binary("logaddexp2", forward=binary_forward(_logaddexp2_mx), tensors_only=True, inplace=False,
+                    node="Logaddexp2Backward0", refuse=_C.REFUSE_INTEGRAL | _C.REFUSE_COMPLEX,
+                    derivative=_rule(lambda grad, a, b: grad / (1 + (b - a).exp2()),
+                                     lambda grad, a, b: grad / (1 + (a - b).exp2())))
 
 
 def _hypot_mx(a, b):
     aa, ab = mx.abs(a), mx.abs(b)
     m = mx.maximum(aa, ab)
     n = mx.minimum(aa, ab)
-    safe = mx.where(m == 0, 1, m)
-    q = n / safe
-    r = m * mx.sqrt(1 + q * q)
-    r = mx.where(m == 0, 0, r)
-    r = mx.where(mx.isinf(aa) | mx.isinf(ab), mx.inf, r)
-    return r
+    q = n / mx.where(m == 0, 1, m)
+    r = mx.where(m == 0, 0, m * mx.sqrt(1 + q * q))  # scaled: no overflow of a*a + b*b
+    return mx.where(mx.isinf(aa) | mx.isinf(ab), mx.inf, r)
 
 
-def hypot(input, other, *, out=None):
-    tensors, values, rt, dev = _binary_prep("hypot", input, other, False, scalars_ok=False, ints_ok=False)
-    res = _new(_hypot_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
-    if _grad_on(input, other):
-        def bw(ctx, grads):
-            a, b, r, g = ctx[0], ctx[1], ctx[2], grads[0]
-            from ..autograd._derivatives import grad_for
-
-            return (grad_for(input, g * a / r), grad_for(other, g * b / r))
-
-        record("HypotBackward0", bw, [input, other], [res], saved=[input, other, res])
-    return _out(out, res)
+hypot = binary("hypot", forward=binary_forward(_hypot_mx), tensors_only=True, node="HypotBackward0",
+               refuse=_C.REFUSE_INTEGRAL | _C.REFUSE_COMPLEX,
+               derivative=_rule(lambda grad, a, b, result: grad * a / result,
+                                lambda grad, a, b, result: grad * b / result))
 
 
 def _copysign_mx(a, b):
-    sb = _signbit_mx(b)
-    return mx.where(sb, -mx.abs(a), mx.abs(a))
+    return mx.where(_signbit_mx(b), -mx.abs(a), mx.abs(a))
 
 
-def copysign(input, other, *, out=None):
-    _need_tensor("copysign", input)
-    tensors, values, rt, dev = _binary_prep("copysign", input, other, True)
-    res = _new(_copysign_mx(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
-    if _grad_on(input, other):
-        from ..autograd._derivatives import grad_for
+copysign = binary("copysign", forward=binary_forward(_copysign_mx), promotion=INT_TO_FLOAT, tensor_first=True,
+                  node=("CopysignBackward0", "CopysignBackward1"), refuse=_C.REFUSE_COMPLEX,
+                  derivative=_rule(lambda grad, a, b, result: grad * (result / a).masked_fill(a == 0, 0.0), None))
 
-        def bw(ctx, grads):
-            g = grads[0]
-            gs = []
-            if isinstance(input, Tensor):
-                a, r = ctx[0], ctx[1]
-                gs.append(grad_for(input, g * (r / a).masked_fill(a == 0, 0.0)))
-            if isinstance(other, Tensor):
-                gs.append(grad_for(other, g * 0))
-            return tuple(gs)
 
-        record("CopysignBackward0" if isinstance(other, Tensor) else "CopysignBackward1", bw, tensors, [res],
-               saved=[input, res] if isinstance(input, Tensor) else [res])
-    return _out(out, res)
+def _xlogy_mx(a, b):
+    r = mx.where(a == 0, 0, a * mx.log(b))
+    return mx.where(mx.isnan(b), b, r)
+
+
+xlogy = binary("xlogy", forward=binary_forward(_xlogy_mx), promotion=INT_TO_FLOAT,
+               node=("XlogyBackward0", "XlogyBackward2", "XlogyBackward1"), refuse=_C.REFUSE_COMPLEX,
+               derivative=_rule(lambda grad, a, b: grad * xlogy(a != 0, b), lambda grad, a, b: grad * a / b))
 
 
 def heaviside(input, values, *, out=None):
@@ -794,7 +791,6 @@ def _xlogy_core(name, node, log_fn, other_deriv, thr):
     return op
 
 
-xlogy = _xlogy_core("xlogy", "XlogyBackward0", mx.log, lambda g, a, b: g * a / b, 0)
 xlog1py = _xlogy_core("xlog1py", "SpecialXlog1PyBackward0", mx.log1p, lambda g, a, b: g * a / (b + 1), -1)
 
 
@@ -826,11 +822,10 @@ def _float_power_(self, exponent):
 
 # ---------------------------------------------------------------- methods
 
-for _n in ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
-           "arcsinh", "arccosh", "arctanh", "erfc", "erfinv", "frac", "logit", "nan_to_num", "xlogy", "sinc",
-           "deg2rad", "rad2deg", "copysign", "hypot", "i0"):
+for _n in ("erfc", "erfinv", "frac", "logit", "nan_to_num", "sinc",
+           "deg2rad", "rad2deg", "i0"):
     _attach(_n, globals()[_n])
-for _n in ("fmax", "fmin", "logaddexp", "logaddexp2", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
+for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
            "isclose", "allclose", "equal", "signbit", "positive"):
     _attach(_n, globals()[_n], inplace=False)
 _attach("heaviside", heaviside)

@@ -1,16 +1,20 @@
-"""The binary operators and their kin: torch.add/sub/mul/div, floor_divide, remainder, the comparisons, bitwise
-ops and maximum/minimum are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c) over
-the C operator path, so promotion, casting and write-through are the core's and their function, method and
-in-place forms come from one declaration each; pow, clamp, masked_fill, where, fmod, atan2 and the in-place fills
-and copies (zero_, fill_, copy_) are Python functions here."""
+"""The binary operators and their kin, declared in the operator registry (Note [Operator registry] in
+csrc/dispatch.c) with their derivatives beside them: torch.add/sub/mul/div, pow, floor_divide, remainder, the
+comparisons, bitwise ops and maximum/minimum over ops.c's operator table (so `a + b` shares their promotion,
+write-through and derivatives), fmod and atan2 with MLX forwards of their own; their function, method and
+in-place forms come from one declaration each. clamp, masked_fill, where and the in-place fills and copies
+(zero_, fill_, copy_) are Python functions here."""
 from __future__ import annotations
 
 import builtins
+import math
 
 import mlx.core as mx
 
 from .. import _C, _dtype
 from .._tensor import Tensor, _new
+from ..autograd._derivatives import _conj, grad_for, needs_grad
+from .pointwise import DEFAULT, INT_TO_FLOAT, abs, absolute, neg, negative  # noqa: A004, F401 - torch's names
 
 _binary = Tensor._binary
 
@@ -23,19 +27,92 @@ def _out(out, r):
     return put(out, r)
 
 
-def binary(name, operator, *, alpha=False, rounding=False, fallback=None, tensor_first=False, tensors_only=False,
-           numbers=False, inplace=True):
-    """Declare the binary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) over the C
-    operator `operator` (ops.c's table: its promotion, derivatives `<operator>_tt`/`_ts`/`_st` and in-place
-    write-through are the operators'), with torch's `alpha=` or `rounding_mode=` keyword; returns the function
-    form, and Tensor.<name> (and Tensor.<name>_ unless inplace=False) come with it. `fallback(input, other,
-    inplace)` computes rounding_mode='trunc'. tensor_first / tensors_only: torch's signature takes (Tensor, Tensor
-    or Scalar) / (Tensor, Tensor); numbers: the function form also takes two numbers (torch.add(2, 3))."""
+def binary(name, operator=None, *, forward=None, forward64=None, promotion=DEFAULT, refuse=0, derivative=None,
+           node=None, saves=True, alpha=False, rounding=False, fallback=None, tensor_first=False, tensors_only=False,
+           numbers=False, inplace=True, other="other"):
+    """Declare the binary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c); returns the
+    function form, and Tensor.<name> (and Tensor.<name>_ unless inplace=False) come with it.
+
+    Either over ops.c's operator `operator` (its promotion and in-place write-through; `a + b` is the same
+    operator), or with an MLX `forward(x, y, stream=None)` (forward64 for float64) computed under ops.c's operand
+    rules (weak Python scalars, torch's promotion) with the dtype rule `promotion` (DEFAULT or INT_TO_FLOAT) and
+    torch's dtype refusals `refuse` (_C.REFUSE_*).
+
+    derivative(grad, self, other[, result]) -> (grad_self, grad_other), written with the package's ops (so it
+    differentiates again under create_graph); scalar operands arrive as Python numbers and get None. `node` is
+    the backward node's name, or torch's names for (Tensor, Tensor), (Tensor, Scalar), (Scalar, Tensor)
+    operands. Over an operator, the derivative is registered under the operator's C names
+    (`<operator>_tt`/`_ts`/`_st`), which the Python operators record by too; saves=False: it needs no saved
+    values (torch allows a second backward). alpha / rounding: torch's `alpha=` / `rounding_mode=` keyword;
+    `fallback(input, other, inplace)` computes rounding_mode='trunc'. tensor_first / tensors_only: torch's
+    signature takes (Tensor, Tensor or Scalar) / (Tensor, Tensor); numbers: the function form also takes two
+    numbers (torch.add(2, 3)); `other`: torch's name of the second argument."""
     flags = ((_C.OPF_ALPHA if alpha else 0) | (_C.OPF_ROUNDING if rounding else 0) |
              (_C.OPF_TENSOR_FIRST if tensor_first else 0) | (_C.OPF_TENSORS_ONLY if tensors_only else 0) |
              (_C.OPF_NUMBERS if numbers else 0))
-    return _C.Op(name, kind=_C.OP_BINARY, binary=operator, flags=flags, fallback=fallback,
-                 variants=_C.VARIANT_METHOD | (_C.VARIANT_INPLACE if inplace else 0))
+    variants = _C.VARIANT_METHOD | (_C.VARIANT_INPLACE if inplace else 0)
+    nodes = (node,) if isinstance(node, str) else tuple(node or ())
+    if operator is not None:
+        if derivative is not None:
+            tt = nodes[0]
+            ts, st = (nodes + (None, None))[1:3]
+
+            def backward(ctx, grads):
+                return derivative(grads[0], ctx[0], ctx[1])
+
+            _C._register_backward(operator + "_tt", tt, backward, saves)
+            _C._register_backward(operator + "_ts", ts or tt, backward, saves)
+            # reflected (scalar op tensor): the node's edges are (tensor, scalar), as in torch
+            _C._register_backward(operator + "_st", st or tt, lambda ctx, grads: backward(ctx, grads)[::-1], saves)
+        return _C.Op(name, kind=_C.OP_BINARY, binary=operator, flags=flags, fallback=fallback, variants=variants,
+                     other=other)
+    takes_result = derivative is not None and (getattr(derivative, "takes_result", False) or "result" in
+                                               derivative.__code__.co_varnames[:derivative.__code__.co_argcount])
+    return _C.Op(name, kind=_C.OP_BINARY, forward=forward, forward64=forward64, promotion=promotion, refuse=refuse,
+                 flags=flags, derivative=derivative, node=nodes or None, saves=_C.SAVE_RESULT if takes_result else 0,
+                 variants=variants, other=other)
+
+
+def _rule(self_formula, other_formula):
+    """A binary derivative from one formula per input, as derivatives.yaml's `self:` / `other:` lines:
+    formula(grad, self, other[, result]) runs only when that input needs a gradient; the result is reduced to the
+    input's shape and dtype (grad_for). A formula of None: the input's gradient is zero."""
+    def derivative(grad, self, other, *result):
+        def one(x, formula):
+            if not needs_grad(x):
+                return None
+            return grad_for(x, formula(grad, self, other, *result) if formula else grad.new_zeros(()).expand(x.shape))
+
+        return one(self, self_formula), one(other, other_formula)
+
+    derivative.takes_result = any(f is not None and f.__code__.co_argcount == 4 for f in (self_formula, other_formula))
+    return derivative
+
+
+_HALF = (mx.float16, mx.bfloat16)
+
+
+def binary_forward(fn):
+    """fn(x, y), a composition of MLX calls over two arrays of one dtype, as a registry forward: a weak Python
+    scalar operand becomes an array of the other's dtype (the registry has cast the tensors to the result's
+    compute dtype), half types compute in float32 and round once (torch's opmath), and it runs under `stream`
+    when the registry passes one (a tensor on a device other than MLX's default)."""
+    def run(x, y):
+        dt = x.dtype if isinstance(x, mx.array) else y.dtype
+        x = x if isinstance(x, mx.array) else mx.array(x, dtype=dt)
+        y = y if isinstance(y, mx.array) else mx.array(y, dtype=dt)
+        if dt in _HALF:
+            return fn(x.astype(mx.float32), y.astype(mx.float32)).astype(dt)
+        return fn(x, y).astype(dt)
+
+    def forward(x, y, stream=None):
+        if stream is None:
+            return run(x, y)
+        with mx.stream(stream):
+            return run(x, y)
+
+    forward.__name__ = fn.__name__
+    return forward
 
 
 def _div_trunc(input, other, inplace):
@@ -81,11 +158,50 @@ _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bf
                  "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
                  "complex64": "ComplexFloat"}
 
-# The declared binary family: torch.<op>, Tensor.<op> and Tensor.<op>_ from one line each.
-add = binary("add", "add", alpha=True, numbers=True)
-sub = binary("sub", "sub", alpha=True, numbers=True)
-mul = binary("mul", "mul", numbers=True)
-div = binary("div", "div", rounding=True, fallback=_div_trunc, numbers=True)
+# The declared binary family: torch.<op>, Tensor.<op> and Tensor.<op>_ from one declaration each, its derivative
+# beside it. (a, b are the operands: snapshots of tensors, Python numbers as given.)
+
+
+def _pow_self(grad, a, b):
+    if isinstance(b, Tensor):
+        d = b * a ** (b - 1)
+        d = d.masked_fill(b == 0, 0.0) if d.dtype.is_floating_point else d
+    else:
+        d = (a * 0.0) if b == 0 else b * a ** (b - 1)
+    return grad * _conj(d)
+
+
+def _pow_exponent(grad, a, b):
+    r = a ** b
+    if isinstance(a, Tensor):
+        d = r * a.log()
+        if d.dtype.is_floating_point:
+            d = d.masked_fill((a == 0) & (b >= 0), 0.0)
+    else:
+        d = r * math.log(a) if a > 0 else (r * 0.0 if a == 0 else r * float("nan"))
+    return grad * _conj(d)
+
+
+def _minmax(greater):
+    def derivative(grad, a, b):
+        # ties split the gradient evenly, as torch does
+        mask = ((a > b) if greater else (a < b)).to(grad.dtype) + (a == b).to(grad.dtype) * 0.5
+        return grad_for(a, grad * mask) if needs_grad(a) else None, grad_for(b, grad * (1 - mask)) if needs_grad(b) else None
+
+    return derivative
+
+
+add = binary("add", "add", alpha=True, numbers=True, node="AddBackward0", saves=False,
+             derivative=lambda grad, a, b: (grad_for(a, grad), grad_for(b, grad)))
+sub = binary("sub", "sub", alpha=True, numbers=True, node=("SubBackward0", "SubBackward0", "RsubBackward1"),
+             saves=False, derivative=_rule(lambda grad, a, b: grad, lambda grad, a, b: -grad))
+mul = binary("mul", "mul", numbers=True, node="MulBackward0",
+             derivative=_rule(lambda grad, a, b: grad * _conj(b), lambda grad, a, b: grad * _conj(a)))
+div = binary("div", "div", rounding=True, fallback=_div_trunc, numbers=True,
+             node=("DivBackward0", "DivBackward0", "MulBackward0"),
+             derivative=_rule(lambda grad, a, b: grad / _conj(b), lambda grad, a, b: -grad * _conj(a) / _conj(b * b)))
+pow = binary("pow", "pow", other="exponent", node=("PowBackward1", "PowBackward0", "PowBackward2"),  # noqa: A001
+             derivative=_rule(_pow_self, _pow_exponent))
 divide = true_divide = div
 multiply = mul
 subtract = sub
@@ -100,8 +216,10 @@ def _need_tensors(name, input, other, both):
 
 
 # The rest of the operator table: the comparisons take (Tensor, Tensor or Scalar), maximum/minimum two Tensors.
-floor_divide = binary("floor_divide", "floor_divide", numbers=True)
-remainder = binary("remainder", "remainder")
+floor_divide = binary("floor_divide", "floor_divide", numbers=True, node="FloorDivideBackward0",
+                      derivative=_rule(lambda grad, a, b: grad * 0, lambda grad, a, b: grad * 0))
+remainder = binary("remainder", "remainder", node=("RemainderBackward1", "RemainderBackward0"),
+                   derivative=_rule(lambda grad, a, b: grad, lambda grad, a, b: -grad * (a / b).floor()))
 eq = binary("eq", "eq", tensor_first=True)
 ne = binary("ne", "ne", tensor_first=True)
 lt = binary("lt", "lt", tensor_first=True)
@@ -114,30 +232,10 @@ bitwise_or = binary("bitwise_or", "bitwise_or")
 bitwise_xor = binary("bitwise_xor", "bitwise_xor")
 bitwise_left_shift = binary("bitwise_left_shift", "bitwise_left_shift")
 bitwise_right_shift = binary("bitwise_right_shift", "bitwise_right_shift")
-maximum = binary("maximum", "maximum", tensors_only=True, inplace=False)
-minimum = binary("minimum", "minimum", tensors_only=True, inplace=False)
-
-
-def pow(input, exponent, *, out=None):  # noqa: A001 - torch's name
-    if not isinstance(input, Tensor):
-        if not isinstance(exponent, Tensor):
-            raise TypeError("pow() received an invalid combination of arguments")
-        return _out(out, _binary("pow", input, exponent))
-    return _out(out, _binary("pow", input, exponent))
-
-
-def neg(input, *, out=None):
-    return _out(out, -input)
-
-
-negative = neg
-
-
-def abs(input, *, out=None):  # noqa: A001
-    return _out(out, builtins.abs(input))
-
-
-absolute = abs
+maximum = binary("maximum", "maximum", tensors_only=True, inplace=False, node="MaximumBackward0",
+                 derivative=_minmax(True))
+minimum = binary("minimum", "minimum", tensors_only=True, inplace=False, node="MinimumBackward0",
+                 derivative=_minmax(False))
 
 
 def bitwise_not(input, *, out=None):
@@ -379,13 +477,13 @@ def _method(name, fn):
     setattr(Tensor, name, fn)
 
 
-for _name in ("pow", "neg", "abs", "bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max",
-              "masked_fill", "negative", "absolute", "clip"):
+for _name in ("bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max", "masked_fill", "clip"):
     _method(_name, globals()[_name])
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 for _alias, _op in (("true_divide", div), ("divide", div), ("multiply", mul), ("subtract", sub), ("greater", gt),
-                    ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne)):
+                    ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne),
+                    ("negative", neg), ("absolute", abs)):
     _method(_alias, _op.method)  # torch's aliases: the registered forms themselves
     _method(_alias + "_", _op.inplace)
 
@@ -406,10 +504,6 @@ def _inplace_from(fn):
         return self._commit(r)
 
     return method
-
-
-def pow_(self, exponent):
-    return _binary("pow", self, exponent, True)
 
 
 def _autograd_relevant(self, value=None):
@@ -475,12 +569,11 @@ def masked_fill_(self, mask, value):
     return self._commit(r)
 
 
-for _name, _fn in (("pow_", pow_), ("zero_", zero_), ("fill_", fill_), ("copy_", copy_),
+for _name, _fn in (("zero_", zero_), ("fill_", fill_), ("copy_", copy_),
                    ("masked_fill_", masked_fill_)):
     _method(_name, _fn)
 
-for _name in ("clamp", "clamp_min", "clamp_max", "neg", "abs", "bitwise_not", "logical_not", "clip", "negative",
-              "absolute"):
+for _name in ("clamp", "clamp_min", "clamp_max", "bitwise_not", "logical_not", "clip"):
     _method(_name + "_", _inplace_from(globals()[_name]))
 
 
@@ -493,72 +586,24 @@ def _result_type_or_complex(a, b):
         return _dtype.complex64, True
 
 
-def _promoted(a, b, float_result=False, name=None):
-    """(a, b as mx values in torch's common dtype, that dtype, device code)."""
-    rt, wide = _result_type_or_complex(a, b)
-    if wide and name:
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'ComplexDouble'")
-    rt = _C._result_type(a, b)
-    if float_result and not (rt.is_floating_point or rt.is_complex):
-        rt = _C._get_default_dtype()
-    dev = a._device_code if isinstance(a, Tensor) else b._device_code
-    va = a._mx.astype(rt._mx) if isinstance(a, Tensor) else a
-    vb = b._mx.astype(rt._mx) if isinstance(b, Tensor) else b
-    return va, vb, rt, dev
+def _fmod_mx(a, b):
+    """C's fmod: the remainder with the sign of the dividend (MLX's remainder has the divisor's)."""
+    r = mx.remainder(a, b)
+    r = mx.where((r != 0) & ((r < 0) != (a < 0)), r - b, r)
+    if mx.issubdtype(r.dtype, mx.floating):
+        r = mx.where(mx.isinf(b) & mx.isfinite(a), a, r)  # fmod(x, ±inf) = x
+    return r
 
 
-def _binary_mlx_op(name, f, a, b, va, vb, rt, dev):
-    """f over two operands (tensors or scalars) in dtype rt, differentiable through mlx_op for tensors."""
-    from ..autograd._mlx_vjp import mlx_op
-
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if not ((ta and a.requires_grad) or (tb and b.requires_grad)):
-        return _new(f(va, vb), dev, rt)
-    ins = [x if x.dtype is rt else x.to(rt) for x in (a, b) if isinstance(x, Tensor)]
-
-    def g(*vals):
-        it = iter(vals)
-        return f(next(it) if ta else va, next(it) if tb else vb)
-
-    return mlx_op(name, g, ins, dev)
-
-
-def fmod(input, other, *, out=None):
-    """C-style remainder: the result has the sign of the dividend."""
-    _need_tensors("fmod", input, other, False)
-    va, vb, rt, dev = _promoted(input, other, name="fmod")
-    if rt.is_complex or rt is _dtype.bool:
-        raise NotImplementedError(f"\"fmod_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
-    if not rt.is_floating_point and not isinstance(other, Tensor) and other == 0:
-        raise RuntimeError("ZeroDivisionError")
-    if rt in (_dtype.float16, _dtype.bfloat16):  # compute half types in float32, as torch's opmath does
-        va = va.astype(mx.float32) if isinstance(va, mx.array) else va
-        vb = vb.astype(mx.float32) if isinstance(vb, mx.array) else vb
-    def f(va, vb):
-        r = mx.remainder(va, vb)
-        a_full = mx.broadcast_to(mx.array(va, dtype=rt._mx) if not isinstance(va, mx.array) else va, r.shape)
-        b_full = mx.broadcast_to(mx.array(vb, dtype=rt._mx) if not isinstance(vb, mx.array) else vb, r.shape)
-        a_full, b_full = a_full.astype(r.dtype), b_full.astype(r.dtype)
-        fix = (r != 0) & ((r < 0) != (a_full < 0))
-        r = mx.where(fix, r - b_full, r)
-        if rt.is_floating_point:
-            r = mx.where(mx.isinf(b_full) & mx.isfinite(a_full), a_full, r)
-        return r.astype(rt._mx)
-
-    return _out(out, _binary_mlx_op("FmodBackward0", f, input, other, va, vb, rt, dev))
-
-
-def atan2(input, other, *, out=None):
-    _need_tensors("atan2", input, other, True)
-    va, vb, rt, dev = _promoted(input, other, float_result=True, name="atan2")
-    if rt.is_complex:
-        raise NotImplementedError("\"atan2_cpu\" not implemented for 'ComplexFloat'")
-    return _out(out, _binary_mlx_op("Atan2Backward0", lambda a, b: mx.arctan2(a, b).astype(rt._mx), input, other,
-                                     va, vb, rt, dev))
-
-
+fmod = binary("fmod", forward=binary_forward(_fmod_mx), tensor_first=True, node=("FmodBackward1", "FmodBackward0"),
+              refuse=_C.REFUSE_BOOL | _C.REFUSE_COMPLEX | _C.REFUSE_INT_ZERO_DIV,
+              derivative=_rule(lambda grad, a, b: grad,
+                               lambda grad, a, b: -grad * a.div(b, rounding_mode="trunc")))
+atan2 = binary("atan2", forward=mx.arctan2, promotion=INT_TO_FLOAT, tensors_only=True, node="Atan2Backward0",
+               refuse=_C.REFUSE_COMPLEX,
+               derivative=_rule(lambda grad, a, b: grad * b / (a * a + b * b),
+                                lambda grad, a, b: grad * -a / (a * a + b * b)))
 arctan2 = atan2
-for _name in ("fmod", "atan2", "arctan2"):
-    _method(_name, globals()[_name])
-_method("fmod_", _inplace_from(fmod))
-_method("atan2_", _inplace_from(atan2))
+for _name in ("arctan2",):
+    _method(_name, atan2.method)
+    _method(_name + "_", atan2.inplace)

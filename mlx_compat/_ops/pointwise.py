@@ -19,22 +19,26 @@ _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16
 
 
 class ELEMENTWISE_TYPE_PROMOTION_KIND(enum.IntEnum):
-    """The result-dtype rule of a registered elementwise op (torch._prims_common's names; the C enum of
-    csrc/dispatch.c). DEFAULT: the input's dtype; INT_TO_FLOAT: integral and bool inputs compute in the default
-    float dtype; BOOL_TO_LONG: bool inputs compute in int64."""
+    """The result-dtype rule of an elementwise op, declared with it (torch._prims_common's names; the one C enum
+    of csrc/core.h, which ops.c's operator table uses too). DEFAULT: the operands' promoted dtype; INT_TO_FLOAT:
+    integral and bool operands compute in the default float dtype; BOOL_TO_LONG: bool inputs compute in int64;
+    ALWAYS_BOOL: a bool result (comparisons); COMPLEX_TO_FLOAT: complex inputs give their real dtype (abs)."""
     DEFAULT = _C.PROMOTE_DEFAULT
     INT_TO_FLOAT = _C.PROMOTE_INT_TO_FLOAT
     BOOL_TO_LONG = _C.PROMOTE_BOOL_TO_LONG
+    ALWAYS_BOOL = _C.PROMOTE_ALWAYS_BOOL
+    COMPLEX_TO_FLOAT = _C.PROMOTE_COMPLEX_TO_FLOAT
 
 
 DEFAULT = ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
 INT_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.INT_TO_FLOAT
 BOOL_TO_LONG = ELEMENTWISE_TYPE_PROMOTION_KIND.BOOL_TO_LONG
+COMPLEX_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.COMPLEX_TO_FLOAT
 _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
 def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
-          bool_error=None, out=True, exact_out=False):
+          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
@@ -44,7 +48,9 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
     backward node's name ("<Name>Backward0" by default); `complex` allows complex inputs (else torch's
     NotImplementedError); `int_identity` returns integral inputs unchanged (rounding ops); `bool_error` is the
     (exception type, message) torch raises for bool inputs; out=False: the function form takes no `out=`;
-    exact_out: `out=` must have the result's dtype."""
+    exact_out: `out=` must have the result's dtype; inplace_grad=False: torch has no derivative for the
+    in-place form (its backward raises NotImplementedError). `operator`: the name ops.c's Python operator of the same op
+    (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too."""
     saves = 0
     if derivative is not None:
         params = derivative.__code__.co_varnames[:derivative.__code__.co_argcount]
@@ -54,8 +60,13 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
             saves |= _SAVES[p]
     flags = ((_C.OPF_COMPLEX if complex else 0) | (_C.OPF_INT_IDENTITY if int_identity else 0) |
              (_C.OPF_NO_BOOL if bool_error else 0) | (0 if out else _C.OPF_NO_OUT) |
-             (_C.OPF_EXACT_OUT if exact_out else 0))
+             (_C.OPF_EXACT_OUT if exact_out else 0) | (0 if inplace_grad else _C.OPF_NO_INPLACE_GRAD))
     extra = {} if scalar is None else {"scalar": scalar}
+    if operator is not None:  # ops.c's ctx is (self snapshot, extra)
+        takes_self = bool(saves & _C.SAVE_SELF)
+        _C._register_backward(operator, node or name.capitalize() + "Backward0",
+                              lambda ctx, grads: (derivative(grads[0], ctx[0]) if takes_self else derivative(grads[0]),),
+                              takes_self)
     return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
                  derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
                  bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE)
@@ -122,6 +133,13 @@ trunc = unary("trunc", mx.trunc, DEFAULT, _zero, int_identity=True, bool_error=_
 square = unary("square", mx.square, BOOL_TO_LONG, lambda grad, self: 2 * grad * self, node="PowBackward0",
                complex=True)
 sign = unary("sign", mx.sign, DEFAULT, _zero, exact_out=True)
+neg = unary("neg", mx.negative, DEFAULT, lambda grad: -grad, complex=True, exact_out=True, operator="neg",
+            bool_error=(RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                                      "trying to invert a mask, use the `~` or `logical_not()` operator instead."))
+negative = neg
+abs = unary("abs", mx.abs, COMPLEX_TO_FLOAT, lambda grad, self: grad * self.sgn(), complex=True, exact_out=True,  # noqa: A001
+            operator="abs", bool_error=_no_bool("abs")[:1] + ("\"abs_cpu\" not implemented for 'Bool'",))
+absolute = abs
 relu = unary("relu", mx.maximum, DEFAULT, lambda grad, result: grad * (result > 0).to(grad.dtype),  # relu'(0) = 0
              scalar=0,  # mx.maximum(x, 0): a Python 0 takes x's dtype, NaN propagates
              bool_error=(RuntimeError, "Boolean inputs not supported for relu"), out=False)

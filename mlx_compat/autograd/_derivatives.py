@@ -1,5 +1,6 @@
-"""Derivatives of the ops whose forward is in the C core (operators, matmul, sum/mean, views), and the
-recording helper Python-level ops use. Each backward is written with the package's own ops, so running
+"""Derivatives of the ops whose forward is in the C core and that have no registry declaration (matmul,
+sum/mean, views, in-place writes through views), the shared helpers (sum_to, grad_for), and the recording
+helper Python-level ops use. Each backward is written with the package's own ops, so running
 it with grad mode on (create_graph=True) records a differentiable graph: higher-order gradients for free.
 
 A backward is called as fn(ctx, grads) -> one gradient (or None) per recorded input. For C ops, ctx is
@@ -77,18 +78,6 @@ def register(c_name, node_name=None, saves=True):
     return deco
 
 
-def register_binary(op, tt, ts=None, st=None, saves=True):
-    """A C binary op's derivative under its operand kinds (tensor/scalar), with torch's node names."""
-    def deco(fn):
-        _C._register_backward(op + "_tt", tt, fn, saves)
-        _C._register_backward(op + "_ts", ts or tt, fn, saves)
-        # reflected (scalar op tensor): the node's edges are (tensor, scalar), as in torch
-        _C._register_backward(op + "_st", st or tt, lambda ctx, grads: fn(ctx, grads)[::-1], saves)
-        return fn
-
-    return deco
-
-
 def zeros_scatter(g, shape, key):
     """A tensor of zeros of `shape` with g added at `key` (basic index): the backward of g = x[key].
     Differentiable: its own backward is indexing again."""
@@ -98,19 +87,8 @@ def zeros_scatter(g, shape, key):
 
 
 # ---------------------------------------------------------------- operators (csrc/ops.c)
-
-
-@register_binary("add", "AddBackward0", saves=False)
-def _add(ctx, grads):
-    a, b, _ = ctx
-    return grad_for(a, grads[0]), grad_for(b, grads[0])
-
-
-@register_binary("sub", "SubBackward0", st="RsubBackward1", saves=False)
-def _sub(ctx, grads):
-    a, b, _ = ctx
-    g = grads[0]
-    return grad_for(a, g), grad_for(b, -g) if needs_grad(b) else None
+# The binary operators' derivatives (add, mul, pow, ...) and neg's and abs's are declared beside their
+# registry declarations (_ops/operators.py, _ops/pointwise.py), which register them under ops.c's names too.
 
 
 def _conj(x):
@@ -119,90 +97,9 @@ def _conj(x):
     return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else x
 
 
-@register_binary("mul", "MulBackward0")
-def _mul(ctx, grads):
-    a, b, _ = ctx
-    g = grads[0]
-    return (grad_for(a, g * _conj(b)) if needs_grad(a) else None,
-            grad_for(b, g * _conj(a)) if needs_grad(b) else None)
-
-
-@register_binary("div", "DivBackward0", st="MulBackward0")
-def _div(ctx, grads):
-    a, b, _ = ctx
-    g = grads[0]
-    ga = grad_for(a, g / _conj(b)) if needs_grad(a) else None
-    gb = grad_for(b, -g * _conj(a) / _conj(b * b)) if needs_grad(b) else None
-    return ga, gb
-
-
-@register_binary("pow", "PowBackward1", ts="PowBackward0", st="PowBackward2")
-def _pow(ctx, grads):
-    a, b, _ = ctx
-    g = grads[0]
-    ga = gb = None
-    if needs_grad(a):
-        if isinstance(b, Tensor):
-            d = b * a ** (b - 1)
-            d = d.masked_fill(b == 0, 0.0) if d.dtype.is_floating_point else d
-        else:
-            d = (a * 0.0) if b == 0 else b * a ** (b - 1)
-        ga = grad_for(a, g * _conj(d))
-    if needs_grad(b):
-        if isinstance(a, Tensor):
-            r = a ** b
-            d = r * a.log()
-            if d.dtype.is_floating_point:
-                d = d.masked_fill((a == 0) & (b >= 0), 0.0)
-        else:
-            r = a ** b
-            d = r * math.log(a) if a > 0 else (r * 0.0 if a == 0 else r * float("nan"))
-        gb = grad_for(b, g * _conj(d))
-    return ga, gb
-
-
-@register_binary("remainder", "RemainderBackward1", ts="RemainderBackward0")
-def _remainder(ctx, grads):
-    a, b, _ = ctx
-    g = grads[0]
-    return grad_for(a, g), grad_for(b, -g * (a / b).floor()) if needs_grad(b) else None
-
-
-@register_binary("floor_divide", "FloorDivideBackward0")
-def _floor_divide(ctx, grads):
-    a, b, _ = ctx
-    return (grad_for(a, grads[0] * 0) if needs_grad(a) else None,
-            grad_for(b, grads[0] * 0) if needs_grad(b) else None)
-
-
-def _minmax(ctx, grads, greater):
-    a, b, _ = ctx
-    g = grads[0]
-    # ties split the gradient evenly, as torch does
-    win = (a > b) if greater else (a < b)
-    mask = win.to(g.dtype) + (a == b).to(g.dtype) * 0.5
-    return (grad_for(a, g * mask) if needs_grad(a) else None,
-            grad_for(b, g * (1 - mask)) if needs_grad(b) else None)
-
-
-register_binary("maximum", "MaximumBackward0")(lambda ctx, grads: _minmax(ctx, grads, True))
-register_binary("minimum", "MinimumBackward0")(lambda ctx, grads: _minmax(ctx, grads, False))
-
-
-@register("neg", "NegBackward0", saves=False)
-def _neg(ctx, grads):
-    return (-grads[0],)
-
-
 @register("clone", "CloneBackward0", saves=False)
 def _clone(ctx, grads):
     return (grads[0],)
-
-
-@register("abs", "AbsBackward0")
-def _abs(ctx, grads):
-    a, _ = ctx
-    return (grads[0] * a.sgn() if a.dtype.is_complex else grads[0] * a.sign(),)
 
 
 @register("matmul_bmm3", "BmmBackward0")

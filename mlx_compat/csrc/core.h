@@ -314,6 +314,15 @@ PyObject *scalar_for_assign(State *st, PyObject *value, int dt);
 PyObject *m_scalar_for_assign(PyObject *self, PyObject *value);
 
 /* ---- dispatch.c (Note [Operator registry]) ---- */
+/* The one result-dtype rule of an elementwise operator, declared with it (ops.c's operator table and the
+ * registry's `_C.Op` declarations alike), named after torch._prims_common.ELEMENTWISE_TYPE_PROMOTION_KIND:
+ * DEFAULT the operands' promoted dtype; INT_TO_FLOAT integral and bool operands compute in the default float
+ * dtype (true division, exp); BOOL_TO_LONG bool computes in int64 (square); ALWAYS_BOOL the result is bool
+ * (comparisons); COMPLEX_TO_FLOAT a complex operand gives its real dtype (abs). */
+typedef enum {
+    PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2, PROMOTE_ALWAYS_BOOL = 3,
+    PROMOTE_COMPLEX_TO_FLOAT = 4
+} ElementwiseTypePromotionKind;
 int op_types_init(PyObject *module, State *st);
 PyObject *mod_op_registry(PyObject *m, PyObject *noargs);
 /* ops.c's operator table for the registry's binary ops: the index of torch's name (-1 with ValueError), and
@@ -321,6 +330,16 @@ PyObject *mod_op_registry(PyObject *m, PyObject *noargs);
  * that are not numbers/Tensors. */
 int binary_op_index(const char *name);
 PyObject *binary_op_at(State *st, int op, PyObject *a, PyObject *b, int inplace);
+/* A registry-declared binary operator outside ops.c's table: its name (for errors), dtype rule, refusals and
+ * MLX forwards (BORROWED), for binary_forward (ops.c). */
+enum { REFUSE_BOOL = 1, REFUSE_COMPLEX = 2, REFUSE_INTEGRAL = 4, REFUSE_COMPLEX_RUNTIME = 8, REFUSE_INT_ZERO_DIV = 16 };
+typedef struct {
+    const char *name;
+    int promotion, refuse;
+    PyObject *forward, *forward64;
+} BinaryForward;
+PyObject *binary_forward(State *st, const BinaryForward *f, PyObject *x, PyObject *y, int inplace, int *out_dt,
+                         int *device);
 /* ---- fastpath.c, shape.c, pointwise.c, reduce.c: C fast paths of Python-level operators
  * (Note [Fast paths fall back] in fastpath.c) ---- */
 #define FAST_MX_FUNCS(X) X(softmax) X(logsumexp) X(max) X(min) X(argmax) X(argmin)

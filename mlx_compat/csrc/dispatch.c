@@ -4,30 +4,43 @@
  * Note [Operator registry]
  * A primitive operator is declared once, in the Python module of its family, by constructing `_C.Op`:
  *   name         torch's name ("exp"); the in-place variant is name + "_"
- *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY (the operator of ops.c's BIN
- *                table named `binary`, with torch's `alpha=` / `rounding_mode=` keywords where declared)
+ *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY: either the operator of ops.c's
+ *                BIN table named `binary` (with torch's `alpha=` / `rounding_mode=` keywords where declared;
+ *                `a + b` runs the same operator), or a `forward` of two arrays run under that table's operand
+ *                rules by ops.c's binary_forward (weak Python scalars, torch's promotion, devices, broadcasting
+ *                errors) with the declaration's dtype rule and `refuse`, torch's dtype refusals (REFUSE_BOOL,
+ *                REFUSE_COMPLEX, REFUSE_INTEGRAL, REFUSE_COMPLEX_RUNTIME, REFUSE_INT_ZERO_DIV in core.h); `other`
+ *                is torch's name of the second argument ("exponent" for pow)
  *   forward      the MLX callable; forward64 the one for float64 (Note [MLX float64 precision] in _precise.py).
  *                Both are called with `stream=` when the tensor's device is not MLX's default (as mx_call
  *                does), so a Python-level forward must accept `stream=` and pass it on. `scalar`, when given,
  *                is the forward's second positional argument (relu is mx.maximum(x, 0) without a Python frame).
- *   promotion    the result-dtype rule, an `ElementwiseTypePromotionKind` (below) in the spirit of torch's
- *                ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the input's dtype, INT_TO_FLOAT computes
- *                integral and bool inputs in the default float dtype, BOOL_TO_LONG computes bool inputs
- *                in int64 (square).
+ *   promotion    the result-dtype rule, the one `ElementwiseTypePromotionKind` of core.h (ops.c's table uses
+ *                it too), torch's ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the (promoted) input dtype,
+ *                INT_TO_FLOAT computes integral and bool inputs in the default float dtype, BOOL_TO_LONG
+ *                computes bool inputs in int64 (square), COMPLEX_TO_FLOAT gives complex inputs their real
+ *                dtype (abs; its in-place form refuses complex as torch's), ALWAYS_BOOL (comparisons: ops.c).
  *   flags        OPF_COMPLEX: complex inputs allowed (else torch's NotImplementedError "<name>_cpu");
  *                OPF_INT_IDENTITY: integral inputs are returned unchanged (rounding ops);
  *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
  *                RuntimeError, the rounding ops' NotImplementedError); OPF_NO_OUT: no `out=` (torch.relu);
  *                OPF_EXACT_OUT: `out=` must have the result's dtype (torch's structured rounding kernels);
+ *                OPF_NO_INPLACE_GRAD: the in-place form records a node whose backward raises torch's
+ *                NotImplementedError (acosh_: its derivative needs the overwritten input);
  *                OPF_TENSOR_FIRST / OPF_TENSORS_ONLY: binary ops whose torch signature takes (Tensor, Tensor or
  *                Scalar) / (Tensor, Tensor) (comparisons / maximum), with torch's TypeErrors; OPF_NUMBERS:
  *                the function form also takes two numbers, as torch's does (torch.add(2, 3) is a 0-dim tensor).
  *   derivative   a Python callable written with the package's own ops, so it differentiates again under
- *                create_graph: derivative(grad, *saved), where `saves` says which of (self, result) it takes,
- *                in that order (torch's derivatives.yaml names). None: the op records no node (its result is
- *                a constant of its input, e.g. rounding). Binary ops keep the derivatives registered by their
- *                C names for ops.c (`add_tt`, ...), since the operators (`a + b`) share them.
- *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's.
+ *                create_graph: unary derivative(grad, *saved), where `saves` says which of (self, result) it
+ *                takes, in that order (torch's derivatives.yaml names); binary (with a forward)
+ *                derivative(grad, self, other[, result]) -> (grad_self, grad_other), a Python-scalar operand
+ *                passed as the number (its gradient None). None: the op records no node (its result is a
+ *                constant of its input, e.g. rounding). Ops over ops.c's operators have their derivative
+ *                declared beside them in Python too, registered under the operator's C names (`add_tt`,
+ *                `add_ts`, `add_st`) by which both the registry's forms and the operators (`a + b`) record.
+ *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's; a binary op
+ *                with a forward may give torch's names for (Tensor, Tensor), (Tensor, Scalar), (Scalar, Tensor)
+ *                operands ("XlogyBackward0", "XlogyBackward2", "XlogyBackward1").
  *   fallback     binary ops: fallback(input, other, inplace) for the argument forms the C path leaves to Python
  *                (div's rounding_mode='trunc').
  *   variants     VARIANT_METHOD | VARIANT_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
@@ -49,12 +62,10 @@
 #include "structmember.h"
 #include <string.h>
 
-/* The values the Python declarations use (exported on _C; _ops/pointwise.py's ELEMENTWISE_TYPE_PROMOTION_KIND). */
-typedef enum { PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2 } ElementwiseTypePromotionKind;
 enum { OP_UNARY = 0, OP_BINARY = 1 };
 enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
        OPF_EXACT_OUT = 64, OPF_TENSOR_FIRST = 128, OPF_TENSORS_ONLY = 256,
-       OPF_NUMBERS = 512 };
+       OPF_NUMBERS = 512, OPF_NO_INPLACE_GRAD = 1024 };
 enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
 enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
 #define VARIANT_FLAG(v) (1 << (v)) /* the `variants` argument: VARIANT_FLAG(VAR_METHOD) | VARIANT_FLAG(VAR_INPLACE) */
@@ -74,8 +85,12 @@ typedef struct OpObject {
     PyObject *method;      /* function form only: the method form, or NULL */
     PyObject *inplace;     /* function form only: the in-place form, or NULL */
     PyObject *fallback;    /* binary ops: fallback(input, other, inplace) for the forms C leaves to Python, or NULL */
+    PyObject *node_ts;     /* binary ops outside ops.c's table: node class for (Tensor, Scalar), or NULL (node_cls) */
+    PyObject *node_st;     /* ... and for (Scalar, Tensor), or NULL (node_cls) */
+    PyObject *other_name;  /* binary ops: torch's name of the second argument ("other", "exponent"), str */
     PyObject *weakreflist;
     int kind, promotion, flags, saves, variant;
+    int refuse;             /* binary ops outside ops.c's table: REFUSE_* (core.h), torch's dtype refusals */
     int binop, binop_floor; /* binary ops: ops.c's operator index, and the one for rounding_mode='floor' */
     int is_sub;
 } OpObject;
@@ -150,7 +165,7 @@ static int parse_args(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
         PyObject **slot = NULL;
         if (is_fn && PyUnicode_CompareWithASCIIString(k, "input") == 0)
             slot = &a->input;
-        else if (op->kind == OP_BINARY && PyUnicode_CompareWithASCIIString(k, "other") == 0)
+        else if (op->kind == OP_BINARY && PyUnicode_Compare(k, op->other_name) == 0)
             slot = &a->other;
         else if ((op->flags & OPF_ALPHA) && PyUnicode_CompareWithASCIIString(k, "alpha") == 0)
             slot = &a->alpha;
@@ -177,8 +192,10 @@ static int parse_args(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
         PyObject *n = form_name(op);
         if (n == NULL)
             return -1;
-        PyErr_Format(PyExc_TypeError, "%U() missing required argument '%s'", n,
-                     a->input == NULL ? (is_fn ? "input" : "self") : "other");
+        if (a->input == NULL)
+            PyErr_Format(PyExc_TypeError, "%U() missing required argument '%s'", n, is_fn ? "input" : "self");
+        else
+            PyErr_Format(PyExc_TypeError, "%U() missing required argument '%U'", n, op->other_name);
         Py_DECREF(n);
         return -1;
     }
@@ -240,9 +257,11 @@ static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
     Py_DECREF(x);
     if (r == NULL)
         return NULL;
-    cast = mx_astype(st, r, cd, t->device);
+    /* COMPLEX_TO_FLOAT (abs): a complex input gives its real dtype */
+    int rd = op->promotion == PROMOTE_COMPLEX_TO_FLOAT && dt_is_complex(cd) ? DT_F32 : cd;
+    cast = mx_astype(st, r, rd, t->device);
     Py_DECREF(r);
-    *out_dt = cd;
+    *out_dt = rd;
     return cast;
 }
 
@@ -287,8 +306,9 @@ error:
     return -1;
 }
 
-/* The engine's backward for a unary op (bound to the function form): backward(ctx, grads) ->
- * (derivative(grads[0], *ctx),). NEW. */
+/* The engine's backward of a declared op (bound to the function form): backward(ctx, grads) ->
+ * (derivative(grads[0], *ctx),) for a unary op; a binary op's derivative returns its (grad_input,
+ * grad_other) pair itself. NEW. */
 static PyObject *op_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     OpObject *op = (OpObject *)self;
@@ -296,21 +316,40 @@ static PyObject *op_backward(PyObject *self, PyObject *const *args, Py_ssize_t n
         PyErr_SetString(PyExc_TypeError, "backward(ctx, grads)");
         return NULL;
     }
-    PyObject *ctx = args[0], *stack[3];
+    PyObject *ctx = args[0], *stack[4];
     Py_ssize_t n = 1;
     stack[0] = PyTuple_GET_ITEM(args[1], 0);
     if (PyTuple_Check(ctx))
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ctx) && n < 3; i++)
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ctx) && n < 4; i++)
             stack[n++] = PyTuple_GET_ITEM(ctx, i);
     PyObject *g = PyObject_Vectorcall(op->derivative, stack, (size_t)n, NULL);
     if (g == NULL)
         return NULL;
+    if (op->kind == OP_BINARY) {
+        if (PyTuple_Check(g) && PyTuple_GET_SIZE(g) == 2)
+            return g;
+        Py_DECREF(g);
+        PyErr_Format(PyExc_TypeError, "the derivative of %U must return a (grad_input, grad_other) pair", op->name);
+        return NULL;
+    }
     PyObject *r = PyTuple_Pack(1, g);
     Py_DECREF(g);
     return r;
 }
 
 static PyMethodDef op_backward_def = {"backward", (PyCFunction)(void (*)(void))op_backward, METH_FASTCALL, NULL};
+
+/* The in-place form's backward where torch has no in-place derivative (OPF_NO_INPLACE_GRAD: acosh_, whose
+ * formula needs the overwritten input): torch records the op and raises when the backward reaches it. */
+static PyObject *op_inplace_refused(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyErr_Format(PyExc_NotImplementedError, "the derivative for 'inplace version of %U' is not implemented.",
+                 ((OpObject *)self)->name);
+    return NULL;
+}
+
+static PyMethodDef op_inplace_refused_def = {"backward", (PyCFunction)(void (*)(void))op_inplace_refused, METH_FASTCALL,
+                                             NULL};
 
 /* ---------------------------------------------------------------- out= and in-place writes */
 
@@ -406,6 +445,10 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
     TensorObject *t = (TensorObject *)a->input;
     if (op->variant == VAR_INPLACE && tensor_check_inplace(st, t) < 0)
         return NULL;
+    if (op->variant == VAR_INPLACE && op->promotion == PROMOTE_COMPLEX_TO_FLOAT && dt_is_complex(t->dtype)) {
+        PyErr_Format(PyExc_RuntimeError, "In-place %U is not supported for complex tensors.", op->name);
+        return NULL;
+    }
     int dt;
     PyObject *arr = unary_forward(op, t, &dt);
     if (arr == NULL)
@@ -569,6 +612,8 @@ static PyObject *scalar_as_tensor(State *st, PyObject *o)
 }
 
 static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace);
+static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace);
+static PyObject *raise_bad_operand(OpObject *op, OpArgs *a);
 
 static PyObject *binary_call(OpObject *op, OpArgs *a)
 {
@@ -581,7 +626,8 @@ static PyObject *binary_call(OpObject *op, OpArgs *a)
     if ((op->flags & OPF_TENSORS_ONLY) && !(is_tensor(st, a->input) && is_tensor(st, a->other))) {
         int first = !is_tensor(st, a->input);
         PyErr_Format(PyExc_TypeError, "%U(): argument '%s' (position %d) must be Tensor, not %.100s", op->name,
-                     first ? "input" : "other", first ? 1 : 2, _PyType_Name(Py_TYPE(first ? a->input : a->other)));
+                     first ? "input" : PyUnicode_AsUTF8(op->other_name), first ? 1 : 2,
+                     _PyType_Name(Py_TYPE(first ? a->input : a->other)));
         return NULL;
     }
     if ((op->flags & OPF_TENSOR_FIRST) && !is_tensor(st, a->input)) {
@@ -631,6 +677,8 @@ static PyObject *binary_call(OpObject *op, OpArgs *a)
 static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace)
 {
     State *st = op->st;
+    if (op->forward != NULL)
+        return generic_binary_apply(op, a, inplace);
     PyObject *other = scale_by_alpha(op, a->input, a->other, a->alpha, inplace), *res;
     if (other == NULL)
         return NULL;
@@ -648,18 +696,7 @@ static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace)
         return NULL;
     if (res == Py_NotImplemented) {
         Py_DECREF(res);
-        PyObject *bad = is_tensor(st, a->input) ? a->other : a->input;
-        PyObject *n = form_name(op);
-        if (n != NULL) {
-            if (is_tensor(st, a->input))
-                PyErr_Format(PyExc_TypeError, "%U(): argument 'other' (position 2) must be Tensor, not %.100s", n,
-                             Py_TYPE(bad)->tp_name);
-            else
-                PyErr_Format(PyExc_TypeError, "%U(): argument 'input' (position 1) must be Tensor, not %.100s", n,
-                             Py_TYPE(bad)->tp_name);
-            Py_DECREF(n);
-        }
-        return NULL;
+        return raise_bad_operand(op, a);
     }
     if (a->out != NULL) {
         int rg = GRAD_ENABLED(st) && ((is_tensor(st, a->input) && requires_grad_of((TensorObject *)a->input)) ||
@@ -677,6 +714,170 @@ static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace)
         return o;
     }
     return res;
+}
+
+/* ---------------------------------------------------------------- binary ops outside ops.c's table */
+
+/* Record `res` = op(x, y) for a declared binary op with a derivative: a node of the class torch names for
+ * the operand kinds (node_cls for two tensors, node_ts / node_st where one operand is a Python scalar),
+ * edges to (x, y), ctx = snapshots of (self, other[, result]) taken after recording (Note [Autograd
+ * ownership] in autograd.c). 0 / -1. */
+static int binary_record(OpObject *op, PyObject *x, PyObject *y, PyObject *res)
+{
+    State *st = op->st;
+    PyObject *ins[2] = {x, y}, *outs[1] = {res}, *ctx = NULL;
+    if (op->derivative == NULL || !autograd_needed(st, ins, 2))
+        return 0;
+    PyObject *cls = !is_tensor(st, y) && op->node_ts ? op->node_ts : !is_tensor(st, x) && op->node_st ? op->node_st
+                                                                                                   : op->node_cls;
+    PyObject *node = autograd_record(st, cls, op->backward, NULL, ins, 2, outs, 1, 1);
+    if (node == NULL)
+        return -1;
+    if (node == Py_None) {
+        Py_DECREF(node);
+        return 0;
+    }
+    Py_ssize_t n = op->saves & SAVE_RESULT ? 3 : 2;
+    if ((ctx = PyTuple_New(n)) == NULL)
+        goto error;
+    PyObject *saved[3] = {x, y, res};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *snap = saved_snapshot(st, saved[i], node);
+        if (snap == NULL)
+            goto error;
+        PyTuple_SET_ITEM(ctx, i, snap);
+    }
+    Py_XSETREF(((NodeObject *)node)->ctx, ctx);
+    Py_DECREF(node);
+    return 0;
+error:
+    Py_XDECREF(ctx);
+    Py_DECREF(node);
+    return -1;
+}
+
+/* The in-place form's write of `arr` (STOLEN: the mx.array of op(t, other) in dtype `dt`) into `t`: torch's cast
+ * and broadcast-shape rules, the record on an out-of-place result, then the write through the view machinery
+ * and the history rebase (Note [In-place history] in autograd.c), as ops.c's in-place operators do. NEW
+ * reference to t, or NULL. */
+static PyObject *binary_write_inplace(OpObject *op, TensorObject *t, PyObject *other, PyObject *arr, int dt)
+{
+    State *st = op->st;
+    PyObject *shape = NULL, *cast = NULL, *result = NULL, *base_snap = NULL;
+    if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
+        raise_cast_error(dt, t->dtype);
+        goto error;
+    }
+    if ((shape = PyObject_GetAttr(arr, st->s_shape)) == NULL || tensor_ensure_sizes(st, t) < 0)
+        goto error;
+    int same = PyTuple_GET_SIZE(shape) == t->ndim;
+    for (int i = 0; same && i < t->ndim; i++)
+        same = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i)) == t->sizes[i];
+    if (!same) {
+        PyObject *mine = ssize_tuple(t->sizes, t->ndim);
+        if (mine != NULL) {
+            PyErr_Format(PyExc_RuntimeError, "output with shape %R doesn't match the broadcast shape %R", mine, shape);
+            Py_DECREF(mine);
+        }
+        goto error;
+    }
+    if ((cast = dt == t->dtype ? Py_NewRef(arr) : mx_astype(st, arr, t->dtype, t->device)) == NULL)
+        goto error;
+    PyObject *ins[2] = {(PyObject *)t, other};
+    int record = op->derivative != NULL && autograd_needed(st, ins, 2);
+    if (record) {
+        if ((result = tensor_wrap(st, cast, t->dtype, t->device)) == NULL)
+            goto error;
+        ((TensorObject *)result)->ndim = t->ndim;
+        if (binary_record(op, (PyObject *)t, other, result) < 0)
+            goto error;
+    }
+    if (t->base && GRAD_ENABLED(st) && (record || t->base->grad_fn || t->grad_fn) &&
+        (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
+        goto error;
+    if (tensor_write(st, t, cast) < 0)
+        goto error;
+    if (result != NULL || (GRAD_ENABLED(st) && (t->grad_fn || (t->base && t->base->grad_fn)))) {
+        PyObject *src = result; /* no derivative (none declared): the write makes t a constant */
+        if (src == NULL && (src = tensor_wrap(st, cast, t->dtype, t->device)) == NULL)
+            goto error;
+        int rc = autograd_commit(st, t, src, base_snap);
+        if (src != result)
+            Py_DECREF(src);
+        if (rc < 0)
+            goto error;
+    }
+    Py_DECREF(arr);
+    Py_DECREF(shape);
+    Py_DECREF(cast);
+    Py_XDECREF(result);
+    Py_XDECREF(base_snap);
+    return Py_NewRef((PyObject *)t);
+error:
+    Py_DECREF(arr);
+    Py_XDECREF(shape);
+    Py_XDECREF(cast);
+    Py_XDECREF(result);
+    Py_XDECREF(base_snap);
+    return NULL;
+}
+
+/* NEW: a declared binary op outside ops.c's table (a `forward` instead of an operator name): ops.c's
+ * binary_forward (operand rules, promotion, the dtype rule and refusals), then the in-place write, out= or
+ * the record. */
+static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace)
+{
+    State *st = op->st;
+    BinaryForward f = {PyUnicode_AsUTF8(op->name), op->promotion, op->refuse, op->forward, op->forward64};
+    int dt, device;
+    if (f.name == NULL)
+        return NULL;
+    if (inplace && tensor_check_inplace(st, (TensorObject *)a->input) < 0)
+        return NULL;
+    PyObject *arr = binary_forward(st, &f, a->input, a->other, inplace, &dt, &device);
+    if (arr == NULL)
+        return NULL;
+    if (arr == Py_NotImplemented) {
+        Py_DECREF(arr);
+        return raise_bad_operand(op, a);
+    }
+    if (inplace)
+        return binary_write_inplace(op, (TensorObject *)a->input, a->other, arr, dt);
+    TensorObject *res = (TensorObject *)tensor_wrap_steal(st, arr, dt, device);
+    if (res == NULL)
+        return NULL;
+    int nx = is_tensor(st, a->input) ? ((TensorObject *)a->input)->ndim : 0;
+    int ny = is_tensor(st, a->other) ? ((TensorObject *)a->other)->ndim : 0;
+    res->ndim = nx > ny ? nx : ny; /* broadcasting: the larger rank (known, so no shape read later) */
+    if (a->out != NULL) {
+        PyObject *ins[2] = {a->input, a->other};
+        PyObject *o = write_out(op, a->out, res, autograd_needed(st, ins, 2));
+        Py_DECREF(res);
+        return o;
+    }
+    if (binary_record(op, a->input, a->other, (PyObject *)res) < 0) {
+        Py_DECREF(res);
+        return NULL;
+    }
+    return (PyObject *)res;
+}
+
+/* torch's TypeError for an operand that is neither a Tensor nor a number. Returns NULL. */
+static PyObject *raise_bad_operand(OpObject *op, OpArgs *a)
+{
+    State *st = op->st;
+    PyObject *bad = is_tensor(st, a->input) ? a->other : a->input;
+    PyObject *n = form_name(op);
+    if (n == NULL)
+        return NULL;
+    if (is_tensor(st, a->input))
+        PyErr_Format(PyExc_TypeError, "%U(): argument '%U' (position 2) must be Tensor, not %.100s", n,
+                     op->other_name, Py_TYPE(bad)->tp_name);
+    else
+        PyErr_Format(PyExc_TypeError, "%U(): argument 'input' (position 1) must be Tensor, not %.100s", n,
+                     Py_TYPE(bad)->tp_name);
+    Py_DECREF(n);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- the one entry of every form */
@@ -715,6 +916,9 @@ static int op_traverse(OpObject *op, visitproc visit, void *arg)
     Py_VISIT(op->method);
     Py_VISIT(op->inplace);
     Py_VISIT(op->fallback);
+    Py_VISIT(op->node_ts);
+    Py_VISIT(op->node_st);
+    Py_VISIT(op->other_name);
     return 0;
 }
 
@@ -731,6 +935,9 @@ static int op_clear(OpObject *op)
     Py_CLEAR(op->method);
     Py_CLEAR(op->inplace);
     Py_CLEAR(op->fallback);
+    Py_CLEAR(op->node_ts);
+    Py_CLEAR(op->node_st);
+    Py_CLEAR(op->other_name);
     return 0;
 }
 
@@ -789,12 +996,15 @@ static PyObject *op_get_text_signature(OpObject *op, void *c)
 {
     const char *extra = op->flags & OPF_ALPHA ? ", alpha=1" : op->flags & OPF_ROUNDING ? ", rounding_mode=None" : "";
     int bin = op->kind == OP_BINARY;
+    const char *other = bin ? PyUnicode_AsUTF8(op->other_name) : "";
+    if (other == NULL)
+        return NULL;
     if (op->variant == VAR_FUNCTION && (op->flags & OPF_NO_OUT))
-        return PyUnicode_FromFormat("(input%s)", bin ? ", other" : "");
+        return PyUnicode_FromFormat("(input%s%s)", bin ? ", " : "", other);
     if (op->variant == VAR_FUNCTION)
-        return PyUnicode_FromFormat("(input%s, *%s, out=None)", bin ? ", other" : "", extra);
+        return PyUnicode_FromFormat("(input%s%s, *%s, out=None)", bin ? ", " : "", other, extra);
     if (bin)
-        return PyUnicode_FromFormat("($self, other, /, *%s)", extra);
+        return PyUnicode_FromFormat("($self, %s, /%s%s)", other, *extra ? ", *" : "", extra);
     return PyUnicode_FromString("($self, /)");
 }
 
@@ -823,6 +1033,7 @@ static PyObject *op_get_promotion(OpObject *op, void *c) { return PyLong_FromLon
 static PyObject *op_get_flags(OpObject *op, void *c) { return PyLong_FromLong(op->flags); }
 static PyObject *op_get_saves(OpObject *op, void *c) { return PyLong_FromLong(op->saves); }
 static PyObject *op_get_variant(OpObject *op, void *c) { return PyLong_FromLong(op->variant); }
+static PyObject *op_get_kind(OpObject *op, void *c) { return PyLong_FromLong(op->kind); }
 
 /* pickle: the function form by its name in mlx_compat, a method form as getattr(Tensor, name). NEW. */
 static PyObject *op_reduce(OpObject *op, PyObject *noargs)
@@ -855,6 +1066,7 @@ static PyGetSetDef op_getset[] = {
     {"flags", (getter)op_get_flags, NULL, NULL, NULL},
     {"saves", (getter)op_get_saves, NULL, "SAVE_SELF | SAVE_RESULT: what the derivative takes.", NULL},
     {"variant", (getter)op_get_variant, NULL, "VAR_FUNCTION, VAR_METHOD or VAR_INPLACE.", NULL},
+    {"kind", (getter)op_get_kind, NULL, "OP_UNARY or OP_BINARY.", NULL},
     {NULL}};
 
 static PyMethodDef op_methods[] = {
@@ -883,6 +1095,10 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
     f->backward = Py_XNewRef(decl->backward);
     f->bool_error = Py_XNewRef(decl->bool_error);
     f->fallback = Py_XNewRef(decl->fallback);
+    f->node_ts = Py_XNewRef(decl->node_ts);
+    f->node_st = Py_XNewRef(decl->node_st);
+    f->other_name = Py_XNewRef(decl->other_name);
+    f->refuse = decl->refuse;
     f->kind = decl->kind;
     f->promotion = decl->promotion;
     f->flags = decl->flags;
@@ -895,18 +1111,20 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
 }
 
 /* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, scalar=None, promotion=DEFAULT, flags=0, derivative=None,
- *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0): declare an operator
- * (Note [Operator registry]); returns its function form, sets the method forms on Tensor, and registers it. */
+ *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0, refuse=0, other="other"): declare
+ * an operator (Note [Operator registry]); returns its function form, sets the method forms on Tensor, and
+ * registers it. `node` is a name, or for a binary op with a forward the names for (Tensor, Tensor), (Tensor,
+ * Scalar) and (Scalar, Tensor) operands (the last two default to the first). */
 static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"name", "kind", "forward", "forward64", "scalar", "promotion", "flags", "derivative", "saves",
-                             "node", "binary", "bool_error", "fallback", "variants", NULL};
+                             "node", "binary", "bool_error", "fallback", "variants", "refuse", "other", NULL};
     PyObject *name, *forward = Py_None, *forward64 = Py_None, *scalar = NULL, *derivative = Py_None, *node = Py_None;
-    PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None;
-    int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOi", kwlist, &name, &kind, &forward, &forward64, &scalar,
-                                     &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
-                                     &fallback, &variants))
+    PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None, *other = NULL;
+    int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0, refuse = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiU", kwlist, &name, &kind, &forward, &forward64,
+                                     &scalar, &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
+                                     &fallback, &variants, &refuse, &other))
         return NULL;
     State *st = state_of_module(PyType_GetModule(tp));
     if (st == NULL)
@@ -915,7 +1133,9 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_Format(PyExc_ValueError, "Op: unknown kind %d", kind);
         return NULL;
     }
-    if (promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT && promotion != PROMOTE_BOOL_TO_LONG) {
+    if (promotion < PROMOTE_DEFAULT || promotion > PROMOTE_COMPLEX_TO_FLOAT ||
+        (kind == OP_BINARY && promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT) ||
+        (kind == OP_UNARY && promotion == PROMOTE_ALWAYS_BOOL)) {
         PyErr_Format(PyExc_ValueError, "Op: unknown promotion kind %d", promotion);
         return NULL;
     }
@@ -923,12 +1143,24 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "Op: a unary op needs a callable forward");
         return NULL;
     }
+    int generic = kind == OP_BINARY && binary == Py_None && forward != Py_None; /* a binary op outside ops.c's table */
+    if (generic && !PyCallable_Check(forward)) {
+        PyErr_SetString(PyExc_TypeError, "Op: a binary op's forward must be callable");
+        return NULL;
+    }
+    int node_ok = PyUnicode_Check(node);
+    if (generic && PyTuple_Check(node) && PyTuple_GET_SIZE(node) >= 1 && PyTuple_GET_SIZE(node) <= 3) {
+        node_ok = 1;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(node); i++)
+            node_ok &= PyUnicode_Check(PyTuple_GET_ITEM(node, i));
+    }
     if (forward64 != Py_None && !PyCallable_Check(forward64)) {
         PyErr_SetString(PyExc_TypeError, "Op: forward64 must be callable");
         return NULL;
     }
-    if (derivative != Py_None && (!PyCallable_Check(derivative) || !PyUnicode_Check(node) || kind != OP_UNARY)) {
-        PyErr_SetString(PyExc_TypeError, "Op: a derivative needs a callable, a node name, and a unary op");
+    if (derivative != Py_None && (!PyCallable_Check(derivative) || !node_ok || (kind != OP_UNARY && !generic))) {
+        PyErr_SetString(PyExc_TypeError, "Op: a derivative needs a callable, a node name, and a unary op or a "
+                                         "binary op with a forward");
         return NULL;
     }
     if ((flags & OPF_NO_BOOL) &&
@@ -955,7 +1187,10 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     op->saves = saves;
     op->variant = VAR_FUNCTION;
     op->binop = op->binop_floor = -1;
-    if (kind == OP_UNARY) {
+    op->refuse = refuse;
+    if (kind == OP_BINARY && (op->other_name = other ? Py_NewRef(other) : PyUnicode_FromString("other")) == NULL)
+        goto error;
+    if (kind == OP_UNARY || generic) {
         op->forward = Py_NewRef(forward);
         op->forward64 = Py_NewRef(forward64 != Py_None ? forward64 : forward);
         op->scalar = Py_XNewRef(scalar);
@@ -975,10 +1210,18 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         op->bool_error = Py_NewRef(bool_error);
     if (derivative != Py_None) {
         op->derivative = Py_NewRef(derivative);
-        PyObject *cls = node_class(st, node); /* borrowed */
-        if (cls == NULL)
-            goto error;
-        op->node_cls = Py_NewRef(cls);
+        PyObject *names[3] = {node, NULL, NULL}, **slots[3] = {&op->node_cls, &op->node_ts, &op->node_st};
+        if (PyTuple_Check(node))
+            for (Py_ssize_t i = 0; i < 3; i++)
+                names[i] = i < PyTuple_GET_SIZE(node) ? PyTuple_GET_ITEM(node, i) : NULL;
+        for (int i = 0; i < 3; i++) {
+            if (names[i] == NULL)
+                continue;
+            PyObject *cls = node_class(st, names[i]); /* borrowed */
+            if (cls == NULL)
+                goto error;
+            *slots[i] = Py_NewRef(cls);
+        }
         op->backward = PyCFunction_NewEx(&op_backward_def, (PyObject *)op, NULL);
         if (op->backward == NULL)
             goto error;
@@ -995,6 +1238,11 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (variants & VARIANT_FLAG(VAR_INPLACE)) {
         if ((ip = op_form(mtp, op, VAR_INPLACE)) == NULL)
             goto error;
+        if ((flags & OPF_NO_INPLACE_GRAD) && ip->backward != NULL) {
+            Py_SETREF(ip->backward, PyCFunction_NewEx(&op_inplace_refused_def, (PyObject *)op, NULL));
+            if (ip->backward == NULL)
+                goto error;
+        }
         if ((inplace_name = PyUnicode_FromFormat("%U_", name)) == NULL ||
             PyObject_SetAttr(st->tensor_type, inplace_name, (PyObject *)ip) < 0)
             goto error;
@@ -1067,7 +1315,11 @@ int op_types_init(PyObject *module, State *st)
         return -1;
     struct { const char *name; int value; } consts[] = {
         {"PROMOTE_DEFAULT", PROMOTE_DEFAULT}, {"PROMOTE_INT_TO_FLOAT", PROMOTE_INT_TO_FLOAT},
-        {"PROMOTE_BOOL_TO_LONG", PROMOTE_BOOL_TO_LONG}, {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT},
+        {"PROMOTE_BOOL_TO_LONG", PROMOTE_BOOL_TO_LONG}, {"PROMOTE_ALWAYS_BOOL", PROMOTE_ALWAYS_BOOL},
+        {"PROMOTE_COMPLEX_TO_FLOAT", PROMOTE_COMPLEX_TO_FLOAT}, {"REFUSE_BOOL", REFUSE_BOOL},
+        {"REFUSE_COMPLEX", REFUSE_COMPLEX}, {"REFUSE_INTEGRAL", REFUSE_INTEGRAL},
+        {"REFUSE_COMPLEX_RUNTIME", REFUSE_COMPLEX_RUNTIME}, {"REFUSE_INT_ZERO_DIV", REFUSE_INT_ZERO_DIV},
+        {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT}, {"OPF_NO_INPLACE_GRAD", OPF_NO_INPLACE_GRAD},
         {"OPF_TENSOR_FIRST", OPF_TENSOR_FIRST}, {"OPF_TENSORS_ONLY", OPF_TENSORS_ONLY}, {"OPF_NUMBERS", OPF_NUMBERS},
         {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY},
         {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},

@@ -1,6 +1,7 @@
 /* ops.c — the per-op hot path for Python operators: unwrap operands, promote with torch's rules,
  * call the cached MLX function, wrap the result; in-place forms write back through the view machinery.
- * Also the hot reductions (sum, mean) and the generic `_binary` entry the Python layer uses. */
+ * Also the hot reductions (sum, mean), the generic `_binary` entry the Python layer uses, and binary_forward,
+ * which runs the registry's binary declarations outside the operator table under the same operand rules. */
 #include "core.h"
 
 typedef enum {
@@ -8,40 +9,41 @@ typedef enum {
     BIN_LSHIFT, BIN_RSHIFT, BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE, BIN_MAXIMUM, BIN_MINIMUM, BIN_COUNT
 } BinOp;
 
-enum { R_SAME, R_FLOAT, R_BOOL };
-
 typedef struct {
     const char *name;      /* torch's name (for errors and _binary) */
     size_t func_offset;    /* offset of the cached mx callable in State */
-    char result;           /* R_SAME / R_FLOAT (true division) / R_BOOL (comparisons) */
+    char result;           /* its ElementwiseTypePromotionKind (core.h): DEFAULT, INT_TO_FLOAT, ALWAYS_BOOL */
     char integral_only;    /* bitwise and shifts */
     char no_bool;          /* torch refuses bool operands */
     char no_complex;       /* ordering comparisons */
     const char *dunder;    /* Python's operator name without underscores, for __torch_function__ */
+    char int_zero_div;     /* integral division by zero raises torch's ZeroDivisionError (//, %, fmod) */
+    char no_integral;      /* torch refuses integral and bool operands (hypot, logaddexp) */
+    char complex_runtime;  /* complex operands: RuntimeError "<name> not implemented for complex tensors." */
 } BinInfo;
 
 #define F(name) offsetof(State, f_##name)
 static const BinInfo BIN[BIN_COUNT] = {
-    [BIN_ADD] = {"add", F(add), R_SAME, 0, 0, 0, "add"},
-    [BIN_SUB] = {"sub", F(subtract), R_SAME, 0, 1, 0, "sub"},
-    [BIN_MUL] = {"mul", F(multiply), R_SAME, 0, 0, 0, "mul"},
-    [BIN_DIV] = {"div", F(divide), R_FLOAT, 0, 0, 0, "truediv"},
-    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), R_SAME, 0, 1, 1, "floordiv"},
-    [BIN_MOD] = {"remainder", F(remainder), R_SAME, 0, 1, 1, "mod"},
-    [BIN_POW] = {"pow", F(power), R_SAME, 0, 1, 0, "pow"},
-    [BIN_AND] = {"bitwise_and", F(bitwise_and), R_SAME, 1, 0, 0, "and"},
-    [BIN_OR] = {"bitwise_or", F(bitwise_or), R_SAME, 1, 0, 0, "or"},
-    [BIN_XOR] = {"bitwise_xor", F(bitwise_xor), R_SAME, 1, 0, 0, "xor"},
-    [BIN_LSHIFT] = {"bitwise_left_shift", F(left_shift), R_SAME, 1, 1, 0, "lshift"},
-    [BIN_RSHIFT] = {"bitwise_right_shift", F(right_shift), R_SAME, 1, 1, 0, "rshift"},
-    [BIN_EQ] = {"eq", F(equal), R_BOOL, 0, 0, 0, "eq"},
-    [BIN_NE] = {"ne", F(not_equal), R_BOOL, 0, 0, 0, "ne"},
-    [BIN_LT] = {"lt", F(less), R_BOOL, 0, 0, 1, "lt"},
-    [BIN_LE] = {"le", F(less_equal), R_BOOL, 0, 0, 1, "le"},
-    [BIN_GT] = {"gt", F(greater), R_BOOL, 0, 0, 1, "gt"},
-    [BIN_GE] = {"ge", F(greater_equal), R_BOOL, 0, 0, 1, "ge"},
-    [BIN_MAXIMUM] = {"maximum", F(maximum), R_SAME, 0, 0, 1, NULL},
-    [BIN_MINIMUM] = {"minimum", F(minimum), R_SAME, 0, 0, 1, NULL},
+    [BIN_ADD] = {"add", F(add), PROMOTE_DEFAULT, 0, 0, 0, "add"},
+    [BIN_SUB] = {"sub", F(subtract), PROMOTE_DEFAULT, 0, 1, 0, "sub"},
+    [BIN_MUL] = {"mul", F(multiply), PROMOTE_DEFAULT, 0, 0, 0, "mul"},
+    [BIN_DIV] = {"div", F(divide), PROMOTE_INT_TO_FLOAT, 0, 0, 0, "truediv"},
+    [BIN_FLOORDIV] = {"floor_divide", F(floor_divide), PROMOTE_DEFAULT, 0, 1, 1, "floordiv", 1},
+    [BIN_MOD] = {"remainder", F(remainder), PROMOTE_DEFAULT, 0, 1, 1, "mod", 1},
+    [BIN_POW] = {"pow", F(power), PROMOTE_DEFAULT, 0, 1, 0, "pow"},
+    [BIN_AND] = {"bitwise_and", F(bitwise_and), PROMOTE_DEFAULT, 1, 0, 0, "and"},
+    [BIN_OR] = {"bitwise_or", F(bitwise_or), PROMOTE_DEFAULT, 1, 0, 0, "or"},
+    [BIN_XOR] = {"bitwise_xor", F(bitwise_xor), PROMOTE_DEFAULT, 1, 0, 0, "xor"},
+    [BIN_LSHIFT] = {"bitwise_left_shift", F(left_shift), PROMOTE_DEFAULT, 1, 1, 0, "lshift"},
+    [BIN_RSHIFT] = {"bitwise_right_shift", F(right_shift), PROMOTE_DEFAULT, 1, 1, 0, "rshift"},
+    [BIN_EQ] = {"eq", F(equal), PROMOTE_ALWAYS_BOOL, 0, 0, 0, "eq"},
+    [BIN_NE] = {"ne", F(not_equal), PROMOTE_ALWAYS_BOOL, 0, 0, 0, "ne"},
+    [BIN_LT] = {"lt", F(less), PROMOTE_ALWAYS_BOOL, 0, 0, 1, "lt"},
+    [BIN_LE] = {"le", F(less_equal), PROMOTE_ALWAYS_BOOL, 0, 0, 1, "le"},
+    [BIN_GT] = {"gt", F(greater), PROMOTE_ALWAYS_BOOL, 0, 0, 1, "gt"},
+    [BIN_GE] = {"ge", F(greater_equal), PROMOTE_ALWAYS_BOOL, 0, 0, 1, "ge"},
+    [BIN_MAXIMUM] = {"maximum", F(maximum), PROMOTE_DEFAULT, 0, 0, 1, NULL},
+    [BIN_MINIMUM] = {"minimum", F(minimum), PROMOTE_DEFAULT, 0, 0, 1, NULL},
 };
 #undef F
 
@@ -129,12 +131,11 @@ static int binary_result_type(State *st, Operand *a, Operand *b)
 }
 
 /* torch's refusals for the op given the operand dtypes, as RuntimeError / TypeError. */
-static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
+static int check_op_dtypes(const BinInfo *info, BinOp op, Operand *a, Operand *b, int r)
 {
-    const BinInfo *info = &BIN[op];
     if (r == DT_C128)
         r = DT_C64; /* same refusals as for complex64 */
-    if (info->integral_only && !dt_is_integral(r, 1)) {
+    if ((info->integral_only && !dt_is_integral(r, 1)) || (info->no_integral && dt_is_integral(r, 1))) {
         PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for '%s'", info->name, dtype_name(r));
         return -1;
     }
@@ -151,11 +152,15 @@ static int check_op_dtypes(BinOp op, Operand *a, Operand *b, int r)
         PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'Bool'", info->name);
         return -1;
     }
+    if (info->complex_runtime && dt_is_complex(r)) {
+        PyErr_Format(PyExc_RuntimeError, "%s not implemented for complex tensors.", info->name);
+        return -1;
+    }
     if (info->no_complex && dt_is_complex(r)) {
         PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'ComplexFloat'", info->name);
         return -1;
     }
-    if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1)) {
+    if (info->int_zero_div && dt_is_integral(r, 1)) {
         /* torch raises on integer division by a zero scalar */
         if (b->t == NULL && is_int_value(b->obj, 0)) {
             PyErr_SetString(PyExc_RuntimeError, "ZeroDivisionError");
@@ -265,11 +270,62 @@ static void raise_broadcast_error(State *st, Operand *a, Operand *b)
     PyErr_Restore(et, ev, tb);
 }
 
-/* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping. */
-static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device, int inplace)
+/* Note [Integer powers with negative exponents]: torch computes an integral base to a negative integral
+ * exponent taken from a tensor as 1 for base 1, -1 or 1 for base -1 by the exponent's parity, and 0 otherwise
+ * (a negative Python int exponent raises instead: check_op_dtypes); MLX's integer power gives 0 for them all.
+ * NEW: `res` (STOLEN, va ** vb in dtype `dt`) with those elements replaced, or NULL. */
+static PyObject *pow_negative_exponents(State *st, PyObject *res, PyObject *va, PyObject *vb, int dt, int device)
+{
+    PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *m1 = PyLong_FromLong(-1), *two = PyLong_FromLong(2);
+    PyObject *neg = NULL, *is1 = NULL, *ism1 = NULL, *rem = NULL, *odd = NULL, *sgn = NULL, *fix = NULL, *fix2 = NULL;
+    PyObject *r = NULL, *out = NULL;
+    if (zero == NULL || one == NULL || m1 == NULL || two == NULL)
+        goto error;
+    if ((neg = mx_call2(st, st->f_less, vb, zero, device)) == NULL ||
+        (is1 = mx_call2(st, st->f_equal, va, one, device)) == NULL ||
+        (ism1 = mx_call2(st, st->f_equal, va, m1, device)) == NULL ||
+        (rem = mx_call2(st, st->f_remainder, vb, two, device)) == NULL ||
+        (odd = mx_call2(st, st->f_not_equal, rem, zero, device)) == NULL)
+        goto error;
+    PyObject *a1[3] = {odd, m1, one};
+    if ((sgn = mx_call(st, st->f_where, a1, 3, device)) == NULL)
+        goto error;
+    PyObject *a2[3] = {ism1, sgn, zero};
+    if ((fix = mx_call(st, st->f_where, a2, 3, device)) == NULL)
+        goto error;
+    PyObject *a3[3] = {is1, one, fix};
+    if ((fix2 = mx_call(st, st->f_where, a3, 3, device)) == NULL)
+        goto error;
+    PyObject *a4[3] = {neg, fix2, res};
+    if ((r = mx_call(st, st->f_where, a4, 3, device)) == NULL)
+        goto error;
+    out = mx_astype(st, r, dt, device);
+error:
+    Py_XDECREF(zero);
+    Py_XDECREF(one);
+    Py_XDECREF(m1);
+    Py_XDECREF(two);
+    Py_XDECREF(neg);
+    Py_XDECREF(is1);
+    Py_XDECREF(ism1);
+    Py_XDECREF(rem);
+    Py_XDECREF(odd);
+    Py_XDECREF(sgn);
+    Py_XDECREF(fix);
+    Py_XDECREF(fix2);
+    Py_XDECREF(r);
+    Py_DECREF(res);
+    return out;
+}
+
+/* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping: `info` holds the operator's
+ * dtype rule and refusals, `func` (BORROWED) its MLX callable, `func64` (BORROWED, may be NULL) the one for
+ * float64; `op` is BIN_COUNT for a registry-declared operator outside the table (binary_forward). */
+static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, PyObject *func, PyObject *func64,
+                                     Operand *a, Operand *b, int *out_dt, int *device, int inplace)
 {
     int r = binary_result_type(st, a, b);
-    if ((r < 0 && r != DT_C128) || check_op_dtypes(op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
+    if ((r < 0 && r != DT_C128) || check_op_dtypes(info, op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
         return NULL;
     if (r == DT_C128) {
         /* float64 with complex64: torch computes in complex128, which MLX lacks. An in-place complex64
@@ -280,13 +336,13 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
             return NULL;
         }
         /* comparisons only need the values: complex64 serves */
-        if (!(inplace && a->t && a->t->dtype == DT_C64) && BIN[op].result != R_BOOL) {
+        if (!(inplace && a->t && a->t->dtype == DT_C64) && info->result != PROMOTE_ALWAYS_BOOL) {
             PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX (the result of combining float64 and complex64)");
             return NULL;
         }
         r = DT_C64;
     }
-    if ((op == BIN_FLOORDIV || op == BIN_MOD) && dt_is_integral(r, 1) && b->t != NULL) {
+    if (info->int_zero_div && dt_is_integral(r, 1) && b->t != NULL) {
         /* torch raises on integer division by zero: this reads the divisor's values, except while MLX
          * traces them (Note [No evaluation while tracing] in mxcall.c) */
         PyObject *v = tensor_value(st, b->t), *z = NULL, *anyz = NULL, *item = NULL;
@@ -310,7 +366,7 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
         }
     }
     int compute = r;
-    if (BIN[op].result == R_FLOAT && dt_is_integral(r, 1))
+    if (info->result == PROMOTE_INT_TO_FLOAT && dt_is_integral(r, 1))
         compute = st->default_dtype;
     PyObject *va = operand_value(st, a, compute, *device);
     if (va == NULL)
@@ -320,13 +376,41 @@ static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int
         Py_DECREF(va);
         return NULL;
     }
-    PyObject *res = mx_call2(st, bin_func(st, op), va, vb, *device);
+    PyObject *res = mx_call2(st, compute == DT_F64 && func64 != NULL ? func64 : func, va, vb, *device);
+    if (res != NULL && op == BIN_POW && (compute == DT_I8 || compute == DT_I16 || compute == DT_I32 || compute == DT_I64) &&
+        b->t != NULL)
+        res = pow_negative_exponents(st, res, va, vb, compute, *device);
     Py_DECREF(va);
     Py_DECREF(vb);
     if (res == NULL)
         raise_broadcast_error(st, a, b);
-    *out_dt = BIN[op].result == R_BOOL ? DT_BOOL : compute;
+    *out_dt = info->result == PROMOTE_ALWAYS_BOOL ? DT_BOOL : compute;
+    if (res != NULL && op == BIN_COUNT) /* a declared Python forward may return another dtype (mx.where of a scalar) */
+        Py_SETREF(res, mx_astype(st, res, *out_dt, *device));
     return res;
+}
+
+/* NEW: the mx.array result of `a op b` for an operator of the table. */
+static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device, int inplace)
+{
+    return binary_compute_info(st, &BIN[op], op, bin_func(st, op), NULL, a, b, out_dt, device, inplace);
+}
+
+/* The registry's binary operators outside the table (dispatch.c, Note [Operator registry]): forward(x, y)
+ * computed with the table's operand rules (weak Python scalars, torch's promotion, devices, broadcasting
+ * errors) and the declaration's dtype rule and refusals. NEW mx.array (its dtype in *out_dt, the device in
+ * *device), NotImplemented (new) when an operand is no number or Tensor, NULL on error. */
+PyObject *binary_forward(State *st, const BinaryForward *f, PyObject *x, PyObject *y, int inplace, int *out_dt,
+                         int *device)
+{
+    Operand a, b;
+    int ca = classify(st, x, &a), cb = classify(st, y, &b);
+    if (ca <= 0 || cb <= 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    BinInfo info = {f->name, 0, (char)f->promotion, 0, (char)((f->refuse & REFUSE_BOOL) != 0),
+                    (char)((f->refuse & REFUSE_COMPLEX) != 0), NULL, (char)((f->refuse & REFUSE_INT_ZERO_DIV) != 0),
+                    (char)((f->refuse & REFUSE_INTEGRAL) != 0), (char)((f->refuse & REFUSE_COMPLEX_RUNTIME) != 0)};
+    return binary_compute_info(st, &info, BIN_COUNT, f->forward, f->forward64, &a, &b, out_dt, device, inplace);
 }
 
 /* Whether `tp` is our Tensor type or a subclass of it, whatever dunders the subclass overrides (its own
@@ -399,7 +483,7 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
-    if (BIN[op].result != R_BOOL && !BIN[op].integral_only && GRAD_ENABLED(st)) {
+    if (BIN[op].result != PROMOTE_ALWAYS_BOOL && !BIN[op].integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
         if (autograd_needed(st, ins, 2)) {
             /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
@@ -459,7 +543,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
     cast = dt == t->dtype ? Py_NewRef(res) : mx_astype(st, res, t->dtype, t->device);
     if (cast == NULL)
         goto error;
-    if (GRAD_ENABLED(st) && BIN[op].result != R_BOOL && !BIN[op].integral_only) {
+    if (GRAD_ENABLED(st) && BIN[op].result != PROMOTE_ALWAYS_BOOL && !BIN[op].integral_only) {
         PyObject *ins[2] = {x, y};
         if (autograd_needed(st, ins, 2)) {
             /* Note [In-place history]: record the op on an out-of-place result, then commit it */
