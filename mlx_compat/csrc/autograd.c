@@ -275,6 +275,8 @@ PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner)
     if (s == NULL)
         return NULL;
     s->ndim = t->ndim; /* the rank carries over; sizes are re-read from the array when needed */
+    s->numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound; /* Note [Result size check] */
+    s->lazy_depth = t->lazy_depth; /* the same value: Note [Bounded lazy graphs] */
     if (requires_grad(t)) {
         PyObject *fn = tensor_grad_fn(t);
         s->requires_grad = fn == NULL; /* else implied by grad_fn, so a dead weak one reads as no history */

@@ -457,10 +457,15 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
         Py_XDECREF(base_snap);
         return NULL;
     }
-    TensorObject *res = (TensorObject *)tensor_wrap_steal(st, arr, dt, t->device);
+    /* elementwise: no larger than the input (Note [Result size check] in tensor.c) */
+    TensorObject *res = (TensorObject *)tensor_wrap_result_steal(st, arr, dt, t->device, tensor_numel_bound(t));
     if (res == NULL)
         return NULL;
     res->ndim = t->ndim; /* elementwise: the rank is known, so no shape read later */
+    if (tensor_set_depth(st, res, t->lazy_depth) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_DECREF(res);
+        return NULL;
+    }
     if (a->out != NULL) {
         PyObject *o = write_out(op, a->out, res, GRAD_ENABLED(st) && requires_grad_of(t));
         Py_DECREF(res);

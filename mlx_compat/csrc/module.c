@@ -333,7 +333,8 @@ static int module_exec(PyObject *m)
         return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
-        PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
+        PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0 ||
+        PyModule_AddIntConstant(m, "LAZY_DEPTH_BOUND", LAZY_DEPTH_BOUND) < 0) /* Note [Bounded lazy graphs] */
         return -1;
     if (op_types_init(m, st) < 0) /* the operator registry (dispatch.c) */
         return -1;

@@ -394,11 +394,18 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         Py_RETURN_NOTIMPLEMENTED;
     int dt, device;
     PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
-    TensorObject *r = (TensorObject *)tensor_wrap_steal(st, res, dt, device);
+    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands */
+    int64_t bound = numel_bound_broadcast(a.t ? tensor_numel_bound(a.t) : 1, b.t ? tensor_numel_bound(b.t) : 1);
+    TensorObject *r = (TensorObject *)tensor_wrap_result_steal(st, res, dt, device, bound);
     if (r == NULL)
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
+    int da = a.t ? a.t->lazy_depth : 0, db = b.t ? b.t->lazy_depth : 0;
+    if (tensor_set_depth(st, r, da > db ? da : db) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_DECREF(r);
+        return NULL;
+    }
     if (BIN[op].result != R_BOOL && !BIN[op].integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
         if (autograd_needed(st, ins, 2)) {
