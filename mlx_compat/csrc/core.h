@@ -32,6 +32,8 @@ static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 &
 
 enum { DEV_CPU = 0, DEV_GPU = 1 };
 
+#define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
+
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
     X(view) \
@@ -81,6 +83,8 @@ typedef struct {
     PyObject *kw_stream;          /* ("stream",): the keyword names of mx_call off MLX's default device */
     PyObject *accumulate_cls;     /* the AccumulateGrad node class, or NULL until first made (autograd.c) */
     struct BackwardCacheEntry *backward_cache; /* autograd.c: Note [Backward entry cache] */
+    int n_free_tensors;           /* Note [Tensor free list] (tensor.c) */
+    struct TensorObject *free_tensors[TENSOR_FREE_LIST_MAX];
 } State;
 
 /* Note [Tensor storage and views]
@@ -193,6 +197,7 @@ State *state_of_module(PyObject *m);
 
 /* ---- tensor.c ---- */
 int tensor_type_init(PyObject *module, State *st);
+void tensor_free_list_clear(State *st); /* Note [Tensor free list] */
 int is_tensor(State *st, PyObject *o);
 /* NEW: wrap an mx.array (borrowed) as a fresh base Tensor; dtype code read from the array if dt < 0. */
 PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device);
@@ -211,6 +216,13 @@ static inline int64_t tensor_numel_bound(TensorObject *t)
     for (int i = 0; i < t->ndim; i++)
         n *= t->sizes[i];
     return n;
+}
+/* The bound of a reduction's result: its input's count, unless that is empty (a sum over an empty dim
+ * fills the other dims) or unknown. */
+static inline int64_t tensor_reduce_bound(TensorObject *t)
+{
+    int64_t n = tensor_numel_bound(t);
+    return n > 0 ? n : -1;
 }
 /* The bound of an elementwise result of operands with bounds a and b (a scalar operand counts 1), or -1. */
 static inline int64_t numel_bound_broadcast(int64_t a, int64_t b)
@@ -322,6 +334,8 @@ PyObject *mod_edge(PyObject *m, PyObject *o);
 PyObject *mod_set_history(PyObject *m, PyObject *args);
 PyObject *mod_run_backward(PyObject *m, PyObject *args);
 int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_snapshot);
+void backward_cache_flush(State *st); /* Note [Backward entry cache] (autograd.c) */
+void backward_cache_free(State *st);
 
 /* ---- overrides.c (Note [torch function check]) ---- */
 extern _Thread_local int tf_subclass_disabled;

@@ -314,6 +314,8 @@ static int load_mlx(PyObject *m, State *st)
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
     S(s_torch_function, "__torch_function__")
 #undef S
+    if ((st->kw_stream = PyTuple_Pack(1, st->s_stream)) == NULL) /* mx_call's keyword names */
+        return -1;
     return 0;
 }
 
@@ -396,6 +398,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->tensor_type);
     Py_CLEAR(st->size_type);
     Py_CLEAR(st->node_type);
+    st->accumulate_cls = NULL; /* borrowed from node_classes */
+    backward_cache_flush(st);  /* borrows from backward_fns (Note [Backward entry cache]) */
     Py_CLEAR(st->node_classes);
     Py_CLEAR(st->backward_fns);
     Py_CLEAR(st->py_getitem);
@@ -412,6 +416,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
+    Py_CLEAR(st->kw_stream);
     Py_CLEAR(st->op_type);
     Py_CLEAR(st->op_method_type);
     Py_CLEAR(st->op_registry);
@@ -427,8 +432,11 @@ static void module_free(void *m)
         PyThread_free_lock(st->eval_lock);
         st->eval_lock = NULL;
     }
-    if (st != NULL)
+    if (st != NULL) {
         fast_free(st);
+        backward_cache_free(st);
+        tensor_free_list_clear(st); /* Note [Tensor free list] */
+    }
 }
 
 static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};

@@ -449,12 +449,29 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
                      dtype_name(t->dtype));
         goto error;
     }
-    shape = PyObject_GetAttr(res, st->s_shape);
-    if (shape == NULL || tensor_ensure_sizes(st, t) < 0)
+    if (tensor_ensure_sizes(st, t) < 0)
         goto error;
-    int same = PyTuple_GET_SIZE(shape) == t->ndim;
-    for (int i = 0; same && i < t->ndim; i++)
-        same = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i)) == t->sizes[i];
+    /* the result has t's shape when the other operand broadcasts into it (a scalar, or a tensor whose sizes
+     * align with t's or are 1): then no shape read of the result is needed */
+    int fits = b.t == NULL || b.t->ndim == 0;
+    if (!fits && b.t->ndim > 0 && b.t->ndim <= t->ndim && tensor_ensure_sizes(st, b.t) == 0) {
+        fits = 1;
+        for (int i = 0; fits && i < b.t->ndim; i++) {
+            Py_ssize_t sb = b.t->sizes[i], sa = t->sizes[t->ndim - b.t->ndim + i];
+            fits = sb == sa || sb == 1;
+        }
+    }
+    if (PyErr_Occurred())
+        goto error;
+    int same = fits;
+    if (!fits) {
+        shape = PyObject_GetAttr(res, st->s_shape);
+        if (shape == NULL)
+            goto error;
+        same = PyTuple_GET_SIZE(shape) == t->ndim;
+        for (int i = 0; same && i < t->ndim; i++)
+            same = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i)) == t->sizes[i];
+    }
     if (!same) {
         PyObject *mine = ssize_tuple(t->sizes, t->ndim);
         if (mine) {
@@ -487,7 +504,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
     if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);
-    Py_DECREF(shape);
+    Py_XDECREF(shape);
     Py_DECREF(cast);
     Py_XDECREF(result);
     Py_XDECREF(base_snap);
@@ -666,7 +683,11 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
     PyObject *f = *(PyObject **)((char *)st + func_offset);
     if (integral_only && t->dtype == DT_BOOL)
         f = st->f_logical_not;
-    PyObject *out = tensor_wrap_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device);
+    /* elementwise: no larger than its input (Note [Result size check]) */
+    PyObject *out = tensor_wrap_result_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device,
+                                             tensor_numel_bound(t));
+    if (out != NULL && tensor_set_depth(st, (TensorObject *)out, t->lazy_depth) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(out);
     if (out != NULL && !integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[1] = {x}, *outs[1] = {out};
         if (autograd_record_named(st, func_offset == offsetof(State, f_negative) ? "neg" : "abs", ins, 1, ins, 1,
@@ -989,7 +1010,7 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
         else
             r = mx_call(st, f, stack, 3, t->device);
     }
-    PyObject *res = tensor_wrap_steal(st, r, out, t->device);
+    PyObject *res = tensor_wrap_result_steal(st, r, out, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     r = NULL;
     if (res != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {res};

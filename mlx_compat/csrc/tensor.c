@@ -66,7 +66,8 @@ int is_tensor(State *st, PyObject *o) { return PyObject_TypeCheck(o, (PyTypeObje
  * That read is most of a small op's cost beyond MLX's own, so it is skipped where the inputs settle it: every
  * tensor carries an upper bound on its element count (`numel_bound`: exact from its sizes, or the `size` read
  * here, or the bound its op derived), and an elementwise result is no larger than its tensor operand (a
- * scalar operand) or the product of its two operands' counts (broadcasting). A result whose bound is below
+ * scalar operand) or the product of its two operands' counts (broadcasting), and a reduction's no larger than
+ * its input when that is not empty (tensor_reduce_bound, core.h). A result whose bound is below
  * the check's own threshold (2^27 elements) needs no read (tensor_wrap_result_steal); past it, or with an
  * unknown bound, the size is read and the bound becomes exact again. */
 
@@ -168,8 +169,13 @@ static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr
     int64_t numel = -1;
     if (check && check_result_size(st, arr, dt, &numel) < 0) /* Note [Result size check] */
         goto error;
-    TensorObject *t = (TensorObject *)tp->tp_alloc(tp, 0);
-    if (t == NULL)
+    TensorObject *t;
+    if (tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0) { /* Note [Tensor free list] */
+        t = st->free_tensors[--st->n_free_tensors];
+        memset(t, 0, sizeof(TensorObject));
+        PyObject_Init((PyObject *)t, tp); /* the type reference and a fresh reference count, as tp_alloc */
+        PyObject_GC_Track(t);
+    } else if ((t = (TensorObject *)tp->tp_alloc(tp, 0)) == NULL)
         goto error;
     t->numel_bound = numel + 1; /* 0 (unknown) when not read */
     t->data = arr;
@@ -246,6 +252,14 @@ static int tensor_clear(TensorObject *t)
     return 0;
 }
 
+/* Note [Tensor free list]
+ * Every op makes a Tensor and most die soon after (temporaries, snapshots of a discarded graph), so the
+ * allocator's round trip is a measurable part of a small op (bench/bench_dispatch.py). Dead objects of the
+ * exact Tensor type (never subclasses, whose layout and deallocation are their own) are kept, cleared and
+ * untracked, in a per-module array of TENSOR_FREE_LIST_MAX, and tensor_alloc_of_type takes one from there
+ * before asking tp_alloc: it zeroes it and initialises it as tp_alloc does (type reference, reference count,
+ * GC tracking). A kept object holds no references, so nothing is kept alive by the list; the module frees
+ * the kept memory when it is freed (tensor_free_list_clear). All of it runs under the GIL. */
 static void tensor_dealloc(TensorObject *t)
 {
     PyTypeObject *tp = Py_TYPE(t);
@@ -254,8 +268,24 @@ static void tensor_dealloc(TensorObject *t)
         PyObject_ClearWeakRefs((PyObject *)t);
     tensor_clear(t);
     PyMem_Free(t->sizes);
+    t->sizes = NULL;
+    PyObject *m = PyType_GetModuleByDef(tp, &mlx_compat_module);
+    State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
+    if (m == NULL)
+        PyErr_Clear();
+    if (st != NULL && tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors < TENSOR_FREE_LIST_MAX) {
+        st->free_tensors[st->n_free_tensors++] = t;
+        Py_DECREF(tp);
+        return;
+    }
     tp->tp_free((PyObject *)t);
     Py_DECREF(tp);
+}
+
+void tensor_free_list_clear(State *st)
+{
+    while (st->n_free_tensors > 0)
+        PyObject_GC_Del(st->free_tensors[--st->n_free_tensors]);
 }
 
 /* ---------------------------------------------------------------- shape metadata */
