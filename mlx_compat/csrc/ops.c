@@ -379,6 +379,20 @@ static PyObject *binary_torch_function(State *st, PyObject *x, PyObject *y, cons
     return r != NULL ? r : (PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented));
 }
 
+/* The registered derivative name of a binary op by operand kinds, "<name>_<x><y>" ("mul_ts"), into key[size]
+ * (snprintf costs a measurable part of a recorded op). */
+static void derivative_key(char *key, size_t size, const char *name, char x, char y)
+{
+    size_t n = strlen(name);
+    if (n + 4 > size)
+        n = size - 4;
+    memcpy(key, name, n);
+    key[n] = '_';
+    key[n + 1] = x;
+    key[n + 2] = y;
+    key[n + 3] = '\0';
+}
+
 /* NEW: `a op b` as a Tensor, or NotImplemented when neither is ours / an operand is foreign. */
 static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
 {
@@ -411,7 +425,7 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         if (autograd_needed(st, ins, 2)) {
             /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
             char key[64];
-            snprintf(key, sizeof key, "%s_%c%c", BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
+            derivative_key(key, sizeof key, BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
             /* a reflected op (2 - x) has its tensor as torch's first input: edges (x, None); the "_st"
              * derivatives return their gradients in that order */
             PyObject *edges[2] = {a.t ? x : y, a.t ? y : x};
@@ -492,7 +506,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
                 goto error;
             PyObject *outs[1] = {result};
             char key[64];
-            snprintf(key, sizeof key, "%s_t%c", BIN[op].name, b.t ? 't' : 's');
+            derivative_key(key, sizeof key, BIN[op].name, 't', b.t ? 't' : 's');
             if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
                 goto error;
             if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
@@ -600,7 +614,18 @@ static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
 done:
     Py_XDECREF(va);
     Py_XDECREF(vb);
-    PyObject *out = tensor_wrap_steal(st, r, dt, device);
+    /* Note [Result size check]: the result is at most a's dims but the contracted one times b's likewise */
+    int64_t bound = 1;
+    for (int i = 0; i < a->ndim; i++)
+        if (i != a->ndim - 1 && bound >= 0)
+            bound = a->sizes[i] > ((int64_t)1 << 30) || bound > ((int64_t)1 << 30) ? -1 : bound * a->sizes[i];
+    for (int i = 0; i < b->ndim; i++)
+        if (i != (b->ndim == 1 ? 0 : b->ndim - 2) && bound >= 0)
+            bound = b->sizes[i] > ((int64_t)1 << 30) || bound > ((int64_t)1 << 30) ? -1 : bound * b->sizes[i];
+    PyObject *out = tensor_wrap_result_steal(st, r, dt, device, bound);
+    int depth = a->lazy_depth > b->lazy_depth ? a->lazy_depth : b->lazy_depth;
+    if (out != NULL && tensor_set_depth(st, (TensorObject *)out, depth) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(out);
     if (out != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
         const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"

@@ -269,10 +269,9 @@ static void tensor_dealloc(TensorObject *t)
     tensor_clear(t);
     PyMem_Free(t->sizes);
     t->sizes = NULL;
-    PyObject *m = PyType_GetModuleByDef(tp, &mlx_compat_module);
+    /* only the C type itself has its module (a Python subclass has none): no MRO walk */
+    PyObject *m = ((PyHeapTypeObject *)tp)->ht_module;
     State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
-    if (m == NULL)
-        PyErr_Clear();
     if (st != NULL && tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors < TENSOR_FREE_LIST_MAX) {
         st->free_tensors[st->n_free_tensors++] = t;
         Py_DECREF(tp);
