@@ -239,15 +239,18 @@ int tensor_ensure_sizes(State *st, TensorObject *t);
 static inline void tensor_sizes_changed(TensorObject *t) { Py_CLEAR(t->size_cache); }
 /* Note [Bounded lazy graphs] (tensor.c): the depth of a result made from inputs of depth `in_depth` (the largest),
  * which hands the result to mx.async_eval when it passes the bound. 0 / -1. */
-#define LAZY_DEPTH_BOUND 2048
+#define LAZY_DEPTH_BOUND 4096
 int tensor_bound_depth_slow(State *st, TensorObject *r);
 static inline int tensor_set_depth(State *st, TensorObject *r, int in_depth)
 {
     r->lazy_depth = in_depth + 1;
     return r->lazy_depth < LAZY_DEPTH_BOUND ? 0 : tensor_bound_depth_slow(st, r);
 }
-/* The depth a tensor's value stands at: a view's own (its cache derives from the base's value). */
-static inline int tensor_depth(TensorObject *t) { return t->lazy_depth; }
+/* Python-level ops read their inputs' values through `Tensor._mx` and wrap their result with `_C._wrap` /
+ * `Tensor._new_on`: the largest depth read since the last such wrap, per thread (Note [Bounded lazy graphs]). */
+extern _Thread_local int py_read_depth;
+/* NEW-result bookkeeping of a Python-level op's result r: its depth from what was read since the last wrap. */
+int tensor_set_depth_from_reads(State *st, TensorObject *r);
 static inline Py_ssize_t *tensor_shape(TensorObject *t) { return t->sizes; }
 static inline Py_ssize_t *tensor_strides(TensorObject *t) { return t->sizes + t->ndim; }
 /* Write `value` (borrowed mx.array of t's shape and dtype) into t: write-through for views; bumps the version. */

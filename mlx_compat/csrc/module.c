@@ -204,7 +204,10 @@ static PyObject *mod_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         }
         dev = (int)d;
     }
-    return tensor_wrap(st, args[0], -1, dev);
+    PyObject *r = tensor_wrap(st, args[0], -1, dev);
+    if (r != NULL && tensor_set_depth_from_reads(st, (TensorObject *)r) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(r);
+    return r;
 }
 
 static PyMethodDef module_methods[] = {

@@ -698,19 +698,23 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
  * CPU backend, against 10 s unbounded).
  * Out of place: every tensor carries `lazy_depth`, the length of the chain of ops the core counted since
  * its value was last handed to an evaluation. A result of the C operators (ops.c), the registry's unary and
- * binary ops (dispatch.c) and the C views gets 1 + the largest depth of its inputs (tensor_set_depth in
- * core.h: one add and one compare per call); a snapshot keeps its tensor's; every other result starts at 0,
- * so the count is a lower bound of MLX's true graph depth and can only cut later, never earlier. A result
- * reaching LAZY_DEPTH_BOUND is handed to mx.async_eval and counts from 0 again (as does a storage the write
- * rule evaluated), so `x = x + 1` 10^6 times keeps at most 2048 pending links (~3 MB, a read of ~60 ms)
- * instead of growing 1.5 KB per iteration (170 MB and a 2 s read after 10^5), and `total = total + loss` at
- * most 2048 steps' loss graphs.
- * Why 2048 (measured, tests/test_lazy_graphs.py): the counted depth of a whole training step is far under it
- * (GPT-2 forward + backward + AdamW: 15 / 25 / 49 for 2 / 12 / 24 layers; ResNet-18 / 50 with SGD: 5 / 12),
- * and even MLX's true depth (every op counted, through mx.export_to_dot) of a 12-layer GPT-2 forward +
- * backward is 1695, so a step is never cut even if every op came to be counted. A smaller bound would shorten
- * the worst read (each pending link of `total = total + loss` holds a step's loss graph: ~0.35 s for 2048
- * links of a small Linear's loss on the CPU backend).
+ * binary ops (dispatch.c), matmul and the C views gets 1 + the largest depth of its inputs (tensor_set_depth
+ * in core.h: one add and one compare per call); a snapshot keeps its tensor's. A Python-level op reads its
+ * inputs through `Tensor._mx` and wraps its result through `_C._wrap` / `Tensor._new_on`: the getter keeps the
+ * largest depth read on this thread (py_read_depth) and the wrap takes 1 + that and clears it, so those ops
+ * count too (clamp, relu, linear, cross_entropy). Other results start at 0, so the count stays at or under
+ * MLX's true depth and cuts late rather than early. A result reaching LAZY_DEPTH_BOUND is handed to
+ * mx.async_eval and counts from 0 again (as does a storage the write rule evaluated): `x = x + 1` 10^6 times
+ * keeps at most 4096 pending links (~6 MB, a read of ~0.1 s) instead of growing 1.5 KB per iteration (170 MB
+ * and a 2 s read after 10^5), and `total = total + loss` at most 4096 steps' loss graphs (~1 s to read for a
+ * small Linear's loss on the CPU backend, against 3.6 s after 20,000 steps unbounded).
+ * Why 4096 (measured over every result of two training steps, tests/test_lazy_graphs.py): the counted depth
+ * of GPT-2 forward + backward + AdamW is 82 / 402 / 786 / 1554 for 2 / 12 / 24 / 48 layers, of ResNet-18 / 50
+ * with SGD 99 / 267, so even GPT-2 XL's step stays at 38% of the bound and is never cut (MLX's true depth of a
+ * 12-layer GPT-2 step, every primitive counted through mx.export_to_dot, is 1695). A smaller bound shortens
+ * the worst read (each pending link of `total = total + loss` holds a step's loss graph) but would cut the
+ * deepest models' steps. A read of a value in between (`.item()`) leaves the depth as is: it only makes a
+ * later async_eval find its value already evaluated (about 1 us).
  * Tracing: MLX refuses async_eval inside mx.compile / mx.vjp / mx.vmap ("Not allowed inside a graph
  * transformation"); that refusal is caught and the write stays a pure graph node, so a traced loop traces
  * whole (Note [No evaluation while tracing]); the depth then counts from 0 again, so the refusal is met once
@@ -753,6 +757,15 @@ static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
     }
     PyErr_Restore(type, val, tb); /* steals */
     return -1;
+}
+
+_Thread_local int py_read_depth;
+
+int tensor_set_depth_from_reads(State *st, TensorObject *r)
+{
+    int d = py_read_depth;
+    py_read_depth = 0;
+    return tensor_set_depth(st, r, d);
 }
 
 /* Note [Bounded lazy graphs]: result r's depth reached LAZY_DEPTH_BOUND (tensor_set_depth, core.h): start
@@ -1056,6 +1069,8 @@ static PyObject *get_mx(TensorObject *t, void *c)
     if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] */
         return NULL;
     PyObject *v = tensor_value(st, t);
+    if (t->lazy_depth > py_read_depth) /* Note [Bounded lazy graphs] */
+        py_read_depth = t->lazy_depth;
     return Py_XNewRef(v);
 }
 
@@ -1515,7 +1530,10 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
         PyErr_Format(PyExc_ValueError, "_new_on: bad dtype code %d", dt);
         return NULL;
     }
-    return tensor_wrap(st, arr, dt, dev);
+    PyObject *r = tensor_wrap(st, arr, dt, dev);
+    if (r != NULL && tensor_set_depth_from_reads(st, (TensorObject *)r) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(r);
+    return r;
 }
 
 /* NEW: a view of t with dtype `dt`, value `arr` (STOLEN) and metadata in units of `dt` over t's root
