@@ -380,6 +380,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->op_type);
     Py_VISIT(st->op_method_type);
     Py_VISIT(st->op_registry);
+    Py_VISIT(st->kw_stream);
     return fast_traverse(st, visit, arg);
 }
 
