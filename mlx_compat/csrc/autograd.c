@@ -3,6 +3,7 @@
  * The engine that runs a backward pass is engine.c. */
 #include "core.h"
 #include "structmember.h"
+#include <string.h>
 
 /* Note [Saved values are snapshots]
  * A node saves the *values* its backward needs as snapshot tensors: new Tensor objects holding the
@@ -213,12 +214,12 @@ PyObject *grad_accumulator(State *st, TensorObject *t)
     NodeObject *n = NULL;
     if (have != NULL)
         return Py_NewRef(have);
-    name = PyUnicode_FromString("AccumulateGrad");
-    if (name == NULL)
-        goto error;
-    cls = node_class(st, name);
-    if (cls == NULL)
-        goto error;
+    if ((cls = st->accumulate_cls) == NULL) { /* borrowed from node_classes; dropped when that changes */
+        name = PyUnicode_FromString("AccumulateGrad");
+        if (name == NULL || (cls = node_class(st, name)) == NULL)
+            goto error;
+        st->accumulate_cls = cls;
+    }
     n = node_new(cls);
     if (n == NULL)
         goto error;
@@ -232,7 +233,7 @@ PyObject *grad_accumulator(State *st, TensorObject *t)
     if (ref == NULL)
         goto error;
     Py_XSETREF(t->grad_accumulator, ref);
-    Py_DECREF(name);
+    Py_XDECREF(name);
     return (PyObject *)n;
 error:
     Py_XDECREF(name);
@@ -242,22 +243,34 @@ error:
 
 static int requires_grad(TensorObject *t) { return t->requires_grad || tensor_grad_fn(t) != NULL; }
 
+/* NEW: the pair (node, nr); STEALS `node`. */
+static PyObject *edge_pair(PyObject *node, int nr)
+{
+    PyObject *e = PyTuple_New(2), *i = NULL;
+    if (e == NULL || (i = PyLong_FromLong(nr)) == NULL) {
+        Py_XDECREF(e);
+        Py_DECREF(node);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(e, 0, node);
+    PyTuple_SET_ITEM(e, 1, i);
+    return e;
+}
+
 /* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes (None for non-tensors and
  * tensors outside the graph). */
 static PyObject *edge_for(State *st, PyObject *o)
 {
     if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
-        return Py_BuildValue("(Oi)", Py_None, 0);
+        return edge_pair(Py_NewRef(Py_None), 0);
     TensorObject *t = (TensorObject *)o;
     PyObject *fn = tensor_grad_fn(t);
     if (fn != NULL)
-        return Py_BuildValue("(Oi)", fn, t->output_nr);
+        return edge_pair(Py_NewRef(fn), t->output_nr);
     PyObject *acc = grad_accumulator(st, t);
     if (acc == NULL)
         return NULL;
-    PyObject *e = Py_BuildValue("(Oi)", acc, 0);
-    Py_DECREF(acc);
-    return e;
+    return edge_pair(acc, 0);
 }
 
 /* NEW: a snapshot of tensor `o` (Note [Saved values are snapshots]); non-tensors are returned as is.
@@ -275,6 +288,8 @@ PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner)
     if (s == NULL)
         return NULL;
     s->ndim = t->ndim; /* the rank carries over; sizes are re-read from the array when needed */
+    s->numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound; /* Note [Result size check] */
+    s->lazy_depth = t->lazy_depth; /* the same value: Note [Bounded lazy graphs] */
     if (requires_grad(t)) {
         PyObject *fn = tensor_grad_fn(t);
         s->requires_grad = fn == NULL; /* else implied by grad_fn, so a dead weak one reads as no history */
@@ -348,6 +363,65 @@ error:
     return NULL;
 }
 
+/* Note [Backward entry cache]
+ * A C op records by its registered name ("mul_tt"), a C string: looking it up in the `backward_fns` dict
+ * would make and hash a str per recorded op. A small open-addressed table in the module state maps the
+ * name's bytes to the dict's entry instead. The entries are BORROWED from the dict, which holds them until
+ * `_register_backward` replaces one: that flushes the whole table (registration happens at import, so the
+ * table is filled once). Names too long for a slot are looked up in the dict each time. */
+#define BACKWARD_CACHE_SLOTS 256
+#define BACKWARD_NAME_MAX 40
+struct BackwardCacheEntry {
+    char name[BACKWARD_NAME_MAX];
+    PyObject *entry;              /* BORROWED from st->backward_fns, or NULL for a free slot */
+};
+
+void backward_cache_flush(State *st)
+{
+    if (st->backward_cache != NULL)
+        memset(st->backward_cache, 0, sizeof(struct BackwardCacheEntry) * BACKWARD_CACHE_SLOTS);
+}
+
+void backward_cache_free(State *st)
+{
+    PyMem_Free(st->backward_cache);
+    st->backward_cache = NULL;
+}
+
+/* BORROWED: the registered (cls, fn, saves) entry of C op `name`, or NULL with RuntimeError. */
+static PyObject *backward_entry(State *st, const char *name)
+{
+    size_t len = strlen(name), h = 2166136261u, i = 0;
+    struct BackwardCacheEntry *slot = NULL;
+    if (len < BACKWARD_NAME_MAX) {
+        if (st->backward_cache == NULL &&
+            (st->backward_cache = PyMem_Calloc(BACKWARD_CACHE_SLOTS, sizeof(struct BackwardCacheEntry))) == NULL)
+            return PyErr_NoMemory();
+        for (size_t k = 0; k < len; k++)
+            h = (h ^ (unsigned char)name[k]) * 16777619u;
+        for (i = 0; i < BACKWARD_CACHE_SLOTS; i++) {
+            slot = &st->backward_cache[(h + i) & (BACKWARD_CACHE_SLOTS - 1)];
+            if (slot->entry == NULL)
+                break;
+            if (memcmp(slot->name, name, len + 1) == 0)
+                return slot->entry;
+        }
+        if (i == BACKWARD_CACHE_SLOTS)
+            slot = NULL; /* full: no caching */
+    }
+    PyObject *entry = PyDict_GetItemString(st->backward_fns, name);
+    if (entry == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_RuntimeError, "mlx_compat: no derivative registered for '%s'", name);
+        return NULL;
+    }
+    if (slot != NULL) {
+        memcpy(slot->name, name, len + 1);
+        slot->entry = entry;
+    }
+    return entry;
+}
+
 /* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`.
  * 0 / -1. */
 int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
@@ -356,11 +430,9 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
 {
     if (!autograd_needed(st, inputs, n_in))
         return 0;
-    PyObject *entry = PyDict_GetItemString(st->backward_fns, name); /* borrowed (cls, fn) */
-    if (entry == NULL) {
-        PyErr_Format(PyExc_RuntimeError, "mlx_compat: no derivative registered for '%s'", name);
+    PyObject *entry = backward_entry(st, name); /* borrowed (cls, fn, saves) */
+    if (entry == NULL)
         return -1;
-    }
     PyObject *ctx = PyTuple_New(n_saved + 1), *node = NULL;
     if (ctx == NULL)
         return -1;
@@ -425,6 +497,7 @@ PyObject *mod_register_backward(PyObject *m, PyObject *args)
     PyObject *entry = Py_BuildValue("(OOO)", cls, fn, saves ? Py_True : Py_False);
     if (entry == NULL)
         return NULL;
+    backward_cache_flush(st); /* Note [Backward entry cache] */
     int rc = PyDict_SetItem(st->backward_fns, name, entry);
     Py_DECREF(entry);
     if (rc < 0)
@@ -443,6 +516,7 @@ PyObject *mod_register_node_class(PyObject *m, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "_register_node_class: cls must subclass Node");
         return NULL;
     }
+    st->accumulate_cls = NULL; /* borrowed from node_classes (grad_accumulator) */
     if (PyDict_SetItem(st->node_classes, name, cls) < 0)
         return NULL;
     Py_RETURN_NONE;

@@ -32,6 +32,8 @@ static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 &
 
 enum { DEV_CPU = 0, DEV_GPU = 1 };
 
+#define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
+
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
     X(view) \
@@ -42,7 +44,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
     X(reshape) X(transpose) X(broadcast_to) X(expand_dims) X(squeeze) X(as_strided) \
     X(arange) X(array) X(sum) X(mean) X(eval) X(contiguous) X(full) X(zeros) X(where) \
     X(floor) X(trunc) X(moveaxis) X(diagonal) X(stack) X(concatenate) X(take) X(minimum) X(maximum) \
-    X(clip) X(isnan) X(real) X(imag) X(sign)
+    X(clip) X(isnan) X(real) X(imag) X(sign) X(async_eval)
 
 typedef struct {
     PyObject *mx;                 /* the mlx.core module */
@@ -78,6 +80,11 @@ typedef struct {
     PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
     struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
+    PyObject *kw_stream;          /* ("stream",): the keyword names of mx_call off MLX's default device */
+    PyObject *accumulate_cls;     /* the AccumulateGrad node class, or NULL until first made (autograd.c) */
+    struct BackwardCacheEntry *backward_cache; /* autograd.c: Note [Backward entry cache] */
+    int n_free_tensors;           /* Note [Tensor free list] (tensor.c) */
+    struct TensorObject *free_tensors[TENSOR_FREE_LIST_MAX];
 } State;
 
 /* Note [Tensor storage and views]
@@ -129,6 +136,9 @@ typedef struct TensorObject {
     int64_t aux_version;   /* owners: writes made through .data aliases; .data aliases: their own count */
     PyObject *grad_accumulator; /* leaves: weakref to their AccumulateGrad; snapshots of leaves: the node itself */
     char weak_grad_fn;     /* grad_fn holds a weakref: a saved output of its own node (Note [Autograd ownership]) */
+    int64_t numel_bound;   /* 1 + an upper bound on the element count, 0 when unknown (Note [Result size check]) */
+    int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
+    PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
 } TensorObject;
 
 /* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
@@ -187,16 +197,60 @@ State *state_of_module(PyObject *m);
 
 /* ---- tensor.c ---- */
 int tensor_type_init(PyObject *module, State *st);
+void tensor_free_list_clear(State *st); /* Note [Tensor free list] */
 int is_tensor(State *st, PyObject *o);
 /* NEW: wrap an mx.array (borrowed) as a fresh base Tensor; dtype code read from the array if dt < 0. */
 PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device);
 /* NEW: same, but steals `arr` (which may be NULL, in which case NULL is returned). */
 PyObject *tensor_wrap_existing_steal(State *st, PyObject *arr, int dt, int device);
 PyObject *tensor_wrap_steal(State *st, PyObject *arr, int dt, int device);
+/* NEW: a new result holding `arr` (STOLEN, may be NULL) whose element count is at most `bound` (-1: unknown):
+ * the size check of Note [Result size check] runs only when the bound does not settle it. */
+PyObject *tensor_wrap_result_steal(State *st, PyObject *arr, int dt, int device, int64_t bound);
+/* An upper bound on t's element count (exact when its sizes are known), or -1 when unknown. */
+static inline int64_t tensor_numel_bound(TensorObject *t)
+{
+    if (t->sizes == NULL)
+        return t->ndim == 0 ? 1 : t->numel_bound - 1;
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->sizes[i];
+    return n;
+}
+/* The bound of a reduction's result: its input's count, unless that is empty (a sum over an empty dim
+ * fills the other dims) or unknown. */
+static inline int64_t tensor_reduce_bound(TensorObject *t)
+{
+    int64_t n = tensor_numel_bound(t);
+    return n > 0 ? n : -1;
+}
+/* The bound of an elementwise result of operands with bounds a and b (a scalar operand counts 1), or -1. */
+static inline int64_t numel_bound_broadcast(int64_t a, int64_t b)
+{
+    if (a < 0 || b < 0 || a > ((int64_t)1 << 30) || b > ((int64_t)1 << 30))
+        return -1;
+    return a <= 1 ? b : b <= 1 ? a : a * b;
+}
 /* BORROWED: the tensor's current mx.array value (re-derives stale views). */
 PyObject *tensor_value(State *st, TensorObject *t);
 /* Fill t->sizes/ndim for a base from its array's shape; 0 / -1. */
 int tensor_ensure_sizes(State *st, TensorObject *t);
+/* Call after changing t->sizes / t->ndim in place: drops the cached Size of `.shape`. */
+static inline void tensor_sizes_changed(TensorObject *t) { Py_CLEAR(t->size_cache); }
+/* Note [Bounded lazy graphs] (tensor.c): the depth of a result made from inputs of depth `in_depth` (the largest),
+ * which hands the result to mx.async_eval when it passes the bound. 0 / -1. */
+#define LAZY_DEPTH_BOUND 4096
+int tensor_bound_depth_slow(State *st, TensorObject *r);
+static inline int tensor_set_depth(State *st, TensorObject *r, int in_depth)
+{
+    r->lazy_depth = in_depth + 1;
+    return r->lazy_depth < LAZY_DEPTH_BOUND ? 0 : tensor_bound_depth_slow(st, r);
+}
+/* Python-level ops read their inputs' values through `Tensor._mx` and wrap their result with `_C._wrap` /
+ * `Tensor._new_on`: the largest depth read since the last such wrap, per thread (Note [Bounded lazy graphs]). */
+extern _Thread_local int py_read_depth;
+/* NEW-result bookkeeping of a Python-level op's result r: its depth from what was read since the last wrap. */
+int tensor_set_depth_from_reads(State *st, TensorObject *r);
 static inline Py_ssize_t *tensor_shape(TensorObject *t) { return t->sizes; }
 static inline Py_ssize_t *tensor_strides(TensorObject *t) { return t->sizes + t->ndim; }
 /* Write `value` (borrowed mx.array of t's shape and dtype) into t: write-through for views; bumps the version. */
@@ -283,6 +337,8 @@ PyObject *mod_edge(PyObject *m, PyObject *o);
 PyObject *mod_set_history(PyObject *m, PyObject *args);
 PyObject *mod_run_backward(PyObject *m, PyObject *args);
 int autograd_commit(State *st, TensorObject *t, PyObject *src, PyObject *base_snapshot);
+void backward_cache_flush(State *st); /* Note [Backward entry cache] (autograd.c) */
+void backward_cache_free(State *st);
 
 /* ---- overrides.c (Note [torch function check]) ---- */
 extern _Thread_local int tf_subclass_disabled;

@@ -500,10 +500,15 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
         Py_XDECREF(base_snap);
         return NULL;
     }
-    TensorObject *res = (TensorObject *)tensor_wrap_steal(st, arr, dt, t->device);
+    /* elementwise: no larger than the input (Note [Result size check] in tensor.c) */
+    TensorObject *res = (TensorObject *)tensor_wrap_result_steal(st, arr, dt, t->device, tensor_numel_bound(t));
     if (res == NULL)
         return NULL;
     res->ndim = t->ndim; /* elementwise: the rank is known, so no shape read later */
+    if (tensor_set_depth(st, res, t->lazy_depth) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_DECREF(res);
+        return NULL;
+    }
     if (a->out != NULL) {
         PyObject *o = write_out(op, a->out, res, GRAD_ENABLED(st) && requires_grad_of(t));
         Py_DECREF(res);
@@ -849,6 +854,12 @@ static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace)
     int nx = is_tensor(st, a->input) ? ((TensorObject *)a->input)->ndim : 0;
     int ny = is_tensor(st, a->other) ? ((TensorObject *)a->other)->ndim : 0;
     res->ndim = nx > ny ? nx : ny; /* broadcasting: the larger rank (known, so no shape read later) */
+    int dx = is_tensor(st, a->input) ? ((TensorObject *)a->input)->lazy_depth : 0;
+    int dy = is_tensor(st, a->other) ? ((TensorObject *)a->other)->lazy_depth : 0;
+    if (tensor_set_depth(st, res, dx > dy ? dx : dy) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_DECREF(res);
+        return NULL;
+    }
     if (a->out != NULL) {
         PyObject *ins[2] = {a->input, a->other};
         PyObject *o = write_out(op, a->out, res, autograd_needed(st, ins, 2));

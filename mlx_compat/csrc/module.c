@@ -204,7 +204,10 @@ static PyObject *mod_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         }
         dev = (int)d;
     }
-    return tensor_wrap(st, args[0], -1, dev);
+    PyObject *r = tensor_wrap(st, args[0], -1, dev);
+    if (r != NULL && tensor_set_depth_from_reads(st, (TensorObject *)r) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(r);
+    return r;
 }
 
 static PyMethodDef module_methods[] = {
@@ -314,6 +317,8 @@ static int load_mlx(PyObject *m, State *st)
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
     S(s_torch_function, "__torch_function__")
 #undef S
+    if ((st->kw_stream = PyTuple_Pack(1, st->s_stream)) == NULL) /* mx_call's keyword names */
+        return -1;
     return 0;
 }
 
@@ -333,7 +338,8 @@ static int module_exec(PyObject *m)
         return -1;
     if (PyModule_AddIntConstant(m, "GPU_AVAILABLE", st->gpu_available) < 0 ||
         PyModule_AddIntConstant(m, "FAKE_GPU", st->fake_gpu) < 0 ||
-        PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0)
+        PyModule_AddIntConstant(m, "DEFAULT_MX_DEVICE", st->default_mx_device) < 0 ||
+        PyModule_AddIntConstant(m, "LAZY_DEPTH_BOUND", LAZY_DEPTH_BOUND) < 0) /* Note [Bounded lazy graphs] */
         return -1;
     if (op_types_init(m, st) < 0) /* the operator registry (dispatch.c) */
         return -1;
@@ -374,6 +380,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->op_type);
     Py_VISIT(st->op_method_type);
     Py_VISIT(st->op_registry);
+    Py_VISIT(st->kw_stream);
     return fast_traverse(st, visit, arg);
 }
 
@@ -395,6 +402,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->tensor_type);
     Py_CLEAR(st->size_type);
     Py_CLEAR(st->node_type);
+    st->accumulate_cls = NULL; /* borrowed from node_classes */
+    backward_cache_flush(st);  /* borrows from backward_fns (Note [Backward entry cache]) */
     Py_CLEAR(st->node_classes);
     Py_CLEAR(st->backward_fns);
     Py_CLEAR(st->py_getitem);
@@ -411,6 +420,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
+    Py_CLEAR(st->kw_stream);
     Py_CLEAR(st->op_type);
     Py_CLEAR(st->op_method_type);
     Py_CLEAR(st->op_registry);
@@ -426,8 +436,11 @@ static void module_free(void *m)
         PyThread_free_lock(st->eval_lock);
         st->eval_lock = NULL;
     }
-    if (st != NULL)
+    if (st != NULL) {
         fast_free(st);
+        backward_cache_free(st);
+        tensor_free_list_clear(st); /* Note [Tensor free list] */
+    }
 }
 
 static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};

@@ -16,12 +16,7 @@ PyObject *mx_call(State *st, PyObject *f, PyObject *const *args, Py_ssize_t narg
     for (Py_ssize_t i = 0; i < nargs; i++)
         stack[i] = args[i];
     stack[nargs] = st->mx_device[device];
-    PyObject *kw = PyTuple_Pack(1, st->s_stream);
-    if (kw == NULL)
-        return NULL;
-    PyObject *r = PyObject_Vectorcall(f, stack, (size_t)nargs, kw);
-    Py_DECREF(kw);
-    return r;
+    return PyObject_Vectorcall(f, stack, (size_t)nargs, st->kw_stream);
 }
 
 PyObject *mx_call1(State *st, PyObject *f, PyObject *a, int device)
@@ -44,12 +39,7 @@ PyObject *mx_astype(State *st, PyObject *arr, int dt, int device)
     if (device == st->default_mx_device)
         return PyObject_VectorcallMethod(st->s_astype, args, 2, NULL);
     PyObject *stack[3] = {arr, st->mx_dtype[dt], st->mx_device[device]};
-    PyObject *kw = PyTuple_Pack(1, st->s_stream);
-    if (kw == NULL)
-        return NULL;
-    PyObject *r = PyObject_VectorcallMethod(st->s_astype, stack, 2, kw);
-    Py_DECREF(kw);
-    return r;
+    return PyObject_VectorcallMethod(st->s_astype, stack, 2, st->kw_stream);
 }
 
 /* NEW: a tuple of Python ints. */

@@ -463,6 +463,20 @@ static PyObject *binary_torch_function(State *st, PyObject *x, PyObject *y, cons
     return r != NULL ? r : (PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented));
 }
 
+/* The registered derivative name of a binary op by operand kinds, "<name>_<x><y>" ("mul_ts"), into key[size]
+ * (snprintf costs a measurable part of a recorded op). */
+static void derivative_key(char *key, size_t size, const char *name, char x, char y)
+{
+    size_t n = strlen(name);
+    if (n + 4 > size)
+        n = size - 4;
+    memcpy(key, name, n);
+    key[n] = '_';
+    key[n + 1] = x;
+    key[n + 2] = y;
+    key[n + 3] = '\0';
+}
+
 /* NEW: `a op b` as a Tensor, or NotImplemented when neither is ours / an operand is foreign. */
 static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
 {
@@ -478,17 +492,24 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         Py_RETURN_NOTIMPLEMENTED;
     int dt, device;
     PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
-    TensorObject *r = (TensorObject *)tensor_wrap_steal(st, res, dt, device);
+    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands */
+    int64_t bound = numel_bound_broadcast(a.t ? tensor_numel_bound(a.t) : 1, b.t ? tensor_numel_bound(b.t) : 1);
+    TensorObject *r = (TensorObject *)tensor_wrap_result_steal(st, res, dt, device, bound);
     if (r == NULL)
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
+    int da = a.t ? a.t->lazy_depth : 0, db = b.t ? b.t->lazy_depth : 0;
+    if (tensor_set_depth(st, r, da > db ? da : db) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_DECREF(r);
+        return NULL;
+    }
     if (BIN[op].result != PROMOTE_ALWAYS_BOOL && !BIN[op].integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
         if (autograd_needed(st, ins, 2)) {
             /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
             char key[64];
-            snprintf(key, sizeof key, "%s_%c%c", BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
+            derivative_key(key, sizeof key, BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
             /* a reflected op (2 - x) has its tensor as torch's first input: edges (x, None); the "_st"
              * derivatives return their gradients in that order */
             PyObject *edges[2] = {a.t ? x : y, a.t ? y : x};
@@ -526,12 +547,29 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
                      dtype_name(t->dtype));
         goto error;
     }
-    shape = PyObject_GetAttr(res, st->s_shape);
-    if (shape == NULL || tensor_ensure_sizes(st, t) < 0)
+    if (tensor_ensure_sizes(st, t) < 0)
         goto error;
-    int same = PyTuple_GET_SIZE(shape) == t->ndim;
-    for (int i = 0; same && i < t->ndim; i++)
-        same = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i)) == t->sizes[i];
+    /* the result has t's shape when the other operand broadcasts into it (a scalar, or a tensor whose sizes
+     * align with t's or are 1): then no shape read of the result is needed */
+    int fits = b.t == NULL || b.t->ndim == 0;
+    if (!fits && b.t->ndim > 0 && b.t->ndim <= t->ndim && tensor_ensure_sizes(st, b.t) == 0) {
+        fits = 1;
+        for (int i = 0; fits && i < b.t->ndim; i++) {
+            Py_ssize_t sb = b.t->sizes[i], sa = t->sizes[t->ndim - b.t->ndim + i];
+            fits = sb == sa || sb == 1;
+        }
+    }
+    if (PyErr_Occurred())
+        goto error;
+    int same = fits;
+    if (!fits) {
+        shape = PyObject_GetAttr(res, st->s_shape);
+        if (shape == NULL)
+            goto error;
+        same = PyTuple_GET_SIZE(shape) == t->ndim;
+        for (int i = 0; same && i < t->ndim; i++)
+            same = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, i)) == t->sizes[i];
+    }
     if (!same) {
         PyObject *mine = ssize_tuple(t->sizes, t->ndim);
         if (mine) {
@@ -552,7 +590,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
                 goto error;
             PyObject *outs[1] = {result};
             char key[64];
-            snprintf(key, sizeof key, "%s_t%c", BIN[op].name, b.t ? 't' : 's');
+            derivative_key(key, sizeof key, BIN[op].name, 't', b.t ? 't' : 's');
             if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
                 goto error;
             if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
@@ -564,7 +602,7 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
     if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);
-    Py_DECREF(shape);
+    Py_XDECREF(shape);
     Py_DECREF(cast);
     Py_XDECREF(result);
     Py_XDECREF(base_snap);
@@ -660,7 +698,18 @@ static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
 done:
     Py_XDECREF(va);
     Py_XDECREF(vb);
-    PyObject *out = tensor_wrap_steal(st, r, dt, device);
+    /* Note [Result size check]: the result is at most a's dims but the contracted one times b's likewise */
+    int64_t bound = 1;
+    for (int i = 0; i < a->ndim; i++)
+        if (i != a->ndim - 1 && bound >= 0)
+            bound = a->sizes[i] > ((int64_t)1 << 30) || bound > ((int64_t)1 << 30) ? -1 : bound * a->sizes[i];
+    for (int i = 0; i < b->ndim; i++)
+        if (i != (b->ndim == 1 ? 0 : b->ndim - 2) && bound >= 0)
+            bound = b->sizes[i] > ((int64_t)1 << 30) || bound > ((int64_t)1 << 30) ? -1 : bound * b->sizes[i];
+    PyObject *out = tensor_wrap_result_steal(st, r, dt, device, bound);
+    int depth = a->lazy_depth > b->lazy_depth ? a->lazy_depth : b->lazy_depth;
+    if (out != NULL && tensor_set_depth(st, (TensorObject *)out, depth) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(out);
     if (out != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
         const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
@@ -743,7 +792,11 @@ static PyObject *unary(PyObject *x, size_t func_offset, const char *bool_error, 
     PyObject *f = *(PyObject **)((char *)st + func_offset);
     if (integral_only && t->dtype == DT_BOOL)
         f = st->f_logical_not;
-    PyObject *out = tensor_wrap_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device);
+    /* elementwise: no larger than its input (Note [Result size check]) */
+    PyObject *out = tensor_wrap_result_steal(st, mx_call1(st, f, v, t->device), t->dtype, t->device,
+                                             tensor_numel_bound(t));
+    if (out != NULL && tensor_set_depth(st, (TensorObject *)out, t->lazy_depth) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(out);
     if (out != NULL && !integral_only && GRAD_ENABLED(st)) {
         PyObject *ins[1] = {x}, *outs[1] = {out};
         if (autograd_record_named(st, func_offset == offsetof(State, f_negative) ? "neg" : "abs", ins, 1, ins, 1,
@@ -1066,7 +1119,7 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
         else
             r = mx_call(st, f, stack, 3, t->device);
     }
-    PyObject *res = tensor_wrap_steal(st, r, out, t->device);
+    PyObject *res = tensor_wrap_result_steal(st, r, out, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     r = NULL;
     if (res != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[1] = {(PyObject *)t}, *outs[1] = {res};

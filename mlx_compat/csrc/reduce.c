@@ -64,7 +64,7 @@ static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int to,
     if (arr == NULL)
         goto error;
     *fallback = 0;
-    res = tensor_wrap_steal(st, arr, dt, t->device);
+    res = tensor_wrap_result_steal(st, arr, dt, t->device, tensor_numel_bound(t)); /* Note [Result size check] */
     if (res == NULL)
         goto error;
     ((TensorObject *)res)->ndim = t->ndim;
@@ -158,9 +158,10 @@ static PyObject *extreme_impl(State *st, PyObject *const *args, Py_ssize_t nargs
     if (idx == NULL)
         goto error;
     *fallback = 0;
-    values = tensor_wrap_steal(st, vals, t->dtype, t->device);
+    values = tensor_wrap_result_steal(st, vals, t->dtype, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     vals = NULL;
-    indices = tensor_wrap_steal(st, mx_astype(st, idx, DT_I64, t->device), DT_I64, t->device);
+    indices = tensor_wrap_result_steal(st, mx_astype(st, idx, DT_I64, t->device), DT_I64, t->device,
+                                       tensor_reduce_bound(t));
     if (values == NULL || indices == NULL)
         goto error;
     ((TensorObject *)values)->ndim = ((TensorObject *)indices)->ndim = keepdim ? t->ndim : t->ndim - 1;
@@ -214,7 +215,8 @@ static PyObject *arg_extreme(PyObject *m, PyObject *const *args, Py_ssize_t narg
     Py_DECREF(axis);
     if (idx == NULL)
         goto fallback;
-    res = tensor_wrap_steal(st, mx_astype(st, idx, DT_I64, t->device), DT_I64, t->device);
+    res = tensor_wrap_result_steal(st, mx_astype(st, idx, DT_I64, t->device), DT_I64, t->device,
+                                   tensor_reduce_bound(t)); /* Note [Result size check] */
     Py_DECREF(idx);
     if (res != NULL)
         ((TensorObject *)res)->ndim = keepdim ? t->ndim : t->ndim - 1;
@@ -295,7 +297,7 @@ static PyObject *amax_impl(State *st, PyObject *const *args, Py_ssize_t nargs, P
     if (arr == NULL)
         goto error;
     *fallback = 0;
-    res = tensor_wrap_steal(st, arr, t->dtype, t->device);
+    res = tensor_wrap_result_steal(st, arr, t->dtype, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     if (res == NULL)
         goto error;
     ((TensorObject *)res)->ndim = keepdim ? nd : nd - (int)PyTuple_GET_SIZE(axes);

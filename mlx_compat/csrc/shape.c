@@ -122,7 +122,12 @@ static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObje
         *fallback = 1; /* MLX refused: the reference raises torch's error */
         goto error;
     }
-    res = tensor_wrap_steal(st, arr, t0->dtype, t0->device);
+    int64_t bound = 0; /* Note [Result size check]: exactly the inputs' elements */
+    for (Py_ssize_t i = 0; i < n && bound >= 0; i++) {
+        int64_t k = tensor_numel_bound((TensorObject *)items[i]);
+        bound = k < 0 || k > ((int64_t)1 << 30) ? -1 : bound + k;
+    }
+    res = tensor_wrap_result_steal(st, arr, t0->dtype, t0->device, bound);
     if (res == NULL)
         goto error;
     ((TensorObject *)res)->ndim = rank;

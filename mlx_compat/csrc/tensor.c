@@ -62,7 +62,14 @@ int is_tensor(State *st, PyObject *o) { return PyObject_TypeCheck(o, (PyTypeObje
  * from small inputs: materialising an expanded view, repeat, kron, outer, broadcasting binary ops, matmul, cat.
  * Every tensor is created here, so this is where a result larger than the memory the process can get (RAM +
  * swap, lowered by an address-space limit) is refused with torch's allocator RuntimeError, before anything is
- * evaluated. The cost is one attribute read (`size`) per result; the limit is computed only past 1 GiB. */
+ * evaluated. The cost is one attribute read (`size`) per result; the limit is computed only past 1 GiB.
+ * That read is most of a small op's cost beyond MLX's own, so it is skipped where the inputs settle it: every
+ * tensor carries an upper bound on its element count (`numel_bound`: exact from its sizes, or the `size` read
+ * here, or the bound its op derived), and an elementwise result is no larger than its tensor operand (a
+ * scalar operand) or the product of its two operands' counts (broadcasting), and a reduction's no larger than
+ * its input when that is not empty (tensor_reduce_bound, core.h). A result whose bound is below
+ * the check's own threshold (2^27 elements) needs no read (tensor_wrap_result_steal); past it, or with an
+ * unknown bound, the size is read and the bound becomes exact again. */
 
 /* The bytes the process could still get, or -1 where unknown. */
 static int64_t memory_limit_bytes(void)
@@ -96,7 +103,7 @@ static int64_t memory_limit_bytes(void)
 
 /* Note [Result size check]: 0, or -1 with torch's allocator RuntimeError for an array (BORROWED) of dtype dt
  * larger than the process can allocate. */
-static int check_result_size(State *st, PyObject *arr, int dt)
+static int check_result_size(State *st, PyObject *arr, int dt, int64_t *numel_out)
 {
     PyObject *n = PyObject_GetAttr(arr, st->s_size);
     if (n == NULL) {
@@ -109,6 +116,7 @@ static int check_result_size(State *st, PyObject *arr, int dt)
     Py_DECREF(n);
     if (numel == -1 && PyErr_Occurred())
         return -1;
+    *numel_out = numel;
     if (numel < ((long long)1 << 27)) /* < 1 GiB at any itemsize */
         return 0;
     int64_t nbytes = (int64_t)numel * dt_itemsize(dt), limit;
@@ -158,11 +166,18 @@ static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr
         if (dt < 0)
             goto error;
     }
-    if (check && check_result_size(st, arr, dt) < 0) /* Note [Result size check] */
+    int64_t numel = -1;
+    if (check && check_result_size(st, arr, dt, &numel) < 0) /* Note [Result size check] */
         goto error;
-    TensorObject *t = (TensorObject *)tp->tp_alloc(tp, 0);
-    if (t == NULL)
+    TensorObject *t;
+    if (tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0) { /* Note [Tensor free list] */
+        t = st->free_tensors[--st->n_free_tensors];
+        memset(t, 0, sizeof(TensorObject));
+        PyObject_Init((PyObject *)t, tp); /* the type reference and a fresh reference count, as tp_alloc */
+        PyObject_GC_Track(t);
+    } else if ((t = (TensorObject *)tp->tp_alloc(tp, 0)) == NULL)
         goto error;
+    t->numel_bound = numel + 1; /* 0 (unknown) when not read */
     t->data = arr;
     t->ndim = -1;
     t->inference = (char)inference_mode_enabled;
@@ -192,6 +207,16 @@ PyObject *tensor_wrap_steal(State *st, PyObject *arr, int dt, int device)
     return tensor_new_of_type(st, (PyTypeObject *)st->tensor_type, arr, dt, device);
 }
 
+PyObject *tensor_wrap_result_steal(State *st, PyObject *arr, int dt, int device, int64_t bound)
+{
+    int settled = bound >= 0 && bound < ((int64_t)1 << 27); /* Note [Result size check]: below its threshold */
+    TensorObject *t = (TensorObject *)tensor_alloc_of_type(st, (PyTypeObject *)st->tensor_type, arr, dt, device,
+                                                           !settled);
+    if (t != NULL && settled)
+        t->numel_bound = bound + 1;
+    return (PyObject *)t;
+}
+
 PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device)
 {
     Py_INCREF(arr);
@@ -209,6 +234,7 @@ static int tensor_traverse(TensorObject *t, visitproc visit, void *arg)
     Py_VISIT(t->hooks);
     Py_VISIT(t->dict);
     Py_VISIT(t->grad_accumulator);
+    Py_VISIT(t->size_cache);
     return 0;
 }
 
@@ -222,9 +248,18 @@ static int tensor_clear(TensorObject *t)
     Py_CLEAR(t->hooks);
     Py_CLEAR(t->dict);
     Py_CLEAR(t->grad_accumulator);
+    Py_CLEAR(t->size_cache);
     return 0;
 }
 
+/* Note [Tensor free list]
+ * Every op makes a Tensor and most die soon after (temporaries, snapshots of a discarded graph), so the
+ * allocator's round trip is a measurable part of a small op (bench/bench_dispatch.py). Dead objects of the
+ * exact Tensor type (never subclasses, whose layout and deallocation are their own) are kept, cleared and
+ * untracked, in a per-module array of TENSOR_FREE_LIST_MAX, and tensor_alloc_of_type takes one from there
+ * before asking tp_alloc: it zeroes it and initialises it as tp_alloc does (type reference, reference count,
+ * GC tracking). A kept object holds no references, so nothing is kept alive by the list; the module frees
+ * the kept memory when it is freed (tensor_free_list_clear). All of it runs under the GIL. */
 static void tensor_dealloc(TensorObject *t)
 {
     PyTypeObject *tp = Py_TYPE(t);
@@ -233,8 +268,23 @@ static void tensor_dealloc(TensorObject *t)
         PyObject_ClearWeakRefs((PyObject *)t);
     tensor_clear(t);
     PyMem_Free(t->sizes);
+    t->sizes = NULL;
+    /* only the C type itself has its module (a Python subclass has none): no MRO walk */
+    PyObject *m = ((PyHeapTypeObject *)tp)->ht_module;
+    State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
+    if (st != NULL && tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors < TENSOR_FREE_LIST_MAX) {
+        st->free_tensors[st->n_free_tensors++] = t;
+        Py_DECREF(tp);
+        return;
+    }
     tp->tp_free((PyObject *)t);
     Py_DECREF(tp);
+}
+
+void tensor_free_list_clear(State *st)
+{
+    while (st->n_free_tensors > 0)
+        PyObject_GC_Del(st->free_tensors[--st->n_free_tensors]);
 }
 
 /* ---------------------------------------------------------------- shape metadata */
@@ -295,6 +345,8 @@ int64_t tensor_numel(TensorObject *t)
 /* NEW: the shape as mlx_compat.Size. */
 PyObject *tensor_size_obj(State *st, TensorObject *t)
 {
+    if (t->size_cache != NULL)
+        return Py_NewRef(t->size_cache);
     if (tensor_ensure_sizes(st, t) < 0)
         return NULL;
     if (st->size_type == NULL)
@@ -314,6 +366,9 @@ PyObject *tensor_size_obj(State *st, TensorObject *t)
         }
         PyTuple_SET_ITEM(r, i, v);
     }
+    /* a tensor's sizes change only through the few in-place metadata writers, which drop this cache
+     * (tensor_sizes_changed), so `.shape` is built once per tensor */
+    t->size_cache = Py_NewRef(r);
     return r;
 }
 
@@ -633,34 +688,53 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap)
  * writes and a read waits for at most that many. The test on the hot path is one mask of the version the
  * write increments anyway.
  * Why writes and this bound: unbounded growth needs a loop, and the loops the package cannot see the end of
- * are in-place accumulations into one storage; out-of-place rebinding (`x = x + 1`) is not bounded here.
+ * are in-place accumulations into one storage, or out-of-place rebinding (`x = x + 1`, `total = total + loss`),
+ * bounded by depth below.
  * A training step writes each parameter, buffer and optimizer state once (measured for SGD, Adam, AdamW and
  * RMSprop over a model with BatchNorm: tests/test_lazy_graphs.py), and optimizer.step() evaluates them, so a
  * storage reaches the bound once every ~1000 steps and the async_eval then finds its value evaluated or under
  * way (about 1 us; a step's forward+backward graph is never cut). 1024 keeps a 10^6-write loop's pending
  * graph near 1.5 MB (about 1.5 KB per pending write) and a read after it at most 1024 nodes (~20 ms on the
  * CPU backend, against 10 s unbounded).
+ * Out of place: every tensor carries `lazy_depth`, the length of the chain of ops the core counted since
+ * its value was last handed to an evaluation. A result of the C operators (ops.c), the registry's unary and
+ * binary ops (dispatch.c), matmul and the C views gets 1 + the largest depth of its inputs (tensor_set_depth
+ * in core.h: one add and one compare per call); a snapshot keeps its tensor's. A Python-level op reads its
+ * inputs through `Tensor._mx` and wraps its result through `_C._wrap` / `Tensor._new_on`: the getter keeps the
+ * largest depth read on this thread (py_read_depth) and the wrap takes 1 + that and clears it, so those ops
+ * count too (clamp, relu, linear, cross_entropy). Other results start at 0, so the count stays at or under
+ * MLX's true depth and cuts late rather than early. A result reaching LAZY_DEPTH_BOUND is handed to
+ * mx.async_eval and counts from 0 again (as does a storage the write rule evaluated): `x = x + 1` 10^6 times
+ * keeps at most 4096 pending links (~6 MB, a read of ~0.1 s) instead of growing 1.5 KB per iteration (170 MB
+ * and a 2 s read after 10^5), and `total = total + loss` at most 4096 steps' loss graphs (~1 s to read for a
+ * small Linear's loss on the CPU backend, against 3.6 s after 20,000 steps unbounded).
+ * Why 4096 (measured over every result of two training steps, tests/test_lazy_graphs.py): the counted depth
+ * of GPT-2 forward + backward + AdamW is 82 / 402 / 786 / 1554 for 2 / 12 / 24 / 48 layers, of ResNet-18 / 50
+ * with SGD 99 / 267, so even GPT-2 XL's step stays at 38% of the bound and is never cut (MLX's true depth of a
+ * 12-layer GPT-2 step, every primitive counted through mx.export_to_dot, is 1695). A smaller bound shortens
+ * the worst read (each pending link of `total = total + loss` holds a step's loss graph) but would cut the
+ * deepest models' steps. A read of a value in between (`.item()`) leaves the depth as is: it only makes a
+ * later async_eval find its value already evaluated (about 1 us).
  * Tracing: MLX refuses async_eval inside mx.compile / mx.vjp / mx.vmap ("Not allowed inside a graph
  * transformation"); that refusal is caught and the write stays a pure graph node, so a traced loop traces
- * whole (Note [No evaluation while tracing]). The evaluation holds the lock of Note [Threads]. */
+ * whole (Note [No evaluation while tracing]); the depth then counts from 0 again, so the refusal is met once
+ * per bound, not once per op. The evaluation holds the lock of Note [Threads]. */
 #define LAZY_WRITE_BOUND 1024
 
 /* Start evaluating storage b's value and view t's cache (t may be b): Note [Bounded lazy graphs]. 0 / -1. */
 static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
 {
-    PyObject *f = PyObject_GetAttrString(st->mx, "async_eval"), *r = NULL;
-    if (f == NULL)
-        return -1;
+    PyObject *r = NULL;
     /* strong references: MLX runs with the GIL released, while another thread may rebind b->data / t->data */
     PyObject *args[2] = {Py_NewRef(b->data), Py_NewRef(t->data)};
     eval_lock_acquire(st);
-    r = PyObject_Vectorcall(f, args, args[0] == args[1] ? 1 : 2, NULL);
+    r = PyObject_Vectorcall(st->f_async_eval, args, args[0] == args[1] ? 1 : 2, NULL);
     eval_lock_release(st);
     Py_DECREF(args[0]);
     Py_DECREF(args[1]);
-    Py_DECREF(f);
     if (r != NULL) {
         Py_DECREF(r);
+        b->lazy_depth = t->lazy_depth = 0;
         return 0;
     }
     if (!PyErr_ExceptionMatches(PyExc_ValueError))
@@ -678,10 +752,32 @@ static int bound_lazy_graph(State *st, TensorObject *b, TensorObject *t)
         Py_XDECREF(type);
         Py_XDECREF(val);
         Py_XDECREF(tb);
+        b->lazy_depth = t->lazy_depth = 0; /* try again only a whole bound later */
         return 0;
     }
     PyErr_Restore(type, val, tb); /* steals */
     return -1;
+}
+
+_Thread_local int py_read_depth;
+
+int tensor_set_depth_from_reads(State *st, TensorObject *r)
+{
+    int d = py_read_depth;
+    py_read_depth = 0;
+    return tensor_set_depth(st, r, d);
+}
+
+/* Note [Bounded lazy graphs]: result r's depth reached LAZY_DEPTH_BOUND (tensor_set_depth, core.h): start
+ * evaluating its value (its base's too, for a view) and count again from 0. 0 / -1. */
+int tensor_bound_depth_slow(State *st, TensorObject *r)
+{
+    if (r->data == NULL) /* not yet filled in: nothing to evaluate */
+        return 0;
+    TensorObject *b = r->base ? r->base : r;
+    if (b->data == NULL)
+        return 0;
+    return bound_lazy_graph(st, b, r);
 }
 
 /* Note [Whole-storage writes]
@@ -793,6 +889,10 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     v->version = base->version;
     v->is_view = 1;
     v->detached = src->detached;
+    if (tensor_set_depth(st, v, src->lazy_depth) < 0) { /* Note [Bounded lazy graphs] */
+        Py_DECREF(v);
+        return NULL;
+    }
     return (PyObject *)v;
 }
 
@@ -969,6 +1069,8 @@ static PyObject *get_mx(TensorObject *t, void *c)
     if (tensor_check_mx_extent(st, t) < 0) /* Note [32-bit element counts] */
         return NULL;
     PyObject *v = tensor_value(st, t);
+    if (t->lazy_depth > py_read_depth) /* Note [Bounded lazy graphs] */
+        py_read_depth = t->lazy_depth;
     return Py_XNewRef(v);
 }
 
@@ -1018,6 +1120,8 @@ static int set_retains_grad(TensorObject *t, PyObject *v, void *c)
     return 0;
 }
 
+static PyObject *get_lazy_depth(TensorObject *t, void *c) { return PyLong_FromLong(t->lazy_depth); }
+
 static PyGetSetDef tensor_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {"shape", (getter)get_shape, NULL, "The tensor's shape, a torch.Size.", NULL},
@@ -1040,6 +1144,7 @@ static PyGetSetDef tensor_getset[] = {
     {"is_cuda", (getter)get_is_cuda, NULL, NULL, NULL},
     {"_device_code", (getter)get_device_code, NULL, "0 for MLX's CPU, 1 for its GPU.", NULL},
     {"is_mps", (getter)get_is_mps, NULL, NULL, NULL},
+    {"_lazy_depth", (getter)get_lazy_depth, NULL, "Internal: the depth Note [Bounded lazy graphs] counts.", NULL},
     {NULL}};
 
 /* ---------------------------------------------------------------- metadata methods */
@@ -1360,6 +1465,7 @@ static PyObject *m_restride(TensorObject *t, PyObject *args)
     PyMem_Free(t->sizes);
     t->sizes = sizes;
     t->ndim = v->ndim;
+    tensor_sizes_changed(t);
     t->offset = t->base ? v->offset : 0;
     Py_INCREF(arr);
     Py_SETREF(t->data, arr);
@@ -1393,6 +1499,8 @@ static PyObject *m_set_data(TensorObject *t, PyObject *arr)
     PyMem_Free(t->sizes);
     t->sizes = NULL;
     t->ndim = -1;
+    t->numel_bound = 0;
+    tensor_sizes_changed(t);
     t->offset = 0;
     t->dtype = (signed char)dt;
     t->is_view = 0;
@@ -1422,7 +1530,10 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
         PyErr_Format(PyExc_ValueError, "_new_on: bad dtype code %d", dt);
         return NULL;
     }
-    return tensor_wrap(st, arr, dt, dev);
+    PyObject *r = tensor_wrap(st, arr, dt, dev);
+    if (r != NULL && tensor_set_depth_from_reads(st, (TensorObject *)r) < 0) /* Note [Bounded lazy graphs] */
+        Py_CLEAR(r);
+    return r;
 }
 
 /* NEW: a view of t with dtype `dt`, value `arr` (STOLEN) and metadata in units of `dt` over t's root
