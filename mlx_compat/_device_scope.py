@@ -82,8 +82,11 @@ def scope_kinds(tensor_type):
         if _scopable(obj) and id(obj) not in kinds:
             kinds[id(obj)] = (obj, kind)
 
+    # the protocol's own functions (handle_torch_function...) only route calls: each routed call gets its
+    # scope from its own wrapper, so a subclass's __torch_function__ runs outside any
+    skip = {__name__, "mlx_compat.overrides"}
     modules = [m for n, m in sorted(sys.modules.items())
-               if m is not None and (n == "mlx_compat" or n.startswith("mlx_compat.")) and n != __name__]
+               if m is not None and (n == "mlx_compat" or n.startswith("mlx_compat.")) and n not in skip]
     for ns in modules:
         for name, obj in list(vars(ns).items()):
             if name.startswith("_") and name != "_softmax_backward_data":
