@@ -279,7 +279,8 @@ static inline int scope_begin(State *st, ScopeFrame *f, int kind, PyObject *cons
     return scope_enter(st, f, scope_creation_device(st, args, nargs, kwnames));
 }
 
-/* _register_device_scope(to_code): mlx_compat._device.to_code, for creation functions' `device=`. */
+/* NEW (None): _register_device_scope(to_code): mlx_compat._device.to_code, for creation functions' `device=`
+ * (Note [Device scope]). */
 PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code)
 {
     Py_XSETREF(state_of_module(m)->py_device_to_code, Py_NewRef(to_code));
@@ -423,6 +424,7 @@ static PyObject *tfw_getattro(TFWrapper *w, PyObject *name)
 
 static PyObject *tfw_get_delegated(TFWrapper *w, void *name) { return PyObject_GetAttrString(w->fn, (const char *)name); }
 static PyObject *tfw_get_wrapped(TFWrapper *w, void *c) { return Py_NewRef(w->fn); }
+/* NEW: the wrapper's scope kind and flags (Note [Device scope]). */
 static PyObject *tfw_get_scope(TFWrapper *w, void *c) { return PyLong_FromLong(w->scope); }
 static PyObject *tfw_get_scoped(TFWrapper *w, void *c) { return PyBool_FromLong(w->scope != SCOPE_NONE); }
 static PyObject *tfw_get_check(TFWrapper *w, void *c) { return PyBool_FromLong(w->check); }
