@@ -246,13 +246,17 @@ def get_default_nowrap_functions():
     return set()
 
 
+def _overridable(obj):
+    return isinstance(obj, _C.TorchFunctionWrapper) and obj._checks_torch_function
+
+
 @functools.lru_cache(None)
 def get_overridable_functions():
     """{namespace: [functions]} for the public namespaces whose functions honour __torch_function__."""
     out = {}
     for ns in _namespaces():
-        out[ns] = [v for n, v in sorted(vars(ns).items()) if isinstance(v, _C.TorchFunctionWrapper)]
-    out[Tensor] = [v for n, v in sorted(vars(Tensor).items()) if isinstance(v, _C.TorchFunctionWrapper)]
+        out[ns] = [v for n, v in sorted(vars(ns).items()) if _overridable(v)]
+    out[Tensor] = [v for n, v in sorted(vars(Tensor).items()) if _overridable(v)]
     return out
 
 
@@ -372,18 +376,25 @@ def _wrappable(obj):
         not isinstance(obj, _C.TorchFunctionWrapper)
 
 
-def install(tensor_type=Tensor):
+def install(tensor_type=Tensor, scope=None):
     """Wrap the public functions of torch's namespaces and the Tensor methods once, so each honours
-    __torch_function__ (Note [torch function check]); every module attribute that held a wrapped function
-    gets the same wrapper, so identities between namespaces hold."""
+    __torch_function__ (Note [torch function check]); `scope` ({id: (function, kind)}, from
+    _device_scope.scope_kinds) gives functions a device scope in the same wrapper (Note [Device scope]), and
+    those outside torch's namespaces a wrapper of their own without the check. Every module attribute that held
+    a wrapped function gets the same wrapper, so identities between namespaces hold."""
     import sys
 
+    scope = scope or {}
     memo = {}
 
-    def wrap(obj):
+    def kind(obj):
+        k = scope.get(id(obj))
+        return k[1] if k is not None and k[0] is obj else 0
+
+    def wrap(obj, check=True):
         w = memo.get(id(obj))
         if w is None:
-            w = memo[id(obj)] = (obj, _C._tf_wrap(obj))
+            w = memo[id(obj)] = (obj, _C._tf_wrap(obj, kind(obj), check))
         return w[1]
 
     for ns in _namespaces():
@@ -405,6 +416,14 @@ def install(tensor_type=Tensor):
         if not _wrappable(obj) or isinstance(obj, types.BuiltinFunctionType):
             continue
         setattr(tensor_type, name, wrap(obj))
+    # functions with a device scope but outside the protocol (creation functions, internal modules' public
+    # functions, Tensor methods kept off it): a wrapper without the check; the pass below puts it in place
+    for obj, _ in scope.values():
+        wrap(obj, check=False)
+    for name, obj in list(vars(tensor_type).items()):
+        w = memo.get(id(obj))
+        if w is not None and w[0] is obj and not name.startswith("__"):
+            setattr(tensor_type, name, w[1])
     # the same function objects held elsewhere get the same wrapper, so identity checks hold (`activation is
     # F.relu`): module attributes, module-level dicts (TORCH_VARIANTS tables...), and the default arguments of
     # the package's functions and of its classes' methods, bound when they were defined

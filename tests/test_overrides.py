@@ -213,3 +213,42 @@ def test_plain_tensor_results_unchanged():
         r = f(mc, m)
         assert type(r) is mc.Tensor
         np.testing.assert_allclose(r.numpy(), f(torch, t).numpy(), rtol=1e-6)
+
+
+def test_creation_functions_as_torch_lists_them():
+    """zeros/tensor are ignored by the protocol in both (no dispatch on a subclass argument); zeros_like is
+    overridable in both. The package's wrappers say which they are (Note [Device scope]: one C wrapper may also
+    carry a device scope, the check is its own flag)."""
+    got = {}
+    for L in (torch, mc):
+        log = []
+        s = L.ones(2).as_subclass(_logging_subclass(L, log))
+        log.clear()
+        r1, r2 = L.zeros_like(s), L.zeros(2)
+        overridable = {f for fs in L.overrides.get_overridable_functions().values() for f in fs}
+        got[L] = (log, type(r1).__name__, type(r2).__name__, L.zeros_like in overridable,
+                  L.zeros in L.overrides.get_ignored_functions(), L.zeros in overridable)
+    assert got[mc] == got[torch]
+    for fns in mc.overrides.get_overridable_functions().values():
+        assert all(f._checks_torch_function for f in fns)
+
+
+def test_wrapper_without_the_check_passes_subclasses_through():
+    """_C._tf_wrap(fn, scope, check=False) (a scope-only wrapper) leaves __torch_function__ alone; with the
+    check it dispatches as every public function does."""
+    log = []
+    s = mc.ones(2).as_subclass(_logging_subclass(mc, log))
+    log.clear()
+
+    def kind(x):
+        return type(x).__name__
+
+    plain, checked = mc._C._tf_wrap(kind, 1, False), mc._C._tf_wrap(kind)
+    assert plain(s) == "Logged" and log == []
+    assert checked(s) == "Logged" and log == ["kind"]
+    assert (plain._checks_torch_function, plain._device_scope, checked._checks_torch_function,
+            checked._device_scope) == (False, 1, True, 0)
+    assert plain.__wrapped__ is kind and plain.__name__ == "kind"
+    for bad, exc in (((kind, 3), ValueError), ((kind, "x"), TypeError), ((1,), TypeError), ((), TypeError)):
+        with pytest.raises(exc):
+            mc._C._tf_wrap(*bad)

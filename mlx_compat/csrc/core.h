@@ -65,6 +65,11 @@ typedef struct {
     PyObject *py_tf_dispatch;     /* mlx_compat.overrides._dispatch (registered) */
     PyObject *disabled_tf;        /* _C._disabled_torch_function_impl */
     PyObject *s_torch_function;   /* "__torch_function__" */
+    /* Note [Device scope] (overrides.c) */
+    int scope_active;             /* wrappers run calls on their tensors' device: a GPU exists, or MLX_COMPAT_DEVICE_SCOPE=1 */
+    PyObject *f_stream_ctx;       /* mx.stream */
+    PyObject *py_device_to_code;  /* mlx_compat._device.to_code (registered), or NULL */
+    PyObject *s_device, *s_enter, *s_exit; /* "device", "__enter__", "__exit__" */
 #define X(name) PyObject *f_##name;
     MX_FUNCS(X)
 #undef X
@@ -352,7 +357,11 @@ PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t n
 PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
 PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */
 int tf_wrapper_type_init(PyObject *module, State *st);
-PyObject *mod_tf_wrap(PyObject *m, PyObject *fn);
+PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code);
+PyObject *mod_scoped(PyObject *m, PyObject *const *args, size_t nargsf, PyObject *kwnames);
+PyObject *mod_device_of(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_device_scope_state(PyObject *m, PyObject *noargs);
 PyObject *mod_register_torch_function(PyObject *m, PyObject *args);
 PyObject *mod_disabled_tf_impl(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_torch_function_state(PyObject *m, PyObject *args);

@@ -231,7 +231,16 @@ static PyMethodDef module_methods[] = {
     {"_promote_types", mod_promote_types, METH_VARARGS, NULL},
     {"_result_type", (PyCFunction)(void (*)(void))mod_result_type, METH_FASTCALL, NULL},
     {"_wrap", (PyCFunction)(void (*)(void))mod_wrap, METH_FASTCALL, NULL},
-    {"_tf_wrap", mod_tf_wrap, METH_O, "Wrap a public function or method so it honours __torch_function__."},
+    {"_tf_wrap", (PyCFunction)(void (*)(void))mod_tf_wrap, METH_FASTCALL,
+     "_tf_wrap(fn, scope=0, check=True): fn wrapped so it honours __torch_function__ (when check) and runs on its "
+     "tensors' device (scope 1) or its device argument's (scope 2) (Note [Device scope])."},
+    {"_register_device_scope", mod_register_device_scope, METH_O, "Register _device.to_code (Note [Device scope])."},
+    {"_scoped", (PyCFunction)(void (*)(void))mod_scoped, METH_FASTCALL | METH_KEYWORDS,
+     "_scoped(code, fn, *args, **kwargs): fn's call on MLX's stream of device code (Note [Device scope])."},
+    {"_device_scope_state", mod_device_scope_state, METH_NOARGS,
+     "(depth, code): this thread's open scoped calls and the device entered, -1 for none (Note [Device scope])."},
+    {"_device_of", (PyCFunction)(void (*)(void))mod_device_of, METH_FASTCALL,
+     "_device_of(args, kwargs=None): the device code of the first tensor argument, else None (Note [Device scope])."},
     {"_register_torch_function", mod_register_torch_function, METH_VARARGS, NULL},
     {"_disabled_torch_function_impl", (PyCFunction)(void (*)(void))mod_disabled_tf_impl, METH_FASTCALL,
      "Set as a subclass's __torch_function__ to opt out of the protocol (torch.nn.Parameter does)."},
@@ -372,6 +381,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->tf_wrapper_type);
     Py_VISIT(st->py_tf_dispatch);
     Py_VISIT(st->disabled_tf);
+    Py_VISIT(st->f_stream_ctx);
+    Py_VISIT(st->py_device_to_code);
     Py_VISIT(st->shared_stream[0]);
     Py_VISIT(st->shared_stream[1]);
 #define X(name) Py_VISIT(st->f_##name);
@@ -412,6 +423,9 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->tf_wrapper_type);
     Py_CLEAR(st->py_tf_dispatch);
     Py_CLEAR(st->disabled_tf);
+    Py_CLEAR(st->f_stream_ctx);
+    Py_CLEAR(st->py_device_to_code);
+    Py_CLEAR(st->s_device); Py_CLEAR(st->s_enter); Py_CLEAR(st->s_exit);
     Py_CLEAR(st->shared_stream[0]);
     Py_CLEAR(st->shared_stream[1]);
 #define X(name) Py_CLEAR(st->f_##name);

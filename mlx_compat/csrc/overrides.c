@@ -1,8 +1,9 @@
 /* overrides.c — the C side of the __torch_function__ protocol: the check every public entry makes, the
  * wrapper type that makes it for Python-level functions and methods, the thread-local switches behind
- * DisableTorchFunction(Subclass) and TorchFunctionMode, and Tensor.as_subclass. The protocol itself
- * (collecting overloaded arguments, calling their __torch_function__, Tensor's default) is
- * mlx_compat/overrides.py.
+ * DisableTorchFunction(Subclass) and TorchFunctionMode, and Tensor.as_subclass. The same wrapper runs
+ * Python-level calls on their tensors' device where a GPU exists (Note [Device scope]). The protocol
+ * itself (collecting overloaded arguments, calling their __torch_function__, Tensor's default) is
+ * mlx_compat/overrides.py; which function gets which wrapper is decided in _device_scope.install.
  *
  * Note [torch function check]
  * Every public function and method (Python-level ones through a TorchFunctionWrapper installed at import,
@@ -18,6 +19,9 @@
  */
 #include "core.h"
 #include "structmember.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 _Thread_local int tf_subclass_disabled;
 _Thread_local int tf_all_disabled;
@@ -121,6 +125,230 @@ PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name)
     return r;
 }
 
+/* ---------------------------------------------------------------- device scope */
+
+/* Note [Device scope]
+ * The C core passes `stream=` to every MLX call of a tensor whose device is not MLX's default device.
+ * The Python modules call mlx.core directly (mlx_op forwards and their mx.vjp backwards, compositions,
+ * creation), and an MLX call without `stream=` runs on MLX's default device: the GPU wherever one
+ * exists. A CPU tensor's op would then run on the GPU, and any float64 step in it fails there
+ * ("float64 is not supported on the GPU"): gradcheck's float64 on a Mac, torch.special's float64
+ * kernels, matrix_exp's float64 chain.
+ * So where a GPU exists (or MLX_COMPAT_DEVICE_SCOPE=1 asks for it on a machine without one: the tests
+ * do), _device_scope.install gives every public Python-level function and Python Tensor method, once at
+ * import, a scope kind in the same TorchFunctionWrapper that makes the __torch_function__ check (one C
+ * wrapper per function, no Python frame of its own); after the check:
+ *  - SCOPE_TENSORS: the outermost such call finds its first Tensor argument (a positional one, the
+ *    first item of a list/tuple positional one, then keyword values) and, when that tensor's device is
+ *    not the current one, runs inside mx.stream(device). It raises a thread-local depth while it runs,
+ *    so calls nested in it (ops built from ops, metadata methods) inherit its stream without looking:
+ *    one check per user-level call.
+ *  - SCOPE_DEVICE_ARG (creation functions) always looks, nested or not: the `device=` argument, else a
+ *    tensor argument's device (the *_like functions), else the CPU (torch's default device). A device
+ *    argument that does not parse runs unscoped, so the function raises torch's error for it.
+ *  - _C._scoped(code, fn, ...) runs one call on device `code` the same way: recorded backwards (the
+ *    engine calls them later), mlx_op's forwards, the optimizer's per-parameter updates.
+ * The current device is tracked here, not asked of MLX: a thread-local code while a stream this
+ * machinery entered is open, else MLX's default device at import (the assumption mx_call makes too).
+ * So the common case (a tensor on the current device, a nested call, scope inactive) costs a few
+ * integer and pointer tests and no Python call; only a call whose device differs pays for entering
+ * and leaving mx.stream. A `with mx.stream(...)` opened by user code around our calls is not seen, as
+ * the C ops do not see it either. Device codes, not MLX devices, are compared: under Note [Fake GPU] a
+ * 'cuda' tensor's call enters mx.stream(cpu) where a real GPU's would enter mx.stream(gpu), so the
+ * machinery runs (and is tested) on any machine. Without a GPU or the variable no wrapper gets a scope.
+ */
+
+enum { SCOPE_NONE = 0, SCOPE_TENSORS = 1, SCOPE_DEVICE_ARG = 2 };
+
+static _Thread_local int scope_depth;     /* open SCOPE_TENSORS calls on this thread */
+static _Thread_local int scope_code = -1; /* device of the innermost stream entered here, -1 for none */
+
+typedef struct {
+    PyObject *ctx; /* the entered mx.stream(...) context, or NULL */
+    int prev_code; /* scope_code before it */
+    int counted;   /* this call raised scope_depth */
+} ScopeFrame;
+
+#define SCOPE_FRAME_INIT {NULL, -1, 0}
+
+/* The device code of the first Tensor among the positional arguments (or first items of list/tuple
+ * ones), then the keyword values; -1 when there is none. Never raises. */
+static int scope_device_of(State *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyTypeObject *tt = (PyTypeObject *)st->tensor_type;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = args[i];
+        if (PyObject_TypeCheck(a, tt))
+            return ((TensorObject *)a)->device;
+        if ((PyTuple_Check(a) || PyList_Check(a)) && PySequence_Fast_GET_SIZE(a) > 0 &&
+            PyObject_TypeCheck(PySequence_Fast_ITEMS(a)[0], tt))
+            return ((TensorObject *)PySequence_Fast_ITEMS(a)[0])->device;
+    }
+    for (Py_ssize_t i = 0; kwnames != NULL && i < PyTuple_GET_SIZE(kwnames); i++)
+        if (PyObject_TypeCheck(args[nargs + i], tt))
+            return ((TensorObject *)args[nargs + i])->device;
+    return -1;
+}
+
+/* A creation function's device: its `device=` argument, else a tensor argument's, else the CPU; -1
+ * (no scope) for a device that does not parse. Never raises. */
+static int scope_creation_device(State *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *dev = NULL; /* borrowed */
+    for (Py_ssize_t i = 0; kwnames != NULL && i < PyTuple_GET_SIZE(kwnames); i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+        if (k == st->s_device || PyUnicode_Compare(k, st->s_device) == 0)
+            dev = args[nargs + i];
+    }
+    if (dev == NULL || dev == Py_None) {
+        int code = scope_device_of(st, args, nargs, kwnames);
+        return code < 0 ? DEV_CPU : code;
+    }
+    if (st->py_device_to_code == NULL)
+        return -1;
+    PyObject *c = PyObject_CallOneArg(st->py_device_to_code, dev);
+    long code = c != NULL ? PyLong_AsLong(c) : -1;
+    Py_XDECREF(c);
+    if (code != DEV_CPU && code != DEV_GPU) {
+        PyErr_Clear();
+        return -1;
+    }
+    return (int)code;
+}
+
+/* Enter MLX's stream of device `code` into frame `f` unless it is the current device (or code < 0).
+ * 0 / -1 with an exception. */
+static int scope_enter(State *st, ScopeFrame *f, int code)
+{
+    int current = scope_code >= 0 ? scope_code : st->default_mx_device;
+    if (code < 0 || code == current)
+        return 0;
+    PyObject *ctx = PyObject_CallOneArg(st->f_stream_ctx, st->mx_device[code]);
+    if (ctx == NULL)
+        return -1;
+    PyObject *r = PyObject_VectorcallMethod(st->s_enter, &ctx, 1, NULL);
+    if (r == NULL) {
+        Py_DECREF(ctx);
+        return -1;
+    }
+    Py_DECREF(r);
+    f->ctx = ctx; /* the frame owns it */
+    f->prev_code = scope_code;
+    scope_code = code;
+    return 0;
+}
+
+/* Close frame `f` after the call. STEALS `r` (the call's result, or NULL with its exception set) and
+ * returns it, or NULL when leaving the stream failed. */
+static inline PyObject *scope_leave(State *st, ScopeFrame *f, PyObject *r)
+{
+    if (f->counted)
+        scope_depth--;
+    if (f->ctx == NULL)
+        return r;
+    scope_code = f->prev_code;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *x = PyObject_VectorcallMethod(st->s_exit, &f->ctx, 1, NULL);
+    if (x == NULL && r != NULL)
+        Py_CLEAR(r); /* leaving failed: its error replaces the result */
+    else if (x == NULL)
+        PyErr_WriteUnraisable(f->ctx); /* the call's own error wins */
+    Py_XDECREF(x);
+    Py_CLEAR(f->ctx);
+    if (type != NULL)
+        PyErr_Restore(type, value, tb); /* steals */
+    return r;
+}
+
+/* Open frame `f` for a call of a wrapper of scope kind `kind` (Note [Device scope]). 0 / -1; on -1 the
+ * frame must still be closed. */
+static inline int scope_begin(State *st, ScopeFrame *f, int kind, PyObject *const *args, size_t nargsf,
+                              PyObject *kwnames)
+{
+    if (kind == SCOPE_NONE || !st->scope_active)
+        return 0;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kind == SCOPE_TENSORS) {
+        if (scope_depth > 0)
+            return 0; /* nested: inherits the outer call's stream */
+        f->counted = 1;
+        scope_depth++;
+        return scope_enter(st, f, scope_device_of(st, args, nargs, kwnames));
+    }
+    return scope_enter(st, f, scope_creation_device(st, args, nargs, kwnames));
+}
+
+/* NEW (None): _register_device_scope(to_code): mlx_compat._device.to_code, for creation functions' `device=`
+ * (Note [Device scope]). */
+PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code)
+{
+    Py_XSETREF(state_of_module(m)->py_device_to_code, Py_NewRef(to_code));
+    Py_RETURN_NONE;
+}
+
+/* NEW: _scoped(code, fn, *args, **kwargs): fn(*args, **kwargs) on MLX's stream of device `code` (None:
+ * as is) when device scope is active (Note [Device scope]); no depth is raised, nested calls look. */
+PyObject *mod_scoped(PyObject *m, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    State *st = state_of_module(m);
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError, "_scoped(code, fn, *args, **kwargs)");
+        return NULL;
+    }
+    ScopeFrame f = SCOPE_FRAME_INIT;
+    int code = -1;
+    if (args[0] != Py_None && st->scope_active) {
+        long c = PyLong_AsLong(args[0]);
+        if (c == -1 && PyErr_Occurred())
+            return NULL;
+        if (c != DEV_CPU && c != DEV_GPU) {
+            PyErr_SetString(PyExc_ValueError, "_scoped: bad device code");
+            return NULL;
+        }
+        code = (int)c;
+    }
+    if (scope_enter(st, &f, code) < 0)
+        return NULL;
+    PyObject *r = PyObject_Vectorcall(args[1], args + 2, (size_t)(nargs - 2), kwnames);
+    return scope_leave(st, &f, r);
+}
+
+/* NEW: _device_scope_state() -> (depth, code): this thread's open SCOPE_TENSORS calls and the device code
+ * of the innermost stream entered (-1: none), for tests of Note [Device scope]. */
+PyObject *mod_device_scope_state(PyObject *m, PyObject *noargs)
+{
+    return Py_BuildValue("(ii)", scope_depth, scope_code);
+}
+
+/* NEW: _device_of(args, kwargs=None): the device code of the first Tensor among args (or first items of
+ * list/tuple ones), then kwargs' values; None when there is none. */
+PyObject *mod_device_of(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_module(m);
+    PyObject *seq = NULL, *r = NULL;
+    if (nargs < 1 || nargs > 2 || (nargs == 2 && args[1] != Py_None && !PyDict_Check(args[1]))) {
+        PyErr_SetString(PyExc_TypeError, "_device_of(args, kwargs=None)");
+        return NULL;
+    }
+    seq = PySequence_Fast(args[0], "_device_of: args must be a sequence");
+    if (seq == NULL)
+        goto error;
+    int code = scope_device_of(st, PySequence_Fast_ITEMS(seq), PySequence_Fast_GET_SIZE(seq), NULL);
+    if (code < 0 && nargs == 2 && args[1] != Py_None) {
+        PyObject *k, *v; /* borrowed */
+        Py_ssize_t pos = 0;
+        while (code < 0 && PyDict_Next(args[1], &pos, &k, &v))
+            if (PyObject_TypeCheck(v, (PyTypeObject *)st->tensor_type))
+                code = ((TensorObject *)v)->device;
+    }
+    r = code < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(code);
+error:
+    Py_XDECREF(seq);
+    return r;
+}
+
 /* ---------------------------------------------------------------- the wrapper type */
 
 typedef struct {
@@ -131,15 +359,21 @@ typedef struct {
     vectorcallfunc vectorcall;
     PyObject *dict;
     PyObject *weakreflist;
+    int check;             /* makes Note [torch function check] (else only a device scope) */
+    int scope;             /* SCOPE_* (Note [Device scope]) */
 } TFWrapper;
 
 static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     thread_pin(w->st); /* Note [Threads]: before the function makes any MLX node */
-    if (tf_needed(w->st, args, n))
+    if (w->check && tf_needed(w->st, args, n))
         return tf_dispatch(w->st, (PyObject *)w, args, nargsf, kwnames);
-    return PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    ScopeFrame f = SCOPE_FRAME_INIT; /* Note [Device scope] */
+    if (scope_begin(w->st, &f, w->scope, args, nargsf, kwnames) < 0)
+        return scope_leave(w->st, &f, NULL);
+    PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    return scope_leave(w->st, &f, r);
 }
 
 static int tfw_traverse(TFWrapper *w, visitproc visit, void *arg)
@@ -190,6 +424,10 @@ static PyObject *tfw_getattro(TFWrapper *w, PyObject *name)
 
 static PyObject *tfw_get_delegated(TFWrapper *w, void *name) { return PyObject_GetAttrString(w->fn, (const char *)name); }
 static PyObject *tfw_get_wrapped(TFWrapper *w, void *c) { return Py_NewRef(w->fn); }
+/* NEW: the wrapper's scope kind and flags (Note [Device scope]). */
+static PyObject *tfw_get_scope(TFWrapper *w, void *c) { return PyLong_FromLong(w->scope); }
+static PyObject *tfw_get_scoped(TFWrapper *w, void *c) { return PyBool_FromLong(w->scope != SCOPE_NONE); }
+static PyObject *tfw_get_check(TFWrapper *w, void *c) { return PyBool_FromLong(w->check); }
 
 static PyObject *tfw_repr(TFWrapper *w) { return PyObject_Repr(w->fn); }
 
@@ -198,6 +436,9 @@ static PyObject *tfw_reduce(TFWrapper *w, PyObject *noargs) { return PyObject_Ge
 
 static PyGetSetDef tfw_getset[] = {
     {"__wrapped__", (getter)tfw_get_wrapped, NULL, NULL, NULL},
+    {"_device_scope", (getter)tfw_get_scope, NULL, "0: none, 1: its tensors' device, 2: its device argument's", NULL},
+    {"_device_scoped", (getter)tfw_get_scoped, NULL, "Whether calls run on their device (Note [Device scope])", NULL},
+    {"_checks_torch_function", (getter)tfw_get_check, NULL, "Whether calls honour __torch_function__", NULL},
     {"__doc__", (getter)tfw_get_delegated, NULL, NULL, "__doc__"},
     {"__name__", (getter)tfw_get_delegated, NULL, NULL, "__name__"},
     {"__qualname__", (getter)tfw_get_delegated, NULL, NULL, "__qualname__"},
@@ -238,25 +479,52 @@ int tf_wrapper_type_init(PyObject *module, State *st)
     if (tp == NULL)
         return -1;
     st->tf_wrapper_type = tp;
+    /* Note [Device scope]: on where a GPU exists, or where MLX_COMPAT_DEVICE_SCOPE=1 asks for it */
+    const char *force = getenv("MLX_COMPAT_DEVICE_SCOPE");
+    st->scope_active = st->gpu_available || (force != NULL && strcmp(force, "1") == 0);
+    if ((st->f_stream_ctx = PyObject_GetAttrString(st->mx, "stream")) == NULL ||
+        (st->s_device = PyUnicode_InternFromString("device")) == NULL ||
+        (st->s_enter = PyUnicode_InternFromString("__enter__")) == NULL ||
+        (st->s_exit = PyUnicode_InternFromString("__exit__")) == NULL)
+        return -1;
+    if (PyModule_AddIntConstant(module, "DEVICE_SCOPE", st->scope_active) < 0)
+        return -1;
     return PyModule_AddObjectRef(module, "TorchFunctionWrapper", tp);
 }
 
-/* _tf_wrap(fn) -> a TorchFunctionWrapper around fn (NEW). */
-PyObject *mod_tf_wrap(PyObject *m, PyObject *fn)
+/* NEW: _tf_wrap(fn, scope=0, check=True) -> a TorchFunctionWrapper around fn that makes Note [torch
+ * function check] when `check` and runs on a device of scope kind `scope` (Note [Device scope]). */
+PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 {
     State *st = state_of_module(m);
-    if (!PyCallable_Check(fn)) {
+    long scope = SCOPE_NONE;
+    int check = 1;
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "_tf_wrap(fn, scope=0, check=True)");
+        return NULL;
+    }
+    if (!PyCallable_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "_tf_wrap expects a callable");
         return NULL;
     }
+    if (nargs > 1 && (scope = PyLong_AsLong(args[1])) == -1 && PyErr_Occurred())
+        return NULL;
+    if (scope != SCOPE_NONE && scope != SCOPE_TENSORS && scope != SCOPE_DEVICE_ARG) {
+        PyErr_SetString(PyExc_ValueError, "_tf_wrap: scope must be 0, 1 or 2");
+        return NULL;
+    }
+    if (nargs > 2 && (check = PyObject_IsTrue(args[2])) < 0)
+        return NULL;
     PyTypeObject *tp = (PyTypeObject *)st->tf_wrapper_type;
     TFWrapper *w = (TFWrapper *)tp->tp_alloc(tp, 0);
     if (w == NULL)
         return NULL;
-    w->fn = Py_NewRef(fn);
+    w->fn = Py_NewRef(args[0]);
     w->module = Py_NewRef(m);
     w->st = st;
     w->vectorcall = (vectorcallfunc)tfw_vectorcall;
+    w->check = check;
+    w->scope = (int)scope;
     return (PyObject *)w;
 }
 
