@@ -230,6 +230,7 @@ static PyMethodDef module_methods[] = {
     {"_wrap", (PyCFunction)(void (*)(void))mod_wrap, METH_FASTCALL, NULL},
     {"_tf_wrap", mod_tf_wrap, METH_O, "Wrap a public function or method so it honours __torch_function__."},
     {"_register_torch_function", mod_register_torch_function, METH_VARARGS, NULL},
+    {"_set_arg_error_hook", mod_set_arg_error_hook, METH_O, "Register the argument check run when a public call fails."},
     {"_disabled_torch_function_impl", (PyCFunction)(void (*)(void))mod_disabled_tf_impl, METH_FASTCALL,
      "Set as a subclass's __torch_function__ to opt out of the protocol (torch.nn.Parameter does)."},
     {"_torch_function_state", mod_torch_function_state, METH_VARARGS, NULL},
@@ -365,6 +366,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->py_setitem);
     Py_VISIT(st->tf_wrapper_type);
     Py_VISIT(st->py_tf_dispatch);
+    Py_VISIT(st->py_arg_error_hook);
     Py_VISIT(st->disabled_tf);
     Py_VISIT(st->shared_stream[0]);
     Py_VISIT(st->shared_stream[1]);
@@ -402,6 +404,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->py_setitem);
     Py_CLEAR(st->tf_wrapper_type);
     Py_CLEAR(st->py_tf_dispatch);
+    Py_CLEAR(st->py_arg_error_hook);
     Py_CLEAR(st->disabled_tf);
     Py_CLEAR(st->shared_stream[0]);
     Py_CLEAR(st->shared_stream[1]);

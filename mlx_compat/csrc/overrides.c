@@ -133,13 +133,59 @@ typedef struct {
     PyObject *weakreflist;
 } TFWrapper;
 
+/* Note [Argument error hook] (mlx_compat/_argcheck.py): with the wrapped function's exception set, let the
+ * registered hook replace a non-TypeError by torch's TypeError when no signature accepts the arguments.
+ * Returns nothing; on return an exception is set (the original, or the hook's replacement chained to it). */
+static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *type, *value, *tb, *tup = NULL, *kw = NULL, *r = NULL;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value == NULL || PyErr_GivenExceptionMatches(type, PyExc_TypeError) ||
+        !PyErr_GivenExceptionMatches(type, PyExc_Exception))
+        goto error; /* restores the original */
+    if (tb != NULL)
+        PyException_SetTraceback(value, tb);
+    tup = PyTuple_New(n);
+    if (tup == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
+    kw = PyDict_New();
+    if (kw == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; kwnames && i < PyTuple_GET_SIZE(kwnames); i++)
+        if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
+            goto error;
+    r = PyObject_CallFunctionObjArgs(w->st->py_arg_error_hook, (PyObject *)w, tup, kw, value, NULL);
+    if (r == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        /* the replacement: keep it, drop the original (it is the replacement's __cause__) */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        type = value = tb = NULL;
+    }
+error:
+    if (type != NULL) {
+        PyErr_Clear(); /* a failure of the hook itself must not hide the function's own error */
+        PyErr_Restore(type, value, tb);
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(tup);
+    Py_XDECREF(kw);
+}
+
 static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     thread_pin(w->st); /* Note [Threads]: before the function makes any MLX node */
     if (tf_needed(w->st, args, n))
         return tf_dispatch(w->st, (PyObject *)w, args, nargsf, kwnames);
-    return PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    if (r == NULL && w->st->py_arg_error_hook != NULL)
+        tfw_arg_error(w, args, nargsf, kwnames);
+    return r;
 }
 
 static int tfw_traverse(TFWrapper *w, visitproc visit, void *arg)
@@ -268,6 +314,14 @@ PyObject *mod_register_torch_function(PyObject *m, PyObject *args)
     if (!PyArg_ParseTuple(args, "O", &dispatch))
         return NULL;
     Py_XSETREF(st->py_tf_dispatch, Py_NewRef(dispatch));
+    Py_RETURN_NONE;
+}
+
+/* _set_arg_error_hook(fn): Note [Argument error hook]; None unregisters it. Returns None (NEW). */
+PyObject *mod_set_arg_error_hook(PyObject *m, PyObject *hook)
+{
+    State *st = state_of_module(m);
+    Py_XSETREF(st->py_arg_error_hook, hook == Py_None ? NULL : Py_NewRef(hook));
     Py_RETURN_NONE;
 }
 
