@@ -141,7 +141,7 @@ def _fit(overload, args, kwargs, T, nat):
         if k not in byname or "v" in byname[k][2]:
             return ("unexpected", k)
     if varargs:
-        if not args or positional:
+        if (not args and varargs[0][1] != "T") or positional:  # a tensor list may be empty
             return ("missing", varargs[0][0])
         for i, a in enumerate(args):
             if a is None or not _param_accepts(varargs[0], a, T, nat):
@@ -157,12 +157,11 @@ def _fit(overload, args, kwargs, T, nat):
             bound[p[0]] = (a, i)
     for k, v in kwargs.items():
         bound[k] = (v, None)
+    for p in overload:  # arity before types, as torch's parser decides which overloads are plausible
+        if "v" not in p[2] and p[0] not in bound and p[3] is None and "o" not in p[2]:
+            return ("missing", p[0])
     for p in overload:
-        if "v" in p[2]:
-            continue
-        if p[0] not in bound:
-            if p[3] is None and "o" not in p[2]:
-                return ("missing", p[0])
+        if "v" in p[2] or p[0] not in bound:
             continue
         a, i = bound[p[0]]
         if not _param_accepts(p, a, T, nat):
@@ -193,9 +192,24 @@ def _render(overload):
     return "(" + ", ".join(parts) + ")"
 
 
+def _hidden(overload):
+    return bool(overload) and "h" in overload[0][2]
+
+
+def _arity_fits(overload, n):
+    if any("v" in p[2] for p in overload):
+        return n >= 1
+    required = sum(1 for p in overload if p[3] is None and "o" not in p[2])
+    return required <= n <= len(overload)
+
+
 def _message(name, overloads, failures, args, kwargs, offset):
-    if len(overloads) == 1:
-        reason, detail = failures[0]
+    # like torch's parser: when a single listed overload takes this many arguments, its own complaint is the
+    # message
+    n = len(args) - offset + len(kwargs)
+    plausible = [f for ov, f in zip(overloads, failures) if not _hidden(ov) and _arity_fits(ov, n)]
+    if len(overloads) == 1 or len(plausible) == 1:
+        reason, detail = failures[0] if len(overloads) == 1 else plausible[0]
         if reason == "unexpected":
             return f"{name}() got an unexpected keyword argument '{detail}'"
         if reason == "multiple":
@@ -210,6 +224,7 @@ def _message(name, overloads, failures, args, kwargs, offset):
         kind = _KIND_NAMES.get("I" if "I" in kinds else kinds[0], "object")
         where = f" (position {i + 1})" if i is not None else ""
         return f"{name}(): argument '{p[0]}'{where} must be {kind}, not {_type_name(a)}"
+    overloads = [ov for ov in overloads if not _hidden(ov)]
     got = [_type_name(a) for a in args[offset:]] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()]
     sigs = "\n".join(f" * {_render(ov)}" for ov in overloads)
     return f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but expected one " \
@@ -233,21 +248,29 @@ def _names():
     return _state["names"]
 
 
-def check(name, is_method, args, kwargs):
-    """torch's TypeError message when no overload of the public `name` accepts the call, else None. For a
-    method, args[0] is the tensor it is called on."""
+def _overloads(name, is_method, args):
+    """(overloads, offset) for the public `name`, or None when it has none or is a method reached without a
+    tensor (returned as a message string)."""
     from . import _signatures
 
-    T = _tensor_type()
     overloads = (_signatures.METHODS if is_method else _signatures.FUNCTIONS).get(name)
     if not overloads:
         return None
-    offset = 0
-    if is_method:
-        if not args or not isinstance(args[0], T):
-            return None
-        offset = 1
-    nat = name in _NUMBERS_AS_TENSORS
+    if is_method and (not args or not isinstance(args[0], _tensor_type())):
+        # reached as Tensor.<name>(junk, ...): bound methods always pass a tensor
+        what = type(args[0]).__name__ if args else "nothing"
+        return f"descriptor '{name}' for 'Tensor' objects doesn't apply to a '{what}' object"
+    return overloads, 1 if is_method else 0
+
+
+def check(name, is_method, args, kwargs):
+    """torch's TypeError message when no overload of the public `name` accepts the call, else None. For a
+    method, args[0] is the tensor it is called on."""
+    found = _overloads(name, is_method, args)
+    if found is None or isinstance(found, str):
+        return found
+    overloads, offset = found
+    T, nat = _tensor_type(), name in _NUMBERS_AS_TENSORS
     failures = []
     for ov in overloads:
         f = _fit(ov, list(args[offset:]), kwargs, T, nat)
@@ -257,20 +280,88 @@ def check(name, is_method, args, kwargs):
     return _message(name, overloads, failures, list(args), kwargs, offset)
 
 
-def arg_error_hook(wrapper, args, kwargs, exc):
-    """Note [Argument error hook]: raise torch's TypeError for a call no overload accepts; None keeps `exc`."""
-    if isinstance(exc, TypeError) or not isinstance(exc, Exception):
+_INT64 = (-2 ** 63, 2 ** 63 - 1)
+
+
+def _big(v):
+    return isinstance(v, int) and not isinstance(v, bool) and not _INT64[0] <= v <= _INT64[1]
+
+
+def overflow(name, is_method, args, kwargs):
+    """The exception torch's parser raises while unpacking an accepted call whose integers do not fit their
+    C types (int64 for int and int-list parameters, int64/uint64 for Scalars), else None."""
+    found = _overloads(name, is_method, args)
+    if found is None or isinstance(found, str):
         return None
-    frame = sys._getframe(1)
-    if frame.f_code.co_filename.startswith(_PKG_DIR):
+    overloads, offset = found
+    T, nat = _tensor_type(), name in _NUMBERS_AS_TENSORS
+    rest = list(args[offset:])
+    for ov in overloads:
+        if _fit(ov, rest, kwargs, T, nat) is not None:
+            continue
+        # the first overload that accepts the call is the one torch unpacks
+        positional = [p for p in ov if "k" not in p[2] and "v" not in p[2]]
+        bound = list(zip(positional, rest)) + [(next(p for p in ov if p[0] == k), v) for k, v in kwargs.items()]
+        if any("v" in p[2] for p in ov):
+            bound = [(next(p for p in ov if "v" in p[2]), tuple(rest))] + bound
+        for p, v in bound:
+            kinds = p[1].split("|")
+            if "v" in p[2] or isinstance(v, (list, tuple)):
+                if "I" in kinds or "v" in p[2]:
+                    for k, item in enumerate(v if isinstance(v, (list, tuple)) else (v,)):
+                        if _big(item):
+                            return TypeError(f"{name}(): argument '{p[0]}' failed to unpack the object at pos "
+                                             f"{k + 1} with error \"Overflow when unpacking long long\"")
+            elif _big(v):
+                if "S" in kinds or ("T" in kinds and nat):  # a Scalar: int64 or uint64
+                    if not 0 <= v < 2 ** 64:
+                        return OverflowError("int too big to convert" if v > 0 else
+                                             "can't convert negative int to unsigned")
+                elif "i" in kinds:
+                    return ValueError("Overflow when unpacking long long")
+        return None
+    return None
+
+
+def _broadcast_error(exc):
+    """torch's RuntimeError for MLX's ValueError about shapes that do not broadcast, else None."""
+    import re
+
+    m = re.match(r"\[broadcast_shapes\] Shapes \(([\d, ]*)\) and \(([\d, ]*)\) cannot be broadcast", str(exc))
+    if m is None:
+        return None
+    a, b = ([int(v) for v in g.replace(" ", "").split(",") if v] for g in m.groups())
+    for k in range(1, min(len(a), len(b)) + 1):
+        if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+            return RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) at "
+                                f"non-singleton dimension {max(len(a), len(b)) - k}")
+    return None
+
+
+def _replacement(wrapper, args, kwargs, exc):
+    if sys._getframe(2).f_code.co_filename.startswith(_PKG_DIR):
         return None  # called by the package itself
-    entries = _names().get(id(wrapper))
-    if not entries:
+    entries = _names().get(id(wrapper), ())
+    msgs = [check(name, is_method, args, kwargs) for name, is_method in entries]
+    if entries and all(m is not None for m in msgs):
+        return None if isinstance(exc, TypeError) else TypeError(msgs[0])
+    for (name, is_method), m in zip(entries, msgs):
+        if m is None:  # the signatures that accept the call decide how torch unpacks it
+            err = overflow(name, is_method, args, kwargs)
+            if err is not None:
+                return err
+            break
+    if isinstance(exc, ValueError):
+        return _broadcast_error(exc)
+    return None
+
+
+def arg_error_hook(wrapper, args, kwargs, exc):
+    """Note [Argument error hook]: raise the exception torch raises for this failed call; None keeps `exc`."""
+    try:
+        err = _replacement(wrapper, args, kwargs, exc)
+    except Exception:  # noqa: BLE001 - the check must never hide the call's own error
         return None
-    msg = None
-    for name, is_method in entries:
-        m = check(name, is_method, args, kwargs)
-        if m is None:
-            return None
-        msg = msg or m
-    raise TypeError(msg) from exc
+    if err is None:
+        return None
+    raise err from exc

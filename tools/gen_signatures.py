@@ -6,8 +6,9 @@ parser). Run at development time only; the package reads the committed table and
     .venv/bin/python tools/gen_signatures.py
 
 Each parameter is encoded as a tuple (name, accepted kinds, flags, default text or None): kinds are codes joined
-by '|' (see mlx_compat/_argcheck.py for what each accepts), flags hold 'o' (None accepted), 'k' (keyword-only)
-and 'v' (varargs: `*size`).
+by '|' (see mlx_compat/_argcheck.py for what each accepts), flags hold 'o' (None accepted), 'k' (keyword-only),
+'v' (varargs: `*size`) and, on an overload's first parameter, 'h' (a deprecated overload the parser accepts but
+never lists in its messages).
 """
 import ast
 import os
@@ -32,6 +33,17 @@ _ATOMS = {
     "Sequence[Number | _complex]": "SL", "Sequence[_float]": "FL",
     "_dtype": "dt", "_layout": "ly", "DeviceLikeType": "dv", "_device": "dv",
     "memory_format": "mf", "torch.memory_format": "mf", "Generator": "g", "str": "s",
+}
+
+
+_PYTHON_LEVEL_FUNCTIONS = {
+    "chain_matmul": ((("matrices", "T", "v", None), ("out", "T", "ko", "None")),),
+    "lu": ((("A", "T", "", None), ("pivot", "b", "", "True"), ("get_infos", "*", "", "False"), ("out", "*", "ko", "None")),),
+    "split": ((("tensor", "T", "", None), ("split_size_or_sections", "i|I", "", None), ("dim", "i", "", "0")),),
+}
+_PYTHON_LEVEL_METHODS = {
+    "lu": ((("pivot", "b", "", "True"), ("get_infos", "*", "", "False")),),
+    "split": ((("split_size", "i|I", "", None), ("dim", "i", "", "0")),),
 }
 
 
@@ -83,13 +95,18 @@ def _collect(body, method):
     for node in body:
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             ov = _overload(node, method)
+            if not method and ov and ov[0][0] == "self":
+                # torch's deprecated signatures (the only ones naming the tensor `self` among the functions)
+                # are hidden: the parser accepts them but leaves them out of its messages
+                ov = ((ov[0][0], ov[0][1], ov[0][2] + "h", ov[0][3]),) + ov[1:]
             table.setdefault(node.name, [])
             if ov not in table[node.name]:
                 table[node.name].append(ov)
     return {k: tuple(v) for k, v in sorted(table.items())}
 
 
-def main():
+def tables():
+    """(functions, methods): torch's signatures as the table holds them."""
     with open(os.path.join(STUBS, "_VariableFunctions.pyi")) as f:
         functions = _collect(ast.parse(f.read()).body, False)
     with open(os.path.join(STUBS, "__init__.pyi")) as f:
@@ -99,9 +116,18 @@ def main():
     # names torch implements in Python (torch/functional.py, torch/_tensor.py) parse their arguments their own way
     functions = {k: v for k, v in functions.items() if type(getattr(torch, k, None)).__name__ == "builtin_function_or_method"}
     methods = {k: v for k, v in methods.items() if type(getattr(torch.Tensor, k, None)).__name__ == "method_descriptor"}
+    # functions torch writes in Python whose arguments reach one native call unchanged (torch/functional.py,
+    # torch/_tensor.py), so they fail as that call's parser does
+    functions.update(_PYTHON_LEVEL_FUNCTIONS)
+    methods.update(_PYTHON_LEVEL_METHODS)
     # the parser's deprecated signatures the stubs leave out (tools/autograd/deprecated.yaml): add/sub(alpha, other)
     for name in ("add", "add_", "sub", "sub_"):
-        methods[name] += ((("alpha", "S", "", None), ("other", "T", "", None)),)
+        methods[name] += ((("alpha", "S", "h", None), ("other", "T", "", None)),)
+    return functions, methods
+
+
+def main():
+    functions, methods = tables()
     out = os.path.join(ROOT, "mlx_compat", "_signatures.py")
     with open(out, "w") as f:
         f.write('"""torch\'s Python argument-parser signatures for the public functions (FUNCTIONS: torch.<name>) and the\n'

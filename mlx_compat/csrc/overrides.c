@@ -134,17 +134,17 @@ typedef struct {
 } TFWrapper;
 
 /* Note [Argument error hook] (mlx_compat/_argcheck.py): with the wrapped function's exception set, let the
- * registered hook replace a non-TypeError by torch's TypeError when no signature accepts the arguments.
- * Returns nothing; on return an exception is set (the original, or the hook's replacement chained to it). */
+ * registered hook replace it by the exception torch raises for these arguments (a TypeError when no signature
+ * accepts them, ...). Returns nothing; on return an exception is set (the original, or the hook's replacement
+ * chained to it). */
 static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     PyObject *type, *value, *tb, *tup = NULL, *kw = NULL, *r = NULL;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
-    if (value == NULL || PyErr_GivenExceptionMatches(type, PyExc_TypeError) ||
-        !PyErr_GivenExceptionMatches(type, PyExc_Exception))
-        goto error; /* restores the original */
+    if (value == NULL || !PyErr_GivenExceptionMatches(type, PyExc_Exception))
+        goto error; /* restores the original (KeyboardInterrupt, SystemExit, ...) */
     if (tb != NULL)
         PyException_SetTraceback(value, tb);
     tup = PyTuple_New(n);
@@ -159,7 +159,7 @@ static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, Py
         if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
             goto error;
     r = PyObject_CallFunctionObjArgs(w->st->py_arg_error_hook, (PyObject *)w, tup, kw, value, NULL);
-    if (r == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
+    if (r == NULL) {
         /* the replacement: keep it, drop the original (it is the replacement's __cause__) */
         Py_XDECREF(type);
         Py_XDECREF(value);
@@ -168,7 +168,7 @@ static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, Py
     }
 error:
     if (type != NULL) {
-        PyErr_Clear(); /* a failure of the hook itself must not hide the function's own error */
+        PyErr_Clear(); /* a failure while calling the hook must not hide the function's own error */
         PyErr_Restore(type, value, tb);
     }
     Py_XDECREF(r);
