@@ -65,6 +65,12 @@ def _is_int(o, T):
     return False
 
 
+def is_int(o):
+    """Whether torch's parser takes `o` for an int parameter (a Python int but not a bool, a numpy integer,
+    or a 0-dim integral tensor that does not require grad)."""
+    return _is_int(o, _tensor_type())
+
+
 def _is_float(o, T):
     if isinstance(o, (int, float)) or _is_np_scalar(o):
         return True

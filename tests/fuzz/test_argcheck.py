@@ -160,3 +160,21 @@ def test_table_is_torchs():
     functions, methods = gen.tables()
     assert functions == _signatures.FUNCTIONS and methods == _signatures.METHODS
     assert len(functions) > 500 and len(methods) > 500
+
+
+@pytest.mark.parametrize("code", [
+    "torch.tensor(1.5).cummax([0])",      # 0-dim input: dim still has to be an int in [-1, 0]
+    "torch.tensor(1.5).cummin(None)",
+    "torch.tensor(1.5).cummin(1)",
+    "torch.tensor(1.5).cummax(torch.tensor(0))",
+    "torch.tensor(1.5).cummax(-1)",
+    "torch.ones(2, 3).svd(1)",            # bool flags take only bools
+    "torch.ones(2, 3).svd(True, np.bool_(True))",
+    "torch.svd(torch.ones(2, 3), some=None)",
+    "torch.ones(2, 3).qr(0)",
+    "torch.ones(2, 3).svd(False)",
+])
+def test_strict_arguments_of_python_level_ops(code):
+    t_type = _outcome(torch, code, "None")[0]
+    m_type = _outcome(mc, code, "None")[0]
+    assert m_type is t_type
