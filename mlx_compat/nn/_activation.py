@@ -956,3 +956,32 @@ for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
 del _name, _fn
+
+
+# torch's top-level dropout family, selu and celu have the native signatures (train required and a bool, p out of
+# [0, 1] the native op's RuntimeError, no inplace flag), not nn.functional's; mlx_compat/__init__.py exports these
+def _native_dropout(name, inplace, feature, alpha):
+    def op(input, p, train):
+        if type(train) is not bool:
+            raise TypeError(f"{name}(): argument 'train' (position 3) must be bool, not {type(train).__name__}")
+        _check_p(p, native=True)
+        return _dropout_impl(input, p, train, inplace, feature, alpha)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _top_selu(input):
+    return selu(input)
+
+
+def _top_celu(input, alpha=1.0):
+    return celu(input, alpha)
+
+
+TORCH_VARIANTS = {name: _native_dropout(name, name.endswith("_"), "feature" in name, "alpha" in name)
+                  for name in ("dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout",
+                               "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_")}
+TORCH_VARIANTS.update(selu=_top_selu, celu=_top_celu)
+_top_selu.__name__ = _top_selu.__qualname__ = "selu"
+_top_celu.__name__ = _top_celu.__qualname__ = "celu"

@@ -178,3 +178,22 @@ def test_strict_arguments_of_python_level_ops(code):
     t_type = _outcome(torch, code, "None")[0]
     m_type = _outcome(mc, code, "None")[0]
     assert m_type is t_type
+
+
+@pytest.mark.parametrize("code", [
+    "torch.dropout(torch.ones(2, 3), 1.5, True)",          # the native op's RuntimeError, not F.dropout's ValueError
+    "torch.alpha_dropout(torch.ones(2, 3), 1.5, False)",
+    "torch.feature_alpha_dropout(torch.ones(2, 3), 0.5, 1)",    # train must be a bool
+    "torch.alpha_dropout_(torch.ones(2, 3), 0.5, 1)",
+    "torch.dropout(torch.ones(2, 3), 0.5)",                # train is required
+    "torch.alpha_dropout(torch.ones(2, 3))",
+    "torch.dropout(torch.ones(2, 3), torch.ones(2, 3), True)",
+    "torch.dropout(torch.ones(2, 3), 0.5, train=False)",
+    "torch.selu(torch.ones(2, 3), True)",                  # no inplace flag at top level
+    "torch.celu(torch.ones(2, 3), 2.0)",
+    "torch.nn.functional.dropout(torch.ones(2, 3), 1.5)",  # nn.functional keeps its own signature
+])
+def test_top_level_dropout_family_has_the_native_signatures(code):
+    t_type = _outcome(torch, code, "None")[0]
+    m_type = _outcome(mc, code, "None")[0]
+    assert m_type is t_type or (t_type is ValueError and issubclass(m_type, ValueError))
