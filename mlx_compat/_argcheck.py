@@ -36,9 +36,21 @@ _state = {"names": None}
 
 
 def _tensor_type():
-    from ._tensor import Tensor
+    T = _state.get("Tensor")
+    if T is None:  # imported late: the package's op modules import this one while the package loads
+        from ._dtype import bool as bool_
+        from ._tensor import Tensor
 
-    return Tensor
+        from . import _signatures
+
+        T = _state["Tensor"] = Tensor
+        _state["bool"], _state["signatures"] = bool_, _signatures
+    return T
+
+
+def _table():
+    _tensor_type()
+    return _state["signatures"]
 
 
 def _is_np_int(o):
@@ -50,9 +62,7 @@ def _is_np_scalar(o):
 
 
 def _integral(dt):
-    from ._dtype import bool as bool_
-
-    return not (dt.is_floating_point or dt.is_complex) and dt is not bool_
+    return not (dt.is_floating_point or dt.is_complex) and dt is not _state["bool"]
 
 
 def _is_int(o, T):
@@ -240,15 +250,26 @@ def _message(name, overloads, failures, args, kwargs, offset):
 def _names():
     """{id(wrapper): [(public name, is_method)]} over the torch namespace and the Tensor class."""
     if _state["names"] is None:
-        from . import _C, _signatures
+        from . import _C
 
+        _signatures = _table()
         pkg = sys.modules[__package__]
+        # a function the package shares between torch.<name> and nn.functional.<other> is called with either
+        # signature; unless torch's two take the same arguments, its calls cannot be judged by torch.<name>'s
+        shared = set()
+        for ns, same in _signatures.SHARED.items():
+            mod = sys.modules.get(f"{__package__}.{ns}")
+            for n, obj in (vars(mod).items() if mod is not None else ()):
+                if n.startswith("_"):
+                    continue  # the module's internal names, not its public ones
+                if isinstance(obj, _C.TorchFunctionWrapper) and (n not in same or getattr(pkg, n, None) is not obj):
+                    shared.add(id(obj))
         names = {}
         for n, obj in vars(pkg).items():
-            if isinstance(obj, _C.TorchFunctionWrapper) and n in _signatures.FUNCTIONS:
+            if isinstance(obj, _C.TorchFunctionWrapper) and n in _signatures.FUNCTIONS and id(obj) not in shared:
                 names.setdefault(id(obj), []).append((n, False))
         for n, obj in vars(_tensor_type()).items():
-            if isinstance(obj, _C.TorchFunctionWrapper) and n in _signatures.METHODS:
+            if isinstance(obj, _C.TorchFunctionWrapper) and n in _signatures.METHODS and id(obj) not in shared:
                 names.setdefault(id(obj), []).append((n, True))
         _state["names"] = names
     return _state["names"]
@@ -257,8 +278,7 @@ def _names():
 def _overloads(name, is_method, args):
     """(overloads, offset) for the public `name`, or None when it has none or is a method reached without a
     tensor (returned as a message string)."""
-    from . import _signatures
-
+    _signatures = _table()
     overloads = (_signatures.METHODS if is_method else _signatures.FUNCTIONS).get(name)
     if not overloads:
         return None

@@ -958,8 +958,9 @@ for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
 del _name, _fn
 
 
-# torch's top-level dropout family, selu and celu have the native signatures (train required and a bool, p out of
-# [0, 1] the native op's RuntimeError, no inplace flag), not nn.functional's; mlx_compat/__init__.py exports these
+# torch's top-level dropout family, selu, celu and embedding have the native signatures (train required and a
+# bool, p out of [0, 1] the native op's RuntimeError, no inplace flag; embedding's weight first), not
+# nn.functional's; mlx_compat/__init__.py exports these
 def _native_dropout(name, inplace, feature, alpha):
     def op(input, p, train):
         if type(train) is not bool:
@@ -982,6 +983,18 @@ def _top_celu(input, alpha=1.0):
 TORCH_VARIANTS = {name: _native_dropout(name, name.endswith("_"), "feature" in name, "alpha" in name)
                   for name in ("dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout",
                                "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_")}
-TORCH_VARIANTS.update(selu=_top_selu, celu=_top_celu)
+def _top_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    from .. import _argcheck
+    from .functional import embedding as F_embedding  # noqa: N812
+
+    if not _argcheck.is_int(padding_idx):
+        raise TypeError(f"embedding(): argument 'padding_idx' (position 3) must be int, not {type(padding_idx).__name__}")
+    # the native op's padding_idx -1 is "none"; its other negatives name no row either
+    return F_embedding(indices, weight, int(padding_idx) if padding_idx >= 0 else None,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+_top_embedding.__name__ = _top_embedding.__qualname__ = "embedding"
+TORCH_VARIANTS.update(selu=_top_selu, celu=_top_celu, embedding=_top_embedding)
 _top_selu.__name__ = _top_selu.__qualname__ = "selu"
 _top_celu.__name__ = _top_celu.__qualname__ = "celu"
