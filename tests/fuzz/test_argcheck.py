@@ -225,3 +225,12 @@ def test_top_level_embedding_takes_weight_first():
     for code in ["torch.embedding(torch.ones(4, 3), torch.tensor([0]), True)",
                  "torch.embedding(torch.ones(4, 3), torch.tensor([5]))"]:
         assert _outcome(mc, code, "None")[0] is _outcome(torch, code, "None")[0]
+
+
+def test_reversed_flips_dim_0_as_torch():
+    for L in (torch, mc):
+        x = L.arange(6.).reshape(2, 3)
+        assert reversed(x).tolist() == [[3.0, 4.0, 5.0], [0.0, 1.0, 2.0]]
+        assert reversed(L.tensor(1.5)).tolist() == 1.5
+        with pytest.raises(TypeError):
+            x.__reversed__(1)
