@@ -994,7 +994,12 @@ def _top_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sp
                        scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
+def _top_rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None):
+    return rrelu(input, lower, upper, training, generator=generator)
+
+
 _top_embedding.__name__ = _top_embedding.__qualname__ = "embedding"
-TORCH_VARIANTS.update(selu=_top_selu, celu=_top_celu, embedding=_top_embedding)
+_top_rrelu.__name__ = _top_rrelu.__qualname__ = "rrelu"
+TORCH_VARIANTS.update(selu=_top_selu, celu=_top_celu, embedding=_top_embedding, rrelu=_top_rrelu)
 _top_selu.__name__ = _top_selu.__qualname__ = "selu"
 _top_celu.__name__ = _top_celu.__qualname__ = "celu"

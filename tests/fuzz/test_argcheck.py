@@ -234,3 +234,17 @@ def test_reversed_flips_dim_0_as_torch():
         assert reversed(L.tensor(1.5)).tolist() == 1.5
         with pytest.raises(TypeError):
             x.__reversed__(1)
+
+
+@pytest.mark.parametrize("code", [
+    "torch.max_pool1d(torch.arange(24.).reshape(1, 2, 12), 3, 2, 1, 1, True)",
+    "torch.max_pool1d_with_indices(torch.arange(24.).reshape(1, 2, 12), 2)",
+    "torch.max_pool2d(torch.arange(24.).reshape(1, 2, 3, 4), 2)",
+    "torch.rrelu(torch.arange(24.).reshape(1, 2, 12), 0.1, 0.2, False, None)",
+])
+def test_top_level_pools_and_rrelu_have_the_native_signatures(code):
+    from runner import summary
+
+    assert summary(eval(code, {"torch": mc}), mc) == summary(eval(code, {"torch": torch}), torch)
+    bad = code[:-1] + ", True)"  # one positional more than the native op takes (nn.functional's return_indices/inplace)
+    assert _outcome(mc, bad, "None")[0] is _outcome(torch, bad, "None")[0] is TypeError
