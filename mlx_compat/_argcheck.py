@@ -1,20 +1,25 @@
-"""torch's argument-type errors for the public functions and Tensor methods, decided after the fact.
+"""torch's argument errors for the public functions and Tensor methods, decided after the fact.
 
-torch parses every call of a native function against its signatures (_signatures.py) before running it, and
-an argument of a kind no overload accepts raises TypeError ("argument 'dim' (position 2) must be int, not
-str", "received an invalid combination of arguments"). Our functions parse as they go, so the same junk fails
-later with another exception type. `arg_error_hook` runs only on that failure path (Note [Argument error
-hook]): it matches the call's arguments against the public name's overloads by the parser's rules and, when
-none accepts them, raises torch's TypeError instead, chained from the original error. A call some overload
-accepts keeps its original exception, so a correct call is never affected and successful calls pay nothing.
+torch parses every call of a native function against its signatures (_signatures.py) before running it: an
+argument of a kind no overload accepts raises TypeError ("argument 'dim' (position 2) must be int, not str",
+"received an invalid combination of arguments"), and an integer its C type cannot hold raises while it is
+unpacked (ValueError for an int, TypeError inside an int list, OverflowError for a Scalar). Our functions parse
+as they go, so the same junk fails later with another exception type. `arg_error_hook` runs only on that
+failure path (Note [Argument error hook]) and raises torch's exception instead, chained from ours. A call that
+some overload accepts, with integers that fit, keeps its own exception (MLX's broadcast ValueError aside, which
+becomes torch's RuntimeError), so a correct call is never affected and successful calls pay nothing.
 
 Note [Argument error hook]
 The C wrapper every public function and method gets (TorchFunctionWrapper, csrc/overrides.c) calls the hook
-registered with _C._set_arg_error_hook when the wrapped function raises an Exception other than TypeError.
-The hook sees the wrapper, the arguments and the exception; it returns None to keep the exception, or raises
-the replacement. It acts only on calls made from outside the package: a public function the package itself
-calls with arguments it derived (an implementation detail) keeps its own error, and the outermost call decides.
-Kinds the table does not know accept anything, so the check errs towards keeping our exception.
+registered with _C._set_arg_error_hook when the wrapped function raises an Exception. The hook sees the
+wrapper, the arguments and the exception; it returns None to keep the exception, or raises the replacement
+(never by accident: a failure inside the check keeps the original). Rules:
+- it acts only on calls made from outside the package: a public function the package itself calls with
+  arguments it derived (an implementation detail) keeps its own error, and the outermost call decides;
+- a wrapper is judged by the torch.<name>/Tensor.<name> signatures of the names it is installed under, and a
+  call must be refused by all of them; a wrapper also installed as an nn.functional function is not judged
+  unless torch's two take the same arguments (_signatures.SHARED), since its callers use either signature;
+- kinds the table does not know accept anything, so the check errs towards keeping our exception.
 """
 import os
 import sys
