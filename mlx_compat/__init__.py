@@ -169,6 +169,8 @@ del _name
 from . import _device_scope  # noqa: E402
 
 _device_scope.install(Tensor)
+from . import _argcheck  # noqa: E402
+_C._set_arg_error_hook(_argcheck.arg_error_hook)  # Note [Argument error hook]
 
 # torch.utils (data loading, safetensors)
 from . import utils  # noqa: E402,F401

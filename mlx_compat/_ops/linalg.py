@@ -1131,11 +1131,19 @@ def chain_matmul(*matrices, out=None):
     return linalg.multi_dot(list(matrices), out=out)
 
 
+def _check_bool(fname, **flags):
+    """torch's parser takes only a bool for a bool parameter (not 0/1, not numpy.bool_)."""
+    for name, v in flags.items():
+        if type(v) is not bool:
+            raise TypeError(f"{fname}(): argument '{name}' must be bool, not {type(v).__name__}")
+
+
 def svd(input, some=True, compute_uv=True, *, out=None):
     """Legacy torch.svd: (U, S, V) with V = Vh^H; compute_uv=False gives zero-filled full U and V."""
     from .. import linalg, return_types
     from .creation import zeros
 
+    _check_bool("svd", some=some, compute_uv=compute_uv)
     _la_check(input, "linalg.svd", square=False)
     if not compute_uv:
         m, n = input.shape[-2], input.shape[-1]
@@ -1153,6 +1161,7 @@ def qr(input, some=True, *, out=None):
     """Legacy torch.qr (deprecated in torch, with its warning)."""
     from .. import linalg, return_types
 
+    _check_bool("qr", some=some)
     _warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
           "release.", UserWarning, stacklevel=2)
     Q, R = linalg.qr(input, "reduced" if some else "complete")

@@ -23,7 +23,7 @@ import math
 import mlx.core as mx
 import numpy as np
 
-from .. import _C, _dtype, return_types
+from .. import _C, _argcheck, _dtype, return_types
 from . import precise as _precise
 from ..autograd._mlx_vjp import mlx_op
 from .._tensor import Tensor, _new, _wrap_dim, _int_arg
@@ -481,6 +481,12 @@ _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Cha
 def _cum_extreme(input, dim, largest, out):
     _check_no_complex(input, "cummax" if largest else "cummin")
     nd = input.dim()
+    if nd == 0:  # torch's checks, which the 0-dim path below would otherwise skip
+        name = "cummax" if largest else "cummin"
+        if not _argcheck.is_int(dim):
+            raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+        if int(dim) not in (-1, 0):
+            raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {int(dim)}")
     d = _scan_dim(input, dim) if nd else 0
     x = _sortable(_x1(input))
     n = x.shape[d]

@@ -636,8 +636,15 @@ def narrow_copy(input, dim, start, length, *, out=None):
 # ---------------------------------------------------------------- methods and in-place variants
 
 
+def _reversed_method(self):
+    """Tensor.__reversed__ (what reversed(t) returns): the tensor flipped along dim 0; a 0-dim tensor itself."""
+    return self if self.dim() == 0 else self.flip(0)
+
+
+_reversed_method.__name__, _reversed_method.__qualname__ = "__reversed__", "Tensor.__reversed__"
+
 _METHODS = {
-    "fliplr": fliplr, "flipud": flipud, "roll": roll, "rot90": rot90, "tile": _tile_method,
+    "__reversed__": _reversed_method, "fliplr": fliplr, "flipud": flipud, "roll": roll, "rot90": rot90, "tile": _tile_method,
     "repeat_interleave": repeat_interleave, "broadcast_to": _broadcast_to_method, "tensor_split": tensor_split,
     "hsplit": _hsplit_method, "vsplit": _vsplit_method, "dsplit": _dsplit_method, "narrow_copy": narrow_copy,
 }

@@ -63,6 +63,7 @@ typedef struct {
     PyObject *py_setitem;         /* mlx_compat._indexing.setitem (registered) */
     PyObject *tf_wrapper_type;    /* TorchFunctionWrapper (overrides.c) */
     PyObject *py_tf_dispatch;     /* mlx_compat.overrides._dispatch (registered) */
+    PyObject *py_arg_error_hook;  /* mlx_compat._argcheck.arg_error_hook (registered; Note [Argument error hook]) */
     PyObject *disabled_tf;        /* _C._disabled_torch_function_impl */
     PyObject *s_torch_function;   /* "__torch_function__" */
     /* Note [Device scope] (overrides.c) */
@@ -363,6 +364,7 @@ PyObject *mod_scoped(PyObject *m, PyObject *const *args, size_t nargsf, PyObject
 PyObject *mod_device_of(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_device_scope_state(PyObject *m, PyObject *noargs);
 PyObject *mod_register_torch_function(PyObject *m, PyObject *args);
+PyObject *mod_set_arg_error_hook(PyObject *m, PyObject *hook);
 PyObject *mod_disabled_tf_impl(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_torch_function_state(PyObject *m, PyObject *args);
 PyObject *mod_has_torch_function(PyObject *m, PyObject *args);

@@ -242,6 +242,7 @@ static PyMethodDef module_methods[] = {
     {"_device_of", (PyCFunction)(void (*)(void))mod_device_of, METH_FASTCALL,
      "_device_of(args, kwargs=None): the device code of the first tensor argument, else None (Note [Device scope])."},
     {"_register_torch_function", mod_register_torch_function, METH_VARARGS, NULL},
+    {"_set_arg_error_hook", mod_set_arg_error_hook, METH_O, "Register the argument check run when a public call fails."},
     {"_disabled_torch_function_impl", (PyCFunction)(void (*)(void))mod_disabled_tf_impl, METH_FASTCALL,
      "Set as a subclass's __torch_function__ to opt out of the protocol (torch.nn.Parameter does)."},
     {"_torch_function_state", mod_torch_function_state, METH_VARARGS, NULL},
@@ -380,6 +381,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->py_setitem);
     Py_VISIT(st->tf_wrapper_type);
     Py_VISIT(st->py_tf_dispatch);
+    Py_VISIT(st->py_arg_error_hook);
     Py_VISIT(st->disabled_tf);
     Py_VISIT(st->f_stream_ctx);
     Py_VISIT(st->py_device_to_code);
@@ -422,6 +424,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->py_setitem);
     Py_CLEAR(st->tf_wrapper_type);
     Py_CLEAR(st->py_tf_dispatch);
+    Py_CLEAR(st->py_arg_error_hook);
     Py_CLEAR(st->disabled_tf);
     Py_CLEAR(st->f_stream_ctx);
     Py_CLEAR(st->py_device_to_code);

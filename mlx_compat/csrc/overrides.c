@@ -363,6 +363,49 @@ typedef struct {
     int scope;             /* SCOPE_* (Note [Device scope]) */
 } TFWrapper;
 
+/* Note [Argument error hook] (mlx_compat/_argcheck.py): with the wrapped function's exception set, let the
+ * registered hook replace it by the exception torch raises for these arguments (a TypeError when no signature
+ * accepts them, ...). Returns nothing; on return an exception is set (the original, or the hook's replacement
+ * chained to it). */
+static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *type, *value, *tb, *tup = NULL, *kw = NULL, *r = NULL;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value == NULL || !PyErr_GivenExceptionMatches(type, PyExc_Exception))
+        goto error; /* restores the original (KeyboardInterrupt, SystemExit, ...) */
+    if (tb != NULL)
+        PyException_SetTraceback(value, tb);
+    tup = PyTuple_New(n);
+    if (tup == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
+    kw = PyDict_New();
+    if (kw == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; kwnames && i < PyTuple_GET_SIZE(kwnames); i++)
+        if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
+            goto error;
+    r = PyObject_CallFunctionObjArgs(w->st->py_arg_error_hook, (PyObject *)w, tup, kw, value, NULL);
+    if (r == NULL) {
+        /* the replacement: keep it, drop the original (it is the replacement's __cause__) */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        type = value = tb = NULL;
+    }
+error:
+    if (type != NULL) {
+        PyErr_Clear(); /* a failure while calling the hook must not hide the function's own error */
+        PyErr_Restore(type, value, tb);
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(tup);
+    Py_XDECREF(kw);
+}
+
 static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
@@ -373,6 +416,8 @@ static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t narg
     if (scope_begin(w->st, &f, w->scope, args, nargsf, kwnames) < 0)
         return scope_leave(w->st, &f, NULL);
     PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    if (r == NULL && w->st->py_arg_error_hook != NULL) /* Note [Argument error hook] */
+        tfw_arg_error(w, args, nargsf, kwnames);
     return scope_leave(w->st, &f, r);
 }
 
@@ -536,6 +581,14 @@ PyObject *mod_register_torch_function(PyObject *m, PyObject *args)
     if (!PyArg_ParseTuple(args, "O", &dispatch))
         return NULL;
     Py_XSETREF(st->py_tf_dispatch, Py_NewRef(dispatch));
+    Py_RETURN_NONE;
+}
+
+/* _set_arg_error_hook(fn): Note [Argument error hook]; None unregisters it. Returns None (NEW). */
+PyObject *mod_set_arg_error_hook(PyObject *m, PyObject *hook)
+{
+    State *st = state_of_module(m);
+    Py_XSETREF(st->py_arg_error_hook, hook == Py_None ? NULL : Py_NewRef(hook));
     Py_RETURN_NONE;
 }
 

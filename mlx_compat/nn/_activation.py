@@ -956,3 +956,50 @@ for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
 del _name, _fn
+
+
+# torch's top-level dropout family, selu, celu and embedding have the native signatures (train required and a
+# bool, p out of [0, 1] the native op's RuntimeError, no inplace flag; embedding's weight first), not
+# nn.functional's; mlx_compat/__init__.py exports these
+def _native_dropout(name, inplace, feature, alpha):
+    def op(input, p, train):
+        if type(train) is not bool:
+            raise TypeError(f"{name}(): argument 'train' (position 3) must be bool, not {type(train).__name__}")
+        _check_p(p, native=True)
+        return _dropout_impl(input, p, train, inplace, feature, alpha)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _top_selu(input):
+    return selu(input)
+
+
+def _top_celu(input, alpha=1.0):
+    return celu(input, alpha)
+
+
+TORCH_VARIANTS = {name: _native_dropout(name, name.endswith("_"), "feature" in name, "alpha" in name)
+                  for name in ("dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout",
+                               "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_")}
+def _top_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    from .. import _argcheck
+    from .functional import embedding as F_embedding  # noqa: N812
+
+    if not _argcheck.is_int(padding_idx):
+        raise TypeError(f"embedding(): argument 'padding_idx' (position 3) must be int, not {type(padding_idx).__name__}")
+    # the native op's padding_idx -1 is "none"; its other negatives name no row either
+    return F_embedding(indices, weight, int(padding_idx) if padding_idx >= 0 else None,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def _top_rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None):
+    return rrelu(input, lower, upper, training, generator=generator)
+
+
+_top_embedding.__name__ = _top_embedding.__qualname__ = "embedding"
+_top_rrelu.__name__ = _top_rrelu.__qualname__ = "rrelu"
+TORCH_VARIANTS.update(selu=_top_selu, celu=_top_celu, embedding=_top_embedding, rrelu=_top_rrelu)
+_top_selu.__name__ = _top_selu.__qualname__ = "selu"
+_top_celu.__name__ = _top_celu.__qualname__ = "celu"

@@ -1079,3 +1079,19 @@ def _torch_adaptive_max_pool1d(input, output_size):
 
 
 TORCH_VARIANTS["adaptive_max_pool1d"] = _torch_adaptive_max_pool1d
+
+
+def _native_max_pool(name, fn, with_indices):
+    """torch.max_pool1d/2d/3d and torch.max_pool1d_with_indices: the native signatures, with no return_indices
+    parameter (the _with_indices form always returns (values, indices))."""
+    def op(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+        return fn(input, kernel_size, stride, padding, dilation, ceil_mode, with_indices)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+for _n, _with in (("max_pool1d", False), ("max_pool2d", False), ("max_pool3d", False),
+                  ("max_pool1d_with_indices", True)):
+    TORCH_VARIANTS[_n] = _native_max_pool(_n, globals()[_n], _with)
+del _n, _with
