@@ -262,3 +262,17 @@ def test_private_constructors_validate(body, exc):
 def test_dim_of_zero_dim_tensor(body):
     """size(d)/stride(d) of a 0-dim tensor read past its (empty) metadata: SIGSEGV; torch's IndexError now."""
     same_as_torch(body)
+
+
+def test_interpreter_exit_with_kept_tensor_objects_under_the_debug_allocator():
+    """Note [Tensor free list]: dead Tensor objects kept for reuse are freed while the module still holds the
+    Tensor type. Freed after it, PyObject_GC_Del read the dead type and freed the wrong address, which the debug
+    allocator turns into an abort at exit. The exit code is checked by `outcome`; the values against torch's."""
+    body = """
+    xs = [torch.ones(3) + i for i in range(300)]
+    del xs[::2]
+    y = sum(x.sum() for x in xs)
+    return float(y)
+    """
+    env = dict(os.environ, PYTHONMALLOC="debug", PYTHONIOENCODING="utf-8")
+    assert outcome("mlx_compat", body, env=env) == outcome("torch", body)

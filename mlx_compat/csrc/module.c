@@ -412,6 +412,9 @@ static int module_clear(PyObject *m)
         Py_CLEAR(st->mx_device[i]);
         Py_CLEAR(st->device[i]);
     }
+    /* Note [Tensor free list]: before the type goes. PyObject_GC_Del finds an object's allocation through its
+     * type (the GC pre-header size), and the kept objects hold no reference to it. */
+    tensor_free_list_clear(st);
     Py_CLEAR(st->tensor_type);
     Py_CLEAR(st->size_type);
     Py_CLEAR(st->node_type);
@@ -456,7 +459,6 @@ static void module_free(void *m)
     if (st != NULL) {
         fast_free(st);
         backward_cache_free(st);
-        tensor_free_list_clear(st); /* Note [Tensor free list] */
     }
 }
 

@@ -259,7 +259,10 @@ static int tensor_clear(TensorObject *t)
  * untracked, in a per-module array of TENSOR_FREE_LIST_MAX, and tensor_alloc_of_type takes one from there
  * before asking tp_alloc: it zeroes it and initialises it as tp_alloc does (type reference, reference count,
  * GC tracking). A kept object holds no references, so nothing is kept alive by the list; the module frees
- * the kept memory when it is freed (tensor_free_list_clear). All of it runs under the GIL. */
+ * the kept memory when it is cleared (tensor_free_list_clear), and that must happen while the module still holds
+ * the type: PyObject_GC_Del reads the object's type to find where its allocation starts (a kept object whose
+ * type was freed first made `PYTHONMALLOC=debug` abort at exit, the fuzz ratchet's check). All of it runs under
+ * the GIL. */
 static void tensor_dealloc(TensorObject *t)
 {
     PyTypeObject *tp = Py_TYPE(t);
