@@ -351,24 +351,6 @@ def _update_running(running_mean, running_var, mean, var_unbiased, momentum):
             running_var._write((rv * (1 - momentum) + var_unbiased.astype(rv.dtype) * momentum).astype(rv.dtype))
 
 
-def _batch_norm_train_grads(x, w, g, mean, rstd, axes, count, has_w, has_b):
-    """[dx, dw?, db?] of training-mode batch norm, torch's CPU closed form (batch_norm_backward_cpu):
-    dx = (g - sum(g) / N - (x - mean) * dotp * rstd^2 / N) * rstd * w, dw = dotp * rstd, db = sum(g),
-    with dotp = sum((x - mean) * g) over every axis but the channels."""
-    d = x - mean
-    gsum = mx.sum(g, axis=axes, keepdims=True)
-    dotp = mx.sum(d * g, axis=axes, keepdims=True)
-    k = dotp * rstd * rstd / count
-    scale = rstd * w if w is not None else rstd
-    dx = (g - gsum / count - d * k) * scale
-    out = [dx]
-    if has_w:
-        out.append((dotp * rstd).reshape(-1))
-    if has_b:
-        out.append(gsum.reshape(-1))
-    return out
-
-
 def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
                      want_stats=True):
     """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors.
@@ -416,24 +398,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             return y, z, z
         return y, mx.stop_gradient(mean).reshape(c).astype(x.dtype), mx.stop_gradient(rstd).reshape(c).astype(x.dtype)
 
-    if (training and not want_stats and not empty and input.dtype in (_dtype.float32, _dtype.float64)
-            and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)
-            and _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)):
-        # Note [fused backward]: the forward's mean and rstd serve the backward, torch's closed form
-        def fwd(x, *wb):
-            mean, d, var = _moments(x, axes)
-            stats["mean"], stats["var"] = mean, var  # Note [running statistics]
-            rstd = mx.rsqrt(var + eps)
-            return _affine(d * rstd, wb, has_w, has_b, bshape), (mean, rstd)
-
-        def bwd(values, res, y, g):
-            x, wb = values[0], values[1:]
-            mean, rstd = res
-            return _batch_norm_train_grads(x, wb[0].reshape(bshape) if has_w else None, g, mean, rstd, axes,
-                                           count, has_w, has_b)
-
-        out = (fused_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias), fwd, bwd),)
-    elif want_stats:
+    if want_stats:
         out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
         out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
     else:
