@@ -24,7 +24,8 @@ import time
 import traceback
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [_HERE, os.path.dirname(_HERE)]  # bench/'s helpers, and this checkout's mlx_compat
 
 import mlx.core as mx  # noqa: E402
 

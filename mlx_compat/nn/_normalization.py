@@ -44,9 +44,10 @@ import math
 
 import mlx.core as mx
 
-from .. import _dtype
+from .. import _C, _dtype
 from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
+from ._fused import fused_op
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
 
@@ -126,6 +127,20 @@ def _layer_norm_stats(x, axes, eps):
     return mean, 1 / mx.sqrt(mx.maximum(var, 0) + eps)  # torch: 1 / sqrt(max(var, 0) + eps), not rsqrt
 
 
+def _layer_norm_grads(x, w, g, mean, a, axes, block):
+    """(dx, dw, db): torch's CPU layer norm backward, Note [layer norm arithmetic]; a = rstd."""
+    scale = 1.0 / block
+    gw = g * w
+    ds = mx.sum(gw * x, axis=axes, keepdims=True)
+    db = mx.sum(gw, axis=axes, keepdims=True)
+    bb = (db * mean - ds) * a * a * a * scale
+    c = -bb * mean - db * a * scale
+    dx = a * g * w + bb * x + c
+    lead = tuple(builtins.range(x.ndim - len(axes)))
+    dw = g * (a * x + (-a * mean))
+    return dx, mx.sum(dw, axis=lead) if lead else dw, mx.sum(g, axis=lead) if lead else g
+
+
 @functools.lru_cache(maxsize=256)
 def _layer_norm_core(axes, eps, block):
     """y = (x * rstd + (-mean * rstd)) * w + b with torch's CPU backward formula, Note [layer norm arithmetic].
@@ -141,18 +156,38 @@ def _layer_norm_core(axes, eps, block):
     def core_vjp(primals, g, out):
         x, w, b = primals
         mean, a = _layer_norm_stats(x, axes, eps)
-        scale = 1.0 / block
-        gw = g * w
-        ds = mx.sum(gw * x, axis=axes, keepdims=True)
-        db = mx.sum(gw, axis=axes, keepdims=True)
-        bb = (db * mean - ds) * a * a * a * scale
-        c = -bb * mean - db * a * scale
-        dx = a * g * w + bb * x + c
-        lead = tuple(builtins.range(x.ndim - len(axes)))
-        dw = g * (a * x + (-a * mean))
-        return dx, mx.sum(dw, axis=lead) if lead else dw, mx.sum(g, axis=lead) if lead else g
+        return _layer_norm_grads(x, w, g, mean, a, axes, block)
 
     return core
+
+
+def _layer_norm_fused(input, weight, bias, axes, eps, block):
+    """layer_norm of a float32/float64 input recording a gradient: the statistics of the forward serve the backward
+    (Note [fused backward] in nn/_fused.py); the same arithmetic as `_layer_norm_core`, bit for bit."""
+    has_w, has_b = weight is not None, bias is not None
+    shape = tuple(input._mx.shape[len(input._mx.shape) - len(axes):])
+    core = _layer_norm_core(axes, builtins.float(eps), block)
+
+    def wb(x, rest):
+        it = iter(rest)
+        w = next(it) if has_w else mx.ones(shape, dtype=x.dtype)
+        b = next(it) if has_b else mx.zeros(shape, dtype=x.dtype)
+        return w, b
+
+    def f(x, *rest):
+        return core(x, *wb(x, rest))
+
+    def fwd(x, *rest):
+        w, b = wb(x, rest)
+        mean, rstd = _layer_norm_stats(x, axes, eps)
+        return (x * rstd + (-mean * rstd)) * w + b, (mean, rstd)
+
+    def bwd(values, res, out, g):
+        x, rest = values[0], values[1:]
+        dx, dw, db = _layer_norm_grads(x, wb(x, rest)[0], g, *res, axes, block)
+        return [dx] + ([dw] if has_w else []) + ([db] if has_b else [])
+
+    return fused_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias), fwd, bwd)
 
 
 def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
@@ -170,6 +205,11 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     # composition and the CPU agree), so whenever a gradient may be asked for, the composed core runs instead.
     fused = (input._device_code == 1 and not _stats
              and not builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None))
+
+    if (not _stats and not empty and not fused and input.dtype in (_dtype.float32, _dtype.float64)
+            and _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
+            and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)):
+        return _layer_norm_fused(input, weight, bias, axes, eps, block)
 
     def f(x, *wb):
         ct = _opmath(x.dtype)

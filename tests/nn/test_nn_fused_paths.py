@@ -1,0 +1,125 @@
+"""The faster paths of nn.functional against torch: convolutions as products (1x1 kernels, patch embeddings;
+Note [convolutions as products]), ops whose forward hands its backward what it computed (attention, layer norm:
+Note [fused backward]) and gelu's saved erf (Note [gelu saves its erf]). Values and first derivatives against
+torch; with create_graph, first derivatives equal to the fast path's and second derivatives against torch
+(attention: finite, since torch's fused CPU attention has no double backward)."""
+import numpy as np
+import pytest
+
+from helpers import assert_same, mc, torch
+
+
+def _grads(L, fn, arrays, cot, create_graph=False):
+    """(leaf tensors, output, gradients of <output, cot>) in library L."""
+    xs = [L.from_numpy(a.copy()).requires_grad_() for a in arrays]
+    out = fn(L, *xs)
+    gs = L.autograd.grad(out, xs, L.from_numpy(cot.copy()), create_graph=create_graph)
+    return xs, out, gs
+
+
+def _compare(fn, arrays, rtol=1e-5, atol=1e-5, second=True, same_atol=1e-7):
+    """fn(L, *tensors) -> one tensor: value and gradients against torch; the create_graph gradients equal the
+    plain ones; second derivatives against torch (second=True) or only finite (second='finite')."""
+    with torch.no_grad():
+        shape = tuple(fn(torch, *[torch.from_numpy(a.copy()) for a in arrays]).shape)
+    cot = np.random.default_rng(1).standard_normal(shape).astype(arrays[0].dtype)
+    t_x, t_out, t_g = _grads(torch, fn, arrays, cot, create_graph=second is True)
+    _, m_out, m_g = _grads(mc, fn, arrays, cot)
+    assert_same(m_out, t_out, rtol=rtol, atol=atol)
+    for m, t in zip(m_g, t_g):
+        assert_same(m, t, rtol=rtol, atol=atol)
+    if not second:
+        return
+    c_x, _, c_g = _grads(mc, fn, arrays, cot, create_graph=True)
+    for m, c in zip(m_g, c_g):  # the fast backward and the differentiable one give the same first derivative
+        np.testing.assert_allclose(c.detach().numpy(), m.numpy(), rtol=1e-6, atol=same_atol)
+    c_h = mc.autograd.grad(sum((g * g).sum() for g in c_g), c_x, allow_unused=True, materialize_grads=True)
+    if second == "finite":
+        assert all(np.isfinite(h.numpy()).all() for h in c_h)
+        return
+    t_h = torch.autograd.grad(sum((g * g).sum() for g in t_g), t_x, allow_unused=True, materialize_grads=True)
+    for m, t in zip(c_h, t_h):
+        assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+def _rand(*shapes, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal(s) * scale).astype(np.float32) for s in shapes]
+
+
+# ---------------------------------------------------------------- convolutions as products
+
+
+@pytest.mark.parametrize("nd,x_shape,w_shape,kwargs", [
+    (2, (2, 64, 9, 9), (32, 64, 1, 1), dict(stride=1)),
+    (2, (2, 64, 9, 9), (32, 64, 1, 1), dict(stride=2)),
+    (2, (2, 16, 9, 8), (8, 16, 1, 1), dict(stride=(2, 3), dilation=2)),   # dilation of a 1x1 kernel: no effect
+    (1, (2, 16, 9), (8, 16, 1), dict(stride=2)),
+    (3, (2, 8, 5, 5, 5), (4, 8, 1, 1, 1), dict(stride=2)),
+    (2, (1, 3, 64, 64), (48, 3, 16, 16), dict(stride=16)),                 # ViT's patch embedding
+    (2, (2, 3, 37, 35), (24, 3, 4, 4), dict(stride=4)),                    # a remainder the stride drops
+    (2, (3, 37, 35), (24, 3, 4, 4), dict(stride=4)),                       # unbatched
+    (2, (2, 3, 8, 8), (5, 3, 2, 2), dict(stride=2, padding="valid")),
+])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_as_product(nd, x_shape, w_shape, kwargs, bias):
+    arrays = _rand(x_shape, w_shape, (w_shape[0],), scale=0.5)
+    if not bias:
+        arrays = arrays[:2]
+
+    def fn(L, *t):
+        return getattr(L.nn.functional, f"conv{nd}d")(*t, **kwargs)
+
+    _compare(fn, arrays, rtol=1e-4, atol=1e-4, second=False)
+
+
+# ---------------------------------------------------------------- attention
+
+
+def _mask(kind, L, S):
+    rng = np.random.default_rng(3)
+    if kind == "bool":
+        m = rng.random((L, S)) > 0.4
+        m[1] = False  # a fully masked row
+        return m
+    if kind == "float":
+        m = np.where(rng.random((L, S)) > 0.3, 0.0, -np.inf).astype(np.float32)
+        m[2] = -np.inf
+        return m
+    return None
+
+
+@pytest.mark.parametrize("mask", [None, "causal", "bool", "float"])
+def test_sdpa_training_path(mask):
+    q, k, v = _rand((2, 3, 6, 8), (2, 3, 6, 8), (2, 3, 6, 8), scale=2.0)
+    m = _mask(mask, 6, 6)
+
+    def fn(L, q, k, v):
+        am = None if m is None else L.from_numpy(m.copy())
+        return L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=am, is_causal=mask == "causal")
+
+    _compare(fn, [q, k, v], second="finite")
+
+
+# ---------------------------------------------------------------- layer norm and gelu
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_training_path(dtype, affine):
+    x, w, b = _rand((4, 6, 10), (10,), (10,), scale=3.0)
+    arrays = [a.astype(dtype) for a in ((x, w, b) if affine else (x,))]
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+
+    def fn(L, x, *wb):
+        return L.nn.functional.layer_norm(x, (10,), *wb)
+
+    _compare(fn, arrays, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_saved_erf(dtype):
+    x = (np.linspace(-8, 8, 801) + 0.001).astype(dtype)
+    # float64: gelu's forward uses MLX's erf, float32-accurate (Note [MLX float64 precision]); float32: the fast
+    # backward's MLX erf and the differentiable formula's accurate one differ by up to 2.4e-7 absolute
+    _compare(lambda L, x: L.nn.functional.gelu(x), [x], rtol=1e-5, atol=1e-6, same_atol=3e-7)
