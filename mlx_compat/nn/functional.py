@@ -236,7 +236,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 # Note [convolutions as products]
 # Two kinds of convolution are a single matrix product and run as one, in torch's NC... layout with no
 # transposes to MLX's channels-last layout: a 1x1 kernel (ResNet's bottleneck and downsampling convolutions:
-# sample every stride-th position, then (O, C) @ (N, C, positions)) and a "patchify" kernel whose stride equals its
+# sample every stride-th position, then (O, C) @ (C, N * positions), the batch folded into the product's columns
+# so the weight's gradient is one accumulation over N * positions, as torch's is; a batched (O, C) @ (N, C,
+# positions) summed its per-sample products afterwards and drifted past 1e-4 from torch on timm's efficientnet_b0
+# gradients, tests/alias) and a "patchify" kernel whose stride equals its
 # size, without padding (ViT's and Swin's patch embedding, ConvNeXt's stem: cut the input into K x K patches, then
 # (N * patches, C * K * K) @ (C * K * K, O)). MLX 0.32's CPU convolution runs both far slower than the product,
 # the backward most of all (a ViT-B/16 patch embedding, 1x3x224x224 -> 768, forward and backward: 816 ms against
@@ -266,8 +269,9 @@ def _conv_gemm(x, w, stride, kind):
         if builtins.any(s != 1 for s in stride):
             x = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
         sp = x.shape[2:]
-        y = mx.matmul(w.reshape(o, c), x.reshape(n, c, -1))
-        return y.reshape((n, o) + tuple(sp))
+        cols = mx.transpose(x.reshape(n, c, -1), (1, 0, 2)).reshape(c, -1)  # (C, N * positions)
+        y = mx.matmul(w.reshape(o, c), cols).reshape((o, n, -1))
+        return mx.transpose(y, (1, 0, 2)).reshape((n, o) + tuple(sp))
     kh, kw = w.shape[2:]
     ho, wo = x.shape[2] // kh, x.shape[3] // kw
     x = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
