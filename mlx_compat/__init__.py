@@ -126,7 +126,7 @@ def eval(*tensors):  # noqa: A001 - mirrors mx.eval
             arrays.extend(x._mx for x in t)
         else:
             arrays.append(t._mx)
-    _mx.eval(*arrays)
+    _C._eval(*arrays)  # under the evaluation lock (Note [Threads])
 
 
 def synchronize(device=None):

@@ -877,7 +877,7 @@ class _Compiled:
         for s, a, kw in entry.sched_steps:
             type(s).step(s, *a, **kw)
         # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
-        mx.eval(outs[n_out:] + [r._mx for r in results])
+        _C._eval(outs[n_out:] + [r._mx for r in results])  # under the evaluation lock (Note [Threads])
         return _unflatten(entry.out_spec, results)
 
     def _probe_vjp(self, entry, plan, source_values):
@@ -949,7 +949,7 @@ def _same_results(shapeless, static, plan, static_outs):
                                                 for a, b in zip(outs, static_outs)):
             return False
         same = [mx.array_equal(a, b, equal_nan=True) for a, b in zip(outs, static_outs)]
-        mx.eval(same + list(static_outs))
+        _C._eval(same + list(static_outs))  # under the evaluation lock (Note [Threads])
     except Exception:  # noqa: BLE001 — MLX refused the shapeless graph at these shapes (e.g. a baked reshape)
         return False
     return all(v.item() for v in same)

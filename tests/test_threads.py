@@ -264,3 +264,37 @@ def test_checkpoint_saved_from_a_thread_while_the_main_thread_computes(tmp_path)
         results[lib] = (values(loaded["w"]), values(loaded["v"]))
     for got, want in zip(results[mc], results[torch]):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("call", ["mc.eval(t)", "mc.linalg.inv(a)", "bn(x)"])
+def test_evaluations_started_from_python_wait_for_the_evaluation_lock(call):
+    """Note [Threads]: evaluations the package starts from its Python modules (the public `eval`, linalg's error
+    checks, BatchNorm's periodic flush of running statistics) take the process-wide evaluation lock like the C
+    core's, so they never run MLX's evaluation concurrently with another thread's. While this thread holds the
+    lock, the call made in another thread must wait; once it is released the call finishes with torch's value."""
+    from mlx_compat.nn.modules import batchnorm
+    bn = mc.nn.BatchNorm1d(3)
+    bn.train()
+    x = mc.ones(4, 3)
+    bn.__dict__["_pending_stat_updates"] = batchnorm._FLUSH_EVERY - 1  # the next forward flushes
+    t = mc.ones(3) * 2
+    a = mc.eye(3) * 2
+    done = threading.Event()
+    out = {}
+
+    def worker():
+        out["r"] = eval(call, {"mc": mc, "t": t, "a": a, "bn": bn, "x": x})
+        done.set()
+
+    mc._C._eval_lock_acquire()
+    try:
+        th = threading.Thread(target=worker)
+        th.start()
+        blocked = not done.wait(0.5)
+    finally:
+        mc._C._eval_lock_release()
+    th.join(30)
+    assert done.is_set()
+    assert blocked
+    if call == "mc.linalg.inv(a)":
+        np.testing.assert_allclose(out["r"].numpy(), torch.linalg.inv(torch.eye(3) * 2).numpy())

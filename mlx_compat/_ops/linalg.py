@@ -676,7 +676,7 @@ def _la_check(A, fname, square=True, floating=True, name="A"):
 def _evaluated(arrs, fname, msg):
     """Evaluate MLX linalg results now so their failures surface as torch's LinAlgError (torch syncs too)."""
     try:
-        mx.eval(*arrs)
+        _C._eval(*arrs)  # under the evaluation lock (Note [Threads])
     except (ValueError, RuntimeError) as e:
         raise LinAlgError(msg) from e
     return arrs

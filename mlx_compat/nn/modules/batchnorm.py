@@ -3,7 +3,7 @@ old-checkpoint upgrade), BatchNorm1d/2d/3d, their Lazy variants (num_features fr
 SyncBatchNorm (BatchNorm's semantics in a single process; convert_sync_batchnorm)."""
 import mlx.core as mx
 
-from ... import empty, long, no_grad, ones, tensor, zeros
+from ... import _C, empty, long, no_grad, ones, tensor, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
@@ -121,7 +121,11 @@ def _flush_running_stats(mod):
         arrays = [t._base._mx if t._is_view else t._mx
                   for t in (mod.running_mean, mod.running_var, mod.num_batches_tracked) if t is not None]
         if arrays:
-            mx.async_eval(arrays)
+            _C._eval_lock_acquire()  # Note [Threads]: every evaluation the package starts holds the lock
+            try:
+                mx.async_eval(arrays)
+            finally:
+                _C._eval_lock_release()
         n = 0
     mod.__dict__["_pending_stat_updates"] = n
 
