@@ -353,13 +353,41 @@ static PyMethodDef op_inplace_refused_def = {"backward", (PyCFunction)(void (*)(
 
 /* ---------------------------------------------------------------- out= and in-place writes */
 
+/* The write of an in-place form or of out= (Note [In-place history] in autograd.c): `cast` (BORROWED, the new value in t's
+ * dtype) is written into t through the view machinery, then t's history is rebased on `result` (BORROWED: the
+ * recorded out-of-place result, or NULL when nothing was recorded). An op with no derivative (a rounding op) on a
+ * tensor with history makes it a constant, as torch's zero derivative does: autograd_commit decides from the
+ * source it is given. `record`: whether a node was recorded for this write. 0 / -1. */
+static int write_through(State *st, TensorObject *t, PyObject *cast, PyObject *result, int record)
+{
+    PyObject *base_snap = NULL, *src = NULL;
+    int rc = -1;
+    if (t->base && GRAD_ENABLED(st) && (record || t->base->grad_fn || t->grad_fn) &&
+        (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
+        goto error;
+    if (tensor_write(st, t, cast) < 0)
+        goto error;
+    if (result == NULL && !(GRAD_ENABLED(st) && (t->grad_fn || (t->base && t->base->grad_fn)))) {
+        rc = 0;
+        goto error; /* nothing to rebase */
+    }
+    src = result != NULL ? Py_NewRef(result) : tensor_wrap(st, cast, t->dtype, t->device);
+    if (src == NULL)
+        goto error;
+    rc = autograd_commit(st, t, src, base_snap);
+error:
+    Py_XDECREF(src);
+    Py_XDECREF(base_snap);
+    return rc;
+}
+
 /* Write `res` (a fresh result Tensor) into `out` as torch's out= does: torch's cast rule, no autograd through
  * out= (torch's RuntimeError when an argument requires grad), a resize (with torch's warning when `out` had
  * elements) when the shapes differ. `any_rg`: some input requires grad. NEW reference to out, or NULL. */
 static PyObject *write_out(OpObject *op, PyObject *out, TensorObject *res, int any_rg)
 {
     State *st = op->st;
-    PyObject *v = NULL, *shape = NULL, *base_snap = NULL;
+    PyObject *v = NULL, *shape = NULL;
     if (!is_tensor(st, out)) {
         PyErr_Format(PyExc_TypeError, "%U(): argument 'out' must be Tensor, not %.100s", op->name,
                      Py_TYPE(out)->tp_name);
@@ -418,18 +446,13 @@ static PyObject *write_out(OpObject *op, PyObject *out, TensorObject *res, int a
     }
     if (tensor_check_inplace(st, o) < 0)
         goto error;
-    if (o->base && GRAD_ENABLED(st) && (o->base->grad_fn || o->grad_fn) &&
-        (base_snap = saved_snapshot(st, (PyObject *)o->base, NULL)) == NULL)
-        goto error;
-    if (tensor_write(st, o, v) < 0 || autograd_commit(st, o, (PyObject *)res, base_snap) < 0)
+    if (write_through(st, o, v, (PyObject *)res, 0) < 0)
         goto error;
     Py_DECREF(v);
-    Py_XDECREF(base_snap);
     return Py_NewRef(out);
 error:
     Py_XDECREF(v);
     Py_XDECREF(shape);
-    Py_XDECREF(base_snap);
     return NULL;
 }
 
@@ -455,7 +478,7 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
         return NULL;
     if (op->variant == VAR_INPLACE) {
         /* Note [In-place history] (autograd.c): computed out of place, recorded, then written through */
-        PyObject *result = NULL, *cast = NULL, *base_snap = NULL;
+        PyObject *result = NULL, *cast = NULL;
         if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
             Py_DECREF(arr);
             raise_cast_error(dt, t->dtype);
@@ -473,31 +496,13 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
                 goto inplace_error;
             ((TensorObject *)result)->ndim = t->ndim;
         }
-        if (t->base && GRAD_ENABLED(st) && (record || t->base->grad_fn || t->grad_fn) &&
-            (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
-            goto inplace_error;
-        if (tensor_write(st, t, cast) < 0)
-            goto inplace_error;
-        if (result != NULL || (GRAD_ENABLED(st) && (t->grad_fn || (t->base && t->base->grad_fn)))) {
-            /* a rounding op (no derivative) on a tensor with history makes it a constant, as torch's zero
-             * derivative does; autograd_commit decides from `src` */
-            PyObject *src = result;
-            if (src == NULL && (src = tensor_wrap(st, cast, t->dtype, t->device)) == NULL)
-                goto inplace_error;
-            int rc = autograd_commit(st, t, src, base_snap);
-            if (src != result)
-                Py_DECREF(src);
-            if (rc < 0)
-                goto inplace_error;
-        }
+        int rc = write_through(st, t, cast, result, record);
         Py_DECREF(cast);
         Py_XDECREF(result);
-        Py_XDECREF(base_snap);
-        return Py_NewRef(a->input);
+        return rc < 0 ? NULL : Py_NewRef(a->input);
     inplace_error:
         Py_DECREF(cast);
         Py_XDECREF(result);
-        Py_XDECREF(base_snap);
         return NULL;
     }
     /* elementwise: no larger than the input (Note [Result size check] in tensor.c) */
@@ -768,7 +773,7 @@ error:
 static PyObject *binary_write_inplace(OpObject *op, TensorObject *t, PyObject *other, PyObject *arr, int dt)
 {
     State *st = op->st;
-    PyObject *shape = NULL, *cast = NULL, *result = NULL, *base_snap = NULL;
+    PyObject *shape = NULL, *cast = NULL, *result = NULL;
     if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
         raise_cast_error(dt, t->dtype);
         goto error;
@@ -797,33 +802,18 @@ static PyObject *binary_write_inplace(OpObject *op, TensorObject *t, PyObject *o
         if (binary_record(op, (PyObject *)t, other, result) < 0)
             goto error;
     }
-    if (t->base && GRAD_ENABLED(st) && (record || t->base->grad_fn || t->grad_fn) &&
-        (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
+    if (write_through(st, t, cast, result, record) < 0)
         goto error;
-    if (tensor_write(st, t, cast) < 0)
-        goto error;
-    if (result != NULL || (GRAD_ENABLED(st) && (t->grad_fn || (t->base && t->base->grad_fn)))) {
-        PyObject *src = result; /* no derivative (none declared): the write makes t a constant */
-        if (src == NULL && (src = tensor_wrap(st, cast, t->dtype, t->device)) == NULL)
-            goto error;
-        int rc = autograd_commit(st, t, src, base_snap);
-        if (src != result)
-            Py_DECREF(src);
-        if (rc < 0)
-            goto error;
-    }
     Py_DECREF(arr);
     Py_DECREF(shape);
     Py_DECREF(cast);
     Py_XDECREF(result);
-    Py_XDECREF(base_snap);
     return Py_NewRef((PyObject *)t);
 error:
     Py_DECREF(arr);
     Py_XDECREF(shape);
     Py_XDECREF(cast);
     Py_XDECREF(result);
-    Py_XDECREF(base_snap);
     return NULL;
 }
 
