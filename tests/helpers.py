@@ -5,6 +5,8 @@ an mlx_compat tensor built from the same data, and compares dtype, shape,
 values (and, where torch defines them, strides / storage offsets) and the
 *type* of any exception raised.
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -119,6 +121,29 @@ def run_both(fn_torch, fn_mc):
 
 def same_exc_type(ours, theirs):
     return type(ours) is type(theirs) or issubclass(type(ours), type(theirs))
+
+
+def same_outcome(f_torch, f_mc, **tol):
+    """Both raise the same exception type, or give the same tensor (NaNs in the same places); warnings silenced.
+    Returns ours, or None when both raised."""
+    rt = et = rm = em = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            rt = f_torch()
+        except Exception as e:  # noqa: BLE001
+            et = e
+        try:
+            rm = f_mc()
+        except Exception as e:  # noqa: BLE001
+            em = e
+    if et is not None:
+        assert em is not None, f"ours returned {rm}; torch raised {type(et).__name__}: {et}"
+        assert same_exc_type(em, et), f"ours raised {type(em).__name__}: {em}; torch {type(et).__name__}: {et}"
+        return None
+    assert em is None, f"ours raised {type(em).__name__}: {em}; torch returned {rt}"
+    assert_same(rm, rt, **tol)
+    return rm
 
 
 def assert_raises_same(fn_torch, fn_mc):

@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, same_exc_type, torch
+from helpers import assert_same, mc, same_outcome, torch
 
 REGISTRY = mc._C._op_registry()
 UNARY = sorted(n for n, op in REGISTRY.items() if op.kind == mc._C.OP_UNARY)
@@ -34,28 +34,6 @@ def both(a, dtype=None):
     if dtype is not None:
         t, m = t.to(getattr(torch, dtype)), m.to(getattr(mc, dtype))
     return t, m
-
-
-def same_outcome(f_torch, f_mc, **tol):
-    """Both raise the same exception type, or give the same tensor."""
-    rt = et = rm = em = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            rt = f_torch()
-        except Exception as e:  # noqa: BLE001
-            et = e
-        try:
-            rm = f_mc()
-        except Exception as e:  # noqa: BLE001
-            em = e
-    if et is not None:
-        assert em is not None, f"ours returned {rm}; torch raised {type(et).__name__}: {et}"
-        assert same_exc_type(em, et), f"ours raised {type(em).__name__}: {em}; torch {type(et).__name__}: {et}"
-        return None
-    assert em is None, f"ours raised {type(em).__name__}: {em}; torch returned {rt}"
-    assert_same(rm, rt, **tol)
-    return rm
 
 
 def test_registry_holds_the_declared_families():

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, same_exc_type, torch
+from helpers import assert_same, mc, same_outcome, torch
 
 REGISTRY = mc._C._op_registry()
 # torch's operand forms: (Tensor, Tensor) always; which also take (Tensor, Scalar) / (Scalar, Tensor)
@@ -35,28 +35,6 @@ def data(dtype):
     if dtype in ("int64", "int32"):
         return A * 3, B * 2 + np.sign(B) + (B == 0)  # no zero divisors (fmod's ZeroDivisionError is tested apart)
     return A, B
-
-
-def same_outcome(f_torch, f_mc, **tol):
-    """Both raise the same exception type, or give the same tensor (NaNs in the same places)."""
-    rt = et = rm = em = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            rt = f_torch()
-        except Exception as e:  # noqa: BLE001
-            et = e
-        try:
-            rm = f_mc()
-        except Exception as e:  # noqa: BLE001
-            em = e
-    if et is not None:
-        assert em is not None, f"ours returned {rm}; torch raised {type(et).__name__}: {et}"
-        assert same_exc_type(em, et), f"ours raised {type(em).__name__}: {em}; torch {type(et).__name__}: {et}"
-        return None
-    assert em is None, f"ours raised {type(em).__name__}: {em}; torch returned {rt}"
-    assert_same(rm, rt, **tol)
-    return rm
 
 
 def tol_for(dtype):
