@@ -243,7 +243,11 @@ def test_reversed_flips_dim_0_as_torch():
     "torch.rrelu(torch.arange(24.).reshape(1, 2, 12), 0.1, 0.2, False, None)",
 ])
 def test_top_level_pools_and_rrelu_have_the_native_signatures(code):
-    from runner import summary
+    # by path: tests/conformance has a `runner` module too, and one xdist worker may have imported that one first
+    spec = importlib.util.spec_from_file_location("fuzz_runner", os.path.join(HERE, "runner.py"))
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    summary = runner.summary
 
     assert summary(eval(code, {"torch": mc}), mc) == summary(eval(code, {"torch": torch}), torch)
     bad = code[:-1] + ", True)"  # one positional more than the native op takes (nn.functional's return_indices/inplace)
