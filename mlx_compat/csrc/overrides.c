@@ -68,6 +68,23 @@ int tf_needed(State *st, PyObject *const *args, Py_ssize_t n)
     return 0;
 }
 
+/* A vectorcall's arguments (`n` positional ones in `args`, then one per name in `kwnames`) as a NEW tuple in *tup and
+ * a NEW dict in *kw. 0 / -1; on -1 the caller still releases whichever of the two was made. */
+static int vectorcall_as_tuple_dict(PyObject *const *args, Py_ssize_t n, PyObject *kwnames, PyObject **tup,
+                                    PyObject **kw)
+{
+    if ((*tup = PyTuple_New(n)) == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(*tup, i, Py_NewRef(args[i]));
+    if ((*kw = PyDict_New()) == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; kwnames && i < PyTuple_GET_SIZE(kwnames); i++)
+        if (PyDict_SetItem(*kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
+            return -1;
+    return 0;
+}
+
 /* NEW: overrides._dispatch(func, args, kwargs) for a vectorcall-style argument list. */
 PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -77,17 +94,8 @@ PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t n
         PyErr_SetString(PyExc_RuntimeError, "mlx_compat: __torch_function__ dispatch is not registered");
         return NULL;
     }
-    tup = PyTuple_New(n);
-    if (tup == NULL)
+    if (vectorcall_as_tuple_dict(args, n, kwnames, &tup, &kw) < 0)
         goto error;
-    for (Py_ssize_t i = 0; i < n; i++)
-        PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
-    kw = PyDict_New();
-    if (kw == NULL)
-        goto error;
-    for (Py_ssize_t i = 0; kwnames && i < PyTuple_GET_SIZE(kwnames); i++)
-        if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
-            goto error;
     r = PyObject_CallFunctionObjArgs(st->py_tf_dispatch, func, tup, kw, NULL);
 error:
     Py_XDECREF(tup);
@@ -377,17 +385,8 @@ static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, Py
         goto error; /* restores the original (KeyboardInterrupt, SystemExit, ...) */
     if (tb != NULL)
         PyException_SetTraceback(value, tb);
-    tup = PyTuple_New(n);
-    if (tup == NULL)
+    if (vectorcall_as_tuple_dict(args, n, kwnames, &tup, &kw) < 0)
         goto error;
-    for (Py_ssize_t i = 0; i < n; i++)
-        PyTuple_SET_ITEM(tup, i, Py_NewRef(args[i]));
-    kw = PyDict_New();
-    if (kw == NULL)
-        goto error;
-    for (Py_ssize_t i = 0; kwnames && i < PyTuple_GET_SIZE(kwnames); i++)
-        if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i), args[n + i]) < 0)
-            goto error;
     r = PyObject_CallFunctionObjArgs(w->st->py_arg_error_hook, (PyObject *)w, tup, kw, value, NULL);
     if (r == NULL) {
         /* the replacement: keep it, drop the original (it is the replacement's __cause__) */
