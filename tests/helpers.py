@@ -126,17 +126,9 @@ def same_exc_type(ours, theirs):
 def same_outcome(f_torch, f_mc, **tol):
     """Both raise the same exception type, or give the same tensor (NaNs in the same places); warnings silenced.
     Returns ours, or None when both raised."""
-    rt = et = rm = em = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            rt = f_torch()
-        except Exception as e:  # noqa: BLE001
-            et = e
-        try:
-            rm = f_mc()
-        except Exception as e:  # noqa: BLE001
-            em = e
+        (rt, et), (rm, em) = run_both(f_torch, f_mc)
     if et is not None:
         assert em is not None, f"ours returned {rm}; torch raised {type(et).__name__}: {et}"
         assert same_exc_type(em, et), f"ours raised {type(em).__name__}: {em}; torch {type(et).__name__}: {et}"
