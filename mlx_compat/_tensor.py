@@ -68,6 +68,13 @@ def _evaluated(t):
     return v
 
 
+def _mx_item(arr):
+    """arr.item() for an mx.array the package computed itself (a bound, a check's verdict), evaluated under the
+    evaluation lock (Note [Threads]); while MLX traces it, MLX's own refusal to evaluate, as arr.item() gives."""
+    _C._eval(arr)
+    return arr.item()
+
+
 def _numel_check(t, what):
     n = t.numel()
     if n != 1:

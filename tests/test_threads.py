@@ -298,3 +298,43 @@ def test_evaluations_started_from_python_wait_for_the_evaluation_lock(call):
     assert blocked
     if call == "mc.linalg.inv(a)":
         np.testing.assert_allclose(out["r"].numpy(), torch.linalg.inv(torch.eye(3) * 2).numpy())
+
+
+@pytest.mark.parametrize("call", [
+    "F.binary_cross_entropy(p, p)",        # the input and target range checks (nn/_loss.py)
+    "F.multi_margin_loss(x, y)",           # the target range check
+    "mc.allclose(p, p)",                   # elementwise.py's verdict
+    "mc.special.zeta(p + 1.5, p + 1.0)",   # special.py's convergence checks
+    "mc.histc(p, bins=4)",                 # reduction.py's bounds
+])
+def test_value_reads_inside_ops_wait_for_the_evaluation_lock(call):
+    """Note [Threads]: an op that reads a value it computed itself (a bound, a check's verdict) evaluates it under
+    the evaluation lock (_tensor._mx_item): while another thread holds the lock, the call waits; after, it returns
+    torch's result."""
+    F = mc.nn.functional
+    p, x, y = mc.full((2, 3), 0.25), mc.ones(2, 3), mc.tensor([0, 2])
+    ns = {"mc": mc, "F": F, "p": p, "x": x, "y": y}
+    done = threading.Event()
+    out = {}
+
+    def worker():
+        out["r"] = eval(call, ns)
+        done.set()
+
+    mc._C._eval_lock_acquire()
+    try:
+        th = threading.Thread(target=worker)
+        th.start()
+        blocked = not done.wait(0.5)
+    finally:
+        mc._C._eval_lock_release()
+    th.join(30)
+    assert done.is_set() and blocked
+    tns = {"mc": torch, "F": torch.nn.functional, "p": torch.full((2, 3), 0.25), "x": torch.ones(2, 3),
+           "y": torch.tensor([0, 2])}
+    ref = eval(call, tns)
+    got = out["r"]
+    if isinstance(ref, torch.Tensor):
+        np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+    else:
+        assert got == ref

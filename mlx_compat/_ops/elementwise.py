@@ -25,7 +25,7 @@ import mlx.core as mx
 
 from .. import _C, _dtype
 from . import precise as _precise
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
@@ -568,7 +568,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return builtins.bool(mx.all(isclose(input, other, rtol, atol, equal_nan)._mx).item())
+    return builtins.bool(_mx_item(mx.all(isclose(input, other, rtol, atol, equal_nan)._mx)))
 
 
 def equal(input, other):
@@ -580,7 +580,7 @@ def equal(input, other):
     a, b = input._mx, other._mx
     if not rt.is_complex:
         a, b = a.astype(rt._mx), b.astype(rt._mx)
-    return builtins.bool(mx.all(mx.equal(a, b)).item())
+    return builtins.bool(_mx_item(mx.all(mx.equal(a, b))))
 
 
 # ---------------------------------------------------------------- logical binary ops

@@ -32,7 +32,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _C, _dtype
-from .._tensor import Tensor, _int_arg, _wrap_dim, _new
+from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item
 from ._common import _device_str, _torch, _sname, _mlx_op
 from .reduction import _from_np, _np_values
 from .shape import _check_tensor, _gather_op, _infer_size, _np, _out
@@ -384,7 +384,7 @@ def _put_args(input, index, source, fname="put_"):
                          f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     n = input.numel()
     if index.numel():
-        lo, hi = builtins.int(mx.min(index._mx).item()), builtins.int(mx.max(index._mx).item())
+        lo, hi = builtins.int(_mx_item(mx.min(index._mx))), builtins.int(_mx_item(mx.max(index._mx)))
         for v in (lo, hi):
             if v >= n or v < -n:
                 raise IndexError(f"out of range: tried to access index {v} on a tensor of {n} elements.")

@@ -25,7 +25,7 @@ from .._device_scope import warn as _warn, _DEVICES as _STREAMS
 from .. import _C, _dtype
 from ..autograd._derivatives import record, _scope_backward, sum_to as _sum_to
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor, _new, _wrap_dim
+from .._tensor import Tensor, _new, _wrap_dim, _mx_item
 
 _PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
            "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist", "det", "logdet",
@@ -808,7 +808,7 @@ def cholesky_(A, upper=False, fname="linalg.cholesky"):
         L = mx.linalg.cholesky(a, upper=upper, stream=CPU)
         d = mx.diagonal(L, axis1=-2, axis2=-1)
         bad = mx.logical_not(d > 0)
-        if bad.size and mx.any(bad).item():
+        if bad.size and _mx_item(mx.any(bad)):
             import numpy as np
 
             b = np.array(bad).reshape(-1, bad.shape[-1])

@@ -24,7 +24,7 @@ import mlx.core as mx
 from .. import _dtype, return_types
 from .linalg import (_la_check, _mH, _out, _out_tuple, _permutation, _tensor, inv_, lu_factor_, solve_, tril,
                      triu)
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, _mx_item
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp",
            "geqrf", "orgqr", "ormqr"]
@@ -231,7 +231,7 @@ def matrix_exp(A):
     if n == 1:
         return A.exp()
     (A,), d = _wide(A)
-    norm1 = mx.max(mx.sum(mx.abs(A._mx.astype(mx.float32)), axis=-2)).item()
+    norm1 = _mx_item(mx.max(mx.sum(mx.abs(A._mx.astype(mx.float32)), axis=-2)))
     s = builtins.max(0, math.ceil(math.log2(norm1 / _THETA13))) if norm1 > _THETA13 else 0
     X = A / (2 ** s) if s else A
     b = _PADE13

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _C, _argcheck, _dtype, return_types
 from . import precise as _precise
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor, _new, _wrap_dim, _int_arg
+from .._tensor import Tensor, _new, _wrap_dim, _int_arg, _mx_item
 from ._common import _check_tensor, _sname, _torch, _device_str, _return_type
 from .._device_scope import warn as _warn
 from .fast import fast_path
@@ -744,7 +744,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     cdt = x.dtype
     lo, hi = float(min), float(max)
     if lo == hi and x.size > 0:  # the data's range (NaN propagates into torch's "not finite" error)
-        lo, hi = mx.min(x).item(), mx.max(x).item()
+        lo, hi = _mx_item(mx.min(x)), _mx_item(mx.max(x))
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:
@@ -1214,7 +1214,7 @@ def bincount(input, weights=None, minlength=0):
     if n == 0:
         return T.zeros(minlength, dtype=out_dtype, device=_device_str(input))
     idx = input._mx.astype(mx.int64)
-    lo, hi = mx.min(idx).item(), mx.max(idx).item()
+    lo, hi = _mx_item(mx.min(idx)), _mx_item(mx.max(idx))
     if lo < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     size = builtins.max(hi + 1, minlength)

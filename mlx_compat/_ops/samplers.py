@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _dtype
 from . import random as _random
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, _mx_item
 
 __all__ = ["poisson"]
 
@@ -151,10 +151,10 @@ def poisson(input, generator=None):
     rate = input._mx.astype(_work_dtype(input))
     if input.numel() == 0:
         return _new(mx.zeros(tuple(input.shape), input.dtype._mx), input._device_code, input.dtype)
-    if builtins.bool(mx.any(rate < 0).item()) or builtins.bool(mx.any(mx.isnan(rate)).item()):
+    if builtins.bool(_mx_item(mx.any(rate < 0))) or builtins.bool(_mx_item(mx.any(mx.isnan(rate)))):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     key = _random.key_for(generator)
-    top = mx.max(rate).item()
+    top = _mx_item(mx.max(rate))
     parts = builtins.max(1, math.ceil(top / 64))
     part_rate = rate / parts
     total = mx.zeros(rate.shape, rate.dtype)
@@ -166,7 +166,7 @@ def poisson(input, generator=None):
         count = mx.zeros(rate.shape, rate.dtype)
         for i in builtins.range(1, 64 + 10 * 8 + 10):
             more = u > cdf
-            if i % 16 == 0 and not builtins.bool(mx.any(more).item()):
+            if i % 16 == 0 and not builtins.bool(_mx_item(mx.any(more))):
                 break
             count = count + more
             term = term * part_rate / i

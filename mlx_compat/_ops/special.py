@@ -33,7 +33,7 @@ from .creation import _out
 from .operators import _inplace_from
 from .elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
                           _RA, _RB, _SA, _SB, erfc_mx)
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, _mx_item
 
 __all__ = ["digamma", "lgamma", "polygamma", "mvlgamma", "igamma", "igammac", "nextafter"]
 
@@ -185,7 +185,7 @@ def _zeta64(x, q):
     x, q = mx.broadcast_arrays(x, q)
     if q.size == 0:
         return mx.zeros(q.shape, _F64)
-    qmin = mx.min(mx.where(mx.isnan(q), 9.0, q)).item()
+    qmin = _mx_item(mx.min(mx.where(mx.isnan(q), 9.0, q)))
     n_terms = builtins.max(9, int(math.floor(9 - qmin)) + 1 if math.isfinite(qmin) else 9)
     xs = _pos_fill(x, x > 1)
     s = mx.power(q, -xs)
@@ -263,7 +263,7 @@ def _igam_series(a, x):
         r = r + 1
         c = c * x / r
         s = s + c
-        if it % 32 == 0 and not mx.any(c > s * _MACHEP).item():
+        if it % 32 == 0 and not _mx_item(mx.any(c > s * _MACHEP)):
             break
     return _precise.exp(ax) * s
 
@@ -294,7 +294,7 @@ def _igamc_cf(a, x):
         big = mx.abs(pk) > _BIG
         pkm2, pkm1 = mx.where(big, pkm2 * _BIGINV, pkm2), mx.where(big, pkm1 * _BIGINV, pkm1)
         qkm2, qkm1 = mx.where(big, qkm2 * _BIGINV, qkm2), mx.where(big, qkm1 * _BIGINV, qkm1)
-        if it % 32 == 0 and mx.all(done).item():
+        if it % 32 == 0 and _mx_item(mx.all(done)):
             break
     return ans * _precise.exp(ax)
 
@@ -308,10 +308,10 @@ def _igamma_pair(a, x, upper):
     use_ser = valid & ~use_cf
     p = mx.zeros(a.shape, _F64)
     q = mx.zeros(a.shape, _F64)
-    if mx.any(use_ser).item():
+    if _mx_item(mx.any(use_ser)):
         aa, xx = mx.where(use_ser, a, 1.0), mx.where(use_ser, x, 0.5)
         p = mx.where(use_ser, _igam_series(aa, xx), p)
-    if mx.any(use_cf).item():
+    if _mx_item(mx.any(use_cf)):
         aa, xx = mx.where(use_cf, a, 1.0), mx.where(use_cf, x, 2.0)
         q = mx.where(use_cf, _igamc_cf(aa, xx), q)
     r = mx.where(use_cf, q, 1 - p) if upper else mx.where(use_cf, 1 - q, p)
@@ -644,7 +644,7 @@ def _recurrence(x, n, p0, p1, step, need=None):
     Note [Argument-bounded loops]: the number of steps is an argument (n), so the loop stops as soon as no
     element needs more: every element still running (and in `need`, those whose result is taken from the
     recurrence) has left the finite range, where the recurrence stays inf/nan."""
-    nmax = int(mx.max(mx.where(n >= 0, n, 0)).item()) if n.size else 0
+    nmax = int(_mx_item(mx.max(mx.where(n >= 0, n, 0)))) if n.size else 0
     p, q = p0, p1
     for k in range(1, nmax):
         r = step(k, x, q, p)
@@ -654,7 +654,7 @@ def _recurrence(x, n, p0, p1, step, need=None):
             live = active & (mx.isfinite(q) | mx.isfinite(p))
             if need is not None:
                 live = live & need
-            if not mx.any(live).item():
+            if not _mx_item(mx.any(live)):
                 break
     return mx.where(n == 0, p0, mx.where(n == 1, p1, q))
 

@@ -48,7 +48,7 @@ from .._ops.fast import fast_path
 from .._ops import random as _random
 from ..autograd._derivatives import record as _record
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor, _new, _wrap_dim
+from .._tensor import Tensor, _new, _wrap_dim, _mx_item
 
 __all__ = [
     "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus",
@@ -769,7 +769,7 @@ def one_hot(tensor, num_classes=-1):
         if num_classes == -1:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         return _new(mx.zeros(tuple(tensor.shape) + (num_classes,), dtype=mx.int64), tensor._device_code, _dtype.int64)
-    lo, hi = mx.min(v).item(), mx.max(v).item()
+    lo, hi = _mx_item(mx.min(v)), _mx_item(mx.max(v))
     if lo < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:

@@ -18,7 +18,7 @@ import mlx.core as mx
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor
+from .._tensor import Tensor, _mx_item
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -237,10 +237,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(target.dtype)}")
     if input.numel():
         xv = input._mx
-        if not builtins.bool(mx.all((xv >= 0) & (xv <= 1)).item()):
+        if not builtins.bool(_mx_item(mx.all((xv >= 0) & (xv <= 1)))):
             raise RuntimeError("all elements of input should be between 0 and 1")
         tv = target._mx
-        if not builtins.bool(mx.all((tv >= 0) & (tv <= 1)).item()):
+        if not builtins.bool(_mx_item(mx.all((tv >= 0) & (tv <= 1)))):
             raise RuntimeError("all elements of target should be between 0 and 1")
     f = _bce_f(weight._mx if weight is not None else None)
     loss = mlx_op("BinaryCrossEntropyBackward0", f, [input, target])
@@ -472,7 +472,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     t = _as_long_index(target).reshape(nframe, 1)
     if target.numel():
         tv = t._mx
-        if not builtins.bool(mx.all((tv >= 0) & (tv < dim)).item()):
+        if not builtins.bool(_mx_item(mx.all((tv >= 0) & (tv < dim)))):
             raise RuntimeError("target out of range")
     mc = _mc()
     u = x.gather(1, t)
@@ -500,7 +500,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x = input.reshape(1, -1) if input.dim() < 2 else input
     n, dim = x.shape
     tv = _as_long_index(target)._mx.reshape(n, dim)
-    if tv.size and not builtins.bool(mx.all((tv >= -1) & (tv < dim)).item()):
+    if tv.size and not builtins.bool(_mx_item(mx.all((tv >= -1) & (tv < dim)))):
         raise RuntimeError("argument #2 'target' is out of range")
     # the targets of a row are its entries before the first -1
     idx = mx.arange(dim)
@@ -569,7 +569,7 @@ def _nll(input, target, weight, ignore_index, reduction):
     if tv.size:  # torch's eager bounds check: one evaluation, skipped while MLX traces (Note [No evaluation while tracing])
         bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
         if _C._item_or_none(mx.any(bad)):
-            first = int(tv.reshape(-1)[mx.argmax(bad.reshape(-1))].item())
+            first = int(_mx_item(tv.reshape(-1)[mx.argmax(bad.reshape(-1))]))
             raise IndexError(f"Target {first} is out of bounds.")
     wv = None if weight is None else weight._mx
     one_d = input.dim() == 1

@@ -31,7 +31,7 @@ import numpy as np
 from .. import _C, _dtype
 from ..autograd._derivatives import record as _record
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, _mx_item
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -800,7 +800,7 @@ def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size):
     if input.numel() == 0:  # an empty batch
         return _empty_result(input, out_shape, name)
     im = indices._mx.reshape(b, -1)
-    lo, hi = mx.min(im).item(), mx.max(im).item()
+    lo, hi = _mx_item(mx.min(im)), _mx_item(mx.max(im))
     if lo < 0 or hi >= length:
         bad = lo if lo < 0 else hi
         if nd == 3:
