@@ -68,11 +68,17 @@ def _evaluated(t):
     return v
 
 
+def _mx_evaluated(arr):
+    """arr, an mx.array the package computed itself, evaluated under the evaluation lock (Note [Threads]) before
+    numpy or Python reads it; while MLX traces it, MLX's own refusal to evaluate."""
+    _C._eval(arr)
+    return arr
+
+
 def _mx_item(arr):
     """arr.item() for an mx.array the package computed itself (a bound, a check's verdict), evaluated under the
     evaluation lock (Note [Threads]); while MLX traces it, MLX's own refusal to evaluate, as arr.item() gives."""
-    _C._eval(arr)
-    return arr.item()
+    return _mx_evaluated(arr).item()
 
 
 def _numel_check(t, what):
@@ -214,9 +220,9 @@ def __format__(self, spec):
 def __reduce_ex__(self, protocol):
     value = self.detach().cpu()
     if value.dtype is _dtype.bfloat16:
-        payload, name = np.asarray(value._mx.astype(mx.float32)), "bfloat16"
+        payload, name = np.asarray(_mx_evaluated(value._mx.astype(mx.float32))), "bfloat16"
     else:
-        payload, name = np.array(value._mx), value.dtype.name
+        payload, name = np.array(_mx_evaluated(value._mx)), value.dtype.name
     return (_rebuild_tensor, (payload, name, self.requires_grad, str(self.device)))
 
 

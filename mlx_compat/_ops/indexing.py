@@ -32,7 +32,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _C, _dtype
-from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item
+from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item, _mx_evaluated
 from ._common import _device_str, _torch, _sname, _mlx_op
 from .reduction import _from_np, _np_values
 from .shape import _check_tensor, _gather_op, _infer_size, _np, _out
@@ -65,7 +65,7 @@ def _as_index_array(item):
         if arr is None or arr.dtype.kind not in _INT_KINDS + ("b",):
             if arr is not None and arr.dtype == object:
                 # e.g. a list mixing tensors; convert element-wise
-                arr = np.asarray([np.asarray(x._mx) if isinstance(x, Tensor) else x for x in item])
+                arr = np.asarray([np.asarray(_mx_evaluated(x._mx)) if isinstance(x, Tensor) else x for x in item])
             if arr is None or arr.dtype.kind not in _INT_KINDS + ("b",):
                 if arr is not None and arr.size == 0:
                     return arr.astype(np.int64)

@@ -12,7 +12,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, _mx_evaluated
 from ..autograd._derivatives import _conj, grad_for, needs_grad
 from .pointwise import DEFAULT, INT_TO_FLOAT, abs, absolute, neg, negative  # noqa: A004, F401 - torch's names
 
@@ -364,7 +364,7 @@ def where(condition, input=None, other=None, *, out=None):
 
         import numpy as np
 
-        return tuple(_t(i, dtype=_dtype.int64) for i in np.nonzero(np.asarray(condition._mx)))
+        return tuple(_t(i, dtype=_dtype.int64) for i in np.nonzero(np.asarray(_mx_evaluated(condition._mx))))
     if not isinstance(condition, Tensor):
         raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not {type(condition).__name__}")
     for v in (input, other):

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
-from .._tensor import Tensor, _int_arg, _new, _wrap_dim
+from .._tensor import Tensor, _int_arg, _new, _wrap_dim, _mx_evaluated
 from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
 from ..autograd._derivatives import register as _register
 from .fast import fast_path
@@ -81,7 +81,7 @@ def _tensor_seq(tensors, fname):
 
 def _np(t):
     """A tensor's evaluated value as numpy (indices and masks: evaluating them is where torch syncs too)."""
-    return np.array(t._mx)
+    return np.array(_mx_evaluated(t._mx))
 
 
 def _gather_op(name, f, input, out_shape):

@@ -66,7 +66,7 @@ from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from ..autograd.grad_mode import no_grad
-from .._tensor import Tensor
+from .._tensor import Tensor, _mx_evaluated
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag"]
 # torch.embedding_bag exists at top level with another signature (weight first, a 4-tuple result): not exported
@@ -584,7 +584,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        off = np.asarray(offsets._mx.astype(mx.int64)).reshape(-1)
+        off = np.asarray(_mx_evaluated(offsets._mx.astype(mx.int64))).reshape(-1)
         psw = per_sample_weights
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
@@ -600,7 +600,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if sparse:
         raise NotImplementedError("embedding_bag: sparse gradients are not supported by mlx_compat")
 
-    idx = np.asarray(input._mx.astype(mx.int64)).reshape(-1)
+    idx = np.asarray(_mx_evaluated(input._mx.astype(mx.int64))).reshape(-1)
     n = idx.size
     num = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= num):

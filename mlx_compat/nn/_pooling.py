@@ -31,7 +31,7 @@ import numpy as np
 from .. import _C, _dtype
 from ..autograd._derivatives import record as _record
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor, _new, _mx_item
+from .._tensor import Tensor, _new, _mx_item, _mx_evaluated
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -908,7 +908,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
     np_dt = np.float64 if input.dtype is _dtype.float64 else np.float32
     # torch reads sample row i for batch element i (row 0 for an unbatched input); extra rows are unused
     n_rows = lead[0] if len(lead) == 2 else 1
-    u = np.array(_random_samples._mx[:n_rows].astype(mx.float32 if np_dt is np.float32 else mx.float64))
+    u = np.array(_mx_evaluated(_random_samples._mx[:n_rows].astype(mx.float32 if np_dt is np.float32 else mx.float64)))
     u = u.reshape(b, nd)
     # the kernel's sample order: 2-d uses (w, h); 3-d uses (t, h, w)
     col = (1, 0) if nd == 2 else (0, 1, 2)

@@ -13,7 +13,7 @@ import mlx.core as mx
 from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
 from .._ops.linalg import _linear_addmm, addmm as _addmm
-from .._tensor import Tensor
+from .._tensor import Tensor, _mx_evaluated
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
@@ -119,7 +119,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         with no_grad():  # torch renormalises the looked-up rows in place
             import numpy as np
 
-            rows = mx.array(np.unique(np.array(input._mx.astype(mx.int64))).astype(np.int32))
+            rows = mx.array(np.unique(np.array(_mx_evaluated(input._mx.astype(mx.int64)))).astype(np.int32))
             w = weight._mx
             sel = w[rows]
             norms = mx.power(mx.sum(mx.power(mx.abs(sel), norm_type), axis=1, keepdims=True), 1.0 / norm_type)
