@@ -93,11 +93,19 @@ class GPT2Attention(nn.Module):
         if self.scale_by_layer:
             scale /= float(self.layer_idx + 1)
         t_q, t_k = q.shape[-2], k.shape[-2]
-        # query i (absolute position t_k - t_q + i) sees keys 0 .. t_k - t_q + i
-        causal = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
-        mask = causal if attention_mask is None else causal & attention_mask
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                             dropout_p=self.attn_dropout.p if self.training else 0.0, scale=scale)
+        p = self.attn_dropout.p if self.training else 0.0
+        # query i (absolute position t_k - t_q + i) sees keys 0 .. t_k - t_q + i. Without a padding mask the two
+        # common cases need no mask tensor: a whole sequence is `is_causal`, and one new query (a decoding step)
+        # sees every key. Both are the masked computation's arithmetic, and on the GPU they can take MLX's fused
+        # attention kernel (Note [fused attention path] in nn/_attention.py).
+        if attention_mask is None and t_q == t_k:
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True, scale=scale)
+        elif attention_mask is None and t_q == 1:
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, scale=scale)
+        else:
+            causal = torch.ones(t_q, t_k, dtype=torch.bool, device=q.device).tril(diagonal=t_k - t_q)
+            mask = causal if attention_mask is None else causal & attention_mask
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, scale=scale)
         out = out.transpose(1, 2).reshape(*hidden_states.shape[:-1], self.embed_dim)
         return self.resid_dropout(self.c_proj(out)), present
 
