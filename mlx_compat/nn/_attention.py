@@ -252,19 +252,28 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal and attn_mask is not None and not flash:  # torch's math path refuses both; its fused one ANDs
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
 
-    if (flash and grad and not gqa and query.dtype is _dtype.float32 and key.dtype is _dtype.float32
-            and value.dtype is _dtype.float32 and query._mx.shape[:-2] == key._mx.shape[:-2] == value._mx.shape[:-2]
-            and len(ins) == 3):
-        # Note [fused backward]: the backward takes the probabilities from the forward instead of re-running it
-        def fwd(q, k, v):
-            return _flash_forward(q, k, v, sc, const_mask, keep, probs=True)
-
-        def bwd(values, p, out, g):
-            q, k, v = values
-            return _flash_grads(q, k, v, g, out, p, sc)
-
+    if (flash and grad and not gqa and query.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16)
+            and key.dtype is query.dtype and value.dtype is query.dtype
+            and query._mx.shape[:-2] == key._mx.shape[:-2] == value._mx.shape[:-2] and len(ins) == 3):
+        # Note [fused backward]: the backward takes the probabilities from the forward instead of re-running it.
+        # Half types compute in float32 and round once, as the composed path below does (Note [opmath]); the
+        # residuals (probabilities, float32 output) are what the composed path's vjp would recompute.
+        ct = _opmath(out_dt)
         core = _flash_core_unmasked(sc) if const_mask is None and keep is None else _flash_core(sc, const_mask, keep)
-        return fused_op("ScaledDotProductAttention", core, ins, fwd, bwd)
+
+        def f(q, k, v):
+            return core(q.astype(ct), k.astype(ct), v.astype(ct)).astype(out_dt)
+
+        def fwd(q, k, v):
+            o, p = _flash_forward(q.astype(ct), k.astype(ct), v.astype(ct), sc, const_mask, keep, probs=True)
+            return o.astype(out_dt), (p, o)
+
+        def bwd(values, res, out, g):
+            q, k, v = (t.astype(ct) for t in values)
+            p, o = res
+            return [d.astype(out_dt) for d in _flash_grads(q, k, v, g.astype(ct), o, p, sc)]
+
+        return fused_op("ScaledDotProductAttention", f, ins, fwd, bwd)
 
     def f(q, k, v, *m):
         ct = _opmath(q.dtype)

@@ -162,30 +162,36 @@ def _layer_norm_core(axes, eps, block):
 
 
 def _layer_norm_fused(input, weight, bias, axes, eps, block):
-    """layer_norm of a float32/float64 input recording a gradient: the statistics of the forward serve the backward
-    (Note [fused backward] in nn/_fused.py); the same arithmetic as `_layer_norm_core`, bit for bit."""
+    """layer_norm of a floating input recording a gradient: the statistics of the forward serve the backward
+    (Note [fused backward] in nn/_fused.py); the same arithmetic as `_layer_norm_core`, bit for bit. Half types
+    compute in float32 and round once, as the composed path and torch do (Note [opmath]); the saved statistics
+    stay float32, and the gradients are rounded once to their inputs' dtypes."""
     has_w, has_b = weight is not None, bias is not None
     shape = tuple(input._mx.shape[len(input._mx.shape) - len(axes):])
     core = _layer_norm_core(axes, builtins.float(eps), block)
 
     def wb(x, rest):
+        ct = _opmath(x.dtype)
         it = iter(rest)
-        w = next(it) if has_w else mx.ones(shape, dtype=x.dtype)
-        b = next(it) if has_b else mx.zeros(shape, dtype=x.dtype)
+        w = next(it).astype(ct) if has_w else mx.ones(shape, dtype=ct)
+        b = next(it).astype(ct) if has_b else mx.zeros(shape, dtype=ct)
         return w, b
 
     def f(x, *rest):
-        return core(x, *wb(x, rest))
+        return core(x.astype(_opmath(x.dtype)), *wb(x, rest)).astype(x.dtype)
 
     def fwd(x, *rest):
         w, b = wb(x, rest)
-        mean, rstd = _layer_norm_stats(x, axes, eps)
-        return (x * rstd + (-mean * rstd)) * w + b, (mean, rstd)
+        xc = x.astype(_opmath(x.dtype))
+        mean, rstd = _layer_norm_stats(xc, axes, eps)
+        return ((xc * rstd + (-mean * rstd)) * w + b).astype(x.dtype), (mean, rstd)
 
     def bwd(values, res, out, g):
         x, rest = values[0], values[1:]
-        dx, dw, db = _layer_norm_grads(x, wb(x, rest)[0], g, *res, axes, block)
-        return [dx] + ([dw] if has_w else []) + ([db] if has_b else [])
+        ct = _opmath(x.dtype)
+        dx, dw, db = _layer_norm_grads(x.astype(ct), wb(x, rest)[0], g.astype(ct), *res, axes, block)
+        dts = [v.dtype for v in values]
+        return [dx.astype(dts[0])] + ([dw.astype(dts[1])] if has_w else []) + ([db.astype(dts[-1])] if has_b else [])
 
     return fused_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias), fwd, bwd)
 
@@ -206,8 +212,8 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     fused = (input._device_code == 1 and not _stats
              and not builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None))
 
-    if (not _stats and not empty and not fused and input.dtype in (_dtype.float32, _dtype.float64)
-            and _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
+    if (not _stats and not empty and not fused and input.is_floating_point() and _C.is_grad_enabled()
+            and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)):
         return _layer_norm_fused(input, weight, bias, axes, eps, block)
 

@@ -123,3 +123,49 @@ def test_gelu_saved_erf(dtype):
     # float64: gelu's forward uses MLX's erf, float32-accurate (Note [MLX float64 precision]); float32: the fast
     # backward's MLX erf and the differentiable formula's accurate one differ by up to 2.4e-7 absolute
     _compare(lambda L, x: L.nn.functional.gelu(x), [x], rtol=1e-5, atol=1e-6, same_atol=3e-7)
+
+
+# ---------------------------------------------------------------- half types through the fused paths
+
+
+def _half_grads(L, fn, arrays, cot, dtype, create_graph=False):
+    d = getattr(L, dtype)
+    xs = [L.from_numpy(a.copy()).to(d).requires_grad_() for a in arrays]
+    out = fn(L, *xs)
+    gs = L.autograd.grad(out, xs, L.from_numpy(cot.copy()).to(d), create_graph=create_graph)
+    return out, gs
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("op", ["layer_norm", "sdpa", "sdpa_causal"])
+def test_half_training_path(op, dtype):
+    """Half types take the fused paths too, computing in float32 and rounding once (Note [opmath]): the output and
+    gradients are torch's within one rounding of the half type, and equal the differentiable formula's (the one
+    create_graph runs) exactly."""
+    if op == "layer_norm":
+        arrays = _rand((4, 6, 10), (10,), (10,), scale=3.0)
+
+        def fn(L, x, w, b):
+            return L.nn.functional.layer_norm(x, (10,), w, b)
+    else:
+        arrays = _rand((2, 3, 6, 8), (2, 3, 6, 8), (2, 3, 6, 8), scale=2.0)
+
+        def fn(L, q, k, v):
+            return L.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=op == "sdpa_causal")
+    cot = _rand((4, 6, 10) if op == "layer_norm" else (2, 3, 6, 8), seed=1)[0]
+    t_out, t_g = _half_grads(torch, fn, arrays, cot, dtype)
+    m_out, m_g = _half_grads(mc, fn, arrays, cot, dtype)
+    _, c_g = _half_grads(mc, fn, arrays, cot, dtype, create_graph=True)
+    eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
+    assert m_out.dtype == getattr(mc, dtype) and str(m_out.dtype) == str(t_out.dtype)
+    f_out, f_g = _half_grads(torch, fn, arrays, cot, "float32")  # the float32 computation, rounded once below
+    for m, t, f in zip([m_out, *m_g], [t_out, *t_g], [f_out, *f_g]):
+        a, b = m.detach().float().numpy(), t.detach().float().numpy()
+        exact = f.detach().to(getattr(torch, dtype)).float().numpy()
+        # float32 arithmetic rounded once: within two roundings of the largest entry of the rounded float32 result
+        np.testing.assert_allclose(a, exact, rtol=2 * eps, atol=2 * eps * np.abs(exact).max())
+        # torch's half-type CPU kernels round some intermediates (attention's products): a few roundings more
+        np.testing.assert_allclose(a, b, rtol=4 * eps, atol=4 * eps * np.abs(b).max())
+    for m, c in zip(m_g, c_g):
+        assert m.dtype == c.dtype
+        np.testing.assert_array_equal(m.float().numpy(), c.detach().float().numpy())
