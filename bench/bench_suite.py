@@ -80,7 +80,10 @@ def inference_workloads(size):
     img = 64 if size == "smoke" else 224
     return [Workload(f"ResNet-18 {img}px", "resnet18", b, image=img),
             Workload(f"ResNet-50 {img}px", "resnet50", b, image=img),
-            Workload("GPT-2-small forward", "gpt2", 8 if size == "full" else 1, cfg=gpt)]
+            Workload("GPT-2-small forward", "gpt2", 8 if size == "full" else 1, cfg=gpt),
+            Workload("ViT-B/16 224px" + ("" if size in ("full", "cpu") else " (1 of 12 layers)"), "vit",
+                     {"full": 16, "cpu": 2, "quick": 1, "smoke": 1}[size], image=224 if size != "smoke" else 32,
+                     cfg=dict(num_layers=12 if size in ("full", "cpu") else 1))]
 
 
 def generation_sizes(size):
