@@ -38,7 +38,7 @@ _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
 def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
-          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True):
+          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True, refusals=()):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
@@ -50,7 +50,9 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
     (exception type, message) torch raises for bool inputs; out=False: the function form takes no `out=`;
     exact_out: `out=` must have the result's dtype; inplace_grad=False: torch has no derivative for the
     in-place form (its backward raises NotImplementedError). `operator`: the name ops.c's Python operator of the same op
-    (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too."""
+    (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too. `refusals`:
+    refusal(...) tuples, torch's dtype refusals with its exception and message, checked on the input's dtype
+    before anything else (Note [Declared refusals])."""
     saves = 0
     if derivative is not None:
         params = derivative.__code__.co_varnames[:derivative.__code__.co_argcount]
@@ -69,7 +71,8 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
                               takes_self)
     return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
                  derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
-                 bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE)
+                 bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE,
+                 refusals=tuple(refusals) or None)
 
 
 # What an n-ary op's parameter accepts and its role in the dtype rule (Note [Operands of n-ary ops] in
@@ -343,12 +346,24 @@ def conj(input):
     return mlx_op("ConjBackward0", mx.conj, [input])
 
 
-def sgn(input):
-    if not input.dtype.is_complex:
-        return sign(input)  # noqa: F821 - from _UNARY
-    from ..autograd._mlx_vjp import mlx_op
+def _sgn_mx(v):
+    if v.dtype == mx.bool_:
+        return v
+    if v.dtype != mx.complex64:
+        return mx.sign(v)
+    a = mx.abs(v)
+    return mx.where(a == 0, mx.array(0, v.dtype), v / a.astype(v.dtype))
 
-    return mlx_op("SgnBackward0", lambda z: mx.where(mx.abs(z) == 0, 0, z / mx.abs(z).astype(z.dtype)), [input])
+
+def _sgn_derivative(grad, self, result):
+    if not self.dtype.is_complex:
+        return _zero(grad)
+    # torch's sgn_backward: the part of grad orthogonal to sgn, over |self|; 0 where self is 0
+    a = self.abs()
+    return ((grad - result * (grad * result.conj()).real) / a).masked_fill(a == 0, 0)
+
+
+sgn = unary("sgn", _on_stream(_sgn_mx), DEFAULT, _sgn_derivative, complex=True, exact_out=True)
 
 
 def erf(input):
@@ -358,5 +373,5 @@ def erf(input):
     return _erf_accurate(input)
 
 
-for _name in ("conj", "sgn", "erf"):
+for _name in ("conj", "erf"):
     setattr(Tensor, _name, _ns[_name])
