@@ -213,22 +213,29 @@ def fix(input, *, out=None):
     return trunc(input, out=out)  # noqa: F821 - defined from _UNARY
 
 
-def _on_stream_n(fn):
-    """fn(*arrays), a composition of MLX calls without `stream=`, as a registry forward (see _on_stream)."""
-    def forward(*xs, stream=None):
-        if stream is None:
-            return fn(*xs)
-        with mx.stream(stream):
-            return fn(*xs)
-
-    forward.__name__ = fn.__name__
-    return forward
-
-
-def _lerp_mx(a, b, w):
-    diff = b - a
+def _lerp_mx(a, b, w, stream=None):
     # torch's two-sided formula: exact at both ends
-    return mx.where(mx.abs(w) < 0.5, a + w * diff, b - diff * (1 - w)).astype(a.dtype)
+    diff = mx.subtract(b, a, stream=stream)
+    if not isinstance(w, mx.array):  # a Python weight (weak: keeps a's dtype) picks its side once
+        if builtins.abs(w) < 0.5:
+            return mx.add(a, mx.multiply(w, diff, stream=stream), stream=stream)
+        return mx.subtract(b, mx.multiply(diff, 1 - w, stream=stream), stream=stream)
+    small = mx.less(mx.abs(w, stream=stream), 0.5, stream=stream)
+    lo = mx.add(a, mx.multiply(w, diff, stream=stream), stream=stream)
+    hi = mx.subtract(b, mx.multiply(diff, mx.subtract(1, w, stream=stream), stream=stream), stream=stream)
+    return mx.where(small, lo, hi, stream=stream)
+
+
+def _addcmul_mx(x, t1, t2, value, stream=None):
+    """x + value * t1 * t2 in torch's order of rounding."""
+    p = t1 if type(value) is builtins.int and value == 1 else mx.multiply(value, t1, stream=stream)
+    return mx.add(x, mx.multiply(p, t2, stream=stream), stream=stream)
+
+
+def _addcdiv_mx(x, t1, t2, value, stream=None):
+    """x + value * t1 / t2 in torch's order of rounding."""
+    p = t1 if type(value) is builtins.int and value == 1 else mx.multiply(value, t1, stream=stream)
+    return mx.add(x, mx.divide(p, t2, stream=stream), stream=stream)
 
 
 def _conj(x):
@@ -269,18 +276,18 @@ _ADDCDIV_INT = ("Integer division with addcdiv is no longer supported, and in a 
                 "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
                 "(input + value * tensor1 / tensor2), for all dtypes.")
 # The declared n-ary family: the operands' kinds and roles, the refusals, forward and derivative together.
-lerp = nary("lerp", _on_stream_n(_lerp_mx),
+lerp = nary("lerp", _lerp_mx,
             (("end", TENSOR, SAME), ("weight", TENSOR | NUMBER | FORM, SAME_OR_0DIM)), _lerp_derivative,
             node=("LerpBackward0", "LerpBackward1"),
             refusals=(refusal(BOOL | INTEGRAL, NotImplementedError,
                               "\"lerp_kernel_scalar\" not implemented for '{dtype}'", form=0),
                       refusal(BOOL | INTEGRAL, NotImplementedError,
                               "\"lerp_kernel_tensor\" not implemented for '{dtype}'", form=1)))
-addcmul = nary("addcmul", _on_stream_n(lambda x, t1, t2, v: x + v * t1 * t2),
+addcmul = nary("addcmul", _addcmul_mx,
                (("tensor1", TENSOR, PROMOTE), ("tensor2", TENSOR, PROMOTE), ("value", NUMBER | KWONLY, SCALAR, 1)),
                _addcmul_derivative, node="AddcmulBackward0",
                refusals=(refusal(BOOL, NotImplementedError, "\"addcmul_cpu_out\" not implemented for '{dtype}'"),))
-addcdiv = nary("addcdiv", _on_stream_n(lambda x, t1, t2, v: x + v * t1 / t2),
+addcdiv = nary("addcdiv", _addcdiv_mx,
                (("tensor1", TENSOR, PROMOTE), ("tensor2", TENSOR, PROMOTE), ("value", NUMBER | KWONLY, SCALAR, 1)),
                _addcdiv_derivative, node="AddcdivBackward0",
                refusals=(refusal(BOOL | INTEGRAL, RuntimeError, _ADDCDIV_INT, operands=(1, 2)),))
@@ -346,15 +353,6 @@ def conj(input):
     return mlx_op("ConjBackward0", mx.conj, [input])
 
 
-def _sgn_mx(v):
-    if v.dtype == mx.bool_:
-        return v
-    if v.dtype != mx.complex64:
-        return mx.sign(v)
-    a = mx.abs(v)
-    return mx.where(a == 0, mx.array(0, v.dtype), v / a.astype(v.dtype))
-
-
 def _sgn_derivative(grad, self, result):
     if not self.dtype.is_complex:
         return _zero(grad)
@@ -363,7 +361,7 @@ def _sgn_derivative(grad, self, result):
     return ((grad - result * (grad * result.conj()).real) / a).masked_fill(a == 0, 0)
 
 
-sgn = unary("sgn", _on_stream(_sgn_mx), DEFAULT, _sgn_derivative, complex=True, exact_out=True)
+sgn = unary("sgn", mx.sign, DEFAULT, _sgn_derivative, complex=True, exact_out=True)  # MLX's sign is z/|z| for complex
 
 
 def erf(input):

@@ -973,7 +973,8 @@ static PyObject *raise_bad_operand(OpObject *op, OpArgs *a)
  * too unless 0-dim (lerp's `weight`); ROLE_MASK is a bool tensor passed as it is (masked_fill's mask);
  * ROLE_VALUE a number or 0-dim tensor (masked_fill's value), ROLE_SCALAR a number (addcmul's `value=`), both
  * cast to the result dtype without promoting it. Numbers reach the forward as 0-dim arrays of the result
- * dtype, None as None, tensors as their values in the result dtype (masks as they are); the forward runs
+ * dtype (as the Python int or float itself where the result is floating or complex: MLX keeps the array's
+ * dtype for such weak scalars), None as None, tensors as their values in the result dtype (masks as they are); the forward runs
  * under the tensors' common device with `stream=` as the other kinds. OPF_SAME_KIND: the ARG_FORM arguments
  * given are all tensors or all numbers (torch's overloads; 0-dim tensors needing no gradient may join numbers, as
  * torch's Number overload takes them); OPF_NEED_ONE: not all optional ones are None. Python ints past int64
@@ -1281,6 +1282,9 @@ static PyObject *nary_value(OpObject *op, PyObject *v, int role, int rt, int dev
         return NULL;
     }
     int overflow = 0;
+    if ((dt_is_float(rt) || dt_is_complex(rt)) && (PyFloat_CheckExact(v) || PyLong_CheckExact(v)) &&
+        (PyFloat_CheckExact(v) || (PyLong_AsLongLongAndOverflow(v, &overflow), !overflow)))
+        return Py_NewRef(v); /* a weak Python number keeps a floating result's dtype in MLX: no array to make */
     if (PyLong_Check(v) && (PyLong_AsLongLongAndOverflow(v, &overflow), overflow)) {
         /* a uint64 past int64 (nary_check let it through) reaches MLX as a float */
         PyObject *f = PyNumber_Float(v), *r = NULL;
