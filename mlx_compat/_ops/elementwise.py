@@ -4,8 +4,8 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-The primitive ones (asin ... atanh; fmax/fmin, logaddexp(2), hypot, copysign, xlogy) are declared in the
-operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+The primitive ones (asin ... atanh; erfc, erfinv, frac, deg2rad, rad2deg; fmax/fmin, logaddexp(2), hypot,
+copysign, xlogy) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
 derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
 the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
 are hand-written with `record`, using the package's own ops so they differentiate again.

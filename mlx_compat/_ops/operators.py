@@ -1,8 +1,9 @@
 """The binary operators and their kin, declared in the operator registry (Note [Operator registry] in
 csrc/dispatch.c) with their derivatives beside them: torch.add/sub/mul/div, pow, floor_divide, remainder, the
 comparisons, bitwise ops and maximum/minimum over ops.c's operator table (so `a + b` shares their promotion,
-write-through and derivatives), fmod and atan2 with MLX forwards of their own; their function, method and
-in-place forms come from one declaration each. clamp, masked_fill, where and the in-place fills and copies
+write-through and derivatives), fmod and atan2 with MLX forwards of their own, and the n-ary clamp, clamp_min,
+clamp_max (clip) and masked_fill; their function, method and in-place forms come from one declaration each.
+where (a C fast path with this module's reference), bitwise_not/logical_not and the in-place fills and copies
 (zero_, fill_, copy_) are Python functions here."""
 from __future__ import annotations
 

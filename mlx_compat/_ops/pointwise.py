@@ -1,7 +1,9 @@
-"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, lerp, addcmul, ...): functions, methods and
-in-place methods. The primitive unary family is declared once each in the operator registry (`_C.Op`, Note
-[Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule, derivative and node name side by
-side; the registry generates torch.<op>, Tensor.<op> and Tensor.<op>_ and runs all three in C."""
+"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, sgn, lerp, addcmul, ...): functions, methods and
+in-place methods. The primitive unary family and the n-ary lerp, addcmul, addcdiv are declared once each in the
+operator registry (`_C.Op`, Note [Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule,
+operand roles, torch's refusals, derivative and node name side by side; the registry generates torch.<op>,
+Tensor.<op> and Tensor.<op>_ and runs all three in C. Also the declaration helpers `unary`, `nary` and `refusal`
+the other families use, and the Python-level round, fix, any, all, conj and erf."""
 from __future__ import annotations
 
 import builtins

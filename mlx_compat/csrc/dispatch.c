@@ -4,7 +4,9 @@
  * Note [Operator registry]
  * A primitive operator is declared once, in the Python module of its family, by constructing `_C.Op`:
  *   name         torch's name ("exp"); the in-place variant is name + "_"
- *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY: either the operator of ops.c's
+ *   kind         OP_UNARY (forward is an MLX callable of one array), OP_NARY (forward takes the input and the
+ *                declared `params`, optional, third and keyword operands: Note [Operands of n-ary ops]) or
+ *                OP_BINARY: either the operator of ops.c's
  *                BIN table named `binary` (with torch's `alpha=` / `rounding_mode=` keywords where declared;
  *                `a + b` runs the same operator), or a `forward` of two arrays run under that table's operand
  *                rules by ops.c's binary_forward (weak Python scalars, torch's promotion, devices, broadcasting
@@ -38,9 +40,11 @@
  *                constant of its input, e.g. rounding). Ops over ops.c's operators have their derivative
  *                declared beside them in Python too, registered under the operator's C names (`add_tt`,
  *                `add_ts`, `add_st`) by which both the registry's forms and the operators (`a + b`) record.
+ *   refusals     torch's dtype refusals with torch's exception type and message (Note [Declared refusals]).
  *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's; a binary op
  *                with a forward may give torch's names for (Tensor, Tensor), (Tensor, Scalar), (Scalar, Tensor)
- *                operands ("XlogyBackward0", "XlogyBackward2", "XlogyBackward1").
+ *                operands ("XlogyBackward0", "XlogyBackward2", "XlogyBackward1"); an n-ary op its names for the
+ *                number and the tensor overload ("ClampBackward1", "ClampBackward0").
  *   fallback     binary ops: fallback(input, other, inplace) for the argument forms the C path leaves to Python
  *                (div's rounding_mode='trunc').
  *   variants     VARIANT_METHOD | VARIANT_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
@@ -1395,48 +1399,39 @@ static PyObject *nary_call(OpObject *op, PyObject *const *args, Py_ssize_t nargs
         int record = op->derivative != NULL && GRAD_ENABLED(st) && autograd_needed(st, vals, n);
         if ((cast = mx_astype(st, arr, t->dtype, t->device)) == NULL)
             goto error;
-        if (record) {
-            if ((result = tensor_wrap(st, cast, t->dtype, t->device)) == NULL)
-                goto error;
-            ((TensorObject *)result)->ndim = t->ndim;
-            if (nary_record(op, vals, form, result) < 0)
-                goto error;
-        }
-        if (write_through(st, t, cast, result, record) < 0)
+        if (record && ((result = tensor_wrap(st, cast, t->dtype, t->device)) == NULL ||
+                       (((TensorObject *)result)->ndim = t->ndim, nary_record(op, vals, form, result) < 0))) {
+            Py_CLEAR(result);
             goto error;
-        Py_XSETREF(result, Py_NewRef(vals[0]));
-        goto done;
+        }
+        Py_XSETREF(result, write_through(st, t, cast, result, record) < 0 ? NULL : Py_NewRef(vals[0]));
+        goto error;
     }
     TensorObject *res = (TensorObject *)tensor_wrap_steal(st, arr, rt, device);
     arr = NULL;
-    if (res == NULL)
+    if ((result = (PyObject *)res) == NULL)
         goto error;
     res->ndim = ndim; /* the broadcast rank (known, so no shape read later) */
-    result = (PyObject *)res;
-    if (tensor_set_depth(st, res, depth) < 0) /* Note [Bounded lazy graphs] (tensor.c) */
+    if (tensor_set_depth(st, res, depth) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_CLEAR(result);
         goto error;
+    }
     if (out != NULL && (op->flags & OPF_EXACT_OUT_NUMBERS) && !form && is_tensor(st, out) &&
         ((TensorObject *)out)->dtype != rt) { /* torch's structured number overloads (clamp(x, 0, 1)) */
         PyErr_Format(PyExc_RuntimeError, "Found dtype %s but expected %s", dtype_name(((TensorObject *)out)->dtype),
                      dtype_name(rt));
-        goto error;
+        Py_CLEAR(result);
+    } else if (out != NULL) {
+        Py_SETREF(result, write_out(op, out, res, GRAD_ENABLED(st) && autograd_needed(st, vals, n)));
+    } else if (nary_record(op, vals, form, result) < 0) {
+        Py_CLEAR(result);
     }
-    if (out != NULL) {
-        PyObject *o = write_out(op, out, res, GRAD_ENABLED(st) && autograd_needed(st, vals, n));
-        Py_SETREF(result, o);
-        goto done;
-    }
-    if (nary_record(op, vals, form, result) < 0)
-        goto error;
-done:
+error: /* also the way out when done: result is the result or NULL */
     for (int i = 0; i < n; i++)
         Py_XDECREF(xs[i]);
     Py_XDECREF(arr);
     Py_XDECREF(cast);
     return result;
-error:
-    Py_CLEAR(result);
-    goto done;
 }
 
 /* ---------------------------------------------------------------- the one entry of every form */
