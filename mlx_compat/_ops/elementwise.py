@@ -4,8 +4,8 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-The primitive ones (asin ... atanh; fmax/fmin, logaddexp(2), hypot, copysign, xlogy) are declared in the
-operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+The primitive ones (asin ... atanh; erfc, erfinv, frac, deg2rad, rad2deg; fmax/fmin, logaddexp(2), hypot,
+copysign, xlogy) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
 derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
 the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
 are hand-written with `record`, using the package's own ops so they differentiate again.
@@ -29,7 +29,7 @@ from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
-from .pointwise import unary
+from .pointwise import BOOL, COMPLEX, DEFAULT, INTEGRAL, refusal, unary
 from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex, _rule, binary, binary_forward, INT_TO_FLOAT
 from .creation import _out
 from ._common import _check_tensor, _torch, _sname, _return_type
@@ -286,9 +286,35 @@ def _erfinv_deriv(x, y, g):
     return g * (y * y).exp() * _SQRT_PI_OVER_2
 
 
-erfc = _unary_custom("erfc", "ErfcBackward0", erfc_mx, lambda x, y, g: -_erf_deriv(x, y, g))
-erfinv = _unary_custom("erfinv", "ErfinvBackward0", _erfinv_fwd, _erfinv_deriv,
-                       complex_msg="\"erfinv_cpu\" not implemented for 'ComplexFloat'")
+def _opmath(fn):
+    """fn(x) over MLX arrays as a registry forward: half types computed in float32 and rounded once (torch's
+    opmath), under `stream` when the registry passes one."""
+    def run(x):
+        if x.dtype in (mx.float16, mx.bfloat16):
+            return fn(x.astype(mx.float32)).astype(x.dtype)
+        return fn(x)
+
+    def forward(x, stream=None):
+        if stream is None:
+            return run(x)
+        with mx.stream(stream):
+            return run(x)
+
+    forward.__name__ = fn.__name__
+    return forward
+
+
+def _refuse_complex(kernel, exception=NotImplementedError):
+    return (refusal(COMPLEX, exception, f"\"{kernel}\" not implemented for '{{dtype}}'"),)
+
+
+# The erf family and frac, deg2rad, rad2deg: declared in the registry with torch's dtype refusals (Note
+# [Declared refusals] in csrc/dispatch.c), forward and derivative together.
+erfc = unary("erfc", _opmath(erfc_mx), INT_TO_FLOAT, lambda grad, self: -grad * (-(self * self)).exp() *
+             _TWO_OVER_SQRT_PI, refusals=_refuse_complex("erfc_vml_cpu"))
+erfinv = unary("erfinv", _opmath(_erfinv_fwd), INT_TO_FLOAT,
+               lambda grad, result: grad * (result * result).exp() * _SQRT_PI_OVER_2,
+               refusals=_refuse_complex("erfinv_vml_cpu"))
 _erf_accurate = _unary_custom("erf", "ErfBackward0", erf_mx, _erf_deriv)
 
 # ---------------------------------------------------------------- unary float ops through mlx_op
@@ -328,23 +354,16 @@ for _op, _alias in ((asin, "arcsin"), (acos, "arccos"), (atan, "arctan"), (asinh
                     (atanh, "arctanh")):
     setattr(Tensor, _alias, _op.method)  # torch's aliases: the registered forms themselves
     setattr(Tensor, _alias + "_", _op.inplace)
-frac = _unary_vjp("frac", lambda v: v - mx.trunc(v), "FracBackward0", ints=False)
-
-
-def _rad_op(name, factor, node):
-    def op(input, *, out=None):
-        _need_tensor(name, input)
-        if input.dtype.is_complex:
-            raise RuntimeError(f"{name} is not supported for complex tensors.")
-        d = _float_dtype(input)
-        return _out(out, mlx_op(node, _compute(lambda v: v * factor, d), [input]))
-
-    op.__name__ = name
-    return op
-
-
-deg2rad = _rad_op("deg2rad", math.pi / 180, "Deg2RadBackward0")
-rad2deg = _rad_op("rad2deg", 180 / math.pi, "Rad2DegBackward0")
+frac = unary("frac", _opmath(lambda v: v - mx.trunc(v)), DEFAULT, lambda grad: grad,  # exact: v - trunc(v)
+             exact_out=True, refusals=(refusal(BOOL | INTEGRAL | COMPLEX, NotImplementedError,
+                               "\"frac_cpu\" not implemented for '{dtype}'"),))
+_DEG = math.pi / 180
+deg2rad = unary("deg2rad", _opmath(lambda v: v * _DEG), INT_TO_FLOAT, lambda grad: grad * _DEG,
+                node="Deg2RadBackward0",
+                refusals=(refusal(COMPLEX, RuntimeError, "deg2rad is not supported for complex tensors."),))
+rad2deg = unary("rad2deg", _opmath(lambda v: v * (1 / _DEG)), INT_TO_FLOAT, lambda grad: grad * (1 / _DEG),
+                node="Rad2DegBackward0",
+                refusals=(refusal(COMPLEX, RuntimeError, "rad2deg is not supported for complex tensors."),))
 
 
 def _sinc_mx(v):
@@ -822,8 +841,7 @@ def _float_power_(self, exponent):
 
 # ---------------------------------------------------------------- methods
 
-for _n in ("erfc", "erfinv", "frac", "logit", "nan_to_num", "sinc",
-           "deg2rad", "rad2deg", "i0"):
+for _n in ("logit", "nan_to_num", "sinc", "i0"):
     _attach(_n, globals()[_n])
 for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
            "isclose", "allclose", "equal", "signbit", "positive"):
@@ -838,7 +856,7 @@ _attach("float_power", float_power, inplace=False)
 if not hasattr(Tensor, "float_power_"):
     Tensor.float_power_ = _float_power_
 # in-place forms torch has whose out-of-place method another module already defines
-for _n in ("sgn", "erf"):
+for _n in ("erf",):
     if hasattr(Tensor, _n) and not hasattr(Tensor, _n + "_"):
         setattr(Tensor, _n + "_", _inplace_from(getattr(Tensor, _n)))
 del _n

@@ -1,8 +1,9 @@
 """The binary operators and their kin, declared in the operator registry (Note [Operator registry] in
 csrc/dispatch.c) with their derivatives beside them: torch.add/sub/mul/div, pow, floor_divide, remainder, the
 comparisons, bitwise ops and maximum/minimum over ops.c's operator table (so `a + b` shares their promotion,
-write-through and derivatives), fmod and atan2 with MLX forwards of their own; their function, method and
-in-place forms come from one declaration each. clamp, masked_fill, where and the in-place fills and copies
+write-through and derivatives), fmod and atan2 with MLX forwards of their own, and the n-ary clamp, clamp_min,
+clamp_max (clip) and masked_fill; their function, method and in-place forms come from one declaration each.
+where (a C fast path with this module's reference), bitwise_not/logical_not and the in-place fills and copies
 (zero_, fill_, copy_) are Python functions here."""
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import mlx.core as mx
 from .. import _C, _dtype
 from .._tensor import Tensor, _new, _mx_evaluated
 from ..autograd._derivatives import _conj, grad_for, needs_grad
-from .pointwise import DEFAULT, INT_TO_FLOAT, abs, absolute, neg, negative  # noqa: A004, F401 - torch's names
+from .pointwise import (BOOL, COMPLEX, DEFAULT, FORM, INT_TO_FLOAT, MASK, NONE, NUMBER, PROMOTE, TENSOR, VALUE,  # noqa: F401
+                        abs, absolute, nary, neg, negative, refusal)  # noqa: A004 - torch's names
 
 _binary = Tensor._binary
 
@@ -246,92 +248,6 @@ def logical_not(input, *, out=None):
     return _out(out, _new(mx.logical_not(input._mx), input._device_code, _dtype.bool))
 
 
-def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    operands = [input] + [b for b in (min, max) if b is not None]
-    rt = _C._result_type(*operands)
-    if input.dtype is _dtype.bool and rt is _dtype.bool:
-        raise RuntimeError("\"clamp_cpu\" not implemented for 'Bool'")
-    if rt.is_complex:
-        raise RuntimeError("clamp is not supported for complex types")
-    lo = min._mx.astype(rt._mx) if isinstance(min, Tensor) else min
-    hi = max._mx.astype(rt._mx) if isinstance(max, Tensor) else max
-
-    def f(xin):
-        # one mx.clip: it propagates NaN inputs as torch does (max(x, lo) first, then min(., hi): lo > hi gives hi)
-        return mx.clip(xin.astype(rt._mx), lo, hi).astype(rt._mx)
-
-    bounds = [b for b in (min, max) if isinstance(b, Tensor)]
-    if input.requires_grad or builtins.any(b.requires_grad for b in bounds):
-        # torch's derivative: to x where lo <= x <= hi (bounds included); to a tensor bound where it is the
-        # result (max(x, lo) picks lo where x < lo; min(., hi) picks hi where max(x, lo) > hi)
-        from ..autograd._derivatives import grad_for, record
-
-        res = _new(f(input._mx), input._device_code, rt)
-        x0 = input._mx.astype(rt._mx)
-        dev = input._device_code
-
-        def mask(m):
-            return _new(m, dev, _dtype.bool)
-
-        def bw(ctx, grads):
-            g = grads[0]
-            below = (x0 < lo) if lo is not None else mx.zeros(x0.shape, dtype=mx.bool_)
-            above = (mx.maximum(x0, lo) if lo is not None else x0) > hi if hi is not None else \
-                mx.zeros(x0.shape, dtype=mx.bool_)
-            g_x = g * mask(mx.logical_not(below | above)).to(g.dtype)
-            g_lo = g * mask(below & mx.logical_not(above)).to(g.dtype)
-            g_hi = g * mask(above).to(g.dtype)
-            return (grad_for(input, g_x), grad_for(min, g_lo) if isinstance(min, Tensor) else None,
-                    grad_for(max, g_hi) if isinstance(max, Tensor) else None)
-
-        name = "ClampBackward0" if bounds else "ClampBackward1"
-        record(name, bw, [input, min, max], [res])
-        return _out(out, res)
-    return _out(out, _new(f(input._mx), input._device_code, rt))
-
-
-clip = clamp
-
-
-def clamp_min(input, min):  # noqa: A002
-    _need_tensors("clamp_min", input, min, False)
-    return clamp(input, min=min)
-
-
-def clamp_max(input, max):  # noqa: A002
-    _need_tensors("clamp_max", input, max, False)
-    return clamp(input, max=max)
-
-
-def masked_fill(input, mask, value):
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not {type(mask).__name__}")
-    if mask.dtype is not _dtype.bool:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
-    if isinstance(value, Tensor):
-        if value.dim() != 0:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value.dim()} dimension(s).")
-        if value.requires_grad:
-            from ..autograd._mlx_vjp import mlx_op
-
-            m = mask._mx
-            vt = value if value.dtype is input.dtype else value.to(input.dtype)
-            return mlx_op("MaskedFillBackward1", lambda x, v: mx.where(m, v, x).astype(x.dtype), [input, vt])
-        v = value._mx.astype(input.dtype._mx)
-    elif isinstance(value, (builtins.bool, builtins.int, builtins.float, builtins.complex)):
-        v = mx.array(value, dtype=input.dtype._mx)
-    else:
-        raise TypeError(f"masked_fill() received an invalid combination of arguments - got value of type "
-                        f"{type(value).__name__}")
-    from ..autograd._mlx_vjp import mlx_op
-
-    m = mask._mx
-    return mlx_op("MaskedFillBackward0", lambda x: mx.where(m, v, x).astype(x.dtype), [input])
-
-
 def _common_device(*xs):
     """The device of an op over tensors xs, as torch: a GPU tensor's, where the CPU ones are 0-d (they join
     GPU tensors as scalars); a CPU tensor of one or more dims beside a GPU one is torch's RuntimeError."""
@@ -438,6 +354,70 @@ from .fast import fast_path  # noqa: E402
 where = fast_path("where", where)
 
 
+# The declared n-ary family (Note [Operands of n-ary ops] in csrc/dispatch.c): clamp's optional bounds (numbers
+# or tensors, never mixed: torch's two overloads), masked_fill's mask and 0-dim value; their derivatives beside
+# them, written with where so that an inf or nan in the unselected branch stays out (torch's masked selects).
+
+
+def _clamp_derivative(grad, self, min, max):  # noqa: A002
+    zero = grad.new_zeros(())
+    lo, hi = isinstance(min, Tensor), isinstance(max, Tensor)
+    if not (lo or hi):  # ClampBackward1: the bounds are numbers (or None); both ends included
+        keep = (self >= min) if min is not None else None
+        if max is not None:
+            keep = (self <= max) if keep is None else keep & (self <= max)
+        return grad_for(self, where(keep, grad, zero)), None, None
+    if lo and hi:  # ClampBackward0: the result is min where self < min < max, max where self > max or max < min
+        g_self = where((self >= min) & (self <= max), grad, zero) if needs_grad(self) else None
+        g_min = where((self < min) & (min < max), grad, zero) if needs_grad(min) else None
+        g_max = where((self > max) | (max < min), grad, zero) if needs_grad(max) else None
+    elif lo:
+        g_self, g_min, g_max = where(self >= min, grad, zero), where(self < min, grad, zero), None
+    else:
+        g_self, g_min, g_max = where(self <= max, grad, zero), None, where(self > max, grad, zero)
+    return grad_for(self, g_self), grad_for(min, g_min) if lo else None, grad_for(max, g_max) if hi else None
+
+
+def _clamp_one_derivative(greater):
+    def derivative(grad, self, bound):
+        zero = grad.new_zeros(())
+        kept = (self >= bound) if greater else (self <= bound)
+        g_bound = where(kept, zero, grad) if needs_grad(bound) else None
+        return grad_for(self, where(kept, grad, zero)), grad_for(bound, g_bound) if g_bound is not None else None
+
+    return derivative
+
+
+def _masked_fill_derivative(grad, self, mask, value):
+    zero = grad.new_zeros(())
+    g_value = where(mask, grad, zero).sum() if needs_grad(value) else None
+    return grad_for(self, grad.masked_fill(mask, 0)), None, grad_for(value, g_value) if g_value is not None else None
+
+
+def _clamp_refusals(kernel):
+    complex_bound = (refusal(COMPLEX, RuntimeError, "value cannot be converted to type double without overflow",
+                             form=0),) if kernel == "clamp" else ()  # a complex Python bound of a real input
+    return (refusal(COMPLEX, NotImplementedError, "clamp is not supported for complex types", operands=(0,)),
+            *complex_bound, refusal(COMPLEX, NotImplementedError, "clamp is not supported for complex types"),
+            refusal(BOOL, NotImplementedError, f"\"{kernel}_scalar_cpu\" not implemented for '{{dtype}}'", form=0),
+            # two tensor bounds: torch's clamp kernel (one bound is clamp_min / clamp_max, which take bool)
+            refusal(BOOL, NotImplementedError, "\"clamp_cpu\" not implemented for '{dtype}'", operands=(0, 1, 2)))
+
+
+_BOUND = TENSOR | NUMBER | FORM
+clamp = nary("clamp", mx.clip, (("min", _BOUND | NONE, PROMOTE, None), ("max", _BOUND | NONE, PROMOTE, None)),
+             _clamp_derivative, node=("ClampBackward1", "ClampBackward0"), same_kind=True, need_one=True, exact_out=True,
+             refusals=_clamp_refusals("clamp"))
+clamp_min = nary("clamp_min", mx.maximum, (("min", _BOUND, PROMOTE),), _clamp_one_derivative(True),
+                 node=("ClampMinBackward0", "ClampMinBackward1"), exact_out=True, refusals=_clamp_refusals("clamp_min"))
+clamp_max = nary("clamp_max", mx.minimum, (("max", _BOUND, PROMOTE),), _clamp_one_derivative(False),
+                 node=("ClampMaxBackward0", "ClampMaxBackward1"), exact_out=True, refusals=_clamp_refusals("clamp_max"))
+clip = clamp
+masked_fill = nary("masked_fill", lambda x, mask, value, stream=None: mx.where(mask, value, x, stream=stream),
+                   (("mask", TENSOR, MASK), ("value", TENSOR | NUMBER | FORM, VALUE)), _masked_fill_derivative,
+                   node=("MaskedFillBackward0", "MaskedFillBackward1"), out=False)
+
+
 def result_type(tensor1, tensor2):
     return _C._result_type(tensor1, tensor2)
 
@@ -477,13 +457,13 @@ def _method(name, fn):
     setattr(Tensor, name, fn)
 
 
-for _name in ("bitwise_not", "logical_not", "clamp", "clamp_min", "clamp_max", "masked_fill", "clip"):
+for _name in ("bitwise_not", "logical_not"):
     _method(_name, globals()[_name])
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 for _alias, _op in (("true_divide", div), ("divide", div), ("multiply", mul), ("subtract", sub), ("greater", gt),
                     ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne),
-                    ("negative", neg), ("absolute", abs)):
+                    ("negative", neg), ("absolute", abs), ("clip", clamp)):
     _method(_alias, _op.method)  # torch's aliases: the registered forms themselves
     _method(_alias + "_", _op.inplace)
 
@@ -562,18 +542,10 @@ def _check_expandable(src, dst):
                                f"non-singleton dimension {len(dst) - i}")
 
 
-def masked_fill_(self, mask, value):
-    r = masked_fill(self, mask, value)
-    if tuple(r.shape) != tuple(self.shape):
-        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(r.shape)}")
-    return self._commit(r)
-
-
-for _name, _fn in (("zero_", zero_), ("fill_", fill_), ("copy_", copy_),
-                   ("masked_fill_", masked_fill_)):
+for _name, _fn in (("zero_", zero_), ("fill_", fill_), ("copy_", copy_)):
     _method(_name, _fn)
 
-for _name in ("clamp", "clamp_min", "clamp_max", "bitwise_not", "logical_not", "clip"):
+for _name in ("bitwise_not", "logical_not"):
     _method(_name + "_", _inplace_from(globals()[_name]))
 
 

@@ -1,7 +1,9 @@
-"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, lerp, addcmul, ...): functions, methods and
-in-place methods. The primitive unary family is declared once each in the operator registry (`_C.Op`, Note
-[Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule, derivative and node name side by
-side; the registry generates torch.<op>, Tensor.<op> and Tensor.<op>_ and runs all three in C."""
+"""Pointwise math beyond the operators (exp, sqrt, floor, sigmoid, sgn, lerp, addcmul, ...): functions, methods and
+in-place methods. The primitive unary family and the n-ary lerp, addcmul, addcdiv are declared once each in the
+operator registry (`_C.Op`, Note [Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule,
+operand roles, torch's refusals, derivative and node name side by side; the registry generates torch.<op>,
+Tensor.<op> and Tensor.<op>_ and runs all three in C. Also the declaration helpers `unary`, `nary` and `refusal`
+the other families use, and the Python-level round, fix, any, all, conj and erf."""
 from __future__ import annotations
 
 import builtins
@@ -38,7 +40,7 @@ _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
 def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
-          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True):
+          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True, refusals=()):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
@@ -50,7 +52,9 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
     (exception type, message) torch raises for bool inputs; out=False: the function form takes no `out=`;
     exact_out: `out=` must have the result's dtype; inplace_grad=False: torch has no derivative for the
     in-place form (its backward raises NotImplementedError). `operator`: the name ops.c's Python operator of the same op
-    (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too."""
+    (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too. `refusals`:
+    refusal(...) tuples, torch's dtype refusals with its exception and message, checked on the input's dtype
+    before anything else (Note [Declared refusals])."""
     saves = 0
     if derivative is not None:
         params = derivative.__code__.co_varnames[:derivative.__code__.co_argcount]
@@ -69,7 +73,51 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
                               takes_self)
     return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
                  derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
-                 bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE)
+                 bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE,
+                 refusals=tuple(refusals) or None)
+
+
+# What an n-ary op's parameter accepts and its role in the dtype rule (Note [Operands of n-ary ops] in
+# csrc/dispatch.c); the dtype classes a refusal names (Note [Declared refusals]).
+TENSOR, NUMBER, NONE, FORM, KWONLY = _C.ARG_TENSOR, _C.ARG_NUMBER, _C.ARG_NONE, _C.ARG_FORM, _C.ARG_KWONLY
+PROMOTE, SAME, SAME_OR_0DIM, MASK, VALUE, SCALAR = (_C.ROLE_PROMOTE, _C.ROLE_SAME, _C.ROLE_SAME_OR_0DIM, _C.ROLE_MASK,
+                                                    _C.ROLE_VALUE, _C.ROLE_SCALAR)
+BOOL, INTEGRAL, FLOATING, COMPLEX = _C.DTM_BOOL, _C.DTM_INTEGRAL, _C.DTM_FLOAT, _C.DTM_COMPLEX
+
+
+def refusal(classes, exception, message, *, form=-1, operands=()):
+    """One of torch's dtype refusals for a declaration's `refusals` (Note [Declared refusals] in
+    csrc/dispatch.c): raise exception(message) when the result dtype (or the promoted dtype of the tensor
+    operands numbered in `operands`, 0 the input) is in `classes`; "{dtype}" in the message is torch's name
+    of that dtype ('Long'), "{name}" the form's name. form=0 / 1: only the number / tensor form."""
+    bits = 0
+    for i in operands:
+        bits |= 1 << i
+    return (classes, exception, message, form, bits)
+
+
+def nary(name, forward, params, derivative, *, node, forward64=None, promotion=DEFAULT, refusals=(),
+         same_kind=False, need_one=False, out=True, exact_out=False, inplace=True):
+    """Declare the n-ary op `name` (clamp, masked_fill, lerp, addcmul: operands beyond two, optional or
+    keyword ones) in the registry (Note [Operands of n-ary ops] in csrc/dispatch.c) and return its function
+    form; Tensor.<name> and (unless inplace=False) Tensor.<name>_ come with it.
+
+    params: (name, accepts, role[, default]) per parameter after `input`, accepts from TENSOR | NUMBER | NONE
+    (| FORM: a tensor here is torch's tensor overload; | KWONLY), role one of PROMOTE, SAME, SAME_OR_0DIM,
+    MASK, VALUE, SCALAR. forward(x, *params, stream=None) is the MLX call on the operands in the result dtype.
+    derivative(grad, input, *params[, result]) -> one gradient (or None) per operand, written with the
+    package's ops. node: torch's names for the number form and the tensor form (one name: both). refusals:
+    refusal(...) tuples. same_kind: the FORM arguments are all tensors or all numbers; need_one: not all the
+    optional ones may be None; out=False: no `out=`; exact_out: `out=` must have the result's dtype in the
+    number form (torch's structured clamp(Tensor, Scalar) kernels)."""
+    params = tuple(params)
+    takes_result = "result" in derivative.__code__.co_varnames[:derivative.__code__.co_argcount]
+    flags = ((_C.OPF_SAME_KIND if same_kind else 0) | (_C.OPF_NEED_ONE if need_one else 0) |
+             (0 if out else _C.OPF_NO_OUT) | (_C.OPF_EXACT_OUT_NUMBERS if exact_out else 0))
+    return _C.Op(name, kind=_C.OP_NARY, forward=forward, forward64=forward64, promotion=promotion, flags=flags,
+                 params=params, derivative=derivative, saves=_C.SAVE_RESULT if takes_result else 0,
+                 node=(node,) if isinstance(node, str) else tuple(node), refusals=tuple(refusals) or None,
+                 variants=_C.VARIANT_METHOD | (_C.VARIANT_INPLACE if inplace else 0))
 
 
 def _on_stream(fn):
@@ -167,46 +215,84 @@ def fix(input, *, out=None):
     return trunc(input, out=out)  # noqa: F821 - defined from _UNARY
 
 
-def lerp(input, end, weight, *, out=None):
-    if not isinstance(end, Tensor) or end.dtype is not input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype "
-                           f"{end.dtype if isinstance(end, Tensor) else type(end).__name__}")
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR[input.dtype.name]}'")
-    a, b = input._mx, end._mx
-    w = weight._mx.astype(input.dtype._mx) if isinstance(weight, Tensor) else weight
-    from ..autograd._mlx_vjp import mlx_op
-
-    def f(a, b, *wt):
-        w_ = wt[0] if wt else w
-        diff = b - a
-        # torch's two-sided formula: exact at both ends
-        small = mx.abs(w_) < 0.5 if isinstance(w_, mx.array) else builtins.abs(w_) < 0.5
-        return mx.where(small, a + w_ * diff, b - diff * (1 - w_)).astype(a.dtype)
-
-    ins = [input, end] + ([weight.to(input.dtype)] if isinstance(weight, Tensor) else [])
-    res = mlx_op("LerpBackward0" if isinstance(weight, Tensor) else "LerpBackward1", f, ins)
-    if out is not None:
-        from .creation import _out
-
-        return _out(out, res)
-    return res
+def _lerp_mx(a, b, w, stream=None):
+    # torch's two-sided formula: exact at both ends
+    diff = mx.subtract(b, a, stream=stream)
+    if not isinstance(w, mx.array):  # a Python weight (weak: keeps a's dtype) picks its side once
+        if builtins.abs(w) < 0.5:
+            return mx.add(a, mx.multiply(w, diff, stream=stream), stream=stream)
+        return mx.subtract(b, mx.multiply(diff, 1 - w, stream=stream), stream=stream)
+    small = mx.less(mx.abs(w, stream=stream), 0.5, stream=stream)
+    lo = mx.add(a, mx.multiply(w, diff, stream=stream), stream=stream)
+    hi = mx.subtract(b, mx.multiply(diff, mx.subtract(1, w, stream=stream), stream=stream), stream=stream)
+    return mx.where(small, lo, hi, stream=stream)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    return (input + value * (tensor1 * tensor2)) if value != 1 else input + tensor1 * tensor2
+def _addcmul_mx(x, t1, t2, value, stream=None):
+    """x + value * t1 * t2 in torch's order of rounding."""
+    p = t1 if type(value) is builtins.int and value == 1 else mx.multiply(value, t1, stream=stream)
+    return mx.add(x, mx.multiply(p, t2, stream=stream), stream=stream)
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
-    if not (tensor1.dtype.is_floating_point or tensor1.dtype.is_complex) and \
-            not (tensor2.dtype.is_floating_point or tensor2.dtype.is_complex):
-        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
-                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
-                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
-                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
-                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
-                           "for all dtypes.")
-    return input + value * (tensor1 / tensor2)
+def _addcdiv_mx(x, t1, t2, value, stream=None):
+    """x + value * t1 / t2 in torch's order of rounding."""
+    p = t1 if type(value) is builtins.int and value == 1 else mx.multiply(value, t1, stream=stream)
+    return mx.add(x, mx.divide(p, t2, stream=stream), stream=stream)
+
+
+def _conj(x):
+    if isinstance(x, builtins.complex):
+        return x.conjugate()
+    return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else x
+
+
+def _grads(operands, grads):
+    """Each gradient as its operand's (unbroadcast, cast; None where the operand needs none)."""
+    from ..autograd._derivatives import grad_for
+
+    return tuple(grad_for(x, g) if isinstance(x, Tensor) and g is not None else None
+                 for x, g in zip(operands, grads))
+
+
+def _lerp_derivative(grad, self, end, weight):
+    needs = isinstance(weight, Tensor) and weight.requires_grad
+    return _grads((self, end, weight), (grad * _conj(1 - weight), grad * _conj(weight),
+                                        grad * _conj(end - self) if needs else None))
+
+
+def _addcmul_derivative(grad, self, tensor1, tensor2, value):
+    return _grads((self, tensor1, tensor2, None),
+                  (grad, grad * _conj(tensor2 * value) if tensor1.requires_grad else None,
+                   grad * _conj(tensor1 * value) if tensor2.requires_grad else None, None))
+
+
+def _addcdiv_derivative(grad, self, tensor1, tensor2, value):
+    return _grads((self, tensor1, tensor2, None),
+                  (grad, grad * _conj(value / tensor2) if tensor1.requires_grad else None,
+                   -grad * _conj(value * tensor1 / (tensor2 * tensor2)) if tensor2.requires_grad else None, None))
+
+
+_ADDCDIV_INT = ("Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a "
+                "true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + "
+                "value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
+                "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
+                "(input + value * tensor1 / tensor2), for all dtypes.")
+# The declared n-ary family: the operands' kinds and roles, the refusals, forward and derivative together.
+lerp = nary("lerp", _lerp_mx,
+            (("end", TENSOR, SAME), ("weight", TENSOR | NUMBER | FORM, SAME_OR_0DIM)), _lerp_derivative,
+            node=("LerpBackward0", "LerpBackward1"),
+            refusals=(refusal(BOOL | INTEGRAL, NotImplementedError,
+                              "\"lerp_kernel_scalar\" not implemented for '{dtype}'", form=0),
+                      refusal(BOOL | INTEGRAL, NotImplementedError,
+                              "\"lerp_kernel_tensor\" not implemented for '{dtype}'", form=1)))
+addcmul = nary("addcmul", _addcmul_mx,
+               (("tensor1", TENSOR, PROMOTE), ("tensor2", TENSOR, PROMOTE), ("value", NUMBER | KWONLY, SCALAR, 1)),
+               _addcmul_derivative, node="AddcmulBackward0",
+               refusals=(refusal(BOOL, NotImplementedError, "\"addcmul_cpu_out\" not implemented for '{dtype}'"),))
+addcdiv = nary("addcdiv", _addcdiv_mx,
+               (("tensor1", TENSOR, PROMOTE), ("tensor2", TENSOR, PROMOTE), ("value", NUMBER | KWONLY, SCALAR, 1)),
+               _addcdiv_derivative, node="AddcdivBackward0",
+               refusals=(refusal(BOOL | INTEGRAL, RuntimeError, _ADDCDIV_INT, operands=(1, 2)),))
 
 
 def _reduce_bool(name, fn):
@@ -236,7 +322,7 @@ any = _reduce_bool("any", mx.any)  # noqa: A001
 all = _reduce_bool("all", mx.all)  # noqa: A001
 
 _ns = globals()
-_FUNCS = ["round", "fix", "lerp", "addcmul", "addcdiv", "any", "all"]
+_FUNCS = ["round", "fix", "any", "all"]
 for _name in _FUNCS:
     setattr(Tensor, _name, _ns[_name])
 
@@ -256,7 +342,7 @@ def _inplace(fn):
     return method
 
 
-for _name in ["round", "fix", "lerp", "addcmul", "addcdiv"]:
+for _name in ["round", "fix"]:
     setattr(Tensor, _name + "_", _inplace(_ns[_name]))
 
 
@@ -269,12 +355,15 @@ def conj(input):
     return mlx_op("ConjBackward0", mx.conj, [input])
 
 
-def sgn(input):
-    if not input.dtype.is_complex:
-        return sign(input)  # noqa: F821 - from _UNARY
-    from ..autograd._mlx_vjp import mlx_op
+def _sgn_derivative(grad, self, result):
+    if not self.dtype.is_complex:
+        return _zero(grad)
+    # torch's sgn_backward: the part of grad orthogonal to sgn, over |self|; 0 where self is 0
+    a = self.abs()
+    return ((grad - result * (grad * result.conj()).real) / a).masked_fill(a == 0, 0)
 
-    return mlx_op("SgnBackward0", lambda z: mx.where(mx.abs(z) == 0, 0, z / mx.abs(z).astype(z.dtype)), [input])
+
+sgn = unary("sgn", mx.sign, DEFAULT, _sgn_derivative, complex=True, exact_out=True)  # MLX's sign is z/|z| for complex
 
 
 def erf(input):
@@ -284,5 +373,5 @@ def erf(input):
     return _erf_accurate(input)
 
 
-for _name in ("conj", "sgn", "erf"):
+for _name in ("conj", "erf"):
     setattr(Tensor, _name, _ns[_name])

@@ -4,7 +4,9 @@
  * Note [Operator registry]
  * A primitive operator is declared once, in the Python module of its family, by constructing `_C.Op`:
  *   name         torch's name ("exp"); the in-place variant is name + "_"
- *   kind         OP_UNARY (forward is an MLX callable of one array) or OP_BINARY: either the operator of ops.c's
+ *   kind         OP_UNARY (forward is an MLX callable of one array), OP_NARY (forward takes the input and the
+ *                declared `params`, optional, third and keyword operands: Note [Operands of n-ary ops]) or
+ *                OP_BINARY: either the operator of ops.c's
  *                BIN table named `binary` (with torch's `alpha=` / `rounding_mode=` keywords where declared;
  *                `a + b` runs the same operator), or a `forward` of two arrays run under that table's operand
  *                rules by ops.c's binary_forward (weak Python scalars, torch's promotion, devices, broadcasting
@@ -38,9 +40,11 @@
  *                constant of its input, e.g. rounding). Ops over ops.c's operators have their derivative
  *                declared beside them in Python too, registered under the operator's C names (`add_tt`,
  *                `add_ts`, `add_st`) by which both the registry's forms and the operators (`a + b`) record.
+ *   refusals     torch's dtype refusals with torch's exception type and message (Note [Declared refusals]).
  *   node         the backward node's class name ("ExpBackward0"), so grad_fn names are torch's; a binary op
  *                with a forward may give torch's names for (Tensor, Tensor), (Tensor, Scalar), (Scalar, Tensor)
- *                operands ("XlogyBackward0", "XlogyBackward2", "XlogyBackward1").
+ *                operands ("XlogyBackward0", "XlogyBackward2", "XlogyBackward1"); an n-ary op its names for the
+ *                number and the tensor overload ("ClampBackward1", "ClampBackward0").
  *   fallback     binary ops: fallback(input, other, inplace) for the argument forms the C path leaves to Python
  *                (div's rounding_mode='trunc').
  *   variants     VARIANT_METHOD | VARIANT_INPLACE: the registry sets `Tensor.<name>` (a method descriptor) and
@@ -61,11 +65,20 @@
 #include "core.h"
 #include "structmember.h"
 #include <string.h>
+#include <limits.h>
+#include <math.h>
 
-enum { OP_UNARY = 0, OP_BINARY = 1 };
+enum { OP_UNARY = 0, OP_BINARY = 1, OP_NARY = 2 };
 enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OPF_ROUNDING = 16, OPF_NO_OUT = 32,
        OPF_EXACT_OUT = 64, OPF_TENSOR_FIRST = 128, OPF_TENSORS_ONLY = 256,
-       OPF_NUMBERS = 512, OPF_NO_INPLACE_GRAD = 1024 };
+       OPF_NUMBERS = 512, OPF_NO_INPLACE_GRAD = 1024, OPF_SAME_KIND = 2048, OPF_NEED_ONE = 4096,
+       OPF_EXACT_OUT_NUMBERS = 8192 };
+/* Note [Operands of n-ary ops]: what an OP_NARY parameter accepts (ARG_*) and its role in the dtype rule (ROLE_*). */
+enum { ARG_TENSOR = 1, ARG_NUMBER = 2, ARG_NONE = 4, ARG_FORM = 8, ARG_KWONLY = 16 };
+enum { ROLE_PROMOTE = 0, ROLE_SAME = 1, ROLE_SAME_OR_0DIM = 2, ROLE_MASK = 3, ROLE_VALUE = 4, ROLE_SCALAR = 5 };
+/* The dtype classes a refusal names. */
+enum { DTM_BOOL = 1, DTM_INTEGRAL = 2, DTM_FLOAT = 4, DTM_COMPLEX = 8 };
+#define NARY_MAX 3 /* parameters after `input` */
 enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
 enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
 #define VARIANT_FLAG(v) (1 << (v)) /* the `variants` argument: VARIANT_FLAG(VAR_METHOD) | VARIANT_FLAG(VAR_INPLACE) */
@@ -93,6 +106,11 @@ typedef struct OpObject {
     int refuse;             /* binary ops outside ops.c's table: REFUSE_* (core.h), torch's dtype refusals */
     int binop, binop_floor; /* binary ops: ops.c's operator index, and the one for rounding_mode='floor' */
     int is_sub;
+    PyObject *refusals;     /* tuple of (dtype classes, exception type, message, form, operands), or NULL */
+    int nparams, npos;      /* n-ary ops: parameters after `input`, and how many of them are positional */
+    PyObject *pname[NARY_MAX];    /* ... their names (str) */
+    PyObject *pdefault[NARY_MAX]; /* ... their defaults, NULL where required */
+    int paccept[NARY_MAX], prole[NARY_MAX]; /* ... ARG_* and ROLE_* */
 } OpObject;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -114,6 +132,63 @@ static int raise_cast_error(int from, int to)
     PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s", dtype_name(from),
                  dtype_name(to));
     return -1;
+}
+
+static PyObject *form_name(OpObject *op);
+
+/* Whether dtype code `d` is in the DTM_* classes `mask`. */
+static int dtype_in_classes(int d, int mask)
+{
+    return ((mask & DTM_BOOL) && d == DT_BOOL) || ((mask & DTM_INTEGRAL) && dt_is_integral(d, 0)) ||
+           ((mask & DTM_FLOAT) && dt_is_float(d)) || ((mask & DTM_COMPLEX) && (dt_is_complex(d) || d == DT_C128));
+}
+
+/* Note [Declared refusals]
+ * A declaration's `refusals` states torch's dtype refusals with torch's own exception type and message, each a
+ * tuple (classes, exception type, message, form, operands): the op raises when the tested dtype is in the
+ * DTM_* `classes`. The tested dtype is the result's (operands == 0) or the promoted dtype of the operands
+ * in the bit set `operands` (bit 0 the input, bit i the i-th parameter: addcdiv's integral tensor1/tensor2),
+ * which must all be tensors for the refusal to apply (clamp refuses bool with two tensor bounds only); `form` limits it to the number form (0) or the tensor form (1) of an op whose node name
+ * depends on it (clamp's "clamp_scalar_cpu"), -1 to both. "{dtype}" in the message becomes torch's ScalarType
+ * name ('Long'), "{name}" the form's name ("frac_"). Checked before any computing. 0 / -1. */
+static int check_refusals(OpObject *op, int result_dt, int form, PyObject *const *operands, int n)
+{
+    PyObject *n_ = NULL, *msg = NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(op->refusals); i++) {
+        PyObject *r = PyTuple_GET_ITEM(op->refusals, i);
+        int classes = (int)PyLong_AsLong(PyTuple_GET_ITEM(r, 0)), rform = (int)PyLong_AsLong(PyTuple_GET_ITEM(r, 3));
+        long which = PyLong_AsLong(PyTuple_GET_ITEM(r, 4));
+        if ((rform >= 0 && rform != form) || (which >> n) != 0) /* the other form, or operands this op lacks */
+            continue;
+        int d = result_dt;
+        if (which != 0) {
+            d = DT_NONE;
+            for (int k = 0; k < n && (which >> k); k++) {
+                if (!(which & (1L << k)))
+                    continue;
+                if (!is_tensor(op->st, operands[k])) { /* a refusal of tensor operands: all must be tensors */
+                    d = DT_NONE;
+                    break;
+                }
+                int dk = ((TensorObject *)operands[k])->dtype;
+                d = d == DT_NONE ? dk : promote_types(d, dk);
+            }
+        }
+        if (d == DT_NONE || !dtype_in_classes(d, classes))
+            continue;
+        if ((n_ = form_name(op)) == NULL)
+            return -1;
+        msg = PyObject_CallMethod(PyTuple_GET_ITEM(r, 2), "replace", "ss", "{dtype}",
+                                  d == DT_C128 ? "ComplexDouble" : dtype_name(d));
+        if (msg != NULL)
+            Py_SETREF(msg, PyObject_CallMethod(msg, "replace", "sO", "{name}", n_));
+        if (msg != NULL)
+            PyErr_SetObject(PyTuple_GET_ITEM(r, 1), msg);
+        Py_XDECREF(msg);
+        Py_DECREF(n_);
+        return -1;
+    }
+    return 0;
 }
 
 /* The display name of a form: "exp", or "exp_" for the in-place form. NEW. */
@@ -230,6 +305,8 @@ static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
     PyObject *v = tensor_value(st, t), *x = NULL, *r = NULL, *cast;
     if (v == NULL)
         return NULL;
+    if (op->refusals != NULL && check_refusals(op, d, 0, (PyObject **)&t, 1) < 0) /* Note [Declared refusals] */
+        return NULL;
     if (dt_is_float(d)) { /* the common case: every declared forward keeps a floating dtype */
         *out_dt = d;
         PyObject *args[2] = {v, op->scalar};
@@ -316,15 +393,22 @@ static PyObject *op_backward(PyObject *self, PyObject *const *args, Py_ssize_t n
         PyErr_SetString(PyExc_TypeError, "backward(ctx, grads)");
         return NULL;
     }
-    PyObject *ctx = args[0], *stack[4];
+    PyObject *ctx = args[0], *stack[3 + NARY_MAX];
     Py_ssize_t n = 1;
     stack[0] = PyTuple_GET_ITEM(args[1], 0);
     if (PyTuple_Check(ctx))
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ctx) && n < 4; i++)
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ctx) && n < 3 + NARY_MAX; i++)
             stack[n++] = PyTuple_GET_ITEM(ctx, i);
     PyObject *g = PyObject_Vectorcall(op->derivative, stack, (size_t)n, NULL);
     if (g == NULL)
         return NULL;
+    if (op->kind == OP_NARY) {
+        if (PyTuple_Check(g) && PyTuple_GET_SIZE(g) == 1 + op->nparams)
+            return g;
+        Py_DECREF(g);
+        PyErr_Format(PyExc_TypeError, "the derivative of %U must return one gradient per operand", op->name);
+        return NULL;
+    }
     if (op->kind == OP_BINARY) {
         if (PyTuple_Check(g) && PyTuple_GET_SIZE(g) == 2)
             return g;
@@ -881,6 +965,475 @@ static PyObject *raise_bad_operand(OpObject *op, OpArgs *a)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- n-ary ops (clamp, masked_fill, lerp, addcmul) */
+
+/* Note [Operands of n-ary ops]
+ * An OP_NARY declaration lists its parameters after `input` as (name, ARG_* accepts, ROLE_* role[, default]):
+ * accepts says what the argument may be (ARG_TENSOR, ARG_NUMBER, ARG_NONE) and ARG_KWONLY puts it after `*`;
+ * a Tensor in an ARG_FORM parameter selects torch's tensor overload (its node name, e.g. ClampBackward0
+ * against ClampBackward1 for numbers, LerpBackward1 against LerpBackward0). The role is its part in the dtype
+ * rule: ROLE_PROMOTE operands join torch's result type with the input (Python numbers weakly: clamp's
+ * bounds, addcmul's tensors); ROLE_SAME tensors must have the input's dtype (lerp's `end`), ROLE_SAME_OR_0DIM
+ * too unless 0-dim (lerp's `weight`); ROLE_MASK is a bool tensor passed as it is (masked_fill's mask);
+ * ROLE_VALUE a number or 0-dim tensor (masked_fill's value), ROLE_SCALAR a number (addcmul's `value=`), both
+ * cast to the result dtype without promoting it. Numbers reach the forward as 0-dim arrays of the result
+ * dtype (as the Python int or float itself where the result is floating or complex: MLX keeps the array's
+ * dtype for such weak scalars), None as None, tensors as their values in the result dtype (masks as they are); the forward runs
+ * under the tensors' common device with `stream=` as the other kinds. OPF_SAME_KIND: the ARG_FORM arguments
+ * given are all tensors or all numbers (torch's overloads; 0-dim tensors needing no gradient may join numbers, as
+ * torch's Number overload takes them); OPF_NEED_ONE: not all optional ones are None. Python ints past int64
+ * raise torch's OverflowError; a ROLE_VALUE / ROLE_SCALAR / weight number that overflows the result dtype raises
+ * torch's RuntimeError (scalar_overflows). OPF_EXACT_OUT_NUMBERS: `out=` must have the result's dtype in the
+ * number form (torch's structured clamp(Tensor, Scalar) kernels), not in the tensor form.
+ * The derivative is derivative(grad, input, *params[, result]) -> one gradient (or None) per operand, the
+ * operands as given (tensors as snapshots, numbers as numbers). */
+
+/* Which Python objects count as numbers (torch's Number). */
+static int is_number(PyObject *o) { return PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o); }
+
+/* Parse an n-ary form's arguments into vals[0] (input) .. vals[nparams] (BORROWED; defaults filled in) and
+ * *out. 0 / -1 with torch's TypeErrors. */
+static int nary_parse(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject **vals,
+                      PyObject **out)
+{
+    int is_fn = op->variant == VAR_FUNCTION, npos = 1 + op->npos;
+    PyObject *n = NULL;
+    *out = NULL;
+    for (int i = 0; i <= op->nparams; i++)
+        vals[i] = NULL;
+    if (nargs > npos) {
+        if ((n = form_name(op)) != NULL)
+            PyErr_Format(PyExc_TypeError, "%U() takes %d positional argument%s but %zd were given", n,
+                         npos - !is_fn, npos - !is_fn == 1 ? "" : "s", nargs - !is_fn);
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        vals[i] = args[i];
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i), **slot = NULL;
+        if (is_fn && PyUnicode_CompareWithASCIIString(k, "input") == 0)
+            slot = &vals[0];
+        else if (is_fn && !(op->flags & OPF_NO_OUT) && PyUnicode_CompareWithASCIIString(k, "out") == 0)
+            slot = out;
+        for (int j = 0; slot == NULL && j < op->nparams; j++)
+            if (PyUnicode_Compare(k, op->pname[j]) == 0)
+                slot = &vals[1 + j];
+        if (slot == NULL || *slot != NULL) {
+            if ((n = form_name(op)) != NULL)
+                PyErr_Format(PyExc_TypeError, slot == NULL ? "%U() got an unexpected keyword argument '%U'"
+                                                           : "%U() got multiple values for argument '%U'", n, k);
+            goto error;
+        }
+        *slot = args[nargs + i];
+    }
+    for (int i = 0; i <= op->nparams; i++) {
+        if (vals[i] != NULL)
+            continue;
+        if (i > 0 && op->pdefault[i - 1] != NULL) {
+            vals[i] = op->pdefault[i - 1];
+            continue;
+        }
+        if ((n = form_name(op)) != NULL && i == 0)
+            PyErr_Format(PyExc_TypeError, "%U() missing required argument '%s'", n, is_fn ? "input" : "self");
+        else if (n != NULL)
+            PyErr_Format(PyExc_TypeError, "%U() missing required argument '%U'", n, op->pname[i - 1]);
+        goto error;
+    }
+    if (*out == Py_None)
+        *out = NULL;
+    return 0;
+error:
+    Py_XDECREF(n);
+    return -1;
+}
+
+/* torch's TypeError for an argument list that matches none of the op's overloads. Returns -1. */
+static int nary_invalid_combination(OpObject *op, PyObject **vals)
+{
+    PyObject *n = form_name(op), *got = PyUnicode_FromString("");
+    for (int i = 0; got != NULL && i <= op->nparams; i++)
+        Py_SETREF(got, PyUnicode_FromFormat("%U%s%s", got, i ? ", " : "", _PyType_Name(Py_TYPE(vals[i]))));
+    if (n != NULL && got != NULL)
+        PyErr_Format(PyExc_TypeError, "%U() received an invalid combination of arguments - got (%U)", n, got);
+    Py_XDECREF(n);
+    Py_XDECREF(got);
+    return -1;
+}
+
+/* Check the arguments against the declaration (Note [Operands of n-ary ops]): kinds, torch's overload rules and
+ * the roles' dtype and rank rules; *form: 1 where a tensor fills an ARG_FORM parameter. 0 / -1. */
+static int nary_check(OpObject *op, PyObject **vals, int *form)
+{
+    State *st = op->st;
+    int tensors = 0, numbers = 0, given = 0, optional = 0, wide = 0;
+    *form = 0;
+    for (int i = 0; i < op->nparams; i++) {
+        PyObject *v = vals[1 + i];
+        int acc = op->paccept[i], t = is_tensor(st, v);
+        if (!((t && (acc & ARG_TENSOR)) || (is_number(v) && (acc & ARG_NUMBER)) || (v == Py_None && (acc & ARG_NONE)))) {
+            if ((acc & ARG_TENSOR) && (acc & ARG_NUMBER))
+                return nary_invalid_combination(op, vals);
+            PyObject *n = form_name(op);
+            if (n != NULL && (acc & ARG_KWONLY))
+                PyErr_Format(PyExc_TypeError, "%U(): argument '%U' must be %s, not %.100s", n, op->pname[i],
+                             acc & ARG_TENSOR ? "Tensor" : "Number", _PyType_Name(Py_TYPE(v)));
+            else if (n != NULL)
+                PyErr_Format(PyExc_TypeError, "%U(): argument '%U' (position %d) must be %s, not %.100s", n,
+                             op->pname[i], i + 2, acc & ARG_TENSOR ? "Tensor" : "Number", _PyType_Name(Py_TYPE(v)));
+            Py_XDECREF(n);
+            return -1;
+        }
+        if (PyLong_Check(v)) { /* torch's parser: a Number past int64 is taken as uint64, or refused */
+            int overflow = 0;
+            PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow < 0) {
+                PyErr_SetString(PyExc_OverflowError, "can't convert negative int to unsigned");
+                return -1;
+            }
+            if (overflow > 0 && (PyLong_AsUnsignedLongLong(v), PyErr_Occurred()))
+                return -1; /* OverflowError: int too big to convert */
+        }
+        if (acc & ARG_NONE)
+            optional++, given += v != Py_None;
+        if (acc & ARG_FORM) {
+            tensors += t;
+            numbers += is_number(v);
+            if (t && (tensor_ndim(st, (TensorObject *)v) != 0 || requires_grad_of((TensorObject *)v)))
+                wide++;
+        }
+        if (!t)
+            continue;
+        TensorObject *x = (TensorObject *)v, *in = (TensorObject *)vals[0];
+        int role = op->prole[i], nd = 0;
+        if ((role == ROLE_VALUE || role == ROLE_SAME_OR_0DIM) && (nd = tensor_ndim(st, x)) < 0)
+            return -1;
+        if (role == ROLE_MASK && x->dtype != DT_BOOL) {
+            PyErr_Format(PyExc_RuntimeError, "%U_ only supports boolean masks, but got mask with dtype %s", op->name,
+                         typemeta_name(x->dtype));
+            return -1;
+        }
+        if (role == ROLE_VALUE && nd != 0) {
+            PyErr_Format(PyExc_RuntimeError, "%U_ only supports a 0-dimensional value tensor, but got tensor with %d "
+                         "dimension(s).", op->name, nd);
+            return -1;
+        }
+        if ((role == ROLE_SAME || (role == ROLE_SAME_OR_0DIM && nd != 0)) && x->dtype != in->dtype) {
+            PyErr_Format(PyExc_RuntimeError, "expected dtype %s for `%U` but got dtype %s", typemeta_name(in->dtype),
+                         op->pname[i], typemeta_name(x->dtype));
+            return -1;
+        }
+    }
+    /* torch's Number overload also takes 0-dim tensors that need no gradient (clamp(x, 0, tensor(3))) */
+    if ((op->flags & OPF_SAME_KIND) && tensors && numbers) {
+        if (wide)
+            return nary_invalid_combination(op, vals);
+        tensors = 0;
+    }
+    if ((op->flags & OPF_NEED_ONE) && optional && !given) {
+        PyErr_Format(PyExc_RuntimeError, "torch.%U: At least one of '%U' or '%U' must not be None", op->name,
+                     op->pname[0], op->pname[op->nparams > 1 ? 1 : 0]);
+        return -1;
+    }
+    *form = tensors > 0;
+    return 0;
+}
+
+/* The dtype torch computes the op in: the result type of the input and the ROLE_PROMOTE operands, then the
+ * declaration's promotion kind; -1 with torch's exception. */
+static int nary_result_type(OpObject *op, PyObject **vals)
+{
+    State *st = op->st;
+    ResultTypeState rs;
+    result_type_init(&rs);
+    for (int i = 0; i <= op->nparams; i++) {
+        PyObject *v = vals[i];
+        if (i > 0 && (op->prole[i - 1] != ROLE_PROMOTE || v == Py_None))
+            continue;
+        if (is_tensor(st, v)) {
+            int nd = tensor_ndim(st, (TensorObject *)v);
+            if (nd < 0)
+                return -1;
+            result_type_update(st, &rs, nd ? OP_TENSOR_DIM : OP_TENSOR_ZERO, ((TensorObject *)v)->dtype);
+        } else {
+            result_type_update(st, &rs, OP_SCALAR, scalar_dtype(v));
+        }
+    }
+    int rt = result_type_finish(&rs);
+    if (rt == DT_C128 || rt < 0) {
+        if (rt == DT_C128)
+            PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX (promotion of float64 and complex64)");
+        else
+            PyErr_SetString(PyExc_RuntimeError, "Promotion for uint16, uint32, uint64 types is not supported");
+        return -1;
+    }
+    if (op->promotion == PROMOTE_INT_TO_FLOAT && dt_is_integral(rt, 1))
+        rt = st->default_dtype;
+    return rt;
+}
+
+/* The common device of the tensor operands (0-dim CPU tensors join others, as in torch), and the broadcast
+ * shape of them all into shape[*ndim] (torch's RuntimeError where they do not broadcast). 0 / -1. */
+static int nary_device_shape(OpObject *op, PyObject **vals, int *device, Py_ssize_t *shape, int *ndim)
+{
+    State *st = op->st;
+    int nd = 0, dev = -1, cpu_dims = 0;
+    for (int i = 0; i <= op->nparams; i++) {
+        if (!is_tensor(st, vals[i]))
+            continue;
+        TensorObject *t = (TensorObject *)vals[i];
+        if (tensor_ensure_sizes(st, t) < 0)
+            return -1;
+        if (t->ndim > 64) {
+            PyErr_SetString(PyExc_RuntimeError, "too many dimensions");
+            return -1;
+        }
+        if (t->device != DEV_CPU)
+            dev = t->device;
+        else if (t->ndim > 0)
+            cpu_dims = 1;
+        Py_ssize_t old[64];
+        int on = nd;
+        memcpy(old, shape, sizeof(Py_ssize_t) * (size_t)nd);
+        nd = t->ndim > nd ? t->ndim : nd;
+        for (int k = 0; k < nd; k++) {
+            int ia = k - (nd - on), ib = k - (nd - t->ndim);
+            Py_ssize_t a = ia >= 0 ? old[ia] : 1, b = ib >= 0 ? t->sizes[ib] : 1;
+            if (a != b && a != 1 && b != 1) {
+                PyErr_Format(PyExc_RuntimeError, "The size of tensor a (%zd) must match the size of tensor b (%zd) at "
+                             "non-singleton dimension %d", a, b, k);
+                return -1;
+            }
+            shape[k] = a == 1 ? b : a;
+        }
+    }
+    if (dev >= 0 && cpu_dims) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Expected all tensors to be on the same device, but found at least two devices, cpu and cuda:0!");
+        return -1;
+    }
+    *device = dev >= 0 ? dev : DEV_CPU;
+    *ndim = nd;
+    return 0;
+}
+
+/* BORROWED C string: the C type torch's scalar conversion errors name for dtype code `dt` ("int64_t"). */
+static const char *scalar_ctype(int dt)
+{
+    static const char *names[DT_COUNT] = {"bool", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t",
+                                          "int", "int64_t", "c10::Half", "float", "double", "c10::BFloat16",
+                                          "c10::complex<float>"};
+    return dt >= 0 && dt < DT_COUNT ? names[dt] : "Undefined";
+}
+
+/* Whether the Python number `v` overflows dtype `dt` as torch's checked scalar conversion sees it (c10's
+ * overflows): out of the type's range (a negative int may wrap into an unsigned type down to -max), a
+ * non-zero imaginary part into a real type, NaN or inf into an integral one; inf and NaN fit floating types. */
+static int scalar_overflows(PyObject *v, int dt)
+{
+    static const double fmax[DT_COUNT] = {[DT_F16] = 65504.0, [DT_BF16] = 3.3895313892515355e38,
+                                          [DT_F32] = 3.4028234663852886e38, [DT_F64] = 1.7976931348623157e308};
+    static const long long lo[DT_COUNT] = {[DT_U8] = 0, [DT_I8] = -128, [DT_I16] = -32768, [DT_I32] = -2147483648LL,
+                                           [DT_I64] = LLONG_MIN};
+    static const long long hi[DT_COUNT] = {[DT_U8] = 255, [DT_U16] = 65535, [DT_U32] = 4294967295LL,
+                                           [DT_U64] = LLONG_MAX, [DT_I8] = 127, [DT_I16] = 32767,
+                                           [DT_I32] = 2147483647LL, [DT_I64] = LLONG_MAX};
+    if (dt == DT_BOOL || dt_is_complex(dt) || PyBool_Check(v) || dt < 0 || dt >= DT_COUNT)
+        return 0;
+    int is_unsigned = dt >= DT_U8 && dt <= DT_U64;
+    if (PyLong_Check(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (dt_is_float(dt))
+            return 0;
+        if (overflow)
+            return !(overflow > 0 && dt == DT_U64);
+        if (is_unsigned)
+            return x > hi[dt] || (x < 0 && -(x + 1) >= hi[dt]);
+        return x < lo[dt] || x > hi[dt];
+    }
+    double re;
+    if (PyComplex_Check(v)) {
+        if (PyComplex_ImagAsDouble(v) != 0.0)
+            return 1;
+        re = PyComplex_RealAsDouble(v);
+    } else {
+        re = PyFloat_AsDouble(v);
+    }
+    if (dt_is_float(dt))
+        return !isinf(re) && !isnan(re) && (re < -fmax[dt] || re > fmax[dt]);
+    if (isnan(re) || isinf(re))
+        return 1;
+    return re < (double)lo[dt] || re > (double)hi[dt];
+}
+
+/* NEW: operand `v` as the forward's argument (Note [Operands of n-ary ops]), or NULL with torch's exception. */
+static PyObject *nary_value(OpObject *op, PyObject *v, int role, int rt, int device)
+{
+    State *st = op->st;
+    if (v == Py_None)
+        return Py_NewRef(v);
+    if (is_tensor(st, v)) {
+        TensorObject *t = (TensorObject *)v;
+        PyObject *x = tensor_value(st, t);
+        if (x == NULL)
+            return NULL;
+        return role == ROLE_MASK || t->dtype == rt ? Py_NewRef(x) : mx_astype(st, x, rt, device);
+    }
+    int check = role == ROLE_SAME_OR_0DIM && (rt == DT_F16 || rt == DT_BF16) ? DT_F32 : rt; /* lerp: opmath */
+    if (role != ROLE_PROMOTE && scalar_overflows(v, check)) {
+        PyErr_Format(PyExc_RuntimeError, "value cannot be converted to type %s without overflow", scalar_ctype(check));
+        return NULL;
+    }
+    int overflow = 0;
+    if ((dt_is_float(rt) || dt_is_complex(rt)) && (PyFloat_CheckExact(v) || PyLong_CheckExact(v)) &&
+        (PyFloat_CheckExact(v) || (PyLong_AsLongLongAndOverflow(v, &overflow), !overflow)))
+        return Py_NewRef(v); /* a weak Python number keeps a floating result's dtype in MLX: no array to make */
+    if (PyLong_Check(v) && (PyLong_AsLongLongAndOverflow(v, &overflow), overflow)) {
+        /* a uint64 past int64 (nary_check let it through) reaches MLX as a float */
+        PyObject *f = PyNumber_Float(v), *r = NULL;
+        if (f != NULL) {
+            PyObject *args[2] = {f, st->mx_dtype[rt]};
+            r = PyObject_Vectorcall(st->f_array, args, 2, NULL);
+            Py_DECREF(f);
+        }
+        return r;
+    }
+    PyObject *args[2] = {v, st->mx_dtype[rt]};
+    return PyObject_Vectorcall(st->f_array, args, 2, NULL);
+}
+
+/* Record `res` = op(operands) (vals[0..nparams]) when grad mode is on and a tensor operand requires grad: the
+ * node torch names for the form, edges to every operand, ctx = snapshots of the operands (numbers as they
+ * are) and, where the derivative takes it, of the result, taken after recording (Note [Autograd ownership]
+ * in autograd.c). 0 / -1. */
+static int nary_record(OpObject *op, PyObject **vals, int form, PyObject *res)
+{
+    State *st = op->st;
+    int n = 1 + op->nparams;
+    PyObject *outs[1] = {res}, *ctx = NULL;
+    if (op->derivative == NULL || !GRAD_ENABLED(st) || !autograd_needed(st, vals, n))
+        return 0;
+    PyObject *cls = form && op->node_ts ? op->node_ts : op->node_cls;
+    PyObject *node = autograd_record(st, cls, op->backward, NULL, vals, n, outs, 1, 1);
+    if (node == NULL)
+        return -1;
+    if (node == Py_None) {
+        Py_DECREF(node);
+        return 0;
+    }
+    Py_ssize_t nctx = n + (op->saves & SAVE_RESULT ? 1 : 0);
+    if ((ctx = PyTuple_New(nctx)) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < nctx; i++) {
+        PyObject *snap = saved_snapshot(st, i < n ? vals[i] : res, node);
+        if (snap == NULL)
+            goto error;
+        PyTuple_SET_ITEM(ctx, i, snap);
+    }
+    Py_XSETREF(((NodeObject *)node)->ctx, ctx);
+    Py_DECREF(node);
+    return 0;
+error:
+    Py_XDECREF(ctx);
+    Py_DECREF(node);
+    return -1;
+}
+
+/* NEW: an n-ary form's result (the input itself for the in-place form), or NULL. */
+static PyObject *nary_call(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    State *st = op->st;
+    PyObject *vals[1 + NARY_MAX], *xs[1 + NARY_MAX] = {NULL}, *out, *arr = NULL, *result = NULL, *cast = NULL;
+    Py_ssize_t shape[64];
+    int form, device, ndim, rt, inplace = op->variant == VAR_INPLACE, n = 1 + op->nparams;
+    if (nary_parse(op, args, nargs, kwnames, vals, &out) < 0)
+        return NULL;
+    if (!is_tensor(st, vals[0])) {
+        raise_not_tensor(op, vals[0]);
+        return NULL;
+    }
+    TensorObject *t = (TensorObject *)vals[0];
+    if (inplace && tensor_check_inplace(st, t) < 0)
+        return NULL;
+    if (nary_check(op, vals, &form) < 0 || (rt = nary_result_type(op, vals)) < 0 ||
+        (op->refusals && check_refusals(op, rt, form, vals, n) < 0) ||
+        nary_device_shape(op, vals, &device, shape, &ndim) < 0)
+        return NULL;
+    if (inplace && rt != t->dtype && !op_can_cast(rt, t->dtype)) {
+        if ((op->flags & OPF_EXACT_OUT_NUMBERS) && !form) /* the structured number kernels name the C++ type */
+            PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s",
+                         dtype_name(rt), typemeta_name(t->dtype));
+        else
+            raise_cast_error(rt, t->dtype);
+        return NULL;
+    }
+    if (inplace) {
+        int same = ndim == t->ndim;
+        for (int i = 0; same && i < ndim; i++)
+            same = shape[i] == t->sizes[i];
+        if (!same) {
+            PyObject *mine = ssize_tuple(t->sizes, t->ndim), *want = ssize_tuple(shape, ndim);
+            PyObject *ml = mine ? PySequence_List(mine) : NULL, *wl = want ? PySequence_List(want) : NULL;
+            if (ml != NULL && wl != NULL)
+                PyErr_Format(PyExc_RuntimeError, "output with shape %R doesn't match the broadcast shape %R", ml, wl);
+            Py_XDECREF(mine);
+            Py_XDECREF(want);
+            Py_XDECREF(ml);
+            Py_XDECREF(wl);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if ((xs[i] = nary_value(op, vals[i], i ? op->prole[i - 1] : ROLE_PROMOTE, rt, device)) == NULL)
+            goto error;
+    arr = mx_call(st, rt == DT_F64 ? op->forward64 : op->forward, xs, n, device);
+    if (arr == NULL)
+        goto error;
+    int depth = 0;
+    for (int i = 0; i < n; i++)
+        if (is_tensor(st, vals[i]) && ((TensorObject *)vals[i])->lazy_depth > depth)
+            depth = ((TensorObject *)vals[i])->lazy_depth;
+    if (inplace) {
+        /* Note [In-place history] (autograd.c): computed out of place, recorded, then written through */
+        int record = op->derivative != NULL && GRAD_ENABLED(st) && autograd_needed(st, vals, n);
+        if ((cast = mx_astype(st, arr, t->dtype, t->device)) == NULL)
+            goto error;
+        if (record && ((result = tensor_wrap(st, cast, t->dtype, t->device)) == NULL ||
+                       (((TensorObject *)result)->ndim = t->ndim, nary_record(op, vals, form, result) < 0))) {
+            Py_CLEAR(result);
+            goto error;
+        }
+        Py_XSETREF(result, write_through(st, t, cast, result, record) < 0 ? NULL : Py_NewRef(vals[0]));
+        goto error;
+    }
+    TensorObject *res = (TensorObject *)tensor_wrap_steal(st, arr, rt, device);
+    arr = NULL;
+    if ((result = (PyObject *)res) == NULL)
+        goto error;
+    res->ndim = ndim; /* the broadcast rank (known, so no shape read later) */
+    if (tensor_set_depth(st, res, depth) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
+        Py_CLEAR(result);
+        goto error;
+    }
+    if (out != NULL && (op->flags & OPF_EXACT_OUT_NUMBERS) && !form && is_tensor(st, out) &&
+        ((TensorObject *)out)->dtype != rt) { /* torch's structured number overloads (clamp(x, 0, 1)) */
+        PyErr_Format(PyExc_RuntimeError, "Found dtype %s but expected %s", dtype_name(((TensorObject *)out)->dtype),
+                     dtype_name(rt));
+        Py_CLEAR(result);
+    } else if (out != NULL) {
+        Py_SETREF(result, write_out(op, out, res, GRAD_ENABLED(st) && autograd_needed(st, vals, n)));
+    } else if (nary_record(op, vals, form, result) < 0) {
+        Py_CLEAR(result);
+    }
+error: /* also the way out when done: result is the result or NULL */
+    for (int i = 0; i < n; i++)
+        Py_XDECREF(xs[i]);
+    Py_XDECREF(arr);
+    Py_XDECREF(cast);
+    return result;
+}
+
 /* ---------------------------------------------------------------- the one entry of every form */
 
 /* Every form's vectorcall: __torch_function__ check, parse, then the kind's path. NEW. */
@@ -895,6 +1448,8 @@ static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nar
         maybe = Py_TYPE(args[i]) != (PyTypeObject *)st->tensor_type;
     if (maybe && tf_needed(st, args, nall))
         return tf_dispatch(st, self, args, nargsf, kwnames);
+    if (op->kind == OP_NARY)
+        return nary_call(op, args, nargs, kwnames);
     OpArgs a;
     if (parse_args(op, args, nargs, kwnames, &a) < 0)
         return NULL;
@@ -920,6 +1475,11 @@ static int op_traverse(OpObject *op, visitproc visit, void *arg)
     Py_VISIT(op->node_ts);
     Py_VISIT(op->node_st);
     Py_VISIT(op->other_name);
+    Py_VISIT(op->refusals);
+    for (int i = 0; i < NARY_MAX; i++) {
+        Py_VISIT(op->pname[i]);
+        Py_VISIT(op->pdefault[i]);
+    }
     return 0;
 }
 
@@ -939,6 +1499,11 @@ static int op_clear(OpObject *op)
     Py_CLEAR(op->node_ts);
     Py_CLEAR(op->node_st);
     Py_CLEAR(op->other_name);
+    Py_CLEAR(op->refusals);
+    for (int i = 0; i < NARY_MAX; i++) {
+        Py_CLEAR(op->pname[i]);
+        Py_CLEAR(op->pdefault[i]);
+    }
     return 0;
 }
 
@@ -995,6 +1560,21 @@ static PyObject *op_get_module(OpObject *op, void *c)
 /* The torch signature of the form, as inspect reads builtins' __text_signature__. NEW. */
 static PyObject *op_get_text_signature(OpObject *op, void *c)
 {
+    if (op->kind == OP_NARY) {
+        PyObject *sig = PyUnicode_FromString(op->variant == VAR_FUNCTION ? "(input" : "($self");
+        int star = 0;
+        for (int i = 0; sig != NULL && i < op->nparams; i++) {
+            int kw = (op->paccept[i] & ARG_KWONLY) != 0;
+            Py_SETREF(sig, PyUnicode_FromFormat(op->pdefault[i] ? "%U%s, %U=%R" : "%U%s, %U", sig,
+                                                kw && !star ? ", *" : "", op->pname[i], op->pdefault[i]));
+            star |= kw;
+        }
+        if (sig != NULL && op->variant == VAR_FUNCTION && !(op->flags & OPF_NO_OUT))
+            Py_SETREF(sig, PyUnicode_FromFormat("%U%s, out=None)", sig, star ? "" : ", *"));
+        else if (sig != NULL)
+            Py_SETREF(sig, PyUnicode_FromFormat("%U)", sig));
+        return sig;
+    }
     const char *extra = op->flags & OPF_ALPHA ? ", alpha=1" : op->flags & OPF_ROUNDING ? ", rounding_mode=None" : "";
     int bin = op->kind == OP_BINARY;
     const char *other = bin ? PyUnicode_AsUTF8(op->other_name) : "";
@@ -1107,8 +1687,60 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
     f->binop = decl->binop;
     f->binop_floor = decl->binop_floor;
     f->is_sub = decl->is_sub;
+    f->refusals = Py_XNewRef(decl->refusals);
+    f->nparams = decl->nparams;
+    f->npos = decl->npos;
+    for (int i = 0; i < NARY_MAX; i++) {
+        f->pname[i] = Py_XNewRef(decl->pname[i]);
+        f->pdefault[i] = Py_XNewRef(decl->pdefault[i]);
+        f->paccept[i] = decl->paccept[i];
+        f->prole[i] = decl->prole[i];
+    }
     f->variant = variant;
     return f;
+}
+
+/* Validate an n-ary declaration's `params` (Note [Operands of n-ary ops]): 1..NARY_MAX tuples (name, accepts,
+ * role[, default]), keyword-only ones last. 0 / -1 with TypeError. */
+static int check_nary_declaration(int kind, PyObject *forward, PyObject *params)
+{
+    if (kind != OP_NARY)
+        return params == Py_None ? 0 : (PyErr_SetString(PyExc_TypeError, "Op: params are for n-ary ops"), -1);
+    int ok = PyCallable_Check(forward) && PyTuple_Check(params) && PyTuple_GET_SIZE(params) >= 1 &&
+             PyTuple_GET_SIZE(params) <= NARY_MAX, kwonly = 0;
+    for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(params); i++) {
+        PyObject *p = PyTuple_GET_ITEM(params, i);
+        ok = PyTuple_Check(p) && (PyTuple_GET_SIZE(p) == 3 || PyTuple_GET_SIZE(p) == 4) &&
+             PyUnicode_Check(PyTuple_GET_ITEM(p, 0)) && PyLong_Check(PyTuple_GET_ITEM(p, 1)) &&
+             PyLong_Check(PyTuple_GET_ITEM(p, 2));
+        if (!ok)
+            break;
+        long acc = PyLong_AsLong(PyTuple_GET_ITEM(p, 1)), role = PyLong_AsLong(PyTuple_GET_ITEM(p, 2));
+        ok = (acc & (ARG_TENSOR | ARG_NUMBER)) && role >= ROLE_PROMOTE && role <= ROLE_SCALAR &&
+             !(kwonly && !(acc & ARG_KWONLY));
+        kwonly |= (acc & ARG_KWONLY) != 0;
+    }
+    if (!ok)
+        PyErr_SetString(PyExc_TypeError, "Op: an n-ary op needs a callable forward and params, 1 to 3 tuples (name, "
+                                         "accepts, role[, default]) with keyword-only ones last");
+    return ok ? 0 : -1;
+}
+
+/* Validate `refusals` (Note [Declared refusals]): None, or a tuple of (classes, exception type, message, form,
+ * operands). 0 / -1 with TypeError. */
+static int check_refusals_declaration(PyObject *refusals)
+{
+    int ok = refusals == Py_None || PyTuple_Check(refusals);
+    for (Py_ssize_t i = 0; ok && refusals != Py_None && i < PyTuple_GET_SIZE(refusals); i++) {
+        PyObject *r = PyTuple_GET_ITEM(refusals, i);
+        ok = PyTuple_Check(r) && PyTuple_GET_SIZE(r) == 5 && PyLong_Check(PyTuple_GET_ITEM(r, 0)) &&
+             PyExceptionClass_Check(PyTuple_GET_ITEM(r, 1)) && PyUnicode_Check(PyTuple_GET_ITEM(r, 2)) &&
+             PyLong_Check(PyTuple_GET_ITEM(r, 3)) && PyLong_Check(PyTuple_GET_ITEM(r, 4));
+    }
+    if (!ok)
+        PyErr_SetString(PyExc_TypeError, "Op: refusals is a tuple of (dtype classes, exception type, message, form, "
+                                         "operands)");
+    return ok ? 0 : -1;
 }
 
 /* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, scalar=None, promotion=DEFAULT, flags=0, derivative=None,
@@ -1119,23 +1751,27 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
 static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"name", "kind", "forward", "forward64", "scalar", "promotion", "flags", "derivative", "saves",
-                             "node", "binary", "bool_error", "fallback", "variants", "refuse", "other", NULL};
+                             "node", "binary", "bool_error", "fallback", "variants", "refuse", "other", "params",
+                             "refusals", NULL};
     PyObject *name, *forward = Py_None, *forward64 = Py_None, *scalar = NULL, *derivative = Py_None, *node = Py_None;
-    PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None, *other = NULL;
+    PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None, *other = NULL, *params = Py_None;
+    PyObject *refusals = Py_None;
     int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0, refuse = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiU", kwlist, &name, &kind, &forward, &forward64,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiUOO", kwlist, &name, &kind, &forward, &forward64,
                                      &scalar, &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
-                                     &fallback, &variants, &refuse, &other))
+                                     &fallback, &variants, &refuse, &other, &params, &refusals))
         return NULL;
     State *st = state_of_module(PyType_GetModule(tp));
     if (st == NULL)
         return NULL;
-    if (kind != OP_UNARY && kind != OP_BINARY) {
+    if (kind != OP_UNARY && kind != OP_BINARY && kind != OP_NARY) {
         PyErr_Format(PyExc_ValueError, "Op: unknown kind %d", kind);
         return NULL;
     }
+    if (check_nary_declaration(kind, forward, params) < 0 || check_refusals_declaration(refusals) < 0)
+        return NULL;
     if (promotion < PROMOTE_DEFAULT || promotion > PROMOTE_COMPLEX_TO_FLOAT ||
-        (kind == OP_BINARY && promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT) ||
+        (kind != OP_UNARY && promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT) ||
         (kind == OP_UNARY && promotion == PROMOTE_ALWAYS_BOOL)) {
         PyErr_Format(PyExc_ValueError, "Op: unknown promotion kind %d", promotion);
         return NULL;
@@ -1144,7 +1780,8 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "Op: a unary op needs a callable forward");
         return NULL;
     }
-    int generic = kind == OP_BINARY && binary == Py_None && forward != Py_None; /* a binary op outside ops.c's table */
+    /* a binary op outside ops.c's table, or an n-ary op */
+    int generic = (kind == OP_BINARY && binary == Py_None && forward != Py_None) || kind == OP_NARY;
     if (generic && !PyCallable_Check(forward)) {
         PyErr_SetString(PyExc_TypeError, "Op: a binary op's forward must be callable");
         return NULL;
@@ -1189,6 +1826,19 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     op->variant = VAR_FUNCTION;
     op->binop = op->binop_floor = -1;
     op->refuse = refuse;
+    if (refusals != Py_None)
+        op->refusals = Py_NewRef(refusals);
+    if (kind == OP_NARY) {
+        op->nparams = (int)PyTuple_GET_SIZE(params);
+        for (int i = 0; i < op->nparams; i++) {
+            PyObject *p = PyTuple_GET_ITEM(params, i);
+            op->pname[i] = Py_NewRef(PyTuple_GET_ITEM(p, 0));
+            op->paccept[i] = (int)PyLong_AsLong(PyTuple_GET_ITEM(p, 1));
+            op->prole[i] = (int)PyLong_AsLong(PyTuple_GET_ITEM(p, 2));
+            op->pdefault[i] = PyTuple_GET_SIZE(p) > 3 ? Py_NewRef(PyTuple_GET_ITEM(p, 3)) : NULL;
+            op->npos += !(op->paccept[i] & ARG_KWONLY);
+        }
+    }
     if (kind == OP_BINARY && (op->other_name = other ? Py_NewRef(other) : PyUnicode_FromString("other")) == NULL)
         goto error;
     if (kind == OP_UNARY || generic) {
@@ -1322,7 +1972,13 @@ int op_types_init(PyObject *module, State *st)
         {"REFUSE_COMPLEX_RUNTIME", REFUSE_COMPLEX_RUNTIME}, {"REFUSE_INT_ZERO_DIV", REFUSE_INT_ZERO_DIV},
         {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT}, {"OPF_NO_INPLACE_GRAD", OPF_NO_INPLACE_GRAD},
         {"OPF_TENSOR_FIRST", OPF_TENSOR_FIRST}, {"OPF_TENSORS_ONLY", OPF_TENSORS_ONLY}, {"OPF_NUMBERS", OPF_NUMBERS},
-        {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY},
+        {"OP_UNARY", OP_UNARY}, {"OP_BINARY", OP_BINARY}, {"OP_NARY", OP_NARY},
+        {"OPF_SAME_KIND", OPF_SAME_KIND}, {"OPF_NEED_ONE", OPF_NEED_ONE}, {"OPF_EXACT_OUT_NUMBERS", OPF_EXACT_OUT_NUMBERS},
+        {"ARG_TENSOR", ARG_TENSOR}, {"ARG_NUMBER", ARG_NUMBER}, {"ARG_NONE", ARG_NONE}, {"ARG_FORM", ARG_FORM},
+        {"ARG_KWONLY", ARG_KWONLY}, {"ROLE_PROMOTE", ROLE_PROMOTE}, {"ROLE_SAME", ROLE_SAME},
+        {"ROLE_SAME_OR_0DIM", ROLE_SAME_OR_0DIM}, {"ROLE_MASK", ROLE_MASK}, {"ROLE_VALUE", ROLE_VALUE},
+        {"ROLE_SCALAR", ROLE_SCALAR}, {"DTM_BOOL", DTM_BOOL}, {"DTM_INTEGRAL", DTM_INTEGRAL},
+        {"DTM_FLOAT", DTM_FLOAT}, {"DTM_COMPLEX", DTM_COMPLEX},
         {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},
         {"OPF_ALPHA", OPF_ALPHA}, {"OPF_ROUNDING", OPF_ROUNDING},
         {"SAVE_SELF", SAVE_SELF}, {"SAVE_RESULT", SAVE_RESULT},
