@@ -37,7 +37,9 @@ import sys
 #     builds an empty tensor; torch's legacy constructor forms are Python, mlx_compat/_tensor.py);
 #   - code that runs while the package imports cannot call a declared method (it is not on the type yet): it
 #     calls the function itself;
-#   - declaring after `install` raises: every declaring module is imported by mlx_compat/__init__.py first.
+#   - declaring after `install` raises: every declaring module is imported by mlx_compat/__init__.py first;
+#   - a private helper declared as one public method (`_unique_method` as "unique") is renamed to it at install,
+#     so argument errors and reprs name the method as torch's do.
 
 _DECLARED: dict = {}      # name -> the object put on the type (function, property, staticmethod, value)
 _SOURCES: dict = {}       # name -> the declaring module's __name__
@@ -165,9 +167,25 @@ def install(tensor_type):
                            "method, a registry form or one a registry module attached), or that say "
                            "replaces=True with nothing to replace: "
                            + ", ".join(f"{n} (declared by {_SOURCES[n]})" for n in clashes))
+    _name_private_helpers()
     for name, obj in _DECLARED.items():
         setattr(tensor_type, name, obj)
     _INSTALLED_ON.append(tensor_type)
+
+
+def _name_private_helpers():
+    """A private helper that exists only to be one method (`_unique_method` declared as "unique") takes the
+    method's name, so a user sees torch's `Tensor.unique() got an unexpected keyword argument ...` and
+    `<bound method Tensor.unique ...>` rather than the helper's. Public functions declared under an alias
+    (`moveaxis` is `movedim`) keep their own name, as they are also torch.<name> functions."""
+    import collections
+    import types
+
+    count = collections.Counter(id(o) for o in _DECLARED.values())
+    for name, obj in _DECLARED.items():
+        if (isinstance(obj, types.FunctionType) and obj.__name__ != name and obj.__name__.startswith("_")
+                and not name.startswith("_") and count[id(obj)] == 1):
+            obj.__name__, obj.__qualname__ = name, "Tensor." + name
 
 
 def sources():

@@ -308,3 +308,30 @@ def test_inplace_gradient_flows_as_torch():
         return x.grad
 
     same_outcome(lambda: run(torch), lambda: run(mc))
+
+
+# ---------------------------------------------------------------- names
+
+
+def test_private_helpers_take_the_method_name():
+    """A helper declared as one method (`_unique_method` as "unique") is named as the method; a public function
+    declared under an alias (moveaxis is movedim, also torch.movedim) keeps its own name."""
+    for name, obj in _methods._DECLARED.items():
+        if not isinstance(obj, types.FunctionType) or name.startswith("_"):
+            continue
+        fn = _unwrap(getattr(mc.Tensor, name))
+        assert fn.__name__ == name or not fn.__name__.startswith("_"), (name, fn.__name__)
+        assert getattr(mc.Tensor, name).__name__ == fn.__name__  # the wrapper shows the same name
+    assert mc.Tensor.unique.__name__ == "unique" and mc.Tensor.moveaxis.__name__ == "movedim"
+
+
+@pytest.mark.parametrize("method", ["unique", "unique_consecutive", "norm"])
+def test_argument_errors_name_the_method_as_torch(method):
+    """torch's own Python-level methods (torch/_tensor.py) report `Tensor.<name>()` in argument errors."""
+    msgs = []
+    for L in (torch, mc):
+        with pytest.raises(TypeError) as e:
+            getattr(L.ones(3), method)(foo=1)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+    assert repr(mc.ones(1).unique).startswith("<bound method Tensor.unique of ")

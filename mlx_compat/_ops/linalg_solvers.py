@@ -25,7 +25,7 @@ from .. import _dtype, return_types
 from .linalg import (_la_check, _mH, _out, _out_tuple, _permutation, _tensor, inv_, lu_factor_, solve_, tril,
                      triu)
 from .._methods import declare_methods
-from .._tensor import Tensor, _new, _mx_item
+from .._tensor import _new, _mx_item
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp",
            "geqrf", "orgqr", "ormqr"]
