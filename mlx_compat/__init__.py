@@ -165,6 +165,12 @@ def imag(input):
 del _name
 
 
+# Note [Declared Tensor methods]: the Python-level Tensor methods every module above declared, put on the type
+# once, before the wrapping below
+from . import _methods  # noqa: E402
+
+_methods.install(Tensor)
+
 # Note [Device scope]: where a GPU exists, Python-level ops run on their tensors' device (installed last)
 from . import _device_scope  # noqa: E402
 

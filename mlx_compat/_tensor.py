@@ -1,9 +1,11 @@
-"""mlx_compat.Tensor: the C type from _C, with its Python-level methods attached at import.
+"""mlx_compat.Tensor: the C type from _C, and the Python-level methods declared for it here.
 
 The hot path (operators, indexing, view ops, metadata, sum/mean) is C (csrc/). What lives here
 evaluates anyway (conversions to Python/numpy), is rarely hot (dtype/device moves, printing), or
-composes the C primitives (the less common view ops). Methods are attached to the C type itself
-rather than a Python subclass, so results created by C are already `Tensor` (see BENCHMARKS.md).
+composes the C primitives (the less common view ops). The methods are declared with
+`_methods.tensor_method`/`declare` and put on the C type itself by `_methods.install` at the end of package
+import (Note [Declared Tensor methods]) rather than on a Python subclass, so results created by C are already
+`Tensor` (see BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import mlx.core as mx
 import numpy as np
 
 from . import _C, _device, _dtype, _tensor_str
+from ._methods import declare, tensor_method
 from ._size import Size
 
 Tensor = _C.TensorBase
@@ -25,11 +28,6 @@ _TYPE_NAMES = {
     "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
 }
 _NAME_TO_DTYPE = {v: k for k, v in _TYPE_NAMES.items()}
-
-
-def _method(fn):
-    setattr(Tensor, fn.__name__, fn)
-    return fn
 
 
 def _reads_values(fn):
@@ -89,20 +87,20 @@ def _numel_check(t, what):
         raise ValueError("only one element tensors can be converted to Python scalars")
 
 
-@_method
+@tensor_method
 @_reads_values
 def item(self):
     _numel_check(self, "item")
     return _evaluated(self).item()
 
 
-@_method
+@tensor_method
 @_reads_values
 def tolist(self):
     return _evaluated(self).tolist()
 
 
-@_method
+@tensor_method
 @_reads_values
 def numpy(self, *, force=False):
     """A numpy array over the tensor's evaluated buffer (zero-copy on the CPU; read-only, since
@@ -117,7 +115,7 @@ def numpy(self, *, force=False):
     return a
 
 
-@_method
+@tensor_method
 def __array__(self, dtype=None, copy=None):
     if self.dtype is _dtype.bfloat16:
         v = self._mx.astype(mx.float32)
@@ -128,10 +126,10 @@ def __array__(self, dtype=None, copy=None):
     return a if dtype is None else a.astype(dtype)
 
 
-Tensor.__array_priority__ = 1000
+declare("__array_priority__", 1000)
 
 
-@_method
+@tensor_method
 @_reads_values
 def __bool__(self):
     n = self.numel()
@@ -151,28 +149,28 @@ def _real_item(t):
     return v
 
 
-@_method
+@tensor_method
 @_reads_values
 def __float__(self):
     _numel_check(self, "float")
     return builtins.float(_real_item(self))
 
 
-@_method
+@tensor_method
 @_reads_values
 def __int__(self):
     _numel_check(self, "int")
     return builtins.int(_real_item(self))
 
 
-@_method
+@tensor_method
 @_reads_values
 def __complex__(self):
     _numel_check(self, "complex")
     return builtins.complex(_evaluated(self).item())
 
 
-@_method
+@tensor_method
 @_reads_values
 def __index__(self):
     if self.dtype.is_floating_point or self.dtype.is_complex or self.numel() != 1:
@@ -180,43 +178,43 @@ def __index__(self):
     return builtins.int(_evaluated(self).item())
 
 
-@_method
+@tensor_method
 def __len__(self):
     if self.dim() == 0:
         raise TypeError("len() of a 0-d tensor")
     return self.shape[0]
 
 
-@_method
+@tensor_method
 def __iter__(self):
     if self.dim() == 0:
         raise TypeError("iteration over a 0-d tensor")
     return iter(self.unbind(0))
 
 
-@_method
+@tensor_method
 def __contains__(self, element):
     if isinstance(element, (Tensor, builtins.int, builtins.float, builtins.bool, builtins.complex)):
         return builtins.bool((self == element).any().item())
     raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {builtins.type(element)}.")
 
 
-@_method
+@tensor_method
 def __repr__(self, *, tensor_contents=None):
     return _tensor_str.tensor_repr(self, _C._get_default_dtype().name)
 
 
-Tensor.__str__ = Tensor.__repr__
+declare("__str__", __repr__)
 
 
-@_method
+@tensor_method
 def __format__(self, spec):
     if self.dim() == 0:
         return self.item().__format__(spec)
     return object.__format__(self, spec)
 
 
-@_method
+@tensor_method
 def __reduce_ex__(self, protocol):
     value = self.detach().cpu()
     if value.dtype is _dtype.bfloat16:
@@ -305,10 +303,10 @@ def _tensor_new(cls, *args, **kwargs):
     return _legacy_new(cls, None, args, kwargs)
 
 
-Tensor.__new__ = staticmethod(_tensor_new)
+declare("__new__", staticmethod(_tensor_new), replaces=True)  # the C slot only builds Tensor()
 
 
-@_method
+@tensor_method
 def __deepcopy__(self, memo):
     """copy.deepcopy as torch's: the storage is copied once per deepcopy call (memoised by its identity), so
     tensors that alias each other (a base and its views, two views of one base) alias each other's copies;
@@ -348,14 +346,14 @@ def __deepcopy__(self, memo):
     return r
 
 
-@_method
+@tensor_method
 def __dlpack__(self, stream=None, **kwargs):
     if self._device_code != 0:
         raise RuntimeError("__dlpack__ is supported for CPU tensors only")
     return self._mx.__dlpack__()
 
 
-@_method
+@tensor_method
 def __dlpack_device__(self):
     return (1, 0)  # kDLCPU
 
@@ -398,7 +396,7 @@ def _parse_to(args, kwargs):
     return dtype, device, copy
 
 
-@_method
+@tensor_method
 def to(self, *args, **kwargs):
     dtype, device, copy = _parse_to(args, dict(kwargs))
     code = self._device_code if device is None else _device.to_code(device)
@@ -418,17 +416,17 @@ def to(self, *args, **kwargs):
     return r
 
 
-@_method
+@tensor_method
 def cpu(self, *, memory_format=None):
     return self.to("cpu")
 
 
-@_method
+@tensor_method
 def cuda(self, device=None, non_blocking=False, memory_format=None):
     return self.to(_device.GPU_TYPE if device is None else device)
 
 
-@_method
+@tensor_method
 def mps(self, device=None):
     return self.to(_device.GPU_TYPE)
 
@@ -438,7 +436,7 @@ def _caster(name, d):
         return self.to(d)
 
     cast.__name__ = name
-    setattr(Tensor, name, cast)
+    declare(name, cast)
 
 
 for _name, _d in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
@@ -448,7 +446,7 @@ for _name, _d in (("float", _dtype.float32), ("double", _dtype.float64), ("half"
     _caster(_name, _d)
 
 
-@_method
+@tensor_method
 def type(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         prefix = "torch.cuda." if self.is_cuda else "torch."
@@ -462,38 +460,38 @@ def type(self, dtype=None, non_blocking=False, **kwargs):
     return self.to(dtype)
 
 
-@_method
+@tensor_method
 def type_as(self, other):
     return self.to(other.dtype)
 
 
-@_method
+@tensor_method
 def get_device(self):
     return -1 if self._device_code == 0 else 0
 
 
-@_method
+@tensor_method
 def is_floating_point(self):
     return self.dtype.is_floating_point
 
 
-@_method
+@tensor_method
 def is_complex(self):
     return self.dtype.is_complex
 
 
-@_method
+@tensor_method
 def is_signed(self):
     return self.dtype.is_signed
 
 
-Tensor.itemsize = property(lambda self: self.dtype.itemsize)
-Tensor.is_cpu = property(lambda self: self._device_code == 0)
-Tensor.nbytes = property(lambda self: self.dtype.itemsize * self.numel())
-Tensor.is_sparse = False
-Tensor.is_quantized = False
-Tensor.is_meta = False
-Tensor.layout = "torch.strided"
+declare("itemsize", property(lambda self: self.dtype.itemsize))
+declare("is_cpu", property(lambda self: self._device_code == 0))
+declare("nbytes", property(lambda self: self.dtype.itemsize * self.numel()))
+declare("is_sparse", False)
+declare("is_quantized", False)
+declare("is_meta", False)
+declare("layout", "torch.strided")
 
 
 # ---------------------------------------------------------------- storage identity
@@ -529,13 +527,13 @@ def _root(t):
     return t if b is None else b
 
 
-@_method
+@tensor_method
 def untyped_storage(self):
     root = _root(self)
     return UntypedStorage(self._storage_id() * 64, root.numel() * root.dtype.itemsize)
 
 
-@_method
+@tensor_method
 def data_ptr(self):
     """A stable pseudo-address: the storage's id plus this tensor's byte offset, so views relate as in torch."""
     return self._storage_id() * 64 + self.storage_offset() * self.dtype.itemsize
@@ -548,13 +546,13 @@ def _no_grad_alias(t):
     return t._detached_alias()
 
 
-@_method
+@tensor_method
 def detach(self):
     """A new tensor sharing storage, outside the autograd graph."""
     return _no_grad_alias(self)
 
 
-@_method
+@tensor_method
 def detach_(self):
     if self._base is not None:
         raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
@@ -568,7 +566,7 @@ def detach_(self):
 
 
 
-@_method
+@tensor_method
 def requires_grad_(self, requires_grad=True):
     self.requires_grad = requires_grad
     return self
@@ -584,7 +582,7 @@ def _set_data(self, value):
     self._set_data(value._mx)
 
 
-Tensor.data = property(_get_data, _set_data)
+declare("data", property(_get_data, _set_data))
 
 
 def _dense_permutation(shape, strides):
@@ -615,7 +613,7 @@ def _new_like_layout(arr, shape, strides, device_code, dtype):
     return t
 
 
-@_method
+@tensor_method
 def clone(self, *, memory_format=None):
     """A copy; like torch's preserve_format, a dense non-contiguous layout keeps its strides."""
     if (memory_format is None or memory_format == "preserve_format") and not self.is_contiguous():
@@ -632,22 +630,22 @@ def clone(self, *, memory_format=None):
 # ---------------------------------------------------------------- view ops composed in Python
 
 
-@_method
+@tensor_method
 def view_as(self, other):
     return self.view(_tensor_arg(other, "view_as").shape)
 
 
-@_method
+@tensor_method
 def reshape_as(self, other):
     return self.reshape(_tensor_arg(other, "reshape_as").shape)
 
 
-@_method
+@tensor_method
 def expand_as(self, other):
     return self.expand(_tensor_arg(other, "expand_as").shape)
 
 
-@_method
+@tensor_method
 def flatten(self, start_dim=0, end_dim=-1):
     n = self.dim()
     if n == 0:
@@ -665,12 +663,12 @@ def flatten(self, start_dim=0, end_dim=-1):
     return self.reshape(shape[:s] + [mid] + shape[e + 1 :])
 
 
-@_method
+@tensor_method
 def ravel(self):
     return self.reshape(-1)
 
 
-@_method
+@tensor_method
 def unflatten(self, dim, sizes):
     n = self.dim()
     d = _wrap_dim(dim, n)
@@ -730,7 +728,7 @@ def _wrap_dim(d, n, fname="dim"):
     return d + m if d < 0 else d
 
 
-@_method
+@tensor_method
 def movedim(self, source, destination):
     n = self.dim()
     src = list(source) if isinstance(source, (list, tuple)) else [source]
@@ -754,7 +752,7 @@ def movedim(self, source, destination):
     return self.permute(order)
 
 
-Tensor.moveaxis = Tensor.movedim
+declare("moveaxis", movedim)
 
 
 def _multi_view(self, name, make_pieces, backward):
@@ -782,7 +780,7 @@ def _multi_view(self, name, make_pieces, backward):
     return pieces
 
 
-@_method
+@tensor_method
 def unbind(self, dim=0):
     n = self.dim()
     if n == 0:
@@ -794,7 +792,7 @@ def unbind(self, dim=0):
                        lambda gs: stack(gs, d))
 
 
-@_method
+@tensor_method
 def split(self, split_size_or_sections, dim=0):
     n = self.dim()
     if n == 0:
@@ -831,12 +829,12 @@ def _split_pieces(self, split_size_or_sections, d, size):
     return tuple(out)
 
 
-@_method
+@tensor_method
 def split_with_sizes(self, split_sizes, dim=0):
     return self.split(list(split_sizes), dim)
 
 
-@_method
+@tensor_method
 def chunk(self, chunks, dim=0):
     chunks = _int_arg(chunks, "chunk", is_dim=True)
     if chunks <= 0:
@@ -852,7 +850,7 @@ def chunk(self, chunks, dim=0):
     return self.split(step, d)
 
 
-@_method
+@tensor_method
 def as_strided(self, size, stride, storage_offset=None):
     """A view with explicit (size, stride, offset) over this tensor's storage."""
     size, stride = [builtins.int(s) for s in size], [builtins.int(s) for s in stride]
@@ -876,7 +874,7 @@ def as_strided(self, size, stride, storage_offset=None):
                         lambda x: mx.as_strided(x, size, stride, off - base_off))
 
 
-@_method
+@tensor_method
 def diagonal(self, offset=0, dim1=0, dim2=1):
     n = self.dim()
     d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
@@ -899,7 +897,7 @@ def diagonal(self, offset=0, dim1=0, dim2=1):
                         lambda x: mx.diagonal(x, offset, d1, d2))
 
 
-@_method
+@tensor_method
 def unfold(self, dimension, size, step):
     n = self.dim()
     d = _wrap_dim(dimension, n) if n else 0
@@ -956,8 +954,8 @@ def _complex_part(self, imag):
     return _record_view(self, part, "ImagBackward0" if imag else "RealBackward0", mx.imag if imag else mx.real)
 
 
-Tensor.real = property(lambda self: _complex_part(self, False))
-Tensor.imag = property(lambda self: _complex_part(self, True))
+declare("real", property(lambda self: _complex_part(self, False)))
+declare("imag", property(lambda self: _complex_part(self, True)))
 
 
 _TORCH_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
@@ -965,7 +963,7 @@ _TORCH_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bflo
                "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "bool": "Bool"}
 
 
-@_method
+@tensor_method
 def _view_dtype(self, dtype):
     """self.view(dtype): the same storage reinterpreted (Note [Reinterpreted views] in core.h). With a
     different element size the last dim (stride 1) scales by the size ratio, as torch."""
@@ -1050,35 +1048,35 @@ def _new_kwargs(self, dtype, device):
     return dict(dtype=self.dtype if dtype is None else dtype, device=self.device if device is None else device)
 
 
-@_method
+@tensor_method
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     from ._ops.creation import tensor
 
     return tensor(data, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
-@_method
+@tensor_method
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
     from ._ops.creation import zeros
 
     return zeros(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
-@_method
+@tensor_method
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
     from ._ops.creation import ones
 
     return ones(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
-@_method
+@tensor_method
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     from ._ops.creation import empty
 
     return empty(*size, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 
-@_method
+@tensor_method
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     from ._ops.creation import full
 
@@ -1103,19 +1101,19 @@ def _inplace_view(name):
         return _restride_like(self, getattr(self, name)(*args, **kwargs))
 
     method.__name__ = name + "_"
-    setattr(Tensor, name + "_", method)
+    declare(name + "_", method)
 
 
 for _name in ("unsqueeze", "squeeze", "t", "transpose", "swapaxes", "swapdims", "as_strided"):
     _inplace_view(_name)
 
 
-@_method
+@tensor_method
 def resize_as_(self, other, memory_format=None):
     return self.resize_(other.shape)
 
 
-@_method
+@tensor_method
 def resize_(self, *sizes, memory_format=None):
     """Same element count: a reshape in place; otherwise new storage (values kept where they fit, as torch)."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -1139,7 +1137,7 @@ def resize_(self, *sizes, memory_format=None):
     return self
 
 
-@_method
+@tensor_method
 def flip(self, *dims, **kwargs):
     if "dims" in kwargs:
         dims = (kwargs.pop("dims"),)
@@ -1163,7 +1161,7 @@ def flip(self, *dims, **kwargs):
 # ---------------------------------------------------------------- autograd entry points
 
 
-@_method
+@tensor_method
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaves) into the leaves' .grad (torch.Tensor.backward)."""
     from .autograd import backward as run
@@ -1171,7 +1169,7 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
     run(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
-@_method
+@tensor_method
 def register_hook(self, hook):
     """hook(grad) -> new grad or None, run when this tensor's gradient is computed."""
     if not self.requires_grad:
@@ -1198,7 +1196,7 @@ def register_hook(self, hook):
     return handle
 
 
-@_method
+@tensor_method
 def retain_grad(self):
     """Keep this non-leaf tensor's gradient in .grad after backward."""
     if not self.requires_grad:

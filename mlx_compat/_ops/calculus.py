@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 
 from .. import _dtype, _C
+from .._methods import declare_methods
 from .._tensor import Tensor, _int_arg, _wrap_dim
 from ._common import _check_tensor, _out, _torch, _device_str
 
@@ -239,12 +240,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     return (dx / 2.0 * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).cumsum(d)
 
 
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
+# Tensor methods of the functions above (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({
     "diff": diff,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+})

@@ -28,7 +28,8 @@ import mlx.core as mx
 from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
 from .creation import _out
-from .operators import _SCALAR_NAMES, _inplace_from
+from .operators import _SCALAR_NAMES
+from .._methods import declare_methods, inplace_variant
 from .._tensor import Tensor
 from ._common import _check_tensor
 
@@ -182,7 +183,7 @@ def conj_physical(input, *, out=None):
     return _out(out, mlx_op("ConjPhysicalBackward0", mx.conj, [input]))
 
 
-_conj_physical_inplace = _inplace_from(conj_physical)
+_conj_physical_inplace = inplace_variant(conj_physical)
 
 
 def conj_physical_(input):
@@ -219,10 +220,8 @@ def is_neg(input):
     return False
 
 
-for _name in ("angle", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj", "is_neg"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
-del _name
+declare_methods({_name: globals()[_name] for _name in (
+    "angle", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj", "is_neg")})
 
 
 def _no_complex_dtype(name, dtype_name):
@@ -257,17 +256,8 @@ def adjoint(input):
     return _mH(input)
 
 
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
+# Tensor methods and properties of the functions above (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({
     "cdouble": _no_complex_dtype("cdouble", "complex128"), "chalf": _no_complex_dtype("chalf", "complex32"),
-    "adjoint": _mH,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-
-for _name, _fn in (("H", _H), ("mH", _mH)):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, property(_fn))
-del _name, _fn
+    "adjoint": _mH, "H": property(_H), "mH": property(_mH),
+})

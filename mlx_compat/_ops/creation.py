@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _C, _device, _dtype
 from . import random as _random
+from .._methods import declare_methods
 from .._tensor import Tensor, _new, _int_arg
 from ._common import _torch, _check_tensor, _device_str, _mlx_op
 
@@ -681,10 +682,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     return _out(out, _new(r.astype(mx.int64), input._device_code, _dtype.int64))
 
 
-Tensor.uniform_ = uniform_
-Tensor.normal_ = normal_
-Tensor.bernoulli = bernoulli
-Tensor.multinomial = multinomial
+declare_methods({"uniform_": uniform_, "normal_": normal_, "bernoulli": bernoulli, "multinomial": multinomial})
 
 
 # the C++ type names in torch's "value cannot be converted to type ..." messages
@@ -801,12 +799,7 @@ def resize_as_(input, the_template, *, memory_format=None):
     return input.resize_as_(the_template)
 
 
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
+# Tensor methods of the functions above (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({
     "new_empty_strided": _new_empty_strided,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+})

@@ -32,6 +32,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _C, _dtype
+from .._methods import declare_methods
 from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item, _mx_evaluated
 from ._common import _device_str, _torch, _sname, _mlx_op
 from .reduction import _from_np, _np_values
@@ -435,15 +436,8 @@ def _unsafe_masked_index_put_accumulate(x, mask, indices, values):
     return T.index_put(x, clamped, values.masked_fill(~mask, 0), True)
 
 
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
-    "nonzero_static": nonzero_static, "put": put, "put_": _put_,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+# Tensor methods of the functions above (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({"nonzero_static": nonzero_static, "put": put, "put_": _put_})
 
 
 def nonzero(input, *, as_tuple=False, out=None):
@@ -465,10 +459,7 @@ def argwhere(input):
     return nonzero(input)
 
 
-for _name in ("nonzero", "argwhere"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
-del _name
+declare_methods({"nonzero": nonzero, "argwhere": argwhere})
 
 
 def _check_index(index, fname, allow_int32=True):
@@ -624,16 +615,12 @@ def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     return self._commit(scatter(self, dim, index, src, value=value, reduce=reduce))
 
 
-Tensor.scatter_ = _scatter_
+def _scatter_add_(self, dim, index, src):
+    return self._commit(scatter_add(self, dim, index, src))
 
 
-Tensor.scatter_add_ = lambda self, dim, index, src: self._commit(scatter_add(self, dim, index, src))
-
-
-for _name, _fn in (("index_select", index_select), ("gather", gather), ("scatter", scatter),
-                   ("scatter_add", scatter_add)):
-    setattr(Tensor, _name, _fn)
-del _name, _fn
+declare_methods({"index_select": index_select, "gather": gather, "scatter": scatter, "scatter_": _scatter_,
+                 "scatter_add": scatter_add, "scatter_add_": _scatter_add_})
 
 
 def take(input, index, *, out=None):
@@ -1129,15 +1116,10 @@ def _masked_scatter_(self, mask, source):
     return self._commit(_masked_scatter(self, mask, source, True))
 
 
-_METHODS = {
+declare_methods({
     "take": take, "take_along_dim": take_along_dim, "index_add": index_add, "index_add_": _index_add_,
     "index_copy": index_copy, "index_copy_": _index_copy_, "index_fill": index_fill, "index_fill_": _index_fill_,
     "index_put": index_put, "index_put_": _index_put_, "index_reduce": index_reduce, "index_reduce_": _index_reduce_,
     "scatter_reduce": scatter_reduce, "scatter_reduce_": _scatter_reduce_, "masked_scatter": masked_scatter,
     "masked_scatter_": _masked_scatter_, "masked_select": masked_select,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):  # never replace a method another module already attached
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+})

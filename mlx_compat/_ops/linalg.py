@@ -25,6 +25,7 @@ from .._device_scope import warn as _warn, _DEVICES as _STREAMS
 from .. import _C, _dtype
 from ..autograd._derivatives import record, _scope_backward, sum_to as _sum_to
 from ..autograd._mlx_vjp import mlx_op
+from .._methods import declare_methods
 from .._tensor import Tensor, _new, _wrap_dim, _mx_item
 
 _PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
@@ -1286,54 +1287,22 @@ def _addmm_backward(ctx, grads):
     return gi, g1, g2
 
 
-def _addmm_(self, mat1, mat2, *, beta=1, alpha=1):
-    from .operators import _inplace_from
-
-    return _inplace_from(addmm)(self, mat1, mat2, beta=beta, alpha=alpha)
-
-
-Tensor.addmm_ = _addmm_
-
-
 # ---------------------------------------------------------------- methods
-
-
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        r = fn(self, *args, **kwargs)
-        if tuple(r.shape) != tuple(self.shape):
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                               f"{list(r.shape)}")
-        return self._commit(r)
-
-    method.__name__ = fn.__name__ + "_"
-    return method
 
 
 def _method_cross(self, other, dim=None):
     return cross(self, other, dim)
 
 
-for _name in ("dot", "vdot", "outer", "ger", "inner", "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed",
-              "diagflat", "addmv", "addr", "baddbmm", "addbmm", "det", "logdet", "slogdet", "inverse", "pinverse",
-              "matrix_power", "svd", "qr", "cholesky"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
-if not hasattr(Tensor, "cross"):
-    Tensor.cross = _method_cross
-for _name in ("tril", "triu", "addmv", "addr", "baddbmm", "addbmm"):
-    if not hasattr(Tensor, _name + "_"):
-        setattr(Tensor, _name + "_", _inplace(globals()[_name]))
-del _name
+# Tensor methods (Note [Declared Tensor methods] in mlx_compat/_methods.py); the in-place forms from inplace_variant
+declare_methods({_name: globals()[_name] for _name in (
+    "dot", "vdot", "outer", "ger", "inner", "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat",
+    "addmv", "addr", "baddbmm", "addbmm", "det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "svd",
+    "qr", "cholesky", "mm", "bmm", "addmm")} | {"cross": _method_cross},
+    inplace=("tril", "triu", "addmv", "addr", "baddbmm", "addbmm", "addmm"))
 
 
 # never replace what another module already exports: only names mlx_compat lacks so far are star-exported
 _pkg = __import__("sys").modules.get(__name__.rpartition(".")[0])
 __all__ = [n for n in _PUBLIC if _pkg is None or not hasattr(_pkg, n)]
 del _pkg
-
-
-
-for _name, _fn in (("mm", mm), ("bmm", bmm), ("addmm", addmm)):
-    setattr(Tensor, _name, _fn)
-del _name, _fn

@@ -24,7 +24,8 @@ import mlx.core as mx
 from .. import _dtype, return_types
 from .linalg import (_la_check, _mH, _out, _out_tuple, _permutation, _tensor, inv_, lu_factor_, solve_, tril,
                      triu)
-from .._tensor import Tensor, _new, _mx_item
+from .._methods import declare_methods
+from .._tensor import _new, _mx_item
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp",
            "geqrf", "orgqr", "ormqr"]
@@ -437,10 +438,9 @@ def tensorsolve(A, B, dims=None, *, out=None):
     return _out(out, linalg.solve(A.reshape(rows, cols), B.reshape(rows)).reshape(res_shape))
 
 
-for _name in ("lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "geqrf",
-              "orgqr", "ormqr"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
+declare_methods({_name: globals()[_name] for _name in (
+    "lu", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp", "geqrf", "orgqr",
+    "ormqr")})
 
 
 # ---------------------------------------------------------------- randomized low-rank factorizations

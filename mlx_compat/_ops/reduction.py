@@ -26,6 +26,7 @@ import numpy as np
 from .. import _C, _argcheck, _dtype, return_types
 from . import precise as _precise
 from ..autograd._mlx_vjp import mlx_op
+from .._methods import declare_methods, inplace_variant
 from .._tensor import Tensor, _new, _wrap_dim, _int_arg, _mx_item
 from ._common import _check_tensor, _sname, _torch, _device_str, _return_type
 from .._device_scope import warn as _warn
@@ -152,21 +153,23 @@ def _x1(input):
     return x.reshape(1) if input.dim() == 0 else x
 
 
-def _method(name, fn):
-    if not hasattr(Tensor, name):
-        setattr(Tensor, name, fn)
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                   "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>"}
 
 
-def _inplace(fn):
-    def method(self, *args, **kwargs):
-        if self.dtype is _dtype.bool and kwargs.get("dtype") is None:
-            raise NotImplementedError(f"\"{fn.__name__}_out_cpu\" not implemented for 'Bool'")
-        r = fn(self, *args, **kwargs)
-        if r.dtype is not self.dtype:
-            r = r.to(self.dtype)
-        return self._commit(r)
+def _scan_inplace_check(name):
+    """cumsum_/cumprod_'s own refusals, before the scan (inplace_variant's `before`): torch has no in-place bool
+    kernel, and a `dtype=` other than the tensor's is a bad in-place call."""
+    def before(self, args, kwargs):
+        d = kwargs.get("dtype")
+        if d is None and self.dtype is _dtype.bool:
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+        if d is not None and d is not self.dtype:
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {_CPP_TYPE_NAMES[self.dtype.name]} and "
+                               f"output tensor dtype {_CPP_TYPE_NAMES.get(d.name, d.name)} should match")
 
-    return method
+    return before
 
 
 def _bool(v, fname, name):
@@ -1034,15 +1037,13 @@ _C._register_return_types(return_types.max, return_types.min)
 # (the methods are the Tensor type's own descriptors, from csrc/fastpath.c)
 for _name in ("max", "min", "argmax", "argmin", "amax", "amin"):
     globals()[_name] = fast_path(_name, globals()[_name])
-for _name in ("var", "std"):
-    setattr(Tensor, _name, globals()[_name])
 
 
-# ---------------------------------------------------------------- methods
+# ---------------------------------------------------------------- methods (Note [Declared Tensor methods])
 
-for _name in ("prod", "aminmax", "logsumexp", "cumsum", "cumprod", "cummax", "cummin",
-              "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "quantile", "nanquantile", "histc"):
-    _method(_name, globals()[_name])
+declare_methods({_name: globals()[_name] for _name in (
+    "var", "std", "prod", "aminmax", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "median",
+    "nanmedian", "nanmean", "nansum", "mode", "quantile", "nanquantile", "histc")})
 
 
 def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
@@ -1058,10 +1059,11 @@ def _count_nonzero_method(self, *dim, **kwargs):
     return count_nonzero(self, d)
 
 
-_method("norm", _norm_method)
-_method("count_nonzero", _count_nonzero_method)
-_method("cumsum_", _inplace(cumsum))
-_method("cumprod_", _inplace(cumprod))
+declare_methods({
+    "norm": _norm_method, "count_nonzero": _count_nonzero_method,
+    "cumsum_": inplace_variant(cumsum, before=_scan_inplace_check("cumsum")),
+    "cumprod_": inplace_variant(cumprod, before=_scan_inplace_check("cumprod")),
+})
 
 # export only the names no other module defined first
 try:
@@ -1382,13 +1384,8 @@ def _sum_to_size(self, *size):
     return sum_to(self, size)
 
 
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
+# Tensor methods of the functions above (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({
     "cov": cov, "corrcoef": corrcoef, "renorm": renorm, "renorm_": renorm_, "dist": dist, "bincount": bincount,
     "histogram": histogram, "sum_to_size": _sum_to_size,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+})

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import _dtype
 from . import random as _random
+from .._methods import declare_methods
 from .._tensor import Tensor, _new, _mx_item
 
 __all__ = ["poisson"]
@@ -180,5 +181,5 @@ def poisson(input, generator=None):
     return out
 
 
-for _name in ("exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "bernoulli_"):
-    setattr(Tensor, _name, globals()[_name])
+declare_methods({_name: globals()[_name] for _name in (
+    "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "bernoulli_")})

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
+from .._methods import declare, declare_methods
 from .._tensor import Tensor, _int_arg, _new, _wrap_dim, _mx_evaluated
 from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
 from ..autograd._derivatives import register as _register
@@ -643,21 +644,17 @@ def _reversed_method(self):
 
 _reversed_method.__name__, _reversed_method.__qualname__ = "__reversed__", "Tensor.__reversed__"
 
-_METHODS = {
+declare_methods({
     "__reversed__": _reversed_method, "fliplr": fliplr, "flipud": flipud, "roll": roll, "rot90": rot90, "tile": _tile_method,
     "repeat_interleave": repeat_interleave, "broadcast_to": _broadcast_to_method, "tensor_split": tensor_split,
     "hsplit": _hsplit_method, "vsplit": _vsplit_method, "dsplit": _dsplit_method, "narrow_copy": narrow_copy,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):  # never replace a method another module already attached
-        setattr(Tensor, _name, _fn)
+})
 
 # never shadow a function the package already has (families are star-imported into one namespace)
 _pkg = sys.modules.get(__package__)
 if _pkg is not None:
     __all__ = [n for n in __all__ if n not in vars(_pkg)]
-del _name, _fn, _pkg
+del _pkg
 
 
 def constant_pad_nd(input, pad, value=0):
@@ -773,4 +770,4 @@ def repeat(self, *sizes):
     return mlx_op("RepeatBackward0", f, [self])
 
 
-Tensor.repeat = repeat
+declare("repeat", repeat)

@@ -18,7 +18,8 @@ from .. import _dtype, return_types
 from .._tensor import Tensor, _new, _wrap_dim
 from ._common import _out, _torch
 from .reduction import (_argsort_mx, _bool, _check_no_complex, _gather_all, _idx, _out_tuple, _x1, _int, _select,
-                        _from_np, _np_values, _method, _take_range)
+                        _from_np, _np_values, _take_range)
+from .._methods import declare_methods
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "msort", "unique", "unique_consecutive", "searchsorted", "bucketize",
            "isin"]
@@ -251,9 +252,6 @@ def _unique_consecutive_method(self, return_inverse=False, return_counts=False, 
     return unique_consecutive(self, return_inverse, return_counts, dim)
 
 
-# Tensor methods (never replacing an existing attribute)
-for _name in ("sort", "argsort", "msort", "topk", "kthvalue"):
-    _method(_name, globals()[_name])
-_method("unique", _unique_method)
-_method("unique_consecutive", _unique_consecutive_method)
-del _name
+# Tensor methods (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({"sort": sort, "argsort": argsort, "msort": msort, "topk": topk, "kthvalue": kthvalue,
+                 "unique": _unique_method, "unique_consecutive": _unique_consecutive_method})

@@ -30,7 +30,7 @@ from .. import _C, _dtype
 from . import precise as _precise
 from ..autograd._derivatives import record
 from .creation import _out
-from .operators import _inplace_from
+from .._methods import declare_methods
 from .elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
                           _RA, _RB, _SA, _SB, erfc_mx)
 from .._tensor import Tensor, _new, _mx_item
@@ -1053,19 +1053,6 @@ legendre_polynomial_p = _polynomial("legendre_polynomial_p", _poly_kernel(_legen
 
 # ---------------------------------------------------------------- methods
 
-def _attach(name, fn, inplace=True):
-    if not hasattr(Tensor, name):
-        setattr(Tensor, name, fn)
-    if inplace and not hasattr(Tensor, name + "_"):
-        setattr(Tensor, name + "_", _inplace_from(fn))
-
-
-_attach("digamma", digamma)
-_attach("lgamma", lgamma)
-_attach("igamma", igamma)
-_attach("igammac", igammac)
-_attach("nextafter", nextafter)
-
 
 def _polygamma_method(self, n):
     return polygamma(n, self)
@@ -1075,5 +1062,6 @@ def _mvlgamma_method(self, p):
     return mvlgamma(self, p)
 
 
-_attach("polygamma", _polygamma_method)
-_attach("mvlgamma", _mvlgamma_method)
+_METHODS = {"digamma": digamma, "lgamma": lgamma, "igamma": igamma, "igammac": igammac, "nextafter": nextafter,
+            "polygamma": _polygamma_method, "mvlgamma": _mvlgamma_method}
+declare_methods(_METHODS, inplace=_METHODS)  # each with its in-place form (inplace_variant)

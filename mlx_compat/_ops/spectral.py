@@ -21,6 +21,7 @@ import builtins
 import math
 
 from .. import _C, _dtype
+from .._methods import declare_methods
 from .._tensor import Tensor
 
 __all__ = ["stft", "istft", "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
@@ -350,7 +351,4 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
     return _window_end(w.to(dtype), periodic, requires_grad)
 
 
-for _name in ("stft", "istft"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
-del _name
+declare_methods({"stft": stft, "istft": istft})

@@ -16,6 +16,7 @@ import builtins
 import mlx.core as mx
 import numpy as np
 
+from .._methods import declare_methods
 from .._tensor import _wrap_dim, Tensor, _int_arg
 from ._common import _mlx_op, _check_tensor, _out, _torch, _device_str
 
@@ -276,14 +277,9 @@ def _chunk_cat(tensors, dim, num_chunks, *, out=None):
     return _out(out, T.cat(pieces, dim + 1))
 
 
-# Tensor methods of the functions above (never replacing one another module attached first)
-_METHODS = {
+# Tensor methods of the functions above (Note [Declared Tensor methods] in mlx_compat/_methods.py)
+declare_methods({
     "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes, "unsafe_chunk": unsafe_chunk,
     "diagonal_scatter": diagonal_scatter, "select_scatter": select_scatter, "slice_scatter": slice_scatter,
     "as_strided_scatter": as_strided_scatter,
-}
-
-for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+})

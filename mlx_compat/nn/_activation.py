@@ -986,12 +986,11 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _unbatched_feature(input, p, training, inplace, nd == 4)
 
 
-# ---------------------------------------------------------------- Tensor methods
+# ---------------------------------------------------------------- Tensor methods (Note [Declared Tensor methods])
 
-for _name, _fn in (("hardshrink", hardshrink), ("prelu", prelu)):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-del _name, _fn
+from .._methods import declare_methods  # noqa: E402
+
+declare_methods({"hardshrink": hardshrink, "prelu": prelu})
 
 
 # torch's top-level dropout family, selu, celu and embedding have the native signatures (train required and a
