@@ -25,6 +25,7 @@ import mlx.core as mx
 
 from .. import _C, _dtype
 from . import precise as _precise
+from .._methods import declare
 from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
@@ -88,10 +89,9 @@ def _grad_on(*xs):
 
 
 def _attach(name, fn, inplace=True):
-    if not hasattr(Tensor, name):
-        setattr(Tensor, name, fn)
-    if inplace and not hasattr(Tensor, name + "_"):
-        setattr(Tensor, name + "_", _inplace_from(fn))
+    declare(name, fn)  # Note [Declared Tensor methods]
+    if inplace:
+        declare(name + "_", _inplace_from(fn))
 
 
 # ---------------------------------------------------------------- accurate erf / erfc kernels (MLX level)
@@ -352,8 +352,8 @@ atanh = unary("atanh", mx.arctanh, INT_TO_FLOAT, lambda grad, self: grad / (1 - 
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 for _op, _alias in ((asin, "arcsin"), (acos, "arccos"), (atan, "arctan"), (asinh, "arcsinh"), (acosh, "arccosh"),
                     (atanh, "arctanh")):
-    setattr(Tensor, _alias, _op.method)  # torch's aliases: the registered forms themselves
-    setattr(Tensor, _alias + "_", _op.inplace)
+    declare(_alias, _op.method)  # torch's aliases: the registered forms themselves
+    declare(_alias + "_", _op.inplace)
 frac = unary("frac", _opmath(lambda v: v - mx.trunc(v)), DEFAULT, lambda grad: grad,  # exact: v - trunc(v)
              exact_out=True, refusals=(refusal(BOOL | INTEGRAL | COMPLEX, NotImplementedError,
                                "\"frac_cpu\" not implemented for '{dtype}'"),))
@@ -850,15 +850,10 @@ _attach("heaviside", heaviside)
 for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", logical_or, _logical_or_),
                     ("logical_xor", logical_xor, _logical_xor_)):
     _attach(_n, _f, inplace=False)
-    if not hasattr(Tensor, _n + "_"):
-        setattr(Tensor, _n + "_", _fi)
+    declare(_n + "_", _fi)
 _attach("float_power", float_power, inplace=False)
-if not hasattr(Tensor, "float_power_"):
-    Tensor.float_power_ = _float_power_
-# in-place forms torch has whose out-of-place method another module already defines
-for _n in ("erf",):
-    if hasattr(Tensor, _n) and not hasattr(Tensor, _n + "_"):
-        setattr(Tensor, _n + "_", _inplace_from(getattr(Tensor, _n)))
+declare("float_power_", _float_power_)
+declare("erf_", _inplace_from(_erf_accurate))  # pointwise.py declares Tensor.erf (the accurate erf)
 del _n
 
 
@@ -1025,6 +1020,5 @@ _METHODS = {
 }
 
 for _name, _fn in _METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
+    declare(_name, _fn)
 del _name, _fn

@@ -13,6 +13,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
+from .._methods import declare
 from .._tensor import Tensor, _new, _mx_evaluated
 from ..autograd._derivatives import _conj, grad_for, needs_grad
 from .pointwise import (BOOL, COMPLEX, DEFAULT, FORM, INT_TO_FLOAT, MASK, NONE, NUMBER, PROMOTE, TENSOR, VALUE,  # noqa: F401
@@ -454,13 +455,13 @@ def matmul(input, other, *, out=None):
 
 
 def _method(name, fn):
-    setattr(Tensor, name, fn)
+    declare(name, fn, module=__name__)  # Note [Declared Tensor methods]
 
 
 for _name in ("bitwise_not", "logical_not"):
     _method(_name, globals()[_name])
 
-Tensor.where = lambda self, condition, other: where(condition, self, other)
+_method("where", lambda self, condition, other: where(condition, self, other))
 for _alias, _op in (("true_divide", div), ("divide", div), ("multiply", mul), ("subtract", sub), ("greater", gt),
                     ("greater_equal", ge), ("less", lt), ("less_equal", le), ("not_equal", ne),
                     ("negative", neg), ("absolute", abs), ("clip", clamp)):

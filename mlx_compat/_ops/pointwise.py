@@ -13,6 +13,7 @@ import mlx.core as mx
 
 from .. import _C, _dtype
 from . import precise as _precise
+from .._methods import declare
 from .._tensor import Tensor, _new
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -324,7 +325,7 @@ all = _reduce_bool("all", mx.all)  # noqa: A001
 _ns = globals()
 _FUNCS = ["round", "fix", "any", "all"]
 for _name in _FUNCS:
-    setattr(Tensor, _name, _ns[_name])
+    declare(_name, _ns[_name])
 
 
 def _inplace(fn):
@@ -343,7 +344,7 @@ def _inplace(fn):
 
 
 for _name in ["round", "fix"]:
-    setattr(Tensor, _name + "_", _inplace(_ns[_name]))
+    declare(_name + "_", _inplace(_ns[_name]))
 
 
 def conj(input):
@@ -374,4 +375,4 @@ def erf(input):
 
 
 for _name in ("conj", "erf"):
-    setattr(Tensor, _name, _ns[_name])
+    declare(_name, _ns[_name])
