@@ -33,6 +33,7 @@ static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 &
 enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
+#define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
 
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
@@ -126,7 +127,7 @@ typedef struct TensorObject {
     PyObject *hooks;       /* list of grad hooks or NULL */
     PyObject *dict;        /* instance __dict__ (lazily created) */
     PyObject *weakreflist;
-    Py_ssize_t *sizes;     /* shape[ndim] then strides[ndim]; NULL until needed (bases) */
+    Py_ssize_t *sizes;     /* shape[ndim] then strides[ndim]; NULL until needed (bases); Note [Inline sizes] */
     Py_ssize_t offset;     /* storage_offset (views) */
     int64_t version;       /* bases: write counter; views: base version of the cached data */
     int ndim;              /* -1 while unknown; may be known while sizes is still NULL */
@@ -145,6 +146,7 @@ typedef struct TensorObject {
     int64_t numel_bound;   /* 1 + an upper bound on the element count, 0 when unknown (Note [Result size check]) */
     int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
+    Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline sizes]) */
 } TensorObject;
 
 /* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
@@ -241,6 +243,11 @@ static inline int64_t numel_bound_broadcast(int64_t a, int64_t b)
 PyObject *tensor_value(State *st, TensorObject *t);
 /* Fill t->sizes/ndim for a base from its array's shape; 0 / -1. */
 int tensor_ensure_sizes(State *st, TensorObject *t);
+/* Note [Inline sizes] (tensor.c): storage for n dims of sizes+strides, t's own inline array when it fits, else
+ * PyMem_Malloc'd (NULL with MemoryError); t->sizes must be NULL. Set t->sizes to the result. */
+Py_ssize_t *tensor_sizes_alloc(TensorObject *t, int n);
+/* Frees t->sizes (when not t's inline array) and sets it NULL. */
+void tensor_sizes_free(TensorObject *t);
 /* Call after changing t->sizes / t->ndim in place: drops the cached Size of `.shape`. */
 static inline void tensor_sizes_changed(TensorObject *t) { Py_CLEAR(t->size_cache); }
 /* Note [Bounded lazy graphs] (tensor.c): the depth of a result made from inputs of depth `in_depth` (the largest),

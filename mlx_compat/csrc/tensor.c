@@ -270,8 +270,7 @@ static void tensor_dealloc(TensorObject *t)
     if (t->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)t);
     tensor_clear(t);
-    PyMem_Free(t->sizes);
-    t->sizes = NULL;
+    tensor_sizes_free(t);
     /* only the C type itself has its module (a Python subclass has none): no MRO walk */
     PyObject *m = ((PyHeapTypeObject *)tp)->ht_module;
     State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
@@ -291,6 +290,43 @@ void tensor_free_list_clear(State *st)
 }
 
 /* ---------------------------------------------------------------- shape metadata */
+
+/* Note [Inline sizes]
+ * A tensor's shape and strides (`sizes`, 2 * ndim integers) are needed by almost every view and by any op
+ * that reads a shape; a PyMem_Malloc/PyMem_Free pair per view was a measurable part of `a.view(16)`. Tensors of
+ * up to TENSOR_INLINE_DIMS dims keep them in the object itself (`inline_sizes`) and `sizes` points there; more
+ * dims take a separate allocation. So `sizes` may point into its own object: it is never handed to another
+ * tensor as a pointer (tensor_sizes_move copies inline arrays) and is released only by tensor_sizes_free. The
+ * free list's memset (Note [Tensor free list]) leaves `sizes` NULL, as tp_alloc does. */
+Py_ssize_t *tensor_sizes_alloc(TensorObject *t, int n)
+{
+    if (n <= TENSOR_INLINE_DIMS)
+        return t->inline_sizes;
+    Py_ssize_t *p = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)n);
+    if (p == NULL)
+        PyErr_NoMemory();
+    return p;
+}
+
+void tensor_sizes_free(TensorObject *t)
+{
+    if (t->sizes != t->inline_sizes)
+        PyMem_Free(t->sizes);
+    t->sizes = NULL;
+}
+
+/* Gives dst src's sizes (dst's own are freed), leaving src with none (Note [Inline sizes]). ndim is not
+ * touched. */
+static void tensor_sizes_move(TensorObject *dst, TensorObject *src)
+{
+    tensor_sizes_free(dst);
+    if (src->sizes == src->inline_sizes) {
+        memcpy(dst->inline_sizes, src->inline_sizes, sizeof(src->inline_sizes));
+        dst->sizes = dst->inline_sizes;
+    } else
+        dst->sizes = src->sizes;
+    src->sizes = NULL;
+}
 
 static void contiguous_strides(const Py_ssize_t *shape, Py_ssize_t *strides, int ndim)
 {
@@ -315,10 +351,9 @@ int tensor_ensure_sizes(State *st, TensorObject *t)
         t->ndim = 0;
         return 0;
     }
-    Py_ssize_t *sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * n);
+    Py_ssize_t *sizes = tensor_sizes_alloc(t, (int)n); /* Note [Inline sizes] */
     if (sizes == NULL) {
         Py_DECREF(shape);
-        PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++)
@@ -877,10 +912,10 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     TensorObject *v = (TensorObject *)tensor_wrap_existing_steal(st, arr, src->dtype, src->device);
     if (v == NULL)
         return NULL;
-    v->sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (ndim ? ndim : 1));
+    v->sizes = tensor_sizes_alloc(v, ndim); /* Note [Inline sizes]; a 0-d view's (unread) array is the inline one */
     if (v->sizes == NULL) {
         Py_DECREF(v);
-        return PyErr_NoMemory();
+        return NULL;
     }
     if (ndim) {
         memcpy(v->sizes, shape, sizeof(Py_ssize_t) * ndim);
@@ -1463,10 +1498,7 @@ static PyObject *m_restride(TensorObject *t, PyObject *args)
                                             "use the out-of-place op");
         return NULL;
     }
-    Py_ssize_t *sizes = v->sizes;
-    v->sizes = NULL;
-    PyMem_Free(t->sizes);
-    t->sizes = sizes;
+    tensor_sizes_move(t, v); /* Note [Inline sizes] */
     t->ndim = v->ndim;
     tensor_sizes_changed(t);
     t->offset = t->base ? v->offset : 0;
@@ -1499,8 +1531,7 @@ static PyObject *m_set_data(TensorObject *t, PyObject *arr)
     Py_SETREF(t->data, arr);
     Py_CLEAR(t->base);
     Py_CLEAR(t->index_map);
-    PyMem_Free(t->sizes);
-    t->sizes = NULL;
+    tensor_sizes_free(t);
     t->ndim = -1;
     t->numel_bound = 0;
     tensor_sizes_changed(t);
@@ -1680,9 +1711,7 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
     a->base = NULL;
     r->index_map = a->index_map;
     a->index_map = NULL;
-    PyMem_Free(r->sizes);
-    r->sizes = a->sizes;
-    a->sizes = NULL;
+    tensor_sizes_move(r, a); /* Note [Inline sizes] */
     r->ndim = a->ndim;
     r->offset = a->offset;
     r->version = a->version;
