@@ -83,7 +83,12 @@ static PyObject *node_name(NodeObject *n, PyObject *noargs)
 /* next_functions: ((node or None, input_nr), ...) as torch shows them. */
 static PyObject *node_get_next(NodeObject *n, void *c) { return Py_NewRef(n->next ? n->next : PyTuple_New(0)); }
 
-static PyObject *node_get_ctx(NodeObject *n, void *c) { return Py_NewRef(n->ctx ? n->ctx : Py_None); }
+static PyObject *node_get_ctx(NodeObject *n, void *c)
+{
+    if (n->n_by_value && node_saved_materialize(state_of_type(Py_TYPE(n)), n) < 0) /* Note [Saved inputs by value] */
+        return NULL;
+    return Py_NewRef(n->ctx ? n->ctx : Py_None);
+}
 
 static PyObject *node_get_variable(NodeObject *n, void *c)
 {
@@ -422,8 +427,56 @@ static PyObject *backward_entry(State *st, const char *name)
     return entry;
 }
 
-/* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`.
- * 0 / -1. */
+/* Note [Saved inputs by value]
+ * Most recorded C ops save their own inputs (`w * b` saves w and b). A snapshot tensor per saved input
+ * (Note [Saved values are snapshots]) is two Tensor objects made and freed per recorded op, though a backward
+ * is rare next to the forwards that build graphs. A saved value that is one of the op's inputs needs nothing a
+ * snapshot would carry beyond the input's mx.array at record time: its graph position is exactly the node's
+ * edge for that input (grad_fn and output_nr, or the leaf's AccumulateGrad, which the edge holds). So
+ * autograd_record_named puts the bare mx.array in the ctx slot and notes in the node (`by_value`, at most
+ * NODE_BY_VALUE_MAX) the slot, the input and the snapshot's metadata (dtype, device, rank, size bound, lazy
+ * depth). node_saved_materialize makes the snapshots from that, in place in ctx, before anything reads ctx:
+ * the engine before the node's backward, and the `_ctx` getter. The semantics are the snapshots' exactly (the
+ * value is immutable, so in-place writes to the input later change nothing; no version check is needed);
+ * saved outputs and saved non-inputs still get snapshots when recorded. */
+
+/* BORROWED: the node's next edge i, (node or None, input_nr). */
+#define NODE_EDGE(n, i) PyTuple_GET_ITEM((n)->next, (i))
+
+int node_saved_materialize(State *st, NodeObject *n)
+{
+    if (n->n_by_value == 0 || n->ctx == NULL) {
+        n->n_by_value = 0;
+        return 0;
+    }
+    for (int k = 0; k < n->n_by_value; k++) {
+        struct SavedByValue *sv = &n->by_value[k];
+        PyObject *arr = PyTuple_GET_ITEM(n->ctx, sv->slot);
+        TensorObject *s = (TensorObject *)tensor_wrap_existing_steal(st, Py_NewRef(arr), sv->dtype, sv->device);
+        if (s == NULL)
+            return -1;
+        s->ndim = sv->ndim;
+        s->numel_bound = sv->numel_bound;
+        s->lazy_depth = sv->lazy_depth;
+        s->inference = 0; /* recorded with grad mode on, so outside inference mode */
+        PyObject *edge = NODE_EDGE(n, sv->input), *fn = PyTuple_GET_ITEM(edge, 0);
+        if (fn != Py_None && ((NodeObject *)fn)->is_accumulate) {
+            s->requires_grad = 1; /* a leaf's snapshot holds its AccumulateGrad (saved_snapshot) */
+            s->grad_accumulator = Py_NewRef(fn);
+        } else if (fn != Py_None) {
+            s->grad_fn = Py_NewRef(fn);
+            s->output_nr = (int)PyLong_AsLong(PyTuple_GET_ITEM(edge, 1));
+        }
+        /* the ctx tuple is the node's alone (never handed out while by-value slots remain) */
+        PyTuple_SET_ITEM(n->ctx, sv->slot, (PyObject *)s);
+        Py_DECREF(arr);
+    }
+    n->n_by_value = 0;
+    return 0;
+}
+
+/* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`
+ * (those that are inputs saved by value, Note [Saved inputs by value]). 0 / -1. */
 int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
                           PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
                           Py_ssize_t n_out)
@@ -436,8 +489,26 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     PyObject *ctx = PyTuple_New(n_saved + 1), *node = NULL;
     if (ctx == NULL)
         return -1;
+    struct SavedByValue by_value[NODE_BY_VALUE_MAX];
+    int n_by_value = 0;
     for (Py_ssize_t i = 0; i < n_saved; i++) {
-        PyObject *s = saved_snapshot(st, saved[i], NULL);
+        PyObject *s = NULL, *o = saved[i];
+        Py_ssize_t j = 0;
+        if (n_by_value < NODE_BY_VALUE_MAX && is_tensor(st, o))
+            while (j < n_in && inputs[j] != o)
+                j++;
+        if (n_by_value < NODE_BY_VALUE_MAX && is_tensor(st, o) && j < n_in) {
+            TensorObject *t = (TensorObject *)o;
+            PyObject *v = tensor_value(st, t);
+            if (v != NULL) {
+                s = Py_NewRef(v);
+                by_value[n_by_value++] = (struct SavedByValue){
+                    .slot = (int)i, .input = (int)j, .ndim = t->ndim, .lazy_depth = t->lazy_depth,
+                    .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
+                    .dtype = t->dtype, .device = t->device};
+            }
+        } else
+            s = saved_snapshot(st, o, NULL);
         if (s == NULL) {
             Py_DECREF(ctx);
             return -1;
@@ -450,6 +521,11 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     Py_DECREF(ctx);
     if (node == NULL)
         return -1;
+    if (node != Py_None && n_by_value) {
+        NodeObject *n = (NodeObject *)node;
+        memcpy(n->by_value, by_value, sizeof(by_value[0]) * (size_t)n_by_value);
+        n->n_by_value = n_by_value;
+    }
     Py_DECREF(node);
     return 0;
 }

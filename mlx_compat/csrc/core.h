@@ -34,6 +34,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
 #define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
+#define NODE_BY_VALUE_MAX 2      /* Note [Saved inputs by value] (autograd.c) */
 
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
@@ -177,7 +178,16 @@ typedef struct {
     char released;         /* saved values freed after a backward without retain_graph */
     char is_accumulate;
     char saves;            /* saved tensors that a backward frees (else a second backward is fine, as in torch) */
+    int n_by_value;        /* Note [Saved inputs by value] (autograd.c): ctx slots holding an input's bare mx.array */
+    struct SavedByValue {
+        int slot, input;   /* the ctx slot, and the input (next edge) whose graph position its snapshot takes */
+        int ndim, lazy_depth;
+        int64_t numel_bound;
+        signed char dtype, device;
+    } by_value[NODE_BY_VALUE_MAX];
 } NodeObject;
+/* Note [Saved inputs by value] (autograd.c): replaces the node's by-value ctx slots with snapshot tensors. 0 / -1. */
+int node_saved_materialize(State *st, NodeObject *n);
 
 /* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
 extern _Thread_local int grad_mode_disabled;

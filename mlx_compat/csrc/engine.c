@@ -351,6 +351,8 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
             PyErr_SetString(PyExc_RuntimeError, SECOND_BACKWARD);
             goto error;
         }
+        if (node->n_by_value && node_saved_materialize(st, node) < 0) /* Note [Saved inputs by value] (autograd.c) */
+            goto error;
         PyObject *r = PyObject_CallFunctionObjArgs(node->backward, node->ctx ? node->ctx : Py_None, grads, NULL);
         if (r == NULL)
             goto error;
