@@ -34,12 +34,46 @@
 
 /* ---------------------------------------------------------------- Node type */
 
+/* Note [Node edges]
+ * A node's next edges, torch's next_functions, are a C array of (node, input_nr) with strong references to
+ * the nodes (NULL for torch's None), kept inside the node for up to NODE_INLINE_EDGES inputs (every unary and
+ * binary op) and PyMem-allocated beyond. Python tuples for the edges were four objects made and freed per
+ * recorded binary op; `next_functions` builds torch's tuple when asked (a new one each time, as torch's). */
+
+/* Releases the edges' references and their array; n->edges is NULL after. */
+static void node_edges_clear(NodeObject *n)
+{
+    struct NodeEdge *e = n->edges;
+    Py_ssize_t k = n->n_edges;
+    n->edges = NULL;
+    n->n_edges = 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        Py_XDECREF(e[i].fn);
+    if (e != NULL && e != n->inline_edges)
+        PyMem_Free(e);
+}
+
+/* Makes room for k edges, all None (NULL). 0 / -1. */
+static int node_edges_alloc(NodeObject *n, Py_ssize_t k)
+{
+    if (k <= NODE_INLINE_EDGES)
+        n->edges = n->inline_edges;
+    else if ((n->edges = PyMem_Calloc((size_t)k, sizeof(struct NodeEdge))) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(n->edges, 0, sizeof(struct NodeEdge) * (size_t)k);
+    n->n_edges = k;
+    return 0;
+}
+
 static int node_traverse(NodeObject *n, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(n));
     Py_VISIT(n->backward);
     Py_VISIT(n->ctx);
-    Py_VISIT(n->next);
+    for (Py_ssize_t i = 0; i < n->n_edges; i++)
+        Py_VISIT(n->edges[i].fn);
     Py_VISIT(n->tensor_pre_hooks);
     Py_VISIT(n->pre_hooks);
     Py_VISIT(n->hooks);
@@ -53,7 +87,7 @@ static int node_clear(NodeObject *n)
 {
     Py_CLEAR(n->backward);
     Py_CLEAR(n->ctx);
-    Py_CLEAR(n->next);
+    node_edges_clear(n);
     Py_CLEAR(n->tensor_pre_hooks);
     Py_CLEAR(n->pre_hooks);
     Py_CLEAR(n->hooks);
@@ -80,8 +114,25 @@ static PyObject *node_name(NodeObject *n, PyObject *noargs)
     return name;
 }
 
-/* next_functions: ((node or None, input_nr), ...) as torch shows them. */
-static PyObject *node_get_next(NodeObject *n, void *c) { return Py_NewRef(n->next ? n->next : PyTuple_New(0)); }
+/* NEW: the pair (fn or None, nr). */
+static PyObject *edge_pair_of(PyObject *fn, int nr)
+{
+    return Py_BuildValue("(Oi)", fn != NULL ? fn : Py_None, nr);
+}
+
+/* next_functions: ((node or None, input_nr), ...) as torch shows them (Note [Node edges]). */
+static PyObject *node_get_next(NodeObject *n, void *c)
+{
+    PyObject *t = PyTuple_New(n->n_edges);
+    for (Py_ssize_t i = 0; t != NULL && i < n->n_edges; i++) {
+        PyObject *e = edge_pair_of(n->edges[i].fn, n->edges[i].input_nr);
+        if (e == NULL)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, i, e);
+    }
+    return t;
+}
 
 static PyObject *node_get_ctx(NodeObject *n, void *c)
 {
@@ -229,11 +280,8 @@ PyObject *grad_accumulator(State *st, TensorObject *t)
     if (n == NULL)
         goto error;
     n->variable = Py_NewRef(t);
-    n->next = PyTuple_New(0);
     n->n_outputs = 1;
-    n->is_accumulate = 1;
-    if (n->next == NULL)
-        goto error;
+    n->is_accumulate = 1; /* no edges */
     ref = PyWeakref_NewRef((PyObject *)n, NULL);
     if (ref == NULL)
         goto error;
@@ -248,34 +296,34 @@ error:
 
 static int requires_grad(TensorObject *t) { return t->requires_grad || tensor_grad_fn(t) != NULL; }
 
-/* NEW: the pair (node, nr); STEALS `node`. */
-static PyObject *edge_pair(PyObject *node, int nr)
+/* Where a gradient for `o` goes: *fn a NEW reference to the node (NULL for non-tensors and tensors outside
+ * the graph) and *nr its input_nr. 0 / -1. */
+static int edge_target(State *st, PyObject *o, PyObject **fn, int *nr)
 {
-    PyObject *e = PyTuple_New(2), *i = NULL;
-    if (e == NULL || (i = PyLong_FromLong(nr)) == NULL) {
-        Py_XDECREF(e);
-        Py_DECREF(node);
-        return NULL;
+    *fn = NULL;
+    *nr = 0;
+    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
+        return 0;
+    TensorObject *t = (TensorObject *)o;
+    PyObject *g = tensor_grad_fn(t);
+    if (g != NULL) {
+        *fn = Py_NewRef(g);
+        *nr = t->output_nr;
+        return 0;
     }
-    PyTuple_SET_ITEM(e, 0, node);
-    PyTuple_SET_ITEM(e, 1, i);
-    return e;
+    return (*fn = grad_accumulator(st, t)) == NULL ? -1 : 0;
 }
 
-/* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes (None for non-tensors and
- * tensors outside the graph). */
+/* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes. */
 static PyObject *edge_for(State *st, PyObject *o)
 {
-    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
-        return edge_pair(Py_NewRef(Py_None), 0);
-    TensorObject *t = (TensorObject *)o;
-    PyObject *fn = tensor_grad_fn(t);
-    if (fn != NULL)
-        return edge_pair(Py_NewRef(fn), t->output_nr);
-    PyObject *acc = grad_accumulator(st, t);
-    if (acc == NULL)
+    PyObject *fn;
+    int nr;
+    if (edge_target(st, o, &fn, &nr) < 0)
         return NULL;
-    return edge_pair(acc, 0);
+    PyObject *e = edge_pair_of(fn, nr);
+    Py_XDECREF(fn);
+    return e;
 }
 
 /* NEW: a snapshot of tensor `o` (Note [Saved values are snapshots]); non-tensors are returned as is.
@@ -338,15 +386,11 @@ PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject
     NodeObject *node = node_new(cls);
     if (node == NULL)
         return NULL;
-    node->next = PyTuple_New(n_in);
-    if (node->next == NULL)
+    if (node_edges_alloc(node, n_in) < 0) /* Note [Node edges] */
         goto error;
-    for (Py_ssize_t i = 0; i < n_in; i++) {
-        PyObject *e = edge_for(st, inputs[i]);
-        if (e == NULL)
+    for (Py_ssize_t i = 0; i < n_in; i++)
+        if (edge_target(st, inputs[i], &node->edges[i].fn, &node->edges[i].input_nr) < 0)
             goto error;
-        PyTuple_SET_ITEM(node->next, i, e);
-    }
     node->backward = Py_NewRef(backward);
     node->ctx = Py_XNewRef(ctx);
     node->n_outputs = (int)n_out;
@@ -440,8 +484,6 @@ static PyObject *backward_entry(State *st, const char *name)
  * value is immutable, so in-place writes to the input later change nothing; no version check is needed);
  * saved outputs and saved non-inputs still get snapshots when recorded. */
 
-/* BORROWED: the node's next edge i, (node or None, input_nr). */
-#define NODE_EDGE(n, i) PyTuple_GET_ITEM((n)->next, (i))
 
 int node_saved_materialize(State *st, NodeObject *n)
 {
@@ -459,13 +501,14 @@ int node_saved_materialize(State *st, NodeObject *n)
         s->numel_bound = sv->numel_bound;
         s->lazy_depth = sv->lazy_depth;
         s->inference = 0; /* recorded with grad mode on, so outside inference mode */
-        PyObject *edge = NODE_EDGE(n, sv->input), *fn = PyTuple_GET_ITEM(edge, 0);
-        if (fn != Py_None && ((NodeObject *)fn)->is_accumulate) {
+        struct NodeEdge *edge = &n->edges[sv->input];
+        PyObject *fn = edge->fn;
+        if (fn != NULL && ((NodeObject *)fn)->is_accumulate) {
             s->requires_grad = 1; /* a leaf's snapshot holds its AccumulateGrad (saved_snapshot) */
             s->grad_accumulator = Py_NewRef(fn);
-        } else if (fn != Py_None) {
+        } else if (fn != NULL) {
             s->grad_fn = Py_NewRef(fn);
-            s->output_nr = (int)PyLong_AsLong(PyTuple_GET_ITEM(edge, 1));
+            s->output_nr = edge->input_nr;
         }
         /* the ctx tuple is the node's alone (never handed out while by-value slots remain) */
         PyTuple_SET_ITEM(n->ctx, sv->slot, (PyObject *)s);

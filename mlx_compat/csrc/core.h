@@ -35,6 +35,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
 #define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
 #define NODE_BY_VALUE_MAX 2      /* Note [Saved inputs by value] (autograd.c) */
+#define NODE_INLINE_EDGES 2      /* Note [Node edges] (autograd.c) */
 
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
@@ -166,7 +167,8 @@ typedef struct {
     PyObject_HEAD
     PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
     PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]) */
-    PyObject *next;        /* tuple of (Node or None, input_nr), one per input */
+    struct NodeEdge *edges; /* next edges, one per input (Note [Node edges] in autograd.c) */
+    Py_ssize_t n_edges;
     PyObject *tensor_pre_hooks; /* list of (output_nr, hook(grad) -> new grad or None): hooks of non-leaf outputs */
     PyObject *pre_hooks;   /* list of hook(grad_outputs) -> new grad_outputs or None */
     PyObject *hooks;       /* list of hook(grad_inputs, grad_outputs) -> new grad_inputs or None */
@@ -185,6 +187,10 @@ typedef struct {
         int64_t numel_bound;
         signed char dtype, device;
     } by_value[NODE_BY_VALUE_MAX];
+    struct NodeEdge {
+        PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None) */
+        int input_nr;
+    } inline_edges[NODE_INLINE_EDGES];
 } NodeObject;
 /* Note [Saved inputs by value] (autograd.c): replaces the node's by-value ctx slots with snapshot tensors. 0 / -1. */
 int node_saved_materialize(State *st, NodeObject *n);
