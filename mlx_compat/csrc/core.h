@@ -148,6 +148,7 @@ typedef struct TensorObject {
     int64_t numel_bound;   /* 1 + an upper bound on the element count, 0 when unknown (Note [Result size check]) */
     int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
+    char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
     Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline sizes]) */
 } TensorObject;
 
@@ -255,7 +256,7 @@ static inline int64_t numel_bound_broadcast(int64_t a, int64_t b)
         return -1;
     return a <= 1 ? b : b <= 1 ? a : a * b;
 }
-/* BORROWED: the tensor's current mx.array value (re-derives stale views). */
+/* BORROWED: the tensor's current mx.array value (re-derives stale views, makes a deferred cast). */
 PyObject *tensor_value(State *st, TensorObject *t);
 /* Fill t->sizes/ndim for a base from its array's shape; 0 / -1. */
 int tensor_ensure_sizes(State *st, TensorObject *t);

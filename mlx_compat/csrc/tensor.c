@@ -542,8 +542,8 @@ static PyObject *storage_flat(State *st, TensorObject *b, int device)
 {
     Py_ssize_t perm[64];
     PyObject *minus1 = Py_BuildValue("(i)", -1), *src = NULL, *r = NULL;
-    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0)
-        goto error;
+    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0 || (b->cast_on_read && tensor_value(st, b) == NULL))
+        goto error; /* Note [Deferred cast] */
     if (b->ndim > 64) {
         PyErr_SetString(PyExc_RuntimeError, "tensors with more than 64 dimensions are not supported");
         goto error;
@@ -615,11 +615,30 @@ static PyObject *m_storage_value(TensorObject *t, PyObject *noargs)
  * one lazy mx.as_strided over the base's current value with the view's (shape, strides, offset);
  * no copy is made until MLX evaluates it. Views whose base was never written never re-derive, so
  * the common case (view, read) costs only the natural MLX op that produced the cache. */
+/* Note [Deferred cast]
+ * An op whose MLX result has another dtype than torch's may leave the cast for the first read: MLX's argmax
+ * gives uint32 indices where torch's max(dim) gives int64, and `values, _ = x.max(1)` never reads them, so the
+ * astype node (as costly to build as the reduction itself) is made only when needed. Such a result is a fresh
+ * base with `cast_on_read` set: its `dtype` is torch's, its `data` the uncast array of the same shape. Every
+ * read of the value goes through tensor_value, which makes the cast and clears the flag; nothing else may read
+ * `data` of a base that could carry the flag except for its shape (tensor_ensure_sizes) and an evaluation
+ * (bound_lazy_graph); anything that replaces a base's `data` clears it. Views of it are made
+ * from its value, so they never see the uncast array. */
+static PyObject *tensor_value_cast(State *st, TensorObject *t)
+{
+    PyObject *r = mx_astype(st, t->data, t->dtype, t->device);
+    if (r == NULL)
+        return NULL;
+    Py_SETREF(t->data, r);
+    t->cast_on_read = 0;
+    return t->data;
+}
+
 PyObject *tensor_value(State *st, TensorObject *t)
 {
     TensorObject *b = t->base;
     if (b == NULL || t->version == b->version)
-        return t->data;
+        return t->cast_on_read ? tensor_value_cast(st, t) : t->data; /* Note [Deferred cast] */
     PyObject *shape, *strides, *off, *r;
     if (base_meta(t, &shape, &strides, &off) < 0)
         return NULL;
@@ -843,6 +862,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     if (b == NULL) {
         Py_INCREF(value);
         Py_SETREF(t->data, value);
+        t->cast_on_read = 0; /* Note [Deferred cast] */
         t->version++;
         if ((t->version & (LAZY_WRITE_BOUND - 1)) == 0) /* Note [Bounded lazy graphs] */
             return bound_lazy_graph(st, t, t);
@@ -883,6 +903,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         goto error;
 commit:
     Py_SETREF(b->data, newbase);
+    b->cast_on_read = 0; /* Note [Deferred cast] */
     newbase = NULL;
 bump:
     b->version++;
@@ -892,6 +913,7 @@ bump:
     }
     Py_INCREF(value);
     Py_SETREF(t->data, value);
+    t->cast_on_read = 0; /* Note [Deferred cast] */
     t->version = b->version;
     rc = (b->version & (LAZY_WRITE_BOUND - 1)) == 0 ? bound_lazy_graph(st, b, t) : 0; /* Note [Bounded lazy graphs] */
 error:
@@ -1504,6 +1526,7 @@ static PyObject *m_restride(TensorObject *t, PyObject *args)
     t->offset = t->base ? v->offset : 0;
     Py_INCREF(arr);
     Py_SETREF(t->data, arr);
+    t->cast_on_read = 0; /* Note [Deferred cast] */
     /* torch bumps the version counter for in-place view ops (bump=False: laying out a fresh tensor) */
     if (t->base) {
         t->base->version += bump;
@@ -1529,6 +1552,7 @@ static PyObject *m_set_data(TensorObject *t, PyObject *arr)
         return NULL;
     Py_INCREF(arr);
     Py_SETREF(t->data, arr);
+    t->cast_on_read = 0; /* Note [Deferred cast] */
     Py_CLEAR(t->base);
     Py_CLEAR(t->index_map);
     tensor_sizes_free(t);
