@@ -167,7 +167,8 @@ static inline PyObject *tensor_grad_fn(TensorObject *t)
 typedef struct {
     PyObject_HEAD
     PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
-    PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]) */
+    PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]; until read, saved
+                            * inputs as bare mx.arrays: Note [Saved inputs by value]) */
     struct NodeEdge *edges; /* next edges, one per input (Note [Node edges] in autograd.c) */
     Py_ssize_t n_edges;
     PyObject *tensor_pre_hooks; /* list of (output_nr, hook(grad) -> new grad or None): hooks of non-leaf outputs */
