@@ -477,7 +477,8 @@ static PyObject *backward_entry(State *st, const char *name)
  * is rare next to the forwards that build graphs. A saved value that is one of the op's inputs needs nothing a
  * snapshot would carry beyond the input's mx.array at record time: its graph position is exactly the node's
  * edge for that input (grad_fn and output_nr, or the leaf's AccumulateGrad, which the edge holds). So
- * autograd_record_named puts the bare mx.array in the ctx slot and notes in the node (`by_value`, at most
+ * saved_input (autograd_record_named's saves, the registry's unary_record/binary_record in dispatch.c) puts
+ * the bare mx.array in the ctx slot and notes in the node (`by_value`, at most
  * NODE_BY_VALUE_MAX) the slot, the input and the snapshot's metadata (dtype, device, rank, size bound, lazy
  * depth). node_saved_materialize makes the snapshots from that, in place in ctx, before anything reads ctx:
  * the engine before the node's backward, and the `_ctx` getter. The semantics are the snapshots' exactly (the
@@ -518,8 +519,27 @@ int node_saved_materialize(State *st, NodeObject *n)
     return 0;
 }
 
+/* NEW: what a just-recorded `node` (its ctx not yet read) keeps in ctx slot `slot` for saved value `o`, which is
+ * its input `input_nr` (-1: not an input): the input's value by value while the node has room (Note [Saved inputs
+ * by value]), else a snapshot (non-tensors as they are). The caller puts it in that slot of the ctx it then sets. */
+PyObject *saved_input(State *st, PyObject *node, Py_ssize_t slot, Py_ssize_t input_nr, PyObject *o)
+{
+    NodeObject *n = (NodeObject *)node;
+    if (input_nr < 0 || input_nr >= n->n_edges || n->n_by_value >= NODE_BY_VALUE_MAX || !is_tensor(st, o))
+        return saved_snapshot(st, o, node);
+    TensorObject *t = (TensorObject *)o;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    n->by_value[n->n_by_value++] = (struct SavedByValue){
+        .slot = (int)slot, .input = (int)input_nr, .ndim = t->ndim, .lazy_depth = t->lazy_depth,
+        .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
+        .dtype = t->dtype, .device = t->device};
+    return Py_NewRef(v);
+}
+
 /* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`
- * (those that are inputs saved by value, Note [Saved inputs by value]). 0 / -1. */
+ * (those that are inputs saved by value, Note [Saved inputs by value]) and `extra`. 0 / -1. */
 int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
                           PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
                           Py_ssize_t n_out)
@@ -529,48 +549,35 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     PyObject *entry = backward_entry(st, name); /* borrowed (cls, fn, saves) */
     if (entry == NULL)
         return -1;
-    PyObject *ctx = PyTuple_New(n_saved + 1), *node = NULL;
-    if (ctx == NULL)
+    PyObject *node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
+                                     outputs, n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
+    if (node == NULL)
         return -1;
-    struct SavedByValue by_value[NODE_BY_VALUE_MAX];
-    int n_by_value = 0;
+    if (node == Py_None) {
+        Py_DECREF(node);
+        return 0;
+    }
+    PyObject *ctx = PyTuple_New(n_saved + 1);
+    if (ctx == NULL)
+        goto error;
     for (Py_ssize_t i = 0; i < n_saved; i++) {
-        PyObject *s = NULL, *o = saved[i];
         Py_ssize_t j = 0;
-        if (n_by_value < NODE_BY_VALUE_MAX && is_tensor(st, o))
-            while (j < n_in && inputs[j] != o)
-                j++;
-        if (n_by_value < NODE_BY_VALUE_MAX && is_tensor(st, o) && j < n_in) {
-            TensorObject *t = (TensorObject *)o;
-            PyObject *v = tensor_value(st, t);
-            if (v != NULL) {
-                s = Py_NewRef(v);
-                by_value[n_by_value++] = (struct SavedByValue){
-                    .slot = (int)i, .input = (int)j, .ndim = t->ndim, .lazy_depth = t->lazy_depth,
-                    .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
-                    .dtype = t->dtype, .device = t->device};
-            }
-        } else
-            s = saved_snapshot(st, o, NULL);
-        if (s == NULL) {
-            Py_DECREF(ctx);
-            return -1;
-        }
+        while (j < n_in && inputs[j] != saved[i])
+            j++;
+        /* a saved value that is no input (an output of this node, say) gets a snapshot (weak to this node) */
+        PyObject *s = saved_input(st, node, i, j < n_in ? j : -1, saved[i]);
+        if (s == NULL)
+            goto error;
         PyTuple_SET_ITEM(ctx, i, s);
     }
     PyTuple_SET_ITEM(ctx, n_saved, Py_NewRef(extra ? extra : Py_None));
-    node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), ctx, inputs, n_in, outputs,
-                           n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
-    Py_DECREF(ctx);
-    if (node == NULL)
-        return -1;
-    if (node != Py_None && n_by_value) {
-        NodeObject *n = (NodeObject *)node;
-        memcpy(n->by_value, by_value, sizeof(by_value[0]) * (size_t)n_by_value);
-        n->n_by_value = n_by_value;
-    }
+    Py_XSETREF(((NodeObject *)node)->ctx, ctx);
     Py_DECREF(node);
     return 0;
+error:
+    Py_XDECREF(ctx);
+    Py_DECREF(node);
+    return -1;
 }
 
 /* ---------------------------------------------------------------- module-level functions */

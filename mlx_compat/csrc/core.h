@@ -353,6 +353,9 @@ int node_type_init(PyObject *module, State *st);
 PyObject *node_class(State *st, PyObject *name);              /* BORROWED */
 PyObject *grad_accumulator(State *st, TensorObject *t);       /* NEW */
 PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner); /* NEW */
+/* NEW: ctx slot `slot`'s content for saved value `o`, input `input_nr` (-1: none) of just-recorded `node`:
+ * its value by value (Note [Saved inputs by value]) or a snapshot. */
+PyObject *saved_input(State *st, PyObject *node, Py_ssize_t slot, Py_ssize_t input_nr, PyObject *o);
 int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves); /* NEW node or None */
