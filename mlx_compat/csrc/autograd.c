@@ -34,12 +34,46 @@
 
 /* ---------------------------------------------------------------- Node type */
 
+/* Note [Node edges]
+ * A node's next edges, torch's next_functions, are a C array of (node, input_nr) with strong references to
+ * the nodes (NULL for torch's None), kept inside the node for up to NODE_INLINE_EDGES inputs (every unary and
+ * binary op) and PyMem-allocated beyond. Python tuples for the edges were four objects made and freed per
+ * recorded binary op; `next_functions` builds torch's tuple when asked (a new one each time, as torch's). */
+
+/* Releases the edges' references and their array; n->edges is NULL after. */
+static void node_edges_clear(NodeObject *n)
+{
+    struct NodeEdge *e = n->edges;
+    Py_ssize_t k = n->n_edges;
+    n->edges = NULL;
+    n->n_edges = 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        Py_XDECREF(e[i].fn);
+    if (e != NULL && e != n->inline_edges)
+        PyMem_Free(e);
+}
+
+/* Makes room for k edges, all None (NULL). 0 / -1. */
+static int node_edges_alloc(NodeObject *n, Py_ssize_t k)
+{
+    if (k <= NODE_INLINE_EDGES)
+        n->edges = n->inline_edges;
+    else if ((n->edges = PyMem_Calloc((size_t)k, sizeof(struct NodeEdge))) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(n->edges, 0, sizeof(struct NodeEdge) * (size_t)k);
+    n->n_edges = k;
+    return 0;
+}
+
 static int node_traverse(NodeObject *n, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(n));
     Py_VISIT(n->backward);
     Py_VISIT(n->ctx);
-    Py_VISIT(n->next);
+    for (Py_ssize_t i = 0; i < n->n_edges; i++)
+        Py_VISIT(n->edges[i].fn);
     Py_VISIT(n->tensor_pre_hooks);
     Py_VISIT(n->pre_hooks);
     Py_VISIT(n->hooks);
@@ -53,7 +87,7 @@ static int node_clear(NodeObject *n)
 {
     Py_CLEAR(n->backward);
     Py_CLEAR(n->ctx);
-    Py_CLEAR(n->next);
+    node_edges_clear(n);
     Py_CLEAR(n->tensor_pre_hooks);
     Py_CLEAR(n->pre_hooks);
     Py_CLEAR(n->hooks);
@@ -80,10 +114,32 @@ static PyObject *node_name(NodeObject *n, PyObject *noargs)
     return name;
 }
 
-/* next_functions: ((node or None, input_nr), ...) as torch shows them. */
-static PyObject *node_get_next(NodeObject *n, void *c) { return Py_NewRef(n->next ? n->next : PyTuple_New(0)); }
+/* NEW: the pair (fn or None, nr). */
+static PyObject *edge_pair_of(PyObject *fn, int nr)
+{
+    return Py_BuildValue("(Oi)", fn != NULL ? fn : Py_None, nr);
+}
 
-static PyObject *node_get_ctx(NodeObject *n, void *c) { return Py_NewRef(n->ctx ? n->ctx : Py_None); }
+/* next_functions: ((node or None, input_nr), ...) as torch shows them (Note [Node edges]). */
+static PyObject *node_get_next(NodeObject *n, void *c)
+{
+    PyObject *t = PyTuple_New(n->n_edges);
+    for (Py_ssize_t i = 0; t != NULL && i < n->n_edges; i++) {
+        PyObject *e = edge_pair_of(n->edges[i].fn, n->edges[i].input_nr);
+        if (e == NULL)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, i, e);
+    }
+    return t;
+}
+
+static PyObject *node_get_ctx(NodeObject *n, void *c)
+{
+    if (n->n_by_value && node_saved_materialize(state_of_type(Py_TYPE(n)), n) < 0) /* Note [Saved inputs by value] */
+        return NULL;
+    return Py_NewRef(n->ctx ? n->ctx : Py_None);
+}
 
 static PyObject *node_get_variable(NodeObject *n, void *c)
 {
@@ -224,11 +280,8 @@ PyObject *grad_accumulator(State *st, TensorObject *t)
     if (n == NULL)
         goto error;
     n->variable = Py_NewRef(t);
-    n->next = PyTuple_New(0);
     n->n_outputs = 1;
-    n->is_accumulate = 1;
-    if (n->next == NULL)
-        goto error;
+    n->is_accumulate = 1; /* no edges */
     ref = PyWeakref_NewRef((PyObject *)n, NULL);
     if (ref == NULL)
         goto error;
@@ -243,34 +296,34 @@ error:
 
 static int requires_grad(TensorObject *t) { return t->requires_grad || tensor_grad_fn(t) != NULL; }
 
-/* NEW: the pair (node, nr); STEALS `node`. */
-static PyObject *edge_pair(PyObject *node, int nr)
+/* Where a gradient for `o` goes: *fn a NEW reference to the node (NULL for non-tensors and tensors outside
+ * the graph) and *nr its input_nr. 0 / -1. */
+static int edge_target(State *st, PyObject *o, PyObject **fn, int *nr)
 {
-    PyObject *e = PyTuple_New(2), *i = NULL;
-    if (e == NULL || (i = PyLong_FromLong(nr)) == NULL) {
-        Py_XDECREF(e);
-        Py_DECREF(node);
-        return NULL;
+    *fn = NULL;
+    *nr = 0;
+    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
+        return 0;
+    TensorObject *t = (TensorObject *)o;
+    PyObject *g = tensor_grad_fn(t);
+    if (g != NULL) {
+        *fn = Py_NewRef(g);
+        *nr = t->output_nr;
+        return 0;
     }
-    PyTuple_SET_ITEM(e, 0, node);
-    PyTuple_SET_ITEM(e, 1, i);
-    return e;
+    return (*fn = grad_accumulator(st, t)) == NULL ? -1 : 0;
 }
 
-/* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes (None for non-tensors and
- * tensors outside the graph). */
+/* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes. */
 static PyObject *edge_for(State *st, PyObject *o)
 {
-    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
-        return edge_pair(Py_NewRef(Py_None), 0);
-    TensorObject *t = (TensorObject *)o;
-    PyObject *fn = tensor_grad_fn(t);
-    if (fn != NULL)
-        return edge_pair(Py_NewRef(fn), t->output_nr);
-    PyObject *acc = grad_accumulator(st, t);
-    if (acc == NULL)
+    PyObject *fn;
+    int nr;
+    if (edge_target(st, o, &fn, &nr) < 0)
         return NULL;
-    return edge_pair(acc, 0);
+    PyObject *e = edge_pair_of(fn, nr);
+    Py_XDECREF(fn);
+    return e;
 }
 
 /* NEW: a snapshot of tensor `o` (Note [Saved values are snapshots]); non-tensors are returned as is.
@@ -333,15 +386,11 @@ PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject
     NodeObject *node = node_new(cls);
     if (node == NULL)
         return NULL;
-    node->next = PyTuple_New(n_in);
-    if (node->next == NULL)
+    if (node_edges_alloc(node, n_in) < 0) /* Note [Node edges] */
         goto error;
-    for (Py_ssize_t i = 0; i < n_in; i++) {
-        PyObject *e = edge_for(st, inputs[i]);
-        if (e == NULL)
+    for (Py_ssize_t i = 0; i < n_in; i++)
+        if (edge_target(st, inputs[i], &node->edges[i].fn, &node->edges[i].input_nr) < 0)
             goto error;
-        PyTuple_SET_ITEM(node->next, i, e);
-    }
     node->backward = Py_NewRef(backward);
     node->ctx = Py_XNewRef(ctx);
     node->n_outputs = (int)n_out;
@@ -422,8 +471,75 @@ static PyObject *backward_entry(State *st, const char *name)
     return entry;
 }
 
-/* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`.
- * 0 / -1. */
+/* Note [Saved inputs by value]
+ * Most recorded C ops save their own inputs (`w * b` saves w and b). A snapshot tensor per saved input
+ * (Note [Saved values are snapshots]) is two Tensor objects made and freed per recorded op, though a backward
+ * is rare next to the forwards that build graphs. A saved value that is one of the op's inputs needs nothing a
+ * snapshot would carry beyond the input's mx.array at record time: its graph position is exactly the node's
+ * edge for that input (grad_fn and output_nr, or the leaf's AccumulateGrad, which the edge holds). So
+ * saved_input (autograd_record_named's saves, the registry's unary_record/binary_record in dispatch.c) puts
+ * the bare mx.array in the ctx slot and notes in the node (`by_value`, at most
+ * NODE_BY_VALUE_MAX) the slot, the input and the snapshot's metadata (dtype, device, rank, size bound, lazy
+ * depth). node_saved_materialize makes the snapshots from that, in place in ctx, before anything reads ctx:
+ * the engine before the node's backward, and the `_ctx` getter. The semantics are the snapshots' exactly (the
+ * value is immutable, so in-place writes to the input later change nothing; no version check is needed);
+ * saved outputs and saved non-inputs still get snapshots when recorded. */
+
+
+int node_saved_materialize(State *st, NodeObject *n)
+{
+    if (n->n_by_value == 0 || n->ctx == NULL) {
+        n->n_by_value = 0;
+        return 0;
+    }
+    for (int k = 0; k < n->n_by_value; k++) {
+        struct SavedByValue *sv = &n->by_value[k];
+        PyObject *arr = PyTuple_GET_ITEM(n->ctx, sv->slot);
+        TensorObject *s = (TensorObject *)tensor_wrap_existing_steal(st, Py_NewRef(arr), sv->dtype, sv->device);
+        if (s == NULL)
+            return -1;
+        s->ndim = sv->ndim;
+        s->numel_bound = sv->numel_bound;
+        s->lazy_depth = sv->lazy_depth;
+        s->inference = 0; /* recorded with grad mode on, so outside inference mode */
+        struct NodeEdge *edge = &n->edges[sv->input];
+        PyObject *fn = edge->fn;
+        if (fn != NULL && ((NodeObject *)fn)->is_accumulate) {
+            s->requires_grad = 1; /* a leaf's snapshot holds its AccumulateGrad (saved_snapshot) */
+            s->grad_accumulator = Py_NewRef(fn);
+        } else if (fn != NULL) {
+            s->grad_fn = Py_NewRef(fn);
+            s->output_nr = edge->input_nr;
+        }
+        /* the ctx tuple is the node's alone (never handed out while by-value slots remain) */
+        PyTuple_SET_ITEM(n->ctx, sv->slot, (PyObject *)s);
+        Py_DECREF(arr);
+    }
+    n->n_by_value = 0;
+    return 0;
+}
+
+/* NEW: what a just-recorded `node` (its ctx not yet read) keeps in ctx slot `slot` for saved value `o`, which is
+ * its input `input_nr` (-1: not an input): the input's value by value while the node has room (Note [Saved inputs
+ * by value]), else a snapshot (non-tensors as they are). The caller puts it in that slot of the ctx it then sets. */
+PyObject *saved_input(State *st, PyObject *node, Py_ssize_t slot, Py_ssize_t input_nr, PyObject *o)
+{
+    NodeObject *n = (NodeObject *)node;
+    if (input_nr < 0 || input_nr >= n->n_edges || n->n_by_value >= NODE_BY_VALUE_MAX || !is_tensor(st, o))
+        return saved_snapshot(st, o, node);
+    TensorObject *t = (TensorObject *)o;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    n->by_value[n->n_by_value++] = (struct SavedByValue){
+        .slot = (int)slot, .input = (int)input_nr, .ndim = t->ndim, .lazy_depth = t->lazy_depth,
+        .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
+        .dtype = t->dtype, .device = t->device};
+    return Py_NewRef(v);
+}
+
+/* Record a C op by its registered name (Tensor._register_backward): ctx is a tuple of snapshots of `saved`
+ * (those that are inputs saved by value, Note [Saved inputs by value]) and `extra`. 0 / -1. */
 int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
                           PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
                           Py_ssize_t n_out)
@@ -433,25 +549,35 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     PyObject *entry = backward_entry(st, name); /* borrowed (cls, fn, saves) */
     if (entry == NULL)
         return -1;
-    PyObject *ctx = PyTuple_New(n_saved + 1), *node = NULL;
-    if (ctx == NULL)
+    PyObject *node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
+                                     outputs, n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
+    if (node == NULL)
         return -1;
+    if (node == Py_None) {
+        Py_DECREF(node);
+        return 0;
+    }
+    PyObject *ctx = PyTuple_New(n_saved + 1);
+    if (ctx == NULL)
+        goto error;
     for (Py_ssize_t i = 0; i < n_saved; i++) {
-        PyObject *s = saved_snapshot(st, saved[i], NULL);
-        if (s == NULL) {
-            Py_DECREF(ctx);
-            return -1;
-        }
+        Py_ssize_t j = 0;
+        while (j < n_in && inputs[j] != saved[i])
+            j++;
+        /* a saved value that is no input (an output of this node, say) gets a snapshot (weak to this node) */
+        PyObject *s = saved_input(st, node, i, j < n_in ? j : -1, saved[i]);
+        if (s == NULL)
+            goto error;
         PyTuple_SET_ITEM(ctx, i, s);
     }
     PyTuple_SET_ITEM(ctx, n_saved, Py_NewRef(extra ? extra : Py_None));
-    node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), ctx, inputs, n_in, outputs,
-                           n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
-    Py_DECREF(ctx);
-    if (node == NULL)
-        return -1;
+    Py_XSETREF(((NodeObject *)node)->ctx, ctx);
     Py_DECREF(node);
     return 0;
+error:
+    Py_XDECREF(ctx);
+    Py_DECREF(node);
+    return -1;
 }
 
 /* ---------------------------------------------------------------- module-level functions */

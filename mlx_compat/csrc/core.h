@@ -33,6 +33,9 @@ static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 &
 enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
+#define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
+#define NODE_BY_VALUE_MAX 2      /* Note [Saved inputs by value] (autograd.c) */
+#define NODE_INLINE_EDGES 2      /* Note [Node edges] (autograd.c) */
 
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
@@ -126,7 +129,7 @@ typedef struct TensorObject {
     PyObject *hooks;       /* list of grad hooks or NULL */
     PyObject *dict;        /* instance __dict__ (lazily created) */
     PyObject *weakreflist;
-    Py_ssize_t *sizes;     /* shape[ndim] then strides[ndim]; NULL until needed (bases) */
+    Py_ssize_t *sizes;     /* shape[ndim] then strides[ndim]; NULL until needed (bases); Note [Inline sizes] */
     Py_ssize_t offset;     /* storage_offset (views) */
     int64_t version;       /* bases: write counter; views: base version of the cached data */
     int ndim;              /* -1 while unknown; may be known while sizes is still NULL */
@@ -145,6 +148,8 @@ typedef struct TensorObject {
     int64_t numel_bound;   /* 1 + an upper bound on the element count, 0 when unknown (Note [Result size check]) */
     int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
+    char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
+    Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline sizes]) */
 } TensorObject;
 
 /* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
@@ -162,8 +167,10 @@ static inline PyObject *tensor_grad_fn(TensorObject *t)
 typedef struct {
     PyObject_HEAD
     PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
-    PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]) */
-    PyObject *next;        /* tuple of (Node or None, input_nr), one per input */
+    PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]; until read, saved
+                            * inputs as bare mx.arrays: Note [Saved inputs by value]) */
+    struct NodeEdge *edges; /* next edges, one per input (Note [Node edges] in autograd.c) */
+    Py_ssize_t n_edges;
     PyObject *tensor_pre_hooks; /* list of (output_nr, hook(grad) -> new grad or None): hooks of non-leaf outputs */
     PyObject *pre_hooks;   /* list of hook(grad_outputs) -> new grad_outputs or None */
     PyObject *hooks;       /* list of hook(grad_inputs, grad_outputs) -> new grad_inputs or None */
@@ -175,7 +182,20 @@ typedef struct {
     char released;         /* saved values freed after a backward without retain_graph */
     char is_accumulate;
     char saves;            /* saved tensors that a backward frees (else a second backward is fine, as in torch) */
+    int n_by_value;        /* Note [Saved inputs by value] (autograd.c): ctx slots holding an input's bare mx.array */
+    struct SavedByValue {
+        int slot, input;   /* the ctx slot, and the input (next edge) whose graph position its snapshot takes */
+        int ndim, lazy_depth;
+        int64_t numel_bound;
+        signed char dtype, device;
+    } by_value[NODE_BY_VALUE_MAX];
+    struct NodeEdge {
+        PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None) */
+        int input_nr;
+    } inline_edges[NODE_INLINE_EDGES];
 } NodeObject;
+/* Note [Saved inputs by value] (autograd.c): replaces the node's by-value ctx slots with snapshot tensors. 0 / -1. */
+int node_saved_materialize(State *st, NodeObject *n);
 
 /* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
 extern _Thread_local int grad_mode_disabled;
@@ -237,10 +257,15 @@ static inline int64_t numel_bound_broadcast(int64_t a, int64_t b)
         return -1;
     return a <= 1 ? b : b <= 1 ? a : a * b;
 }
-/* BORROWED: the tensor's current mx.array value (re-derives stale views). */
+/* BORROWED: the tensor's current mx.array value (re-derives stale views, makes a deferred cast). */
 PyObject *tensor_value(State *st, TensorObject *t);
 /* Fill t->sizes/ndim for a base from its array's shape; 0 / -1. */
 int tensor_ensure_sizes(State *st, TensorObject *t);
+/* Note [Inline sizes] (tensor.c): storage for n dims of sizes+strides, t's own inline array when it fits, else
+ * PyMem_Malloc'd (NULL with MemoryError); t->sizes must be NULL. Set t->sizes to the result. */
+Py_ssize_t *tensor_sizes_alloc(TensorObject *t, int n);
+/* Frees t->sizes (when not t's inline array) and sets it NULL. */
+void tensor_sizes_free(TensorObject *t);
 /* Call after changing t->sizes / t->ndim in place: drops the cached Size of `.shape`. */
 static inline void tensor_sizes_changed(TensorObject *t) { Py_CLEAR(t->size_cache); }
 /* Note [Bounded lazy graphs] (tensor.c): the depth of a result made from inputs of depth `in_depth` (the largest),
@@ -328,6 +353,9 @@ int node_type_init(PyObject *module, State *st);
 PyObject *node_class(State *st, PyObject *name);              /* BORROWED */
 PyObject *grad_accumulator(State *st, TensorObject *t);       /* NEW */
 PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner); /* NEW */
+/* NEW: ctx slot `slot`'s content for saved value `o`, input `input_nr` (-1: none) of just-recorded `node`:
+ * its value by value (Note [Saved inputs by value]) or a snapshot. */
+PyObject *saved_input(State *st, PyObject *node, Py_ssize_t slot, Py_ssize_t input_nr, PyObject *o);
 int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves); /* NEW node or None */

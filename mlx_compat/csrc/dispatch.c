@@ -362,8 +362,8 @@ static int unary_record(OpObject *op, TensorObject *input, PyObject *res)
     PyObject *ctx = PyTuple_New(n);
     if (ctx == NULL)
         goto error;
-    if (op->saves & SAVE_SELF) {
-        PyObject *s = saved_snapshot(st, (PyObject *)input, node);
+    if (op->saves & SAVE_SELF) { /* Note [Saved inputs by value] (autograd.c) */
+        PyObject *s = saved_input(st, node, i, 0, (PyObject *)input);
         if (s == NULL)
             goto error;
         PyTuple_SET_ITEM(ctx, i++, s);
@@ -835,8 +835,8 @@ static int binary_record(OpObject *op, PyObject *x, PyObject *y, PyObject *res)
     if ((ctx = PyTuple_New(n)) == NULL)
         goto error;
     PyObject *saved[3] = {x, y, res};
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *snap = saved_snapshot(st, saved[i], node);
+    for (Py_ssize_t i = 0; i < n; i++) { /* x, y: inputs 0, 1, by value (Note [Saved inputs by value] in autograd.c) */
+        PyObject *snap = saved_input(st, node, i, i < 2 ? i : -1, saved[i]);
         if (snap == NULL)
             goto error;
         PyTuple_SET_ITEM(ctx, i, snap);

@@ -100,10 +100,9 @@ static int count_dependencies(State *st, PyObject *roots, PyObject *deps)
             Py_DECREF(node);
             goto error;
         }
-        PyObject *next = node->next;
-        for (Py_ssize_t i = 0; next && i < PyTuple_GET_SIZE(next); i++) {
-            PyObject *child = PyTuple_GET_ITEM(PyTuple_GET_ITEM(next, i), 0);
-            if (child == Py_None)
+        for (Py_ssize_t i = 0; i < node->n_edges; i++) { /* Note [Node edges] (autograd.c) */
+            PyObject *child = node->edges[i].fn;
+            if (child == NULL)
                 continue;
             PyObject *cnt = PyDict_GetItemWithError(deps, child);
             long c = cnt ? PyLong_AsLong(cnt) : 0;
@@ -336,7 +335,7 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
             goto error;
         Py_SETREF(grads, t);
     }
-    Py_ssize_t n_in = node->next ? PyTuple_GET_SIZE(node->next) : 0;
+    Py_ssize_t n_in = node->n_edges;
     int any = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(grads); i++)
         any |= PyTuple_GET_ITEM(grads, i) != Py_None;
@@ -351,6 +350,8 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
             PyErr_SetString(PyExc_RuntimeError, SECOND_BACKWARD);
             goto error;
         }
+        if (node->n_by_value && node_saved_materialize(st, node) < 0) /* Note [Saved inputs by value] (autograd.c) */
+            goto error;
         PyObject *r = PyObject_CallFunctionObjArgs(node->backward, node->ctx ? node->ctx : Py_None, grads, NULL);
         if (r == NULL)
             goto error;
@@ -381,13 +382,12 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
         Py_CLEAR(node->ctx);
         node->released = 1;
     }
-    for (Py_ssize_t i = 0; i < n_in; i++) {
-        PyObject *edge = PyTuple_GET_ITEM(node->next, i);
-        PyObject *child = PyTuple_GET_ITEM(edge, 0);
-        if (child == Py_None)
+    for (Py_ssize_t i = 0; i < n_in && i < node->n_edges; i++) { /* Note [Node edges] (autograd.c) */
+        PyObject *child = node->edges[i].fn;
+        if (child == NULL)
             continue;
         PyObject *g = PyTuple_GET_ITEM(grad_inputs, i);
-        if (g != Py_None && buffer_add(buffers, (NodeObject *)child, (int)PyLong_AsLong(PyTuple_GET_ITEM(edge, 1)), g) < 0)
+        if (g != Py_None && buffer_add(buffers, (NodeObject *)child, node->edges[i].input_nr, g) < 0)
             goto error;
         PyObject *cnt = PyDict_GetItemWithError(deps, child);
         if (cnt == NULL)

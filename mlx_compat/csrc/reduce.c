@@ -160,10 +160,12 @@ static PyObject *extreme_impl(State *st, PyObject *const *args, Py_ssize_t nargs
     *fallback = 0;
     values = tensor_wrap_result_steal(st, vals, t->dtype, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     vals = NULL;
-    indices = tensor_wrap_result_steal(st, mx_astype(st, idx, DT_I64, t->device), DT_I64, t->device,
-                                       tensor_reduce_bound(t));
+    /* MLX's uint32 indices become torch's int64 on their first read (Note [Deferred cast] in tensor.c) */
+    indices = tensor_wrap_result_steal(st, idx, DT_I64, t->device, tensor_reduce_bound(t));
+    idx = NULL;
     if (values == NULL || indices == NULL)
         goto error;
+    ((TensorObject *)indices)->cast_on_read = 1;
     ((TensorObject *)values)->ndim = ((TensorObject *)indices)->ndim = keepdim ? t->ndim : t->ndim - 1;
     if (autograd_needed(st, a, 1)) {
         PyObject *shape = tensor_size_obj(st, t);

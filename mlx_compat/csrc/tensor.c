@@ -270,8 +270,7 @@ static void tensor_dealloc(TensorObject *t)
     if (t->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)t);
     tensor_clear(t);
-    PyMem_Free(t->sizes);
-    t->sizes = NULL;
+    tensor_sizes_free(t);
     /* only the C type itself has its module (a Python subclass has none): no MRO walk */
     PyObject *m = ((PyHeapTypeObject *)tp)->ht_module;
     State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
@@ -291,6 +290,43 @@ void tensor_free_list_clear(State *st)
 }
 
 /* ---------------------------------------------------------------- shape metadata */
+
+/* Note [Inline sizes]
+ * A tensor's shape and strides (`sizes`, 2 * ndim integers) are needed by almost every view and by any op
+ * that reads a shape; a PyMem_Malloc/PyMem_Free pair per view was a measurable part of `a.view(16)`. Tensors of
+ * up to TENSOR_INLINE_DIMS dims keep them in the object itself (`inline_sizes`) and `sizes` points there; more
+ * dims take a separate allocation. So `sizes` may point into its own object: it is never handed to another
+ * tensor as a pointer (tensor_sizes_move copies inline arrays) and is released only by tensor_sizes_free. The
+ * free list's memset (Note [Tensor free list]) leaves `sizes` NULL, as tp_alloc does. */
+Py_ssize_t *tensor_sizes_alloc(TensorObject *t, int n)
+{
+    if (n <= TENSOR_INLINE_DIMS)
+        return t->inline_sizes;
+    Py_ssize_t *p = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)n);
+    if (p == NULL)
+        PyErr_NoMemory();
+    return p;
+}
+
+void tensor_sizes_free(TensorObject *t)
+{
+    if (t->sizes != t->inline_sizes)
+        PyMem_Free(t->sizes);
+    t->sizes = NULL;
+}
+
+/* Gives dst src's sizes (dst's own are freed), leaving src with none (Note [Inline sizes]). ndim is not
+ * touched. */
+static void tensor_sizes_move(TensorObject *dst, TensorObject *src)
+{
+    tensor_sizes_free(dst);
+    if (src->sizes == src->inline_sizes) {
+        memcpy(dst->inline_sizes, src->inline_sizes, sizeof(src->inline_sizes));
+        dst->sizes = dst->inline_sizes;
+    } else
+        dst->sizes = src->sizes;
+    src->sizes = NULL;
+}
 
 static void contiguous_strides(const Py_ssize_t *shape, Py_ssize_t *strides, int ndim)
 {
@@ -315,10 +351,9 @@ int tensor_ensure_sizes(State *st, TensorObject *t)
         t->ndim = 0;
         return 0;
     }
-    Py_ssize_t *sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * n);
+    Py_ssize_t *sizes = tensor_sizes_alloc(t, (int)n); /* Note [Inline sizes] */
     if (sizes == NULL) {
         Py_DECREF(shape);
-        PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++)
@@ -507,8 +542,8 @@ static PyObject *storage_flat(State *st, TensorObject *b, int device)
 {
     Py_ssize_t perm[64];
     PyObject *minus1 = Py_BuildValue("(i)", -1), *src = NULL, *r = NULL;
-    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0)
-        goto error;
+    if (minus1 == NULL || tensor_ensure_sizes(st, b) < 0 || (b->cast_on_read && tensor_value(st, b) == NULL))
+        goto error; /* Note [Deferred cast] */
     if (b->ndim > 64) {
         PyErr_SetString(PyExc_RuntimeError, "tensors with more than 64 dimensions are not supported");
         goto error;
@@ -580,11 +615,30 @@ static PyObject *m_storage_value(TensorObject *t, PyObject *noargs)
  * one lazy mx.as_strided over the base's current value with the view's (shape, strides, offset);
  * no copy is made until MLX evaluates it. Views whose base was never written never re-derive, so
  * the common case (view, read) costs only the natural MLX op that produced the cache. */
+/* Note [Deferred cast]
+ * An op whose MLX result has another dtype than torch's may leave the cast for the first read: MLX's argmax
+ * gives uint32 indices where torch's max(dim) gives int64, and `values, _ = x.max(1)` never reads them, so the
+ * astype node (as costly to build as the reduction itself) is made only when needed. Such a result is a fresh
+ * base with `cast_on_read` set: its `dtype` is torch's, its `data` the uncast array of the same shape. Every
+ * read of the value goes through tensor_value, which makes the cast and clears the flag; nothing else may read
+ * `data` of a base that could carry the flag except for its shape (tensor_ensure_sizes) and an evaluation
+ * (bound_lazy_graph); anything that replaces a base's `data` clears it. Views of it are made
+ * from its value, so they never see the uncast array. */
+static PyObject *tensor_value_cast(State *st, TensorObject *t)
+{
+    PyObject *r = mx_astype(st, t->data, t->dtype, t->device);
+    if (r == NULL)
+        return NULL;
+    Py_SETREF(t->data, r);
+    t->cast_on_read = 0;
+    return t->data;
+}
+
 PyObject *tensor_value(State *st, TensorObject *t)
 {
     TensorObject *b = t->base;
     if (b == NULL || t->version == b->version)
-        return t->data;
+        return t->cast_on_read ? tensor_value_cast(st, t) : t->data; /* Note [Deferred cast] */
     PyObject *shape, *strides, *off, *r;
     if (base_meta(t, &shape, &strides, &off) < 0)
         return NULL;
@@ -808,6 +862,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     if (b == NULL) {
         Py_INCREF(value);
         Py_SETREF(t->data, value);
+        t->cast_on_read = 0; /* Note [Deferred cast] */
         t->version++;
         if ((t->version & (LAZY_WRITE_BOUND - 1)) == 0) /* Note [Bounded lazy graphs] */
             return bound_lazy_graph(st, t, t);
@@ -848,6 +903,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         goto error;
 commit:
     Py_SETREF(b->data, newbase);
+    b->cast_on_read = 0; /* Note [Deferred cast] */
     newbase = NULL;
 bump:
     b->version++;
@@ -857,6 +913,7 @@ bump:
     }
     Py_INCREF(value);
     Py_SETREF(t->data, value);
+    t->cast_on_read = 0; /* Note [Deferred cast] */
     t->version = b->version;
     rc = (b->version & (LAZY_WRITE_BOUND - 1)) == 0 ? bound_lazy_graph(st, b, t) : 0; /* Note [Bounded lazy graphs] */
 error:
@@ -877,10 +934,10 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     TensorObject *v = (TensorObject *)tensor_wrap_existing_steal(st, arr, src->dtype, src->device);
     if (v == NULL)
         return NULL;
-    v->sizes = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (ndim ? ndim : 1));
+    v->sizes = tensor_sizes_alloc(v, ndim); /* Note [Inline sizes]; a 0-d view's (unread) array is the inline one */
     if (v->sizes == NULL) {
         Py_DECREF(v);
-        return PyErr_NoMemory();
+        return NULL;
     }
     if (ndim) {
         memcpy(v->sizes, shape, sizeof(Py_ssize_t) * ndim);
@@ -1463,15 +1520,13 @@ static PyObject *m_restride(TensorObject *t, PyObject *args)
                                             "use the out-of-place op");
         return NULL;
     }
-    Py_ssize_t *sizes = v->sizes;
-    v->sizes = NULL;
-    PyMem_Free(t->sizes);
-    t->sizes = sizes;
+    tensor_sizes_move(t, v); /* Note [Inline sizes] */
     t->ndim = v->ndim;
     tensor_sizes_changed(t);
     t->offset = t->base ? v->offset : 0;
     Py_INCREF(arr);
     Py_SETREF(t->data, arr);
+    t->cast_on_read = 0; /* Note [Deferred cast] */
     /* torch bumps the version counter for in-place view ops (bump=False: laying out a fresh tensor) */
     if (t->base) {
         t->base->version += bump;
@@ -1497,10 +1552,10 @@ static PyObject *m_set_data(TensorObject *t, PyObject *arr)
         return NULL;
     Py_INCREF(arr);
     Py_SETREF(t->data, arr);
+    t->cast_on_read = 0; /* Note [Deferred cast] */
     Py_CLEAR(t->base);
     Py_CLEAR(t->index_map);
-    PyMem_Free(t->sizes);
-    t->sizes = NULL;
+    tensor_sizes_free(t);
     t->ndim = -1;
     t->numel_bound = 0;
     tensor_sizes_changed(t);
@@ -1680,9 +1735,7 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
     a->base = NULL;
     r->index_map = a->index_map;
     a->index_map = NULL;
-    PyMem_Free(r->sizes);
-    r->sizes = a->sizes;
-    a->sizes = NULL;
+    tensor_sizes_move(r, a); /* Note [Inline sizes] */
     r->ndim = a->ndim;
     r->offset = a->offset;
     r->version = a->version;
