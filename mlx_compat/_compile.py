@@ -255,16 +255,52 @@ def _code_names(code):
 
 
 class _Reach:
-    """What a function can reach (Note [Explicit state])."""
+    """What a function can reach (Note [Explicit state]).
+
+    Note [Reach reuse]: the walk from the function (its globals, closure cells, defaults, and the functions,
+    schedulers and bound methods found there) records every read it makes in `checks`; a later call whose reads
+    all give the identical objects would find the same modules, optimizers, schedulers, generators and scalars,
+    so it starts from a copy of the earlier walk instead of walking again (what those objects hold is read
+    afresh by _Plan at every call). A walk that entered a list or a dict (whose contents can change without
+    any recorded read changing) is never reused."""
 
     def __init__(self):
-        from ._ops.random import default_generator
+        from ._ops import random as _random
 
         self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
-        self.generators = [default_generator]
+        self.generators = [_random.default_generator]
         self.scalars = []  # (owner description, value) of scalar globals/closure values, for the key
         self._seen = set()
         self._classes = _state_classes()
+        # (0, dict, key, value) / (1, closure cell, None, value) / (2, object, attribute, value): Note [Reach reuse]
+        self.checks = [(0, _random.__dict__, "default_generator", _random.default_generator)]
+        self.reusable = True
+
+    def copy(self):
+        r = object.__new__(_Reach)
+        r.modules, r.optimizers, r.schedulers = self.modules[:], self.optimizers[:], self.schedulers[:]
+        r.tensors, r.generators, r.scalars = self.tensors[:], self.generators[:], self.scalars[:]
+        r._seen = set(self._seen)
+        r._classes = self._classes
+        r.checks = self.checks
+        r.reusable = self.reusable
+        return r
+
+    def still_valid(self):
+        """Whether every read of the walk gives the same object now (Note [Reach reuse])."""
+        for kind, owner, name, value in self.checks:
+            if kind == 0:
+                if owner.get(name, _MISSING) is not value:
+                    return False
+            elif kind == 1:
+                try:
+                    if owner.cell_contents is not value:
+                        return False
+                except ValueError:
+                    return False
+            elif getattr(owner, name, _MISSING) is not value:
+                return False
+        return True
 
     def add(self, obj, depth=0):
         if id(obj) in self._seen:
@@ -282,6 +318,7 @@ class _Reach:
         elif isinstance(obj, LRScheduler):
             self._seen.add(id(obj))
             self.schedulers.append(obj)
+            self.checks.append((2, obj, "optimizer", obj.optimizer))
             self.add(obj.optimizer)
         elif isinstance(obj, Generator):
             self._seen.add(id(obj))
@@ -291,10 +328,13 @@ class _Reach:
             self.add_function(obj, depth + 1)
         elif depth < 2 and isinstance(obj, (list, tuple)):
             self._seen.add(id(obj))
+            if type(obj) is not tuple:
+                self.reusable = False
             for v in obj:
                 self.add(v, depth + 1)
         elif depth < 2 and isinstance(obj, dict):
             self._seen.add(id(obj))
+            self.reusable = False
             for v in obj.values():
                 self.add(v, depth + 1)
 
@@ -302,6 +342,8 @@ class _Reach:
         if depth > 3:
             return
         if isinstance(fn, functools.partial):
+            if fn.keywords:
+                self.reusable = False  # a dict its owner may change (Note [Reach reuse])
             self.add(fn.func, depth)
             for a in fn.args:
                 self.add(a, depth)
@@ -316,8 +358,12 @@ class _Reach:
         if fn.__module__ and fn.__module__.startswith("mlx_compat"):
             return  # the package's own functions hold no user state
         g = fn.__globals__
+        checks = self.checks
+        for attr in ("__code__", "__closure__", "__defaults__", "__kwdefaults__"):
+            checks.append((2, fn, attr, getattr(fn, attr)))
         for n in _code_names(fn.__code__):
             v = g.get(n, _MISSING)
+            checks.append((0, g, n, v))
             if v is not _MISSING:
                 if isinstance(v, (bool, int, float, str)) and not isinstance(v, type):
                     self.scalars.append((n, v))
@@ -327,7 +373,9 @@ class _Reach:
             try:
                 v = cell.cell_contents
             except ValueError:
+                self.reusable = False  # a cell filled later
                 continue
+            checks.append((1, cell, None, v))
             if isinstance(v, (bool, int, float, str)):
                 self.scalars.append(("<closure>", v))
             else:
@@ -493,6 +541,23 @@ def _group_key(group):
     return tuple(out)
 
 
+def _walk_modules(roots):
+    """Every module under `roots` once, each before its children in registration order (Module.modules()'s
+    order), as a list."""
+    out, seen = [], set()
+    stack = list(reversed(roots))
+    while stack:
+        mod = stack.pop()
+        if id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        out.append(mod)
+        children = [c for c in mod._modules.values() if c is not None]
+        children.reverse()
+        stack.extend(children)
+    return out
+
+
 class _Plan:
     """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph."""
 
@@ -508,25 +573,24 @@ class _Plan:
         params = {}  # id -> parameter, in first-seen order
         held = {id(t) for t in leaves}  # tensors whose value is already an input
 
-        for m in reach.modules:
-            for mod in m.modules():
-                kadd(mod.training)
-                d = mod._parameters
-                for name, t in d.items():
-                    if t is not None:
-                        i = id(t)
-                        if i not in held:
-                            held.add(i)
-                            sadd(("attr", d, name))
-                        params.setdefault(i, t)
-                d = mod._buffers
-                for name, t in d.items():
-                    if t is not None:
-                        i = id(t)
-                        if i not in held:
-                            held.add(i)
-                            sadd(("attr", d, name))
-                        kadd(_spec(t))
+        for mod in _walk_modules(reach.modules):
+            kadd(mod.training)
+            d = mod._parameters
+            for name, t in d.items():
+                if t is not None:
+                    i = id(t)
+                    if i not in held:
+                        held.add(i)
+                        sadd(("attr", d, name))
+                    params.setdefault(i, t)
+            d = mod._buffers
+            for name, t in d.items():
+                if t is not None:
+                    i = id(t)
+                    if i not in held:
+                        held.add(i)
+                        sadd(("attr", d, name))
+                    kadd(_spec(t))
         for opt in reach.optimizers:
             kadd(id(opt))  # the graph's host sources and writes are bound to these objects
             scalar_keys = opt._scalar_state_keys
@@ -604,9 +668,11 @@ class _Compiled:
         self.shapeless = {}  # dynamic=True: rank-only plan key -> _Shapeless (Note [Dynamic shapes])
         self.fallback_reason = None
         self.compile_count = 0
+        self._reach = None  # the last walk from the function, while reusable (Note [Reach reuse])
         _all_compiled.add(self)
 
     def reset(self):
+        self._reach = None
         self.cache.clear()
         self.shapeless.clear()
         self.fallback_reason = None
@@ -619,8 +685,13 @@ class _Compiled:
     def __call__(self, *args, **kwargs):
         if self.fallback_reason is not None or _TRACE is not None:
             return self.fn(*args, **kwargs)
-        reach = _Reach()
-        reach.add_function(self.fn)
+        base = self._reach
+        if base is not None and base.still_valid():
+            reach = base.copy()
+        else:
+            reach = _Reach()
+            reach.add_function(self.fn)
+            self._reach = reach.copy() if reach.reusable else None  # Note [Reach reuse]
         for a in args:
             reach.add(a)
         for a in kwargs.values():
