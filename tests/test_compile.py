@@ -828,3 +828,33 @@ def test_state_reached_through_keyword_only_defaults():
     (le, we), (lc, wc) = run(False), run(True)
     np.testing.assert_allclose(lc, le, rtol=1e-6)
     np.testing.assert_allclose(wc, we, rtol=1e-6)
+
+
+_rebound_model = None
+
+
+def test_state_rebound_between_calls_is_seen():
+    """Note [Reach reuse]: a global or closure variable rebound to another module between calls, or a list
+    element replaced, is the state of the next call (the earlier walk is not reused)."""
+    global _rebound_model
+    torch.manual_seed(0)
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    held = [a]
+    x = torch.randn(4, 3)
+
+    def global_step(x):
+        return _rebound_model(x).sum()
+
+    def list_step(x):
+        return held[0](x).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g, lst = torch.compile(global_step), torch.compile(list_step)
+        with torch.no_grad():
+            for m in (a, b, a):
+                _rebound_model = m
+                held[0] = m
+                expected = m(x).sum().item()
+                assert g(x).item() == expected
+                assert lst(x).item() == expected
