@@ -19,16 +19,21 @@ Note [Host scalars]
 Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step',
 the group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state
 by a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
-'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds expressions; where one reaches the
-graph (`_Update.scalars`), it becomes an element of an input vector of the dtype the graph reads it in (one
-vector per dtype), computed on the host in Python doubles at every call exactly as the eager step computes it and
-rounded to that dtype when the vector is built (the same rounding as eager's `mx.array(value, dtype)`). The graph
-reads an element as a slice, a view: no gather or cast kernel per scalar, and no float64 (which MLX's GPU
-backends lack) unless the parameters are float64. A write to the scalar state (`_Update.scalar`) becomes a host write
-after the call. Comparisons and float()/int() of a `_Sym` are guards: the traced graph is reused only while they
-give the same answers. The host keeps the value of each scalar state tensor a call writes, so the next call reads
-its sources (Adam's step counts: one per parameter) without a device-to-host copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real on
-the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
+'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds Python source over the sources'
+values (constants inline as literals, nesting deeper than _MAX_DEPTH hoisted into shared temporaries); at the end
+of the trace the expressions of each kind (the graph's scalars, the guards, the host writes) become one generated
+function each, so a call evaluates them in a few bytecodes instead of walking a tree of closures. Where one
+reaches the graph (`_Update.scalars`), it becomes a 0-d input of the dtype the graph reads it in, computed on the
+host in Python doubles at every call exactly as the eager step computes it and rounded to that dtype when the
+array is built (the same rounding as eager's `mx.array(value, dtype)`); equal nonzero values of one dtype share one
+array (Adam's per-parameter bias corrections are usually equal). A 0-d input adds no node to the graph (an input
+vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and there is no
+float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
+(`_Update.scalar`) becomes a host write after the call. Comparisons and float()/int() of a `_Sym` are guards: the
+traced graph is reused only while they give the same answers. The host keeps the value of each scalar state
+tensor a call writes, so the next call reads its sources (Adam's step counts: one per parameter) without a
+device-to-host copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real
+on the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
 optimizer's read of lr in the function is not supported and falls back to eager.
 
 Note [Dynamic shapes]
@@ -56,6 +61,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import math
 import operator
 import struct
 import types
@@ -80,37 +86,58 @@ _UNCHANGED = object()  # a slot's output kind when the function leaves its array
 
 
 # ------------------------------------------------------------------------------------------ host scalars
+# Python source of each operator a _Sym supports; the names an expression may call (Note [Host scalars])
+_BINARY_SRC = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**"}
+_COMPARE_SRC = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index}
+
+
+def _evaluator(srcs, consts, temps):
+    """One Python function (v: the sources' values) -> tuple of the expressions `srcs` over `v`, the constants
+    `consts` (c[i]) and the shared subexpressions `temps` (t0, t1, ... computed first, in order)."""
+    body = "".join(f"    t{j} = {t}\n" for j, t in enumerate(temps))
+    code = f"def _f(v, c=c):\n{body}    return ({''.join(s + ', ' for s in srcs)})\n"
+    names = dict(_EVAL_NAMES, c=consts)
+    exec(code, names)  # noqa: S102 — source built here from operator symbols, literals and indices only
+    return names["_f"]
+
+
+_MAX_DEPTH = 32  # deeper expressions become shared subexpressions (Python's parser limits nesting)
+
+
 class _Sym:
-    """A host scalar known as an expression over the call's host sources (Note [Host scalars])."""
+    """A host scalar known as an expression over the call's host sources (Note [Host scalars]): `_src` is its
+    Python source over `v` (the sources' values) and `c` (the trace's constants)."""
 
-    __slots__ = ("_ev", "_ctx")
+    __slots__ = ("_src", "_ctx", "_depth")
 
-    def __init__(self, ev, ctx):
-        self._ev = ev  # callable(values of the sources) -> Python number
+    def __init__(self, src, ctx, depth=0):
+        if depth > _MAX_DEPTH:
+            src, depth = ctx.temp(src), 0
+        self._src = src
         self._ctx = ctx
+        self._depth = depth
 
     _host_expr = True
 
     def _now(self):
-        return self._ev(self._ctx.source_values)
+        return self._ctx.value_of(self._src)
 
-    def _guard(self, fn):
-        ev = self._ev
-        result = fn(ev(self._ctx.source_values))
-        self._ctx.guards.append((lambda v: fn(ev(v)), result))
-        return result
+    def _guard(self, fn_name):
+        src = f"{fn_name}({self._src})"
+        return self._ctx.guard(src)
 
     def __float__(self):
-        return self._guard(float)
+        return self._guard("float")
 
     def __int__(self):
-        return self._guard(int)
+        return self._guard("int")
 
     def __index__(self):
-        return self._guard(operator.index)
+        return self._guard("index")
 
     def __bool__(self):
-        return self._guard(bool)
+        return self._guard("bool")
 
     def __hash__(self):
         return id(self)
@@ -119,55 +146,51 @@ class _Sym:
         return f"_Sym({self._now()!r})"
 
     def __neg__(self):
-        ev = self._ev
-        return _Sym(lambda v: -ev(v), self._ctx)
+        return _Sym(f"(-{self._src})", self._ctx, self._depth + 1)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        ev = self._ev
-        return _Sym(lambda v: abs(ev(v)), self._ctx)
+        return _Sym(f"abs({self._src})", self._ctx, self._depth + 1)
 
 
-def _ev_of(x):
+def _src_of(x, ctx):
+    """The source of x within ctx's expressions: a _Sym's own, a constant's reference into the constants."""
     if isinstance(x, _Sym):
-        return x._ev
-    return lambda v: x
+        return x._src
+    return ctx.const(x)
 
 
-def _binary(op, reflected=False):
+def _binary(symbol, reflected=False):
     def method(self, other):
         if isinstance(other, Tensor) or not isinstance(other, (int, float, _Sym)):
             return NotImplemented
-        a, b = (other, self) if reflected else (self, other)
-        ea, eb = _ev_of(a), _ev_of(b)
-        return _Sym(lambda v: op(ea(v), eb(v)), self._ctx)
+        ctx = self._ctx
+        a, b = self._src, _src_of(other, ctx)
+        if reflected:
+            a, b = b, a
+        depth = max(self._depth, other._depth if isinstance(other, _Sym) else 0) + 1
+        return _Sym(f"({a} {symbol} {b})", ctx, depth)
 
     return method
 
 
-def _compare(op):
+def _compare(symbol):
     def method(self, other):
         if not isinstance(other, (int, float, _Sym)):
             return NotImplemented
-        ea, eb = self._ev, _ev_of(other)
         ctx = self._ctx
-        result = op(ea(ctx.source_values), eb(ctx.source_values))
-        ctx.guards.append((lambda v: op(ea(v), eb(v)), result))
-        return result
+        return ctx.guard(f"({self._src} {symbol} {_src_of(other, ctx)})")
 
     return method
 
 
-for _name, _op in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow)):
-    setattr(_Sym, f"__{_name}__", _binary(_op))
-    setattr(_Sym, f"__r{_name}__", _binary(_op, reflected=True))
-for _name, _op in (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt), ("le", operator.le),
-                   ("gt", operator.gt), ("ge", operator.ge)):
-    setattr(_Sym, f"__{_name}__", _compare(_op))
+for _name, _symbol in _BINARY_SRC.items():
+    setattr(_Sym, f"__{_name}__", _binary(_symbol))
+    setattr(_Sym, f"__r{_name}__", _binary(_symbol, reflected=True))
+for _name, _symbol in _COMPARE_SRC.items():
+    setattr(_Sym, f"__{_name}__", _compare(_symbol))
 
 
 class _ScalarStateProxy:
@@ -196,7 +219,8 @@ def scalar_input(value, dtype):
 
 def host_write(tensor, value):
     """Record that scalar state `tensor` (a proxy) gets the host value `value` after the call."""
-    _TRACE.host_writes.append((tensor.real if isinstance(tensor, _ScalarStateProxy) else tensor, _ev_of(value)))
+    _TRACE.host_writes.append((tensor.real if isinstance(tensor, _ScalarStateProxy) else tensor,
+                               _src_of(value, _TRACE)))
 
 
 # ------------------------------------------------------------------------------------------ state discovery
@@ -231,16 +255,52 @@ def _code_names(code):
 
 
 class _Reach:
-    """What a function can reach (Note [Explicit state])."""
+    """What a function can reach (Note [Explicit state]).
+
+    Note [Reach reuse]: the walk from the function (its globals, closure cells, defaults, and the functions,
+    schedulers and bound methods found there) records every read it makes in `checks`; a later call whose reads
+    all give the identical objects would find the same modules, optimizers, schedulers, generators and scalars,
+    so it starts from a copy of the earlier walk instead of walking again (what those objects hold is read
+    afresh by _Plan at every call). A walk that entered a list or a dict (whose contents can change without
+    any recorded read changing) is never reused."""
 
     def __init__(self):
-        from ._ops.random import default_generator
+        from ._ops import random as _random
 
         self.modules, self.optimizers, self.schedulers, self.tensors = [], [], [], []
-        self.generators = [default_generator]
+        self.generators = [_random.default_generator]
         self.scalars = []  # (owner description, value) of scalar globals/closure values, for the key
         self._seen = set()
         self._classes = _state_classes()
+        # (0, dict, key, value) / (1, closure cell, None, value) / (2, object, attribute, value): Note [Reach reuse]
+        self.checks = [(0, _random.__dict__, "default_generator", _random.default_generator)]
+        self.reusable = True
+
+    def copy(self):
+        r = object.__new__(_Reach)
+        r.modules, r.optimizers, r.schedulers = self.modules[:], self.optimizers[:], self.schedulers[:]
+        r.tensors, r.generators, r.scalars = self.tensors[:], self.generators[:], self.scalars[:]
+        r._seen = set(self._seen)
+        r._classes = self._classes
+        r.checks = self.checks
+        r.reusable = self.reusable
+        return r
+
+    def still_valid(self):
+        """Whether every read of the walk gives the same object now (Note [Reach reuse])."""
+        for kind, owner, name, value in self.checks:
+            if kind == 0:
+                if owner.get(name, _MISSING) is not value:
+                    return False
+            elif kind == 1:
+                try:
+                    if owner.cell_contents is not value:
+                        return False
+                except ValueError:
+                    return False
+            elif getattr(owner, name, _MISSING) is not value:
+                return False
+        return True
 
     def add(self, obj, depth=0):
         if id(obj) in self._seen:
@@ -258,6 +318,7 @@ class _Reach:
         elif isinstance(obj, LRScheduler):
             self._seen.add(id(obj))
             self.schedulers.append(obj)
+            self.checks.append((2, obj, "optimizer", obj.optimizer))
             self.add(obj.optimizer)
         elif isinstance(obj, Generator):
             self._seen.add(id(obj))
@@ -267,10 +328,13 @@ class _Reach:
             self.add_function(obj, depth + 1)
         elif depth < 2 and isinstance(obj, (list, tuple)):
             self._seen.add(id(obj))
+            if type(obj) is not tuple:
+                self.reusable = False
             for v in obj:
                 self.add(v, depth + 1)
         elif depth < 2 and isinstance(obj, dict):
             self._seen.add(id(obj))
+            self.reusable = False
             for v in obj.values():
                 self.add(v, depth + 1)
 
@@ -278,6 +342,8 @@ class _Reach:
         if depth > 3:
             return
         if isinstance(fn, functools.partial):
+            if fn.keywords:
+                self.reusable = False  # a dict its owner may change (Note [Reach reuse])
             self.add(fn.func, depth)
             for a in fn.args:
                 self.add(a, depth)
@@ -292,8 +358,12 @@ class _Reach:
         if fn.__module__ and fn.__module__.startswith("mlx_compat"):
             return  # the package's own functions hold no user state
         g = fn.__globals__
+        checks = self.checks
+        for attr in ("__code__", "__closure__", "__defaults__", "__kwdefaults__"):
+            checks.append((2, fn, attr, getattr(fn, attr)))
         for n in _code_names(fn.__code__):
             v = g.get(n, _MISSING)
+            checks.append((0, g, n, v))
             if v is not _MISSING:
                 if isinstance(v, (bool, int, float, str)) and not isinstance(v, type):
                     self.scalars.append((n, v))
@@ -303,7 +373,9 @@ class _Reach:
             try:
                 v = cell.cell_contents
             except ValueError:
+                self.reusable = False  # a cell filled later
                 continue
+            checks.append((1, cell, None, v))
             if isinstance(v, (bool, int, float, str)):
                 self.scalars.append(("<closure>", v))
             else:
@@ -317,33 +389,64 @@ class _Reach:
 class _TraceContext:
     def __init__(self, source_values, layout, scalar_vecs):
         self.source_values = source_values
-        self.guards = []
-        self.host_writes = []
-        self.scalar_exprs = {}  # dtype -> evaluators of the scalars that vector carries (Note [Host scalars])
+        self.consts = []  # the constants the expressions' sources name as c[i]
+        self.guards = []  # (source, its value while tracing)
+        self.host_writes = []  # (scalar state tensor, source of the value it gets)
+        self.scalar_exprs = {}  # dtype -> sources of the scalars the graph reads in that dtype (Note [Host scalars])
         self.scalar_vecs = {dt: (n, vec) for (dt, n), vec in zip(layout, scalar_vecs)}
         self.sources = []  # callables reading each source at call time
         self.sched_steps = []
+        self.temps = []  # shared subexpressions (t0, t1, ...), each over v, c and earlier ones
+        self._evaluators = {}
 
     def source(self, reader):
         """A _Sym over a new host source read by reader() at every call."""
         k = len(self.sources)
         self.sources.append(reader)
         self.source_values.append(reader())
-        return _Sym(lambda v: v[k], self)
+        return _Sym(f"v[{k}]", self)
+
+    def const(self, x):
+        """The source naming constant x."""
+        if type(x) is int or (type(x) is float and math.isfinite(x)):
+            return f"({x!r})"  # a literal: Python folds constant subexpressions when it compiles the evaluator
+        self.consts.append(x)
+        return f"c[{len(self.consts) - 1}]"
+
+    def temp(self, src):
+        """The name of a new shared subexpression computing `src`."""
+        self.temps.append(src)
+        return f"t{len(self.temps) - 1}"
+
+    def value_of(self, src):
+        """The value of expression `src` at this trace's source values."""
+        key = (src, len(self.temps))
+        fn = self._evaluators.get(key)
+        if fn is None:
+            fn = self._evaluators[key] = _evaluator([src], self.consts, self.temps)
+        return fn(self.source_values)[0]
+
+    def evaluator(self, srcs):
+        """The call-time function computing the expressions `srcs` (a tuple) from the sources' values."""
+        return _evaluator(srcs, list(self.consts), list(self.temps))
+
+    def guard(self, src):
+        """The value of expression `src` now, which the traced graph assumes (Note [Host scalars])."""
+        result = self.value_of(src)
+        self.guards.append((src, result))
+        return result
 
     def scalar_input(self, value, dtype):
-        evs = self.scalar_exprs.setdefault(dtype, [])
-        k = len(evs)
-        evs.append(value._ev)
+        srcs = self.scalar_exprs.setdefault(dtype, [])
+        k = len(srcs)
+        srcs.append(value._src)
         n, vec = self.scalar_vecs.get(dtype, (0, None))
         if k >= n:
-            return mx.array(0.0, dtype=dtype)  # too few slots: the trace is redone with enough
-        if isinstance(vec, list):  # a shapeless graph's scalars: 0-d inputs (MLX cannot slice shapeless)
-            return vec[k]
-        return vec[k:k + 1].reshape(())  # a slice is a view: no gather kernel, no cast (Note [Host scalars])
+            return mx.array(0.0, dtype=dtype)  # too few inputs: the trace is redone with enough
+        return vec[k]  # a 0-d input of the graph: no slice, gather or cast node (Note [Host scalars])
 
     def layout(self):
-        return tuple((dt, len(evs)) for dt, evs in self.scalar_exprs.items())
+        return tuple((dt, len(srcs)) for dt, srcs in self.scalar_exprs.items())
 
 
 class _RetraceScalars(Exception):
@@ -438,6 +541,23 @@ def _group_key(group):
     return tuple(out)
 
 
+def _walk_modules(roots):
+    """Every module under `roots` once, each before its children in registration order (Module.modules()'s
+    order), as a list."""
+    out, seen = [], set()
+    stack = list(reversed(roots))
+    while stack:
+        mod = stack.pop()
+        if id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        out.append(mod)
+        children = [c for c in mod._modules.values() if c is not None]
+        children.reverse()
+        stack.extend(children)
+    return out
+
+
 class _Plan:
     """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph."""
 
@@ -453,25 +573,24 @@ class _Plan:
         params = {}  # id -> parameter, in first-seen order
         held = {id(t) for t in leaves}  # tensors whose value is already an input
 
-        for m in reach.modules:
-            for mod in m.modules():
-                kadd(mod.training)
-                d = mod._parameters
-                for name, t in d.items():
-                    if t is not None:
-                        i = id(t)
-                        if i not in held:
-                            held.add(i)
-                            sadd(("attr", d, name))
-                        params.setdefault(i, t)
-                d = mod._buffers
-                for name, t in d.items():
-                    if t is not None:
-                        i = id(t)
-                        if i not in held:
-                            held.add(i)
-                            sadd(("attr", d, name))
-                        kadd(_spec(t))
+        for mod in _walk_modules(reach.modules):
+            kadd(mod.training)
+            d = mod._parameters
+            for name, t in d.items():
+                if t is not None:
+                    i = id(t)
+                    if i not in held:
+                        held.add(i)
+                        sadd(("attr", d, name))
+                    params.setdefault(i, t)
+            d = mod._buffers
+            for name, t in d.items():
+                if t is not None:
+                    i = id(t)
+                    if i not in held:
+                        held.add(i)
+                        sadd(("attr", d, name))
+                    kadd(_spec(t))
         for opt in reach.optimizers:
             kadd(id(opt))  # the graph's host sources and writes are bound to these objects
             scalar_keys = opt._scalar_state_keys
@@ -530,7 +649,8 @@ class _Plan:
 
 
 class _Entry:
-    __slots__ = ("fn", "guards", "sources", "scalar_exprs", "host_writes", "sched_steps", "out_spec",
+    __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
+                 "host_write_fn", "sched_steps", "out_spec",
                  "out_kinds", "needs_autograd", "_first", "shapes", "shapeless")
 
     def __init__(self):
@@ -548,9 +668,11 @@ class _Compiled:
         self.shapeless = {}  # dynamic=True: rank-only plan key -> _Shapeless (Note [Dynamic shapes])
         self.fallback_reason = None
         self.compile_count = 0
+        self._reach = None  # the last walk from the function, while reusable (Note [Reach reuse])
         _all_compiled.add(self)
 
     def reset(self):
+        self._reach = None
         self.cache.clear()
         self.shapeless.clear()
         self.fallback_reason = None
@@ -563,8 +685,13 @@ class _Compiled:
     def __call__(self, *args, **kwargs):
         if self.fallback_reason is not None or _TRACE is not None:
             return self.fn(*args, **kwargs)
-        reach = _Reach()
-        reach.add_function(self.fn)
+        base = self._reach
+        if base is not None and base.still_valid():
+            reach = base.copy()
+        else:
+            reach = _Reach()
+            reach.add_function(self.fn)
+            self._reach = reach.copy() if reach.reusable else None  # Note [Reach reuse]
         for a in args:
             reach.add(a)
         for a in kwargs.values():
@@ -583,7 +710,7 @@ class _Compiled:
         """The entry of `entries` whose guards hold now, with the host sources' values, or (None, None)."""
         for e in entries:
             vals = [r() for r in e.sources]
-            if all(g(vals) == res for g, res in e.guards):
+            if e.guard_fn is None or e.guard_fn(vals) == e.guard_results:
                 return e, vals
         return None, None
 
@@ -643,7 +770,7 @@ class _Compiled:
         # a shape the shapeless graph has not been checked at, or a shape-dependent function: a per-shape graph
         static, source_values = self._entry(self.cache.setdefault((plan.key, shapes), []), plan, args, kwargs)
         if sl.valid is None:
-            vecs = self._scalar_vecs(static, source_values) if static.scalar_exprs else []
+            vecs = self._scalar_vecs(static, source_values) if static.scalar_layout else []
             outs = static.fn(*self._inputs(plan, vecs))
             sl.valid = _same_results(entry, static, plan, outs)
             return self._run(static, plan, source_values, outs)
@@ -777,10 +904,13 @@ class _Compiled:
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
                 entry.out_kinds = (len(leaves), kinds, new_state)
-                entry.guards = ctx.guards
+                entry.guard_fn = ctx.evaluator(tuple(g for g, _ in ctx.guards)) if ctx.guards else None
+                entry.guard_results = tuple(r for _, r in ctx.guards)
                 entry.sources = ctx.sources
-                entry.scalar_exprs = list(ctx.scalar_exprs.items())
-                entry.host_writes = ctx.host_writes
+                entry.scalar_layout = ctx.layout()
+                entry.scalar_fn = ctx.evaluator(tuple(e for srcs in ctx.scalar_exprs.values() for e in srcs))
+                entry.host_writes = [t for t, _ in ctx.host_writes]
+                entry.host_write_fn = ctx.evaluator(tuple(e for _, e in ctx.host_writes))
                 entry.sched_steps = ctx.sched_steps
                 return outs
             finally:
@@ -794,10 +924,7 @@ class _Compiled:
         entry.shapeless = shapeless
         entry.fn = compiled
         # the first call traces (inside pure) and runs; its result is kept for this call
-        if shapeless:
-            vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
-        else:
-            vecs = [mx.zeros((n,), dtype=dt) for dt, n in layout]
+        vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
         entry._first = compiled(*self._inputs(plan, vecs))
         self.compile_count += 1
         return entry
@@ -816,21 +943,31 @@ class _Compiled:
 
     @staticmethod
     def _scalar_vecs(entry, source_values):
-        """One vector per dtype of the host scalars' values at this call, rounded from Python doubles to the
-        dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars]); for a shapeless graph a list of 0-d
-        arrays instead of each vector."""
-        if entry.shapeless:
-            return [[mx.array(float(e(source_values)), dtype=dt) for e in evs] for dt, evs in entry.scalar_exprs]
-        return [mx.array([float(e(source_values)) for e in evs], dtype=dt) for dt, evs in entry.scalar_exprs]
+        """Per dtype of the graph's host scalars, their values at this call as 0-d arrays, rounded from Python
+        doubles to the dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars]); equal nonzero values
+        of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count)."""
+        vals = entry.scalar_fn(source_values)
+        out, i, made = [], 0, {}
+        for dt, n in entry.scalar_layout:
+            arrays = []
+            for x in vals[i:i + n]:
+                x = float(x)
+                a = made.get((x, dt)) if x else None  # 0.0 == -0.0: zeros are never shared
+                if a is None:
+                    a = made[(x, dt)] = mx.array(x, dtype=dt)
+                arrays.append(a)
+            out.append(arrays)
+            i += n
+        return out
 
     def _run(self, entry, plan, source_values, outs=None):
         """Run `entry` on the call's state (or take its outputs `outs`), write the state back, evaluate once."""
         first = entry._first
         entry._first = None
-        vecs = self._scalar_vecs(entry, source_values) if entry.scalar_exprs else []
+        vecs = self._scalar_vecs(entry, source_values) if entry.scalar_layout else []
         if outs is not None:
             pass
-        elif first is not None and not entry.scalar_exprs:
+        elif first is not None and not entry.scalar_layout:
             outs = first
         else:
             outs = entry.fn(*self._inputs(plan, vecs))
@@ -865,13 +1002,22 @@ class _Compiled:
             for gen in plan.reach.generators:
                 gen._key = outs[pos]
                 pos += 1
-            for t, ev in entry.host_writes:
-                v = ev(source_values)
-                t._write(mx.array(v, dtype=mx.float32))
-                f32 = _as_float32(v)
-                if f32 is not None:
-                    k = id(t)
-                    _host_values[k] = (weakref.ref(t, functools.partial(_forget_host_value, k)), t._mx, f32)
+            if entry.host_writes:
+                made = {}  # equal values share one array, as _Update.scalar's constants do
+                for t, v in zip(entry.host_writes, entry.host_write_fn(source_values)):
+                    f32 = _as_float32(v)
+                    a = made.get(f32) if f32 else None
+                    if a is None:
+                        a = mx.array(v, dtype=mx.float32)
+                        if f32:
+                            made[f32] = a
+                    t._write(a)
+                    if f32 is not None:
+                        k = id(t)
+                        hv = _host_values.get(k)
+                        ref = hv[0] if hv is not None and hv[0]() is t else \
+                            weakref.ref(t, functools.partial(_forget_host_value, k))
+                        _host_values[k] = (ref, t._mx, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -939,11 +1085,11 @@ def _same_results(shapeless, static, plan, static_outs):
     """Whether the shapeless entry, run on this call's state (of shapes it was not traced at), gives exactly
     what the entry traced for those shapes gives (Note [Dynamic shapes]); evaluates both."""
     if (shapeless.out_kinds != static.out_kinds or shapeless.out_spec != static.out_spec
-            or [dt for dt, _ in shapeless.scalar_exprs] != [dt for dt, _ in static.scalar_exprs]):
+            or [dt for dt, _ in shapeless.scalar_layout] != [dt for dt, _ in static.scalar_layout]):
         return False
     try:
         source_values = [r() for r in shapeless.sources]
-        vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_exprs else []
+        vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_layout else []
         outs = shapeless.fn(*_Compiled._inputs(plan, vecs))
         if len(outs) != len(static_outs) or any(a.shape != b.shape or a.dtype != b.dtype
                                                 for a, b in zip(outs, static_outs)):
