@@ -62,7 +62,10 @@ class Case:
         extra = {k: v for k, v in self.int_inputs.items()}
         mi = [mx.array(a) for a in ins]
         me = {k: mx.array(v) for k, v in extra.items()}
-        ti = [torch.tensor(a, device=dev, requires_grad=True) for a in ins]
+        # a case may give torch its own layout (NCHW against MLX's NHWC): same sizes, so the same work
+        tshapes = getattr(self, "torch_shapes", None)
+        ti = [torch.tensor(_rand(s, i, 0.1) if tshapes else a, device=dev, requires_grad=True)
+              for i, (s, a) in enumerate(zip(tshapes or self.shapes, ins))]
         te = {k: torch.tensor(v, device=dev) for k, v in extra.items()}
         argnums = list(range(len(mi)))
         vg = mx.value_and_grad(lambda *a: self.mlx_fn(*a, **me), argnums=argnums)
@@ -85,7 +88,6 @@ class Case:
 
 
 def gpt2_cases():
-    import torch
     import torch.nn.functional as F
     B, T, D, H, V = max(1, 8 // SCALE), 256, 768, 12, 50257
     N = B * T
@@ -244,16 +246,11 @@ def main():
         if g not in groups:
             continue
         for c in groups[g]():
-            shapes = c.shapes
-            if hasattr(c, "torch_shapes"):
-                # time torch on its own layout: run() uses one list of shapes for both, so swap in torch's for it
-                c = _with_torch_layout(c)
             try:
                 fm, bm, bmc, ft, bt = c.run(args.repeats)
             except Exception as e:  # noqa: BLE001 -- one failing row should not hide the others
                 print(f"| {c.name} | {c.count} | failed: {type(e).__name__}: {str(e)[:80]} |")
                 continue
-            del shapes
             print(f"| {c.name} | {c.count} | {fm:.3f} | {bm:.3f} | {bmc:.3f} | {ft:.3f} | {bt:.3f} | "
                   f"{bm / bt:.2f}x | {c.count * bm:.2f} / {c.count * bt:.2f} |", flush=True)
     if "optim" in args.only:
@@ -261,39 +258,6 @@ def main():
         print()
         print(f"AdamW update of GPT-2-small's {n} parameters (124M values), ms: MLX optimizer {m_ms:.2f}, "
               f"MLX compiled {mc_ms:.2f}, torch foreach {t_ms:.2f}, torch fused {tf_ms:.2f}")
-
-
-def _with_torch_layout(c):
-    """A copy of case `c` whose torch side gets its own (NCHW) input shapes."""
-    import torch
-    outer = c
-
-    class Wrapped(Case):
-        def run(self, repeats):
-            dev = torch.device(DEVICE)
-            ins = [_rand(s, i, 0.1) for i, s in enumerate(outer.shapes)]
-            mi = [mx.array(a) for a in ins]
-            ti = [torch.tensor(_rand(s, i, 0.1), device=dev, requires_grad=True)
-                  for i, s in enumerate(outer.torch_shapes)]
-            vg = mx.value_and_grad(outer.mlx_fn, argnums=list(range(len(mi))))
-            fwd_m = _median_ms(lambda: outer.mlx_fn(*mi), _mx_sync, repeats)
-            both_m = _median_ms(lambda: vg(*mi), _mx_sync, repeats)
-            cvg = mx.compile(vg)
-            both_mc = _median_ms(lambda: cvg(*mi), _mx_sync, repeats)
-
-            def t_both():
-                for t in ti:
-                    t.grad = None
-                out = outer.torch_fn(*ti)
-                out.backward()
-                return out
-
-            with torch.no_grad():
-                fwd_t = _median_ms(lambda: outer.torch_fn(*ti), _torch_sync, repeats)
-            both_t = _median_ms(t_both, _torch_sync, repeats)
-            return fwd_m, both_m, both_mc, fwd_t, both_t
-
-    return Wrapped(c.name, c.count, c.shapes, c.mlx_fn, c.torch_fn)
 
 
 if __name__ == "__main__":
