@@ -133,13 +133,14 @@ def _matmul(ctx, grads):
             if a.dim() == 2 and b.dim() > 2:
                 m, k = a.shape
                 bb = _conj(b).expand(*g.shape[:-2], *b.shape[-2:])
-                ga = g.movedim(-2, 0).reshape(m, -1) @ bb.mT.reshape(-1, k)
+                rows = math.prod(g.shape[:-2]) * g.shape[-1]  # explicit: a zero-size -1 is ambiguous
+                ga = g.movedim(-2, 0).reshape(m, rows) @ bb.mT.reshape(rows, k)
             else:
                 ga = sum_to(g @ _conj(b).mT, a.shape)
         if needs_grad(b):
             if b.dim() == 2 and a.dim() > 2:
-                ga_k, n = a.shape[-1], g.shape[-1]
-                gb = _conj(a).reshape(-1, ga_k).mT @ g.reshape(-1, n)
+                rows = math.prod(a.shape[:-1])  # explicit: a zero-size -1 is ambiguous
+                gb = _conj(a).reshape(rows, a.shape[-1]).mT @ g.reshape(rows, g.shape[-1])
             else:
                 gb = sum_to(_conj(a).mT @ g, b.shape)
     return ga, gb
