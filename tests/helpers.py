@@ -123,6 +123,21 @@ def same_exc_type(ours, theirs):
     return type(ours) is type(theirs) or issubclass(type(ours), type(theirs))
 
 
+def assert_same_grads(ours, theirs):
+    """Compare (result, first derivatives, second derivatives, grad_fn name) of one op in mlx_compat and torch.
+    A second derivative that is None on one side (no history, or torch's symbolic zero) must be zero on the other."""
+    assert ours[3] == theirs[3]
+    assert_same(ours[0], theirs[0], rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours[1], theirs[1]):
+        assert_same(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip(ours[2], theirs[2]):
+        if a is None or b is None:
+            for gg in (a, b):
+                assert gg is None or not gg.abs().sum().item()
+        else:
+            assert_same(a, b, rtol=1e-4, atol=1e-5)
+
+
 def same_outcome(f_torch, f_mc, **tol):
     """Both raise the same exception type, or give the same tensor (NaNs in the same places); warnings silenced.
     Returns ours, or None when both raised."""

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, same_outcome, torch
+from helpers import assert_same, assert_same_grads, mc, same_outcome, torch
 
 REGISTRY = mc._C._op_registry()
 NAMES = ["clamp", "clamp_min", "clamp_max", "masked_fill", "lerp", "addcmul", "addcdiv"]
@@ -334,16 +334,7 @@ def test_grad_and_double_grad(case, dtype):
         ggs = lib.autograd.grad(sum((g * g).sum() for g in live), ins, allow_unused=True) if live else ()
         ggs = [None if gg is None or (lib is torch and gg._is_zerotensor()) else gg for gg in ggs]
         res[lib] = (r, gs, ggs, node)
-    assert res[mc][3] == res[torch][3]
-    assert_same(res[mc][0], res[torch][0], rtol=1e-5, atol=1e-6)
-    for ours, theirs in zip(res[mc][1], res[torch][1]):
-        assert_same(ours, theirs, rtol=1e-4, atol=1e-5)
-    for ours, theirs in zip(res[mc][2], res[torch][2]):
-        if ours is None or theirs is None:  # a zero second derivative, with or without history
-            for gg in (ours, theirs):
-                assert gg is None or not gg.abs().sum().item()
-        else:
-            assert_same(ours, theirs, rtol=1e-4, atol=1e-5)
+    assert_same_grads(res[mc], res[torch])
 
 
 @pytest.mark.parametrize("case", range(len(_inplace_cases())))
