@@ -266,6 +266,28 @@ def test_checkpoint_saved_from_a_thread_while_the_main_thread_computes(tmp_path)
         np.testing.assert_array_equal(got, want)
 
 
+def _run_while_the_lock_is_held(call, ns):
+    """Evaluate `call` in another thread while this one holds the evaluation lock: the call must still be waiting
+    after 0.5 s, and finish once the lock is released. Returns its result."""
+    done = threading.Event()
+    out = {}
+
+    def worker():
+        out["r"] = eval(call, ns)
+        done.set()
+
+    mc._C._eval_lock_acquire()
+    try:
+        th = threading.Thread(target=worker)
+        th.start()
+        blocked = not done.wait(0.5)
+    finally:
+        mc._C._eval_lock_release()
+    th.join(30)
+    assert done.is_set() and blocked
+    return out["r"]
+
+
 @pytest.mark.parametrize("call", ["mc.eval(t)", "mc.linalg.inv(a)", "bn(x)"])
 def test_evaluations_started_from_python_wait_for_the_evaluation_lock(call):
     """Note [Threads]: evaluations the package starts from its Python modules (the public `eval`, linalg's error
@@ -279,25 +301,9 @@ def test_evaluations_started_from_python_wait_for_the_evaluation_lock(call):
     bn.__dict__["_pending_stat_updates"] = batchnorm._FLUSH_EVERY - 1  # the next forward flushes
     t = mc.ones(3) * 2
     a = mc.eye(3) * 2
-    done = threading.Event()
-    out = {}
-
-    def worker():
-        out["r"] = eval(call, {"mc": mc, "t": t, "a": a, "bn": bn, "x": x})
-        done.set()
-
-    mc._C._eval_lock_acquire()
-    try:
-        th = threading.Thread(target=worker)
-        th.start()
-        blocked = not done.wait(0.5)
-    finally:
-        mc._C._eval_lock_release()
-    th.join(30)
-    assert done.is_set()
-    assert blocked
+    r = _run_while_the_lock_is_held(call, {"mc": mc, "t": t, "a": a, "bn": bn, "x": x})
     if call == "mc.linalg.inv(a)":
-        np.testing.assert_allclose(out["r"].numpy(), torch.linalg.inv(torch.eye(3) * 2).numpy())
+        np.testing.assert_allclose(r.numpy(), torch.linalg.inv(torch.eye(3) * 2).numpy())
 
 
 @pytest.mark.parametrize("call", [
@@ -315,27 +321,10 @@ def test_value_reads_inside_ops_wait_for_the_evaluation_lock(call):
     torch's result."""
     F = mc.nn.functional
     p, x, y = mc.full((2, 3), 0.25), mc.ones(2, 3), mc.tensor([0, 2])
-    ns = {"mc": mc, "F": F, "p": p, "x": x, "y": y}
-    done = threading.Event()
-    out = {}
-
-    def worker():
-        out["r"] = eval(call, ns)
-        done.set()
-
-    mc._C._eval_lock_acquire()
-    try:
-        th = threading.Thread(target=worker)
-        th.start()
-        blocked = not done.wait(0.5)
-    finally:
-        mc._C._eval_lock_release()
-    th.join(30)
-    assert done.is_set() and blocked
+    got = _run_while_the_lock_is_held(call, {"mc": mc, "F": F, "p": p, "x": x, "y": y})
     tns = {"mc": torch, "F": torch.nn.functional, "p": torch.full((2, 3), 0.25), "x": torch.ones(2, 3),
            "y": torch.tensor([0, 2])}
     ref = eval(call, tns)
-    got = out["r"]
     if isinstance(ref, tuple):
         assert len(got) == len(ref)
         for g, r in zip(got, ref):
