@@ -509,7 +509,7 @@ def run_suite(args):
     notes = []
     opt_name = {"adam": "Adam lr 1e-3", "adamw": "AdamW lr 1e-4 wd 0.01", "sgd": "SGD lr 0.01 momentum 0.9"}
     for w in training_workloads(size):
-        if not _selected(args, w.kind) or args.rows == "infer":
+        if not _selected(args, w.kind) or args.rows == "infer" or args.dtype not in (None, w.dtype):
             continue
         t0 = time.perf_counter()
         try:
@@ -783,6 +783,8 @@ def main(argv=None):
     p.add_argument("--title", default=None)
     p.add_argument("--only", nargs="+", choices=("mlp", "resnet18", "resnet50", "vit", "gpt2", "generation"),
                    help="run only these workloads (training and inference rows of that kind)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16"), default=None,
+                   help="training rows of this dtype alone (default: both)")
     p.add_argument("--rows", choices=("train", "infer", "all"), default="all",
                    help="with --only: only the training rows or only the inference rows of those kinds")
     p.add_argument("--write", metavar="FILE", help="replace FILE's suite region with the report")
