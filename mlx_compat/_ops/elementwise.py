@@ -5,7 +5,7 @@ ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported b
 Tensor methods (and in-place methods where torch has them) are attached here.
 
 The primitive ones (asin ... atanh; erfc, erfinv, frac, deg2rad, rad2deg; fmax/fmin, logaddexp(2), hypot,
-copysign, xlogy) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+copysign, xlogy, float_power) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
 derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
 the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
 are hand-written with `record`, using the package's own ops so they differentiate again.
@@ -30,8 +30,9 @@ from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
-from .pointwise import BOOL, COMPLEX, DEFAULT, INTEGRAL, refusal, unary
-from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex, _rule, binary, binary_forward, INT_TO_FLOAT
+from .pointwise import BOOL, COMPLEX, DEFAULT, DOUBLE, INTEGRAL, refusal, unary
+from .operators import (_inplace_from, _pow_exponent, _pow_self, _SCALAR_NAMES, _result_type_or_complex, _rule,
+                        binary, binary_forward, INT_TO_FLOAT)
 from .creation import _out
 from ._common import _check_tensor, _torch, _sname, _return_type
 
@@ -813,30 +814,21 @@ def _xlogy_core(name, node, log_fn, other_deriv, thr):
 xlog1py = _xlogy_core("xlog1py", "SpecialXlog1PyBackward0", mx.log1p, lambda g, a, b: g * a / (b + 1), -1)
 
 
-def float_power(input, exponent, *, out=None):
-    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        raise TypeError("float_power() received an invalid combination of arguments")
-    cplx = builtins.any((isinstance(x, Tensor) and x.dtype.is_complex) or isinstance(x, builtins.complex)
-                        for x in (input, exponent))
-    if cplx:
-        raise TypeError("float_power: complex128 is not supported by MLX (mlx_compat has complex64 only)")
-    if out is not None and out.dtype is not _dtype.float64:
-        raise RuntimeError(f"the output given to float_power has dtype {_scalar_name(out.dtype)} but the operation's "
-                           f"result requires dtype Double")
-    a = input.to(_dtype.float64) if isinstance(input, Tensor) else builtins.float(input)
-    b = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)
-    if not isinstance(a, Tensor):
-        from .creation import tensor as _t
+def _on_doubles(formula):
+    """A pow derivative formula run on the operands as float_power computes them: float64 (Note [Always-double
+    results] in csrc/dispatch.c); _rule casts each gradient back to its operand's dtype, as torch's
+    ToCopyBackward0 does."""
+    def run(grad, a, b):
+        return formula(grad, *[x.double() if isinstance(x, Tensor) else builtins.float(x) for x in (a, b)])
 
-        a = _t(a, dtype=_dtype.float64, device=exponent.device)
-    return _out(out, a ** b)
+    return run
 
 
-def _float_power_(self, exponent):
-    if self.dtype is not _dtype.float64:
-        raise RuntimeError(f"the base given to float_power_ has dtype {_scalar_name(self.dtype)} but the "
-                           f"operation's result requires dtype Double")
-    return self._commit(float_power(self, exponent))
+# float_power: torch.pow in float64 whatever the operands (complex128 for complex ones, which MLX lacks: a
+# TypeError), the in-place form and out= needing float64 already; pow's node names and derivative.
+float_power = binary("float_power", forward=mx.power, promotion=DOUBLE, other="exponent",
+                     node=("PowBackward1", "PowBackward0", "PowBackward2"),
+                     derivative=_rule(_on_doubles(_pow_self), _on_doubles(_pow_exponent)))
 
 
 # ---------------------------------------------------------------- methods
@@ -851,8 +843,6 @@ for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", 
                     ("logical_xor", logical_xor, _logical_xor_)):
     _attach(_n, _f, inplace=False)
     declare(_n + "_", _fi)
-_attach("float_power", float_power, inplace=False)
-declare("float_power_", _float_power_)
 declare("erf_", _inplace_from(_erf_accurate))  # pointwise.py declares Tensor.erf (the accurate erf)
 del _n
 

@@ -25,18 +25,22 @@ class ELEMENTWISE_TYPE_PROMOTION_KIND(enum.IntEnum):
     """The result-dtype rule of an elementwise op, declared with it (torch._prims_common's names; the one C enum
     of csrc/core.h, which ops.c's operator table uses too). DEFAULT: the operands' promoted dtype; INT_TO_FLOAT:
     integral and bool operands compute in the default float dtype; BOOL_TO_LONG: bool inputs compute in int64;
-    ALWAYS_BOOL: a bool result (comparisons); COMPLEX_TO_FLOAT: complex inputs give their real dtype (abs)."""
+    ALWAYS_BOOL: a bool result (comparisons); COMPLEX_TO_FLOAT: complex inputs give their real dtype (abs);
+    DOUBLE (not in torch's enum: its float_power computes its dtype by hand): float64 whatever the operands,
+    complex128 for complex ones (Note [Always-double results] in csrc/dispatch.c)."""
     DEFAULT = _C.PROMOTE_DEFAULT
     INT_TO_FLOAT = _C.PROMOTE_INT_TO_FLOAT
     BOOL_TO_LONG = _C.PROMOTE_BOOL_TO_LONG
     ALWAYS_BOOL = _C.PROMOTE_ALWAYS_BOOL
     COMPLEX_TO_FLOAT = _C.PROMOTE_COMPLEX_TO_FLOAT
+    DOUBLE = _C.PROMOTE_DOUBLE
 
 
 DEFAULT = ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
 INT_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.INT_TO_FLOAT
 BOOL_TO_LONG = ELEMENTWISE_TYPE_PROMOTION_KIND.BOOL_TO_LONG
 COMPLEX_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.COMPLEX_TO_FLOAT
+DOUBLE = ELEMENTWISE_TYPE_PROMOTION_KIND.DOUBLE
 _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
