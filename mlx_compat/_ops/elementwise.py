@@ -4,8 +4,8 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-The primitive ones (asin ... atanh; erfc, erfinv, frac, deg2rad, rad2deg; fmax/fmin, logaddexp(2), hypot,
-copysign, xlogy, float_power) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+The primitive ones (asin ... atanh; erf, erfc, erfinv, frac, deg2rad, rad2deg, sinc, i0; fmax/fmin,
+logaddexp(2), hypot, copysign, xlogy, float_power) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
 derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
 the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
 are hand-written with `record`, using the package's own ops so they differentiate again.
@@ -38,7 +38,7 @@ from ._common import _check_tensor, _torch, _sname, _return_type
 
 __all__ = [
     "asin", "arcsin", "acos", "arccos", "atan", "arctan", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh",
-    "atanh", "arctanh", "erfc", "erfinv", "frac", "fmax", "fmin", "logaddexp", "logaddexp2", "logit", "hypot",
+    "atanh", "arctanh", "erf", "erfc", "erfinv", "frac", "fmax", "fmin", "logaddexp", "logaddexp2", "logit", "hypot",
     "nan_to_num", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "isclose", "allclose", "equal",
     "logical_and", "logical_or", "logical_xor", "xlogy", "sinc", "deg2rad", "rad2deg", "copysign", "heaviside",
     "signbit", "float_power", "positive", "i0",
@@ -262,10 +262,6 @@ def _unary_custom(name, node, fwd, deriv, complex_msg=None):
     return op
 
 
-def _erf_deriv(x, y, g):
-    return g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI
-
-
 def _erfinv_fwd(x):
     """erfinv: MLX's kernel refined by Newton steps on the accurate erf/erfc (float64 only)."""
     y0 = mx.erfinv(x)
@@ -316,23 +312,9 @@ erfc = unary("erfc", _opmath(erfc_mx), INT_TO_FLOAT, lambda grad, self: -grad * 
 erfinv = unary("erfinv", _opmath(_erfinv_fwd), INT_TO_FLOAT,
                lambda grad, result: grad * (result * result).exp() * _SQRT_PI_OVER_2,
                refusals=_refuse_complex("erfinv_vml_cpu"))
-_erf_accurate = _unary_custom("erf", "ErfBackward0", erf_mx, _erf_deriv)
-
-# ---------------------------------------------------------------- unary float ops through mlx_op
-
-
-def _unary_vjp(name, fn, node, complex_ok=True, ints=True, complex_msg=None):
-    def op(input, *, out=None):
-        _need_tensor(name, input)
-        if input.dtype.is_complex and not complex_ok:
-            raise NotImplementedError(complex_msg or f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
-        if not ints and not (input.dtype.is_floating_point or input.dtype.is_complex):
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
-        d = _float_dtype(input)
-        return _out(out, mlx_op(node, _compute(fn, d), [input]))
-
-    op.__name__ = name
-    return op
+erf = unary("erf", _opmath(erf_mx), INT_TO_FLOAT, lambda grad, self: grad * (-(self * self)).exp() * _TWO_OVER_SQRT_PI,
+            refusals=_refuse_complex("erf_vml_cpu"))
+_erf_accurate = erf  # torch.special.erf (mlx_compat/special.py)
 
 
 # The inverse trigonometric and hyperbolic family, declared in the operator registry (Note [Operator registry]
@@ -374,14 +356,13 @@ def _sinc_mx(v):
     return mx.where(z, 1, s / safe).astype(v.dtype)
 
 
-def _sinc_deriv(x, y, g):
+def _sinc_deriv(grad, self):
     # torch's formula: (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at x == 0
-    px = x * math.pi
-    return g * ((px * px.cos() - px.sin()) / (px * x)).masked_fill(x == 0, 0.0)
+    px = self * math.pi
+    return grad * ((px * px.cos() - px.sin()) / (px * self)).masked_fill(self == 0, 0.0).conj()
 
 
-sinc = _unary_custom("sinc", "SincBackward0", _sinc_mx, _sinc_deriv,
-                     complex_msg="\"sinc_cpu\" not implemented for 'ComplexFloat'")
+sinc = unary("sinc", _opmath(_sinc_mx), INT_TO_FLOAT, _sinc_deriv, complex=True)
 
 # i0: Cephes' Chebyshev expansions (as torch's calc_i0); derivative by vjp of the expansion.
 _I0_A = (-4.41534164647933937950E-18, 3.33079451882223809783E-17, -2.43127984654795469359E-16,
@@ -429,8 +410,13 @@ def _i0_mx(v):
     return (_precise.exp(ax) * _i0e_core(ax)).astype(v.dtype)
 
 
-i0 = _unary_vjp("i0", _i0_mx, "I0Backward0", complex_ok=False,
-                complex_msg="\"i0_vml_cpu\" not implemented for 'ComplexFloat'")
+def _i0_deriv(grad, self):
+    from .special import i1  # (_ops/special.py builds on this module)
+
+    return grad * i1(self)
+
+
+i0 = unary("i0", _opmath(_i0_mx), INT_TO_FLOAT, _i0_deriv, node="I0Backward0", refusals=_refuse_complex("i0_vml_cpu"))
 
 
 def positive(input):
@@ -833,7 +819,7 @@ float_power = binary("float_power", forward=mx.power, promotion=DOUBLE, other="e
 
 # ---------------------------------------------------------------- methods
 
-for _n in ("logit", "nan_to_num", "sinc", "i0"):
+for _n in ("logit", "nan_to_num"):
     _attach(_n, globals()[_n])
 for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
            "isclose", "allclose", "equal", "signbit", "positive"):
@@ -843,7 +829,6 @@ for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", 
                     ("logical_xor", logical_xor, _logical_xor_)):
     _attach(_n, _f, inplace=False)
     declare(_n + "_", _fi)
-declare("erf_", _inplace_from(_erf_accurate))  # pointwise.py declares Tensor.erf (the accurate erf)
 del _n
 
 

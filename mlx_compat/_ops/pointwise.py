@@ -3,7 +3,7 @@ in-place methods. The primitive unary family and the n-ary lerp, addcmul, addcdi
 operator registry (`_C.Op`, Note [Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule,
 operand roles, torch's refusals, derivative and node name side by side; the registry generates torch.<op>,
 Tensor.<op> and Tensor.<op>_ and runs all three in C. Also the declaration helpers `unary`, `nary` and `refusal`
-the other families use, and the Python-level round, fix, any, all, conj and erf."""
+the other families use, and the Python-level round, fix, any, all and conj."""
 from __future__ import annotations
 
 import builtins
@@ -371,12 +371,4 @@ def _sgn_derivative(grad, self, result):
 sgn = unary("sgn", mx.sign, DEFAULT, _sgn_derivative, complex=True, exact_out=True)  # MLX's sign is z/|z| for complex
 
 
-def erf(input):
-    """The accurate erf of _ops/elementwise.py (MLX's is float32-accurate even in float64)."""
-    from .elementwise import _erf_accurate
-
-    return _erf_accurate(input)
-
-
-for _name in ("conj", "erf"):
-    declare(_name, _ns[_name])
+declare("conj", conj)
