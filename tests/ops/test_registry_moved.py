@@ -1,0 +1,91 @@
+"""The elementwise primitives declared in the operator registry beside the first families (csrc/dispatch.c, Note
+[Operator registry]): erf, sinc, i0 (_ops/elementwise.py), digamma, lgamma, nextafter (_ops/special.py). Their
+forms, dtypes and first and second derivatives run through tests/ops/test_registry.py's generic tests over every
+registered unary op; here: that they are the declarations (one object for torch.<op>, torch.special.<op> and the
+Tensor methods), and against torch 2.13 what the generic tests do not reach: torch's refusal messages, complex
+sinc with its derivative, nextafter's forms, dtypes and derivative at equal operands."""
+import numpy as np
+import pytest
+
+from helpers import assert_same, assert_same_grads, mc, same_outcome, torch
+
+REGISTRY = mc._C._op_registry()
+UNARY_MOVED = ["erf", "sinc", "i0", "digamma", "lgamma"]
+
+
+@pytest.mark.parametrize("name", UNARY_MOVED + ["nextafter"])
+def test_declared(name):
+    op = REGISTRY[name]
+    assert getattr(mc, name) is op
+    assert getattr(mc.Tensor, name) is op.method and getattr(mc.Tensor, name + "_") is op.inplace
+    assert op.derivative is not None
+    if hasattr(mc.special, name):
+        assert getattr(mc.special, name) is op
+    assert mc.special.psi is mc.digamma and mc.special.gammaln is mc.lgamma
+
+
+def raised(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the exception itself is compared
+        return e
+    raise AssertionError("no exception")
+
+
+@pytest.mark.parametrize("name", ["erf", "i0", "digamma", "lgamma"])
+def test_complex_refusals_are_torchs(name):
+    for call in (lambda lib: getattr(lib, name)(lib.tensor([1 + 1j])), lambda lib: lib.tensor([1 + 1j]).__getattribute__(name)(),
+                 lambda lib: getattr(lib.tensor([1 + 1j]), name + "_")()):
+        et, em = raised(lambda: call(torch)), raised(lambda: call(mc))
+        assert type(em) is type(et) and str(em) == str(et), (em, et)
+
+
+def test_sinc_complex():
+    a = np.array([0.5 + 0.3j, -1.3 - 0.4j, 0j, 1.2 + 0.1j], dtype=np.complex64)
+    res = {}
+    for lib in (torch, mc):
+        x = lib.tensor(a).requires_grad_()
+        r = lib.sinc(x)
+        (g,) = lib.autograd.grad((r * r.conj()).real.sum(), x)
+        res[lib] = (r, g)
+    assert_same(res[mc][0], res[torch][0])
+    assert_same(res[mc][1], res[torch][1], rtol=1e-4)
+    same_outcome(lambda: torch.tensor(a).sinc_(), lambda: mc.tensor(a).sinc_())
+
+
+NX_A = np.array([[0.5, -1.0, 0.0, np.nan], [1.0, 1e-45, 3.0, -0.0]], dtype=np.float32)
+NX_B = np.array([[0.5, 1.0, 0.0, 1.0], [np.nan, 0.0, -np.inf, 0.0]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64", "bool", "complex64"])
+def test_nextafter_forms_and_dtypes(dtype):
+    def both(a):
+        return torch.from_numpy(a.copy()).to(getattr(torch, dtype)), mc.from_numpy(a.copy()).to(getattr(mc, dtype))
+
+    (ta, ma), (tb, mb) = both(NX_A), both(NX_B)
+    for f in (lambda lib, a, b: lib.nextafter(a, b), lambda lib, a, b: a.nextafter(b),
+              lambda lib, a, b: a.clone().nextafter_(b), lambda lib, a, b: lib.nextafter(a, b[0]),
+              lambda lib, a, b: lib.nextafter(a, 2.0), lambda lib, a, b: lib.nextafter(2.0, b),
+              lambda lib, a, b: lib.nextafter(a, b.double()),
+              lambda lib, a, b: lib.nextafter(a, b, out=lib.zeros(2, 4, dtype=a.dtype))):
+        same_outcome(lambda: f(torch, ta, tb), lambda: f(mc, ma, mb), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_nextafter_grad(dtype):
+    res = {}
+    for lib in (torch, mc):
+        a = lib.from_numpy(NX_A.astype(dtype)).requires_grad_()
+        b = lib.from_numpy(NX_B.astype(dtype)).requires_grad_()
+        r = lib.nextafter(a, b)
+        w = lib.from_numpy(np.linspace(0.5, 1.5, 8).reshape(2, 4).astype(dtype))
+        gs = lib.autograd.grad((r * w).sum(), (a, b), create_graph=True)
+        res[lib] = (r, gs, (), type(r.grad_fn).__name__)
+    assert_same_grads(res[mc], res[torch])
+    for lib in (torch, mc):  # broadcast operands: the gradient is reduced to each operand's shape
+        a = lib.from_numpy(NX_A[:1].astype(dtype)).requires_grad_()
+        b = lib.from_numpy(NX_B.astype(dtype)).requires_grad_()
+        lib.nextafter(a, b).sum().backward()
+        res[lib] = (a.grad, b.grad)
+    assert_same(res[mc][0], res[torch][0])
+    assert_same(res[mc][1], res[torch][1])
