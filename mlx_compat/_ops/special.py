@@ -1003,7 +1003,7 @@ def _i1_deriv(x, y, g):
     import mlx_compat as _m
 
     safe = _m.where(x == 0, _m.ones_like(x), x)
-    return g * _m.where(x == 0, _m.full_like(x, 0.5), _i0_op(x) - y / safe)
+    return g * _m.where(x == 0, _m.full_like(x, 0.5), _m.i0(x) - y / safe)  # torch.i0: the registry's
 
 
 def _i1e_deriv(x, y, g):
@@ -1017,7 +1017,6 @@ def _erfcx_deriv(x, y, g):
     return g * (2 * x * y - 2 / math.sqrt(math.pi))
 
 
-_i0_op = _unary("i0", _i0_64, lambda x, y, g: g * i1(x))
 i0e = _unary("special_i0e", _i0e64, _i0e_deriv)
 i1 = _unary("special_i1", _i1_64, _i1_deriv, kernel32=_exp_overflow_f32(_i1_64))
 i1e = _unary("special_i1e", _i1e64, _i1e_deriv)
