@@ -4,7 +4,7 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-The primitive ones (asin ... atanh; erf, erfc, erfinv, frac, deg2rad, rad2deg, sinc, i0; fmax/fmin,
+The primitive ones (asin ... atanh; erf, erfc, erfinv, frac, deg2rad, rad2deg, sinc, i0, logit; fmax/fmin,
 logaddexp(2), hypot, copysign, xlogy, float_power) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
 derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
 the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
@@ -30,7 +30,7 @@ from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
-from .pointwise import BOOL, COMPLEX, DEFAULT, DOUBLE, INTEGRAL, refusal, unary
+from .pointwise import BOOL, COMPLEX, DEFAULT, DOUBLE, INTEGRAL, NONE, NUMBER, SCALAR, nary, refusal, unary
 from .operators import (_inplace_from, _pow_exponent, _pow_self, _SCALAR_NAMES, _result_type_or_complex, _rule,
                         binary, binary_forward, INT_TO_FLOAT)
 from .creation import _out
@@ -426,28 +426,28 @@ def positive(input):
     return input
 
 
-def logit(input, eps=None, *, out=None):
-    _need_tensor("logit", input)
-    if input.dtype.is_complex:
-        raise NotImplementedError("\"logit_cpu\" not implemented for 'ComplexFloat'")
-    d = _float_dtype(input)
-
-    def f(v):
+def _logit_mx(x, eps, stream=None):
+    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given as torch's kernel does (below eps:
+    eps, else above 1 - eps: 1 - eps, so eps > 0.5 and NaN behave as torch's); half types in float32."""
+    def run(v):
         if eps is not None:
-            v = mx.clip(v, eps, 1 - eps)
+            v = mx.where(v < eps, eps, mx.where(v > 1 - eps, 1 - eps, v)).astype(v.dtype)
         return mx.log(v / (1 - v))
 
-    res = _new(_compute(f, d)(input._mx), input._device_code, d)
-    if _grad_on(input):
-        def bw(ctx, grads):
-            x, g = ctx[0], grads[0]
-            r = g / (x * (1 - x))
-            if eps is None:
-                return (r.masked_fill((x < 0) | (x > 1), float("nan")),)
-            return (r.masked_fill((x < eps) | (x > 1 - eps), 0.0),)
+    return _opmath(run)(x, stream=stream)
 
-        record("LogitBackward0", bw, [input], [res], saved=[input])
-    return _out(out, res)
+
+def _logit_derivative(grad, self, eps):
+    # torch's: NaN outside [0, 1] without eps; with it, zero but inside [eps, 1 - eps] (a NaN input included)
+    r = grad / (self * (1 - self))
+    if eps is None:
+        return r.masked_fill((self < 0) | (self > 1), float("nan")), None
+    return r.masked_fill(~((self >= eps) & (self <= 1 - eps)), 0.0), None
+
+
+# logit: an n-ary declaration for its optional `eps` number (Note [Operands of n-ary ops] in csrc/dispatch.c)
+logit = nary("logit", _logit_mx, (("eps", NUMBER | NONE, SCALAR, None),), _logit_derivative, node="LogitBackward0",
+             promotion=INT_TO_FLOAT, refusals=_refuse_complex("logit_cpu"))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -819,7 +819,7 @@ float_power = binary("float_power", forward=mx.power, promotion=DOUBLE, other="e
 
 # ---------------------------------------------------------------- methods
 
-for _n in ("logit", "nan_to_num"):
+for _n in ("nan_to_num",):
     _attach(_n, globals()[_n])
 for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
            "isclose", "allclose", "equal", "signbit", "positive"):

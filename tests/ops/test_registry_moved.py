@@ -89,3 +89,43 @@ def test_nextafter_grad(dtype):
         res[lib] = (a.grad, b.grad)
     assert_same(res[mc][0], res[torch][0])
     assert_same(res[mc][1], res[torch][1])
+
+
+LOGIT = np.array([[0.2, 0.5, 1.2], [-0.1, 0.9, np.nan]], dtype=np.float32)
+
+
+def test_logit_declared():
+    op = REGISTRY["logit"]
+    assert op.kind == mc._C.OP_NARY and mc.logit is op and mc.special.logit is op
+    assert mc.Tensor.logit is op.method and mc.Tensor.logit_ is op.inplace
+    et, em = raised(lambda: torch.logit(torch.tensor([1 + 1j]))), raised(lambda: mc.logit(mc.tensor([1 + 1j])))
+    assert type(em) is type(et) and str(em) == str(et)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "bool"])
+def test_logit_forms_and_eps(dtype):
+    a = np.abs(np.nan_to_num(LOGIT)) * 2 if dtype in ("int64", "bool") else LOGIT
+    t, m = torch.from_numpy(a.copy()).to(getattr(torch, dtype)), mc.from_numpy(a.copy()).to(getattr(mc, dtype))
+    tol = dict(rtol=1e-2, atol=1e-2) if dtype == "float16" else {}
+    for eps in (None, 0.25, 0.7, 1, 0):  # torch's kernel: below eps -> eps, else above 1 - eps -> 1 - eps
+        same_outcome(lambda: torch.logit(t, eps), lambda: mc.logit(m, eps), **tol)
+        same_outcome(lambda: t.logit(eps=eps), lambda: m.logit(eps=eps), **tol)
+        same_outcome(lambda: t.clone().logit_(eps), lambda: m.clone().logit_(eps), **tol)
+        for od in ("float32", "float64", "int64"):
+            same_outcome(lambda: torch.logit(t, eps, out=torch.zeros(2, 3, dtype=getattr(torch, od))),
+                         lambda: mc.logit(m, eps, out=mc.zeros(2, 3, dtype=getattr(mc, od))), **tol)
+    same_outcome(lambda: torch.logit(t, "a"), lambda: mc.logit(m, "a"))
+
+
+@pytest.mark.parametrize("eps", [None, 0.25])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logit_grad_and_double_grad(eps, dtype):
+    res = {}
+    for lib in (torch, mc):
+        x = lib.from_numpy(LOGIT.astype(dtype)).requires_grad_()
+        r = lib.logit(x, eps)
+        w = lib.from_numpy(np.linspace(0.5, 1.5, 6).reshape(2, 3).astype(dtype))
+        gs = lib.autograd.grad((r * w).sum(), (x,), create_graph=True)
+        ggs = lib.autograd.grad((gs[0] * gs[0]).nansum(), (x,))
+        res[lib] = (r, gs, ggs, type(r.grad_fn).__name__)
+    assert_same_grads(res[mc], res[torch])
