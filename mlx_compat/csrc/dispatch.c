@@ -217,8 +217,11 @@ static int requires_grad_of(TensorObject *t) { return t->requires_grad || tensor
  * base stays float32) and computes in float64 itself; the engine casts each gradient back to its input's
  * dtype, which is what torch's ToCopyBackward0 does after its PowBackward node. */
 
+/* Note [Always-double results]: the dtype code a PROMOTE_DOUBLE op computes in for operand dtypes da, db. */
 int double_result_dtype(int da, int db) { return dt_is_complex(da) || dt_is_complex(db) ? DT_C128 : DT_F64; }
 
+/* Note [Always-double results]: 0 where MLX can hold op `name`'s result of dtype r on `device`, else -1 with the
+ * TypeError (complex128; float64 on a GPU). */
 int double_result_supported(const char *name, int r, int device)
 {
     if (r == DT_C128) {
