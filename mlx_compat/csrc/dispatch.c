@@ -1693,6 +1693,9 @@ static PyObject *op_reduce(OpObject *op, PyObject *noargs)
     return r;
 }
 
+/* NEW bool: True, the flag overrides.get_overridable_functions reads on TorchFunctionWrapper too. */
+static PyObject *op_get_checks_torch_function(OpObject *op, void *c) { Py_RETURN_TRUE; }
+
 static PyGetSetDef op_getset[] = {
     {"__name__", (getter)op_get_name, NULL, NULL, NULL},
     {"__qualname__", (getter)op_get_qualname, NULL, NULL, NULL},
@@ -1710,6 +1713,9 @@ static PyGetSetDef op_getset[] = {
     {"saves", (getter)op_get_saves, NULL, "SAVE_SELF | SAVE_RESULT: what the derivative takes.", NULL},
     {"variant", (getter)op_get_variant, NULL, "VAR_FUNCTION, VAR_METHOD or VAR_INPLACE.", NULL},
     {"kind", (getter)op_get_kind, NULL, "OP_UNARY or OP_BINARY.", NULL},
+    {"_checks_torch_function", (getter)op_get_checks_torch_function, NULL,
+     "True: every form checks __torch_function__ itself (Note [torch function check]), as the C wrapper's flag says.",
+     NULL},
     {NULL}};
 
 static PyMethodDef op_methods[] = {
