@@ -1,6 +1,7 @@
 """gamma-family and special functions: digamma, lgamma, polygamma, mvlgamma, igamma(c), Bessel
-functions, orthogonal polynomials; exported at top level and by torch.special. digamma, lgamma and nextafter are
-declared in the operator registry (Note [Operator registry] in csrc/dispatch.c), the rest are Python functions.
+functions, orthogonal polynomials; exported at top level and by torch.special. digamma, lgamma, nextafter and
+igamma/igammac are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c); the rest
+are Python functions.
 
 MLX has none of these kernels, so each is composed from MLX ops (the mathematics is in each kernel's comment).
 
@@ -936,18 +937,29 @@ def mvlgamma(input, p, *, out=None):
     return _out(out, res)
 
 
-def _igamma_dx(a, x, y, g, sign):
-    import mlx_compat as _m
+def _igamma_declared(name, complement):
+    """igamma / igammac in the operator registry: the float64 kernel (computed on the CPU stream), tensors only,
+    torch's refusals of integral and complex operands; the derivative for `other` only, torch's NotImplementedError
+    for `input` (a backward that reaches it raises, as torch's)."""
+    run = _in64(lambda a, x: _igamma_pair(a, x, complement))
 
-    return g * sign * _m.exp((a - 1) * _m.log(x) - x - lgamma(a))
+    def forward(a, x, stream=None):
+        return run(*mx.broadcast_arrays(a, x))
+
+    def input_grad(grad, a, x):
+        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+
+    def other_grad(grad, a, x):
+        import mlx_compat as _m
+
+        return grad * (-1.0 if complement else 1.0) * _m.exp((a - 1) * _m.log(x) - x - lgamma(a))
+
+    return binary(name, forward=forward, tensors_only=True, refuse=_C.REFUSE_INTEGRAL | _C.REFUSE_COMPLEX,
+                  node=name.capitalize() + "Backward0", derivative=_rule(input_grad, other_grad))
 
 
-igamma = _binary("igamma", lambda a, x: _igamma_pair(a, x, False),
-                 derivs=(None, lambda a, x, y, g: _igamma_dx(a, x, y, g, 1.0)), no_grad_names=("igamma: input", None),
-                 ints_ok=False, scalars_ok=False)
-igammac = _binary("igammac", lambda a, x: _igamma_pair(a, x, True),
-                  derivs=(None, lambda a, x, y, g: _igamma_dx(a, x, y, g, -1.0)),
-                  no_grad_names=("igammac: input", None), ints_ok=False, scalars_ok=False)
+igamma = _igamma_declared("igamma", False)
+igammac = _igamma_declared("igammac", True)
 
 
 # ---------------------------------------------------------------- nextafter
@@ -1070,5 +1082,5 @@ def _mvlgamma_method(self, p):
     return mvlgamma(self, p)
 
 
-_METHODS = {"igamma": igamma, "igammac": igammac, "polygamma": _polygamma_method, "mvlgamma": _mvlgamma_method}
+_METHODS = {"polygamma": _polygamma_method, "mvlgamma": _mvlgamma_method}
 declare_methods(_METHODS, inplace=_METHODS)  # each with its in-place form (inplace_variant)
