@@ -247,7 +247,9 @@ def get_default_nowrap_functions():
 
 
 def _overridable(obj):
-    return isinstance(obj, _C.TorchFunctionWrapper) and obj._checks_torch_function
+    # the operator registry's forms check __torch_function__ themselves (Note [torch function check])
+    return (isinstance(obj, _C.TorchFunctionWrapper) and obj._checks_torch_function) or \
+        isinstance(obj, (_C.Op, _C.OpMethod))
 
 
 @functools.lru_cache(None)

@@ -32,30 +32,32 @@ TRANSPARENT = """
     import torch
     import mlx_compat as mc
     from mlx_compat import _C, _device_scope
-    from mlx_compat._ops import special as _special_fns
+    from mlx_compat._ops import elementwise as _elementwise
     from mlx_compat.nn import _loss
 
     assert _device_scope.ACTIVE and _C.DEVICE_SCOPE == 1
     W = _C.TorchFunctionWrapper
     # one C wrapper per function: the __torch_function__ check and the scope together, no Python wrapper inside
-    for f in (mc.lgamma, mc.nn.functional.mse_loss, mc.Tensor.lgamma, mc.zeros, mc.ones_like, mc.Tensor.backward):
+    for f in (mc.nan_to_num, mc.nn.functional.mse_loss, mc.Tensor.nan_to_num, mc.zeros, mc.ones_like, mc.Tensor.backward):
         assert type(f) is W and isinstance(f.__wrapped__, types.FunctionType), f
         assert not hasattr(f.__wrapped__, "__wrapped__"), f
-    assert mc.lgamma._device_scope == 1 and mc.lgamma._checks_torch_function and mc.lgamma._device_scoped
+    assert mc.nan_to_num._device_scope == 1 and mc.nan_to_num._checks_torch_function and mc.nan_to_num._device_scoped
     assert mc.zeros._device_scope == 2 and not mc.zeros._checks_torch_function, "creation: scope only, as torch ignores it"
     assert mc.ones_like._device_scope == 2 and mc.ones_like._checks_torch_function, "torch's zeros_like is overridable"
     assert mc.Tensor.backward._device_scope == 1 and not mc.Tensor.backward._checks_torch_function
     # identities between namespaces, methods, TORCH_VARIANTS tables
-    assert mc.lgamma is _special_fns.lgamma
-    assert mc.special.gammaln._device_scoped
-    assert mc.Tensor.lgamma is mc.lgamma, "a method and its function share one wrapper"
+    assert mc.nan_to_num is _elementwise.nan_to_num
+    assert mc.special.multigammaln._device_scoped
+    assert mc.Tensor.nan_to_num is mc.nan_to_num, "a method and its function share one wrapper"
     assert mc.kl_div is _loss.TORCH_VARIANTS["kl_div"], "TORCH_VARIANTS tables are wrapped too"
     # torch's lists: creation functions stay ignored, ops stay overridable
     over = mc.overrides.get_overridable_functions()[mc]
-    assert mc.lgamma in over and mc.zeros not in over and mc.ones_like in over
+    assert mc.nan_to_num in over and mc.zeros not in over and mc.ones_like in over
+    # registry ops are C objects that run on their tensors' device themselves: not wrapped, still overridable
+    assert type(mc.lgamma) is _C.Op and mc.lgamma in over
     assert torch.zeros in torch.overrides.get_ignored_functions() and mc.zeros in mc.overrides.get_ignored_functions()
     # signatures, names, pickling by reference
-    for name in ("lgamma", "zeros", "ones_like"):
+    for name in ("nan_to_num", "zeros", "ones_like"):
         ours, theirs = getattr(mc, name), getattr(torch, name)
         assert ours.__name__ == name and ours.__module__.startswith("mlx_compat")
         assert pickle.loads(pickle.dumps(ours)) is ours
@@ -245,7 +247,7 @@ INACTIVE = """
     from mlx_compat import _C, _device_scope
     assert not _device_scope.ACTIVE and _C.DEVICE_SCOPE == 0
     assert type(mc.zeros).__name__ == "function", "nothing outside the protocol is wrapped without a GPU"
-    assert mc.lgamma._device_scope == 0 and mc.lgamma._checks_torch_function
+    assert mc.nan_to_num._device_scope == 0 and mc.nan_to_num._checks_torch_function
     # _scoped and the wrappers ignore the device where the scope is off
     assert _C._scoped(1, _C._device_scope_state) == (0, -1)
     assert _device_scope.follow_tensors(lambda t: _C._device_scope_state())(mc.ones(1)) == (0, -1)

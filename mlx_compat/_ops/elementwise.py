@@ -4,8 +4,8 @@ sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; 
 ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
-The primitive ones (asin ... atanh; erfc, erfinv, frac, deg2rad, rad2deg; fmax/fmin, logaddexp(2), hypot,
-copysign, xlogy) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
+The primitive ones (asin ... atanh; erf, erfc, erfinv, frac, deg2rad, rad2deg, sinc, i0, logit; fmax/fmin,
+logaddexp(2), hypot, copysign, xlogy, float_power) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a
 derivative written with the package's ops side by side. Of the rest, derivatives come from `mlx_op` (mx.vjp of
 the MLX forward, any order) unless torch's derivative at special points differs from the forward's vjp; those
 are hand-written with `record`, using the package's own ops so they differentiate again.
@@ -30,14 +30,15 @@ from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
-from .pointwise import BOOL, COMPLEX, DEFAULT, INTEGRAL, refusal, unary
-from .operators import _inplace_from, _SCALAR_NAMES, _result_type_or_complex, _rule, binary, binary_forward, INT_TO_FLOAT
+from .pointwise import BOOL, COMPLEX, DEFAULT, DOUBLE, INTEGRAL, NONE, NUMBER, SCALAR, nary, refusal, unary
+from .operators import (_inplace_from, _pow_exponent, _pow_self, _SCALAR_NAMES, _result_type_or_complex, _rule,
+                        binary, binary_forward, INT_TO_FLOAT)
 from .creation import _out
 from ._common import _check_tensor, _torch, _sname, _return_type
 
 __all__ = [
     "asin", "arcsin", "acos", "arccos", "atan", "arctan", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh",
-    "atanh", "arctanh", "erfc", "erfinv", "frac", "fmax", "fmin", "logaddexp", "logaddexp2", "logit", "hypot",
+    "atanh", "arctanh", "erf", "erfc", "erfinv", "frac", "fmax", "fmin", "logaddexp", "logaddexp2", "logit", "hypot",
     "nan_to_num", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "isclose", "allclose", "equal",
     "logical_and", "logical_or", "logical_xor", "xlogy", "sinc", "deg2rad", "rad2deg", "copysign", "heaviside",
     "signbit", "float_power", "positive", "i0",
@@ -261,10 +262,6 @@ def _unary_custom(name, node, fwd, deriv, complex_msg=None):
     return op
 
 
-def _erf_deriv(x, y, g):
-    return g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI
-
-
 def _erfinv_fwd(x):
     """erfinv: MLX's kernel refined by Newton steps on the accurate erf/erfc (float64 only)."""
     y0 = mx.erfinv(x)
@@ -315,23 +312,9 @@ erfc = unary("erfc", _opmath(erfc_mx), INT_TO_FLOAT, lambda grad, self: -grad * 
 erfinv = unary("erfinv", _opmath(_erfinv_fwd), INT_TO_FLOAT,
                lambda grad, result: grad * (result * result).exp() * _SQRT_PI_OVER_2,
                refusals=_refuse_complex("erfinv_vml_cpu"))
-_erf_accurate = _unary_custom("erf", "ErfBackward0", erf_mx, _erf_deriv)
-
-# ---------------------------------------------------------------- unary float ops through mlx_op
-
-
-def _unary_vjp(name, fn, node, complex_ok=True, ints=True, complex_msg=None):
-    def op(input, *, out=None):
-        _need_tensor(name, input)
-        if input.dtype.is_complex and not complex_ok:
-            raise NotImplementedError(complex_msg or f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
-        if not ints and not (input.dtype.is_floating_point or input.dtype.is_complex):
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
-        d = _float_dtype(input)
-        return _out(out, mlx_op(node, _compute(fn, d), [input]))
-
-    op.__name__ = name
-    return op
+erf = unary("erf", _opmath(erf_mx), INT_TO_FLOAT, lambda grad, self: grad * (-(self * self)).exp() * _TWO_OVER_SQRT_PI,
+            refusals=_refuse_complex("erf_vml_cpu"))
+_erf_accurate = erf  # torch.special.erf (mlx_compat/special.py)
 
 
 # The inverse trigonometric and hyperbolic family, declared in the operator registry (Note [Operator registry]
@@ -373,14 +356,13 @@ def _sinc_mx(v):
     return mx.where(z, 1, s / safe).astype(v.dtype)
 
 
-def _sinc_deriv(x, y, g):
+def _sinc_deriv(grad, self):
     # torch's formula: (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at x == 0
-    px = x * math.pi
-    return g * ((px * px.cos() - px.sin()) / (px * x)).masked_fill(x == 0, 0.0)
+    px = self * math.pi
+    return grad * ((px * px.cos() - px.sin()) / (px * self)).masked_fill(self == 0, 0.0).conj()
 
 
-sinc = _unary_custom("sinc", "SincBackward0", _sinc_mx, _sinc_deriv,
-                     complex_msg="\"sinc_cpu\" not implemented for 'ComplexFloat'")
+sinc = unary("sinc", _opmath(_sinc_mx), INT_TO_FLOAT, _sinc_deriv, complex=True)
 
 # i0: Cephes' Chebyshev expansions (as torch's calc_i0); derivative by vjp of the expansion.
 _I0_A = (-4.41534164647933937950E-18, 3.33079451882223809783E-17, -2.43127984654795469359E-16,
@@ -428,8 +410,13 @@ def _i0_mx(v):
     return (_precise.exp(ax) * _i0e_core(ax)).astype(v.dtype)
 
 
-i0 = _unary_vjp("i0", _i0_mx, "I0Backward0", complex_ok=False,
-                complex_msg="\"i0_vml_cpu\" not implemented for 'ComplexFloat'")
+def _i0_deriv(grad, self):
+    from .special import i1  # (_ops/special.py builds on this module)
+
+    return grad * i1(self)
+
+
+i0 = unary("i0", _opmath(_i0_mx), INT_TO_FLOAT, _i0_deriv, node="I0Backward0", refusals=_refuse_complex("i0_vml_cpu"))
 
 
 def positive(input):
@@ -439,28 +426,28 @@ def positive(input):
     return input
 
 
-def logit(input, eps=None, *, out=None):
-    _need_tensor("logit", input)
-    if input.dtype.is_complex:
-        raise NotImplementedError("\"logit_cpu\" not implemented for 'ComplexFloat'")
-    d = _float_dtype(input)
-
-    def f(v):
+def _logit_mx(x, eps, stream=None):
+    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given as torch's kernel does (below eps:
+    eps, else above 1 - eps: 1 - eps, so eps > 0.5 and NaN behave as torch's); half types in float32."""
+    def run(v):
         if eps is not None:
-            v = mx.clip(v, eps, 1 - eps)
+            v = mx.where(v < eps, eps, mx.where(v > 1 - eps, 1 - eps, v)).astype(v.dtype)
         return mx.log(v / (1 - v))
 
-    res = _new(_compute(f, d)(input._mx), input._device_code, d)
-    if _grad_on(input):
-        def bw(ctx, grads):
-            x, g = ctx[0], grads[0]
-            r = g / (x * (1 - x))
-            if eps is None:
-                return (r.masked_fill((x < 0) | (x > 1), float("nan")),)
-            return (r.masked_fill((x < eps) | (x > 1 - eps), 0.0),)
+    return _opmath(run)(x, stream=stream)
 
-        record("LogitBackward0", bw, [input], [res], saved=[input])
-    return _out(out, res)
+
+def _logit_derivative(grad, self, eps):
+    # torch's: NaN outside [0, 1] without eps; with it, zero but inside [eps, 1 - eps] (a NaN input included)
+    r = grad / (self * (1 - self))
+    if eps is None:
+        return r.masked_fill((self < 0) | (self > 1), float("nan")), None
+    return r.masked_fill(~((self >= eps) & (self <= 1 - eps)), 0.0), None
+
+
+# logit: an n-ary declaration for its optional `eps` number (Note [Operands of n-ary ops] in csrc/dispatch.c)
+logit = nary("logit", _logit_mx, (("eps", NUMBER | NONE, SCALAR, None),), _logit_derivative, node="LogitBackward0",
+             promotion=INT_TO_FLOAT, refusals=_refuse_complex("logit_cpu"))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -813,35 +800,26 @@ def _xlogy_core(name, node, log_fn, other_deriv, thr):
 xlog1py = _xlogy_core("xlog1py", "SpecialXlog1PyBackward0", mx.log1p, lambda g, a, b: g * a / (b + 1), -1)
 
 
-def float_power(input, exponent, *, out=None):
-    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        raise TypeError("float_power() received an invalid combination of arguments")
-    cplx = builtins.any((isinstance(x, Tensor) and x.dtype.is_complex) or isinstance(x, builtins.complex)
-                        for x in (input, exponent))
-    if cplx:
-        raise TypeError("float_power: complex128 is not supported by MLX (mlx_compat has complex64 only)")
-    if out is not None and out.dtype is not _dtype.float64:
-        raise RuntimeError(f"the output given to float_power has dtype {_scalar_name(out.dtype)} but the operation's "
-                           f"result requires dtype Double")
-    a = input.to(_dtype.float64) if isinstance(input, Tensor) else builtins.float(input)
-    b = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else builtins.float(exponent)
-    if not isinstance(a, Tensor):
-        from .creation import tensor as _t
+def _on_doubles(formula):
+    """A pow derivative formula run on the operands as float_power computes them: float64 (Note [Always-double
+    results] in csrc/dispatch.c); _rule casts each gradient back to its operand's dtype, as torch's
+    ToCopyBackward0 does."""
+    def run(grad, a, b):
+        return formula(grad, *[x.double() if isinstance(x, Tensor) else builtins.float(x) for x in (a, b)])
 
-        a = _t(a, dtype=_dtype.float64, device=exponent.device)
-    return _out(out, a ** b)
+    return run
 
 
-def _float_power_(self, exponent):
-    if self.dtype is not _dtype.float64:
-        raise RuntimeError(f"the base given to float_power_ has dtype {_scalar_name(self.dtype)} but the "
-                           f"operation's result requires dtype Double")
-    return self._commit(float_power(self, exponent))
+# float_power: torch.pow in float64 whatever the operands (complex128 for complex ones, which MLX lacks: a
+# TypeError), the in-place form and out= needing float64 already; pow's node names and derivative.
+float_power = binary("float_power", forward=mx.power, promotion=DOUBLE, other="exponent",
+                     node=("PowBackward1", "PowBackward0", "PowBackward2"),
+                     derivative=_rule(_on_doubles(_pow_self), _on_doubles(_pow_exponent)))
 
 
 # ---------------------------------------------------------------- methods
 
-for _n in ("logit", "nan_to_num", "sinc", "i0"):
+for _n in ("nan_to_num",):
     _attach(_n, globals()[_n])
 for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
            "isclose", "allclose", "equal", "signbit", "positive"):
@@ -851,9 +829,6 @@ for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", 
                     ("logical_xor", logical_xor, _logical_xor_)):
     _attach(_n, _f, inplace=False)
     declare(_n + "_", _fi)
-_attach("float_power", float_power, inplace=False)
-declare("float_power_", _float_power_)
-declare("erf_", _inplace_from(_erf_accurate))  # pointwise.py declares Tensor.erf (the accurate erf)
 del _n
 
 

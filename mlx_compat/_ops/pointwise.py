@@ -3,7 +3,7 @@ in-place methods. The primitive unary family and the n-ary lerp, addcmul, addcdi
 operator registry (`_C.Op`, Note [Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule,
 operand roles, torch's refusals, derivative and node name side by side; the registry generates torch.<op>,
 Tensor.<op> and Tensor.<op>_ and runs all three in C. Also the declaration helpers `unary`, `nary` and `refusal`
-the other families use, and the Python-level round, fix, any, all, conj and erf."""
+the other families use, and the Python-level round, fix, any, all and conj."""
 from __future__ import annotations
 
 import builtins
@@ -25,18 +25,22 @@ class ELEMENTWISE_TYPE_PROMOTION_KIND(enum.IntEnum):
     """The result-dtype rule of an elementwise op, declared with it (torch._prims_common's names; the one C enum
     of csrc/core.h, which ops.c's operator table uses too). DEFAULT: the operands' promoted dtype; INT_TO_FLOAT:
     integral and bool operands compute in the default float dtype; BOOL_TO_LONG: bool inputs compute in int64;
-    ALWAYS_BOOL: a bool result (comparisons); COMPLEX_TO_FLOAT: complex inputs give their real dtype (abs)."""
+    ALWAYS_BOOL: a bool result (comparisons); COMPLEX_TO_FLOAT: complex inputs give their real dtype (abs);
+    DOUBLE (not in torch's enum: its float_power computes its dtype by hand): float64 whatever the operands,
+    complex128 for complex ones (Note [Always-double results] in csrc/dispatch.c)."""
     DEFAULT = _C.PROMOTE_DEFAULT
     INT_TO_FLOAT = _C.PROMOTE_INT_TO_FLOAT
     BOOL_TO_LONG = _C.PROMOTE_BOOL_TO_LONG
     ALWAYS_BOOL = _C.PROMOTE_ALWAYS_BOOL
     COMPLEX_TO_FLOAT = _C.PROMOTE_COMPLEX_TO_FLOAT
+    DOUBLE = _C.PROMOTE_DOUBLE
 
 
 DEFAULT = ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
 INT_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.INT_TO_FLOAT
 BOOL_TO_LONG = ELEMENTWISE_TYPE_PROMOTION_KIND.BOOL_TO_LONG
 COMPLEX_TO_FLOAT = ELEMENTWISE_TYPE_PROMOTION_KIND.COMPLEX_TO_FLOAT
+DOUBLE = ELEMENTWISE_TYPE_PROMOTION_KIND.DOUBLE
 _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
@@ -367,12 +371,4 @@ def _sgn_derivative(grad, self, result):
 sgn = unary("sgn", mx.sign, DEFAULT, _sgn_derivative, complex=True, exact_out=True)  # MLX's sign is z/|z| for complex
 
 
-def erf(input):
-    """The accurate erf of _ops/elementwise.py (MLX's is float32-accurate even in float64)."""
-    from .elementwise import _erf_accurate
-
-    return _erf_accurate(input)
-
-
-for _name in ("conj", "erf"):
-    declare(_name, _ns[_name])
+declare("conj", conj)

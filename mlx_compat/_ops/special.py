@@ -1,5 +1,7 @@
 """gamma-family and special functions: digamma, lgamma, polygamma, mvlgamma, igamma(c), Bessel
-functions, orthogonal polynomials; exported at top level and by torch.special.
+functions, orthogonal polynomials; exported at top level and by torch.special. digamma, lgamma, nextafter and
+igamma/igammac are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c); the rest
+are Python functions.
 
 MLX has none of these kernels, so each is composed from MLX ops (the mathematics is in each kernel's comment).
 
@@ -34,6 +36,8 @@ from .._methods import declare_methods
 from .elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
                           _RA, _RB, _SA, _SB, erfc_mx)
 from .._tensor import Tensor, _new, _mx_item
+from .operators import _rule, binary
+from .pointwise import COMPLEX, INT_TO_FLOAT, refusal, unary
 
 __all__ = ["digamma", "lgamma", "polygamma", "mvlgamma", "igamma", "igammac", "nextafter"]
 
@@ -853,16 +857,24 @@ def _reduce_to(g, t):
 # ---------------------------------------------------------------- gamma family
 
 
-def digamma(input, *, out=None):
-    return _digamma(input, out=out)
+def _kernel_forward(kernel):
+    """A float64 kernel as a registry forward: computed in float64 on the CPU stream whatever the tensor's
+    device (Note [special functions computed in float64]), so the registry's `stream=` is not used."""
+    run = _in64(kernel)
+
+    def forward(x, stream=None):
+        return run(x)
+
+    forward.__name__ = kernel.__name__
+    return forward
 
 
-def lgamma(input, *, out=None):
-    return _lgamma(input, out=out)
-
-
-_digamma = _unary("digamma", _digamma64, lambda x, y, g: g * polygamma(1, x))
-_lgamma = _unary("lgamma", _lgamma64, lambda x, y, g: g * digamma(x))
+# digamma and lgamma: declared in the operator registry (Note [Operator registry] in csrc/dispatch.c), forward,
+# dtype rule, torch's complex refusal and derivative together.
+digamma = unary("digamma", _kernel_forward(_digamma64), INT_TO_FLOAT, lambda grad, self: grad * polygamma(1, self),
+                refusals=(refusal(COMPLEX, NotImplementedError, "\"digamma\" not implemented for '{dtype}'"),))
+lgamma = unary("lgamma", _kernel_forward(_lgamma64), INT_TO_FLOAT, lambda grad, self: grad * digamma(self),
+               refusals=(refusal(COMPLEX, NotImplementedError, "\"lgamma_vml_cpu\" not implemented for '{dtype}'"),))
 
 
 _POLYGAMMA_DIRECT_MAX = 170  # 171! overflows float64
@@ -925,18 +937,29 @@ def mvlgamma(input, p, *, out=None):
     return _out(out, res)
 
 
-def _igamma_dx(a, x, y, g, sign):
-    import mlx_compat as _m
+def _igamma_declared(name, complement):
+    """igamma / igammac in the operator registry: the float64 kernel (computed on the CPU stream), tensors only,
+    torch's refusals of integral and complex operands; the derivative for `other` only, torch's NotImplementedError
+    for `input` (a backward that reaches it raises, as torch's)."""
+    run = _in64(lambda a, x: _igamma_pair(a, x, complement))
 
-    return g * sign * _m.exp((a - 1) * _m.log(x) - x - lgamma(a))
+    def forward(a, x, stream=None):
+        return run(*mx.broadcast_arrays(a, x))
+
+    def input_grad(grad, a, x):
+        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+
+    def other_grad(grad, a, x):
+        import mlx_compat as _m
+
+        return grad * (-1.0 if complement else 1.0) * _m.exp((a - 1) * _m.log(x) - x - lgamma(a))
+
+    return binary(name, forward=forward, tensors_only=True, refuse=_C.REFUSE_INTEGRAL | _C.REFUSE_COMPLEX,
+                  node=name.capitalize() + "Backward0", derivative=_rule(input_grad, other_grad))
 
 
-igamma = _binary("igamma", lambda a, x: _igamma_pair(a, x, False),
-                 derivs=(None, lambda a, x, y, g: _igamma_dx(a, x, y, g, 1.0)), no_grad_names=("igamma: input", None),
-                 ints_ok=False, scalars_ok=False)
-igammac = _binary("igammac", lambda a, x: _igamma_pair(a, x, True),
-                  derivs=(None, lambda a, x, y, g: _igamma_dx(a, x, y, g, -1.0)),
-                  no_grad_names=("igammac: input", None), ints_ok=False, scalars_ok=False)
+igamma = _igamma_declared("igamma", False)
+igammac = _igamma_declared("igammac", True)
 
 
 # ---------------------------------------------------------------- nextafter
@@ -960,21 +983,19 @@ def _nextafter_mx(x, y):
     return mx.where(mx.isnan(x) | mx.isnan(y), mx.nan, r).astype(x.dtype)
 
 
-def nextafter(input, other, *, out=None):
-    _need_tensor("nextafter", input)
-    _need_tensor("nextafter", other, "other", 2)
-    from .operators import _SCALAR_NAMES, _result_type_or_complex
+def _nextafter_forward(x, y, stream=None):
+    """nextafter over two arrays of the result dtype, in that dtype (its bits are stepped: no opmath)."""
+    if stream is None:
+        return _nextafter_mx(*mx.broadcast_arrays(x, y))
+    with mx.stream(stream):
+        return _nextafter_mx(*mx.broadcast_arrays(x, y))
 
-    rt, _ = _result_type_or_complex(input, other)
-    if not rt.is_floating_point:
-        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_SCALAR_NAMES[rt.name]}'")
-    a, b = mx.broadcast_arrays(input._mx.astype(rt._mx), other._mx.astype(rt._mx))
-    res = _new(_nextafter_mx(a, b), input._device_code, rt)
-    if _grad_on(input, other):
-        # torch: d/dself = grad, d/dother = 0
-        record("NextafterBackward0", lambda ctx, grads: (_reduce_to(grads[0], input), _reduce_to(grads[0] * 0, other)),
-               [input, other], [res])
-    return _out(out, res)
+
+# torch's derivative: the incoming gradient for self, except where self == other (the result is other itself
+# there); none for other
+nextafter = binary("nextafter", forward=_nextafter_forward, tensors_only=True, node="NextafterBackward0",
+                   refuse=_C.REFUSE_INTEGRAL | _C.REFUSE_COMPLEX,
+                   derivative=_rule(lambda grad, a, b: grad.masked_fill(a == b, 0), None))
 
 
 # ---------------------------------------------------------------- Bessel and related ops (exported by torch.special)
@@ -994,7 +1015,7 @@ def _i1_deriv(x, y, g):
     import mlx_compat as _m
 
     safe = _m.where(x == 0, _m.ones_like(x), x)
-    return g * _m.where(x == 0, _m.full_like(x, 0.5), _i0_op(x) - y / safe)
+    return g * _m.where(x == 0, _m.full_like(x, 0.5), _m.i0(x) - y / safe)  # torch.i0: the registry's
 
 
 def _i1e_deriv(x, y, g):
@@ -1008,7 +1029,6 @@ def _erfcx_deriv(x, y, g):
     return g * (2 * x * y - 2 / math.sqrt(math.pi))
 
 
-_i0_op = _unary("i0", _i0_64, lambda x, y, g: g * i1(x))
 i0e = _unary("special_i0e", _i0e64, _i0e_deriv)
 i1 = _unary("special_i1", _i1_64, _i1_deriv, kernel32=_exp_overflow_f32(_i1_64))
 i1e = _unary("special_i1e", _i1e64, _i1e_deriv)
@@ -1062,6 +1082,5 @@ def _mvlgamma_method(self, p):
     return mvlgamma(self, p)
 
 
-_METHODS = {"digamma": digamma, "lgamma": lgamma, "igamma": igamma, "igammac": igammac, "nextafter": nextafter,
-            "polygamma": _polygamma_method, "mvlgamma": _mvlgamma_method}
+_METHODS = {"polygamma": _polygamma_method, "mvlgamma": _mvlgamma_method}
 declare_methods(_METHODS, inplace=_METHODS)  # each with its in-place form (inplace_variant)

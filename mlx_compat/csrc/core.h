@@ -413,11 +413,19 @@ PyObject *m_scalar_for_assign(PyObject *self, PyObject *value);
  * registry's `_C.Op` declarations alike), named after torch._prims_common.ELEMENTWISE_TYPE_PROMOTION_KIND:
  * DEFAULT the operands' promoted dtype; INT_TO_FLOAT integral and bool operands compute in the default float
  * dtype (true division, exp); BOOL_TO_LONG bool computes in int64 (square); ALWAYS_BOOL the result is bool
- * (comparisons); COMPLEX_TO_FLOAT a complex operand gives its real dtype (abs). */
+ * (comparisons); COMPLEX_TO_FLOAT a complex operand gives its real dtype (abs). One kind torch's enum lacks:
+ * DOUBLE, Note [Always-double results] in dispatch.c (float_power: computed and returned in float64, complex128
+ * where an operand is complex, whatever the operands' dtypes; binary ops with a forward only). */
 typedef enum {
     PROMOTE_DEFAULT = 0, PROMOTE_INT_TO_FLOAT = 1, PROMOTE_BOOL_TO_LONG = 2, PROMOTE_ALWAYS_BOOL = 3,
-    PROMOTE_COMPLEX_TO_FLOAT = 4
+    PROMOTE_COMPLEX_TO_FLOAT = 4, PROMOTE_DOUBLE = 5
 } ElementwiseTypePromotionKind;
+/* The result dtype of a PROMOTE_DOUBLE op over operands of dtypes da, db (DT_NONE for none): DT_C128 where
+ * either is complex, else DT_F64. (dispatch.c) */
+int double_result_dtype(int da, int db);
+/* 0, or -1 with a TypeError where MLX cannot compute op `name`'s always-double result `r` on `device`:
+ * complex128 (MLX has complex64 only), or float64 on a GPU (design rule 4). (dispatch.c) */
+int double_result_supported(const char *name, int r, int device);
 int op_types_init(PyObject *module, State *st);
 PyObject *mod_op_registry(PyObject *m, PyObject *noargs);
 /* ops.c's operator table for the registry's binary ops: the index of torch's name (-1 with ValueError), and

@@ -21,7 +21,8 @@
  *                it too), torch's ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the (promoted) input dtype,
  *                INT_TO_FLOAT computes integral and bool inputs in the default float dtype, BOOL_TO_LONG
  *                computes bool inputs in int64 (square), COMPLEX_TO_FLOAT gives complex inputs their real
- *                dtype (abs; its in-place form refuses complex as torch's), ALWAYS_BOOL (comparisons: ops.c).
+ *                dtype (abs; its in-place form refuses complex as torch's), ALWAYS_BOOL (comparisons: ops.c),
+ *                DOUBLE: float64 whatever the operands (float_power: Note [Always-double results]).
  *   flags        OPF_COMPLEX: complex inputs allowed (else torch's NotImplementedError "<name>_cpu");
  *                OPF_INT_IDENTITY: integral inputs are returned unchanged (rounding ops);
  *                OPF_NO_BOOL: bool inputs raise `bool_error`, an (exception type, message) pair (relu's
@@ -200,6 +201,65 @@ static PyObject *form_name(OpObject *op)
 }
 
 static int requires_grad_of(TensorObject *t) { return t->requires_grad || tensor_grad_fn(t) != NULL; }
+
+/* Note [Always-double results]
+ * torch.float_power computes `input.to(dtype).pow(exponent.to(dtype))` with dtype float64, or complex128 where
+ * either operand is complex, whatever the operands' own dtypes: no promotion between them (a uint64 exponent
+ * joins a float32 base), and a Python scalar exponent is taken at double precision. The declared dtype rule
+ * PROMOTE_DOUBLE (binary ops with a forward) is that rule: ops.c's binary_forward casts tensor operands to
+ * float64 and calls forward64 (MLX's float64 power is accurate on the CPU). What torch checks before computing
+ * comes with it, with torch's RuntimeErrors: the in-place form's `self` and `out=` must already have the result
+ * dtype ("the base given to float_power_ has dtype Float but the operation's result requires dtype Double"),
+ * checked before the leaf and autograd checks, as torch's composite does. Where MLX cannot hold the result the
+ * op raises a TypeError instead of computing something else: complex128 (MLX has complex64 only; the README's
+ * rule for complex128) and float64 on a GPU device (design rule 4: MLX's GPU backends have no float64, the
+ * same refusal as `.to(torch.float64)` of a GPU tensor). The derivative sees the operands as given (a float32
+ * base stays float32) and computes in float64 itself; the engine casts each gradient back to its input's
+ * dtype, which is what torch's ToCopyBackward0 does after its PowBackward node. */
+
+/* Note [Always-double results]: the dtype code a PROMOTE_DOUBLE op computes in for operand dtypes da, db. */
+int double_result_dtype(int da, int db) { return dt_is_complex(da) || dt_is_complex(db) ? DT_C128 : DT_F64; }
+
+/* Note [Always-double results]: 0 where MLX can hold op `name`'s result of dtype r on `device`, else -1 with the
+ * TypeError (complex128; float64 on a GPU). */
+int double_result_supported(const char *name, int r, int device)
+{
+    if (r == DT_C128) {
+        PyErr_Format(PyExc_TypeError, "%s: complex128 is not supported by MLX (mlx_compat has complex64 only)", name);
+        return -1;
+    }
+    if (device == DEV_GPU) {
+        PyErr_Format(PyExc_TypeError, "%s computes in float64, which MLX's GPU backends don't support. Please use "
+                                      "pow in float32, or compute %s on the CPU.", name, name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The dtype a binary operand stands for: a Tensor's, a Python number's (scalar_dtype), DT_NONE otherwise. */
+static int operand_dtype(State *st, PyObject *o)
+{
+    return is_tensor(st, o) ? ((TensorObject *)o)->dtype : scalar_dtype(o);
+}
+
+/* Note [Always-double results]: torch's check, before computing, that the in-place form's self (`inplace`) or
+ * `out` (BORROWED, may be NULL) already has the result dtype of a PROMOTE_DOUBLE op over x and y (BORROWED).
+ * Operands that are no numbers are left to the operand check (torch's TypeError comes first). 0 / -1. */
+static int check_double_target(OpObject *op, PyObject *x, PyObject *y, PyObject *out, int inplace)
+{
+    State *st = op->st;
+    int dx = operand_dtype(st, x), dy = operand_dtype(st, y);
+    if (dx == DT_NONE || dy == DT_NONE)
+        return 0;
+    int r = double_result_dtype(dx, dy);
+    PyObject *target = inplace ? x : out;
+    if (target == NULL || !is_tensor(st, target) || ((TensorObject *)target)->dtype == r)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError, "the %s given to %U%s has dtype %s but the operation's result requires dtype %s",
+                 inplace ? "base" : "output", op->name, inplace ? "_" : "", dtype_name(((TensorObject *)target)->dtype),
+                 r == DT_C128 ? "ComplexDouble" : dtype_name(r));
+    return -1;
+}
 
 /* ---------------------------------------------------------------- argument parsing */
 
@@ -910,6 +970,8 @@ static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace)
     BinaryForward f = {PyUnicode_AsUTF8(op->name), op->promotion, op->refuse, op->forward, op->forward64};
     int dt, device;
     if (f.name == NULL)
+        return NULL;
+    if (op->promotion == PROMOTE_DOUBLE && check_double_target(op, a->input, a->other, a->out, inplace) < 0)
         return NULL;
     if (inplace && tensor_check_inplace(st, (TensorObject *)a->input) < 0)
         return NULL;
@@ -1631,6 +1693,9 @@ static PyObject *op_reduce(OpObject *op, PyObject *noargs)
     return r;
 }
 
+/* NEW bool: True, the flag overrides.get_overridable_functions reads on TorchFunctionWrapper too. */
+static PyObject *op_get_checks_torch_function(OpObject *op, void *c) { Py_RETURN_TRUE; }
+
 static PyGetSetDef op_getset[] = {
     {"__name__", (getter)op_get_name, NULL, NULL, NULL},
     {"__qualname__", (getter)op_get_qualname, NULL, NULL, NULL},
@@ -1648,6 +1713,9 @@ static PyGetSetDef op_getset[] = {
     {"saves", (getter)op_get_saves, NULL, "SAVE_SELF | SAVE_RESULT: what the derivative takes.", NULL},
     {"variant", (getter)op_get_variant, NULL, "VAR_FUNCTION, VAR_METHOD or VAR_INPLACE.", NULL},
     {"kind", (getter)op_get_kind, NULL, "OP_UNARY or OP_BINARY.", NULL},
+    {"_checks_torch_function", (getter)op_get_checks_torch_function, NULL,
+     "True: every form checks __torch_function__ itself (Note [torch function check]), as the C wrapper's flag says.",
+     NULL},
     {NULL}};
 
 static PyMethodDef op_methods[] = {
@@ -1770,9 +1838,12 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     }
     if (check_nary_declaration(kind, forward, params) < 0 || check_refusals_declaration(refusals) < 0)
         return NULL;
-    if (promotion < PROMOTE_DEFAULT || promotion > PROMOTE_COMPLEX_TO_FLOAT ||
-        (kind != OP_UNARY && promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT) ||
-        (kind == OP_UNARY && promotion == PROMOTE_ALWAYS_BOOL)) {
+    /* a binary op with a forward may always compute in float64 (Note [Always-double results]) */
+    int double_ok = kind == OP_BINARY && binary == Py_None && forward != Py_None;
+    if (promotion < PROMOTE_DEFAULT || promotion > PROMOTE_DOUBLE ||
+        (kind != OP_UNARY && promotion != PROMOTE_DEFAULT && promotion != PROMOTE_INT_TO_FLOAT &&
+         !(promotion == PROMOTE_DOUBLE && double_ok)) ||
+        (kind == OP_UNARY && (promotion == PROMOTE_ALWAYS_BOOL || promotion == PROMOTE_DOUBLE))) {
         PyErr_Format(PyExc_ValueError, "Op: unknown promotion kind %d", promotion);
         return NULL;
     }
@@ -1967,7 +2038,8 @@ int op_types_init(PyObject *module, State *st)
     struct { const char *name; int value; } consts[] = {
         {"PROMOTE_DEFAULT", PROMOTE_DEFAULT}, {"PROMOTE_INT_TO_FLOAT", PROMOTE_INT_TO_FLOAT},
         {"PROMOTE_BOOL_TO_LONG", PROMOTE_BOOL_TO_LONG}, {"PROMOTE_ALWAYS_BOOL", PROMOTE_ALWAYS_BOOL},
-        {"PROMOTE_COMPLEX_TO_FLOAT", PROMOTE_COMPLEX_TO_FLOAT}, {"REFUSE_BOOL", REFUSE_BOOL},
+        {"PROMOTE_COMPLEX_TO_FLOAT", PROMOTE_COMPLEX_TO_FLOAT}, {"PROMOTE_DOUBLE", PROMOTE_DOUBLE},
+        {"REFUSE_BOOL", REFUSE_BOOL},
         {"REFUSE_COMPLEX", REFUSE_COMPLEX}, {"REFUSE_INTEGRAL", REFUSE_INTEGRAL},
         {"REFUSE_COMPLEX_RUNTIME", REFUSE_COMPLEX_RUNTIME}, {"REFUSE_INT_ZERO_DIV", REFUSE_INT_ZERO_DIV},
         {"OPF_NO_OUT", OPF_NO_OUT}, {"OPF_EXACT_OUT", OPF_EXACT_OUT}, {"OPF_NO_INPLACE_GRAD", OPF_NO_INPLACE_GRAD},

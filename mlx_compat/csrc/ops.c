@@ -130,6 +130,15 @@ static int binary_result_type(State *st, Operand *a, Operand *b)
     return r;
 }
 
+/* The dtype a PROMOTE_DOUBLE op computes in (Note [Always-double results] in dispatch.c), -1 on error. Like
+ * binary_result_type it leaves the tensor operands' ranks known: callers set the result's rank from them. */
+static int double_result_type(State *st, Operand *a, Operand *b)
+{
+    if ((a->t && tensor_ndim(st, a->t) < 0) || (b->t && tensor_ndim(st, b->t) < 0))
+        return -1;
+    return double_result_dtype(a->dt, b->dt);
+}
+
 /* torch's refusals for the op given the operand dtypes, as RuntimeError / TypeError. */
 static int check_op_dtypes(const BinInfo *info, BinOp op, Operand *a, Operand *b, int r)
 {
@@ -324,8 +333,11 @@ error:
 static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, PyObject *func, PyObject *func64,
                                      Operand *a, Operand *b, int *out_dt, int *device, int inplace)
 {
-    int r = binary_result_type(st, a, b);
+    /* Note [Always-double results] (dispatch.c): float_power computes in float64 whatever the operands */
+    int r = info->result == PROMOTE_DOUBLE ? double_result_type(st, a, b) : binary_result_type(st, a, b);
     if ((r < 0 && r != DT_C128) || check_op_dtypes(info, op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
+        return NULL;
+    if (info->result == PROMOTE_DOUBLE && double_result_supported(info->name, r, *device) < 0)
         return NULL;
     if (r == DT_C128) {
         /* float64 with complex64: torch computes in complex128, which MLX lacks. An in-place complex64
