@@ -16,25 +16,31 @@ non-tensor values, which `.grad`s exist, the optimizer state's keys/shapes, ever
 module training flags, and scalar closure/global values.
 
 Note [Host scalars]
-Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step',
-the group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state
-by a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
-'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds Python source over the sources'
-values (constants inline as literals, nesting deeper than _MAX_DEPTH hoisted into shared temporaries); at the end
-of the trace the expressions of each kind (the graph's scalars, the guards, the host writes) become one generated
-function each, so a call evaluates them in a few bytecodes instead of walking a tree of closures. Where one
-reaches the graph (`_Update.scalars`), it becomes a 0-d input of the dtype the graph reads it in, computed on the
-host in Python doubles at every call exactly as the eager step computes it and rounded to that dtype when the
-array is built (the same rounding as eager's `mx.array(value, dtype)`); equal nonzero values of one dtype share one
-array (Adam's per-parameter bias corrections are usually equal). A 0-d input adds no node to the graph (an input
-vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and there is no
-float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
+Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step', the
+group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state by
+a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
+'lr'), and every group's 'lr' is such a `_Sym`, as are its 'momentum' and 'betas' when they are plain numbers
+(CyclicLR and OneCycleLR change them every step: in the cache key they would retrace every call). Scalar state the
+traced step creates (`_scalar_tensor`: a first step's 'step', ASGD's 'eta' from lr) is such a proxy too
+(`_NewScalarState`), made on the host after the call from its last written value. A write to a proxy changes what
+its later `.item()`s give within the trace (a function stepping twice reads the first step's count), always as
+`f32(...)`: the float32 rounding a 0-d float32 tensor applies (the optimizers' `_f32` builds the same expression
+where torch rounds through float32 arithmetic, NAdam's mu_product, ASGD's eta and mu). Arithmetic on them builds
+Python source over the sources' values (constants inline as literals, nesting deeper than _MAX_DEPTH hoisted into
+shared temporaries); at the end of the trace the expressions of each kind (the graph's scalars, the guards, the host
+writes) become one generated function each, so a call evaluates them in a few bytecodes instead of walking a tree of
+closures. Where one reaches the graph (`_Update.scalars`), it becomes a 0-d input of the dtype the graph reads it
+in, computed on the host in Python doubles at every call exactly as the eager step computes it and rounded to that
+dtype when the array is built (the same rounding as eager's `mx.array(value, dtype)`); equal nonzero values of one
+dtype share one array (Adam's per-parameter bias corrections are usually equal). A 0-d input adds no node to the
+graph (an input vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and
+there is no float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
 (`_Update.scalar`) becomes a host write after the call. Comparisons and float()/int() of a `_Sym` are guards: the
-traced graph is reused only while they give the same answers. The host keeps the value of each scalar state
-tensor a call writes, so the next call reads its sources (Adam's step counts: one per parameter) without a
-device-to-host copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real
-on the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
-optimizer's read of lr in the function is not supported and falls back to eager.
+traced graph is reused only while they give the same answers. The host keeps the value of each scalar state tensor a
+call writes, so the next call reads its sources (Adam's step counts: one per parameter) without a device-to-host
+copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real on the host after
+each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the optimizer's read of
+lr in the function is not supported and falls back to eager.
 
 Note [Dynamic shapes]
 torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
@@ -89,7 +95,19 @@ _UNCHANGED = object()  # a slot's output kind when the function leaves its array
 # Python source of each operator a _Sym supports; the names an expression may call (Note [Host scalars])
 _BINARY_SRC = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**"}
 _COMPARE_SRC = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index}
+
+
+def _f32(x):
+    """Python number x rounded to float32 and back, as a 0-d float32 tensor stores it (float(np.float32(x)):
+    overflow gives an infinity)."""
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+_EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index,
+               "f32": _f32}
 
 
 def _evaluator(srcs, consts, temps):
@@ -196,10 +214,10 @@ for _name, _symbol in _COMPARE_SRC.items():
 class _ScalarStateProxy:
     """Stands for a 0-d scalar state tensor of an optimizer while tracing (Note [Host scalars])."""
 
-    __slots__ = ("real", "sym")
+    __slots__ = ("real", "sym", "final")
 
     def __init__(self, real, sym):
-        self.real = real
+        self.real = real  # the state tensor; None for one the traced step creates (_NewScalarState)
         self.sym = sym
 
     def item(self):
@@ -212,15 +230,47 @@ class _ScalarStateProxy:
         raise RuntimeError(f"optimizer scalar state used as a tensor ({name}) while tracing")
 
 
+class _NewScalarState(_ScalarStateProxy):
+    """A 0-d float32 scalar state tensor that the traced step creates (a first step's 'step', ASGD's 'eta' from
+    lr): it is made on the host after each call from its last written value (`final`), like a host write
+    (Note [Host scalars])."""
+
+    __slots__ = ()
+
+
+def new_scalar_state(value):
+    """The stand-in for `_scalar_tensor(value)` (value a _Sym or a number) created while tracing: its .item() is
+    value rounded to float32, as the eager tensor's is."""
+    ctx = _TRACE
+    src = _src_of(value, ctx)
+    proxy = _NewScalarState(None, _Sym(f"f32({src})", ctx, getattr(value, "_depth", 0) + 1))
+    proxy.final = src
+    return proxy
+
+
+def host_f32(value):
+    """float(np.float32(value)) for a _Sym: the expression rounding it to float32 (Note [Host scalars])."""
+    return _Sym(f"f32({value._src})", value._ctx, value._depth + 1)
+
+
 def scalar_input(value, dtype):
     """The graph value of host scalar `value` (a _Sym) as a 0-d array of `dtype` (called by _Update.scalars)."""
     return _TRACE.scalar_input(value, dtype)
 
 
 def host_write(tensor, value):
-    """Record that scalar state `tensor` (a proxy) gets the host value `value` after the call."""
-    _TRACE.host_writes.append((tensor.real if isinstance(tensor, _ScalarStateProxy) else tensor,
-                               _src_of(value, _TRACE)))
+    """Record that scalar state `tensor` (a proxy) gets the host value `value` (a _Sym or a number) after the
+    call; later reads in the same trace see it, as they would see the eager tensor's new value."""
+    ctx = _TRACE
+    if not isinstance(tensor, _ScalarStateProxy):
+        # a plain tensor here was created by this trace: its value leaves as a graph output, not a host write
+        raise _Unsupported("an optimizer wrote a host scalar into state it created as a tensor while tracing")
+    src = _src_of(value, ctx)
+    if isinstance(tensor, _NewScalarState):
+        tensor.final = src
+    else:
+        ctx.host_writes.append((tensor.real, src))
+    tensor.sym = _Sym(f"f32({src})", ctx, (value._depth if isinstance(value, _Sym) else 0) + 1)
 
 
 # ------------------------------------------------------------------------------------------ state discovery
@@ -528,10 +578,27 @@ def _arg_key(obj, dynamic=False):
         return ("I", id(obj))
 
 
+def _is_number(v):
+    return type(v) is int or type(v) is float
+
+
+def _sourced(k, v):
+    """Whether param group option k, holding v, is read through host sources while tracing rather than being part
+    of the cache key (Note [Host scalars]): lr, and the momentum and betas that CyclicLR/OneCycleLR change every
+    step when they are plain numbers."""
+    if k == "lr":
+        return True
+    if k == "momentum":
+        return _is_number(v)
+    if k == "betas":
+        return type(v) in (tuple, list) and all(_is_number(b) for b in v)
+    return False
+
+
 def _group_key(group):
     out = []
     for k, v in group.items():
-        if k in ("params", "lr", "initial_lr", "param_names"):
+        if k in ("params", "initial_lr", "param_names") or _sourced(k, v):
             continue
         if isinstance(v, Tensor):
             v = ("T", float(v.item()))
@@ -849,6 +916,13 @@ class _Compiled:
                         saved.append(functools.partial(_restore_dict, group, dict(group)))
                         if isinstance(group.get("lr"), (int, float, Tensor)):
                             group["lr"] = ctx.source(functools.partial(_group_lr, group))
+                        v = group.get("momentum")
+                        if _sourced("momentum", v):
+                            group["momentum"] = ctx.source(functools.partial(operator.getitem, group, "momentum"))
+                        v = group.get("betas")
+                        if _sourced("betas", v):
+                            group["betas"] = tuple(ctx.source(functools.partial(_group_beta, group, i))
+                                                   for i in range(len(v)))
                 for s in reach.schedulers:
                     saved.append(functools.partial(_restore_attr, s, "step", s.__dict__.get("step")))
                     s.step = functools.partial(_record_sched_step, ctx, s)
@@ -887,11 +961,16 @@ class _Compiled:
                         kinds.append(t.dtype)
                         outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
+                # (scalar state created from a host value: made on the host after the call, Note [Host scalars])
                 new_state = []
+                new_host = []  # sources of the new host scalar states' values
                 for opt in reach.optimizers:
                     for p, st in opt.state.items():
                         for k, v in st.items():
-                            if isinstance(v, Tensor) and not _slot_in(plan, st, k):
+                            if isinstance(v, _NewScalarState):
+                                new_state.append((opt, p, k, None, _dev_of(plan)))
+                                new_host.append(v.final)
+                            elif isinstance(v, Tensor) and not _slot_in(plan, st, k):
                                 new_state.append((opt, p, k, v.dtype, v._device_code))
                                 outs.append(_tensor_value(v))
                 for gen in gens:
@@ -910,7 +989,9 @@ class _Compiled:
                 entry.scalar_layout = ctx.layout()
                 entry.scalar_fn = ctx.evaluator(tuple(e for srcs in ctx.scalar_exprs.values() for e in srcs))
                 entry.host_writes = [t for t, _ in ctx.host_writes]
-                entry.host_write_fn = ctx.evaluator(tuple(e for _, e in ctx.host_writes))
+                # the host writes' values, then the new host scalar states'
+                write_srcs = tuple(e for _, e in ctx.host_writes) + tuple(new_host)
+                entry.host_write_fn = ctx.evaluator(write_srcs) if write_srcs else None
                 entry.sched_steps = ctx.sched_steps
                 return outs
             finally:
@@ -996,28 +1077,26 @@ class _Compiled:
                     owner.grad = Tensor._new_on(arr, owner._device_code)
                 else:
                     t._write(arr)
+            host_vals = entry.host_write_fn(source_values) if entry.host_write_fn is not None else ()
+            made = {}  # equal host values share one array, as _Update.scalar's constants do
+            n_writes = len(entry.host_writes)
             for opt, p, k, dt, d in new_state:
-                opt.state[p][k] = Tensor._new_on(outs[pos], d)
-                pos += 1
+                if dt is None:  # scalar state created from a host value (Note [Host scalars])
+                    a, f32 = _host_array(host_vals[n_writes], made)
+                    t = Tensor._new_on(a, d)
+                    n_writes += 1
+                    _remember_host_value(t, f32)
+                else:
+                    t = Tensor._new_on(outs[pos], d)
+                    pos += 1
+                opt.state[p][k] = t
             for gen in plan.reach.generators:
                 gen._key = outs[pos]
                 pos += 1
-            if entry.host_writes:
-                made = {}  # equal values share one array, as _Update.scalar's constants do
-                for t, v in zip(entry.host_writes, entry.host_write_fn(source_values)):
-                    f32 = _as_float32(v)
-                    a = made.get(f32) if f32 else None
-                    if a is None:
-                        a = mx.array(v, dtype=mx.float32)
-                        if f32:
-                            made[f32] = a
-                    t._write(a)
-                    if f32 is not None:
-                        k = id(t)
-                        hv = _host_values.get(k)
-                        ref = hv[0] if hv is not None and hv[0]() is t else \
-                            weakref.ref(t, functools.partial(_forget_host_value, k))
-                        _host_values[k] = (ref, t._mx, f32)
+            for t, v in zip(entry.host_writes, host_vals):
+                a, f32 = _host_array(v, made)
+                t._write(a)
+                _remember_host_value(t, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -1125,6 +1204,28 @@ def _item(t):
     return t.item()
 
 
+def _host_array(v, made):
+    """Host value v as the 0-d float32 array eager's `mx.array(v, dtype=float32)` makes, with that value as a
+    Python float (None if v has none); equal nonzero values share one array through `made`."""
+    f32 = _as_float32(v)
+    a = made.get(f32) if f32 else None
+    if a is None:
+        a = mx.array(v, dtype=mx.float32)
+        if f32:
+            made[f32] = a
+    return a, f32
+
+
+def _remember_host_value(t, f32):
+    """Keep f32, the value just written into scalar state tensor t, on the host (Note [Host scalars])."""
+    if f32 is None:
+        return
+    k = id(t)
+    hv = _host_values.get(k)
+    ref = hv[0] if hv is not None and hv[0]() is t else weakref.ref(t, functools.partial(_forget_host_value, k))
+    _host_values[k] = (ref, t._mx, f32)
+
+
 def _forget_host_value(k, ref):
     _host_values.pop(k, None)
 
@@ -1140,6 +1241,10 @@ def _as_float32(v):
 def _group_lr(group):
     v = group["lr"]
     return v.item() if isinstance(v, Tensor) else v
+
+
+def _group_beta(group, i):
+    return group["betas"][i]
 
 
 def _restore_dict(d, copy):
@@ -1168,15 +1273,27 @@ def _record_sched_step(ctx, sched, *args, **kwargs):
         raise _Unsupported(f"{type(sched).__name__}.step() with a value computed in the compiled function "
                            "(its host logic would read a traced value)")
     ctx.sched_steps.append((sched, args, kwargs))
-    # after the scheduler's step the group's lr differs from the value the graph reads: poison later reads
+    # after the scheduler's step the group's lr (and a cycled momentum) differs from the value the graph reads:
+    # poison later reads
+    cycles = _cycles_momentum(sched)
     for group in sched.optimizer.param_groups:
         group["lr"] = _PoisonedLR()
+        if cycles and "momentum" in group:
+            group["momentum"] = _PoisonedLR()
+        if cycles and "betas" in group:
+            group["betas"] = (_PoisonedLR(), _PoisonedLR())
+
+
+def _cycles_momentum(sched):
+    """Whether scheduler `sched` (or one it steps) changes its groups' momentum or betas (CyclicLR, OneCycleLR)."""
+    return getattr(sched, "cycle_momentum", False) or any(
+        _cycles_momentum(c) for c in getattr(sched, "_schedulers", ()))
 
 
 class _PoisonedLR:
     def _fail(self, *a, **k):
-        raise _Unsupported("an optimizer read its lr after lr_scheduler.step() inside the compiled function "
-                           "(call scheduler.step() after optimizer.step())")
+        raise _Unsupported("an optimizer read its lr (or a cycled momentum) after lr_scheduler.step() inside the "
+                           "compiled function (call scheduler.step() after optimizer.step())")
 
     __float__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __sub__ = __rsub__ = _fail
     __neg__ = __bool__ = __eq__ = __lt__ = __gt__ = __le__ = __ge__ = __pow__ = __rpow__ = _fail
