@@ -19,6 +19,7 @@ import argparse
 import datetime
 import os
 import platform
+import statistics
 import sys
 import time
 import traceback
@@ -78,6 +79,9 @@ def main():
     ap.add_argument("--only", nargs="+", choices=W.NAMES, default=list(W.NAMES))
     ap.add_argument("--repeats", type=int, default=None, help="timed steps per variant (default 30, quick 7)")
     ap.add_argument("--quick", action="store_true", help="fewer repeats and warm-up steps")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="only ours compiled against MLX compiled, timed as main-thread CPU (time.thread_time: the "
+                         "host work per step, which a loaded machine moves far less than wall time)")
     args = ap.parse_args()
     size = args.size or ("full" if args.device == "cuda" else "cpu")
     repeats = args.repeats or (7 if args.quick else 30)
@@ -96,6 +100,8 @@ def main():
           f"sizes '{size}'; median of {repeats} steps after {warmup} warm-up steps, the four variants interleaved; "
           "float32 everywhere; each step timed with its evaluation\n")
     descriptions = [W.get(name, size) for name in args.only]
+    if args.cpu_time:
+        return cpu_time_table(descriptions, repeats, warmup)
     for w in descriptions:
         print(f"- **{w.name}**: {w.description}")
     print("\nMilliseconds per step (median); in brackets the first step's (tracing and kernel compilation).\n")
@@ -107,6 +113,29 @@ def main():
         cells = " | ".join(f"{_fmt(v, '.3f')} ({_fmt(f, '.0f')})" for v, f in zip((oe, oc, ne, nc), first))
         print(f"| {w.name} | {cells} | {_fmt(_ratio(oe, oc))}× | {_fmt(_ratio(oc, nc))}× "
               f"| {_fmt(_ratio(oe, ne))}× |", flush=True)
+
+def cpu_time_table(descriptions, repeats, warmup):
+    """--cpu-time: ours compiled and MLX compiled, interleaved, main-thread CPU ms per step (medians)."""
+    print("Main-thread CPU ms per step (time.thread_time, median; MLX's CPU kernels run on its stream thread, so "
+          "this is the host's Python and the MLX calls it makes).\n")
+    print("| workload | ours compiled | MLX compiled | ours / MLX |")
+    print("| --- | --- | --- | --- |", flush=True)
+    for w in descriptions:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fns = [W.ours_step(w, True), W.native_step(w, True)]
+            for _ in range(warmup):
+                for fn in fns:
+                    fn()
+        ts = [[], []]
+        for _ in range(repeats):
+            for i, fn in enumerate(fns):
+                t0 = time.thread_time()
+                fn()
+                ts[i].append(time.thread_time() - t0)
+        ours, native = (statistics.median(t) * 1e3 for t in ts)
+        print(f"| {w.name} | {ours:.3f} | {native:.3f} | {ours / native:.2f}× |", flush=True)
+
 
 if __name__ == "__main__":
     main()
