@@ -82,6 +82,9 @@ def main():
     ap.add_argument("--cpu-time", action="store_true",
                     help="only ours compiled against MLX compiled, timed as main-thread CPU (time.thread_time: the "
                          "host work per step, which a loaded machine moves far less than wall time)")
+    ap.add_argument("--plan-reuse-ab", action="store_true",
+                    help="with --cpu-time: also ours compiled with plan reuse switched off (Note [Plan reuse] in "
+                         "mlx_compat/_compile.py), in the same process, interleaved")
     args = ap.parse_args()
     size = args.size or ("full" if args.device == "cuda" else "cpu")
     repeats = args.repeats or (7 if args.quick else 30)
@@ -101,7 +104,7 @@ def main():
           "float32 everywhere; each step timed with its evaluation\n")
     descriptions = [W.get(name, size) for name in args.only]
     if args.cpu_time:
-        return cpu_time_table(descriptions, repeats, warmup)
+        return cpu_time_table(descriptions, repeats, warmup, args.plan_reuse_ab)
     for w in descriptions:
         print(f"- **{w.name}**: {w.description}")
     print("\nMilliseconds per step (median); in brackets the first step's (tracing and kernel compilation).\n")
@@ -114,27 +117,44 @@ def main():
         print(f"| {w.name} | {cells} | {_fmt(_ratio(oe, oc))}× | {_fmt(_ratio(oc, nc))}× "
               f"| {_fmt(_ratio(oe, ne))}× |", flush=True)
 
-def cpu_time_table(descriptions, repeats, warmup):
-    """--cpu-time: ours compiled and MLX compiled, interleaved, main-thread CPU ms per step (medians)."""
+def cpu_time_table(descriptions, repeats, warmup, plan_ab=False):
+    """--cpu-time: ours compiled and MLX compiled (and with --plan-reuse-ab ours without plan reuse), interleaved,
+    main-thread CPU ms per step (medians)."""
+    from mlx_compat import _compile
+
+    reuse = _compile._Plan.reuse
     print("Main-thread CPU ms per step (time.thread_time, median; MLX's CPU kernels run on its stream thread, so "
           "this is the host's Python and the MLX calls it makes).\n")
-    print("| workload | ours compiled | MLX compiled | ours / MLX |")
-    print("| --- | --- | --- | --- |", flush=True)
+    if plan_ab:
+        print("| workload | ours compiled | ours, plan reuse off | MLX compiled | ours / MLX | reuse off / MLX |")
+        print("| --- | --- | --- | --- | --- | --- |", flush=True)
+    else:
+        print("| workload | ours compiled | MLX compiled | ours / MLX |")
+        print("| --- | --- | --- | --- |", flush=True)
     for w in descriptions:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            fns = [W.ours_step(w, True), W.native_step(w, True)]
+            ours, native = W.ours_step(w, True), W.native_step(w, True)
+            variants = [(ours, reuse), (native, reuse)] + ([(ours, lambda *a: None)] if plan_ab else [])
             for _ in range(warmup):
-                for fn in fns:
+                for fn, _r in variants:
                     fn()
-        ts = [[], []]
-        for _ in range(repeats):
-            for i, fn in enumerate(fns):
-                t0 = time.thread_time()
-                fn()
-                ts[i].append(time.thread_time() - t0)
-        ours, native = (statistics.median(t) * 1e3 for t in ts)
-        print(f"| {w.name} | {ours:.3f} | {native:.3f} | {ours / native:.2f}× |", flush=True)
+        ts = [[] for _ in variants]
+        try:
+            for _ in range(repeats):
+                for i, (fn, r) in enumerate(variants):
+                    _compile._Plan.reuse = r
+                    t0 = time.thread_time()
+                    fn()
+                    ts[i].append(time.thread_time() - t0)
+        finally:
+            _compile._Plan.reuse = reuse
+        med = [statistics.median(t) * 1e3 for t in ts]
+        if plan_ab:
+            print(f"| {w.name} | {med[0]:.3f} | {med[2]:.3f} | {med[1]:.3f} | {med[0] / med[1]:.2f}× "
+                  f"| {med[2] / med[1]:.2f}× |", flush=True)
+        else:
+            print(f"| {w.name} | {med[0]:.3f} | {med[1]:.3f} | {med[0] / med[1]:.2f}× |", flush=True)
 
 
 if __name__ == "__main__":
