@@ -12,8 +12,10 @@ every slot holds at its end (or None: `.grad` set to None) are the outputs, toge
 real tensors are restored before the trace returns, and after every call the outputs are written back (`_write`
 under no_grad, as an optimizer's step writes), so a compiled call leaves the program as the eager call would.
 What decides the traced graph without being an input is part of the cache key: argument shapes/dtypes and
-non-tensor values, which `.grad`s exist, the optimizer state's keys/shapes, every group's options except 'lr',
-module training flags, and scalar closure/global values.
+non-tensor values, which `.grad`s exist, the optimizer state's keys/shapes, every group's options except the
+host-sourced lr/momentum/betas (Note [Host scalars]), each module's identity, scalar attributes (training, Dropout's
+p, ...) and hook ids, the owner each input slot reads, and scalar closure/global values. The walk that builds the
+slots and the key is reused across calls while nothing structural changed (Note [Plan reuse], on _Plan).
 
 Note [Host scalars]
 Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step', the
