@@ -428,6 +428,30 @@ def test_every_scheduler_compiled_equals_eager_without_retracing(name, opt):
     assert _count(comp[3]) == 2
 
 
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_one_cycle_stepped_outside_the_compiled_step_does_not_retrace(opt):
+    """OneCycleLR stepped by the training loop, outside the compiled function: lr and momentum/betas change
+    before every call and are read as host values (Note [Host scalars]), so one graph serves every step."""
+    opt_fn = {"SGD": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+              "Adam": lambda p: torch.optim.Adam(p, lr=0.01)}[opt]
+
+    def run(compiled):
+        model, o, losses, fn = _train(_mlp_dropout, opt_fn, None, compiled, steps=1)
+        sched = torch.optim.lr_scheduler.OneCycleLR(o, 0.01, total_steps=20)
+        torch.manual_seed(5)
+        for _ in range(6):
+            x, y = torch.randn(8, 10), torch.randn(8, 3)
+            losses.append(fn(x, y).item())
+            sched.step()
+        return model, o, losses, fn
+
+    eager, comp = run(False), run(True)
+    _assert_same_run(eager, comp)
+    assert comp[1].param_groups[0]["lr"] == eager[1].param_groups[0]["lr"]
+    _assert_graph_used(comp[3], 7)
+    assert _count(comp[3]) == 2
+
+
 def test_training_step_batchnorm_cnn_equals_eager():
     batch = lambda: (torch.randn(4, 3, 16, 16), torch.randint(0, 10, (4,)))  # noqa: E731
     opt_fn = lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)  # noqa: E731
