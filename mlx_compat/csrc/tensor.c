@@ -982,9 +982,9 @@ static PyObject *get_ndim(TensorObject *t, void *c)
 
 /* Note [Meta epoch]: a count of every in-place change of a tensor's shape or dtype (_set_data: `.data =`,
  * resize_, out= results; _restride: t_, unsqueeze_, ...: the only two places that change them on an existing
- * tensor) and of requires_grad through its setter. compile's plan reuse (mlx_compat/_compile.py, Note [Plan reuse]) compares it
- * instead of re-reading every state tensor's shape and dtype per call. A plain integer, not a Python object; a
- * spurious bump only costs a re-plan. */
+ * tensor) and of requires_grad through its setter. compile's plan reuse (mlx_compat/_compile.py, Note [Plan
+ * reuse]) compares it instead of re-reading every state tensor's shape and dtype per call. A plain integer, not a
+ * Python object; a spurious bump only costs a re-plan. */
 static unsigned long long meta_epoch;
 
 /* _meta_epoch() (static method): NEW int, the current Note [Meta epoch] count. */
