@@ -843,6 +843,9 @@ class _Plan:
         self._objs = tuple(self._objects())
         self._state_ids = held.difference(id(t) for t in leaves)
         self.reusable = len(self._state_ids) + len(leaves) == len(held)  # no argument is a state tensor
+        # positional tensor arguments only (a training step's (x, y)): reuse() builds their key directly
+        self._flat_n = len(args) if (not dynamic and not kwargs and len(leaves) == len(args)
+                                     and all(isinstance(a, Tensor) for a in args)) else -1
 
     def _sizes(self):
         return (tuple(map(len, self._dicts)), tuple(map(len, self._lists)), tuple(map(len, self._groups)),
@@ -861,10 +864,19 @@ class _Plan:
         have changed (Note [Plan reuse])."""
         if self.meta_epoch != _META_EPOCH():
             return None
-        leaves = []
-        arg_spec = _flatten((args, kwargs), leaves)
         key = self.key
-        if _C.is_grad_enabled() is not key[2] or _arg_key((args, kwargs), self.dynamic) != key[0]:
+        if _C.is_grad_enabled() is not key[2]:
+            return None
+        if self._flat_n == len(args) and not kwargs and all(isinstance(a, Tensor) for a in args):
+            # what _flatten and _arg_key give for a flat tuple of tensors
+            leaves, arg_spec = list(args), self.arg_spec
+            akey = (tuple, (tuple,) + tuple([("T", t._mx.shape, t.dtype, t.requires_grad, t._device_code)
+                                             for t in args]), (dict,))
+        else:
+            leaves = []
+            arg_spec = _flatten((args, kwargs), leaves)
+            akey = _arg_key((args, kwargs), self.dynamic)
+        if akey != key[0]:
             return None
         ids = self._state_ids
         for t in leaves:
