@@ -904,10 +904,11 @@ class _Plan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless")
+                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
+        self._made = {}  # the last call's host-scalar arrays by (value, dtype) (_scalar_vecs)
 
 
 class _Compiled:
@@ -1226,19 +1227,27 @@ class _Compiled:
     def _scalar_vecs(entry, source_values):
         """Per dtype of the graph's host scalars, their values at this call as 0-d arrays, rounded from Python
         doubles to the dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars]); equal nonzero values
-        of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count)."""
+        of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count), also
+        with the previous call (arrays are immutable: betas, eps and an unscheduled lr are not rebuilt per call)."""
         vals = entry.scalar_fn(source_values)
-        out, i, made = [], 0, {}
+        out, i, made, prev = [], 0, {}, entry._made
         for dt, n in entry.scalar_layout:
             arrays = []
             for x in vals[i:i + n]:
                 x = float(x)
-                a = made.get((x, dt)) if x else None  # 0.0 == -0.0: zeros are never shared
+                a = None
+                if x:  # 0.0 == -0.0: zeros are never shared
+                    a = made.get((x, dt))
+                    if a is None:
+                        a = prev.get((x, dt))
                 if a is None:
-                    a = made[(x, dt)] = mx.array(x, dtype=dt)
+                    a = mx.array(x, dtype=dt)
+                if x:
+                    made[(x, dt)] = a
                 arrays.append(a)
             out.append(arrays)
             i += n
+        entry._made = made
         return out
 
     def _run(self, entry, plan, source_values, outs=None):
