@@ -34,7 +34,8 @@ writes) become one generated function each, so a call evaluates them in a few by
 closures. Where one reaches the graph (`_Update.scalars`), it becomes a 0-d input of the dtype the graph reads it
 in, computed on the host in Python doubles at every call exactly as the eager step computes it and rounded to that
 dtype when the array is built (the same rounding as eager's `mx.array(value, dtype)`); equal nonzero values of one
-dtype share one array (Adam's per-parameter bias corrections are usually equal). A 0-d input adds no node to the
+dtype share one array (Adam's per-parameter bias corrections are usually equal), and a value unchanged since the
+previous call keeps that call's array (betas, eps, an unscheduled lr). A 0-d input adds no node to the
 graph (an input vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and
 there is no float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
 (`_Update.scalar`) becomes a host write after the call. Comparisons and float()/int() of a `_Sym` are guards: the
