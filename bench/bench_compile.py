@@ -19,6 +19,7 @@ import argparse
 import datetime
 import os
 import platform
+import statistics
 import sys
 import time
 import traceback
@@ -78,6 +79,12 @@ def main():
     ap.add_argument("--only", nargs="+", choices=W.NAMES, default=list(W.NAMES))
     ap.add_argument("--repeats", type=int, default=None, help="timed steps per variant (default 30, quick 7)")
     ap.add_argument("--quick", action="store_true", help="fewer repeats and warm-up steps")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="only ours compiled against MLX compiled, timed as main-thread CPU (time.thread_time: the "
+                         "host work per step, which a loaded machine moves far less than wall time)")
+    ap.add_argument("--plan-reuse-ab", action="store_true",
+                    help="with --cpu-time: also ours compiled with plan reuse switched off (Note [Plan reuse] in "
+                         "mlx_compat/_compile.py), in the same process, interleaved")
     args = ap.parse_args()
     size = args.size or ("full" if args.device == "cuda" else "cpu")
     repeats = args.repeats or (7 if args.quick else 30)
@@ -96,6 +103,8 @@ def main():
           f"sizes '{size}'; median of {repeats} steps after {warmup} warm-up steps, the four variants interleaved; "
           "float32 everywhere; each step timed with its evaluation\n")
     descriptions = [W.get(name, size) for name in args.only]
+    if args.cpu_time:
+        return cpu_time_table(descriptions, repeats, warmup, args.plan_reuse_ab)
     for w in descriptions:
         print(f"- **{w.name}**: {w.description}")
     print("\nMilliseconds per step (median); in brackets the first step's (tracing and kernel compilation).\n")
@@ -107,6 +116,46 @@ def main():
         cells = " | ".join(f"{_fmt(v, '.3f')} ({_fmt(f, '.0f')})" for v, f in zip((oe, oc, ne, nc), first))
         print(f"| {w.name} | {cells} | {_fmt(_ratio(oe, oc))}× | {_fmt(_ratio(oc, nc))}× "
               f"| {_fmt(_ratio(oe, ne))}× |", flush=True)
+
+def cpu_time_table(descriptions, repeats, warmup, plan_ab=False):
+    """--cpu-time: ours compiled and MLX compiled (and with --plan-reuse-ab ours without plan reuse), interleaved,
+    main-thread CPU ms per step (medians)."""
+    from mlx_compat import _compile
+
+    reuse = _compile._Plan.reuse
+    print("Main-thread CPU ms per step (time.thread_time, median; MLX's CPU kernels run on its stream thread, so "
+          "this is the host's Python and the MLX calls it makes).\n")
+    if plan_ab:
+        print("| workload | ours compiled | ours, plan reuse off | MLX compiled | ours / MLX | reuse off / MLX |")
+        print("| --- | --- | --- | --- | --- | --- |", flush=True)
+    else:
+        print("| workload | ours compiled | MLX compiled | ours / MLX |")
+        print("| --- | --- | --- | --- |", flush=True)
+    for w in descriptions:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours, native = W.ours_step(w, True), W.native_step(w, True)
+            variants = [(ours, reuse), (native, reuse)] + ([(ours, lambda *a: None)] if plan_ab else [])
+            for _ in range(warmup):
+                for fn, _r in variants:
+                    fn()
+        ts = [[] for _ in variants]
+        try:
+            for _ in range(repeats):
+                for i, (fn, r) in enumerate(variants):
+                    _compile._Plan.reuse = r
+                    t0 = time.thread_time()
+                    fn()
+                    ts[i].append(time.thread_time() - t0)
+        finally:
+            _compile._Plan.reuse = reuse
+        med = [statistics.median(t) * 1e3 for t in ts]
+        if plan_ab:
+            print(f"| {w.name} | {med[0]:.3f} | {med[2]:.3f} | {med[1]:.3f} | {med[0] / med[1]:.2f}× "
+                  f"| {med[2] / med[1]:.2f}× |", flush=True)
+        else:
+            print(f"| {w.name} | {med[0]:.3f} | {med[1]:.3f} | {med[0] / med[1]:.2f}× |", flush=True)
+
 
 if __name__ == "__main__":
     main()

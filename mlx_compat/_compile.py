@@ -12,29 +12,38 @@ every slot holds at its end (or None: `.grad` set to None) are the outputs, toge
 real tensors are restored before the trace returns, and after every call the outputs are written back (`_write`
 under no_grad, as an optimizer's step writes), so a compiled call leaves the program as the eager call would.
 What decides the traced graph without being an input is part of the cache key: argument shapes/dtypes and
-non-tensor values, which `.grad`s exist, the optimizer state's keys/shapes, every group's options except 'lr',
-module training flags, and scalar closure/global values.
+non-tensor values, which `.grad`s exist, the optimizer state's keys/shapes, every group's options except the
+host-sourced lr/momentum/betas (Note [Host scalars]), each module's identity, scalar attributes (training, Dropout's
+p, ...) and hook ids, the owner each input slot reads, and scalar closure/global values. The walk that builds the
+slots and the key is reused across calls while nothing structural changed (Note [Plan reuse], on _Plan).
 
 Note [Host scalars]
-Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step',
-the group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state
-by a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
-'lr'), and every group's 'lr' is such a `_Sym`. Arithmetic on them builds Python source over the sources'
-values (constants inline as literals, nesting deeper than _MAX_DEPTH hoisted into shared temporaries); at the end
-of the trace the expressions of each kind (the graph's scalars, the guards, the host writes) become one generated
-function each, so a call evaluates them in a few bytecodes instead of walking a tree of closures. Where one
-reaches the graph (`_Update.scalars`), it becomes a 0-d input of the dtype the graph reads it in, computed on the
-host in Python doubles at every call exactly as the eager step computes it and rounded to that dtype when the
-array is built (the same rounding as eager's `mx.array(value, dtype)`); equal nonzero values of one dtype share one
-array (Adam's per-parameter bias corrections are usually equal). A 0-d input adds no node to the graph (an input
-vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and there is no
-float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
+Optimizers compute per-step scalars in Python (torch's `_get_value`: bias corrections from the float32 'step', the
+group's lr). While tracing, each scalar state tensor (`_scalar_state_keys`) is replaced in the optimizer's state by
+a proxy whose `.item()` is a `_Sym` (a Python expression over host sources: the state tensor's value, a group's
+'lr'), and every group's 'lr' is such a `_Sym`, as are its 'momentum' and 'betas' when they are plain numbers
+(CyclicLR and OneCycleLR change them every step: in the cache key they would retrace every call). Scalar state the
+traced step creates (`_scalar_tensor`: a first step's 'step', ASGD's 'eta' from lr) is such a proxy too
+(`_NewScalarState`), made on the host after the call from its last written value. A write to a proxy changes what
+its later `.item()`s give within the trace (a function stepping twice reads the first step's count), always as
+`f32(...)`: the float32 rounding a 0-d float32 tensor applies (the optimizers' `_f32` builds the same expression
+where torch rounds through float32 arithmetic, NAdam's mu_product, ASGD's eta and mu). Arithmetic on them builds
+Python source over the sources' values (constants inline as literals, nesting deeper than _MAX_DEPTH hoisted into
+shared temporaries); at the end of the trace the expressions of each kind (the graph's scalars, the guards, the host
+writes) become one generated function each, so a call evaluates them in a few bytecodes instead of walking a tree of
+closures. Where one reaches the graph (`_Update.scalars`), it becomes a 0-d input of the dtype the graph reads it
+in, computed on the host in Python doubles at every call exactly as the eager step computes it and rounded to that
+dtype when the array is built (the same rounding as eager's `mx.array(value, dtype)`); equal nonzero values of one
+dtype share one array (Adam's per-parameter bias corrections are usually equal), and a value unchanged since the
+previous call keeps that call's array (betas, eps, an unscheduled lr). A 0-d input adds no node to the
+graph (an input vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and
+there is no float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
 (`_Update.scalar`) becomes a host write after the call. Comparisons and float()/int() of a `_Sym` are guards: the
-traced graph is reused only while they give the same answers. The host keeps the value of each scalar state
-tensor a call writes, so the next call reads its sources (Adam's step counts: one per parameter) without a
-device-to-host copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real
-on the host after each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the
-optimizer's read of lr in the function is not supported and falls back to eager.
+traced graph is reused only while they give the same answers. The host keeps the value of each scalar state tensor a
+call writes, so the next call reads its sources (Adam's step counts: one per parameter) without a device-to-host
+copy each. An LR scheduler's step() inside the function is recorded while tracing and run for real on the host after
+each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the optimizer's read of
+lr in the function is not supported and falls back to eager.
 
 Note [Dynamic shapes]
 torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
@@ -61,6 +70,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import itertools
 import math
 import operator
 import struct
@@ -83,13 +93,26 @@ _MISSING = object()
 # by id, not weakly by the tensor, since a Tensor's == is elementwise
 _host_values = {}
 _UNCHANGED = object()  # a slot's output kind when the function leaves its array as it came in
+_META_EPOCH = Tensor._meta_epoch  # the C core's count of in-place shape/dtype changes (Note [Meta epoch])
 
 
 # ------------------------------------------------------------------------------------------ host scalars
 # Python source of each operator a _Sym supports; the names an expression may call (Note [Host scalars])
 _BINARY_SRC = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**"}
 _COMPARE_SRC = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index}
+
+
+def _f32(x):
+    """Python number x rounded to float32 and back, as a 0-d float32 tensor stores it (float(np.float32(x)):
+    overflow gives an infinity)."""
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+_EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index,
+               "f32": _f32}
 
 
 def _evaluator(srcs, consts, temps):
@@ -196,10 +219,10 @@ for _name, _symbol in _COMPARE_SRC.items():
 class _ScalarStateProxy:
     """Stands for a 0-d scalar state tensor of an optimizer while tracing (Note [Host scalars])."""
 
-    __slots__ = ("real", "sym")
+    __slots__ = ("real", "sym", "final")
 
     def __init__(self, real, sym):
-        self.real = real
+        self.real = real  # the state tensor; None for one the traced step creates (_NewScalarState)
         self.sym = sym
 
     def item(self):
@@ -212,15 +235,47 @@ class _ScalarStateProxy:
         raise RuntimeError(f"optimizer scalar state used as a tensor ({name}) while tracing")
 
 
+class _NewScalarState(_ScalarStateProxy):
+    """A 0-d float32 scalar state tensor that the traced step creates (a first step's 'step', ASGD's 'eta' from
+    lr): it is made on the host after each call from its last written value (`final`), like a host write
+    (Note [Host scalars])."""
+
+    __slots__ = ()
+
+
+def new_scalar_state(value):
+    """The stand-in for `_scalar_tensor(value)` (value a _Sym or a number) created while tracing: its .item() is
+    value rounded to float32, as the eager tensor's is."""
+    ctx = _TRACE
+    src = _src_of(value, ctx)
+    proxy = _NewScalarState(None, _Sym(f"f32({src})", ctx, getattr(value, "_depth", 0) + 1))
+    proxy.final = src
+    return proxy
+
+
+def host_f32(value):
+    """float(np.float32(value)) for a _Sym: the expression rounding it to float32 (Note [Host scalars])."""
+    return _Sym(f"f32({value._src})", value._ctx, value._depth + 1)
+
+
 def scalar_input(value, dtype):
     """The graph value of host scalar `value` (a _Sym) as a 0-d array of `dtype` (called by _Update.scalars)."""
     return _TRACE.scalar_input(value, dtype)
 
 
 def host_write(tensor, value):
-    """Record that scalar state `tensor` (a proxy) gets the host value `value` after the call."""
-    _TRACE.host_writes.append((tensor.real if isinstance(tensor, _ScalarStateProxy) else tensor,
-                               _src_of(value, _TRACE)))
+    """Record that scalar state `tensor` (a proxy) gets the host value `value` (a _Sym or a number) after the
+    call; later reads in the same trace see it, as they would see the eager tensor's new value."""
+    ctx = _TRACE
+    if not isinstance(tensor, _ScalarStateProxy):
+        # a plain tensor here was created by this trace: its value leaves as a graph output, not a host write
+        raise _Unsupported("an optimizer wrote a host scalar into state it created as a tensor while tracing")
+    src = _src_of(value, ctx)
+    if isinstance(tensor, _NewScalarState):
+        tensor.final = src
+    else:
+        ctx.host_writes.append((tensor.real, src))
+    tensor.sym = _Sym(f"f32({src})", ctx, (value._depth if isinstance(value, _Sym) else 0) + 1)
 
 
 # ------------------------------------------------------------------------------------------ state discovery
@@ -528,10 +583,27 @@ def _arg_key(obj, dynamic=False):
         return ("I", id(obj))
 
 
+def _is_number(v):
+    return type(v) is int or type(v) is float
+
+
+def _sourced(k, v):
+    """Whether param group option k, holding v, is read through host sources while tracing rather than being part
+    of the cache key (Note [Host scalars]): lr, and the momentum and betas that CyclicLR/OneCycleLR change every
+    step when they are plain numbers."""
+    if k == "lr":
+        return True
+    if k == "momentum":
+        return _is_number(v)
+    if k == "betas":
+        return type(v) in (tuple, list) and all(_is_number(b) for b in v)
+    return False
+
+
 def _group_key(group):
     out = []
     for k, v in group.items():
-        if k in ("params", "lr", "initial_lr", "param_names"):
+        if k in ("params", "initial_lr", "param_names") or _sourced(k, v):
             continue
         if isinstance(v, Tensor):
             v = ("T", float(v.item()))
@@ -558,11 +630,96 @@ def _walk_modules(roots):
     return out
 
 
+_CONFIG_TYPES = frozenset((bool, int, float, str, type(None)))  # module attributes a trace may bake in
+# a module's hooks that its call runs (the with_kwargs/always_called dicts only qualify _forward_hooks' entries)
+_HOOK_ATTRS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
+@functools.lru_cache(maxsize=1)
+def _global_hook_dicts():
+    """The nn.Module global hook dicts (every module's forward and backward runs them)."""
+    from .nn.modules import module as m
+
+    return tuple(getattr(m, n) for n in sorted(vars(m)) if n.startswith("_global_") and n.endswith("hooks")
+                 and isinstance(getattr(m, n), dict))
+_OPT_ATTRS = operator.attrgetter("state", "param_groups")
+
+
+def _one_item(keys):
+    k = keys[0]
+    return lambda d: (d[k],)
+_GRAD = operator.attrgetter("grad")
+_REQUIRES_GRAD = operator.attrgetter("requires_grad")
+
+
+_chain = itertools.chain.from_iterable
+_dict_values = dict.values
+
+
+def _group_checks(group):
+    """For Note [Plan reuse]: the keys whose values `group` must hold as the identical objects, and the checks
+    that identity cannot make: (key, kind, expected) with kind "sourced" (a host-sourced option must still be one),
+    "version" (a Tensor option's version counter) or "items" (a list option's items)."""
+    fixed, checks = [], []
+    for k, v in group.items():
+        if k in ("initial_lr", "param_names"):
+            continue
+        if _sourced(k, v):
+            if k != "lr":
+                checks.append((k, "sourced", None))
+            continue
+        fixed.append(k)
+        if isinstance(v, Tensor):
+            checks.append((k, "version", v._version))
+        elif isinstance(v, list) and k != "params":  # (the params list is one of the plan's lists)
+            checks.append((k, "items", tuple(v)))
+    return tuple(fixed), checks
+
+
+def _group_checks_hold(group, checks):
+    for k, kind, expected in checks:
+        v = group[k]
+        if kind == "sourced":
+            if not _sourced(k, v):
+                return False
+        elif kind == "version":
+            if v._version != expected:
+                return False
+        elif len(v) != len(expected) or not all(map(operator.is_, v, expected)):
+            return False
+    return True
+
+
 class _Plan:
-    """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph."""
+    """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph.
+
+    Note [Plan reuse]: building a plan walks every module, parameter, buffer, .grad and optimizer state tensor
+    (O(tensors) Python per call, ~0.13 ms of a 0.45 ms MLP Adam step). The last plan is reused for a call whose
+    argument key is equal when nothing it read has changed, which `reuse` checks in a few C-level passes over
+    objects by identity, without re-reading any tensor's shape:
+    - every module's attributes (`vars(mod)`: its _parameters/_buffers/_modules dicts, training flag and
+      configuration such as Dropout's p) are the identical objects, and those dicts and the module's (and the
+      global) hook dicts hold the same keys and objects in the same order;
+    - every optimizer's state and param_groups (load_state_dict replaces both), the groups list, every group's
+      params list and options (the host-sourced lr, momentum and betas only as still host-sourced, Note [Host
+      scalars]; a Tensor option also by its version counter, a list option by its items), the state dict and
+      every per-parameter state dict;
+    - every parameter's .grad is the identical object or still None (a backward creating or rebinding one, p.grad
+      = ..., zero_grad), every tensor whose spec is in the key has the same requires_grad (a grad_fn gained in
+      place counts), and no tensor anywhere changed its shape or dtype in place: the C core's Note [Meta epoch]
+      count (`.data =`, resize_, in-place view ops; also the requires_grad setter) is unchanged. A trace rebinds
+      state tensors to tracers and back, so the count is re-read after it.
+    Identity holds strong references, so a freed object's id reused by a new one cannot pass; each change costs
+    one re-plan (two when the call's write-back then creates state for a new parameter). Plans are reused only
+    while the reach walk is (Note [Reach reuse]) and when no argument is itself a state tensor. The key itself
+    holds each module's identity, scalar configuration and hook ids, and which owner each input slot reads, so
+    a module swapped for another (ReLU for Tanh), a changed Dropout p, a new hook or a parameter moved out of a
+    module never reuses a graph traced for the old structure."""
 
     def __init__(self, reach, args, kwargs, dynamic=False):
         self.reach = reach
+        self.dynamic = dynamic
+        self.meta_epoch = _META_EPOCH()
         leaves = []
         self.arg_spec = _flatten((args, kwargs), leaves)
         self.arg_tensors = leaves
@@ -572,10 +729,30 @@ class _Plan:
         kadd, sadd = key.append, slots.append
         params = {}  # id -> parameter, in first-seen order
         held = {id(t) for t in leaves}  # tensors whose value is already an input
+        # what Note [Plan reuse] checks: module attributes, dicts, lists and groups read, tensors whose spec is keyed
+        mods = _walk_modules(reach.modules)
+        dicts, groups, spec_tensors = [], [], []
+        dadd, tadd = dicts.append, spec_tensors.append
 
-        for mod in _walk_modules(reach.modules):
-            kadd(mod.training)
+        hook_dicts = []  # every hook dict a call runs (Note [Plan reuse] checks their lengths, and non-empty ones)
+        for mod in mods:
+            # the module object itself (the trace ran its forward; the entry's plan keeps it alive, so its id is
+            # not reused), its configuration (Dropout's p, eps, ...: baked into the trace) and its hooks
+            config = [id(mod)]
+            for k, v in vars(mod).items():
+                if type(v) in _CONFIG_TYPES:
+                    config.append((k, v))
+            for k in _HOOK_ATTRS:
+                d = getattr(mod, k, None)
+                if d is not None:
+                    hook_dicts.append(d)
+                    if d:
+                        config.append((k, tuple(d)))
+                        dadd(d)
+            kadd(tuple(config))
             d = mod._parameters
+            dadd(d)
+            dadd(mod._modules)
             for name, t in d.items():
                 if t is not None:
                     i = id(t)
@@ -584,6 +761,7 @@ class _Plan:
                         sadd(("attr", d, name))
                     params.setdefault(i, t)
             d = mod._buffers
+            dadd(d)
             for name, t in d.items():
                 if t is not None:
                     i = id(t)
@@ -591,18 +769,22 @@ class _Plan:
                         held.add(i)
                         sadd(("attr", d, name))
                     kadd(_spec(t))
+                    tadd(t)
         for opt in reach.optimizers:
             kadd(id(opt))  # the graph's host sources and writes are bound to these objects
             scalar_keys = opt._scalar_state_keys
             state = opt.state
+            dadd(state)
             for group in opt.param_groups:
                 kadd((id(group), _group_key(group)))
+                groups.append(group)
                 for p in group["params"]:
                     params.setdefault(id(p), p)
                     st = state.get(p)
                     if not st:
                         kadd(None)
                         continue
+                    dadd(st)
                     skeys = []
                     for k, v in st.items():
                         if isinstance(v, Tensor):
@@ -614,18 +796,24 @@ class _Plan:
                                 held.add(i)
                                 sadd(("attr", st, k))
                             skeys.append((k, _spec(v)))
+                            tadd(v)
                         else:
                             skeys.append((k, "V", v if isinstance(v, (int, float, bool, str, type(None))) else id(v)))
                     kadd(tuple(skeys))
         params = list(params.values())
+        grads = []
         for p in params:
             i = id(p)
             if i not in held:  # a parameter outside every module
                 held.add(i)
                 sadd(("tensor", p, None))
             kadd(_spec(p))
+            tadd(p)
             g = p.grad
+            grads.append(g)
             kadd(None if g is None else _spec(g))
+            if g is not None:
+                tadd(g)
             sadd(("grad", p, None))
         for t in reach.tensors:
             if id(t) not in held:
@@ -633,11 +821,77 @@ class _Plan:
                 held.add(id(b))
                 sadd(("tensor", b, None))
                 kadd(_spec(t))
+                tadd(t)
         for s in reach.schedulers:
             key.append(id(s))
+        key.append(tuple((kind, name) for kind, _, name in slots))  # which owner each input comes from
+        key.append(tuple(tuple(d) for d in _global_hook_dicts()))
+        dicts.extend(_global_hook_dicts())
         self.params = params
         self.slots = slots
         self.key = tuple(key)
+        # Note [Plan reuse]: what reuse() compares, flattened so that it runs as a few C-level passes
+        optims = reach.optimizers
+        lists = [opt.param_groups for opt in optims] + [g["params"] for g in groups]
+        checks = [_group_checks(g) for g in groups]
+        self._mods, self._optims, self._dicts, self._lists, self._groups = mods, optims, dicts, lists, groups
+        self._fixed = [(operator.itemgetter(*f) if len(f) > 1 else _one_item(f), g)
+                       for (f, _), g in zip(checks, groups) if f]
+        self._checks = [(g, c) for (_, c), g in zip(checks, groups) if c]
+        self._spec_tensors = spec_tensors
+        self._hook_dicts = hook_dicts
+        self._lens = self._sizes()
+        self._objs = tuple(self._objects())
+        self._state_ids = held.difference(id(t) for t in leaves)
+        self.reusable = len(self._state_ids) + len(leaves) == len(held)  # no argument is a state tensor
+        # positional tensor arguments only (a training step's (x, y)): reuse() builds their key directly
+        self._flat_n = len(args) if (not dynamic and not kwargs and len(leaves) == len(args)
+                                     and all(isinstance(a, Tensor) for a in args)) else -1
+
+    def _sizes(self):
+        return (tuple(map(len, self._dicts)), tuple(map(len, self._lists)), tuple(map(len, self._groups)),
+                tuple(map(len, map(vars, self._mods))), tuple(map(len, self._hook_dicts)))
+
+    def _objects(self):
+        """Every object the plan read, in a fixed order (valid to compare only while _sizes() is unchanged)."""
+        return itertools.chain(
+            _chain(map(_dict_values, map(vars, self._mods))), _chain(map(_OPT_ATTRS, self._optims)),
+            _chain(self._dicts), _chain(map(_dict_values, self._dicts)), _chain(self._lists),
+            _chain(self._groups), _chain([get(g) for get, g in self._fixed]),
+            map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+
+    def reuse(self, args, kwargs):
+        """This plan for a call with `args`/`kwargs` (a copy holding them), or None if anything it read may
+        have changed (Note [Plan reuse])."""
+        if self.meta_epoch != _META_EPOCH():
+            return None
+        key = self.key
+        if _C.is_grad_enabled() is not key[2]:
+            return None
+        if self._flat_n == len(args) and not kwargs and all(isinstance(a, Tensor) for a in args):
+            # what _flatten and _arg_key give for a flat tuple of tensors
+            leaves, arg_spec = list(args), self.arg_spec
+            akey = (tuple, (tuple,) + tuple([("T", t._mx.shape, t.dtype, t.requires_grad, t._device_code)
+                                             for t in args]), (dict,))
+        else:
+            leaves = []
+            arg_spec = _flatten((args, kwargs), leaves)
+            akey = _arg_key((args, kwargs), self.dynamic)
+        if akey != key[0]:
+            return None
+        ids = self._state_ids
+        for t in leaves:
+            if id(t) in ids:
+                return None
+        if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+            return None
+        for g, checks in self._checks:
+            if not _group_checks_hold(g, checks):
+                return None
+        plan = object.__new__(_Plan)
+        plan.__dict__.update(self.__dict__)
+        plan.arg_spec, plan.arg_tensors = arg_spec, leaves
+        return plan
 
     def slot_get(self, slot):
         kind, owner, name = slot
@@ -651,10 +905,11 @@ class _Plan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless")
+                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
+        self._made = {}  # the last call's host-scalar arrays by (value, dtype) (_scalar_vecs)
 
 
 class _Compiled:
@@ -668,11 +923,14 @@ class _Compiled:
         self.shapeless = {}  # dynamic=True: rank-only plan key -> _Shapeless (Note [Dynamic shapes])
         self.fallback_reason = None
         self.compile_count = 0
+        self.plan_count = 0  # plans built (the others reused, Note [Plan reuse])
         self._reach = None  # the last walk from the function, while reusable (Note [Reach reuse])
+        self._plan = None  # the last call's plan, while reusable (Note [Plan reuse])
         _all_compiled.add(self)
 
     def reset(self):
         self._reach = None
+        self._plan = None
         self.cache.clear()
         self.shapeless.clear()
         self.fallback_reason = None
@@ -686,20 +944,27 @@ class _Compiled:
         if self.fallback_reason is not None or _TRACE is not None:
             return self.fn(*args, **kwargs)
         base = self._reach
+        plan = None
         if base is not None and base.still_valid():
-            reach = base.copy()
+            if self._plan is not None:
+                plan = self._plan.reuse(args, kwargs)  # Note [Plan reuse]
+            if plan is None:
+                reach = base.copy()
         else:
             reach = _Reach()
             reach.add_function(self.fn)
             self._reach = reach.copy() if reach.reusable else None  # Note [Reach reuse]
-        for a in args:
-            reach.add(a)
-        for a in kwargs.values():
-            reach.add(a)
+        if plan is None:
+            for a in args:
+                reach.add(a)
+            for a in kwargs.values():
+                reach.add(a)
+            plan = _Plan(reach, args, kwargs, dynamic=self.dynamic is True)
+            self.plan_count += 1
+            self._plan = plan if self._reach is not None and plan.reusable else None
         try:
             if self.dynamic is True:
-                return self._call_dynamic(_Plan(reach, args, kwargs, dynamic=True), args, kwargs)
-            plan = _Plan(reach, args, kwargs)
+                return self._call_dynamic(plan, args, kwargs)
             entry, source_values = self._entry(self.cache.setdefault(plan.key, []), plan, args, kwargs)
         except _FallBack:
             return self.fn(*args, **kwargs)
@@ -744,6 +1009,10 @@ class _Compiled:
                 self._fall_back(e)
                 raise _FallBack from None
         entries.append(entry)
+        if self._plan is not None:
+            # the trace rebinds every state tensor to its tracer and back (_set_data, bumping Note [Meta epoch]);
+            # what it restored is what the plan read at the start of this call (Note [Plan reuse])
+            self._plan.meta_epoch = _META_EPOCH()
         return entry, source_values
 
     def _call_dynamic(self, plan, args, kwargs):
@@ -849,6 +1118,13 @@ class _Compiled:
                         saved.append(functools.partial(_restore_dict, group, dict(group)))
                         if isinstance(group.get("lr"), (int, float, Tensor)):
                             group["lr"] = ctx.source(functools.partial(_group_lr, group))
+                        v = group.get("momentum")
+                        if _sourced("momentum", v):
+                            group["momentum"] = ctx.source(functools.partial(operator.getitem, group, "momentum"))
+                        v = group.get("betas")
+                        if _sourced("betas", v):
+                            group["betas"] = tuple(ctx.source(functools.partial(_group_beta, group, i))
+                                                   for i in range(len(v)))
                 for s in reach.schedulers:
                     saved.append(functools.partial(_restore_attr, s, "step", s.__dict__.get("step")))
                     s.step = functools.partial(_record_sched_step, ctx, s)
@@ -887,11 +1163,16 @@ class _Compiled:
                         kinds.append(t.dtype)
                         outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
+                # (scalar state created from a host value: made on the host after the call, Note [Host scalars])
                 new_state = []
+                new_host = []  # sources of the new host scalar states' values
                 for opt in reach.optimizers:
                     for p, st in opt.state.items():
                         for k, v in st.items():
-                            if isinstance(v, Tensor) and not _slot_in(plan, st, k):
+                            if isinstance(v, _NewScalarState):
+                                new_state.append((opt, p, k, None, _dev_of(plan)))
+                                new_host.append(v.final)
+                            elif isinstance(v, Tensor) and not _slot_in(plan, st, k):
                                 new_state.append((opt, p, k, v.dtype, v._device_code))
                                 outs.append(_tensor_value(v))
                 for gen in gens:
@@ -910,7 +1191,9 @@ class _Compiled:
                 entry.scalar_layout = ctx.layout()
                 entry.scalar_fn = ctx.evaluator(tuple(e for srcs in ctx.scalar_exprs.values() for e in srcs))
                 entry.host_writes = [t for t, _ in ctx.host_writes]
-                entry.host_write_fn = ctx.evaluator(tuple(e for _, e in ctx.host_writes))
+                # the host writes' values, then the new host scalar states'
+                write_srcs = tuple(e for _, e in ctx.host_writes) + tuple(new_host)
+                entry.host_write_fn = ctx.evaluator(write_srcs) if write_srcs else None
                 entry.sched_steps = ctx.sched_steps
                 return outs
             finally:
@@ -945,19 +1228,27 @@ class _Compiled:
     def _scalar_vecs(entry, source_values):
         """Per dtype of the graph's host scalars, their values at this call as 0-d arrays, rounded from Python
         doubles to the dtype as eager's mx.array(value, dtype) rounds (Note [Host scalars]); equal nonzero values
-        of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count)."""
+        of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count), also
+        with the previous call (arrays are immutable: betas, eps and an unscheduled lr are not rebuilt per call)."""
         vals = entry.scalar_fn(source_values)
-        out, i, made = [], 0, {}
+        out, i, made, prev = [], 0, {}, entry._made
         for dt, n in entry.scalar_layout:
             arrays = []
             for x in vals[i:i + n]:
                 x = float(x)
-                a = made.get((x, dt)) if x else None  # 0.0 == -0.0: zeros are never shared
+                a = None
+                if x:  # 0.0 == -0.0: zeros are never shared
+                    a = made.get((x, dt))
+                    if a is None:
+                        a = prev.get((x, dt))
                 if a is None:
-                    a = made[(x, dt)] = mx.array(x, dtype=dt)
+                    a = mx.array(x, dtype=dt)
+                if x:
+                    made[(x, dt)] = a
                 arrays.append(a)
             out.append(arrays)
             i += n
+        entry._made = made
         return out
 
     def _run(self, entry, plan, source_values, outs=None):
@@ -996,28 +1287,26 @@ class _Compiled:
                     owner.grad = Tensor._new_on(arr, owner._device_code)
                 else:
                     t._write(arr)
+            host_vals = entry.host_write_fn(source_values) if entry.host_write_fn is not None else ()
+            made = {}  # equal host values share one array, as _Update.scalar's constants do
+            n_writes = len(entry.host_writes)
             for opt, p, k, dt, d in new_state:
-                opt.state[p][k] = Tensor._new_on(outs[pos], d)
-                pos += 1
+                if dt is None:  # scalar state created from a host value (Note [Host scalars])
+                    a, f32 = _host_array(host_vals[n_writes], made)
+                    t = Tensor._new_on(a, d)
+                    n_writes += 1
+                    _remember_host_value(t, f32)
+                else:
+                    t = Tensor._new_on(outs[pos], d)
+                    pos += 1
+                opt.state[p][k] = t
             for gen in plan.reach.generators:
                 gen._key = outs[pos]
                 pos += 1
-            if entry.host_writes:
-                made = {}  # equal values share one array, as _Update.scalar's constants do
-                for t, v in zip(entry.host_writes, entry.host_write_fn(source_values)):
-                    f32 = _as_float32(v)
-                    a = made.get(f32) if f32 else None
-                    if a is None:
-                        a = mx.array(v, dtype=mx.float32)
-                        if f32:
-                            made[f32] = a
-                    t._write(a)
-                    if f32 is not None:
-                        k = id(t)
-                        hv = _host_values.get(k)
-                        ref = hv[0] if hv is not None and hv[0]() is t else \
-                            weakref.ref(t, functools.partial(_forget_host_value, k))
-                        _host_values[k] = (ref, t._mx, f32)
+            for t, v in zip(entry.host_writes, host_vals):
+                a, f32 = _host_array(v, made)
+                t._write(a)
+                _remember_host_value(t, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -1125,6 +1414,28 @@ def _item(t):
     return t.item()
 
 
+def _host_array(v, made):
+    """Host value v as the 0-d float32 array eager's `mx.array(v, dtype=float32)` makes, with that value as a
+    Python float (None if v has none); equal nonzero values share one array through `made`."""
+    f32 = _as_float32(v)
+    a = made.get(f32) if f32 else None
+    if a is None:
+        a = mx.array(v, dtype=mx.float32)
+        if f32:
+            made[f32] = a
+    return a, f32
+
+
+def _remember_host_value(t, f32):
+    """Keep f32, the value just written into scalar state tensor t, on the host (Note [Host scalars])."""
+    if f32 is None:
+        return
+    k = id(t)
+    hv = _host_values.get(k)
+    ref = hv[0] if hv is not None and hv[0]() is t else weakref.ref(t, functools.partial(_forget_host_value, k))
+    _host_values[k] = (ref, t._mx, f32)
+
+
 def _forget_host_value(k, ref):
     _host_values.pop(k, None)
 
@@ -1140,6 +1451,10 @@ def _as_float32(v):
 def _group_lr(group):
     v = group["lr"]
     return v.item() if isinstance(v, Tensor) else v
+
+
+def _group_beta(group, i):
+    return group["betas"][i]
 
 
 def _restore_dict(d, copy):
@@ -1168,15 +1483,27 @@ def _record_sched_step(ctx, sched, *args, **kwargs):
         raise _Unsupported(f"{type(sched).__name__}.step() with a value computed in the compiled function "
                            "(its host logic would read a traced value)")
     ctx.sched_steps.append((sched, args, kwargs))
-    # after the scheduler's step the group's lr differs from the value the graph reads: poison later reads
+    # after the scheduler's step the group's lr (and a cycled momentum) differs from the value the graph reads:
+    # poison later reads
+    cycles = _cycles_momentum(sched)
     for group in sched.optimizer.param_groups:
         group["lr"] = _PoisonedLR()
+        if cycles and "momentum" in group:
+            group["momentum"] = _PoisonedLR()
+        if cycles and "betas" in group:
+            group["betas"] = (_PoisonedLR(), _PoisonedLR())
+
+
+def _cycles_momentum(sched):
+    """Whether scheduler `sched` (or one it steps) changes its groups' momentum or betas (CyclicLR, OneCycleLR)."""
+    return getattr(sched, "cycle_momentum", False) or any(
+        _cycles_momentum(c) for c in getattr(sched, "_schedulers", ()))
 
 
 class _PoisonedLR:
     def _fail(self, *a, **k):
-        raise _Unsupported("an optimizer read its lr after lr_scheduler.step() inside the compiled function "
-                           "(call scheduler.step() after optimizer.step())")
+        raise _Unsupported("an optimizer read its lr (or a cycled momentum) after lr_scheduler.step() inside the "
+                           "compiled function (call scheduler.step() after optimizer.step())")
 
     __float__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __sub__ = __rsub__ = _fail
     __neg__ = __bool__ = __eq__ = __lt__ = __gt__ = __le__ = __ge__ = __pow__ = __rpow__ = _fail

@@ -243,6 +243,14 @@ def _assert_same_run(a, b):
             assert s2["state"][i][k].dtype == v.dtype
 
 
+def _assert_graph_used(fn, calls):
+    """Every call of compiled `fn` ran a traced graph: no eager fallback, and fewer traces than calls (a guard
+    on a host value that changes every step would retrace every call, Note [Host scalars])."""
+    c = fn._compiled
+    assert c.fallback_reason is None
+    assert 1 <= c.compile_count <= 4 < calls
+
+
 def _mlp_dropout():
     return nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Dropout(0.25), nn.Linear(32, 3))
 
@@ -271,16 +279,7 @@ _EVERY_OPTIMIZER = {
     "SGD": dict(lr=0.05, momentum=0.9, dampening=0.1)}
 
 
-_NOT_TRACEABLE = {  # optimizers whose step compile cannot trace yet: they fall back to eager with a warning
-    "ASGD": "ASGD builds mx.array from its eta/mu host scalars",
-    "NAdam": "NAdam writes mu_product with Tensor._write instead of _Update.scalar",
-    "NAdam_decoupled": "NAdam writes mu_product with Tensor._write instead of _Update.scalar",
-    "Rprop": "Rprop's traced step mixes two parameters' shapes ([broadcast_shapes] error)"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    reason=_NOT_TRACEABLE[n], strict=True, raises=UserWarning)) if n in _NOT_TRACEABLE else n
-    for n in sorted(_EVERY_OPTIMIZER)])
+@pytest.mark.parametrize("name", sorted(_EVERY_OPTIMIZER))
 def test_every_optimizer_compiled_equals_eager_and_torch(name):
     """Each optimizer's host scalars (step counts, bias corrections, NAdam's mu_product, ASGD's eta/mu, RAdam's
     rho_t > 5 branch: a guard that retraces once) as compiled inputs (Note [Host scalars]): compiled equals eager
@@ -291,6 +290,7 @@ def test_every_optimizer_compiled_equals_eager_and_torch(name):
     eager = _train(_mlp_dropout, opt_fn, None, compiled=False, steps=8, clip=0)
     comp = _train(_mlp_dropout, opt_fn, None, compiled=True, steps=8, clip=0)
     _assert_same_run(eager, comp)
+    _assert_graph_used(comp[3], 8)
     # torch: the same model (no dropout in eval of the masks: p=0.25 masks differ across libraries, so a
     # dropout-free model), the same data and steps
     torch.manual_seed(4)
@@ -318,8 +318,39 @@ def test_every_optimizer_compiled_equals_eager_and_torch(name):
             topt.zero_grad()
             tm(T.from_numpy(x)).pow(2).mean().backward()
             topt.step()
+    _assert_graph_used(step, 8)
     for a, b in zip(tm.parameters(), m.parameters()):
         _close(b, a.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", ["Adam", "NAdam", "ASGD"])
+def test_two_optimizer_steps_in_one_call_read_each_others_scalar_state(cls):
+    """A compiled function stepping the optimizer twice: the second step reads the step count (NAdam's
+    mu_product, ASGD's eta) the first one wrote, as eager does (Note [Host scalars])."""
+    def run(compiled):
+        torch.manual_seed(0)
+        m = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 2))
+        opt = getattr(torch.optim, cls)(m.parameters(), lr=1e-2, **({"t0": 2} if cls == "ASGD" else {}))
+
+        def step(x):
+            opt.zero_grad()
+            loss = m(x).pow(2).mean()
+            loss.backward()
+            opt.step()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        torch.manual_seed(1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses = [fn(torch.randn(4, 6)).item() for _ in range(5)]
+        return m, opt, losses, fn
+
+    eager, comp = run(False), run(True)
+    _assert_same_run(eager, comp)
+    _assert_graph_used(comp[3], 5)
+    assert comp[1].state_dict()["state"][0]["step"].item() == 10
 
 
 def test_deep_host_expression_is_exact():
@@ -359,6 +390,65 @@ def test_training_step_cosine_schedule_does_not_retrace():
     eager = _train(_mlp_dropout, opt_fn, sched, compiled=False, steps=8)
     comp = _train(_mlp_dropout, opt_fn, sched, compiled=True, steps=8)
     _assert_same_run(eager, comp)
+    assert _count(comp[3]) == 2
+
+
+_S = torch.optim.lr_scheduler
+_EVERY_SCHEDULER = {
+    "LambdaLR": lambda o: _S.LambdaLR(o, lambda e: 0.9 ** e),
+    "MultiplicativeLR": lambda o: _S.MultiplicativeLR(o, lambda e: 0.9),
+    "StepLR": lambda o: _S.StepLR(o, 2), "MultiStepLR": lambda o: _S.MultiStepLR(o, [2, 4]),
+    "ConstantLR": lambda o: _S.ConstantLR(o), "LinearLR": lambda o: _S.LinearLR(o),
+    "ExponentialLR": lambda o: _S.ExponentialLR(o, 0.9), "PolynomialLR": lambda o: _S.PolynomialLR(o, total_iters=5),
+    "CosineAnnealingLR": lambda o: _S.CosineAnnealingLR(o, 5),
+    "CosineAnnealingWarmRestarts": lambda o: _S.CosineAnnealingWarmRestarts(o, 3),
+    "SequentialLR": lambda o: _S.SequentialLR(o, [_S.ConstantLR(o, total_iters=2), _S.ExponentialLR(o, 0.9)],
+                                              milestones=[2]),
+    "ChainedScheduler": lambda o: _S.ChainedScheduler([_S.ConstantLR(o, total_iters=2), _S.ExponentialLR(o, 0.9)]),
+    "CyclicLR": lambda o: _S.CyclicLR(o, 0.001, 0.01, step_size_up=2),
+    "OneCycleLR": lambda o: _S.OneCycleLR(o, 0.01, total_steps=20)}
+
+
+# every scheduler with SGD (momentum); with Adam (betas) the momentum-cycling ones and one plain one
+@pytest.mark.parametrize("name,opt", [(n, "SGD") for n in sorted(_EVERY_SCHEDULER)]
+                         + [(n, "Adam") for n in ("CyclicLR", "OneCycleLR", "StepLR")])
+def test_every_scheduler_compiled_equals_eager_without_retracing(name, opt):
+    """Each LR scheduler stepped inside a compiled step (recorded while tracing, run on the host after each call,
+    Note [Host scalars]): equal to eager, never a fallback, and one graph for every later step — also where
+    CyclicLR/OneCycleLR change the groups' momentum or betas each step (host sources, not cache key)."""
+    opt_fn = {"SGD": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+              "Adam": lambda p: torch.optim.Adam(p, lr=0.01)}[opt]
+    eager = _train(_mlp_dropout, opt_fn, _EVERY_SCHEDULER[name], compiled=False, steps=8)
+    comp = _train(_mlp_dropout, opt_fn, _EVERY_SCHEDULER[name], compiled=True, steps=8)
+    _assert_same_run(eager, comp)
+    assert comp[1].param_groups[0]["lr"] == eager[1].param_groups[0]["lr"]
+    assert comp[1].param_groups[0].get("betas") == eager[1].param_groups[0].get("betas")
+    assert comp[1].param_groups[0].get("momentum") == eager[1].param_groups[0].get("momentum")
+    _assert_graph_used(comp[3], 8)
+    assert _count(comp[3]) == 2
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_one_cycle_stepped_outside_the_compiled_step_does_not_retrace(opt):
+    """OneCycleLR stepped by the training loop, outside the compiled function: lr and momentum/betas change
+    before every call and are read as host values (Note [Host scalars]), so one graph serves every step."""
+    opt_fn = {"SGD": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+              "Adam": lambda p: torch.optim.Adam(p, lr=0.01)}[opt]
+
+    def run(compiled):
+        model, o, losses, fn = _train(_mlp_dropout, opt_fn, None, compiled, steps=1)
+        sched = torch.optim.lr_scheduler.OneCycleLR(o, 0.01, total_steps=20)
+        torch.manual_seed(5)
+        for _ in range(6):
+            x, y = torch.randn(8, 10), torch.randn(8, 3)
+            losses.append(fn(x, y).item())
+            sched.step()
+        return model, o, losses, fn
+
+    eager, comp = run(False), run(True)
+    _assert_same_run(eager, comp)
+    assert comp[1].param_groups[0]["lr"] == eager[1].param_groups[0]["lr"]
+    _assert_graph_used(comp[3], 7)
     assert _count(comp[3]) == 2
 
 

@@ -980,6 +980,16 @@ static PyObject *get_ndim(TensorObject *t, void *c)
     return PyLong_FromLong(t->ndim);
 }
 
+/* Note [Meta epoch]: a count of every in-place change of a tensor's shape or dtype (_set_data: `.data =`,
+ * resize_, out= results; _restride: t_, unsqueeze_, ...: the only two places that change them on an existing
+ * tensor) and of requires_grad through its setter. compile's plan reuse (mlx_compat/_compile.py, Note [Plan
+ * reuse]) compares it instead of re-reading every state tensor's shape and dtype per call. A plain integer, not a
+ * Python object; a spurious bump only costs a re-plan. */
+static unsigned long long meta_epoch;
+
+/* _meta_epoch() (static method): NEW int, the current Note [Meta epoch] count. */
+static PyObject *m_meta_epoch(PyObject *unused, PyObject *noargs) { return PyLong_FromUnsignedLongLong(meta_epoch); }
+
 static PyObject *get_requires_grad(TensorObject *t, void *c)
 {
     return PyBool_FromLong(t->requires_grad || tensor_grad_fn(t) != NULL);
@@ -1008,6 +1018,7 @@ static int set_requires_grad(TensorObject *t, PyObject *v, void *c)
         return -1;
     }
     t->requires_grad = (char)on;
+    meta_epoch++; /* Note [Meta epoch] */
     return 0;
 }
 
@@ -1523,6 +1534,7 @@ static PyObject *m_restride(TensorObject *t, PyObject *args)
     tensor_sizes_move(t, v); /* Note [Inline sizes] */
     t->ndim = v->ndim;
     tensor_sizes_changed(t);
+    meta_epoch++; /* Note [Meta epoch] */
     t->offset = t->base ? v->offset : 0;
     Py_INCREF(arr);
     Py_SETREF(t->data, arr);
@@ -1559,6 +1571,7 @@ static PyObject *m_set_data(TensorObject *t, PyObject *arr)
     t->ndim = -1;
     t->numel_bound = 0;
     tensor_sizes_changed(t);
+    meta_epoch++; /* Note [Meta epoch] */
     t->offset = 0;
     t->dtype = (signed char)dt;
     t->is_view = 0;
@@ -1784,6 +1797,7 @@ static PyMethodDef tensor_methods[] = {
     {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
     {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},
     {"_restride", (PyCFunction)m_restride, METH_VARARGS, NULL},
+    {"_meta_epoch", (PyCFunction)m_meta_epoch, METH_NOARGS | METH_STATIC, NULL},
     {"_storage_value", (PyCFunction)m_storage_value, METH_NOARGS, NULL},
     {"_new_on", (PyCFunction)m_new_on, METH_VARARGS | METH_CLASS, NULL},
     {"_make_subclass", (PyCFunction)m_make_subclass, METH_VARARGS | METH_CLASS, NULL},

@@ -46,7 +46,7 @@ class Adagrad(Optimizer):
         state = self.state[p]
         state["step"] = _scalar_tensor(0.0)
         init = self.defaults["initial_accumulator_value"]
-        state["sum"] = _full_like(p, complex(init, init) if p.dtype.is_complex else init)
+        state["sum"] = _full_like(p, init, complex_pair=True)
 
     def __setstate__(self, state):
         super().__setstate__(state)

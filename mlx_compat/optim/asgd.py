@@ -2,10 +2,8 @@
 float32 scalar state as in torch)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ._common import check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _f32, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["ASGD"]
@@ -66,7 +64,7 @@ class ASGD(Optimizer):
                 x_new, ax = _call(p, fn, x, g, _real(state["ax"]._mx), *sc)
                 up.put(p, x_new)
                 up.put(state["ax"], ax)
-                up.scalar(state["eta"], float(np.float32(lr / ((1 + lambd * lr * step) ** alpha))))
-                up.scalar(state["mu"], float(np.float32(1 / max(1, step - t0))))
+                up.scalar(state["eta"], _f32(lr / ((1 + lambd * lr * step) ** alpha)))
+                up.scalar(state["mu"], _f32(1 / max(1, step - t0)))
         up.commit()
         return loss

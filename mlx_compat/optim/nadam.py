@@ -3,11 +3,10 @@ maximize (torch's single-tensor rule; 'mu_product' is float32 scalar state as in
 from __future__ import annotations
 
 import mlx.core as mx
-import numpy as np
 
 from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
-from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
+from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _f32, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
 
 __all__ = ["NAdam"]
@@ -79,8 +78,9 @@ class NAdam(Optimizer):
                 bias_correction2 = 1 - beta2**step
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-                # mu_product *= mu: a float32 scalar tensor times a Python float, in float32
-                mu_product = float(np.float32(state["mu_product"].item()) * np.float32(mu))
+                # mu_product *= mu: a float32 scalar tensor times a Python float, in float32 (the product of two
+                # float32 values is exact in a double, so rounding it once is float32's multiplication)
+                mu_product = _f32(state["mu_product"].item() * _f32(mu))
                 up.scalar(state["mu_product"], mu_product)
                 mu_product_next = mu_product * mu_next
                 low = _low(x)

@@ -127,9 +127,32 @@ def _closure_loss(closure):
         _C._set_grad_enabled(prev)
 
 
+def _host_expr(value):
+    """Whether `value` is a host scalar expression of a step being traced by compile (Note [Step inside compile])."""
+    return _tracing and getattr(value, "_host_expr", False)
+
+
 def _scalar_tensor(value, device=None):
-    """A 0-d float32 tensor (torch's scalar state: `torch.tensor(value, dtype=_get_scalar_dtype())`)."""
+    """A 0-d float32 tensor (torch's scalar state: `torch.tensor(value, dtype=_get_scalar_dtype())`); while
+    tracing, compile's stand-in that the host makes after the call (Note [Step inside compile]): the step may write
+    host expressions into it."""
+    if _tracing:
+        from .._compile import new_scalar_state
+
+        return new_scalar_state(value)
     return Tensor._new_on(mx.array(value, dtype=mx.float32), 0 if device is None else device)
+
+
+def _f32(value):
+    """float(np.float32(value)): a Python number rounded as a 0-d float32 tensor stores it (torch's in-place
+    arithmetic on float32 scalar state); a host expression while tracing stays one (Note [Step inside compile])."""
+    if _host_expr(value):
+        from .._compile import host_f32
+
+        return host_f32(value)
+    from .._compile import _f32 as f32
+
+    return f32(value)
 
 
 def _real(arr):
@@ -150,7 +173,9 @@ _kernel_cache = {}
 # Note [Step inside compile]: while compile() traces a function that steps an optimizer (mlx_compat._compile,
 # Note [Host scalars]), `_tracing` is non-zero: commit() leaves evaluation to the compiled call, and Python
 # scalars computed from host state (step counts, lr) arrive as expressions (`_host_expr`) that become graph inputs
-# and host writes instead of constants.
+# and host writes instead of constants. Host arithmetic on them must stay on such expressions: round to float32
+# with `_f32` (never np.float32, whose float() would be a guard on the value), create scalar state from them with
+# `_scalar_tensor` and fill state tensors from them with `_full_like` (never mx.array/mx.full of the value).
 _tracing = 0
 
 
@@ -221,7 +246,7 @@ class _Update:
         dtype = _opmath(dtype)
         out = []
         for v in values:
-            if _tracing and getattr(v, "_host_expr", False):
+            if _host_expr(v):
                 from .._compile import scalar_input
 
                 out.append(scalar_input(v, dtype))
@@ -249,8 +274,9 @@ class _Update:
         return Tensor._new_on(arr, like._device_code)
 
     def scalar(self, tensor, value):
-        """Write the Python float `value` into a 0-d float32 state tensor (one shared constant per value)."""
-        if _tracing and getattr(value, "_host_expr", False):
+        """Write the Python float `value` into a 0-d float32 state tensor (one shared constant per value); while
+        tracing, a host expression or a write into compile's stand-in for scalar state is a host write."""
+        if _tracing and (getattr(value, "_host_expr", False) or not isinstance(tensor, Tensor)):
             from .._compile import host_write
 
             host_write(tensor, value)
@@ -599,6 +625,18 @@ def _zeros_like(p):
     return Tensor._new_on(mx.zeros(p.shape, dtype=p._mx.dtype), p._device_code)
 
 
-def _full_like(p, value):
-    """A state tensor like parameter p filled with value."""
-    return Tensor._new_on(mx.full(p.shape, value, dtype=p._mx.dtype), p._device_code)
+def _full_like(p, value, complex_pair=False):
+    """A state tensor like parameter p filled with value (value + value·j for a complex p with complex_pair); a
+    host expression while tracing is a graph input rounded to p's dtype as mx.full rounds it (Note [Step inside
+    compile])."""
+    dtype = p._mx.dtype
+    if _host_expr(value):
+        from .._compile import scalar_input
+
+        v = scalar_input(value, mx.float32 if dtype == mx.complex64 else dtype)
+        if dtype == mx.complex64:
+            v = v.astype(mx.complex64) * mx.array(1 + 1j if complex_pair else 1, dtype=mx.complex64)
+        return Tensor._new_on(mx.full(p.shape, v, dtype=dtype), p._device_code)
+    if complex_pair and dtype == mx.complex64:
+        value = complex(value, value)
+    return Tensor._new_on(mx.full(p.shape, value, dtype=dtype), p._device_code)

@@ -55,7 +55,7 @@ class Rprop(Optimizer):
                     state["step"] = _scalar_tensor(0.0)
                     state["prev"] = _zeros_like(p)
                     lr = _to_scalar(group["lr"])
-                    state["step_size"] = _full_like(p, complex(lr, lr) if p.dtype.is_complex else lr)
+                    state["step_size"] = _full_like(p, lr, complex_pair=True)
                 up.scalar(state["step"], state["step"].item() + 1)
                 low = _low(x)
                 fn = _kernel(("Rprop", low), lambda: _rprop_math(low))

@@ -1,0 +1,317 @@
+"""compile's plan reuse (Note [Plan reuse] in mlx_compat/_compile.py): a compiled training step reuses the last
+call's state layout while nothing structural changed, and every kind of structural change between compiled calls
+(module attributes, parameter/buffer/submodule dicts written directly, .grad set or rebound, requires_grad,
+in-place shape changes, train/eval, optimizer groups, options and state, load_state_dict) still gives exactly the
+eager run's losses, parameters and optimizer state."""
+import warnings
+
+import numpy as np
+import pytest
+
+import mlx_compat as torch
+import mlx_compat.nn as nn
+import mlx_compat.nn.functional as F
+
+
+class _Scaled(nn.Module):
+    """A linear layer followed by a buffer scale (a buffer read by the forward)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(10, 16)
+        self.register_buffer("scale", torch.ones(16))
+
+    def forward(self, x):
+        return self.lin(x) * self.scale
+
+
+def _make():
+    model = nn.Sequential(_Scaled(), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return {"model": model, "opt": opt, "step": step}
+
+
+def _make_accumulating():
+    """A step without zero_grad: gradients accumulate across calls unless the caller resets them."""
+    ctx = _make()
+    model, opt = ctx["model"], ctx["opt"]
+
+    def step(x, y):
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    ctx["step"] = step
+    return ctx
+
+
+def _run(make, change, compiled, before=3, after=3):
+    torch.manual_seed(0)
+    ctx = make()
+    fn = torch.compile(ctx["step"]) if compiled else ctx["step"]
+    torch.manual_seed(1)
+    data = [(torch.randn(8, 10), torch.randn(8, 3)) for _ in range(before + after)]
+    torch.manual_seed(2)  # dropout masks
+    losses, plans = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to eager would hide what is tested
+        for i, (x, y) in enumerate(data):
+            if i == before:
+                change(ctx)
+            losses.append(fn(x, y).item())
+            if compiled:
+                plans.append(fn._compiled.plan_count)
+    return ctx, losses, plans
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+def _assert_same(make, change, before=3, after=3, cleanup=lambda: None):
+    """The compiled run equals the eager run with `change` applied to both between two calls (and `cleanup` after
+    each run); returns the compiled run's count of plans built after each call."""
+    e, le, _ = _run(make, change, False, before, after)
+    cleanup()
+    c, lc, plans = _run(make, change, True, before, after)
+    cleanup()
+    np.testing.assert_allclose(lc, le, rtol=1e-6)
+    sd_e, sd_c = e["model"].state_dict(), c["model"].state_dict()
+    assert list(sd_e) == list(sd_c)
+    for k in sd_e:
+        np.testing.assert_allclose(_np(sd_c[k]), _np(sd_e[k]), rtol=1e-6, atol=1e-7)
+    for pe, pc in zip(e["model"].parameters(), c["model"].parameters()):
+        assert (pe.grad is None) == (pc.grad is None) and pe.requires_grad == pc.requires_grad
+        if pe.grad is not None:
+            np.testing.assert_allclose(_np(pc.grad), _np(pe.grad), rtol=1e-6, atol=1e-7)
+    oe, oc = e["opt"].state_dict(), c["opt"].state_dict()
+    assert oe["param_groups"] == oc["param_groups"]
+    assert list(oe["state"]) == list(oc["state"])
+    for i in oe["state"]:
+        assert list(oe["state"][i]) == list(oc["state"][i])
+        for k, v in oe["state"][i].items():
+            np.testing.assert_allclose(_np(oc["state"][i][k]), _np(v), rtol=1e-6, atol=1e-7)
+    return plans
+
+
+def test_unchanged_state_reuses_the_plan():
+    plans = _assert_same(_make, lambda ctx: None, before=3, after=5)
+    # call 1 (no .grads, no optimizer state) and call 2 (both created by call 1) build plans; later calls reuse
+    assert plans == [1, 2, 2, 2, 2, 2, 2, 2]
+
+
+def _replan_then_reuse(plans, before=3):
+    assert plans[before] == plans[before - 1] + 1  # the change was seen
+    # the call after it may plan once more (its write-back creating the .grad or optimizer state of a new
+    # parameter is a change too); then the plan is reused
+    assert plans[-1] == plans[-2] <= plans[before] + 1
+
+
+def test_parameter_rebound_by_attribute():
+    def change(ctx):
+        lin = ctx["model"][3]
+        lin.weight = nn.Parameter(lin.weight.detach() * 0.5)  # not in the optimizer: its grad only accumulates
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_parameter_written_into_the_dict_directly():
+    def change(ctx):
+        lin = ctx["model"][3]
+        lin._parameters["bias"] = nn.Parameter(torch.full((3,), 0.25))
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_parameter_deleted():
+    def change(ctx):
+        ctx["model"][3].bias = None
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_buffer_written_into_the_dict_directly():
+    def change(ctx):
+        ctx["model"][0]._buffers["scale"] = torch.full((16,), 2.0)
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_buffer_shape_changed_in_place():
+    def change(ctx):
+        ctx["model"][0].scale.data = torch.tensor(3.0)  # the same tensor object, now 0-d (Note [Meta epoch])
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_buffer_reshaped_by_an_in_place_view_op():
+    def change(ctx):
+        ctx["model"][0].scale.unsqueeze_(0)  # (16,) -> (1, 16): broadcasts the same, a different graph
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_submodule_replaced():
+    def change(ctx):
+        ctx["model"][1] = nn.Tanh()
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_submodule_written_into_the_dict_directly():
+    def change(ctx):
+        ctx["model"]._modules["2"] = nn.Identity()  # the dropout gone
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_eval_then_train():
+    def change(ctx):
+        ctx["model"].eval()
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_requires_grad_turned_off():
+    def change(ctx):
+        ctx["model"][0].lin.weight.requires_grad_(False)  # frozen: no grad, the optimizer skips it
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_grad_set_to_none_between_calls():
+    def change(ctx):
+        ctx["opt"].zero_grad()
+
+    _replan_then_reuse(_assert_same(_make_accumulating, change))
+
+
+def test_grad_rebound_to_another_tensor():
+    def change(ctx):
+        for p in ctx["model"].parameters():
+            p.grad = torch.full_like(p, 0.01)
+
+    # a rebound grad is another tensor object: the plan's slots still read through the parameter, so the
+    # identity check must see it (a shape-equal tensor would give the same graph, and it is re-planned anyway)
+    plans = _assert_same(_make_accumulating, change)
+    _replan_then_reuse(plans)
+
+
+def test_grad_accumulated_by_an_eager_backward_between_calls():
+    def change(ctx):
+        F.mse_loss(ctx["model"](torch.ones(2, 10)), torch.zeros(2, 3)).backward()
+
+    _assert_same(_make_accumulating, change)
+
+
+def test_optimizer_option_changed():
+    def change(ctx):
+        ctx["opt"].param_groups[0]["weight_decay"] = 0.1
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_optimizer_betas_changed_is_a_host_value_not_a_replan():
+    def change(ctx):
+        ctx["opt"].param_groups[0]["betas"] = (0.8, 0.99)
+
+    plans = _assert_same(_make, change)
+    assert plans[-1] == plans[2]  # betas are host sources (Note [Host scalars]): no new plan
+
+
+def test_optimizer_state_written_directly():
+    def change(ctx):
+        p = ctx["model"][3].weight
+        ctx["opt"].state[p]["exp_avg"] = torch.zeros_like(p)
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_optimizer_param_group_added():
+    def change(ctx):
+        extra = nn.Parameter(torch.ones(3))
+        ctx["opt"].add_param_group({"params": [extra], "lr": 0.1})
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_optimizer_param_appended_to_a_group_list():
+    def change(ctx):
+        ctx["opt"].param_groups[0]["params"].append(nn.Parameter(torch.ones(3)))
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_optimizer_state_cleared():
+    def change(ctx):
+        ctx["opt"].state.clear()
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_optimizer_load_state_dict():
+    def change(ctx):
+        opt = ctx["opt"]
+        sd = opt.state_dict()
+        opt.load_state_dict({"state": {k: {n: v.clone() * 0.5 for n, v in s.items()} for k, s in sd["state"].items()},
+                             "param_groups": sd["param_groups"]})
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+@pytest.mark.parametrize("rebind", ["global", "closure"])
+def test_model_rebound_in_the_function_s_scope(rebind):
+    """The reach walk's own check (Note [Reach reuse]) sees a rebound name: a new plan over the new model."""
+    if rebind == "closure":
+        def change(ctx):
+            ctx["model"][3] = nn.Linear(16, 3)
+
+        _replan_then_reuse(_assert_same(_make, change))
+        return
+    torch.manual_seed(0)
+    g = {"torch": torch, "F": F}
+    exec("def step(x, y):\n    return F.mse_loss(model(x), y)\n", g)  # noqa: S102 — a function with real globals
+    g["model"] = nn.Linear(10, 3)
+    fn = torch.compile(g["step"])
+    x, y = torch.randn(8, 10), torch.randn(8, 3)
+    with torch.no_grad():
+        fn(x, y), fn(x, y)
+        g["model"] = other = nn.Linear(10, 3)
+        np.testing.assert_allclose(_np(fn(x, y)), _np(F.mse_loss(other(x), y)), rtol=1e-6)
+
+
+def test_module_configuration_changed():
+    def change(ctx):
+        ctx["model"][2].p = 0.5  # baked into the traced graph: a new key, a new graph
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_forward_hook_added():
+    def change(ctx):
+        ctx["model"][3].register_forward_hook(lambda mod, args, out: out * 2)
+
+    _replan_then_reuse(_assert_same(_make, change))
+
+
+def test_global_forward_hook_added():
+    handles = []
+
+    def change(ctx):
+        handles.append(nn.modules.module.register_module_forward_hook(
+            lambda mod, args, out: out * 0.5 if isinstance(mod, nn.Linear) else None))
+
+    try:
+        _replan_then_reuse(_assert_same(_make, change, cleanup=lambda: [h.remove() for h in handles]))
+    finally:
+        for h in handles:
+            h.remove()
