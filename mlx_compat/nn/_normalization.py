@@ -231,6 +231,8 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)):
         return _layer_norm_fused(input, weight, bias, axes, eps, block)
 
+    grad = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
+
     def f(x, *wb):
         ct = _opmath(x.dtype)
         if empty:  # no MLX reduction over zero-size axes; torch: mean 0, rstd nan for an empty block
@@ -247,7 +249,10 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
         it = iter(wb)
         w = next(it).astype(ct) if has_w else mx.ones(shape, dtype=ct)
         b = next(it).astype(ct) if has_b else mx.zeros(shape, dtype=ct)
-        y = _layer_norm_core(axes, builtins.float(eps), block)(xc, w, b)
+        if grad:
+            y = _layer_norm_core(axes, builtins.float(eps), block)(xc, w, b)
+        else:  # the core's forward without its custom_function (nothing will differentiate it): the same ops
+            y = _layer_norm_apply(xc, w, b, *_layer_norm_stats(xc, axes, eps))
         if not _stats:
             return y.astype(x.dtype)
         mean, rstd = _layer_norm_stats(mx.stop_gradient(xc), axes, eps)
