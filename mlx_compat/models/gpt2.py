@@ -7,8 +7,9 @@ Note [position rows as a slice]
 The positions of a forward are always past .. past + t - 1, so their embeddings are rows of wpe.weight taken as one
 slice (a view: its backward writes the gradient into those rows) rather than a gather of an arange: the same
 values and gradients, without the gather's eager bounds check (an evaluation per forward) or its scatter-add
-backward. Past n_positions it raises the IndexError the gather would. A wpe with hooks, or not a plain
-nn.Embedding, is called as a module, so hooks and overrides still run.
+backward. Past n_positions it raises the IndexError the gather would. A wpe with hooks, not a plain
+nn.Embedding, or one whose lookup is more than a gather (max_norm, padding_idx, sparse gradients) is called as a
+module, so hooks, overrides and those options still act.
 
 Note [generated ids need no check]
 Tokens that `generate` produces come from an argmax or a multinomial draw over the vocabulary (or are the
@@ -196,7 +197,8 @@ class GPT2Model(nn.Module):
         """wpe of positions past_len .. past_len + t - 1, shape (1, t, n_embd): Note [position rows as a slice]."""
         wpe = self.wpe
         if (type(wpe) is nn.Embedding and not (wpe._forward_hooks or wpe._forward_pre_hooks)
-                and not _module._has_any_global_hook() and wpe.max_norm is None):
+                and not _module._has_any_global_hook() and wpe.max_norm is None and wpe.padding_idx is None
+                and not wpe.sparse):
             if past_len + t > wpe.num_embeddings:
                 raise IndexError("index out of range in self")
             return wpe.weight[past_len:past_len + t].unsqueeze(0)
