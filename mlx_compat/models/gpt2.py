@@ -1,16 +1,38 @@
 """GPT-2 as Hugging Face's `transformers` lays it out: GPT2Model (wte, wpe, h.N.{ln_1, attn.{c_attn, c_proj},
 ln_2, mlp.{c_fc, c_proj}}, ln_f) and GPT2LMHeadModel (transformer + lm_head tied to wte), built from a config dict
 (config.json's keys), loading `model.safetensors` / `pytorch_model.bin` as transformers saves them, with a
-key/value cache and `generate` (greedy, temperature, top-k, top-p)."""
+key/value cache and `generate` (greedy, temperature, top-k, top-p).
+
+Note [position rows as a slice]
+The positions of a forward are always past .. past + t - 1, so their embeddings are rows of wpe.weight taken as one
+slice (a view: its backward writes the gradient into those rows) rather than a gather of an arange: the same
+values and gradients, without the gather's eager bounds check (an evaluation per forward) or its scatter-add
+backward. Past n_positions it raises the IndexError the gather would. A wpe with hooks, not a plain
+nn.Embedding, or one whose lookup is more than a gather (max_norm, padding_idx, sparse gradients) is called as a
+module, so hooks, overrides and those options still act.
+
+Note [generated ids need no check]
+Tokens that `generate` produces come from an argmax or a multinomial draw over the vocabulary (or are the
+in-range eos_token_id), so they index wte in range by construction. Their embeddings are looked up without
+F.embedding's eager bounds check: that check evaluates the token, i.e. the whole previous step, before the next
+step's graph can be built. Each step's token is instead handed to MLX with an asynchronous evaluation, so the
+device computes step i while Python builds step i + 1 (MLX's own decoding idiom), and the tokens are
+concatenated once at the end.
+"""
 from __future__ import annotations
 
 import json
 import math
 import os
 
+import mlx.core as mx
+
 import mlx_compat as torch
-from mlx_compat import nn
+from mlx_compat import _C, nn
+from mlx_compat._device_scope import scoped
+from mlx_compat._tensor import _new
 from mlx_compat.nn import functional as F
+from mlx_compat.nn.modules import module as _module
 
 __all__ = ["GPT2Config", "Conv1D", "GPT2Attention", "GPT2MLP", "GPT2Block", "GPT2Model", "GPT2LMHeadModel"]
 
@@ -150,11 +172,15 @@ class GPT2Model(nn.Module):
         self.h = nn.ModuleList([GPT2Block(config, i) for i in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
 
-    def forward(self, input_ids, past_key_values=None, attention_mask=None):
+    def forward(self, input_ids=None, past_key_values=None, attention_mask=None, inputs_embeds=None):
+        """inputs_embeds (batch, t, n_embd) replaces wte(input_ids), as in transformers."""
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("You cannot specify both input_ids and inputs_embeds at the same time" if input_ids
+                             is not None else "You have to specify either input_ids or inputs_embeds")
         past_len = 0 if past_key_values is None else past_key_values[0][0].shape[-2]
-        t = input_ids.shape[-1]
-        positions = torch.arange(past_len, past_len + t, device=input_ids.device).unsqueeze(0)
-        x = self.drop(self.wte(input_ids) + self.wpe(positions))
+        if inputs_embeds is None:
+            inputs_embeds = self.wte(input_ids)
+        x = self.drop(inputs_embeds + self._position_embeds(past_len, inputs_embeds.shape[-2], inputs_embeds.device))
         mask = None
         if attention_mask is not None:  # (batch, past + t) of 1/0 -> (batch, 1, 1, past + t) booleans
             mask = attention_mask.bool()[:, None, None, :]
@@ -166,6 +192,17 @@ class GPT2Model(nn.Module):
         x = self.ln_f(x)
         hidden_states[-1] = x
         return x, tuple(presents), tuple(hidden_states)
+
+    def _position_embeds(self, past_len, t, device):
+        """wpe of positions past_len .. past_len + t - 1, shape (1, t, n_embd): Note [position rows as a slice]."""
+        wpe = self.wpe
+        if (type(wpe) is nn.Embedding and not (wpe._forward_hooks or wpe._forward_pre_hooks)
+                and not _module._has_any_global_hook() and wpe.max_norm is None and wpe.padding_idx is None
+                and not wpe.sparse):
+            if past_len + t > wpe.num_embeddings:
+                raise IndexError("index out of range in self")
+            return wpe.weight[past_len:past_len + t].unsqueeze(0)
+        return wpe(torch.arange(past_len, past_len + t, device=device).unsqueeze(0))
 
 
 class GPT2LMHeadModel(nn.Module):
@@ -181,10 +218,10 @@ class GPT2LMHeadModel(nn.Module):
         if config.tie_word_embeddings:
             self.lm_head.weight = self.transformer.wte.weight
 
-    def forward(self, input_ids, past_key_values=None, attention_mask=None, labels=None):
+    def forward(self, input_ids=None, past_key_values=None, attention_mask=None, labels=None, inputs_embeds=None):
         """Returns dict(logits, past_key_values, hidden_states[, loss]); loss as transformers' (next-token
         cross-entropy, labels shifted inside)."""
-        h, presents, hidden = self.transformer(input_ids, past_key_values, attention_mask)
+        h, presents, hidden = self.transformer(input_ids, past_key_values, attention_mask, inputs_embeds=inputs_embeds)
         logits = self.lm_head(h)
         out = {"logits": logits, "past_key_values": presents, "hidden_states": hidden}
         if labels is not None:
@@ -228,11 +265,16 @@ class GPT2LMHeadModel(nn.Module):
         """Autoregressive decoding with the key/value cache: the prompt once, then one token per step.
         Greedy (argmax) unless do_sample; sampling applies temperature, then top-k, then top-p (nucleus: the
         smallest set of most likely tokens whose probability reaches top_p) as transformers' warpers do."""
-        tokens = input_ids
+        tokens = [input_ids]
         out = self(input_ids)
         past = out["past_key_values"]
         logits = out["logits"][:, -1, :]
         finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        wte = self.transformer.wte
+        # Note [generated ids need no check]: an eos_token_id out of range goes through wte's own check
+        trusted = (type(wte) is nn.Embedding and not (wte._forward_hooks or wte._forward_pre_hooks)
+                   and not _module._has_any_global_hook() and wte.max_norm is None
+                   and (eos_token_id is None or 0 <= eos_token_id < wte.num_embeddings))
         for _ in range(max_new_tokens):
             if do_sample:
                 scores = logits / temperature
@@ -252,10 +294,28 @@ class GPT2LMHeadModel(nn.Module):
             if eos_token_id is not None:
                 next_tok = torch.where(finished, torch.full_like(next_tok, eos_token_id), next_tok)
                 finished = finished | (next_tok == eos_token_id)
-            tokens = torch.cat([tokens, next_tok[:, None]], dim=1)
+            tokens.append(next_tok[:, None])
+            _async_eval(next_tok)
             if eos_token_id is not None and bool(finished.all()):
                 break
-            out = self(next_tok[:, None], past_key_values=past)
+            if trusted:
+                out = self(inputs_embeds=_rows(wte.weight, next_tok[:, None]), past_key_values=past)
+            else:
+                out = self(next_tok[:, None], past_key_values=past)
             past = out["past_key_values"]
             logits = out["logits"][:, -1, :]
-        return tokens
+        return torch.cat(tokens, dim=1)
+
+
+def _rows(weight, ids):
+    """weight[ids] for ids known to be in range, without autograd (Note [generated ids need no check])."""
+    return _new(scoped(weight._device_code, mx.take, weight._mx, ids._mx, 0), weight._device_code, weight.dtype)
+
+
+def _async_eval(t):
+    """Start evaluating t's graph while Python goes on building (Note [generated ids need no check])."""
+    _C._eval_lock_acquire()  # Note [Threads]: every evaluation the package starts holds the lock
+    try:
+        mx.async_eval(t._mx)
+    finally:
+        _C._eval_lock_release()

@@ -26,6 +26,12 @@ products of torch's formula instead of a re-run forward plus a recomputed p (ViT
 forward and backward, on the 2-core CPU VM: 3.2x `mx.fast.scaled_dot_product_attention`'s time before, 1.05-1.6x
 after, 97 -> 44 graph nodes; a create_graph backward differentiates the custom-vjp core as before).
 
+Note [attention rows that cannot die]
+Without attn_mask, a row of the fused path's scores is never all -inf: unmasked, every key counts, and torch's
+causal triangle (top-left aligned, tril(ones(L, S))) keeps key 0 in every row. The dead-row handling of Note
+[fully masked attention rows] (a comparison and two selects per call) is then skipped: with no dead row it
+returns its input unchanged, so the numbers are the same.
+
 Note [fused attention path]
 MLX's `mx.fast.scaled_dot_product_attention` is used for the forward only on the GPU (on the CPU it is
 no faster, and its arithmetic differs from torch's, Note [attention arithmetic order]), only when nothing
@@ -146,35 +152,44 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa
     return (not is_causal) or L == S
 
 
-def _flash_scores(q, k, sc, mask, keep):
+def _flash_scores(q, k, sc, mask, keep, alive=False):
     """(scores, dead rows, row max) of torch's fused CPU attention, Note [attention arithmetic order]. A dead row
     (every score -inf, Note [fully masked attention rows]) gets row max 0, so exp(scores - max) is 0 along it
-    without a pass over the score matrix."""
+    without a pass over the score matrix. alive: no row can be dead (Note [attention rows that cannot die]); dead
+    is then None and nothing is spent looking for dead rows."""
     s = mx.matmul(q, mx.swapaxes(k, -1, -2)) * sc
     if mask is not None:
         s = s + mask.astype(s.dtype)
     if keep is not None:
         s = mx.where(keep, s, -math.inf)
     top = mx.max(s, axis=-1, keepdims=True)
+    if alive:
+        return s, None, top
     dead = top == -math.inf
     return s, dead, mx.where(dead, 0.0, top)
 
 
-def _flash_forward(q, k, v, sc, mask, keep, probs=False):
+def _row_total(e, dead):
+    """The row sums of e, 1 along dead rows (Note [fully masked attention rows])."""
+    total = mx.sum(e, axis=-1, keepdims=True)
+    return total if dead is None else mx.where(dead, 1.0, total)
+
+
+def _flash_forward(q, k, v, sc, mask, keep, probs=False, alive=False):
     """torch's fused CPU forward: out, and with probs=True also the probabilities p = exp(scores - logsumexp) its
     backward recomputes (the same row sums and row max, so equal bit for bit to `_flash_probs`; 0 along dead rows)."""
-    s, dead, top = _flash_scores(q, k, sc, mask, keep)
+    s, dead, top = _flash_scores(q, k, sc, mask, keep, alive)
     e = _precise.exp(s - top)
-    total = mx.where(dead, 1.0, mx.sum(e, axis=-1, keepdims=True))
+    total = _row_total(e, dead)
     out = mx.matmul(e, v) / total
     return (out, _precise.exp(s - (mx.log(total) + top))) if probs else out
 
 
-def _flash_probs(q, k, sc, mask, keep):
+def _flash_probs(q, k, sc, mask, keep, alive=False):
     """p = exp(scores - logsumexp), as torch's fused CPU backward recomputes it (0 along dead rows, with no
     inf or NaN on the way, so a further derivative through it stays finite: Note [double where])."""
-    s, dead, top = _flash_scores(q, k, sc, mask, keep)
-    lse = mx.log(mx.where(dead, 1.0, mx.sum(_precise.exp(s - top), axis=-1, keepdims=True))) + top
+    s, dead, top = _flash_scores(q, k, sc, mask, keep, alive)
+    lse = mx.log(_row_total(_precise.exp(s - top), dead)) + top
     return _precise.exp(s - lse)
 
 
@@ -188,17 +203,17 @@ def _flash_grads(q, k, v, g, out, p, sc):
     return gq, gk, gv
 
 
-def _flash_core(sc, mask, keep):
+def _flash_core(sc, mask, keep, alive=False):
     """torch's fused CPU attention, forward and backward, Note [attention arithmetic order]."""
 
     @mx.custom_function
     def core(q, k, v):
-        return _flash_forward(q, k, v, sc, mask, keep)
+        return _flash_forward(q, k, v, sc, mask, keep, alive=alive)
 
     @core.vjp
     def core_vjp(primals, g, out):
         q, k, v = primals
-        return _flash_grads(q, k, v, g, out, _flash_probs(q, k, sc, mask, keep), sc)
+        return _flash_grads(q, k, v, g, out, _flash_probs(q, k, sc, mask, keep, alive), sc)
 
     return core
 
@@ -206,7 +221,7 @@ def _flash_core(sc, mask, keep):
 @functools.lru_cache(maxsize=64)
 def _flash_core_unmasked(sc):
     """The unmasked fused core for one scale, built once (an mx.custom_function per call costs microseconds)."""
-    return _flash_core(sc, None, None)
+    return _flash_core(sc, None, None, alive=True)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -243,6 +258,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             drop = mx.random.bernoulli(1.0 - dropout_p, shape, key=_random.key_for(None))
     gqa = enable_gqa and query.dim() >= 3
+    # Note [attention rows that cannot die]: only the causal triangle (or nothing) masks the scores
+    alive = attn_mask is None
     # Note [attention arithmetic order]: which of torch's CPU kernels would run
     flash = (query.dim() == 4 and key.dim() == 4 and value.dim() == 4 and dropout_p == 0.0
              and not (float_mask and grad and needs_grad(attn_mask)))
@@ -258,19 +275,22 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         # Note [fused backward]: the backward takes the probabilities from the forward instead of re-running it.
         # Half types compute in float32 and round once, as the composed path below does (Note [opmath]); the
         # residuals (probabilities, float32 output) are what the composed path's vjp would recompute.
+        # the compute-dtype q, k, v ride along as residuals: for half types the backward would cast them again
+        # (for float32 astype is the array itself, so they cost nothing)
         ct = _opmath(out_dt)
-        core = _flash_core_unmasked(sc) if const_mask is None and keep is None else _flash_core(sc, const_mask, keep)
+        core = _flash_core_unmasked(sc) if const_mask is None and keep is None else \
+            _flash_core(sc, const_mask, keep, alive)
 
         def f(q, k, v):
             return core(q.astype(ct), k.astype(ct), v.astype(ct)).astype(out_dt)
 
         def fwd(q, k, v):
-            o, p = _flash_forward(q.astype(ct), k.astype(ct), v.astype(ct), sc, const_mask, keep, probs=True)
-            return o.astype(out_dt), (p, o)
+            q, k, v = q.astype(ct), k.astype(ct), v.astype(ct)
+            o, p = _flash_forward(q, k, v, sc, const_mask, keep, probs=True, alive=alive)
+            return o.astype(out_dt), (p, o, q, k, v)
 
         def bwd(values, res, out, g):
-            q, k, v = (t.astype(ct) for t in values)
-            p, o = res
+            p, o, q, k, v = res
             return [d.astype(out_dt) for d in _flash_grads(q, k, v, g.astype(ct), o, p, sc)]
 
         return fused_op("ScaledDotProductAttention", f, ins, fwd, bwd)
@@ -291,7 +311,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 k = mx.broadcast_to(k, batch + k.shape[-2:])
                 v = mx.broadcast_to(v, batch + v.shape[-2:])
             core = _flash_core_unmasked(sc) if const_mask is None and keep is None else \
-                _flash_core(sc, const_mask, keep)
+                _flash_core(sc, const_mask, keep, alive)
             return core(q, k, v).astype(out_dt)
         r = math.sqrt(sc)
         s = mx.matmul(q * r, mx.swapaxes(k * r, -1, -2))

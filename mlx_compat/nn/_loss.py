@@ -6,6 +6,19 @@ their gradients (of any order) with torch's values at the special points (abs'(0
 clamp_min passing the gradient at the bound, where() routing it to the selected branch). Two take
 a hand-written derivative because torch's differs from the mathematical one:
 binary_cross_entropy (Note [BCE gradient]) and ctc_loss (Note [CTC gradient]).
+
+Note [fused cross entropy]
+cross_entropy of (N, C) float32/float16/bfloat16 logits with class indices, no class weights and no label
+smoothing (a language model's loss) is one `fused_op` (Note [fused backward] in nn/_fused.py) instead of
+log_softmax followed by nll_loss. It computes torch's numbers in the same arithmetic: the picked log-probability
+w[t] - logsumexp(w) is the entry log_softmax would give (log_softmax is w - logsumexp(w) elementwise), and the
+reduction is nll_loss's. What it saves is the full (N, C) log-probability matrix: the forward never forms it, and
+the backward is torch's log_softmax backward written for a gradient that is nonzero only at the target,
+r = d loss / d logp[t]: dx = -(p * r) everywhere, r - p[t] * r at the target, with p = exp(w - logsumexp(w))
+from the forward's logsumexp: four passes over the logits (subtract, exp, multiply, and the target's scatter)
+where the composition made seven, and the same bits (p * (-r) is -(p * r), and r + (-(p[t] * r)) is
+r - p[t] * r). Half types compute in float32 and round the log-probability once, as torch's log_softmax does.
+With create_graph the op's forward is differentiated by MLX, as any fused op.
 """
 from __future__ import annotations
 
@@ -18,6 +31,7 @@ import mlx.core as mx
 from .._device_scope import warn as _warn
 from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
+from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
 
 __all__ = [
@@ -563,14 +577,7 @@ def _nll(input, target, weight, ignore_index, reduction):
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(weight.dtype)}")
     _not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
-    tv = target._mx
-    if tv.dtype != mx.int64:
-        tv = tv.astype(mx.int64)
-    if tv.size:  # torch's eager bounds check: one evaluation, skipped while MLX traces (Note [No evaluation while tracing])
-        bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
-        if _C._item_or_none(mx.any(bad)):
-            first = int(_mx_item(tv.reshape(-1)[mx.argmax(bad.reshape(-1))]))
-            raise IndexError(f"Target {first} is out of bounds.")
+    tv = _checked_target(target, ignore_index, c)
     wv = None if weight is None else weight._mx
     one_d = input.dim() == 1
 
@@ -595,6 +602,76 @@ def _nll(input, target, weight, ignore_index, reduction):
             mx.where(empty, mx.array(float("nan"), x.dtype), mx.array(0, x.dtype))
 
     return mlx_op("NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0", f, [input])
+
+
+def _checked_target(target, ignore_index, c):
+    """The targets as an int64 MLX array, after torch's eager bounds check: one evaluation, skipped while MLX
+    traces (Note [No evaluation while tracing])."""
+    tv = target._mx
+    if tv.dtype != mx.int64:
+        tv = tv.astype(mx.int64)
+    if tv.size:
+        bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
+        if _C._item_or_none(mx.any(bad)):
+            first = int(_mx_item(tv.reshape(-1)[mx.argmax(bad.reshape(-1))]))
+            raise IndexError(f"Target {first} is out of bounds.")
+    return tv
+
+
+def _cross_entropy_fused(input, target, ignore_index, reduction):
+    """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
+    from .._ops import precise as _precise
+
+    tv = _checked_target(target, ignore_index, input.shape[1])
+    dt = input.dtype._mx
+    half = dt in (mx.float16, mx.bfloat16)
+
+    def stats(x):
+        """(compute-dtype logits, logsumexp, picked log-probabilities in x's dtype, keep, safe targets)."""
+        w = x.astype(mx.float32) if half else x
+        lse = mx.logsumexp(w, axis=1, keepdims=True) if half else _precise.logsumexp(w, 1, keepdims=True)
+        keep = tv != ignore_index
+        safe = mx.where(keep, tv, 0)[:, None]
+        picked = (mx.take_along_axis(w, safe, axis=1) - lse)[:, 0]
+        return w, lse, picked.astype(dt) if half else picked, keep, safe
+
+    def reduce(picked, keep):
+        """nll_loss's arithmetic (_nll's f with unit weights); returns (loss, divisor or None)."""
+        one, zero = mx.array(1, dt), mx.array(0, dt)
+        w = mx.where(keep, one, zero)
+        loss = mx.where(keep, -picked * w, zero)
+        if reduction == "none":
+            return loss, None
+        if reduction == "sum":
+            return mx.sum(loss), None
+        tw = mx.sum(w)
+        empty = tw == 0
+        den = mx.where(empty, one, tw)
+        return mx.sum(loss) / den + mx.where(empty, mx.array(float("nan"), dt), zero), den
+
+    def f(x):
+        _, _, picked, keep, _ = stats(x)
+        return reduce(picked, keep)[0]
+
+    def fwd(x):
+        w, lse, picked, keep, safe = stats(x)
+        loss, den = reduce(picked, keep)
+        # a half type's float32 logits are cast again in the backward rather than kept: (N, C) float32 is large
+        return loss, (None if half else w, lse, keep, safe, den)
+
+    def bwd(values, res, out, g):
+        w, lse, keep, safe, den = res
+        if w is None:
+            w = values[0].astype(mx.float32)
+        # r = d loss / d logp[t], as the vjp of nll_loss's arithmetic gives it (0 for ignored rows)
+        if reduction == "mean":
+            g = g / den
+        r = mx.where(keep, -g, mx.array(0, dt)).astype(w.dtype)[:, None]
+        q = mx.exp(w - lse) * -r
+        dx = mx.put_along_axis(q, safe, r + mx.take_along_axis(q, safe, axis=1), axis=1)
+        return [dx.astype(dt)]
+
+    return fused_op("NllLossBackward0", f, [input], fwd, bwd)
 
 
 def _safe_mean(total_loss, total_weight):
@@ -623,6 +700,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     cdim = 0 if input.dim() == 1 else 1
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if (weight is None and label_smoothing <= 0 and isinstance(input, Tensor) and isinstance(target, Tensor)
+            and input.dim() == 2 and target.dim() == 1 and target.shape[0] == input.shape[0] and input.shape[1]
+            and target.dtype in (_dtype.int64, _dtype.uint8)
+            and input.dtype in (_dtype.float32, _dtype.bfloat16, _dtype.float16)):
+        return _cross_entropy_fused(input, target, ignore_index, reduction)  # Note [fused cross entropy]
     lsm = log_softmax(input, cdim)
     c = input.shape[cdim]
     mc = _mc()

@@ -24,6 +24,10 @@ rstd = 1 / sqrt(var + eps), and the backward (an mx.custom_function vjp) is torc
 The textbook composition is the same function, but where the terms cancel (a row of one element: the
 gradient is 0 exactly in theory) torch's rounding leaves ~1e-5 of noise on O(300) terms and OpInfo compares
 against that. The custom vjp is itself made of MLX ops, so higher-order gradients still work.
+The code writes these formulas without their negations (x * rstd - mean * rstd, dx = rstd * g * w + b' * x -
+(b' * mean + db * rstd / N), dw's rstd * x - rstd * mean): IEEE negation is exact and p + (-q) == p - q, so the
+bits are torch's with one elementwise pass fewer for each; torch's max(var, 0) is dropped for the same reason
+(a mean of squared deviations is never negative).
 
 Note [running statistics]
 In training, batch_norm (and instance_norm with use_input_stats) update running_mean / running_var in
@@ -124,7 +128,9 @@ def _check_normalized_shape(input, normalized_shape, weight, bias):
 
 def _layer_norm_stats(x, axes, eps):
     mean, _, var = _moments(x, axes)
-    return mean, 1 / mx.sqrt(mx.maximum(var, 0) + eps)  # torch: 1 / sqrt(max(var, 0) + eps), not rsqrt
+    # torch: 1 / sqrt(max(var, 0) + eps), not rsqrt; the variance here is a mean of squares, never negative, so
+    # torch's max(var, 0) (there for its one-pass variance) would be one more pass for nothing
+    return mean, 1 / mx.sqrt(var + eps)
 
 
 def _layer_norm_grads(x, w, g, mean, a, axes, block):
@@ -134,11 +140,19 @@ def _layer_norm_grads(x, w, g, mean, a, axes, block):
     ds = mx.sum(gw * x, axis=axes, keepdims=True)
     db = mx.sum(gw, axis=axes, keepdims=True)
     bb = (db * mean - ds) * a * a * a * scale
-    c = -bb * mean - db * a * scale
-    dx = a * g * w + bb * x + c
+    # torch's c = -bb * mean - db * a * scale and dx = a * g * w + bb * x + c, its dw = g * (a * x + (-a * mean)):
+    # written without the negations, which IEEE arithmetic makes exact (p + (-q) == p - q, -u - r == -(u + r)),
+    # so the results are the same bits in fewer passes (Note [layer norm arithmetic])
+    dx = (a * g * w + bb * x) - (bb * mean + db * a * scale)
     lead = tuple(builtins.range(x.ndim - len(axes)))
-    dw = g * (a * x + (-a * mean))
+    dw = g * (a * x - a * mean)
     return dx, mx.sum(dw, axis=lead) if lead else dw, mx.sum(g, axis=lead) if lead else g
+
+
+def _layer_norm_apply(x, w, b, mean, rstd):
+    """torch's (x * rstd + (-mean * rstd)) * w + b, as x * rstd - mean * rstd: the same bits (negation is exact
+    and p + (-q) == p - q), one pass fewer."""
+    return (x * rstd - mean * rstd) * w + b
 
 
 @functools.lru_cache(maxsize=256)
@@ -149,8 +163,7 @@ def _layer_norm_core(axes, eps, block):
 
     @mx.custom_function
     def core(x, w, b):
-        mean, rstd = _layer_norm_stats(x, axes, eps)
-        return (x * rstd + (-mean * rstd)) * w + b
+        return _layer_norm_apply(x, w, b, *_layer_norm_stats(x, axes, eps))
 
     @core.vjp
     def core_vjp(primals, g, out):
@@ -184,12 +197,13 @@ def _layer_norm_fused(input, weight, bias, axes, eps, block):
         w, b = wb(x, rest)
         xc = x.astype(_opmath(x.dtype))
         mean, rstd = _layer_norm_stats(xc, axes, eps)
-        return ((xc * rstd + (-mean * rstd)) * w + b).astype(x.dtype), (mean, rstd)
+        # the compute-dtype input and weight ride along as residuals: for half types the backward would cast them
+        # again (for float32/float64 astype is the array itself, so they cost nothing)
+        return _layer_norm_apply(xc, w, b, mean, rstd).astype(x.dtype), (mean, rstd, xc, w)
 
     def bwd(values, res, out, g):
-        x, rest = values[0], values[1:]
-        ct = _opmath(x.dtype)
-        dx, dw, db = _layer_norm_grads(x.astype(ct), wb(x, rest)[0], g.astype(ct), *res, axes, block)
+        mean, rstd, xc, w = res
+        dx, dw, db = _layer_norm_grads(xc, w, g.astype(xc.dtype), mean, rstd, axes, block)
         dts = [v.dtype for v in values]
         return [dx.astype(dts[0])] + ([dw.astype(dts[1])] if has_w else []) + ([db.astype(dts[-1])] if has_b else [])
 
@@ -217,6 +231,8 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)):
         return _layer_norm_fused(input, weight, bias, axes, eps, block)
 
+    grad = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
+
     def f(x, *wb):
         ct = _opmath(x.dtype)
         if empty:  # no MLX reduction over zero-size axes; torch: mean 0, rstd nan for an empty block
@@ -233,7 +249,10 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
         it = iter(wb)
         w = next(it).astype(ct) if has_w else mx.ones(shape, dtype=ct)
         b = next(it).astype(ct) if has_b else mx.zeros(shape, dtype=ct)
-        y = _layer_norm_core(axes, builtins.float(eps), block)(xc, w, b)
+        if grad:
+            y = _layer_norm_core(axes, builtins.float(eps), block)(xc, w, b)
+        else:  # the core's forward without its custom_function (nothing will differentiate it): the same ops
+            y = _layer_norm_apply(xc, w, b, *_layer_norm_stats(xc, axes, eps))
         if not _stats:
             return y.astype(x.dtype)
         mean, rstd = _layer_norm_stats(mx.stop_gradient(xc), axes, eps)

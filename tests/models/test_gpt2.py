@@ -102,3 +102,96 @@ def test_training_loss_and_pytorch_model_bin(hf, tmp_path):
     assert abs(loss.item() - ref) <= 1e-5 * abs(ref)
     loss.backward()
     assert ours.transformer.wte.weight.grad is not None
+
+
+def test_inputs_embeds_equal_input_ids(hf):
+    """transformers' inputs_embeds: wte's rows given directly give the logits of the ids; both or neither raise
+    its ValueError."""
+    import torch
+    model, path = hf
+    ids = np.random.RandomState(3).randint(0, 151, size=(2, 7))
+    ours = GPT2LMHeadModel.from_pretrained(str(path))
+    emb = ours.transformer.wte.weight.detach()[mlx_compat.from_numpy(ids)]
+    with torch.no_grad():
+        ref = model(inputs_embeds=model.transformer.wte.weight[torch.from_numpy(ids)]).logits
+    assert rel(ours(inputs_embeds=emb)["logits"], ref) <= 1e-5
+    assert rel(ours(inputs_embeds=emb)["logits"], ours(mlx_compat.from_numpy(ids))["logits"]) == 0.0
+    for kwargs in (dict(input_ids=mlx_compat.from_numpy(ids), inputs_embeds=emb), {}):
+        with pytest.raises(ValueError):
+            model(**{k: torch.from_numpy(v.numpy().copy()) for k, v in kwargs.items()})
+        with pytest.raises(ValueError):
+            ours(**kwargs)
+
+
+def test_positions_past_n_positions_raise_index_error(hf):
+    """Note [position rows as a slice]: a sequence longer than n_positions (64 here) raises torch's IndexError,
+    with and without a key/value cache."""
+    import torch
+    model, path = hf
+    ours = GPT2LMHeadModel.from_pretrained(str(path))
+    ids = np.zeros((1, 65), dtype=np.int64)
+    with pytest.raises(IndexError), torch.no_grad():
+        model(torch.from_numpy(ids))
+    with pytest.raises(IndexError):
+        ours(mlx_compat.from_numpy(ids))
+    past = ours(mlx_compat.from_numpy(ids[:, :60]))["past_key_values"]
+    ours(mlx_compat.from_numpy(ids[:, :4]), past_key_values=past)  # positions 60 .. 63: the last ones there are
+    with pytest.raises(IndexError):
+        ours(mlx_compat.from_numpy(ids[:, :5]), past_key_values=past)
+
+
+def test_training_gradients_match_transformers(hf):
+    """Every parameter's gradient of the training loss against transformers' (wpe's rows come from a slice, Note
+    [position rows as a slice]; wte's from the gather and the tied lm head), with and without a cache offset."""
+    import torch
+    model, path = hf
+    ids = np.random.RandomState(4).randint(0, 151, size=(2, 11))
+    model.zero_grad()
+    model(torch.from_numpy(ids), labels=torch.from_numpy(ids)).loss.backward()
+    ref = {k: p.grad for k, p in model.named_parameters()}
+    ours = GPT2LMHeadModel.from_pretrained(str(path))
+    x = mlx_compat.from_numpy(ids)
+    ours(x, labels=x)["loss"].backward()
+    got = dict(ours.named_parameters())
+    assert set(ref) <= set(got)
+    for k, g in ref.items():
+        assert rel(got[k].grad, g) <= 1e-4, k
+    assert np.abs(arr(got["transformer.wpe.weight"].grad)[11:]).max() == 0.0  # rows no position reached
+
+
+def test_hooks_on_wpe_still_run(hf):
+    """Note [position rows as a slice]: a wpe with a forward hook is called as a module, as transformers calls it."""
+    import torch
+    model, path = hf
+    ids = np.random.RandomState(5).randint(0, 151, size=(1, 6))
+    ours = GPT2LMHeadModel.from_pretrained(str(path))
+    seen = []
+    handles = [m.transformer.wpe.register_forward_hook(
+        lambda mod, args, out: (seen.append(tuple(args[0].shape)), out * 2)[1]) for m in (model, ours)]
+    try:
+        with torch.no_grad():
+            ref = model(torch.from_numpy(ids)).logits
+        assert rel(ours(mlx_compat.from_numpy(ids))["logits"], ref) <= 1e-5
+        assert seen == [(1, 6), (1, 6)]
+    finally:
+        for h in handles:  # the transformers model is the module's shared fixture
+            h.remove()
+
+
+def test_greedy_generate_with_eos_matches_transformers(hf):
+    """Note [generated ids need no check]: with an eos_token_id (in range, and out of range) the tokens are
+    transformers' own, stopping where it stops."""
+    import torch
+    model, path = hf
+    prompt = np.array([[5, 17, 3, 99]])
+    with torch.no_grad():
+        free = model.generate(torch.from_numpy(prompt), max_new_tokens=12, do_sample=False, pad_token_id=0).numpy()
+        eos = int(next(t for t in free[0, 7:] if t not in free[0, :7]))  # a token first made after step 3
+        ref = model.generate(torch.from_numpy(prompt), attention_mask=torch.ones(prompt.shape, dtype=torch.long),
+                             max_new_tokens=12, do_sample=False, eos_token_id=eos, pad_token_id=eos).numpy()
+    ours = GPT2LMHeadModel.from_pretrained(str(path))
+    got = ours.generate(mlx_compat.from_numpy(prompt), max_new_tokens=12, eos_token_id=eos).numpy()
+    assert ref.shape[1] < free.shape[1]
+    np.testing.assert_array_equal(got, ref)
+    far = ours.generate(mlx_compat.from_numpy(prompt), max_new_tokens=12, eos_token_id=10_000).numpy()
+    np.testing.assert_array_equal(far, free)

@@ -169,3 +169,75 @@ def test_half_training_path(op, dtype):
     for m, c in zip(m_g, c_g):
         assert m.dtype == c.dtype
         np.testing.assert_array_equal(m.float().numpy(), c.detach().float().numpy())
+
+
+# ---------------------------------------------------------------- attention rows that cannot die
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (1, 2, 4, 8)])
+def test_sdpa_causal_equals_its_mask(dtype, shape):
+    """Note [attention rows that cannot die]: is_causal skips the dead-row search, the explicit causal mask does
+    not; the outputs and gradients are the same bits."""
+    arrays = _rand(shape, shape, shape, scale=2.0)
+    cot = _rand(shape, seed=1)[0]
+    tril = np.tril(np.ones((shape[2], shape[2]), dtype=bool))
+    res = []
+    for causal in (True, False):
+        xs = [mc.from_numpy(a.copy()).to(getattr(mc, dtype)).requires_grad_() for a in arrays]
+        am = None if causal else mc.from_numpy(tril.copy())
+        out = mc.nn.functional.scaled_dot_product_attention(*xs, attn_mask=am, is_causal=causal)
+        gs = mc.autograd.grad(out, xs, mc.from_numpy(cot.copy()).to(getattr(mc, dtype)))
+        res.append([t.detach().float().numpy() for t in (out, *gs)])
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- cross entropy
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignored", ["none", "some", "all"])
+def test_cross_entropy_fused(reduction, ignored):
+    """Note [fused cross entropy]: values, gradients and (create_graph) second derivatives against torch, with
+    ignore_index hitting no target, some, or every one (torch: a NaN mean with a zero gradient)."""
+    x = _rand((7, 11), scale=3.0)[0]
+    t = np.random.default_rng(2).integers(0, 11, 7)
+    if ignored == "some":
+        t[[1, 4]] = -100
+    elif ignored == "all":
+        t[:] = -100
+    t_x = torch.from_numpy(x.copy()).requires_grad_()
+    m_x = mc.from_numpy(x.copy()).requires_grad_()
+    t_out = torch.nn.functional.cross_entropy(t_x, torch.from_numpy(t.copy()), reduction=reduction)
+    m_out = mc.nn.functional.cross_entropy(m_x, mc.from_numpy(t.copy()), reduction=reduction)
+    assert_same(m_out, t_out, rtol=1e-5, atol=1e-6)
+    assert type(m_out.grad_fn).__name__ == type(t_out.grad_fn).__name__
+    cot = np.random.default_rng(3).standard_normal(tuple(t_out.shape)).astype(np.float32)
+    t_g, = torch.autograd.grad(t_out, t_x, torch.from_numpy(cot.copy()), create_graph=True)
+    m_g, = mc.autograd.grad(m_out, m_x, mc.from_numpy(cot.copy()), retain_graph=True)
+    assert_same(m_g, t_g.detach(), rtol=1e-5, atol=1e-6)
+    c_g, = mc.autograd.grad(m_out, m_x, mc.from_numpy(cot.copy()), create_graph=True)
+    np.testing.assert_allclose(c_g.detach().numpy(), m_g.numpy(), rtol=1e-6, atol=1e-7)
+    if ignored != "all":
+        t_h, = torch.autograd.grad((t_g * t_g).sum(), t_x)
+        m_h, = mc.autograd.grad((c_g * c_g).sum(), m_x)
+        assert_same(m_h, t_h, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_cross_entropy_fused_half(dtype):
+    """Half logits: torch's loss and gradient within a few roundings of the half type, the dtype kept."""
+    x = _rand((9, 13), scale=3.0)[0]
+    t = np.random.default_rng(4).integers(0, 13, 9)
+    t[2] = -100
+    vals = []
+    for L in (torch, mc):
+        xs = L.from_numpy(x.copy()).to(getattr(L, dtype)).requires_grad_()
+        out = L.nn.functional.cross_entropy(xs, L.from_numpy(t.copy()))
+        g, = L.autograd.grad(out, xs)
+        assert str(out.dtype) == str(g.dtype) == f"torch.{dtype}"
+        vals.append([out.detach().float().numpy(), g.float().numpy()])
+    eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
+    for a, b in zip(*vals):
+        np.testing.assert_allclose(a, b, rtol=4 * eps, atol=4 * eps * np.abs(b).max())
