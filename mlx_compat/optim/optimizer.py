@@ -183,7 +183,7 @@ def _kernel(key, make):
     """The (compiled) update function for static configuration `key`, built by make() on first use."""
     fn = _kernel_cache.get(key)
     if fn is None:
-        fn = make()
+        fn = _in_opmath(make())
         if _COMPILE:
             fn = mx.compile(fn, shapeless=True)
         _kernel_cache[key] = fn
@@ -194,7 +194,11 @@ def _kernel(key, make):
 # ("opmath") with float32 scalars and round each op's result to the tensor's dtype. The update functions get
 # float32 copies of such arrays and float32 scalars, and round with `_rounder(low)` wherever torch's single-tensor
 # code stores an op's result (an in-place op, or an out-of-place op's new tensor); for float32/float64 the rounder
-# is the identity and is never traced.
+# is the identity and is never traced. The casts to float32 and back are made inside the update function
+# (`_in_opmath`), so a compiled update is one fused kernel per parameter rather than a kernel plus a standalone
+# cast per input and per output. Casting back is exact (every output was rounded to the reduced dtype already),
+# and every output is the parameter or a full-size state tensor, which has the parameter's dtype (torch's
+# zeros_like/full_like; load_state_dict casts state to it).
 _REDUCED = (mx.float16, mx.bfloat16)
 
 
@@ -214,12 +218,26 @@ def _rounder(low):
     return lambda a: a.astype(low).astype(mx.float32)
 
 
-def _call(p, fn, *args):
-    """fn(*args) on parameter p's device (Note [Device scope]: raw MLX calls otherwise go to MLX's default
-    device, the GPU wherever one exists), reduced-precision arrays in float32 (Note [Reduced-precision
+def _in_opmath(update):
+    """`update` taking and returning arrays in the parameter's dtype (the first argument's): reduced-precision
+    arguments go in as float32 and float32 results come back in the reduced dtype (Note [Reduced-precision
     parameters])."""
-    if args[0].dtype in _REDUCED:
-        args = [a.astype(mx.float32) if a.dtype in _REDUCED else a for a in args]
+
+    def run(*args):
+        low = args[0].dtype
+        if low not in _REDUCED:
+            return update(*args)
+        out = update(*(a.astype(mx.float32) if a.dtype in _REDUCED else a for a in args))
+        if not isinstance(out, tuple):
+            out = (out,)
+        return tuple(o.astype(low) if o.dtype == mx.float32 else o for o in out)
+
+    return run
+
+
+def _call(p, fn, *args):
+    """fn(*args) (a `_kernel`) on parameter p's device (Note [Device scope]: raw MLX calls otherwise go to MLX's
+    default device, the GPU wherever one exists)."""
     if not _device_scope.ACTIVE:
         return fn(*args)
     return _device_scope.scoped(p._device_code, fn, *args)
