@@ -168,8 +168,8 @@ PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name)
 
 enum { SCOPE_NONE = 0, SCOPE_TENSORS = 1, SCOPE_DEVICE_ARG = 2 };
 
-static _Thread_local int scope_depth;     /* open SCOPE_TENSORS calls on this thread */
-static _Thread_local int scope_code = -1; /* device of the innermost stream entered here, -1 for none */
+static _Thread_local int scope_depth CORE_TLS;     /* open SCOPE_TENSORS calls on this thread */
+static _Thread_local int scope_code CORE_TLS = -1; /* device of the innermost stream entered here, -1 for none */
 
 typedef struct {
     PyObject *ctx; /* the entered mx.stream(...) context, or NULL */
