@@ -449,11 +449,21 @@ int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n)
 /* Record an op: a node of class `cls` with `backward(ctx, grads) -> grads per input` and `ctx`
  * (BORROWED; the node keeps a reference), edges to `inputs`, set as grad_fn of the floating/complex
  * `outputs`. Returns a NEW reference to the node, Py_None (new) when nothing was recorded, NULL on error. */
+static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
+                             Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves);
+
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves)
 {
     if (!autograd_needed(st, inputs, n_in))
         Py_RETURN_NONE;
+    return record_node(st, cls, backward, ctx, inputs, n_in, outputs, n_out, saves);
+}
+
+/* NEW: autograd_record's node, once the caller knows that recording is needed. */
+static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
+                             Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves)
+{
     NodeObject *node = node_new(st, cls);
     if (node == NULL)
         return NULL;
@@ -620,14 +630,10 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     PyObject *entry = backward_entry(st, name); /* borrowed (cls, fn, saves) */
     if (entry == NULL)
         return -1;
-    PyObject *node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
-                                     outputs, n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
+    PyObject *node = record_node(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
+                                 outputs, n_out, PyTuple_GET_ITEM(entry, 2) == Py_True);
     if (node == NULL)
         return -1;
-    if (node == Py_None) {
-        Py_DECREF(node);
-        return 0;
-    }
     PyObject *ctx = PyTuple_New(n_saved + 1);
     if (ctx == NULL)
         goto error;

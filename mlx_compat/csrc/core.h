@@ -255,7 +255,11 @@ State *state_of_module(PyObject *m);
 /* ---- tensor.c ---- */
 int tensor_type_init(PyObject *module, State *st);
 void tensor_free_list_clear(State *st); /* Note [Tensor free list] */
-int is_tensor(State *st, PyObject *o);
+/* Whether o is a Tensor (or a subclass instance): the exact type first, so the common case is one comparison. */
+static inline int is_tensor(State *st, PyObject *o)
+{
+    return Py_IS_TYPE(o, (PyTypeObject *)st->tensor_type) || PyType_IsSubtype(Py_TYPE(o), (PyTypeObject *)st->tensor_type);
+}
 /* NEW: wrap an mx.array (borrowed) as a fresh base Tensor; dtype code read from the array if dt < 0. */
 PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device);
 /* NEW: same, but steals `arr` (which may be NULL, in which case NULL is returned). */

@@ -405,11 +405,27 @@ error:
     Py_XDECREF(kw);
 }
 
+/* Note [torch function check] on the wrapper's path: 0 when every argument is exactly a Tensor, an int or a
+ * float and no mode is active (one type comparison per argument, nothing looked up or built); else the full
+ * check. */
+static inline int tfw_needed(State *st, PyObject *const *args, Py_ssize_t n)
+{
+    PyTypeObject *tt = (PyTypeObject *)st->tensor_type;
+    if (tf_modes_active)
+        return tf_needed(st, args, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTypeObject *tp = Py_TYPE(args[i]);
+        if (tp != tt && tp != &PyLong_Type && tp != &PyFloat_Type)
+            return tf_needed(st, args + i, n - i);
+    }
+    return 0;
+}
+
 static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     thread_pin(w->st); /* Note [Threads]: before the function makes any MLX node */
-    if (w->check && tf_needed(w->st, args, n))
+    if (w->check && tfw_needed(w->st, args, n))
         return tf_dispatch(w->st, (PyObject *)w, args, nargsf, kwnames);
     ScopeFrame f = SCOPE_FRAME_INIT; /* Note [Device scope] */
     if (scope_begin(w->st, &f, w->scope, args, nargsf, kwnames) < 0)

@@ -54,7 +54,6 @@ PyObject *dtype_of_code(State *st, int code)
 
 /* ---------------------------------------------------------------- allocation */
 
-int is_tensor(State *st, PyObject *o) { return PyObject_TypeCheck(o, (PyTypeObject *)st->tensor_type); }
 
 /* Note [Result size check]
  * MLX allocates a result when it is evaluated and crashes the process (SIGSEGV) when that allocation fails
