@@ -142,9 +142,14 @@ void node_free_list_clear(State *st)
         PyObject_GC_Del(st->free_nodes[--st->n_free_nodes]);
 }
 
+/* NEW: torch's Node.name(): the class name, with the C++ namespace torch shows for its two nodes that are
+ * no generated derivative (AccumulateGrad, CopySlices). */
 static PyObject *node_name(NodeObject *n, PyObject *noargs)
 {
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(n), "__name__");
+    if (name != NULL && PyUnicode_Check(name) && (PyUnicode_CompareWithASCIIString(name, "AccumulateGrad") == 0 ||
+                                                  PyUnicode_CompareWithASCIIString(name, "CopySlices") == 0))
+        Py_SETREF(name, PyUnicode_FromFormat("torch::autograd::%U", name));
     return name;
 }
 
