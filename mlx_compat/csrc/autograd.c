@@ -19,10 +19,10 @@
  * from outputs towards inputs (tensor -> grad_fn -> next edges -> ... -> AccumulateGrad -> leaf), so
  * no cycle forms among tensors, nodes, hooks and saved values. Two places would close a cycle and
  * hold their back-pointer weakly instead:
- *   - a leaf caches its AccumulateGrad through a weakref (torch's AutogradMeta::grad_accumulator_ is a
- *     weak_ptr), while the node holds the leaf strongly (`variable`). The node lives as long as some
- *     graph has an edge to it; the next graph built from the leaf makes a fresh one. A snapshot of a
- *     leaf holds the node strongly (it is no leaf's cache, so no cycle).
+ *   - a leaf caches its AccumulateGrad weakly (torch's AutogradMeta::grad_accumulator_ is a weak_ptr),
+ *     while the node holds the leaf strongly (`variable`): Note [Leaf accumulator]. The node lives as
+ *     long as some graph has an edge to it; the next graph built from the leaf makes a fresh one. A
+ *     snapshot of a leaf holds the node strongly (it is no leaf's cache, so no cycle).
  *   - an output saved by its own node (torch's SavedVariable with is_output) holds that node through
  *     a weakref (`weak_grad_fn`); `tensor_grad_fn` resolves it. While the node runs its backward the
  *     node is alive, so the snapshot keeps its graph position for create_graph; a snapshot that
@@ -85,6 +85,13 @@ static int node_traverse(NodeObject *n, visitproc visit, void *arg)
 
 static int node_clear(NodeObject *n)
 {
+    if (n->is_accumulate && n->variable != NULL) { /* Note [Leaf accumulator]: the leaf's cache goes with the node */
+        TensorObject *leaf = (TensorObject *)n->variable;
+        if (leaf->accumulator_borrowed && leaf->grad_accumulator == (PyObject *)n) {
+            leaf->grad_accumulator = NULL;
+            leaf->accumulator_borrowed = 0;
+        }
+    }
     Py_CLEAR(n->backward);
     Py_CLEAR(n->ctx);
     node_edges_clear(n);
@@ -97,20 +104,52 @@ static int node_clear(NodeObject *n)
     return 0;
 }
 
+/* Note [Node types and free list]
+ * Every recorded op makes a node of its torch name's class (`type(grad_fn).__name__` is 'MulBackward0', and
+ * `grad_fn.name()` reads it). Those classes are C heap types made once per name from a spec with Node as base
+ * (node_class), not Python subclasses: a Python subclass's instances are made by PyType_GenericAlloc and
+ * freed by subtype_dealloc, which walks the class layout generically on every node. A C node type's tp_dealloc
+ * is node_dealloc itself, and dead nodes of these types are kept, cleared and untracked, in a per-module array
+ * of NODE_FREE_LIST_MAX that node_new takes from first (as Note [Tensor free list]; a kept node holds no
+ * reference). A kept node's type is set to the Node base, which the module holds until it clears the list: the
+ * per-name type may go first (a registration replacing it), and PyObject_GC_Del reads the type of the memory it
+ * frees. Python subclasses (custom Functions' nodes, registered by _register_node_class) keep CPython's own
+ * allocation: their tp_dealloc is subtype_dealloc, which calls node_dealloc as the base's, and node_dealloc
+ * keeps only nodes whose own tp_dealloc it is. Deep graphs are freed through the trashcan (a chain of a
+ * 100,000 nodes frees without deep C recursion), as subtype_dealloc did. */
 static void node_dealloc(NodeObject *n)
 {
     PyTypeObject *tp = Py_TYPE(n);
     PyObject_GC_UnTrack(n);
+    Py_TRASHCAN_BEGIN(n, node_dealloc)
     if (n->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)n);
     node_clear(n);
-    tp->tp_free((PyObject *)n);
+    PyObject *m = tp->tp_dealloc == (destructor)node_dealloc ? ((PyHeapTypeObject *)tp)->ht_module : NULL;
+    State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
+    if (st != NULL && st->node_type != NULL && st->n_free_nodes < NODE_FREE_LIST_MAX) {
+        Py_SET_TYPE(n, (PyTypeObject *)st->node_type);
+        st->free_nodes[st->n_free_nodes++] = n;
+    } else
+        tp->tp_free((PyObject *)n);
     Py_DECREF(tp);
+    Py_TRASHCAN_END
 }
 
+void node_free_list_clear(State *st)
+{
+    while (st->n_free_nodes > 0)
+        PyObject_GC_Del(st->free_nodes[--st->n_free_nodes]);
+}
+
+/* NEW: torch's Node.name(): the class name, with the C++ namespace torch shows for its two nodes that are
+ * no generated derivative (AccumulateGrad, CopySlices). */
 static PyObject *node_name(NodeObject *n, PyObject *noargs)
 {
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(n), "__name__");
+    if (name != NULL && PyUnicode_Check(name) && (PyUnicode_CompareWithASCIIString(name, "AccumulateGrad") == 0 ||
+                                                  PyUnicode_CompareWithASCIIString(name, "CopySlices") == 0))
+        Py_SETREF(name, PyUnicode_FromFormat("torch::autograd::%U", name));
     return name;
 }
 
@@ -225,48 +264,87 @@ int node_type_init(PyObject *module, State *st)
     return 0;
 }
 
-/* BORROWED: the Node subclass named `name` (created once, so type(grad_fn).__name__ is torch's). */
+/* NEW: the C node type named `name` (Note [Node types and free list]): a heap type with Node as base whose
+ * module is builtins, so instances read like torch's (<AddBackward0 object at ...>). */
+static PyObject *node_type_new(State *st, PyObject *name)
+{
+    PyObject *full = NULL, *bases = NULL, *tp = NULL, *module;
+    const char *utf8;
+    if ((module = PyType_GetModule((PyTypeObject *)st->node_type)) == NULL)
+        return NULL;
+    if ((full = PyUnicode_FromFormat("builtins.%U", name)) == NULL || (utf8 = PyUnicode_AsUTF8(full)) == NULL ||
+        (bases = PyTuple_Pack(1, st->node_type)) == NULL)
+        goto error;
+    PyType_Slot slots[] = {
+        {Py_tp_dealloc, node_dealloc}, {Py_tp_traverse, node_traverse}, {Py_tp_clear, node_clear}, {0, NULL}};
+    PyType_Spec spec = {
+        .name = utf8, /* "builtins.X": __module__ 'builtins', __name__ and __qualname__ 'X' */
+        .basicsize = sizeof(NodeObject),
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+        .slots = slots,
+    };
+    if ((tp = PyType_FromModuleAndSpec(module, &spec, bases)) == NULL)
+        goto error;
+    /* tp_name pointed into `full`, freed below: point it at the type's own __name__ (as type() does) */
+    if ((utf8 = PyUnicode_AsUTF8(((PyHeapTypeObject *)tp)->ht_name)) == NULL)
+        Py_CLEAR(tp);
+    else
+        ((PyTypeObject *)tp)->tp_name = utf8;
+error:
+    Py_XDECREF(full);
+    Py_XDECREF(bases);
+    return tp;
+}
+
+/* BORROWED: the node class named `name` (created once, so type(grad_fn).__name__ is torch's). */
 PyObject *node_class(State *st, PyObject *name)
 {
     PyObject *cls = PyDict_GetItemWithError(st->node_classes, name);
     if (cls != NULL || PyErr_Occurred())
         return cls;
-    cls = PyObject_CallFunction((PyObject *)&PyType_Type, "O(O){s:s}", name, st->node_type, "__module__",
-                                "builtins"); /* repr like torch's: <AddBackward0 object at ...> */
-    if (cls == NULL)
+    if ((cls = node_type_new(st, name)) == NULL)
         return NULL;
     int rc = PyDict_SetItem(st->node_classes, name, cls);
     Py_DECREF(cls);
     return rc < 0 ? NULL : cls;
 }
 
-/* NEW: a fresh node of class `cls`. */
-static NodeObject *node_new(PyObject *cls)
+/* NEW: a fresh node of class `cls`: from the free list for the C node types (Note [Node types and free
+ * list]), else the class's tp_alloc (Python subclasses). */
+static NodeObject *node_new(State *st, PyObject *cls)
 {
     PyTypeObject *tp = (PyTypeObject *)cls;
-    NodeObject *n = (NodeObject *)tp->tp_alloc(tp, 0);
-    return n;
+    if (tp->tp_dealloc == (destructor)node_dealloc && st->n_free_nodes > 0) {
+        NodeObject *n = st->free_nodes[--st->n_free_nodes];
+        memset(n, 0, sizeof(NodeObject));
+        PyObject_Init((PyObject *)n, tp); /* the type reference and a fresh reference count, as tp_alloc */
+        PyObject_GC_Track(n);
+        return n;
+    }
+    return (NodeObject *)tp->tp_alloc(tp, 0);
 }
 
 /* ---------------------------------------------------------------- leaves */
 
-/* BORROWED: the AccumulateGrad that t already has (a leaf's weakly cached one if still alive, or the
- * one a snapshot of a leaf holds), or NULL (Note [Autograd ownership]). */
-static PyObject *cached_accumulator(TensorObject *t)
-{
-    PyObject *a = t->grad_accumulator;
-    if (a != NULL && PyWeakref_CheckRef(a)) {
-        a = PyWeakref_GET_OBJECT(a);
-        return a == Py_None ? NULL : a;
-    }
-    return a;
-}
+/* Note [Leaf accumulator]
+ * A leaf's AccumulateGrad is cached weakly (Note [Autograd ownership]): while some graph holds the node, every
+ * op on the leaf reuses it; once the last graph goes, so does the node, and the next op makes a new one. The
+ * weak reference is no weakref object (one made per node and cleared at its death, per recorded op on a leaf in
+ * a loop that drops its graphs) but a BORROWED pointer in the leaf (`grad_accumulator`, with
+ * `accumulator_borrowed` set) that the node itself resets when it is cleared (node_clear): the node holds the
+ * leaf strongly (`variable`), so the leaf outlives the pointer, and only the node that the pointer names resets
+ * it. A leaf cleared first (the cyclic GC's tp_clear) drops the pointer without a reference to release.
+ * A snapshot of a leaf holds its node strongly instead (accumulator_borrowed unset). */
+
+/* BORROWED: the AccumulateGrad that t already has (a leaf's live one, or the one a snapshot of a leaf holds),
+ * or NULL (Note [Leaf accumulator]). */
+static PyObject *cached_accumulator(TensorObject *t) { return t->grad_accumulator; }
 
 /* NEW: the leaf's AccumulateGrad node: the live one if any graph still holds it, else a fresh one that
- * the leaf caches weakly (Note [Autograd ownership]). */
+ * the leaf caches weakly (Note [Leaf accumulator]). */
 PyObject *grad_accumulator(State *st, TensorObject *t)
 {
-    PyObject *have = cached_accumulator(t), *name = NULL, *cls, *ref = NULL;
+    PyObject *have = cached_accumulator(t), *name = NULL, *cls;
     NodeObject *n = NULL;
     if (have != NULL)
         return Py_NewRef(have);
@@ -276,16 +354,14 @@ PyObject *grad_accumulator(State *st, TensorObject *t)
             goto error;
         st->accumulate_cls = cls;
     }
-    n = node_new(cls);
+    n = node_new(st, cls);
     if (n == NULL)
         goto error;
     n->variable = Py_NewRef(t);
     n->n_outputs = 1;
     n->is_accumulate = 1; /* no edges */
-    ref = PyWeakref_NewRef((PyObject *)n, NULL);
-    if (ref == NULL)
-        goto error;
-    Py_XSETREF(t->grad_accumulator, ref);
+    t->grad_accumulator = (PyObject *)n; /* borrowed: Note [Leaf accumulator] */
+    t->accumulator_borrowed = 1;
     Py_XDECREF(name);
     return (PyObject *)n;
 error:
@@ -378,12 +454,22 @@ int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n)
 /* Record an op: a node of class `cls` with `backward(ctx, grads) -> grads per input` and `ctx`
  * (BORROWED; the node keeps a reference), edges to `inputs`, set as grad_fn of the floating/complex
  * `outputs`. Returns a NEW reference to the node, Py_None (new) when nothing was recorded, NULL on error. */
+static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
+                             Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves);
+
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves)
 {
     if (!autograd_needed(st, inputs, n_in))
         Py_RETURN_NONE;
-    NodeObject *node = node_new(cls);
+    return record_node(st, cls, backward, ctx, inputs, n_in, outputs, n_out, saves);
+}
+
+/* NEW: autograd_record's node, once the caller knows that recording is needed. */
+static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
+                             Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves)
+{
+    NodeObject *node = node_new(st, cls);
     if (node == NULL)
         return NULL;
     if (node_edges_alloc(node, n_in) < 0) /* Note [Node edges] */
@@ -549,14 +635,10 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     PyObject *entry = backward_entry(st, name); /* borrowed (cls, fn, saves) */
     if (entry == NULL)
         return -1;
-    PyObject *node = autograd_record(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
-                                     outputs, n_out, PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2)));
+    PyObject *node = record_node(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
+                                 outputs, n_out, PyTuple_GET_ITEM(entry, 2) == Py_True);
     if (node == NULL)
         return -1;
-    if (node == Py_None) {
-        Py_DECREF(node);
-        return 0;
-    }
     PyObject *ctx = PyTuple_New(n_saved + 1);
     if (ctx == NULL)
         goto error;

@@ -13,6 +13,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Note [Internal linkage]
+ * Everything declared here is internal to the extension: only PyInit__C (module.c, PyMODINIT_FUNC, which says
+ * default visibility itself) is exported. Hidden visibility lets the compiler call these functions directly
+ * instead of through the PLT (and inline within a file: no symbol interposition to allow for), and reach the
+ * thread-local flags read on every call (grad mode, Note [torch function check]'s switches, Note [Threads]'s
+ * pin) through the module's own TLS block: one __tls_get_addr per function at most, not one per access.
+ * The push/pop is around this header's own declarations only: system headers included after it keep their
+ * default visibility. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
+/* Note [Thread-local flags]
+ * The per-thread flags every call reads (grad mode, inference mode, Note [torch function check]'s switches and
+ * device-scope depth, Note [Threads]'s pin, Note [Bounded lazy graphs]'s read depth) are C11 _Thread_local ints.
+ * In a dlopen'ed ELF extension the default (dynamic) TLS model reaches them through __tls_get_addr, a call per
+ * access or per function; the initial-exec model makes each access one %fs-relative load. That model takes
+ * its few bytes from the static TLS surplus glibc reserves for libraries loaded later (hundreds of bytes;
+ * these flags are under 64); were it exhausted, importing the extension would fail loudly, never misbehave.
+ * Elsewhere (macOS, Windows) the platform's own model is kept. */
+#if defined(__linux__) && defined(__GNUC__)
+#define CORE_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define CORE_TLS
+#endif
+
 /* dtype codes: the values of MLX's Dtype::Val enum, so `hash(mx_dtype)` is the code. */
 enum {
     DT_BOOL = 0, DT_U8, DT_U16, DT_U32, DT_U64, DT_I8, DT_I16, DT_I32, DT_I64,
@@ -36,6 +62,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
 #define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
 #define NODE_BY_VALUE_MAX 2      /* Note [Saved inputs by value] (autograd.c) */
 #define NODE_INLINE_EDGES 2      /* Note [Node edges] (autograd.c) */
+#define NODE_FREE_LIST_MAX 128   /* Note [Node types and free list] (autograd.c) */
 
 /* Cached mlx.core callables, looked up once at module init (see module.c). */
 #define MX_FUNCS(X) \
@@ -94,6 +121,8 @@ typedef struct {
     struct BackwardCacheEntry *backward_cache; /* autograd.c: Note [Backward entry cache] */
     int n_free_tensors;           /* Note [Tensor free list] (tensor.c) */
     struct TensorObject *free_tensors[TENSOR_FREE_LIST_MAX];
+    int n_free_nodes;             /* Note [Node types and free list] (autograd.c) */
+    struct NodeObject *free_nodes[NODE_FREE_LIST_MAX];
 } State;
 
 /* Note [Tensor storage and views]
@@ -143,7 +172,9 @@ typedef struct TensorObject {
     char own_version;      /* .data aliases: writes through it are not counted in the owner's _version */
     char inference;        /* created under inference_mode */
     int64_t aux_version;   /* owners: writes made through .data aliases; .data aliases: their own count */
-    PyObject *grad_accumulator; /* leaves: weakref to their AccumulateGrad; snapshots of leaves: the node itself */
+    PyObject *grad_accumulator; /* leaves: their live AccumulateGrad, BORROWED (Note [Leaf accumulator]); snapshots of
+                            * leaves: the node itself (strong) */
+    char accumulator_borrowed; /* grad_accumulator is the borrowed one of a leaf */
     char weak_grad_fn;     /* grad_fn holds a weakref: a saved output of its own node (Note [Autograd ownership]) */
     int64_t numel_bound;   /* 1 + an upper bound on the element count, 0 when unknown (Note [Result size check]) */
     int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
@@ -164,7 +195,7 @@ static inline PyObject *tensor_grad_fn(TensorObject *t)
 }
 
 /* An autograd node (autograd.c); the engine is engine.c. */
-typedef struct {
+typedef struct NodeObject {
     PyObject_HEAD
     PyObject *backward;    /* callable(ctx, grads tuple) -> tuple of grads, one per input; NULL for AccumulateGrad */
     PyObject *ctx;         /* what backward needs (snapshots, Note [Saved values are snapshots]; until read, saved
@@ -198,14 +229,14 @@ typedef struct {
 int node_saved_materialize(State *st, NodeObject *n);
 
 /* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
-extern _Thread_local int grad_mode_disabled;
-extern _Thread_local int inference_mode_enabled;
+extern _Thread_local int grad_mode_disabled CORE_TLS;
+extern _Thread_local int inference_mode_enabled CORE_TLS;
 #define GRAD_ENABLED(st) (!grad_mode_disabled)
 
 /* ---- threads.c (Note [Threads]) ---- */
 int threads_init(State *st);
 void thread_pin_slow(State *st);
-extern _Thread_local char thread_pinned;
+extern _Thread_local char thread_pinned CORE_TLS;
 /* Pins the calling thread to the shared streams on its first call into the core; a flag test after that. */
 #define thread_pin(st) do { if (!thread_pinned) thread_pin_slow(st); } while (0)
 void eval_lock_acquire(State *st);
@@ -224,7 +255,11 @@ State *state_of_module(PyObject *m);
 /* ---- tensor.c ---- */
 int tensor_type_init(PyObject *module, State *st);
 void tensor_free_list_clear(State *st); /* Note [Tensor free list] */
-int is_tensor(State *st, PyObject *o);
+/* Whether o is a Tensor (or a subclass instance): the exact type first, so the common case is one comparison. */
+static inline int is_tensor(State *st, PyObject *o)
+{
+    return Py_IS_TYPE(o, (PyTypeObject *)st->tensor_type) || PyType_IsSubtype(Py_TYPE(o), (PyTypeObject *)st->tensor_type);
+}
 /* NEW: wrap an mx.array (borrowed) as a fresh base Tensor; dtype code read from the array if dt < 0. */
 PyObject *tensor_wrap(State *st, PyObject *arr, int dt, int device);
 /* NEW: same, but steals `arr` (which may be NULL, in which case NULL is returned). */
@@ -279,7 +314,7 @@ static inline int tensor_set_depth(State *st, TensorObject *r, int in_depth)
 }
 /* Python-level ops read their inputs' values through `Tensor._mx` and wrap their result with `_C._wrap` /
  * `Tensor._new_on`: the largest depth read since the last such wrap, per thread (Note [Bounded lazy graphs]). */
-extern _Thread_local int py_read_depth;
+extern _Thread_local int py_read_depth CORE_TLS;
 /* NEW-result bookkeeping of a Python-level op's result r: its depth from what was read since the last wrap. */
 int tensor_set_depth_from_reads(State *st, TensorObject *r);
 static inline Py_ssize_t *tensor_shape(TensorObject *t) { return t->sizes; }
@@ -351,6 +386,7 @@ extern PyGetSetDef tensor_view_getset[];
 /* ---- autograd.c / engine.c ---- */
 int node_type_init(PyObject *module, State *st);
 PyObject *node_class(State *st, PyObject *name);              /* BORROWED */
+void node_free_list_clear(State *st);                          /* Note [Node types and free list] */
 PyObject *grad_accumulator(State *st, TensorObject *t);       /* NEW */
 PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner); /* NEW */
 /* NEW: ctx slot `slot`'s content for saved value `o`, input `input_nr` (-1: none) of just-recorded `node`:
@@ -375,9 +411,9 @@ void backward_cache_flush(State *st); /* Note [Backward entry cache] (autograd.c
 void backward_cache_free(State *st);
 
 /* ---- overrides.c (Note [torch function check]) ---- */
-extern _Thread_local int tf_subclass_disabled;
-extern _Thread_local int tf_all_disabled;
-extern _Thread_local int tf_modes_active;
+extern _Thread_local int tf_subclass_disabled CORE_TLS;
+extern _Thread_local int tf_all_disabled CORE_TLS;
+extern _Thread_local int tf_modes_active CORE_TLS;
 int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
 /* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor (or a mode is on). */
 #define TF_MAYBE2(st, a, b) \
@@ -475,5 +511,9 @@ FAST_SIG(fast_where);                                                           
 FAST_SIG(fast_softmax); FAST_SIG(fast_log_softmax); FAST_SIG(fast_softmax_method);   /* reduce.c */
 FAST_SIG(fast_log_softmax_method); FAST_SIG(fast_max); FAST_SIG(fast_min); FAST_SIG(fast_amax);
 FAST_SIG(fast_amin); FAST_SIG(fast_argmax); FAST_SIG(fast_argmin);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #endif

@@ -427,6 +427,7 @@ static int module_clear(PyObject *m)
     /* Note [Tensor free list]: before the type goes. PyObject_GC_Del finds an object's allocation through its
      * type (the GC pre-header size), and the kept objects hold no reference to it. */
     tensor_free_list_clear(st);
+    node_free_list_clear(st); /* Note [Node types and free list]: kept nodes' type is node_type */
     Py_CLEAR(st->tensor_type);
     Py_CLEAR(st->size_type);
     Py_CLEAR(st->node_type);

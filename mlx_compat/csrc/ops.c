@@ -597,7 +597,8 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
         PyObject *ins[2] = {x, y};
         if (autograd_needed(st, ins, 2)) {
             /* Note [In-place history]: record the op on an out-of-place result, then commit it */
-            result = tensor_wrap(st, cast, t->dtype, t->device);
+            /* of t's shape: its size is t's (Note [Result size check]) */
+            result = tensor_wrap_result_steal(st, Py_NewRef(cast), t->dtype, t->device, tensor_numel_bound(t));
             if (result == NULL)
                 goto error;
             PyObject *outs[1] = {result};

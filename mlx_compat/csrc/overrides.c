@@ -168,8 +168,8 @@ PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name)
 
 enum { SCOPE_NONE = 0, SCOPE_TENSORS = 1, SCOPE_DEVICE_ARG = 2 };
 
-static _Thread_local int scope_depth;     /* open SCOPE_TENSORS calls on this thread */
-static _Thread_local int scope_code = -1; /* device of the innermost stream entered here, -1 for none */
+static _Thread_local int scope_depth CORE_TLS;     /* open SCOPE_TENSORS calls on this thread */
+static _Thread_local int scope_code CORE_TLS = -1; /* device of the innermost stream entered here, -1 for none */
 
 typedef struct {
     PyObject *ctx; /* the entered mx.stream(...) context, or NULL */
@@ -369,7 +369,53 @@ typedef struct {
     PyObject *weakreflist;
     int check;             /* makes Note [torch function check] (else only a device scope) */
     int scope;             /* SCOPE_* (Note [Device scope]) */
+    int direct;            /* DIRECT_*: Note [Direct call of C functions] */
+    void *cfunc;           /* the C function of a DIRECT_* fn */
+    PyObject *cself;       /* DIRECT_FUNCTION: fn's module (BORROWED: fn holds it, and the wrapper holds fn) */
+    PyTypeObject *ctype;   /* DIRECT_METHOD: the type whose instances the method takes (BORROWED, held by fn) */
 } TFWrapper;
+
+/* Note [Direct call of C functions]
+ * Most wrapped functions are C: the fast paths' module functions (cat, where, softmax, ...) and the Tensor type's
+ * own methods (view, ...), with METH_FASTCALL | METH_KEYWORDS. Calling them through PyObject_Vectorcall goes
+ * through the builtin's or the method descriptor's vectorcall, which checks the arguments and calls the C
+ * function. The wrapper notes the C function when it is made and calls it itself: a builtin with its module as
+ * self; a method descriptor with the first argument as self after the check the descriptor would make (there is
+ * one, and it is an instance of the method's type), else through the descriptor, which raises torch's error.
+ * The result is checked by the interpreter's call of the wrapper itself. */
+enum { DIRECT_NONE = 0, DIRECT_FUNCTION = 1, DIRECT_METHOD = 2 };
+typedef PyObject *(*FastKeywordsFn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
+#define CALL_FLAGS (METH_VARARGS | METH_FASTCALL | METH_NOARGS | METH_O | METH_KEYWORDS | METH_METHOD)
+
+/* Fill w's direct-call fields from its fn (Note [Direct call of C functions]). */
+static void tfw_set_direct(TFWrapper *w)
+{
+    PyObject *fn = w->fn;
+    w->direct = DIRECT_NONE;
+    if (PyCFunction_CheckExact(fn) && (PyCFunction_GET_FLAGS(fn) & CALL_FLAGS) == (METH_FASTCALL | METH_KEYWORDS)) {
+        w->direct = DIRECT_FUNCTION;
+        w->cfunc = (void *)PyCFunction_GET_FUNCTION(fn);
+        w->cself = PyCFunction_GET_SELF(fn);
+    } else if (Py_IS_TYPE(fn, &PyMethodDescr_Type)) {
+        PyMethodDescrObject *d = (PyMethodDescrObject *)fn;
+        if ((d->d_method->ml_flags & CALL_FLAGS) == (METH_FASTCALL | METH_KEYWORDS)) {
+            w->direct = DIRECT_METHOD;
+            w->cfunc = (void *)d->d_method->ml_meth;
+            w->ctype = PyDescr_TYPE(d);
+        }
+    }
+}
+
+/* NEW: w's function called with these arguments (Note [Direct call of C functions]). */
+static inline PyObject *tfw_call(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (w->direct == DIRECT_FUNCTION)
+        return ((FastKeywordsFn)w->cfunc)(w->cself, args, nargs, kwnames);
+    if (w->direct == DIRECT_METHOD && nargs >= 1 && PyObject_TypeCheck(args[0], w->ctype))
+        return ((FastKeywordsFn)w->cfunc)(args[0], args + 1, nargs - 1, kwnames);
+    return PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+}
 
 /* Note [Argument error hook] (mlx_compat/_argcheck.py): with the wrapped function's exception set, let the
  * registered hook replace it by the exception torch raises for these arguments (a TypeError when no signature
@@ -405,16 +451,32 @@ error:
     Py_XDECREF(kw);
 }
 
+/* Note [torch function check] on the wrapper's path: 0 when every argument is exactly a Tensor, an int or a
+ * float and no mode is active (one type comparison per argument, nothing looked up or built); else the full
+ * check. */
+static inline int tfw_needed(State *st, PyObject *const *args, Py_ssize_t n)
+{
+    PyTypeObject *tt = (PyTypeObject *)st->tensor_type;
+    if (tf_modes_active)
+        return tf_needed(st, args, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTypeObject *tp = Py_TYPE(args[i]);
+        if (tp != tt && tp != &PyLong_Type && tp != &PyFloat_Type)
+            return tf_needed(st, args + i, n - i);
+    }
+    return 0;
+}
+
 static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     thread_pin(w->st); /* Note [Threads]: before the function makes any MLX node */
-    if (w->check && tf_needed(w->st, args, n))
+    if (w->check && tfw_needed(w->st, args, n))
         return tf_dispatch(w->st, (PyObject *)w, args, nargsf, kwnames);
     ScopeFrame f = SCOPE_FRAME_INIT; /* Note [Device scope] */
     if (scope_begin(w->st, &f, w->scope, args, nargsf, kwnames) < 0)
         return scope_leave(w->st, &f, NULL);
-    PyObject *r = PyObject_Vectorcall(w->fn, args, nargsf, kwnames);
+    PyObject *r = tfw_call(w, args, nargsf, kwnames);
     if (r == NULL && w->st->py_arg_error_hook != NULL) /* Note [Argument error hook] */
         tfw_arg_error(w, args, nargsf, kwnames);
     return scope_leave(w->st, &f, r);
@@ -431,6 +493,7 @@ static int tfw_traverse(TFWrapper *w, visitproc visit, void *arg)
 
 static int tfw_clear(TFWrapper *w)
 {
+    w->direct = DIRECT_NONE; /* its pointers are fn's */
     Py_CLEAR(w->fn);
     Py_CLEAR(w->module);
     Py_CLEAR(w->dict);
@@ -569,6 +632,7 @@ PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     w->vectorcall = (vectorcallfunc)tfw_vectorcall;
     w->check = check;
     w->scope = (int)scope;
+    tfw_set_direct(w);
     return (PyObject *)w;
 }
 

@@ -87,7 +87,11 @@ static PyObject *where_impl(State *st, PyObject *const *args, Py_ssize_t nargs, 
     *fallback = 0;
     if (!is_tensor(st, a[1]) || !is_tensor(st, a[2])) /* a Python scalar may have weakly changed the type */
         Py_SETREF(arr, mx_astype(st, arr, rt, device));
-    res = tensor_wrap_steal(st, arr, rt, device);
+    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands (a scalar counts 1) */
+    int64_t bound = tensor_numel_bound(cond);
+    for (int i = 1; i < 3; i++)
+        bound = numel_bound_broadcast(bound, is_tensor(st, a[i]) ? tensor_numel_bound((TensorObject *)a[i]) : 1);
+    res = tensor_wrap_result_steal(st, arr, rt, device, bound);
     PyObject *ins[2] = {a[1], a[2]};
     if (res != NULL && autograd_needed(st, ins, 2)) {
         if ((tx = grad_target(st, a[1])) == NULL || (ty = grad_target(st, a[2])) == NULL ||

@@ -54,7 +54,6 @@ PyObject *dtype_of_code(State *st, int code)
 
 /* ---------------------------------------------------------------- allocation */
 
-int is_tensor(State *st, PyObject *o) { return PyObject_TypeCheck(o, (PyTypeObject *)st->tensor_type); }
 
 /* Note [Result size check]
  * MLX allocates a result when it is evaluated and crashes the process (SIGSEGV) when that allocation fails
@@ -233,7 +232,8 @@ static int tensor_traverse(TensorObject *t, visitproc visit, void *arg)
     Py_VISIT(t->grad_fn);
     Py_VISIT(t->hooks);
     Py_VISIT(t->dict);
-    Py_VISIT(t->grad_accumulator);
+    if (!t->accumulator_borrowed) /* Note [Leaf accumulator] */
+        Py_VISIT(t->grad_accumulator);
     Py_VISIT(t->size_cache);
     return 0;
 }
@@ -247,6 +247,10 @@ static int tensor_clear(TensorObject *t)
     Py_CLEAR(t->grad_fn);
     Py_CLEAR(t->hooks);
     Py_CLEAR(t->dict);
+    if (t->accumulator_borrowed) { /* Note [Leaf accumulator]: the node's, no reference of ours */
+        t->grad_accumulator = NULL;
+        t->accumulator_borrowed = 0;
+    }
     Py_CLEAR(t->grad_accumulator);
     Py_CLEAR(t->size_cache);
     return 0;

@@ -230,7 +230,8 @@ PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape_
         return NULL;
     if (!compute_stride(&m, r.shape, n, r.strides)) {
         if (allow_copy)
-            return record_view(st, t, tensor_wrap_steal(st, arr, t->dtype, t->device), "UnsafeViewBackward0",
+            return record_view(st, t, tensor_wrap_result_steal(st, arr, t->dtype, t->device, tensor_numel(t)),
+                               "UnsafeViewBackward0",
                                AG(st, t) ? shape_of(t) : NULL);
         Py_DECREF(arr);
         PyErr_SetString(PyExc_RuntimeError, "view size is not compatible with input tensor's size and stride (at least one "
