@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import warnings
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
@@ -211,11 +212,25 @@ def _low(arr):
     return arr.dtype if arr.dtype in _REDUCED else None
 
 
+# The reduced-dtype arrays `_rounder` made while an update function runs, by id of the float32 value returned
+# (Note [Reduced-precision parameters]: `_in_opmath` returns these instead of casting the outputs again).
+_rounded = threading.local()
+
+
 def _rounder(low):
     """Round a float32 value to the reduced dtype `low` (and back to float32); identity when low is None."""
     if low is None:
         return lambda a: a
-    return lambda a: a.astype(low).astype(mx.float32)
+
+    def r(a):
+        lo = a.astype(low)
+        f = lo.astype(mx.float32)
+        memo = getattr(_rounded, "memo", None)
+        if memo is not None:
+            memo[id(f)] = (f, lo)
+        return f
+
+    return r
 
 
 def _in_opmath(update):
@@ -227,12 +242,26 @@ def _in_opmath(update):
         low = args[0].dtype
         if low not in _REDUCED:
             return update(*args)
-        out = update(*(a.astype(mx.float32) if a.dtype in _REDUCED else a for a in args))
+        memo = _rounded.memo = {}
+        try:
+            out = update(*(a.astype(mx.float32) if a.dtype in _REDUCED else a for a in args))
+        finally:
+            _rounded.memo = None
         if not isinstance(out, tuple):
             out = (out,)
-        return tuple(o.astype(low) if o.dtype == mx.float32 else o for o in out)
+        return tuple(_low_of(o, low, memo) for o in out)
 
     return run
+
+
+def _low_of(o, low, memo):
+    """Output `o` of an update in the reduced dtype `low`: the array its last rounding made, if it is one (then
+    the output is a value the update's own arithmetic reads too, and MLX's compile fuses the update into one
+    kernel, as native MLX's optimizers are), else a cast."""
+    hit = memo.get(id(o))
+    if hit is not None and hit[0] is o:
+        return hit[1]
+    return o.astype(low) if o.dtype == mx.float32 else o
 
 
 def _call(p, fn, *args):
