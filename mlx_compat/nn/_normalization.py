@@ -25,6 +25,13 @@ The textbook composition is the same function, but where the terms cancel (a row
 gradient is 0 exactly in theory) torch's rounding leaves ~1e-5 of noise on O(300) terms and OpInfo compares
 against that. The custom vjp is itself made of MLX ops, so higher-order gradients still work.
 
+Note [batch norm arithmetic]
+batch_norm follows torch's CPU kernel (batch_norm_cpu_transform_input): per channel invstd = 1 / sqrt(var + eps)
+(the batch's biased variance in training, running_var in evaluation), alpha = invstd * weight and
+beta = bias - mean * alpha, then out = x * alpha + beta: two passes over the input where the textbook
+((x - mean) * invstd) * weight + bias takes four, and torch's rounding. Training differentiates the same
+expression (mean and var are functions of x), which is batch norm's usual gradient.
+
 Note [running statistics]
 In training, batch_norm (and instance_norm with use_input_stats) update running_mean / running_var in
 place, without autograd: new = (1 - momentum) * old + momentum * batch_stat, where the variance fed to
@@ -48,6 +55,7 @@ from .. import _C, _dtype
 from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
+from . import _layout
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
 
@@ -378,6 +386,10 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     if not training:
         rm, rv = running_mean._mx, running_var._mx
     stats = {}
+    # Note [channels-last activations]: a convolution's output is normalised in N...C space and returned as the
+    # NC... view of an N...C result; anything else in NC... space
+    last = n > 2 and _layout.is_channels_last(input._mx)
+    red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
@@ -386,29 +398,36 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             y = _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None)
             return (y, z, z) if want_stats else y
         xc = x.astype(ct)
+        if last:
+            xc = mx.transpose(xc, _layout.to_last(n - 2))
         if training:
-            mean, d, var = _moments(xc, axes)
+            mean, _, var = _moments(xc, red)
             stats["mean"], stats["var"] = mean, var  # Note [running statistics]
-            rstd = mx.rsqrt(var + eps)
         else:
-            mean, rstd = rm.astype(ct).reshape(bshape), mx.rsqrt(rv.astype(ct).reshape(bshape) + eps)
-            d = xc - mean
-        y = _affine(d * rstd, [t.astype(ct) for t in wb], has_w, has_b, bshape).astype(x.dtype)
+            mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
+        # Note [batch norm arithmetic]
+        invstd = 1 / mx.sqrt(var + eps)
+        it = iter(wb)
+        alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
+        beta = next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
+        y = (xc * alpha + beta).astype(x.dtype)
+        if last:
+            y = mx.transpose(y, _layout.from_last(n - 2))
         if not want_stats:
             return y
-        if training:
+        if training or not empty_stats:
             return (y, mx.stop_gradient(mean).reshape(c).astype(x.dtype),
-                    mx.stop_gradient(rstd).reshape(c).astype(x.dtype))
-        if empty_stats:
-            z = mx.zeros((0,), dtype=x.dtype)
-            return y, z, z
-        return y, mx.stop_gradient(mean).reshape(c).astype(x.dtype), mx.stop_gradient(rstd).reshape(c).astype(x.dtype)
+                    mx.stop_gradient(invstd).reshape(c).astype(x.dtype))
+        z = mx.zeros((0,), dtype=x.dtype)
+        return y, z, z
 
     if want_stats:
         out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
         out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
     else:
         out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
+    if last:
+        _layout.mark(out[0]._mx)
     if training and not empty and (running_mean is not None or running_var is not None):
         var = stats["var"].reshape(c)
         _update_running(running_mean, running_var, stats["mean"].reshape(c),

@@ -1,0 +1,56 @@
+"""Which MLX arrays behind torch-layout (N, C, *spatial) tensors hold their values channels-last in memory, so
+that the convolution, batch-norm and pooling functions can work on them without a layout change.
+
+Note [channels-last activations]
+Users see torch's NC... layouts; MLX's convolutions are N...C. A convolution therefore computes an N...C array
+and returns `mx.transpose(y, perm_out)`, an NC... view of N...C memory: the tensor is contiguous as torch
+reports it (its strides are ours, Note [Tensor storage and views]), only MLX's physical layout differs. What MLX
+does with such a permuted-but-dense array decides the cost of the layers between two convolutions:
+- unary ops and binary ops against a scalar keep its layout (relu stays channels-last),
+- binary ops against a broadcast (1, C, 1, 1) operand, binary ops of two such arrays and `mx.compile`'s fused
+  kernels with several inputs run MLX's general strided loop and write NC... memory, reading the input across
+  its strides (a batch-norm on a convolution's output took 2.6x native MLX's time this way on the CPU), after
+  which the next convolution copies its input back to N...C;
+- `mx.transpose(x, perm_in)` of such an array is row-contiguous again, so a convolution or a channels-last
+  elementwise op reads it at no cost.
+So the functions here mark the arrays they return channels-last (`mark`) and a batch norm asked to normalise a
+marked array computes in N...C space, with its per-channel operands on the last axis, and returns the NC... view
+of an N...C result (marked again). An unmarked array (any other producer, an in-place write, a view) takes the
+NC... path, which is the fast one for row-major memory: the mark is a hint about memory order, never about
+values, so a stale or missing mark costs time, not correctness. The marks are weak: an array's entry goes with it.
+"""
+from __future__ import annotations
+
+import weakref
+
+__all__ = ["mark", "is_channels_last", "to_last", "from_last"]
+
+_marks = {}  # id(array) -> weakref to it: the arrays known to be channels-last in memory
+
+
+def _forget(ref, key):
+    if _marks.get(key) is ref:
+        del _marks[key]
+
+
+def mark(arr):
+    """Records that `arr` (N, C, *S) is channels-last in memory; returns arr."""
+    key = id(arr)
+    _marks[key] = weakref.ref(arr, lambda r, key=key: _forget(r, key))
+    return arr
+
+
+def is_channels_last(arr):
+    """Whether `arr` was marked by `mark` (Note [channels-last activations])."""
+    r = _marks.get(id(arr))
+    return r is not None and r() is arr
+
+
+def to_last(nd):
+    """The permutation (N, C, *S) -> (N, *S, C) for nd spatial dims."""
+    return (0,) + tuple(range(2, nd + 2)) + (1,)
+
+
+def from_last(nd):
+    """The permutation (N, *S, C) -> (N, C, *S) for nd spatial dims."""
+    return (0, nd + 1) + tuple(range(1, nd + 1))
