@@ -15,7 +15,11 @@ does with such a permuted-but-dense array decides the cost of the layers between
   elementwise op reads it at no cost.
 So the functions here mark the arrays they return channels-last (`mark`) and a batch norm asked to normalise a
 marked array computes in N...C space, with its per-channel operands on the last axis, and returns the NC... view
-of an N...C result (marked again). An unmarked array (any other producer, an in-place write, a view) takes the
+of an N...C result (marked again). Only when no gradient is recorded, though: the cotangents a backward pass
+hands the batch norm are mostly row-major (the relu and residual-add backwards are binary ops of two permuted
+arrays), and an N...C-space backward read them across their strides at every step: a ResNet-50 32 px training
+step took 2.2x native MLX's process time that way, 1.13x with the cotangent copied row-contiguous first, and
+0.95x with training batch norms in NC... space (the forward then reads the convolution's output strided, once). An unmarked array (any other producer, an in-place write, a view) takes the
 NC... path, which is the fast one for row-major memory: the mark is a hint about memory order, never about
 values, so a stale or missing mark costs time, not correctness. The marks are weak: an array's entry goes with it.
 """

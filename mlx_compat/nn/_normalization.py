@@ -387,8 +387,9 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         rm, rv = running_mean._mx, running_var._mx
     stats = {}
     # Note [channels-last activations]: a convolution's output is normalised in N...C space and returned as the
-    # NC... view of an N...C result; anything else in NC... space
-    last = n > 2 and _layout.is_channels_last(input._mx)
+    # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
+    last = (n > 2 and _layout.is_channels_last(input._mx)
+            and not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))))
     red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
 
     def f(x, *wb):

@@ -39,9 +39,12 @@ CASES = [  # nd, input shape, weight shape, conv kwargs, bias, pool
 ]
 
 
+@pytest.mark.parametrize("record", [True, False])
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("nd,xs,ws,kw,bias,pool", CASES)
-def test_chain_against_torch(nd, xs, ws, kw, bias, pool, training):
+def test_chain_against_torch(nd, xs, ws, kw, bias, pool, training, record):
+    """record=False: no gradient recorded, the batch norm normalises channels-last (with batch statistics in
+    training); record=True: the row-major path and the gradients."""
     c = ws[0]
     x, w, cb, bw, bb, cot_seed = *_data([xs, ws, (c,), (c,), (c,)]), 7
     rm0 = np.random.default_rng(3).standard_normal(c).astype(np.float32) * 0.1
@@ -53,9 +56,10 @@ def test_chain_against_torch(nd, xs, ws, kw, bias, pool, training):
         tcb = ps[2] if bias else None
         tbw, tbb = ps[-2], ps[-1]
         rm, rv = L.from_numpy(rm0.copy()), L.from_numpy(rv0.copy())
-        out = _chain(L, nd, tx, tw, tcb, tbw, tbb, rm, rv, training, kw, pool)
+        with L.set_grad_enabled(record):
+            out = _chain(L, nd, tx, tw, tcb, tbw, tbb, rm, rv, training, kw, pool)
         cot = L.from_numpy(np.random.default_rng(cot_seed).standard_normal(tuple(out.shape)).astype(np.float32))
-        grads = L.autograd.grad(out, ps, cot)
+        grads = L.autograd.grad(out, ps, cot) if record else ()
         res.append((out, grads, rm, rv))
     (t_out, t_g, t_rm, t_rv), (m_out, m_g, m_rm, m_rv) = res
     assert_same(m_out, t_out, rtol=1e-4, atol=1e-4)
@@ -254,6 +258,8 @@ def test_activations_stay_channels_last_in_memory():
     assert _layout.is_channels_last(y._mx) and _memory_strides(y) == (768, 1, 96, 16)
     z = F.batch_norm(y, None, None, training=True)
     assert _layout.is_channels_last(z._mx) and _memory_strides(z) == (768, 1, 96, 16)
+    zg = F.batch_norm(y, None, None, mc.ones(16, requires_grad=True), training=True)  # a gradient is recorded
+    assert not _layout.is_channels_last(zg._mx) and _memory_strides(zg) == (768, 48, 6, 1)
     r = F.relu(z)
     assert _memory_strides(r) == (768, 1, 96, 16)  # MLX keeps a dense permuted layout through unary ops
     p = F.max_pool2d(r, 3, 2, 1)
