@@ -11,6 +11,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
+from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
 from .._ops.linalg import _linear_addmm, addmm as _addmm
 from .._tensor import Tensor, _mx_evaluated
@@ -218,13 +219,17 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         return mx.concatenate(parts, axis=-1)
 
     gemm = _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups)
+    # Note [cached channels-last weights]: where no gradient is recorded
+    cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and not (
+        _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
 
     def f(x, w, *b):
         if gemm is not None:  # Note [convolutions as products]
             y = _conv_gemm(x, w, stride, gemm)
         else:
             # torch's NC... / OI... layouts to MLX's N...C / O...I
-            y = conv_mlx(mx.transpose(x, perm_in), mx.transpose(w, perm_in), groups)
+            wl = _layout.weight_last(w, perm_in) if cache_w else mx.transpose(w, perm_in)
+            y = conv_mlx(mx.transpose(x, perm_in), wl, groups)
         if b:  # on the channels-last result, so the output stays channels-last in memory
             y = y + b[0]
         # the NC... view of the N...C result (Note [channels-last activations])

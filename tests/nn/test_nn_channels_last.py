@@ -271,3 +271,35 @@ def test_activations_stay_channels_last_in_memory():
     assert not _layout.is_channels_last(y._mx)
     w = F.batch_norm(x * 2, None, None, training=True)
     assert not _layout.is_channels_last(w._mx) and _memory_strides(w) == (144, 48, 6, 1)
+
+
+def test_cached_weights_follow_writes_and_are_freed():
+    """Note [cached channels-last weights]: inference reuses one O...I copy per weight array; a write to the weight,
+    also through a view of a larger tensor, is seen at the next call, and the copy goes with its array."""
+    import gc
+    from mlx_compat.nn import _layout
+    x, big = _data([(2, 3, 7, 7), (12, 3, 3, 3)], seed=15)
+    outs = []
+    for L in (torch, mc):
+        F = L.nn.functional
+        tx, tb = L.from_numpy(x.copy()), L.from_numpy(big.copy())
+        w = tb[2:10]
+        with L.no_grad():
+            a = F.conv2d(tx, w, padding=1)
+            b = F.conv2d(tx, w, padding=1)
+            tb.mul_(-2.0)
+            c = F.conv2d(tx, w, padding=1)
+            w[3].fill_(0.5)
+            d = F.conv2d(tx, w, padding=1)
+        e = F.conv2d(tx, w.clone().requires_grad_(), padding=1)  # recording: no cache
+        outs.append((a, b, c, d, e))
+    for m, t in zip(outs[1], outs[0]):
+        assert_same(m, t, rtol=1e-5, atol=1e-5)
+    arr = mc.from_numpy(big.copy())._mx
+    perm = (0, 2, 3, 1)
+    first = _layout.weight_last(arr, perm)
+    assert _layout.weight_last(arr, perm) is first
+    n = len(_layout._weights)
+    del arr, first
+    gc.collect()
+    assert len(_layout._weights) == n - 1
