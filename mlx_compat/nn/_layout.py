@@ -19,9 +19,11 @@ of an N...C result (marked again). Only when no gradient is recorded, though: th
 hands the batch norm are mostly row-major (the relu and residual-add backwards are binary ops of two permuted
 arrays), and an N...C-space backward read them across their strides at every step: a ResNet-50 32 px training
 step took 2.2x native MLX's process time that way, 1.13x with the cotangent copied row-contiguous first, and
-0.95x with training batch norms in NC... space (the forward then reads the convolution's output strided, once). An unmarked array (any other producer, an in-place write, a view) takes the
-NC... path, which is the fast one for row-major memory: the mark is a hint about memory order, never about
-values, so a stale or missing mark costs time, not correctness. The marks are weak: an array's entry goes with it.
+0.95x with training batch norms in NC... space (the forward then reads the convolution's output strided,
+once). An unmarked array (any other producer, an in-place write, a view) takes the NC... path, which is the
+fast one for row-major memory: the mark is a hint about memory order, never about values, so a stale or
+missing mark costs time, not correctness. The marks are weak: an array's entry goes with it. The 1x1
+convolution's product returns row-major memory, unmarked (Note [convolutions as products]).
 
 Note [cached channels-last weights]
 MLX's convolution wants O...I weights; torch's are OI... . `mx.transpose(w, perm)` is a view, which the

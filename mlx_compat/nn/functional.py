@@ -224,7 +224,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
 
     def f(x, w, *b):
-        if gemm is not None:  # Note [convolutions as products]
+        if gemm == "1x1":  # Note [convolutions as products]
+            y = _conv_gemm(x, w, stride, gemm)
+            return (y + b[0].reshape((1, -1) + (1,) * nd) if b else y).astype(x.dtype)
+        if gemm is not None:
             y = _conv_gemm(x, w, stride, gemm)
         else:
             # torch's NC... / OI... layouts to MLX's N...C / O...I
@@ -238,24 +241,27 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     out = mlx_op("ConvolutionBackward0", f, ins)
     if not batched:
         return out.squeeze(0)
-    _layout.mark(out._mx)
+    if gemm != "1x1":
+        _layout.mark(out._mx)
     return out
 
 
 # Note [convolutions as products]
 # Two kinds of convolution are a single matrix product and run as one: a 1x1 kernel (ResNet's bottleneck and
-# downsampling convolutions: sample every stride-th position, then (N * positions, C) @ (C, O) over the
-# channels-last rows, which cost no copy when the input is channels-last in memory (Note [channels-last
-# activations]), the batch folded into the product's rows so the weight's gradient is one accumulation over
-# N * positions, as torch's is; a batched (O, C) @ (N, C, positions) summed its per-sample products afterwards and
-# drifted past 1e-4 from torch on timm's efficientnet_b0 gradients, tests/alias) and a "patchify" kernel whose
+# downsampling convolutions: sample every stride-th position, then (O, C) @ (C, N * positions), the batch folded
+# into the product's columns so the weight's gradient is one accumulation over N * positions, as torch's is, and
+# the result row-major: the channels-last form (N * positions, C) @ (C, O), free of copies on a channels-last
+# input, made the ResNet-50 32 px training step 11 % slower eager and 21 % compiled, interleaved in one process;
+# a batched (O, C) @ (N, C, positions) summed its per-sample products afterwards and drifted past 1e-4 from
+# torch on timm's efficientnet_b0 gradients, tests/alias) and a "patchify" kernel whose
 # stride equals its size, without padding (ViT's and Swin's patch embedding, ConvNeXt's stem: cut the input into
 # K x K patches, then (N * patches, C * K * K) @ (C * K * K, O)). MLX 0.32's CPU convolution runs both far slower
 # than the product, the backward most of all (a ViT-B/16 patch embedding, 1x3x224x224 -> 768, forward and
 # backward: 816 ms against 98 ms as a product, on this 2-core VM), and mx.vjp of the product is again products.
-# Both sum C * K * K terms per output, as torch's CPU convolution (an im2col product) does, and return the
-# channels-last result that every convolution here returns. float64 and integer inputs keep their exact float64
-# path; groups, dilation of a larger kernel and padding keep MLX's convolution.
+# Both sum C * K * K terms per output, as torch's CPU convolution (an im2col product) does; the patch form
+# returns the channels-last result that MLX's convolution returns too (Note [channels-last activations]).
+# float64 and integer inputs keep their exact float64 path; groups, dilation of a larger kernel and padding keep
+# MLX's convolution.
 
 
 def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
@@ -272,18 +278,17 @@ def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
 
 
 def _conv_gemm(x, w, stride, kind):
-    """The convolution of x (N, C, *S) by w (O, C, *K) as a product, channels-last: (N, *S', O), Note [convolutions
-    as products]."""
+    """The convolution of x (N, C, *S) by w (O, C, *K) as a product, Note [convolutions as products]: 1x1
+    row-major (N, O, *S'), patch channels-last (N, *S', O)."""
     n, c = x.shape[:2]
     o = w.shape[0]
-    nd = x.ndim - 2
     if kind == "1x1":
         if builtins.any(s != 1 for s in stride):
             x = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
         sp = x.shape[2:]
-        rows = mx.transpose(x, _layout.to_last(nd)).reshape(-1, c)  # (N * positions, C); free if x is channels-last
-        y = mx.matmul(rows, mx.transpose(w.reshape(o, c)))
-        return y.reshape((n,) + tuple(sp) + (o,))
+        cols = mx.transpose(x.reshape(n, c, -1), (1, 0, 2)).reshape(c, -1)  # (C, N * positions)
+        y = mx.matmul(w.reshape(o, c), cols).reshape((o, n, -1))
+        return mx.transpose(y, (1, 0, 2)).reshape((n, o) + tuple(sp))
     kh, kw = w.shape[2:]
     ho, wo = x.shape[2] // kh, x.shape[3] // kw
     x = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)

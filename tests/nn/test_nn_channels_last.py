@@ -264,9 +264,10 @@ def test_activations_stay_channels_last_in_memory():
     assert _memory_strides(r) == (768, 1, 96, 16)  # MLX keeps a dense permuted layout through unary ops
     p = F.max_pool2d(r, 3, 2, 1)
     assert _layout.is_channels_last(p._mx) and _memory_strides(p) == (192, 1, 48, 16)
-    for t in (F.conv2d(x, mc.ones(16, 3, 1, 1)), F.conv2d(x, mc.ones(16, 3, 2, 2), stride=2),
-              F.conv2d(x, mc.ones(16, 3, 3, 3), mc.ones(16))):
+    for t in (F.conv2d(x, mc.ones(16, 3, 2, 2), stride=2), F.conv2d(x, mc.ones(16, 3, 3, 3), mc.ones(16))):
         assert _layout.is_channels_last(t._mx) and _memory_strides(t)[1] == 1
+    one = F.conv2d(x, mc.ones(16, 3, 1, 1), mc.ones(16))  # the 1x1 product is row-major (Note [convolutions as
+    assert not _layout.is_channels_last(one._mx) and _memory_strides(one) == (768, 48, 6, 1)  # products])
     y.mul_(2)
     assert not _layout.is_channels_last(y._mx)
     w = F.batch_norm(x * 2, None, None, training=True)
