@@ -32,8 +32,9 @@ this CPU). Where no gradient is recorded (inference), `weight_last` keeps that c
 key is the array object itself, which is immutable, so an entry is right exactly as long as the weight tensor
 still holds that array; any write to the weight (an optimizer step, load_state_dict, `weight.mul_`) gives the
 tensor a new array and so a new entry, and an entry goes when its source array is freed. The copy is lazy: the
-first call's evaluation computes it, later calls read it. Under mx.compile the weights are tracers, fresh per
-trace, so entries never outlive the trace that made them.
+first call's evaluation computes it, later calls read it; it costs one more copy of each convolution weight
+in memory while inference runs. Under mx.compile the weights are tracers, fresh per trace, so entries never
+outlive the trace that made them (and a compiled call still copies each weight).
 """
 from __future__ import annotations
 
