@@ -11,9 +11,11 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
+from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
 from .._ops.linalg import _linear_addmm, addmm as _addmm
 from .._tensor import Tensor, _mx_evaluated
+from . import _layout
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
@@ -217,35 +219,49 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         return mx.concatenate(parts, axis=-1)
 
     gemm = _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups)
+    # Note [cached channels-last weights]: where no gradient is recorded
+    cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and not (
+        _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
 
     def f(x, w, *b):
-        if gemm is not None:  # Note [convolutions as products]
+        if gemm == "1x1":  # Note [convolutions as products]
+            y = _conv_gemm(x, w, stride, gemm)
+            return (y + b[0].reshape((1, -1) + (1,) * nd) if b else y).astype(x.dtype)
+        if gemm is not None:
             y = _conv_gemm(x, w, stride, gemm)
         else:
-            # torch's NC... / OI... layouts to MLX's N...C / O...I, and back
-            y = conv_mlx(mx.transpose(x, perm_in), mx.transpose(w, perm_in), groups)
-            y = mx.transpose(y, perm_out)
-        if b:
-            y = y + b[0].reshape((1, -1) + (1,) * nd)
-        return y.astype(x.dtype)
+            # torch's NC... / OI... layouts to MLX's N...C / O...I
+            wl = _layout.weight_last(w, perm_in) if cache_w else mx.transpose(w, perm_in)
+            y = conv_mlx(mx.transpose(x, perm_in), wl, groups)
+        if b:  # on the channels-last result, so the output stays channels-last in memory
+            y = y + b[0]
+        # the NC... view of the N...C result (Note [channels-last activations])
+        return mx.transpose(y.astype(x.dtype), perm_out)
 
     out = mlx_op("ConvolutionBackward0", f, ins)
-    return out if batched else out.squeeze(0)
+    if not batched:
+        return out.squeeze(0)
+    if gemm != "1x1":
+        _layout.mark(out._mx)
+    return out
 
 
 # Note [convolutions as products]
-# Two kinds of convolution are a single matrix product and run as one, in torch's NC... layout with no
-# transposes to MLX's channels-last layout: a 1x1 kernel (ResNet's bottleneck and downsampling convolutions:
-# sample every stride-th position, then (O, C) @ (C, N * positions), the batch folded into the product's columns
-# so the weight's gradient is one accumulation over N * positions, as torch's is; a batched (O, C) @ (N, C,
-# positions) summed its per-sample products afterwards and drifted past 1e-4 from torch on timm's efficientnet_b0
-# gradients, tests/alias) and a "patchify" kernel whose stride equals its
-# size, without padding (ViT's and Swin's patch embedding, ConvNeXt's stem: cut the input into K x K patches, then
-# (N * patches, C * K * K) @ (C * K * K, O)). MLX 0.32's CPU convolution runs both far slower than the product,
-# the backward most of all (a ViT-B/16 patch embedding, 1x3x224x224 -> 768, forward and backward: 816 ms against
-# 98 ms as a product, on this 2-core VM), and mx.vjp of the product is again products. Both sum C * K * K terms per
-# output, as torch's CPU convolution (an im2col product) does. float64 and integer inputs keep their exact
-# float64 path; groups, dilation of a larger kernel and padding keep MLX's convolution.
+# Two kinds of convolution are a single matrix product and run as one: a 1x1 kernel (ResNet's bottleneck and
+# downsampling convolutions: sample every stride-th position, then (O, C) @ (C, N * positions), the batch folded
+# into the product's columns so the weight's gradient is one accumulation over N * positions, as torch's is, and
+# the result row-major: the channels-last form (N * positions, C) @ (C, O), free of copies on a channels-last
+# input, made the ResNet-50 32 px training step 11 % slower eager and 21 % compiled, interleaved in one process;
+# a batched (O, C) @ (N, C, positions) summed its per-sample products afterwards and drifted past 1e-4 from
+# torch on timm's efficientnet_b0 gradients, tests/alias) and a "patchify" kernel whose
+# stride equals its size, without padding (ViT's and Swin's patch embedding, ConvNeXt's stem: cut the input into
+# K x K patches, then (N * patches, C * K * K) @ (C * K * K, O)). MLX 0.32's CPU convolution runs both far slower
+# than the product, the backward most of all (a ViT-B/16 patch embedding, 1x3x224x224 -> 768, forward and
+# backward: 816 ms against 98 ms as a product, on this 2-core VM), and mx.vjp of the product is again products.
+# Both sum C * K * K terms per output, as torch's CPU convolution (an im2col product) does; the patch form
+# returns the channels-last result that MLX's convolution returns too (Note [channels-last activations]).
+# float64 and integer inputs keep their exact float64 path; groups, dilation of a larger kernel and padding keep
+# MLX's convolution.
 
 
 def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
@@ -262,7 +278,8 @@ def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
 
 
 def _conv_gemm(x, w, stride, kind):
-    """The convolution of x (N, C, *S) by w (O, C, *K) as a product, Note [convolutions as products]."""
+    """The convolution of x (N, C, *S) by w (O, C, *K) as a product, Note [convolutions as products]: 1x1
+    row-major (N, O, *S'), patch channels-last (N, *S', O)."""
     n, c = x.shape[:2]
     o = w.shape[0]
     if kind == "1x1":
@@ -277,7 +294,7 @@ def _conv_gemm(x, w, stride, kind):
     x = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
     cols = mx.transpose(x, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
     y = mx.matmul(cols, mx.transpose(w.reshape(o, c * kh * kw)))
-    return mx.transpose(y.reshape(n, ho, wo, o), (0, 3, 1, 2))
+    return y.reshape(n, ho, wo, o)
 
 
 def _conv_f64(x, w, stride, lo, hi, dilation, groups):
