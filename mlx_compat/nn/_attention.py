@@ -36,6 +36,30 @@ the query's (MLX's grouped-query layout is torch's repeat_interleave), and there
 mask on a square score matrix (MLX aligns a causal mask bottom-right, torch top-left: equal only when
 L == S; no row is fully masked then).
 
+Note [packed in-projection]
+torch projects self-attention's input once by the packed (3E, E) weight and separates q, k and v by an
+unflatten / transpose / index chain ending in .contiguous() copies. The three are the product's column
+blocks [0, E), [E, 2E), [2E, 3E): we take them as `split` views, which lower to one MLX slice each (the
+chain lowered to a reshape, a transpose, three squeezes and three gathers). The values are the same
+numbers; nothing downstream depends on the blocks being contiguous, and a split's backward writes each
+gradient into its block of the product's gradient.
+
+Note [attention head layout]
+torch splits heads as (L, N, E) -> (L, N*H, D) -> transpose -> (N*H, L, D), and before its fused
+kernel views that as (N, H, L, D). For the fused path (need_weights=False) we go (L, N, E) -> (L, N, H, D)
+-> permute(1, 2, 0, 3) in one reshape and one transpose: the same elements in the same places, without the
+3-D round trip (a static_k / static_v given as (N*H, S, D) is viewed as (N, H, S, D)). The explicit
+path (need_weights=True) keeps torch's 3-D layout, whose batched products it mirrors.
+
+Note [batch-first attention]
+nn.MultiheadAttention(batch_first=True) in torch transposes (N, L, E) inputs to (L, N, E), runs the
+functional form and transposes the result back. `_mha_forward(batch_first=True)` instead keeps the batch
+first throughout: the in-projection of a contiguous (N, L, E) input (no copy of a transposed view before the
+product), heads as (N, L, E) -> (N, L, H, D) -> transpose(1, 2), and the output (N, H, L, D) ->
+transpose(1, 2) -> (N*L, E) before the out-projection. Every element is the same product of the same rows,
+only the order of rows in the matrix products differs. Masks and static_k / static_v are batch-major in both
+layouts, so they are used unchanged; a bias_k / bias_v row is appended along the sequence dimension (1).
+
 Note [embedding_bag bags]
 Bag b holds positions offsets[b] .. offsets[b+1] (the last bag runs to the end unless
 include_last_offset). Positions whose index equals padding_idx belong to no bag: they add nothing, do
@@ -363,19 +387,18 @@ def _canonical_mask(mask, name, other_type, other_name, target_type, check_other
 
 
 def _in_projection_packed(q, k, v, w, b):
+    """(q, k, v) projected by the packed (3E, E') weight: one product when query, key and value are one tensor,
+    two when only key and value are (Note [packed in-projection])."""
     from .functional import linear
 
     E = q.shape[-1]
-    # torch ends these view chains with .contiguous(); layout is no concern here, and Tensor.contiguous() of a
-    # non-contiguous view currently drops its autograd history, so the chains stop at the view
     if k is v:
         if q is k:
-            proj = linear(q, w, b).unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
-            return proj[0], proj[1], proj[2]
+            return linear(q, w, b).split(E, -1)
         w_q, w_kv = w.split([E, E * 2])
         b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
-        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
-        return linear(q, w_q, b_q), kv[0], kv[1]
+        k, v = linear(k, w_kv, b_kv).split(E, -1)
+        return linear(q, w_q, b_q), k, v
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
@@ -400,6 +423,19 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
+    return _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+                        bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
+                        need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
+                        v_proj_weight, static_k, static_v, average_attn_weights, is_causal)
+
+
+def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                 add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True, key_padding_mask=None,
+                 need_weights=True, attn_mask=None, use_separate_proj_weight=False, q_proj_weight=None,
+                 k_proj_weight=None, v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                 is_causal=False, batch_first=False):
+    """multi_head_attention_forward; batch_first=True takes batched (N, L, E) inputs and returns (N, L, E)
+    (Note [batch-first attention])."""
     from .._ops import creation as _creation
     from .._ops.shape import cat
     from .functional import dropout, linear, pad, softmax
@@ -409,8 +445,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
+        batch_first = False
+    if batch_first:
+        bsz, tgt_len, embed_dim = query.shape
+    else:
+        tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[1 if batch_first else 0]
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                        None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
     if is_causal and attn_mask is None:
@@ -463,8 +503,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise AssertionError("bias cannot be added to static key.")
         if static_v is not None:
             raise AssertionError("bias cannot be added to static value.")
-        k = cat([k, bias_k.repeat(1, bsz, 1)])
-        v = cat([v, bias_v.repeat(1, bsz, 1)])
+        if batch_first:
+            k, v = cat([k, bias_k.repeat(bsz, 1, 1)], 1), cat([v, bias_v.repeat(bsz, 1, 1)], 1)
+        else:
+            k, v = cat([k, bias_k.repeat(1, bsz, 1)]), cat([v, bias_v.repeat(1, bsz, 1)])
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -474,7 +516,19 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     elif bias_v is not None:
         raise AssertionError("bias_v is set but bias_k is None")
 
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    # Note [attention head layout]: (N*H, L, D) for the explicit path, (N, H, L, D) for the fused one
+    fused = not need_weights
+
+    def heads(t, static):
+        if static is not None:
+            return static.reshape(bsz, num_heads, static.shape[1], head_dim) if fused else static
+        if batch_first:
+            t = t.reshape(bsz, t.shape[1], num_heads, head_dim).transpose(1, 2)
+            return t if fused else t.reshape(bsz * num_heads, t.shape[2], head_dim)
+        if fused:
+            return t.reshape(t.shape[0], bsz, num_heads, head_dim).permute(1, 2, 0, 3)
+        return t.reshape(t.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+
     for name, static in (("k", static_k), ("v", static_v)):
         if static is not None:
             if static.shape[0] != bsz * num_heads:
@@ -482,18 +536,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                      f"{static.shape[0]}")
             if static.shape[2] != head_dim:
                 raise AssertionError(f"expecting static_{name}.size(2) of {head_dim}, but got {static.shape[2]}")
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    q, k, v = heads(q, None), heads(k, static_k), heads(v, static_v)
 
     if add_zero_attn:
-        zshape = (bsz * num_heads, 1, head_dim)
-        k = cat([k, _creation.zeros(zshape, dtype=k.dtype, device=k.device)], 1)
-        v = cat([v, _creation.zeros(zshape, dtype=v.dtype, device=v.device)], 1)
+        zshape = tuple(k.shape[:-2]) + (1, head_dim)
+        k = cat([k, _creation.zeros(zshape, dtype=k.dtype, device=k.device)], -2)
+        v = cat([v, _creation.zeros(zshape, dtype=v.dtype, device=v.device)], -2)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
             key_padding_mask = pad(key_padding_mask, (0, 1))
-    src_len = k.shape[1]
+    src_len = k.shape[-2]
 
     if key_padding_mask is not None:
         if key_padding_mask.shape[0] != bsz:
@@ -521,9 +574,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if dropout_p > 0.0:
             weights = dropout(weights, p=dropout_p)
         out = weights.bmm(v)
-        out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        if batch_first:
+            out = out.reshape(bsz, num_heads, tgt_len, head_dim).transpose(1, 2).reshape(bsz * tgt_len, embed_dim)
+        else:
+            out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = linear(out, out_proj_weight, out_proj_bias)
-        out = out.reshape(tgt_len, bsz, out.shape[1])
+        out = out.reshape(*((bsz, tgt_len) if batch_first else (tgt_len, bsz)), out.shape[1])
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(dim=1)
@@ -536,13 +592,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             attn_mask = attn_mask.unsqueeze(0)
         else:
             attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
     out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    if batch_first:
+        out = out.transpose(1, 2).reshape(bsz * tgt_len, embed_dim)
+    else:
+        out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias)
-    out = out.reshape(tgt_len, bsz, out.shape[1])
+    out = out.reshape(*((bsz, tgt_len) if batch_first else (tgt_len, bsz)), out.shape[1])
     if not is_batched:
         out = out.squeeze(1)
     return out, None
