@@ -83,6 +83,7 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from .. import _dtype
+from .._ops import creation as _creation
 from .._ops import precise as _precise
 from .._ops import random as _random
 from .._C import is_grad_enabled
@@ -91,6 +92,7 @@ from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor, _mx_evaluated
+from .._ops.shape import cat as _cat
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag"]
 # torch.embedding_bag exists at top level with another signature (weight first, a 4-tuple result): not exported
@@ -337,6 +339,18 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 # ---------------------------------------------------------------- multi_head_attention_forward
 
 
+_FUNCTIONAL = []
+
+
+def _functional():
+    """nn.functional (which imports this module), imported at the first call and kept."""
+    if not _FUNCTIONAL:
+        from . import functional
+
+        _FUNCTIONAL.append(functional)
+    return _FUNCTIONAL[0]
+
+
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     if query.dim() == 3:
         if key.dim() != 3 or value.dim() != 3:
@@ -380,24 +394,29 @@ def _canonical_mask(mask, name, other_type, other_name, target_type, check_other
         _warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
               "instead.", stacklevel=3)
     if mask.dtype is _dtype.bool:
-        from .._ops.creation import zeros
-
-        mask = zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, -math.inf)
+        mask = _creation.zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, -math.inf)
     return mask
+
+
+def _blocks(t, n, E):
+    """t's n column blocks of width E (Note [packed in-projection]): one multi-output split node when t records a
+    gradient (its backward concatenates the blocks' gradients), else plain narrow views."""
+    if t.requires_grad and is_grad_enabled():
+        return t.split(E, -1)
+    return tuple(t.narrow(-1, i * E, E) for i in range(n))
 
 
 def _in_projection_packed(q, k, v, w, b):
     """(q, k, v) projected by the packed (3E, E') weight: one product when query, key and value are one tensor,
     two when only key and value are (Note [packed in-projection])."""
-    from .functional import linear
-
+    linear = _functional().linear
     E = q.shape[-1]
     if k is v:
         if q is k:
-            return linear(q, w, b).split(E, -1)
+            return _blocks(linear(q, w, b), 3, E)
         w_q, w_kv = w.split([E, E * 2])
         b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
-        k, v = linear(k, w_kv, b_kv).split(E, -1)
+        k, v = _blocks(linear(k, w_kv, b_kv), 2, E)
         return linear(q, w_q, b_q), k, v
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
@@ -405,8 +424,7 @@ def _in_projection_packed(q, k, v, w, b):
 
 
 def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
-    from .functional import linear
-
+    linear = _functional().linear
     Eq, Ek, Ev = q.shape[-1], k.shape[-1], v.shape[-1]
     for name, w, shape in (("query", w_q, (Eq, Eq)), ("key", w_k, (Eq, Ek)), ("value", w_v, (Eq, Ev))):
         if tuple(w.shape) != shape:
@@ -436,10 +454,8 @@ def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weigh
                  is_causal=False, batch_first=False):
     """multi_head_attention_forward; batch_first=True takes batched (N, L, E) inputs and returns (N, L, E)
     (Note [batch-first attention])."""
-    from .._ops import creation as _creation
-    from .._ops.shape import cat
-    from .functional import dropout, linear, pad, softmax
-
+    F = _functional()
+    cat, dropout, linear, pad, softmax = _cat, F.dropout, F.linear, F.pad, F.softmax
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
