@@ -286,3 +286,23 @@ def test_double_backward(batch_first):
         assert (m is None) == (t is None)
         if t is not None:
             assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
+def test_vit_b_16_attention_shapes(grad):
+    """ViT-B/16's self-attention (batch_first, E=768, 12 heads, 197 tokens, need_weights=False): eval without a
+    gradient (the narrow-view projection blocks) and training with one (the split node), against torch."""
+    theirs, ours = pair("nn.MultiheadAttention", 768, 12, batch_first=True)
+    (xt,), (xm,) = inputs((2, 197, 768), requires_grad=grad)
+    call = lambda mod, xs: mod(xs[0], xs[0], xs[0], need_weights=False)  # noqa: E731
+    if grad:
+        check_module(theirs, ours, [xt], [xm], train=True, call=call, grad_rtol=1e-4, grad_atol=1e-5)
+        return
+    theirs.eval()
+    ours.eval()
+    with torch.no_grad():
+        ot, _ = call(theirs, [xt])
+    with mc.no_grad():
+        om, wm = call(ours, [xm])
+    assert wm is None
+    assert_same(om, ot, rtol=1e-5, atol=1e-5)
