@@ -483,12 +483,13 @@ def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weigh
     head_dim = embed_dim // num_heads
     if head_dim * num_heads != embed_dim:
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
-    if use_separate_proj_weight:
-        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
-                                 f"{value.shape[:2]}")
-    elif tuple(key.shape) != tuple(value.shape):
-        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    if tuple(key.shape[:2] if use_separate_proj_weight else key.shape) != tuple(
+            value.shape[:2] if use_separate_proj_weight else value.shape):
+        # torch's messages show the (S, N, E) shapes its batch-first module would have transposed to
+        ks, vs = (t.transpose(0, 1).shape if batch_first else t.shape for t in (key, value))
+        if use_separate_proj_weight:
+            raise AssertionError(f"key's sequence and batch dims {ks[:2]} do not match value's {vs[:2]}")
+        raise AssertionError(f"key shape {ks} does not match value shape {vs}")
 
     if not use_separate_proj_weight:
         if in_proj_weight is None:

@@ -306,3 +306,20 @@ def test_vit_b_16_attention_shapes(grad):
         om, wm = call(ours, [xm])
     assert wm is None
     assert_same(om, ot, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True}, {"kdim": 3, "vdim": 5},
+                                {"kdim": 3, "vdim": 5, "batch_first": True}], ids=lambda k: str(k) or "default")
+def test_key_value_mismatch_message(kw):
+    """Mismatched key and value raise torch's AssertionError with torch's message (its batch-first module reports
+    the shapes after its transpose to (S, N, E))."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, **kw)
+    q, k, v = _shapes(kw)
+    v = (v[0], v[1] + 1, v[2]) if kw.get("batch_first") else (v[0] + 1,) + v[1:]
+    t_in, m_in = inputs(q, k, v)
+    assert_raises_same(lambda: theirs(*t_in), lambda: ours(*m_in))
+    with pytest.raises(AssertionError) as et:
+        theirs(*t_in)
+    with pytest.raises(AssertionError) as em:
+        ours(*m_in)
+    assert str(em.value) == str(et.value)
