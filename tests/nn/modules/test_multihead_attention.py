@@ -269,16 +269,18 @@ def test_unbatched_batch_first(need_weights):
                                                                                   need_weights=need_weights))
 
 
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_double_backward(batch_first):
-    """Second derivatives through the explicit (need_weights=True) path: grad of the input gradient's
-    weighted sum with respect to the input and every parameter."""
+def test_double_backward(batch_first, need_weights):
+    """Second derivatives (grad of the input gradient's weighted sum with respect to the input and every
+    parameter). torch's own need_weights=False path (its fused CPU attention) has no double backward, so ours is
+    compared with torch's explicit path, the same function."""
     theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=batch_first)
     (xt,), (xm,) = inputs(_shapes({"batch_first": batch_first})[0])
     c = np.random.default_rng(3).standard_normal(tuple(xt.shape)).astype(np.float32)
     res = []
     for lib, mod, x in ((torch, theirs, xt), (mc, ours, xm)):
-        out, _ = mod(x, x, x)
+        out, _ = mod(x, x, x, need_weights=need_weights or lib is torch)
         params = [p for _, p in mod.named_parameters()]
         (gx,) = lib.autograd.grad((out * out).sum(), [x], create_graph=True)
         res.append(lib.autograd.grad((gx * lib.tensor(c)).sum(), [x] + params, allow_unused=True))
