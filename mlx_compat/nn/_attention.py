@@ -39,10 +39,11 @@ L == S; no row is fully masked then).
 Note [packed in-projection]
 torch projects self-attention's input once by the packed (3E, E) weight and separates q, k and v by an
 unflatten / transpose / index chain ending in .contiguous() copies. The three are the product's column
-blocks [0, E), [E, 2E), [2E, 3E): we take them as `split` views, which lower to one MLX slice each (the
-chain lowered to a reshape, a transpose, three squeezes and three gathers). The values are the same
-numbers; nothing downstream depends on the blocks being contiguous, and a split's backward writes each
-gradient into its block of the product's gradient.
+blocks [0, E), [E, 2E), [2E, 3E): we take them as views, which lower to one MLX slice each (the chain
+lowered to a reshape, a transpose, three squeezes and three gathers). The values are the same numbers and
+nothing downstream depends on the blocks being contiguous. With a gradient to record the views come from one
+`split` (one autograd node whose backward concatenates the blocks' gradients into the product's); without,
+from plain `narrow`s (split's multi-output wrapper is pure overhead there).
 
 Note [attention head layout]
 torch splits heads as (L, N, E) -> (L, N*H, D) -> transpose -> (N*H, L, D), and before its fused
