@@ -42,6 +42,31 @@ the query's (MLX's grouped-query layout is torch's repeat_interleave), and there
 mask on a square score matrix (MLX aligns a causal mask bottom-right, torch top-left: equal only when
 L == S; no row is fully masked then).
 
+Note [packed in-projection]
+torch projects self-attention's input once by the packed (3E, E) weight and separates q, k and v by an
+unflatten / transpose / index chain ending in .contiguous() copies. The three are the product's column
+blocks [0, E), [E, 2E), [2E, 3E): we take them as views, which lower to one MLX slice each (the chain
+lowered to a reshape, a transpose, three squeezes and three gathers). The values are the same numbers and
+nothing downstream depends on the blocks being contiguous. With a gradient to record the views come from one
+`split` (one autograd node whose backward concatenates the blocks' gradients into the product's); without,
+from plain `narrow`s (split's multi-output wrapper is pure overhead there).
+
+Note [attention head layout]
+torch splits heads as (L, N, E) -> (L, N*H, D) -> transpose -> (N*H, L, D), and before its fused
+kernel views that as (N, H, L, D). For the fused path (need_weights=False) we go (L, N, E) -> (L, N, H, D)
+-> permute(1, 2, 0, 3) in one reshape and one transpose: the same elements in the same places, without the
+3-D round trip (a static_k / static_v given as (N*H, S, D) is viewed as (N, H, S, D)). The explicit
+path (need_weights=True) keeps torch's 3-D layout, whose batched products it mirrors.
+
+Note [batch-first attention]
+nn.MultiheadAttention(batch_first=True) in torch transposes (N, L, E) inputs to (L, N, E), runs the
+functional form and transposes the result back. `_mha_forward(batch_first=True)` instead keeps the batch
+first throughout: the in-projection of a contiguous (N, L, E) input (no copy of a transposed view before the
+product), heads as (N, L, E) -> (N, L, H, D) -> transpose(1, 2), and the output (N, H, L, D) ->
+transpose(1, 2) -> (N*L, E) before the out-projection. Every element is the same product of the same rows,
+only the order of rows in the matrix products differs. Masks and static_k / static_v are batch-major in both
+layouts, so they are used unchanged; a bias_k / bias_v row is appended along the sequence dimension (1).
+
 Note [embedding_bag bags]
 Bag b holds positions offsets[b] .. offsets[b+1] (the last bag runs to the end unless
 include_last_offset). Positions whose index equals padding_idx belong to no bag: they add nothing, do
@@ -65,6 +90,7 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from .. import _dtype
+from .._ops import creation as _creation
 from .._ops import precise as _precise
 from .._ops import random as _random
 from .._C import is_grad_enabled
@@ -73,6 +99,7 @@ from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor, _mx_evaluated
+from .._ops.shape import cat as _cat
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag"]
 # torch.embedding_bag exists at top level with another signature (weight first, a 4-tuple result): not exported
@@ -333,6 +360,18 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 # ---------------------------------------------------------------- multi_head_attention_forward
 
 
+_FUNCTIONAL = []
+
+
+def _functional():
+    """nn.functional (which imports this module), imported at the first call and kept."""
+    if not _FUNCTIONAL:
+        from . import functional
+
+        _FUNCTIONAL.append(functional)
+    return _FUNCTIONAL[0]
+
+
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     if query.dim() == 3:
         if key.dim() != 3 or value.dim() != 3:
@@ -376,34 +415,37 @@ def _canonical_mask(mask, name, other_type, other_name, target_type, check_other
         _warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
               "instead.", stacklevel=3)
     if mask.dtype is _dtype.bool:
-        from .._ops.creation import zeros
-
-        mask = zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, -math.inf)
+        mask = _creation.zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, -math.inf)
     return mask
 
 
-def _in_projection_packed(q, k, v, w, b):
-    from .functional import linear
+def _blocks(t, n, E):
+    """t's n column blocks of width E (Note [packed in-projection]): one multi-output split node when t records a
+    gradient (its backward concatenates the blocks' gradients), else plain narrow views."""
+    if t.requires_grad and is_grad_enabled():
+        return t.split(E, -1)
+    return tuple(t.narrow(-1, i * E, E) for i in range(n))
 
+
+def _in_projection_packed(q, k, v, w, b):
+    """(q, k, v) projected by the packed (3E, E') weight: one product when query, key and value are one tensor,
+    two when only key and value are (Note [packed in-projection])."""
+    linear = _functional().linear
     E = q.shape[-1]
-    # torch ends these view chains with .contiguous(); layout is no concern here, and Tensor.contiguous() of a
-    # non-contiguous view currently drops its autograd history, so the chains stop at the view
     if k is v:
         if q is k:
-            proj = linear(q, w, b).unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
-            return proj[0], proj[1], proj[2]
+            return _blocks(linear(q, w, b), 3, E)
         w_q, w_kv = w.split([E, E * 2])
         b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
-        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
-        return linear(q, w_q, b_q), kv[0], kv[1]
+        k, v = _blocks(linear(k, w_kv, b_kv), 2, E)
+        return linear(q, w_q, b_q), k, v
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
 
 
 def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
-    from .functional import linear
-
+    linear = _functional().linear
     Eq, Ek, Ev = q.shape[-1], k.shape[-1], v.shape[-1]
     for name, w, shape in (("query", w_q, (Eq, Eq)), ("key", w_k, (Eq, Ek)), ("value", w_v, (Eq, Ev))):
         if tuple(w.shape) != shape:
@@ -420,17 +462,32 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
-    from .._ops import creation as _creation
-    from .._ops.shape import cat
-    from .functional import dropout, linear, pad, softmax
+    return _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+                        bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
+                        need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
+                        v_proj_weight, static_k, static_v, average_attn_weights, is_causal)
 
+
+def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                 add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True, key_padding_mask=None,
+                 need_weights=True, attn_mask=None, use_separate_proj_weight=False, q_proj_weight=None,
+                 k_proj_weight=None, v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                 is_causal=False, batch_first=False):
+    """multi_head_attention_forward; batch_first=True takes batched (N, L, E) inputs and returns (N, L, E)
+    (Note [batch-first attention])."""
+    F = _functional()
+    cat, dropout, linear, pad, softmax = _cat, F.dropout, F.linear, F.pad, F.softmax
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
+        batch_first = False
+    if batch_first:
+        bsz, tgt_len, embed_dim = query.shape
+    else:
+        tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[1 if batch_first else 0]
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                        None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
     if is_causal and attn_mask is None:
@@ -447,12 +504,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     head_dim = embed_dim // num_heads
     if head_dim * num_heads != embed_dim:
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
-    if use_separate_proj_weight:
-        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
-                                 f"{value.shape[:2]}")
-    elif tuple(key.shape) != tuple(value.shape):
-        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    if tuple(key.shape[:2] if use_separate_proj_weight else key.shape) != tuple(
+            value.shape[:2] if use_separate_proj_weight else value.shape):
+        # torch's messages show the (S, N, E) shapes its batch-first module would have transposed to
+        ks, vs = (t.transpose(0, 1).shape if batch_first else t.shape for t in (key, value))
+        if use_separate_proj_weight:
+            raise AssertionError(f"key's sequence and batch dims {ks[:2]} do not match value's {vs[:2]}")
+        raise AssertionError(f"key shape {ks} does not match value shape {vs}")
 
     if not use_separate_proj_weight:
         if in_proj_weight is None:
@@ -483,8 +541,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise AssertionError("bias cannot be added to static key.")
         if static_v is not None:
             raise AssertionError("bias cannot be added to static value.")
-        k = cat([k, bias_k.repeat(1, bsz, 1)])
-        v = cat([v, bias_v.repeat(1, bsz, 1)])
+        if batch_first:
+            k, v = cat([k, bias_k.repeat(bsz, 1, 1)], 1), cat([v, bias_v.repeat(bsz, 1, 1)], 1)
+        else:
+            k, v = cat([k, bias_k.repeat(1, bsz, 1)]), cat([v, bias_v.repeat(1, bsz, 1)])
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -494,7 +554,19 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     elif bias_v is not None:
         raise AssertionError("bias_v is set but bias_k is None")
 
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    # Note [attention head layout]: (N*H, L, D) for the explicit path, (N, H, L, D) for the fused one
+    fused = not need_weights
+
+    def heads(t, static):
+        if static is not None:
+            return static.reshape(bsz, num_heads, static.shape[1], head_dim) if fused else static
+        if batch_first:
+            t = t.reshape(bsz, t.shape[1], num_heads, head_dim).transpose(1, 2)
+            return t if fused else t.reshape(bsz * num_heads, t.shape[2], head_dim)
+        if fused:
+            return t.reshape(t.shape[0], bsz, num_heads, head_dim).permute(1, 2, 0, 3)
+        return t.reshape(t.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+
     for name, static in (("k", static_k), ("v", static_v)):
         if static is not None:
             if static.shape[0] != bsz * num_heads:
@@ -502,18 +574,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                      f"{static.shape[0]}")
             if static.shape[2] != head_dim:
                 raise AssertionError(f"expecting static_{name}.size(2) of {head_dim}, but got {static.shape[2]}")
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    q, k, v = heads(q, None), heads(k, static_k), heads(v, static_v)
 
     if add_zero_attn:
-        zshape = (bsz * num_heads, 1, head_dim)
-        k = cat([k, _creation.zeros(zshape, dtype=k.dtype, device=k.device)], 1)
-        v = cat([v, _creation.zeros(zshape, dtype=v.dtype, device=v.device)], 1)
+        zshape = tuple(k.shape[:-2]) + (1, head_dim)
+        k = cat([k, _creation.zeros(zshape, dtype=k.dtype, device=k.device)], -2)
+        v = cat([v, _creation.zeros(zshape, dtype=v.dtype, device=v.device)], -2)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
             key_padding_mask = pad(key_padding_mask, (0, 1))
-    src_len = k.shape[1]
+    src_len = k.shape[-2]
 
     if key_padding_mask is not None:
         if key_padding_mask.shape[0] != bsz:
@@ -541,9 +612,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if dropout_p > 0.0:
             weights = dropout(weights, p=dropout_p)
         out = weights.bmm(v)
-        out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        if batch_first:
+            out = out.reshape(bsz, num_heads, tgt_len, head_dim).transpose(1, 2).reshape(bsz * tgt_len, embed_dim)
+        else:
+            out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = linear(out, out_proj_weight, out_proj_bias)
-        out = out.reshape(tgt_len, bsz, out.shape[1])
+        out = out.reshape(*((bsz, tgt_len) if batch_first else (tgt_len, bsz)), out.shape[1])
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(dim=1)
@@ -556,13 +630,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             attn_mask = attn_mask.unsqueeze(0)
         else:
             attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
     out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    if batch_first:
+        out = out.transpose(1, 2).reshape(bsz * tgt_len, embed_dim)
+    else:
+        out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias)
-    out = out.reshape(tgt_len, bsz, out.shape[1])
+    out = out.reshape(*((bsz, tgt_len) if batch_first else (tgt_len, bsz)), out.shape[1])
     if not is_batched:
         out = out.squeeze(1)
     return out, None

@@ -170,6 +170,46 @@ def test_mha_self_attention_padding_mask_zero_attn():
     _grads_match(fn, [x, in_w, in_b, out_w, out_b], extra=[kpm])
 
 
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
+@pytest.mark.parametrize("zero_attn", [False, True])
+def test_mha_static_kv(need_weights, zero_attn):
+    """static_k / static_v given as (N*H, S, D) replace the projected key and value (Note [attention head layout]:
+    the fused path views them as (N, H, S, D)); add_zero_attn appends a zero key and value after them."""
+    E, H, L_, S, bsz = 4, 2, 3, 5, 2
+    arrays = [_rand((L_, bsz, E), 1), _rand((S, bsz, E), 2), _rand((3 * E, E), 3), _rand((3 * E,), 4),
+              _rand((E, E), 5), _rand((E,), 6), _rand((bsz * H, S, E // H), 7), _rand((bsz * H, S, E // H), 8)]
+
+    def fn(L, q, kv, in_w, in_b, out_w, out_b, sk, sv):
+        return L.nn.functional.multi_head_attention_forward(
+            q, kv, kv, E, H, in_w, in_b, None, None, zero_attn, 0.0, out_w, out_b, training=False,
+            need_weights=need_weights, static_k=sk, static_v=sv)
+
+    _grads_match(fn, arrays)
+
+
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("bias_kv", [False, True])
+def test_mha_packed_shared_inputs(need_weights, bias, bias_kv):
+    """The packed in-projection when query, key and value are one tensor (one product, split in three) and when
+    only key and value are (Note [packed in-projection]); gradients reach the shared tensors through each use."""
+    E, H, L_, S, bsz = 4, 2, 3, 5, 2
+    arrays = [_rand((L_, bsz, E), 1), _rand((S, bsz, E), 2), _rand((3 * E, E), 3),
+              _rand((3 * E,), 4) if bias else None, _rand((E, E), 5), _rand((E,), 6),
+              _rand((1, 1, E), 7) if bias_kv else None, _rand((1, 1, E), 8) if bias_kv else None]
+
+    def fn(L, x, mem, in_w, in_b, out_w, out_b, bk, bv):
+        F = L.nn.functional
+        common = dict(training=False, need_weights=need_weights)
+        self_attn = F.multi_head_attention_forward(x, x, x, E, H, in_w, in_b, bk, bv, False, 0.0, out_w, out_b,
+                                                   **common)
+        cross = F.multi_head_attention_forward(x, mem, mem, E, H, in_w, in_b, bk, bv, False, 0.0, out_w, out_b,
+                                               **common)
+        return self_attn + cross
+
+    _grads_match(fn, arrays)
+
+
 def test_mha_errors():
     for L in (torch, mc):
         x = L.zeros(3, 2, 4)

@@ -6,6 +6,7 @@ import warnings
 from ... import empty
 from .. import functional as F
 from ..init import constant_, xavier_normal_, xavier_uniform_
+from .._attention import _mha_forward
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -387,28 +388,17 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
-        is_batched = query.dim() == 3
-        if self.batch_first and is_batched:
-            # keep self-attention's identity of query/key/value through the transpose
-            if key is value:
-                if query is key:
-                    query = key = value = query.transpose(1, 0)
-                else:
-                    query, key = (x.transpose(1, 0) for x in (query, key))
-                    value = key
-            else:
-                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        # Note [batch-first attention] (nn/_attention.py): batch-first input is not transposed to (L, N, E)
+        batch_first = self.batch_first and query.dim() == 3
         separate = {} if self._qkv_same_embed_dim else {
             "use_separate_proj_weight": True, "q_proj_weight": self.q_proj_weight,
             "k_proj_weight": self.k_proj_weight, "v_proj_weight": self.v_proj_weight}
-        attn_output, attn_output_weights = F.multi_head_attention_forward(
+        return _mha_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
             self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
             training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal, **separate)
-        if self.batch_first and is_batched:
-            attn_output = attn_output.transpose(1, 0)
-        return attn_output, attn_output_weights
+            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal,
+            batch_first=batch_first, **separate)
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """(merged mask, mask type) for batch-first query: type 1 a key padding mask alone, 2 an attention mask

@@ -225,3 +225,103 @@ def test_merge_masks():
         mm, km = m.merge_masks(conv_m[0], conv_m[1], mc.tensor(q))
         assert km == kt
         assert_same(mm, mt)
+
+
+# Note [batch-first attention], Note [packed in-projection], Note [attention head layout] (nn/_attention.py): the
+# batch-first module path, the split in-projection and the fused path's head layout, with and without weights
+
+
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
+@pytest.mark.parametrize("kw", CTOR, ids=[str(k) or "default" for k in CTOR])
+def test_forward_backward_need_weights(kw, need_weights):
+    theirs, ours = pair("nn.MultiheadAttention", E, H, **kw)
+    t_in, m_in = inputs(*_shapes(kw))
+    train = not kw.get("dropout")  # dropout > 0 in training is random: tested by test_dropout_training
+    check_module(theirs, ours, t_in, m_in, train=train, call=lambda mod, xs: mod(*xs, need_weights=need_weights))
+
+
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
+@pytest.mark.parametrize("sharing", ["qkv", "kv"])
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True}, {"batch_first": True, "add_bias_kv": True},
+                                {"batch_first": True, "add_zero_attn": True}, {"bias": False, "batch_first": True}],
+                         ids=lambda k: str(k) or "default")
+def test_shared_inputs(kw, sharing, need_weights):
+    """Self-attention (one tensor as query, key and value: one packed product split three ways) and
+    encoder-decoder attention (key is value: the key/value rows of the packed weight in one product), gradients
+    reaching the shared input through every use."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, **kw)
+    q, k, _ = _shapes(kw)
+    shapes = (q,) if sharing == "qkv" else (q, k)
+
+    def call(mod, xs):
+        args = (xs[0], xs[0], xs[0]) if sharing == "qkv" else (xs[0], xs[1], xs[1])
+        return mod(*args, need_weights=need_weights)
+
+    check_module(theirs, ours, *inputs(*shapes), train=True, call=call)
+
+
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
+def test_unbatched_batch_first(need_weights):
+    """Unbatched input to a batch_first module is (L, E) as for any module."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=True)
+    (xt,), (xm,) = inputs((L, E))
+    check_module(theirs, ours, [xt], [xm], train=True, call=lambda mod, xs: mod(xs[0], xs[0], xs[0],
+                                                                                  need_weights=need_weights))
+
+
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "no_weights"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_double_backward(batch_first, need_weights):
+    """Second derivatives (grad of the input gradient's weighted sum with respect to the input and every
+    parameter). torch's own need_weights=False path (its fused CPU attention) has no double backward, so ours is
+    compared with torch's explicit path, the same function."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=batch_first)
+    (xt,), (xm,) = inputs(_shapes({"batch_first": batch_first})[0])
+    c = np.random.default_rng(3).standard_normal(tuple(xt.shape)).astype(np.float32)
+    res = []
+    for lib, mod, x in ((torch, theirs, xt), (mc, ours, xm)):
+        out, _ = mod(x, x, x, need_weights=need_weights or lib is torch)
+        params = [p for _, p in mod.named_parameters()]
+        (gx,) = lib.autograd.grad((out * out).sum(), [x], create_graph=True)
+        res.append(lib.autograd.grad((gx * lib.tensor(c)).sum(), [x] + params, allow_unused=True))
+    for m, t in zip(res[1], res[0]):
+        assert (m is None) == (t is None)
+        if t is not None:
+            assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
+def test_vit_b_16_attention_shapes(grad):
+    """ViT-B/16's self-attention (batch_first, E=768, 12 heads, 197 tokens, need_weights=False): eval without a
+    gradient (the narrow-view projection blocks) and training with one (the split node), against torch."""
+    theirs, ours = pair("nn.MultiheadAttention", 768, 12, batch_first=True)
+    (xt,), (xm,) = inputs((2, 197, 768), requires_grad=grad)
+    call = lambda mod, xs: mod(xs[0], xs[0], xs[0], need_weights=False)  # noqa: E731
+    if grad:
+        check_module(theirs, ours, [xt], [xm], train=True, call=call, grad_rtol=1e-4, grad_atol=1e-5)
+        return
+    theirs.eval()
+    ours.eval()
+    with torch.no_grad():
+        ot, _ = call(theirs, [xt])
+    with mc.no_grad():
+        om, wm = call(ours, [xm])
+    assert wm is None
+    assert_same(om, ot, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True}, {"kdim": 3, "vdim": 5},
+                                {"kdim": 3, "vdim": 5, "batch_first": True}], ids=lambda k: str(k) or "default")
+def test_key_value_mismatch_message(kw):
+    """Mismatched key and value raise torch's AssertionError with torch's message (its batch-first module reports
+    the shapes after its transpose to (S, N, E))."""
+    theirs, ours = pair("nn.MultiheadAttention", E, H, **kw)
+    q, k, v = _shapes(kw)
+    v = (v[0], v[1] + 1, v[2]) if kw.get("batch_first") else (v[0] + 1,) + v[1:]
+    t_in, m_in = inputs(q, k, v)
+    assert_raises_same(lambda: theirs(*t_in), lambda: ours(*m_in))
+    with pytest.raises(AssertionError) as et:
+        theirs(*t_in)
+    with pytest.raises(AssertionError) as em:
+        ours(*m_in)
+    assert str(em.value) == str(et.value)
