@@ -272,3 +272,43 @@ def test_gpu_check_under_fake_gpu():
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gpu_check.py")], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+LAYER_NORM_PATHS = """
+    import numpy as np, torch
+    import mlx.core as mx
+    import mlx_compat as mc
+
+    calls = []
+    real = mx.fast.layer_norm
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+    mx.fast.layer_norm = counting
+
+    torch.manual_seed(0)
+    tm = torch.nn.LayerNorm(16, eps=1e-6)
+    with torch.no_grad():
+        tm.weight.normal_(), tm.bias.normal_()
+    x = torch.randn(3, 5, 16)
+    om = mc.nn.LayerNorm(16, eps=1e-6)
+    om.load_state_dict({k: mc.from_numpy(v.numpy()) for k, v in tm.state_dict().items()})
+    om.to("cuda").eval()
+    ox = mc.from_numpy(x.numpy()).to("cuda")
+    with mc.no_grad():  # Parameters, but nothing records: GPU inference takes MLX's fused kernel
+        y = om(ox)
+    assert calls == [1], calls
+    np.testing.assert_allclose(y.cpu().numpy(), tm(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    y = om(ox)  # grad enabled and the weight requires grad: the composed core (Note [fused layer_norm])
+    assert calls == [1] and y.requires_grad, calls
+    y.sum().backward()
+    tm(x).sum().backward()
+    np.testing.assert_allclose(om.weight.grad.cpu().numpy(), tm.weight.grad.numpy(), rtol=1e-5, atol=1e-5)
+    print("ok")
+"""
+
+
+def test_layer_norm_inference_takes_the_fused_kernel_under_no_grad(tmp_path):
+    """Note [fused layer_norm]: on the GPU, a layer norm that records nothing (no_grad, even with Parameter
+    weights) runs mx.fast.layer_norm; one that may be differentiated runs the composed core."""
+    run_script(tmp_path, LAYER_NORM_PATHS, {"MLX_COMPAT_FAKE_GPU": "1"})

@@ -244,15 +244,13 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     # Note [fused layer_norm]: MLX's mx.fast.layer_norm serves GPU inference only. Its vjp with respect to x is
     # wrong on MLX 0.32.4's CUDA backend (found by bench/gpu_check.py on an H200: off by up to 20 where the
     # composition and the CPU agree), so whenever a gradient may be asked for, the composed core runs instead.
-    fused = (input._device_code == 1 and not _stats
-             and not builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None))
+    # (a Parameter weight under no_grad records nothing, so eval-mode inference takes the fused kernel too)
+    grad = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
+    fused = input._device_code == 1 and not _stats and not grad
 
-    if (not _stats and not empty and not fused and input.is_floating_point() and _C.is_grad_enabled()
-            and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
+    if (not _stats and not empty and not fused and input.is_floating_point() and grad
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)):
         return _layer_norm_fused(input, weight, bias, axes, eps, block)
-
-    grad = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
