@@ -5,6 +5,7 @@ an mlx_compat tensor built from the same data, and compares dtype, shape,
 values (and, where torch defines them, strides / storage offsets) and the
 *type* of any exception raised.
 """
+import sys
 import warnings
 
 import numpy as np
@@ -212,3 +213,21 @@ def src_id(fn, maxlen=60):
     except Exception:  # noqa: BLE001
         text = getattr(fn, "__name__", "fn")
     return text[:maxlen] if text else "fn"
+
+
+def refs_stable(fn, *objs, n=300):
+    """Whether n more calls of fn() leave every object's reference count as one warm-up call left it."""
+    fn()
+    before = [sys.getrefcount(o) for o in objs]
+    for _ in range(n):
+        fn()
+    return [sys.getrefcount(o) for o in objs] == before
+
+
+def raised(fn):
+    """The exception fn() raises (an AssertionError if it raises none)."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the exception itself is compared
+        return e
+    raise AssertionError("no exception")

@@ -3,14 +3,13 @@ in-place and out= forms against torch 2.13 (values, dtype, error types), gradien
 names, no reference leaks, graphs freed by refcount, __torch_function__ on subclasses, and hostile arguments."""
 import gc
 import pickle
-import sys
 import warnings
 import weakref
 
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, same_outcome, torch
+from helpers import assert_same, mc, refs_stable, same_outcome, torch
 
 REGISTRY = mc._C._op_registry()
 UNARY = sorted(n for n, op in REGISTRY.items() if op.kind == mc._C.OP_UNARY)
@@ -334,13 +333,6 @@ def test_plain_subclass_without_torch_function_override():
 # ---------------------------------------------------------------- reference counts and memory
 
 
-def _refs_stable(fn, *objs, n=1000):
-    fn()
-    before = [sys.getrefcount(o) for o in objs]
-    for _ in range(n):
-        fn()
-    return [sys.getrefcount(o) for o in objs] == before
-
 
 @pytest.mark.parametrize("name", ["exp", "relu", "floor", "sigmoid"])
 def test_no_reference_leaks_unary(name):
@@ -348,27 +340,27 @@ def test_no_reference_leaks_unary(name):
     w = mc.ones(3, requires_grad=True)
     out = mc.zeros(3)
     fn, meth = getattr(mc, name), getattr(mc.Tensor, name)
-    assert _refs_stable(lambda: fn(x), x, fn, meth)
-    assert _refs_stable(lambda: x.__getattribute__(name)(), x, fn, meth)
+    assert refs_stable(lambda: fn(x), x, fn, meth)
+    assert refs_stable(lambda: x.__getattribute__(name)(), x, fn, meth)
     if not REGISTRY[name].flags & mc._C.OPF_NO_OUT:
-        assert _refs_stable(lambda: fn(x, out=out), x, out)
-    assert _refs_stable(lambda: fn(w), w)
-    assert _refs_stable(lambda: fn(w).sum().backward(), w)
+        assert refs_stable(lambda: fn(x, out=out), x, out)
+    assert refs_stable(lambda: fn(w), w)
+    assert refs_stable(lambda: fn(w).sum().backward(), w)
     y = mc.ones(3)
-    assert _refs_stable(lambda: getattr(y, name + "_")(), y)
+    assert refs_stable(lambda: getattr(y, name + "_")(), y)
     for bad in (lambda: fn(3), lambda: fn(x, 1), lambda: fn(x, out=3), lambda: fn(x, foo=1)):
-        assert _refs_stable(lambda: pytest.raises(Exception, bad), x)
+        assert refs_stable(lambda: pytest.raises(Exception, bad), x)
 
 
 def test_no_reference_leaks_binary():
     a, b, out = mc.ones(3), mc.ones(3), mc.zeros(3)
     w = mc.ones(3, requires_grad=True)
-    assert _refs_stable(lambda: mc.add(a, b, alpha=2), a, b)
-    assert _refs_stable(lambda: mc.sub(w, b, alpha=0.5).sum().backward(), w, b)
-    assert _refs_stable(lambda: mc.div(a, b, rounding_mode="trunc"), a, b)
-    assert _refs_stable(lambda: mc.div(a, b, rounding_mode="floor", out=out), a, b, out)
-    assert _refs_stable(lambda: a.mul_(b), a, b)
-    assert _refs_stable(lambda: pytest.raises(TypeError, lambda: mc.add(a, "x")), a)
+    assert refs_stable(lambda: mc.add(a, b, alpha=2), a, b)
+    assert refs_stable(lambda: mc.sub(w, b, alpha=0.5).sum().backward(), w, b)
+    assert refs_stable(lambda: mc.div(a, b, rounding_mode="trunc"), a, b)
+    assert refs_stable(lambda: mc.div(a, b, rounding_mode="floor", out=out), a, b, out)
+    assert refs_stable(lambda: a.mul_(b), a, b)
+    assert refs_stable(lambda: pytest.raises(TypeError, lambda: mc.add(a, "x")), a)
 
 
 def test_graph_freed_by_refcount():

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import assert_same, assert_same_grads, mc, same_outcome, torch
+from helpers import assert_same, assert_same_grads, mc, raised, refs_stable, same_outcome, torch
 
 A = np.array([[0.3, 1.7, 2.2], [0.05, 1.0, 3.9]], dtype=np.float64)
 B = np.array([[0.7, -1.5, 2.0], [-1.1, 0.0, 0.1]], dtype=np.float64)
@@ -33,13 +33,6 @@ def operands(dtype):
         return A * 3 - 4, B * 2  # negative bases with integral exponents: exact in float64
     return A, B
 
-
-def raised(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the exception itself is compared
-        return e
-    raise AssertionError("no exception")
 
 
 def same_error(f_torch, f_mc):
@@ -297,25 +290,18 @@ def test_float64_on_a_gpu_is_refused(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
-def _refs_stable(fn, *objs, n=300):
-    fn()
-    before = [sys.getrefcount(o) for o in objs]
-    for _ in range(n):
-        fn()
-    return [sys.getrefcount(o) for o in objs] == before
-
 
 def test_no_reference_leaks():
     a, b = mc.ones(3), mc.ones(3) * 2
     d, out, bad_out = mc.ones(3, dtype=mc.float64), mc.zeros(3, dtype=mc.float64), mc.zeros(3)
     w = mc.ones(3, requires_grad=True)
     fp = mc.float_power
-    assert _refs_stable(lambda: fp(a, b), a, b, fp)
-    assert _refs_stable(lambda: fp(2, b), b)
-    assert _refs_stable(lambda: fp(a, b, out=out), a, b, out)
-    assert _refs_stable(lambda: fp(w, b).sum().backward(), w, b)
-    assert _refs_stable(lambda: d.float_power_(b), d, b)
-    assert _refs_stable(lambda: pytest.raises(RuntimeError, lambda: a.float_power_(b)), a, b)
-    assert _refs_stable(lambda: pytest.raises(RuntimeError, lambda: fp(a, b, out=bad_out)), a, b, bad_out)
-    assert _refs_stable(lambda: pytest.raises(TypeError, lambda: fp(a, 1j)), a)
-    assert _refs_stable(lambda: pytest.raises(TypeError, lambda: fp(a, "x")), a)
+    assert refs_stable(lambda: fp(a, b), a, b, fp)
+    assert refs_stable(lambda: fp(2, b), b)
+    assert refs_stable(lambda: fp(a, b, out=out), a, b, out)
+    assert refs_stable(lambda: fp(w, b).sum().backward(), w, b)
+    assert refs_stable(lambda: d.float_power_(b), d, b)
+    assert refs_stable(lambda: pytest.raises(RuntimeError, lambda: a.float_power_(b)), a, b)
+    assert refs_stable(lambda: pytest.raises(RuntimeError, lambda: fp(a, b, out=bad_out)), a, b, bad_out)
+    assert refs_stable(lambda: pytest.raises(TypeError, lambda: fp(a, 1j)), a)
+    assert refs_stable(lambda: pytest.raises(TypeError, lambda: fp(a, "x")), a)

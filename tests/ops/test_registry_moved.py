@@ -7,7 +7,7 @@ sinc with its derivative, nextafter's forms, dtypes and derivative at equal oper
 import numpy as np
 import pytest
 
-from helpers import assert_same, assert_same_grads, mc, same_outcome, torch
+from helpers import assert_same, assert_same_grads, mc, raised, same_outcome, torch
 
 REGISTRY = mc._C._op_registry()
 UNARY_MOVED = ["erf", "sinc", "i0", "digamma", "lgamma"]
@@ -23,13 +23,6 @@ def test_declared(name):
         assert getattr(mc.special, name) is op
     assert mc.special.psi is mc.digamma and mc.special.gammaln is mc.lgamma
 
-
-def raised(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the exception itself is compared
-        return e
-    raise AssertionError("no exception")
 
 
 @pytest.mark.parametrize("name", ["erf", "i0", "digamma", "lgamma"])

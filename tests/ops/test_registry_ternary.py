@@ -4,13 +4,12 @@ forward and derivative. Every form against torch 2.13: function, method, in-plac
 grad), out=; dtypes, torch's Python-scalar and overload rules, errors (type and message); gradients, second
 derivatives and grad_fn names per overload; reference counts."""
 import inspect
-import sys
 import warnings
 
 import numpy as np
 import pytest
 
-from helpers import assert_same, assert_same_grads, mc, same_outcome, torch
+from helpers import assert_same, assert_same_grads, mc, refs_stable, same_outcome, torch
 
 REGISTRY = mc._C._op_registry()
 NAMES = ["clamp", "clamp_min", "clamp_max", "masked_fill", "lerp", "addcmul", "addcdiv"]
@@ -367,13 +366,6 @@ def test_signatures():
     assert str(inspect.signature(mc.lerp)) == "(input, end, weight, *, out=None)"
 
 
-def _refs_stable(fn, *objs, n=300):
-    fn()
-    before = [sys.getrefcount(o) for o in objs]
-    for _ in range(n):
-        fn()
-    return [sys.getrefcount(o) for o in objs] == before
-
 
 def test_no_reference_leaks():
     a, b, c, out = mc.ones(3), mc.ones(3) * 2, mc.ones(3) * 3, mc.zeros(3)
@@ -385,4 +377,4 @@ def test_no_reference_leaks():
                lambda: pytest.raises(TypeError, lambda: mc.clamp(a, b, 1.0)),
                lambda: pytest.raises(RuntimeError, lambda: mc.lerp(a, mc.ones(2), 0.5)),
                lambda: pytest.raises(RuntimeError, lambda: mc.masked_fill(a, b, 0.5))):
-        assert _refs_stable(fn, a, b, c, out, m, w, mc.clamp)
+        assert refs_stable(fn, a, b, c, out, m, w, mc.clamp)
