@@ -767,6 +767,46 @@ static PyObject *scalar_as_tensor(State *st, PyObject *o)
 
 static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace);
 static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace);
+
+/* Which Python objects count as numbers (torch's Number). */
+static int is_number(PyObject *o) { return PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o); }
+
+/* torch's argument parser reads a Python int Number past int64 as uint64 and refuses what fits neither, with
+ * OverflowError, before the op looks at anything else. 0, or -1 with that error; v (BORROWED) may be anything. */
+static int check_int_number(PyObject *v)
+{
+    if (!PyLong_Check(v))
+        return 0;
+    int overflow = 0;
+    PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow < 0) {
+        PyErr_SetString(PyExc_OverflowError, "can't convert negative int to unsigned");
+        return -1;
+    }
+    if (overflow > 0 && (PyLong_AsUnsignedLongLong(v), PyErr_Occurred()))
+        return -1; /* OverflowError: int too big to convert */
+    return 0;
+}
+
+/* Note [numpy scalars as Numbers]: torch's parser takes numpy's scalar types (np.int64, np.float32, np.bool_,
+ * np.complex64, ...) wherever it takes a Number, as the Python number their item() gives, except np.bool_,
+ * which it reads as a double (bool tensor + np.bool_(True) is float32 in torch). Returns a NEW
+ * reference to that Python number when v (BORROWED) is such a scalar, else NULL without an error (and NULL with
+ * one only if item() itself failed). */
+static PyObject *numpy_scalar_number(PyObject *v)
+{
+    const char *name = Py_TYPE(v)->tp_name;
+    if (strncmp(name, "numpy.", 6) != 0 || strcmp(name, "numpy.ndarray") == 0 || Py_TYPE(v)->tp_as_number == NULL)
+        return NULL;
+    PyObject *item = PyObject_CallMethod(v, "item", NULL);
+    if (item == NULL)
+        return NULL;
+    if (PyBool_Check(item)) /* np.bool_ is neither a Python bool nor a numpy integer to torch: a double */
+        Py_SETREF(item, PyFloat_FromDouble(item == Py_True ? 1.0 : 0.0));
+    else if (!(PyLong_Check(item) || PyFloat_Check(item) || PyComplex_Check(item)))
+        Py_CLEAR(item);
+    return item;
+}
 static PyObject *raise_bad_operand(OpObject *op, OpArgs *a);
 
 static PyObject *binary_call(OpObject *op, OpArgs *a)
@@ -971,6 +1011,8 @@ static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace)
     int dt, device;
     if (f.name == NULL)
         return NULL;
+    if (check_int_number(a->other) < 0 || check_int_number(a->input) < 0)
+        return NULL;
     if (op->promotion == PROMOTE_DOUBLE && check_double_target(op, a->input, a->other, a->out, inplace) < 0)
         return NULL;
     if (inplace && tensor_check_inplace(st, (TensorObject *)a->input) < 0)
@@ -1050,8 +1092,6 @@ static PyObject *raise_bad_operand(OpObject *op, OpArgs *a)
  * The derivative is derivative(grad, input, *params[, result]) -> one gradient (or None) per operand, the
  * operands as given (tensors as snapshots, numbers as numbers). */
 
-/* Which Python objects count as numbers (torch's Number). */
-static int is_number(PyObject *o) { return PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o); }
 
 /* Parse an n-ary form's arguments into vals[0] (input) .. vals[nparams] (BORROWED; defaults filled in) and
  * *out. 0 / -1 with torch's TypeErrors. */
@@ -1146,16 +1186,8 @@ static int nary_check(OpObject *op, PyObject **vals, int *form)
             Py_XDECREF(n);
             return -1;
         }
-        if (PyLong_Check(v)) { /* torch's parser: a Number past int64 is taken as uint64, or refused */
-            int overflow = 0;
-            PyLong_AsLongLongAndOverflow(v, &overflow);
-            if (overflow < 0) {
-                PyErr_SetString(PyExc_OverflowError, "can't convert negative int to unsigned");
-                return -1;
-            }
-            if (overflow > 0 && (PyLong_AsUnsignedLongLong(v), PyErr_Occurred()))
-                return -1; /* OverflowError: int too big to convert */
-        }
+        if (check_int_number(v) < 0)
+            return -1;
         if (acc & ARG_NONE)
             optional++, given += v != Py_None;
         if (acc & ARG_FORM) {
@@ -1510,6 +1542,29 @@ static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nar
         maybe = Py_TYPE(args[i]) != (PyTypeObject *)st->tensor_type;
     if (maybe && tf_needed(st, args, nall))
         return tf_dispatch(st, self, args, nargsf, kwnames);
+    if (maybe && nall <= 16) { /* Note [numpy scalars as Numbers] */
+        PyObject *conv[16];
+        int any = 0;
+        for (Py_ssize_t i = 0; i < nall; i++) {
+            conv[i] = numpy_scalar_number(args[i]);
+            if (conv[i] == NULL && PyErr_Occurred()) {
+                while (--i >= 0)
+                    Py_XDECREF(conv[i]);
+                return NULL;
+            }
+            any |= conv[i] != NULL;
+        }
+        if (any) {
+            PyObject *result;
+            for (Py_ssize_t i = 0; i < nall; i++)
+                if (conv[i] == NULL)
+                    conv[i] = Py_NewRef(args[i]);
+            result = op_vectorcall(self, conv, (size_t)nargs, kwnames);
+            for (Py_ssize_t i = 0; i < nall; i++)
+                Py_DECREF(conv[i]);
+            return result;
+        }
+    }
     if (op->kind == OP_NARY)
         return nary_call(op, args, nargs, kwnames);
     OpArgs a;

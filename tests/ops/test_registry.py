@@ -498,3 +498,33 @@ def test_python_forwards_take_the_stream():
             if f.__module__ == pointwise.__name__:
                 got = np.array(f(x, stream=mx.cpu))
                 np.testing.assert_allclose(got, want, rtol=1e-6 if f is op.forward else 1e-14)
+
+
+NUMPY_SCALARS = [np.int64(2), np.int32(-1), np.float32(0.25), np.float64(1.5), np.bool_(True), np.bool_(False)]
+
+
+@pytest.mark.parametrize("v", NUMPY_SCALARS, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("call", [
+    "add(x, v)", "x.add(v)", "mul(x, v)", "x.sub(v, alpha=2)", "float_power(x, v)", "x.float_power(v)", "x.logit(v)",
+    "clamp(x, v)", "x.clamp(max=v)", "lerp(x, x * 2, v)", "atan2(x, v)", "hypot(x, v)", "x.float_power_(v)",
+    "x.masked_fill(x > 1, v)", "(x > 1).add(v)", "x.int().mul(v)",
+])
+def test_numpy_scalars_are_numbers(call, v):
+    """Note [numpy scalars as Numbers]: where torch takes a Number it takes numpy's scalar types; where it wants a
+    Tensor (atan2, hypot) it refuses them with the same exception type."""
+    data = np.array([0.5, 1.5, 3.0], dtype=np.float32)
+
+    def run(lib):
+        x = lib.tensor(data)
+        return eval(call, {"x": x, "v": v, **{k: getattr(lib, k) for k in ("add", "mul", "float_power", "clamp",
+                                                                             "lerp", "atan2", "hypot")}})
+
+    same_outcome(lambda: run(torch), lambda: run(mc))
+
+
+@pytest.mark.parametrize("v", [-2**63 - 1, 2**64])
+def test_int_numbers_past_uint64_overflow_first(v):
+    """torch's parser refuses an int that fits neither int64 nor uint64 before the op checks anything else
+    (float_power_'s float64 target included)."""
+    same_outcome(lambda: torch.arange(6.).float_power_(v), lambda: mc.arange(6.).float_power_(v))
+    same_outcome(lambda: torch.float_power(torch.arange(6.), v), lambda: mc.float_power(mc.arange(6.), v))
