@@ -198,16 +198,27 @@ relu = unary("relu", mx.maximum, DEFAULT, lambda grad, result: grad * (result > 
              bool_error=(RuntimeError, "Boolean inputs not supported for relu"), out=False)
 
 
-def round(input, *, decimals=0, out=None):  # noqa: A001 - torch's name
+class _DefaultDecimals(int):
+    """round's `decimals` default: 0, yet told apart from an explicit `decimals=0`, since torch's two overloads
+    name their nodes apart (RoundBackward0 without decimals, RoundBackward1 with any)."""
+
+    def __repr__(self):
+        return "0"
+
+
+_NO_DECIMALS = _DefaultDecimals(0)
+
+
+def round(input, *, decimals=_NO_DECIMALS, out=None):  # noqa: A001 - torch's name
     if input.dtype.is_complex:
         raise NotImplementedError("\"round_cpu\" not implemented for 'ComplexFloat'")
     d = input.dtype
-    r = input._mx if not (d.is_floating_point) else mx.round(input._mx, decimals)
+    r = input._mx if not (d.is_floating_point) else mx.round(input._mx, int(decimals))
     res = _new(r.astype(d._mx), input._device_code, d)
     if input.requires_grad:
         from ..autograd._derivatives import record
 
-        record("RoundBackward0" if decimals == 0 else "RoundBackward1", lambda ctx, grads: (grads[0] * 0,), [input],
+        record("RoundBackward0" if decimals is _NO_DECIMALS else "RoundBackward1", lambda ctx, grads: (grads[0] * 0,), [input],
                [res])
     if out is not None:
         from .creation import _out

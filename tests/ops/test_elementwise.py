@@ -461,3 +461,18 @@ def test_inplace_grad():
     yt.sum().backward()
     ym.sum().backward()
     assert_grad(mx_, tx)
+
+
+@pytest.mark.parametrize("call", ["torch.round(x)", "torch.round(x, decimals=0)", "torch.round(x, decimals=2)",
+                                  "x.round()", "x.round(decimals=0)", "x.round(decimals=-1)"])
+def test_round_node_names_follow_torch_overloads(call):
+    """torch.round's two overloads: without `decimals` its node is RoundBackward0, with any (0 included) it is
+    RoundBackward1; the values and the zero gradient are the same either way."""
+    data = np.array([0.126, -2.5, 13.75], dtype=np.float32)
+    tx = torch.tensor(data, requires_grad=True)
+    mx_ = mc.tensor(data, requires_grad=True)
+    ty, my = eval(call, {"torch": torch, "x": tx}), eval(call, {"torch": mc, "x": mx_})
+    assert my.grad_fn.name() == ty.grad_fn.name()
+    assert_same(my, ty)
+    ty.sum().backward(), my.sum().backward()
+    assert_same(mx_.grad, tx.grad)
