@@ -477,6 +477,8 @@ typedef struct {
     int promotion, refuse;
     PyObject *forward, *forward64;
 } BinaryForward;
+/* ops.c: a Python int read as torch's parser reads a Number (int64, else uint64 bits; OverflowError). 0 / -1. */
+int torch_int_number(PyObject *v, long long *out);
 PyObject *binary_forward(State *st, const BinaryForward *f, PyObject *x, PyObject *y, int inplace, int *out_dt,
                          int *device);
 /* ---- fastpath.c, shape.c, pointwise.c, reduce.c: C fast paths of Python-level operators

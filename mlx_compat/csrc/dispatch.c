@@ -771,21 +771,12 @@ static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace);
 /* Which Python objects count as numbers (torch's Number). */
 static int is_number(PyObject *o) { return PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o); }
 
-/* torch's argument parser reads a Python int Number past int64 as uint64 and refuses what fits neither, with
- * OverflowError, before the op looks at anything else. 0, or -1 with that error; v (BORROWED) may be anything. */
+/* torch's argument parser refuses a Python int Number that fits neither int64 nor uint64 (torch_int_number, ops.c)
+ * before the op looks at anything else. 0, or -1 with that OverflowError; v (BORROWED) may be anything. */
 static int check_int_number(PyObject *v)
 {
-    if (!PyLong_Check(v))
-        return 0;
-    int overflow = 0;
-    PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (overflow < 0) {
-        PyErr_SetString(PyExc_OverflowError, "can't convert negative int to unsigned");
-        return -1;
-    }
-    if (overflow > 0 && (PyLong_AsUnsignedLongLong(v), PyErr_Occurred()))
-        return -1; /* OverflowError: int too big to convert */
-    return 0;
+    long long ignored;
+    return PyLong_Check(v) ? torch_int_number(v, &ignored) : 0;
 }
 
 /* Note [numpy scalars as Numbers]: torch's parser takes numpy's scalar types (np.int64, np.float32, np.bool_,

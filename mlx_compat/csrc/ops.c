@@ -188,23 +188,34 @@ static int check_op_dtypes(const BinInfo *info, BinOp op, Operand *a, Operand *b
     return 0;
 }
 
-/* NEW: a Python int scalar wrapped into dtype dt's range as torch's C cast does (-2 as uint8 is 254). */
-static PyObject *wrap_int_scalar(PyObject *v, int dt)
+/* A Python int v (BORROWED) as torch's argument parser reads a Number: int64, or past it the bits of a uint64;
+ * what fits neither raises torch's OverflowError. 0 with *out set, or -1. */
+int torch_int_number(PyObject *v, long long *out)
 {
-    static const int bits[DT_COUNT] = {[DT_U8] = 8, [DT_U16] = 16, [DT_U32] = 32, [DT_U64] = 64,
-                                       [DT_I8] = 8, [DT_I16] = 16, [DT_I32] = 32, [DT_I64] = 64};
     int overflow = 0;
     long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (overflow) {
         unsigned long long u = PyLong_AsUnsignedLongLong(v);
         if (u == (unsigned long long)-1 && PyErr_Occurred()) {
-            PyErr_Clear(); /* torch reads a Python int past int64 as uint64: what fits neither overflows */
-            PyErr_SetString(PyExc_OverflowError, _PyLong_Sign(v) < 0 ? "can't convert negative int to unsigned"
-                                                                      : "int too big to convert");
-            return NULL;
+            PyErr_Clear();
+            PyErr_SetString(PyExc_OverflowError, overflow < 0 ? "can't convert negative int to unsigned"
+                                                              : "int too big to convert");
+            return -1;
         }
         x = (long long)u;
     } else if (x == -1 && PyErr_Occurred())
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* NEW: a Python int scalar wrapped into dtype dt's range as torch's C cast does (-2 as uint8 is 254). */
+static PyObject *wrap_int_scalar(PyObject *v, int dt)
+{
+    static const int bits[DT_COUNT] = {[DT_U8] = 8, [DT_U16] = 16, [DT_U32] = 32, [DT_U64] = 64,
+                                       [DT_I8] = 8, [DT_I16] = 16, [DT_I32] = 32, [DT_I64] = 64};
+    long long x;
+    if (torch_int_number(v, &x) < 0)
         return NULL;
     int n = bits[dt];
     if (n == 64 || n == 0)
