@@ -48,7 +48,7 @@ from . import nn, return_types  # noqa: F401
 from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
 from .nn.functional import relu_
 from ._ops.reduction import max, min, argmax, argmin, amax, amin, var, std
-from ._ops.pointwise import conj, sgn
+from ._ops.pointwise import sgn
 from ._ops.indexing import scatter, scatter_add
 from ._ops.linalg import addmm
 from .autograd import _derivatives  # noqa: F401  (registers the C ops' derivatives)

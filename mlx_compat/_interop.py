@@ -25,5 +25,5 @@ def from_torch(t):
     t = t.detach().cpu()
     if t.dtype == torch.bfloat16:
         return from_numpy(t.float().numpy()).to(bfloat16)
-    r = from_numpy(t.resolve_conj().numpy())
+    r = from_numpy(t.resolve_conj().resolve_neg().numpy())
     return r

@@ -107,6 +107,12 @@ def numpy(self, *, force=False):
     MLX arrays are immutable values: write through the tensor instead)."""
     if self.requires_grad and not force:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if self.is_conj() and not force:  # Note [Conjugate views] in csrc/core.h: the value read is resolved
+        raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. Use tensor.resolve_conj().numpy() "
+                           "instead.")
+    if self.is_neg() and not force:
+        raise RuntimeError("Can't call numpy() on Tensor that has negative bit set. Use tensor.resolve_neg().numpy() "
+                           "instead.")
     if self.dtype is _dtype.bfloat16:
         raise TypeError("Got unsupported ScalarType BFloat16")
     a = np.asarray(_evaluated(self))
@@ -350,6 +356,8 @@ def __deepcopy__(self, memo):
 def __dlpack__(self, stream=None, **kwargs):
     if self._device_code != 0:
         raise RuntimeError("__dlpack__ is supported for CPU tensors only")
+    if self.is_conj():
+        raise BufferError("Can't export tensors with the conjugate bit set")
     return self._mx.__dlpack__()
 
 
@@ -970,6 +978,9 @@ def _view_dtype(self, dtype):
     if not isinstance(dtype, _dtype.dtype):
         raise TypeError(f"view() received an invalid combination of arguments - got ({builtins.type(dtype).__name__}), "
                         "but expected one of: (torch.dtype dtype), (tuple of ints size)")
+    if self.is_conj():
+        raise RuntimeError("torch.Tensor.view is not supported for conjugate view tensors when converting to a "
+                           "different dtype.")
     if dtype is self.dtype:
         return self._alias()
     old, new = self.dtype.itemsize, dtype.itemsize
@@ -1007,6 +1018,10 @@ def view_as_real(input):
                         f"{builtins.type(input).__name__}")
     if not input.dtype.is_complex:
         raise RuntimeError("view_as_real is only supported for complex tensors")
+    if input.is_conj():
+        raise RuntimeError("view_as_real doesn't work on unresolved conjugated tensors.  To resolve the conjugate "
+                           "tensor so you can view it as real, use self.resolve_conj(); however, be warned that the "
+                           "resulting tensor will NOT alias the original.")
     shape = tuple(input.shape) + (2,)
     strides = tuple(2 * st for st in input.stride()) + (1,)
     out = input._reinterpret(_dtype.float32._code, shape, strides, 2 * input.storage_offset())

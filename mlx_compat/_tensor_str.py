@@ -497,6 +497,8 @@ def tensor_repr(t, default_float_name="float32") -> str:
     data = t.detach().cpu()
     if dtype_name in ("bfloat16", "float16"):
         data = data.float()
+    if hasattr(data, "is_conj") and (data.is_conj() or data.is_neg()):  # Note [Conjugate views]: print the values
+        data = data.resolve_conj().resolve_neg()
     grad_fn_name = _grad_fn_name(getattr(t, "grad_fn", None))
     return format_tensor(
         data.numpy(),

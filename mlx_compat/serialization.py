@@ -159,9 +159,12 @@ class _TorchPickler(pickle._Pickler):
             requires_grad = t.requires_grad
         ref = self._storage_of(t)
         args = (ref, t.storage_offset(), tuple(t.shape), tuple(t.stride()), requires_grad, collections.OrderedDict())
+        # torch's tensor metadata: a conjugate / negative view saves its storage and its bit (Note [Conjugate views])
+        metadata = {k: True for k, on in (("conj", t.is_conj()), ("neg", t.is_neg())) if on}
         if ref.typed:
-            return (_Global("torch._utils", "_rebuild_tensor_v2"), args)
-        return (_Global("torch._utils", "_rebuild_tensor_v3"), args + (_Global("torch", t.dtype.name),))
+            return (_Global("torch._utils", "_rebuild_tensor_v2"), args + ((metadata,) if metadata else ()))
+        return (_Global("torch._utils", "_rebuild_tensor_v3"),
+                args + (_Global("torch", t.dtype.name),) + ((metadata,) if metadata else ()))
 
     def _save_dtype(self, obj):
         self._save_global_ref(_Global("torch", obj.name))
@@ -340,6 +343,11 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
     t = _tensor_on(storage, storage_offset, size, stride)
+    if t is not None and metadata:  # torch's conj / neg bits: views of the storage with the bit set
+        if metadata.get("conj") and t.dtype.is_complex:
+            t = t._bit_view(1)
+        if metadata.get("neg"):
+            t = t._bit_view(2)
     if requires_grad and t is not None:
         t.requires_grad = True
     return t
@@ -348,7 +356,8 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
     if storage is _Pending:
         return None
-    return _rebuild_tensor_v2(storage.as_dtype(dtype), storage_offset, size, stride, requires_grad, backward_hooks)
+    return _rebuild_tensor_v2(storage.as_dtype(dtype), storage_offset, size, stride, requires_grad, backward_hooks,
+                              metadata)
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):

@@ -5,11 +5,9 @@ the conjugate transposes (adjoint, Tensor.H, Tensor.mH, Tensor.adjoint) and the 
 MLX's one complex dtype is complex64, so complex results come only from float32 parts; float64 parts
 (torch: complex128) and float16 parts (torch: complex32) raise TypeError rather than change precision.
 
-Note [No lazy conjugate or negative bits]
-torch marks a conjugated (or negated) view with a bit and resolves it on demand. mlx_compat's conj
-materialises its result (pointwise.py's conj), so no tensor here ever carries such a bit: is_conj / is_neg
-are always False and resolve_conj / resolve_neg return the input itself, which is what torch returns
-for a tensor without the bit.
+conj / _conj make torch's lazy conjugate view and _neg_view its negative view: C views whose bit relates
+their value to the base's storage (Note [Conjugate views] in csrc/core.h). resolve_conj / resolve_neg copy a
+view with the bit into a tensor without it (torch's CloneBackward0) and return any other input itself.
 
 Note [Exact complex construction]
 `re + 1j * im` is not exact in floating point: 1j * inf is nan + inf j. complex() and polar() build
@@ -33,8 +31,11 @@ from .._methods import declare_methods, inplace_variant
 from .._tensor import Tensor
 from ._common import _check_tensor
 
-__all__ = ["angle", "polar", "complex", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj",
-           "is_neg", "adjoint"]
+__all__ = ["angle", "polar", "complex", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg",
+           "is_conj", "is_neg", "adjoint", "_conj", "_conj_physical", "_neg_view"]
+
+# the bits of csrc/core.h's Note [Conjugate views]
+_VIEW_CONJ, _VIEW_NEG = 1, 2
 
 
 def _scalar_name(d):
@@ -175,12 +176,41 @@ def angle(input, *, out=None):
 # ---------------------------------------------------------------- conjugation helpers
 
 
+def conj(input):
+    """The complex conjugate: for complex tensors a lazy view sharing the input's storage (`is_conj()`; writes
+    through it reach the input conjugated), for other dtypes the input itself (Note [Conjugate views])."""
+    _need_tensor("conj", input)
+    return input._bit_view(_VIEW_CONJ) if input.dtype.is_complex else input
+
+
+def _conj(input):
+    """torch._conj: the conjugate view of a complex tensor (torch asserts on other dtypes)."""
+    _need_tensor("_conj", input)
+    if not input.dtype.is_complex:
+        raise RuntimeError(f"_conj: expected a complex tensor, got {input.dtype}")
+    return input._bit_view(_VIEW_CONJ)
+
+
+def _neg_view(input):
+    """torch._neg_view: a view whose value is the input's negation (`is_neg()`), NegViewBackward0."""
+    _need_tensor("_neg_view", input)
+    return input._bit_view(_VIEW_NEG)
+
+
 def conj_physical(input, *, out=None):
-    """The conjugate, computed now (mlx_compat's conj is never lazy either); real inputs come back as is."""
+    """The conjugate, computed now into a new tensor; real inputs come back as is."""
     _need_tensor("conj_physical", input)
     if not input.dtype.is_complex:
         return input if out is None else _out(out, input)
     return _out(out, mlx_op("ConjPhysicalBackward0", mx.conj, [input]))
+
+
+def _conj_physical(input):
+    """torch._conj_physical: conj_physical that always makes a new tensor (a copy for real dtypes)."""
+    _need_tensor("_conj_physical", input)
+    if not input.dtype.is_complex:
+        return input.clone()
+    return mlx_op("ConjPhysicalBackward0", mx.conj, [input])
 
 
 _conj_physical_inplace = inplace_variant(conj_physical)
@@ -197,31 +227,32 @@ def conj_physical_(input):
 
 
 def resolve_conj(input):
-    """The input itself (Note [No lazy conjugate or negative bits])."""
+    """A conjugate view's values in a new tensor without the bit (CloneBackward0); any other input itself."""
     _need_tensor("resolve_conj", input)
-    return input
+    return input.clone() if input.is_conj() else input
 
 
 def resolve_neg(input):
-    """The input itself (Note [No lazy conjugate or negative bits])."""
+    """A negative view's values in a new tensor without the bit (CloneBackward0); any other input itself."""
     _need_tensor("resolve_neg", input)
-    return input
+    return input.clone() if input.is_neg() else input
 
 
 def is_conj(input):
-    """Always False (Note [No lazy conjugate or negative bits])."""
+    """Whether input is a conjugate view (Note [Conjugate views] in csrc/core.h)."""
     _need_tensor("is_conj", input)
-    return False
+    return input.is_conj()
 
 
 def is_neg(input):
-    """Always False (Note [No lazy conjugate or negative bits])."""
+    """Whether input is a negative view (Note [Conjugate views] in csrc/core.h)."""
     _need_tensor("is_neg", input)
-    return False
+    return input.is_neg()
 
 
 declare_methods({_name: globals()[_name] for _name in (
-    "angle", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj", "is_neg")})
+    "angle", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "_conj", "_conj_physical",
+    "_neg_view")})
 
 
 def _no_complex_dtype(name, dtype_name):

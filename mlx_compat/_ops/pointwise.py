@@ -3,7 +3,7 @@ in-place methods. The primitive unary family and the n-ary lerp, addcmul, addcdi
 operator registry (`_C.Op`, Note [Operator registry] in csrc/dispatch.c): forward, float64 forward, dtype rule,
 operand roles, torch's refusals, derivative and node name side by side; the registry generates torch.<op>,
 Tensor.<op> and Tensor.<op>_ and runs all three in C. Also the declaration helpers `unary`, `nary` and `refusal`
-the other families use, and the Python-level round, fix, any, all and conj."""
+the other families use, and the Python-level round, fix, any, all."""
 from __future__ import annotations
 
 import builtins
@@ -362,15 +362,6 @@ for _name in ["round", "fix"]:
     declare(_name + "_", _inplace(_ns[_name]))
 
 
-def conj(input):
-    """Complex conjugate (the tensor itself for real dtypes, as torch's lazy conj appears)."""
-    if not input.dtype.is_complex:
-        return input
-    from ..autograd._mlx_vjp import mlx_op
-
-    return mlx_op("ConjBackward0", mx.conj, [input])
-
-
 def _sgn_derivative(grad, self, result):
     if not self.dtype.is_complex:
         return _zero(grad)
@@ -381,5 +372,3 @@ def _sgn_derivative(grad, self, result):
 
 sgn = unary("sgn", mx.sign, DEFAULT, _sgn_derivative, complex=True, exact_out=True)  # MLX's sign is z/|z| for complex
 
-
-declare("conj", conj)

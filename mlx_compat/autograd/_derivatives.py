@@ -193,6 +193,9 @@ for _n in ("SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2"):
     register(_n, saves=False)(lambda ctx, grads: (grads[0].reshape(ctx[-1][0]),))
 register("ExpandBackward0", saves=False)(lambda ctx, grads: (sum_to(grads[0], ctx[-1][0]),))
 register("AliasBackward0", saves=False)(lambda ctx, grads: (grads[0],))
+# the bit views (Note [Conjugate views] in csrc/core.h): conj and negation are their own adjoints
+register("ConjBackward0", saves=False)(lambda ctx, grads: (grads[0].conj(),))
+register("NegViewBackward0", saves=False)(lambda ctx, grads: (grads[0].neg(),))
 register("UnsqueezeBackward0", saves=False)(lambda ctx, grads: (grads[0].squeeze(ctx[-1][0]),))
 
 
@@ -243,13 +246,20 @@ def view_commit(view, src, base_snapshot):
     base_shape = tuple(base.shape)
     mask = _new(mx.ones((n,), dtype=base.dtype._mx).at[flat_pos].multiply(0).reshape(base_shape), 0, base.dtype)
     view_shape = tuple(view.shape)  # not the view itself: it will own this node (Note [Autograd ownership])
+    # a conjugate / negative view's storage holds its value with the bits applied (Note [Conjugate views] in
+    # csrc/core.h): the gradient crosses between the view's values and the storage through the same bits
+    conj, neg = view.is_conj(), view.is_neg()
+
+    def bits(g):
+        g = g.conj() if conj else g
+        return g.neg() if neg else g
 
     def copy_slices_backward(ctx, grads):
         g = grads[0]
         g_base = g * mask if needs_grad(base_snapshot) else None
         g_src = None
         if needs_grad(src):
-            g_src = gather_flat(g, flat_pos, view_shape)
+            g_src = bits(gather_flat(g, flat_pos, view_shape))
             g_src = grad_for(src, g_src)
         return g_base, g_src
 
@@ -259,7 +269,7 @@ def view_commit(view, src, base_snapshot):
         return
 
     def as_strided_backward(ctx, grads):
-        return (scatter_flat(grads[0], flat_pos, base_shape),)
+        return (scatter_flat(bits(grads[0]), flat_pos, base_shape),)
 
     _C._record("AsStridedBackward0", _scope_backward(as_strided_backward, (base,)), None, (base,), (view,))
 

@@ -74,7 +74,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
     X(reshape) X(transpose) X(broadcast_to) X(expand_dims) X(squeeze) X(as_strided) \
     X(arange) X(array) X(sum) X(mean) X(eval) X(contiguous) X(full) X(zeros) X(where) \
     X(floor) X(trunc) X(moveaxis) X(diagonal) X(stack) X(concatenate) X(take) X(minimum) X(maximum) \
-    X(clip) X(isnan) X(real) X(imag) X(sign) X(async_eval)
+    X(clip) X(isnan) X(real) X(imag) X(sign) X(async_eval) X(conj)
 
 typedef struct {
     PyObject *mx;                 /* the mlx.core module */
@@ -147,7 +147,24 @@ typedef struct {
  * elements), so re-deriving, the index map and a write are exactly those of a same-dtype view over
  * the reinterpreted storage; the written storage is reinterpreted back (and the padding dropped).
  * Such views are recognised by `dtype != base->dtype`; views of them inherit their dtype.
+ *
+ * Note [Conjugate views]
+ * torch's conjugate and negative bits: x.conj() of a complex tensor is a lazy view whose value is the
+ * conjugate of what its (shape, strides, offset) select from the base (`is_conj()`), and x.conj().imag /
+ * torch._neg_view(x) are views whose value is the negation (`is_neg()`). `view_bits` holds VIEW_CONJ |
+ * VIEW_NEG and always relates a view's value to its base's storage: value = bits(as_strided(storage)).
+ * Both are involutions, so a write applies the same bits to the new value before scattering it into the
+ * storage (tensor_write), and re-deriving applies them after the strided read (tensor_value). The cached
+ * `data` of such a view is its value (already conjugated / negated), so every op, printing and conversion
+ * that reads a value sees the right numbers without knowing the bit; only code that reads the storage
+ * itself (Tensor._storage_value, the index-map paths) applies the bits. Views of a view inherit its bits
+ * (tensor_make_view); `real` drops CONJ, `imag` turns CONJ into NEG (imag(conj z) = -imag z); a dtype
+ * reinterpretation of a CONJ view is refused (as torch). Bases never carry bits: results of non-view ops
+ * (clone, resolve_conj, arithmetic) are values. For autograd a bit view is a view: ConjBackward0 /
+ * NegViewBackward0 when made, and after an in-place write the base's CopySlices and the view's new history
+ * apply the bits to the gradient (autograd/_derivatives.py's view_commit).
  */
+enum { VIEW_CONJ = 1, VIEW_NEG = 2 };
 typedef struct TensorObject {
     PyObject_HEAD
     PyObject *data;        /* mx.array; for views a cache (Note [Tensor storage and views]) */
@@ -180,6 +197,7 @@ typedef struct TensorObject {
     int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
     char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
+    char view_bits;        /* views: VIEW_CONJ | VIEW_NEG relating the value to the base's storage (Note [Conjugate views]) */
     Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline sizes]) */
 } TensorObject;
 
@@ -321,6 +339,9 @@ static inline Py_ssize_t *tensor_shape(TensorObject *t) { return t->sizes; }
 static inline Py_ssize_t *tensor_strides(TensorObject *t) { return t->sizes + t->ndim; }
 /* Write `value` (borrowed mx.array of t's shape and dtype) into t: write-through for views; bumps the version. */
 int tensor_write(State *st, TensorObject *t, PyObject *value);
+/* NEW: arr with view bits `bits` applied (conjugated and/or negated; Note [Conjugate views]); a new
+ * reference to arr itself when bits is 0. */
+PyObject *view_bits_apply(State *st, PyObject *arr, int bits, int device);
 /* Checks torch makes before any in-place write (leaf requiring grad, internal overlap). */
 int tensor_check_inplace(State *st, TensorObject *t);
 int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap);

@@ -611,6 +611,19 @@ static PyObject *m_storage_value(TensorObject *t, PyObject *noargs)
         return NULL;
     PyObject *r = mx_call1(st, st->f_contiguous, flat, t->device);
     Py_DECREF(flat);
+    if (r != NULL && t->view_bits) /* seen through self's bits (Note [Conjugate views]) */
+        Py_SETREF(r, view_bits_apply(st, r, t->view_bits, t->device));
+    return r;
+}
+
+/* NEW: arr conjugated and/or negated per `bits` (Note [Conjugate views]); arr itself (a new reference) for 0. */
+PyObject *view_bits_apply(State *st, PyObject *arr, int bits, int device)
+{
+    PyObject *r = Py_NewRef(arr);
+    if (bits & VIEW_CONJ)
+        Py_SETREF(r, mx_call1(st, st->f_conj, r, device));
+    if (r != NULL && (bits & VIEW_NEG))
+        Py_SETREF(r, mx_call1(st, st->f_negative, r, device));
     return r;
 }
 
@@ -666,6 +679,8 @@ PyObject *tensor_value(State *st, TensorObject *t)
     Py_DECREF(shape);
     Py_DECREF(strides);
     Py_DECREF(off);
+    if (r != NULL && t->view_bits) /* Note [Conjugate views] */
+        Py_SETREF(r, view_bits_apply(st, r, t->view_bits, t->device));
     if (r == NULL)
         return NULL;
     Py_SETREF(t->data, r);
@@ -872,17 +887,21 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
             return bound_lazy_graph(st, t, t);
         return 0;
     }
-    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL, *map = NULL;
+    PyObject *flat = NULL, *minus1 = NULL, *shape = NULL, *newbase = NULL, *map = NULL, *stored = NULL;
     int rc = -1;
     if (tensor_ensure_sizes(st, t) < 0 || tensor_ensure_sizes(st, b) < 0)
         goto error;
     if (tensor_numel(t) == 0) /* nothing to scatter (MLX's scatter into a zero-size map fails); still a write */
         goto bump;
+    /* what the storage holds for `value`: the bits applied again (involutions; Note [Conjugate views]) */
+    stored = view_bits_apply(st, value, t->view_bits, t->device);
+    if (stored == NULL)
+        goto error;
     if (whole_storage_view(t, b)) {
         shape = ssize_tuple(b->sizes, b->ndim);
         if (shape == NULL)
             goto error;
-        newbase = mx_call2(st, st->f_reshape, value, shape, t->device);
+        newbase = mx_call2(st, st->f_reshape, stored, shape, t->device);
         if (newbase == NULL)
             goto error;
         goto commit;
@@ -895,12 +914,12 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
         goto error;
     if (t->dtype != b->dtype) { /* scatter into the storage reinterpreted as t's dtype (Note [Reinterpreted views]) */
         Py_SETREF(flat, to_view_units(st, t, b, flat));
-        if (flat == NULL || PyObject_SetItem(flat, map, value) < 0)
+        if (flat == NULL || PyObject_SetItem(flat, map, stored) < 0)
             goto error;
         Py_SETREF(flat, from_view_units(st, t, b, flat));
         if (flat == NULL)
             goto error;
-    } else if (PyObject_SetItem(flat, map, value) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
+    } else if (PyObject_SetItem(flat, map, stored) < 0) /* MLX rebinds `flat` (our own object) to the scatter */
         goto error;
     newbase = from_storage_flat(st, b, flat, t->device);
     if (newbase == NULL)
@@ -925,6 +944,7 @@ error:
     Py_XDECREF(minus1);
     Py_XDECREF(shape);
     Py_XDECREF(newbase);
+    Py_XDECREF(stored);
     return rc;
 }
 
@@ -952,6 +972,7 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     v->base = (TensorObject *)Py_NewRef(base);
     v->version = base->version;
     v->is_view = 1;
+    v->view_bits = src->view_bits; /* Note [Conjugate views] */
     v->detached = src->detached;
     if (tensor_set_depth(st, v, src->lazy_depth) < 0) { /* Note [Bounded lazy graphs] */
         Py_DECREF(v);
@@ -1652,6 +1673,10 @@ static PyObject *m_part(TensorObject *t, PyObject *imag_obj)
     }
     PyObject *r = reinterpreted_view(st, t, DT_F32, arr, n, buf, buf + n, t->offset * 2 + imag);
     PyMem_Free(buf);
+    if (r != NULL) { /* real(conj z) = real z, imag(conj z) = -imag z (Note [Conjugate views]) */
+        int conj = t->view_bits & VIEW_CONJ, neg = t->view_bits & VIEW_NEG;
+        ((TensorObject *)r)->view_bits = (char)((imag && conj) ? (neg ^ VIEW_NEG) : neg);
+    }
     return r;
 }
 
@@ -1680,6 +1705,11 @@ static PyObject *m_reinterpret(TensorObject *t, PyObject *args)
     }
     if (PyErr_Occurred() || tensor_ensure_sizes(st, t) < 0)
         goto error;
+    if (t->view_bits & VIEW_CONJ) { /* the callers raise torch's own messages first (Note [Conjugate views]) */
+        PyErr_SetString(PyExc_RuntimeError, "a conjugate view cannot be reinterpreted as another dtype; "
+                                            "use resolve_conj() first");
+        goto error;
+    }
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         goto error;

@@ -255,6 +255,42 @@ PyObject *view_alias(State *st, TensorObject *t)
 
 static PyObject *m_alias(TensorObject *t, PyObject *noargs) { return view_alias(state_of_type(Py_TYPE(t)), t); }
 
+/* _bit_view(bits): NEW view of t with t's metadata whose value is t's conjugated (VIEW_CONJ, torch._conj,
+ * ConjBackward0) or negated (VIEW_NEG, torch._neg_view, NegViewBackward0): t's bits toggled (Note [Conjugate
+ * views] in core.h). The callers check torch's dtype conditions (conj: complex only). */
+static PyObject *m_bit_view(TensorObject *t, PyObject *bits_obj)
+{
+    State *st = state_of_type(Py_TYPE(t));
+    long bits = PyLong_AsLong(bits_obj);
+    if (bits == -1 && PyErr_Occurred())
+        return NULL;
+    if (bits != VIEW_CONJ && bits != VIEW_NEG) {
+        PyErr_SetString(PyExc_ValueError, "_bit_view: bits must be VIEW_CONJ or VIEW_NEG");
+        return NULL;
+    }
+    if (bits == VIEW_CONJ && !dt_is_complex(t->dtype)) {
+        PyErr_SetString(PyExc_RuntimeError, "_bit_view: a conjugate view needs a complex tensor");
+        return NULL;
+    }
+    Meta m;
+    if (load_meta(st, t, &m) < 0)
+        return NULL;
+    PyObject *v = tensor_value(st, t);
+    if (v == NULL)
+        return NULL;
+    PyObject *arr = view_bits_apply(st, v, (int)bits, t->device);
+    TensorObject *r = (TensorObject *)finish(st, t, arr, &m); /* inherits t's bits */
+    if (r == NULL)
+        return NULL;
+    r->view_bits ^= (char)bits;
+    return record_view(st, t, (PyObject *)r, bits == VIEW_CONJ ? "ConjBackward0" : "NegViewBackward0",
+                       AG(st, t) ? Py_NewRef(Py_None) : NULL);
+}
+
+static PyObject *m_is_conj(TensorObject *t, PyObject *noargs) { return PyBool_FromLong(t->view_bits & VIEW_CONJ); }
+
+static PyObject *m_is_neg(TensorObject *t, PyObject *noargs) { return PyBool_FromLong(t->view_bits & VIEW_NEG); }
+
 static PyObject *m_view(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     State *st = state_of_type(Py_TYPE(t));
@@ -796,6 +832,9 @@ PyMethodDef tensor_view_methods[] = {
     {"select", (PyCFunction)(void (*)(void))m_select, METH_FASTCALL, NULL},
     {"narrow", (PyCFunction)(void (*)(void))m_narrow, METH_FASTCALL, NULL},
     {"_alias", (PyCFunction)m_alias, METH_NOARGS, NULL},
+    {"_bit_view", (PyCFunction)m_bit_view, METH_O, NULL},
+    {"is_conj", (PyCFunction)m_is_conj, METH_NOARGS, NULL},
+    {"is_neg", (PyCFunction)m_is_neg, METH_NOARGS, NULL},
     {NULL}};
 
 /* T and mT are properties; exported for tensor.c's getset via this table. */
