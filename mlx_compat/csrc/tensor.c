@@ -1787,6 +1787,7 @@ static PyObject *m_make_subclass(PyObject *type, PyObject *args)
     r->offset = a->offset;
     r->version = a->version;
     r->is_view = a->is_view;
+    r->view_bits = a->view_bits; /* Note [Conjugate views] */
     Py_DECREF(a);
     r->detached = 1;
     r->requires_grad = (char)rg;

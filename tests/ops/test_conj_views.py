@@ -106,6 +106,24 @@ def test_writes_through_a_conj_view_reach_the_base_conjugated():
     _same(f)
 
 
+def test_advanced_and_masked_writes_through_a_conj_view():
+    def f(L):
+        x = _z(L)
+        y = x.conj()
+        y[[0, 1], [2, 0]] = L.tensor([1j, 2 + 2j])
+        out = [x.clone()]
+        y.masked_fill_(y.real > 2, 7 - 7j)
+        out += [x.clone()]
+        y.index_add_(1, L.tensor([0]), L.ones(2, 1, dtype=L.complex64) * 1j)
+        out += [x.clone()]
+        p = L.nn.Parameter(y, requires_grad=False)
+        with L.no_grad():
+            p[0, 0] = 3j
+        out += [p, x.clone(), p.is_conj()]
+        return out
+    _same(f)
+
+
 def test_base_writes_are_seen_through_the_conj_view():
     def f(L):
         x = _z(L)
