@@ -1,18 +1,14 @@
 """torch.special.
 
-erf/erfc/erfinv/ndtr/ndtri/log_ndtr are built on the accurate erf/erfc kernels of _ops/elementwise.py
-(FreeBSD s_erf.c), so they hold to float64 accuracy; derivatives are hand-written (torch's formulas)."""
+torch.special's own operators (entr, erfcx, ndtri, log_ndtr, i0e/i1/i1e, the Bessel and Airy functions,
+xlog1py, zeta, the orthogonal polynomials) are function-only declarations of the operator registry in
+_ops/special.py (Note [torch.special primitives]); ndtr is torch's composite there. The rest of this namespace
+are torch's aliases of top-level operators (expit is sigmoid, gammaln lgamma, psi digamma, gammainc(c)
+igamma(c), multigammaln mvlgamma, ...), bound to the same objects or thin wrappers for torch's signatures."""
 from __future__ import annotations
 
-import math
-
-import mlx.core as mx
-
 from ._ops import pointwise as _pointwise
-from .autograd._derivatives import record
-from ._ops.creation import _out
-from ._ops.elementwise import (_compute, _erf_accurate, _float_dtype, _grad_on, _need_tensor, _new, _log_ndtr_mx,
-                               _ndtr_mx, _ndtri_mx, erfc, erfinv, i0, logit, sinc, xlog1py, xlogy)
+from ._ops.elementwise import _erf_accurate, _need_tensor, erfc, erfinv, i0, logit, sinc, xlogy
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "sinc", "xlogy", "xlog1py", "entr",
            "ndtr", "ndtri", "log_ndtr", "i0", "round", "softmax", "log_softmax",
@@ -30,17 +26,16 @@ exp2 = _pointwise.exp2
 expm1 = _pointwise.expm1
 log1p = _pointwise.log1p
 
-_SQRT_2PI = math.sqrt(2 * math.pi)
-
-# gamma family, Bessel functions and orthogonal polynomials live in _ops/special.py (float64 kernels)
+# gamma family, Bessel functions, orthogonal polynomials and torch.special's own operators: _ops/special.py
 from ._ops.special import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,  # noqa: E402
-                           chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w, digamma, erfcx,
-                           hermite_polynomial_h, hermite_polynomial_he, i0e, i1, i1e, igamma as gammainc,
+                           chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w, digamma, entr,
+                           erfcx, hermite_polynomial_h, hermite_polynomial_he, i0e, i1, i1e, igamma as gammainc,
                            igammac as gammaincc, laguerre_polynomial_l, legendre_polynomial_p, lgamma as gammaln,
                            modified_bessel_i0, modified_bessel_i1, modified_bessel_k0, modified_bessel_k1,
                            mvlgamma as multigammaln, polygamma, scaled_modified_bessel_k0, scaled_modified_bessel_k1,
                            shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u,
-                           shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w, spherical_bessel_j0, zeta)
+                           shifted_chebyshev_polynomial_v, shifted_chebyshev_polynomial_w, spherical_bessel_j0, zeta,
+                           log_ndtr, ndtr, ndtri, xlog1py)
 
 psi = digamma
 
@@ -74,26 +69,3 @@ def log_softmax(input, dim, *, dtype=None):
     from .nn import functional as F
 
     return F.log_softmax(input, dim, dtype=dtype)
-
-
-def _unary(name, node, fwd, deriv):
-    """float-valued unary op with a hand-written derivative: _ops/elementwise.py's declaration helper."""
-    from ._ops.elementwise import _unary_custom
-
-    return _unary_custom(name, node, fwd, deriv, f"\"{name}_cpu\" not implemented for 'ComplexFloat'")
-
-
-def _entr_mx(x):
-    pos = x > 0
-    safe = mx.where(pos, x, 1)
-    r = mx.where(pos, -x * mx.log(safe), mx.where(x == 0, 0, -mx.inf))
-    return mx.where(mx.isnan(x), x, r).astype(x.dtype)
-
-
-entr = _unary("entr", "SpecialEntrBackward0", _entr_mx, lambda x, y, g: g * -(1 + x.log()))
-ndtr = _unary("ndtr", "SpecialNdtrBackward0", _ndtr_mx,
-              lambda x, y, g: g * (x * x * -0.5).exp() / _SQRT_2PI)
-log_ndtr = _unary("log_ndtr", "SpecialLogNdtrBackward0", _log_ndtr_mx,
-                  lambda x, y, g: g * (x * x * -0.5 - y).exp() / _SQRT_2PI)
-ndtri = _unary("ndtri", "SpecialNdtriBackward0", _ndtri_mx,
-               lambda x, y, g: g * (y * y * 0.5).exp() * _SQRT_2PI)

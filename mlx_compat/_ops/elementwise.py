@@ -760,46 +760,6 @@ def heaviside(input, values, *, out=None):
     return _out(out, res)
 
 
-def _xlogy_core(name, node, log_fn, other_deriv, thr):
-    def op(input, other, *, out=None):
-        tensors, values, rt, dev = _binary_prep(name, input, other, True)
-
-        def f(a, b):
-            r = mx.where(a == 0, 0, a * log_fn(b))
-            return mx.where(mx.isnan(b), b, r)
-
-        res = _new(f(*values(*[t._mx for t in tensors])).astype(rt._mx), dev, rt)
-        if _grad_on(input, other):
-            from ..autograd._derivatives import grad_for
-
-            def bw(ctx, grads):
-                g = grads[0]
-                it = iter(ctx[:len(tensors)])
-                a = next(it) if isinstance(input, Tensor) else input
-                b = next(it) if isinstance(other, Tensor) else other
-                gs = []
-                if isinstance(input, Tensor):
-                    ga = op(g, b)
-                    mask = a == 0
-                    if isinstance(b, Tensor):
-                        ga = ga.masked_fill(mask & (b <= thr), 0.0)
-                    elif b <= thr:
-                        ga = ga.masked_fill(mask, 0.0)
-                    gs.append(grad_for(input, ga))
-                if isinstance(other, Tensor):
-                    gs.append(grad_for(other, other_deriv(g, a, b)))
-                return tuple(gs)
-
-            record(node, bw, tensors, [res], saved=tensors)
-        return _out(out, res)
-
-    op.__name__ = name
-    return op
-
-
-xlog1py = _xlogy_core("xlog1py", "SpecialXlog1PyBackward0", mx.log1p, lambda g, a, b: g * a / (b + 1), -1)
-
-
 def _on_doubles(formula):
     """A pow derivative formula run on the operands as float_power computes them: float64 (Note [Always-double
     results] in csrc/dispatch.c); _rule casts each gradient back to its operand's dtype, as torch's

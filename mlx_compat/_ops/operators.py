@@ -32,7 +32,7 @@ def _out(out, r):
 
 def binary(name, operator=None, *, forward=None, forward64=None, promotion=DEFAULT, refuse=0, derivative=None,
            node=None, saves=True, alpha=False, rounding=False, fallback=None, tensor_first=False, tensors_only=False,
-           numbers=False, inplace=True, other="other"):
+           numbers=False, inplace=True, other="other", module=None, qualname=None):
     """Declare the binary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c); returns the
     function form, and Tensor.<name> (and Tensor.<name>_ unless inplace=False) come with it.
 
@@ -49,7 +49,9 @@ def binary(name, operator=None, *, forward=None, forward64=None, promotion=DEFAU
     values (torch allows a second backward). alpha / rounding: torch's `alpha=` / `rounding_mode=` keyword;
     `fallback(input, other, inplace)` computes rounding_mode='trunc'. tensor_first / tensors_only: torch's
     signature takes (Tensor, Tensor or Scalar) / (Tensor, Tensor); numbers: the function form also takes two
-    numbers (torch.add(2, 3)); `other`: torch's name of the second argument."""
+    numbers (torch.add(2, 3)); `other`: torch's name of the second argument. module / qualname: a function-only
+    op with a forward (Note [Function-only ops] in csrc/dispatch.c): no Tensor methods, its function form living
+    in `module` as `qualname`, and `name` aten's ("special_xlog1py")."""
     flags = ((_C.OPF_ALPHA if alpha else 0) | (_C.OPF_ROUNDING if rounding else 0) |
              (_C.OPF_TENSOR_FIRST if tensor_first else 0) | (_C.OPF_TENSORS_ONLY if tensors_only else 0) |
              (_C.OPF_NUMBERS if numbers else 0))
@@ -73,7 +75,7 @@ def binary(name, operator=None, *, forward=None, forward64=None, promotion=DEFAU
                                                derivative.__code__.co_varnames[:derivative.__code__.co_argcount])
     return _C.Op(name, kind=_C.OP_BINARY, forward=forward, forward64=forward64, promotion=promotion, refuse=refuse,
                  flags=flags, derivative=derivative, node=nodes or None, saves=_C.SAVE_RESULT if takes_result else 0,
-                 variants=variants, other=other)
+                 other=other, **({"variants": variants} if module is None else {"module": module, "qualname": qualname}))
 
 
 def _rule(self_formula, other_formula):

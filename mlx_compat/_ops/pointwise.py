@@ -45,7 +45,8 @@ _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
 def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
-          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True, refusals=()):
+          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True, refusals=(), module=None,
+          qualname=None):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
@@ -59,7 +60,9 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
     in-place form (its backward raises NotImplementedError). `operator`: the name ops.c's Python operator of the same op
     (`-x` is "neg", `abs(x)` is "abs") records its node by; the derivative is registered under it too. `refusals`:
     refusal(...) tuples, torch's dtype refusals with its exception and message, checked on the input's dtype
-    before anything else (Note [Declared refusals])."""
+    before anything else (Note [Declared refusals]). module / qualname: a function-only op (Note [Function-only
+    ops] in csrc/dispatch.c), no Tensor.<name> nor Tensor.<name>_: the module holding its function form
+    ("mlx_compat.special") and its attribute name there; `name` is then aten's ("special_entr")."""
     saves = 0
     if derivative is not None:
         params = derivative.__code__.co_varnames[:derivative.__code__.co_argcount]
@@ -78,8 +81,16 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
                               takes_self)
     return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
                  derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
-                 bool_error=bool_error, variants=_C.VARIANT_METHOD | _C.VARIANT_INPLACE,
-                 refusals=tuple(refusals) or None)
+                 bool_error=bool_error, refusals=tuple(refusals) or None,
+                 **_placement(module, qualname, _C.VARIANT_METHOD | _C.VARIANT_INPLACE))
+
+
+def _placement(module, qualname, variants):
+    """The Op keywords that place a declaration's forms: its method variants, or for a function-only op (module
+    given) none, and the function's module and name there (Note [Function-only ops] in csrc/dispatch.c)."""
+    if module is None:
+        return {"variants": variants}
+    return {"variants": 0, "module": module, "qualname": qualname}
 
 
 # What an n-ary op's parameter accepts and its role in the dtype rule (Note [Operands of n-ary ops] in
@@ -87,7 +98,7 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
 TENSOR, NUMBER, NONE, FORM, KWONLY = _C.ARG_TENSOR, _C.ARG_NUMBER, _C.ARG_NONE, _C.ARG_FORM, _C.ARG_KWONLY
 PROMOTE, SAME, SAME_OR_0DIM, MASK, VALUE, SCALAR = (_C.ROLE_PROMOTE, _C.ROLE_SAME, _C.ROLE_SAME_OR_0DIM, _C.ROLE_MASK,
                                                     _C.ROLE_VALUE, _C.ROLE_SCALAR)
-BOOL, INTEGRAL, FLOATING, COMPLEX = _C.DTM_BOOL, _C.DTM_INTEGRAL, _C.DTM_FLOAT, _C.DTM_COMPLEX
+BOOL, INTEGRAL, FLOATING, COMPLEX, HALF = _C.DTM_BOOL, _C.DTM_INTEGRAL, _C.DTM_FLOAT, _C.DTM_COMPLEX, _C.DTM_HALF
 
 
 def refusal(classes, exception, message, *, form=-1, operands=()):

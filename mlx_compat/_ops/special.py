@@ -33,11 +33,11 @@ from . import precise as _precise
 from ..autograd._derivatives import record
 from .creation import _out
 from .._methods import declare_methods
-from .elementwise import (_binary_prep, _float_dtype, _grad_on, _i0e_core, _need_tensor, _poly,
+from .elementwise import (_float_dtype, _grad_on, _i0e_core, _log_ndtr_mx, _ndtri_mx, _need_tensor, _opmath, _poly,
                           _RA, _RB, _SA, _SB, erfc_mx)
 from .._tensor import Tensor, _new, _mx_item
-from .operators import _rule, binary
-from .pointwise import COMPLEX, INT_TO_FLOAT, refusal, unary
+from .operators import _rule, binary, binary_forward
+from .pointwise import COMPLEX, HALF, INT_TO_FLOAT, refusal, unary
 
 __all__ = ["digamma", "lgamma", "polygamma", "mvlgamma", "igamma", "igammac", "nextafter"]
 
@@ -775,85 +775,6 @@ def _exp_overflow_f32(kernel):
     return k
 
 
-def _unary(name, kernel, deriv=None, ints=True, half=True, kernel32=None):
-    """A float-valued unary op on `kernel` (float64); deriv(x, result, grad) in package ops, or None where torch
-    has no derivative (the result then does not require grad, as torch's)."""
-
-    def op(input, *, out=None):
-        _need_tensor(name, input)
-        if input.dtype.is_complex:
-            raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'ComplexFloat'")
-        if not ints and not input.dtype.is_floating_point:
-            from .operators import _SCALAR_NAMES
-
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_SCALAR_NAMES[input.dtype.name]}'")
-        if not half and input.dtype.name in ("float16", "bfloat16"):
-            raise NotImplementedError(f"\"{name.replace('special_', '')}_cpu\" not implemented for "
-                                      f"'{'Half' if input.dtype.name == 'float16' else 'BFloat16'}'")
-        d = _float_dtype(input)
-        kern = kernel if (kernel32 is None or d is _dtype.float64) else kernel32
-        res = _new(_in64(kern)(input._mx.astype(d._mx)), input._device_code, d)
-        if deriv is not None and _grad_on(input):  # torch records nothing for ops without a derivative
-            record(name.capitalize() + "Backward0", lambda ctx, grads: (deriv(ctx[0], ctx[1], grads[0]),),
-                   [input], [res], saved=[input, res])
-        return _out(out, res)
-
-    op.__name__ = name
-    return op
-
-
-def _binary(name, kernel, derivs=(None, None), no_grad_names=(None, None), float_result=True, ints_ok=True,
-            native=False, scalars_ok=True, half=True):
-    """A binary float op: kernel(a, b) in float64 (native: in the compute dtype, as torch's kernel, see
-    Note [orthogonal polynomial evaluation]); derivs[i](a, b, result, grad) or None (backward raises)."""
-    run = kernel if native else _in64(kernel)
-
-    def op(input, other, *, out=None):
-        tensors, values, rt, dev = _binary_prep(name, input, other, float_result, scalars_ok=scalars_ok,
-                                                ints_ok=ints_ok)
-        if not half and rt.name in ("float16", "bfloat16"):
-            raise NotImplementedError(f"\"{name.replace('special_', '')}_cpu\" not implemented for "
-                                      f"'{'Half' if rt.name == 'float16' else 'BFloat16'}'")
-        va, vb = values(*[t._mx for t in tensors])
-        res = _new(run(va, vb).astype(rt._mx), dev, rt)
-        if derivs != (None, None) and _grad_on(input, other):
-            def bw(ctx, grads):
-                it = iter(ctx[:len(tensors)])
-                a = next(it) if isinstance(input, Tensor) else input
-                b = next(it) if isinstance(other, Tensor) else other
-                gs = []
-                for k, arg in enumerate((input, other)):
-                    if not isinstance(arg, Tensor):
-                        continue
-                    if not arg.requires_grad:
-                        gs.append(None)
-                        continue
-                    if derivs[k] is None:
-                        raise NotImplementedError(
-                            f"the derivative for '{no_grad_names[k] or name}' is not implemented.")
-                    g = derivs[k](a, b, ctx[len(tensors)], grads[0])
-                    gs.append(_reduce_to(g, arg))
-                return tuple(gs)
-
-            record(name.capitalize() + "Backward0", bw, tensors, [res], saved=tensors + [res])
-        return _out(out, res)
-
-    op.__name__ = name
-    return op
-
-
-def _reduce_to(g, t):
-    """g summed down to t's shape (undo broadcasting), in t's dtype."""
-    if tuple(g.shape) != tuple(t.shape):
-        nd = g.dim() - t.dim()
-        if nd > 0:
-            g = g.sum(dim=tuple(range(nd)))
-        dims = tuple(i for i, s in enumerate(t.shape) if s == 1 and g.shape[i] != 1)
-        if dims:
-            g = g.sum(dim=dims, keepdim=True)
-    return g if g.dtype is t.dtype else g.to(t.dtype)
-
-
 # ---------------------------------------------------------------- gamma family
 
 
@@ -998,7 +919,69 @@ nextafter = binary("nextafter", forward=_nextafter_forward, tensors_only=True, n
                    derivative=_rule(lambda grad, a, b: grad.masked_fill(a == b, 0), None))
 
 
-# ---------------------------------------------------------------- Bessel and related ops (exported by torch.special)
+# ---------------------------------------------------------------- torch.special's own operators
+# Note [torch.special primitives]
+# The operators torch has only in torch.special (no torch.<name>, no Tensor method) that are primitives in torch
+# (their own kernel, and where differentiable their own Special*Backward0 node) are declared in the operator
+# registry as function-only ops (Note [Function-only ops] in csrc/dispatch.c): aten's name ("special_entr") for
+# messages and the registry, torch's INT_TO_FLOAT dtype rule (integral and bool inputs compute in the default
+# float dtype), torch's refusals (complex everywhere; float16/bfloat16 where torch's kernel has no half form) and
+# the derivative beside the forward, or none where torch records none (the Bessel functions, Airy, the
+# polynomials: their results do not require grad). The binary ones (xlog1py, zeta, the polynomials) take a
+# Python number on either side, as torch's three overloads do. torch.special's composites stay Python
+# compositions of these: ndtr (torch's (1 + erf(x / sqrt 2)) / 2, so its float32 rounding and MulBackward1 are
+# torch's), and the aliases (expit, gammaln, psi, gammainc(c), multigammaln, ...) in mlx_compat/special.py.
+
+_SPECIAL = "mlx_compat.special"
+
+
+def _cpu_refusals(attr, half=True):
+    """torch's refusals of a special kernel `attr`: complex (and float16/bfloat16 where it has no half form)."""
+    classes = COMPLEX if half else COMPLEX | HALF
+    return (refusal(classes, NotImplementedError, f"\"{attr}_cpu\" not implemented for '{{dtype}}'"),)
+
+
+def _special_forward(kernel, kernel32=None):
+    """A float64 kernel (Note [special functions computed in float64]) as a registry forward, kernel32 for the
+    non-float64 dtypes where torch's float32 arithmetic differs (Note [float32 I0/I1 overflow])."""
+    run, run32 = _in64(kernel), _in64(kernel32 or kernel)
+
+    def forward(x, stream=None):
+        return run(x) if x.dtype == _F64 else run32(x)
+
+    forward.__name__ = kernel.__name__
+    return forward
+
+
+def _special_node(attr):
+    """torch's node name of special op `attr`: SpecialLogNdtrBackward0 for log_ndtr."""
+    return "Special" + "".join(p.capitalize() for p in attr.split("_")) + "Backward0"
+
+
+def _special_unary(attr, forward, derivative=None, half=True, node=None):
+    return unary("special_" + attr, forward, INT_TO_FLOAT, derivative, node=node or _special_node(attr),
+                 refusals=_cpu_refusals(attr, half), module=_SPECIAL, qualname=attr)
+
+
+def _no_half(attr, forward):
+    """A binary forward that raises torch's NotImplementedError for half operands (torch's kernel has none; the
+    binary declarations' `refuse` flags have no half class)."""
+    names = {mx.float16: "Half", mx.bfloat16: "BFloat16"}
+
+    def run(x, y, stream=None):
+        dt = x.dtype if isinstance(x, mx.array) else y.dtype
+        if dt in names:
+            raise NotImplementedError(f"\"{attr}_cpu\" not implemented for '{names[dt]}'")
+        return forward(x, y, stream=stream)
+
+    run.__name__ = getattr(forward, "__name__", attr)
+    return run
+
+
+def _special_binary(attr, forward, derivative=None, node=None, other="other", half=False):
+    return binary("special_" + attr, forward=forward if half else _no_half(attr, forward), promotion=INT_TO_FLOAT,
+                  refuse=_C.REFUSE_COMPLEX, derivative=derivative, node=node, other=other, module=_SPECIAL,
+                  qualname=attr)
 
 
 def _sgn(x):
@@ -1007,54 +990,101 @@ def _sgn(x):
     return _m.sign(x)
 
 
-def _i0e_deriv(x, y, g):
-    return g * (i1e(x) - _sgn(x) * y)
+def _entr_mx(x):
+    pos = x > 0
+    safe = mx.where(pos, x, 1)
+    r = mx.where(pos, -x * mx.log(safe), mx.where(x == 0, 0, -mx.inf))
+    return mx.where(mx.isnan(x), x, r).astype(x.dtype)
 
 
-def _i1_deriv(x, y, g):
+def _i1_derivative(grad, self, result):
     import mlx_compat as _m
 
-    safe = _m.where(x == 0, _m.ones_like(x), x)
-    return g * _m.where(x == 0, _m.full_like(x, 0.5), _m.i0(x) - y / safe)  # torch.i0: the registry's
+    safe = _m.where(self == 0, _m.ones_like(self), self)
+    return grad * _m.where(self == 0, _m.full_like(self, 0.5), _m.i0(self) - result / safe)  # torch.i0: the registry's
 
 
-def _i1e_deriv(x, y, g):
+def _i1e_derivative(grad, self, result):
     import mlx_compat as _m
 
-    safe = _m.where(x == 0, _m.ones_like(x), x)
-    return g * _m.where(x == 0, _m.full_like(x, 0.5), i0e(x) - y * (_sgn(x) + 1 / safe))
+    safe = _m.where(self == 0, _m.ones_like(self), self)
+    return grad * _m.where(self == 0, _m.full_like(self, 0.5), i0e(self) - result * (_sgn(self) + 1 / safe))
 
 
-def _erfcx_deriv(x, y, g):
-    return g * (2 * x * y - 2 / math.sqrt(math.pi))
+_SQRT_2PI = math.sqrt(2 * math.pi)
+
+entr = _special_unary("entr", _opmath(_entr_mx), lambda grad, self: grad * -(1 + self.log()))
+ndtri = _special_unary("ndtri", _opmath(_ndtri_mx), lambda grad, result: grad * (result * result * 0.5).exp() * _SQRT_2PI,
+                       half=False)
+log_ndtr = _special_unary("log_ndtr", _opmath(_log_ndtr_mx),
+                          lambda grad, self, result: grad * (self * self * -0.5 - result).exp() / _SQRT_2PI, half=False)
+i0e = _special_unary("i0e", _special_forward(_i0e64), lambda grad, self, result: grad * (i1e(self) - _sgn(self) * result),
+                     node="SpecialI0EBackward0")
+i1 = _special_unary("i1", _special_forward(_i1_64, _exp_overflow_f32(_i1_64)), _i1_derivative)
+i1e = _special_unary("i1e", _special_forward(_i1e64), _i1e_derivative, node="SpecialI1EBackward0")
+erfcx = _special_unary("erfcx", _special_forward(_erfcx64),
+                       lambda grad, self, result: grad * (2 * self * result - 2 / math.sqrt(math.pi)), half=False)
+# no derivative in torch: the results do not require grad
+bessel_j0 = _special_unary("bessel_j0", _special_forward(lambda x: _bessel_j64(x, 0)), half=False)
+bessel_j1 = _special_unary("bessel_j1", _special_forward(lambda x: _bessel_j64(x, 1)), half=False)
+bessel_y0 = _special_unary("bessel_y0", _special_forward(lambda x: _bessel_y64(x, 0)), half=False)
+bessel_y1 = _special_unary("bessel_y1", _special_forward(lambda x: _bessel_y64(x, 1)), half=False)
+modified_bessel_i0 = _special_unary("modified_bessel_i0", _special_forward(_i0_64, _exp_overflow_f32(_i0_64)),
+                                    half=False)
+modified_bessel_i1 = _special_unary("modified_bessel_i1", _special_forward(_i1_64, _exp_overflow_f32(_i1_64)),
+                                    half=False)
+modified_bessel_k0 = _special_unary("modified_bessel_k0", _special_forward(lambda x: _bessel_k64(x, 0, False)),
+                                    half=False)
+modified_bessel_k1 = _special_unary("modified_bessel_k1", _special_forward(lambda x: _bessel_k64(x, 1, False)),
+                                    half=False)
+scaled_modified_bessel_k0 = _special_unary("scaled_modified_bessel_k0",
+                                           _special_forward(lambda x: _bessel_k64(x, 0, True)), half=False)
+scaled_modified_bessel_k1 = _special_unary("scaled_modified_bessel_k1",
+                                           _special_forward(lambda x: _bessel_k64(x, 1, True)), half=False)
+spherical_bessel_j0 = _special_unary("spherical_bessel_j0", _special_forward(_spherical_j0_64), half=False)
+airy_ai = _special_unary("airy_ai", _special_forward(_airy_ai64), half=False)
 
 
-i0e = _unary("special_i0e", _i0e64, _i0e_deriv)
-i1 = _unary("special_i1", _i1_64, _i1_deriv, kernel32=_exp_overflow_f32(_i1_64))
-i1e = _unary("special_i1e", _i1e64, _i1e_deriv)
-erfcx = _unary("special_erfcx", _erfcx64, _erfcx_deriv, half=False)
-bessel_j0 = _unary("special_bessel_j0", lambda x: _bessel_j64(x, 0), half=False)
-bessel_j1 = _unary("special_bessel_j1", lambda x: _bessel_j64(x, 1), half=False)
-bessel_y0 = _unary("special_bessel_y0", lambda x: _bessel_y64(x, 0), half=False)
-bessel_y1 = _unary("special_bessel_y1", lambda x: _bessel_y64(x, 1), half=False)
-modified_bessel_i0 = _unary("special_modified_bessel_i0", _i0_64, half=False, kernel32=_exp_overflow_f32(_i0_64))
-modified_bessel_i1 = _unary("special_modified_bessel_i1", _i1_64, half=False, kernel32=_exp_overflow_f32(_i1_64))
-modified_bessel_k0 = _unary("special_modified_bessel_k0", lambda x: _bessel_k64(x, 0, False), half=False)
-modified_bessel_k1 = _unary("special_modified_bessel_k1", lambda x: _bessel_k64(x, 1, False), half=False)
-scaled_modified_bessel_k0 = _unary("special_scaled_modified_bessel_k0", lambda x: _bessel_k64(x, 0, True), half=False)
-scaled_modified_bessel_k1 = _unary("special_scaled_modified_bessel_k1", lambda x: _bessel_k64(x, 1, True), half=False)
-spherical_bessel_j0 = _unary("special_spherical_bessel_j0", _spherical_j0_64, half=False)
-airy_ai = _unary("special_airy_ai", _airy_ai64, half=False)
+def _xlog1py_mx(a, b):
+    r = mx.where(a == 0, 0, a * mx.log1p(b))
+    return mx.where(mx.isnan(b), b, r)
 
 
-def _zeta_dq(x, q, y, g):
-    return g * -x * zeta(x + 1.0, q)
+def _xlog1py_self(grad, a, b):
+    # torch: xlog1py(grad, other) (0 where grad is 0), zero where self == 0 and other <= -1
+    g = xlog1py(grad, b)
+    if isinstance(b, Tensor):
+        return g.masked_fill((a == 0) & (b <= -1), 0.0)
+    return g.masked_fill(a == 0, 0.0) if b <= -1 else g
 
 
-zeta = _binary("special_zeta", _zeta64, derivs=(None, _zeta_dq), no_grad_names=("zeta", None), half=False)
+def _zeta_self(grad, x, q):
+    raise NotImplementedError("the derivative for 'zeta' is not implemented.")
 
-def _polynomial(name, kernel):
-    return _binary("special_" + name, kernel, native=True, half=False)
+
+xlog1py = _special_binary("xlog1py", binary_forward(_xlog1py_mx),
+                          _rule(_xlog1py_self, lambda grad, a, b: grad * a / (b + 1)),
+                          node=("SpecialXlog1PyBackward0", "SpecialXlog1PyBackward2", "SpecialXlog1PyBackward1"),
+                          half=True)
+
+
+def _zeta_forward(x, q, stream=None):
+    return _in64(_zeta64)(*mx.broadcast_arrays(x, q))
+
+
+zeta = _special_binary("zeta", binary_forward(lambda x, q: _zeta_forward(x, q)),
+                       _rule(_zeta_self, lambda grad, x, q: grad * -x * zeta(x + 1.0, q)),
+                       node=("SpecialZetaBackward0", "SpecialZetaBackward2", "SpecialZetaBackward1"))
+
+
+def _polynomial(attr, kernel):
+    """An orthogonal polynomial p_n(x): computed in the operands' dtype as torch's kernel (Note [orthogonal
+    polynomial evaluation]); no derivative in torch."""
+    def forward(x, n):
+        return kernel(*mx.broadcast_arrays(x, n))
+
+    forward.__name__ = attr
+    return _special_binary(attr, binary_forward(forward), other="n")
 
 
 chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", _poly_kernel(_cheb_t))
@@ -1069,6 +1099,26 @@ hermite_polynomial_h = _polynomial("hermite_polynomial_h", _poly_kernel(_hermite
 hermite_polynomial_he = _polynomial("hermite_polynomial_he", _poly_kernel(_hermite_he))
 laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", _poly_kernel(_laguerre_l))
 legendre_polynomial_p = _polynomial("legendre_polynomial_p", _poly_kernel(_legendre_p))
+
+
+def ndtr(input, *, out=None):
+    """torch.special.ndtr, a composite in torch: (1 + erf(x / sqrt 2)) / 2 with torch's per-op rounding (so its
+    float32 lower tail is torch's, not the accurate 0.5 * erfc(-x / sqrt 2)) and torch's nodes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"special_ndtr(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    from .elementwise import erf
+    from .._methods import _check_cast
+
+    u = 1 + erf(input * _SQRT1_2)
+    r = _new(mx.multiply(u._mx, mx.array(0.5, u._mx.dtype)), u._device_code, u.dtype)
+    if _grad_on(u):  # torch's mul.Scalar node
+        record("MulBackward1", lambda ctx, grads: (grads[0] * 0.5,), [u], [r])
+    if out is not None and isinstance(out, Tensor) and r.dtype is not out.dtype:
+        _check_cast(r.dtype, out.dtype)  # torch's out= cast rule (its special_ndtr_out)
+    return _out(out, r)
+
+
+_SQRT1_2 = math.sqrt(0.5)
 
 
 # ---------------------------------------------------------------- methods

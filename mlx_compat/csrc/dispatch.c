@@ -78,7 +78,7 @@ enum { OPF_COMPLEX = 1, OPF_INT_IDENTITY = 2, OPF_NO_BOOL = 4, OPF_ALPHA = 8, OP
 enum { ARG_TENSOR = 1, ARG_NUMBER = 2, ARG_NONE = 4, ARG_FORM = 8, ARG_KWONLY = 16 };
 enum { ROLE_PROMOTE = 0, ROLE_SAME = 1, ROLE_SAME_OR_0DIM = 2, ROLE_MASK = 3, ROLE_VALUE = 4, ROLE_SCALAR = 5 };
 /* The dtype classes a refusal names. */
-enum { DTM_BOOL = 1, DTM_INTEGRAL = 2, DTM_FLOAT = 4, DTM_COMPLEX = 8 };
+enum { DTM_BOOL = 1, DTM_INTEGRAL = 2, DTM_FLOAT = 4, DTM_COMPLEX = 8, DTM_HALF = 16 }; /* DTM_HALF: float16, bfloat16 */
 #define NARY_MAX 3 /* parameters after `input` */
 enum { SAVE_SELF = 1, SAVE_RESULT = 2 };
 enum { VAR_FUNCTION = 0, VAR_METHOD = 1, VAR_INPLACE = 2 };
@@ -102,6 +102,8 @@ typedef struct OpObject {
     PyObject *node_ts;     /* binary ops outside ops.c's table: node class for (Tensor, Scalar), or NULL (node_cls) */
     PyObject *node_st;     /* ... and for (Scalar, Tensor), or NULL (node_cls) */
     PyObject *other_name;  /* binary ops: torch's name of the second argument ("other", "exponent"), str */
+    PyObject *module;      /* function-only ops: the module holding the function form (Note [Function-only ops]), or NULL */
+    PyObject *qualname;    /* function-only ops: its attribute name there, or NULL */
     PyObject *weakreflist;
     int kind, promotion, flags, saves, variant;
     int refuse;             /* binary ops outside ops.c's table: REFUSE_* (core.h), torch's dtype refusals */
@@ -141,7 +143,8 @@ static PyObject *form_name(OpObject *op);
 static int dtype_in_classes(int d, int mask)
 {
     return ((mask & DTM_BOOL) && d == DT_BOOL) || ((mask & DTM_INTEGRAL) && dt_is_integral(d, 0)) ||
-           ((mask & DTM_FLOAT) && dt_is_float(d)) || ((mask & DTM_COMPLEX) && (dt_is_complex(d) || d == DT_C128));
+           ((mask & DTM_FLOAT) && dt_is_float(d)) || ((mask & DTM_COMPLEX) && (dt_is_complex(d) || d == DT_C128)) ||
+           ((mask & DTM_HALF) && (d == DT_F16 || d == DT_BF16));
 }
 
 /* Note [Declared refusals]
@@ -998,7 +1001,9 @@ error:
 static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace)
 {
     State *st = op->st;
-    BinaryForward f = {PyUnicode_AsUTF8(op->name), op->promotion, op->refuse, op->forward, op->forward64};
+    /* torch's kernel names drop aten's "special_" (Note [Function-only ops]) */
+    BinaryForward f = {PyUnicode_AsUTF8(op->qualname ? op->qualname : op->name), op->promotion, op->refuse,
+                       op->forward, op->forward64};
     int dt, device;
     if (f.name == NULL)
         return NULL;
@@ -1583,6 +1588,8 @@ static int op_traverse(OpObject *op, visitproc visit, void *arg)
     Py_VISIT(op->node_ts);
     Py_VISIT(op->node_st);
     Py_VISIT(op->other_name);
+    Py_VISIT(op->module);
+    Py_VISIT(op->qualname);
     Py_VISIT(op->refusals);
     for (int i = 0; i < NARY_MAX; i++) {
         Py_VISIT(op->pname[i]);
@@ -1607,6 +1614,8 @@ static int op_clear(OpObject *op)
     Py_CLEAR(op->node_ts);
     Py_CLEAR(op->node_st);
     Py_CLEAR(op->other_name);
+    Py_CLEAR(op->module);
+    Py_CLEAR(op->qualname);
     Py_CLEAR(op->refusals);
     for (int i = 0; i < NARY_MAX; i++) {
         Py_CLEAR(op->pname[i]);
@@ -1654,6 +1663,8 @@ static PyObject *op_get_name(OpObject *op, void *c) { return form_name(op); }
 
 static PyObject *op_get_qualname(OpObject *op, void *c)
 {
+    if (op->qualname != NULL) /* Note [Function-only ops] */
+        return Py_NewRef(op->qualname);
     return op->variant == VAR_FUNCTION ? Py_NewRef(op->name)
                                        : PyUnicode_FromFormat("Tensor.%U%s", op->name, op->variant == VAR_INPLACE ? "_" : "");
 }
@@ -1662,6 +1673,8 @@ static PyObject *op_get_module(OpObject *op, void *c)
 {
     if (op->variant != VAR_FUNCTION)
         Py_RETURN_NONE;
+    if (op->module != NULL) /* Note [Function-only ops] */
+        return Py_NewRef(op->module);
     return PyUnicode_FromString("mlx_compat");
 }
 
@@ -1727,8 +1740,8 @@ static PyObject *op_get_kind(OpObject *op, void *c) { return PyLong_FromLong(op-
 /* pickle: the function form by its name in mlx_compat, a method form as getattr(Tensor, name). NEW. */
 static PyObject *op_reduce(OpObject *op, PyObject *noargs)
 {
-    if (op->variant == VAR_FUNCTION)
-        return Py_NewRef(op->name);
+    if (op->variant == VAR_FUNCTION) /* pickle finds it as __module__.<this> (Note [Function-only ops]) */
+        return Py_NewRef(op->qualname ? op->qualname : op->name);
     PyObject *n = form_name(op), *builtins = n ? PyEval_GetBuiltins() : NULL, *r = NULL;
     PyObject *getattr = builtins ? PyDict_GetItemString(builtins, "getattr") : NULL; /* borrowed */
     if (getattr != NULL)
@@ -1857,8 +1870,17 @@ static int check_refusals_declaration(PyObject *refusals)
     return ok ? 0 : -1;
 }
 
+/* Note [Function-only ops]
+ * torch.special's own operators (entr, erfcx, i0e, the Bessel functions, xlog1py, zeta, the orthogonal
+ * polynomials, ...) have no torch.<name> function and no Tensor method: torch.special.entr is all there is, and
+ * its name is aten's ("special_entr", which torch's argument errors print). Such an op is declared with
+ * variants=0 (no method forms) and module=/qualname= (the module holding the function form and its attribute
+ * name there, "mlx_compat.special" and "entr"): `name` stays aten's, for messages and the registry's key,
+ * while __module__/__qualname__ and pickling name the one place the function lives. The module itself binds
+ * the returned function form; the registry makes no alias anywhere. */
 /* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, scalar=None, promotion=DEFAULT, flags=0, derivative=None,
- *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0, refuse=0, other="other"): declare
+ *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0, refuse=0, other="other",
+ *    params=None, refusals=None, module=None, qualname=None): declare
  * an operator (Note [Operator registry]); returns its function form, sets the method forms on Tensor, and
  * registers it. `node` is a name, or for a binary op with a forward the names for (Tensor, Tensor), (Tensor,
  * Scalar) and (Scalar, Tensor) operands (the last two default to the first). */
@@ -1866,15 +1888,20 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"name", "kind", "forward", "forward64", "scalar", "promotion", "flags", "derivative", "saves",
                              "node", "binary", "bool_error", "fallback", "variants", "refuse", "other", "params",
-                             "refusals", NULL};
+                             "refusals", "module", "qualname", NULL};
     PyObject *name, *forward = Py_None, *forward64 = Py_None, *scalar = NULL, *derivative = Py_None, *node = Py_None;
     PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None, *other = NULL, *params = Py_None;
-    PyObject *refusals = Py_None;
+    PyObject *refusals = Py_None, *module = NULL, *qualname = NULL;
     int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0, refuse = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiUOO", kwlist, &name, &kind, &forward, &forward64,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiUOOUU", kwlist, &name, &kind, &forward, &forward64,
                                      &scalar, &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
-                                     &fallback, &variants, &refuse, &other, &params, &refusals))
+                                     &fallback, &variants, &refuse, &other, &params, &refusals, &module, &qualname))
         return NULL;
+    if ((module == NULL) != (qualname == NULL) || (module != NULL && variants != 0)) {
+        PyErr_SetString(PyExc_TypeError, "Op: a function-only op gives module= and qualname= together, and no "
+                                         "variants (Note [Function-only ops])");
+        return NULL;
+    }
     State *st = state_of_module(PyType_GetModule(tp));
     if (st == NULL)
         return NULL;
@@ -1943,6 +1970,8 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     op->variant = VAR_FUNCTION;
     op->binop = op->binop_floor = -1;
     op->refuse = refuse;
+    op->module = Py_XNewRef(module);
+    op->qualname = Py_XNewRef(qualname);
     if (refusals != Py_None)
         op->refusals = Py_NewRef(refusals);
     if (kind == OP_NARY) {
@@ -2096,7 +2125,7 @@ int op_types_init(PyObject *module, State *st)
         {"ARG_KWONLY", ARG_KWONLY}, {"ROLE_PROMOTE", ROLE_PROMOTE}, {"ROLE_SAME", ROLE_SAME},
         {"ROLE_SAME_OR_0DIM", ROLE_SAME_OR_0DIM}, {"ROLE_MASK", ROLE_MASK}, {"ROLE_VALUE", ROLE_VALUE},
         {"ROLE_SCALAR", ROLE_SCALAR}, {"DTM_BOOL", DTM_BOOL}, {"DTM_INTEGRAL", DTM_INTEGRAL},
-        {"DTM_FLOAT", DTM_FLOAT}, {"DTM_COMPLEX", DTM_COMPLEX},
+        {"DTM_FLOAT", DTM_FLOAT}, {"DTM_COMPLEX", DTM_COMPLEX}, {"DTM_HALF", DTM_HALF},
         {"OPF_COMPLEX", OPF_COMPLEX}, {"OPF_INT_IDENTITY", OPF_INT_IDENTITY}, {"OPF_NO_BOOL", OPF_NO_BOOL},
         {"OPF_ALPHA", OPF_ALPHA}, {"OPF_ROUNDING", OPF_ROUNDING},
         {"SAVE_SELF", SAVE_SELF}, {"SAVE_RESULT", SAVE_RESULT},
