@@ -1,7 +1,8 @@
-"""gamma-family and special functions: digamma, lgamma, polygamma, mvlgamma, igamma(c), Bessel
-functions, orthogonal polynomials; exported at top level and by torch.special. digamma, lgamma, nextafter and
-igamma/igammac are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c); the rest
-are Python functions.
+"""gamma-family and special functions: digamma, lgamma, polygamma, mvlgamma, igamma(c), nextafter (exported at top
+level) and torch.special's own operators (entr, erfcx, ndtri, log_ndtr, ndtr, i0e/i1/i1e, the Bessel and Airy
+functions, xlog1py, zeta, the orthogonal polynomials). digamma, lgamma, nextafter, igamma/igammac and the
+torch.special primitives are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c; the
+special ones function-only: Note [torch.special primitives]); polygamma, mvlgamma and ndtr are Python functions.
 
 MLX has none of these kernels, so each is composed from MLX ops (the mathematics is in each kernel's comment).
 
