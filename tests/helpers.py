@@ -67,6 +67,8 @@ def both(data, dtype=None):
 def _np_of(mc_t):
     if getattr(mc_t, "requires_grad", False):
         mc_t = mc_t.detach()
+    if mc_t.is_conj() or mc_t.is_neg():  # a conjugate / negative view's values (its numpy() refuses, as torch's)
+        mc_t = mc_t.resolve_conj().resolve_neg()
     if str(mc_t.dtype) == "torch.bfloat16":
         return np.asarray(mc_t.float().numpy())
     return np.asarray(mc_t.numpy())
