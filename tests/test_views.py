@@ -10,7 +10,7 @@ seeded randomized fuzz of view chains with in-place ops from random ends.
 import numpy as np
 import pytest
 
-from helpers import assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch, src_id
+from helpers import assert_layout, assert_raises_same, assert_same, assert_same_outcome, mc, to_mc, torch, src_id
 
 
 def _lib(t):
@@ -537,3 +537,59 @@ def test_view_dtype_aliases(src, dst, key):
                                   lambda L: L.ones(2, 3)[:, :2].view(L.int64)])
 def test_view_dtype_errors(call):
     assert_raises_same(lambda: call(torch), lambda: call(mc))
+
+
+# ---------------------------------------------------------------------------
+# conjugate views in random chains (Note [Conjugate views] in csrc/core.h)
+# ---------------------------------------------------------------------------
+
+def _random_complex_mutation(rng, shape):
+    k = int(rng.integers(5))
+    c = complex(int(rng.integers(-5, 6)), int(rng.integers(-5, 6)))
+    if k == 0:
+        return ("add_", c), lambda v: v.add_(c)
+    if k == 1:
+        return ("mul_", c), lambda v: v.mul_(c)
+    if k == 2:
+        return ("fill_", c), lambda v: v.fill_(c)
+    vals = (rng.integers(-50, 50, size=shape) + 1j * rng.integers(-50, 50, size=shape)).astype(np.complex64)
+    src = lambda v: torch.from_numpy(vals.copy()) if isinstance(v, torch.Tensor) else mc.from_numpy(vals.copy())
+    if k == 3:
+        return ("copy_",), lambda v: v.copy_(src(v))
+    return ("setitem",), lambda v: v.__setitem__(Ellipsis, src(v))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_view_chains_with_conj(seed):
+    """Chains of view ops with conj() inserted at random places, written from random ends: values, layouts,
+    conjugate bits and the shared version counter stay torch's."""
+    rng = np.random.default_rng(5000 + seed)
+    nd = int(rng.integers(1, 4))
+    shape = tuple(int(s) for s in rng.integers(1, 6, size=nd))
+    n = int(np.prod(shape))
+    xt = (torch.arange(n, dtype=torch.float32) + 1j * torch.arange(n, 0, -1, dtype=torch.float32)).reshape(shape)
+    xt = xt.clone()
+    xm = to_mc(xt)
+    chain_t, chain_m, descs = [xt], [xm], []
+    for _ in range(int(rng.integers(3, 7))):
+        if rng.integers(3) == 0:
+            desc, fn = ("conj",), lambda x: x.conj()
+        else:
+            desc, fn = _random_view_op(rng, tuple(chain_t[-1].shape))
+        descs.append(desc)
+        chain_t.append(fn(chain_t[-1]))
+        chain_m.append(fn(chain_m[-1]))
+        assert chain_m[-1].is_conj() == chain_t[-1].is_conj(), descs
+        assert_same(chain_m[-1], chain_t[-1].resolve_conj())
+        assert_layout(chain_m[-1], chain_t[-1])
+    for _ in range(4):
+        k = int(rng.integers(len(chain_t)))
+        if chain_t[k].is_contiguous() is False and chain_t[k].numel() > 1 and 0 in chain_t[k].stride():
+            continue  # an expanded view: torch refuses writes there
+        mdesc, mut = _random_complex_mutation(rng, tuple(chain_t[k].shape))
+        mut(chain_t[k])
+        mut(chain_m[k])
+        for a, b in zip(chain_m, chain_t):
+            assert_same(a, b.resolve_conj())
+            assert_layout(a, b)
+        assert xm._version == xt._version, (descs, mdesc)
