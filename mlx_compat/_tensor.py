@@ -338,6 +338,10 @@ def __deepcopy__(self, memo):
             if entry is None:
                 entry = memo[key] = (owner, owner.detach().clone())
             r = entry[1] if base is None else entry[1].as_strided(self.size(), self.stride(), self.storage_offset())
+            if self.is_conj():  # torch's: the bits resolved into a tensor of its own (Note [Conjugate views])
+                r = r.conj_physical()
+            if self.is_neg():
+                r = r.neg()
     if builtins.type(self) is not Tensor:
         r = builtins.type(self)._make_subclass(builtins.type(self), r, False) if base is None else r.as_subclass(builtins.type(self))
     if self.requires_grad:

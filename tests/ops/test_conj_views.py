@@ -295,7 +295,29 @@ def test_checkpoints_keep_the_bit_both_ways():
     assert_same(d["y"].resolve_conj(), t.conj().resolve_conj())
 
 
+def test_deepcopy_and_pickle_keep_the_values():
+    import copy
+    import pickle
+
+    t = torch.tensor(Z, dtype=torch.complex64)
+    m = to_mc(t)
+    for yt, ym in ((t.conj(), m.conj()), (torch._neg_view(t), mc._neg_view(m)), (t.conj()[1:], m.conj()[1:])):
+        dt, dm = copy.deepcopy(yt), copy.deepcopy(ym)
+        assert (dt.is_conj(), dt.is_neg()) == (dm.is_conj(), dm.is_neg())
+        assert_same(dm, dt.resolve_conj().resolve_neg())
+        assert_same(pickle.loads(pickle.dumps(ym)), yt.resolve_conj().resolve_neg())
+
+
 def test_from_torch_resolves_the_bits():
     t = torch.tensor(Z, dtype=torch.complex64)
     assert_same(mc.from_torch(t.conj()), t.conj().resolve_conj())
     assert_same(mc.from_torch(torch._neg_view(t)), -t)
+
+
+def test_default_collate_of_conj_rows():
+    from mlx_compat.utils.data import default_collate as collate_m
+    from torch.utils.data import default_collate as collate_t
+
+    t = torch.tensor(Z, dtype=torch.complex64)
+    m = to_mc(t)
+    assert_same(collate_m([m.conj()[0], m.conj()[1]]), collate_t([t.conj()[0], t.conj()[1]]).resolve_conj())

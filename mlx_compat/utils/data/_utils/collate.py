@@ -119,7 +119,7 @@ def _gather_rows(batch):
     offsets = []
     for t in batch:
         if type(t) is not Tensor or t._base is not root or t.shape != shape or t.requires_grad or \
-                not t.is_contiguous():
+                not t.is_contiguous() or t.is_conj() or t.is_neg():  # bit views: Note [Conjugate views]
             return None
         offsets.append(t.storage_offset())
     if first.requires_grad or device != root.device:
