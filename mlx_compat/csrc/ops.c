@@ -107,6 +107,11 @@ static int common_device(State *st, Operand *a, Operand *b, int *device)
 /* The dtype torch computes `a op b` in; -1 with torch's exception when it refuses. */
 static int binary_result_type(State *st, Operand *a, Operand *b)
 {
+    if (a->t && b->t && a->dt == b->dt) { /* one dtype: torch's result type is it, whatever the ranks */
+        if (tensor_ndim(st, a->t) < 0 || tensor_ndim(st, b->t) < 0) /* callers read the ranks */
+            return -1;
+        return a->dt;
+    }
     ResultTypeState rs;
     result_type_init(&rs);
     Operand *ops[2] = {a, b};
@@ -765,11 +770,12 @@ done:
         Py_CLEAR(out);
     if (out != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
-        const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
+        const char *key = !autograd_needed(st, ins, 2)          ? NULL
+                          : a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
                           : a->ndim == 2 && b->ndim == 2 ? "matmul_mm"
                           : a->ndim <= 2 && b->ndim <= 2 ? "matmul_mv"
                           : a->ndim == 3 && b->ndim == 3 ? "matmul_bmm3" : "matmul_bmm";
-        if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
+        if (key != NULL && autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
             Py_CLEAR(out);
     }
     return out;
