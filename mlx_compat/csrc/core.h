@@ -193,7 +193,8 @@ typedef struct TensorObject {
     int lazy_depth;        /* ops since the value was last handed to MLX's evaluation (Note [Bounded lazy graphs]) */
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
     char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
-    Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline sizes]) */
+    Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline
+                            * sizes]); the last member: the free list's reuse leaves it unzeroed (tensor.c) */
 } TensorObject;
 
 /* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
