@@ -503,7 +503,9 @@ error:
  * would make and hash a str per recorded op. A small open-addressed table in the module state maps the
  * name's bytes to the dict's entry instead. The entries are BORROWED from the dict, which holds them until
  * `_register_backward` replaces one: that flushes the whole table (registration happens at import, so the
- * table is filled once). Names too long for a slot are looked up in the dict each time. */
+ * table is filled once). Names too long for a slot are looked up in the dict each time. The operators of
+ * ops.c skip even the name: their entries sit in `binary_backward`, indexed by operator and operand kinds,
+ * BORROWED the same way and flushed with the table. */
 #define BACKWARD_CACHE_SLOTS 256
 #define BACKWARD_NAME_MAX 40
 struct BackwardCacheEntry {
@@ -513,6 +515,7 @@ struct BackwardCacheEntry {
 
 void backward_cache_flush(State *st)
 {
+    memset(st->binary_backward, 0, sizeof st->binary_backward);
     if (st->backward_cache != NULL)
         memset(st->backward_cache, 0, sizeof(struct BackwardCacheEntry) * BACKWARD_CACHE_SLOTS);
 }
@@ -523,8 +526,7 @@ void backward_cache_free(State *st)
     st->backward_cache = NULL;
 }
 
-/* BORROWED: the registered (cls, fn, saves) entry of C op `name`, or NULL with RuntimeError. */
-static PyObject *backward_entry(State *st, const char *name)
+PyObject *autograd_backward_entry(State *st, const char *name)
 {
     size_t len = strlen(name), h = 2166136261u, i = 0;
     struct BackwardCacheEntry *slot = NULL;
@@ -632,9 +634,16 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
 {
     if (!autograd_needed(st, inputs, n_in))
         return 0;
-    PyObject *entry = backward_entry(st, name); /* borrowed (cls, fn, saves) */
+    PyObject *entry = autograd_backward_entry(st, name); /* borrowed (cls, fn, saves) */
     if (entry == NULL)
         return -1;
+    return autograd_record_entry(st, entry, inputs, n_in, saved, n_saved, extra, outputs, n_out);
+}
+
+int autograd_record_entry(State *st, PyObject *entry, PyObject *const *inputs, Py_ssize_t n_in,
+                          PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
+                          Py_ssize_t n_out)
+{
     PyObject *node = record_node(st, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1), NULL, inputs, n_in,
                                  outputs, n_out, PyTuple_GET_ITEM(entry, 2) == Py_True);
     if (node == NULL)

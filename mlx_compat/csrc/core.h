@@ -59,6 +59,8 @@ static inline int dt_is_integral(int d, int include_bool) { return (d >= DT_U8 &
 enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
+#define SHAPE_ARG_MAX 4          /* Note [Reused shape tuples] (mxcall.c) */
+#define BINARY_BACKWARD_SLOTS 64 /* 3 operand kinds for each of ops.c's operators (Note [Backward entry cache]) */
 #define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
 #define NODE_BY_VALUE_MAX 2      /* Note [Saved inputs by value] (autograd.c) */
 #define NODE_INLINE_EDGES 2      /* Note [Node edges] (autograd.c) */
@@ -117,13 +119,24 @@ typedef struct {
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
     struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
     PyObject *kw_stream;          /* ("stream",): the keyword names of mx_call off MLX's default device */
+    PyObject *shape_args[SHAPE_ARG_MAX]; /* mxcall.c: Note [Reused shape tuples], by length - 1 */
     PyObject *accumulate_cls;     /* the AccumulateGrad node class, or NULL until first made (autograd.c) */
     struct BackwardCacheEntry *backward_cache; /* autograd.c: Note [Backward entry cache] */
+    PyObject *binary_backward[BINARY_BACKWARD_SLOTS]; /* ops.c: BORROWED entries per operator and operand
+                                                       * kinds, flushed with the cache above (same Note) */
     int n_free_tensors;           /* Note [Tensor free list] (tensor.c) */
     struct TensorObject *free_tensors[TENSOR_FREE_LIST_MAX];
     int n_free_nodes;             /* Note [Node types and free list] (autograd.c) */
     struct NodeObject *free_nodes[NODE_FREE_LIST_MAX];
 } State;
+
+/* Whether MLX runs `device` (DEV_CPU / DEV_GPU) on its default device, so that a call needs no stream=
+ * keyword: MLX's default device at import, and every device under a fake GPU, whose 'cuda' is MLX's CPU
+ * (Note [Fake GPU] in module.c): its per-call cost is then a real GPU's, where 'cuda' is MLX's default. */
+static inline int mx_device_is_default(const State *st, int device)
+{
+    return device == st->default_mx_device || st->fake_gpu;
+}
 
 /* Note [Tensor storage and views]
  * A Tensor either owns its storage (base == NULL) or is a view of a base that owns it. The base's
@@ -198,7 +211,8 @@ typedef struct TensorObject {
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
     char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
     char view_bits;        /* views: VIEW_CONJ | VIEW_NEG relating the value to the base's storage (Note [Conjugate views]) */
-    Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline sizes]) */
+    Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline
+                            * sizes]); the last member: the free list's reuse leaves it unzeroed (tensor.c) */
 } TensorObject;
 
 /* BORROWED: t's grad_fn node, or NULL (a leaf, or a saved output whose node is gone). */
@@ -368,6 +382,9 @@ PyObject *mx_call2(State *st, PyObject *f, PyObject *a, PyObject *b, int device)
 PyObject *mx_astype(State *st, PyObject *arr, int dt, int device);
 /* NEW: tuple of Python ints from a C array */
 PyObject *ssize_tuple(const Py_ssize_t *v, int n);
+/* NEW: a tuple of `n` ints for an MLX shape argument, possibly the state's reused one (Note [Reused shape
+ * tuples], mxcall.c): only for handing to MLX, which copies it, never to Python code that may keep it. */
+PyObject *mx_shape_arg(State *st, const Py_ssize_t *v, int n);
 int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fname);
 int is_int_value(PyObject *o, long value);
 /* NEW: arr.item(), or Py_None while MLX traces arr (Note [No evaluation while tracing] in mxcall.c). */
@@ -417,6 +434,13 @@ int autograd_needed(State *st, PyObject *const *inputs, Py_ssize_t n);
 PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                           Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves); /* NEW node or None */
 int autograd_record_named(State *st, const char *name, PyObject *const *inputs, Py_ssize_t n_in,
+                          PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
+                          Py_ssize_t n_out);
+/* BORROWED: the registered (cls, fn, saves) entry of C op `name`, or NULL with RuntimeError (Note [Backward
+ * entry cache]). */
+PyObject *autograd_backward_entry(State *st, const char *name);
+/* autograd_record_named once the caller knows that recording is needed and holds the entry (BORROWED). 0 / -1. */
+int autograd_record_entry(State *st, PyObject *entry, PyObject *const *inputs, Py_ssize_t n_in,
                           PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
                           Py_ssize_t n_out);
 PyObject *mod_record(PyObject *m, PyObject *args);
@@ -490,6 +514,7 @@ PyObject *mod_op_registry(PyObject *m, PyObject *noargs);
  * that are not numbers/Tensors. */
 int binary_op_index(const char *name);
 PyObject *binary_op_at(State *st, int op, PyObject *a, PyObject *b, int inplace);
+PyObject *binary_op_checked(State *st, int op, PyObject *a, PyObject *b, int inplace);
 /* A registry-declared binary operator outside ops.c's table: its name (for errors), dtype rule, refusals and
  * MLX forwards (BORROWED), for binary_forward (ops.c). */
 enum { REFUSE_BOOL = 1, REFUSE_COMPLEX = 2, REFUSE_INTEGRAL = 4, REFUSE_COMPLEX_RUNTIME = 8, REFUSE_INT_ZERO_DIV = 16 };

@@ -878,7 +878,7 @@ static PyObject *binary_apply(OpObject *op, OpArgs *a, int binop, int inplace)
     if (binop < 0) /* div(rounding_mode='trunc'): the declaration's Python form (torch's trunc of the quotient) */
         res = PyObject_CallFunctionObjArgs(op->fallback, a->input, other, inplace ? Py_True : Py_False, NULL);
     else
-        res = binary_op_at(st, binop, a->input, other, inplace);
+        res = binary_op_checked(st, binop, a->input, other, inplace); /* op_vectorcall made the check */
     Py_DECREF(other);
     if (res == NULL)
         return NULL;
@@ -1531,6 +1531,7 @@ static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nar
 {
     OpObject *op = (OpObject *)self;
     State *st = op->st;
+    thread_pin(st); /* Note [Threads]: the operator path below no longer fetches the state (binary_op_checked) */
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nall = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     /* Note [torch function check] (overrides.c): exact Tensors and numbers never look further */
     int maybe = tf_modes_active;

@@ -180,7 +180,7 @@ int fast_bool(PyObject *o, int *out)
 PyObject *fast_mx_call_kw(State *st, PyObject *f, PyObject **args, Py_ssize_t nargs, PyObject *kw,
                           PyObject *kw_stream, int device)
 {
-    if (device == st->default_mx_device)
+    if (mx_device_is_default(st, device))
         return PyObject_Vectorcall(f, args, (size_t)nargs, kw);
     args[nargs + PyTuple_GET_SIZE(kw)] = st->mx_device[device];
     return PyObject_Vectorcall(f, args, (size_t)nargs, kw_stream);

@@ -406,6 +406,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->op_method_type);
     Py_VISIT(st->op_registry);
     Py_VISIT(st->kw_stream);
+    for (int i = 0; i < SHAPE_ARG_MAX; i++)
+        Py_VISIT(st->shape_args[i]);
     return fast_traverse(st, visit, arg);
 }
 
@@ -454,6 +456,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
     Py_CLEAR(st->kw_stream);
+    for (int i = 0; i < SHAPE_ARG_MAX; i++)
+        Py_CLEAR(st->shape_args[i]);
     Py_CLEAR(st->op_type);
     Py_CLEAR(st->op_method_type);
     Py_CLEAR(st->op_registry);

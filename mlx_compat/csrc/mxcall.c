@@ -3,10 +3,10 @@
 #include <string.h>
 
 /* NEW: f(*args) on the stream of `device`; the keyword is only passed when `device` is not MLX's
- * default device, so the common case is a plain positional vectorcall. */
+ * default device (mx_device_is_default), so the common case is a plain positional vectorcall. */
 PyObject *mx_call(State *st, PyObject *f, PyObject *const *args, Py_ssize_t nargs, int device)
 {
-    if (device == st->default_mx_device)
+    if (mx_device_is_default(st, device))
         return PyObject_Vectorcall(f, args, (size_t)nargs, NULL);
     PyObject *stack[8];
     if (nargs > 7) {
@@ -36,7 +36,7 @@ PyObject *mx_call2(State *st, PyObject *f, PyObject *a, PyObject *b, int device)
 PyObject *mx_astype(State *st, PyObject *arr, int dt, int device)
 {
     PyObject *args[2] = {arr, st->mx_dtype[dt]};
-    if (device == st->default_mx_device)
+    if (mx_device_is_default(st, device))
         return PyObject_VectorcallMethod(st->s_astype, args, 2, NULL);
     PyObject *stack[3] = {arr, st->mx_dtype[dt], st->mx_device[device]};
     return PyObject_VectorcallMethod(st->s_astype, stack, 2, st->kw_stream);
@@ -57,6 +57,35 @@ PyObject *ssize_tuple(const Py_ssize_t *v, int n)
         PyTuple_SET_ITEM(t, i, x);
     }
     return t;
+}
+
+/* Note [Reused shape tuples]
+ * A view or reshape hands MLX its new shape as a tuple, which MLX converts to its own vector at once and does
+ * not keep: a tuple made and freed per call was a measurable part of `a.view(16)`. The state keeps one tuple
+ * per length up to SHAPE_ARG_MAX and refills it in place when nothing else holds it (reference count 1: it
+ * is the state's alone; CPython's zip reuses its result tuple by the same rule). Held elsewhere (a call into
+ * MLX still in progress on this thread, an exception that kept it), a fresh tuple is made instead, so no one
+ * ever sees a tuple change. Its items are ints, so it is never part of a cycle. */
+PyObject *mx_shape_arg(State *st, const Py_ssize_t *v, int n)
+{
+    if (n < 1 || n > SHAPE_ARG_MAX)
+        return ssize_tuple(v, n);
+    PyObject *t = st->shape_args[n - 1];
+    if (t == NULL || Py_REFCNT(t) != 1) {
+        PyObject *fresh = ssize_tuple(v, n);
+        if (fresh != NULL && t == NULL)
+            st->shape_args[n - 1] = Py_NewRef(fresh);
+        return fresh;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *x = PyLong_FromSsize_t(v[i]);
+        if (x == NULL)
+            return NULL;
+        PyObject *old = PyTuple_GET_ITEM(t, i);
+        PyTuple_SET_ITEM(t, i, x);
+        Py_DECREF(old);
+    }
+    return Py_NewRef(t);
 }
 
 /* Parse an int argument as torch's argument parser does: bools and floats are TypeError, a 0-dim

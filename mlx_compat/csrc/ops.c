@@ -46,6 +46,7 @@ static const BinInfo BIN[BIN_COUNT] = {
     [BIN_MINIMUM] = {"minimum", F(minimum), PROMOTE_DEFAULT, 0, 0, 1, NULL},
 };
 #undef F
+_Static_assert(BIN_COUNT * 3 <= BINARY_BACKWARD_SLOTS, "State.binary_backward holds 3 operand kinds per operator");
 
 static PyObject *bin_func(State *st, BinOp op) { return *(PyObject **)((char *)st + BIN[op].func_offset); }
 
@@ -106,6 +107,11 @@ static int common_device(State *st, Operand *a, Operand *b, int *device)
 /* The dtype torch computes `a op b` in; -1 with torch's exception when it refuses. */
 static int binary_result_type(State *st, Operand *a, Operand *b)
 {
+    if (a->t && b->t && a->dt == b->dt) { /* one dtype: torch's result type is it, whatever the ranks */
+        if (tensor_ndim(st, a->t) < 0 || tensor_ndim(st, b->t) < 0) /* callers read the ranks */
+            return -1;
+        return a->dt;
+    }
     ResultTypeState rs;
     result_type_init(&rs);
     Operand *ops[2] = {a, b};
@@ -500,15 +506,28 @@ static void derivative_key(char *key, size_t size, const char *name, char x, cha
     key[n + 3] = '\0';
 }
 
-/* NEW: `a op b` as a Tensor, or NotImplemented when neither is ours / an operand is foreign. */
-static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
+/* BORROWED: the registered derivative entry of operator `op` for operand kinds x, y ('t' or 's'), cached in
+ * the state (Note [Backward entry cache]); NULL with RuntimeError when none is registered. */
+static PyObject *binary_backward_entry(State *st, BinOp op, char x, char y)
 {
-    State *st = operands_state(x, y);
-    if (st == NULL)
-        Py_RETURN_NOTIMPLEMENTED;
-    PyObject *handled = binary_torch_function(st, x, y, BIN[op].dunder, 0);
-    if (handled != NULL || PyErr_Occurred())
-        return handled;
+    PyObject **slot = &st->binary_backward[(int)op * 3 + (x == 't' ? (y == 't' ? 0 : 1) : 2)];
+    if (*slot == NULL) {
+        char key[64];
+        derivative_key(key, sizeof key, BIN[op].name, x, y);
+        *slot = autograd_backward_entry(st, key);
+    }
+    return *slot;
+}
+
+/* NEW: `a op b` as a Tensor, or NotImplemented when an operand is foreign. `tf_checked`: the caller has made
+ * the __torch_function__ check for these operands (the registry's entry, Note [torch function check]). */
+static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf_checked)
+{
+    if (!tf_checked) {
+        PyObject *handled = binary_torch_function(st, x, y, BIN[op].dunder, 0);
+        if (handled != NULL || PyErr_Occurred())
+            return handled;
+    }
     Operand a, b;
     int ca = classify(st, x, &a), cb = classify(st, y, &b);
     if (ca <= 0 || cb <= 0)
@@ -531,12 +550,11 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
         PyObject *ins[2] = {x, y}, *outs[1] = {(PyObject *)r};
         if (autograd_needed(st, ins, 2)) {
             /* the derivative is registered per operand kinds ("sub_st"), as torch names its nodes */
-            char key[64];
-            derivative_key(key, sizeof key, BIN[op].name, a.t ? 't' : 's', b.t ? 't' : 's');
+            PyObject *entry = binary_backward_entry(st, op, a.t ? 't' : 's', b.t ? 't' : 's');
             /* a reflected op (2 - x) has its tensor as torch's first input: edges (x, None); the "_st"
              * derivatives return their gradients in that order */
             PyObject *edges[2] = {a.t ? x : y, a.t ? y : x};
-            if (autograd_record_named(st, key, edges, 2, ins, 2, NULL, outs, 1) < 0) {
+            if (entry == NULL || autograd_record_entry(st, entry, edges, 2, ins, 2, NULL, outs, 1) < 0) {
                 Py_DECREF(r);
                 return NULL;
             }
@@ -545,15 +563,24 @@ static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
     return (PyObject *)r;
 }
 
-/* In-place `a op= b`: compute, cast back to a's dtype (if torch allows), check the shape, write. */
-static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
+/* NEW: `a op b` as a Tensor, or NotImplemented when neither is ours / an operand is foreign. */
+static PyObject *binary(PyObject *x, PyObject *y, BinOp op)
 {
     State *st = operands_state(x, y);
     if (st == NULL)
         Py_RETURN_NOTIMPLEMENTED;
-    PyObject *handled = binary_torch_function(st, x, y, BIN[op].dunder, 1);
-    if (handled != NULL || PyErr_Occurred())
-        return handled;
+    return binary_st(st, x, y, op, 0);
+}
+
+/* In-place `a op= b`: compute, cast back to a's dtype (if torch allows), check the shape, write. NEW (x) or
+ * NotImplemented; `tf_checked` as binary_st's. */
+static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf_checked)
+{
+    if (!tf_checked) {
+        PyObject *handled = binary_torch_function(st, x, y, BIN[op].dunder, 1);
+        if (handled != NULL || PyErr_Occurred())
+            return handled;
+    }
     Operand a, b;
     if (classify(st, x, &a) <= 0 || a.t == NULL || classify(st, y, &b) <= 0)
         Py_RETURN_NOTIMPLEMENTED;
@@ -613,9 +640,8 @@ static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
             if (result == NULL)
                 goto error;
             PyObject *outs[1] = {result};
-            char key[64];
-            derivative_key(key, sizeof key, BIN[op].name, 't', b.t ? 't' : 's');
-            if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
+            PyObject *entry = binary_backward_entry(st, op, 't', b.t ? 't' : 's');
+            if (entry == NULL || autograd_record_entry(st, entry, ins, 2, ins, 2, NULL, outs, 1) < 0)
                 goto error;
             if (t->base && (base_snap = saved_snapshot(st, (PyObject *)t->base, NULL)) == NULL)
                 goto error;
@@ -638,6 +664,14 @@ error:
     Py_XDECREF(result);
     Py_XDECREF(base_snap);
     return NULL;
+}
+
+static PyObject *binary_inplace(PyObject *x, PyObject *y, BinOp op)
+{
+    State *st = operands_state(x, y);
+    if (st == NULL)
+        Py_RETURN_NOTIMPLEMENTED;
+    return binary_inplace_st(st, x, y, op, 0);
 }
 
 #define BINARY_SLOTS(NAME, OP)                                                            \
@@ -736,11 +770,12 @@ done:
         Py_CLEAR(out);
     if (out != NULL && GRAD_ENABLED(st)) {
         PyObject *ins[2] = {(PyObject *)a, (PyObject *)b}, *outs[1] = {out};
-        const char *key = a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
+        const char *key = !autograd_needed(st, ins, 2)          ? NULL
+                          : a->ndim == 1 && b->ndim == 1 ? "matmul_dot"
                           : a->ndim == 2 && b->ndim == 2 ? "matmul_mm"
                           : a->ndim <= 2 && b->ndim <= 2 ? "matmul_mv"
                           : a->ndim == 3 && b->ndim == 3 ? "matmul_bmm3" : "matmul_bmm";
-        if (autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
+        if (key != NULL && autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
             Py_CLEAR(out);
     }
     return out;
@@ -915,6 +950,20 @@ PyObject *binary_op_at(State *st, int op, PyObject *a, PyObject *b, int inplace)
     if (inplace && !is_tensor(st, a))
         Py_RETURN_NOTIMPLEMENTED;
     return inplace ? binary_inplace(a, b, (BinOp)op) : binary(a, b, (BinOp)op);
+}
+
+/* NEW: binary_op_at for a caller that has made the __torch_function__ check on a and b itself (the registry's
+ * op_vectorcall, Note [torch function check]): the operator path without finding the state again or
+ * repeating the check. */
+PyObject *binary_op_checked(State *st, int op, PyObject *a, PyObject *b, int inplace)
+{
+    if (op < 0 || op >= BIN_COUNT) {
+        PyErr_SetString(PyExc_SystemError, "binary_op_checked: bad operator index");
+        return NULL;
+    }
+    if (inplace && !is_tensor(st, a))
+        Py_RETURN_NOTIMPLEMENTED;
+    return inplace ? binary_inplace_st(st, a, b, (BinOp)op, 1) : binary_st(st, a, b, (BinOp)op, 1);
 }
 
 /* Tensor._binary(name, a, b, inplace=False) (static): the operator path for the Python layer's
@@ -1138,7 +1187,7 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
     } else {
         PyObject *stack[5] = {v, axis ? axis : Py_None, keepdim ? Py_True : Py_False};
         PyObject *f = is_mean ? st->f_mean : st->f_sum;
-        if (t->device == st->default_mx_device)
+        if (mx_device_is_default(st, t->device))
             r = PyObject_Vectorcall(f, stack, 3, NULL);
         else
             r = mx_call(st, f, stack, 3, t->device);

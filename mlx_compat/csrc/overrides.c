@@ -451,9 +451,20 @@ error:
     Py_XDECREF(kw);
 }
 
-/* Note [torch function check] on the wrapper's path: 0 when every argument is exactly a Tensor, an int or a
- * float and no mode is active (one type comparison per argument, nothing looked up or built); else the full
- * check. */
+/* Whether every item of list or tuple `o` is exactly a Tensor (1/0): the common sequence argument (cat's,
+ * stack's), answered with one type comparison per item. */
+static inline int plain_tensor_items(PyTypeObject *tt, PyObject *o)
+{
+    PyObject **items = PySequence_Fast_ITEMS(o);
+    for (Py_ssize_t i = 0, k = PySequence_Fast_GET_SIZE(o); i < k; i++)
+        if (Py_TYPE(items[i]) != tt)
+            return 0;
+    return 1;
+}
+
+/* Note [torch function check] on the wrapper's path: 0 when every argument is exactly a Tensor, an int, a
+ * float, or a list or tuple of exact Tensors, and no mode is active (one type comparison per argument or
+ * item, nothing looked up or built); else the full check. */
 static inline int tfw_needed(State *st, PyObject *const *args, Py_ssize_t n)
 {
     PyTypeObject *tt = (PyTypeObject *)st->tensor_type;
@@ -461,7 +472,8 @@ static inline int tfw_needed(State *st, PyObject *const *args, Py_ssize_t n)
         return tf_needed(st, args, n);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyTypeObject *tp = Py_TYPE(args[i]);
-        if (tp != tt && tp != &PyLong_Type && tp != &PyFloat_Type)
+        if (tp != tt && tp != &PyLong_Type && tp != &PyFloat_Type &&
+            !((tp == &PyList_Type || tp == &PyTuple_Type) && plain_tensor_items(tt, args[i])))
             return tf_needed(st, args + i, n - i);
     }
     return 0;

@@ -71,12 +71,22 @@ static PyObject *where_impl(State *st, PyObject *const *args, Py_ssize_t nargs, 
         return NULL;
     TensorObject *cond = (TensorObject *)a[0];
     int device = cond->device;
-    result_type_init(&rs);
-    if (cond->dtype != DT_BOOL || !where_operand(st, a[1], &rs, device) || !where_operand(st, a[2], &rs, device))
+    if (cond->dtype != DT_BOOL)
         return NULL;
-    int rt = result_type_finish(&rs);
-    if (rt < 0 || rt >= DT_COUNT)
-        return NULL;
+    int rt;
+    if (Py_TYPE(a[1]) == Py_TYPE(a[2]) && is_tensor(st, a[1]) && ((TensorObject *)a[1])->dtype == ((TensorObject *)a[2])->dtype) {
+        /* two tensors of one dtype: the result type is theirs, whatever their ranks */
+        if (((TensorObject *)a[1])->device != device || ((TensorObject *)a[2])->device != device)
+            return NULL; /* the reference applies torch's device rule */
+        rt = ((TensorObject *)a[1])->dtype;
+    } else {
+        result_type_init(&rs);
+        if (!where_operand(st, a[1], &rs, device) || !where_operand(st, a[2], &rs, device))
+            return NULL;
+        rt = result_type_finish(&rs);
+        if (rt < 0 || rt >= DT_COUNT)
+            return NULL;
+    }
     PyObject *cv = tensor_value(st, cond);
     if (cv == NULL || (x = where_value(st, a[1], rt, device)) == NULL || (y = where_value(st, a[2], rt, device)) == NULL)
         goto error;

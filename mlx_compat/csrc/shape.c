@@ -56,21 +56,22 @@ static void release_items(PyObject **small, PyObject **items, Py_ssize_t n)
         PyMem_Free(items);
 }
 
-/* NEW: a list of the tensors' values (BORROWED from each, referenced by the list). */
-static PyObject *value_list(State *st, PyObject **items, Py_ssize_t n)
+/* NEW: a tuple of the tensors' values (BORROWED from each, referenced by the tuple): MLX takes any sequence of
+ * arrays, and a tuple is one allocation from CPython's free lists where a list is two. */
+static PyObject *value_tuple(State *st, PyObject **items, Py_ssize_t n)
 {
-    PyObject *list = PyList_New(n);
-    if (list == NULL)
+    PyObject *tup = PyTuple_New(n);
+    if (tup == NULL)
         return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *v = tensor_value(st, (TensorObject *)items[i]);
         if (v == NULL) {
-            Py_DECREF(list);
+            Py_DECREF(tup);
             return NULL;
         }
-        PyList_SET_ITEM(list, i, Py_NewRef(v));
+        PyTuple_SET_ITEM(tup, i, Py_NewRef(v));
     }
-    return list;
+    return tup;
 }
 
 /* NEW: the joined tensor, or NULL with an exception (a fall back when *fallback is set). `stack` picks
@@ -79,7 +80,7 @@ static PyObject *value_list(State *st, PyObject **items, Py_ssize_t n)
 static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, int stack,
                       int *fallback)
 {
-    PyObject *a[3], *small[SMALL], **items = NULL, *list = NULL, *axis = NULL, *arr = NULL, *res = NULL;
+    PyObject *a[3], *small[SMALL], **items = NULL, *values = NULL, *axis = NULL, *arr = NULL, *res = NULL;
     PyObject *sizes = NULL, *extra = NULL;
     Py_ssize_t n = 0, dim = 0;
     *fallback = 1;
@@ -114,9 +115,9 @@ static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObje
                 goto error;
     }
     *fallback = 0;
-    if ((list = value_list(st, items, n)) == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
+    if ((values = value_tuple(st, items, n)) == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
         goto error;
-    PyObject *call[2] = {list, axis};
+    PyObject *call[2] = {values, axis};
     arr = mx_call(st, stack ? st->f_stack : st->f_concatenate, call, dim == 0 ? 1 : 2, t0->device); /* axis=0: MLX's default */
     if (arr == NULL) {
         *fallback = 1; /* MLX refused: the reference raises torch's error */
@@ -149,7 +150,7 @@ static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObje
             Py_CLEAR(res);
     }
 error: /* also the way out when done: res is the result, or NULL (falling back when *fallback is set) */
-    Py_XDECREF(list);
+    Py_XDECREF(values);
     Py_XDECREF(axis);
     Py_XDECREF(sizes);
     Py_XDECREF(extra);

@@ -171,7 +171,9 @@ static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr
     TensorObject *t;
     if (tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0) { /* Note [Tensor free list] */
         t = st->free_tensors[--st->n_free_tensors];
-        memset(t, 0, sizeof(TensorObject));
+        /* all but inline_sizes (the last member), which is read only through `sizes` once written (Note
+         * [Inline sizes]) */
+        memset(t, 0, offsetof(TensorObject, inline_sizes));
         PyObject_Init((PyObject *)t, tp); /* the type reference and a fresh reference count, as tp_alloc */
         PyObject_GC_Track(t);
     } else if ((t = (TensorObject *)tp->tp_alloc(tp, 0)) == NULL)

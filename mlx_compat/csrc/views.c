@@ -80,7 +80,7 @@ static PyObject *call_with_shape(State *st, TensorObject *t, PyObject *f, const 
     PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
-    PyObject *shape = ssize_tuple(shape_in, n);
+    PyObject *shape = mx_shape_arg(st, shape_in, n); /* Note [Reused shape tuples] (mxcall.c) */
     if (shape == NULL)
         return NULL;
     PyObject *arr = mx_call2(st, f, v, shape, t->device);
@@ -353,7 +353,7 @@ static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm
     for (int i = 0; i < n; i++)
         reversed &= perm[i] == n - 1 - i;
     PyObject *out;
-    if (reversed && t->device == st->default_mx_device) /* t(), .T: MLX's own property is cheapest */
+    if (reversed && mx_device_is_default(st, t->device)) /* t(), .T: MLX's own property is cheapest */
         out = finish(st, t, PyObject_GetAttr(v, st->s_T), &r);
     else {
         PyObject *axes = ssize_tuple(perm, n);
