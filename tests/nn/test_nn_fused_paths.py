@@ -309,3 +309,28 @@ def test_sdpa_half_types_follow_torch(dtype, mask, E):
         np.testing.assert_array_equal(a.float().numpy(), c.detach().float().numpy())
     h = mc.autograd.grad(sum((g.float() * g.float()).sum() for g in c_g), xs)
     assert all(np.isfinite(x.float().numpy()).all() for x in h)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_gelu_tanh_fused(dtype):
+    """Note [fused tanh gelu]: values and gradients against torch (half types within one rounding: float32
+    arithmetic rounded once, as torch's), create_graph's first derivative the same bits as the fused backward's,
+    and second derivatives against torch."""
+    x = (np.random.default_rng(5).standard_normal((6, 300)) * 3).astype(np.float32)
+    x[0, :5] = [0.0, -0.0, 1e-3, -7.5, 7.5]
+    if dtype == "float32":
+        _compare(lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), [x], rtol=1e-5, atol=1e-5)
+        return
+    cot = np.random.default_rng(6).standard_normal(x.shape).astype(np.float32)
+    fn = lambda L, x: L.nn.functional.gelu(x, approximate="tanh")  # noqa: E731
+    t_out, t_g = _half_grads(torch, fn, [x], cot, dtype)
+    m_out, m_g = _half_grads(mc, fn, [x], cot, dtype)
+    _, c_g = _half_grads(mc, fn, [x], cot, dtype, create_graph=True)
+    eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10  # one unit in the last place
+    for a, b in ((m_out, t_out), (m_g[0], t_g[0])):
+        assert str(a.dtype) == str(b.dtype)
+        np.testing.assert_allclose(a.detach().float().numpy(), b.detach().float().numpy(), rtol=eps, atol=1e-6)
+    np.testing.assert_array_equal(c_g[0].detach().float().numpy(), m_g[0].float().numpy())
+    with mc.no_grad():
+        plain = fn(mc, mc.from_numpy(x.copy()).to(getattr(mc, dtype)))
+    np.testing.assert_array_equal(plain.float().numpy(), m_out.detach().float().numpy())
