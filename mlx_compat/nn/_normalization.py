@@ -218,12 +218,18 @@ def _layer_norm_fused(input, weight, bias, axes, eps, block):
         w, b = wb(x, rest)
         xc = x.astype(_opmath(x.dtype))
         mean, rstd = _layer_norm_stats(xc, axes, eps)
-        # the compute-dtype input and weight ride along as residuals: for half types the backward would cast them
-        # again (for float32/float64 astype is the array itself, so they cost nothing)
-        return _layer_norm_apply(xc, w, b, mean, rstd).astype(x.dtype), (mean, rstd, xc, w)
+        # float32/float64: the compute-dtype input and weight are the arrays themselves and ride along for free;
+        # half types keep only the statistics and cast x and w again in the backward (exact casts, the same
+        # bits), rather than hold a float32 copy of every normalized activation from forward to backward
+        half = xc is not x and xc.dtype != x.dtype
+        return _layer_norm_apply(xc, w, b, mean, rstd).astype(x.dtype), (mean, rstd, None if half else xc,
+                                                                          None if half else w)
 
     def bwd(values, res, out, g):
         mean, rstd, xc, w = res
+        if xc is None:
+            xc = values[0].astype(mean.dtype)
+            w = wb(values[0], values[1:])[0]
         dx, dw, db = _layer_norm_grads(xc, w, g.astype(xc.dtype), mean, rstd, axes, block)
         dts = [v.dtype for v in values]
         return [dx.astype(dts[0])] + ([dw.astype(dts[1])] if has_w else []) + ([db.astype(dts[-1])] if has_b else [])
