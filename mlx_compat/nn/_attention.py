@@ -33,7 +33,9 @@ with v (the row sums use the float32 values), and the output is that float32 pro
 sum, rounded once; the backward recomputes p = exp(scale * q @ k^T - logsumexp) from the forward's float32
 logsumexp, rounds p to the half type for gv = p^T @ g, forms gs = p * (g @ v^T - rowsum(g * out)) with the
 float32 p and the half-type output, and rounds gs before gq = scale * gs @ k and gk = scale * gs^T @ q.
-Products of half-type operands run on their float32 casts (exact), so no product rounds before torch's does.
+A product whose result torch keeps in float32 runs on float32 casts of its half-type operands (exact casts); one
+whose result torch rounds at once (gv; gq and gk when the scale is a power of two, which scales the rounded
+product exactly) runs in the half type, since MLX's half-type matmul is the float32 product rounded once.
 On torch's own test inputs our half results are then torch's bits up to the order of float32 sums (a float32
 computation rounded once, as before, was up to ~6 roundings from torch's). The training path keeps only the
 (L, 1) float32 logsumexp for its backward, where the float32 path keeps the float32 probabilities (L, S): the
@@ -380,9 +382,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             hcore = _half_core_unmasked(sc) if const_mask is None and keep is None else \
                 _half_core(sc, const_mask, keep, alive)
 
-            def fwd(q, k, v):
-                o, lse = _half_forward(q, k, v, sc, const_mask, keep, alive)
-                return o, lse
+            def fwd(q, k, v):  # (output, the float32 logsumexp: the backward's only residual)
+                return _half_forward(q, k, v, sc, const_mask, keep, alive)
 
             def bwd(values, lse, out, g):
                 q, k, v = values
