@@ -334,3 +334,32 @@ def test_gelu_tanh_fused(dtype):
     with mc.no_grad():
         plain = fn(mc, mc.from_numpy(x.copy()).to(getattr(mc, dtype)))
     np.testing.assert_array_equal(plain.float().numpy(), m_out.detach().float().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("shape,k", [((4, 6, 10), 1), ((1, 4), 1), ((3, 1), 1), ((2, 3, 1), 1), ((2, 3, 4), 2)])
+def test_layer_norm_compiled_same_bits(dtype, shape, k):
+    """Note [compiled layer norm]: the compiled forward and backward give the uncompiled formulas' bits (size-1
+    dimensions included, which MLX's shapeless kernels mishandled), and torch's values."""
+    import mlx.core as mx
+    from mlx_compat.nn import _normalization as N
+
+    x, w, b = _rand(shape, shape[-k:], shape[-k:], scale=3.0)
+    cot = _rand(shape, seed=1)[0]
+    d = getattr(mc, dtype)
+    xs = [mc.from_numpy(a.copy()).to(d).requires_grad_() for a in (x, w, b)]
+    y = mc.nn.functional.layer_norm(xs[0], shape[-k:], xs[1], xs[2])
+    gs = mc.autograd.grad(y, xs, mc.from_numpy(cot.copy()).to(d))
+    axes = tuple(range(len(shape) - k, len(shape)))
+    xm, wm, bm, gm = (t.detach()._mx for t in (*xs, mc.from_numpy(cot.copy()).to(d)))
+    xc, wc, bc = (a.astype(mx.float32) for a in (xm, wm, bm))
+    mean, rstd = N._layer_norm_stats(xc, axes, 1e-5)
+    want_y = N._layer_norm_apply(xc, wc, bc, mean, rstd).astype(xm.dtype)
+    want_g = N._layer_norm_grads(xc, wc, gm.astype(mx.float32), mean, rstd, axes, int(np.prod(shape[-k:])))
+    assert mx.array_equal(y._mx, want_y).item()
+    for got, want in zip(gs, want_g):
+        assert mx.array_equal(got._mx, want.astype(xm.dtype)).item()
+    t_xs = [torch.from_numpy(a.copy()).to(getattr(torch, dtype)).requires_grad_() for a in (x, w, b)]
+    t_y = torch.nn.functional.layer_norm(t_xs[0], shape[-k:], t_xs[1], t_xs[2])
+    tol = 1e-5 if dtype == "float32" else 2 * 2.0 ** -7
+    np.testing.assert_allclose(y.detach().float().numpy(), t_y.detach().float().numpy(), rtol=tol, atol=tol)
