@@ -186,6 +186,12 @@ class GPT(nn.Module):
         super().__init__()
         self.wte = nn.Embedding(vocab, d)
         self.wpe = nn.Embedding(ctx, d)
+        # mlx.nn.Embedding draws N(0, 1/d), torch's N(0, 1): with torch's, the tied head's logits have a standard
+        # deviation of sqrt(d) (16 at d 256, a first loss of ~170 against native's ~9), the softmax saturates and
+        # the wte rows' exp/Adam state underflow to subnormal floats, which x86 computes with microcode assists
+        # (ours ran 1.3-2.5x native's time per step on the CPU, worsening step by step). Both sides draw alike.
+        for emb in (self.wte, self.wpe):
+            nn.init.normal_(emb.weight, std=d ** -0.5)
         self.h = nn.ModuleList(_Block(d, heads) for _ in range(layers))
         self.ln_f = nn.LayerNorm(d)
 

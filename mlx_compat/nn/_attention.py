@@ -26,6 +26,22 @@ products of torch's formula instead of a re-run forward plus a recomputed p (ViT
 forward and backward, on the 2-core CPU VM: 3.2x `mx.fast.scaled_dot_product_attention`'s time before, 1.05-1.6x
 after, 97 -> 44 graph nodes; a create_graph backward differentiates the custom-vjp core as before).
 
+Note [half-type attention]
+For float16/bfloat16 q, k, v (4-D, no dropout) we follow torch's fused CPU kernel, which computes in float32
+but rounds twice on the way: the forward's exp(scores - rowmax) is rounded to the half type before its product
+with v (the row sums use the float32 values), and the output is that float32 product times the reciprocal row
+sum, rounded once; the backward recomputes p = exp(scale * q @ k^T - logsumexp) from the forward's float32
+logsumexp, rounds p to the half type for gv = p^T @ g, forms gs = p * (g @ v^T - rowsum(g * out)) with the
+float32 p and the half-type output, and rounds gs before gq = scale * gs @ k and gk = scale * gs^T @ q.
+A product whose result torch keeps in float32 runs on float32 casts of its half-type operands (exact casts); one
+whose result torch rounds at once (gv; gq and gk when the scale is a power of two, which scales the rounded
+product exactly) runs in the half type, since MLX's half-type matmul is the float32 product rounded once.
+On torch's own test inputs our half results are then torch's bits up to the order of float32 sums (a float32
+computation rounded once, as before, was up to ~6 roundings from torch's). The training path keeps only the
+(L, 1) float32 logsumexp for its backward, where the float32 path keeps the float32 probabilities (L, S): the
+backward recomputes the scores, as torch's does, so a bfloat16 step holds no (L, S) float32 array between its
+forward and backward (and no float32 copies of q, k, v, nor a float32 output).
+
 Note [attention rows that cannot die]
 Without attn_mask, a row of the fused path's scores is never all -inf: unmasked, every key counts, and torch's
 causal triangle (top-left aligned, tril(ones(L, S))) keeps key 0 in every row. The dead-row handling of Note
@@ -251,6 +267,63 @@ def _flash_core_unmasked(sc):
     return _flash_core(sc, None, None, alive=True)
 
 
+def _half_forward(q, k, v, sc, mask, keep, alive):
+    """torch's fused CPU forward for half-type q, k, v (Note [half-type attention]): (output in q's dtype,
+    float32 logsumexp)."""
+    dt, f32 = q.dtype, mx.float32
+    s, dead, top = _flash_scores(q.astype(f32), k.astype(f32), sc, mask, keep, alive)
+    e = mx.exp(s - top)
+    total = _row_total(e, dead)
+    out = mx.matmul(e.astype(dt).astype(f32), v.astype(f32)) * mx.reciprocal(total)
+    return out.astype(dt), mx.log(total) + top
+
+
+def _half_grads(q, k, v, g, out, lse, sc, mask, keep):
+    """torch's fused CPU backward for half types from the forward's logsumexp (Note [half-type attention]):
+    (gq, gk, gv) in q's dtype."""
+    dt, f32 = q.dtype, mx.float32
+    qf, kf, gf = q.astype(f32), k.astype(f32), g.astype(f32)
+    s = mx.matmul(qf, mx.swapaxes(kf, -1, -2)) * sc
+    if mask is not None:
+        s = s + mask.astype(f32)
+    if keep is not None:
+        s = mx.where(keep, s, -math.inf)
+    p = mx.exp(s - lse)  # lse is finite, 0 along dead rows: 0 wherever the scores are -inf
+    dsum = mx.sum(gf * out.astype(f32), axis=-1, keepdims=True)
+    # a half-type product is the float32 product rounded once (MLX accumulates in float32), torch's rounding
+    gv = mx.matmul(mx.swapaxes(p.astype(dt), -1, -2), g)
+    gs = (p * (mx.matmul(gf, mx.swapaxes(v.astype(f32), -1, -2)) - dsum)).astype(dt)
+    if math.frexp(sc)[0] == 0.5:  # a power of two scales the rounded product exactly
+        return mx.matmul(gs, k) * sc, mx.matmul(mx.swapaxes(gs, -1, -2), q) * sc, gv
+    gs = gs.astype(f32)
+    gq = mx.matmul(gs, kf) * sc
+    gk = mx.matmul(mx.swapaxes(gs, -1, -2), qf) * sc
+    return gq.astype(dt), gk.astype(dt), gv
+
+
+def _half_core(sc, mask, keep, alive=False):
+    """_flash_core for half types: Note [half-type attention]'s forward and backward, differentiable again (the
+    vjp recomputes the logsumexp, which the custom function does not output)."""
+
+    @mx.custom_function
+    def core(q, k, v):
+        return _half_forward(q, k, v, sc, mask, keep, alive)[0]
+
+    @core.vjp
+    def core_vjp(primals, g, out):
+        q, k, v = primals
+        lse = _half_forward(q, k, v, sc, mask, keep, alive)[1]
+        return _half_grads(q, k, v, g, out, lse, sc, mask, keep)
+
+    return core
+
+
+@functools.lru_cache(maxsize=64)
+def _half_core_unmasked(sc):
+    """The unmasked half-type core for one scale, built once."""
+    return _half_core(sc, None, None, alive=True)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa)
@@ -305,6 +378,18 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         # the compute-dtype q, k, v ride along as residuals: for half types the backward would cast them again
         # (for float32 astype is the array itself, so they cost nothing)
         ct = _opmath(out_dt)
+        if ct != out_dt:  # Note [half-type attention]: nothing of (L, S) size is kept for the backward
+            hcore = _half_core_unmasked(sc) if const_mask is None and keep is None else \
+                _half_core(sc, const_mask, keep, alive)
+
+            def fwd(q, k, v):  # (output, the float32 logsumexp: the backward's only residual)
+                return _half_forward(q, k, v, sc, const_mask, keep, alive)
+
+            def bwd(values, lse, out, g):
+                q, k, v = values
+                return list(_half_grads(q, k, v, g, out, lse, sc, const_mask, keep))
+
+            return fused_op("ScaledDotProductAttention", hcore, ins, fwd, bwd)
         core = _flash_core_unmasked(sc) if const_mask is None and keep is None else \
             _flash_core(sc, const_mask, keep, alive)
 
@@ -324,7 +409,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     def f(q, k, v, *m):
         ct = _opmath(q.dtype)
-        q, k, v = q.astype(ct), k.astype(ct), v.astype(ct)
+        half = ct != q.dtype
+        if not (flash and half):
+            q, k, v = q.astype(ct), k.astype(ct), v.astype(ct)
         if gqa:  # torch: repeat_interleave of key/value heads up to the query's head count
             if k.shape[-3] != q.shape[-3]:
                 k = mx.repeat(k, q.shape[-3] // k.shape[-3], axis=-3)
@@ -337,6 +424,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 q = mx.broadcast_to(q, batch + q.shape[-2:])
                 k = mx.broadcast_to(k, batch + k.shape[-2:])
                 v = mx.broadcast_to(v, batch + v.shape[-2:])
+            if half:  # Note [half-type attention]
+                core = _half_core_unmasked(sc) if const_mask is None and keep is None else \
+                    _half_core(sc, const_mask, keep, alive)
+                return core(q, k, v)
             core = _flash_core_unmasked(sc) if const_mask is None and keep is None else \
                 _flash_core(sc, const_mask, keep, alive)
             return core(q, k, v).astype(out_dt)

@@ -15,9 +15,10 @@ w[t] - logsumexp(w) is the entry log_softmax would give (log_softmax is w - logs
 reduction is nll_loss's. What it saves is the full (N, C) log-probability matrix: the forward never forms it, and
 the backward is torch's log_softmax backward written for a gradient that is nonzero only at the target,
 r = d loss / d logp[t]: dx = -(p * r) everywhere, r - p[t] * r at the target, with p = exp(w - logsumexp(w))
-from the forward's logsumexp: four passes over the logits (subtract, exp, multiply, and the target's scatter)
-where the composition made seven, and the same bits (p * (-r) is -(p * r), and r + (-(p[t] * r)) is
-r - p[t] * r). Half types compute in float32 and round the log-probability once, as torch's log_softmax does.
+from the forward's logsumexp, and the same bits (p * (-r) is -(p * r), and r + (-(p[t] * r)) is r - p[t] * r):
+one compiled pass over the logits (Note [cross entropy gradient in one pass]) where the composition made seven.
+Half types compute in float32 and round the log-probability once, as torch's log_softmax does; the backward
+takes p from that rounded log-probability, as torch's log_softmax backward reads its half-type output.
 With create_graph the op's forward is differentiated by MLX, as any fused op.
 """
 from __future__ import annotations
@@ -618,6 +619,27 @@ def _checked_target(target, ignore_index, c):
     return tv
 
 
+def _cross_entropy_grad(x, lse, r, safe, cols):
+    """Note [fused cross entropy]'s gradient of (N, C) logits x: dx = -(p * r) off the target, r - p[t] * r at it
+    (as r + (p * -r), the same bits), p = exp(logp); for half types logp is log_softmax's half-type output, as
+    torch's log_softmax backward reads it (Note [cross entropy gradient in one pass])."""
+    half = x.dtype in (mx.float16, mx.bfloat16)
+    logp = x.astype(mx.float32) - lse if half else x - lse
+    if half:
+        logp = logp.astype(x.dtype).astype(mx.float32)
+    q = mx.exp(logp) * -r
+    return mx.where(cols == safe, r + q, q).astype(x.dtype)
+
+
+# Note [cross entropy gradient in one pass]
+# The gradient above is elementwise over (N, C) once the target's column is a comparison with a column index
+# (instead of a scatter into the product): compiled, it is one pass that reads the logits in their dtype and
+# writes the gradient in it, with no (N, C) float32 array in between (a bfloat16 language model's largest
+# arrays: GPT-2's 2048 x 50257 logits are 206 MB in bfloat16, 412 MB per float32 copy). shapeless=True: one
+# trace per dtype serves every shape.
+_cross_entropy_grad_fused = mx.compile(_cross_entropy_grad, shapeless=True)
+
+
 def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
     from .._ops import precise as _precise
@@ -656,20 +678,17 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
     def fwd(x):
         w, lse, picked, keep, safe = stats(x)
         loss, den = reduce(picked, keep)
-        # a half type's float32 logits are cast again in the backward rather than kept: (N, C) float32 is large
-        return loss, (None if half else w, lse, keep, safe, den)
+        # the backward reads the logits themselves (Note [cross entropy gradient in one pass])
+        return loss, (None, lse, keep, safe, den)
 
     def bwd(values, res, out, g):
-        w, lse, keep, safe, den = res
-        if w is None:
-            w = values[0].astype(mx.float32)
+        _, lse, keep, safe, den = res
         # r = d loss / d logp[t], as the vjp of nll_loss's arithmetic gives it (0 for ignored rows)
         if reduction == "mean":
             g = g / den
-        r = mx.where(keep, -g, mx.array(0, dt)).astype(w.dtype)[:, None]
-        q = mx.exp(w - lse) * -r
-        dx = mx.put_along_axis(q, safe, r + mx.take_along_axis(q, safe, axis=1), axis=1)
-        return [dx.astype(dt)]
+        r = mx.where(keep, -g, mx.array(0, dt)).astype(lse.dtype)[:, None]
+        cols = mx.arange(values[0].shape[1], dtype=safe.dtype)
+        return [_cross_entropy_grad_fused(values[0], lse, r, safe, cols)]
 
     return fused_op("NllLossBackward0", f, [input], fwd, bwd)
 

@@ -154,9 +154,11 @@ def _layer_norm_stats(x, axes, eps):
     return mean, 1 / mx.sqrt(var + eps)
 
 
-def _layer_norm_grads(x, w, g, mean, a, axes, block):
-    """(dx, dw, db): torch's CPU layer norm backward, Note [layer norm arithmetic]; a = rstd."""
-    scale = 1.0 / block
+def _layer_norm_grads(x, w, g, mean, a, axes, block, scale=None):
+    """(dx, dw, db): torch's CPU layer norm backward, Note [layer norm arithmetic]; a = rstd; scale: 1 / block
+    given as a 0-d array of the compute dtype (Note [compiled layer norm]), the same value."""
+    if scale is None:
+        scale = 1.0 / block
     gw = g * w
     ds = mx.sum(gw * x, axis=axes, keepdims=True)
     db = mx.sum(gw, axis=axes, keepdims=True)
@@ -195,6 +197,37 @@ def _layer_norm_core(axes, eps, block):
     return core
 
 
+@functools.lru_cache(maxsize=64)
+def _layer_norm_compiled(k, eps):
+    """Note [compiled layer norm]: (forward, backward) compiled for the last k axes and one eps, with weight and
+    bias. forward(x, w, b) -> (y in x's dtype, float32 mean, rstd); backward(x, w, g, mean, rstd, scale) ->
+    (dx, dw, db) in the compute dtype, scale = 1 / block as a 0-d array."""
+    axes = tuple(builtins.range(-k, 0))
+
+    def forward(x, w, b):
+        ct = _opmath(x.dtype)
+        xc = x.astype(ct)
+        mean, rstd = _layer_norm_stats(xc, axes, eps)
+        return _layer_norm_apply(xc, w.astype(ct), b.astype(ct), mean, rstd).astype(x.dtype), mean, rstd
+
+    def backward(x, w, g, mean, rstd, scale):
+        ct = mean.dtype
+        return _layer_norm_grads(x.astype(ct), w.astype(ct), g.astype(ct), mean, rstd, axes, None, scale)
+
+    return mx.compile(forward), mx.compile(backward)
+
+
+# Note [compiled layer norm]
+# GPT-2-small runs 25 layer norms per step, each ~25 elementwise nodes forward and ~40 backward around its four
+# reductions (67 in bfloat16 with the casts): on a GPU each node of an eager step is a kernel. With a weight and a
+# bias (nn.LayerNorm's case) the fused path's forward and backward are each one compiled function: MLX fuses the
+# elementwise runs between the reductions, and keeps the ops and their order, so the values are the uncompiled
+# formulas' bits (tests/nn/test_nn_fused_paths.py compares both). Traced once per input shape, not shapeless:
+# MLX 0.32's shapeless CPU kernels for these graphs corrupt the heap when a dimension is 1 (a (1, 4) or (3, 1)
+# input aborted the interpreter with "malloc(): unaligned fastbin chunk detected"); a training step's shapes are
+# fixed, so the trace is paid once per shape.
+
+
 def _layer_norm_fused(input, weight, bias, axes, eps, block):
     """layer_norm of a floating input recording a gradient: the statistics of the forward serve the backward
     (Note [fused backward] in nn/_fused.py); the same arithmetic as `_layer_norm_core`, bit for bit. Half types
@@ -218,12 +251,33 @@ def _layer_norm_fused(input, weight, bias, axes, eps, block):
         w, b = wb(x, rest)
         xc = x.astype(_opmath(x.dtype))
         mean, rstd = _layer_norm_stats(xc, axes, eps)
-        # the compute-dtype input and weight ride along as residuals: for half types the backward would cast them
-        # again (for float32/float64 astype is the array itself, so they cost nothing)
-        return _layer_norm_apply(xc, w, b, mean, rstd).astype(x.dtype), (mean, rstd, xc, w)
+        # float32/float64: the compute-dtype input and weight are the arrays themselves and ride along for free;
+        # half types keep only the statistics and cast x and w again in the backward (exact casts, the same
+        # bits), rather than hold a float32 copy of every normalized activation from forward to backward
+        half = xc is not x and xc.dtype != x.dtype
+        return _layer_norm_apply(xc, w, b, mean, rstd).astype(x.dtype), (mean, rstd, None if half else xc,
+                                                                          None if half else w)
+
+    if has_w and has_b and input._mx.ndim > len(axes):  # Note [compiled layer norm]
+        cfwd, cbwd = _layer_norm_compiled(len(axes), builtins.float(eps))
+        scale = mx.array(1.0 / block, dtype=_opmath(input._mx.dtype))
+
+        def cfwd_res(x, w, b):
+            y, mean, rstd = cfwd(x, w, b)
+            return y, (mean, rstd)
+
+        def cbwd_grads(values, res, out, g):
+            x, w = values[0], values[1]
+            dx, dw, db = cbwd(x, w, g, *res, scale)
+            return [dx.astype(x.dtype), dw.astype(w.dtype), db.astype(values[2].dtype)]
+
+        return fused_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias), cfwd_res, cbwd_grads)
 
     def bwd(values, res, out, g):
         mean, rstd, xc, w = res
+        if xc is None:
+            xc = values[0].astype(mean.dtype)
+            w = wb(values[0], values[1:])[0]
         dx, dw, db = _layer_norm_grads(xc, w, g.astype(xc.dtype), mean, rstd, axes, block)
         dts = [v.dtype for v in values]
         return [dx.astype(dts[0])] + ([dw.astype(dts[1])] if has_w else []) + ([db.astype(dts[-1])] if has_b else [])

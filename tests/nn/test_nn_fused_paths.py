@@ -165,9 +165,10 @@ def _half_grads(L, fn, arrays, cot, dtype, create_graph=False):
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 @pytest.mark.parametrize("op", ["layer_norm", "sdpa", "sdpa_causal"])
 def test_half_training_path(op, dtype):
-    """Half types take the fused paths too, computing in float32 and rounding once (Note [opmath]): the output and
-    gradients are torch's within one rounding of the half type, and equal the differentiable formula's (the one
-    create_graph runs) exactly."""
+    """Half types take the fused paths too. Layer norm computes in float32 and rounds once (Note [opmath]); attention
+    rounds where torch's fused CPU kernel does (Note [half-type attention]). The output and gradients are torch's
+    within one rounding of the half type, and equal the differentiable formula's (the one create_graph runs)
+    exactly."""
     if op == "layer_norm":
         arrays = _rand((4, 6, 10), (10,), (10,), scale=3.0)
 
@@ -188,10 +189,14 @@ def test_half_training_path(op, dtype):
     for m, t, f in zip([m_out, *m_g], [t_out, *t_g], [f_out, *f_g]):
         a, b = m.detach().float().numpy(), t.detach().float().numpy()
         exact = f.detach().to(getattr(torch, dtype)).float().numpy()
-        # float32 arithmetic rounded once: within two roundings of the largest entry of the rounded float32 result
-        np.testing.assert_allclose(a, exact, rtol=2 * eps, atol=2 * eps * np.abs(exact).max())
-        # torch's half-type CPU kernels round some intermediates (attention's products): a few roundings more
-        np.testing.assert_allclose(a, b, rtol=4 * eps, atol=4 * eps * np.abs(b).max())
+        if op == "layer_norm":
+            # float32 arithmetic rounded once: within two roundings of the largest entry of the rounded result
+            np.testing.assert_allclose(a, exact, rtol=2 * eps, atol=2 * eps * np.abs(exact).max())
+            np.testing.assert_allclose(a, b, rtol=4 * eps, atol=4 * eps * np.abs(b).max())
+        else:
+            # torch's roundings of the probabilities and the score gradient, so torch's numbers up to the order
+            # of float32 sums: within one rounding (torch itself is up to ~6 roundings from `exact` here)
+            np.testing.assert_allclose(a, b, rtol=eps, atol=eps * np.abs(b).max())
     for m, c in zip(m_g, c_g):
         assert m.dtype == c.dtype
         np.testing.assert_array_equal(m.float().numpy(), c.detach().float().numpy())
@@ -267,3 +272,94 @@ def test_cross_entropy_fused_half(dtype):
     eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
     for a, b in zip(*vals):
         np.testing.assert_allclose(a, b, rtol=4 * eps, atol=4 * eps * np.abs(b).max())
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("mask", [None, "causal", "bool", "float"])
+@pytest.mark.parametrize("E", [8, 16])  # scale 1/sqrt(8) and 1/4: the backward's two product forms
+def test_sdpa_half_types_follow_torch(dtype, mask, E):
+    """Note [half-type attention]: outputs and gradients within one half-type rounding of torch's (its fused CPU
+    kernel's roundings; a fully masked row included), the no-grad forward the same bits as the training one,
+    and create_graph's first derivatives the same bits as the plain backward's, with finite second ones."""
+    shape = (2, 3, 7, E)
+    arrays = _rand(shape, shape, shape, scale=2.0)
+    cot = _rand(shape, seed=1)[0]
+    m = _mask(mask, 7, 7)
+
+    def fn(L, q, k, v):
+        am = None if m is None else L.from_numpy(m.copy())
+        if am is not None and mask == "float":
+            am = am.to(q.dtype)
+        return L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=am, is_causal=mask == "causal")
+
+    t_out, t_g = _half_grads(torch, fn, arrays, cot, dtype)
+    m_out, m_g = _half_grads(mc, fn, arrays, cot, dtype)
+    eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
+    for a, b in zip([m_out, *m_g], [t_out, *t_g]):
+        assert str(a.dtype) == str(b.dtype)
+        a, b = a.detach().float().numpy(), b.detach().float().numpy()
+        np.testing.assert_allclose(a, b, rtol=eps, atol=eps * np.abs(b).max())
+    with mc.no_grad():
+        plain = fn(mc, *[mc.from_numpy(a.copy()).to(getattr(mc, dtype)) for a in arrays])
+    np.testing.assert_array_equal(plain.float().numpy(), m_out.detach().float().numpy())
+    d = getattr(mc, dtype)
+    xs = [mc.from_numpy(a.copy()).to(d).requires_grad_() for a in arrays]
+    c_g = mc.autograd.grad(fn(mc, *xs), xs, mc.from_numpy(cot.copy()).to(d), create_graph=True)
+    for a, c in zip(m_g, c_g):
+        np.testing.assert_array_equal(a.float().numpy(), c.detach().float().numpy())
+    h = mc.autograd.grad(sum((g.float() * g.float()).sum() for g in c_g), xs)
+    assert all(np.isfinite(x.float().numpy()).all() for x in h)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_gelu_tanh_fused(dtype):
+    """Note [fused tanh gelu]: values and gradients against torch (half types within one rounding: float32
+    arithmetic rounded once, as torch's), create_graph's first derivative the same bits as the fused backward's,
+    and second derivatives against torch."""
+    x = (np.random.default_rng(5).standard_normal((6, 300)) * 3).astype(np.float32)
+    x[0, :5] = [0.0, -0.0, 1e-3, -7.5, 7.5]
+    if dtype == "float32":
+        _compare(lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), [x], rtol=1e-5, atol=1e-5)
+        return
+    cot = np.random.default_rng(6).standard_normal(x.shape).astype(np.float32)
+    fn = lambda L, x: L.nn.functional.gelu(x, approximate="tanh")  # noqa: E731
+    t_out, t_g = _half_grads(torch, fn, [x], cot, dtype)
+    m_out, m_g = _half_grads(mc, fn, [x], cot, dtype)
+    _, c_g = _half_grads(mc, fn, [x], cot, dtype, create_graph=True)
+    eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10  # one unit in the last place
+    for a, b in ((m_out, t_out), (m_g[0], t_g[0])):
+        assert str(a.dtype) == str(b.dtype)
+        np.testing.assert_allclose(a.detach().float().numpy(), b.detach().float().numpy(), rtol=eps, atol=1e-6)
+    np.testing.assert_array_equal(c_g[0].detach().float().numpy(), m_g[0].float().numpy())
+    with mc.no_grad():
+        plain = fn(mc, mc.from_numpy(x.copy()).to(getattr(mc, dtype)))
+    np.testing.assert_array_equal(plain.float().numpy(), m_out.detach().float().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("shape,k", [((4, 6, 10), 1), ((1, 4), 1), ((3, 1), 1), ((2, 3, 1), 1), ((2, 3, 4), 2)])
+def test_layer_norm_compiled_same_bits(dtype, shape, k):
+    """Note [compiled layer norm]: the compiled forward and backward give the uncompiled formulas' bits (size-1
+    dimensions included, which MLX's shapeless kernels mishandled), and torch's values."""
+    import mlx.core as mx
+    from mlx_compat.nn import _normalization as N
+
+    x, w, b = _rand(shape, shape[-k:], shape[-k:], scale=3.0)
+    cot = _rand(shape, seed=1)[0]
+    d = getattr(mc, dtype)
+    xs = [mc.from_numpy(a.copy()).to(d).requires_grad_() for a in (x, w, b)]
+    y = mc.nn.functional.layer_norm(xs[0], shape[-k:], xs[1], xs[2])
+    gs = mc.autograd.grad(y, xs, mc.from_numpy(cot.copy()).to(d))
+    axes = tuple(range(len(shape) - k, len(shape)))
+    xm, wm, bm, gm = (t.detach()._mx for t in (*xs, mc.from_numpy(cot.copy()).to(d)))
+    xc, wc, bc = (a.astype(mx.float32) for a in (xm, wm, bm))
+    mean, rstd = N._layer_norm_stats(xc, axes, 1e-5)
+    want_y = N._layer_norm_apply(xc, wc, bc, mean, rstd).astype(xm.dtype)
+    want_g = N._layer_norm_grads(xc, wc, gm.astype(mx.float32), mean, rstd, axes, int(np.prod(shape[-k:])))
+    assert mx.array_equal(y._mx, want_y).item()
+    for got, want in zip(gs, want_g):
+        assert mx.array_equal(got._mx, want.astype(xm.dtype)).item()
+    t_xs = [torch.from_numpy(a.copy()).to(getattr(torch, dtype)).requires_grad_() for a in (x, w, b)]
+    t_y = torch.nn.functional.layer_norm(t_xs[0], shape[-k:], t_xs[1], t_xs[2])
+    tol = 1e-5 if dtype == "float32" else 2 * 2.0 ** -7
+    np.testing.assert_allclose(y.detach().float().numpy(), t_y.detach().float().numpy(), rtol=tol, atol=tol)
