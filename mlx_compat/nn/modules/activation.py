@@ -6,7 +6,7 @@ import warnings
 from ... import empty
 from .. import functional as F
 from ..init import constant_, xavier_normal_, xavier_uniform_
-from .._attention import _mha_forward
+from .._attention import _mha_forward, _mha_self_inference
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -388,6 +388,16 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        # Note [self-attention inference path] (nn/_attention.py): torch's fast-path conditions, served directly
+        if (query is key and key is value and self.batch_first and not need_weights and not self.training
+                and key_padding_mask is None and attn_mask is None and not is_causal and self.num_heads % 2 == 0
+                and self._qkv_same_embed_dim and self.in_proj_bias is not None and self.bias_k is None
+                and self.bias_v is None and not self.add_zero_attn and self.out_proj.bias is not None
+                and query.dim() == 3):
+            out = _mha_self_inference(query, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+                                      self.out_proj.weight, self.out_proj.bias)
+            if out is not None:
+                return out, None
         # Note [batch-first attention] (nn/_attention.py): batch-first input is not transposed to (L, N, E)
         batch_first = self.batch_first and query.dim() == 3
         separate = {} if self._qkv_same_embed_dim else {
