@@ -145,6 +145,58 @@ def gpt2_rows():
             "GPT-2 block d768 T64, forward + backward": (o_train, n_train)}, (om, nm)
 
 
+def per_module(rows, repeats, clock):
+    """Inclusive graph-building µs per call of each leaf module type (ours: every leaf module class's forward
+    wrapped; native: mlx.nn's layer classes and mx.fast's attention wrapped), summed over one forward of
+    each row, medians over repeats. The wrappers add their own cost to both sides alike."""
+    import collections
+    import mlx_compat as mc
+    acc = collections.defaultdict(lambda: collections.defaultdict(list))
+    cur = collections.defaultdict(float)
+
+    def wrap(store, name, fn):
+        def inner(*a, **k):
+            t0 = clock()
+            r = fn(*a, **k)
+            cur[(store, name)] += clock() - t0
+            return r
+        return inner
+
+    leaf_types = [mc.nn.Linear, mc.nn.LayerNorm, mc.nn.MultiheadAttention, mc.nn.GELU, mc.nn.Dropout,
+                  mc.nn.Conv2d, mc.nn.BatchNorm2d, mc.nn.ReLU, mc.nn.MaxPool2d, mc.nn.AdaptiveAvgPool2d]
+    saved = {c: c.forward for c in leaf_types}
+    nat = {c: c.__call__ for c in (mnn.Linear, mnn.LayerNorm, mnn.Conv2d, mnn.BatchNorm, mnn.MaxPool2d)}
+    fns = {"gelu": (mnn, "gelu"), "relu": (mnn, "relu"), "sdpa": (mx.fast, "scaled_dot_product_attention")}
+    saved_fns = {k: getattr(m, a) for k, (m, a) in fns.items()}
+    try:
+        for c in leaf_types:
+            c.forward = wrap("ours", c.__name__, saved[c])
+        for c, f in nat.items():
+            c.__call__ = wrap("native", c.__name__, f)
+        for k, (m, a) in fns.items():
+            setattr(m, a, wrap("native", k, saved_fns[k]))
+        for name, (o, n) in rows.items():
+            for i in range(repeats + 2):
+                for side, fn in (("ours", o), ("native", n)):
+                    cur.clear()
+                    fn()
+                    if i >= 2:
+                        for (st, nm), v in cur.items():
+                            if st == side:
+                                acc[name][(side, nm)].append(v * 1e6)
+    finally:
+        for c, f in saved.items():
+            c.forward = f
+        for c, f in nat.items():
+            c.__call__ = f
+        for k, (m, a) in fns.items():
+            setattr(m, a, saved_fns[k])
+    for name, d in acc.items():
+        print(f"\n{name}")
+        for (side, nm), v in sorted(d.items(), key=lambda kv: (kv[0][0], -statistics.median(kv[1]))):
+            print(f"  {side:6s} {nm:22s} {statistics.median(v):8.0f} µs per forward")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--repeats", type=int, default=41)
@@ -152,6 +204,7 @@ def main(argv=None):
     p.add_argument("--only", default="vit,resnet,gpt2")
     p.add_argument("--wall", action="store_true")
     p.add_argument("--profile", help="cProfile the ours side of every row whose name contains this text")
+    p.add_argument("--per-module", help="inclusive µs per leaf module type for rows whose name contains this")
     args = p.parse_args(argv)
     clock = time.perf_counter if args.wall else time.thread_time
     only = args.only.split(",")
@@ -183,6 +236,10 @@ def main(argv=None):
                 pr.disable()
                 print("==", name)
                 pstats.Stats(pr).sort_stats("tottime").print_stats(30)
+        return
+    if args.per_module:
+        sel = {k: v for k, v in rows.items() if args.per_module in k and "backward" not in k}
+        per_module(sel, args.repeats, clock)
         return
     # train rows need training mode: the ViT pairs are split by name
     res = {}
