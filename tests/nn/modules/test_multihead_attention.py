@@ -418,3 +418,38 @@ def _bad_width(L_):
     x = L_.ones(N, L, E + 2)
     with L_.no_grad():
         return m(x, x, x, need_weights=False)
+
+
+@pytest.mark.parametrize("how", ["out-proj-module", "in-proj-parameter", "parametrize-in-proj", "functional-call"])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_forward_sees_replaced_projections(how, mode):
+    """forward reads its dicts directly (Note [parameter reads in forward]): a replaced out_proj, in-projection
+    parameter, a parametrization of it, or functional_call's tensors are what both paths (general and the
+    inference one) use, as in torch."""
+    rng = np.random.default_rng(5)
+    w_in, w_out, b_out = (rng.standard_normal(s).astype(np.float32) for s in ((3 * E, E), (E, E), (E,)))
+    x = rng.standard_normal((N, L, E)).astype(np.float32)
+    theirs, ours = pair("nn.MultiheadAttention", E, H, batch_first=True)
+    outs = []
+    for L_, m in ((torch, theirs), (mc, ours)):
+        m.train(mode == "train")
+        call = m
+        if how == "out-proj-module":
+            lin = L_.nn.Linear(E, E)
+            lin.weight, lin.bias = L_.nn.Parameter(L_.from_numpy(w_out)), L_.nn.Parameter(L_.from_numpy(b_out))
+            m.out_proj = lin
+        elif how == "in-proj-parameter":
+            m.in_proj_weight = L_.nn.Parameter(L_.from_numpy(w_in))
+        elif how == "parametrize-in-proj":
+            class Half(L_.nn.Module):
+                def forward(self, w):
+                    return w * 0.5
+            L_.nn.utils.parametrize.register_parametrization(m, "in_proj_weight", Half())
+        else:
+            call = lambda *a, **k: L_.func.functional_call(  # noqa: E731
+                m, {"in_proj_weight": L_.from_numpy(w_in), "out_proj.weight": L_.from_numpy(w_out)}, a, k)
+        q = L_.from_numpy(x.copy())
+        with L_.no_grad():
+            out, _ = call(q, q, q, need_weights=False)
+        outs.append(out)
+    assert_same(outs[1], outs[0])
