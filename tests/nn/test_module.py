@@ -1173,3 +1173,22 @@ def test_hooks_registered_after_calls_fire_and_stop(kind):
         m(x)
         logs.append(log)
     assert logs[1] == logs[0] == ["pre", "post", "|"]
+
+
+def test_registered_name_slot_keeps_a_custom_getattr_called():
+    """A subclass whose __getattr__ transforms what Module's returns keeps transforming on every read, as in
+    torch (no slot bypasses it)."""
+    got = []
+    for lib in (torch, mc):
+        class Scaled(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = lib.nn.Parameter(lib.ones(2))
+
+            def __getattr__(self, name):
+                v = super().__getattr__(name)
+                return v * 3 if name == "w" else v
+
+        m = Scaled()
+        got.append([m.w.tolist(), m.w.tolist(), hasattr(Scaled, "w")])
+    assert got[1] == got[0] == [[3.0, 3.0], [3.0, 3.0], False]

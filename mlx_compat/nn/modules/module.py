@@ -361,10 +361,12 @@ class _RegisteredSlot:
 
 def _install_slot(cls, name):
     """Put a _RegisteredSlot for `name` on cls unless cls is Module itself (whose dir() stays torch's), the
-    name is not an identifier (Sequential's "0", "1", ...), or a class of its MRO defines `name` (Note
-    [registered-name slots])."""
-    if cls is Module or not name.isidentifier():
-        return
+    name is not an identifier (Sequential's "0", "1", ...), cls overrides __getattr__ or __getattribute__ (a
+    wrapper that transforms or forwards what it reads must keep being called), or a class of its MRO defines
+    `name` (Note [registered-name slots])."""
+    if (cls is Module or not name.isidentifier() or cls.__getattr__ is not Module.__getattr__
+            or cls.__getattribute__ is not object.__getattribute__):
+        return  # a class that customises attribute access keeps seeing every read
     for k in cls.__mro__:
         if name in k.__dict__:
             return
