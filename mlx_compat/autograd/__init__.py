@@ -2,9 +2,12 @@
 (csrc/engine.c, Note [Backward by dependency counts])."""
 from __future__ import annotations
 
+import mlx.core as _mx
+
 from .. import _C
+from .._device_scope import _DEVICES as _STREAMS
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
-from .._tensor import Tensor
+from .._tensor import Tensor, _new
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from . import functional, graph  # noqa: F401
@@ -21,8 +24,6 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grad_outputs, is_grads_batched=False):
-    from .._ops.creation import ones_like
-
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
@@ -31,7 +32,10 @@ def _make_grads(outputs, grad_outputs, is_grads_batched=False):
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
                 if not out.dtype.is_floating_point:
                     raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
-                g = ones_like(out)
+                # torch's ones_like(out): one MLX fill on out's device (a one-element tensor has no layout to keep)
+                v = out._mx
+                dev = out._device_code
+                g = _new(_mx.ones(v.shape, v.dtype, stream=_STREAMS[dev]), dev, out.dtype)
             grads.append(g)
         else:
             if not isinstance(g, Tensor):

@@ -26,11 +26,12 @@ def needs_grad(x):
 def sum_to(g, shape):
     """Reduce a broadcast gradient back to `shape` (the one shared unbroadcast helper)."""
     shape = tuple(shape)
-    if tuple(g.shape) == shape:
+    gs = g._mx.shape
+    if gs == shape:
         return g
-    lead = g.dim() - len(shape)
+    lead = len(gs) - len(shape)
     dims = list(builtins.range(lead))
-    dims += [lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1]
+    dims += [lead + i for i, s in enumerate(shape) if s == 1 and gs[lead + i] != 1]
     if dims:
         g = g.sum(dims, keepdim=True)
     return g.reshape(shape)
@@ -57,7 +58,12 @@ def _scope_backward(backward, inputs):
 def record(name, backward, inputs, outputs, saved=(), extra=None):
     """Record a Python-level op: a node `name` whose backward(ctx, grads) sees ctx = (snapshots of saved...,
     extra). Does nothing unless grad mode is on and an input requires grad."""
-    if not _C.is_grad_enabled() or not builtins.any(needs_grad(i) for i in inputs):
+    if not _C.is_grad_enabled():
+        return None
+    for i in inputs:
+        if isinstance(i, Tensor) and i.requires_grad:
+            break
+    else:
         return None
     ctx = [None] * len(saved) + [extra]
     backward = _scope_backward(backward, inputs)
@@ -153,8 +159,8 @@ def _expand_reduced(g, dims, keepdim, shape):
     """Broadcast a reduction's gradient back over the reduced dims."""
     n = len(shape)
     if dims is None:
-        dims = list(builtins.range(n))
-    elif isinstance(dims, builtins.int):
+        return g.expand(shape)  # a full reduction's gradient is 0-d or all ones: torch's grad.expand(sizes)
+    if isinstance(dims, builtins.int):
         dims = [dims]
     if not keepdim and n:
         for d in sorted(d % n for d in dims):
@@ -199,10 +205,20 @@ register("NegViewBackward0", saves=False)(lambda ctx, grads: (grads[0].neg(),))
 register("UnsqueezeBackward0", saves=False)(lambda ctx, grads: (grads[0].squeeze(ctx[-1][0]),))
 
 
+_INVERSES = {}
+
+
 def _inverse(perm):
-    inv = [0] * len(perm)
-    for i, p in enumerate(perm):
-        inv[p] = i
+    """The permutation undoing `perm` (memoised: a model's few distinct permutations recur every backward)."""
+    key = perm if isinstance(perm, tuple) else None
+    inv = _INVERSES.get(key) if key is not None else None
+    if inv is None:
+        inv = [0] * len(perm)
+        for i, p in enumerate(perm):
+            inv[p] = i
+        inv = tuple(inv)
+        if key is not None and len(_INVERSES) < 4096:
+            _INVERSES[key] = inv
     return inv
 
 

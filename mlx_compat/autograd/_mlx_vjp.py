@@ -23,18 +23,33 @@ def _wrap(arr, device_code, dtype=None):
     return _new(arr, device_code, dtype if dtype is not None else _dtype.from_mx(arr.dtype))
 
 
+def _any_requires_grad(tensors):
+    for t in tensors:
+        if t.requires_grad:
+            return True
+    return False
+
+
 def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
     """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp."""
     tensors = list(tensors)
-    # the GPU wins over CPU operands (torch lets 0-d CPU tensors join GPU ones as scalars)
-    dev = device_code if device_code is not None else builtins.max(
-        (t._device_code for t in tensors if isinstance(t, Tensor)), default=0)
     values = [t._mx for t in tensors]
+    if device_code is None:
+        # the GPU wins over CPU operands (torch lets 0-d CPU tensors join GPU ones as scalars)
+        dev = 0
+        for t in tensors:
+            if t._device_code > dev:
+                dev = t._device_code
+    else:
+        dev = device_code
     out = scoped(dev, f, *values)  # Note [Device scope]: on the tensors' device whatever MLX's default
     multi = isinstance(out, (tuple, list))
-    outs = list(out) if multi else [out]
-    results = [_wrap(o, dev, None if out_dtypes is None else out_dtypes[i]) for i, o in enumerate(outs)]
-    if _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in tensors):
+    if not multi and out_dtypes is None:
+        results = [_new(out, dev, _dtype.from_mx(out.dtype))]
+    else:
+        outs = list(out) if multi else [out]
+        results = [_wrap(o, dev, None if out_dtypes is None else out_dtypes[i]) for i, o in enumerate(outs)]
+    if _C.is_grad_enabled() and _any_requires_grad(tensors):
         n = len(tensors)
         meta = [(tuple(r.shape), r.dtype) for r in results]
         diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]

@@ -13,8 +13,9 @@ import mlx.core as mx
 from .. import _C, _dtype
 from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
-from .._ops.linalg import _linear_addmm, addmm as _addmm
-from .._tensor import Tensor, _mx_evaluated
+from .._device_scope import _DEVICES as _STREAMS
+from .._ops.linalg import _linear_addmm, _record_addmm, addmm as _addmm
+from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
 
 _SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -49,15 +50,43 @@ def tanh(input):
 
 
 def linear(input, weight, bias=None):
-    if bias is not None and weight.dim() == 2:
-        nd = input.dim()
-        if nd == 2:
-            return _linear_addmm(bias, input, weight)  # as torch: addmm(bias, input, weight.t()), one node
-        if nd and bias.dim() == 1 and input.is_contiguous():
-            # torch's _flatten_nd_linear: a view to 2-D, one addmm, a view back (ViewBackward0 over AddmmBackward0)
-            shape = input._mx.shape
-            out = _addmm(bias, input.view(-1, shape[-1]), weight.t())
-            return out.view(shape[:-1] + (out._mx.shape[1],))
+    """torch's linear: addmm(bias, input, weight.t()) for a 2-D input; for a contiguous N-D input torch's
+    _flatten_nd_linear (a view to 2-D, one addmm, a view back); otherwise matmul, then the bias added.
+    Note [linear fast path]: when the common case's operands are already known to agree (a 2-D weight, a bias of
+    its output size, one floating dtype and device, matching inner sizes), the node(s) are built straight from
+    the MLX values: no graph is recorded -> one mx.addmm wrapped (the N-D output still a view of the 2-D product,
+    as torch's); a graph is recorded -> the same views and AddmmBackward0 node addmm records, without addmm's
+    argument checks (they cannot fail here). Anything else takes the checked path, which raises torch's errors."""
+    if bias is not None:
+        w = weight._mx
+        if w.ndim == 2:
+            a, c = input._mx, bias._mx
+            nd = a.ndim
+            dt = input.dtype
+            dev = input._device_code
+            if (nd >= 2 and c.shape == (w.shape[0],) and a.shape[-1] == w.shape[1] and w.shape[1]
+                    and dt.is_floating_point and weight.dtype is dt and bias.dtype is dt
+                    and weight._device_code == dev and bias._device_code == dev
+                    and (nd == 2 or input.is_contiguous())):
+                if not (_C.is_grad_enabled() and (input.requires_grad or weight.requires_grad or bias.requires_grad)):
+                    if nd == 2:
+                        return _new(mx.addmm(c, a, w.T, stream=_STREAMS[dev]), dev, dt)
+                    out = _new(mx.addmm(c, a.reshape(-1, w.shape[1]), w.T, stream=_STREAMS[dev]), dev, dt)
+                    return out.view(a.shape[:-1] + (w.shape[0],))
+                x2 = input if nd == 2 else input.view(-1, w.shape[1])
+                wt = weight.t()
+                out = _new(mx.addmm(c, x2._mx, wt._mx, stream=_STREAMS[dev]), dev, dt)
+                _record_addmm(bias, x2, wt, out, 1, 1)
+                return out if nd == 2 else out.view(a.shape[:-1] + (w.shape[0],))
+        if weight.dim() == 2:
+            nd = input.dim()
+            if nd == 2:
+                return _linear_addmm(bias, input, weight)  # as torch: addmm(bias, input, weight.t()), one node
+            if nd and bias.dim() == 1 and input.is_contiguous():
+                # torch's _flatten_nd_linear: a view to 2-D, one addmm, a view back (ViewBackward0 over AddmmBackward0)
+                shape = input._mx.shape
+                out = _addmm(bias, input.view(-1, shape[-1]), weight.t())
+                return out.view(shape[:-1] + (out._mx.shape[1],))
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     return out if bias is None else out + bias
 

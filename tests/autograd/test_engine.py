@@ -449,3 +449,17 @@ def test_long_chain_freed_without_backward_no_recursion_error():
         assert y.requires_grad
         del y  # tearing down a 100k-deep graph must not overflow the stack
     assert sys.getrecursionlimit() == limit
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_implicit_seed_of_one_element_outputs(dtype, shape):
+    """backward() without a gradient seeds ones of the output's dtype and shape (torch's ones_like): the leaf
+    gradients equal torch's in dtype, shape and value, through a full sum's expand and a mean's division."""
+    got = []
+    for L in (torch, mc):
+        x = L.from_numpy(np.arange(1.0, 7.0).reshape(2, 3)).to(getattr(L, dtype)).requires_grad_()
+        y = ((x * x).sum() + x.mean()).reshape(shape)
+        y.backward()
+        got.append(x.grad)
+    assert_same(got[1], got[0], rtol=1e-2 if dtype in ("float16", "bfloat16") else 1e-6)

@@ -1061,3 +1061,134 @@ def test_device_moves_on_the_fake_gpu():
     r = subprocess.run([sys.executable, "-c", _DEVICE_MOVE_SCRIPT], env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+# ---------------------------------------------------------------- Note [registered-name slots]
+
+
+def _slot_classes(lib):
+    nn = lib.nn
+
+    class Holder(nn.Module):
+        def __init__(self, kind):
+            super().__init__()
+            if kind == "parameter":
+                self.thing = nn.Parameter(lib.ones(2))
+            elif kind == "buffer":
+                self.register_buffer("thing", lib.full((2,), 3.0))
+            elif kind == "module":
+                self.thing = nn.Linear(2, 2)
+            elif kind == "plain":
+                self.thing = 7
+            # "absent": nothing named thing
+
+    return Holder
+
+
+def _describe(lib, m):
+    try:
+        v = m.thing
+    except AttributeError as e:
+        return ("AttributeError", str(e))
+    if isinstance(v, lib.Tensor):
+        return ("tensor", type(v).__name__, v.tolist())
+    return (type(v).__name__, v if isinstance(v, int) else None)
+
+
+def test_registered_name_reads_across_instances_of_one_class():
+    """One class whose instances hold `thing` as a parameter, a buffer, a submodule, a plain attribute or not at
+    all, read in every order after the first read installed the class's slot: each answer (value, or torch's
+    AttributeError message) equals torch's, and so do hasattr on the class, dir() and the answers after
+    deleting and re-registering."""
+    kinds = ["parameter", "buffer", "module", "plain", "absent"]
+    got = []
+    for lib in (torch, mc):
+        Holder = _slot_classes(lib)
+        ms = [Holder(k) for k in kinds]
+        seen = [_describe(lib, m) for m in ms] + [_describe(lib, m) for m in reversed(ms)]
+        seen.append(hasattr(Holder, "thing"))
+        seen.append([("thing" in dir(m)) for m in ms])
+        del ms[0].thing  # the parameter
+        seen.append(_describe(lib, ms[0]))
+        ms[0].thing = lib.nn.Parameter(lib.zeros(1))
+        seen.append(_describe(lib, ms[0]))
+        del ms[2].thing  # the submodule; then a plain attribute of that name
+        ms[2].thing = "text"
+        seen.append(_describe(lib, ms[2]))
+        got.append(seen)
+    assert got[1] == got[0]
+
+
+def test_registered_name_slot_yields_to_a_parametrization_and_weight_norm():
+    """After the slot of `weight` exists on Linear, a parametrized Linear (a property on its own subclass) and a
+    weight_norm Linear (a plain attribute recomputed by a pre-hook) still read their own weight, as in torch."""
+    outs = []
+    for lib in (torch, mc):
+        lib.manual_seed(0)
+        plain = lib.nn.Linear(3, 2)
+        plain.weight  # the slot now exists (ours)
+
+        class Double(lib.nn.Module):
+            def forward(self, w):
+                return w * 2
+
+        par = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            par.weight.copy_(lib.ones(2, 3))
+            par.bias.zero_()
+        lib.nn.utils.parametrize.register_parametrization(par, "weight", Double())
+        wn = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            wn.weight.copy_(lib.full((2, 3), 0.5))
+            wn.bias.zero_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            lib.nn.utils.weight_norm(wn)
+        x = lib.ones(1, 3)
+        outs.append([par.weight.tolist(), par(x).tolist(), wn(x).tolist(), sorted(k for k, _ in wn.named_parameters())])
+    assert outs[1] == outs[0]
+
+
+@pytest.mark.parametrize("kind", ["module", "global"])
+def test_hooks_registered_after_calls_fire_and_stop(kind):
+    """Module.__call__'s hook-free path: a forward pre-hook and hook registered after a first call fire on the
+    next call and stop after removal, module-local and global, as in torch."""
+    logs = []
+    for lib in (torch, mc):
+        log = []
+        m = lib.nn.Linear(2, 2)
+        x = lib.ones(1, 2)
+        m(x)
+        if kind == "module":
+            h1 = m.register_forward_pre_hook(lambda mod, a: log.append("pre"))
+            h2 = m.register_forward_hook(lambda mod, a, o: log.append("post"))
+        else:
+            h1 = lib.nn.modules.module.register_module_forward_pre_hook(lambda mod, a: log.append("pre"))
+            h2 = lib.nn.modules.module.register_module_forward_hook(lambda mod, a, o: log.append("post"))
+        try:
+            m(x)
+            log.append("|")
+        finally:
+            h1.remove(), h2.remove()
+        m(x)
+        logs.append(log)
+    assert logs[1] == logs[0] == ["pre", "post", "|"]
+
+
+def test_registered_name_slot_keeps_a_custom_getattr_called():
+    """A subclass whose __getattr__ transforms what Module's returns keeps transforming on every read, as in
+    torch (no slot bypasses it)."""
+    got = []
+    for lib in (torch, mc):
+        class Scaled(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = lib.nn.Parameter(lib.ones(2))
+
+            def __getattr__(self, name):
+                v = super().__getattr__(name)
+                return v * 3 if name == "w" else v
+
+        m = Scaled()
+        got.append([m.w.tolist(), m.w.tolist(), hasattr(Scaled, "w")])
+    assert got[1] == got[0] == [[3.0, 3.0], [3.0, 3.0], False]

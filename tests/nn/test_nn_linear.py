@@ -123,3 +123,104 @@ def test_addmm_input_shape_error():
             L.addmm(L.ones(3, 4), L.ones(2, 3), L.ones(3, 4))
         errs.append(e.value)
     assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs
+
+
+# ---------------------------------------------------------------- Note [linear fast path]
+
+_FAST_CASES = {"2d": ((4, 5), False), "3d": ((2, 3, 5), False), "4d": ((2, 1, 3, 5), False),
+               "3d-noncontig": ((3, 2, 5), True), "zero-rows": ((0, 5), False)}
+
+
+@pytest.mark.parametrize("case", list(_FAST_CASES))
+@pytest.mark.parametrize("mode", ["no_grad", "no-requires-grad", "weight-only", "input-only"])
+def test_linear_fast_path_values_views_and_nodes(case, mode):
+    """Every recording state of the fast path against torch: values, whether the N-D output is a view (torch's
+    _flatten_nd_linear returns one), grad_fn and its next functions, and the gradients that reach the leaves."""
+    shape, transposed = _FAST_CASES[case]
+    rng = np.random.default_rng(3)
+    data = [rng.standard_normal(s).astype(np.float32) for s in (shape, (4, 5), (4,))]
+    seen = []
+    for L in (torch, mc):
+        x, w, b = (L.from_numpy(d.copy()) for d in data)
+        if mode == "weight-only":
+            w.requires_grad_()
+        elif mode == "input-only":
+            x.requires_grad_()
+        elif mode == "no_grad":
+            w.requires_grad_(), b.requires_grad_()
+        xin = x.transpose(0, 1) if transposed else x
+        if mode == "no_grad":
+            with L.no_grad():
+                out = L.nn.functional.linear(xin, w, b)
+        else:
+            out = L.nn.functional.linear(xin, w, b)
+        fn = out.grad_fn
+        chain = None if fn is None else [type(fn).__name__] + [
+            type(n).__name__ if n is not None else None for n, _ in fn.next_functions]
+        grads = None
+        if out.requires_grad:
+            leaves = [t for t in (x, w, b) if t.requires_grad]
+            grads = L.autograd.grad(out, leaves, L.ones_like(out))
+        seen.append((out, out._base is not None, chain, out.requires_grad, grads))
+    (t_out, t_view, t_chain, t_rg, t_g), (m_out, m_view, m_chain, m_rg, m_g) = seen
+    assert_same(m_out, t_out)
+    assert (m_view, m_chain, m_rg) == (t_view, t_chain, t_rg)
+    if t_g is not None:
+        for m, t in zip(m_g, t_g):
+            assert_same(m, t)
+
+
+def test_linear_fast_path_output_writes_do_not_reach_the_operands():
+    """The product is a fresh value: writing into it (and into the 2-D base of an N-D output) leaves input,
+    weight and bias untouched, as in torch."""
+    for L in (torch, mc):
+        x, w, b = L.ones(2, 3, 4), L.ones(5, 4), L.zeros(5)
+        out = L.nn.functional.linear(x, w, b)
+        out.add_(1)
+        out._base.mul_(2) if out._base is not None else None
+        assert float(out.sum()) == 30 * (4 + 1) * 2 and float(x.sum()) == 24 and float(w.sum()) == 20
+        assert float(b.sum()) == 0
+
+
+_ADDMM_DTYPE = pytest.mark.xfail(strict=True, reason="addmm (_ops/linalg.py) says 'expected m1 and m2 to have the "
+                                  "same dtype' where torch says 'self and mat2 must have the same dtype, but got ...'")
+_INT_MATMUL = pytest.mark.xfail(strict=True, reason="integer matmul: torch's CPU computes it, MLX's matmul raises "
+                                "ValueError (the C core's matmul / _ops/linalg.py, not linear)")
+
+
+@pytest.mark.parametrize("what", [pytest.param("weight-dtype", marks=_ADDMM_DTYPE),
+                                  pytest.param("bias-dtype", marks=_ADDMM_DTYPE), "inner-size",
+                                  pytest.param("int-input", marks=_INT_MATMUL), "bias-0d", "bias-2d"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_linear_fast_path_declines_what_it_cannot_check(what, grad):
+    """Operands the fast path does not take reach the checked path: torch's exception type and message, or
+    torch's values (a 0-d bias broadcasts in torch's addmm)."""
+    def build(L):
+        x, w, b = L.ones(2, 3, 4), L.ones(5, 4), L.ones(5)
+        if what == "weight-dtype":
+            w = w.double()
+        elif what == "bias-dtype":
+            b = b.double()
+        elif what == "inner-size":
+            w = L.ones(5, 3)
+        elif what == "int-input":
+            x, w, b = x.long(), w.long(), b.long()
+        elif what == "bias-0d":
+            b = L.tensor(2.0)
+        elif what == "bias-2d":
+            b = L.ones(3, 5)
+        if grad and what != "int-input":
+            w.requires_grad_()
+        return L.nn.functional.linear(x, w, b)
+
+    outcome = []
+    for L in (torch, mc):
+        try:
+            outcome.append(build(L))
+        except Exception as e:  # noqa: BLE001 - the exception itself is compared
+            outcome.append(e)
+    t, m = outcome
+    if isinstance(t, Exception):
+        assert type(m) is type(t) and str(m) == str(t), (m, t)
+    else:
+        assert_same(m.detach(), t.detach())

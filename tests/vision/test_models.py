@@ -555,3 +555,31 @@ def test_printed_model_matches_torchvision(name):
     with torch.device("meta"):
         tmodel = getattr(tvm, name)()
     assert str(getattr(M, name)()) == str(tmodel)
+
+
+@pytest.mark.parametrize("how", ["ln_1-identity", "mlp-replaced", "attention-replaced"])
+def test_vit_encoder_block_sees_replaced_submodules(how):
+    """EncoderBlock.forward reads its submodules from _modules (Note [parameter reads in forward]): a submodule
+    replaced after construction is the one used, as in torchvision."""
+    from mlx_compat.vision.models.vision_transformer import EncoderBlock
+    mc = mlx_compat
+    theirs = tvm.vision_transformer.EncoderBlock(2, 8, 16, 0.0, 0.0)
+    ours = EncoderBlock(2, 8, 16, 0.0, 0.0)
+    ours.load_state_dict({k: mc.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
+    for L, m in ((torch, theirs), (mc, ours)):
+        L.manual_seed(0)
+        if how == "ln_1-identity":
+            m.ln_1 = L.nn.Identity()
+        elif how == "mlp-replaced":
+            m.mlp = L.nn.Sequential(L.nn.Linear(8, 8), L.nn.Tanh())
+        else:
+            m.self_attention = L.nn.MultiheadAttention(8, 4, batch_first=True)
+    if how != "ln_1-identity":  # the new layers' weights: torch's, carried over
+        ours.load_state_dict({k: mc.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 5, 8)).astype(np.float32)
+    theirs.eval(), ours.eval()
+    with torch.no_grad():
+        t = theirs(torch.from_numpy(x))
+    with mc.no_grad():
+        o = ours(mc.from_numpy(x))
+    np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-5, atol=1e-5)

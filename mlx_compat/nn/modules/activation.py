@@ -6,7 +6,7 @@ import warnings
 from ... import empty
 from .. import functional as F
 from ..init import constant_, xavier_normal_, xavier_uniform_
-from .._attention import _mha_forward
+from .._attention import _mha_forward, _mha_self_inference
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -388,17 +388,33 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        # Note [parameter reads in forward] (nn/modules/module.py)
+        try:
+            out_proj = self._modules["out_proj"]
+            in_w, in_b = self._parameters["in_proj_weight"], self._parameters["in_proj_bias"]
+            out_w, out_b = out_proj._parameters["weight"], out_proj._parameters["bias"]
+        except KeyError:
+            out_proj = self.out_proj
+            in_w, in_b, out_w, out_b = self.in_proj_weight, self.in_proj_bias, out_proj.weight, out_proj.bias
+        bias_k, bias_v = self.bias_k, self.bias_v
+        # Note [self-attention inference path] (nn/_attention.py): torch's fast-path conditions, served directly
+        if (query is key and key is value and self.batch_first and not need_weights and not self.training
+                and key_padding_mask is None and attn_mask is None and not is_causal and self.num_heads % 2 == 0
+                and self._qkv_same_embed_dim and in_b is not None and bias_k is None and bias_v is None
+                and not self.add_zero_attn and out_b is not None and query.dim() == 3):
+            out = _mha_self_inference(query, self.embed_dim, self.num_heads, in_w, in_b, out_w, out_b)
+            if out is not None:
+                return out, None
         # Note [batch-first attention] (nn/_attention.py): batch-first input is not transposed to (L, N, E)
         batch_first = self.batch_first and query.dim() == 3
         separate = {} if self._qkv_same_embed_dim else {
             "use_separate_proj_weight": True, "q_proj_weight": self.q_proj_weight,
             "k_proj_weight": self.k_proj_weight, "v_proj_weight": self.v_proj_weight}
         return _mha_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
-            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
-            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal,
-            batch_first=batch_first, **separate)
+            query, key, value, self.embed_dim, self.num_heads, in_w, in_b, bias_k, bias_v, self.add_zero_attn,
+            self.dropout, out_w, out_b, training=self.training, key_padding_mask=key_padding_mask,
+            need_weights=need_weights, attn_mask=attn_mask, average_attn_weights=average_attn_weights,
+            is_causal=is_causal, batch_first=batch_first, **separate)
 
     def merge_masks(self, attn_mask, key_padding_mask, query):
         """(merged mask, mask type) for batch-first query: type 1 a key padding mask alone, 2 an attention mask

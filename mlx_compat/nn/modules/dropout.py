@@ -24,7 +24,13 @@ class Dropout(_DropoutNd):
     """Zeroes each element with probability p and scales the rest by 1 / (1 - p)."""
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training, self.inplace)
+        # Note [dropout identity]: in eval mode or at p=0 with a valid p, torch's dropout returns its input
+        # object itself; answered here without the functional's two probability checks (an invalid p set on
+        # the module later still reaches F.dropout, which raises torch's ValueError)
+        p = self.p
+        if (not self.training or p == 0) and 0 <= p <= 1:
+            return input
+        return F.dropout(input, p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):

@@ -47,7 +47,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        p = self._parameters  # Note [parameter reads in forward] (nn/modules/module.py)
+        try:
+            w, b = p["weight"], p["bias"]
+        except KeyError:
+            w, b = self.weight, self.bias
+        return F.linear(input, w, b)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

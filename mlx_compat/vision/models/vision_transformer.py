@@ -77,12 +77,18 @@ class EncoderBlock(nn.Module):
     def forward(self, input):
         if input.dim() != 3:
             raise AssertionError(f"Expected (batch_size, seq_length, hidden_dim) got {tuple(input.shape)}")
-        x = self.ln_1(input)
-        x, _ = self.self_attention(x, x, x, need_weights=False)
-        x = self.dropout(x)
+        m = self._modules  # Note [parameter reads in forward] (nn/modules/module.py)
+        try:
+            ln_1, self_attention, dropout, ln_2, mlp = (m["ln_1"], m["self_attention"], m["dropout"], m["ln_2"],
+                                                        m["mlp"])
+        except KeyError:
+            ln_1, self_attention, dropout, ln_2, mlp = self.ln_1, self.self_attention, self.dropout, self.ln_2, self.mlp
+        x = ln_1(input)
+        x, _ = self_attention(x, x, x, need_weights=False)
+        x = dropout(x)
         x = x + input
-        y = self.ln_2(x)
-        y = self.mlp(y)
+        y = ln_2(x)
+        y = mlp(y)
         return x + y
 
 

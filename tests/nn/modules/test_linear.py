@@ -173,3 +173,48 @@ def test_lazy_linear_state_dict_before_materializing():
     assert list(sm) == list(st) == ["weight", "bias"]
     assert all(isinstance(v, mc.nn.UninitializedParameter) for v in sm.values())
     assert repr(m) == repr(t)
+
+
+# ---------------------------------------------------------------- Note [parameter reads in forward]
+
+def _replace(L, m, how):
+    """One way torch lets a user swap what Linear.forward reads."""
+    g = np.random.default_rng(11)
+    new = lambda *s: L.from_numpy(g.standard_normal(s).astype(np.float32))  # noqa: E731
+    if how == "new-parameter":
+        m.weight = L.nn.Parameter(new(3, 5))
+    elif how == "bias-none":
+        m.bias = None
+    elif how == "parametrize":
+        class Double(L.nn.Module):
+            def forward(self, w):
+                return w * 2
+        L.nn.utils.parametrize.register_parametrization(m, "weight", Double())
+    elif how == "weight-norm":
+        L.nn.utils.weight_norm(m)
+    elif how == "deleted-then-plain-tensor":
+        del m.weight
+        m.weight = new(3, 5)
+    elif how == "functional-call":
+        return lambda x: L.func.functional_call(m, {"weight": new(3, 5), "bias": new(3)}, (x,))
+    elif how == "load-state-dict-assign":
+        m.load_state_dict({"weight": new(3, 5), "bias": new(3)}, assign=True)
+    return m
+
+
+@pytest.mark.parametrize("how", ["new-parameter", "bias-none", "parametrize", "weight-norm",
+                                 "deleted-then-plain-tensor", "functional-call", "load-state-dict-assign"])
+def test_linear_forward_sees_replaced_parameters(how):
+    """Linear.forward reads its dicts directly (Note [parameter reads in forward]): every replacement torch
+    allows is still what the forward uses, output and gradients equal to torch's."""
+    theirs, ours = pair("nn.Linear", 5, 3)
+    x = np.random.default_rng(2).standard_normal((4, 5)).astype(np.float32)
+    outs = []
+    for L, m in ((torch, theirs), (mc, ours)):
+        f = _replace(L, m, how)
+        xin = L.from_numpy(x.copy()).requires_grad_()
+        out = f(xin)
+        (g,) = L.autograd.grad(out.sum(), [xin])
+        outs.append((out, g))
+    assert_same(outs[1][0].detach(), outs[0][0].detach())
+    assert_same(outs[1][1], outs[0][1])
