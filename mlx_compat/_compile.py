@@ -81,6 +81,7 @@ import weakref
 import mlx.core as mx
 
 from . import _C
+from ._dtype import float32 as _F32
 from ._tensor import Tensor
 
 __all__ = ["compile", "OptimizedModule", "disable", "reset"]
@@ -842,6 +843,15 @@ class _Plan:
         self._hook_dicts = hook_dicts
         self._lens = self._sizes()
         self._objs = tuple(self._objects())
+        # Note [Plan reuse]'s fast check: the version tags of every dict the plan read except the param groups (a
+        # scheduler rebinds their lr every step), and what no dict tag covers (lists, groups, .grads, flags)
+        self._vdicts = tuple(itertools.chain(map(vars, mods), map(vars, optims), dicts, hook_dicts))
+        self._versions = _C._compile_dict_versions(self._vdicts)
+        self._lens_fast = (tuple(map(len, self._lists)), tuple(map(len, groups)))
+        self._objs_fast = tuple(self._objects_fast())
+        # the tensor each slot holds (the identity checks keep it so while the plan is reused)
+        self._slot_tensors = [self.slot_get(s) for s in slots]
+        self._writes = {}  # id(entry) -> its write-back program for these slots (_Compiled._write_program)
         self._state_ids = held.difference(id(t) for t in leaves)
         self.reusable = len(self._state_ids) + len(leaves) == len(held)  # no argument is a state tensor
         # positional tensor arguments only (a training step's (x, y)): reuse() builds their key directly
@@ -859,6 +869,26 @@ class _Plan:
             _chain(self._dicts), _chain(map(_dict_values, self._dicts)), _chain(self._lists),
             _chain(self._groups), _chain([get(g) for get, g in self._fixed]),
             map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+
+    def _objects_fast(self):
+        """What _objects holds outside the dicts whose version tags the fast check compares."""
+        return itertools.chain(
+            _chain(self._lists), _chain(self._groups), _chain([get(g) for get, g in self._fixed]),
+            map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+
+    def _unchanged(self):
+        """Whether everything the plan read is the identical object (Note [Plan reuse]): by the dicts' version
+        tags and a short identity pass where no dict read changed (Note [Dict version tags] in csrc/compile.c),
+        else by the full identity pass, after which the tags are taken afresh."""
+        v = self._versions
+        if v is not None and v == _C._compile_dict_versions(self._vdicts):
+            return ((tuple(map(len, self._lists)), tuple(map(len, self._groups))) == self._lens_fast
+                    and all(map(operator.is_, self._objects_fast(), self._objs_fast)))
+        if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+            return False
+        if v is not None:
+            self._versions = _C._compile_dict_versions(self._vdicts)
+        return True
 
     def reuse(self, args, kwargs):
         """This plan for a call with `args`/`kwargs` (a copy holding them), or None if anything it read may
@@ -883,7 +913,7 @@ class _Plan:
         for t in leaves:
             if id(t) in ids:
                 return None
-        if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+        if not self._unchanged():
             return None
         for g, checks in self._checks:
             if not _group_checks_hold(g, checks):
@@ -904,8 +934,8 @@ class _Plan:
 
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
-                 "host_write_fn", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made")
+                 "host_write_fn", "host_exact", "sched_steps", "out_spec",
+                 "out_kinds", "out_exact", "needs_autograd", "_first", "shapes", "shapeless", "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
@@ -1151,16 +1181,20 @@ class _Compiled:
                                   and any(t.requires_grad for t in leaves))
                 outs = [_tensor_value(t) for t in leaves]
                 kinds = []  # per slot: None (it holds None), _UNCHANGED (no output) or the dtype of its output
+                exact = []  # per slot: whether its output has the slot tensor's shape and dtype (Note [Exact write-back])
                 for slot, t0, a in zip(plan.slots, originals, slot_arrays):
                     t = plan.slot_get(slot)
                     if t is None:
                         kinds.append(None)
+                        exact.append(False)
                         continue
                     v = _tensor_value(t)
                     if t is t0 and v is a:
                         kinds.append(_UNCHANGED)
+                        exact.append(False)
                     else:
                         kinds.append(t.dtype)
+                        exact.append(t0 is not None and not t._is_view and t.dtype is t0.dtype and t.shape == t0.shape)
                         outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
                 # (scalar state created from a host value: made on the host after the call, Note [Host scalars])
@@ -1185,12 +1219,15 @@ class _Compiled:
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
                 entry.out_kinds = (len(leaves), kinds, new_state)
+                entry.out_exact = exact
                 entry.guard_fn = ctx.evaluator(tuple(g for g, _ in ctx.guards)) if ctx.guards else None
                 entry.guard_results = tuple(r for _, r in ctx.guards)
                 entry.sources = ctx.sources
                 entry.scalar_layout = ctx.layout()
                 entry.scalar_fn = ctx.evaluator(tuple(e for srcs in ctx.scalar_exprs.values() for e in srcs))
                 entry.host_writes = [t for t, _ in ctx.host_writes]
+                # written with 0-d float32 arrays (_host_array): exactly their shape and dtype?
+                entry.host_exact = all(t.dtype is _F32 and t.dim() == 0 and not t._is_view for t in entry.host_writes)
                 # the host writes' values, then the new host scalar states'
                 write_srcs = tuple(e for _, e in ctx.host_writes) + tuple(new_host)
                 entry.host_write_fn = ctx.evaluator(write_srcs) if write_srcs else None
@@ -1217,11 +1254,7 @@ class _Compiled:
     def _inputs(plan, vecs):
         """The compiled function's inputs: argument arrays, slot arrays (a placeholder where a slot holds None,
         so positions match plan.slots), generator keys and the host scalar vectors `vecs`."""
-        slot_arrays = []
-        for slot in plan.slots:
-            kind, owner, name = slot
-            t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
-            slot_arrays.append(_PLACEHOLDER if t is None else t._mx)
+        slot_arrays = [_PLACEHOLDER if t is None else t._mx for t in plan._slot_tensors]
         return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs
 
     @staticmethod
@@ -1268,25 +1301,21 @@ class _Compiled:
             results = self._differentiable(entry, plan, vecs, n_out)
         else:
             results = [Tensor._new_on(a, dev) for a in outs[:n_out]]
-        pos = n_out
+        exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
         prev = _C.is_grad_enabled()
         _C._set_grad_enabled(False)
         try:
-            for slot, dt in zip(plan.slots, kinds):
-                if dt is _UNCHANGED:
-                    continue
-                kind, owner, name = slot
-                if dt is None:
-                    if kind == "grad":
-                        owner.grad = None
+            _C._compile_write(exact, outs, n_out)  # Note [Exact write-back]
+            for kind, owner, name, i in others:
+                if i < 0:  # the call left .grad None
+                    owner.grad = None
                     continue
                 t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
-                arr = outs[pos]
-                pos += 1
                 if t is None:  # a .grad created by the call
-                    owner.grad = Tensor._new_on(arr, owner._device_code)
+                    owner.grad = Tensor._new_on(outs[i], owner._device_code)
                 else:
-                    t._write(arr)
+                    t._write(outs[i])
+            pos = n_out + len(exact)
             host_vals = entry.host_write_fn(source_values) if entry.host_write_fn is not None else ()
             made = {}  # equal host values share one array, as _Update.scalar's constants do
             n_writes = len(entry.host_writes)
@@ -1303,10 +1332,17 @@ class _Compiled:
             for gen in plan.reach.generators:
                 gen._key = outs[pos]
                 pos += 1
-            for t, v in zip(entry.host_writes, host_vals):
-                a, f32 = _host_array(v, made)
-                t._write(a)
-                _remember_host_value(t, f32)
+            if entry.host_writes:
+                arrays = []
+                for v in host_vals[:len(entry.host_writes)]:
+                    arrays.append(_host_array(v, made))
+                if entry.host_exact:
+                    _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
+                else:
+                    for t, (a, _) in zip(entry.host_writes, arrays):
+                        t._write(a)
+                for t, (_, f32) in zip(entry.host_writes, arrays):
+                    _remember_host_value(t, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -1314,6 +1350,28 @@ class _Compiled:
         # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
         _C._eval(outs[n_out:] + [r._mx for r in results])  # under the evaluation lock (Note [Threads])
         return _unflatten(entry.out_spec, results)
+
+    @staticmethod
+    def _write_program(entry, plan):
+        """How `_run` writes `entry`'s slot outputs into `plan`'s tensors, kept in the plan per entry: the tensors
+        that take the outputs in order through `_C._compile_write` (None where the Python path writes), and the
+        Python path's (kind, owner, name, output index or -1 for a .grad set to None) (Note [Exact write-back])."""
+        n_out, kinds, _ = entry.out_kinds
+        exact, others = [], []
+        for slot, dt, ex, t in zip(plan.slots, kinds, entry.out_exact, plan._slot_tensors):
+            if dt is _UNCHANGED:
+                continue
+            if dt is None:
+                if slot[0] == "grad":
+                    others.append(slot + (-1,))
+                continue
+            if ex and t is not None:
+                exact.append(t)
+            else:
+                exact.append(None)
+                others.append(slot + (n_out + len(exact) - 1,))
+        prog = plan._writes[id(entry)] = (tuple(exact), tuple(others))
+        return prog
 
     def _probe_vjp(self, entry, plan, source_values):
         """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
