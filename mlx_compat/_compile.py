@@ -65,6 +65,17 @@ Anything the trace cannot represent — reading a tensor's value (item, bool, pr
 core's RuntimeError, Note [No evaluation while tracing]), `print`/`open`, or any other error while tracing — makes
 the compiled function run eagerly from then on, with one warning naming the cause (torch's graph break); with
 fullgraph=True the error is raised instead. State touched by the failed trace is restored first.
+
+Note [Derived inputs]
+Where no gradient is recorded, a convolution reads its weight as a channels-last copy that nn._layout.weight_last
+keeps per weight array (Note [cached channels-last weights] there). Traced, the weight is a tracer, so that copy
+would be a transpose and a copy inside the graph, made again at every call (17 of ResNet-18's weights, ~45 MB
+copied and 34 nodes per inference call). So while tracing, weight_last asked for a slot's input array returns an
+extra input of the graph standing for that slot's copy; the first trace collects what it asked for and the
+function is traced again with those inputs (the same retrace as Note [Host scalars]' layout), and every call
+passes weight_last(the slot's array) for them: the cached copy, made once per weight array, outside the graph.
+Under mx.vjp (an inference call whose outputs require grad, _vjp_parts) the copies are rebuilt from the values
+differentiated, so gradients reach the weights through them.
 """
 from __future__ import annotations
 
@@ -505,6 +516,10 @@ class _TraceContext:
         return tuple((dt, len(srcs)) for dt, srcs in self.scalar_exprs.items())
 
 
+class _RetraceDerived(Exception):
+    """The trace asked for derived inputs it was not given (Note [Derived inputs]); args[0]: all it needs."""
+
+
 class _RetraceScalars(Exception):
     pass
 
@@ -935,7 +950,7 @@ class _Plan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "host_exact", "sched_steps", "out_spec",
-                 "out_kinds", "out_exact", "needs_autograd", "_first", "shapes", "shapeless", "_made")
+                 "out_kinds", "out_exact", "derived", "needs_autograd", "_first", "shapes", "shapeless", "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
@@ -1015,13 +1030,15 @@ class _Compiled:
         entry, source_values = self._lookup(entries)
         if entry is not None:
             return entry, source_values
-        layout = ()
-        for _ in range(3):
+        layout, derived = (), ()
+        for _ in range(4):
             try:
-                entry = self._trace(plan, args, kwargs, layout, shapeless)
+                entry = self._trace(plan, args, kwargs, layout, shapeless, derived)
                 break
             except _RetraceScalars as e:
                 layout = e.args[0]
+            except _RetraceDerived as e:
+                derived = e.args[0]
             except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
                 if shapeless:
                     raise _ShapelessRefused from e  # the caller tries a per-shape graph (Note [Dynamic shapes])
@@ -1070,7 +1087,7 @@ class _Compiled:
         static, source_values = self._entry(self.cache.setdefault((plan.key, shapes), []), plan, args, kwargs)
         if sl.valid is None:
             vecs = self._scalar_vecs(static, source_values) if static.scalar_layout else []
-            outs = static.fn(*self._inputs(plan, vecs))
+            outs = static.fn(*self._inputs(plan, vecs, static.derived))
             sl.valid = _same_results(entry, static, plan, outs)
             return self._run(static, plan, source_values, outs)
         return self._run(static, plan, source_values)
@@ -1082,7 +1099,8 @@ class _Compiled:
                       f"{self.fallback_reason})", UserWarning, stacklevel=3)
 
     # -- tracing ---------------------------------------------------------------------------------------------
-    def _trace(self, plan, args, kwargs, layout, shapeless=False):
+    def _trace(self, plan, args, kwargs, layout, shapeless=False, derived=()):
+        from .nn import _layout
         from .optim import optimizer as _optim
 
         entry = _Entry()
@@ -1098,10 +1116,27 @@ class _Compiled:
         none_at_trace = [plan.slot_get(s) is None for s in plan.slots]
         traced = []
 
-        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs):
+        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs, derived_arrays):
             global _TRACE
             ctx = _TraceContext([], layout, scalar_vecs)
             saved = []  # (restore callable)
+            # Note [Derived inputs]: a slot's channels-last weight copy is an input, made outside the graph
+            slot_of = {id(a): i for i, a in enumerate(slot_arrays)}
+            given = dict(zip(derived, derived_arrays))
+            asked = []
+            weight_last = _layout.weight_last
+
+            def traced_weight_last(w, perm):
+                i = slot_of.get(id(w))
+                if i is not None and slot_arrays[i] is w:
+                    k = (i, tuple(perm))
+                    a = given.get(k)
+                    if a is not None:
+                        return a
+                    if k not in asked:
+                        asked.append(k)
+                return mx.contiguous(mx.transpose(w, perm))
+
             prev_trace = _TRACE
             _TRACE = ctx
             _optim._tracing += 1
@@ -1161,6 +1196,7 @@ class _Compiled:
                 for p in plan.params:
                     saved.append(functools.partial(_set_grad, p, p.grad))
                 builtins.print, builtins.open = _no_print, _no_open
+                _layout.weight_last = traced_weight_last
 
                 call_args, call_kwargs = _unflatten(plan.arg_spec, fresh)
                 out = user_fn(*call_args, **call_kwargs)
@@ -1171,6 +1207,7 @@ class _Compiled:
                                        "would not reach the caller's tensor)")
 
                 builtins.print, builtins.open = prev_print, prev_open
+                _layout.weight_last = weight_last
                 leaves = []
                 out_spec = _flatten(out, leaves)
                 # outputs carry autograd history as eager ones would, unless the function ran its own backward
@@ -1215,6 +1252,8 @@ class _Compiled:
                     return outs
                 if ctx.layout() != layout:
                     raise _RetraceScalars(ctx.layout())
+                if asked:
+                    raise _RetraceDerived(tuple(derived) + tuple(asked))
                 traced.append(True)
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
@@ -1235,6 +1274,7 @@ class _Compiled:
                 return outs
             finally:
                 builtins.print, builtins.open = prev_print, prev_open
+                _layout.weight_last = weight_last
                 for r in reversed(saved):
                     r()
                 _optim._tracing -= 1
@@ -1243,19 +1283,27 @@ class _Compiled:
         compiled = mx.compile(pure, shapeless=shapeless)
         entry.shapeless = shapeless
         entry.fn = compiled
+        entry.derived = derived
         # the first call traces (inside pure) and runs; its result is kept for this call
         vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
-        entry._first = compiled(*self._inputs(plan, vecs))
+        entry._first = compiled(*self._inputs(plan, vecs, derived))
         self.compile_count += 1
         return entry
 
     # -- running ---------------------------------------------------------------------------------------------
     @staticmethod
-    def _inputs(plan, vecs):
+    def _inputs(plan, vecs, derived=()):
         """The compiled function's inputs: argument arrays, slot arrays (a placeholder where a slot holds None,
-        so positions match plan.slots), generator keys and the host scalar vectors `vecs`."""
+        so positions match plan.slots), generator keys, the host scalar vectors `vecs` and the derived inputs
+        `derived` asks for (Note [Derived inputs])."""
         slot_arrays = [_PLACEHOLDER if t is None else t._mx for t in plan._slot_tensors]
-        return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs
+        if derived:
+            from .nn._layout import weight_last
+
+            extra = [weight_last(slot_arrays[i], perm) for i, perm in derived]
+        else:
+            extra = []
+        return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs, extra
 
     @staticmethod
     def _scalar_vecs(entry, source_values):
@@ -1294,7 +1342,7 @@ class _Compiled:
         elif first is not None and not entry.scalar_layout:
             outs = first
         else:
-            outs = entry.fn(*self._inputs(plan, vecs))
+            outs = entry.fn(*self._inputs(plan, vecs, entry.derived))
         n_out, kinds, new_state = entry.out_kinds
         dev = _dev_of(plan)
         if entry.needs_autograd:  # before the write-back: the recorded inputs are the call's
@@ -1404,6 +1452,7 @@ class _Compiled:
         present = [i for i, t in enumerate(slot_tensors) if t is not None]
         gen_keys = [g._key for g in plan.reach.generators]
         fn = entry.fn
+        derived = entry.derived
         n_slots = len(plan.slots)
 
         def f(*vals):
@@ -1411,7 +1460,9 @@ class _Compiled:
             full = [_PLACEHOLDER] * n_slots
             for j, i in enumerate(present):
                 full[i] = vals[n_args + j]
-            return list(fn(arg_arrays, full, gen_keys, vecs)[:n_out])
+            # derived inputs from the values differentiated, so gradients flow through them (Note [Derived inputs])
+            extra = [mx.contiguous(mx.transpose(full[i], perm)) for i, perm in derived]
+            return list(fn(arg_arrays, full, gen_keys, vecs, extra)[:n_out])
 
         # values as they are at the call (before the write-back): the recorded computation's inputs
         return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
@@ -1437,7 +1488,7 @@ def _same_results(shapeless, static, plan, static_outs):
     try:
         source_values = [r() for r in shapeless.sources]
         vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_layout else []
-        outs = shapeless.fn(*_Compiled._inputs(plan, vecs))
+        outs = shapeless.fn(*_Compiled._inputs(plan, vecs, shapeless.derived))
         if len(outs) != len(static_outs) or any(a.shape != b.shape or a.dtype != b.dtype
                                                 for a, b in zip(outs, static_outs)):
             return False
