@@ -858,12 +858,19 @@ class _Plan:
         self._hook_dicts = hook_dicts
         self._lens = self._sizes()
         self._objs = tuple(self._objects())
-        # Note [Plan reuse]'s fast check: the version tags of every dict the plan read except the param groups (a
-        # scheduler rebinds their lr every step), and what no dict tag covers (lists, groups, .grads, flags)
+        # Note [Plan reuse]'s fast check: the version tags of every dict the plan read, the param groups apart (a
+        # scheduler rebinds their lr every step: then only the groups are checked by identity), and what no dict tag
+        # covers (lists, .grads, requires_grad flags); of the group checks only those identity cannot make
         self._vdicts = tuple(itertools.chain(map(vars, mods), map(vars, optims), dicts, hook_dicts))
         self._versions = _C._compile_dict_versions(self._vdicts)
-        self._lens_fast = (tuple(map(len, self._lists)), tuple(map(len, groups)))
+        self._gdicts = tuple(groups)
+        self._gversions = _C._compile_dict_versions(self._gdicts)
+        self._lens_fast = tuple(map(len, self._lists))
         self._objs_fast = tuple(self._objects_fast())
+        self._glens = tuple(map(len, groups))
+        self._gobjs = tuple(self._group_objects())
+        self._checks_fast = [(g, c) for g, c in ((g, [x for x in c if x[1] != "sourced"]) for g, c in self._checks)
+                             if c]
         # the tensor each slot holds (the identity checks keep it so while the plan is reused)
         self._slot_tensors = [self.slot_get(s) for s in slots]
         self._writes = {}  # id(entry) -> its write-back program for these slots (_Compiled._write_program)
@@ -886,24 +893,41 @@ class _Plan:
             map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
 
     def _objects_fast(self):
-        """What _objects holds outside the dicts whose version tags the fast check compares."""
-        return itertools.chain(
-            _chain(self._lists), _chain(self._groups), _chain([get(g) for get, g in self._fixed]),
-            map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+        """What _objects holds that no dict version tag covers (the groups apart, _group_objects)."""
+        return itertools.chain(_chain(self._lists), map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+
+    def _group_objects(self):
+        return itertools.chain(_chain(self._groups), _chain([get(g) for get, g in self._fixed]))
+
+    def _groups_unchanged(self):
+        return (tuple(map(len, self._groups)) == self._glens
+                and all(map(operator.is_, self._group_objects(), self._gobjs))
+                and all(_group_checks_hold(g, c) for g, c in self._checks))
 
     def _unchanged(self):
-        """Whether everything the plan read is the identical object (Note [Plan reuse]): by the dicts' version
-        tags and a short identity pass where no dict read changed (Note [Dict version tags] in csrc/compile.c),
-        else by the full identity pass, after which the tags are taken afresh."""
+        """Whether everything the plan read is the identical object and its group checks hold (Note [Plan
+        reuse]): by the dicts' version tags and a short identity pass where no dict read changed (Note [Dict
+        version tags] in csrc/compile.c), else by the full identity pass, after which the tags are taken afresh."""
         v = self._versions
-        if v is not None and v == _C._compile_dict_versions(self._vdicts):
-            return ((tuple(map(len, self._lists)), tuple(map(len, self._groups))) == self._lens_fast
-                    and all(map(operator.is_, self._objects_fast(), self._objs_fast)))
-        if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+        if v is None or v != _C._compile_dict_versions(self._vdicts):
+            if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+                return False
+            if not all(_group_checks_hold(g, c) for g, c in self._checks):
+                return False
+            if v is not None:
+                self._versions = _C._compile_dict_versions(self._vdicts)
+                self._gversions = _C._compile_dict_versions(self._gdicts)
+            return True
+        if tuple(map(len, self._lists)) != self._lens_fast or not all(map(operator.is_, self._objects_fast(),
+                                                                          self._objs_fast)):
             return False
-        if v is not None:
-            self._versions = _C._compile_dict_versions(self._vdicts)
-        return True
+        gv = _C._compile_dict_versions(self._gdicts)
+        if gv != self._gversions:  # a group's entry rebound (a scheduler's lr): the groups by identity
+            if not self._groups_unchanged():
+                return False
+            self._gversions = gv
+            return True
+        return all(_group_checks_hold(g, c) for g, c in self._checks_fast)
 
     def reuse(self, args, kwargs):
         """This plan for a call with `args`/`kwargs` (a copy holding them), or None if anything it read may
@@ -930,9 +954,6 @@ class _Plan:
                 return None
         if not self._unchanged():
             return None
-        for g, checks in self._checks:
-            if not _group_checks_hold(g, checks):
-                return None
         plan = object.__new__(_Plan)
         plan.__dict__.update(self.__dict__)
         plan.arg_spec, plan.arg_tensors = arg_spec, leaves

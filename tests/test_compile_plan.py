@@ -409,3 +409,27 @@ def test_compile_write_matches_tensor_write():
         _C._compile_write([torch.zeros(1)], [mx.zeros(1)], 1)
     with torch.no_grad(), pytest.raises(RuntimeError):  # the in-place checks of Tensor._write still hold
         _C._compile_write([torch.zeros(3).expand(2, 3)], [mx.zeros((2, 3))], 0)
+
+
+def test_tensor_option_changed_in_place_between_calls():
+    # a Tensor group option (not a host source) is in the cache key by value: an in-place change leaves every
+    # dict's version tag as it was, so the fast check still compares its version counter
+    def make():
+        ctx = _make()
+        ctx["opt"] = opt = torch.optim.SGD(ctx["model"].parameters(), lr=0.05, momentum=torch.tensor(0.9))
+        model = ctx["model"]
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        ctx["step"] = step
+        return ctx
+
+    def change(ctx):
+        ctx["opt"].param_groups[0]["momentum"].fill_(0.5)
+
+    _replan_then_reuse(_assert_same(make, change))
