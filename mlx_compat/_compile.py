@@ -874,6 +874,7 @@ class _Plan:
         # the tensor each slot holds (the identity checks keep it so while the plan is reused)
         self._slot_tensors = [self.slot_get(s) for s in slots]
         self._writes = {}  # id(entry) -> its write-back program for these slots (_Compiled._write_program)
+        self._entries = None  # the cache's entries under self.key (set by _Compiled.__call__)
         self._state_ids = held.difference(id(t) for t in leaves)
         self.reusable = len(self._state_ids) + len(leaves) == len(held)  # no argument is a state tensor
         # positional tensor arguments only (a training step's (x, y)): reuse() builds their key directly
@@ -975,7 +976,7 @@ class _Entry:
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
-        self._made = {}  # the last call's host-scalar arrays by (value, dtype) (_scalar_vecs)
+        self._made = None  # the last call's host-scalar arrays, per dtype of the layout by value (_scalar_vecs)
 
 
 class _Compiled:
@@ -1026,12 +1027,14 @@ class _Compiled:
             for a in kwargs.values():
                 reach.add(a)
             plan = _Plan(reach, args, kwargs, dynamic=self.dynamic is True)
+            # the key's hash walks every nested tuple: once per plan, not per call
+            plan._entries = self.cache.setdefault(plan.key, []) if self.dynamic is not True else None
             self.plan_count += 1
             self._plan = plan if self._reach is not None and plan.reusable else None
         try:
             if self.dynamic is True:
                 return self._call_dynamic(plan, args, kwargs)
-            entry, source_values = self._entry(self.cache.setdefault(plan.key, []), plan, args, kwargs)
+            entry, source_values = self._entry(plan._entries, plan, args, kwargs)
         except _FallBack:
             return self.fn(*args, **kwargs)
         return self._run(entry, plan, source_values)
@@ -1333,24 +1336,25 @@ class _Compiled:
         of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count), also
         with the previous call (arrays are immutable: betas, eps and an unscheduled lr are not rebuilt per call)."""
         vals = entry.scalar_fn(source_values)
-        out, i, made, prev = [], 0, {}, entry._made
-        for dt, n in entry.scalar_layout:
+        out, i, made_all, prev = [], 0, [], entry._made
+        for k, (dt, n) in enumerate(entry.scalar_layout):
+            made, last = {}, prev[k] if prev else {}
             arrays = []
             for x in vals[i:i + n]:
-                x = float(x)
-                a = None
-                if x:  # 0.0 == -0.0: zeros are never shared
-                    a = made.get((x, dt))
-                    if a is None:
-                        a = prev.get((x, dt))
+                a = made.get(x)  # zeros are never in `made` (0.0 == -0.0): a fresh array each
                 if a is None:
-                    a = mx.array(x, dtype=dt)
-                if x:
-                    made[(x, dt)] = a
+                    if x:
+                        a = last.get(x)
+                        if a is None:
+                            a = mx.array(float(x), dtype=dt)
+                        made[x] = a
+                    else:
+                        a = mx.array(float(x), dtype=dt)
                 arrays.append(a)
             out.append(arrays)
+            made_all.append(made)
             i += n
-        entry._made = made
+        entry._made = made_all
         return out
 
     def _run(self, entry, plan, source_values, outs=None):
