@@ -1421,9 +1421,14 @@ class _Compiled:
                 gen._key = outs[pos]
                 pos += 1
             if entry.host_writes:
-                arrays = []
+                arrays, by_value = [], {}  # Adam's step counts: one value for every parameter, rounded once
                 for v in host_vals[:len(entry.host_writes)]:
-                    arrays.append(_host_array(v, made))
+                    r = by_value.get(v) if v else None  # (0.0 == -0.0: zeros are never shared)
+                    if r is None:
+                        r = _host_array(v, made)
+                        if v:
+                            by_value[v] = r
+                    arrays.append(r)
                 if entry.host_exact:
                     _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
                 else:
