@@ -730,7 +730,11 @@ class _Plan:
     while the reach walk is (Note [Reach reuse]) and when no argument is itself a state tensor. The key itself
     holds each module's identity, scalar configuration and hook ids, and which owner each input slot reads, so
     a module swapped for another (ReLU for Tanh), a changed Dropout p, a new hook or a parameter moved out of a
-    module never reuses a graph traced for the old structure."""
+    module never reuses a graph traced for the old structure.
+    The dict part of the check is one comparison of the dicts' version tags where CPython has them (Note [Dict
+    version tags] in csrc/compile.c; the param groups tagged apart, since a scheduler rebinds lr every step), the
+    identity pass running only when a tag moved; a reused plan is a _CallPlan holding the call's arguments over
+    the shared plan, whose `_slot_tensors` (what each slot held when it was built) stay right while it is reused."""
 
     def __init__(self, reach, args, kwargs, dynamic=False):
         self.reach = reach
