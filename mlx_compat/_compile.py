@@ -60,6 +60,18 @@ the shapes it was traced at). Limits, stated: the check compares two sizes, so a
 both take the same way (`if x.shape[0] > 1000`) is not seen (torch guards on it); and a mean-reduced loss makes a
 training step shape-dependent (1/N), so training steps use per-shape graphs.
 
+Note [View state]
+A tensor the function reaches through its globals or closure may be a view (`row = table[1]`). Its slot is its
+base's (one slot however many views share it), and rebinding that base to its tracer with `_set_data` would leave
+the views reading their old arrays (MLX then refuses the trace: "uncaptured inputs", and the function ran eagerly).
+So such a base is rebound to its tracer by a write (`_C._compile_write`: same shape and dtype, its version
+bumped), which its views see as they see any write, and back the same way when the trace ends: the views' reads
+and in-place writes inside the function go through the base, whose value the call writes back. The cost: the base
+counts two more versions per trace than in an eager run. Views held as module parameters, buffers or optimizer
+state are not treated so (every Parameter is a whole-storage view of its source tensor, and their slots are the
+leaves autograd differentiates): the trace's `_set_data` makes such a view a base of its own, so a Parameter over
+part of another tensor stops aliasing it after the first call (a known defect, tests/test_compile_plan.py).
+
 Note [Fallback]
 Anything the trace cannot represent — reading a tensor's value (item, bool, printing, data-dependent indexing: the
 core's RuntimeError, Note [No evaluation while tracing]), `print`/`open`, or any other error while tracing — makes
@@ -835,11 +847,15 @@ class _Plan:
             if g is not None:
                 tadd(g)
             sadd(("grad", p, None))
+        view_bases = set()  # ids of slot tensors that views in the reach read through (Note [View state])
         for t in reach.tensors:
             if id(t) not in held:
                 b = _base(t)
-                held.add(id(b))
-                sadd(("tensor", b, None))
+                if b is not t:
+                    view_bases.add(id(b))
+                if id(b) not in held:
+                    held.add(id(b))
+                    sadd(("tensor", b, None))
                 kadd(_spec(t))
                 tadd(t)
         for s in reach.schedulers:
@@ -849,6 +865,7 @@ class _Plan:
         dicts.extend(_global_hook_dicts())
         self.params = params
         self.slots = slots
+        self._view_bases = view_bases
         self.key = tuple(key)
         # Note [Plan reuse]: what reuse() compares, flattened so that it runs as a few C-level passes
         optims = reach.optimizers
@@ -1208,6 +1225,10 @@ class _Compiled:
                         grad_inputs.append((slot, t, a))
                         if t is None:
                             continue
+                    if id(t) in plan._view_bases:  # Note [View state]: a write, which its views see
+                        saved.append(functools.partial(_rebind_base, t, t._mx))
+                        _rebind_base(t, a)
+                        continue
                     saved.append(functools.partial(t._set_data, t._mx))
                     t._set_data(a)
                 for gen, k in zip(gens, gen_keys):
@@ -1634,6 +1655,17 @@ def _restore_attr(obj, name, value):
 
 def _set_grad(p, g):
     p.grad = g
+
+
+def _rebind_base(t, arr):
+    """Base tensor t takes arr (of its shape and dtype) as its value by a write, so that its views read it
+    (Note [View state])."""
+    prev = _C.is_grad_enabled()
+    _C._set_grad_enabled(False)
+    try:
+        _C._compile_write((t,), (arr,), 0)
+    finally:
+        _C._set_grad_enabled(prev)
 
 
 def _record_sched_step(ctx, sched, *args, **kwargs):

@@ -386,6 +386,36 @@ def test_view_parameter_keeps_aliasing_its_base():
     np.testing.assert_allclose(_np(c["big"]), _np(e["big"]), rtol=1e-6, atol=1e-7)
 
 
+def test_global_view_read_and_written_by_a_compiled_function():
+    # a view reached as a global (its base too): reads see the base's value at each call, in-place writes inside
+    # the function reach the base, as eagerly
+    def run(compiled):
+        base = torch.arange(12.0).reshape(3, 4)
+        view = base[1]
+        g = {"base": base, "view": view}
+
+        def f(x):
+            y = (g["view"] * x).sum()
+            g["view"].add_(x)
+            return y
+
+        fn = torch.compile(f) if compiled else f
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for i in range(4):
+                out.append(fn(torch.full((4,), float(i))).item())
+                base[0].add_(1.0)  # a write between calls, through another view of the same base
+        return out, base, view
+
+    le, be, ve = run(False)
+    lc, bc, vc = run(True)
+    assert lc == le
+    np.testing.assert_array_equal(_np(bc), _np(be))
+    assert vc._is_view and vc._base is bc._base
+    np.testing.assert_array_equal(_np(vc), _np(ve))
+
+
 def test_compile_write_matches_tensor_write():
     from mlx_compat import _C
     import mlx.core as mx
