@@ -8,6 +8,7 @@ Prints a markdown table (milliseconds per step and the ratios) with the machine,
     python bench/bench_compile.py                     # CPU, the smaller "cpu" sizes
     python bench/bench_compile.py --device cuda       # MLX's CUDA backend, issue 15's full sizes
     python bench/bench_compile.py --quick --only mlp gpt2
+    python bench/bench_compile.py --only mlp --cpu-time --baseline /tmp/base.py   # A/B against another _compile.py
 
 Needs only mlx and mlx_compat (no torch). On a fresh GPU machine the first step of each compiled variant spends
 seconds to a minute JIT-compiling kernels (reported apart, in brackets); the full run took ~2.5 minutes on a warm
@@ -85,6 +86,10 @@ def main():
     ap.add_argument("--plan-reuse-ab", action="store_true",
                     help="with --cpu-time: also ours compiled with plan reuse switched off (Note [Plan reuse] in "
                          "mlx_compat/_compile.py), in the same process, interleaved")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="with --cpu-time: also ours compiled through another copy of mlx_compat/_compile.py (e.g. "
+                         "`git show main:mlx_compat/_compile.py > /tmp/base.py`), loaded aside in the same process "
+                         "and interleaved step by step; prints main-thread CPU and wall medians of every variant")
     args = ap.parse_args()
     size = args.size or ("full" if args.device == "cuda" else "cpu")
     repeats = args.repeats or (7 if args.quick else 30)
@@ -104,6 +109,8 @@ def main():
           "float32 everywhere; each step timed with its evaluation\n")
     descriptions = [W.get(name, size) for name in args.only]
     if args.cpu_time:
+        if args.baseline:
+            return baseline_table(descriptions, repeats, warmup, args.baseline)
         return cpu_time_table(descriptions, repeats, warmup, args.plan_reuse_ab)
     for w in descriptions:
         print(f"- **{w.name}**: {w.description}")
@@ -155,6 +162,65 @@ def cpu_time_table(descriptions, repeats, warmup, plan_ab=False):
                   f"| {med[2] / med[1]:.2f}× |", flush=True)
         else:
             print(f"| {w.name} | {med[0]:.3f} | {med[1]:.3f} | {med[0] / med[1]:.2f}× |", flush=True)
+
+
+def _load_baseline(path):
+    """The _compile.py at `path` as a module of the mlx_compat package (its own caches and trace state)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mlx_compat._compile_baseline", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def baseline_table(descriptions, repeats, warmup, path):
+    """--cpu-time --baseline PATH: ours compiled through the baseline _compile.py, through this checkout's and
+    native mx.compile, interleaved step by step; medians of main-thread CPU and wall ms per step."""
+    import mlx_compat
+    from mlx_compat import _compile
+
+    base = _load_baseline(path)
+
+    def swapped(fn):
+        # the optimizers and layers reach the compile machinery as `mlx_compat._compile` (host scalars, tracing
+        # flags): while a baseline variant runs, that name is the baseline module
+        def run():
+            sys.modules["mlx_compat._compile"] = base
+            try:
+                fn()
+            finally:
+                sys.modules["mlx_compat._compile"] = _compile
+        return run
+
+    print(f"Baseline `_compile.py`: {path}. Medians of {repeats} interleaved steps after {warmup} warm-up steps.\n")
+    print("| workload | CPU: baseline | CPU: this checkout | CPU: MLX compiled | CPU ratios to MLX (baseline, this) "
+          "| wall: baseline | wall: this checkout | wall: MLX compiled | wall ratios to MLX (baseline, this) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    for w in descriptions:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mlx_compat.compile = base.compile
+            try:
+                old = swapped(W.ours_step(w, True))
+            finally:
+                mlx_compat.compile = _compile.compile
+            variants = [old, W.ours_step(w, True), W.native_step(w, True)]
+            for _ in range(warmup):
+                for fn in variants:
+                    fn()
+            cpu, wall = [[] for _ in variants], [[] for _ in variants]
+            for _ in range(repeats):
+                for i, fn in enumerate(variants):
+                    t0, w0 = time.thread_time(), time.perf_counter()
+                    fn()
+                    cpu[i].append(time.thread_time() - t0)
+                    wall[i].append(time.perf_counter() - w0)
+        c = [statistics.median(t) * 1e3 for t in cpu]
+        wl = [statistics.median(t) * 1e3 for t in wall]
+        print(f"| {w.name} | {c[0]:.3f} | {c[1]:.3f} | {c[2]:.3f} | {c[0] / c[2]:.2f}×, {c[1] / c[2]:.2f}× "
+              f"| {wl[0]:.3f} | {wl[1]:.3f} | {wl[2]:.3f} | {wl[0] / wl[2]:.2f}×, {wl[1] / wl[2]:.2f}× |", flush=True)
 
 
 if __name__ == "__main__":

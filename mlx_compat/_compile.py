@@ -60,11 +60,34 @@ the shapes it was traced at). Limits, stated: the check compares two sizes, so a
 both take the same way (`if x.shape[0] > 1000`) is not seen (torch guards on it); and a mean-reduced loss makes a
 training step shape-dependent (1/N), so training steps use per-shape graphs.
 
+Note [View state]
+A tensor the function reaches through its globals or closure may be a view (`row = table[1]`). Its slot is its
+base's (one slot however many views share it), and rebinding that base to its tracer with `_set_data` would leave
+the views reading their old arrays (MLX then refuses the trace: "uncaptured inputs", and the function ran eagerly).
+So such a base is rebound to its tracer by a write (`_C._compile_write`: same shape and dtype, its version
+bumped), which its views see as they see any write, and back the same way when the trace ends: the views' reads
+and in-place writes inside the function go through the base, whose value the call writes back. The cost: the base
+counts two more versions per trace than in an eager run. Views held as module parameters, buffers or optimizer
+state are not treated so (every Parameter is a whole-storage view of its source tensor, and their slots are the
+leaves autograd differentiates): the trace's `_set_data` makes such a view a base of its own, so a Parameter over
+part of another tensor stops aliasing it after the first call (a known defect, tests/test_compile_plan.py).
+
 Note [Fallback]
 Anything the trace cannot represent — reading a tensor's value (item, bool, printing, data-dependent indexing: the
 core's RuntimeError, Note [No evaluation while tracing]), `print`/`open`, or any other error while tracing — makes
 the compiled function run eagerly from then on, with one warning naming the cause (torch's graph break); with
 fullgraph=True the error is raised instead. State touched by the failed trace is restored first.
+
+Note [Derived inputs]
+Where no gradient is recorded, a convolution reads its weight as a channels-last copy that nn._layout.weight_last
+keeps per weight array (Note [cached channels-last weights] there). Traced, the weight is a tracer, so that copy
+would be a transpose and a copy inside the graph, made again at every call (17 of ResNet-18's weights, ~45 MB
+copied and 34 nodes per inference call). So while tracing, weight_last asked for a slot's input array returns an
+extra input of the graph standing for that slot's copy; the first trace collects what it asked for and the
+function is traced again with those inputs (the same retrace as Note [Host scalars]' layout), and every call
+passes weight_last(the slot's array) for them: the cached copy, made once per weight array, outside the graph.
+Under mx.vjp (an inference call whose outputs require grad, _vjp_parts) the copies are rebuilt from the values
+differentiated, so gradients reach the weights through them.
 """
 from __future__ import annotations
 
@@ -81,6 +104,7 @@ import weakref
 import mlx.core as mx
 
 from . import _C
+from ._dtype import float32 as _F32
 from ._tensor import Tensor
 
 __all__ = ["compile", "OptimizedModule", "disable", "reset"]
@@ -504,6 +528,10 @@ class _TraceContext:
         return tuple((dt, len(srcs)) for dt, srcs in self.scalar_exprs.items())
 
 
+class _RetraceDerived(Exception):
+    """The trace asked for derived inputs it was not given (Note [Derived inputs]); args[0]: all it needs."""
+
+
 class _RetraceScalars(Exception):
     pass
 
@@ -714,7 +742,11 @@ class _Plan:
     while the reach walk is (Note [Reach reuse]) and when no argument is itself a state tensor. The key itself
     holds each module's identity, scalar configuration and hook ids, and which owner each input slot reads, so
     a module swapped for another (ReLU for Tanh), a changed Dropout p, a new hook or a parameter moved out of a
-    module never reuses a graph traced for the old structure."""
+    module never reuses a graph traced for the old structure.
+    The dict part of the check is one comparison of the dicts' version tags where CPython has them (Note [Dict
+    version tags] in csrc/compile.c; the param groups tagged apart, since a scheduler rebinds lr every step), the
+    identity pass running only when a tag moved; a reused plan is a _CallPlan holding the call's arguments over
+    the shared plan, whose `_slot_tensors` (what each slot held when it was built) stay right while it is reused."""
 
     def __init__(self, reach, args, kwargs, dynamic=False):
         self.reach = reach
@@ -815,11 +847,15 @@ class _Plan:
             if g is not None:
                 tadd(g)
             sadd(("grad", p, None))
+        view_bases = set()  # ids of slot tensors that views in the reach read through (Note [View state])
         for t in reach.tensors:
             if id(t) not in held:
                 b = _base(t)
-                held.add(id(b))
-                sadd(("tensor", b, None))
+                if b is not t:
+                    view_bases.add(id(b))
+                if id(b) not in held:
+                    held.add(id(b))
+                    sadd(("tensor", b, None))
                 kadd(_spec(t))
                 tadd(t)
         for s in reach.schedulers:
@@ -829,6 +865,7 @@ class _Plan:
         dicts.extend(_global_hook_dicts())
         self.params = params
         self.slots = slots
+        self._view_bases = view_bases
         self.key = tuple(key)
         # Note [Plan reuse]: what reuse() compares, flattened so that it runs as a few C-level passes
         optims = reach.optimizers
@@ -842,6 +879,23 @@ class _Plan:
         self._hook_dicts = hook_dicts
         self._lens = self._sizes()
         self._objs = tuple(self._objects())
+        # Note [Plan reuse]'s fast check: the version tags of every dict the plan read, the param groups apart (a
+        # scheduler rebinds their lr every step: then only the groups are checked by identity), and what no dict tag
+        # covers (lists, .grads, requires_grad flags); of the group checks only those identity cannot make
+        self._vdicts = tuple(itertools.chain(map(vars, mods), map(vars, optims), dicts, hook_dicts))
+        self._versions = _C._compile_dict_versions(self._vdicts)
+        self._gdicts = tuple(groups)
+        self._gversions = _C._compile_dict_versions(self._gdicts)
+        self._lens_fast = tuple(map(len, self._lists))
+        self._objs_fast = tuple(self._objects_fast())
+        self._glens = tuple(map(len, groups))
+        self._gobjs = tuple(self._group_objects())
+        self._checks_fast = [(g, c) for g, c in ((g, [x for x in c if x[1] != "sourced"]) for g, c in self._checks)
+                             if c]
+        # the tensor each slot holds (the identity checks keep it so while the plan is reused)
+        self._slot_tensors = [self.slot_get(s) for s in slots]
+        self._writes = {}  # id(entry) -> its write-back program for these slots (_Compiled._write_program)
+        self._entries = None  # the cache's entries under self.key (set by _Compiled.__call__)
         self._state_ids = held.difference(id(t) for t in leaves)
         self.reusable = len(self._state_ids) + len(leaves) == len(held)  # no argument is a state tensor
         # positional tensor arguments only (a training step's (x, y)): reuse() builds their key directly
@@ -859,6 +913,43 @@ class _Plan:
             _chain(self._dicts), _chain(map(_dict_values, self._dicts)), _chain(self._lists),
             _chain(self._groups), _chain([get(g) for get, g in self._fixed]),
             map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+
+    def _objects_fast(self):
+        """What _objects holds that no dict version tag covers (the groups apart, _group_objects)."""
+        return itertools.chain(_chain(self._lists), map(_GRAD, self.params), map(_REQUIRES_GRAD, self._spec_tensors))
+
+    def _group_objects(self):
+        return itertools.chain(_chain(self._groups), _chain([get(g) for get, g in self._fixed]))
+
+    def _groups_unchanged(self):
+        return (tuple(map(len, self._groups)) == self._glens
+                and all(map(operator.is_, self._group_objects(), self._gobjs))
+                and all(_group_checks_hold(g, c) for g, c in self._checks))
+
+    def _unchanged(self):
+        """Whether everything the plan read is the identical object and its group checks hold (Note [Plan
+        reuse]): by the dicts' version tags and a short identity pass where no dict read changed (Note [Dict
+        version tags] in csrc/compile.c), else by the full identity pass, after which the tags are taken afresh."""
+        v = self._versions
+        if v is None or v != _C._compile_dict_versions(self._vdicts):
+            if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+                return False
+            if not all(_group_checks_hold(g, c) for g, c in self._checks):
+                return False
+            if v is not None:
+                self._versions = _C._compile_dict_versions(self._vdicts)
+                self._gversions = _C._compile_dict_versions(self._gdicts)
+            return True
+        if tuple(map(len, self._lists)) != self._lens_fast or not all(map(operator.is_, self._objects_fast(),
+                                                                          self._objs_fast)):
+            return False
+        gv = _C._compile_dict_versions(self._gdicts)
+        if gv != self._gversions:  # a group's entry rebound (a scheduler's lr): the groups by identity
+            if not self._groups_unchanged():
+                return False
+            self._gversions = gv
+            return True
+        return all(_group_checks_hold(g, c) for g, c in self._checks_fast)
 
     def reuse(self, args, kwargs):
         """This plan for a call with `args`/`kwargs` (a copy holding them), or None if anything it read may
@@ -883,15 +974,9 @@ class _Plan:
         for t in leaves:
             if id(t) in ids:
                 return None
-        if self._sizes() != self._lens or not all(map(operator.is_, self._objects(), self._objs)):
+        if not self._unchanged():
             return None
-        for g, checks in self._checks:
-            if not _group_checks_hold(g, checks):
-                return None
-        plan = object.__new__(_Plan)
-        plan.__dict__.update(self.__dict__)
-        plan.arg_spec, plan.arg_tensors = arg_spec, leaves
-        return plan
+        return _CallPlan(self, arg_spec, leaves)
 
     def slot_get(self, slot):
         kind, owner, name = slot
@@ -902,14 +987,32 @@ class _Plan:
         return owner
 
 
+class _CallPlan:
+    """A reused _Plan for one call: that call's arguments, everything else read from the shared plan (copying
+    the plan's ~35 attributes per call cost more than all of its checks)."""
+
+    __slots__ = ("_plan", "arg_spec", "arg_tensors")
+
+    def __init__(self, plan, arg_spec, arg_tensors):
+        self._plan = plan
+        self.arg_spec = arg_spec
+        self.arg_tensors = arg_tensors
+
+    def __getattr__(self, name):
+        return getattr(self._plan, name)
+
+    def slot_get(self, slot):
+        return self._plan.slot_get(slot)
+
+
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
-                 "host_write_fn", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made")
+                 "host_write_fn", "host_exact", "sched_steps", "out_spec",
+                 "out_kinds", "out_exact", "derived", "needs_autograd", "_first", "shapes", "shapeless", "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
-        self._made = {}  # the last call's host-scalar arrays by (value, dtype) (_scalar_vecs)
+        self._made = None  # the last call's host-scalar arrays, per dtype of the layout by value (_scalar_vecs)
 
 
 class _Compiled:
@@ -960,12 +1063,14 @@ class _Compiled:
             for a in kwargs.values():
                 reach.add(a)
             plan = _Plan(reach, args, kwargs, dynamic=self.dynamic is True)
+            # the key's hash walks every nested tuple: once per plan, not per call
+            plan._entries = self.cache.setdefault(plan.key, []) if self.dynamic is not True else None
             self.plan_count += 1
             self._plan = plan if self._reach is not None and plan.reusable else None
         try:
             if self.dynamic is True:
                 return self._call_dynamic(plan, args, kwargs)
-            entry, source_values = self._entry(self.cache.setdefault(plan.key, []), plan, args, kwargs)
+            entry, source_values = self._entry(plan._entries, plan, args, kwargs)
         except _FallBack:
             return self.fn(*args, **kwargs)
         return self._run(entry, plan, source_values)
@@ -985,13 +1090,15 @@ class _Compiled:
         entry, source_values = self._lookup(entries)
         if entry is not None:
             return entry, source_values
-        layout = ()
-        for _ in range(3):
+        layout, derived = (), ()
+        for _ in range(4):
             try:
-                entry = self._trace(plan, args, kwargs, layout, shapeless)
+                entry = self._trace(plan, args, kwargs, layout, shapeless, derived)
                 break
             except _RetraceScalars as e:
                 layout = e.args[0]
+            except _RetraceDerived as e:
+                derived = e.args[0]
             except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
                 if shapeless:
                     raise _ShapelessRefused from e  # the caller tries a per-shape graph (Note [Dynamic shapes])
@@ -1040,7 +1147,7 @@ class _Compiled:
         static, source_values = self._entry(self.cache.setdefault((plan.key, shapes), []), plan, args, kwargs)
         if sl.valid is None:
             vecs = self._scalar_vecs(static, source_values) if static.scalar_layout else []
-            outs = static.fn(*self._inputs(plan, vecs))
+            outs = static.fn(*self._inputs(plan, vecs, static.derived))
             sl.valid = _same_results(entry, static, plan, outs)
             return self._run(static, plan, source_values, outs)
         return self._run(static, plan, source_values)
@@ -1052,7 +1159,8 @@ class _Compiled:
                       f"{self.fallback_reason})", UserWarning, stacklevel=3)
 
     # -- tracing ---------------------------------------------------------------------------------------------
-    def _trace(self, plan, args, kwargs, layout, shapeless=False):
+    def _trace(self, plan, args, kwargs, layout, shapeless=False, derived=()):
+        from .nn import _layout
         from .optim import optimizer as _optim
 
         entry = _Entry()
@@ -1068,10 +1176,27 @@ class _Compiled:
         none_at_trace = [plan.slot_get(s) is None for s in plan.slots]
         traced = []
 
-        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs):
+        def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs, derived_arrays):
             global _TRACE
             ctx = _TraceContext([], layout, scalar_vecs)
             saved = []  # (restore callable)
+            # Note [Derived inputs]: a slot's channels-last weight copy is an input, made outside the graph
+            slot_of = {id(a): i for i, a in enumerate(slot_arrays)}
+            given = dict(zip(derived, derived_arrays))
+            asked = []
+            weight_last = _layout.weight_last
+
+            def traced_weight_last(w, perm):
+                i = slot_of.get(id(w))
+                if i is not None and slot_arrays[i] is w:
+                    k = (i, tuple(perm))
+                    a = given.get(k)
+                    if a is not None:
+                        return a
+                    if k not in asked:
+                        asked.append(k)
+                return mx.contiguous(mx.transpose(w, perm))
+
             prev_trace = _TRACE
             _TRACE = ctx
             _optim._tracing += 1
@@ -1100,6 +1225,10 @@ class _Compiled:
                         grad_inputs.append((slot, t, a))
                         if t is None:
                             continue
+                    if id(t) in plan._view_bases:  # Note [View state]: a write, which its views see
+                        saved.append(functools.partial(_rebind_base, t, t._mx))
+                        _rebind_base(t, a)
+                        continue
                     saved.append(functools.partial(t._set_data, t._mx))
                     t._set_data(a)
                 for gen, k in zip(gens, gen_keys):
@@ -1131,6 +1260,7 @@ class _Compiled:
                 for p in plan.params:
                     saved.append(functools.partial(_set_grad, p, p.grad))
                 builtins.print, builtins.open = _no_print, _no_open
+                _layout.weight_last = traced_weight_last
 
                 call_args, call_kwargs = _unflatten(plan.arg_spec, fresh)
                 out = user_fn(*call_args, **call_kwargs)
@@ -1141,6 +1271,7 @@ class _Compiled:
                                        "would not reach the caller's tensor)")
 
                 builtins.print, builtins.open = prev_print, prev_open
+                _layout.weight_last = weight_last
                 leaves = []
                 out_spec = _flatten(out, leaves)
                 # outputs carry autograd history as eager ones would, unless the function ran its own backward
@@ -1151,16 +1282,20 @@ class _Compiled:
                                   and any(t.requires_grad for t in leaves))
                 outs = [_tensor_value(t) for t in leaves]
                 kinds = []  # per slot: None (it holds None), _UNCHANGED (no output) or the dtype of its output
+                exact = []  # per slot: whether its output has the slot tensor's shape and dtype (Note [Exact write-back])
                 for slot, t0, a in zip(plan.slots, originals, slot_arrays):
                     t = plan.slot_get(slot)
                     if t is None:
                         kinds.append(None)
+                        exact.append(False)
                         continue
                     v = _tensor_value(t)
                     if t is t0 and v is a:
                         kinds.append(_UNCHANGED)
+                        exact.append(False)
                     else:
                         kinds.append(t.dtype)
+                        exact.append(t0 is not None and not t._is_view and t.dtype is t0.dtype and t.shape == t0.shape)
                         outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
                 # (scalar state created from a host value: made on the host after the call, Note [Host scalars])
@@ -1181,16 +1316,21 @@ class _Compiled:
                     return outs
                 if ctx.layout() != layout:
                     raise _RetraceScalars(ctx.layout())
+                if asked:
+                    raise _RetraceDerived(tuple(derived) + tuple(asked))
                 traced.append(True)
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
                 entry.out_kinds = (len(leaves), kinds, new_state)
+                entry.out_exact = exact
                 entry.guard_fn = ctx.evaluator(tuple(g for g, _ in ctx.guards)) if ctx.guards else None
                 entry.guard_results = tuple(r for _, r in ctx.guards)
                 entry.sources = ctx.sources
                 entry.scalar_layout = ctx.layout()
                 entry.scalar_fn = ctx.evaluator(tuple(e for srcs in ctx.scalar_exprs.values() for e in srcs))
                 entry.host_writes = [t for t, _ in ctx.host_writes]
+                # written with 0-d float32 arrays (_host_array): exactly their shape and dtype?
+                entry.host_exact = all(t.dtype is _F32 and t.dim() == 0 and not t._is_view for t in entry.host_writes)
                 # the host writes' values, then the new host scalar states'
                 write_srcs = tuple(e for _, e in ctx.host_writes) + tuple(new_host)
                 entry.host_write_fn = ctx.evaluator(write_srcs) if write_srcs else None
@@ -1198,6 +1338,7 @@ class _Compiled:
                 return outs
             finally:
                 builtins.print, builtins.open = prev_print, prev_open
+                _layout.weight_last = weight_last
                 for r in reversed(saved):
                     r()
                 _optim._tracing -= 1
@@ -1206,23 +1347,27 @@ class _Compiled:
         compiled = mx.compile(pure, shapeless=shapeless)
         entry.shapeless = shapeless
         entry.fn = compiled
+        entry.derived = derived
         # the first call traces (inside pure) and runs; its result is kept for this call
         vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
-        entry._first = compiled(*self._inputs(plan, vecs))
+        entry._first = compiled(*self._inputs(plan, vecs, derived))
         self.compile_count += 1
         return entry
 
     # -- running ---------------------------------------------------------------------------------------------
     @staticmethod
-    def _inputs(plan, vecs):
+    def _inputs(plan, vecs, derived=()):
         """The compiled function's inputs: argument arrays, slot arrays (a placeholder where a slot holds None,
-        so positions match plan.slots), generator keys and the host scalar vectors `vecs`."""
-        slot_arrays = []
-        for slot in plan.slots:
-            kind, owner, name = slot
-            t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
-            slot_arrays.append(_PLACEHOLDER if t is None else t._mx)
-        return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs
+        so positions match plan.slots), generator keys, the host scalar vectors `vecs` and the derived inputs
+        `derived` asks for (Note [Derived inputs])."""
+        slot_arrays = [_PLACEHOLDER if t is None else t._mx for t in plan._slot_tensors]
+        if derived:
+            from .nn._layout import weight_last
+
+            extra = [weight_last(slot_arrays[i], perm) for i, perm in derived]
+        else:
+            extra = []
+        return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs, extra
 
     @staticmethod
     def _scalar_vecs(entry, source_values):
@@ -1231,24 +1376,25 @@ class _Compiled:
         of one dtype share one array (Adam's per-parameter bias corrections: one per distinct step count), also
         with the previous call (arrays are immutable: betas, eps and an unscheduled lr are not rebuilt per call)."""
         vals = entry.scalar_fn(source_values)
-        out, i, made, prev = [], 0, {}, entry._made
-        for dt, n in entry.scalar_layout:
+        out, i, made_all, prev = [], 0, [], entry._made
+        for k, (dt, n) in enumerate(entry.scalar_layout):
+            made, last = {}, prev[k] if prev else {}
             arrays = []
             for x in vals[i:i + n]:
-                x = float(x)
-                a = None
-                if x:  # 0.0 == -0.0: zeros are never shared
-                    a = made.get((x, dt))
-                    if a is None:
-                        a = prev.get((x, dt))
+                a = made.get(x)  # zeros are never in `made` (0.0 == -0.0): a fresh array each
                 if a is None:
-                    a = mx.array(x, dtype=dt)
-                if x:
-                    made[(x, dt)] = a
+                    if x:
+                        a = last.get(x)
+                        if a is None:
+                            a = mx.array(float(x), dtype=dt)
+                        made[x] = a
+                    else:
+                        a = mx.array(float(x), dtype=dt)
                 arrays.append(a)
             out.append(arrays)
+            made_all.append(made)
             i += n
-        entry._made = made
+        entry._made = made_all
         return out
 
     def _run(self, entry, plan, source_values, outs=None):
@@ -1261,32 +1407,28 @@ class _Compiled:
         elif first is not None and not entry.scalar_layout:
             outs = first
         else:
-            outs = entry.fn(*self._inputs(plan, vecs))
+            outs = entry.fn(*self._inputs(plan, vecs, entry.derived))
         n_out, kinds, new_state = entry.out_kinds
         dev = _dev_of(plan)
         if entry.needs_autograd:  # before the write-back: the recorded inputs are the call's
             results = self._differentiable(entry, plan, vecs, n_out)
         else:
             results = [Tensor._new_on(a, dev) for a in outs[:n_out]]
-        pos = n_out
+        exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
         prev = _C.is_grad_enabled()
         _C._set_grad_enabled(False)
         try:
-            for slot, dt in zip(plan.slots, kinds):
-                if dt is _UNCHANGED:
-                    continue
-                kind, owner, name = slot
-                if dt is None:
-                    if kind == "grad":
-                        owner.grad = None
+            _C._compile_write(exact, outs, n_out)  # Note [Exact write-back]
+            for kind, owner, name, i in others:
+                if i < 0:  # the call left .grad None
+                    owner.grad = None
                     continue
                 t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
-                arr = outs[pos]
-                pos += 1
                 if t is None:  # a .grad created by the call
-                    owner.grad = Tensor._new_on(arr, owner._device_code)
+                    owner.grad = Tensor._new_on(outs[i], owner._device_code)
                 else:
-                    t._write(arr)
+                    t._write(outs[i])
+            pos = n_out + len(exact)
             host_vals = entry.host_write_fn(source_values) if entry.host_write_fn is not None else ()
             made = {}  # equal host values share one array, as _Update.scalar's constants do
             n_writes = len(entry.host_writes)
@@ -1303,10 +1445,22 @@ class _Compiled:
             for gen in plan.reach.generators:
                 gen._key = outs[pos]
                 pos += 1
-            for t, v in zip(entry.host_writes, host_vals):
-                a, f32 = _host_array(v, made)
-                t._write(a)
-                _remember_host_value(t, f32)
+            if entry.host_writes:
+                arrays, by_value = [], {}  # Adam's step counts: one value for every parameter, rounded once
+                for v in host_vals[:len(entry.host_writes)]:
+                    r = by_value.get(v) if v else None  # (0.0 == -0.0: zeros are never shared)
+                    if r is None:
+                        r = _host_array(v, made)
+                        if v:
+                            by_value[v] = r
+                    arrays.append(r)
+                if entry.host_exact:
+                    _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
+                else:
+                    for t, (a, _) in zip(entry.host_writes, arrays):
+                        t._write(a)
+                for t, (_, f32) in zip(entry.host_writes, arrays):
+                    _remember_host_value(t, f32)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -1314,6 +1468,28 @@ class _Compiled:
         # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
         _C._eval(outs[n_out:] + [r._mx for r in results])  # under the evaluation lock (Note [Threads])
         return _unflatten(entry.out_spec, results)
+
+    @staticmethod
+    def _write_program(entry, plan):
+        """How `_run` writes `entry`'s slot outputs into `plan`'s tensors, kept in the plan per entry: the tensors
+        that take the outputs in order through `_C._compile_write` (None where the Python path writes), and the
+        Python path's (kind, owner, name, output index or -1 for a .grad set to None) (Note [Exact write-back])."""
+        n_out, kinds, _ = entry.out_kinds
+        exact, others = [], []
+        for slot, dt, ex, t in zip(plan.slots, kinds, entry.out_exact, plan._slot_tensors):
+            if dt is _UNCHANGED:
+                continue
+            if dt is None:
+                if slot[0] == "grad":
+                    others.append(slot + (-1,))
+                continue
+            if ex and t is not None:
+                exact.append(t)
+            else:
+                exact.append(None)
+                others.append(slot + (n_out + len(exact) - 1,))
+        prog = plan._writes[id(entry)] = (tuple(exact), tuple(others))
+        return prog
 
     def _probe_vjp(self, entry, plan, source_values):
         """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
@@ -1346,6 +1522,7 @@ class _Compiled:
         present = [i for i, t in enumerate(slot_tensors) if t is not None]
         gen_keys = [g._key for g in plan.reach.generators]
         fn = entry.fn
+        derived = entry.derived
         n_slots = len(plan.slots)
 
         def f(*vals):
@@ -1353,7 +1530,9 @@ class _Compiled:
             full = [_PLACEHOLDER] * n_slots
             for j, i in enumerate(present):
                 full[i] = vals[n_args + j]
-            return list(fn(arg_arrays, full, gen_keys, vecs)[:n_out])
+            # derived inputs from the values differentiated, so gradients flow through them (Note [Derived inputs])
+            extra = [mx.contiguous(mx.transpose(full[i], perm)) for i, perm in derived]
+            return list(fn(arg_arrays, full, gen_keys, vecs, extra)[:n_out])
 
         # values as they are at the call (before the write-back): the recorded computation's inputs
         return f, list(plan.arg_tensors) + [slot_tensors[i] for i in present]
@@ -1379,7 +1558,7 @@ def _same_results(shapeless, static, plan, static_outs):
     try:
         source_values = [r() for r in shapeless.sources]
         vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_layout else []
-        outs = shapeless.fn(*_Compiled._inputs(plan, vecs))
+        outs = shapeless.fn(*_Compiled._inputs(plan, vecs, shapeless.derived))
         if len(outs) != len(static_outs) or any(a.shape != b.shape or a.dtype != b.dtype
                                                 for a, b in zip(outs, static_outs)):
             return False
@@ -1476,6 +1655,17 @@ def _restore_attr(obj, name, value):
 
 def _set_grad(p, g):
     p.grad = g
+
+
+def _rebind_base(t, arr):
+    """Base tensor t takes arr (of its shape and dtype) as its value by a write, so that its views read it
+    (Note [View state])."""
+    prev = _C.is_grad_enabled()
+    _C._set_grad_enabled(False)
+    try:
+        _C._compile_write((t,), (arr,), 0)
+    finally:
+        _C._set_grad_enabled(prev)
 
 
 def _record_sched_step(ctx, sched, *args, **kwargs):

@@ -196,6 +196,69 @@ def test_compiled_forward_backward_grads_equal_eager():
         _close(g, e, rtol=1e-5, atol=1e-6)
 
 
+def _cnn_pair():
+    """The _CNN in eval mode in mlx_compat and the same weights in torch (the oracle)."""
+    torch.manual_seed(0)
+    m = _CNN().eval()
+    sd = {k: T.tensor(v.detach().numpy()) for k, v in m.state_dict().items()}
+    return m, sd
+
+
+def _torch_cnn(sd, x):
+    tx = T.tensor(x.numpy())
+    y = T.nn.functional.conv2d(tx, sd["conv1.weight"], sd["conv1.bias"], padding=1)
+    y = T.nn.functional.batch_norm(y, sd["bn.running_mean"], sd["bn.running_var"], sd["bn.weight"], sd["bn.bias"])
+    y = T.nn.functional.max_pool2d(T.relu(y), 2)
+    y = T.relu(T.nn.functional.conv2d(y, sd["conv2.weight"], sd["conv2.bias"], stride=2))
+    return T.nn.functional.linear(y.flatten(1), sd["fc.weight"], sd["fc.bias"])
+
+
+def test_inference_reads_channels_last_weights_as_inputs_and_follows_weight_writes():
+    # Note [Derived inputs]: the convolutions' channels-last weight copies are graph inputs made outside the graph;
+    # a write into a weight between calls (in place, or load_state_dict) must reach the next call, with no retrace
+    m, sd = _cnn_pair()
+    cm = torch.compile(m)
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _close(cm(x), _torch_cnn(sd, x).numpy(), rtol=1e-5, atol=1e-5)
+        entry = next(iter(cm.forward._compiled.cache.values()))[0]
+        assert len(entry.derived) == 2  # conv1 and conv2's weights
+        m.conv1.weight.mul_(0.5)
+        sd["conv1.weight"] = sd["conv1.weight"] * 0.5
+        _close(cm(x), _torch_cnn(sd, x).numpy(), rtol=1e-5, atol=1e-5)
+        _close(cm(x), m(x), rtol=1e-6, atol=1e-6)
+        new = {k: v * 0.9 if k.endswith("weight") else v for k, v in m.state_dict().items()}
+        m.load_state_dict(new)
+        sd = {k: T.tensor(v.numpy()) for k, v in new.items()}
+        _close(cm(x), _torch_cnn(sd, x).numpy(), rtol=1e-5, atol=1e-5)
+    assert _count(cm.forward) == 1
+
+
+def test_frozen_convolutions_under_grad_mode_give_the_head_eager_gradients():
+    # frozen convolution weights with a trainable head, called with grad on: the convolutions read derived inputs
+    # and the compiled output carries autograd history through mx.vjp (_vjp_parts rebuilds the copies there)
+    m, _ = _cnn_pair()
+    for mod in (m.conv1, m.conv2, m.bn):
+        for p in mod.parameters():
+            p.requires_grad_(False)
+    x = torch.randn(2, 3, 16, 16)
+    m(x).square().mean().backward()
+    expected = [m.fc.weight.grad.clone(), m.fc.bias.grad.clone()]
+    m.zero_grad()
+    cm = torch.compile(m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = cm(x)
+    assert out.requires_grad
+    entry = next(iter(cm.forward._compiled.cache.values()))[0]
+    assert len(entry.derived) == 2 and entry.needs_autograd
+    out.square().mean().backward()
+    _close(m.fc.weight.grad, expected[0], rtol=1e-5, atol=1e-6)
+    _close(m.fc.bias.grad, expected[1], rtol=1e-5, atol=1e-6)
+    assert m.conv1.weight.grad is None
+
+
 # ------------------------------------------------------------------------------------------ training steps
 def _train(model_fn, opt_fn, sched_fn, compiled, steps=6, clip=1.0, batch=lambda: (torch.randn(8, 10),
                                                                                     torch.randn(8, 3))):

@@ -222,6 +222,10 @@ static PyObject *mod_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     return r;
 }
 
+/* compile.c: mlx_compat.compile's host helpers (Note [Exact write-back], Note [Dict version tags]) */
+PyObject *mod_compile_write(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+PyObject *mod_compile_dict_versions(PyObject *m, PyObject *dicts);
+
 static PyMethodDef module_methods[] = {
     {"_register", mod_register, METH_VARARGS, "Register Python-level dtype/device/Size objects with the core."},
     {"_register_indexing", mod_register_indexing, METH_VARARGS, NULL},
@@ -267,6 +271,10 @@ static PyMethodDef module_methods[] = {
     {"_eval_lock_release", mod_eval_lock_release, METH_NOARGS, "Release the evaluation lock (Note [Threads])."},
     {"_pin_thread", mod_pin_thread, METH_NOARGS, "Make the shared streams this thread's defaults (Note [Threads])."},
     {"_shared_stream", mod_shared_stream, METH_O, "The process-wide mx.Stream of a device code, or None."},
+    {"_compile_write", (PyCFunction)(void (*)(void))mod_compile_write, METH_FASTCALL,
+     "_compile_write(tensors, arrays, offset): write arrays[offset + i] into tensors[i] (compile.c)."},
+    {"_compile_dict_versions", mod_compile_dict_versions, METH_O,
+     "_compile_dict_versions(dicts): the dicts' version tags as bytes, or None (compile.c)."},
     {NULL}};
 
 static int load_mlx(PyObject *m, State *st)
