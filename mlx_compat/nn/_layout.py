@@ -24,6 +24,10 @@ once). An unmarked array (any other producer, an in-place write, a view) takes t
 fast one for row-major memory: the mark is a hint about memory order, never about values, so a stale or
 missing mark costs time, not correctness. The marks are weak: an array's entry goes with it. The 1x1
 convolution's product returns row-major memory, unmarked (Note [convolutions as products]).
+The array marks serve this module's functions; operators of the C core (a residual `out += identity`, relu)
+cannot see them, so `mark_tensor` also sets the tensor's own hint (Note [Channels-last hint] in csrc/layout.c),
+which binary operators read to combine two channels-last tensors in N...C space and results carry on, and which
+`is_channels_last_tensor` reads back for a batch norm whose input came through such operators.
 
 Note [cached channels-last weights]
 MLX's convolution wants O...I weights; torch's are OI... . `mx.transpose(w, perm)` is a view, which the
@@ -42,7 +46,10 @@ import weakref
 
 import mlx.core as mx
 
-__all__ = ["mark", "is_channels_last", "to_last", "from_last", "weight_last"]
+from .. import _C
+
+__all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "to_last", "from_last",
+           "weight_last"]
 
 _marks = {}  # id(array) -> weakref to it: the arrays known to be channels-last in memory
 _weights = {}  # id(weight array) -> (weakref to it, perm, its row-major O...I copy)
@@ -58,6 +65,18 @@ def mark(arr):
     key = id(arr)
     _marks[key] = weakref.ref(arr, lambda r, key=key: _forget(r, key))
     return arr
+
+
+def mark_tensor(t):
+    """Marks tensor t's array channels-last and sets t's own hint (Note [Channels-last hint]); returns t."""
+    mark(t._mx)
+    _C._set_channels_last(t)
+    return t
+
+
+def is_channels_last_tensor(t):
+    """Whether tensor t's array is marked or t carries the core's channels-last hint."""
+    return is_channels_last(t._mx) or _C._is_channels_last(t)
 
 
 def is_channels_last(arr):

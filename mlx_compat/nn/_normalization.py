@@ -436,7 +436,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     stats = {}
     # Note [channels-last activations]: a convolution's output is normalised in N...C space and returned as the
     # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
-    last = (n > 2 and _layout.is_channels_last(input._mx)
+    last = (n > 2 and _layout.is_channels_last_tensor(input)
             and not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))))
     red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
 
@@ -495,7 +495,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     else:
         out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
     if last:
-        _layout.mark(out[0]._mx)
+        _layout.mark_tensor(out[0])
     if training and not empty and (running_mean is not None or running_var is not None):
         var = stats["var"].reshape(c)
         _update_running(running_mean, running_var, stats["mean"].reshape(c),
