@@ -65,6 +65,18 @@ Anything the trace cannot represent — reading a tensor's value (item, bool, pr
 core's RuntimeError, Note [No evaluation while tracing]), `print`/`open`, or any other error while tracing — makes
 the compiled function run eagerly from then on, with one warning naming the cause (torch's graph break); with
 fullgraph=True the error is raised instead. State touched by the failed trace is restored first.
+
+Note [Derived inputs]
+Some functions want a state array in another form that eager code computes once per array and caches (a
+convolution's weight transposed to MLX's O...I layout and copied row-major, Note [cached channels-last weights] in
+nn/_layout.py). Inside a trace the state arrays are tracers, so such a form would be recomputed by the graph at
+every call (one copy kernel per convolution). `derived_input(arr, key, fn)` lets them ask instead: when `arr` is a
+state slot's tracer, the first trace records (slot, key, fn) and is redone with one more input per such request,
+the list of fn(slot's array) computed outside the graph at every call (`_derived_arrays`, the last element of the
+scalar vectors' argument), which the retraced graph reads in place of fn(tracer). fn must be a pure function of
+the array (it is called with the slot's current array at each call, so a write to the parameter is always seen)
+and may cache per array object as weight_last does, which makes the per-call cost a lookup. The requests are part
+of the entry, decided by the first trace like the scalar layout (Note [Host scalars]).
 """
 from __future__ import annotations
 
@@ -452,6 +464,9 @@ class _TraceContext:
         self.sources = []  # callables reading each source at call time
         self.sched_steps = []
         self.temps = []  # shared subexpressions (t0, t1, ...), each over v, c and earlier ones
+        self.slot_of = {}  # Note [Derived inputs]: id(state tracer) -> its slot index
+        self.derived_have = {}  # (slot index, key) -> the derived input's tracer
+        self.derived_new = []  # (slot index, key, fn) asked for while tracing and not yet an input
         self._evaluators = {}
 
     def source(self, reader):
@@ -506,6 +521,36 @@ class _TraceContext:
 
 class _RetraceScalars(Exception):
     pass
+
+
+class _RetraceDerived(Exception):
+    """A trace asked for derived inputs its graph does not take yet (Note [Derived inputs])."""
+
+
+def derived_input(arr, key, fn):
+    """fn(arr): a value computed from a state array (a parameter's, a buffer's) that the graph being traced takes
+    as an input computed outside it at every call, when arr is such an array (Note [Derived inputs]); `key`
+    (hashable) names fn's kind among those of one array. Outside a trace, or for any other array, fn(arr)."""
+    ctx = _TRACE
+    i = None if ctx is None else ctx.slot_of.get(id(arr))
+    if i is None:
+        return fn(arr)
+    got = ctx.derived_have.get((i, key))
+    if got is not None:
+        return got
+    if all(k != (i, key) for k in ((j, kk) for j, kk, _ in ctx.derived_new)):
+        ctx.derived_new.append((i, key, fn))
+    return fn(arr)
+
+
+def _derived_arrays(plan, derived):
+    """Each derived input's value at this call: fn of its slot's current array (Note [Derived inputs])."""
+    out = []
+    for i, _key, fn in derived:
+        kind, owner, name = plan.slots[i]
+        t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
+        out.append(fn(t._mx))
+    return out
 
 
 class _FallBack(Exception):
@@ -905,9 +950,10 @@ class _Plan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "sched_steps", "out_spec",
-                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made")
+                 "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made", "derived")
 
     def __init__(self):
+        self.derived = ()  # Note [Derived inputs]: (slot index, key, fn) per extra input of the graph
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
         self._made = {}  # the last call's host-scalar arrays by (value, dtype) (_scalar_vecs)
 
@@ -985,13 +1031,15 @@ class _Compiled:
         entry, source_values = self._lookup(entries)
         if entry is not None:
             return entry, source_values
-        layout = ()
-        for _ in range(3):
+        layout, derived = (), ()
+        for _ in range(4):
             try:
-                entry = self._trace(plan, args, kwargs, layout, shapeless)
+                entry = self._trace(plan, args, kwargs, layout, shapeless, derived)
                 break
             except _RetraceScalars as e:
                 layout = e.args[0]
+            except _RetraceDerived as e:  # Note [Derived inputs]
+                derived = e.args[0]
             except Exception as e:  # noqa: BLE001 — every failure of a trace is a graph break
                 if shapeless:
                     raise _ShapelessRefused from e  # the caller tries a per-shape graph (Note [Dynamic shapes])
@@ -1039,7 +1087,7 @@ class _Compiled:
         # a shape the shapeless graph has not been checked at, or a shape-dependent function: a per-shape graph
         static, source_values = self._entry(self.cache.setdefault((plan.key, shapes), []), plan, args, kwargs)
         if sl.valid is None:
-            vecs = self._scalar_vecs(static, source_values) if static.scalar_layout else []
+            vecs = self._vecs(static, plan, source_values)
             outs = static.fn(*self._inputs(plan, vecs))
             sl.valid = _same_results(entry, static, plan, outs)
             return self._run(static, plan, source_values, outs)
@@ -1052,7 +1100,7 @@ class _Compiled:
                       f"{self.fallback_reason})", UserWarning, stacklevel=3)
 
     # -- tracing ---------------------------------------------------------------------------------------------
-    def _trace(self, plan, args, kwargs, layout, shapeless=False):
+    def _trace(self, plan, args, kwargs, layout, shapeless=False, derived=()):
         from .optim import optimizer as _optim
 
         entry = _Entry()
@@ -1071,6 +1119,10 @@ class _Compiled:
         def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs):
             global _TRACE
             ctx = _TraceContext([], layout, scalar_vecs)
+            # Note [Derived inputs]: the state arrays' derived forms this graph takes as inputs (after the scalars)
+            ctx.slot_of = {id(a): i for i, a in enumerate(slot_arrays) if a is not _PLACEHOLDER}
+            ctx.derived_have = {(i, key): a for (i, key, _), a in zip(derived, scalar_vecs[len(layout)])} \
+                if derived else {}
             saved = []  # (restore callable)
             prev_trace = _TRACE
             _TRACE = ctx
@@ -1181,6 +1233,9 @@ class _Compiled:
                     return outs
                 if ctx.layout() != layout:
                     raise _RetraceScalars(ctx.layout())
+                if ctx.derived_new:
+                    raise _RetraceDerived(tuple(derived) + tuple(ctx.derived_new))
+                entry.derived = tuple(derived)
                 traced.append(True)
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
@@ -1208,6 +1263,8 @@ class _Compiled:
         entry.fn = compiled
         # the first call traces (inside pure) and runs; its result is kept for this call
         vecs = [[mx.array(0.0, dtype=dt)] * n for dt, n in layout]
+        if derived:
+            vecs.append(_derived_arrays(plan, derived))
         entry._first = compiled(*self._inputs(plan, vecs))
         self.compile_count += 1
         return entry
@@ -1223,6 +1280,15 @@ class _Compiled:
             t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
             slot_arrays.append(_PLACEHOLDER if t is None else t._mx)
         return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs
+
+    @staticmethod
+    def _vecs(entry, plan, source_values):
+        """The graph's last input: its host scalar vectors, then its derived inputs' list if it has any (Note
+        [Derived inputs])."""
+        vecs = _Compiled._scalar_vecs(entry, source_values) if entry.scalar_layout else []
+        if entry.derived:
+            vecs.append(_derived_arrays(plan, entry.derived))
+        return vecs
 
     @staticmethod
     def _scalar_vecs(entry, source_values):
@@ -1255,7 +1321,7 @@ class _Compiled:
         """Run `entry` on the call's state (or take its outputs `outs`), write the state back, evaluate once."""
         first = entry._first
         entry._first = None
-        vecs = self._scalar_vecs(entry, source_values) if entry.scalar_layout else []
+        vecs = self._vecs(entry, plan, source_values)
         if outs is not None:
             pass
         elif first is not None and not entry.scalar_layout:
@@ -1318,7 +1384,7 @@ class _Compiled:
     def _probe_vjp(self, entry, plan, source_values):
         """Build (not evaluate) mx.vjp of the graph's differentiable outputs, so a graph MLX cannot differentiate
         (e.g. a gather whose indices come from the inputs) is found before any output relies on it."""
-        f, tensors = self._vjp_parts(entry, plan, self._scalar_vecs(entry, source_values), entry.out_kinds[0])
+        f, tensors = self._vjp_parts(entry, plan, self._vecs(entry, plan, source_values), entry.out_kinds[0])
         vals = [t._mx for t in tensors]
         diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]
 
@@ -1378,7 +1444,9 @@ def _same_results(shapeless, static, plan, static_outs):
         return False
     try:
         source_values = [r() for r in shapeless.sources]
-        vecs = _Compiled._scalar_vecs(shapeless, source_values) if shapeless.scalar_layout else []
+        if shapeless.derived != static.derived:
+            return False
+        vecs = _Compiled._vecs(shapeless, plan, source_values)
         outs = shapeless.fn(*_Compiled._inputs(plan, vecs))
         if len(outs) != len(static_outs) or any(a.shape != b.shape or a.dtype != b.dtype
                                                 for a, b in zip(outs, static_outs)):

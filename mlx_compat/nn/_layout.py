@@ -37,16 +37,18 @@ key is the array object itself, which is immutable, so an entry is right exactly
 still holds that array; any write to the weight (an optimizer step, load_state_dict, `weight.mul_`) gives the
 tensor a new array and so a new entry, and an entry goes when its source array is freed. The copy is lazy: the
 first call's evaluation computes it, later calls read it; it costs one more copy of each convolution weight
-in memory while inference runs. Under mx.compile the weights are tracers, fresh per trace, so entries never
-outlive the trace that made them (and a compiled call still copies each weight).
+in memory while inference runs. Under mx.compile the weights are tracers, fresh per trace: there the copy is a
+derived input of the compiled graph (Note [Derived inputs] in _compile.py), computed outside it by the same cache,
+so a compiled inference call copies no weight either.
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 import mlx.core as mx
 
-from .. import _C
+from .. import _C, _compile
 
 __all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "to_last", "from_last",
            "weight_last"]
@@ -102,7 +104,12 @@ def _forget_weight(ref, key):
 
 
 def weight_last(w, perm):
-    """mx.contiguous(mx.transpose(w, perm)), made once per weight array (Note [cached channels-last weights])."""
+    """mx.contiguous(mx.transpose(w, perm)), made once per weight array (Note [cached channels-last weights]);
+    inside a compiled call, an input of the graph computed (and cached) outside it (Note [Derived inputs])."""
+    return _compile.derived_input(w, ("weight_last", perm), functools.partial(_weight_last, perm=perm))
+
+
+def _weight_last(w, perm):
     key = id(w)
     entry = _weights.get(key)
     if entry is not None and entry[0]() is w and entry[1] == perm:

@@ -224,3 +224,53 @@ def test_resnet_blocks_eval_compiled_and_eager(arch):
     assert mc._C._is_channels_last(got)
     assert_same(got, want, rtol=1e-4, atol=1e-4)
     assert_same(got_c, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("write", ["mul_", "load_state_dict", "none"])
+def test_compiled_inference_reads_weight_copies_made_outside_the_graph(write):
+    """Under compile, no_grad convolutions take each weight's O...I copy as an input computed outside the graph
+    (Note [Derived inputs]); a write to a weight between calls (in place, or by load_state_dict) is seen."""
+    x = _data([(2, 3, 10, 9)], seed=11)[0]
+    res = []
+    for L in (torch, mc):
+        L.manual_seed(0)
+        m = L.nn.Sequential(L.nn.Conv2d(3, 8, 3, padding=1), L.nn.BatchNorm2d(8), L.nn.ReLU(inplace=True),
+                            L.nn.Conv2d(8, 8, 3, padding=1, bias=False), L.nn.Conv2d(8, 4, 1)).eval()
+        if L is mc:
+            m.load_state_dict({k: mc.from_numpy(v.detach().numpy().copy()) for k, v in res[0][1].items()})
+        sd = {k: v.clone() for k, v in m.state_dict().items()}
+        f = L.compile(m) if L is mc else m
+        outs = []
+        with L.no_grad():
+            outs.append(f(L.from_numpy(x)))
+            if write == "mul_":
+                m[3].weight.mul_(-0.5)
+            elif write == "load_state_dict":
+                w2 = np.random.default_rng(2).standard_normal((8, 8, 3, 3)).astype(np.float32)
+                m.load_state_dict(dict(m.state_dict(), **{"3.weight": L.from_numpy(w2)}))
+            outs.append(f(L.from_numpy(x)))
+            outs.append(f(L.from_numpy(x)))
+        res.append((outs, sd))
+    for m, t in zip(res[1][0], res[0][0]):
+        assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+def test_derived_inputs_outside_a_trace_and_for_other_arrays():
+    """derived_input is fn(arr) outside a trace, and inside one for arrays that are not state (intermediates)."""
+    import mlx.core as mx
+    from mlx_compat import _compile
+    a = mx.arange(6.0).reshape(2, 3)
+    assert _compile.derived_input(a, "k", lambda v: v * 2).tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
+    m = mc.nn.Linear(3, 2)
+    seen = []
+
+    def f(x):
+        y = x * 1  # an intermediate array: not a slot, so computed in the graph
+        seen.append(_compile.derived_input(y._mx, "k", lambda v: v + 1) is not None)
+        return m(x)
+
+    cf = mc.compile(f)
+    with mc.no_grad():
+        out = cf(mc.ones(2, 3))
+        assert_same(out, torch.from_numpy(m(mc.ones(2, 3)).numpy().copy()))
+    assert seen and all(seen)
