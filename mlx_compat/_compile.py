@@ -70,9 +70,9 @@ Note [Derived inputs]
 Some functions want a state array in another form that eager code computes once per array and caches (a
 convolution's weight transposed to MLX's O...I layout and copied row-major, Note [cached channels-last weights] in
 nn/_layout.py). Inside a trace the state arrays are tracers, so such a form would be recomputed by the graph at
-every call (one copy kernel per convolution). `derived_input(arr, key, fn)` lets them ask instead: when `arr` is a
-state slot's tracer, the first trace records (slot, key, fn) and is redone with one more input per such request,
-the list of fn(slot's array) computed outside the graph at every call (`_derived_arrays`, the last element of the
+every call (one copy kernel per convolution). `derived_input(arrays, key, fn)` lets them ask instead: when every
+one of `arrays` is a state slot's tracer, the first trace records (slots, key, fn) and is redone with one more
+input per such request, the list of fn(slots' arrays) computed outside the graph at every call (`_derived_arrays`, the last element of the
 scalar vectors' argument), which the retraced graph reads in place of fn(tracer). fn must be a pure function of
 the array (it is called with the slot's current array at each call, so a write to the parameter is always seen)
 and may cache per array object as weight_last does, which makes the per-call cost a lookup. The requests are part
@@ -465,8 +465,8 @@ class _TraceContext:
         self.sched_steps = []
         self.temps = []  # shared subexpressions (t0, t1, ...), each over v, c and earlier ones
         self.slot_of = {}  # Note [Derived inputs]: id(state tracer) -> its slot index
-        self.derived_have = {}  # (slot index, key) -> the derived input's tracer
-        self.derived_new = []  # (slot index, key, fn) asked for while tracing and not yet an input
+        self.derived_have = {}  # (slot indices, key) -> the derived input's tracer
+        self.derived_new = []  # (slot indices, key, fn) asked for while tracing and not yet an input
         self._evaluators = {}
 
     def source(self, reader):
@@ -527,29 +527,34 @@ class _RetraceDerived(Exception):
     """A trace asked for derived inputs its graph does not take yet (Note [Derived inputs])."""
 
 
-def derived_input(arr, key, fn):
-    """fn(arr): a value computed from a state array (a parameter's, a buffer's) that the graph being traced takes
-    as an input computed outside it at every call, when arr is such an array (Note [Derived inputs]); `key`
-    (hashable) names fn's kind among those of one array. Outside a trace, or for any other array, fn(arr)."""
+def derived_input(arrays, key, fn):
+    """fn(*arrays): a value computed from state arrays (parameters', buffers') that the graph being traced takes
+    as an input computed outside it at every call, when every one of `arrays` is such an array (Note [Derived
+    inputs]); `key` (hashable) names fn's kind among those of the same arrays. Outside a trace, or when any array
+    is not state, fn(*arrays)."""
     ctx = _TRACE
-    i = None if ctx is None else ctx.slot_of.get(id(arr))
-    if i is None:
-        return fn(arr)
-    got = ctx.derived_have.get((i, key))
+    if ctx is None:
+        return fn(*arrays)
+    slots = tuple(ctx.slot_of.get(id(a)) for a in arrays)
+    if not slots or None in slots:
+        return fn(*arrays)
+    got = ctx.derived_have.get((slots, key))
     if got is not None:
         return got
-    if all(k != (i, key) for k in ((j, kk) for j, kk, _ in ctx.derived_new)):
-        ctx.derived_new.append((i, key, fn))
-    return fn(arr)
+    if all((j, kk) != (slots, key) for j, kk, _ in ctx.derived_new):
+        ctx.derived_new.append((slots, key, fn))
+    return fn(*arrays)
 
 
 def _derived_arrays(plan, derived):
-    """Each derived input's value at this call: fn of its slot's current array (Note [Derived inputs])."""
+    """Each derived input's value at this call: fn of its slots' current arrays (Note [Derived inputs])."""
     out = []
-    for i, _key, fn in derived:
-        kind, owner, name = plan.slots[i]
-        t = owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner
-        out.append(fn(t._mx))
+    for slots, _key, fn in derived:
+        arrays = []
+        for i in slots:
+            kind, owner, name = plan.slots[i]
+            arrays.append((owner.get(name) if kind == "attr" else owner.grad if kind == "grad" else owner)._mx)
+        out.append(fn(*arrays))
     return out
 
 
@@ -953,7 +958,7 @@ class _Entry:
                  "out_kinds", "needs_autograd", "_first", "shapes", "shapeless", "_made", "derived")
 
     def __init__(self):
-        self.derived = ()  # Note [Derived inputs]: (slot index, key, fn) per extra input of the graph
+        self.derived = ()  # Note [Derived inputs]: (slot indices, key, fn) per extra input of the graph
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
         self._made = {}  # the last call's host-scalar arrays by (value, dtype) (_scalar_vecs)
 

@@ -43,6 +43,7 @@ so a compiled inference call copies no weight either.
 """
 from __future__ import annotations
 
+import builtins
 import functools
 import weakref
 
@@ -51,10 +52,11 @@ import mlx.core as mx
 from .. import _C, _compile
 
 __all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "to_last", "from_last",
-           "weight_last"]
+           "weight_last", "cached_form"]
 
 _marks = {}  # id(array) -> weakref to it: the arrays known to be channels-last in memory
 _weights = {}  # id(weight array) -> (weakref to it, perm, its row-major O...I copy)
+_forms = {}  # (ids of source arrays, key) -> (weakrefs to them, the form computed from them): cached_form
 
 
 def _forget(ref, key):
@@ -106,7 +108,7 @@ def _forget_weight(ref, key):
 def weight_last(w, perm):
     """mx.contiguous(mx.transpose(w, perm)), made once per weight array (Note [cached channels-last weights]);
     inside a compiled call, an input of the graph computed (and cached) outside it (Note [Derived inputs])."""
-    return _compile.derived_input(w, ("weight_last", perm), functools.partial(_weight_last, perm=perm))
+    return _compile.derived_input((w,), ("weight_last", perm), functools.partial(_weight_last, perm=perm))
 
 
 def _weight_last(w, perm):
@@ -117,3 +119,27 @@ def _weight_last(w, perm):
     wl = mx.contiguous(mx.transpose(w, perm))
     _weights[key] = (weakref.ref(w, lambda r, key=key: _forget_weight(r, key)), perm, wl)
     return wl
+
+
+def cached_form(arrays, key, fn):
+    """fn(*arrays), made once per tuple of source arrays and key (hashable, naming everything else fn depends on),
+    as weight_last's copies are (Note [cached channels-last weights]: the arrays are immutable, so the entry is
+    right while they live); inside a compiled call, an input of the graph computed outside it (Note [Derived
+    inputs])."""
+    return _compile.derived_input(tuple(arrays), key, functools.partial(_cached_form, key=key, fn=fn))
+
+
+def _forget_form(ref, k):
+    entry = _forms.get(k)
+    if entry is not None and builtins.any(r is ref for r in entry[0]):
+        del _forms[k]
+
+
+def _cached_form(*arrays, key, fn):
+    k = (tuple(map(id, arrays)), key)
+    entry = _forms.get(k)
+    if entry is not None and builtins.all(r() is a for r, a in zip(entry[0], arrays)):
+        return entry[1]
+    v = fn(*arrays)
+    _forms[k] = (tuple(weakref.ref(a, lambda r, k=k: _forget_form(r, k)) for a in arrays), v)
+    return v

@@ -256,17 +256,17 @@ def test_compiled_inference_reads_weight_copies_made_outside_the_graph(write):
 
 
 def test_derived_inputs_outside_a_trace_and_for_other_arrays():
-    """derived_input is fn(arr) outside a trace, and inside one for arrays that are not state (intermediates)."""
+    """derived_input is fn(*arrays) outside a trace, and inside one when an array is not state (an intermediate)."""
     import mlx.core as mx
     from mlx_compat import _compile
     a = mx.arange(6.0).reshape(2, 3)
-    assert _compile.derived_input(a, "k", lambda v: v * 2).tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
+    assert _compile.derived_input((a,), "k", lambda v: v * 2).tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
     m = mc.nn.Linear(3, 2)
     seen = []
 
     def f(x):
         y = x * 1  # an intermediate array: not a slot, so computed in the graph
-        seen.append(_compile.derived_input(y._mx, "k", lambda v: v + 1) is not None)
+        seen.append(_compile.derived_input((m.weight._mx, y._mx), "k", lambda w, v: v + 1) is not None)
         return m(x)
 
     cf = mc.compile(f)
@@ -274,3 +274,37 @@ def test_derived_inputs_outside_a_trace_and_for_other_arrays():
         out = cf(mc.ones(2, 3))
         assert_same(out, torch.from_numpy(m(mc.ones(2, 3)).numpy().copy()))
     assert seen and all(seen)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("affine", [True, False])
+def test_folded_eval_batch_norm_follows_writes(compiled, affine):
+    """Note [folded eval batch norm]: alpha and beta are kept per set of statistics and affine arrays; writes to
+    the running statistics (in place, or by a training-mode call) and to the weight are seen by the next call."""
+    x = _data([(3, 4, 5, 6)], seed=12)[0]
+    res = []
+    for L in (torch, mc):
+        bn = L.nn.BatchNorm2d(4, affine=affine)
+        with L.no_grad():
+            bn.running_mean.copy_(L.arange(4.0) * 0.1)
+            bn.running_var.copy_(L.arange(4.0) + 0.5)
+        f = L.compile(bn) if (compiled and L is mc) else bn
+        xt = L.from_numpy(x)
+        outs = []
+        with L.no_grad():
+            bn.eval()
+            outs.append(f(xt))
+            bn.running_mean.add_(0.5)
+            outs.append(f(xt))
+            if affine:
+                bn.weight.mul_(-2.0)
+                bn.bias.add_(1.0)
+            outs.append(f(xt))
+            bn.train()
+            outs.append(f(xt * 2))  # batch statistics, and a running-statistics update
+            bn.eval()
+            outs.append(f(xt))
+        outs.append(bn(xt))  # recording (affine parameters require grad): the unfolded path
+        res.append(outs)
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-5, atol=1e-5)
