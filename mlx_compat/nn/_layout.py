@@ -121,12 +121,22 @@ def _weight_last(w, perm):
     return wl
 
 
-def cached_form(arrays, key, fn):
+def cached_form(arrays, key, fn, n=None):
     """fn(*arrays), made once per tuple of source arrays and key (hashable, naming everything else fn depends on),
     as weight_last's copies are (Note [cached channels-last weights]: the arrays are immutable, so the entry is
     right while they live); inside a compiled call, an input of the graph computed outside it (Note [Derived
-    inputs])."""
-    return _compile.derived_input(tuple(arrays), key, functools.partial(_cached_form, key=key, fn=fn))
+    inputs]). n: fn returns a tuple of n arrays, and so does this (inside a compiled call, n inputs)."""
+    arrays = tuple(arrays)
+    if n is None:
+        return _compile.derived_input(arrays, key, functools.partial(_cached_form, key=key, fn=fn))
+    if _compile._TRACE is None:
+        return _cached_form(*arrays, key=key, fn=fn)
+    return tuple(_compile.derived_input(arrays, (key, i), functools.partial(_cached_item, i=i, key=key, fn=fn))
+                 for i in builtins.range(n))
+
+
+def _cached_item(*arrays, i, key, fn):
+    return _cached_form(*arrays, key=key, fn=fn)[i]
 
 
 def _forget_form(ref, k):

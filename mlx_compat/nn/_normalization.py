@@ -424,15 +424,13 @@ def _batch_norm_train_grads(x, w, g, mean, invstd, axes, count, has_w, has_b):
 # unfolded path's: the same operations in the same order, computed once.
 
 
-def _eval_affine(rm, rv, *wb, i, eps, ct, pshape, has_w, has_b):
-    """alpha (i=0) or beta (i=1) of an evaluation-mode batch norm (Note [folded eval batch norm])."""
+def _eval_affine(rm, rv, *wb, eps, ct, pshape, has_w, has_b):
+    """(alpha, beta) of an evaluation-mode batch norm (Note [folded eval batch norm])."""
     mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
     invstd = 1 / mx.sqrt(var + eps)
     it = iter(wb)
     alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
-    if i == 0:
-        return alpha
-    return next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
+    return alpha, (next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha)
 
 
 def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
@@ -458,12 +456,11 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     stats = {}
     # Note [channels-last activations]: a convolution's output is normalised in N...C space and returned as the
     # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
-    last = (n > 2 and _layout.is_channels_last_tensor(input)
-            and not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))))
+    recording = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))
+    last = n > 2 and not recording and _layout.is_channels_last_tensor(input)
     red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
     # Note [folded eval batch norm]: alpha and beta made once per set of statistics and affine arrays
-    fold = (not training and not empty and (not want_stats or empty_stats)
-            and not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))))
+    fold = not training and not empty and (not want_stats or empty_stats) and not recording
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
@@ -479,8 +476,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             stats["mean"], stats["var"] = mean, var  # Note [running statistics]
         elif fold:
             key = ("batch_norm_eval", eps, ct, pshape, has_w, has_b)
-            alpha, beta = (_layout.cached_form((rm, rv) + tuple(wb), key + (i,), functools.partial(
-                _eval_affine, i=i, eps=eps, ct=ct, pshape=pshape, has_w=has_w, has_b=has_b)) for i in (0, 1))
+            alpha, beta = _layout.cached_form((rm, rv) + wb, key, functools.partial(
+                _eval_affine, eps=eps, ct=ct, pshape=pshape, has_w=has_w, has_b=has_b), n=2)
             y = (xc * alpha + beta).astype(x.dtype)
         else:
             mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
