@@ -62,8 +62,9 @@ static PyObject *layout_perm(int n, int to_last)
     return p;
 }
 
-/* NEW: f(va, vb) (va, vb BORROWED: the operands' MLX values, of tensors a and b, either NULL for a Python
- * scalar), computed in N...C space when layout_pair holds (Note [Channels-last hint]), else as it is. */
+/* NEW: f(va, vb), computed in N...C space when layout_pair holds (Note [Channels-last hint]), else as it is.
+ * va, vb BORROWED: the operands' MLX values (or Python scalars); a, b: the operands' tensors, NULL for a Python
+ * scalar. */
 PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,
                        int device)
 {
