@@ -308,3 +308,18 @@ def test_folded_eval_batch_norm_follows_writes(compiled, affine):
         res.append(outs)
     for m, t in zip(res[1], res[0]):
         assert_same(m, t, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("nd", [1, 3])
+def test_1x1_rows_product_other_ranks(nd):
+    """The rows product of a channels-last input in 1-D and 3-D, strided, with bias."""
+    sp = {1: (11,), 3: (5, 4, 6)}[nd]
+    x, w, b, w3 = _data([(2, 3) + sp, (4, 3) + (1,) * nd, (4,), (3, 3) + (3,) * nd], seed=13)
+    res = []
+    for L in (torch, mc):
+        conv = getattr(L.nn.functional, f"conv{nd}d")
+        with L.no_grad():
+            h = conv(L.from_numpy(x), L.from_numpy(w3), padding=1)
+            res.append((conv(h, L.from_numpy(w), L.from_numpy(b), stride=2), conv(h, L.from_numpy(w))))
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-5, atol=1e-5)
