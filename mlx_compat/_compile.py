@@ -79,14 +79,17 @@ the compiled function run eagerly from then on, with one warning naming the caus
 fullgraph=True the error is raised instead. State touched by the failed trace is restored first.
 
 Note [Derived inputs]
-Where no gradient is recorded, a convolution reads its weight as a channels-last copy that nn._layout.weight_last
-keeps per weight array (Note [cached channels-last weights] there). Traced, the weight is a tracer, so that copy
-would be a transpose and a copy inside the graph, made again at every call (17 of ResNet-18's weights, ~45 MB
-copied and 34 nodes per inference call). So while tracing, weight_last asked for a slot's input array returns an
-extra input of the graph standing for that slot's copy; the first trace collects what it asked for and the
-function is traced again with those inputs (the same retrace as Note [Host scalars]' layout), and every call
-passes weight_last(the slot's array) for them: the cached copy, made once per weight array, outside the graph.
-Under mx.vjp (an inference call whose outputs require grad, _vjp_parts) the copies are rebuilt from the values
+Some functions want a state array in another form that eager code computes once per array and caches (a
+convolution's weight transposed to MLX's O...I layout and copied row-major, Note [cached channels-last weights] in
+nn/_layout.py). Inside a trace the state arrays are tracers, so such a form would be recomputed by the graph at
+every call (one copy kernel per convolution). `derived_input(arrays, key, fn)` lets them ask instead: when every
+one of `arrays` is a state slot's tracer, the first trace records (slots, key, fn) and is redone with one more
+input per such request, the list of fn(slots' arrays) computed outside the graph at every call (`_inputs`, the
+graph's last argument), which the retraced graph reads in place of fn(tracer). fn must be a pure function of
+the array (it is called with the slot's current array at each call, so a write to the parameter is always seen)
+and may cache per array object as weight_last does, which makes the per-call cost a lookup. The requests are part
+of the entry, decided by the first trace like the scalar layout (Note [Host scalars]). Under mx.vjp (an
+inference call whose outputs require grad, _vjp_parts) the derived inputs are rebuilt from the values
 differentiated, so gradients reach the weights through them.
 """
 from __future__ import annotations
@@ -477,6 +480,9 @@ class _TraceContext:
         self.sched_steps = []
         self.temps = []  # shared subexpressions (t0, t1, ...), each over v, c and earlier ones
         self._evaluators = {}
+        self.slot_of = {}  # Note [Derived inputs]: id(state tracer) -> its slot index
+        self.derived_have = {}  # (slot indices, key) -> the derived input's tracer
+        self.derived_new = []  # (slot indices, key, fn) asked for while tracing and not yet an input
 
     def source(self, reader):
         """A _Sym over a new host source read by reader() at every call."""
@@ -530,6 +536,25 @@ class _TraceContext:
 
 class _RetraceDerived(Exception):
     """The trace asked for derived inputs it was not given (Note [Derived inputs]); args[0]: all it needs."""
+
+
+def derived_input(arrays, key, fn):
+    """fn(*arrays): a value computed from state arrays (parameters', buffers') that the graph being traced takes
+    as an input computed outside it at every call, when every one of `arrays` is such an array (Note [Derived
+    inputs]); `key` (hashable) names fn's kind among those of the same arrays. Outside a trace, or when any array
+    is not state, fn(*arrays)."""
+    ctx = _TRACE
+    if ctx is None:
+        return fn(*arrays)
+    slots = tuple(ctx.slot_of.get(id(a)) for a in arrays)
+    if not slots or None in slots:
+        return fn(*arrays)
+    got = ctx.derived_have.get((slots, key))
+    if got is not None:
+        return got
+    if all((j, kk) != (slots, key) for j, kk, _ in ctx.derived_new):
+        ctx.derived_new.append((slots, key, fn))
+    return fn(*arrays)
 
 
 class _RetraceScalars(Exception):
@@ -1160,7 +1185,6 @@ class _Compiled:
 
     # -- tracing ---------------------------------------------------------------------------------------------
     def _trace(self, plan, args, kwargs, layout, shapeless=False, derived=()):
-        from .nn import _layout
         from .optim import optimizer as _optim
 
         entry = _Entry()
@@ -1180,23 +1204,9 @@ class _Compiled:
             global _TRACE
             ctx = _TraceContext([], layout, scalar_vecs)
             saved = []  # (restore callable)
-            # Note [Derived inputs]: a slot's channels-last weight copy is an input, made outside the graph
-            slot_of = {id(a): i for i, a in enumerate(slot_arrays)}
-            given = dict(zip(derived, derived_arrays))
-            asked = []
-            weight_last = _layout.weight_last
-
-            def traced_weight_last(w, perm):
-                i = slot_of.get(id(w))
-                if i is not None and slot_arrays[i] is w:
-                    k = (i, tuple(perm))
-                    a = given.get(k)
-                    if a is not None:
-                        return a
-                    if k not in asked:
-                        asked.append(k)
-                return mx.contiguous(mx.transpose(w, perm))
-
+            # Note [Derived inputs]: the state arrays' derived forms this graph takes as inputs
+            ctx.slot_of = {id(a): i for i, a in enumerate(slot_arrays) if a is not _PLACEHOLDER}
+            ctx.derived_have = {(slots, key): a for (slots, key, _), a in zip(derived, derived_arrays)}
             prev_trace = _TRACE
             _TRACE = ctx
             _optim._tracing += 1
@@ -1260,7 +1270,6 @@ class _Compiled:
                 for p in plan.params:
                     saved.append(functools.partial(_set_grad, p, p.grad))
                 builtins.print, builtins.open = _no_print, _no_open
-                _layout.weight_last = traced_weight_last
 
                 call_args, call_kwargs = _unflatten(plan.arg_spec, fresh)
                 out = user_fn(*call_args, **call_kwargs)
@@ -1271,7 +1280,6 @@ class _Compiled:
                                        "would not reach the caller's tensor)")
 
                 builtins.print, builtins.open = prev_print, prev_open
-                _layout.weight_last = weight_last
                 leaves = []
                 out_spec = _flatten(out, leaves)
                 # outputs carry autograd history as eager ones would, unless the function ran its own backward
@@ -1316,8 +1324,8 @@ class _Compiled:
                     return outs
                 if ctx.layout() != layout:
                     raise _RetraceScalars(ctx.layout())
-                if asked:
-                    raise _RetraceDerived(tuple(derived) + tuple(asked))
+                if ctx.derived_new:
+                    raise _RetraceDerived(tuple(derived) + tuple(ctx.derived_new))
                 traced.append(True)
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
@@ -1338,7 +1346,6 @@ class _Compiled:
                 return outs
             finally:
                 builtins.print, builtins.open = prev_print, prev_open
-                _layout.weight_last = weight_last
                 for r in reversed(saved):
                     r()
                 _optim._tracing -= 1
@@ -1361,12 +1368,7 @@ class _Compiled:
         so positions match plan.slots), generator keys, the host scalar vectors `vecs` and the derived inputs
         `derived` asks for (Note [Derived inputs])."""
         slot_arrays = [_PLACEHOLDER if t is None else t._mx for t in plan._slot_tensors]
-        if derived:
-            from .nn._layout import weight_last
-
-            extra = [weight_last(slot_arrays[i], perm) for i, perm in derived]
-        else:
-            extra = []
+        extra = [fn(*[slot_arrays[i] for i in slots]) for slots, _key, fn in derived] if derived else []
         return [t._mx for t in plan.arg_tensors], slot_arrays, [g._key for g in plan.reach.generators], vecs, extra
 
     @staticmethod
@@ -1531,7 +1533,7 @@ class _Compiled:
             for j, i in enumerate(present):
                 full[i] = vals[n_args + j]
             # derived inputs from the values differentiated, so gradients flow through them (Note [Derived inputs])
-            extra = [mx.contiguous(mx.transpose(full[i], perm)) for i, perm in derived]
+            extra = [make(*[full[i] for i in slots]) for slots, _key, make in derived]
             return list(fn(arg_arrays, full, gen_keys, vecs, extra)[:n_out])
 
         # values as they are at the call (before the write-back): the recorded computation's inputs

@@ -211,6 +211,7 @@ typedef struct TensorObject {
     PyObject *size_cache;  /* the Size `.shape` returned, or NULL; dropped whenever sizes change (tensor_sizes_changed) */
     char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
     char view_bits;        /* views: VIEW_CONJ | VIEW_NEG relating the value to the base's storage (Note [Conjugate views]) */
+    char mem_last;         /* bases: `data` is likely channels-last in memory (Note [Channels-last hint], layout.c) */
     Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline
                             * sizes]); the last member: the free list's reuse leaves it unzeroed (tensor.c) */
 } TensorObject;
@@ -538,6 +539,10 @@ typedef struct FastState {
 #undef X
     PyObject *kw_precise, *kw_precise_stream, *kw_keepdims, *kw_keepdims_stream; /* keyword-name tuples */
 } FastState;
+/* layout.c, Note [Channels-last hint] */
+PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,
+                       int device); /* NEW */
+char layout_result_hint(State *st, TensorObject *a, TensorObject *b);
 int fast_init(PyObject *m, State *st);
 int fast_traverse(State *st, visitproc visit, void *arg);
 void fast_clear(State *st);
@@ -556,6 +561,7 @@ PyObject *fast_pair(PyObject *type, PyObject *a, PyObject *b); /* NEW; steals a 
 #define FAST_SIG(fn) PyObject *fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 FAST_SIG(fast_cat); FAST_SIG(fast_stack);                                            /* shape.c */
 FAST_SIG(fast_where);                                                                /* pointwise.c */
+FAST_SIG(fast_set_channels_last); FAST_SIG(fast_is_channels_last);                  /* layout.c */
 FAST_SIG(fast_softmax); FAST_SIG(fast_log_softmax); FAST_SIG(fast_softmax_method);   /* reduce.c */
 FAST_SIG(fast_log_softmax_method); FAST_SIG(fast_max); FAST_SIG(fast_min); FAST_SIG(fast_amax);
 FAST_SIG(fast_amin); FAST_SIG(fast_argmax); FAST_SIG(fast_argmin);

@@ -657,6 +657,7 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
     if (res == NULL)
         return NULL;
     res->ndim = t->ndim; /* elementwise: the rank is known, so no shape read later */
+    res->mem_last = t->mem_last; /* elementwise: MLX keeps the memory order (Note [Channels-last hint], layout.c) */
     if (tensor_set_depth(st, res, t->lazy_depth) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
         Py_DECREF(res);
         return NULL;

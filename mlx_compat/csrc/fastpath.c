@@ -287,6 +287,8 @@ PyMethodDef fast_methods[] = {
     {"cat", FASTCALL(fast_cat), "cat($module, tensors, dim=0, *, out=None)\n--\n\nThe C fast path of torch.cat."},
     {"stack", FASTCALL(fast_stack), "stack($module, tensors, dim=0, *, out=None)\n--\n\n"
      "The C fast path of torch.stack."},
+    {"_set_channels_last", FASTCALL(fast_set_channels_last), NULL},
+    {"_is_channels_last", FASTCALL(fast_is_channels_last), NULL},
     {"where", FASTCALL(fast_where), "where($module, condition, input=None, other=None, *, out=None)\n--\n\n"
      "The C fast path of torch.where."},
     {"softmax", FASTCALL(fast_softmax), "softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"

@@ -405,7 +405,8 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         Py_DECREF(va);
         return NULL;
     }
-    PyObject *res = mx_call2(st, compute == DT_F64 && func64 != NULL ? func64 : func, va, vb, *device);
+    /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space */
+    PyObject *res = layout_call2(st, compute == DT_F64 && func64 != NULL ? func64 : func, va, vb, a->t, b->t, *device);
     if (res != NULL && op == BIN_POW && (compute == DT_I8 || compute == DT_I16 || compute == DT_I32 || compute == DT_I64) &&
         b->t != NULL)
         res = pow_negative_exponents(st, res, va, vb, compute, *device);
@@ -541,6 +542,7 @@ static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
+    r->mem_last = layout_result_hint(st, a.t, b.t); /* Note [Channels-last hint] (layout.c) */
     int da = a.t ? a.t->lazy_depth : 0, db = b.t ? b.t->lazy_depth : 0;
     if (tensor_set_depth(st, r, da > db ? da : db) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
         Py_DECREF(r);
@@ -649,6 +651,7 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
     }
     if (tensor_write(st, t, cast) < 0)
         goto error;
+    t->mem_last = layout_result_hint(st, a.t, b.t); /* Note [Channels-last hint] (layout.c) */
     if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);

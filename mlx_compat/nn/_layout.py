@@ -24,6 +24,10 @@ once). An unmarked array (any other producer, an in-place write, a view) takes t
 fast one for row-major memory: the mark is a hint about memory order, never about values, so a stale or
 missing mark costs time, not correctness. The marks are weak: an array's entry goes with it. The 1x1
 convolution's product returns row-major memory, unmarked (Note [convolutions as products]).
+The array marks serve this module's functions; operators of the C core (a residual `out += identity`, relu)
+cannot see them, so `mark_tensor` also sets the tensor's own hint (Note [Channels-last hint] in csrc/layout.c),
+which binary operators read to combine two channels-last tensors in N...C space and results carry on, and which
+`is_channels_last_tensor` reads back for a batch norm whose input came through such operators.
 
 Note [cached channels-last weights]
 MLX's convolution wants O...I weights; torch's are OI... . `mx.transpose(w, perm)` is a view, which the
@@ -33,19 +37,26 @@ key is the array object itself, which is immutable, so an entry is right exactly
 still holds that array; any write to the weight (an optimizer step, load_state_dict, `weight.mul_`) gives the
 tensor a new array and so a new entry, and an entry goes when its source array is freed. The copy is lazy: the
 first call's evaluation computes it, later calls read it; it costs one more copy of each convolution weight
-in memory while inference runs. Under mx.compile the weights are tracers, fresh per trace, so entries never
-outlive the trace that made them (and a compiled call still copies each weight).
+in memory while inference runs. Under mx.compile the weights are tracers, fresh per trace: there the copy is a
+derived input of the compiled graph (Note [Derived inputs] in _compile.py), computed outside it by the same cache,
+so a compiled inference call copies no weight either.
 """
 from __future__ import annotations
 
+import builtins
+import functools
 import weakref
 
 import mlx.core as mx
 
-__all__ = ["mark", "is_channels_last", "to_last", "from_last", "weight_last"]
+from .. import _C, _compile
+
+__all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "to_last", "from_last",
+           "weight_last", "cached_form"]
 
 _marks = {}  # id(array) -> weakref to it: the arrays known to be channels-last in memory
 _weights = {}  # id(weight array) -> (weakref to it, perm, its row-major O...I copy)
+_forms = {}  # (ids of source arrays, key) -> (weakrefs to them, the form computed from them): cached_form
 
 
 def _forget(ref, key):
@@ -58,6 +69,18 @@ def mark(arr):
     key = id(arr)
     _marks[key] = weakref.ref(arr, lambda r, key=key: _forget(r, key))
     return arr
+
+
+def mark_tensor(t):
+    """Marks tensor t's array channels-last and sets t's own hint (Note [Channels-last hint]); returns t."""
+    mark(t._mx)
+    _C._set_channels_last(t)
+    return t
+
+
+def is_channels_last_tensor(t):
+    """Whether tensor t's array is marked or t carries the core's channels-last hint."""
+    return is_channels_last(t._mx) or _C._is_channels_last(t)
 
 
 def is_channels_last(arr):
@@ -83,7 +106,12 @@ def _forget_weight(ref, key):
 
 
 def weight_last(w, perm):
-    """mx.contiguous(mx.transpose(w, perm)), made once per weight array (Note [cached channels-last weights])."""
+    """mx.contiguous(mx.transpose(w, perm)), made once per weight array (Note [cached channels-last weights]);
+    inside a compiled call, an input of the graph computed (and cached) outside it (Note [Derived inputs])."""
+    return _compile.derived_input((w,), ("weight_last", perm), functools.partial(_weight_last, perm=perm))
+
+
+def _weight_last(w, perm):
     key = id(w)
     entry = _weights.get(key)
     if entry is not None and entry[0]() is w and entry[1] == perm:
@@ -91,3 +119,37 @@ def weight_last(w, perm):
     wl = mx.contiguous(mx.transpose(w, perm))
     _weights[key] = (weakref.ref(w, lambda r, key=key: _forget_weight(r, key)), perm, wl)
     return wl
+
+
+def cached_form(arrays, key, fn, n=None):
+    """fn(*arrays), made once per tuple of source arrays and key (hashable, naming everything else fn depends on),
+    as weight_last's copies are (Note [cached channels-last weights]: the arrays are immutable, so the entry is
+    right while they live); inside a compiled call, an input of the graph computed outside it (Note [Derived
+    inputs]). n: fn returns a tuple of n arrays, and so does this (inside a compiled call, n inputs)."""
+    arrays = tuple(arrays)
+    if n is None:
+        return _compile.derived_input(arrays, key, functools.partial(_cached_form, key=key, fn=fn))
+    if _compile._TRACE is None:
+        return _cached_form(*arrays, key=key, fn=fn)
+    return tuple(_compile.derived_input(arrays, (key, i), functools.partial(_cached_item, i=i, key=key, fn=fn))
+                 for i in builtins.range(n))
+
+
+def _cached_item(*arrays, i, key, fn):
+    return _cached_form(*arrays, key=key, fn=fn)[i]
+
+
+def _forget_form(ref, k):
+    entry = _forms.get(k)
+    if entry is not None and builtins.any(r is ref for r in entry[0]):
+        del _forms[k]
+
+
+def _cached_form(*arrays, key, fn):
+    k = (tuple(map(id, arrays)), key)
+    entry = _forms.get(k)
+    if entry is not None and builtins.all(r() is a for r, a in zip(entry[0], arrays)):
+        return entry[1]
+    v = fn(*arrays)
+    _forms[k] = (tuple(weakref.ref(a, lambda r, k=k: _forget_form(r, k)) for a in arrays), v)
+    return v

@@ -467,6 +467,26 @@ def _batch_norm_train_grads(x, w, g, mean, invstd, axes, count, has_w, has_b):
     return out
 
 
+# Note [folded eval batch norm]
+# An evaluation-mode batch norm with no gradient recorded is `x * alpha + beta` with alpha = invstd * weight and
+# beta = bias - running_mean * alpha (Note [batch norm arithmetic]): six small per-channel ops (var + eps, sqrt,
+# 1 / ., two products, a difference) before the two over the input, each a kernel launch of its own on a GPU
+# (120 of them in an eager ResNet-18 forward). alpha and beta depend only on the running statistics and affine
+# arrays, which are immutable MLX arrays: `_layout.cached_form` keeps them per tuple of arrays, so a write to any
+# (load_state_dict, a training step's running-statistics update, `weight.mul_`) gives new arrays and new entries,
+# and under compile they are inputs computed outside the graph (Note [Derived inputs]). The values are the
+# unfolded path's: the same operations in the same order, computed once.
+
+
+def _eval_affine(rm, rv, *wb, eps, ct, pshape, has_w, has_b):
+    """(alpha, beta) of an evaluation-mode batch norm (Note [folded eval batch norm])."""
+    mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
+    invstd = 1 / mx.sqrt(var + eps)
+    it = iter(wb)
+    alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
+    return alpha, (next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha)
+
+
 def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
                      want_stats=True):
     """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors.
@@ -490,9 +510,11 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     stats = {}
     # Note [channels-last activations]: a convolution's output is normalised in N...C space and returned as the
     # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
-    last = (n > 2 and _layout.is_channels_last(input._mx)
-            and not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))))
+    recording = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))
+    last = n > 2 and not recording and _layout.is_channels_last_tensor(input)
     red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
+    # Note [folded eval batch norm]: alpha and beta made once per set of statistics and affine arrays
+    fold = not training and not empty and (not want_stats or empty_stats) and not recording
 
     def f(x, *wb):
         ct = _opmath(x.dtype)
@@ -506,14 +528,20 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         if training:
             mean, _, var = _moments(xc, red)
             stats["mean"], stats["var"] = mean, var  # Note [running statistics]
+        elif fold:
+            key = ("batch_norm_eval", eps, ct, pshape, has_w, has_b)
+            alpha, beta = _layout.cached_form((rm, rv) + wb, key, functools.partial(
+                _eval_affine, eps=eps, ct=ct, pshape=pshape, has_w=has_w, has_b=has_b), n=2)
+            y = (xc * alpha + beta).astype(x.dtype)
         else:
             mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
-        # Note [batch norm arithmetic]
-        invstd = 1 / mx.sqrt(var + eps)
-        it = iter(wb)
-        alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
-        beta = next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
-        y = (xc * alpha + beta).astype(x.dtype)
+        if not fold:
+            # Note [batch norm arithmetic]
+            invstd = 1 / mx.sqrt(var + eps)
+            it = iter(wb)
+            alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
+            beta = next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
+            y = (xc * alpha + beta).astype(x.dtype)
         if last:
             y = mx.transpose(y, _layout.from_last(n - 2))
         if not want_stats:
@@ -549,7 +577,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     else:
         out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
     if last:
-        _layout.mark(out[0]._mx)
+        _layout.mark_tensor(out[0])
     if training and not empty and (running_mean is not None or running_var is not None):
         var = stats["var"].reshape(c)
         _update_running(running_mean, running_var, stats["mean"].reshape(c),

@@ -454,8 +454,10 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
     x = input._mx
     y = windows.maximum(x)
     if last:
-        y = _layout.mark(mx.transpose(y, _layout.from_last(nd)))
+        y = mx.transpose(y, _layout.from_last(nd))
     out = _new(y, input._device_code, input.dtype)
+    if last:
+        _layout.mark_tensor(out)
     if not (_C.is_grad_enabled() and input.requires_grad):
         return out
     valid = _cached_table(("strided-valid", spatial, osz, k, s, p, d), lambda: (

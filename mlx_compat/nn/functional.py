@@ -249,10 +249,17 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
     gemm = _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups)
     # Note [cached channels-last weights]: where no gradient is recorded
-    cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and not (
-        _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
+    inference = not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
+    cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and inference
+    if gemm == "1x1" and inference and _layout.is_channels_last_tensor(x_in):
+        gemm = "1x1last"  # inference on a channels-last input: the product of its rows (Note [convolutions as products])
 
     def f(x, w, *b):
+        if gemm == "1x1last":
+            y = _conv_gemm(x, w, stride, gemm)
+            if b:
+                y = y + b[0]
+            return mx.transpose(y.astype(x.dtype), perm_out)
         if gemm == "1x1":  # Note [convolutions as products]
             y = _conv_gemm(x, w, stride, gemm)
             return (y + b[0].reshape((1, -1) + (1,) * nd) if b else y).astype(x.dtype)
@@ -271,7 +278,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if not batched:
         return out.squeeze(0)
     if gemm != "1x1":
-        _layout.mark(out._mx)
+        _layout.mark_tensor(out)
     return out
 
 
@@ -290,7 +297,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 # Both sum C * K * K terms per output, as torch's CPU convolution (an im2col product) does; the patch form
 # returns the channels-last result that MLX's convolution returns too (Note [channels-last activations]).
 # float64 and integer inputs keep their exact float64 path; groups, dilation of a larger kernel and padding keep
-# MLX's convolution.
+# MLX's convolution. Where no gradient is recorded and the input is channels-last in memory (Note [channels-last
+# activations]), the 1x1 product takes the rows form after all ("1x1last"): its result is channels-last too, so a
+# ResNet's downsampling branch and bottleneck 1x1 convolutions keep the whole inference network in N...C memory
+# and the residual adds combine two channels-last operands (Note [Channels-last hint] in csrc/layout.c).
 
 
 def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
@@ -308,9 +318,17 @@ def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
 
 def _conv_gemm(x, w, stride, kind):
     """The convolution of x (N, C, *S) by w (O, C, *K) as a product, Note [convolutions as products]: 1x1
-    row-major (N, O, *S'), patch channels-last (N, *S', O)."""
+    row-major (N, O, *S'); 1x1last (x channels-last in memory) and patch channels-last (N, *S', O)."""
     n, c = x.shape[:2]
     o = w.shape[0]
+    if kind == "1x1last":  # x's memory is N...C: its rows (N * positions, C) @ (C, O), channels-last (N, *S', O)
+        nd = x.ndim - 2
+        xl = mx.transpose(x, _layout.to_last(nd))
+        if builtins.any(s != 1 for s in stride):
+            xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
+        sp = xl.shape[1:-1]
+        y = mx.matmul(xl.reshape(-1, c), mx.transpose(w.reshape(o, c)))
+        return y.reshape((n,) + tuple(sp) + (o,))
     if kind == "1x1":
         if builtins.any(s != 1 for s in stride):
             x = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
