@@ -25,10 +25,8 @@ class _Scaled(nn.Module):
         return self.lin(x) * self.scale
 
 
-def _make():
-    model = nn.Sequential(_Scaled(), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-
+def _step(model, opt):
+    """The training step the tests compile: zero_grad, forward, loss, backward, optimizer step."""
     def step(x, y):
         opt.zero_grad()
         loss = F.mse_loss(model(x), y)
@@ -36,7 +34,13 @@ def _make():
         opt.step()
         return loss
 
-    return {"model": model, "opt": opt, "step": step}
+    return step
+
+
+def _make():
+    model = nn.Sequential(_Scaled(), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    return {"model": model, "opt": opt, "step": _step(model, opt)}
 
 
 def _make_accumulating():
@@ -354,16 +358,7 @@ def _make_view_parameter():
     ctx["big"] = big
     ctx["model"][3].weight = nn.Parameter(big[2:5])
     ctx["opt"] = opt = torch.optim.Adam(ctx["model"].parameters(), lr=1e-2)
-    model = ctx["model"]
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    ctx["step"] = step
+    ctx["step"] = _step(ctx["model"], opt)
     return ctx
 
 
@@ -447,16 +442,7 @@ def test_tensor_option_changed_in_place_between_calls():
     def make():
         ctx = _make()
         ctx["opt"] = opt = torch.optim.SGD(ctx["model"].parameters(), lr=0.05, momentum=torch.tensor(0.9))
-        model = ctx["model"]
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        ctx["step"] = step
+        ctx["step"] = _step(ctx["model"], opt)
         return ctx
 
     def change(ctx):
