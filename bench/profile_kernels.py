@@ -96,13 +96,16 @@ def main(argv=None):
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--width", type=int, default=90, help="characters of each kernel name shown")
     p.add_argument("--variants", default=None,
-                   help="comma-separated pieces of the labels to keep (e.g. 'compile' keeps both compiled variants)")
+                   help="comma-separated pieces of the labels to keep, '+' for a space (e.g. 'compile' keeps every "
+                        "compiled variant, 'torch+compile' only torch.compile's)")
+    p.add_argument("--torch-compile", action="store_true", help="include torch.compile's variant (minutes to compile)")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")
     dev = bench_suite.Dev("cuda")
     ws = (bench_suite.training_workloads(args.size) if args.rows == "train"
           else bench_suite.inference_workloads(args.size))
-    keep = args.variants.split(",") if args.variants else None
+    keep = args.variants.replace("+", " ").split(",") if args.variants else None
+    tc = True if args.torch_compile else "off"
 
     def emit(lines):
         print("\n".join(lines), flush=True)  # as each variant ends: a timed-out run keeps what it measured
@@ -110,8 +113,8 @@ def main(argv=None):
     for w in ws:
         if w.kind not in args.only or (args.dtype is not None and w.dtype != args.dtype):
             continue
-        vs = (bench_suite.train_variants(w, dev, "off") if args.rows == "train"
-              else bench_suite.infer_variants(w, dev, "off"))
+        vs = (bench_suite.train_variants(w, dev, tc) if args.rows == "train"
+              else bench_suite.infer_variants(w, dev, tc))
         emit(["", f"### {args.rows}: {w.name} ({w.shapes()})", ""])
         for v in vs:
             label, run = v[0], v[1]
