@@ -12,14 +12,13 @@ import argparse
 import collections
 import os
 import re
-import statistics
 import sys
-import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_suite  # noqa: E402
+from timing import timeit_interleaved  # noqa: E402
 
 
 def _kernel_events(prof):
@@ -56,13 +55,7 @@ def profile_variant(label, run, steps, top, width):
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    for _ in range(2):
-        run()
-    walls = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        run()
-        walls.append((time.perf_counter() - t0) * 1e3)
+    (wall,) = timeit_interleaved([run], steps)
     cuda = torch.cuda.is_available()  # without CUDA (a fake-GPU smoke run) no kernels are recorded
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     sync()
@@ -77,7 +70,7 @@ def profile_variant(label, run, steps, top, width):
         by[name][1] += e - s
     total = sum(e - s for _, s, e in ev)
     lines = [f"#### {label}", "",
-             f"wall {statistics.median(walls):.2f} ms/step (median of {steps}); kernels {len(ev) / steps:.0f}/step; "
+             f"wall {wall:.2f} ms/step (median of {steps}); kernels {len(ev) / steps:.0f}/step; "
              f"kernel time {total / steps / 1e3:.2f} ms/step; GPU busy {_busy_us(ev) / steps / 1e3:.2f} ms/step; "
              f"distinct kernels {len(by)}", "",
              "| kernel | per step | µs per step | share |", "|---|---|---|---|"]
