@@ -1183,7 +1183,31 @@ def mm(input, mat2, *, out=None):
         raise RuntimeError("self must be a matrix")
     if mat2.dim() != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return _out(out, input.matmul(mat2))
+    return _out(out, _mm_layout(input, mat2))
+
+
+def _mm_layout(mat1, mat2):
+    """mat1 @ mat2 of two matrices as torch.mm: one MmBackward0 node whose gradients take Note [Gradient layout
+    of a product]. Real floating operands of one dtype and device whose inner sizes agree; anything else is
+    matmul's (which raises torch's errors or takes its general path)."""
+    dt = mat1.dtype
+    a, b = mat1._mx, mat2._mx
+    dev = mat1._device_code
+    if (not dt.is_floating_point or dt is _dtype.float64 or mat2.dtype is not dt or a.shape[1] != b.shape[0]
+            or mat2._device_code != dev):
+        return mat1.matmul(mat2)
+    res = _new(mx.matmul(a, b, stream=_STREAMS[dev]), dev, dt)
+    if _C.is_grad_enabled() and (mat1.requires_grad or mat2.requires_grad):
+        ins = (mat1, mat2)
+        ctx = [None, None, (_colmajor(mat1), _colmajor(mat2))]
+        _C._record("MmBackward0", _scope_backward(_mm_backward, ins), ctx, ins, (res,))
+        ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2)
+    return res
+
+
+def _mm_backward(ctx, grads):
+    m1, m2, layout = ctx
+    return _mm_grads(grads[0], m1, m2, layout)
 
 
 def bmm(input, mat2, *, out=None):
@@ -1263,28 +1287,55 @@ def _linear_addmm(bias, input, weight):
     return _new(mx.addmm(c, a, w.T, stream=_STREAMS[dev]), dev, dt)
 
 
-def _record_addmm(input, mat1, mat2, res, beta, alpha):
+# Note [Gradient layout of a product]
+# The gradient of a product's operand is itself a product, and which of two equal products is computed decides
+# the memory order of the gradient MLX returns: mat1ᵀ @ grad is row-major, its transpose (grad ᵀ @ mat1)ᵀ is a
+# transposed (column-major) array. A weight reaches addmm/mm as weight.t() (nn.functional.linear), a
+# column-major view of a row-major parameter, so the row-major mat1ᵀ @ grad becomes, through TBackward0, a
+# transposed array as the weight's .grad: the optimizer's update then reads it against row-major parameters and
+# state through MLX's general strided loops, and every later op on it copies. As torch's mm_mat1_backward /
+# mm_mat2_backward (FunctionsManual.cpp) do, an operand whose strides are column-major (stride (1, rows)) gets
+# its gradient as the transposed product instead, (grad ᵀ @ mat1)ᵀ for mat2 and (mat2 @ gradᵀ)ᵀ for mat1,
+# which TBackward0 turns back into a row-major array in the parameter's own layout; the values are torch's
+# (the same products in the same order). tests/ops/test_grad_layout.py checks the layouts through the
+# arrays' buffer strides.
+
+
+def _colmajor(t):
+    """True when t is a 2-D tensor whose strides are column-major (torch's test: stride (1, size(0)))."""
+    s = t.stride()
+    return s[0] == 1 and s[1] == t.shape[0]
+
+
+def _record_addmm(input, mat1, mat2, res, beta, alpha, t2=None):
     """AddmmBackward0 for addmm's real floating path: the snapshots of mat1/mat2 are saved after recording
     (as `record` does), the formula is torch's (grad·beta summed to input's shape, grad @ mat2ᵀ · alpha,
-    mat1ᵀ @ grad · alpha) in the package's own ops, so create_graph works."""
+    mat1ᵀ @ grad · alpha, each in the layout of Note [Gradient layout of a product]) in the package's own ops,
+    so create_graph works. t2: whether mat2 is column-major, when the caller knows (linear's weight.t())."""
     ins = (input, mat1, mat2)
-    ctx = [None, None, (beta, alpha, tuple(input._mx.shape))]
+    layout = (_colmajor(mat1), _colmajor(mat2) if t2 is None else t2)
+    ctx = [None, None, (beta, alpha, tuple(input._mx.shape), layout)]
     _C._record("AddmmBackward0", _scope_backward(_addmm_backward, ins), ctx, ins, (res,))
     ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2)
 
 
-def _addmm_backward(ctx, grads):
-    m1, m2, (beta, alpha, ishape) = ctx
-    g = grads[0]
-    gi = g1 = g2 = None
+def _mm_grads(g, m1, m2, layout, alpha=1):
+    """The gradients of mat1 @ mat2 (None where not required), Note [Gradient layout of a product]."""
+    g1 = g2 = None
     if m1.requires_grad:
-        g1 = g.matmul(m2.t())
+        g1 = m2.matmul(g.t()).t() if layout[0] else g.matmul(m2.t())
         g1 = g1 if alpha == 1 else g1 * alpha
     if m2.requires_grad:
-        g2 = m1.t().matmul(g)
+        g2 = g.t().matmul(m1).t() if layout[1] else m1.t().matmul(g)
         g2 = g2 if alpha == 1 else g2 * alpha
-    gi = _sum_to(g if beta == 1 else g * beta, ishape)
-    return gi, g1, g2
+    return g1, g2
+
+
+def _addmm_backward(ctx, grads):
+    m1, m2, (beta, alpha, ishape, layout) = ctx
+    g = grads[0]
+    g1, g2 = _mm_grads(g, m1, m2, layout, alpha)
+    return _sum_to(g if beta == 1 else g * beta, ishape), g1, g2
 
 
 # ---------------------------------------------------------------- methods

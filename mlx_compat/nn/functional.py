@@ -11,10 +11,10 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
-from ..autograd._derivatives import needs_grad
+from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import mlx_op
 from .._device_scope import _DEVICES as _STREAMS
-from .._ops.linalg import _linear_addmm, _record_addmm, addmm as _addmm
+from .._ops.linalg import _linear_addmm, _mm_layout, _record_addmm, addmm as _addmm
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
 
@@ -87,8 +87,30 @@ def linear(input, weight, bias=None):
                 shape = input._mx.shape
                 out = _addmm(bias, input.view(-1, shape[-1]), weight.t())
                 return out.view(shape[:-1] + (out._mx.shape[1],))
+    elif weight.dim() == 2 and input.dim() >= 2 and (input.dim() == 2 or input.is_contiguous()):
+        return _linear_nobias(input, weight)
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     return out if bias is None else out + bias
+
+
+def _linear_nobias(input, weight):
+    """linear without a bias, in torch's graph shape: input @ weight.t() as one mm (MmBackward0 over TBackward0,
+    whose weight gradient is row-major: Note [Gradient layout of a product] in _ops/linalg.py); an N-D
+    contiguous input is folded to 2-D first and the product unfolded after, as torch's matmul does
+    (ViewBackward0 in, UnsafeViewBackward0 out)."""
+    shape = input._mx.shape
+    if len(shape) == 2:
+        return _mm_layout(input, weight.t())
+    k = shape[-1]
+    rows = math.prod(shape[:-1])  # explicit: a zero-size -1 is ambiguous
+    out2 = _mm_layout(input.view(rows, k), weight.t())
+    res = _new(out2._mx.reshape(shape[:-1] + out2._mx.shape[1:]), out2._device_code, out2.dtype)
+    record("UnsafeViewBackward0", _unfold_backward, [out2], [res], extra=out2._mx.shape)
+    return res
+
+
+def _unfold_backward(ctx, grads):
+    return (grads[0].reshape(ctx[-1]),)
 
 
 _CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",

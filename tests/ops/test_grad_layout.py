@@ -1,0 +1,112 @@
+"""Note [Gradient layout of a product] (_ops/linalg.py): the weight gradient of addmm/mm/linear is a row-major
+array in the weight's own layout, with torch's values and graph; checked through the gradient arrays' buffer
+strides (memoryview of the evaluated mx.array)."""
+import mlx.core as mx
+import numpy as np
+import pytest
+import torch as pt
+
+import mlx_compat as torch
+import mlx_compat.nn.functional as F
+
+
+def _row_major(t):
+    a = t._mx
+    mx.eval(a)
+    st = memoryview(a).strides
+    item = a.itemsize
+    want = []
+    acc = item
+    for n in reversed(a.shape):
+        want.append(acc)
+        acc *= n
+    return all(s == w for s, w, n in zip(st, reversed(want), a.shape) if n != 1)
+
+
+def _pair(shape, seed, grad=True):
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return torch.tensor(x, requires_grad=grad), pt.tensor(x, requires_grad=grad)
+
+
+def _close(ours, theirs, tol=1e-5):
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (2, 5, 4), (2, 3, 5, 4), (0, 4)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_weight_grad_row_major(shape, bias):
+    x, xt = _pair(shape, 0)
+    w, wt = _pair((3, 4), 1)
+    b, bt = _pair((3,), 2) if bias else (None, None)
+    y, yt = F.linear(x, w, b), pt.nn.functional.linear(xt, wt, bt)
+    assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__
+    assert y.shape == yt.shape and y.dtype == torch.float32
+    _close(y, yt)
+    g = np.random.default_rng(3).standard_normal(tuple(yt.shape)).astype(np.float32)
+    y.backward(torch.tensor(g))
+    yt.backward(pt.tensor(g))
+    _close(w.grad, wt.grad)
+    _close(x.grad, xt.grad)
+    if bias:
+        _close(b.grad, bt.grad)
+    assert _row_major(w.grad) and _row_major(x.grad)
+
+
+def test_linear_nobias_graph_matches_torch():
+    x, xt = _pair((2, 5, 4), 0)
+    w, wt = _pair((3, 4), 1)
+    y, yt = F.linear(x, w), pt.nn.functional.linear(xt, wt)
+    names = lambda n: (type(n).__name__, [names(f) for f, _ in n.next_functions if f is not None])
+    assert names(y.grad_fn) == names(yt.grad_fn)
+
+
+@pytest.mark.parametrize("t1,t2", [(False, False), (False, True), (True, False), (True, True)])
+def test_mm_addmm_grads_layout(t1, t2):
+    a, at = _pair((4, 5) if t1 else (5, 4), 0)
+    m, mt = _pair((3, 4) if t2 else (4, 3), 1)
+    c, ct = _pair((3,), 2)
+    A, At = (a.t(), at.t()) if t1 else (a, at)
+    M, Mt = (m.t(), mt.t()) if t2 else (m, mt)
+    for f, ft in ((lambda: torch.mm(A, M), lambda: pt.mm(At, Mt)),
+                  (lambda: torch.addmm(c, A, M, beta=0.5, alpha=2.0), lambda: pt.addmm(ct, At, Mt, beta=0.5, alpha=2.0))):
+        for t in (a, at, m, mt, c, ct):
+            t.grad = None
+        y, yt = f(), ft()
+        assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__
+        _close(y, yt)
+        (y * y).sum().backward()
+        (yt * yt).sum().backward()
+        _close(a.grad, at.grad, 1e-4)
+        _close(m.grad, mt.grad, 1e-4)
+        assert _row_major(a.grad) and _row_major(m.grad)
+
+
+def test_mm_double_backward():
+    a, at = _pair((5, 4), 0)
+    m, mt = _pair((3, 4), 1)
+    y, yt = torch.mm(a, m.t()), pt.mm(at, mt.t())
+    ga, = torch.autograd.grad(y.sum(), a, create_graph=True)
+    gat, = pt.autograd.grad(yt.sum(), at, create_graph=True)
+    gm, = torch.autograd.grad((ga * ga).sum(), m)
+    gmt, = pt.autograd.grad((gat * gat).sum(), mt)
+    _close(gm, gmt, 1e-4)
+
+
+def test_linear_bf16():
+    x, xt = _pair((2, 5, 8), 0)
+    w, wt = _pair((3, 8), 1)
+    xb, wb = x.detach().bfloat16().requires_grad_(), w.detach().bfloat16().requires_grad_()
+    xbt, wbt = xt.detach().bfloat16().requires_grad_(), wt.detach().bfloat16().requires_grad_()
+    y, yt = F.linear(xb, wb), pt.nn.functional.linear(xbt, wbt)
+    assert y.dtype == torch.bfloat16
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(wb.grad.float().numpy(), wbt.grad.float().numpy(), rtol=2e-2, atol=2e-2)
+    assert _row_major(wb.grad)
+
+
+def test_mm_errors_unchanged():
+    with pytest.raises(RuntimeError):
+        torch.mm(torch.ones(2, 3), torch.ones(2, 3))
+    with pytest.raises(RuntimeError):
+        F.linear(torch.ones(2, 3), torch.ones(4, 5))
