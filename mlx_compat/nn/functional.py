@@ -13,7 +13,7 @@ import mlx.core as mx
 from .. import _C, _dtype
 from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import mlx_op
-from .._device_scope import _DEVICES as _STREAMS
+from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops.linalg import _linear_addmm, _mm_layout, _record_addmm, addmm as _addmm
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
@@ -296,7 +296,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         # the NC... view of the N...C result (Note [channels-last activations])
         return mx.transpose(y.astype(x.dtype), perm_out)
 
-    out = mlx_op("ConvolutionBackward0", f, ins)
+    if gemm == "patch" and not inference:
+        out = _patch_conv_recorded(f, ins)  # Note [Gradient layout of a product] (_ops/linalg.py)
+    else:
+        out = mlx_op("ConvolutionBackward0", f, ins)
     if not batched:
         return out.squeeze(0)
     if gemm != "1x1":
@@ -364,6 +367,42 @@ def _conv_gemm(x, w, stride, kind):
     cols = mx.transpose(x, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
     y = mx.matmul(cols, mx.transpose(w.reshape(o, c * kh * kw)))
     return y.reshape(n, ho, wo, o)
+
+
+def _patch_conv_recorded(f, ins):
+    """The patch product (Note [convolutions as products]) with a hand-written ConvolutionBackward0: the weight's
+    gradient is (grad rows)ᵀ @ patches, row-major in the weight's own (O, C, K, K) layout (Note [Gradient layout of
+    a product] in _ops/linalg.py), where mx.vjp of the forward's patches @ weightᵀ leaves a transposed array that
+    the optimizer's update reads strided. The backward is itself an mlx_op (Note [MLX vjp fallback]), so
+    higher-order gradients work; only the input and weight are saved, the patches are cut again when needed."""
+    dev = ins[0]._device_code
+    for t in ins:
+        if t._device_code > dev:
+            dev = t._device_code
+    out = _new(_scoped(dev, f, *[t._mx for t in ins]), dev, ins[0].dtype)
+    bias = len(ins) == 3
+    record("ConvolutionBackward0",
+           lambda ctx, grads: mlx_op("ConvolutionBackwardBackward0", lambda g, x, w: _patch_grads(g, x, w, bias),
+                                     [grads[0], ctx[0], ctx[1]]),
+           ins, [out], saved=ins[:2])
+    return out
+
+
+def _patch_grads(g, x, w, bias):
+    """Gradients (input, weight[, bias]) of the patch product of x (N, C, H, W) by w (O, C, KH, KW), given the
+    output's gradient g (N, O, H', W'). Each is computed lazily, so only those asked for cost anything."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = g.shape[2], g.shape[3]
+    gl = mx.transpose(g, (0, 2, 3, 1)).reshape(-1, o)  # (N * patches, O): free on the channels-last output
+    xc = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
+    cols = mx.transpose(xc, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
+    gw = mx.matmul(mx.transpose(gl), cols).reshape(w.shape)  # row-major (O, C * KH * KW)
+    gx = mx.matmul(gl, w.reshape(o, c * kh * kw)).reshape(n, ho, wo, c, kh, kw)
+    gx = mx.transpose(gx, (0, 3, 1, 4, 2, 5)).reshape(n, c, ho * kh, wo * kw)
+    if ho * kh != h or wo * kw != wd:  # the rows and columns no patch covers get zeros
+        gx = mx.pad(gx, [(0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)])
+    return (gx, gw, mx.sum(gl, axis=0)) if bias else (gx, gw)
 
 
 def _conv_f64(x, w, stride, lo, hi, dilation, groups):
