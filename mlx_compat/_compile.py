@@ -1054,9 +1054,11 @@ class _Compiled:
         self.plan_count = 0  # plans built (the others reused, Note [Plan reuse])
         self._reach = None  # the last walk from the function, while reusable (Note [Reach reuse])
         self._plan = None  # the last call's plan, while reusable (Note [Plan reuse])
+        self._prog = None  # the program repeating the last call (Note [Compiled call program] in csrc/compile.c)
         _all_compiled.add(self)
 
     def reset(self):
+        self._prog = None
         self._reach = None
         self._plan = None
         self.cache.clear()
@@ -1069,6 +1071,7 @@ class _Compiled:
         return types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
+        self._prog = None
         if self.fallback_reason is not None or _TRACE is not None:
             return self.fn(*args, **kwargs)
         base = self._reach
@@ -1098,7 +1101,10 @@ class _Compiled:
             entry, source_values = self._entry(plan._entries, plan, args, kwargs)
         except _FallBack:
             return self.fn(*args, **kwargs)
-        return self._run(entry, plan, source_values)
+        out = self._run(entry, plan, source_values)
+        if not kwargs:
+            self._prog = self._program(entry, plan, args)  # Note [Compiled call program] in csrc/compile.c
+        return out
 
     @staticmethod
     def _lookup(entries):
@@ -1178,6 +1184,7 @@ class _Compiled:
         return self._run(static, plan, source_values)
 
     def _fall_back(self, err):
+        self._prog = None
         name = getattr(self.fn, "__qualname__", repr(self.fn))
         self.fallback_reason = f"{type(err).__name__}: {err}"
         warnings.warn(f"mlx_compat.compile: {name} runs eagerly (cannot be traced into one graph: "
@@ -1448,21 +1455,7 @@ class _Compiled:
                 gen._key = outs[pos]
                 pos += 1
             if entry.host_writes:
-                arrays, by_value = [], {}  # Adam's step counts: one value for every parameter, rounded once
-                for v in host_vals[:len(entry.host_writes)]:
-                    r = by_value.get(v) if v else None  # (0.0 == -0.0: zeros are never shared)
-                    if r is None:
-                        r = _host_array(v, made)
-                        if v:
-                            by_value[v] = r
-                    arrays.append(r)
-                if entry.host_exact:
-                    _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
-                else:
-                    for t, (a, _) in zip(entry.host_writes, arrays):
-                        t._write(a)
-                for t, (_, f32) in zip(entry.host_writes, arrays):
-                    _remember_host_value(t, f32)
+                _write_host(entry, host_vals, made)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -1470,6 +1463,48 @@ class _Compiled:
         # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
         _C._eval(outs[n_out:] + [r._mx for r in results])  # under the evaluation lock (Note [Threads])
         return _unflatten(entry.out_spec, results)
+
+    def _program(self, entry, plan, args):
+        """The call program that repeats this call (Note [Compiled call program] in csrc/compile.c), or None where
+        the call is not one it can repeat."""
+        n_out, kinds, new_state = entry.out_kinds
+        plan = plan._plan if isinstance(plan, _CallPlan) else plan
+        if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
+                or entry.needs_autograd or entry.derived or new_state or plan._versions is None
+                or _has_not_implemented(entry.out_spec)):
+            return None
+        exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
+        if others:
+            return None
+        entries = plan._entries
+
+        def pre():  # _lookup's choice, for this entry only: (source values, host scalar arrays) or None
+            for e in entries:
+                vals = [r() for r in e.sources]
+                if e.guard_fn is None or e.guard_fn(vals) == e.guard_results:
+                    if e is not entry:
+                        return None
+                    return vals, (self._scalar_vecs(entry, vals) if entry.scalar_layout else [])
+            return None
+
+        post = None
+        if entry.host_writes or entry.host_write_fn is not None or entry.sched_steps:
+            post = functools.partial(_host_post, entry)
+        groups_extra = None
+        if plan._checks_fast:
+            checks = plan._checks_fast
+            groups_extra = lambda: all(_group_checks_hold(g, c) for g, c in checks)  # noqa: E731
+        nl, np_ = sum(plan._lens_fast), len(plan.params)
+        objs = plan._objs_fast
+        specs = tuple((dt, rg, dev, tuple(shape)) for _, shape, dt, rg, dev in plan.key[0][1][1:])
+        return (globals(), tuple(self._reach.checks), _META_EPOCH, plan.meta_epoch, plan.key[2], specs,
+                frozenset(plan._state_ids), plan._vdicts, plan._versions, plan._gdicts,
+                bytearray(plan._gversions or b""), plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
+                objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
+                groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
+                tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,
+                None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
+                "_key", "_TRACE", _MISSING)
 
     @staticmethod
     def _write_program(entry, plan):
@@ -1569,6 +1604,53 @@ def _same_results(shapeless, static, plan, static_outs):
     except Exception:  # noqa: BLE001 — MLX refused the shapeless graph at these shapes (e.g. a baked reshape)
         return False
     return all(v.item() for v in same)
+
+
+def _write_host(entry, host_vals, made):
+    """Write the host scalar state values `host_vals` (the first len(entry.host_writes)) into entry's host-written
+    tensors and keep them on the host (Note [Host scalars]); under no_grad."""
+    arrays, by_value = [], {}  # Adam's step counts: one value for every parameter, rounded once
+    for v in host_vals[:len(entry.host_writes)]:
+        r = by_value.get(v) if v else None  # (0.0 == -0.0: zeros are never shared)
+        if r is None:
+            r = _host_array(v, made)
+            if v:
+                by_value[v] = r
+        arrays.append(r)
+    if entry.host_exact:
+        _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
+    else:
+        for t, (a, _) in zip(entry.host_writes, arrays):
+            t._write(a)
+    for t, (_, f32) in zip(entry.host_writes, arrays):
+        _remember_host_value(t, f32)
+
+
+def _host_post(entry, source_values):
+    """What a call program leaves to Python after the write-back (Note [Compiled call program] in csrc/compile.c):
+    the host writes of an entry that creates no state, then its scheduler steps, as _run does them."""
+    if entry.host_writes:
+        host_vals = entry.host_write_fn(source_values)
+        prev = _C.is_grad_enabled()
+        _C._set_grad_enabled(False)
+        try:
+            _write_host(entry, host_vals, {})
+        finally:
+            _C._set_grad_enabled(prev)
+    for s, a, kw in entry.sched_steps:
+        type(s).step(s, *a, **kw)
+
+
+def _has_not_implemented(spec):
+    """Whether an output structure holds NotImplemented (_compile_call's answer for "not applicable")."""
+    kind, v = spec
+    if kind == "C":
+        return v is NotImplemented
+    if kind in (list, tuple):
+        return any(map(_has_not_implemented, v))
+    if kind is dict:
+        return any(_has_not_implemented(s) for _, s in v)
+    return False
 
 
 def _dev_of(plan):
@@ -1792,9 +1874,15 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if disable or backend == "eager":
         return model
     compiled = _Compiled(model, fullgraph=fullgraph, dynamic=dynamic, mode=mode, options=options)
+    call_program = _C._compile_call
 
     @functools.wraps(model)
     def compiled_fn(*args, **kwargs):
+        prog = compiled._prog
+        if prog is not None and not kwargs:  # Note [Compiled call program] in csrc/compile.c
+            out = call_program(prog, args)
+            if out is not NotImplemented:
+                return out
         return compiled(*args, **kwargs)
 
     compiled_fn._compiled = compiled
