@@ -1228,6 +1228,12 @@ class _Compiled:
                         f.requires_grad_(True)
                     fresh.append(f)
                 versions = [f._version for f in fresh]
+                # Note [Argument tensors are restored]: the caller's argument tensors stay outside the graph (the
+                # fresh tensors above stand for them), but one may also be reachable as state (a parameter passed
+                # as an argument) and be written through that path while tracing; its storage is put back when
+                # the trace ends, and such a write makes the function fall back (Note [Fallback])
+                arg_bases = {id(b): (b, b._mx) for b in map(_base, plan.arg_tensors)}
+                saved.append(functools.partial(_restore_arg_bases, arg_bases.values()))
                 grad_inputs = []
                 originals = []
                 for slot, a, was_none in zip(plan.slots, slot_arrays, none_at_trace):
@@ -1280,7 +1286,8 @@ class _Compiled:
 
                 call_args, call_kwargs = _unflatten(plan.arg_spec, fresh)
                 out = user_fn(*call_args, **call_kwargs)
-                if any(f._version != v for f, v in zip(fresh, versions)):
+                if any(f._version != v for f, v in zip(fresh, versions)) or any(
+                        b._mx is not a for b, a in arg_bases.values()):
                     raise _Unsupported("an in-place write to an argument tensor inside a compiled function")
                 if any(f.grad is not None for f in fresh):
                     raise _Unsupported("backward() into an argument tensor inside a compiled function (its .grad "
@@ -1750,6 +1757,14 @@ def _rebind_base(t, arr):
         _C._compile_write((t,), (arr,), 0)
     finally:
         _C._set_grad_enabled(prev)
+
+
+def _restore_arg_bases(bases):
+    """Put back the storage of argument tensors written while tracing (Note [Argument tensors are restored]):
+    by a write, so that their views re-derive."""
+    for b, a in bases:
+        if b._mx is not a:
+            _rebind_base(b, a)
 
 
 def _record_sched_step(ctx, sched, *args, **kwargs):
