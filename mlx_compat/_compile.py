@@ -45,6 +45,16 @@ copy each. An LR scheduler's step() inside the function is recorded while tracin
 each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the optimizer's read of
 lr in the function is not supported and falls back to eager.
 
+Note [Shared host scalars]
+An optimizer's per-parameter scalar state usually holds one value for every parameter (Adam's step counts all
+advance together), and every expression over it (bias corrections, step sizes) is then the same for every
+parameter. While tracing, the scalar state of one optimizer and key whose value equals an earlier one's (exactly:
+same type, equal, zeros of one sign) is read through the earlier one's source, under a guard that the two are
+still the same at each call (a differing value fails the guard and traces an entry with its own source, Note
+[Host scalars]); and a host expression the graph already reads in one dtype is one input however often it is
+read. So the graph takes one set of scalar inputs for all parameters instead of one per parameter (the MLP Adam
+step: 20 host scalar inputs become 5), and each call computes and builds fewer of them.
+
 Note [Dynamic shapes]
 torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
 (mx.compile(shapeless=True)) reuses one traced graph for inputs of any shape of the same ranks and dtypes, but it
@@ -138,8 +148,14 @@ def _f32(x):
         return math.copysign(math.inf, x)
 
 
+def _same_value(a, b):
+    """Whether host values a and b give the same result in every expression: equal, of one type, and zeros of
+    the same sign (Note [Shared host scalars])."""
+    return type(a) is type(b) and a == b and (a != 0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
 _EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index,
-               "f32": _f32}
+               "f32": _f32, "same": _same_value}
 
 
 def _evaluator(srcs, consts, temps):
@@ -483,6 +499,8 @@ class _TraceContext:
         self.slot_of = {}  # Note [Derived inputs]: id(state tracer) -> its slot index
         self.derived_have = {}  # (slot indices, key) -> the derived input's tracer
         self.derived_new = []  # (slot indices, key, fn) asked for while tracing and not yet an input
+        self.shared = {}  # Note [Shared host scalars]: group -> [(_Sym, its value while tracing)]
+        self.scalar_index = {}  # (dtype, source) -> index of the graph input already reading it
 
     def source(self, reader):
         """A _Sym over a new host source read by reader() at every call."""
@@ -490,6 +508,19 @@ class _TraceContext:
         self.sources.append(reader)
         self.source_values.append(reader())
         return _Sym(f"v[{k}]", self)
+
+    def shared_source(self, group, reader):
+        """A _Sym over the host source read by reader() (Note [Shared host scalars]): the earlier source of
+        `group` that has the same value now, under a guard that the two stay the same, else a new source."""
+        value = reader()
+        for sym, v in self.shared.get(group, ()):
+            if _same_value(v, value):
+                mine = self.source(reader)
+                self.guard(f"same({mine._src}, {sym._src})")
+                return sym
+        sym = self.source(reader)
+        self.shared.setdefault(group, []).append((sym, value))
+        return sym
 
     def const(self, x):
         """The source naming constant x."""
@@ -523,8 +554,10 @@ class _TraceContext:
 
     def scalar_input(self, value, dtype):
         srcs = self.scalar_exprs.setdefault(dtype, [])
-        k = len(srcs)
-        srcs.append(value._src)
+        k = self.scalar_index.get((dtype, value._src))
+        if k is None:  # an expression the graph already reads in this dtype is one input (Note [Shared host scalars])
+            k = self.scalar_index[(dtype, value._src)] = len(srcs)
+            srcs.append(value._src)
         n, vec = self.scalar_vecs.get(dtype, (0, None))
         if k >= n:
             return mx.array(0.0, dtype=dtype)  # too few inputs: the trace is redone with enough
@@ -1264,7 +1297,8 @@ class _Compiled:
                         for k in opt._scalar_state_keys:
                             v = st.get(k)
                             if isinstance(v, Tensor) and v.dim() == 0:
-                                st[k] = _ScalarStateProxy(v, ctx.source(functools.partial(_item, v)))
+                                sym = ctx.shared_source((id(opt), k), functools.partial(_item, v))
+                                st[k] = _ScalarStateProxy(v, sym)
                     saved.append(functools.partial(_restore_state, opt, dict(opt.state)))
                     for group in opt.param_groups:
                         saved.append(functools.partial(_restore_dict, group, dict(group)))

@@ -263,3 +263,28 @@ def test_failed_trace_restores_every_tensor(where, grads):
         for k, v in o1.state[p].items():
             _close(v, o2.state[q][k])
             o2.state[q][k].numpy()
+
+
+def test_shared_host_scalars_one_input_set_for_all_parameters():
+    """Note [Shared host scalars]: Adam's per-parameter step counts are equal, so the graph reads one set of
+    host scalars for all four parameters."""
+    m, o, l, cs = _run(True, 4, sched=False)
+    plan = cs._compiled._plan
+    (entry,) = plan._entries
+    assert sum(n for _, n in entry.scalar_layout) == 5  # lr / bias corrections, betas, eps: not 4 x 5
+
+
+def _diverge(m, o, x, y):
+    with torch.no_grad():
+        o.state[m[0].weight]["step"].fill_(10.0)  # one parameter's step count now differs from the others'
+    return x, y
+
+
+def test_shared_host_scalars_diverging_values_retrace_and_equal_eager():
+    m1, o1, l1, _ = _run(False, 8, _diverge, sched=False)
+    m2, o2, l2, cs = _run(True, 8, _diverge, sched=False)
+    for a, b in zip(l1, l2):
+        _close(a, b)
+    _assert_same(m1, o1, m2, o2)
+    assert o2.state[m2[0].weight]["step"].item() == 14.0 and o2.state[m2[0].bias]["step"].item() == 8.0
+    assert cs._compiled.fallback_reason is None
