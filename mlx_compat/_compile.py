@@ -489,6 +489,7 @@ class _TraceContext:
         self.source_values = source_values
         self.consts = []  # the constants the expressions' sources name as c[i]
         self.guards = []  # (source, its value while tracing)
+        self.guarded = {}  # source -> its value while tracing, for the guards already made
         self.host_writes = []  # (scalar state tensor, source of the value it gets)
         self.scalar_exprs = {}  # dtype -> sources of the scalars the graph reads in that dtype (Note [Host scalars])
         self.scalar_vecs = {dt: (n, vec) for (dt, n), vec in zip(layout, scalar_vecs)}
@@ -547,9 +548,13 @@ class _TraceContext:
         return _evaluator(srcs, list(self.consts), list(self.temps))
 
     def guard(self, src):
-        """The value of expression `src` now, which the traced graph assumes (Note [Host scalars])."""
-        result = self.value_of(src)
-        self.guards.append((src, result))
+        """The value of expression `src` now, which the traced graph assumes (Note [Host scalars]); an expression
+        already guarded is checked once (every parameter's optimizer step asks the same of shared sources, Note
+        [Shared host scalars])."""
+        result = self.guarded.get(src, _MISSING)
+        if result is _MISSING:
+            result = self.guarded[src] = self.value_of(src)
+            self.guards.append((src, result))
         return result
 
     def scalar_input(self, value, dtype):
