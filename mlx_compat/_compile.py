@@ -45,6 +45,16 @@ copy each. An LR scheduler's step() inside the function is recorded while tracin
 each call (it only does host arithmetic on the groups' lr); a scheduler step that precedes the optimizer's read of
 lr in the function is not supported and falls back to eager.
 
+Note [Shared host scalars]
+An optimizer's per-parameter scalar state usually holds one value for every parameter (Adam's step counts all
+advance together), and every expression over it (bias corrections, step sizes) is then the same for every
+parameter. While tracing, the scalar state of one optimizer and key whose value equals an earlier one's (exactly:
+same type, equal, zeros of one sign) is read through the earlier one's source, under a guard that the two are
+still the same at each call (a differing value fails the guard and traces an entry with its own source, Note
+[Host scalars]); and a host expression the graph already reads in one dtype is one input however often it is
+read. So the graph takes one set of scalar inputs for all parameters instead of one per parameter (the MLP Adam
+step: 20 host scalar inputs become 5), and each call computes and builds fewer of them.
+
 Note [Dynamic shapes]
 torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
 (mx.compile(shapeless=True)) reuses one traced graph for inputs of any shape of the same ranks and dtypes, but it
@@ -138,8 +148,14 @@ def _f32(x):
         return math.copysign(math.inf, x)
 
 
+def _same_value(a, b):
+    """Whether host values a and b give the same result in every expression: equal, of one type, and zeros of
+    the same sign (Note [Shared host scalars])."""
+    return type(a) is type(b) and a == b and (a != 0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
 _EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool": bool, "index": operator.index,
-               "f32": _f32}
+               "f32": _f32, "same": _same_value}
 
 
 def _evaluator(srcs, consts, temps):
@@ -473,6 +489,7 @@ class _TraceContext:
         self.source_values = source_values
         self.consts = []  # the constants the expressions' sources name as c[i]
         self.guards = []  # (source, its value while tracing)
+        self.guarded = {}  # source -> its value while tracing, for the guards already made
         self.host_writes = []  # (scalar state tensor, source of the value it gets)
         self.scalar_exprs = {}  # dtype -> sources of the scalars the graph reads in that dtype (Note [Host scalars])
         self.scalar_vecs = {dt: (n, vec) for (dt, n), vec in zip(layout, scalar_vecs)}
@@ -483,6 +500,8 @@ class _TraceContext:
         self.slot_of = {}  # Note [Derived inputs]: id(state tracer) -> its slot index
         self.derived_have = {}  # (slot indices, key) -> the derived input's tracer
         self.derived_new = []  # (slot indices, key, fn) asked for while tracing and not yet an input
+        self.shared = {}  # Note [Shared host scalars]: group -> [(_Sym, its value while tracing)]
+        self.scalar_index = {}  # (dtype, source) -> index of the graph input already reading it
 
     def source(self, reader):
         """A _Sym over a new host source read by reader() at every call."""
@@ -490,6 +509,19 @@ class _TraceContext:
         self.sources.append(reader)
         self.source_values.append(reader())
         return _Sym(f"v[{k}]", self)
+
+    def shared_source(self, group, reader):
+        """A _Sym over the host source read by reader() (Note [Shared host scalars]): the earlier source of
+        `group` that has the same value now, under a guard that the two stay the same, else a new source."""
+        value = reader()
+        for sym, v in self.shared.get(group, ()):
+            if _same_value(v, value):
+                mine = self.source(reader)
+                self.guard(f"same({mine._src}, {sym._src})")
+                return sym
+        sym = self.source(reader)
+        self.shared.setdefault(group, []).append((sym, value))
+        return sym
 
     def const(self, x):
         """The source naming constant x."""
@@ -516,15 +548,21 @@ class _TraceContext:
         return _evaluator(srcs, list(self.consts), list(self.temps))
 
     def guard(self, src):
-        """The value of expression `src` now, which the traced graph assumes (Note [Host scalars])."""
-        result = self.value_of(src)
-        self.guards.append((src, result))
+        """The value of expression `src` now, which the traced graph assumes (Note [Host scalars]); an expression
+        already guarded is checked once (every parameter's optimizer step asks the same of shared sources, Note
+        [Shared host scalars])."""
+        result = self.guarded.get(src, _MISSING)
+        if result is _MISSING:
+            result = self.guarded[src] = self.value_of(src)
+            self.guards.append((src, result))
         return result
 
     def scalar_input(self, value, dtype):
         srcs = self.scalar_exprs.setdefault(dtype, [])
-        k = len(srcs)
-        srcs.append(value._src)
+        k = self.scalar_index.get((dtype, value._src))
+        if k is None:  # an expression the graph already reads in this dtype is one input (Note [Shared host scalars])
+            k = self.scalar_index[(dtype, value._src)] = len(srcs)
+            srcs.append(value._src)
         n, vec = self.scalar_vecs.get(dtype, (0, None))
         if k >= n:
             return mx.array(0.0, dtype=dtype)  # too few inputs: the trace is redone with enough
@@ -1054,9 +1092,11 @@ class _Compiled:
         self.plan_count = 0  # plans built (the others reused, Note [Plan reuse])
         self._reach = None  # the last walk from the function, while reusable (Note [Reach reuse])
         self._plan = None  # the last call's plan, while reusable (Note [Plan reuse])
+        self._prog = None  # the program repeating the last call (Note [Compiled call program] in csrc/compile.c)
         _all_compiled.add(self)
 
     def reset(self):
+        self._prog = None
         self._reach = None
         self._plan = None
         self.cache.clear()
@@ -1069,6 +1109,7 @@ class _Compiled:
         return types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
+        self._prog = None
         if self.fallback_reason is not None or _TRACE is not None:
             return self.fn(*args, **kwargs)
         base = self._reach
@@ -1098,7 +1139,10 @@ class _Compiled:
             entry, source_values = self._entry(plan._entries, plan, args, kwargs)
         except _FallBack:
             return self.fn(*args, **kwargs)
-        return self._run(entry, plan, source_values)
+        out = self._run(entry, plan, source_values)
+        if not kwargs:
+            self._prog = self._program(entry, plan, args)  # Note [Compiled call program] in csrc/compile.c
+        return out
 
     @staticmethod
     def _lookup(entries):
@@ -1178,6 +1222,7 @@ class _Compiled:
         return self._run(static, plan, source_values)
 
     def _fall_back(self, err):
+        self._prog = None
         name = getattr(self.fn, "__qualname__", repr(self.fn))
         self.fallback_reason = f"{type(err).__name__}: {err}"
         warnings.warn(f"mlx_compat.compile: {name} runs eagerly (cannot be traced into one graph: "
@@ -1221,6 +1266,12 @@ class _Compiled:
                         f.requires_grad_(True)
                     fresh.append(f)
                 versions = [f._version for f in fresh]
+                # Note [Argument tensors are restored]: the caller's argument tensors stay outside the graph (the
+                # fresh tensors above stand for them), but one may also be reachable as state (a parameter passed
+                # as an argument) and be written through that path while tracing; its storage is put back when
+                # the trace ends, and such a write makes the function fall back (Note [Fallback])
+                arg_bases = {id(b): (b, b._mx) for b in map(_base, plan.arg_tensors)}
+                saved.append(functools.partial(_restore_arg_bases, arg_bases.values()))
                 grad_inputs = []
                 originals = []
                 for slot, a, was_none in zip(plan.slots, slot_arrays, none_at_trace):
@@ -1251,7 +1302,8 @@ class _Compiled:
                         for k in opt._scalar_state_keys:
                             v = st.get(k)
                             if isinstance(v, Tensor) and v.dim() == 0:
-                                st[k] = _ScalarStateProxy(v, ctx.source(functools.partial(_item, v)))
+                                sym = ctx.shared_source((id(opt), k), functools.partial(_item, v))
+                                st[k] = _ScalarStateProxy(v, sym)
                     saved.append(functools.partial(_restore_state, opt, dict(opt.state)))
                     for group in opt.param_groups:
                         saved.append(functools.partial(_restore_dict, group, dict(group)))
@@ -1273,7 +1325,8 @@ class _Compiled:
 
                 call_args, call_kwargs = _unflatten(plan.arg_spec, fresh)
                 out = user_fn(*call_args, **call_kwargs)
-                if any(f._version != v for f, v in zip(fresh, versions)):
+                if any(f._version != v for f, v in zip(fresh, versions)) or any(
+                        b._mx is not a for b, a in arg_bases.values()):
                     raise _Unsupported("an in-place write to an argument tensor inside a compiled function")
                 if any(f.grad is not None for f in fresh):
                     raise _Unsupported("backward() into an argument tensor inside a compiled function (its .grad "
@@ -1448,21 +1501,7 @@ class _Compiled:
                 gen._key = outs[pos]
                 pos += 1
             if entry.host_writes:
-                arrays, by_value = [], {}  # Adam's step counts: one value for every parameter, rounded once
-                for v in host_vals[:len(entry.host_writes)]:
-                    r = by_value.get(v) if v else None  # (0.0 == -0.0: zeros are never shared)
-                    if r is None:
-                        r = _host_array(v, made)
-                        if v:
-                            by_value[v] = r
-                    arrays.append(r)
-                if entry.host_exact:
-                    _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
-                else:
-                    for t, (a, _) in zip(entry.host_writes, arrays):
-                        t._write(a)
-                for t, (_, f32) in zip(entry.host_writes, arrays):
-                    _remember_host_value(t, f32)
+                _write_host(entry, host_vals, made)
         finally:
             _C._set_grad_enabled(prev)
         for s, a, kw in entry.sched_steps:
@@ -1470,6 +1509,48 @@ class _Compiled:
         # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
         _C._eval(outs[n_out:] + [r._mx for r in results])  # under the evaluation lock (Note [Threads])
         return _unflatten(entry.out_spec, results)
+
+    def _program(self, entry, plan, args):
+        """The call program that repeats this call (Note [Compiled call program] in csrc/compile.c), or None where
+        the call is not one it can repeat."""
+        n_out, kinds, new_state = entry.out_kinds
+        plan = plan._plan if isinstance(plan, _CallPlan) else plan
+        if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
+                or entry.needs_autograd or entry.derived or new_state or plan._versions is None
+                or _has_not_implemented(entry.out_spec)):
+            return None
+        exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
+        if others:
+            return None
+        entries = plan._entries
+
+        def pre():  # _lookup's choice, for this entry only: (source values, host scalar arrays) or None
+            for e in entries:
+                vals = [r() for r in e.sources]
+                if e.guard_fn is None or e.guard_fn(vals) == e.guard_results:
+                    if e is not entry:
+                        return None
+                    return vals, (self._scalar_vecs(entry, vals) if entry.scalar_layout else [])
+            return None
+
+        post = None
+        if entry.host_writes or entry.host_write_fn is not None or entry.sched_steps:
+            post = functools.partial(_host_post, entry)
+        groups_extra = None
+        if plan._checks_fast:
+            checks = plan._checks_fast
+            groups_extra = lambda: all(_group_checks_hold(g, c) for g, c in checks)  # noqa: E731
+        nl, np_ = sum(plan._lens_fast), len(plan.params)
+        objs = plan._objs_fast
+        specs = tuple((dt, rg, dev, tuple(shape)) for _, shape, dt, rg, dev in plan.key[0][1][1:])
+        return (globals(), tuple(self._reach.checks), _META_EPOCH, plan.meta_epoch, plan.key[2], specs,
+                frozenset(plan._state_ids), plan._vdicts, plan._versions, plan._gdicts,
+                bytearray(plan._gversions or b""), plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
+                objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
+                groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
+                tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,
+                None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
+                "_key", "_TRACE", _MISSING)
 
     @staticmethod
     def _write_program(entry, plan):
@@ -1571,6 +1652,53 @@ def _same_results(shapeless, static, plan, static_outs):
     return all(v.item() for v in same)
 
 
+def _write_host(entry, host_vals, made):
+    """Write the host scalar state values `host_vals` (the first len(entry.host_writes)) into entry's host-written
+    tensors and keep them on the host (Note [Host scalars]); under no_grad."""
+    arrays, by_value = [], {}  # Adam's step counts: one value for every parameter, rounded once
+    for v in host_vals[:len(entry.host_writes)]:
+        r = by_value.get(v) if v else None  # (0.0 == -0.0: zeros are never shared)
+        if r is None:
+            r = _host_array(v, made)
+            if v:
+                by_value[v] = r
+        arrays.append(r)
+    if entry.host_exact:
+        _C._compile_write(entry.host_writes, [a for a, _ in arrays], 0)  # Note [Exact write-back]
+    else:
+        for t, (a, _) in zip(entry.host_writes, arrays):
+            t._write(a)
+    for t, (_, f32) in zip(entry.host_writes, arrays):
+        _remember_host_value(t, f32)
+
+
+def _host_post(entry, source_values):
+    """What a call program leaves to Python after the write-back (Note [Compiled call program] in csrc/compile.c):
+    the host writes of an entry that creates no state, then its scheduler steps, as _run does them."""
+    if entry.host_writes:
+        host_vals = entry.host_write_fn(source_values)
+        prev = _C.is_grad_enabled()
+        _C._set_grad_enabled(False)
+        try:
+            _write_host(entry, host_vals, {})
+        finally:
+            _C._set_grad_enabled(prev)
+    for s, a, kw in entry.sched_steps:
+        type(s).step(s, *a, **kw)
+
+
+def _has_not_implemented(spec):
+    """Whether an output structure holds NotImplemented (_compile_call's answer for "not applicable")."""
+    kind, v = spec
+    if kind == "C":
+        return v is NotImplemented
+    if kind in (list, tuple):
+        return any(map(_has_not_implemented, v))
+    if kind is dict:
+        return any(_has_not_implemented(s) for _, s in v)
+    return False
+
+
 def _dev_of(plan):
     for t in plan.arg_tensors:
         return t._device_code
@@ -1668,6 +1796,14 @@ def _rebind_base(t, arr):
         _C._compile_write((t,), (arr,), 0)
     finally:
         _C._set_grad_enabled(prev)
+
+
+def _restore_arg_bases(bases):
+    """Put back the storage of argument tensors written while tracing (Note [Argument tensors are restored]):
+    by a write, so that their views re-derive."""
+    for b, a in bases:
+        if b._mx is not a:
+            _rebind_base(b, a)
 
 
 def _record_sched_step(ctx, sched, *args, **kwargs):
@@ -1792,9 +1928,15 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if disable or backend == "eager":
         return model
     compiled = _Compiled(model, fullgraph=fullgraph, dynamic=dynamic, mode=mode, options=options)
+    call_program = _C._compile_call
 
     @functools.wraps(model)
     def compiled_fn(*args, **kwargs):
+        prog = compiled._prog
+        if prog is not None and not kwargs:  # Note [Compiled call program] in csrc/compile.c
+            out = call_program(prog, args)
+            if out is not NotImplemented:
+                return out
         return compiled(*args, **kwargs)
 
     compiled_fn._compiled = compiled

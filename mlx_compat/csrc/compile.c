@@ -108,3 +108,441 @@ error:
     Py_RETURN_NONE;
 #endif
 }
+
+/* Note [Compiled call program]
+ * A compiled function called again on the same plan and entry (Note [Plan reuse], Note [Host scalars] in
+ * _compile.py) does the same host work every call: check that nothing the plan read changed, compute the host
+ * scalars, gather the input arrays, call the mx.compile'd function, rebind the outputs to the real tensors and
+ * evaluate once. _compile.py describes that work once per (plan, entry) as a "call program", a tuple (the P_*
+ * indices below), and `_compile_call(prog, args)` runs it in one C function. Everything it checks is what
+ * `_Reach.still_valid` and `_Plan.reuse` check, in the same order of cost; when any check fails it returns
+ * NotImplemented before any side effect, and the caller takes the Python path (which re-plans and builds a new
+ * program). Only what cannot be a C-level comparison is Python: the host scalars' sources, guards and arrays
+ * (P_PRE, returns None when a guard fails, before any side effect), the host writes and scheduler steps
+ * (P_POST), the group checks identity cannot make (P_EXTRA) and a groups' identity pass when a group dict's tag
+ * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call). A program
+ * is built only for an entry whose write-back is all exact (Note [Exact write-back]), that creates no state, has
+ * no derived inputs and needs no autograd, called with positional tensor arguments only; anything else keeps
+ * the Python path. The program holds strong references to everything it compares by identity, so a freed
+ * object's id cannot pass for it. */
+enum {
+    P_MODDICT, P_REACH, P_EPOCH_FN, P_EPOCH, P_GRAD, P_ARGSPECS, P_STATE_IDS, P_VDICTS, P_VTAGS, P_GDICTS, P_GTAGS,
+    P_GCHECK, P_LISTS, P_LENS, P_LISTOBJS, P_PARAMS, P_GRADS, P_RGT, P_RGV, P_EXTRA, P_PRE, P_FN, P_SLOTS,
+    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_COUNT
+};
+
+/* Whether the dicts of tuple `dicts` still have the version tags `tags` (bytes-like, Note [Dict version tags]);
+ * 1 / 0 (always 0 where CPython has no tags: the caller then has no program). */
+static int dict_tags_equal(PyObject *dicts, const char *tags, Py_ssize_t len)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    Py_ssize_t n = PyTuple_GET_SIZE(dicts);
+    if (len != n * (Py_ssize_t)sizeof(uint64_t))
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t v;
+        memcpy(&v, tags + i * sizeof(uint64_t), sizeof v);
+        if (((PyDictObject *)PyTuple_GET_ITEM(dicts, i))->ma_version_tag != v)
+            return 0;
+    }
+    return 1;
+#else
+    (void)dicts;
+    (void)tags;
+    (void)len;
+    return 0;
+#endif
+}
+
+/* Whether every read of a reach walk gives the same object now (`_Reach.still_valid`): `checks` is a tuple of
+ * (kind, owner, name, value), kind 0 a dict item (`missing` standing for an absent key), 1 a closure cell's
+ * contents, 2 an attribute. 1 / 0 / -1. */
+static int reach_still_valid(PyObject *checks, PyObject *missing)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(checks);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *c = PyTuple_GET_ITEM(checks, i); /* BORROWED */
+        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 4)
+            return 0;
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(c, 0));
+        PyObject *owner = PyTuple_GET_ITEM(c, 1), *name = PyTuple_GET_ITEM(c, 2), *value = PyTuple_GET_ITEM(c, 3);
+        if (kind == -1 && PyErr_Occurred())
+            return -1;
+        if (kind == 0) {
+            if (!PyDict_Check(owner))
+                return 0;
+            PyObject *v = PyDict_GetItemWithError(owner, name); /* BORROWED; NULL: missing */
+            if (v == NULL && PyErr_Occurred())
+                return -1;
+            if ((v == NULL ? missing : v) != value)
+                return 0;
+        } else if (kind == 1) {
+            if (!PyCell_Check(owner) || PyCell_GET(owner) != value)
+                return 0;
+        } else {
+            PyObject *v = PyObject_GetAttr(owner, name); /* NEW; may run Python: nothing borrowed is held but
+                                                           * `checks`' items, which the caller's program holds */
+            if (v == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                    return -1;
+                PyErr_Clear();
+                return value == missing;
+            }
+            int same = v == value;
+            Py_DECREF(v);
+            if (!same)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether tensor t matches the key of an argument: spec = (dtype object, requires_grad, device code, shape
+ * tuple), what `_spec` gives (Note [Plan reuse]). 1 / 0 / -1. */
+static int arg_matches(State *st, TensorObject *t, PyObject *spec)
+{
+    if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(spec, 3)))
+        return 0;
+    if (t->dtype < 0 || t->dtype >= DT_COUNT || st->dtype[t->dtype] != PyTuple_GET_ITEM(spec, 0))
+        return 0;
+    if ((t->requires_grad || tensor_grad_fn(t) != NULL) != (PyTuple_GET_ITEM(spec, 1) == Py_True))
+        return 0;
+    long dev = PyLong_AsLong(PyTuple_GET_ITEM(spec, 2));
+    if (dev == -1 && PyErr_Occurred())
+        return -1;
+    if (t->device != dev)
+        return 0;
+    if (t->sizes == NULL && tensor_ensure_sizes(st, t) < 0)
+        return -1;
+    PyObject *shape = PyTuple_GET_ITEM(spec, 3);
+    if (PyTuple_GET_SIZE(shape) != t->ndim)
+        return 0;
+    for (int k = 0; k < t->ndim; k++) {
+        Py_ssize_t v = PyLong_AsSsize_t(PyTuple_GET_ITEM(shape, k));
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (v != t->sizes[k])
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether nothing the plan read changed (Note [Plan reuse]) by the program's C-level checks: the reach walk,
+ * the meta epoch, the dicts' version tags, the lists' items, the .grads and requires_grad flags. 1 / 0 / -1. */
+static int program_unchanged(State *st, PyObject *prog)
+{
+#define P(i) PyTuple_GET_ITEM(prog, i)
+    PyObject *epoch = PyObject_CallNoArgs(P(P_EPOCH_FN)); /* NEW */
+    if (epoch == NULL)
+        return -1;
+    int same = PyObject_RichCompareBool(epoch, P(P_EPOCH), Py_EQ);
+    Py_DECREF(epoch);
+    if (same <= 0)
+        return same;
+    if (!PyBytes_Check(P(P_VTAGS)) || !PyTuple_Check(P(P_VDICTS)) || !PyTuple_Check(P(P_REACH)))
+        return 0;
+    same = reach_still_valid(P(P_REACH), P(P_MISSING));
+    if (same <= 0)
+        return same;
+    if (!dict_tags_equal(P(P_VDICTS), PyBytes_AS_STRING(P(P_VTAGS)), PyBytes_GET_SIZE(P(P_VTAGS))))
+        return 0;
+    PyObject *lists = P(P_LISTS), *lens = P(P_LENS), *objs = P(P_LISTOBJS);
+    if (!PyTuple_Check(lists) || !PyTuple_Check(lens) || !PyTuple_Check(objs) ||
+        PyTuple_GET_SIZE(lens) != PyTuple_GET_SIZE(lists))
+        return 0;
+    Py_ssize_t pos = 0, nobjs = PyTuple_GET_SIZE(objs);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists); i++) {
+        PyObject *l = PyTuple_GET_ITEM(lists, i);
+        if (!PyList_Check(l))
+            return 0;
+        Py_ssize_t n = PyList_GET_SIZE(l), want = PyLong_AsSsize_t(PyTuple_GET_ITEM(lens, i));
+        if (want == -1 && PyErr_Occurred())
+            return -1;
+        if (n != want || pos + n > nobjs)
+            return 0;
+        for (Py_ssize_t k = 0; k < n; k++)
+            if (PyList_GET_ITEM(l, k) != PyTuple_GET_ITEM(objs, pos + k))
+                return 0;
+        pos += n;
+    }
+    PyObject *params = P(P_PARAMS), *grads = P(P_GRADS);
+    if (!PyTuple_Check(params) || !PyTuple_Check(grads) || PyTuple_GET_SIZE(params) != PyTuple_GET_SIZE(grads))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(params); i++) {
+        PyObject *p = PyTuple_GET_ITEM(params, i);
+        if (!is_tensor(st, p))
+            return 0;
+        PyObject *g = ((TensorObject *)p)->grad;
+        if ((g ? g : Py_None) != PyTuple_GET_ITEM(grads, i))
+            return 0;
+    }
+    PyObject *rgt = P(P_RGT), *rgv = P(P_RGV);
+    if (!PyTuple_Check(rgt) || !PyTuple_Check(rgv) || PyTuple_GET_SIZE(rgt) != PyTuple_GET_SIZE(rgv))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(rgt); i++) {
+        PyObject *o = PyTuple_GET_ITEM(rgt, i);
+        if (!is_tensor(st, o))
+            return 0;
+        TensorObject *t = (TensorObject *)o;
+        if ((t->requires_grad || tensor_grad_fn(t) != NULL) != (PyTuple_GET_ITEM(rgv, i) == Py_True))
+            return 0;
+    }
+    return 1;
+#undef P
+}
+
+/* Whether the param groups are unchanged (Note [Plan reuse]): their dicts' tags as the program last saw them,
+ * else the Python identity pass P_GCHECK, after which the bytearray P_GTAGS takes the tags afresh (a scheduler
+ * rebinds lr every step). 1 / 0 / -1. */
+static int groups_unchanged(PyObject *prog)
+{
+#define P(i) PyTuple_GET_ITEM(prog, i)
+    PyObject *gdicts = P(P_GDICTS), *gtags = P(P_GTAGS);
+    if (!PyTuple_Check(gdicts) || !PyByteArray_Check(gtags))
+        return 0;
+    if (dict_tags_equal(gdicts, PyByteArray_AS_STRING(gtags), PyByteArray_GET_SIZE(gtags)))
+        return 1;
+    PyObject *ok = PyObject_CallNoArgs(P(P_GCHECK)); /* NEW */
+    if (ok == NULL)
+        return -1;
+    int same = PyObject_IsTrue(ok);
+    Py_DECREF(ok);
+    if (same <= 0)
+        return same;
+    PyObject *now = mod_compile_dict_versions(NULL, gdicts); /* NEW bytes (or None without tags) */
+    if (now == NULL)
+        return -1;
+    if (PyBytes_Check(now) && PyBytes_GET_SIZE(now) == PyByteArray_GET_SIZE(gtags))
+        memcpy(PyByteArray_AS_STRING(gtags), PyBytes_AS_STRING(now), (size_t)PyBytes_GET_SIZE(now));
+    Py_DECREF(now);
+    return 1;
+#undef P
+}
+
+/* NEW list: the current value of each tensor of tuple `tensors` (`placeholder` for None). */
+static PyObject *values_of(State *st, PyObject *tensors, PyObject *placeholder)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(tensors);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PyTuple_GET_ITEM(tensors, i), *v; /* BORROWED */
+        if (t == Py_None)
+            v = placeholder;
+        else if (is_tensor(st, t)) {
+            v = tensor_value(st, (TensorObject *)t); /* BORROWED */
+            if (v == NULL)
+                goto error;
+        } else {
+            PyErr_Format(PyExc_TypeError, "_compile_call: expected a Tensor, got %.100s", Py_TYPE(t)->tp_name);
+            goto error;
+        }
+        PyList_SET_ITEM(out, i, Py_NewRef(v));
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* _compile_call(prog, args): run the call program `prog` (Note [Compiled call program]) for the positional
+ * arguments tuple `args`: the compiled function's result (NEW), or NotImplemented (NEW) when the program does
+ * not apply to this call and nothing was done. */
+PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_module(m);
+    PyObject *prog, *call_args, *pre = NULL, *ins[5] = {NULL, NULL, NULL, NULL, NULL}, *outs = NULL;
+    PyObject *outs_seq = NULL, *results = NULL, *evals = NULL, *r = NULL;
+    if (nargs != 2 || !PyTuple_Check(args[0]) || PyTuple_GET_SIZE(args[0]) != P_COUNT || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call(prog, args): a call program and a tuple");
+        return NULL;
+    }
+    prog = args[0];
+    call_args = args[1];
+#define P(i) PyTuple_GET_ITEM(prog, i)
+#define NOT_APPLICABLE() do { r = Py_NewRef(Py_NotImplemented); goto done; } while (0)
+    if (!PyDict_Check(P(P_MODDICT)) || !PyTuple_Check(P(P_ARGSPECS)) || !PyTuple_Check(P(P_SLOTS)) ||
+        !PyTuple_Check(P(P_GENS)) || !PyTuple_Check(P(P_EXACT)) || !PyAnySet_Check(P(P_STATE_IDS))) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call: malformed call program");
+        return NULL;
+    }
+    /* the checks, cheapest first; none has a side effect */
+    PyObject *trace = PyDict_GetItemWithError(P(P_MODDICT), P(P_S_TRACE)); /* BORROWED */
+    if (trace == NULL && PyErr_Occurred())
+        goto done;
+    if (trace != NULL && trace != Py_None) /* inside another trace: the function runs as it is */
+        NOT_APPLICABLE();
+    if ((GRAD_ENABLED(st) != 0) != (P(P_GRAD) == Py_True))
+        NOT_APPLICABLE();
+    PyObject *specs = P(P_ARGSPECS);
+    Py_ssize_t n_args = PyTuple_GET_SIZE(call_args);
+    if (PyTuple_GET_SIZE(specs) != n_args)
+        NOT_APPLICABLE();
+    for (Py_ssize_t i = 0; i < n_args; i++) {
+        PyObject *a = PyTuple_GET_ITEM(call_args, i);
+        if (!is_tensor(st, a))
+            NOT_APPLICABLE();
+        int ok = arg_matches(st, (TensorObject *)a, PyTuple_GET_ITEM(specs, i));
+        if (ok < 0)
+            goto done;
+        if (!ok)
+            NOT_APPLICABLE();
+        PyObject *id = PyLong_FromVoidPtr(a); /* NEW */
+        if (id == NULL)
+            goto done;
+        ok = PySet_Contains(P(P_STATE_IDS), id);
+        Py_DECREF(id);
+        if (ok < 0)
+            goto done;
+        if (ok) /* a state tensor passed as an argument */
+            NOT_APPLICABLE();
+    }
+    int ok = program_unchanged(st, prog);
+    if (ok < 0)
+        goto done;
+    if (!ok)
+        NOT_APPLICABLE();
+    ok = groups_unchanged(prog);
+    if (ok < 0)
+        goto done;
+    if (!ok)
+        NOT_APPLICABLE();
+    if (P(P_EXTRA) != Py_None) {
+        PyObject *e = PyObject_CallNoArgs(P(P_EXTRA)); /* NEW */
+        if (e == NULL)
+            goto done;
+        ok = PyObject_IsTrue(e);
+        Py_DECREF(e);
+        if (ok < 0)
+            goto done;
+        if (!ok)
+            NOT_APPLICABLE();
+    }
+    pre = PyObject_CallNoArgs(P(P_PRE)); /* NEW: (source values, host scalar arrays) or None (a guard failed) */
+    if (pre == NULL)
+        goto done;
+    if (pre == Py_None)
+        NOT_APPLICABLE();
+    if (!PyTuple_Check(pre) || PyTuple_GET_SIZE(pre) != 2) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call: the program's host scalars gave no (values, arrays) pair");
+        goto done;
+    }
+
+    /* the call: the inputs as _Compiled._inputs orders them */
+    if ((ins[0] = values_of(st, call_args, Py_None)) == NULL || (ins[1] = values_of(st, P(P_SLOTS), P(P_PLACEHOLDER))) == NULL)
+        goto done;
+    PyObject *gens = P(P_GENS);
+    Py_ssize_t n_gens = PyTuple_GET_SIZE(gens);
+    if ((ins[2] = PyList_New(n_gens)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n_gens; i++) {
+        PyObject *k = PyObject_GetAttr(PyTuple_GET_ITEM(gens, i), P(P_S_KEY)); /* NEW */
+        if (k == NULL)
+            goto done;
+        PyList_SET_ITEM(ins[2], i, k);
+    }
+    ins[3] = Py_NewRef(PyTuple_GET_ITEM(pre, 1));
+    if ((ins[4] = PyList_New(0)) == NULL)
+        goto done;
+    outs = PyObject_Vectorcall(P(P_FN), ins, 5, NULL);
+    if (outs == NULL)
+        goto done;
+    outs_seq = PySequence_Fast(outs, "_compile_call: the compiled function returned no sequence");
+    if (outs_seq == NULL)
+        goto done;
+    Py_ssize_t n_out = PyLong_AsSsize_t(P(P_NOUT)), n_all = PySequence_Fast_GET_SIZE(outs_seq);
+    PyObject *exact = P(P_EXACT);
+    Py_ssize_t n_exact = PyTuple_GET_SIZE(exact);
+    if (n_out == -1 && PyErr_Occurred())
+        goto done;
+    if (n_out < 0 || n_all != n_out + n_exact + n_gens) {
+        PyErr_SetString(PyExc_RuntimeError, "_compile_call: the compiled function's outputs do not fit its program");
+        goto done;
+    }
+    PyObject **o = PySequence_Fast_ITEMS(outs_seq);
+    for (Py_ssize_t i = 0; i < n_all; i++)
+        if (!PyObject_TypeCheck(o[i], (PyTypeObject *)st->array_type)) {
+            PyErr_Format(PyExc_TypeError, "_compile_call: expected an mlx array, got %.100s", Py_TYPE(o[i])->tp_name);
+            goto done;
+        }
+    long dev = PyLong_AsLong(P(P_DEV));
+    if (dev == -1 && PyErr_Occurred())
+        goto done;
+    if (dev != DEV_CPU && dev != DEV_GPU) {
+        PyErr_SetString(PyExc_ValueError, "_compile_call: bad device");
+        goto done;
+    }
+    if ((results = PyList_New(n_out)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n_out; i++) {
+        PyObject *t = tensor_wrap(st, o[i], -1, (int)dev); /* NEW */
+        if (t == NULL)
+            goto done;
+        PyList_SET_ITEM(results, i, t);
+        if (tensor_set_depth_from_reads(st, (TensorObject *)t) < 0) /* as Tensor._new_on (Note [Bounded lazy graphs]) */
+            goto done;
+    }
+    /* the write-back (Note [Exact write-back]) and the generators' keys, under no_grad as _run writes */
+    int prev_disabled = grad_mode_disabled;
+    grad_mode_disabled = 1;
+    for (Py_ssize_t i = 0; i < n_exact; i++) {
+        PyObject *t = PyTuple_GET_ITEM(exact, i);
+        if (t == Py_None)
+            continue;
+        if (!is_tensor(st, t)) {
+            PyErr_Format(PyExc_TypeError, "_compile_call: expected a Tensor, got %.100s", Py_TYPE(t)->tp_name);
+            break;
+        }
+        if (tensor_check_inplace(st, (TensorObject *)t) < 0 || tensor_write(st, (TensorObject *)t, o[n_out + i]) < 0)
+            break;
+    }
+    for (Py_ssize_t i = 0; i < n_gens && !PyErr_Occurred(); i++)
+        if (PyObject_SetAttr(PyTuple_GET_ITEM(gens, i), P(P_S_KEY), o[n_out + n_exact + i]) < 0)
+            break;
+    grad_mode_disabled = prev_disabled;
+    if (PyErr_Occurred())
+        goto done;
+    if (P(P_POST) != Py_None) { /* host writes and scheduler steps (Note [Host scalars]) */
+        PyObject *p = PyObject_CallOneArg(P(P_POST), PyTuple_GET_ITEM(pre, 0)); /* NEW */
+        if (p == NULL)
+            goto done;
+        Py_DECREF(p);
+    }
+    /* one evaluation per call (the state written and the results), under the evaluation lock (Note [Threads]) */
+    if ((evals = PyTuple_New(n_all - n_out + n_out)) == NULL)
+        goto done;
+    for (Py_ssize_t i = n_out; i < n_all; i++)
+        PyTuple_SET_ITEM(evals, i - n_out, Py_NewRef(o[i]));
+    for (Py_ssize_t i = 0; i < n_out; i++) {
+        PyObject *v = tensor_value(st, (TensorObject *)PyList_GET_ITEM(results, i)); /* BORROWED */
+        if (v == NULL)
+            goto done;
+        PyTuple_SET_ITEM(evals, n_all - n_out + i, Py_NewRef(v));
+    }
+    eval_lock_acquire(st);
+    PyObject *e = PyObject_Call(st->f_eval, evals, NULL); /* NEW */
+    eval_lock_release(st);
+    if (e == NULL)
+        goto done;
+    Py_DECREF(e);
+    if (P(P_SPEC) == Py_None) {
+        if (n_out != 1) {
+            PyErr_SetString(PyExc_RuntimeError, "_compile_call: a single result expected");
+            goto done;
+        }
+        r = Py_NewRef(PyList_GET_ITEM(results, 0));
+    } else
+        r = PyObject_CallOneArg(P(P_SPEC), results);
+done:
+    Py_XDECREF(pre);
+    for (int i = 0; i < 5; i++)
+        Py_XDECREF(ins[i]);
+    Py_XDECREF(outs);
+    Py_XDECREF(outs_seq);
+    Py_XDECREF(results);
+    Py_XDECREF(evals);
+    return r;
+#undef NOT_APPLICABLE
+#undef P
+}

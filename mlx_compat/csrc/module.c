@@ -225,6 +225,7 @@ static PyObject *mod_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 /* compile.c: mlx_compat.compile's host helpers (Note [Exact write-back], Note [Dict version tags]) */
 PyObject *mod_compile_write(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_compile_dict_versions(PyObject *m, PyObject *dicts);
+PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs); /* Note [Compiled call program] */
 
 static PyMethodDef module_methods[] = {
     {"_register", mod_register, METH_VARARGS, "Register Python-level dtype/device/Size objects with the core."},
@@ -275,6 +276,8 @@ static PyMethodDef module_methods[] = {
      "_compile_write(tensors, arrays, offset): write arrays[offset + i] into tensors[i] (compile.c)."},
     {"_compile_dict_versions", mod_compile_dict_versions, METH_O,
      "_compile_dict_versions(dicts): the dicts' version tags as bytes, or None (compile.c)."},
+    {"_compile_call", (PyCFunction)(void (*)(void))mod_compile_call, METH_FASTCALL,
+     "_compile_call(prog, args): run a compiled call's program, or NotImplemented (compile.c)."},
     {NULL}};
 
 static int load_mlx(PyObject *m, State *st)
