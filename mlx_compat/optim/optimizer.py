@@ -8,7 +8,8 @@ value lazily with MLX ops on those arrays (torch's single-tensor arithmetic, op 
 and hands (tensor, new array) pairs to `_Update`. `commit()` writes them all through the Tensor in-place primitive
 `_write` (version counters and write-through for views stay right; no autograd recording, the step runs under
 no_grad as torch's does) and then evaluates every new array with ONE `mx.eval`, so graphs never grow across steps
-and the whole step is one MLX computation. Scalar state that torch keeps as 0-d float32 tensors ('step', NAdam's
+and the whole step is one MLX computation; the roots of the backward passes since the last step (the loss) are
+evaluated in that same call (Note [Loss evaluated with the step] in autograd/__init__.py). Scalar state that torch keeps as 0-d float32 tensors ('step', NAdam's
 'mu_product', ASGD's 'eta'/'mu') is read back with `.item()` (an already materialised scalar, no graph) and
 rewritten from Python floats, as torch's `_get_value` does on the CPU.
 
@@ -29,6 +30,7 @@ from itertools import chain
 import mlx.core as mx
 
 from .. import _C, _device_scope
+from .. import autograd as _autograd
 from .._tensor import Tensor
 from ..utils.hooks import RemovableHandle
 
@@ -343,7 +345,10 @@ class _Update:
                 t._write(a)
                 # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
                 roots.append(t._base._mx if t._is_view else t._mx)
-            if not _tracing:
+            if _tracing:
+                _autograd._step_roots.clear()
+            else:
+                roots += _autograd._take_step_roots()  # Note [Loss evaluated with the step]
                 _C._eval_lock_acquire()  # Note [Threads]
                 try:
                     mx.eval(roots)
