@@ -7,8 +7,9 @@ import mlx.core as mx
 from . import _kernels as K
 from ._common import check_betas as _check_betas
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
-                        _kernel, _low, _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable,
-                        _zeros_like)
+                        _kernel, _low, _real, _rounder, _scalar_tensor, _scalar_value, _to_scalar,
+                        _use_grad_for_differentiable, _zeros_like)
+from . import optimizer as _optimizer
 from .._tensor import Tensor
 
 __all__ = ["Adam"]
@@ -96,6 +97,8 @@ class Adam(Optimizer):
             lr = _to_scalar(group["lr"])
             wd, eps = group["weight_decay"], group["eps"]
             amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+            small = abs(1 - beta1) < 0.5
+            consts = {}  # Note [Step constants per group]: (step, dtype) -> (update function, scalar arrays)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -111,26 +114,33 @@ class Adam(Optimizer):
                 g = _real(grad._mx)
                 x = _real(p._mx)
                 step_t = state["step"]
-                step = step_t.item() + 1
+                step = _scalar_value(step_t) + 1
                 up.scalar(step_t, step)
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                low = _low(x)
-                fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5, low),
-                             lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, abs(1 - beta1) < 0.5, low))
-                wd_scalar = (1 - lr * wd) if decoupled else wd
-                sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
-                                -step_size)
-                arrays = [x, g, _real(state["exp_avg"]._mx), _real(state["exp_avg_sq"]._mx)]
+                key = None if _optimizer._tracing else (step, x.dtype)
+                c = consts.get(key) if key is not None else None
+                if c is None:
+                    bias_correction1 = 1 - beta1**step
+                    bias_correction2 = 1 - beta2**step
+                    step_size = lr / bias_correction1
+                    bias_correction2_sqrt = bias_correction2**0.5
+                    low = _low(x)
+                    fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, small, low),
+                                 lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, small, low))
+                    wd_scalar = (1 - lr * wd) if decoupled else wd
+                    c = (fn, up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
+                                        -step_size))
+                    if key is not None:
+                        consts[key] = c
+                fn, sc = c
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 if amsgrad:
-                    arrays.append(_real(state["max_exp_avg_sq"]._mx))
-                out = _call(p, fn, *arrays, *sc)
+                    vmax = state["max_exp_avg_sq"]
+                    out = _call(p, fn, x, g, _real(exp_avg._mx), _real(exp_avg_sq._mx), _real(vmax._mx), *sc)
+                    up.put(vmax, out[3])
+                else:
+                    out = _call(p, fn, x, g, _real(exp_avg._mx), _real(exp_avg_sq._mx), *sc)
                 up.put(p, out[0])
-                up.put(state["exp_avg"], out[1])
-                up.put(state["exp_avg_sq"], out[2])
-                if amsgrad:
-                    up.put(state["max_exp_avg_sq"], out[3])
+                up.put(exp_avg, out[1])
+                up.put(exp_avg_sq, out[2])
         up.commit()
         return loss
