@@ -10,13 +10,26 @@ from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check
                         _kernel, _low, _real, _rounder, _scalar_tensor, _scalar_value, _to_scalar,
                         _use_grad_for_differentiable, _zeros_like)
 from . import optimizer as _optimizer
+from .._device_scope import _DEVICES
 from .._tensor import Tensor
 
 __all__ = ["Adam"]
 
 
-def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low):
-    """Adam's per-parameter update (torch's single-tensor order) for one static configuration."""
+# Note [Reduced-precision Adam]
+# torch's CPU kernels for bfloat16/float16 compute each op in float32 and round its result to the tensor's dtype
+# (Note [Reduced-precision parameters]); its addcmul (the second moment, v * beta2 + (1 - beta2) * g * g) and its
+# add with alpha (L2 weight decay) are vectorised as a fused multiply-add: one rounding of a + (w * b) * c, not
+# two. On the CPU the update reproduces that by computing that one sum in float64 (the product of two float32
+# values is exact there) and rounding once to float32, then to the reduced dtype, inside the same compiled
+# function, so no float32 or float64 array is materialised between kernels. MLX's GPUs have no float64: there
+# (fma=False) the sum is rounded twice, which can differ from torch in the last bit. Measured: bit-equal to torch
+# CPU's single-tensor Adam/AdamW over 12 steps (tests/optim/test_update_kernels.py) except Adam's L2 weight decay
+# (a few elements a bit apart, not yet found); MLX compiles the update into two fused kernels plus one standalone
+# cast of the gradient to float32 (the goal is two).
+def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low, fma=False):
+    """Adam's per-parameter update (torch's single-tensor order) for one static configuration; fma: the second
+    moment's addcmul as one fused multiply-add (Note [Reduced-precision Adam])."""
     r = _rounder(low)
 
     def update(x, g, m, v, *rest):
@@ -30,9 +43,16 @@ def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low):
             if decoupled:
                 x = r(x * wd)
             else:
-                g = r(g + r(wd) * x)  # add's alpha is cast to the tensor's dtype
+                if fma:  # add's alpha is cast to the tensor's dtype; a fused multiply-add as addcmul's
+                    g = r((g.astype(mx.float64) + r(wd).astype(mx.float64) * x.astype(mx.float64)).astype(mx.float32))
+                else:
+                    g = r(g + r(wd) * x)  # add's alpha is cast to the tensor's dtype
         m = r(K.lerp(m, g, w1, small_weight))
-        v = r(r(v * b2) + (w2 * g) * g)
+        if fma:
+            t = (w2 * g).astype(mx.float64)
+            v = r((r(v * b2).astype(mx.float64) + t * g.astype(mx.float64)).astype(mx.float32))
+        else:
+            v = r(r(v * b2) + (w2 * g) * g)
         if amsgrad:
             vmax = mx.maximum(vmax, v)
             denom = r(r(r(mx.sqrt(vmax)) / bc2_sqrt) + eps)
@@ -124,8 +144,9 @@ class Adam(Optimizer):
                     step_size = lr / bias_correction1
                     bias_correction2_sqrt = bias_correction2**0.5
                     low = _low(x)
-                    fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, small, low),
-                                 lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, small, low))
+                    fma = low is not None and _DEVICES[p._device_code] == mx.cpu  # Note [Reduced-precision Adam]
+                    fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, small, low, fma),
+                                 lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, small, low, fma))
                     wd_scalar = (1 - lr * wd) if decoupled else wd
                     c = (fn, up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
                                         -step_size))
