@@ -9,9 +9,10 @@ and hands (tensor, new array) pairs to `_Update`. `commit()` writes them all thr
 `_write` (version counters and write-through for views stay right; no autograd recording, the step runs under
 no_grad as torch's does) and then evaluates every new array with ONE `mx.eval`, so graphs never grow across steps
 and the whole step is one MLX computation; the roots of the backward passes since the last step (the loss) are
-evaluated in that same call (Note [Loss evaluated with the step] in autograd/__init__.py). Scalar state that torch keeps as 0-d float32 tensors ('step', NAdam's
-'mu_product', ASGD's 'eta'/'mu') is read back with `.item()` (an already materialised scalar, no graph) and
-rewritten from Python floats, as torch's `_get_value` does on the CPU.
+evaluated in that same call (Note [Loss evaluated with the step] in autograd/__init__.py). Scalar state that torch
+keeps as 0-d float32 tensors ('step', NAdam's 'mu_product', ASGD's 'eta'/'mu') is read back as a Python float
+(Note [Host copies of scalar state]; `.item()` when the step did not write it) and rewritten from Python floats,
+as torch's `_get_value` does on the CPU.
 
 Note [Complex parameters]
 As torch's single-tensor paths do with `view_as_real`, a complex64 parameter is updated as float32 pairs: its

@@ -88,7 +88,8 @@ def test_bfloat16_adam_is_bit_equal_to_torch(name, kw):
         topt.step()
         mopt.step()
         for t, m in zip(tp, mp):
-            np.testing.assert_array_equal(m.detach().float().numpy(), t.detach().float().numpy(), err_msg=f"step {step}")
+            np.testing.assert_array_equal(m.detach().float().numpy(), t.detach().float().numpy(),
+                                          err_msg=f"step {step}")
             for k in ("exp_avg", "exp_avg_sq"):
                 np.testing.assert_array_equal(mopt.state[m][k].float().numpy(), topt.state[t][k].float().numpy())
 
