@@ -2,6 +2,9 @@
 (csrc/engine.c, Note [Backward by dependency counts])."""
 from __future__ import annotations
 
+import sys as _sys
+import weakref as _weakref
+
 import mlx.core as _mx
 
 from .. import _C
@@ -59,6 +62,45 @@ def _root_edges(outputs):
     return edges
 
 
+# Note [Loss evaluated with the step]
+# On MLX every evaluation is a synchronisation with the device stream (tens of microseconds on the CPU, more on a
+# GPU), so a training step should be ONE evaluation (design.md §3). backward() evaluates nothing; it records its
+# roots (the loss) weakly here, and the next optimizer step (`_Update.commit`, optim/optimizer.py) evaluates the
+# live ones together with the new parameters and state in its single mx.eval, so the usual `loss.item()` after
+# `optimizer.step()` reads an evaluated value. The record is weak (a dropped loss is never evaluated) and holds
+# the latest `_MAX_STEP_ROOTS` roots (gradient accumulation over micro-batches). While compile() traces a step
+# (optim's `_tracing`) nothing is recorded: a traced loss holds tracers that must never be evaluated eagerly.
+_MAX_STEP_ROOTS = 8
+_step_roots = []
+
+
+def _record_step_roots(tensors):
+    """Remember the backward roots `tensors` weakly for the next optimizer step's evaluation (Note [Loss evaluated
+    with the step])."""
+    opt = _sys.modules.get("mlx_compat.optim.optimizer")
+    if opt is None or opt._tracing:
+        return
+    roots = _step_roots
+    for t in tensors:
+        roots.append(_weakref.ref(t))
+    if len(roots) > _MAX_STEP_ROOTS:
+        del roots[:-_MAX_STEP_ROOTS]
+
+
+def _take_step_roots():
+    """The MLX arrays of the recorded roots still alive (Note [Loss evaluated with the step]); clears the record."""
+    if not _step_roots:
+        return []
+    refs = _step_roots[:]
+    _step_roots.clear()
+    out = []
+    for r in refs:
+        t = r()
+        if t is not None:
+            out.append(t._mx)
+    return out
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """torch.autograd.backward: accumulate d(tensors)/d(leaves) into the leaves' .grad."""
     tensors = _as_tuple(tensors)
@@ -84,8 +126,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 t.grad = g if create_graph else g.clone()
             else:
                 t.grad = t.grad + g if create_graph else t.grad.add_(g)
+        _record_step_roots(tensors)
         return
     _C._run_backward(tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), None, True)
+    _record_step_roots(tensors)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -606,17 +606,40 @@ def _nll(input, target, weight, ignore_index, reduction):
 
 
 def _checked_target(target, ignore_index, c):
-    """The targets as an int64 MLX array, after torch's eager bounds check: one evaluation, skipped while MLX
-    traces (Note [No evaluation while tracing])."""
+    """The targets as an int64 MLX array, after torch's eager bounds check (Note [Target bounds on the host]);
+    skipped while MLX traces (Note [No evaluation while tracing])."""
     tv = target._mx
+    if tv.size:
+        host = _host_targets(tv)
+        if host is not None and (host.min() < 0 or host.max() >= c):
+            bad = (host != ignore_index) & ((host < 0) | (host >= c))
+            if bad.any():
+                raise IndexError(f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
     if tv.dtype != mx.int64:
         tv = tv.astype(mx.int64)
-    if tv.size:
-        bad = (tv != ignore_index) & ((tv < 0) | (tv >= c))
-        if _C._item_or_none(mx.any(bad)):
-            first = int(_mx_item(tv.reshape(-1)[mx.argmax(bad.reshape(-1))]))
-            raise IndexError(f"Target {first} is out of bounds.")
     return tv
+
+
+# Note [Target bounds on the host]
+# torch checks class-index targets eagerly (IndexError "Target t is out of bounds."). The targets nearly always
+# come from the host (a DataLoader batch, torch.tensor, from_numpy): their array is already materialised, and
+# reading it through numpy is a host read of the buffer, not an evaluation on the device stream (the former check
+# built `any(bad)` as MLX ops and evaluated it: a stream synchronisation inside the loss, the second evaluation
+# of a training step). Targets computed on the device (a language model's shifted ids) are evaluated here, as
+# before, and only they. While MLX traces (compile) the values cannot be read and the check is skipped, as every
+# value check is (Note [No evaluation while tracing]).
+def _host_targets(tv):
+    """The targets' values as a numpy array (evaluated under the evaluation lock, Note [Threads]), or None while
+    MLX traces them."""
+    import numpy as np
+
+    try:
+        _C._eval(tv)
+    except ValueError as e:
+        if "during function transformations" in str(e):
+            return None
+        raise
+    return np.asarray(tv)
 
 
 def _cross_entropy_grad(x, lse, r, safe, cols):
@@ -635,20 +658,27 @@ def _cross_entropy_grad(x, lse, r, safe, cols):
 # The gradient above is elementwise over (N, C) once the target's column is a comparison with a column index
 # (instead of a scatter into the product): compiled, it is one pass that reads the logits in their dtype and
 # writes the gradient in it, with no (N, C) float32 array in between (a bfloat16 language model's largest
-# arrays: GPT-2's 2048 x 50257 logits are 206 MB in bfloat16, 412 MB per float32 copy). shapeless=True: one
-# trace per dtype serves every shape.
-_cross_entropy_grad_fused = mx.compile(_cross_entropy_grad, shapeless=True)
+# arrays: GPT-2's 2048 x 50257 logits are 206 MB in bfloat16, 412 MB per float32 copy).
 
 
-def _cross_entropy_fused(input, target, ignore_index, reduction):
-    """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
+# Note [compiled cross entropy]
+# The fused op's forward (logsumexp, the picked log-probabilities, nll_loss's reduction) and its backward (the
+# reduction's vjp and the one-pass gradient) are each one function of arrays compiled with mx.compile, traced per
+# shape and built once per (dtype, ignore_index, reduction): per step the op adds two compiled calls to the
+# graph instead of a dozen MLX nodes built one by one in Python, and MLX fuses the elementwise parts. Traced per
+# shape rather than shapeless, so that the column count and the 0-d constants are static (no split at
+# broadcasts, as in Note [Fused update kernels]); a run sees few distinct (N, C). The arithmetic is the eager
+# formula's, op for op, so the values are unchanged.
+_ce_functions_cache = {}
+
+
+def _ce_parts(dt, ignore_index, reduction):
+    """(stats, reduce) of Note [fused cross entropy] for logits of MLX dtype dt."""
     from .._ops import precise as _precise
 
-    tv = _checked_target(target, ignore_index, input.shape[1])
-    dt = input.dtype._mx
     half = dt in (mx.float16, mx.bfloat16)
 
-    def stats(x):
+    def stats(x, tv):
         """(compute-dtype logits, logsumexp, picked log-probabilities in x's dtype, keep, safe targets)."""
         w = x.astype(mx.float32) if half else x
         lse = mx.logsumexp(w, axis=1, keepdims=True) if half else _precise.logsumexp(w, 1, keepdims=True)
@@ -671,24 +701,57 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
         den = mx.where(empty, one, tw)
         return mx.sum(loss) / den + mx.where(empty, mx.array(float("nan"), dt), zero), den
 
+    return stats, reduce
+
+
+def _ce_functions(dt, ignore_index, reduction):
+    """The compiled (forward, backward) of Note [compiled cross entropy] for one static configuration, and the
+    uncompiled (stats, reduce) they are made of: forward(x, tv) -> [loss, lse, keep, safe(, den)];
+    backward(x, lse, keep, safe(, den), g) -> dx."""
+    key = (dt, ignore_index, reduction)
+    fns = _ce_functions_cache.get(key)
+    if fns is not None:
+        return fns
+    stats, reduce = _ce_parts(dt, ignore_index, reduction)
+    mean = reduction == "mean"
+
+    def forward(x, tv):
+        _, lse, picked, keep, safe = stats(x, tv)
+        loss, den = reduce(picked, keep)
+        return [loss, lse, keep, safe, den] if mean else [loss, lse, keep, safe]
+
+    def backward(x, lse, keep, safe, *rest):
+        if mean:
+            den, g = rest
+            g = g / den
+        else:
+            (g,) = rest
+        # r = d loss / d logp[t], as the vjp of nll_loss's arithmetic gives it (0 for ignored rows)
+        r = mx.where(keep, -g, mx.array(0, dt)).astype(lse.dtype)[:, None]
+        cols = mx.arange(x.shape[1], dtype=safe.dtype)
+        return _cross_entropy_grad(x, lse, r, safe, cols)
+
+    fns = _ce_functions_cache[key] = (mx.compile(forward), mx.compile(backward), stats, reduce)
+    return fns
+
+
+def _cross_entropy_fused(input, target, ignore_index, reduction):
+    """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
+    tv = _checked_target(target, ignore_index, input.shape[1])
+    dt = input.dtype._mx
+    cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction)
+
     def f(x):
-        _, _, picked, keep, _ = stats(x)
+        _, _, picked, keep, _ = stats(x, tv)
         return reduce(picked, keep)[0]
 
     def fwd(x):
-        w, lse, picked, keep, safe = stats(x)
-        loss, den = reduce(picked, keep)
+        out = cforward(x, tv)
         # the backward reads the logits themselves (Note [cross entropy gradient in one pass])
-        return loss, (None, lse, keep, safe, den)
+        return out[0], out[1:]
 
     def bwd(values, res, out, g):
-        _, lse, keep, safe, den = res
-        # r = d loss / d logp[t], as the vjp of nll_loss's arithmetic gives it (0 for ignored rows)
-        if reduction == "mean":
-            g = g / den
-        r = mx.where(keep, -g, mx.array(0, dt)).astype(lse.dtype)[:, None]
-        cols = mx.arange(values[0].shape[1], dtype=safe.dtype)
-        return [_cross_entropy_grad_fused(values[0], lse, r, safe, cols)]
+        return [cbackward(values[0], *res, g)]
 
     return fused_op("NllLossBackward0", f, [input], fwd, bwd)
 

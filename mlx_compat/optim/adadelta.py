@@ -6,6 +6,7 @@ import mlx.core as mx
 from ._common import check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import _scalar_value
 
 __all__ = ["Adadelta"]
 
@@ -57,7 +58,7 @@ class Adadelta(Optimizer):
                     state["step"] = _scalar_tensor(0.0)
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
-                up.scalar(state["step"], state["step"].item() + 1)
+                up.scalar(state["step"], _scalar_value(state["step"]) + 1)
                 low = _low(x)
                 fn = _kernel(("Adadelta", wd != 0, low), lambda: _adadelta_math(wd != 0, low))
                 x_new, sq, acc = _call(p, fn, x, g, _real(state["square_avg"]._mx), _real(state["acc_delta"]._mx),

@@ -7,6 +7,7 @@ import mlx.core as mx
 from ._common import check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _closure_loss, _full_like,
                         _kernel, _low, _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable)
+from .optimizer import _scalar_value
 
 __all__ = ["Adagrad"]
 
@@ -66,7 +67,7 @@ class Adagrad(Optimizer):
             for p, state, g, x in with_grads(self, group, "Adagrad"):
                 if len(state) == 0:
                     self._init_state(p)
-                step = state["step"].item() + 1
+                step = _scalar_value(state["step"]) + 1
                 up.scalar(state["step"], step)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 low = _low(x)

@@ -7,6 +7,7 @@ from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import _scalar_value
 
 __all__ = ["Adamax"]
 
@@ -56,7 +57,7 @@ class Adamax(Optimizer):
                     state["step"] = _scalar_tensor(0.0)
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_inf"] = _zeros_like(p)
-                step = state["step"].item() + 1
+                step = _scalar_value(state["step"]) + 1
                 up.scalar(state["step"], step)
                 clr = lr / (1 - beta1**step)
                 low = _low(x)

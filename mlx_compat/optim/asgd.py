@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._common import check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _f32, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import _scalar_value
 
 __all__ = ["ASGD"]
 
@@ -54,10 +55,10 @@ class ASGD(Optimizer):
                     state["eta"] = _scalar_tensor(lr)
                     state["mu"] = _scalar_tensor(1.0)
                     state["ax"] = _zeros_like(p)
-                step = state["step"].item() + 1
+                step = _scalar_value(state["step"]) + 1
                 up.scalar(state["step"], step)
-                eta = state["eta"].item()
-                mu = state["mu"].item()
+                eta = _scalar_value(state["eta"])
+                mu = _scalar_value(state["mu"])
                 low = _low(x)
                 fn = _kernel(("ASGD", wd != 0, mu != 1, low), lambda: _asgd_math(wd != 0, mu != 1, low))
                 sc = up.scalars(x.dtype, wd, 1 - lambd * eta, -eta, mu)

@@ -8,6 +8,7 @@ from . import _kernels as K
 from ._common import check_betas, check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _f32, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import _scalar_value
 
 __all__ = ["NAdam"]
 
@@ -73,14 +74,14 @@ class NAdam(Optimizer):
                     state["mu_product"] = _scalar_tensor(1.0)
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
-                step = state["step"].item() + 1
+                step = _scalar_value(state["step"]) + 1
                 up.scalar(state["step"], step)
                 bias_correction2 = 1 - beta2**step
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 # mu_product *= mu: a float32 scalar tensor times a Python float, in float32 (the product of two
                 # float32 values is exact in a double, so rounding it once is float32's multiplication)
-                mu_product = _f32(state["mu_product"].item() * _f32(mu))
+                mu_product = _f32(_scalar_value(state["mu_product"]) * _f32(mu))
                 up.scalar(state["mu_product"], mu_product)
                 mu_product_next = mu_product * mu_next
                 low = _low(x)

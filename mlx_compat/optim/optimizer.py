@@ -8,9 +8,11 @@ value lazily with MLX ops on those arrays (torch's single-tensor arithmetic, op 
 and hands (tensor, new array) pairs to `_Update`. `commit()` writes them all through the Tensor in-place primitive
 `_write` (version counters and write-through for views stay right; no autograd recording, the step runs under
 no_grad as torch's does) and then evaluates every new array with ONE `mx.eval`, so graphs never grow across steps
-and the whole step is one MLX computation. Scalar state that torch keeps as 0-d float32 tensors ('step', NAdam's
-'mu_product', ASGD's 'eta'/'mu') is read back with `.item()` (an already materialised scalar, no graph) and
-rewritten from Python floats, as torch's `_get_value` does on the CPU.
+and the whole step is one MLX computation; the roots of the backward passes since the last step (the loss) are
+evaluated in that same call (Note [Loss evaluated with the step] in autograd/__init__.py). Scalar state that torch
+keeps as 0-d float32 tensors ('step', NAdam's 'mu_product', ASGD's 'eta'/'mu') is read back as a Python float
+(Note [Host copies of scalar state]; `.item()` when the step did not write it) and rewritten from Python floats,
+as torch's `_get_value` does on the CPU.
 
 Note [Complex parameters]
 As torch's single-tensor paths do with `view_as_real`, a complex64 parameter is updated as float32 pairs: its
@@ -22,13 +24,16 @@ import functools
 import os
 import threading
 import warnings
+import weakref
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
 import mlx.core as mx
+import numpy as np
 
 from .. import _C, _device_scope
+from .. import autograd as _autograd
 from .._tensor import Tensor
 from ..utils.hooks import RemovableHandle
 
@@ -116,6 +121,40 @@ def _to_scalar(x):
     return x
 
 
+# Note [Host copies of scalar state]
+# Scalar state ('step', NAdam's 'mu_product', ...) is a 0-d float32 tensor, as torch's; the next step needs its
+# value on the host. Reading it with .item() is an evaluation call per parameter per step (already materialised,
+# but still a trip through mx.eval and the evaluation lock). So commit() remembers, for every scalar it wrote, the
+# array the tensor then holds and the float32 value written; `_scalar_value` returns that value while the tensor
+# still holds that very array (held here, so its identity cannot be reused), and reads .item() otherwise: after
+# any other write (fill_, load_state_dict, a compiled step's write-back), after a bounded-graph rebinding, or while
+# compile traces (Note [Step inside compile]). Entries leave with their tensor (a weakref callback).
+_host_scalars = {}
+
+
+def _drop_host_scalar(key, _ref=None):
+    _host_scalars.pop(key, None)
+
+
+def _remember_scalar(t, value):
+    """Record that scalar state `t` now holds the float32 value `value` (Note [Host copies of scalar state])."""
+    key = id(t)
+    e = _host_scalars.get(key)
+    if e is not None and e[0]() is t:
+        e[1], e[2] = t._mx, value
+    else:
+        _host_scalars[key] = [weakref.ref(t, functools.partial(_drop_host_scalar, key)), t._mx, value]
+
+
+def _scalar_value(t):
+    """The Python value of 0-d scalar state tensor `t` (Note [Host copies of scalar state])."""
+    if not _tracing:
+        e = _host_scalars.get(id(t))
+        if e is not None and e[1] is t._mx:
+            return e[2]
+    return t.item()
+
+
 def _closure_loss(closure):
     """torch's `with torch.enable_grad(): loss = closure()`."""
     if closure is None:
@@ -141,7 +180,9 @@ def _scalar_tensor(value, device=None):
         from .._compile import new_scalar_state
 
         return new_scalar_state(value)
-    return Tensor._new_on(mx.array(value, dtype=mx.float32), 0 if device is None else device)
+    t = Tensor._new_on(mx.array(value, dtype=mx.float32), 0 if device is None else device)
+    _remember_scalar(t, float(np.float32(value)))
+    return t
 
 
 def _f32(value):
@@ -163,11 +204,17 @@ def _real(arr):
     return arr
 
 
-# Note [Fused update kernels]: each algorithm's per-parameter arithmetic is one pure function of arrays (the
-# parameter, its gradient and state, and the step's scalars as 0-d arrays of the parameter's dtype, so a changing
-# lr or bias correction never retraces), compiled once per static configuration with mx.compile(shapeless=True):
-# MLX fuses the elementwise chain into one kernel per parameter instead of one node per op. The operation order
-# inside is torch's, unchanged. MLX_COMPAT_OPTIM_COMPILE=0 runs the same functions eagerly.
+# Note [Fused update kernels]
+# Each algorithm's per-parameter arithmetic is one pure function of arrays (the parameter, its gradient and state,
+# and the step's scalars as 0-d arrays of the parameter's compute dtype, so a changing lr or bias correction never
+# retraces), built once per static configuration (`_kernel`) and compiled with mx.compile traced per input shape
+# (MLX keeps one trace per shape and dtype). The rule: a float32 (or float64) update of Adam, AdamW or SGD is ONE
+# fused kernel per parameter, and a reduced-precision one at most two (Note [Reduced-precision Adam]); the
+# operation order inside is torch's, unchanged. Not shapeless: a shapeless trace must keep the 0-d scalars'
+# Broadcast nodes, at which MLX's fuser splits the chain (a float32 AdamW update became three kernels and two
+# broadcasts, and ran ~10 % slower on the CPU); a model has few distinct parameter shapes, so the traces are few.
+# tests/optim/test_update_kernels.py counts the kernels. MLX_COMPAT_OPTIM_COMPILE=0 runs the same functions
+# eagerly.
 _COMPILE = os.environ.get("MLX_COMPAT_OPTIM_COMPILE", "1") != "0"
 _kernel_cache = {}
 
@@ -186,7 +233,7 @@ def _kernel(key, make):
     if fn is None:
         fn = _in_opmath(make())
         if _COMPILE:
-            fn = mx.compile(fn, shapeless=True)
+            fn = mx.compile(fn)  # per shape (Note [Fused update kernels])
         _kernel_cache[key] = fn
     return fn
 
@@ -277,7 +324,7 @@ class _Update:
     `scalar(tensor, value)` a 0-d float32 scalar state value, `commit()` writes everything in place and evaluates
     it with one mx.eval."""
 
-    __slots__ = ("targets", "values", "extra", "_consts", "_scalars")
+    __slots__ = ("targets", "values", "extra", "_consts", "_scalars", "_known")
 
     def __init__(self):
         self.targets = []
@@ -285,7 +332,16 @@ class _Update:
         self.extra = []  # arrays of state tensors created this step (nothing to write, only to evaluate)
         self._consts = {}
         self._scalars = {}
+        self._known = []  # (scalar state tensor, its float32 value) written this step
 
+    # Note [Step constants per group]
+    # A step's Python-float constants (lr, 1 - beta, bias corrections, eps ...) depend on the group's options and
+    # the step count only, and the parameters of a group share their step count in all but unusual cases (a
+    # parameter that joined late or was loaded apart). So step() computes them, picks the update function and
+    # builds their 0-d arrays once per (group, step count, parameter dtype), and every parameter with that key
+    # reuses them (`consts` in Adam.step / SGD.step); `scalars` also shares one array per (value, dtype) across
+    # groups. While compile traces, the constants are host expressions per parameter (Note [Step inside
+    # compile]) and are not shared here.
     def scalars(self, dtype, *values):
         """The Python numbers `values` as 0-d arrays of `dtype` (torch casts a Scalar to the tensor's type), one
         shared array per (value, dtype) within the step."""
@@ -328,11 +384,12 @@ class _Update:
 
             host_write(tensor, value)
             return
-        arr = self._consts.get(value)
-        if arr is None:
-            arr = self._consts[value] = mx.array(value, dtype=mx.float32)
+        c = self._consts.get(value)
+        if c is None:
+            c = self._consts[value] = (mx.array(value, dtype=mx.float32), float(np.float32(value)))
         self.targets.append(tensor)
-        self.values.append(arr)
+        self.values.append(c[0])
+        self._known.append((tensor, c[1]))
 
     def commit(self):
         prev = _C.is_grad_enabled()
@@ -343,12 +400,17 @@ class _Update:
                 t._write(a)
                 # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
                 roots.append(t._base._mx if t._is_view else t._mx)
-            if not _tracing:
+            if _tracing:
+                _autograd._step_roots.clear()
+            else:
+                roots += _autograd._take_step_roots()  # Note [Loss evaluated with the step]
                 _C._eval_lock_acquire()  # Note [Threads]
                 try:
                     mx.eval(roots)
                 finally:
                     _C._eval_lock_release()
+                for t, v in self._known:  # Note [Host copies of scalar state]
+                    _remember_scalar(t, v)
         finally:
             _C._set_grad_enabled(prev)
 

@@ -7,6 +7,7 @@ from . import _kernels as K
 from ._common import check_lr, check_nonneg, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _kernel, _low, _real,
                         _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import _scalar_value
 
 __all__ = ["RMSprop"]
 
@@ -75,7 +76,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _zeros_like(p)
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
-                up.scalar(state["step"], state["step"].item() + 1)
+                up.scalar(state["step"], _scalar_value(state["step"]) + 1)
                 low = _low(x)
                 fn = _kernel(("RMSprop", wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5, low),
                              lambda: _rmsprop_math(wd != 0, centered, momentum > 0, abs(1 - alpha) < 0.5, low))

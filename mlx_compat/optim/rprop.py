@@ -6,6 +6,7 @@ import mlx.core as mx
 from ._common import check_lr, with_grads
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _closure_loss, _full_like, _kernel, _low,
                         _real, _rounder, _scalar_tensor, _to_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import _scalar_value
 
 __all__ = ["Rprop"]
 
@@ -56,7 +57,7 @@ class Rprop(Optimizer):
                     state["prev"] = _zeros_like(p)
                     lr = _to_scalar(group["lr"])
                     state["step_size"] = _full_like(p, lr, complex_pair=True)
-                up.scalar(state["step"], state["step"].item() + 1)
+                up.scalar(state["step"], _scalar_value(state["step"]) + 1)
                 low = _low(x)
                 fn = _kernel(("Rprop", low), lambda: _rprop_math(low))
                 x_new, step_size, prev = _call(p, fn, x, g, _real(state["prev"]._mx), _real(state["step_size"]._mx),

@@ -73,6 +73,7 @@ class SGD(Optimizer):
             wd = _to_scalar(group["weight_decay"])
             momentum, dampening, nesterov = group["momentum"], group["dampening"], group["nesterov"]
             maximize = group["maximize"]
+            consts = {}  # Note [Step constants per group]: (dtype, first) -> (update function, scalar arrays)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -81,18 +82,24 @@ class SGD(Optimizer):
                 g = _real(grad._mx)
                 x = _real(p._mx)
                 if momentum == 0:
-                    low = _low(x)
-                    fn = _kernel(("SGD", maximize, wd != 0, 0, False, False, low),
-                                 lambda: _sgd_math(maximize, wd != 0, False, False, False, low))
-                    up.put(p, _call(p, fn, x, g, *up.scalars(x.dtype, wd, -lr))[0])
+                    c = consts.get(x.dtype)
+                    if c is None:
+                        low = _low(x)
+                        fn = _kernel(("SGD", maximize, wd != 0, 0, False, False, low),
+                                     lambda: _sgd_math(maximize, wd != 0, False, False, False, low))
+                        c = consts[x.dtype] = (fn, up.scalars(x.dtype, wd, -lr))
+                    up.put(p, _call(p, c[0], x, g, *c[1])[0])
                     continue
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 first = buf is None
-                low = _low(x)
-                fn = _kernel(("SGD", maximize, wd != 0, 1, first, nesterov, low),
-                             lambda: _sgd_math(maximize, wd != 0, True, first, nesterov, low))
-                sc = up.scalars(x.dtype, wd, -lr, momentum, 1 - dampening)
+                c = consts.get((x.dtype, first))
+                if c is None:
+                    low = _low(x)
+                    fn = _kernel(("SGD", maximize, wd != 0, 1, first, nesterov, low),
+                                 lambda: _sgd_math(maximize, wd != 0, True, first, nesterov, low))
+                    c = consts[(x.dtype, first)] = (fn, up.scalars(x.dtype, wd, -lr, momentum, 1 - dampening))
+                fn, sc = c
                 if first:
                     x_new, b = _call(p, fn, x, g, *sc)
                     state["momentum_buffer"] = up.new(b, p)

@@ -1,0 +1,102 @@
+"""Note [Fused update kernels]: a float32 Adam/AdamW/SGD update is one fused MLX kernel per parameter (a
+reduced-precision Adam/AdamW at most two: Note [Reduced-precision Adam]); counted on the graph the step builds,
+before its evaluation (the nodes between the new parameter and state arrays and the old arrays)."""
+import io
+import re
+
+import mlx.core as mx
+import pytest
+
+from optim_helpers import mc
+
+
+def _graph_nodes(arrays):
+    buf = io.StringIO()
+    mx.export_to_dot(buf, *arrays)
+    return re.findall(r'label\s*=\s*"([A-Za-z_0-9]+)"', buf.getvalue())
+
+
+def _step_graph(monkeypatch, opt_name, dtype, shape, **kw):
+    """The primitive nodes of one optimizer step's new values (a step after the first, so momentum exists)."""
+    p = mc.randn(*shape, dtype=dtype, requires_grad=True)
+    opt = getattr(mc.optim, opt_name)([p], **kw)
+    p.grad = mc.randn(*shape, dtype=dtype)
+    opt.step()
+    p.grad = mc.randn(*shape, dtype=dtype)
+    mc.eval(p.grad)
+    seen = []
+    real = mx.eval
+
+    def spy(*args):
+        seen.extend(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(mx, "eval", spy)
+    # the graph is exported before the evaluation replaces it with data
+    from mlx_compat.optim import optimizer
+
+    nodes = []
+    orig_commit = optimizer._Update.commit
+
+    def commit(self):
+        nodes.extend(_graph_nodes(self.values))
+        return orig_commit(self)
+
+    monkeypatch.setattr(optimizer._Update, "commit", commit)
+    opt.step()
+    return [n for n in nodes if n not in ("Reshape",)]
+
+
+CASES = [("Adam", dict(lr=1e-3)), ("Adam", dict(lr=1e-3, weight_decay=0.1)), ("AdamW", dict(lr=1e-3)),
+         ("AdamW", dict(lr=1e-3, amsgrad=True)), ("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9)),
+         ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01))]
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize("shape", [(128, 784), (10,)])
+def test_float32_update_is_one_kernel(monkeypatch, name, kw, shape):
+    nodes = _step_graph(monkeypatch, name, mc.float32, shape, **kw)
+    kernels = [n for n in nodes if n.startswith("Compiled")]
+    others = [n for n in nodes if not n.startswith("Compiled")]
+    assert len(kernels) == 1 and not others, nodes
+
+
+# Note [Reduced-precision Adam]
+BF16_CASES = [("Adam", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, weight_decay=0.1)),
+              pytest.param("Adam", dict(lr=1e-2, weight_decay=0.1),
+                           marks=pytest.mark.xfail(reason="L2 weight decay: a few elements one bit apart")),
+              ("AdamW", dict(lr=1e-2, amsgrad=True))]
+
+
+@pytest.mark.parametrize("name,kw", BF16_CASES, ids=["Adam", "AdamW-wd", "Adam-L2", "AdamW-amsgrad"])
+def test_bfloat16_adam_is_bit_equal_to_torch(name, kw):
+    import numpy as np
+    from optim_helpers import torch
+
+    rng = np.random.default_rng(0)
+    shapes = [(33, 17), (5,)]
+    init = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    tp = [torch.tensor(a).to(torch.bfloat16).requires_grad_(True) for a in init]
+    mp = [mc.tensor(a).to(mc.bfloat16).requires_grad_(True) for a in init]
+    topt = getattr(torch.optim, name)(tp, foreach=False, **kw)
+    mopt = getattr(mc.optim, name)(mp, **kw)
+    for step in range(12):
+        for i, (t, m) in enumerate(zip(tp, mp)):
+            g = (np.sin(0.3 * step + i + np.arange(t.numel()).reshape(t.shape)) * 0.1).astype(np.float32)
+            t.grad = torch.tensor(g).to(torch.bfloat16)
+            m.grad = mc.tensor(g).to(mc.bfloat16)
+        topt.step()
+        mopt.step()
+        for t, m in zip(tp, mp):
+            np.testing.assert_array_equal(m.detach().float().numpy(), t.detach().float().numpy(),
+                                          err_msg=f"step {step}")
+            for k in ("exp_avg", "exp_avg_sq"):
+                np.testing.assert_array_equal(mopt.state[m][k].float().numpy(), topt.state[t][k].float().numpy())
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, weight_decay=0.1))],
+                         ids=["Adam", "AdamW"])
+def test_bfloat16_adam_kernels(monkeypatch, name, kw):
+    """Two fused kernels and the gradient's cast (Note [Reduced-precision Adam]: the goal is two)."""
+    nodes = _step_graph(monkeypatch, name, mc.bfloat16, (128, 784), **kw)
+    assert len([n for n in nodes if n.startswith("Compiled")]) <= 2 and len(nodes) <= 3, nodes
