@@ -45,13 +45,14 @@ def _count(arrays):
         return collections.Counter(re.findall(r'label ="([^"]+)"', open(f.name).read()))
 
 
-def models(seed=0, vocab=None):
+def models(seed=0, vocab=None, layers=None):
     """(ours, native) GPT-2-small in eval mode with random weights (native's built from ours, so both decode the
-    same tokens); `vocab` replaces the 50257 tokens (instr's graphs do not depend on it)."""
+    same tokens); `vocab` and `layers` replace the 50257 tokens and 12 layers (instr: valgrind's run stays short;
+    the graph per layer does not depend on them)."""
     import numpy as np
     import mlx_compat as mc
     from mlx_compat.models.gpt2 import GPT2LMHeadModel
-    c = dict(GPT2_SMALL, vocab=vocab or GPT2_SMALL["vocab"])
+    c = dict(GPT2_SMALL, vocab=vocab or GPT2_SMALL["vocab"], n_layer=layers or GPT2_SMALL["n_layer"])
     mc.manual_seed(seed)
     om = GPT2LMHeadModel(dict(vocab_size=c["vocab"], n_embd=c["n_embd"], n_layer=c["n_layer"], n_head=c["n_head"],
                               resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)).eval()
@@ -149,7 +150,7 @@ def timing(a):
 
 
 def instr(a):
-    om, nm = models(vocab=512)
+    om, nm = models(vocab=512, layers=a.layers)
     s = Steps(om, nm, a.past)
     calls = [s.ours_graph, s.native_graph, s.ours_step, s.native_step]
     for f in calls:  # warm-up
@@ -181,7 +182,8 @@ def report(a):
     for name, p in phases.items():
         with open(p) as f:
             tot[name] = next(int(l.split()[1]) for l in f if l.startswith(("summary:", "totals:")))
-    print(f"## instructions per decoding step after {a.past} cached positions ({a.steps} steps per phase)")
+    print(f"## instructions per decoding step after {a.past} cached positions ({a.steps} steps per phase, "
+          f"{a.layers} layers, vocab 512)")
     for name in INSTR_PHASES:
         print(f"  {name:14s} {tot[name] / a.steps / 1e6:10.3f} M")
     print(f"  host graph building ours / native: {tot['ours graph'] / tot['native graph']:.3f}x")
@@ -198,7 +200,8 @@ def main(argv=None):
     p.add_argument("--past", type=int, default=16)
     p.add_argument("--prompt", type=int, default=8)
     p.add_argument("--new", type=int, default=8)
-    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--layers", type=int, default=2, help="instr/report: layers of the model")
     p.add_argument("--repeats", type=int, default=9)
     a = p.parse_args(argv)
     {"prims": prims, "time": timing, "instr": instr, "report": report}[a.what](a)
