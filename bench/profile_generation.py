@@ -24,7 +24,6 @@ import glob
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -162,18 +161,6 @@ def instr(a):
         os.getppid()
 
 
-def _objects(path):
-    """Instructions by shared object ('ob=' of callgrind's output, inclusive of nothing: self cost)."""
-    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", path],
-                         capture_output=True, text=True).stdout
-    by = collections.Counter()
-    for line in out.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+\S*:.*?\[(.*)\]\s*$", line)
-        if m:
-            by[os.path.basename(m.group(2))] += int(m.group(1).replace(",", ""))
-    return by
-
-
 def report(a):
     files = sorted(glob.glob(a.prefix + ".*"), key=lambda p: int(p.rsplit(".", 1)[1]))
     # dumps 1..5: setup up to the first getppid, then the four phases (the rest of the run: the unnumbered file)
@@ -187,10 +174,6 @@ def report(a):
     for name in INSTR_PHASES:
         print(f"  {name:14s} {tot[name] / a.steps / 1e6:10.3f} M")
     print(f"  host graph building ours / native: {tot['ours graph'] / tot['native graph']:.3f}x")
-    for name in ("ours step", "native step"):
-        by = _objects(phases[name])
-        parts = ", ".join(f"{k} {v / a.steps / 1e6:.2f} M" for k, v in by.most_common(6))
-        print(f"  {name} by object: {parts}")
 
 
 def main(argv=None):
