@@ -11,6 +11,12 @@ backward. Past n_positions it raises the IndexError the gather would. A wpe with
 nn.Embedding, or one whose lookup is more than a gather (max_norm, padding_idx, sparse gradients) is called as a
 module, so hooks, overrides and those options still act.
 
+Note [logits of the last position]
+A decoding step needs the next-token distribution of the last position only, so `generate` asks the model for
+that one row of logits (`logits_to_keep=1`, transformers' argument, which its own `generate` passes too): the
+prompt pass then multiplies one hidden state, not all t, by the (vocab, n_embd) head, the largest matrix of
+the model. The row is the same product of the same vectors, so the tokens are the same.
+
 Note [generated ids need no check]
 Tokens that `generate` produces come from an argmax or a multinomial draw over the vocabulary (or are the
 in-range eos_token_id), so they index wte in range by construction. Their embeddings are looked up without
@@ -218,10 +224,15 @@ class GPT2LMHeadModel(nn.Module):
         if config.tie_word_embeddings:
             self.lm_head.weight = self.transformer.wte.weight
 
-    def forward(self, input_ids=None, past_key_values=None, attention_mask=None, labels=None, inputs_embeds=None):
+    def forward(self, input_ids=None, past_key_values=None, attention_mask=None, labels=None, inputs_embeds=None,
+                logits_to_keep=0):
         """Returns dict(logits, past_key_values, hidden_states[, loss]); loss as transformers' (next-token
-        cross-entropy, labels shifted inside)."""
+        cross-entropy, labels shifted inside). logits_to_keep as transformers': a positive int computes the
+        logits of only that many last positions (what decoding needs: Note [logits of the last position]),
+        0 all of them."""
         h, presents, hidden = self.transformer(input_ids, past_key_values, attention_mask, inputs_embeds=inputs_embeds)
+        if logits_to_keep:
+            h = h[:, -logits_to_keep:, :]
         logits = self.lm_head(h)
         out = {"logits": logits, "past_key_values": presents, "hidden_states": hidden}
         if labels is not None:
@@ -266,7 +277,7 @@ class GPT2LMHeadModel(nn.Module):
         Greedy (argmax) unless do_sample; sampling applies temperature, then top-k, then top-p (nucleus: the
         smallest set of most likely tokens whose probability reaches top_p) as transformers' warpers do."""
         tokens = [input_ids]
-        out = self(input_ids)
+        out = self(input_ids, logits_to_keep=1)  # Note [logits of the last position]
         past = out["past_key_values"]
         logits = out["logits"][:, -1, :]
         finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
@@ -298,13 +309,18 @@ class GPT2LMHeadModel(nn.Module):
             _async_eval(next_tok)
             if eos_token_id is not None and bool(finished.all()):
                 break
-            if trusted:
-                out = self(inputs_embeds=_rows(wte.weight, next_tok[:, None]), past_key_values=past)
-            else:
-                out = self(next_tok[:, None], past_key_values=past)
-            past = out["past_key_values"]
-            logits = out["logits"][:, -1, :]
+            logits, past = self._decode_step(next_tok[:, None], past, trusted)
         return torch.cat(tokens, dim=1)
+
+    def _decode_step(self, tok, past, trusted):
+        """One decoding step of `generate`: the (batch, 1) tokens `tok` after the cache `past`; returns the
+        (batch, vocab) logits and the extended cache. trusted: tok indexes wte in range, looked up without the
+        bounds check (Note [generated ids need no check])."""
+        if trusted:
+            out = self(inputs_embeds=_rows(self.transformer.wte.weight, tok), past_key_values=past)
+        else:
+            out = self(tok, past_key_values=past)
+        return out["logits"][:, -1, :], out["past_key_values"]
 
 
 def _rows(weight, ids):

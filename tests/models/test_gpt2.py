@@ -195,3 +195,17 @@ def test_greedy_generate_with_eos_matches_transformers(hf):
     np.testing.assert_array_equal(got, ref)
     far = ours.generate(mlx_compat.from_numpy(prompt), max_new_tokens=12, eos_token_id=10_000).numpy()
     np.testing.assert_array_equal(far, free)
+
+
+def test_logits_to_keep_matches_transformers(hf):
+    import torch
+    model, path = hf
+    ids = np.random.RandomState(5).randint(0, 151, size=(2, 9))
+    ours = GPT2LMHeadModel.from_pretrained(str(path))
+    for keep in (1, 3):
+        with torch.no_grad():
+            ref = model(torch.from_numpy(ids), logits_to_keep=keep).logits
+        out = ours(mlx_compat.from_numpy(ids), logits_to_keep=keep)["logits"]
+        assert tuple(out.shape) == tuple(ref.shape) == (2, keep, 151)
+        assert rel(out, ref) <= 1e-5
+    assert tuple(ours(mlx_compat.from_numpy(ids), logits_to_keep=0)["logits"].shape) == (2, 9, 151)
