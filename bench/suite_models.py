@@ -180,18 +180,20 @@ class MGPT2(mnn.Module):
         self.h = [MGPT2Block(n_embd, n_head) for _ in range(n_layer)]
         self.ln_f = mnn.LayerNorm(n_embd, eps=1e-5)
 
-    def __call__(self, ids, caches=None):
+    def __call__(self, ids, caches=None, last_only=False):
         past = 0 if caches is None else caches[0][0].shape[2]
         x = self.wte(ids) + self.wpe(mx.arange(past, past + ids.shape[1]))
         new = []
         for i, blk in enumerate(self.h):
             x, kv = blk(x, None if caches is None else caches[i])
             new.append(kv)
+        if last_only:  # generation needs the last position's logits alone, as transformers' logits_to_keep
+            x = x[:, -1:, :]
         return self.wte.as_linear(self.ln_f(x)), new
 
     def generate(self, ids, max_new_tokens):
         """Greedy decoding with the key/value cache, one evaluation per token (as a streaming decoder does)."""
-        logits, caches = self(ids)
+        logits, caches = self(ids, last_only=True)  # the same work as transformers' and mlx_compat's generate
         out = [ids]
         tok = mx.argmax(logits[:, -1, :], axis=-1)[:, None]
         for i in range(max_new_tokens):
