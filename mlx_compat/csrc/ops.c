@@ -86,6 +86,13 @@ static int classify(State *st, PyObject *o, Operand *out)
     return out->dt >= 0;
 }
 
+/* Whether either operand is a tensor with the channels-last hint (Note [Channels-last hint], layout.c): without
+ * one, layout_call2 is the plain MLX call and layout_result_hint is 0, so the operator path skips both. */
+static inline int operands_hinted(const Operand *a, const Operand *b)
+{
+    return (a->t != NULL && a->t->mem_last) || (b->t != NULL && b->t->mem_last);
+}
+
 /* Common device of two operands (zero-dim CPU tensors may join GPU ones, as in torch). */
 static int common_device(State *st, Operand *a, Operand *b, int *device)
 {
@@ -408,8 +415,11 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         Py_DECREF(va);
         return NULL;
     }
-    /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space */
-    PyObject *res = layout_call2(st, compute == DT_F64 && func64 != NULL ? func64 : func, va, vb, a->t, b->t, *device);
+    /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space (neither
+     * hinted, the common case: the plain call, which is what layout_call2 makes then) */
+    PyObject *f = compute == DT_F64 && func64 != NULL ? func64 : func;
+    PyObject *res = operands_hinted(a, b) ? layout_call2(st, f, va, vb, a->t, b->t, *device)
+                                          : mx_call2(st, f, va, vb, *device);
     if (res != NULL && op == BIN_POW && (compute == DT_I8 || compute == DT_I16 || compute == DT_I32 || compute == DT_I64) &&
         b->t != NULL)
         res = pow_negative_exponents(st, res, va, vb, compute, *device);
@@ -624,7 +634,7 @@ static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
-    r->mem_last = layout_result_hint(st, a.t, b.t); /* Note [Channels-last hint] (layout.c) */
+    r->mem_last = operands_hinted(&a, &b) ? layout_result_hint(st, a.t, b.t) : 0; /* Note [Channels-last hint] */
     int da = a.t ? a.t->lazy_depth : 0, db = b.t ? b.t->lazy_depth : 0;
     if (tensor_set_depth(st, r, da > db ? da : db) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
         Py_DECREF(r);
@@ -741,7 +751,7 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
     }
     if (tensor_write(st, t, cast) < 0)
         goto error;
-    t->mem_last = layout_result_hint(st, a.t, b.t); /* Note [Channels-last hint] (layout.c) */
+    t->mem_last = operands_hinted(&a, &b) ? layout_result_hint(st, a.t, b.t) : 0; /* Note [Channels-last hint] */
     if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);
