@@ -481,9 +481,11 @@ extern _Thread_local int tf_subclass_disabled CORE_TLS;
 extern _Thread_local int tf_all_disabled CORE_TLS;
 extern _Thread_local int tf_modes_active CORE_TLS;
 int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
-/* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor (or a mode is on). */
-#define TF_MAYBE2(st, a, b) \
-    (tf_modes_active || Py_TYPE(a) != (PyTypeObject *)(st)->tensor_type || Py_TYPE(b) != (PyTypeObject *)(st)->tensor_type)
+/* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor, int or float (or a mode is
+ * on): those never ask for __torch_function__, so tf_needed would say no (`a * 2` makes no call). */
+#define TF_PLAIN(st, o) \
+    (Py_TYPE(o) == (PyTypeObject *)(st)->tensor_type || Py_TYPE(o) == &PyLong_Type || Py_TYPE(o) == &PyFloat_Type)
+#define TF_MAYBE2(st, a, b) (tf_modes_active || !TF_PLAIN(st, a) || !TF_PLAIN(st, b))
 PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
 PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
 PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */
