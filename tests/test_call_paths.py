@@ -442,3 +442,17 @@ def test_numpy_operands_do_not_leak():
     assert sys.getrefcount(s) == before
     r = weakref.ref(m * s)
     assert r() is None
+
+
+def test_reused_shape_tuples_with_sizes_past_the_small_int_cache():
+    # mx_shape_arg keeps an item that equals the new size and replaces the others: alternate shapes whose
+    # items sometimes repeat, sometimes change, all past CPython's cached ints
+    t, m = _pair((4, 768))
+    seq = [(3072,), (3072,), (4, 768), (768, 4), (768, 4), (1536, 2), (3072, 1), (1, 3072), (1, 3072), (4, 768)]
+    kept = []
+    for _ in range(3):
+        for s in seq:
+            _same_meta(t.view(*s), m.view(*s))
+            kept.append((t.reshape(s), m.reshape(s)))
+    for a, b in kept:
+        _same_meta(a, b)
