@@ -276,3 +276,183 @@ def test_paths_release_their_references(name, op):
         except RuntimeError:
             pass
     assert sys.getrefcount(x) == rx and sys.getrefcount(y) == ry
+
+
+# ------------------------------------------------------------------ Note [Row-major view fast path]
+
+def _same_meta(t, m):
+    _same(t, m)
+    assert tuple(m.stride()) == tuple(t.stride())
+    assert m.storage_offset() == t.storage_offset()
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x,                       # a base
+    lambda x: x[1:],                   # a row-major view with an offset
+    lambda x: x[:, 0:1],               # "contiguous", but its size-1 dim keeps stride 6: the general path
+    lambda x: x[:, 2:3],
+    lambda x: x.unsqueeze(1),          # a size-1 dim of row-major stride
+    lambda x: x.t(),                   # not row-major: view refuses, reshape copies
+    lambda x: x[0],
+    lambda x: x[:0],                   # empty: computeStride's numel == 0 rule
+], ids=["base", "offset", "col0", "col2", "unsqueeze", "t", "row", "empty"])
+def test_view_strides_match_torch(make):
+    t, m = _pair((4, 6))
+    t, m = make(t), make(m)
+    n = t.numel()
+    shapes = [(n,), (-1,), (1, n), (n, 1), (1, -1, 1), (1, 1, 1, n), (1, 1, 1, 1, n)]
+    if n % 2 == 0 and n:
+        shapes += [(2, -1), (-1, 2, 1)]
+    for s in shapes:
+        for name in ("view", "reshape"):
+            try:
+                rt = getattr(t, name)(*s)
+            except RuntimeError:
+                with pytest.raises(RuntimeError):
+                    getattr(m, name)(*s)
+                continue
+            _same_meta(rt, getattr(m, name)(*s))
+            _same_meta(getattr(t, name)(s), getattr(m, name)(s))
+
+
+def test_view_of_view_writes_through_and_grads():
+    t, m = _pair((4, 6))
+    t.requires_grad_()
+    m.requires_grad_()
+    (t.view(2, 12).view(24) * 2).sum().backward()
+    (m.view(2, 12).view(24) * 2).sum().backward()
+    _same(t.grad, m.grad)
+    bt, bm = torch.zeros(4, 6), mc.zeros(4, 6)
+    bt.view(24)[3] = 5.0
+    bm.view(24)[3] = 5.0
+    bt[1:].view(-1)[0] = 7.0
+    bm[1:].view(-1)[0] = 7.0
+    _same(bt, bm)
+
+
+# ------------------------------------------------------------------ Note [Small int arguments]
+
+@pytest.mark.parametrize("args", [(2 ** 63,), (-2,), (True, 24), (np.int64(24),), (24.0,), (None,), ("a",)],
+                         ids=["huge", "neg", "bool", "npint", "float", "none", "str"])
+def test_view_reshape_odd_int_arguments_raise_like_torch(args):
+    t, m = _pair((4, 6))
+    for name in ("view", "reshape"):
+        try:
+            want = getattr(t, name)(*args)
+        except Exception as e:  # noqa: BLE001
+            with pytest.raises(type(e)):
+                getattr(m, name)(*args)
+        else:
+            _same_meta(want, getattr(m, name)(*args))
+
+
+@pytest.mark.parametrize("shape", [(4,), (1,), ()])
+def test_view_and_reshape_without_a_size_raise_type_error(shape):
+    t, m = torch.ones(*shape) if shape else torch.tensor(1.0), mc.ones(*shape) if shape else mc.tensor(1.0)
+    for name in ("view", "reshape"):
+        with pytest.raises(TypeError) as te:
+            getattr(t, name)()
+        with pytest.raises(TypeError) as me:
+            getattr(m, name)()
+        assert str(me.value) == str(te.value)
+
+
+# ------------------------------------------------------------------ Note [NumPy scalar operands]
+
+NP_SCALARS = [np.int64(3), np.int32(-2), np.uint8(5), np.int8(-3), np.float64(2.5), np.float32(1.5),
+              np.float16(0.5), np.bool_(True), np.complex128(1 + 2j)]
+OPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "floordiv": lambda a, b: a // b, "mod": lambda a, b: a % b, "pow": lambda a, b: a ** b,
+    "and": lambda a, b: a & b, "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b,
+    "lt": lambda a, b: a < b, "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
+}
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        return e
+
+
+def _same_outcome(want, got):
+    if isinstance(want, Exception):
+        assert isinstance(got, Exception), f"torch raised {want!r}, we returned {got!r}"
+        assert type(got) is type(want) or isinstance(got, type(want)), (want, got)
+        return
+    assert isinstance(got, mc.Tensor), f"a {type(got).__name__}, not a Tensor"
+    _same(want, got)
+
+
+@pytest.mark.parametrize("s", NP_SCALARS, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_numpy_scalar_operands_both_sides(s, dtype):
+    base = np.array([1, 2, 3, 4])
+    t, m = torch.tensor(base).to(getattr(torch, dtype)), mc.tensor(base).to(getattr(mc, dtype))
+    for name, op in OPS.items():
+        _same_outcome(_outcome(lambda: op(t, s)), _outcome(lambda: op(m, s)))
+        _same_outcome(_outcome(lambda: op(s, t)), _outcome(lambda: op(s, m)))
+
+
+@pytest.mark.parametrize("s", [np.int64(2), np.float32(1.5), np.bool_(True)], ids=lambda s: type(s).__name__)
+def test_numpy_scalar_in_place_functions_and_grad(s):
+    t, m = torch.tensor([1.0, 2.0, 3.0]), mc.tensor([1.0, 2.0, 3.0])
+    t += s
+    m += s
+    _same(t, m)
+    t.mul_(s)
+    m.mul_(s)
+    _same(t, m)
+    _same(torch.add(t, s), mc.add(m, s))
+    _same(torch.mul(t, s), mc.mul(m, s))
+    _same(t.sub(s), m.sub(s))
+    ti, mi = torch.tensor([1, 2], dtype=torch.int32), mc.tensor([1, 2], dtype=mc.int32)
+    ti += np.int64(3)
+    mi += np.int64(3)
+    _same(ti, mi)
+    tw, mw = torch.ones(3, requires_grad=True), mc.ones(3, requires_grad=True)
+    (tw * s * 2).sum().backward()
+    (mw * s * 2).sum().backward()
+    _same(tw.grad, mw.grad)
+
+
+def test_numpy_complex64_is_read_as_a_float_like_torch():
+    s = np.complex64(1 + 2j)
+    t, m = torch.ones(2), mc.ones(2)
+    with pytest.warns(np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning):
+        want = t + s
+    with pytest.warns(np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning):
+        got = m + s
+    _same(want, got)
+
+
+def test_numpy_operands_do_not_leak():
+    m = mc.ones(4)
+    s = np.int64(2)
+    import gc
+    import weakref
+    for _ in range(3):
+        m * s, s * m, m + np.float32(1.0)
+    gc.collect()
+    before = sys.getrefcount(s)
+    for _ in range(100):
+        m * s, s - m
+    assert sys.getrefcount(s) == before
+    r = weakref.ref(m * s)
+    assert r() is None
+
+
+def test_reused_shape_tuples_with_sizes_past_the_small_int_cache():
+    # mx_shape_arg keeps an item that equals the new size and replaces the others: alternate shapes whose
+    # items sometimes repeat, sometimes change, all past CPython's cached ints
+    t, m = _pair((4, 768))
+    seq = [(3072,), (3072,), (4, 768), (768, 4), (768, 4), (1536, 2), (3072, 1), (1, 3072), (1, 3072), (4, 768)]
+    kept = []
+    for _ in range(3):
+        for s in seq:
+            _same_meta(t.view(*s), m.view(*s))
+            kept.append((t.reshape(s), m.reshape(s)))
+    for a, b in kept:
+        _same_meta(a, b)

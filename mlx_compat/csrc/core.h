@@ -325,8 +325,22 @@ static inline int64_t numel_bound_broadcast(int64_t a, int64_t b)
         return -1;
     return a <= 1 ? b : b <= 1 ? a : a * b;
 }
-/* BORROWED: the tensor's current mx.array value (re-derives stale views, makes a deferred cast). */
-PyObject *tensor_value(State *st, TensorObject *t);
+/* Note [Inline value read]
+ * Every op reads its operands' values, most ops several times (the MLX call, then autograd's saved inputs), and
+ * nearly always the value is simply `data`: a base without a deferred cast, or a view whose cache is current.
+ * That test is inlined here; re-deriving a stale view and making a deferred cast stay out of line in
+ * tensor_value_slow, so the hot callers pay neither a call nor the slow path's register saves. Likewise
+ * tensor_check_mx_extent's check, which only views need. */
+/* BORROWED: tensor_value's slow cases (tensor.c): a stale view re-derived, a deferred cast made. */
+PyObject *tensor_value_slow(State *st, TensorObject *t);
+/* BORROWED: the tensor's current mx.array value (re-derives stale views, makes a deferred cast), NULL on error. */
+static inline PyObject *tensor_value(State *st, TensorObject *t)
+{
+    TensorObject *b = t->base;
+    if ((b == NULL || t->version == b->version) && !t->cast_on_read)
+        return t->data;
+    return tensor_value_slow(st, t);
+}
 /* Fill t->sizes/ndim for a base from its array's shape; 0 / -1. */
 int tensor_ensure_sizes(State *st, TensorObject *t);
 /* Note [Inline sizes] (tensor.c): storage for n dims of sizes+strides, t's own inline array when it fits, else
@@ -364,7 +378,13 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap);
 PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim,
                            const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
 int64_t tensor_numel(TensorObject *t);
-int tensor_check_mx_extent(State *st, TensorObject *t);
+int tensor_check_mx_extent_slow(State *st, TensorObject *t);
+/* Note [32-bit element counts] (tensor.c): 0, or -1 with RuntimeError for an expanded view MLX cannot compute
+ * with; bases always pass (inlined: Note [Inline value read]). */
+static inline int tensor_check_mx_extent(State *st, TensorObject *t)
+{
+    return t->base == NULL ? 0 : tensor_check_mx_extent_slow(st, t);
+}
 /* The number of dims (known without reading the array's shape when an op recorded it); -1 on error. */
 int tensor_ndim(State *st, TensorObject *t);
 /* NEW: a tuple (as mlx_compat.Size) of the tensor's shape. */
@@ -461,9 +481,11 @@ extern _Thread_local int tf_subclass_disabled CORE_TLS;
 extern _Thread_local int tf_all_disabled CORE_TLS;
 extern _Thread_local int tf_modes_active CORE_TLS;
 int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
-/* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor (or a mode is on). */
-#define TF_MAYBE2(st, a, b) \
-    (tf_modes_active || Py_TYPE(a) != (PyTypeObject *)(st)->tensor_type || Py_TYPE(b) != (PyTypeObject *)(st)->tensor_type)
+/* Fast form for hot paths: nonzero only when some operand's type is not exactly Tensor, int or float (or a mode is
+ * on): those never ask for __torch_function__, so tf_needed would say no (`a * 2` makes no call). */
+#define TF_PLAIN(st, o) \
+    (Py_TYPE(o) == (PyTypeObject *)(st)->tensor_type || Py_TYPE(o) == &PyLong_Type || Py_TYPE(o) == &PyFloat_Type)
+#define TF_MAYBE2(st, a, b) (tf_modes_active || !TF_PLAIN(st, a) || !TF_PLAIN(st, b))
 PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
 PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
 PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */

@@ -78,10 +78,14 @@ PyObject *mx_shape_arg(State *st, const Py_ssize_t *v, int n)
         return fresh;
     }
     for (int i = 0; i < n; i++) {
+        PyObject *old = PyTuple_GET_ITEM(t, i);
+        /* the same size as last time (a loop's repeated view): keep the int; sizes past CPython's small-int
+         * cache would otherwise cost an allocation each (the items are exact ints this function made) */
+        if (PyLong_AsSsize_t(old) == v[i])
+            continue;
         PyObject *x = PyLong_FromSsize_t(v[i]);
         if (x == NULL)
             return NULL;
-        PyObject *old = PyTuple_GET_ITEM(t, i);
         PyTuple_SET_ITEM(t, i, x);
         Py_DECREF(old);
     }

@@ -69,6 +69,9 @@ typedef struct {
     int dt;             /* tensor dtype, or scalar_dtype() */
 } Operand;
 
+static PyObject *numpy_scalar_number(PyObject *o);
+static int numpy_operands(PyObject *x, PyObject *y, PyObject **nx, PyObject **ny);
+
 /* 1 if recognised, 0 if not (NotImplemented), -1 on error. */
 static int classify(State *st, PyObject *o, Operand *out)
 {
@@ -81,6 +84,13 @@ static int classify(State *st, PyObject *o, Operand *out)
     }
     out->dt = scalar_dtype(o);
     return out->dt >= 0;
+}
+
+/* Whether either operand is a tensor with the channels-last hint (Note [Channels-last hint], layout.c): without
+ * one, layout_call2 is the plain MLX call and layout_result_hint is 0, so the operator path skips both. */
+static inline int operands_hinted(const Operand *a, const Operand *b)
+{
+    return (a->t != NULL && a->t->mem_last) || (b->t != NULL && b->t->mem_last);
 }
 
 /* Common device of two operands (zero-dim CPU tensors may join GPU ones, as in torch). */
@@ -405,8 +415,11 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         Py_DECREF(va);
         return NULL;
     }
-    /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space */
-    PyObject *res = layout_call2(st, compute == DT_F64 && func64 != NULL ? func64 : func, va, vb, a->t, b->t, *device);
+    /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space (neither
+     * hinted, the common case: the plain call, which is what layout_call2 makes then) */
+    PyObject *f = compute == DT_F64 && func64 != NULL ? func64 : func;
+    PyObject *res = operands_hinted(a, b) ? layout_call2(st, f, va, vb, a->t, b->t, *device)
+                                          : mx_call2(st, f, va, vb, *device);
     if (res != NULL && op == BIN_POW && (compute == DT_I8 || compute == DT_I16 || compute == DT_I32 || compute == DT_I64) &&
         b->t != NULL)
         res = pow_negative_exponents(st, res, va, vb, compute, *device);
@@ -435,8 +448,16 @@ PyObject *binary_forward(State *st, const BinaryForward *f, PyObject *x, PyObjec
 {
     Operand a, b;
     int ca = classify(st, x, &a), cb = classify(st, y, &b);
-    if (ca <= 0 || cb <= 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    if (ca <= 0 || cb <= 0) {
+        PyObject *nx, *ny; /* Note [NumPy scalar operands] */
+        int np = numpy_operands(x, y, &nx, &ny);
+        if (np <= 0)
+            return np < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+        PyObject *r = binary_forward(st, f, nx, ny, inplace, out_dt, device);
+        Py_DECREF(nx);
+        Py_DECREF(ny);
+        return r;
+    }
     BinInfo info = {f->name, 0, (char)f->promotion, 0, (char)((f->refuse & REFUSE_BOOL) != 0),
                     (char)((f->refuse & REFUSE_COMPLEX) != 0), NULL, (char)((f->refuse & REFUSE_INT_ZERO_DIV) != 0),
                     (char)((f->refuse & REFUSE_INTEGRAL) != 0), (char)((f->refuse & REFUSE_COMPLEX_RUNTIME) != 0)};
@@ -520,6 +541,69 @@ static PyObject *binary_backward_entry(State *st, BinOp op, char x, char y)
     return *slot;
 }
 
+/* Note [NumPy scalar operands]
+ * torch's argument parser takes a NumPy scalar where it takes a Python number (THPUtils_checkScalar): a
+ * np.integer as an int, a np.floating as a float, np.complex128 (a Python complex subclass) as a complex, and
+ * np.bool_ and np.complex64, which are neither Python bools nor complexes, as floats (numpy's own conversion,
+ * with its ComplexWarning for complex64); all take part as weak scalars. Without this, `x * np.int64(2)` fell
+ * to NumPy's reflected operator, which made a NumPy array of the tensor. Operands are only looked at here when
+ * they are neither Tensors nor Python numbers, so the common path never pays for it, and no NumPy scalar can
+ * exist unless numpy was imported: the types come from sys.modules, never importing numpy. */
+
+/* NEW: the Python number torch reads NumPy scalar `o` (BORROWED) as; NULL without an exception when `o` is no
+ * NumPy numeric scalar, NULL with one on error. */
+static PyObject *numpy_scalar_number(PyObject *o)
+{
+    static const char *const kinds[] = {"integer", "floating", "bool_", "complexfloating"};
+    PyObject *np = NULL, *cls = NULL, *r = NULL;
+    if (strncmp(Py_TYPE(o)->tp_name, "numpy.", 6) != 0)
+        return NULL; /* NumPy's scalar types are all named "numpy.<name>" */
+    PyObject *name = PyUnicode_FromString("numpy");
+    if (name == NULL)
+        return NULL;
+    np = PyImport_GetModule(name); /* NEW, or NULL without exception when numpy is not imported */
+    Py_DECREF(name);
+    if (np == NULL)
+        return NULL;
+    for (int k = 0; k < 4; k++) {
+        cls = PyObject_GetAttrString(np, kinds[k]);
+        if (cls == NULL)
+            goto error;
+        int is = PyObject_IsInstance(o, cls);
+        Py_CLEAR(cls);
+        if (is < 0)
+            goto error;
+        if (is) {
+            r = k == 0 ? PyNumber_Index(o) : k == 3 && PyComplex_Check(o) ? Py_NewRef(o) : PyNumber_Float(o);
+            break;
+        }
+    }
+error:
+    Py_XDECREF(cls);
+    Py_DECREF(np);
+    return r;
+}
+
+/* Whether either operand is a NumPy scalar: fills nx/ny (NEW, or a new reference to the operand itself when it
+ * is none) and returns 1; 0 when neither is (no exception); -1 on error. */
+static int numpy_operands(PyObject *x, PyObject *y, PyObject **nx, PyObject **ny)
+{
+    *nx = *ny = NULL;
+    PyObject *cx = numpy_scalar_number(x);
+    if (cx == NULL && PyErr_Occurred())
+        return -1;
+    PyObject *cy = numpy_scalar_number(y);
+    if (cy == NULL && PyErr_Occurred()) {
+        Py_XDECREF(cx);
+        return -1;
+    }
+    if (cx == NULL && cy == NULL)
+        return 0;
+    *nx = cx ? cx : Py_NewRef(x);
+    *ny = cy ? cy : Py_NewRef(y);
+    return 1;
+}
+
 /* NEW: `a op b` as a Tensor, or NotImplemented when an operand is foreign. `tf_checked`: the caller has made
  * the __torch_function__ check for these operands (the registry's entry, Note [torch function check]). */
 static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf_checked)
@@ -531,8 +615,16 @@ static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf
     }
     Operand a, b;
     int ca = classify(st, x, &a), cb = classify(st, y, &b);
-    if (ca <= 0 || cb <= 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    if (ca <= 0 || cb <= 0) {
+        PyObject *nx, *ny; /* Note [NumPy scalar operands] */
+        int np = numpy_operands(x, y, &nx, &ny);
+        if (np <= 0)
+            return np < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+        PyObject *r = binary_st(st, nx, ny, op, 1);
+        Py_DECREF(nx);
+        Py_DECREF(ny);
+        return r;
+    }
     int dt, device;
     PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
     /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands */
@@ -542,7 +634,7 @@ static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf
         return NULL;
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
-    r->mem_last = layout_result_hint(st, a.t, b.t); /* Note [Channels-last hint] (layout.c) */
+    r->mem_last = operands_hinted(&a, &b) ? layout_result_hint(st, a.t, b.t) : 0; /* Note [Channels-last hint] */
     int da = a.t ? a.t->lazy_depth : 0, db = b.t ? b.t->lazy_depth : 0;
     if (tensor_set_depth(st, r, da > db ? da : db) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
         Py_DECREF(r);
@@ -584,8 +676,16 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
             return handled;
     }
     Operand a, b;
-    if (classify(st, x, &a) <= 0 || a.t == NULL || classify(st, y, &b) <= 0)
+    if (classify(st, x, &a) <= 0 || a.t == NULL)
         Py_RETURN_NOTIMPLEMENTED;
+    if (classify(st, y, &b) <= 0) {
+        PyObject *ny = numpy_scalar_number(y); /* Note [NumPy scalar operands] */
+        if (ny == NULL)
+            return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
+        PyObject *r = binary_inplace_st(st, x, ny, op, 1);
+        Py_DECREF(ny);
+        return r;
+    }
     TensorObject *t = a.t;
     PyObject *res = NULL, *shape = NULL, *cast = NULL, *result = NULL, *base_snap = NULL;
     if (tensor_check_inplace(st, t) < 0)
@@ -651,7 +751,7 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
     }
     if (tensor_write(st, t, cast) < 0)
         goto error;
-    t->mem_last = layout_result_hint(st, a.t, b.t); /* Note [Channels-last hint] (layout.c) */
+    t->mem_last = operands_hinted(&a, &b) ? layout_result_hint(st, a.t, b.t) : 0; /* Note [Channels-last hint] */
     if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);

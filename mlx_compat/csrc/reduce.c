@@ -42,7 +42,8 @@ static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int to,
         return NULL;
     TensorObject *t = (TensorObject *)o;
     int dt = to == DT_NONE ? t->dtype : to;
-    if (!(dt == DT_F32 || (!log && (dt == DT_F16 || dt == DT_BF16))) || tensor_numel(t) == 0 ||
+    int64_t numel = tensor_numel(t); /* sizes known (reduce_input): also the result's exact size */
+    if (!(dt == DT_F32 || (!log && (dt == DT_F16 || dt == DT_BF16))) || numel == 0 ||
         (dt != t->dtype && autograd_needed(st, &o, 1)))
         return NULL; /* half-precision log_softmax: the reference's float32 computation */
     if ((v = tensor_value(st, t)) == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
@@ -64,7 +65,7 @@ static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int to,
     if (arr == NULL)
         goto error;
     *fallback = 0;
-    res = tensor_wrap_result_steal(st, arr, dt, t->device, tensor_numel_bound(t)); /* Note [Result size check] */
+    res = tensor_wrap_result_steal(st, arr, dt, t->device, numel); /* Note [Result size check] */
     if (res == NULL)
         goto error;
     ((TensorObject *)res)->ndim = t->ndim;

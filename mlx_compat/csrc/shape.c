@@ -115,10 +115,11 @@ static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObje
                 goto error;
     }
     *fallback = 0;
-    if ((values = value_tuple(st, items, n)) == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
+    /* axis=0 is MLX's default: then no axis argument at all */
+    if ((values = value_tuple(st, items, n)) == NULL || (dim != 0 && (axis = PyLong_FromSsize_t(dim)) == NULL))
         goto error;
     PyObject *call[2] = {values, axis};
-    arr = mx_call(st, stack ? st->f_stack : st->f_concatenate, call, dim == 0 ? 1 : 2, t0->device); /* axis=0: MLX's default */
+    arr = mx_call(st, stack ? st->f_stack : st->f_concatenate, call, dim == 0 ? 1 : 2, t0->device);
     if (arr == NULL) {
         *fallback = 1; /* MLX refused: the reference raises torch's error */
         goto error;

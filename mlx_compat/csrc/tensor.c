@@ -133,10 +133,9 @@ static int check_result_size(State *st, PyObject *arr, int dt, int64_t *numel_ou
  * So a view with more than INT32_MAX elements over a smaller storage is never handed to MLX whole: taking
  * its value for an op (the `_mx` the Python ops read, the C reductions) raises a RuntimeError saying so, while
  * views of it (select, slicing, narrow: MLX slices broadcasts correctly) and its metadata keep working. 0 / -1. */
-int tensor_check_mx_extent(State *st, TensorObject *t)
+/* tensor_check_mx_extent (core.h) for a view. 0 / -1. */
+int tensor_check_mx_extent_slow(State *st, TensorObject *t)
 {
-    if (t->base == NULL)
-        return 0;
     if (tensor_ensure_sizes(st, t) < 0 || tensor_ensure_sizes(st, t->base) < 0)
         return -1;
     int64_t n = tensor_numel(t);
@@ -653,7 +652,8 @@ static PyObject *tensor_value_cast(State *st, TensorObject *t)
     return t->data;
 }
 
-PyObject *tensor_value(State *st, TensorObject *t)
+/* BORROWED: tensor_value (core.h) when the fast test fails (Note [Inline value read]). */
+PyObject *tensor_value_slow(State *st, TensorObject *t)
 {
     TensorObject *b = t->base;
     if (b == NULL || t->version == b->version)

@@ -121,6 +121,30 @@ error:
     return rc;
 }
 
+/* Note [Small int arguments]
+ * Sizes and dims are nearly always exact Python ints written in the call (x.view(4, 4)). They are read here
+ * straight into C: exact ints that fit a C long, at most TENSOR_INLINE_DIMS of them (the inline sizes' rank), no
+ * sequence, no __index__, no tensor. Anything else (a tuple or Size, a numpy integer, a 0-dim tensor, a bool,
+ * an int past int64) returns 0 and takes parse_shape, which applies torch's parser rules and errors; nothing
+ * here can fail, run Python code or set an exception. */
+
+/* 1 with out[0..nargs) filled when every argument is a small exact int (Note [Small int arguments]), else 0. */
+static int small_int_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out)
+{
+    if (nargs > TENSOR_INLINE_DIMS)
+        return 0;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        if (!PyLong_CheckExact(args[i]))
+            return 0;
+        int overflow;
+        long v = PyLong_AsLongAndOverflow(args[i], &overflow); /* cannot fail on an exact int */
+        if (overflow)
+            return 0;
+        out[i] = (Py_ssize_t)v;
+    }
+    return 1;
+}
+
 static int parse_shape(State *st, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *out, int *n, const char *fname)
 {
     return parse_shape_ex(st, args, nargs, out, n, fname, 0);
@@ -214,9 +238,48 @@ static int compute_stride(const Meta *old, const Py_ssize_t *newshape, int nn, P
     return view_d == -1;
 }
 
+/* Note [Row-major view fast path]
+ * A view or reshape of a tensor whose strides are exactly row-major for its shape (every base; most views) with
+ * at least one element gets exactly row-major strides for the new shape from torch's computeStride (one chunk
+ * with base stride 1: each new dim's stride is the product of the later new sizes, size-1 dims included), and
+ * the view always succeeds. So view_reshape_impl then skips the general metadata copy and computeStride and
+ * writes the row-major strides directly. The check is strict, stride for stride, size-1 dims included: a
+ * "contiguous" tensor whose size-1 dims carry other strides (x[:, 0:1]) keeps the general path, where
+ * computeStride carries those strides into the view. Empty tensors also keep it (computeStride's numel == 0
+ * rule keeps the old strides for the same shape). */
+
+/* 1 when t's loaded strides are exactly row-major for its shape and it has elements, else 0. */
+static int row_major_nonempty(TensorObject *t)
+{
+    Py_ssize_t expect = 1;
+    const Py_ssize_t *shape = t->sizes, *strides = t->sizes + t->ndim;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (strides[i] != expect || shape[i] == 0)
+            return 0;
+        expect *= shape[i];
+    }
+    return 1;
+}
+
 /* NEW: view/reshape to `shape` (already parsed). allow_copy: reshape semantics. */
 PyObject *view_reshape_impl(State *st, TensorObject *t, const Py_ssize_t *shape_in, int n, int allow_copy)
 {
+    if (tensor_ensure_sizes(st, t) < 0)
+        return NULL;
+    if (t->ndim > 0 && n <= TENSOR_INLINE_DIMS && row_major_nonempty(t)) { /* Note [Row-major view fast path] */
+        Py_ssize_t shape[TENSOR_INLINE_DIMS], strides[TENSOR_INLINE_DIMS];
+        memcpy(shape, shape_in, sizeof(Py_ssize_t) * n);
+        if (infer_size(shape, n, tensor_numel(t)) < 0)
+            return NULL;
+        Py_ssize_t s = 1;
+        for (int i = n - 1; i >= 0; i--) {
+            strides[i] = s;
+            s *= shape[i];
+        }
+        PyObject *arr = call_with_shape(st, t, st->f_reshape, shape, n);
+        PyObject *out = tensor_make_view(st, t, arr, n, shape, strides, t->offset);
+        return record_view(st, t, out, "ViewBackward0", out != NULL && AG(st, t) ? shape_of(t) : NULL);
+    }
     Meta m, r;
     if (load_meta(st, t, &m) < 0)
         return NULL;
@@ -306,6 +369,13 @@ static PyObject *m_view(TensorObject *t, PyObject *const *args, Py_ssize_t nargs
             return NULL;
         }
     }
+    if (nargs == 0) {
+        PyErr_SetString(PyExc_TypeError, "view() received an invalid combination of arguments - got (), but expected "
+                                         "one of:\n * (torch.dtype dtype)\n * (tuple of ints size)\n");
+        return NULL;
+    }
+    if (small_int_args(args, nargs, shape)) /* Note [Small int arguments] */
+        return view_reshape_impl(st, t, shape, (int)nargs, 0);
     if (nargs == 1 && !PyLong_CheckExact(args[0]) && is_dtype_object(st, args[0])) {
         /* view(dtype): the Python layer handles it */
         return PyObject_CallMethod((PyObject *)t, "_view_dtype", "O", args[0]);
@@ -329,6 +399,12 @@ static PyObject *m_reshape(TensorObject *t, PyObject *const *args, Py_ssize_t na
             return NULL;
         }
     }
+    if (nargs == 0) {
+        PyErr_SetString(PyExc_TypeError, "reshape() missing 1 required positional arguments: \"shape\"");
+        return NULL;
+    }
+    if (small_int_args(args, nargs, shape)) /* Note [Small int arguments] */
+        return view_reshape_impl(st, t, shape, (int)nargs, 1);
     if (parse_shape(st, args, nargs, shape, &n, "reshape") < 0)
         return NULL;
     return view_reshape_impl(st, t, shape, n, 1);
