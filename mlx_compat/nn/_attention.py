@@ -223,13 +223,10 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa
     if is_causal or (is_grad_enabled() and needs_grad(attn_mask)):
         return False
     ms = attn_mask._mx.shape
-    if len(ms) > 4 or ms[-1:] not in ((S,), (1,)) or (len(ms) >= 2 and ms[-2] not in (L, 1)):
-        return False
-    try:
-        np.broadcast_shapes(ms, (b, hq, L, S))
+    try:  # the mask must not widen the output's batch (torch's output would take its shape)
+        return np.broadcast_shapes(ms, (b, hq, L, S)) == (b, hq, L, S)
     except ValueError:
         return False
-    return True
 
 
 def _sdpa_fast(query, key, value, attn_mask, is_causal, sc):
