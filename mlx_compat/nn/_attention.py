@@ -51,8 +51,11 @@ returns its input unchanged, so the numbers are the same.
 Note [fused attention path]
 On the GPU device (a tensor on 'cuda'/'mps') attention is MLX's `mx.fast.scaled_dot_product_attention`, forward and
 backward: the forward is the fused kernel (cuDNN's flash attention on CUDA for half types) and the backward is its
-vjp (MLX's fused backward), through `mlx_op`, so a training step runs two attention kernels per layer where the CPU
-path runs the float32 composition of Note [attention arithmetic order]. On the CPU nothing changes (there
+vjp (MLX's fused backward), through `mlx_op`, so a half-type training step runs two attention kernels per layer
+where the CPU path runs the float32 composition of Note [half-type attention]. float32 trains on the composed
+fused_op path as before: MLX 0.32's CUDA backend has fused attention forward and backward for half types only
+(float32 falls back to MLX's own composition, whose vjp re-runs the forward's products and softmax where ours takes
+the forward's probabilities), so only float32 inference takes the kernel. On the CPU nothing changes (there
 mx.fast is no faster and its arithmetic differs from torch's). The GPU path takes: 4-D inputs (batch, heads, L, E)
 with one batch size, a key/value head count dividing the query's (MLX's grouped-query layout is torch's
 repeat_interleave; with enable_gqa), no dropout, and either no mask, torch's causal triangle (MLX's "causal" aligns
@@ -205,9 +208,9 @@ def _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa):
                            f"{list(vb)} must be broadcastable") from None
 
 
-def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa):
+def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, grad):
     """Note [fused attention path]: whether MLX's fused kernel serves this call."""
-    if dropout_p > 0.0 or query._device_code == 0:
+    if dropout_p > 0.0 or query._device_code == 0 or (grad and query.dtype is _dtype.float32):
         return False
     if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
         return False
@@ -399,7 +402,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     ins = [query, key, value] + ([attn_mask] if float_mask else [])
     grad = is_grad_enabled() and builtins.any(t.requires_grad for t in ins)
     out_dt = query.dtype._mx
-    if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa):
+    if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, grad):
         return _sdpa_fast(query, key, value, attn_mask, is_causal, sc)
 
     # the keep mask (bool mask, causal triangle), fixed before f so the vjp sees constants
