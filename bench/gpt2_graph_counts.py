@@ -12,7 +12,10 @@ does. One difference is not modelled: mlx_compat's backward re-traces the attent
 [fused attention path]); the stand-in's re-traced forward is the same primitive on the same inputs, so compile
 merges it with the first, while MLX's CUDA forward traced for differentiation also outputs its row statistics and
 is then a second kernel: on the GPU ours likely runs one more attention forward per layer than counted here.
---no-stand-ins counts the fallbacks instead.
+Also: MLX 0.32's CUDA attention kernels (forward and backward) serve half types; a float32 step's native attention
+is MLX's fallback composition on the GPU too, so in float32 the stand-ins undercount native's kernels (and ours
+trains float32 attention on its own composition, Note [fused attention path]). --no-stand-ins counts the fallbacks
+instead.
 
 Kernel estimate: every node of the compiled graph (fused elementwise runs are one `Compiled` node, as on the GPU)
 except those MLX runs without a kernel (views and shape changes: Reshape, Broadcast, Slice, Transpose, ...).
