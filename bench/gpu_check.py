@@ -4,6 +4,12 @@ TF32_TOL for cases whose GPU path goes through MLX's float32 matmul/conv: on MLX
 TF32-like precision, 3e-4 relative on a 64x64 matmul where torch's default CUDA matmul keeps float32).
 Prints one line per failure and a summary; exits 1 if any case fails. Not part of `make test` (CI has no GPU).
 
+A second set, TORCH_CASES, runs on the GPU only and compares with torch on its CUDA device (torch's CPU where torch
+has no CUDA, as under the fake GPU): MLX's fused kernels that the GPU device takes (Note [fused attention path],
+Note [fused layer_norm]) at GPT-2's widths, float32 and bfloat16, forward and gradients, error in units of each
+tensor's scale. Last, a probe (printed, never failing) of mx.fast.layer_norm's own vjp against the composition
+at several row widths, to place Note [fused layer_norm]'s width threshold.
+
     python bench/gpu_check.py
 """
 from __future__ import annotations
@@ -114,11 +120,98 @@ def run_case(fn, arrays, grad_idx, device):
     return vals, grads
 
 
+def _g(*shape, scale=1.0, shift=0.0):
+    return (R.standard_normal(shape) * scale + shift).astype(np.float32)
+
+
+# (name, fn(L, *tensors) in library L, arrays, extra(L, device, dtype) -> extra non-differentiable arguments)
+_MASK = R.random((64, 64)) > 0.3
+TORCH_CASES = [
+    ("layer_norm 768", lambda L, x, w, b: L.nn.functional.layer_norm(x, (768,), w, b),
+     [_g(8, 64, 768, scale=2.0, shift=0.5), _g(768), _g(768)], None),
+    ("layer_norm 768 no affine", lambda L, x: L.nn.functional.layer_norm(x, (768,)), [_g(8, 64, 768, scale=2.0)],
+     None),
+    ("sdpa causal (GPT-2 heads)", lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(
+        q, k, v, is_causal=True), [_g(2, 12, 256, 64) for _ in range(3)], None),
+    ("sdpa no mask", lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v),
+     [_g(2, 12, 64, 64) for _ in range(3)], None),
+    ("sdpa causal L<S", lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True),
+     [_g(2, 12, 16, 64), _g(2, 12, 64, 64), _g(2, 12, 64, 64)], None),
+    ("sdpa bool mask", lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+     [_g(2, 12, 64, 64) for _ in range(3)], lambda L, dev, dt: [L.from_numpy(_MASK).to(dev)]),
+]
+TORCH_TOL = {"float32": TF32_TOL, "bfloat16": 2 ** -5}
+
+
+def _torch_side():
+    """(torch, device name) for the reference: CUDA if torch has it, else its CPU."""
+    import torch
+    return torch, ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _scaled_err(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(1.0, float(np.max(np.abs(b))))) if a.size else 0.0
+
+
+def run_torch_case(name, fn, arrays, extra, dt):
+    """Max scaled error of our GPU output and input gradients against torch's on the same dt-rounded inputs."""
+    torch, tdev = _torch_side()
+    out, cot = {}, None  # the cotangent is drawn from torch's output shape, torch's side running first
+    for L, dev in ((torch, tdev), (mc, "cuda")):
+        ts = [L.from_numpy(np.array(x)).to(dev, getattr(L, dt)).requires_grad_() for x in arrays]
+        y = fn(L, *ts, *(extra(L, dev, dt) if extra else []))
+        if L is torch:
+            cot = np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(np.float32)
+        gs = L.autograd.grad(y, ts, L.from_numpy(cot).to(dev, getattr(L, dt)))
+        out[L is mc] = [t.detach().to("cpu").float().numpy() for t in [y, *gs]]
+    return max(_scaled_err(a, b) for a, b in zip(out[True], out[False]))
+
+
+def probe_fast_layer_norm_vjp():
+    """mx.fast.layer_norm's vjp against the composition's, by row width (the GPU device's default stream)."""
+    import mlx.core as mx
+
+    def comp(x, w, b):
+        mean = mx.mean(x, axis=-1, keepdims=True)
+        var = mx.var(x, axis=-1, keepdims=True)
+        return (x - mean) * mx.rsqrt(var + 1e-5) * w + b
+
+    rows = []
+    for width in (6, 32, 64, 127, 128, 256, 768, 1024):
+        x, w, b, g = (mx.array(_g(*s)) for s in ((64, width), (width,), (width,), (64, width)))
+        _, fast = mx.vjp(lambda *p: [mx.fast.layer_norm(*p, 1e-5)], [x, w, b], [g])
+        _, ref = mx.vjp(lambda *p: [comp(*p)], [x, w, b], [g])
+        rows.append(f"{width}: " + "/".join(f"{_scaled_err(np.array(f), np.array(r)):.1e}"
+                                            for f, r in zip(fast, ref)))
+    print("probe: mx.fast.layer_norm vjp vs composition (dx/dw/db scaled error) by width: " + ", ".join(rows))
+
+
 def main():
     if not mc.cuda.is_available() and not mc.backends.mps.is_available():
         print("no MLX GPU here")
         return 2
     fails = 0
+    try:
+        import torch  # noqa: F401
+        torch_cases = [(n, f, a, e, dt) for n, f, a, e in TORCH_CASES for dt in ("float32", "bfloat16")]
+    except ImportError:
+        print("torch is not installed: the fused-kernel cases against torch are skipped")
+        torch_cases = []
+    for name, fn, arrays, extra, dt in torch_cases:
+        try:
+            err = run_torch_case(name, fn, arrays, extra, dt)
+            if not err <= TORCH_TOL[dt]:
+                fails += 1
+                print(f"MISMATCH vs torch {name} {dt}: scaled error {err:.2e} > {TORCH_TOL[dt]:.1e}")
+        except Exception as e:  # noqa: BLE001
+            fails += 1
+            print(f"ERROR vs torch {name} {dt}: {type(e).__name__}: {str(e)[:300]}")
+            traceback.print_exc(limit=3)
+    try:
+        probe_fast_layer_norm_vjp()
+    except Exception as e:  # noqa: BLE001
+        print(f"probe failed: {type(e).__name__}: {str(e)[:300]}")
     for name, fn, arrays, grad_idx in CASES:
         try:
             cv, cg = run_case(fn, arrays, grad_idx, "cpu")
@@ -134,7 +227,8 @@ def main():
             fails += 1
             print(f"ERROR {name}: {type(e).__name__}: {str(e)[:300]}")
             traceback.print_exc(limit=3)
-    print(f"{len(CASES) - fails} of {len(CASES)} GPU cases match the CPU")
+    n = len(CASES) + len(torch_cases)
+    print(f"{n - fails} of {n} GPU cases match ({len(CASES)} against the CPU, {len(torch_cases)} against torch)")
     return 1 if fails else 0
 
 

@@ -49,14 +49,32 @@ causal triangle (top-left aligned, tril(ones(L, S))) keeps key 0 in every row. T
 returns its input unchanged, so the numbers are the same.
 
 Note [fused attention path]
-MLX's `mx.fast.scaled_dot_product_attention` is used for the forward only on the GPU (on the CPU it is
-no faster, and its arithmetic differs from torch's, Note [attention arithmetic order]), only when nothing
-needs a gradient
-(the backward of `mlx_op` differentiates `f`, which must then be the composed version), there is no
-dropout, the inputs are 4-D (batch, heads, L, E) with the same batch and a key/value head count dividing
-the query's (MLX's grouped-query layout is torch's repeat_interleave), and there is no mask or a causal
-mask on a square score matrix (MLX aligns a causal mask bottom-right, torch top-left: equal only when
-L == S; no row is fully masked then).
+On the GPU device (a tensor on 'cuda'/'mps') attention is MLX's `mx.fast.scaled_dot_product_attention`, forward and
+backward: the forward is the fused kernel (cuDNN's flash attention on CUDA for half types) and the backward is its
+vjp (MLX's fused backward), through `mlx_op`, so a half-type training step runs two attention kernels per layer
+where the CPU path runs the float32 composition of Note [half-type attention]. float32 trains on the composed
+fused_op path as before: MLX 0.32's CUDA backend has fused attention forward and backward for half types only
+(float32 falls back to MLX's own composition, whose vjp re-runs the forward's products and softmax where ours takes
+the forward's probabilities), so only float32 inference takes the kernel. On the CPU nothing changes (there
+mx.fast is no faster and its arithmetic differs from torch's). The GPU path takes: 4-D inputs (batch, heads, L, E)
+with one batch size, a key/value head count dividing the query's (MLX's grouped-query layout is torch's
+repeat_interleave; with enable_gqa), no dropout, and either no mask, torch's causal triangle (MLX's "causal" aligns
+bottom-right and torch's tril top-left: the same when L == S, else an explicit tril mask is passed) or an attn_mask
+(bool, or additive in q's dtype) that records no gradient (MLX's vjp gives none for the mask). A row that the
+mask leaves without any key (Note [fully masked attention rows]) is NaN in MLX's kernel: such rows are unmasked
+before the kernel and their output set to 0 after it, so the value is torch's 0 and the cotangent reaching the
+kernel there is 0 (their probabilities are finite), giving torch's zero gradient; the unmasked and causal cases
+cannot have such rows (Note [attention rows that cannot die]) and skip this. Everything else takes the composed
+path. The backward differentiates the kernel's forward again inside mx.vjp (MLX's backward needs the forward's
+row statistics, which only a forward traced for differentiation outputs): one extra forward kernel per call.
+
+Note [GPU arithmetic]
+The CPU paths reproduce torch's CPU kernels' rounding (Note [attention arithmetic order], Note [half-type
+attention], Note [layer norm arithmetic] in _normalization.py) because tests and OpInfo compare bits there. On the
+GPU device MLX's fused kernels (attention, layer norm) accumulate in float32 in their own order, as torch's own
+CUDA kernels do: results differ from the CPU's in the last bits (float32: ~1e-6 relative; bfloat16: one rounding
+step of the output, since the kernels round once where torch's CPU kernel rounds twice), within the tolerances
+that tests/nn/test_nn_gpu_fused.py checks against torch and bench/gpu_check.py against the CPU.
 
 Note [packed in-projection]
 torch projects self-attention's input once by the packed (3E, E) weight and separates q, k and v by an
@@ -190,9 +208,9 @@ def _sdpa_checks(query, key, value, attn_mask, dropout_p, enable_gqa):
                            f"{list(vb)} must be broadcastable") from None
 
 
-def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, needs_grad):
-    """Note [fused attention path]."""
-    if needs_grad or dropout_p > 0.0 or not hasattr(mx, "fast") or query._device_code == 0:
+def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, grad):
+    """Note [fused attention path]: whether MLX's fused kernel serves this call."""
+    if dropout_p > 0.0 or query._device_code == 0 or (grad and query.dtype is _dtype.float32):
         return False
     if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
         return False
@@ -203,9 +221,46 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa
         return False
     if hq != hk and not enable_gqa:
         return False
-    if attn_mask is not None:
+    if attn_mask is None:
+        return True
+    if is_causal or (is_grad_enabled() and needs_grad(attn_mask)):
         return False
-    return (not is_causal) or L == S
+    ms = attn_mask._mx.shape
+    try:  # the mask must not widen the output's batch (torch's output would take its shape)
+        return np.broadcast_shapes(ms, (b, hq, L, S)) == (b, hq, L, S)
+    except ValueError:
+        return False
+
+
+def _sdpa_fast(query, key, value, attn_mask, is_causal, sc):
+    """Note [fused attention path]: MLX's fused attention, differentiable through its vjp."""
+    L, S = query._mx.shape[-2], key._mx.shape[-2]
+    if attn_mask is None:
+        if is_causal and L != S:  # torch's top-left triangle: key 0 stays visible in every row
+            tri = mx.tril(mx.ones((L, S), dtype=mx.bool_))
+
+            def fast(q, k, v):
+                return mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask=tri)
+        else:
+            mode = "causal" if is_causal else None
+
+            def fast(q, k, v):
+                return mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask=mode)
+
+        return mlx_op("ScaledDotProductAttention", fast, [query, key, value])
+    m = attn_mask._mx
+    if m.dtype == mx.bool_:
+        dead = mx.logical_not(mx.any(m, axis=-1, keepdims=True))  # Note [fully masked attention rows]
+        m = mx.logical_or(m, dead)
+    else:
+        dead = mx.all(m == -math.inf, axis=-1, keepdims=True)
+        m = mx.where(dead, mx.array(0, m.dtype), m)
+
+    def fast(q, k, v):
+        out = mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask=m)
+        return mx.where(dead, mx.array(0, out.dtype), out)
+
+    return mlx_op("ScaledDotProductAttention", fast, [query, key, value])
 
 
 def _flash_scores(q, k, sc, mask, keep, alive=False):
@@ -348,10 +403,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     grad = is_grad_enabled() and builtins.any(t.requires_grad for t in ins)
     out_dt = query.dtype._mx
     if _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa, grad):
-        def fast(q, k, v):
-            return mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask="causal" if is_causal else None)
-
-        return mlx_op("ScaledDotProductAttention", fast, [query, key, value])
+        return _sdpa_fast(query, key, value, attn_mask, is_causal, sc)
 
     # the keep mask (bool mask, causal triangle), fixed before f so the vjp sees constants
     keep = None

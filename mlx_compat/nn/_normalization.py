@@ -285,6 +285,20 @@ def _layer_norm_fused(input, weight, bias, axes, eps, block):
     return fused_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias), fwd, bwd)
 
 
+# Note [fused layer_norm]
+# On the GPU device layer_norm is MLX's mx.fast.layer_norm: one kernel forward and, differentiated by mx.vjp (mlx_op),
+# MLX's fused backward, instead of the float32 composition with torch's CPU rounding (Note [layer norm arithmetic])
+# that the CPU keeps bit for bit. GPU values then differ from the CPU's in the last bits (Note [GPU arithmetic] in
+# nn/_attention.py). With a gradient recorded it serves rows of at least 128 elements only: the vjp with respect to
+# x was found wrong on MLX 0.32.4's CUDA backend for 6-element rows (bench/gpu_check.py's "norms" case on an H200:
+# off by up to 20 where the composition and the CPU agree), while bench/gpu_check.py's 768-wide cases check the
+# widths a transformer uses (GPT-2's 768); narrower rows with a gradient take the composed fused path below.
+# Inference (nothing records a gradient, e.g. a Parameter weight under no_grad) takes the kernel at any width.
+# Half types: the kernel reads bfloat16/float16, accumulates in float32 and rounds once, as the composition does.
+_FAST_LN_MIN_GRAD_BLOCK = 128
+_FAST_LN_DTYPES = (_dtype.float32, _dtype.bfloat16, _dtype.float16)
+
+
 def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     """(out, mean, rstd); layer_norm passes _stats=False and gets out alone (no statistics outputs computed)."""
     _float_input(input, "LayerNormKernelImpl")
@@ -295,12 +309,12 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     has_w, has_b = weight is not None, bias is not None
     empty = input.numel() == 0
     block = math.prod(shape)
-    # Note [fused layer_norm]: MLX's mx.fast.layer_norm serves GPU inference only. Its vjp with respect to x is
-    # wrong on MLX 0.32.4's CUDA backend (found by bench/gpu_check.py on an H200: off by up to 20 where the
-    # composition and the CPU agree), so whenever a gradient may be asked for, the composed core runs instead.
-    # (a Parameter weight under no_grad records nothing, so eval-mode inference takes the fused kernel too)
+    # Note [fused layer_norm]: on the GPU (rows of >= 128 elements when a gradient is recorded) the whole op is
+    # MLX's mx.fast.layer_norm, forward and backward (its vjp, through mlx_op)
     grad = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
-    fused = input._device_code == 1 and not _stats and not grad
+    fused = (input._device_code == 1 and not _stats and (not grad or _FAST_LN_MIN_GRAD_BLOCK <= block)
+             and input.dtype in _FAST_LN_DTYPES
+             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None))
 
     if (not _stats and not empty and not fused and input.is_floating_point() and grad
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)):
