@@ -114,9 +114,18 @@ def _clone(ctx, grads):
 @register("matmul_mm", "MmBackward0")
 @register("matmul_dot", "DotBackward0")
 def _matmul(ctx, grads):
-    a, b, _ = ctx
+    a, b, layout = ctx  # layout: matmul_mm's column-major operands (bit 0: a, bit 1: b); None for the others
     g = grads[0]
     ga = gb = None
+    if layout:
+        # Note [Gradient layout of a product] (_ops/linalg.py): a column-major operand (x @ w.t()) gets its
+        # gradient as the transposed product, so TBackward0 hands the weight a row-major gradient, as torch's
+        # mm_mat1_backward / mm_mat2_backward do
+        if needs_grad(a):
+            ga = (_conj(b) @ g.mT).mT if layout & 1 else g @ _conj(b).mT
+        if needs_grad(b):
+            gb = (g.mT @ _conj(a)).mT if layout & 2 else _conj(a).mT @ g
+        return ga, gb
     if a.dim() == 1 and b.dim() == 1:
         ga = g * _conj(b) if needs_grad(a) else None
         gb = g * _conj(a) if needs_grad(b) else None

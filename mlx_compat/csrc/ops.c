@@ -816,6 +816,16 @@ PyObject *tensor_richcompare(PyObject *a, PyObject *b, int cmp)
 
 /* NEW: torch.matmul(a, b): both tensors, same dtype, at least 1-D. Integer matmul is computed in
  * float64 on the CPU (float32 elsewhere) since MLX's matmul is floating-point only. */
+/* Whether 2-D t's strides are column-major (torch's test in mm_mat1_backward: stride (1, size(0))); a base
+ * without strides is row-major. Note [Gradient layout of a product] (_ops/linalg.py). */
+static int matrix_is_colmajor(TensorObject *t)
+{
+    if (t->ndim != 2 || t->sizes == NULL)
+        return 0;
+    Py_ssize_t *strides = tensor_strides(t);
+    return strides[0] == 1 && strides[1] == t->sizes[0];
+}
+
 static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
 {
     if (tensor_ensure_sizes(st, a) < 0 || tensor_ensure_sizes(st, b) < 0)
@@ -878,8 +888,15 @@ done:
                           : a->ndim == 2 && b->ndim == 2 ? "matmul_mm"
                           : a->ndim <= 2 && b->ndim <= 2 ? "matmul_mv"
                           : a->ndim == 3 && b->ndim == 3 ? "matmul_bmm3" : "matmul_bmm";
-        if (key != NULL && autograd_record_named(st, key, ins, 2, ins, 2, NULL, outs, 1) < 0)
+        /* matmul_mm's extra: which operands are column-major (bit 0: a, bit 1: b), so the backward computes
+         * their gradients in the layout of Note [Gradient layout of a product] (_ops/linalg.py) */
+        PyObject *layout = NULL;
+        if (key != NULL && a->ndim == 2 && b->ndim == 2
+            && (layout = PyLong_FromLong(matrix_is_colmajor(a) | matrix_is_colmajor(b) << 1)) == NULL)
             Py_CLEAR(out);
+        else if (key != NULL && autograd_record_named(st, key, ins, 2, ins, 2, layout, outs, 1) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(layout);
     }
     return out;
 }

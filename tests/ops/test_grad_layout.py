@@ -110,3 +110,21 @@ def test_mm_errors_unchanged():
         torch.mm(torch.ones(2, 3), torch.ones(2, 3))
     with pytest.raises(RuntimeError):
         F.linear(torch.ones(2, 3), torch.ones(4, 5))
+
+
+@pytest.mark.parametrize("input_t", [False, True])
+@pytest.mark.parametrize("weight_t", [False, True])
+def test_matmul_operator_grad_layout(input_t, weight_t):
+    """`x @ w.t()` through the C operator (MmBackward0 of matmul): a column-major operand's gradient is the
+    transposed product, so the leaf's .grad is row-major; values equal torch's."""
+    x, xt = _pair((4, 5) if input_t else (5, 4), 10)
+    w, wt = _pair((3, 4) if weight_t else (4, 3), 11)
+
+    def fwd(a, b):
+        return (a.t() if input_t else a) @ (b.t() if weight_t else b)
+
+    (fwd(x, w) ** 2).sum().backward()
+    (fwd(xt, wt) ** 2).sum().backward()
+    _close(x.grad, xt.grad)
+    _close(w.grad, wt.grad)
+    assert _row_major(x.grad) and _row_major(w.grad)
