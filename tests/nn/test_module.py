@@ -1046,6 +1046,15 @@ assert type(lazy) is mc.nn.Linear and lazy.weight.device.type == "cuda" and tupl
 dp = mc.nn.DataParallel(mc.nn.Linear(2, 2))
 assert dp.device_ids == [0] and dp.module.weight.device.type == "cuda"
 assert dp(mc.ones(1, 2)).device.type == "cuda"  # inputs follow the module to its device
+# Note [Moves keep tied parameters]: a Parameter shared by two modules stays one Parameter (torch keeps the tie)
+tied = mc.nn.Sequential(mc.nn.Embedding(5, 3), mc.nn.Linear(3, 5, bias=False))
+tied[1].weight = tied[0].weight
+tied[0].weight.grad = mc.ones(5, 3)
+tied.cuda()
+assert tied[1].weight is tied[0].weight and tied[0].weight.device.type == "cuda"
+assert tied[0].weight.grad.device.type == "cuda" and len(list(tied.parameters())) == 1
+tied.to("cpu")
+assert tied[1].weight is tied[0].weight and tied[1].weight.device.type == "cpu"
 print("ok")
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import threading
 import warnings
 import weakref
 from collections import OrderedDict, namedtuple
@@ -376,6 +377,8 @@ def _install_slot(cls, name):
         pass
 
 
+_MOVES = threading.local()  # Note [Moves keep tied parameters]: .memo, the current _apply call's moved Parameters
+
 class Module:
     """Base class for all neural network modules (torch.nn.Module)."""
 
@@ -557,39 +560,56 @@ class Module:
     # ------------------------------------------------------------ conversions
 
     def _apply(self, fn, recurse=True):
-        if recurse:
-            for module in self.children():
-                module._apply(fn)
-        for key, param in self._parameters.items():
-            if param is None:
-                continue
-            with no_grad():
-                param_applied = fn(param)
-            param_grad = param.grad
-            out_param = param
-            if param_applied is not param:
-                if param_applied.device == param.device:
-                    # torch's default (no swap, no overwrite): the Parameter object stays, its data is replaced
-                    param.data = param_applied
-                else:
-                    # Note [Module device moves]: `.data = t` keeps the tensor's device here (the C core's set_data
-                    # rebinds the value only), so a move between devices makes a new Parameter, as torch does under
-                    # overwrite_module_params_on_conversion; optimizers must be built after the move (torch's advice)
-                    if is_lazy(param):
-                        out_param = type(param)(param.requires_grad, param_applied.device, param_applied.dtype)
-                    else:
-                        out_param = Parameter(param_applied, param.requires_grad)
-                    self._parameters[key] = out_param
-            if param_grad is not None:
+        # Note [Moves keep tied parameters]: a device move makes new Parameters (Note [Module device moves]), one per
+        # old Parameter for the whole call, so a Parameter shared by several modules (GPT-2's lm_head.weight is
+        # transformer.wte.weight) stays shared, as torch's in-place `param.data = ...` keeps it
+        memo = getattr(_MOVES, "memo", None)
+        outer = memo is None
+        if outer:
+            memo = _MOVES.memo = {}
+        try:
+            if recurse:
+                for module in self.children():
+                    module._apply(fn)
+            for key, param in self._parameters.items():
+                if param is None:
+                    continue
+                moved = memo.get(id(param))
+                if moved is not None:
+                    self._parameters[key] = moved[1]
+                    continue
                 with no_grad():
-                    grad_applied = fn(param_grad)
-                if out_param is not param:
-                    out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)  # Note [Module device moves]
-                elif grad_applied is not param_grad:
-                    out_param.grad.data = grad_applied  # the same grad object, converted (torch's set_data path)
-        for key, buf in self._buffers.items():
-            if buf is not None:
-                self._buffers[key] = fn(buf)
+                    param_applied = fn(param)
+                param_grad = param.grad
+                out_param = param
+                if param_applied is not param:
+                    if param_applied.device == param.device:
+                        # torch's default (no swap, no overwrite): the Parameter object stays, its data is replaced
+                        param.data = param_applied
+                    else:
+                        # Note [Module device moves]: `.data = t` keeps the tensor's device here (the C core's
+                        # set_data rebinds the value only), so a move between devices makes a new Parameter, as
+                        # torch does under overwrite_module_params_on_conversion; optimizers must be built after
+                        # the move (torch's advice)
+                        if is_lazy(param):
+                            out_param = type(param)(param.requires_grad, param_applied.device, param_applied.dtype)
+                        else:
+                            out_param = Parameter(param_applied, param.requires_grad)
+                        self._parameters[key] = out_param
+                        memo[id(param)] = (param, out_param)  # the old one held: its id stays its own
+                if param_grad is not None:
+                    with no_grad():
+                        grad_applied = fn(param_grad)
+                    if out_param is not param:
+                        out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)  # Note [Module device moves]
+                    elif grad_applied is not param_grad:
+                        out_param.grad.data = grad_applied  # the same grad object, converted (torch's set_data path)
+            for key, buf in self._buffers.items():
+                if buf is not None:
+                    self._buffers[key] = fn(buf)
+        finally:
+            if outer:
+                _MOVES.memo = None
         return self
 
     def apply(self, fn):
