@@ -430,6 +430,14 @@ static int same_bits(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
+/* The array of H_CACHE entry `e` = (value, array) if its value is d (BORROWED), else NULL. */
+static PyObject *cached_array(PyObject *e, double d)
+{
+    if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 2 || !PyFloat_CheckExact(PyTuple_GET_ITEM(e, 0)))
+        return NULL;
+    return same_bits(PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(e, 0)), d) ? PyTuple_GET_ITEM(e, 1) : NULL;
+}
+
 /* The host scalar part of a call before the call (Note [Host scalars in C]): *pre becomes (source values,
  * host scalar arrays per dtype) (NEW), as P_PRE gives it. 1 done / 0 a doubt (*pre NULL, nothing done that the
  * Python callback would not redo) / -1 an error. */
@@ -486,22 +494,13 @@ static int host_pre(State *st, PyObject *hp, PyObject **pre)
             goto error;
         PyList_SET_ITEM(vecs, k, arrays);
         for (Py_ssize_t j = 0; j < n; j++) {
-            double d, c;
+            double d;
             PyObject *a = NULL; /* BORROWED until stored */
             if (!host_number(PyTuple_GET_ITEM(exprs, pos + j), &d))
                 goto doubt;
-            if (d != 0) { /* equal nonzero values of one dtype share one array, also with the last call */
-                for (Py_ssize_t q = 0; q < j && a == NULL; q++) {
-                    PyObject *e = PyList_GET_ITEM(cache, pos + q);
-                    if (PyTuple_Check(e) && PyTuple_GET_SIZE(e) == 2 && PyFloat_CheckExact(PyTuple_GET_ITEM(e, 0)) &&
-                        same_bits(PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(e, 0)), d))
-                        a = PyTuple_GET_ITEM(e, 1);
-                }
-                PyObject *e = PyList_GET_ITEM(cache, pos + j);
-                if (a == NULL && PyTuple_Check(e) && PyTuple_GET_SIZE(e) == 2 && PyFloat_CheckExact(PyTuple_GET_ITEM(e, 0)) &&
-                    (c = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(e, 0)), same_bits(c, d)))
-                    a = PyTuple_GET_ITEM(e, 1);
-            }
+            if (d != 0) /* equal nonzero values of one dtype share one array, also with the last call */
+                for (Py_ssize_t q = 0; q <= j && a == NULL; q++)
+                    a = cached_array(PyList_GET_ITEM(cache, pos + q), d);
             if (a != NULL)
                 Py_INCREF(a);
             else if ((a = host_array(st, d, dt, H(H_KWNAMES))) == NULL)
@@ -587,7 +586,9 @@ static int host_post(State *st, PyObject *hp, PyObject *vals)
         PyObject *t = PyTuple_GET_ITEM(writes, i), *id = NULL, *f = NULL, *e = NULL;
         PyObject *now = tensor_value(st, (TensorObject *)t); /* BORROWED */
         int ok = 0;
-        if (now == NULL || (id = PyLong_FromVoidPtr(t)) == NULL || (f = PyFloat_FromDouble((double)(float)ds[i])) == NULL)
+        if (now == NULL || (id = PyLong_FromVoidPtr(t)) == NULL)
+            goto next;
+        if ((f = PyFloat_FromDouble((double)(float)ds[i])) == NULL)
             goto next;
         PyObject *hv = PyDict_GetItemWithError(host_values, id); /* BORROWED */
         if (hv == NULL && PyErr_Occurred())
