@@ -1550,7 +1550,7 @@ class _Compiled:
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
                 tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,
                 None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
-                "_key", "_TRACE", _MISSING)
+                "_key", "_TRACE", _MISSING, _host_program(entry, entries, post))
 
     @staticmethod
     def _write_program(entry, plan):
@@ -1687,6 +1687,38 @@ def _host_post(entry, source_values):
         type(s).step(s, *a, **kw)
 
 
+_KWNAMES = ("dtype",)
+
+
+def _host_program(entry, entries, post):
+    """The C part of a call program's host scalar work (Note [Host scalars in C] in csrc/compile.c), or None
+    where a source is not one the C part reads (P_PRE and P_POST then do it all)."""
+    if not entry.scalar_layout and entry.guard_fn is None and not entry.host_writes:
+        return None
+    sources = []
+    for r in entry.sources:
+        kind = _SOURCE_KINDS.get(getattr(r, "func", None)) if isinstance(r, functools.partial) else None
+        if kind is None or r.keywords:
+            return None
+        if kind == 0 and len(r.args) == 1:
+            sources.append((0, r.args[0], None))
+        elif kind == 1 and len(r.args) == 1:
+            sources.append((1, r.args[0], "lr"))
+        elif kind == 2 and len(r.args) == 2:
+            sources.append((2, r.args[0], r.args[1]))
+        elif kind == 3 and len(r.args) == 2:
+            sources.append((3, r.args[0], ("betas", r.args[1])))
+        else:
+            return None
+    n_exprs = sum(n for _, n in entry.scalar_layout)
+    # the host writes in C only when they are all of post's work (no scheduler steps) and exact
+    write_fn = (entry.host_write_fn if post is not None and entry.host_writes and entry.host_exact
+                and not entry.sched_steps else None)
+    return (entries, entry, tuple(sources), _host_values, entry.guard_fn, entry.guard_results, entry.scalar_fn,
+            tuple(entry.scalar_layout), [None] * n_exprs, write_fn, tuple(entry.host_writes), mx.float32, _KWNAMES,
+            _remember_host_value)
+
+
 def _has_not_implemented(spec):
     """Whether an output structure holds NotImplemented (_compile_call's answer for "not applicable")."""
     kind, v = spec
@@ -1764,6 +1796,10 @@ def _group_lr(group):
 
 def _group_beta(group, i):
     return group["betas"][i]
+
+
+# the host sources the C part reads (Note [Host scalars in C] in csrc/compile.c), by their function
+_SOURCE_KINDS = {_item: 0, _group_lr: 1, operator.getitem: 2, _group_beta: 3}
 
 
 def _restore_dict(d, copy):

@@ -177,7 +177,8 @@ def test_arguments_that_do_not_fit_take_the_python_path():
     assert o.state[m[0].weight]["step"].item() == 3.0  # none of them ran
 
 
-@pytest.mark.parametrize("bad", [(), (None,), (None, ()), ((), ()), (tuple([None] * 33), ()), ("x", ())])
+@pytest.mark.parametrize("bad", [(), (None,), (None, ()), ((), ()), (tuple([None] * 33), ()),
+                                 (tuple([None] * 34), ()), ("x", ())])
 def test_malformed_programs_raise(bad):
     with pytest.raises(TypeError):
         _C._compile_call(*bad)

@@ -2,6 +2,7 @@
  * back into the program's tensors in one C loop, and reading the version tags of the dicts a reused plan
  * read (Note [Plan reuse] in _compile.py). */
 #include "core.h"
+#include <math.h>
 
 /* Note [Exact write-back]
  * A compiled call's outputs are the new values of the state tensors it wrote (parameters, .grads, optimizer
@@ -128,7 +129,28 @@ error:
 enum {
     P_MODDICT, P_REACH, P_EPOCH_FN, P_EPOCH, P_GRAD, P_ARGSPECS, P_STATE_IDS, P_VDICTS, P_VTAGS, P_GDICTS, P_GTAGS,
     P_GCHECK, P_LISTS, P_LENS, P_LISTOBJS, P_PARAMS, P_GRADS, P_RGT, P_RGV, P_EXTRA, P_PRE, P_FN, P_SLOTS,
-    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_COUNT
+    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_HOST, P_COUNT
+};
+
+/* Note [Host scalars in C]
+ * The host scalar work of a call program (Note [Host scalars] in _compile.py) in its common cases runs here
+ * instead of through P_PRE and P_POST: P_HOST, when not None, is a tuple (the H_* indices) that _compile.py builds
+ * only for an entry alone in its cache list, whose sources are all of the four kinds below, and (for the host
+ * writes) whose host-written tensors are exact (Note [Exact write-back]) with no scheduler steps. Each source is
+ * (kind, owner, key): 0 a scalar state tensor's host copy (`_item`: only while `_host_values` holds the array the
+ * tensor still holds), 1/2 the group dict's item `key` (`_group_lr`, `operator.getitem`), 3 the `key`th of the
+ * group's "betas" tuple; a value must be an exact float or int (bool) that a double holds exactly. The guards and
+ * the expressions stay the trace's generated Python evaluators (one call each). The 0-d scalar arrays are made as
+ * `_scalar_vecs` makes them (mx.array(float(x), dtype)), equal nonzero values of one dtype sharing one array, and
+ * each position keeps its last (value, array) in H_CACHE, so an unchanged lr or beta is not rebuilt. The host
+ * writes are `_write_host`'s: mx.array(v, float32), equal nonzero values sharing one, written by tensor_write and
+ * remembered in `_host_values` (a tensor not yet remembered goes through `_remember_host_value`, which makes its
+ * weak reference). On any doubt (another value type, an entry list that grew, a stale host copy, a guard that no
+ * longer holds, a float32 overflow) the C part steps aside before any side effect and the Python callback
+ * (P_PRE / P_POST) does the work, so the answers are the Python path's. */
+enum {
+    H_ENTRIES, H_ENTRY, H_SOURCES, H_HOST_VALUES, H_GUARD_FN, H_GUARD_RESULTS, H_SCALAR_FN, H_LAYOUT, H_CACHE,
+    H_WRITE_FN, H_WRITES, H_F32, H_KWNAMES, H_REMEMBER, H_COUNT
 };
 
 /* Whether the dicts of tuple `dicts` still have the version tags `tags` (bytes-like, Note [Dict version tags]);
@@ -319,6 +341,287 @@ static int groups_unchanged(PyObject *prog)
 #undef P
 }
 
+/* Whether v is a host value the C part takes (Note [Host scalars in C]): an exact float, or an int (bool) that a
+ * double holds exactly, stored in *d. 1 / 0 (never an exception). */
+static int host_number(PyObject *v, double *d)
+{
+    if (PyFloat_CheckExact(v)) {
+        *d = PyFloat_AS_DOUBLE(v);
+        return 1;
+    }
+    if (PyLong_CheckExact(v) || PyBool_Check(v)) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (x == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (overflow || x > (1LL << 53) || x < -(1LL << 53))
+            return 0;
+        *d = (double)x;
+        return 1;
+    }
+    return 0;
+}
+
+/* The value of host source `src` = (kind, owner, key) now (Note [Host scalars in C]): NEW, or NULL: with an
+ * exception an error, without one a doubt (the Python callback reads it). */
+static PyObject *host_source(State *st, PyObject *src, PyObject *host_values)
+{
+    double d;
+    if (!PyTuple_Check(src) || PyTuple_GET_SIZE(src) != 3 || !PyLong_CheckExact(PyTuple_GET_ITEM(src, 0)))
+        return NULL;
+    long kind = PyLong_AsLong(PyTuple_GET_ITEM(src, 0));
+    PyObject *owner = PyTuple_GET_ITEM(src, 1), *key = PyTuple_GET_ITEM(src, 2), *v = NULL; /* BORROWED */
+    if (kind == 0) { /* `_item`: the host copy, while the tensor holds the array it was made for */
+        if (!is_tensor(st, owner) || !PyDict_Check(host_values))
+            return NULL;
+        PyObject *id = PyLong_FromVoidPtr(owner); /* NEW */
+        if (id == NULL)
+            return NULL;
+        PyObject *hv = PyDict_GetItemWithError(host_values, id); /* BORROWED */
+        Py_DECREF(id);
+        if (hv == NULL || !PyTuple_Check(hv) || PyTuple_GET_SIZE(hv) != 3 || !PyWeakref_Check(PyTuple_GET_ITEM(hv, 0)))
+            return NULL;
+        if (PyWeakref_GetObject(PyTuple_GET_ITEM(hv, 0)) != owner)
+            return NULL;
+        PyObject *now = tensor_value(st, (TensorObject *)owner); /* BORROWED */
+        if (now == NULL)
+            return NULL;
+        if (now != PyTuple_GET_ITEM(hv, 1))
+            return NULL;
+        v = PyTuple_GET_ITEM(hv, 2);
+    } else if (kind == 1 || kind == 2 || kind == 3) { /* a group's item, or the key'th of its betas */
+        if (!PyDict_Check(owner))
+            return NULL;
+        if (kind == 3 && (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 2))
+            return NULL;
+        v = PyDict_GetItemWithError(owner, kind == 3 ? PyTuple_GET_ITEM(key, 0) : key);
+        if (v == NULL)
+            return NULL;
+        if (kind == 3) {
+            Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(key, 1));
+            if (i == -1 && PyErr_Occurred())
+                return NULL;
+            if (!PyTuple_CheckExact(v) || i < 0 || i >= PyTuple_GET_SIZE(v))
+                return NULL;
+            v = PyTuple_GET_ITEM(v, i);
+        }
+    } else
+        return NULL;
+    if (!host_number(v, &d))
+        return NULL;
+    return Py_NewRef(v);
+}
+
+/* NEW 0-d array mx.array(d, dtype=dt) (`kwnames`: the tuple ("dtype",)). */
+static PyObject *host_array(State *st, double d, PyObject *dt, PyObject *kwnames)
+{
+    PyObject *args[2] = {PyFloat_FromDouble(d), dt};
+    if (args[0] == NULL)
+        return NULL;
+    PyObject *a = PyObject_Vectorcall(st->array_type, args, 1, kwnames);
+    Py_DECREF(args[0]);
+    return a;
+}
+
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* The array of H_CACHE entry `e` = (value, array) if its value is d (BORROWED), else NULL. */
+static PyObject *cached_array(PyObject *e, double d)
+{
+    if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 2 || !PyFloat_CheckExact(PyTuple_GET_ITEM(e, 0)))
+        return NULL;
+    return same_bits(PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(e, 0)), d) ? PyTuple_GET_ITEM(e, 1) : NULL;
+}
+
+/* The host scalar part of a call before the call (Note [Host scalars in C]): *pre becomes (source values,
+ * host scalar arrays per dtype) (NEW), as P_PRE gives it. 1 done / 0 a doubt (*pre NULL, nothing done that the
+ * Python callback would not redo) / -1 an error. */
+static int host_pre(State *st, PyObject *hp, PyObject **pre)
+{
+#define H(i) PyTuple_GET_ITEM(hp, i)
+    PyObject *vals = NULL, *g = NULL, *exprs = NULL, *vecs = NULL;
+    int rc = 0;
+    *pre = NULL;
+    PyObject *entries = H(H_ENTRIES), *sources = H(H_SOURCES), *layout = H(H_LAYOUT), *cache = H(H_CACHE);
+    if (!PyList_Check(entries) || PyList_GET_SIZE(entries) != 1 || PyList_GET_ITEM(entries, 0) != H(H_ENTRY) ||
+        !PyTuple_Check(sources) || !PyTuple_Check(layout) || !PyList_Check(cache) || !PyTuple_Check(H(H_KWNAMES)) ||
+        PyTuple_GET_SIZE(H(H_KWNAMES)) != 1 || !PyUnicode_Check(PyTuple_GET_ITEM(H(H_KWNAMES), 0)))
+        return 0;
+    Py_ssize_t n_src = PyTuple_GET_SIZE(sources);
+    if ((vals = PyList_New(n_src)) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n_src; i++) {
+        PyObject *v = host_source(st, PyTuple_GET_ITEM(sources, i), H(H_HOST_VALUES)); /* NEW */
+        if (v == NULL)
+            goto doubt;
+        PyList_SET_ITEM(vals, i, v);
+    }
+    if (H(H_GUARD_FN) != Py_None) {
+        if ((g = PyObject_CallOneArg(H(H_GUARD_FN), vals)) == NULL)
+            goto error;
+        int same = PyObject_RichCompareBool(g, H(H_GUARD_RESULTS), Py_EQ);
+        if (same < 0)
+            goto error;
+        if (!same)
+            goto doubt;
+    }
+    if ((vecs = PyList_New(PyTuple_GET_SIZE(layout))) == NULL)
+        goto error;
+    if (PyTuple_GET_SIZE(layout) > 0) {
+        if ((exprs = PyObject_CallOneArg(H(H_SCALAR_FN), vals)) == NULL)
+            goto error;
+        if (!PyTuple_Check(exprs) || PyTuple_GET_SIZE(exprs) != PyList_GET_SIZE(cache))
+            goto doubt;
+    }
+    Py_ssize_t pos = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(layout); k++) {
+        PyObject *l = PyTuple_GET_ITEM(layout, k);
+        if (!PyTuple_Check(l) || PyTuple_GET_SIZE(l) != 2)
+            goto doubt;
+        PyObject *dt = PyTuple_GET_ITEM(l, 0);
+        Py_ssize_t n = PyLong_AsSsize_t(PyTuple_GET_ITEM(l, 1));
+        if (n == -1 && PyErr_Occurred())
+            goto error;
+        if (n < 0 || pos + n > PyTuple_GET_SIZE(exprs))
+            goto doubt;
+        PyObject *arrays = PyList_New(n); /* NEW, given to vecs at once */
+        if (arrays == NULL)
+            goto error;
+        PyList_SET_ITEM(vecs, k, arrays);
+        for (Py_ssize_t j = 0; j < n; j++) {
+            double d;
+            PyObject *a = NULL; /* BORROWED until stored */
+            if (!host_number(PyTuple_GET_ITEM(exprs, pos + j), &d))
+                goto doubt;
+            if (d != 0) /* equal nonzero values of one dtype share one array, also with the last call */
+                for (Py_ssize_t q = 0; q <= j && a == NULL; q++)
+                    a = cached_array(PyList_GET_ITEM(cache, pos + q), d);
+            if (a != NULL)
+                Py_INCREF(a);
+            else if ((a = host_array(st, d, dt, H(H_KWNAMES))) == NULL)
+                goto error;
+            PyList_SET_ITEM(arrays, j, a);
+            PyObject *e = d != 0 ? Py_BuildValue("(dO)", d, a) : Py_NewRef(Py_None); /* NEW */
+            if (e == NULL || PyList_SetItem(cache, pos + j, e) < 0)
+                goto error;
+        }
+        pos += n;
+    }
+    if ((*pre = PyTuple_Pack(2, vals, vecs)) == NULL)
+        goto error;
+    rc = 1;
+    goto doubt;
+error:
+    rc = -1;
+doubt:
+    Py_XDECREF(vals);
+    Py_XDECREF(g);
+    Py_XDECREF(exprs);
+    Py_XDECREF(vecs);
+    return rc;
+#undef H
+}
+
+/* The host writes after the call (Note [Host scalars in C]), `_host_post` without scheduler steps for the source
+ * values `vals`. 1 done / 0 a doubt (nothing written: the Python callback writes) / -1 an error. */
+static int host_post(State *st, PyObject *hp, PyObject *vals)
+{
+#define H(i) PyTuple_GET_ITEM(hp, i)
+    PyObject *hw = NULL, *seq = NULL, *arrays = NULL;
+    double *ds = NULL;
+    int rc = 0;
+    PyObject *writes = H(H_WRITES), *host_values = H(H_HOST_VALUES);
+    if (!PyTuple_Check(writes) || !PyDict_Check(host_values) || !PyTuple_Check(H(H_KWNAMES)) ||
+        PyTuple_GET_SIZE(H(H_KWNAMES)) != 1 || !PyUnicode_Check(PyTuple_GET_ITEM(H(H_KWNAMES), 0)))
+        return 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(writes);
+    if ((hw = PyObject_CallOneArg(H(H_WRITE_FN), vals)) == NULL)
+        goto error;
+    if ((seq = PySequence_Fast(hw, "host writes")) == NULL)
+        goto error;
+    if (PySequence_Fast_GET_SIZE(seq) < n)
+        goto doubt;
+    if ((ds = PyMem_Malloc(sizeof(double) * (size_t)(n ? n : 1))) == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!host_number(PySequence_Fast_GET_ITEM(seq, i), &ds[i]) || !is_tensor(st, PyTuple_GET_ITEM(writes, i)))
+            goto doubt;
+        if (isfinite(ds[i]) && isinf((float)ds[i])) /* no float32 value: _as_float32's None */
+            goto doubt;
+    }
+    if ((arrays = PyList_New(n)) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a = NULL;
+        for (Py_ssize_t q = 0; q < i && ds[i] != 0 && a == NULL; q++)
+            if (same_bits(ds[q], ds[i]))
+                a = PyList_GET_ITEM(arrays, q);
+        if (a != NULL)
+            Py_INCREF(a);
+        else if ((a = host_array(st, ds[i], H(H_F32), H(H_KWNAMES))) == NULL)
+            goto error;
+        PyList_SET_ITEM(arrays, i, a);
+    }
+    rc = 1;
+    int prev_disabled = grad_mode_disabled;
+    grad_mode_disabled = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        TensorObject *t = (TensorObject *)PyTuple_GET_ITEM(writes, i);
+        if (tensor_check_inplace(st, t) < 0 || tensor_write(st, t, PyList_GET_ITEM(arrays, i)) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    grad_mode_disabled = prev_disabled;
+    if (rc < 0)
+        goto error;
+    for (Py_ssize_t i = 0; i < n; i++) { /* `_remember_host_value` */
+        PyObject *t = PyTuple_GET_ITEM(writes, i), *id = NULL, *f = NULL, *e = NULL;
+        PyObject *now = tensor_value(st, (TensorObject *)t); /* BORROWED */
+        int ok = 0;
+        if (now == NULL || (id = PyLong_FromVoidPtr(t)) == NULL)
+            goto next;
+        if ((f = PyFloat_FromDouble((double)(float)ds[i])) == NULL)
+            goto next;
+        PyObject *hv = PyDict_GetItemWithError(host_values, id); /* BORROWED */
+        if (hv == NULL && PyErr_Occurred())
+            goto next;
+        if (hv != NULL && PyTuple_Check(hv) && PyTuple_GET_SIZE(hv) == 3 && PyWeakref_Check(PyTuple_GET_ITEM(hv, 0)) &&
+            PyWeakref_GetObject(PyTuple_GET_ITEM(hv, 0)) == t) {
+            if ((e = PyTuple_Pack(3, PyTuple_GET_ITEM(hv, 0), now, f)) == NULL)
+                goto next;
+            ok = PyDict_SetItem(host_values, id, e) == 0;
+        } else {
+            PyObject *r = PyObject_CallFunctionObjArgs(H(H_REMEMBER), t, f, NULL); /* NEW */
+            ok = r != NULL;
+            Py_XDECREF(r);
+        }
+    next:
+        Py_XDECREF(id);
+        Py_XDECREF(f);
+        Py_XDECREF(e);
+        if (!ok)
+            goto error;
+    }
+    goto doubt;
+error:
+    rc = -1;
+doubt:
+    PyMem_Free(ds);
+    Py_XDECREF(hw);
+    Py_XDECREF(seq);
+    Py_XDECREF(arrays);
+    return rc;
+#undef H
+}
+
 /* NEW list: the current value of each tensor of tuple `tensors` (`placeholder` for None). */
 static PyObject *values_of(State *st, PyObject *tensors, PyObject *placeholder)
 {
@@ -419,8 +722,17 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         if (!ok)
             NOT_APPLICABLE();
     }
-    pre = PyObject_CallNoArgs(P(P_PRE)); /* NEW: (source values, host scalar arrays) or None (a guard failed) */
-    if (pre == NULL)
+    PyObject *hp = P(P_HOST);
+    ok = 0;
+    if (hp != Py_None) { /* Note [Host scalars in C] */
+        if (!PyTuple_Check(hp) || PyTuple_GET_SIZE(hp) != H_COUNT) {
+            PyErr_SetString(PyExc_TypeError, "_compile_call: malformed host scalar program");
+            goto done;
+        }
+        if ((ok = host_pre(st, hp, &pre)) < 0)
+            goto done;
+    }
+    if (!ok && (pre = PyObject_CallNoArgs(P(P_PRE))) == NULL) /* NEW: (source values, host scalar arrays) or None */
         goto done;
     if (pre == Py_None)
         NOT_APPLICABLE();
@@ -503,7 +815,11 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     grad_mode_disabled = prev_disabled;
     if (PyErr_Occurred())
         goto done;
-    if (P(P_POST) != Py_None) { /* host writes and scheduler steps (Note [Host scalars]) */
+    ok = 0;
+    if (hp != Py_None && PyTuple_GET_ITEM(hp, H_WRITE_FN) != Py_None &&
+        (ok = host_post(st, hp, PyTuple_GET_ITEM(pre, 0))) < 0) /* Note [Host scalars in C] */
+        goto done;
+    if (!ok && P(P_POST) != Py_None) { /* host writes and scheduler steps (Note [Host scalars]) */
         PyObject *p = PyObject_CallOneArg(P(P_POST), PyTuple_GET_ITEM(pre, 0)); /* NEW */
         if (p == NULL)
             goto done;

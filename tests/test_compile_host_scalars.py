@@ -1,0 +1,175 @@
+"""The C part of a call program's host scalar work (Note [Host scalars in C] in csrc/compile.c): for the common
+optimizers the sources, guards, scalar arrays and host writes run without the Python callbacks, the results
+equal eager's step by step, any doubt (a tensor lr, a changed lr, a scheduler) takes the Python callbacks with
+the same answers, and nothing leaks."""
+import gc
+import sys
+
+import numpy as np
+import pytest
+
+import mlx_compat as torch
+import mlx_compat.nn as nn
+import mlx_compat.nn.functional as F
+from mlx_compat import _C
+from mlx_compat import _compile
+
+P_PRE, P_POST, P_HOST = 20, 28, 33
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    torch._dynamo.reset()
+    yield
+
+
+def _make(opt_fn, seed=0):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = opt_fn(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def _no_python(prog):
+    """`prog` with its Python host callbacks replaced by ones that fail the test."""
+    def boom(*a):
+        raise AssertionError("the Python host scalar callback ran")
+    p = list(prog)
+    p[P_PRE] = boom
+    if p[P_POST] is not None:
+        p[P_POST] = boom
+    return tuple(p)
+
+
+OPTS = {
+    "adam": lambda p: torch.optim.Adam(p, lr=1e-2),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=1e-2, betas=(0.8, 0.95)),
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+    "rmsprop": lambda p: torch.optim.RMSprop(p, lr=1e-2),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=1e-2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTS))
+def test_equal_to_eager_without_python_callbacks(name):
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    m1, o1, s1 = _make(OPTS[name])
+    m2, o2, s2 = _make(OPTS[name])
+    c = torch.compile(s2)
+    for i in range(6):
+        if i >= 3 and c._compiled._prog is not None and c._compiled._prog[P_HOST] is not None:
+            c._compiled._prog = _no_python(c._compiled._prog)
+        l1, l2 = s1(x, y), c(x, y)
+        np.testing.assert_allclose(l1.item(), l2.item(), rtol=1e-6, atol=1e-7)
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(p1.detach().numpy(), p2.detach().numpy(), rtol=1e-6, atol=1e-7)
+    for (a, sa), (b, sb) in zip(o1.state.items(), o2.state.items()):
+        for k in sa:
+            np.testing.assert_allclose(np.asarray(sa[k].detach().numpy()), np.asarray(sb[k].detach().numpy()),
+                                       rtol=1e-6, atol=1e-7)
+            assert sa[k].dtype == sb[k].dtype and sa[k].shape == sb[k].shape
+
+
+def test_adam_takes_the_c_part():
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    _, _, s = _make(OPTS["adam"])
+    c = torch.compile(s)
+    for _ in range(3):
+        c(x, y)
+    prog = c._compiled._prog
+    assert prog is not None and prog[P_HOST] is not None
+    assert isinstance(_C._compile_call(_no_python(prog), (x, y)), torch.Tensor)  # raises if a callback ran
+
+
+def test_lr_changes_between_calls():
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    m1, o1, s1 = _make(OPTS["adam"])
+    m2, o2, s2 = _make(OPTS["adam"])
+    c = torch.compile(s2)
+    for i in range(8):
+        for o in (o1, o2):
+            o.param_groups[0]["lr"] = 1e-2 / (1 + i // 2)
+            if i == 5:
+                o.param_groups[0]["betas"] = (0.7, 0.99)
+        np.testing.assert_allclose(s1(x, y).item(), c(x, y).item(), rtol=1e-6, atol=1e-7)
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(p1.detach().numpy(), p2.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_tensor_lr_and_int_lr():
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    for lr in (torch.tensor(0.01), 1):
+        m1, o1, s1 = _make(lambda p: torch.optim.SGD(p, lr=lr, momentum=0.5))
+        m2, o2, s2 = _make(lambda p: torch.optim.SGD(p, lr=lr, momentum=0.5))
+        c = torch.compile(s2)
+        for _ in range(4):
+            np.testing.assert_allclose(s1(x, y).item(), c(x, y).item(), rtol=1e-5, atol=1e-6)
+
+
+def test_step_written_outside_takes_python_path():
+    """A step count rewritten eagerly between calls: the host copy is stale, the C part steps aside."""
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    m1, o1, s1 = _make(OPTS["adam"])
+    m2, o2, s2 = _make(OPTS["adam"])
+    c = torch.compile(s2)
+    for i in range(5):
+        if i == 3:
+            for o in (o1, o2):
+                for st in o.state.values():
+                    st["step"].fill_(10.0)
+        np.testing.assert_allclose(s1(x, y).item(), c(x, y).item(), rtol=1e-6, atol=1e-7)
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(p1.detach().numpy(), p2.detach().numpy(), rtol=1e-6, atol=1e-7)
+    for st in o2.state.values():
+        assert st["step"].item() == 12.0
+
+
+def test_malformed_host_program_raises():
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    _, _, s = _make(OPTS["adam"])
+    c = torch.compile(s)
+    for _ in range(3):
+        c(x, y)
+    prog = c._compiled._prog
+    for bad in (1, (), ("x",) * 3):
+        p = list(prog)
+        p[P_HOST] = bad
+        with pytest.raises(TypeError):
+            _C._compile_call(tuple(p), (x, y))
+    hp = list(prog[P_HOST])
+    for i in range(len(hp)):
+        for junk in (None, 1, "s", (1, 2), [None]):
+            h = list(hp)
+            h[i] = junk
+            p = list(prog)
+            p[P_HOST] = tuple(h)
+            try:
+                _C._compile_call(tuple(p), (x, y))
+            except (TypeError, ValueError, RuntimeError, AttributeError, IndexError):
+                pass
+
+
+def test_no_leaks_over_1000_calls():
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    _, opt, s = _make(OPTS["adam"])
+    c = torch.compile(s)
+    for _ in range(20):
+        c(x, y)
+    assert c._compiled._prog[P_HOST] is not None
+    objs = [x, y, opt, opt.param_groups[0], *[v for st in opt.state.values() for v in st.values()],
+            opt.param_groups[0]["lr"], *opt.param_groups[0]["betas"]]
+    gc.collect()
+    before, n0 = [sys.getrefcount(o) for o in objs], len(gc.get_objects())
+    for _ in range(1000):
+        c(x, y)
+    gc.collect()
+    assert [sys.getrefcount(o) for o in objs] == before
+    assert len(gc.get_objects()) - n0 < 50
