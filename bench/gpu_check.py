@@ -178,7 +178,9 @@ def probe_fast_layer_norm_vjp():
         return (x - mean) * mx.rsqrt(var + 1e-5) * w + b
 
     rows = []
-    for width in (6, 32, 64, 127, 128, 256, 768, 1024):
+    # widths 257, 770 and 1030 are left out: there the vjp's kernel makes an illegal memory access, which ends the
+    # process (H200, MLX 0.32.4; Note [fused layer_norm])
+    for width in (6, 8, 32, 64, 127, 128, 130, 136, 256, 768, 1024):
         x, w, b, g = (mx.array(_g(*s)) for s in ((64, width), (width,), (width,), (64, width)))
         _, fast = mx.vjp(lambda *p: [mx.fast.layer_norm(*p, 1e-5)], [x, w, b], [g])
         _, ref = mx.vjp(lambda *p: [comp(*p)], [x, w, b], [g])

@@ -289,13 +289,16 @@ def _layer_norm_fused(input, weight, bias, axes, eps, block):
 # On the GPU device layer_norm is MLX's mx.fast.layer_norm: one kernel forward and, differentiated by mx.vjp (mlx_op),
 # MLX's fused backward, instead of the float32 composition with torch's CPU rounding (Note [layer norm arithmetic])
 # that the CPU keeps bit for bit. GPU values then differ from the CPU's in the last bits (Note [GPU arithmetic] in
-# nn/_attention.py). With a gradient recorded it serves rows of at least 128 elements only: the vjp with respect to
-# x was found wrong on MLX 0.32.4's CUDA backend for 6-element rows (bench/gpu_check.py's "norms" case on an H200:
-# off by up to 20 where the composition and the CPU agree), while bench/gpu_check.py's 768-wide cases check the
-# widths a transformer uses (GPT-2's 768); narrower rows with a gradient take the composed fused path below.
+# nn/_attention.py). With a gradient recorded it serves rows of at least 128 elements whose width is a multiple of 8
+# only: on an H200, MLX 0.32.4's CUDA layer_norm vjp (a probe, one process per width, 64 rows) gave a wrong
+# gradient with respect to x for widths 6, 127 and 130 (float32, up to 45 % of its scale; bfloat16 widths 100, 132
+# and 257 off by several bfloat16 ulps) and an illegal memory access, which ends the process, for widths 257, 770 and
+# 1030, while every multiple of 8 tried (8 to 4096, GPT-2's 768 included) matched the composition to 2e-7 (float32).
+# Other rows with a gradient take the composed fused path below. bench/gpu_check.py checks the 768-wide cases.
 # Inference (nothing records a gradient, e.g. a Parameter weight under no_grad) takes the kernel at any width.
 # Half types: the kernel reads bfloat16/float16, accumulates in float32 and rounds once, as the composition does.
 _FAST_LN_MIN_GRAD_BLOCK = 128
+_FAST_LN_GRAD_MULTIPLE = 8
 _FAST_LN_DTYPES = (_dtype.float32, _dtype.bfloat16, _dtype.float16)
 
 
@@ -309,10 +312,11 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     has_w, has_b = weight is not None, bias is not None
     empty = input.numel() == 0
     block = math.prod(shape)
-    # Note [fused layer_norm]: on the GPU (rows of >= 128 elements when a gradient is recorded) the whole op is
-    # MLX's mx.fast.layer_norm, forward and backward (its vjp, through mlx_op)
+    # Note [fused layer_norm]: on the GPU (with a gradient recorded: rows of >= 128 elements, a multiple of 8) the
+    # whole op is MLX's mx.fast.layer_norm, forward and backward (its vjp, through mlx_op)
     grad = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in (input, weight, bias) if t is not None)
-    fused = (input._device_code == 1 and not _stats and (not grad or _FAST_LN_MIN_GRAD_BLOCK <= block)
+    wide = _FAST_LN_MIN_GRAD_BLOCK <= block and block % _FAST_LN_GRAD_MULTIPLE == 0
+    fused = (input._device_code == 1 and not _stats and (not grad or wide)
              and input.dtype in _FAST_LN_DTYPES
              and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None))
 
