@@ -271,6 +271,10 @@ def _logsigmoid(x):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
+    for pos, (name, t) in enumerate((("input", input), ("target", target)), 1):
+        if not isinstance(t, Tensor):  # a NumPy scalar has a shape and arithmetic, but torch's parser refuses it
+            raise TypeError(f"binary_cross_entropy_with_logits(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(t).__name__}")
     reduction = _check_reduction(_reduction(size_average, reduce, reduction))
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
