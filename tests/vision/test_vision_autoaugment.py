@@ -32,6 +32,7 @@ def test_apply_op_matches_torchvision(op_name, magnitude, interp):
     # bilinear resampling of uint8 rounds its float result: a value within float32 noise of .5 (our grid_sample
     # and torch's agree to ~1e-6) may round the other way, so those ops are allowed one level on a few pixels
     resampled = interp == "BILINEAR" and op_name in ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
+    nearest_resampled = interp == "NEAREST" and op_name in ("ShearX", "ShearY", "Rotate")
     for fill in (None, [10.0, 20.0, 30.0]):
         out = ours_aa._apply_op(mc.from_numpy(arr), op_name, magnitude, mode, fill)
         ref = ref_aa._apply_op(torch.from_numpy(arr), op_name, magnitude, ref_mode, fill)
@@ -39,6 +40,10 @@ def test_apply_op_matches_torchvision(op_name, magnitude, interp):
         diff = np.abs(out.numpy().astype(int) - ref.numpy().astype(int))
         if resampled:
             assert diff.max() <= 1 and (diff > 0).mean() < 0.02
+        elif nearest_resampled:
+            # nearest: a source coordinate within float32 noise of a pixel boundary may pick the neighbour
+            # (seen on an AMD EPYC for ShearX -0.6), so a few pixels may differ by any amount
+            assert (diff > 0).mean() < 0.02
         else:
             assert diff.max() == 0
     pic = Image.fromarray(np.ascontiguousarray(arr.transpose(1, 2, 0)))

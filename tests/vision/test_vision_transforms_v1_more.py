@@ -43,7 +43,9 @@ def _same(ours, ref, atol=0.0):
     a, b = ours.numpy(), ref.numpy()
     assert a.dtype == b.dtype and a.shape == b.shape
     if atol:
-        np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+        # the project's 1e-5 relative bound: interpolation differs from torch's by float32 noise that depends on
+        # the CPU's vector code (1.3e-6 relative seen on an AMD EPYC)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=atol)
     else:
         np.testing.assert_array_equal(a, b)
 

@@ -47,7 +47,9 @@ def _check(ours, ref, atol=0.0):
         assert ours.format.value == ref.format.value and tuple(ours.canvas_size) == tuple(ref.canvas_size)
     a, b = ours.numpy(), ref.numpy()
     assert a.dtype == b.dtype and a.shape == b.shape
-    np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=0, atol=atol)
+    # floats: the project's 1e-5 relative bound; interpolated values differ from torch's by float32 noise whose
+    # size depends on the CPU's vector code (3.7e-6 relative seen on an AMD EPYC); integers (rtol * 255 < 1) exact
+    np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=1e-5, atol=atol)
 
 
 def _fix_params(monkeypatch, ours_cls, ref_cls, params, ours_params=None):
