@@ -78,12 +78,18 @@ def test_equal_to_eager_without_python_callbacks(name):
             assert sa[k].dtype == sb[k].dtype and sa[k].shape == sb[k].shape
 
 
-def test_adam_takes_the_c_part():
+def _warm_adam(calls):
+    """An Adam step compiled and called `calls` times on one batch: (optimizer, compiled step, x, y)."""
     x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
-    _, _, s = _make(OPTS["adam"])
+    _, opt, s = _make(OPTS["adam"])
     c = torch.compile(s)
-    for _ in range(3):
+    for _ in range(calls):
         c(x, y)
+    return opt, c, x, y
+
+
+def test_adam_takes_the_c_part():
+    _, c, x, y = _warm_adam(3)
     prog = c._compiled._prog
     assert prog is not None and prog[P_HOST] is not None
     assert isinstance(_C._compile_call(_no_python(prog), (x, y)), torch.Tensor)  # raises if a callback ran
@@ -133,11 +139,7 @@ def test_step_written_outside_takes_python_path():
 
 
 def test_malformed_host_program_raises():
-    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
-    _, _, s = _make(OPTS["adam"])
-    c = torch.compile(s)
-    for _ in range(3):
-        c(x, y)
+    _, c, x, y = _warm_adam(3)
     prog = c._compiled._prog
     for bad in (1, (), ("x",) * 3):
         p = list(prog)
@@ -158,11 +160,7 @@ def test_malformed_host_program_raises():
 
 
 def test_no_leaks_over_1000_calls():
-    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
-    _, opt, s = _make(OPTS["adam"])
-    c = torch.compile(s)
-    for _ in range(20):
-        c(x, y)
+    opt, c, x, y = _warm_adam(20)
     assert c._compiled._prog[P_HOST] is not None
     objs = [x, y, opt, opt.param_groups[0], *[v for st in opt.state.values() for v in st.values()],
             opt.param_groups[0]["lr"], *opt.param_groups[0]["betas"]]

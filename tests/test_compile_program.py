@@ -159,12 +159,18 @@ def test_changes_between_calls_are_seen(mutate):
     _assert_same(m1, o1, m2, o2)
 
 
-def test_arguments_that_do_not_fit_take_the_python_path():
-    m, o, step = _setup(sched=False)
+def _warm(step, calls):
+    """The compiled step after `calls` calls on one batch (its call program built), with that batch."""
     cs = torch.compile(step)
     x, y = _batch()
-    for _ in range(3):
+    for _ in range(calls):
         cs(x, y)
+    return cs, x, y
+
+
+def test_arguments_that_do_not_fit_take_the_python_path():
+    m, o, step = _setup(sched=False)
+    cs, x, y = _warm(step, 3)
     prog = cs._compiled._prog
     assert prog is not None
     assert _C._compile_call(prog, (x,)) is NotImplemented
@@ -186,10 +192,7 @@ def test_malformed_programs_raise(bad):
 
 def test_malformed_program_items_raise_or_decline():
     m, o, step = _setup(sched=False)
-    cs = torch.compile(step)
-    x, y = _batch()
-    for _ in range(3):
-        cs(x, y)
+    cs, x, y = _warm(step, 3)
     prog = cs._compiled._prog
     n = len(prog)
     for i in range(n):
@@ -204,10 +207,7 @@ def test_malformed_program_items_raise_or_decline():
 
 def test_no_reference_leaks_over_a_thousand_calls():
     m, o, step = _setup(sched=True)
-    cs = torch.compile(step)
-    x, y = _batch()
-    for _ in range(5):
-        cs(x, y)
+    cs, x, y = _warm(step, 5)
     assert cs._compiled._prog is not None
     objs = [x, y, m, o, cs, *m.parameters(), *[p.grad for p in m.parameters()],
             *[v for st in o.state.values() for v in st.values()], o.param_groups[0]]
