@@ -7,7 +7,6 @@ then `python bench/bench_dispatch_instr.py --report /tmp/cgd.PID [N] [NAME-SUBST
 call and ours / raw for each call (give the same N and names as the run)."""
 from __future__ import annotations
 
-import glob
 import math
 import os
 import sys
@@ -35,14 +34,8 @@ def run(n, names):
 
 
 def report(prefix, n, names):
-    files = sorted(glob.glob(prefix + ".*"), key=lambda p: int(p.rsplit(".", 1)[1]))
-    totals = []
-    for p in files:
-        with open(p) as f:
-            for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    totals.append(int(line.split()[1]))
-                    break
+    from timing import callgrind_dump_totals
+    totals = callgrind_dump_totals(prefix)
     rows = selected(names)
     body = totals[1:]  # dump 1: start-up and warm-up; then ours, raw per call
     logs = []

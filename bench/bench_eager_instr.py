@@ -8,7 +8,6 @@ Each phase is bracketed by os.getppid() calls, at which callgrind dumps its coun
 then `python bench/bench_eager_instr.py --report /tmp/cg.PID N` prints instructions per call of each phase."""
 from __future__ import annotations
 
-import glob
 import os
 import re
 import sys
@@ -62,17 +61,10 @@ def run(n):
 
 
 def report(prefix, n):
-    files = sorted(glob.glob(prefix + ".*"), key=lambda p: int(p.rsplit(".", 1)[1]))  # PREFIX.1, PREFIX.2, ...
-    totals = []
-    for p in files:
-        with open(p) as f:
-            for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    totals.append((p, int(line.split()[1])))
-                    break
+    from timing import callgrind_dump_totals
     # dumps 1..6: setup up to the first getppid, ours inference, native inference, the training warm-up,
     # ours forward+backward, native forward+backward (the rest of the run is the file without a number)
-    body = [t for _, t in totals]
+    body = callgrind_dump_totals(prefix)
     picks = {PHASES[0]: body[1], PHASES[1]: body[2], PHASES[2]: body[4], PHASES[3]: body[5]}
     for k, v in picks.items():
         print(f"{k:26s} {v / n / 1e3:10.1f} k instructions per call")

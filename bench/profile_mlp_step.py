@@ -13,7 +13,6 @@ Host instructions by callgrind (each phase bracketed by os.getppid() calls, at w
 """
 from __future__ import annotations
 
-import glob
 import os
 import sys
 
@@ -89,14 +88,8 @@ def run_callgrind(n):
 
 
 def report(prefix, n):
-    files = sorted(glob.glob(prefix + ".*"), key=lambda p: int(p.rsplit(".", 1)[1]))
-    totals = []
-    for p in files:
-        with open(p) as f:
-            for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    totals.append(int(line.split()[1]))
-                    break
+    from timing import callgrind_dump_totals
+    totals = callgrind_dump_totals(prefix)
     # dumps: setup up to the first getppid, then one per phase
     picks = dict(zip(PHASES, totals[1:5]))
     for k, v in picks.items():
