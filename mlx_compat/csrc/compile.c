@@ -73,14 +73,35 @@ error:
  * process-wide counter, so no two states of any dicts share a tag. A reused plan (Note [Plan reuse]) read
  * many dicts (every module's __dict__, its _parameters/_buffers/_modules and hook dicts, the optimizers'
  * __dict__ and state dicts); equal tags for the same dict objects mean nothing in them changed, which one
- * memcmp shows instead of an identity pass over their keys and values. From 3.12 the tag is deprecated
- * (PEP 699), so there `_compile_dict_versions` returns None and the plan keeps its identity pass. */
+ * memcmp shows instead of an identity pass over their keys and values. PEP 699 deprecated the field in 3.12,
+ * but 3.12 and 3.13 still assign it from that counter on every modification (their dict watchers keep the low
+ * bits, which only ever change with the tag), so there it is read with the deprecation warning silenced; 3.14
+ * removed it, so from 3.14 `_compile_dict_versions` returns None and the plan keeps its identity pass (no call
+ * program: Note [Compiled call program]). tests/test_compile*.py cover every change kind on each Python the
+ * suite runs on (CI: 3.11; the GPU machine: 3.12). */
+
+#define HAVE_DICT_TAGS (PY_VERSION_HEX < 0x030E0000)
+
+#if HAVE_DICT_TAGS
+/* The version tag of dict `d` (Note [Dict version tags]). */
+static inline uint64_t dict_tag(PyObject *d)
+{
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+    return ((PyDictObject *)d)->ma_version_tag;
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+}
+#endif
 
 /* _compile_dict_versions(dicts): bytes holding the version tag of each dict of the tuple `dicts`, in order
  * (Note [Dict version tags]), or None where this CPython has no tags. Returns a NEW reference. */
 PyObject *mod_compile_dict_versions(PyObject *m, PyObject *dicts)
 {
-#if PY_VERSION_HEX < 0x030C0000
+#if HAVE_DICT_TAGS
     PyObject *out = NULL;
     if (!PyTuple_Check(dicts)) {
         PyErr_SetString(PyExc_TypeError, "_compile_dict_versions expects a tuple of dicts");
@@ -97,7 +118,7 @@ PyObject *mod_compile_dict_versions(PyObject *m, PyObject *dicts)
             PyErr_Format(PyExc_TypeError, "_compile_dict_versions: expected a dict, got %.100s", Py_TYPE(d)->tp_name);
             goto error;
         }
-        tags[i] = ((PyDictObject *)d)->ma_version_tag;
+        tags[i] = dict_tag(d);
     }
     return out;
 error:
@@ -157,14 +178,14 @@ enum {
  * 1 / 0 (always 0 where CPython has no tags: the caller then has no program). */
 static int dict_tags_equal(PyObject *dicts, const char *tags, Py_ssize_t len)
 {
-#if PY_VERSION_HEX < 0x030C0000
+#if HAVE_DICT_TAGS
     Py_ssize_t n = PyTuple_GET_SIZE(dicts);
     if (len != n * (Py_ssize_t)sizeof(uint64_t))
         return 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t v;
         memcpy(&v, tags + i * sizeof(uint64_t), sizeof v);
-        if (((PyDictObject *)PyTuple_GET_ITEM(dicts, i))->ma_version_tag != v)
+        if (dict_tag(PyTuple_GET_ITEM(dicts, i)) != v)
             return 0;
     }
     return 1;
