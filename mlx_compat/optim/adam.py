@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mlx.core as mx
 
+from . import _gpu_kernels
 from . import _kernels as K
 from ._common import check_betas as _check_betas
 from .optimizer import (Optimizer, _Update, _call, _check_differentiable, _check_fused, _check_sparse, _closure_loss,
@@ -20,14 +21,17 @@ __all__ = ["Adam"]
 # torch's CPU kernels for bfloat16/float16 compute each op in float32 and round its result to the tensor's dtype
 # (Note [Reduced-precision parameters]); its addcmul (the second moment, v * beta2 + (1 - beta2) * g * g) is
 # vectorised as a fused multiply-add: one rounding of v + (w * g) * g, not two (of 100,000 bfloat16 elements, 0
-# differ from a float64 fma rounded once, 15 from two float32 roundings). On the CPU the update reproduces it by
-# computing that one sum in float64 (a product of two float32 values is exact there) and rounding once to float32,
-# then to the reduced dtype, inside the same compiled function, so no float32 or float64 array is materialised
-# between kernels. MLX's GPUs have no float64: there (fma=False) the sum is rounded twice, which can differ from
-# torch in the last bit. Measured: bit-equal to torch CPU's single-tensor Adam/AdamW over 12 steps
-# (tests/optim/test_update_kernels.py) except with Adam's L2 decay, where torch's bfloat16
-# grad.add(param, alpha=wd) differs from the float32 sum rounded once in about 7 of 100,000 elements (cause not
-# yet found). MLX compiles the update into two fused kernels plus one standalone cast (the goal is two).
+# differ from a float64 fma rounded once, 15 from two float32 roundings), and so is its lerp of the first moment
+# (_kernels.lerp). On the CPU the update reproduces both by computing the sum in float64 (a product of two float32
+# values is exact there) and rounding once to float32, then to the reduced dtype, inside the same compiled
+# function. MLX's GPUs have no float64: there the CUDA backend runs the update as one kernel of its own with real
+# fused multiply-adds (Note [Reduced-precision Adam on CUDA]), and elsewhere (Metal; fma=False) the sums are
+# rounded twice, which can differ from torch in the last bit. Measured: bit-equal to torch CPU's single-tensor
+# Adam/AdamW over 12 steps (tests/optim/test_update_kernels.py; of 150,000 elements over 8 steps, 0 differ with
+# betas (0.9, 0.999) or (0.3, 0.99), where the lerp rounded twice differed in 2 and 56) except with Adam's L2
+# decay, where torch's bfloat16 grad.add(param, alpha=wd) differs from the float32 sum rounded once in about 7
+# of 100,000 elements (cause not yet found). MLX compiles the update into two fused kernels plus two standalone
+# casts on the CPU (the goal is two).
 def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low, fma=False):
     """Adam's per-parameter update (torch's single-tensor order) for one static configuration; fma: the second
     moment's addcmul as one fused multiply-add (Note [Reduced-precision Adam])."""
@@ -47,7 +51,7 @@ def _adam_math(maximize, has_wd, decoupled, amsgrad, small_weight, low, fma=Fals
                 # add's alpha is cast to the tensor's dtype (a product of two bfloat16 values is exact in float32,
                 # so a fused multiply-add would round the same)
                 g = r(g + r(wd) * x)
-        m = r(K.lerp(m, g, w1, small_weight))
+        m = r(K.lerp(m, g, w1, small_weight, fma))
         if fma:
             t = (w2 * g).astype(mx.float64)
             v = r((r(v * b2).astype(mx.float64) + t * g.astype(mx.float64)).astype(mx.float32))
@@ -145,8 +149,12 @@ class Adam(Optimizer):
                     bias_correction2_sqrt = bias_correction2**0.5
                     low = _low(x)
                     fma = low is not None and _DEVICES[p._device_code] == mx.cpu  # Note [Reduced-precision Adam]
-                    fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, small, low, fma),
-                                 lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, small, low, fma))
+                    if low is not None and not amsgrad and _gpu_kernels.available(_DEVICES[p._device_code]):
+                        # Note [Reduced-precision Adam on CUDA]
+                        fn = _gpu_kernels.adam(maximize, wd != 0, decoupled, small)
+                    else:
+                        fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, small, low, fma),
+                                     lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, small, low, fma))
                     wd_scalar = (1 - lr * wd) if decoupled else wd
                     c = (fn, up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
                                         -step_size))

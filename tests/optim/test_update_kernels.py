@@ -70,6 +70,44 @@ BF16_CASES = [("Adam", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, weight_decay=0.1)
 
 @pytest.mark.parametrize("name,kw", BF16_CASES, ids=["Adam", "AdamW-wd", "Adam-L2", "AdamW-amsgrad"])
 def test_bfloat16_adam_is_bit_equal_to_torch(name, kw):
+    _assert_bf16_steps_equal_torch(name, kw)
+
+
+@pytest.mark.parametrize("name,kw,flags", [
+    ("Adam", dict(lr=1e-2), (False, False, False, True)),
+    ("AdamW", dict(lr=1e-2, weight_decay=0.1), (False, True, True, True)),
+    ("Adam", dict(lr=1e-2, maximize=True, betas=(0.3, 0.99)), (True, False, False, False)),
+    ("AdamW", dict(lr=1e-2, amsgrad=True), None)], ids=["Adam", "AdamW", "Adam-max-b1", "AdamW-amsgrad"])
+def test_cuda_kernel_dispatch(monkeypatch, name, kw, flags):
+    """Note [Reduced-precision Adam on CUDA]: where the CUDA update serves (stood in for here by the composed
+    update it must equal), a reduced-precision Adam step takes it with its static configuration (maximize, weight
+    decay, decoupled, lerp branch) and the composed update's argument order; amsgrad keeps the composed update.
+    The kernel's own arithmetic is checked on a GPU by bench/gpu_check.py."""
+    from mlx_compat.optim import _gpu_kernels as GK
+    from mlx_compat.optim.adam import _adam_math
+    from mlx_compat.optim.optimizer import _kernel
+
+    calls = []
+
+    def stand_in(maximize, has_wd, decoupled, small):
+        calls.append((maximize, has_wd, decoupled, small))
+        return _kernel(("Adam", maximize, has_wd, decoupled, False, small, mx.bfloat16, True),
+                       lambda: _adam_math(maximize, has_wd, decoupled, False, small, mx.bfloat16, True))
+
+    monkeypatch.setattr(GK, "available", lambda device: True)
+    monkeypatch.setattr(GK, "adam", stand_in)
+    _assert_bf16_steps_equal_torch(name, kw)
+    assert set(calls) == ({flags} if flags else set())
+
+
+def test_cuda_kernel_unavailable_here():
+    from mlx_compat.optim import _gpu_kernels as GK
+
+    assert not GK.available(mx.cpu)
+    assert GK.available(mx.gpu) == bool(getattr(mx, "cuda", None) and mx.cuda.is_available())
+
+
+def _assert_bf16_steps_equal_torch(name, kw):
     import numpy as np
     from optim_helpers import torch
 
@@ -97,6 +135,6 @@ def test_bfloat16_adam_is_bit_equal_to_torch(name, kw):
 @pytest.mark.parametrize("name,kw", [("Adam", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, weight_decay=0.1))],
                          ids=["Adam", "AdamW"])
 def test_bfloat16_adam_kernels(monkeypatch, name, kw):
-    """Two fused kernels and the gradient's cast (Note [Reduced-precision Adam]: the goal is two)."""
+    """Two fused kernels and two standalone casts on the CPU (Note [Reduced-precision Adam]: the goal is two)."""
     nodes = _step_graph(monkeypatch, name, mc.bfloat16, (128, 784), **kw)
-    assert len([n for n in nodes if n.startswith("Compiled")]) <= 2 and len(nodes) <= 3, nodes
+    assert len([n for n in nodes if n.startswith("Compiled")]) <= 2 and len(nodes) <= 4, nodes
