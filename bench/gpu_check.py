@@ -140,7 +140,9 @@ TORCH_CASES = [
     ("sdpa bool mask", lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
      [_g(2, 12, 64, 64) for _ in range(3)], lambda L, dev, dt: [L.from_numpy(_MASK).to(dev)]),
 ]
-TORCH_TOL = {"float32": TF32_TOL, "bfloat16": 2 ** -5}
+# bfloat16: torch's own CPU layer_norm gradients (the reference under the fake GPU) move by 4.5e-2 between 1 and 2
+# threads (their reduction order) and lie 3.4e-2 (2 threads) to 6.5e-2 (1 thread) from float32's, in this scaled error
+TORCH_TOL = {"float32": TF32_TOL, "bfloat16": 2 ** -4}
 
 
 def _torch_side():
