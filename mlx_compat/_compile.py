@@ -100,7 +100,9 @@ the array (it is called with the slot's current array at each call, so a write t
 and may cache per array object as weight_last does, which makes the per-call cost a lookup. The requests are part
 of the entry, decided by the first trace like the scalar layout (Note [Host scalars]). Under mx.vjp (an
 inference call whose outputs require grad, _vjp_parts) the derived inputs are rebuilt from the values
-differentiated, so gradients reach the weights through them.
+differentiated, so gradients reach the weights through them. A call program (Note [Compiled call program] in
+csrc/compile.c) computes them in C and calls fn only when a source array is not the one of its last computation
+(Note [Derived inputs in C]).
 """
 from __future__ import annotations
 
@@ -1516,12 +1518,17 @@ class _Compiled:
         n_out, kinds, new_state = entry.out_kinds
         plan = plan._plan if isinstance(plan, _CallPlan) else plan
         if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
-                or entry.needs_autograd or entry.derived or new_state or plan._versions is None
-                or _has_not_implemented(entry.out_spec)):
+                or entry.needs_autograd or new_state or plan._versions is None
+                or _has_not_implemented(entry.out_spec)
+                or any(not 1 <= len(slots) <= 8 for slots, _, _ in entry.derived)):  # Note [Derived inputs in C]
             return None
         exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
         if others:
-            return None
+            # a .grad the call leaves None that was None at planning is no write: the program's check of every
+            # parameter's .grad (P_GRADS) finds it None still (an inference call's parameters)
+            was_none = {id(s[1]) for s, t in zip(plan.slots, plan._slot_tensors) if s[0] == "grad" and t is None}
+            if any(i >= 0 or kind != "grad" or id(owner) not in was_none for kind, owner, _, i in others):
+                return None
         entries = plan._entries
 
         def pre():  # _lookup's choice, for this entry only: (source values, host scalar arrays) or None
@@ -1550,7 +1557,9 @@ class _Compiled:
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
                 tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,
                 None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
-                "_key", "_TRACE", _MISSING, _host_program(entry, entries, post))
+                "_key", "_TRACE", _MISSING, _host_program(entry, entries, post),
+                tuple((slots, fn) for slots, _, fn in entry.derived) if entry.derived else None,
+                [None] * len(entry.derived))  # Note [Derived inputs in C] in csrc/compile.c
 
     @staticmethod
     def _write_program(entry, plan):

@@ -122,15 +122,31 @@ error:
  * (P_PRE, returns None when a guard fails, before any side effect), the host writes and scheduler steps
  * (P_POST), the group checks identity cannot make (P_EXTRA) and a groups' identity pass when a group dict's tag
  * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call). A program
- * is built only for an entry whose write-back is all exact (Note [Exact write-back]), that creates no state, has
- * no derived inputs and needs no autograd, called with positional tensor arguments only; anything else keeps
- * the Python path. The program holds strong references to everything it compares by identity, so a freed
- * object's id cannot pass for it. */
+ * is built only for an entry whose write-back is all exact (Note [Exact write-back]) but for .grads it leaves None
+ * that the checks find None (no write at all), that creates no state and needs no autograd, called with
+ * positional tensor arguments only; anything else keeps the Python path. The program holds strong references to
+ * everything it compares by identity, so a freed object's id cannot pass for it. The derived inputs (P_DERIVED,
+ * Note [Derived inputs in C]) are the one thing it compares through weak references. */
 enum {
     P_MODDICT, P_REACH, P_EPOCH_FN, P_EPOCH, P_GRAD, P_ARGSPECS, P_STATE_IDS, P_VDICTS, P_VTAGS, P_GDICTS, P_GTAGS,
     P_GCHECK, P_LISTS, P_LENS, P_LISTOBJS, P_PARAMS, P_GRADS, P_RGT, P_RGV, P_EXTRA, P_PRE, P_FN, P_SLOTS,
-    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_HOST, P_COUNT
+    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_HOST,
+    P_DERIVED, P_DCACHE, P_COUNT
 };
+
+/* Note [Derived inputs in C]
+ * A compiled inference call of a convolutional model takes one derived input per convolution weight and two per
+ * eval batch norm (Note [Derived inputs] in _compile.py), each fn(slot arrays) through nn/_layout.py's caches: a
+ * ResNet-18 call made 57 such Python calls. P_DERIVED, when not None, is the entry's requests as a tuple of
+ * (slot indices, fn), and the list P_DCACHE keeps per request the weak references (sources..., value) of its
+ * last computation. While every source weak reference still gives the array the slot holds now and the value
+ * is alive, the value is fn's for these very arrays (fn is a pure function of them, and a live weak referent
+ * is never a reused address), so it is taken without calling fn; any write to a source (an optimizer step,
+ * load_state_dict, `w.data.mul_`) gives the slot another array, and fn runs again. Weak references only: the
+ * program keeps no old weight, nor its form, alive after a write; the value lives as long as fn's own cache
+ * keeps it (weight_last's and cached_form's: while the source array lives), and a fn that caches nothing
+ * simply runs at every call, as on the Python path. */
+enum { D_SLOTS, D_FN, D_COUNT };
 
 /* Note [Host scalars in C]
  * The host scalar work of a call program (Note [Host scalars] in _compile.py) in its common cases runs here
@@ -622,6 +638,95 @@ doubt:
 #undef H
 }
 
+/* The derived value of request `req` = (slot indices, fn) for the slot arrays `slot_arrays` (a list), from its
+ * weak-reference entry in list `cache` at `i` while that still holds, else fn(*sources), after which the entry is
+ * made afresh (Note [Derived inputs in C]). Returns a NEW reference, or NULL with an exception. */
+static PyObject *derived_value(PyObject *req, PyObject *cache, Py_ssize_t i, PyObject *slot_arrays)
+{
+    PyObject *srcs[8], *v = NULL, *entry = NULL;
+    if (!PyTuple_Check(req) || PyTuple_GET_SIZE(req) != D_COUNT || !PyTuple_Check(PyTuple_GET_ITEM(req, D_SLOTS))) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call: malformed derived input request");
+        return NULL;
+    }
+    PyObject *slots = PyTuple_GET_ITEM(req, D_SLOTS);
+    Py_ssize_t k = PyTuple_GET_SIZE(slots), n_slots = PyList_GET_SIZE(slot_arrays);
+    if (k < 1 || k > (Py_ssize_t)(sizeof srcs / sizeof *srcs)) {
+        PyErr_SetString(PyExc_ValueError, "_compile_call: a derived input of 1 to 8 slot arrays expected");
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(slots, j));
+        if (s == -1 && PyErr_Occurred())
+            return NULL;
+        if (s < 0 || s >= n_slots) {
+            PyErr_SetString(PyExc_IndexError, "_compile_call: a derived input's slot out of range");
+            return NULL;
+        }
+        srcs[j] = PyList_GET_ITEM(slot_arrays, s); /* BORROWED; slot_arrays holds them */
+    }
+    PyObject *c = PyList_GET_ITEM(cache, i); /* BORROWED; used before anything runs Python */
+    if (PyTuple_Check(c) && PyTuple_GET_SIZE(c) == k + 1) {
+        int hit = 1;
+        for (Py_ssize_t j = 0; j < k && hit; j++)
+            hit = PyWeakref_Check(PyTuple_GET_ITEM(c, j)) && PyWeakref_GetObject(PyTuple_GET_ITEM(c, j)) == srcs[j];
+        PyObject *cv = hit && PyWeakref_Check(PyTuple_GET_ITEM(c, k)) ? PyWeakref_GetObject(PyTuple_GET_ITEM(c, k))
+                                                                       : Py_None; /* BORROWED */
+        if (cv != Py_None)
+            return Py_NewRef(cv);
+    }
+    v = PyObject_Vectorcall(PyTuple_GET_ITEM(req, D_FN), srcs, (size_t)k, NULL);
+    if (v == NULL)
+        return NULL;
+    if ((entry = PyTuple_New(k + 1)) == NULL)
+        goto error;
+    for (Py_ssize_t j = 0; j <= k; j++) {
+        PyObject *r = PyWeakref_NewRef(j < k ? srcs[j] : v, NULL); /* NEW */
+        if (r == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_TypeError))
+                goto error;
+            PyErr_Clear(); /* no weak reference to it: no entry, fn runs at every call */
+            Py_CLEAR(entry);
+            entry = Py_NewRef(Py_None);
+            break;
+        }
+        PyTuple_SET_ITEM(entry, j, r);
+    }
+    if (PyList_SetItem(cache, i, entry) < 0) { /* steals entry */
+        entry = NULL;
+        goto error;
+    }
+    return v;
+error:
+    Py_XDECREF(entry);
+    Py_DECREF(v);
+    return NULL;
+}
+
+/* NEW list: the derived inputs of the program's requests P_DERIVED (None: none) for the slot arrays
+ * `slot_arrays` (Note [Derived inputs in C]). */
+static PyObject *derived_inputs(PyObject *reqs, PyObject *cache, PyObject *slot_arrays)
+{
+    if (reqs == Py_None)
+        return PyList_New(0);
+    if (!PyTuple_Check(reqs) || !PyList_Check(cache) || PyList_GET_SIZE(cache) != PyTuple_GET_SIZE(reqs)) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call: malformed derived inputs");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(reqs);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = derived_value(PyTuple_GET_ITEM(reqs, i), cache, i, slot_arrays); /* NEW */
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
 /* NEW list: the current value of each tensor of tuple `tensors` (`placeholder` for None). */
 static PyObject *values_of(State *st, PyObject *tensors, PyObject *placeholder)
 {
@@ -755,7 +860,7 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         PyList_SET_ITEM(ins[2], i, k);
     }
     ins[3] = Py_NewRef(PyTuple_GET_ITEM(pre, 1));
-    if ((ins[4] = PyList_New(0)) == NULL)
+    if ((ins[4] = derived_inputs(P(P_DERIVED), P(P_DCACHE), ins[1])) == NULL) /* Note [Derived inputs in C] */
         goto done;
     outs = PyObject_Vectorcall(P(P_FN), ins, 5, NULL);
     if (outs == NULL)
