@@ -664,6 +664,10 @@ static PyObject *derived_value(PyObject *req, PyObject *cache, Py_ssize_t i, PyO
         }
         srcs[j] = PyList_GET_ITEM(slot_arrays, s); /* BORROWED; slot_arrays holds them */
     }
+    if (i >= PyList_GET_SIZE(cache)) { /* an earlier fn may have run code that shrank it */
+        PyErr_SetString(PyExc_RuntimeError, "_compile_call: the derived input cache changed size");
+        return NULL;
+    }
     PyObject *c = PyList_GET_ITEM(cache, i); /* BORROWED; used before anything runs Python */
     if (PyTuple_Check(c) && PyTuple_GET_SIZE(c) == k + 1) {
         int hit = 1;
