@@ -949,6 +949,9 @@ class _Plan:
         # covers (lists, .grads, requires_grad flags); of the group checks only those identity cannot make
         self._vdicts = tuple(itertools.chain(map(vars, mods), map(vars, optims), dicts, hook_dicts))
         self._versions = _C._compile_dict_versions(self._vdicts)
+        # where CPython has no tags, what the call program compares instead (Note [Dict snapshots] in csrc/compile.c)
+        self._snapshot = None if self._versions is not None else tuple(
+            tuple(itertools.chain.from_iterable(d.items())) for d in self._vdicts)
         self._gdicts = tuple(groups)
         self._gversions = _C._compile_dict_versions(self._gdicts)
         self._lens_fast = tuple(map(len, self._lists))
@@ -1518,7 +1521,7 @@ class _Compiled:
         n_out, kinds, new_state = entry.out_kinds
         plan = plan._plan if isinstance(plan, _CallPlan) else plan
         if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
-                or entry.needs_autograd or new_state or plan._versions is None
+                or entry.needs_autograd or new_state
                 or _has_not_implemented(entry.out_spec)
                 or any(not 1 <= len(slots) <= 8 for slots, _, _ in entry.derived)):  # Note [Derived inputs in C]
             return None
@@ -1551,7 +1554,8 @@ class _Compiled:
         objs = plan._objs_fast
         specs = tuple((dt, rg, dev, tuple(shape)) for _, shape, dt, rg, dev in plan.key[0][1][1:])
         return (globals(), tuple(self._reach.checks), _META_EPOCH, plan.meta_epoch, plan.key[2], specs,
-                frozenset(plan._state_ids), plan._vdicts, plan._versions, plan._gdicts,
+                frozenset(plan._state_ids), plan._vdicts,
+                plan._versions if plan._versions is not None else plan._snapshot, plan._gdicts,
                 bytearray(plan._gversions or b""), plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
                 objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,

@@ -74,7 +74,8 @@ error:
  * many dicts (every module's __dict__, its _parameters/_buffers/_modules and hook dicts, the optimizers'
  * __dict__ and state dicts); equal tags for the same dict objects mean nothing in them changed, which one
  * memcmp shows instead of an identity pass over their keys and values. From 3.12 the tag is deprecated
- * (PEP 699), so there `_compile_dict_versions` returns None and the plan keeps its identity pass. */
+ * (PEP 699), so there `_compile_dict_versions` returns None and the plan keeps its identity pass (and the call
+ * program its snapshots, Note [Dict snapshots]). */
 
 /* _compile_dict_versions(dicts): bytes holding the version tag of each dict of the tuple `dicts`, in order
  * (Note [Dict version tags]), or None where this CPython has no tags. Returns a NEW reference. */
@@ -121,7 +122,8 @@ error:
  * program). Only what cannot be a C-level comparison is Python: the host scalars' sources, guards and arrays
  * (P_PRE, returns None when a guard fails, before any side effect), the host writes and scheduler steps
  * (P_POST), the group checks identity cannot make (P_EXTRA) and a groups' identity pass when a group dict's tag
- * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call). A program
+ * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call); where
+ * CPython has no tags, P_VTAGS holds the dicts' snapshots (Note [Dict snapshots]) and P_GCHECK runs every call. A program
  * is built only for an entry whose write-back is all exact (Note [Exact write-back]) but for .grads it leaves None
  * that the checks find None (no write at all), that creates no state and needs no autograd, called with
  * positional tensor arguments only; anything else keeps the Python path. The program holds strong references to
@@ -170,7 +172,7 @@ enum {
 };
 
 /* Whether the dicts of tuple `dicts` still have the version tags `tags` (bytes-like, Note [Dict version tags]);
- * 1 / 0 (always 0 where CPython has no tags: the caller then has no program). */
+ * 1 / 0 (always 0 where CPython has no tags: there the program holds snapshots, Note [Dict snapshots]). */
 static int dict_tags_equal(PyObject *dicts, const char *tags, Py_ssize_t len)
 {
 #if PY_VERSION_HEX < 0x030C0000
@@ -190,6 +192,36 @@ static int dict_tags_equal(PyObject *dicts, const char *tags, Py_ssize_t len)
     (void)len;
     return 0;
 #endif
+}
+
+/* Note [Dict snapshots]
+ * Where CPython has no dict version tags (3.12 on, Note [Dict version tags]; the GPU machines run 3.12), a plan's
+ * dicts are checked by a snapshot instead: `_Plan` keeps, per dict of P_VDICTS, the tuple of its items flattened
+ * (key, value, key, value, ...) as it read them, when it read everything else, and `dict_items_same` finds every
+ * dict with as many items, the identical keys and values in the same (insertion) order. That is what an unchanged
+ * version tag says (no item added, removed or rebound to another object), by identity, as the Python path's
+ * identity pass (`_Plan._unchanged`) compares; a dict that changed and changed back to the same objects passes
+ * both. It runs no Python and holds the snapshot's objects, so a freed object's address cannot pass for it. */
+
+/* Whether each dict of tuple `dicts` holds exactly the items of its snapshot, the tuple of the same index of `snaps`
+ * (Note [Dict snapshots]): 1 / 0. Never an exception. */
+static int dict_items_same(PyObject *dicts, PyObject *snaps)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(dicts);
+    if (PyTuple_GET_SIZE(snaps) != n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(dicts, i), *snap = PyTuple_GET_ITEM(snaps, i), *k, *v; /* BORROWED */
+        if (!PyDict_Check(d) || !PyTuple_Check(snap) || PyTuple_GET_SIZE(snap) != 2 * PyDict_GET_SIZE(d))
+            return 0;
+        Py_ssize_t pos = 0, j = 0;
+        while (PyDict_Next(d, &pos, &k, &v)) {
+            if (j + 1 >= PyTuple_GET_SIZE(snap) || PyTuple_GET_ITEM(snap, j) != k || PyTuple_GET_ITEM(snap, j + 1) != v)
+                return 0;
+            j += 2;
+        }
+    }
+    return 1;
 }
 
 /* Whether every read of a reach walk gives the same object now (`_Reach.still_valid`): `checks` is a tuple of
@@ -277,12 +309,14 @@ static int program_unchanged(State *st, PyObject *prog)
     Py_DECREF(epoch);
     if (same <= 0)
         return same;
-    if (!PyBytes_Check(P(P_VTAGS)) || !PyTuple_Check(P(P_VDICTS)) || !PyTuple_Check(P(P_REACH)))
+    PyObject *vtags = P(P_VTAGS); /* the tags (bytes), or where CPython has none the snapshots (a tuple) */
+    if (!(PyBytes_Check(vtags) || PyTuple_Check(vtags)) || !PyTuple_Check(P(P_VDICTS)) || !PyTuple_Check(P(P_REACH)))
         return 0;
     same = reach_still_valid(P(P_REACH), P(P_MISSING));
     if (same <= 0)
         return same;
-    if (!dict_tags_equal(P(P_VDICTS), PyBytes_AS_STRING(P(P_VTAGS)), PyBytes_GET_SIZE(P(P_VTAGS))))
+    if (PyBytes_Check(vtags) ? !dict_tags_equal(P(P_VDICTS), PyBytes_AS_STRING(vtags), PyBytes_GET_SIZE(vtags))
+                             : !dict_items_same(P(P_VDICTS), vtags)) /* Note [Dict snapshots] */
         return 0;
     PyObject *lists = P(P_LISTS), *lens = P(P_LENS), *objs = P(P_LISTOBJS);
     if (!PyTuple_Check(lists) || !PyTuple_Check(lens) || !PyTuple_Check(objs) ||
