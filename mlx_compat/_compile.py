@@ -783,6 +783,12 @@ def _group_checks_hold(group, checks):
     return True
 
 
+def _snapshots(dicts):
+    """Per dict of `dicts`, the tuple of its items flattened (key, value, ...): what a call program compares where
+    CPython has no dict version tags (Note [Dict snapshots] in csrc/compile.c)."""
+    return tuple(tuple(itertools.chain.from_iterable(d.items())) for d in dicts)
+
+
 class _Plan:
     """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph.
 
@@ -950,10 +956,10 @@ class _Plan:
         self._vdicts = tuple(itertools.chain(map(vars, mods), map(vars, optims), dicts, hook_dicts))
         self._versions = _C._compile_dict_versions(self._vdicts)
         # where CPython has no tags, what the call program compares instead (Note [Dict snapshots] in csrc/compile.c)
-        self._snapshot = None if self._versions is not None else tuple(
-            tuple(itertools.chain.from_iterable(d.items())) for d in self._vdicts)
+        self._snapshot = None if self._versions is not None else _snapshots(self._vdicts)
         self._gdicts = tuple(groups)
         self._gversions = _C._compile_dict_versions(self._gdicts)
+        self._gsnapshot = None if self._gversions is not None else _snapshots(self._gdicts)
         self._lens_fast = tuple(map(len, self._lists))
         self._objs_fast = tuple(self._objects_fast())
         self._glens = tuple(map(len, groups))
@@ -1556,7 +1562,8 @@ class _Compiled:
         return (globals(), tuple(self._reach.checks), _META_EPOCH, plan.meta_epoch, plan.key[2], specs,
                 frozenset(plan._state_ids), plan._vdicts,
                 plan._versions if plan._versions is not None else plan._snapshot, plan._gdicts,
-                bytearray(plan._gversions or b""), plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
+                bytearray(plan._gversions) if plan._gversions is not None else [plan._gsnapshot],
+                plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
                 objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
                 tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,

@@ -123,7 +123,7 @@ error:
  * (P_PRE, returns None when a guard fails, before any side effect), the host writes and scheduler steps
  * (P_POST), the group checks identity cannot make (P_EXTRA) and a groups' identity pass when a group dict's tag
  * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call); where
- * CPython has no tags, P_VTAGS holds the dicts' snapshots (Note [Dict snapshots]) and P_GCHECK runs every call. A program
+ * CPython has no tags, P_VTAGS and P_GTAGS hold the dicts' snapshots instead (Note [Dict snapshots]). A program
  * is built only for an entry whose write-back is all exact (Note [Exact write-back]) but for .grads it leaves None
  * that the checks find None (no write at all), that creates no state and needs no autograd, called with
  * positional tensor arguments only; anything else keeps the Python path. The program holds strong references to
@@ -363,16 +363,53 @@ static int program_unchanged(State *st, PyObject *prog)
 #undef P
 }
 
+/* NEW tuple: the snapshot of each dict of tuple `dicts` (Note [Dict snapshots]), as _Plan makes them. */
+static PyObject *dict_snapshots(PyObject *dicts)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(dicts);
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(dicts, i), *k, *v; /* BORROWED */
+        if (!PyDict_Check(d)) {
+            PyErr_SetString(PyExc_TypeError, "_compile_call: a plan's dict is no dict");
+            goto error;
+        }
+        PyObject *snap = PyTuple_New(2 * PyDict_GET_SIZE(d)); /* NEW, given to out at once */
+        if (snap == NULL)
+            goto error;
+        PyTuple_SET_ITEM(out, i, snap);
+        Py_ssize_t pos = 0, j = 0;
+        while (PyDict_Next(d, &pos, &k, &v) && j + 1 < PyTuple_GET_SIZE(snap)) { /* no Python runs in between */
+            PyTuple_SET_ITEM(snap, j, Py_NewRef(k));
+            PyTuple_SET_ITEM(snap, j + 1, Py_NewRef(v));
+            j += 2;
+        }
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* Whether the param groups are unchanged (Note [Plan reuse]): their dicts' tags as the program last saw them,
  * else the Python identity pass P_GCHECK, after which the bytearray P_GTAGS takes the tags afresh (a scheduler
- * rebinds lr every step). 1 / 0 / -1. */
+ * rebinds lr every step). Where CPython has no tags, P_GTAGS is a list holding the groups' snapshots, compared
+ * and taken afresh alike (Note [Dict snapshots]). 1 / 0 / -1. */
 static int groups_unchanged(PyObject *prog)
 {
 #define P(i) PyTuple_GET_ITEM(prog, i)
     PyObject *gdicts = P(P_GDICTS), *gtags = P(P_GTAGS);
-    if (!PyTuple_Check(gdicts) || !PyByteArray_Check(gtags))
+    int snaps = PyList_Check(gtags);
+    if (!PyTuple_Check(gdicts) || !(PyByteArray_Check(gtags) || snaps))
         return 0;
-    if (dict_tags_equal(gdicts, PyByteArray_AS_STRING(gtags), PyByteArray_GET_SIZE(gtags)))
+    if (snaps) {
+        if (PyList_GET_SIZE(gtags) != 1 || !PyTuple_Check(PyList_GET_ITEM(gtags, 0)))
+            return 0;
+        if (dict_items_same(gdicts, PyList_GET_ITEM(gtags, 0)))
+            return 1;
+    } else if (dict_tags_equal(gdicts, PyByteArray_AS_STRING(gtags), PyByteArray_GET_SIZE(gtags)))
         return 1;
     PyObject *ok = PyObject_CallNoArgs(P(P_GCHECK)); /* NEW */
     if (ok == NULL)
@@ -381,6 +418,12 @@ static int groups_unchanged(PyObject *prog)
     Py_DECREF(ok);
     if (same <= 0)
         return same;
+    if (snaps) {
+        PyObject *now = dict_snapshots(gdicts); /* NEW */
+        if (now == NULL || PyList_SetItem(gtags, 0, now) < 0) /* steals now */
+            return -1;
+        return 1;
+    }
     PyObject *now = mod_compile_dict_versions(NULL, gdicts); /* NEW bytes (or None without tags) */
     if (now == NULL)
         return -1;
