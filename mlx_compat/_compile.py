@@ -100,7 +100,9 @@ the array (it is called with the slot's current array at each call, so a write t
 and may cache per array object as weight_last does, which makes the per-call cost a lookup. The requests are part
 of the entry, decided by the first trace like the scalar layout (Note [Host scalars]). Under mx.vjp (an
 inference call whose outputs require grad, _vjp_parts) the derived inputs are rebuilt from the values
-differentiated, so gradients reach the weights through them.
+differentiated, so gradients reach the weights through them. A call program (Note [Compiled call program] in
+csrc/compile.c) computes them in C and calls fn only when a source array is not the one of its last computation
+(Note [Derived inputs in C]).
 """
 from __future__ import annotations
 
@@ -781,6 +783,12 @@ def _group_checks_hold(group, checks):
     return True
 
 
+def _snapshots(dicts):
+    """Per dict of `dicts`, the tuple of its items flattened (key, value, ...): what a call program compares where
+    CPython has no dict version tags (Note [Dict snapshots] in csrc/compile.c)."""
+    return tuple(tuple(itertools.chain.from_iterable(d.items())) for d in dicts)
+
+
 class _Plan:
     """One call's state layout: the slots whose arrays go in, and the key that selects a traced graph.
 
@@ -947,8 +955,11 @@ class _Plan:
         # covers (lists, .grads, requires_grad flags); of the group checks only those identity cannot make
         self._vdicts = tuple(itertools.chain(map(vars, mods), map(vars, optims), dicts, hook_dicts))
         self._versions = _C._compile_dict_versions(self._vdicts)
+        # where CPython has no tags, what the call program compares instead (Note [Dict snapshots] in csrc/compile.c)
+        self._snapshot = None if self._versions is not None else _snapshots(self._vdicts)
         self._gdicts = tuple(groups)
         self._gversions = _C._compile_dict_versions(self._gdicts)
+        self._gsnapshot = None if self._gversions is not None else _snapshots(self._gdicts)
         self._lens_fast = tuple(map(len, self._lists))
         self._objs_fast = tuple(self._objects_fast())
         self._glens = tuple(map(len, groups))
@@ -1516,12 +1527,17 @@ class _Compiled:
         n_out, kinds, new_state = entry.out_kinds
         plan = plan._plan if isinstance(plan, _CallPlan) else plan
         if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
-                or entry.needs_autograd or entry.derived or new_state or plan._versions is None
-                or _has_not_implemented(entry.out_spec)):
+                or entry.needs_autograd or new_state
+                or _has_not_implemented(entry.out_spec)
+                or any(not 1 <= len(slots) <= 8 for slots, _, _ in entry.derived)):  # Note [Derived inputs in C]
             return None
         exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
         if others:
-            return None
+            # a .grad the call leaves None that was None at planning is no write: the program's check of every
+            # parameter's .grad (P_GRADS) finds it None still (an inference call's parameters)
+            was_none = {id(s[1]) for s, t in zip(plan.slots, plan._slot_tensors) if s[0] == "grad" and t is None}
+            if any(i >= 0 or kind != "grad" or id(owner) not in was_none for kind, owner, _, i in others):
+                return None
         entries = plan._entries
 
         def pre():  # _lookup's choice, for this entry only: (source values, host scalar arrays) or None
@@ -1544,13 +1560,17 @@ class _Compiled:
         objs = plan._objs_fast
         specs = tuple((dt, rg, dev, tuple(shape)) for _, shape, dt, rg, dev in plan.key[0][1][1:])
         return (globals(), tuple(self._reach.checks), _META_EPOCH, plan.meta_epoch, plan.key[2], specs,
-                frozenset(plan._state_ids), plan._vdicts, plan._versions, plan._gdicts,
-                bytearray(plan._gversions or b""), plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
+                frozenset(plan._state_ids), plan._vdicts,
+                plan._versions if plan._versions is not None else plan._snapshot, plan._gdicts,
+                bytearray(plan._gversions) if plan._gversions is not None else [plan._gsnapshot],
+                plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
                 objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
                 tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,
                 None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
-                "_key", "_TRACE", _MISSING, _host_program(entry, entries, post))
+                "_key", "_TRACE", _MISSING, _host_program(entry, entries, post),
+                tuple((slots, fn) for slots, _, fn in entry.derived) if entry.derived else None,
+                [None] * len(entry.derived))  # Note [Derived inputs in C] in csrc/compile.c
 
     @staticmethod
     def _write_program(entry, plan):

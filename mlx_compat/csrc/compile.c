@@ -76,9 +76,9 @@ error:
  * memcmp shows instead of an identity pass over their keys and values. PEP 699 deprecated the field in 3.12,
  * but 3.12 and 3.13 still assign it from that counter on every modification (their dict watchers keep the low
  * bits, which only ever change with the tag), so there it is read with the deprecation warning silenced; 3.14
- * removed it, so from 3.14 `_compile_dict_versions` returns None and the plan keeps its identity pass (no call
- * program: Note [Compiled call program]). tests/test_compile*.py cover every change kind on each Python the
- * suite runs on (CI: 3.11; the GPU machine: 3.12). */
+ * removed it, so from 3.14 `_compile_dict_versions` returns None and the plan keeps its identity pass (and the
+ * call program its snapshots, Note [Dict snapshots]). tests/test_compile*.py cover every change kind on each
+ * Python the suite runs on (CI: 3.11; the GPU machine: 3.12), and test_compile_no_dict_tags.py the tag-less path. */
 
 #define HAVE_DICT_TAGS (PY_VERSION_HEX < 0x030E0000)
 
@@ -142,16 +142,33 @@ error:
  * program). Only what cannot be a C-level comparison is Python: the host scalars' sources, guards and arrays
  * (P_PRE, returns None when a guard fails, before any side effect), the host writes and scheduler steps
  * (P_POST), the group checks identity cannot make (P_EXTRA) and a groups' identity pass when a group dict's tag
- * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call). A program
- * is built only for an entry whose write-back is all exact (Note [Exact write-back]), that creates no state, has
- * no derived inputs and needs no autograd, called with positional tensor arguments only; anything else keeps
- * the Python path. The program holds strong references to everything it compares by identity, so a freed
- * object's id cannot pass for it. */
+ * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call); where
+ * CPython has no tags, P_VTAGS and P_GTAGS hold the dicts' snapshots instead (Note [Dict snapshots]). A program
+ * is built only for an entry whose write-back is all exact (Note [Exact write-back]) but for .grads it leaves None
+ * that the checks find None (no write at all), that creates no state and needs no autograd, called with
+ * positional tensor arguments only; anything else keeps the Python path. The program holds strong references to
+ * everything it compares by identity, so a freed object's id cannot pass for it. The derived inputs (P_DERIVED,
+ * Note [Derived inputs in C]) are the one thing it compares through weak references. */
 enum {
     P_MODDICT, P_REACH, P_EPOCH_FN, P_EPOCH, P_GRAD, P_ARGSPECS, P_STATE_IDS, P_VDICTS, P_VTAGS, P_GDICTS, P_GTAGS,
     P_GCHECK, P_LISTS, P_LENS, P_LISTOBJS, P_PARAMS, P_GRADS, P_RGT, P_RGV, P_EXTRA, P_PRE, P_FN, P_SLOTS,
-    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_HOST, P_COUNT
+    P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_HOST,
+    P_DERIVED, P_DCACHE, P_COUNT
 };
+
+/* Note [Derived inputs in C]
+ * A compiled inference call of a convolutional model takes one derived input per convolution weight and two per
+ * eval batch norm (Note [Derived inputs] in _compile.py), each fn(slot arrays) through nn/_layout.py's caches: a
+ * ResNet-18 call made 57 such Python calls. P_DERIVED, when not None, is the entry's requests as a tuple of
+ * (slot indices, fn), and the list P_DCACHE keeps per request the weak references (sources..., value) of its
+ * last computation. While every source weak reference still gives the array the slot holds now and the value
+ * is alive, the value is fn's for these very arrays (fn is a pure function of them, and a live weak referent
+ * is never a reused address), so it is taken without calling fn; any write to a source (an optimizer step,
+ * load_state_dict, `w.data.mul_`) gives the slot another array, and fn runs again. Weak references only: the
+ * program keeps no old weight, nor its form, alive after a write; the value lives as long as fn's own cache
+ * keeps it (weight_last's and cached_form's: while the source array lives), and a fn that caches nothing
+ * simply runs at every call, as on the Python path. */
+enum { D_SLOTS, D_FN, D_COUNT };
 
 /* Note [Host scalars in C]
  * The host scalar work of a call program (Note [Host scalars] in _compile.py) in its common cases runs here
@@ -175,7 +192,7 @@ enum {
 };
 
 /* Whether the dicts of tuple `dicts` still have the version tags `tags` (bytes-like, Note [Dict version tags]);
- * 1 / 0 (always 0 where CPython has no tags: the caller then has no program). */
+ * 1 / 0 (always 0 where CPython has no tags: there the program holds snapshots, Note [Dict snapshots]). */
 static int dict_tags_equal(PyObject *dicts, const char *tags, Py_ssize_t len)
 {
 #if HAVE_DICT_TAGS
@@ -195,6 +212,36 @@ static int dict_tags_equal(PyObject *dicts, const char *tags, Py_ssize_t len)
     (void)len;
     return 0;
 #endif
+}
+
+/* Note [Dict snapshots]
+ * Where CPython has no dict version tags (3.14 on, Note [Dict version tags]), a plan's
+ * dicts are checked by a snapshot instead: `_Plan` keeps, per dict of P_VDICTS, the tuple of its items flattened
+ * (key, value, key, value, ...) as it read them, when it read everything else, and `dict_items_same` finds every
+ * dict with as many items, the identical keys and values in the same (insertion) order. That is what an unchanged
+ * version tag says (no item added, removed or rebound to another object), by identity, as the Python path's
+ * identity pass (`_Plan._unchanged`) compares; a dict that changed and changed back to the same objects passes
+ * both. It runs no Python and holds the snapshot's objects, so a freed object's address cannot pass for it. */
+
+/* Whether each dict of tuple `dicts` holds exactly the items of its snapshot, the tuple of the same index of `snaps`
+ * (Note [Dict snapshots]): 1 / 0. Never an exception. */
+static int dict_items_same(PyObject *dicts, PyObject *snaps)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(dicts);
+    if (PyTuple_GET_SIZE(snaps) != n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(dicts, i), *snap = PyTuple_GET_ITEM(snaps, i), *k, *v; /* BORROWED */
+        if (!PyDict_Check(d) || !PyTuple_Check(snap) || PyTuple_GET_SIZE(snap) != 2 * PyDict_GET_SIZE(d))
+            return 0;
+        Py_ssize_t pos = 0, j = 0;
+        while (PyDict_Next(d, &pos, &k, &v)) {
+            if (j + 1 >= PyTuple_GET_SIZE(snap) || PyTuple_GET_ITEM(snap, j) != k || PyTuple_GET_ITEM(snap, j + 1) != v)
+                return 0;
+            j += 2;
+        }
+    }
+    return 1;
 }
 
 /* Whether every read of a reach walk gives the same object now (`_Reach.still_valid`): `checks` is a tuple of
@@ -282,12 +329,14 @@ static int program_unchanged(State *st, PyObject *prog)
     Py_DECREF(epoch);
     if (same <= 0)
         return same;
-    if (!PyBytes_Check(P(P_VTAGS)) || !PyTuple_Check(P(P_VDICTS)) || !PyTuple_Check(P(P_REACH)))
+    PyObject *vtags = P(P_VTAGS); /* the tags (bytes), or where CPython has none the snapshots (a tuple) */
+    if (!(PyBytes_Check(vtags) || PyTuple_Check(vtags)) || !PyTuple_Check(P(P_VDICTS)) || !PyTuple_Check(P(P_REACH)))
         return 0;
     same = reach_still_valid(P(P_REACH), P(P_MISSING));
     if (same <= 0)
         return same;
-    if (!dict_tags_equal(P(P_VDICTS), PyBytes_AS_STRING(P(P_VTAGS)), PyBytes_GET_SIZE(P(P_VTAGS))))
+    if (PyBytes_Check(vtags) ? !dict_tags_equal(P(P_VDICTS), PyBytes_AS_STRING(vtags), PyBytes_GET_SIZE(vtags))
+                             : !dict_items_same(P(P_VDICTS), vtags)) /* Note [Dict snapshots] */
         return 0;
     PyObject *lists = P(P_LISTS), *lens = P(P_LENS), *objs = P(P_LISTOBJS);
     if (!PyTuple_Check(lists) || !PyTuple_Check(lens) || !PyTuple_Check(objs) ||
@@ -334,16 +383,53 @@ static int program_unchanged(State *st, PyObject *prog)
 #undef P
 }
 
+/* NEW tuple: the snapshot of each dict of tuple `dicts` (Note [Dict snapshots]), as _Plan makes them. */
+static PyObject *dict_snapshots(PyObject *dicts)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(dicts);
+    PyObject *out = PyTuple_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(dicts, i), *k, *v; /* BORROWED */
+        if (!PyDict_Check(d)) {
+            PyErr_SetString(PyExc_TypeError, "_compile_call: a plan's dict is no dict");
+            goto error;
+        }
+        PyObject *snap = PyTuple_New(2 * PyDict_GET_SIZE(d)); /* NEW, given to out at once */
+        if (snap == NULL)
+            goto error;
+        PyTuple_SET_ITEM(out, i, snap);
+        Py_ssize_t pos = 0, j = 0;
+        while (PyDict_Next(d, &pos, &k, &v) && j + 1 < PyTuple_GET_SIZE(snap)) { /* no Python runs in between */
+            PyTuple_SET_ITEM(snap, j, Py_NewRef(k));
+            PyTuple_SET_ITEM(snap, j + 1, Py_NewRef(v));
+            j += 2;
+        }
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* Whether the param groups are unchanged (Note [Plan reuse]): their dicts' tags as the program last saw them,
  * else the Python identity pass P_GCHECK, after which the bytearray P_GTAGS takes the tags afresh (a scheduler
- * rebinds lr every step). 1 / 0 / -1. */
+ * rebinds lr every step). Where CPython has no tags, P_GTAGS is a list holding the groups' snapshots, compared
+ * and taken afresh alike (Note [Dict snapshots]). 1 / 0 / -1. */
 static int groups_unchanged(PyObject *prog)
 {
 #define P(i) PyTuple_GET_ITEM(prog, i)
     PyObject *gdicts = P(P_GDICTS), *gtags = P(P_GTAGS);
-    if (!PyTuple_Check(gdicts) || !PyByteArray_Check(gtags))
+    int snaps = PyList_Check(gtags);
+    if (!PyTuple_Check(gdicts) || !(PyByteArray_Check(gtags) || snaps))
         return 0;
-    if (dict_tags_equal(gdicts, PyByteArray_AS_STRING(gtags), PyByteArray_GET_SIZE(gtags)))
+    if (snaps) {
+        if (PyList_GET_SIZE(gtags) != 1 || !PyTuple_Check(PyList_GET_ITEM(gtags, 0)))
+            return 0;
+        if (dict_items_same(gdicts, PyList_GET_ITEM(gtags, 0)))
+            return 1;
+    } else if (dict_tags_equal(gdicts, PyByteArray_AS_STRING(gtags), PyByteArray_GET_SIZE(gtags)))
         return 1;
     PyObject *ok = PyObject_CallNoArgs(P(P_GCHECK)); /* NEW */
     if (ok == NULL)
@@ -352,6 +438,12 @@ static int groups_unchanged(PyObject *prog)
     Py_DECREF(ok);
     if (same <= 0)
         return same;
+    if (snaps) {
+        PyObject *now = dict_snapshots(gdicts); /* NEW */
+        if (now == NULL || PyList_SetItem(gtags, 0, now) < 0) /* steals now */
+            return -1;
+        return 1;
+    }
     PyObject *now = mod_compile_dict_versions(NULL, gdicts); /* NEW bytes (or None without tags) */
     if (now == NULL)
         return -1;
@@ -643,6 +735,99 @@ doubt:
 #undef H
 }
 
+/* The derived value of request `req` = (slot indices, fn) for the slot arrays `slot_arrays` (a list), from its
+ * weak-reference entry in list `cache` at `i` while that still holds, else fn(*sources), after which the entry is
+ * made afresh (Note [Derived inputs in C]). Returns a NEW reference, or NULL with an exception. */
+static PyObject *derived_value(PyObject *req, PyObject *cache, Py_ssize_t i, PyObject *slot_arrays)
+{
+    PyObject *srcs[8], *v = NULL, *entry = NULL;
+    if (!PyTuple_Check(req) || PyTuple_GET_SIZE(req) != D_COUNT || !PyTuple_Check(PyTuple_GET_ITEM(req, D_SLOTS))) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call: malformed derived input request");
+        return NULL;
+    }
+    PyObject *slots = PyTuple_GET_ITEM(req, D_SLOTS);
+    Py_ssize_t k = PyTuple_GET_SIZE(slots), n_slots = PyList_GET_SIZE(slot_arrays);
+    if (k < 1 || k > (Py_ssize_t)(sizeof srcs / sizeof *srcs)) {
+        PyErr_SetString(PyExc_ValueError, "_compile_call: a derived input of 1 to 8 slot arrays expected");
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(slots, j));
+        if (s == -1 && PyErr_Occurred())
+            return NULL;
+        if (s < 0 || s >= n_slots) {
+            PyErr_SetString(PyExc_IndexError, "_compile_call: a derived input's slot out of range");
+            return NULL;
+        }
+        srcs[j] = PyList_GET_ITEM(slot_arrays, s); /* BORROWED; slot_arrays holds them */
+    }
+    if (i >= PyList_GET_SIZE(cache)) { /* an earlier fn may have run code that shrank it */
+        PyErr_SetString(PyExc_RuntimeError, "_compile_call: the derived input cache changed size");
+        return NULL;
+    }
+    PyObject *c = PyList_GET_ITEM(cache, i); /* BORROWED; used before anything runs Python */
+    if (PyTuple_Check(c) && PyTuple_GET_SIZE(c) == k + 1) {
+        int hit = 1;
+        for (Py_ssize_t j = 0; j < k && hit; j++)
+            hit = PyWeakref_Check(PyTuple_GET_ITEM(c, j)) && PyWeakref_GetObject(PyTuple_GET_ITEM(c, j)) == srcs[j];
+        PyObject *cv = hit && PyWeakref_Check(PyTuple_GET_ITEM(c, k)) ? PyWeakref_GetObject(PyTuple_GET_ITEM(c, k))
+                                                                       : Py_None; /* BORROWED */
+        if (cv != Py_None)
+            return Py_NewRef(cv);
+    }
+    v = PyObject_Vectorcall(PyTuple_GET_ITEM(req, D_FN), srcs, (size_t)k, NULL);
+    if (v == NULL)
+        return NULL;
+    if ((entry = PyTuple_New(k + 1)) == NULL)
+        goto error;
+    for (Py_ssize_t j = 0; j <= k; j++) {
+        PyObject *r = PyWeakref_NewRef(j < k ? srcs[j] : v, NULL); /* NEW */
+        if (r == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_TypeError))
+                goto error;
+            PyErr_Clear(); /* no weak reference to it: no entry, fn runs at every call */
+            Py_CLEAR(entry);
+            entry = Py_NewRef(Py_None);
+            break;
+        }
+        PyTuple_SET_ITEM(entry, j, r);
+    }
+    if (PyList_SetItem(cache, i, entry) < 0) { /* steals entry */
+        entry = NULL;
+        goto error;
+    }
+    return v;
+error:
+    Py_XDECREF(entry);
+    Py_DECREF(v);
+    return NULL;
+}
+
+/* NEW list: the derived inputs of the program's requests P_DERIVED (None: none) for the slot arrays
+ * `slot_arrays` (Note [Derived inputs in C]). */
+static PyObject *derived_inputs(PyObject *reqs, PyObject *cache, PyObject *slot_arrays)
+{
+    if (reqs == Py_None)
+        return PyList_New(0);
+    if (!PyTuple_Check(reqs) || !PyList_Check(cache) || PyList_GET_SIZE(cache) != PyTuple_GET_SIZE(reqs)) {
+        PyErr_SetString(PyExc_TypeError, "_compile_call: malformed derived inputs");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(reqs);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = derived_value(PyTuple_GET_ITEM(reqs, i), cache, i, slot_arrays); /* NEW */
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
 /* NEW list: the current value of each tensor of tuple `tensors` (`placeholder` for None). */
 static PyObject *values_of(State *st, PyObject *tensors, PyObject *placeholder)
 {
@@ -776,7 +961,7 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         PyList_SET_ITEM(ins[2], i, k);
     }
     ins[3] = Py_NewRef(PyTuple_GET_ITEM(pre, 1));
-    if ((ins[4] = PyList_New(0)) == NULL)
+    if ((ins[4] = derived_inputs(P(P_DERIVED), P(P_DCACHE), ins[1])) == NULL) /* Note [Derived inputs in C] */
         goto done;
     outs = PyObject_Vectorcall(P(P_FN), ins, 5, NULL);
     if (outs == NULL)
