@@ -151,24 +151,38 @@ int tensor_check_mx_extent_slow(State *st, TensorObject *t)
 
 /* NEW: a fresh base tensor of the given type holding `arr` (stolen). dt < 0: read from the array. check: whether
  * `arr` is a new result whose size Note [Result size check] bounds (not a view's or snapshot's existing value). */
+/* tensor_alloc_of_type's rarer steps (Note [Cold error paths] in core.h): `*dt` read from the array when
+ * negative, and Note [Result size check] when `check`, its element count then in *numel. 0, or -1 with `arr`
+ * (STOLEN only then) released. */
+static __attribute__((noinline)) int tensor_alloc_prepare(State *st, PyObject *arr, int *dt, int check,
+                                                          int64_t *numel)
+{
+    if (*dt < 0) {
+        PyObject *d = PyObject_GetAttr(arr, st->s_dtype);
+        if (d == NULL)
+            goto error;
+        *dt = dtype_from_mx(st, d);
+        Py_DECREF(d);
+        if (*dt < 0)
+            goto error;
+    }
+    if (check && check_result_size(st, arr, *dt, numel) < 0) /* Note [Result size check] */
+        goto error;
+    return 0;
+error:
+    Py_DECREF(arr);
+    return -1;
+}
+
 static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device, int check)
 {
     if (arr == NULL)
         return NULL;
-    if (dt < 0) {
-        PyObject *d = PyObject_GetAttr(arr, st->s_dtype);
-        if (d == NULL)
-            goto error;
-        dt = dtype_from_mx(st, d);
-        Py_DECREF(d);
-        if (dt < 0)
-            goto error;
-    }
     int64_t numel = -1;
-    if (check && check_result_size(st, arr, dt, &numel) < 0) /* Note [Result size check] */
-        goto error;
+    if ((dt < 0 || check) && tensor_alloc_prepare(st, arr, &dt, check, &numel) < 0)
+        return NULL;
     TensorObject *t;
-    if (tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0) { /* Note [Tensor free list] */
+    if (CORE_LIKELY(tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0)) { /* Note [Tensor free list] */
         t = st->free_tensors[--st->n_free_tensors];
         /* all but inline_sizes (the last member), which is read only through `sizes` once written (Note
          * [Inline sizes]) */
