@@ -2151,8 +2151,9 @@ int op_types_init(PyObject *module, State *st)
     PyType_Spec m_spec = {
         .name = "mlx_compat._C.OpMethod",
         .basicsize = sizeof(OpObject),
+        /* immutable: Note [Specialized method loads] (overrides.c) */
         .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
-                 Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                 Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_IMMUTABLETYPE,
         .slots = m_slots,
     };
     st->op_type = PyType_FromModuleAndSpec(module, &fn_spec, NULL);

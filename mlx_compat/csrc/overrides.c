@@ -607,7 +607,17 @@ int tf_wrapper_type_init(PyObject *module, State *st)
     PyType_Spec spec = {
         .name = "mlx_compat._C.TorchFunctionWrapper",
         .basicsize = sizeof(TFWrapper),
-        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+        /* Note [Specialized method loads]
+         * CPython 3.11's LOAD_METHOD specializes `t.view(...)` (the method taken from the inline cache, no
+         * attribute lookup per call) only when the descriptor's type is immutable as well as a method descriptor
+         * (specialize.c's analyze_descriptor: a mutable descriptor type could gain a __set__), so the wrapper and
+         * the registry's method forms (_C.OpMethod, dispatch.c) carry Py_TPFLAGS_IMMUTABLETYPE. 3.11 also wants
+         * the instance's __dict__ to exist (LOAD_METHOD_WITH_DICT checks its keys; a type with tp_dictoffset and
+         * no dict yet is not specialized, SPEC_FAIL_NO_DICT): a Tensor gets its dict only when an attribute is
+         * set, so most method calls still take the generic lookup (_PyObject_GetMethod, ~85 instructions) there;
+         * 3.12's managed dicts lift that. */
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
+                 Py_TPFLAGS_IMMUTABLETYPE,
         .slots = slots,
     };
     PyObject *tp = PyType_FromModuleAndSpec(module, &spec, NULL);
