@@ -613,9 +613,9 @@ int tf_wrapper_type_init(PyObject *module, State *st)
          * (specialize.c's analyze_descriptor: a mutable descriptor type could gain a __set__), so the wrapper and
          * the registry's method forms (_C.OpMethod, dispatch.c) carry Py_TPFLAGS_IMMUTABLETYPE. 3.11 also wants
          * the instance's __dict__ to exist (LOAD_METHOD_WITH_DICT checks its keys; a type with tp_dictoffset and
-         * no dict yet is not specialized, SPEC_FAIL_NO_DICT): a Tensor gets its dict only when an attribute is
-         * set, so most method calls still take the generic lookup (_PyObject_GetMethod, ~85 instructions) there;
-         * 3.12's managed dicts lift that. */
+         * no dict yet is not specialized, SPEC_FAIL_NO_DICT, and takes the generic lookup, _PyObject_GetMethod,
+         * ~85 instructions): the Tensors the core makes have an empty one from birth for that (Note [Kept
+         * instance dicts] in tensor.c). */
         .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
                  Py_TPFLAGS_IMMUTABLETYPE,
         .slots = slots,
