@@ -117,11 +117,27 @@ static int node_clear(NodeObject *n)
  * allocation: their tp_dealloc is subtype_dealloc, which calls node_dealloc as the base's, and node_dealloc
  * keeps only nodes whose own tp_dealloc it is. Deep graphs are freed through the trashcan (a chain of a
  * 100,000 nodes frees without deep C recursion), as subtype_dealloc did. */
+/* Note [Shallow node deallocation]
+ * The trashcan costs two calls into CPython per node freed (about a hundred instructions for a recorded op's two
+ * nodes, its own and a leaf's AccumulateGrad), though it matters only for long chains. node_dealloc counts its
+ * own nesting per thread and engages the trashcan from NODE_DEALLOC_SHALLOW nested frees on: a chain of any
+ * length is still freed within the trashcan's bounded C stack (that many frames more), and the common graph,
+ * a few nodes deep, frees without it. Where CPython's trashcan has no condition form to hand the test to
+ * (3.12 on), every free takes it, as before. */
+#define NODE_DEALLOC_SHALLOW 16
+static _Thread_local int node_dealloc_depth CORE_TLS;
+
 static void node_dealloc(NodeObject *n)
 {
     PyTypeObject *tp = Py_TYPE(n);
     PyObject_GC_UnTrack(n);
+#if PY_VERSION_HEX < 0x030C0000
+    Py_TRASHCAN_BEGIN_CONDITION(n, node_dealloc_depth >= NODE_DEALLOC_SHALLOW &&
+                                       _PyTrash_cond((PyObject *)n, (destructor)node_dealloc))
+#else
     Py_TRASHCAN_BEGIN(n, node_dealloc)
+#endif
+    node_dealloc_depth++;
     if (n->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)n);
     node_clear(n);
@@ -133,6 +149,7 @@ static void node_dealloc(NodeObject *n)
     } else
         tp->tp_free((PyObject *)n);
     Py_DECREF(tp);
+    node_dealloc_depth--;
     Py_TRASHCAN_END
 }
 
@@ -316,7 +333,8 @@ static NodeObject *node_new(State *st, PyObject *cls)
     PyTypeObject *tp = (PyTypeObject *)cls;
     if (tp->tp_dealloc == (destructor)node_dealloc && st->n_free_nodes > 0) {
         NodeObject *n = st->free_nodes[--st->n_free_nodes];
-        memset(n, 0, sizeof(NodeObject));
+        /* all but by_value (read only below n_by_value) and inline_edges (zeroed by node_edges_alloc when used) */
+        memset(n, 0, offsetof(NodeObject, by_value));
         PyObject_Init((PyObject *)n, tp); /* the type reference and a fresh reference count, as tp_alloc */
         PyObject_GC_Track(n);
         return n;

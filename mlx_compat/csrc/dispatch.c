@@ -130,7 +130,7 @@ static int op_can_cast(int from, int to)
     return 1;
 }
 
-static int raise_cast_error(int from, int to)
+static CORE_COLD int raise_cast_error(int from, int to)
 {
     PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s", dtype_name(from),
                  dtype_name(to));
@@ -343,7 +343,7 @@ static int parse_args(OpObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
 }
 
 /* Raise torch's TypeError for a non-Tensor `self` / `input`. Returns -1. */
-static int raise_not_tensor(OpObject *op, PyObject *o)
+static CORE_COLD int raise_not_tensor(OpObject *op, PyObject *o)
 {
     PyObject *n = form_name(op);
     if (n == NULL)
@@ -360,21 +360,34 @@ static int raise_not_tensor(OpObject *op, PyObject *o)
 
 /* ---------------------------------------------------------------- unary: forward and record */
 
+static PyObject *unary_forward_cast(OpObject *op, TensorObject *t, PyObject *v, int *out_dt);
+
 /* NEW: the mx.array of op(t) and its dtype code in *out_dt (the dtype rule applied). */
-static PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
+static inline PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
 {
     State *st = op->st;
     int d = t->dtype;
-    PyObject *v = tensor_value(st, t), *x = NULL, *r = NULL, *cast;
+    PyObject *v = tensor_value(st, t);
     if (v == NULL)
         return NULL;
     if (op->refusals != NULL && check_refusals(op, d, 0, (PyObject **)&t, 1) < 0) /* Note [Declared refusals] */
         return NULL;
-    if (dt_is_float(d)) { /* the common case: every declared forward keeps a floating dtype */
+    if (CORE_LIKELY(dt_is_float(d))) { /* the common case: every declared forward keeps a floating dtype */
         *out_dt = d;
         PyObject *args[2] = {v, op->scalar};
         return mx_call(st, d == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
     }
+    return unary_forward_cast(op, t, v, out_dt);
+}
+
+/* unary_forward for a non-floating input `v` (BORROWED, t's value): the dtype rule's casts around the forward.
+ * NEW. */
+static __attribute__((noinline)) PyObject *unary_forward_cast(OpObject *op, TensorObject *t, PyObject *v,
+                                                              int *out_dt)
+{
+    State *st = op->st;
+    int d = t->dtype;
+    PyObject *x = NULL, *r = NULL, *cast;
     if (d == DT_BOOL && (op->flags & OPF_NO_BOOL)) {
         PyErr_SetObject(PyTuple_GET_ITEM(op->bool_error, 0), PyTuple_GET_ITEM(op->bool_error, 1));
         return NULL;
@@ -605,6 +618,48 @@ error:
 
 /* ---------------------------------------------------------------- the unary path */
 
+/* The in-place form of a unary op on `t` (Note [In-place history] in autograd.c): computed out of place,
+ * recorded, then written through. NEW reference to t, or NULL. */
+static __attribute__((noinline)) PyObject *unary_call_inplace(OpObject *op, TensorObject *t)
+{
+    State *st = op->st;
+    if (tensor_check_inplace(st, t) < 0)
+        return NULL;
+    if (op->promotion == PROMOTE_COMPLEX_TO_FLOAT && dt_is_complex(t->dtype)) {
+        PyErr_Format(PyExc_RuntimeError, "In-place %U is not supported for complex tensors.", op->name);
+        return NULL;
+    }
+    int dt;
+    PyObject *arr = unary_forward(op, t, &dt), *result = NULL, *cast = NULL;
+    if (arr == NULL)
+        return NULL;
+    if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
+        Py_DECREF(arr);
+        raise_cast_error(dt, t->dtype);
+        return NULL;
+    }
+    cast = dt == t->dtype ? arr : mx_astype(st, arr, t->dtype, t->device);
+    if (cast != arr)
+        Py_DECREF(arr);
+    if (cast == NULL)
+        return NULL;
+    int record = op->derivative != NULL && GRAD_ENABLED(st) && requires_grad_of(t);
+    if (record) {
+        result = tensor_wrap(st, cast, t->dtype, t->device);
+        if (result == NULL || unary_record(op, t, result) < 0)
+            goto error;
+        ((TensorObject *)result)->ndim = t->ndim;
+    }
+    int rc = write_through(st, t, cast, result, record);
+    Py_DECREF(cast);
+    Py_XDECREF(result);
+    return rc < 0 ? NULL : Py_NewRef((PyObject *)t);
+error:
+    Py_DECREF(cast);
+    Py_XDECREF(result);
+    return NULL;
+}
+
 static PyObject *unary_call(OpObject *op, OpArgs *a)
 {
     State *st = op->st;
@@ -613,45 +668,12 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
         return NULL;
     }
     TensorObject *t = (TensorObject *)a->input;
-    if (op->variant == VAR_INPLACE && tensor_check_inplace(st, t) < 0)
-        return NULL;
-    if (op->variant == VAR_INPLACE && op->promotion == PROMOTE_COMPLEX_TO_FLOAT && dt_is_complex(t->dtype)) {
-        PyErr_Format(PyExc_RuntimeError, "In-place %U is not supported for complex tensors.", op->name);
-        return NULL;
-    }
+    if (op->variant == VAR_INPLACE)
+        return unary_call_inplace(op, t);
     int dt;
     PyObject *arr = unary_forward(op, t, &dt);
     if (arr == NULL)
         return NULL;
-    if (op->variant == VAR_INPLACE) {
-        /* Note [In-place history] (autograd.c): computed out of place, recorded, then written through */
-        PyObject *result = NULL, *cast = NULL;
-        if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
-            Py_DECREF(arr);
-            raise_cast_error(dt, t->dtype);
-            return NULL;
-        }
-        cast = dt == t->dtype ? arr : mx_astype(st, arr, t->dtype, t->device);
-        if (cast != arr)
-            Py_DECREF(arr);
-        if (cast == NULL)
-            return NULL;
-        int record = op->derivative != NULL && GRAD_ENABLED(st) && requires_grad_of(t);
-        if (record) {
-            result = tensor_wrap(st, cast, t->dtype, t->device);
-            if (result == NULL || unary_record(op, t, result) < 0)
-                goto inplace_error;
-            ((TensorObject *)result)->ndim = t->ndim;
-        }
-        int rc = write_through(st, t, cast, result, record);
-        Py_DECREF(cast);
-        Py_XDECREF(result);
-        return rc < 0 ? NULL : Py_NewRef(a->input);
-    inplace_error:
-        Py_DECREF(cast);
-        Py_XDECREF(result);
-        return NULL;
-    }
     /* elementwise: no larger than the input (Note [Result size check] in tensor.c) */
     TensorObject *res = (TensorObject *)tensor_wrap_result_steal(st, arr, dt, t->device, tensor_numel_bound(t));
     if (res == NULL)
@@ -802,7 +824,7 @@ static PyObject *numpy_scalar_number(PyObject *v)
         Py_CLEAR(item);
     return item;
 }
-static PyObject *raise_bad_operand(OpObject *op, OpArgs *a);
+static CORE_COLD PyObject *raise_bad_operand(OpObject *op, OpArgs *a);
 
 static PyObject *binary_call(OpObject *op, OpArgs *a)
 {
@@ -1049,7 +1071,7 @@ static PyObject *generic_binary_apply(OpObject *op, OpArgs *a, int inplace)
 }
 
 /* torch's TypeError for an operand that is neither a Tensor nor a number. Returns NULL. */
-static PyObject *raise_bad_operand(OpObject *op, OpArgs *a)
+static CORE_COLD PyObject *raise_bad_operand(OpObject *op, OpArgs *a)
 {
     State *st = op->st;
     PyObject *bad = is_tensor(st, a->input) ? a->other : a->input;
@@ -1527,12 +1549,14 @@ error: /* also the way out when done: result is the result or NULL */
 
 /* ---------------------------------------------------------------- the one entry of every form */
 
-/* Every form's vectorcall: __torch_function__ check, parse, then the kind's path. NEW. */
-static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames);
+
+/* op_vectorcall's general case: __torch_function__ check, numpy scalars, parse, then the kind's path. NEW. */
+static __attribute__((noinline)) PyObject *op_vectorcall_general(PyObject *self, PyObject *const *args,
+                                                                 size_t nargsf, PyObject *kwnames)
 {
     OpObject *op = (OpObject *)self;
     State *st = op->st;
-    thread_pin(st); /* Note [Threads]: the operator path below no longer fetches the state (binary_op_checked) */
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), nall = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
     /* Note [torch function check] (overrides.c): exact Tensors and numbers never look further */
     int maybe = tf_modes_active;
@@ -1569,6 +1593,34 @@ static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nar
     if (parse_args(op, args, nargs, kwnames, &a) < 0)
         return NULL;
     return op->kind == OP_UNARY ? unary_call(op, &a) : binary_call(op, &a);
+}
+
+/* Note [Operator fast entry]
+ * Every form's vectorcall. The common call (`torch.exp(t)`, `torch.add(a, b)`: its operands positional, each
+ * exactly a Tensor, no TorchFunctionMode) goes straight to its kind's path: Note [torch function check] then
+ * has nothing to look at, no numpy scalar can be among the operands (Note [numpy scalars as Numbers]) and
+ * parse_args would only copy them, so the result is the general path's. Everything else — keywords, a
+ * number or any other object among the operands, n-ary ops, a wrong argument count — takes
+ * op_vectorcall_general, kept out of line so that this entry stays a few cache lines (Note [Cold error
+ * paths] in core.h). NEW. */
+static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    OpObject *op = (OpObject *)self;
+    State *st = op->st;
+    thread_pin(st); /* Note [Threads]: the operator path below no longer fetches the state (binary_op_checked) */
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyTypeObject *tt = (PyTypeObject *)st->tensor_type;
+    if (CORE_LIKELY(kwnames == NULL && nargs > 0 && !tf_modes_active && Py_TYPE(args[0]) == tt)) {
+        if (op->kind == OP_UNARY && nargs == 1) {
+            OpArgs a = {args[0], NULL, NULL, NULL, NULL};
+            return unary_call(op, &a);
+        }
+        if (op->kind == OP_BINARY && nargs == 2 && Py_TYPE(args[1]) == tt) {
+            OpArgs a = {args[0], args[1], NULL, NULL, NULL};
+            return binary_call(op, &a);
+        }
+    }
+    return op_vectorcall_general(self, args, nargsf, kwnames);
 }
 
 /* ---------------------------------------------------------------- the Op types */
@@ -2099,8 +2151,9 @@ int op_types_init(PyObject *module, State *st)
     PyType_Spec m_spec = {
         .name = "mlx_compat._C.OpMethod",
         .basicsize = sizeof(OpObject),
+        /* immutable: Note [Specialized method loads] (overrides.c) */
         .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
-                 Py_TPFLAGS_DISALLOW_INSTANTIATION,
+                 Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_IMMUTABLETYPE,
         .slots = m_slots,
     };
     st->op_type = PyType_FromModuleAndSpec(module, &fn_spec, NULL);

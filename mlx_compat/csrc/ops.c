@@ -274,7 +274,7 @@ static PyObject *operand_value(State *st, Operand *o, int dt, int device)
 }
 
 /* Replace MLX's broadcasting ValueError with torch's RuntimeError naming the first mismatched dim. */
-static void raise_broadcast_error(State *st, Operand *a, Operand *b)
+static CORE_COLD void raise_broadcast_error(State *st, Operand *a, Operand *b)
 {
     if (!PyErr_ExceptionMatches(PyExc_ValueError) || a->t == NULL || b->t == NULL)
         return;
@@ -310,7 +310,7 @@ static void raise_broadcast_error(State *st, Operand *a, Operand *b)
  * exponent taken from a tensor as 1 for base 1, -1 or 1 for base -1 by the exponent's parity, and 0 otherwise
  * (a negative Python int exponent raises instead: check_op_dtypes); MLX's integer power gives 0 for them all.
  * NEW: `res` (STOLEN, va ** vb in dtype `dt`) with those elements replaced, or NULL. */
-static PyObject *pow_negative_exponents(State *st, PyObject *res, PyObject *va, PyObject *vb, int dt, int device)
+static __attribute__((noinline)) PyObject *pow_negative_exponents(State *st, PyObject *res, PyObject *va, PyObject *vb, int dt, int device)
 {
     PyObject *zero = PyLong_FromLong(0), *one = PyLong_FromLong(1), *m1 = PyLong_FromLong(-1), *two = PyLong_FromLong(2);
     PyObject *neg = NULL, *is1 = NULL, *ism1 = NULL, *rem = NULL, *odd = NULL, *sgn = NULL, *fix = NULL, *fix2 = NULL;
@@ -354,6 +354,49 @@ error:
     return out;
 }
 
+/* The dtype to compute in where torch's promotion gives complex128 (float64 with complex64), which MLX lacks:
+ * an in-place complex64 target keeps complex64 anyway, and comparisons only need the values, so complex64
+ * serves there; otherwise -1 with a clear refusal. */
+static __attribute__((noinline)) int complex128_result(const BinInfo *info, Operand *a, int inplace)
+{
+    if (inplace && a->t && !dt_is_complex(a->t->dtype)) {
+        PyErr_Format(PyExc_RuntimeError, "result type ComplexDouble can't be cast to the desired output type %s",
+                     dtype_name(a->t->dtype));
+        return -1;
+    }
+    if (!(inplace && a->t && a->t->dtype == DT_C64) && info->result != PROMOTE_ALWAYS_BOOL) {
+        PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX (the result of combining float64 and complex64)");
+        return -1;
+    }
+    return DT_C64;
+}
+
+/* torch raises on integer division by zero: 0 when divisor `d` has no zero, else -1 with RuntimeError. This
+ * reads the divisor's values, except while MLX traces them (Note [No evaluation while tracing] in mxcall.c). */
+static __attribute__((noinline)) int check_int_zero_div(State *st, TensorObject *d, int device)
+{
+    PyObject *v = tensor_value(st, d), *z = NULL, *anyz = NULL, *item = NULL;
+    int bad = -1;
+    if (v != NULL && (z = PyLong_FromLong(0)) != NULL) {
+        PyObject *eq = mx_call2(st, st->f_equal, v, z, device);
+        if (eq != NULL) {
+            anyz = PyObject_CallMethod(eq, "any", NULL);
+            Py_DECREF(eq);
+        }
+        if (anyz != NULL && (item = mx_item_or_tracing(st, anyz)) != NULL)
+            bad = item == Py_None ? 0 : PyObject_IsTrue(item);
+    }
+    Py_XDECREF(z);
+    Py_XDECREF(anyz);
+    Py_XDECREF(item);
+    if (bad != 0) {
+        if (bad > 0)
+            PyErr_SetString(PyExc_RuntimeError, "ZeroDivisionError");
+        return -1;
+    }
+    return 0;
+}
+
 /* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping: `info` holds the operator's
  * dtype rule and refusals, `func` (BORROWED) its MLX callable, `func64` (BORROWED, may be NULL) the one for
  * float64; `op` is BIN_COUNT for a registry-declared operator outside the table (binary_forward). */
@@ -366,44 +409,10 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         return NULL;
     if (info->result == PROMOTE_DOUBLE && double_result_supported(info->name, r, *device) < 0)
         return NULL;
-    if (r == DT_C128) {
-        /* float64 with complex64: torch computes in complex128, which MLX lacks. An in-place complex64
-         * target keeps complex64 anyway, so compute there; otherwise refuse clearly. */
-        if (inplace && a->t && !dt_is_complex(a->t->dtype)) {
-            PyErr_Format(PyExc_RuntimeError, "result type ComplexDouble can't be cast to the desired output type %s",
-                         dtype_name(a->t->dtype));
-            return NULL;
-        }
-        /* comparisons only need the values: complex64 serves */
-        if (!(inplace && a->t && a->t->dtype == DT_C64) && info->result != PROMOTE_ALWAYS_BOOL) {
-            PyErr_SetString(PyExc_TypeError, "complex128 is not supported by MLX (the result of combining float64 and complex64)");
-            return NULL;
-        }
-        r = DT_C64;
-    }
-    if (info->int_zero_div && dt_is_integral(r, 1) && b->t != NULL) {
-        /* torch raises on integer division by zero: this reads the divisor's values, except while MLX
-         * traces them (Note [No evaluation while tracing] in mxcall.c) */
-        PyObject *v = tensor_value(st, b->t), *z = NULL, *anyz = NULL, *item = NULL;
-        int bad = -1;
-        if (v != NULL && (z = PyLong_FromLong(0)) != NULL) {
-            PyObject *eq = mx_call2(st, st->f_equal, v, z, *device);
-            if (eq != NULL) {
-                anyz = PyObject_CallMethod(eq, "any", NULL);
-                Py_DECREF(eq);
-            }
-            if (anyz != NULL && (item = mx_item_or_tracing(st, anyz)) != NULL)
-                bad = item == Py_None ? 0 : PyObject_IsTrue(item);
-        }
-        Py_XDECREF(z);
-        Py_XDECREF(anyz);
-        Py_XDECREF(item);
-        if (bad != 0) {
-            if (bad > 0)
-                PyErr_SetString(PyExc_RuntimeError, "ZeroDivisionError");
-            return NULL;
-        }
-    }
+    if (r == DT_C128 && (r = complex128_result(info, a, inplace)) < 0)
+        return NULL;
+    if (info->int_zero_div && dt_is_integral(r, 1) && b->t != NULL && check_int_zero_div(st, b->t, *device) < 0)
+        return NULL;
     int compute = r;
     if (info->result == PROMOTE_INT_TO_FLOAT && dt_is_integral(r, 1))
         compute = st->default_dtype;
@@ -497,12 +506,13 @@ static const TFNames TF_NAMES[] = {
     {"eq", "__eq__", "__eq__", NULL}, {"ne", "ne", "ne", NULL}, {"lt", "lt", "gt", NULL}, {"le", "le", "ge", NULL},
     {"gt", "gt", "lt", NULL}, {"ge", "ge", "le", NULL}, {NULL, NULL, NULL, NULL}};
 
-/* NEW: `x op y` / `y rop x` sent to __torch_function__ when an operand asks for it, as the Tensor method
- * torch names (Note [torch function check]); NULL without an exception when it does not. */
-static PyObject *binary_torch_function(State *st, PyObject *x, PyObject *y, const char *dunder, int inplace)
+/* binary_torch_function's full check and dispatch, for operands other than exact Tensors and Python numbers or
+ * while a mode is active. NEW, or NULL without an exception when nothing asks for __torch_function__. */
+static __attribute__((noinline)) PyObject *binary_torch_function_slow(State *st, PyObject *x, PyObject *y,
+                                                                      const char *dunder, int inplace)
 {
     PyObject *args[2] = {x, y};
-    if (dunder == NULL || !TF_MAYBE2(st, x, y) || !tf_needed(st, args, 2))
+    if (!tf_needed(st, args, 2))
         return NULL;
     const TFNames *n = TF_NAMES;
     while (n->dunder != NULL && strcmp(n->dunder, dunder) != 0)
@@ -512,6 +522,16 @@ static PyObject *binary_torch_function(State *st, PyObject *x, PyObject *y, cons
     PyObject *dargs[2] = {fwd ? x : y, fwd ? y : x};
     PyObject *r = tf_dispatch_dunder(st, name, dargs, 2);
     return r != NULL ? r : (PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented));
+}
+
+/* NEW: `x op y` / `y rop x` sent to __torch_function__ when an operand asks for it, as the Tensor method
+ * torch names (Note [torch function check]); NULL without an exception when it does not. Exact Tensors and
+ * Python numbers are answered inline; the rest out of line (Note [Cold error paths] in core.h). */
+static inline PyObject *binary_torch_function(State *st, PyObject *x, PyObject *y, const char *dunder, int inplace)
+{
+    if (dunder == NULL || !TF_MAYBE2(st, x, y))
+        return NULL;
+    return binary_torch_function_slow(st, x, y, dunder, inplace);
 }
 
 /* The registered derivative name of a binary op by operand kinds, "<name>_<x><y>" ("mul_ts"), into key[size]
@@ -586,7 +606,7 @@ error:
 
 /* Whether either operand is a NumPy scalar: fills nx/ny (NEW, or a new reference to the operand itself when it
  * is none) and returns 1; 0 when neither is (no exception); -1 on error. */
-static int numpy_operands(PyObject *x, PyObject *y, PyObject **nx, PyObject **ny)
+static __attribute__((noinline)) int numpy_operands(PyObject *x, PyObject *y, PyObject **nx, PyObject **ny)
 {
     *nx = *ny = NULL;
     PyObject *cx = numpy_scalar_number(x);

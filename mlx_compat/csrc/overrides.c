@@ -58,7 +58,7 @@ static int obj_wants_tf(State *st, PyObject *o, int depth)
 }
 
 /* Note [torch function check]: whether the call with these arguments must go through __torch_function__. */
-int tf_needed(State *st, PyObject *const *args, Py_ssize_t n)
+__attribute__((noinline)) int tf_needed(State *st, PyObject *const *args, Py_ssize_t n)
 {
     if (tf_modes_active && !tf_all_disabled)
         return 1;
@@ -86,7 +86,7 @@ static int vectorcall_as_tuple_dict(PyObject *const *args, Py_ssize_t n, PyObjec
 }
 
 /* NEW: overrides._dispatch(func, args, kwargs) for a vectorcall-style argument list. */
-PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+CORE_COLD PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     PyObject *tup = NULL, *kw = NULL, *r = NULL;
@@ -421,7 +421,7 @@ static inline PyObject *tfw_call(TFWrapper *w, PyObject *const *args, size_t nar
  * registered hook replace it by the exception torch raises for these arguments (a TypeError when no signature
  * accepts them, ...). Returns nothing; on return an exception is set (the original, or the hook's replacement
  * chained to it). */
-static void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+static CORE_COLD void tfw_arg_error(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     PyObject *type, *value, *tb, *tup = NULL, *kw = NULL, *r = NULL;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
@@ -479,19 +479,35 @@ static inline int tfw_needed(State *st, PyObject *const *args, Py_ssize_t n)
     return 0;
 }
 
-static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+/* tfw_vectorcall once the check is made, for a wrapper with a device scope while scope is active (Note [Device
+ * scope]). NEW. */
+static __attribute__((noinline)) PyObject *tfw_vectorcall_scoped(TFWrapper *w, PyObject *const *args, size_t nargsf,
+                                                                 PyObject *kwnames)
 {
-    Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-    thread_pin(w->st); /* Note [Threads]: before the function makes any MLX node */
-    if (w->check && tfw_needed(w->st, args, n))
-        return tf_dispatch(w->st, (PyObject *)w, args, nargsf, kwnames);
-    ScopeFrame f = SCOPE_FRAME_INIT; /* Note [Device scope] */
+    ScopeFrame f = SCOPE_FRAME_INIT;
     if (scope_begin(w->st, &f, w->scope, args, nargsf, kwnames) < 0)
         return scope_leave(w->st, &f, NULL);
     PyObject *r = tfw_call(w, args, nargsf, kwnames);
     if (r == NULL && w->st->py_arg_error_hook != NULL) /* Note [Argument error hook] */
         tfw_arg_error(w, args, nargsf, kwnames);
     return scope_leave(w->st, &f, r);
+}
+
+/* The wrapper's call: Note [torch function check], then the function, in its device scope where it has one
+ * (out of line, Note [Cold error paths] in core.h). NEW. */
+static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    State *st = w->st;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf) + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    thread_pin(st); /* Note [Threads]: before the function makes any MLX node */
+    if (w->check && tfw_needed(st, args, n))
+        return tf_dispatch(st, (PyObject *)w, args, nargsf, kwnames);
+    if (CORE_UNLIKELY(w->scope != SCOPE_NONE && st->scope_active))
+        return tfw_vectorcall_scoped(w, args, nargsf, kwnames);
+    PyObject *r = tfw_call(w, args, nargsf, kwnames);
+    if (CORE_UNLIKELY(r == NULL) && st->py_arg_error_hook != NULL) /* Note [Argument error hook] */
+        tfw_arg_error(w, args, nargsf, kwnames);
+    return r;
 }
 
 static int tfw_traverse(TFWrapper *w, visitproc visit, void *arg)
@@ -591,7 +607,17 @@ int tf_wrapper_type_init(PyObject *module, State *st)
     PyType_Spec spec = {
         .name = "mlx_compat._C.TorchFunctionWrapper",
         .basicsize = sizeof(TFWrapper),
-        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+        /* Note [Specialized method loads]
+         * CPython 3.11's LOAD_METHOD specializes `t.view(...)` (the method taken from the inline cache, no
+         * attribute lookup per call) only when the descriptor's type is immutable as well as a method descriptor
+         * (specialize.c's analyze_descriptor: a mutable descriptor type could gain a __set__), so the wrapper and
+         * the registry's method forms (_C.OpMethod, dispatch.c) carry Py_TPFLAGS_IMMUTABLETYPE. 3.11 also wants
+         * the instance's __dict__ to exist (LOAD_METHOD_WITH_DICT checks its keys; a type with tp_dictoffset and
+         * no dict yet is not specialized, SPEC_FAIL_NO_DICT, and takes the generic lookup, _PyObject_GetMethod,
+         * ~85 instructions): the Tensors the core makes have an empty one from birth for that (Note [Kept
+         * instance dicts] in tensor.c). */
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
+                 Py_TPFLAGS_IMMUTABLETYPE,
         .slots = slots,
     };
     PyObject *tp = PyType_FromModuleAndSpec(module, &spec, NULL);

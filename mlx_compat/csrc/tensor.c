@@ -151,32 +151,58 @@ int tensor_check_mx_extent_slow(State *st, TensorObject *t)
 
 /* NEW: a fresh base tensor of the given type holding `arr` (stolen). dt < 0: read from the array. check: whether
  * `arr` is a new result whose size Note [Result size check] bounds (not a view's or snapshot's existing value). */
+/* tensor_alloc_of_type's rarer steps (Note [Cold error paths] in core.h): `*dt` read from the array when
+ * negative, and Note [Result size check] when `check`, its element count then in *numel. 0, or -1 with `arr`
+ * (STOLEN only then) released. */
+static __attribute__((noinline)) int tensor_alloc_prepare(State *st, PyObject *arr, int *dt, int check,
+                                                          int64_t *numel)
+{
+    if (*dt < 0) {
+        PyObject *d = PyObject_GetAttr(arr, st->s_dtype);
+        if (d == NULL)
+            goto error;
+        *dt = dtype_from_mx(st, d);
+        Py_DECREF(d);
+        if (*dt < 0)
+            goto error;
+    }
+    if (check && check_result_size(st, arr, *dt, numel) < 0) /* Note [Result size check] */
+        goto error;
+    return 0;
+error:
+    Py_DECREF(arr);
+    return -1;
+}
+
 static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device, int check)
 {
     if (arr == NULL)
         return NULL;
-    if (dt < 0) {
-        PyObject *d = PyObject_GetAttr(arr, st->s_dtype);
-        if (d == NULL)
-            goto error;
-        dt = dtype_from_mx(st, d);
-        Py_DECREF(d);
-        if (dt < 0)
-            goto error;
-    }
     int64_t numel = -1;
-    if (check && check_result_size(st, arr, dt, &numel) < 0) /* Note [Result size check] */
-        goto error;
+    if ((dt < 0 || check) && tensor_alloc_prepare(st, arr, &dt, check, &numel) < 0)
+        return NULL;
     TensorObject *t;
-    if (tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0) { /* Note [Tensor free list] */
+    if (CORE_LIKELY(tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors > 0)) { /* Note [Tensor free list] */
         t = st->free_tensors[--st->n_free_tensors];
+        PyObject *dict = t->dict; /* an empty dict kept with the object (Note [Kept instance dicts]) */
         /* all but inline_sizes (the last member), which is read only through `sizes` once written (Note
          * [Inline sizes]) */
         memset(t, 0, offsetof(TensorObject, inline_sizes));
+        t->dict = dict;
         PyObject_Init((PyObject *)t, tp); /* the type reference and a fresh reference count, as tp_alloc */
         PyObject_GC_Track(t);
-    } else if ((t = (TensorObject *)tp->tp_alloc(tp, 0)) == NULL)
-        goto error;
+    } else {
+        /* an exact Tensor gets its empty __dict__ here too (Note [Kept instance dicts]), made first so that no
+         * half-made tensor is tracked while the allocation may collect */
+        PyObject *dict = tp == (PyTypeObject *)st->tensor_type ? PyDict_New() : NULL;
+        if (tp == (PyTypeObject *)st->tensor_type && dict == NULL)
+            goto error;
+        if ((t = (TensorObject *)tp->tp_alloc(tp, 0)) == NULL) {
+            Py_XDECREF(dict);
+            goto error;
+        }
+        t->dict = dict;
+    }
     t->numel_bound = numel + 1; /* 0 (unknown) when not read */
     t->data = arr;
     t->ndim = -1;
@@ -268,30 +294,60 @@ static int tensor_clear(TensorObject *t)
  * the type: PyObject_GC_Del reads the object's type to find where its allocation starts (a kept object whose
  * type was freed first made `PYTHONMALLOC=debug` abort at exit, the fuzz ratchet's check). All of it runs under
  * the GIL. */
+/* Note [Kept instance dicts]
+ * CPython 3.11 specializes a method load (`t.view(16)`: LOAD_METHOD_WITH_DICT) on an instance of a type with
+ * tp_dictoffset only when the instance's __dict__ exists (Note [Specialized method loads] in overrides.c);
+ * without one, every `t.method(...)` takes the generic lookup, about 30 ns. A Tensor's dict is made lazily,
+ * so most tensors have none. The free list (Note [Tensor free list]) therefore keeps an empty dict with each
+ * object it holds: one is made when an object without one enters the list, an object leaving the list keeps
+ * it, and one returning with its dict still empty and held by nobody else keeps that dict instead of
+ * releasing it; a Tensor allocated anew (the list empty) gets one with it. So every Tensor the core makes has an
+ * empty __dict__ from birth, at no per-op cost on the list's path, for 64 bytes a live Tensor. That is not
+ * observable: `__dict__` of a Tensor without one makes an empty one on first access, and an empty dict holds no
+ * reference (nothing is kept alive by the list; untracked by the GC). A dict that holds entries, or that
+ * someone else holds, is released as before. Subclass instances are left as CPython makes them. */
 static void tensor_dealloc(TensorObject *t)
 {
     PyTypeObject *tp = Py_TYPE(t);
     PyObject_GC_UnTrack(t);
     if (t->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)t);
-    tensor_clear(t);
-    tensor_sizes_free(t);
     /* only the C type itself has its module (a Python subclass has none): no MRO walk */
     PyObject *m = ((PyHeapTypeObject *)tp)->ht_module;
     State *st = m != NULL ? (State *)PyModule_GetState(m) : NULL;
-    if (st != NULL && tp == (PyTypeObject *)st->tensor_type && st->n_free_tensors < TENSOR_FREE_LIST_MAX) {
+    int ours = st != NULL && tp == (PyTypeObject *)st->tensor_type;
+    PyObject *dict = NULL; /* Note [Kept instance dicts] */
+    if (ours && t->dict != NULL && PyDict_CheckExact(t->dict) && PyDict_GET_SIZE(t->dict) == 0 &&
+        Py_REFCNT(t->dict) == 1) {
+        dict = t->dict;
+        t->dict = NULL;
+    }
+    tensor_clear(t);
+    tensor_sizes_free(t);
+    /* deallocation may run while an exception is pending: leave it alone (no dict made then) */
+    if (ours && dict == NULL && st->n_free_tensors < TENSOR_FREE_LIST_MAX && !PyErr_Occurred() &&
+        (dict = PyDict_New()) == NULL)
+        PyErr_Clear(); /* no dict kept: the object is still reusable */
+    /* the room is read last: the references tensor_clear dropped, and a collection PyDict_New may have run, can
+     * have freed tensors into the list */
+    if (ours && st->n_free_tensors < TENSOR_FREE_LIST_MAX) {
+        t->dict = dict;
         st->free_tensors[st->n_free_tensors++] = t;
         Py_DECREF(tp);
         return;
     }
+    Py_XDECREF(dict);
     tp->tp_free((PyObject *)t);
     Py_DECREF(tp);
 }
 
 void tensor_free_list_clear(State *st)
 {
-    while (st->n_free_tensors > 0)
-        PyObject_GC_Del(st->free_tensors[--st->n_free_tensors]);
+    while (st->n_free_tensors > 0) {
+        TensorObject *t = st->free_tensors[--st->n_free_tensors];
+        Py_CLEAR(t->dict); /* Note [Kept instance dicts] */
+        PyObject_GC_Del(t);
+    }
 }
 
 /* ---------------------------------------------------------------- shape metadata */
