@@ -16,26 +16,13 @@ import mlx_compat as torch
 import mlx_compat.nn as nn
 from mlx_compat import _C
 from mlx_compat import _compile
+from test_compile_program import python_calls  # noqa: F401  (the fixture: calls that took the Python path)
 
 
 @pytest.fixture(autouse=True)
 def _fresh():
     torch._dynamo.reset()
     yield
-
-
-@pytest.fixture
-def python_calls(monkeypatch):
-    """How many calls entered the Python path (_Compiled.__call__)."""
-    n = [0]
-    orig = _compile._Compiled.__call__
-
-    def counting(self, *a, **k):
-        n[0] += 1
-        return orig(self, *a, **k)
-
-    monkeypatch.setattr(_compile._Compiled, "__call__", counting)
-    return n
 
 
 def _layers(mod):

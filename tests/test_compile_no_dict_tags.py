@@ -1,5 +1,5 @@
-"""The compiled call's plan and call program where CPython has no dict version tags (3.12 on, as on the GPU
-machines): every test of test_compile_plan.py, test_compile_program.py, test_compile_host_scalars.py and
+"""The compiled call's plan and call program where CPython has no dict version tags (3.14 on, Note [Dict version
+tags]): every test of test_compile_plan.py, test_compile_program.py, test_compile_host_scalars.py and
 test_compile_derived.py again, with
 `_C._compile_dict_versions` answering None as it does there, so that plans keep their identity pass and call
 programs compare the dicts' snapshots (Note [Dict snapshots] in csrc/compile.c)."""
