@@ -41,6 +41,38 @@ def test_ignored_target_outside_the_range_is_fine():
     assert m.item() == pytest.approx(t.item(), rel=1e-6)
 
 
+def test_a_checked_target_is_read_once_per_class_count(monkeypatch):
+    """A target array found in bounds is not read on the host again while it lives (its check is remembered per
+    class count and ignore_index); a smaller class count or another ignore_index checks it again, as torch would."""
+    import gc
+
+    from mlx_compat.nn import _loss
+
+    reads = []
+    real = _loss._host_targets
+    monkeypatch.setattr(_loss, "_host_targets", lambda tv: (reads.append(1), real(tv))[1])
+    x = np.random.default_rng(4).standard_normal((4, 10)).astype(np.float32)
+    y = np.array([1, 9, 3, -100], dtype=np.int64)
+    ym = mc.tensor(y)
+    for _ in range(3):
+        mc.nn.functional.cross_entropy(mc.tensor(x), ym)
+    assert len(reads) == 1
+    _both(lambda: torch.nn.functional.cross_entropy(torch.tensor(x[:, :9]), torch.tensor(y)),
+          lambda: mc.nn.functional.cross_entropy(mc.tensor(x[:, :9]), ym))
+    _both(lambda: torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y), ignore_index=3),
+          lambda: mc.nn.functional.cross_entropy(mc.tensor(x), ym, ignore_index=3))
+    ym.add_(1)  # a new array: read again, and 10 is out of bounds
+    _both(lambda: torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y) + 1),
+          lambda: mc.nn.functional.cross_entropy(mc.tensor(x), ym))
+    z = mc.tensor(np.array([0, 1, 2, 3], dtype=np.int64))
+    mc.nn.functional.cross_entropy(mc.tensor(x), z)
+    key = id(z._mx)
+    assert key in _loss._checked
+    del z
+    gc.collect()
+    assert key not in _loss._checked  # an entry leaves with its array
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("ignore_index", [-100, 2])
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64"])
