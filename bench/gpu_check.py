@@ -235,54 +235,59 @@ def main():
     if not mc.cuda.is_available() and not mc.backends.mps.is_available():
         print("no MLX GPU here")
         return 2
-    fails = 0
     try:
         import torch  # noqa: F401
         torch_cases = [(n, f, a, e, dt) for n, f, a, e in TORCH_CASES for dt in ("float32", "bfloat16")]
     except ImportError:
         print("torch is not installed: the fused-kernel cases against torch are skipped")
         torch_cases = []
-    for name, fn, arrays, extra, dt in torch_cases:
+    fails = 0
+
+    def check(label, case):
+        """Run case() (a mismatch message or None); a mismatch or an exception counts as a failure."""
+        nonlocal fails
         try:
-            err = run_torch_case(name, fn, arrays, extra, dt)
-            if not err <= TORCH_TOL[dt]:
-                fails += 1
-                print(f"MISMATCH vs torch {name} {dt}: scaled error {err:.2e} > {TORCH_TOL[dt]:.1e}")
+            msg = case()
         except Exception as e:  # noqa: BLE001
             fails += 1
-            print(f"ERROR vs torch {name} {dt}: {type(e).__name__}: {str(e)[:300]}")
+            print(f"ERROR {label}: {type(e).__name__}: {str(e)[:300]}")
             traceback.print_exc(limit=3)
+            return
+        if msg:
+            fails += 1
+            print(f"MISMATCH {label}: {msg}")
+
+    def torch_case(name, fn, arrays, extra, dt):
+        err = run_torch_case(name, fn, arrays, extra, dt)
+        return None if err <= TORCH_TOL[dt] else f"scaled error {err:.2e} > {TORCH_TOL[dt]:.1e}"
+
+    def optim_case(cls, kw, dt):
+        frac, same = run_optim_case(cls, kw, dt)
+        return None if frac <= OPTIM_TOL and same is not False else (
+            f"{frac:.1e} of elements differ from torch's CPU; CUDA kernel equal to the composed update: {same}")
+
+    def cpu_case(name, fn, arrays, grad_idx):
+        cv, cg = run_case(fn, arrays, grad_idx, "cpu")
+        gv, gg = run_case(fn, arrays, grad_idx, "cuda")
+        tol = TF32_TOL if name in TF32_CASES else 1e-4
+        bad = [(k, c.shape, g.shape, float(np.nanmax(np.abs(c - g))) if c.shape == g.shape else None)
+               for k, (c, g) in enumerate(zip(cv + cg, gv + gg))
+               if c.shape != g.shape or not np.allclose(c, g, rtol=tol, atol=tol, equal_nan=True)]
+        if bad or len(cv + cg) != len(gv + gg):
+            return f"({len(cv)} outputs, then grads): (index, cpu shape, gpu shape, max diff) {bad}"
+        return None
+
+    for name, fn, arrays, extra, dt in torch_cases:
+        check(f"vs torch {name} {dt}", lambda: torch_case(name, fn, arrays, extra, dt))
     optim_cases = [(c, kw, dt) for c, kw in OPTIM_CASES for dt in ("bfloat16", "float16")] if torch_cases else []
     for cls, kw, dt in optim_cases:
-        try:
-            frac, same = run_optim_case(cls, kw, dt)
-            if not frac <= OPTIM_TOL or same is False:
-                fails += 1
-                print(f"MISMATCH optim {cls} {kw} {dt}: {frac:.1e} of elements differ from torch's CPU; "
-                      f"CUDA kernel equal to the composed update: {same}")
-        except Exception as e:  # noqa: BLE001
-            fails += 1
-            print(f"ERROR optim {cls} {kw} {dt}: {type(e).__name__}: {str(e)[:300]}")
-            traceback.print_exc(limit=3)
+        check(f"optim {cls} {kw} {dt}", lambda: optim_case(cls, kw, dt))
     try:
         probe_fast_layer_norm_vjp()
     except Exception as e:  # noqa: BLE001
         print(f"probe failed: {type(e).__name__}: {str(e)[:300]}")
     for name, fn, arrays, grad_idx in CASES:
-        try:
-            cv, cg = run_case(fn, arrays, grad_idx, "cpu")
-            gv, gg = run_case(fn, arrays, grad_idx, "cuda")
-            tol = TF32_TOL if name in TF32_CASES else 1e-4
-            bad = [(k, c.shape, g.shape, float(np.nanmax(np.abs(c - g))) if c.shape == g.shape else None)
-                   for k, (c, g) in enumerate(zip(cv + cg, gv + gg))
-                   if c.shape != g.shape or not np.allclose(c, g, rtol=tol, atol=tol, equal_nan=True)]
-            if bad or len(cv + cg) != len(gv + gg):
-                fails += 1
-                print(f"MISMATCH {name} ({len(cv)} outputs, then grads): (index, cpu shape, gpu shape, max diff) {bad}")
-        except Exception as e:  # noqa: BLE001
-            fails += 1
-            print(f"ERROR {name}: {type(e).__name__}: {str(e)[:300]}")
-            traceback.print_exc(limit=3)
+        check(name, lambda: cpu_case(name, fn, arrays, grad_idx))
     n = len(CASES) + len(torch_cases) + len(optim_cases)
     print(f"{n - fails} of {n} GPU cases match ({len(CASES)} against the CPU, {len(torch_cases)} against torch, "
           f"{len(optim_cases)} optimizer updates)")
