@@ -66,6 +66,7 @@ _SOURCE = """
 
 _kernel = None
 _updates = {}
+_CUDA = None  # whether MLX's CUDA backend with cuda_kernel is here; found on first use
 # elements per thread: on the H200, GPT-2-small's 148 bfloat16 AdamW updates evaluated in 2.94 / 2.27 / 2.14 ms
 # (medians) with 1 / 4 / 8 in one run and 2.32 / 2.76 (minimum 2.14 / 1.96) with 1 / 8 in another, against
 # 4.46-4.72 ms for the composed update: no consistent difference between them; 8 has the lowest minimum
@@ -79,12 +80,10 @@ def available(device):
 
 def _cuda():
     global _CUDA
-    try:
-        return _CUDA
-    except NameError:
+    if _CUDA is None:
         cuda = getattr(mx, "cuda", None)
         _CUDA = bool(cuda is not None and cuda.is_available() and hasattr(mx.fast, "cuda_kernel"))
-        return _CUDA
+    return _CUDA
 
 
 def adam(maximize, has_wd, decoupled, small):
