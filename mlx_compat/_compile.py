@@ -37,7 +37,8 @@ dtype when the array is built (the same rounding as eager's `mx.array(value, dty
 dtype share one array (Adam's per-parameter bias corrections are usually equal), and a value unchanged since the
 previous call keeps that call's array (betas, eps, an unscheduled lr). A 0-d input adds no node to the
 graph (an input vector read through slices cost a Slice and a Reshape node per scalar, ~4 us each on the CPU), and
-there is no float64 (which MLX's GPU backends lack) unless the parameters are float64. A write to the scalar state
+there is no float64 (which MLX's GPU backends lack) unless the parameters are float64 or the device is the CPU
+(Note [Scalar division as a float64 product] in optim/adam.py). A write to the scalar state
 (`_Update.scalar`) becomes a host write after the call. Comparisons and float()/int() of a `_Sym` are guards: the
 traced graph is reused only while they give the same answers. The host keeps the value of each scalar state tensor a
 call writes, so the next call reads its sources (Adam's step counts: one per parameter) without a device-to-host

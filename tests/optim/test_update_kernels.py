@@ -138,3 +138,62 @@ def test_bfloat16_adam_kernels(monkeypatch, name, kw):
     """Two fused kernels and two standalone casts on the CPU (Note [Reduced-precision Adam]: the goal is two)."""
     nodes = _step_graph(monkeypatch, name, mc.bfloat16, (128, 784), **kw)
     assert len([n for n in nodes if n.startswith("Compiled")]) <= 2 and len(nodes) <= 4, nodes
+
+
+# Note [Scalar division as a float64 product]
+def test_scalar_division_as_float64_product_is_torchs_division():
+    """float32(float64(s) * (1 / float32(c))) is torch's float32 s / c, bit for bit, for the bias corrections
+    Adam divides by and for arbitrary c in (0, 1], over s of every float32 magnitude a square root gives."""
+    import numpy as np
+    from optim_helpers import torch
+    from mlx_compat.optim.adam import _recip_f32
+
+    rng = np.random.default_rng(0)
+    s = np.concatenate([
+        np.ldexp(rng.uniform(1, 2, 200_000), rng.integers(-75, 64, 200_000)),  # normal float32 magnitudes
+        [0.0, np.inf, np.nan, 1.0, 2.0 ** -75, 3.4e19],
+    ]).astype(np.float32)
+    cs = [(1 - b2 ** k) ** 0.5 for b2 in (0.999, 0.99, 0.95) for k in (1, 2, 3, 10, 100, 1000, 12345)]
+    cs += list(rng.uniform(1e-3, 1.0, 8)) + [1.0, 1 / 3, 0.1]
+    for c in cs:
+        want = (torch.from_numpy(s) / c).numpy()
+        got = (mx.array(s).astype(mx.float64) * mx.array(_recip_f32(c), dtype=mx.float64)).astype(mx.float32)
+        np.testing.assert_array_equal(np.array(got), want, err_msg=f"c={c!r}")
+
+
+@pytest.mark.parametrize("decoupled,has_wd", [(False, False), (True, True)], ids=["Adam", "AdamW"])
+def test_reciprocal_update_equals_dividing_update(decoupled, has_wd):
+    """The CPU Adam/AdamW update with the reciprocal (what a float32 step on the CPU runs) gives the same bits as
+    the update that divides, over several steps' bias corrections."""
+    import numpy as np
+    from mlx_compat.optim.adam import _adam_math, _recip_f32
+
+    rng = np.random.default_rng(1)
+    n = 50_000
+    x, g, m = (mx.array(rng.standard_normal(n).astype(np.float32)) for _ in range(3))
+    v = mx.array((rng.standard_normal(n) ** 2 * 1e-4).astype(np.float32))
+    div = _adam_math(False, has_wd, decoupled, False, True, None)
+    mul = _adam_math(False, has_wd, decoupled, False, True, None, recip=True)
+    for step in (1, 2, 7, 300):
+        bc2_sqrt = (1 - 0.999 ** step) ** 0.5
+        f32 = [mx.array(a, dtype=mx.float32) for a in
+               ((1 - 1e-3 * 0.01) if decoupled else 0.0, 0.1, 0.999, 0.001, bc2_sqrt, 1e-8, -1e-3 / (1 - 0.9 ** step))]
+        a = div(x, g, m, v, *f32)
+        f32[4] = mx.array(_recip_f32(bc2_sqrt), dtype=mx.float64)
+        b = mul(x, g, m, v, *f32)
+        for u, w in zip(a, b):
+            np.testing.assert_array_equal(np.array(u), np.array(w), err_msg=f"step {step}")
+
+
+def test_float32_cpu_adam_takes_the_reciprocal(monkeypatch):
+    """A float32 Adam step on the CPU builds the reciprocal form of the update (its kernel's key says so)."""
+    from mlx_compat.optim import optimizer
+
+    made = []
+    real = optimizer._kernel
+    monkeypatch.setattr("mlx_compat.optim.adam._kernel", lambda key, make: made.append(key) or real(key, make))
+    p = mc.randn(10, requires_grad=True)
+    opt = mc.optim.Adam([p], lr=1e-3)
+    p.grad = mc.randn(10)
+    opt.step()
+    assert made and made[0][-1] is True, made
