@@ -530,6 +530,9 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
     recording = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))
     last = n > 2 and not recording and _layout.is_channels_last_tensor(input)
+    # Note [Channels-last source] (csrc/layout.c): the input's N...C array, and the output's (with its view)
+    src = _layout.source(input) if last else None
+    out_last = [] if last else None
     red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
     # Note [folded eval batch norm]: alpha and beta made once per set of statistics and affine arrays
     fold = not training and not empty and (not want_stats or empty_stats) and not recording
@@ -540,8 +543,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             z = mx.zeros((stat_len,), dtype=x.dtype)
             y = _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None)
             return (y, z, z) if want_stats else y
-        xc = x.astype(ct)
-        if last:
+        xc = x.astype(ct) if src is None else src.astype(ct)
+        if last and src is None:
             xc = mx.transpose(xc, _layout.to_last(n - 2))
         if training:
             mean, _, var = _moments(xc, red)
@@ -561,7 +564,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             beta = next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
             y = (xc * alpha + beta).astype(x.dtype)
         if last:
-            y = mx.transpose(y, _layout.from_last(n - 2))
+            yl, y = y, mx.transpose(y, _layout.from_last(n - 2))
+            out_last[:] = (yl, y)
         if not want_stats:
             return y
         if training or not empty_stats:
@@ -595,7 +599,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     else:
         out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
     if last:
-        _layout.mark_tensor(out[0])
+        _layout.mark_tensor(out[0], out_last[0] if out_last and out[0]._mx is out_last[1] else None)
     if training and not empty and (running_mean is not None or running_var is not None):
         var = stats["var"].reshape(c)
         _update_running(running_mean, running_var, stats["mean"].reshape(c),

@@ -414,9 +414,10 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
 _POOL_LAST_MIN_CHANNELS = 8
 
 
-def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False):
+def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False, src=None):
     """A function x -> (*lead, *osz, K) windows of x (nl leading dims), padding reading `fill`. last: x is
-    (N, C, *S) and the windows are taken channels-last, (N, *osz, C, K)."""
+    (N, C, *S) and the windows are taken channels-last, (N, *osz, C, K); src: x's N...C array, read instead of
+    transposing x (Note [Channels-last source] in csrc/layout.c; forward only)."""
     need = [(o - 1) * ss + (kk - 1) * dd + 1 for o, kk, ss, dd in zip(osz, k, s, d)]
     sp_pads = [(pp, builtins.max(0, q - pp - n)) for pp, q, n in zip(p, need, spatial)]
     pads = [(0, 0)] + sp_pads + [(0, 0)] if last else [(0, 0)] * nl + sp_pads
@@ -425,9 +426,9 @@ def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False):
     lead, trail = ((slice(None),), (slice(None),)) if last else ((slice(None),) * nl, ())
     to_last = _layout.to_last(len(k))
 
-    def slices(x):
+    def slices(x, src=None):
         if last:
-            x = mx.transpose(x, to_last)
+            x = mx.transpose(x, to_last) if src is None else src
         xp = mx.pad(x, pads, constant_values=fill) if padded else x
         for off in offsets:
             yield xp[lead + tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
@@ -440,7 +441,7 @@ def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False):
         """The windows' maxima, (*lead, *osz) (last: (N, *osz, C)): a running maximum over the K strided slices
         (forward only). MLX's maximum propagates NaN, as torch's kernel does."""
         out = None
-        for v in slices(x):
+        for v in slices(x, src):
             out = v if out is None else mx.maximum(out, v)
         return out
     windows.maximum = maximum
@@ -450,15 +451,17 @@ def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False):
 def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
     nl, kk, nd = len(lead), math.prod(k), len(k)
     last = nl == 2 and lead[1] >= _POOL_LAST_MIN_CHANNELS
-    windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype), last)
+    recording = _C.is_grad_enabled() and input.requires_grad
+    src = _layout.source(input) if last and not recording else None  # Note [Channels-last source] (csrc/layout.c)
+    windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype), last, src)
     x = input._mx
-    y = windows.maximum(x)
+    y = yl = windows.maximum(x)
     if last:
         y = mx.transpose(y, _layout.from_last(nd))
     out = _new(y, input._device_code, input.dtype)
     if last:
-        _layout.mark_tensor(out)
-    if not (_C.is_grad_enabled() and input.requires_grad):
+        _layout.mark_tensor(out, None if recording else yl)
+    if not recording:
         return out
     valid = _cached_table(("strided-valid", spatial, osz, k, s, p, d), lambda: (
         _strided_windows(k, s, p, d, 0, spatial, osz, False)(mx.ones(tuple(spatial), dtype=mx.bool_)),))[0]
@@ -663,8 +666,13 @@ def _adaptive_avg_pool(input, nd, output_size):
         return _empty_result(input, out_shape, name)
     if builtins.all(o == 1 for o in osz):  # one window over the whole plane: a mean over the spatial axes
         axes = tuple(builtins.range(-nd, 0))
+        # Note [Channels-last source] (csrc/layout.c): where no gradient is recorded, the mean over the N...C
+        # array's spatial axes, (N, C), is the (N, C, 1...) result's memory as it is
+        src = None if _C.is_grad_enabled() and input.requires_grad else _layout.source(input)
 
         def f(x):
+            if src is not None:
+                return mx.mean(_acc(src), axis=tuple(builtins.range(1, nd + 1))).astype(x.dtype).reshape(out_shape)
             return mx.mean(_acc(x), axis=axes, keepdims=True).astype(x.dtype)
 
         return mlx_op(name, f, [input])
