@@ -411,13 +411,17 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
 # slices' time for ResNet's stem pool (2x64x112x112: 6.7 ms against 19.8 ms on the convolution's channels-last
 # output, 7.3 against 11.1 ms on row-major input, mlx.nn's MaxPool2d 6.3 ms), and the result is the NC... view
 # of channels-last memory that the next convolution reads as it is (Note [channels-last activations]).
+# Where no gradient is recorded, the channels-last forward is instead one maximum over an (N, *out, *K, C)
+# as_strided window view of the padded N...C array, as mlx.nn's MaxPool2d computes it: the same maxima (MLX's max
+# propagates NaN, as the running maximum does) in 3 graph nodes instead of one slice per kernel offset (10 for
+# the stem pool), which under mx.compile each cost host time at every call (Note [Channels-last source] in
+# csrc/layout.c), and on the CPU as fast (mlx.nn's 6.3 ms above).
 _POOL_LAST_MIN_CHANNELS = 8
 
 
-def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False, src=None):
+def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False):
     """A function x -> (*lead, *osz, K) windows of x (nl leading dims), padding reading `fill`. last: x is
-    (N, C, *S) and the windows are taken channels-last, (N, *osz, C, K); src: x's N...C array, read instead of
-    transposing x (Note [Channels-last source] in csrc/layout.c; forward only)."""
+    (N, C, *S) and the windows are taken channels-last, (N, *osz, C, K)."""
     need = [(o - 1) * ss + (kk - 1) * dd + 1 for o, kk, ss, dd in zip(osz, k, s, d)]
     sp_pads = [(pp, builtins.max(0, q - pp - n)) for pp, q, n in zip(p, need, spatial)]
     pads = [(0, 0)] + sp_pads + [(0, 0)] if last else [(0, 0)] * nl + sp_pads
@@ -426,9 +430,9 @@ def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False, src=None):
     lead, trail = ((slice(None),), (slice(None),)) if last else ((slice(None),) * nl, ())
     to_last = _layout.to_last(len(k))
 
-    def slices(x, src=None):
+    def slices(x):
         if last:
-            x = mx.transpose(x, to_last) if src is None else src
+            x = mx.transpose(x, to_last)
         xp = mx.pad(x, pads, constant_values=fill) if padded else x
         for off in offsets:
             yield xp[lead + tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss)
@@ -441,10 +445,23 @@ def _strided_windows(k, s, p, d, nl, spatial, osz, fill, last=False, src=None):
         """The windows' maxima, (*lead, *osz) (last: (N, *osz, C)): a running maximum over the K strided slices
         (forward only). MLX's maximum propagates NaN, as torch's kernel does."""
         out = None
-        for v in slices(x, src):
+        for v in slices(x):
             out = v if out is None else mx.maximum(out, v)
         return out
+    def strided_maximum(x, src=None):
+        """maximum's result, (N, *osz, C), as one max over an as_strided window view (channels-last only; src:
+        x's N...C array, read instead of transposing x, Note [Channels-last source] in csrc/layout.c)."""
+        xp = mx.transpose(x, to_last) if src is None else src
+        xp = mx.pad(xp, pads, constant_values=fill) if padded else xp
+        st = [1] * xp.ndim
+        for i in builtins.range(xp.ndim - 2, -1, -1):
+            st[i] = st[i + 1] * xp.shape[i + 1]
+        sp_st = st[1:-1]
+        view = mx.as_strided(xp, (xp.shape[0],) + tuple(osz) + tuple(k) + (xp.shape[-1],),
+                             [st[0]] + [ss * t for ss, t in zip(s, sp_st)] + [dd * t for dd, t in zip(d, sp_st)] + [1])
+        return mx.max(view, axis=tuple(builtins.range(1 + len(k), 1 + 2 * len(k))))
     windows.maximum = maximum
+    windows.strided_maximum = strided_maximum
     return windows
 
 
@@ -453,9 +470,9 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
     last = nl == 2 and lead[1] >= _POOL_LAST_MIN_CHANNELS
     recording = _C.is_grad_enabled() and input.requires_grad
     src = _layout.source(input) if last and not recording else None  # Note [Channels-last source] (csrc/layout.c)
-    windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype), last, src)
+    windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype), last)
     x = input._mx
-    y = yl = windows.maximum(x)
+    y = yl = windows.strided_maximum(x, src) if last and not recording else windows.maximum(x)
     if last:
         y = mx.transpose(y, _layout.from_last(nd))
     out = _new(y, input._device_code, input.dtype)

@@ -367,7 +367,10 @@ def _conv_gemm(x, w, stride, kind, xl=None):
         if builtins.any(s != 1 for s in stride):
             xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
         sp = xl.shape[1:-1]
-        y = mx.matmul(xl.reshape(-1, c), mx.transpose(w.reshape(o, c)))
+        # the (C, O) weight made once per weight array, outside a compiled graph (Note [cached channels-last
+        # weights]; this form is only taken where no gradient is recorded)
+        wt = _layout.cached_form((w,), ("conv1x1_rows", o, c), _rows_weight)
+        y = mx.matmul(xl.reshape(-1, c), wt)
         return y.reshape((n,) + tuple(sp) + (o,))
     if kind == "1x1":
         if builtins.any(s != 1 for s in stride):
@@ -382,6 +385,11 @@ def _conv_gemm(x, w, stride, kind, xl=None):
     cols = mx.transpose(x, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
     y = mx.matmul(cols, mx.transpose(w.reshape(o, c * kh * kw)))
     return y.reshape(n, ho, wo, o)
+
+
+def _rows_weight(w):
+    """The (C, O) matrix of a 1x1 convolution's (O, C, 1...) weight: its rows product's right operand."""
+    return mx.transpose(w.reshape(w.shape[0], w.shape[1]))
 
 
 def _patch_conv_recorded(f, ins):

@@ -190,3 +190,29 @@ def test_half_chains(dtype):
             res.append((b, F.adaptive_avg_pool2d(b, 1), b.float() + 1))
     for m, t in zip(res[1], res[0]):
         assert_same(m, t, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", [(3, 2, 1, 1, False), (3, 2, 1, 1, True), (2, 1, 0, 1, False),
+                                          ((3, 2), (2, 1), (1, 0), (2, 1), True), (3, 3, 1, 1, True)])
+@pytest.mark.parametrize("sourced", [False, True])
+def test_channels_last_max_pool_without_grad(k, s, p, d, ceil, sourced):
+    """The no-grad channels-last max pool (one max over as_strided windows): NaN and -inf as torch's."""
+    x = _data([(2, 8, 9, 7)], seed=8)[0]
+    x[0, 1, 2, 3] = np.nan
+    x[1, 2, :4, :4] = -np.inf
+    w = np.zeros((8, 8, 3, 3), np.float32)
+    w[:, :, 1, 1] = np.eye(8)
+    pos = np.abs(x)
+    pos[0, 1, 2, 3], pos[1, 2, :4, :4] = -1.0, 0.0
+    res = []
+    for L in (torch, mc):
+        F = L.nn.functional
+        with L.no_grad():
+            if sourced:  # an exact identity convolution, then log: NaN at -1, -inf at 0
+                xt = F.conv2d(L.from_numpy(pos), L.from_numpy(w), padding=1).log()
+                assert L is torch or src_of(xt) is not None
+            else:
+                xt = L.from_numpy(x)
+            res.append(F.max_pool2d(xt, k, s, p, d, ceil))
+    assert src_of(res[1]) is not None
+    assert_same(res[1], res[0], rtol=1e-6, atol=1e-6, equal_nan=True)
