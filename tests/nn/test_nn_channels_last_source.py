@@ -196,7 +196,8 @@ def test_half_chains(dtype):
                                           ((3, 2), (2, 1), (1, 0), (2, 1), True), (3, 3, 1, 1, True)])
 @pytest.mark.parametrize("sourced", [False, True])
 def test_channels_last_max_pool_without_grad(k, s, p, d, ceil, sourced):
-    """The no-grad channels-last max pool (one max over as_strided windows): NaN and -inf as torch's."""
+    """The no-grad channels-last max pool, eager (running maximum) and compiled (one max over as_strided
+    windows): NaN and -inf as torch's."""
     x = _data([(2, 8, 9, 7)], seed=8)[0]
     x[0, 1, 2, 3] = np.nan
     x[1, 2, :4, :4] = -np.inf
@@ -207,12 +208,16 @@ def test_channels_last_max_pool_without_grad(k, s, p, d, ceil, sourced):
     res = []
     for L in (torch, mc):
         F = L.nn.functional
-        with L.no_grad():
+
+        def f(xt):
             if sourced:  # an exact identity convolution, then log: NaN at -1, -inf at 0
-                xt = F.conv2d(L.from_numpy(pos), L.from_numpy(w), padding=1).log()
+                xt = F.conv2d(xt, L.from_numpy(w), padding=1).log()
                 assert L is torch or src_of(xt) is not None
-            else:
-                xt = L.from_numpy(x)
-            res.append(F.max_pool2d(xt, k, s, p, d, ceil))
-    assert src_of(res[1]) is not None
-    assert_same(res[1], res[0], rtol=1e-6, atol=1e-6, equal_nan=True)
+            return F.max_pool2d(xt, k, s, p, d, ceil)
+
+        with L.no_grad():
+            xt = L.from_numpy(pos if sourced else x)
+            res.append((f(xt), (mc.compile(f) if L is mc else f)(xt)))
+    assert src_of(res[1][0]) is not None
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-6, atol=1e-6, equal_nan=True)
