@@ -87,9 +87,10 @@ def test_writes_after_a_source_keep_values(write):
         assert_same(m, t, rtol=1e-5, atol=1e-5)
 
 
-def test_chain_against_torch_eager_and_compiled():
+@pytest.mark.parametrize("size", [(20, 18), (44, 40)])  # the larger one has CPU fusion barriers (_normalization.py)
+def test_chain_against_torch_eager_and_compiled(size):
     """stem conv -> bn -> relu_ -> pool -> two residual blocks (in-place add, 1x1 downsample) -> global pool."""
-    x = _data([(2, 3, 20, 18)], seed=2)[0]
+    x = _data([(2, 3) + size], seed=2)[0]
     res = []
     for L in (torch, mc):
         L.manual_seed(0)
