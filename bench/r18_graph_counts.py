@@ -5,7 +5,9 @@ simplified and fused tape; `Compiled` nodes are fused elementwise runs) are expo
 anything evaluates them. Each primitive costs host time in the compiled call (about 2.5-2.8 us on this CPU) and
 those that run kernels cost a launch on a GPU; views (Transpose, Reshape, Slice, Broadcast) run none there.
 
-Usage: python bench/r18_graph_counts.py [--sizes 1x3x8x8,2x3x32x32] [--top 30]
+Usage: python bench/r18_graph_counts.py [--sizes 1x3x8x8,2x3x32x32] [--top 30] [--device cuda]
+--device cuda counts our side's graph on 'cuda' under the package's fake GPU (Note [Fake GPU]: the GPU device's
+code paths, run on the CPU), as a GPU would trace it; native MLX's graph is the same on every device.
 Before -> after a change: run it with PYTHONPATH at each tree."""
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ sys.path[:0] = [_HERE]
 
 import mlx.core as mx  # noqa: E402
 
+# primitives that run no kernel (views, shape bookkeeping; Contiguous of a row-contiguous array, which is what
+# batch norm's CPU fusion barrier gives it, shares the buffer); a Reshape of a strided view copies, though
 NO_KERNEL = {"Reshape", "ExpandDims", "Squeeze", "Broadcast", "BroadcastAxes", "Transpose", "Slice", "AsStrided",
-             "StopGradient", "Depends", "Flatten", "Unflatten", "Split", "View", "NumberOfElements"}
+             "StopGradient", "Depends", "Flatten", "Unflatten", "Split", "View", "NumberOfElements", "Contiguous"}
 
 
 def count(arrays):
@@ -59,13 +63,13 @@ class _Recorder:
         mx.compile = self.real
 
 
-def ours(shape):
+def ours(shape, device="cpu"):
     import mlx_compat as torch
     import workloads as W
     torch.manual_seed(0)
     with _Recorder() as rec:
-        fn = torch.compile(W._ours_resnet18(1000).eval())
-        x = torch.randn(*shape)
+        fn = torch.compile(W._ours_resnet18(1000).eval().to(device))
+        x = torch.randn(*shape).to(device)
         with torch.no_grad():
             for _ in range(3):  # trace (and retrace with derived inputs), then the replayed graph
                 mx.eval(fn(x)._mx)
@@ -90,12 +94,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1x3x8x8,2x3x32x32")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = ap.parse_args()
+    if args.device == "cuda":
+        os.environ.setdefault("MLX_COMPAT_FAKE_GPU", "1")
     import mlx_compat
-    print(f"ResNet-18 compiled inference graph (mlx_compat at {os.path.dirname(mlx_compat.__file__)})")
+    print(f"ResNet-18 compiled inference graph, our side on {args.device!r} (mlx_compat at "
+          f"{os.path.dirname(mlx_compat.__file__)})")
     for s in args.sizes.split(","):
         shape = tuple(int(v) for v in s.split("x"))
-        o, n = ours(shape), native(shape)
+        o, n = ours(shape, args.device), native(shape)
         ko = sum(v for k, v in o.items() if k not in NO_KERNEL)
         kn = sum(v for k, v in n.items() if k not in NO_KERNEL)
         print(f"\n## input {s}: primitives ours {sum(o.values())} / native {sum(n.values())}; "
