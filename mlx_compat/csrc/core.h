@@ -212,6 +212,8 @@ typedef struct TensorObject {
     char cast_on_read;     /* bases: `data` is still of another MLX dtype, cast to `dtype` on first read (Note [Deferred cast]) */
     char view_bits;        /* views: VIEW_CONJ | VIEW_NEG relating the value to the base's storage (Note [Conjugate views]) */
     char mem_last;         /* bases: `data` is likely channels-last in memory (Note [Channels-last hint], layout.c) */
+    PyObject *last_src;    /* bases: the N...C array whose NC... transpose `last_of` is (Note [Channels-last source]) */
+    PyObject *last_of;     /* bases: the `data` last_src was recorded for; the source holds while data is it */
     Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline
                             * sizes]); the last member: the free list's reuse leaves it unzeroed (tensor.c) */
 } TensorObject;
@@ -563,8 +565,23 @@ typedef struct FastState {
 } FastState;
 /* layout.c, Note [Channels-last hint] */
 PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,
-                       int device); /* NEW */
+                       int device, int compute, PyObject **last); /* NEW */
 char layout_result_hint(State *st, TensorObject *a, TensorObject *b);
+PyObject *layout_from_last(State *st, PyObject *r, int ndim, int device, PyObject **last); /* NEW; steals r */
+void layout_set_source(TensorObject *t, PyObject *last, PyObject *of); /* steals last (may be NULL) */
+void layout_copy_source(TensorObject *t, TensorObject *s);
+/* BORROWED: base t's N...C source (Note [Channels-last source] in layout.c), or NULL. */
+static inline PyObject *layout_source(TensorObject *t)
+{
+    return t->last_src != NULL && t->last_of == t->data && t->base == NULL && !t->cast_on_read && t->ndim >= 3
+               ? t->last_src : NULL;
+}
+/* Drops base t's N...C source: its `data` is being replaced. */
+static inline void layout_forget(TensorObject *t)
+{
+    Py_CLEAR(t->last_src);
+    Py_CLEAR(t->last_of);
+}
 int fast_init(PyObject *m, State *st);
 int fast_traverse(State *st, visitproc visit, void *arg);
 void fast_clear(State *st);
@@ -583,7 +600,7 @@ PyObject *fast_pair(PyObject *type, PyObject *a, PyObject *b); /* NEW; steals a 
 #define FAST_SIG(fn) PyObject *fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 FAST_SIG(fast_cat); FAST_SIG(fast_stack);                                            /* shape.c */
 FAST_SIG(fast_where);                                                                /* pointwise.c */
-FAST_SIG(fast_set_channels_last); FAST_SIG(fast_is_channels_last);                  /* layout.c */
+FAST_SIG(fast_set_channels_last); FAST_SIG(fast_is_channels_last); FAST_SIG(fast_channels_last_source); /* layout.c */
 FAST_SIG(fast_softmax); FAST_SIG(fast_log_softmax); FAST_SIG(fast_softmax_method);   /* reduce.c */
 FAST_SIG(fast_log_softmax_method); FAST_SIG(fast_max); FAST_SIG(fast_min); FAST_SIG(fast_amax);
 FAST_SIG(fast_amin); FAST_SIG(fast_argmax); FAST_SIG(fast_argmin);

@@ -362,8 +362,9 @@ static CORE_COLD int raise_not_tensor(OpObject *op, PyObject *o)
 
 static PyObject *unary_forward_cast(OpObject *op, TensorObject *t, PyObject *v, int *out_dt);
 
-/* NEW: the mx.array of op(t) and its dtype code in *out_dt (the dtype rule applied). */
-static inline PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt)
+/* NEW: the mx.array of op(t) and its dtype code in *out_dt (the dtype rule applied). *last: the result's N...C
+ * source (NEW) when t has one (Note [Channels-last source] in layout.c), else NULL. */
+static inline PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt, PyObject **last)
 {
     State *st = op->st;
     int d = t->dtype;
@@ -374,8 +375,10 @@ static inline PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt
         return NULL;
     if (CORE_LIKELY(dt_is_float(d))) { /* the common case: every declared forward keeps a floating dtype */
         *out_dt = d;
-        PyObject *args[2] = {v, op->scalar};
-        return mx_call(st, d == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
+        PyObject *src = layout_source(t); /* elementwise: op(transpose(y)) is transpose(op(y)) */
+        PyObject *args[2] = {src != NULL ? src : v, op->scalar};
+        PyObject *r = mx_call(st, d == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
+        return src == NULL || r == NULL ? r : layout_from_last(st, r, t->ndim, t->device, last);
     }
     return unary_forward_cast(op, t, v, out_dt);
 }
@@ -630,17 +633,20 @@ static __attribute__((noinline)) PyObject *unary_call_inplace(OpObject *op, Tens
         return NULL;
     }
     int dt;
-    PyObject *arr = unary_forward(op, t, &dt), *result = NULL, *cast = NULL;
+    PyObject *last = NULL, *arr = unary_forward(op, t, &dt, &last), *result = NULL, *cast = NULL;
     if (arr == NULL)
         return NULL;
     if (dt != t->dtype && !op_can_cast(dt, t->dtype)) {
+        Py_XDECREF(last);
         Py_DECREF(arr);
         raise_cast_error(dt, t->dtype);
         return NULL;
     }
     cast = dt == t->dtype ? arr : mx_astype(st, arr, t->dtype, t->device);
-    if (cast != arr)
+    if (cast != arr) {
         Py_DECREF(arr);
+        Py_CLEAR(last); /* the source of arr, not of cast */
+    }
     if (cast == NULL)
         return NULL;
     int record = op->derivative != NULL && GRAD_ENABLED(st) && requires_grad_of(t);
@@ -651,12 +657,16 @@ static __attribute__((noinline)) PyObject *unary_call_inplace(OpObject *op, Tens
         ((TensorObject *)result)->ndim = t->ndim;
     }
     int rc = write_through(st, t, cast, result, record);
+    if (rc == 0)
+        layout_set_source(t, Py_XNewRef(last), cast); /* Note [Channels-last source] (layout.c) */
     Py_DECREF(cast);
     Py_XDECREF(result);
+    Py_XDECREF(last);
     return rc < 0 ? NULL : Py_NewRef((PyObject *)t);
 error:
     Py_DECREF(cast);
     Py_XDECREF(result);
+    Py_XDECREF(last);
     return NULL;
 }
 
@@ -671,15 +681,18 @@ static PyObject *unary_call(OpObject *op, OpArgs *a)
     if (op->variant == VAR_INPLACE)
         return unary_call_inplace(op, t);
     int dt;
-    PyObject *arr = unary_forward(op, t, &dt);
+    PyObject *last = NULL, *arr = unary_forward(op, t, &dt, &last);
     if (arr == NULL)
         return NULL;
     /* elementwise: no larger than the input (Note [Result size check] in tensor.c) */
     TensorObject *res = (TensorObject *)tensor_wrap_result_steal(st, arr, dt, t->device, tensor_numel_bound(t));
-    if (res == NULL)
+    if (res == NULL) {
+        Py_XDECREF(last);
         return NULL;
+    }
     res->ndim = t->ndim; /* elementwise: the rank is known, so no shape read later */
     res->mem_last = t->mem_last; /* elementwise: MLX keeps the memory order (Note [Channels-last hint], layout.c) */
+    layout_set_source(res, last, res->data); /* Note [Channels-last source] (layout.c) */
     if (tensor_set_depth(st, res, t->lazy_depth) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
         Py_DECREF(res);
         return NULL;

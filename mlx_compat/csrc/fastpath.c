@@ -289,6 +289,7 @@ PyMethodDef fast_methods[] = {
      "The C fast path of torch.stack."},
     {"_set_channels_last", FASTCALL(fast_set_channels_last), NULL},
     {"_is_channels_last", FASTCALL(fast_is_channels_last), NULL},
+    {"_channels_last_source", FASTCALL(fast_channels_last_source), NULL},
     {"where", FASTCALL(fast_where), "where($module, condition, input=None, other=None, *, out=None)\n--\n\n"
      "The C fast path of torch.where."},
     {"softmax", FASTCALL(fast_softmax), "softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"

@@ -1,6 +1,6 @@
-/* layout.c — the channels-last memory-order hint of tensors (Note [Channels-last hint]): the binary operators
- * that compute in N...C space when both operands carry it, the hint their results carry, and the setter and
- * reader the Python layer (nn/_layout.py) uses. */
+/* layout.c — the channels-last memory-order hint of tensors (Note [Channels-last hint]) and their N...C source
+ * arrays (Note [Channels-last source]): the binary and unary operators that compute in N...C space, the hint and
+ * source their results carry, and the setter and readers the Python layer (nn/_layout.py) uses. */
 #include "core.h"
 
 /* Note [Channels-last hint]
@@ -21,6 +21,27 @@
  * whatever the memory holds, so a stale or missing hint costs time (one strided read), not correctness.
  * Views never carry it (the setter ignores them): their values are re-derived from their base and their
  * memory order is not the base's. */
+
+/* Note [Channels-last source]
+ * The hint says what memory holds; under mx.compile (and on a GPU) what counts is the graph. A convolution's
+ * result is `transpose(y, from_last)` of its N...C array y, and the next channels-last consumer transposed it
+ * back: two Transpose nodes per layer boundary, and MLX's compile cannot fuse an elementwise op across a
+ * transpose, so a batch norm, its relu and a residual add ran as separate kernels around them (a compiled
+ * ResNet-18 inference graph: 191 primitives, 102 of them transposes, against native MLX's 47). So a base tensor
+ * may also carry its source: `last_src`, the N...C array y, valid while the tensor's `data` is still `last_of`,
+ * the very array `transpose(y, from_last)` the source was recorded for (both held, so an identity comparison
+ * cannot be fooled by a reused address; layout_source). Consumers that want N...C take y instead of transposing
+ * the view back: the binary operators (layout_call2: two sourced or hinted operands of one shape, or a sourced
+ * one against a Python scalar or 0-dim tensor), the elementwise unary ops (dispatch.c's unary path) and the
+ * nn functions (convolution, batch norm, pooling: nn/_layout.py's `source`). Their results are again
+ * `transpose(r, from_last)` with r as source (layout_from_last), so between two convolutions a network stays
+ * N...C end to end and the NC... views are graph nodes nobody reads: mx.compile's graph holds only what the
+ * outputs reach, and an eager evaluation computes only that too. Any write to the tensor replaces `data`
+ * (tensor_write also drops the pair: it would keep the old value alive); the operators that wrote it set
+ * the new pair (an in-place relu_ or `out += identity`, _commit of a sourced value). Like the hint it is about
+ * how to compute, never what: transpose(op(y)) is op(transpose(y)) elementwise, the very values. Sources are
+ * set where no gradient is recorded (nn/_layout.py), but an operator given one computes from it either way;
+ * autograd records the same op on the same tensors. */
 
 #define LAYOUT_MAX_DIMS 8
 
@@ -62,27 +83,91 @@ static PyObject *layout_perm(int n, int to_last)
     return p;
 }
 
-/* NEW: f(va, vb), computed in N...C space when layout_pair holds (Note [Channels-last hint]), else as it is.
- * va, vb BORROWED: the operands' MLX values (or Python scalars); a, b: the operands' tensors, NULL for a Python
- * scalar. */
-PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,
-                       int device)
+/* NEW: the NC... view `transpose(r, from_last)` of the N...C array r (STOLEN) of ndim dims; *last (when not
+ * NULL) gets r (NEW) as the result's source (Note [Channels-last source]). NULL on error (r released). */
+PyObject *layout_from_last(State *st, PyObject *r, int ndim, int device, PyObject **last)
 {
-    if (!layout_pair(st, a, b))
+    PyObject *pout = layout_perm(ndim, 0), *res = NULL;
+    if (pout != NULL) {
+        res = mx_call2(st, st->f_transpose, r, pout, device);
+        Py_DECREF(pout);
+    }
+    if (res != NULL && last != NULL)
+        *last = Py_NewRef(r);
+    Py_DECREF(r);
+    return res;
+}
+
+/* BORROWED: operand t's source when it can stand for its value in a computation in dtype `compute`, else NULL. */
+static PyObject *operand_source(TensorObject *t, int compute)
+{
+    return t != NULL && t->dtype == compute ? layout_source(t) : NULL;
+}
+
+/* NEW: the operand's value in N...C space: its source, else the transpose of v (BORROWED) by pin. */
+static PyObject *operand_last(State *st, TensorObject *t, PyObject *v, PyObject *pin, int compute, int device)
+{
+    PyObject *src = operand_source(t, compute);
+    return src != NULL ? Py_NewRef(src) : mx_call2(st, st->f_transpose, v, pin, device);
+}
+
+/* NEW: f(va, vb), computed in N...C space when layout_pair holds (Note [Channels-last hint]) or when one operand
+ * has a source and the other is a Python scalar or 0-dim (Note [Channels-last source]), else as it is. va, vb
+ * BORROWED: the operands' MLX values in dtype `compute` (or Python scalars); a, b: the operands' tensors, NULL
+ * for a Python scalar. last: NULL, or where the N...C result goes (NEW) when the result is its NC... view, else
+ * NULL. */
+PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,
+                       int device, int compute, PyObject **last)
+{
+    if (last != NULL)
+        *last = NULL;
+    int nd;
+    PyObject *pin = NULL, *ta = NULL, *tb = NULL, *r = NULL;
+    if (layout_pair(st, a, b)) {
+        nd = a->ndim;
+        if ((operand_source(a, compute) == NULL || operand_source(b, compute) == NULL) &&
+            (pin = layout_perm(nd, 1)) == NULL)
+            return NULL;
+        if ((ta = operand_last(st, a, va, pin, compute, device)) == NULL ||
+            (tb = operand_last(st, b, vb, pin, compute, device)) == NULL)
+            goto error;
+    } else if ((b == NULL || b->ndim == 0) && operand_source(a, compute) != NULL) {
+        nd = a->ndim;
+        ta = Py_NewRef(a->last_src);
+        tb = Py_NewRef(vb);
+    } else if ((a == NULL || a->ndim == 0) && operand_source(b, compute) != NULL) {
+        nd = b->ndim;
+        ta = Py_NewRef(va);
+        tb = Py_NewRef(b->last_src);
+    } else
         return mx_call2(st, f, va, vb, device);
-    PyObject *pin = NULL, *pout = NULL, *ta = NULL, *tb = NULL, *r = NULL, *res = NULL;
-    if ((pin = layout_perm(a->ndim, 1)) == NULL || (pout = layout_perm(a->ndim, 0)) == NULL ||
-        (ta = mx_call2(st, st->f_transpose, va, pin, device)) == NULL ||
-        (tb = mx_call2(st, st->f_transpose, vb, pin, device)) == NULL || (r = mx_call2(st, f, ta, tb, device)) == NULL)
-        goto error;
-    res = mx_call2(st, st->f_transpose, r, pout, device);
-error: /* also the way out when done: res is the result or NULL */
+    r = mx_call2(st, f, ta, tb, device);
+error:
     Py_XDECREF(pin);
-    Py_XDECREF(pout);
     Py_XDECREF(ta);
     Py_XDECREF(tb);
-    Py_XDECREF(r);
-    return res;
+    return r == NULL ? NULL : layout_from_last(st, r, nd, device, last);
+}
+
+/* Sets base t's source to `last` (STOLEN; NULL: none) when t's `data` is `of` (BORROWED, held by the caller:
+ * the NC... view of last), with the hint (Note [Channels-last source]); else it only releases `last`. */
+void layout_set_source(TensorObject *t, PyObject *last, PyObject *of)
+{
+    if (last == NULL || t->base != NULL || t->data != of || of == NULL) {
+        Py_XDECREF(last);
+        return;
+    }
+    Py_XSETREF(t->last_src, last);
+    Py_XSETREF(t->last_of, Py_NewRef(t->data));
+    t->mem_last = 1;
+}
+
+/* After `s`'s value was written into base t as it is (_commit): t takes s's source when its data is now s's. */
+void layout_copy_source(TensorObject *t, TensorObject *s)
+{
+    PyObject *src = layout_source(s);
+    if (src != NULL && t->base == NULL && t->data == s->data && t->ndim == s->ndim)
+        layout_set_source(t, Py_NewRef(src), s->data);
 }
 
 /* The hint of `a op b`'s result (Note [Channels-last hint]); a or b NULL for a Python scalar. Never raises. */
@@ -98,22 +183,44 @@ char layout_result_hint(State *st, TensorObject *a, TensorObject *b)
     return 0;
 }
 
-/* _C._set_channels_last(tensor, flag=True): sets or clears the hint of a base tensor (views are left
- * alone, Note [Channels-last hint]). NEW reference to None. */
+/* _C._set_channels_last(tensor, flag=True, source=None): sets or clears the hint of a base tensor (views are
+ * left alone, Note [Channels-last hint]); `source`, an mx.array: the N...C array whose NC... transpose the
+ * tensor's value is (Note [Channels-last source]; the caller vouches for it). Clearing drops the source.
+ * NEW reference to None. */
 FAST_SIG(fast_set_channels_last)
 {
     State *st = state_of_module(m);
-    if (kwnames != NULL || nargs < 1 || nargs > 2 || !is_tensor(st, args[0])) {
-        PyErr_SetString(PyExc_TypeError, "_set_channels_last(tensor, flag=True)");
+    if (kwnames != NULL || nargs < 1 || nargs > 3 || !is_tensor(st, args[0])) {
+        PyErr_SetString(PyExc_TypeError, "_set_channels_last(tensor, flag=True, source=None)");
         return NULL;
     }
     int flag = 1;
-    if (nargs == 2 && (flag = PyObject_IsTrue(args[1])) < 0)
+    if (nargs >= 2 && (flag = PyObject_IsTrue(args[1])) < 0)
         return NULL;
     TensorObject *t = (TensorObject *)args[0];
-    if (t->base == NULL)
-        t->mem_last = (char)flag;
+    if (t->base != NULL)
+        Py_RETURN_NONE;
+    t->mem_last = (char)flag;
+    if (!flag)
+        layout_forget(t);
+    else if (nargs == 3 && args[2] != Py_None) {
+        if (tensor_ensure_sizes(st, t) < 0)
+            return NULL;
+        layout_set_source(t, Py_NewRef(args[2]), t->data);
+    }
     Py_RETURN_NONE;
+}
+
+/* _C._channels_last_source(tensor): the tensor's N...C source array (Note [Channels-last source]) or None. NEW. */
+FAST_SIG(fast_channels_last_source)
+{
+    State *st = state_of_module(m);
+    if (kwnames != NULL || nargs != 1 || !is_tensor(st, args[0])) {
+        PyErr_SetString(PyExc_TypeError, "_channels_last_source(tensor)");
+        return NULL;
+    }
+    PyObject *src = layout_source((TensorObject *)args[0]);
+    return Py_NewRef(src != NULL ? src : Py_None);
 }
 
 /* _C._is_channels_last(tensor): whether the tensor carries the hint. NEW reference to a bool. */

@@ -399,9 +399,10 @@ static __attribute__((noinline)) int check_int_zero_div(State *st, TensorObject 
 
 /* NEW: the mx.array result of `a op b` (computed in *out_dt), before wrapping: `info` holds the operator's
  * dtype rule and refusals, `func` (BORROWED) its MLX callable, `func64` (BORROWED, may be NULL) the one for
- * float64; `op` is BIN_COUNT for a registry-declared operator outside the table (binary_forward). */
+ * float64; `op` is BIN_COUNT for a registry-declared operator outside the table (binary_forward). last: NULL,
+ * or where the result's N...C source goes (NEW, or NULL: Note [Channels-last source] in layout.c). */
 static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, PyObject *func, PyObject *func64,
-                                     Operand *a, Operand *b, int *out_dt, int *device, int inplace)
+                                     Operand *a, Operand *b, int *out_dt, int *device, int inplace, PyObject **last)
 {
     /* Note [Always-double results] (dispatch.c): float_power computes in float64 whatever the operands */
     int r = info->result == PROMOTE_DOUBLE ? double_result_type(st, a, b) : binary_result_type(st, a, b);
@@ -427,11 +428,14 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
     /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space (neither
      * hinted, the common case: the plain call, which is what layout_call2 makes then) */
     PyObject *f = compute == DT_F64 && func64 != NULL ? func64 : func;
-    PyObject *res = operands_hinted(a, b) ? layout_call2(st, f, va, vb, a->t, b->t, *device)
+    PyObject *res = operands_hinted(a, b) ? layout_call2(st, f, va, vb, a->t, b->t, *device, compute, last)
                                           : mx_call2(st, f, va, vb, *device);
     if (res != NULL && op == BIN_POW && (compute == DT_I8 || compute == DT_I16 || compute == DT_I32 || compute == DT_I64) &&
-        b->t != NULL)
+        b->t != NULL) {
         res = pow_negative_exponents(st, res, va, vb, compute, *device);
+        if (last != NULL) /* another array than layout_call2's NC... view */
+            Py_CLEAR(*last);
+    }
     Py_DECREF(va);
     Py_DECREF(vb);
     if (res == NULL)
@@ -443,9 +447,10 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
 }
 
 /* NEW: the mx.array result of `a op b` for an operator of the table. */
-static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device, int inplace)
+static PyObject *binary_compute(State *st, BinOp op, Operand *a, Operand *b, int *out_dt, int *device, int inplace,
+                                PyObject **last)
 {
-    return binary_compute_info(st, &BIN[op], op, bin_func(st, op), NULL, a, b, out_dt, device, inplace);
+    return binary_compute_info(st, &BIN[op], op, bin_func(st, op), NULL, a, b, out_dt, device, inplace, last);
 }
 
 /* The registry's binary operators outside the table (dispatch.c, Note [Operator registry]): forward(x, y)
@@ -470,7 +475,8 @@ PyObject *binary_forward(State *st, const BinaryForward *f, PyObject *x, PyObjec
     BinInfo info = {f->name, 0, (char)f->promotion, 0, (char)((f->refuse & REFUSE_BOOL) != 0),
                     (char)((f->refuse & REFUSE_COMPLEX) != 0), NULL, (char)((f->refuse & REFUSE_INT_ZERO_DIV) != 0),
                     (char)((f->refuse & REFUSE_INTEGRAL) != 0), (char)((f->refuse & REFUSE_COMPLEX_RUNTIME) != 0)};
-    return binary_compute_info(st, &info, BIN_COUNT, f->forward, f->forward64, &a, &b, out_dt, device, inplace);
+    return binary_compute_info(st, &info, BIN_COUNT, f->forward, f->forward64, &a, &b, out_dt, device, inplace,
+                               NULL);
 }
 
 /* Whether `tp` is our Tensor type or a subclass of it, whatever dunders the subclass overrides (its own
@@ -646,15 +652,19 @@ static PyObject *binary_st(State *st, PyObject *x, PyObject *y, BinOp op, int tf
         return r;
     }
     int dt, device;
-    PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0);
+    PyObject *last = NULL; /* Note [Channels-last source] (layout.c) */
+    PyObject *res = binary_compute(st, op, &a, &b, &dt, &device, 0, &last);
     /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands */
     int64_t bound = numel_bound_broadcast(a.t ? tensor_numel_bound(a.t) : 1, b.t ? tensor_numel_bound(b.t) : 1);
     TensorObject *r = (TensorObject *)tensor_wrap_result_steal(st, res, dt, device, bound);
-    if (r == NULL)
+    if (r == NULL) {
+        Py_XDECREF(last);
         return NULL;
+    }
     /* broadcasting: the result has the larger rank (known, so no shape read later) */
     r->ndim = (a.t && a.t->ndim > (b.t ? b.t->ndim : 0)) ? a.t->ndim : (b.t ? b.t->ndim : 0);
     r->mem_last = operands_hinted(&a, &b) ? layout_result_hint(st, a.t, b.t) : 0; /* Note [Channels-last hint] */
+    layout_set_source(r, last, res);
     int da = a.t ? a.t->lazy_depth : 0, db = b.t ? b.t->lazy_depth : 0;
     if (tensor_set_depth(st, r, da > db ? da : db) < 0) { /* Note [Bounded lazy graphs] (tensor.c) */
         Py_DECREF(r);
@@ -707,11 +717,11 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
         return r;
     }
     TensorObject *t = a.t;
-    PyObject *res = NULL, *shape = NULL, *cast = NULL, *result = NULL, *base_snap = NULL;
+    PyObject *res = NULL, *shape = NULL, *cast = NULL, *result = NULL, *base_snap = NULL, *last = NULL;
     if (tensor_check_inplace(st, t) < 0)
         return NULL;
     int dt, device;
-    res = binary_compute(st, op, &a, &b, &dt, &device, 1);
+    res = binary_compute(st, op, &a, &b, &dt, &device, 1, &last);
     if (res == NULL)
         return NULL;
     if (!can_cast(dt, t->dtype)) {
@@ -772,6 +782,8 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
     if (tensor_write(st, t, cast) < 0)
         goto error;
     t->mem_last = operands_hinted(&a, &b) ? layout_result_hint(st, a.t, b.t) : 0; /* Note [Channels-last hint] */
+    if (cast == res) /* Note [Channels-last source] (layout.c): t's data is now res itself */
+        layout_set_source(t, Py_XNewRef(last), res);
     if (result != NULL && autograd_commit(st, t, result, base_snap) < 0)
         goto error;
     Py_DECREF(res);
@@ -779,8 +791,10 @@ static PyObject *binary_inplace_st(State *st, PyObject *x, PyObject *y, BinOp op
     Py_DECREF(cast);
     Py_XDECREF(result);
     Py_XDECREF(base_snap);
+    Py_XDECREF(last);
     return Py_NewRef(x);
 error:
+    Py_XDECREF(last);
     Py_XDECREF(res);
     Py_XDECREF(shape);
     Py_XDECREF(cast);

@@ -262,6 +262,8 @@ static int tensor_traverse(TensorObject *t, visitproc visit, void *arg)
     if (!t->accumulator_borrowed) /* Note [Leaf accumulator] */
         Py_VISIT(t->grad_accumulator);
     Py_VISIT(t->size_cache);
+    Py_VISIT(t->last_src);
+    Py_VISIT(t->last_of);
     return 0;
 }
 
@@ -280,6 +282,7 @@ static int tensor_clear(TensorObject *t)
     }
     Py_CLEAR(t->grad_accumulator);
     Py_CLEAR(t->size_cache);
+    layout_forget(t);
     return 0;
 }
 
@@ -939,6 +942,7 @@ int tensor_write(State *st, TensorObject *t, PyObject *value)
     if (b == NULL) {
         Py_INCREF(value);
         Py_SETREF(t->data, value);
+        layout_forget(t); /* Note [Channels-last source] (layout.c): the writer sets one for the new value */
         t->cast_on_read = 0; /* Note [Deferred cast] */
         t->version++;
         if ((t->version & (LAZY_WRITE_BOUND - 1)) == 0) /* Note [Bounded lazy graphs] */
@@ -1494,6 +1498,7 @@ static PyObject *m_commit(TensorObject *t, PyObject *src)
     }
     if (tensor_write(st, t, v) < 0 || autograd_commit(st, t, src, base_snap) < 0)
         goto error;
+    layout_copy_source(t, s); /* an in-place relu_ commits relu's value: its source too (layout.c) */
     Py_DECREF(v);
     Py_XDECREF(base_snap);
     return Py_NewRef(t);

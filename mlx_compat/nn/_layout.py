@@ -28,6 +28,10 @@ The array marks serve this module's functions; operators of the C core (a residu
 cannot see them, so `mark_tensor` also sets the tensor's own hint (Note [Channels-last hint] in csrc/layout.c),
 which binary operators read to combine two channels-last tensors in N...C space and results carry on, and which
 `is_channels_last_tensor` reads back for a batch norm whose input came through such operators.
+Where no gradient is recorded, `mark_tensor` also records the N...C array itself (Note [Channels-last source]
+in csrc/layout.c), and the convolution, batch norm and pooling functions read a tensor's `source` instead of
+transposing its NC... value back: a compiled inference graph then has no transpose between two layers, and its
+batch norms, relus and residual adds fuse into one kernel as native MLX's do.
 
 Note [cached channels-last weights]
 MLX's convolution wants O...I weights; torch's are OI... . `mx.transpose(w, perm)` is a view, which the
@@ -51,7 +55,7 @@ import mlx.core as mx
 
 from .. import _C, _compile
 
-__all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "to_last", "from_last",
+__all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "source", "to_last", "from_last",
            "weight_last", "cached_form"]
 
 _marks = {}  # id(array) -> weakref to it: the arrays known to be channels-last in memory
@@ -71,11 +75,17 @@ def mark(arr):
     return arr
 
 
-def mark_tensor(t):
-    """Marks tensor t's array channels-last and sets t's own hint (Note [Channels-last hint]); returns t."""
+def mark_tensor(t, last=None):
+    """Marks tensor t's array channels-last and sets t's own hint (Note [Channels-last hint]); returns t.
+    last: the N...C array whose NC... transpose t's value is (Note [Channels-last source]), or None."""
     mark(t._mx)
-    _C._set_channels_last(t)
+    _C._set_channels_last(t, True, last)
     return t
+
+
+def source(t):
+    """Tensor t's N...C array (its value is that array's NC... transpose, Note [Channels-last source]), or None."""
+    return _C._channels_last_source(t)
 
 
 def is_channels_last_tensor(t):

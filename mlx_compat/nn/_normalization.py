@@ -496,6 +496,21 @@ def _batch_norm_train_grads(x, w, g, mean, invstd, axes, count, has_w, has_b):
 # unfolded path's: the same operations in the same order, computed once.
 
 
+# Note [CPU fusion barrier after batch norm]
+# On a channels-last source (Note [Channels-last source] in csrc/layout.c) mx.compile fuses a batch norm's
+# `x * alpha + beta` with the relu and residual add after it into one kernel, as native MLX's graph does. On the
+# GPU that is the point; MLX 0.32's CPU backend, though, runs a fused kernel with a broadcast operand (alpha, beta:
+# (C,)) as a scalar strided loop, and its Maximum there is a branch per element (NaN check, then x > y), taken at
+# random on a batch norm's output: a compiled conv -> batch norm -> relu at 4x28x28x64 took 5.1 ms of process time
+# against 3.9 ms for conv -> batch norm (and 3.7 with `t * (t > 0)` as the relu: the branch is the cost). Native
+# MLX pays it too (its compiled ResNet-18 4x3x112x112 inference: 93 ms against 63 ms eager). So on the CPU a
+# large enough batch-norm result ends its kernel with mx.contiguous (a no-op on the row-contiguous result, but
+# not fusable): the relu or residual add + relu after it runs on row-contiguous operands only, MLX's vectorised
+# loops. Below _CPU_BARRIER_MIN elements the graph node (a few us of host time per compiled call) costs more than
+# the branches.
+_CPU_BARRIER_MIN = 4096
+
+
 def _eval_affine(rm, rv, *wb, eps, ct, pshape, has_w, has_b):
     """(alpha, beta) of an evaluation-mode batch norm (Note [folded eval batch norm])."""
     mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
@@ -530,6 +545,10 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
     recording = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))
     last = n > 2 and not recording and _layout.is_channels_last_tensor(input)
+    # Note [Channels-last source] (csrc/layout.c): the input's N...C array, and the output's (with its view)
+    src = _layout.source(input) if last else None
+    out_last = [] if last else None
+    barrier = last and input._device_code == 0 and input.numel() >= _CPU_BARRIER_MIN
     red, pshape = (tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)
     # Note [folded eval batch norm]: alpha and beta made once per set of statistics and affine arrays
     fold = not training and not empty and (not want_stats or empty_stats) and not recording
@@ -540,8 +559,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             z = mx.zeros((stat_len,), dtype=x.dtype)
             y = _affine(x * 1, wb, has_w, has_b, bshape if n > 1 else None)
             return (y, z, z) if want_stats else y
-        xc = x.astype(ct)
-        if last:
+        xc = x.astype(ct) if src is None else src.astype(ct)
+        if last and src is None:
             xc = mx.transpose(xc, _layout.to_last(n - 2))
         if training:
             mean, _, var = _moments(xc, red)
@@ -561,7 +580,10 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             beta = next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
             y = (xc * alpha + beta).astype(x.dtype)
         if last:
-            y = mx.transpose(y, _layout.from_last(n - 2))
+            if barrier:  # Note [CPU fusion barrier after batch norm]
+                y = mx.contiguous(y)
+            yl, y = y, mx.transpose(y, _layout.from_last(n - 2))
+            out_last[:] = (yl, y)
         if not want_stats:
             return y
         if training or not empty_stats:
@@ -595,7 +617,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     else:
         out = (mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias)),)
     if last:
-        _layout.mark_tensor(out[0])
+        _layout.mark_tensor(out[0], out_last[0] if out_last and out[0]._mx is out_last[1] else None)
     if training and not empty and (running_mean is not None or running_var is not None):
         var = stats["var"].reshape(c)
         _update_running(running_mean, running_var, stats["mean"].reshape(c),

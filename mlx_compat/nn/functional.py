@@ -275,13 +275,17 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and inference
     if gemm == "1x1" and inference and _layout.is_channels_last_tensor(x_in):
         gemm = "1x1last"  # inference on a channels-last input: the product of its rows (Note [convolutions as products])
+    # Note [Channels-last source] (csrc/layout.c): where no gradient is recorded, the input's N...C array stands for
+    # its transpose, and the output's is recorded (`last`: the N...C result and its NC... view, as f made them)
+    src = _layout.source(x_in) if inference and batched else None
+    last = [] if inference and batched else None
 
     def f(x, w, *b):
         if gemm == "1x1last":
-            y = _conv_gemm(x, w, stride, gemm)
+            y = _conv_gemm(x, w, stride, gemm, src)
             if b:
                 y = y + b[0]
-            return mx.transpose(y.astype(x.dtype), perm_out)
+            return _from_last(y.astype(x.dtype), perm_out, last)
         if gemm == "1x1":  # Note [convolutions as products]
             y = _conv_gemm(x, w, stride, gemm)
             return (y + b[0].reshape((1, -1) + (1,) * nd) if b else y).astype(x.dtype)
@@ -290,11 +294,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         else:
             # torch's NC... / OI... layouts to MLX's N...C / O...I
             wl = _layout.weight_last(w, perm_in) if cache_w else mx.transpose(w, perm_in)
-            y = conv_mlx(mx.transpose(x, perm_in), wl, groups)
+            y = conv_mlx(mx.transpose(x, perm_in) if src is None else src, wl, groups)
         if b:  # on the channels-last result, so the output stays channels-last in memory
             y = y + b[0]
         # the NC... view of the N...C result (Note [channels-last activations])
-        return mx.transpose(y.astype(x.dtype), perm_out)
+        return _from_last(y.astype(x.dtype), perm_out, last)
 
     if gemm == "patch" and not inference:
         out = _patch_conv_recorded(f, ins)  # Note [Gradient layout of a product] (_ops/linalg.py)
@@ -303,8 +307,17 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if not batched:
         return out.squeeze(0)
     if gemm != "1x1":
-        _layout.mark_tensor(out)
+        _layout.mark_tensor(out, last[0] if last and out._mx is last[1] else None)
     return out
+
+
+def _from_last(y, perm_out, last):
+    """mx.transpose(y, perm_out), the NC... view of the N...C array y; appends (y, view) to the list `last` when
+    given (Note [Channels-last source] in csrc/layout.c)."""
+    v = mx.transpose(y, perm_out)
+    if last is not None:
+        last[:] = (y, v)
+    return v
 
 
 # Note [convolutions as products]
@@ -341,18 +354,23 @@ def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
     return None
 
 
-def _conv_gemm(x, w, stride, kind):
+def _conv_gemm(x, w, stride, kind, xl=None):
     """The convolution of x (N, C, *S) by w (O, C, *K) as a product, Note [convolutions as products]: 1x1
-    row-major (N, O, *S'); 1x1last (x channels-last in memory) and patch channels-last (N, *S', O)."""
+    row-major (N, O, *S'); 1x1last (x channels-last in memory; xl: x's N...C array when known) and patch
+    channels-last (N, *S', O)."""
     n, c = x.shape[:2]
     o = w.shape[0]
     if kind == "1x1last":  # x's memory is N...C: its rows (N * positions, C) @ (C, O), channels-last (N, *S', O)
         nd = x.ndim - 2
-        xl = mx.transpose(x, _layout.to_last(nd))
+        if xl is None:
+            xl = mx.transpose(x, _layout.to_last(nd))
         if builtins.any(s != 1 for s in stride):
             xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
         sp = xl.shape[1:-1]
-        y = mx.matmul(xl.reshape(-1, c), mx.transpose(w.reshape(o, c)))
+        # the (C, O) weight made once per weight array, outside a compiled graph (Note [cached channels-last
+        # weights]; this form is only taken where no gradient is recorded)
+        wt = _layout.cached_form((w,), ("conv1x1_rows", o, c), _rows_weight)
+        y = mx.matmul(xl.reshape(-1, c), wt)
         return y.reshape((n,) + tuple(sp) + (o,))
     if kind == "1x1":
         if builtins.any(s != 1 for s in stride):
@@ -367,6 +385,11 @@ def _conv_gemm(x, w, stride, kind):
     cols = mx.transpose(x, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
     y = mx.matmul(cols, mx.transpose(w.reshape(o, c * kh * kw)))
     return y.reshape(n, ho, wo, o)
+
+
+def _rows_weight(w):
+    """The (C, O) matrix of a 1x1 convolution's (O, C, 1...) weight: its rows product's right operand."""
+    return mx.transpose(w.reshape(w.shape[0], w.shape[1]))
 
 
 def _patch_conv_recorded(f, ins):
