@@ -247,7 +247,9 @@ typedef struct NodeObject {
     char is_accumulate;
     char saves;            /* saved tensors that a backward frees (else a second backward is fine, as in torch) */
     int n_by_value;        /* Note [Saved inputs by value] (autograd.c): ctx slots holding an input's bare mx.array */
+    int ctx_deferred;      /* Note [Deferred ctx] (autograd.c): ctx not made yet, its length; else 0 */
     struct SavedByValue {
+        PyObject *value;   /* while ctx_deferred: the input's mx.array (strong), for its ctx slot */
         int slot, input;   /* the ctx slot, and the input (next edge) whose graph position its snapshot takes */
         int ndim, lazy_depth;
         int64_t numel_bound;
@@ -260,6 +262,8 @@ typedef struct NodeObject {
 } NodeObject;
 /* Note [Saved inputs by value] (autograd.c): replaces the node's by-value ctx slots with snapshot tensors. 0 / -1. */
 int node_saved_materialize(State *st, NodeObject *n);
+/* Releases the node's saved values: ctx and, while deferred, the by-value arrays (Note [Deferred ctx]). */
+void node_saved_release(NodeObject *n);
 
 /* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
 extern _Thread_local int grad_mode_disabled CORE_TLS;

@@ -379,7 +379,7 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
         }
     }
     if (!retain_graph && node->backward != NULL && node->saves) {
-        Py_CLEAR(node->ctx);
+        node_saved_release(node); /* ctx, or the arrays of a deferred one (Note [Deferred ctx] in autograd.c) */
         node->released = 1;
     }
     for (Py_ssize_t i = 0; i < n_in && i < node->n_edges; i++) { /* Note [Node edges] (autograd.c) */
