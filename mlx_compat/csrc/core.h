@@ -493,6 +493,38 @@ int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
 PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
 PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
 PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */
+/* Note [Self-checking C entries] (overrides.c): 1 when no argument (nor self, when not NULL) can ask for
+ * __torch_function__ and no mode is on, by type comparisons; else 0 (tf_entry_dispatch decides). */
+int tf_entry_plain(State *st, PyObject *self, PyObject *const *args, Py_ssize_t n);
+/* NEW: the call through the protocol when it needs it; NULL without an exception when it does not (the entry then
+ * runs), NULL with one on error. `self`: the tensor of a method (`is_method`), else the module. */
+PyObject *tf_entry_dispatch(State *st, PyObject *self, const char *name, int is_method, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *kwnames);
+/* Note [Argument error hook] for an entry's failed call (the exception set stays set, or is replaced). */
+void tf_entry_arg_error(State *st, PyObject *self, const char *name, int is_method, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames);
+PyObject *mod_self_checking(PyObject *m, PyObject *noargs);
+/* The trampoline `tramp` of a self-checking entry `fn` (METH_FASTCALL | METH_KEYWORDS, its self of C type SelfT)
+ * named `name`: a Tensor method (self the tensor) or a module function (self the module). Note [Self-checking C
+ * entries]. */
+#define TF_CHECKED_ENTRY(tramp, fn, name, is_method, SelfT)                                                                \
+    static PyObject *tramp(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)          \
+    {                                                                                                            \
+        State *st = (is_method) ? state_of_type(Py_TYPE(self)) : state_of_module(self);                         \
+        if (st == NULL)                                                                                          \
+            return NULL;                                                                                         \
+        thread_pin(st);                                                                                          \
+        if (CORE_UNLIKELY(!tf_entry_plain(st, (is_method) ? self : NULL, args,                                   \
+                                          nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0)))) {                 \
+            PyObject *d = tf_entry_dispatch(st, self, name, is_method, args, nargs, kwnames);                   \
+            if (d != NULL || PyErr_Occurred())                                                                   \
+                return d;                                                                                        \
+        }                                                                                                        \
+        PyObject *r = fn((SelfT)self, args, nargs, kwnames);                                                   \
+        if (CORE_UNLIKELY(r == NULL) && st->py_arg_error_hook != NULL) /* Note [Argument error hook] */          \
+            tf_entry_arg_error(st, self, name, is_method, args, nargs, kwnames);                                 \
+        return r;                                                                                                \
+    }
 int tf_wrapper_type_init(PyObject *module, State *st);
 PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code);
