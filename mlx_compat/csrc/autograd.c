@@ -181,6 +181,12 @@ static PyObject *edge_pair_of(PyObject *fn, int nr)
 /* next_functions: ((node or None, input_nr), ...) as torch shows them (Note [Node edges]). */
 static PyObject *node_get_next(NodeObject *n, void *c)
 {
+    State *st = state_of_type(Py_TYPE(n));
+    if (st == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n->n_edges; i++)
+        if (node_edge_fn(st, n, i) == NULL && PyErr_Occurred()) /* Note [Lazy leaf edges] */
+            return NULL;
     PyObject *t = PyTuple_New(n->n_edges);
     for (Py_ssize_t i = 0; t != NULL && i < n->n_edges; i++) {
         PyObject *e = edge_pair_of(n->edges[i].fn, n->edges[i].input_nr);
@@ -410,6 +416,54 @@ static int edge_target(State *st, PyObject *o, PyObject **fn, int *nr)
     return (*fn = grad_accumulator(st, t)) == NULL ? -1 : 0;
 }
 
+/* Note [Lazy leaf edges]
+ * A recorded op on a leaf that requires grad (`w * b`) has an edge to the leaf's AccumulateGrad. When no graph
+ * holds that node any more (Note [Leaf accumulator]: a loop that builds and drops a graph per step), recording
+ * made a new one and freeing the graph freed it: a second node made, tracked, cleared and freed per recorded op
+ * on a leaf, though only a backward or a look at next_functions ever uses it. So the edge then holds the leaf
+ * tensor itself (strong, as the node would: the graph keeps the leaf alive either way) with `leaf` set, and
+ * node_edge_fn makes (or finds: the leaf's weak cache) the AccumulateGrad when the edge is first read: the engine
+ * before counting dependencies, `next_functions`, and the snapshots of Note [Saved inputs by value]. The node a
+ * lazy edge gets is the one an eager edge would have: grad_accumulator returns the live node while any graph or
+ * snapshot holds it, so every edge to one leaf reaches one node, whichever way it was recorded. A leaf whose
+ * AccumulateGrad is alive at record time gets the node itself, as before. */
+
+/* The edge for input `o` of a node being recorded: as edge_target, but a leaf without a live AccumulateGrad gets
+ * a lazy edge to itself (Note [Lazy leaf edges]). 0 (no error possible). */
+static int edge_target_lazy(State *st, PyObject *o, struct NodeEdge *e)
+{
+    e->fn = NULL;
+    e->input_nr = 0;
+    e->leaf = 0;
+    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
+        return 0;
+    TensorObject *t = (TensorObject *)o;
+    PyObject *g = tensor_grad_fn(t);
+    if (g != NULL) {
+        e->fn = Py_NewRef(g);
+        e->input_nr = t->output_nr;
+    } else if ((g = cached_accumulator(t)) != NULL)
+        e->fn = Py_NewRef(g);
+    else {
+        e->fn = Py_NewRef(o);
+        e->leaf = 1;
+    }
+    return 0;
+}
+
+PyObject *node_edge_fn(State *st, NodeObject *n, Py_ssize_t i)
+{
+    struct NodeEdge *e = &n->edges[i];
+    if (e->leaf) {
+        PyObject *acc = grad_accumulator(st, (TensorObject *)e->fn);
+        if (acc == NULL)
+            return NULL;
+        Py_SETREF(e->fn, acc);
+        e->leaf = 0;
+    }
+    return e->fn;
+}
+
 /* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes. */
 static PyObject *edge_for(State *st, PyObject *o)
 {
@@ -495,8 +549,7 @@ static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObj
     if (node_edges_alloc(node, n_in) < 0) /* Note [Node edges] */
         goto error;
     for (Py_ssize_t i = 0; i < n_in; i++)
-        if (edge_target(st, inputs[i], &node->edges[i].fn, &node->edges[i].input_nr) < 0)
-            goto error;
+        edge_target_lazy(st, inputs[i], &node->edges[i]); /* Note [Lazy leaf edges] */
     node->backward = Py_NewRef(backward);
     node->ctx = Py_XNewRef(ctx);
     node->n_outputs = (int)n_out;
@@ -656,7 +709,11 @@ int node_saved_materialize(State *st, NodeObject *n)
         s->lazy_depth = sv->lazy_depth;
         s->inference = 0; /* recorded with grad mode on, so outside inference mode */
         struct NodeEdge *edge = &n->edges[sv->input];
-        PyObject *fn = edge->fn;
+        PyObject *fn = node_edge_fn(st, n, sv->input); /* Note [Lazy leaf edges] */
+        if (fn == NULL && PyErr_Occurred()) {
+            Py_DECREF(s);
+            return -1;
+        }
         if (fn != NULL && ((NodeObject *)fn)->is_accumulate) {
             s->requires_grad = 1; /* a leaf's snapshot holds its AccumulateGrad (saved_snapshot) */
             s->grad_accumulator = Py_NewRef(fn);

@@ -256,12 +256,17 @@ typedef struct NodeObject {
         signed char dtype, device;
     } by_value[NODE_BY_VALUE_MAX];
     struct NodeEdge {
-        PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None) */
+        PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None); while `leaf`,
+                            * the leaf tensor itself (strong): node_edge_fn reads it (Note [Lazy leaf edges]) */
         int input_nr;
+        int leaf;
     } inline_edges[NODE_INLINE_EDGES];
 } NodeObject;
 /* Note [Saved inputs by value] (autograd.c): replaces the node's by-value ctx slots with snapshot tensors. 0 / -1. */
 int node_saved_materialize(State *st, NodeObject *n);
+/* BORROWED: the node edge i's target node, or NULL (torch's None); a leaf's AccumulateGrad is made here (Note
+ * [Lazy leaf edges] in autograd.c). NULL with an exception on error. */
+PyObject *node_edge_fn(State *st, NodeObject *n, Py_ssize_t i);
 /* Releases the node's saved values: ctx and, while deferred, the by-value arrays (Note [Deferred ctx]). */
 void node_saved_release(NodeObject *n);
 
