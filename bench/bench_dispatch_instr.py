@@ -58,14 +58,13 @@ def report(prefix, n, names):
     body = dumps[1:]  # dump 1: start-up and warm-up; then ours, raw per call
     cache = "I1mr" in body[0]
     logs = []
-    print(f"{'call':<22}{'ours':>10}{'raw':>10}{'ratio':>8}   (instructions per call)"
-          + (f"{'I1 miss ours':>14}{'raw':>8}" if cache else ""))
+    print(f"{'call':<22}{'ours':>10}{'raw':>10}{'ratio':>8}" + (f"{'I1 miss ours':>14}{'raw':>8}" if cache else "")
+          + "   (per call)")
     for i, (name, _, _) in enumerate(rows):
         o, r = body[2 * i]["Ir"] / n, body[2 * i + 1]["Ir"] / n
         logs.append(math.log(o / r))
         extra = (f"{body[2 * i]['I1mr'] / n:>14.1f}{body[2 * i + 1]['I1mr'] / n:>8.1f}" if cache else "")
-        print(f"{name:<22}{o:>10.0f}{r:>10.0f}{o / r:>7.3f}x" + " " * 27 + extra if cache else
-              f"{name:<22}{o:>10.0f}{r:>10.0f}{o / r:>7.3f}x")
+        print(f"{name:<22}{o:>10.0f}{r:>10.0f}{o / r:>7.3f}x" + extra)
     print(f"{'geometric mean':<42}{math.exp(sum(logs) / len(logs)):>7.3f}x")
 
 
