@@ -253,9 +253,16 @@ def _message(name, overloads, failures, args, kwargs, offset):
 
 
 def _names():
-    """{id(wrapper): [(public name, is_method)]} over the torch namespace and the Tensor class."""
+    """{id(wrapper): [(public name, is_method)]} over the torch namespace and the Tensor class (a wrapper: a
+    TorchFunctionWrapper, or a C entry that checks itself, Note [Self-checking C entries] in csrc/overrides.c)."""
     if _state["names"] is None:
         from . import _C
+        from .overrides import _self_checking_ids
+
+        own = _self_checking_ids()
+
+        def wrapper(obj):
+            return isinstance(obj, _C.TorchFunctionWrapper) or id(obj) in own
 
         _signatures = _table()
         pkg = sys.modules[__package__]
@@ -267,14 +274,14 @@ def _names():
             for n, obj in (vars(mod).items() if mod is not None else ()):
                 if n.startswith("_"):
                     continue  # the module's internal names, not its public ones
-                if isinstance(obj, _C.TorchFunctionWrapper) and (n not in same or getattr(pkg, n, None) is not obj):
+                if wrapper(obj) and (n not in same or getattr(pkg, n, None) is not obj):
                     shared.add(id(obj))
         names = {}
         for n, obj in vars(pkg).items():
-            if isinstance(obj, _C.TorchFunctionWrapper) and n in _signatures.FUNCTIONS and id(obj) not in shared:
+            if wrapper(obj) and n in _signatures.FUNCTIONS and id(obj) not in shared:
                 names.setdefault(id(obj), []).append((n, False))
         for n, obj in vars(_tensor_type()).items():
-            if isinstance(obj, _C.TorchFunctionWrapper) and n in _signatures.METHODS and id(obj) not in shared:
+            if wrapper(obj) and n in _signatures.METHODS and id(obj) not in shared:
                 names.setdefault(id(obj), []).append((n, True))
         _state["names"] = names
     return _state["names"]

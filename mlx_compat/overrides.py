@@ -246,10 +246,22 @@ def get_default_nowrap_functions():
     return set()
 
 
+def _self_checking_ids():
+    """ids of the C functions and methods that check __torch_function__ themselves, unwrapped (Note
+    [Self-checking C entries] in csrc/overrides.c)."""
+    if _SELF_CHECKING is None:
+        globals()["_SELF_CHECKING"] = frozenset(id(o) for o in _C._self_checking())
+    return _SELF_CHECKING
+
+
+_SELF_CHECKING = None
+
+
 def _overridable(obj):
-    # the operator registry's forms check __torch_function__ themselves (Note [torch function check])
+    # the operator registry's forms and the self-checking C entries check __torch_function__ themselves (Note
+    # [torch function check])
     return (isinstance(obj, _C.TorchFunctionWrapper) and obj._checks_torch_function) or \
-        isinstance(obj, (_C.Op, _C.OpMethod))
+        isinstance(obj, (_C.Op, _C.OpMethod)) or id(obj) in _self_checking_ids()
 
 
 @functools.lru_cache(None)
@@ -375,7 +387,7 @@ def _namespaces():
 
 def _wrappable(obj):
     return isinstance(obj, (types.FunctionType, types.MethodDescriptorType, types.BuiltinFunctionType)) and \
-        not isinstance(obj, _C.TorchFunctionWrapper)
+        not isinstance(obj, _C.TorchFunctionWrapper) and id(obj) not in _self_checking_ids()
 
 
 def install(tensor_type=Tensor, scope=None):

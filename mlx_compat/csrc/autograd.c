@@ -72,6 +72,8 @@ static int node_traverse(NodeObject *n, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(n));
     Py_VISIT(n->backward);
     Py_VISIT(n->ctx);
+    for (int k = 0; n->ctx_deferred && k < n->n_by_value; k++) /* Note [Deferred ctx] */
+        Py_VISIT(n->by_value[k].value);
     for (Py_ssize_t i = 0; i < n->n_edges; i++)
         Py_VISIT(n->edges[i].fn);
     Py_VISIT(n->tensor_pre_hooks);
@@ -93,7 +95,7 @@ static int node_clear(NodeObject *n)
         }
     }
     Py_CLEAR(n->backward);
-    Py_CLEAR(n->ctx);
+    node_saved_release(n);
     node_edges_clear(n);
     Py_CLEAR(n->tensor_pre_hooks);
     Py_CLEAR(n->pre_hooks);
@@ -179,6 +181,12 @@ static PyObject *edge_pair_of(PyObject *fn, int nr)
 /* next_functions: ((node or None, input_nr), ...) as torch shows them (Note [Node edges]). */
 static PyObject *node_get_next(NodeObject *n, void *c)
 {
+    State *st = state_of_type(Py_TYPE(n));
+    if (st == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n->n_edges; i++)
+        if (node_edge_fn(st, n, i) == NULL && PyErr_Occurred()) /* Note [Lazy leaf edges] */
+            return NULL;
     PyObject *t = PyTuple_New(n->n_edges);
     for (Py_ssize_t i = 0; t != NULL && i < n->n_edges; i++) {
         PyObject *e = edge_pair_of(n->edges[i].fn, n->edges[i].input_nr);
@@ -408,6 +416,54 @@ static int edge_target(State *st, PyObject *o, PyObject **fn, int *nr)
     return (*fn = grad_accumulator(st, t)) == NULL ? -1 : 0;
 }
 
+/* Note [Lazy leaf edges]
+ * A recorded op on a leaf that requires grad (`w * b`) has an edge to the leaf's AccumulateGrad. When no graph
+ * holds that node any more (Note [Leaf accumulator]: a loop that builds and drops a graph per step), recording
+ * made a new one and freeing the graph freed it: a second node made, tracked, cleared and freed per recorded op
+ * on a leaf, though only a backward or a look at next_functions ever uses it. So the edge then holds the leaf
+ * tensor itself (strong, as the node would: the graph keeps the leaf alive either way) with `leaf` set, and
+ * node_edge_fn makes (or finds: the leaf's weak cache) the AccumulateGrad when the edge is first read: the engine
+ * before counting dependencies, `next_functions`, and the snapshots of Note [Saved inputs by value]. The node a
+ * lazy edge gets is the one an eager edge would have: grad_accumulator returns the live node while any graph or
+ * snapshot holds it, so every edge to one leaf reaches one node, whichever way it was recorded. A leaf whose
+ * AccumulateGrad is alive at record time gets the node itself, as before. */
+
+/* The edge for input `o` of a node being recorded: as edge_target, but a leaf without a live AccumulateGrad gets
+ * a lazy edge to itself (Note [Lazy leaf edges]). 0 (no error possible). */
+static int edge_target_lazy(State *st, PyObject *o, struct NodeEdge *e)
+{
+    e->fn = NULL;
+    e->input_nr = 0;
+    e->leaf = 0;
+    if (!is_tensor(st, o) || !requires_grad((TensorObject *)o))
+        return 0;
+    TensorObject *t = (TensorObject *)o;
+    PyObject *g = tensor_grad_fn(t);
+    if (g != NULL) {
+        e->fn = Py_NewRef(g);
+        e->input_nr = t->output_nr;
+    } else if ((g = cached_accumulator(t)) != NULL)
+        e->fn = Py_NewRef(g);
+    else {
+        e->fn = Py_NewRef(o);
+        e->leaf = 1;
+    }
+    return 0;
+}
+
+PyObject *node_edge_fn(State *st, NodeObject *n, Py_ssize_t i)
+{
+    struct NodeEdge *e = &n->edges[i];
+    if (e->leaf) {
+        PyObject *acc = grad_accumulator(st, (TensorObject *)e->fn);
+        if (acc == NULL)
+            return NULL;
+        Py_SETREF(e->fn, acc);
+        e->leaf = 0;
+    }
+    return e->fn;
+}
+
 /* NEW: (node or None, input_nr) — where a gradient for tensor `o` goes. */
 static PyObject *edge_for(State *st, PyObject *o)
 {
@@ -493,8 +549,7 @@ static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObj
     if (node_edges_alloc(node, n_in) < 0) /* Note [Node edges] */
         goto error;
     for (Py_ssize_t i = 0; i < n_in; i++)
-        if (edge_target(st, inputs[i], &node->edges[i].fn, &node->edges[i].input_nr) < 0)
-            goto error;
+        edge_target_lazy(st, inputs[i], &node->edges[i]); /* Note [Lazy leaf edges] */
     node->backward = Py_NewRef(backward);
     node->ctx = Py_XNewRef(ctx);
     node->n_outputs = (int)n_out;
@@ -592,8 +647,53 @@ PyObject *autograd_backward_entry(State *st, const char *name)
  * saved outputs and saved non-inputs still get snapshots when recorded. */
 
 
+/* Note [Deferred ctx]
+ * A recorded op whose saved values are all its own tensor inputs (`w * b` saves w and b; a ctx of
+ * (w, b, None)) and that has no extra needs nothing in its ctx tuple but the inputs' arrays (Note [Saved inputs
+ * by value]) and a None. The tuple is then not made when recording: the node keeps the arrays in its by_value
+ * entries (`value`, strong) and the tuple's length in `ctx_deferred`, and node_saved_materialize makes the
+ * tuple, every slot None but the by-value ones, the first time anything reads ctx (the engine before the
+ * node's backward, the `_ctx` getter), when it also makes the snapshots. A tuple made and freed per recorded
+ * op was about a hundred instructions and ten instruction-cache lines (tupledealloc) of a recorded op. While
+ * ctx_deferred is set, ctx is NULL; node_saved_release drops the arrays where it drops ctx (node_clear, the
+ * engine's release after a backward without retain_graph). */
+
+/* Makes a deferred ctx (Note [Deferred ctx]): the tuple with its by-value slots holding the bare arrays, as
+ * autograd_record_entry would have made it. 0 / -1. */
+static int node_ctx_undefer(NodeObject *n)
+{
+    PyObject *ctx = PyTuple_New(n->ctx_deferred);
+    if (ctx == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n->ctx_deferred; i++)
+        PyTuple_SET_ITEM(ctx, i, Py_NewRef(Py_None));
+    for (int k = 0; k < n->n_by_value; k++) {
+        struct SavedByValue *sv = &n->by_value[k];
+        PyObject *none = PyTuple_GET_ITEM(ctx, sv->slot);
+        PyTuple_SET_ITEM(ctx, sv->slot, sv->value); /* the reference moves to the tuple */
+        sv->value = NULL;
+        Py_DECREF(none);
+    }
+    n->ctx_deferred = 0;
+    Py_XSETREF(n->ctx, ctx);
+    return 0;
+}
+
+void node_saved_release(NodeObject *n)
+{
+    if (n->ctx_deferred) {
+        for (int k = 0; k < n->n_by_value; k++)
+            Py_CLEAR(n->by_value[k].value);
+        n->ctx_deferred = 0;
+        n->n_by_value = 0;
+    }
+    Py_CLEAR(n->ctx);
+}
+
 int node_saved_materialize(State *st, NodeObject *n)
 {
+    if (n->ctx_deferred && node_ctx_undefer(n) < 0)
+        return -1;
     if (n->n_by_value == 0 || n->ctx == NULL) {
         n->n_by_value = 0;
         return 0;
@@ -609,7 +709,11 @@ int node_saved_materialize(State *st, NodeObject *n)
         s->lazy_depth = sv->lazy_depth;
         s->inference = 0; /* recorded with grad mode on, so outside inference mode */
         struct NodeEdge *edge = &n->edges[sv->input];
-        PyObject *fn = edge->fn;
+        PyObject *fn = node_edge_fn(st, n, sv->input); /* Note [Lazy leaf edges] */
+        if (fn == NULL && PyErr_Occurred()) {
+            Py_DECREF(s);
+            return -1;
+        }
         if (fn != NULL && ((NodeObject *)fn)->is_accumulate) {
             s->requires_grad = 1; /* a leaf's snapshot holds its AccumulateGrad (saved_snapshot) */
             s->grad_accumulator = Py_NewRef(fn);
@@ -658,6 +762,35 @@ int autograd_record_named(State *st, const char *name, PyObject *const *inputs, 
     return autograd_record_entry(st, entry, inputs, n_in, saved, n_saved, extra, outputs, n_out);
 }
 
+/* Note [Deferred ctx]: saves `saved` (all of them tensor inputs, at most NODE_BY_VALUE_MAX) in the just-recorded
+ * node `n` by value without making its ctx. 1 when done, 0 when some saved value is no tensor input (nothing
+ * changed: the caller makes the tuple), -1 on error. */
+static int record_deferred(State *st, NodeObject *n, PyObject *const *inputs, Py_ssize_t n_in,
+                           PyObject *const *saved, Py_ssize_t n_saved)
+{
+    int where[NODE_BY_VALUE_MAX];
+    for (Py_ssize_t i = 0; i < n_saved; i++) {
+        int j = 0;
+        while (j < n_in && j < n->n_edges && inputs[j] != saved[i])
+            j++;
+        if (j == n_in || j == n->n_edges || !is_tensor(st, saved[i]))
+            return 0;
+        where[i] = j;
+    }
+    n->ctx_deferred = (int)n_saved + 1; /* before any value, so that node_saved_release finds them */
+    for (Py_ssize_t i = 0; i < n_saved; i++) {
+        TensorObject *t = (TensorObject *)saved[i];
+        PyObject *v = tensor_value(st, t);
+        if (v == NULL)
+            return -1;
+        n->by_value[n->n_by_value++] = (struct SavedByValue){
+            .value = Py_NewRef(v), .slot = (int)i, .input = where[i], .ndim = t->ndim, .lazy_depth = t->lazy_depth,
+            .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
+            .dtype = t->dtype, .device = t->device};
+    }
+    return 1;
+}
+
 int autograd_record_entry(State *st, PyObject *entry, PyObject *const *inputs, Py_ssize_t n_in,
                           PyObject *const *saved, Py_ssize_t n_saved, PyObject *extra, PyObject *const *outputs,
                           Py_ssize_t n_out)
@@ -666,6 +799,13 @@ int autograd_record_entry(State *st, PyObject *entry, PyObject *const *inputs, P
                                  outputs, n_out, PyTuple_GET_ITEM(entry, 2) == Py_True);
     if (node == NULL)
         return -1;
+    if (n_saved > 0 && n_saved <= NODE_BY_VALUE_MAX && (extra == NULL || extra == Py_None)) {
+        int rc = record_deferred(st, (NodeObject *)node, inputs, n_in, saved, n_saved);
+        if (rc != 0) {
+            Py_DECREF(node);
+            return rc < 0 ? -1 : 0;
+        }
+    }
     PyObject *ctx = PyTuple_New(n_saved + 1);
     if (ctx == NULL)
         goto error;

@@ -249,19 +249,28 @@ typedef struct NodeObject {
     char is_accumulate;
     char saves;            /* saved tensors that a backward frees (else a second backward is fine, as in torch) */
     int n_by_value;        /* Note [Saved inputs by value] (autograd.c): ctx slots holding an input's bare mx.array */
+    int ctx_deferred;      /* Note [Deferred ctx] (autograd.c): ctx not made yet, its length; else 0 */
     struct SavedByValue {
+        PyObject *value;   /* while ctx_deferred: the input's mx.array (strong), for its ctx slot */
         int slot, input;   /* the ctx slot, and the input (next edge) whose graph position its snapshot takes */
         int ndim, lazy_depth;
         int64_t numel_bound;
         signed char dtype, device;
     } by_value[NODE_BY_VALUE_MAX];
     struct NodeEdge {
-        PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None) */
+        PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None); while `leaf`,
+                            * the leaf tensor itself (strong): node_edge_fn reads it (Note [Lazy leaf edges]) */
         int input_nr;
+        int leaf;
     } inline_edges[NODE_INLINE_EDGES];
 } NodeObject;
 /* Note [Saved inputs by value] (autograd.c): replaces the node's by-value ctx slots with snapshot tensors. 0 / -1. */
 int node_saved_materialize(State *st, NodeObject *n);
+/* BORROWED: the node edge i's target node, or NULL (torch's None); a leaf's AccumulateGrad is made here (Note
+ * [Lazy leaf edges] in autograd.c). NULL with an exception on error. */
+PyObject *node_edge_fn(State *st, NodeObject *n, Py_ssize_t i);
+/* Releases the node's saved values: ctx and, while deferred, the by-value arrays (Note [Deferred ctx]). */
+void node_saved_release(NodeObject *n);
 
 /* Grad mode is per thread, as in torch: a thread-local flag (no Python object), read on every op. */
 extern _Thread_local int grad_mode_disabled CORE_TLS;
@@ -491,6 +500,38 @@ int tf_needed(State *st, PyObject *const *args, Py_ssize_t n);
 PyObject *tf_dispatch(State *st, PyObject *func, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
 PyObject *tf_dispatch_dunder(State *st, const char *dunder, PyObject *const *args, Py_ssize_t n);          /* NEW */
 PyObject *tf_dispatch_getter(State *st, PyObject *self, const char *name); /* NEW, or NULL without exception */
+/* Note [Self-checking C entries] (overrides.c): 1 when no argument (nor self, when not NULL) can ask for
+ * __torch_function__ and no mode is on, by type comparisons; else 0 (tf_entry_dispatch decides). */
+int tf_entry_plain(State *st, PyObject *self, PyObject *const *args, Py_ssize_t n);
+/* NEW: the call through the protocol when it needs it; NULL without an exception when it does not (the entry then
+ * runs), NULL with one on error. `self`: the tensor of a method (`is_method`), else the module. */
+PyObject *tf_entry_dispatch(State *st, PyObject *self, const char *name, int is_method, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *kwnames);
+/* Note [Argument error hook] for an entry's failed call (the exception set stays set, or is replaced). */
+void tf_entry_arg_error(State *st, PyObject *self, const char *name, int is_method, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames);
+PyObject *mod_self_checking(PyObject *m, PyObject *noargs);
+/* The trampoline `tramp` of a self-checking entry `fn` (METH_FASTCALL | METH_KEYWORDS, its self of C type SelfT)
+ * named `name`: a Tensor method (self the tensor) or a module function (self the module). Note [Self-checking C
+ * entries]. */
+#define TF_CHECKED_ENTRY(tramp, fn, name, is_method, SelfT)                                                                \
+    static PyObject *tramp(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)          \
+    {                                                                                                            \
+        State *st = (is_method) ? state_of_type(Py_TYPE(self)) : state_of_module(self);                         \
+        if (st == NULL)                                                                                          \
+            return NULL;                                                                                         \
+        thread_pin(st);                                                                                          \
+        if (CORE_UNLIKELY(!tf_entry_plain(st, (is_method) ? self : NULL, args,                                   \
+                                          nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0)))) {                 \
+            PyObject *d = tf_entry_dispatch(st, self, name, is_method, args, nargs, kwnames);                   \
+            if (d != NULL || PyErr_Occurred())                                                                   \
+                return d;                                                                                        \
+        }                                                                                                        \
+        PyObject *r = fn((SelfT)self, args, nargs, kwnames);                                                   \
+        if (CORE_UNLIKELY(r == NULL) && st->py_arg_error_hook != NULL) /* Note [Argument error hook] */          \
+            tf_entry_arg_error(st, self, name, is_method, args, nargs, kwnames);                                 \
+        return r;                                                                                                \
+    }
 int tf_wrapper_type_init(PyObject *module, State *st);
 PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code);

@@ -1610,9 +1610,10 @@ static __attribute__((noinline)) PyObject *op_vectorcall_general(PyObject *self,
 
 /* Note [Operator fast entry]
  * Every form's vectorcall. The common call (`torch.exp(t)`, `torch.add(a, b)`: its operands positional, each
- * exactly a Tensor, no TorchFunctionMode) goes straight to its kind's path: Note [torch function check] then
- * has nothing to look at, no numpy scalar can be among the operands (Note [numpy scalars as Numbers]) and
- * parse_args would only copy them, so the result is the general path's. Everything else — keywords, a
+ * exactly a Tensor, no TorchFunctionMode) goes straight to its kind's path (a binary operator of ops.c's table
+ * straight to the operator path `a + b` takes, past binary_call's checks that two Tensors always pass): Note
+ * [torch function check] then has nothing to look at, no numpy scalar can be among the operands (Note [numpy
+ * scalars as Numbers]) and parse_args would only copy them, so the result is the general path's. Everything else — keywords, a
  * number or any other object among the operands, n-ary ops, a wrong argument count — takes
  * op_vectorcall_general, kept out of line so that this entry stays a few cache lines (Note [Cold error
  * paths] in core.h). NEW. */
@@ -1630,7 +1631,16 @@ static PyObject *op_vectorcall(PyObject *self, PyObject *const *args, size_t nar
         }
         if (op->kind == OP_BINARY && nargs == 2 && Py_TYPE(args[1]) == tt) {
             OpArgs a = {args[0], args[1], NULL, NULL, NULL};
-            return binary_call(op, &a);
+            if (op->forward != NULL || op->binop < 0)
+                return binary_call(op, &a);
+            /* an operator of ops.c's table on two Tensors: binary_call's checks all pass (both are tensors, no
+             * rounding_mode, alpha or out=) and binary_apply would only hand them on */
+            PyObject *r = binary_op_checked(st, op->binop, args[0], args[1], op->variant == VAR_INPLACE);
+            if (r == Py_NotImplemented) {
+                Py_DECREF(r);
+                return raise_bad_operand(op, &a);
+            }
+            return r;
         }
     }
     return op_vectorcall_general(self, args, nargsf, kwnames);

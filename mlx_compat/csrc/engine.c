@@ -101,7 +101,11 @@ static int count_dependencies(State *st, PyObject *roots, PyObject *deps)
             goto error;
         }
         for (Py_ssize_t i = 0; i < node->n_edges; i++) { /* Note [Node edges] (autograd.c) */
-            PyObject *child = node->edges[i].fn;
+            PyObject *child = node_edge_fn(st, node, i); /* Note [Lazy leaf edges] (autograd.c) */
+            if (child == NULL && PyErr_Occurred()) {
+                Py_DECREF(node);
+                goto error;
+            }
             if (child == NULL)
                 continue;
             PyObject *cnt = PyDict_GetItemWithError(deps, child);
@@ -379,11 +383,13 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
         }
     }
     if (!retain_graph && node->backward != NULL && node->saves) {
-        Py_CLEAR(node->ctx);
+        node_saved_release(node); /* ctx, or the arrays of a deferred one (Note [Deferred ctx] in autograd.c) */
         node->released = 1;
     }
     for (Py_ssize_t i = 0; i < n_in && i < node->n_edges; i++) { /* Note [Node edges] (autograd.c) */
-        PyObject *child = node->edges[i].fn;
+        PyObject *child = node_edge_fn(st, node, i); /* made by count_dependencies (Note [Lazy leaf edges]) */
+        if (child == NULL && PyErr_Occurred())
+            goto error;
         if (child == NULL)
             continue;
         PyObject *g = PyTuple_GET_ITEM(grad_inputs, i);

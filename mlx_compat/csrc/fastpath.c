@@ -280,33 +280,47 @@ static PyObject *mod_register_return_types(PyObject *m, PyObject *args)
 
 #define FASTCALL(fn) (PyCFunction)(void (*)(void))(fn), METH_FASTCALL | METH_KEYWORDS
 
+/* Note [Self-checking C entries] (overrides.c): the public functions and methods below check __torch_function__
+ * themselves, unwrapped */
+TF_CHECKED_ENTRY(checked_cat, fast_cat, "cat", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_stack, fast_stack, "stack", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_where, fast_where, "where", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_softmax, fast_softmax, "softmax", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_log_softmax, fast_log_softmax, "log_softmax", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_max, fast_max, "max", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_min, fast_min, "min", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_amax, fast_amax, "amax", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_amin, fast_amin, "amin", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_argmax, fast_argmax, "argmax", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_argmin, fast_argmin, "argmin", 0, PyObject *)
+
 PyMethodDef fast_methods[] = {
     {"_register_fallback", mod_register_fallback, METH_VARARGS,
      "Register the Python implementation a C fast path falls back to (Note [Fast paths fall back])."},
     {"_register_return_types", mod_register_return_types, METH_VARARGS, NULL},
-    {"cat", FASTCALL(fast_cat), "cat($module, tensors, dim=0, *, out=None)\n--\n\nThe C fast path of torch.cat."},
-    {"stack", FASTCALL(fast_stack), "stack($module, tensors, dim=0, *, out=None)\n--\n\n"
+    {"cat", FASTCALL(checked_cat), "cat($module, tensors, dim=0, *, out=None)\n--\n\nThe C fast path of torch.cat."},
+    {"stack", FASTCALL(checked_stack), "stack($module, tensors, dim=0, *, out=None)\n--\n\n"
      "The C fast path of torch.stack."},
     {"_set_channels_last", FASTCALL(fast_set_channels_last), NULL},
     {"_is_channels_last", FASTCALL(fast_is_channels_last), NULL},
     {"_channels_last_source", FASTCALL(fast_channels_last_source), NULL},
-    {"where", FASTCALL(fast_where), "where($module, condition, input=None, other=None, *, out=None)\n--\n\n"
+    {"where", FASTCALL(checked_where), "where($module, condition, input=None, other=None, *, out=None)\n--\n\n"
      "The C fast path of torch.where."},
-    {"softmax", FASTCALL(fast_softmax), "softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"
+    {"softmax", FASTCALL(checked_softmax), "softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"
      "The C fast path of F.softmax."},
-    {"log_softmax", FASTCALL(fast_log_softmax), "log_softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"
+    {"log_softmax", FASTCALL(checked_log_softmax), "log_softmax($module, input, dim=None, _stacklevel=3, dtype=None)\n--\n\n"
      "The C fast path of F.log_softmax."},
-    {"max", FASTCALL(fast_max), "max($module, input, dim=None, keepdim=False, *, out=None)\n--\n\n"
+    {"max", FASTCALL(checked_max), "max($module, input, dim=None, keepdim=False, *, out=None)\n--\n\n"
      "The C fast path of torch.max."},
-    {"min", FASTCALL(fast_min), "min($module, input, dim=None, keepdim=False, *, out=None)\n--\n\n"
+    {"min", FASTCALL(checked_min), "min($module, input, dim=None, keepdim=False, *, out=None)\n--\n\n"
      "The C fast path of torch.min."},
-    {"amax", FASTCALL(fast_amax), "amax($module, input, dim=(), keepdim=False, *, out=None)\n--\n\n"
+    {"amax", FASTCALL(checked_amax), "amax($module, input, dim=(), keepdim=False, *, out=None)\n--\n\n"
      "The C fast path of torch.amax."},
-    {"amin", FASTCALL(fast_amin), "amin($module, input, dim=(), keepdim=False, *, out=None)\n--\n\n"
+    {"amin", FASTCALL(checked_amin), "amin($module, input, dim=(), keepdim=False, *, out=None)\n--\n\n"
      "The C fast path of torch.amin."},
-    {"argmax", FASTCALL(fast_argmax), "argmax($module, input, dim=None, keepdim=False)\n--\n\n"
+    {"argmax", FASTCALL(checked_argmax), "argmax($module, input, dim=None, keepdim=False)\n--\n\n"
      "The C fast path of torch.argmax."},
-    {"argmin", FASTCALL(fast_argmin), "argmin($module, input, dim=None, keepdim=False)\n--\n\n"
+    {"argmin", FASTCALL(checked_argmin), "argmin($module, input, dim=None, keepdim=False)\n--\n\n"
      "The C fast path of torch.argmin."},
     {NULL}};
 
@@ -344,14 +358,22 @@ METHOD(m_amin, fast_amin)
 METHOD(m_argmax, fast_argmax)
 METHOD(m_argmin, fast_argmin)
 #undef METHOD
+TF_CHECKED_ENTRY(checked_m_softmax, m_softmax, "softmax", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_log_softmax, m_log_softmax, "log_softmax", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_max, m_max, "max", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_min, m_min, "min", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_amax, m_amax, "amax", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_amin, m_amin, "amin", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_argmax, m_argmax, "argmax", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_argmin, m_argmin, "argmin", 1, PyObject *)
 
 static PyMethodDef fast_tensor_methods[] = {
-    {"softmax", FASTCALL(m_softmax), "softmax($self, dim, dtype=None)\n--\n\n"},
-    {"log_softmax", FASTCALL(m_log_softmax), "log_softmax($self, dim, dtype=None)\n--\n\n"},
-    {"max", FASTCALL(m_max), "max($self, dim=None, keepdim=False)\n--\n\n"},
-    {"min", FASTCALL(m_min), "min($self, dim=None, keepdim=False)\n--\n\n"},
-    {"amax", FASTCALL(m_amax), "amax($self, dim=(), keepdim=False)\n--\n\n"},
-    {"amin", FASTCALL(m_amin), "amin($self, dim=(), keepdim=False)\n--\n\n"},
-    {"argmax", FASTCALL(m_argmax), "argmax($self, dim=None, keepdim=False)\n--\n\n"},
-    {"argmin", FASTCALL(m_argmin), "argmin($self, dim=None, keepdim=False)\n--\n\n"},
+    {"softmax", FASTCALL(checked_m_softmax), "softmax($self, dim, dtype=None)\n--\n\n"},
+    {"log_softmax", FASTCALL(checked_m_log_softmax), "log_softmax($self, dim, dtype=None)\n--\n\n"},
+    {"max", FASTCALL(checked_m_max), "max($self, dim=None, keepdim=False)\n--\n\n"},
+    {"min", FASTCALL(checked_m_min), "min($self, dim=None, keepdim=False)\n--\n\n"},
+    {"amax", FASTCALL(checked_m_amax), "amax($self, dim=(), keepdim=False)\n--\n\n"},
+    {"amin", FASTCALL(checked_m_amin), "amin($self, dim=(), keepdim=False)\n--\n\n"},
+    {"argmax", FASTCALL(checked_m_argmax), "argmax($self, dim=None, keepdim=False)\n--\n\n"},
+    {"argmin", FASTCALL(checked_m_argmin), "argmin($self, dim=None, keepdim=False)\n--\n\n"},
     {NULL}};

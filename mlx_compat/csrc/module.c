@@ -251,6 +251,9 @@ static PyMethodDef module_methods[] = {
     {"_tf_wrap", (PyCFunction)(void (*)(void))mod_tf_wrap, METH_FASTCALL,
      "_tf_wrap(fn, scope=0, check=True): fn wrapped so it honours __torch_function__ (when check) and runs on its "
      "tensors' device (scope 1) or its device argument's (scope 2) (Note [Device scope])."},
+    {"_self_checking", mod_self_checking, METH_NOARGS,
+     "The C functions and Tensor methods that check __torch_function__ themselves, left unwrapped (Note "
+     "[Self-checking C entries])."},
     {"_register_device_scope", mod_register_device_scope, METH_O, "Register _device.to_code (Note [Device scope])."},
     {"_scoped", (PyCFunction)(void (*)(void))mod_scoped, METH_FASTCALL | METH_KEYWORDS,
      "_scoped(code, fn, *args, **kwargs): fn's call on MLX's stream of device code (Note [Device scope])."},

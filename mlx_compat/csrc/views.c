@@ -410,6 +410,10 @@ static PyObject *m_reshape(TensorObject *t, PyObject *const *args, Py_ssize_t na
     return view_reshape_impl(st, t, shape, n, 1);
 }
 
+/* Note [Self-checking C entries] (overrides.c): view and reshape check __torch_function__ themselves, unwrapped */
+TF_CHECKED_ENTRY(checked_view, m_view, "view", 1, TensorObject *)
+TF_CHECKED_ENTRY(checked_reshape, m_reshape, "reshape", 1, TensorObject *)
+
 /* NEW: permute by `perm` (validated). */
 static PyObject *permute_impl(State *st, TensorObject *t, const Py_ssize_t *perm, int n, const char *name)
 {
@@ -895,8 +899,8 @@ static PyObject *get_mT(TensorObject *t, void *c)
 }
 
 PyMethodDef tensor_view_methods[] = {
-    {"view", (PyCFunction)(void (*)(void))m_view, METH_FASTCALL | METH_KEYWORDS, NULL},
-    {"reshape", (PyCFunction)(void (*)(void))m_reshape, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"view", (PyCFunction)(void (*)(void))checked_view, METH_FASTCALL | METH_KEYWORDS, NULL},
+    {"reshape", (PyCFunction)(void (*)(void))checked_reshape, METH_FASTCALL | METH_KEYWORDS, NULL},
     {"transpose", (PyCFunction)(void (*)(void))m_transpose, METH_FASTCALL, NULL},
     {"swapaxes", (PyCFunction)(void (*)(void))m_transpose, METH_FASTCALL, NULL},
     {"swapdims", (PyCFunction)(void (*)(void))m_transpose, METH_FASTCALL, NULL},
