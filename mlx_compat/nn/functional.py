@@ -212,13 +212,35 @@ def _ntuple(v, n, name="argument"):
     return (builtins.int(v),) * n
 
 
-def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
-    if input.dim() not in (nd + 1, nd + 2):
-        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got input "
-                           f"of size: {list(input.shape)}")
-    batched = input.dim() == nd + 2
-    x_in = input if batched else input.unsqueeze(0)
-    xs, ws = x_in._mx.shape, weight._mx.shape
+# Note [Convolution plans]
+# A convolution's geometry (padding amounts, tuples of stride and dilation, the product form, the permutations
+# between torch's and MLX's layouts) and its shape checks depend only on the input and weight shapes, the
+# stride/padding/dilation/groups arguments and the dtype, which a network repeats at every call: `_conv_plan`
+# computes them once per such key (hashable arguments only; a list argument is planned at every call) and the
+# call then does only what depends on the tensors themselves (dtypes of weight and bias, the device, whether a
+# gradient is recorded, the input's channels-last source). An eager ResNet-18 forward spent about a third of its
+# graph-building time in these Python checks and tuples.
+_CONV_PLANS = {}
+_CONV_PLANS_MAX = 4096
+
+
+def _conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
+    """(stride, dilation, lo, hi, gemm kind, perm_in, perm_out) of a convolution of an input of shape xs (batched)
+    by a weight of shape ws, raising torch's errors for shapes that cannot be convolved (Note [Convolution
+    plans])."""
+    try:
+        key = (xs, ws, stride, padding, dilation, groups, nd, dtype)
+        plan = _CONV_PLANS.get(key)
+    except TypeError:  # a list argument: unhashable
+        key = plan = None
+    if plan is None:
+        plan = _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype)
+        if key is not None and len(_CONV_PLANS) < _CONV_PLANS_MAX:
+            _CONV_PLANS[key] = plan
+    return plan
+
+
+def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
     if xs[1] != ws[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input"
                            f"{list(xs)} to have {ws[1] * groups} channels, but got "
@@ -244,6 +266,20 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if builtins.any(p < e for p, e in zip(padded, eff)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size")
+    gemm = _conv_gemm_kind(dtype, ks, stride, lo, hi, dilation, groups)
+    perm_in = (0,) + tuple(builtins.range(2, nd + 2)) + (1,)
+    perm_out = (0, nd + 1) + tuple(builtins.range(1, nd + 1))
+    return stride, dilation, lo, hi, gemm, perm_in, perm_out
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got input "
+                           f"of size: {list(input.shape)}")
+    batched = input.dim() == nd + 2
+    x_in = input if batched else input.unsqueeze(0)
+    stride, dilation, lo, hi, gemm, perm_in, perm_out = _conv_plan(
+        x_in._mx.shape, weight._mx.shape, stride, padding, dilation, groups, nd, input.dtype)
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same")
     if bias is not None and bias.dtype is not input.dtype:
@@ -252,8 +288,6 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         # integer convolution runs through float64, which MLX's GPU lacks (torch's CUDA has none either)
         raise RuntimeError(f"\"slow_conv2d_cuda\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
     ins = [x_in, weight] + ([bias] if bias is not None else [])
-    perm_in = (0,) + tuple(builtins.range(2, nd + 2)) + (1,)
-    perm_out = (0, nd + 1) + tuple(builtins.range(1, nd + 1))
 
     def conv_mlx(xn, wn, g):
         if xn.dtype == mx.float64:
@@ -269,7 +303,6 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
                                  padding=(list(lo), list(hi)), kernel_dilation=list(dilation)) for i in builtins.range(g)]
         return mx.concatenate(parts, axis=-1)
 
-    gemm = _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups)
     # Note [cached channels-last weights]: where no gradient is recorded
     inference = not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
     cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and inference
@@ -341,9 +374,9 @@ def _from_last(y, perm_out, last):
 # and the residual adds combine two channels-last operands (Note [Channels-last hint] in csrc/layout.c).
 
 
-def _conv_gemm_kind(input, ks, stride, lo, hi, dilation, groups):
-    """'1x1', 'patch' or None: which product form a convolution takes, Note [convolutions as products]."""
-    if groups != 1 or input.dtype not in (_dtype.float32, _dtype.float16, _dtype.bfloat16):
+def _conv_gemm_kind(dtype, ks, stride, lo, hi, dilation, groups):
+    """'1x1', 'patch' or None: which product form a convolution of `dtype` takes, Note [convolutions as products]."""
+    if groups != 1 or dtype not in (_dtype.float32, _dtype.float16, _dtype.bfloat16):
         return None
     if builtins.any(lo) or builtins.any(hi):
         return None

@@ -56,3 +56,31 @@ def test_conv_input_smaller_than_kernel(nd, x_shape, w_shape, kwargs):
                                                    **kwargs)
         errs.append(e.value)
     assert type(errs[1]) is type(errs[0]) and str(errs[1]) == str(errs[0]), errs
+
+
+# Note [Convolution plans]
+def test_planned_geometry_matches_torch_on_repeated_and_list_arguments():
+    """A convolution planned once answers like torch on every later call: the same geometry with tuple and list
+    arguments, another dtype of the same shapes, and a failing geometry raising torch's error every time."""
+    from mlx_compat.nn import functional as MF
+
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 3, 8, 7)), rng.standard_normal((5, 3, 3, 3))
+    for kw in (dict(stride=(2, 1), padding=(1, 0)), dict(stride=[2, 1], padding=[1, 0]), dict(stride=(2, 1), padding=(1, 0))):
+        for dt in ("float32", "float64"):
+            want = torch.nn.functional.conv2d(torch.from_numpy(x).to(getattr(torch, dt)),
+                                              torch.from_numpy(w).to(getattr(torch, dt)), **kw)
+            got = mc.nn.functional.conv2d(mc.from_numpy(x).to(getattr(mc, dt)), mc.from_numpy(w).to(getattr(mc, dt)),
+                                          **kw)
+            assert got.dtype == getattr(mc, dt)
+            assert_same(got, want, rtol=1e-5, atol=1e-5)
+    n = len(MF._CONV_PLANS)
+    mc.nn.functional.conv2d(mc.from_numpy(x).float(), mc.from_numpy(w).float(), stride=(2, 1), padding=(1, 0))
+    assert len(MF._CONV_PLANS) == n  # the tuple geometry was planned already
+    small = rng.standard_normal((1, 3, 2, 2))
+    for _ in range(2):
+        with pytest.raises(RuntimeError) as t_err:
+            torch.nn.functional.conv2d(torch.from_numpy(small).float(), torch.from_numpy(w).float())
+        with pytest.raises(RuntimeError) as m_err:
+            mc.nn.functional.conv2d(mc.from_numpy(small).float(), mc.from_numpy(w).float())
+        assert str(m_err.value) == str(t_err.value)
