@@ -220,6 +220,13 @@ def _ntuple(v, n, name="argument"):
 # call then does only what depends on the tensors themselves (dtypes of weight and bias, the device, whether a
 # gradient is recorded, the input's channels-last source). An eager ResNet-18 forward spent about a third of its
 # graph-building time in these Python checks and tuples.
+#
+# Note [Inference convolution path]
+# Where nothing is recorded, a batched one-group float32/float16/bfloat16 convolution (every convolution of an
+# inference ResNet but the 1x1 products) is `_conv_inference`: the MLX convolution of the input's N...C source
+# (or its transpose) by the cached O...I weight, the bias added channels-last, and the NC... view returned and
+# marked, which is what `_conv`'s general function computes for it, without its closures, its device loop in
+# mlx_op and its dtype dispatch: 9.6 -> ~4 us per call against native MLX's 2.9 us on this CPU.
 _CONV_PLANS = {}
 _CONV_PLANS_MAX = 4096
 
@@ -287,6 +294,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if not (input.dtype.is_floating_point or input.dtype.is_complex) and input._device_code != 0:
         # integer convolution runs through float64, which MLX's GPU lacks (torch's CUDA has none either)
         raise RuntimeError(f"\"slow_conv2d_cuda\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
+    if (gemm is None and groups == 1 and batched and input.dtype in _CONV_WEIGHT_CACHED
+            and not (_C.is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                               or (bias is not None and bias.requires_grad)))):
+        return _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out)
     ins = [x_in, weight] + ([bias] if bias is not None else [])
 
     def conv_mlx(xn, wn, g):
@@ -342,6 +353,30 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if gemm != "1x1":
         _layout.mark_tensor(out, last[0] if last and out._mx is last[1] else None)
     return out
+
+
+_CONV_WEIGHT_CACHED = (_dtype.float32, _dtype.float16, _dtype.bfloat16)  # Note [cached channels-last weights]
+
+
+def _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out):
+    """_conv where nothing is recorded, for a batched one-group convolution of a dtype MLX convolves directly
+    (Note [Inference convolution path]): the NC... view of the N...C result, marked with its source."""
+    dev = builtins.max(input._device_code, weight._device_code, 0 if bias is None else bias._device_code)
+    src = _layout.source(input)
+    y, v = _scoped(dev, _conv_last, input._mx if src is None else src, src is None, weight._mx,
+                   None if bias is None else bias._mx, stride, lo, hi, dilation, perm_in, perm_out)
+    return _layout.mark_tensor(_new(v, dev, input.dtype), y)
+
+
+def _conv_last(x, transpose, w, b, stride, lo, hi, dilation, perm_in, perm_out):
+    """(y, its NC... view): y the N...C result of convolving x (NC..., or already N...C when not `transpose`) by
+    the torch-layout weight w, its row-major O...I copy made once per weight array (Note [cached channels-last
+    weights]), plus the bias on the channels-last result."""
+    y = mx.conv_general(mx.transpose(x, perm_in) if transpose else x, _layout.weight_last(w, perm_in),
+                        stride=list(stride), padding=(list(lo), list(hi)), kernel_dilation=list(dilation))
+    if b is not None:
+        y = y + b
+    return y, mx.transpose(y, perm_out)
 
 
 def _from_last(y, perm_out, last):

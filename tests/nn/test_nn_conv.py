@@ -84,3 +84,28 @@ def test_planned_geometry_matches_torch_on_repeated_and_list_arguments():
         with pytest.raises(RuntimeError) as m_err:
             mc.nn.functional.conv2d(mc.from_numpy(small).float(), mc.from_numpy(w).float())
         assert str(m_err.value) == str(t_err.value)
+
+
+# Note [Inference convolution path]
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, dilation=2, padding=(2, 1)), dict(padding="same")])
+def test_inference_path_matches_torch(dtype, kw):
+    """No-gradient convolutions (the inference path) of a plain input and of a convolution's channels-last output,
+    with and without bias, against torch; with a gradient recorded the same call records its node."""
+    rng = np.random.default_rng(4)
+    x, w1, w2, b = (rng.standard_normal(s) for s in ((2, 3, 9, 8), (6, 3, 3, 3), (5, 6, 3, 3), (5,)))
+    tol = 1e-5 if dtype == "float32" else 3e-2
+    res = []
+    for L in (torch, mc):
+        F, dt = L.nn.functional, getattr(L, dtype)
+        t = [L.from_numpy(a).to(dt) for a in (x, w1, w2, b)]
+        with L.no_grad():
+            h = F.conv2d(t[0], t[1], **kw)
+            res.append((h, F.conv2d(h, t[2], t[3], **kw), F.conv2d(h, t[2], **kw)))
+        assert res[-1][1].grad_fn is None
+        wg = t[2].clone().requires_grad_()
+        rec = F.conv2d(h, wg, t[3], **kw)
+        assert type(rec.grad_fn).__name__ == "ConvolutionBackward0"
+    for m, tt in zip(res[1], res[0]):
+        assert m.dtype == getattr(mc, dtype) and m.shape == tt.shape
+        assert_same(m.float(), tt.float(), rtol=tol, atol=tol)
