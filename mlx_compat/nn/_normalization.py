@@ -74,7 +74,8 @@ from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from . import _layout
 from ..autograd.grad_mode import no_grad
-from .._tensor import Tensor
+from .._device_scope import scoped as _scoped
+from .._tensor import Tensor, _new
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 # also exported as mlx_compat.<name> (torch has them at top level)
@@ -520,6 +521,59 @@ def _eval_affine(rm, rv, *wb, eps, ct, pshape, has_w, has_b):
     return alpha, (next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha)
 
 
+def _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b):
+    """xc * alpha + beta, the evaluation-mode batch norm of xc (computed in ct) with its folded per-channel scale
+    and shift (Note [folded eval batch norm]), made once per set of statistics and affine arrays."""
+    key = ("batch_norm_eval", eps, ct, pshape, has_w, has_b)
+    fn = _eval_affine_fns.get(key)
+    if fn is None:
+        fn = _eval_affine_fns[key] = functools.partial(_eval_affine, eps=eps, ct=ct, pshape=pshape, has_w=has_w,
+                                                       has_b=has_b)
+    alpha, beta = _layout.cached_form((rm, rv) + tuple(wb), key, fn, n=2)
+    return xc * alpha + beta
+
+
+_eval_affine_fns = {}  # _eval_fold's key -> the partial of _eval_affine it computes a missing entry with
+
+
+# Note [Inference batch norm path]
+# nn.BatchNorm's evaluation-mode forward with nothing recorded (every batch norm of an inference network) is
+# `_batch_norm_inference`: after `_batch_norm_impl`'s checks, the folded affine map of the input (or of its
+# channels-last source, returning the NC... view of an N...C result marked with it), under the operands'
+# device scope, which is what `_batch_norm_impl`'s general function computes for it, without its closures,
+# statistics bookkeeping and mlx_op. Eager ResNet-18 forwards build most of their graph in these calls.
+def _batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n):
+    dev = input._device_code
+    wb = ()
+    if weight is not None:
+        dev, wb = builtins.max(dev, weight._device_code), (weight._mx,)
+    if bias is not None:
+        dev, wb = builtins.max(dev, bias._device_code), wb + (bias._mx,)
+    last = n > 2 and _layout.is_channels_last_tensor(input)
+    src = _layout.source(input) if last else None
+    barrier = last and input._device_code == 0 and input.numel() >= _CPU_BARRIER_MIN
+    res = _scoped(dev, _batch_norm_inference_mx, input._mx if src is None else src, last, last and src is None,
+                  running_mean._mx, running_var._mx, wb, eps, c, n, weight is not None, bias is not None, barrier)
+    if not last:
+        return _new(res, dev, input.dtype)
+    return _layout.mark_tensor(_new(res[1], dev, input.dtype), res[0])
+
+
+def _batch_norm_inference_mx(x, last, transpose, rm, rv, wb, eps, c, n, has_w, has_b, barrier):
+    """The MLX side of _batch_norm_inference: y, or (the N...C y, its NC... view) when `last`."""
+    ct = _opmath(x.dtype)
+    xc = x.astype(ct)
+    if transpose:
+        xc = mx.transpose(xc, _layout.to_last(n - 2))
+    pshape = (c,) if last else (1, c) + (1,) * (n - 2)
+    y = _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b).astype(x.dtype)
+    if not last:
+        return y
+    if barrier:  # Note [CPU fusion barrier after batch norm]
+        y = mx.contiguous(y)
+    return y, mx.transpose(y, _layout.from_last(n - 2))
+
+
 def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
                      want_stats=True):
     """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors.
@@ -531,6 +585,10 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
     n = input.dim()
+    if (not training and not want_stats and input.numel() and not (_C.is_grad_enabled() and (
+            input.requires_grad or (weight is not None and weight.requires_grad)
+            or (bias is not None and bias.requires_grad)))):
+        return (_batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n),)  # Note [Inference batch norm path]
     axes = tuple(d for d in builtins.range(n) if d != 1)
     bshape = (1, c) + (1,) * builtins.max(n - 2, 0)
     has_w, has_b = weight is not None, bias is not None
@@ -566,10 +624,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             mean, _, var = _moments(xc, red)
             stats["mean"], stats["var"] = mean, var  # Note [running statistics]
         elif fold:
-            key = ("batch_norm_eval", eps, ct, pshape, has_w, has_b)
-            alpha, beta = _layout.cached_form((rm, rv) + wb, key, functools.partial(
-                _eval_affine, eps=eps, ct=ct, pshape=pshape, has_w=has_w, has_b=has_b), n=2)
-            y = (xc * alpha + beta).astype(x.dtype)
+            y = _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b).astype(x.dtype)
         else:
             mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
         if not fold:

@@ -357,3 +357,39 @@ def test_top_level_variants():
         _run(lambda L, x, w, b: run(L, name, x, w, b), [x, w, b])
     # torch.group_norm has no "more than 1 value per channel" check
     assert_same(V["group_norm"](mc.ones(1, 2), 2), torch.group_norm(torch.ones(1, 2), 2))
+
+
+# Note [Inference batch norm path]
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_inference_path_matches_torch(dtype, affine):
+    """Eval-mode BatchNorm1d/2d with nothing recorded (the inference path) on (N, C), (N, C, L), a plain NCHW input
+    and a convolution's channels-last output, against torch; with a gradient recorded the call records its node."""
+    tol = 1e-5 if dtype == "float32" else 3e-2
+    inputs = [(1, _rand((4, 6), 1)), (1, _rand((3, 6, 5), 2)), (2, _rand((2, 6, 5, 4), 3))]
+    w = _rand((6, 6, 3, 3), 4)
+    res = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        bns = {k: getattr(L.nn, f"BatchNorm{k}d")(6, affine=affine).to(dt).eval() for k in (1, 2)}
+        for k, bn in bns.items():
+            with L.no_grad():
+                bn.running_mean.copy_(L.arange(6, dtype=dt) * 0.1)
+                bn.running_var.copy_(L.arange(6, dtype=dt) * 0.2 + 0.5)
+                if affine:
+                    bn.weight.copy_(L.arange(6, dtype=dt) * -0.3 + 1)
+                    bn.bias.copy_(L.arange(6, dtype=dt) * 0.05)
+        outs = []
+        with L.no_grad():
+            for k, x in inputs:
+                outs.append(bns[k](L.from_numpy(x).to(dt)))
+            h = L.nn.functional.conv2d(L.from_numpy(inputs[2][1]).to(dt), L.from_numpy(w).to(dt), padding=1)
+            outs.append(bns[2](h))
+            outs.append(L.relu(bns[2](h)) + h)
+        assert all(o.grad_fn is None for o in outs)
+        if affine:
+            assert type(bns[2](h).grad_fn).__name__ == "NativeBatchNormBackward0"
+        res.append(outs)
+    for m, t in zip(res[1], res[0]):
+        assert m.dtype == getattr(mc, dtype) and m.shape == t.shape
+        assert_same(m.float(), t.float(), rtol=tol, atol=tol)
