@@ -585,10 +585,11 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
     n = input.dim()
+    # Note [Inference batch norm path]
     if (not training and not want_stats and input.numel() and not (_C.is_grad_enabled() and (
             input.requires_grad or (weight is not None and weight.requires_grad)
             or (bias is not None and bias.requires_grad)))):
-        return (_batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n),)  # Note [Inference batch norm path]
+        return (_batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n),)
     axes = tuple(d for d in builtins.range(n) if d != 1)
     bshape = (1, c) + (1,) * builtins.max(n - 2, 0)
     has_w, has_b = weight is not None, bias is not None

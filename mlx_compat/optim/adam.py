@@ -180,7 +180,7 @@ class Adam(Optimizer):
                     low = _low(x)
                     on_cpu = _DEVICES[p._device_code] == mx.cpu
                     fma = low is not None and on_cpu  # Note [Reduced-precision Adam]
-                    # Note [Scalar division as a float64 product]: float32 arithmetic (float32, complex64) where it fuses
+                    # Note [Scalar division as a float64 product]: float32 arithmetic that fuses
                     recip = on_cpu and low is None and x.dtype != mx.float64 and not amsgrad and (wd == 0 or decoupled)
                     if low is not None and not amsgrad and _gpu_kernels.available(_DEVICES[p._device_code]):
                         # Note [Reduced-precision Adam on CUDA]

@@ -66,7 +66,8 @@ def test_planned_geometry_matches_torch_on_repeated_and_list_arguments():
 
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 3, 8, 7)), rng.standard_normal((5, 3, 3, 3))
-    for kw in (dict(stride=(2, 1), padding=(1, 0)), dict(stride=[2, 1], padding=[1, 0]), dict(stride=(2, 1), padding=(1, 0))):
+    for kw in (dict(stride=(2, 1), padding=(1, 0)), dict(stride=[2, 1], padding=[1, 0]),
+               dict(stride=(2, 1), padding=(1, 0))):
         for dt in ("float32", "float64"):
             want = torch.nn.functional.conv2d(torch.from_numpy(x).to(getattr(torch, dt)),
                                               torch.from_numpy(w).to(getattr(torch, dt)), **kw)
