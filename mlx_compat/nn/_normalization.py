@@ -585,10 +585,9 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean must be defined in evaluation mode")
     n = input.dim()
-    # Note [Inference batch norm path]
-    if (not training and not want_stats and input.numel() and not (_C.is_grad_enabled() and (
-            input.requires_grad or (weight is not None and weight.requires_grad)
-            or (bias is not None and bias.requires_grad)))):
+    recording = _C.is_grad_enabled() and (input.requires_grad or (weight is not None and weight.requires_grad)
+                                          or (bias is not None and bias.requires_grad))
+    if not training and not want_stats and not recording and input.numel():  # Note [Inference batch norm path]
         return (_batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n),)
     axes = tuple(d for d in builtins.range(n) if d != 1)
     bshape = (1, c) + (1,) * builtins.max(n - 2, 0)
@@ -602,7 +601,6 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
     stats = {}
     # Note [channels-last activations]: a convolution's output is normalised in N...C space and returned as the
     # NC... view of an N...C result, unless a gradient is recorded; anything else in NC... space
-    recording = _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))
     last = n > 2 and not recording and _layout.is_channels_last_tensor(input)
     # Note [Channels-last source] (csrc/layout.c): the input's N...C array, and the output's (with its view)
     src = _layout.source(input) if last else None
@@ -650,7 +648,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
 
     if (training and not want_stats and not empty and input.dtype in (_dtype.float32, _dtype.float64)
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)
-            and _C.is_grad_enabled() and builtins.any(needs_grad(t) for t in _inputs(input, weight, bias))):
+            and recording):
         # Note [batch norm backward]: f's forward, whose mean and invstd serve torch's closed-form backward
         def fwd(x, *wb):
             mean, _, var = _moments(x, axes)

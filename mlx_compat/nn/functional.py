@@ -294,9 +294,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if not (input.dtype.is_floating_point or input.dtype.is_complex) and input._device_code != 0:
         # integer convolution runs through float64, which MLX's GPU lacks (torch's CUDA has none either)
         raise RuntimeError(f"\"slow_conv2d_cuda\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
-    if (gemm is None and groups == 1 and batched and input.dtype in _CONV_WEIGHT_CACHED
-            and not (_C.is_grad_enabled() and (input.requires_grad or weight.requires_grad
-                                               or (bias is not None and bias.requires_grad)))):
+    # where no gradient is recorded: Note [cached channels-last weights], Note [Inference convolution path]
+    inference = not (_C.is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                                or (bias is not None and bias.requires_grad)))
+    if inference and gemm is None and groups == 1 and batched and input.dtype in _CONV_WEIGHT_CACHED:
         return _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out)
     ins = [x_in, weight] + ([bias] if bias is not None else [])
 
@@ -315,8 +316,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         return mx.concatenate(parts, axis=-1)
 
     # Note [cached channels-last weights]: where no gradient is recorded
-    inference = not (_C.is_grad_enabled() and builtins.any(needs_grad(t) for t in ins))
-    cache_w = gemm is None and input.dtype in (_dtype.float32, _dtype.float16, _dtype.bfloat16) and inference
+    cache_w = gemm is None and input.dtype in _CONV_WEIGHT_CACHED and inference
     if gemm == "1x1" and inference and _layout.is_channels_last_tensor(x_in):
         gemm = "1x1last"  # inference on a channels-last input: the product of its rows (Note [convolutions as products])
     # Note [Channels-last source] (csrc/layout.c): where no gradient is recorded, the input's N...C array stands for

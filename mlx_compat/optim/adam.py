@@ -190,12 +190,9 @@ class Adam(Optimizer):
                         fn = _kernel(("Adam", maximize, wd != 0, decoupled, amsgrad, small, low, fma, recip),
                                      lambda: _adam_math(maximize, wd != 0, decoupled, amsgrad, small, low, fma, recip))
                     wd_scalar = (1 - lr * wd) if decoupled else wd
-                    if recip:
-                        sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, eps, -step_size)
-                        sc.insert(4, up.scalars(mx.float64, _recip_f32(bias_correction2_sqrt))[0])
-                    else:
-                        sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, eps,
-                                        -step_size)
+                    sc = up.scalars(x.dtype, wd_scalar, 1 - beta1, beta2, 1 - beta2, eps, -step_size)
+                    sc.insert(4, up.scalars(mx.float64, _recip_f32(bias_correction2_sqrt))[0] if recip
+                              else up.scalars(x.dtype, bias_correction2_sqrt)[0])
                     c = (fn, sc)
                     if key is not None:
                         consts[key] = c
