@@ -1,0 +1,123 @@
+"""How one eager training step's MLX graph reads memory: mlx_compat against native MLX, for a convolutional network.
+
+The graph of one eager step (forward, loss, backward: the loss and every parameter's gradient, before the optimizer
+evaluates them) is exported with mx.export_to_dot and read as primitives and the arrays between them. For each
+side: the primitives that run a kernel (not views: Transpose, Reshape, Broadcast, ...), how many of them read an
+input through an odd number of Transposes (a permuted, strided view: a kernel that reads it walks memory out of order, which on a
+GPU means uncoalesced loads, or a copy first), and the count of each primitive type. Native MLX keeps every
+activation NHWC and contiguous; mlx_compat's convolutions return the NCHW view of an NHWC result (Note
+[channels-last activations]), so where a gradient is recorded the ops after a convolution read it permuted.
+
+Usage: python bench/train_graph_layout.py [--model resnet18] [--shape 2x3x32x32] [--device cpu|cuda] [--top 25]
+--device cuda traces our side's GPU code paths under the package's fake GPU (Note [Fake GPU] in csrc/module.c).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import sys
+import tempfile
+
+sys.path[:0] = [os.path.dirname(os.path.abspath(__file__))]
+
+import mlx.core as mx  # noqa: E402
+
+# primitives that run no kernel (views and shape bookkeeping)
+VIEWS = {"Reshape", "ExpandDims", "Squeeze", "Broadcast", "BroadcastAxes", "Transpose", "Slice", "AsStrided",
+         "StopGradient", "Depends", "Flatten", "Unflatten", "Split", "View", "NumberOfElements"}
+
+
+def graph(arrays):
+    """(labels {prim id: name}, inputs {prim id: [array ids]}, producer {array id: prim id}) of the graph
+    producing `arrays`, unevaluated."""
+    with tempfile.NamedTemporaryFile("r", suffix=".dot") as f:
+        mx.export_to_dot(f.name, *arrays)
+        text = f.read()
+    labels = {k: ("Compiled" if v.startswith("Compiled") else v)
+              for k, v in re.findall(r'(\d+) \[label ="([^"]+)", shape=rectangle\]', text)}
+    inputs, producer = collections.defaultdict(list), {}
+    for a, b in re.findall(r'^"?(\w+)"? -> "?(\w+)"?$', text, re.M):
+        if b in labels:
+            inputs[b].append(a)
+        elif a in labels:
+            producer[b] = a
+    return labels, inputs, producer
+
+
+def summary(arrays):
+    """Counter of primitive names, kernel-running count, and the count of kernels reading a permuted view (an input
+    reached from a Transpose through views only)."""
+    labels, inputs, producer = graph(arrays)
+
+    def transposes(arr, depth=0):
+        """Transposes on the chain of views that makes arr (0 when a kernel made it)."""
+        p = producer.get(arr)
+        if p is None or depth > 8 or labels[p] not in VIEWS or not inputs[p]:
+            return 0
+        return (labels[p] == "Transpose") + transposes(inputs[p][0], depth + 1)
+
+    def permuted(arr):
+        # the network's transposes are pairs of inverse layout permutations (N...C <-> NC...), so an odd count
+        # leaves a permuted array and an even one the original order
+        return transposes(arr) % 2 == 1
+
+    kernels = [p for p, name in labels.items() if name not in VIEWS]
+    strided = collections.Counter(labels[p] for p in kernels if any(permuted(a) for a in inputs[p]))
+    return collections.Counter(labels.values()), len(kernels), strided
+
+
+def ours(model, shape, device):
+    import mlx_compat as torch
+    import workloads as W
+    torch.manual_seed(0)
+    m = W._ours_resnet18(10).to(device) if model == "resnet18" else W._ours_resnet50(10).to(device)
+    x = torch.randn(*shape).to(device)
+    y = torch.randint(0, 10, (shape[0],)).to(device)
+    for _ in range(2):  # a warm step first (weight caches, plans), then the counted one
+        m.zero_grad()
+        loss = torch.nn.functional.cross_entropy(m(x), y)
+        loss.backward()
+        arrays = [loss._mx] + [p.grad._mx for p in m.parameters() if p.grad is not None]
+        if _ == 0:
+            mx.eval(arrays)
+    return summary(arrays)
+
+
+def native(model, shape):
+    import mlx.nn as mnn
+    import workloads as W
+    mx.random.seed(0)
+    m = W.NativeResNet18(10) if model == "resnet18" else W.NativeResNet50(10)
+    mx.eval(m.parameters())
+    n, c, h, w = shape
+    x, y = mx.random.normal((n, h, w, c)), mx.random.randint(0, 10, (n,))
+    loss, grads = mnn.value_and_grad(m, lambda m, x, y: mnn.losses.cross_entropy(m(x), y, reduction="mean"))(m, x, y)
+    from mlx.utils import tree_flatten
+    return summary([loss] + [g for _, g in tree_flatten(grads)])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", choices=("resnet18", "resnet50"), default="resnet18")
+    ap.add_argument("--shape", default="2x3x32x32")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--top", type=int, default=25)
+    args = ap.parse_args()
+    if args.device == "cuda":
+        os.environ.setdefault("MLX_COMPAT_FAKE_GPU", "1")
+    shape = tuple(int(v) for v in args.shape.split("x"))
+    (co, ko, so), (cn, kn, sn) = ours(args.model, shape, args.device), native(args.model, shape)
+    print(f"{args.model} eager training step {args.shape}, our side on {args.device!r}: graph of the loss and "
+          f"the parameters' gradients")
+    print(f"primitives ours {sum(co.values())} / native {sum(cn.values())}; kernel-running ours {ko} / native {kn}; "
+          f"kernels reading a permuted view ours {sum(so.values())} / native {sum(sn.values())}")
+    print("\n| primitive | ours | native | ours, reading a permuted view | native, reading a permuted view |")
+    print("| --- | --- | --- | --- | --- |")
+    for k in sorted(set(co) | set(cn), key=lambda k: (-(co[k] + cn[k]), k))[:args.top]:
+        print(f"| {k} | {co[k]} | {cn[k]} | {so[k]} | {sn[k]} |")
+
+
+if __name__ == "__main__":
+    main()
