@@ -107,6 +107,7 @@ typedef struct {
     MX_FUNCS(X)
 #undef X
     PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim, *s_T;
+    PyObject *s_parameters, *s_buffers, *s_modules; /* nn.Module's registries (nnslots.c) */
     int default_dtype;            /* torch.get_default_dtype() as a code */
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
@@ -533,6 +534,9 @@ PyObject *mod_self_checking(PyObject *m, PyObject *noargs);
         return r;                                                                                                \
     }
 int tf_wrapper_type_init(PyObject *module, State *st);
+
+/* ---- nnslots.c ---- */
+int nn_slot_type_init(PyObject *module); /* _C.RegisteredSlot, Note [Registered slots in C] */
 PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code);
 PyObject *mod_scoped(PyObject *m, PyObject *const *args, size_t nargsf, PyObject *kwnames);

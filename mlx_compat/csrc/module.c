@@ -352,6 +352,7 @@ static int load_mlx(PyObject *m, State *st)
     S(s_shape, "shape") S(s_dtype, "dtype") S(s_stream, "stream") S(s_astype, "astype") S(s_item, "item")
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
     S(s_torch_function, "__torch_function__")
+    S(s_parameters, "_parameters") S(s_buffers, "_buffers") S(s_modules, "_modules")
 #undef S
     if ((st->kw_stream = PyTuple_Pack(1, st->s_stream)) == NULL) /* mx_call's keyword names */
         return -1;
@@ -364,7 +365,8 @@ static int module_exec(PyObject *m)
     st->default_dtype = DT_F32;
     if (load_mlx(m, st) < 0)
         return -1;
-    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0 || tf_wrapper_type_init(m, st) < 0)
+    if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0 || tf_wrapper_type_init(m, st) < 0 ||
+        nn_slot_type_init(m) < 0)
         return -1;
     if ((st->disabled_tf = PyObject_GetAttrString(m, "_disabled_torch_function_impl")) == NULL)
         return -1;
@@ -469,6 +471,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
+    Py_CLEAR(st->s_parameters); Py_CLEAR(st->s_buffers); Py_CLEAR(st->s_modules);
     Py_CLEAR(st->kw_stream);
     for (int i = 0; i < SHAPE_ARG_MAX; i++)
         Py_CLEAR(st->shape_args[i]);

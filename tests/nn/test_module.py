@@ -1201,3 +1201,37 @@ def test_registered_name_slot_keeps_a_custom_getattr_called():
         m = Scaled()
         got.append([m.w.tolist(), m.w.tolist(), hasattr(Scaled, "w")])
     assert got[1] == got[0] == [[3.0, 3.0], [3.0, 3.0], False]
+
+
+def test_registered_name_slot_asks_a_replaced_mapping():
+    """Note [Registered slots in C]: an exact dict is read directly, any other mapping in _buffers (here a dict
+    subclass that counts and rewrites reads) through its own `in` and `[]`, as torch's __getattr__ reads it."""
+    got = []
+    for lib in (torch, mc):
+        class Counting(dict):
+            reads = 0
+
+            def __contains__(self, k):
+                return k == "ghost" or dict.__contains__(self, k)
+
+            def __getitem__(self, k):
+                Counting.reads += 1
+                return "ghost value" if k == "ghost" else dict.__getitem__(self, k)
+
+        class Holder(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("b", lib.full((2,), 5.0))
+
+        m = Holder()
+        first = m.b.tolist()  # installs the slot of `b` on Holder
+        m.__dict__["_buffers"] = Counting(m.__dict__["_buffers"])
+        seen = [first, m.b.tolist(), m.b.tolist(), m.ghost, Counting.reads]
+        del m.__dict__["_buffers"]["b"]
+        try:
+            m.b
+        except AttributeError as e:
+            seen.append(str(e))
+        got.append(seen)
+    assert got[1] == got[0]
+    assert got[0][:5] == [[5.0, 5.0], [5.0, 5.0], [5.0, 5.0], "ghost value", 3]

@@ -12,6 +12,7 @@ import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from ... import _C
 from ..._ops import creation as _creation
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...utils.hooks import RemovableHandle
@@ -324,40 +325,19 @@ def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-class _RegisteredSlot:
-    """Note [registered-name slots]: the class-level shortcut to a parameter, buffer or submodule `name`.
-
-    CPython 3.11 reaches Module.__getattr__ only after the ordinary lookup has built and formatted an
-    AttributeError (Note [parameter reads in forward]): every `self.conv1`, `self.bn1.weight`, ... of every
-    forward paid for an exception. The first time __getattr__ resolves a name, it installs one of these on the
-    instance's class (when no class in the MRO has that name). It is a non-data descriptor, so the lookup order
-    stays torch's: a data descriptor (a parametrization's property) first, then the instance __dict__ (a plain
-    attribute of that name), then this slot, which reads _parameters, _buffers and _modules in __getattr__'s
-    order; a name this instance does not hold raises AttributeError, and Python then calls __getattr__, which
-    raises torch's message. On the class itself it raises AttributeError as torch's class does (hasattr(cls,
-    name) stays False), and Module.__dir__ leaves the slots out. One difference stays visible: dir() of a
-    subclass (not of an instance, not of nn.Module) lists the names its instances have had read."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __get__(self, obj, owner=None):
-        name = self.name
-        if obj is None:
-            raise AttributeError(f"type object '{owner.__name__}' has no attribute '{name}'")
-        d = obj.__dict__
-        p = d.get("_parameters")
-        if p is not None and name in p:
-            return p[name]
-        b = d.get("_buffers")
-        if b is not None and name in b:
-            return b[name]
-        m = d.get("_modules")
-        if m is not None and name in m:
-            return m[name]
-        raise AttributeError(name)
+# Note [registered-name slots]
+# CPython 3.11 reaches Module.__getattr__ only after the ordinary lookup has built and formatted an
+# AttributeError (Note [parameter reads in forward]): every `self.conv1`, `self.bn1.weight`, ... of every
+# forward paid for an exception. The first time __getattr__ resolves a name, it installs a _RegisteredSlot
+# (the C type _C.RegisteredSlot, Note [Registered slots in C] in csrc/nnslots.c) on the instance's class (when
+# no class in the MRO has that name). It is a non-data descriptor, so the lookup order stays torch's: a data
+# descriptor (a parametrization's property) first, then the instance __dict__ (a plain attribute of that name),
+# then this slot, which reads _parameters, _buffers and _modules in __getattr__'s order; a name this instance
+# does not hold raises AttributeError, and Python then calls __getattr__, which raises torch's message. On the
+# class itself it raises AttributeError as torch's class does (hasattr(cls, name) stays False), and
+# Module.__dir__ leaves the slots out. One difference stays visible: dir() of a subclass (not of an instance,
+# not of nn.Module) lists the names its instances have had read.
+_RegisteredSlot = _C.RegisteredSlot
 
 
 def _install_slot(cls, name):
