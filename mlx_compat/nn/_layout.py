@@ -13,21 +13,24 @@ does with such a permuted-but-dense array decides the cost of the layers between
   which the next convolution copies its input back to N...C;
 - `mx.transpose(x, perm_in)` of such an array is row-contiguous again, so a convolution or a channels-last
   elementwise op reads it at no cost.
-So the functions here mark the arrays they return channels-last (`mark`) and a batch norm asked to normalise a
-marked array computes in N...C space, with its per-channel operands on the last axis, and returns the NC... view
-of an N...C result (marked again). Only when no gradient is recorded, though: the cotangents a backward pass
-hands the batch norm are mostly row-major (the relu and residual-add backwards are binary ops of two permuted
-arrays), and an N...C-space backward read them across their strides at every step: a ResNet-50 32 px training
-step took 2.2x native MLX's process time that way, 1.13x with the cotangent copied row-contiguous first, and
-0.95x with training batch norms in NC... space (the forward then reads the convolution's output strided,
-once). An unmarked array (any other producer, an in-place write, a view) takes the NC... path, which is the
-fast one for row-major memory: the mark is a hint about memory order, never about values, so a stale or
-missing mark costs time, not correctness. The marks are weak: an array's entry goes with it. The 1x1
-convolution's product returns row-major memory, unmarked (Note [convolutions as products]).
-The array marks serve this module's functions; operators of the C core (a residual `out += identity`, relu)
-cannot see them, so `mark_tensor` also sets the tensor's own hint (Note [Channels-last hint] in csrc/layout.c),
-which binary operators read to combine two channels-last tensors in N...C space and results carry on, and which
-`is_channels_last_tensor` reads back for a batch norm whose input came through such operators.
+So the functions here mark the tensors they return channels-last (`mark_tensor`: the tensor's own hint, Note
+[Channels-last hint] in csrc/layout.c, which the C core's binary operators also read, to combine two
+channels-last tensors in N...C space, and which their results and unary results carry on), and a batch norm
+asked to normalise a hinted tensor computes in N...C space, with its per-channel operands on the last axis, and
+returns the NC... view of an N...C result (hinted again). Only when no gradient is recorded, though: the
+cotangents a backward pass hands the batch norm are mostly row-major (the relu and residual-add backwards are
+binary ops of two permuted arrays), and an N...C-space backward read them across their strides at every step: a
+ResNet-50 32 px training step took 2.2x native MLX's process time that way, 1.13x with the cotangent copied
+row-contiguous first, and 0.95x with training batch norms in NC... space (the forward then reads the
+convolution's output strided, once). On this CPU the N...C training batch norm also sums its statistics in
+another order (columns of N...C rather than rows of NC...), and an ill-conditioned stack of train-mode batch
+norms (tests/vision/test_models.py's one-block Bottleneck ResNet) amplified that rounding into gradients 4 %
+away from torch's. A tensor without the hint (any other producer, a view) takes the NC... path, which is the
+fast one for row-major memory: the hint is about memory order, never about values, so a stale or missing one
+costs time, not correctness. The 1x1 convolution's product returns row-major memory, unhinted (Note
+[convolutions as products]). Until 2026-12 the arrays were also marked in a weak registry keyed by the array
+(`mark`): a weak reference and its callback per convolution, batch norm and pooling result, some 30 us of an
+eager ResNet-18 forward's 0.65 ms of graph building, for what the tensor's hint already says.
 Where no gradient is recorded, `mark_tensor` also records the N...C array itself (Note [Channels-last source]
 in csrc/layout.c), and the convolution, batch norm and pooling functions read a tensor's `source` instead of
 transposing its NC... value back: a compiled inference graph then has no transpose between two layers, and its
@@ -55,30 +58,16 @@ import mlx.core as mx
 
 from .. import _C, _compile
 
-__all__ = ["mark", "mark_tensor", "is_channels_last", "is_channels_last_tensor", "source", "to_last", "from_last",
+__all__ = ["mark_tensor", "is_channels_last_tensor", "source", "to_last", "from_last",
            "weight_last", "cached_form"]
 
-_marks = {}  # id(array) -> weakref to it: the arrays known to be channels-last in memory
 _weights = {}  # id(weight array) -> (weakref to it, perm, its row-major O...I copy)
 _forms = {}  # (ids of source arrays, key) -> (weakrefs to them, the form computed from them): cached_form
 
 
-def _forget(ref, key):
-    if _marks.get(key) is ref:
-        del _marks[key]
-
-
-def mark(arr):
-    """Records that `arr` (N, C, *S) is channels-last in memory; returns arr."""
-    key = id(arr)
-    _marks[key] = weakref.ref(arr, lambda r, key=key: _forget(r, key))
-    return arr
-
-
 def mark_tensor(t, last=None):
-    """Marks tensor t's array channels-last and sets t's own hint (Note [Channels-last hint]); returns t.
+    """Sets tensor t's channels-last hint (Note [Channels-last hint] in csrc/layout.c); returns t.
     last: the N...C array whose NC... transpose t's value is (Note [Channels-last source]), or None."""
-    mark(t._mx)
     _C._set_channels_last(t, True, last)
     return t
 
@@ -89,14 +78,8 @@ def source(t):
 
 
 def is_channels_last_tensor(t):
-    """Whether tensor t's array is marked or t carries the core's channels-last hint."""
-    return is_channels_last(t._mx) or _C._is_channels_last(t)
-
-
-def is_channels_last(arr):
-    """Whether `arr` was marked by `mark` (Note [channels-last activations])."""
-    r = _marks.get(id(arr))
-    return r is not None and r() is arr
+    """Whether tensor t carries the channels-last hint (Note [channels-last activations])."""
+    return _C._is_channels_last(t)
 
 
 def to_last(nd):

@@ -248,30 +248,35 @@ def _memory_strides(t):
 
 def test_activations_stay_channels_last_in_memory():
     """The layout itself: a convolution, the batch norm after it and the pool return NC... tensors (torch's
-    strides) over N...C memory; an in-place write or a batch norm of another producer's output leaves the
-    row-major path."""
+    strides) over N...C memory, hinted so (Note [channels-last activations]); the hint follows in-place writes
+    to what the new value holds, and a batch norm of another producer's output stays on the row-major path."""
     from mlx_compat.nn import _layout
     F = mc.nn.functional
+    hinted = _layout.is_channels_last_tensor
     x = mc.from_numpy(_data([(2, 3, 8, 6)], seed=14)[0])
     y = F.conv2d(x, mc.ones(16, 3, 3, 3), padding=1)
     assert y.stride() == (768, 48, 6, 1) and y.is_contiguous()
-    assert _layout.is_channels_last(y._mx) and _memory_strides(y) == (768, 1, 96, 16)
+    assert hinted(y) and _memory_strides(y) == (768, 1, 96, 16)
     z = F.batch_norm(y, None, None, training=True)
-    assert _layout.is_channels_last(z._mx) and _memory_strides(z) == (768, 1, 96, 16)
+    assert hinted(z) and _memory_strides(z) == (768, 1, 96, 16)
     zg = F.batch_norm(y, None, None, mc.ones(16, requires_grad=True), training=True)  # a gradient is recorded
-    assert not _layout.is_channels_last(zg._mx) and _memory_strides(zg) == (768, 48, 6, 1)
+    assert not hinted(zg) and _memory_strides(zg) == (768, 48, 6, 1)
     r = F.relu(z)
-    assert _memory_strides(r) == (768, 1, 96, 16)  # MLX keeps a dense permuted layout through unary ops
+    assert hinted(r) and _memory_strides(r) == (768, 1, 96, 16)  # MLX keeps a dense permuted layout
     p = F.max_pool2d(r, 3, 2, 1)
-    assert _layout.is_channels_last(p._mx) and _memory_strides(p) == (192, 1, 48, 16)
+    assert hinted(p) and _memory_strides(p) == (192, 1, 48, 16)
     for t in (F.conv2d(x, mc.ones(16, 3, 2, 2), stride=2), F.conv2d(x, mc.ones(16, 3, 3, 3), mc.ones(16))):
-        assert _layout.is_channels_last(t._mx) and _memory_strides(t)[1] == 1
+        assert hinted(t) and _memory_strides(t)[1] == 1
     one = F.conv2d(x, mc.ones(16, 3, 1, 1), mc.ones(16))  # the 1x1 product is row-major (Note [convolutions as
-    assert not _layout.is_channels_last(one._mx) and _memory_strides(one) == (768, 48, 6, 1)  # products])
-    y.mul_(2)
-    assert not _layout.is_channels_last(y._mx)
+    assert not hinted(one) and _memory_strides(one) == (768, 48, 6, 1)  # products])
+    y.mul_(2)  # against a scalar MLX keeps the layout, and the hint stays
+    assert hinted(y) and _memory_strides(y) == (768, 1, 96, 16)
+    y.add_(mc.ones(2, 16, 8, 6))  # against a row-major operand the value is row-major, and the hint goes
+    assert not hinted(y) and _memory_strides(y) == (768, 48, 6, 1)
     w = F.batch_norm(x * 2, None, None, training=True)
-    assert not _layout.is_channels_last(w._mx) and _memory_strides(w) == (144, 48, 6, 1)
+    assert not hinted(w) and _memory_strides(w) == (144, 48, 6, 1)
+    v = F.batch_norm(y, None, None, training=True)  # the row-major value of an unhinted tensor: NC... space
+    assert not hinted(v) and _memory_strides(v) == (768, 48, 6, 1)
 
 
 def test_cached_weights_follow_writes_and_are_freed():
