@@ -107,7 +107,12 @@ typedef struct {
     MX_FUNCS(X)
 #undef X
     PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim, *s_T;
-    PyObject *s_parameters, *s_buffers, *s_modules; /* nn.Module's registries (nnslots.c) */
+    PyObject *s_parameters, *s_buffers, *s_modules; /* nn.Module's registries (nnmodule.c) */
+    PyObject *s_forward, *s_compiled_call_impl;
+#define NN_HOOK_NAMES 4
+    PyObject *nn_hook_names[NN_HOOK_NAMES]; /* a Module's _forward_pre_hooks, _forward_hooks, _backward_hooks,
+                                             * _backward_pre_hooks */
+    PyObject *nn_global_hooks; /* tuple of module.py's global hook registries, or NULL (Note [Module call in C]) */
     int default_dtype;            /* torch.get_default_dtype() as a code */
     int default_mx_device;        /* MLX's default device at import */
     int gpu_available;
@@ -535,8 +540,10 @@ PyObject *mod_self_checking(PyObject *m, PyObject *noargs);
     }
 int tf_wrapper_type_init(PyObject *module, State *st);
 
-/* ---- nnslots.c ---- */
+/* ---- nnmodule.c ---- */
 int nn_slot_type_init(PyObject *module); /* _C.RegisteredSlot, Note [Registered slots in C] */
+int nn_module_call_type_init(PyObject *module); /* _C.ModuleCall, Note [Module call in C] */
+PyObject *mod_register_module_hooks(PyObject *m, PyObject *hooks);
 PyObject *mod_tf_wrap(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
 PyObject *mod_register_device_scope(PyObject *m, PyObject *to_code);
 PyObject *mod_scoped(PyObject *m, PyObject *const *args, size_t nargsf, PyObject *kwnames);

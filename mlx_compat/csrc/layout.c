@@ -186,7 +186,7 @@ char layout_result_hint(State *st, TensorObject *a, TensorObject *b)
 /* _C._set_channels_last(tensor, flag=True, source=None): sets or clears the hint of a base tensor (views are
  * left alone, Note [Channels-last hint]); `source`, an mx.array: the N...C array whose NC... transpose the
  * tensor's value is (Note [Channels-last source]; the caller vouches for it). Clearing drops the source.
- * NEW reference to None. */
+ * NEW reference to the tensor. */
 FAST_SIG(fast_set_channels_last)
 {
     State *st = state_of_module(m);
@@ -199,7 +199,7 @@ FAST_SIG(fast_set_channels_last)
         return NULL;
     TensorObject *t = (TensorObject *)args[0];
     if (t->base != NULL)
-        Py_RETURN_NONE;
+        return Py_NewRef((PyObject *)t);
     t->mem_last = (char)flag;
     if (!flag)
         layout_forget(t);
@@ -208,7 +208,7 @@ FAST_SIG(fast_set_channels_last)
             return NULL;
         layout_set_source(t, Py_NewRef(args[2]), t->data);
     }
-    Py_RETURN_NONE;
+    return Py_NewRef((PyObject *)t);
 }
 
 /* _C._channels_last_source(tensor): the tensor's N...C source array (Note [Channels-last source]) or None. NEW. */

@@ -255,6 +255,8 @@ static PyMethodDef module_methods[] = {
      "The C functions and Tensor methods that check __torch_function__ themselves, left unwrapped (Note "
      "[Self-checking C entries])."},
     {"_register_device_scope", mod_register_device_scope, METH_O, "Register _device.to_code (Note [Device scope])."},
+    {"_register_module_hooks", mod_register_module_hooks, METH_O,
+     "Register nn.Module's global hook registries (Note [Module call in C])."},
     {"_scoped", (PyCFunction)(void (*)(void))mod_scoped, METH_FASTCALL | METH_KEYWORDS,
      "_scoped(code, fn, *args, **kwargs): fn's call on MLX's stream of device code (Note [Device scope])."},
     {"_device_scope_state", mod_device_scope_state, METH_NOARGS,
@@ -353,6 +355,9 @@ static int load_mlx(PyObject *m, State *st)
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
     S(s_torch_function, "__torch_function__")
     S(s_parameters, "_parameters") S(s_buffers, "_buffers") S(s_modules, "_modules")
+    S(s_forward, "forward") S(s_compiled_call_impl, "_compiled_call_impl")
+    S(nn_hook_names[0], "_forward_pre_hooks") S(nn_hook_names[1], "_forward_hooks")
+    S(nn_hook_names[2], "_backward_hooks") S(nn_hook_names[3], "_backward_pre_hooks")
 #undef S
     if ((st->kw_stream = PyTuple_Pack(1, st->s_stream)) == NULL) /* mx_call's keyword names */
         return -1;
@@ -366,7 +371,7 @@ static int module_exec(PyObject *m)
     if (load_mlx(m, st) < 0)
         return -1;
     if (tensor_type_init(m, st) < 0 || node_type_init(m, st) < 0 || tf_wrapper_type_init(m, st) < 0 ||
-        nn_slot_type_init(m) < 0)
+        nn_slot_type_init(m) < 0 || nn_module_call_type_init(m) < 0)
         return -1;
     if ((st->disabled_tf = PyObject_GetAttrString(m, "_disabled_torch_function_impl")) == NULL)
         return -1;
@@ -411,6 +416,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->py_tf_dispatch);
     Py_VISIT(st->py_arg_error_hook);
     Py_VISIT(st->disabled_tf);
+    Py_VISIT(st->nn_global_hooks);
     Py_VISIT(st->f_stream_ctx);
     Py_VISIT(st->py_device_to_code);
     Py_VISIT(st->shared_stream[0]);
@@ -472,6 +478,9 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
     Py_CLEAR(st->s_parameters); Py_CLEAR(st->s_buffers); Py_CLEAR(st->s_modules);
+    Py_CLEAR(st->s_forward); Py_CLEAR(st->s_compiled_call_impl); Py_CLEAR(st->nn_global_hooks);
+    for (int i = 0; i < NN_HOOK_NAMES; i++)
+        Py_CLEAR(st->nn_hook_names[i]);
     Py_CLEAR(st->kw_stream);
     for (int i = 0; i < SHAPE_ARG_MAX; i++)
         Py_CLEAR(st->shape_args[i]);

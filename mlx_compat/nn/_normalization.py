@@ -529,7 +529,7 @@ def _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b):
     if fn is None:
         fn = _eval_affine_fns[key] = functools.partial(_eval_affine, eps=eps, ct=ct, pshape=pshape, has_w=has_w,
                                                        has_b=has_b)
-    alpha, beta = _layout.cached_form((rm, rv) + tuple(wb), key, fn, n=2)
+    alpha, beta = _layout.cached_form((rm, rv, *wb), key, fn, n=2)
     return xc * alpha + beta
 
 
@@ -561,12 +561,15 @@ def _batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c
 
 def _batch_norm_inference_mx(x, last, transpose, rm, rv, wb, eps, c, n, has_w, has_b, barrier):
     """The MLX side of _batch_norm_inference: y, or (the N...C y, its NC... view) when `last`."""
-    ct = _opmath(x.dtype)
-    xc = x.astype(ct)
+    dt = x.dtype
+    ct = _opmath(dt)
+    xc = x if ct == dt else x.astype(ct)
     if transpose:
         xc = mx.transpose(xc, _layout.to_last(n - 2))
     pshape = (c,) if last else (1, c) + (1,) * (n - 2)
-    y = _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b).astype(x.dtype)
+    y = _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b)
+    if ct != dt:
+        y = y.astype(dt)
     if not last:
         return y
     if barrier:  # Note [CPU fusion barrier after batch norm]

@@ -10,7 +10,7 @@ import math
 
 import mlx.core as mx
 
-from .. import _C, _dtype
+from .. import _C, _compile, _dtype
 from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
@@ -361,19 +361,24 @@ _CONV_WEIGHT_CACHED = (_dtype.float32, _dtype.float16, _dtype.bfloat16)  # Note 
 def _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out):
     """_conv where nothing is recorded, for a batched one-group convolution of a dtype MLX convolves directly
     (Note [Inference convolution path]): the NC... view of the N...C result, marked with its source."""
-    dev = builtins.max(input._device_code, weight._device_code, 0 if bias is None else bias._device_code)
-    src = _layout.source(input)
+    dev = input._device_code
+    wdev = weight._device_code
+    if bias is not None and bias._device_code > wdev:
+        wdev = bias._device_code
+    dev = dev if dev >= wdev else wdev
+    src = _C._channels_last_source(input)  # Note [Channels-last source] (csrc/layout.c)
     y, v = _scoped(dev, _conv_last, input._mx if src is None else src, src is None, weight._mx,
                    None if bias is None else bias._mx, stride, lo, hi, dilation, perm_in, perm_out)
-    return _layout.mark_tensor(_new(v, dev, input.dtype), y)
+    return _C._set_channels_last(_new(v, dev, input.dtype), True, y)  # _layout.mark_tensor
 
 
 def _conv_last(x, transpose, w, b, stride, lo, hi, dilation, perm_in, perm_out):
     """(y, its NC... view): y the N...C result of convolving x (NC..., or already N...C when not `transpose`) by
     the torch-layout weight w, its row-major O...I copy made once per weight array (Note [cached channels-last
-    weights]), plus the bias on the channels-last result."""
-    y = mx.conv_general(mx.transpose(x, perm_in) if transpose else x, _layout.weight_last(w, perm_in),
-                        stride=list(stride), padding=(list(lo), list(hi)), kernel_dilation=list(dilation))
+    weights]), plus the bias on the channels-last result. MLX takes the plan's tuples as its int lists."""
+    wl = _layout.weight_last(w, perm_in) if _compile._TRACE is not None else _layout._weight_last(w, perm_in)
+    y = mx.conv_general(mx.transpose(x, perm_in) if transpose else x, wl, stride=stride, padding=(lo, hi),
+                        kernel_dilation=dilation)
     if b is not None:
         y = y + b
     return y, mx.transpose(y, perm_out)

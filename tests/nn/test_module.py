@@ -1235,3 +1235,71 @@ def test_registered_name_slot_asks_a_replaced_mapping():
         got.append(seen)
     assert got[1] == got[0]
     assert got[0][:5] == [[5.0, 5.0], [5.0, 5.0], [5.0, 5.0], "ghost value", 3]
+
+
+# ---------------------------------------------------------------- Note [Module call in C]
+
+
+def test_module_call_paths_match_torch():
+    """Module.__call__ (a C method descriptor, Note [Module call in C]): positional and keyword arguments reach
+    forward; an instance or global forward hook, a forward pre-hook, a full backward hook and a module whose
+    __init__ never ran take the hook path, each as in torch; read through an instance, __call__ is a bound
+    method that calls the module."""
+    got = []
+    for lib in (torch, mc):
+        nn = lib.nn
+
+        class Add(nn.Module):
+            def forward(self, a, b=2, *, c=3):
+                return a + b + c
+
+        class NoInit(nn.Module):
+            def __init__(self):
+                pass
+
+            def forward(self, x):
+                return x
+
+        m = Add()
+        seen = [m(1), m(1, 5), m(1, b=5, c=1), m.__call__(1, c=0)]
+        h = m.register_forward_hook(lambda mod, args, out: out * 10)
+        seen.append(m(1))
+        h.remove()
+        h = m.register_forward_pre_hook(lambda mod, args: (args[0] + 100,))
+        seen.append(m(1))
+        h.remove()
+        h = nn.modules.module.register_module_forward_hook(lambda mod, args, out: out - 1)
+        seen.append(m(1))
+        h.remove()
+        seen.append(m(1))
+        lin = nn.Linear(2, 1)
+        calls = []
+        lin.register_full_backward_hook(lambda mod, gi, go: calls.append(len(gi)))
+        lin(lib.ones(1, 2, requires_grad=True)).sum().backward()
+        seen.append(calls)
+        try:
+            NoInit()(1)
+        except AttributeError as e:
+            seen.append(str(e))
+        got.append(seen)
+    assert got[1] == got[0]
+    assert got[0][:8] == [6, 9, 7, 3, 60, 106, 5, 6]
+
+
+def test_module_call_compiled_module_uses_its_compiled_call():
+    """Module.compile() sets _compiled_call_impl on the instance; the C call then takes it (here a wrapper that
+    counts its calls), as the Python __call__ did."""
+    m = mc.nn.Linear(2, 2)
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return m._call_impl(*args, **kwargs)
+
+    m._compiled_call_impl = counting
+    x = mc.ones(1, 2)
+    out = m(x)
+    assert calls == [1] and mc.equal(out, m.forward(x))
+    m._compiled_call_impl = None
+    m(x)
+    assert calls == [1]

@@ -103,6 +103,8 @@ _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
 _global_forward_hooks_with_kwargs = OrderedDict()
+_C._register_module_hooks((_global_forward_pre_hooks, _global_forward_hooks, _global_backward_hooks,
+                           _global_backward_pre_hooks))  # Note [Module call in C]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -880,15 +882,9 @@ class Module:
             return self._compiled_call_impl(*args, **kwargs)
         return self._call_impl(*args, **kwargs)
 
-    def __call__(self, *args, **kwargs):
-        # the hook-free path inlined: one attribute check per kind of hook, then forward
-        d = self.__dict__
-        if self._compiled_call_impl is None and not (
-                d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]
-                or _global_backward_pre_hooks or _global_backward_hooks or _global_forward_hooks
-                or _global_forward_pre_hooks):
-            return self.forward(*args, **kwargs)
-        return self._wrapped_call_impl(*args, **kwargs)
+    # Note [Module call in C] (csrc/nnmodule.c): with no hook anywhere and the module not compiled,
+    # `self.forward(*args, **kwargs)`; otherwise `self._wrapped_call_impl(*args, **kwargs)`
+    __call__ = _C.ModuleCall()
 
     def compile(self, *args, **kwargs):
         from ... import compile as _compile
