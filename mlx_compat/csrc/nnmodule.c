@@ -138,18 +138,17 @@ int nn_slot_type_init(PyObject *module)
 
 /* Note [Module call in C]
  * Every submodule call of a forward (76 in a ResNet-18's) runs Module.__call__: with no hooks anywhere and the
- * module not compiled, it is `self.forward(*args, **kwargs)`. In Python that path cost ~340 ns per call over
- * the forward's own on this CPU (a frame, the packing and unpacking of *args and **kwargs, six dict reads, four
- * global reads, and `self._compiled_call_impl` through Module's __getattr__ hook); here ~100 ns, and an eager
- * ResNet-18 inference forward builds its graph in 1.18x native MLX's time instead of 1.37x. Here
- * Module.__call__ is a _C.ModuleCall, a
- * method descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR: CPython calls it with `self` prepended, no bound method
- * made; read through an instance it binds like a function) whose call reads the
- * instance dict's four hook registries and `_compiled_call_impl` (the instance's, else its class's), the four global registries module.py
- * registered (_C._register_module_hooks; module.py mutates them and never rebinds them), and calls
- * `self.forward` with the arguments as they came. Anything else (a hook, a compiled module, a registry missing
- * or replaced by a non-dict) takes `self._wrapped_call_impl(*args, **kwargs)`, the Python path with hooks,
- * which raises torch's errors for a module whose __init__ never ran. */
+ * module not compiled, it is `self.forward(*args, **kwargs)`. In Python that path cost ~340 ns per call over the
+ * forward's own on this CPU (a frame, the packing and unpacking of *args and **kwargs, six dict reads, four global
+ * reads, and `self._compiled_call_impl` through Module's __getattr__ hook); here ~100 ns, and an eager ResNet-18
+ * inference forward builds its graph in 1.18x native MLX's time instead of 1.37x. Here Module.__call__ is a
+ * _C.ModuleCall, a method descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR: CPython calls it with `self` prepended, no bound
+ * method made; read through an instance it binds like a function) whose call reads the instance dict's four hook
+ * registries and `_compiled_call_impl` (the instance's, else its class's), the four global registries module.py
+ * registered (_C._register_module_hooks; module.py mutates them and never rebinds them), and calls `self.forward`
+ * with the arguments as they came. Anything else (a hook, a compiled module, a registry missing or replaced by a
+ * non-dict) takes `self._wrapped_call_impl(*args, **kwargs)`, the Python path with hooks, which raises torch's
+ * errors for a module whose __init__ never ran. */
 
 typedef struct {
     PyObject_HEAD
