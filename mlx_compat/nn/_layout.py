@@ -62,7 +62,7 @@ __all__ = ["mark_tensor", "is_channels_last_tensor", "source", "to_last", "from_
            "weight_last", "cached_form"]
 
 _weights = {}  # id(weight array) -> (weakref to it, perm, its row-major O...I copy)
-_forms = {}  # (ids of source arrays, key) -> (weakrefs to them, the form computed from them): cached_form
+_forms = {}  # (id of the first source array, key) -> (weakrefs to them all, the form computed from them)
 
 
 def mark_tensor(t, last=None):
@@ -118,7 +118,8 @@ def cached_form(arrays, key, fn, n=None):
     as weight_last's copies are (Note [cached channels-last weights]: the arrays are immutable, so the entry is
     right while they live); inside a compiled call, an input of the graph computed outside it (Note [Derived
     inputs]). n: fn returns a tuple of n arrays, and so does this (inside a compiled call, n inputs)."""
-    arrays = tuple(arrays)
+    if type(arrays) is not tuple:
+        arrays = tuple(arrays)
     if _compile._TRACE is None:
         return _cached(arrays, key, fn)
     if n is None:
@@ -142,15 +143,19 @@ def _cached_form(*arrays, key, fn):
 
 
 def _cached(arrays, key, fn):
-    """cached_form's table: fn(*arrays) for the tuple `arrays`, from _forms while every source array lives."""
-    k = (tuple(map(id, arrays)), key)
+    """cached_form's table: fn(*arrays) for the tuple `arrays`, from _forms while every source array lives. An
+    entry is found by its first array's id and the key, then checked against every array (two tuples of arrays
+    that share their first array and key replace each other's entry: recomputed, never wrong)."""
+    k = (id(arrays[0]), key)
     entry = _forms.get(k)
     if entry is not None:
-        for r, a in zip(entry[0], arrays):  # a plain loop: a generator under all() took a third of a hit's time
-            if r() is not a:
-                break
-        else:
-            return entry[1]
+        refs = entry[0]
+        if len(refs) == len(arrays):
+            for r, a in zip(refs, arrays):  # a plain loop: a generator under all() took a third of a hit's time
+                if r() is not a:
+                    break
+            else:
+                return entry[1]
     v = fn(*arrays)
     _forms[k] = (tuple(weakref.ref(a, lambda r, k=k: _forget_form(r, k)) for a in arrays), v)
     return v

@@ -448,11 +448,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def _check_channels(input, tensors):
     """torch's check that weight/bias/running stats have one element per channel (input.size(1))."""
-    c = input.shape[1] if input.dim() > 1 else 0
+    nd = input.dim()
+    c = input.size(1) if nd > 1 else 0
     for name, t in tensors:
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
-    if input.dim() < 2 and input.numel():
+    if nd < 2 and input.numel():
         raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     return c
 
@@ -549,14 +550,14 @@ def _batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c
         dev, wb = builtins.max(dev, weight._device_code), (weight._mx,)
     if bias is not None:
         dev, wb = builtins.max(dev, bias._device_code), wb + (bias._mx,)
-    last = n > 2 and _layout.is_channels_last_tensor(input)
-    src = _layout.source(input) if last else None
+    last = n > 2 and _C._is_channels_last(input)  # _layout.is_channels_last_tensor
+    src = _C._channels_last_source(input) if last else None  # _layout.source
     barrier = last and input._device_code == 0 and input.numel() >= _CPU_BARRIER_MIN
     res = _scoped(dev, _batch_norm_inference_mx, input._mx if src is None else src, last, last and src is None,
                   running_mean._mx, running_var._mx, wb, eps, c, n, weight is not None, bias is not None, barrier)
     if not last:
         return _new(res, dev, input.dtype)
-    return _layout.mark_tensor(_new(res[1], dev, input.dtype), res[0])
+    return _C._set_channels_last(_new(res[1], dev, input.dtype), True, res[0])  # _layout.mark_tensor
 
 
 def _batch_norm_inference_mx(x, last, transpose, rm, rv, wb, eps, c, n, has_w, has_b, barrier):
@@ -565,16 +566,21 @@ def _batch_norm_inference_mx(x, last, transpose, rm, rv, wb, eps, c, n, has_w, h
     ct = _opmath(dt)
     xc = x if ct == dt else x.astype(ct)
     if transpose:
-        xc = mx.transpose(xc, _layout.to_last(n - 2))
-    pshape = (c,) if last else (1, c) + (1,) * (n - 2)
-    y = _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b)
+        xc = mx.transpose(xc, _TO_LAST[n])
+    y = _eval_fold(xc, rm, rv, wb, eps, ct, (c,) if last else (1, c) + _ONES[n], has_w, has_b)
     if ct != dt:
         y = y.astype(dt)
     if not last:
         return y
     if barrier:  # Note [CPU fusion barrier after batch norm]
         y = mx.contiguous(y)
-    return y, mx.transpose(y, _layout.from_last(n - 2))
+    return y, mx.transpose(y, _FROM_LAST[n])
+
+
+# the layout permutations and trailing broadcast dims of an n-dim input, n up to 8 (batch norms take 2 to 5)
+_TO_LAST = {n: _layout.to_last(n - 2) for n in builtins.range(3, 9)}
+_FROM_LAST = {n: _layout.from_last(n - 2) for n in builtins.range(3, 9)}
+_ONES = {n: (1,) * (n - 2) for n in builtins.range(2, 9)}
 
 
 def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
@@ -716,7 +722,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     elif eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
-    return _torch_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, True)
+    if momentum is None:  # _torch_batch_norm's TypeError
+        return _torch_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, True)
+    return _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, True,
+                            want_stats=False)[0]
 
 
 # ---------------------------------------------------------------- instance norm
