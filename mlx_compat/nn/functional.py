@@ -226,7 +226,9 @@ def _ntuple(v, n, name="argument"):
 # inference ResNet but the 1x1 products) is `_conv_inference`: the MLX convolution of the input's N...C source
 # (or its transpose) by the cached O...I weight, the bias added channels-last, and the NC... view returned and
 # marked, which is what `_conv`'s general function computes for it, without its closures, its device loop in
-# mlx_op and its dtype dispatch: 9.6 -> ~4 us per call against native MLX's 2.9 us on this CPU.
+# mlx_op and its dtype dispatch: 9.6 -> ~4 us per call against native MLX's 2.9 us on this CPU. The plan's tuples
+# go to MLX as they are (it takes any sequence for its int lists) and the weight cache is read directly outside a
+# trace: a 64-channel 3x3 module call 6.1 -> 5.1 us.
 _CONV_PLANS = {}
 _CONV_PLANS_MAX = 4096
 
