@@ -50,7 +50,7 @@ static PyObject *slot_get(SlotObject *self, PyObject *obj, PyObject *owner)
     if (st == NULL || d == NULL)
         goto error;
     PyObject *keys[3] = {st->s_parameters, st->s_buffers, st->s_modules};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3 && result == NULL; i++) {
         PyObject *m = PyDict_GetItemWithError(d, keys[i]); /* BORROWED */
         if (m == NULL && PyErr_Occurred())
             goto error;
@@ -59,13 +59,16 @@ static PyObject *slot_get(SlotObject *self, PyObject *obj, PyObject *owner)
         Py_INCREF(m); /* a __contains__ of another mapping may run code that drops it from the dict */
         result = slot_lookup(m, self->name);
         Py_DECREF(m);
-        if (result != NULL || PyErr_Occurred())
-            goto error; /* found, or failed */
+        if (result == NULL && PyErr_Occurred())
+            goto error;
     }
-    PyErr_SetObject(PyExc_AttributeError, self->name);
+    if (result == NULL)
+        PyErr_SetObject(PyExc_AttributeError, self->name);
+    Py_DECREF(d);
+    return result;
 error:
     Py_XDECREF(d);
-    return result;
+    return NULL;
 }
 
 /* tp_new: RegisteredSlot(name). NEW. */
@@ -162,6 +165,44 @@ static int empty_registry(PyObject *r)
     return r != NULL && PyDict_Check(r) && PyDict_GET_SIZE(r) == 0;
 }
 
+/* 1 when module `self` takes the hook-free path (Note [Module call in C]), 0 when not, -1 on error. */
+static int module_call_plain(State *st, PyObject *self)
+{
+    if (st->nn_global_hooks == NULL)
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(st->nn_global_hooks); i++)
+        if (!empty_registry(PyTuple_GET_ITEM(st->nn_global_hooks, i)))
+            return 0;
+    int plain = 1;
+    PyObject *c = NULL, *d = PyObject_GenericGetDict(self, NULL);
+    if (d == NULL) {
+        PyErr_Clear(); /* no instance dict: the Python path raises what it raises */
+        return 0;
+    }
+    for (int i = 0; plain && i < NN_HOOK_NAMES; i++) {
+        PyObject *r = PyDict_GetItemWithError(d, st->nn_hook_names[i]); /* BORROWED */
+        if (r == NULL && PyErr_Occurred())
+            goto error;
+        plain = empty_registry(r);
+    }
+    if (plain) {
+        c = Py_XNewRef(PyDict_GetItemWithError(d, st->s_compiled_call_impl));
+        if (c == NULL && PyErr_Occurred())
+            goto error;
+        /* not compiled on the instance: Module's class attribute (None), or a subclass's */
+        if (c == NULL && (c = PyObject_GetAttr((PyObject *)Py_TYPE(self), st->s_compiled_call_impl)) == NULL)
+            PyErr_Clear();
+        plain = c == Py_None;
+    }
+    Py_XDECREF(c);
+    Py_DECREF(d);
+    return plain;
+error:
+    Py_XDECREF(c);
+    Py_DECREF(d);
+    return -1;
+}
+
 /* The call: args[0] is the module. NEW reference to what its forward (or the hook path) returns. */
 static PyObject *module_call_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -171,50 +212,18 @@ static PyObject *module_call_vectorcall(PyObject *callable, PyObject *const *arg
         return NULL;
     }
     State *st = (State *)PyType_GetModuleState(Py_TYPE(callable));
-    PyObject *self = args[0], *result = NULL, *fn = NULL, *d = NULL;
-    if (st == NULL || st->nn_global_hooks == NULL)
-        goto slow;
-    if ((d = PyObject_GenericGetDict(self, NULL)) == NULL) {
-        PyErr_Clear(); /* no instance dict: the Python path raises what it raises */
-        goto slow;
-    }
-    int plain = 1;
-    for (int i = 0; plain && i < NN_HOOK_NAMES; i++) {
-        PyObject *r = PyDict_GetItemWithError(d, st->nn_hook_names[i]); /* BORROWED */
-        if (r == NULL && PyErr_Occurred())
-            goto error;
-        plain = empty_registry(r);
-    }
-    for (Py_ssize_t i = 0; plain && i < PyTuple_GET_SIZE(st->nn_global_hooks); i++)
-        plain = empty_registry(PyTuple_GET_ITEM(st->nn_global_hooks, i));
-    if (plain) {
-        PyObject *c = PyDict_GetItemWithError(d, st->s_compiled_call_impl); /* BORROWED */
-        if (c == NULL && PyErr_Occurred())
-            goto error;
-        if (c == NULL) { /* not compiled on the instance: Module's class attribute (None) or a subclass's */
-            if ((c = PyObject_GetAttr((PyObject *)Py_TYPE(self), st->s_compiled_call_impl)) == NULL) {
-                PyErr_Clear();
-                plain = 0;
-            } else {
-                plain = c == Py_None;
-                Py_DECREF(c);
-            }
-        } else
-            plain = c == Py_None;
-    }
-    Py_CLEAR(d);
-    if (plain) {
-        if ((fn = PyObject_GetAttr(self, st->s_forward)) == NULL)
-            goto error;
-        result = PyObject_Vectorcall(fn, args + 1, (size_t)(nargs - 1) | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
-        goto error; /* done: release fn */
-    }
-slow:
-    if ((fn = PyObject_GetAttrString(self, "_wrapped_call_impl")) != NULL)
-        result = PyObject_Vectorcall(fn, args + 1, (size_t)(nargs - 1) | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
-error:
-    Py_XDECREF(d);
-    Py_XDECREF(fn);
+    PyObject *self = args[0], *result = NULL;
+    int plain = st == NULL ? 0 : module_call_plain(st, self);
+    if (plain < 0)
+        return NULL;
+    PyObject *fn = plain ? PyObject_GetAttr(self, st->s_forward) : PyObject_GetAttrString(self, "_wrapped_call_impl");
+    if (fn == NULL)
+        return NULL;
+    /* the onward call skips `self` and keeps the caller's PY_VECTORCALL_ARGUMENTS_OFFSET, as CPython's
+     * PyObject_VectorcallMethod does: its args[-1] is our args[0] */
+    result = PyObject_Vectorcall(fn, args + 1, (size_t)(nargs - 1) | (nargsf & PY_VECTORCALL_ARGUMENTS_OFFSET),
+                                 kwnames);
+    Py_DECREF(fn);
     return result;
 }
 

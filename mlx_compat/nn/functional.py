@@ -363,11 +363,7 @@ _CONV_WEIGHT_CACHED = (_dtype.float32, _dtype.float16, _dtype.bfloat16)  # Note 
 def _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out):
     """_conv where nothing is recorded, for a batched one-group convolution of a dtype MLX convolves directly
     (Note [Inference convolution path]): the NC... view of the N...C result, marked with its source."""
-    dev = input._device_code
-    wdev = weight._device_code
-    if bias is not None and bias._device_code > wdev:
-        wdev = bias._device_code
-    dev = dev if dev >= wdev else wdev
+    dev = builtins.max(input._device_code, weight._device_code, 0 if bias is None else bias._device_code)
     src = _C._channels_last_source(input)  # Note [Channels-last source] (csrc/layout.c)
     y, v = _scoped(dev, _conv_last, input._mx if src is None else src, src is None, weight._mx,
                    None if bias is None else bias._mx, stride, lo, hi, dilation, perm_in, perm_out)
