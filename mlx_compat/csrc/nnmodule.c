@@ -261,6 +261,23 @@ static PyMemberDef module_call_members[] = {
     {NULL},
 };
 
+/* What introspection reads of Module.__call__: torch's (its __call__ is the function _wrapped_call_impl) name and
+ * signature (self, *args, **kwargs), so that inspect.signature(module) is torch's `(*args, **kwargs)`. NEW
+ * references to str. */
+static PyObject *module_call_name(PyObject *self, void *c) { return PyUnicode_FromString("_wrapped_call_impl"); }
+static PyObject *module_call_qualname(PyObject *self, void *c) { return PyUnicode_FromString("Module._wrapped_call_impl"); }
+static PyObject *module_call_signature(PyObject *self, void *c)
+{
+    return PyUnicode_FromString("(self, *args, **kwargs)");
+}
+
+static PyGetSetDef module_call_getset[] = {
+    {"__name__", module_call_name, NULL, NULL, NULL},
+    {"__qualname__", module_call_qualname, NULL, NULL, NULL},
+    {"__text_signature__", module_call_signature, NULL, NULL, NULL},
+    {NULL},
+};
+
 /* _C._register_module_hooks(tuple): the global hook registries of nn/modules/module.py (dicts it mutates and
  * never rebinds), read by every Module call (Note [Module call in C]). NEW reference to None. */
 PyObject *mod_register_module_hooks(PyObject *m, PyObject *hooks)
@@ -284,6 +301,7 @@ int nn_module_call_type_init(PyObject *module)
         {Py_tp_descr_get, module_call_get},
         {Py_tp_dealloc, module_call_dealloc},
         {Py_tp_members, module_call_members},
+        {Py_tp_getset, module_call_getset},
         {0, NULL},
     };
     static PyType_Spec spec = {"mlx_compat._C.ModuleCall", sizeof(ModuleCallObject), 0,

@@ -1303,3 +1303,15 @@ def test_module_call_compiled_module_uses_its_compiled_call():
     m._compiled_call_impl = None
     m(x)
     assert calls == [1]
+
+
+def test_module_call_introspection_matches_torch():
+    """inspect.signature of a module, of its bound __call__ and of Module.__call__, and __call__'s name, as in torch
+    (Note [Module call in C]: the C descriptor reports torch's (self, *args, **kwargs))."""
+    import inspect
+    got = []
+    for lib in (torch, mc):
+        m = lib.nn.Linear(2, 2)
+        got.append([str(inspect.signature(m)), str(inspect.signature(m.__call__)),
+                    str(inspect.signature(lib.nn.Module.__call__)), lib.nn.Module.__call__.__name__, callable(m)])
+    assert got[1] == got[0]
