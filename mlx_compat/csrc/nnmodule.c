@@ -38,7 +38,11 @@ static PyObject *slot_lookup(PyObject *m, PyObject *name)
 static PyObject *slot_get(SlotObject *self, PyObject *obj, PyObject *owner)
 {
     if (obj == NULL || obj == Py_None) {
-        PyObject *oname = owner != NULL ? PyObject_GetAttrString(owner, "__name__") : NULL;
+        if (owner == NULL || owner == Py_None) { /* __get__(None) by hand: no class to name */
+            PyErr_SetObject(PyExc_AttributeError, self->name);
+            return NULL;
+        }
+        PyObject *oname = PyObject_GetAttrString(owner, "__name__");
         if (oname != NULL) {
             PyErr_Format(PyExc_AttributeError, "type object '%U' has no attribute '%U'", oname, self->name);
             Py_DECREF(oname);

@@ -331,7 +331,7 @@ def _forward_unimplemented(self, *input):
 # CPython 3.11 reaches Module.__getattr__ only after the ordinary lookup has built and formatted an
 # AttributeError (Note [parameter reads in forward]): every `self.conv1`, `self.bn1.weight`, ... of every
 # forward paid for an exception. The first time __getattr__ resolves a name, it installs a _RegisteredSlot
-# (the C type _C.RegisteredSlot, Note [Registered slots in C] in csrc/nnslots.c) on the instance's class (when
+# (the C type _C.RegisteredSlot, Note [Registered slots in C] in csrc/nnmodule.c) on the instance's class (when
 # no class in the MRO has that name). It is a non-data descriptor, so the lookup order stays torch's: a data
 # descriptor (a parametrization's property) first, then the instance __dict__ (a plain attribute of that name),
 # then this slot, which reads _parameters, _buffers and _modules in __getattr__'s order; a name this instance
