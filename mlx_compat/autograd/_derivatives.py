@@ -269,7 +269,8 @@ def view_commit(view, src, base_snapshot):
     pos, n = _storage_positions(view)
     flat_pos = mx.reshape(pos, (-1,))
     base_shape = tuple(base.shape)
-    mask = _new(mx.ones((n,), dtype=base.dtype._mx).at[flat_pos].multiply(0).reshape(base_shape), 0, base.dtype)
+    mask = _new(mx.ones((n,), dtype=base.dtype._mx).at[flat_pos].multiply(0).reshape(base_shape), base._device_code,
+                base.dtype)
     view_shape = tuple(view.shape)  # not the view itself: it will own this node (Note [Autograd ownership])
     # a conjugate / negative view's storage holds its value with the bits applied (Note [Conjugate views] in
     # csrc/core.h): the gradient crosses between the view's values and the storage through the same bits
