@@ -420,6 +420,8 @@ def to(self, *args, **kwargs):
     if d is not self.dtype:
         arr = arr.astype(d._mx, stream=_device.MX_DEVICES[code])
     r = _new(arr, code, d)
+    if _C._is_channels_last(self):  # a cast keeps MLX's memory order (Note [Channels-last hint] in csrc/layout.c)
+        _C._set_channels_last(r, True, None)
     if self.requires_grad and (d.is_floating_point or d.is_complex):
         from .autograd._derivatives import record
 

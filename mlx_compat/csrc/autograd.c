@@ -493,6 +493,7 @@ PyObject *saved_snapshot(State *st, PyObject *o, PyObject *owner)
     s->ndim = t->ndim; /* the rank carries over; sizes are re-read from the array when needed */
     s->numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound; /* Note [Result size check] */
     s->lazy_depth = t->lazy_depth; /* the same value: Note [Bounded lazy graphs] */
+    s->mem_last = t->mem_last; /* the same array, so the same memory order (Note [Channels-last hint], layout.c) */
     if (requires_grad(t)) {
         PyObject *fn = tensor_grad_fn(t);
         s->requires_grad = fn == NULL; /* else implied by grad_fn, so a dead weak one reads as no history */
@@ -707,6 +708,7 @@ int node_saved_materialize(State *st, NodeObject *n)
         s->ndim = sv->ndim;
         s->numel_bound = sv->numel_bound;
         s->lazy_depth = sv->lazy_depth;
+        s->mem_last = sv->mem_last;
         s->inference = 0; /* recorded with grad mode on, so outside inference mode */
         struct NodeEdge *edge = &n->edges[sv->input];
         PyObject *fn = node_edge_fn(st, n, sv->input); /* Note [Lazy leaf edges] */
@@ -744,7 +746,7 @@ PyObject *saved_input(State *st, PyObject *node, Py_ssize_t slot, Py_ssize_t inp
     n->by_value[n->n_by_value++] = (struct SavedByValue){
         .slot = (int)slot, .input = (int)input_nr, .ndim = t->ndim, .lazy_depth = t->lazy_depth,
         .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
-        .dtype = t->dtype, .device = t->device};
+        .dtype = t->dtype, .device = t->device, .mem_last = t->mem_last};
     return Py_NewRef(v);
 }
 
@@ -786,7 +788,7 @@ static int record_deferred(State *st, NodeObject *n, PyObject *const *inputs, Py
         n->by_value[n->n_by_value++] = (struct SavedByValue){
             .value = Py_NewRef(v), .slot = (int)i, .input = where[i], .ndim = t->ndim, .lazy_depth = t->lazy_depth,
             .numel_bound = t->sizes != NULL ? tensor_numel_bound(t) + 1 : t->numel_bound, /* as saved_snapshot */
-            .dtype = t->dtype, .device = t->device};
+            .dtype = t->dtype, .device = t->device, .mem_last = t->mem_last};
     }
     return 1;
 }

@@ -262,6 +262,7 @@ typedef struct NodeObject {
         int ndim, lazy_depth;
         int64_t numel_bound;
         signed char dtype, device;
+        signed char mem_last; /* the input's channels-last hint (Note [Channels-last hint], layout.c) */
     } by_value[NODE_BY_VALUE_MAX];
     struct NodeEdge {
         PyObject *fn;      /* the Node its input's gradient goes to (strong), or NULL (torch's None); while `leaf`,

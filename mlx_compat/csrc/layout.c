@@ -15,8 +15,10 @@
  * the operator transposes both to N...C (row-contiguous views again), applies the MLX op there and returns the
  * NC... view of the result, hinted in turn (layout_call2, layout_result_hint); a Python scalar or 0-dim operand
  * leaves the tensor operand's hint to the result (MLX keeps an array's layout against a scalar), and an
- * elementwise unary op copies its input's hint (dispatch.c's unary path). An in-place write through the
- * binary operators sets the target's hint to what its new value holds; other writes leave the byte alone.
+ * elementwise unary op copies its input's hint (dispatch.c's unary path), as a saved value's snapshot (autograd.c)
+ * and a cast (`Tensor.to`) do: the same memory order (Note [Channels-last gradients] in nn/_layout.py). An
+ * in-place write through the binary operators sets the target's hint to what its new value holds; other writes
+ * leave the byte alone.
  * The hint is about memory order, never about values: transpose-op-transpose is the same op elementwise
  * whatever the memory holds, so a stale or missing hint costs time (one strided read), not correctness.
  * Views never carry it (the setter ignores them): their values are re-derived from their base and their
