@@ -35,7 +35,7 @@ def i(hi, *shape):
 
 
 TF32_TOL = 5e-3
-TF32_CASES = {"linalg.solvers", "conv", "conv_transpose", "scatter/misc"}
+TF32_CASES = {"linalg.solvers", "conv", "conv block", "conv_transpose", "scatter/misc"}
 
 # (name, fn(*tensors), arrays, indices of the arrays that require grad)
 CASES = [
@@ -61,6 +61,12 @@ CASES = [
     ("ctc_loss", lambda lp, t: F.ctc_loss(F.log_softmax(lp, 2), t, [6, 6], [3, 2]),
      [a(6, 2, 4), np.array([[1, 2, 3], [2, 3, 0]])], (0,)),
     ("conv", lambda x, w: F.conv2d(x, w, padding=1), [a(1, 2, 5, 5), a(3, 2, 3, 3)], (0, 1)),
+    # conv -> batch norm (training) -> relu twice, and a residual add: Note [Channels-last gradients]'s N...C path
+    ("conv block", lambda x, w1, w2, g, b: F.relu(x + F.batch_norm(F.conv2d(F.relu(F.batch_norm(
+        F.conv2d(x, w1, padding=1), None, None, g, b, training=True)), w2, padding=1), None, None, g, b,
+        training=True)), [a(2, 4, 6, 6), a(4, 4, 3, 3), a(4, 4, 3, 3), a(4), a(4)], (0, 1, 2, 3, 4)),
+    # an in-place write to a view: the base's CopySlices backward (its mask lives on the base's device)
+    ("in-place view write", lambda x: (lambda y: (y[:, 1:].mul_(2).relu_(), y)[1])(x * 1), [a(3, 4)], (0,)),
     ("conv_transpose", lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1), [a(1, 2, 4, 4), a(2, 3, 3, 3)],
      (0, 1)),
     ("pools", lambda x: (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1), F.adaptive_max_pool2d(x, 3),

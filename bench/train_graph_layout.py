@@ -72,7 +72,11 @@ def ours(model, shape, device):
     import mlx_compat as torch
     import workloads as W
     torch.manual_seed(0)
-    m = W._ours_resnet18(10).to(device) if model == "resnet18" else W._ours_resnet50(10).to(device)
+    if model == "resnet18":
+        m = W._ours_resnet18(10).to(device)
+    else:
+        from mlx_compat.vision.models import resnet50
+        m = resnet50(num_classes=10).to(device)
     x = torch.randn(*shape).to(device)
     y = torch.randint(0, 10, (shape[0],)).to(device)
     for _ in range(2):  # a warm step first (weight caches, plans), then the counted one
@@ -89,7 +93,11 @@ def native(model, shape):
     import mlx.nn as mnn
     import workloads as W
     mx.random.seed(0)
-    m = W.NativeResNet18(10) if model == "resnet18" else W.NativeResNet50(10)
+    if model == "resnet18":
+        m = W.NativeResNet18(10)
+    else:
+        import suite_models as S
+        m = S.MResNet(S.MBottleneck, [3, 4, 6, 3], num_classes=10)
     mx.eval(m.parameters())
     n, c, h, w = shape
     x, y = mx.random.normal((n, h, w, c)), mx.random.randint(0, 10, (n,))

@@ -30,8 +30,10 @@ def _any_requires_grad(tensors):
     return False
 
 
-def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
-    """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp."""
+def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=()):
+    """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp.
+    grad_last: indices of inputs whose gradients are the NC... views of N...C arrays on a GPU (a convolution's
+    input), which the backward marks so (Note [Channels-last gradients] in nn/_layout.py)."""
     tensors = list(tensors)
     values = [t._mx for t in tensors]
     if device_code is None:
@@ -84,6 +86,8 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None):
                 if needs_grad(tensors[i]) or needs_grad(snaps[i]):
                     gi = g_diff[k]
                     result[i] = gi if gi.dtype is snaps[i].dtype else gi.to(snaps[i].dtype)
+                    if i in grad_last:  # Note [Channels-last gradients] (nn/_layout.py)
+                        _C._set_channels_last(result[i], True, None)
             return tuple(result)
 
         ctx = tuple(_C._snapshot(t) for t in tensors) + (None,)

@@ -27,8 +27,11 @@ from ..autograd._mlx_vjp import mlx_op
 __all__ = ["fused_op"]
 
 
-def fused_op(name, f, tensors, forward, backward):
-    """f(*values) -> one array; see Note [fused backward] for forward and backward. tensors: floating Tensors."""
+def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=()):
+    """f(*values) -> one array; see Note [fused backward] for forward and backward. tensors: floating Tensors.
+    last_backward: `backward`'s form for a cotangent carrying the channels-last hint, whose gradients at the
+    indices `grad_last` are NC... views of N...C arrays and marked so (Note [Channels-last gradients] in
+    nn/_layout.py)."""
     tensors = list(tensors)
     n = len(tensors)
     dev = builtins.max(t._device_code for t in tensors)
@@ -50,6 +53,12 @@ def fused_op(name, f, tensors, forward, backward):
 
             gs = mlx_op(name + "Backward", vjp_fn, list(snaps) + [g], dev)
             gs = gs if isinstance(gs, tuple) else (gs,)
+        elif last_backward is not None and _C._is_channels_last(g):  # Note [Channels-last gradients]
+            gs = [None if gi is None else _new(gi, dev, _dtype.from_mx(gi.dtype))
+                  for gi in last_backward([s._mx for s in snaps], res, out, g._mx)]
+            for i in grad_last:
+                if gs[i] is not None:
+                    _C._set_channels_last(gs[i], True, None)
         else:
             gs = [None if gi is None else _new(gi, dev, _dtype.from_mx(gi.dtype))
                   for gi in backward([s._mx for s in snaps], res, out, g._mx)]

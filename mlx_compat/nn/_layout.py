@@ -17,24 +17,53 @@ So the functions here mark the tensors they return channels-last (`mark_tensor`:
 [Channels-last hint] in csrc/layout.c, which the C core's binary operators also read, to combine two
 channels-last tensors in N...C space, and which their results and unary results carry on), and a batch norm
 asked to normalise a hinted tensor computes in N...C space, with its per-channel operands on the last axis, and
-returns the NC... view of an N...C result (hinted again). Only when no gradient is recorded, though: the
-cotangents a backward pass hands the batch norm are mostly row-major (the relu and residual-add backwards are
-binary ops of two permuted arrays), and an N...C-space backward read them across their strides at every step: a
-ResNet-50 32 px training step took 2.2x native MLX's process time that way, 1.13x with the cotangent copied
-row-contiguous first, and 0.95x with training batch norms in NC... space (the forward then reads the
-convolution's output strided, once). On this CPU the N...C training batch norm also sums its statistics in
-another order (columns of N...C rather than rows of NC...), and an ill-conditioned stack of train-mode batch
-norms (tests/vision/test_models.py's one-block Bottleneck ResNet) amplified that rounding into gradients 4 %
-away from torch's. A tensor without the hint (any other producer, a view) takes the NC... path, which is the
-fast one for row-major memory: the hint is about memory order, never about values, so a stale or missing one
-costs time, not correctness. The 1x1 convolution's product returns row-major memory, unhinted (Note
-[convolutions as products]). Until 2026-12 the arrays were also marked in a weak registry keyed by the array
-(`mark`): a weak reference and its callback per convolution, batch norm and pooling result, some 30 us of an
-eager ResNet-18 forward's 0.65 ms of graph building, for what the tensor's hint already says.
+returns the NC... view of an N...C result (hinted again). Where a gradient is recorded, only on a GPU (Note
+[Channels-last gradients]): on the CPU the cotangents a backward pass hands the batch norm were mostly
+row-major, and an N...C-space backward read them across their strides at every step (a ResNet-50 32 px training
+step took 2.2x native MLX's process time that way, 1.13x with the cotangent copied row-contiguous first, and
+0.95x with training batch norms in NC... space, the forward then reading the convolution's output strided,
+once). A tensor without the hint (any other producer, a view) takes the NC... path, which is the fast one for
+row-major memory: the hint is about memory order, never about values, so a stale or missing one costs time, not
+correctness. The 1x1 convolution's product returns row-major memory, unhinted, except on a hinted input where no
+gradient is recorded or on a GPU (Note [convolutions as products]). Until 2026-12 the arrays were also marked
+in a weak registry keyed by the array (`mark`): a weak reference and its callback per convolution, batch norm
+and pooling result, some 30 us of an eager ResNet-18 forward's 0.65 ms of graph building, for what the tensor's
+hint already says.
 Where no gradient is recorded, `mark_tensor` also records the N...C array itself (Note [Channels-last source]
 in csrc/layout.c), and the convolution, batch norm and pooling functions read a tensor's `source` instead of
 transposing its NC... value back: a compiled inference graph then has no transpose between two layers, and its
 batch norms, relus and residual adds fuse into one kernel as native MLX's do.
+
+Note [Channels-last gradients]
+On a GPU a training step keeps the activations between convolutions in N...C memory both ways, as native MLX's
+NHWC networks do. There a kernel that reads an NC... view of N...C memory in NC... order (MLX's general strided
+loops: a binary op against a broadcast (1, C, 1, 1) operand or of two permuted operands, a copy into another
+layout) makes uncoalesced loads. The eager ResNet-18 and ResNet-50 training steps on the H200 took 1.17x and
+1.21x native MLX's time while running fewer kernels; bench/train_graph_layout.py counted 166 kernels of
+ResNet-18's step and 427 of ResNet-50's reading a permuted view, native 41 and 107. The pieces:
+- a recorded convolution's input gradient is the NC... view of the N...C array MLX's convolution backward gives,
+  and is marked with the hint (mlx_op's `grad_last`); so are a channels-last max pool's and a global average
+  pool's (the broadcast of the mean's gradient);
+- on a hinted input, a recorded 1x1 convolution is the product of the input's rows, as the inference one is
+  (Note [convolutions as products]), so a ResNet's downsampling branch and its residual adds stay N...C;
+- saved values (Note [Saved values are snapshots] in csrc/autograd.c) keep their tensor's hint, and so does a
+  cast (`Tensor.to` keeps MLX's memory order): relu's backward `grad * (result > 0).to(dtype)` multiplies two
+  hinted tensors in N...C space (Note [Channels-last hint] in csrc/layout.c), as the gradient sums of a
+  residual connection add theirs;
+- a training batch norm of a hinted input computes its statistics on the last axis of the N...C array (column
+  reductions, as native's) and returns the hinted NC... view of an N...C result; given a hinted cotangent its
+  backward works in N...C space too and returns a hinted gradient (fused_op's `last_backward`); a cotangent
+  without the hint takes the NC... backward.
+With all of them every batch norm of a ResNet-18 step takes the N...C path both ways under the fake GPU (Note
+[Fake GPU]), and the counts fall to 104 and 210. What they still count are small weight arrays read transposed
+(native's convolutions read its weights transposed too) and elementwise ops over a dense permuted array, which
+MLX runs as contiguous loops. GPU only: on the CPU the N...C statistics sum in another order (each column of the
+N...C array a serial sum over N * positions, where the NC... path sums rows of positions in SIMD lanes), and an
+ill-conditioned stack of train-mode batch norms (tests/vision/test_models.py's one-block Bottleneck ResNet)
+amplified that: conv1's gradient came 2.2e-3 from torch's float64 one, where torch's float32 is 1.4e-5 away.
+The CPU's strided loops cost less, too: forced on the CPU, an isolated 8x64x56x56 batch norm's forward and
+backward took 8-11 ms instead of 30-34 ms, but the eager ResNet-18 step 183-195 ms against 189-210 ms (its
+convolutions' time), and the rows form of a recorded 1x1 convolution was measured slower there before.
 
 Note [cached channels-last weights]
 MLX's convolution wants O...I weights; torch's are OI... . `mx.transpose(w, perm)` is a view, which the

@@ -673,7 +673,36 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             return _batch_norm_train_grads(x, wb[0].reshape(bshape) if has_w else None, g, *res, axes, count,
                                            has_w, has_b)
 
-        out = (fused_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias), fwd, bwd),)
+        if n > 2 and input._device_code != 0 and _layout.is_channels_last_tensor(input):
+            # Note [Channels-last gradients] (nn/_layout.py): on a GPU, a channels-last input is normalised in
+            # N...C space both ways (its statistics on the last axis), as native MLX's NHWC batch norm is
+            tl, fl, red_l = _TO_LAST[n], _FROM_LAST[n], tuple(builtins.range(n - 1))
+
+            def fwd_last(x, *wb):
+                xl = mx.transpose(x, tl)
+                mean, _, var = _moments(xl, red_l)
+                stats["mean"], stats["var"] = mean, var  # Note [running statistics]
+                invstd = 1 / mx.sqrt(var + eps)
+                it = iter(wb)
+                alpha = invstd * next(it) if has_w else invstd
+                beta = next(it) - mean * alpha if has_b else -mean * alpha
+                return mx.transpose(xl * alpha + beta, fl), (mean, invstd)
+
+            def bwd_last(values, res, y, g):
+                x, wb = values[0], values[1:]
+                grads = _batch_norm_train_grads(mx.transpose(x, tl), wb[0] if has_w else None, mx.transpose(g, tl),
+                                                *res, red_l, count, has_w, has_b)
+                grads[0] = mx.transpose(grads[0], fl)
+                return grads
+
+            def bwd_rows(values, res, y, g):  # a row-major cotangent: NC... space, as `bwd`
+                return bwd(values, [r.reshape(bshape) for r in res], y, g)
+
+            out = (fused_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias), fwd_last, bwd_rows,
+                            last_backward=bwd_last, grad_last=(0,)),)
+            _layout.mark_tensor(out[0])
+        else:
+            out = (fused_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias), fwd, bwd),)
     elif want_stats:
         out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
         out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]

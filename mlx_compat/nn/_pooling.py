@@ -503,7 +503,10 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
             gw = mx.where(onehot, g[..., None], mx.zeros((), dtype=g.dtype))
             return mx.vjp(windows, [x], [gw])[1][0]
 
-        return (mlx_op(name + "Backward", scatter, [grads[0]]),)
+        gx = mlx_op(name + "Backward", scatter, [grads[0]])
+        if last and gx._device_code != 0:  # the NC... view of an N...C array (Note [Channels-last gradients])
+            _C._set_channels_last(gx, True, None)
+        return (gx,)
 
     _record(name, backward, [input], [out])
     return out
@@ -696,7 +699,10 @@ def _adaptive_avg_pool(input, nd, output_size):
                 return mx.mean(_acc(src), axis=tuple(builtins.range(1, nd + 1))).astype(x.dtype).reshape(out_shape)
             return mx.mean(_acc(x), axis=axes, keepdims=True).astype(x.dtype)
 
-        return mlx_op(name, f, [input])
+        # on a GPU a channels-last input's gradient, the broadcast mean's, is marked so that the relu backward
+        # before it multiplies in N...C space (Note [Channels-last gradients] in nn/_layout.py)
+        return mlx_op(name, f, [input],
+                      grad_last=(0,) if input._device_code != 0 and _C._is_channels_last(input) else ())
     idx, = _cached_table(("adaptive", spatial, osz), lambda: (
         _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial),))
     count64 = _derived(idx, "count", lambda t: mx.array((t[0] >= 0).sum(axis=1).astype(np.float64)))

@@ -319,8 +319,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
     # Note [cached channels-last weights]: where no gradient is recorded
     cache_w = gemm is None and input.dtype in _CONV_WEIGHT_CACHED and inference
-    if gemm == "1x1" and inference and _layout.is_channels_last_tensor(x_in):
-        gemm = "1x1last"  # inference on a channels-last input: the product of its rows (Note [convolutions as products])
+    if (gemm == "1x1" and batched and (inference or input._device_code != 0)
+            and _layout.is_channels_last_tensor(x_in)):
+        # a channels-last input: the product of its rows (Note [convolutions as products]); recorded, on a GPU
+        # only (Note [Channels-last gradients] in nn/_layout.py)
+        gemm = "1x1last"
     # Note [Channels-last source] (csrc/layout.c): where no gradient is recorded, the input's N...C array stands for
     # its transpose, and the output's is recorded (`last`: the N...C result and its NC... view, as f made them)
     src = _layout.source(x_in) if inference and batched else None
@@ -328,7 +331,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
     def f(x, w, *b):
         if gemm == "1x1last":
-            y = _conv_gemm(x, w, stride, gemm, src)
+            y = _conv_gemm(x, w, stride, gemm, src, cache_w=inference)
             if b:
                 y = y + b[0]
             return _from_last(y.astype(x.dtype), perm_out, last)
@@ -349,7 +352,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if gemm == "patch" and not inference:
         out = _patch_conv_recorded(f, ins)  # Note [Gradient layout of a product] (_ops/linalg.py)
     else:
-        out = mlx_op("ConvolutionBackward0", f, ins)
+        # on a GPU the input's gradient is the NC... view of the N...C array MLX's convolution gives (Note
+        # [Channels-last gradients] in nn/_layout.py)
+        out = mlx_op("ConvolutionBackward0", f, ins,
+                     grad_last=(0,) if gemm in (None, "1x1last") and batched and input._device_code != 0 else ())
     if not batched:
         return out.squeeze(0)
     if gemm != "1x1":
@@ -409,7 +415,9 @@ def _from_last(y, perm_out, last):
 # MLX's convolution. Where no gradient is recorded and the input is channels-last in memory (Note [channels-last
 # activations]), the 1x1 product takes the rows form after all ("1x1last"): its result is channels-last too, so a
 # ResNet's downsampling branch and bottleneck 1x1 convolutions keep the whole inference network in N...C memory
-# and the residual adds combine two channels-last operands (Note [Channels-last hint] in csrc/layout.c).
+# and the residual adds combine two channels-last operands (Note [Channels-last hint] in csrc/layout.c). On a GPU
+# a recorded 1x1 convolution of a channels-last input takes it too (Note [Channels-last gradients] in
+# nn/_layout.py): the slowdown above was this CPU's, and there strided reads cost uncoalesced loads.
 
 
 def _conv_gemm_kind(dtype, ks, stride, lo, hi, dilation, groups):
@@ -425,10 +433,11 @@ def _conv_gemm_kind(dtype, ks, stride, lo, hi, dilation, groups):
     return None
 
 
-def _conv_gemm(x, w, stride, kind, xl=None):
+def _conv_gemm(x, w, stride, kind, xl=None, cache_w=True):
     """The convolution of x (N, C, *S) by w (O, C, *K) as a product, Note [convolutions as products]: 1x1
-    row-major (N, O, *S'); 1x1last (x channels-last in memory; xl: x's N...C array when known) and patch
-    channels-last (N, *S', O)."""
+    row-major (N, O, *S'); 1x1last (x channels-last in memory; xl: x's N...C array when known; cache_w: the
+    weight's (C, O) form kept per weight array, where no gradient is recorded) and patch channels-last
+    (N, *S', O)."""
     n, c = x.shape[:2]
     o = w.shape[0]
     if kind == "1x1last":  # x's memory is N...C: its rows (N * positions, C) @ (C, O), channels-last (N, *S', O)
@@ -439,8 +448,8 @@ def _conv_gemm(x, w, stride, kind, xl=None):
             xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
         sp = xl.shape[1:-1]
         # the (C, O) weight made once per weight array, outside a compiled graph (Note [cached channels-last
-        # weights]; this form is only taken where no gradient is recorded)
-        wt = _layout.cached_form((w,), ("conv1x1_rows", o, c), _rows_weight)
+        # weights]), where no gradient is recorded
+        wt = _layout.cached_form((w,), ("conv1x1_rows", o, c), _rows_weight) if cache_w else _rows_weight(w)
         y = mx.matmul(xl.reshape(-1, c), wt)
         return y.reshape((n,) + tuple(sp) + (o,))
     if kind == "1x1":

@@ -1,0 +1,147 @@
+"""Training steps whose activations and gradients stay channels-last in MLX's memory on a GPU (Note [Channels-last
+gradients] in nn/_layout.py): torchvision's residual blocks trained on the GPU device against torch's CPU
+results (outputs, every gradient, running statistics), and the hints that route the backward: a convolution's
+input gradient, relu's backward product and a batch norm's backward carry the channels-last hint. There is no
+GPU here: the cases run in one subprocess under the package's fake GPU (Note [Fake GPU]: 'cuda' is MLX's CPU
+with the GPU's bookkeeping), which also reports which batch-norm backward ran. On the CPU device the same blocks
+are tests/nn/test_nn_residual_layout.py's; the hints a cast and a saved value keep are checked here directly."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from helpers import assert_same, mc, torch
+
+_SCRIPT = r'''
+import json, sys
+import numpy as np
+import mlx_compat as torch
+from mlx_compat import _C
+import mlx_compat.nn._normalization as N
+
+BACKWARDS = {"last": 0, "rows": 0}
+_fused_op = N.fused_op
+
+
+def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=()):
+    def rows(*a):
+        BACKWARDS["rows"] += 1
+        return backward(*a)
+
+    def last(*a):
+        BACKWARDS["last"] += 1
+        return last_backward(*a)
+
+    return _fused_op(name, f, tensors, forward, rows, None if last_backward is None else last, grad_last)
+
+
+N.fused_op = fused_op
+F = torch.nn.functional
+out = {}
+for case in json.loads(sys.argv[1]):
+    name, c, co, stride, inplace = case["name"], case["c"], case["co"], case["stride"], case["inplace"]
+    rng = np.random.default_rng(case["seed"])
+    arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32)).to("cuda")
+    x = arr(2, c, 9, 8).requires_grad_()
+    w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
+    g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
+    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else [])
+    for p in params:
+        p.requires_grad_()
+    stats = [(torch.zeros(co, device="cuda"), torch.ones(co, device="cuda")) for _ in range(3)]
+    BACKWARDS.update(last=0, rows=0)
+    seen = {}
+    h = F.conv2d(x, w1, padding=1, stride=stride)
+    seen["conv output"] = _C._is_channels_last(h)
+    h.register_hook(lambda g: seen.__setitem__("cotangent of the first batch norm", _C._is_channels_last(g)))
+    o = F.relu(F.batch_norm(h, *stats[0], g1, b1, training=True), inplace=True)
+    o.register_hook(lambda g: seen.__setitem__("second convolution's input gradient", _C._is_channels_last(g)))
+    o = F.batch_norm(F.conv2d(o, w2, padding=1), *stats[1], g2, b2, training=True)
+    ident = x if stride == 1 else F.batch_norm(F.conv2d(x, wd, stride=stride), *stats[2], gd, bd, training=True)
+    o = o.add_(ident) if inplace else o + ident
+    o = F.relu(o)
+    cot = arr(*o.shape)
+    grads = torch.autograd.grad(o, [x] + params, cot)
+    out[name] = {"out": o.detach().cpu().numpy().tolist(), "grads": [g.cpu().numpy().tolist() for g in grads],
+                 "stats": [[s.cpu().numpy().tolist() for s in st] for st in stats[:2 if stride == 1 else 3]],
+                 "backwards": dict(BACKWARDS), "hints": seen}
+print(json.dumps(out))
+'''
+
+_CASES = [
+    {"name": "basic", "c": 6, "co": 6, "stride": 1, "inplace": False, "seed": 0},
+    {"name": "basic in-place add", "c": 6, "co": 6, "stride": 1, "inplace": True, "seed": 1},
+    {"name": "downsample", "c": 6, "co": 10, "stride": 2, "inplace": False, "seed": 2},
+]
+
+
+@pytest.fixture(scope="module")
+def fake_gpu_results():
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    r = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(_CASES)], env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _torch_block(case):
+    """The subprocess's block on torch's CPU, with the same data drawn in the same order."""
+    c, co, stride = case["c"], case["co"], case["stride"]
+    rng = np.random.default_rng(case["seed"])
+    arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32))
+    F = torch.nn.functional
+    x = arr(2, c, 9, 8).requires_grad_()
+    w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
+    g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
+    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else [])
+    for p in params:
+        p.requires_grad_()
+    stats = [(torch.zeros(co), torch.ones(co)) for _ in range(3)]
+    o = F.relu(F.batch_norm(F.conv2d(x, w1, padding=1, stride=stride), *stats[0], g1, b1, training=True))
+    o = F.batch_norm(F.conv2d(o, w2, padding=1), *stats[1], g2, b2, training=True)
+    ident = x if stride == 1 else F.batch_norm(F.conv2d(x, wd, stride=stride), *stats[2], gd, bd, training=True)
+    o = F.relu(o + ident)
+    grads = torch.autograd.grad(o, [x] + params, arr(*o.shape))
+    return o, grads, stats[:2 if stride == 1 else 3]
+
+
+@pytest.mark.parametrize("case", _CASES, ids=[c["name"] for c in _CASES])
+def test_gpu_training_block_against_torch(fake_gpu_results, case):
+    r = fake_gpu_results[case["name"]]
+    t_out, t_grads, t_stats = _torch_block(case)
+    np.testing.assert_allclose(np.array(r["out"], dtype=np.float32), t_out.detach().numpy(), rtol=1e-4, atol=1e-4)
+    assert len(r["grads"]) == len(t_grads)
+    for m, t in zip(r["grads"], t_grads):
+        np.testing.assert_allclose(np.array(m, dtype=np.float32), t.numpy(), rtol=1e-3, atol=1e-3)
+    for (mm, mv), (tm, tv) in zip(r["stats"], t_stats):
+        np.testing.assert_allclose(np.array(mm, dtype=np.float32), tm.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.array(mv, dtype=np.float32), tv.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", _CASES, ids=[c["name"] for c in _CASES])
+def test_gpu_training_gradients_stay_channels_last(fake_gpu_results, case):
+    r = fake_gpu_results[case["name"]]
+    assert r["hints"] == {"conv output": True, "second convolution's input gradient": True,
+                          "cotangent of the first batch norm": True}
+    # every batch norm's cotangent came through a relu's backward from a convolution's or the block's output:
+    # all of them took the N...C backward but the last one, whose cotangent is the block's (row-major) one
+    # through the final relu and the add
+    n_bn = 3 if case["stride"] != 1 else 2
+    assert r["backwards"]["last"] + r["backwards"]["rows"] == n_bn
+    assert r["backwards"]["last"] >= 1
+
+
+def test_cast_keeps_the_hint():
+    """`Tensor.to(dtype)` keeps MLX's memory order, so it keeps the hint (relu's backward casts its mask)."""
+    x = mc.from_numpy(np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32))
+    w = mc.from_numpy(np.random.default_rng(1).standard_normal((3, 3, 3, 3)).astype(np.float32))
+    y = mc.nn.functional.conv2d(x, w, padding=1)
+    assert mc._C._is_channels_last(y)
+    m = (y > 0).to(mc.float32)
+    assert mc._C._is_channels_last(m)
+    assert not mc._C._is_channels_last((y.sum(1, keepdim=True) > 0).to(mc.float32))
+    ty = torch.nn.functional.conv2d(torch.from_numpy(x.numpy().copy()), torch.from_numpy(w.numpy().copy()), padding=1)
+    assert_same(m, (ty > 0).to(torch.float32))
