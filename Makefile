@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# (Re)install when the build inputs change; the C core is rebuilt by the editable install.
-$(STAMP): pyproject.toml setup.py $(wildcard mlx_compat/csrc/*.c) $(wildcard mlx_compat/csrc/*.h) mlx_compat/_blas/bridge.c
+# (Re)install when the build inputs change; the C core is rebuilt by the editable install, then again with a
+# profile of typical calls (Note [Profile-guided build] in setup.py; GCC only).
+$(STAMP): pyproject.toml setup.py $(wildcard mlx_compat/csrc/*.c) $(wildcard mlx_compat/csrc/*.h) mlx_compat/_blas/bridge.c \
+		tools/pgo_build.py tools/pgo_workload.py
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q -e '.[test,demo]'
+	$(VPY) tools/pgo_build.py
 	touch $(STAMP)
 
 test: venv data
