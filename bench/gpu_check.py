@@ -35,7 +35,7 @@ def i(hi, *shape):
 
 
 TF32_TOL = 5e-3
-TF32_CASES = {"linalg.solvers", "conv", "conv block", "conv_transpose", "scatter/misc"}
+TF32_CASES = {"linalg.solvers", "conv", "conv block", "conv 1x1 rows", "conv_transpose", "scatter/misc"}
 
 # (name, fn(*tensors), arrays, indices of the arrays that require grad)
 CASES = [
@@ -65,6 +65,9 @@ CASES = [
     ("conv block", lambda x, w1, w2, g, b: F.relu(x + F.batch_norm(F.conv2d(F.relu(F.batch_norm(
         F.conv2d(x, w1, padding=1), None, None, g, b, training=True)), w2, padding=1), None, None, g, b,
         training=True)), [a(2, 4, 6, 6), a(4, 4, 3, 3), a(4, 4, 3, 3), a(4), a(4)], (0, 1, 2, 3, 4)),
+    # a strided 1x1 convolution of a convolution's output: the rows product with its own backward on a GPU
+    ("conv 1x1 rows", lambda x, w0, wd: F.conv2d(F.conv2d(x, w0, padding=1), wd, stride=2),
+     [a(2, 4, 7, 6), a(4, 4, 3, 3), a(5, 4, 1, 1)], (0, 1, 2)),
     # an in-place write to a view: the base's CopySlices backward (its mask lives on the base's device)
     ("in-place view write", lambda x: (lambda y: (y[:, 1:].mul_(2).relu_(), y)[1])(x * 1), [a(3, 4)], (0,)),
     ("conv_transpose", lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1), [a(1, 2, 4, 4), a(2, 3, 3, 3)],

@@ -39,13 +39,15 @@ On a GPU a training step keeps the activations between convolutions in N...C mem
 NHWC networks do. There a kernel that reads an NC... view of N...C memory in NC... order (MLX's general strided
 loops: a binary op against a broadcast (1, C, 1, 1) operand or of two permuted operands, a copy into another
 layout) makes uncoalesced loads. The eager ResNet-18 and ResNet-50 training steps on the H200 took 1.17x and
-1.21x native MLX's time while running fewer kernels; bench/train_graph_layout.py counted 166 kernels of
-ResNet-18's step and 427 of ResNet-50's reading a permuted view, native 41 and 107. The pieces:
+1.21x native MLX's time while running fewer kernels; bench/train_graph_layout.py counted 191 kernels of
+ResNet-18's step and 475 of ResNet-50's reading permuted memory out of order, native 41 and 107. The pieces:
 - a recorded convolution's input gradient is the NC... view of the N...C array MLX's convolution backward gives,
   and is marked with the hint (mlx_op's `grad_last`); so are a channels-last max pool's and a global average
   pool's (the broadcast of the mean's gradient);
 - on a hinted input, a recorded 1x1 convolution is the product of the input's rows, as the inference one is
-  (Note [convolutions as products]), so a ResNet's downsampling branch and its residual adds stay N...C;
+  (Note [convolutions as products]), so a ResNet's downsampling branch and its residual adds stay N...C; its
+  backward is written out (`_rows_grads`, as the patch product's): the weight's gradient row-major (O, C), where
+  mx.vjp left a transposed product that reshaping copied, and the input's a hinted NC... view of N...C memory;
 - saved values (Note [Saved values are snapshots] in csrc/autograd.c) keep their tensor's hint, and so does a
   cast (`Tensor.to` keeps MLX's memory order): relu's backward `grad * (result > 0).to(dtype)` multiplies two
   hinted tensors in N...C space (Note [Channels-last hint] in csrc/layout.c), as the gradient sums of a
@@ -55,9 +57,8 @@ ResNet-18's step and 427 of ResNet-50's reading a permuted view, native 41 and 1
   backward works in N...C space too and returns a hinted gradient (fused_op's `last_backward`); a cotangent
   without the hint takes the NC... backward.
 With all of them every batch norm of a ResNet-18 step takes the N...C path both ways under the fake GPU (Note
-[Fake GPU]), and the counts fall to 104 and 210. What they still count are small weight arrays read transposed
-(native's convolutions read its weights transposed too) and elementwise ops over a dense permuted array, which
-MLX runs as contiguous loops. GPU only: on the CPU the N...C statistics sum in another order (each column of the
+[Fake GPU]), and the counts fall to 45 and 111: what is left is mostly convolution weights read transposed, as
+native's convolutions read theirs. GPU only: on the CPU the N...C statistics sum in another order (each column of the
 N...C array a serial sum over N * positions, where the NC... path sums rows of positions in SIMD lanes), and an
 ill-conditioned stack of train-mode batch norms (tests/vision/test_models.py's one-block Bottleneck ResNet)
 amplified that: conv1's gradient came 2.2e-3 from torch's float64 one, where torch's float32 is 1.4e-5 away.

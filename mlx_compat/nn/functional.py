@@ -351,11 +351,13 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
     if gemm == "patch" and not inference:
         out = _patch_conv_recorded(f, ins)  # Note [Gradient layout of a product] (_ops/linalg.py)
+    elif gemm == "1x1last" and not inference:
+        out = _patch_conv_recorded(f, ins, stride)  # the rows product, its input's gradient channels-last
     else:
         # on a GPU the input's gradient is the NC... view of the N...C array MLX's convolution gives (Note
         # [Channels-last gradients] in nn/_layout.py)
         out = mlx_op("ConvolutionBackward0", f, ins,
-                     grad_last=(0,) if gemm in (None, "1x1last") and batched and input._device_code != 0 else ())
+                     grad_last=(0,) if gemm is None and batched and input._device_code != 0 else ())
     if not batched:
         return out.squeeze(0)
     if gemm != "1x1":
@@ -472,23 +474,59 @@ def _rows_weight(w):
     return mx.transpose(w.reshape(w.shape[0], w.shape[1]))
 
 
-def _patch_conv_recorded(f, ins):
+def _patch_conv_recorded(f, ins, rows_stride=None):
     """The patch product (Note [convolutions as products]) with a hand-written ConvolutionBackward0: the weight's
     gradient is (grad rows)ᵀ @ patches, row-major in the weight's own (O, C, K, K) layout (Note [Gradient layout of
     a product] in _ops/linalg.py), where mx.vjp of the forward's patches @ weightᵀ leaves a transposed array that
     the optimizer's update reads strided. The backward is itself an mlx_op (Note [MLX vjp fallback]), so
-    higher-order gradients work; only the input and weight are saved, the patches are cut again when needed."""
+    higher-order gradients work; only the input and weight are saved, the patches are cut again when needed.
+    rows_stride: the 1x1 rows product of a channels-last input with that stride instead ("1x1last"), whose
+    input gradient is the NC... view of an N...C array, marked so on a GPU (Note [Channels-last gradients])."""
     dev = ins[0]._device_code
     for t in ins:
         if t._device_code > dev:
             dev = t._device_code
     out = _new(_scoped(dev, f, *[t._mx for t in ins]), dev, ins[0].dtype)
     bias = len(ins) == 3
-    record("ConvolutionBackward0",
-           lambda ctx, grads: mlx_op("ConvolutionBackwardBackward0", lambda g, x, w: _patch_grads(g, x, w, bias),
-                                     [grads[0], ctx[0], ctx[1]]),
-           ins, [out], saved=ins[:2])
+    if rows_stride is None:
+        def grads_of(g, x, w):
+            return _patch_grads(g, x, w, bias)
+    else:
+        def grads_of(g, x, w):
+            return _rows_grads(g, x, w, rows_stride, bias)
+
+    def backward(ctx, grads):
+        gs = mlx_op("ConvolutionBackwardBackward0", grads_of, [grads[0], ctx[0], ctx[1]])
+        if rows_stride is not None and dev != 0 and gs[0] is not None:
+            _layout.mark_tensor(gs[0])
+        return gs
+
+    record("ConvolutionBackward0", backward, ins, [out], saved=ins[:2])
     return out
+
+
+def _rows_grads(g, x, w, stride, bias):
+    """Gradients (input, weight[, bias]) of the 1x1 rows product ("1x1last", Note [convolutions as products]) of x
+    (N, C, *S) by w (O, C, 1...), given the output's gradient g (N, O, *S'): the weight's row-major (O, C), and the
+    input's the NC... view of an N...C array, zero where the stride skipped positions."""
+    n, c = x.shape[:2]
+    o, nd = w.shape[0], x.ndim - 2
+    to_last, from_last = _layout.to_last(nd), _layout.from_last(nd)
+    gl = mx.transpose(g, to_last)  # (N, *S', O): free on a channels-last gradient
+    sp = gl.shape[1:-1]
+    grows = gl.reshape(-1, o)
+    xl = mx.transpose(x, to_last)
+    if builtins.any(s != 1 for s in stride):
+        xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
+    gw = mx.matmul(mx.transpose(grows), xl.reshape(-1, c)).reshape(w.shape)  # row-major (O, C)
+    gx = mx.matmul(grows, w.reshape(o, c)).reshape((n,) + tuple(sp) + (c,))
+    if builtins.any(s != 1 for s in stride):  # each kept position back in place, zeros between
+        inter = (n,) + builtins.sum(((d, 1) for d in sp), ()) + (c,)
+        gx = mx.pad(gx.reshape(inter), [(0, 0)] + builtins.sum(([(0, 0), (0, s - 1)] for s in stride), []) + [(0, 0)])
+        gx = gx.reshape((n,) + tuple(d * s for d, s in zip(sp, stride)) + (c,))
+        gx = gx[(slice(None),) + tuple(slice(0, d) for d in x.shape[2:])]
+    gx = mx.transpose(gx, from_last)
+    return (gx, gw, mx.sum(grows, axis=0)) if bias else (gx, gw)
 
 
 def _patch_grads(g, x, w, bias):

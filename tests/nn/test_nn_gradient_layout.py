@@ -22,11 +22,12 @@ import mlx_compat as torch
 from mlx_compat import _C
 import mlx_compat.nn._normalization as N
 
-BACKWARDS = {"last": 0, "rows": 0}
+BACKWARDS = {"last": 0, "rows": 0, "forwards in N...C": 0}
 _fused_op = N.fused_op
 
 
 def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=()):
+    BACKWARDS["forwards in N...C"] += last_backward is not None
     def rows(*a):
         BACKWARDS["rows"] += 1
         return backward(*a)
@@ -45,15 +46,19 @@ for case in json.loads(sys.argv[1]):
     name, c, co, stride, inplace = case["name"], case["c"], case["co"], case["stride"], case["inplace"]
     rng = np.random.default_rng(case["seed"])
     arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32)).to("cuda")
-    x = arr(2, c, 9, 8).requires_grad_()
+    x0 = arr(2, c, 9, 8).requires_grad_()
     w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
     g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
-    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else [])
+    w0 = arr(c, c, 3, 3)
+    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else []) + ([w0] if case["stem"] else [])
     for p in params:
         p.requires_grad_()
     stats = [(torch.zeros(co, device="cuda"), torch.ones(co, device="cuda")) for _ in range(3)]
-    BACKWARDS.update(last=0, rows=0)
+    BACKWARDS.update({k: 0 for k in BACKWARDS})
     seen = {}
+    # with a stem, the block's input is a convolution's output (channels-last): the downsampling 1x1 convolution
+    # then takes the rows product
+    x = F.conv2d(x0, w0, padding=1) if case["stem"] else x0
     h = F.conv2d(x, w1, padding=1, stride=stride)
     seen["conv output"] = _C._is_channels_last(h)
     h.register_hook(lambda g: seen.__setitem__("cotangent of the first batch norm", _C._is_channels_last(g)))
@@ -64,17 +69,26 @@ for case in json.loads(sys.argv[1]):
     o = o.add_(ident) if inplace else o + ident
     o = F.relu(o)
     cot = arr(*o.shape)
-    grads = torch.autograd.grad(o, [x] + params, cot)
+    grads = torch.autograd.grad(o, [x0] + params, cot)
     out[name] = {"out": o.detach().cpu().numpy().tolist(), "grads": [g.cpu().numpy().tolist() for g in grads],
                  "stats": [[s.cpu().numpy().tolist() for s in st] for st in stats[:2 if stride == 1 else 3]],
                  "backwards": dict(BACKWARDS), "hints": seen}
+# second derivatives through a recorded 1x1 rows product (its backward is itself differentiable)
+rng = np.random.default_rng(7)
+arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32)).to("cuda")
+x0, w0, wd = arr(2, 4, 7, 6).requires_grad_(), arr(4, 4, 3, 3).requires_grad_(), arr(5, 4, 1, 1).requires_grad_()
+y = F.conv2d(F.conv2d(x0, w0, padding=1), wd, stride=2)
+gx, gw = torch.autograd.grad((y * y).sum(), [x0, wd], create_graph=True)
+g2 = torch.autograd.grad(gx.pow(2).sum() + gw.pow(2).sum(), [x0, w0, wd])
+out["double"] = [t.detach().cpu().numpy().tolist() for t in (y, gx, gw) + g2]
 print(json.dumps(out))
 '''
 
 _CASES = [
-    {"name": "basic", "c": 6, "co": 6, "stride": 1, "inplace": False, "seed": 0},
-    {"name": "basic in-place add", "c": 6, "co": 6, "stride": 1, "inplace": True, "seed": 1},
-    {"name": "downsample", "c": 6, "co": 10, "stride": 2, "inplace": False, "seed": 2},
+    {"name": "basic", "c": 6, "co": 6, "stride": 1, "inplace": False, "seed": 0, "stem": False},
+    {"name": "basic in-place add", "c": 6, "co": 6, "stride": 1, "inplace": True, "seed": 1, "stem": False},
+    {"name": "downsample", "c": 6, "co": 10, "stride": 2, "inplace": False, "seed": 2, "stem": False},
+    {"name": "downsample after a stem", "c": 6, "co": 10, "stride": 2, "inplace": True, "seed": 3, "stem": True},
 ]
 
 
@@ -93,18 +107,20 @@ def _torch_block(case):
     rng = np.random.default_rng(case["seed"])
     arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32))
     F = torch.nn.functional
-    x = arr(2, c, 9, 8).requires_grad_()
+    x0 = arr(2, c, 9, 8).requires_grad_()
     w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
     g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
-    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else [])
+    w0 = arr(c, c, 3, 3)
+    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else []) + ([w0] if case["stem"] else [])
     for p in params:
         p.requires_grad_()
     stats = [(torch.zeros(co), torch.ones(co)) for _ in range(3)]
+    x = F.conv2d(x0, w0, padding=1) if case["stem"] else x0
     o = F.relu(F.batch_norm(F.conv2d(x, w1, padding=1, stride=stride), *stats[0], g1, b1, training=True))
     o = F.batch_norm(F.conv2d(o, w2, padding=1), *stats[1], g2, b2, training=True)
     ident = x if stride == 1 else F.batch_norm(F.conv2d(x, wd, stride=stride), *stats[2], gd, bd, training=True)
     o = F.relu(o + ident)
-    grads = torch.autograd.grad(o, [x] + params, arr(*o.shape))
+    grads = torch.autograd.grad(o, [x0] + params, arr(*o.shape))
     return o, grads, stats[:2 if stride == 1 else 3]
 
 
@@ -132,6 +148,9 @@ def test_gpu_training_gradients_stay_channels_last(fake_gpu_results, case):
     n_bn = 3 if case["stride"] != 1 else 2
     assert r["backwards"]["last"] + r["backwards"]["rows"] == n_bn
     assert r["backwards"]["last"] >= 1
+    # every batch norm's input is a convolution's channels-last output, but the downsampling one's when the
+    # block's input is not (a 1x1 convolution of row-major memory returns row-major memory)
+    assert r["backwards"]["forwards in N...C"] == (n_bn - 1 if case["stride"] != 1 and not case["stem"] else n_bn)
 
 
 def test_cast_keeps_the_hint():
@@ -145,3 +164,16 @@ def test_cast_keeps_the_hint():
     assert not mc._C._is_channels_last((y.sum(1, keepdim=True) > 0).to(mc.float32))
     ty = torch.nn.functional.conv2d(torch.from_numpy(x.numpy().copy()), torch.from_numpy(w.numpy().copy()), padding=1)
     assert_same(m, (ty > 0).to(torch.float32))
+
+
+def test_gpu_second_derivatives_through_the_rows_product(fake_gpu_results):
+    rng = np.random.default_rng(7)
+    arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32))
+    F = torch.nn.functional
+    x0, w0, wd = arr(2, 4, 7, 6).requires_grad_(), arr(4, 4, 3, 3).requires_grad_(), arr(5, 4, 1, 1).requires_grad_()
+    y = F.conv2d(F.conv2d(x0, w0, padding=1), wd, stride=2)
+    gx, gw = torch.autograd.grad((y * y).sum(), [x0, wd], create_graph=True)
+    g2 = torch.autograd.grad(gx.pow(2).sum() + gw.pow(2).sum(), [x0, w0, wd])
+    for m, t in zip(fake_gpu_results["double"], (y, gx, gw) + g2):
+        t = t.detach().numpy()
+        np.testing.assert_allclose(np.array(m, dtype=np.float32), t, rtol=1e-3, atol=1e-3 * np.abs(t).max())
