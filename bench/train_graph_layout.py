@@ -3,10 +3,15 @@
 The graph of one eager step (forward, loss, backward: the loss and every parameter's gradient, before the optimizer
 evaluates them) is exported with mx.export_to_dot and read as primitives and the arrays between them. For each
 side: the primitives that run a kernel (not views: Transpose, Reshape, Broadcast, ...), how many of them read an
-input through an odd number of Transposes (a permuted, strided view: a kernel that reads it walks memory out of order, which on a
-GPU means uncoalesced loads, or a copy first), and the count of each primitive type. Native MLX keeps every
-activation NHWC and contiguous; mlx_compat's convolutions return the NCHW view of an NHWC result (Note
-[channels-last activations]), so where a gradient is recorded the ops after a convolution read it permuted.
+input through an odd number of Transposes (a permuted, strided view: a kernel that reads it walks memory out of
+order, which on a GPU means uncoalesced loads, or a copy first), and the count of each primitive type. That count
+overstates: an elementwise kernel over one dense operand (relu, a cast, a comparison with a scalar) writes its
+result in that operand's memory order, as MLX's contiguous loops do, so a Transpose of its result is row-contiguous
+again. The "strided" count follows memory order through those kernels (by primitive name and operand count: the
+dot export has no shapes) and counts only kernels that read permuted memory out of order, a Reshape's copy
+included. Native MLX keeps every activation NHWC and contiguous; mlx_compat's convolutions return the NCHW view of
+an NHWC result (Note [channels-last activations]), and on a GPU a training step keeps them so (Note
+[Channels-last gradients]).
 
 Usage: python bench/train_graph_layout.py [--model resnet18] [--shape 2x3x32x32] [--device cpu|cuda] [--top 25]
 --device cuda traces our side's GPU code paths under the package's fake GPU (Note [Fake GPU] in csrc/module.c).
@@ -46,9 +51,18 @@ def graph(arrays):
     return labels, inputs, producer
 
 
+# elementwise kernels that MLX runs as a contiguous loop over their one dense operand (the others broadcast
+# scalars), writing the result in that operand's memory order; Copy shares its input's buffer and strides
+LAYOUT_KEEPING = {"Copy", "AsType", "Abs", "Negative", "Exp", "Log", "Sqrt", "Rsqrt", "Square", "Sigmoid", "Tanh",
+                  "Maximum", "Minimum", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual",
+                  "Multiply", "Divide", "Add", "Subtract", "Select", "Power", "LogicalNot", "StopGradient"}
+
+
 def summary(arrays):
-    """Counter of primitive names, kernel-running count, and the count of kernels reading a permuted view (an input
-    reached from a Transpose through views only)."""
+    """Counter of primitive names, kernel-running count, and two counts of kernels reading a permuted view: by view
+    chain (an input reached from an odd number of Transposes through views only), and by memory order (`strided`:
+    the parity also followed through the elementwise kernels that keep their one dense operand's memory order, and
+    those kernels not counted; a Reshape of a permuted array counted, as MLX copies it)."""
     labels, inputs, producer = graph(arrays)
 
     def transposes(arr, depth=0):
@@ -63,9 +77,37 @@ def summary(arrays):
         # leaves a permuted array and an even one the original order
         return transposes(arr) % 2 == 1
 
+    def dense(p):
+        """The inputs of kernel p that are not broadcasts (of scalars or per-channel operands)."""
+        return [a for a in inputs[p] if producer.get(a) is None or labels[producer[a]] not in ("Broadcast",
+                                                                                                 "BroadcastAxes")]
+
+    memo = {}
+
+    def order(arr):
+        """1 when arr's memory is in the permuted order, 0 in its own (approximately: by the rules above)."""
+        if arr in memo:
+            return memo[arr]
+        p = producer.get(arr)
+        r = 0
+        if p is not None and inputs[p]:
+            name = labels[p]
+            if name in VIEWS:
+                r = (name == "Transpose") ^ order(inputs[p][0])
+                if name == "Reshape" and r:
+                    r = 0  # MLX copies a non-row-contiguous array to reshape it
+            elif name in LAYOUT_KEEPING and len(dense(p)) == 1:
+                r = order(dense(p)[0])
+        memo[arr] = r
+        return r
+
     kernels = [p for p, name in labels.items() if name not in VIEWS]
-    strided = collections.Counter(labels[p] for p in kernels if any(permuted(a) for a in inputs[p]))
-    return collections.Counter(labels.values()), len(kernels), strided
+    by_chain = collections.Counter(labels[p] for p in kernels if any(permuted(a) for a in inputs[p]))
+    strided = collections.Counter(
+        labels[p] for p in labels
+        if not (labels[p] in LAYOUT_KEEPING and len(dense(p)) == 1)
+        and (labels[p] not in VIEWS or labels[p] == "Reshape") and any(order(a) for a in inputs[p]))
+    return collections.Counter(labels.values()), len(kernels), by_chain, strided
 
 
 def ours(model, shape, device):
@@ -113,18 +155,21 @@ def main():
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--top", type=int, default=25)
     args = ap.parse_args()
+    sys.setrecursionlimit(100000)  # summary's memory-order walk follows whole backward chains
     if args.device == "cuda":
         os.environ.setdefault("MLX_COMPAT_FAKE_GPU", "1")
     shape = tuple(int(v) for v in args.shape.split("x"))
-    (co, ko, so), (cn, kn, sn) = ours(args.model, shape, args.device), native(args.model, shape)
+    (co, ko, so, to), (cn, kn, sn, tn) = ours(args.model, shape, args.device), native(args.model, shape)
     print(f"{args.model} eager training step {args.shape}, our side on {args.device!r}: graph of the loss and "
           f"the parameters' gradients")
     print(f"primitives ours {sum(co.values())} / native {sum(cn.values())}; kernel-running ours {ko} / native {kn}; "
-          f"kernels reading a permuted view ours {sum(so.values())} / native {sum(sn.values())}")
-    print("\n| primitive | ours | native | ours, reading a permuted view | native, reading a permuted view |")
-    print("| --- | --- | --- | --- | --- |")
+          f"kernels reading a permuted view ours {sum(so.values())} / native {sum(sn.values())}; reading "
+          f"permuted memory strided ours {sum(to.values())} / native {sum(tn.values())}")
+    print("\n| primitive | ours | native | ours, reading a permuted view | native, reading a permuted view "
+          "| ours, strided | native, strided |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for k in sorted(set(co) | set(cn), key=lambda k: (-(co[k] + cn[k]), k))[:args.top]:
-        print(f"| {k} | {co[k]} | {cn[k]} | {so[k]} | {sn[k]} |")
+        print(f"| {k} | {co[k]} | {cn[k]} | {so[k]} | {sn[k]} | {to[k]} | {tn[k]} |")
 
 
 if __name__ == "__main__":
