@@ -4,7 +4,8 @@ results (outputs, every gradient, running statistics), and the hints that route 
 input gradient, relu's backward product and a batch norm's backward carry the channels-last hint. There is no
 GPU here: the cases run in one subprocess under the package's fake GPU (Note [Fake GPU]: 'cuda' is MLX's CPU
 with the GPU's bookkeeping), which also reports which batch-norm backward ran. On the CPU device the same blocks
-are tests/nn/test_nn_residual_layout.py's; the hints a cast and a saved value keep are checked here directly."""
+are tests/nn/test_nn_residual_layout.py's; the hint a cast keeps is checked here directly (a saved value's is what
+routes relu's backward above)."""
 import json
 import os
 import subprocess
@@ -15,9 +16,58 @@ import pytest
 
 from helpers import assert_same, mc, torch
 
-_SCRIPT = r'''
-import json, sys
+# The computations both sides run, as source: the subprocess runs them with mlx_compat on 'cuda', the test with torch
+# on its CPU; `hint` (mlx_compat's side only) records the channels-last hints that decide the backward's path.
+_BLOCKS = r"""
 import numpy as np
+
+
+def block(L, case, dev, hint=None):
+    # torchvision's BasicBlock, training, functionally; with a stem the block's input is a convolution's output
+    # (channels-last), so a downsampling 1x1 convolution takes the rows product
+    F = L.nn.functional
+    c, co, stride = case["c"], case["co"], case["stride"]
+    rng = np.random.default_rng(case["seed"])
+    arr = lambda *s: L.from_numpy(rng.standard_normal(s).astype(np.float32)).to(dev)
+    x0 = arr(2, c, 9, 8).requires_grad_()
+    w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
+    g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
+    w0 = arr(c, c, 3, 3)
+    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else []) + ([w0] if case["stem"] else [])
+    for p in params:
+        p.requires_grad_()
+    stats = [(L.zeros(co, device=dev), L.ones(co, device=dev)) for _ in range(3)]
+    seen = {}
+    x = F.conv2d(x0, w0, padding=1) if case["stem"] else x0
+    h = F.conv2d(x, w1, padding=1, stride=stride)
+    if hint:
+        seen["conv output"] = hint(h)
+        h.register_hook(lambda g: seen.__setitem__("cotangent of the first batch norm", hint(g)))
+    o = F.relu(F.batch_norm(h, *stats[0], g1, b1, training=True), inplace=True)
+    if hint:
+        o.register_hook(lambda g: seen.__setitem__("second convolution's input gradient", hint(g)))
+    o = F.batch_norm(F.conv2d(o, w2, padding=1), *stats[1], g2, b2, training=True)
+    ident = x if stride == 1 else F.batch_norm(F.conv2d(x, wd, stride=stride), *stats[2], gd, bd, training=True)
+    o = o.add_(ident) if case["inplace"] else o + ident
+    o = F.relu(o)
+    grads = L.autograd.grad(o, [x0] + params, arr(*o.shape))
+    return o, grads, stats[:2 if stride == 1 else 3], seen
+
+
+def double(L, dev):
+    # second derivatives through a strided 1x1 convolution of a convolution's output (on a GPU: the rows product,
+    # whose written-out backward is itself differentiable)
+    F = L.nn.functional
+    rng = np.random.default_rng(7)
+    arr = lambda *s: L.from_numpy(rng.standard_normal(s).astype(np.float32)).to(dev).requires_grad_()
+    x0, w0, wd = arr(2, 4, 7, 6), arr(4, 4, 3, 3), arr(5, 4, 1, 1)
+    y = F.conv2d(F.conv2d(x0, w0, padding=1), wd, stride=2)
+    gx, gw = L.autograd.grad((y * y).sum(), [x0, wd], create_graph=True)
+    return (y, gx, gw) + L.autograd.grad(gx.pow(2).sum() + gw.pow(2).sum(), [x0, w0, wd])
+"""
+
+_SCRIPT = _BLOCKS + r"""
+import json, sys
 import mlx_compat as torch
 from mlx_compat import _C
 import mlx_compat.nn._normalization as N
@@ -28,6 +78,7 @@ _fused_op = N.fused_op
 
 def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=()):
     BACKWARDS["forwards in N...C"] += last_backward is not None
+
     def rows(*a):
         BACKWARDS["rows"] += 1
         return backward(*a)
@@ -40,49 +91,18 @@ def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=
 
 
 N.fused_op = fused_op
-F = torch.nn.functional
+lists = lambda ts: [t.detach().cpu().numpy().tolist() for t in ts]
 out = {}
 for case in json.loads(sys.argv[1]):
-    name, c, co, stride, inplace = case["name"], case["c"], case["co"], case["stride"], case["inplace"]
-    rng = np.random.default_rng(case["seed"])
-    arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32)).to("cuda")
-    x0 = arr(2, c, 9, 8).requires_grad_()
-    w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
-    g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
-    w0 = arr(c, c, 3, 3)
-    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else []) + ([w0] if case["stem"] else [])
-    for p in params:
-        p.requires_grad_()
-    stats = [(torch.zeros(co, device="cuda"), torch.ones(co, device="cuda")) for _ in range(3)]
     BACKWARDS.update({k: 0 for k in BACKWARDS})
-    seen = {}
-    # with a stem, the block's input is a convolution's output (channels-last): the downsampling 1x1 convolution
-    # then takes the rows product
-    x = F.conv2d(x0, w0, padding=1) if case["stem"] else x0
-    h = F.conv2d(x, w1, padding=1, stride=stride)
-    seen["conv output"] = _C._is_channels_last(h)
-    h.register_hook(lambda g: seen.__setitem__("cotangent of the first batch norm", _C._is_channels_last(g)))
-    o = F.relu(F.batch_norm(h, *stats[0], g1, b1, training=True), inplace=True)
-    o.register_hook(lambda g: seen.__setitem__("second convolution's input gradient", _C._is_channels_last(g)))
-    o = F.batch_norm(F.conv2d(o, w2, padding=1), *stats[1], g2, b2, training=True)
-    ident = x if stride == 1 else F.batch_norm(F.conv2d(x, wd, stride=stride), *stats[2], gd, bd, training=True)
-    o = o.add_(ident) if inplace else o + ident
-    o = F.relu(o)
-    cot = arr(*o.shape)
-    grads = torch.autograd.grad(o, [x0] + params, cot)
-    out[name] = {"out": o.detach().cpu().numpy().tolist(), "grads": [g.cpu().numpy().tolist() for g in grads],
-                 "stats": [[s.cpu().numpy().tolist() for s in st] for st in stats[:2 if stride == 1 else 3]],
-                 "backwards": dict(BACKWARDS), "hints": seen}
-# second derivatives through a recorded 1x1 rows product (its backward is itself differentiable)
-rng = np.random.default_rng(7)
-arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32)).to("cuda")
-x0, w0, wd = arr(2, 4, 7, 6).requires_grad_(), arr(4, 4, 3, 3).requires_grad_(), arr(5, 4, 1, 1).requires_grad_()
-y = F.conv2d(F.conv2d(x0, w0, padding=1), wd, stride=2)
-gx, gw = torch.autograd.grad((y * y).sum(), [x0, wd], create_graph=True)
-g2 = torch.autograd.grad(gx.pow(2).sum() + gw.pow(2).sum(), [x0, w0, wd])
-out["double"] = [t.detach().cpu().numpy().tolist() for t in (y, gx, gw) + g2]
+    o, grads, stats, seen = block(torch, case, "cuda", _C._is_channels_last)
+    out[case["name"]] = {"out": lists([o])[0], "grads": lists(grads), "stats": [lists(st) for st in stats],
+                         "backwards": dict(BACKWARDS), "hints": seen}
+out["double"] = lists(double(torch, "cuda"))
 print(json.dumps(out))
-'''
+"""
+_TORCH_SIDE = {}
+exec(_BLOCKS, _TORCH_SIDE)  # noqa: S102 — the test's own source above
 
 _CASES = [
     {"name": "basic", "c": 6, "co": 6, "stride": 1, "inplace": False, "seed": 0, "stem": False},
@@ -101,33 +121,10 @@ def fake_gpu_results():
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def _torch_block(case):
-    """The subprocess's block on torch's CPU, with the same data drawn in the same order."""
-    c, co, stride = case["c"], case["co"], case["stride"]
-    rng = np.random.default_rng(case["seed"])
-    arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32))
-    F = torch.nn.functional
-    x0 = arr(2, c, 9, 8).requires_grad_()
-    w1, w2, wd = arr(co, c, 3, 3), arr(co, co, 3, 3), arr(co, c, 1, 1)
-    g1, b1, g2, b2, gd, bd = (arr(co) for _ in range(6))
-    w0 = arr(c, c, 3, 3)
-    params = [w1, w2, g1, b1, g2, b2] + ([wd, gd, bd] if stride != 1 else []) + ([w0] if case["stem"] else [])
-    for p in params:
-        p.requires_grad_()
-    stats = [(torch.zeros(co), torch.ones(co)) for _ in range(3)]
-    x = F.conv2d(x0, w0, padding=1) if case["stem"] else x0
-    o = F.relu(F.batch_norm(F.conv2d(x, w1, padding=1, stride=stride), *stats[0], g1, b1, training=True))
-    o = F.batch_norm(F.conv2d(o, w2, padding=1), *stats[1], g2, b2, training=True)
-    ident = x if stride == 1 else F.batch_norm(F.conv2d(x, wd, stride=stride), *stats[2], gd, bd, training=True)
-    o = F.relu(o + ident)
-    grads = torch.autograd.grad(o, [x0] + params, arr(*o.shape))
-    return o, grads, stats[:2 if stride == 1 else 3]
-
-
 @pytest.mark.parametrize("case", _CASES, ids=[c["name"] for c in _CASES])
 def test_gpu_training_block_against_torch(fake_gpu_results, case):
     r = fake_gpu_results[case["name"]]
-    t_out, t_grads, t_stats = _torch_block(case)
+    t_out, t_grads, t_stats, _ = _TORCH_SIDE["block"](torch, case, "cpu")
     np.testing.assert_allclose(np.array(r["out"], dtype=np.float32), t_out.detach().numpy(), rtol=1e-4, atol=1e-4)
     assert len(r["grads"]) == len(t_grads)
     for m, t in zip(r["grads"], t_grads):
@@ -167,13 +164,6 @@ def test_cast_keeps_the_hint():
 
 
 def test_gpu_second_derivatives_through_the_rows_product(fake_gpu_results):
-    rng = np.random.default_rng(7)
-    arr = lambda *s: torch.from_numpy(rng.standard_normal(s).astype(np.float32))
-    F = torch.nn.functional
-    x0, w0, wd = arr(2, 4, 7, 6).requires_grad_(), arr(4, 4, 3, 3).requires_grad_(), arr(5, 4, 1, 1).requires_grad_()
-    y = F.conv2d(F.conv2d(x0, w0, padding=1), wd, stride=2)
-    gx, gw = torch.autograd.grad((y * y).sum(), [x0, wd], create_graph=True)
-    g2 = torch.autograd.grad(gx.pow(2).sum() + gw.pow(2).sum(), [x0, w0, wd])
-    for m, t in zip(fake_gpu_results["double"], (y, gx, gw) + g2):
+    for m, t in zip(fake_gpu_results["double"], _TORCH_SIDE["double"](torch, "cpu")):
         t = t.detach().numpy()
         np.testing.assert_allclose(np.array(m, dtype=np.float32), t, rtol=1e-3, atol=1e-3 * np.abs(t).max())
