@@ -19,6 +19,7 @@ import builtins
 import mlx.core as mx
 
 from .. import _C, _dtype
+from . import _layout
 from .._device_scope import scoped
 from .._tensor import _new
 from ..autograd._derivatives import needs_grad, record
@@ -53,15 +54,13 @@ def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=
 
             gs = mlx_op(name + "Backward", vjp_fn, list(snaps) + [g], dev)
             gs = gs if isinstance(gs, tuple) else (gs,)
-        elif last_backward is not None and _C._is_channels_last(g):  # Note [Channels-last gradients]
-            gs = [None if gi is None else _new(gi, dev, _dtype.from_mx(gi.dtype))
-                  for gi in last_backward([s._mx for s in snaps], res, out, g._mx)]
-            for i in grad_last:
-                if gs[i] is not None:
-                    _C._set_channels_last(gs[i], True, None)
         else:
+            last = last_backward is not None and _C._is_channels_last(g)  # Note [Channels-last gradients]
             gs = [None if gi is None else _new(gi, dev, _dtype.from_mx(gi.dtype))
-                  for gi in backward([s._mx for s in snaps], res, out, g._mx)]
+                  for gi in (last_backward if last else backward)([s._mx for s in snaps], res, out, g._mx)]
+            for i in grad_last if last else ():
+                if gs[i] is not None:
+                    _layout.mark_tensor(gs[i])
         return tuple(None if not w or gi is None else gi if gi.dtype is s.dtype else gi.to(s.dtype)
                      for w, gi, s in zip(wanted, gs, snaps))
 

@@ -659,14 +659,17 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)
             and recording):
         # Note [batch norm backward]: f's forward, whose mean and invstd serve torch's closed-form backward
-        def fwd(x, *wb):
-            mean, _, var = _moments(x, axes)
+        def train_affine(x, wb, red, pshape):
+            mean, _, var = _moments(x, red)
             stats["mean"], stats["var"] = mean, var  # Note [running statistics]
             invstd = 1 / mx.sqrt(var + eps)
             it = iter(wb)
-            alpha = invstd * next(it).reshape(bshape) if has_w else invstd
-            beta = next(it).reshape(bshape) - mean * alpha if has_b else -mean * alpha
+            alpha = invstd * next(it).reshape(pshape) if has_w else invstd
+            beta = next(it).reshape(pshape) - mean * alpha if has_b else -mean * alpha
             return x * alpha + beta, (mean, invstd)
+
+        def fwd(x, *wb):
+            return train_affine(x, wb, axes, bshape)
 
         def bwd(values, res, y, g):
             x, wb = values[0], values[1:]
@@ -679,14 +682,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
             tl, fl, red_l = _TO_LAST[n], _FROM_LAST[n], tuple(builtins.range(n - 1))
 
             def fwd_last(x, *wb):
-                xl = mx.transpose(x, tl)
-                mean, _, var = _moments(xl, red_l)
-                stats["mean"], stats["var"] = mean, var  # Note [running statistics]
-                invstd = 1 / mx.sqrt(var + eps)
-                it = iter(wb)
-                alpha = invstd * next(it) if has_w else invstd
-                beta = next(it) - mean * alpha if has_b else -mean * alpha
-                return mx.transpose(xl * alpha + beta, fl), (mean, invstd)
+                yl, res = train_affine(mx.transpose(x, tl), wb, red_l, (c,))
+                return mx.transpose(yl, fl), res
 
             def bwd_last(values, res, y, g):
                 x, wb = values[0], values[1:]

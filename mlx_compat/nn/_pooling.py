@@ -505,7 +505,7 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
 
         gx = mlx_op(name + "Backward", scatter, [grads[0]])
         if last and gx._device_code != 0:  # the NC... view of an N...C array (Note [Channels-last gradients])
-            _C._set_channels_last(gx, True, None)
+            _layout.mark_tensor(gx)
         return (gx,)
 
     _record(name, backward, [input], [out])
