@@ -210,7 +210,7 @@ def main(argv=None):
     status = 0
     if have_torch:
         import torch as real
-        state = real.load(ckpt)  # PyTorch reads our checkpoint
+        state = real.load(ckpt, map_location="cpu")  # PyTorch reads our checkpoint (evaluated on its CPU)
         check = build_model(real.nn)
         check.load_state_dict(state)
         txt, tyt = real.from_numpy(xt.cpu().numpy().copy()), real.from_numpy(yt.cpu().numpy().copy())

@@ -27,14 +27,18 @@ def _write(folder, prefix, n, seed):
             f.write(gzip.compress(head + arr.tobytes()))
 
 
-def test_example_trains_saves_and_matches_torch(tmp_path):
+# 'gpu' runs under the fake GPU (Note [Fake GPU]: the GPU device's code paths on MLX's CPU): its checkpoint's
+# storages are 'cuda' ones, which the script's CPU-side PyTorch must map to its CPU to read
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+def test_example_trains_saves_and_matches_torch(tmp_path, device):
     data = tmp_path / "data"
     data.mkdir()
     _write(data, "train", 512, 0)
     _write(data, "t10k", 256, 1)
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1" if device == "gpu" else "0")
     out = subprocess.run([sys.executable, "-m", "mlx_compat.examples.fashion_mnist", "--epochs", "2", "--data",
-                          str(data), "--device", "cpu", "--out", str(tmp_path / "out"), "--no-progress",
-                          "--batch-size", "64"], capture_output=True, text=True, timeout=600)
+                          str(data), "--device", device, "--out", str(tmp_path / "out"), "--no-progress",
+                          "--batch-size", "64"], capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     text = out.stdout
     accs = [float(a) for a in re.findall(r"^epoch \d+: .*test accuracy ([\d.]+)%", text, re.M)]

@@ -125,11 +125,11 @@ def _gather_rows(batch):
     if first.requires_grad or device != root.device:
         return None
     from ...._tensor import _new
-    from ...._device import to_code
+    from ...._device import MX_DEVICES, to_code
     import mlx.core as mx
 
     n = first.numel()
-    stream = mx.cpu if device.type == "cpu" else mx.gpu  # float64 exists on the CPU only
+    stream = MX_DEVICES[to_code(device)]  # the tensors' MLX device (the CPU under Note [Fake GPU])
     index = mx.add(mx.array(offsets, dtype=mx.int64)[:, None], mx.arange(n, dtype=mx.int64, stream=stream)[None, :],
                    stream=stream)
     values = mx.reshape(mx.take(root._storage_value(), index, stream=stream), (len(batch), *shape), stream=stream)
