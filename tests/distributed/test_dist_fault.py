@@ -66,8 +66,11 @@ def test_launcher_stops_all_when_one_fails():
 
 def test_launcher_env_contract(tmp_path):
     script = tmp_path / "show_env.py"
-    script.write_text("import os\nprint('ENV', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', "
-                      "'LOCAL_WORLD_SIZE', 'MASTER_ADDR')), os.environ['MASTER_PORT'].isdigit(), flush=True)\n")
+    # one write per worker (a pipe keeps a write of under PIPE_BUF bytes whole): print writes each argument
+    # separately when PYTHONUNBUFFERED is set, and the two workers' words then interleaved
+    script.write_text("import os\nos.write(1, ' '.join(['ENV', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', "
+                      "'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR')), "
+                      "str(os.environ['MASTER_PORT'].isdigit())]).encode() + b'\\n')\n")
     # torchrun's underscore spelling, given after the helper's --nproc-per-node 1, decides the count
     rc, log = dist_procs.launch(1, [str(script), "--flag"], timeout=60,
                                 launcher_args=("--nnodes=1", "--nproc_per_node=2", "--master_port=1"))
