@@ -63,8 +63,14 @@ _CREATION_MODULES = {"mlx_compat", "mlx_compat._ops.creation", "mlx_compat._ops.
                      "mlx_compat.fft", "mlx_compat.signal.windows"}
 
 
+# modules whose public functions hold no tensor and run no MLX op, so need no scope: the BLAS bridge's thread
+# controls (wrapped, `set_num_threads(1.5)` raised the argument hook's TypeError where torch raises RuntimeError)
+_UNSCOPED_MODULES = frozenset({"mlx_compat._blas"})
+
+
 def _scopable(obj):
-    return isinstance(obj, types.FunctionType) and (obj.__module__ or "").startswith("mlx_compat")
+    return (isinstance(obj, types.FunctionType) and (obj.__module__ or "").startswith("mlx_compat")
+            and obj.__module__ not in _UNSCOPED_MODULES)
 
 
 def scope_kinds(tensor_type):

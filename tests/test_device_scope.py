@@ -45,6 +45,16 @@ TRANSPARENT = """
     assert mc.zeros._device_scope == 2 and not mc.zeros._checks_torch_function, "creation: scope only, as torch ignores it"
     assert mc.ones_like._device_scope == 2 and mc.ones_like._checks_torch_function, "torch's zeros_like is overridable"
     assert mc.Tensor.backward._device_scope == 1 and not mc.Tensor.backward._checks_torch_function
+    # functions that hold no tensor need no scope and keep torch's own errors (the BLAS thread controls)
+    assert type(mc.set_num_threads) is types.FunctionType
+    for bad, err in ((1.5, RuntimeError), (-1, RuntimeError)):
+        for lib in (torch, mc):
+            try:
+                lib.set_num_threads(bad)
+            except err:
+                pass
+            else:
+                raise AssertionError((lib.__name__, bad))
     # identities between namespaces, methods, TORCH_VARIANTS tables
     assert mc.nan_to_num is _elementwise.nan_to_num
     assert mc.special.multigammaln._device_scoped
