@@ -31,9 +31,16 @@ def test_corpus_is_complete(results):
     assert len(results["torch"]) >= base["cases"]
 
 
+# cases whose outcome depends on a GPU being there: `x.to(0)` moves to GPU 0 where MLX has one (or under the fake
+# GPU, Note [Fake GPU]), while the oracle, torch's CPU build, raises
+_GPU_DEPENDENT = frozenset({"658d720be5d6"})
+
+
 def test_parity_does_not_regress(results):
+    import mlx_compat
+
     base = parity.load_baseline()
     ok = set(parity.matching(results))
-    regressed = sorted(set(base["matching"]) - ok)
+    regressed = sorted(set(base["matching"]) - ok - (_GPU_DEPENDENT if mlx_compat._C.GPU_AVAILABLE else set()))
     assert regressed == [], f"{len(regressed)} cases no longer end as torch's do (see update_baseline.py --show)"
     assert len(ok) / len(results["torch"]) >= base["rate"] - 1e-9
