@@ -443,11 +443,7 @@ def _conv_gemm(x, w, stride, kind, xl=None, cache_w=True):
     n, c = x.shape[:2]
     o = w.shape[0]
     if kind == "1x1last":  # x's memory is N...C: its rows (N * positions, C) @ (C, O), channels-last (N, *S', O)
-        nd = x.ndim - 2
-        if xl is None:
-            xl = mx.transpose(x, _layout.to_last(nd))
-        if builtins.any(s != 1 for s in stride):
-            xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
+        xl = _sampled_last(x, stride, xl)
         sp = xl.shape[1:-1]
         # the (C, O) weight made once per weight array, outside a compiled graph (Note [cached channels-last
         # weights]), where no gradient is recorded
@@ -467,6 +463,16 @@ def _conv_gemm(x, w, stride, kind, xl=None, cache_w=True):
     cols = mx.transpose(x, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
     y = mx.matmul(cols, mx.transpose(w.reshape(o, c * kh * kw)))
     return y.reshape(n, ho, wo, o)
+
+
+def _sampled_last(x, stride, xl=None):
+    """The N...C array of x (N, C, *S) (xl, when known) at every stride-th position: what a 1x1 rows product
+    reads (Note [convolutions as products])."""
+    if xl is None:
+        xl = mx.transpose(x, _layout.to_last(x.ndim - 2))
+    if builtins.any(s != 1 for s in stride):
+        xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
+    return xl
 
 
 def _rows_weight(w):
@@ -515,9 +521,7 @@ def _rows_grads(g, x, w, stride, bias):
     gl = mx.transpose(g, to_last)  # (N, *S', O): free on a channels-last gradient
     sp = gl.shape[1:-1]
     grows = gl.reshape(-1, o)
-    xl = mx.transpose(x, to_last)
-    if builtins.any(s != 1 for s in stride):
-        xl = xl[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
+    xl = _sampled_last(x, stride)
     gw = mx.matmul(mx.transpose(grows), xl.reshape(-1, c)).reshape(w.shape)  # row-major (O, C)
     gx = mx.matmul(grows, w.reshape(o, c)).reshape((n,) + tuple(sp) + (c,))
     if builtins.any(s != 1 for s in stride):  # each kept position back in place, zeros between
