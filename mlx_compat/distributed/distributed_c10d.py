@@ -96,7 +96,7 @@ class GroupMember:
 class _State:
     pg = None
     groups = {}  # MLX backend -> mx Group already created in this process (MLX cannot tear one down)
-    hostfile = None
+    hostfile = None  # (path _prepare_ring wrote, MLX_HOSTFILE before it) until MLX's ring has read it
 
 
 def is_available():
@@ -220,6 +220,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         except RuntimeError as e:
             raise RuntimeError(f"init_process_group(backend='{backend}'): MLX's {mlx_backend} backend failed to "
                                f"initialize: {e}") from None
+        finally:
+            _drop_hostfile()
     if world_size > 0 and group.size() != world_size:
         raise RuntimeError(f"init_process_group: MLX's {mlx_backend} group has {group.size()} processes but "
                            f"world_size is {world_size}")
@@ -264,9 +266,28 @@ def _prepare_ring(rank, world_size, init_method, seconds):
         raise ValueError("Error initializing torch.distributed using env:// rendezvous: environment variable "
                          "MASTER_PORT expected, but not set")
     hosts = _rendezvous.exchange_addresses(rank, world_size, addr, port, seconds)
-    _State.hostfile = _rendezvous.write_hostfile(_rendezvous.ring_hostfile(hosts, port + 1))
-    os.environ["MLX_HOSTFILE"] = _State.hostfile
+    _State.hostfile = (_rendezvous.write_hostfile(_rendezvous.ring_hostfile(hosts, port + 1)),
+                       os.environ.get("MLX_HOSTFILE"))
+    os.environ["MLX_HOSTFILE"] = _State.hostfile[0]
     os.environ["MLX_RANK"] = str(rank)
+
+
+def _drop_hostfile():
+    """Delete the hostfile _prepare_ring wrote, once MLX's ring has read it (its `init` reads MLX_HOSTFILE and
+    nothing later does), and give MLX_HOSTFILE back its earlier value: a program that never calls
+    destroy_process_group leaves no file behind in the temporary directory."""
+    if _State.hostfile is None:
+        return
+    path, before = _State.hostfile
+    _State.hostfile = None
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    if before is None:
+        os.environ.pop("MLX_HOSTFILE", None)
+    else:
+        os.environ["MLX_HOSTFILE"] = before
 
 
 def _prepare_nccl(rank, world_size, init_method):
@@ -285,12 +306,6 @@ def destroy_process_group(group=None):
     _check_group(group)
     _State.pg = None
     GroupMember.WORLD = None
-    if _State.hostfile is not None:
-        try:
-            os.unlink(_State.hostfile)
-        except OSError:
-            pass
-        _State.hostfile = None
 
 
 def get_rank(group=None):

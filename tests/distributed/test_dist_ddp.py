@@ -62,7 +62,13 @@ def test_ddp_wrapper_api_against_torch(monkeypatch):
             tddp(torch.from_numpy(x)).pow(2).sum().backward()
             ddp(mc.from_numpy(x)).pow(2).sum().backward()
             for (n, tp), mp in zip(tddp.named_parameters(), ddp.parameters()):
-                np.testing.assert_allclose(mp.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=n)
+                # the first layer's gradient passes through batch norm's backward over 5 rows, where small
+                # entries are differences of O(1) terms: torch's own float32 result moves by ~1e-6 with its
+                # thread count, so the bound scales with the tensor's largest entry (its bias gradient is zero
+                # up to rounding: 1e-6 absolute)
+                g = tp.grad.numpy()
+                np.testing.assert_allclose(mp.grad.numpy(), g, rtol=1e-5, atol=max(1e-6, 1e-5 * np.abs(g).max()),
+                                           err_msg=n)
         finally:
             tdist.destroy_process_group()
         with pytest.raises(RuntimeError):

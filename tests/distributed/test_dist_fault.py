@@ -12,10 +12,12 @@ import dist_procs  # noqa: E402
 
 
 @pytest.mark.parametrize("world,die", [(2, 1), (4, 2)])
-def test_dead_rank_fails_the_others(world, die):
+def test_dead_rank_fails_the_others(world, die, tmp_path):
     port = dist_procs.free_port(world + 1)
+    # TMPDIR: where the rendezvous writes MLX's hostfile; ranks that end without destroy_process_group must not
+    # leave it behind (it is deleted once MLX's ring has read it)
     procs = dist_procs.spawn_ranks("fault_worker.py", ["die"], world, port,
-                                   extra_env={r: {"DIE_RANK": str(die)} for r in range(world)})
+                                   extra_env={r: {"DIE_RANK": str(die), "TMPDIR": str(tmp_path)} for r in range(world)})
     codes, outs = dist_procs.wait_all(procs, timeout=60)
     assert codes[die] == 3, outs[die]
     for r in range(world):
@@ -23,6 +25,7 @@ def test_dead_rank_fails_the_others(world, die):
             continue
         assert codes[r] == 1, outs[r]
         assert "FAILED" in outs[r] and "Connection closed by peer" in outs[r], outs[r]
+    assert os.listdir(tmp_path) == []
 
 
 def test_stuck_rank_times_out():
