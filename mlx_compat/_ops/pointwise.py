@@ -204,7 +204,32 @@ negative = neg
 abs = unary("abs", mx.abs, COMPLEX_TO_FLOAT, lambda grad, self: grad * self.sgn(), complex=True, exact_out=True,  # noqa: A001
             operator="abs", bool_error=_no_bool("abs")[:1] + ("\"abs_cpu\" not implemented for 'Bool'",))
 absolute = abs
-relu = unary("relu", mx.maximum, DEFAULT, lambda grad, result: grad * (result > 0).to(grad.dtype),  # relu'(0) = 0
+def _relu_backward(grad, result):
+    """torch's threshold_backward(grad, result, 0): grad where the result is positive (or NaN), 0 elsewhere, even
+    where grad is inf or NaN, which a product with a 0/1 mask would turn into NaN (relu'(0) = 0). With create_graph
+    it is masked_fill, differentiable again; otherwise one MLX select, in N...C space when both operands carry the
+    channels-last hint (Note [Channels-last gradients] in nn/_layout.py: MLX reads two permuted operands of a
+    select out of order)."""
+    if _C.is_grad_enabled():
+        return grad.masked_fill(result <= 0, 0)
+    g, r = grad._mx, result._mx
+    nd = g.ndim
+    last = nd >= 3 and r.shape == g.shape and _C._is_channels_last(grad) and _C._is_channels_last(result)
+    out = _C._scoped(grad._device_code, _relu_backward_mx, g, r, nd if last else 0)
+    t = _new(out, grad._device_code, grad.dtype)
+    return _C._set_channels_last(t, True, None) if last else t
+
+
+def _relu_backward_mx(g, r, nd):
+    """The select of _relu_backward; nd > 0: g and r are NC... views of N...C memory, selected in N...C order."""
+    if not nd:
+        return mx.where(r <= 0, 0.0, g)
+    to_last = (0,) + tuple(builtins.range(2, nd)) + (1,)
+    from_last = (0, nd - 1) + tuple(builtins.range(1, nd - 1))
+    return mx.transpose(mx.where(mx.transpose(r, to_last) <= 0, 0.0, mx.transpose(g, to_last)), from_last)
+
+
+relu = unary("relu", mx.maximum, DEFAULT, _relu_backward,
              scalar=0,  # mx.maximum(x, 0): a Python 0 takes x's dtype, NaN propagates
              bool_error=(RuntimeError, "Boolean inputs not supported for relu"), out=False)
 

@@ -49,9 +49,10 @@ ResNet-18's step and 475 of ResNet-50's reading permuted memory out of order, na
   backward is written out (`_rows_grads`, as the patch product's): the weight's gradient row-major (O, C), where
   mx.vjp left a transposed product that reshaping copied, and the input's a hinted NC... view of N...C memory;
 - saved values (Note [Saved values are snapshots] in csrc/autograd.c) keep their tensor's hint, and so does a
-  cast (`Tensor.to` keeps MLX's memory order): relu's backward `grad * (result > 0).to(dtype)` multiplies two
-  hinted tensors in N...C space (Note [Channels-last hint] in csrc/layout.c), as the gradient sums of a
-  residual connection add theirs;
+  cast (`Tensor.to` keeps MLX's memory order): relu's backward (torch's threshold_backward, a select) runs in
+  N...C space when its saved result and its cotangent are both hinted, as binary operators of two hinted
+  tensors do (Note [Channels-last hint] in csrc/layout.c) and the gradient sums of a residual connection add
+  theirs;
 - a training batch norm of a hinted input computes its statistics on the last axis of the N...C array (column
   reductions, as native's) and returns the hinted NC... view of an N...C result; given a hinted cotangent its
   backward works in N...C space too and returns a hinted gradient (fused_op's `last_backward`); a cotangent

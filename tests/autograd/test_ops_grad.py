@@ -704,6 +704,36 @@ def test_where_gradient_selects_rather_than_multiplies():
     assert_same(out[1], out[0])
 
 
+@pytest.mark.parametrize("form", ["relu", "relu_", "F.relu inplace", "channels-last"])
+def test_relu_gradient_selects_rather_than_multiplies(form):
+    """torch's threshold_backward: an inf or nan cotangent where relu is inactive (or at 0) gives 0, not nan; a nan
+    input passes its cotangent; the same with create_graph, and a second derivative through it."""
+    out = []
+    for L in (torch, mc):
+        base = L.tensor([[-1.0, 2.0, 0.0, float("nan")], [3.0, -0.5, 1.0, 0.0]])
+        x = (base.reshape(1, 2, 2, 2) if form == "channels-last" else base).requires_grad_()
+        if form == "relu":
+            y = L.relu(x)
+        elif form == "relu_":
+            y = (x * 1).relu_()
+        elif form == "F.relu inplace":
+            y = L.nn.functional.relu(x * 1, inplace=True)
+        else:  # between two convolutions (on a GPU, where relu's result and cotangent carry the channels-last hint,
+            # the select runs in N...C order: tests/nn/test_nn_gradient_layout.py's blocks take that path)
+            w = L.tensor([[1.0, -1.0], [0.5, 2.0]]).reshape(2, 2, 1, 1)
+            y = L.nn.functional.conv2d(L.relu(L.nn.functional.conv2d(x, w, padding=1)), w)[..., 1:3, 1:3]
+        cot = L.tensor([float("nan"), float("inf"), float("-inf"), 3.0, 1.0, float("nan"), 2.0, float("inf")])
+        # without create_graph (mlx_compat: one select) and with it (a differentiable masked_fill)
+        plain = L.autograd.grad(y, x, cot.reshape(y.shape), retain_graph=True)[0]
+        graph = L.autograd.grad(y, x, cot.reshape(y.shape), create_graph=True)[0]
+        # a second derivative through relu's backward: d/dx sum(relu(x)^2)' = 2 * (x > 0)
+        xf = x.nan_to_num()
+        g2 = L.autograd.grad(L.relu(xf).pow(2).sum(), xf, create_graph=True)[0]
+        out.append((plain, graph, g2, L.autograd.grad(g2.sum(), xf)[0]))
+    for ours, theirs in zip(out[1], out[0]):
+        assert_same(ours, theirs)
+
+
 @pytest.mark.parametrize("op", ["mul", "rmul", "div", "rdiv", "add", "sub"])
 def test_complex_python_scalar_operand_gradients(op):
     out = []
