@@ -120,7 +120,26 @@ def resnet_rows():
     def o():
         with mc.no_grad():
             return om(x)
-    return {"ResNet-18 224px b1, inference forward": (o, lambda: nm(nx))}, (om, nm)
+
+    # training: the suite's ResNet-18 32px step shape at batch 2 (the H200 eager step is host-bound: its GPU is busy
+    # 5 of 26 ms), forward + loss + backward, each repeat's gradients dropped first so no graph grows across repeats
+    wt = Workload("r18t", "resnet18", 2, "sgd", image=32)
+    _, tm, tn, tb = build(wt)
+    F = mc.nn.functional
+    tx, ty = mc.from_numpy(tb["x"]), mc.from_numpy(tb["y"])
+    ntx, nty = mx.array(tb["x"].transpose(0, 2, 3, 1)), mx.array(tb["y"])
+    params = list(tm.parameters())
+
+    def o_train():
+        for p in params:
+            p.grad = None
+        loss = F.cross_entropy(tm(tx), ty)
+        loss.backward()
+        return loss
+
+    n_train = mnn.value_and_grad(tn, lambda: mnn.losses.cross_entropy(tn(ntx), nty, reduction="mean"))
+    return {"ResNet-18 224px b1, inference forward": (o, lambda: nm(nx)),
+            "ResNet-18 32px b2, forward + loss + backward": (o_train, n_train)}, (om, nm)
 
 
 def gpt2_rows():
