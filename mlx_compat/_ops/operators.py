@@ -189,9 +189,13 @@ def _pow_exponent(grad, a, b):
 
 def _minmax(greater):
     def derivative(grad, a, b):
-        # ties split the gradient evenly, as torch does
-        mask = ((a > b) if greater else (a < b)).to(grad.dtype) + (a == b).to(grad.dtype) * 0.5
-        return grad_for(a, grad * mask) if needs_grad(a) else None, grad_for(b, grad * (1 - mask)) if needs_grad(b) else None
+        # torch's formulas: ties split the gradient evenly; the losing operand's gradient is selected away (an inf
+        # or nan cotangent gives it 0, where a product with a 0/1 mask gives nan), and with a NaN operand both
+        # get the gradient
+        shared = where(a == b, grad / 2, grad)
+        ga = shared.masked_fill((a < b) if greater else (a > b), 0) if needs_grad(a) else None
+        gb = shared.masked_fill((a > b) if greater else (a < b), 0) if needs_grad(b) else None
+        return None if ga is None else grad_for(a, ga), None if gb is None else grad_for(b, gb)
 
     return derivative
 

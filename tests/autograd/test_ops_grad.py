@@ -734,6 +734,20 @@ def test_relu_gradient_selects_rather_than_multiplies(form):
         assert_same(ours, theirs)
 
 
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_minimum_gradients_select(op):
+    """torch's maximum/minimum backward: ties split the gradient, the losing operand's share is selected away (an
+    inf or nan cotangent gives it 0, not nan), a NaN operand sends the gradient to both; broadcast operands."""
+    out = []
+    for L in (torch, mc):
+        a = L.tensor([1.0, 2.0, 3.0, float("nan"), 5.0], requires_grad=True)
+        b = L.tensor([[2.0, 2.0, 1.0, 0.0, float("nan")]], requires_grad=True)
+        cot = L.tensor([[float("inf"), 4.0, float("nan"), 1.0, 2.0], [1.0, -float("inf"), 3.0, 2.0, 1.0]])
+        out.append(L.autograd.grad(getattr(L, op)(a, b.expand(2, 5)), (a, b), cot))
+    for ours, theirs in zip(out[1], out[0]):
+        assert_same(ours, theirs)
+
+
 @pytest.mark.parametrize("op", ["mul", "rmul", "div", "rdiv", "add", "sub"])
 def test_complex_python_scalar_operand_gradients(op):
     out = []
