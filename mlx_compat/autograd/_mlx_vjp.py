@@ -10,6 +10,7 @@ Arguments that are not differentiated (indices, masks, shapes) are closed over b
 from __future__ import annotations
 
 import builtins
+import threading
 
 import mlx.core as mx
 
@@ -17,6 +18,66 @@ from .. import _C, _dtype
 from ._derivatives import needs_grad
 from .._device_scope import scoped
 from .._tensor import Tensor, _new
+
+
+# Note [Selecting vjp]
+# MLX's vjp of `mx.where(c, a, b)` (and of mx.maximum) multiplies the cotangent by a 0/1 mask, so an inf or nan
+# cotangent gives nan on the side not taken; torch's backward kernels select (`cond ? grad * a' : grad * b'`), so
+# leaky_relu, elu, hardswish, ... pass an inf gradient through where it is taken and give 0 where it is not.
+# Forwards written for the vjp fallback call `select` instead of mx.where: a plain mx.where when run forward,
+# and, while `vjp` (below) traces them, a custom function whose vjp is a select of the cotangent (each side's
+# cotangent summed back to its operand's shape). The flag is per thread, so the forward keeps mx.where's cost.
+class _Tracing(threading.local):
+    depth = 0  # a class default: every thread reads 0 until it traces, without a missing-attribute lookup
+
+
+_tracing = _Tracing()
+
+
+@mx.custom_function
+def _selecting_where(c, a, b):
+    return mx.where(c, a, b)
+
+
+def _fit(g, like):
+    """Cotangent g summed back to the shape of `like` (an array operand of a broadcasting op), in its dtype."""
+    extra = g.ndim - like.ndim
+    if extra > 0:
+        g = mx.sum(g, axis=tuple(builtins.range(extra)))
+    axes = tuple(i for i, (n, m) in enumerate(zip(g.shape, like.shape)) if m == 1 and n != 1)
+    if axes:
+        g = mx.sum(g, axis=axes, keepdims=True)
+    return g if g.dtype == like.dtype else g.astype(like.dtype)
+
+
+@_selecting_where.vjp
+def _selecting_where_vjp(primals, cotangent, output):
+    # one cotangent per array argument: MLX passes Python scalars through as they are and expects none for them
+    c, a, b = primals
+    zero = mx.zeros((), dtype=cotangent.dtype)
+    out = [mx.zeros_like(c)] if isinstance(c, mx.array) else []
+    if isinstance(a, mx.array):
+        out.append(_fit(mx.where(c, cotangent, zero), a))
+    if isinstance(b, mx.array):
+        out.append(_fit(mx.where(c, zero, cotangent), b))
+    return tuple(out)
+
+
+def select(c, a, b):
+    """mx.where(c, a, b) for forwards differentiated by the vjp fallback (Note [Selecting vjp])."""
+    if _tracing.depth:
+        return _selecting_where(c, a, b)
+    return mx.where(c, a, b)
+
+
+def vjp(fn, primals, cotangents):
+    """mx.vjp(fn, primals, cotangents) with fn's `select` calls selecting their cotangents (Note [Selecting
+    vjp])."""
+    _tracing.depth += 1
+    try:
+        return mx.vjp(fn, primals, cotangents)
+    finally:
+        _tracing.depth -= 1
 
 
 def _wrap(arr, device_code, dtype=None):
@@ -76,7 +137,7 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=()):
                     r = f(*full)
                     return list(r) if isinstance(r, (tuple, list)) else [r]
 
-                _, vjps = mx.vjp(fd, [prim[i] for i in diff], cot)
+                _, vjps = vjp(fd, [prim[i] for i in diff], cot)
                 return list(vjps)
 
             g_diff = mlx_op(name + "Backward", vjp_fn, snaps + cots, dev)

@@ -6,10 +6,11 @@ including at the kinks and at NaN.
 
 Note [kinks by where]
 torch's backward kernels are `cond ? grad * a : grad * b` with a specific comparison (`x <= 0`, `x > 0`,
-`x <= min || x >= max`, ...). Writing the forward as `mx.where(cond, branch_a, branch_b)` with the *same*
-comparison makes vjp route the cotangent exactly as torch does at the boundary and for NaN (every
-comparison with NaN is false). A branch whose value must not carry gradient (a clamped constant) is wrapped
-in mx.stop_gradient.
+`x <= min || x >= max`, ...). Writing the forward as `select(cond, branch_a, branch_b)` (mx.where, whose vjp
+then selects the cotangent as torch's kernels do, also an inf or nan one: Note [Selecting vjp] in
+autograd/_mlx_vjp.py) with the *same* comparison makes vjp route the cotangent exactly as torch does at the
+boundary and for NaN (every comparison with NaN is false). A branch whose value must not carry gradient (a
+clamped constant) is wrapped in mx.stop_gradient.
 
 Note [double where]
 vjp of `where(c, f(x), g(x))` multiplies a zero cotangent by f'(x) on the unselected side; if f'(x) is inf
@@ -47,7 +48,7 @@ from .._ops import precise as _precise
 from .._ops.fast import fast_path
 from .._ops import random as _random
 from ..autograd._derivatives import record as _record
-from ..autograd._mlx_vjp import mlx_op
+from ..autograd._mlx_vjp import mlx_op, select
 from .._tensor import Tensor, _new, _wrap_dim, _mx_item
 
 __all__ = [
@@ -124,16 +125,16 @@ def _delta(v):
 
 def _kink_fix(at, x, k):
     """0 in value and first derivative; second derivative -k where `at` (Note [second derivative at a kink])."""
-    d = _delta(mx.where(at, x, 0))  # Note [double where]: x - x is NaN for NaN and inf
-    return mx.where(at, (-0.5 * k) * d * d, mx.zeros_like(x))
+    d = _delta(select(at, x, 0))  # Note [double where]: x - x is NaN for NaN and inf
+    return select(at, (-0.5 * k) * d * d, mx.zeros_like(x))
 
 
 def _nan_clamp(x, lo, hi):
     """clamp that keeps NaN (MLX's clip may not), used for values that carry no gradient."""
     if lo is not None:
-        x = mx.where(x < lo, lo, x)
+        x = select(x < lo, lo, x)
     if hi is not None:
-        x = mx.where(x > hi, hi, x)
+        x = select(x > hi, hi, x)
     return x
 
 
@@ -152,7 +153,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     def fn(x):
         # torch: grad is zero where x <= min or x >= max, passed through elsewhere (NaN too): Note [kinks by where]
         inside = mx.logical_not((x <= lo) | (x >= hi))
-        return mx.where(inside, x, mx.stop_gradient(_nan_clamp(x, lo, hi)))
+        return select(inside, x, mx.stop_gradient(_nan_clamp(x, lo, hi)))
 
     return _finish(input, _pointwise("HardtanhBackward0", fn, input), inplace)
 
@@ -167,7 +168,7 @@ def relu6(input, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _float_only(input, "leaky_relu_cpu")
-    return _finish(input, _pointwise("LeakyReluBackward0", lambda x: mx.where(x > 0, x, x * negative_slope), input),
+    return _finish(input, _pointwise("LeakyReluBackward0", lambda x: select(x > 0, x, x * negative_slope), input),
                    inplace)
 
 
@@ -178,7 +179,7 @@ def leaky_relu_(input, negative_slope=0.01):
 def hardshrink(input, lambd=0.5):
     _float_only(input, "hardshrink_cpu")
     return _pointwise("HardshrinkBackward0",
-                      lambda x: mx.where((x >= -lambd) & (x <= lambd), mx.zeros_like(x), x), input)
+                      lambda x: select((x >= -lambd) & (x <= lambd), mx.zeros_like(x), x), input)
 
 
 def softshrink(input, lambd=0.5):
@@ -190,8 +191,8 @@ def softshrink(input, lambd=0.5):
 
     def fn(x):
         dead = (x >= -lambd) & (x <= lambd)
-        moved = mx.where(x > lambd, x - lambd, x + lambd)
-        return mx.where(dead, mx.stop_gradient(x * 0), moved)  # x * 0 keeps NaN's NaN
+        moved = select(x > lambd, x - lambd, x + lambd)
+        return select(dead, mx.stop_gradient(x * 0), moved)  # x * 0 keeps NaN's NaN
 
     return _pointwise("SoftshrinkBackward0", fn, input)
 
@@ -209,7 +210,7 @@ def threshold(input, threshold, value, inplace=False):
             raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
 
     def fn(x):
-        return mx.where(x <= thr, mx.full(x.shape, val, x.dtype), x)
+        return select(x <= thr, mx.full(x.shape, val, x.dtype), x)
 
     return _finish(input, _pointwise("ThresholdBackward0", fn, input), inplace)
 
@@ -223,7 +224,7 @@ def hardsigmoid(input, inplace=False):
 
     def fn(x):
         inside = (x > -3) & (x < 3)
-        return mx.where(inside, x / 6 + 0.5, mx.stop_gradient(_nan_clamp(x / 6 + 0.5, 0.0, 1.0)))
+        return select(inside, x / 6 + 0.5, mx.stop_gradient(_nan_clamp(x / 6 + 0.5, 0.0, 1.0)))
 
     return _finish(input, _pointwise("HardsigmoidBackward0", fn, input), inplace)
 
@@ -234,9 +235,9 @@ def hardswish(input, inplace=False):
     def fn(x):
         # torch: 0 for x <= -3, x / 3 + 0.5 for -3 < x < 3, 1 otherwise (NaN included)
         inside = (x > -3) & (x < 3)
-        xm = mx.where(inside, x, 0)  # Note [double where]: NaN must not reach mid's vjp
+        xm = select(inside, x, 0)  # Note [double where]: NaN must not reach mid's vjp
         mid = xm * (xm + 3) / 6
-        return mx.where(x <= -3, mx.zeros_like(x), mx.where(inside, mid, x))
+        return select(x <= -3, mx.zeros_like(x), select(inside, mid, x))
 
     return _finish(input, _pointwise("HardswishBackward0", fn, input), inplace)
 
@@ -259,8 +260,8 @@ def prelu(input, weight):
     def fn(x, w):
         wb = w.reshape(wshape).astype(x.dtype)
         at = x == 0  # Note [second derivative at a kink]; Note [double where] for the deltas
-        fix = mx.where(at, -_delta(mx.where(at, wb, 0)) * _delta(mx.where(at, x, 0)), mx.zeros_like(x))
-        return mx.where(x > 0, x, wb * x + fix)
+        fix = select(at, -_delta(select(at, wb, 0)) * _delta(select(at, x, 0)), mx.zeros_like(x))
+        return select(x > 0, x, wb * x + fix)
 
     return _pointwise("PreluKernelBackward0", fn, input, weight)
 
@@ -273,10 +274,10 @@ def _elu(input, alpha, scale, input_scale, inplace, name):
 
     def fn(x):
         neg = x <= 0  # torch's elu_backward takes the negative branch at 0 and the positive one for NaN
-        xn = mx.where(neg, x, 0)  # Note [double where]
+        xn = select(neg, x, 0)  # Note [double where]
         curve = mx.expm1(xn * input_scale) * (alpha * scale)
         curve = curve + _kink_fix(x == 0, x, alpha * scale * input_scale * input_scale)
-        return mx.where(neg, curve, x * scale)
+        return select(neg, curve, x * scale)
 
     return _finish(input, _pointwise(name, fn, input), inplace)
 
@@ -314,12 +315,12 @@ def celu_(input, alpha=1.0):
 def _softplus_mx(x, beta, thr, torch_kink=True):
     xb = x * beta
     big = xb > thr
-    safe = mx.where(big, 0, xb)  # Note [double where]
+    safe = select(big, 0, xb)  # Note [double where]
     curve = mx.log1p(_precise.exp(safe)) / beta
     if torch_kink and math.isfinite(thr):
         sg = 1.0 / (1.0 + math.exp(-thr)) if thr > -700 else 0.0
         curve = curve + _kink_fix(xb == thr, x, beta * sg * (1.0 - sg))
-    return mx.where(big, x, curve)
+    return select(big, x, curve)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -343,8 +344,8 @@ def logsigmoid(input):
         # log sigmoid(x) = x - log1p(e^x) for x < 0, -log1p(e^-x) otherwise: no overflow, and
         # vjp gives sigmoid(-x) everywhere (0.5 at 0), as torch
         neg = x < 0
-        xn, xp = mx.where(neg, x, 0), mx.where(neg, 0, x)
-        return mx.where(neg, xn - mx.log1p(_precise.exp(xn)), -mx.log1p(_precise.exp(-xp)))
+        xn, xp = select(neg, x, 0), select(neg, 0, x)
+        return select(neg, xn - mx.log1p(_precise.exp(xn)), -mx.log1p(_precise.exp(-xp)))
 
     return _pointwise("LogSigmoidBackward0", fn, input)
 

@@ -71,6 +71,32 @@ def test_pointwise_kinks_and_nan(name, kw):
     check(name, [t], [m], kw, second=name not in ("hardsigmoid", "rrelu"))
 
 
+# Where the cotangent is inf or nan, torch's backward kernels select (`cond ? grad * a' : grad * b'`): the branch
+# not taken contributes nothing (Note [Selecting vjp] in autograd/_mlx_vjp.py). Left out: the points where our
+# derivative is itself a sum of terms (hardswish's x * (x + 3) / 6 in its middle, logsigmoid's x - log1p(e^x);
+# the elu family's and softplus' second-derivative term at the kink, Note [second derivative at a kink]), where
+# inf - inf or inf * 0 gives nan however the branches are chosen; torch computes those derivatives in one
+# expression.
+_INF_POINTS = [-6.0, -3.0, -1.5, -0.75, 0.75, 1.5, 3.0, 6.0, 30.0, float("nan")]
+
+
+@pytest.mark.parametrize("name,kw", [p for p in POINTWISE if p[0] not in ("hardswish", "mish", "silu", "tanhshrink",
+                                                                          "softsign", "rrelu", "logsigmoid")],
+                         ids=lambda v: str(v))
+def test_pointwise_inf_and_nan_cotangents(name, kw):
+    """Cotangents of inf, -inf and nan at every point: each reaches only the branch its point takes."""
+    vals = [float("inf"), float("nan"), float("-inf")]
+    # not softplus' kink (x * beta == threshold)
+    points = [v for v in _INF_POINTS if v * kw.get("beta", 1.0) != kw.get("threshold", 20.0)]
+    out = []
+    for L in (torch, mc):
+        x = L.tensor(points, requires_grad=True)
+        y = getattr(L.nn.functional, name)(x, **kw)
+        cot = L.tensor([vals[i % 3] for i in range(len(points))])
+        out.append(L.autograd.grad(y, x, cot)[0])
+    assert_same(out[1], out[0])
+
+
 @pytest.mark.parametrize("name,kw", POINTWISE, ids=[f"{n}-{k}" for n, k in POINTWISE])
 def test_pointwise_second_order(name, kw):
     if name == "hardsigmoid":
