@@ -55,7 +55,7 @@ ResNet-18's step and 475 of ResNet-50's reading permuted memory out of order, na
   theirs;
 - a training batch norm of a hinted input computes its statistics on the last axis of the N...C array (column
   reductions, as native's) and returns the hinted NC... view of an N...C result; given a hinted cotangent its
-  backward works in N...C space too and returns a hinted gradient (fused_op's `last_backward`); a cotangent
+  backward works in N...C space too and returns a hinted gradient (`_batch_norm_train_backward`); a cotangent
   without the hint takes the NC... backward.
 With all of them every batch norm of a ResNet-18 step takes the N...C path both ways under the fake GPU (Note
 [Fake GPU]), and the counts fall to 45 and 111: what is left is mostly convolution weights read transposed, as

@@ -37,9 +37,9 @@ beta = bias - mean * alpha, then out = x * alpha + beta: two passes over the inp
 
 Note [batch norm backward]
 In training (float32/float64, nn.functional's form) the gradient is torch's closed form (batch_norm_backward_cpu,
-`_batch_norm_train_grads`) from the forward's own mean and invstd, through fused_op (Note [fused backward] in
-nn/_fused.py), instead of mx.vjp re-running the moments: a ResNet-50 step's graph has 4978 nodes instead of 6409,
-and the eager ResNet-18 32 px step took 0.87x native MLX's time instead of 0.99x (ResNet-50: equal). create_graph
+`_batch_norm_train_grads`) from the forward's own mean and invstd, which the node keeps (Note [Training batch
+norm path]; fused_op's scheme, Note [fused backward] in nn/_fused.py), instead of mx.vjp re-running the moments:
+a ResNet-50 step's graph has 4978 nodes instead of 6409, and the eager ResNet-18 32 px step took 0.87x native MLX's time instead of 0.99x (ResNet-50: equal). create_graph
 differentiates the composite as before. An earlier form of the same backward was reverted because it made the
 compiled ResNet-50 step slower (2-4x at the time); the slowdown follows the forward's expression, not the
 backward: with the textbook forward ((x - mean) * rstd) * w + b beside this backward the compiled step took
@@ -69,7 +69,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
-from ..autograd._derivatives import needs_grad
+from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from . import _layout
@@ -583,6 +583,174 @@ _FROM_LAST = {n: _layout.from_last(n - 2) for n in builtins.range(3, 9)}
 _ONES = {n: (1,) * (n - 2) for n in builtins.range(2, 9)}
 
 
+# Note [Training batch norm path]
+# A training-mode batch norm that records a gradient (every batch norm of a training network: float32 or float64,
+# weight and bias of the input's dtype, nn.functional's form) is `_batch_norm_train`. After `_batch_norm_impl`'s
+# checks, one MLX function (under the operands' device scope) computes the output, the mean and invstd that
+# torch's closed-form backward reuses (Note [batch norm backward]) and the running statistics' new values (Note
+# [running statistics]); the node's backward is the module-level `_batch_norm_train_backward`, which finds the
+# layout, the statistics and what each input wants in the ctx's extra. That is `_batch_norm_impl`'s general
+# function with fused_op, without the five closures, the stats dict and the no_grad block made per call, and
+# with the per-channel arithmetic's Python scalars given as 0-d arrays made once (an MLX op with a Python
+# scalar converts it at every call: ~0.4 us): the same operations in the same order, so the same bits. On a GPU a
+# channels-last input is normalised in N...C space both ways (Note [Channels-last gradients] in nn/_layout.py).
+# This CPU, 2x64x8x8: 30.5 -> ~20 us per call (native MLX's whole BatchNorm module: 29 us).
+_TRAIN_DTYPES = (_dtype.float32, _dtype.float64)
+_TRAIN_PLANS = {}  # (n, c, last) -> (axes of the statistics, their keepdims shape, NC... axes, NC... shape)
+_SCALARS = {}  # (value, MLX dtype) -> 0-d array
+_SCALARS_MAX = 256  # momentum=None (a cumulative average) makes a new factor at every step
+
+
+def _scalar(v, dt):
+    """The 0-d MLX array of Python float v in dtype dt, which an MLX op combines with an array of dtype dt as it
+    would v itself (Note [Training batch norm path])."""
+    a = _SCALARS.get((v, dt))
+    if a is None:
+        a = mx.array(v, dtype=dt)
+        if len(_SCALARS) < _SCALARS_MAX:
+            _SCALARS[(v, dt)] = a
+    return a
+
+
+def _batch_norm_train_plan(n, c, last):
+    plan = _TRAIN_PLANS.get((n, c, last))
+    if plan is None:
+        axes = tuple(d for d in builtins.range(n) if d != 1)
+        bshape = (1, c) + (1,) * (n - 2)
+        plan = _TRAIN_PLANS[(n, c, last)] = ((tuple(builtins.range(n - 1)), (c,)) if last else (axes, bshape)) + (
+            axes, bshape)
+    return plan
+
+
+def _running_update(r, stat, momentum):
+    """(r * (1 - momentum) + stat * momentum) in r's dtype: the running-statistics update (Note [running
+    statistics]), `_update_running`'s arithmetic."""
+    dt = r.dtype
+    if stat.dtype != dt:
+        stat = stat.astype(dt)
+    out = r * _scalar(1 - momentum, dt) + stat * _scalar(momentum, dt)
+    return out if out.dtype == dt else out.astype(dt)
+
+
+def _batch_norm_train_mx(x, wb, rm, rv, red, pshape, eps, has_w, has_b, n, last, momentum, count):
+    """(y, mean, invstd, new running mean or None, new running var or None) of a training batch norm (Note
+    [Training batch norm path]); mean and invstd keep the reduced dims (of N...C space when `last`)."""
+    dt = x.dtype
+    if last:
+        x = mx.transpose(x, _TO_LAST[n])
+    mean, _, var = _moments(x, red)
+    invstd = _scalar(1.0, dt) / mx.sqrt(var + _scalar(eps, dt))
+    it = iter(wb)
+    alpha = invstd * next(it).reshape(pshape) if has_w else invstd
+    beta = next(it).reshape(pshape) - mean * alpha if has_b else -mean * alpha
+    y = x * alpha + beta
+    if last:
+        y = mx.transpose(y, _FROM_LAST[n])
+    c = pshape[-1] if last else pshape[1]
+    new_rm = None if rm is None else _running_update(rm, mean.reshape(c), momentum)
+    if rv is not None:
+        var = var.reshape(c)
+        var = var * (count / (count - 1)) if count > 1 else var / 0.0
+        rv = _running_update(rv, var, momentum)
+    return y, mean, invstd, new_rm, rv
+
+
+def _batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps, c, n):
+    """The output of a training batch norm that records a gradient, the running statistics updated (Note
+    [Training batch norm path])."""
+    tensors = [input]
+    dev = input._device_code
+    wb = ()
+    if weight is not None:
+        tensors.append(weight)
+        dev, wb = builtins.max(dev, weight._device_code), (weight._mx,)
+    if bias is not None:
+        tensors.append(bias)
+        dev, wb = builtins.max(dev, bias._device_code), wb + (bias._mx,)
+    last = n > 2 and input._device_code != 0 and _C._is_channels_last(input)  # _layout.is_channels_last_tensor
+    red, pshape, axes, bshape = _batch_norm_train_plan(n, c, last)
+    count = input.numel() // c
+    y, mean, invstd, new_rm, new_rv = _scoped(
+        dev, _batch_norm_train_mx, input._mx, wb, None if running_mean is None else running_mean._mx,
+        None if running_var is None else running_var._mx, red, pshape, eps, weight is not None, bias is not None, n,
+        last, momentum, count)
+    out = _new(y, dev, input.dtype)
+    if last:
+        _C._set_channels_last(out, True, None)  # _layout.mark_tensor
+    wanted = tuple(t.requires_grad for t in tensors)
+    record("NativeBatchNormBackward0", _batch_norm_train_backward, tensors, [out], saved=tensors,
+           extra=(mean, invstd, dev, n, last, axes, bshape, red, count, eps, weight is not None, bias is not None,
+                  wanted))
+    if new_rm is not None or new_rv is not None:
+        grad = (running_mean is not None and (running_mean.requires_grad or running_mean._is_view)) or (
+            running_var is not None and (running_var.requires_grad or running_var._is_view))
+        if grad:  # a write into (a view of) a leaf that requires grad is allowed outside grad mode only
+            with no_grad():
+                _write_running(running_mean, new_rm, running_var, new_rv)
+        else:
+            _write_running(running_mean, new_rm, running_var, new_rv)
+    return out
+
+
+def _write_running(running_mean, new_rm, running_var, new_rv):
+    if new_rm is not None:
+        running_mean._write(new_rm)
+    if new_rv is not None:
+        running_var._write(new_rv)
+
+
+def _batch_norm_train_backward(ctx, grads):
+    """The backward of `_batch_norm_train`'s node: torch's closed form (Note [batch norm backward]), in N...C space
+    for a channels-last cotangent of a channels-last input on a GPU; with create_graph, the vjp of the composite
+    (as fused_op's backward)."""
+    mean, invstd, dev, n, last, axes, bshape, red, count, eps, has_w, has_b, wanted = ctx[-1]
+    snaps = ctx[:-1]
+    g = grads[0]
+    if g is None:
+        return (None,) * len(snaps)
+    if _C.is_grad_enabled():  # create_graph: differentiate the composite, as mlx_op's backward does
+        k = len(snaps)
+        f = functools.partial(_batch_norm_train_composite, axes=axes, bshape=bshape, eps=eps, has_w=has_w,
+                              has_b=has_b)
+
+        def vjp_fn(*args):
+            _, vjps = mx.vjp(lambda *p: [f(*p)], list(args[:k]), [args[k]])
+            return list(vjps)
+
+        gs = mlx_op("NativeBatchNormBackward0Backward", vjp_fn, list(snaps) + [g], dev)
+        gs = gs if isinstance(gs, tuple) else (gs,)
+    else:
+        x = snaps[0]._mx
+        w = snaps[1]._mx if has_w else None
+        hinted = last and _C._is_channels_last(g)  # Note [Channels-last gradients] (nn/_layout.py)
+        if hinted:
+            tl = _TO_LAST[n]
+            gs = _scoped(dev, _batch_norm_train_grads, mx.transpose(x, tl), w, mx.transpose(g._mx, tl), mean, invstd,
+                         red, count, has_w, has_b)
+            gs[0] = mx.transpose(gs[0], _FROM_LAST[n])
+        else:
+            if last:
+                mean, invstd = mean.reshape(bshape), invstd.reshape(bshape)
+            gs = _scoped(dev, _batch_norm_train_grads, x, None if w is None else w.reshape(bshape), g._mx, mean,
+                         invstd, axes, count, has_w, has_b)
+        gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in gs]
+        if hinted:
+            _C._set_channels_last(gs[0], True, None)  # _layout.mark_tensor
+    return tuple(None if not w or gi is None else gi if gi.dtype is s.dtype else gi.to(s.dtype)
+                 for w, gi, s in zip(wanted, gs, snaps))
+
+
+def _batch_norm_train_composite(x, *wb, axes, bshape, eps, has_w, has_b):
+    """The training batch norm's output as one differentiable MLX function of (x, weight?, bias?), in NC...
+    space: what create_graph differentiates."""
+    mean, _, var = _moments(x, axes)
+    invstd = 1 / mx.sqrt(var + eps)
+    it = iter(wb)
+    alpha = invstd * next(it).reshape(bshape) if has_w else invstd
+    beta = next(it).reshape(bshape) - mean * alpha if has_b else -mean * alpha
+    return x * alpha + beta
+
+
 def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, momentum, eps, empty_stats,
                      want_stats=True):
     """(out, save_mean, save_invstd) as torch.native_batch_norm; empty_stats: eval mode saves (0,) tensors.
@@ -598,6 +766,9 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
                                           or (bias is not None and bias.requires_grad))
     if not training and not want_stats and not recording and input.numel():  # Note [Inference batch norm path]
         return (_batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n),)
+    if (training and recording and not want_stats and input.numel() and input.dtype in _TRAIN_DTYPES
+            and (weight is None or weight.dtype is input.dtype) and (bias is None or bias.dtype is input.dtype)):
+        return (_batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps, c, n),)  # Note [Training batch norm path]
     axes = tuple(d for d in builtins.range(n) if d != 1)
     bshape = (1, c) + (1,) * builtins.max(n - 2, 0)
     has_w, has_b = weight is not None, bias is not None
@@ -655,52 +826,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         z = mx.zeros((0,), dtype=x.dtype)
         return y, z, z
 
-    if (training and not want_stats and not empty and input.dtype in (_dtype.float32, _dtype.float64)
-            and builtins.all(t.dtype is input.dtype for t in (weight, bias) if t is not None)
-            and recording):
-        # Note [batch norm backward]: f's forward, whose mean and invstd serve torch's closed-form backward
-        def train_affine(x, wb, red, pshape):
-            mean, _, var = _moments(x, red)
-            stats["mean"], stats["var"] = mean, var  # Note [running statistics]
-            invstd = 1 / mx.sqrt(var + eps)
-            it = iter(wb)
-            alpha = invstd * next(it).reshape(pshape) if has_w else invstd
-            beta = next(it).reshape(pshape) - mean * alpha if has_b else -mean * alpha
-            return x * alpha + beta, (mean, invstd)
-
-        def fwd(x, *wb):
-            return train_affine(x, wb, axes, bshape)
-
-        def bwd(values, res, y, g):
-            x, wb = values[0], values[1:]
-            return _batch_norm_train_grads(x, wb[0].reshape(bshape) if has_w else None, g, *res, axes, count,
-                                           has_w, has_b)
-
-        if n > 2 and input._device_code != 0 and _layout.is_channels_last_tensor(input):
-            # Note [Channels-last gradients] (nn/_layout.py): on a GPU, a channels-last input is normalised in
-            # N...C space both ways (its statistics on the last axis), as native MLX's NHWC batch norm is
-            tl, fl, red_l = _TO_LAST[n], _FROM_LAST[n], tuple(builtins.range(n - 1))
-
-            def fwd_last(x, *wb):
-                yl, res = train_affine(mx.transpose(x, tl), wb, red_l, (c,))
-                return mx.transpose(yl, fl), res
-
-            def bwd_last(values, res, y, g):
-                x, wb = values[0], values[1:]
-                grads = _batch_norm_train_grads(mx.transpose(x, tl), wb[0] if has_w else None, mx.transpose(g, tl),
-                                                *res, red_l, count, has_w, has_b)
-                grads[0] = mx.transpose(grads[0], fl)
-                return grads
-
-            def bwd_rows(values, res, y, g):  # a row-major cotangent: NC... space, as `bwd`
-                return bwd(values, [r.reshape(bshape) for r in res], y, g)
-
-            out = (fused_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias), fwd_last, bwd_rows,
-                            last_backward=bwd_last, grad_last=(0,)),)
-            _layout.mark_tensor(out[0])
-        else:
-            out = (fused_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias), fwd, bwd),)
-    elif want_stats:
+    if want_stats:
         out, mean_out, rstd_out = mlx_op("NativeBatchNormBackward0", f, _inputs(input, weight, bias))
         out = (out, mean_out.detach(), rstd_out.detach())  # Note [norm statistics outputs]
     else:

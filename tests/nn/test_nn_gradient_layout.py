@@ -73,24 +73,20 @@ from mlx_compat import _C
 import mlx_compat.nn._normalization as N
 
 BACKWARDS = {"last": 0, "rows": 0, "forwards in N...C": 0}
-_fused_op = N.fused_op
+_train_mx, _train_grads = N._batch_norm_train_mx, N._batch_norm_train_grads
 
 
-def fused_op(name, f, tensors, forward, backward, last_backward=None, grad_last=()):
-    BACKWARDS["forwards in N...C"] += last_backward is not None
-
-    def rows(*a):
-        BACKWARDS["rows"] += 1
-        return backward(*a)
-
-    def last(*a):
-        BACKWARDS["last"] += 1
-        return last_backward(*a)
-
-    return _fused_op(name, f, tensors, forward, rows, None if last_backward is None else last, grad_last)
+def train_mx(*a):  # Note [Training batch norm path]: (x, wb, rm, rv, red, pshape, eps, has_w, has_b, n, last, ...)
+    BACKWARDS["forwards in N...C"] += bool(a[10])
+    return _train_mx(*a)
 
 
-N.fused_op = fused_op
+def train_grads(x, w, g, mean, invstd, axes, *rest):  # N...C statistics reduce the leading axes, NC... ones skip 1
+    BACKWARDS["last" if tuple(axes) == tuple(range(len(axes))) else "rows"] += 1
+    return _train_grads(x, w, g, mean, invstd, axes, *rest)
+
+
+N._batch_norm_train_mx, N._batch_norm_train_grads = train_mx, train_grads
 lists = lambda ts: [t.detach().cpu().numpy().tolist() for t in ts]
 out = {}
 for case in json.loads(sys.argv[1]):

@@ -393,3 +393,26 @@ def test_batch_norm_inference_path_matches_torch(dtype, affine):
     for m, t in zip(res[1], res[0]):
         assert m.dtype == getattr(mc, dtype) and m.shape == t.shape
         assert_same(m.float(), t.float(), rtol=tol, atol=tol)
+
+
+def test_batch_norm_training_running_stats_through_views_and_cumulative_average():
+    """Note [Training batch norm path]: running statistics that are strided views of larger storage are written
+    through to it; a module with momentum=None keeps the cumulative average over several recorded steps (a new
+    factor at every step); values and gradients against torch."""
+    res = []
+    for L in (torch, mc):
+        base_m, base_v = L.zeros(8, dtype=L.float32), L.ones(8, dtype=L.float32)
+        rm, rv = base_m[::2], base_v[1::2]
+        x = L.from_numpy(_rand((3, 4, 5), 7)).requires_grad_()
+        out = L.nn.functional.batch_norm(x, rm, rv, None, None, training=True, momentum=0.3)
+        (gx,) = L.autograd.grad(out, [x], L.from_numpy(_rand((3, 4, 5), 8)))
+        bn = L.nn.BatchNorm2d(4, momentum=None)
+        outs = []
+        for step in range(3):
+            xi = L.from_numpy(_rand((2, 4, 3, 3), 20 + step)).requires_grad_()
+            y = bn(xi)
+            (g,) = L.autograd.grad((y * y).sum(), [xi])
+            outs += [y, g]
+        res.append([out, gx, base_m, base_v] + outs + [bn.running_mean, bn.running_var, bn.num_batches_tracked])
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-4, atol=1e-5)
