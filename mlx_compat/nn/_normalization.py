@@ -39,9 +39,9 @@ Note [batch norm backward]
 In training (float32/float64, nn.functional's form) the gradient is torch's closed form (batch_norm_backward_cpu,
 `_batch_norm_train_grads`) from the forward's own mean and invstd, which the node keeps (Note [Training batch
 norm path]; fused_op's scheme, Note [fused backward] in nn/_fused.py), instead of mx.vjp re-running the moments:
-a ResNet-50 step's graph has 4978 nodes instead of 6409, and the eager ResNet-18 32 px step took 0.87x native MLX's time instead of 0.99x (ResNet-50: equal). create_graph
-differentiates the composite as before. An earlier form of the same backward was reverted because it made the
-compiled ResNet-50 step slower (2-4x at the time); the slowdown follows the forward's expression, not the
+a ResNet-50 step's graph has 4978 nodes instead of 6409, and the eager ResNet-18 32 px step took 0.87x native
+MLX's time instead of 0.99x (ResNet-50: equal). create_graph differentiates the composite as before. An
+earlier form of the same backward was reverted because it made the compiled ResNet-50 step slower (2-4x at the time); the slowdown follows the forward's expression, not the
 backward: with the textbook forward ((x - mean) * rstd) * w + b beside this backward the compiled step took
 569 ms against 444 ms for the vjp path (interleaved, one process), and with torch's folded forward above, 443 ms.
 Both compiled graphs hold the same number of fused kernels of each kind, so the difference is inside MLX's CPU
@@ -768,7 +768,8 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         return (_batch_norm_inference(input, weight, bias, running_mean, running_var, eps, c, n),)
     if (training and recording and not want_stats and input.numel() and input.dtype in _TRAIN_DTYPES
             and (weight is None or weight.dtype is input.dtype) and (bias is None or bias.dtype is input.dtype)):
-        return (_batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps, c, n),)  # Note [Training batch norm path]
+        # Note [Training batch norm path]
+        return (_batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps, c, n),)
     axes = tuple(d for d in builtins.range(n) if d != 1)
     bshape = (1, c) + (1,) * builtins.max(n - 2, 0)
     has_w, has_b = weight is not None, bias is not None
