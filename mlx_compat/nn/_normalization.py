@@ -37,17 +37,17 @@ beta = bias - mean * alpha, then out = x * alpha + beta: two passes over the inp
 
 Note [batch norm backward]
 In training (float32/float64, nn.functional's form) the gradient is torch's closed form (batch_norm_backward_cpu,
-`_batch_norm_train_grads`) from the forward's own mean and invstd, which the node keeps (Note [Training batch
-norm path]; fused_op's scheme, Note [fused backward] in nn/_fused.py), instead of mx.vjp re-running the moments:
-a ResNet-50 step's graph has 4978 nodes instead of 6409, and the eager ResNet-18 32 px step took 0.87x native
-MLX's time instead of 0.99x (ResNet-50: equal). create_graph differentiates the composite as before. An
-earlier form of the same backward was reverted because it made the compiled ResNet-50 step slower (2-4x at the time); the slowdown follows the forward's expression, not the
-backward: with the textbook forward ((x - mean) * rstd) * w + b beside this backward the compiled step took
-569 ms against 444 ms for the vjp path (interleaved, one process), and with torch's folded forward above, 443 ms.
-Both compiled graphs hold the same number of fused kernels of each kind, so the difference is inside MLX's CPU
-kernels for those fusions (how far it traced was all the time allowed: MLX's CPU fused kernels with broadcast
-operands are several times slower than the unfused ops, e.g. a compiled eval batch norm + relu 22.6 ms against
-5.1 ms eager on a 2x112x112x64 input, native MLX's own model code).
+`_batch_norm_train_grads`) from the forward's own mean and invstd, which the node keeps (Note [Training batch norm
+path]; fused_op's scheme, Note [fused backward] in nn/_fused.py), instead of mx.vjp re-running the moments: a
+ResNet-50 step's graph has 4978 nodes instead of 6409, and the eager ResNet-18 32 px step took 0.87x native MLX's
+time instead of 0.99x (ResNet-50: equal). create_graph differentiates the composite as before. An earlier form of
+the same backward was reverted because it made the compiled ResNet-50 step slower (2-4x at the time); the slowdown
+follows the forward's expression, not the backward: with the textbook forward ((x - mean) * rstd) * w + b beside
+this backward the compiled step took 569 ms against 444 ms for the vjp path (interleaved, one process), and with
+torch's folded forward above, 443 ms. Both compiled graphs hold the same number of fused kernels of each kind, so
+the difference is inside MLX's CPU kernels for those fusions (how far it traced was all the time allowed: MLX's CPU
+fused kernels with broadcast operands are several times slower than the unfused ops, e.g. a compiled eval batch norm
++ relu 22.6 ms against 5.1 ms eager on a 2x112x112x64 input, native MLX's own model code).
 
 Note [running statistics]
 In training, batch_norm (and instance_norm with use_input_stats) update running_mean / running_var in
