@@ -110,3 +110,27 @@ def test_inference_path_matches_torch(dtype, kw):
     for m, tt in zip(res[1], res[0]):
         assert m.dtype == getattr(mc, dtype) and m.shape == tt.shape
         assert_same(m.float(), tt.float(), rtol=tol, atol=tol)
+
+
+# Note [Recorded convolution path]
+@pytest.mark.parametrize("wants", ["x", "w", "xb", "xwb"])
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, dilation=2, padding=(2, 1))])
+def test_recorded_path_gradients_of_the_wanted_operands(wants, kw):
+    """A recorded convolution differentiates only the operands that require grad (the first layer's image wants
+    none, a frozen weight none), with torch's values; create_graph gives the second derivative torch gives."""
+    rng = np.random.default_rng(5)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 3, 9, 8), (4, 3, 3, 3), (4,)))
+    res = []
+    for L in (torch, mc):
+        t = [L.from_numpy(a).to(L.float32).requires_grad_(k in wants) for a, k in zip((x, w, b), "xwb")]
+        out = L.nn.functional.conv2d(*t, **kw)
+        ins = [v for v in t if v.requires_grad]
+        cot = L.from_numpy(rng.standard_normal(tuple(out.shape)) if L is torch else res[0][-1]).to(L.float32)
+        gs = L.autograd.grad(out, ins, cot, create_graph=True)
+        second = L.autograd.grad(sum((g * g).sum() for g in gs), ins, allow_unused=True)
+        res.append((out,) + gs + second + ((cot.numpy(),) if L is torch else ()))
+    for m, t in zip(res[1], res[0][:-1]):
+        if t is None:
+            assert m is None or not bool((m != 0).any())
+        else:
+            assert_same(m, t, rtol=1e-4, atol=1e-4)
