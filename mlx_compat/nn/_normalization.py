@@ -476,9 +476,10 @@ def _batch_norm_train_grads(x, w, g, mean, invstd, axes, count, has_w, has_b):
     d = x - mean
     gsum = mx.sum(g, axis=axes, keepdims=True)
     dotp = mx.sum(d * g, axis=axes, keepdims=True)
-    k = dotp * invstd * invstd / count
+    n = _scalar(float(count), g.dtype)  # count as MLX would convert it (Note [Training batch norm path])
+    k = dotp * invstd * invstd / n
     scale = invstd * w if w is not None else invstd
-    dx = (g - gsum / count - d * k) * scale
+    dx = (g - gsum / n - d * k) * scale
     out = [dx]
     if has_w:
         out.append((dotp * invstd).reshape(-1))

@@ -3,7 +3,7 @@ old-checkpoint upgrade), BatchNorm1d/2d/3d, their Lazy variants (num_features fr
 SyncBatchNorm (BatchNorm's semantics in a single process; convert_sync_batchnorm)."""
 import mlx.core as mx
 
-from ... import _C, empty, long, no_grad, ones, tensor, zeros
+from ... import _C, _compile, empty, long, no_grad, ones, tensor, zeros
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
@@ -112,11 +112,10 @@ def _flush_running_stats(mod):
     small arrays) would grow with every step until the buffers were next read, e.g. a ResNet-50 would hold
     ~200 KiB more per step. An asynchronous evaluation every _FLUSH_EVERY training forwards bounds that at no
     visible cost: it runs alongside the step and computes nothing the step would not compute anyway."""
-    from ..._compile import is_compiling
-
-    if is_compiling():  # a compiled call evaluates its outputs itself; tracers cannot be evaluated
+    if _compile._TRACE is not None:  # is_compiling(): the compiled call evaluates; tracers cannot be
         return
-    n = mod.__dict__.get("_pending_stat_updates", 0) + 1
+    d = mod.__dict__
+    n = d.get("_pending_stat_updates", 0) + 1
     if n >= _FLUSH_EVERY:
         arrays = [t._base._mx if t._is_view else t._mx
                   for t in (mod.running_mean, mod.running_var, mod.num_batches_tracked) if t is not None]
@@ -127,7 +126,7 @@ def _flush_running_stats(mod):
             finally:
                 _C._eval_lock_release()
         n = 0
-    mod.__dict__["_pending_stat_updates"] = n
+    d["_pending_stat_updates"] = n
 
 
 class _BatchNorm(_NormBase):
