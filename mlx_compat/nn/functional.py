@@ -397,11 +397,19 @@ def _conv_last(x, transpose, w, b, stride, lo, hi, dilation, perm_in, perm_out):
 # the product forms) is `_conv_recorded`: the MLX convolution of the input's transpose by the weight's transpose,
 # the bias added channels-last, and the marked NC... view of the N...C result, as `_conv`'s general function
 # computes it, recorded as ConvolutionBackward0 with the module-level `_conv_backward`, whose ctx extra holds the
-# plan. Its backward is mx.vjp of the same function over the operands that want a gradient (the first layer's
-# image wants none), called directly without create_graph, and through mlx_op (a differentiable backward) with
-# it. `_conv`'s general path made two closures and went through mlx_op both ways. On a GPU the input's gradient
-# is the NC... view of the N...C array MLX's convolution gives, and is marked so (Note [Channels-last gradients]
-# in nn/_layout.py). This CPU, 2x64x8x8 by 64x64x3x3: ~9.2 -> ~6.5 us per recorded call (raw MLX 2.4 us).
+# plan. Its backward is MLX's vjp of the same function over the operands that want a gradient (the first layer's
+# image wants none). Without create_graph that vjp is mx.compile'd once per plan, operand set and device
+# (`_conv_vjp`): a call then replays the traced tape instead of tracing the Python function again (10.4 -> 5.5 us
+# for a 64-channel 3x3 vjp on this CPU). Only an input shape seen before is given to the compiled function (a
+# training loop's shapes repeat; a first shape would cost ~3 ms to trace, and a stream of new shapes,
+# variable-length sequences say, would each cost that and stay in MLX's cache). The tape holds only transposes,
+# flips, convolutions and the bias's sum, none of which MLX fuses, so no kernel is generated (nothing is compiled
+# for the CPU at run time) and the values are bitwise those of the uncompiled vjp; the compiled function is keyed by
+# the device because a traced tape keeps its streams. With create_graph it is traced through mlx_op, a
+# differentiable backward. `_conv`'s general path made two closures and went through mlx_op both ways. On a GPU the
+# input's gradient is the NC... view of the N...C array MLX's convolution gives, and is marked so (Note
+# [Channels-last gradients] in nn/_layout.py). This CPU, 2x64x8x8 by 64x64x3x3: ~9.2 -> ~6.1 us per recorded forward
+# (raw MLX 2.4 us).
 def _conv_fn(x, w, b, stride, lo, hi, dilation, perm_in, perm_out):
     """The NC... view of the N...C convolution of x (NC...) by the torch-layout weight w (+ bias b or None)."""
     y = mx.conv_general(mx.transpose(x, perm_in), mx.transpose(w, perm_in), stride=stride, padding=(lo, hi),
@@ -423,33 +431,58 @@ def _conv_recorded(input, weight, bias, plan):
     return out
 
 
-def _conv_backward(ctx, grads):
-    """ConvolutionBackward0 of `_conv_recorded`: mx.vjp of `_conv_fn` over the operands that want a gradient."""
-    plan, dev, wanted = ctx[-1]
-    snaps = ctx[:-1]
-    g = grads[0]
-    if g is None:
-        return (None,) * len(snaps)
-    want = [i for i, w in enumerate(wanted) if w]
-    n = len(snaps)
-
-    def vjp_fn(*args):
+def _conv_vjp_fn(plan, want, n):
+    """The function (x, w[, b], cotangent) -> the gradients of the operands in `want` (indices) of `_conv_fn` with
+    `plan`: MLX's vjp."""
+    def vjp(*args):
         full = [*args[:n]] + [None] * (3 - n)
-        free = [full[i] for i in want]
 
         def f(*dp):
             for k, i in enumerate(want):
                 full[i] = dp[k]
             return [_conv_fn(*full, *plan)]
 
-        return list(mx.vjp(f, free, [args[n]])[1])
+        return list(mx.vjp(f, [args[i] for i in want], [args[n]])[1])
+    return vjp
 
-    if _C.is_grad_enabled():  # create_graph: a differentiable backward
-        gs = mlx_op("ConvolutionBackward0Backward", vjp_fn, list(snaps) + [g], dev)
+
+def _conv_vjp(plan, want, n, dev, shape):
+    """The vjp for `_conv_backward` (Note [Recorded convolution path]): _conv_vjp_fn's function mx.compile'd once
+    per (plan, want, operand count, device), from the second backward with the same input and weight shapes on
+    (shapes seen once keep the traced vjp: tracing the tape for them costs ~3 ms)."""
+    key = (plan, want, n, dev)
+    seen = _CONV_VJP_SHAPES.get((key, shape), 0)
+    if seen < 1:
+        if len(_CONV_VJP_SHAPES) < _CONV_PLANS_MAX:
+            _CONV_VJP_SHAPES[(key, shape)] = 1
+        return _conv_vjp_fn(plan, want, n)
+    fn = _CONV_VJPS.get(key)
+    if fn is None:
+        fn = _CONV_VJPS[key] = mx.compile(_conv_vjp_fn(plan, want, n))
+    return fn
+
+
+_CONV_VJPS = {}  # (plan, want, n, device) -> the compiled vjp
+_CONV_VJP_SHAPES = {}  # ((plan, want, n, device), (input, weight) shapes) -> 1: seen in a backward
+
+
+def _conv_backward(ctx, grads):
+    """ConvolutionBackward0 of `_conv_recorded`: MLX's vjp of `_conv_fn` over the operands that want a gradient."""
+    plan, dev, wanted = ctx[-1]
+    snaps = ctx[:-1]
+    g = grads[0]
+    if g is None:
+        return (None,) * len(snaps)
+    want = tuple(i for i, w in enumerate(wanted) if w)
+    n = len(snaps)
+    if _C.is_grad_enabled():  # create_graph: a differentiable backward, the vjp traced again as MLX differentiates
+        vjp = _conv_vjp_fn(plan, want, n)
+        gs = mlx_op("ConvolutionBackward0Backward", vjp, list(snaps) + [g], dev)
         gs = gs if isinstance(gs, tuple) else (gs,)
     else:
-        gs = [_new(gi, dev, _dtype.from_mx(gi.dtype))
-              for gi in _scoped(dev, vjp_fn, *[s._mx for s in snaps], g._mx)]
+        vals = [s._mx for s in snaps]
+        vjp = _conv_vjp(plan, want, n, dev, (vals[0].shape, vals[1].shape))
+        gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in _scoped(dev, vjp, *vals, g._mx)]
     result = [None] * n
     for k, i in enumerate(want):
         gi = gs[k]

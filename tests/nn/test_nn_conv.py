@@ -134,3 +134,21 @@ def test_recorded_path_gradients_of_the_wanted_operands(wants, kw):
             assert m is None or not bool((m != 0).any())
         else:
             assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("wants", ["w", "xwb"])
+def test_recorded_path_repeated_backward_matches_torch(wants):
+    """Note [Recorded convolution path]: from the second backward with the same shapes on, the vjp is the compiled
+    one; every step's gradients (new values each step, two shapes alternating, a third seen once) are torch's."""
+    rng = np.random.default_rng(6)
+    kw = dict(stride=2, dilation=(1, 2), padding=(1, 2))
+    for step, hw in enumerate([(9, 8), (9, 8), (7, 10), (9, 8), (7, 10), (5, 12)]):
+        x, w, b = (rng.standard_normal(s) for s in ((2, 3) + hw, (4, 3, 3, 3), (4,)))
+        res = []
+        for L in (torch, mc):
+            t = [L.from_numpy(a).to(L.float32).requires_grad_(k in wants) for a, k in zip((x, w, b), "xwb")]
+            out = L.nn.functional.conv2d(*t, **kw)
+            cot = L.from_numpy(np.cos(np.arange(out.numel()).reshape(tuple(out.shape)))).to(L.float32)
+            res.append(L.autograd.grad(out, [v for v in t if v.requires_grad], cot))
+        for m, t in zip(res[1], res[0]):
+            assert_same(m, t, rtol=1e-4, atol=1e-4)
