@@ -69,7 +69,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
-from ..autograd._derivatives import needs_grad, record
+from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from . import _layout
@@ -678,10 +678,11 @@ def _batch_norm_train(input, weight, bias, running_mean, running_var, momentum, 
     out = _new(y, dev, input.dtype)
     if last:
         _C._set_channels_last(out, True, None)  # _layout.mark_tensor
-    wanted = tuple(t.requires_grad for t in tensors)
-    record("NativeBatchNormBackward0", _batch_norm_train_backward, tensors, [out], saved=tensors,
-           extra=(mean, invstd, dev, n, last, axes, bshape, red, count, eps, weight is not None, bias is not None,
-                  wanted))
+    snap = _C._snapshot
+    ctx = [snap(t) for t in tensors]
+    ctx.append((mean, invstd, dev, n, last, axes, bshape, red, count, eps, weight is not None, bias is not None,
+                [t.requires_grad for t in tensors]))
+    _C._record("NativeBatchNormBackward0", _batch_norm_train_backward, tuple(ctx), tensors, (out,))
     if new_rm is not None or new_rv is not None:
         grad = (running_mean is not None and (running_mean.requires_grad or running_mean._is_view)) or (
             running_var is not None and (running_var.requires_grad or running_var._is_view))
@@ -721,24 +722,29 @@ def _batch_norm_train_backward(ctx, grads):
         gs = mlx_op("NativeBatchNormBackward0Backward", vjp_fn, list(snaps) + [g], dev)
         gs = gs if isinstance(gs, tuple) else (gs,)
     else:
-        x = snaps[0]._mx
-        w = snaps[1]._mx if has_w else None
         hinted = last and _C._is_channels_last(g)  # Note [Channels-last gradients] (nn/_layout.py)
-        if hinted:
-            tl = _TO_LAST[n]
-            gs = _scoped(dev, _batch_norm_train_grads, mx.transpose(x, tl), w, mx.transpose(g._mx, tl), mean, invstd,
-                         red, count, has_w, has_b)
-            gs[0] = mx.transpose(gs[0], _FROM_LAST[n])
-        else:
-            if last:
-                mean, invstd = mean.reshape(bshape), invstd.reshape(bshape)
-            gs = _scoped(dev, _batch_norm_train_grads, x, None if w is None else w.reshape(bshape), g._mx, mean,
-                         invstd, axes, count, has_w, has_b)
+        gs = _scoped(dev, _batch_norm_train_grads_of, snaps[0]._mx, snaps[1]._mx if has_w else None, g._mx, hinted,
+                     mean, invstd, n, last, axes, bshape, red, count, has_w, has_b)
         gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in gs]
         if hinted:
             _C._set_channels_last(gs[0], True, None)  # _layout.mark_tensor
     return tuple(None if not w or gi is None else gi if gi.dtype is s.dtype else gi.to(s.dtype)
                  for w, gi, s in zip(wanted, gs, snaps))
+
+
+def _batch_norm_train_grads_of(x, w, g, hinted, mean, invstd, n, last, axes, bshape, red, count, has_w, has_b):
+    """_batch_norm_train_backward's gradients without create_graph: in N...C space for a hinted cotangent (its
+    input gradient the NC... view), else in NC... space (a channels-last node's statistics reshaped to it)."""
+    if hinted:
+        tl = _TO_LAST[n]
+        gs = _batch_norm_train_grads(mx.transpose(x, tl), w, mx.transpose(g, tl), mean, invstd, red, count, has_w,
+                                     has_b)
+        gs[0] = mx.transpose(gs[0], _FROM_LAST[n])
+        return gs
+    if last:
+        mean, invstd = mean.reshape(bshape), invstd.reshape(bshape)
+    return _batch_norm_train_grads(x, None if w is None else w.reshape(bshape), g, mean, invstd, axes, count,
+                                   has_w, has_b)
 
 
 def _batch_norm_train_composite(x, *wb, axes, bshape, eps, has_w, has_b):

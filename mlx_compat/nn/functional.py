@@ -422,11 +422,19 @@ def _conv_fn(x, w, b, stride, lo, hi, dilation, perm_in, perm_out):
 def _conv_recorded(input, weight, bias, plan):
     """A batched one-group convolution that records a gradient (Note [Recorded convolution path]); plan: (stride,
     lo, hi, dilation, perm_in, perm_out)."""
-    tensors = (input, weight) if bias is None else (input, weight, bias)
-    dev = builtins.max(t._device_code for t in tensors)
-    y = _scoped(dev, _conv_fn, input._mx, weight._mx, None if bias is None else bias._mx, *plan)
+    dev = builtins.max(input._device_code, weight._device_code)
+    snap = _C._snapshot
+    if bias is None:
+        tensors = (input, weight)
+        y = _scoped(dev, _conv_fn, input._mx, weight._mx, None, *plan)
+        ctx = (snap(input), snap(weight), (plan, dev, (input.requires_grad, weight.requires_grad)))
+    else:
+        tensors = (input, weight, bias)
+        dev = builtins.max(dev, bias._device_code)
+        y = _scoped(dev, _conv_fn, input._mx, weight._mx, bias._mx, *plan)
+        ctx = (snap(input), snap(weight), snap(bias),
+               (plan, dev, (input.requires_grad, weight.requires_grad, bias.requires_grad)))
     out = _C._set_channels_last(_new(y, dev, input.dtype), True, None)  # _layout.mark_tensor
-    ctx = tuple(_C._snapshot(t) for t in tensors) + ((plan, dev, tuple(t.requires_grad for t in tensors)),)
     _C._record("ConvolutionBackward0", _conv_backward, ctx, tensors, (out,))
     return out
 
