@@ -302,7 +302,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if gemm is None and groups == 1 and batched and input.dtype in _CONV_WEIGHT_CACHED:
         if inference:
             return _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out)
-        return _conv_recorded(input, weight, bias, (stride, lo, hi, dilation, perm_in, perm_out))
+        return _conv_recorded(input, weight, bias, (_conv_fn, stride, lo, hi, dilation, perm_in, perm_out))
     ins = [x_in, weight] + ([bias] if bias is not None else [])
 
     def conv_mlx(xn, wn, g):
@@ -351,6 +351,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         # the NC... view of the N...C result (Note [channels-last activations])
         return _from_last(y.astype(x.dtype), perm_out, last)
 
+    if gemm == "1x1" and batched and not inference and input.dtype in _CONV_WEIGHT_CACHED:
+        return _conv_recorded(input, weight, bias, (_conv_1x1_fn, stride, nd), mark=False)
     if gemm == "patch" and not inference:
         out = _patch_conv_recorded(f, ins)  # Note [Gradient layout of a product] (_ops/linalg.py)
     elif gemm == "1x1last" and not inference:
@@ -419,36 +421,46 @@ def _conv_fn(x, w, b, stride, lo, hi, dilation, perm_in, perm_out):
     return mx.transpose(y, perm_out)
 
 
-def _conv_recorded(input, weight, bias, plan):
-    """A batched one-group convolution that records a gradient (Note [Recorded convolution path]); plan: (stride,
-    lo, hi, dilation, perm_in, perm_out)."""
+def _conv_1x1_fn(x, w, b, stride, nd):
+    """The 1x1 convolution of x (NC...) by w (+ bias b or None) as the product (Note [convolutions as products]),
+    row-major NC..."""
+    y = _conv_gemm(x, w, stride, "1x1")
+    return (y + b.reshape((1, -1) + (1,) * nd) if b is not None else y).astype(x.dtype)
+
+
+def _conv_recorded(input, weight, bias, plan, mark=True):
+    """A batched one-group convolution that records a gradient (Note [Recorded convolution path]); plan: (the
+    function, its arguments after x, w, b): (_conv_fn, stride, lo, hi, dilation, perm_in, perm_out) or
+    (_conv_1x1_fn, stride, nd). mark: the result is the NC... view of an N...C array (not for the 1x1 product)."""
     dev = builtins.max(input._device_code, weight._device_code)
     snap = _C._snapshot
     if bias is None:
         tensors = (input, weight)
-        y = _scoped(dev, _conv_fn, input._mx, weight._mx, None, *plan)
+        y = _scoped(dev, *plan[:1], input._mx, weight._mx, None, *plan[1:])
         ctx = (snap(input), snap(weight), (plan, dev, (input.requires_grad, weight.requires_grad)))
     else:
         tensors = (input, weight, bias)
         dev = builtins.max(dev, bias._device_code)
-        y = _scoped(dev, _conv_fn, input._mx, weight._mx, bias._mx, *plan)
+        y = _scoped(dev, *plan[:1], input._mx, weight._mx, bias._mx, *plan[1:])
         ctx = (snap(input), snap(weight), snap(bias),
                (plan, dev, (input.requires_grad, weight.requires_grad, bias.requires_grad)))
-    out = _C._set_channels_last(_new(y, dev, input.dtype), True, None)  # _layout.mark_tensor
+    out = _new(y, dev, input.dtype)
+    if mark:
+        _C._set_channels_last(out, True, None)  # _layout.mark_tensor
     _C._record("ConvolutionBackward0", _conv_backward, ctx, tensors, (out,))
     return out
 
 
 def _conv_vjp_fn(plan, want, n):
-    """The function (x, w[, b], cotangent) -> the gradients of the operands in `want` (indices) of `_conv_fn` with
-    `plan`: MLX's vjp."""
+    """The function (x, w[, b], cotangent) -> the gradients of the operands in `want` (indices) of the convolution
+    `plan` describes (`_conv_recorded`'s): MLX's vjp."""
     def vjp(*args):
         full = [*args[:n]] + [None] * (3 - n)
 
         def f(*dp):
             for k, i in enumerate(want):
                 full[i] = dp[k]
-            return [_conv_fn(*full, *plan)]
+            return [plan[0](*full, *plan[1:])]
 
         return list(mx.vjp(f, [args[i] for i in want], [args[n]])[1])
     return vjp
@@ -475,7 +487,7 @@ _CONV_VJP_SHAPES = {}  # ((plan, want, n, device), (input, weight) shapes) -> 1:
 
 
 def _conv_backward(ctx, grads):
-    """ConvolutionBackward0 of `_conv_recorded`: MLX's vjp of `_conv_fn` over the operands that want a gradient."""
+    """ConvolutionBackward0 of `_conv_recorded`: MLX's vjp of its function over the operands that want a gradient."""
     plan, dev, wanted = ctx[-1]
     snaps = ctx[:-1]
     g = grads[0]

@@ -137,13 +137,15 @@ def test_recorded_path_gradients_of_the_wanted_operands(wants, kw):
 
 
 @pytest.mark.parametrize("wants", ["w", "xwb"])
-def test_recorded_path_repeated_backward_matches_torch(wants):
+@pytest.mark.parametrize("k,kw", [(3, dict(stride=2, dilation=(1, 2), padding=(1, 2))), (1, dict(stride=2)),
+                                  (1, {})], ids=["3x3", "1x1 stride 2", "1x1"])
+def test_recorded_path_repeated_backward_matches_torch(wants, k, kw):
     """Note [Recorded convolution path]: from the second backward with the same shapes on, the vjp is the compiled
-    one; every step's gradients (new values each step, two shapes alternating, a third seen once) are torch's."""
+    one (the 1x1 product's too); every step's gradients (new values each step, two shapes alternating, a third
+    seen once) are torch's."""
     rng = np.random.default_rng(6)
-    kw = dict(stride=2, dilation=(1, 2), padding=(1, 2))
     for step, hw in enumerate([(9, 8), (9, 8), (7, 10), (9, 8), (7, 10), (5, 12)]):
-        x, w, b = (rng.standard_normal(s) for s in ((2, 3) + hw, (4, 3, 3, 3), (4,)))
+        x, w, b = (rng.standard_normal(s) for s in ((2, 3) + hw, (4, 3, k, k), (4,)))
         res = []
         for L in (torch, mc):
             t = [L.from_numpy(a).to(L.float32).requires_grad_(k in wants) for a, k in zip((x, w, b), "xwb")]
