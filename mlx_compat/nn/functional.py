@@ -410,8 +410,9 @@ def _conv_last(x, transpose, w, b, stride, lo, hi, dilation, perm_in, perm_out):
 # the device because a traced tape keeps its streams. With create_graph it is traced through mlx_op, a
 # differentiable backward. `_conv`'s general path made two closures and went through mlx_op both ways. On a GPU the
 # input's gradient is the NC... view of the N...C array MLX's convolution gives, and is marked so (Note
-# [Channels-last gradients] in nn/_layout.py). This CPU, 2x64x8x8 by 64x64x3x3: ~9.2 -> ~6.1 us per recorded forward
-# (raw MLX 2.4 us).
+# [Channels-last gradients] in nn/_layout.py). This CPU, 2x64x8x8 by 64x64x3x3: ~9.2 -> ~5.5 us per recorded forward
+# (raw MLX 2.4 us). A recorded 1x1 convolution taken as the product on the CPU (Note [convolutions as products])
+# goes the same way with `_conv_1x1_fn` (its vjp's tape: slices, reshapes, transposes, products, the bias's sum).
 def _conv_fn(x, w, b, stride, lo, hi, dilation, perm_in, perm_out):
     """The NC... view of the N...C convolution of x (NC...) by the torch-layout weight w (+ bias b or None)."""
     y = mx.conv_general(mx.transpose(x, perm_in), mx.transpose(w, perm_in), stride=stride, padding=(lo, hi),
