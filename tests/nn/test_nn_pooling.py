@@ -599,3 +599,21 @@ def test_pool_tables_reused_across_calls(name, kwargs):
     ties[0, 0, 1, 1] = np.nan
     for data in (base, ties, base * -1):
         check(name, (2, 3, 7, 6), data=data, **kwargs)
+
+
+@pytest.mark.parametrize("shape,kw", [((2, 16, 9, 8), dict(kernel_size=3, stride=2, padding=1)),
+                                      ((2, 3, 9, 8), dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0),
+                                                          dilation=(2, 1))),
+                                      ((3, 11), dict(kernel_size=3, stride=2, padding=1))],
+                         ids=["channels-last stem pool", "dilated", "unbatched 1-d"])
+def test_max_pool_repeated_backward_matches_torch(shape, kw):
+    """Note [Compiled max-pool backward]: from the second backward with the same shape on, the gradient is the
+    compiled function's; each step (new values with NaN, -inf and ties; a second shape between) matches torch."""
+    rng = np.random.default_rng(9)
+    name = "max_pool1d" if len(shape) == 2 else "max_pool2d"
+    for step, shp in enumerate([shape, shape, shape[:-1] + (shape[-1] + 3,), shape]):
+        a = np.round(rng.standard_normal(shp) * 2)  # ties
+        flat = a.reshape(-1)
+        flat[rng.integers(0, flat.size, 3)] = np.nan
+        flat[rng.integers(0, flat.size, 3)] = -np.inf
+        check(name, None, data=a, seed=step, **kw)
