@@ -559,9 +559,11 @@ def _max_pool_scatter(windows, x, onehot, g, last, nd):
 # picked element per window, the scatter through the slicing's vjp: some forty MLX calls and a second trace of the
 # slicing) is one function per geometry and device, mx.compile'd once an input shape repeats (a shape seen once
 # keeps the eager calls: tracing costs a few ms). Every operation in it is a selection, a comparison, a maximum
-# or a sum of one nonzero term and zeros, so the fused kernels MLX generates give the eager calls' bits. On this
-# CPU, the ResNet stem pool's backward of 2x64x16x16: ~275 -> ~80 us of host time, and 1.68 -> 1.20 ms with its
-# evaluation; 8x64x56x56: 57.0 -> 53.7 ms.
+# or the scatter's sums, which the fused kernels MLX generates take in the eager graph's order, so they give the
+# eager calls' bits. On the CPU those kernels are C++ that MLX compiles once per machine (about 2 s for this
+# backward's four, then cached in MLX's temp directory), as for the optimizers' fused updates (Note [Fused update
+# kernels] in optim/optimizer.py). On this CPU, the ResNet stem pool's backward of 2x64x16x16: ~275 -> ~80 us of
+# host time, and 1.68 -> 1.20 ms with its evaluation; 8x64x56x56: 57.0 -> 53.7 ms.
 def _max_pool_grad_fn(windows, kk, nd, last):
     def grad(x, g, valid):
         return _max_pool_scatter(windows, x, _max_pool_onehot(windows(x), valid, kk), g, last, nd)
