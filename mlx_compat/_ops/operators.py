@@ -83,12 +83,14 @@ def _rule(self_formula, other_formula):
     formula(grad, self, other[, result]) runs only when that input needs a gradient; the result is reduced to the
     input's shape and dtype (grad_for). A formula of None: the input's gradient is zero."""
     def derivative(grad, self, other, *result):
-        def one(x, formula):
-            if not needs_grad(x):
-                return None
-            return grad_for(x, formula(grad, self, other, *result) if formula else grad.new_zeros(()).expand(x.shape))
-
-        return one(self, self_formula), one(other, other_formula)
+        gs = go = None
+        if isinstance(self, Tensor) and self.requires_grad:
+            gs = grad_for(self, self_formula(grad, self, other, *result) if self_formula
+                          else grad.new_zeros(()).expand(self.shape))
+        if isinstance(other, Tensor) and other.requires_grad:
+            go = grad_for(other, other_formula(grad, self, other, *result) if other_formula
+                          else grad.new_zeros(()).expand(other.shape))
+        return gs, go
 
     derivative.takes_result = any(f is not None and f.__code__.co_argcount == 4 for f in (self_formula, other_formula))
     return derivative

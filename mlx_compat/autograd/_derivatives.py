@@ -39,9 +39,11 @@ def sum_to(g, shape):
 
 def grad_for(x, g):
     """g as the gradient of input x: unbroadcast to x's shape and cast to x's dtype; None if x needs none."""
-    if not needs_grad(x) or g is None:
+    if g is None or not (isinstance(x, Tensor) and x.requires_grad):
         return None
-    g = sum_to(g, x.shape)
+    shape = x._mx.shape
+    if g._mx.shape != shape:
+        g = sum_to(g, shape)
     if g.dtype is not x.dtype:
         g = g.to(x.dtype)
     return g
@@ -98,9 +100,11 @@ def zeros_scatter(g, shape, key):
 
 
 def _conj(x):
+    if isinstance(x, Tensor):
+        return x.conj() if x.dtype.is_complex else x
     if isinstance(x, builtins.complex):  # a Python complex operand (z * (1 - 2j)) is conjugated too
         return x.conjugate()
-    return x.conj() if isinstance(x, Tensor) and x.dtype.is_complex else x
+    return x
 
 
 @register("clone", "CloneBackward0", saves=False)
