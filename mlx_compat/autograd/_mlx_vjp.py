@@ -80,6 +80,31 @@ def vjp(fn, primals, cotangents):
         _tracing.depth -= 1
 
 
+# Note [Compiled when repeated]
+# A backward whose MLX graph depends only on a static plan and its inputs' shapes (a convolution's vjp, Note
+# [Recorded convolution path] in nn/functional.py; a max pool's scatter, Note [Compiled max-pool backward] in
+# nn/_pooling.py) can be mx.compile'd once per plan: a call then replays the traced tape instead of running the
+# Python that builds it again. Tracing costs milliseconds, so a shape reaches the compiled function only from its
+# second backward on: a stream of new shapes (variable-length sequences, say) keeps the plain function and stays
+# out of MLX's cache. Both tables are bounded.
+_COMPILED = {}  # key -> the compiled function
+_SEEN = set()  # (key, shape): seen in a backward
+_COMPILED_MAX = 4096
+
+
+def compiled_when_repeated(key, shape, make):
+    """make() -> a pure MLX function of the plan `key` (hashable); that function, or from the second call with the
+    same (key, shape) on, its mx.compile'd form, made once per key (Note [Compiled when repeated])."""
+    if (key, shape) not in _SEEN:
+        if len(_SEEN) < _COMPILED_MAX:
+            _SEEN.add((key, shape))
+        return make()
+    fn = _COMPILED.get(key)
+    if fn is None:
+        fn = _COMPILED[key] = mx.compile(make())
+    return fn
+
+
 def _wrap(arr, device_code, dtype=None):
     return _new(arr, device_code, dtype if dtype is not None else _dtype.from_mx(arr.dtype))
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import _C, _compile, _dtype
 from ..autograd._derivatives import record as _record
-from ..autograd._mlx_vjp import mlx_op
+from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import scoped as _scoped
 from .._tensor import Tensor, _new, _mx_item, _mx_evaluated
 from . import _layout
@@ -525,7 +525,9 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
             gx = mlx_op(name + "Backward", scatter, [g])
         else:  # Note [Compiled max-pool backward]
             dev = g._device_code
-            arr = _scoped(dev, _max_pool_grad(windows, kk, nd, last, dev, x.shape), x, g._mx, valid)
+            grad = compiled_when_repeated((windows, kk, nd, last, dev), x.shape,  # Note [Compiled when repeated]
+                                          lambda: _max_pool_grad_fn(windows, kk, nd, last))
+            arr = _scoped(dev, grad, x, g._mx, valid)
             gx = _new(arr, dev, _dtype.from_mx(arr.dtype))
         if last and gx._device_code != 0:  # the NC... view of an N...C array (Note [Channels-last gradients])
             _layout.mark_tensor(gx)
@@ -557,8 +559,8 @@ def _max_pool_scatter(windows, x, onehot, g, last, nd):
 # Note [Compiled max-pool backward]
 # Without create_graph, a strided max pool's backward (Note [max-pool strided windows]: the windows again, the
 # picked element per window, the scatter through the slicing's vjp: some forty MLX calls and a second trace of the
-# slicing) is one function per geometry and device, mx.compile'd once an input shape repeats (a shape seen once
-# keeps the eager calls: tracing costs a few ms). Every operation in it is a selection, a comparison, a maximum
+# slicing) is one function per geometry and device, mx.compile'd once an input shape repeats (Note [Compiled when
+# repeated] in autograd/_mlx_vjp.py). Every operation in it is a selection, a comparison, a maximum
 # or the scatter's sums, which the fused kernels MLX generates take in the eager graph's order, so they give the
 # eager calls' bits. On the CPU those kernels are C++ that MLX compiles once per machine (about 2 s for this
 # backward's four, then cached in MLX's temp directory), as for the optimizers' fused updates (Note [Fused update
@@ -568,24 +570,6 @@ def _max_pool_grad_fn(windows, kk, nd, last):
     def grad(x, g, valid):
         return _max_pool_scatter(windows, x, _max_pool_onehot(windows(x), valid, kk), g, last, nd)
     return grad
-
-
-def _max_pool_grad(windows, kk, nd, last, dev, shape):
-    """The function (x, g, valid) -> x's gradient for `_max_pool_strided`'s backward, compiled from the second
-    call with the same input shape on (Note [Compiled max-pool backward])."""
-    key = (windows, kk, nd, last, dev)
-    if (key, shape) not in _POOL_GRAD_SHAPES:
-        if len(_POOL_GRAD_SHAPES) < _STRIDED_WINDOWS_MAX:
-            _POOL_GRAD_SHAPES.add((key, shape))
-        return _max_pool_grad_fn(windows, kk, nd, last)
-    fn = _POOL_GRADS.get(key)
-    if fn is None:
-        fn = _POOL_GRADS[key] = mx.compile(_max_pool_grad_fn(windows, kk, nd, last))
-    return fn
-
-
-_POOL_GRADS = {}  # (windows, K, nd, channels-last, device) -> the compiled gradient
-_POOL_GRAD_SHAPES = set()  # (that key, input shape): seen in a backward
 
 
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices):

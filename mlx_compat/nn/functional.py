@@ -12,7 +12,7 @@ import mlx.core as mx
 
 from .. import _C, _compile, _dtype
 from ..autograd._derivatives import needs_grad, record
-from ..autograd._mlx_vjp import mlx_op
+from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops.linalg import _linear_addmm, _mm_layout, _record_addmm, addmm as _addmm
 from .._tensor import Tensor, _mx_evaluated, _new
@@ -400,11 +400,9 @@ def _conv_last(x, transpose, w, b, stride, lo, hi, dilation, perm_in, perm_out):
 # the bias added channels-last, and the marked NC... view of the N...C result, as `_conv`'s general function
 # computes it, recorded as ConvolutionBackward0 with the module-level `_conv_backward`, whose ctx extra holds the
 # plan. Its backward is MLX's vjp of the same function over the operands that want a gradient (the first layer's
-# image wants none). Without create_graph that vjp is mx.compile'd once per plan, operand set and device
-# (`_conv_vjp`): a call then replays the traced tape instead of tracing the Python function again (10.4 -> 5.5 us
-# for a 64-channel 3x3 vjp on this CPU). Only an input shape seen before is given to the compiled function (a
-# training loop's shapes repeat; a first shape would cost ~3 ms to trace, and a stream of new shapes,
-# variable-length sequences say, would each cost that and stay in MLX's cache). The tape holds only transposes,
+# image wants none). Without create_graph that vjp is mx.compile'd once per plan, operand set and device, and used
+# once an input and weight shape pair repeats (Note [Compiled when repeated] in autograd/_mlx_vjp.py): 10.4 -> 5.5
+# us for a 64-channel 3x3 vjp on this CPU (a first shape would cost ~3 ms to trace). The tape holds only transposes,
 # flips, convolutions and the bias's sum, none of which MLX fuses, so no kernel is generated (nothing is compiled
 # for the CPU at run time) and the values are bitwise those of the uncompiled vjp; the compiled function is keyed by
 # the device because a traced tape keeps its streams. With create_graph it is traced through mlx_op, a
@@ -467,26 +465,6 @@ def _conv_vjp_fn(plan, want, n):
     return vjp
 
 
-def _conv_vjp(plan, want, n, dev, shape):
-    """The vjp for `_conv_backward` (Note [Recorded convolution path]): _conv_vjp_fn's function mx.compile'd once
-    per (plan, want, operand count, device), from the second backward with the same input and weight shapes on
-    (shapes seen once keep the traced vjp: tracing the tape for them costs ~3 ms)."""
-    key = (plan, want, n, dev)
-    seen = _CONV_VJP_SHAPES.get((key, shape), 0)
-    if seen < 1:
-        if len(_CONV_VJP_SHAPES) < _CONV_PLANS_MAX:
-            _CONV_VJP_SHAPES[(key, shape)] = 1
-        return _conv_vjp_fn(plan, want, n)
-    fn = _CONV_VJPS.get(key)
-    if fn is None:
-        fn = _CONV_VJPS[key] = mx.compile(_conv_vjp_fn(plan, want, n))
-    return fn
-
-
-_CONV_VJPS = {}  # (plan, want, n, device) -> the compiled vjp
-_CONV_VJP_SHAPES = {}  # ((plan, want, n, device), (input, weight) shapes) -> 1: seen in a backward
-
-
 def _conv_backward(ctx, grads):
     """ConvolutionBackward0 of `_conv_recorded`: MLX's vjp of its function over the operands that want a gradient."""
     plan, dev, wanted = ctx[-1]
@@ -502,7 +480,9 @@ def _conv_backward(ctx, grads):
         gs = gs if isinstance(gs, tuple) else (gs,)
     else:
         vals = [s._mx for s in snaps]
-        vjp = _conv_vjp(plan, want, n, dev, (vals[0].shape, vals[1].shape))
+        # Note [Compiled when repeated] (autograd/_mlx_vjp.py)
+        vjp = compiled_when_repeated((plan, want, n, dev), (vals[0].shape, vals[1].shape),
+                                     lambda: _conv_vjp_fn(plan, want, n))
         gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in _scoped(dev, vjp, *vals, g._mx)]
     result = [None] * n
     for k, i in enumerate(want):
