@@ -25,6 +25,13 @@ F = mc.nn.functional
 R = np.random.default_rng(0)
 
 
+def _repeated(step, inputs):
+    """step()'s result after two backwards through it, so that the one the check runs is the third."""
+    for _ in range(2):
+        mc.autograd.grad(step().sum(), inputs)
+    return step()
+
+
 def a(*shape, lo=None):
     x = R.standard_normal(shape).astype(np.float32)
     return np.abs(x) + lo if lo is not None else x
@@ -35,7 +42,8 @@ def i(hi, *shape):
 
 
 TF32_TOL = 5e-3
-TF32_CASES = {"linalg.solvers", "conv", "conv block", "conv 1x1 rows", "conv_transpose", "scatter/misc"}
+TF32_CASES = {"linalg.solvers", "conv", "conv block", "conv 1x1 rows", "compiled backwards",
+              "conv_transpose", "scatter/misc"}
 
 # (name, fn(*tensors), arrays, indices of the arrays that require grad)
 CASES = [
@@ -68,6 +76,11 @@ CASES = [
     # a strided 1x1 convolution of a convolution's output: the rows product with its own backward on a GPU
     ("conv 1x1 rows", lambda x, w0, wd: F.conv2d(F.conv2d(x, w0, padding=1), wd, stride=2),
      [a(2, 4, 7, 6), a(4, 4, 3, 3), a(5, 4, 1, 1)], (0, 1, 2)),
+    # the third backward of a conv -> max pool: the compiled convolution vjp and max-pool backward (Note [Compiled
+    # when repeated] in autograd/_mlx_vjp.py), the pool channels-last (8 channels)
+    ("compiled backwards",
+     lambda x, w: _repeated(lambda: F.max_pool2d(F.conv2d(x, w, padding=1), 3, 2, 1), [x, w]),
+     [a(2, 8, 8, 8), a(8, 8, 3, 3)], (0, 1)),
     # an in-place write to a view: the base's CopySlices backward (its mask lives on the base's device)
     ("in-place view write", lambda x: (lambda y: (y[:, 1:].mul_(2).relu_(), y)[1])(x * 1), [a(3, 4)], (0,)),
     ("conv_transpose", lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1), [a(1, 2, 4, 4), a(2, 3, 3, 3)],
