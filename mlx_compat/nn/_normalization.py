@@ -70,7 +70,7 @@ import mlx.core as mx
 
 from .. import _C, _dtype
 from ..autograd._derivatives import needs_grad
-from ..autograd._mlx_vjp import mlx_op
+from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from ._fused import fused_op
 from . import _layout
 from ..autograd.grad_mode import no_grad
@@ -467,14 +467,14 @@ def _update_running(running_mean, running_var, mean, var_unbiased, momentum):
             running_var._write(_running_update(running_var._mx, var_unbiased, momentum))
 
 
-def _batch_norm_train_grads(x, w, g, mean, invstd, axes, count, has_w, has_b):
+def _batch_norm_train_grads(x, w, g, mean, invstd, axes, n, has_w, has_b):
     """[dx, dw?, db?] of training-mode batch norm, torch's CPU closed form (batch_norm_backward_cpu):
     dx = (g - sum(g) / N - (x - mean) * dotp * invstd^2 / N) * invstd * w, dw = dotp * invstd, db = sum(g),
-    with dotp = sum((x - mean) * g) over every axis but the channels."""
+    with dotp = sum((x - mean) * g) over every axis but the channels; n: N as a 0-d array of g's dtype (the
+    count as MLX would convert it, Note [Training batch norm path])."""
     d = x - mean
     gsum = mx.sum(g, axis=axes, keepdims=True)
     dotp = mx.sum(d * g, axis=axes, keepdims=True)
-    n = _scalar(float(count), g.dtype)  # count as MLX would convert it (Note [Training batch norm path])
     k = dotp * invstd * invstd / n
     scale = invstd * w if w is not None else invstd
     dx = (g - gsum / n - d * k) * scale
@@ -721,8 +721,14 @@ def _batch_norm_train_backward(ctx, grads):
         gs = gs if isinstance(gs, tuple) else (gs,)
     else:
         hinted = last and _C._is_channels_last(g)  # Note [Channels-last gradients] (nn/_layout.py)
-        gs = _scoped(dev, _batch_norm_train_grads_of, snaps[0]._mx, snaps[1]._mx if has_w else None, g._mx, hinted,
-                     mean, invstd, n, last, axes, bshape, red, count, has_w, has_b)
+        x = snaps[0]._mx
+        plan = (hinted, n, last, axes, bshape, red, has_w, has_b)
+        # Note [Compiled batch norm backward]
+        fn = compiled_when_repeated((plan, dev), x.shape, lambda: _batch_norm_grads_fn(*plan))
+        gm = g._mx
+        cnt = _scalar(float(count), gm.dtype)
+        gs = (_scoped(dev, fn, x, snaps[1]._mx, gm, mean, invstd, cnt) if has_w else
+              _scoped(dev, fn, x, gm, mean, invstd, cnt))
         gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in gs]
         if hinted:
             _C._set_channels_last(gs[0], True, None)  # _layout.mark_tensor
@@ -730,9 +736,31 @@ def _batch_norm_train_backward(ctx, grads):
                  for w, gi, s in zip(wanted, gs, snaps))
 
 
-def _batch_norm_train_grads_of(x, w, g, hinted, mean, invstd, n, last, axes, bshape, red, count, has_w, has_b):
+# Note [Compiled batch norm backward]
+# Without create_graph, a training batch norm's gradients (`_batch_norm_train_grads`: two reductions and a dozen
+# elementwise ops on the input's size) are one mx.compile'd function per plan and device, used once an input
+# shape repeats (Note [Compiled when repeated] in autograd/_mlx_vjp.py). MLX fuses the elementwise ops around the
+# reductions: the eager ResNet-18 32px training graph (forward + backward, b8) goes from 759 to 599 kernel-running
+# primitives, each a kernel launch and its host work on a GPU, and this CPU's backward graph building 705 -> 653
+# us at b2 (the compiled function replays its tape in C++). The count N is an input (a 0-d array), not a constant
+# of the trace: a constant would be written into each fused kernel's source, one kernel build per layer size.
+# The fused kernels may contract a product and a sum into one rounding (FMA), so the gradients can differ from
+# the unfused ops' in the last bits (both torch's formula in float32).
+def _batch_norm_grads_fn(hinted, n, last, axes, bshape, red, has_w, has_b):
+    """The function (x[, w], g, mean, invstd, count) -> [dx, dw?, db?] of `_batch_norm_train_backward` without
+    create_graph, for one plan (Note [Compiled batch norm backward]); w only when the batch norm has a weight."""
+    if has_w:
+        return functools.partial(_batch_norm_train_grads_of, hinted=hinted, n=n, last=last, axes=axes,
+                                 bshape=bshape, red=red, has_w=has_w, has_b=has_b)
+    return lambda x, g, mean, invstd, count: _batch_norm_train_grads_of(
+        x, None, g, mean, invstd, count, hinted=hinted, n=n, last=last, axes=axes, bshape=bshape, red=red,
+        has_w=has_w, has_b=has_b)
+
+
+def _batch_norm_train_grads_of(x, w, g, mean, invstd, count, *, hinted, n, last, axes, bshape, red, has_w, has_b):
     """_batch_norm_train_backward's gradients without create_graph: in N...C space for a hinted cotangent (its
-    input gradient the NC... view), else in NC... space (a channels-last node's statistics reshaped to it)."""
+    input gradient the NC... view), else in NC... space (a channels-last node's statistics reshaped to it);
+    count: the 0-d array of N."""
     if hinted:
         tl = _TO_LAST[n]
         gs = _batch_norm_train_grads(mx.transpose(x, tl), w, mx.transpose(g, tl), mean, invstd, red, count, has_w,
