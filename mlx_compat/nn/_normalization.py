@@ -591,8 +591,9 @@ _ONES = {n: (1,) * (n - 2) for n in builtins.range(2, 9)}
 # layout, the statistics and what each input wants in the ctx's extra. That is `_batch_norm_impl`'s general
 # function with fused_op, without the five closures, the stats dict and the no_grad block made per call, and
 # with the per-channel arithmetic's Python scalars given as 0-d arrays made once (an MLX op with a Python
-# scalar converts it at every call: ~0.4 us): the same operations in the same order, so the same bits. On a GPU a
-# channels-last input is normalised in N...C space both ways (Note [Channels-last gradients] in nn/_layout.py).
+# scalar converts it at every call: ~0.4 us): the same operations in the same order (then compiled: Note [Compiled
+# training batch norm]). On a GPU a channels-last input is normalised in N...C space both ways (Note
+# [Channels-last gradients] in nn/_layout.py).
 # This CPU, 2x64x8x8: ~32 -> ~25 us per F.batch_norm call (native MLX's whole BatchNorm module: 29 us).
 _TRAIN_DTYPES = (_dtype.float32, _dtype.float64)
 _TRAIN_PLANS = {}  # (n, c, last) -> (axes of the statistics, their keepdims shape, NC... axes, NC... shape)
@@ -625,33 +626,67 @@ def _running_update(r, stat, momentum):
     """(r * (1 - momentum) + stat * momentum) in r's dtype: the running-statistics update (Note [running
     statistics]); the scalars as 0-d arrays of r's dtype give the Python scalars' bits."""
     dt = r.dtype
+    return _running_update_by(r, stat, _scalar(1 - momentum, dt), _scalar(momentum, dt))
+
+
+def _running_update_by(r, stat, keep, take):
+    """_running_update with its factors 1 - momentum and momentum given as 0-d arrays of r's dtype."""
+    dt = r.dtype
     if stat.dtype != dt:
         stat = stat.astype(dt)
-    out = r * _scalar(1 - momentum, dt) + stat * _scalar(momentum, dt)
+    out = r * keep + stat * take
     return out if out.dtype == dt else out.astype(dt)
 
 
-def _batch_norm_train_mx(x, wb, rm, rv, red, pshape, eps, has_w, has_b, n, last, momentum, count):
+def _batch_norm_train_mx(x, wb, rm, rv, red, pshape, eps, has_w, has_b, n, last, momentum, count, dev):
     """(y, mean, invstd, new running mean or None, new running var or None) of a training batch norm (Note
-    [Training batch norm path]); mean and invstd keep the reduced dims (of N...C space when `last`)."""
+    [Training batch norm path]); mean and invstd keep the reduced dims (of N...C space when `last`). One
+    mx.compile'd function per plan and device once x's shape repeats (Note [Compiled training batch norm])."""
     dt = x.dtype
+    has_rm, has_rv = rm is not None, rv is not None
+    # the scalars as inputs, never constants of the trace (Note [Compiled training batch norm])
+    args = [x, *wb, _scalar(eps, dt), _scalar(count / (count - 1) if count > 1 else math.inf, dt)]
+    for r in (rm, rv):
+        if r is not None:
+            args += (r, _scalar(1 - momentum, r.dtype), _scalar(momentum, r.dtype))
+    plan = (red, pshape, has_w, has_b, has_rm, has_rv, n, last)
+    fn = compiled_when_repeated(("bn forward", plan, dev), x.shape, lambda: _batch_norm_train_fn(*plan))
+    out = fn(*args)
+    return out[0], out[1], out[2], out[3] if has_rm else None, out[-1] if has_rv else None
+
+
+def _batch_norm_train_fn(red, pshape, has_w, has_b, has_rm, has_rv, n, last):
+    """The function of `_batch_norm_train_mx`'s array arguments for one plan."""
+    return functools.partial(_batch_norm_train_arrays, red=red, pshape=pshape, has_w=has_w, has_b=has_b,
+                             has_rm=has_rm, has_rv=has_rv, n=n, last=last)
+
+
+def _batch_norm_train_arrays(x, *args, red, pshape, has_w, has_b, has_rm, has_rv, n, last):
+    """[y, mean, invstd, new running mean?, new running var?] of a training batch norm from x and args: weight?,
+    bias?, eps, the Bessel factor count / (count - 1) (inf for one value: the variance's 0 / 0), then for each
+    running statistic present its array, 1 - momentum and momentum (0-d arrays of its dtype)."""
+    k = has_w + has_b
+    wb, (eps, bessel), rest = args[:k], args[k:k + 2], args[k + 2:]
     if last:
         x = mx.transpose(x, _TO_LAST[n])
     mean, _, var = _moments(x, red)
-    invstd = _scalar(1.0, dt) / mx.sqrt(var + _scalar(eps, dt))
+    # a Python 1.0, not the cached 0-d array: a traced function may not capture an array it also takes as an
+    # input (momentum 1 - 1 / num_batches_tracked = 1.0 passes that one)
+    invstd = 1.0 / mx.sqrt(var + eps)
     it = iter(wb)
     alpha = invstd * next(it).reshape(pshape) if has_w else invstd
     beta = next(it).reshape(pshape) - mean * alpha if has_b else -mean * alpha
     y = x * alpha + beta
     if last:
         y = mx.transpose(y, _FROM_LAST[n])
+    out = [y, mean, invstd]
     c = pshape[-1] if last else pshape[1]
-    new_rm = None if rm is None else _running_update(rm, mean.reshape(c), momentum)
-    if rv is not None:
-        var = var.reshape(c)
-        var = var * (count / (count - 1)) if count > 1 else var / 0.0
-        rv = _running_update(rv, var, momentum)
-    return y, mean, invstd, new_rm, rv
+    if has_rm:
+        out.append(_running_update_by(rest[0], mean.reshape(c), rest[1], rest[2]))
+        rest = rest[3:]
+    if has_rv:
+        out.append(_running_update_by(rest[0], var.reshape(c) * bessel, rest[1], rest[2]))
+    return out
 
 
 def _batch_norm_train(input, weight, bias, running_mean, running_var, momentum, eps, c, n):
@@ -672,7 +707,7 @@ def _batch_norm_train(input, weight, bias, running_mean, running_var, momentum, 
     y, mean, invstd, new_rm, new_rv = _scoped(
         dev, _batch_norm_train_mx, input._mx, wb, None if running_mean is None else running_mean._mx,
         None if running_var is None else running_var._mx, red, pshape, eps, weight is not None, bias is not None, n,
-        last, momentum, count)
+        last, momentum, count, dev)
     out = _new(y, dev, input.dtype)
     if last:
         _C._set_channels_last(out, True, None)  # _layout.mark_tensor
@@ -723,7 +758,7 @@ def _batch_norm_train_backward(ctx, grads):
         hinted = last and _C._is_channels_last(g)  # Note [Channels-last gradients] (nn/_layout.py)
         x = snaps[0]._mx
         plan = (hinted, n, last, axes, bshape, red, has_w, has_b)
-        # Note [Compiled batch norm backward]
+        # Note [Compiled training batch norm]
         fn = compiled_when_repeated((plan, dev), x.shape, lambda: _batch_norm_grads_fn(*plan))
         gm = g._mx
         cnt = _scalar(float(count), gm.dtype)
@@ -736,19 +771,25 @@ def _batch_norm_train_backward(ctx, grads):
                  for w, gi, s in zip(wanted, gs, snaps))
 
 
-# Note [Compiled batch norm backward]
-# Without create_graph, a training batch norm's gradients (`_batch_norm_train_grads`: two reductions and a dozen
-# elementwise ops on the input's size) are one mx.compile'd function per plan and device, used once an input
-# shape repeats (Note [Compiled when repeated] in autograd/_mlx_vjp.py). MLX fuses the elementwise ops around the
-# reductions: the eager ResNet-18 32px training graph (forward + backward, b8) goes from 759 to 599 kernel-running
-# primitives, each a kernel launch and its host work on a GPU, and this CPU's backward graph building 705 -> 653
-# us at b2 (the compiled function replays its tape in C++). The count N is an input (a 0-d array), not a constant
-# of the trace: a constant would be written into each fused kernel's source, one kernel build per layer size.
-# The fused kernels may contract a product and a sum into one rounding (FMA), so the gradients can differ from
-# the unfused ops' in the last bits (both torch's formula in float32).
+# Note [Compiled training batch norm]
+# A training batch norm's forward (`_batch_norm_train_mx`: the moments, invstd, the folded affine, the output and
+# the running statistics' update) and, without create_graph, its backward's gradients (`_batch_norm_train_grads`:
+# two reductions and a dozen elementwise ops) are each one mx.compile'd function per plan and device, used once
+# an input shape repeats (Note [Compiled when repeated] in autograd/_mlx_vjp.py). MLX fuses the elementwise ops
+# around the reductions, and a call replays the traced tape in C++ instead of building it op by op in Python.
+# The eager ResNet-18 32px b8 training graph (forward, backward and running statistics) went from 2761 to 1451
+# primitives, 1399 to 724 of them running kernels (each a launch and its host work on a GPU; 1396 -> 721 under the
+# fake GPU), and this CPU's b2 graph building from 0.89-1.01 to 0.69-0.72 ms (forward) and 1.96-2.25 to 1.56-1.66
+# ms (forward + backward). CPU step times: b8 -5%, b32 and 224 px unchanged (MLX's CPU fused kernels with
+# broadcast operands run scalar loops, Note [CPU fusion barrier after batch norm], but the convolutions dominate).
+# Every scalar that can vary between layers or steps is an input (a 0-d array of the dtype MLX would convert the
+# Python scalar to): eps, the count and Bessel factor, momentum (a cumulative average changes it at every step).
+# A constant of the trace would be written into the fused kernel's source: one kernel build per layer size, and a
+# new trace per step. The fused kernels may contract a product and a sum into one rounding (FMA), so values can
+# differ from the unfused ops' in the last bits (both are torch's formulas).
 def _batch_norm_grads_fn(hinted, n, last, axes, bshape, red, has_w, has_b):
     """The function (x[, w], g, mean, invstd, count) -> [dx, dw?, db?] of `_batch_norm_train_backward` without
-    create_graph, for one plan (Note [Compiled batch norm backward]); w only when the batch norm has a weight."""
+    create_graph, for one plan (Note [Compiled training batch norm]); w only when the batch norm has a weight."""
     if has_w:
         return functools.partial(_batch_norm_train_grads_of, hinted=hinted, n=n, last=last, axes=axes,
                                  bshape=bshape, red=red, has_w=has_w, has_b=has_b)

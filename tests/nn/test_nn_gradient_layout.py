@@ -88,7 +88,7 @@ def train_grads(x, w, g, mean, invstd, axes, *rest):  # N...C statistics reduce 
 
 N._batch_norm_train_mx, N._batch_norm_train_grads = train_mx, train_grads
 # every backward through the Python function, so that each is counted (a compiled one replays its trace: Note
-# [Compiled batch norm backward])
+# [Compiled training batch norm])
 N.compiled_when_repeated = lambda key, shape, make: make()
 lists = lambda ts: [t.detach().cpu().numpy().tolist() for t in ts]
 out = {}
