@@ -290,17 +290,20 @@ def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     # Note [Recorded convolution path]: a batched one-group convolution that records a gradient, checks first
+    # and Note [Inference convolution path]
     xs = input._mx.shape
     if len(xs) == nd + 2:
         dtype = input.dtype
         rec = _conv_plan(xs, weight._mx.shape, stride, padding, dilation, groups, nd, dtype)[7]
-        if (rec is not None and weight.dtype is dtype and (bias is None or bias.dtype is dtype)
-                and _C.is_grad_enabled()
-                and (input.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))):
-            if rec[0] is _conv_fn:
-                return _conv_recorded(input, weight, bias, rec)
-            if input._device_code == 0:  # on a GPU a channels-last input takes the rows product below
-                return _conv_recorded(input, weight, bias, rec, mark=False)
+        if rec is not None and weight.dtype is dtype and (bias is None or bias.dtype is dtype):
+            if _C.is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                         or (bias is not None and bias.requires_grad)):
+                if rec[0] is _conv_fn:
+                    return _conv_recorded(input, weight, bias, rec)
+                if input._device_code == 0:  # on a GPU a channels-last input takes the rows product below
+                    return _conv_recorded(input, weight, bias, rec, mark=False)
+            elif rec[0] is _conv_fn:
+                return _conv_inference(input, weight, bias, *rec[1:])
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to conv{nd}d, but got input "
                            f"of size: {list(input.shape)}")
