@@ -128,8 +128,9 @@ def ours_graph(w, om, ids):
 
     fn = mc.compile(step, fullgraph=True)
     x = mc.from_numpy(ids).to("cuda")
-    mc.eval(fn(x))  # the first call traces and runs
-    # the second call runs the compiled graph; its one evaluation of every output (state and results) is caught
+    mc.eval(fn(x))  # the first calls trace and run (a trace reads the targets: Note [Target bounds on the host])
+    mc.eval(fn(x))
+    # the next call runs the compiled graph; its one evaluation of every output (state and results) is caught
     # before it happens, so the graph is still there to count
     evals, real = [], mc._C._eval
     mc._C._eval = lambda arrays: evals.append(list(arrays))
