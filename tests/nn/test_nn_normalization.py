@@ -416,3 +416,29 @@ def test_batch_norm_training_running_stats_through_views_and_cumulative_average(
         res.append([out, gx, base_m, base_v] + outs + [bn.running_mean, bn.running_var, bn.num_batches_tracked])
     for m, t in zip(res[1], res[0]):
         assert_same(m, t, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("momentum,affine,shape", [(0.1, True, (4, 3, 5, 7)), (None, True, (3, 3, 5, 7)),
+                                                   (0.3, False, (6, 11)), (None, False, (2, 13, 4))])
+def test_batch_norm_training_compiled_after_a_repeat(momentum, affine, shape):
+    """Note [Compiled training batch norm]: from the second call of a shape on, a training batch norm's forward and
+    gradients run compiled. A module's one step (shapes no other test uses), then a second module of the same shape
+    and plan for three: its first step is the compiled functions' trace (momentum=None then passes the factor 1.0,
+    which must not be an array the traced function also captures), the others replay it. Outputs, gradients and
+    running statistics against torch."""
+    cls = {2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d"}[len(shape)]
+    res = []
+    for L in (torch, mc):
+        outs = []
+        for steps in (1, 3):
+            bn = getattr(L.nn, cls)(shape[1], eps=1e-3, momentum=momentum, affine=affine)
+            for step in range(steps):
+                x = L.from_numpy(_rand(shape, 30 + step)).requires_grad_()
+                y = bn(x)
+                want = [x] + list(bn.parameters())
+                outs += [y] + list(L.autograd.grad((y * L.from_numpy(_rand(shape, 40 + step))).sum(), want))
+            outs += [bn.running_mean, bn.running_var]
+        res.append(outs)
+    assert len(res[0]) == len(res[1])
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-4, atol=1e-5)
