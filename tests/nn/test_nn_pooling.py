@@ -617,3 +617,24 @@ def test_max_pool_repeated_backward_matches_torch(shape, kw):
         flat[rng.integers(0, flat.size, 3)] = np.nan
         flat[rng.integers(0, flat.size, 3)] = -np.inf
         check(name, None, data=a, seed=step, **kw)
+
+
+
+def test_max_pool_recorded_repeats_compiled():
+    """Note [Compiled max-pool backward]: from a shape's second recorded call on, the strided max pool's forward
+    (its running maximum) and backward run compiled. Three recorded steps of one shape no other test uses, with a
+    NaN and ties in the input: outputs and input gradients against torch."""
+    rng = np.random.default_rng(5)
+    inputs = [np.round(rng.standard_normal((2, 3, 9, 7)), 1).astype(np.float32) for _ in range(3)]
+    inputs[1][0, 1, 2, 3] = np.nan
+    res = []
+    for L in (torch, mc):
+        outs = []
+        for a in inputs:
+            x = L.from_numpy(a.copy()).requires_grad_()
+            y = L.nn.functional.max_pool2d(x, 3, 2, 1)
+            cot = L.from_numpy(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape)))
+            outs += [y] + list(L.autograd.grad((y * cot).sum(), [x]))
+        res.append(outs)
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=0, atol=0, equal_nan=True)
