@@ -234,9 +234,9 @@ _CONV_PLANS_MAX = 4096
 
 
 def _conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
-    """(stride, dilation, lo, hi, gemm kind, perm_in, perm_out) of a convolution of an input of shape xs (batched)
-    by a weight of shape ws, raising torch's errors for shapes that cannot be convolved (Note [Convolution
-    plans])."""
+    """(stride, dilation, lo, hi, gemm kind, perm_in, perm_out, recorded plan or None) of a convolution of an input
+    of shape xs (batched) by a weight of shape ws, raising torch's errors for shapes that cannot be convolved (Note
+    [Convolution plans]); the recorded plan is `_conv_recorded`'s (Note [Recorded convolution path])."""
     try:
         key = (xs, ws, stride, padding, dilation, groups, nd, dtype)
         plan = _CONV_PLANS.get(key)
@@ -289,8 +289,8 @@ def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
-    # Note [Recorded convolution path]: a batched one-group convolution that records a gradient, checks first
-    # and Note [Inference convolution path]
+    # a batched one-group float convolution, recorded (Note [Recorded convolution path]) or not (Note [Inference
+    # convolution path]), before the general checks
     xs = input._mx.shape
     if len(xs) == nd + 2:
         dtype = input.dtype
@@ -318,13 +318,10 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     if not (input.dtype.is_floating_point or input.dtype.is_complex) and input._device_code != 0:
         # integer convolution runs through float64, which MLX's GPU lacks (torch's CUDA has none either)
         raise RuntimeError(f"\"slow_conv2d_cuda\" not implemented for '{_SCALAR.get(input.dtype.name, input.dtype.name)}'")
-    # where no gradient is recorded: Note [cached channels-last weights], Note [Inference convolution path]
+    # where no gradient is recorded: Note [cached channels-last weights]; a batched one-group convolution of a
+    # float dtype MLX convolves directly took the early path above, recorded or not
     inference = not (_C.is_grad_enabled() and (input.requires_grad or weight.requires_grad
                                                 or (bias is not None and bias.requires_grad)))
-    if gemm is None and groups == 1 and batched and input.dtype in _CONV_WEIGHT_CACHED:
-        if inference:
-            return _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out)
-        return _conv_recorded(input, weight, bias, rec)
     ins = [x_in, weight] + ([bias] if bias is not None else [])
 
     def conv_mlx(xn, wn, g):
