@@ -512,13 +512,31 @@ def _batch_norm_train_grads(x, w, g, mean, invstd, axes, n, has_w, has_b):
 _CPU_BARRIER_MIN = 4096
 
 
+def _folded_affine(mean, var, wb, eps, shape, has_w, has_b, ct=None):
+    """(invstd, alpha, beta) of Note [batch norm arithmetic]: invstd = 1 / sqrt(var + eps), alpha = invstd *
+    weight, beta = bias - mean * alpha; wb: the weight and bias present, cast to ct (when given) and reshaped to
+    `shape`. eps: a Python float, or a 0-d array inside a traced function (Note [Compiled training batch norm]).
+    The 1 is a Python number: a traced function may not capture a (cached 0-d) array it also takes as an input,
+    as momentum 1 - 1 / num_batches_tracked = 1.0 would pass."""
+    invstd = 1.0 / mx.sqrt(var + eps)
+    it = iter(wb)
+    if has_w:
+        w = next(it)
+        alpha = invstd * (w if ct is None else w.astype(ct)).reshape(shape)
+    else:
+        alpha = invstd
+    if has_b:
+        b = next(it)
+        beta = (b if ct is None else b.astype(ct)).reshape(shape) - mean * alpha
+    else:
+        beta = -mean * alpha
+    return invstd, alpha, beta
+
+
 def _eval_affine(rm, rv, *wb, eps, ct, pshape, has_w, has_b):
     """(alpha, beta) of an evaluation-mode batch norm (Note [folded eval batch norm])."""
     mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
-    invstd = 1 / mx.sqrt(var + eps)
-    it = iter(wb)
-    alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
-    return alpha, (next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha)
+    return _folded_affine(mean, var, wb, eps, pshape, has_w, has_b, ct)[1:]
 
 
 def _eval_fold(xc, rm, rv, wb, eps, ct, pshape, has_w, has_b):
@@ -670,12 +688,7 @@ def _batch_norm_train_arrays(x, *args, red, pshape, has_w, has_b, has_rm, has_rv
     if last:
         x = mx.transpose(x, _TO_LAST[n])
     mean, _, var = _moments(x, red)
-    # a Python 1.0, not the cached 0-d array: a traced function may not capture an array it also takes as an
-    # input (momentum 1 - 1 / num_batches_tracked = 1.0 passes that one)
-    invstd = 1.0 / mx.sqrt(var + eps)
-    it = iter(wb)
-    alpha = invstd * next(it).reshape(pshape) if has_w else invstd
-    beta = next(it).reshape(pshape) - mean * alpha if has_b else -mean * alpha
+    invstd, alpha, beta = _folded_affine(mean, var, wb, eps, pshape, has_w, has_b)
     y = x * alpha + beta
     if last:
         y = mx.transpose(y, _FROM_LAST[n])
@@ -759,7 +772,7 @@ def _batch_norm_train_backward(ctx, grads):
         x = snaps[0]._mx
         plan = (hinted, n, last, axes, bshape, red, has_w, has_b)
         # Note [Compiled training batch norm]
-        fn = compiled_when_repeated((plan, dev), x.shape, lambda: _batch_norm_grads_fn(*plan))
+        fn = compiled_when_repeated(("bn backward", plan, dev), x.shape, lambda: _batch_norm_grads_fn(*plan))
         gm = g._mx
         cnt = _scalar(float(count), gm.dtype)
         gs = (_scoped(dev, fn, x, snaps[1]._mx, gm, mean, invstd, cnt) if has_w else
@@ -818,10 +831,7 @@ def _batch_norm_train_composite(x, *wb, axes, bshape, eps, has_w, has_b):
     """The training batch norm's output as one differentiable MLX function of (x, weight?, bias?), in NC...
     space: what create_graph differentiates."""
     mean, _, var = _moments(x, axes)
-    invstd = 1 / mx.sqrt(var + eps)
-    it = iter(wb)
-    alpha = invstd * next(it).reshape(bshape) if has_w else invstd
-    beta = next(it).reshape(bshape) - mean * alpha if has_b else -mean * alpha
+    _, alpha, beta = _folded_affine(mean, var, wb, eps, bshape, has_w, has_b)
     return x * alpha + beta
 
 
@@ -882,11 +892,7 @@ def _batch_norm_impl(input, weight, bias, running_mean, running_var, training, m
         else:
             mean, var = rm.astype(ct).reshape(pshape), rv.astype(ct).reshape(pshape)
         if not fold:
-            # Note [batch norm arithmetic]
-            invstd = 1 / mx.sqrt(var + eps)
-            it = iter(wb)
-            alpha = invstd * next(it).astype(ct).reshape(pshape) if has_w else invstd
-            beta = next(it).astype(ct).reshape(pshape) - mean * alpha if has_b else -mean * alpha
+            invstd, alpha, beta = _folded_affine(mean, var, wb, eps, pshape, has_w, has_b, ct)
             y = (xc * alpha + beta).astype(x.dtype)
         if last:
             if barrier:  # Note [CPU fusion barrier after batch norm]
