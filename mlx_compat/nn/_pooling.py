@@ -455,10 +455,14 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
     index = [lead + tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss) for i, dd, o, ss in zip(off, d, osz, s))
              + trail for off in offsets]
 
-    def slices(x, src=None):
+    def prepared(x, src=None):
+        """x padded, channels-last first when `last` (src: x's N...C array, read instead of transposing x)."""
         if last:
             x = mx.transpose(x, to_last) if src is None else src
-        xp = mx.pad(x, pads, constant_values=fill) if padded else x
+        return mx.pad(x, pads, constant_values=fill) if padded else x
+
+    def slices(x, src=None):
+        xp = prepared(x, src)
         for ix in index:
             yield xp[ix]
 
@@ -468,9 +472,7 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
     def maximum(x, src=None):
         """The windows' maxima, (*lead, *osz) (last: (N, *osz, C)): a running maximum over the K strided slices
         (forward only). MLX's maximum propagates NaN, as torch's kernel does. src: as strided_maximum's."""
-        if last:
-            x = mx.transpose(x, to_last) if src is None else src
-        xp = mx.pad(x, pads, constant_values=fill) if padded else x
+        xp = prepared(x, src)
         out = xp[index[0]]
         for ix in index[1:]:
             out = mx.maximum(out, xp[ix])
@@ -479,8 +481,7 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
     def strided_maximum(x, src=None):
         """maximum's result, (N, *osz, C), as one max over an as_strided window view (channels-last only; src:
         x's N...C array, read instead of transposing x, Note [Channels-last source] in csrc/layout.c)."""
-        xp = mx.transpose(x, to_last) if src is None else src
-        xp = mx.pad(xp, pads, constant_values=fill) if padded else xp
+        xp = prepared(x, src)
         st = [1] * xp.ndim
         for i in builtins.range(xp.ndim - 2, -1, -1):
             st[i] = st[i + 1] * xp.shape[i + 1]
