@@ -104,6 +104,33 @@ def test_reused_calls_run_the_program_and_equal_eager(python_calls):
     assert python_calls[0] <= 4  # the traces and the first reuse; the other calls ran the program
 
 
+def test_program_updates_state_in_place_of_the_old_buffers(python_calls):
+    """Note [Inputs released before evaluation]: the program drops its input lists before evaluating, so an
+    update of a 4 MiB parameter reuses the old buffer (MLX donates it) instead of holding both at the peak."""
+    import mlx.core as mx
+
+    torch.manual_seed(0)
+    w = torch.randn(1024, 1024)
+
+    @torch.compile
+    def scale():
+        w.mul_(1.5)
+
+    expected = w.clone()
+    for _ in range(4):  # traces, then reuses through the program
+        scale()
+        expected.mul_(1.5)
+    assert python_calls[0] <= 3
+    mx.synchronize()
+    mx.reset_peak_memory()
+    base = mx.get_active_memory()
+    scale()
+    expected.mul_(1.5)
+    mx.synchronize()
+    assert mx.get_peak_memory() - base < 2 ** 20  # without donation: a second 4 MiB buffer
+    np.testing.assert_array_equal(w.numpy(), expected.numpy())
+
+
 def _mutations():
     """Changes between calls that the program must notice (each applied to both runs alike)."""
     def lr(m, o, x, y):

@@ -156,6 +156,13 @@ enum {
     P_DERIVED, P_DCACHE, P_COUNT
 };
 
+/* Note [Inputs released before evaluation]
+ * A call program drops its lists of input arrays (arguments, slot arrays, keys, host scalars, derived inputs)
+ * after the write-back and before the one evaluation. The state tensors then hold the new arrays, so an old
+ * parameter or optimizer-state array that nothing else holds is referenced by the compiled graph alone, and MLX
+ * may donate its buffer to the output computed from it (an in-place update) instead of allocating a new one.
+ * Native MLX's compiled step gets the same: its state trees are rebound before evaluation. Measured on the CPU,
+ * a compiled 2-layer GPT-2 (d256, vocab 4096) AdamW step: peak memory 54.8 -> 43.8 MiB (native 45.8). */
 /* Note [Derived inputs in C]
  * A compiled inference call of a convolutional model takes one derived input per convolution weight and two per
  * eval batch norm (Note [Derived inputs] in _compile.py), each fn(slot arrays) through nn/_layout.py's caches: a
@@ -1031,6 +1038,10 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         Py_DECREF(p);
     }
+    /* the inputs' old state arrays go before the evaluation, so that MLX may reuse their buffers for the new
+     * state where nothing else holds them (Note [Inputs released before evaluation]) */
+    for (int i = 0; i < 5; i++)
+        Py_CLEAR(ins[i]);
     /* one evaluation per call (the state written and the results), under the evaluation lock (Note [Threads]) */
     if ((evals = PyTuple_New(n_all - n_out + n_out)) == NULL)
         goto done;
