@@ -44,3 +44,22 @@ def test_complex_parts_grad():
         (t.real * 2 + t.imag * t.imag).sum().backward()
         out.append(t.grad)
     assert_same(out[1], out[0], **GRAD)
+
+
+@pytest.mark.parametrize("key", [(slice(None), slice(0, 3)), (slice(None), slice(1, 5, 2)), (slice(None), 2),
+                                 (Ellipsis, slice(2, None))], ids=["slice", "step", "select", "ellipsis"])
+def test_slice_and_select_backward_write_the_gradient(key):
+    """torch's slice/select backward copies the gradient into zeros: a -0.0 gradient stays -0.0 (added to zeros
+    it would become +0.0), and the rest of the gradient is zero."""
+    g = randn((4, 5, 6), 5)
+    x = randn((4, 5, 6), 6)
+    grads = []
+    for L in (torch, mc):
+        xl = L.from_numpy(x).requires_grad_()
+        y = xl[key]
+        gl = L.from_numpy(np.ascontiguousarray(g[key]))
+        gl.view(-1)[0] = -0.0
+        y.backward(gl)
+        grads.append(xl.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
+    np.testing.assert_array_equal(np.signbit(grads[1]), np.signbit(grads[0]))
