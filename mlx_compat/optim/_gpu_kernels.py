@@ -67,10 +67,12 @@ _SOURCE = """
 _kernel = None
 _updates = {}
 _CUDA = None  # whether MLX's CUDA backend with cuda_kernel is here; found on first use
-# elements per thread: on the H200, GPT-2-small's 148 bfloat16 AdamW updates evaluated in 2.94 / 2.27 / 2.14 ms
-# (medians) with 1 / 4 / 8 in one run and 2.32 / 2.76 (minimum 2.14 / 1.96) with 1 / 8 in another, against
-# 4.46-4.72 ms for the composed update: no consistent difference between them; 8 has the lowest minimum
-ELEMS = 8
+# elements per thread (each `stride` apart). Wall times of a whole optimizer step hide the kernels (host work and
+# the other kernels overlap them): on the H200 the 148 bfloat16 AdamW updates of GPT-2-small evaluated in 2.1-2.9 ms
+# with 1, 4 or 8, with no consistent order. The kernels' own time, from CUPTI, on an H100 (3 isolated steps, the
+# kernels of a step run concurrently, so their times overlap): 4,987 us per step with 8, 2,987 with 4, 2,154 with
+# 1, against 2,613 for native MLX's compiled bfloat16 AdamW. One element per thread has the most loads in flight.
+ELEMS = 1
 
 
 def available(device):
