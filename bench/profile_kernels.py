@@ -4,7 +4,9 @@ Each variant of a bench_suite row (the same models, inputs and steps as `bench_s
 N steps under torch's profiler with its CUDA activity on. The profiler's CUPTI tracing is process-wide, so it records
 the kernels MLX's CUDA backend launches as well as torch's. Per variant: wall ms per step (timed apart, without the
 profiler), kernels per step, kernel time per step (the sum of kernel durations: below the wall time means the GPU
-waits for the host), and the kernels that take the most time, grouped by name.
+waits for the host; above it, that kernels ran concurrently, as MLX's CUDA graphs run independent ones such as the
+optimizer's per-parameter updates, so their durations overlap and are not additive: time such a kernel alone,
+bench/profile_adam_gpu.py), and the kernels that take the most time, grouped by name.
 
 Usage (on a CUDA machine): python bench/profile_kernels.py --only gpt2 --rows train --dtype bfloat16 [--steps 5]
 """
