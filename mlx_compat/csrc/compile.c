@@ -163,6 +163,7 @@ enum {
  * may donate its buffer to the output computed from it (an in-place update) instead of allocating a new one.
  * Native MLX's compiled step gets the same: its state trees are rebound before evaluation. Measured on the CPU,
  * a compiled 2-layer GPT-2 (d256, vocab 4096) AdamW step: peak memory 54.8 -> 43.8 MiB (native 45.8). */
+
 /* Note [Derived inputs in C]
  * A compiled inference call of a convolutional model takes one derived input per convolution weight and two per
  * eval batch norm (Note [Derived inputs] in _compile.py), each fn(slot arrays) through nn/_layout.py's caches: a
