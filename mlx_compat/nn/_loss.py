@@ -610,21 +610,29 @@ def _nll(input, target, weight, ignore_index, reduction):
     return mlx_op("NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0", f, [input])
 
 
+def host_indices_unchecked(tv, key):
+    """The values of index array `tv` as a numpy array for a bounds check under `key`, or None when there is
+    nothing to check: an empty array, one found in bounds for `key` before (remember_checked), or one MLX traces
+    (Note [Target bounds on the host], Note [No evaluation while tracing])."""
+    if not tv.size:
+        return None
+    seen = _checked.get(id(tv))
+    if seen is not None and seen[0]() is tv and seen[1] == key:
+        return None
+    return _host_targets(tv)
+
+
 def _checked_target(target, ignore_index, c):
     """The targets as an int64 MLX array, after torch's eager bounds check (Note [Target bounds on the host]);
     skipped while MLX traces (Note [No evaluation while tracing])."""
     tv = target._mx
-    if tv.size:
-        seen = _checked.get(id(tv))
-        if seen is None or seen[0]() is not tv or seen[1] != (c, ignore_index):
-            host = _host_targets(tv)
-            if host is not None:
-                if host.min() < 0 or host.max() >= c:
-                    bad = (host != ignore_index) & ((host < 0) | (host >= c))
-                    if bad.any():
-                        raise IndexError(
-                            f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
-                _remember_checked(tv, (c, ignore_index))
+    host = host_indices_unchecked(tv, (c, ignore_index))
+    if host is not None:
+        if host.min() < 0 or host.max() >= c:
+            bad = (host != ignore_index) & ((host < 0) | (host >= c))
+            if bad.any():
+                raise IndexError(f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
+        remember_checked(tv, (c, ignore_index))
     if tv.dtype != mx.int64:
         tv = tv.astype(mx.int64)
     return tv
@@ -644,11 +652,13 @@ def _checked_target(target, ignore_index, c):
 # immutable; a tensor written in place holds a new array): on MLX's CUDA backend a host read of an array in device
 # memory is a copy with a device synchronisation, at every step of a loop that reuses one batch. Keyed by the
 # array's id, holding only a weak reference to it, so an entry leaves with its array and a reused id is never
-# taken for it (the referent is compared).
+# taken for it (the referent is compared). F.embedding checks its indices the same way (`host_indices_unchecked`,
+# keyed by the table's size): it built `any(out of range)` and evaluated it, a stream synchronisation per lookup.
 _checked = {}
 
 
-def _remember_checked(tv, key):
+def remember_checked(tv, key):
+    """Remember index array `tv` as found in bounds for `key` while it lives (Note [Target bounds on the host])."""
     k = id(tv)
     _checked[k] = (weakref.ref(tv, lambda _r, k=k, memo=_checked: memo.pop(k, None)), key)
 

@@ -163,9 +163,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not 0 <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
     iv = input._mx
-    # torch's eager bounds check: one evaluation, skipped while MLX traces (Note [No evaluation while tracing])
-    if iv.size and _C._item_or_none(mx.any((iv < 0) | (iv >= n))):
-        raise IndexError("index out of range in self")
+    # torch's eager bounds check, a host read of the indices as for cross entropy's targets (Note [Target bounds on
+    # the host]), once per index array; skipped while MLX traces (Note [No evaluation while tracing])
+    host = _loss.host_indices_unchecked(iv, ("embedding", n))
+    if host is not None:
+        if host.min() < 0 or host.max() >= n:
+            raise IndexError("index out of range in self")
+        _loss.remember_checked(iv, ("embedding", n))
     if max_norm is not None and input.numel():
         from ..autograd.grad_mode import no_grad
 

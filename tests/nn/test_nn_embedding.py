@@ -58,3 +58,23 @@ def test_embedding_and_nll_loss_compile():
         mc.nn.functional.embedding(mc.tensor([5]), mc.from_numpy(w))
     with pytest.raises(IndexError):
         mc.nn.functional.nll_loss(mc.from_numpy(logits), mc.tensor([0, 5, 1, 2]))
+
+
+def test_embedding_indices_checked_per_table_size_and_when_computed():
+    """The bounds check is a host read remembered per index array and table size (Note [Target bounds on the
+    host]): indices found in bounds for a 5-row table still raise torch's IndexError against a 3-row one, a
+    negative index raises, and indices computed lazily on the device are checked too."""
+    idx = np.array([[0, 4], [2, 1]])
+    for L in (torch, mc):
+        ids = L.from_numpy(idx.copy())
+        L.nn.functional.embedding(ids, L.ones(5, 2))
+        L.nn.functional.embedding(ids, L.ones(5, 2))  # the remembered check
+        with pytest.raises(IndexError, match="index out of range in self"):
+            L.nn.functional.embedding(ids, L.ones(3, 2))
+        with pytest.raises(IndexError, match="index out of range in self"):
+            L.nn.functional.embedding(ids - 1, L.ones(5, 2))
+        lazy = ids * 2  # 8 is out of a 5-row table
+        with pytest.raises(IndexError, match="index out of range in self"):
+            L.nn.functional.embedding(lazy, L.ones(5, 2))
+        out = L.nn.functional.embedding(ids // 2, L.arange(10.0).reshape(5, 2))
+        assert out.tolist() == [[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [0.0, 1.0]]]
