@@ -27,6 +27,7 @@ an attribute that already exists).
 from __future__ import annotations
 
 import builtins
+import weakref
 
 import mlx.core as mx
 import numpy as np
@@ -462,6 +463,42 @@ def argwhere(input):
 declare_methods({"nonzero": nonzero, "argwhere": argwhere})
 
 
+# Eager index bounds checks on the host (Note [Target bounds on the host] in nn/_loss.py): cross entropy's
+# targets, F.embedding's and index_select's indices. `_checked`: id(array) -> (weak reference, key) of arrays found
+# in bounds for `key` while they live.
+_checked = {}
+
+
+def remember_checked(tv, key):
+    """Remember index array `tv` as found in bounds for `key` while it lives (Note [Target bounds on the host])."""
+    k = id(tv)
+    _checked[k] = (weakref.ref(tv, lambda _r, k=k, memo=_checked: memo.pop(k, None)), key)
+
+
+def _host_values(tv):
+    """The index array's values as a numpy array (evaluated under the evaluation lock, Note [Threads]), or None
+    while MLX traces it."""
+    try:
+        _C._eval(tv)
+    except ValueError as e:
+        if "during function transformations" in str(e):
+            return None
+        raise
+    return np.asarray(tv)
+
+
+def host_indices_unchecked(tv, key):
+    """The values of index array `tv` as a numpy array for a bounds check under `key`, or None when there is
+    nothing to check: an empty array, one found in bounds for `key` before (remember_checked), or one MLX traces
+    (Note [Target bounds on the host], Note [No evaluation while tracing])."""
+    if not tv.size:
+        return None
+    seen = _checked.get(id(tv))
+    if seen is not None and seen[0]() is tv and seen[1] == key:
+        return None
+    return _host_values(tv)
+
+
 def _check_index(index, fname, allow_int32=True):
     if not isinstance(index, Tensor):
         raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
@@ -475,10 +512,14 @@ def index_select(input, dim, index, *, out=None):
         raise IndexError("index_select(): Index is supposed to be a vector")
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d] if input.dim() else 1
+    # torch's eager bounds check, a host read once per index array (Note [Target bounds on the host]); skipped
+    # while MLX traces (Note [No evaluation while tracing])
+    host = host_indices_unchecked(index._mx, ("index_select", size))
+    if host is not None:
+        if host.min() < -size or host.max() >= size:
+            raise IndexError("index out of range in self")
+        remember_checked(index._mx, ("index_select", size))
     idx = index._mx.reshape(-1)
-    # one sync for torch's eager bounds check, skipped while MLX traces (Note [No evaluation while tracing])
-    if idx.size and _C._item_or_none(mx.any((idx < -size) | (idx >= size))):
-        raise IndexError("index out of range in self")
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0
     from ..autograd._mlx_vjp import mlx_op

@@ -26,7 +26,6 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-import weakref
 
 import mlx.core as mx
 
@@ -35,6 +34,7 @@ from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
+from .._ops.indexing import host_indices_unchecked, remember_checked
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -610,18 +610,6 @@ def _nll(input, target, weight, ignore_index, reduction):
     return mlx_op("NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0", f, [input])
 
 
-def host_indices_unchecked(tv, key):
-    """The values of index array `tv` as a numpy array for a bounds check under `key`, or None when there is
-    nothing to check: an empty array, one found in bounds for `key` before (remember_checked), or one MLX traces
-    (Note [Target bounds on the host], Note [No evaluation while tracing])."""
-    if not tv.size:
-        return None
-    seen = _checked.get(id(tv))
-    if seen is not None and seen[0]() is tv and seen[1] == key:
-        return None
-    return _host_targets(tv)
-
-
 def _checked_target(target, ignore_index, c):
     """The targets as an int64 MLX array, after torch's eager bounds check (Note [Target bounds on the host]);
     skipped while MLX traces (Note [No evaluation while tracing])."""
@@ -646,35 +634,15 @@ def _checked_target(target, ignore_index, c):
 # of a training step). Targets computed on the device (a language model's shifted ids) are evaluated here, as
 # before, and only they. While MLX traces (compile) the values cannot be read and the check is skipped, as every
 # value check is (Note [No evaluation while tracing]). An array found in bounds is not read again (`_checked`
-# below): on the H200 the eager MLP step's first kernels after that host read took 106, 89 and 54 µs, where the
+# in _ops/indexing.py): on the H200 the eager MLP step's first kernels after that host read took 106, 89 and 54 µs, where the
 # compiled step's (no read) take a few.
 # A target array found in bounds for (classes, ignore_index) is not read again while it lives (MLX arrays are
 # immutable; a tensor written in place holds a new array): on MLX's CUDA backend a host read of an array in device
 # memory is a copy with a device synchronisation, at every step of a loop that reuses one batch. Keyed by the
 # array's id, holding only a weak reference to it, so an entry leaves with its array and a reused id is never
-# taken for it (the referent is compared). F.embedding checks its indices the same way (`host_indices_unchecked`,
-# keyed by the table's size): it built `any(out of range)` and evaluated it, a stream synchronisation per lookup.
-_checked = {}
-
-
-def remember_checked(tv, key):
-    """Remember index array `tv` as found in bounds for `key` while it lives (Note [Target bounds on the host])."""
-    k = id(tv)
-    _checked[k] = (weakref.ref(tv, lambda _r, k=k, memo=_checked: memo.pop(k, None)), key)
-
-
-def _host_targets(tv):
-    """The targets' values as a numpy array (evaluated under the evaluation lock, Note [Threads]), or None while
-    MLX traces them."""
-    import numpy as np
-
-    try:
-        _C._eval(tv)
-    except ValueError as e:
-        if "during function transformations" in str(e):
-            return None
-        raise
-    return np.asarray(tv)
+# taken for it (the referent is compared). The read and the memo are `host_indices_unchecked` and
+# `remember_checked` (_ops/indexing.py), which F.embedding and index_select share, keyed by the dim's size:
+# they built `any(out of range)` and evaluated it, a stream synchronisation per call.
 
 
 def _cross_entropy_grad(x, lse, r, safe, cols):

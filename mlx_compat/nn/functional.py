@@ -14,6 +14,7 @@ from .. import _C, _compile, _dtype
 from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
+from .._ops import indexing as _indexing
 from .._ops.linalg import _linear_addmm, _mm_layout, _record_addmm, addmm as _addmm
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
@@ -165,11 +166,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     iv = input._mx
     # torch's eager bounds check, a host read of the indices as for cross entropy's targets (Note [Target bounds on
     # the host]), once per index array; skipped while MLX traces (Note [No evaluation while tracing])
-    host = _loss.host_indices_unchecked(iv, ("embedding", n))
+    host = _indexing.host_indices_unchecked(iv, ("embedding", n))
     if host is not None:
         if host.min() < 0 or host.max() >= n:
             raise IndexError("index out of range in self")
-        _loss.remember_checked(iv, ("embedding", n))
+        _indexing.remember_checked(iv, ("embedding", n))
     if max_norm is not None and input.numel():
         from ..autograd.grad_mode import no_grad
 
