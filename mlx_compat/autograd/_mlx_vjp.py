@@ -116,10 +116,12 @@ def _any_requires_grad(tensors):
     return False
 
 
-def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=()):
+def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), forward=None):
     """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp.
     grad_last: indices of inputs whose gradients are the NC... views of N...C arrays on a GPU (a convolution's
-    input), which the backward marks so (Note [Channels-last gradients] in nn/_layout.py)."""
+    input), which the backward marks so (Note [Channels-last gradients] in nn/_layout.py).
+    forward: computes the outputs instead of f when a gradient is recorded (the same values, f's graph as MLX
+    builds it while differentiating: Note [Attention forward traced for its backward] in nn/_attention.py)."""
     tensors = list(tensors)
     values = [t._mx for t in tensors]
     if device_code is None:
@@ -130,14 +132,16 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=()):
                 dev = t._device_code
     else:
         dev = device_code
-    out = scoped(dev, f, *values)  # Note [Device scope]: on the tensors' device whatever MLX's default
+    record = _C.is_grad_enabled() and _any_requires_grad(tensors)
+    # Note [Device scope]: on the tensors' device whatever MLX's default
+    out = scoped(dev, forward if forward is not None and record else f, *values)
     multi = isinstance(out, (tuple, list))
     if not multi and out_dtypes is None:
         results = [_new(out, dev, _dtype.from_mx(out.dtype))]
     else:
         outs = list(out) if multi else [out]
         results = [_wrap(o, dev, None if out_dtypes is None else out_dtypes[i]) for i, o in enumerate(outs)]
-    if _C.is_grad_enabled() and _any_requires_grad(tensors):
+    if record:
         n = len(tensors)
         meta = [(tuple(r.shape), r.dtype) for r in results]
         diff = [i for i, t in enumerate(tensors) if t.dtype.is_floating_point or t.dtype.is_complex]

@@ -68,6 +68,17 @@ cannot have such rows (Note [attention rows that cannot die]) and skip this. Eve
 path. The backward differentiates the kernel's forward again inside mx.vjp (MLX's backward needs the forward's
 row statistics, which only a forward traced for differentiation outputs): one extra forward kernel per call.
 
+Note [Attention forward traced for its backward]
+MLX's fused attention outputs its row statistics (logsumexp) only when it is built inside a differentiation
+(`detail::in_grad_tracing()`): a plain forward is a one-output primitive, the backward's re-run inside mx.vjp a
+two-output one, and a compiled step cannot merge the two, so it ran two attention forwards per layer (a compiled
+bfloat16 GPT-2 step on the H200: 24 attention forward kernels against native MLX's 12). While a compiled function
+is traced (`_compile._TRACE`) and a gradient is recorded, the forward is therefore built inside a throwaway
+mx.vjp (q as its cotangent: any array of the output's shape and dtype; the gradients it builds are never used,
+so they drop out of the compiled graph): it is then the backward's primitive on the same inputs, and MLX's
+compile merges the two (common subexpressions), leaving one forward whose statistics feed the backward. Eager
+steps are left as they were: there each graph is evaluated as built, and nothing would merge.
+
 Note [GPU arithmetic]
 The CPU paths reproduce torch's CPU kernels' rounding (Note [attention arithmetic order], Note [half-type
 attention], Note [layer norm arithmetic] in _normalization.py) because tests and OpInfo compare bits there. On the
@@ -136,7 +147,7 @@ import mlx.core as mx
 import numpy as np
 
 from .._device_scope import scoped as _scoped, warn as _warn
-from .. import _dtype
+from .. import _compile, _dtype
 from .._ops import creation as _creation
 from .._ops import precise as _precise
 from .._ops import random as _random
@@ -232,6 +243,18 @@ def _sdpa_fast_ok(query, key, value, attn_mask, is_causal, dropout_p, enable_gqa
         return False
 
 
+def _traced_for_backward(fast):
+    """fast(q, k, v) built inside a differentiation, as the backward's vjp builds it (Note [Attention forward
+    traced for its backward]); None outside a compiled function's trace."""
+    if _compile._TRACE is None:
+        return None
+
+    def forward(q, k, v):
+        return mx.vjp(fast, [q, k, v], [q])[0][0]
+
+    return forward
+
+
 def _sdpa_fast(query, key, value, attn_mask, is_causal, sc):
     """Note [fused attention path]: MLX's fused attention, differentiable through its vjp."""
     L, S = query._mx.shape[-2], key._mx.shape[-2]
@@ -247,7 +270,7 @@ def _sdpa_fast(query, key, value, attn_mask, is_causal, sc):
             def fast(q, k, v):
                 return mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask=mode)
 
-        return mlx_op("ScaledDotProductAttention", fast, [query, key, value])
+        return mlx_op("ScaledDotProductAttention", fast, [query, key, value], forward=_traced_for_backward(fast))
     m = attn_mask._mx
     if m.dtype == mx.bool_:
         dead = mx.logical_not(mx.any(m, axis=-1, keepdims=True))  # Note [fully masked attention rows]
@@ -260,7 +283,7 @@ def _sdpa_fast(query, key, value, attn_mask, is_causal, sc):
         out = mx.fast.scaled_dot_product_attention(q, k, v, scale=sc, mask=m)
         return mx.where(dead, mx.array(0, out.dtype), out)
 
-    return mlx_op("ScaledDotProductAttention", fast, [query, key, value])
+    return mlx_op("ScaledDotProductAttention", fast, [query, key, value], forward=_traced_for_backward(fast))
 
 
 def _flash_scores(q, k, sc, mask, keep, alive=False):
