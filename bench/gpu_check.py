@@ -148,6 +148,7 @@ def _g(*shape, scale=1.0, shift=0.0):
 
 # (name, fn(L, *tensors) in library L, arrays, extra(L, device, dtype) -> extra non-differentiable arguments)
 _MASK = R.random((64, 64)) > 0.3
+_TARGETS = R.integers(0, 8192, 512)
 TORCH_CASES = [
     ("layer_norm 768", lambda L, x, w, b: L.nn.functional.layer_norm(x, (768,), w, b),
      [_g(8, 64, 768, scale=2.0, shift=0.5), _g(768), _g(768)], None),
@@ -161,6 +162,13 @@ TORCH_CASES = [
      [_g(2, 12, 16, 64), _g(2, 12, 64, 64), _g(2, 12, 64, 64)], None),
     ("sdpa bool mask", lambda L, q, k, v, m: L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
      [_g(2, 12, 64, 64) for _ in range(3)], lambda L, dev, dt: [L.from_numpy(_MASK).to(dev)]),
+    # Note [fused cross entropy on the GPU]: every row counted, and a fifth of the rows ignored
+    ("cross_entropy (512 x 8192)", lambda L, x, t: L.nn.functional.cross_entropy(x, t), [_g(512, 8192, scale=2.0)],
+     lambda L, dev, dt: [L.from_numpy(_TARGETS).to(dev)]),
+    ("cross_entropy ignored rows", lambda L, x, t: L.nn.functional.cross_entropy(x, t), [_g(512, 8192, scale=2.0)],
+     lambda L, dev, dt: [L.from_numpy(np.where(np.arange(512) % 5 == 0, -100, _TARGETS)).to(dev)]),
+    ("cross_entropy sum", lambda L, x, t: L.nn.functional.cross_entropy(x, t, reduction="sum") / 512,
+     [_g(512, 8192, scale=2.0)], lambda L, dev, dt: [L.from_numpy(_TARGETS).to(dev)]),
 ]
 # bfloat16: torch's own CPU layer_norm gradients (the reference under the fake GPU) move by 4.5e-2 between 1 and 2
 # threads (their reduction order) and lie 3.4e-2 (2 threads) to 6.5e-2 (1 thread) from float32's, in this scaled error
@@ -222,14 +230,21 @@ OPTIM_TOL = 1e-3  # fraction allowed to differ from torch's CPU (the composed up
 # multiply-adds, differs in ~4e-4 of elements with betas (0.3, 0.99); the kernel in none on the H200)
 
 
+# parameter shapes of the optimizer cases: 1-D, 2-D and 4-D parameters (the CUDA update kernel reads their shape,
+# Note [Reduced-precision Adam on CUDA]), a 0-d one and a 5-D one (viewed as 1-D for it)
+_OPTIM_SHAPES = [(50000,), (200, 250), (10, 5, 10, 100), (), (2, 5, 5, 10, 100)]
+
+
 def _optim_steps(lib, cls, kw, dtype, device, x0, grads):
-    p = lib.nn.Parameter(lib.tensor(x0, device=device).to(dtype))
-    opt = getattr(lib.optim, cls)([p], **kw)
+    ps = [lib.nn.Parameter(lib.tensor(x0[:int(np.prod(s))].reshape(s), device=device).to(dtype))
+          for s in _OPTIM_SHAPES]
+    opt = getattr(lib.optim, cls)(ps, **kw)
     for g in grads:
-        p.grad = lib.tensor(g, device=device).to(dtype)
+        for p, s in zip(ps, _OPTIM_SHAPES):
+            p.grad = lib.tensor(g[:int(np.prod(s))].reshape(s), device=device).to(dtype)
         opt.step()
-    st = opt.state[p]
-    return [t.detach().float().cpu().numpy() for t in (p, st["exp_avg"], st["exp_avg_sq"])]
+    return [t.detach().float().cpu().numpy().reshape(-1) for p in ps
+            for t in (p, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"])]
 
 
 def run_optim_case(cls, kw, dt):
@@ -250,7 +265,7 @@ def run_optim_case(cls, kw, dt):
         finally:
             GK._CUDA = None
         same = all(np.array_equal(u, v, equal_nan=True) for u, v in zip(ours, composed))
-    return differ / (3 * x0.size), same
+    return differ / sum(u.size for u in ours), same
 
 
 def main():

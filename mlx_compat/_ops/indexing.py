@@ -487,6 +487,12 @@ def _host_values(tv):
     return np.asarray(tv)
 
 
+def checked_key(tv):
+    """The key under which index array `tv` was found in bounds (remember_checked), or None."""
+    seen = _checked.get(id(tv))
+    return seen[1] if seen is not None and seen[0]() is tv else None
+
+
 def host_indices_unchecked(tv, key):
     """The values of index array `tv` as a numpy array for a bounds check under `key`, or None when there is
     nothing to check: an empty array, one found in bounds for `key` before (remember_checked), or one MLX traces

@@ -20,6 +20,20 @@ one compiled pass over the logits (Note [cross entropy gradient in one pass]) wh
 Half types compute in float32 and round the log-probability once, as torch's log_softmax does; the backward
 takes p from that rounded log-probability, as torch's log_softmax backward reads its half-type output.
 With create_graph the op's forward is differentiated by MLX, as any fused op.
+
+Note [fused cross entropy on the GPU]
+On the GPU device the same case is MLX's `mx.fast.cross_entropy` (the per-row logsumexp(w) - w[t] in one kernel
+that accumulates in float32, differentiated by MLX's one-kernel vjp through `mlx_op`), as native MLX's
+`nn.losses.cross_entropy` takes it there: the composition of Note [fused cross entropy] was a dozen kernels per
+step for the ignore mask, the gather, the logsumexp and the reduction (a compiled MLP step on the H200: 30 kernels
+against native's 24), and its bfloat16 backward was slower than MLX's. Ignored rows (ignore_index) are given
+class 0 and their loss replaced by 0, which also stops their gradient (the vjp of a select); the reduction is
+nll_loss's in float32, rounded to the logits' dtype once. When the host has read the targets (eagerly, Note
+[Target bounds on the host]) and no row is ignored, the mask is left out: the kernel, a sum and a division, as
+native MLX's loss. The row losses are the float32 ones, not rounded to a
+half type before the reduction as torch's log_softmax output is: Note [GPU arithmetic] in nn/_attention.py. MLX's
+CPU fallback of the kernel reduces in the logits' dtype, so under the fake GPU (Note [Fake GPU]), where 'cuda'
+is MLX's CPU, half-type logits are given to it as float32.
 """
 from __future__ import annotations
 
@@ -29,12 +43,12 @@ import warnings
 
 import mlx.core as mx
 
-from .._device_scope import warn as _warn
-from .. import _C, _dtype
+from .._device_scope import scoped as _scoped, warn as _warn
+from .. import _C, _device, _dtype
 from ..autograd._mlx_vjp import mlx_op
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
-from .._ops.indexing import host_indices_unchecked, remember_checked
+from .._ops.indexing import checked_key, host_indices_unchecked, remember_checked
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -610,17 +624,24 @@ def _nll(input, target, weight, ignore_index, reduction):
     return mlx_op("NllLossBackward0" if input.dim() <= 2 else "NllLoss2DBackward0", f, [input])
 
 
-def _checked_target(target, ignore_index, c):
+def _checked_target(target, ignore_index, c, ignored=None):
     """The targets as an int64 MLX array, after torch's eager bounds check (Note [Target bounds on the host]);
-    skipped while MLX traces (Note [No evaluation while tracing])."""
+    skipped while MLX traces (Note [No evaluation while tracing]). ignored: a list that receives whether any row
+    may be ignore_index (True unless the host values, read now or remembered, show none is)."""
     tv = target._mx
-    host = host_indices_unchecked(tv, (c, ignore_index))
-    if host is not None:
-        if host.min() < 0 or host.max() >= c:
-            bad = (host != ignore_index) & ((host < 0) | (host >= c))
-            if bad.any():
-                raise IndexError(f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
-        remember_checked(tv, (c, ignore_index))
+    key = checked_key(tv)
+    if key is None or key[:2] != (c, ignore_index):
+        host = host_indices_unchecked(tv, None)  # no key: read it (None only if empty or traced)
+        key = None
+        if host is not None:
+            if host.min() < 0 or host.max() >= c:
+                bad = (host != ignore_index) & ((host < 0) | (host >= c))
+                if bad.any():
+                    raise IndexError(f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
+            key = (c, ignore_index, bool((host == ignore_index).any()))
+            remember_checked(tv, key)
+    if ignored is not None:
+        ignored.append(key is None or key[2])
     if tv.dtype != mx.int64:
         tv = tv.astype(mx.int64)
     return tv
@@ -635,7 +656,8 @@ def _checked_target(target, ignore_index, c):
 # before, and only they. While MLX traces (compile) the values cannot be read and the check is skipped, as every
 # value check is (Note [No evaluation while tracing]). An array found in bounds is not read again (`_checked`
 # in _ops/indexing.py): on the H200 the eager MLP step's first kernels after that host read took 106, 89 and 54 µs, where the
-# compiled step's (no read) take a few.
+# compiled step's (no read) take a few. The memo's key also says whether any row is ignore_index, which the GPU
+# path uses to skip the ignore mask (Note [fused cross entropy on the GPU]).
 # A target array found in bounds for (classes, ignore_index) is not read again while it lives (MLX arrays are
 # immutable; a tensor written in place holds a new array): on MLX's CUDA backend a host read of an array in device
 # memory is a copy with a device synchronisation, at every step of a loop that reuses one batch. Keyed by the
@@ -738,9 +760,52 @@ def _ce_functions(dt, ignore_index, reduction):
     return fns
 
 
+def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
+    """Note [fused cross entropy on the GPU]: MLX's fused kernel and its vjp; `ignored`: whether any row may be
+    ignore_index (False when the host has seen the targets and none is)."""
+    dt = input.dtype._mx
+    as_f32 = _device.FAKE_GPU and dt != mx.float32  # the CPU fallback reduces in the logits' dtype
+    if not ignored:  # every row counts: no masking, and the mean divides by the row count
+        safe = _scoped(input._device_code, lambda: tv.astype(mx.int32))
+        n = float(tv.size)
+
+        def dense(x):
+            rows = mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe)
+            if reduction == "none":
+                return rows.astype(dt)
+            total = mx.sum(rows)
+            return (total if reduction == "sum" else total / n).astype(dt)
+
+        return mlx_op("NllLossBackward0", dense, [input])
+    zero = mx.array(0.0, mx.float32)
+
+    def targets():  # what the rows' targets fix: class indices, kept rows, the mean's divisor and NaN
+        keep = tv != ignore_index
+        safe = mx.where(keep, tv, 0).astype(mx.int32)
+        if reduction != "mean":
+            return keep, safe, None, None
+        n = mx.sum(keep).astype(mx.float32)
+        empty = n == 0  # torch: NaN when every row is ignored
+        return keep, safe, mx.where(empty, mx.array(1.0, mx.float32), n), mx.where(empty, math.nan, zero)
+
+    keep, safe, den, nan = _scoped(input._device_code, targets)
+
+    def f(x):
+        rows = mx.where(keep, mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe), zero)
+        if reduction == "none":
+            return rows.astype(dt)
+        total = mx.sum(rows)
+        return (total if reduction == "sum" else total / den + nan).astype(dt)
+
+    return mlx_op("NllLossBackward0", f, [input])
+
+
 def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
-    tv = _checked_target(target, ignore_index, input.shape[1])
+    ignored = []
+    tv = _checked_target(target, ignore_index, input.shape[1], ignored)
+    if input._device_code:
+        return _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored[0])
     dt = input.dtype._mx
     cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction)
 

@@ -15,8 +15,8 @@ import pytest
 _SPY = r'''
 import mlx.core as mx
 
-CALLS = {"sdpa": 0, "layer_norm": 0}
-_sdpa, _ln = mx.fast.scaled_dot_product_attention, mx.fast.layer_norm
+CALLS = {"sdpa": 0, "layer_norm": 0, "cross_entropy": 0}
+_sdpa, _ln, _ce = mx.fast.scaled_dot_product_attention, mx.fast.layer_norm, mx.fast.cross_entropy
 
 
 def sdpa(*a, **k):
@@ -29,7 +29,12 @@ def layer_norm(*a, **k):
     return _ln(*a, **k)
 
 
-mx.fast.scaled_dot_product_attention, mx.fast.layer_norm = sdpa, layer_norm
+def cross_entropy(*a, **k):
+    CALLS["cross_entropy"] += 1
+    return _ce(*a, **k)
+
+
+mx.fast.scaled_dot_product_attention, mx.fast.layer_norm, mx.fast.cross_entropy = sdpa, layer_norm, cross_entropy
 '''
 
 _SCRIPT = _SPY + r'''
@@ -136,6 +141,28 @@ for dt in ("float32", "bfloat16"):
     case(f"multi_head_attention {dt}", dt, mha,
          [a(B, T, 768), a(3 * 768, 768, scale=0.03), a(3 * 768), a(768, 768, scale=0.03), a(768)])
 
+    # cross entropy of class indices (Note [fused cross entropy on the GPU]): rows ignored (-100) among them, and
+    # every row ignored (a zero loss and gradient); the mean over every row ignored is NaN, checked apart
+    tgt = R.integers(0, 50, 24)
+    tgt[::5] = -100
+    for red in ("mean", "sum", "none"):
+        case(f"cross_entropy {red} {dt}", dt,
+             lambda L, x, t, red=red: L.nn.functional.cross_entropy(x, t, reduction=red), [a(24, 50, scale=3.0)],
+             extra=[lambda L, d: L.from_numpy(tgt).to("cuda" if L is mc else "cpu")])
+    full = R.integers(0, 50, 24)  # no row ignored: the path without the mask
+    for red in ("mean", "none"):
+        case(f"cross_entropy {red} every row {dt}", dt,
+             lambda L, x, t, red=red: L.nn.functional.cross_entropy(x, t, reduction=red), [a(24, 50, scale=3.0)],
+             extra=[lambda L, d: L.from_numpy(full).to("cuda" if L is mc else "cpu")])
+    case(f"cross_entropy sum ignored {dt}", dt,
+         lambda L, x, t: L.nn.functional.cross_entropy(x, t, reduction="sum"), [a(24, 50)],
+         extra=[lambda L, d: L.full((24,), -100, dtype=L.int64, device="cuda" if L is mc else "cpu")])
+    x = mc.from_numpy(a(24, 50)).to("cuda", getattr(mc, dt)).requires_grad_()
+    loss = mc.nn.functional.cross_entropy(x, mc.full((24,), -100, dtype=mc.int64, device="cuda"))
+    loss.backward()
+    results[f"cross_entropy mean ignored {dt}"] = dict(loss=str(loss.item()), dtype=str(loss.dtype),
+                                                       grad=float(x.grad.float().abs().max()))
+
 results["_calls_total"] = dict(CALLS)
 print(json.dumps(results))
 '''
@@ -155,7 +182,10 @@ _CASES = [
     ("sdpa float mask", "sdpa"), ("sdpa gqa", "sdpa"), ("sdpa dropout", None),
     ("layer_norm 768", "layer_norm"), ("layer_norm 768 no affine", "layer_norm"),
     ("layer_norm (12, 64)", "layer_norm"), ("layer_norm 96", None), ("layer_norm 130", None),
-    ("multi_head_attention", "sdpa"),
+    ("multi_head_attention", "sdpa"), ("cross_entropy mean", "cross_entropy"),
+    ("cross_entropy sum", "cross_entropy"), ("cross_entropy none", "cross_entropy"),
+    ("cross_entropy sum ignored", "cross_entropy"), ("cross_entropy mean every row", "cross_entropy"),
+    ("cross_entropy none every row", "cross_entropy"),
 ]
 
 
@@ -171,6 +201,20 @@ def test_fused_gpu_kernels_match_torch(fake_gpu_results, stem, kernel, dt):
     for name, n in r["calls"].items():
         # each kernel once in the forward and once more in the backward's vjp (which re-traces the forward)
         assert (n >= 1) if name == kernel else n == 0, (name, r["calls"])
+
+
+@pytest.mark.parametrize("dt", ["float32", "bfloat16"])
+def test_gpu_cross_entropy_mean_of_ignored_rows_is_nan(fake_gpu_results, dt):
+    """torch: the mean over rows that are all ignore_index is NaN, with a zero gradient (Note [fused cross entropy on
+    the GPU])."""
+    import torch
+
+    x = torch.randn(24, 50, dtype=getattr(torch, dt), requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(x, torch.full((24,), -100))
+    ref.backward()
+    r = fake_gpu_results[f"cross_entropy mean ignored {dt}"]
+    assert r["loss"] == str(ref.item()) == "nan" and r["dtype"] == str(ref.dtype)
+    assert r["grad"] == float(x.grad.float().abs().max()) == 0.0
 
 
 _GPT2_SCRIPT = _SPY + r'''
@@ -251,7 +295,7 @@ def test_gpt2_step_on_the_gpu_takes_the_fused_kernels(dt):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     # 2 blocks: 5 layer norms and 2 attentions forward, each differentiated again by the backward's vjp; float32
     # attention trains on the composed path (Note [fused attention path])
-    assert out["calls"] == {"sdpa": 4 if dt == "bfloat16" else 0, "layer_norm": 10}, out
+    assert out["calls"] == {"sdpa": 4 if dt == "bfloat16" else 0, "layer_norm": 10, "cross_entropy": 2}, out
     assert out["compiled_calls"]["layer_norm"] >= 10, out
     assert (out["compiled_calls"]["sdpa"] >= 4) if dt == "bfloat16" else out["compiled_calls"]["sdpa"] == 0, out
     assert out["grad_devices"] == ["cuda:0"], out
