@@ -157,6 +157,19 @@ for dt in ("float32", "bfloat16"):
     case(f"cross_entropy sum ignored {dt}", dt,
          lambda L, x, t: L.nn.functional.cross_entropy(x, t, reduction="sum"), [a(24, 50)],
          extra=[lambda L, d: L.full((24,), -100, dtype=L.int64, device="cuda" if L is mc else "cpu")])
+    # inference layer norm (nothing records a gradient): the kernel straight from the arguments, any width, the
+    # normalized shape given as an int, a tuple or a list
+    x, w, b = a(4, 16, 100, scale=2.0) + 0.5, a(100), a(100)
+    ref = TF.layer_norm(*(torch.from_numpy(v).to(getattr(torch, dt)).float() for v in (x,)), (100,),
+                        *(torch.from_numpy(v).to(getattr(torch, dt)).float() for v in (w, b)))
+    for shape in (100, (100,), [100]):
+        before = dict(CALLS)
+        with mc.no_grad():
+            out = F.layer_norm(mc.from_numpy(x).to("cuda", getattr(mc, dt)), shape,
+                               *(mc.from_numpy(v).to("cuda", getattr(mc, dt)).requires_grad_() for v in (w, b)))
+        results[f"layer_norm inference {shape} {dt}"] = dict(
+            dtype=str(out.dtype), device=str(out.device), err=worst(out, ref), tol=TOL[dt],
+            calls={k: CALLS[k] - before[k] for k in CALLS}, grad_fn=out.grad_fn is None)
     x = mc.from_numpy(a(24, 50)).to("cuda", getattr(mc, dt)).requires_grad_()
     loss = mc.nn.functional.cross_entropy(x, mc.full((24,), -100, dtype=mc.int64, device="cuda"))
     loss.backward()
@@ -201,6 +214,16 @@ def test_fused_gpu_kernels_match_torch(fake_gpu_results, stem, kernel, dt):
     for name, n in r["calls"].items():
         # each kernel once in the forward and once more in the backward's vjp (which re-traces the forward)
         assert (n >= 1) if name == kernel else n == 0, (name, r["calls"])
+
+
+@pytest.mark.parametrize("dt", ["float32", "bfloat16"])
+@pytest.mark.parametrize("shape", ["100", "(100,)", "[100]"])
+def test_gpu_inference_layer_norm_takes_the_kernel(fake_gpu_results, shape, dt):
+    """Under no_grad (weights that require grad included) layer_norm is the fused kernel at any width."""
+    r = fake_gpu_results[f"layer_norm inference {shape} {dt}"]
+    assert r["dtype"] == f"torch.{dt}" and r["device"] == "cuda:0" and r["grad_fn"]
+    assert r["err"] <= r["tol"], r
+    assert r["calls"] == {"sdpa": 0, "layer_norm": 1, "cross_entropy": 0}, r
 
 
 @pytest.mark.parametrize("dt", ["float32", "bfloat16"])
