@@ -27,8 +27,8 @@ that accumulates in float32, differentiated by MLX's one-kernel vjp through `mlx
 `nn.losses.cross_entropy` takes it there: the composition of Note [fused cross entropy] was a dozen kernels per
 step for the ignore mask, the gather, the logsumexp and the reduction (a compiled MLP step on the H200: 30 kernels
 against native's 24), and its bfloat16 backward was slower than MLX's. Ignored rows (ignore_index) are given
-class 0 and their loss replaced by 0, which also stops their gradient (the vjp of a select); the reduction is
-nll_loss's in float32, rounded to the logits' dtype once. When the host has read the targets (eagerly, Note
+class 0 and their loss replaced by 0, which also stops their gradient (a `select`, Note [Selecting vjp]); the
+reduction is nll_loss's in float32 (the mean over no row is 0 / 0, torch's NaN), rounded to the logits' dtype once. When the host has read the targets (eagerly, Note
 [Target bounds on the host]) and no row is ignored, the mask is left out: the kernel, a sum and a division, as
 native MLX's loss. The row losses are the float32 ones, not rounded to a
 half type before the reduction as torch's log_softmax output is: Note [GPU arithmetic] in nn/_attention.py. MLX's
@@ -45,7 +45,7 @@ import mlx.core as mx
 
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
-from ..autograd._mlx_vjp import mlx_op
+from ..autograd._mlx_vjp import mlx_op, select
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
 from .._ops.indexing import checked_key, host_indices_unchecked, remember_checked
@@ -779,23 +779,21 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
         return mlx_op("NllLossBackward0", dense, [input])
     zero = mx.array(0.0, mx.float32)
 
-    def targets():  # what the rows' targets fix: class indices, kept rows, the mean's divisor and NaN
+    def targets():  # what the rows' targets fix: class indices, kept rows, the mean's row count
         keep = tv != ignore_index
         safe = mx.where(keep, tv, 0).astype(mx.int32)
-        if reduction != "mean":
-            return keep, safe, None, None
-        n = mx.sum(keep).astype(mx.float32)
-        empty = n == 0  # torch: NaN when every row is ignored
-        return keep, safe, mx.where(empty, mx.array(1.0, mx.float32), n), mx.where(empty, math.nan, zero)
+        return keep, safe, mx.sum(keep.astype(mx.float32)) if reduction == "mean" else None
 
-    keep, safe, den, nan = _scoped(input._device_code, targets)
+    keep, safe, n = _scoped(input._device_code, targets)
 
     def f(x):
-        rows = mx.where(keep, mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe), zero)
+        # select: the gradient of an ignored row is 0 even where the cotangent is not finite (every row ignored:
+        # the mean is 0 / 0, torch's NaN, and its cotangent 1 / 0), Note [Selecting vjp]
+        rows = select(keep, mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe), zero)
         if reduction == "none":
             return rows.astype(dt)
         total = mx.sum(rows)
-        return (total if reduction == "sum" else total / den + nan).astype(dt)
+        return (total if reduction == "sum" else total / n).astype(dt)
 
     return mlx_op("NllLossBackward0", f, [input])
 
