@@ -1,5 +1,5 @@
 """The optimizer update alone on the GPU: GPT-2-small's bfloat16 AdamW step, mlx_compat (its CUDA update kernel at
-several elements per thread, the composed update, a compiled `step()`) against native MLX (eager and compiled).
+several consecutive elements per thread, the composed update, a compiled `step()`) against native MLX (eager and compiled).
 
 Gradients come from one forward and backward; then each variant repeats only the update, evaluated. Per variant:
 median wall ms (host-bound and noisy for 148 small launches) and, from torch's profiler (CUPTI sees MLX's kernels),
@@ -84,14 +84,14 @@ def main(argv=None):
         opt.step()
 
     rows = []
-    shipped = GK.ELEMS
+    shipped = GK.VEC
     variants = [(f"ours, CUDA kernel, {e} per thread" + (" (shipped)" if e == shipped else ""), e, None)
-                for e in (1, 4, 8)] + [("ours, composed update", shipped, False)]
-    for label, elems, kernel in variants:
-        GK.ELEMS, GK._CUDA = elems, kernel
+                for e in (1, 2, 4, 8)] + [("ours, composed update", shipped, False)]
+    for label, vec, kernel in variants:
+        GK.VEC, GK._CUDA = vec, kernel
         GK._updates.clear()
         rows.append((label, timed(step, args.repeats), kernels(step)))
-    GK.ELEMS, GK._CUDA = shipped, None
+    GK.VEC, GK._CUDA = shipped, None
     GK._updates.clear()
     cstep = mc.compile(step)
     rows.append(("ours, compiled step()", timed(cstep, args.repeats), kernels(cstep)))

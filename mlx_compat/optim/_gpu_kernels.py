@@ -28,57 +28,93 @@ template <typename T>
 __device__ __forceinline__ float mlxc_round(float a) {
   return static_cast<float>(static_cast<T>(a));
 }
+
+// VEC consecutive elements, loaded and stored as one vector access
+template <typename T, int N>
+struct alignas(sizeof(T) * N) mlxc_pack {
+  T v[N];
+};
+
+struct mlxc_adam_scalars {
+  float wd, w1, b2, w2, bc2, eps, nss;
+};
+
+// one element's update, in torch's single-tensor order with its roundings to T
+template <typename T, bool MAXIMIZE, bool HAS_WD, bool DECOUPLED, bool SMALL>
+__device__ __forceinline__ void mlxc_adam_one(T& x, T g, T& m, T& v, const mlxc_adam_scalars& s) {
+  float xv = static_cast<float>(x);
+  float gv = static_cast<float>(g);
+  float mv = static_cast<float>(m);
+  float vv = static_cast<float>(v);
+  if (MAXIMIZE) {
+    gv = -gv;
+  }
+  if (HAS_WD) {
+    if (DECOUPLED) {
+      xv = mlxc_round<T>(xv * s.wd);
+    } else {
+      gv = mlxc_round<T>(gv + mlxc_round<T>(s.wd) * xv);
+    }
+  }
+  const float diff = gv - mv;
+  mv = mlxc_round<T>(SMALL ? __fmaf_rn(s.w1, diff, mv) : __fmaf_rn(-diff, 1.0f - s.w1, gv));
+  vv = mlxc_round<T>(__fmaf_rn(s.w2 * gv, gv, mlxc_round<T>(vv * s.b2)));
+  const float denom = mlxc_round<T>(mlxc_round<T>(mlxc_round<T>(sqrtf(vv)) / s.bc2) + s.eps);
+  xv = mlxc_round<T>(xv + (s.nss * mv) / denom);
+  x = static_cast<T>(xv);
+  m = static_cast<T>(mv);
+  v = static_cast<T>(vv);
+}
 """
 
 _SOURCE = """
-  // ELEMS elements per thread, `stride` apart, so each of a warp's loads reads consecutive elements
+  // VEC consecutive elements per thread: one vector load or store per array where all seven are aligned to it
   size_t n = 1;
   for (int d = 0; d < x_ndim; ++d) {
     n *= static_cast<size_t>(x_shape[d]);
   }
-  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
-  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const float wd = s_wd[0], w1 = s_w1[0], b2 = s_b2[0], w2 = s_w2[0], bc2 = s_bc2[0], eps = s_eps[0];
-  const float nss = s_nss[0];
+  const size_t first = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) * VEC;
+  if (first >= n) {
+    return;
+  }
+  const mlxc_adam_scalars s{s_wd[0], s_w1[0], s_b2[0], s_w2[0], s_bc2[0], s_eps[0], s_nss[0]};
+  using P = mlxc_pack<T, VEC>;
+  const size_t addresses = reinterpret_cast<size_t>(x) | reinterpret_cast<size_t>(g) | reinterpret_cast<size_t>(m) |
+      reinterpret_cast<size_t>(v) | reinterpret_cast<size_t>(x_out) | reinterpret_cast<size_t>(m_out) |
+      reinterpret_cast<size_t>(v_out);
+  if (first + VEC <= n && addresses % sizeof(P) == 0) {
+    P xp = *reinterpret_cast<const P*>(x + first);
+    const P gp = *reinterpret_cast<const P*>(g + first);
+    P mp = *reinterpret_cast<const P*>(m + first);
+    P vp = *reinterpret_cast<const P*>(v + first);
 #pragma unroll
-  for (int k = 0; k < ELEMS; ++k, i += stride) {
-    if (i >= n) {
-      break;
+    for (int k = 0; k < VEC; ++k) {
+      mlxc_adam_one<T, MAXIMIZE, HAS_WD, DECOUPLED, SMALL>(xp.v[k], gp.v[k], mp.v[k], vp.v[k], s);
     }
-    float xv = static_cast<float>(x[i]);
-    float gv = static_cast<float>(g[i]);
-    float mv = static_cast<float>(m[i]);
-    float vv = static_cast<float>(v[i]);
-    if (MAXIMIZE) {
-      gv = -gv;
+    *reinterpret_cast<P*>(x_out + first) = xp;
+    *reinterpret_cast<P*>(m_out + first) = mp;
+    *reinterpret_cast<P*>(v_out + first) = vp;
+  } else {
+    for (size_t i = first; i < n && i < first + VEC; ++i) {
+      T xi = x[i], mi = m[i], vi = v[i];
+      mlxc_adam_one<T, MAXIMIZE, HAS_WD, DECOUPLED, SMALL>(xi, g[i], mi, vi, s);
+      x_out[i] = xi;
+      m_out[i] = mi;
+      v_out[i] = vi;
     }
-    if (HAS_WD) {
-      if (DECOUPLED) {
-        xv = mlxc_round<T>(xv * wd);
-      } else {
-        gv = mlxc_round<T>(gv + mlxc_round<T>(wd) * xv);
-      }
-    }
-    const float diff = gv - mv;
-    mv = mlxc_round<T>(SMALL ? __fmaf_rn(w1, diff, mv) : __fmaf_rn(-diff, 1.0f - w1, gv));
-    vv = mlxc_round<T>(__fmaf_rn(w2 * gv, gv, mlxc_round<T>(vv * b2)));
-    const float denom = mlxc_round<T>(mlxc_round<T>(mlxc_round<T>(sqrtf(vv)) / bc2) + eps);
-    xv = mlxc_round<T>(xv + (nss * mv) / denom);
-    x_out[i] = static_cast<T>(xv);
-    m_out[i] = static_cast<T>(mv);
-    v_out[i] = static_cast<T>(vv);
   }
 """
 
 _kernel = None
 _updates = {}
 _CUDA = None  # whether MLX's CUDA backend with cuda_kernel is here; found on first use
-# elements per thread (each `stride` apart). Wall times of a whole optimizer step hide the kernels (host work and
-# the other kernels overlap them): on the H200 the 148 bfloat16 AdamW updates of GPT-2-small evaluated in 2.1-2.9 ms
-# with 1, 4 or 8, with no consistent order. The kernels' own time, from CUPTI, on an H100 (3 isolated steps, the
-# kernels of a step run concurrently, so their times overlap): 4,987 us per step with 8, 2,987 with 4, 2,154 with
-# 1, against 2,613 for native MLX's compiled bfloat16 AdamW. One element per thread has the most loads in flight.
-ELEMS = 1
+# consecutive elements per thread, one 16-byte access per array. Measured on an H100 (GPT-2-small's 148 bfloat16
+# AdamW updates; bench/profile_adam_gpu.py): alone, the kernels' summed CUPTI time per step is 2,368 us with 1
+# element per thread, 2,363 with 2, 3,903 with 4 and 5,019 with 8 (native MLX's compiled AdamW: 2,658); but the
+# whole compiled training step, where the 148 updates run concurrently with each other and with the end of the
+# backward, took 16.89 ms with 1, 16.86 with 2 and 14.94 with 8 against native's 13.93-13.97 ms, same machine, one
+# process each: fewer, longer-running threads compete less with the kernels they overlap. The wall time decides.
+VEC = 8
 
 
 def available(device):
@@ -123,8 +159,8 @@ def _make_adam(maximize, has_wd, decoupled, small):
         flat = not 1 <= len(shape) <= 4
         if flat:
             ins = [a.reshape(n) for a in ins]
-        threads = -(-n // ELEMS)
-        out = kernel(inputs=ins + list(scalars), template=[("T", x.dtype), ("ELEMS", ELEMS)] + flags,
+        threads = -(-n // VEC)
+        out = kernel(inputs=ins + list(scalars), template=[("T", x.dtype), ("VEC", VEC)] + flags,
                      grid=(threads, 1, 1), threadgroup=(256, 1, 1), output_shapes=[ins[0].shape] * 3,
                      output_dtypes=[x.dtype] * 3)
         return tuple(o.reshape(shape) for o in out) if flat else tuple(out)
