@@ -157,6 +157,22 @@ for dt in ("float32", "bfloat16"):
     case(f"cross_entropy sum ignored {dt}", dt,
          lambda L, x, t: L.nn.functional.cross_entropy(x, t, reduction="sum"), [a(24, 50)],
          extra=[lambda L, d: L.full((24,), -100, dtype=L.int64, device="cuda" if L is mc else "cpu")])
+    # batch-first self-attention in eval mode without a gradient (Note [self-attention inference path]): on the GPU
+    # the projections and the fused kernel are one MLX function
+    tm = torch.nn.MultiheadAttention(768, 12, batch_first=True).eval()
+    mm = mc.nn.MultiheadAttention(768, 12, batch_first=True)
+    mm.load_state_dict({k: mc.from_numpy(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    mm = mm.to("cuda", getattr(mc, dt)).eval()
+    xa = a(2, 40, 768)
+    with torch.no_grad():
+        ref = tm(*[torch.from_numpy(xa).to(getattr(torch, dt)).float()] * 3, need_weights=False)[0]
+    before = dict(CALLS)
+    with mc.no_grad():
+        xm = mc.from_numpy(xa).to("cuda", getattr(mc, dt))
+        out = mm(xm, xm, xm, need_weights=False)[0]
+    results[f"self-attention inference {dt}"] = dict(
+        dtype=str(out.dtype), device=str(out.device), err=worst(out, ref), tol=TOL[dt],
+        calls={k: CALLS[k] - before[k] for k in CALLS}, grad_fn=out.grad_fn is None)
     # inference layer norm (nothing records a gradient): the kernel straight from the arguments, any width, the
     # normalized shape given as an int, a tuple or a list
     x, w, b = a(4, 16, 100, scale=2.0) + 0.5, a(100), a(100)
@@ -224,6 +240,15 @@ def test_gpu_inference_layer_norm_takes_the_kernel(fake_gpu_results, shape, dt):
     assert r["dtype"] == f"torch.{dt}" and r["device"] == "cuda:0" and r["grad_fn"]
     assert r["err"] <= r["tol"], r
     assert r["calls"] == {"sdpa": 0, "layer_norm": 1, "cross_entropy": 0}, r
+
+
+@pytest.mark.parametrize("dt", ["float32", "bfloat16"])
+def test_gpu_self_attention_inference_takes_the_kernel(fake_gpu_results, dt):
+    """nn.MultiheadAttention (batch first, eval, no gradient) on the GPU: torch's values through the fused kernel."""
+    r = fake_gpu_results[f"self-attention inference {dt}"]
+    assert r["dtype"] == f"torch.{dt}" and r["device"] == "cuda:0" and r["grad_fn"]
+    assert r["err"] <= r["tol"], r
+    assert r["calls"] == {"sdpa": 1, "layer_norm": 0, "cross_entropy": 0}, r
 
 
 @pytest.mark.parametrize("dt", ["float32", "bfloat16"])
