@@ -760,6 +760,9 @@ def _ce_functions(dt, ignore_index, reduction):
     return fns
 
 
+_HAS_FAST_CE = hasattr(mx.fast, "cross_entropy")  # MLX releases before it keep the composed path on the GPU too
+
+
 def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
     """Note [fused cross entropy on the GPU]: MLX's fused kernel and its vjp; `ignored`: whether any row may be
     ignore_index (False when the host has seen the targets and none is)."""
@@ -802,7 +805,7 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
     ignored = []
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
-    if input._device_code:
+    if input._device_code and _HAS_FAST_CE:
         return _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored[0])
     dt = input.dtype._mx
     cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction)
