@@ -307,6 +307,10 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     """(out, mean, rstd); layer_norm passes _stats=False and gets out alone (no statistics outputs computed)."""
     _float_input(input, "LayerNormKernelImpl")
     shape = _check_normalized_shape(input, normalized_shape, weight, bias)
+    for t in (weight, bias):
+        if t is not None and t._device_code != input._device_code:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{input.device} and {t.device}!")
     n, k = input.dim(), len(shape)
     axes = tuple(builtins.range(n - k, n))
     stat_shape = tuple(input._mx.shape[:n - k]) + (1,) * k
@@ -364,8 +368,8 @@ def _gpu_inference_layer_norm(input, normalized_shape, weight, bias, eps):
     every other call: the general path's checks and the op wrapper are most of a ViT layer norm's host time
     (on this CPU's fake GPU 13 us a call where the kernel's own graph takes 5.5)."""
     if not (isinstance(input, Tensor) and input._device_code == 1 and isinstance(weight, Tensor)
-            and isinstance(bias, Tensor)):
-        return None
+            and isinstance(bias, Tensor) and weight._device_code == 1 and bias._device_code == 1):
+        return None  # (a weight on another device: the general path raises torch's error)
     if _C.is_grad_enabled() and (input.requires_grad or weight.requires_grad or bias.requires_grad):
         return None
     dt = input.dtype

@@ -192,6 +192,17 @@ for dt in ("float32", "bfloat16"):
     results[f"cross_entropy mean ignored {dt}"] = dict(loss=str(loss.item()), dtype=str(loss.dtype),
                                                        grad=float(x.grad.float().abs().max()))
 
+# a weight on another device than the input: torch's RuntimeError, with or without a gradient to record
+errs = []
+for grad in (False, True):
+    w8 = mc.ones(8, requires_grad=grad)
+    try:
+        F.layer_norm(mc.ones(2, 8, device="cuda"), (8,), w8, mc.zeros(8))
+        errs.append(None)
+    except Exception as e:  # noqa: BLE001
+        errs.append([type(e).__name__, str(e)])
+results["layer_norm mixed devices"] = errs
+
 results["_calls_total"] = dict(CALLS)
 print(json.dumps(results))
 '''
@@ -240,6 +251,11 @@ def test_gpu_inference_layer_norm_takes_the_kernel(fake_gpu_results, shape, dt):
     assert r["dtype"] == f"torch.{dt}" and r["device"] == "cuda:0" and r["grad_fn"]
     assert r["err"] <= r["tol"], r
     assert r["calls"] == {"sdpa": 0, "layer_norm": 1, "cross_entropy": 0}, r
+
+
+def test_layer_norm_weights_on_another_device_raise(fake_gpu_results):
+    msg = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
+    assert fake_gpu_results["layer_norm mixed devices"] == [["RuntimeError", msg]] * 2
 
 
 @pytest.mark.parametrize("dt", ["float32", "bfloat16"])
