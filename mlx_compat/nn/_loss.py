@@ -803,6 +803,9 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
 
 def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
+    if target._device_code != input._device_code:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {target.device}!")
     ignored = []
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
     if input._device_code and _HAS_FAST_CE:

@@ -202,6 +202,11 @@ for grad in (False, True):
     except Exception as e:  # noqa: BLE001
         errs.append([type(e).__name__, str(e)])
 results["layer_norm mixed devices"] = errs
+try:  # and cross entropy's targets on the CPU for logits on the GPU
+    F.cross_entropy(mc.ones(2, 8, device="cuda"), mc.tensor([1, 2]))
+    results["cross_entropy mixed devices"] = None
+except Exception as e:  # noqa: BLE001
+    results["cross_entropy mixed devices"] = [type(e).__name__, str(e)]
 
 results["_calls_total"] = dict(CALLS)
 print(json.dumps(results))
@@ -253,9 +258,10 @@ def test_gpu_inference_layer_norm_takes_the_kernel(fake_gpu_results, shape, dt):
     assert r["calls"] == {"sdpa": 0, "layer_norm": 1, "cross_entropy": 0}, r
 
 
-def test_layer_norm_weights_on_another_device_raise(fake_gpu_results):
+def test_weights_and_targets_on_another_device_raise(fake_gpu_results):
     msg = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
     assert fake_gpu_results["layer_norm mixed devices"] == [["RuntimeError", msg]] * 2
+    assert fake_gpu_results["cross_entropy mixed devices"] == ["RuntimeError", msg]
 
 
 @pytest.mark.parametrize("dt", ["float32", "bfloat16"])
