@@ -1083,7 +1083,8 @@ class _CallPlan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "host_exact", "sched_steps", "out_spec",
-                 "out_kinds", "out_exact", "derived", "needs_autograd", "_first", "shapes", "shapeless", "_made")
+                 "out_kinds", "out_exact", "out_dev", "out_devs", "derived", "needs_autograd", "_first", "shapes", "shapeless",
+                 "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
@@ -1378,7 +1379,8 @@ class _Compiled:
                     for p, st in opt.state.items():
                         for k, v in st.items():
                             if isinstance(v, _NewScalarState):
-                                new_state.append((opt, p, k, None, _dev_of(plan)))
+                                # on the CPU, where the eager step makes it (`_scalar_tensor`, torch's too)
+                                new_state.append((opt, p, k, None, 0))
                                 new_host.append(v.final)
                             elif isinstance(v, Tensor) and not _slot_in(plan, st, k):
                                 new_state.append((opt, p, k, v.dtype, v._device_code))
@@ -1396,6 +1398,10 @@ class _Compiled:
                 entry.needs_autograd = needs_autograd
                 entry.out_kinds = (len(leaves), kinds, new_state)
                 entry.out_exact = exact
+                # the outputs' device, which a call's results take (None: they differ, the Python path per output)
+                devs = {t._device_code for t in leaves}
+                entry.out_dev = devs.pop() if len(devs) == 1 else None if devs else _dev_of(plan)
+                entry.out_devs = tuple(t._device_code for t in leaves)
                 entry.guard_fn = ctx.evaluator(tuple(g for g, _ in ctx.guards)) if ctx.guards else None
                 entry.guard_results = tuple(r for _, r in ctx.guards)
                 entry.sources = ctx.sources
@@ -1476,11 +1482,10 @@ class _Compiled:
         else:
             outs = entry.fn(*self._inputs(plan, vecs, entry.derived))
         n_out, kinds, new_state = entry.out_kinds
-        dev = _dev_of(plan)
         if entry.needs_autograd:  # before the write-back: the recorded inputs are the call's
             results = self._differentiable(entry, plan, vecs, n_out)
         else:
-            results = [Tensor._new_on(a, dev) for a in outs[:n_out]]
+            results = [Tensor._new_on(a, d) for a, d in zip(outs[:n_out], entry.out_devs)]
         exact, others = plan._writes.get(id(entry)) or self._write_program(entry, plan)
         prev = _C.is_grad_enabled()
         _C._set_grad_enabled(False)
@@ -1528,7 +1533,7 @@ class _Compiled:
         n_out, kinds, new_state = entry.out_kinds
         plan = plan._plan if isinstance(plan, _CallPlan) else plan
         if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
-                or entry.needs_autograd or new_state
+                or entry.needs_autograd or new_state or entry.out_dev is None
                 or _has_not_implemented(entry.out_spec)
                 or any(not 1 <= len(slots) <= 8 for slots, _, _ in entry.derived)):  # Note [Derived inputs in C]
             return None
@@ -1567,7 +1572,7 @@ class _Compiled:
                 plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
                 objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
-                tuple(plan.reach.generators), n_out, exact, _dev_of(plan), post,
+                tuple(plan.reach.generators), n_out, exact, entry.out_dev, post,
                 None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
                 "_key", "_TRACE", _MISSING, _host_program(entry, entries, post),
                 tuple((slots, fn) for slots, _, fn in entry.derived) if entry.derived else None,
@@ -1615,7 +1620,8 @@ class _Compiled:
         from .autograd._mlx_vjp import mlx_op
 
         f, tensors = self._vjp_parts(entry, plan, vecs, n_out)
-        out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan))
+        out = mlx_op("CompiledFunction", f, tensors,
+                     device_code=entry.out_dev if entry.out_dev is not None else _dev_of(plan))
         return list(out) if isinstance(out, tuple) else [out]
 
     def _vjp_parts(self, entry, plan, vecs, n_out):

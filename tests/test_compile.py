@@ -1012,3 +1012,59 @@ def test_state_rebound_between_calls_is_seen():
                 expected = m(x).sum().item()
                 assert g(x).item() == expected
                 assert lst(x).item() == expected
+
+
+_DEVICE_SCRIPT = r'''
+import json
+import mlx_compat as mc
+
+out = {}
+x = mc.ones(3, device="cuda")
+w = mc.nn.Parameter(mc.ones(3, device="cuda"))
+
+
+def closure_only():  # no tensor argument: the outputs' device is the traced outputs', not the CPU's
+    w.grad = None
+    y = (w * x).sum()
+    y.backward()
+    return y, w.grad, x * 2
+
+
+c = mc.compile(closure_only)
+out["closure"] = [[str(t.device) for t in c()] for _ in range(3)]  # the trace, its replay, the call program
+m = mc.compile(lambda a: (a * 2, a.cpu() + 1))  # outputs on two devices
+out["mixed"] = [[str(t.device) for t in m(x)] for _ in range(3)]
+p = mc.nn.Parameter(mc.ones(3, device="cuda"))
+opt = mc.optim.Adam([p], lr=0.1)
+
+
+def step():
+    opt.zero_grad()
+    (p * 2).sum().backward()
+    opt.step()
+
+
+s = mc.compile(step)
+s()
+s()
+out["state"] = {k: str(v.device) for k, v in opt.state[p].items()}  # torch: step on the CPU, moments with p
+print(json.dumps(out))
+'''
+
+
+def test_compiled_outputs_keep_their_devices():
+    """The fake GPU (Note [Fake GPU]): a compiled function's outputs carry the devices the traced ones had, whether
+    or not a tensor argument names a device, and optimizer scalar state made while tracing is on the CPU, as the
+    eager step makes it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    r = subprocess.run([sys.executable, "-c", _DEVICE_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["closure"] == [["cuda:0"] * 3] * 3
+    assert out["mixed"] == [["cuda:0", "cpu"]] * 3
+    assert out["state"] == {"step": "cpu", "exp_avg": "cuda:0", "exp_avg_sq": "cuda:0"}
