@@ -45,7 +45,7 @@ import mlx.core as mx
 
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
-from ..autograd._mlx_vjp import mlx_op, select
+from ..autograd._mlx_vjp import mlx_op, select, vjp
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
 from .._ops.indexing import checked_key, host_indices_unchecked, remember_checked
@@ -763,9 +763,10 @@ def _ce_functions(dt, ignore_index, reduction):
 _HAS_FAST_CE = hasattr(mx.fast, "cross_entropy")  # MLX releases before it keep the composed path on the GPU too
 
 
-def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
+def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored, composed):
     """Note [fused cross entropy on the GPU]: MLX's fused kernel and its vjp; `ignored`: whether any row may be
-    ignore_index (False when the host has seen the targets and none is)."""
+    ignore_index (False when the host has seen the targets and none is); `composed`: the CPU path's formula, for
+    a create_graph backward."""
     dt = input.dtype._mx
     as_f32 = _device.FAKE_GPU and dt != mx.float32  # the CPU fallback reduces in the logits' dtype
     if not ignored:  # every row counts: no masking, and the mean divides by the row count
@@ -779,7 +780,7 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
             total = mx.sum(rows)
             return (total if reduction == "sum" else total / n).astype(dt)
 
-        return mlx_op("NllLossBackward0", dense, [input])
+        return _gpu_ce_op(input, dense, composed)
     zero = mx.array(0.0, mx.float32)
 
     def targets():  # what the rows' targets fix: class indices, kept rows, the mean's row count
@@ -798,7 +799,21 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored):
         total = mx.sum(rows)
         return (total if reduction == "sum" else total / n).astype(dt)
 
-    return mlx_op("NllLossBackward0", f, [input])
+    return _gpu_ce_op(input, f, composed)
+
+
+def _gpu_ce_op(input, kernel, composed):
+    """The op of Note [fused cross entropy on the GPU]: kernel(x) forward, its MLX vjp (CrossEntropyVJP) backward;
+    a create_graph backward differentiates `composed` (Note [fused cross entropy]'s formula) instead, which MLX
+    differentiates at any order wherever it runs."""
+
+    def fwd(x):
+        return kernel(x), ()
+
+    def bwd(values, res, out, g):
+        return list(vjp(kernel, [values[0]], [g])[1])
+
+    return fused_op("NllLossBackward0", composed, [input], fwd, bwd)
 
 
 def _cross_entropy_fused(input, target, ignore_index, reduction):
@@ -808,14 +823,15 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
                            f"{input.device} and {target.device}!")
     ignored = []
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
-    if input._device_code and _HAS_FAST_CE:
-        return _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored[0])
     dt = input.dtype._mx
     cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction)
 
     def f(x):
         _, _, picked, keep, _ = stats(x, tv)
         return reduce(picked, keep)[0]
+
+    if input._device_code and _HAS_FAST_CE:
+        return _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored[0], f)
 
     def fwd(x):
         out = cforward(x, tv)

@@ -186,6 +186,16 @@ for dt in ("float32", "bfloat16"):
         results[f"layer_norm inference {shape} {dt}"] = dict(
             dtype=str(out.dtype), device=str(out.device), err=worst(out, ref), tol=TOL[dt],
             calls={k: CALLS[k] - before[k] for k in CALLS}, grad_fn=out.grad_fn is None)
+    # a create_graph backward (a gradient penalty) differentiates the composed formula, at any order
+    xd, td = a(6, 9), R.integers(0, 9, 6)
+    dd = []
+    for L, dev in ((torch, "cpu"), (mc, "cuda")) if dt == "float32" else ():
+        xx = L.from_numpy(xd.copy()).to(dev).requires_grad_()
+        g, = L.autograd.grad(L.nn.functional.cross_entropy(xx, L.from_numpy(td).to(dev)), xx, create_graph=True)
+        (g ** 2).sum().backward()
+        dd.append(xx.grad.to("cpu").numpy())
+    if dd:
+        results["cross_entropy double backward"] = float(np.abs(dd[0] - dd[1]).max())
     x = mc.from_numpy(a(24, 50)).to("cuda", getattr(mc, dt)).requires_grad_()
     loss = mc.nn.functional.cross_entropy(x, mc.full((24,), -100, dtype=mc.int64, device="cuda"))
     loss.backward()
@@ -256,6 +266,10 @@ def test_gpu_inference_layer_norm_takes_the_kernel(fake_gpu_results, shape, dt):
     assert r["dtype"] == f"torch.{dt}" and r["device"] == "cuda:0" and r["grad_fn"]
     assert r["err"] <= r["tol"], r
     assert r["calls"] == {"sdpa": 0, "layer_norm": 1, "cross_entropy": 0}, r
+
+
+def test_gpu_cross_entropy_double_backward(fake_gpu_results):
+    assert fake_gpu_results["cross_entropy double backward"] < 1e-6
 
 
 def test_weights_and_targets_on_another_device_raise(fake_gpu_results):
