@@ -33,7 +33,8 @@ reduction is nll_loss's in float32 (the mean over no row is 0 / 0, torch's NaN),
 native MLX's loss. The row losses are the float32 ones, not rounded to a
 half type before the reduction as torch's log_softmax output is: Note [GPU arithmetic] in nn/_attention.py. MLX's
 CPU fallback of the kernel reduces in the logits' dtype, so under the fake GPU (Note [Fake GPU]), where 'cuda'
-is MLX's CPU, half-type logits are given to it as float32.
+is MLX's CPU, half-type logits are given to it as float32. A create_graph backward differentiates Note [fused
+cross entropy]'s composed formula instead of MLX's vjp (the fused op's rule, Note [fused backward]).
 """
 from __future__ import annotations
 
