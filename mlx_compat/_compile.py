@@ -1354,7 +1354,8 @@ class _Compiled:
                                    for s, g0, a in grad_inputs)
                 needs_autograd = (_C.is_grad_enabled() and not ran_backward
                                   and any(t.requires_grad for t in leaves))
-                outs = [_tensor_value(t) for t in leaves]
+                # a returned view is its own value (its shape and elements), not its base's
+                outs = [t._mx for t in leaves]
                 kinds = []  # per slot: None (it holds None), _UNCHANGED (no output) or the dtype of its output
                 exact = []  # per slot: whether its output has the slot tensor's shape and dtype (Note [Exact write-back])
                 for slot, t0, a in zip(plan.slots, originals, slot_arrays):

@@ -1068,3 +1068,29 @@ def test_compiled_outputs_keep_their_devices():
     assert out["closure"] == [["cuda:0"] * 3] * 3
     assert out["mixed"] == [["cuda:0", "cpu"]] * 3
     assert out["state"] == {"step": "cpu", "exp_avg": "cuda:0", "exp_avg_sq": "cuda:0"}
+
+
+def test_compiled_function_returning_views_returns_their_shapes():
+    """A returned view is returned as itself (its shape and values), not as its base: a reshape of a product viewed
+    back, a linear layer's N-D output (a view of its 2-D product while recording) and nn.MultiheadAttention's."""
+    r = np.random.default_rng(3)
+    xa = r.standard_normal((2, 5, 3)).astype(np.float32)
+
+    def viewed(lib, t):
+        return (t.reshape(10, 3) * 2).view(2, 5, 3)[:, 1:]
+
+    x = torch.from_numpy(xa)
+    c = torch.compile(lambda t: viewed(torch, t))
+    ref = viewed(T, T.from_numpy(xa)).numpy()
+    for _ in range(3):  # the trace, its replay, the call program
+        out = c(x)
+        assert tuple(out.shape) == ref.shape and np.array_equal(out.numpy(), ref)
+
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(12, 3, batch_first=True)
+    q = torch.from_numpy(r.standard_normal((2, 7, 12)).astype(np.float32))
+    eager = mha(q, q, q)[0]
+    cm = torch.compile(lambda t: mha(t, t, t)[0])
+    for _ in range(3):
+        out = cm(q)
+        assert tuple(out.shape) == (2, 7, 12) and np.array_equal(out.detach().numpy(), eager.detach().numpy())
