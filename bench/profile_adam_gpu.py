@@ -1,5 +1,6 @@
 """The optimizer update alone on the GPU: GPT-2-small's bfloat16 AdamW step, mlx_compat (its CUDA update kernel at
-several consecutive elements per thread, the composed update, a compiled `step()`) against native MLX (eager and compiled).
+several consecutive elements per thread, the composed update, a compiled `step()`) against native MLX (eager and
+compiled).
 
 Gradients come from one forward and backward; then each variant repeats only the update, evaluated. Per variant:
 median wall ms (host-bound and noisy for 148 small launches) and, from torch's profiler (CUPTI sees MLX's kernels),

@@ -1083,8 +1083,8 @@ class _CallPlan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "host_exact", "sched_steps", "out_spec",
-                 "out_kinds", "out_exact", "out_dev", "out_devs", "derived", "needs_autograd", "_first", "shapes", "shapeless",
-                 "_made")
+                 "out_kinds", "out_exact", "out_dev", "out_devs", "derived", "needs_autograd", "_first", "shapes",
+                 "shapeless", "_made")
 
     def __init__(self):
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at

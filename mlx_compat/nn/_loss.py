@@ -23,18 +23,18 @@ With create_graph the op's forward is differentiated by MLX, as any fused op.
 
 Note [fused cross entropy on the GPU]
 On the GPU device the same case is MLX's `mx.fast.cross_entropy` (the per-row logsumexp(w) - w[t] in one kernel
-that accumulates in float32, differentiated by MLX's one-kernel vjp through `mlx_op`), as native MLX's
-`nn.losses.cross_entropy` takes it there: the composition of Note [fused cross entropy] was a dozen kernels per
-step for the ignore mask, the gather, the logsumexp and the reduction (a compiled MLP step on the H200: 30 kernels
-against native's 24), and its bfloat16 backward was slower than MLX's. Ignored rows (ignore_index) are given
-class 0 and their loss replaced by 0, which also stops their gradient (a `select`, Note [Selecting vjp]); the
-reduction is nll_loss's in float32 (the mean over no row is 0 / 0, torch's NaN), rounded to the logits' dtype once. When the host has read the targets (eagerly, Note
+that accumulates in float32) and its one-kernel vjp, as native MLX's `nn.losses.cross_entropy` takes them there:
+the composition of Note [fused cross entropy] was a dozen kernels per step for the ignore mask, the gather, the
+logsumexp and the reduction (a compiled MLP step on the H200: 30 kernels against native's 24), and its bfloat16
+backward was slower than MLX's. Ignored rows (ignore_index) are given class 0 and their loss replaced by 0, which
+also stops their gradient (a `select`, Note [Selecting vjp]); the reduction is nll_loss's in float32 (the mean over
+no row is 0 / 0, torch's NaN), rounded to the logits' dtype once. When the host has read the targets (eagerly, Note
 [Target bounds on the host]) and no row is ignored, the mask is left out: the kernel, a sum and a division, as
-native MLX's loss. The row losses are the float32 ones, not rounded to a
-half type before the reduction as torch's log_softmax output is: Note [GPU arithmetic] in nn/_attention.py. MLX's
-CPU fallback of the kernel reduces in the logits' dtype, so under the fake GPU (Note [Fake GPU]), where 'cuda'
-is MLX's CPU, half-type logits are given to it as float32. A create_graph backward differentiates Note [fused
-cross entropy]'s composed formula instead of MLX's vjp (the fused op's rule, Note [fused backward]).
+native MLX's loss. The row losses are the float32 ones, not rounded to a half type before the reduction as torch's
+log_softmax output is: Note [GPU arithmetic] in nn/_attention.py. MLX's CPU fallback of the kernel reduces in the
+logits' dtype, so under the fake GPU (Note [Fake GPU]), where 'cuda' is MLX's CPU, half-type logits are given to it
+as float32. It is a fused op (Note [fused backward]): a create_graph backward differentiates Note [fused cross
+entropy]'s composed formula instead of MLX's vjp.
 """
 from __future__ import annotations
 
