@@ -497,12 +497,12 @@ def host_indices_unchecked(tv, key):
     """The values of index array `tv` as a numpy array for a bounds check under `key`, or None when there is
     nothing to check: an empty array, one found in bounds for `key` before (remember_checked), or one MLX traces
     (Note [Target bounds on the host], Note [No evaluation while tracing])."""
-    if not tv.size:
-        return None
-    seen = _checked.get(id(tv))
-    if seen is not None and seen[0]() is tv and seen[1] == key:
-        return None
-    return _host_values(tv)
+    return None if checked_key(tv) == key else host_indices(tv)
+
+
+def host_indices(tv):
+    """The values of index array `tv` as a numpy array, or None for an empty array or one MLX traces."""
+    return _host_values(tv) if tv.size else None
 
 
 def _check_index(index, fname, allow_int32=True):

@@ -49,7 +49,7 @@ from .. import _C, _device, _dtype
 from ..autograd._mlx_vjp import mlx_op, select, vjp
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
-from .._ops.indexing import checked_key, host_indices_unchecked, remember_checked
+from .._ops.indexing import checked_key, host_indices, remember_checked
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -632,7 +632,7 @@ def _checked_target(target, ignore_index, c, ignored=None):
     tv = target._mx
     key = checked_key(tv)
     if key is None or key[:2] != (c, ignore_index):
-        host = host_indices_unchecked(tv, None)  # no key: read it (None only if empty or traced)
+        host = host_indices(tv)
         key = None
         if host is not None:
             if host.min() < 0 or host.max() >= c:
@@ -663,9 +663,9 @@ def _checked_target(target, ignore_index, c, ignored=None):
 # immutable; a tensor written in place holds a new array): on MLX's CUDA backend a host read of an array in device
 # memory is a copy with a device synchronisation, at every step of a loop that reuses one batch. Keyed by the
 # array's id, holding only a weak reference to it, so an entry leaves with its array and a reused id is never
-# taken for it (the referent is compared). The read and the memo are `host_indices_unchecked` and
-# `remember_checked` (_ops/indexing.py), which F.embedding and index_select share, keyed by the dim's size:
-# they built `any(out of range)` and evaluated it, a stream synchronisation per call.
+# taken for it (the referent is compared). The read and the memo are `host_indices`, `checked_key` and
+# `remember_checked` (_ops/indexing.py), which F.embedding and index_select share (`host_indices_unchecked`, keyed
+# by the dim's size): they built `any(out of range)` and evaluated it, a stream synchronisation per call.
 
 
 def _cross_entropy_grad(x, lse, r, safe, cols):
@@ -766,35 +766,27 @@ _HAS_FAST_CE = hasattr(mx.fast, "cross_entropy")  # MLX releases before it keep 
 
 def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored, composed):
     """Note [fused cross entropy on the GPU]: MLX's fused kernel and its vjp; `ignored`: whether any row may be
-    ignore_index (False when the host has seen the targets and none is); `composed`: the CPU path's formula, for
-    a create_graph backward."""
+    ignore_index (False when the host has seen the targets and none is: no mask, and the mean divides by the row
+    count); `composed`: the CPU path's formula, for a create_graph backward."""
     dt = input.dtype._mx
     as_f32 = _device.FAKE_GPU and dt != mx.float32  # the CPU fallback reduces in the logits' dtype
-    if not ignored:  # every row counts: no masking, and the mean divides by the row count
-        safe = _scoped(input._device_code, lambda: tv.astype(mx.int32))
-        n = float(tv.size)
-
-        def dense(x):
-            rows = mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe)
-            if reduction == "none":
-                return rows.astype(dt)
-            total = mx.sum(rows)
-            return (total if reduction == "sum" else total / n).astype(dt)
-
-        return _gpu_ce_op(input, dense, composed)
     zero = mx.array(0.0, mx.float32)
 
     def targets():  # what the rows' targets fix: class indices, kept rows, the mean's row count
+        if not ignored:
+            return None, tv.astype(mx.int32), float(tv.size)
         keep = tv != ignore_index
-        safe = mx.where(keep, tv, 0).astype(mx.int32)
-        return keep, safe, mx.sum(keep.astype(mx.float32)) if reduction == "mean" else None
+        n = mx.sum(keep.astype(mx.float32)) if reduction == "mean" else None
+        return keep, mx.where(keep, tv, 0).astype(mx.int32), n
 
     keep, safe, n = _scoped(input._device_code, targets)
 
     def f(x):
-        # select: the gradient of an ignored row is 0 even where the cotangent is not finite (every row ignored:
-        # the mean is 0 / 0, torch's NaN, and its cotangent 1 / 0), Note [Selecting vjp]
-        rows = select(keep, mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe), zero)
+        rows = mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe)
+        if keep is not None:
+            # select: the gradient of an ignored row is 0 even where the cotangent is not finite (every row
+            # ignored: the mean is 0 / 0, torch's NaN, and its cotangent 1 / 0), Note [Selecting vjp]
+            rows = select(keep, rows, zero)
         if reduction == "none":
             return rows.astype(dt)
         total = mx.sum(rows)
