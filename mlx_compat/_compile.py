@@ -1083,7 +1083,7 @@ class _CallPlan:
 class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "host_exact", "sched_steps", "out_spec",
-                 "out_kinds", "out_exact", "out_dev", "out_devs", "derived", "needs_autograd", "_first", "shapes",
+                 "out_kinds", "out_exact", "out_devs", "derived", "needs_autograd", "_first", "shapes",
                  "shapeless", "_made")
 
     def __init__(self):
@@ -1399,10 +1399,7 @@ class _Compiled:
                 entry.needs_autograd = needs_autograd
                 entry.out_kinds = (len(leaves), kinds, new_state)
                 entry.out_exact = exact
-                # the outputs' device, which a call's results take (None: they differ, the Python path per output)
-                devs = {t._device_code for t in leaves}
-                entry.out_dev = devs.pop() if len(devs) == 1 else None if devs else _dev_of(plan)
-                entry.out_devs = tuple(t._device_code for t in leaves)
+                entry.out_devs = tuple(t._device_code for t in leaves)  # the devices a call's results take
                 entry.guard_fn = ctx.evaluator(tuple(g for g, _ in ctx.guards)) if ctx.guards else None
                 entry.guard_results = tuple(r for _, r in ctx.guards)
                 entry.sources = ctx.sources
@@ -1534,7 +1531,7 @@ class _Compiled:
         n_out, kinds, new_state = entry.out_kinds
         plan = plan._plan if isinstance(plan, _CallPlan) else plan
         if (self.dynamic is True or plan is not self._plan or self._reach is None or plan._flat_n != len(args)
-                or entry.needs_autograd or new_state or entry.out_dev is None
+                or entry.needs_autograd or new_state or _out_dev(entry, plan) is None
                 or _has_not_implemented(entry.out_spec)
                 or any(not 1 <= len(slots) <= 8 for slots, _, _ in entry.derived)):  # Note [Derived inputs in C]
             return None
@@ -1573,7 +1570,7 @@ class _Compiled:
                 plan._groups_unchanged, tuple(plan._lists), plan._lens_fast,
                 objs[:nl], tuple(plan.params), objs[nl:nl + np_], tuple(plan._spec_tensors), objs[nl + np_:],
                 groups_extra, pre, entry.fn, tuple(plan._slot_tensors), _PLACEHOLDER,
-                tuple(plan.reach.generators), n_out, exact, entry.out_dev, post,
+                tuple(plan.reach.generators), n_out, exact, _out_dev(entry, plan), post,
                 None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
                 "_key", "_TRACE", _MISSING, _host_program(entry, entries, post),
                 tuple((slots, fn) for slots, _, fn in entry.derived) if entry.derived else None,
@@ -1621,8 +1618,8 @@ class _Compiled:
         from .autograd._mlx_vjp import mlx_op
 
         f, tensors = self._vjp_parts(entry, plan, vecs, n_out)
-        out = mlx_op("CompiledFunction", f, tensors,
-                     device_code=entry.out_dev if entry.out_dev is not None else _dev_of(plan))
+        dev = _out_dev(entry, plan)
+        out = mlx_op("CompiledFunction", f, tensors, device_code=_dev_of(plan) if dev is None else dev)
         return list(out) if isinstance(out, tuple) else [out]
 
     def _vjp_parts(self, entry, plan, vecs, n_out):
@@ -1757,6 +1754,13 @@ def _has_not_implemented(spec):
     if kind is dict:
         return any(_has_not_implemented(s) for _, s in v)
     return False
+
+
+def _out_dev(entry, plan):
+    """The device code of every output of the entry's calls (_dev_of(plan) when there is none), or None when they
+    are on several devices."""
+    devs = set(entry.out_devs)
+    return devs.pop() if len(devs) == 1 else None if devs else _dev_of(plan)
 
 
 def _dev_of(plan):
