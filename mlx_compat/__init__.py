@@ -187,3 +187,16 @@ from ._compile import compile  # noqa: E402,F401,A004  (torch.compile: mlx_compa
 from . import compiler, _dynamo  # noqa: E402,F401
 from . import func  # noqa: E402,F401  (torch.func: mlx_compat/func)
 from .func import vmap  # noqa: E402,F401  (torch.vmap is torch.func.vmap)
+
+
+def __getattr__(name):
+    """torch's names kept in the import alias's table (mlx_compat/_alias.py `_torch_extras`: the memory formats
+    `contiguous_format`/`preserve_format`/`channels_last`(`_3d`), `memory_format`, the legacy typed tensors
+    `FloatTensor`..., `get_default_device`), so `import mlx_compat as torch` finds them as `import torch` under the
+    alias does; made on first use."""
+    from ._alias import _torch_extras
+
+    extra = _torch_extras().get(name)
+    if extra is None:
+        raise AttributeError(f"module 'mlx_compat' has no attribute '{name}'")
+    return extra

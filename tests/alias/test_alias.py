@@ -189,3 +189,23 @@ def test_library_custom_op_with_autograd():
         mlx_compat.uninstall()
         assert not hasattr(mlx_compat.ops, "mylib")
         """)
+
+
+def test_shim_names_on_the_package_itself():
+    """`import mlx_compat as torch` finds the alias table's torch names too (the memory formats, memory_format, the
+    legacy typed tensors, get_default_device), the same objects, with torch's reprs; other missing names still raise
+    AttributeError."""
+    import torch as real
+    import mlx_compat as mc
+    from mlx_compat._alias import _torch_extras
+
+    for name in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"):
+        assert getattr(mc, name) is _torch_extras()[name]
+        assert repr(getattr(mc, name)) == repr(getattr(real, name))
+    assert isinstance(mc.channels_last, mc.memory_format)
+    assert isinstance(mc.ones(2), mc.FloatTensor) and not isinstance(mc.ones(2), mc.LongTensor)
+    assert str(mc.get_default_device()) == "cpu"
+    x = mc.randn(2, 3, 4, 4)
+    assert mc.equal(x.contiguous(memory_format=mc.channels_last), x)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name_xyz'"):
+        mc.no_such_name_xyz
