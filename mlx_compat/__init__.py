@@ -9,6 +9,8 @@ from ._blas import install as _install_blas
 _install_blas()  # Linux CPU: MLX's BLAS/LAPACK -> OpenBLAS (mlx_compat/_blas), before any MLX work
 from ._blas import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads  # noqa: E402
 
+import math as _math
+
 import mlx.core as _mx
 
 from . import _C
@@ -104,6 +106,27 @@ def set_default_dtype(d):
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+# torch's constants (Python floats, and None for indexing)
+e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None
+strided = "torch.strided"  # the one layout: what Tensor.layout answers
+
+
+def typename(obj):
+    """torch.typename: a tensor's type() string ('torch.FloatTensor'), else the object's (or, for an instance,
+    its class's) module-qualified name, without the module for builtins."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def is_floating_point(input):

@@ -1,7 +1,7 @@
 """Elementwise ops composed from MLX primitives: inverse/hyperbolic trig, the erf family, frac, fmax/fmin,
 logaddexp(2), logit, hypot, nan_to_num, the is* predicates, isclose/allclose/equal, logical_and/or/xor, xlogy,
-sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0; the integer ops gcd/lcm; frexp/
-ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
+sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0, is_same_size/is_nonzero; the
+integer ops gcd/lcm; frexp/ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
 Tensor methods (and in-place methods where torch has them) are attached here.
 
 The primitive ones (asin ... atanh; erf, erfc, erfinv, frac, deg2rad, rad2deg, sinc, i0, logit; fmax/fmin,
@@ -41,7 +41,7 @@ __all__ = [
     "atanh", "arctanh", "erf", "erfc", "erfinv", "frac", "fmax", "fmin", "logaddexp", "logaddexp2", "logit", "hypot",
     "nan_to_num", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "isclose", "allclose", "equal",
     "logical_and", "logical_or", "logical_xor", "xlogy", "sinc", "deg2rad", "rad2deg", "copysign", "heaviside",
-    "signbit", "float_power", "positive", "i0",
+    "signbit", "float_power", "positive", "i0", "is_same_size", "is_nonzero",
     "rsub", "gcd", "gcd_", "lcm", "lcm_", "frexp", "ldexp", "ldexp_",
 ]
 
@@ -589,6 +589,22 @@ def equal(input, other):
     return builtins.bool(_mx_item(mx.all(mx.equal(a, b))))
 
 
+def is_same_size(input, other):
+    _need_tensor("is_same_size", input)
+    _need_tensor("is_same_size", other, "other", 2)
+    return input._mx.shape == other._mx.shape
+
+
+def is_nonzero(input):
+    """torch.is_nonzero: the truth of a one-element tensor (NaN is nonzero); any other size is ambiguous."""
+    _need_tensor("is_nonzero", input)
+    n = input._mx.size
+    if n != 1:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if n == 0 else
+                           "Boolean value of Tensor with more than one value is ambiguous")
+    return _mx_item(input._mx) != 0
+
+
 # ---------------------------------------------------------------- logical binary ops
 
 
@@ -782,7 +798,7 @@ float_power = binary("float_power", forward=mx.power, promotion=DOUBLE, other="e
 for _n in ("nan_to_num",):
     _attach(_n, globals()[_n])
 for _n in ("isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
-           "isclose", "allclose", "equal", "signbit", "positive"):
+           "isclose", "allclose", "equal", "signbit", "positive", "is_same_size", "is_nonzero"):
     _attach(_n, globals()[_n], inplace=False)
 _attach("heaviside", heaviside)
 for _n, _f, _fi in (("logical_and", logical_and, _logical_and_), ("logical_or", logical_or, _logical_or_),

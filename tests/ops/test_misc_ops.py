@@ -664,3 +664,40 @@ def test_frexp_exact_against_torch(dt):
     mm, me = mc.frexp(m)
     assert np.array_equal(mc.to_torch(mm).double().numpy(), tm.double().numpy(), equal_nan=True)
     assert_same(me, te)
+
+
+class _Local:
+    pass
+
+
+def test_constants_layout_and_typename_match_torch():
+    for name in ("e", "pi", "inf", "newaxis"):
+        assert getattr(mc, name) == getattr(torch, name) and type(getattr(mc, name)) is type(getattr(torch, name))
+    assert mc.nan != mc.nan and isinstance(mc.nan, float)
+    assert mc.ones(2).layout == mc.strided and repr(mc.strided) != "" and str(mc.strided) == str(torch.strided)
+    for dt in ("float32", "float64", "int64", "int32", "bool", "uint8", "bfloat16", "float16"):
+        assert mc.typename(mc.ones(2, dtype=getattr(mc, dt))) == torch.typename(torch.ones(2, dtype=getattr(torch, dt)))
+    for obj in (3, "s", None, _Local, _Local(), len, test_constants_layout_and_typename_match_torch):
+        assert mc.typename(obj) == torch.typename(obj), obj
+
+
+@pytest.mark.parametrize("fn", ["is_same_size", "is_nonzero"])
+def test_is_same_size_and_is_nonzero_match_torch(fn):
+    cases = {
+        "is_same_size": [(lambda L: L.ones(2, 3), lambda L: L.zeros(2, 3)), (lambda L: L.ones(2, 3), lambda L: L.ones(3, 2)),
+                         (lambda L: L.ones(()), lambda L: L.ones(1)), (lambda L: L.ones(2), lambda L: 3)],
+        "is_nonzero": [(lambda L: L.tensor(0.0),), (lambda L: L.tensor([[2]]),), (lambda L: L.tensor(float("nan")),),
+                       (lambda L: L.tensor([True]),), (lambda L: L.tensor(0j),), (lambda L: L.ones(2),),
+                       (lambda L: L.ones(0),), (lambda L: 1.0,)],
+    }[fn]
+    def run(lib, makers):
+        try:
+            return "ok", getattr(lib, fn)(*[m(lib) for m in makers])
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, str(e)
+
+    for makers in cases:
+        want, got = run(torch, makers), run(mc, makers)
+        assert got == want, (fn, want, got)
+        if isinstance(makers[0](torch), torch.Tensor) and want[0] == "ok":  # the method form
+            assert getattr(makers[0](mc), fn)(*[m(mc) for m in makers[1:]]) == want[1]
