@@ -1,8 +1,8 @@
 """Elementwise ops composed from MLX primitives: inverse/hyperbolic trig, the erf family, frac, fmax/fmin,
 logaddexp(2), logit, hypot, nan_to_num, the is* predicates, isclose/allclose/equal, logical_and/or/xor, xlogy,
 sinc, deg2rad/rad2deg, copysign, heaviside, signbit, float_power, positive, i0, is_same_size/is_nonzero; the
-integer ops gcd/lcm; frexp/ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by mlx_compat/__init__.py;
-Tensor methods (and in-place methods where torch has them) are attached here.
+integer ops gcd/lcm; frexp/ldexp; rsub and Tensor.__rdiv__. Exports are listed in __all__ and re-exported by
+mlx_compat/__init__.py; Tensor methods (and in-place methods where torch has them) are attached here.
 
 The primitive ones (asin ... atanh; erf, erfc, erfinv, frac, deg2rad, rad2deg, sinc, i0, logit; fmax/fmin,
 logaddexp(2), hypot, copysign, xlogy, float_power) are declared in the operator registry (Note [Operator registry] in csrc/dispatch.c): forward, dtype rule, torch's refusals and a

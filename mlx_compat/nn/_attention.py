@@ -136,9 +136,8 @@ operations in the same order, so the same numbers — without the general path's
 bookkeeping (ViT-B/16's encoder layer builds its attention in about a third less host time). On the GPU device,
 where that attention is MLX's fused kernel (Note [fused attention path]), the in-projection, the kernel and the
 out-projection are one MLX function and only the output is wrapped (on this CPU's fake GPU the layer's attention
-built in 23.5 -> 15.5 us, native MLX's 13). Every operand
-is checked first (shapes, one floating dtype, one device); anything else takes the general path, which
-raises torch's errors.
+built in 23.5 -> 15.5 us, native MLX's 13). Every operand is checked first (shapes, one floating dtype, one
+device); anything else takes the general path, which raises torch's errors.
 """
 from __future__ import annotations
 

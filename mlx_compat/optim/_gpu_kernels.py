@@ -19,9 +19,10 @@ import mlx.core as mx
 # decay kind, lerp branch) is one JIT-compiled kernel, and it serves every shape: it reads the element count from
 # the parameter's shape, which MLX passes as an argument (flattening the inputs and unflattening the outputs instead
 # put seven reshapes per 2-D parameter into a compiled step's graph: 693 of its 1,578 nodes for GPT-2-small, where
-# native MLX's has 291). A 0-d parameter, for which MLX passes no shape, and one of more than 4 dimensions are
-# viewed as 1-D. Only MLX's CUDA backend has cuda_kernel: elsewhere (CPU, Metal) the
-# composed update runs. bench/gpu_check.py compares it with torch CUDA's AdamW and with the composed update.
+# native MLX's has 291). A 0-d parameter, for which MLX passes no shape, is viewed as 1-D, and so is one of more
+# than 4 dimensions (rare; it keeps well inside the fixed-size shape array MLX passes). Only MLX's CUDA backend has
+# cuda_kernel: elsewhere (CPU, Metal) the composed update runs. bench/gpu_check.py compares it with torch CUDA's
+# AdamW and with the composed update.
 
 _HEADER = """
 template <typename T>
