@@ -593,3 +593,39 @@ def test_random_view_chains_with_conj(seed):
             assert_same(a, b.resolve_conj())
             assert_layout(a, b)
         assert xm._version == xt._version, (descs, mdesc)
+
+
+# Note [Views that are their base] (tensor.c): a view selecting its whole base in order takes the base's array as
+# its value; it stays a view in every respect torch shows.
+WHOLE_BASE_CASES = [
+    ("t_t", (4, 5), lambda x: x.t().t()),
+    ("permute_undone", (2, 3, 4), lambda x: x.permute(2, 0, 1).permute(1, 2, 0)),
+    ("view_back", (4, 6), lambda x: x.view(24).view(4, 6)),
+    ("transpose_twice", (3, 4), lambda x: x.transpose(0, 1).transpose(1, 0)),
+    ("unsqueeze_view", (3, 4), lambda x: x.unsqueeze(0).view(3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,shape,fn", WHOLE_BASE_CASES, ids=[c[0] for c in WHOLE_BASE_CASES])
+def test_view_of_whole_base_aliases_as_torch(name, shape, fn):
+    xt, xm = base_pair(shape)
+    vt, vm = fn(xt), fn(xm)
+    assert_layout(vm, vt)
+    assert vm._base is xm and vt._base is xt
+    assert vm._mx is xm._mx  # the base's own array, no MLX transpose or reshape of the source
+    vt.mul_(2), vm.mul_(2)
+    assert_same(xm, xt)
+    xt.add_(1), xm.add_(1)
+    assert_same(vm, vt)
+    assert vm._version == vt._version
+
+
+def test_bit_views_of_whole_base_keep_their_values():
+    """conj()/neg views carry metadata equal to their base's; their values are still the conjugate / negation."""
+    zt = torch.tensor([1 + 2j, -3 - 0.5j], dtype=torch.complex64)
+    zm = to_mc(zt)
+    assert_same(zm.conj() * 1, zt.conj() * 1)  # arithmetic reads the view's value (numpy() refuses the bit)
+    assert_same(zm.conj().conj(), zt.conj().conj())
+    assert_same(zm.conj().imag * 1, zt.conj().imag * 1)
+    assert_same(mc._neg_view(zm.real) * 1, torch._neg_view(zt.real) * 1)
+    assert_same(zm.view(mc.float32).view(mc.complex64), zt.view(torch.float32).view(torch.complex64))

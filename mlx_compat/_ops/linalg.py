@@ -1186,10 +1186,11 @@ def mm(input, mat2, *, out=None):
     return _out(out, _mm_layout(input, mat2))
 
 
-def _mm_layout(mat1, mat2):
+def _mm_layout(mat1, mat2, weight=None):
     """mat1 @ mat2 of two matrices as torch.mm: one MmBackward0 node whose gradients take Note [Gradient layout
     of a product]. Real floating operands of one dtype and device whose inner sizes agree; anything else is
-    matmul's (which raises torch's errors or takes its general path)."""
+    matmul's (which raises torch's errors or takes its general path). weight: given when mat2 is weight.t()
+    (nn.functional.linear without a bias), as _record_addmm's."""
     dt = mat1.dtype
     a, b = mat1._mx, mat2._mx
     dev = mat1._device_code
@@ -1199,9 +1200,9 @@ def _mm_layout(mat1, mat2):
     res = _new(mx.matmul(a, b, stream=_STREAMS[dev]), dev, dt)
     if _C.is_grad_enabled() and (mat1.requires_grad or mat2.requires_grad):
         ins = (mat1, mat2)
-        ctx = [None, None, (_colmajor(mat1), _colmajor(mat2))]
+        ctx = [None, None, (_colmajor(mat1), _colmajor(mat2), weight is not None)]
         _C._record("MmBackward0", _scope_backward(_mm_backward, ins), ctx, ins, (res,))
-        ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2)
+        ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2 if weight is None else weight)
     return res
 
 
@@ -1226,6 +1227,11 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2), with torch's checks; one AddmmBackward0 node.
     Real floating operands take one mx.addmm and a hand-written derivative (nn.functional.linear's path);
     other dtypes go through the composition and the vjp fallback."""
+    return _addmm(input, mat1, mat2, beta, alpha, out)
+
+
+def _addmm(input, mat1, mat2, beta=1, alpha=1, out=None, weight=None):
+    """addmm; weight: given when mat2 is weight.t() (nn.functional.linear, _record_addmm)."""
     if mat1.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError("mat1 must be a matrix" if mat1.dim() != 2 else "mat2 must be a matrix")
     a, b = mat1._mx, mat2._mx
@@ -1243,7 +1249,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
             (a @ b if alpha == 1 else (a @ b) * alpha)
         res = _new(r, dev, dt)
         if _C.is_grad_enabled() and (input.requires_grad or mat1.requires_grad or mat2.requires_grad):
-            _record_addmm(input, mat1, mat2, res, beta, alpha)
+            _record_addmm(input, mat1, mat2, res, beta, alpha, weight)
         return res if out is None else _out(out, res)
     from ..autograd._mlx_vjp import mlx_op
 
@@ -1275,7 +1281,7 @@ def _linear_addmm(bias, input, weight):
     TBackward0 node) is made only when a graph is recorded; otherwise one mx.addmm over weight's transpose,
     with addmm's checks."""
     if _C.is_grad_enabled() and (bias.requires_grad or input.requires_grad or weight.requires_grad):
-        return addmm(bias, input, weight.t())
+        return _addmm(bias, input, weight.t(), weight=weight)
     a, w = input._mx, weight._mx
     dt = input.dtype
     if not dt.is_floating_point or a.shape[1] != w.shape[1] or bias.dtype is not dt or weight.dtype is not dt:
@@ -1307,23 +1313,29 @@ def _colmajor(t):
     return s[0] == 1 and s[1] == t.shape[0]
 
 
-def _record_addmm(input, mat1, mat2, res, beta, alpha, t2=None):
+def _record_addmm(input, mat1, mat2, res, beta, alpha, weight=None):
     """AddmmBackward0 for addmm's real floating path: the snapshots of mat1/mat2 are saved after recording
     (as `record` does), the formula is torch's (grad·beta summed to input's shape, grad @ mat2ᵀ · alpha,
     mat1ᵀ @ grad · alpha, each in the layout of Note [Gradient layout of a product]) in the package's own ops,
-    so create_graph works. t2: whether mat2 is column-major, when the caller knows (linear's weight.t())."""
+    so create_graph works. weight: given when mat2 is weight.t() (nn.functional.linear); the node then saves
+    the weight, whose own array is mat2ᵀ (Note [Gradient layout of a product])."""
     ins = (input, mat1, mat2)
-    layout = (_colmajor(mat1), _colmajor(mat2) if t2 is None else t2)
+    layout = (_colmajor(mat1), _colmajor(mat2), weight is not None)
     ctx = [None, None, (beta, alpha, tuple(input._mx.shape), layout)]
     _C._record("AddmmBackward0", _scope_backward(_addmm_backward, ins), ctx, ins, (res,))
-    ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2)
+    ctx[0], ctx[1] = _C._snapshot(mat1), _C._snapshot(mat2 if weight is None else weight)
 
 
 def _mm_grads(g, m1, m2, layout, alpha=1):
-    """The gradients of mat1 @ mat2 (None where not required), Note [Gradient layout of a product]."""
+    """The gradients of mat1 @ mat2 (None where not required), Note [Gradient layout of a product]. layout:
+    (mat1 column-major, mat2 column-major[, m2 is mat2ᵀ rather than mat2])."""
     g1 = g2 = None
+    m2t = layout[2]
     if m1.requires_grad:
-        g1 = m2.matmul(g.t()).t() if layout[0] else g.matmul(m2.t())
+        if layout[0]:
+            g1 = (m2.t() if m2t else m2).matmul(g.t()).t()
+        else:
+            g1 = g.matmul(m2 if m2t else m2.t())
         g1 = g1 if alpha == 1 else g1 * alpha
     if m2.requires_grad:
         g2 = g.t().matmul(m1).t() if layout[1] else m1.t().matmul(g)

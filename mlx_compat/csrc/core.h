@@ -395,6 +395,9 @@ int tensor_check_inplace_ex(State *st, TensorObject *t, int check_overlap);
 /* NEW: a view of `src` whose value is `arr` (stolen) with the given metadata relative to the base. */
 PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim,
                            const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
+/* NEW: the same, for a caller that changes the view's bits or dtype afterwards (Note [Views that are their base]). */
+PyObject *tensor_make_view_exact(State *st, TensorObject *src, PyObject *arr, int ndim,
+                                 const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset);
 int64_t tensor_numel(TensorObject *t);
 int tensor_check_mx_extent_slow(State *st, TensorObject *t);
 /* Note [32-bit element counts] (tensor.c): 0, or -1 with RuntimeError for an expanded view MLX cannot compute

@@ -1035,13 +1035,48 @@ error:
     return rc;
 }
 
-/* NEW: a view of `src` with value `arr` (STOLEN) and metadata relative to the root base. */
-PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim, const Py_ssize_t *shape,
-                           const Py_ssize_t *strides, Py_ssize_t offset)
+/* Note [Views that are their base]
+ * A view whose metadata selects its whole base in order (offset 0, the base's sizes, row-major strides wherever a
+ * size exceeds 1, the base's dtype, no view bits) has exactly the base's value: x.t().t(), x.permute(p) undone,
+ * v.view(base_shape), and in a backward a product's gradient computed transposed then transposed back by
+ * TBackward0 (Note [Gradient layout of a product], _ops/linalg.py: every linear layer's weight and input
+ * gradients). Its cached value is then the base's array itself, not MLX's transpose or reshape of the source:
+ * MLX neither merges nor elides Transpose(Transpose(x)), and each node of a graph costs host time when it is
+ * evaluated, compiled or not. The view is still a view (its metadata, base and autograd record are unchanged). */
+static int view_is_whole_base(const TensorObject *src, const TensorObject *base, int ndim, const Py_ssize_t *shape,
+                              const Py_ssize_t *strides, Py_ssize_t offset)
+{
+    if (offset != 0 || ndim != base->ndim || base->sizes == NULL || src->dtype != base->dtype || src->view_bits)
+        return 0;
+    Py_ssize_t expect = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        if (shape[i] != base->sizes[i])
+            return 0;
+        if (shape[i] > 1 && strides[i] != expect)
+            return 0;
+        expect *= shape[i];
+    }
+    return 1;
+}
+
+/* NEW: a view of `src` with value `arr` (STOLEN; NULL returns NULL) and metadata relative to the root base, its
+ * dtype and view bits src's. `whole_ok`: the view's value is what its metadata selects (not a caller's later
+ * change of bits or dtype), so a view of the whole base may take the base's array (Note [Views that are their
+ * base]). */
+static PyObject *make_view(State *st, TensorObject *src, PyObject *arr, int ndim, const Py_ssize_t *shape,
+                           const Py_ssize_t *strides, Py_ssize_t offset, int whole_ok)
 {
     if (arr == NULL)
         return NULL;
     TensorObject *base = src->base ? src->base : src;
+    if (whole_ok && view_is_whole_base(src, base, ndim, shape, strides, offset)) { /* Note [Views that are their base] */
+        PyObject *whole = tensor_value(st, base);
+        if (whole == NULL) {
+            Py_DECREF(arr);
+            return NULL;
+        }
+        Py_SETREF(arr, Py_NewRef(whole));
+    }
     TensorObject *v = (TensorObject *)tensor_wrap_existing_steal(st, arr, src->dtype, src->device);
     if (v == NULL)
         return NULL;
@@ -1066,6 +1101,20 @@ PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim
         return NULL;
     }
     return (PyObject *)v;
+}
+
+/* NEW: make_view for a view whose value is what its metadata selects from src's (STEALS arr). */
+PyObject *tensor_make_view(State *st, TensorObject *src, PyObject *arr, int ndim, const Py_ssize_t *shape,
+                           const Py_ssize_t *strides, Py_ssize_t offset)
+{
+    return make_view(st, src, arr, ndim, shape, strides, offset, 1);
+}
+
+/* NEW: make_view for a caller that changes the new view's bits or dtype afterwards (STEALS arr). */
+PyObject *tensor_make_view_exact(State *st, TensorObject *src, PyObject *arr, int ndim, const Py_ssize_t *shape,
+                                 const Py_ssize_t *strides, Py_ssize_t offset)
+{
+    return make_view(st, src, arr, ndim, shape, strides, offset, 0);
 }
 
 /* ---------------------------------------------------------------- properties */
@@ -1725,7 +1774,7 @@ static PyObject *m_new_on(PyObject *type, PyObject *args)
 static PyObject *reinterpreted_view(State *st, TensorObject *t, int dt, PyObject *arr, int ndim,
                                     const Py_ssize_t *shape, const Py_ssize_t *strides, Py_ssize_t offset)
 {
-    TensorObject *r = (TensorObject *)tensor_make_view(st, t, arr, ndim, shape, strides, offset);
+    TensorObject *r = (TensorObject *)tensor_make_view_exact(st, t, arr, ndim, shape, strides, offset);
     if (r != NULL)
         r->dtype = (signed char)dt;
     return (PyObject *)r;

@@ -342,7 +342,8 @@ static PyObject *m_bit_view(TensorObject *t, PyObject *bits_obj)
     if (v == NULL)
         return NULL;
     PyObject *arr = view_bits_apply(st, v, (int)bits, t->device);
-    TensorObject *r = (TensorObject *)finish(st, t, arr, &m); /* inherits t's bits */
+    /* inherits t's bits, then toggles them, so not a view of the whole base's value (Note [Views that are their base]) */
+    TensorObject *r = (TensorObject *)tensor_make_view_exact(st, t, arr, m.ndim, m.shape, m.strides, m.offset);
     if (r == NULL)
         return NULL;
     r->view_bits ^= (char)bits;

@@ -15,7 +15,7 @@ from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops import indexing as _indexing
-from .._ops.linalg import _linear_addmm, _mm_layout, _record_addmm, addmm as _addmm
+from .._ops.linalg import _addmm, _linear_addmm, _mm_layout, _record_addmm
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
 
@@ -77,7 +77,7 @@ def linear(input, weight, bias=None):
                 x2 = input if nd == 2 else input.view(-1, w.shape[1])
                 wt = weight.t()
                 out = _new(mx.addmm(c, x2._mx, wt._mx, stream=_STREAMS[dev]), dev, dt)
-                _record_addmm(bias, x2, wt, out, 1, 1)
+                _record_addmm(bias, x2, wt, out, 1, 1, weight)
                 return out if nd == 2 else out.view(a.shape[:-1] + (w.shape[0],))
         if weight.dim() == 2:
             nd = input.dim()
@@ -86,7 +86,7 @@ def linear(input, weight, bias=None):
             if nd and bias.dim() == 1 and input.is_contiguous():
                 # torch's _flatten_nd_linear: a view to 2-D, one addmm, a view back (ViewBackward0 over AddmmBackward0)
                 shape = input._mx.shape
-                out = _addmm(bias, input.view(-1, shape[-1]), weight.t())
+                out = _addmm(bias, input.view(-1, shape[-1]), weight.t(), weight=weight)
                 return out.view(shape[:-1] + (out._mx.shape[1],))
     elif weight.dim() == 2 and input.dim() >= 2 and (input.dim() == 2 or input.is_contiguous()):
         return _linear_nobias(input, weight)
@@ -101,10 +101,10 @@ def _linear_nobias(input, weight):
     (ViewBackward0 in, UnsafeViewBackward0 out)."""
     shape = input._mx.shape
     if len(shape) == 2:
-        return _mm_layout(input, weight.t())
+        return _mm_layout(input, weight.t(), weight)
     k = shape[-1]
     rows = math.prod(shape[:-1])  # explicit: a zero-size -1 is ambiguous
-    out2 = _mm_layout(input.view(rows, k), weight.t())
+    out2 = _mm_layout(input.view(rows, k), weight.t(), weight)
     res = _new(out2._mx.reshape(shape[:-1] + out2._mx.shape[1:]), out2._device_code, out2.dtype)
     record("UnsafeViewBackward0", _unfold_backward, [out2], [res], extra=out2._mx.shape)
     return res

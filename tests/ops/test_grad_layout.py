@@ -128,3 +128,46 @@ def test_matmul_operator_grad_layout(input_t, weight_t):
     _close(x.grad, xt.grad)
     _close(w.grad, wt.grad)
     assert _row_major(x.grad) and _row_major(w.grad)
+
+
+def _graph_labels(arr, tmp_path):
+    path = tmp_path / "g.dot"
+    mx.export_to_dot(str(path), arr)
+    import re
+    return re.findall(r'label ="?([A-Za-z]+)', path.read_text())
+
+
+# linear's paths: the fast path (2-D and N-D input), the checked addmm path (a bias that broadcasts), no bias
+LINEAR_PATHS = [((5, 4), (3,)), ((2, 5, 4), (3,)), ((5, 4), (1,)), ((5, 4), None), ((2, 5, 4), None)]
+
+
+@pytest.mark.parametrize("xshape,bshape", LINEAR_PATHS)
+def test_linear_double_backward(xshape, bshape):
+    """linear saves the weight rather than weight.t() (Note [Gradient layout of a product]): first and second
+    derivatives through input and weight equal torch's."""
+    x, xt = _pair(xshape, 0)
+    w, wt = _pair((3, 4), 1)
+    b, bt = _pair(bshape, 2) if bshape else (None, None)
+    y, yt = F.linear(x, w, b), pt.nn.functional.linear(xt, wt, bt)
+    assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__
+    gx, gw = torch.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+    gxt, gwt = pt.autograd.grad((yt * yt).sum(), (xt, wt), create_graph=True)
+    _close(gx, gxt, 1e-4)
+    _close(gw, gwt, 1e-4)
+    hw, hx = torch.autograd.grad((gx * gx).sum() + gw.sum(), (w, x))
+    hwt, hxt = pt.autograd.grad((gxt * gxt).sum() + gwt.sum(), (wt, xt))
+    _close(hw, hwt, 1e-3)
+    _close(hx, hxt, 1e-3)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_backward_has_no_transpose_pairs(bias, tmp_path):
+    """A linear layer's input and weight gradients are single products: no Transpose of a Transpose in their MLX
+    graphs (Note [Views that are their base], tensor.c; the saved weight of Note [Gradient layout of a product])."""
+    x, _ = _pair((5, 4), 0)
+    w, _ = _pair((3, 4), 1)
+    b, _ = _pair((3,), 2) if bias else (None, None)
+    F.linear(x, w, b).sum().backward()
+    assert _graph_labels(w.grad._mx, tmp_path).count("Transpose") <= 1  # gᵀ as the product's operand
+    assert "Transpose" not in _graph_labels(x.grad._mx, tmp_path)
+    assert _row_major(w.grad) and _row_major(x.grad)
