@@ -620,6 +620,19 @@ def test_view_of_whole_base_aliases_as_torch(name, shape, fn):
     assert vm._version == vt._version
 
 
+@pytest.mark.parametrize("fn", [lambda x: x.mT, lambda x: x.mT.mT, lambda x: x.view(5, 5), lambda x: x.view(25),
+                                lambda x: x.t().contiguous(), lambda x: x.permute(1, 0).permute(1, 0)])
+def test_views_of_a_column_major_base(fn):
+    """A base whose strides are not row-major (a clone of a transposed tensor keeps torch's column-major strides):
+    only a view with the base's own strides has the base's value (Note [Views that are their base]); a square
+    one's transpose has row-major strides and the base's shape, and must not take the base's array."""
+    xt = torch.arange(25, dtype=torch.float32).reshape(5, 5).mT.clone()
+    assert xt._base is None and xt.stride() == (1, 5)
+    xm = to_mc(xt)
+    assert xm.stride() == xt.stride()
+    assert_same_outcome(lambda: fn(xt), lambda: fn(xm), check_stride=True)
+
+
 def test_bit_views_of_whole_base_keep_their_values():
     """conj()/neg views carry metadata equal to their base's; their values are still the conjugate / negation."""
     zt = torch.tensor([1 + 2j, -3 - 0.5j], dtype=torch.complex64)

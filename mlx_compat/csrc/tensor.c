@@ -1036,8 +1036,9 @@ error:
 }
 
 /* Note [Views that are their base]
- * A view whose metadata selects its whole base in order (offset 0, the base's sizes, row-major strides wherever a
- * size exceeds 1, the base's dtype, no view bits) has exactly the base's value: x.t().t(), x.permute(p) undone,
+ * A view whose metadata is its base's own (offset 0, the base's sizes, and its strides wherever a size exceeds 1: a
+ * base's strides need not be row-major, e.g. one imported from a column-major torch tensor), with the base's dtype
+ * and no view bits, has exactly the base's value: x.t().t(), x.permute(p) undone,
  * v.view(base_shape), and in a backward a product's gradient computed transposed then transposed back by
  * TBackward0 (Note [Gradient layout of a product], _ops/linalg.py: every linear layer's weight and input
  * gradients). Its cached value is then the base's array itself, not MLX's transpose or reshape of the source:
@@ -1048,14 +1049,9 @@ static int view_is_whole_base(const TensorObject *src, const TensorObject *base,
 {
     if (offset != 0 || ndim != base->ndim || base->sizes == NULL || src->dtype != base->dtype || src->view_bits)
         return 0;
-    Py_ssize_t expect = 1;
-    for (int i = ndim - 1; i >= 0; i--) {
-        if (shape[i] != base->sizes[i])
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] != base->sizes[i] || (shape[i] > 1 && strides[i] != base->sizes[ndim + i]))
             return 0;
-        if (shape[i] > 1 && strides[i] != expect)
-            return 0;
-        expect *= shape[i];
-    }
     return 1;
 }
 
