@@ -300,8 +300,41 @@ PyObject *mod_shared_stream(PyObject *m, PyObject *arg);
 
 /* ---- module.c ---- */
 extern PyModuleDef mlx_compat_module;
-State *state_of_type(PyTypeObject *tp);     /* borrowed; NULL with exception if tp is no Tensor type */
-State *state_of_module(PyObject *m);
+State *state_of_type_slow(PyTypeObject *tp); /* borrowed; NULL with exception if tp is no Tensor type */
+State *state_of_module_slow(PyObject *m);
+/* The head of CPython's module object (Note [Module state lookup], module.c); read only while module_head_ok. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *md_dict;
+    PyModuleDef *md_def;
+    void *md_state;
+} ModuleHead;
+extern int module_head_ok;
+
+/* BORROWED: the module state behind a Tensor type (or subclass, or any of our types). NULL with an exception
+ * otherwise. Note [Module state lookup] (module.c). */
+static inline State *state_of_type(PyTypeObject *tp)
+{
+    PyObject *own = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) ? ((PyHeapTypeObject *)tp)->ht_module : NULL;
+    if (__builtin_expect(own != NULL && module_head_ok && Py_IS_TYPE(own, &PyModule_Type) &&
+                         ((ModuleHead *)own)->md_def == &mlx_compat_module, 1)) {
+        State *st = (State *)((ModuleHead *)own)->md_state;
+        thread_pin(st); /* Note [Threads] */
+        return st;
+    }
+    return state_of_type_slow(tp);
+}
+
+/* BORROWED: the state of our module object m (a module function's `self`). */
+static inline State *state_of_module(PyObject *m)
+{
+    if (__builtin_expect(module_head_ok && Py_IS_TYPE(m, &PyModule_Type), 1)) {
+        State *st = (State *)((ModuleHead *)m)->md_state;
+        thread_pin(st); /* Note [Threads] */
+        return st;
+    }
+    return state_of_module_slow(m);
+}
 
 /* ---- tensor.c ---- */
 int tensor_type_init(PyObject *module, State *st);

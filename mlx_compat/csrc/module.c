@@ -8,16 +8,23 @@
 _Thread_local int grad_mode_disabled = 0;
 _Thread_local int inference_mode_enabled = 0;
 
-/* BORROWED: the module state behind a Tensor type (or subclass). NULL with an exception otherwise. */
 /* Note [Module state lookup]
- * Every C method finds the module state from its receiver's type. For our own types (Tensor, Node, Op, ...)
- * the type's ht_module is this module, one pointer test away; PyType_GetModuleByDef's MRO walk (a call into
- * libpython, a measurable part of a ~1 µs method call) is left for Python subclasses, whose ht_module is NULL. */
-State *state_of_type(PyTypeObject *tp)
+ * Every C method finds the module state from its receiver's type, every module function from its module. For our
+ * own types (Tensor, Node, Op, ...) the type's ht_module is this module; PyType_GetModuleByDef's MRO walk (a call
+ * into libpython, a measurable part of a ~1 us method call) is left for Python subclasses, whose ht_module is
+ * NULL. Even PyModule_GetDef + PyModule_GetState, two calls with their type checks, were ~70 instructions of
+ * the ~600 a `view` adds over raw MLX (callgrind), on every C entry. The module object's head (md_dict, md_def,
+ * md_state after the object header) has been the same since CPython 3.5; state_of_type / state_of_module (inline,
+ * core.h) read md_def and md_state directly, but only after module_exec has verified that reading on this very
+ * module against the two API calls (module_head_ok). A CPython whose layout differs keeps the API calls. */
+int module_head_ok = 0;
+
+/* BORROWED: the module state behind a Tensor type (or subclass). NULL with an exception otherwise. */
+State *state_of_type_slow(PyTypeObject *tp)
 {
     if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
         PyObject *own = ((PyHeapTypeObject *)tp)->ht_module;
-        if (own != NULL && PyModule_GetDef(own) == &mlx_compat_module) {
+        if (own != NULL && PyModule_Check(own) && PyModule_GetDef(own) == &mlx_compat_module) {
             State *st = (State *)PyModule_GetState(own);
             thread_pin(st); /* Note [Threads] */
             return st;
@@ -31,7 +38,8 @@ State *state_of_type(PyTypeObject *tp)
     return st;
 }
 
-State *state_of_module(PyObject *m)
+/* BORROWED: the state of our module object m. */
+State *state_of_module_slow(PyObject *m)
 {
     State *st = (State *)PyModule_GetState(m);
     thread_pin(st); /* Note [Threads] */
@@ -366,6 +374,9 @@ static int load_mlx(PyObject *m, State *st)
 
 static int module_exec(PyObject *m)
 {
+    /* Note [Module state lookup]: read the module's head directly only where it is what the API returns */
+    module_head_ok = Py_IS_TYPE(m, &PyModule_Type) && ((ModuleHead *)m)->md_def == PyModule_GetDef(m) &&
+                     ((ModuleHead *)m)->md_state == PyModule_GetState(m) && PyModule_GetDef(m) == &mlx_compat_module;
     State *st = state_of_module(m);
     st->default_dtype = DT_F32;
     if (load_mlx(m, st) < 0)
