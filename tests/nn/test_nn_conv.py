@@ -154,3 +154,83 @@ def test_recorded_path_repeated_backward_matches_torch(wants, k, kw):
             res.append(L.autograd.grad(out, [v for v in t if v.requires_grad], cot))
         for m, t in zip(res[1], res[0]):
             assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+# Note [convolutions as products]: an unrecorded 1x1 convolution on a GPU is MLX's convolution; on the CPU the
+# product. Both against torch's CPU values, in a subprocess under the fake GPU (Note [Fake GPU]), which counts the
+# calls into mx.conv_general and mx.matmul to tell the paths apart.
+_ONE_BY_ONE = r'''
+import json, sys
+import numpy as np
+import mlx.core as mx
+import mlx_compat as mc
+
+calls = {"conv_general": 0, "matmul": 0}
+for name in calls:
+    def spy(*a, _f=getattr(mx, name), _n=name, **k):
+        calls[_n] += 1
+        return _f(*a, **k)
+    setattr(mx, name, spy)
+rng = np.random.default_rng(0)
+out = {}
+for dev in ("cuda", "cpu"):
+    for stride in (1, 2):
+        for bias in (True, False):
+            for stem in (False, True):  # with a stem the input is a convolution's (channels-last) output
+                x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
+                w0 = rng.standard_normal((4, 4, 3, 3)).astype(np.float32)
+                w = rng.standard_normal((5, 4, 1, 1)).astype(np.float32)
+                b = rng.standard_normal(5).astype(np.float32) if bias else None
+                t = lambda a: None if a is None else mc.from_numpy(a).to(dev)
+                with mc.no_grad():
+                    xin = mc.nn.functional.conv2d(t(x), t(w0), padding=1) if stem else t(x)
+                    before = dict(calls)
+                    y = mc.nn.functional.conv2d(xin, t(w), t(b), stride=stride)
+                    used = {k: calls[k] - before[k] for k in calls}
+                out[f"{dev} {stride} {bias} {stem}"] = dict(y=y.cpu().numpy().tolist(), device=str(y.device),
+                                                          shape=list(y.shape), calls=used)
+print(json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def one_by_one_results():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    r = subprocess.run([sys.executable, "-c", _ONE_BY_ONE], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("dev", ["cuda", "cpu"])
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("stem", [False, True])
+def test_unrecorded_1x1_convolution_path_by_device(one_by_one_results, dev, stride, bias, stem):
+    rng = np.random.default_rng(0)
+    # the subprocess drew its arrays in this order: replay the draws up to this case
+    for d in ("cuda", "cpu"):
+        for s in (1, 2):
+            for bb in (True, False):
+                for st in (False, True):
+                    x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
+                    w0 = rng.standard_normal((4, 4, 3, 3)).astype(np.float32)
+                    w = rng.standard_normal((5, 4, 1, 1)).astype(np.float32)
+                    b = rng.standard_normal(5).astype(np.float32) if bb else None
+                    if (d, s, bb, st) == (dev, stride, bias, stem):
+                        xt = torch.from_numpy(x)
+                        if stem:
+                            xt = torch.nn.functional.conv2d(xt, torch.from_numpy(w0), padding=1)
+                        ref = torch.nn.functional.conv2d(xt, torch.from_numpy(w), None if b is None else
+                                                         torch.from_numpy(b), stride=stride)
+    r = one_by_one_results[f"{dev} {stride} {bias} {stem}"]
+    assert r["device"] == ("cuda:0" if dev == "cuda" else "cpu") and r["shape"] == list(ref.shape)
+    np.testing.assert_allclose(np.array(r["y"], dtype=np.float32), ref.numpy(), rtol=1e-4, atol=1e-4)
+    if dev == "cuda":
+        assert r["calls"] == {"conv_general": 1, "matmul": 0}, r["calls"]
+    else:
+        assert r["calls"] == {"conv_general": 0, "matmul": 1}, r["calls"]
