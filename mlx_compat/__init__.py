@@ -212,14 +212,16 @@ from . import func  # noqa: E402,F401  (torch.func: mlx_compat/func)
 from .func import vmap  # noqa: E402,F401  (torch.vmap is torch.func.vmap)
 
 
-def __getattr__(name):
-    """torch's names kept in the import alias's table (mlx_compat/_alias.py `_torch_extras`: the memory formats
-    `contiguous_format`/`preserve_format`/`channels_last`(`_3d`), `memory_format`, the legacy typed tensors
-    `FloatTensor`..., `get_default_device`), so `import mlx_compat as torch` finds them as `import torch` under the
-    alias does; made on first use."""
-    from ._alias import _torch_extras
+# Note [No module __getattr__]
+# torch's names kept in the import alias's table (mlx_compat/_alias.py `_torch_extras`: the memory formats
+# `contiguous_format`/`preserve_format`/`channels_last`(`_3d`), `memory_format`, the legacy typed tensors
+# `FloatTensor`..., `get_default_device`) are bound here, so `import mlx_compat as torch` finds them as `import torch`
+# under the alias does. They are bound eagerly rather than through a module-level `__getattr__`: CPython 3.11 and 3.12
+# do not specialise attribute loads on a module whose namespace holds `__getattr__` (LOAD_ATTR_MODULE), so every
+# `torch.exp(...)` paid a generic attribute lookup: callgrind, bench/bench_dispatch_instr.py, torch.exp(a) 4,965 ->
+# 4,699 instructions per call (raw mx.exp 4,405), the same 266 fewer for every `torch.<name>` call. The same holds
+# for every module that hot code reads attributes of (mlx_compat._compile); tests/test_percall_paths.py checks both.
+from ._alias import _torch_extras  # noqa: E402
 
-    extra = _torch_extras().get(name)
-    if extra is None:
-        raise AttributeError(f"module 'mlx_compat' has no attribute '{name}'")
-    return extra
+globals().update(_torch_extras())
+del _torch_extras

@@ -1950,13 +1950,9 @@ def _make_optimized_module_class():
 _OptimizedModule = None
 
 
-def __getattr__(name):
-    if name == "OptimizedModule":
-        return _optimized_module_class()
-    raise AttributeError(name)
-
-
 def _optimized_module_class():
+    """The OptimizedModule class, made on first use (torch._dynamo.OptimizedModule); this module has no
+    `__getattr__` for it (Note [No module __getattr__] in mlx_compat/__init__.py)."""
     global _OptimizedModule
     if _OptimizedModule is None:
         _OptimizedModule = _make_optimized_module_class()

@@ -81,3 +81,28 @@ def test_graph_of_a_few_nodes_frees_by_refcount():
         assert ref() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("modname", ["mlx_compat", "mlx_compat._compile", "mlx_compat.nn.functional"])
+def test_hot_modules_have_no_module_getattr(modname):
+    """Note [No module __getattr__] (mlx_compat/__init__.py): CPython does not specialise attribute loads on a module
+    whose namespace holds `__getattr__`, so `torch.exp(...)` would pay a generic lookup on every call. The names it
+    served are bound eagerly, with torch's objects' behaviour (tests/alias checks them under the alias too)."""
+    import importlib
+
+    mod = importlib.import_module(modname)
+    assert "__getattr__" not in vars(mod)
+
+
+def test_alias_extras_are_bound_on_the_package():
+    x = mc.ones(2, 3, 4, 5)
+    t = torch.ones(2, 3, 4, 5)
+    for name in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"):
+        assert repr(getattr(mc, name)) == repr(getattr(torch, name))
+        assert isinstance(getattr(mc, name), mc.memory_format)
+    y = x.contiguous(memory_format=mc.channels_last)
+    assert tuple(y.shape) == tuple(t.contiguous(memory_format=torch.channels_last).shape)
+    assert mc.FloatTensor.__name__ == torch.FloatTensor.__name__ == "FloatTensor"
+    assert str(mc.get_default_device()) == str(torch.get_default_device())
+    with pytest.raises(AttributeError):
+        mc.no_such_name_in_torch
