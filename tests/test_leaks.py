@@ -111,6 +111,26 @@ def test_big_tensors_freed():
     assert m1 - m0 < (8 << 20), f"active memory grew by {m1 - m0} bytes"
 
 
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_joined_inputs_freed_after_cat_and_stack(n):
+    """Note [Reused value tuples] (csrc/shape.c): the tuple cat/stack hand MLX is kept for reuse, emptied after each
+    call, so the last call's inputs are not kept alive (5 inputs: beyond the kept lengths, a fresh tuple)."""
+    mc.synchronize()
+    gc.collect()
+    m0 = _active_memory()
+    for _ in range(3):
+        xs = [mc.ones(1024, 1024) * (i + 1) for i in range(n)]
+        mc.eval(*xs)
+        c = mc.cat(xs)
+        s = mc.stack(xs, 1)
+        mc.eval(c, s)
+        del xs, c, s
+    mc.synchronize()
+    gc.collect()
+    m1 = _active_memory()
+    assert m1 - m0 < (2 << 20), f"active memory grew by {m1 - m0} bytes"
+
+
 REFCOUNT_OPS = [
     ("add", lambda x, y: x + y), ("radd", lambda x, y: 2 + x), ("mul_fn", lambda x, y: mc.mul(x, y)),
     ("matmul", lambda x, y: x @ y.t()), ("view", lambda x, y: x.view(-1)), ("t", lambda x, y: x.t()),

@@ -60,6 +60,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
 #define SHAPE_ARG_MAX 4          /* Note [Reused shape tuples] (mxcall.c) */
+#define VALUE_ARG_MAX 4          /* Note [Reused value tuples] (shape.c) */
 #define BINARY_BACKWARD_SLOTS 64 /* 3 operand kinds for each of ops.c's operators (Note [Backward entry cache]) */
 #define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
 #define NODE_BY_VALUE_MAX 2      /* Note [Saved inputs by value] (autograd.c) */
@@ -126,6 +127,7 @@ typedef struct {
     struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
     PyObject *kw_stream;          /* ("stream",): the keyword names of mx_call off MLX's default device */
     PyObject *shape_args[SHAPE_ARG_MAX]; /* mxcall.c: Note [Reused shape tuples], by length - 1 */
+    PyObject *value_args[VALUE_ARG_MAX]; /* shape.c: Note [Reused value tuples], by length - 1; None items between calls */
     PyObject *accumulate_cls;     /* the AccumulateGrad node class, or NULL until first made (autograd.c) */
     struct BackwardCacheEntry *backward_cache; /* autograd.c: Note [Backward entry cache] */
     PyObject *binary_backward[BINARY_BACKWARD_SLOTS]; /* ops.c: BORROWED entries per operator and operand

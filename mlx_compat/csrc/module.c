@@ -441,6 +441,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->kw_stream);
     for (int i = 0; i < SHAPE_ARG_MAX; i++)
         Py_VISIT(st->shape_args[i]);
+    for (int i = 0; i < VALUE_ARG_MAX; i++)
+        Py_VISIT(st->value_args[i]);
     return fast_traverse(st, visit, arg);
 }
 
@@ -495,6 +497,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->kw_stream);
     for (int i = 0; i < SHAPE_ARG_MAX; i++)
         Py_CLEAR(st->shape_args[i]);
+    for (int i = 0; i < VALUE_ARG_MAX; i++)
+        Py_CLEAR(st->value_args[i]);
     Py_CLEAR(st->op_type);
     Py_CLEAR(st->op_method_type);
     Py_CLEAR(st->op_registry);

@@ -56,22 +56,59 @@ static void release_items(PyObject **small, PyObject **items, Py_ssize_t n)
         PyMem_Free(items);
 }
 
-/* NEW: a tuple of the tensors' values (BORROWED from each, referenced by the tuple): MLX takes any sequence of
- * arrays, and a tuple is one allocation from CPython's free lists where a list is two. */
+/* Note [Reused value tuples]
+ * cat and stack hand MLX their operands' arrays as one tuple (a tuple is one allocation from CPython's free lists
+ * where a list is two), which MLX converts to its own vector at once and does not keep. As the shape tuples of
+ * Note [Reused shape tuples] (mxcall.c), the state keeps one tuple per length up to VALUE_ARG_MAX and refills it in
+ * place when nothing else holds it (reference count 1); after the call value_tuple_release empties it again (None
+ * items), so it never keeps an array alive between calls. Held elsewhere (an exception that kept it), a fresh
+ * tuple is made, and at release the state lets go of the held one. Callgrind (bench/bench_dispatch_instr.py):
+ * `torch.cat([a, b])` 6,907 -> 6,764 instructions per call, raw mx.concatenate 6,140. */
+
+static void value_tuple_release(State *st, PyObject *tup, Py_ssize_t n);
+
+/* NEW: a tuple of the tensors' values (BORROWED from each, referenced by the tuple); give it back with
+ * value_tuple_release. */
 static PyObject *value_tuple(State *st, PyObject **items, Py_ssize_t n)
 {
-    PyObject *tup = PyTuple_New(n);
-    if (tup == NULL)
+    PyObject *tup = n >= 1 && n <= VALUE_ARG_MAX ? st->value_args[n - 1] : NULL;
+    int reuse = tup != NULL && Py_REFCNT(tup) == 1;
+    if (!reuse && (tup = PyTuple_New(n)) == NULL)
         return NULL;
+    if (reuse)
+        Py_INCREF(tup);
+    else if (n >= 1 && n <= VALUE_ARG_MAX && st->value_args[n - 1] == NULL)
+        st->value_args[n - 1] = Py_NewRef(tup);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *v = tensor_value(st, (TensorObject *)items[i]);
         if (v == NULL) {
-            Py_DECREF(tup);
+            value_tuple_release(st, tup, n);
             return NULL;
         }
+        PyObject *old = PyTuple_GET_ITEM(tup, i); /* None (reused) or NULL (fresh) */
         PyTuple_SET_ITEM(tup, i, Py_NewRef(v));
+        Py_XDECREF(old);
     }
     return tup;
+}
+
+/* Gives back value_tuple's tuple (STOLEN): the state's kept one is emptied (Note [Reused value tuples]). */
+static void value_tuple_release(State *st, PyObject *tup, Py_ssize_t n)
+{
+    if (tup == NULL)
+        return;
+    if (n >= 1 && n <= VALUE_ARG_MAX && tup == st->value_args[n - 1]) {
+        if (Py_REFCNT(tup) == 2) { /* the state's and ours: no one else sees it change */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *old = PyTuple_GET_ITEM(tup, i);
+                PyTuple_SET_ITEM(tup, i, Py_NewRef(Py_None));
+                Py_XDECREF(old);
+            }
+        } else {
+            Py_CLEAR(st->value_args[n - 1]); /* held elsewhere: its holder keeps it, the state lets it go */
+        }
+    }
+    Py_DECREF(tup);
 }
 
 /* NEW: the joined tensor, or NULL with an exception (a fall back when *fallback is set). `stack` picks
@@ -151,7 +188,7 @@ static PyObject *join(State *st, PyObject *const *args, Py_ssize_t nargs, PyObje
             Py_CLEAR(res);
     }
 error: /* also the way out when done: res is the result, or NULL (falling back when *fallback is set) */
-    Py_XDECREF(values);
+    value_tuple_release(st, values, n);
     Py_XDECREF(axis);
     Py_XDECREF(sizes);
     Py_XDECREF(extra);
