@@ -1302,8 +1302,12 @@ def _linear_addmm(bias, input, weight):
 # state through MLX's general strided loops, and every later op on it copies. As torch's mm_mat1_backward /
 # mm_mat2_backward (FunctionsManual.cpp) do, an operand whose strides are column-major (stride (1, rows)) gets
 # its gradient as the transposed product instead, (grad ᵀ @ mat1)ᵀ for mat2 and (mat2 @ gradᵀ)ᵀ for mat1,
-# which TBackward0 turns back into a row-major array in the parameter's own layout; the values are torch's
-# (the same products in the same order). tests/ops/test_grad_layout.py checks the layouts through the
+# which TBackward0 turns back into a row-major array in the parameter's own layout (and, the transposed view
+# of a transposed product being its whole base, into the product's own array: Note [Views that are their base] in
+# csrc/tensor.c); the values are torch's (the same products in the same order). nn.functional.linear's node saves
+# the weight rather than weight.t() (the `weight` argument of _record_addmm / _mm_layout), so grad @ mat2ᵀ is
+# grad @ weight, a product of two row-major arrays, where mat2.t() of a saved weight.t() was a transpose of a
+# transpose in MLX's graph. tests/ops/test_grad_layout.py checks the layouts through the
 # arrays' buffer strides.
 
 
