@@ -493,11 +493,17 @@ def checked_key(tv):
     return seen[1] if seen is not None and seen[0]() is tv else None
 
 
-def host_indices_unchecked(tv, key):
-    """The values of index array `tv` as a numpy array for a bounds check under `key`, or None when there is
-    nothing to check: an empty array, one found in bounds for `key` before (remember_checked), or one MLX traces
-    (Note [Target bounds on the host], Note [No evaluation while tracing])."""
-    return None if checked_key(tv) == key else host_indices(tv)
+def check_indices_in_range(tv, key, low, high):
+    """torch's eager check of index array `tv` against [low, high) (IndexError "index out of range in self"): a host
+    read once per array, remembered under `key` while it lives (remember_checked); nothing to read for an empty
+    array or one MLX traces (Note [Target bounds on the host], Note [No evaluation while tracing])."""
+    if checked_key(tv) == key:
+        return
+    host = host_indices(tv)
+    if host is not None:
+        if host.min() < low or host.max() >= high:
+            raise IndexError("index out of range in self")
+        remember_checked(tv, key)
 
 
 def host_indices(tv):
@@ -520,11 +526,7 @@ def index_select(input, dim, index, *, out=None):
     size = input.shape[d] if input.dim() else 1
     # torch's eager bounds check, a host read once per index array (Note [Target bounds on the host]); skipped
     # while MLX traces (Note [No evaluation while tracing])
-    host = host_indices_unchecked(index._mx, ("index_select", size))
-    if host is not None:
-        if host.min() < -size or host.max() >= size:
-            raise IndexError("index out of range in self")
-        remember_checked(index._mx, ("index_select", size))
+    check_indices_in_range(index._mx, ("index_select", size), -size, size)
     idx = index._mx.reshape(-1)
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0

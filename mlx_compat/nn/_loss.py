@@ -664,7 +664,7 @@ def _checked_target(target, ignore_index, c, ignored=None):
 # memory is a copy with a device synchronisation, at every step of a loop that reuses one batch. Keyed by the
 # array's id, holding only a weak reference to it, so an entry leaves with its array and a reused id is never
 # taken for it (the referent is compared). The read and the memo are `host_indices`, `checked_key` and
-# `remember_checked` (_ops/indexing.py), which F.embedding and index_select share (`host_indices_unchecked`, keyed
+# `remember_checked` (_ops/indexing.py), which F.embedding and index_select share (`check_indices_in_range`, keyed
 # by the dim's size): they built `any(out of range)` and evaluated it, a stream synchronisation per call.
 
 

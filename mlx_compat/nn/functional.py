@@ -166,11 +166,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     iv = input._mx
     # torch's eager bounds check, a host read of the indices as for cross entropy's targets (Note [Target bounds on
     # the host]), once per index array; skipped while MLX traces (Note [No evaluation while tracing])
-    host = _indexing.host_indices_unchecked(iv, ("embedding", n))
-    if host is not None:
-        if host.min() < 0 or host.max() >= n:
-            raise IndexError("index out of range in self")
-        _indexing.remember_checked(iv, ("embedding", n))
+    _indexing.check_indices_in_range(iv, ("embedding", n), 0, n)
     if max_norm is not None and input.numel():
         from ..autograd.grad_mode import no_grad
 
