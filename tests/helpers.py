@@ -233,3 +233,23 @@ def raised(fn):
     except Exception as e:  # noqa: BLE001 - the exception itself is compared
         return e
     raise AssertionError("no exception")
+
+
+def run_fake_gpu(script, *argv, timeout=300):
+    """Run the Python source `script` (with argv) in a subprocess under the package's fake GPU (Note [Fake GPU]:
+    'cuda' is MLX's CPU with the GPU's bookkeeping), assert that it exited cleanly, and return its stdout."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
+    r = subprocess.run([sys.executable, "-c", script, *argv], env=env, capture_output=True, text=True,
+                       timeout=timeout)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return r.stdout
+
+
+def fake_gpu_json(script, *argv, timeout=300):
+    """run_fake_gpu's stdout's last line, a JSON document the script printed."""
+    import json
+
+    return json.loads(run_fake_gpu(script, *argv, timeout=timeout).strip().splitlines()[-1])

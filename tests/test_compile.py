@@ -1056,15 +1056,9 @@ def test_compiled_outputs_keep_their_devices():
     """The fake GPU (Note [Fake GPU]): a compiled function's outputs carry the devices the traced ones had, whether
     or not a tensor argument names a device, and optimizer scalar state made while tracing is on the CPU, as the
     eager step makes it."""
-    import json
-    import os
-    import subprocess
-    import sys
+    from helpers import fake_gpu_json
 
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    r = subprocess.run([sys.executable, "-c", _DEVICE_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = fake_gpu_json(_DEVICE_SCRIPT)
     assert out["closure"] == [["cuda:0"] * 3] * 3
     assert out["mixed"] == [["cuda:0", "cpu"]] * 3
     assert out["state"] == {"step": "cpu", "exp_avg": "cuda:0", "exp_avg_sq": "cuda:0"}

@@ -8,7 +8,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, to_mc, torch
+from helpers import assert_same, mc, run_fake_gpu, to_mc, torch
 
 
 def build(lib):
@@ -1062,14 +1062,7 @@ print("ok")
 def test_device_moves_on_the_fake_gpu():
     """Note [Module device moves]: cuda()/to(device) move every parameter, grad and buffer (run under the package's
     fake GPU, where 'cuda' is MLX's CPU with the GPU's bookkeeping)."""
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    r = subprocess.run([sys.executable, "-c", _DEVICE_MOVE_SCRIPT], env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+    assert run_fake_gpu(_DEVICE_MOVE_SCRIPT).strip() == "ok"
 
 
 # ---------------------------------------------------------------- Note [registered-name slots]

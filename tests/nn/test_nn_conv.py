@@ -3,7 +3,7 @@ groups; torch's errors (with messages) for inputs smaller than the (dilated) ker
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, torch
+from helpers import assert_same, fake_gpu_json, mc, torch
 
 
 def _run(nd, x_shape, w_shape, bias=True, seed=0, **kwargs):
@@ -195,15 +195,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def one_by_one_results():
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    r = subprocess.run([sys.executable, "-c", _ONE_BY_ONE], env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fake_gpu_json(_ONE_BY_ONE)
 
 
 @pytest.mark.parametrize("dev", ["cuda", "cpu"])

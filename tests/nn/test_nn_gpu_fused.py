@@ -4,12 +4,9 @@ GPT-2's shapes (768 wide, 12 heads of 64). There is no GPU here: the cases run i
 package's fake GPU (Note [Fake GPU]: 'cuda' is MLX's CPU with the GPU's bookkeeping), where mx.fast's kernels
 run their CPU fallbacks; the subprocess counts the calls into mx.fast, so each case also checks which path ran.
 The real GPU runs the same comparisons in bench/gpu_check.py."""
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+
+from helpers import fake_gpu_json
 
 # both subprocess scripts count the calls into MLX's fused kernels, to check which path ran
 _SPY = r'''
@@ -225,10 +222,7 @@ print(json.dumps(results))
 
 @pytest.fixture(scope="module")
 def fake_gpu_results():
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    r = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-4000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fake_gpu_json(_SCRIPT, timeout=600)
 
 
 # (case stem, kernel it must take on our side: "sdpa" / "layer_norm", or None for the composed path)
@@ -373,10 +367,7 @@ print(json.dumps(out))
 def test_gpt2_step_on_the_gpu_takes_the_fused_kernels(dt):
     """A GPT-2 block stack (768 wide, 12 heads) on the fake GPU: loss and every gradient as on the CPU (whose path
     is torch's arithmetic), every layer norm (and in bfloat16 every attention) through mx.fast, eager and compiled."""
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    r = subprocess.run([sys.executable, "-c", _GPT2_SCRIPT, dt], env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-4000:]
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = fake_gpu_json(_GPT2_SCRIPT, dt, timeout=600)
     # 2 blocks: 5 layer norms and 2 attentions forward, each differentiated again by the backward's vjp; float32
     # attention trains on the composed path (Note [fused attention path])
     assert out["calls"] == {"sdpa": 4 if dt == "bfloat16" else 0, "layer_norm": 10, "cross_entropy": 2}, out

@@ -7,14 +7,11 @@ with the GPU's bookkeeping), which also reports which batch-norm backward ran. O
 are tests/nn/test_nn_residual_layout.py's; the hint a cast keeps is checked here directly (a saved value's is what
 routes relu's backward above)."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from helpers import assert_same, mc, torch
+from helpers import assert_same, fake_gpu_json, mc, torch
 
 # The computations both sides run, as source: the subprocess runs them with mlx_compat on 'cuda', the test with torch
 # on its CPU; `hint` (mlx_compat's side only) records the channels-last hints that decide the backward's path.
@@ -113,11 +110,7 @@ _CASES = [
 
 @pytest.fixture(scope="module")
 def fake_gpu_results():
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    r = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(_CASES)], env=env, capture_output=True, text=True,
-                       timeout=600)
-    assert r.returncode == 0, r.stderr[-4000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return fake_gpu_json(_SCRIPT, json.dumps(_CASES), timeout=600)
 
 
 @pytest.mark.parametrize("case", _CASES, ids=[c["name"] for c in _CASES])

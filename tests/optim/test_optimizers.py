@@ -469,9 +469,7 @@ def test_eager_kernels_match_compiled(name, i, monkeypatch):
 def test_gpu_tensors_under_fake_gpu():
     """Note [Device scope] under Note [Fake GPU]: parameters on 'cuda' are updated on their device (state follows
     the parameter, 'step' stays on the CPU as torch's), with the CPU's numbers."""
-    import os
-    import subprocess
-    import sys
+    from helpers import run_fake_gpu
 
     script = '''
 import numpy as np, mlx_compat as mc
@@ -491,9 +489,7 @@ for name, kw in [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1)),
     assert np.array_equal(outs[0], outs[1]), (name, outs)
 print("ok")
 '''
-    env = dict(os.environ, MLX_COMPAT_FAKE_GPU="1")
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    assert run_fake_gpu(script).strip() == "ok"
 
 
 REDUCED = [("Adam", dict(lr=0.01, eps=1e-3)), ("AdamW", dict(lr=0.01, amsgrad=True)), ("RMSprop", dict(lr=0.01)),
