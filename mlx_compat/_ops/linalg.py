@@ -1332,7 +1332,7 @@ def _record_addmm(input, mat1, mat2, res, beta, alpha, weight=None):
 
 def _mm_grads(g, m1, m2, layout, alpha=1):
     """The gradients of mat1 @ mat2 (None where not required), Note [Gradient layout of a product]. layout:
-    (mat1 column-major, mat2 column-major[, m2 is mat2ᵀ rather than mat2])."""
+    (mat1 column-major, mat2 column-major, m2 holds mat2ᵀ (linear's weight) rather than mat2)."""
     g1 = g2 = None
     m2t = layout[2]
     if m1.requires_grad:
