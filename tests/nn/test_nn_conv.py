@@ -160,9 +160,10 @@ def test_recorded_path_repeated_backward_matches_torch(wants, k, kw):
 # product. Both against torch's CPU values, in a subprocess under the fake GPU (Note [Fake GPU]), which counts the
 # calls into mx.conv_general and mx.matmul to tell the paths apart.
 _ONE_BY_ONE = r'''
-import json, sys
+import json
 import numpy as np
 import mlx.core as mx
+import torch
 import mlx_compat as mc
 
 calls = {"conv_general": 0, "matmul": 0}
@@ -181,14 +182,19 @@ for dev in ("cuda", "cpu"):
                 w0 = rng.standard_normal((4, 4, 3, 3)).astype(np.float32)
                 w = rng.standard_normal((5, 4, 1, 1)).astype(np.float32)
                 b = rng.standard_normal(5).astype(np.float32) if bias else None
-                t = lambda a: None if a is None else mc.from_numpy(a).to(dev)
-                with mc.no_grad():
-                    xin = mc.nn.functional.conv2d(t(x), t(w0), padding=1) if stem else t(x)
-                    before = dict(calls)
-                    y = mc.nn.functional.conv2d(xin, t(w), t(b), stride=stride)
-                    used = {k: calls[k] - before[k] for k in calls}
-                out[f"{dev} {stride} {bias} {stem}"] = dict(y=y.cpu().numpy().tolist(), device=str(y.device),
-                                                          shape=list(y.shape), calls=used)
+                res = []
+                for L, d in ((mc, dev), (torch, "cpu")):
+                    t = lambda a: None if a is None else L.from_numpy(a).to(d)
+                    with L.no_grad():
+                        xin = L.nn.functional.conv2d(t(x), t(w0), padding=1) if stem else t(x)
+                        before = dict(calls)
+                        y = L.nn.functional.conv2d(xin, t(w), t(b), stride=stride)
+                        used = {k: calls[k] - before[k] for k in calls}
+                    res.append((y, used))
+                (y, used), (ref, _) = res
+                out[f"{dev} {stride} {bias} {stem}"] = dict(
+                    err=float(np.abs(y.cpu().numpy() - ref.numpy()).max()), device=str(y.device),
+                    shape=[list(y.shape), list(ref.shape)], calls=used)
 print(json.dumps(out))
 '''
 
@@ -203,25 +209,10 @@ def one_by_one_results():
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("stem", [False, True])
 def test_unrecorded_1x1_convolution_path_by_device(one_by_one_results, dev, stride, bias, stem):
-    rng = np.random.default_rng(0)
-    # the subprocess drew its arrays in this order: replay the draws up to this case
-    for d in ("cuda", "cpu"):
-        for s in (1, 2):
-            for bb in (True, False):
-                for st in (False, True):
-                    x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
-                    w0 = rng.standard_normal((4, 4, 3, 3)).astype(np.float32)
-                    w = rng.standard_normal((5, 4, 1, 1)).astype(np.float32)
-                    b = rng.standard_normal(5).astype(np.float32) if bb else None
-                    if (d, s, bb, st) == (dev, stride, bias, stem):
-                        xt = torch.from_numpy(x)
-                        if stem:
-                            xt = torch.nn.functional.conv2d(xt, torch.from_numpy(w0), padding=1)
-                        ref = torch.nn.functional.conv2d(xt, torch.from_numpy(w), None if b is None else
-                                                         torch.from_numpy(b), stride=stride)
     r = one_by_one_results[f"{dev} {stride} {bias} {stem}"]
-    assert r["device"] == ("cuda:0" if dev == "cuda" else "cpu") and r["shape"] == list(ref.shape)
-    np.testing.assert_allclose(np.array(r["y"], dtype=np.float32), ref.numpy(), rtol=1e-4, atol=1e-4)
+    assert r["device"] == ("cuda:0" if dev == "cuda" else "cpu")
+    assert r["shape"][0] == r["shape"][1]
+    assert r["err"] <= 1e-4, r
     if dev == "cuda":
         assert r["calls"] == {"conv_general": 1, "matmul": 0}, r["calls"]
     else:
