@@ -101,3 +101,12 @@ def to_code(d) -> int:
 
 def of_code(code: int) -> device:
     return GPU_DEVICE if code == GPU else CPU_DEVICE
+
+
+def check_same_device(ref, *others):
+    """torch's RuntimeError when a tensor among `others` (None skipped) is on another device than tensor `ref`:
+    for ops that, as torch's, take no 0-d CPU tensor beside GPU ones (cat, layer_norm's weights, a loss's targets)."""
+    for t in others:
+        if t is not None and t._device_code != ref._device_code:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{ref.device} and {t.device}!")

@@ -25,7 +25,7 @@ import mlx.core as mx
 import numpy as np
 
 from .._device_scope import warn as _warn
-from .. import _C, _dtype
+from .. import _C, _device, _dtype
 from .._methods import declare, declare_methods
 from .._tensor import Tensor, _int_arg, _new, _wrap_dim, _mx_evaluated
 from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
@@ -698,10 +698,7 @@ def cat(tensors, dim=0, *, out=None):
             if k != d and t.shape[k] != ref.shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref.shape[k]} but got size {t.shape[k]} for tensor number {i} in the list.")
-    for t in real:
-        if t._device_code != ref._device_code:  # torch's check (cat does not move tensors between devices)
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{ref.device} and {t.device}!")
+    _device.check_same_device(ref, *real)  # torch's check (cat does not move tensors between devices)
     rt = _common(ts)
     from ..autograd._mlx_vjp import mlx_op
 

@@ -811,9 +811,7 @@ def _gpu_ce_op(input, kernel, composed):
 
 def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
-    if target._device_code != input._device_code:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {target.device}!")
+    _device.check_same_device(input, target)
     ignored = []
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
     dt = input.dtype._mx

@@ -68,7 +68,7 @@ import math
 
 import mlx.core as mx
 
-from .. import _C, _dtype
+from .. import _C, _device, _dtype
 from ..autograd._derivatives import needs_grad
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from ._fused import fused_op
@@ -307,10 +307,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     """(out, mean, rstd); layer_norm passes _stats=False and gets out alone (no statistics outputs computed)."""
     _float_input(input, "LayerNormKernelImpl")
     shape = _check_normalized_shape(input, normalized_shape, weight, bias)
-    for t in (weight, bias):
-        if t is not None and t._device_code != input._device_code:
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{input.device} and {t.device}!")
+    _device.check_same_device(input, weight, bias)
     n, k = input.dim(), len(shape)
     axes = tuple(builtins.range(n - k, n))
     stat_shape = tuple(input._mx.shape[:n - k]) + (1,) * k
