@@ -623,11 +623,11 @@ def _no_open(*args, **kwargs):
 
 
 def _tensor_value(t):
-    return t._base._mx if t._is_view else t._mx
+    return t._storage_base._mx if t._is_storage_view else t._mx
 
 
 def _base(t):
-    return t._base if t._is_view else t
+    return t._storage_base if t._is_storage_view else t
 
 
 def _spec(t):
@@ -1370,7 +1370,7 @@ class _Compiled:
                         exact.append(False)
                     else:
                         kinds.append(t.dtype)
-                        exact.append(t0 is not None and not t._is_view and t.dtype is t0.dtype and t.shape == t0.shape)
+                        exact.append(t0 is not None and not t._is_storage_view and t.dtype is t0.dtype and t.shape == t0.shape)
                         outs.append(v)
                 # optimizer state created during the trace (first step): new tensors to install
                 # (scalar state created from a host value: made on the host after the call, Note [Host scalars])
@@ -1407,7 +1407,7 @@ class _Compiled:
                 entry.scalar_fn = ctx.evaluator(tuple(e for srcs in ctx.scalar_exprs.values() for e in srcs))
                 entry.host_writes = [t for t, _ in ctx.host_writes]
                 # written with 0-d float32 arrays (_host_array): exactly their shape and dtype?
-                entry.host_exact = all(t.dtype is _F32 and t.dim() == 0 and not t._is_view for t in entry.host_writes)
+                entry.host_exact = all(t.dtype is _F32 and t.dim() == 0 and not t._is_storage_view for t in entry.host_writes)
                 # the host writes' values, then the new host scalar states'
                 write_srcs = tuple(e for _, e in ctx.host_writes) + tuple(new_host)
                 entry.host_write_fn = ctx.evaluator(write_srcs) if write_srcs else None

@@ -325,7 +325,7 @@ def __deepcopy__(self, memo):
         raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
                            "the moment.  If you were attempting to deepcopy a module, this may be because of a "
                            "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
-    base = self._base
+    base = self._storage_base
     with no_grad():
         if base is not None and base.dtype is not self.dtype:
             r = self.detach().clone()  # a view reinterpreting its storage's dtype: a copy of its own
@@ -537,7 +537,7 @@ class UntypedStorage:
 
 
 def _root(t):
-    b = t._base
+    b = t._storage_base
     return t if b is None else b
 
 
@@ -1147,7 +1147,7 @@ def resize_(self, *sizes, memory_format=None):
         n *= s
     if n == self.numel() and self.is_contiguous():
         return _restride_like(self, self.view(sizes))
-    if self._base is not None:
+    if self._storage_base is not None:
         raise RuntimeError("mlx_compat: resize_ of a view to a different number of elements is not supported")
     flat = mx.reshape(self._mx, (-1,))
     if n <= flat.size:

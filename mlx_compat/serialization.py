@@ -122,7 +122,7 @@ class _TorchPickler(pickle._Pickler):
         return None
 
     def _storage_of(self, t):
-        root = t._base if t._base is not None else t
+        root = t._storage_base if t._storage_base is not None else t
         sid = t._storage_id()
         entry = self.storages.get(sid)
         if entry is None:

@@ -377,7 +377,7 @@ def test_view_parameter_compiled_equals_eager():
 def test_view_parameter_keeps_aliasing_its_base():
     e, _, _ = _run(_make_view_parameter, lambda ctx: None, False)
     c, _, _ = _run(_make_view_parameter, lambda ctx: None, True)
-    assert c["model"][3].weight._is_view
+    assert c["model"][3].weight._is_storage_view  # a Parameter over part of `big`: its storage
     np.testing.assert_allclose(_np(c["big"]), _np(e["big"]), rtol=1e-6, atol=1e-7)
 
 
@@ -407,7 +407,7 @@ def test_global_view_read_and_written_by_a_compiled_function():
     lc, bc, vc = run(True)
     assert lc == le
     np.testing.assert_array_equal(_np(bc), _np(be))
-    assert vc._is_view and vc._base is bc._base
+    assert vc._is_view() and vc._base is bc._base
     np.testing.assert_array_equal(_np(vc), _np(ve))
 
 
@@ -424,7 +424,7 @@ def test_compile_write_matches_tensor_write():
             _C._compile_write([b, None], [mx.zeros(1), value, mx.zeros(1)], 1)
         np.testing.assert_array_equal(_np(b), _np(a))
         assert b._version - vb == a._version - va == 1
-        base_a, base_b = (a._base, b._base) if a._is_view else (a, b)
+        base_a, base_b = (a._storage_base, b._storage_base) if a._is_storage_view else (a, b)
         np.testing.assert_array_equal(_np(base_b), _np(base_a))
     with pytest.raises(TypeError):
         _C._compile_write([object()], [mx.zeros(1)], 0)

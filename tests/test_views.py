@@ -358,6 +358,59 @@ def test_is_view_relationship():
     assert (xm.t().reshape(-1)._base is None) == (xt.t().reshape(-1)._base is None)
 
 
+class _Sub(mc.Tensor):
+    pass
+
+
+class _SubT(torch.Tensor):
+    pass
+
+
+# (name, fn(lib, x, sub)): a tensor made from x; the test compares which of x and the made tensors `_base` shows
+_BASE_CASES = [
+    ("detach", lambda lib, x, sub: [x.detach()]),
+    (".data", lambda lib, x, sub: [x.data]),
+    ("Parameter", lambda lib, x, sub: [lib.nn.Parameter(x)]),
+    ("Parameter of a view", lambda lib, x, sub: [lib.nn.Parameter(x.view(12))]),
+    ("detach of a view", lambda lib, x, sub: [x.view(12).detach()]),
+    ("detach of detach", lambda lib, x, sub: [x.detach().detach()]),
+    ("view of detach", lambda lib, x, sub: (lambda d: [d, d.view(12), d.view(12)[2:], d.t()])(x.detach())),
+    ("view of a Parameter", lambda lib, x, sub: (lambda p: [p, p.t(), p[1]])(lib.nn.Parameter(x))),
+    ("view of .data", lambda lib, x, sub: (lambda d: [d, d[1:], d.t().t()])(x.data)),
+    ("as_subclass", lambda lib, x, sub: [x.as_subclass(sub)]),
+    ("views", lambda lib, x, sub: [x.view(12), x.t(), x[1:], x.reshape(12), x.view_as(x), x.t().t()]),
+]
+
+
+@pytest.mark.parametrize("name,make", _BASE_CASES, ids=[c[0] for c in _BASE_CASES])
+def test_base_shown_as_torch(name, make):
+    # Note [Bases torch shows]: detach(), .data and nn.Parameter(t) share storage without being views (`_base`
+    # None, `_is_view()` False), and views of them show them, not the storage's owner, as `_base`
+    xt, xm = torch.randn(3, 4), mc.randn(3, 4)
+    made_t, made_m = make(torch, xt, _SubT), make(mc, xm, _Sub)
+    objs_t, objs_m = [xt] + made_t, [xm] + made_m
+    for mt, mm in zip(made_t, made_m):
+        shown_t = next((i for i, o in enumerate(objs_t) if mt._base is o), None if mt._base is None else -1)
+        shown_m = next((i for i, o in enumerate(objs_m) if mm._base is o), None if mm._base is None else -1)
+        assert shown_m == shown_t
+        assert mm._is_view() == mt._is_view()
+
+
+def test_bases_torch_hides_still_share_storage():
+    # the storage stays shared however `_base` reads: writes through a Parameter, a detached alias and a view of
+    # one reach the tensor they were made from, as in torch
+    for lib in (torch, mc):
+        x = lib.zeros(3, 4)
+        p = lib.nn.Parameter(x)
+        d = x.detach()
+        with lib.no_grad():
+            p[0, 0] = 1.0
+        d.t()[1, 0] = 2.0
+        assert x[0, 0].item() == 1.0 and x[0, 1].item() == 2.0
+    xm = mc.zeros(3, 4)
+    assert mc.nn.Parameter(xm)._storage_base is xm and xm.detach().t()._storage_base is xm
+
+
 # ---------------------------------------------------------------------------
 # randomized view chains
 # ---------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def _bool_setitem(t, index, value):
     if index is False:
         return
     v = t._basic_getitem((None,))
-    owner = v._base if v._base is not None else v
+    owner = v._storage_base if v._storage_base is not None else v
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         v.copy_(value) if isinstance(value, Tensor) else v.fill_(value)
     else:
@@ -296,7 +296,7 @@ def setitem(t, index, value):
         # nothing to write (torch's index_put is a no-op), and MLX's scatter into a zero-size array
         # divides by zero (SIGFPE)
         return
-    owner = v._base if v._base is not None else v
+    owner = v._storage_base if v._storage_base is not None else v
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         # differentiable index_put: computed out of place, then committed (Note [In-place history])
         from ..autograd._mlx_vjp import mlx_op

@@ -496,7 +496,7 @@ def _inplace_from(fn):
 
 
 def _autograd_relevant(self, value=None):
-    owner = self._base if self._base is not None else self
+    owner = self._storage_base if self._storage_base is not None else self
     return _C.is_grad_enabled() and (owner.requires_grad or self.requires_grad or
                                      (isinstance(value, Tensor) and value.requires_grad))
 

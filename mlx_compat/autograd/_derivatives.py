@@ -261,7 +261,7 @@ def _slice(ctx, grads):
 
 def _storage_positions(view):
     """Flat positions (in the base's logical, row-major order) of each element of `view`."""
-    base = view._base
+    base = view._storage_base
     if not base.is_contiguous():
         raise NotImplementedError("mlx_compat: autograd through an in-place write to a view of a tensor with a "
                                   "permuted layout is not supported")
@@ -274,7 +274,7 @@ def _storage_positions(view):
 def view_commit(view, src, base_snapshot):
     """After `view` was written in place with `src`: the base gets a CopySlices node (its old history
     outside the view's region, src inside) and the view becomes a strided view of the new base."""
-    base = view._base
+    base = view._storage_base
     pos, n = _storage_positions(view)
     flat_pos = mx.reshape(pos, (-1,))
     base_shape = tuple(base.shape)

@@ -222,6 +222,8 @@ typedef struct TensorObject {
     char mem_last;         /* bases: `data` is likely channels-last in memory (Note [Channels-last hint], layout.c) */
     PyObject *last_src;    /* bases: the N...C array whose NC... transpose `last_of` is (Note [Channels-last source]) */
     PyObject *last_of;     /* bases: the `data` last_src was recorded for; the source holds while data is it */
+    struct TensorObject *shown_base; /* views of a detached alias: that alias, the `_base` torch shows (Note [Bases
+                            * torch shows], tensor.c); else NULL */
     Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline
                             * sizes]); the last member: the free list's reuse leaves it unzeroed (tensor.c) */
 } TensorObject;

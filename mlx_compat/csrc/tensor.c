@@ -289,6 +289,7 @@ static int tensor_traverse(TensorObject *t, visitproc visit, void *arg)
     Py_VISIT(t->size_cache);
     Py_VISIT(t->last_src);
     Py_VISIT(t->last_of);
+    Py_VISIT(t->shown_base);
     return 0;
 }
 
@@ -307,6 +308,7 @@ static int tensor_clear(TensorObject *t)
     }
     Py_CLEAR(t->grad_accumulator);
     Py_CLEAR(t->size_cache);
+    Py_CLEAR(t->shown_base);
     layout_forget(t);
     return 0;
 }
@@ -1092,6 +1094,8 @@ static PyObject *make_view(State *st, TensorObject *src, PyObject *arr, int ndim
     v->is_view = 1;
     v->view_bits = src->view_bits; /* Note [Conjugate views] */
     v->detached = src->detached;
+    if (src->detached) /* Note [Bases torch shows]: the alias this view was taken of (through views of it) */
+        v->shown_base = (TensorObject *)Py_NewRef(src->shown_base ? src->shown_base : src);
     if (tensor_set_depth(st, v, src->lazy_depth) < 0) { /* Note [Bounded lazy graphs] */
         Py_DECREF(v);
         return NULL;
@@ -1286,9 +1290,32 @@ static PyObject *get_version(TensorObject *t, void *c)
     return PyLong_FromLongLong(owner->version - owner->aux_version);
 }
 
-static PyObject *get_base(TensorObject *t, void *c) { return Py_NewRef(t->base ? (PyObject *)t->base : Py_None); }
+/* Note [Bases torch shows]
+ * A view's `base` is the root owner of its storage (Note [Tensor storage and views]), and detach(), `.data` and
+ * nn.Parameter(t) are views of it too here (they share t's storage). torch shows less: those three make tensors
+ * that are not views (`_base` None, `_is_view()` False: the detached alias of torch's detach() shares storage
+ * without being a view in autograd's sense), and a view taken of such an alias shows the alias as its `_base`, not
+ * the storage's owner. So `_base` is the owner for views of non-detached tensors, None for a detached alias
+ * itself, and for views of one (directly or through further views) the alias, which such a view keeps in
+ * `shown_base`. The package itself reads the owner (`_storage_base`, `_is_storage_view`): storage, writes and
+ * serialization are the owner's business whatever torch shows. */
+static PyObject *shown_base(TensorObject *t)
+{
+    if (t->base == NULL)
+        return Py_None;
+    if (t->detached)
+        return t->shown_base ? (PyObject *)t->shown_base : Py_None;
+    return (PyObject *)t->base;
+}
 
-static PyObject *get_is_view_flag(TensorObject *t, void *c) { return PyBool_FromLong(t->base != NULL); }
+static PyObject *get_base(TensorObject *t, void *c) { return Py_NewRef(shown_base(t)); }
+
+/* NEW: torch's Tensor._is_view(): whether `_base` shows a base (Note [Bases torch shows]). */
+static PyObject *m_is_view(TensorObject *t, PyObject *noargs) { return PyBool_FromLong(shown_base(t) != Py_None); }
+
+static PyObject *get_storage_base(TensorObject *t, void *c) { return Py_NewRef(t->base ? (PyObject *)t->base : Py_None); }
+
+static PyObject *get_is_storage_view(TensorObject *t, void *c) { return PyBool_FromLong(t->base != NULL); }
 
 /* `_mx`: the current mx.array value (evaluation stays lazy). */
 static PyObject *get_mx(TensorObject *t, void *c)
@@ -1365,7 +1392,8 @@ static PyGetSetDef tensor_getset[] = {
     {"retains_grad", (getter)get_retains_grad, NULL, NULL, NULL},
     {"_retains_grad", (getter)get_retains_grad, (setter)set_retains_grad, NULL, NULL},
     {"_backward_hooks", (getter)get_hooks, (setter)set_hooks, NULL, NULL},
-    {"_is_view", (getter)get_is_view_flag, NULL, NULL, NULL},
+    {"_is_storage_view", (getter)get_is_storage_view, NULL, NULL, NULL},
+    {"_storage_base", (getter)get_storage_base, NULL, NULL, NULL},
     {"_version", (getter)get_version, NULL, NULL, NULL},
     {"_base", (getter)get_base, NULL, NULL, NULL},
     {"_mx", (getter)get_mx, NULL, "The current mlx.core.array value (lazy).", NULL},
@@ -1538,6 +1566,7 @@ static PyObject *m_detached_alias(TensorObject *t, PyObject *args)
     if (r != NULL) {
         ((TensorObject *)r)->detached = 1;
         ((TensorObject *)r)->own_version = (char)own;
+        Py_CLEAR(((TensorObject *)r)->shown_base); /* an alias shows no base (Note [Bases torch shows]) */
     }
     return r;
 }
@@ -1724,6 +1753,7 @@ static PyObject *m_set_data(TensorObject *t, PyObject *arr)
     Py_SETREF(t->data, arr);
     t->cast_on_read = 0; /* Note [Deferred cast] */
     Py_CLEAR(t->base);
+    Py_CLEAR(t->shown_base);
     Py_CLEAR(t->index_map);
     tensor_sizes_free(t);
     t->ndim = -1;
@@ -1961,6 +1991,7 @@ static PyMethodDef tensor_methods[] = {
     {"_write", (PyCFunction)m_write, METH_O, NULL},
     {"_commit", (PyCFunction)m_commit, METH_O, NULL},
     {"_detached_alias", (PyCFunction)m_detached_alias, METH_VARARGS, NULL},
+    {"_is_view", (PyCFunction)m_is_view, METH_NOARGS, NULL},
     {"is_inference", (PyCFunction)m_is_inference, METH_NOARGS, NULL},
     {"_make_view", (PyCFunction)m_make_view, METH_VARARGS, NULL},
     {"_set_data", (PyCFunction)m_set_data, METH_O, NULL},

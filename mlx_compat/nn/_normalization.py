@@ -758,8 +758,8 @@ def _batch_norm_train(input, weight, bias, running_mean, running_var, momentum, 
                 [t.requires_grad for t in tensors]))
     _C._record("NativeBatchNormBackward0", _batch_norm_train_backward, tuple(ctx), tensors, (out,))
     if new_rm is not None or new_rv is not None:
-        grad = (running_mean is not None and (running_mean.requires_grad or running_mean._is_view)) or (
-            running_var is not None and (running_var.requires_grad or running_var._is_view))
+        grad = (running_mean is not None and (running_mean.requires_grad or running_mean._is_storage_view)) or (
+            running_var is not None and (running_var.requires_grad or running_var._is_storage_view))
         if grad:  # a write into (a view of) a leaf that requires grad is allowed outside grad mode only
             with no_grad():
                 _write_running(running_mean, new_rm, running_var, new_rv)

@@ -180,7 +180,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             scale = mx.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             new = mx.array(w)
             new[rows] = sel * scale
-            weight._set_data(new) if weight._base is None else weight._write(new)
+            weight._set_data(new) if weight._storage_base is None else weight._write(new)
     idx = input._mx
 
     def f(w):

@@ -399,7 +399,7 @@ class _Update:
             for t, a in zip(self.targets, self.values):
                 t._write(a)
                 # what the tensor now holds (for a view: its base's new storage value) is what gets evaluated
-                roots.append(t._base._mx if t._is_view else t._mx)
+                roots.append(t._storage_base._mx if t._is_storage_view else t._mx)
             if _tracing:
                 _autograd._step_roots.clear()
             else:

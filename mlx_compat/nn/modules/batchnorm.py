@@ -117,7 +117,7 @@ def _flush_running_stats(mod):
     d = mod.__dict__
     n = d.get("_pending_stat_updates", 0) + 1
     if n >= _FLUSH_EVERY:
-        arrays = [t._base._mx if t._is_view else t._mx
+        arrays = [t._storage_base._mx if t._is_storage_view else t._mx
                   for t in (mod.running_mean, mod.running_var, mod.num_batches_tracked) if t is not None]
         if arrays:
             _C._eval_lock_acquire()  # Note [Threads]: every evaluation the package starts holds the lock

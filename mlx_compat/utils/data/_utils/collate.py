@@ -112,13 +112,13 @@ def _gather_rows(batch):
     storage is ~0.2 ms. When every sample is a contiguous view of the same root, with one shape and dtype, and
     none needs a gradient, the batch is that gather: the same values as torch.stack, as a new tensor."""
     first = batch[0]
-    root = first._base
+    root = first._storage_base
     if root is None or len(batch) < 2 or first.dtype is not root.dtype or not first.is_contiguous():
         return None
     shape, device = first.shape, first.device
     offsets = []
     for t in batch:
-        if type(t) is not Tensor or t._base is not root or t.shape != shape or t.requires_grad or \
+        if type(t) is not Tensor or t._storage_base is not root or t.shape != shape or t.requires_grad or \
                 not t.is_contiguous() or t.is_conj() or t.is_neg():  # bit views: Note [Conjugate views]
             return None
         offsets.append(t.storage_offset())
