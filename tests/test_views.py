@@ -695,3 +695,16 @@ def test_bit_views_of_whole_base_keep_their_values():
     assert_same(zm.conj().imag * 1, zt.conj().imag * 1)
     assert_same(mc._neg_view(zm.real) * 1, torch._neg_view(zt.real) * 1)
     assert_same(zm.view(mc.float32).view(mc.complex64), zt.view(torch.float32).view(torch.complex64))
+
+
+def test_detach_inplace_of_an_alias_and_of_its_view():
+    # torch refuses detach_() on views only: a Parameter (an alias here, Note [Bases torch shows]) detaches in
+    # place and keeps sharing its source's storage; a view of it raises torch's RuntimeError
+    for lib in (torch, mc):
+        t = lib.randn(3)
+        p = lib.nn.Parameter(t)
+        assert p.detach_() is p and not p.requires_grad and p.grad_fn is None
+        p.add_(1.0)
+        assert lib.equal(p, t)
+    assert_raises_same(lambda: torch.nn.Parameter(torch.zeros(3)).view(3).detach_(),
+                       lambda: mc.nn.Parameter(mc.zeros(3)).view(3).detach_())
