@@ -425,6 +425,23 @@ def _gelu_erf_fwd(x):
     return (0.5 * x * (1 + e)).astype(x.dtype), e
 
 
+# Note [Backward apart from its forward]
+# In a compiled training step an activation's forward and backward are one MLX graph, and mx.compile merges equal
+# subexpressions before it fuses elementwise chains into kernels. A backward node equal to one of the forward's
+# (for a half input the cast to float32) became one node with consumers in two kernels, which MLX writes to
+# memory in full for both to read: in a bfloat16 GPT-2 step, one standalone cast kernel per layer writing the
+# tanh gelu's input (8 x 256 x 3072 at T256 b8) as float32, which the forward kernel then read instead of the
+# bfloat16 input. The tanh gelu's fused backward therefore starts from its input multiplied by one in its own
+# dtype, then cast: a node the forward does not have, so nothing downstream of it is merged; x * 1 is exact, so
+# the values are unchanged. The backward itself is still cut into several kernels by MLX's fusion depth (11 ops
+# from the output; torch's formula is ~16 deep), which no reordering that keeps torch's rounding avoids.
+def _apart(x):
+    """x * 1 in x's dtype, cast to float32 for a half dtype: x's value as a node of its own (Note [Backward apart
+    from its forward])."""
+    y = x * mx.array(1, dtype=x.dtype)
+    return y.astype(mx.float32) if x.dtype in (mx.float16, mx.bfloat16) else y
+
+
 def _gelu_erf_bwd(x, e, g):
     """torch's gelu_backward (approximate='none') on MLX arrays, the cdf from the forward's erf."""
     return g * (0.5 * (1 + e) + x * (mx.exp(x * x * -0.5) * _INV_SQRT_2PI))
@@ -435,7 +452,8 @@ def _gelu_tanh_bwd(x, g):
     types in float32, rounded once."""
     dt = g.dtype
     if dt == mx.float16 or dt == mx.bfloat16:
-        x, g = x.astype(mx.float32), g.astype(mx.float32)
+        g = g.astype(mx.float32)
+    x = _apart(x)  # Note [Backward apart from its forward]
     x_sq = x * x
     t = mx.tanh(_GELU_K * (x + 0.044715 * x_sq * x))
     left_d = 0.5 * (1 + t)

@@ -3,6 +3,9 @@ Note [convolutions as products]), ops whose forward hands its backward what it c
 Note [fused backward]) and gelu's saved erf (Note [gelu saves its erf]). Values and first derivatives against
 torch; with create_graph, first derivatives equal to the fast path's and second derivatives against torch
 (attention: finite, since torch's fused CPU attention has no double backward)."""
+import os
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -149,6 +152,30 @@ def test_gelu_fused_forward_backward(dtype, shape):
     tx = torch.from_numpy(a).to(getattr(torch, dtype))
     tol = 1e-5 if dtype == "float32" else 1e-2
     assert_same(plain, torch.nn.functional.gelu(tx), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_tanh_gelu_backward_shares_no_cast_with_its_forward(dtype):
+    """Note [Backward apart from its forward]: traced together, as in a compiled training step, the half tanh
+    gelu's forward and backward kernels share no node, so no standalone cast of the input to float32 is written
+    to memory for both to read; and the backward's values stay those of torch's formula computed in float32 (the
+    input's cast, as the eager chain _gelu_tanh_deriv on float32 tensors computes it)."""
+    import re
+    import mlx.core as mx
+    from mlx_compat.nn import _activation as A
+
+    a = (np.random.default_rng(5).standard_normal((16, 96)) * 3).astype(np.float32)
+    g = np.random.default_rng(6).standard_normal((16, 96)).astype(np.float32)
+    x, gm = mx.array(a).astype(getattr(mx, dtype)), mx.array(g).astype(getattr(mx, dtype))
+    mx.eval(x, gm)
+    outs = mx.compile(lambda x, g: (A._gelu_tanh_fused(x), A._gelu_tanh_bwd_fused(x, g)))(x, gm)
+    path = os.path.join(tempfile.mkdtemp(), "graph.dot")
+    mx.export_to_dot(path, *outs)
+    labels = re.findall(r'label ="?([A-Za-z_]+)', open(path).read())
+    assert "AsType" not in labels, labels  # a cast outside the fused kernels
+    xf = mc.from_numpy(np.array(x.astype(mx.float32)))
+    want = A._gelu_tanh_deriv(xf, None, mc.from_numpy(np.array(gm.astype(mx.float32))))
+    assert mx.array_equal(outs[1], want._mx.astype(x.dtype)).item()
 
 
 # ---------------------------------------------------------------- half types through the fused paths
