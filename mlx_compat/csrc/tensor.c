@@ -1299,6 +1299,7 @@ static PyObject *get_version(TensorObject *t, void *c)
  * itself, and for views of one (directly or through further views) the alias, which such a view keeps in
  * `shown_base`. The package itself reads the owner (`_storage_base`, `_is_storage_view`): storage, writes and
  * serialization are the owner's business whatever torch shows. */
+/* BORROWED: the `_base` torch shows for t (Py_None for none). */
 static PyObject *shown_base(TensorObject *t)
 {
     if (t->base == NULL)

@@ -425,6 +425,11 @@ def _gelu_erf_fwd(x):
     return (0.5 * x * (1 + e)).astype(x.dtype), e
 
 
+def _gelu_erf_bwd(x, e, g):
+    """torch's gelu_backward (approximate='none') on MLX arrays, the cdf from the forward's erf."""
+    return g * (0.5 * (1 + e) + x * (mx.exp(x * x * -0.5) * _INV_SQRT_2PI))
+
+
 # Note [Backward apart from its forward]
 # In a compiled training step an activation's forward and backward are one MLX graph, and mx.compile merges equal
 # subexpressions before it fuses elementwise chains into kernels. A backward node equal to one of the forward's
@@ -440,11 +445,6 @@ def _apart(x):
     from its forward])."""
     y = x * mx.array(1, dtype=x.dtype)
     return y.astype(mx.float32) if x.dtype in (mx.float16, mx.bfloat16) else y
-
-
-def _gelu_erf_bwd(x, e, g):
-    """torch's gelu_backward (approximate='none') on MLX arrays, the cdf from the forward's erf."""
-    return g * (0.5 * (1 + e) + x * (mx.exp(x * x * -0.5) * _INV_SQRT_2PI))
 
 
 def _gelu_tanh_bwd(x, g):
