@@ -121,7 +121,7 @@ import mlx.core as mx
 
 from . import _C
 from ._dtype import float32 as _F32
-from ._tensor import Tensor
+from ._tensor import Tensor, _root
 
 __all__ = ["compile", "OptimizedModule", "disable", "reset"]
 
@@ -626,10 +626,6 @@ def _tensor_value(t):
     return t._storage_base._mx if t._is_storage_view else t._mx
 
 
-def _base(t):
-    return t._storage_base if t._is_storage_view else t
-
-
 def _spec(t):
     return (t._mx.shape, t.dtype, t.requires_grad, t._device_code)
 
@@ -922,7 +918,7 @@ class _Plan:
         view_bases = set()  # ids of slot tensors that views in the reach read through (Note [View state])
         for t in reach.tensors:
             if id(t) not in held:
-                b = _base(t)
+                b = _root(t)
                 if b is not t:
                     view_bases.add(id(b))
                 if id(b) not in held:
@@ -1283,7 +1279,7 @@ class _Compiled:
                 # fresh tensors above stand for them), but one may also be reachable as state (a parameter passed
                 # as an argument) and be written through that path while tracing; its storage is put back when
                 # the trace ends, and such a write makes the function fall back (Note [Fallback])
-                arg_bases = {id(b): (b, b._mx) for b in map(_base, plan.arg_tensors)}
+                arg_bases = {id(b): (b, b._mx) for b in map(_root, plan.arg_tensors)}
                 saved.append(functools.partial(_restore_arg_bases, arg_bases.values()))
                 grad_inputs = []
                 originals = []

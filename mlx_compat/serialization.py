@@ -41,7 +41,7 @@ import numpy as np
 
 from . import _C, _device, _dtype
 from ._size import Size
-from ._tensor import Tensor, _new
+from ._tensor import Tensor, _new, _root
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "DEFAULT_PROTOCOL"]
@@ -122,7 +122,7 @@ class _TorchPickler(pickle._Pickler):
         return None
 
     def _storage_of(self, t):
-        root = t._storage_base if t._storage_base is not None else t
+        root = _root(t)
         sid = t._storage_id()
         entry = self.storages.get(sid)
         if entry is None:

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import _C, _dtype
 from .._methods import declare_methods
-from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item, _mx_evaluated
+from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item, _mx_evaluated, _root
 from ._common import _device_str, _torch, _sname, _mlx_op
 from .reduction import _from_np, _np_values
 from .shape import _check_tensor, _gather_op, _infer_size, _np, _out
@@ -239,7 +239,7 @@ def _bool_setitem(t, index, value):
     if index is False:
         return
     v = t._basic_getitem((None,))
-    owner = v._storage_base if v._storage_base is not None else v
+    owner = _root(v)
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         v.copy_(value) if isinstance(value, Tensor) else v.fill_(value)
     else:
@@ -296,7 +296,7 @@ def setitem(t, index, value):
         # nothing to write (torch's index_put is a no-op), and MLX's scatter into a zero-size array
         # divides by zero (SIGFPE)
         return
-    owner = v._storage_base if v._storage_base is not None else v
+    owner = _root(v)
     if _C.is_grad_enabled() and (owner.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         # differentiable index_put: computed out of place, then committed (Note [In-place history])
         from ..autograd._mlx_vjp import mlx_op

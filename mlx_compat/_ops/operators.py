@@ -14,7 +14,7 @@ import mlx.core as mx
 
 from .. import _C, _dtype
 from .._methods import declare
-from .._tensor import Tensor, _new, _mx_evaluated
+from .._tensor import Tensor, _new, _mx_evaluated, _root
 from ..autograd._derivatives import _conj, grad_for, needs_grad
 from .pointwise import (BOOL, COMPLEX, DEFAULT, FORM, INT_TO_FLOAT, MASK, NONE, NUMBER, PROMOTE, TENSOR, VALUE,  # noqa: F401
                         abs, absolute, nary, neg, negative, refusal)  # noqa: A004 - torch's names
@@ -496,7 +496,7 @@ def _inplace_from(fn):
 
 
 def _autograd_relevant(self, value=None):
-    owner = self._storage_base if self._storage_base is not None else self
+    owner = _root(self)
     return _C.is_grad_enabled() and (owner.requires_grad or self.requires_grad or
                                      (isinstance(value, Tensor) and value.requires_grad))
 
