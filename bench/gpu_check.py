@@ -169,6 +169,10 @@ TORCH_CASES = [
      lambda L, dev, dt: [L.from_numpy(np.where(np.arange(512) % 5 == 0, -100, _TARGETS)).to(dev)]),
     ("cross_entropy sum", lambda L, x, t: L.nn.functional.cross_entropy(x, t, reduction="sum") / 512,
      [_g(512, 8192, scale=2.0)], lambda L, dev, dt: [L.from_numpy(_TARGETS).to(dev)]),
+    # Note [tanh gelu backward on CUDA]: half types' backward is our kernel there (1,001 elements: a short vector)
+    ("gelu tanh (GPT-2 MLP)", lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), [_g(4, 64, 3072, scale=2.0)],
+     None),
+    ("gelu tanh 1001", lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), [_g(7, 11, 13, scale=3.0)], None),
 ]
 # bfloat16: torch's own CPU layer_norm gradients (the reference under the fake GPU) move by 4.5e-2 between 1 and 2
 # threads (their reduction order) and lie 3.4e-2 (2 threads) to 6.5e-2 (1 thread) from float32's, in this scaled error
@@ -248,6 +252,34 @@ def _optim_steps(lib, cls, kw, dtype, device, x0, grads):
             for t in (p, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"])]
 
 
+def _without_cuda_kernels(fn):
+    """fn() with our custom CUDA kernels switched off (the composed MLX paths run instead)."""
+    mc._device._CUDA_KERNELS = False
+    try:
+        return fn()
+    finally:
+        mc._device._CUDA_KERNELS = None
+
+
+def run_gelu_kernel_case(dt):
+    """Elements of the tanh gelu's half-type input gradient where our CUDA kernel (Note [tanh gelu backward on
+    CUDA]) and the composed backward, on the same GPU and inputs, differ by more than one unit in the last place:
+    a count and the largest difference in units; None where no kernel serves."""
+    if not mc._device.cuda_kernels(mc._device.GPU):
+        return None
+    x = mc.from_numpy(_g(8, 256, 3072, scale=2.0)).to("cuda", getattr(mc, dt)).requires_grad_()
+    g = mc.from_numpy(_g(8, 256, 3072)).to("cuda", getattr(mc, dt))
+
+    def grad():
+        return mc.autograd.grad(F.gelu(x, approximate="tanh"), [x], g)[0].float().cpu().numpy()
+    ours, composed = grad(), _without_cuda_kernels(grad)
+    ulp = np.spacing(np.abs(composed).astype(getattr(np, "float16" if dt == "float16" else "float32")))
+    if dt == "bfloat16":
+        ulp = ulp * 2 ** 16  # bfloat16 keeps float32's exponent and 7 of its 23 fraction bits
+    units = np.abs(ours - composed) / np.maximum(ulp, np.finfo(np.float32).tiny)
+    return int((units > 1).sum()), float(units.max())
+
+
 def run_optim_case(cls, kw, dt):
     """(fraction of elements differing from torch's CPU, whether the CUDA kernel equals the composed update, or
     None where no kernel serves)."""
@@ -260,11 +292,7 @@ def run_optim_case(cls, kw, dt):
     differ = sum(int((~((u == v) | (np.isnan(u) & np.isnan(v)))).sum()) for u, v in zip(ours, ref))
     same = None
     if GK.available(mc._device_scope._DEVICES[1]):
-        GK._CUDA = False
-        try:
-            composed = _optim_steps(mc, cls, kw, getattr(mc, dt), "cuda", x0, grads)
-        finally:
-            GK._CUDA = None
+        composed = _without_cuda_kernels(lambda: _optim_steps(mc, cls, kw, getattr(mc, dt), "cuda", x0, grads))
         same = all(np.array_equal(u, v, equal_nan=True) for u, v in zip(ours, composed))
     return differ / sum(u.size for u in ours), same
 
@@ -304,6 +332,11 @@ def main():
         return None if frac <= OPTIM_TOL and same is not False else (
             f"{frac:.1e} of elements differ from torch's CPU; CUDA kernel equal to the composed update: {same}")
 
+    def gelu_case(dt):
+        r = run_gelu_kernel_case(dt)
+        print(f"gelu tanh kernel {dt}: (elements beyond one unit, largest units) against the composed backward: {r}")
+        return None if r is None or r[0] == 0 else f"{r[0]} elements differ by more than one unit (largest {r[1]:.1f})"
+
     def cpu_case(name, fn, arrays, grad_idx):
         cv, cg = run_case(fn, arrays, grad_idx, "cpu")
         gv, gg = run_case(fn, arrays, grad_idx, "cuda")
@@ -320,6 +353,9 @@ def main():
     optim_cases = [(c, kw, dt) for c, kw in OPTIM_CASES for dt in ("bfloat16", "float16")] if torch_cases else []
     for cls, kw, dt in optim_cases:
         check(f"optim {cls} {kw} {dt}", lambda: optim_case(cls, kw, dt))
+    gelu_cases = ["bfloat16", "float16"]
+    for dt in gelu_cases:
+        check(f"gelu tanh kernel {dt}", lambda: gelu_case(dt))
     try:
         probe_fast_layer_norm_vjp()
     except Exception as e:  # noqa: BLE001
@@ -327,9 +363,9 @@ def main():
     cases = [] if "--no-cpu-cases" in sys.argv else CASES
     for name, fn, arrays, grad_idx in cases:
         check(name, lambda: cpu_case(name, fn, arrays, grad_idx))
-    n = len(cases) + len(torch_cases) + len(optim_cases)
+    n = len(cases) + len(torch_cases) + len(optim_cases) + len(gelu_cases)
     print(f"{n - fails} of {n} GPU cases match ({len(cases)} against the CPU, {len(torch_cases)} against torch, "
-          f"{len(optim_cases)} optimizer updates)")
+          f"{len(optim_cases)} optimizer updates, {len(gelu_cases)} kernels against their composed paths)")
     return 1 if fails else 0
 
 

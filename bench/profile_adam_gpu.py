@@ -89,10 +89,10 @@ def main(argv=None):
     variants = [(f"ours, CUDA kernel, {e} per thread" + (" (shipped)" if e == shipped else ""), e, None)
                 for e in (1, 2, 4, 8)] + [("ours, composed update", shipped, False)]
     for label, vec, kernel in variants:
-        GK.VEC, GK._CUDA = vec, kernel
+        GK.VEC, mc._device._CUDA_KERNELS = vec, kernel
         GK._updates.clear()
         rows.append((label, timed(step, args.repeats), kernels(step)))
-    GK.VEC, GK._CUDA = shipped, None
+    GK.VEC, mc._device._CUDA_KERNELS = shipped, None
     GK._updates.clear()
     cstep = mc.compile(step)
     rows.append(("ours, compiled step()", timed(cstep, args.repeats), kernels(cstep)))

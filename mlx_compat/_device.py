@@ -27,6 +27,21 @@ IS_METAL = _metal_available()
 GPU_TYPE = "mps" if IS_METAL else "cuda"
 
 
+_CUDA_KERNELS = None  # whether MLX's CUDA backend runs mx.fast.cuda_kernel here; found on first use
+
+
+def cuda_kernels(code: int) -> bool:
+    """Whether custom CUDA kernels (mx.fast.cuda_kernel: the optimizers' and activations' own) serve tensors of
+    device code `code`: the GPU on MLX's CUDA backend (not Metal, not the fake GPU, never the CPU)."""
+    global _CUDA_KERNELS
+    if code != GPU or MX_DEVICES[GPU] != mx.gpu:
+        return False
+    if _CUDA_KERNELS is None:
+        cuda = getattr(mx, "cuda", None)
+        _CUDA_KERNELS = bool(cuda is not None and cuda.is_available() and hasattr(mx.fast, "cuda_kernel"))
+    return _CUDA_KERNELS
+
+
 class device:
     """torch.device(type, index=None) or torch.device('cuda:0')."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mlx.core as mx
 
+from .. import _device
+
 # Note [Reduced-precision Adam on CUDA]
 # torch computes a bfloat16/float16 Adam step op by op in float32 and rounds each op's result to the parameter's
 # dtype (Note [Reduced-precision parameters]); composed from MLX ops that is a chain of ~25 elementwise ops with a
@@ -108,7 +110,6 @@ _SOURCE = """
 
 _kernel = None
 _updates = {}
-_CUDA = None  # whether MLX's CUDA backend with cuda_kernel is here; found on first use
 # consecutive elements per thread, one 16-byte access per array. Measured on an H100 (GPT-2-small's 148 bfloat16
 # AdamW updates; bench/profile_adam_gpu.py): alone, the kernels' summed CUPTI time per step is 2,368 us with 1
 # element per thread, 2,363 with 2, 3,903 with 4 and 5,019 with 8 (native MLX's compiled AdamW: 2,658); but the
@@ -120,15 +121,7 @@ VEC = 8
 
 def available(device):
     """Whether the CUDA update serves a parameter on MLX device `device` (mx.cpu or mx.gpu)."""
-    return device == mx.gpu and _cuda()
-
-
-def _cuda():
-    global _CUDA
-    if _CUDA is None:
-        cuda = getattr(mx, "cuda", None)
-        _CUDA = bool(cuda is not None and cuda.is_available() and hasattr(mx.fast, "cuda_kernel"))
-    return _CUDA
+    return device == mx.gpu and _device.cuda_kernels(_device.GPU)
 
 
 def adam(maximize, has_wd, decoupled, small):
