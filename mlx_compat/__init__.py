@@ -141,15 +141,8 @@ def numel(input):
     return input.numel()
 
 
-def eval(*tensors):  # noqa: A001 - mirrors mx.eval
-    """Evaluate the tensors' lazy MLX graphs now."""
-    arrays = []
-    for t in tensors:
-        if isinstance(t, (list, tuple)):
-            arrays.extend(x._mx for x in t)
-        else:
-            arrays.append(t._mx)
-    _C._eval(*arrays)  # under the evaluation lock (Note [Threads])
+# eval(*tensors): mx.eval's counterpart, C (csrc/threads.c, under the evaluation lock of Note [Threads])
+eval = _C.eval  # noqa: A001 - mirrors mx.eval
 
 
 def synchronize(device=None):

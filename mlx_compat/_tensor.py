@@ -87,11 +87,15 @@ def _numel_check(t, what):
         raise ValueError("only one element tensors can be converted to Python scalars")
 
 
-@tensor_method
 @_reads_values
 def item(self):
+    """Tensor.item()'s reference: its C fast path (Note [Fast paths fall back]) is the Tensor type's own method
+    (csrc/mxcall.c, fast_item_method) and comes here for arguments, another element count and errors."""
     _numel_check(self, "item")
     return _evaluated(self).item()
+
+
+_C._register_fallback("Tensor.item", item)
 
 
 @tensor_method

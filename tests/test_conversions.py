@@ -215,3 +215,60 @@ def test_eval_synchronize():
     mc.eval(a)
     mc.synchronize()
     assert_same(b, (torch.ones(3) + 1) * 2)
+
+
+def test_eval_takes_lists_and_tuples_of_tensors_and_arrays():
+    """mc.eval (the C _eval, csrc/threads.c): a list or tuple argument's tensors stand for their values, beside
+    tensors and mx.arrays given directly; more operands than its stack buffer holds; every one is evaluated."""
+    import mlx.core as mx
+
+    xs = [mc.ones(2) * i for i in range(12)]
+    arr = mx.ones(3) * 5
+    assert mc.eval(xs[0], [xs[1], xs[2]], (xs[3],), arr, *xs[4:]) is None
+    assert mc.eval([]) is None
+    for i, x in enumerate(xs):
+        assert_same(x, torch.ones(2) * i)
+    np.testing.assert_array_equal(np.array(arr), np.full(3, 5.0, dtype=np.float32))
+
+
+@pytest.mark.parametrize("case", ["transposed", "conj", "neg", "expanded", "int view", "grad"])
+def test_item_of_views_and_flags(case):
+    """Tensor.item()'s C fast path (csrc/mxcall.c) reads the value a view or a conjugate/negative flag resolves
+    to, as the reference does; values and Python types are torch's."""
+    t = torch.arange(6, dtype=torch.float32).reshape(2, 3) + 1j * torch.arange(6, dtype=torch.float32).reshape(2, 3)
+    m = to_mc(t)
+    pick = {
+        "transposed": lambda L, x: x.real.t()[2, 1],
+        "conj": lambda L, x: x.conj()[1, 2],
+        "neg": lambda L, x: x.conj().imag[1, 1],
+        "expanded": lambda L, x: x.real[1:2, 2:3].expand(1, 1),
+        "int view": lambda L, x: x.real.to(L.int32).view(L.float32)[0, 1],
+        "grad": lambda L, x: (x.real.clone().requires_grad_() * 2)[1, 0],
+    }[case]
+    tv, mv = pick(torch, t).item(), pick(mc, m).item()
+    assert type(mv) is type(tv)
+    assert mv == tv
+
+
+def test_item_arguments_and_counts_raise_as_torch():
+    t, m = sample("float32")
+    assert_raises_same(lambda: t[0, 0].item(1), lambda: m[0, 0].item(1))
+    assert_raises_same(lambda: t[0, 0].item(x=1), lambda: m[0, 0].item(x=1))
+    assert_raises_same(lambda: t[:0].item(), lambda: m[:0].item())
+    assert_raises_same(lambda: t[0].item(), lambda: m[0].item())
+
+
+def test_item_honours_torch_function_on_subclasses():
+    """item is a self-checking C method (Note [Self-checking C entries]): a subclass's __torch_function__ sees the
+    call with the Tensor type's own method as func, as torch's does with Tensor.item."""
+    seen = []
+
+    class Logged(mc.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    s = mc.full((1,), 2.5).as_subclass(Logged)
+    assert s.item() == 2.5
+    assert seen == [mc.Tensor.item]

@@ -7,7 +7,7 @@ import torch
 import mlx_compat as mc
 from mlx_compat import _C
 
-METHODS = ["view", "reshape", "softmax", "log_softmax", "max", "min", "amax", "amin", "argmax", "argmin"]
+METHODS = ["view", "reshape", "softmax", "log_softmax", "max", "min", "amax", "amin", "argmax", "argmin", "item"]
 FUNCTIONS = ["cat", "stack", "where", "softmax", "log_softmax", "max", "min", "amax", "amin", "argmax", "argmin"]
 
 CALLS = {  # name -> (is_method, call(L, x) on a 4x4 tensor x)

@@ -70,7 +70,7 @@ def test_declared_sources_are_package_modules():
     assert all(m.startswith("mlx_compat.") for m in src.values()), src
     # the ones torch's Tensor also has come from the modules of their op family
     assert src["cov"] == "mlx_compat._ops.reduction" and src["tril_"] == "mlx_compat._ops.linalg"
-    assert src["roll"] == "mlx_compat._ops.shape" and src["item"] == "mlx_compat._tensor"
+    assert src["roll"] == "mlx_compat._ops.shape" and src["tolist"] == "mlx_compat._tensor"
 
 
 def test_declared_objects_are_what_the_type_holds():

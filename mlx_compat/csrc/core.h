@@ -107,7 +107,7 @@ typedef struct {
 #define X(name) PyObject *f_##name;
     MX_FUNCS(X)
 #undef X
-    PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim, *s_T;
+    PyObject *s_shape, *s_dtype, *s_stream, *s_astype, *s_item, *s_eval, *s_tolist, *s_size, *s_axis, *s_keepdims, *s_ndim, *s_T;
     PyObject *s_parameters, *s_buffers, *s_modules; /* nn.Module's registries (nnmodule.c) */
     PyObject *s_forward, *s_compiled_call_impl;
 #define NN_HOOK_NAMES 4
@@ -695,6 +695,7 @@ FAST_SIG(fast_cat); FAST_SIG(fast_stack);                                       
 FAST_SIG(fast_where);                                                                /* pointwise.c */
 FAST_SIG(fast_set_channels_last); FAST_SIG(fast_is_channels_last); FAST_SIG(fast_channels_last_source); /* layout.c */
 FAST_SIG(fast_softmax); FAST_SIG(fast_log_softmax); FAST_SIG(fast_softmax_method);   /* reduce.c */
+FAST_SIG(fast_item_method);                                                          /* mxcall.c */
 FAST_SIG(fast_log_softmax_method); FAST_SIG(fast_max); FAST_SIG(fast_min); FAST_SIG(fast_amax);
 FAST_SIG(fast_amin); FAST_SIG(fast_argmax); FAST_SIG(fast_argmin);
 

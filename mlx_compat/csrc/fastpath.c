@@ -1,5 +1,5 @@
 /* fastpath.c — what the C fast paths of Python-level operators share (shape.c: cat/stack, pointwise.c:
- * where, reduce.c: max/min/amax/amin/argmax/argmin and softmax/log_softmax): their state (cached mlx.core
+ * where, reduce.c: max/min/amax/amin/argmax/argmin and softmax/log_softmax, mxcall.c: Tensor.item): their state (cached mlx.core
  * callables, the Python reference implementations they fall back to), the fallback call, keyword-argument
  * parsing, MLX calls with keywords, and recording with saved outputs.
  *
@@ -357,6 +357,7 @@ METHOD(m_amax, fast_amax)
 METHOD(m_amin, fast_amin)
 METHOD(m_argmax, fast_argmax)
 METHOD(m_argmin, fast_argmin)
+METHOD(m_item, fast_item_method)
 #undef METHOD
 TF_CHECKED_ENTRY(checked_m_softmax, m_softmax, "softmax", 1, PyObject *)
 TF_CHECKED_ENTRY(checked_m_log_softmax, m_log_softmax, "log_softmax", 1, PyObject *)
@@ -366,6 +367,7 @@ TF_CHECKED_ENTRY(checked_m_amax, m_amax, "amax", 1, PyObject *)
 TF_CHECKED_ENTRY(checked_m_amin, m_amin, "amin", 1, PyObject *)
 TF_CHECKED_ENTRY(checked_m_argmax, m_argmax, "argmax", 1, PyObject *)
 TF_CHECKED_ENTRY(checked_m_argmin, m_argmin, "argmin", 1, PyObject *)
+TF_CHECKED_ENTRY(checked_m_item, m_item, "item", 1, PyObject *)
 
 static PyMethodDef fast_tensor_methods[] = {
     {"softmax", FASTCALL(checked_m_softmax), "softmax($self, dim, dtype=None)\n--\n\n"},
@@ -376,4 +378,5 @@ static PyMethodDef fast_tensor_methods[] = {
     {"amin", FASTCALL(checked_m_amin), "amin($self, dim=(), keepdim=False)\n--\n\n"},
     {"argmax", FASTCALL(checked_m_argmax), "argmax($self, dim=None, keepdim=False)\n--\n\n"},
     {"argmin", FASTCALL(checked_m_argmin), "argmin($self, dim=None, keepdim=False)\n--\n\n"},
+    {"item", FASTCALL(checked_m_item), "item($self)\n--\n\nThe value of a one-element tensor as a Python number."},
     {NULL}};

@@ -281,6 +281,9 @@ static PyMethodDef module_methods[] = {
     {"_op_registry", mod_op_registry, METH_NOARGS, "name -> function form of every declared operator (dispatch.c)."},
     {"_eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
      "mx.eval(*args) under the process-wide evaluation lock; tensors stand for their values (Note [Threads])."},
+    {"eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
+     "eval(*tensors)\n--\n\nEvaluate the tensors' lazy MLX graphs now (mx.eval's counterpart: tensors, and lists or "
+     "tuples of them, stand for their values)."},
     {"_eval_lock_acquire", mod_eval_lock_acquire, METH_NOARGS, "Take the evaluation lock (Note [Threads])."},
     {"_eval_lock_release", mod_eval_lock_release, METH_NOARGS, "Release the evaluation lock (Note [Threads])."},
     {"_pin_thread", mod_pin_thread, METH_NOARGS, "Make the shared streams this thread's defaults (Note [Threads])."},
@@ -360,6 +363,7 @@ static int load_mlx(PyObject *m, State *st)
     if ((st->field = PyUnicode_InternFromString(text)) == NULL) \
         return -1;
     S(s_shape, "shape") S(s_dtype, "dtype") S(s_stream, "stream") S(s_astype, "astype") S(s_item, "item")
+    S(s_eval, "eval")
     S(s_tolist, "tolist") S(s_size, "size") S(s_axis, "axis") S(s_keepdims, "keepdims") S(s_ndim, "ndim") S(s_T, "T")
     S(s_torch_function, "__torch_function__")
     S(s_parameters, "_parameters") S(s_buffers, "_buffers") S(s_modules, "_modules")
@@ -488,7 +492,7 @@ static int module_clear(PyObject *m)
     MX_FUNCS(X)
 #undef X
     Py_CLEAR(st->s_shape); Py_CLEAR(st->s_dtype); Py_CLEAR(st->s_stream); Py_CLEAR(st->s_astype);
-    Py_CLEAR(st->s_item); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
+    Py_CLEAR(st->s_item); Py_CLEAR(st->s_eval); Py_CLEAR(st->s_tolist); Py_CLEAR(st->s_size); Py_CLEAR(st->s_axis);
     Py_CLEAR(st->s_keepdims); Py_CLEAR(st->s_ndim); Py_CLEAR(st->s_T); Py_CLEAR(st->s_torch_function);
     Py_CLEAR(st->s_parameters); Py_CLEAR(st->s_buffers); Py_CLEAR(st->s_modules);
     Py_CLEAR(st->s_forward); Py_CLEAR(st->s_compiled_call_impl); Py_CLEAR(st->nn_global_hooks);

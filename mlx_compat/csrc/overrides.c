@@ -534,7 +534,7 @@ static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t narg
  * leaves them unwrapped (`_C._self_checking()` lists them) and counts them overridable. C entries have no
  * device scope (Note [Device scope] scopes Python functions only), so the wrapper did nothing else for them. */
 static const char *const SELF_CHECKING_METHODS[] = {"view", "reshape", "softmax", "log_softmax", "max", "min",
-                                                     "amax", "amin", "argmax", "argmin", NULL};
+                                                     "amax", "amin", "argmax", "argmin", "item", NULL};
 static const char *const SELF_CHECKING_FUNCTIONS[] = {"cat", "stack", "where", "softmax", "log_softmax", "max", "min",
                                                        "amax", "amin", "argmax", "argmin", NULL};
 

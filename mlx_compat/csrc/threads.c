@@ -111,36 +111,53 @@ void eval_lock_release(State *st)
     PyThread_release_lock(st->eval_lock);
 }
 
-/* _eval(*args): mx.eval(*args) under the evaluation lock (Note [Threads]); a Tensor argument stands for
- * its current value, anything else (arrays, trees of arrays) goes to mx.eval as is. Returns None (NEW). */
+/* NEW: what mx.eval gets for one operand of _eval: a Tensor's current value, anything else as it is. */
+static PyObject *eval_operand(State *st, PyObject *a)
+{
+    return Py_XNewRef(is_tensor(st, a) ? tensor_value(st, (TensorObject *)a) : a);
+}
+
+/* _eval(*args): mx.eval(*args) under the evaluation lock (Note [Threads]); a Tensor argument, and a Tensor
+ * item of a list or tuple argument, stands for its current value (mlx_compat.eval's forms); anything else
+ * (arrays, trees of arrays) goes to mx.eval as is. Every read of values goes through here (item, printing,
+ * numpy, the optimizers' step, the compiled call's results), often on arrays an evaluation has just made
+ * available, so it builds no list or tuple: the operands go to one vectorcall from the C stack, each held
+ * (NEW) while MLX runs with the GIL released. mx.eval is looked up on the module at each call, so a test's
+ * spy sees the evaluations. Returns None (NEW). */
 PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 {
     State *st = state_of_module(m);
-    PyObject *vals = PyList_New(0), *r = NULL;
-    if (vals == NULL)
-        return NULL;
+    PyObject *small[8], **vals = small, *f = NULL, *r = NULL;
+    Py_ssize_t total = 0, n = 0;
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        total += PyList_CheckExact(args[i]) || PyTuple_CheckExact(args[i]) ? PySequence_Fast_GET_SIZE(args[i]) : 1;
+    if (total > 8 && (vals = PyMem_Malloc(sizeof(PyObject *) * (size_t)total)) == NULL)
+        return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < nargs; i++) {
         PyObject *a = args[i];
-        if (is_tensor(st, a)) {
-            PyObject *v = tensor_value(st, (TensorObject *)a); /* BORROWED */
-            if (v == NULL || PyList_Append(vals, v) < 0)
+        if (PyList_CheckExact(a) || PyTuple_CheckExact(a)) {
+            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(a) && n < total; j++) {
+                if ((vals[n] = eval_operand(st, PySequence_Fast_GET_ITEM(a, j))) == NULL)
+                    goto error;
+                n++;
+            }
+        } else if (n < total) {
+            if ((vals[n] = eval_operand(st, a)) == NULL)
                 goto error;
-        } else if (PyList_Append(vals, a) < 0)
-            goto error;
+            n++;
+        }
     }
-    PyObject *f = PyObject_GetAttrString(st->mx, "eval");
-    if (f == NULL)
+    if ((f = PyObject_GetAttr(st->mx, st->s_eval)) == NULL)
         goto error;
-    PyObject *tup = PyList_AsTuple(vals);
-    if (tup != NULL) {
-        eval_lock_acquire(st);
-        r = PyObject_Call(f, tup, NULL);
-        eval_lock_release(st);
-        Py_DECREF(tup);
-    }
-    Py_DECREF(f);
+    eval_lock_acquire(st);
+    r = PyObject_Vectorcall(f, vals, (size_t)n, NULL);
+    eval_lock_release(st);
 error:
-    Py_DECREF(vals);
+    Py_XDECREF(f);
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_DECREF(vals[i]);
+    if (vals != small)
+        PyMem_Free(vals);
     return r;
 }
 
