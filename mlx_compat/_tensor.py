@@ -30,6 +30,14 @@ _TYPE_NAMES = {
 _NAME_TO_DTYPE = {v: k for k, v in _TYPE_NAMES.items()}
 
 
+def _traced_read_error(name):
+    """torch's kind of error (RuntimeError) for reading values in `name`() while MLX traces the function."""
+    return RuntimeError(
+        f"Could not read a tensor's value in {name}() while MLX traces the function (mx.compile / mx.vmap): this "
+        "is a data-dependent operation, which a traced graph cannot contain. Read values outside the traced "
+        "function.")
+
+
 def _reads_values(fn):
     """fn reads the tensor's values: while MLX traces (mx.compile, mx.vmap) that is a data-dependent
     operation, raised as torch raises those under tracing (RuntimeError) instead of MLX's ValueError
@@ -43,10 +51,7 @@ def _reads_values(fn):
         except ValueError as e:
             if "during function transformations" not in str(e):
                 raise
-            raise RuntimeError(
-                f"Could not read a tensor's value in {fn.__name__}() while MLX traces the function (mx.compile / "
-                "mx.vmap): this is a data-dependent operation, which a traced graph cannot contain. Read values "
-                "outside the traced function.") from None
+            raise _traced_read_error(fn.__name__) from None
 
     return wrapper
 
@@ -139,19 +144,39 @@ def __array__(self, dtype=None, copy=None):
 declare("__array_priority__", 1000)
 
 
+# Note [Scalar conversions on the item path]
+# bool(t), float(t) and int(t) are read in loops right after a step (`if loss < best`, `total += float(loss)`),
+# where the step's evaluation has evicted their code from the caches, so each Python layer costs microseconds
+# (bench/bench_value_reads.py). Each checks the element count as torch does and reads through Tensor.item's C
+# fast path (csrc/mxcall.c) with at most one frame besides its own; a read refused while MLX traces arrives as item()'s
+# RuntimeError and is raised again naming the conversion.
+_item = Tensor.item  # the C type's own method descriptor (csrc/fastpath.c), there before this module runs
+
+
 @tensor_method
-@_reads_values
 def __bool__(self):
     n = self.numel()
-    if n == 0:
-        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
-    if n > 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return builtins.bool(_evaluated(self).item())
+    if n != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if n == 0 else 'more than one value'} is "
+                           "ambiguous")
+    try:
+        return builtins.bool(_item(self))
+    except RuntimeError as e:
+        if "while MLX traces" in str(e):
+            raise _traced_read_error("__bool__") from None
+        raise
 
 
-def _real_item(t):
-    v = _evaluated(t).item()
+def _real_scalar(t, kind):
+    """The value of one-element t for float()/int() (`kind`), as torch checks and converts it."""
+    if t.numel() != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    try:
+        v = _item(t)
+    except RuntimeError as e:
+        if "while MLX traces" in str(e):
+            raise _traced_read_error(f"__{kind}__") from None
+        raise
     if isinstance(v, complex):
         if v.imag != 0:
             raise RuntimeError("value cannot be converted to type double without overflow")
@@ -160,17 +185,13 @@ def _real_item(t):
 
 
 @tensor_method
-@_reads_values
 def __float__(self):
-    _numel_check(self, "float")
-    return builtins.float(_real_item(self))
+    return builtins.float(_real_scalar(self, "float"))
 
 
 @tensor_method
-@_reads_values
 def __int__(self):
-    _numel_check(self, "int")
-    return builtins.int(_real_item(self))
+    return builtins.int(_real_scalar(self, "int"))
 
 
 @tensor_method
