@@ -114,3 +114,16 @@ def test_data_dependent_read_under_compile_raises_runtime_error(read):
     with pytest.raises(RuntimeError, match="data-dependent"):
         mx.compile(_ours(read))(mx.array(x))
     np.testing.assert_allclose(np.array(_ours(read)(mx.array(x))), _torch(read, x))
+
+
+@pytest.mark.parametrize("name, read", [
+    ("item", lambda L, t: L.tensor(t.sum().item())),
+    ("__float__", lambda L, t: L.tensor(float(t.sum()))),
+    ("__int__", lambda L, t: L.tensor(int(t.sum()))),
+    ("__bool__", lambda L, t: t * 2 if bool(t.sum() > 0) else t),
+])
+def test_traced_read_error_names_the_conversion(name, read):
+    """item() and the scalar conversions read through one C path (Note [Scalar conversions on the item path]); a
+    read refused while MLX traces names the call the user made."""
+    with pytest.raises(RuntimeError, match=rf"value in {name}\(\) while MLX traces"):
+        mx.compile(_ours(read))(mx.array(np.array([1.0, -2.0, 3.0], dtype=np.float32)))
