@@ -1,10 +1,10 @@
-"""What reading a value costs right after a training step: `loss.item()`, `mlx_compat.eval(loss)`, `float(loss)`
-and `bool(loss > 0)` against the same reads of the array, each read made once after a compiled 784-128-10 MLP
-Adam step (workloads.py, sizes 'cpu'), so its code runs as a training loop runs it: after an evaluation whose
-work has evicted it from the caches. The step has already evaluated the loss (Note [Loss evaluated with the
-step]), so every read here finds the value ready (but for the comparison's new node); what it costs is the
-layer's code around MLX's. Main-thread CPU time (`time.thread_time`) of the read alone, median over the repeats,
-the read kinds taking turns step by step; "nothing" is the timer itself.
+"""What reading a value costs right after a training step: `loss.item()`, `mlx_compat.eval(loss)`, `float(loss)`,
+`bool(loss > 0)` and `loss.detach().cpu().item()` against the same reads of the array, each read made once after
+a compiled 784-128-10 MLP Adam step (workloads.py, sizes 'cpu'), so its code runs as a training loop runs it:
+after an evaluation whose work has evicted it from the caches. The step has already evaluated the loss (Note
+[Loss evaluated with the step]), so every read here finds the value ready (but for the comparison's new node);
+what it costs is the layer's code around MLX's. Main-thread CPU time (`time.thread_time`) of the read alone,
+median over the repeats, the read kinds taking turns step by step; "nothing" is the timer itself.
 
     OMP_NUM_THREADS=1 python bench/bench_value_reads.py [--repeats 1800]
 """
@@ -32,6 +32,7 @@ READS = {
     "float(loss)": lambda loss: float(loss),
     "raw: (loss._mx > 0).item()": lambda loss: (loss._mx > 0).item(),
     "bool(loss > 0)": lambda loss: bool(loss > 0),
+    "loss.detach().cpu().item()": lambda loss: loss.detach().cpu().item(),
 }
 
 
@@ -66,7 +67,7 @@ def main():
     print(f"{w.name}, compiled step; main-thread CPU us per read right after the step "
           f"(median of {args.repeats // len(names)})")
     for k in names:
-        print(f"  {k:28s} {statistics.median(ts[k]) * 1e6:6.1f}")
+        print(f"  {k:30s} {statistics.median(ts[k]) * 1e6:6.1f}")
 
 
 if __name__ == "__main__":

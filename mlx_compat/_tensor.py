@@ -457,11 +457,15 @@ def to(self, *args, **kwargs):
 
 @tensor_method
 def cpu(self, *, memory_format=None):
-    return self.to("cpu")
+    # a tensor already there is itself, as torch's (`loss.detach().cpu().item()` in a loop; to()'s parsing is most
+    # of this call's cost otherwise)
+    return self if self._device_code == 0 else self.to("cpu")
 
 
 @tensor_method
 def cuda(self, device=None, non_blocking=False, memory_format=None):
+    if device is None and self._device_code == 1:
+        return self
     return self.to(_device.GPU_TYPE if device is None else device)
 
 

@@ -165,6 +165,7 @@ def test_to_variants():
     t, m = sample("float32")
     assert m.to(mc.float32) is m
     assert m.to("cpu") is m
+    assert (m.cpu() is m) == (t.cpu() is t) and (m.detach().cpu().cpu() is not m)
     assert m.to(mc.float32, copy=True) is not m
     assert_same(m.to(mc.zeros(1, dtype=mc.int8)), t.to(torch.zeros(1, dtype=torch.int8)))
     assert_same(m.to("cpu", mc.int32), t.to("cpu", torch.int32))

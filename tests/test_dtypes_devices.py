@@ -12,7 +12,7 @@ import pickle
 
 import pytest
 
-from helpers import DTYPE_NAMES, assert_raises_same, mc, torch, src_id
+from helpers import DTYPE_NAMES, assert_raises_same, mc, run_fake_gpu, torch, src_id
 
 ALIASES = [("float", "float32"), ("double", "float64"), ("half", "float16"), ("short", "int16"),
            ("int", "int32"), ("long", "int64"), ("cfloat", "complex64")]
@@ -180,6 +180,19 @@ def test_tensor_device_attrs():
     assert str(mc.zeros(2, device=mc.device("cpu")).device) == "cpu"
     assert str(mc.tensor([1], device="cpu").device) == "cpu"
     assert str(mc.arange(3, device="cpu").device) == "cpu"
+
+
+def test_cpu_and_cuda_of_a_tensor_already_there_is_itself():
+    """torch's x.cuda() on a CUDA tensor and x.cpu() on a CPU one return x itself; a move makes a new tensor with
+    the same values. Under the fake GPU (Note [Fake GPU]), where 'cuda' exists."""
+    out = run_fake_gpu("""
+import mlx_compat as mc
+x = mc.arange(4.0, device="cuda")
+c = x.cpu()
+print(x.cuda() is x, x.cuda(0) is x, c is x, c.device.type, c.cpu() is c, c.cuda() is c, c.cuda().device.type,
+      c.cuda().tolist())
+""")
+    assert out.split() == ["True", "True", "False", "cpu", "True", "False", "cuda", "[0.0,", "1.0,", "2.0,", "3.0]"]
 
 
 def test_accelerators_tell_the_truth():
