@@ -1,12 +1,12 @@
 """What reading a value costs right after a training step: `loss.item()`, `mlx_compat.eval(loss)`, `float(loss)`,
-`bool(loss > 0)` and `loss.detach().cpu().item()` against the same reads of the array, each read made once after
-a compiled 784-128-10 MLP Adam step (workloads.py, sizes 'cpu'), so its code runs as a training loop runs it:
-after an evaluation whose work has evicted it from the caches. The step has already evaluated the loss (Note
-[Loss evaluated with the step]), so every read here finds the value ready (but for the comparison's new node);
-what it costs is the layer's code around MLX's. Main-thread CPU time (`time.thread_time`) of the read alone,
-median over the repeats, the read kinds taking turns step by step; "nothing" is the timer itself.
+`bool(loss > 0)`, `loss.detach().cpu().item()`, `tolist()` and `numpy()` against the same reads of the array,
+each read made once after a compiled 784-128-10 MLP Adam step (workloads.py, sizes 'cpu'), so its code runs as a
+training loop runs it: after an evaluation whose work has evicted it from the caches. The step has already
+evaluated the loss (Note [Loss evaluated with the step]), so every read here finds the value ready (but for the
+comparison's new node); what it costs is the layer's code around MLX's. Main-thread CPU time (`time.thread_time`)
+of the read alone, median over the repeats, the read kinds taking turns step by step; "nothing" is the timer.
 
-    OMP_NUM_THREADS=1 python bench/bench_value_reads.py [--repeats 1800]
+    OMP_NUM_THREADS=1 python bench/bench_value_reads.py [--repeats 2600]
 """
 import argparse
 import os
@@ -18,6 +18,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 import mlx.core as mx  # noqa: E402
+import numpy as np  # noqa: E402
 
 import mlx_compat as torch  # noqa: E402
 import workloads as W  # noqa: E402
@@ -33,12 +34,16 @@ READS = {
     "raw: (loss._mx > 0).item()": lambda loss: (loss._mx > 0).item(),
     "bool(loss > 0)": lambda loss: bool(loss > 0),
     "loss.detach().cpu().item()": lambda loss: loss.detach().cpu().item(),
+    "raw: loss._mx.tolist()": lambda loss: loss._mx.tolist(),
+    "loss.tolist()": lambda loss: loss.tolist(),
+    "raw: np.asarray(loss._mx)": lambda loss: np.asarray(loss._mx),
+    "loss.numpy()": lambda loss: loss.numpy(),
 }
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=1800)
+    ap.add_argument("--repeats", type=int, default=2600)
     args = ap.parse_args()
     w = W.get("mlp", "cpu")
     torch.manual_seed(0)

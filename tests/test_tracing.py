@@ -121,6 +121,8 @@ def test_data_dependent_read_under_compile_raises_runtime_error(read):
     ("__float__", lambda L, t: L.tensor(float(t.sum()))),
     ("__int__", lambda L, t: L.tensor(int(t.sum()))),
     ("__bool__", lambda L, t: t * 2 if bool(t.sum() > 0) else t),
+    ("tolist", lambda L, t: L.tensor(t.tolist())),
+    ("numpy", lambda L, t: L.from_numpy(t.numpy())),
 ])
 def test_traced_read_error_names_the_conversion(name, read):
     """item() and the scalar conversions read through one C path (Note [Scalar conversions on the item path]); a
