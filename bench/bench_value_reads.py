@@ -1,5 +1,5 @@
 """What reading a value costs right after a training step: `loss.item()`, `mlx_compat.eval(loss)`, `float(loss)`,
-`bool(loss > 0)`, `loss.detach().cpu().item()`, `tolist()` and `numpy()` against the same reads of the array,
+`bool(loss > 0)`, `loss.detach().cpu().item()`, `tolist()`, `numpy()` and `to("cpu")` against the array's reads,
 each read made once after a compiled 784-128-10 MLP Adam step (workloads.py, sizes 'cpu'), so its code runs as a
 training loop runs it: after an evaluation whose work has evicted it from the caches. The step has already
 evaluated the loss (Note [Loss evaluated with the step]), so every read here finds the value ready (but for the
@@ -34,6 +34,7 @@ READS = {
     "raw: (loss._mx > 0).item()": lambda loss: (loss._mx > 0).item(),
     "bool(loss > 0)": lambda loss: bool(loss > 0),
     "loss.detach().cpu().item()": lambda loss: loss.detach().cpu().item(),
+    "loss.to(\"cpu\") (already there)": lambda loss: loss.to("cpu"),
     "raw: loss._mx.tolist()": lambda loss: loss._mx.tolist(),
     "loss.tolist()": lambda loss: loss.tolist(),
     "raw: np.asarray(loss._mx)": lambda loss: np.asarray(loss._mx),
@@ -72,7 +73,7 @@ def main():
     print(f"{w.name}, compiled step; main-thread CPU us per read right after the step "
           f"(median of {args.repeats // len(names)})")
     for k in names:
-        print(f"  {k:30s} {statistics.median(ts[k]) * 1e6:6.1f}")
+        print(f"  {k:32s} {statistics.median(ts[k]) * 1e6:6.1f}")
 
 
 if __name__ == "__main__":

@@ -433,8 +433,22 @@ def _parse_to(args, kwargs):
     return dtype, device, copy
 
 
+# `x.to(device)` of a tensor already on that device is x itself, as torch's; the common call (each batch of a data
+# loop, run right after a step's evaluation) is answered before the argument parsing (bench/bench_value_reads.py)
+# ("cpu:0" is left to the parsing: torch's answer for it is a new tensor)
+_DEVICE_STRINGS = {"cpu": _device.CPU, **{s: _device.GPU for s in ("cuda", "cuda:0", "mps", "mps:0", "gpu", "gpu:0")}}
+
+
 @tensor_method
 def to(self, *args, **kwargs):
+    if not kwargs and len(args) == 1:
+        a = args[0]
+        if builtins.type(a) is str:
+            if _DEVICE_STRINGS.get(a, -1) == self._device_code:
+                return self
+        elif builtins.type(a) is _device.device and (a.index is None or (a.index == 0 and a.type != "cpu")):
+            if _DEVICE_STRINGS.get(a.type, -1) == self._device_code:
+                return self
     dtype, device, copy = _parse_to(args, dict(kwargs))
     code = self._device_code if device is None else _device.to_code(device)
     d = self.dtype if dtype is None else dtype

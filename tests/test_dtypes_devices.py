@@ -182,17 +182,23 @@ def test_tensor_device_attrs():
     assert str(mc.arange(3, device="cpu").device) == "cpu"
 
 
-def test_cpu_and_cuda_of_a_tensor_already_there_is_itself():
-    """torch's x.cuda() on a CUDA tensor and x.cpu() on a CPU one return x itself; a move makes a new tensor with
-    the same values. Under the fake GPU (Note [Fake GPU]), where 'cuda' exists."""
+def test_cpu_cuda_and_to_of_a_tensor_already_there_is_itself():
+    """torch's x.cuda() on a CUDA tensor, x.cpu() on a CPU one and x.to(its own device) return x itself; a move
+    makes a new tensor with the same values. Under the fake GPU (Note [Fake GPU]), where 'cuda' exists."""
     out = run_fake_gpu("""
 import mlx_compat as mc
 x = mc.arange(4.0, device="cuda")
 c = x.cpu()
 print(x.cuda() is x, x.cuda(0) is x, c is x, c.device.type, c.cpu() is c, c.cuda() is c, c.cuda().device.type,
       c.cuda().tolist())
+same = [x.to(d) is x for d in ("cuda", "cuda:0", "mps", "gpu", mc.device("cuda"), mc.device("cuda", 0))]
+moved = [x.to(d) for d in ("cpu", mc.device("cpu"))] + [c.to(d) for d in ("cuda", mc.device("cuda", 0))]
+print(all(same), [m.device.type for m in moved], all(m is not x and m is not c for m in moved))
 """)
-    assert out.split() == ["True", "True", "False", "cpu", "True", "False", "cuda", "[0.0,", "1.0,", "2.0,", "3.0]"]
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["True", "True", "False", "cpu", "True", "False", "cuda", "[0.0,", "1.0,", "2.0,",
+                                "3.0]"]
+    assert lines[1] == "True ['cpu', 'cpu', 'cuda', 'cuda'] True"
 
 
 def test_accelerators_tell_the_truth():
