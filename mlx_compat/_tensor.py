@@ -435,7 +435,7 @@ def _parse_to(args, kwargs):
 
 # `x.to(device)` of a tensor already on that device is x itself, as torch's; the common call (each batch of a data
 # loop, run right after a step's evaluation) is answered before the argument parsing (bench/bench_value_reads.py)
-# ("cpu:0" is left to the parsing: torch's answer for it is a new tensor)
+# ("cpu:0" is left to the parsing: torch's answer for it is a copy)
 _DEVICE_STRINGS = {"cpu": _device.CPU, **{s: _device.GPU for s in ("cuda", "cuda:0", "mps", "mps:0", "gpu", "gpu:0")}}
 
 
@@ -451,6 +451,9 @@ def to(self, *args, **kwargs):
                 return self
     dtype, device, copy = _parse_to(args, dict(kwargs))
     code = self._device_code if device is None else _device.to_code(device)
+    if (code == _device.CPU and builtins.type(device) in (str, _device.device)
+            and _device.device(device).index is not None):
+        copy = True  # torch: 'cpu:0' is not a CPU tensor's device ('cpu'), so the result is a copy
     d = self.dtype if dtype is None else dtype
     _check_device_dtype(code, d)
     if code == self._device_code and d is self.dtype:

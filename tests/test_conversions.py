@@ -166,6 +166,13 @@ def test_to_variants():
     assert m.to(mc.float32) is m
     assert m.to("cpu") is m
     assert (m.cpu() is m) == (t.cpu() is t) and (m.detach().cpu().cpu() is not m)
+    for d in ("cpu", "cpu:0", "device cpu", "device cpu:0"):  # an explicit index is a copy in torch
+        dm = mc.device(d.split()[-1]) if d.startswith("device") else d
+        dt = torch.device(d.split()[-1]) if d.startswith("device") else d
+        assert (m.to(dm) is m) == (t.to(dt) is t), d
+    c0, t0 = m.to("cpu:0"), t.to("cpu:0")
+    c0.add_(1), t0.add_(1)
+    assert_same(m, t)
     assert m.to(mc.float32, copy=True) is not m
     assert_same(m.to(mc.zeros(1, dtype=mc.int8)), t.to(torch.zeros(1, dtype=torch.int8)))
     assert_same(m.to("cpu", mc.int32), t.to("cpu", torch.int32))
