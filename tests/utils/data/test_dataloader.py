@@ -44,6 +44,59 @@ def test_batches_and_len_as_torch(kw):
     assert len(ours) == len(ref)
 
 
+def _tensor_dataset_pair(lib, subclass=False, grad=False):
+    x = lib.arange(40.0).reshape(20, 2)
+    if grad:
+        x.requires_grad_()
+    data = lib.utils.data
+    if not subclass:
+        return data.TensorDataset(x, lib.arange(20))
+
+    class Doubled(data.TensorDataset):
+        def __getitem__(self, i):
+            a, b = super().__getitem__(i)
+            return a * 2, b
+
+    return Doubled(x, lib.arange(20))
+
+
+@pytest.mark.parametrize("case", ["batch_size", "batch_sampler", "one tensor", "numpy ints", "repeats and negatives",
+                                  "subclass", "collate_fn", "requires_grad"])
+def test_tensor_dataset_batches_as_torch(monkeypatch, case):
+    """Note [Batches of a TensorDataset]: under default_collate a TensorDataset's batch is each tensor indexed once
+    by the batch's indices, without a __getitem__ per sample; a subclass, the user's collate_fn, a tensor requiring
+    grad or indices that are not Python ints take the per-sample path. Either way the batches are torch's (values,
+    dtypes, a list of tensors), and so is a gradient's graph."""
+    kw = {"batch_size": dict(batch_size=6), "batch_sampler": dict(batch_sampler=[[3, 1], [19, 0, 7]]),
+          "one tensor": dict(batch_size=8), "numpy ints": dict(batch_sampler=[[np.int64(3), np.int64(1)]]),
+          "repeats and negatives": dict(batch_sampler=[[2, 2, -1]]), "subclass": dict(batch_size=6),
+          "collate_fn": dict(batch_size=6, collate_fn=lambda b: [len(b), b[0][1]]),
+          "requires_grad": dict(batch_size=6)}[case]
+    sub, grad = case == "subclass", case == "requires_grad"
+    ref_ds, ours_ds = _tensor_dataset_pair(torch, sub, grad), _tensor_dataset_pair(mc, sub, grad)
+    if case == "one tensor":
+        ref_ds, ours_ds = td.TensorDataset(ref_ds.tensors[0]), md.TensorDataset(ours_ds.tensors[0])
+    calls = []
+    real = md.TensorDataset.__getitem__
+    monkeypatch.setattr(md.TensorDataset, "__getitem__", lambda self, i: calls.append(i) or real(self, i))
+    ref, ours = list(td.DataLoader(ref_ds, **kw)), list(md.DataLoader(ours_ds, **kw))
+    assert [type(b).__name__ for b in ours] == [type(b).__name__ for b in ref]
+    if grad:
+        assert [b[0].grad_fn.name() for b in ours] == [b[0].grad_fn.name() for b in ref]
+        ref, ours = [[t.detach() for t in b] for b in ref], [[t.detach() for t in b] for b in ours]
+    assert [_plain(b) for b in ours] == [_plain(b) for b in ref]
+    assert (len(calls) == 0) == (case not in ("numpy ints", "subclass", "collate_fn", "requires_grad"))
+
+
+def test_tensor_dataset_index_out_of_range_as_torch():
+    kw = dict(batch_sampler=[[0, 25]])
+    with pytest.raises(IndexError) as ours:
+        list(md.DataLoader(_tensor_dataset_pair(mc), **kw))
+    with pytest.raises(IndexError) as ref:
+        list(td.DataLoader(_tensor_dataset_pair(torch), **kw))
+    assert str(ours.value) == str(ref.value)
+
+
 def test_numpy_dataset_and_sampler_arguments_as_torch():
     data = [{"a": np.full(2, i, dtype=np.float32), "b": i, "c": f"s{i}"} for i in range(7)]
     for kw in (dict(batch_size=2), dict(sampler=[6, 0, 3], batch_size=2), dict(batch_sampler=[[1, 2], [5], [0, 6, 4]])):
