@@ -246,8 +246,15 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if hasattr(data, "__array__"):
             return tensor(np.asarray(data), dtype=dtype, device=device, requires_grad=requires_grad)
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
-    shape = _check_sequence(data)
-    d = dtype if dtype is not None else _scalar_kind_dtype(data)
+    # a flat list of Python numbers of one type (a batch's indices or labels, `torch.tensor([...])` in a loop): its
+    # shape and dtype without the per-element walks below, which cost ~0.8 us an element (53 us for 64 ints)
+    t0 = builtins.type(data[0]) if builtins.type(data) in (list, tuple) and data else None
+    if t0 in _FLAT_KINDS and builtins.all(builtins.type(x) is t0 for x in data):
+        shape = (len(data),)
+        d = dtype if dtype is not None else (_default_float() if t0 is builtins.float else _FLAT_KINDS[t0])
+    else:
+        shape = _check_sequence(data)
+        d = dtype if dtype is not None else _scalar_kind_dtype(data)
     if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in _flat_first(data)):
         data = _to_numpy_tree(data)
     if isinstance(data, builtins.int) and not isinstance(data, builtins.bool) and not -(2**63) <= data < 2**64:
@@ -258,6 +265,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         raise RuntimeError("Overflow when unpacking long") from None
     np_arr = np_arr.reshape(shape)
     return _finish(_np_to_mx(np_arr, d), d, device, requires_grad)
+
+
+_FLAT_KINDS = {builtins.int: _dtype.int64, builtins.bool: _dtype.bool, builtins.float: None}
 
 
 def _flat_first(data):

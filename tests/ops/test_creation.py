@@ -24,12 +24,27 @@ TENSOR_DATA = [
     [1, 2j], [[1, 2], [3, 4]], [[[1.5], [2.5]], [[3.5], [4.5]]], [[1, 2.5], [3, 4]], (1, 2, 3), ((1, 2), (3, 4)),
     [2 ** 40, -(2 ** 40)], [1e30, -1e-30], [float("inf"), float("-inf")], [[True], [False]],
     [np.float32(1.5), np.float32(2.5)], [np.int32(3)], np.float64(2.0),
+    list(range(-32, 32)), [2 ** 63 - 1, -(2 ** 63)], [1.0, True], [1, np.int64(2)], (0.5, 1.5),
 ]
 
 
 @pytest.mark.parametrize("data", TENSOR_DATA, ids=[repr(d)[:40] for d in TENSOR_DATA])
 def test_tensor_inference(data):
     assert_same(mc.tensor(data), torch.tensor(data), check_stride=True)
+
+
+def test_flat_lists_follow_the_default_dtype():
+    """A flat list of one Python number type takes a shorter path (_ops/creation.py): floats still follow
+    set_default_dtype, ints and bools keep theirs."""
+    old = mc.get_default_dtype()
+    try:
+        mc.set_default_dtype(mc.float64)
+        torch.set_default_dtype(torch.float64)
+        for data in ([1.5, 2.5], [3, 4], [True, False], (0.25,)):
+            assert_same(mc.tensor(data), torch.tensor(data))
+    finally:
+        mc.set_default_dtype(old)
+        torch.set_default_dtype(torch.float32)
 
 
 def test_tensor_nan():
