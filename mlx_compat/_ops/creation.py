@@ -257,14 +257,34 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         d = dtype if dtype is not None else _scalar_kind_dtype(data)
     if isinstance(data, (list, tuple)) and builtins.any(isinstance(x, Tensor) for x in _flat_first(data)):
         data = _to_numpy_tree(data)
-    if isinstance(data, builtins.int) and not isinstance(data, builtins.bool) and not -(2**63) <= data < 2**64:
-        raise RuntimeError("Overflow when unpacking long")
     try:
         np_arr = np.array(data, dtype=_np_compute_dtype(d))
-    except OverflowError:
-        raise RuntimeError("Overflow when unpacking long") from None
+    except (OverflowError, ValueError) as e:
+        np_arr = _checked_integral(data, d, e)
     np_arr = np_arr.reshape(shape)
     return _finish(_np_to_mx(np_arr, d), d, device, requires_grad)
+
+
+def _checked_integral(data, d, error):
+    """Python numbers numpy refused to put in dtype d (`error`), converted as torch converts them (c10's
+    checked_convert): an int beyond int64 is ValueError (torch reads every int as an int64); a value outside d's
+    range, NaN or an infinity, RuntimeError; an unsigned type takes ints down to minus its maximum, wrapped as C
+    wraps them (torch.tensor([-1], dtype=torch.uint8) is 255). Returns a numpy array of d's type."""
+    flat = np.array(data, dtype=object).ravel()
+    if builtins.any(builtins.isinstance(v, builtins.int) and not -(2 ** 63) <= v < 2 ** 63 for v in flat):
+        raise ValueError("Overflow when unpacking long long") from None
+    if d.is_floating_point or d.is_complex or d is _dtype.bool:
+        raise error
+    info = np.iinfo(d._np)
+    lo = info.min if d.is_signed else -info.max
+    for v in flat:
+        if builtins.isinstance(v, (builtins.float, np.floating)):
+            ok = info.min <= v <= info.max  # False for NaN
+        else:
+            ok = lo <= v <= info.max
+        if not ok:
+            raise RuntimeError(f"value cannot be converted to type {d.name} without overflow") from None
+    return np.array([builtins.int(v) for v in flat], dtype=np.int64).astype(d._np)
 
 
 _FLAT_KINDS = {builtins.int: _dtype.int64, builtins.bool: _dtype.bool, builtins.float: None}

@@ -47,6 +47,20 @@ def test_flat_lists_follow_the_default_dtype():
         torch.set_default_dtype(torch.float32)
 
 
+@pytest.mark.parametrize("data, dtype", [
+    ([-1], "uint8"), ([-255], "uint8"), ([-256], "uint8"), ([[1, -2], [3, 4]], "uint8"), (-1, "uint8"),
+    ([True, -1], "uint8"), ([300], "int8"), ([2 ** 40], "int32"), ([2 ** 62], "int32"), ([-(2 ** 63) - 1], "int32"),
+    ([1e40], "int32"), ([float("nan")], "int64"), ([float("inf")], "int32"), ([2.9, -1.5], "int8"), ([-1.0], "uint8"),
+    ([2 ** 63], "float32"), (2 ** 63, "float32"), ([2 ** 63], None), (2 ** 63, None), (2 ** 64, None),
+    ([[2 ** 63]], None),
+], ids=repr)
+def test_tensor_out_of_range_values_as_torch(data, dtype):
+    """torch.tensor's checked conversion: ints beyond int64 are ValueError, values outside the dtype (NaN and
+    infinities for integers) RuntimeError, and an unsigned type wraps ints down to minus its maximum."""
+    assert_same_outcome(lambda: torch.tensor(data, dtype=_dt(torch, dtype)),
+                        lambda: mc.tensor(data, dtype=_dt(mc, dtype)))
+
+
 def test_tensor_nan():
     assert_same(mc.tensor([float("nan"), 1.0]), torch.tensor([float("nan"), 1.0]))
 
