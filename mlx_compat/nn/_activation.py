@@ -45,6 +45,7 @@ import numpy as np
 
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
+from .._cuda_source import FIRST_ELEMENT, PACK
 from .._ops import precise as _precise
 from .._ops.fast import fast_path
 from .._ops import random as _random
@@ -489,16 +490,7 @@ def _f32_literal(v):
     return f"{struct.unpack('f', struct.pack('f', v))[0]:.9g}f"
 
 
-_GELU_TANH_BWD_SOURCE = """
-  size_t n = 1;
-  for (int d = 0; d < x_ndim; ++d) {
-    n *= static_cast<size_t>(x_shape[d]);
-  }
-  const size_t first = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) * VEC;
-  if (first >= n) {
-    return;
-  }
-  using P = mlxc_pack<T, VEC>;
+_GELU_TANH_BWD_SOURCE = "\n" + FIRST_ELEMENT + """  using P = mlxc_pack<T, VEC>;
   if (first + VEC <= n && (reinterpret_cast<size_t>(x) | reinterpret_cast<size_t>(g) |
                            reinterpret_cast<size_t>(out)) % sizeof(P) == 0) {
     const P xp = *reinterpret_cast<const P*>(x + first);
@@ -515,12 +507,7 @@ _GELU_TANH_BWD_SOURCE = """
     }
   }
 """
-_GELU_TANH_BWD_HEADER = f"""
-template <typename T, int N>
-struct alignas(sizeof(T) * N) mlxc_pack {{
-  T v[N];
-}};
-
+_GELU_TANH_BWD_HEADER = "\n" + PACK + f"""
 // torch's gelu_backward (approximate='tanh') of one element, in float32
 template <typename T>
 __device__ __forceinline__ T mlxc_gelu_tanh_bwd(T xh, T gh) {{

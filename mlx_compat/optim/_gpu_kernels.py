@@ -5,6 +5,7 @@ from __future__ import annotations
 import mlx.core as mx
 
 from .. import _device
+from .._cuda_source import FIRST_ELEMENT, PACK
 
 # Note [Reduced-precision Adam on CUDA]
 # torch computes a bfloat16/float16 Adam step op by op in float32 and rounds each op's result to the parameter's
@@ -32,12 +33,7 @@ __device__ __forceinline__ float mlxc_round(float a) {
   return static_cast<float>(static_cast<T>(a));
 }
 
-// VEC consecutive elements, loaded and stored as one vector access
-template <typename T, int N>
-struct alignas(sizeof(T) * N) mlxc_pack {
-  T v[N];
-};
-
+""" + PACK + """
 struct mlxc_adam_scalars {
   float wd, w1, b2, w2, bc2, eps, nss;
 };
@@ -72,15 +68,7 @@ __device__ __forceinline__ void mlxc_adam_one(T& x, T g, T& m, T& v, const mlxc_
 
 _SOURCE = """
   // VEC consecutive elements per thread: one vector load or store per array where all seven are aligned to it
-  size_t n = 1;
-  for (int d = 0; d < x_ndim; ++d) {
-    n *= static_cast<size_t>(x_shape[d]);
-  }
-  const size_t first = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) * VEC;
-  if (first >= n) {
-    return;
-  }
-  const mlxc_adam_scalars s{s_wd[0], s_w1[0], s_b2[0], s_w2[0], s_bc2[0], s_eps[0], s_nss[0]};
+""" + FIRST_ELEMENT + """  const mlxc_adam_scalars s{s_wd[0], s_w1[0], s_b2[0], s_w2[0], s_bc2[0], s_eps[0], s_nss[0]};
   using P = mlxc_pack<T, VEC>;
   const size_t addresses = reinterpret_cast<size_t>(x) | reinterpret_cast<size_t>(g) | reinterpret_cast<size_t>(m) |
       reinterpret_cast<size_t>(v) | reinterpret_cast<size_t>(x_out) | reinterpret_cast<size_t>(m_out) |
