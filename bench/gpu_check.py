@@ -169,7 +169,7 @@ TORCH_CASES = [
      lambda L, dev, dt: [L.from_numpy(np.where(np.arange(512) % 5 == 0, -100, _TARGETS)).to(dev)]),
     ("cross_entropy sum", lambda L, x, t: L.nn.functional.cross_entropy(x, t, reduction="sum") / 512,
      [_g(512, 8192, scale=2.0)], lambda L, dev, dt: [L.from_numpy(_TARGETS).to(dev)]),
-    # Note [tanh gelu backward on CUDA]: half types' backward is our kernel there (1,001 elements: a short vector)
+    # Note [tanh gelu backward on CUDA]: the backward is our kernel there (1,001 elements: a short vector)
     ("gelu tanh (GPT-2 MLP)", lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), [_g(4, 64, 3072, scale=2.0)],
      None),
     ("gelu tanh 1001", lambda L, x: L.nn.functional.gelu(x, approximate="tanh"), [_g(7, 11, 13, scale=3.0)], None),
@@ -262,9 +262,9 @@ def _without_cuda_kernels(fn):
 
 
 def run_gelu_kernel_case(dt):
-    """Elements of the tanh gelu's half-type input gradient where our CUDA kernel (Note [tanh gelu backward on
-    CUDA]) and the composed backward, on the same GPU and inputs, differ by more than one unit in the last place:
-    a count and the largest difference in units; None where no kernel serves."""
+    """Our CUDA kernel's tanh gelu input gradient (Note [tanh gelu backward on CUDA]) against the composed
+    backward's, on the same GPU and inputs: (elements more than one unit in the last place apart, the largest
+    difference in units, the largest difference scaled by the largest magnitude); None where no kernel serves."""
     if not mc._device.cuda_kernels(mc._device.GPU):
         return None
     x = mc.from_numpy(_g(8, 256, 3072, scale=2.0)).to("cuda", getattr(mc, dt)).requires_grad_()
@@ -277,7 +277,7 @@ def run_gelu_kernel_case(dt):
     if dt == "bfloat16":
         ulp = ulp * 2 ** 16  # bfloat16 keeps float32's exponent and 7 of its 23 fraction bits
     units = np.abs(ours - composed) / np.maximum(ulp, np.finfo(np.float32).tiny)
-    return int((units > 1).sum()), float(units.max())
+    return int((units > 1).sum()), float(units.max()), float(np.abs(ours - composed).max() / np.abs(composed).max())
 
 
 def run_optim_case(cls, kw, dt):
@@ -334,8 +334,16 @@ def main():
 
     def gelu_case(dt):
         r = run_gelu_kernel_case(dt)
-        print(f"gelu tanh kernel {dt}: (elements beyond one unit, largest units) against the composed backward: {r}")
-        return None if r is None or r[0] == 0 else f"{r[0]} elements differ by more than one unit (largest {r[1]:.1f})"
+        print(f"gelu tanh kernel {dt}: (elements beyond one unit, largest units, scaled difference) against the "
+              f"composed backward: {r}")
+        if r is None:
+            return None
+        if dt != "float32":  # one rounding to the half type of the same float32 formula
+            return None if r[0] == 0 else f"{r[0]} elements differ by more than one unit (largest {r[1]:.1f})"
+        # float32 is not rounded after the formula, and where left_d + right_d cancels (x near -0.75) the last bits
+        # that the two paths' different contractions into fused multiply-adds move are a large relative change
+        # of a small element: the measure is the difference against the gradient's scale, as for the torch cases
+        return None if r[2] <= 1e-6 else f"scaled difference {r[2]:.2e} > 1e-6"
 
     def cpu_case(name, fn, arrays, grad_idx):
         cv, cg = run_case(fn, arrays, grad_idx, "cpu")
@@ -353,7 +361,7 @@ def main():
     optim_cases = [(c, kw, dt) for c, kw in OPTIM_CASES for dt in ("bfloat16", "float16")] if torch_cases else []
     for cls, kw, dt in optim_cases:
         check(f"optim {cls} {kw} {dt}", lambda: optim_case(cls, kw, dt))
-    gelu_cases = ["bfloat16", "float16"]
+    gelu_cases = ["bfloat16", "float16", "float32"]
     for dt in gelu_cases:
         check(f"gelu tanh kernel {dt}", lambda: gelu_case(dt))
     try:

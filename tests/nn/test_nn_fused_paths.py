@@ -183,9 +183,9 @@ def test_tanh_gelu_backward_shares_no_cast_with_its_forward(dtype):
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_tanh_gelu_backward_takes_the_cuda_kernel_where_it_serves(monkeypatch, dtype, create_graph):
     """Note [tanh gelu backward on CUDA]: where custom CUDA kernels run (made to seem so here, the kernel's stand-in
-    computing the composed backward), a half-type backward without create_graph is the kernel's call on the input
-    and incoming gradient as they are; float32 and create_graph keep the composed paths. The gradient is torch's
-    either way. The kernel's own values are checked on a CUDA machine (bench/gpu_check.py)."""
+    computing the composed backward), a backward without create_graph is the kernel's call on the input and
+    incoming gradient as they are; create_graph keeps the differentiable formula. The gradient is torch's either
+    way. The kernel's own values are checked on a CUDA machine (bench/gpu_check.py)."""
     import mlx.core as mx
     import mlx_compat._device as D
     from mlx_compat.nn import _activation as A
@@ -206,7 +206,7 @@ def test_tanh_gelu_backward_takes_the_cuda_kernel_where_it_serves(monkeypatch, d
         y = L.nn.functional.gelu(x, approximate="tanh")
         grads.append(L.autograd.grad(y, [x], L.from_numpy(cot.copy()).to(getattr(L, dtype)),
                                      create_graph=create_graph)[0])
-    want = [(getattr(mx, dtype), getattr(mx, dtype), (3, 5, 8))] if dtype != "float32" else []
+    want = [(getattr(mx, dtype), getattr(mx, dtype), (3, 5, 8))]
     assert calls == ([] if create_graph else want)
     tol = 1e-5 if dtype == "float32" else 1e-2
     assert_same(grads[0], grads[1], rtol=tol, atol=tol)
