@@ -4,6 +4,7 @@ That libmlx.so really calls the bridge (its GOT slots point there and each call 
 BLAS/LAPACK routine MLX uses gives torch's results through it, that import order, the opt-out variable and
 the platform/backend decision behave, and torch's thread controls.
 """
+import ctypes
 import json
 import os
 import subprocess
@@ -148,6 +149,93 @@ def test_batched_transposed_matmul_matches_torch():
     ours = _counted(["cblas_sgemm"], lambda: mc.matmul(mc.from_numpy(a), mc.from_numpy(b).transpose(1, 2)).numpy())
     ref = torch.matmul(torch.from_numpy(a), torch.from_numpy(b).transpose(1, 2)).numpy()
     np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-4)
+
+
+# ---- Note [Matrix-vector products as gemv] (bridge.c): products with M or N of 1 go to the provider's gemv ----
+
+_ORDERS = {"row": 101, "col": 102}
+_TRANS = {"N": 111, "T": 112}
+
+
+def _stored(g, rows, cols, ld, order, dtype):
+    """(buffer, logical rows x cols matrix): a random matrix stored in `order` with leading dimension `ld` (padding
+    filled with NaN, which no product may read)."""
+    if order == "row":
+        buf = np.full((rows, ld), np.nan, dtype)
+        buf[:, :cols] = g.standard_normal((rows, cols))
+        return buf, buf[:, :cols]
+    buf = np.full((cols, ld), np.nan, dtype)
+    buf[:, :rows] = g.standard_normal((cols, rows))
+    return buf, buf[:, :rows].T
+
+
+@linux_cpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["row", "col"])
+@pytest.mark.parametrize("ta", ["N", "T"])
+@pytest.mark.parametrize("tb", ["N", "T"])
+@pytest.mark.parametrize("m,n,k", [(1, 7, 5), (6, 1, 5), (1, 1, 9), (4, 3, 5)])
+def test_gemm_forwarder_every_layout(dtype, order, ta, tb, m, n, k):
+    """The gemm forwarders on every layout MLX or another caller could pass (MLX passes row-major only): M or N
+    of 1 goes to gemv (counted), anything else to gemm; C = alpha op(A) op(B) + beta C against numpy in float64,
+    leading dimensions beyond the minimum, and with beta == 0 a NaN-filled C never read."""
+    g = _rng()
+    fn = _blas._bridge.mlxc_blas_sgemm if dtype == np.float32 else _blas._bridge.mlxc_blas_dgemm
+    ctype = ctypes.c_float if dtype == np.float32 else ctypes.c_double
+    ar, ac = (m, k) if ta == "N" else (k, m)  # op(A) is M x K
+    br, bc = (k, n) if tb == "N" else (n, k)
+    lda, ldb = (ac if order == "row" else ar) + 2, (bc if order == "row" else br) + 3
+    abuf, amat = _stored(g, ar, ac, lda, order, dtype)
+    bbuf, bmat = _stored(g, br, bc, ldb, order, dtype)
+    opa = amat if ta == "N" else amat.T
+    opb = bmat if tb == "N" else bmat.T
+    for alpha, beta in [(1.0, 0.0), (-0.5, 0.25)]:
+        ldc = (n if order == "row" else m) + 1
+        cbuf, cmat = _stored(g, m, n, ldc, order, dtype)
+        if beta == 0:
+            cmat[...] = np.nan
+        want = alpha * (opa.astype(np.float64) @ opb.astype(np.float64)) + (beta * cmat if beta else 0)
+        before = _blas.calls("cblas_sgemv" if dtype == np.float32 else "cblas_dgemv")
+        p = ctypes.c_void_p
+        fn.argtypes = [ctypes.c_int] * 6 + [ctype, p, ctypes.c_int, p, ctypes.c_int, ctype, p, ctypes.c_int]
+        fn(_ORDERS[order], _TRANS[ta], _TRANS[tb], m, n, k, alpha, abuf.ctypes.data, lda, bbuf.ctypes.data, ldb, beta,
+           cbuf.ctypes.data, ldc)
+        took = _blas.calls("cblas_sgemv" if dtype == np.float32 else "cblas_dgemv") - before
+        assert took == (1 if m == 1 or n == 1 else 0)
+        np.testing.assert_allclose(cmat, want, **_tol(dtype))
+        pad = cbuf[:, n:] if order == "row" else cbuf[:, m:]
+        assert np.isnan(pad).all()  # nothing written beyond the matrix
+
+
+@linux_cpu
+@pytest.mark.parametrize("case", ["linear", "linear_bias", "vecmat", "matvec", "mv", "batched_query",
+                                  "column_out", "float64"])
+def test_matrix_vector_products_match_torch(case):
+    """Products MLX computes as gemm with M or N of 1 (a batch-1 linear with and without bias, vector-matrix,
+    matrix-vector, a batch of one-query attention scores, a one-column output) take gemv and give torch's results."""
+    g = _rng()
+    dt = np.float64 if case == "float64" else np.float32
+    x, w, b = (g.standard_normal(s).astype(dt) for s in [(1, 48), (33, 48), (33,)])
+    v = g.standard_normal(48).astype(dt)
+    q, keys = g.standard_normal((4, 1, 16)).astype(dt), g.standard_normal((4, 9, 16)).astype(dt)
+
+    def run(L):
+        t = L.from_numpy
+        return {"linear": lambda: L.nn.functional.linear(t(x), t(w)),
+                "linear_bias": lambda: L.nn.functional.linear(t(x), t(w), t(b)),
+                "vecmat": lambda: t(v) @ t(w).T,
+                "matvec": lambda: t(w) @ t(v),
+                "mv": lambda: L.mv(t(w), t(v)),
+                "batched_query": lambda: t(q) @ t(keys).transpose(1, 2),
+                "column_out": lambda: t(w) @ t(x).T,
+                "float64": lambda: L.nn.functional.linear(t(x), t(w), t(b))}[case]()
+    routine = "cblas_dgemv" if dt == np.float64 else "cblas_sgemv"
+    before = _blas.calls(routine)
+    ours = run(mc).numpy()
+    assert _blas.calls(routine) > before
+    ref = run(torch).numpy()
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    np.testing.assert_allclose(ours, ref, **_tol(dt))
 
 
 def test_conv2d_matches_torch():

@@ -57,6 +57,13 @@ static const char *const sym_names[SYM_COUNT] = {
 };
 
 static void *targets[SYM_COUNT];          /* the fast library's routines, set by mlxc_blas_open */
+/* the provider's cblas_sgemv and cblas_dgemv (NULL where it has none), and the gemm calls each took (Note
+ * [Matrix-vector products as gemv]) */
+static const char *const gemv_names[2] = {"cblas_sgemv", "cblas_dgemv"};
+static void *gemv_targets[2];
+static atomic_ulong gemv_calls[2];
+/* CBLAS's enumerators (cblas.h's values; MLX passes them) */
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_COL_MAJOR = 102, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 static atomic_ulong calls[SYM_COUNT];     /* calls through each forwarder (for tests) */
 static void *provider;                    /* dlopen handle of the fast library */
 static int (*provider_get_threads)(void);
@@ -84,10 +91,71 @@ typedef void (*dgemm_t)(int, int, int, int, int, int, double, const double *, in
 typedef void (*cgemm_t)(int, int, int, int, int, int, const void *, const void *, int, const void *, int,
                         const void *, void *, int);
 
+typedef void (*sgemv_t)(int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+typedef void (*dgemv_t)(int, int, int, int, double, const double *, int, const double *, int, double, double *, int);
+
+/* Note [Matrix-vector products as gemv]
+ * MLX's CPU backend computes every matrix product, a matrix times a vector included (a batch-1 linear layer, each
+ * token of a decoding loop, attention's per-head products with one query), as cblas_?gemm with one of M, N equal
+ * to 1. OpenBLAS's gemm pays its full packing and blocking for that shape: on this repository's 2-core AVX-512 VM,
+ * one thread, x (1 x 3072) @ W.T (W 768 x 3072) took 2.01 ms through sgemm against 0.18 ms as sgemv (numpy, which
+ * calls gemv for it, 0.16 ms), and GPT-2's 768 x 50257 output layer 20.1 against 10.4 ms. So the gemm forwarders
+ * hand a product with M == 1 or N == 1 (and K > 0) to the provider's ?gemv, the same sum over K for each output
+ * element in another order of additions (results may differ in the last bits, as between any two BLAS kernels):
+ * a column-major call is first rewritten as the row-major product of the transposes (C' = B' A'), then with
+ * M == 1 the row of C is op(B)' times the row of op(A), and with N == 1 the column of C is op(A) times the
+ * column of op(B), each operand with its own stride. With beta == 0 the output is zeroed first, so that no
+ * provider's gemv can carry a NaN from the uninitialised output into it (the reference BLAS never reads it).
+ * Complex products (cgemm) stay on gemm: a conjugated operand has no gemv form. Where the provider lacks ?gemv
+ * (not resolved at mlxc_blas_open) every product stays on gemm. */
+#define GEMM_AS_GEMV(T, gemv_sym, order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)                 \
+    do {                                                                                                       \
+        if (order == CBLAS_COL_MAJOR) { /* C' = op(B)' op(A)': the row-major product with the roles swapped */  \
+            const T *t_ = a; a = b; b = t_;                                                                    \
+            int i_ = lda; lda = ldb; ldb = i_; i_ = m; m = n; n = i_; i_ = ta; ta = tb; tb = i_;               \
+        }                                                                                                      \
+        int incx_, incy_ = 1, len_ = m == 1 ? n : m;                                                           \
+        if (m == 1) { /* the row of C: op(B)' x, x the row of op(A) */                                         \
+            incx_ = ta == CBLAS_NO_TRANS ? 1 : lda;                                                            \
+        } else { /* the column of C: op(A) x, x the column of op(B) */                                          \
+            incx_ = tb == CBLAS_NO_TRANS ? ldb : 1;                                                            \
+            incy_ = ldc;                                                                                       \
+        }                                                                                                      \
+        if (beta == 0)                                                                                         \
+            for (int i_ = 0; i_ < len_; i_++)                                                                  \
+                c[(size_t)i_ * incy_] = 0;                                                                     \
+        if (m == 1) {                                                                                          \
+            if (tb == CBLAS_NO_TRANS) /* B is K x N */                                                         \
+                gemv_sym(CBLAS_ROW_MAJOR, CBLAS_TRANS, k, n, alpha, b, ldb, a, incx_, beta, c, incy_);         \
+            else /* B is N x K */                                                                              \
+                gemv_sym(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, k, alpha, b, ldb, a, incx_, beta, c, incy_);      \
+        } else {                                                                                               \
+            if (ta == CBLAS_NO_TRANS) /* A is M x K */                                                         \
+                gemv_sym(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, m, k, alpha, a, lda, b, incx_, beta, c, incy_);      \
+            else /* A is K x M */                                                                              \
+                gemv_sym(CBLAS_ROW_MAJOR, CBLAS_TRANS, k, m, alpha, a, lda, b, incx_, beta, c, incy_);         \
+        }                                                                                                      \
+    } while (0)
+
+/* Whether a gemm call is a matrix-vector product the provider's gemv (resolved: `gemv`) can take (Note
+ * [Matrix-vector products as gemv]): real operands, no conjugation, M or N of 1, K of at least 1. */
+static int gemm_is_gemv(const void *gemv, int order, int ta, int tb, int m, int n, int k)
+{
+    return gemv != NULL && (m == 1 || n == 1) && m > 0 && n > 0 && k > 0 &&
+           (order == CBLAS_ROW_MAJOR || order == CBLAS_COL_MAJOR) && (ta == CBLAS_NO_TRANS || ta == CBLAS_TRANS) &&
+           (tb == CBLAS_NO_TRANS || tb == CBLAS_TRANS);
+}
+
 static void fwd_cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                             const float *b, int ldb, float beta, float *c, int ldc)
 {
     COUNT(cblas_sgemm);
+    if (gemm_is_gemv(gemv_targets[0], order, ta, tb, m, n, k)) { /* Note [Matrix-vector products as gemv] */
+        atomic_fetch_add_explicit(&gemv_calls[0], 1, memory_order_relaxed);
+        sgemv_t gemv = (sgemv_t)gemv_targets[0];
+        GEMM_AS_GEMV(float, gemv, order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     TARGET(cblas_sgemm, sgemm_t)(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -95,6 +163,12 @@ static void fwd_cblas_dgemm(int order, int ta, int tb, int m, int n, int k, doub
                             int lda, const double *b, int ldb, double beta, double *c, int ldc)
 {
     COUNT(cblas_dgemm);
+    if (gemm_is_gemv(gemv_targets[1], order, ta, tb, m, n, k)) { /* Note [Matrix-vector products as gemv] */
+        atomic_fetch_add_explicit(&gemv_calls[1], 1, memory_order_relaxed);
+        dgemv_t gemv = (dgemv_t)gemv_targets[1];
+        GEMM_AS_GEMV(double, gemv, order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     TARGET(cblas_dgemm, dgemm_t)(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -265,6 +339,10 @@ EXPORT int mlxc_blas_open(const char *path, const char *prefix)
         }
     }
     memcpy(targets, found, sizeof targets);
+    for (int i = 0; i < 2; i++) { /* optional: without them products stay on gemm (Note [Matrix-vector ...]) */
+        snprintf(name, sizeof name, "%s%s", prefix, gemv_names[i]);
+        gemv_targets[i] = dlsym(handle, name);
+    }
     provider = handle;
     snprintf(name, sizeof name, "%sopenblas_get_num_threads", prefix);
     provider_get_threads = (int (*)(void))dlsym(handle, name);
@@ -435,11 +513,29 @@ EXPORT int mlxc_blas_slot_owner(const char *soname, const char *symbol, char *bu
     return 0;
 }
 
-/* Calls made through the forwarder of `symbol` since load; -1 for a routine we do not forward. */
+/* Calls made through the forwarder of `symbol` since load; for "cblas_sgemv" / "cblas_dgemv", the gemm calls the
+ * forwarders handed to gemv (Note [Matrix-vector products as gemv]); -1 for a routine we do not forward. */
 EXPORT long mlxc_blas_calls(const char *symbol)
 {
+    for (int i = 0; i < 2; i++)
+        if (strcmp(symbol, gemv_names[i]) == 0)
+            return (long)atomic_load(&gemv_calls[i]);
     int index = symbol_index(symbol);
     return index < 0 ? -1 : (long)atomic_load(&calls[index]);
+}
+
+/* The sgemm and dgemm forwarders themselves, exactly what libmlx calls through its rebound slots: for tests of
+ * every layout (order, transposes, leading dimensions) against another BLAS, including those MLX never passes. */
+EXPORT void mlxc_blas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                            const float *b, int ldb, float beta, float *c, int ldc)
+{
+    fwd_cblas_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+EXPORT void mlxc_blas_dgemm(int order, int ta, int tb, int m, int n, int k, double alpha, const double *a, int lda,
+                            const double *b, int ldb, double beta, double *c, int ldc)
+{
+    fwd_cblas_dgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* The provider's thread count, or -1 when it has no thread control. */
