@@ -891,6 +891,8 @@ static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
     int dt = a->dtype, compute = dt;
     if (!dt_is_float(dt) && !dt_is_complex(dt))
         compute = device == DEV_CPU ? DT_F64 : DT_F32;
+    else if (device == DEV_CPU && (dt == DT_BF16 || dt == DT_F16))
+        compute = DT_F32; /* Note [Half-type products on the CPU] (_ops/linalg.py): float32, rounded once */
     PyObject *va = operand_value(st, &oa, compute, device), *vb = NULL, *r = NULL;
     if (va == NULL)
         return NULL;

@@ -15,7 +15,7 @@ from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops import indexing as _indexing
-from .._ops.linalg import _addmm, _linear_addmm, _mm_layout, _record_addmm
+from .._ops.linalg import _addmm, _linear_addmm, _mm_layout, _product, _record_addmm
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
 
@@ -71,12 +71,12 @@ def linear(input, weight, bias=None):
                     and (nd == 2 or input.is_contiguous())):
                 if not (_C.is_grad_enabled() and (input.requires_grad or weight.requires_grad or bias.requires_grad)):
                     if nd == 2:
-                        return _new(mx.addmm(c, a, w.T, stream=_STREAMS[dev]), dev, dt)
-                    out = _new(mx.addmm(c, a.reshape(-1, w.shape[1]), w.T, stream=_STREAMS[dev]), dev, dt)
+                        return _new(_product(mx.addmm, dev, c, a, w.T), dev, dt)  # Note [Half-type products on the CPU]
+                    out = _new(_product(mx.addmm, dev, c, a.reshape(-1, w.shape[1]), w.T), dev, dt)
                     return out.view(a.shape[:-1] + (w.shape[0],))
                 x2 = input if nd == 2 else input.view(-1, w.shape[1])
                 wt = weight.t()
-                out = _new(mx.addmm(c, x2._mx, wt._mx, stream=_STREAMS[dev]), dev, dt)
+                out = _new(_product(mx.addmm, dev, c, x2._mx, wt._mx), dev, dt)
                 _record_addmm(bias, x2, wt, out, 1, 1, weight)
                 return out if nd == 2 else out.view(a.shape[:-1] + (w.shape[0],))
         if weight.dim() == 2:

@@ -804,3 +804,50 @@ def test_vector_norm_negative_ord_subgradient_at_zero(ord):
         out.append((y, L.autograd.grad(y.sum(), x)[0]))
     assert_same(out[1][0], out[0][0], rtol=1e-5)
     assert_same(out[1][1], out[0][1], rtol=1e-4)
+
+
+# Note [Half-type products on the CPU]: a bfloat16/float16 product on the CPU is the float32 product rounded once
+# to the half type (as torch's float32 accumulation gives), whichever entry makes it; values within one rounding
+# of torch's, gradients too
+_HALF_PRODUCTS = {
+    "@": lambda L, a, w, b: a @ w.t(),
+    "matmul": lambda L, a, w, b: L.matmul(a, w.t()),
+    "mm": lambda L, a, w, b: L.mm(a, w.t()),
+    "addmm": lambda L, a, w, b: L.addmm(b, a, w.t()),
+    "addmm_scaled": lambda L, a, w, b: L.addmm(b, a, w.t(), beta=0.5, alpha=2.0),
+    "addmm_beta0": lambda L, a, w, b: L.addmm(b, a, w.t(), beta=0),
+    "linear": lambda L, a, w, b: L.nn.functional.linear(a, w, b),
+    "linear_nd": lambda L, a, w, b: L.nn.functional.linear(a.reshape(4, 16, 40), w, b),
+    "linear_nobias": lambda L, a, w, b: L.nn.functional.linear(a, w),
+}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", list(_HALF_PRODUCTS))
+@pytest.mark.parametrize("grad", [False, True])
+def test_half_type_cpu_products_are_float32_rounded_once(dtype, name, grad):
+    fn = _HALF_PRODUCTS[name]
+    a, w, b = rnd((64, 40), 1), rnd((24, 40), 2), rnd((24,), 3)
+    g = rnd((4, 16, 24) if name == "linear_nd" else (64, 24), 4)
+
+    def run(L, dt, via=None):
+        xs = [L.from_numpy(v).to(getattr(L, via or dt)).to(getattr(L, dt)).requires_grad_(grad) for v in (a, w, b)]
+        out = fn(L, *xs)
+        grads = L.autograd.grad(out, xs[:2], L.from_numpy(g).to(out.dtype)) if grad else ()
+        return out, grads
+
+    from mlx_compat import _blas
+    blas = ("cblas_sgemm", "cblas_sgemv")
+    before = sum(_blas.calls(r) for r in blas) if _blas.status()["active"] else None
+    ours, ours_g = run(mc, dtype)
+    ours.detach().float().numpy()
+    if before is not None:  # Linux CPU: the float32 product is OpenBLAS's (MLX's half-type loop calls no BLAS)
+        assert sum(_blas.calls(r) for r in blas) > before
+    f32, _ = run(mc, "float32", via=dtype)  # the same half-type values, multiplied in float32
+    assert ours.dtype == getattr(mc, dtype)
+    np.testing.assert_array_equal(ours.detach().float().numpy(), f32.detach().to(getattr(mc, dtype)).float().numpy())
+    ref, ref_g = run(torch, dtype)
+    tol = dict(rtol=1e-2, atol=1e-2) if dtype == "bfloat16" else dict(rtol=2e-3, atol=2e-3)
+    assert_same(ours, ref, **tol)
+    for o, r in zip(ours_g, ref_g):
+        assert_same(o, r, rtol=2e-2, atol=5e-2)
