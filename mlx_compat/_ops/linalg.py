@@ -1192,7 +1192,8 @@ def mm(input, mat2, *, out=None):
 # for the same product cast to float32, multiplied by sgemm and cast back (512^3: 47.3 against 2.9 ms). torch's
 # CPU computes a half-type product with float32 accumulation and rounds each result once, which is what the
 # float32 product rounded to the half type gives (each element's float32 sum is rounded once), so on the CPU
-# products of half-type operands (mm, matmul, addmm, linear; the `@` of csrc/ops.c likewise) take that route.
+# products of half-type operands (mm, matmul, addmm, linear; the `@` of csrc/ops.c likewise; the products inside
+# convolutions-as-products and the CPU attention backward through _mm) take that route.
 # The GPUs' half-type products are their own kernels and stay as they are.
 _HALF = (mx.bfloat16, mx.float16)
 
@@ -1205,6 +1206,15 @@ def _product(fn, dev, *arrays, **kw):
     if dt in _HALF and stream == CPU:
         return fn(*[x.astype(mx.float32) for x in arrays], stream=stream, **kw).astype(dt)
     return fn(*arrays, stream=stream, **kw)
+
+
+def _mm(a, b):
+    """mx.matmul(a, b) on the current default stream (the device scope's), for products made inside other ops'
+    formulas: a half-type product on the CPU in float32, rounded once (Note [Half-type products on the CPU])."""
+    dt = a.dtype
+    if dt in _HALF and mx.default_device() == CPU:
+        return mx.matmul(a.astype(mx.float32), b.astype(mx.float32)).astype(dt)
+    return mx.matmul(a, b)
 
 
 def _mm_layout(mat1, mat2, weight=None):

@@ -160,6 +160,7 @@ from ._fused import fused_op
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor, _mx_evaluated, _new
 from .._ops.shape import cat as _cat
+from .._ops.linalg import _mm
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "embedding_bag"]
 # torch.embedding_bag exists at top level with another signature (weight first, a 4-tuple result): not exported
@@ -383,11 +384,12 @@ def _half_grads(q, k, v, g, out, lse, sc, mask, keep):
         s = mx.where(keep, s, -math.inf)
     p = mx.exp(s - lse)  # lse is finite, 0 along dead rows: 0 wherever the scores are -inf
     dsum = mx.sum(gf * out.astype(f32), axis=-1, keepdims=True)
-    # a half-type product is the float32 product rounded once (MLX accumulates in float32), torch's rounding
-    gv = mx.matmul(mx.swapaxes(p.astype(dt), -1, -2), g)
+    # a half-type product is the float32 product rounded once, torch's rounding (_mm: Note [Half-type products on
+    # the CPU])
+    gv = _mm(mx.swapaxes(p.astype(dt), -1, -2), g)
     gs = (p * (mx.matmul(gf, mx.swapaxes(v.astype(f32), -1, -2)) - dsum)).astype(dt)
     if math.frexp(sc)[0] == 0.5:  # a power of two scales the rounded product exactly
-        return mx.matmul(gs, k) * sc, mx.matmul(mx.swapaxes(gs, -1, -2), q) * sc, gv
+        return _mm(gs, k) * sc, _mm(mx.swapaxes(gs, -1, -2), q) * sc, gv
     gs = gs.astype(f32)
     gq = mx.matmul(gs, kf) * sc
     gk = mx.matmul(mx.swapaxes(gs, -1, -2), qf) * sc

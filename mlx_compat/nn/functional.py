@@ -15,7 +15,7 @@ from ..autograd._derivatives import needs_grad, record
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops import indexing as _indexing
-from .._ops.linalg import _addmm, _linear_addmm, _mm_layout, _product, _record_addmm
+from .._ops.linalg import _addmm, _linear_addmm, _mm, _mm_layout, _product, _record_addmm
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
 
@@ -586,20 +586,20 @@ def _conv_gemm(x, w, stride, kind, xl=None, cache_w=True):
         # the (C, O) weight made once per weight array, outside a compiled graph (Note [cached channels-last
         # weights]), where no gradient is recorded
         wt = _layout.cached_form((w,), ("conv1x1_rows", o, c), _rows_weight) if cache_w else _rows_weight(w)
-        y = mx.matmul(xl.reshape(-1, c), wt)
+        y = _mm(xl.reshape(-1, c), wt)
         return y.reshape((n,) + tuple(sp) + (o,))
     if kind == "1x1":
         if builtins.any(s != 1 for s in stride):
             x = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
         sp = x.shape[2:]
         cols = mx.transpose(x.reshape(n, c, -1), (1, 0, 2)).reshape(c, -1)  # (C, N * positions)
-        y = mx.matmul(w.reshape(o, c), cols).reshape((o, n, -1))
+        y = _mm(w.reshape(o, c), cols).reshape((o, n, -1))
         return mx.transpose(y, (1, 0, 2)).reshape((n, o) + tuple(sp))
     kh, kw = w.shape[2:]
     ho, wo = x.shape[2] // kh, x.shape[3] // kw
     x = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
     cols = mx.transpose(x, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
-    y = mx.matmul(cols, mx.transpose(w.reshape(o, c * kh * kw)))
+    y = _mm(cols, mx.transpose(w.reshape(o, c * kh * kw)))
     return y.reshape(n, ho, wo, o)
 
 
@@ -660,8 +660,8 @@ def _rows_grads(g, x, w, stride, bias):
     sp = gl.shape[1:-1]
     grows = gl.reshape(-1, o)
     xl = _sampled_last(x, stride)
-    gw = mx.matmul(mx.transpose(grows), xl.reshape(-1, c)).reshape(w.shape)  # row-major (O, C)
-    gx = mx.matmul(grows, w.reshape(o, c)).reshape((n,) + tuple(sp) + (c,))
+    gw = _mm(mx.transpose(grows), xl.reshape(-1, c)).reshape(w.shape)  # row-major (O, C)
+    gx = _mm(grows, w.reshape(o, c)).reshape((n,) + tuple(sp) + (c,))
     if builtins.any(s != 1 for s in stride):  # each kept position back in place, zeros between
         inter = (n,) + builtins.sum(((d, 1) for d in sp), ()) + (c,)
         gx = mx.pad(gx.reshape(inter), [(0, 0)] + builtins.sum(([(0, 0), (0, s - 1)] for s in stride), []) + [(0, 0)])
@@ -680,8 +680,8 @@ def _patch_grads(g, x, w, bias):
     gl = mx.transpose(g, (0, 2, 3, 1)).reshape(-1, o)  # (N * patches, O): free on the channels-last output
     xc = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
     cols = mx.transpose(xc, (0, 2, 4, 1, 3, 5)).reshape(n * ho * wo, c * kh * kw)
-    gw = mx.matmul(mx.transpose(gl), cols).reshape(w.shape)  # row-major (O, C * KH * KW)
-    gx = mx.matmul(gl, w.reshape(o, c * kh * kw)).reshape(n, ho, wo, c, kh, kw)
+    gw = _mm(mx.transpose(gl), cols).reshape(w.shape)  # row-major (O, C * KH * KW)
+    gx = _mm(gl, w.reshape(o, c * kh * kw)).reshape(n, ho, wo, c, kh, kw)
     gx = mx.transpose(gx, (0, 3, 1, 4, 2, 5)).reshape(n, c, ho * kh, wo * kw)
     if ho * kh != h or wo * kw != wd:  # the rows and columns no patch covers get zeros
         gx = mx.pad(gx, [(0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)])

@@ -217,3 +217,40 @@ def test_unrecorded_1x1_convolution_path_by_device(one_by_one_results, dev, stri
         assert r["calls"] == {"conv_general": 1, "matmul": 0}, r["calls"]
     else:
         assert r["calls"] == {"conv_general": 0, "matmul": 1}, r["calls"]
+
+
+# Note [Half-type products on the CPU]: the products of Note [convolutions as products] (1x1 and patch
+# convolutions, recorded or not, channels-last or not) multiply half types in float32 on the CPU, through OpenBLAS
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("case", ["1x1", "1x1_strided", "1x1_channels_last", "patch"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_half_type_conv_products_on_the_cpu(dtype, case, grad):
+    from mlx_compat import _blas
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 16, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((12, 16) + ((2, 2) if case == "patch" else (1, 1))).astype(np.float32)
+    b = rng.standard_normal(12).astype(np.float32)
+    kw = {"stride": 2} if case in ("1x1_strided", "patch") else {}
+    cot = rng.standard_normal((2, 12, 4, 4) if kw else (2, 12, 8, 8)).astype(np.float32)
+
+    def run(L):
+        dt = getattr(L, dtype)
+        X = L.from_numpy(x).to(dt)
+        if case == "1x1_channels_last":
+            X = X.contiguous(memory_format=L.channels_last)
+        xs = [X.requires_grad_(grad), L.from_numpy(w).to(dt).requires_grad_(grad), L.from_numpy(b).to(dt)]
+        out = L.nn.functional.conv2d(*xs, **kw)
+        return out, (L.autograd.grad(out, xs[:2], L.from_numpy(cot).to(dt)) if grad else ())
+
+    before = _blas.calls("cblas_sgemm") if _blas.status()["active"] else None
+    ours, ours_g = run(mc)
+    ours.detach().float().numpy()
+    for g in ours_g:
+        g.float().numpy()
+    if before is not None:  # the products ran on OpenBLAS (MLX's half-type loop calls no BLAS routine)
+        assert _blas.calls("cblas_sgemm") > before
+    ref, ref_g = run(torch)
+    tol = dict(rtol=2e-2, atol=6e-2) if dtype == "bfloat16" else dict(rtol=2e-3, atol=8e-3)
+    assert_same(ours, ref, **tol)
+    for o, r in zip(ours_g, ref_g):
+        assert_same(o, r, **tol)
