@@ -76,10 +76,14 @@ def _is_int(d):
 
 
 def _mm(a, b):
-    """MLX matmul that also handles integer (and bool) operands: float64 on the CPU, cast back."""
-    if mx.issubdtype(a.dtype, mx.inexact):
-        return mx.matmul(a, b)
+    """MLX matmul on the current default stream (the device scope's), for products made inside ops' formulas: integer
+    (and bool) operands in float64 on the CPU, cast back; a half-type product on the CPU in float32, rounded once
+    (Note [Half-type products on the CPU])."""
     dt = a.dtype
+    if mx.issubdtype(dt, mx.inexact):
+        if dt in _HALF and mx.default_device() == CPU:
+            return mx.matmul(a.astype(mx.float32), b.astype(mx.float32)).astype(dt)
+        return mx.matmul(a, b)
     return mx.matmul(a.astype(mx.float64), b.astype(mx.float64), stream=CPU).astype(dt)
 
 
@@ -1206,15 +1210,6 @@ def _product(fn, dev, *arrays, **kw):
     if dt in _HALF and stream == CPU:
         return fn(*[x.astype(mx.float32) for x in arrays], stream=stream, **kw).astype(dt)
     return fn(*arrays, stream=stream, **kw)
-
-
-def _mm(a, b):
-    """mx.matmul(a, b) on the current default stream (the device scope's), for products made inside other ops'
-    formulas: a half-type product on the CPU in float32, rounded once (Note [Half-type products on the CPU])."""
-    dt = a.dtype
-    if dt in _HALF and mx.default_device() == CPU:
-        return mx.matmul(a.astype(mx.float32), b.astype(mx.float32)).astype(dt)
-    return mx.matmul(a, b)
 
 
 def _mm_layout(mat1, mat2, weight=None):
