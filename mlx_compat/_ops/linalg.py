@@ -75,16 +75,36 @@ def _is_int(d):
     return not (d.is_floating_point or d.is_complex)
 
 
+# Note [Half-type products on the CPU]
+# MLX's CPU backend multiplies bfloat16 and float16 matrices with a loop of its own, not the BLAS: a 64 x 784 @ 784 x
+# 128 product took 3.4 ms (bfloat16) and 4.1 ms (float16) on this repository's 2-core VM against 0.24 and 0.46 ms
+# for the same product cast to float32, multiplied by sgemm and cast back (512^3: 47.3 against 2.9 ms). torch's
+# CPU computes a half-type product with float32 accumulation and rounds each result once, which is what the
+# float32 product rounded to the half type gives (each element's float32 sum is rounded once), so on the CPU
+# products of half-type operands take that route: mm, matmul, addmm and linear through _product, the products
+# inside ops' formulas (mv, tensordot, convolutions as products, the CPU attention backward) through _mm, and
+# the `@` of csrc/ops.c likewise. The GPUs' half-type products are their own kernels and stay as they are.
+_HALF = (mx.bfloat16, mx.float16)
+
+
+def _product(fn, dev, *arrays, **kw):
+    """fn(*arrays, **kw), an MLX product (mx.matmul, mx.addmm), on device code `dev`'s stream, or on the current
+    default stream (the device scope's) when dev is None; on the CPU a half-type product in float32, rounded once
+    to its dtype (Note [Half-type products on the CPU])."""
+    if dev is not None:
+        kw["stream"] = _STREAMS[dev]
+    dt = arrays[0].dtype
+    if dt in _HALF and (_STREAMS[dev] if dev is not None else mx.default_device()) == CPU:
+        return fn(*[x.astype(mx.float32) for x in arrays], **kw).astype(dt)
+    return fn(*arrays, **kw)
+
+
 def _mm(a, b):
     """MLX matmul on the current default stream (the device scope's), for products made inside ops' formulas: integer
-    (and bool) operands in float64 on the CPU, cast back; a half-type product on the CPU in float32, rounded once
-    (Note [Half-type products on the CPU])."""
-    dt = a.dtype
-    if mx.issubdtype(dt, mx.inexact):
-        if dt in _HALF and mx.default_device() == CPU:
-            return mx.matmul(a.astype(mx.float32), b.astype(mx.float32)).astype(dt)
-        return mx.matmul(a, b)
-    return mx.matmul(a.astype(mx.float64), b.astype(mx.float64), stream=CPU).astype(dt)
+    (and bool) operands in float64 on the CPU, cast back; a half-type one as _product makes it."""
+    if mx.issubdtype(a.dtype, mx.inexact):
+        return _product(mx.matmul, None, a, b)
+    return mx.matmul(a.astype(mx.float64), b.astype(mx.float64), stream=CPU).astype(a.dtype)
 
 
 def _check_same_dtype(a, b, msg):
@@ -1190,28 +1210,6 @@ def mm(input, mat2, *, out=None):
     return _out(out, _mm_layout(input, mat2))
 
 
-# Note [Half-type products on the CPU]
-# MLX's CPU backend multiplies bfloat16 and float16 matrices with a loop of its own, not the BLAS: a 64 x 784 @ 784 x
-# 128 product took 3.4 ms (bfloat16) and 4.1 ms (float16) on this repository's 2-core VM against 0.24 and 0.46 ms
-# for the same product cast to float32, multiplied by sgemm and cast back (512^3: 47.3 against 2.9 ms). torch's
-# CPU computes a half-type product with float32 accumulation and rounds each result once, which is what the
-# float32 product rounded to the half type gives (each element's float32 sum is rounded once), so on the CPU
-# products of half-type operands (mm, matmul, addmm, linear; the `@` of csrc/ops.c likewise; the products inside
-# convolutions-as-products and the CPU attention backward through _mm) take that route.
-# The GPUs' half-type products are their own kernels and stay as they are.
-_HALF = (mx.bfloat16, mx.float16)
-
-
-def _product(fn, dev, *arrays, **kw):
-    """fn(*arrays, **kw) on device code `dev`'s stream: an MLX product (mx.matmul, mx.addmm); on the CPU a
-    half-type one in float32, rounded once to its dtype (Note [Half-type products on the CPU])."""
-    stream = _STREAMS[dev]
-    dt = arrays[0].dtype
-    if dt in _HALF and stream == CPU:
-        return fn(*[x.astype(mx.float32) for x in arrays], stream=stream, **kw).astype(dt)
-    return fn(*arrays, stream=stream, **kw)
-
-
 def _mm_layout(mat1, mat2, weight=None):
     """mat1 @ mat2 of two matrices as torch.mm: one MmBackward0 node whose gradients take Note [Gradient layout
     of a product]. Real floating operands of one dtype and device whose inner sizes agree; anything else is
@@ -1272,8 +1270,11 @@ def _addmm(input, mat1, mat2, beta=1, alpha=1, out=None, weight=None):
         c = input._mx
         dev = mat1._device_code
         # Note [Half-type products on the CPU]
-        r = _product(mx.addmm, dev, c, a, b, alpha=alpha, beta=beta) if beta != 0 else \
-            (_product(mx.matmul, dev, a, b) if alpha == 1 else _product(mx.matmul, dev, a, b) * alpha)
+        if beta != 0:
+            r = _product(mx.addmm, dev, c, a, b, alpha=alpha, beta=beta)
+        else:
+            r = _product(mx.matmul, dev, a, b)
+            r = r if alpha == 1 else r * alpha
         res = _new(r, dev, dt)
         if _C.is_grad_enabled() and (input.requires_grad or mat1.requires_grad or mat2.requires_grad):
             _record_addmm(input, mat1, mat2, res, beta, alpha, weight)
