@@ -6,6 +6,7 @@ relu is hand-written so that relu'(0) = 0 as in torch."""
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import mlx.core as mx
@@ -234,6 +235,13 @@ _CONV_PLANS = {}
 _CONV_PLANS_MAX = 4096
 
 
+def _by_phases(stride, dilation, groups, nd):
+    """Whether a convolution's input gradient on the CPU is the transposed convolution by phases (Note
+    [Transposed convolution by phases] in nn/_conv_transpose.py): strided, dilation 1, groups MLX convolves."""
+    return (builtins.any(s > 1 for s in stride) and builtins.all(d == 1 for d in dilation)
+            and (groups == 1 or nd < 3))
+
+
 def _conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
     """(stride, dilation, lo, hi, gemm kind, perm_in, perm_out, recorded plan or None) of a convolution of an input
     of shape xs (batched) by a weight of shape ws, raising torch's errors for shapes that cannot be convolved (Note
@@ -283,7 +291,9 @@ def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
     rec = None
     if len(xs) == nd + 2 and dtype in _CONV_WEIGHT_CACHED:
         if gemm is None and groups == 1:
-            rec = (_conv_fn, stride, lo, hi, dilation, perm_in, perm_out)
+            # a strided convolution's input gradient on the CPU: Note [Transposed convolution by phases]
+            fn = _conv_strided_fn if _by_phases(stride, dilation, groups, nd) else _conv_fn
+            rec = (fn, stride, lo, hi, dilation, perm_in, perm_out)
         elif gemm == "1x1":
             # the last item: the arguments `_conv_inference` takes where a GPU convolves it unrecorded (Note
             # [convolutions as products])
@@ -301,11 +311,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
         if rec is not None and weight.dtype is dtype and (bias is None or bias.dtype is dtype):
             if _C.is_grad_enabled() and (input.requires_grad or weight.requires_grad
                                          or (bias is not None and bias.requires_grad)):
-                if rec[0] is _conv_fn:
+                if rec[0] is _conv_fn or rec[0] is _conv_strided_fn:
                     return _conv_recorded(input, weight, bias, rec)
                 if input._device_code == 0:  # on a GPU a channels-last input takes the rows product below
                     return _conv_recorded(input, weight, bias, rec, mark=False)
-            elif rec[0] is _conv_fn:
+            elif rec[0] is _conv_fn or rec[0] is _conv_strided_fn:  # the inference path has no gradient to take
                 return _conv_inference(input, weight, bias, *rec[1:])
             elif input._device_code != 0:  # a GPU's unrecorded 1x1 convolution: Note [convolutions as products]
                 return _conv_inference(input, weight, bias, *rec[3])
@@ -329,11 +339,15 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
                                                 or (bias is not None and bias.requires_grad)))
     ins = [x_in, weight] + ([bias] if bias is not None else [])
 
+    phases = _by_phases(stride, dilation, groups, nd)
+
     def conv_mlx(xn, wn, g):
         if xn.dtype == mx.float64:
             return _conv_f64(xn, wn, stride, lo, hi, dilation, g)
         if not mx.issubdtype(xn.dtype, mx.inexact):  # integer convolution (torch has it on the CPU): exact sums
             return _conv_f64(xn.astype(mx.float64), wn.astype(mx.float64), stride, lo, hi, dilation, g)
+        if phases and xn.dtype != mx.float64 and mx.default_device() == mx.cpu:
+            return _strided_conv(stride, lo, hi, g)(xn, wn)  # Note [Transposed convolution by phases]
         if g == 1 or nd < 3:
             return mx.conv_general(xn, wn, stride=list(stride), padding=(list(lo), list(hi)),
                                    kernel_dilation=list(dilation), groups=g)
@@ -447,6 +461,40 @@ def _conv_fn(x, w, b, plan):
     if b is not None:
         y = y + b
     return mx.transpose(y, perm_out)
+
+
+def _conv_strided_fn(x, w, b, plan):
+    """_conv_fn for a strided convolution of dilation 1: on the CPU, its input gradient by phases (Note
+    [Transposed convolution by phases] in nn/_conv_transpose.py); elsewhere _conv_fn."""
+    if mx.default_device() != mx.cpu:
+        return _conv_fn(x, w, b, plan)
+    _, stride, lo, hi, _, perm_in, perm_out = plan
+    y = _strided_conv(stride, lo, hi, 1)(mx.transpose(x, perm_in), mx.transpose(w, perm_in))
+    if b is not None:
+        y = y + b
+    return mx.transpose(y, perm_out)
+
+
+@functools.lru_cache(maxsize=256)
+def _strided_conv(stride, lo, hi, groups):
+    """MLX's convolution (x (N, *S, C), w (O, *K, C/groups), dilation 1) whose input gradient is the transposed
+    convolution by phases instead of MLX's input-dilated convolution (Note [Transposed convolution by phases]);
+    the weight's gradient is MLX's own. Made once per geometry (an mx.custom_function costs microseconds to make)."""
+    def conv(x, w):
+        return mx.conv_general(x, w, stride=stride, padding=(lo, hi), groups=groups)
+
+    @mx.custom_function
+    def strided(x, w):
+        return conv(x, w)
+
+    @strided.vjp
+    def strided_vjp(primals, cotangent, output):
+        x, w = primals
+        gw = mx.vjp(lambda w_: conv(x, w_), [w], [cotangent])[1][0]
+        gx = _conv_transpose.transposed_conv(cotangent, w, stride, lo, x.shape[1:-1], groups)
+        return gx.astype(x.dtype), gw
+
+    return strided
 
 
 def _conv_1x1_fn(x, w, b, plan):

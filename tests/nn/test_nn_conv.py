@@ -138,7 +138,8 @@ def test_recorded_path_gradients_of_the_wanted_operands(wants, kw):
 
 @pytest.mark.parametrize("wants", ["w", "xwb"])
 @pytest.mark.parametrize("k,kw", [(3, dict(stride=2, dilation=(1, 2), padding=(1, 2))), (1, dict(stride=2)),
-                                  (1, {})], ids=["3x3", "1x1 stride 2", "1x1"])
+                                  (1, {}), (3, dict(stride=2, padding=1))],
+                         ids=["3x3", "1x1 stride 2", "1x1", "3x3 stride 2 by phases"])
 def test_recorded_path_repeated_backward_matches_torch(wants, k, kw):
     """Note [Recorded convolution path]: from the second backward with the same shapes on, the vjp is the compiled
     one (the 1x1 product's too); every step's gradients (new values each step, two shapes alternating, a third
@@ -254,3 +255,61 @@ def test_half_type_conv_products_on_the_cpu(dtype, case, grad):
     assert_same(ours, ref, **tol)
     for o, r in zip(ours_g, ref_g):
         assert_same(o, r, **tol)
+
+
+# Note [Transposed convolution by phases] (nn/_conv_transpose.py): on the CPU a strided convolution's input gradient
+# is the transposed convolution computed phase by phase, not MLX's input-dilated convolution
+_PHASE_CASES = [
+    (2, (2, 3, 9, 8), (4, 3, 3, 3), dict(stride=2, padding=1), "xwb"),          # ResNet's downsampling 3x3
+    (2, (2, 3, 11, 10), (4, 3, 7, 7), dict(stride=2, padding=3), "xw"),        # the stem's 7x7
+    (2, (1, 2, 9, 7), (3, 2, 2, 3), dict(stride=(3, 2), padding=(0, 1)), "xwb"),  # kernel narrower than a stride
+    (2, (2, 2, 8, 8), (3, 2, 1, 1), dict(stride=3), "x"),                      # 1x1 product, gradient wanted
+    (2, (2, 4, 9, 9), (6, 2, 3, 3), dict(stride=2, padding=2, groups=2), "xwb"),  # grouped: the general path
+    (2, (2, 4, 8, 8), (4, 1, 3, 3), dict(stride=2, padding=1, groups=4), "xw"),   # depthwise
+    (1, (2, 3, 13), (5, 3, 4), dict(stride=3, padding=2), "xwb"),
+    (3, (1, 2, 5, 6, 7), (3, 2, 3, 2, 3), dict(stride=(2, 1, 3), padding=(1, 0, 1)), "xwb"),
+    (2, (1, 3, 4, 4), (2, 3, 5, 5), dict(stride=4, padding=2), "x"),           # input positions no window reads
+]
+
+
+@pytest.mark.parametrize("nd,xs,ws,kw,wants", _PHASE_CASES)
+def test_strided_convolution_input_gradient_by_phases(nd, xs, ws, kw, wants, monkeypatch):
+    from mlx_compat.nn import _conv_transpose
+    calls = []
+    real = _conv_transpose.transposed_conv
+    monkeypatch.setattr(_conv_transpose, "transposed_conv", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(sum(xs) + sum(ws))
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    cot = None
+    res = []
+    for L in (torch, mc):
+        t = [L.from_numpy(a).to(L.float32).requires_grad_(k in wants) for a, k in zip((x, w, b), "xwb")]
+        out = getattr(L.nn.functional, f"conv{nd}d")(*t, **kw)
+        if cot is None:
+            cot = rng.standard_normal(tuple(out.shape))
+        ins = [v for v in t if v.requires_grad]
+        gs = L.autograd.grad(out, ins, L.from_numpy(cot).to(L.float32), create_graph=True)
+        second = L.autograd.grad(sum((g * g).sum() for g in gs), ins, allow_unused=True)
+        res.append((out,) + gs + second)
+    for m, t in zip(res[1], res[0]):
+        if t is None:
+            assert m is None or not bool((m != 0).any())
+        else:
+            assert_same(m, t, rtol=1e-4, atol=1e-4)
+    if "x" in wants and ws[2] > 1:  # a 1x1 kernel is a product (Note [convolutions as products])
+        assert calls, "the input gradient did not take the transposed convolution by phases"
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_strided_convolution_input_gradient_half_types(dtype):
+    rng = np.random.default_rng(3)
+    x, w, cot = rng.standard_normal((2, 8, 10, 10)), rng.standard_normal((6, 8, 3, 3)), rng.standard_normal((2, 6, 5, 5))
+    res = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        t = [L.from_numpy(a).to(dt).requires_grad_() for a in (x, w)]
+        out = L.nn.functional.conv2d(*t, stride=2, padding=1)
+        res.append(L.autograd.grad(out, t, L.from_numpy(cot).to(dt)))
+    for m, t in zip(res[1], res[0]):
+        assert m.dtype == getattr(mc, dtype)
+        assert_same(m.float(), t.float(), rtol=2e-2, atol=8e-2 if dtype == "bfloat16" else 1e-2)

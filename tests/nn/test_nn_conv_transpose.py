@@ -69,6 +69,19 @@ def test_conv_transpose_top_level_and_positional(nd):
     assert_same(out[1], out[0])
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if "dilation" not in c[4] and "stride" in c[4]],
+                         ids=lambda c: f"{c[0]}d-stride{c[4]['stride']}")
+def test_conv_transpose_by_phases(case, monkeypatch):
+    """Note [Transposed convolution by phases]: a strided transposed convolution of dilation 1 on the CPU is
+    computed phase by phase (no inserted zeros), with torch's values and gradients."""
+    from mlx_compat.nn import _conv_transpose
+    calls = []
+    real = _conv_transpose.transposed_conv
+    monkeypatch.setattr(_conv_transpose, "transposed_conv", lambda *a: calls.append(1) or real(*a))
+    _run(*case, dtype="float32", batched=True)
+    assert calls
+
+
 def test_conv_transpose_double_backward():
     r = np.random.default_rng(11)
     x, w = r.standard_normal((1, 2, 4, 3)), r.standard_normal((2, 3, 2, 2))
