@@ -313,3 +313,40 @@ def test_strided_convolution_input_gradient_half_types(dtype):
     for m, t in zip(res[1], res[0]):
         assert m.dtype == getattr(mc, dtype)
         assert_same(m.float(), t.float(), rtol=2e-2, atol=8e-2 if dtype == "bfloat16" else 1e-2)
+
+
+# Note [Taps that read only padding]: the recorded convolution drops the kernel taps that read only padding
+_TRIM_CASES = [
+    (2, (2, 6, 1, 1), (5, 6, 3, 3), dict(padding=1), True),                   # ResNet's last stage at 32 px
+    (2, (2, 4, 2, 2), (5, 4, 3, 3), dict(stride=2, padding=1), True),         # one output: stride 1, two taps
+    (2, (1, 3, 2, 3), (4, 3, 5, 5), dict(padding=2), True),
+    (2, (1, 3, 1, 4), (4, 3, 3, 3), dict(padding=(1, 2), dilation=(1, 2)), True),
+    (2, (1, 3, 2, 2), (4, 3, 3, 3), dict(padding="same"), False),              # every tap reads the input
+    (1, (2, 3, 2), (4, 3, 7), dict(padding=3, stride=2), True),
+    (3, (1, 2, 1, 3, 2), (3, 2, 3, 3, 3), dict(padding=1), True),
+]
+
+
+@pytest.mark.parametrize("nd,xs,ws,kw,trimmed", _TRIM_CASES)
+def test_convolution_taps_that_read_only_padding(nd, xs, ws, kw, trimmed):
+    from mlx_compat.nn import functional as F
+    rng = np.random.default_rng(sum(xs) * 7 + sum(ws))
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    cot = None
+    res = []
+    for L in (torch, mc):
+        t = [L.from_numpy(a).to(L.float32).requires_grad_() for a in (x, w, b)]
+        out = getattr(L.nn.functional, f"conv{nd}d")(*t, **kw)
+        if cot is None:
+            cot = rng.standard_normal(tuple(out.shape))
+        gs = L.autograd.grad(out, t, L.from_numpy(cot).to(L.float32), create_graph=True)
+        second = L.autograd.grad(sum((g * g).sum() for g in gs), t[:2])
+        with L.no_grad():
+            inference = getattr(L.nn.functional, f"conv{nd}d")(*t, **kw)
+        res.append((out, inference) + gs + second)
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-4, atol=1e-4)
+    kw = dict(kw)
+    padding = kw.pop("padding", 0)
+    plan = F._conv_plan(xs, ws, kw.get("stride", 1), padding, kw.get("dilation", 1), 1, nd, mc.float32)
+    assert (plan[7][0] is F._conv_trimmed_fn) == trimmed
