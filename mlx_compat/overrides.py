@@ -335,17 +335,36 @@ def _convert(ret, cls):
     return ret
 
 
+# Note [Foreign dispatch of our tensors]
+# Another library's __torch_function__ protocol (real torch's, when both are imported) hands our Tensors to
+# Tensor.__torch_function__ with *its* function: torch.nn.functional.linear(our_tensor, ...). Running it with our
+# subclass dispatch off does not turn torch's off, so torch asked us again, forever (a RecursionError). A function
+# this default is already running on this thread that comes back to it was dispatched again by its own library:
+# NotImplemented then lets that library raise its TypeError for types it does not know, as torch does for any
+# foreign object. Our own functions never come back (our dispatch is off inside), so they are unaffected.
+_running = threading.local()
+
+
 def _tensor_torch_function(cls, func, types, args=(), kwargs=None):
     """Tensor.__torch_function__: run func with subclass dispatch off, then give Tensor results type cls."""
     if kwargs is None:
         kwargs = {}
     if not all(issubclass(cls, t) for t in types):
         return NotImplemented
-    with DisableTorchFunctionSubclass():
-        ret = func(*args, **kwargs)
-        if func in get_default_nowrap_functions():
-            return ret
-        return _convert(ret, cls)
+    stack = getattr(_running, "funcs", None)
+    if stack is None:
+        stack = _running.funcs = []
+    if any(f is func for f in stack):  # Note [Foreign dispatch of our tensors]
+        return NotImplemented
+    stack.append(func)
+    try:
+        with DisableTorchFunctionSubclass():
+            ret = func(*args, **kwargs)
+            if func in get_default_nowrap_functions():
+                return ret
+            return _convert(ret, cls)
+    finally:
+        stack.pop()
 
 
 Tensor.__torch_function__ = classmethod(_tensor_torch_function)

@@ -254,3 +254,32 @@ def test_wrapper_without_the_check_passes_subclasses_through():
     for bad, exc in (((kind, 3), ValueError), ((kind, "x"), TypeError), ((1,), TypeError), ((), TypeError)):
         with pytest.raises(exc):
             mc._C._tf_wrap(*bad)
+
+
+# Note [Foreign dispatch of our tensors]
+@pytest.mark.parametrize("call", [
+    lambda T, m: T.nn.functional.linear(m.ones(2, 3), m.ones(4, 3)),
+    lambda T, m: T.add(m.ones(2, 3), 1),
+    lambda T, m: T.add(T.ones(2, 3), m.ones(2, 3)),
+], ids=["F.linear", "add", "mixed add"])
+def test_a_foreign_librarys_function_on_our_tensors_raises_its_type_error(call):
+    """Real torch's functions given our Tensors dispatch to our default __torch_function__, which must not run
+    torch's function again (that recursed without end): torch's TypeError for objects it does not handle, as
+    for any foreign object with __torch_function__."""
+    import torch as real
+
+    class Foreign:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return NotImplemented
+
+    with pytest.raises(TypeError) as ours:
+        call(real, mc)
+    with pytest.raises(TypeError) as theirs:
+        real.add(Foreign(), 1)
+    assert "__torch_function__" in str(ours.value) and "__torch_function__" in str(theirs.value)
+    # our own functions through the same default are unaffected, subclasses included
+    class Sub(mc.Tensor):
+        pass
+    s = mc.ones(2, 3).as_subclass(Sub)
+    assert type(mc.add(s, 1)) is Sub and type(mc.nn.functional.linear(s, mc.ones(4, 3))) is Sub
