@@ -693,8 +693,10 @@ def test_dynamic_true_shape_dependent_graph_falls_back_to_per_shape(what):
         losses = [fn(torch.randn(b, 5), torch.randint(0, 3, (b,))).item() for b in (8, 5, 8, 11, 5)]
         runs.append((model, opt, losses, fn))
     _assert_same_run(runs[0], runs[1])
-    # the first step (creating Adam's state) is one key, traced once; every later step is shape-dependent (1/N)
-    assert [sl.valid for sl in runs[1][3]._compiled.shapeless.values()] == [None, False]
+    # the first step (creating Adam's state) is one key, every later step another; on MLX's CPU cross entropy's
+    # exponential is a bit cast MLX cannot trace shapeless (Note [CPU exponential] in _ops/cpu_math.py), so
+    # both keys' shapeless graphs fail at once and per-shape graphs serve every step, with eager's results
+    assert [sl.valid for sl in runs[1][3]._compiled.shapeless.values()] == [False, False]
 
 
 # ------------------------------------------------------------------------------------------ fallback

@@ -44,11 +44,12 @@ import warnings
 
 import mlx.core as mx
 
-from .._device_scope import scoped as _scoped, warn as _warn
+from .._device_scope import _DEVICES, scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
 from ..autograd._mlx_vjp import mlx_op, select, vjp
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
+from .._ops import cpu_math as _cpu_math
 from .._ops.indexing import checked_key, host_indices, remember_checked
 
 __all__ = [
@@ -668,15 +669,16 @@ def _checked_target(target, ignore_index, c, ignored=None):
 # by the dim's size): they built `any(out of range)` and evaluated it, a stream synchronisation per call.
 
 
-def _cross_entropy_grad(x, lse, r, safe, cols):
+def _cross_entropy_grad(x, lse, r, safe, cols, cpu=False):
     """Note [fused cross entropy]'s gradient of (N, C) logits x: dx = -(p * r) off the target, r - p[t] * r at it
     (as r + (p * -r), the same bits), p = exp(logp); for half types logp is log_softmax's half-type output, as
-    torch's log_softmax backward reads it (Note [cross entropy gradient in one pass])."""
+    torch's log_softmax backward reads it (Note [cross entropy gradient in one pass]). cpu: exp by Note [CPU
+    exponential] (_ops/cpu_math.py; logp is float32 here in every dtype)."""
     half = x.dtype in (mx.float16, mx.bfloat16)
     logp = x.astype(mx.float32) - lse if half else x - lse
     if half:
         logp = logp.astype(x.dtype).astype(mx.float32)
-    q = mx.exp(logp) * -r
+    q = (_cpu_math.exp(logp) if cpu and logp.dtype == mx.float32 else mx.exp(logp)) * -r
     return mx.where(cols == safe, r + q, q).astype(x.dtype)
 
 
@@ -704,10 +706,15 @@ def _ce_parts(dt, ignore_index, reduction):
 
     half = dt in (mx.float16, mx.bfloat16)
 
-    def stats(x, tv):
-        """(compute-dtype logits, logsumexp, picked log-probabilities in x's dtype, keep, safe targets)."""
+    def stats(x, tv, cpu=False):
+        """(compute-dtype logits, logsumexp, picked log-probabilities in x's dtype, keep, safe targets); cpu: the
+        float32 logsumexp by Note [CPU exponential] (_ops/cpu_math.py), for the compiled forward only (MLX does not
+        differentiate its bit cast)."""
         w = x.astype(mx.float32) if half else x
-        lse = mx.logsumexp(w, axis=1, keepdims=True) if half else _precise.logsumexp(w, 1, keepdims=True)
+        if cpu and w.dtype == mx.float32:
+            lse = _cpu_math.logsumexp(w, 1)
+        else:
+            lse = mx.logsumexp(w, axis=1, keepdims=True) if half else _precise.logsumexp(w, 1, keepdims=True)
         keep = tv != ignore_index
         safe = mx.where(keep, tv, 0)[:, None]
         picked = (mx.take_along_axis(w, safe, axis=1) - lse)[:, 0]
@@ -730,11 +737,12 @@ def _ce_parts(dt, ignore_index, reduction):
     return stats, reduce
 
 
-def _ce_functions(dt, ignore_index, reduction):
+def _ce_functions(dt, ignore_index, reduction, cpu=False):
     """The compiled (forward, backward) of Note [compiled cross entropy] for one static configuration, and the
     uncompiled (stats, reduce) they are made of: forward(x, tv) -> [loss, lse, keep, safe(, den)];
-    backward(x, lse, keep, safe(, den), g) -> dx."""
-    key = (dt, ignore_index, reduction)
+    backward(x, lse, keep, safe(, den), g) -> dx. cpu: for MLX's CPU, whose float32 exp the compiled pair
+    replaces (Note [CPU exponential] in _ops/cpu_math.py)."""
+    key = (dt, ignore_index, reduction, cpu)
     fns = _ce_functions_cache.get(key)
     if fns is not None:
         return fns
@@ -742,7 +750,7 @@ def _ce_functions(dt, ignore_index, reduction):
     mean = reduction == "mean"
 
     def forward(x, tv):
-        _, lse, picked, keep, safe = stats(x, tv)
+        _, lse, picked, keep, safe = stats(x, tv, cpu)
         loss, den = reduce(picked, keep)
         return [loss, lse, keep, safe, den] if mean else [loss, lse, keep, safe]
 
@@ -755,7 +763,7 @@ def _ce_functions(dt, ignore_index, reduction):
         # r = d loss / d logp[t], as the vjp of nll_loss's arithmetic gives it (0 for ignored rows)
         r = mx.where(keep, -g, mx.array(0, dt)).astype(lse.dtype)[:, None]
         cols = mx.arange(x.shape[1], dtype=safe.dtype)
-        return _cross_entropy_grad(x, lse, r, safe, cols)
+        return _cross_entropy_grad(x, lse, r, safe, cols, cpu)
 
     fns = _ce_functions_cache[key] = (mx.compile(forward), mx.compile(backward), stats, reduce)
     return fns
@@ -815,7 +823,8 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
     ignored = []
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
     dt = input.dtype._mx
-    cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction)
+    cpu = _DEVICES[input._device_code] == mx.cpu  # the fake GPU's stream too
+    cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction, cpu)
 
     def f(x):
         _, _, picked, keep, _ = stats(x, tv)
