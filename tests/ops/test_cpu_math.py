@@ -50,8 +50,8 @@ def test_cross_entropy_on_the_cpu_takes_the_arithmetic_exp(dtype, reduction, mon
     monkeypatch.setattr(cpu_math, "exp", lambda z: calls.append(1) or real(z))
     mc.nn._loss._ce_functions_cache.clear()  # traced again, with the counting exp
     rng = np.random.default_rng(1)
-    x = (rng.standard_normal((16, 300)) * 8).astype(np.float32)
-    t = rng.integers(0, 300, 16)
+    x = (rng.standard_normal((64, 600)) * 8).astype(np.float32)  # at least _CPU_EXP_MIN_ELEMENTS logits
+    t = rng.integers(0, 600, 64)
     t[3] = -100
     res = []
     for L in (torch, mc):
@@ -64,3 +64,16 @@ def test_cross_entropy_on_the_cpu_takes_the_arithmetic_exp(dtype, reduction, mon
     for m, tt in zip(res[1], res[0]):
         assert_same(m, tt, **tol)
     assert len(calls) >= 2  # the forward's logsumexp and the backward's probabilities
+
+
+def test_small_cross_entropy_keeps_mlx_exp(monkeypatch):
+    """Below _CPU_EXP_MIN_ELEMENTS logits the extra kernels of the arithmetic exp outweigh its time."""
+    calls = []
+    real = cpu_math.exp
+    monkeypatch.setattr(cpu_math, "exp", lambda z: calls.append(1) or real(z))
+    mc.nn._loss._ce_functions_cache.clear()
+    x = mc.randn(64, 10, requires_grad=True)
+    mc.nn.functional.cross_entropy(x, mc.randint(0, 10, (64,))).backward()
+    mc.eval(x.grad)
+    mc.nn._loss._ce_functions_cache.clear()
+    assert not calls
