@@ -675,11 +675,20 @@ def test_dynamic_true_shape_dependent_graph_falls_back_to_per_shape(what):
                 _close(cm(x), m(x), rtol=1e-6, atol=1e-6)
         assert _shapeless_valid(cm.forward) is False
         return
+    runs = _dynamic_cross_entropy_runs(lambda: nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)),
+                                       lambda ps: torch.optim.Adam(ps, lr=1e-2), 5, 3, (8, 5, 8, 11, 5))
+    # the first step (creating Adam's state) is one key, traced once; every later step is shape-dependent (1/N)
+    assert [sl.valid for sl in runs[1][3]._compiled.shapeless.values()] == [None, False]
+
+
+def _dynamic_cross_entropy_runs(make_model, make_opt, features, classes, batches):
+    """[eager run, torch.compile(dynamic=True) run] of a cross-entropy training step over the batch sizes, each
+    (model, optimizer, losses, step function), checked equal; the same seeds on both sides."""
     runs = []
     for compiled in (False, True):
         torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3))
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        model = make_model()
+        opt = make_opt(model.parameters())
 
         def step(x, y):
             opt.zero_grad()
@@ -690,11 +699,10 @@ def test_dynamic_true_shape_dependent_graph_falls_back_to_per_shape(what):
 
         fn = torch.compile(step, dynamic=True) if compiled else step
         torch.manual_seed(1)
-        losses = [fn(torch.randn(b, 5), torch.randint(0, 3, (b,))).item() for b in (8, 5, 8, 11, 5)]
+        losses = [fn(torch.randn(b, features), torch.randint(0, classes, (b,))).item() for b in batches]
         runs.append((model, opt, losses, fn))
     _assert_same_run(runs[0], runs[1])
-    # the first step (creating Adam's state) is one key, traced once; every later step is shape-dependent (1/N)
-    assert [sl.valid for sl in runs[1][3]._compiled.shapeless.values()] == [None, False]
+    return runs
 
 
 # ------------------------------------------------------------------------------------------ fallback
@@ -1094,23 +1102,7 @@ def test_dynamic_true_cpu_cross_entropy_over_large_logits_uses_per_shape_graphs(
     """Note [CPU exponential] (_ops/cpu_math.py): cross entropy over enough logits on the CPU takes an exp built
     from exponent bits, a bit cast MLX cannot trace shapeless; the dynamic=True step then falls back to per-shape
     graphs from its first shapeless trace, with eager's results."""
-    runs = []
-    for compiled in (False, True):
-        torch.manual_seed(0)
-        model = nn.Linear(8, 5000)
-        opt = torch.optim.SGD(model.parameters(), lr=1e-2)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        fn = torch.compile(step, dynamic=True) if compiled else step
-        torch.manual_seed(1)
-        losses = [fn(torch.randn(b, 8), torch.randint(0, 5000, (b,))).item() for b in (8, 9, 8)]
-        runs.append((model, opt, losses, fn))
-    _assert_same_run(runs[0], runs[1])
+    runs = _dynamic_cross_entropy_runs(lambda: nn.Linear(8, 5000), lambda ps: torch.optim.SGD(ps, lr=1e-2), 8,
+                                       5000, (8, 9, 8))
     valid = [sl.valid for sl in runs[1][3]._compiled.shapeless.values()]
     assert valid and all(v is False for v in valid)  # the first call's key (no .grad yet) and the later one

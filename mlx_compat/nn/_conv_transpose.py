@@ -95,6 +95,14 @@ def _conv_mlx(x, w, dilation, groups):
     return mx.concatenate(parts, axis=-1)
 
 
+def by_phases(stride, dilation, groups, nd):
+    """Whether a transposed convolution (a strided convolution's input gradient, conv_transpose's forward) is
+    computed by phases on the CPU (Note [Transposed convolution by phases]): strided, dilation 1, groups MLX
+    convolves (not 3-D)."""
+    return (builtins.any(s > 1 for s in stride) and builtins.all(d == 1 for d in dilation)
+            and (groups == 1 or nd < 3))
+
+
 def transposed_conv(x, w, stride, pad, out_sp, groups):
     """The transposed convolution of channels-last x (N, *L, O) as the adjoint of the stride-`stride` convolution
     by w (O, *K, C/groups) padded `pad` before: (N, *out_sp, C), by phases (Note [Transposed convolution by
@@ -201,13 +209,12 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         wc = wc[(slice(None),) + (slice(None, None, -1),) * nd]
         return _conv_mlx(xc, wc, dilation, groups)
 
-    by_phases = (builtins.all(d == 1 for d in dilation) and (groups == 1 or nd < 3)
-                 and builtins.any(s > 1 for s in stride))
+    phases = by_phases(stride, dilation, groups, nd)
 
     def f(x, w, *b):
         if x.size == 0 or w.size == 0:
             y = mx.zeros(out_shape, x.dtype)
-        elif by_phases and x.dtype in _PHASE_DTYPES and mx.default_device() == mx.cpu:
+        elif phases and x.dtype in _PHASE_DTYPES and mx.default_device() == mx.cpu:
             # Note [Transposed convolution by phases]: torch's weight (C_in, C_out/g, *K) is the weight of the
             # convolution this one is the adjoint of, (C_in, *K, C_out/g) channels-last
             perm = (0,) + tuple(builtins.range(2, nd + 2)) + (1,)

@@ -678,7 +678,7 @@ def _cross_entropy_grad(x, lse, r, safe, cols, cpu=False):
     logp = x.astype(mx.float32) - lse if half else x - lse
     if half:
         logp = logp.astype(x.dtype).astype(mx.float32)
-    q = (_cpu_math.exp(logp) if cpu and logp.dtype == mx.float32 else mx.exp(logp)) * -r
+    q = (_cpu_math.exp(logp) if cpu else mx.exp(logp)) * -r
     return mx.where(cols == safe, r + q, q).astype(x.dtype)
 
 
@@ -711,7 +711,7 @@ def _ce_parts(dt, ignore_index, reduction):
         float32 logsumexp by Note [CPU exponential] (_ops/cpu_math.py), for the compiled forward only (MLX does not
         differentiate its bit cast)."""
         w = x.astype(mx.float32) if half else x
-        if cpu and w.dtype == mx.float32:
+        if cpu:  # w is float32 in every dtype the fused path takes
             lse = _cpu_math.logsumexp(w, 1)
         else:
             lse = mx.logsumexp(w, axis=1, keepdims=True) if half else _precise.logsumexp(w, 1, keepdims=True)

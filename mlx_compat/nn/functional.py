@@ -235,13 +235,6 @@ _CONV_PLANS = {}
 _CONV_PLANS_MAX = 4096
 
 
-def _by_phases(stride, dilation, groups, nd):
-    """Whether a convolution's input gradient on the CPU is the transposed convolution by phases (Note
-    [Transposed convolution by phases] in nn/_conv_transpose.py): strided, dilation 1, groups MLX convolves."""
-    return (builtins.any(s > 1 for s in stride) and builtins.all(d == 1 for d in dilation)
-            and (groups == 1 or nd < 3))
-
-
 # Note [Taps that read only padding]
 # On a small feature map a kernel tap can read nothing but padding at every output position: a 3x3 convolution
 # with padding 1 of a 1x1 map (ResNet's last stage on 32-pixel images) reads its input through the centre tap
@@ -254,9 +247,9 @@ def _by_phases(stride, dilation, groups, nd):
 # products with zeros is. Only on the CPU: the GPUs' convolutions are unmeasured with it and keep the plan's
 # full geometry. The sums keep every nonzero product; only their grouping can differ.
 def _trimmed_geometry(sp, ks, stride, lo, hi, dilation):
-    """((first, end) of the taps kept per axis, stride, lo, hi) of a convolution with its taps that read only padding dropped (Note [Taps
-    that read only padding]), or None when every tap reads the input somewhere (or the padding would turn
-    negative)."""
+    """((first, end) of the taps kept per axis, stride, lo, hi) of a convolution with its taps that read only
+    padding dropped (Note [Taps that read only padding]), or None when every tap reads the input somewhere (or
+    the padding would turn negative)."""
     taps, strides, los, his = [], [], [], []
     trimmed = False
     for n, k, s, l, h, d in zip(sp, ks, stride, lo, hi, dilation):
@@ -329,7 +322,7 @@ def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
     if len(xs) == nd + 2 and dtype in _CONV_WEIGHT_CACHED:
         if gemm is None and groups == 1:
             # a strided convolution's input gradient on the CPU: Note [Transposed convolution by phases]
-            fn = _conv_strided_fn if _by_phases(stride, dilation, groups, nd) else _conv_fn
+            fn = _conv_strided_fn if _conv_transpose.by_phases(stride, dilation, groups, nd) else _conv_fn
             rec = (fn, stride, lo, hi, dilation, perm_in, perm_out)
             trim = _trimmed_geometry(xs[2:], ks, stride, lo, hi, dilation)
             if trim is not None:  # Note [Taps that read only padding]
@@ -379,14 +372,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
                                                 or (bias is not None and bias.requires_grad)))
     ins = [x_in, weight] + ([bias] if bias is not None else [])
 
-    phases = _by_phases(stride, dilation, groups, nd)
-
     def conv_mlx(xn, wn, g):
         if xn.dtype == mx.float64:
             return _conv_f64(xn, wn, stride, lo, hi, dilation, g)
         if not mx.issubdtype(xn.dtype, mx.inexact):  # integer convolution (torch has it on the CPU): exact sums
             return _conv_f64(xn.astype(mx.float64), wn.astype(mx.float64), stride, lo, hi, dilation, g)
-        if phases and xn.dtype != mx.float64 and mx.default_device() == mx.cpu:
+        if _conv_transpose.by_phases(stride, dilation, g, nd) and mx.default_device() == mx.cpu:
             return _strided_conv(stride, lo, hi, g)(xn, wn)  # Note [Transposed convolution by phases]
         if g == 1 or nd < 3:
             return mx.conv_general(xn, wn, stride=list(stride), padding=(list(lo), list(hi)),
@@ -503,16 +494,25 @@ def _conv_fn(x, w, b, plan):
     return mx.transpose(y, perm_out)
 
 
+def _conv_cpu(x, w, b, stride, lo, hi, dilation, perm_in, perm_out):
+    """_conv_fn's computation on the CPU, a strided convolution's input gradient by phases (Note [Transposed
+    convolution by phases] in nn/_conv_transpose.py)."""
+    xl, wl = mx.transpose(x, perm_in), mx.transpose(w, perm_in)
+    if _conv_transpose.by_phases(stride, dilation, 1, 0):
+        y = _strided_conv(stride, lo, hi, 1)(xl, wl)
+    else:
+        y = mx.conv_general(xl, wl, stride=stride, padding=(lo, hi), kernel_dilation=dilation)
+    if b is not None:
+        y = y + b
+    return mx.transpose(y, perm_out)
+
+
 def _conv_strided_fn(x, w, b, plan):
     """_conv_fn for a strided convolution of dilation 1: on the CPU, its input gradient by phases (Note
     [Transposed convolution by phases] in nn/_conv_transpose.py); elsewhere _conv_fn."""
     if mx.default_device() != mx.cpu:
         return _conv_fn(x, w, b, plan)
-    _, stride, lo, hi, _, perm_in, perm_out = plan
-    y = _strided_conv(stride, lo, hi, 1)(mx.transpose(x, perm_in), mx.transpose(w, perm_in))
-    if b is not None:
-        y = y + b
-    return mx.transpose(y, perm_out)
+    return _conv_cpu(x, w, b, *plan[1:])
 
 
 def _conv_trimmed_fn(x, w, b, plan):
@@ -522,14 +522,7 @@ def _conv_trimmed_fn(x, w, b, plan):
         return _conv_fn(x, w, b, plan[:7])
     _, _, _, _, dilation, perm_in, perm_out, (taps, stride, lo, hi) = plan
     w = w[(slice(None), slice(None)) + tuple(slice(a, e) for a, e in taps)]
-    xl, wl = mx.transpose(x, perm_in), mx.transpose(w, perm_in)
-    if _by_phases(stride, dilation, 1, 0):  # Note [Transposed convolution by phases]
-        y = _strided_conv(stride, lo, hi, 1)(xl, wl)
-    else:
-        y = mx.conv_general(xl, wl, stride=stride, padding=(lo, hi), kernel_dilation=dilation)
-    if b is not None:
-        y = y + b
-    return mx.transpose(y, perm_out)
+    return _conv_cpu(x, w, b, stride, lo, hi, dilation, perm_in, perm_out)
 
 
 @functools.lru_cache(maxsize=256)
