@@ -43,10 +43,10 @@ import struct
 import mlx.core as mx
 import numpy as np
 
-from .._device_scope import scoped as _scoped, warn as _warn
+from .._device_scope import _DEVICES, scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
 from .._cuda_source import FIRST_ELEMENT, PACK
-from .._ops import precise as _precise
+from .._ops import cpu_math as _cpu_math, precise as _precise
 from .._ops.fast import fast_path
 from .._ops import random as _random
 from ..autograd._derivatives import record as _record
@@ -470,8 +470,22 @@ def _gelu_tanh_bwd(x, g):
 # (the backward mirrors _gelu_tanh_deriv, which create_graph still runs); half types compute in float32 and
 # round once, as torch's CPU gelu and gelu_backward do, where the eager chain rounded after every op in the
 # half type. Only the input is saved (the output was kept for nothing). float64 keeps the composed path.
+# On MLX's CPU, from cpu_math.MIN_ELEMENTS elements on, both sides are Note [CPU tanh gelu]'s exp-based formulas
+# instead (per-shape graphs: its exp has no shapeless trace), and differ from the composed ones by rounding.
 _gelu_tanh_fused = mx.compile(_opmath_fn(_gelu_tanh_fwd), shapeless=True)
 _gelu_tanh_bwd_fused = mx.compile(_gelu_tanh_bwd, shapeless=True)
+
+
+def _gelu_tanh_bwd_cpu(x, g):
+    """Note [CPU tanh gelu]'s backward on MLX arrays; half types in float32, rounded once."""
+    dt = g.dtype
+    if dt == mx.float16 or dt == mx.bfloat16:
+        g = g.astype(mx.float32)
+    return _cpu_math.gelu_tanh_backward(_apart(x), g).astype(dt)
+
+
+_gelu_tanh_cpu_fused = mx.compile(_opmath_fn(_cpu_math.gelu_tanh))
+_gelu_tanh_bwd_cpu_fused = mx.compile(_gelu_tanh_bwd_cpu)
 
 
 # Note [tanh gelu backward on CUDA]
@@ -586,7 +600,9 @@ def gelu(input, approximate="none"):
         if input.dtype is _dtype.float64:
             return _direct("GeluBackward0", _gelu_tanh_fwd, input, _gelu_tanh_deriv)
         dev = input._device_code
-        r = _new(_scoped(dev, _gelu_tanh_fused, input._mx), dev, input.dtype)  # Note [fused tanh gelu]
+        cpu = _DEVICES[dev] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS  # Note [CPU tanh gelu]
+        fwd = _gelu_tanh_cpu_fused if cpu else _gelu_tanh_fused
+        r = _new(_scoped(dev, fwd, input._mx), dev, input.dtype)  # Note [fused tanh gelu]
         if not (input.requires_grad and _C.is_grad_enabled()):
             return r
 
@@ -603,7 +619,8 @@ def gelu(input, approximate="none"):
             if xm.dtype == gm.dtype and xm.dtype in _GELU_TANH_BWD_VEC and _device.cuda_kernels(dev):
                 # Note [tanh gelu backward on CUDA]
                 return (_new(_scoped(dev, _gelu_tanh_bwd_cuda, xm, gm), dev, g.dtype),)
-            return (_new(_scoped(dev, _gelu_tanh_bwd_fused, xm, gm), dev, g.dtype),)
+            bwd = _gelu_tanh_bwd_cpu_fused if cpu else _gelu_tanh_bwd_fused
+            return (_new(_scoped(dev, bwd, xm, gm), dev, g.dtype),)
 
         _record("GeluBackward0", backward, [input], [r], saved=[input])
         return r

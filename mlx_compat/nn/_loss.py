@@ -769,7 +769,6 @@ def _ce_functions(dt, ignore_index, reduction, cpu=False):
     return fns
 
 
-_CPU_EXP_MIN_ELEMENTS = 1 << 15  # Note [CPU exponential]: smaller logits keep MLX's exp (kernel count, not time)
 _HAS_FAST_CE = hasattr(mx.fast, "cross_entropy")  # MLX releases before it keep the composed path on the GPU too
 
 
@@ -826,7 +825,7 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
     dt = input.dtype._mx
     # Note [CPU exponential]: on MLX's CPU (the fake GPU's stream too), for logits large enough that the exp's
     # time outweighs its extra kernels (on MLX's own exp, a (64, 10) batch's step is ~2 % faster)
-    cpu = _DEVICES[input._device_code] == mx.cpu and input.numel() >= _CPU_EXP_MIN_ELEMENTS
+    cpu = _DEVICES[input._device_code] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS
     cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction, cpu)
 
     def f(x):

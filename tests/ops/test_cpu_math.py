@@ -50,7 +50,7 @@ def test_cross_entropy_on_the_cpu_takes_the_arithmetic_exp(dtype, reduction, mon
     monkeypatch.setattr(cpu_math, "exp", lambda z: calls.append(1) or real(z))
     mc.nn._loss._ce_functions_cache.clear()  # traced again, with the counting exp
     rng = np.random.default_rng(1)
-    x = (rng.standard_normal((64, 600)) * 8).astype(np.float32)  # at least _CPU_EXP_MIN_ELEMENTS logits
+    x = (rng.standard_normal((64, 600)) * 8).astype(np.float32)  # at least cpu_math.MIN_ELEMENTS logits
     t = rng.integers(0, 600, 64)
     t[3] = -100
     res = []
@@ -67,7 +67,7 @@ def test_cross_entropy_on_the_cpu_takes_the_arithmetic_exp(dtype, reduction, mon
 
 
 def test_small_cross_entropy_keeps_mlx_exp(monkeypatch):
-    """Below _CPU_EXP_MIN_ELEMENTS logits the extra kernels of the arithmetic exp outweigh its time."""
+    """Below cpu_math.MIN_ELEMENTS logits the extra kernels of the arithmetic exp outweigh its time."""
     calls = []
     real = cpu_math.exp
     monkeypatch.setattr(cpu_math, "exp", lambda z: calls.append(1) or real(z))
@@ -76,4 +76,95 @@ def test_small_cross_entropy_keeps_mlx_exp(monkeypatch):
     mc.nn.functional.cross_entropy(x, mc.randint(0, 10, (64,))).backward()
     mc.eval(x.grad)
     mc.nn._loss._ce_functions_cache.clear()
+    assert not calls
+
+
+# ---------------------------------------------------------------- Note [CPU tanh gelu]
+def _gelu_tanh_f64(x, g):
+    """(gelu(x, 'tanh'), g * its derivative) in float64, torch's formulas."""
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    k = np.sqrt(2 / np.pi)
+    t = np.tanh(k * (x + 0.044715 * x ** 3))
+    return 0.5 * x * (1 + t), g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+
+
+def test_gelu_tanh_no_less_accurate_than_torch():
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.standard_normal(300_000) * 3, rng.uniform(-12, 12, 100_000)]).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    with mx.stream(mx.cpu):
+        y = np.array(mx.compile(cpu_math.gelu_tanh)(mx.array(x)))
+        d = np.array(mx.compile(cpu_math.gelu_tanh_backward)(mx.array(x), mx.array(g)))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.gelu(tx, approximate="tanh")
+    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
+    y64, d64 = _gelu_tanh_f64(x, g)
+    # the forward, relative to values above 1e-3: torch's 1 + tanh(u) cancels for negative u (1.5e-4 here), x / (1 + E)
+    # does not; absolute errors alike (~5e-7 at values near 12)
+    rel = lambda v: np.max(np.abs(v - y64) / np.maximum(np.abs(y64), 1e-3))  # noqa: E731
+    assert rel(y) < 2e-6 < 1e-4 < rel(ty.detach().numpy())
+    assert np.max(np.abs(y - y64)) < 1e-6
+    # the derivative: torch's 1 - tanh^2 cancels (errors to ~4e-6 here), this formula does not
+    err, torch_err = np.max(np.abs(d - d64)), np.max(np.abs(td.numpy() - d64))
+    assert err < 1e-6 < torch_err
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d, td.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_gelu_tanh_special_values_follow_torch():
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 9.0, -9.0, 30.0, -30.0, -50.0, 1e10, -1e10,
+                  1e20, -1e20, 3e38, -3e38, -0.7517916, 0.0, 0.0], np.float32)
+    g = np.ones_like(x)
+    g[-2:] = [np.inf, np.nan]
+    with mx.stream(mx.cpu):
+        y = np.array(mx.compile(cpu_math.gelu_tanh)(mx.array(x)))
+        d = np.array(mx.compile(cpu_math.gelu_tanh_backward)(mx.array(x), mx.array(g)))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.gelu(tx, approximate="tanh")
+    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=1e-20, equal_nan=True)  # -9: -1.3e-28, torch -0
+    np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty.detach().numpy()[~np.isnan(y)]))
+    np.testing.assert_allclose(d, td.numpy(), rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+def _counting(monkeypatch, A, names):
+    calls = []
+    for name in names:
+        real = getattr(A, name)
+        monkeypatch.setattr(A, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+    return calls
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_tanh_gelu_on_the_cpu_takes_the_exp_based_formula(dtype, monkeypatch):
+    from mlx_compat.nn import _activation as A
+
+    calls = _counting(monkeypatch, A, ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"])
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((4, 64, 160)) * 3).astype(np.float32)  # cpu_math.MIN_ELEMENTS elements and more
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        xs = L.from_numpy(x).to(getattr(L, dtype)).requires_grad_()
+        y = L.nn.functional.gelu(xs, approximate="tanh")
+        (g,) = L.autograd.grad(y, xs, L.from_numpy(cot).to(y.dtype))
+        res.append((y, g))
+    assert calls == ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"]
+    for m, t in zip(res[1], res[0]):
+        assert m.dtype == getattr(mc, dtype)
+        if dtype == "float32":
+            assert_same(m, t, rtol=1e-5, atol=1e-5)
+        else:  # float32 arithmetic rounded once on both sides: one unit apart, and near 0 torch's float32
+            # cancellation (1 + tanh(u) for u < 0: 0 where the value is -1e-6, for one) apart
+            eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
+            np.testing.assert_allclose(m.float().detach().numpy(), t.float().detach().numpy(), rtol=eps, atol=1e-5)
+
+
+def test_small_tanh_gelu_keeps_the_composed_formula(monkeypatch):
+    from mlx_compat.nn import _activation as A
+
+    calls = _counting(monkeypatch, A, ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"])
+    x = mc.randn(64, 100, requires_grad=True)
+    mc.nn.functional.gelu(x, approximate="tanh").sum().backward()
+    mc.eval(x.grad)
     assert not calls
