@@ -1108,11 +1108,13 @@ def test_dynamic_true_cpu_cross_entropy_over_large_logits_uses_per_shape_graphs(
     assert valid and all(v is False for v in valid)  # the first call's key (no .grad yet) and the later one
 
 
-def test_dynamic_true_cpu_tanh_gelu_over_large_activations_uses_per_shape_graphs():
-    """Note [CPU tanh gelu] (_ops/cpu_math.py): a large enough tanh gelu on the CPU takes the arithmetic exp, which
-    MLX cannot trace shapeless; the dynamic=True step falls back to per-shape graphs, with eager's results."""
+@pytest.mark.parametrize("approximate", ["tanh", "none"])
+def test_dynamic_true_cpu_gelu_over_large_activations_uses_per_shape_graphs(approximate):
+    """Note [CPU tanh gelu], Note [CPU exact gelu] (_ops/cpu_math.py): a large enough gelu on the CPU takes the
+    arithmetic exp, which MLX cannot trace shapeless; the dynamic=True step falls back to per-shape graphs, with
+    eager's results."""
     runs = _dynamic_cross_entropy_runs(
-        lambda: nn.Sequential(nn.Linear(8, 4096), nn.GELU(approximate="tanh"), nn.Linear(4096, 3)),
+        lambda: nn.Sequential(nn.Linear(8, 4096), nn.GELU(approximate=approximate), nn.Linear(4096, 3)),
         lambda ps: torch.optim.SGD(ps, lr=1e-2), 8, 3, (8, 9, 8))
     valid = [sl.valid for sl in runs[1][3]._compiled.shapeless.values()]
     assert valid and all(v is False for v in valid)

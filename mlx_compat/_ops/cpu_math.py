@@ -1,7 +1,8 @@
 """float32 elementwise functions for MLX's CPU backend written as plain arithmetic, where MLX's own kernel is slow
-and inexact (Note [CPU exponential]): `exp`, and `logsumexp` and the tanh gelu (Note [CPU tanh gelu]) built on it.
-They are MLX compositions meant to run inside an mx.compile'd function (one fused kernel each side of a bit cast),
-so callers use them only there, and only from `MIN_ELEMENTS` elements on.
+and inexact (Note [CPU exponential]): `exp`, and built on it `logsumexp`, the tanh gelu (Note [CPU tanh gelu]) and
+the exact gelu (Note [CPU exact gelu]). They are MLX compositions meant to run inside an mx.compile'd function
+(one fused kernel each side of a bit cast), so callers use them only there, and only from `MIN_ELEMENTS` elements on.
+None of them selects with mx.where (Note [Selects in CPU kernels]).
 
 Note [CPU exponential]
 MLX 0.32.4's Linux CPU build evaluates exp one element at a time (its SIMD code at width 1) and calls glibc's
@@ -14,24 +15,51 @@ r = x - n ln 2 with ln 2 split in two (the first part's product with n exact), e
 1 + r + r^2 P(r) with P of degree 5 fitted here for the least largest relative error (2.7e-9 on P), and 2^n
 built as the float's exponent bits (an integer reinterpreted by `view`, where MLX's fusion ends: two kernels).
 Measured over 2.5 million arguments against float64: at most 0.94 units in the last place (mean 0.27) on
-[-87.3, 88.7], 4-6x faster than mx.exp on (128, 8192). Outside that range the result is torch's limit: 0 below
--87.34 (where float32 results turn subnormal; torch keeps subnormals down to -103.97, MLX's exp flushes them to 0
-as this does), inf above 88.72; NaN stays NaN. Only float32 on the CPU uses it: MLX's GPU kernels are fast and
-accurate, and a half type's exp is computed in float32 by the callers already. Its two kernels and the bit cast
-cost more than they save on small arrays (a 64 x 10 batch's cross entropy made the MLP step ~2 % slower), so
-the callers take it from `MIN_ELEMENTS` elements on.
+[-87.3, 88.7], 4-6x faster than mx.exp on (128, 8192). The limits come from the clamp of x to [-88, 89] and
+need no select: below -87.68 n is -127, whose exponent bits are those of +0, so the result is 0 (torch keeps
+subnormals down to -103.97; MLX's exp flushes them to 0 as this does); n = 128 (just below ln of the largest
+float) is 2^127 times a doubled e^r, and past that the product overflows to inf exactly where torch's exp does
+(checked on a grid of 200,000 points from 88.70 to 89.5); NaN stays NaN. Only float32 on the CPU uses it: MLX's
+GPU kernels are fast and accurate, and a half type's exp is computed in float32 by the callers already. Its two
+kernels and the bit cast cost more than they save on small arrays (a 64 x 10 batch's cross entropy made the MLP
+step ~2 % slower), so the callers take it from `MIN_ELEMENTS` elements on.
+
+Note [Selects in CPU kernels]
+In MLX 0.32.4's compiled CPU kernels an mx.where whose chosen values are computed in the same kernel costs a
+branch per element: on 2 x 65 x 3072 float32, where(x > 0, 2 x, 0) takes 2.1 ms for random signs, 0.26 ms for
+sorted ones and 0.23 when the condition is never true, against 0.05 for 2 x + 1 (a compiler may not compute both
+sides of a select whose arithmetic could trap, so it branches, and the loop no longer vectorises). So the
+functions here select by arithmetic: clamps (min/max) before the computation instead of a select after it, a
+product with a comparison's 0/1 where both sides are finite (m a + (1 - m) b is exactly a or b), and a division
+by one where infinity must come out. exp's selects, whose conditions are nearly always false, cost it 1.21
+against 0.75 ms on that array.
 
 Note [CPU tanh gelu]
 torch's tanh gelu is 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3), and its derivative
 0.5 (1 + t) + 0.5 x (1 - t^2) u' with t = tanh(u). MLX's CPU tanh costs 18 ns an element (glibc's tanhf, one
 element at a time), twice per training step, which made GPT-2's MLP activation 5x torch's time. Since
 1 + tanh(u) = 2 / (1 + e^(-2u)), the forward is x / (1 + E) with E = e^(-2u) from `exp`, and with s = 1 / (1 + E)
-the derivative is s (1 + 2 x u' E s), where E s = 1 - s is computed without cancelling. (torch's 1 - t^2
-cancels for |u| of a few units: there its float32 derivative errs by up to 3.8e-6, this one's by 7e-7, against
-float64, on 2 x 64 x 3072 normal inputs of deviation 3.) For e^(-2u) beyond float32 (u < -44) the derivative is
-torch's there: 0, or NaN where x u' overflows; the forward's x / inf is torch's -0. At 2 x 64 x 3072, one
-thread: forward 7.5 -> 1.4 ms, backward 8.2 -> 1.5 ms (torch's both: 1.4). The same kernel count rule as for
-`exp` holds, and the same limits (no shapeless trace, no forward-mode trace).
+the derivative is s (1 + 2 x u' q), where q = E s = 1 - s is computed as 1 / (1 + 1 / E), without cancelling
+and without NaN at E = 0 or inf. (torch's 1 - t^2 cancels for |u| of a few units: there its float32
+derivative errs by up to 3.8e-6, this one's by 7e-7, against float64, on 2 x 64 x 3072 normal inputs of
+deviation 3.) For E beyond float32 (u < -44) the derivative is torch's there: 0, or NaN where x u' overflows;
+the forward's x / inf is torch's -0. At 2 x 64 x 3072, one thread: forward 7.5 -> 1.4 ms, backward 8.2 -> 1.5 ms
+(torch's both: 1.4). The same kernel count rule as for `exp` holds, and the same limits (no shapeless trace,
+no forward-mode trace).
+
+Note [CPU exact gelu]
+torch's gelu is x Phi(x), Phi(x) = 0.5 (1 + erf(x / sqrt 2)), and its derivative Phi(x) + x phi(x). MLX's CPU erf
+costs 28 ns an element. Here, with z = x / sqrt 2: for |z| < 1, erf(z) = z A(z^2) with A of degree 6; for
+|z| >= 1, erfc(|z|) = e^(-z^2) B(1 / |z|) with B of degree 12 (both fitted here in float64 for the least largest
+relative error, 1.2e-9 and 4.2e-9, then rounded to float32; B evaluated in float32 errs by up to 3.5e-7), and
+Phi is 1 - erfc / 2 or erfc / 2 by z's sign. Each branch is computed on its clamped argument and the two
+are mixed by 0/1 products (Note [Selects in CPU kernels]). Unlike 1 + erf(z) (torch's formula), erfc / 2 does not
+cancel for negative x: against float64 on 400,000 arguments in [-14, 14], the value's error relative to
+max(|value|, 1e-3) is 1.2e-6 here and 1.1e-3 for torch, the derivative's 8.6e-5 and 1.5e-4. A forward that
+records its gradient also returns the derivative (one more output; the backward is then g times it, as the MLX
+path saves its erf, Note [gelu saves its erf] in nn/_activation.py). ViT-B/16's MLP size per image, 2 x 65 x 3072
+(one thread): forward with the saved part 10.6 -> 4.4 ms, backward 5.0 -> 0.1 ms. x = +inf gives inf (torch's
+CPU kernel: NaN).
 """
 from __future__ import annotations
 
@@ -45,7 +73,7 @@ _ROUND = 12582912.0  # 1.5 * 2^23: x + _ROUND - _ROUND rounds x to an integer (|
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693359375  # ln 2's leading bits: n * _LN2_HI is exact for |n| < 2^15
 _LN2_LO = -2.12194440e-4  # ln 2 - _LN2_HI
-_LO, _HI = -87.33654, 88.72284  # e^x is a normal float32 (and finite) between them
+_LO, _HI = -88.0, 89.0  # x's clamp (Note [CPU exponential]): 0 below, inf above, no select
 MIN_ELEMENTS = 1 << 15  # below this many elements the extra kernels outweigh the saving: callers keep MLX's
 _GELU_K = 0.7978845608028654  # sqrt(2 / pi)
 _GELU_C = 0.044715
@@ -66,12 +94,11 @@ def exp(x):
     for c in _EXP_P[4::-1]:
         p = p * r + c
     e = (r * r) * p + r + 1.0
-    # 2^n as float32 bits: the biased exponent n + 127 shifted past the 23 mantissa bits; n reaches 128 just
-    # below _HI (the largest floats), where 2^127 times a doubled e^r stays finite
-    top = n > 127.0
-    scale = ((mx.minimum(n, 127.0).astype(mx.int32) + 127) * 8388608).view(mx.float32)
-    y = mx.where(top, e * 2.0, e) * scale
-    return mx.where(x < _LO, 0.0, mx.where(x > _HI, float("inf"), y))
+    # 2^n as float32 bits: the biased exponent n + 127 shifted past the 23 mantissa bits (n = -127: +0); n reaches
+    # 128 just below ln of the largest float, where 2^127 times a doubled e^r stays finite, and overflows past it
+    m = mx.minimum(n, 127.0)
+    scale = ((m.astype(mx.int32) + 127) * 8388608).view(mx.float32)
+    return e * (1.0 + (n - m)) * scale
 
 
 @exp.vjp
@@ -99,7 +126,50 @@ def gelu_tanh_backward(x, g):
     u = _GELU_K * (x + _GELU_C * x_sq * x)
     e = exp(-2.0 * u)
     s = 1.0 / (1.0 + e)
+    q = 1.0 / (1.0 + 1.0 / e)  # e s, also at e = 0 and inf (Note [Selects in CPU kernels])
     du = _GELU_K * (1.0 + 3.0 * _GELU_C * x_sq)
-    d = s * (1.0 + 2.0 * x * du * (e * s))
-    # e = inf: torch's t is -1 there, so its derivative is 0 * x * u' (NaN only where that overflows)
-    return g * mx.where(e == float("inf"), x * du * 0.0, d)
+    return g * (s * (1.0 + 2.0 * x * du * q))
+
+
+# erf(z) = z * A(z^2) for |z| < 1 and erfc(a) = e^(-a^2) * B(1 / a) for a >= 1, coefficients from the constant term
+# up (fitted in float64 by iteratively reweighted least squares for the least largest relative error, then rounded
+# to float32; Note [CPU exact gelu])
+_ERF_A = (1.1283791065216064, -0.3761262595653534, 0.1128358542919159, -0.026853814721107483, 0.005188335198909044,
+          -0.0008010261808522046, 7.854100840631872e-05)
+_ERFC_B = (-1.551402988297923e-06, 0.5642571449279785, -0.0012663311790674925, -0.2686564326286316,
+           -0.08880890905857086, 0.7975196838378906, -0.9546713829040527, 0.0013283271109685302, 1.3546621799468994,
+           -1.8521316051483154, 1.264891266822815, -0.4612642824649811, 0.0717255175113678)
+_SQRT1_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def _horner(coefs, v):
+    p = coefs[-1]
+    for c in coefs[-2::-1]:
+        p = p * v + c
+    return p
+
+
+def _normal_cdf(x):
+    """Phi(x) of a float32 array, Note [CPU exact gelu]."""
+    z = x * _SQRT1_2
+    zc = mx.minimum(mx.maximum(z, -1.0), 1.0)
+    inner = 0.5 + 0.5 * (zc * _horner(_ERF_A, zc * zc))
+    a = mx.abs(z)
+    ac = mx.maximum(a, 1.0)
+    half = 0.5 * (exp(-(ac * ac)) * _horner(_ERFC_B, 1.0 / ac))  # erfc(a) / 2 where a >= 1, finite elsewhere
+    pos = (z > 0).astype(mx.float32)
+    outer = pos * (1.0 - half) + (1.0 - pos) * half
+    m = (a < 1.0).astype(mx.float32)
+    return m * inner + (1.0 - m) * outer
+
+
+def gelu_erf(x):
+    """torch's gelu(x) (approximate='none') of a float32 array, Note [CPU exact gelu]."""
+    return x * _normal_cdf(x)
+
+
+def gelu_erf_with_derivative(x):
+    """(gelu(x), its derivative at x) of a float32 array, Note [CPU exact gelu]."""
+    phi = _normal_cdf(x)
+    return x * phi, phi + x * (exp(-0.5 * (x * x)) * _INV_SQRT_2PI)

@@ -575,15 +575,34 @@ _gelu_erf_fwd_fused = mx.compile(_gelu_erf_fwd, shapeless=True)
 _gelu_erf_bwd_fused = mx.compile(_gelu_erf_bwd, shapeless=True)
 
 
+# On MLX's CPU, from cpu_math.MIN_ELEMENTS elements on, Note [CPU exact gelu]'s arithmetic forward instead (per-shape
+# graphs); recording, it also returns the float32 derivative, which the backward multiplies by.
+def _gelu_erf_d_cpu(x):
+    """(gelu(x) in x's dtype, its float32 derivative), half types computed in float32 (Note [CPU exact gelu])."""
+    dt = x.dtype
+    y, d = _cpu_math.gelu_erf_with_derivative(x if dt == mx.float32 else x.astype(mx.float32))
+    return y.astype(dt), d
+
+
+def _times_derivative(g, d):
+    """g * d in float32, rounded once to g's dtype (torch's half-type gelu_backward)."""
+    return g * d if g.dtype == mx.float32 else (g.astype(mx.float32) * d).astype(g.dtype)
+
+
+_gelu_erf_cpu_fused = mx.compile(_opmath_fn(_cpu_math.gelu_erf))
+_gelu_erf_d_cpu_fused = mx.compile(_gelu_erf_d_cpu)
+
+
 def gelu(input, approximate="none"):
     _float_only(input, "GeluKernelImpl")
     if approximate == "none":
         if input.dtype is _dtype.float64:  # Note [gelu saves its erf]: float64 keeps the accurate erf's derivative
             return _direct("GeluBackward0", _gelu_fwd, input, _gelu_deriv)
         dev = input._device_code
+        cpu = _DEVICES[dev] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS  # Note [CPU exact gelu]
         if not (input.requires_grad and _C.is_grad_enabled()):  # Note [fused exact gelu]
-            return _new(_scoped(dev, _gelu_erf_fused, input._mx), dev, input.dtype)
-        r, e = _scoped(dev, _gelu_erf_fwd_fused, input._mx)
+            return _new(_scoped(dev, _gelu_erf_cpu_fused if cpu else _gelu_erf_fused, input._mx), dev, input.dtype)
+        r, e = _scoped(dev, _gelu_erf_d_cpu_fused if cpu else _gelu_erf_fwd_fused, input._mx)  # e: derivative if cpu
         res = _new(r, dev, input.dtype)
 
         def backward(ctx, grads):
@@ -592,6 +611,8 @@ def gelu(input, approximate="none"):
                 return (None,)
             if _C.is_grad_enabled():  # create_graph: the formula in the package's differentiable ops
                 return (_gelu_deriv(ctx[0], None, g),)
+            if cpu:
+                return (_new(_scoped(dev, _times_derivative, g._mx, e), dev, g.dtype),)
             return (_new(_gelu_erf_bwd_fused(ctx[0]._mx, e, g._mx).astype(g._mx.dtype), dev, g.dtype),)
 
         _record("GeluBackward0", backward, [input], [res], saved=[input])

@@ -1,5 +1,5 @@
-"""_ops/cpu_math.py (Note [CPU exponential]): the arithmetic float32 exp and logsumexp that replace MLX's CPU
-kernels inside compiled functions, against float64 and torch, and cross entropy's use of them."""
+"""_ops/cpu_math.py (Note [CPU exponential]): the arithmetic float32 exp, logsumexp and gelus that replace MLX's CPU
+kernels inside compiled functions, against float64 and torch, and cross entropy's and gelu's use of them."""
 import mlx.core as mx
 import numpy as np
 import pytest
@@ -136,35 +136,103 @@ def _counting(monkeypatch, A, names):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
-def test_tanh_gelu_on_the_cpu_takes_the_exp_based_formula(dtype, monkeypatch):
+@pytest.mark.parametrize("approximate", ["tanh", "none"])
+def test_gelu_on_the_cpu_takes_the_arithmetic_formulas(dtype, approximate, monkeypatch):
     from mlx_compat.nn import _activation as A
 
-    calls = _counting(monkeypatch, A, ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"])
+    names = (["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"] if approximate == "tanh" else
+             ["_gelu_erf_d_cpu_fused", "_times_derivative"])
+    calls = _counting(monkeypatch, A, names)
     rng = np.random.default_rng(3)
     x = (rng.standard_normal((4, 64, 160)) * 3).astype(np.float32)  # cpu_math.MIN_ELEMENTS elements and more
     cot = rng.standard_normal(x.shape).astype(np.float32)
     res = []
     for L in (torch, mc):
         xs = L.from_numpy(x).to(getattr(L, dtype)).requires_grad_()
-        y = L.nn.functional.gelu(xs, approximate="tanh")
+        y = L.nn.functional.gelu(xs, approximate=approximate)
         (g,) = L.autograd.grad(y, xs, L.from_numpy(cot).to(y.dtype))
         res.append((y, g))
-    assert calls == ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"]
+    assert calls == names
     for m, t in zip(res[1], res[0]):
         assert m.dtype == getattr(mc, dtype)
         if dtype == "float32":
             assert_same(m, t, rtol=1e-5, atol=1e-5)
         else:  # float32 arithmetic rounded once on both sides: one unit apart, and near 0 torch's float32
-            # cancellation (1 + tanh(u) for u < 0: 0 where the value is -1e-6, for one) apart
+            # cancellation (1 + tanh(u) or 1 + erf(z) for negative x: 0 where the value is -1e-6, for one) apart
             eps = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
             np.testing.assert_allclose(m.float().detach().numpy(), t.float().detach().numpy(), rtol=eps, atol=1e-5)
 
 
-def test_small_tanh_gelu_keeps_the_composed_formula(monkeypatch):
+@pytest.mark.parametrize("approximate", ["tanh", "none"])
+def test_small_gelu_keeps_mlx_kernels(approximate, monkeypatch):
     from mlx_compat.nn import _activation as A
 
-    calls = _counting(monkeypatch, A, ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused"])
+    calls = _counting(monkeypatch, A, ["_gelu_tanh_cpu_fused", "_gelu_tanh_bwd_cpu_fused", "_gelu_erf_cpu_fused",
+                                       "_gelu_erf_d_cpu_fused", "_times_derivative"])
     x = mc.randn(64, 100, requires_grad=True)
-    mc.nn.functional.gelu(x, approximate="tanh").sum().backward()
+    mc.nn.functional.gelu(x, approximate=approximate).sum().backward()
+    with mc.no_grad():
+        mc.nn.functional.gelu(x, approximate=approximate)
     mc.eval(x.grad)
     assert not calls
+
+
+def test_large_gelu_without_a_gradient_takes_the_arithmetic_forward(monkeypatch):
+    from mlx_compat.nn import _activation as A
+
+    calls = _counting(monkeypatch, A, ["_gelu_erf_cpu_fused", "_gelu_tanh_cpu_fused"])
+    x = (np.random.default_rng(4).standard_normal((64, 600)) * 3).astype(np.float32)
+    for approximate in ("none", "tanh"):
+        with mc.no_grad():
+            y = mc.nn.functional.gelu(mc.from_numpy(x), approximate=approximate)
+        assert_same(y, torch.nn.functional.gelu(torch.from_numpy(x), approximate=approximate), rtol=1e-5, atol=1e-5)
+    assert calls == ["_gelu_erf_cpu_fused", "_gelu_tanh_cpu_fused"]
+
+
+# ---------------------------------------------------------------- Note [CPU exact gelu]
+def _gelu_f64(x, g):
+    """(gelu(x), g * its derivative) in float64."""
+    import math
+
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    phi = 0.5 * np.vectorize(math.erfc)(-x / math.sqrt(2))
+    return x * phi, g * (phi + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+
+
+def test_exact_gelu_no_less_accurate_than_torch():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(200_000) * 3, rng.uniform(-14, 14, 100_000)]).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    with mx.stream(mx.cpu):
+        y, d = mx.compile(cpu_math.gelu_erf_with_derivative)(mx.array(x))
+        y_alone = mx.compile(cpu_math.gelu_erf)(mx.array(x))
+        y, d, y_alone = np.array(y), np.array(d), np.array(y_alone)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.gelu(tx)
+    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
+    ty, td = ty.detach().numpy(), td.numpy()
+    y64, d64 = _gelu_f64(x, g)
+    rel = lambda v, ref: np.max(np.abs(v - ref) / np.maximum(np.abs(ref), 1e-3))  # noqa: E731
+    # torch's 1 + erf(z) cancels for negative x (1e-3 relative here); erfc / 2 does not
+    assert rel(y, y64) < 3e-6 < 1e-4 < rel(ty, y64)
+    assert rel(g * d, d64) <= rel(td, d64)
+    assert np.max(np.abs(y - y64)) < 1e-6 and np.max(np.abs(g * d - d64)) < 1e-6
+    np.testing.assert_array_equal(y_alone, y)
+    np.testing.assert_allclose(y, ty, rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(g * d, td, rtol=1e-5, atol=1e-5)
+
+
+def test_exact_gelu_special_values_follow_torch():
+    # +inf (torch's CPU kernel: NaN, here inf as 0.5 x (1 + erf) gives) and 3e38 (torch overflows x (1 + erf))
+    # are left out
+    x = np.array([np.nan, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 1.0, -1.0, 1.4142135, -1.4142135, 5.0, -5.0, 13.0,
+                  -13.0, 1e10, -1e10, 1e20, -1e20, -3e38], np.float32)
+    with mx.stream(mx.cpu):
+        y, d = (np.array(a) for a in mx.compile(cpu_math.gelu_erf_with_derivative)(mx.array(x)))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.gelu(tx)
+    (td,) = torch.autograd.grad(ty, tx, torch.ones_like(tx))
+    # atol: at -5 torch's 1 + erf cancels (-1.19e-6; the value is -1.43e-6)
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=3e-7, equal_nan=True)
+    np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty.detach().numpy()[~np.isnan(y)]))
+    np.testing.assert_allclose(d, td.numpy(), rtol=2e-6, atol=3e-7, equal_nan=True)
