@@ -1,6 +1,6 @@
 """float32 elementwise functions for MLX's CPU backend written as plain arithmetic, where MLX's own kernel is slow
-and inexact (Note [CPU exponential]): `exp`, and built on it `logsumexp`, the tanh gelu (Note [CPU tanh gelu]) and
-the exact gelu (Note [CPU exact gelu]). They are MLX compositions meant to run inside an mx.compile'd function
+and inexact (Note [CPU exponential]): `exp`, and built on it `logsumexp`, silu (Note [CPU silu]), the tanh gelu
+(Note [CPU tanh gelu]) and the exact gelu (Note [CPU exact gelu]). They are MLX compositions meant to run inside an mx.compile'd function
 (one fused kernel each side of a bit cast), so callers use them only there, and only from `MIN_ELEMENTS` elements on.
 None of them selects with mx.where (Note [Selects in CPU kernels]).
 
@@ -46,6 +46,11 @@ deviation 3.) For E beyond float32 (u < -44) the derivative is torch's there: 0,
 the forward's x / inf is torch's -0. At 2 x 64 x 3072, one thread: forward 7.5 -> 1.4 ms, backward 8.2 -> 1.5 ms
 (torch's both: 1.4). The same kernel count rule as for `exp` holds, and the same limits (no shapeless trace,
 no forward-mode trace).
+
+Note [CPU silu]
+torch's CPU silu kernel is x / (1 + e^(-x)) and its backward g s (1 + x (1 - s)) with s = 1 / (1 + e^(-x)); MLX's
+sigmoid costs 17 ns an element here, and the composed backward evaluates it again. Both are torch's formulas over
+`exp`, so they differ from torch's only by exp's last bit; at x = -inf both give NaN as torch's do.
 
 Note [CPU exact gelu]
 torch's gelu is x Phi(x), Phi(x) = 0.5 (1 + erf(x / sqrt 2)), and its derivative Phi(x) + x phi(x). MLX's CPU erf
@@ -112,6 +117,17 @@ def logsumexp(x, axis):
     m = mx.max(x, axis=axis, keepdims=True)
     m = mx.where(mx.abs(m) == float("inf"), 0.0, m)
     return mx.log(mx.sum(exp(x - m), axis=axis, keepdims=True)) + m
+
+
+def silu(x):
+    """torch's silu(x) of a float32 array, Note [CPU silu]."""
+    return x / (1.0 + exp(-x))
+
+
+def silu_backward(x, g):
+    """g times the derivative of silu at x (float32 arrays), torch's formula, Note [CPU silu]."""
+    s = 1.0 / (1.0 + exp(-x))
+    return g * (s * (1.0 + x * (1.0 - s)))
 
 
 def gelu_tanh(x):

@@ -374,6 +374,38 @@ def _silu_deriv(x, y, g):
 _silu_opmath = _opmath_fn(_silu_fwd)
 
 
+def _silu_bwd_cpu(x, g):
+    """Note [CPU silu]'s backward on MLX arrays; half types in float32, rounded once."""
+    dt = g.dtype
+    if dt == mx.float16 or dt == mx.bfloat16:
+        x, g = x.astype(mx.float32), g.astype(mx.float32)
+    return _cpu_math.silu_backward(x, g).astype(dt)
+
+
+_silu_cpu_fused = mx.compile(_opmath_fn(_cpu_math.silu))
+_silu_bwd_cpu_fused = mx.compile(_silu_bwd_cpu)
+
+
+def _silu_cpu(input):
+    """silu on MLX's CPU by Note [CPU silu] (per-shape compiled graphs); create_graph differentiates _silu_deriv (in
+    the input's dtype, as torch's infinitely differentiable silu backward)."""
+    dev = input._device_code
+    r = _new(_scoped(dev, _silu_cpu_fused, input._mx), dev, input.dtype)
+    if not (input.requires_grad and _C.is_grad_enabled()):
+        return r
+
+    def backward(ctx, grads):
+        g = grads[0]
+        if g is None:
+            return (None,)
+        if _C.is_grad_enabled():
+            return (_silu_deriv(ctx[0], None, g),)
+        return (_new(_scoped(dev, _silu_bwd_cpu_fused, ctx[0]._mx, g._mx), dev, g.dtype),)
+
+    _record("SiluBackward0", backward, [input], [r], saved=[input])
+    return r
+
+
 def silu(input, inplace=False):
     _float_only(input, "silu_cpu", complex_ok=True)
     if input.dtype.is_complex:
@@ -381,6 +413,9 @@ def silu(input, inplace=False):
             raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
         fn = lambda x: x / (1 + mx.exp(-x))  # noqa: E731  (MLX's sigmoid has no complex kernel)
         return _finish(input, _pointwise("SiluBackward0", fn, input), inplace)
+    if (not inplace and input.dtype is not _dtype.float64 and _DEVICES[input._device_code] == mx.cpu and
+            input.numel() >= _cpu_math.MIN_ELEMENTS):  # Note [CPU silu]
+        return _silu_cpu(input)
     return _finish(input, _direct("SiluBackward0", _silu_opmath, input, _silu_deriv), inplace)
 
 

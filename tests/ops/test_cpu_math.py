@@ -236,3 +236,64 @@ def test_exact_gelu_special_values_follow_torch():
     np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=3e-7, equal_nan=True)
     np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty.detach().numpy()[~np.isnan(y)]))
     np.testing.assert_allclose(d, td.numpy(), rtol=2e-6, atol=3e-7, equal_nan=True)
+
+
+# ---------------------------------------------------------------- Note [CPU silu]
+def test_silu_special_values_and_accuracy_follow_torch():
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.standard_normal(100_000) * 8, [np.nan, np.inf, -np.inf, 0.0, -0.0, 88.0, -88.0, 100.0,
+                                                          -100.0, 1e30, -1e30]]).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    with mx.stream(mx.cpu):
+        y = np.array(mx.compile(cpu_math.silu)(mx.array(x)))
+        d = np.array(mx.compile(cpu_math.silu_backward)(mx.array(x), mx.array(g)))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.silu(tx)
+    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=1e-30, equal_nan=True)
+    np.testing.assert_allclose(d, td.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_silu_on_the_cpu_takes_the_arithmetic_formulas(dtype, create_graph, monkeypatch):
+    from mlx_compat.nn import _activation as A
+
+    calls = _counting(monkeypatch, A, ["_silu_cpu_fused", "_silu_bwd_cpu_fused"])
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((64, 600)) * 4).astype(np.float32)
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        xs = L.from_numpy(x).to(getattr(L, dtype)).requires_grad_()
+        y = L.nn.functional.silu(xs)
+        (g,) = L.autograd.grad(y, xs, L.from_numpy(cot).to(y.dtype), create_graph=create_graph)
+        res.append((y, g))
+    assert calls == ["_silu_cpu_fused"] + ([] if create_graph else ["_silu_bwd_cpu_fused"])
+    # bfloat16 with create_graph: both sides round after every op of the composed formula, in different orders,
+    # and 1 + x (1 - s) cancels near x = -1.28 (absolute errors of a unit of 1 there)
+    tol = (dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else
+           dict(rtol=2.0 ** -5, atol=2.0 ** -6) if create_graph else dict(rtol=2.0 ** -7, atol=1e-6))
+    for m, t in zip(res[1], res[0]):
+        assert m.dtype == getattr(mc, dtype)
+        np.testing.assert_allclose(m.float().detach().numpy(), t.float().detach().numpy(), **tol)
+    if create_graph:  # the composed derivative differentiates again
+        xs = mc.from_numpy(x).requires_grad_()
+        (g,) = mc.autograd.grad(mc.nn.functional.silu(xs).sum(), xs, create_graph=True)
+        (h,) = mc.autograd.grad(g.sum(), xs)
+        tx = torch.from_numpy(x).requires_grad_()
+        (tg,) = torch.autograd.grad(torch.nn.functional.silu(tx).sum(), tx, create_graph=True)
+        (th,) = torch.autograd.grad(tg.sum(), tx)
+        assert_same(h, th, rtol=1e-4, atol=1e-5)
+
+
+def test_small_and_in_place_silu_keep_mlx_kernels(monkeypatch):
+    from mlx_compat.nn import _activation as A
+
+    calls = _counting(monkeypatch, A, ["_silu_cpu_fused", "_silu_bwd_cpu_fused"])
+    x = mc.randn(64, 100, requires_grad=True)
+    mc.nn.functional.silu(x).sum().backward()
+    big = mc.randn(64, 600)
+    mc.nn.functional.silu(big, inplace=True)
+    mc.eval(x.grad, big)
+    assert not calls
