@@ -1,8 +1,8 @@
 """float32 elementwise functions for MLX's CPU backend written as plain arithmetic, where MLX's own kernel is slow
 and inexact (Note [CPU exponential]): `exp`, and built on it `logsumexp`, silu (Note [CPU silu]), the tanh gelu
-(Note [CPU tanh gelu]) and the exact gelu (Note [CPU exact gelu]). They are MLX compositions meant to run inside an mx.compile'd function
-(one fused kernel each side of a bit cast), so callers use them only there, and only from `MIN_ELEMENTS` elements on.
-None of them selects with mx.where (Note [Selects in CPU kernels]).
+(Note [CPU tanh gelu]) and the exact gelu (Note [CPU exact gelu]). They are MLX compositions meant to run inside
+an mx.compile'd function (one fused kernel each side of a bit cast), so callers use them only there, and only from
+`MIN_ELEMENTS` elements on. None of them selects with mx.where (Note [Selects in CPU kernels]).
 
 Note [CPU exponential]
 MLX 0.32.4's Linux CPU build evaluates exp one element at a time (its SIMD code at width 1) and calls glibc's
