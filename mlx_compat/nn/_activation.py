@@ -386,24 +386,33 @@ _silu_cpu_fused = mx.compile(_opmath_fn(_cpu_math.silu))
 _silu_bwd_cpu_fused = mx.compile(_silu_bwd_cpu)
 
 
-def _silu_cpu(input):
-    """silu on MLX's CPU by Note [CPU silu] (per-shape compiled graphs); create_graph differentiates _silu_deriv (in
-    the input's dtype, as torch's infinitely differentiable silu backward)."""
-    dev = input._device_code
-    r = _new(_scoped(dev, _silu_cpu_fused, input._mx), dev, input.dtype)
+def _record_fused(node, input, res, composed, fused):
+    """Record `node` for res, computed from input alone, and return res. Its backward is fused(x, g) on the MLX
+    arrays of the saved input and the incoming gradient (on input's device; an array of g's dtype), or under
+    create_graph composed(x, g), the same derivative in the package's differentiable ops. Nothing is recorded
+    where no gradient is."""
     if not (input.requires_grad and _C.is_grad_enabled()):
-        return r
+        return res
+    dev = input._device_code
 
     def backward(ctx, grads):
         g = grads[0]
         if g is None:
             return (None,)
         if _C.is_grad_enabled():
-            return (_silu_deriv(ctx[0], None, g),)
-        return (_new(_scoped(dev, _silu_bwd_cpu_fused, ctx[0]._mx, g._mx), dev, g.dtype),)
+            return (composed(ctx[0], g),)
+        return (_new(_scoped(dev, fused, ctx[0]._mx, g._mx), dev, g.dtype),)
 
-    _record("SiluBackward0", backward, [input], [r], saved=[input])
-    return r
+    _record(node, backward, [input], [res], saved=[input])
+    return res
+
+
+def _silu_cpu(input):
+    """silu on MLX's CPU by Note [CPU silu] (per-shape compiled graphs); create_graph differentiates _silu_deriv (in
+    the input's dtype, as torch's infinitely differentiable silu backward)."""
+    dev = input._device_code
+    r = _new(_scoped(dev, _silu_cpu_fused, input._mx), dev, input.dtype)
+    return _record_fused("SiluBackward0", input, r, lambda x, g: _silu_deriv(x, None, g), _silu_bwd_cpu_fused)
 
 
 def silu(input, inplace=False):
@@ -638,20 +647,12 @@ def gelu(input, approximate="none"):
         if not (input.requires_grad and _C.is_grad_enabled()):  # Note [fused exact gelu]
             return _new(_scoped(dev, _gelu_erf_cpu_fused if cpu else _gelu_erf_fused, input._mx), dev, input.dtype)
         r, e = _scoped(dev, _gelu_erf_d_cpu_fused if cpu else _gelu_erf_fwd_fused, input._mx)  # e: derivative if cpu
-        res = _new(r, dev, input.dtype)
 
-        def backward(ctx, grads):
-            g = grads[0]
-            if g is None:
-                return (None,)
-            if _C.is_grad_enabled():  # create_graph: the formula in the package's differentiable ops
-                return (_gelu_deriv(ctx[0], None, g),)
-            if cpu:
-                return (_new(_scoped(dev, _times_derivative, g._mx, e), dev, g.dtype),)
-            return (_new(_gelu_erf_bwd_fused(ctx[0]._mx, e, g._mx).astype(g._mx.dtype), dev, g.dtype),)
+        def fused(xm, gm):
+            return _times_derivative(gm, e) if cpu else _gelu_erf_bwd_fused(xm, e, gm).astype(gm.dtype)
 
-        _record("GeluBackward0", backward, [input], [res], saved=[input])
-        return res
+        return _record_fused("GeluBackward0", input, _new(r, dev, input.dtype), lambda x, g: _gelu_deriv(x, None, g),
+                             fused)
     if approximate == "tanh":
         if input.dtype is _dtype.float64:
             return _direct("GeluBackward0", _gelu_tanh_fwd, input, _gelu_tanh_deriv)
@@ -659,27 +660,18 @@ def gelu(input, approximate="none"):
         cpu = _DEVICES[dev] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS  # Note [CPU tanh gelu]
         fwd = _gelu_tanh_cpu_fused if cpu else _gelu_tanh_fused
         r = _new(_scoped(dev, fwd, input._mx), dev, input.dtype)  # Note [fused tanh gelu]
-        if not (input.requires_grad and _C.is_grad_enabled()):
-            return r
 
-        def backward(ctx, grads):
-            g = grads[0]
-            if g is None:
-                return (None,)
-            x = ctx[0]
-            if _C.is_grad_enabled():  # create_graph: the formula in the package's differentiable ops
-                if x.dtype is _dtype.float32:
-                    return (_gelu_tanh_deriv(x, None, g),)
-                return (_gelu_tanh_deriv(x.float(), None, g.float()).to(x.dtype),)
-            xm, gm = x._mx, g._mx
+        def composed(x, g):  # half types in float32, as torch's gelu_backward
+            if x.dtype is _dtype.float32:
+                return _gelu_tanh_deriv(x, None, g)
+            return _gelu_tanh_deriv(x.float(), None, g.float()).to(x.dtype)
+
+        def fused(xm, gm):
             if xm.dtype == gm.dtype and xm.dtype in _GELU_TANH_BWD_VEC and _device.cuda_kernels(dev):
-                # Note [tanh gelu backward on CUDA]
-                return (_new(_scoped(dev, _gelu_tanh_bwd_cuda, xm, gm), dev, g.dtype),)
-            bwd = _gelu_tanh_bwd_cpu_fused if cpu else _gelu_tanh_bwd_fused
-            return (_new(_scoped(dev, bwd, xm, gm), dev, g.dtype),)
+                return _gelu_tanh_bwd_cuda(xm, gm)  # Note [tanh gelu backward on CUDA]
+            return (_gelu_tanh_bwd_cpu_fused if cpu else _gelu_tanh_bwd_fused)(xm, gm)
 
-        _record("GeluBackward0", backward, [input], [r], saved=[input])
-        return r
+        return _record_fused("GeluBackward0", input, r, composed, fused)
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 

@@ -79,6 +79,17 @@ def test_small_cross_entropy_keeps_mlx_exp(monkeypatch):
     assert not calls
 
 
+def _ours_and_torch(fwd, bwd, torch_fn, x, g):
+    """(fwd(x), bwd(x, g)) compiled on MLX's CPU and (torch_fn(x), its input gradient for g), as numpy arrays."""
+    with mx.stream(mx.cpu):
+        y = np.array(mx.compile(fwd)(mx.array(x)))
+        d = np.array(mx.compile(bwd)(mx.array(x), mx.array(g)))
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch_fn(tx)
+    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
+    return y, d, ty.detach().numpy(), td.numpy()
+
+
 # ---------------------------------------------------------------- Note [CPU tanh gelu]
 def _gelu_tanh_f64(x, g):
     """(gelu(x, 'tanh'), g * its derivative) in float64, torch's formulas."""
@@ -92,23 +103,19 @@ def test_gelu_tanh_no_less_accurate_than_torch():
     rng = np.random.default_rng(2)
     x = np.concatenate([rng.standard_normal(300_000) * 3, rng.uniform(-12, 12, 100_000)]).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    with mx.stream(mx.cpu):
-        y = np.array(mx.compile(cpu_math.gelu_tanh)(mx.array(x)))
-        d = np.array(mx.compile(cpu_math.gelu_tanh_backward)(mx.array(x), mx.array(g)))
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = torch.nn.functional.gelu(tx, approximate="tanh")
-    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
+    y, d, ty, td = _ours_and_torch(cpu_math.gelu_tanh, cpu_math.gelu_tanh_backward,
+                                   lambda t: torch.nn.functional.gelu(t, approximate="tanh"), x, g)
     y64, d64 = _gelu_tanh_f64(x, g)
     # the forward, relative to values above 1e-3: torch's 1 + tanh(u) cancels for negative u (1.5e-4 here), x / (1 + E)
     # does not; absolute errors alike (~5e-7 at values near 12)
     rel = lambda v: np.max(np.abs(v - y64) / np.maximum(np.abs(y64), 1e-3))  # noqa: E731
-    assert rel(y) < 2e-6 < 1e-4 < rel(ty.detach().numpy())
+    assert rel(y) < 2e-6 < 1e-4 < rel(ty)
     assert np.max(np.abs(y - y64)) < 1e-6
     # the derivative: torch's 1 - tanh^2 cancels (errors to ~4e-6 here), this formula does not
-    err, torch_err = np.max(np.abs(d - d64)), np.max(np.abs(td.numpy() - d64))
+    err, torch_err = np.max(np.abs(d - d64)), np.max(np.abs(td - d64))
     assert err < 1e-6 < torch_err
-    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(d, td.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, ty, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d, td, rtol=1e-5, atol=1e-5)
 
 
 def test_gelu_tanh_special_values_follow_torch():
@@ -116,15 +123,11 @@ def test_gelu_tanh_special_values_follow_torch():
                   1e20, -1e20, 3e38, -3e38, -0.7517916, 0.0, 0.0], np.float32)
     g = np.ones_like(x)
     g[-2:] = [np.inf, np.nan]
-    with mx.stream(mx.cpu):
-        y = np.array(mx.compile(cpu_math.gelu_tanh)(mx.array(x)))
-        d = np.array(mx.compile(cpu_math.gelu_tanh_backward)(mx.array(x), mx.array(g)))
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = torch.nn.functional.gelu(tx, approximate="tanh")
-    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
-    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=1e-20, equal_nan=True)  # -9: -1.3e-28, torch -0
-    np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty.detach().numpy()[~np.isnan(y)]))
-    np.testing.assert_allclose(d, td.numpy(), rtol=1e-6, atol=1e-6, equal_nan=True)
+    y, d, ty, td = _ours_and_torch(cpu_math.gelu_tanh, cpu_math.gelu_tanh_backward,
+                                   lambda t: torch.nn.functional.gelu(t, approximate="tanh"), x, g)
+    np.testing.assert_allclose(y, ty, rtol=1e-6, atol=1e-20, equal_nan=True)  # -9: -1.3e-28, torch -0
+    np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty[~np.isnan(y)]))
+    np.testing.assert_allclose(d, td, rtol=1e-6, atol=1e-6, equal_nan=True)
 
 
 def _counting(monkeypatch, A, names):
@@ -199,27 +202,27 @@ def _gelu_f64(x, g):
     return x * phi, g * (phi + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 
 
+def _gelu_erf_grad(x, g):
+    return g * cpu_math.gelu_erf_with_derivative(x)[1]
+
+
 def test_exact_gelu_no_less_accurate_than_torch():
     rng = np.random.default_rng(5)
     x = np.concatenate([rng.standard_normal(200_000) * 3, rng.uniform(-14, 14, 100_000)]).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
+    y, d, ty, td = _ours_and_torch(lambda a: cpu_math.gelu_erf_with_derivative(a)[0], _gelu_erf_grad,
+                                   torch.nn.functional.gelu, x, g)
     with mx.stream(mx.cpu):
-        y, d = mx.compile(cpu_math.gelu_erf_with_derivative)(mx.array(x))
-        y_alone = mx.compile(cpu_math.gelu_erf)(mx.array(x))
-        y, d, y_alone = np.array(y), np.array(d), np.array(y_alone)
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = torch.nn.functional.gelu(tx)
-    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
-    ty, td = ty.detach().numpy(), td.numpy()
+        y_alone = np.array(mx.compile(cpu_math.gelu_erf)(mx.array(x)))
     y64, d64 = _gelu_f64(x, g)
     rel = lambda v, ref: np.max(np.abs(v - ref) / np.maximum(np.abs(ref), 1e-3))  # noqa: E731
     # torch's 1 + erf(z) cancels for negative x (1e-3 relative here); erfc / 2 does not
     assert rel(y, y64) < 3e-6 < 1e-4 < rel(ty, y64)
-    assert rel(g * d, d64) <= rel(td, d64)
-    assert np.max(np.abs(y - y64)) < 1e-6 and np.max(np.abs(g * d - d64)) < 1e-6
+    assert rel(d, d64) <= rel(td, d64)
+    assert np.max(np.abs(y - y64)) < 1e-6 and np.max(np.abs(d - d64)) < 1e-6
     np.testing.assert_array_equal(y_alone, y)
     np.testing.assert_allclose(y, ty, rtol=1e-5, atol=2e-6)
-    np.testing.assert_allclose(g * d, td, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(d, td, rtol=1e-5, atol=1e-5)
 
 
 def test_exact_gelu_special_values_follow_torch():
@@ -227,15 +230,11 @@ def test_exact_gelu_special_values_follow_torch():
     # are left out
     x = np.array([np.nan, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 1.0, -1.0, 1.4142135, -1.4142135, 5.0, -5.0, 13.0,
                   -13.0, 1e10, -1e10, 1e20, -1e20, -3e38], np.float32)
-    with mx.stream(mx.cpu):
-        y, d = (np.array(a) for a in mx.compile(cpu_math.gelu_erf_with_derivative)(mx.array(x)))
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = torch.nn.functional.gelu(tx)
-    (td,) = torch.autograd.grad(ty, tx, torch.ones_like(tx))
+    y, d, ty, td = _ours_and_torch(cpu_math.gelu_erf, _gelu_erf_grad, torch.nn.functional.gelu, x, np.ones_like(x))
     # atol: at -5 torch's 1 + erf cancels (-1.19e-6; the value is -1.43e-6)
-    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=3e-7, equal_nan=True)
-    np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty.detach().numpy()[~np.isnan(y)]))
-    np.testing.assert_allclose(d, td.numpy(), rtol=2e-6, atol=3e-7, equal_nan=True)
+    np.testing.assert_allclose(y, ty, rtol=1e-6, atol=3e-7, equal_nan=True)
+    np.testing.assert_array_equal(np.signbit(y[~np.isnan(y)]), np.signbit(ty[~np.isnan(y)]))
+    np.testing.assert_allclose(d, td, rtol=2e-6, atol=3e-7, equal_nan=True)
 
 
 # ---------------------------------------------------------------- Note [CPU silu]
@@ -244,14 +243,9 @@ def test_silu_special_values_and_accuracy_follow_torch():
     x = np.concatenate([rng.standard_normal(100_000) * 8, [np.nan, np.inf, -np.inf, 0.0, -0.0, 88.0, -88.0, 100.0,
                                                           -100.0, 1e30, -1e30]]).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    with mx.stream(mx.cpu):
-        y = np.array(mx.compile(cpu_math.silu)(mx.array(x)))
-        d = np.array(mx.compile(cpu_math.silu_backward)(mx.array(x), mx.array(g)))
-    tx = torch.from_numpy(x).requires_grad_()
-    ty = torch.nn.functional.silu(tx)
-    (td,) = torch.autograd.grad(ty, tx, torch.from_numpy(g))
-    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-6, atol=1e-30, equal_nan=True)
-    np.testing.assert_allclose(d, td.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+    y, d, ty, td = _ours_and_torch(cpu_math.silu, cpu_math.silu_backward, torch.nn.functional.silu, x, g)
+    np.testing.assert_allclose(y, ty, rtol=1e-6, atol=1e-30, equal_nan=True)
+    np.testing.assert_allclose(d, td, rtol=1e-5, atol=1e-6, equal_nan=True)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
