@@ -151,7 +151,7 @@ import numpy as np
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _compile, _dtype
 from .._ops import creation as _creation
-from .._ops import precise as _precise
+from .._ops import cpu_math as _cpu_math, precise as _precise
 from .._ops import random as _random
 from .._C import is_grad_enabled
 from ..autograd._derivatives import needs_grad
@@ -312,22 +312,36 @@ def _row_total(e, dead):
     return total if dead is None else mx.where(dead, 1.0, total)
 
 
+_cpu_exp = mx.compile(_cpu_math.exp)
+
+
+def _scores_exp(x):
+    """exp of float32 (..., L, S) attention scores. On MLX's CPU, from cpu_math.MIN_ELEMENTS elements on, Note [CPU
+    exponential]'s (MLX's CPU exp is 12 ns an element and up to 64 units in the last place off; torch's fused kernel
+    takes two exps of the score matrix forward and one backward), compiled per shape; a decoding step's single
+    query row (L = 1), whose key length grows at every step, keeps MLX's exp, as does everything else."""
+    if (x.dtype == mx.float32 and x.ndim >= 2 and x.shape[-2] > 1 and x.size >= _cpu_math.MIN_ELEMENTS and
+            mx.default_device() == mx.cpu):
+        return _cpu_exp(x)
+    return _precise.exp(x)
+
+
 def _flash_forward(q, k, v, sc, mask, keep, probs=False, alive=False):
     """torch's fused CPU forward: out, and with probs=True also the probabilities p = exp(scores - logsumexp) its
     backward recomputes (the same row sums and row max, so equal bit for bit to `_flash_probs`; 0 along dead rows)."""
     s, dead, top = _flash_scores(q, k, sc, mask, keep, alive)
-    e = _precise.exp(s - top)
+    e = _scores_exp(s - top)
     total = _row_total(e, dead)
     out = mx.matmul(e, v) / total
-    return (out, _precise.exp(s - (mx.log(total) + top))) if probs else out
+    return (out, _scores_exp(s - (mx.log(total) + top))) if probs else out
 
 
 def _flash_probs(q, k, sc, mask, keep, alive=False):
     """p = exp(scores - logsumexp), as torch's fused CPU backward recomputes it (0 along dead rows, with no
     inf or NaN on the way, so a further derivative through it stays finite: Note [double where])."""
     s, dead, top = _flash_scores(q, k, sc, mask, keep, alive)
-    lse = mx.log(_row_total(_precise.exp(s - top), dead)) + top
-    return _precise.exp(s - lse)
+    lse = mx.log(_row_total(_scores_exp(s - top), dead)) + top
+    return _scores_exp(s - lse)
 
 
 def _flash_grads(q, k, v, g, out, p, sc):
@@ -366,7 +380,7 @@ def _half_forward(q, k, v, sc, mask, keep, alive):
     float32 logsumexp)."""
     dt, f32 = q.dtype, mx.float32
     s, dead, top = _flash_scores(q.astype(f32), k.astype(f32), sc, mask, keep, alive)
-    e = mx.exp(s - top)
+    e = _scores_exp(s - top)
     total = _row_total(e, dead)
     out = mx.matmul(e.astype(dt).astype(f32), v.astype(f32)) * mx.reciprocal(total)
     return out.astype(dt), mx.log(total) + top
@@ -382,7 +396,7 @@ def _half_grads(q, k, v, g, out, lse, sc, mask, keep):
         s = s + mask.astype(f32)
     if keep is not None:
         s = mx.where(keep, s, -math.inf)
-    p = mx.exp(s - lse)  # lse is finite, 0 along dead rows: 0 wherever the scores are -inf
+    p = _scores_exp(s - lse)  # lse is finite, 0 along dead rows: 0 wherever the scores are -inf
     dsum = mx.sum(gf * out.astype(f32), axis=-1, keepdims=True)
     # a half-type product is the float32 product rounded once, torch's rounding (_mm: Note [Half-type products on
     # the CPU])

@@ -322,3 +322,53 @@ def test_half_and_double_dtypes(dtype):
     for m, t in zip(outs[1], outs[0]):
         assert str(m.dtype) == str(t.dtype)
         assert_same(m.float(), t.float(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("case", ["plain", "causal", "masked", "bfloat16", "create_graph"])
+def test_large_cpu_attention_takes_the_arithmetic_exp(case, monkeypatch):
+    """_scores_exp (Note [CPU exponential]): from cpu_math.MIN_ELEMENTS scores on, the fused CPU attention's exps
+    are the arithmetic one; values and gradients stay torch's."""
+    from mlx_compat.nn import _attention as A
+
+    calls = []
+    real = A._cpu_exp
+    monkeypatch.setattr(A, "_cpu_exp", lambda x: calls.append(x.shape) or real(x))
+    q, k, v = (_rand((1, 4, 96, 32), s, 2.0) for s in (1, 2, 3))  # 4 x 96 x 96 scores
+    mask = _rand((96, 96), 4) > -1.0
+    dtype = "bfloat16" if case == "bfloat16" else "float32"
+
+    def fn(L, q, k, v):
+        q, k, v = (t.to(getattr(L, dtype)) for t in (q, k, v))
+        if case == "causal":
+            return L.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).float()
+        m = L.from_numpy(mask) if case == "masked" else None
+        return L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m).float()
+
+    if case == "create_graph":
+        xs = [mc.from_numpy(a).requires_grad_() for a in (q, k, v)]
+        gs = mc.autograd.grad(fn(mc, *xs).sum(), xs, create_graph=True)
+        h = mc.autograd.grad(sum((g * g).sum() for g in gs), xs)
+        ts = [torch.from_numpy(a).requires_grad_() for a in (q, k, v)]
+        tgs = torch.autograd.grad(fn(torch, *ts).sum(), ts, create_graph=True)
+        for g, tg in zip(gs, tgs):
+            assert_same(g, tg, rtol=1e-4, atol=1e-5)
+        # torch's fused CPU kernel has no double backward to compare with: finite second derivatives
+        assert all(np.isfinite(x.numpy()).all() for x in h)
+    elif case == "bfloat16":
+        _grads_match(fn, [q, k, v], rtol=2e-2, gtol=5e-2)
+    else:
+        _grads_match(fn, [q, k, v])
+    assert calls and all(s[-2:] == (96, 96) for s in calls)
+
+
+def test_decoding_step_attention_keeps_mlx_exp(monkeypatch):
+    """A single query row (a decoding step, whose key length grows every step) keeps MLX's exp: per-shape graphs
+    would be traced anew at every step."""
+    from mlx_compat.nn import _attention as A
+
+    calls = []
+    monkeypatch.setattr(A, "_cpu_exp", lambda x: calls.append(x.shape) or x)
+    q, k, v = _rand((16, 8, 1, 32), 1), _rand((16, 8, 300, 32), 2), _rand((16, 8, 300, 32), 3)  # 38,400 scores
+    xs = [mc.from_numpy(a).requires_grad_() for a in (q, k, v)]
+    mc.autograd.grad(mc.nn.functional.scaled_dot_product_attention(*xs).sum(), xs)
+    assert not calls
