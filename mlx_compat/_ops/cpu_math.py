@@ -22,7 +22,10 @@ float) is 2^127 times a doubled e^r, and past that the product overflows to inf 
 (checked on a grid of 200,000 points from 88.70 to 89.5); NaN stays NaN. Only float32 on the CPU uses it: MLX's
 GPU kernels are fast and accurate, and a half type's exp is computed in float32 by the callers already. Its two
 kernels and the bit cast cost more than they save on small arrays (a 64 x 10 batch's cross entropy made the MLP
-step ~2 % slower), so the callers take it from `MIN_ELEMENTS` elements on.
+step ~2 % slower), so the callers take it from `MIN_ELEMENTS` elements on. Compiled per shape, each new shape
+costs one trace (about 0.85 ms here, against 0.63 ms for mx.exp of 2^15 elements and 12 ms of 2^20), and MLX keeps
+every shape's graph: fine for training's few shapes; a call site that sees a new shape at every call (a decoding
+loop's growing attention) keeps MLX's kernels instead.
 
 Note [Selects in CPU kernels]
 In MLX 0.32.4's compiled CPU kernels an mx.where whose chosen values are computed in the same kernel costs a
