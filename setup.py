@@ -23,15 +23,17 @@ WARNINGS = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-ini
 # stage is also link-time optimised, so the profile's hot calls between our files are inlined and laid out
 # together as those within a file are, and calls into libpython go through the GOT without a PLT stub each
 # (-fno-plt): bench/bench_dispatch.py's geometric mean 1.09x -> 1.05-1.06x raw MLX on this CPU (two alternated
-# runs, BENCHMARKS.md). GCC only (other compilers build the plain way), and never a change of behaviour: the same
-# C, laid out differently.
+# runs, BENCHMARKS.md). Where the linker cannot run GCC's LTO plugin (an H100 machine's /opt/gcc with the system
+# ld), tools/pgo_build.py builds that stage again with MLX_COMPAT_LTO=0: the profile without link-time optimisation
+# (there 1.08-1.09x -> 1.05-1.06x too). GCC only (other compilers build the plain way), and never a change of
+# behaviour: the same C, laid out differently.
 def _pgo_flags():
     """(compile, link) flags of the profile-guided build stage MLX_COMPAT_PGO names, if any."""
     mode, _, where = os.environ.get("MLX_COMPAT_PGO", "").partition(":")
     if mode == "generate":
         return ["-fprofile-generate", "-fprofile-update=atomic", f"-fprofile-dir={where}"], ["-fprofile-generate"]
     if mode == "use":
-        lto = ["-flto=auto", "-fno-plt"]
+        lto = ["-fno-plt"] if os.environ.get("MLX_COMPAT_LTO") == "0" else ["-flto=auto", "-fno-plt"]
         return (["-fprofile-use", f"-fprofile-dir={where}", "-fprofile-partial-training", "-Wno-missing-profile", *lto],
                 ["-O2", *lto])
     return [], []

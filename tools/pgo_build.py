@@ -1,7 +1,8 @@
 """The profile-guided build of the C core (Note [Profile-guided build] in setup.py), run by `make venv` after the
 editable install: mlx_compat._C built instrumented, tools/pgo_workload.py run on it (on the CPU, then on 'cuda'
-under the fake GPU), and _C built again, in place, with that profile. With a compiler other than GCC the plain
-build stays; if a stage fails, the plain build is made again and a warning says why.
+under the fake GPU), and _C built again, in place, with that profile (and link-time optimised; where the toolchain
+cannot, without). With a compiler other than GCC the plain build stays; if a stage fails, the plain build is made
+again and a warning says why.
 
     python tools/pgo_build.py
 """
@@ -29,11 +30,14 @@ def _is_gcc():
     return "Free Software Foundation" in out
 
 
-def _build(stage):
-    """setup.py build_ext in place, every file recompiled, with MLX_COMPAT_PGO=`stage` (None: plain)."""
-    env = {k: v for k, v in os.environ.items() if k != "MLX_COMPAT_PGO"}
+def _build(stage, lto=True):
+    """setup.py build_ext in place, every file recompiled, with MLX_COMPAT_PGO=`stage` (None: plain); lto=False
+    sets MLX_COMPAT_LTO=0 (the optimised stage without link-time optimisation)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MLX_COMPAT_PGO", "MLX_COMPAT_LTO")}
     if stage is not None:
         env["MLX_COMPAT_PGO"] = stage
+    if not lto:
+        env["MLX_COMPAT_LTO"] = "0"
     subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace", "--force", "-j", "2",
                     "--build-temp", TEMP], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -54,7 +58,12 @@ def main():
         _build(f"generate:{DATA}")
         _workload(False)
         _workload(True)
-        _build(f"use:{DATA}")
+        try:
+            _build(f"use:{DATA}")
+        except (OSError, subprocess.CalledProcessError) as e:
+            # a GCC whose linker cannot run its LTO plugin ("could not run lto-wrapper"): keep the profile
+            print(f"pgo_build: {e}; building with the profile, without link-time optimisation", file=sys.stderr)
+            _build(f"use:{DATA}", lto=False)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"pgo_build: {e}; building without a profile", file=sys.stderr)
         _build(None)
