@@ -73,6 +73,8 @@ from __future__ import annotations
 
 import mlx.core as mx
 
+from .._device_scope import _DEVICES
+
 # e^r = 1 + r + r^2 * P(r) on [-ln2/2, ln2/2], P's coefficients from the constant term up (fitted in float64 by
 # iteratively reweighted least squares for the least largest relative error, then rounded to float32)
 _EXP_P = (0.5, 0.1666666716337204, 0.04166646674275398, 0.008333360776305199, 0.0013933597365394235,
@@ -83,6 +85,12 @@ _LN2_HI = 0.693359375  # ln 2's leading bits: n * _LN2_HI is exact for |n| < 2^1
 _LN2_LO = -2.12194440e-4  # ln 2 - _LN2_HI
 _LO, _HI = -88.0, 89.0  # x's clamp (Note [CPU exponential]): 0 below, inf above, no select
 MIN_ELEMENTS = 1 << 15  # below this many elements the extra kernels outweigh the saving: callers keep MLX's
+
+
+def takes(t):
+    """Whether Tensor t's elementwise work goes through this module's functions: on MLX's CPU stream (the fake
+    GPU's too) with at least MIN_ELEMENTS elements."""
+    return _DEVICES[t._device_code] == mx.cpu and t.numel() >= MIN_ELEMENTS
 _GELU_K = 0.7978845608028654  # sqrt(2 / pi)
 _GELU_C = 0.044715
 

@@ -43,7 +43,7 @@ import struct
 import mlx.core as mx
 import numpy as np
 
-from .._device_scope import _DEVICES, scoped as _scoped, warn as _warn
+from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
 from .._cuda_source import FIRST_ELEMENT, PACK
 from .._ops import cpu_math as _cpu_math, precise as _precise
@@ -422,8 +422,7 @@ def silu(input, inplace=False):
             raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
         fn = lambda x: x / (1 + mx.exp(-x))  # noqa: E731  (MLX's sigmoid has no complex kernel)
         return _finish(input, _pointwise("SiluBackward0", fn, input), inplace)
-    if (not inplace and input.dtype is not _dtype.float64 and _DEVICES[input._device_code] == mx.cpu and
-            input.numel() >= _cpu_math.MIN_ELEMENTS):  # Note [CPU silu]
+    if not inplace and input.dtype is not _dtype.float64 and _cpu_math.takes(input):  # Note [CPU silu]
         return _silu_cpu(input)
     return _finish(input, _direct("SiluBackward0", _silu_opmath, input, _silu_deriv), inplace)
 
@@ -643,7 +642,7 @@ def gelu(input, approximate="none"):
         if input.dtype is _dtype.float64:  # Note [gelu saves its erf]: float64 keeps the accurate erf's derivative
             return _direct("GeluBackward0", _gelu_fwd, input, _gelu_deriv)
         dev = input._device_code
-        cpu = _DEVICES[dev] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS  # Note [CPU exact gelu]
+        cpu = _cpu_math.takes(input)  # Note [CPU exact gelu]
         if not (input.requires_grad and _C.is_grad_enabled()):  # Note [fused exact gelu]
             return _new(_scoped(dev, _gelu_erf_cpu_fused if cpu else _gelu_erf_fused, input._mx), dev, input.dtype)
         r, e = _scoped(dev, _gelu_erf_d_cpu_fused if cpu else _gelu_erf_fwd_fused, input._mx)  # e: derivative if cpu
@@ -657,7 +656,7 @@ def gelu(input, approximate="none"):
         if input.dtype is _dtype.float64:
             return _direct("GeluBackward0", _gelu_tanh_fwd, input, _gelu_tanh_deriv)
         dev = input._device_code
-        cpu = _DEVICES[dev] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS  # Note [CPU tanh gelu]
+        cpu = _cpu_math.takes(input)  # Note [CPU tanh gelu]
         fwd = _gelu_tanh_cpu_fused if cpu else _gelu_tanh_fused
         r = _new(_scoped(dev, fwd, input._mx), dev, input.dtype)  # Note [fused tanh gelu]
 

@@ -44,7 +44,7 @@ import warnings
 
 import mlx.core as mx
 
-from .._device_scope import _DEVICES, scoped as _scoped, warn as _warn
+from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
 from ..autograd._mlx_vjp import mlx_op, select, vjp
 from ._fused import fused_op
@@ -825,7 +825,7 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
     dt = input.dtype._mx
     # Note [CPU exponential]: on MLX's CPU (the fake GPU's stream too), for logits large enough that the exp's
     # time outweighs its extra kernels (on MLX's own exp, a (64, 10) batch's step is ~2 % faster)
-    cpu = _DEVICES[input._device_code] == mx.cpu and input.numel() >= _cpu_math.MIN_ELEMENTS
+    cpu = _cpu_math.takes(input)
     cforward, cbackward, stats, reduce = _ce_functions(dt, ignore_index, reduction, cpu)
 
     def f(x):
