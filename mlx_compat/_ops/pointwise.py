@@ -12,7 +12,7 @@ import enum
 import mlx.core as mx
 
 from .. import _C, _dtype
-from . import precise as _precise
+from . import cpu_math as _cpu_math, precise as _precise
 from .._methods import declare
 from .._tensor import Tensor, _new
 
@@ -44,13 +44,14 @@ DOUBLE = ELEMENTWISE_TYPE_PROMOTION_KIND.DOUBLE
 _SAVES = {"self": _C.SAVE_SELF, "result": _C.SAVE_RESULT}
 
 
-def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, node=None, complex=False, int_identity=False,
-          bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True, refusals=(), module=None,
-          qualname=None):
+def unary(name, forward, promotion, derivative, *, forward64=None, forward_cpu=None, scalar=None, node=None, complex=False,
+          int_identity=False, bool_error=None, out=True, exact_out=False, operator=None, inplace_grad=True, refusals=(),
+          module=None, qualname=None):
     """Declare the unary op `name` in the registry (Note [Operator registry] in csrc/dispatch.c) and return its
     function form; Tensor.<name> and Tensor.<name>_ come with it.
 
-    forward(x, [scalar], stream=None) is the MLX call (forward64 the one for float64 inputs); `derivative(grad, [self],
+    forward(x, [scalar], stream=None) is the MLX call (forward64 the one for float64 inputs, forward_cpu the one for
+    large float32 inputs on the CPU: Note [Shapeless CPU transcendentals] in cpu_math.py); `derivative(grad, [self],
     [result])` is written with the package's ops (so it differentiates again under create_graph), its parameter
     names saying which saved values it takes, as in torch's derivatives.yaml; None records nothing. `node` is the
     backward node's name ("<Name>Backward0" by default); `complex` allows complex inputs (else torch's
@@ -79,6 +80,8 @@ def unary(name, forward, promotion, derivative, *, forward64=None, scalar=None, 
         _C._register_backward(operator, node or name.capitalize() + "Backward0",
                               lambda ctx, grads: (derivative(grads[0], ctx[0]) if takes_self else derivative(grads[0]),),
                               takes_self)
+    if forward_cpu is not None:
+        extra["forward_cpu"] = forward_cpu
     return _C.Op(name, forward=forward, forward64=forward64, **extra, promotion=promotion, flags=flags,
                  derivative=derivative, saves=saves, node=node or name.capitalize() + "Backward0",
                  bool_error=bool_error, refusals=tuple(refusals) or None,
@@ -166,7 +169,7 @@ def _zero(grad):
 
 # The declared unary family: one line per op, forward and derivative together.
 exp = unary("exp", mx.exp, INT_TO_FLOAT, lambda grad, result: grad * result,
-            forward64=_on_stream(_precise.exp), complex=True)
+            forward64=_on_stream(_precise.exp), forward_cpu=_cpu_math.exp_any, complex=True)
 exp2 = unary("exp2", _exp2, INT_TO_FLOAT, lambda grad, result: grad * result * _LN2,
              forward64=_on_stream(lambda x: _precise.exp(x * _LN2)), complex=True)
 expm1 = unary("expm1", mx.expm1, INT_TO_FLOAT, lambda grad, result: grad * (result + 1))
@@ -183,9 +186,10 @@ sin = unary("sin", mx.sin, INT_TO_FLOAT, lambda grad, self: grad * self.cos(), f
 cos = unary("cos", mx.cos, INT_TO_FLOAT, lambda grad, self: -grad * self.sin(), forward64=_on_stream(_precise.cos),
             complex=True)
 tan = unary("tan", mx.tan, INT_TO_FLOAT, lambda grad, result: grad * (1 + result * result), complex=True)
-tanh = unary("tanh", mx.tanh, INT_TO_FLOAT, lambda grad, result: grad * (1 - result * result), complex=True)
+tanh = unary("tanh", mx.tanh, INT_TO_FLOAT, lambda grad, result: grad * (1 - result * result),
+             forward_cpu=_cpu_math.tanh_any, complex=True)
 sigmoid = unary("sigmoid", mx.sigmoid, INT_TO_FLOAT, lambda grad, result: grad * result * (1 - result),
-                forward64=_on_stream(_precise.sigmoid))
+                forward64=_on_stream(_precise.sigmoid), forward_cpu=_cpu_math.sigmoid_any)
 reciprocal = unary("reciprocal", mx.reciprocal, INT_TO_FLOAT, lambda grad, result: -grad * result * result,
                    complex=True)
 floor = unary("floor", mx.floor, DEFAULT, _zero, int_identity=True, bool_error=_no_bool("floor"),

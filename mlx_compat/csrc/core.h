@@ -125,6 +125,9 @@ typedef struct {
     PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
     struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
+    int64_t cpu_math_min;         /* Note [Shapeless CPU transcendentals] (_ops/cpu_math.py): from this many elements on,
+                                     float32 on the CPU device takes the forward_cpu / cpu_softmax callables
+                                     (INT64_MAX until _register_cpu_math) */
     PyObject *kw_stream;          /* ("stream",): the keyword names of mx_call off MLX's default device */
     PyObject *shape_args[SHAPE_ARG_MAX]; /* mxcall.c: Note [Reused shape tuples], by length - 1 */
     PyObject *value_args[VALUE_ARG_MAX]; /* shape.c: Note [Reused value tuples], by length - 1; None items between calls */
@@ -655,6 +658,8 @@ typedef struct FastState {
     FAST_MX_FUNCS(X)
 #undef X
     PyObject *kw_precise, *kw_precise_stream, *kw_keepdims, *kw_keepdims_stream; /* keyword-name tuples */
+    PyObject *cpu_softmax, *cpu_log_softmax; /* (x, axis, stream=) for large float32 CPU inputs, or NULL (Note
+                                                [Shapeless CPU transcendentals] in _ops/cpu_math.py) */
 } FastState;
 /* layout.c, Note [Channels-last hint] */
 PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,

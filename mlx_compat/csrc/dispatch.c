@@ -15,7 +15,9 @@
  *                is torch's name of the second argument ("exponent" for pow)
  *   forward      the MLX callable; forward64 the one for float64 (Note [MLX float64 precision] in _precise.py).
  *                Both are called with `stream=` when the tensor's device is not MLX's default (as mx_call
- *                does), so a Python-level forward must accept `stream=` and pass it on. `scalar`, when given,
+ *                does), so a Python-level forward must accept `stream=` and pass it on. forward_cpu (unary
+ *                ops, optional) is the one for float32 inputs on the CPU device with at least cpu_math_min elements
+ *                (Note [Shapeless CPU transcendentals] in _ops/cpu_math.py). `scalar`, when given,
  *                is the forward's second positional argument (relu is mx.maximum(x, 0) without a Python frame).
  *   promotion    the result-dtype rule, the one `ElementwiseTypePromotionKind` of core.h (ops.c's table uses
  *                it too), torch's ELEMENTWISE_TYPE_PROMOTION_KIND: DEFAULT keeps the (promoted) input dtype,
@@ -91,6 +93,8 @@ typedef struct OpObject {
     PyObject *name;        /* torch's name, str */
     PyObject *forward;     /* MLX callable (unary ops) or NULL */
     PyObject *forward64;   /* float64 callable (unary ops) or NULL */
+    PyObject *forward_cpu; /* unary ops: the callable for large float32 inputs on the CPU device, or NULL (Note
+                              [Shapeless CPU transcendentals] in _ops/cpu_math.py) */
     PyObject *scalar;      /* the forwards' second positional argument, or NULL */
     PyObject *derivative;  /* callable(grad, *saved) or NULL */
     PyObject *node_cls;    /* Node subclass of the backward node, or NULL */
@@ -362,6 +366,19 @@ static CORE_COLD int raise_not_tensor(OpObject *op, PyObject *o)
 
 static PyObject *unary_forward_cast(OpObject *op, TensorObject *t, PyObject *v, int *out_dt);
 
+/* Whether t has at least st->cpu_math_min elements (Note [Shapeless CPU transcendentals] in _ops/cpu_math.py):
+ * its size bound rules out the small ones without reading a shape. */
+static int cpu_math_takes(State *st, TensorObject *t)
+{
+    if (tensor_numel_bound(t) < st->cpu_math_min)
+        return 0;
+    if (tensor_ensure_sizes(st, t) < 0) {
+        PyErr_Clear(); /* the forward's own call reports a broken value */
+        return 0;
+    }
+    return tensor_numel(t) >= st->cpu_math_min;
+}
+
 /* NEW: the mx.array of op(t) and its dtype code in *out_dt (the dtype rule applied). *last: the result's N...C
  * source (NEW) when t has one (Note [Channels-last source] in layout.c), else NULL. */
 static inline PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt, PyObject **last)
@@ -377,7 +394,10 @@ static inline PyObject *unary_forward(OpObject *op, TensorObject *t, int *out_dt
         *out_dt = d;
         PyObject *src = layout_source(t); /* elementwise: op(transpose(y)) is transpose(op(y)) */
         PyObject *args[2] = {src != NULL ? src : v, op->scalar};
-        PyObject *r = mx_call(st, d == DT_F64 ? op->forward64 : op->forward, args, op->scalar ? 2 : 1, t->device);
+        PyObject *f = d == DT_F64 ? op->forward64 : op->forward;
+        if (op->forward_cpu != NULL && d == DT_F32 && t->device == DEV_CPU && cpu_math_takes(st, t))
+            f = op->forward_cpu; /* Note [Shapeless CPU transcendentals] (_ops/cpu_math.py) */
+        PyObject *r = mx_call(st, f, args, op->scalar ? 2 : 1, t->device);
         return src == NULL || r == NULL ? r : layout_from_last(st, r, t->ndim, t->device, last);
     }
     return unary_forward_cast(op, t, v, out_dt);
@@ -1654,6 +1674,7 @@ static int op_traverse(OpObject *op, visitproc visit, void *arg)
     Py_VISIT(op->name);
     Py_VISIT(op->forward);
     Py_VISIT(op->forward64);
+    Py_VISIT(op->forward_cpu);
     Py_VISIT(op->scalar);
     Py_VISIT(op->derivative);
     Py_VISIT(op->node_cls);
@@ -1680,6 +1701,7 @@ static int op_clear(OpObject *op)
     Py_CLEAR(op->name);
     Py_CLEAR(op->forward);
     Py_CLEAR(op->forward64);
+    Py_CLEAR(op->forward_cpu);
     Py_CLEAR(op->scalar);
     Py_CLEAR(op->derivative);
     Py_CLEAR(op->node_cls);
@@ -1803,6 +1825,7 @@ static PyObject *op_get_method(OpObject *op, void *c) { return get_or_none(op->m
 static PyObject *op_get_inplace(OpObject *op, void *c) { return get_or_none(op->inplace); }
 static PyObject *op_get_forward(OpObject *op, void *c) { return get_or_none(op->forward); }
 static PyObject *op_get_forward64(OpObject *op, void *c) { return get_or_none(op->forward64); }
+static PyObject *op_get_forward_cpu(OpObject *op, void *c) { return get_or_none(op->forward_cpu); }
 static PyObject *op_get_derivative(OpObject *op, void *c) { return get_or_none(op->derivative); }
 static PyObject *op_get_node(OpObject *op, void *c)
 {
@@ -1842,6 +1865,7 @@ static PyGetSetDef op_getset[] = {
     {"inplace", (getter)op_get_inplace, NULL, "The in-place form (Tensor.<name>_), or None.", NULL},
     {"forward", (getter)op_get_forward, NULL, NULL, NULL},
     {"forward64", (getter)op_get_forward64, NULL, NULL, NULL},
+    {"forward_cpu", (getter)op_get_forward_cpu, NULL, NULL, NULL},
     {"derivative", (getter)op_get_derivative, NULL, NULL, NULL},
     {"node", (getter)op_get_node, NULL, "The backward node's name.", NULL},
     {"promotion", (getter)op_get_promotion, NULL, "The ElementwiseTypePromotionKind value.", NULL},
@@ -1874,6 +1898,7 @@ static OpObject *op_form(PyTypeObject *tp, OpObject *decl, int variant)
     f->name = Py_XNewRef(decl->name);
     f->forward = Py_XNewRef(decl->forward);
     f->forward64 = Py_XNewRef(decl->forward64);
+    f->forward_cpu = Py_XNewRef(decl->forward_cpu);
     f->scalar = Py_XNewRef(decl->scalar);
     f->derivative = Py_XNewRef(decl->derivative);
     f->node_cls = Py_XNewRef(decl->node_cls);
@@ -1957,7 +1982,7 @@ static int check_refusals_declaration(PyObject *refusals)
  * the returned function form; the registry makes no alias anywhere. */
 /* Op(name, *, kind=OP_UNARY, forward=None, forward64=None, scalar=None, promotion=DEFAULT, flags=0, derivative=None,
  *    saves=0, node=None, binary=None, bool_error=None, fallback=None, variants=0, refuse=0, other="other",
- *    params=None, refusals=None, module=None, qualname=None): declare
+ *    params=None, refusals=None, module=None, qualname=None, forward_cpu=None): declare
  * an operator (Note [Operator registry]); returns its function form, sets the method forms on Tensor, and
  * registers it. `node` is a name, or for a binary op with a forward the names for (Tensor, Tensor), (Tensor,
  * Scalar) and (Scalar, Tensor) operands (the last two default to the first). */
@@ -1965,15 +1990,20 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"name", "kind", "forward", "forward64", "scalar", "promotion", "flags", "derivative", "saves",
                              "node", "binary", "bool_error", "fallback", "variants", "refuse", "other", "params",
-                             "refusals", "module", "qualname", NULL};
+                             "refusals", "module", "qualname", "forward_cpu", NULL};
     PyObject *name, *forward = Py_None, *forward64 = Py_None, *scalar = NULL, *derivative = Py_None, *node = Py_None;
     PyObject *binary = Py_None, *bool_error = Py_None, *fallback = Py_None, *other = NULL, *params = Py_None;
-    PyObject *refusals = Py_None, *module = NULL, *qualname = NULL;
+    PyObject *refusals = Py_None, *module = NULL, *qualname = NULL, *forward_cpu = Py_None;
     int kind = OP_UNARY, promotion = PROMOTE_DEFAULT, flags = 0, saves = 0, variants = 0, refuse = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiUOOUU", kwlist, &name, &kind, &forward, &forward64,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|$iOOOiiOiOOOOiiUOOUUO", kwlist, &name, &kind, &forward, &forward64,
                                      &scalar, &promotion, &flags, &derivative, &saves, &node, &binary, &bool_error,
-                                     &fallback, &variants, &refuse, &other, &params, &refusals, &module, &qualname))
+                                     &fallback, &variants, &refuse, &other, &params, &refusals, &module, &qualname,
+                                     &forward_cpu))
         return NULL;
+    if (forward_cpu != Py_None && (kind != OP_UNARY || scalar != NULL || !PyCallable_Check(forward_cpu))) {
+        PyErr_SetString(PyExc_TypeError, "Op: forward_cpu is a callable of a unary op without a scalar");
+        return NULL;
+    }
     if ((module == NULL) != (qualname == NULL) || (module != NULL && variants != 0)) {
         PyErr_SetString(PyExc_TypeError, "Op: a function-only op gives module= and qualname= together, and no "
                                          "variants (Note [Function-only ops])");
@@ -2067,6 +2097,7 @@ static PyObject *op_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (kind == OP_UNARY || generic) {
         op->forward = Py_NewRef(forward);
         op->forward64 = Py_NewRef(forward64 != Py_None ? forward64 : forward);
+        op->forward_cpu = forward_cpu != Py_None ? Py_NewRef(forward_cpu) : NULL;
         op->scalar = Py_XNewRef(scalar);
     } else {
         if (!PyUnicode_Check(binary) || (op->binop = binary_op_index(PyUnicode_AsUTF8(binary))) < 0) {

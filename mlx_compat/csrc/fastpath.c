@@ -31,6 +31,7 @@ int fast_init(PyObject *m, State *st)
         return -1;
     }
     st->fast = f;
+    st->cpu_math_min = INT64_MAX;
     if ((f->fallbacks = PyDict_New()) == NULL)
         return -1;
 #define X(name)                                                       \
@@ -64,6 +65,8 @@ int fast_traverse(State *st, visitproc visit, void *arg)
     Py_VISIT(f->fallbacks);
     Py_VISIT(f->rt_max);
     Py_VISIT(f->rt_min);
+    Py_VISIT(f->cpu_softmax);
+    Py_VISIT(f->cpu_log_softmax);
 #define X(name) Py_VISIT(f->f_##name);
     FAST_MX_FUNCS(X)
 #undef X
@@ -78,6 +81,8 @@ void fast_clear(State *st)
     Py_CLEAR(f->fallbacks);
     Py_CLEAR(f->rt_max);
     Py_CLEAR(f->rt_min);
+    Py_CLEAR(f->cpu_softmax);
+    Py_CLEAR(f->cpu_log_softmax);
 #define X(name) Py_CLEAR(f->f_##name);
     FAST_MX_FUNCS(X)
 #undef X
@@ -261,6 +266,26 @@ static PyObject *mod_register_fallback(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* _register_cpu_math(min_elements, softmax, log_softmax) -> None (NEW): Note [Shapeless CPU transcendentals]
+ * (_ops/cpu_math.py): from min_elements elements on, float32 tensors on the CPU device take the registry's
+ * forward_cpu callables and these softmax(x, axis, stream=) / log_softmax(...) instead of MLX's functions. */
+static PyObject *mod_register_cpu_math(PyObject *m, PyObject *args)
+{
+    State *st = state_of_module(m);
+    long long min_elements;
+    PyObject *sm, *lsm;
+    if (!PyArg_ParseTuple(args, "LOO", &min_elements, &sm, &lsm))
+        return NULL;
+    if (min_elements < 1 || !PyCallable_Check(sm) || !PyCallable_Check(lsm)) {
+        PyErr_SetString(PyExc_TypeError, "_register_cpu_math: a positive count and two callables");
+        return NULL;
+    }
+    Py_XSETREF(fs(st)->cpu_softmax, Py_NewRef(sm));
+    Py_XSETREF(fs(st)->cpu_log_softmax, Py_NewRef(lsm));
+    st->cpu_math_min = (int64_t)min_elements;
+    Py_RETURN_NONE;
+}
+
 /* _register_return_types(max, min) -> None (NEW): the named tuples max/min(dim) return. */
 static PyObject *mod_register_return_types(PyObject *m, PyObject *args)
 {
@@ -298,6 +323,8 @@ PyMethodDef fast_methods[] = {
     {"_register_fallback", mod_register_fallback, METH_VARARGS,
      "Register the Python implementation a C fast path falls back to (Note [Fast paths fall back])."},
     {"_register_return_types", mod_register_return_types, METH_VARARGS, NULL},
+    {"_register_cpu_math", mod_register_cpu_math, METH_VARARGS,
+     "Register the large float32 CPU forwards (Note [Shapeless CPU transcendentals] in _ops/cpu_math.py)."},
     {"cat", FASTCALL(checked_cat), "cat($module, tensors, dim=0, *, out=None)\n--\n\nThe C fast path of torch.cat."},
     {"stack", FASTCALL(checked_stack), "stack($module, tensors, dim=0, *, out=None)\n--\n\n"
      "The C fast path of torch.stack."},

@@ -52,7 +52,9 @@ static PyObject *softmax_impl(State *st, PyObject *o, PyObject *dim_arg, int to,
     if (v == NULL)
         goto error;
     FastState *f = st->fast;
-    if (!log && dt == DT_F32) { /* precise= only changes half-precision inputs (float32 accumulation) */
+    if (dt == DT_F32 && t->device == DEV_CPU && numel >= st->cpu_math_min) { /* Note [Shapeless CPU transcendentals] */
+        arr = mx_call2(st, log ? f->cpu_log_softmax : f->cpu_softmax, v, axis, t->device);
+    } else if (!log && dt == DT_F32) { /* precise= only changes half-precision inputs (float32 accumulation) */
         arr = mx_call2(st, f->f_softmax, v, axis, t->device);
     } else if (!log) {
         PyObject *call[4] = {v, axis, Py_True};

@@ -291,3 +291,124 @@ def test_small_and_in_place_silu_keep_mlx_kernels(monkeypatch):
     mc.nn.functional.silu(big, inplace=True)
     mc.eval(x.grad, big)
     assert not calls
+
+
+# ---------------------------------------------------------------- Note [Shapeless CPU transcendentals]
+_GENERIC_PARTS = {"exp": ["_exp_parts_any", "_product_any"], "sigmoid": ["_sigmoid_parts_any", "_sigmoid_finish_any"],
+                  "tanh": ["_tanh_parts_any", "_tanh_finish_any"]}
+_SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 1e-30, -1e-7, 1e-4, 88.72283, 88.7229, 100.0, -87.3,
+             -88.0, -100.0, -200.0, 0.3465, -0.3466, 20.0, -9.5]
+
+
+def _generic_input(rng, scale):
+    x = (rng.standard_normal((3, 150, 128)) * scale).astype(np.float32)  # cpu_math.MIN_ELEMENTS elements and more
+    x.reshape(-1)[:len(_SPECIALS)] = _SPECIALS
+    return x
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh"])
+@pytest.mark.parametrize("form", ["function", "method", "in-place", "out"])
+def test_large_cpu_exp_sigmoid_tanh_take_the_arithmetic_and_follow_torch(name, form, monkeypatch):
+    assert getattr(mc, name).forward_cpu is getattr(cpu_math, name + "_any")
+    calls = _counting(monkeypatch, cpu_math, _GENERIC_PARTS[name])
+    rng = np.random.default_rng(11)
+    for scale in (1.0, 8.0, 40.0):
+        x = _generic_input(rng, scale)
+        t = getattr(torch, name)(torch.from_numpy(x))
+        ref = getattr(torch, name)(torch.from_numpy(x).double())
+        xs = mc.from_numpy(x)
+        if form == "function":
+            y = getattr(mc, name)(xs)
+        elif form == "method":
+            y = getattr(xs, name)()
+        elif form == "in-place":
+            y = getattr(xs, name + "_")()
+            assert y is xs
+        else:
+            y = mc.empty(0)
+            assert getattr(mc, name)(xs, out=y) is y
+        assert_same(y, t, rtol=1e-6, atol=1e-37)
+        # within a few units in the last place of float64's value wherever that is a normal float32
+        yv, rv = y.numpy().astype(np.float64), ref.numpy()
+        normal = np.isfinite(rv) & (np.abs(rv) > 1.2e-38) & (np.abs(rv) < 3.4e38)
+        ulp = np.spacing(np.abs(rv[normal]).astype(np.float32)).astype(np.float64)
+        assert np.max(np.abs(yv[normal] - rv[normal]) / ulp) <= 3.0
+    assert calls == _GENERIC_PARTS[name] * 3
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh"])
+def test_large_cpu_exp_sigmoid_tanh_gradients_follow_torch(name):
+    x = np.ascontiguousarray(_generic_input(np.random.default_rng(12), 3.0)[:, :, :100])
+    x.reshape(-1)[:len(_SPECIALS)] = np.clip(_SPECIALS, -50, 50)  # finite values: torch's gradients there
+    cot = np.random.default_rng(13).standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        xs = L.from_numpy(x).requires_grad_()
+        y = getattr(L, name)(xs)
+        (g,) = L.autograd.grad(y, xs, L.from_numpy(cot))
+        res.append((y, g, type(y.grad_fn).__name__))
+    assert res[1][2] == res[0][2]
+    assert_same(res[1][0], res[0][0], rtol=1e-6, atol=1e-37)
+    # tanh's 1 - y^2 cancels where |y| nears 1 (on both sides: one unit of y apart is 1e-6 of the cotangent there)
+    assert_same(res[1][1], res[0][1], rtol=1e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, -1, 1])
+@pytest.mark.parametrize("form", ["function", "method", "functional"])
+def test_large_cpu_softmax_takes_the_arithmetic_and_follows_torch(name, dim, form, monkeypatch):
+    calls = _counting(monkeypatch, cpu_math, ["_shifted_parts_any"])
+    rng = np.random.default_rng(14)
+    x = (rng.standard_normal((40, 30, 64)) * 6).astype(np.float32)
+    x[0, 0, :5] = -np.inf  # masked positions
+    x[1, 1, :] = -np.inf  # a whole masked row: NaN in torch, along the last dim
+    x[2, 2, 3] = np.inf
+    x[3, 3, :4] = [-1000.0, 1000.0, 88.0, -88.0]
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        xs = L.from_numpy(x).requires_grad_()
+        if form == "function":
+            y = getattr(L, name)(xs, dim)
+        elif form == "method":
+            y = getattr(xs, name)(dim)
+        else:
+            y = getattr(L.nn.functional, name)(xs, dim=dim)
+        (g,) = L.autograd.grad(y, xs, L.from_numpy(cot))
+        res.append((y, g, type(y.grad_fn).__name__))
+    assert res[1][2] == res[0][2]
+    assert_same(res[1][0], res[0][0], rtol=1e-5, atol=1e-6)
+    assert_same(res[1][1], res[0][1], rtol=1e-4, atol=1e-5)
+    assert calls == ["_shifted_parts_any"]
+
+
+def test_small_and_half_cpu_transcendentals_keep_mlx_kernels(monkeypatch):
+    calls = _counting(monkeypatch, cpu_math, ["_exp_parts_any", "_sigmoid_parts_any", "_tanh_parts_any",
+                                              "_shifted_parts_any"])
+    small = mc.randn(64, 100)
+    half = mc.randn(64, 600).to(mc.bfloat16)
+    for x in (small, half):
+        for y in (mc.exp(x), mc.sigmoid(x), mc.tanh(x), mc.softmax(x, -1), mc.log_softmax(x, -1)):
+            mc.eval(y)
+        # MLX's own kernel, bit for bit
+        with mx.stream(mx.cpu):
+            np.testing.assert_array_equal(mc.exp(x).float().numpy(), np.array(mx.exp(x._mx).astype(mx.float32)))
+    assert not calls
+    mc.exp(mc.randn(64, 600))
+    assert calls == ["_exp_parts_any"]
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_large_cpu_transcendentals_under_compile(dynamic):
+    """Inside a compiled function too (one trace per shape; dynamic=True: the bit cast has no shapeless trace and
+    the call falls back to per-shape graphs, Note [Dynamic shapes])."""
+    def f(x):
+        return mc.exp(x * 0.5).sum() + mc.sigmoid(x).mean() + mc.tanh(x).sum() + mc.softmax(x, -1)[:, 0].sum()
+
+    def tf(x):
+        return torch.exp(x * 0.5).sum() + torch.sigmoid(x).mean() + torch.tanh(x).sum() + torch.softmax(x, -1)[:, 0].sum()
+
+    g = mc.compile(f, dynamic=dynamic)
+    for n in (64, 80):
+        x = np.random.default_rng(n).standard_normal((n, 700)).astype(np.float32)
+        assert_same(g(mc.from_numpy(x)), tf(torch.from_numpy(x)), rtol=1e-5, atol=1e-4)
