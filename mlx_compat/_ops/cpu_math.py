@@ -218,8 +218,8 @@ def gelu_erf_with_derivative(x):
 
 
 # Note [Shapeless CPU transcendentals]
-# torch.exp, sigmoid, tanh, softmax and log_softmax of a float32 tensor on the CPU, from MIN_ELEMENTS elements on,
-# run on Note [CPU exponential]'s arithmetic instead of MLX's per-element libm calls (on 256 x 4096, one thread:
+# torch.exp, sigmoid, tanh, softmax and log_softmax of a float32 tensor on the CPU, from GENERIC_MIN_ELEMENTS elements
+# on, run on Note [CPU exponential]'s arithmetic instead of MLX's per-element libm calls (on 256 x 4096, one thread:
 # mx.exp 16.7 ms, sigmoid 19.3, tanh 22.3, softmax 18.5 against torch's 1.5, 0.55, 3.5, 0.93). Unlike the training
 # activations above (compiled per shape inside their callers' graphs), a generic op sees any shape, so these are
 # compiled shapeless: one trace per rank and dtype, none per shape. The bit cast that builds 2^n has no shape rule,
@@ -231,7 +231,11 @@ def gelu_erf_with_derivative(x):
 # 2^n (e^r - 1) + (2^n - 1) from the same reduction (exact where torch's 1 - t^2-style formulas cancel: near 0 it is
 # e^r - 1 itself); softmax and log_softmax shift by the row maximum as torch's kernels do (a row holding inf or
 # only -inf gives NaN there, as in torch). Under an outer shapeless trace (compile(dynamic=True)) the bit cast
-# fails that trace and _compile falls back to per-shape graphs (Note [Dynamic shapes]).
+# fails that trace and _compile falls back to per-shape graphs (Note [Dynamic shapes]). The threshold is lower than
+# MIN_ELEMENTS (whose callers add the arithmetic to graphs that are compiled per shape anyway): one evaluation of
+# an op alone, MLX's against these, was 43 / 62 us at 512 elements (exp), 115 / 100 at 4,096, 143 / 83 at 8,192 and
+# 258 / 130 at 16,384 (sigmoid and tanh alike, softmax breaking even later).
+GENERIC_MIN_ELEMENTS = 1 << 13
 
 def _sigmoid_parts(x):
     return _exp_parts(-x)
@@ -324,4 +328,4 @@ def log_softmax_any(x, axis, stream=None):
         return _log_softmax_finish_any(x, m, mx.log(mx.sum(e, axis=axis, keepdims=True)))
 
 
-_C._register_cpu_math(MIN_ELEMENTS, softmax_any, log_softmax_any)
+_C._register_cpu_math(GENERIC_MIN_ELEMENTS, softmax_any, log_softmax_any)
