@@ -218,24 +218,25 @@ def gelu_erf_with_derivative(x):
 
 
 # Note [Shapeless CPU transcendentals]
-# torch.exp, sigmoid, tanh, softmax and log_softmax of a float32 tensor on the CPU, from GENERIC_MIN_ELEMENTS elements
-# on, run on Note [CPU exponential]'s arithmetic instead of MLX's per-element libm calls (on 256 x 4096, one thread:
-# mx.exp 16.7 ms, sigmoid 19.3, tanh 22.3, softmax 18.5 against torch's 1.5, 0.55, 3.5, 0.93). Unlike the training
-# activations above (compiled per shape inside their callers' graphs), a generic op sees any shape, so these are
-# compiled shapeless: one trace per rank and dtype, none per shape. The bit cast that builds 2^n has no shape rule,
-# so it stays outside the traces: the part before it and the part after it are each one shapeless compiled
+# torch.exp, expm1, sigmoid, tanh, softmax and log_softmax of a float32 tensor on the CPU, from GENERIC_MIN_ELEMENTS
+# elements on, run on Note [CPU exponential]'s arithmetic instead of MLX's per-element libm calls (on 256 x 4096, one
+# thread: mx.exp 16.7 ms, sigmoid 19.3, tanh 22.3, softmax 18.5 against torch's 1.5, 0.55, 3.5, 0.93). Unlike the
+# training activations above (compiled per shape inside their callers' graphs), a generic op sees any shape, so these
+# are compiled shapeless: one trace per rank and dtype, none per shape. The bit cast that builds 2^n has no shape
+# rule, so it stays outside the traces: the part before it and the part after it are each one shapeless compiled
 # function (one fused kernel each), and the view between them is MLX's (no copy). The C core calls them for its
-# registry's exp, sigmoid and tanh (an Op's forward_cpu, csrc/dispatch.c) and its softmax/log_softmax fast path
-# (csrc/reduce.c), with the stream of the tensor's device, and only for float32 inputs on the CPU device.
-# sigmoid is torch's 1 / (1 + e^-x); tanh is -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign, expm1(y) =
-# 2^n (e^r - 1) + (2^n - 1) from the same reduction (exact where torch's 1 - t^2-style formulas cancel: near 0 it is
-# e^r - 1 itself); softmax and log_softmax shift by the row maximum as torch's kernels do (a row holding inf or
-# only -inf gives NaN there, as in torch). Under an outer shapeless trace (compile(dynamic=True)) the bit cast
+# registry's exp, expm1, sigmoid and tanh (an Op's forward_cpu, csrc/dispatch.c) and its softmax/log_softmax fast path
+# (csrc/reduce.c), with the stream of the tensor's device, and only for float32 inputs on the CPU device. sigmoid is
+# torch's 1 / (1 + e^-x); tanh is -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign, expm1(y) = 2^n (e^r - 1) +
+# (2^n - 1) from the same reduction (exact where torch's 1 - t^2-style formulas cancel: near 0 it is e^r - 1 itself;
+# torch.expm1 takes that expm1); softmax and log_softmax shift by the row maximum as torch's kernels do (a row holding
+# inf or only -inf gives NaN there, as in torch). Under an outer shapeless trace (compile(dynamic=True)) the bit cast
 # fails that trace and _compile falls back to per-shape graphs (Note [Dynamic shapes]). The threshold is lower than
-# MIN_ELEMENTS (whose callers add the arithmetic to graphs that are compiled per shape anyway): one evaluation of
-# an op alone, MLX's against these, was 43 / 62 us at 512 elements (exp), 115 / 100 at 4,096, 143 / 83 at 8,192 and
-# 258 / 130 at 16,384 (sigmoid and tanh alike, softmax breaking even later).
+# MIN_ELEMENTS (whose callers add the arithmetic to graphs that are compiled per shape anyway): one evaluation of an
+# op alone, MLX's against these, was 43 / 62 us at 512 elements (exp), 115 / 100 at 4,096, 143 / 83 at 8,192 and 258 /
+# 130 at 16,384 (sigmoid and tanh alike, softmax breaking even later).
 GENERIC_MIN_ELEMENTS = 1 << 13
+
 
 def _sigmoid_parts(x):
     return _exp_parts(-x)
@@ -253,6 +254,20 @@ def _tanh_finish(q, twice, scale, sign):
     return sign * (-em1 / (2.0 + em1))
 
 
+def _expm1_parts(x):
+    n, q = _exp_reduced(x)
+    bits, twice = _exp_bits(n)
+    return q, twice, bits
+
+
+def _expm1_finish(q, twice, scale):
+    # up to n = 24: 2^n (e^r - 1) + (2^n - 1), both parts exact but the sum's rounding (n <= 127 there, so `twice` is
+    # 1); from 25 on, e^x - 1 rounds as e^x does, and at n = 128 2^n itself would overflow: e^x, then minus 1. The two
+    # are mixed by a 0/1 product (Note [Selects in CPU kernels]); each is finite where the other is chosen.
+    big = (scale > 16777216.0).astype(mx.float32)
+    return big * ((q + 1.0) * twice * scale - 1.0) + (1.0 - big) * (q * scale + (scale - 1.0))
+
+
 def _shifted_parts(x, m):
     return _exp_parts(x - m)
 
@@ -265,6 +280,8 @@ _exp_parts_any = mx.compile(_exp_parts, shapeless=True)
 _sigmoid_parts_any = mx.compile(_sigmoid_parts, shapeless=True)
 _tanh_parts_any = mx.compile(_tanh_parts, shapeless=True)
 _shifted_parts_any = mx.compile(_shifted_parts, shapeless=True)
+_expm1_parts_any = mx.compile(_expm1_parts, shapeless=True)
+_expm1_finish_any = mx.compile(_expm1_finish, shapeless=True)
 _product_any = mx.compile(lambda a, scale: a * scale, shapeless=True)
 _sigmoid_finish_any = mx.compile(lambda a, scale: 1.0 / (1.0 + a * scale), shapeless=True)
 _tanh_finish_any = mx.compile(_tanh_finish, shapeless=True)
@@ -305,6 +322,14 @@ def tanh_any(x, stream=None):
     with _on(stream):
         q, twice, bits, sign = _tanh_parts_any(x)
         return _tanh_finish_any(q, twice, bits.view(mx.float32), sign)
+
+
+def expm1_any(x, stream=None):
+    """e^x - 1 of a float32 array of any shape, from the same reduction without cancelling near 0 (Note [Shapeless
+    CPU transcendentals])."""
+    with _on(stream):
+        q, twice, bits = _expm1_parts_any(x)
+        return _expm1_finish_any(q, twice, bits.view(mx.float32))
 
 
 def _row_exp(x, axis):

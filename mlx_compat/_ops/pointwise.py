@@ -172,7 +172,8 @@ exp = unary("exp", mx.exp, INT_TO_FLOAT, lambda grad, result: grad * result,
             forward64=_on_stream(_precise.exp), forward_cpu=_cpu_math.exp_any, complex=True)
 exp2 = unary("exp2", _exp2, INT_TO_FLOAT, lambda grad, result: grad * result * _LN2,
              forward64=_on_stream(lambda x: _precise.exp(x * _LN2)), complex=True)
-expm1 = unary("expm1", mx.expm1, INT_TO_FLOAT, lambda grad, result: grad * (result + 1))
+expm1 = unary("expm1", mx.expm1, INT_TO_FLOAT, lambda grad, result: grad * (result + 1),
+              forward_cpu=_cpu_math.expm1_any)
 log = unary("log", mx.log, INT_TO_FLOAT, lambda grad, self: grad / self, complex=True)
 log2 = unary("log2", mx.log2, INT_TO_FLOAT, lambda grad, self: grad / (self * _LN2), complex=True)
 log10 = unary("log10", mx.log10, INT_TO_FLOAT, lambda grad, self: grad / (self * _LN10), complex=True)

@@ -294,7 +294,8 @@ def test_small_and_in_place_silu_keep_mlx_kernels(monkeypatch):
 
 
 # ---------------------------------------------------------------- Note [Shapeless CPU transcendentals]
-_GENERIC_PARTS = {"exp": ["_exp_parts_any", "_product_any"], "sigmoid": ["_sigmoid_parts_any", "_sigmoid_finish_any"],
+_GENERIC_PARTS = {"exp": ["_exp_parts_any", "_product_any"], "expm1": ["_expm1_parts_any", "_expm1_finish_any"],
+                  "sigmoid": ["_sigmoid_parts_any", "_sigmoid_finish_any"],
                   "tanh": ["_tanh_parts_any", "_tanh_finish_any"]}
 _SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 1e-30, -1e-7, 1e-4, 88.72283, 88.7229, 100.0, -87.3,
              -88.0, -100.0, -200.0, 0.3465, -0.3466, 20.0, -9.5]
@@ -306,9 +307,9 @@ def _generic_input(rng, scale):
     return x
 
 
-@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh"])
+@pytest.mark.parametrize("name", ["exp", "expm1", "sigmoid", "tanh"])
 @pytest.mark.parametrize("form", ["function", "method", "in-place", "out"])
-def test_large_cpu_exp_sigmoid_tanh_take_the_arithmetic_and_follow_torch(name, form, monkeypatch):
+def test_large_cpu_exp_expm1_sigmoid_tanh_take_the_arithmetic_and_follow_torch(name, form, monkeypatch):
     assert getattr(mc, name).forward_cpu is getattr(cpu_math, name + "_any")
     calls = _counting(monkeypatch, cpu_math, _GENERIC_PARTS[name])
     rng = np.random.default_rng(11)
@@ -336,8 +337,8 @@ def test_large_cpu_exp_sigmoid_tanh_take_the_arithmetic_and_follow_torch(name, f
     assert calls == _GENERIC_PARTS[name] * 3
 
 
-@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh"])
-def test_large_cpu_exp_sigmoid_tanh_gradients_follow_torch(name):
+@pytest.mark.parametrize("name", ["exp", "expm1", "sigmoid", "tanh"])
+def test_large_cpu_exp_expm1_sigmoid_tanh_gradients_follow_torch(name):
     x = np.ascontiguousarray(_generic_input(np.random.default_rng(12), 3.0)[:, :, :100])
     x.reshape(-1)[:len(_SPECIALS)] = np.clip(_SPECIALS, -50, 50)  # finite values: torch's gradients there
     cot = np.random.default_rng(13).standard_normal(x.shape).astype(np.float32)
@@ -383,12 +384,12 @@ def test_large_cpu_softmax_takes_the_arithmetic_and_follows_torch(name, dim, for
 
 
 def test_small_and_half_cpu_transcendentals_keep_mlx_kernels(monkeypatch):
-    calls = _counting(monkeypatch, cpu_math, ["_exp_parts_any", "_sigmoid_parts_any", "_tanh_parts_any",
-                                              "_shifted_parts_any"])
+    calls = _counting(monkeypatch, cpu_math, ["_exp_parts_any", "_expm1_parts_any", "_sigmoid_parts_any",
+                                              "_tanh_parts_any", "_shifted_parts_any"])
     small = mc.randn(cpu_math.GENERIC_MIN_ELEMENTS // 128 - 1, 128)
     half = mc.randn(64, 600).to(mc.bfloat16)
     for x in (small, half):
-        for y in (mc.exp(x), mc.sigmoid(x), mc.tanh(x), mc.softmax(x, -1), mc.log_softmax(x, -1)):
+        for y in (mc.exp(x), mc.expm1(x), mc.sigmoid(x), mc.tanh(x), mc.softmax(x, -1), mc.log_softmax(x, -1)):
             mc.eval(y)
         # MLX's own kernel, bit for bit
         with mx.stream(mx.cpu):
@@ -403,10 +404,12 @@ def test_large_cpu_transcendentals_under_compile(dynamic):
     """Inside a compiled function too (one trace per shape; dynamic=True: the bit cast has no shapeless trace and
     the call falls back to per-shape graphs, Note [Dynamic shapes])."""
     def f(x):
-        return mc.exp(x * 0.5).sum() + mc.sigmoid(x).mean() + mc.tanh(x).sum() + mc.softmax(x, -1)[:, 0].sum()
+        return (mc.exp(x * 0.5).sum() + mc.sigmoid(x).mean() + mc.tanh(x).sum() + mc.softmax(x, -1)[:, 0].sum() +
+                mc.expm1(x).mean())
 
     def tf(x):
-        return torch.exp(x * 0.5).sum() + torch.sigmoid(x).mean() + torch.tanh(x).sum() + torch.softmax(x, -1)[:, 0].sum()
+        return (torch.exp(x * 0.5).sum() + torch.sigmoid(x).mean() + torch.tanh(x).sum() +
+                torch.softmax(x, -1)[:, 0].sum() + torch.expm1(x).mean())
 
     g = mc.compile(f, dynamic=dynamic)
     for n in (64, 80):
