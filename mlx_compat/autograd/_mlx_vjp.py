@@ -17,6 +17,7 @@ import mlx.core as mx
 from .. import _C, _dtype
 from ._derivatives import needs_grad
 from .._device_scope import scoped
+from .._ops import cpu_math as _cpu_math
 from .._tensor import Tensor, _new
 
 
@@ -64,9 +65,14 @@ def _selecting_where_vjp(primals, cotangent, output):
 
 
 def select(c, a, b):
-    """mx.where(c, a, b) for forwards differentiated by the vjp fallback (Note [Selecting vjp])."""
+    """mx.where(c, a, b) for forwards differentiated by the vjp fallback (Note [Selecting vjp]); outside a trace, a
+    large 4-byte select on the CPU by its bits (Note [Selects in CPU kernels] in _ops/cpu_math.py: the same values)."""
     if _tracing.depth:
         return _selecting_where(c, a, b)
+    if getattr(c, "size", 0) >= _cpu_math.GENERIC_MIN_ELEMENTS and mx.default_device() == mx.cpu:
+        r = _cpu_math.where_any(c, a, b)
+        if r is not None:
+            return r
     return mx.where(c, a, b)
 
 

@@ -660,6 +660,8 @@ typedef struct FastState {
     PyObject *kw_precise, *kw_precise_stream, *kw_keepdims, *kw_keepdims_stream; /* keyword-name tuples */
     PyObject *cpu_softmax, *cpu_log_softmax; /* (x, axis, stream=) for large float32 CPU inputs, or NULL (Note
                                                 [Shapeless CPU transcendentals] in _ops/cpu_math.py) */
+    PyObject *cpu_where;          /* (c, a, b, stream=) -> array or None, for large 4-byte CPU selects, or NULL (Note
+                                     [Selects in CPU kernels] in _ops/cpu_math.py) */
 } FastState;
 /* layout.c, Note [Channels-last hint] */
 PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,

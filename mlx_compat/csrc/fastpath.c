@@ -67,6 +67,7 @@ int fast_traverse(State *st, visitproc visit, void *arg)
     Py_VISIT(f->rt_min);
     Py_VISIT(f->cpu_softmax);
     Py_VISIT(f->cpu_log_softmax);
+    Py_VISIT(f->cpu_where);
 #define X(name) Py_VISIT(f->f_##name);
     FAST_MX_FUNCS(X)
 #undef X
@@ -83,6 +84,7 @@ void fast_clear(State *st)
     Py_CLEAR(f->rt_min);
     Py_CLEAR(f->cpu_softmax);
     Py_CLEAR(f->cpu_log_softmax);
+    Py_CLEAR(f->cpu_where);
 #define X(name) Py_CLEAR(f->f_##name);
     FAST_MX_FUNCS(X)
 #undef X
@@ -266,22 +268,24 @@ static PyObject *mod_register_fallback(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* _register_cpu_math(min_elements, softmax, log_softmax) -> None (NEW): Note [Shapeless CPU transcendentals]
- * (_ops/cpu_math.py): from min_elements elements on, float32 tensors on the CPU device take the registry's
- * forward_cpu callables and these softmax(x, axis, stream=) / log_softmax(...) instead of MLX's functions. */
+/* _register_cpu_math(min_elements, softmax, log_softmax, where) -> None (NEW): Note [Shapeless CPU
+ * transcendentals] (_ops/cpu_math.py): from min_elements elements on, float32 tensors on the CPU device take the
+ * registry's forward_cpu callables and these softmax(x, axis, stream=) / log_softmax(...) instead of MLX's
+ * functions, and 4-byte selects where(c, a, b, stream=) (Note [Selects in CPU kernels]). */
 static PyObject *mod_register_cpu_math(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);
     long long min_elements;
-    PyObject *sm, *lsm;
-    if (!PyArg_ParseTuple(args, "LOO", &min_elements, &sm, &lsm))
+    PyObject *sm, *lsm, *wh;
+    if (!PyArg_ParseTuple(args, "LOOO", &min_elements, &sm, &lsm, &wh))
         return NULL;
-    if (min_elements < 1 || !PyCallable_Check(sm) || !PyCallable_Check(lsm)) {
-        PyErr_SetString(PyExc_TypeError, "_register_cpu_math: a positive count and two callables");
+    if (min_elements < 1 || !PyCallable_Check(sm) || !PyCallable_Check(lsm) || !PyCallable_Check(wh)) {
+        PyErr_SetString(PyExc_TypeError, "_register_cpu_math: a positive count and three callables");
         return NULL;
     }
     Py_XSETREF(fs(st)->cpu_softmax, Py_NewRef(sm));
     Py_XSETREF(fs(st)->cpu_log_softmax, Py_NewRef(lsm));
+    Py_XSETREF(fs(st)->cpu_where, Py_NewRef(wh));
     st->cpu_math_min = (int64_t)min_elements;
     Py_RETURN_NONE;
 }

@@ -91,16 +91,29 @@ static PyObject *where_impl(State *st, PyObject *const *args, Py_ssize_t nargs, 
     if (cv == NULL || (x = where_value(st, a[1], rt, device)) == NULL || (y = where_value(st, a[2], rt, device)) == NULL)
         goto error;
     PyObject *call[3] = {cv, x, y};
-    arr = mx_call(st, st->f_where, call, 3, device);
+    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands (a scalar counts 1) */
+    int64_t bound = tensor_numel_bound(cond);
+    for (int i = 1; i < 3; i++)
+        bound = numel_bound_broadcast(bound, is_tensor(st, a[i]) ? tensor_numel_bound((TensorObject *)a[i]) : 1);
+    int64_t largest = tensor_numel_bound(cond); /* the result has at least this many elements (or none) */
+    for (int i = 1; i < 3; i++)
+        if (is_tensor(st, a[i]) && tensor_numel_bound((TensorObject *)a[i]) > largest)
+            largest = tensor_numel_bound((TensorObject *)a[i]);
+    if (device == DEV_CPU && (rt == DT_F32 || rt == DT_I32) && largest >= st->cpu_math_min &&
+        st->fast->cpu_where != NULL) { /* Note [Selects in CPU kernels] (_ops/cpu_math.py): by the bits */
+        arr = mx_call(st, st->fast->cpu_where, call, 3, device);
+        if (arr == Py_None) /* not operands it selects: MLX's */
+            Py_CLEAR(arr);
+        else if (arr == NULL)
+            PyErr_Clear(); /* MLX's select raises what the reference turns into torch's error */
+    }
+    if (arr == NULL)
+        arr = mx_call(st, st->f_where, call, 3, device);
     if (arr == NULL)
         goto error; /* e.g. shapes that do not broadcast: the reference raises torch's error */
     *fallback = 0;
     if (!is_tensor(st, a[1]) || !is_tensor(st, a[2])) /* a Python scalar may have weakly changed the type */
         Py_SETREF(arr, mx_astype(st, arr, rt, device));
-    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands (a scalar counts 1) */
-    int64_t bound = tensor_numel_bound(cond);
-    for (int i = 1; i < 3; i++)
-        bound = numel_bound_broadcast(bound, is_tensor(st, a[i]) ? tensor_numel_bound((TensorObject *)a[i]) : 1);
     res = tensor_wrap_result_steal(st, arr, rt, device, bound);
     PyObject *ins[2] = {a[1], a[2]};
     if (res != NULL && autograd_needed(st, ins, 2)) {

@@ -415,3 +415,64 @@ def test_large_cpu_transcendentals_under_compile(dynamic):
     for n in (64, 80):
         x = np.random.default_rng(n).standard_normal((n, 700)).astype(np.float32)
         assert_same(g(mc.from_numpy(x)), tf(torch.from_numpy(x)), rtol=1e-5, atol=1e-4)
+
+
+# ---------------------------------------------------------------- Note [Selects in CPU kernels]: torch.where
+@pytest.fixture
+def where_calls():
+    calls = []
+
+    def where_any(*a, **k):
+        calls.append(1)
+        return cpu_math.where_any(*a, **k)
+
+    mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any, where_any)
+    yield calls
+    mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any,
+                             cpu_math.where_any)
+
+
+@pytest.mark.parametrize("case", ["tensors", "scalar", "scalar first", "broadcast", "int32", "int32 scalar",
+                                  "nan and inf", "promoted"])
+def test_large_cpu_where_selects_by_bits_as_torch(case, where_calls):
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((96, 128)).astype(np.float32)
+    y = rng.standard_normal((96, 128)).astype(np.float32)
+    c = rng.standard_normal((96, 128)) < 0
+    i, j = (rng.integers(-1000, 1000, (2, 96, 128))).astype(np.int32)
+    x[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+    args = {"tensors": (c, x, y), "scalar": (c, x, 0.5), "scalar first": (c, -2.0, y),
+            "broadcast": (c[:, :1], x, y[:1]), "int32": (c, i, j), "int32 scalar": (c, i, 7),
+            "nan and inf": (c, x, float("nan")), "promoted": (c, i, 0.25)}[case]
+    res = []
+    for L in (torch, mc):
+        conv = [L.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+        res.append(L.where(*conv))
+    assert_same(res[1], res[0], rtol=0, atol=0)
+    np.testing.assert_array_equal(np.signbit(res[1].numpy()), np.signbit(res[0].numpy()))  # -0.0 kept
+    assert where_calls == [1]
+
+
+def test_large_cpu_where_gradients_follow_torch(where_calls):
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((96, 128)).astype(np.float32)
+    y = rng.standard_normal((1, 128)).astype(np.float32)
+    c = rng.standard_normal((96, 128)) < 0
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        xs, ys = L.from_numpy(x).requires_grad_(), L.from_numpy(y).requires_grad_()
+        out = L.where(L.from_numpy(c), xs, ys)
+        res.append((out,) + L.autograd.grad(out, (xs, ys), L.from_numpy(cot)))
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-6, atol=1e-6)
+    assert where_calls == [1, 1, 1]  # the forward, and WhereBackward0's select of each gradient
+
+
+def test_small_and_eight_byte_where_keep_mlx(where_calls):
+    c = mc.randn(10, 100) < 0
+    mc.eval(mc.where(c, mc.randn(10, 100), 0.0))
+    big = mc.randn(100, 100) < 0
+    r = mc.where(big, mc.randn(100, 100, dtype=mc.float64), 1.0)  # float64: MLX's select
+    assert r.dtype == mc.float64
+    assert where_calls == []
