@@ -40,7 +40,7 @@ random condition takes 4.4-5.6 ms (torch: 3.5-3.8). `where_any` selects 4-byte v
 (a & m) | (b & ~m) with m all ones where c holds, one shapeless compiled kernel between two free views: 0.7-0.8 ms,
 the same bits (NaN payloads and -0.0 included). torch.where's C fast path (csrc/pointwise.c) takes it for float32
 and int32 results on the CPU device from GENERIC_MIN_ELEMENTS elements on, and so does `select` (the composite
-forwards' where, autograd/_mlx_vjp.py) outside a vjp trace.
+forwards' where, autograd/_mlx_vjp.py) outside a vjp trace, and masked_fill's forward for float32 tensors.
 
 Note [CPU tanh gelu]
 torch's tanh gelu is 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3), and its derivative
@@ -362,6 +362,11 @@ def where_any(c, a, b, stream=None):
             a, b = a.view(mx.int32), b.view(mx.int32)
         r = _blend_any(c, a, b)
         return r if dt == mx.int32 else r.view(dt)
+
+
+def on_cpu(stream):
+    """Whether a forward called with `stream=` (a device or stream, None for the default device) runs on MLX's CPU."""
+    return (mx.default_device() if stream is None else getattr(stream, "device", stream)) == mx.cpu
 
 
 def _row_exp(x, axis):

@@ -13,6 +13,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
+from . import cpu_math as _cpu_math
 from .._methods import declare
 from .._tensor import Tensor, _new, _mx_evaluated, _root
 from ..autograd._derivatives import _conj, grad_for, needs_grad
@@ -422,7 +423,15 @@ clamp_min = nary("clamp_min", mx.maximum, (("min", _BOUND, PROMOTE),), _clamp_on
 clamp_max = nary("clamp_max", mx.minimum, (("max", _BOUND, PROMOTE),), _clamp_one_derivative(False),
                  node=("ClampMaxBackward0", "ClampMaxBackward1"), exact_out=True, refusals=_clamp_refusals("clamp_max"))
 clip = clamp
-masked_fill = nary("masked_fill", lambda x, mask, value, stream=None: mx.where(mask, value, x, stream=stream),
+def _masked_fill_forward(x, mask, value, stream=None):
+    if x.dtype == mx.float32 and x.size >= _cpu_math.GENERIC_MIN_ELEMENTS and _cpu_math.on_cpu(stream):
+        r = _cpu_math.where_any(mask, value, x, stream=stream)  # Note [Selects in CPU kernels]: by the bits
+        if r is not None and r.dtype == mx.float32:
+            return r
+    return mx.where(mask, value, x, stream=stream)
+
+
+masked_fill = nary("masked_fill", _masked_fill_forward,
                    (("mask", TENSOR, MASK), ("value", TENSOR | NUMBER | FORM, VALUE)), _masked_fill_derivative,
                    node=("MaskedFillBackward0", "MaskedFillBackward1"), out=False)
 

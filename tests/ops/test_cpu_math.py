@@ -134,7 +134,7 @@ def _counting(monkeypatch, A, names):
     calls = []
     for name in names:
         real = getattr(A, name)
-        monkeypatch.setattr(A, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+        monkeypatch.setattr(A, name, lambda *a, _r=real, _n=name, **k: calls.append(_n) or _r(*a, **k))
     return calls
 
 
@@ -405,11 +405,12 @@ def test_large_cpu_transcendentals_under_compile(dynamic):
     the call falls back to per-shape graphs, Note [Dynamic shapes])."""
     def f(x):
         return (mc.exp(x * 0.5).sum() + mc.sigmoid(x).mean() + mc.tanh(x).sum() + mc.softmax(x, -1)[:, 0].sum() +
-                mc.expm1(x).mean())
+                mc.expm1(x).mean() + mc.where(x > 0, x, 0.0).sum() + x.masked_fill(x < -1, 0.5).sum())
 
     def tf(x):
         return (torch.exp(x * 0.5).sum() + torch.sigmoid(x).mean() + torch.tanh(x).sum() +
-                torch.softmax(x, -1)[:, 0].sum() + torch.expm1(x).mean())
+                torch.softmax(x, -1)[:, 0].sum() + torch.expm1(x).mean() + torch.where(x > 0, x, 0.0).sum() +
+                x.masked_fill(x < -1, 0.5).sum())
 
     g = mc.compile(f, dynamic=dynamic)
     for n in (64, 80):
@@ -476,3 +477,31 @@ def test_small_and_eight_byte_where_keep_mlx(where_calls):
     r = mc.where(big, mc.randn(100, 100, dtype=mc.float64), 1.0)  # float64: MLX's select
     assert r.dtype == mc.float64
     assert where_calls == []
+
+
+@pytest.mark.parametrize("value", ["-inf", "scalar", "tensor", "nan"])
+def test_large_cpu_masked_fill_selects_by_bits_as_torch(value, monkeypatch):
+    calls = _counting(monkeypatch, cpu_math, ["where_any"])
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal((4, 12, 32, 32)).astype(np.float32)
+    mask = np.triu(np.ones((32, 32), bool), 1)  # broadcast over the leading dims, as an attention mask
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        v = {"-inf": float("-inf"), "scalar": 2.5, "tensor": L.tensor(-3.0), "nan": float("nan")}[value]
+        xs = L.from_numpy(x).requires_grad_()
+        y = xs.masked_fill(L.from_numpy(mask), v)
+        res.append((y, L.autograd.grad(y, xs, L.from_numpy(cot))[0]))
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=0, atol=0)
+    assert calls and calls[0] == "where_any"
+
+
+def test_integer_and_small_masked_fill_keep_mlx(monkeypatch):
+    calls = _counting(monkeypatch, cpu_math, ["where_any"])
+    x = np.arange(4 * 12 * 32 * 32, dtype=np.int64).reshape(4, 12, 32, 32)
+    mask = np.triu(np.ones((32, 32), bool), 1)
+    assert_same(mc.from_numpy(x).masked_fill(mc.from_numpy(mask), 7),
+                torch.from_numpy(x).masked_fill(torch.from_numpy(mask), 7), rtol=0, atol=0)
+    mc.eval(mc.randn(10, 32).masked_fill(mc.randn(10, 32) > 0, 1.0))
+    assert not calls
