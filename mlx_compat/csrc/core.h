@@ -77,7 +77,7 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
     X(reshape) X(transpose) X(broadcast_to) X(expand_dims) X(squeeze) X(as_strided) \
     X(arange) X(array) X(sum) X(mean) X(eval) X(contiguous) X(full) X(zeros) X(where) \
     X(floor) X(trunc) X(moveaxis) X(diagonal) X(stack) X(concatenate) X(take) X(minimum) X(maximum) \
-    X(clip) X(isnan) X(real) X(imag) X(sign) X(async_eval) X(conj)
+    X(clip) X(isnan) X(real) X(imag) X(sign) X(async_eval) X(conj) X(reciprocal)
 
 typedef struct {
     PyObject *mx;                 /* the mlx.core module */

@@ -476,3 +476,48 @@ def test_round_node_names_follow_torch_overloads(call):
     assert_same(my, ty)
     ty.sum().backward(), my.sum().backward()
     assert_same(mx_.grad, tx.grad)
+
+
+# Note [Powers by small exponents] (csrc/ops.c): torch's products and reciprocal for these exponents, bit for bit.
+# (A half type's cube and inverse square keep MLX's power, rounded once like torch's float32 chain but by powf: not
+# bit for bit, so not here; the OpInfo tests check them to tolerance.)
+_SMALL_POWERS = [(e, dt) for dt in ("float32", "float64", "bfloat16", "float16")
+                 for e in (2, 2.0, 3, 3.0, -2, -2.0, -1, -1.0) if dt in ("float32", "float64") or e in (2, -1)]
+
+
+@pytest.mark.parametrize("exponent,dtype", _SMALL_POWERS)
+@pytest.mark.parametrize("form", ["operator", "function", "method", "in-place"])
+def test_pow_by_small_exponents_is_torch_bit_for_bit(exponent, dtype, form):
+    rng = np.random.default_rng(31)
+    x = (rng.standard_normal(4000) * 3).astype(np.float32)
+    x[:len(SPECIAL)] = SPECIAL
+    res = []
+    for L in (torch, mc):
+        t = L.from_numpy(x).to(getattr(L, dtype))
+        if form == "operator":
+            y = t ** exponent
+        elif form == "function":
+            y = L.pow(t, exponent)
+        elif form == "method":
+            y = t.pow(exponent)
+        else:
+            y = t.clone()
+            y.pow_(exponent)
+        res.append(y)
+    assert str(res[1].dtype) == str(res[0].dtype)
+    np.testing.assert_array_equal(res[1].float().numpy(), res[0].float().numpy())
+
+
+@pytest.mark.parametrize("exponent", [2, 3, -2, -1])
+def test_pow_by_small_exponents_gradients(exponent):
+    x = np.random.default_rng(32).uniform(0.5, 3.0, 1000).astype(np.float32) * np.where(np.arange(1000) % 2, 1, -1)
+    res = []
+    for L in (torch, mc):
+        t = L.from_numpy(x.copy()).requires_grad_()
+        y = t ** exponent
+        (g,) = L.autograd.grad(y.sum(), t, create_graph=True)
+        (gg,) = L.autograd.grad(g.sum(), t)
+        res.append((y, g, gg, type(y.grad_fn).__name__))
+    assert res[1][3] == res[0][3]
+    for m, t in zip(res[1][:3], res[0][:3]):
+        assert_same(m, t, rtol=1e-6, atol=1e-6)
