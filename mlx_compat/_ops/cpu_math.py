@@ -364,6 +364,32 @@ def where_any(c, a, b, stream=None):
         return r if dt == mx.int32 else r.view(dt)
 
 
+# Note [Whole sums on the CPU]
+# MLX's CPU sum over a contiguous run adds one element at a time into one float accumulator: 1M float32 values
+# take 0.93-0.96 ms (torch: 0.05), and the sum of 1M values of mean 0.3 and variance 1 was off by 0.68 (torch's
+# cascade sum by 0.009; here by 0.04). Summed down the columns of a (rows, 4096) view instead, MLX's kernel adds 4096
+# independent accumulators, which vectorises (0.22-0.33 ms), and the 4096 column sums are added the same way as a
+# (64, 64) block, then the elements past the last whole row. A whole float32 sum or mean (dim=None) of a CPU tensor from
+# GENERIC_MIN_ELEMENTS elements on takes it (csrc/ops.c's reduce_impl). The mean divides the sum by the count, as
+# torch's does.
+_SUM_COLUMNS = 4096
+
+
+def sum_all(x, keepdims, mean, stream=None):
+    """sum (or mean) of all of float32 array x, in columns (Note [Whole sums on the CPU])."""
+    with _on(stream):
+        n = x.size
+        flat = x.reshape(-1)
+        rows = n // _SUM_COLUMNS
+        cols = mx.sum(flat[:rows * _SUM_COLUMNS].reshape(rows, _SUM_COLUMNS), axis=0)
+        s = mx.sum(mx.sum(cols.reshape(64, _SUM_COLUMNS // 64), axis=0))  # the column sums in columns too
+        if rows * _SUM_COLUMNS < n:
+            s = s + mx.sum(flat[rows * _SUM_COLUMNS:])
+        if mean:
+            s = s / n
+        return s.reshape((1,) * x.ndim) if keepdims else s
+
+
 def on_cpu(stream):
     """Whether a forward called with `stream=` (a device or stream, None for the default device) runs on MLX's CPU."""
     return (mx.default_device() if stream is None else getattr(stream, "device", stream)) == mx.cpu
@@ -390,4 +416,4 @@ def log_softmax_any(x, axis, stream=None):
         return _log_softmax_finish_any(x, m, mx.log(mx.sum(e, axis=axis, keepdims=True)))
 
 
-_C._register_cpu_math(GENERIC_MIN_ELEMENTS, softmax_any, log_softmax_any, where_any)
+_C._register_cpu_math(GENERIC_MIN_ELEMENTS, softmax_any, log_softmax_any, where_any, sum_all)

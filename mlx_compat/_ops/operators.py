@@ -457,11 +457,12 @@ def can_cast(from_, to):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
-    return _out(out, input.sum(dim, keepdim, dtype=dtype))
+    # no dim: torch's overload without one (SumBackward0); the method records the dim overload for dim=None
+    return _out(out, input.sum(dtype=dtype) if dim is None and not keepdim else input.sum(dim, keepdim, dtype=dtype))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    return _out(out, input.mean(dim, keepdim, dtype=dtype))
+    return _out(out, input.mean(dtype=dtype) if dim is None and not keepdim else input.mean(dim, keepdim, dtype=dtype))
 
 
 def matmul(input, other, *, out=None):

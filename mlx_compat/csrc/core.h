@@ -662,6 +662,8 @@ typedef struct FastState {
                                                 [Shapeless CPU transcendentals] in _ops/cpu_math.py) */
     PyObject *cpu_where;          /* (c, a, b, stream=) -> array or None, for large 4-byte CPU selects, or NULL (Note
                                      [Selects in CPU kernels] in _ops/cpu_math.py) */
+    PyObject *cpu_sum;            /* (x, keepdims, mean, stream=): a large float32 CPU tensor's whole sum or mean, or
+                                     NULL (Note [Whole sums on the CPU] in _ops/cpu_math.py) */
 } FastState;
 /* layout.c, Note [Channels-last hint] */
 PyObject *layout_call2(State *st, PyObject *f, PyObject *va, PyObject *vb, TensorObject *a, TensorObject *b,

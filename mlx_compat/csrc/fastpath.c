@@ -68,6 +68,7 @@ int fast_traverse(State *st, visitproc visit, void *arg)
     Py_VISIT(f->cpu_softmax);
     Py_VISIT(f->cpu_log_softmax);
     Py_VISIT(f->cpu_where);
+    Py_VISIT(f->cpu_sum);
 #define X(name) Py_VISIT(f->f_##name);
     FAST_MX_FUNCS(X)
 #undef X
@@ -85,6 +86,7 @@ void fast_clear(State *st)
     Py_CLEAR(f->cpu_softmax);
     Py_CLEAR(f->cpu_log_softmax);
     Py_CLEAR(f->cpu_where);
+    Py_CLEAR(f->cpu_sum);
 #define X(name) Py_CLEAR(f->f_##name);
     FAST_MX_FUNCS(X)
 #undef X
@@ -268,21 +270,24 @@ static PyObject *mod_register_fallback(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* _register_cpu_math(min_elements, softmax, log_softmax, where) -> None (NEW): Note [Shapeless CPU
+/* _register_cpu_math(min_elements, softmax, log_softmax, where, sum) -> None (NEW): Note [Shapeless CPU
  * transcendentals] (_ops/cpu_math.py): from min_elements elements on, float32 tensors on the CPU device take the
  * registry's forward_cpu callables and these softmax(x, axis, stream=) / log_softmax(...) instead of MLX's
- * functions, and 4-byte selects where(c, a, b, stream=) (Note [Selects in CPU kernels]). */
+ * functions, 4-byte selects where(c, a, b, stream=) (Note [Selects in CPU kernels]) and whole sums and means
+ * sum(x, keepdims, mean, stream=) (Note [Whole sums on the CPU]). */
 static PyObject *mod_register_cpu_math(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);
     long long min_elements;
-    PyObject *sm, *lsm, *wh;
-    if (!PyArg_ParseTuple(args, "LOOO", &min_elements, &sm, &lsm, &wh))
+    PyObject *sm, *lsm, *wh, *sum;
+    if (!PyArg_ParseTuple(args, "LOOOO", &min_elements, &sm, &lsm, &wh, &sum))
         return NULL;
-    if (min_elements < 1 || !PyCallable_Check(sm) || !PyCallable_Check(lsm) || !PyCallable_Check(wh)) {
-        PyErr_SetString(PyExc_TypeError, "_register_cpu_math: a positive count and three callables");
+    if (min_elements < 1 || !PyCallable_Check(sm) || !PyCallable_Check(lsm) || !PyCallable_Check(wh) ||
+        !PyCallable_Check(sum)) {
+        PyErr_SetString(PyExc_TypeError, "_register_cpu_math: a positive count and four callables");
         return NULL;
     }
+    Py_XSETREF(fs(st)->cpu_sum, Py_NewRef(sum));
     Py_XSETREF(fs(st)->cpu_softmax, Py_NewRef(sm));
     Py_XSETREF(fs(st)->cpu_log_softmax, Py_NewRef(lsm));
     Py_XSETREF(fs(st)->cpu_where, Py_NewRef(wh));

@@ -1212,7 +1212,7 @@ static PyObject *m_matmul(PyObject *self, PyObject *other)
 
 /* Parses (dim=None, keepdim=False, *, dtype=None) into an MLX axis argument (NEW ref or NULL for all). */
 static int parse_reduce_args(State *st, TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                             const char *fname, PyObject **axis, int *keepdim, int *dtype)
+                             const char *fname, PyObject **axis, int *keepdim, int *dtype, int *dim_given)
 {
     PyObject *dim = NULL, *kd = NULL, *dt = NULL;
     *axis = NULL;
@@ -1245,6 +1245,7 @@ static int parse_reduce_args(State *st, TensorObject *t, PyObject *const *args, 
         dt = dim;
         dim = NULL;
     }
+    *dim_given = dim != NULL; /* dim=None included: torch's dim overload (SumBackward1, MeanBackward1) */
     if (kd != NULL) {
         if (!PyBool_Check(kd)) {
             PyErr_Format(PyExc_TypeError, "%s(): argument 'keepdim' must be bool, not %.100s", fname, Py_TYPE(kd)->tp_name);
@@ -1331,9 +1332,9 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
 {
     State *st = state_of_type(Py_TYPE(t));
     PyObject *axis = NULL, *v = NULL, *r = NULL;
-    int keepdim, dtype;
+    int keepdim, dtype, dim_given;
     const char *fname = is_mean ? "mean" : "sum";
-    if (parse_reduce_args(st, t, args, nargs, kwnames, fname, &axis, &keepdim, &dtype) < 0)
+    if (parse_reduce_args(st, t, args, nargs, kwnames, fname, &axis, &keepdim, &dtype, &dim_given) < 0)
         return NULL;
     int out = dtype >= 0 ? dtype : t->dtype;
     if (dtype < 0 && !is_mean && dt_is_integral(t->dtype, 1))
@@ -1383,7 +1384,12 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
     } else {
         PyObject *stack[5] = {v, axis ? axis : Py_None, keepdim ? Py_True : Py_False};
         PyObject *f = is_mean ? st->f_mean : st->f_sum;
-        if (mx_device_is_default(st, t->device))
+        if (axis == NULL && out == DT_F32 && t->dtype == DT_F32 && t->device == DEV_CPU &&
+            tensor_numel(t) >= st->cpu_math_min && st->fast->cpu_sum != NULL) {
+            /* Note [Whole sums on the CPU] (_ops/cpu_math.py): in columns */
+            PyObject *call[3] = {v, keepdim ? Py_True : Py_False, is_mean ? Py_True : Py_False};
+            r = mx_call(st, st->fast->cpu_sum, call, 3, t->device);
+        } else if (mx_device_is_default(st, t->device))
             r = PyObject_Vectorcall(f, stack, 3, NULL);
         else
             r = mx_call(st, f, stack, 3, t->device);
@@ -1397,7 +1403,8 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
             PyObject *extra = shape ? Py_BuildValue("(OOOO)", axis ? axis : Py_None, keepdim ? Py_True : Py_False, shape,
                                                     dtype_of_code(st, t->dtype)) : NULL;
             Py_XDECREF(shape);
-            const char *key = is_mean ? (axis ? "mean_dim" : "mean") : (axis ? "sum_dim" : "sum");
+            int by_dim = axis != NULL || dim_given;
+            const char *key = is_mean ? (by_dim ? "mean_dim" : "mean") : (by_dim ? "sum_dim" : "sum");
             if (extra == NULL || autograd_record_named(st, key, ins, 1, NULL, 0, extra, outs, 1) < 0)
                 Py_CLEAR(res);
             Py_XDECREF(extra);

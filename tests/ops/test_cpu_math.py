@@ -427,10 +427,11 @@ def where_calls():
         calls.append(1)
         return cpu_math.where_any(*a, **k)
 
-    mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any, where_any)
+    mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any, where_any,
+                             cpu_math.sum_all)
     yield calls
     mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any,
-                             cpu_math.where_any)
+                             cpu_math.where_any, cpu_math.sum_all)
 
 
 @pytest.mark.parametrize("case", ["tensors", "scalar", "scalar first", "broadcast", "int32", "int32 scalar",
@@ -505,3 +506,54 @@ def test_integer_and_small_masked_fill_keep_mlx(monkeypatch):
                 torch.from_numpy(x).masked_fill(torch.from_numpy(mask), 7), rtol=0, atol=0)
     mc.eval(mc.randn(10, 32).masked_fill(mc.randn(10, 32) > 0, 1.0))
     assert not calls
+
+
+# ---------------------------------------------------------------- Note [Whole sums on the CPU]
+@pytest.fixture
+def sum_calls():
+    calls = []
+
+    def sum_all(*a, **k):
+        calls.append(1)
+        return cpu_math.sum_all(*a, **k)
+
+    mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any,
+                             cpu_math.where_any, sum_all)
+    yield calls
+    mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any,
+                             cpu_math.where_any, cpu_math.sum_all)
+
+
+@pytest.mark.parametrize("shape", [(1 << 20,), (256, 4096), (3, 100, 301), (64, 3, 64, 64)])
+@pytest.mark.parametrize("op", ["sum", "mean", "sum keepdim", "mean keepdim", "torch.sum", "transposed"])
+def test_whole_cpu_sums_in_columns_are_closer_to_float64(shape, op, sum_calls):
+    x = (np.random.default_rng(41).standard_normal(shape) + 0.3).astype(np.float32)
+    ref = torch.from_numpy(x).double()
+    res = []
+    for L in (torch, mc):
+        t = L.from_numpy(x).requires_grad_()
+        if op == "transposed":
+            t2 = t.transpose(0, -1) if t.dim() > 1 else t
+            y = t2.sum()
+        elif op == "torch.sum":
+            y = L.sum(t)
+        else:
+            y = getattr(t, op.split()[0])(**({"dim": None, "keepdim": True} if "keepdim" in op else {}))
+        (g,) = L.autograd.grad(y.sum(), t)
+        res.append((y, g))
+    want = ref.mean() if op.startswith("mean") else ref.sum()
+    # torch's cascade sum and ours, both against float64: within 1e-6 of the size of the sum of magnitudes
+    scale = np.abs(x.astype(np.float64)).sum() / (x.size if op.startswith("mean") else 1)
+    for y in (res[0][0], res[1][0]):
+        assert abs(float(y.detach().double().sum()) - float(want)) <= 1e-6 * scale
+    assert tuple(res[1][0].shape) == tuple(res[0][0].shape) and str(res[1][0].dtype) == str(res[0][0].dtype)
+    assert type(res[1][0].grad_fn).__name__ == type(res[0][0].grad_fn).__name__
+    assert_same(res[1][1], res[0][1], rtol=1e-6, atol=1e-9)
+    assert sum_calls == [1]
+
+
+def test_small_half_and_dim_sums_keep_mlx(sum_calls):
+    x = mc.randn(64, 100)
+    mc.eval(x.sum(), x.mean(), mc.randn(100, 100).to(mc.bfloat16).sum(), mc.randn(100, 100).sum(0),
+            mc.randn(100, 100, dtype=mc.float64).sum())
+    assert sum_calls == []

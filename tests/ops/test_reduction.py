@@ -750,3 +750,16 @@ def test_max_min_0d_keepdim(largest):
         m = getattr(mc, "max" if largest else "min")(mc.tensor(2.5), **L_kw)
         assert_same(m.values, t.values)
         assert_same(m.indices, t.indices)
+
+
+def test_sum_and_mean_record_torch_overloads_node():
+    """dim=None given (even positionally) is torch's dim overload (SumBackward1 / MeanBackward1); none given, or
+    only dtype=, the overload without dim (SumBackward0 / MeanBackward0)."""
+    names = []
+    for L in (torch, mc):
+        x = L.randn(3, 4, requires_grad=True)
+        calls = (lambda: x.sum(), lambda: x.sum(dim=None), lambda: x.sum(None), lambda: x.mean(dim=None, keepdim=True),
+                 lambda: x.sum(dtype=L.float64), lambda: x.mean(), lambda: x.sum(0), lambda: L.mean(x),
+                 lambda: L.sum(x), lambda: L.sum(x, None, True), lambda: x.mean(None))
+        names.append([type(f().grad_fn).__name__ for f in calls])
+    assert names[1] == names[0]
