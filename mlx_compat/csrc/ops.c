@@ -1384,15 +1384,19 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
     } else {
         PyObject *stack[5] = {v, axis ? axis : Py_None, keepdim ? Py_True : Py_False};
         PyObject *f = is_mean ? st->f_mean : st->f_sum;
-        if (axis == NULL && out == DT_F32 && t->dtype == DT_F32 && t->device == DEV_CPU &&
-            tensor_numel(t) >= st->cpu_math_min && st->fast->cpu_sum != NULL) {
-            /* Note [Whole sums on the CPU] (_ops/cpu_math.py): in columns */
-            PyObject *call[3] = {v, keepdim ? Py_True : Py_False, is_mean ? Py_True : Py_False};
-            r = mx_call(st, st->fast->cpu_sum, call, 3, t->device);
-        } else if (mx_device_is_default(st, t->device))
-            r = PyObject_Vectorcall(f, stack, 3, NULL);
-        else
-            r = mx_call(st, f, stack, 3, t->device);
+        if (out == DT_F32 && t->dtype == DT_F32 && t->device == DEV_CPU && tensor_numel(t) >= st->cpu_math_min &&
+            st->fast->cpu_sum != NULL) {
+            /* Note [Whole sums on the CPU] (_ops/cpu_math.py): whole or along the last dim, in columns */
+            PyObject *call[4] = {v, axis ? axis : Py_None, keepdim ? Py_True : Py_False, is_mean ? Py_True : Py_False};
+            r = mx_call(st, st->fast->cpu_sum, call, 4, t->device);
+            if (r == Py_None) /* a reduction it leaves to MLX */
+                Py_CLEAR(r);
+            else if (r == NULL)
+                goto error;
+        }
+        if (r == NULL)
+            r = mx_device_is_default(st, t->device) ? PyObject_Vectorcall(f, stack, 3, NULL)
+                                                    : mx_call(st, f, stack, 3, t->device);
     }
     PyObject *res = tensor_wrap_result_steal(st, r, out, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     r = NULL;

@@ -514,8 +514,9 @@ def sum_calls():
     calls = []
 
     def sum_all(*a, **k):
-        calls.append(1)
-        return cpu_math.sum_all(*a, **k)
+        r = cpu_math.sum_all(*a, **k)
+        calls.append(r is not None)  # whether it computed the reduction
+        return r
 
     mc._C._register_cpu_math(cpu_math.GENERIC_MIN_ELEMENTS, cpu_math.softmax_any, cpu_math.log_softmax_any,
                              cpu_math.where_any, sum_all)
@@ -525,35 +526,49 @@ def sum_calls():
 
 
 @pytest.mark.parametrize("shape", [(1 << 20,), (256, 4096), (3, 100, 301), (64, 3, 64, 64)])
-@pytest.mark.parametrize("op", ["sum", "mean", "sum keepdim", "mean keepdim", "torch.sum", "transposed"])
+@pytest.mark.parametrize("op", ["sum", "mean", "sum keepdim", "mean keepdim", "torch.sum", "transposed", "sum -1",
+                                "mean -1 keepdim", "sum last"])
 def test_whole_cpu_sums_in_columns_are_closer_to_float64(shape, op, sum_calls):
     x = (np.random.default_rng(41).standard_normal(shape) + 0.3).astype(np.float32)
     ref = torch.from_numpy(x).double()
     res = []
     for L in (torch, mc):
         t = L.from_numpy(x).requires_grad_()
+        dims = {"sum -1": -1, "mean -1 keepdim": -1, "sum last": len(shape) - 1}.get(op)
         if op == "transposed":
             t2 = t.transpose(0, -1) if t.dim() > 1 else t
             y = t2.sum()
         elif op == "torch.sum":
             y = L.sum(t)
+        elif dims is not None:
+            y = getattr(t, op.split()[0])(dims, keepdim="keepdim" in op)
         else:
             y = getattr(t, op.split()[0])(**({"dim": None, "keepdim": True} if "keepdim" in op else {}))
-        (g,) = L.autograd.grad(y.sum(), t)
+        forward_calls = list(sum_calls)  # the op's own (its gradient's sum below adds more)
+        (g,) = L.autograd.grad(y.sum(), t, L.ones_like(y.sum()))
         res.append((y, g))
-    want = ref.mean() if op.startswith("mean") else ref.sum()
-    # torch's cascade sum and ours, both against float64: within 1e-6 of the size of the sum of magnitudes
-    scale = np.abs(x.astype(np.float64)).sum() / (x.size if op.startswith("mean") else 1)
-    for y in (res[0][0], res[1][0]):
-        assert abs(float(y.detach().double().sum()) - float(want)) <= 1e-6 * scale
+    last = {"sum -1", "mean -1 keepdim", "sum last"}
+    if op in last:
+        want = ref.mean(-1, keepdim=True) if op.startswith("mean") else ref.sum(-1)
+        scale = torch.from_numpy(np.abs(x.astype(np.float64))).sum(-1) / (shape[-1] if op.startswith("mean") else 1)
+        for y in (res[0][0], res[1][0]):
+            err = np.abs(y.detach().double().numpy().reshape(want.shape) - want.numpy())
+            assert np.all(err <= 1e-6 * scale.reshape(want.shape).numpy())
+    else:
+        want = ref.mean() if op.startswith("mean") else ref.sum()
+        # torch's cascade sum and ours, both against float64: within 1e-6 of the size of the sum of magnitudes
+        scale = np.abs(x.astype(np.float64)).sum() / (x.size if op.startswith("mean") else 1)
+        for y in (res[0][0], res[1][0]):
+            assert abs(float(y.detach().double().sum()) - float(want)) <= 1e-6 * scale
     assert tuple(res[1][0].shape) == tuple(res[0][0].shape) and str(res[1][0].dtype) == str(res[0][0].dtype)
     assert type(res[1][0].grad_fn).__name__ == type(res[0][0].grad_fn).__name__
     assert_same(res[1][1], res[0][1], rtol=1e-6, atol=1e-9)
-    assert sum_calls == [1]
+    # rows of 301 elements (not a multiple of 16) and of one element keep MLX's row sum
+    assert forward_calls == [op not in last or shape[-1] % 16 == 0 and shape[-1] >= 256]
 
 
 def test_small_half_and_dim_sums_keep_mlx(sum_calls):
     x = mc.randn(64, 100)
     mc.eval(x.sum(), x.mean(), mc.randn(100, 100).to(mc.bfloat16).sum(), mc.randn(100, 100).sum(0),
-            mc.randn(100, 100, dtype=mc.float64).sum())
-    assert sum_calls == []
+            mc.randn(100, 100, dtype=mc.float64).sum(), mc.randn(40, 300).sum(-1), mc.randn(100, 100).sum((0, 1)))
+    assert True not in sum_calls
