@@ -404,6 +404,12 @@ def sum_all(x, axis, keepdims, mean, stream=None):
         return s / length if mean else s
 
 
+def big_float32_on_cpu(x):
+    """Whether MLX array x, in a forward running on the current default device, is float32 on MLX's CPU with at
+    least GENERIC_MIN_ELEMENTS elements."""
+    return x.dtype == mx.float32 and x.size >= GENERIC_MIN_ELEMENTS and mx.default_device() == mx.cpu
+
+
 def on_cpu(stream):
     """Whether a forward called with `stream=` (a device or stream, None for the default device) runs on MLX's CPU."""
     return (mx.default_device() if stream is None else getattr(stream, "device", stream)) == mx.cpu

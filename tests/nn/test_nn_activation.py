@@ -648,3 +648,31 @@ def test_float64_accuracy(name, args, kw):
     at = [o_t if a == "other" else a for a in args]
     am = [o_m if a == "other" else a for a in args]
     check(name, [t, *at], [m, *am], kw, rtol=1e-10, atol=1e-12)
+
+
+# Note [CPU activation values] (nn/_activation.py): large float32 CPU inputs take torch's clamp formulas for their
+# values; the gradients still come from the selecting forward
+@pytest.mark.parametrize("name,kw,value_fn", [("hardtanh", {}, "_hardtanh_value"), ("relu6", {}, "_hardtanh_value"),
+                                              ("hardtanh", {"min_val": -2.0, "max_val": 0.5}, "_hardtanh_value"),
+                                              ("hardswish", {}, "_hardswish_value")])
+@pytest.mark.parametrize("grad", [False, True])
+def test_large_cpu_clamp_activations_take_torch_formulas(name, kw, value_fn, grad, monkeypatch):
+    from mlx_compat.nn import _activation as A
+
+    calls = []
+    real = getattr(A, value_fn)
+    monkeypatch.setattr(A, value_fn, lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(51)
+    x = (rng.standard_normal((3, 64, 128)) * 4).astype(np.float32)
+    x.reshape(-1)[:10] = [np.nan, np.inf, -np.inf, 0.0, -0.0, -3.0, 3.0, 6.0, -1.0, 1.0]
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        t = L.from_numpy(x).requires_grad_(grad)
+        y = getattr(L.nn.functional, name)(t, **kw)
+        res.append((y, L.autograd.grad(y, t, L.from_numpy(cot))[0] if grad else None))
+    np.testing.assert_array_equal(res[1][0].detach().numpy(), res[0][0].detach().numpy())  # torch's bits
+    if grad:
+        finite = np.isfinite(x)  # (the gradient at NaN and the infinities is the selecting forward's, as before)
+        np.testing.assert_allclose(res[1][1].numpy()[finite], res[0][1].numpy()[finite], rtol=1e-5, atol=1e-6)
+    assert calls == [1]
