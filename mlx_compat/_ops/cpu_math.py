@@ -76,6 +76,8 @@ x = +inf gives inf (torch's CPU kernel: NaN).
 """
 from __future__ import annotations
 
+import contextlib
+
 import mlx.core as mx
 
 from .. import _C
@@ -121,8 +123,8 @@ def exp(x):
 
 
 def _exp_reduced(x):
-    """(n, r, e^r - 1) of Note [CPU exponential] for a float32 array: x clamped to [-88, 89] is n ln 2 + r, with n
-    an integer (as a float) and |r| <= ln 2 / 2."""
+    """(n, e^r - 1) of Note [CPU exponential] for a float32 array: x clamped to [-88, 89] is n ln 2 + r, with n an
+    integer (as a float) and |r| <= ln 2 / 2."""
     z = mx.minimum(mx.maximum(x, _LO), _HI)
     n = (z * _LOG2E + _ROUND) - _ROUND
     r = (z - n * _LN2_HI) - n * _LN2_LO
@@ -249,13 +251,18 @@ def _sigmoid_parts(x):
 
 def _tanh_parts(x):
     n, q = _exp_reduced(-2.0 * mx.abs(x))
-    bits, twice = _exp_bits(n)
-    return q, twice, bits, mx.sign(x)
+    bits, _ = _exp_bits(n)  # n <= 0: 2^n is the bits alone
+    return q, bits, mx.sign(x)
 
 
-def _tanh_finish(q, twice, scale, sign):
-    s = twice * scale  # 2^n (n <= 0 here: twice is 1)
-    em1 = q * s + (s - 1.0)  # expm1(-2|x|) in [-1, 0]
+def _expm1_small(q, p):
+    """expm1(n ln 2 + r) = 2^n (e^r - 1) + (2^n - 1) from q = e^r - 1 and p = 2^n: both parts exact for |n| <= 24,
+    so only the sum rounds, and it does not cancel near 0 (n = 0: q itself)."""
+    return q * p + (p - 1.0)
+
+
+def _tanh_finish(q, scale, sign):
+    em1 = _expm1_small(q, scale)  # expm1(-2|x|) in [-1, 0]
     return sign * (-em1 / (2.0 + em1))
 
 
@@ -266,11 +273,11 @@ def _expm1_parts(x):
 
 
 def _expm1_finish(q, twice, scale):
-    # up to n = 24: 2^n (e^r - 1) + (2^n - 1), both parts exact but the sum's rounding (n <= 127 there, so `twice` is
-    # 1); from 25 on, e^x - 1 rounds as e^x does, and at n = 128 2^n itself would overflow: e^x, then minus 1. The two
-    # are mixed by a 0/1 product (Note [Selects in CPU kernels]); each is finite where the other is chosen.
+    # up to n = 24 _expm1_small (n <= 127 there, so `twice` is 1); from 25 on, e^x - 1 rounds as e^x does, and at
+    # n = 128 2^n itself would overflow: e^x, then minus 1. The two are mixed by a 0/1 product (Note [Selects in CPU
+    # kernels]); each is finite where the other is chosen.
     big = (scale > 16777216.0).astype(mx.float32)
-    return big * ((q + 1.0) * twice * scale - 1.0) + (1.0 - big) * (q * scale + (scale - 1.0))
+    return big * ((q + 1.0) * twice * scale - 1.0) + (1.0 - big) * _expm1_small(q, scale)
 
 
 def _shifted_parts(x, m):
@@ -294,18 +301,7 @@ _log_softmax_finish_any = mx.compile(_log_softmax_finish, shapeless=True)
 
 
 def _on(stream):
-    return mx.stream(stream) if stream is not None else _NO_STREAM
-
-
-class _NoStream:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NO_STREAM = _NoStream()
+    return mx.stream(stream) if stream is not None else contextlib.nullcontext()
 
 
 def exp_any(x, stream=None):
@@ -325,8 +321,8 @@ def sigmoid_any(x, stream=None):
 def tanh_any(x, stream=None):
     """tanh of a float32 array of any shape (Note [Shapeless CPU transcendentals])."""
     with _on(stream):
-        q, twice, bits, sign = _tanh_parts_any(x)
-        return _tanh_finish_any(q, twice, bits.view(mx.float32), sign)
+        q, bits, sign = _tanh_parts_any(x)
+        return _tanh_finish_any(q, bits.view(mx.float32), sign)
 
 
 def expm1_any(x, stream=None):
@@ -375,8 +371,6 @@ def where_any(c, a, b, stream=None):
 # GENERIC_MIN_ELEMENTS elements on, whole (dim=None) or along its last dim, takes these (csrc/ops.c's reduce_impl);
 # other reductions keep MLX's. The mean divides the sum by the count, as torch's does.
 _SUM_COLUMNS = 4096
-
-
 _ROW_LANES = 16
 
 

@@ -426,7 +426,7 @@ clip = clamp
 def _masked_fill_forward(x, mask, value, stream=None):
     if x.dtype == mx.float32 and x.size >= _cpu_math.GENERIC_MIN_ELEMENTS and _cpu_math.on_cpu(stream):
         r = _cpu_math.where_any(mask, value, x, stream=stream)  # Note [Selects in CPU kernels]: by the bits
-        if r is not None and r.dtype == mx.float32:
+        if r is not None:
             return r
     return mx.where(mask, value, x, stream=stream)
 

@@ -128,8 +128,8 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
     input), which the backward marks so (Note [Channels-last gradients] in nn/_layout.py).
     forward: computes the outputs instead of f when a gradient is recorded (the same values, f's graph as MLX
     builds it while differentiating: Note [Attention forward traced for its backward] in nn/_attention.py).
-    value: computes the outputs instead of f when none is recorded (the same values by other operations: Note [CPU
-    activation values] in nn/_activation.py)."""
+    value: computes the outputs instead of f (the same values by other operations, f staying what the backward
+    differentiates: Note [CPU activation values] in nn/_activation.py); `forward` takes precedence when recording."""
     tensors = list(tensors)
     values = [t._mx for t in tensors]
     if device_code is None:
@@ -142,7 +142,9 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
         dev = device_code
     record = _C.is_grad_enabled() and _any_requires_grad(tensors)
     # Note [Device scope]: on the tensors' device whatever MLX's default
-    out = scoped(dev, forward if forward is not None and record else value if value is not None else f, *values)
+    if forward is None or not record:
+        forward = value if value is not None else f
+    out = scoped(dev, forward, *values)
     multi = isinstance(out, (tuple, list))
     if not multi and out_dtypes is None:
         results = [_new(out, dev, _dtype.from_mx(out.dtype))]

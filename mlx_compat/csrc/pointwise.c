@@ -91,14 +91,14 @@ static PyObject *where_impl(State *st, PyObject *const *args, Py_ssize_t nargs, 
     if (cv == NULL || (x = where_value(st, a[1], rt, device)) == NULL || (y = where_value(st, a[2], rt, device)) == NULL)
         goto error;
     PyObject *call[3] = {cv, x, y};
-    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands (a scalar counts 1) */
-    int64_t bound = tensor_numel_bound(cond);
-    for (int i = 1; i < 3; i++)
-        bound = numel_bound_broadcast(bound, is_tensor(st, a[i]) ? tensor_numel_bound((TensorObject *)a[i]) : 1);
-    int64_t largest = tensor_numel_bound(cond); /* the result has at least this many elements (or none) */
-    for (int i = 1; i < 3; i++)
-        if (is_tensor(st, a[i]) && tensor_numel_bound((TensorObject *)a[i]) > largest)
-            largest = tensor_numel_bound((TensorObject *)a[i]);
+    /* Note [Result size check] (tensor.c): broadcasting bounds the result by its operands (a scalar counts 1); the
+     * largest operand's count is at most the result's (or the result is empty) */
+    int64_t bound = tensor_numel_bound(cond), largest = bound;
+    for (int i = 1; i < 3; i++) {
+        int64_t n = is_tensor(st, a[i]) ? tensor_numel_bound((TensorObject *)a[i]) : 1;
+        bound = numel_bound_broadcast(bound, n);
+        largest = n > largest ? n : largest;
+    }
     if (device == DEV_CPU && (rt == DT_F32 || rt == DT_I32) && largest >= st->cpu_math_min &&
         st->fast->cpu_where != NULL) { /* Note [Selects in CPU kernels] (_ops/cpu_math.py): by the bits */
         arr = mx_call(st, st->fast->cpu_where, call, 3, device);

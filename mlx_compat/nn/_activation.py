@@ -97,7 +97,7 @@ def _pointwise(name, fn, input, *others, cpu_value=None):
     def value(x):
         return cpu_value(x) if _cpu_math.big_float32_on_cpu(x) else f(x)
 
-    return mlx_op(name, f, [input], forward=value, value=value)
+    return mlx_op(name, f, [input], value=value)
 
 
 def _direct(node, fwd, input, deriv):
@@ -157,7 +157,7 @@ def _nan_clamp(x, lo, hi):
 # own: hardtanh, relu6 and hardswish took 3.7-4.2 ms on 256 x 4096 float32 (torch 0.2-1.7). Their values are torch's
 # own clamp formulas, min(max(x, lo), hi) and x * min(max(x + 3, 0), 6) / 6, whose NaN MLX's minimum and maximum
 # keep: one shapeless compiled kernel each (mx.compile keys hardtanh's bounds, few per model), 0.5-1.0 ms. So a large
-# float32 input on the CPU takes those for its values (mlx_op's `value` and `forward`), and its backward still
+# float32 input on the CPU takes those for its values (mlx_op's `value`), and its backward still
 # differentiates the selecting forward. Not hardsigmoid, min(max(x + 3, 0), 6) / 6, nor leaky_relu as
 # max(x, 0) + slope * min(x, 0): MLX compiled both into kernels that took 6.6-7.4 ms (their selects: 1.2-4.7).
 _hardtanh_value = mx.compile(lambda x, lo, hi: mx.minimum(mx.maximum(x, lo), hi), shapeless=True)
