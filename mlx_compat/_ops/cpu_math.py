@@ -1,8 +1,34 @@
 """float32 elementwise functions for MLX's CPU backend written as plain arithmetic, where MLX's own kernel is slow
 and inexact (Note [CPU exponential]): `exp`, and built on it `logsumexp`, silu (Note [CPU silu]), the tanh gelu
-(Note [CPU tanh gelu]) and the exact gelu (Note [CPU exact gelu]). They are MLX compositions meant to run inside
-an mx.compile'd function (one fused kernel each side of a bit cast), so callers use them only there, and only from
-`MIN_ELEMENTS` elements on. None of them selects with mx.where (Note [Selects in CPU kernels]).
+(Note [CPU tanh gelu]) and the exact gelu (Note [CPU exact gelu]). `exp` and `logsumexp` are MLX compositions meant
+to run inside an mx.compile'd function (one fused kernel each side of a bit cast); silu, the gelus and their
+derivatives are called as they are, each a short sequence of its own compiled kernels (Note [CPU kernels MLX
+vectorises]). Callers use them only from `MIN_ELEMENTS` elements on. None of them selects with mx.where (Note
+[Selects in CPU kernels]).
+
+Note [CPU kernels MLX vectorises]
+MLX 0.32.4 compiles a fused CPU kernel as a C++ loop (g++ -O3, SSE2 on x86-64) and the compiler vectorises it or
+not. Measured on 2^20 float32 elements, one kernel each: x * 1.5 + 1, abs, integer bit operations, shifts and
+integer min/max, and float/int conversions take 0.17-0.25 ms; float minimum/maximum (their NaN test branches), a
+comparison (bool), mx.where, floor, round and sqrt take 1.0-1.9 ms, because the loop then runs one element at a
+time. MLX's fusion has two more limits. It fuses back from an output only 11 levels deep (a scalar's broadcast is
+a level) and 24 arrays wide; past that the rest becomes other kernels with materialised arrays between, and a cut
+that falls on a scalar's broadcast makes the next kernel take a broadcast input, so it runs its strided loop, which
+is never vectorised. And a node with a consumer outside the chain ends it. In a shapeless trace every binary op
+also broadcasts both operands to each other's shape, which doubles the depth and ties each value to more
+consumers: the staged exact gelu below compiled shapeless was 14 standalone broadcasts and ~20 kernels, 22 ms
+against 1.6 per shape. So silu, the gelus and their derivatives are sequences of small functions, each compiled per
+shape and called one after the other (as a whole under an outer mx.compile, which gives the same bits): each is
+one kernel of at most ~10 levels with one root (any second output an input of the first), and clamps and sign
+tests run on the float's int32 bits, a free `view`: |x| clamped is min(bits & 0x7fffffff, bound's bits), a
+signed clamp maps the bits to a key ordered as the floats are and back, x's sign weight is 1 + (bits >> 31), and
+2^n is built from n clamped as an integer to [-127, 128] (+0 to +inf, no select). The exponent's argument is then
+bounded, so its reduction needs no clamp. Cost, one thread, the former graphs, these and torch interleaved in one
+process, 2 x 64 x 3072 (GPT-2's MLP) then 197 x 3072 (ViT-B/16's), ms: silu 1.0 -> 0.66 (torch 0.20), 7.7 -> 3.3
+(0.39); the tanh gelu 1.05 -> 0.71 (0.71), 7.2 -> 2.9 (1.3), its backward 1.3 -> 0.93 (0.80), 9.3 -> 3.5 (1.5); the
+exact gelu 3.8 -> 1.06 (0.34), 25 -> 3.5 (0.61), with its derivative 5.5 -> 1.4 (0.69), 38 -> 7.0 (2.1). Alone, the
+larger size's silu and tanh gelu take 1.3-1.4 ms: at 2.4 MB an array the kernels' passes over memory, not their
+arithmetic, are the cost.
 
 Note [CPU exponential]
 MLX 0.32.4's Linux CPU build evaluates exp one element at a time (its SIMD code at width 1) and calls glibc's
@@ -32,7 +58,8 @@ In MLX 0.32.4's compiled CPU kernels an mx.where whose chosen values are compute
 branch per element: on 2 x 65 x 3072 float32, where(x > 0, 2 x, 0) takes 2.1 ms for random signs, 0.26 ms for
 sorted ones and 0.23 when the condition is never true, against 0.05 for 2 x + 1 (a compiler may not compute both
 sides of a select whose arithmetic could trap, so it branches, and the loop no longer vectorises). So the
-functions here select by arithmetic: clamps (min/max) before the computation instead of a select after it, a
+functions here select by arithmetic: clamps (min/max; themselves scalar loops, so the staged functions of Note
+[CPU kernels MLX vectorises] clamp on the bits) before the computation instead of a select after it, a
 product with a comparison's 0/1 where both sides are finite (m a + (1 - m) b is exactly a or b), and a division
 by one where infinity must come out. exp's selects, whose conditions are nearly always false, cost it 1.21
 against 0.75 ms on that array. MLX's eager CPU select branches too: mx.where(c, x, 0) on 256 x 4096 float32 with a
@@ -51,28 +78,30 @@ the derivative is s (1 + 2 x u' q), where q = E s = 1 - s is computed as 1 / (1 
 and without NaN at E = 0 or inf. (torch's 1 - t^2 cancels for |u| of a few units: there its float32
 derivative errs by up to 3.8e-6, this one's by 7e-7, against float64, on 2 x 64 x 3072 normal inputs of
 deviation 3.) For E beyond float32 (u < -44) the derivative is torch's there: 0, or NaN where x u' overflows;
-the forward's x / inf is torch's -0. At 2 x 64 x 3072, one thread: forward 7.5 -> 1.4 ms, backward 8.2 -> 1.5 ms
-(torch's both: 1.4). The same kernel count rule as for `exp` holds, and the same limits (no shapeless trace,
-no forward-mode trace).
+the forward's x / inf is torch's -0. E is built from x clamped to [-10.5, 10.5] (Note [CPU kernels MLX
+vectorises]), where -2u already lies past float32's exponent range on both sides: four kernels forward, five
+backward. At 2 x 64 x 3072, one thread: forward 7.5 -> 1.4 -> 1.1 ms, backward 8.2 -> 1.5 -> 1.0 ms (MLX's tanh,
+`exp` in one compiled graph, the staged kernels; torch's 1.0 and 1.1). Not for forward-mode traces.
 
 Note [CPU silu]
 torch's CPU silu kernel is x / (1 + e^(-x)) and its backward g s (1 + x (1 - s)) with s = 1 / (1 + e^(-x)); MLX's
 sigmoid costs 17 ns an element here, and the composed backward evaluates it again. Both are torch's formulas over
-`exp`, so they differ from torch's only by exp's last bit; at x = -inf both give NaN as torch's do.
+e^(-x) (x clamped to [-100, 100], Note [CPU kernels MLX vectorises]), so they differ from torch's only by its
+last bit; at x = -inf both give NaN as torch's do.
 
 Note [CPU exact gelu]
 torch's gelu is x Phi(x), Phi(x) = 0.5 (1 + erf(x / sqrt 2)), and its derivative Phi(x) + x phi(x). MLX's CPU erf
-costs 28 ns an element. Here, with z = x / sqrt 2: for |z| < 1, erf(z) = z A(z^2) with A of degree 6; for
-|z| >= 1, erfc(|z|) = e^(-z^2) B(1 / |z|) with B of degree 12 (both fitted here in float64 for the least largest
-relative error, 1.2e-9 and 4.2e-9, then rounded to float32; B evaluated in float32 errs by up to 3.5e-7), and
-Phi is 1 - erfc / 2 or erfc / 2 by z's sign. Each branch is computed on its clamped argument and the two
-are mixed by 0/1 products (Note [Selects in CPU kernels]). Unlike 1 + erf(z) (torch's formula), erfc / 2 does not
-cancel for negative x: against float64 on 400,000 arguments in [-14, 14], the value's error relative to
-max(|value|, 1e-3) is 1.2e-6 here and 1.1e-3 for torch, the derivative's 8.6e-5 and 1.5e-4. A forward that
-records its gradient also returns the derivative (one more output; the backward is then g times it, as the MLX
-path saves its erf, Note [gelu saves its erf] in nn/_activation.py). ViT-B/16's MLP size per image, 2 x 65 x 3072
-(one thread): forward with the saved part 10.6 -> 4.9-5.3 ms, backward 5.0 -> 0.2 ms, forward alone 10.7 -> 4.1.
-x = +inf gives inf (torch's CPU kernel: NaN).
+costs 28 ns an element. Here, with a = |x| clamped to 13.5 and t = 1 / (1 + 0.3 a), the normal tail is
+Q(a) = e^(-a^2 / 2) R(t), R a degree-8 polynomial fitted here in float64 over all of [0, 13.5] (least largest
+relative error, 4.7e-8, then rounded to float32; evaluated in five levels, Estrin's scheme), and Phi is 1 - Q for
+x >= 0 and Q below, mixed by x's sign weight (Note [CPU kernels MLX vectorises]): one branch, no comparison. The
+same e^(-a^2 / 2) gives phi. From a = 13.27 on 2^n is +0, so gelu(-inf) is NaN and gelu of a large negative x is
+-0, as torch's; x = +inf gives inf (torch's CPU kernel: NaN). Unlike 1 + erf(z) (torch's formula), Q does not cancel
+for negative x: against float64 on 400,000 arguments in [-14, 14], the value's error relative to max(|value|, 1e-3)
+is 6.0e-7 here (the former two-branch fit: 1.2e-6) and 1.1e-3 for torch, the derivative's 9.0e-5 (5.3e-5) and
+1.3e-4. A forward that records its gradient also returns the derivative (one more output; the backward is then g
+times it, as the MLX path saves its erf, Note [gelu saves its erf] in nn/_activation.py). Five kernels for the
+value, six with the derivative.
 """
 from __future__ import annotations
 
@@ -159,69 +188,182 @@ def logsumexp(x, axis):
     return mx.log(mx.sum(exp(x - m), axis=axis, keepdims=True)) + m
 
 
+# Note [CPU kernels MLX vectorises] stages shared by silu, the tanh gelu and the exact gelu
+def _clamped_bits(xi, bound_bits):
+    """The int32 bits of x clamped to [-b, b] from x's bits and b's (b > 0), exactly x inside: the bits as a key
+    ordered as the floats are (negative floats' magnitude bits flipped), clamped, mapped back. A NaN comes out as
+    -b or b; callers that must keep it keep x itself for the result."""
+    key = mx.bitwise_xor(xi, mx.bitwise_and(mx.right_shift(xi, 31), 0x7FFFFFFF))
+    key = mx.minimum(mx.maximum(key, -1 - bound_bits), bound_bits)
+    return mx.bitwise_xor(key, mx.bitwise_and(mx.right_shift(key, 31), 0x7FFFFFFF))
+
+
+def _exp_reduction(y):
+    """(n, r) with y = n ln 2 + r, n an integer (as a float), |r| <= ln 2 / 2, for |y| < 2^22 (Note [CPU
+    exponential]'s reduction without its clamp: the callers bound y)."""
+    n = (y * _LOG2E + _ROUND) - _ROUND
+    return n, (y - n * _LN2_HI) - n * _LN2_LO
+
+
+def _pow2_bits(n):
+    """The int32 bits of 2^n for integral float n: +0 from n <= -127 on, +inf from n >= 128 on."""
+    return mx.left_shift(mx.minimum(mx.maximum(n.astype(mx.int32), -127), 128) + 127, 23)
+
+
+def _exp_small(r):
+    """e^r for |r| <= ln 2 / 2 (Note [CPU exponential]'s polynomial, in four levels)."""
+    r2 = r * r
+    p = ((_EXP_P[0] + _EXP_P[1] * r) + (_EXP_P[2] + _EXP_P[3] * r) * r2) + (_EXP_P[4] + _EXP_P[5] * r) * (r2 * r2)
+    return (1.0 + r) + r2 * p
+
+
+def _over_one_plus_exp(x, r, p2):
+    return x / (1.0 + _exp_small(r) * p2)
+
+
+def _exp_of_parts(r, p2):
+    return _exp_small(r) * p2
+
+
+def _logistic_of_parts(r, p2):
+    return 1.0 / (1.0 + _exp_small(r) * p2)
+
+
+_SILU_BOUND_BITS = 0x42C80000  # 100.0: e^100 is past float32's range, so -x is bounded without changing a value
+_GELU_Y1, _GELU_Y3 = -2.0 * _GELU_K, -2.0 * _GELU_K * _GELU_C  # -2u = x (_GELU_Y1 + _GELU_Y3 x^2)
+_GELU_TANH_BOUND_BITS = 0x41280000  # 10.5: -2u(10.5) = -99.4 and 2u(-10.5) = 99.4, both past float32's exp range
+_silu_clamp_c = mx.compile(lambda xi: _clamped_bits(xi, _SILU_BOUND_BITS))
+_gelu_tanh_clamp_c = mx.compile(lambda xi: _clamped_bits(xi, _GELU_TANH_BOUND_BITS))
+_silu_reduction_c = mx.compile(lambda xc: _exp_reduction(-xc))
+_gelu_tanh_reduction_c = mx.compile(lambda xc: _exp_reduction(xc * (_GELU_Y1 + _GELU_Y3 * (xc * xc))))  # -2u
+_pow2_bits_c = mx.compile(_pow2_bits)
+_over_one_plus_exp_c = mx.compile(_over_one_plus_exp)
+_exp_of_parts_c = mx.compile(_exp_of_parts)
+_logistic_of_parts_c = mx.compile(_logistic_of_parts)
+
+
+def _saturated_exp_parts(x, clamp, reduction):
+    """(r, 2^n) with e^y(x) = e^r 2^n for y(x) = reduction's argument of x clamped (Note [CPU kernels MLX
+    vectorises]): three kernels."""
+    n, r = reduction(clamp(x.view(mx.int32)).view(mx.float32))
+    return r, _pow2_bits_c(n).view(mx.float32)
+
+
 def silu(x):
-    """torch's silu(x) of a float32 array, Note [CPU silu]."""
-    return x / (1.0 + exp(-x))
+    """torch's silu(x) of a float32 array, x / (1 + e^-x), Note [CPU silu]: four kernels."""
+    return _over_one_plus_exp_c(x, *_saturated_exp_parts(x, _silu_clamp_c, _silu_reduction_c))
 
 
-def silu_backward(x, g):
-    """g times the derivative of silu at x (float32 arrays), torch's formula, Note [CPU silu]."""
-    s = 1.0 / (1.0 + exp(-x))
+def _silu_backward_finish(x, g, s):
     return g * (s * (1.0 + x * (1.0 - s)))
 
 
+_silu_backward_finish_c = mx.compile(_silu_backward_finish)
+
+
+def silu_backward(x, g):
+    """g times the derivative of silu at x (float32 arrays), torch's formula, Note [CPU silu]: five kernels."""
+    s = _logistic_of_parts_c(*_saturated_exp_parts(x, _silu_clamp_c, _silu_reduction_c))
+    return _silu_backward_finish_c(x, g, s)
+
+
 def gelu_tanh(x):
-    """torch's gelu(x, approximate='tanh') of a float32 array, Note [CPU tanh gelu]."""
-    u = _GELU_K * (x + _GELU_C * x * x * x)
-    return x / (1.0 + exp(-2.0 * u))
+    """torch's gelu(x, approximate='tanh') of a float32 array, Note [CPU tanh gelu]: four kernels."""
+    return _over_one_plus_exp_c(x, *_saturated_exp_parts(x, _gelu_tanh_clamp_c, _gelu_tanh_reduction_c))
 
 
-def gelu_tanh_backward(x, g):
-    """g times the derivative of gelu_tanh at x (float32 arrays), Note [CPU tanh gelu]."""
-    x_sq = x * x
-    u = _GELU_K * (x + _GELU_C * x_sq * x)
-    e = exp(-2.0 * u)
+def _gelu_tanh_backward_finish(x, g, e):
     s = 1.0 / (1.0 + e)
     q = 1.0 / (1.0 + 1.0 / e)  # e s, also at e = 0 and inf (Note [Selects in CPU kernels])
-    du = _GELU_K * (1.0 + 3.0 * _GELU_C * x_sq)
+    du = _GELU_K * (1.0 + 3.0 * _GELU_C * (x * x))
     return g * (s * (1.0 + 2.0 * x * du * q))
 
 
-# erf(z) = z * A(z^2) for |z| < 1 and erfc(a) = e^(-a^2) * B(1 / a) for a >= 1, coefficients from the constant term
-# up (fitted in float64 by iteratively reweighted least squares for the least largest relative error, then rounded
-# to float32; Note [CPU exact gelu])
-_ERF_A = (1.1283791065216064, -0.3761262595653534, 0.1128358542919159, -0.026853814721107483, 0.005188335198909044,
-          -0.0008010261808522046, 7.854100840631872e-05)
-_ERFC_B = (-1.551402988297923e-06, 0.5642571449279785, -0.0012663311790674925, -0.2686564326286316,
-           -0.08880890905857086, 0.7975196838378906, -0.9546713829040527, 0.0013283271109685302, 1.3546621799468994,
-           -1.8521316051483154, 1.264891266822815, -0.4612642824649811, 0.0717255175113678)
-_SQRT1_2 = 0.7071067811865476
+_gelu_tanh_backward_finish_c = mx.compile(_gelu_tanh_backward_finish)
+
+
+def gelu_tanh_backward(x, g):
+    """g times the derivative of gelu_tanh at x (float32 arrays), Note [CPU tanh gelu]: five kernels."""
+    e = _exp_of_parts_c(*_saturated_exp_parts(x, _gelu_tanh_clamp_c, _gelu_tanh_reduction_c))
+    return _gelu_tanh_backward_finish_c(x, g, e)
+
+
+# Q(a) e^(a^2 / 2) = R(t) with t = 1 / (1 + _GAUSS_P a), for a in [0, _GAUSS_CLAMP]: R's coefficients from the
+# constant term up (fitted in float64 by iteratively reweighted least squares for the least largest relative error,
+# 4.7e-8, then rounded to float32; Note [CPU exact gelu])
+_GAUSS_R = (-4.462637662072666e-06, 0.11967536807060242, 0.12064223736524582, 0.09948551654815674,
+            0.1316339671611786, -0.061167046427726746, 0.21557073295116425, -0.1629607230424881, 0.037124425172805786)
+_GAUSS_P = 0.3
+_GAUSS_CLAMP = 13.5  # |x| beyond it: e^(-x^2 / 2) is below 2^-127, built as +0 (Note [CPU exact gelu])
+_GAUSS_CLAMP_BITS = 0x41580000  # 13.5's float32 bits
 _INV_SQRT_2PI = 0.3989422804014327
 
 
-def _normal_cdf(x):
-    """Phi(x) of a float32 array, Note [CPU exact gelu]."""
-    z = x * _SQRT1_2
-    zc = mx.minimum(mx.maximum(z, -1.0), 1.0)
-    inner = 0.5 + 0.5 * (zc * _horner(_ERF_A, zc * zc))
-    a = mx.abs(z)
-    ac = mx.maximum(a, 1.0)
-    half = 0.5 * (exp(-(ac * ac)) * _horner(_ERFC_B, 1.0 / ac))  # erfc(a) / 2 where a >= 1, finite elsewhere
-    pos = (z > 0).astype(mx.float32)
-    outer = pos * (1.0 - half) + (1.0 - pos) * half
-    m = (a < 1.0).astype(mx.float32)
-    return m * inner + (1.0 - m) * outer
+def _abs_clamped_bits(xi):
+    """The int32 bits of min(|x|, _GAUSS_CLAMP) from x's bits (NaN: the clamp), Note [CPU kernels MLX vectorises]."""
+    return mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), _GAUSS_CLAMP_BITS)
+
+
+def _estrin(c, t):
+    """c[0] + c[1] t + ... + c[8] t^8 in five levels (Horner's sixteen would exceed MLX's fusion depth)."""
+    t2 = t * t
+    t4 = t2 * t2
+    low = (c[0] + c[1] * t) + (c[2] + c[3] * t) * t2
+    high = (c[4] + c[5] * t) + (c[6] + c[7] * t) * t2
+    return (low + high * t4) + c[8] * (t4 * t4)
+
+
+def _gauss_and_tail(a, r, p2):
+    """(e^(-a^2 / 2), Q(a)) from _exp_reduction's r and 2^n: the first is an input of the second, so both are one
+    kernel's outputs."""
+    e = _exp_small(r) * p2
+    return e, _estrin(_GAUSS_R, 1.0 / (1.0 + _GAUSS_P * a)) * e
+
+
+def _tail(a, r, p2):
+    return _gauss_and_tail(a, r, p2)[1]
+
+
+def _sign_weight(xi):
+    """1.0 where x's sign bit is clear, 0.0 where set (-0.0 and NaNs of either sign included), from x's bits."""
+    return (1 + mx.right_shift(xi, 31)).astype(mx.float32)
+
+
+def _gelu_from_tail(x, xi, q):
+    w = _sign_weight(xi)
+    return x * (w + q * (1.0 - 2.0 * w))  # x Phi(x): Phi is 1 - Q(|x|) for x >= 0 and Q(|x|) below
+
+
+def _gelu_derivative_from_tail(x, xi, q, e):
+    w = _sign_weight(xi)
+    return (w + q * (1.0 - 2.0 * w)) + x * (e * _INV_SQRT_2PI)
+
+
+_abs_clamped_bits_c = mx.compile(_abs_clamped_bits)
+_gauss_reduction_c = mx.compile(lambda a: _exp_reduction((a * a) * -0.5))  # a <= _GAUSS_CLAMP bounds it
+_tail_c = mx.compile(_tail)
+_gauss_and_tail_c = mx.compile(_gauss_and_tail)
+_gelu_from_tail_c = mx.compile(_gelu_from_tail)
+_gelu_derivative_from_tail_c = mx.compile(_gelu_derivative_from_tail)
+
+
+def _gauss_parts(x):
+    """(|x| clamped, r, 2^n) of Note [CPU exact gelu]'s first three kernels."""
+    a = _abs_clamped_bits_c(x.view(mx.int32)).view(mx.float32)
+    n, r = _gauss_reduction_c(a)
+    return a, r, _pow2_bits_c(n).view(mx.float32)
 
 
 def gelu_erf(x):
-    """torch's gelu(x) (approximate='none') of a float32 array, Note [CPU exact gelu]."""
-    return x * _normal_cdf(x)
+    """torch's gelu(x) (approximate='none') of a float32 array, Note [CPU exact gelu]: five kernels."""
+    return _gelu_from_tail_c(x, x.view(mx.int32), _tail_c(*_gauss_parts(x)))
 
 
 def gelu_erf_with_derivative(x):
-    """(gelu(x), its derivative at x) of a float32 array, Note [CPU exact gelu]."""
-    phi = _normal_cdf(x)
-    return x * phi, phi + x * (exp(-0.5 * (x * x)) * _INV_SQRT_2PI)
+    """(gelu(x), its derivative at x) of a float32 array, Note [CPU exact gelu]: six kernels."""
+    e, q = _gauss_and_tail_c(*_gauss_parts(x))
+    xi = x.view(mx.int32)
+    return _gelu_from_tail_c(x, xi, q), _gelu_derivative_from_tail_c(x, xi, q, e)
 
 
 # Note [Shapeless CPU transcendentals]

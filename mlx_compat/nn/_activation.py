@@ -405,8 +405,7 @@ def _silu_bwd_cpu(x, g):
     return _cpu_math.silu_backward(x, g).astype(dt)
 
 
-_silu_cpu_fused = mx.compile(_opmath_fn(_cpu_math.silu))
-_silu_bwd_cpu_fused = mx.compile(_silu_bwd_cpu)
+_silu_cpu_value = _opmath_fn(_cpu_math.silu)  # its own compiled kernels (Note [CPU kernels MLX vectorises])
 
 
 def _record_fused(node, input, res, composed, fused):
@@ -431,11 +430,11 @@ def _record_fused(node, input, res, composed, fused):
 
 
 def _silu_cpu(input):
-    """silu on MLX's CPU by Note [CPU silu] (per-shape compiled graphs); create_graph differentiates _silu_deriv (in
+    """silu on MLX's CPU by Note [CPU silu] (per-shape compiled kernels); create_graph differentiates _silu_deriv (in
     the input's dtype, as torch's infinitely differentiable silu backward)."""
     dev = input._device_code
-    r = _new(_scoped(dev, _silu_cpu_fused, input._mx), dev, input.dtype)
-    return _record_fused("SiluBackward0", input, r, lambda x, g: _silu_deriv(x, None, g), _silu_bwd_cpu_fused)
+    r = _new(_scoped(dev, _silu_cpu_value, input._mx), dev, input.dtype)
+    return _record_fused("SiluBackward0", input, r, lambda x, g: _silu_deriv(x, None, g), _silu_bwd_cpu)
 
 
 def silu(input, inplace=False):
@@ -537,7 +536,8 @@ def _gelu_tanh_bwd(x, g):
 # round once, as torch's CPU gelu and gelu_backward do, where the eager chain rounded after every op in the
 # half type. Only the input is saved (the output was kept for nothing). float64 keeps the composed path.
 # On MLX's CPU, from cpu_math.MIN_ELEMENTS elements on, both sides are Note [CPU tanh gelu]'s exp-based formulas
-# instead (per-shape graphs: its exp has no shapeless trace), and differ from the composed ones by rounding.
+# instead (each a few per-shape compiled kernels of its own, Note [CPU kernels MLX vectorises]), and differ from
+# the composed ones by rounding.
 _gelu_tanh_fused = mx.compile(_opmath_fn(_gelu_tanh_fwd), shapeless=True)
 _gelu_tanh_bwd_fused = mx.compile(_gelu_tanh_bwd, shapeless=True)
 
@@ -550,8 +550,7 @@ def _gelu_tanh_bwd_cpu(x, g):
     return _cpu_math.gelu_tanh_backward(_apart(x), g).astype(dt)
 
 
-_gelu_tanh_cpu_fused = mx.compile(_opmath_fn(_cpu_math.gelu_tanh))
-_gelu_tanh_bwd_cpu_fused = mx.compile(_gelu_tanh_bwd_cpu)
+_gelu_tanh_cpu = _opmath_fn(_cpu_math.gelu_tanh)  # its own compiled kernels (Note [CPU kernels MLX vectorises])
 
 
 # Note [tanh gelu backward on CUDA]
@@ -641,8 +640,9 @@ _gelu_erf_fwd_fused = mx.compile(_gelu_erf_fwd, shapeless=True)
 _gelu_erf_bwd_fused = mx.compile(_gelu_erf_bwd, shapeless=True)
 
 
-# On MLX's CPU, from cpu_math.MIN_ELEMENTS elements on, Note [CPU exact gelu]'s arithmetic forward instead (per-shape
-# graphs); recording, it also returns the float32 derivative, which the backward multiplies by.
+# On MLX's CPU, from cpu_math.MIN_ELEMENTS elements on, Note [CPU exact gelu]'s arithmetic forward instead (its own
+# per-shape compiled kernels, so not compiled here); recording, it also returns the float32 derivative, which the
+# backward multiplies by.
 def _gelu_erf_d_cpu(x):
     """(gelu(x) in x's dtype, its float32 derivative), half types computed in float32 (Note [CPU exact gelu])."""
     dt = x.dtype
@@ -655,8 +655,7 @@ def _times_derivative(g, d):
     return g * d if g.dtype == mx.float32 else (g.astype(mx.float32) * d).astype(g.dtype)
 
 
-_gelu_erf_cpu_fused = mx.compile(_opmath_fn(_cpu_math.gelu_erf))
-_gelu_erf_d_cpu_fused = mx.compile(_gelu_erf_d_cpu)
+_gelu_erf_cpu = _opmath_fn(_cpu_math.gelu_erf)
 
 
 def gelu(input, approximate="none"):
@@ -667,8 +666,8 @@ def gelu(input, approximate="none"):
         dev = input._device_code
         cpu = _cpu_math.takes(input)  # Note [CPU exact gelu]
         if not (input.requires_grad and _C.is_grad_enabled()):  # Note [fused exact gelu]
-            return _new(_scoped(dev, _gelu_erf_cpu_fused if cpu else _gelu_erf_fused, input._mx), dev, input.dtype)
-        r, e = _scoped(dev, _gelu_erf_d_cpu_fused if cpu else _gelu_erf_fwd_fused, input._mx)  # e: derivative if cpu
+            return _new(_scoped(dev, _gelu_erf_cpu if cpu else _gelu_erf_fused, input._mx), dev, input.dtype)
+        r, e = _scoped(dev, _gelu_erf_d_cpu if cpu else _gelu_erf_fwd_fused, input._mx)  # e: derivative if cpu
 
         def fused(xm, gm):
             return _times_derivative(gm, e) if cpu else _gelu_erf_bwd_fused(xm, e, gm).astype(gm.dtype)
@@ -680,7 +679,7 @@ def gelu(input, approximate="none"):
             return _direct("GeluBackward0", _gelu_tanh_fwd, input, _gelu_tanh_deriv)
         dev = input._device_code
         cpu = _cpu_math.takes(input)  # Note [CPU tanh gelu]
-        fwd = _gelu_tanh_cpu_fused if cpu else _gelu_tanh_fused
+        fwd = _gelu_tanh_cpu if cpu else _gelu_tanh_fused
         r = _new(_scoped(dev, fwd, input._mx), dev, input.dtype)  # Note [fused tanh gelu]
 
         def composed(x, g):  # half types in float32, as torch's gelu_backward
@@ -691,7 +690,7 @@ def gelu(input, approximate="none"):
         def fused(xm, gm):
             if xm.dtype == gm.dtype and xm.dtype in _GELU_TANH_BWD_VEC and _device.cuda_kernels(dev):
                 return _gelu_tanh_bwd_cuda(xm, gm)  # Note [tanh gelu backward on CUDA]
-            return (_gelu_tanh_bwd_cpu_fused if cpu else _gelu_tanh_bwd_fused)(xm, gm)
+            return (_gelu_tanh_bwd_cpu if cpu else _gelu_tanh_bwd_fused)(xm, gm)
 
         return _record_fused("GeluBackward0", input, r, composed, fused)
     raise RuntimeError("approximate argument must be either none or tanh.")
