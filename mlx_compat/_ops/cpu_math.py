@@ -23,7 +23,9 @@ one kernel of at most ~10 levels with one root (any second output an input of th
 tests run on the float's int32 bits, a free `view`: |x| clamped is min(bits & 0x7fffffff, bound's bits), a
 signed clamp maps the bits to a key ordered as the floats are and back, x's sign weight is 1 + (bits >> 31), and
 2^n is built from n clamped as an integer to [-127, 128] (+0 to +inf, no select). The exponent's argument is then
-bounded, so its reduction needs no clamp. Cost, one thread, the former graphs, these and torch interleaved in one
+bounded, so its reduction needs no clamp, and e^r - 1 is summed in seven levels (_exp_m1) so that the finishing
+formulas fit; the generic exp, expm1, sigmoid and tanh take the same stages (Note [Per-size CPU transcendentals]).
+Cost, one thread, the former graphs, these and torch interleaved in one
 process, 2 x 64 x 3072 (GPT-2's MLP) then 197 x 3072 (ViT-B/16's), ms: silu 1.0 -> 0.66 (torch 0.20), 7.7 -> 3.3
 (0.39); the tanh gelu 1.05 -> 0.71 (0.71), 7.2 -> 2.9 (1.3), its backward 1.3 -> 0.93 (0.80), 9.3 -> 3.5 (1.5); the
 exact gelu 3.8 -> 1.06 (0.34), 25 -> 3.5 (0.61), with its derivative 5.5 -> 1.4 (0.69), 38 -> 7.0 (2.1). Alone, the
@@ -105,6 +107,7 @@ value, six with the derivative.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 
 import mlx.core as mx
@@ -189,20 +192,26 @@ def logsumexp(x, axis):
 
 
 # Note [CPU kernels MLX vectorises] stages shared by silu, the tanh gelu and the exact gelu
-def _clamped_bits(xi, bound_bits):
-    """The int32 bits of x clamped to [-b, b] from x's bits and b's (b > 0), exactly x inside: the bits as a key
-    ordered as the floats are (negative floats' magnitude bits flipped), clamped, mapped back. A NaN comes out as
-    -b or b; callers that must keep it keep x itself for the result."""
+def _clamped_bits(xi, bound_bits, low_bits=None):
+    """The int32 bits of x clamped to [-b, b] (or [-l, b]) from x's bits and b's (and l's; b, l > 0), exactly x
+    inside: the bits as a key ordered as the floats are (negative floats' magnitude bits flipped: -l's key is
+    -1 - l's bits), clamped, mapped back. A NaN comes out as a bound; callers that must keep it keep x itself for
+    the result, or make 2^n a NaN (_pow2_nan_bits)."""
     key = mx.bitwise_xor(xi, mx.bitwise_and(mx.right_shift(xi, 31), 0x7FFFFFFF))
-    key = mx.minimum(mx.maximum(key, -1 - bound_bits), bound_bits)
+    key = mx.minimum(mx.maximum(key, -1 - (bound_bits if low_bits is None else low_bits)), bound_bits)
     return mx.bitwise_xor(key, mx.bitwise_and(mx.right_shift(key, 31), 0x7FFFFFFF))
+
+
+_LN2_HI_LOW = 0.693145751953125  # ln 2's leading 15 bits, below ln 2: n * _LN2_HI_LOW is exact for |n| < 2^9
+_LN2_LO_POS = 1.4286067653302356e-06  # ln 2 - _LN2_HI_LOW, positive: at y = -0, r = -0 - (+0) - (+0) stays -0
 
 
 def _exp_reduction(y):
     """(n, r) with y = n ln 2 + r, n an integer (as a float), |r| <= ln 2 / 2, for |y| < 2^22 (Note [CPU
-    exponential]'s reduction without its clamp: the callers bound y)."""
+    exponential]'s reduction without its clamp: the callers bound y; ln 2 split with a positive low part, so the
+    sign of a zero y survives into r)."""
     n = (y * _LOG2E + _ROUND) - _ROUND
-    return n, (y - n * _LN2_HI) - n * _LN2_LO
+    return n, (y - n * _LN2_HI_LOW) - n * _LN2_LO_POS
 
 
 def _pow2_bits(n):
@@ -210,15 +219,33 @@ def _pow2_bits(n):
     return mx.left_shift(mx.minimum(mx.maximum(n.astype(mx.int32), -127), 128) + 127, 23)
 
 
-def _exp_small(r):
-    """e^r for |r| <= ln 2 / 2 (Note [CPU exponential]'s polynomial, in four levels)."""
+def _exp_m1(r):
+    """e^r - 1 = r + r^2 P(r) for |r| <= ln 2 / 2 (Note [CPU exponential]'s P) in seven levels, the deepest MLX
+    fuses with room for the finishing formulas below (Note [CPU kernels MLX vectorises]): the correction r^2 (P0 +
+    P1 r) + r^4 (P2 + P3 r) + r^6 (P4 + P5 r) is summed first and added to r once. Written r - ((0 - a) - b), the
+    same value, so that r = -0 gives -0 (expm1(-0) = -0) where -0 + (+0) would be +0."""
     r2 = r * r
-    p = ((_EXP_P[0] + _EXP_P[1] * r) + (_EXP_P[2] + _EXP_P[3] * r) * r2) + (_EXP_P[4] + _EXP_P[5] * r) * (r2 * r2)
-    return (1.0 + r) + r2 * p
+    r4 = r2 * r2
+    a = r2 * (_EXP_P[0] + _EXP_P[1] * r)
+    b = r4 * (_EXP_P[2] + _EXP_P[3] * r) + (r4 * r2) * (_EXP_P[4] + _EXP_P[5] * r)
+    return r - ((0.0 - a) - b)
+
+
+def _exp_small(r):
+    """e^r for |r| <= ln 2 / 2: 1 + (e^r - 1), the rounding near 1 last."""
+    return 1.0 + _exp_m1(r)
+
+
+_expm1_of_parts = _exp_m1
+
+
+def _one_plus_exp(r, p2):
+    """1 + e^r 2^n (never NaN: e^r > 0, so 2^n = inf gives inf)."""
+    return 1.0 + p2 * _exp_small(r)
 
 
 def _over_one_plus_exp(x, r, p2):
-    return x / (1.0 + _exp_small(r) * p2)
+    return x / _one_plus_exp(r, p2)
 
 
 def _exp_of_parts(r, p2):
@@ -226,7 +253,7 @@ def _exp_of_parts(r, p2):
 
 
 def _logistic_of_parts(r, p2):
-    return 1.0 / (1.0 + _exp_small(r) * p2)
+    return 1.0 / _one_plus_exp(r, p2)
 
 
 _SILU_BOUND_BITS = 0x42C80000  # 100.0: e^100 is past float32's range, so -x is bounded without changing a value
@@ -371,7 +398,10 @@ def gelu_erf_with_derivative(x):
 # elements on, run on Note [CPU exponential]'s arithmetic instead of MLX's per-element libm calls (on 256 x 4096, one
 # thread: mx.exp 16.7 ms, sigmoid 19.3, tanh 22.3, softmax 18.5 against torch's 1.5, 0.55, 3.5, 0.93). Unlike the
 # training activations above (compiled per shape inside their callers' graphs), a generic op sees any shape, so these
-# are compiled shapeless: one trace per rank and dtype, none per shape. The bit cast that builds 2^n has no shape
+# were compiled shapeless: one trace per rank and dtype, none per shape. exp, expm1, sigmoid and tanh have since
+# moved to per-size stages (Note [Per-size CPU transcendentals]: a shapeless trace broadcasts every operand and
+# fragments the kernels, Note [CPU kernels MLX vectorises]); softmax and log_softmax remain as described here, and
+# the formulas below are still theirs (tanh and expm1 keep them in their stages). The bit cast that builds 2^n has no shape
 # rule, so it stays outside the traces: the part before it and the part after it are each one shapeless compiled
 # function (one fused kernel each), and the view between them is MLX's (no copy). The C core calls them for its
 # registry's exp, expm1, sigmoid and tanh (an Op's forward_cpu, csrc/dispatch.c) and its softmax/log_softmax fast path
@@ -387,39 +417,11 @@ def gelu_erf_with_derivative(x):
 GENERIC_MIN_ELEMENTS = 1 << 13
 
 
-def _sigmoid_parts(x):
-    return _exp_parts(-x)
-
-
-def _tanh_parts(x):
-    n, q = _exp_reduced(-2.0 * mx.abs(x))
-    bits, _ = _exp_bits(n)  # n <= 0: 2^n is the bits alone
-    return q, bits, mx.sign(x)
-
-
 def _expm1_small(q, p):
     """expm1(n ln 2 + r) = 2^n (e^r - 1) + (2^n - 1) from q = e^r - 1 and p = 2^n: both parts exact for |n| <= 24,
-    so only the sum rounds, and it does not cancel near 0 (n = 0: q itself)."""
-    return q * p + (p - 1.0)
-
-
-def _tanh_finish(q, scale, sign):
-    em1 = _expm1_small(q, scale)  # expm1(-2|x|) in [-1, 0]
-    return sign * (-em1 / (2.0 + em1))
-
-
-def _expm1_parts(x):
-    n, q = _exp_reduced(x)
-    bits, twice = _exp_bits(n)
-    return q, twice, bits
-
-
-def _expm1_finish(q, twice, scale):
-    # up to n = 24 _expm1_small (n <= 127 there, so `twice` is 1); from 25 on, e^x - 1 rounds as e^x does, and at
-    # n = 128 2^n itself would overflow: e^x, then minus 1. The two are mixed by a 0/1 product (Note [Selects in CPU
-    # kernels]); each is finite where the other is chosen.
-    big = (scale > 16777216.0).astype(mx.float32)
-    return big * ((q + 1.0) * twice * scale - 1.0) + (1.0 - big) * _expm1_small(q, scale)
+    so only the sum rounds, and it does not cancel near 0 (n = 0: q itself, -0 included: q - (+0) keeps its sign
+    where q + (+0) would not)."""
+    return q * p - (1.0 - p)
 
 
 def _shifted_parts(x, m):
@@ -430,15 +432,8 @@ def _log_softmax_finish(x, m, log_total):
     return (x - m) - log_total
 
 
-_exp_parts_any = mx.compile(_exp_parts, shapeless=True)
-_sigmoid_parts_any = mx.compile(_sigmoid_parts, shapeless=True)
-_tanh_parts_any = mx.compile(_tanh_parts, shapeless=True)
 _shifted_parts_any = mx.compile(_shifted_parts, shapeless=True)
-_expm1_parts_any = mx.compile(_expm1_parts, shapeless=True)
-_expm1_finish_any = mx.compile(_expm1_finish, shapeless=True)
 _product_any = mx.compile(lambda a, scale: a * scale, shapeless=True)
-_sigmoid_finish_any = mx.compile(lambda a, scale: 1.0 / (1.0 + a * scale), shapeless=True)
-_tanh_finish_any = mx.compile(_tanh_finish, shapeless=True)
 _log_softmax_finish_any = mx.compile(_log_softmax_finish, shapeless=True)
 
 
@@ -446,33 +441,149 @@ def _on(stream):
     return mx.stream(stream) if stream is not None else contextlib.nullcontext()
 
 
+# Note [Per-size CPU transcendentals]
+# exp, expm1, sigmoid and tanh of a float32 tensor of any shape (the registry's forward_cpu) run as Note [CPU
+# kernels MLX vectorises]' stages instead of the two shapeless halves of Note [Shapeless CPU transcendentals] (whose
+# traces broadcast every operand, and whose float clamps keep the loops scalar): four or five kernels, on the tensor
+# flattened to one dimension (a view where it is contiguous; a transposed one is copied first). A stage compiled per shape keeps
+# one graph per shape it meets, so each flat size gets its own set of compiled functions (fresh closures, so fresh
+# MLX cache keys), the last _PER_SIZE_LIMIT sizes kept; a dropped set's compiled functions release MLX's cache
+# entries with them (MLX erases a compiled function's graphs when the function is freed). A size met for the first
+# time costs its traces (about 1 ms); the kernels themselves are compiled once (their names carry no size).
+# x is clamped on its bits to [-100, 100] for exp and sigmoid (e^100 is past float32's range), to [-100, 89] for
+# expm1 (so 2^n stays finite and its two formulas can be mixed) and |x| to 10 for tanh (tanh(9.1) is 1 in
+# float32), so the reduction needs no clamp; 2^n is built from n as an integer: n = 128 (just below ln of the
+# largest float) as 2^127 times 2, which the last kernel multiplies back, and past it +inf (sigmoid: +inf from 128
+# on, where torch's value is below 6e-39); from n = -127 down +0; a NaN x gives a NaN 2^n, so the result is NaN
+# whatever the clamp made of x. tanh is sign(x) -expm1(-2|x|) / (2 + expm1(-2|x|)) as before, its sign from x's
+# sign bit; expm1's small and large formulas are mixed by a 0/1 weight from n as an integer. Zeros keep their sign
+# (tanh(-0) = expm1(-0) = -0: e^r - 1 is summed as r - ((0 - a) - b), ln 2's low part is positive). Against float64
+# on 1M normal values times 1, 8 and 40, largest error in units in the last place (the shapeless version, torch):
+# exp 0.84-0.94 (0.86-0.94, 0.55), expm1 1.40-1.49 (1.40-1.41, 0.52-1.00), sigmoid 1.98-2.33 (1.98-2.42,
+# 1.98-2.33), tanh 2.47-2.50 (the same, 0.50). One thread, ms, the shapeless version and these interleaved: 256 x 4096
+# exp 3.6 -> 2.5 (torch 1.0), sigmoid 3.9 -> 2.3 (0.73), tanh 4.2 -> 2.9 (3.8); 8 x 128 x 512 1.26-1.52x; at 38,400
+# and 16,384 elements even (0.95-1.21x). A new size's first call costs ~0.7 ms more (its traces).
+_PER_SIZE_LIMIT = 32
+_NAN_BITS = 0x7FC00000
+
+
+def _pow2_nan_bits(n, xi):
+    """The int32 bits of 2^(n - s), s = 1 where n = 128 else 0 (+0 from n <= -127, +inf from n >= 129), NaN where
+    x's bits xi are a NaN's (Note [Per-size CPU transcendentals])."""
+    ni = n.astype(mx.int32)
+    e = ni - mx.minimum(mx.maximum(ni - 127, 0), 1)
+    nan = mx.minimum(mx.maximum(mx.bitwise_and(xi, 0x7FFFFFFF) - 0x7F800000, 0), 1)
+    return mx.bitwise_or(mx.left_shift(mx.minimum(mx.maximum(e, -127), 128) + 127, 23), nan * _NAN_BITS)
+
+
+def _pow2_nan_bits_saturating(n, xi):
+    """The int32 bits of 2^n (+0 from n <= -127, +inf from n >= 128 on: where a logistic no longer needs the value),
+    NaN where x's bits xi are a NaN's."""
+    nan = mx.minimum(mx.maximum(mx.bitwise_and(xi, 0x7FFFFFFF) - 0x7F800000, 0), 1)
+    return mx.bitwise_or(_pow2_bits(n), nan * _NAN_BITS)
+
+
+def _twice(n):
+    """1 + s of _pow2_nan_bits: 2.0 where n = 128, else 1.0."""
+    return (1 + mx.minimum(mx.maximum(n.astype(mx.int32) - 127, 0), 1)).astype(mx.float32)
+
+
+def _exp_finish(r, n, p2):
+    return (_exp_small(r) * _twice(n)) * p2
+
+
+def _sigmoid_finish(r, p2):
+    return _logistic_of_parts(r, p2)  # p2 = +inf from n = 128 on: 0, where torch's is below 6e-39
+
+
+def _expm1_negative(r, p2):
+    """expm1(n ln 2 + r) for n <= 0 from r and 2^n (_expm1_small)."""
+    return _expm1_small(_expm1_of_parts(r), p2)
+
+
+def _expm1_finish(q, n, p2):
+    # up to n = 24 _expm1_small (exact parts, one rounding); from 25 on e^x - 1 rounds as e^x does: e^x, then minus
+    # 1. Mixed by a 0/1 weight from n as an integer (Note [Selects in CPU kernels]); x is clamped to [-100, 89], so
+    # 2^(n - s) is finite (s: _pow2_nan_bits) and each side is finite where the other is chosen.
+    # (1 - big) S - (0 - big B): S or B exactly, and -0 (x = -0) kept, where adding big B = +0 would lose it
+    big = mx.minimum(mx.maximum(n.astype(mx.int32) - 24, 0), 1).astype(mx.float32)
+    return (1.0 - big) * _expm1_small(q, p2) - (0.0 - big * ((q + 1.0) * p2 * _twice(n) - 1.0))
+
+
+def _tanh_finish(em1, xi):
+    sign = (1 + 2 * mx.right_shift(xi, 31)).astype(mx.float32)  # x's sign bit: 1 or -1
+    return sign * (-em1 / (2.0 + em1) + 0.0)  # em1 = expm1(-2|x|); + 0.0: -0 becomes +0, so only x's sign shows
+
+
+_GENERIC_STAGES = {
+    "clamp": lambda xi: _clamped_bits(xi, _SILU_BOUND_BITS),
+    "clamp_expm1": lambda xi: _clamped_bits(xi, 0x42B20000, _SILU_BOUND_BITS),  # [-100, 89]
+    "abs_clamp": lambda xi: mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), 0x41200000),  # min(|x|, 10)
+    "reduce": _exp_reduction,
+    "reduce_neg": lambda xc: _exp_reduction(-xc),
+    "reduce_tanh": lambda a: _exp_reduction(-2.0 * a),
+    "pow2": _pow2_nan_bits,
+    "pow2_saturating": _pow2_nan_bits_saturating,
+    "exp": _exp_finish,
+    "sigmoid": _sigmoid_finish,
+    "expm1_negative": _expm1_negative,
+    "expm1_parts": _expm1_of_parts,
+    "expm1": _expm1_finish,
+    "tanh": _tanh_finish,
+}
+_per_size = collections.OrderedDict()
+
+
+def _stages_for(size):
+    """The compiled stages for flat arrays of `size` elements (Note [Per-size CPU transcendentals])."""
+    st = _per_size.get(size)
+    if st is None:
+        st = {k: mx.compile(lambda *a, _f=f: _f(*a)) for k, f in _GENERIC_STAGES.items()}
+        _per_size[size] = st
+        if len(_per_size) > _PER_SIZE_LIMIT:
+            _per_size.popitem(last=False)
+    else:
+        _per_size.move_to_end(size)
+    return st
+
+
+def _exp_stages(x, clamp, reduce, pow2):
+    """(stages, x's bits flat, n, r, 2^n) of Note [Per-size CPU transcendentals]: three kernels."""
+    flat = x.reshape(-1)
+    xi = flat.view(mx.int32)
+    st = _stages_for(flat.size)
+    n, r = st[reduce](st[clamp](xi).view(mx.float32))
+    return st, xi, n, r, st[pow2](n, xi).view(mx.float32)
+
+
 def exp_any(x, stream=None):
-    """e^x of a float32 array of any shape (Note [Shapeless CPU transcendentals])."""
+    """e^x of a float32 array of any shape (Note [Per-size CPU transcendentals]): four kernels."""
     with _on(stream):
-        a, bits = _exp_parts_any(x)
-        return _product_any(a, bits.view(mx.float32))
+        st, _, n, r, p2 = _exp_stages(x, "clamp", "reduce", "pow2")
+        return st["exp"](r, n, p2).reshape(x.shape)
 
 
 def sigmoid_any(x, stream=None):
-    """torch's sigmoid, 1 / (1 + e^-x), of a float32 array of any shape (Note [Shapeless CPU transcendentals])."""
+    """torch's sigmoid, 1 / (1 + e^-x), of a float32 array of any shape (Note [Per-size CPU transcendentals]): four
+    kernels."""
     with _on(stream):
-        a, bits = _sigmoid_parts_any(x)
-        return _sigmoid_finish_any(a, bits.view(mx.float32))
+        st, _, _, r, p2 = _exp_stages(x, "clamp", "reduce_neg", "pow2_saturating")
+        return st["sigmoid"](r, p2).reshape(x.shape)
 
 
 def tanh_any(x, stream=None):
-    """tanh of a float32 array of any shape (Note [Shapeless CPU transcendentals])."""
+    """tanh of a float32 array of any shape (Note [Per-size CPU transcendentals]): five kernels."""
     with _on(stream):
-        q, bits, sign = _tanh_parts_any(x)
-        return _tanh_finish_any(q, bits.view(mx.float32), sign)
+        st, xi, _, r, p2 = _exp_stages(x, "abs_clamp", "reduce_tanh", "pow2_saturating")
+        return st["tanh"](st["expm1_negative"](r, p2), xi).reshape(x.shape)
 
 
 def expm1_any(x, stream=None):
-    """e^x - 1 of a float32 array of any shape, from the same reduction without cancelling near 0 (Note [Shapeless
-    CPU transcendentals])."""
+    """e^x - 1 of a float32 array of any shape, from the same reduction without cancelling near 0 (Note [Per-size
+    CPU transcendentals]): five kernels."""
     with _on(stream):
-        q, twice, bits = _expm1_parts_any(x)
-        return _expm1_finish_any(q, twice, bits.view(mx.float32))
+        st, _, n, r, p2 = _exp_stages(x, "clamp_expm1", "reduce", "pow2")
+        return st["expm1"](st["expm1_parts"](r), n, p2).reshape(x.shape)
 
 
 def _blend(c, a, b):
