@@ -467,20 +467,29 @@ _PER_SIZE_LIMIT = 32
 _NAN_BITS = 0x7FC00000
 
 
+def _nan_mask(xi):
+    """1 where the float bits xi are a NaN's, else 0 (int32, from integer min/max: no comparison)."""
+    return mx.minimum(mx.maximum(mx.bitwise_and(xi, 0x7FFFFFFF) - 0x7F800000, 0), 1)
+
+
+def _leaky_factor(xi, slope):
+    """1 where x's sign bit is clear, slope where set (Note [CPU activation values])."""
+    w = (1 + mx.right_shift(xi, 31)).astype(mx.float32)
+    return w + (1.0 - w) * slope
+
+
 def _pow2_nan_bits(n, xi):
     """The int32 bits of 2^(n - s), s = 1 where n = 128 else 0 (+0 from n <= -127, +inf from n >= 129), NaN where
     x's bits xi are a NaN's (Note [Per-size CPU transcendentals])."""
     ni = n.astype(mx.int32)
     e = ni - mx.minimum(mx.maximum(ni - 127, 0), 1)
-    nan = mx.minimum(mx.maximum(mx.bitwise_and(xi, 0x7FFFFFFF) - 0x7F800000, 0), 1)
-    return mx.bitwise_or(mx.left_shift(mx.minimum(mx.maximum(e, -127), 128) + 127, 23), nan * _NAN_BITS)
+    return mx.bitwise_or(mx.left_shift(mx.minimum(mx.maximum(e, -127), 128) + 127, 23), _nan_mask(xi) * _NAN_BITS)
 
 
 def _pow2_nan_bits_saturating(n, xi):
     """The int32 bits of 2^n (+0 from n <= -127, +inf from n >= 128 on: where a logistic no longer needs the value),
     NaN where x's bits xi are a NaN's."""
-    nan = mx.minimum(mx.maximum(mx.bitwise_and(xi, 0x7FFFFFFF) - 0x7F800000, 0), 1)
-    return mx.bitwise_or(_pow2_bits(n), nan * _NAN_BITS)
+    return mx.bitwise_or(_pow2_bits(n), _nan_mask(xi) * _NAN_BITS)
 
 
 def _twice(n):
@@ -530,6 +539,9 @@ _GENERIC_STAGES = {
     "expm1_parts": _expm1_of_parts,
     "expm1": _expm1_finish,
     "tanh": _tanh_finish,
+    "leaky_relu": lambda x, xi, slope: x * _leaky_factor(xi, slope),
+    "clamp3": lambda xi: mx.bitwise_or(_clamped_bits(xi, 0x40400000), _nan_mask(xi) * _NAN_BITS),  # [-3, 3], NaN
+    "hardsigmoid": lambda xc: (xc + 3.0) / 6.0,
 }
 _per_size = collections.OrderedDict()
 
@@ -576,6 +588,22 @@ def tanh_any(x, stream=None):
     with _on(stream):
         st, xi, _, r, p2 = _exp_stages(x, "abs_clamp", "reduce_tanh", "pow2_saturating")
         return st["tanh"](st["expm1_negative"](r, p2), xi).reshape(x.shape)
+
+
+def leaky_relu_any(x, slope):
+    """torch's leaky_relu values, x * (1 or slope by x's sign bit), of a float32 array of any shape on the current
+    stream (Note [CPU activation values]): one kernel, torch's bits."""
+    flat = x.reshape(-1)
+    return _stages_for(flat.size)["leaky_relu"](flat, flat.view(mx.int32), slope).reshape(x.shape)
+
+
+def hardsigmoid_any(x):
+    """torch's hardsigmoid values, min(max(x + 3, 0), 6) / 6 as (x clamped to [-3, 3] on its bits + 3) / 6 (the
+    same bits; NaN kept), of a float32 array of any shape on the current stream (Note [CPU activation values]): two
+    kernels."""
+    flat = x.reshape(-1)
+    st = _stages_for(flat.size)
+    return st["hardsigmoid"](st["clamp3"](flat.view(mx.int32)).view(mx.float32)).reshape(x.shape)
 
 
 def expm1_any(x, stream=None):

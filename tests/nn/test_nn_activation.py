@@ -651,17 +651,23 @@ def test_float64_accuracy(name, args, kw):
 
 
 # Note [CPU activation values] (nn/_activation.py): large float32 CPU inputs take torch's clamp formulas for their
-# values; the gradients still come from the selecting forward
+# values (leaky_relu and hardsigmoid by x's bits, cpu_math's leaky_relu_any and hardsigmoid_any); the gradients
+# still come from the selecting forward
 @pytest.mark.parametrize("name,kw,value_fn", [("hardtanh", {}, "_hardtanh_value"), ("relu6", {}, "_hardtanh_value"),
                                               ("hardtanh", {"min_val": -2.0, "max_val": 0.5}, "_hardtanh_value"),
-                                              ("hardswish", {}, "_hardswish_value")])
+                                              ("hardswish", {}, "_hardswish_value"),
+                                              ("leaky_relu", {}, "cpu_math.leaky_relu_any"),
+                                              ("leaky_relu", {"negative_slope": 0.2}, "cpu_math.leaky_relu_any"),
+                                              ("hardsigmoid", {}, "cpu_math.hardsigmoid_any")])
 @pytest.mark.parametrize("grad", [False, True])
 def test_large_cpu_clamp_activations_take_torch_formulas(name, kw, value_fn, grad, monkeypatch):
+    from mlx_compat._ops import cpu_math
     from mlx_compat.nn import _activation as A
 
     calls = []
-    real = getattr(A, value_fn)
-    monkeypatch.setattr(A, value_fn, lambda *a: calls.append(1) or real(*a))
+    module, attr = (cpu_math, value_fn.split(".")[1]) if value_fn.startswith("cpu_math.") else (A, value_fn)
+    real = getattr(module, attr)
+    monkeypatch.setattr(module, attr, lambda *a: calls.append(1) or real(*a))
     rng = np.random.default_rng(51)
     x = (rng.standard_normal((3, 64, 128)) * 4).astype(np.float32)
     x.reshape(-1)[:10] = [np.nan, np.inf, -np.inf, 0.0, -0.0, -3.0, 3.0, 6.0, -1.0, 1.0]
