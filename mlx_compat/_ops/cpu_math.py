@@ -192,14 +192,24 @@ def logsumexp(x, axis):
 
 
 # Note [CPU kernels MLX vectorises] stages shared by silu, the tanh gelu and the exact gelu
+def _bits_key(xi):
+    """The float bits xi as an int32 key ordered as the floats are (negative floats' magnitude bits flipped; -0 is
+    -1, +0 is 0; NaNs beyond the infinities)."""
+    return mx.bitwise_xor(xi, mx.bitwise_and(mx.right_shift(xi, 31), 0x7FFFFFFF))
+
+
+def _key_bits(key):
+    """_bits_key's inverse (the same map)."""
+    return mx.bitwise_xor(key, mx.bitwise_and(mx.right_shift(key, 31), 0x7FFFFFFF))
+
+
 def _clamped_bits(xi, bound_bits, low_bits=None):
     """The int32 bits of x clamped to [-b, b] (or [-l, b]) from x's bits and b's (and l's; b, l > 0), exactly x
     inside: the bits as a key ordered as the floats are (negative floats' magnitude bits flipped: -l's key is
     -1 - l's bits), clamped, mapped back. A NaN comes out as a bound; callers that must keep it keep x itself for
     the result, or make 2^n a NaN (_pow2_nan_bits)."""
-    key = mx.bitwise_xor(xi, mx.bitwise_and(mx.right_shift(xi, 31), 0x7FFFFFFF))
-    key = mx.minimum(mx.maximum(key, -1 - (bound_bits if low_bits is None else low_bits)), bound_bits)
-    return mx.bitwise_xor(key, mx.bitwise_and(mx.right_shift(key, 31), 0x7FFFFFFF))
+    key = mx.minimum(mx.maximum(_bits_key(xi), -1 - (bound_bits if low_bits is None else low_bits)), bound_bits)
+    return _key_bits(key)
 
 
 _LN2_HI_LOW = 0.693145751953125  # ln 2's leading 15 bits, below ln 2: n * _LN2_HI_LOW is exact for |n| < 2^9
@@ -442,7 +452,7 @@ def _on(stream):
 
 
 # Note [Per-size CPU transcendentals]
-# exp, expm1, sigmoid and tanh of a float32 tensor of any shape (the registry's forward_cpu) run as Note [CPU
+# exp, expm1, sigmoid, tanh and erf of a float32 tensor of any shape (the registry's forward_cpu) run as Note [CPU
 # kernels MLX vectorises]' stages instead of the two shapeless halves of Note [Shapeless CPU transcendentals] (whose
 # traces broadcast every operand, and whose float clamps keep the loops scalar): four or five kernels, on the tensor
 # flattened to one dimension (a view where it is contiguous; a transposed one is copied first). A stage compiled per shape keeps
@@ -462,7 +472,11 @@ def _on(stream):
 # exp 0.84-0.94 (0.86-0.94, 0.55), expm1 1.40-1.49 (1.40-1.41, 0.52-1.00), sigmoid 1.98-2.33 (1.98-2.42,
 # 1.98-2.33), tanh 2.47-2.50 (the same, 0.50). One thread, ms, the shapeless version and these interleaved: 256 x 4096
 # exp 3.6 -> 2.5 (torch 1.0), sigmoid 3.9 -> 2.3 (0.73), tanh 4.2 -> 2.9 (3.8); 8 x 128 x 512 1.26-1.52x; at 38,400
-# and 16,384 elements even (0.95-1.21x). A new size's first call costs ~0.7 ms more (its traces).
+# and 16,384 elements even (0.95-1.21x). A new size's first call costs ~0.7 ms more (its traces). erf (it had only
+# MLX's per-element erf and an accurate composition with selects) is z A(z^2) below |z| = 1 and 1 - erfc(|z|) above,
+# erfc from Note [CPU exact gelu]'s tail, mixed by a weight from |z|'s bits, |z| clamped to 4 (erf is 1 there in
+# float32): five kernels, within 3.1 units in the last place (the inner polynomial in float32; torch 0.7), 256 x
+# 4096 148 -> 5.3 ms (MLX's erf 46, torch 1.6).
 _PER_SIZE_LIMIT = 32
 _NAN_BITS = 0x7FC00000
 
@@ -542,6 +556,16 @@ _GENERIC_STAGES = {
     "leaky_relu": lambda x, xi, slope: x * _leaky_factor(xi, slope),
     "clamp3": lambda xi: mx.bitwise_or(_clamped_bits(xi, 0x40400000), _nan_mask(xi) * _NAN_BITS),  # [-3, 3], NaN
     "hardsigmoid": lambda xc: (xc + 3.0) / 6.0,
+    "nonnegative_part": lambda xi: _key_bits(mx.maximum(_bits_key(xi), -1)),  # x from +0 up, else -0
+    "nonpositive_part": lambda xi: _key_bits(mx.minimum(_bits_key(xi), -1)),  # x from -0 down, else -0
+    "times": lambda v, c: v * c,
+    "elu": lambda pos, em1, scale, negcoef: pos * scale + negcoef * em1,
+    "erf_abs": lambda xi: mx.bitwise_or(mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), 0x40800000),  # min(|x|, 4)
+                                        _nan_mask(xi) * _NAN_BITS),
+    "reduce_erfc": lambda a: _exp_reduction(-(a * a)),
+    "erfc_tail": lambda a, r, p2: 2.0 * (_estrin(_GAUSS_R, 1.0 / (1.0 + (_GAUSS_P * _SQRT2) * a)) *
+                                         _exp_of_parts(r, p2)),
+    "erf": lambda a, ai, erfc, xi: _erf_finish(a, ai, erfc, xi),
 }
 _per_size = collections.OrderedDict()
 
@@ -590,6 +614,39 @@ def tanh_any(x, stream=None):
         return st["tanh"](st["expm1_negative"](r, p2), xi).reshape(x.shape)
 
 
+# erf(z) = z A(z^2) for |z| < 1 (A fitted in float64 for the least largest relative error, 1.2e-9, rounded to
+# float32), and 1 - erfc(|z|) with erfc(a) = 2 Q(a sqrt 2) from Note [CPU exact gelu]'s tail beyond
+_ERF_A = (1.1283791065216064, -0.3761262595653534, 0.1128358542919159, -0.026853814721107483, 0.005188335198909044,
+          -0.0008010261808522046, 7.854100840631872e-05)
+_SQRT2 = 1.4142135623730951
+
+
+def _erf_finish(a, ai, erfc, xi):
+    """erf from |z| (clamped to 4, where erf is 1 in float32; NaN kept), its bits, erfc(|z|) and z's bits: the two
+    formulas mixed by a 0/1 weight from |z|'s bits (|z| < 1), the sign from z's sign bit (erf(-0) = -0)."""
+    s = a * a
+    s2 = s * s
+    correction = ((_ERF_A[1] + _ERF_A[2] * s) + (_ERF_A[3] + _ERF_A[4] * s) * s2) + (_ERF_A[5] + _ERF_A[6] * s) * (s2 * s2)
+    inner = a * _ERF_A[0] + (a * s) * correction  # the leading term alone, the small rest added once
+    m = mx.minimum(mx.maximum(0x3F800000 - ai, 0), 1).astype(mx.float32)  # 1 where |z| < 1
+    sign = (1 + 2 * mx.right_shift(xi, 31)).astype(mx.float32)
+    return sign * (m * inner + (1.0 - m) * (1.0 - erfc))
+
+
+def erf_any(x, stream=None):
+    """erf of a float32 array of any shape (Note [Per-size CPU transcendentals]): five kernels, against MLX's
+    per-element erf and the accurate composition's selects."""
+    with _on(stream):
+        flat = x.reshape(-1)
+        xi = flat.view(mx.int32)
+        st = _stages_for(flat.size)
+        ai = st["erf_abs"](xi)
+        a = ai.view(mx.float32)
+        n, r = st["reduce_erfc"](a)
+        p2 = st["pow2"](n, xi).view(mx.float32)
+        return st["erf"](a, ai, st["erfc_tail"](a, r, p2), xi).reshape(x.shape)
+
+
 def leaky_relu_any(x, slope):
     """torch's leaky_relu values, x * (1 or slope by x's sign bit), of a float32 array of any shape on the current
     stream (Note [CPU activation values]): one kernel, torch's bits."""
@@ -604,6 +661,26 @@ def hardsigmoid_any(x):
     flat = x.reshape(-1)
     st = _stages_for(flat.size)
     return st["hardsigmoid"](st["clamp3"](flat.view(mx.int32)).view(mx.float32)).reshape(x.shape)
+
+
+def elu_any(x, alpha, scale, input_scale):
+    """torch's elu values (selu and celu too: x scale from +0 up, alpha scale expm1(x input_scale) from -0 down) of
+    a float32 array of any shape on the current stream (Note [CPU activation values]): x's two parts from its bits
+    (each exact, the other side -0, so their sum is one of them, -0 and NaN included) and expm1 of the negative one
+    by Note [Per-size CPU transcendentals]; the coefficients rounded to float32 as torch's kernel takes them."""
+    import numpy as np
+
+    flat = x.reshape(-1)
+    xi = flat.view(mx.int32)
+    st = _stages_for(flat.size)
+    negative = st["nonpositive_part"](xi).view(mx.float32)
+    is32 = float(np.float32(input_scale))
+    st_, _, n, r, p2 = _exp_stages(negative if is32 == 1.0 else st["times"](negative, is32), "clamp_expm1",
+                                   "reduce", "pow2")
+    em1 = st["expm1"](st["expm1_parts"](r), n, p2)
+    negcoef = float(np.float32(alpha) * np.float32(scale))
+    return st["elu"](st["nonnegative_part"](xi).view(mx.float32), em1, float(np.float32(scale)),
+                     negcoef).reshape(x.shape)
 
 
 def expm1_any(x, stream=None):

@@ -24,7 +24,7 @@ import math
 import mlx.core as mx
 
 from .. import _C, _dtype
-from . import precise as _precise
+from . import cpu_math as _cpu_math, precise as _precise
 from .._methods import declare
 from .._tensor import Tensor, _new, _mx_item
 from ..autograd._mlx_vjp import mlx_op
@@ -313,7 +313,7 @@ erfinv = unary("erfinv", _opmath(_erfinv_fwd), INT_TO_FLOAT,
                lambda grad, result: grad * (result * result).exp() * _SQRT_PI_OVER_2,
                refusals=_refuse_complex("erfinv_vml_cpu"))
 erf = unary("erf", _opmath(erf_mx), INT_TO_FLOAT, lambda grad, self: grad * (-(self * self)).exp() * _TWO_OVER_SQRT_PI,
-            refusals=_refuse_complex("erf_vml_cpu"))
+            forward_cpu=_cpu_math.erf_any, refusals=_refuse_complex("erf_vml_cpu"))
 _erf_accurate = erf  # torch.special.erf (mlx_compat/special.py)
 
 

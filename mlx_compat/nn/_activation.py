@@ -162,8 +162,11 @@ def _nan_clamp(x, lo, hi):
 # max(x, 0) + slope * min(x, 0) compiled into kernels that took 6.6-7.4 ms (their selects: 1.2-4.7): MLX's float
 # min/max make its compiled loops scalar (Note [CPU kernels MLX vectorises] in _ops/cpu_math.py). Their values
 # instead come from x's bits there: leaky_relu is x times 1 or the slope by x's sign bit (one kernel), hardsigmoid
-# (x clamped to [-3, 3] on its bits, NaN kept, + 3) / 6 (two kernels); both torch's bits, -0 included. 256 x 4096,
-# one thread: leaky_relu 1.21 -> 0.37 ms (torch 0.29), hardsigmoid 4.9 -> 1.1 (0.43).
+# (x clamped to [-3, 3] on its bits, NaN kept, + 3) / 6 (two kernels); both torch's bits, -0 included. elu, selu
+# and celu take x's parts from +0 up and from -0 down by its bits (the other side -0, so a sum gives one of them,
+# signs and NaN kept) and expm1 by Note [Per-size CPU transcendentals] (cpu_math.elu_any, eight kernels), within a
+# unit or two in the last place of torch's. 256 x 4096, one thread: leaky_relu 1.21 -> 0.37 ms (torch 0.29),
+# hardsigmoid 4.9 -> 1.1 (0.43), elu 14.0 -> 4.0 (1.6), selu 14.1 -> 4.0 (1.6), celu 15.2 -> 4.3 (1.8).
 _hardtanh_value = mx.compile(lambda x, lo, hi: mx.minimum(mx.maximum(x, lo), hi), shapeless=True)
 _hardswish_value = mx.compile(lambda x: x * mx.minimum(mx.maximum(x + 3.0, 0.0), 6.0) / 6.0, shapeless=True)
 
@@ -309,7 +312,8 @@ def _elu(input, alpha, scale, input_scale, inplace, name):
         curve = curve + _kink_fix(x == 0, x, alpha * scale * input_scale * input_scale)
         return select(neg, curve, x * scale)
 
-    return _finish(input, _pointwise(name, fn, input), inplace)
+    return _finish(input, _pointwise(name, fn, input,
+                                     cpu_value=lambda x: _cpu_math.elu_any(x, alpha, scale, input_scale)), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):

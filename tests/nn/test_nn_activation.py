@@ -682,3 +682,36 @@ def test_large_cpu_clamp_activations_take_torch_formulas(name, kw, value_fn, gra
         finite = np.isfinite(x)  # (the gradient at NaN and the infinities is the selecting forward's, as before)
         np.testing.assert_allclose(res[1][1].numpy()[finite], res[0][1].numpy()[finite], rtol=1e-5, atol=1e-6)
     assert calls == [1]
+
+
+# Note [CPU activation values]: elu, selu and celu of large float32 CPU inputs take their values from x's two parts
+# (by its bits) and the per-size expm1 (cpu_math.elu_any): within a unit or two in the last place of torch's (its
+# own expm1 rounds differently), exact at the special values, signed zeros and NaN included
+@pytest.mark.parametrize("name,kw", [("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {"alpha": 2.0})])
+@pytest.mark.parametrize("grad", [False, True])
+def test_large_cpu_elu_family_values_follow_torch(name, kw, grad, monkeypatch):
+    from mlx_compat._ops import cpu_math
+
+    calls = []
+    real = cpu_math.elu_any
+    monkeypatch.setattr(cpu_math, "elu_any", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(52)
+    x = (rng.standard_normal((3, 64, 128)) * 4).astype(np.float32)
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-45, 1e-45, -1e-7, -100.0, -1e30, 1e30, 89.0, -89.0]
+    x.reshape(-1)[:len(specials)] = specials
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        t = L.from_numpy(x).requires_grad_(grad)
+        y = getattr(L.nn.functional, name)(t, **kw)
+        res.append((y.detach().numpy(), L.autograd.grad(y, t, L.from_numpy(cot))[0].numpy() if grad else None))
+    (ty, tg), (y, g) = res
+    np.testing.assert_allclose(y, ty, rtol=3e-7, atol=0, equal_nan=True)
+    n = len(specials)
+    np.testing.assert_array_equal(y.reshape(-1)[:n], ty.reshape(-1)[:n])
+    keep = ~np.isnan(ty)
+    np.testing.assert_array_equal(np.signbit(y[keep]), np.signbit(ty[keep]))
+    if grad:
+        finite = np.isfinite(x)
+        np.testing.assert_allclose(g[finite], tg[finite], rtol=1e-5, atol=1e-6)
+    assert calls == [1]
