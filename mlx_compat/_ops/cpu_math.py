@@ -566,6 +566,12 @@ _GENERIC_STAGES = {
     "erfc_tail": lambda a, r, p2: 2.0 * (_estrin(_GAUSS_R, 1.0 / (1.0 + (_GAUSS_P * _SQRT2) * a)) *
                                          _exp_of_parts(r, p2)),
     "erf": lambda a, ai, erfc, xi: _erf_finish(a, ai, erfc, xi),
+    "abs100": lambda xi: mx.bitwise_or(mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), _SILU_BOUND_BITS),
+                                       _nan_mask(xi) * _NAN_BITS),  # min(|x|, 100), NaN kept
+    "exp_of_parts": _exp_of_parts,
+    "min0": lambda xi: _key_bits(mx.minimum(_bits_key(xi), 0)),  # x up to -0, +0 from +0 up (logsigmoid(inf) = +0)
+    "plus_log1p": lambda part, u: part + _log1p_unit(u),
+    "minus_log1p": lambda part, u: part - _log1p_unit(u),
 }
 _per_size = collections.OrderedDict()
 
@@ -645,6 +651,45 @@ def erf_any(x, stream=None):
         n, r = st["reduce_erfc"](a)
         p2 = st["pow2"](n, xi).view(mx.float32)
         return st["erf"](a, ai, st["erfc_tail"](a, r, p2), xi).reshape(x.shape)
+
+
+# log1p(u) for u in [0, 1] as 2 atanh(w), w = u / (2 + u) in [0, 1/3]: 2 w (1 + v/3 + v^2/5 + ... + v^7/15), v = w^2
+# (Taylor's, truncated where the next term is below 1.5e-9 of the sum)
+_ATANH_S = (1.0, 1.0 / 3.0, 0.2, 1.0 / 7.0, 1.0 / 9.0, 1.0 / 11.0, 1.0 / 13.0, 1.0 / 15.0)
+
+
+def _log1p_unit(u):
+    """log1p(u) for u in [0, 1] (NaN kept)."""
+    w = u / (2.0 + u)
+    v = w * w
+    v2 = v * v
+    s = (((_ATANH_S[0] + _ATANH_S[1] * v) + (_ATANH_S[2] + _ATANH_S[3] * v) * v2) +
+         ((_ATANH_S[4] + _ATANH_S[5] * v) + (_ATANH_S[6] + _ATANH_S[7] * v) * v2) * (v2 * v2))
+    return (2.0 * w) * s
+
+
+def _log1p_parts(x):
+    """(stages, x's bits flat, e^-|x|) for softplus and logsigmoid: |x| clamped to 100 (e^-100 is +0; NaN kept)."""
+    flat = x.reshape(-1)
+    xi = flat.view(mx.int32)
+    st = _stages_for(flat.size)
+    n, r = st["reduce_neg"](st["abs100"](xi).view(mx.float32))
+    return st, xi, st["exp_of_parts"](r, st["pow2_saturating"](n, xi).view(mx.float32))
+
+
+def softplus_any(x):
+    """torch's softplus values (beta 1, threshold 20) of a float32 array of any shape on the current stream, as
+    max(x, 0) + log1p(e^-|x|) (Note [CPU activation values]): six kernels. From x = 17 on the second term is below
+    half a unit of x, so x itself comes out, as torch's threshold gives it."""
+    st, xi, u = _log1p_parts(x)
+    return st["plus_log1p"](st["nonnegative_part"](xi).view(mx.float32), u).reshape(x.shape)
+
+
+def logsigmoid_any(x):
+    """torch's logsigmoid values of a float32 array of any shape on the current stream, min(x, 0) - log1p(e^-|x|)
+    (Note [CPU activation values]): six kernels."""
+    st, xi, u = _log1p_parts(x)
+    return st["minus_log1p"](st["min0"](xi).view(mx.float32), u).reshape(x.shape)
 
 
 def leaky_relu_any(x, slope):

@@ -715,3 +715,52 @@ def test_large_cpu_elu_family_values_follow_torch(name, kw, grad, monkeypatch):
         finite = np.isfinite(x)
         np.testing.assert_allclose(g[finite], tg[finite], rtol=1e-5, atol=1e-6)
     assert calls == [1]
+
+
+# Note [CPU activation values]: softplus (beta 1, threshold 20 or more), logsigmoid and mish of large float32 CPU
+# inputs take their values from x's parts (by its bits) and log1p(e^-|x|) in vectorised stages (cpu_math's
+# softplus_any, logsigmoid_any): within a few units in the last place of torch's, subnormal exps flushed (mish(-88):
+# -5e-37 against 0), signs, infinities and NaN as torch's
+@pytest.mark.parametrize("name,kw,value_fn", [("softplus", {}, "softplus_any"),
+                                              ("softplus", {"threshold": 30.0}, "softplus_any"),
+                                              ("logsigmoid", {}, "logsigmoid_any"), ("mish", {}, "softplus_any")])
+@pytest.mark.parametrize("grad", [False, True])
+def test_large_cpu_softplus_family_values_follow_torch(name, kw, value_fn, grad, monkeypatch):
+    from mlx_compat._ops import cpu_math
+
+    calls = []
+    real = getattr(cpu_math, value_fn)
+    monkeypatch.setattr(cpu_math, value_fn, lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(53)
+    x = (rng.standard_normal((3, 64, 128)) * 6).astype(np.float32)
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-45, 1e-45, -1e-7, 1e-7, 16.9, 17.0, 20.0, 20.5, -20.0, -88.0,
+                -104.0, 1e30, -1e30]
+    x.reshape(-1)[:len(specials)] = specials
+    cot = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        t = L.from_numpy(x).requires_grad_(grad)
+        y = getattr(L.nn.functional, name)(t, **kw)
+        res.append((y.detach().numpy(), L.autograd.grad(y, t, L.from_numpy(cot))[0].numpy() if grad else None))
+    (ty, tg), (y, g) = res
+    np.testing.assert_allclose(y, ty, rtol=4e-7, atol=1e-36, equal_nan=True)
+    keep = ~np.isnan(ty)
+    np.testing.assert_array_equal(np.isnan(y), ~keep)
+    np.testing.assert_array_equal(np.signbit(y[keep]), np.signbit(ty[keep]))
+    if grad:
+        finite = np.isfinite(x)
+        np.testing.assert_allclose(g[finite], tg[finite], rtol=1e-5, atol=1e-6)
+    assert calls == [1]
+
+
+def test_softplus_with_its_threshold_in_reach_keeps_the_selecting_forward(monkeypatch):
+    from mlx_compat._ops import cpu_math
+
+    calls = []
+    real = cpu_math.softplus_any
+    monkeypatch.setattr(cpu_math, "softplus_any", lambda *a: calls.append(1) or real(*a))
+    x = (np.random.default_rng(54).standard_normal((3, 64, 128)) * 6).astype(np.float32)
+    for kw in ({"beta": 2.0}, {"threshold": 1.0}):  # torch's threshold changes values there: its own formula
+        assert_same(mc.nn.functional.softplus(mc.from_numpy(x), **kw),
+                    torch.nn.functional.softplus(torch.from_numpy(x), **kw), rtol=1e-6, atol=1e-7)
+    assert not calls

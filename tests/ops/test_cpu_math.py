@@ -256,7 +256,7 @@ def _graph_labels(outputs):
                                            ("gelu_tanh_backward", 5), ("gelu_erf", 5), ("gelu_erf_with_derivative", 6),
                                            ("exp_any", 4), ("sigmoid_any", 4), ("tanh_any", 5), ("expm1_any", 5),
                                            ("leaky_relu_any", 1), ("hardsigmoid_any", 2), ("elu_any", 8),
-                                           ("erf_any", 5)])
+                                           ("erf_any", 5), ("softplus_any", 6), ("logsigmoid_any", 6)])
 def test_arithmetic_activations_run_as_their_planned_kernels(name, kernels):
     # each stage one fused kernel: nothing MLX's fusion depth cut off (a stray broadcast would make the next kernel
     # its strided, unvectorised loop), no op left unfused; the views between stages are free, and so is the
