@@ -410,8 +410,8 @@ def gelu_erf_with_derivative(x):
 # training activations above (compiled per shape inside their callers' graphs), a generic op sees any shape, so these
 # were compiled shapeless: one trace per rank and dtype, none per shape. exp, expm1, sigmoid and tanh have since
 # moved to per-size stages (Note [Per-size CPU transcendentals]: a shapeless trace broadcasts every operand and
-# fragments the kernels, Note [CPU kernels MLX vectorises]); softmax and log_softmax remain as described here, and
-# the formulas below are still theirs (tanh and expm1 keep them in their stages). The bit cast that builds 2^n has no shape
+# fragments the kernels, Note [CPU kernels MLX vectorises]), and softmax and log_softmax take their exp (of x minus
+# the row maximum, MLX's broadcasting subtract); what follows describes the first design. The bit cast that builds 2^n has no shape
 # rule, so it stays outside the traces: the part before it and the part after it are each one shapeless compiled
 # function (one fused kernel each), and the view between them is MLX's (no copy). The C core calls them for its
 # registry's exp, expm1, sigmoid and tanh (an Op's forward_cpu, csrc/dispatch.c) and its softmax/log_softmax fast path
@@ -434,16 +434,10 @@ def _expm1_small(q, p):
     return q * p - (1.0 - p)
 
 
-def _shifted_parts(x, m):
-    return _exp_parts(x - m)
-
-
 def _log_softmax_finish(x, m, log_total):
     return (x - m) - log_total
 
 
-_shifted_parts_any = mx.compile(_shifted_parts, shapeless=True)
-_product_any = mx.compile(lambda a, scale: a * scale, shapeless=True)
 _log_softmax_finish_any = mx.compile(_log_softmax_finish, shapeless=True)
 
 
@@ -813,9 +807,10 @@ def on_cpu(stream):
 
 
 def _row_exp(x, axis):
+    """(row max m, e^(x - m)): x - m by MLX's broadcasting subtract, its exp by Note [Per-size CPU transcendentals]
+    (the shapeless halves of x - m and its exp were slower: 10.1 against 7.2 ms for a 256 x 4096 softmax)."""
     m = mx.max(x, axis=axis, keepdims=True)
-    a, bits = _shifted_parts_any(x, m)
-    return m, _product_any(a, bits.view(mx.float32))
+    return m, exp_any(x - m)
 
 
 def softmax_any(x, axis, stream=None):
