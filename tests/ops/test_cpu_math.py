@@ -641,3 +641,24 @@ def test_small_half_and_dim_sums_keep_mlx(sum_calls):
     mc.eval(x.sum(), x.mean(), mc.randn(100, 100).to(mc.bfloat16).sum(), mc.randn(100, 100).sum(0),
             mc.randn(100, 100, dtype=mc.float64).sum(), mc.randn(40, 300).sum(-1), mc.randn(100, 100).sum((0, 1)))
     assert True not in sum_calls
+
+
+def test_stages_stay_apart_inside_a_compiled_function(monkeypatch):
+    # Note [CPU kernels MLX vectorises]: traced by mlx_compat.compile, each stage's outputs pass through
+    # mx.contiguous (MLX fuses nothing across it), so the stages are not re-fused past MLX's depth; eagerly they
+    # do not (the stage's own compiled graph ends there). The values are the eager ones, bit for bit.
+    calls = []
+    real = mx.contiguous
+    monkeypatch.setattr(mx, "contiguous", lambda a, *k: calls.append(1) or real(a, *k))
+    x = mc.from_numpy((np.random.default_rng(15).standard_normal((64, 600)) * 3).astype(np.float32))
+
+    def f(t):
+        return mc.nn.functional.gelu(t) + mc.sigmoid(t) + mc.nn.functional.silu(t)
+
+    with mc.no_grad():
+        eager = f(x).numpy()
+        assert not calls
+        g = mc.compile(f)
+        np.testing.assert_array_equal(g(x).numpy(), eager)
+        assert calls  # the trace took them
+        np.testing.assert_array_equal(g(x).numpy(), eager)
