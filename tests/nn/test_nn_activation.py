@@ -684,20 +684,16 @@ def test_large_cpu_clamp_activations_take_torch_formulas(name, kw, value_fn, gra
     assert calls == [1]
 
 
-# Note [CPU activation values]: elu, selu and celu of large float32 CPU inputs take their values from x's two parts
-# (by its bits) and the per-size expm1 (cpu_math.elu_any): within a unit or two in the last place of torch's (its
-# own expm1 rounds differently), exact at the special values, signed zeros and NaN included
-@pytest.mark.parametrize("name,kw", [("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {"alpha": 2.0})])
-@pytest.mark.parametrize("grad", [False, True])
-def test_large_cpu_elu_family_values_follow_torch(name, kw, grad, monkeypatch):
+def _staged_values_against_torch(name, kw, value_fn, scale, specials, grad, monkeypatch, seed):
+    """(ours, torch's) values and input gradients of F.<name>(x, **kw) for a large float32 CPU x holding `specials`,
+    with the number of calls cpu_math.<value_fn> took."""
     from mlx_compat._ops import cpu_math
 
     calls = []
-    real = cpu_math.elu_any
-    monkeypatch.setattr(cpu_math, "elu_any", lambda *a: calls.append(1) or real(*a))
-    rng = np.random.default_rng(52)
-    x = (rng.standard_normal((3, 64, 128)) * 4).astype(np.float32)
-    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-45, 1e-45, -1e-7, -100.0, -1e30, 1e30, 89.0, -89.0]
+    real = getattr(cpu_math, value_fn)
+    monkeypatch.setattr(cpu_math, value_fn, lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((3, 64, 128)) * scale).astype(np.float32)
     x.reshape(-1)[:len(specials)] = specials
     cot = rng.standard_normal(x.shape).astype(np.float32)
     res = []
@@ -706,15 +702,26 @@ def test_large_cpu_elu_family_values_follow_torch(name, kw, grad, monkeypatch):
         y = getattr(L.nn.functional, name)(t, **kw)
         res.append((y.detach().numpy(), L.autograd.grad(y, t, L.from_numpy(cot))[0].numpy() if grad else None))
     (ty, tg), (y, g) = res
-    np.testing.assert_allclose(y, ty, rtol=3e-7, atol=0, equal_nan=True)
-    n = len(specials)
-    np.testing.assert_array_equal(y.reshape(-1)[:n], ty.reshape(-1)[:n])
     keep = ~np.isnan(ty)
+    np.testing.assert_array_equal(np.isnan(y), ~keep)
     np.testing.assert_array_equal(np.signbit(y[keep]), np.signbit(ty[keep]))
     if grad:
         finite = np.isfinite(x)
         np.testing.assert_allclose(g[finite], tg[finite], rtol=1e-5, atol=1e-6)
     assert calls == [1]
+    return y, ty
+
+
+# Note [CPU activation values]: elu, selu and celu of large float32 CPU inputs take their values from x's two parts
+# (by its bits) and the per-size expm1 (cpu_math.elu_any): within a unit or two in the last place of torch's (its
+# own expm1 rounds differently), exact at the special values, signed zeros and NaN included
+@pytest.mark.parametrize("name,kw", [("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {"alpha": 2.0})])
+@pytest.mark.parametrize("grad", [False, True])
+def test_large_cpu_elu_family_values_follow_torch(name, kw, grad, monkeypatch):
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-45, 1e-45, -1e-7, -100.0, -1e30, 1e30, 89.0, -89.0]
+    y, ty = _staged_values_against_torch(name, kw, "elu_any", 4, specials, grad, monkeypatch, 52)
+    np.testing.assert_allclose(y, ty, rtol=3e-7, atol=0, equal_nan=True)
+    np.testing.assert_array_equal(y.reshape(-1)[:len(specials)], ty.reshape(-1)[:len(specials)])
 
 
 # Note [CPU activation values]: softplus (beta 1, threshold 20 or more), logsigmoid and mish of large float32 CPU
@@ -726,31 +733,10 @@ def test_large_cpu_elu_family_values_follow_torch(name, kw, grad, monkeypatch):
                                               ("logsigmoid", {}, "logsigmoid_any"), ("mish", {}, "softplus_any")])
 @pytest.mark.parametrize("grad", [False, True])
 def test_large_cpu_softplus_family_values_follow_torch(name, kw, value_fn, grad, monkeypatch):
-    from mlx_compat._ops import cpu_math
-
-    calls = []
-    real = getattr(cpu_math, value_fn)
-    monkeypatch.setattr(cpu_math, value_fn, lambda *a: calls.append(1) or real(*a))
-    rng = np.random.default_rng(53)
-    x = (rng.standard_normal((3, 64, 128)) * 6).astype(np.float32)
     specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-45, 1e-45, -1e-7, 1e-7, 16.9, 17.0, 20.0, 20.5, -20.0, -88.0,
                 -104.0, 1e30, -1e30]
-    x.reshape(-1)[:len(specials)] = specials
-    cot = rng.standard_normal(x.shape).astype(np.float32)
-    res = []
-    for L in (torch, mc):
-        t = L.from_numpy(x).requires_grad_(grad)
-        y = getattr(L.nn.functional, name)(t, **kw)
-        res.append((y.detach().numpy(), L.autograd.grad(y, t, L.from_numpy(cot))[0].numpy() if grad else None))
-    (ty, tg), (y, g) = res
+    y, ty = _staged_values_against_torch(name, kw, value_fn, 6, specials, grad, monkeypatch, 53)
     np.testing.assert_allclose(y, ty, rtol=4e-7, atol=1e-36, equal_nan=True)
-    keep = ~np.isnan(ty)
-    np.testing.assert_array_equal(np.isnan(y), ~keep)
-    np.testing.assert_array_equal(np.signbit(y[keep]), np.signbit(ty[keep]))
-    if grad:
-        finite = np.isfinite(x)
-        np.testing.assert_allclose(g[finite], tg[finite], rtol=1e-5, atol=1e-6)
-    assert calls == [1]
 
 
 def test_softplus_with_its_threshold_in_reach_keeps_the_selecting_forward(monkeypatch):
