@@ -115,6 +115,7 @@ import contextlib
 import sys
 
 import mlx.core as mx
+import numpy as np
 
 from .. import _C
 from .._device_scope import _DEVICES
@@ -207,6 +208,21 @@ def _key_bits(key):
     return mx.bitwise_xor(key, mx.bitwise_and(mx.right_shift(key, 31), 0x7FFFFFFF))
 
 
+def _sign_weight(xi):
+    """1.0 where x's sign bit is clear, 0.0 where set (-0.0 and NaNs of either sign included), from x's bits."""
+    return (1 + mx.right_shift(xi, 31)).astype(mx.float32)
+
+
+def _sign_of(xi):
+    """1.0 or -1.0 by x's sign bit (-0.0: -1.0), from x's bits."""
+    return (1 + 2 * mx.right_shift(xi, 31)).astype(mx.float32)
+
+
+def _abs_clamped_bits(xi, bound_bits):
+    """The int32 bits of min(|x|, b) from x's bits and b's (NaN: b)."""
+    return mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), bound_bits)
+
+
 def _clamped_bits(xi, bound_bits, low_bits=None):
     """The int32 bits of x clamped to [-b, b] (or [-l, b]) from x's bits and b's (and l's; b, l > 0), exactly x
     inside: the bits as a key ordered as the floats are (negative floats' magnitude bits flipped: -l's key is
@@ -248,9 +264,6 @@ def _exp_m1(r):
 def _exp_small(r):
     """e^r for |r| <= ln 2 / 2: 1 + (e^r - 1), the rounding near 1 last."""
     return 1.0 + _exp_m1(r)
-
-
-_expm1_of_parts = _exp_m1
 
 
 def _one_plus_exp(r, p2):
@@ -364,11 +377,6 @@ _GAUSS_CLAMP_BITS = 0x41580000  # 13.5's float32 bits
 _INV_SQRT_2PI = 0.3989422804014327
 
 
-def _abs_clamped_bits(xi):
-    """The int32 bits of min(|x|, _GAUSS_CLAMP) from x's bits (NaN: the clamp), Note [CPU kernels MLX vectorises]."""
-    return mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), _GAUSS_CLAMP_BITS)
-
-
 def _estrin(c, t):
     """c[0] + c[1] t + ... + c[8] t^8 in five levels (Horner's sixteen would exceed MLX's fusion depth)."""
     t2 = t * t
@@ -381,17 +389,12 @@ def _estrin(c, t):
 def _gauss_and_tail(a, r, p2):
     """(e^(-a^2 / 2), Q(a)) from _exp_reduction's r and 2^n: the first is an input of the second, so both are one
     kernel's outputs."""
-    e = _exp_small(r) * p2
+    e = _exp_of_parts(r, p2)
     return e, _estrin(_GAUSS_R, 1.0 / (1.0 + _GAUSS_P * a)) * e
 
 
 def _tail(a, r, p2):
     return _gauss_and_tail(a, r, p2)[1]
-
-
-def _sign_weight(xi):
-    """1.0 where x's sign bit is clear, 0.0 where set (-0.0 and NaNs of either sign included), from x's bits."""
-    return (1 + mx.right_shift(xi, 31)).astype(mx.float32)
 
 
 def _gelu_from_tail(x, xi, q):
@@ -404,7 +407,7 @@ def _gelu_derivative_from_tail(x, xi, q, e):
     return (w + q * (1.0 - 2.0 * w)) + x * (e * _INV_SQRT_2PI)
 
 
-_abs_clamped_bits_c = _Stage(_abs_clamped_bits)
+_abs_clamped_bits_c = _Stage(lambda xi: _abs_clamped_bits(xi, _GAUSS_CLAMP_BITS))
 _gauss_reduction_c = _Stage(lambda a: _exp_reduction((a * a) * -0.5))  # a <= _GAUSS_CLAMP bounds it
 _tail_c = _Stage(_tail)
 _gauss_and_tail_c = _Stage(_gauss_and_tail)
@@ -436,22 +439,22 @@ def gelu_erf_with_derivative(x):
 # elements on, run on Note [CPU exponential]'s arithmetic instead of MLX's per-element libm calls (on 256 x 4096, one
 # thread: mx.exp 16.7 ms, sigmoid 19.3, tanh 22.3, softmax 18.5 against torch's 1.5, 0.55, 3.5, 0.93). Unlike the
 # training activations above (compiled per shape inside their callers' graphs), a generic op sees any shape, so these
-# were compiled shapeless: one trace per rank and dtype, none per shape. exp, expm1, sigmoid and tanh have since
-# moved to per-size stages (Note [Per-size CPU transcendentals]: a shapeless trace broadcasts every operand and
-# fragments the kernels, Note [CPU kernels MLX vectorises]), and softmax and log_softmax take their exp (of x minus
-# the row maximum, MLX's broadcasting subtract); what follows describes the first design. The bit cast that builds 2^n has no shape
-# rule, so it stays outside the traces: the part before it and the part after it are each one shapeless compiled
-# function (one fused kernel each), and the view between them is MLX's (no copy). The C core calls them for its
-# registry's exp, expm1, sigmoid and tanh (an Op's forward_cpu, csrc/dispatch.c) and its softmax/log_softmax fast path
-# (csrc/reduce.c), with the stream of the tensor's device, and only for float32 inputs on the CPU device. sigmoid is
-# torch's 1 / (1 + e^-x); tanh is -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign, expm1(y) = 2^n (e^r - 1) +
-# (2^n - 1) from the same reduction (exact where torch's 1 - t^2-style formulas cancel: near 0 it is e^r - 1 itself;
-# torch.expm1 takes that expm1); softmax and log_softmax shift by the row maximum as torch's kernels do (a row holding
-# inf or only -inf gives NaN there, as in torch). Under an outer shapeless trace (compile(dynamic=True)) the bit cast
-# fails that trace and _compile falls back to per-shape graphs (Note [Dynamic shapes]). The threshold is lower than
-# MIN_ELEMENTS (whose callers add the arithmetic to graphs that are compiled per shape anyway): one evaluation of an
-# op alone, MLX's against these, was 43 / 62 us at 512 elements (exp), 115 / 100 at 4,096, 143 / 83 at 8,192 and 258 /
-# 130 at 16,384 (sigmoid and tanh alike, softmax breaking even later).
+# were compiled shapeless: one trace per rank and dtype, none per shape. exp, expm1, sigmoid and tanh have since moved
+# to per-size stages (Note [Per-size CPU transcendentals]: a shapeless trace broadcasts every operand and fragments the
+# kernels, Note [CPU kernels MLX vectorises]), and softmax and log_softmax take their exp (of x minus the row maximum,
+# MLX's broadcasting subtract); what follows describes the first design. The bit cast that builds 2^n has no shape rule,
+# so it stays outside the traces: the part before it and the part after it are each one shapeless compiled function (one
+# fused kernel each), and the view between them is MLX's (no copy). The C core calls them for its registry's exp, expm1,
+# sigmoid and tanh (an Op's forward_cpu, csrc/dispatch.c) and its softmax/log_softmax fast path (csrc/reduce.c), with
+# the stream of the tensor's device, and only for float32 inputs on the CPU device. sigmoid is torch's 1 / (1 + e^-x);
+# tanh is -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign, expm1(y) = 2^n (e^r - 1) + (2^n - 1) from the same reduction
+# (exact where torch's 1 - t^2-style formulas cancel: near 0 it is e^r - 1 itself; torch.expm1 takes that expm1);
+# softmax and log_softmax shift by the row maximum as torch's kernels do (a row holding inf or only -inf gives NaN
+# there, as in torch). Under an outer shapeless trace (compile(dynamic=True)) the bit cast fails that trace and _compile
+# falls back to per-shape graphs (Note [Dynamic shapes]). The threshold is lower than MIN_ELEMENTS (whose callers add
+# the arithmetic to graphs that are compiled per shape anyway): one evaluation of an op alone, MLX's against these, was
+# 43 / 62 us at 512 elements (exp), 115 / 100 at 4,096, 143 / 83 at 8,192 and 258 / 130 at 16,384 (sigmoid and tanh
+# alike, softmax breaking even later).
 GENERIC_MIN_ELEMENTS = 1 << 13
 
 
@@ -477,28 +480,27 @@ def _on(stream):
 # exp, expm1, sigmoid, tanh and erf of a float32 tensor of any shape (the registry's forward_cpu) run as Note [CPU
 # kernels MLX vectorises]' stages instead of the two shapeless halves of Note [Shapeless CPU transcendentals] (whose
 # traces broadcast every operand, and whose float clamps keep the loops scalar): four or five kernels, on the tensor
-# flattened to one dimension (a view where it is contiguous; a transposed one is copied first). A stage compiled per shape keeps
-# one graph per shape it meets, so each flat size gets its own set of compiled functions (fresh closures, so fresh
-# MLX cache keys), the last _PER_SIZE_LIMIT sizes kept; a dropped set's compiled functions release MLX's cache
-# entries with them (MLX erases a compiled function's graphs when the function is freed). A size met for the first
-# time costs its traces (about 1 ms); the kernels themselves are compiled once (their names carry no size).
-# x is clamped on its bits to [-100, 100] for exp and sigmoid (e^100 is past float32's range), to [-100, 89] for
-# expm1 (so 2^n stays finite and its two formulas can be mixed) and |x| to 10 for tanh (tanh(9.1) is 1 in
-# float32), so the reduction needs no clamp; 2^n is built from n as an integer: n = 128 (just below ln of the
-# largest float) as 2^127 times 2, which the last kernel multiplies back, and past it +inf (sigmoid: +inf from 128
-# on, where torch's value is below 6e-39); from n = -127 down +0; a NaN x gives a NaN 2^n, so the result is NaN
-# whatever the clamp made of x. tanh is sign(x) -expm1(-2|x|) / (2 + expm1(-2|x|)) as before, its sign from x's
-# sign bit; expm1's small and large formulas are mixed by a 0/1 weight from n as an integer. Zeros keep their sign
-# (tanh(-0) = expm1(-0) = -0: e^r - 1 is summed as r - ((0 - a) - b), ln 2's low part is positive). Against float64
-# on 1M normal values times 1, 8 and 40, largest error in units in the last place (the shapeless version, torch):
-# exp 0.84-0.94 (0.86-0.94, 0.55), expm1 1.40-1.49 (1.40-1.41, 0.52-1.00), sigmoid 1.98-2.33 (1.98-2.42,
-# 1.98-2.33), tanh 2.47-2.50 (the same, 0.50). One thread, ms, the shapeless version and these interleaved: 256 x 4096
-# exp 3.6 -> 2.5 (torch 1.0), sigmoid 3.9 -> 2.3 (0.73), tanh 4.2 -> 2.9 (3.8); 8 x 128 x 512 1.26-1.52x; at 38,400
-# and 16,384 elements even (0.95-1.21x). A new size's first call costs ~0.7 ms more (its traces). erf (it had only
-# MLX's per-element erf and an accurate composition with selects) is z A(z^2) below |z| = 1 and 1 - erfc(|z|) above,
-# erfc from Note [CPU exact gelu]'s tail, mixed by a weight from |z|'s bits, |z| clamped to 4 (erf is 1 there in
-# float32): five kernels, within 3.1 units in the last place (the inner polynomial in float32; torch 0.7), 256 x
-# 4096 148 -> 5.3 ms (MLX's erf 46, torch 1.6).
+# flattened to one dimension (a view where it is contiguous; a transposed one is copied first). A stage compiled per
+# shape keeps one graph per shape it meets, so each flat size gets its own set of compiled functions (fresh closures, so
+# fresh MLX cache keys), the last _PER_SIZE_LIMIT sizes kept; a dropped set's compiled functions release MLX's cache
+# entries with them (MLX erases a compiled function's graphs when the function is freed). A size met for the first time
+# costs its traces (about 1 ms); the kernels themselves are compiled once (their names carry no size). x is clamped on
+# its bits to [-100, 100] for exp and sigmoid (e^100 is past float32's range), to [-100, 89] for expm1 (so 2^n stays
+# finite and its two formulas can be mixed) and |x| to 10 for tanh (tanh(9.1) is 1 in float32), so the reduction needs
+# no clamp; 2^n is built from n as an integer: n = 128 (just below ln of the largest float) as 2^127 times 2, which the
+# last kernel multiplies back, and past it +inf (sigmoid: +inf from 128 on, where torch's value is below 6e-39); from n
+# = -127 down +0; a NaN x gives a NaN 2^n, so the result is NaN whatever the clamp made of x. tanh is sign(x)
+# -expm1(-2|x|) / (2 + expm1(-2|x|)) as before, its sign from x's sign bit; expm1's small and large formulas are mixed
+# by a 0/1 weight from n as an integer. Zeros keep their sign (tanh(-0) = expm1(-0) = -0: e^r - 1 is summed as r - ((0 -
+# a) - b), ln 2's low part is positive). Against float64 on 1M normal values times 1, 8 and 40, largest error in units
+# in the last place (the shapeless version, torch): exp 0.84-0.94 (0.86-0.94, 0.55), expm1 1.40-1.49 (1.40-1.41,
+# 0.52-1.00), sigmoid 1.98-2.33 (1.98-2.42, 1.98-2.33), tanh 2.47-2.50 (the same, 0.50). One thread, ms, the shapeless
+# version and these interleaved: 256 x 4096 exp 3.6 -> 2.5 (torch 1.0), sigmoid 3.9 -> 2.3 (0.73), tanh 4.2 -> 2.9
+# (3.8); 8 x 128 x 512 1.26-1.52x; at 38,400 and 16,384 elements even (0.95-1.21x). A new size's first call costs ~0.7
+# ms more (its traces). erf (it had only MLX's per-element erf and an accurate composition with selects) is z A(z^2)
+# below |z| = 1 and 1 - erfc(|z|) above, erfc from Note [CPU exact gelu]'s tail, mixed by a weight from |z|'s bits, |z|
+# clamped to 4 (erf is 1 there in float32): five kernels, within 3.1 units in the last place (the inner polynomial in
+# float32; torch 0.7), 256 x 4096 148 -> 5.3 ms (MLX's erf 46, torch 1.6).
 _PER_SIZE_LIMIT = 32
 _NAN_BITS = 0x7FC00000
 
@@ -508,9 +510,14 @@ def _nan_mask(xi):
     return mx.minimum(mx.maximum(mx.bitwise_and(xi, 0x7FFFFFFF) - 0x7F800000, 0), 1)
 
 
+def _keep_nan(bits, xi):
+    """bits made a NaN's where x's bits xi are a NaN's (bits | the quiet NaN's: exponent all ones, mantissa not 0)."""
+    return mx.bitwise_or(bits, _nan_mask(xi) * _NAN_BITS)
+
+
 def _leaky_factor(xi, slope):
     """1 where x's sign bit is clear, slope where set (Note [CPU activation values])."""
-    w = (1 + mx.right_shift(xi, 31)).astype(mx.float32)
+    w = _sign_weight(xi)
     return w + (1.0 - w) * slope
 
 
@@ -519,13 +526,13 @@ def _pow2_nan_bits(n, xi):
     x's bits xi are a NaN's (Note [Per-size CPU transcendentals])."""
     ni = n.astype(mx.int32)
     e = ni - mx.minimum(mx.maximum(ni - 127, 0), 1)
-    return mx.bitwise_or(mx.left_shift(mx.minimum(mx.maximum(e, -127), 128) + 127, 23), _nan_mask(xi) * _NAN_BITS)
+    return _keep_nan(mx.left_shift(mx.minimum(mx.maximum(e, -127), 128) + 127, 23), xi)
 
 
 def _pow2_nan_bits_saturating(n, xi):
     """The int32 bits of 2^n (+0 from n <= -127, +inf from n >= 128 on: where a logistic no longer needs the value),
     NaN where x's bits xi are a NaN's."""
-    return mx.bitwise_or(_pow2_bits(n), _nan_mask(xi) * _NAN_BITS)
+    return _keep_nan(_pow2_bits(n), xi)
 
 
 def _twice(n):
@@ -543,7 +550,7 @@ def _sigmoid_finish(r, p2):
 
 def _expm1_negative(r, p2):
     """expm1(n ln 2 + r) for n <= 0 from r and 2^n (_expm1_small)."""
-    return _expm1_small(_expm1_of_parts(r), p2)
+    return _expm1_small(_exp_m1(r), p2)
 
 
 def _expm1_finish(q, n, p2):
@@ -556,14 +563,13 @@ def _expm1_finish(q, n, p2):
 
 
 def _tanh_finish(em1, xi):
-    sign = (1 + 2 * mx.right_shift(xi, 31)).astype(mx.float32)  # x's sign bit: 1 or -1
-    return sign * (-em1 / (2.0 + em1) + 0.0)  # em1 = expm1(-2|x|); + 0.0: -0 becomes +0, so only x's sign shows
+    return _sign_of(xi) * (-em1 / (2.0 + em1) + 0.0)  # em1 = expm1(-2|x|); + 0.0: -0 becomes +0, so only x's sign shows
 
 
 _GENERIC_STAGES = {
     "clamp": lambda xi: _clamped_bits(xi, _SILU_BOUND_BITS),
     "clamp_expm1": lambda xi: _clamped_bits(xi, 0x42B20000, _SILU_BOUND_BITS),  # [-100, 89]
-    "abs_clamp": lambda xi: mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), 0x41200000),  # min(|x|, 10)
+    "abs_clamp": lambda xi: _abs_clamped_bits(xi, 0x41200000),  # min(|x|, 10)
     "reduce": _exp_reduction,
     "reduce_neg": lambda xc: _exp_reduction(-xc),
     "reduce_tanh": lambda a: _exp_reduction(-2.0 * a),
@@ -572,24 +578,22 @@ _GENERIC_STAGES = {
     "exp": _exp_finish,
     "sigmoid": _sigmoid_finish,
     "expm1_negative": _expm1_negative,
-    "expm1_parts": _expm1_of_parts,
+    "expm1_parts": _exp_m1,
     "expm1": _expm1_finish,
     "tanh": _tanh_finish,
     "leaky_relu": lambda x, xi, slope: x * _leaky_factor(xi, slope),
-    "clamp3": lambda xi: mx.bitwise_or(_clamped_bits(xi, 0x40400000), _nan_mask(xi) * _NAN_BITS),  # [-3, 3], NaN
+    "clamp3": lambda xi: _keep_nan(_clamped_bits(xi, 0x40400000), xi),  # [-3, 3], NaN kept
     "hardsigmoid": lambda xc: (xc + 3.0) / 6.0,
     "nonnegative_part": lambda xi: _key_bits(mx.maximum(_bits_key(xi), -1)),  # x from +0 up, else -0
     "nonpositive_part": lambda xi: _key_bits(mx.minimum(_bits_key(xi), -1)),  # x from -0 down, else -0
     "times": lambda v, c: v * c,
     "elu": lambda pos, em1, scale, negcoef: pos * scale + negcoef * em1,
-    "erf_abs": lambda xi: mx.bitwise_or(mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), 0x40800000),  # min(|x|, 4)
-                                        _nan_mask(xi) * _NAN_BITS),
+    "erf_abs": lambda xi: _keep_nan(_abs_clamped_bits(xi, 0x40800000), xi),  # min(|x|, 4), NaN kept
     "reduce_erfc": lambda a: _exp_reduction(-(a * a)),
     "erfc_tail": lambda a, r, p2: 2.0 * (_estrin(_GAUSS_R, 1.0 / (1.0 + (_GAUSS_P * _SQRT2) * a)) *
                                          _exp_of_parts(r, p2)),
     "erf": lambda a, ai, erfc, xi: _erf_finish(a, ai, erfc, xi),
-    "abs100": lambda xi: mx.bitwise_or(mx.minimum(mx.bitwise_and(xi, 0x7FFFFFFF), _SILU_BOUND_BITS),
-                                       _nan_mask(xi) * _NAN_BITS),  # min(|x|, 100), NaN kept
+    "abs100": lambda xi: _keep_nan(_abs_clamped_bits(xi, _SILU_BOUND_BITS), xi),  # min(|x|, 100), NaN kept
     "exp_of_parts": _exp_of_parts,
     "min0": lambda xi: _key_bits(mx.minimum(_bits_key(xi), 0)),  # x up to -0, +0 from +0 up (logsigmoid(inf) = +0)
     "plus_log1p": lambda part, u: part + _log1p_unit(u),
@@ -654,11 +658,11 @@ def _erf_finish(a, ai, erfc, xi):
     formulas mixed by a 0/1 weight from |z|'s bits (|z| < 1), the sign from z's sign bit (erf(-0) = -0)."""
     s = a * a
     s2 = s * s
-    correction = ((_ERF_A[1] + _ERF_A[2] * s) + (_ERF_A[3] + _ERF_A[4] * s) * s2) + (_ERF_A[5] + _ERF_A[6] * s) * (s2 * s2)
+    correction = (((_ERF_A[1] + _ERF_A[2] * s) + (_ERF_A[3] + _ERF_A[4] * s) * s2) +
+                  (_ERF_A[5] + _ERF_A[6] * s) * (s2 * s2))
     inner = a * _ERF_A[0] + (a * s) * correction  # the leading term alone, the small rest added once
     m = mx.minimum(mx.maximum(0x3F800000 - ai, 0), 1).astype(mx.float32)  # 1 where |z| < 1
-    sign = (1 + 2 * mx.right_shift(xi, 31)).astype(mx.float32)
-    return sign * (m * inner + (1.0 - m) * (1.0 - erfc))
+    return _sign_of(xi) * (m * inner + (1.0 - m) * (1.0 - erfc))
 
 
 def erf_any(x, stream=None):
@@ -692,11 +696,8 @@ def _log1p_unit(u):
 
 def _log1p_parts(x):
     """(stages, x's bits flat, e^-|x|) for softplus and logsigmoid: |x| clamped to 100 (e^-100 is +0; NaN kept)."""
-    flat = x.reshape(-1)
-    xi = flat.view(mx.int32)
-    st = _stages_for(flat.size)
-    n, r = st["reduce_neg"](st["abs100"](xi).view(mx.float32))
-    return st, xi, st["exp_of_parts"](r, st["pow2_saturating"](n, xi).view(mx.float32))
+    st, xi, _, r, p2 = _exp_stages(x, "abs100", "reduce_neg", "pow2_saturating")
+    return st, xi, st["exp_of_parts"](r, p2)
 
 
 def softplus_any(x):
@@ -735,14 +736,12 @@ def elu_any(x, alpha, scale, input_scale):
     a float32 array of any shape on the current stream (Note [CPU activation values]): x's two parts from its bits
     (each exact, the other side -0, so their sum is one of them, -0 and NaN included) and expm1 of the negative one
     by Note [Per-size CPU transcendentals]; the coefficients rounded to float32 as torch's kernel takes them."""
-    import numpy as np
-
     flat = x.reshape(-1)
     xi = flat.view(mx.int32)
     st = _stages_for(flat.size)
     negative = st["nonpositive_part"](xi).view(mx.float32)
     is32 = float(np.float32(input_scale))
-    st_, _, n, r, p2 = _exp_stages(negative if is32 == 1.0 else st["times"](negative, is32), "clamp_expm1",
+    _, _, n, r, p2 = _exp_stages(negative if is32 == 1.0 else st["times"](negative, is32), "clamp_expm1",
                                    "reduce", "pow2")
     em1 = st["expm1"](st["expm1_parts"](r), n, p2)
     negcoef = float(np.float32(alpha) * np.float32(scale))
