@@ -10,6 +10,7 @@ variants interleaved in every repeat, each started after `mx.synchronize()`; med
 program's one evaluation) is timed too. The wrappers add the same small cost to both sides.
 
     python bench/compiled_step_split.py --kind mlp --dtype bfloat16 --device cuda [--size full] [--repeats 300]
+        [--eager] [--profile N]
 """
 from __future__ import annotations
 
@@ -83,8 +84,9 @@ def _losses(w, b, devname, dtype):
             (mx.array(x).astype(getattr(mx, dtype)), mx.array(b["y"])), n_loss)
 
 
-def variants(w, devname):
-    """[(label, run)]: one evaluated compiled step per run(), full and without the update, ours and native."""
+def variants(w, devname, eager=False):
+    """[(label, run)]: one evaluated compiled step per run(), full and without the update, ours and native (with
+    `eager`, the same steps uncompiled: their "calls" column is then 0)."""
     dev = S.Dev(devname)
     _, om, nm, b = build(w, dev.name, torch_device=dev.torch)
     args, o_loss, nargs, n_loss = _losses(w, b, devname, w.dtype)
@@ -100,7 +102,7 @@ def variants(w, devname):
             if with_update:
                 opt.step()
             return loss
-        fn = mc.compile(step, fullgraph=True)
+        fn = step if eager else mc.compile(step, fullgraph=True)
         out.append((f"mlx_compat {label}", lambda fn=fn: mc.eval(fn(*args))))
 
         nmod = native_clone(w, nm)
@@ -112,10 +114,12 @@ def variants(w, devname):
                 loss, g = gf(nmod, *a)
                 nopt.update(nmod, g)
                 return loss
-            nfn = mx.compile(nstep, inputs=state, outputs=state)
+            nfn = nstep if eager else mx.compile(nstep, inputs=state, outputs=state)
             out.append((f"native {label}", lambda nfn=nfn, state=state: mx.eval(nfn(*nargs), state)))
         else:
-            nfn = mx.compile(lambda *a, nmod=nmod, gf=gf: gf(nmod, *a), inputs=state, outputs=state)
+            nfn = lambda *a, nmod=nmod, gf=gf: gf(nmod, *a)  # noqa: E731
+            if not eager:
+                nfn = mx.compile(nfn, inputs=state, outputs=state)
             out.append((f"native {label}", lambda nfn=nfn: mx.eval(nfn(*nargs))))
     return out
 
@@ -127,10 +131,13 @@ def main():
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--size", default="quick", choices=("quick", "full", "smoke"))
     ap.add_argument("--repeats", type=int, default=100)
+    ap.add_argument("--eager", action="store_true", help="the steps uncompiled")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="then cProfile N more runs of mlx_compat's full step and print its top functions")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     w = [x for x in S.training_workloads(args.size) if x.kind == args.kind and x.dtype == args.dtype][0]
-    vs = variants(w, args.device)
+    vs = variants(w, args.device, args.eager)
     for _ in range(3):
         for _, run in vs:
             run()
@@ -142,12 +149,21 @@ def main():
             t = time.perf_counter()
             run()
             res[label].append((time.perf_counter() - t, _in_eval[0], _in_calls[0]))
-    print(f"{w.name} ({w.dtype}, {args.device}), median ms of {args.repeats}:")
+    print(f"{w.name} ({w.dtype}, {args.device}, {'eager' if args.eager else 'compiled'}), median ms of "
+          f"{args.repeats}:")
     print(f"  {'variant':22s}{'step':>9s}{'in eval':>9s}{'calls':>9s}{'rest':>9s}")
     for label, rows in res.items():
         med = [statistics.median(r[k] for r in rows) * 1e3 for k in range(3)]
         rest = statistics.median(r[0] - r[1] - r[2] for r in rows) * 1e3
         print(f"  {label:22s}{med[0]:9.3f}{med[1]:9.3f}{med[2]:9.3f}{rest:9.3f}")
+    if args.profile:
+        import cProfile
+        import pstats
+        run = dict(vs)["mlx_compat full"]
+        with cProfile.Profile() as prof:
+            for _ in range(args.profile):
+                run()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
