@@ -103,7 +103,11 @@ def variants(w, devname, eager=False):
                 opt.step()
             return loss
         fn = step if eager else mc.compile(step, fullgraph=True)
-        out.append((f"mlx_compat {label}", lambda fn=fn: mc.eval(fn(*args))))
+        if eager and not with_update:  # the gradients too, as native's evaluation of value_and_grad's
+            grads = [p for p in m.parameters() if p.requires_grad]
+            out.append((f"mlx_compat {label}", lambda fn=fn, ps=grads: mc.eval(fn(*args), *[p.grad for p in ps])))
+        else:
+            out.append((f"mlx_compat {label}", lambda fn=fn: mc.eval(fn(*args))))
 
         nmod = native_clone(w, nm)
         nopt = S._native_opt(w.optimizer)
