@@ -778,43 +778,63 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored, composed):
     count); `composed`: the CPU path's formula, for a create_graph backward."""
     dt = input.dtype._mx
     as_f32 = _device.FAKE_GPU and dt != mx.float32  # the CPU fallback reduces in the logits' dtype
+    forward, backward = _gpu_ce_functions(dt, reduction, ignored, as_f32, input._device_code)
+
+    def targets():  # the class indices as the kernel takes them, and the rows kept (with ignore_index among them)
+        if not ignored:
+            return (tv.astype(mx.int32),)
+        keep = tv != ignore_index
+        return mx.where(keep, tv, 0).astype(mx.int32), keep
+
+    aux = _scoped(input._device_code, targets)
+
+    def fwd(x):
+        return forward(x, *aux), ()
+
+    def bwd(values, res, out, g):
+        return [backward(values[0], *aux, g)]
+
+    return fused_op("NllLossBackward0", composed, [input], fwd, bwd)
+
+
+# Note [compiled GPU cross entropy]
+# The GPU path's loss (the kernel, the ignore mask, nll_loss's reduction) and its backward (MLX's vjp of it) are
+# each one mx.compile'd function of the logits, the targets as the kernel takes them and the mask, traced per shape
+# and built once per (dtype, reduction, masked, float32 input, device: a traced tape keeps its streams), as the
+# CPU path's pair (Note [compiled cross entropy]): the backward called mx.vjp at every step, which traced the loss
+# again (25 us of an eager MLP step's host time on this CPU under the fake GPU). The mean's row count is the targets' size read while tracing (a
+# constant of the shape) or, with the mask, the mask's sum; the values are those of the uncompiled functions.
+_gpu_ce_functions_cache = {}
+
+
+def _gpu_ce_functions(dt, reduction, masked, as_f32, device):
+    """The compiled (forward, backward) of Note [compiled GPU cross entropy]: forward(x, safe[, keep]) -> the loss;
+    backward(x, safe[, keep], g) -> dx."""
+    key = (dt, reduction, masked, as_f32, device)
+    fns = _gpu_ce_functions_cache.get(key)
+    if fns is not None:
+        return fns
     zero = mx.array(0.0, mx.float32)
 
-    def targets():  # what the rows' targets fix: class indices, kept rows, the mean's row count
-        if not ignored:
-            return None, tv.astype(mx.int32), float(tv.size)
-        keep = tv != ignore_index
-        n = mx.sum(keep.astype(mx.float32)) if reduction == "mean" else None
-        return keep, mx.where(keep, tv, 0).astype(mx.int32), n
-
-    keep, safe, n = _scoped(input._device_code, targets)
-
-    def f(x):
+    def loss(x, safe, keep=None):
         rows = mx.fast.cross_entropy(x.astype(mx.float32) if as_f32 else x, safe)
-        if keep is not None:
+        if masked:
             # select: the gradient of an ignored row is 0 even where the cotangent is not finite (every row
             # ignored: the mean is 0 / 0, torch's NaN, and its cotangent 1 / 0), Note [Selecting vjp]
             rows = select(keep, rows, zero)
         if reduction == "none":
             return rows.astype(dt)
         total = mx.sum(rows)
-        return (total if reduction == "sum" else total / n).astype(dt)
+        if reduction == "sum":
+            return total.astype(dt)
+        return (total / (mx.sum(keep.astype(mx.float32)) if masked else float(safe.size))).astype(dt)
 
-    return _gpu_ce_op(input, f, composed)
+    def backward(x, *rest):
+        aux, g = rest[:-1], rest[-1]
+        return vjp(lambda x_: loss(x_, *aux), [x], [g])[1][0]
 
-
-def _gpu_ce_op(input, kernel, composed):
-    """The op of Note [fused cross entropy on the GPU]: kernel(x) forward, its MLX vjp (CrossEntropyVJP) backward;
-    a create_graph backward differentiates `composed` (Note [fused cross entropy]'s formula) instead, which MLX
-    differentiates at any order wherever it runs."""
-
-    def fwd(x):
-        return kernel(x), ()
-
-    def bwd(values, res, out, g):
-        return list(vjp(kernel, [values[0]], [g])[1])
-
-    return fused_op("NllLossBackward0", composed, [input], fwd, bwd)
+    fns = _gpu_ce_functions_cache[key] = (mx.compile(loss), mx.compile(backward))
+    return fns
 
 
 def _cross_entropy_fused(input, target, ignore_index, reduction):

@@ -40,6 +40,7 @@ import numpy as np
 
 import torch
 import mlx_compat as mc
+from mlx_compat.nn import _loss
 
 TF, F = torch.nn.functional, mc.nn.functional
 R = np.random.default_rng(0)
@@ -71,6 +72,9 @@ def case(name, dt, fn, arrays, extra=()):
     t_out = fn(torch, *t_in, *[e(torch, "float32") for e in extra])
     cot = torch.from_numpy(R.standard_normal(tuple(t_out.shape)).astype(np.float32)).to(getattr(torch, dt)).float()
     t_g = torch.autograd.grad(t_out, t_in, cot)
+    # a new trace of the compiled cross entropy (Note [compiled GPU cross entropy]), so that the spy sees which
+    # kernel it takes: a cached one replays without calling into mx.fast
+    _loss._gpu_ce_functions_cache.clear()
     before = dict(CALLS)
     m_in = leaves(mc, arrays, dt, "cuda")
     m_out = fn(mc, *m_in, *[e(mc, dt) for e in extra])
@@ -198,6 +202,15 @@ for dt in ("float32", "bfloat16"):
     loss.backward()
     results[f"cross_entropy mean ignored {dt}"] = dict(loss=str(loss.item()), dtype=str(loss.dtype),
                                                        grad=float(x.grad.float().abs().max()))
+    # repeated steps replay the compiled loss and backward (Note [compiled GPU cross entropy]): no new trace
+    xr = mc.from_numpy(np.random.default_rng(7).standard_normal((24, 50)).astype(np.float32))  # not R: the
+    xr = xr.to("cuda", getattr(mc, dt)).requires_grad_()  # later cases keep their inputs
+    steps = []
+    for _ in range(3):
+        before = CALLS["cross_entropy"]
+        mc.nn.functional.cross_entropy(xr, mc.from_numpy(full).to("cuda")).backward()
+        steps.append(CALLS["cross_entropy"] - before)
+    results[f"cross_entropy repeated {dt}"] = steps
 
 # a weight on another device than the input: torch's RuntimeError, with or without a gradient to record
 errs = []
@@ -377,3 +390,11 @@ def test_gpt2_step_on_the_gpu_takes_the_fused_kernels(dt):
     tol = 1e-5 if dt == "float32" else 2 ** -5  # bfloat16: the fused kernels round once where the CPU rounds twice
     assert out["loss"] < tol * 5 and out["grad"] < tol, out
     assert out["compiled_loss"] < tol * 5 and out["compiled_params"] < tol, out
+
+
+@pytest.mark.parametrize("dt", ["float32", "bfloat16"])
+def test_gpu_cross_entropy_repeated_steps_replay(fake_gpu_results, dt):
+    """The second and third identical steps call no kernel function from Python: the compiled loss and backward
+    replay (each backward traced the loss again through mx.vjp before)."""
+    steps = fake_gpu_results[f"cross_entropy repeated {dt}"]
+    assert steps[1:] == [0, 0], steps
