@@ -89,8 +89,9 @@ def vjp(fn, primals, cotangents):
 # Note [Compiled when repeated]
 # A backward whose MLX graph depends only on a static plan and its inputs' shapes (a convolution's vjp, Note
 # [Recorded convolution path] in nn/functional.py; a max pool's scatter, Note [Compiled max-pool backward] in
-# nn/_pooling.py) can be mx.compile'd once per plan: a call then replays the traced tape instead of running the
-# Python that builds it again. Tracing costs milliseconds, so a shape reaches the compiled function only from its
+# nn/_pooling.py; an `mlx_op` given a `key`, such as the GPU's fused layer norm, Note [fused layer_norm] in
+# nn/_normalization.py) can be mx.compile'd once per plan: a call then replays the traced tape instead of running
+# the Python that builds it again (for mlx_op, instead of mx.vjp tracing its function again at every backward). Tracing costs milliseconds, so a shape reaches the compiled function only from its
 # second backward on: a stream of new shapes (variable-length sequences, say) keeps the plain function and stays
 # out of MLX's cache. Both tables are bounded.
 _COMPILED = {}  # key -> the compiled function
@@ -122,14 +123,16 @@ def _any_requires_grad(tensors):
     return False
 
 
-def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), forward=None, value=None):
+def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), forward=None, value=None, key=None):
     """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp.
     grad_last: indices of inputs whose gradients are the NC... views of N...C arrays on a GPU (a convolution's
     input), which the backward marks so (Note [Channels-last gradients] in nn/_layout.py).
     forward: computes the outputs instead of f when a gradient is recorded (the same values, f's graph as MLX
     builds it while differentiating: Note [Attention forward traced for its backward] in nn/_attention.py).
     value: computes the outputs instead of f (the same values by other operations, f staying what the backward
-    differentiates: Note [CPU activation values] in nn/_activation.py); `forward` takes precedence when recording."""
+    differentiates: Note [CPU activation values] in nn/_activation.py); `forward` takes precedence when recording.
+    key: a hashable value that, with the inputs' shapes and dtypes, fixes f's graph (f reads no array it is not
+    given): the backward's vjp is then compiled once its shapes repeat (Note [Compiled when repeated])."""
     tensors = list(tensors)
     values = [t._mx for t in tensors]
     if device_code is None:
@@ -179,7 +182,11 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
                 _, vjps = vjp(fd, [prim[i] for i in diff], cot)
                 return list(vjps)
 
-            g_diff = mlx_op(name + "Backward", vjp_fn, snaps + cots, dev)
+            fn = vjp_fn
+            if key is not None and not _C.is_grad_enabled():  # no create_graph: Note [Compiled when repeated]
+                shapes = tuple(a._mx.shape for a in snaps) + tuple(c._mx.shape for c in cots)
+                fn = compiled_when_repeated(("mlx_op", key, n, tuple(diff), dev), shapes, lambda: vjp_fn)
+            g_diff = mlx_op(name + "Backward", fn, snaps + cots, dev)
             g_diff = g_diff if isinstance(g_diff, tuple) else (g_diff,)
             result = [None] * n
             for k, i in enumerate(diff):

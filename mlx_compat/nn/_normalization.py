@@ -354,7 +354,10 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps, _stats=True):
     if not _stats:
         if empty:
             return mlx_op("NativeLayerNormBackward0", lambda *v: f(*v)[0], _inputs(input, weight, bias))
-        return mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
+        # the fused kernel's graph is fixed by these and the shapes: its vjp compiled once they repeat (Note
+        # [Compiled when repeated] in autograd/_mlx_vjp.py)
+        key = ("fast layer_norm", n, k, block, builtins.float(eps), has_w, has_b) if fused else None
+        return mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias), key=key)
     out, mean, rstd = mlx_op("NativeLayerNormBackward0", f, _inputs(input, weight, bias))
     return out, mean.detach(), rstd.detach()  # Note [norm statistics outputs]
 

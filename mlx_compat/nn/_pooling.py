@@ -768,7 +768,8 @@ def _adaptive_avg_pool(input, nd, output_size):
         # on a GPU a channels-last input's gradient, the broadcast mean's, is marked so that the relu backward
         # before it multiplies in N...C space (Note [Channels-last gradients] in nn/_layout.py)
         return mlx_op(name, f, [input],
-                      grad_last=(0,) if input._device_code != 0 and _C._is_channels_last(input) else ())
+                      grad_last=(0,) if input._device_code != 0 and _C._is_channels_last(input) else (),
+                      key=None if src is not None else ("global avg pool", nd))  # Note [Compiled when repeated]
     idx, = _cached_table(("adaptive", spatial, osz), lambda: (
         _table([_adaptive_positions(n, o) for n, o in zip(spatial, osz)], spatial),))
     count64 = _derived(idx, "count", lambda t: mx.array((t[0] >= 0).sum(axis=1).astype(np.float64)))

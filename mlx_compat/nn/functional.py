@@ -182,9 +182,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             new = mx.array(w)
             new[rows] = sel * scale
             weight._set_data(new) if weight._storage_base is None else weight._write(new)
-    idx = input._mx
-
-    def f(w):
+    def f(w, idx):
         if padding_idx is not None:
             keep = (mx.arange(n) != padding_idx).reshape((n,) + (1,) * (w.ndim - 1))
             w = mx.where(keep, w, mx.stop_gradient(w))  # no gradient for the padding row
@@ -195,7 +193,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             w = mx.stop_gradient(w) + (w - mx.stop_gradient(w)) * inv
         return mx.take(w, idx, axis=0)
 
-    return mlx_op("EmbeddingBackward0", f, [weight])
+    # the indices are an input (not differentiated), so f's graph is fixed by the key and the shapes: its vjp is
+    # compiled once they repeat (Note [Compiled when repeated] in autograd/_mlx_vjp.py)
+    return mlx_op("EmbeddingBackward0", f, [weight, input], device_code=weight._device_code,
+                  key=("embedding", n, padding_idx, builtins.bool(scale_grad_by_freq)))
 
 
 # ---------------------------------------------------------------- convolution

@@ -382,8 +382,11 @@ def test_gpt2_step_on_the_gpu_takes_the_fused_kernels(dt):
     is torch's arithmetic), every layer norm (and in bfloat16 every attention) through mx.fast, eager and compiled."""
     out = fake_gpu_json(_GPT2_SCRIPT, dt, timeout=600)
     # 2 blocks: 5 layer norms and 2 attentions forward, each differentiated again by the backward's vjp; float32
-    # attention trains on the composed path (Note [fused attention path])
-    assert out["calls"] == {"sdpa": 4 if dt == "bfloat16" else 0, "layer_norm": 10, "cross_entropy": 2}, out
+    # attention trains on the composed path (Note [fused attention path]). The layer norms' vjp is compiled from
+    # a shape's second backward on (Note [Compiled when repeated]): its third to fifth replay without a call
+    calls = dict(out["calls"])
+    assert 5 < calls.pop("layer_norm") < 10, out
+    assert calls == {"sdpa": 4 if dt == "bfloat16" else 0, "cross_entropy": 2}, out
     assert out["compiled_calls"]["layer_norm"] >= 10, out
     assert (out["compiled_calls"]["sdpa"] >= 4) if dt == "bfloat16" else out["compiled_calls"]["sdpa"] == 0, out
     assert out["grad_devices"] == ["cuda:0"], out
