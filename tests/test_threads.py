@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -244,7 +245,12 @@ def test_short_lived_threads_leave_no_streams_behind():
     before = len(os.listdir("/proc/self/task"))
     for _ in range(60):
         in_thread(lambda: (x * 2).sum().item())
-    assert len(os.listdir("/proc/self/task")) <= before + 2
+    # a few threads of other libraries may come and go meanwhile (a loaded CI worker once counted 3 more);
+    # the defect this guards against leaves one thread per thread run, 60
+    deadline = time.monotonic() + 2.0
+    while len(os.listdir("/proc/self/task")) > before + 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(os.listdir("/proc/self/task")) <= before + 4
 
 
 def test_checkpoint_saved_from_a_thread_while_the_main_thread_computes(tmp_path):
