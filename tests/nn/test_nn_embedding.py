@@ -78,3 +78,30 @@ def test_embedding_indices_checked_per_table_size_and_when_computed():
             L.nn.functional.embedding(lazy, L.ones(5, 2))
         out = L.nn.functional.embedding(ids // 2, L.arange(10.0).reshape(5, 2))
         assert out.tolist() == [[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [0.0, 1.0]]]
+
+
+@pytest.mark.parametrize("padding_idx,scale_grad_by_freq", [(None, False), (1, True)])
+def test_embedding_backward_replays_a_compiled_vjp(monkeypatch, padding_idx, scale_grad_by_freq):
+    """From a shape's second backward on, the embedding's vjp is a compiled function (Note [Compiled when repeated]):
+    mx.vjp is not called again, and every step's gradient is torch's, for other indices of the same shape too."""
+    import mlx.core as mx
+
+    calls = []
+    real = mx.vjp
+    monkeypatch.setattr(mx, "vjp", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((7, 4)).astype(np.float32)
+    counts = []
+    for step in range(4):
+        idx = rng.integers(0, 7, (3, 5))
+        grads = []
+        for L in (torch, mc):
+            wt = L.from_numpy(w.copy()).requires_grad_()
+            out = L.nn.functional.embedding(L.from_numpy(idx), wt, padding_idx=padding_idx,
+                                            scale_grad_by_freq=scale_grad_by_freq)
+            cot = L.from_numpy(np.arange(out.numel(), dtype=np.float32).reshape(tuple(out.shape)))
+            (out * cot).sum().backward()
+            grads.append(wt.grad)
+        assert_same(grads[1], grads[0], rtol=1e-6, atol=1e-6)
+        counts.append(len(calls))
+    assert counts[-1] == counts[-2] == counts[-3], counts  # the third and fourth steps traced nothing

@@ -638,3 +638,26 @@ def test_max_pool_recorded_repeats_compiled():
         res.append(outs)
     for m, t in zip(res[1], res[0]):
         assert_same(m, t, rtol=0, atol=0, equal_nan=True)
+
+
+def test_global_average_pool_backward_replays_a_compiled_vjp(monkeypatch):
+    """adaptive_avg_pool2d to 1x1 (a ResNet's head): from a shape's second backward on its vjp is a compiled
+    function (Note [Compiled when repeated]), mx.vjp is not called again, and the gradients stay torch's."""
+    import mlx.core as mx
+
+    calls = []
+    real = mx.vjp
+    monkeypatch.setattr(mx, "vjp", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(4)
+    counts = []
+    for step in range(4):
+        x = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
+        grads = []
+        for L in (torch, mc):
+            xt = L.from_numpy(x).requires_grad_()
+            out = L.nn.functional.adaptive_avg_pool2d(xt, 1)
+            (out * L.arange(1.0, 7.0).reshape(2, 3, 1, 1)).sum().backward()
+            grads.append(xt.grad)
+        assert_same(grads[1], grads[0], rtol=1e-6, atol=1e-7)
+        counts.append(len(calls))
+    assert counts[-1] == counts[-2] == counts[-3], counts
