@@ -136,6 +136,8 @@ def takes(t):
     """Whether Tensor t's elementwise work goes through this module's functions: on MLX's CPU stream (the fake
     GPU's too) with at least MIN_ELEMENTS elements."""
     return _DEVICES[t._device_code] == mx.cpu and t.numel() >= MIN_ELEMENTS
+
+
 _GELU_K = 0.7978845608028654  # sqrt(2 / pi)
 _GELU_C = 0.044715
 
