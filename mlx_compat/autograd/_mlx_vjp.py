@@ -91,9 +91,10 @@ def vjp(fn, primals, cotangents):
 # [Recorded convolution path] in nn/functional.py; a max pool's scatter, Note [Compiled max-pool backward] in
 # nn/_pooling.py; an `mlx_op` given a `key`, such as the GPU's fused layer norm, Note [fused layer_norm] in
 # nn/_normalization.py) can be mx.compile'd once per plan: a call then replays the traced tape instead of running
-# the Python that builds it again (for mlx_op, instead of mx.vjp tracing its function again at every backward). Tracing costs milliseconds, so a shape reaches the compiled function only from its
-# second backward on: a stream of new shapes (variable-length sequences, say) keeps the plain function and stays
-# out of MLX's cache. Both tables are bounded.
+# the Python that builds it again (for mlx_op, instead of mx.vjp tracing its function again at every backward).
+# Tracing costs milliseconds, so a shape reaches the compiled function only from its second backward on: a stream
+# of new shapes (variable-length sequences, say) keeps the plain function and stays out of MLX's cache. Both
+# tables are bounded.
 _COMPILED = {}  # key -> the compiled function
 _SEEN = set()  # (key, shape): seen in a backward
 _COMPILED_MAX = 4096

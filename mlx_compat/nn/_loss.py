@@ -802,8 +802,9 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored, composed):
 # each one mx.compile'd function of the logits, the targets as the kernel takes them and the mask, traced per shape
 # and built once per (dtype, reduction, masked, float32 input, device: a traced tape keeps its streams), as the
 # CPU path's pair (Note [compiled cross entropy]): the backward called mx.vjp at every step, which traced the loss
-# again (25 us of an eager MLP step's host time on this CPU under the fake GPU). The mean's row count is the targets' size read while tracing (a
-# constant of the shape) or, with the mask, the mask's sum; the values are those of the uncompiled functions.
+# again (25 us of an eager MLP step's host time on this CPU under the fake GPU). The mean's row count is the
+# targets' size read while tracing (a constant of the shape) or, with the mask, the mask's sum; the values are
+# those of the uncompiled functions.
 _gpu_ce_functions_cache = {}
 
 

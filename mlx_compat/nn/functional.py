@@ -182,6 +182,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             new = mx.array(w)
             new[rows] = sel * scale
             weight._set_data(new) if weight._storage_base is None else weight._write(new)
+
     def f(w, idx):
         if padding_idx is not None:
             keep = (mx.arange(n) != padding_idx).reshape((n,) + (1,) * (w.ndim - 1))
