@@ -46,7 +46,7 @@ import mlx.core as mx
 
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
-from ..autograd._mlx_vjp import mlx_op, select, vjp
+from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op, select, vjp
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
 from .._ops import cpu_math as _cpu_math
@@ -778,7 +778,7 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored, composed):
     count); `composed`: the CPU path's formula, for a create_graph backward."""
     dt = input.dtype._mx
     as_f32 = _device.FAKE_GPU and dt != mx.float32  # the CPU fallback reduces in the logits' dtype
-    forward, backward = _gpu_ce_functions(dt, reduction, ignored, as_f32, input._device_code)
+    forward, backward = _gpu_ce_functions(dt, reduction, ignored, as_f32, input._device_code, input._mx.shape)
 
     def targets():  # the class indices as the kernel takes them, and the rows kept (with ignore_index among them)
         if not ignored:
@@ -799,22 +799,28 @@ def _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored, composed):
 
 # Note [compiled GPU cross entropy]
 # The GPU path's loss (the kernel, the ignore mask, nll_loss's reduction) and its backward (MLX's vjp of it) are
-# each one mx.compile'd function of the logits, the targets as the kernel takes them and the mask, traced per shape
-# and built once per (dtype, reduction, masked, float32 input, device: a traced tape keeps its streams), as the
-# CPU path's pair (Note [compiled cross entropy]): the backward called mx.vjp at every step, which traced the loss
-# again (25 us of an eager MLP step's host time on this CPU under the fake GPU). The mean's row count is the
-# targets' size read while tracing (a constant of the shape) or, with the mask, the mask's sum; the values are
-# those of the uncompiled functions.
+# each a function of the logits, the targets as the kernel takes them and the mask, made once per (dtype,
+# reduction, masked, float32 input, device: a traced tape keeps its streams) and mx.compile'd once a logits shape
+# repeats (Note [Compiled when repeated] in autograd/_mlx_vjp.py: a language model's batches of varying length
+# trace nothing new): the backward called mx.vjp at every step, which traced the loss again (25 us of an eager
+# MLP step's host time on this CPU under the fake GPU). The mean's row count is the targets' size read while
+# tracing (a constant of the shape) or, with the mask, the mask's sum; compiled or not, the values are the same.
 _gpu_ce_functions_cache = {}
 
 
-def _gpu_ce_functions(dt, reduction, masked, as_f32, device):
-    """The compiled (forward, backward) of Note [compiled GPU cross entropy]: forward(x, safe[, keep]) -> the loss;
-    backward(x, safe[, keep], g) -> dx."""
+def _gpu_ce_functions(dt, reduction, masked, as_f32, device, shape):
+    """(forward, backward) of Note [compiled GPU cross entropy] for logits of `shape`, compiled when the shape
+    repeats: forward(x, safe[, keep]) -> the loss; backward(x, safe[, keep], g) -> dx."""
     key = (dt, reduction, masked, as_f32, device)
     fns = _gpu_ce_functions_cache.get(key)
-    if fns is not None:
-        return fns
+    if fns is None:
+        fns = _gpu_ce_functions_cache[key] = _gpu_ce_plain(dt, reduction, masked, as_f32)
+    return (compiled_when_repeated(("gpu cross entropy",) + key, shape, lambda: fns[0]),
+            compiled_when_repeated(("gpu cross entropy backward",) + key, shape, lambda: fns[1]))
+
+
+def _gpu_ce_plain(dt, reduction, masked, as_f32):
+    """The uncompiled (forward, backward) of Note [compiled GPU cross entropy]."""
     zero = mx.array(0.0, mx.float32)
 
     def loss(x, safe, keep=None):
@@ -834,8 +840,7 @@ def _gpu_ce_functions(dt, reduction, masked, as_f32, device):
         aux, g = rest[:-1], rest[-1]
         return vjp(lambda x_: loss(x_, *aux), [x], [g])[1][0]
 
-    fns = _gpu_ce_functions_cache[key] = (mx.compile(loss), mx.compile(backward))
-    return fns
+    return loss, backward
 
 
 def _cross_entropy_fused(input, target, ignore_index, reduction):
