@@ -893,8 +893,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _check_reduction(_reduction(size_average, reduce, reduction))
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    from .functional import log_softmax
-
     cdim = 0 if input.dim() == 1 else 1
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
@@ -903,6 +901,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             and target.dtype in (_dtype.int64, _dtype.uint8)
             and input.dtype in (_dtype.float32, _dtype.bfloat16, _dtype.float16)):
         return _cross_entropy_fused(input, target, ignore_index, reduction)  # Note [fused cross entropy]
+    from .functional import log_softmax
+
     lsm = log_softmax(input, cdim)
     c = input.shape[cdim]
     mc = _mc()
