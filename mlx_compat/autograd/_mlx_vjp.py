@@ -124,7 +124,8 @@ def _any_requires_grad(tensors):
     return False
 
 
-def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), forward=None, value=None, key=None):
+def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), forward=None, value=None, key=None,
+           aux=()):
     """Outputs of f(*values) as tensors (a tuple if f returns a tuple/list), differentiable via mx.vjp.
     grad_last: indices of inputs whose gradients are the NC... views of N...C arrays on a GPU (a convolution's
     input), which the backward marks so (Note [Channels-last gradients] in nn/_layout.py).
@@ -133,9 +134,10 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
     value: computes the outputs instead of f (the same values by other operations, f staying what the backward
     differentiates: Note [CPU activation values] in nn/_activation.py); `forward` takes precedence when recording.
     key: a hashable value that, with the inputs' shapes and dtypes, fixes f's graph (f reads no array it is not
-    given): the backward's vjp is then compiled once its shapes repeat (Note [Compiled when repeated])."""
+    given): the backward's vjp is then compiled once its shapes repeat (Note [Compiled when repeated]).
+    aux: MLX arrays f takes after the tensors' values (an embedding's indices): no edge of the graph, no gradient."""
     tensors = list(tensors)
-    values = [t._mx for t in tensors]
+    values = [t._mx for t in tensors] + list(aux)
     if device_code is None:
         # the GPU wins over CPU operands (torch lets 0-d CPU tensors join GPU ones as scalars)
         dev = 0
@@ -162,6 +164,7 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
 
         def backward(ctx, grads):
             snaps = list(ctx[:n])
+            extra = [_wrap(a, dev) for a in aux]  # the backward's inputs too (a create_graph backward records them)
             cots = []
             for g, (shape, dt) in zip(grads, meta):
                 if g is None:
@@ -171,7 +174,7 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
                 cots.append(g)
 
             def vjp_fn(*args):
-                prim, cot = list(args[:n]), list(args[n:])
+                prim, cot = list(args[:n + len(extra)]), list(args[n + len(extra):])
 
                 def fd(*dp):
                     full = list(prim)
@@ -185,9 +188,9 @@ def mlx_op(name, f, tensors, device_code=None, out_dtypes=None, grad_last=(), fo
 
             fn = vjp_fn
             if key is not None and not _C.is_grad_enabled():  # no create_graph: Note [Compiled when repeated]
-                shapes = tuple(a._mx.shape for a in snaps) + tuple(c._mx.shape for c in cots)
-                fn = compiled_when_repeated(("mlx_op", key, n, tuple(diff), dev), shapes, lambda: vjp_fn)
-            g_diff = mlx_op(name + "Backward", fn, snaps + cots, dev)
+                shapes = tuple(a._mx.shape for a in snaps + extra + cots)
+                fn = compiled_when_repeated(("mlx_op", key, n, len(extra), tuple(diff), dev), shapes, lambda: vjp_fn)
+            g_diff = mlx_op(name + "Backward", fn, snaps + extra + cots, dev)
             g_diff = g_diff if isinstance(g_diff, tuple) else (g_diff,)
             result = [None] * n
             for k, i in enumerate(diff):

@@ -194,9 +194,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             w = mx.stop_gradient(w) + (w - mx.stop_gradient(w)) * inv
         return mx.take(w, idx, axis=0)
 
-    # the indices are an input (not differentiated), so f's graph is fixed by the key and the shapes: its vjp is
-    # compiled once they repeat (Note [Compiled when repeated] in autograd/_mlx_vjp.py)
-    return mlx_op("EmbeddingBackward0", f, [weight, input], device_code=weight._device_code,
+    # the indices are an input of f (no edge of the graph, as torch's), so f's graph is fixed by the key and the
+    # shapes: its vjp is compiled once they repeat (Note [Compiled when repeated] in autograd/_mlx_vjp.py)
+    return mlx_op("EmbeddingBackward0", f, [weight], aux=(input._mx,),
                   key=("embedding", n, padding_idx, builtins.bool(scale_grad_by_freq)))
 
 
