@@ -1518,7 +1518,9 @@ class _Compiled:
         for s, a, kw in entry.sched_steps:
             type(s).step(s, *a, **kw)
         # one evaluation per call, as an eager optimizer step evaluates (graphs never grow across calls)
-        _C._eval(outs[n_out:] + [r._mx for r in results])  # under the evaluation lock (Note [Threads])
+        values = [r._mx for r in results]
+        _C._eval(outs[n_out:] + values)  # under the evaluation lock (Note [Threads])
+        _C._note_evaluated(values)  # the caller may read them (Note [Known evaluated values] in csrc/threads.c)
         return _unflatten(entry.out_spec, results)
 
     def _program(self, entry, plan, args):

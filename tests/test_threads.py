@@ -339,3 +339,87 @@ def test_value_reads_inside_ops_wait_for_the_evaluation_lock(call):
         np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
     else:
         assert got == ref
+
+
+# ---------------------------------------------------------------- Note [Known evaluated values]
+class _EvalCalls:
+    """Counts the mx.eval calls the core makes (it looks mx.eval up on the module at each evaluation)."""
+
+    def __init__(self, monkeypatch):
+        import mlx.core as mx
+
+        self.n = 0
+        real = mx.eval
+
+        def spy(*args):
+            self.n += 1
+            return real(*args)
+
+        monkeypatch.setattr(mx, "eval", spy)
+
+
+def test_a_value_evaluated_again_makes_no_second_evaluation(monkeypatch):
+    a, ta = mc.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+    loss, tloss = (a * 2).sum(), (ta * 2).sum()
+    calls = _EvalCalls(monkeypatch)
+    mc.eval(loss)
+    assert calls.n == 1
+    mc.eval(loss)
+    mc.eval([loss])
+    assert calls.n == 1
+    loss.add_(1)  # a write gives the tensor a new array: evaluated again
+    tloss.add_(1)
+    mc.eval(loss)
+    assert calls.n == 2
+    assert loss.item() == tloss.item()
+
+
+def test_large_values_are_evaluated_every_time_and_not_kept(monkeypatch):
+    x = mc.ones(100) * 3
+    calls = _EvalCalls(monkeypatch)
+    arr = x._mx
+    before = sys.getrefcount(arr)
+    mc.eval(x)
+    mc.eval(x)
+    assert calls.n == 2  # more than EVALUATED_MAX_SIZE elements: never listed
+    assert sys.getrefcount(arr) == before
+
+
+def test_the_list_of_known_values_is_bounded(monkeypatch):
+    ts = [mc.tensor(float(i)) * 2 for i in range(20)]
+    for t in ts:
+        mc.eval(t)
+    calls = _EvalCalls(monkeypatch)
+    mc.eval(ts[-1])
+    assert calls.n == 0
+    mc.eval(ts[0])  # pushed out by the later ones: evaluated again, and right
+    assert calls.n == 1
+    assert [t.item() for t in ts] == [2.0 * i for i in range(20)]
+
+
+def test_losses_of_a_step_and_of_a_compiled_step_are_not_evaluated_again(monkeypatch):
+    tm = torch.nn.Linear(4, 3)
+    m = mc.nn.Linear(4, 3)
+    m.load_state_dict({k: mc.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    y = np.array([0, 2, 1, 2, 0])
+    topt, opt = torch.optim.Adam(tm.parameters(), lr=0.1), mc.optim.Adam(m.parameters(), lr=0.1)
+
+    def step(lib, model, o, xs, ys):
+        o.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(xs), ys)
+        loss.backward()
+        o.step()
+        return loss
+
+    compiled = mc.compile(lambda xs, ys: step(mc, m, opt, xs, ys))
+    mx_, my = mc.tensor(x), mc.tensor(y)
+    for k in range(5):
+        tl = step(torch, tm, topt, torch.tensor(x), torch.tensor(y))
+        calls = _EvalCalls(monkeypatch)
+        ol = step(mc, m, opt, mx_, my) if k < 2 else compiled(mx_, my)
+        n = calls.n
+        mc.eval(ol)  # evaluated by the optimizer's step (eager) or by the call program (compiled)
+        assert calls.n == n
+        monkeypatch.undo()
+        assert ol.item() == pytest.approx(tl.item(), rel=1e-6)

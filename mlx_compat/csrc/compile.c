@@ -1060,6 +1060,8 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     if (e == NULL)
         goto done;
     Py_DECREF(e);
+    for (Py_ssize_t i = 0; i < n_out; i++) /* Note [Known evaluated values] (threads.c): the caller may read them */
+        note_evaluated(st, PyTuple_GET_ITEM(evals, n_all - n_out + i));
     if (P(P_SPEC) == Py_None) {
         if (n_out != 1) {
             PyErr_SetString(PyExc_RuntimeError, "_compile_call: a single result expected");

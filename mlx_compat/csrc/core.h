@@ -60,6 +60,8 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
 
 #define TENSOR_FREE_LIST_MAX 128 /* Note [Tensor free list] (tensor.c) */
 #define SHAPE_ARG_MAX 4          /* Note [Reused shape tuples] (mxcall.c) */
+#define EVALUATED_N 8            /* Note [Known evaluated values] (threads.c) */
+#define EVALUATED_MAX_SIZE 64    /* the most elements an array kept there has */
 #define VALUE_ARG_MAX 4          /* Note [Reused value tuples] (shape.c) */
 #define BINARY_BACKWARD_SLOTS 64 /* 3 operand kinds for each of ops.c's operators (Note [Backward entry cache]) */
 #define TENSOR_INLINE_DIMS 4     /* Note [Inline sizes] (tensor.c) */
@@ -124,6 +126,9 @@ typedef struct {
     PyObject *op_registry;        /* dict: name -> function form */
     PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
+    PyObject *evaluated[EVALUATED_N]; /* small arrays an evaluation made available, strong, or NULL (Note [Known
+                                     evaluated values], threads.c) */
+    int evaluated_next;           /* the slot of `evaluated` the next one replaces */
     struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
     int64_t cpu_math_min;         /* Note [Shapeless CPU transcendentals] (_ops/cpu_math.py): from this many elements on,
                                      float32 on the CPU device takes the forward_cpu / cpu_softmax callables
@@ -300,6 +305,8 @@ extern _Thread_local char thread_pinned CORE_TLS;
 void eval_lock_acquire(State *st);
 void eval_lock_release(State *st);
 PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
+void note_evaluated(State *st, PyObject *arr);
+PyObject *mod_note_evaluated(PyObject *m, PyObject *arrays);
 PyObject *mod_pin_thread(PyObject *m, PyObject *noargs);
 PyObject *mod_eval_lock_acquire(PyObject *m, PyObject *noargs);
 PyObject *mod_eval_lock_release(PyObject *m, PyObject *noargs);

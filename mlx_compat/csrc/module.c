@@ -284,6 +284,8 @@ static PyMethodDef module_methods[] = {
     {"eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
      "eval(*tensors)\n--\n\nEvaluate the tensors' lazy MLX graphs now (mx.eval's counterpart: tensors, and lists or "
      "tuples of them, stand for their values)."},
+    {"_note_evaluated", mod_note_evaluated, METH_O,
+     "Record small arrays an evaluation made available (Note [Known evaluated values])."},
     {"_eval_lock_acquire", mod_eval_lock_acquire, METH_NOARGS, "Take the evaluation lock (Note [Threads])."},
     {"_eval_lock_release", mod_eval_lock_release, METH_NOARGS, "Release the evaluation lock (Note [Threads])."},
     {"_pin_thread", mod_pin_thread, METH_NOARGS, "Make the shared streams this thread's defaults (Note [Threads])."},
@@ -436,6 +438,8 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->py_device_to_code);
     Py_VISIT(st->shared_stream[0]);
     Py_VISIT(st->shared_stream[1]);
+    for (int i = 0; i < EVALUATED_N; i++)
+        Py_VISIT(st->evaluated[i]);
 #define X(name) Py_VISIT(st->f_##name);
     MX_FUNCS(X)
 #undef X
@@ -488,6 +492,8 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->s_device); Py_CLEAR(st->s_enter); Py_CLEAR(st->s_exit);
     Py_CLEAR(st->shared_stream[0]);
     Py_CLEAR(st->shared_stream[1]);
+    for (int i = 0; i < EVALUATED_N; i++)
+        Py_CLEAR(st->evaluated[i]);
 #define X(name) Py_CLEAR(st->f_##name);
     MX_FUNCS(X)
 #undef X

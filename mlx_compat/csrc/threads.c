@@ -111,6 +111,60 @@ void eval_lock_release(State *st)
     PyThread_release_lock(st->eval_lock);
 }
 
+/* Note [Known evaluated values]
+ * mx.eval of arrays that are already available still costs a round trip through the stream: MLX makes a
+ * synchronizing array and waits on its event (about 4 us on this CPU right after a training step's evaluation,
+ * 6-17 us on an H100's host). The common case is a value read twice: a compiled step's call program evaluates
+ * its results (Note [Compiled call program], compile.c), and the caller then evaluates the loss it returned
+ * (`mlx_compat.eval(loss)`, bench/bench_suite.py's steps), or a script evaluates the same metric twice. So the
+ * module state keeps the last EVALUATED_N small arrays (at most EVALUATED_MAX_SIZE elements: a loss, a
+ * metric, a count) that an evaluation made available, by strong reference, and `_eval` calls mx.eval only when
+ * some operand is not one of them. An array is immutable and an evaluated one stays available, so identity is
+ * the whole test: a tensor written since holds another array (its current value is what `_eval` compares), and
+ * the strong reference means a listed array's address is never reused by another. Small arrays only, so the
+ * list never keeps memory alive that matters (an evaluated array has no graph behind it). */
+
+/* Whether arr is one of the arrays the state knows are evaluated (Note [Known evaluated values]): 1 / 0. */
+static int known_evaluated(State *st, PyObject *arr)
+{
+    for (int i = 0; i < EVALUATED_N; i++)
+        if (st->evaluated[i] == arr)
+            return 1;
+    return 0;
+}
+
+/* Records arr (BORROWED), an mx.array an evaluation has just made available, when it is small (Note [Known
+ * evaluated values]). Never fails: an array whose size cannot be read is not recorded. */
+void note_evaluated(State *st, PyObject *arr)
+{
+    if (!PyObject_TypeCheck(arr, (PyTypeObject *)st->array_type) || known_evaluated(st, arr))
+        return;
+    PyObject *size = PyObject_GetAttr(arr, st->s_size); /* NEW */
+    long n = size != NULL && PyLong_CheckExact(size) ? PyLong_AsLong(size) : -1;
+    Py_XDECREF(size);
+    if (n < 0 || n > EVALUATED_MAX_SIZE) {
+        PyErr_Clear();
+        return;
+    }
+    Py_XSETREF(st->evaluated[st->evaluated_next], Py_NewRef(arr));
+    st->evaluated_next = (st->evaluated_next + 1) % EVALUATED_N;
+}
+
+/* _note_evaluated(arrays): record the items of list `arrays`, mx.arrays an evaluation made available, as
+ * note_evaluated does (Note [Known evaluated values]); for evaluations made in Python (the optimizer step's
+ * losses, Note [Loss evaluated with the step]). Returns None (NEW). */
+PyObject *mod_note_evaluated(PyObject *m, PyObject *arrays)
+{
+    State *st = state_of_module(m);
+    if (!PyList_Check(arrays)) {
+        PyErr_SetString(PyExc_TypeError, "_note_evaluated: a list of arrays expected");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arrays) && i < EVALUATED_N; i++)
+        note_evaluated(st, PyList_GET_ITEM(arrays, i));
+    Py_RETURN_NONE;
+}
+
 /* NEW: what mx.eval gets for one operand of _eval: a Tensor's current value, anything else as it is. */
 static PyObject *eval_operand(State *st, PyObject *a)
 {
@@ -147,11 +201,20 @@ PyObject *mod_eval(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
             n++;
         }
     }
+    Py_ssize_t known = 0; /* Note [Known evaluated values] */
+    while (known < n && known_evaluated(st, vals[known]))
+        known++;
+    if (n > 0 && known == n) {
+        r = Py_NewRef(Py_None);
+        goto error;
+    }
     if ((f = PyObject_GetAttr(st->mx, st->s_eval)) == NULL)
         goto error;
     eval_lock_acquire(st);
     r = PyObject_Vectorcall(f, vals, (size_t)n, NULL);
     eval_lock_release(st);
+    for (Py_ssize_t i = 0; r != NULL && n <= EVALUATED_N / 2 && i < n; i++) /* a few values read, not a model's */
+        note_evaluated(st, vals[i]);
 error:
     Py_XDECREF(f);
     for (Py_ssize_t i = 0; i < n; i++)

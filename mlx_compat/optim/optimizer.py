@@ -403,12 +403,15 @@ class _Update:
             if _tracing:
                 _autograd._step_roots.clear()
             else:
-                roots += _autograd._take_step_roots()  # Note [Loss evaluated with the step]
+                losses = _autograd._take_step_roots()  # Note [Loss evaluated with the step]
+                roots += losses
                 _C._eval_lock_acquire()  # Note [Threads]
                 try:
                     mx.eval(roots)
                 finally:
                     _C._eval_lock_release()
+                if losses:  # a later mlx_compat.eval(loss) need not evaluate again (Note [Known evaluated values])
+                    _C._note_evaluated(losses)
                 for t, v in self._known:  # Note [Host copies of scalar state]
                     _remember_scalar(t, v)
         finally:
