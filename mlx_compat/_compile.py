@@ -54,7 +54,9 @@ same type, equal, zeros of one sign) is read through the earlier one's source, u
 still the same at each call (a differing value fails the guard and traces an entry with its own source, Note
 [Host scalars]); and a host expression the graph already reads in one dtype is one input however often it is
 read. So the graph takes one set of scalar inputs for all parameters instead of one per parameter (the MLP Adam
-step: 20 host scalar inputs become 5), and each call computes and builds fewer of them.
+step: 20 host scalar inputs become 5), and each call computes and builds fewer of them. The host writes give
+equal values one float object (`_write_host`, and host_post in csrc/compile.c), so those guards are answered
+by `is` before `same` compares values, and an expression written for every parameter is computed once.
 
 Note [Dynamic shapes]
 torch's dynamic=True asks for graphs that serve every size without recompiling. MLX's shapeless compile
@@ -163,9 +165,15 @@ _EVAL_NAMES = {"__builtins__": {}, "abs": abs, "float": float, "int": int, "bool
 
 def _evaluator(srcs, consts, temps):
     """One Python function (v: the sources' values) -> tuple of the expressions `srcs` over `v`, the constants
-    `consts` (c[i]) and the shared subexpressions `temps` (t0, t1, ... computed first, in order)."""
+    `consts` (c[i]) and the shared subexpressions `temps` (t0, t1, ... computed first, in order). An expression
+    given more than once (each parameter's step count written) is computed once."""
     body = "".join(f"    t{j} = {t}\n" for j, t in enumerate(temps))
-    code = f"def _f(v, c=c):\n{body}    return ({''.join(s + ', ' for s in srcs)})\n"
+    repeated = {}
+    for s in srcs:
+        repeated[s] = s in repeated
+    names = {s: f"r{j}" for j, s in enumerate(s for s, again in repeated.items() if again)}
+    body += "".join(f"    {name} = {s}\n" for s, name in names.items())
+    code = f"def _f(v, c=c):\n{body}    return ({''.join(names.get(s, s) + ', ' for s in srcs)})\n"
     names = dict(_EVAL_NAMES, c=consts)
     exec(code, names)  # noqa: S102 — source built here from operator symbols, literals and indices only
     return names["_f"]
@@ -520,7 +528,8 @@ class _TraceContext:
         for sym, v in self.shared.get(group, ()):
             if _same_value(v, value):
                 mine = self.source(reader)
-                self.guard(f"same({mine._src}, {sym._src})")
+                # one float object when the host wrote both (Note [Shared host scalars]): `is` answers first
+                self.guard(f"({mine._src} is {sym._src} or same({mine._src}, {sym._src}))")
                 return sym
         sym = self.source(reader)
         self.shared.setdefault(group, []).append((sym, value))

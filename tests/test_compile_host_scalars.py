@@ -171,3 +171,30 @@ def test_no_leaks_over_1000_calls():
     gc.collect()
     assert [sys.getrefcount(o) for o in objs] == before
     assert len(gc.get_objects()) - n0 < 50
+
+
+def test_equal_step_counts_share_one_host_float():
+    """Note [Shared host scalars]: the C host writes give every parameter's equal step count one float, so the
+    guards that the counts stay equal are answered by `is`; a count written apart is compared by value."""
+    opt, c, x, y = _warm_adam(4)
+    counts = [_compile._host_values[id(s["step"])][2] for s in opt.state.values()]
+    assert counts == [4.0] * 4 and all(v is counts[0] for v in counts)
+    first = next(iter(opt.state.values()))["step"]
+    first.fill_(4.0)  # the same value written from outside: another object, read back from the tensor
+    m2, o2, s2 = _make(OPTS["adam"])
+    for _ in range(4):
+        s2(x, y)
+    l1, l2 = c(x, y), s2(x, y)
+    np.testing.assert_allclose(l1.item(), l2.item(), rtol=1e-6, atol=1e-7)
+    assert [s["step"].item() for s in opt.state.values()] == [5.0] * 4
+
+
+def test_an_expression_given_twice_is_computed_once():
+    calls = []
+
+    def count():
+        calls.append(1)
+        return 2.0
+
+    f = _compile._evaluator(("c[0]()", "(v[0] + (1))", "c[0]()"), [count], [])
+    assert f([1.0]) == (2.0, 2.0, 2.0) and len(calls) == 1

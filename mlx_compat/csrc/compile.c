@@ -703,14 +703,18 @@ static int host_post(State *st, PyObject *hp, PyObject *vals)
     grad_mode_disabled = prev_disabled;
     if (rc < 0)
         goto error;
+    PyObject *last_f = NULL; /* equal values share one float, as `_write_host`'s (Note [Shared host scalars]) */
     for (Py_ssize_t i = 0; i < n; i++) { /* `_remember_host_value` */
         PyObject *t = PyTuple_GET_ITEM(writes, i), *id = NULL, *f = NULL, *e = NULL;
         PyObject *now = tensor_value(st, (TensorObject *)t); /* BORROWED */
         int ok = 0;
         if (now == NULL || (id = PyLong_FromVoidPtr(t)) == NULL)
             goto next;
-        if ((f = PyFloat_FromDouble((double)(float)ds[i])) == NULL)
+        if (last_f != NULL && ds[i] != 0 && same_bits(ds[i - 1], ds[i]))
+            f = Py_NewRef(last_f);
+        else if ((f = PyFloat_FromDouble((double)(float)ds[i])) == NULL)
             goto next;
+        Py_XSETREF(last_f, Py_NewRef(f));
         PyObject *hv = PyDict_GetItemWithError(host_values, id); /* BORROWED */
         if (hv == NULL && PyErr_Occurred())
             goto next;
@@ -728,9 +732,12 @@ static int host_post(State *st, PyObject *hp, PyObject *vals)
         Py_XDECREF(id);
         Py_XDECREF(f);
         Py_XDECREF(e);
-        if (!ok)
+        if (!ok) {
+            Py_XDECREF(last_f);
             goto error;
+        }
     }
+    Py_XDECREF(last_f);
     goto doubt;
 error:
     rc = -1;
