@@ -385,6 +385,19 @@ def test_large_values_are_evaluated_every_time_and_not_kept(monkeypatch):
     assert sys.getrefcount(arr) == before
 
 
+def test_known_values_are_not_kept_alive(monkeypatch):
+    import weakref
+
+    t = mc.tensor(2.0) * 3
+    mc.eval(t)
+    ref = weakref.ref(t._mx)
+    calls = _EvalCalls(monkeypatch)
+    mc.eval(t)
+    assert calls.n == 0  # listed
+    del t
+    assert ref() is None  # the list holds it weakly: it went with its tensor
+
+
 def test_the_list_of_known_values_is_bounded(monkeypatch):
     ts = [mc.tensor(float(i)) * 2 for i in range(20)]
     for t in ts:

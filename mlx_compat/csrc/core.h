@@ -126,8 +126,8 @@ typedef struct {
     PyObject *op_registry;        /* dict: name -> function form */
     PyObject *shared_stream[2];   /* the process-wide mx.Stream per device, or NULL (Note [Threads], threads.c) */
     void *eval_lock;              /* PyThread_type_lock taken by every evaluation (Note [Threads]) */
-    PyObject *evaluated[EVALUATED_N]; /* small arrays an evaluation made available, strong, or NULL (Note [Known
-                                     evaluated values], threads.c) */
+    PyObject *evaluated[EVALUATED_N]; /* weak references to small arrays an evaluation made available, or NULL
+                                     (Note [Known evaluated values], threads.c) */
     int evaluated_next;           /* the slot of `evaluated` the next one replaces */
     struct FastState *fast;       /* fastpath.c: the C fast paths' own state */
     int64_t cpu_math_min;         /* Note [Shapeless CPU transcendentals] (_ops/cpu_math.py): from this many elements on,
@@ -657,7 +657,7 @@ PyObject *binary_forward(State *st, const BinaryForward *f, PyObject *x, PyObjec
                          int *device);
 /* ---- fastpath.c, shape.c, pointwise.c, reduce.c: C fast paths of Python-level operators
  * (Note [Fast paths fall back] in fastpath.c) ---- */
-#define FAST_MX_FUNCS(X) X(softmax) X(logsumexp) X(max) X(min) X(argmax) X(argmin)
+#define FAST_MX_FUNCS(X) X(softmax) X(logsumexp) X(max) X(min) X(argmax) X(argmin) X(addmm)
 typedef struct FastState {
     PyObject *fallbacks;          /* dict: fast path name -> its Python implementation */
     PyObject *rt_max, *rt_min;    /* return_types.max / .min (registered) */
@@ -709,6 +709,7 @@ PyObject *fast_pair(PyObject *type, PyObject *a, PyObject *b); /* NEW; steals a 
 #define FAST_SIG(fn) PyObject *fn(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 FAST_SIG(fast_cat); FAST_SIG(fast_stack);                                            /* shape.c */
 FAST_SIG(fast_where);                                                                /* pointwise.c */
+FAST_SIG(fast_linear);                                                               /* ops.c */
 FAST_SIG(fast_set_channels_last); FAST_SIG(fast_is_channels_last); FAST_SIG(fast_channels_last_source); /* layout.c */
 FAST_SIG(fast_softmax); FAST_SIG(fast_log_softmax); FAST_SIG(fast_softmax_method);   /* reduce.c */
 FAST_SIG(fast_item_method);                                                          /* mxcall.c */

@@ -117,18 +117,19 @@ void eval_lock_release(State *st)
  * 6-17 us on an H100's host). The common case is a value read twice: a compiled step's call program evaluates
  * its results (Note [Compiled call program], compile.c), and the caller then evaluates the loss it returned
  * (`mlx_compat.eval(loss)`, bench/bench_suite.py's steps), or a script evaluates the same metric twice. So the
- * module state keeps the last EVALUATED_N small arrays (at most EVALUATED_MAX_SIZE elements: a loss, a
- * metric, a count) that an evaluation made available, by strong reference, and `_eval` calls mx.eval only when
+ * module state keeps weak references to the last EVALUATED_N small arrays (at most EVALUATED_MAX_SIZE
+ * elements: a loss, a metric, a count) that an evaluation made available, and `_eval` calls mx.eval only when
  * some operand is not one of them. An array is immutable and an evaluated one stays available, so identity is
  * the whole test: a tensor written since holds another array (its current value is what `_eval` compares), and
- * the strong reference means a listed array's address is never reused by another. Small arrays only, so the
- * list never keeps memory alive that matters (an evaluated array has no graph behind it). */
+ * a weak reference answers for its own array only (once that dies it gives None, so a new array at the same
+ * address is not taken for it). Weak, so the list keeps nothing alive (caches keyed by an array's life, such
+ * as the checked targets of cross entropy, see their arrays go). */
 
 /* Whether arr is one of the arrays the state knows are evaluated (Note [Known evaluated values]): 1 / 0. */
 static int known_evaluated(State *st, PyObject *arr)
 {
     for (int i = 0; i < EVALUATED_N; i++)
-        if (st->evaluated[i] == arr)
+        if (st->evaluated[i] != NULL && PyWeakref_GetObject(st->evaluated[i]) == arr)
             return 1;
     return 0;
 }
@@ -146,7 +147,12 @@ void note_evaluated(State *st, PyObject *arr)
         PyErr_Clear();
         return;
     }
-    Py_XSETREF(st->evaluated[st->evaluated_next], Py_NewRef(arr));
+    PyObject *ref = PyWeakref_NewRef(arr, NULL); /* NEW */
+    if (ref == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    Py_XSETREF(st->evaluated[st->evaluated_next], ref);
     st->evaluated_next = (st->evaluated_next + 1) % EVALUATED_N;
 }
 
