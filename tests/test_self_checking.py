@@ -8,7 +8,8 @@ import mlx_compat as mc
 from mlx_compat import _C
 
 METHODS = ["view", "reshape", "softmax", "log_softmax", "max", "min", "amax", "amin", "argmax", "argmin", "item"]
-FUNCTIONS = ["cat", "stack", "where", "softmax", "log_softmax", "max", "min", "amax", "amin", "argmax", "argmin"]
+FUNCTIONS = ["cat", "stack", "where", "softmax", "log_softmax", "max", "min", "amax", "amin", "argmax", "argmin",
+             "linear"]
 
 CALLS = {  # name -> (is_method, call(L, x) on a 4x4 tensor x)
     "view": (True, lambda L, x: x.view(16)),
@@ -32,6 +33,7 @@ CALLS = {  # name -> (is_method, call(L, x) on a 4x4 tensor x)
     "amin": (False, lambda L, x: L.amin(x, 1)),
     "argmax": (False, lambda L, x: L.argmax(x, 1)),
     "argmin": (False, lambda L, x: L.argmin(x)),
+    "linear": (False, lambda L, x: L.nn.functional.linear(x, x, x[0])),
 }
 
 
@@ -45,6 +47,7 @@ def test_entries_are_unwrapped_and_listed():
         f = getattr(_C, name)
         assert type(f).__name__ == "builtin_function_or_method" and any(f is o for o in own), name
     assert mc.cat is _C.cat and mc.nn.functional.softmax is _C.softmax and mc.Tensor.view is vars(mc.Tensor)["view"]
+    assert mc.nn.functional.linear is _C.linear
     over = {id(f) for fs in mc.overrides.get_overridable_functions().values() for f in fs}
     assert all(id(o) in over for o in own)
 
@@ -108,6 +111,9 @@ def test_mode_sees_the_call(key):
     lambda L, x: x.max(dim="q"),
     lambda L, x: L.stack([x, L.ones(2)]),
     lambda L, x: L.argmax(x, 5),
+    lambda L, x: L.nn.functional.linear(x, L.ones(3, 3)),
+    lambda L, x: L.nn.functional.linear(x, x, L.ones(3)),
+    lambda L, x: L.nn.functional.linear(x, x.long()),
 ])
 def test_errors_as_torch(call):
     kinds = []

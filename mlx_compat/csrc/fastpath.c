@@ -319,6 +319,7 @@ static PyObject *mod_register_return_types(PyObject *m, PyObject *args)
 TF_CHECKED_ENTRY(checked_cat, fast_cat, "cat", 0, PyObject *)
 TF_CHECKED_ENTRY(checked_stack, fast_stack, "stack", 0, PyObject *)
 TF_CHECKED_ENTRY(checked_where, fast_where, "where", 0, PyObject *)
+TF_CHECKED_ENTRY(checked_linear, fast_linear, "linear", 0, PyObject *)
 TF_CHECKED_ENTRY(checked_softmax, fast_softmax, "softmax", 0, PyObject *)
 TF_CHECKED_ENTRY(checked_log_softmax, fast_log_softmax, "log_softmax", 0, PyObject *)
 TF_CHECKED_ENTRY(checked_max, fast_max, "max", 0, PyObject *)
@@ -335,6 +336,8 @@ PyMethodDef fast_methods[] = {
     {"_register_cpu_math", mod_register_cpu_math, METH_VARARGS,
      "Register the large float32 CPU forwards (Note [Shapeless CPU transcendentals] in _ops/cpu_math.py)."},
     {"cat", FASTCALL(checked_cat), "cat($module, tensors, dim=0, *, out=None)\n--\n\nThe C fast path of torch.cat."},
+    {"linear", FASTCALL(checked_linear), "linear($module, input, weight, bias=None)\n--\n\n"
+     "The C fast path of nn.functional.linear (Note [linear in C], ops.c)."},
     {"stack", FASTCALL(checked_stack), "stack($module, tensors, dim=0, *, out=None)\n--\n\n"
      "The C fast path of torch.stack."},
     {"_set_channels_last", FASTCALL(fast_set_channels_last), NULL},

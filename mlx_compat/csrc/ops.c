@@ -1006,6 +1006,125 @@ static PyObject *nb_imatmul(PyObject *x, PyObject *y)
     return w;
 }
 
+/* ---------------------------------------------------------------- linear */
+
+/* Note [linear in C]
+ * nn.functional.linear (every nn.Linear's forward) is a C fast path (Note [Fast paths fall back] in fastpath.c)
+ * for calls that record no gradient: eager inference, evaluation loops, generation. The Python `linear` of
+ * nn/functional.py (Note [linear fast path]) stays the reference and takes every other call: a graph to record, a
+ * 1-D input, a non-contiguous input of more than 2 dims, mixed dtypes or devices, an empty inner size, float64
+ * off the CPU. The values and result kinds are the reference's no-graph branch's: a 2-D input gives
+ * addmm(bias, input, weight.T) (matmul(input, weight.T) without a bias); a contiguous N-D input the 2-D product
+ * of its rows, which with a bias is viewed back (a view of the 2-D result, as torch's _flatten_nd_linear returns)
+ * and without one reshaped into a fresh tensor (torch's matmul: _unsafe_view); half types on the CPU are float32
+ * products rounded once (Note [Half-type products on the CPU] in _ops/linalg.py). In Python such a call took
+ * ~47k instructions (argument checks, shape tuples, attribute reads) against ~21k for an mlx.nn.Linear call. */
+static const char *const LINEAR_NAMES[] = {"input", "weight", "bias", NULL};
+
+/* NEW: linear(input, weight, bias) for the calls of Note [linear in C], or NULL: with an exception an error,
+ * without one a call the reference takes. */
+static PyObject *linear_impl(State *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *a[3], *vx = NULL, *vw = NULL, *vb = NULL, *wt = NULL, *arr = NULL, *res = NULL, *out = NULL;
+    if (!fast_bind(args, nargs, kwnames, LINEAR_NAMES, 3, a) || a[0] == NULL || a[1] == NULL ||
+        !is_tensor(st, a[0]) || !is_tensor(st, a[1]))
+        return NULL;
+    PyObject *bias = a[2] == Py_None ? NULL : a[2];
+    if (bias != NULL && !is_tensor(st, bias))
+        return NULL;
+    PyObject *ins[3] = {a[0], a[1], bias};
+    if (autograd_needed(st, ins, bias != NULL ? 3 : 2))
+        return NULL;
+    TensorObject *x = (TensorObject *)a[0], *w = (TensorObject *)a[1], *b = (TensorObject *)bias;
+    if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, w) < 0 || (b != NULL && tensor_ensure_sizes(st, b) < 0))
+        return NULL;
+    int nd = x->ndim, dt = x->dtype, device = x->device;
+    if (nd < 2 || nd > TENSOR_INLINE_DIMS || w->ndim != 2 || w->dtype != dt || w->device != device)
+        return NULL;
+    if (!(dt == DT_F32 || dt == DT_F16 || dt == DT_BF16 || (dt == DT_F64 && device == DEV_CPU)))
+        return NULL;
+    Py_ssize_t k = x->sizes[nd - 1], o = w->sizes[0];
+    if (k == 0 || w->sizes[1] != k || (nd > 2 && !tensor_is_contiguous(x)))
+        return NULL;
+    if (b != NULL && (b->ndim != 1 || b->sizes[0] != o || b->dtype != dt || b->device != device))
+        return NULL;
+    Py_ssize_t rows = 1, shape[TENSOR_INLINE_DIMS];
+    for (int i = 0; i < nd - 1; i++) {
+        rows *= x->sizes[i];
+        shape[i] = x->sizes[i];
+    }
+    shape[nd - 1] = o;
+    /* Note [Half-type products on the CPU]: float32 operands, the product rounded once */
+    int compute = device == DEV_CPU && (dt == DT_F16 || dt == DT_BF16) ? DT_F32 : dt;
+    Operand ox = {a[0], x, dt}, ow = {a[1], w, dt}, ob = {bias, b, dt};
+    if ((vx = operand_value(st, &ox, compute, device)) == NULL || (vw = operand_value(st, &ow, compute, device)) == NULL ||
+        (b != NULL && (vb = operand_value(st, &ob, compute, device)) == NULL))
+        goto error;
+    if (nd > 2) {
+        Py_ssize_t flat[2] = {rows, k};
+        PyObject *shp = mx_shape_arg(st, flat, 2); /* NEW */
+        if (shp == NULL)
+            goto error;
+        Py_SETREF(vx, mx_call2(st, st->f_reshape, vx, shp, device));
+        Py_DECREF(shp);
+        if (vx == NULL)
+            goto error;
+    }
+    if ((wt = mx_call1(st, st->f_transpose, vw, device)) == NULL)
+        goto error;
+    if (b != NULL) {
+        PyObject *call[3] = {vb, vx, wt};
+        arr = mx_call(st, st->fast->f_addmm, call, 3, device);
+    } else
+        arr = mx_call2(st, st->f_matmul, vx, wt, device);
+    if (arr != NULL && compute != dt)
+        Py_SETREF(arr, mx_astype(st, arr, dt, device));
+    if (arr == NULL)
+        goto error;
+    int depth = x->lazy_depth > w->lazy_depth ? x->lazy_depth : w->lazy_depth;
+    if (b != NULL && b->lazy_depth > depth)
+        depth = b->lazy_depth;
+    int64_t bound = rows <= ((int64_t)1 << 30) && o <= ((int64_t)1 << 30) ? (int64_t)rows * o : -1;
+    if (nd > 2 && b == NULL) { /* torch's matmul: the product reshaped, a fresh tensor */
+        PyObject *shp = mx_shape_arg(st, shape, nd); /* NEW */
+        if (shp == NULL)
+            goto error;
+        Py_SETREF(arr, mx_call2(st, st->f_reshape, arr, shp, device));
+        Py_DECREF(shp);
+        if (arr == NULL)
+            goto error;
+    }
+    res = tensor_wrap_result_steal(st, arr, dt, device, bound); /* steals arr */
+    arr = NULL;
+    if (res == NULL || tensor_set_depth(st, (TensorObject *)res, depth) < 0) /* Note [Bounded lazy graphs] */
+        goto error;
+    if (nd > 2 && b != NULL) { /* torch's _flatten_nd_linear: a view of the 2-D result */
+        out = view_reshape_impl(st, (TensorObject *)res, shape, nd, 0);
+        Py_CLEAR(res);
+    } else {
+        out = res;
+        res = NULL;
+    }
+error: /* also the way out when done */
+    Py_XDECREF(vx);
+    Py_XDECREF(vw);
+    Py_XDECREF(vb);
+    Py_XDECREF(wt);
+    Py_XDECREF(arr);
+    Py_XDECREF(res);
+    return out;
+}
+
+/* linear(input, weight, bias=None) — NEW reference; Note [linear in C]. */
+FAST_SIG(fast_linear)
+{
+    State *st = state_of_module(m);
+    PyObject *r = linear_impl(st, args, nargs, kwnames);
+    if (r == NULL) /* any error on the way (MLX's among them) is the reference's to raise */
+        return fast_fallback(st, "linear", args, (size_t)nargs, kwnames);
+    return r;
+}
+
 /* ---------------------------------------------------------------- unary */
 
 /* NEW: Tensor.<dunder>(x) through __torch_function__ when x asks for it; NULL without exception if not. */

@@ -527,27 +527,29 @@ static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t narg
  * So the hottest C entries (SELF_CHECKING_METHODS, SELF_CHECKING_FUNCTIONS) stay unwrapped and make the
  * wrapper's work themselves: their method tables point at a trampoline (TF_CHECKED_METHOD / TF_CHECKED_FUNCTION
  * in core.h) that pins the thread (Note [Threads]), makes Note [torch function check] over self and the
- * arguments (tf_entry_plain: a type comparison per argument, as tfw_needed), hands a call that may need the
- * protocol to tf_entry_dispatch, which passes the public object as `func` (the method descriptor in the Tensor
- * type's dict, the function in the module: the objects the user calls, as the wrapper was), and on an error
- * runs Note [Argument error hook] with that object. So their behaviour is the wrapper's; overrides.install
+ * arguments (tf_entry_plain: a type comparison per argument, the full check from the first other one, as
+ * tfw_needed), hands a call that may need the protocol to tf_entry_dispatch, which passes the public object as
+ * `func` (the method descriptor in the Tensor type's dict, the function in the module: the objects the user
+ * calls, as the wrapper was), and on an error runs Note [Argument error hook] with that object. So their behaviour is the wrapper's; overrides.install
  * leaves them unwrapped (`_C._self_checking()` lists them) and counts them overridable. C entries have no
  * device scope (Note [Device scope] scopes Python functions only), so the wrapper did nothing else for them. */
 static const char *const SELF_CHECKING_METHODS[] = {"view", "reshape", "softmax", "log_softmax", "max", "min",
                                                      "amax", "amin", "argmax", "argmin", "item", NULL};
 static const char *const SELF_CHECKING_FUNCTIONS[] = {"cat", "stack", "where", "softmax", "log_softmax", "max", "min",
-                                                       "amax", "amin", "argmax", "argmin", NULL};
+                                                       "amax", "amin", "argmax", "argmin", "linear", NULL};
 
 int tf_entry_plain(State *st, PyObject *self, PyObject *const *args, Py_ssize_t n)
 {
     PyTypeObject *tt = (PyTypeObject *)st->tensor_type;
-    if (tf_modes_active || (self != NULL && Py_TYPE(self) != tt))
+    if (tf_modes_active || (self != NULL && Py_TYPE(self) != tt && tf_needed(st, &self, 1)))
         return 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyTypeObject *tp = Py_TYPE(args[i]);
         if (tp != tt && tp != &PyLong_Type && tp != &PyFloat_Type &&
             !((tp == &PyList_Type || tp == &PyTuple_Type) && plain_tensor_items(tt, args[i])))
-            return 0;
+            /* the rest as the full check sees it: None, or a Parameter (whose __torch_function__ is torch's
+             * disabled one), needs no dispatch (F.linear's weight and bias) */
+            return !tf_needed(st, args + i, n - i);
     }
     return 1;
 }

@@ -17,6 +17,7 @@ from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops import indexing as _indexing
 from .._ops.linalg import _addmm, _linear_addmm, _mm, _mm_layout, _product, _record_addmm
+from .._ops.fast import fast_path
 from .._tensor import Tensor, _mx_evaluated, _new
 from . import _layout
 
@@ -93,6 +94,12 @@ def linear(input, weight, bias=None):
         return _linear_nobias(input, weight)
     out = input.matmul(weight.t()) if weight.dim() == 2 else input.matmul(weight)
     return out if bias is None else out + bias
+
+
+# Note [linear in C] (csrc/ops.c): calls that record no gradient are the C fast path; the function above is its
+# reference for every other call
+_linear_reference = linear
+linear = fast_path("linear", _linear_reference)
 
 
 def _linear_nobias(input, weight):

@@ -224,3 +224,46 @@ def test_linear_fast_path_declines_what_it_cannot_check(what, grad):
         assert type(m) is type(t) and str(m) == str(t), (m, t)
     else:
         assert_same(m.detach(), t.detach())
+
+
+# ---------------------------------------------------------------- Note [linear in C] (csrc/ops.c)
+
+@pytest.fixture
+def no_reference(monkeypatch):
+    """The C entry's Python reference replaced by one that fails the test (restored after)."""
+    from mlx_compat import _C
+    from mlx_compat._ops.fast import fast_path
+    from mlx_compat.nn import functional as F
+
+    def boom(*a, **k):
+        raise AssertionError("the Python reference of linear ran")
+
+    _C._register_fallback("linear", boom)
+    yield
+    fast_path("linear", F._linear_reference)  # registered again as at import
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 5), (2, 1, 3, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16", "float64"])
+def test_linear_in_c_takes_inference_calls(no_reference, shape, bias, dtype):
+    """Calls that record nothing never reach the Python reference, and give torch's values (half types as
+    float32 products rounded once), view-ness and dtype, through nn.Linear's Parameters too."""
+    rng = np.random.default_rng(5)
+    data = [rng.standard_normal(s).astype(np.float32) for s in (shape, (3, 5), (3,))]
+    got = []
+    for L in (torch, mc):
+        lin = L.nn.Linear(5, 3, bias=bias).to(getattr(L, dtype))
+        with L.no_grad():
+            lin.weight.copy_(L.from_numpy(data[1]))
+            if bias:
+                lin.bias.copy_(L.from_numpy(data[2]))
+            out = lin(L.from_numpy(data[0]).to(getattr(L, dtype)))
+        got.append((out, out._base is not None, out.requires_grad, out.grad_fn))
+    (t, t_view, t_rg, t_fn), (m, m_view, m_rg, m_fn) = got
+    assert m.dtype == getattr(mc, dtype) and tuple(m.shape) == tuple(t.shape)
+    assert (m_view, m_rg, m_fn) == (t_view, t_rg, t_fn) == (bias and len(shape) > 2, False, None)
+    if dtype == "float32":
+        assert_same(m, t)
+    else:  # half types: one rounding of the float32 product, as torch's CPU; float64: the same sums
+        np.testing.assert_allclose(m.double().numpy(), t.double().numpy(), rtol=1e-12 if dtype == "float64" else 0)
