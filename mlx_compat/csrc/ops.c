@@ -1021,6 +1021,19 @@ static PyObject *nb_imatmul(PyObject *x, PyObject *y)
  * ~47k instructions (argument checks, shape tuples, attribute reads) against ~21k for an mlx.nn.Linear call. */
 static const char *const LINEAR_NAMES[] = {"input", "weight", "bias", NULL};
 
+/* Replaces the NEW reference *arr by its MLX reshape to `shape` (n dims): 0, or -1 with *arr NULL. */
+static int reshape_value(State *st, PyObject **arr, const Py_ssize_t *shape, int n, int device)
+{
+    PyObject *shp = mx_shape_arg(st, shape, n); /* NEW */
+    if (shp == NULL) {
+        Py_CLEAR(*arr);
+        return -1;
+    }
+    Py_SETREF(*arr, mx_call2(st, st->f_reshape, *arr, shp, device));
+    Py_DECREF(shp);
+    return *arr == NULL ? -1 : 0;
+}
+
 /* NEW: linear(input, weight, bias) for the calls of Note [linear in C], or NULL: with an exception an error,
  * without one a call the reference takes. */
 static PyObject *linear_impl(State *st, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -1060,16 +1073,9 @@ static PyObject *linear_impl(State *st, PyObject *const *args, Py_ssize_t nargs,
     if ((vx = operand_value(st, &ox, compute, device)) == NULL || (vw = operand_value(st, &ow, compute, device)) == NULL ||
         (b != NULL && (vb = operand_value(st, &ob, compute, device)) == NULL))
         goto error;
-    if (nd > 2) {
-        Py_ssize_t flat[2] = {rows, k};
-        PyObject *shp = mx_shape_arg(st, flat, 2); /* NEW */
-        if (shp == NULL)
-            goto error;
-        Py_SETREF(vx, mx_call2(st, st->f_reshape, vx, shp, device));
-        Py_DECREF(shp);
-        if (vx == NULL)
-            goto error;
-    }
+    Py_ssize_t flat[2] = {rows, k};
+    if (nd > 2 && reshape_value(st, &vx, flat, 2, device) < 0)
+        goto error;
     if ((wt = mx_call1(st, st->f_transpose, vw, device)) == NULL)
         goto error;
     if (b != NULL) {
@@ -1085,15 +1091,8 @@ static PyObject *linear_impl(State *st, PyObject *const *args, Py_ssize_t nargs,
     if (b != NULL && b->lazy_depth > depth)
         depth = b->lazy_depth;
     int64_t bound = rows <= ((int64_t)1 << 30) && o <= ((int64_t)1 << 30) ? (int64_t)rows * o : -1;
-    if (nd > 2 && b == NULL) { /* torch's matmul: the product reshaped, a fresh tensor */
-        PyObject *shp = mx_shape_arg(st, shape, nd); /* NEW */
-        if (shp == NULL)
-            goto error;
-        Py_SETREF(arr, mx_call2(st, st->f_reshape, arr, shp, device));
-        Py_DECREF(shp);
-        if (arr == NULL)
-            goto error;
-    }
+    if (nd > 2 && b == NULL && reshape_value(st, &arr, shape, nd, device) < 0) /* torch's matmul: a fresh tensor */
+        goto error;
     res = tensor_wrap_result_steal(st, arr, dt, device, bound); /* steals arr */
     arr = NULL;
     if (res == NULL || tensor_set_depth(st, (TensorObject *)res, depth) < 0) /* Note [Bounded lazy graphs] */
