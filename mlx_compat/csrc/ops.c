@@ -1049,7 +1049,8 @@ static PyObject *linear_impl(State *st, PyObject *const *args, Py_ssize_t nargs,
     if (autograd_needed(st, ins, bias != NULL ? 3 : 2))
         return NULL;
     TensorObject *x = (TensorObject *)a[0], *w = (TensorObject *)a[1], *b = (TensorObject *)bias;
-    if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, w) < 0 || (b != NULL && tensor_ensure_sizes(st, b) < 0))
+    if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, w) < 0 ||
+        (b != NULL && tensor_ensure_sizes(st, b) < 0))
         return NULL;
     int nd = x->ndim, dt = x->dtype, device = x->device;
     if (nd < 2 || nd > TENSOR_INLINE_DIMS || w->ndim != 2 || w->dtype != dt || w->device != device)
@@ -1070,7 +1071,8 @@ static PyObject *linear_impl(State *st, PyObject *const *args, Py_ssize_t nargs,
     /* Note [Half-type products on the CPU]: float32 operands, the product rounded once */
     int compute = device == DEV_CPU && (dt == DT_F16 || dt == DT_BF16) ? DT_F32 : dt;
     Operand ox = {a[0], x, dt}, ow = {a[1], w, dt}, ob = {bias, b, dt};
-    if ((vx = operand_value(st, &ox, compute, device)) == NULL || (vw = operand_value(st, &ow, compute, device)) == NULL ||
+    if ((vx = operand_value(st, &ox, compute, device)) == NULL ||
+        (vw = operand_value(st, &ow, compute, device)) == NULL ||
         (b != NULL && (vb = operand_value(st, &ob, compute, device)) == NULL))
         goto error;
     Py_ssize_t flat[2] = {rows, k};

@@ -530,9 +530,10 @@ static PyObject *tfw_vectorcall(TFWrapper *w, PyObject *const *args, size_t narg
  * arguments (tf_entry_plain: a type comparison per argument, the full check from the first other one, as
  * tfw_needed), hands a call that may need the protocol to tf_entry_dispatch, which passes the public object as
  * `func` (the method descriptor in the Tensor type's dict, the function in the module: the objects the user
- * calls, as the wrapper was), and on an error runs Note [Argument error hook] with that object. So their behaviour is the wrapper's; overrides.install
- * leaves them unwrapped (`_C._self_checking()` lists them) and counts them overridable. C entries have no
- * device scope (Note [Device scope] scopes Python functions only), so the wrapper did nothing else for them. */
+ * calls, as the wrapper was), and on an error runs Note [Argument error hook] with that object. So their
+ * behaviour is the wrapper's; overrides.install leaves them unwrapped (`_C._self_checking()` lists them) and
+ * counts them overridable. C entries have no device scope (Note [Device scope] scopes Python functions only),
+ * so the wrapper did nothing else for them. */
 static const char *const SELF_CHECKING_METHODS[] = {"view", "reshape", "softmax", "log_softmax", "max", "min",
                                                      "amax", "amin", "argmax", "argmin", "item", NULL};
 static const char *const SELF_CHECKING_FUNCTIONS[] = {"cat", "stack", "where", "softmax", "log_softmax", "max", "min",
