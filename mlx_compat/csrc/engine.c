@@ -256,7 +256,9 @@ error:
 
 /* Add gradient g (BORROWED; the leaf's hooks already ran: Note [Hook order]) into the leaf's .grad.
  * Without create_graph the stored grad is a fresh tensor over g's (immutable) value, detached, so later
- * in-place accumulation never aliases. */
+ * in-place accumulation never aliases; it keeps g's channels-last hint, the memory order of that same value
+ * (Note [Channels-last hint] in layout.c), which an optimizer's update reads (Note [Parameters in their
+ * gradients' memory order] in optim/optimizer.py). */
 static int accumulate_leaf(State *st, NodeObject *acc, PyObject *g, int create_graph)
 {
     TensorObject *leaf = (TensorObject *)acc->variable;
@@ -265,6 +267,8 @@ static int accumulate_leaf(State *st, NodeObject *acc, PyObject *g, int create_g
         TensorObject *gt = (TensorObject *)g;
         PyObject *v = tensor_value(st, gt);
         PyObject *fresh = v ? tensor_wrap(st, v, gt->dtype, gt->device) : NULL;
+        if (fresh != NULL)
+            ((TensorObject *)fresh)->mem_last = gt->base == NULL && gt->mem_last;
         Py_DECREF(g);
         if (fresh == NULL)
             return -1;

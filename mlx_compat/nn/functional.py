@@ -629,8 +629,13 @@ def _conv_backward(ctx, grads):
     for k, i in enumerate(want):
         gi = gs[k]
         result[i] = gi if gi.dtype is snaps[i].dtype else gi.to(snaps[i].dtype)
-    if want and want[0] == 0 and dev != 0:  # Note [Channels-last gradients] (nn/_layout.py)
-        _C._set_channels_last(result[0], True, None)
+    if dev != 0:
+        if want and want[0] == 0:  # Note [Channels-last gradients] (nn/_layout.py)
+            _C._set_channels_last(result[0], True, None)
+        if result[1] is not None and plan[0] in _PLANNED_CONV and builtins.all(d == 1 for d in plan[4]):
+            # the weight's gradient is the OI... view of MLX's O...I one (Note [Parameters in their gradients'
+            # memory order] in optim/optimizer.py)
+            _C._set_channels_last(result[1], True, None)
     return tuple(result)
 
 
