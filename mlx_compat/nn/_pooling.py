@@ -401,11 +401,9 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
 # Sliding windows that overlap or reach the padding (ResNet's 3x3 stride-2 pad-1 stem pool) are, per kernel
 # offset, one strided slice of the input padded with -inf, so they need no index table and no gather over the
 # plane. The forward is a running maximum over the K slices (2.5x faster on MLX's CPU than stacking them, 4x
-# faster than a max over an as_strided view of NCHW data). The backward stacks the slices into (*lead, *out, K)
-# windows, picks per window the element torch's kernel picks (Note [max-pool argmax]: the last NaN, else the
-# first maximum among the in-bounds elements -- a static validity mask keeps padding from winning, also over
-# -inf inputs) and sends the gradient back through the transpose of the window extraction (mx.vjp of the
-# linear slicing), recorded through mlx_op so double backward works. The table path stays for integer inputs,
+# faster than a max over an as_strided view of NCHW data). The backward runs torch's scan over the same slices
+# to find the element its kernel picks per window and sends the gradient back by stride phase (Note [max-pool
+# scan backward]), recorded through mlx_op so double backward works. The table path stays for integer inputs,
 # return_indices and very large kernels.
 # A batch of planes with many channels (N, C, *S), C >= 8, is pooled channels-last: the slices are then strided
 # over the spatial axes only, each reading whole channel vectors, which on MLX's CPU took a third of the NC...
@@ -450,7 +448,8 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
     padded = builtins.any(a or b for a, b in pads)
     offsets = list(itertools.product(*[range(kk) for kk in k]))
     lead, trail = ((slice(None),), (slice(None),)) if last else ((slice(None),) * nl, ())
-    to_last = _layout.to_last(len(k))
+    nd = len(k)
+    to_last, from_last = _layout.to_last(nd), _layout.from_last(nd)
 
     index = [lead + tuple(slice(i * dd, i * dd + (o - 1) * ss + 1, ss) for i, dd, o, ss in zip(off, d, osz, s))
              + trail for off in offsets]
@@ -489,8 +488,55 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
         view = mx.as_strided(xp, (xp.shape[0],) + tuple(osz) + tuple(k) + (xp.shape[-1],),
                              [st[0]] + [ss * t for ss, t in zip(s, sp_st)] + [dd * t for dd, t in zip(d, sp_st)] + [1])
         return mx.max(view, axis=tuple(builtins.range(1 + len(k), 1 + 2 * len(k))))
+
+    def picks(x, first):
+        """(*lead, *osz) int32 (last: (N, *osz, C)): per window, the offset torch's kernel picks, scanning the K
+        slices in its loop order (Note [max-pool scan backward]); first: the first in-bounds offset per window
+        (-1: none), broadcastable."""
+        xp = prepared(x)
+        cur, idx = mx.array(-float("inf"), dtype=xp.dtype), first
+        for t, ix in enumerate(index):
+            v = xp[ix]
+            take = (v > cur) | mx.isnan(v)
+            cur = mx.where(take, v, cur)
+            idx = mx.where(take, t, idx)
+        return idx
+
+    def scatter(idx, g):
+        """x's gradient (NC..., as x) from g: each window's value sent to its picked offset, per offset shifted into
+        its stride phase's block and summed in torch's order, the blocks interleaved and the padding cut (Note
+        [max-pool scan backward])."""
+        if last:
+            g = mx.transpose(g, to_last)
+        sp = 1 if last else nl  # the first spatial axis
+        lead_shape, tail = g.shape[:sp], g.shape[sp + nd:]
+        plen = [n + a + b for n, (a, b) in zip(spatial, sp_pads)]
+        blen = [builtins.max(-(-q // ss), o + (kk - 1) * dd // ss) for q, ss, o, kk, dd in zip(plen, s, osz, k, d)]
+        zero = mx.zeros((), dtype=g.dtype)
+        blocks = {}
+        for t in builtins.range(len(offsets) - 1, -1, -1):  # larger offsets first: torch's order of the sums
+            off = offsets[t]
+            phase = tuple(o * dd % ss for o, dd, ss in zip(off, d, s))
+            widths = [(o * dd // ss, b - w - o * dd // ss) for o, dd, ss, b, w in zip(off, d, s, blen, osz)]
+            c = mx.pad(mx.where(idx == t, g, zero), [(0, 0)] * sp + widths + [(0, 0)] * len(tail))
+            blocks[phase] = c if phase not in blocks else blocks[phase] + c
+        block_shape = lead_shape + tuple(blen) + tail
+        phases = itertools.product(*[builtins.range(ss) for ss in s])
+        full = mx.stack([blocks[q] if q in blocks else mx.zeros(block_shape, dtype=g.dtype) for q in phases])
+        # (*s, *lead, *blocks, *tail) -> (*lead, block_1, s_1, ..., block_nd, s_nd, *tail)
+        full = full.reshape(tuple(s) + block_shape)
+        nlead = len(lead_shape)
+        perm = ([nd + i for i in builtins.range(nlead)]
+                + [a for i in builtins.range(nd) for a in (nd + nlead + i, i)]
+                + [2 * nd + nlead + i for i in builtins.range(len(tail))])
+        full = mx.transpose(full, perm).reshape(lead_shape + tuple(b * ss for b, ss in zip(blen, s)) + tail)
+        full = full[(slice(None),) * sp + tuple(slice(a, a + n) for (a, _), n in zip(sp_pads, spatial))]
+        return mx.transpose(full, from_last) if last else full
+
     windows.maximum = maximum
     windows.strided_maximum = strided_maximum
+    windows.picks = picks
+    windows.scatter = scatter
     return windows
 
 
@@ -514,25 +560,20 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
         _layout.mark_tensor(out, None if recording else yl)
     if not recording:
         return out
-    valid = _cached_table(("strided-valid", spatial, osz, k, s, p, d), lambda: (
-        _strided_windows(k, s, p, d, 0, spatial, osz, False)(mx.ones(tuple(spatial), dtype=mx.bool_)),))[0]
-    if last:  # (*osz, K) against (N, *osz, C, K) windows
-        valid = valid.reshape(tuple(osz) + (1, kk))
+    first = _cached_table(("strided-first", spatial, osz, k, s, p, d), lambda: (
+        mx.array(_first_taps(spatial, osz, k, s, p, d)),))[0]
+    first = first.reshape((1,) + tuple(osz) + (1,) if last else (1,) * nl + tuple(osz))
 
     def backward(ctx, grads):
         g = grads[0]
         if _C.is_grad_enabled():  # create_graph: the scatter recorded through mlx_op (linear in the gradient)
-            onehot = _max_pool_onehot(windows(x), valid, kk)
-
-            def scatter(g):
-                return _max_pool_scatter(windows, x, onehot, g, last, nd)
-
-            gx = mlx_op(name + "Backward", scatter, [g])
+            idx = windows.picks(x, first)
+            gx = mlx_op(name + "Backward", lambda g: windows.scatter(idx, g), [g])
         else:  # Note [Compiled max-pool backward]
             dev = g._device_code
-            grad = compiled_when_repeated((windows, kk, nd, last, dev), x.shape,  # Note [Compiled when repeated]
-                                          lambda: _max_pool_grad_fn(windows, kk, nd, last))
-            arr = _scoped(dev, grad, x, g._mx, valid)
+            grad = compiled_when_repeated((windows, "backward", dev), x.shape,  # Note [Compiled when repeated]
+                                          lambda: _max_pool_grad_fn(windows))
+            arr = _scoped(dev, grad, x, g._mx, first)
             gx = _new(arr, dev, _dtype.from_mx(arr.dtype))
         if last and gx._device_code != 0:  # the NC... view of an N...C array (Note [Channels-last gradients])
             _layout.mark_tensor(gx)
@@ -542,39 +583,58 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
     return out
 
 
-def _max_pool_onehot(w, valid, kk):
-    """(..., K) bool: per window of w, the element torch's kernel picks (Note [max-pool argmax]: the last NaN, else
-    the first maximum among the in-bounds elements)."""
-    j = mx.arange(kk, dtype=mx.int32)
-    nan = mx.isnan(w)
-    m = mx.max(mx.where(nan | ~valid, -float("inf"), w), axis=-1, keepdims=True)
-    rank = mx.where(nan & valid, kk + 1 + j, mx.where((w == m) & valid, kk - j, 0))
-    return j == mx.argmax(rank, axis=-1, keepdims=True)
+def _first_taps(spatial, osz, k, s, p, d):
+    """(*osz) int32: per sliding window, the flat offset (torch's loop order) of its first in-bounds element, where
+    torch's kernel starts its scan, or -1 for a window entirely in the padding (Note [windows entirely in the
+    padding]: no gradient)."""
+    flat = np.zeros((), np.int64)
+    none = np.zeros((), bool)
+    for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d):
+        pos = np.arange(o)[:, None] * ss - pp + np.arange(kk)[None, :] * dd  # (o, kk) input positions
+        inside = (pos >= 0) & (pos < n)
+        f = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+        flat = flat[..., None] * kk + np.maximum(f, 0)
+        none = none[..., None] | (f < 0)
+    return np.where(none, -1, flat).astype(np.int32)
 
 
-def _max_pool_scatter(windows, x, onehot, g, last, nd):
-    """The input gradient of a strided max pool: g sent to each window's picked element, through the transpose of
-    the window extraction (mx.vjp of the linear slicing)."""
-    if last:
-        g = mx.transpose(g, _layout.to_last(nd))
-    gw = mx.where(onehot, g[..., None], mx.zeros((), dtype=g.dtype))
-    return mx.vjp(windows, [x], [gw])[1][0]
+# Note [max-pool scan backward]
+# A strided max pool's backward (Note [max-pool strided windows]) finds per window the element torch's kernel
+# picks by running its scan: over the K strided slices of the padded input in loop order, starting from -inf at
+# the window's first in-bounds offset, an offset is taken when its value is greater than the running one or NaN
+# (so the first maximum wins, and the last NaN; padding reads -inf and is never taken; a window of -inf keeps its
+# first in-bounds element). That is K comparisons and selections over the output's size, which mx.compile fuses,
+# where stacking the K slices into (*out, K) windows and taking an argmax of per-offset ranks read and wrote K
+# times the output in memory and ran MLX's general arg-reduce (on an H100, 4.1 ms of a compiled ResNet-50 224 b32
+# step's kernel time, with 1.9 ms for the max beside it). The gradient is then sent back by stride phase, not
+# through the vjp of the K slicings (each a zero array of the padded input's size, a strided write and an add:
+# 5.2 ms of copies there): along each spatial dim offset t lands at padded position s*(o + t*d // s) + t*d % s,
+# so each phase's block is a sum of the per-offset gradients shifted by t*d // s (pads of the output's size), and
+# the blocks interleaved by one stack, transpose and reshape are the padded gradient, whose padding is cut.
+# Per input element the sums run over its windows in torch's order (output positions ascending, so larger
+# offsets first), giving torch's bits. On this CPU (one thread, the forward included, medians), ResNet's stem
+# pool (3x3, stride 2, padding 1) of 8x64x56x56: 99-101 -> 31-32 ms; of 2x64x16x16: 0.90 -> 0.35 ms. A compiled
+# ResNet-18 training graph under the fake GPU (Note [Fake GPU]): 1,173 -> 1,156 nodes, its pool's backward now
+# fused selections and 9 pads of the output's size where it was an arg-reduce, a max and 9 writes into zero
+# arrays of the padded input's size. The quick suite's ResNet-18 32px b8 SGD step (bench_suite's variants, two
+# alternations of the two trees): eager 66.4-66.6 -> 60.9-61.7 ms, compiled 63.7-65.2 -> 58.8-59.1 ms. Not yet
+# timed on a GPU.
 
 
 # Note [Compiled max-pool backward]
-# Without create_graph, a strided max pool's backward (Note [max-pool strided windows]: the windows again, the
-# picked element per window, the scatter through the slicing's vjp: some forty MLX calls and a second trace of the
-# slicing) is one function per geometry and device, mx.compile'd once an input shape repeats (Note [Compiled when
-# repeated] in autograd/_mlx_vjp.py). Every operation in it is a selection, a comparison, a maximum
-# or the scatter's sums, which the fused kernels MLX generates take in the eager graph's order, so they give the
-# eager calls' bits. On the CPU those kernels are C++ that MLX compiles once per machine (about 2 s for this
+# Without create_graph, a strided max pool's backward (Note [max-pool scan backward]: the scan over the slices, the
+# phase blocks; some fifty MLX calls) is one function per geometry and device, mx.compile'd once an input shape
+# repeats (Note [Compiled when repeated] in autograd/_mlx_vjp.py). Every operation in it is a selection, a
+# comparison or the scatter's sums, which the fused kernels MLX generates take in the eager graph's order, so they
+# give the eager calls' bits. (The numbers below are of the earlier backward, the argmax of stacked windows.)
+# On the CPU those kernels are C++ that MLX compiles once per machine (about 2 s for this
 # backward's four, then cached in MLX's temp directory), as for the optimizers' fused updates (Note [Fused update
 # kernels] in optim/optimizer.py). On this CPU, the ResNet stem pool's backward of 2x64x16x16: ~275 -> ~80 us of
 # host time, and 1.68 -> 1.20 ms with its evaluation; 8x64x56x56: 57.0 -> 53.7 ms. The recorded forward's running
 # maximum (its pad, K slices and K - 1 maxima; one fused kernel) is compiled the same way: 29 -> 14.5 us.
-def _max_pool_grad_fn(windows, kk, nd, last):
-    def grad(x, g, valid):
-        return _max_pool_scatter(windows, x, _max_pool_onehot(windows(x), valid, kk), g, last, nd)
+def _max_pool_grad_fn(windows):
+    def grad(x, g, first):
+        return windows.scatter(windows.picks(x, first), g)
     return grad
 
 

@@ -661,3 +661,50 @@ def test_global_average_pool_backward_replays_a_compiled_vjp(monkeypatch):
         assert_same(grads[1], grads[0], rtol=1e-6, atol=1e-7)
         counts.append(len(calls))
     assert counts[-1] == counts[-2] == counts[-3], counts
+
+
+def _strided_geometries():
+    # (shape, kwargs): the strided path's geometries (Note [max-pool strided windows]): overlapping windows,
+    # padding, dilation, strides larger than the kernel (stride phases no offset lands in), ceil_mode, 1-3 spatial
+    # dims, few channels (NC... windows) and many (channels-last windows)
+    rng = np.random.default_rng(21)
+    cases = []
+    for nd in (1, 2, 3):
+        for _ in range(8 if nd < 3 else 4):
+            k = tuple(int(v) for v in rng.integers(1, 4, nd))
+            s = tuple(int(v) for v in rng.integers(1, 4, nd))
+            d = tuple(int(v) for v in rng.integers(1, 3, nd))
+            p = tuple(int(rng.integers(0, kk // 2 + 1)) for kk in k)
+            if s == k and not any(p) and d == (1,) * nd:
+                s = tuple(v + 1 for v in s)  # that geometry takes the block path
+            size = tuple(int(v) for v in rng.integers(6, 11 if nd < 3 else 7, nd))
+            c = int(rng.choice([3, 9]))
+            cases.append(((2, c) + size, dict(kernel_size=k, stride=s, padding=p, dilation=d,
+                                             ceil_mode=bool(rng.integers(0, 2)))))
+    return cases
+
+
+@pytest.mark.parametrize("shape,kw", _strided_geometries())
+def test_max_pool_scan_backward_bits(shape, kw):
+    """Note [max-pool scan backward]: per window the element torch's scan picks (first maximum, last NaN, the
+    first in-bounds element of an all -inf window) and the gradient sums in torch's order give torch's bits, for
+    the first (traced) and the repeated (compiled) backward of a shape."""
+    rng = np.random.default_rng(sum(shape))
+    nd = len(shape) - 2
+    name = f"max_pool{nd}d"
+    for step in range(3):
+        a = np.round(rng.standard_normal(shape) * 1.5).astype(np.float32)  # ties
+        flat = a.reshape(-1)
+        flat[rng.integers(0, flat.size, 4)] = np.nan
+        flat[rng.integers(0, flat.size, 6)] = -np.inf
+        a[0, 0] = -np.inf  # whole planes of -inf: windows keep their first in-bounds element
+        res, cot = [], None
+        for L in (torch, mc):
+            x = L.from_numpy(a.copy()).requires_grad_()
+            y = getattr(L.nn.functional, name)(x, **kw)
+            if cot is None:
+                cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+            (gx,) = L.autograd.grad(y, [x], L.from_numpy(cot.copy()))
+            res.append((y.detach().numpy(), gx.numpy()))
+        np.testing.assert_array_equal(res[1][0], res[0][0])
+        np.testing.assert_array_equal(res[1][1], res[0][1])
