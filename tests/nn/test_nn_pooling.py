@@ -663,7 +663,7 @@ def test_global_average_pool_backward_replays_a_compiled_vjp(monkeypatch):
     assert counts[-1] == counts[-2] == counts[-3], counts
 
 
-def _strided_geometries():
+def _scan_geometries():
     # (shape, kwargs): the strided path's geometries (Note [max-pool strided windows]): overlapping windows,
     # padding, dilation, strides larger than the kernel (stride phases no offset lands in), ceil_mode, 1-3 spatial
     # dims, few channels (NC... windows) and many (channels-last windows)
@@ -681,14 +681,17 @@ def _strided_geometries():
             c = int(rng.choice([3, 9]))
             cases.append(((2, c) + size, dict(kernel_size=k, stride=s, padding=p, dilation=d,
                                              ceil_mode=bool(rng.integers(0, 2)))))
+    # non-overlapping blocks (Note [max-pool blocks]), sizes the blocks do not divide included
+    cases += [((2, 3, 9), dict(kernel_size=2)), ((2, 9, 8, 7), dict(kernel_size=2)),
+              ((2, 3, 9, 8), dict(kernel_size=(3, 2))), ((1, 2, 6, 5, 4), dict(kernel_size=2))]
     return cases
 
 
-@pytest.mark.parametrize("shape,kw", _strided_geometries())
+@pytest.mark.parametrize("shape,kw", _scan_geometries())
 def test_max_pool_scan_backward_bits(shape, kw):
-    """Note [max-pool scan backward]: per window the element torch's scan picks (first maximum, last NaN, the
-    first in-bounds element of an all -inf window) and the gradient sums in torch's order give torch's bits, for
-    the first (traced) and the repeated (compiled) backward of a shape."""
+    """Note [max-pool scan backward] (and Note [max-pool blocks]): per window the element torch's scan picks (first
+    maximum, last NaN, the first in-bounds element of an all -inf window) and the gradient sums in torch's order
+    give torch's bits, for the first (traced) and the repeated (compiled) backward of a shape."""
     rng = np.random.default_rng(sum(shape))
     nd = len(shape) - 2
     name = f"max_pool{nd}d"
