@@ -680,15 +680,16 @@ def _scan_geometries():
             size = tuple(int(v) for v in rng.integers(6, 11 if nd < 3 else 7, nd))
             c = int(rng.choice([3, 9]))
             cases.append(((2, c) + size, dict(kernel_size=k, stride=s, padding=p, dilation=d,
-                                             ceil_mode=bool(rng.integers(0, 2)))))
-    # non-overlapping blocks (Note [max-pool blocks]), sizes the blocks do not divide included
-    cases += [((2, 3, 9), dict(kernel_size=2)), ((2, 9, 8, 7), dict(kernel_size=2)),
+                                             ceil_mode=bool(rng.integers(0, 2))), False))
+    # non-overlapping blocks (Note [max-pool blocks]), sizes the blocks do not divide included, of plain inputs and
+    # of inputs carrying the channels-last hint (pooled in N...C space)
+    blocks = [((2, 3, 9), dict(kernel_size=2)), ((2, 9, 8, 7), dict(kernel_size=2)),
               ((2, 3, 9, 8), dict(kernel_size=(3, 2))), ((1, 2, 6, 5, 4), dict(kernel_size=2))]
-    return cases
+    return cases + [(shape, kw, hinted) for shape, kw in blocks for hinted in (False, True)]
 
 
-@pytest.mark.parametrize("shape,kw", _scan_geometries())
-def test_max_pool_scan_backward_bits(shape, kw):
+@pytest.mark.parametrize("shape,kw,hinted", _scan_geometries())
+def test_max_pool_scan_backward_bits(shape, kw, hinted):
     """Note [max-pool scan backward] (and Note [max-pool blocks]): per window the element torch's scan picks (first
     maximum, last NaN, the first in-bounds element of an all -inf window) and the gradient sums in torch's order
     give torch's bits, for the first (traced) and the repeated (compiled) backward of a shape."""
@@ -704,6 +705,8 @@ def test_max_pool_scan_backward_bits(shape, kw):
         res, cot = [], None
         for L in (torch, mc):
             x = L.from_numpy(a.copy()).requires_grad_()
+            if hinted and L is mc:  # the hint is about memory order: any values take the N...C path correctly
+                mc._C._set_channels_last(x, True, None)
             y = getattr(L.nn.functional, name)(x, **kw)
             if cot is None:
                 cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
@@ -711,3 +714,28 @@ def test_max_pool_scan_backward_bits(shape, kw):
             res.append((y.detach().numpy(), gx.numpy()))
         np.testing.assert_array_equal(res[1][0], res[0][0])
         np.testing.assert_array_equal(res[1][1], res[0][1])
+
+
+def test_max_pool_blocks_of_a_channels_last_input_stay_channels_last():
+    """Note [max-pool blocks]: a 2x2 pool of a convolution's output (channels-last in memory, hinted) is pooled in
+    N...C space: the result carries the hint and holds N...C memory; values, gradients and second derivatives are
+    torch's."""
+    import mlx.core as mx
+    a = np.random.default_rng(4).standard_normal((2, 3, 7, 6)).astype(np.float32)
+    w = np.random.default_rng(5).standard_normal((9, 3, 3, 3)).astype(np.float32)
+    res = []
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        h = L.nn.functional.conv2d(x, L.from_numpy(w.copy()), padding=1)
+        y = L.nn.functional.max_pool2d(h, 2)
+        if L is mc:
+            assert mc._C._is_channels_last(h) and mc._C._is_channels_last(y)
+            mx.eval(y._mx)
+            st = memoryview(y._mx).strides
+            assert st[1] < st[3], st  # channels innermost in memory
+        (g,) = L.autograd.grad((y ** 2).sum(), x, create_graph=True)
+        (gg,) = L.autograd.grad((g ** 2).sum(), x)
+        res.append((y, g, gg))
+    assert_same(res[1][0], res[0][0], rtol=1e-5, atol=1e-5)
+    for m, t in zip(res[1][1:], res[0][1:]):  # through the convolution's float32 sums (values up to ~1e4)
+        assert_same(m, t, rtol=1e-4, atol=1e-3)
