@@ -508,8 +508,9 @@ def _max_pool_blocks_last(input, k, lead, spatial, osz, name):
 # plane. The forward is a running maximum over the K slices (2.5x faster on MLX's CPU than stacking them, 4x
 # faster than a max over an as_strided view of NCHW data). The backward runs torch's scan over the same slices
 # to find the element its kernel picks per window and sends the gradient back by stride phase (Note [max-pool
-# scan backward]), recorded through mlx_op so double backward works. The table path stays for integer inputs,
-# return_indices and very large kernels.
+# scan backward]), recorded through mlx_op so double backward works. With return_indices the same scan gives the
+# values and, through the sliding table, the indices (_max_pool_scan_indices). The table path stays for integer
+# inputs, empty batches and very large kernels.
 # A batch of planes with many channels (N, C, *S), C >= 8, is pooled channels-last: the slices are then strided
 # over the spatial axes only, each reading whole channel vectors, which on MLX's CPU took a third of the NC...
 # slices' time for ResNet's stem pool (2x64x112x112: 6.7 ms against 19.8 ms on the convolution's channels-last
@@ -594,10 +595,10 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
                              [st[0]] + [ss * t for ss, t in zip(s, sp_st)] + [dd * t for dd, t in zip(d, sp_st)] + [1])
         return mx.max(view, axis=tuple(builtins.range(1 + len(k), 1 + 2 * len(k))))
 
-    def picks(x, first):
+    def picks(x, first, values=False):
         """(*lead, *osz) int32 (last: (N, *osz, C)): per window, the offset torch's kernel picks, scanning the K
         slices in its loop order (Note [max-pool scan backward]); first: the first in-bounds offset per window
-        (-1: none), broadcastable."""
+        (-1: none), broadcastable. values: (the offsets, the picked values)."""
         xp = prepared(x)
         cur, idx = mx.array(-float("inf"), dtype=xp.dtype), first
         for t, ix in enumerate(index):
@@ -605,7 +606,7 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
             take = (v > cur) | mx.isnan(v)
             cur = mx.where(take, v, cur)
             idx = mx.where(take, t, idx)
-        return idx
+        return (idx, mx.broadcast_to(cur, idx.shape)) if values else idx
 
     def scatter(idx, g):
         """x's gradient (NC..., as x) from g: each window's value sent to its picked offset, per offset shifted into
@@ -688,6 +689,50 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
     return out
 
 
+def _max_pool_scan_indices(input, k, s, p, d, lead, spatial, osz, name):
+    """(values, indices) of a float max pool with return_indices, from torch's scan over the strided slices (Note
+    [max-pool scan backward]): the picked offset per window gives the value, and the sliding table's flat input
+    index of that offset the index (a window entirely in the padding: torch's index of its first tap at or after
+    0, Note [windows entirely in the padding]); the gradient goes back by stride phase."""
+    nl = len(lead)
+    windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype), False)
+    first = _cached_table(("strided-first", spatial, osz, k, s, p, d), lambda: (
+        mx.array(_first_taps(spatial, osz, k, s, p, d)),))[0]
+    table, fallback = _cached_table(("sliding", spatial, osz, k, s, p, d), lambda: (
+        _table([_sliding_positions(n, o, kk, ss, pp, dd) for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
+               spatial),
+        _first_in_bounds(spatial, osz, s, p, d)))
+    flat_table = _derived(table, "table", lambda t: mx.array(t.astype(np.int32)))[0]  # (O, K)
+    missing = builtins.bool((table < 0).all(axis=-1).any())  # a window with no element in the input
+    x = input._mx
+    out_shape = tuple(lead) + tuple(osz)
+    b, o = math.prod(lead), math.prod(osz)
+
+    def forward(x):
+        pick, val = windows.picks(x, first.reshape((1,) * nl + tuple(osz)), values=True)
+        pk = pick.reshape(b, o)
+        flat = mx.take_along_axis(mx.broadcast_to(flat_table, (b,) + flat_table.shape),
+                                  mx.maximum(pk, 0)[..., None], axis=-1)[..., 0]
+        if missing:  # Note [windows entirely in the padding]
+            flat = mx.where(pk < 0, mx.array(fallback.astype(np.int32)), flat)
+        return pick, val, flat.astype(mx.int64).reshape(out_shape)
+
+    dev = input._device_code
+    pick, val, flat = _scoped(dev, forward, x)
+    out = _new(val, dev, input.dtype)
+    indices = _new(flat, dev, _dtype.int64)
+    if _C.is_grad_enabled() and input.requires_grad:
+        def backward(ctx, grads):
+            g = grads[0]
+            if _C.is_grad_enabled():  # create_graph: the scatter recorded through mlx_op (linear in the gradient)
+                return (mlx_op(name + "Backward", lambda g: windows.scatter(pick, g), [g]),)
+            arr = _scoped(g._device_code, windows.scatter, pick, g._mx)
+            return (_new(arr, g._device_code, _dtype.from_mx(arr.dtype)),)
+
+        _record(name, backward, [input], [out])
+    return out, indices
+
+
 def _first_taps(spatial, osz, k, s, p, d):
     """(*osz) int32: per sliding window, the flat offset (torch's loop order) of its first in-bounds element, where
     torch's kernel starts its scan, or -1 for a window entirely in the padding (Note [windows entirely in the
@@ -721,7 +766,9 @@ def _first_taps(spatial, osz, k, s, p, d):
 # pool (3x3, stride 2, padding 1) of 8x64x56x56: 99-101 -> 31-32 ms; of 2x64x16x16: 0.90 -> 0.35 ms. A compiled
 # ResNet-18 training graph under the fake GPU (Note [Fake GPU]): 1,173 -> 1,156 nodes, its pool's backward now
 # fused selections and 9 pads of the output's size where it was an arg-reduce, a max and 9 writes into zero
-# arrays of the padded input's size. The quick suite's ResNet-18 32px b8 SGD step (bench_suite's variants, two
+# arrays of the padded input's size. With return_indices (the values and indices from the scan, where a gather
+# of the sliding table's windows and an argmax of ranks were): 8x64x56x56 forward and backward, 2x2 34.2 -> 19.0
+# ms, 3x3/2/1 72.2 -> 46.3-48.7 ms. The quick suite's ResNet-18 32px b8 SGD step (bench_suite's variants, two
 # alternations of the two trees): eager 66.4-66.6 -> 60.9-61.7 ms, compiled 63.7-65.2 -> 58.8-59.1 ms. Not yet
 # timed on a GPU.
 
@@ -761,6 +808,9 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
         return _max_pool_blocks(input, k, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0")
     if not return_indices and input.dtype.is_floating_point and builtins.all(osz) and math.prod(k) <= 64:
         return _max_pool_strided(input, k, s, p, d, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0")
+    if return_indices and input.dtype.is_floating_point and builtins.all(osz) and builtins.all(lead) and \
+            math.prod(k) <= 64:
+        return _max_pool_scan_indices(input, k, s, p, d, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0")
     # Note [windows entirely in the padding]: with dilation a window can miss the input altogether (its taps
     # straddle it). torch then returns -inf and an index computed from the window's first tap at or after 0,
     # which may lie outside the plane; its backward would write there, so no gradient is the faithful choice.

@@ -739,3 +739,27 @@ def test_max_pool_blocks_of_a_channels_last_input_stay_channels_last():
     assert_same(res[1][0], res[0][0], rtol=1e-5, atol=1e-5)
     for m, t in zip(res[1][1:], res[0][1:]):  # through the convolution's float32 sums (values up to ~1e4)
         assert_same(m, t, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape,kw", [(shape, kw) for shape, kw, hinted in _scan_geometries() if not hinted])
+def test_max_pool_scan_indices_bits(shape, kw):
+    """return_indices from torch's scan (_max_pool_scan_indices): values, indices and gradients bit for bit, with
+    NaN, -inf planes and ties."""
+    rng = np.random.default_rng(sum(shape) + 1)
+    name = f"max_pool{len(shape) - 2}d"
+    a = np.round(rng.standard_normal(shape) * 1.5).astype(np.float32)
+    flat = a.reshape(-1)
+    flat[rng.integers(0, flat.size, 4)] = np.nan
+    flat[rng.integers(0, flat.size, 6)] = -np.inf
+    a[0, 0] = -np.inf
+    res, cot = [], None
+    for L in (torch, mc):
+        x = L.from_numpy(a.copy()).requires_grad_()
+        y, i = getattr(L.nn.functional, name)(x, return_indices=True, **kw)
+        if cot is None:
+            cot = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+        (gx,) = L.autograd.grad(y, [x], L.from_numpy(cot.copy()))
+        res.append((y.detach().numpy(), i.numpy(), gx.numpy()))
+    assert res[1][1].dtype == np.int64
+    for m, t in zip(res[1], res[0]):
+        np.testing.assert_array_equal(m, t)
