@@ -395,13 +395,8 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
     pad = [(0, 0)] * nl + [(0, n - o * kq) for n, o, kq in zip(spatial, osz, k)]
 
     def picks(w):
-        # torch's scan over the block's elements (Note [max-pool scan backward]; no padding: the first is in bounds)
-        cur, idx = mx.array(-float("inf"), dtype=w.dtype), mx.array(0, dtype=mx.int32)
-        for t in builtins.range(kk):
-            v = w[..., t]
-            take = (v > cur) | mx.isnan(v)
-            cur, idx = mx.where(take, v, cur), mx.where(take, t, idx)
-        return idx
+        # no padding: every block's first element is in bounds
+        return _scan((w[..., t] for t in builtins.range(kk)), mx.array(0, dtype=mx.int32))[0]
 
     def scatter(idx, g):
         zero = mx.zeros((), dtype=g.dtype)
@@ -462,14 +457,9 @@ def _max_pool_blocks_last(input, k, lead, spatial, osz, name):
     pad = [(0, 0)] + [(0, m - o * kq) for m, o, kq in zip(spatial, osz, k)] + [(0, 0)]
 
     def picks(xl):
-        # torch's scan over the block's elements (Note [max-pool scan backward]; no padding: the first is in bounds)
+        # no padding: every block's first element is in bounds
         a = blocks(xl)
-        cur, idx = mx.array(-float("inf"), dtype=xl.dtype), mx.array(0, dtype=mx.int32)
-        for t, ix in enumerate(index):
-            v = a[ix]
-            take = (v > cur) | mx.isnan(v)
-            cur, idx = mx.where(take, v, cur), mx.where(take, t, idx)
-        return idx
+        return _scan((a[ix] for ix in index), mx.array(0, dtype=mx.int32))[0]
 
     def scatter(idx, g):
         zero = mx.zeros((), dtype=g.dtype)
@@ -600,13 +590,8 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
         slices in its loop order (Note [max-pool scan backward]); first: the first in-bounds offset per window
         (-1: none), broadcastable. values: (the offsets, the picked values)."""
         xp = prepared(x)
-        cur, idx = mx.array(-float("inf"), dtype=xp.dtype), first
-        for t, ix in enumerate(index):
-            v = xp[ix]
-            take = (v > cur) | mx.isnan(v)
-            cur = mx.where(take, v, cur)
-            idx = mx.where(take, t, idx)
-        return (idx, mx.broadcast_to(cur, idx.shape)) if values else idx
+        idx, cur = _scan((xp[ix] for ix in index), first)
+        return (idx, cur) if values else idx
 
     def scatter(idx, g):
         """x's gradient (NC..., as x) from g: each window's value sent to its picked offset, per offset shifted into
@@ -666,8 +651,7 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
         _layout.mark_tensor(out, None if recording else yl)
     if not recording:
         return out
-    first = _cached_table(("strided-first", spatial, osz, k, s, p, d), lambda: (
-        mx.array(_first_taps(spatial, osz, k, s, p, d)),))[0]
+    first = _first_taps_array(spatial, osz, k, s, p, d)
     first = first.reshape((1,) + tuple(osz) + (1,) if last else (1,) * nl + tuple(osz))
 
     def backward(ctx, grads):
@@ -696,12 +680,8 @@ def _max_pool_scan_indices(input, k, s, p, d, lead, spatial, osz, name):
     0, Note [windows entirely in the padding]); the gradient goes back by stride phase."""
     nl = len(lead)
     windows = _strided_windows(k, s, p, d, nl, spatial, osz, _lowest(input.dtype), False)
-    first = _cached_table(("strided-first", spatial, osz, k, s, p, d), lambda: (
-        mx.array(_first_taps(spatial, osz, k, s, p, d)),))[0]
-    table, fallback = _cached_table(("sliding", spatial, osz, k, s, p, d), lambda: (
-        _table([_sliding_positions(n, o, kk, ss, pp, dd) for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
-               spatial),
-        _first_in_bounds(spatial, osz, s, p, d)))
+    first = _first_taps_array(spatial, osz, k, s, p, d)
+    table, fallback = _sliding_table(spatial, osz, k, s, p, d)
     flat_table = _derived(table, "table", lambda t: mx.array(t.astype(np.int32)))[0]  # (O, K)
     missing = builtins.bool((table < 0).all(axis=-1).any())  # a window with no element in the input
     x = input._mx
@@ -731,6 +711,33 @@ def _max_pool_scan_indices(input, k, s, p, d, lead, spatial, osz, name):
 
         _record(name, backward, [input], [out])
     return out, indices
+
+
+def _scan(slices, first):
+    """(offsets, values): torch's max-pool scan (Note [max-pool scan backward]) over `slices`, one array per window
+    offset in its loop order, starting from -inf at the offsets `first` (int32, broadcastable; -1: none)."""
+    idx = first
+    for t, v in enumerate(slices):
+        if t == 0:
+            cur = mx.array(-float("inf"), dtype=v.dtype)
+        take = (v > cur) | mx.isnan(v)
+        cur, idx = mx.where(take, v, cur), mx.where(take, t, idx)
+    return idx, cur
+
+
+def _sliding_table(spatial, osz, k, s, p, d):
+    """(table, fallback) of sliding windows (Note [pooling tables]): per output position and window offset the flat
+    input index (-1: padding), and torch's index for a window entirely in the padding (_first_in_bounds)."""
+    return _cached_table(("sliding", spatial, osz, k, s, p, d), lambda: (
+        _table([_sliding_positions(n, o, kk, ss, pp, dd) for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
+               spatial),
+        _first_in_bounds(spatial, osz, s, p, d)))
+
+
+def _first_taps_array(spatial, osz, k, s, p, d):
+    """_first_taps as an mx.array of shape osz, made once per geometry."""
+    return _cached_table(("strided-first", spatial, osz, k, s, p, d), lambda: (
+        mx.array(_first_taps(spatial, osz, k, s, p, d)),))[0]
 
 
 def _first_taps(spatial, osz, k, s, p, d):
@@ -814,10 +821,7 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     # Note [windows entirely in the padding]: with dilation a window can miss the input altogether (its taps
     # straddle it). torch then returns -inf and an index computed from the window's first tap at or after 0,
     # which may lie outside the plane; its backward would write there, so no gradient is the faithful choice.
-    idx, fallback = _cached_table(("sliding", spatial, osz, k, s, p, d), lambda: (
-        _table([_sliding_positions(n, o, kk, ss, pp, dd) for n, o, kk, ss, pp, dd in zip(spatial, osz, k, s, p, d)],
-               spatial),
-        _first_in_bounds(spatial, osz, s, p, d)))
+    idx, fallback = _sliding_table(spatial, osz, k, s, p, d)
     return _max_from_table(input, idx, lead, spatial, osz, f"MaxPool{nd}DWithIndicesBackward0", return_indices,
                            fallback)
 
