@@ -33,6 +33,7 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _C, _device_scope
+from ..nn import _layout
 from .. import autograd as _autograd
 from .._tensor import Tensor
 from ..utils.hooks import RemovableHandle
@@ -349,8 +350,7 @@ def _ordered(fn, nd):
     """fn run on its rank-`nd` arrays transposed to O...I space, its rank-`nd` results transposed back."""
     run = _ordered_kernels.get((fn, nd))
     if run is None:
-        to = (0,) + tuple(range(2, nd)) + (1,)
-        back = (0, nd - 1) + tuple(range(1, nd - 1))
+        to, back = _layout.to_last(nd - 2), _layout.from_last(nd - 2)
 
         def run(*args):
             out = fn(*[mx.transpose(a, to) if a.ndim == nd else a for a in args])
