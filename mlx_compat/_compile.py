@@ -1748,7 +1748,7 @@ def _host_program(entry, entries, post):
                 and not entry.sched_steps else None)
     return (entries, entry, tuple(sources), _host_values, entry.guard_fn, entry.guard_results, entry.scalar_fn,
             tuple(entry.scalar_layout), [None] * n_exprs, write_fn, tuple(entry.host_writes), mx.float32, _KWNAMES,
-            _remember_host_value)
+            _remember_host_value, [])
 
 
 def _has_not_implemented(spec):

@@ -198,3 +198,50 @@ def test_an_expression_given_twice_is_computed_once():
 
     f = _compile._evaluator(("c[0]()", "(v[0] + (1))", "c[0]()"), [count], [])
     assert f([1.0]) == (2.0, 2.0, 2.0) and len(calls) == 1
+
+
+H_GUARD_FN, H_SCALAR_FN, H_NEXT = 4, 6, 14
+
+
+def _counting_evaluators(prog, calls):
+    """`prog` with its host scalar evaluators wrapped to append their name to `calls` and its Python callbacks
+    replaced by ones that fail the test; the host program's other parts (its caches, H_NEXT) are the original's."""
+    h = list(prog[P_HOST])
+    for i, name in ((H_GUARD_FN, "guard"), (H_SCALAR_FN, "scalars")):
+        def counted(vals, f=h[i], name=name):
+            calls.append(name)
+            return f(vals)
+        h[i] = counted
+    p = list(_no_python(prog))
+    p[P_HOST] = tuple(h)
+    return tuple(p)
+
+
+def test_host_scalars_ahead():
+    """Note [Host scalars ahead]: while a call's evaluation runs, the next call's host scalars are computed from
+    the sources as the call left them; a next call whose sources are unchanged takes them without evaluating
+    again, and any other evaluates them itself (a changed lr or betas gives eager's answers)."""
+    opt, c, x, y = _warm_adam(5)  # the third call builds the program, the fourth runs it first
+    hp = c._compiled._prog[P_HOST]
+    assert len(hp[H_NEXT]) == 1
+    vals, arrays = hp[H_NEXT][0]
+    assert vals == [5.0] * 4 + [1e-2, 0.9, 0.999]
+    calls = []
+    counted = _counting_evaluators(c._compiled._prog, calls)
+    for i in range(3):  # one evaluation per call, ahead, while the sources are as the last call left them
+        assert isinstance(_C._compile_call(counted, (x, y)), torch.Tensor)
+        assert calls == ["guard", "scalars"] * (i + 1)
+        assert hp[H_NEXT][0][0][:4] == [6.0 + i] * 4
+    opt.param_groups[0]["lr"] = 5e-3  # a change: the prediction is not taken
+    _C._compile_call(counted, (x, y))
+    assert calls == ["guard", "scalars"] * 5
+    m1, o1, s1 = _make(OPTS["adam"])
+    for i in range(9):
+        s1(x, y)
+        if i == 7:
+            o1.param_groups[0]["lr"] = 5e-3
+    for o in (o1, opt):
+        o.param_groups[0]["betas"] = (0.8, 0.99)
+    np.testing.assert_allclose(s1(x, y).item(), c(x, y).item(), rtol=1e-6, atol=1e-7)
+    for p1, p2 in zip(m1.parameters(), [p for g in opt.param_groups for p in g["params"]]):
+        np.testing.assert_allclose(p1.detach().numpy(), p2.detach().numpy(), rtol=1e-6, atol=1e-7)
