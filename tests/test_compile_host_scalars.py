@@ -245,3 +245,28 @@ def test_host_scalars_ahead():
     np.testing.assert_allclose(s1(x, y).item(), c(x, y).item(), rtol=1e-6, atol=1e-7)
     for p1, p2 in zip(m1.parameters(), [p for g in opt.param_groups for p in g["params"]]):
         np.testing.assert_allclose(p1.detach().numpy(), p2.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+_GPU_SCRIPT = r"""
+import json, sys
+sys.path.insert(0, "tests")
+import mlx_compat as torch
+from test_compile_host_scalars import _make, OPTS, P_HOST, H_NEXT
+x, y = torch.randn(8, 6, device="cuda"), torch.randint(0, 3, (8,), device="cuda")
+m1, o1, s1 = _make(OPTS["adam"])
+m2, o2, s2 = _make(OPTS["adam"])
+m1.to("cuda"), m2.to("cuda")
+c = torch.compile(s2)
+diffs = [abs(s1(x, y).item() - c(x, y).item()) for _ in range(6)]
+prog = c._compiled._prog
+print(json.dumps({"c_part": prog is not None and prog[P_HOST] is not None,
+                  "predicted": len(prog[P_HOST][H_NEXT]), "diff": max(diffs)}))
+"""
+
+
+def test_no_prediction_on_a_gpu():
+    """Note [Host scalars ahead]: a GPU call program evaluates synchronously and predicts nothing (MLX's GPU
+    backends encode the step on the calling thread); its answers are eager's. Under the fake GPU."""
+    from helpers import fake_gpu_json
+    r = fake_gpu_json(_GPU_SCRIPT)
+    assert r["c_part"] and r["predicted"] == 0 and r["diff"] < 1e-6

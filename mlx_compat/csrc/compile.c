@@ -562,18 +562,22 @@ static PyObject *cached_array(PyObject *e, double d)
 }
 
 /* Note [Host scalars ahead]
- * A call program's evaluation is asynchronous: it schedules the step (mx.async_eval), does the host work that
- * needs no result while the device (or MLX's CPU thread) runs it, and then waits (mx.eval of the same arrays,
- * which only waits on scheduled arrays). That work is the host writes (Note [Host scalars in C]) and the next
- * call's host scalars: host_pre run for the sources as this call's writes left them (Adam's step counts one
- * higher, lr and betas as they are), its (source values, arrays) kept in H_NEXT. The next call reads its
+ * On the CPU a call program's evaluation is asynchronous: it schedules the step (mx.async_eval: MLX's CPU stream
+ * runs it on its own thread), does the host work that needs no result meanwhile, and then waits (mx.eval of the
+ * same arrays, which only waits on scheduled arrays). That work is the host writes (Note [Host scalars in C]) and
+ * the next call's host scalars: host_pre run for the sources as this call's writes left them (Adam's step counts
+ * one higher, lr and betas as they are), its (source values, arrays) kept in H_NEXT. The next call reads its
  * sources as always, and when they are the same values (the same objects, or numbers of the same bits) it takes
  * the kept arrays without calling the guard and scalar evaluators or making arrays: both are pure functions of
- * the source values (Note [Host scalars]), so they would give the same answers. Anything else (an lr set
- * between calls, a scheduler, betas rebound, a step count written from outside) gives other values, and the call
- * computes its own; H_NEXT holds at most one prediction and every call empties it. An error while predicting is
- * dropped (the call that needs those values raises it itself); an interrupt is not. On the H100 the MLP Adam
- * step's host work around its call was 43 us, of which the host scalars 19 and the host writes 6. */
+ * the source values (Note [Host scalars]), so they would give the same answers. Anything else (an lr set between
+ * calls, a scheduler, betas rebound, a step count written from outside) gives other values, and the call computes
+ * its own; H_NEXT holds at most one prediction and every call empties it. An error while predicting is dropped
+ * (the call that needs those values raises it itself); an interrupt is not.
+ * On MLX's CUDA backend the same order gained nothing (an H100, the MLP Adam step, 1.14-1.18x native's time
+ * either way): the evaluation's own host work (encoding and launching every kernel) runs on the calling thread
+ * inside mx.async_eval, so there is no device time left to hide the host work in; a GPU call program evaluates
+ * synchronously, its host writes after the wait, and predicts nothing. On this 2-core CPU the compiled MLP Adam
+ * step went from 0.954x to 0.934x and from 1.018x to 1.002x native MLX's time (two runs, alternated). */
 /* Whether the source values of lists a and b are the same: the same objects, or floats of the same bits, or equal
  * ints (host_number's kinds). 1 / 0, never an exception. */
 static int same_values(PyObject *a, PyObject *b)
@@ -1084,8 +1088,9 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
      * state where nothing else holds them (Note [Inputs released before evaluation]) */
     for (int i = 0; i < 5; i++)
         Py_CLEAR(ins[i]);
-    /* one evaluation per call (the state written and the results), under the evaluation lock (Note [Threads]):
-     * scheduled, then the host work that needs no result, then waited for (Note [Host scalars ahead]) */
+    /* one evaluation per call (the state written and the results), under the evaluation lock (Note [Threads]);
+     * on the CPU scheduled, then the host work that needs no result, then waited for (Note [Host scalars ahead]) */
+    int ahead = dev == DEV_CPU;
     if ((evals = PyTuple_New(n_all - n_out + n_out)) == NULL)
         goto done;
     for (Py_ssize_t i = n_out; i < n_all; i++)
@@ -1097,12 +1102,12 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         PyTuple_SET_ITEM(evals, n_all - n_out + i, Py_NewRef(v));
     }
     eval_lock_acquire(st);
-    PyObject *e = PyObject_Call(st->f_async_eval, evals, NULL); /* NEW */
+    PyObject *e = PyObject_Call(ahead ? st->f_async_eval : st->f_eval, evals, NULL); /* NEW */
     eval_lock_release(st);
     if (e == NULL)
         goto done;
     Py_DECREF(e);
-    ok = 0; /* while the device runs the step: */
+    ok = 0; /* while MLX's CPU thread runs the step: */
     if (hp != Py_None && PyTuple_GET_ITEM(hp, H_WRITE_FN) != Py_None &&
         (ok = host_post(st, hp, PyTuple_GET_ITEM(pre, 0))) < 0) /* Note [Host scalars in C] */
         goto done;
@@ -1112,7 +1117,7 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         Py_DECREF(p);
     }
-    if (hp != Py_None && PyList_Check(PyTuple_GET_ITEM(hp, H_NEXT))) { /* Note [Host scalars ahead] */
+    if (ahead && hp != Py_None && PyList_Check(PyTuple_GET_ITEM(hp, H_NEXT))) { /* Note [Host scalars ahead] */
         PyObject *next = NULL; /* NEW */
         int got = host_pre(st, hp, &next);
         if (got == 1)
@@ -1124,12 +1129,14 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
             PyErr_Clear();
         }
     }
-    eval_lock_acquire(st);
-    e = PyObject_Call(st->f_eval, evals, NULL); /* NEW */
-    eval_lock_release(st);
-    if (e == NULL)
-        goto done;
-    Py_DECREF(e);
+    if (ahead) {
+        eval_lock_acquire(st);
+        e = PyObject_Call(st->f_eval, evals, NULL); /* NEW */
+        eval_lock_release(st);
+        if (e == NULL)
+            goto done;
+        Py_DECREF(e);
+    }
     for (Py_ssize_t i = 0; i < n_out; i++) /* Note [Known evaluated values] (threads.c): the caller may read them */
         note_evaluated(st, PyTuple_GET_ITEM(evals, n_all - n_out + i));
     if (P(P_SPEC) == Py_None) {
