@@ -578,6 +578,7 @@ static PyObject *cached_array(PyObject *e, double d)
  * inside mx.async_eval, so there is no device time left to hide the host work in; a GPU call program evaluates
  * synchronously, its host writes after the wait, and predicts nothing. On this 2-core CPU the compiled MLP Adam
  * step went from 0.954x to 0.934x and from 1.018x to 1.002x native MLX's time (two runs, alternated). */
+
 /* Whether the source values of lists a and b are the same: the same objects, or floats of the same bits, or equal
  * ints (host_number's kinds). 1 / 0, never an exception. */
 static int same_values(PyObject *a, PyObject *b)
