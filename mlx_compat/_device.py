@@ -1,9 +1,11 @@
-"""torch.device, and the mapping from torch's device names to MLX's two devices.
+"""torch.device, the mapping from torch's device names to MLX's two devices, and the CPU-only build's buffer cache.
 
 'cpu' is MLX's CPU; 'cuda', 'mps' and 'gpu' all name MLX's GPU (Metal on Apple Silicon, CUDA on
 NVIDIA). A GPU tensor reports the backend's torch name: 'mps' on Metal, 'cuda' otherwise.
 """
 from __future__ import annotations
+
+import os
 
 import mlx.core as mx
 
@@ -25,6 +27,47 @@ FAKE_GPU = bool(_C.FAKE_GPU)  # Note [Fake GPU] (csrc/module.c): 'cuda' runs on 
 MX_DEVICES = (mx.cpu, mx.cpu if FAKE_GPU else mx.gpu)  # MLX device of each device code
 IS_METAL = _metal_available()
 GPU_TYPE = "mps" if IS_METAL else "cuda"
+
+
+# Note [CPU buffer cache]
+# MLX's CPU-only build (Linux without CUDA: its CommonAllocator) keeps freed buffers for reuse only up to 32 MiB
+# in all; every larger or further buffer goes back to malloc, and glibc returns large ones to the system
+# (munmap, or a trimmed arena), so the next step faults their pages in again. A training step whose working
+# set passes 32 MiB pays that at every step: the Fashion-MNIST example's SGD step at batch 128 took 77-102 ms
+# (a third of the demo's time was kernel time) against 51-53 ms with a 1 GiB cache (BENCHMARKS.md). torch's
+# CPU allocator is malloc, whose heap keeps most freed memory. So at import, where MLX has no GPU backend (its GPU allocators size their caches themselves) and its
+# cache limit is still the CPU default, the limit becomes CPU_CACHE_LIMIT_MB (1 GiB: a training process
+# keeps up to that much freed memory for reuse, as a caching allocator does; mx.clear_cache() releases it,
+# mx.set_cache_limit sets another limit at any time). MLX_COMPAT_CPU_CACHE_MB=N sets N MiB instead; 0 (or off)
+# leaves MLX's default. A limit set before the import is kept.
+CPU_CACHE_VARIABLE = "MLX_COMPAT_CPU_CACHE_MB"
+CPU_CACHE_LIMIT_MB = 1024
+_MLX_CPU_CACHE_DEFAULT = 32 << 20
+
+
+def _set_cpu_cache_limit():
+    """Note [CPU buffer cache]: MLX's CPU-only buffer cache limit raised at import; returns the limit set (bytes),
+    or None where it is left as it was."""
+    if GPU_AVAILABLE and not FAKE_GPU:
+        return None
+    value = os.environ.get(CPU_CACHE_VARIABLE, "").strip().lower()
+    if value in ("0", "off", "false", "no", "none"):
+        return None
+    try:
+        mb = int(value) if value else CPU_CACHE_LIMIT_MB
+    except ValueError:
+        raise ValueError(f"{CPU_CACHE_VARIABLE} must be a whole number of MiB (or 0/off), not {value!r}") from None
+    if mb < 0:
+        raise ValueError(f"{CPU_CACHE_VARIABLE} must be a whole number of MiB (or 0/off), not {value!r}")
+    limit = mb << 20
+    before = mx.set_cache_limit(limit)
+    if before != _MLX_CPU_CACHE_DEFAULT:  # a limit of the user's own: keep it
+        mx.set_cache_limit(before)
+        return None
+    return limit
+
+
+CPU_CACHE_LIMIT = _set_cpu_cache_limit()
 
 
 _CUDA_KERNELS = None  # whether MLX's CUDA backend runs mx.fast.cuda_kernel here; found on first use

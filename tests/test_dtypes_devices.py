@@ -225,3 +225,50 @@ def test_cuda_unavailable_raises(fn):
         fn(torch)
     with pytest.raises((RuntimeError, AssertionError)):
         fn(mc)
+
+
+# ---------------------------------------------------------------- Note [CPU buffer cache] (_device.py)
+
+_CACHE_SCRIPT = r"""
+import sys, mlx.core as mx
+if len(sys.argv) > 1:
+    mx.set_cache_limit(int(sys.argv[1]))
+import mlx_compat
+from mlx_compat import _device
+print(mx.set_cache_limit(0), _device.CPU_CACHE_LIMIT)
+"""
+
+
+def _cache_limit_after_import(env=None, before=None):
+    import os
+    import subprocess
+    import sys
+    e = dict(os.environ)
+    e.pop("MLX_COMPAT_CPU_CACHE_MB", None)
+    e.update(env or {})
+    r = subprocess.run([sys.executable, "-c", _CACHE_SCRIPT] + ([str(before)] if before is not None else []),
+                       env=e, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    limit, set_by_us = r.stdout.split()
+    return int(limit), set_by_us
+
+
+@pytest.mark.skipif(mc._device.GPU_AVAILABLE, reason="a GPU backend's allocator sizes its own cache")
+def test_cpu_buffer_cache_limit():
+    """MLX's CPU-only build caches 32 MiB of freed buffers; the import raises that to 1 GiB unless the variable
+    says otherwise or the user set a limit before the import."""
+    assert _cache_limit_after_import() == (1 << 30, str(1 << 30))
+    assert _cache_limit_after_import({"MLX_COMPAT_CPU_CACHE_MB": "256"}) == (256 << 20, str(256 << 20))
+    for off in ("0", "off"):
+        assert _cache_limit_after_import({"MLX_COMPAT_CPU_CACHE_MB": off}) == (32 << 20, "None")
+    assert _cache_limit_after_import(before=5 << 20) == (5 << 20, "None")
+    assert _cache_limit_after_import({"MLX_COMPAT_FAKE_GPU": "1"})[0] == 1 << 30  # the fake GPU is MLX's CPU
+
+
+def test_cpu_buffer_cache_variable_must_be_a_number():
+    import os
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", "import mlx_compat"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, MLX_COMPAT_CPU_CACHE_MB="lots"))
+    assert r.returncode != 0 and "MLX_COMPAT_CPU_CACHE_MB must be a whole number" in r.stderr
