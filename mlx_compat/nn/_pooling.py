@@ -376,7 +376,8 @@ def _block_windows(x, k, lead, osz):
 # activations]) is pooled in N...C space instead (_max_pool_blocks_last): its N...C array reshaped to (N, o_1,
 # k_1, ..., C) is free where the NC... view's reshape copied it, and the forward is a running maximum over the K
 # offsets' strided slices, fused, where a max over the stacked offsets reduced a strided axis; the result is the
-# NC... view of the N...C maxima, hinted, and the backward scans and stacks in that space. This CPU, the forward
+# NC... view of the N...C maxima, hinted, and the backward scans and stacks in that space and returns a hinted
+# gradient, on the CPU too (Note [Channels-last gradients] in nn/_layout.py). This CPU, the forward
 # of a 2x2 pool on such inputs: 64x16x28x28 1.23 -> 0.28 ms, 8x64x56x56 2.67 -> 0.36 ms; the Fashion-MNIST
 # example's SGD step at batch 64: 28.8-29.4 -> 24.5-24.9 ms.
 def _max_pool_blocks(input, k, lead, spatial, osz, name):
@@ -484,9 +485,8 @@ def _max_pool_blocks_last(input, k, lead, spatial, osz, name):
                                         lambda: grad)
             arr = _scoped(dev, fn, x, g._mx)
             gx = _new(arr, dev, _dtype.from_mx(arr.dtype))
-        if gx._device_code != 0:  # the NC... view of an N...C array (Note [Channels-last gradients])
-            _layout.mark_tensor(gx)
-        return (gx,)
+        # the NC... view of an N...C array, on the CPU too (Note [Channels-last gradients])
+        return (_layout.mark_tensor(gx),)
 
     _record(name, backward, [input], [out])
     return out
@@ -665,7 +665,7 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
                                           lambda: _max_pool_grad_fn(windows))
             arr = _scoped(dev, grad, x, g._mx, first)
             gx = _new(arr, dev, _dtype.from_mx(arr.dtype))
-        if last and gx._device_code != 0:  # the NC... view of an N...C array (Note [Channels-last gradients])
+        if last:  # the NC... view of an N...C array, on the CPU too (Note [Channels-last gradients])
             _layout.mark_tensor(gx)
         return (gx,)
 

@@ -741,6 +741,47 @@ def test_max_pool_blocks_of_a_channels_last_input_stay_channels_last():
         assert_same(m, t, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+def test_max_pool_gradient_of_a_channels_last_input_is_channels_last_on_the_cpu(pool):
+    """Note [Channels-last gradients]: on the CPU too, the gradient of a pool of a hinted input (conv -> relu ->
+    pool, the Fashion-MNIST example's blocks) is the hinted NC... view of N...C memory, so relu's backward selects in
+    N...C space; the gradients are torch's."""
+    import mlx.core as mx
+    from mlx_compat._ops import pointwise
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((4, 3, 12, 10)).astype(np.float32)
+    w = (rng.standard_normal((8, 3, 3, 3)) * 0.3).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    seen, hints, real = [], [], pointwise._relu_backward_mx
+
+    def spy(g, r, nd):
+        seen.append(nd)
+        return real(g, r, nd)
+
+    res = []
+    for L in (torch, mc):
+        x, wt, bt = (L.from_numpy(v.copy()).requires_grad_() for v in (a, w, b))
+        h = L.relu(L.nn.functional.conv2d(x, wt, bt, padding=1))
+        y = L.nn.functional.max_pool2d(h, **pool)
+        cot = L.from_numpy(np.random.default_rng(7).standard_normal(tuple(y.shape)).astype(np.float32))
+        if L is mc:
+            def hook(g):
+                mx.eval(g._mx)
+                hints.append((mc._C._is_channels_last(g), memoryview(g._mx).strides))
+            h.register_hook(hook)
+            pointwise._relu_backward_mx = spy
+        try:
+            y.backward(cot)
+        finally:
+            pointwise._relu_backward_mx = real
+        res.append((x.grad, wt.grad, bt.grad))
+    (hinted, st), = hints
+    assert hinted and st[1] < st[3], st  # the pool's gradient: hinted, channels innermost in memory
+    assert seen == [4]  # relu's select in N...C space
+    for m, t in zip(res[1], res[0]):
+        assert_same(m, t, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("shape,kw", [(shape, kw) for shape, kw, hinted in _scan_geometries() if not hinted])
 def test_max_pool_scan_indices_bits(shape, kw):
     """return_indices from torch's scan (_max_pool_scan_indices): values, indices and gradients bit for bit, with
