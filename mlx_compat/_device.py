@@ -35,11 +35,12 @@ GPU_TYPE = "mps" if IS_METAL else "cuda"
 # (munmap, or a trimmed arena), so the next step faults their pages in again. A training step whose working
 # set passes 32 MiB pays that at every step: the Fashion-MNIST example's SGD step at batch 128 took 77-102 ms
 # (a third of the demo's time was kernel time) against 51-53 ms with a 1 GiB cache (BENCHMARKS.md). torch's
-# CPU allocator is malloc, whose heap keeps most freed memory. So at import, where MLX has no GPU backend (its GPU allocators size their caches themselves) and its
-# cache limit is still the CPU default, the limit becomes CPU_CACHE_LIMIT_MB (1 GiB: a training process
-# keeps up to that much freed memory for reuse, as a caching allocator does; mx.clear_cache() releases it,
-# mx.set_cache_limit sets another limit at any time). MLX_COMPAT_CPU_CACHE_MB=N sets N MiB instead; 0 (or off)
-# leaves MLX's default. A limit set before the import is kept.
+# CPU allocator is malloc, whose heap keeps most freed memory. So at import, where MLX has no GPU backend (its
+# GPU allocators size their caches themselves) and its cache limit is still the CPU default, the limit becomes
+# CPU_CACHE_LIMIT_MB (1 GiB: a training process keeps up to that much freed memory for reuse, as a caching
+# allocator does; mx.clear_cache() releases it, mx.set_cache_limit sets another limit at any time).
+# MLX_COMPAT_CPU_CACHE_MB=N sets N MiB instead; 0 (or off) leaves MLX's default. A limit set before the import
+# is kept.
 CPU_CACHE_VARIABLE = "MLX_COMPAT_CPU_CACHE_MB"
 CPU_CACHE_LIMIT_MB = 1024
 _MLX_CPU_CACHE_DEFAULT = 32 << 20
