@@ -662,3 +662,37 @@ def test_stages_stay_apart_inside_a_compiled_function(monkeypatch):
         np.testing.assert_array_equal(g(x).numpy(), eager)
         assert calls  # the trace took them
         np.testing.assert_array_equal(g(x).numpy(), eager)
+
+
+@pytest.mark.parametrize("hinted", [False, True])
+def test_relu_backward_selects_by_bits(hinted, monkeypatch):
+    """relu's backward (torch's threshold_backward) of a large float32 tensor on the CPU is where_any's select by
+    the bits (Note [Selects in CPU kernels]), in N...C space behind a pool of a hinted input too: bit for bit
+    torch's gradient, NaN and infinite cotangents kept where the result is positive or NaN and zeroed where not."""
+    from mlx_compat._ops import pointwise
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((4, 8, 64, 40)).astype(np.float32)  # 81,920 elements
+    a.reshape(-1)[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-45]
+    g = rng.standard_normal((4, 8, 32, 20)).astype(np.float32)
+    g.reshape(-1)[:6] = [np.nan, np.inf, -np.inf, np.nan, np.inf, -0.0]
+    calls, paths = [], []
+    real, real_mx = cpu_math.where_any, pointwise._relu_backward_mx
+    monkeypatch.setattr(cpu_math, "where_any", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    monkeypatch.setattr(pointwise, "_relu_backward_mx", lambda g, r, nd: paths.append(nd) or real_mx(g, r, nd))
+    delta = np.zeros((8, 8, 3, 3), dtype=np.float32)
+    delta[np.arange(8), np.arange(8), 1, 1] = 1.0  # each output its input's value, exactly, for finite inputs
+    if hinted:
+        a = np.nan_to_num(a, posinf=3.0, neginf=-3.0)
+    res = []
+    for L in (torch, mc):
+        w = L.from_numpy(delta.copy()).requires_grad_()
+        h = L.from_numpy(a.copy()).requires_grad_()
+        if hinted:  # a convolution's output: on mlx_compat an N...C array's NC... view, hinted
+            h = L.nn.functional.conv2d(h, w, padding=1)
+        grads = []
+        h.register_hook(grads.append)
+        y = L.nn.functional.max_pool2d(L.relu(h), 2)  # a pool of a hinted input returns a hinted gradient
+        y.backward(L.from_numpy(g.copy()))
+        res.append(grads[0])
+    assert calls and paths == [4 if hinted else 0]
+    np.testing.assert_array_equal(res[1].numpy().view(np.int32), res[0].numpy().view(np.int32))
