@@ -401,6 +401,7 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
 
     def scatter(idx, g):
         zero = mx.zeros((), dtype=g.dtype)
+        g = g + zero  # torch adds into zeros: a -0.0 gradient arrives as +0.0
         g = mx.stack([mx.where(idx == t, g, zero) for t in builtins.range(kk)], axis=-1)
         g = g.reshape(tuple(lead) + tuple(osz) + tuple(k)).transpose(perm)
         g = g.reshape(tuple(lead) + tuple(o * kq for o, kq in zip(osz, k)))
@@ -464,7 +465,7 @@ def _max_pool_blocks_last(input, k, lead, spatial, osz, name):
 
     def scatter(idx, g):
         zero = mx.zeros((), dtype=g.dtype)
-        gl = mx.transpose(g, to_last)
+        gl = mx.transpose(g, to_last) + zero  # torch adds into zeros: a -0.0 gradient arrives as +0.0
         gl = mx.stack([mx.where(idx == t, gl, zero) for t in builtins.range(kk)], axis=-2)  # (N, *osz, K, C)
         gl = mx.transpose(gl.reshape((n,) + tuple(osz) + tuple(k) + (c,)), perm)
         gl = gl.reshape((n,) + tuple(o * kq for o, kq in zip(osz, k)) + (c,))
@@ -604,6 +605,7 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
         plen = [n + a + b for n, (a, b) in zip(spatial, sp_pads)]
         blen = [builtins.max(-(-q // ss), o + (kk - 1) * dd // ss) for q, ss, o, kk, dd in zip(plen, s, osz, k, d)]
         zero = mx.zeros((), dtype=g.dtype)
+        g = g + zero  # torch adds into zeros: a -0.0 gradient arrives as +0.0
         blocks = {}
         for t in builtins.range(len(offsets) - 1, -1, -1):  # larger offsets first: torch's order of the sums
             off = offsets[t]

@@ -804,3 +804,28 @@ def test_max_pool_scan_indices_bits(shape, kw):
     assert res[1][1].dtype == np.int64
     for m, t in zip(res[1], res[0]):
         np.testing.assert_array_equal(m, t)
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=2, stride=3),
+                                dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=1, padding=1)])
+@pytest.mark.parametrize("hinted", [False, True])
+def test_max_pool_backward_of_negative_zero_cotangents(kw, hinted):
+    """torch's max-pool backward adds each gradient into zeros, so a -0.0 cotangent arrives as +0.0: bit for bit
+    on the block, strided-window and channels-last paths."""
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((2, 4, 10, 10)).astype(np.float32)
+    delta = np.zeros((4, 4, 3, 3), dtype=np.float32)
+    delta[np.arange(4), np.arange(4), 1, 1] = 1.0  # a convolution that gives its input exactly
+    res, g = [], None
+    for L in (torch, mc):
+        h = L.from_numpy(a.copy()).requires_grad_()
+        if hinted:  # a convolution's output: on mlx_compat the NC... view of N...C memory, hinted
+            h = L.nn.functional.conv2d(h, L.from_numpy(delta.copy()).requires_grad_(), padding=1)
+        grads = []
+        h.register_hook(grads.append)
+        y = L.nn.functional.max_pool2d(h, **kw)
+        if g is None:
+            g = np.where(rng.standard_normal(tuple(y.shape)) > 0, -0.0, 1.5).astype(np.float32)
+        y.backward(L.from_numpy(g.copy()))
+        res.append(grads[0].numpy().view(np.int32))
+    np.testing.assert_array_equal(res[1], res[0])
