@@ -71,8 +71,9 @@ against 0.75 ms on that array. MLX's eager CPU select branches too: mx.where(c, 
 random condition takes 4.4-5.6 ms (torch: 3.5-3.8). `where_any` selects 4-byte values by their bits instead,
 (a & m) | (b & ~m) with m all ones where c holds, one shapeless compiled kernel between two free views: 0.7-0.8 ms,
 the same bits (NaN payloads and -0.0 included). torch.where's C fast path (csrc/pointwise.c) takes it for float32
-and int32 results on the CPU device from GENERIC_MIN_ELEMENTS elements on, and so does `select` (the composite
-forwards' where, autograd/_mlx_vjp.py) outside a vjp trace, and masked_fill's forward for float32 tensors.
+and int32 results on the CPU device from GENERIC_MIN_ELEMENTS elements on; `where` below makes the same choice for
+`select` (the composite forwards' where, autograd/_mlx_vjp.py) outside a vjp trace and for relu's backward, and
+masked_fill's forward takes it for float32 tensors.
 
 Note [CPU tanh gelu]
 torch's tanh gelu is 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3), and its derivative
@@ -784,6 +785,16 @@ def where_any(c, a, b, stream=None):
             a, b = a.view(mx.int32), b.view(mx.int32)
         r = _blend_any(c, a, b)
         return r if dt == mx.int32 else r.view(dt)
+
+
+def where(c, a, b):
+    """mx.where(c, a, b) on the current default device; a large 4-byte one on the CPU by its bits (where_any, Note
+    [Selects in CPU kernels]: the same values)."""
+    if getattr(c, "size", 0) >= GENERIC_MIN_ELEMENTS and mx.default_device() == mx.cpu:
+        r = where_any(c, a, b)
+        if r is not None:
+            return r
+    return mx.where(c, a, b)
 
 
 # Note [Whole sums on the CPU]

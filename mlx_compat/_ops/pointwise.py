@@ -227,21 +227,12 @@ def _relu_backward(grad, result):
 
 def _relu_backward_mx(g, r, nd):
     """The select of _relu_backward; nd > 0: g and r are NC... views of N...C memory, selected in N...C order."""
+    # a large float32 select on the CPU by its bits (Note [Selects in CPU kernels]: MLX's branches per element)
     if not nd:
-        return _zero_where(r <= 0, g)
+        return _cpu_math.where(r <= 0, 0.0, g)
     to_last = (0,) + tuple(builtins.range(2, nd)) + (1,)
     from_last = (0, nd - 1) + tuple(builtins.range(1, nd - 1))
-    return mx.transpose(_zero_where(mx.transpose(r, to_last) <= 0, mx.transpose(g, to_last)), from_last)
-
-
-def _zero_where(c, g):
-    """mx.where(c, 0, g); a large float32 one on the CPU by its bits (Note [Selects in CPU kernels] in
-    _ops/cpu_math.py: the same values, without MLX's branch per element)."""
-    if g.size >= _cpu_math.GENERIC_MIN_ELEMENTS and mx.default_device() == mx.cpu:
-        r = _cpu_math.where_any(c, 0.0, g)
-        if r is not None:
-            return r
-    return mx.where(c, 0.0, g)
+    return mx.transpose(_cpu_math.where(mx.transpose(r, to_last) <= 0, 0.0, mx.transpose(g, to_last)), from_last)
 
 
 relu = unary("relu", mx.maximum, DEFAULT, _relu_backward,

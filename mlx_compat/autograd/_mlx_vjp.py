@@ -69,11 +69,7 @@ def select(c, a, b):
     large 4-byte select on the CPU by its bits (Note [Selects in CPU kernels] in _ops/cpu_math.py: the same values)."""
     if _tracing.depth:
         return _selecting_where(c, a, b)
-    if getattr(c, "size", 0) >= _cpu_math.GENERIC_MIN_ELEMENTS and mx.default_device() == mx.cpu:
-        r = _cpu_math.where_any(c, a, b)
-        if r is not None:
-            return r
-    return mx.where(c, a, b)
+    return _cpu_math.where(c, a, b)
 
 
 def vjp(fn, primals, cotangents):
