@@ -10,6 +10,7 @@ import os
 import mlx.core as mx
 
 from . import _C
+from ._blas import _OPT_OUT_VALUES  # the same spellings as MLX_COMPAT_BLAS's opt-out
 
 CPU, GPU = 0, 1
 _GPU_NAMES = ("cuda", "mps", "gpu")
@@ -52,12 +53,12 @@ def _set_cpu_cache_limit():
     if GPU_AVAILABLE and not FAKE_GPU:
         return None
     value = os.environ.get(CPU_CACHE_VARIABLE, "").strip().lower()
-    if value in ("0", "off", "false", "no", "none"):
+    if value in _OPT_OUT_VALUES:
         return None
     try:
         mb = int(value) if value else CPU_CACHE_LIMIT_MB
     except ValueError:
-        raise ValueError(f"{CPU_CACHE_VARIABLE} must be a whole number of MiB (or 0/off), not {value!r}") from None
+        mb = -1
     if mb < 0:
         raise ValueError(f"{CPU_CACHE_VARIABLE} must be a whole number of MiB (or 0/off), not {value!r}")
     limit = mb << 20
