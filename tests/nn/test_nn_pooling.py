@@ -829,3 +829,25 @@ def test_max_pool_backward_of_negative_zero_cotangents(kw, hinted):
         y.backward(L.from_numpy(g.copy()))
         res.append(grads[0].numpy().view(np.int32))
     np.testing.assert_array_equal(res[1], res[0])
+
+
+@pytest.mark.parametrize("hinted", [False, True])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_max_pool_blocks_backward_after_an_in_place_change_of_the_output(hinted, create_graph):
+    """Note [max-pool picks from the maximum]: the backward finds its picks from the forward's maxima as they were,
+    so an in-place change of the pool's output (torch saves the input and indices, not the output) leaves the
+    gradient torch's, ties and NaN included, through the first (traced) and the repeated (compiled) backward."""
+    rng = np.random.default_rng(31)
+    for step in range(3):
+        a = np.maximum(np.round(rng.standard_normal((2, 4, 6, 8)) * 1.5), 0).astype(np.float32)  # relu-like ties
+        a.reshape(-1)[rng.integers(0, a.size, 3)] = np.nan
+        res = []
+        for L in (torch, mc):
+            x = L.from_numpy(a.copy()).requires_grad_()
+            if hinted and L is mc:
+                mc._C._set_channels_last(x, True, None)
+            y = L.nn.functional.max_pool2d(x, 2)
+            y.mul_(3.0).sub_(1.0)
+            (gx,) = L.autograd.grad((y * y).sum(), x, create_graph=create_graph)
+            res.append(gx.detach().numpy())
+        np.testing.assert_array_equal(res[1], res[0])
