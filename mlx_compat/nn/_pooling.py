@@ -604,6 +604,12 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
         idx, cur = _scan((xp[ix] for ix in index), first)
         return (idx, cur) if values else idx
 
+    def picks_of_maximum(x, y, first):
+        """picks' offsets from the windows' maxima y (maximum's result) by equality (Note [max-pool picks from the
+        maximum]): where y is the fill (every element in bounds is -inf, or none is), the scan keeps `first`."""
+        xp = prepared(x)
+        return mx.where(y == fill, first, _picks_of_maximum([xp[ix] for ix in index], y))
+
     def scatter(idx, g):
         """x's gradient (NC..., as x) from g: each window's value sent to its picked offset, per offset shifted into
         its stride phase's block and summed in torch's order, the blocks interleaved and the padding cut (Note
@@ -639,6 +645,7 @@ def _make_strided_windows(k, s, p, d, nl, spatial, osz, fill, last):
     windows.maximum = maximum
     windows.strided_maximum = strided_maximum
     windows.picks = picks
+    windows.picks_of_maximum = picks_of_maximum
     windows.scatter = scatter
     return windows
 
@@ -669,13 +676,13 @@ def _max_pool_strided(input, k, s, p, d, lead, spatial, osz, name):
     def backward(ctx, grads):
         g = grads[0]
         if _C.is_grad_enabled():  # create_graph: the scatter recorded through mlx_op (linear in the gradient)
-            idx = windows.picks(x, first)
+            idx = windows.picks_of_maximum(x, yl, first)
             gx = mlx_op(name + "Backward", lambda g: windows.scatter(idx, g), [g])
         else:  # Note [Compiled max-pool backward]
             dev = g._device_code
             grad = compiled_when_repeated((windows, "backward", dev), x.shape,  # Note [Compiled when repeated]
                                           lambda: _max_pool_grad_fn(windows))
-            arr = _scoped(dev, grad, x, g._mx, first)
+            arr = _scoped(dev, grad, x, yl, g._mx, first)
             gx = _new(arr, dev, _dtype.from_mx(arr.dtype))
         if last:  # the NC... view of an N...C array, on the CPU too (Note [Channels-last gradients])
             _layout.mark_tensor(gx)
@@ -741,12 +748,15 @@ def _picks_of_maximum(slices, y):
 
 
 # Note [max-pool picks from the maximum]
-# Where every window lies inside the input (non-overlapping blocks: Note [max-pool blocks]), the element torch's
-# scan picks is found from the forward's maximum y instead of by running the scan again: the first offset whose
-# value equals y, or, where y is NaN (MLX's maximum propagates it, as torch's kernel does), the last NaN. That is
-# the scan's pick: it takes an offset only when strictly greater or NaN, so among equal maxima the first stays
-# (-0.0 and +0.0 compare equal, and a window of -inf keeps its first element), and after a NaN only a later NaN
-# is taken. MLX's CPU compiles these fused kernels as scalar loops, so their cost is their operation count: the
+# A float max pool's backward finds the element torch's scan picks from the forward's maximum y instead of by
+# running the scan again: the first offset whose value equals y, or, where y is NaN (MLX's maximum propagates it,
+# as torch's kernel does), the last NaN. That is the scan's pick: it takes an offset only when strictly greater or
+# NaN, so among equal maxima the first stays (-0.0 and +0.0 compare equal, and a block of -inf keeps its first
+# element), and after a NaN only a later NaN is taken. Windows that reach the padding (Note [max-pool strided
+# windows]) read -inf there, which never equals a finite or NaN y; where y is -inf itself (every element in
+# bounds is -inf, or none is) the scan keeps the window's first in-bounds offset (or none), so that is the pick.
+# `return_indices` still runs the scan, which gives its values too. MLX's CPU compiles these fused kernels as
+# scalar loops, so their cost is their operation count: the
 # scan is five operations per offset, this two, and the comparisons read y that the forward made anyway (saved
 # as the array, so an in-place change of the pool's output does not reach it). The gradient is then one
 # selection over the input's shape, the gradient and the picks broadcast over each block's offsets against a
@@ -755,6 +765,8 @@ def _picks_of_maximum(slices, y):
 # 128x16x28x28: picks 5.5 -> 3.0 ms, the gradient's scatter 3.3 -> 1.75 ms; the pool's forward and backward of
 # that input 14.7 -> 6.9 ms and of 128x32x14x14 7.7 -> 4.4 ms (row-major inputs: unchanged, 13.5 -> 13.1 and
 # 7.1 -> 7.2 ms); the Fashion-MNIST example's SGD step at batch 128, alternated: 35.9-39.4 -> 33.8-35.6 ms.
+# ResNet's stem pool (3x3, stride 2, padding 1), forward and backward, alternated twice: 8x64x56x56 17.9 ->
+# 13.5-13.8 ms (channels-last windows, hinted or not), 8x64x16x16 2.0 -> 1.7-1.8 ms hinted, 1.6 -> 1.3 ms not.
 
 
 def _scan(slices, first):
@@ -836,8 +848,8 @@ def _first_taps(spatial, osz, k, s, p, d):
 # host time, and 1.68 -> 1.20 ms with its evaluation; 8x64x56x56: 57.0 -> 53.7 ms. The recorded forward's running
 # maximum (its pad, K slices and K - 1 maxima; one fused kernel) is compiled the same way: 29 -> 14.5 us.
 def _max_pool_grad_fn(windows):
-    def grad(x, g, first):
-        return windows.scatter(windows.picks(x, first), g)
+    def grad(x, y, g, first):
+        return windows.scatter(windows.picks_of_maximum(x, y, first), g)
     return grad
 
 

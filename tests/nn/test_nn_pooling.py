@@ -833,20 +833,24 @@ def test_max_pool_backward_of_negative_zero_cotangents(kw, hinted):
 
 @pytest.mark.parametrize("hinted", [False, True])
 @pytest.mark.parametrize("create_graph", [False, True])
-def test_max_pool_blocks_backward_after_an_in_place_change_of_the_output(hinted, create_graph):
+@pytest.mark.parametrize("channels,kw", [(4, dict(kernel_size=2)), (4, dict(kernel_size=3, stride=2, padding=1)),
+                                         (9, dict(kernel_size=3, stride=2, padding=1))])
+def test_max_pool_backward_after_an_in_place_change_of_the_output(hinted, create_graph, channels, kw):
     """Note [max-pool picks from the maximum]: the backward finds its picks from the forward's maxima as they were,
     so an in-place change of the pool's output (torch saves the input and indices, not the output) leaves the
-    gradient torch's, ties and NaN included, through the first (traced) and the repeated (compiled) backward."""
+    gradient torch's, ties, NaN and planes of -inf included, through the first (traced) and the repeated
+    (compiled) backward: blocks (row-major and channels-last) and strided windows (NC... and channels-last)."""
     rng = np.random.default_rng(31)
     for step in range(3):
-        a = np.maximum(np.round(rng.standard_normal((2, 4, 6, 8)) * 1.5), 0).astype(np.float32)  # relu-like ties
+        a = np.maximum(np.round(rng.standard_normal((2, channels, 6, 8)) * 1.5), 0).astype(np.float32)  # ties
         a.reshape(-1)[rng.integers(0, a.size, 3)] = np.nan
+        a[1, 1] = -np.inf  # windows whose maximum is the padding's value: the first element in bounds
         res = []
         for L in (torch, mc):
             x = L.from_numpy(a.copy()).requires_grad_()
             if hinted and L is mc:
                 mc._C._set_channels_last(x, True, None)
-            y = L.nn.functional.max_pool2d(x, 2)
+            y = L.nn.functional.max_pool2d(x, **kw)
             y.mul_(3.0).sub_(1.0)
             (gx,) = L.autograd.grad((y * y).sum(), x, create_graph=create_graph)
             res.append(gx.detach().numpy())
