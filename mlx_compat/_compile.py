@@ -106,6 +106,20 @@ inference call whose outputs require grad, _vjp_parts) the derived inputs are re
 differentiated, so gradients reach the weights through them. A call program (Note [Compiled call program] in
 csrc/compile.c) computes them in C and calls fn only when a source array is not the one of its last computation
 (Note [Derived inputs in C]).
+
+Note [Argument facts]
+Eager code may read an argument's values on the host and take a cheaper path (cross entropy without its ignore
+mask once the targets are seen to hold no ignore_index, Note [Target bounds on the host] in nn/_loss.py); inside
+a trace the argument is a tracer, so the traced graph kept the general path at every call. `argument_fact(arr,
+key, fn)` lets such code ask instead: when `arr` is an argument tensor's tracer, the trace computes fn(the call's
+real array) and records (argument index, key, fn, value) in the entry, and the graph may assume the value. Each
+later call takes the entry only while fn(its argument's array) gives the same value (`_lookup`, and the call
+program's P_ARGCHECK in csrc/compile.c, before any side effect); otherwise the Python path finds or traces an
+entry for the new value. fn must be a pure function of the array's values, cheap for an array seen before (the
+targets' memo makes it a lookup); it may evaluate the array, as the eager check does. A re-run of the trace by MLX
+(Note [Re-traced by MLX]) takes the first run's facts, so the graph it rebuilds is the one the entry describes.
+An array computed from an argument inside the function (`y[1:]`, `y * 1`) is no argument: no fact, the
+general path.
 """
 from __future__ import annotations
 
@@ -513,6 +527,11 @@ class _TraceContext:
         self.derived_new = []  # (slot indices, key, fn) asked for while tracing and not yet an input
         self.shared = {}  # Note [Shared host scalars]: group -> [(_Sym, its value while tracing)]
         self.scalar_index = {}  # (dtype, source) -> index of the graph input already reading it
+        self.arg_of = {}  # Note [Argument facts]: id(argument tracer) -> its argument index
+        self.real_args = []  # the traced call's argument arrays
+        self.first_facts = None  # a re-run by MLX: the first run's facts, (index, key) -> value
+        self.facts = {}  # (index, key) -> the value this run assumes
+        self.arg_guards = []  # (index, key, fn, value), in the order asked
 
     def source(self, reader):
         """A _Sym over a new host source read by reader() at every call."""
@@ -605,6 +624,47 @@ def derived_input(arrays, key, fn):
     if all((j, kk) != (slots, key) for j, kk, _ in ctx.derived_new):
         ctx.derived_new.append((slots, key, fn))
     return fn(*arrays)
+
+
+def argument_fact(arr, key, fn):
+    """fn(the real array) when `arr` is the tracer of the traced call's argument: a value the graph may assume,
+    checked at every call (Note [Argument facts]); `key` (hashable) names fn's question about that argument. None
+    outside a trace and for any other array."""
+    ctx = _TRACE
+    if ctx is None:
+        return None
+    k = ctx.arg_of.get(id(arr))
+    if k is None:
+        return None
+    fk = (k, key)
+    if fk in ctx.facts:
+        return ctx.facts[fk]
+    v = ctx.first_facts.get(fk) if ctx.first_facts is not None else fn(ctx.real_args[k])
+    ctx.facts[fk] = v
+    ctx.arg_guards.append((k, key, fn, v))
+    return v
+
+
+def _facts_hold(arg_guards, arrays):
+    """Whether every fact of an entry (Note [Argument facts]) holds for the call's argument arrays."""
+    for k, _key, fn, v in arg_guards:
+        if fn(arrays[k]) != v:
+            return False
+    return True
+
+
+def _facts_hold_args(arg_guards, args):
+    """_facts_hold for a call program's positional tensor arguments (P_ARGCHECK in csrc/compile.c)."""
+    for k, _key, fn, v in arg_guards:
+        if fn(args[k]._mx) != v:
+            return False
+    return True
+
+
+def _facts_conflict(a, b):
+    """Whether two entries' facts give one question two answers (no call can satisfy both)."""
+    mine = {(k, key): v for k, key, _, v in a}
+    return any(mine.get((k, key), v) != v for k, key, _, v in b)
 
 
 class _RetraceScalars(Exception):
@@ -1089,9 +1149,10 @@ class _Entry:
     __slots__ = ("fn", "guard_fn", "guard_results", "sources", "scalar_layout", "scalar_fn", "host_writes",
                  "host_write_fn", "host_exact", "sched_steps", "out_spec",
                  "out_kinds", "out_exact", "out_devs", "derived", "needs_autograd", "_first", "shapes",
-                 "shapeless", "_made")
+                 "shapeless", "_made", "arg_guards")
 
     def __init__(self):
+        self.arg_guards = ()  # Note [Argument facts]: (argument index, key, fn, value) the graph assumes
         self.shapes = None  # dynamic=True: the argument shapes a shapeless entry was traced at
         self._made = None  # the last call's host-scalar arrays, per dtype of the layout by value (_scalar_vecs)
 
@@ -1163,9 +1224,16 @@ class _Compiled:
         return out
 
     @staticmethod
-    def _lookup(entries):
-        """The entry of `entries` whose guards hold now, with the host sources' values, or (None, None)."""
+    def _lookup(entries, arg_tensors):
+        """The entry of `entries` whose guards hold now (for the call's `arg_tensors`, Note [Argument facts]),
+        with the host sources' values, or (None, None)."""
+        arrays = None
         for e in entries:
+            if e.arg_guards:
+                if arrays is None:
+                    arrays = [t._mx for t in arg_tensors]
+                if not _facts_hold(e.arg_guards, arrays):
+                    continue
             vals = [r() for r in e.sources]
             if e.guard_fn is None or e.guard_fn(vals) == e.guard_results:
                 return e, vals
@@ -1174,7 +1242,7 @@ class _Compiled:
     def _entry(self, entries, plan, args, kwargs, shapeless=False):
         """The traced entry for this call from `entries` (tracing and appending one if none fits), with the
         host sources' values; raises _FallBack once the function has fallen back to eager (Note [Fallback])."""
-        entry, source_values = self._lookup(entries)
+        entry, source_values = self._lookup(entries, plan.arg_tensors)
         if entry is not None:
             return entry, source_values
         layout, derived = (), ()
@@ -1227,7 +1295,7 @@ class _Compiled:
                 if sl.valid or shapes == entry.shapes:
                     return self._run(entry, plan, source_values)
         else:  # shape-dependent: a shapeless graph still serves the shapes it was traced at
-            entry, source_values = self._lookup([e for e in sl.entries if e.shapes == shapes])
+            entry, source_values = self._lookup([e for e in sl.entries if e.shapes == shapes], plan.arg_tensors)
             if entry is not None:
                 return self._run(entry, plan, source_values)
         # a shape the shapeless graph has not been checked at, or a shape-dependent function: a per-shape graph
@@ -1262,10 +1330,15 @@ class _Compiled:
         # one, and only the first run describes the graph in `entry`.
         none_at_trace = [plan.slot_get(s) is None for s in plan.slots]
         traced = []
+        first_facts = {}  # Note [Argument facts]: the first run's, for MLX's re-runs
 
         def pure(arg_arrays, slot_arrays, gen_keys, scalar_vecs, derived_arrays):
             global _TRACE
             ctx = _TraceContext([], layout, scalar_vecs)
+            # Note [Argument facts]: the call's argument arrays, and a re-run's first facts
+            ctx.arg_of = {id(a): i for i, a in enumerate(arg_arrays)}
+            ctx.real_args = [t._mx for t in plan.arg_tensors]
+            ctx.first_facts = first_facts if traced else None
             saved = []  # (restore callable)
             # Note [Derived inputs]: the state arrays' derived forms this graph takes as inputs
             ctx.slot_of = {id(a): i for i, a in enumerate(slot_arrays) if a is not _PLACEHOLDER}
@@ -1400,6 +1473,8 @@ class _Compiled:
                 if ctx.derived_new:
                     raise _RetraceDerived(tuple(derived) + tuple(ctx.derived_new))
                 traced.append(True)
+                first_facts.update(ctx.facts)
+                entry.arg_guards = tuple(ctx.arg_guards)
                 entry.out_spec = out_spec
                 entry.needs_autograd = needs_autograd
                 entry.out_kinds = (len(leaves), kinds, new_state)
@@ -1553,6 +1628,9 @@ class _Compiled:
 
         def pre():  # _lookup's choice, for this entry only: (source values, host scalar arrays) or None
             for e in entries:
+                # the program's P_ARGCHECK found this entry's facts hold: an entry answering otherwise cannot
+                if e is not entry and e.arg_guards and _facts_conflict(entry.arg_guards, e.arg_guards):
+                    continue
                 vals = [r() for r in e.sources]
                 if e.guard_fn is None or e.guard_fn(vals) == e.guard_results:
                     if e is not entry:
@@ -1581,7 +1659,8 @@ class _Compiled:
                 None if entry.out_spec == ("T", 0) else functools.partial(_unflatten, entry.out_spec),
                 "_key", "_TRACE", _MISSING, _host_program(entry, entries, post),
                 tuple((slots, fn) for slots, _, fn in entry.derived) if entry.derived else None,
-                [None] * len(entry.derived))  # Note [Derived inputs in C] in csrc/compile.c
+                [None] * len(entry.derived),  # Note [Derived inputs in C] in csrc/compile.c
+                functools.partial(_facts_hold_args, entry.arg_guards) if entry.arg_guards else None)
 
     @staticmethod
     def _write_program(entry, plan):

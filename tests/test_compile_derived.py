@@ -215,7 +215,7 @@ def test_malformed_derived_program_items_raise_or_decline():
     with torch.no_grad():
         cm, x = _warm(m)
         prog = cm.forward._compiled._prog
-        derived, cache = prog[-2], prog[-1]
+        derived, cache = prog[-3], prog[-2]  # P_DERIVED, P_DCACHE (P_ARGCHECK last, Note [Argument facts])
         assert isinstance(derived, tuple) and isinstance(cache, list)
         # junk in the cache's entries is a miss, never a wrong value
         cache[:] = [(1, 2)] * len(cache)
@@ -225,7 +225,7 @@ def test_malformed_derived_program_items_raise_or_decline():
         # (a junk request list can make MLX retrace the graph, which the next call's checks then refuse)
         bad_items = [None, 7, (), [None] * len(cache), (((0,), None),), ((None, None),), (((10 ** 6,), abs),),
                      (((0,) * 9, abs),), ((("x",), abs),)]
-        for i in (len(prog) - 2, len(prog) - 1):
+        for i in (len(prog) - 3, len(prog) - 2):
             for junk in bad_items:
                 bad = prog[:i] + (junk,) + prog[i + 1:]
                 try:

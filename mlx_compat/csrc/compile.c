@@ -142,7 +142,8 @@ error:
  * NotImplemented before any side effect, and the caller takes the Python path (which re-plans and builds a new
  * program). Only what cannot be a C-level comparison is Python: the host scalars' sources, guards and arrays
  * (P_PRE, returns None when a guard fails, before any side effect), the host writes and scheduler steps
- * (P_POST), the group checks identity cannot make (P_EXTRA) and a groups' identity pass when a group dict's tag
+ * (P_POST), the group checks identity cannot make (P_EXTRA), the facts the graph assumes of the arguments'
+ * values (P_ARGCHECK, Note [Argument facts] in _compile.py) and a groups' identity pass when a group dict's tag
  * moved (P_GCHECK, Note [Dict version tags]; a scheduler rebinding lr every step moves it every call); where
  * CPython has no tags, P_VTAGS and P_GTAGS hold the dicts' snapshots instead (Note [Dict snapshots]). A program
  * is built only for an entry whose write-back is all exact (Note [Exact write-back]) but for .grads it leaves None
@@ -154,7 +155,7 @@ enum {
     P_MODDICT, P_REACH, P_EPOCH_FN, P_EPOCH, P_GRAD, P_ARGSPECS, P_STATE_IDS, P_VDICTS, P_VTAGS, P_GDICTS, P_GTAGS,
     P_GCHECK, P_LISTS, P_LENS, P_LISTOBJS, P_PARAMS, P_GRADS, P_RGT, P_RGV, P_EXTRA, P_PRE, P_FN, P_SLOTS,
     P_PLACEHOLDER, P_GENS, P_NOUT, P_EXACT, P_DEV, P_POST, P_SPEC, P_S_KEY, P_S_TRACE, P_MISSING, P_HOST,
-    P_DERIVED, P_DCACHE, P_COUNT
+    P_DERIVED, P_DCACHE, P_ARGCHECK, P_COUNT
 };
 
 /* Note [Inputs released before evaluation]
@@ -983,6 +984,17 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         NOT_APPLICABLE();
     if (P(P_EXTRA) != Py_None) {
         PyObject *e = PyObject_CallNoArgs(P(P_EXTRA)); /* NEW */
+        if (e == NULL)
+            goto done;
+        ok = PyObject_IsTrue(e);
+        Py_DECREF(e);
+        if (ok < 0)
+            goto done;
+        if (!ok)
+            NOT_APPLICABLE();
+    }
+    if (P(P_ARGCHECK) != Py_None) { /* the facts the entry's graph assumes of the arguments: Note [Argument facts] */
+        PyObject *e = PyObject_CallOneArg(P(P_ARGCHECK), call_args); /* NEW */
         if (e == NULL)
             goto done;
         ok = PyObject_IsTrue(e);

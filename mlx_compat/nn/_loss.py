@@ -39,13 +39,14 @@ entropy]'s composed formula instead of MLX's vjp.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import warnings
 
 import mlx.core as mx
 
 from .._device_scope import scoped as _scoped, warn as _warn
-from .. import _C, _device, _dtype
+from .. import _C, _compile, _device, _dtype
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op, select, vjp
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
@@ -629,24 +630,48 @@ def _nll(input, target, weight, ignore_index, reduction):
 def _checked_target(target, ignore_index, c, ignored=None):
     """The targets as an int64 MLX array, after torch's eager bounds check (Note [Target bounds on the host]);
     skipped while MLX traces (Note [No evaluation while tracing]). ignored: a list that receives whether any row
-    may be ignore_index (True unless the host values, read now or remembered, show none is)."""
+    may be ignore_index (True unless the host values, read now or remembered, show none is; while a compiled
+    function is traced, what its argument's values show, Note [Argument facts] in _compile.py)."""
     tv = target._mx
-    key = checked_key(tv)
-    if key is None or key[:2] != (c, ignore_index):
-        host = host_indices(tv)
-        key = None
-        if host is not None:
-            if host.min() < 0 or host.max() >= c:
-                bad = (host != ignore_index) & ((host < 0) | (host >= c))
-                if bad.any():
-                    raise IndexError(f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
-            key = (c, ignore_index, bool((host == ignore_index).any()))
-            remember_checked(tv, key)
+    key = _target_key(tv, ignore_index, c, raise_out_of_bounds=True)
     if ignored is not None:
-        ignored.append(key is None or key[2])
+        if key is None:  # being traced: a fact about the call's argument, when the targets are one
+            none_ignored = _compile.argument_fact(tv, ("no ignored targets", ignore_index, c),
+                                                  functools.partial(_no_ignored_targets, ignore_index, c))
+            ignored.append(none_ignored is not True)
+        else:
+            ignored.append(key[2])
     if tv.dtype != mx.int64:
         tv = tv.astype(mx.int64)
     return tv
+
+
+def _target_key(tv, ignore_index, c, raise_out_of_bounds):
+    """(c, ignore_index, whether any target is ignore_index) for class-index array tv, from the memo or a host
+    read (Note [Target bounds on the host]); None while MLX traces tv, and for targets out of bounds unless
+    raise_out_of_bounds (torch's IndexError)."""
+    key = checked_key(tv)
+    if key is not None and key[:2] == (c, ignore_index):
+        return key
+    host = host_indices(tv)
+    if host is None:
+        return None
+    if host.min() < 0 or host.max() >= c:
+        bad = (host != ignore_index) & ((host < 0) | (host >= c))
+        if bad.any():
+            if not raise_out_of_bounds:
+                return None
+            raise IndexError(f"Target {int(host.reshape(-1)[bad.reshape(-1).argmax()])} is out of bounds.")
+    key = (c, ignore_index, bool((host == ignore_index).any()))
+    remember_checked(tv, key)
+    return key
+
+
+def _no_ignored_targets(ignore_index, c, tv):
+    """True when class-index array tv (a compiled call's argument) is in bounds and holds no ignore_index; False
+    or None (unknown: out of bounds) otherwise. Note [Argument facts] in _compile.py."""
+    key = _target_key(tv, ignore_index, c, raise_out_of_bounds=False)
+    return None if key is None else not key[2]
 
 
 # Note [Target bounds on the host]
