@@ -1,19 +1,14 @@
-"""Facts a compiled graph assumes of its arguments' values (Note [Argument facts] in _compile.py): cross entropy's
-targets seen to hold no ignore_index take the unmasked path in the traced graph as in eager code; a call whose
-targets do hold it takes another entry, also from the call program (P_ARGCHECK in csrc/compile.c); the losses
-are torch's step by step whichever entry runs."""
+"""Facts a compiled graph assumes of its arguments' values (Note [Argument facts] in _compile.py): a call whose
+argument answers otherwise takes another entry, from the call program too (P_ARGCHECK in csrc/compile.c); the
+GPU cross entropy's targets seen to hold no ignore_index take the unmasked path in the traced graph, as in eager
+code, and the losses are torch's step by step whichever entry runs."""
 import numpy as np
 import pytest
 
 import mlx_compat as torch
-import mlx_compat.nn as nn
-import mlx_compat.nn.functional as F
 from mlx_compat import _compile
 from helpers import fake_gpu_json
 
-import torch as ref_torch
-
-KEY = ("no ignored targets", -100, 3)
 
 
 @pytest.fixture(autouse=True)
@@ -22,50 +17,31 @@ def _fresh():
     yield
 
 
-def _pair(computed_targets=False):
-    """(compiled step, torch step): the same MLP and Adam on both sides."""
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
-    ref = ref_torch.nn.Sequential(ref_torch.nn.Linear(6, 16), ref_torch.nn.ReLU(), ref_torch.nn.Linear(16, 3))
-    with ref_torch.no_grad():
-        for p, q in zip(ref.parameters(), model.parameters()):
-            p.copy_(ref_torch.from_numpy(q.detach().numpy().copy()))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    ref_opt = ref_torch.optim.Adam(ref.parameters(), lr=1e-2)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y * 1 if computed_targets else y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    def ref_step(x, y):
-        ref_opt.zero_grad()
-        loss = ref_torch.nn.functional.cross_entropy(ref(x), y)
-        loss.backward()
-        ref_opt.step()
-        return loss
-
-    return torch.compile(step), ref_step
+def _positive(arr):
+    return bool((np.asarray(arr) > 0).all())
 
 
-def _batches():
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((8, 6)).astype(np.float32)
-    plain = rng.integers(0, 3, 8)
-    ignored = plain.copy()
-    ignored[[1, 5]] = -100
-    return x, plain, ignored
+def _branchy(derived=False):
+    """A function whose eager code reads an argument's values to choose a path, asking argument_fact while traced:
+    the pattern cross entropy's targets follow (Note [Argument facts])."""
+    def f(x, y):
+        t = y * 1 if derived else y
+        fact = _compile.argument_fact(t._mx, "all positive", _positive)
+        if fact is None and not _compile.is_compiling():
+            fact = _positive(t._mx)
+        return x * 2.0 if fact else x * 3.0
+    return f
 
 
-def _facts(cs):
-    return [e.arg_guards for es in cs._compiled.cache.values() for e in es]
+def _entries(cs):
+    return [e for es in cs._compiled.cache.values() for e in es]
 
 
-def test_targets_without_ignore_index_are_a_fact_of_the_graph_and_a_batch_with_it_another_entry():
-    cs, ref_step = _pair()
-    x, plain, ignored = _batches()
+def test_a_fact_of_an_argument_selects_the_entry_in_the_program_and_on_the_python_path():
+    f = _branchy()
+    cs = torch.compile(f)
+    x = torch.ones(3)
+    pos, neg = torch.tensor([1, 2, 3]), torch.tensor([1, -2, 3])
     entry_calls = []
     real_entry = _compile._Compiled._entry
 
@@ -75,37 +51,32 @@ def test_targets_without_ignore_index_are_a_fact_of_the_graph_and_a_batch_with_i
 
     _compile._Compiled._entry = spy
     try:
-        for i, y in enumerate([plain] * 4 + [ignored] * 4 + [plain] * 3):
-            loss = cs(torch.from_numpy(x), torch.from_numpy(y))
-            expected = ref_step(ref_torch.from_numpy(x), ref_torch.from_numpy(y))
-            np.testing.assert_allclose(loss.item(), expected.item(), rtol=2e-5, atol=1e-6, err_msg=f"call {i}")
+        seq = [pos] * 4 + [neg] * 4 + [pos] * 3 + [neg] * 2
+        for i, y in enumerate(seq):
+            assert cs(x, y).tolist() == f(x, y).tolist(), i
             if i == 3:
-                # the traced graphs assume the fact (the first call's plan and the reused one each traced once)
-                assert {g for gs in _facts(cs) for g in gs} and all(
-                    [(k, key, v) for k, key, _, v in gs] == [(1, KEY, True)] for gs in _facts(cs)), _facts(cs)
-                # from the third call on, the call program ran every call: no Python lookup
-                assert len(entry_calls) <= 3, len(entry_calls)
+                assert [[(k, key, v) for k, key, _, v in e.arg_guards] for e in _entries(cs)] == [
+                    [(1, "all positive", True)]]
+                assert len(entry_calls) <= 2  # from then on the call program ran: no Python lookup
                 before = len(entry_calls)
-            if i == 4:
-                assert len(entry_calls) == before + 1  # the fact failed in the program: the Python path
-                assert any([(k, key, v) for k, key, _, v in gs] == [(1, KEY, False)] for gs in _facts(cs))
+            if i == 4:  # the program's check failed before any side effect: the Python path traced anew
+                assert len(entry_calls) == before + 1
+                assert sorted(v for e in _entries(cs) for _, _, _, v in e.arg_guards) == [False, True]
     finally:
         _compile._Compiled._entry = real_entry
-    n_entries = sum(len(es) for es in cs._compiled.cache.values())
-    assert n_entries <= 4, _facts(cs)  # no entry traced again for targets seen before
+    assert len(_entries(cs)) == 2  # each answer traced once
 
 
-def test_targets_made_inside_the_function_carry_no_fact():
-    cs, ref_step = _pair(computed_targets=True)
-    x, plain, _ = _batches()
-    for _ in range(3):
-        loss = cs(torch.from_numpy(x), torch.from_numpy(plain))
-        expected = ref_step(ref_torch.from_numpy(x), ref_torch.from_numpy(plain))
-        np.testing.assert_allclose(loss.item(), expected.item(), rtol=2e-5, atol=1e-6)
-    assert all(gs == () for gs in _facts(cs)), _facts(cs)
+def test_an_array_computed_from_an_argument_carries_no_fact():
+    f = _branchy(derived=True)
+    cs = torch.compile(f)
+    x = torch.ones(3)
+    for y in (torch.tensor([1, 2, 3]), torch.tensor([1, -2, 3])):
+        assert cs(x, y).tolist() == [3.0] * 3  # the general path: no fact while traced
+    assert all(e.arg_guards == () for e in _entries(cs))
 
 
-def test_out_of_bounds_targets_answer_unknown_and_keep_the_general_path():
+def test_the_targets_question_answers_unknown_out_of_bounds():
     from mlx_compat.nn import _loss
 
     assert _loss._no_ignored_targets(-100, 3, torch.tensor([0, 2, 1])._mx) is True

@@ -871,7 +871,8 @@ def _gpu_ce_plain(dt, reduction, masked, as_f32):
 def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
     _device.check_same_device(input, target)
-    ignored = []
+    gpu = input._device_code and _HAS_FAST_CE
+    ignored = [] if gpu else None  # only the GPU path drops the ignore mask (Note [fused cross entropy on the GPU])
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
     dt = input.dtype._mx
     # Note [CPU exponential]: on MLX's CPU (the fake GPU's stream too), for logits large enough that the exp's
@@ -883,7 +884,7 @@ def _cross_entropy_fused(input, target, ignore_index, reduction):
         _, _, picked, keep, _ = stats(x, tv)
         return reduce(picked, keep)[0]
 
-    if input._device_code and _HAS_FAST_CE:
+    if gpu:
         return _cross_entropy_gpu(input, tv, ignore_index, reduction, ignored[0], f)
 
     def fwd(x):
