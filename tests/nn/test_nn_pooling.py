@@ -855,3 +855,27 @@ def test_max_pool_backward_after_an_in_place_change_of_the_output(hinted, create
             (gx,) = L.autograd.grad((y * y).sum(), x, create_graph=create_graph)
             res.append(gx.detach().numpy())
         np.testing.assert_array_equal(res[1], res[0])
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("shape,kw", [((2, 3, 6, 8), dict(kernel_size=2)), ((2, 3, 7, 9), dict(kernel_size=(3, 2))),
+                                      ((2, 3, 9), dict(kernel_size=2)), ((1, 2, 4, 6, 5), dict(kernel_size=2))])
+def test_max_pool_blocks_gradient_pairs_bits(dt, shape, kw):
+    """Note [max-pool gradient pairs]: row-major blocks whose last kernel size is 2 write their gradient as one
+    integer per pair of elements on the CPU: torch's bits in every floating dtype (NaN picks, ties, -0.0
+    cotangents, cropped edges), for the first (traced) and the repeated (compiled) backward."""
+    rng = np.random.default_rng(len(shape) + len(dt))
+    a = np.round(rng.standard_normal(shape) * 2).astype(np.float32)
+    a.reshape(-1)[rng.integers(0, a.size, 2)] = np.nan
+    name = f"max_pool{len(shape) - 2}d"
+    cot = None
+    for step in range(3):
+        res = []
+        for L in (torch, mc):
+            x = L.from_numpy(a.copy()).to(getattr(L, dt)).requires_grad_()
+            y = getattr(L.nn.functional, name)(x, **kw)
+            if cot is None:
+                cot = np.where(rng.standard_normal(tuple(y.shape)) > 0, -0.0, 1.25).astype(np.float32)
+            (gx,) = L.autograd.grad(y, x, L.from_numpy(cot.copy()).to(getattr(L, dt)))
+            res.append(gx.to(L.float64).numpy())
+        np.testing.assert_array_equal(res[1].view(np.int64), res[0].view(np.int64))
