@@ -597,6 +597,20 @@ static int same_values(PyObject *a, PyObject *b)
     return 1;
 }
 
+/* Whether a program's Python check holds: fn() (arg NULL) or fn(arg) is true; 1 also where fn is None. 1 / 0 /
+ * -1 (an exception). */
+static int check_holds(PyObject *fn, PyObject *arg)
+{
+    if (fn == Py_None)
+        return 1;
+    PyObject *r = arg == NULL ? PyObject_CallNoArgs(fn) : PyObject_CallOneArg(fn, arg); /* NEW */
+    if (r == NULL)
+        return -1;
+    int ok = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return ok;
+}
+
 /* The host scalar part of a call before the call (Note [Host scalars in C]): *pre becomes (source values,
  * host scalar arrays per dtype) (NEW), as P_PRE gives it. 1 done / 0 a doubt (*pre NULL, nothing done that the
  * Python callback would not redo) / -1 an error. */
@@ -982,28 +996,15 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     if (!ok)
         NOT_APPLICABLE();
-    if (P(P_EXTRA) != Py_None) {
-        PyObject *e = PyObject_CallNoArgs(P(P_EXTRA)); /* NEW */
-        if (e == NULL)
-            goto done;
-        ok = PyObject_IsTrue(e);
-        Py_DECREF(e);
-        if (ok < 0)
-            goto done;
-        if (!ok)
-            NOT_APPLICABLE();
-    }
-    if (P(P_ARGCHECK) != Py_None) { /* the facts the entry's graph assumes of the arguments: Note [Argument facts] */
-        PyObject *e = PyObject_CallOneArg(P(P_ARGCHECK), call_args); /* NEW */
-        if (e == NULL)
-            goto done;
-        ok = PyObject_IsTrue(e);
-        Py_DECREF(e);
-        if (ok < 0)
-            goto done;
-        if (!ok)
-            NOT_APPLICABLE();
-    }
+    if ((ok = check_holds(P(P_EXTRA), NULL)) < 0)
+        goto done;
+    if (!ok)
+        NOT_APPLICABLE();
+    /* the facts the entry's graph assumes of the arguments' values: Note [Argument facts] in _compile.py */
+    if ((ok = check_holds(P(P_ARGCHECK), call_args)) < 0)
+        goto done;
+    if (!ok)
+        NOT_APPLICABLE();
     PyObject *hp = P(P_HOST);
     ok = 0;
     if (hp != Py_None) { /* Note [Host scalars in C] */
