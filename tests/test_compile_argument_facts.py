@@ -144,3 +144,20 @@ def test_the_gpu_cross_entropy_is_traced_unmasked_while_no_target_is_ignored():
     first, after = out[2][2], out[5][2]
     assert first and not any(first), first  # every trace so far: no mask
     assert any(after[len(first):]), after  # the batch with ignored rows: a masked trace
+
+
+@pytest.mark.parametrize("how", ["keyword", "dynamic"])
+def test_facts_hold_on_the_python_path_and_under_dynamic_shapes(how):
+    """Calls the call program does not take (a keyword argument) and shapeless graphs (dynamic=True) choose their
+    entry by the facts too."""
+    f = _branchy()
+    cs = torch.compile(f, dynamic=True) if how == "dynamic" else torch.compile(f)
+    for n in (3, 3, 4, 5, 4):
+        x = torch.ones(n)
+        for y in (torch.arange(1, n + 1), torch.arange(-1, n - 1), torch.arange(1, n + 1)):
+            got = cs(x, y=y) if how == "keyword" else cs(x, y)
+            assert got.tolist() == f(x, y).tolist(), (n, y.tolist())
+    answers = sorted({v for e in _entries(cs) for _, _, _, v in e.arg_guards} |
+                     {v for sl in getattr(cs._compiled, "shapeless", {}).values() for e in sl.entries
+                      for _, _, _, v in e.arg_guards})
+    assert answers == [False, True], answers
