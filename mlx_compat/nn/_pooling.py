@@ -350,17 +350,27 @@ def _first_in_bounds(spatial, osz, s, p, d):
 # ---------------------------------------------------------------- max_pool
 
 
-def _block_slices(x, k, lead, osz):
-    """The K arrays (*lead, *osz) of non-overlapping blocks' offsets in the scan's loop order (stride == kernel, no
-    padding or dilation): strided views of the cropped input, reshaped to (*lead, o_1, k_1, ..., o_nd, k_nd), no
-    index table and no copy (Note [max-pool blocks])."""
+def _block_slices(x, k, lead, osz, tail=0):
+    """The K arrays (*lead, *osz, *tail dims) of non-overlapping blocks' offsets in the scan's loop order (stride ==
+    kernel, no padding or dilation; the last `tail` dims, a channels-last array's C, are carried along): strided
+    views of the cropped input, reshaped to (*lead, o_1, k_1, ..., o_nd, k_nd, *tail), no index table and no copy
+    (Note [max-pool blocks])."""
     nl = len(lead)
-    crop = tuple(slice(0, o * kk) for o, kk in zip(osz, k))
-    if builtins.any(o * kk != n for o, kk, n in zip(osz, k, x.shape[nl:])):
-        x = x[(slice(None),) * nl + crop]
-    a = x.reshape(tuple(lead) + tuple(v for o, kk in zip(osz, k) for v in (o, kk)))
-    return [a[(slice(None),) * nl + tuple(v for i in off for v in (slice(None), i))]
+    trail = (slice(None),) * tail
+    tail_shape = tuple(x.shape[x.ndim - tail:]) if tail else ()
+    if builtins.any(o * kk != n for o, kk, n in zip(osz, k, x.shape[nl:x.ndim - tail])):
+        x = x[(slice(None),) * nl + tuple(slice(0, o * kk) for o, kk in zip(osz, k)) + trail]
+    a = x.reshape(tuple(lead) + tuple(v for o, kk in zip(osz, k) for v in (o, kk)) + tail_shape)
+    return [a[(slice(None),) * nl + tuple(v for i in off for v in (slice(None), i)) + trail]
             for off in itertools.product(*[builtins.range(kk) for kk in k])]
+
+
+def _running_maximum(slices):
+    """The elementwise maximum of `slices`, in order (MLX's maximum propagates NaN, as torch's kernel does)."""
+    y = slices[0]
+    for v in slices[1:]:
+        y = mx.maximum(y, v)
+    return y
 
 
 # Note [max-pool blocks]
@@ -397,9 +407,8 @@ def _block_slices(x, k, lead, osz):
 # machine MLX runs on). The innermost loop then runs along o_nd; the bits are the selection's bits (a -0.0
 # gradient still arrives as +0.0). On this CPU that selection took 3.5 against 7.1 ms; the pool's forward and
 # backward, alternated twice: 128x16x28x28 10.2-10.3 -> 8.1-8.4 ms, 128x32x14x14 5.5 -> 4.3-4.6 ms, 8x64x56x56
-# 9.8 -> 7.7-8.1 ms. Only the CPU's plain
-# backward takes it: bit operations have no derivative (create_graph keeps the selection), and a GPU's kernel
-# has no such loop.
+# 9.8 -> 7.7-8.1 ms. Only the CPU's plain backward takes it: bit operations have no derivative (create_graph
+# keeps the selection), and a GPU's kernel has no such loop.
 _PAIR_TYPES = {mx.float32: (mx.uint32, mx.uint64, 32), mx.float16: (mx.uint16, mx.uint32, 16),
                mx.bfloat16: (mx.uint16, mx.uint32, 16)}
 
@@ -410,9 +419,7 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
     x = input._mx
     input_shape = x.shape
     blocks = _block_slices(x, k, lead, osz)
-    y = blocks[0]
-    for v in blocks[1:]:
-        y = mx.maximum(y, v)  # MLX's maximum propagates NaN, as torch's kernel does
+    y = _running_maximum(blocks)
     out = _new(y, input._device_code, input.dtype)
     if not (_C.is_grad_enabled() and input.requires_grad):
         return out
@@ -422,16 +429,16 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
     tap_shape = (1,) * nl + tuple(v for kq in k for v in (1, kq))
     spread = tuple(lead) + tuple(v for o in osz for v in (o, 1))  # an (*lead, *osz) array over the blocks' axes
 
-    def picks(blocks, y):  # Note [max-pool picks from the maximum]
-        return _picks_of_maximum(blocks, y)
+    def unblock(g):
+        """(*lead, *spatial) from the blocks' (*lead, o_1, k_1, ..., o_nd, k_nd), zeros where no block reaches."""
+        g = g.reshape(tuple(lead) + tuple(o * kq for o, kq in zip(osz, k)))
+        return mx.pad(g, pad) if builtins.any(p[1] for p in pad) else g
 
     def scatter(idx, g):
         zero = mx.zeros((), dtype=g.dtype)
         g = g + zero  # torch adds into zeros: a -0.0 gradient arrives as +0.0
         taps = mx.arange(kk, dtype=mx.int32).reshape(tap_shape)
-        g = mx.where(idx.reshape(spread) == taps, g.reshape(spread), zero)  # (*lead, o_1, k_1, ..., o_nd, k_nd)
-        g = g.reshape(tuple(lead) + tuple(o * kq for o, kq in zip(osz, k)))
-        return mx.pad(g, pad) if builtins.any(p[1] for p in pad) else g
+        return unblock(mx.where(idx.reshape(spread) == taps, g.reshape(spread), zero))
 
     pairs = _PAIR_TYPES.get(input.dtype._mx) if k[-1] == 2 and input._device_code == 0 else None
 
@@ -448,16 +455,15 @@ def _max_pool_blocks(input, k, lead, spatial, osz, name):
         none = mx.zeros((), dtype=whole)
         w = mx.where(i == firsts, bits, none) | mx.left_shift(mx.where(i == firsts + 1, bits, none),
                                                               mx.array(shift, dtype=whole))
-        g = mx.view(w, g.dtype).reshape(tuple(lead) + tuple(o * kq for o, kq in zip(osz, k)))
-        return mx.pad(g, pad) if builtins.any(p[1] for p in pad) else g
+        return unblock(mx.view(w, g.dtype))
 
-    def grad(x, y, g):
-        return (scatter_pairs if pairs else scatter)(picks(_block_slices(x, k, lead, osz), y), g)
+    def grad(x, y, g):  # Note [max-pool picks from the maximum]
+        return (scatter_pairs if pairs else scatter)(_picks_of_maximum(_block_slices(x, k, lead, osz), y), g)
 
     def backward(ctx, grads):
         g = grads[0]
         if _C.is_grad_enabled():  # create_graph: the scatter recorded through mlx_op (linear in the gradient)
-            idx = picks(blocks, y)
+            idx = _picks_of_maximum(blocks, y)
             return (mlx_op(name + "Backward", lambda g: scatter(idx, g), [g]),)
         dev = g._device_code  # Note [Compiled max-pool backward]
         fn = compiled_when_repeated(("blocks", k, tuple(lead), tuple(spatial), dev, input.dtype), input_shape,
@@ -476,22 +482,14 @@ def _max_pool_blocks_last(input, k, lead, spatial, osz, name):
     input_shape = x.shape
     to_last, from_last = _layout.to_last(nd), _layout.from_last(nd)
     n, c = lead
-    split = (n,) + tuple(v for o, kq in zip(osz, k) for v in (o, kq)) + (c,)
-    crop = (slice(None),) + tuple(slice(0, o * kq) for o, kq in zip(osz, k)) + (slice(None),)
     cropped = builtins.any(o * kq != m for o, kq, m in zip(osz, k, spatial))
-    offsets = list(itertools.product(*[builtins.range(kq) for kq in k]))
-    index = [(slice(None),) + tuple(v for i in off for v in (slice(None), i)) + (slice(None),) for off in offsets]
 
     def blocks(xl):
-        """(N, o_1, k_1, ..., o_nd, k_nd, C): the N...C array xl split into its blocks."""
-        return (xl[crop] if cropped else xl).reshape(split)
+        """The block offsets' (N, *osz, C) slices of the N...C array xl."""
+        return _block_slices(xl, k, (n,), osz, tail=1)
 
     def maximum(xl):
-        a = blocks(xl)
-        y = a[index[0]]
-        for ix in index[1:]:
-            y = mx.maximum(y, a[ix])  # MLX's maximum propagates NaN, as torch's kernel does
-        return y
+        return _running_maximum(blocks(xl))
 
     recording = _C.is_grad_enabled() and input.requires_grad
     src = None if recording else _layout.source(input)  # Note [Channels-last source] (csrc/layout.c)
@@ -505,9 +503,8 @@ def _max_pool_blocks_last(input, k, lead, spatial, osz, name):
     tap_shape = (1,) + tuple(v for kq in k for v in (1, kq)) + (1,)
     spread = (n,) + tuple(v for o in osz for v in (o, 1)) + (c,)  # an (N, *osz, C) array over the blocks' axes
 
-    def picks(xl, y):
-        a = blocks(xl)  # Note [max-pool picks from the maximum]
-        return _picks_of_maximum((a[ix] for ix in index), y)
+    def picks(xl, y):  # Note [max-pool picks from the maximum]
+        return _picks_of_maximum(blocks(xl), y)
 
     def scatter(idx, g):
         zero = mx.zeros((), dtype=g.dtype)
@@ -792,8 +789,8 @@ def _picks_of_maximum(slices, y):
 # windows]) read -inf there, which never equals a finite or NaN y; where y is -inf itself (every element in
 # bounds is -inf, or none is) the scan keeps the window's first in-bounds offset (or none), so that is the pick.
 # `return_indices` still runs the scan, which gives its values too. MLX's CPU compiles these fused kernels as
-# scalar loops, so their cost is their operation count: the
-# scan is five operations per offset, this two, and the comparisons read y that the forward made anyway (saved
+# scalar loops, so their cost is their operation count: the scan is five operations per offset, this two, and
+# the comparisons read y that the forward made anyway (saved
 # as the array, so an in-place change of the pool's output does not reach it). The gradient is then one
 # selection over the input's shape, the gradient and the picks broadcast over each block's offsets against a
 # constant of the offsets (Note [max-pool blocks]), where K selections were stacked and transposed back. On this
