@@ -645,18 +645,11 @@ def argument_fact(arr, key, fn):
     return v
 
 
-def _facts_hold(arg_guards, arrays):
-    """Whether every fact of an entry (Note [Argument facts]) holds for the call's argument arrays."""
+def _facts_hold(arg_guards, tensors):
+    """Whether every fact of an entry (Note [Argument facts]) holds for the call's argument tensors (the plan's,
+    or a call program's positional arguments: P_ARGCHECK in csrc/compile.c)."""
     for k, _key, fn, v in arg_guards:
-        if fn(arrays[k]) != v:
-            return False
-    return True
-
-
-def _facts_hold_args(arg_guards, args):
-    """_facts_hold for a call program's positional tensor arguments (P_ARGCHECK in csrc/compile.c)."""
-    for k, _key, fn, v in arg_guards:
-        if fn(args[k]._mx) != v:
+        if fn(tensors[k]._mx) != v:
             return False
     return True
 
@@ -1227,13 +1220,9 @@ class _Compiled:
     def _lookup(entries, arg_tensors):
         """The entry of `entries` whose guards hold now (for the call's `arg_tensors`, Note [Argument facts]),
         with the host sources' values, or (None, None)."""
-        arrays = None
         for e in entries:
-            if e.arg_guards:
-                if arrays is None:
-                    arrays = [t._mx for t in arg_tensors]
-                if not _facts_hold(e.arg_guards, arrays):
-                    continue
+            if e.arg_guards and not _facts_hold(e.arg_guards, arg_tensors):
+                continue
             vals = [r() for r in e.sources]
             if e.guard_fn is None or e.guard_fn(vals) == e.guard_results:
                 return e, vals
@@ -1660,7 +1649,7 @@ class _Compiled:
                 "_key", "_TRACE", _MISSING, _host_program(entry, entries, post),
                 tuple((slots, fn) for slots, _, fn in entry.derived) if entry.derived else None,
                 [None] * len(entry.derived),  # Note [Derived inputs in C] in csrc/compile.c
-                functools.partial(_facts_hold_args, entry.arg_guards) if entry.arg_guards else None)
+                functools.partial(_facts_hold, entry.arg_guards) if entry.arg_guards else None)
 
     @staticmethod
     def _write_program(entry, plan):
