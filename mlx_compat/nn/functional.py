@@ -559,6 +559,71 @@ def _strided_conv(stride, lo, hi, groups):
 _PLANNED_CONV = (_conv_fn, _conv_strided_fn, _conv_trimmed_fn)  # plans of `_conv_fn`'s form (Note [Recorded convolution path])
 
 
+# Note [Convolution rows kept for the weight]
+# MLX's CPU convolution is an unfold and one product: the input's windows copied out as rows (N·positions, K·C), K
+# the kernel's taps, times the O...I weight's transpose. Its vjp for the weight convolves the input again by the
+# cotangent, which unfolds the same windows a second time (the copy is as long as the product: for the example's
+# second convolution, 128x16x14x14 by 32x16x3x3, 1.7 of 4 ms). A recorded float32 convolution on the CPU whose
+# weight wants a gradient therefore unfolds its input itself (`_conv_rows`: pad, the windows' strided view, one
+# copy), multiplies as MLX does (the same rows, the same sgemm call: bitwise MLX's result), and keeps the rows for
+# the backward, where the weight's gradient is one product, (cotangent rows)ᵀ @ rows, in the O...I order MLX's vjp
+# gives it. The input's and the bias's gradients stay MLX's vjp (a strided convolution's by phases). Kept rows are
+# K times the input's size and live until the backward, so only rows of at most _ROWS_KEPT_MAX bytes are kept (the
+# example's are 14.4 and 3.6 MB; a 224 px ResNet's first convolutions keep MLX's path); create_graph differentiates
+# MLX's convolution as before. Trimmed plans (Note [Taps that read only padding]) keep MLX's path.
+_ROWS_CONV = (_conv_fn, _conv_strided_fn)
+_ROWS_KEPT_MAX = 32 << 20
+
+
+def _conv_rows(x, ws, plan):
+    """(rows, positions): the rows (N·positions, K·C) of the NC... input x's windows for a weight of shape ws
+    (O, C, *K), in the O...I weight's (taps, channel) order, and the output's spatial shape; None where the rows
+    would exceed _ROWS_KEPT_MAX bytes (Note [Convolution rows kept for the weight]); plan: `_conv_fn`'s."""
+    _, stride, lo, hi, dilation, perm_in, _ = plan
+    ks = ws[2:]
+    sp = [n + a + e for n, a, e in zip(x.shape[2:], lo, hi)]
+    out = [(p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(sp, ks, stride, dilation)]
+    c = x.shape[1]
+    rows = x.shape[0] * math.prod(out)
+    if rows * c * math.prod(ks) * 4 > _ROWS_KEPT_MAX:
+        return None
+    xl = mx.transpose(x, perm_in)
+    if builtins.any(lo) or builtins.any(hi):
+        xl = mx.pad(xl, [(0, 0)] + list(zip(lo, hi)) + [(0, 0)])
+    # element strides of the padded row-major N...C array
+    st = [c]
+    for p in reversed(sp[1:]):
+        st.insert(0, st[0] * p)
+    shape = (x.shape[0],) + tuple(out) + tuple(ks) + (c,)
+    strides = ((math.prod(sp) * c,) + tuple(a * s for a, s in zip(st, stride))
+               + tuple(a * d for a, d in zip(st, dilation)) + (1,))
+    return mx.as_strided(xl, shape, strides).reshape(rows, -1), tuple(out)
+
+
+def _conv_by_rows(x, w, b, plan):
+    """(_conv_fn's result, the input's rows) from the rows (`_conv_rows`): their product by the O...I weight's
+    transpose, the bias on the channels-last result, its NC... view; None where the rows are not kept."""
+    got = _conv_rows(x, w.shape, plan)
+    if got is None:
+        return None
+    rows, positions = got
+    perm_in, perm_out = plan[5], plan[6]
+    o = w.shape[0]
+    y = rows @ mx.transpose(mx.transpose(w, perm_in).reshape(o, -1))
+    if b is not None:
+        y = y + b
+    return mx.transpose(y.reshape((x.shape[0],) + positions + (o,)), perm_out), rows
+
+
+def _conv_rows_weight_grad(rows, g, ws, plan):
+    """The weight's gradient (O, C, *K) of a convolution from its input's rows and the output's gradient g (NC...):
+    (g's rows)ᵀ @ rows, the OI... view of an O...I array, as MLX's vjp gives it."""
+    o, perm_in, perm_out = ws[0], plan[5], plan[6]
+    gl = mx.transpose(g, perm_in).reshape(-1, o)
+    gw = mx.transpose(gl) @ rows
+    return mx.transpose(gw.reshape((o,) + tuple(ws[2:]) + (ws[1],)), perm_out)
+
+
 def _conv_1x1_fn(x, w, b, plan):
     """The 1x1 convolution of x (NC...) by w (+ bias b or None) as the product (Note [convolutions as products]),
     row-major NC...; plan: (_conv_1x1_fn, stride, nd, the arguments of the GPU's inference convolution)."""
@@ -574,16 +639,23 @@ def _conv_recorded(input, weight, bias, plan, mark=True):
     view of an N...C array (not for the 1x1 product)."""
     dev = builtins.max(input._device_code, weight._device_code)
     snap = _C._snapshot
+    b = None
     if bias is None:
         tensors = (input, weight)
-        y = _scoped(dev, plan[0], input._mx, weight._mx, None, plan)
-        ctx = (snap(input), snap(weight), (plan, dev, (input.requires_grad, weight.requires_grad)))
+        wanted = (input.requires_grad, weight.requires_grad)
     else:
         tensors = (input, weight, bias)
         dev = builtins.max(dev, bias._device_code)
-        y = _scoped(dev, plan[0], input._mx, weight._mx, bias._mx, plan)
-        ctx = (snap(input), snap(weight), snap(bias),
-               (plan, dev, (input.requires_grad, weight.requires_grad, bias.requires_grad)))
+        b = bias._mx
+        wanted = (input.requires_grad, weight.requires_grad, bias.requires_grad)
+    got = None
+    if dev == 0 and wanted[1] and plan[0] in _ROWS_CONV and input.dtype is _dtype.float32:
+        got = _scoped(0, _conv_by_rows, input._mx, weight._mx, b, plan)  # Note [Convolution rows kept for the weight]
+    if got is None:
+        y, rows = _scoped(dev, plan[0], input._mx, weight._mx, b, plan), None
+    else:
+        y, rows = got
+    ctx = tuple(snap(t) for t in tensors) + ((plan, dev, wanted, rows),)
     out = _new(y, dev, input.dtype)
     if mark:
         _C._set_channels_last(out, True, None)  # _layout.mark_tensor
@@ -607,8 +679,9 @@ def _conv_vjp_fn(plan, want, n):
 
 
 def _conv_backward(ctx, grads):
-    """ConvolutionBackward0 of `_conv_recorded`: MLX's vjp of its function over the operands that want a gradient."""
-    plan, dev, wanted = ctx[-1]
+    """ConvolutionBackward0 of `_conv_recorded`: MLX's vjp of its function over the operands that want a gradient;
+    the weight's from the forward's kept rows where it kept them (Note [Convolution rows kept for the weight])."""
+    plan, dev, wanted, rows = ctx[-1]
     snaps = ctx[:-1]
     g = grads[0]
     if g is None:
@@ -621,10 +694,16 @@ def _conv_backward(ctx, grads):
         gs = gs if isinstance(gs, tuple) else (gs,)
     else:
         vals = [s._mx for s in snaps]
-        # Note [Compiled when repeated] (autograd/_mlx_vjp.py)
-        vjp = compiled_when_repeated((plan, want, n, dev), (vals[0].shape, vals[1].shape),
-                                     lambda: _conv_vjp_fn(plan, want, n))
-        gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in _scoped(dev, vjp, *vals, g._mx)]
+        by_vjp = want if rows is None else tuple(i for i in want if i != 1)
+        gs = []
+        if by_vjp:
+            # Note [Compiled when repeated] (autograd/_mlx_vjp.py)
+            vjp = compiled_when_repeated((plan, by_vjp, n, dev), (vals[0].shape, vals[1].shape),
+                                         lambda: _conv_vjp_fn(plan, by_vjp, n))
+            gs = [_new(gi, dev, _dtype.from_mx(gi.dtype)) for gi in _scoped(dev, vjp, *vals, g._mx)]
+        if rows is not None:
+            gw = _scoped(dev, _conv_rows_weight_grad, rows, g._mx, vals[1].shape, plan)
+            gs.insert(by_vjp.index(2) if 2 in by_vjp else len(gs), _new(gw, dev, _dtype.from_mx(gw.dtype)))
     result = [None] * n
     for k, i in enumerate(want):
         gi = gs[k]

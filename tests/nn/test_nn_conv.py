@@ -350,3 +350,70 @@ def test_convolution_taps_that_read_only_padding(nd, xs, ws, kw, trimmed):
     padding = kw.pop("padding", 0)
     plan = F._conv_plan(xs, ws, kw.get("stride", 1), padding, kw.get("dilation", 1), 1, nd, mc.float32)
     assert (plan[7][0] is F._conv_trimmed_fn) == trimmed
+
+
+# Note [Convolution rows kept for the weight]
+_ROWS_CASES = [
+    (2, (4, 3, 10, 9), (5, 3, 3, 3), dict(padding=1), "xwb"),
+    (2, (2, 4, 11, 12), (6, 4, 3, 2), dict(stride=2, padding=(1, 0)), "xw"),   # strided: input gradient by phases
+    (2, (2, 4, 11, 12), (6, 4, 3, 3), dict(dilation=2, padding=2), "wb"),
+    (2, (2, 5, 8, 8), (7, 5, 4, 4), dict(padding="same"), "xwb"),              # uneven padding
+    (2, (8, 1, 12, 12), (16, 1, 3, 3), dict(padding=1), "wb"),                 # a first layer: one channel
+    (2, (2, 4, 9, 9), (3, 4, 3, 3), dict(padding=1), "xb"),                    # weight frozen: MLX's path
+    (1, (3, 2, 9), (4, 2, 3), dict(padding=1), "xwb"),
+    (3, (2, 2, 5, 6, 7), (3, 2, 3, 3, 3), dict(padding=1, stride=(1, 2, 1)), "xwb"),
+]
+
+
+@pytest.mark.parametrize("nd,xs,ws,kw,wants", _ROWS_CASES)
+def test_convolution_rows_kept_for_the_weight(nd, xs, ws, kw, wants, monkeypatch):
+    """A recorded float32 CPU convolution whose weight wants a gradient unfolds its input once and takes the
+    weight's gradient from those rows: torch's values, the same values as MLX's convolution and vjp (bit for bit
+    without dilation), over two steps; a frozen weight keeps MLX's path, and so does create_graph's backward."""
+    from mlx_compat.nn import functional as F
+    kept = []
+    real = F._conv_rows
+    monkeypatch.setattr(F, "_conv_rows", lambda *a: kept.append(real(*a)) or kept[-1])
+    rng = np.random.default_rng(sum(xs) * 3 + sum(ws))
+    res = {}
+    for name, L, paths in (("torch", torch, None), ("rows", mc, F._ROWS_CONV), ("mlx", mc, ())):
+        monkeypatch.setattr(F, "_ROWS_CONV", paths if paths is not None else F._ROWS_CONV)
+        rng = np.random.default_rng(sum(xs) * 3 + sum(ws))
+        steps = []
+        for _ in range(2):
+            x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+            t = [L.from_numpy(a).to(L.float32).requires_grad_(k in wants) for a, k in zip((x, w, b), "xwb")]
+            out = getattr(L.nn.functional, f"conv{nd}d")(*t, **kw)
+            cot = L.from_numpy(rng.standard_normal(tuple(out.shape))).to(L.float32)
+            steps.append((out,) + L.autograd.grad(out, [v for v in t if v.requires_grad], cot))
+        res[name] = steps
+    assert len(kept) == (2 if "w" in wants else 0) and all(k is not None for k in kept)
+    for step_t, step_r, step_m in zip(res["torch"], res["rows"], res["mlx"]):
+        for t, r, m in zip(step_t, step_r, step_m):
+            assert_same(r, t, rtol=1e-4, atol=1e-4)
+            if "dilation" in kw:  # MLX's dilated convolution sums in another order
+                assert_same(r, m, rtol=1e-5, atol=1e-5)
+            else:
+                assert np.array_equal(r.detach().numpy(), m.detach().numpy())
+
+
+def test_convolution_rows_beyond_the_bound_and_under_create_graph(monkeypatch):
+    """Rows larger than _ROWS_KEPT_MAX are not kept (MLX's convolution, torch's values); create_graph's backward
+    differentiates MLX's convolution, torch's second derivatives."""
+    from mlx_compat.nn import functional as F
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((2, 3, 9, 8)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    for bound, kept in ((2 * 72 * 27 * 4, True), (2 * 72 * 27 * 4 - 1, False)):
+        monkeypatch.setattr(F, "_ROWS_KEPT_MAX", bound)
+        assert (F._conv_rows(mc.from_numpy(x).float()._mx, w.shape, F._conv_plan(
+            x.shape, w.shape, 1, 1, 1, 1, 2, mc.float32)[7]) is not None) == kept
+        res = []
+        for L in (torch, mc):
+            t = [L.from_numpy(a).to(L.float32).requires_grad_() for a in (x, w, b)]
+            out = L.nn.functional.conv2d(*t, padding=1)
+            gs = L.autograd.grad(out, t, L.from_numpy(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)))
+                                 .to(L.float32), create_graph=True)
+            second = L.autograd.grad(sum((g * g).sum() for g in gs), t[:2])
+            res.append((out,) + gs + second)
+        for m, t in zip(res[1], res[0]):
+            assert_same(m, t, rtol=1e-4, atol=1e-4)
