@@ -575,29 +575,40 @@ _ROWS_CONV = (_conv_fn, _conv_strided_fn)
 _ROWS_KEPT_MAX = 32 << 20
 
 
+@functools.lru_cache(maxsize=256)
+def _rows_geometry(plan, xs, ws):
+    """(pad widths or None, the windows' view shape and element strides, the output's spatial shape) of the rows of
+    an input of shape xs (NC...) for a weight of shape ws (O, C, *K), or None where the rows would exceed
+    _ROWS_KEPT_MAX bytes (Note [Convolution rows kept for the weight]); plan: `_conv_fn`'s. Made once per
+    geometry."""
+    _, stride, lo, hi, dilation, _, _ = plan
+    ks, c = ws[2:], xs[1]
+    sp = [n + a + e for n, a, e in zip(xs[2:], lo, hi)]
+    out = tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(sp, ks, stride, dilation))
+    if xs[0] * math.prod(out) * c * math.prod(ks) * 4 > _ROWS_KEPT_MAX:
+        return None
+    pads = [(0, 0)] + list(zip(lo, hi)) + [(0, 0)] if builtins.any(lo) or builtins.any(hi) else None
+    st = [c]  # element strides of the padded row-major N...C array
+    for p in reversed(sp[1:]):
+        st.insert(0, st[0] * p)
+    shape = (xs[0],) + out + tuple(ks) + (c,)
+    strides = ((math.prod(sp) * c,) + tuple(a * s for a, s in zip(st, stride))
+               + tuple(a * d for a, d in zip(st, dilation)) + (1,))
+    return pads, shape, strides, out
+
+
 def _conv_rows(x, ws, plan):
     """(rows, positions): the rows (N·positions, K·C) of the NC... input x's windows for a weight of shape ws
     (O, C, *K), in the O...I weight's (taps, channel) order, and the output's spatial shape; None where the rows
     would exceed _ROWS_KEPT_MAX bytes (Note [Convolution rows kept for the weight]); plan: `_conv_fn`'s."""
-    _, stride, lo, hi, dilation, perm_in, _ = plan
-    ks = ws[2:]
-    sp = [n + a + e for n, a, e in zip(x.shape[2:], lo, hi)]
-    out = [(p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(sp, ks, stride, dilation)]
-    c = x.shape[1]
-    rows = x.shape[0] * math.prod(out)
-    if rows * c * math.prod(ks) * 4 > _ROWS_KEPT_MAX:
+    geo = _rows_geometry(plan, x.shape, ws)
+    if geo is None:
         return None
-    xl = mx.transpose(x, perm_in)
-    if builtins.any(lo) or builtins.any(hi):
-        xl = mx.pad(xl, [(0, 0)] + list(zip(lo, hi)) + [(0, 0)])
-    # element strides of the padded row-major N...C array
-    st = [c]
-    for p in reversed(sp[1:]):
-        st.insert(0, st[0] * p)
-    shape = (x.shape[0],) + tuple(out) + tuple(ks) + (c,)
-    strides = ((math.prod(sp) * c,) + tuple(a * s for a, s in zip(st, stride))
-               + tuple(a * d for a, d in zip(st, dilation)) + (1,))
-    return mx.as_strided(xl, shape, strides).reshape(rows, -1), tuple(out)
+    pads, shape, strides, out = geo
+    xl = mx.transpose(x, plan[5])
+    if pads is not None:
+        xl = mx.pad(xl, pads)
+    return mx.as_strided(xl, shape, strides).reshape(-1, math.prod(shape[1 + len(out):])), out
 
 
 def _conv_by_rows(x, w, b, plan):
