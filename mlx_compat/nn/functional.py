@@ -576,16 +576,15 @@ _ROWS_KEPT_MAX = 32 << 20
 
 
 @functools.lru_cache(maxsize=256)
-def _rows_geometry(plan, xs, ws):
+def _rows_geometry(plan, xs, ws, bound):
     """(pad widths or None, the windows' view shape and element strides, the output's spatial shape) of the rows of
-    an input of shape xs (NC...) for a weight of shape ws (O, C, *K), or None where the rows would exceed
-    _ROWS_KEPT_MAX bytes (Note [Convolution rows kept for the weight]); plan: `_conv_fn`'s. Made once per
-    geometry."""
+    an input of shape xs (NC...) for a weight of shape ws (O, C, *K), or None where the rows would exceed `bound`
+    bytes (Note [Convolution rows kept for the weight]); plan: `_conv_fn`'s. Made once per geometry."""
     _, stride, lo, hi, dilation, _, _ = plan
     ks, c = ws[2:], xs[1]
     sp = [n + a + e for n, a, e in zip(xs[2:], lo, hi)]
     out = tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(sp, ks, stride, dilation))
-    if xs[0] * math.prod(out) * c * math.prod(ks) * 4 > _ROWS_KEPT_MAX:
+    if xs[0] * math.prod(out) * c * math.prod(ks) * 4 > bound:
         return None
     pads = [(0, 0)] + list(zip(lo, hi)) + [(0, 0)] if builtins.any(lo) or builtins.any(hi) else None
     st = [c]  # element strides of the padded row-major N...C array
@@ -601,7 +600,7 @@ def _conv_rows(x, ws, plan):
     """(rows, positions): the rows (N·positions, K·C) of the NC... input x's windows for a weight of shape ws
     (O, C, *K), in the O...I weight's (taps, channel) order, and the output's spatial shape; None where the rows
     would exceed _ROWS_KEPT_MAX bytes (Note [Convolution rows kept for the weight]); plan: `_conv_fn`'s."""
-    geo = _rows_geometry(plan, x.shape, ws)
+    geo = _rows_geometry(plan, x.shape, ws, _ROWS_KEPT_MAX)
     if geo is None:
         return None
     pads, shape, strides, out = geo
