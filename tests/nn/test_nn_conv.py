@@ -359,6 +359,8 @@ _ROWS_CASES = [
     (2, (2, 4, 11, 12), (6, 4, 3, 3), dict(dilation=2, padding=2), "wb"),
     (2, (2, 5, 8, 8), (7, 5, 4, 4), dict(padding="same"), "xwb"),              # uneven padding
     (2, (8, 1, 12, 12), (16, 1, 3, 3), dict(padding=1), "wb"),                 # a first layer: one channel
+    (2, (2, 3, 7, 6), (4, 3, 3, 3), {}, "xwb"),                                  # no padding: the windows of a
+    (2, (2, 5, 9, 9), (4, 5, 3, 2), dict(stride=2), "wb"),                      # transposed (strided) N...C view
     (2, (2, 4, 9, 9), (3, 4, 3, 3), dict(padding=1), "xb"),                    # weight frozen: MLX's path
     (1, (3, 2, 9), (4, 2, 3), dict(padding=1), "xwb"),
     (3, (2, 2, 5, 6, 7), (3, 2, 3, 3, 3), dict(padding=1, stride=(1, 2, 1)), "xwb"),
