@@ -298,6 +298,12 @@ def _conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
 
 
 def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
+    if ws[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(ws)} instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(ws)}] instead")
     if xs[1] != ws[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input"
                            f"{list(xs)} to have {ws[1] * groups} channels, but got "
@@ -328,7 +334,7 @@ def _make_conv_plan(xs, ws, stride, padding, dilation, groups, nd, dtype):
     perm_out = (0, nd + 1) + tuple(builtins.range(1, nd + 1))
     # Note [Recorded convolution path]: the function and arguments `_conv_recorded` takes, made once per plan
     rec = None
-    if len(xs) == nd + 2 and dtype in _CONV_WEIGHT_CACHED:
+    if len(xs) == nd + 2 and dtype in _CONV_WEIGHT_CACHED and xs[0] and xs[1]:  # Note [Empty convolutions]
         if gemm is None and groups == 1:
             # a strided convolution's input gradient on the CPU: Note [Transposed convolution by phases]
             fn = _conv_strided_fn if _conv_transpose.by_phases(stride, dilation, groups, nd) else _conv_fn
@@ -397,6 +403,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
                                  padding=(list(lo), list(hi)), kernel_dilation=list(dilation)) for i in builtins.range(g)]
         return mx.concatenate(parts, axis=-1)
 
+    if x_in.shape[0] == 0 or x_in.shape[1] == 0:  # Note [Empty convolutions]
+        out = _conv_empty(ins, stride, lo, hi, dilation)
+        return out if batched else out.squeeze(0)
     # Note [cached channels-last weights]: where no gradient is recorded
     cache_w = gemm is None and input.dtype in _CONV_WEIGHT_CACHED and inference
     if (gemm == "1x1" and batched and (inference or input._device_code != 0)
@@ -448,6 +457,38 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
 
 
 _CONV_WEIGHT_CACHED = (_dtype.float32, _dtype.float16, _dtype.bfloat16)  # Note [cached channels-last weights]
+
+
+# Note [Empty convolutions]
+# A convolution of an input with no samples or no channels sums nothing: torch returns zeros, (N, O, *out) for
+# an empty batch and, its own rule, (N, 0, *out) for zero input channels, and zero gradients for every operand
+# that wants one. MLX's convolution gives the shape, but its vjp of such a convolution fails to reshape, or
+# returns uninitialised memory for the bias's sum. So an empty input takes `_conv_empty`, after torch's shape
+# checks: zeros of that shape, recorded as ConvolutionBackward0 whose backward returns zeros.
+
+
+def _conv_empty(ins, stride, lo, hi, dilation):
+    """The convolution of ins[0] (batched, with no samples or no channels) by ins[1] (+ ins[2]): zeros of torch's
+    shape, recorded (Note [Empty convolutions])."""
+    x, w = ins[0], ins[1]
+    n, c = x.shape[:2]
+    ks = w.shape[2:]
+    out = tuple((s + a + e - d * (k - 1) - 1) // st + 1
+                for s, a, e, d, k, st in zip(x.shape[2:], lo, hi, dilation, ks, stride))
+    dev = builtins.max(t._device_code for t in ins)
+    shape = (n, w.shape[0] if c else 0) + out
+    y = _new(_scoped(dev, mx.zeros, shape, x._mx.dtype), dev, x.dtype)
+    if _C.is_grad_enabled() and builtins.any(t.requires_grad for t in ins):
+        ctx = tuple((t._mx.shape, t._mx.dtype, t.dtype, t.requires_grad) for t in ins) + (dev,)
+        _C._record("ConvolutionBackward0", _conv_empty_backward, ctx, tuple(ins), (y,))
+    return y
+
+
+def _conv_empty_backward(ctx, grads):
+    """ConvolutionBackward0 of `_conv_empty`: zeros for the operands that want a gradient."""
+    dev = ctx[-1]
+    return tuple(_new(_scoped(dev, mx.zeros, shape, mdt), dev, dt) if wants else None
+                 for shape, mdt, dt, wants in ctx[:-1])
 
 
 def _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out):

@@ -45,6 +45,9 @@ def test_conv(nd, x_shape, w_shape, kwargs):
     (2, (1, 2, 0, 2), (3, 2, 3, 3), {}),
     (2, (1, 2, 2, 2), (3, 2, 3, 3), dict(dtype="float64")),  # the size check comes before the dtype check
     (2, (1, 3, 2, 2), (3, 2, 3, 3), {}),                     # channels are checked first
+    (2, (2, 3, 5, 5), (0, 3, 3, 3), dict(padding=1)),        # no output channels
+    (2, (2, 4, 5, 5), (1, 2, 3, 3), dict(groups=2)),         # fewer output channels than groups
+    (2, (2, 4, 5, 5), (3, 2, 3, 3), dict(groups=2)),         # output channels not divisible by groups
 ])
 def test_conv_input_smaller_than_kernel(nd, x_shape, w_shape, kwargs):
     kwargs = dict(kwargs)
@@ -419,3 +422,35 @@ def test_convolution_rows_beyond_the_bound_and_under_create_graph(monkeypatch):
             res.append((out,) + gs + second)
         for m, t in zip(res[1], res[0]):
             assert_same(m, t, rtol=1e-4, atol=1e-4)
+
+
+# Note [Empty convolutions]
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((0, 3, 5, 5), (4, 3, 3, 3), dict(padding=1)),             # an empty batch
+    ((0, 3, 5, 5), (4, 3, 1, 1), {}),                          # ... by a 1x1 kernel (the product path)
+    ((0, 4, 7, 7), (4, 2, 3, 3), dict(groups=2)),
+    ((2, 0, 5, 5), (4, 0, 3, 3), dict(padding=1)),             # no input channels: torch's (N, 0, *out)
+    ((3, 0, 7, 7), (4, 0, 3, 3), dict(stride=2, dilation=2)),
+    ((0, 5, 5), (4, 0, 3, 3), dict(padding=1)),                # unbatched, no channels
+    ((0, 3, 9), (5, 3, 3), dict(padding="same")),
+    ((0, 2, 4, 5, 6), (3, 2, 3, 3, 3), dict(padding=1)),
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_empty_convolutions(xs, ws, kw, dtype):
+    """torch's shapes, dtype and node, and zero gradients for every operand, with or without a gradient recorded
+    (MLX's vjp of an empty convolution fails, or returns uninitialised memory for the bias)."""
+    res = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        t = [L.ones(*s, dtype=dt).requires_grad_() for s in (xs, ws, ws[:1])]
+        conv = getattr(L.nn.functional, f"conv{len(ws) - 2}d")
+        with L.no_grad():
+            plain = conv(*t, **kw)
+        y = conv(*t, **kw)
+        gs = L.autograd.grad(y, t, L.ones_like(y))
+        res.append((plain, y, type(y.grad_fn).__name__) + gs)
+    for m, r in zip(res[1], res[0]):
+        if isinstance(r, str):
+            assert m == r
+        else:
+            assert_same(m, r)
