@@ -167,13 +167,16 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError("negative padding is not supported")
     if builtins.any(o < 0 for o in output_padding):
         raise RuntimeError("negative output_padding is not supported")
+    if weight.shape[0] < groups:  # torch's checks of the weight's first dimension come first
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead")
+    if weight.shape[0] % groups != 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(weight.shape)}] instead")
     c_in = x_in.shape[1]
     if weight.shape[0] != c_in:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(x_in.shape)} to have {weight.shape[0]} channels, but got {c_in} channels instead")
-    if c_in % groups != 0:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size {list(weight.shape)} instead")
     if builtins.any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got output_padding="
                            f"{list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}")

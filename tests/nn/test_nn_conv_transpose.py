@@ -103,6 +103,8 @@ ERRORS = [
     (1, (1, 2, 3, 3), (2, 2, 2), None, {}),  # 4-D input to conv_transpose1d
     (2, (1, 2, 2, 2), (2, 2, 3, 3), None, dict(padding=4)),  # output too small
     (2, (1, 3, 3, 3), (3, 2, 2, 2), None, dict(groups=2)),  # channels not divisible by groups
+    (2, (1, 1, 3, 3), (1, 2, 2, 2), None, dict(groups=2)),  # fewer weight rows than groups
+    (2, (2, 0, 3, 3), (0, 2, 2, 2), None, {}),  # no input channels: the weight has no rows
     (2, (1, 2, 3, 3), (2, 2, 2, 2), (3,), {}),  # bias of the wrong length
     (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(stride=(1, 2, 3))),  # stride of the wrong length
     (2, (1, 2, 3, 3), (2, 2, 2, 2), None, dict(padding="same")),  # no string padding for transposed convs
