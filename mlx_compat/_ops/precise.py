@@ -70,6 +70,10 @@ def cos(x):
 
 
 def logsumexp(x, axis, keepdims=False):
+    if x.size == 0:  # MLX's logsumexp refuses any empty array; torch's: -inf over an empty axis, else empty
+        shape = [1 if d == axis % x.ndim else n for d, n in enumerate(x.shape)]
+        out = mx.full(shape, -float("inf"), x.dtype)
+        return out if keepdims else mx.squeeze(out, axis=axis)
     if not _is64(x):
         return mx.logsumexp(x, axis=axis, keepdims=keepdims)
     m = mx.stop_gradient(mx.max(x, axis=axis, keepdims=True))

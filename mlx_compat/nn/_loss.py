@@ -739,7 +739,7 @@ def _ce_parts(dt, ignore_index, reduction):
         if cpu:  # w is float32 in every dtype the fused path takes
             lse = _cpu_math.logsumexp(w, 1)
         else:
-            lse = mx.logsumexp(w, axis=1, keepdims=True) if half else _precise.logsumexp(w, 1, keepdims=True)
+            lse = _precise.logsumexp(w, 1, keepdims=True)  # MLX's for all but 64-bit types; empty-safe
         keep = tv != ignore_index
         safe = mx.where(keep, tv, 0)[:, None]
         picked = (mx.take_along_axis(w, safe, axis=1) - lse)[:, 0]

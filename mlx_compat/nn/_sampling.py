@@ -292,12 +292,17 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
             "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D", "bicubic": "UpsampleBicubic2D",
             "trilinear": "UpsampleTrilinear3D", "lanczos": "UpsampleLanczos2D"}[mode]
     dim = len(output_size)
+    if mode in ("nearest", "nearest-exact") or (mode == "area" and dim > 1):
+        name += f"{dim}D"  # torch's node names: UpsampleNearest2DBackward0, AdaptiveAvgPool3DBackward0, ...
     in_sizes = list(input.shape[2:])
     if mode != "area":
         if builtins.any(o <= 0 for o in output_size) or builtins.any(i <= 0 for i in in_sizes):
             raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                                f"({', '.join(f'{k[0]}: {k[1]}' for k in zip('DHW'[-dim:], in_sizes))}) output "
                                f"({', '.join(f'{k[0]}: {k[1]}' for k in zip('DHW'[-dim:], output_size))})")
+        if input.shape[1] == 0:
+            raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with sizes "
+                               f"{list(input.shape)}")
     if mode in ("nearest", "nearest-exact") and not input.dtype.is_floating_point and input.dtype.name != "uint8":
         kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else "upsample_nearest"
         raise NotImplementedError(
@@ -331,8 +336,10 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias):
             t = _taps_linear(i, o, s, align_corners, ft)
         taps.append((2 + d,) + t)
     if input.numel() == 0 or builtins.any(o == 0 for o in output_size):
-        from .._ops.creation import zeros
-        return zeros(list(input.shape[:2]) + list(output_size), dtype=input.dtype, device=input.device)
+        # nothing to sample (an empty batch, channel or output): zeros, recorded as torch records them, so that a
+        # gradient flows back (zeros) as torch's does
+        shape = tuple(input.shape[:2]) + tuple(output_size)
+        return mlx_op(name + "Backward0", lambda x: mx.zeros(shape, x.dtype), [input])
     if uint8_2d:
         return mlx_op(name + "Backward0", lambda x: _resample_uint8(x, taps[::-1]), [input])
     nearest = mode in ("nearest", "nearest-exact")

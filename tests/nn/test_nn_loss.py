@@ -717,3 +717,18 @@ def test_legacy_warning_points_at_caller():
     with pytest.warns(UserWarning, match="reduction='sum'") as rec:
         mc.nn.functional.mse_loss(mc.ones(2), mc.zeros(2), size_average=False)
     assert rec[0].filename == __file__
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64"])
+def test_cross_entropy_of_an_empty_batch(reduction, dtype):
+    """torch's nan (mean), 0 (sum) or empty loss and an empty gradient; MLX's logsumexp refuses empty arrays."""
+    res = []
+    for L in (torch, mc):
+        x = L.ones(0, 8, dtype=getattr(L, dtype), requires_grad=True)
+        y = L.nn.functional.cross_entropy(x, L.zeros(0, dtype=L.int64), reduction=reduction)
+        (g,) = L.autograd.grad(y.sum(), x)
+        res.append((y, g, y.grad_fn.name()))
+    assert res[1][2] == res[0][2]
+    assert_same(res[1][0], res[0][0])
+    assert_same(res[1][1], res[0][1])

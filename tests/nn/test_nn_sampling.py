@@ -366,3 +366,33 @@ def test_interpolate_lanczos(kw):
 def test_interpolate_lanczos_errors(shape, kw):
     assert_raises_same(lambda: torch.nn.functional.interpolate(torch.zeros(shape), size=2, mode="lanczos", **kw),
                        lambda: mc.nn.functional.interpolate(mc.zeros(shape), size=2, mode="lanczos", **kw))
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 4), (1, 2, 4, 4), (1, 2, 4, 4, 4), (0, 2, 4, 4), (0, 3, 5)])
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "area", "linear"])
+def test_interpolate_node_names_and_empty_batches(shape, mode):
+    """torch's node names (UpsampleNearest2DBackward0, AdaptiveAvgPool3DBackward0, ...) and, for an empty batch,
+    torch's shape, a recorded node and zero gradients; zero channels raise torch's error where torch raises."""
+    mode = {3: "linear", 4: "bilinear", 5: "trilinear"}[len(shape)] if mode == "linear" else mode
+    if mode == "area" and len(shape) == 3:
+        pytest.skip("torch records a 1-D area resize as a squeeze of its 2-D pool (SqueezeBackward1); ours names "
+                    "one node")
+    res = []
+    for L in (torch, mc):
+        x = L.ones(*shape, requires_grad=True)
+        y = L.nn.functional.interpolate(x, scale_factor=2, mode=mode)
+        (g,) = L.autograd.grad(y, x, L.ones_like(y))
+        res.append((y, g, y.grad_fn.name()))
+    assert res[1][2] == res[0][2]
+    assert_same(res[1][0], res[0][0])
+    assert_same(res[1][1], res[0][1])
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_interpolate_without_channels_raises_as_torch(mode):
+    errs = []
+    for L in (torch, mc):
+        with pytest.raises(RuntimeError) as e:
+            L.nn.functional.interpolate(L.ones(2, 0, 4, 4), size=(5, 5), mode=mode)
+        errs.append(str(e.value))
+    assert errs[1] == errs[0]
