@@ -922,7 +922,8 @@ def _amax_amin(input, dim, keepdim, largest):
             if input.shape[d] == 0:
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         shape = [1 if i in axes else s for i, s in enumerate(input.shape) if keepdim or i not in axes]
-        return _new(mx.zeros(shape, input.dtype._mx), input._device_code, input.dtype)
+        # an empty result, recorded as torch records it (its gradient is the empty input's zeros)
+        return mlx_op("AmaxBackward0" if largest else "AminBackward0", lambda v: mx.zeros(shape, v.dtype), [input])
     red = mx.max if largest else mx.min
 
     def f(v):

@@ -74,10 +74,18 @@ def select(c, a, b):
 
 def vjp(fn, primals, cotangents):
     """mx.vjp(fn, primals, cotangents) with fn's `select` calls selecting their cotangents (Note [Selecting
-    vjp])."""
+    vjp]); Note [Empty cotangents]."""
     _tracing.depth += 1
     try:
         return mx.vjp(fn, primals, cotangents)
+    except ValueError:
+        if not all(c.size == 0 for c in cotangents):
+            raise
+        # Note [Empty cotangents]
+        # A vjp is linear in its cotangents, so empty ones give every primal a zero gradient. MLX's own vjps of
+        # some ops refuse them instead: a gather's scatter into an empty array (x[idx] or index_select of a
+        # tensor with no rows, a mask selecting nothing) raises "[scatter] Updates ... are too large".
+        return fn(*primals), [mx.zeros_like(p) for p in primals]
     finally:
         _tracing.depth -= 1
 

@@ -504,9 +504,8 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     _check_grid_sampler(input, grid, interpolation_mode, padding_mode)
     nd = input.dim() - 2
     out_shape = (input.shape[0], input.shape[1]) + tuple(grid.shape[1:-1])
-    if builtins.any(s == 0 for s in out_shape):
-        from .._ops.creation import zeros
-        return zeros(out_shape, dtype=input.dtype, device=input.device)
+    if builtins.any(s == 0 for s in out_shape):  # nothing sampled: an empty result, recorded as torch records it
+        return mlx_op(f"GridSampler{nd}DBackward0", lambda x, g: mx.zeros(out_shape, x.dtype), [input, grid])
     return mlx_op(f"GridSampler{nd}DBackward0",
                   lambda x, g: _grid_sample_mlx(x, g, interpolation_mode, padding_mode, bool(align_corners)),
                   [input, grid])
