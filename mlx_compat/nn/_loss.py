@@ -871,7 +871,7 @@ def _gpu_ce_plain(dt, reduction, masked, as_f32):
 def _cross_entropy_fused(input, target, ignore_index, reduction):
     """Note [fused cross entropy]: (N, C) logits, (N,) class indices, no weight, no label smoothing."""
     _device.check_same_device(input, target)
-    gpu = input._device_code and _HAS_FAST_CE
+    gpu = input._device_code and _HAS_FAST_CE and input.shape[0]  # mx.fast.cross_entropy refuses an empty batch
     ignored = [] if gpu else None  # only the GPU path drops the ignore mask (Note [fused cross entropy on the GPU])
     tv = _checked_target(target, ignore_index, input.shape[1], ignored)
     dt = input.dtype._mx

@@ -36,3 +36,33 @@ def test_empty_gradients(name):
     assert res[1][2] == res[0][2]
     assert_same(res[1][0], res[0][0])
     assert_same(res[1][1], res[0][1])
+
+
+_FAKE_GPU = r'''
+import json
+import mlx_compat as mc
+F = mc.nn.functional
+out = {}
+for red in ("mean", "sum", "none"):
+    x = mc.ones(0, 6).to("cuda").requires_grad_()
+    y = F.cross_entropy(x, mc.zeros(0, dtype=mc.int64).to("cuda"), reduction=red)
+    (g,) = mc.autograd.grad(y.sum(), x)
+    out[red] = [y.tolist(), list(y.shape), y.grad_fn.name(), list(g.shape), str(y.device)]
+print(json.dumps(out))
+'''
+
+
+def test_cross_entropy_of_an_empty_batch_on_the_gpu_path():
+    """The GPU's fused cross entropy (mx.fast.cross_entropy refuses an empty batch) under the fake GPU (Note [Fake
+    GPU]), against torch's CPU values."""
+    from helpers import fake_gpu_json
+    import math
+    got = fake_gpu_json(_FAKE_GPU)
+    for red in ("mean", "sum", "none"):
+        x = torch.ones(0, 6, requires_grad=True)
+        y = torch.nn.functional.cross_entropy(x, torch.zeros(0, dtype=torch.int64), reduction=red)
+        (g,) = torch.autograd.grad(y.sum(), x)
+        v, shape, name, gshape, dev = got[red]
+        assert (math.isnan(v) and math.isnan(y.item())) if red == "mean" else v == y.tolist()
+        assert shape == list(y.shape) and name == y.grad_fn.name() and gshape == list(g.shape)
+        assert dev.startswith("cuda")
