@@ -81,3 +81,16 @@ def test_constant_pad_nd():
         t = torch.constant_pad_nd(torch.from_numpy(a), pad, value)
         m = mc.constant_pad_nd(mc.from_numpy(a.copy()), pad, value)
         assert_same(m, t)
+
+
+@pytest.mark.parametrize("shape,pad", [((1, 2, 5), (1, 1)), ((2, 5), (1, 2)), ((1, 2, 5, 5), (1, 1, 2, 0)),
+                                       ((1, 2, 4, 5, 5), (1,) * 6)])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
+def test_pad_node_names(shape, pad, mode):
+    """torch's node names, as printed in a result's grad_fn: ReflectionPad2DBackward0, ReplicationPad1DBackward0,
+    CopySlices (torch's circular pad copies into slices), ConstantPadNdBackward0."""
+    names = []
+    for L in (torch, mc):
+        y = L.nn.functional.pad(L.ones(*shape, requires_grad=True), pad, mode=mode)
+        names.append((type(y.grad_fn).__name__, y.grad_fn.name()))
+    assert names[1] == names[0]

@@ -1027,8 +1027,10 @@ def pad(input, pad, mode="constant", value=None):
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
     fill = 0 if value is None else value
-    names = {"constant": "ConstantPadNdBackward0", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
-             "circular": "CircularPad"}
+    # torch's node names (its circular pad is a copy into slices, shown as torch::autograd::CopySlices)
+    k = len(pairs)
+    names = {"constant": "ConstantPadNdBackward0", "reflect": f"ReflectionPad{k}DBackward0",
+             "replicate": f"ReplicationPad{k}DBackward0", "circular": "CopySlices"}
     if input.numel() == 0:  # nothing to gather: MLX's take/scatter on zero-size arrays can trap (SIGFPE)
         shape = list(input.shape)
         for (lo, hi), ax in zip(pairs, axes):
