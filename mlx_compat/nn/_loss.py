@@ -150,8 +150,44 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         return _weighted_reduce(d * d, weight, input, reduction)
     reduction = _check_reduction(reduction)
     _kernel_dtype_check(x if x.dtype.is_floating_point else y, "mse_cpu")
+    if x.dtype is y.dtype and x.dtype in _MSE_FUSED:  # Note [mse_loss as one node]
+        return _mse_fused(x, y, reduction)
     d = x - y
     return _reduce(d * d, reduction)
+
+
+# Note [mse_loss as one node]
+# torch's mse_loss is one operator, so its result prints grad_fn=<MseLossBackward0> whatever the reduction. Ours,
+# composed of a subtraction, a square and a mean, printed <MeanBackward0> (or SumBackward0, MulBackward0). For
+# inputs of one floating dtype it is one `fused_op`: the forward squares the difference and reduces it (a large
+# float32 CPU sum in columns, Note [Whole sums on the CPU]), and the backward is torch's formula, (input - target)
+# * (2 / numel for a mean, else 2) * grad, and its negation for the target; create_graph differentiates the forward.
+_MSE_FUSED = (_dtype.float32, _dtype.float16, _dtype.bfloat16, _dtype.float64)
+
+
+def _mse_fused(x, y, reduction):
+    n = x.numel()
+
+    def reduced(sq):
+        if reduction == "none":
+            return sq
+        if _cpu_math.big_float32_on_cpu(sq):
+            return _cpu_math.sum_all(sq, None, False, reduction == "mean")
+        return mx.mean(sq) if reduction == "mean" else mx.sum(sq)
+
+    def f(xv, yv):
+        d = xv - yv
+        return reduced(d * d)
+
+    def fwd(xv, yv):
+        d = xv - yv
+        return reduced(d * d), (d,)
+
+    def bwd(values, res, out, g):
+        gx = res[0] * (2.0 / n if reduction == "mean" and n else 2.0) * g
+        return [gx, -gx]
+
+    return fused_op("MseLossBackward0", f, [x, y], fwd, bwd)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

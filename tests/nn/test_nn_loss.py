@@ -732,3 +732,25 @@ def test_cross_entropy_of_an_empty_batch(reduction, dtype):
     assert res[1][2] == res[0][2]
     assert_same(res[1][0], res[0][0])
     assert_same(res[1][1], res[0][1])
+
+
+# Note [mse_loss as one node]
+@pytest.mark.parametrize("shape", [(4, 6), (300, 1000), (0, 3), ()])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_one_node(shape, dtype, reduction):
+    """mse_loss prints torch's grad_fn=<MseLossBackward0> for every reduction, with torch's values, gradients of
+    input and target, and a second derivative (create_graph)."""
+    rng = np.random.default_rng(len(shape) * 7 + len(dtype))
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    res = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        x, y = (L.from_numpy(np.array(v)).to(dt).requires_grad_() for v in (a, b))
+        out = L.nn.functional.mse_loss(x, y, reduction=reduction)
+        gx, gy = L.autograd.grad(out, [x, y], L.ones_like(out) * 0.7, create_graph=True)
+        (h,) = L.autograd.grad((gx * gx).sum(), x)
+        res.append((out.grad_fn.name(), out, gx, gy, h))
+    assert res[1][0] == res[0][0] == "MseLossBackward0"
+    for m, t in zip(res[1][1:], res[0][1:]):
+        assert_same(m, t, rtol=1e-5 if dtype != "bfloat16" else 1e-2, atol=1e-5 if dtype != "bfloat16" else 1e-2)
