@@ -464,31 +464,23 @@ _CONV_WEIGHT_CACHED = (_dtype.float32, _dtype.float16, _dtype.bfloat16)  # Note 
 # an empty batch and, its own rule, (N, 0, *out) for zero input channels, and zero gradients for every operand
 # that wants one. MLX's convolution gives the shape, but its vjp of such a convolution fails to reshape, or
 # returns uninitialised memory for the bias's sum. So an empty input takes `_conv_empty`, after torch's shape
-# checks: zeros of that shape, recorded as ConvolutionBackward0 whose backward returns zeros.
+# checks: zeros of that shape from a function of no operand, recorded as ConvolutionBackward0 through mlx_op, as
+# the other empty results are (amax, grid_sample, interpolate), so its gradients are zeros.
+
+
+def _conv_out_sizes(sizes, ks, stride, lo, hi, dilation):
+    """The output's spatial sizes of a convolution of an input of spatial `sizes` by a kernel of sizes `ks`."""
+    return tuple((n + a + e - d * (k - 1) - 1) // s + 1
+                 for n, k, s, a, e, d in zip(sizes, ks, stride, lo, hi, dilation))
 
 
 def _conv_empty(ins, stride, lo, hi, dilation):
     """The convolution of ins[0] (batched, with no samples or no channels) by ins[1] (+ ins[2]): zeros of torch's
-    shape, recorded (Note [Empty convolutions])."""
+    shape, recorded, its gradients zeros (Note [Empty convolutions])."""
     x, w = ins[0], ins[1]
     n, c = x.shape[:2]
-    ks = w.shape[2:]
-    out = tuple((s + a + e - d * (k - 1) - 1) // st + 1
-                for s, a, e, d, k, st in zip(x.shape[2:], lo, hi, dilation, ks, stride))
-    dev = builtins.max(t._device_code for t in ins)
-    shape = (n, w.shape[0] if c else 0) + out
-    y = _new(_scoped(dev, mx.zeros, shape, x._mx.dtype), dev, x.dtype)
-    if _C.is_grad_enabled() and builtins.any(t.requires_grad for t in ins):
-        ctx = tuple((t._mx.shape, t._mx.dtype, t.dtype, t.requires_grad) for t in ins) + (dev,)
-        _C._record("ConvolutionBackward0", _conv_empty_backward, ctx, tuple(ins), (y,))
-    return y
-
-
-def _conv_empty_backward(ctx, grads):
-    """ConvolutionBackward0 of `_conv_empty`: zeros for the operands that want a gradient."""
-    dev = ctx[-1]
-    return tuple(_new(_scoped(dev, mx.zeros, shape, mdt), dev, dt) if wants else None
-                 for shape, mdt, dt, wants in ctx[:-1])
+    shape = (n, w.shape[0] if c else 0) + _conv_out_sizes(x.shape[2:], w.shape[2:], stride, lo, hi, dilation)
+    return mlx_op("ConvolutionBackward0", lambda xv, *rest: mx.zeros(shape, xv.dtype), ins)
 
 
 def _conv_inference(input, weight, bias, stride, lo, hi, dilation, perm_in, perm_out):
@@ -624,7 +616,7 @@ def _rows_geometry(plan, xs, ws, bound):
     _, stride, lo, hi, dilation, _, _ = plan
     ks, c = ws[2:], xs[1]
     sp = [n + a + e for n, a, e in zip(xs[2:], lo, hi)]
-    out = tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(sp, ks, stride, dilation))
+    out = _conv_out_sizes(xs[2:], ks, stride, lo, hi, dilation)
     if xs[0] * math.prod(out) * c * math.prod(ks) * 4 > bound:
         return None
     pads = [(0, 0)] + list(zip(lo, hi)) + [(0, 0)] if builtins.any(lo) or builtins.any(hi) else None
