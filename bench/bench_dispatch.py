@@ -1,5 +1,10 @@
 """Per-call cost of mlx_compat against raw mlx.core for the calls issue 9 lists (graph building only, no eval).
 
+The in-place row is the exception: a storage written over and over is evaluated every 1024 writes (Note [Bounded
+lazy graphs], csrc/tensor.c), so its row times a run of writes and then one evaluation of the written value on both
+sides, raw MLX rebinding its array as the write does (without that, raw MLX's chain grows without bound and ours
+looks 1x or 4x slower depending on whether a run happens to contain the bound's evaluation).
+
 For each call: the median over REPEATS runs of NUMBER calls, ours and raw MLX interleaved run by run so machine
 noise hits both alike; the ratio is ours / raw from the same run; the last line is the geometric mean of ratios.
 Usage: python bench/bench_dispatch.py [--repeats N] [--number N] [--device cpu|cuda] [--markdown]
@@ -42,6 +47,11 @@ def cases(device):
     mx.eval(ra, rb, rc, rmask)
     # raw MLX gets the stream argument our C core passes: only for a device that is not MLX's default
     s = None if mx.default_device() == mx.Device(dev) else dev
+    held = [rc]
+
+    def raw_add_():
+        held[0] = mx.add(held[0], rb, stream=s)
+
     return [
         ("a + b", lambda: a + b, lambda: mx.add(ra, rb, stream=s)),
         ("torch.add(a, b)", lambda: torch.add(a, b), lambda: mx.add(ra, rb, stream=s)),
@@ -60,26 +70,30 @@ def cases(device):
         ("a[0]", lambda: a[0], lambda: ra[0]),
         ("a.view(16)", lambda: a.view(16), lambda: mx.reshape(ra, (16,), stream=s)),
         ("a.shape", lambda: a.shape, lambda: ra.shape),
-        ("c.add_(b)", lambda: c.add_(b), lambda: mx.add(rc, rb, stream=s)),
+        ("c.add_(b) + eval", lambda: c.add_(b), raw_add_, lambda: mx.eval(c._mx), lambda: mx.eval(held[0])),
         ("w * b (records)", lambda: w * b, lambda: mx.multiply(ra, rb, stream=s)),
     ]
 
 
-def per_call_us(fn, number):
+def per_call_us(fn, number, after=None):
+    """µs per call of `number` calls of fn, then `after()` (inside the timing) when given."""
     t0 = time.perf_counter()
     for _ in range(number):
         fn()
+    if after is not None:
+        after()
     return (time.perf_counter() - t0) / number * 1e6
 
 
 def run(device, repeats, number):
     rows = []
-    for name, ours, raw in cases(device):
+    for name, ours, raw, *after in cases(device):
+        oa, ra = after if after else (None, None)
         for _ in range(max(1, number // 10)):  # warm-up
             ours(), raw()
         o, r, ratios = [], [], []
         for _ in range(repeats):
-            to, tr = per_call_us(ours, number), per_call_us(raw, number)
+            to, tr = per_call_us(ours, number, oa), per_call_us(raw, number, ra)
             o.append(to)
             r.append(tr)
             ratios.append(to / tr)
