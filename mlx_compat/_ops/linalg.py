@@ -11,7 +11,8 @@ Also here: torch.* aliases of torch.linalg (det, logdet, slogdet, inverse, pinve
 and the legacy torch.svd / torch.qr / torch.cholesky.
 
 MLX's linalg kernels run on its CPU stream only, so every mx.linalg call passes stream=mx.cpu. MLX's matmul is
-floating-point only: integer products are computed in float64 on the CPU and cast back (exact below 2**53).
+floating-point only: integer products are float64 products of the operands' limbs on the CPU, exact as torch's
+(Note [Exact integer products]).
 """
 from __future__ import annotations
 
@@ -101,10 +102,75 @@ def _product(fn, dev, *arrays, **kw):
 
 def _mm(a, b):
     """MLX matmul on the current default stream (the device scope's), for products made inside ops' formulas: integer
-    (and bool) operands in float64 on the CPU, cast back; a half-type one as _product makes it."""
+    operands exactly (Note [Exact integer products]); a half-type one as _product makes it."""
     if mx.issubdtype(a.dtype, mx.inexact):
         return _product(mx.matmul, None, a, b)
-    return mx.matmul(a.astype(mx.float64), b.astype(mx.float64), stream=CPU).astype(a.dtype)
+    return int_bilinear(mx.matmul, a, b, a.shape[-1])
+
+
+# Note [Exact integer products]
+# torch multiplies integer matrices in their own type: every product and sum wraps modulo 2**bits, so the result is
+# the exact one reduced modulo 2**bits. MLX's matmul is floating-point only. A float64 product is exact while each
+# output's sum of k products stays below 2**53, which int8/uint8 (and int16 up to k = 2**23) always meet, so
+# those take one float64 product on the CPU. Wider types split each operand's two's-complement bits into limbs of
+# w bits (unsigned, so every partial product is non-negative), with w chosen from k so that a limb product's sum
+# is exact (2w + log2(k+1) <= 53: 16-bit limbs up to k = 2**21). The result is the sum of the limb products
+# A_i @ B_j shifted left by w(i + j), in uint64 arithmetic, which wraps modulo 2**64 as the C++ it runs in
+# defines; pairs whose shift reaches the type's width vanish modulo 2**bits and are skipped (int32: 3 products,
+# int64: 10). The narrowing to the result type is modular too. Each limb product is one float64 BLAS call
+# (`fn`: matmul, or any other bilinear map, e.g. einsum of two operands), so a product stays a product and needs
+# no value read (it traces under compile). Bool and the unsigned types wider than 8 bits raise torch's
+# NotImplementedError (`_check_product_dtype`); on a GPU the products run on MLX's CPU stream (float64).
+
+
+def _bits(dt):
+    return dt.size * 8
+
+
+def int_bilinear(fn, a, b, k):
+    """fn(a, b) for integer MLX arrays a and b of one dtype, exactly as torch's integer kernels wrap (Note [Exact
+    integer products]); fn is bilinear and sums at most k products per output element; the float64 products
+    run on the CPU stream. Returns an array of a's dtype."""
+    dt = a.dtype
+    bits = _bits(dt)
+    room = 53 - max(1, k).bit_length()
+    wide = mx.float64
+    signed = dt in (mx.int8, mx.int16, mx.int32, mx.int64)
+    if bits <= 16 and 2 * bits - (2 if signed else 0) <= room:  # |a_i * b_i| below 2**(2 * bits - 2), or 2 * bits
+        r = fn(a.astype(wide, stream=CPU), b.astype(wide, stream=CPU), stream=CPU)
+        return r.astype(mx.int64, stream=CPU).astype(dt, stream=CPU)
+    w = min(16, room // 2)
+    n = -(-bits // w)
+    mask = (1 << w) - 1
+    u64 = mx.uint64
+
+    def limbs(x):
+        u = x.astype(u64, stream=CPU)
+        return [mx.bitwise_and(mx.right_shift(u, w * i, stream=CPU) if i else u, mask, stream=CPU)
+                .astype(wide, stream=CPU) for i in builtins.range(n)]
+
+    la, lb = limbs(a), limbs(b)
+    acc = None
+    for i in builtins.range(n):
+        for j in builtins.range(n - i):
+            if w * (i + j) >= bits:
+                continue
+            p = fn(la[i], lb[j], stream=CPU).astype(u64, stream=CPU)
+            if i + j:
+                p = mx.left_shift(p, w * (i + j), stream=CPU)
+            acc = p if acc is None else mx.add(acc, p, stream=CPU)
+    return acc.astype(dt, stream=CPU)
+
+
+_UNSUPPORTED_PRODUCT = {"bool": "Bool", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+
+
+def _check_product_dtype(dt, kernel):
+    """torch's NotImplementedError for products of bool and of unsigned types wider than 8 bits; kernel: the name
+    torch's CPU kernel reports (addmm_impl_cpu_, addmv_impl_cpu, bmm, baddbmm, dot, addr_cpu)."""
+    name = _UNSUPPORTED_PRODUCT.get(str(dt).split(".")[-1])
+    if name is not None:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
 def _check_same_dtype(a, b, msg):
@@ -142,16 +208,16 @@ def _check_vectors(fname, a, b, b_name):
 
 def dot(input, tensor, *, out=None):
     _check_vectors("dot", input, tensor, "tensor")
-    if input.dtype is _dtype.bool:
-        raise RuntimeError("\"dot\" not implemented for 'Bool'")
-    return _out(out, mlx_op("DotBackward0", lambda a, b: mx.sum(a * b) if _is_int(input.dtype) else
+    _check_product_dtype(input.dtype, "dot")
+    return _out(out, mlx_op("DotBackward0", lambda a, b: mx.sum(a * b).astype(a.dtype) if _is_int(input.dtype) else
                             mx.inner(a, b), [input, tensor]))
 
 
 def vdot(input, other, *, out=None):
     _check_vectors("vdot", input, other, "other")
+    _check_product_dtype(input.dtype, "dot")
     cplx = input.dtype.is_complex
-    return _out(out, mlx_op("VdotBackward0", lambda a, b: mx.sum((mx.conj(a) if cplx else a) * b),
+    return _out(out, mlx_op("VdotBackward0", lambda a, b: mx.sum((mx.conj(a) if cplx else a) * b).astype(a.dtype),
                             [input, other]))
 
 
@@ -173,6 +239,7 @@ def inner(input, other, *, out=None):
         return _out(out, input * other)
     if input.dtype is not other.dtype:
         raise RuntimeError("both inputs should have same dtype")
+    _check_product_dtype(input.dtype, "addmm_impl_cpu_")
     if input.shape[-1] != other.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
                            f"{list(input.shape)} and {list(other.shape)}")
@@ -189,6 +256,7 @@ def mv(input, vec, *, out=None):
     if input.dtype is not vec.dtype:
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_dname(input.dtype)}, "
                            f"{_dname(input.dtype)}, and {_dname(vec.dtype)}")
+    _check_product_dtype(input.dtype, "addmv_impl_cpu")
     return _out(out, mlx_op("MvBackward0", lambda a, b: _mm(a, b[:, None])[:, 0], [input, vec]))
 
 
@@ -234,6 +302,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.dim() else 1}), mat "
                            f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
     _same3("addmv", input, mat, vec)
+    _check_product_dtype(input.dtype, "addmv_impl_cpu")
     return _addprod("AddmvBackward0", input, lambda a, b: _mm(a, b[:, None])[:, 0], [mat, vec], beta, alpha, out,
                     (mat.shape[0],))
 
@@ -247,6 +316,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
     if input.dtype is _dtype.bool:
         beta, alpha = builtins.bool(beta), builtins.bool(alpha)
+    else:
+        _check_product_dtype(vec1.dtype, "addr_cpu")
     return _addprod("AddrBackward0", input, lambda a, b: a[:, None] * b[None, :], [vec1, vec2], beta, alpha, out,
                     (vec1.shape[0], vec2.shape[0]))
 
@@ -265,6 +336,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     if not (input.dtype is batch1.dtype is batch2.dtype):
         raise RuntimeError(f"expected scalar type {_dname(input.dtype)} but found "
                            f"{_dname(batch1.dtype if batch1.dtype is not input.dtype else batch2.dtype)}")
+    _check_product_dtype(input.dtype, "baddbmm")
     return _addprod("BaddbmmBackward0", input, _mm, [batch1, batch2], beta, alpha, out, (b, n, batch2.shape[2]))
 
 
@@ -283,6 +355,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     if not (input.dtype is batch1.dtype is batch2.dtype):
         raise RuntimeError(f"expected scalar type {_dname(input.dtype)} but found "
                            f"{_dname(batch1.dtype if batch1.dtype is not input.dtype else batch2.dtype)}")
+    _check_product_dtype(input.dtype, "addmm_impl_cpu_")
     wide = input.dtype is _dtype.float32 and input._device_code == 0
 
     def prods(a, c):
@@ -290,7 +363,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         # its own order, and only the exact sum rounded once stays within 1e-5 of it on cancelling entries
         if wide:
             return mx.sum(_mm(a.astype(mx.float64), c.astype(mx.float64)), axis=0).astype(mx.float32)
-        return mx.sum(_mm(a, c), axis=0)
+        return mx.sum(_mm(a, c), axis=0).astype(a.dtype)  # an integer sum keeps the operands' type
 
     return _addprod("AddbmmBackward0", input, prods, [batch1, batch2], beta, alpha, out, (n, batch2.shape[2]))
 
@@ -318,6 +391,7 @@ def tensordot(a, b, dims=2, out=None):
     db = [_wrap_dim(d, builtins.max(b.dim(), 1)) for d in db]
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
+    _check_product_dtype(a.dtype, "addmm_impl_cpu_")
     for x, y in zip(da, db):  # a size-1 contracted dim broadcasts against the other side's (summed there), as torch
         if a.shape[x] == 1 and b.shape[y] != 1:
             b = b.sum(y, keepdim=True)
@@ -454,11 +528,19 @@ def einsum(*args):
         rt = _C._promote_types(rt, o.dtype)
     ops = [o if o.dtype is rt else o.to(rt) for o in ops]
     integer = _is_int(rt)
+    summed = set("".join(terms)) - set(rhs)
+    if integer and builtins.any(builtins.sum(c in t for t in terms) > 1 for c in summed):
+        _check_product_dtype(rt, "bmm")  # torch contracts with bmm
+    if integer and len(ops) == 1 and summed:
+        ops = [ops[0].long()]  # an integer sum: int64, as torch's
+    k = math.prod(builtins.max(o.shape[t.index(c)] if c in t else 1 for t, o in zip(terms, ops)) for c in summed)
 
     def f(*xs):
-        if integer:
+        if integer and len(xs) == 2:  # Note [Exact integer products]
+            return int_bilinear(lambda x, y, stream: mx.einsum(eq, x, y, stream=stream), xs[0], xs[1], k)
+        if integer and len(xs) > 2:  # exact while every sum stays below 2**53
             return mx.einsum(eq, *[x.astype(mx.float64) for x in xs], stream=CPU).astype(xs[0].dtype)
-        return mx.einsum(eq, *xs)
+        return mx.einsum(eq, *xs)  # one integer operand: MLX's integer sums and diagonals
 
     # MLX requires sizes to match exactly; torch broadcasts size-1 dims of the same letter
     sizes = {}
@@ -1263,8 +1345,12 @@ def _addmm(input, mat1, mat2, beta=1, alpha=1, out=None, weight=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                            f"{b.shape[0]}x{b.shape[1]})")
     dt = mat1.dtype
-    if input.dtype is not dt or mat2.dtype is not dt:
-        raise RuntimeError("expected m1 and m2 to have the same dtype")
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dname(input.dtype)} and "
+                           f"{_dname(mat2.dtype)}")
+    if dt is not mat2.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dname(dt)} and {_dname(mat2.dtype)}")
+    _check_product_dtype(dt, "addmm_impl_cpu_")
     _check_expand(input._mx.shape, (a.shape[0], b.shape[1]))
     if dt.is_floating_point:
         c = input._mx
@@ -1282,7 +1368,7 @@ def _addmm(input, mat1, mat2, beta=1, alpha=1, out=None, weight=None):
     from ..autograd._mlx_vjp import mlx_op
 
     def f(inp, a, b):
-        prod = a @ b
+        prod = _mm(a, b)
         prod = prod if alpha == 1 else prod * alpha
         if beta == 0:
             return mx.broadcast_to(prod, prod.shape)
@@ -1396,6 +1482,8 @@ declare_methods({_name: globals()[_name] for _name in (
     "qr", "cholesky", "mm", "bmm", "addmm")} | {"cross": _method_cross},
     inplace=("tril", "triu", "addmv", "addr", "baddbmm", "addbmm", "addmm"))
 
+
+_C._register_fallback("matmul.integer", lambda a, b, k: int_bilinear(mx.matmul, a, b, k))  # csrc/ops.c's matmul
 
 # never replace what another module already exports: only names mlx_compat lacks so far are star-exported
 _pkg = __import__("sys").modules.get(__name__.rpartition(".")[0])

@@ -888,8 +888,34 @@ PyObject *tensor_richcompare(PyObject *a, PyObject *b, int cmp)
 
 /* ---------------------------------------------------------------- matmul */
 
-/* NEW: torch.matmul(a, b): both tensors, same dtype, at least 1-D. Integer matmul is computed in
- * float64 on the CPU (float32 elsewhere) since MLX's matmul is floating-point only. */
+/* The name torch's CPU kernel reports for a matmul of these ranks (torch's matmul: dot, mv, mm, or bmm, folding
+ * a batched left operand into mv / mm), for its NotImplementedError on bool and wide unsigned operands. */
+static const char *matmul_kernel_name(int da, int db)
+{
+    if (da == 1 && db == 1)
+        return "dot";
+    if (db == 1 && da >= 2)
+        return "addmv_impl_cpu";
+    if (db == 2 && da >= 1)
+        return "addmm_impl_cpu_";
+    return "bmm";
+}
+
+/* NEW: the exact integer product of MLX arrays va and vb (Note [Exact integer products] in _ops/linalg.py),
+ * through the Python implementation registered as "matmul.integer" (fn(a, b, k) -> array). */
+static PyObject *matmul_integer(State *st, PyObject *va, PyObject *vb, Py_ssize_t k)
+{
+    PyObject *kk = PyLong_FromSsize_t(k);
+    if (kk == NULL)
+        return NULL;
+    PyObject *args[3] = {va, vb, kk};
+    PyObject *r = fast_fallback(st, "matmul.integer", args, 3, NULL);
+    Py_DECREF(kk);
+    return r;
+}
+
+/* NEW: torch.matmul(a, b): both tensors, same dtype, at least 1-D. Integer operands are multiplied exactly
+ * (matmul_integer); bool and unsigned types wider than 8 bits raise torch's NotImplementedError. */
 /* Whether 2-D t's strides are column-major (torch's test in mm_mat1_backward: stride (1, size(0))); a base
  * without strides is row-major. Note [Gradient layout of a product] (_ops/linalg.py). */
 static int matrix_is_colmajor(TensorObject *t)
@@ -928,10 +954,13 @@ static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
     int device;
     if (common_device(st, &oa, &ob, &device) < 0)
         return NULL;
-    int dt = a->dtype, compute = dt;
-    if (!dt_is_float(dt) && !dt_is_complex(dt))
-        compute = device == DEV_CPU ? DT_F64 : DT_F32;
-    else if (device == DEV_CPU && (dt == DT_BF16 || dt == DT_F16))
+    int dt = a->dtype, compute = dt, integer = !dt_is_float(dt) && !dt_is_complex(dt);
+    if (dt == DT_BOOL || dt == DT_U16 || dt == DT_U32 || dt == DT_U64) {
+        PyErr_Format(PyExc_NotImplementedError, "\"%s\" not implemented for '%s'",
+                     matmul_kernel_name(a->ndim, b->ndim), dtype_name(dt));
+        return NULL;
+    }
+    if (!integer && device == DEV_CPU && (dt == DT_BF16 || dt == DT_F16))
         compute = DT_F32; /* Note [Half-type products on the CPU] (_ops/linalg.py): float32, rounded once */
     PyObject *va = operand_value(st, &oa, compute, device), *vb = NULL, *r = NULL;
     if (va == NULL)
@@ -939,7 +968,7 @@ static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
     vb = operand_value(st, &ob, compute, device);
     if (vb == NULL)
         goto done;
-    r = mx_call2(st, st->f_matmul, va, vb, device);
+    r = integer ? matmul_integer(st, va, vb, ka) : mx_call2(st, st->f_matmul, va, vb, device);
     if (r != NULL && compute != dt)
         Py_SETREF(r, mx_astype(st, r, dt, device));
 done:

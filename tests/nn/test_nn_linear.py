@@ -182,15 +182,7 @@ def test_linear_fast_path_output_writes_do_not_reach_the_operands():
         assert float(b.sum()) == 0
 
 
-_ADDMM_DTYPE = pytest.mark.xfail(strict=True, reason="addmm (_ops/linalg.py) says 'expected m1 and m2 to have the "
-                                  "same dtype' where torch says 'self and mat2 must have the same dtype, but got ...'")
-_INT_MATMUL = pytest.mark.xfail(strict=True, reason="integer matmul: torch's CPU computes it, MLX's matmul raises "
-                                "ValueError (the C core's matmul / _ops/linalg.py, not linear)")
-
-
-@pytest.mark.parametrize("what", [pytest.param("weight-dtype", marks=_ADDMM_DTYPE),
-                                  pytest.param("bias-dtype", marks=_ADDMM_DTYPE), "inner-size",
-                                  pytest.param("int-input", marks=_INT_MATMUL), "bias-0d", "bias-2d"])
+@pytest.mark.parametrize("what", ["weight-dtype", "bias-dtype", "inner-size", "int-input", "bias-0d", "bias-2d"])
 @pytest.mark.parametrize("grad", [False, True])
 def test_linear_fast_path_declines_what_it_cannot_check(what, grad):
     """Operands the fast path does not take reach the checked path: torch's exception type and message, or

@@ -851,3 +851,117 @@ def test_half_type_cpu_products_are_float32_rounded_once(dtype, name, grad):
     assert_same(ours, ref, **tol)
     for o, r in zip(ours_g, ref_g):
         assert_same(o, r, rtol=2e-2, atol=5e-2)
+
+
+# ---------------------------------------------------------------- Note [Exact integer products] (_ops/linalg.py)
+
+_INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+_PRODUCT_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 2)), ((4, 2, 3), (3, 2)),
+                   ((4, 2, 3), (3,)), ((3,), (4, 3, 2)), ((2, 3), (4, 3, 2)), ((4, 2, 3), (4, 3, 2)),
+                   ((5, 1, 2, 3), (4, 3, 2))]
+
+
+def _full_range(shape, dtype, seed):
+    """Integers over the dtype's whole range (products and sums wrap in torch's kernels)."""
+    info = np.iinfo(dtype)
+    return np.random.default_rng(seed).integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+@pytest.mark.parametrize("dtype", _INT_DTYPES)
+@pytest.mark.parametrize("shapes", _PRODUCT_SHAPES, ids=str)
+def test_integer_matmul_wraps_as_torch(dtype, shapes):
+    # full-range values: every product overflows the type, and float64 products would round (int32/int64)
+    a, b = _full_range(shapes[0], dtype, 1), _full_range(shapes[1], dtype, 2)
+    assert_same(mc.from_numpy(a) @ mc.from_numpy(b), torch.from_numpy(a) @ torch.from_numpy(b))
+
+
+@pytest.mark.parametrize("dtype", ("int32", "int64"))
+def test_integer_matmul_long_inner_size(dtype):
+    # an inner size past 2**21 makes the limbs narrower than 16 bits (the sums must stay below 2**53)
+    k = (1 << 21) + 3
+    a, b = _full_range((1, k), dtype, 3), _full_range((k, 2), dtype, 4)
+    assert_same(mc.from_numpy(a) @ mc.from_numpy(b), torch.from_numpy(a) @ torch.from_numpy(b))
+
+
+def _int_product_cases():
+    def ones(L, dt, *shape):  # 37s (trues for bool): products and sums past the 8-bit ranges
+        t = L.ones(*shape, dtype=getattr(L, dt))
+        return t if dt == "bool" else t * 37
+
+    return {
+        "mm": lambda L, d: L.mm(ones(L, d, 2, 3), ones(L, d, 3, 2)),
+        "bmm": lambda L, d: L.bmm(ones(L, d, 2, 2, 3), ones(L, d, 2, 3, 2)),
+        "mv": lambda L, d: L.mv(ones(L, d, 2, 3), ones(L, d, 3)),
+        "dot": lambda L, d: L.dot(ones(L, d, 3), ones(L, d, 3)),
+        "vdot": lambda L, d: L.vdot(ones(L, d, 3), ones(L, d, 3)),
+        "addmm": lambda L, d: L.addmm(ones(L, d, 2, 2), ones(L, d, 2, 3), ones(L, d, 3, 2)),
+        "addmv": lambda L, d: L.addmv(ones(L, d, 2), ones(L, d, 2, 3), ones(L, d, 3)),
+        "baddbmm": lambda L, d: L.baddbmm(ones(L, d, 1, 2, 2), ones(L, d, 1, 2, 3), ones(L, d, 1, 3, 2)),
+        "addbmm": lambda L, d: L.addbmm(ones(L, d, 2, 2), ones(L, d, 2, 2, 3), ones(L, d, 2, 3, 2)),
+        "tensordot": lambda L, d: L.tensordot(ones(L, d, 2, 3), ones(L, d, 3, 2), 1),
+        "inner": lambda L, d: L.inner(ones(L, d, 2, 3), ones(L, d, 2, 3)),
+        "einsum-contract": lambda L, d: L.einsum("ij,jk->ik", ones(L, d, 2, 3), ones(L, d, 3, 2)),
+        "einsum-outer": lambda L, d: L.einsum("i,j->ij", ones(L, d, 2), ones(L, d, 3)),
+        "einsum-sum": lambda L, d: L.einsum("ij->", ones(L, d, 2, 3)),
+        "einsum-rows": lambda L, d: L.einsum("ij->i", ones(L, d, 3, 3)),
+        "einsum-diagonal": lambda L, d: L.einsum("ii->i", ones(L, d, 3, 3)),
+        "addr": lambda L, d: L.addr(ones(L, d, 2, 2), ones(L, d, 2), ones(L, d, 2)),
+        "multi_dot": lambda L, d: L.linalg.multi_dot([ones(L, d, 2, 3), ones(L, d, 3, 2), ones(L, d, 2, 2)]),
+        "linear-3d-bias": lambda L, d: L.nn.functional.linear(ones(L, d, 2, 3, 4), ones(L, d, 5, 4), ones(L, d, 5)),
+        "linear": lambda L, d: L.nn.functional.linear(ones(L, d, 2, 4), ones(L, d, 5, 4)),
+        "matmul-out": lambda L, d: L.matmul(ones(L, d, 2, 3), ones(L, d, 3, 2), out=L.empty(2, 2, dtype=getattr(L, d))),
+    }
+
+
+@pytest.mark.parametrize("dtype", ("bool",) + _INT_DTYPES + ("uint16", "uint32", "uint64"))
+@pytest.mark.parametrize("case", list(_int_product_cases()))
+def test_integer_and_bool_products_as_torch(case, dtype):
+    """Every product op over integer and bool operands: torch's values and result dtype (a sum of small integers
+    keeps their type, einsum's plain sum is int64), or torch's NotImplementedError for bool and the unsigned types
+    wider than 8 bits (with the name of torch's kernel)."""
+    f = _int_product_cases()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expect = f(torch, dtype)
+        except NotImplementedError as e:
+            with pytest.raises(NotImplementedError) as got:
+                f(mc, dtype)
+            assert str(got.value) == str(e)
+            return
+    assert_same(f(mc, dtype), expect)
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 2)),
+                                    ((4, 2, 3), (3, 2)), ((4, 2, 3), (3,)), ((2, 3), (4, 3, 2)),
+                                    ((4, 2, 3), (4, 3, 2))], ids=str)
+def test_bool_matmul_raises_torch_kernel_name(shapes):
+    a, b = np.ones(shapes[0], bool), np.ones(shapes[1], bool)
+    with pytest.raises(NotImplementedError) as theirs:
+        torch.from_numpy(a) @ torch.from_numpy(b)
+    with pytest.raises(NotImplementedError) as ours:
+        mc.from_numpy(a) @ mc.from_numpy(b)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_integer_matmul_traces_without_reading_values():
+    # the limb products need no value read, so a compiled function can multiply integer tensors
+    a, b = _full_range((3, 4), "int64", 5), _full_range((4, 2), "int64", 6)
+    f = mc.compile(lambda x, y: (x @ y) + 1)
+    for _ in range(2):
+        assert_same(f(mc.from_numpy(a), mc.from_numpy(b)), torch.from_numpy(a) @ torch.from_numpy(b) + 1)
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float32", "float64"), ("float32", "float64", "float32"),
+                                    ("float64", "float64", "float32"), ("int64", "int32", "int64"),
+                                    ("int64", "int64", "int32")], ids=str)
+def test_addmm_dtype_mismatch_message(dtypes):
+    def f(L):
+        i, m1, m2 = (getattr(L, d) for d in dtypes)
+        return L.addmm(L.ones(2, 2, dtype=i), L.ones(2, 3, dtype=m1), L.ones(3, 2, dtype=m2))
+
+    with pytest.raises(RuntimeError) as theirs:
+        f(torch)
+    with pytest.raises(RuntimeError) as ours:
+        f(mc)
+    assert str(ours.value) == str(theirs.value)
