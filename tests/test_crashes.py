@@ -276,3 +276,41 @@ def test_interpreter_exit_with_kept_tensor_objects_under_the_debug_allocator():
     """
     env = dict(os.environ, PYTHONMALLOC="debug", PYTHONIOENCODING="utf-8")
     assert outcome("mlx_compat", body, env=env) == outcome("torch", body)
+
+
+# ---- integer division of the most negative value by -1, and a zero divisor while MLX traces (SIGFPE in MLX's
+# integer division; Note [Integer division traps] in csrc/ops.c). torch wraps INT_MIN // -1 to INT_MIN and gives
+# 0 for % and fmod by -1; its own div(rounding_mode='trunc') traps there, so that case's expectation is written out
+@pytest.mark.parametrize("body", [
+    "return (torch.tensor([-2**63, 7, -7]) // -1).tolist()",
+    "return (torch.tensor([-2**63, 7, -7]) // torch.tensor([-1, 2, -1])).tolist()",
+    "return (torch.tensor([-2**31, 5], dtype=torch.int32) // torch.tensor([-1, -2], dtype=torch.int32)).tolist()",
+    "return (torch.tensor([-128, 5], dtype=torch.int8) // torch.tensor([-1, 2], dtype=torch.int8)).tolist()",
+    "return (torch.tensor([-2**15], dtype=torch.int16) // -1).tolist()",
+    "return (torch.tensor([-2**63, 5]) % torch.tensor([-1, 3])).tolist()",
+    "return (torch.tensor([-2**63]) % -1).tolist()",
+    "return torch.fmod(torch.tensor([-2**63, -5]), torch.tensor([-1, 3])).tolist()",
+    "return torch.remainder(torch.tensor([-2**63]), -1).tolist()",
+    "return torch.floor_divide(torch.tensor([-2**63]), torch.tensor([-1])).tolist()",
+    "return torch.div(torch.tensor([-2**63]), -1, rounding_mode='floor').tolist()",
+    "x = torch.tensor([-2**63, 9]); x //= -1; return x.tolist()",
+    "x = torch.tensor([-2**63, 9]); x.remainder_(torch.tensor([-1, 4])); return x.tolist()",
+    "return (-2**63 // torch.tensor([-1, 1])).tolist()",
+    "return (torch.tensor([5]) // torch.tensor([0])).tolist()",
+    "return (torch.tensor([5]) % 0).tolist()",
+])
+def test_integer_division_traps(body):
+    same_as_torch(body)
+
+
+@pytest.mark.parametrize("body, expect", [
+    # torch's own kernel traps here (SIGFPE); ours wraps as its floor division does
+    ("return torch.div(torch.tensor([-2**63, 7]), torch.tensor([-1, -2]), rounding_mode='trunc').tolist()",
+     ("RESULT", repr([-2**63, -3]))),
+    # while MLX traces, the divisor's values are not read, so a zero divisor cannot raise: x // 1, not a dead process
+    ("f = torch.compile(lambda x, y: (x // y, x % y, torch.fmod(x, y)))\n"
+     "return [t.tolist() for t in f(torch.tensor([5, -2**63]), torch.tensor([0, -1]))]",
+     ("RESULT", repr([[5, -2**63], [0, 0], [0, 0]]))),
+])
+def test_integer_division_traps_where_torch_has_no_answer(body, expect):
+    assert outcome("mlx_compat", body) == expect

@@ -135,11 +135,20 @@ def _div_trunc(input, other, inplace):
         # evaluation while tracing] in csrc/mxcall.c)
         if _C._item_or_none((other == 0).any()._mx) if isinstance(other, Tensor) else other == 0:
             raise RuntimeError("ZeroDivisionError")
-    q = _binary("div", input, other)
     if rt.is_floating_point or rt.is_complex:
+        q = _binary("div", input, other)
         r = _new(mx.trunc(q._mx, stream=_stream(q)), q._device_code, q.dtype)
     else:
-        r = _new(mx.trunc(q._mx, stream=_stream(q)).astype(rt._mx, stream=_stream(q)), q._device_code, rt)
+        # integers: the floor quotient (exact, and safe: Note [Integer division traps] in csrc/ops.c) moved up by
+        # one where a remainder is left and the signs differ (a float quotient would round past 2**53)
+        fl = input // other
+        t = fl
+        s = _stream(t)
+        x, y = (v._mx.astype(rt._mx, stream=s) if isinstance(v, Tensor) else mx.array(v, rt._mx) for v in (input, other))
+        rem = mx.subtract(x, mx.multiply(fl._mx, y, stream=s), stream=s)
+        up = mx.logical_and(mx.not_equal(rem, 0, stream=s),
+                            mx.not_equal(mx.less(x, 0, stream=s), mx.less(y, 0, stream=s), stream=s), stream=s)
+        r = _new(mx.add(fl._mx, up.astype(rt._mx, stream=s), stream=s), t._device_code, rt)
     if inplace:
         return input.copy_(r) if _can_cast(r.dtype, input.dtype) else _raise_cast(r.dtype, input.dtype)
     return r

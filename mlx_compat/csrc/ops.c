@@ -354,6 +354,65 @@ error:
     return out;
 }
 
+/* Note [Integer division traps]
+ * A CPU's integer division traps (SIGFPE, the process dies) on a zero divisor and on the most negative value
+ * divided by -1, and MLX's integer floor_divide, remainder and fmod divide without looking. torch raises on a
+ * zero divisor (check_int_zero_div, eagerly; while MLX traces, the values are not read: Note [No evaluation
+ * while tracing]) and wraps INT_MIN // -1 to INT_MIN, % -1 and fmod by -1 to 0. So a signed integer division
+ * divides by 1 where the divisor is 0 or -1 (x % 1 and fmod(x, 1) are the 0 that -1 gives) and negates the
+ * quotient where it was -1 (-x wraps as torch's); a traced zero divisor then gives x // 1 rather than a dead
+ * process. A Python scalar divisor is known: -1 takes the same route without the selects, any other none. */
+
+/* NEW: the divisor to use instead of vb (BORROWED; b its operand) in a signed integer division, or a new
+ * reference to vb when no change is needed; *neg_mask: NEW bool array where the divisor was -1 (or Py_True for
+ * a scalar -1), NULL where none can be. Note [Integer division traps]. */
+static __attribute__((noinline)) PyObject *int_division_divisor(State *st, Operand *b, PyObject *vb, int device,
+                                                                PyObject **neg_mask)
+{
+    PyObject *zero = NULL, *m1 = NULL, *one = NULL, *is0 = NULL, *ism1 = NULL, *bad = NULL, *out = NULL;
+    *neg_mask = NULL;
+    if (b->t == NULL) {
+        if (!is_int_value(b->obj, -1))
+            return Py_NewRef(vb);
+        *neg_mask = Py_NewRef(Py_True);
+        return PyLong_FromLong(1);
+    }
+    if ((zero = PyLong_FromLong(0)) == NULL || (m1 = PyLong_FromLong(-1)) == NULL || (one = PyLong_FromLong(1)) == NULL)
+        goto error;
+    if ((is0 = mx_call2(st, st->f_equal, vb, zero, device)) == NULL ||
+        (ism1 = mx_call2(st, st->f_equal, vb, m1, device)) == NULL ||
+        (bad = mx_call2(st, st->f_bitwise_or, is0, ism1, device)) == NULL)
+        goto error;
+    PyObject *args[3] = {bad, one, vb};
+    if ((out = mx_call(st, st->f_where, args, 3, device)) == NULL)
+        goto error;
+    *neg_mask = Py_NewRef(ism1);
+error:
+    Py_XDECREF(zero);
+    Py_XDECREF(m1);
+    Py_XDECREF(one);
+    Py_XDECREF(is0);
+    Py_XDECREF(ism1);
+    Py_XDECREF(bad);
+    return out;
+}
+
+/* NEW: res (STOLEN, a quotient by the divisor of int_division_divisor) negated where neg_mask (BORROWED) is set;
+ * Note [Integer division traps]. */
+static __attribute__((noinline)) PyObject *int_division_negate(State *st, PyObject *res, PyObject *neg_mask, int device)
+{
+    PyObject *neg = mx_call1(st, st->f_negative, res, device), *out = NULL;
+    if (neg != NULL && neg_mask == Py_True)
+        out = Py_NewRef(neg);
+    else if (neg != NULL) {
+        PyObject *args[3] = {neg_mask, neg, res};
+        out = mx_call(st, st->f_where, args, 3, device);
+    }
+    Py_XDECREF(neg);
+    Py_DECREF(res);
+    return out;
+}
+
 /* The dtype to compute in where torch's promotion gives complex128 (float64 with complex64), which MLX lacks:
  * an in-place complex64 target keeps complex64 anyway, and comparisons only need the values, so complex64
  * serves there; otherwise -1 with a clear refusal. */
@@ -463,6 +522,14 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         Py_DECREF(va);
         return NULL;
     }
+    PyObject *neg_mask = NULL; /* Note [Integer division traps] */
+    if (info->int_zero_div && compute >= DT_I8 && compute <= DT_I64) {
+        Py_SETREF(vb, int_division_divisor(st, b, vb, *device, &neg_mask));
+        if (vb == NULL) {
+            Py_DECREF(va);
+            return NULL;
+        }
+    }
     /* Note [Channels-last hint] (layout.c): two channels-last operands are combined in N...C space (neither
      * hinted, the common case: the plain call, which is what layout_call2 makes then) */
     PyObject *f = compute == DT_F64 && func64 != NULL ? func64 : func;
@@ -476,6 +543,12 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         if (last != NULL) /* another array than layout_call2's NC... view */
             Py_CLEAR(*last);
     }
+    if (res != NULL && neg_mask != NULL && (op == BIN_FLOORDIV || strcmp(info->name, "floor_divide") == 0)) {
+        res = int_division_negate(st, res, neg_mask, *device);
+        if (last != NULL) /* another array than layout_call2's NC... view */
+            Py_CLEAR(*last);
+    }
+    Py_XDECREF(neg_mask);
     Py_DECREF(va);
     Py_DECREF(vb);
     if (res == NULL)

@@ -521,3 +521,22 @@ def test_pow_by_small_exponents_gradients(exponent):
     assert res[1][3] == res[0][3]
     for m, t in zip(res[1][:3], res[0][:3]):
         assert_same(m, t, rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- integer div(rounding_mode='trunc')
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+def test_integer_trunc_division_is_exact(dtype):
+    # int64 quotients past 2**53 came back rounded through a float quotient; every sign pairing, a remainder
+    # and none, a tensor divisor and a Python one (INT_MIN by -1 is left out: torch's own kernel traps there,
+    # tests/test_crashes.py)
+    info = np.iinfo(dtype)
+    xs = np.array([v for v in (info.max, info.max - 5, info.min + 1, info.min + 7, 7, -7, 6, -6, 0, 1)
+                   if v >= info.min], dtype=dtype)
+    for d in (7, -7, 3, -3, 1, -1, 2, info.max, info.min):
+        if d == 0 or (d < 0 and info.min == 0):  # uint8's min; no negative uint8
+            continue
+        ys = np.full_like(xs, d)
+        for a, b in ((mc.from_numpy(xs), mc.from_numpy(ys)), (mc.from_numpy(xs), int(d))):
+            ta, tb = torch.from_numpy(xs), torch.from_numpy(ys) if not isinstance(b, int) else int(d)
+            assert_same(mc.div(a, b, rounding_mode="trunc"), torch.div(ta, tb, rounding_mode="trunc"))
