@@ -5,7 +5,9 @@ Most losses are compositions of the package's differentiable Tensor ops, so the 
 their gradients (of any order) with torch's values at the special points (abs'(0) = 0 via sign,
 clamp_min passing the gradient at the bound, where() routing it to the selected branch). Two take
 a hand-written derivative because torch's differs from the mathematical one:
-binary_cross_entropy (Note [BCE gradient]) and ctc_loss (Note [CTC gradient]).
+binary_cross_entropy (Note [BCE gradient]) and ctc_loss (Note [CTC gradient]). The losses torch implements as
+one operator (mse, smooth_l1, huber, binary_cross_entropy(_with_logits), soft_margin) are one node with torch's
+name and backward formula (Notes [mse_loss as one node], [Pointwise losses as one node]).
 
 Note [fused cross entropy]
 cross_entropy of (N, C) float32/float16/bfloat16 logits with class indices, no class weights and no label
@@ -156,6 +158,55 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(d * d, reduction)
 
 
+# Note [Pointwise losses as one node]
+# As Note [mse_loss as one node], the other losses torch implements as one operator (smooth_l1_loss, huber_loss,
+# binary_cross_entropy, binary_cross_entropy_with_logits, soft_margin_loss) are one `fused_op` named after torch's
+# node when input and target share a floating dtype and shape (and weights, where given, that dtype and a shape
+# that broadcasts into the input's): the forward computes the elementwise values the compositions computed and
+# reduces them, and the backward is torch's formula (torch/_decomp's *_backward, FunctionsManual's
+# binary_cross_entropy_with_logits backward), scaled by 1/numel for a mean. Other operands keep the compositions.
+
+
+def _loss_node(name, x, y, reduction, elem, grads):
+    """One `name` node for the pointwise loss elem(xv, yv) -> (values, saved) of same-dtype floating x and y,
+    reduced; grads(xv, yv, saved, g) -> [input's, target's] with g the cotangent already scaled for a mean."""
+    n = x.numel()
+
+    def fwd(xv, yv):
+        v, res = elem(xv, yv)
+        return _reduced(v, reduction), res
+
+    def bwd(values, res, out, g):
+        if reduction == "mean" and n:
+            g = g / n
+        return grads(values[0], values[1], res, g)
+
+    # a create_graph backward differentiates f, whose vjp is the same formula (MLX's derivative of the forward
+    # would round differently: the BCE's -y/x + (1-y)/(1-x) against torch's (x-y)/(x(1-x)))
+    @mx.custom_function
+    def f(xv, yv):
+        return fwd(xv, yv)[0]
+
+    @f.vjp
+    def f_vjp(primals, cot, out):
+        xv, yv = primals
+        gs = bwd(primals, elem(xv, yv)[1], out, cot)
+        return tuple(mx.zeros_like(v) if gi is None else gi for gi, v in zip(gs, primals))
+
+    return fused_op(name, f, [x, y], fwd, bwd)
+
+
+def _fusable(x, y, *weights):
+    """Whether a loss of x and y (and the optional weights) can be one node (Note [Pointwise losses as one node])."""
+    if not (x.dtype is y.dtype and x.dtype in _MSE_FUSED and tuple(x.shape) == tuple(y.shape)):
+        return False
+    for w in weights:
+        if w is not None and (w.dtype is not x.dtype or w.requires_grad or
+                              _mc().broadcast_shapes(tuple(w.shape), tuple(x.shape)) != tuple(x.shape)):
+            return False
+    return True
+
+
 # Note [mse_loss as one node]
 # torch's mse_loss is one operator, so its result prints grad_fn=<MseLossBackward0> whatever the reduction. Ours,
 # composed of a subtraction, a square and a mean, printed <MeanBackward0> (or SumBackward0, MulBackward0). For
@@ -165,19 +216,22 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 _MSE_FUSED = (_dtype.float32, _dtype.float16, _dtype.bfloat16, _dtype.float64)
 
 
+def _reduced(loss, reduction):
+    """An elementwise loss's MLX values reduced as torch's losses reduce (a large float32 CPU sum in columns,
+    Note [Whole sums on the CPU])."""
+    if reduction == "none":
+        return loss
+    if _cpu_math.big_float32_on_cpu(loss):
+        return _cpu_math.sum_all(loss, None, False, reduction == "mean")
+    return mx.mean(loss) if reduction == "mean" else mx.sum(loss)
+
+
 def _mse_fused(x, y, reduction):
     n = x.numel()
 
-    def reduced(sq):
-        if reduction == "none":
-            return sq
-        if _cpu_math.big_float32_on_cpu(sq):
-            return _cpu_math.sum_all(sq, None, False, reduction == "mean")
-        return mx.mean(sq) if reduction == "mean" else mx.sum(sq)
-
     def fwd(xv, yv):
         d = xv - yv
-        return reduced(d * d), (d,)
+        return _reduced(d * d, reduction), (d,)
 
     def f(xv, yv):
         return fwd(xv, yv)[0]
@@ -225,6 +279,18 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta == 0.0:
         return _reduce((x - y).abs(), reduction)
     _kernel_dtype_check(x, "smooth_l1_cpu")
+    if _fusable(x, y):  # Note [Pointwise losses as one node]
+        def elem(xv, yv):
+            d = xv - yv
+            z = mx.abs(d)
+            return mx.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), (d, z)
+
+        def grads(xv, yv, res, g):
+            d, z = res
+            gx = mx.where(z < beta, g * d / beta, g * mx.sign(d))
+            return [gx, -gx]
+
+        return _loss_node("SmoothL1LossBackward0", x, y, reduction, elem, grads)
     z = (x - y).abs()
     # Note [loss branch at the threshold]: torch takes the linear branch at |x - y| == beta (gradient sign(x - y))
     loss = _mc().where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
@@ -245,6 +311,22 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
     if weight is None:
         reduction = _check_reduction(reduction)
+        if _fusable(x, y):  # Note [Pointwise losses as one node]
+            if delta <= 0:
+                raise RuntimeError("huber_loss does not support non-positive values for delta.")
+            _kernel_dtype_check(x, "huber_cpu")
+
+            def elem(xv, yv):
+                d = xv - yv
+                z = mx.abs(d)
+                return mx.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), (d,)
+
+            def grads(xv, yv, res, g):
+                d = res[0]
+                gx = mx.where(d < -delta, -g * delta, mx.where(d > delta, g * delta, d * g))
+                return [gx, -gx]
+
+            return _loss_node("HuberLossBackward0", x, y, reduction, elem, grads)
         return _reduce(unweighted(), reduction)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
@@ -310,6 +392,19 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         tv = target._mx
         if not builtins.bool(_mx_item(mx.all((tv >= 0) & (tv <= 1)))):
             raise RuntimeError("all elements of target should be between 0 and 1")
+    if _fusable(input, target, weight):  # Note [Pointwise losses as one node]
+        w = weight._mx if weight is not None else None
+
+        def elem(xv, yv):
+            v = (yv - 1) * mx.maximum(mx.log1p(-xv), -100.0) - yv * mx.maximum(mx.log(xv), -100.0)
+            return (v * w if w is not None else v), ()
+
+        def grads(xv, yv, res, g):  # Note [BCE gradient]
+            gx = g * (xv - yv) / mx.maximum(xv * (1 - xv), 1e-12)
+            gy = g * (mx.log1p(-xv) - mx.log(xv))
+            return [gx * w, gy * w] if w is not None else [gx, gy]
+
+        return _loss_node("BinaryCrossEntropyBackward0", input, target, reduction, elem, grads)
     f = _bce_f(weight._mx if weight is not None else None)
     loss = mlx_op("BinaryCrossEntropyBackward0", f, [input, target])
     return _reduce(loss, reduction)
@@ -333,6 +428,29 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
     _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    if _fusable(input, target, weight, pos_weight):  # Note [Pointwise losses as one node]
+        w = weight._mx if weight is not None else None
+        pw = pos_weight._mx if pos_weight is not None else None
+
+        def logsig(v):  # _logsigmoid's arithmetic
+            return mx.minimum(v, 0) - mx.log1p(mx.exp(-mx.abs(v)))
+
+        def elem(xv, yv):
+            ls = logsig(xv)
+            v = (1 - yv) * xv - (((pw - 1) * yv + 1) * ls if pw is not None else ls)
+            return (v * w if w is not None else v), ()
+
+        def grads(xv, yv, res, g):
+            if pw is not None:
+                t = pw * yv
+                gx = (t + 1 - yv) * mx.sigmoid(xv) - t
+                gy = logsig(-xv) - logsig(xv) * pw
+            else:
+                gx, gy = mx.sigmoid(xv) - yv, -xv
+            gx, gy = gx * g, gy * g
+            return [gx * w, gy * w] if w is not None else [gx, gy]
+
+        return _loss_node("BinaryCrossEntropyWithLogitsBackward0", input, target, reduction, elem, grads)
     ls = _logsigmoid(input)
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
@@ -435,6 +553,14 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _check_reduction(_reduction(size_average, reduce, reduction))
     _not_differentiable("soft_margin_loss", "target", target)
+    if _fusable(input, target):  # Note [Pointwise losses as one node]
+        def elem(xv, yv):
+            return mx.log1p(mx.exp(-xv * yv)), ()
+
+        def grads(xv, yv, res, g):
+            return [yv * g * (mx.sigmoid(yv * xv) - 1), None]
+
+        return _loss_node("SoftMarginLossBackward0", input, target, reduction, elem, grads)
     loss = (-input * target).exp().log1p()
     return _reduce(loss, reduction)
 

@@ -754,3 +754,60 @@ def test_mse_loss_one_node(shape, dtype, reduction):
     assert res[1][0] == res[0][0] == "MseLossBackward0"
     for m, t in zip(res[1][1:], res[0][1:]):
         assert_same(m, t, rtol=1e-5 if dtype != "bfloat16" else 1e-2, atol=1e-5 if dtype != "bfloat16" else 1e-2)
+
+
+# Note [Pointwise losses as one node]
+def _pointwise_losses():
+    """name -> (torch's node, call(F, x, y, extras, reduction), input maker, target maker, extras maker or None,
+    whether the target is differentiable)."""
+    prob = lambda r, s: r.uniform(0.02, 0.98, s)  # noqa: E731
+    norm = lambda r, s: r.standard_normal(s)  # noqa: E731
+    sgn = lambda r, s: np.sign(r.standard_normal(s)) + (r.standard_normal(s) == 0)  # noqa: E731
+    return {
+        "smooth_l1": ("SmoothL1LossBackward0", lambda F, x, y, e, r: F.smooth_l1_loss(x, y, reduction=r, beta=0.5),
+                      norm, norm, None, True),
+        "huber": ("HuberLossBackward0", lambda F, x, y, e, r: F.huber_loss(x, y, reduction=r, delta=0.7),
+                  norm, norm, None, True),
+        "bce": ("BinaryCrossEntropyBackward0", lambda F, x, y, e, r: F.binary_cross_entropy(x, y, reduction=r),
+                prob, prob, None, True),
+        "bce_weight": ("BinaryCrossEntropyBackward0",
+                       lambda F, x, y, e, r: F.binary_cross_entropy(x, y, weight=e[0], reduction=r),
+                       prob, prob, lambda r, s: [r.uniform(0.5, 2, s[-1:])], True),
+        "bce_logits": ("BinaryCrossEntropyWithLogitsBackward0",
+                       lambda F, x, y, e, r: F.binary_cross_entropy_with_logits(x, y, reduction=r),
+                       norm, prob, None, True),
+        "bce_logits_weights": ("BinaryCrossEntropyWithLogitsBackward0",
+                               lambda F, x, y, e, r: F.binary_cross_entropy_with_logits(
+                                   x, y, weight=e[0], pos_weight=e[1], reduction=r),
+                               norm, prob, lambda r, s: [r.uniform(0.5, 2, s), r.uniform(0.5, 3, s[-1:])], True),
+        "soft_margin": ("SoftMarginLossBackward0", lambda F, x, y, e, r: F.soft_margin_loss(x, y, reduction=r),
+                        norm, sgn, None, False),
+    }
+
+
+@pytest.mark.parametrize("name", list(_pointwise_losses()))
+@pytest.mark.parametrize("shape", [(4, 6), (300, 1000), (0, 3)], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_pointwise_loss_one_node(name, shape, dtype, reduction):
+    """torch's node name for every reduction, with torch's values, the gradients of input and (where torch
+    differentiates it) target, and a second derivative through create_graph."""
+    node, call, mk_x, mk_y, mk_e, target_grad = _pointwise_losses()[name]
+    rng = np.random.default_rng(len(shape) * 11 + len(name))
+    a, b = mk_x(rng, shape), mk_y(rng, shape)
+    extras = mk_e(rng, shape) if mk_e else []
+    cot = rng.uniform(0.5, 1.5, shape if reduction == "none" else ())
+    res = []
+    for L in (torch, mc):
+        dt = getattr(L, dtype)
+        x = L.from_numpy(np.array(a)).to(dt).requires_grad_()
+        y = L.from_numpy(np.array(b)).to(dt).requires_grad_(target_grad)
+        e = [L.from_numpy(np.array(v)).to(dt) for v in extras]
+        out = call(L.nn.functional, x, y, e, reduction)
+        ins = [x, y] if target_grad else [x]
+        gs = L.autograd.grad(out, ins, L.from_numpy(np.array(cot)).to(dt), create_graph=True)
+        (h,) = L.autograd.grad((gs[0] * gs[0]).sum() + (gs[0] * x).sum(), x) if x.numel() else (gs[0],)
+        res.append((out.grad_fn.name(), out, *gs, h))
+    assert res[1][0] == res[0][0] == node
+    for m, t in zip(res[1][1:], res[0][1:]):
+        assert_same(m, t, rtol=1e-5, atol=1e-5)
