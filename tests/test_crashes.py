@@ -314,3 +314,14 @@ def test_integer_division_traps(body):
 ])
 def test_integer_division_traps_where_torch_has_no_answer(body, expect):
     assert outcome("mlx_compat", body) == expect
+
+
+# ---- searchsorted's sorter gathered without bounds (a far index: SIGSEGV); torch raises RuntimeError ----
+@pytest.mark.parametrize("body", [
+    "return torch.searchsorted(torch.tensor([5, 3, 1]), torch.tensor([3]), sorter=torch.tensor([10**6, 1, 0]))",
+    "return torch.searchsorted(torch.tensor([5, 3, 1]), torch.tensor([3]), sorter=torch.tensor([3, 1, 0]))",
+    "return torch.searchsorted(torch.tensor([5, 3, 1]), torch.tensor([3]), sorter=torch.tensor([-5, 1, 0]))",
+    "return torch.searchsorted(torch.tensor([5, 3, 1]), torch.tensor([3]), sorter=torch.tensor([2, 1, 0])).tolist()",
+])
+def test_searchsorted_sorter_bounds(body):
+    same_as_torch(body)

@@ -216,10 +216,11 @@ def prod(input, dim=_NODIM, keepdim=False, *, dtype=None, out=None):
                         "one of: (Tensor input, *, torch.dtype dtype), (Tensor input, int dim, bool keepdim, ...)")
     x = _acc_dtype(input, dtype)
     if dim is None:
-        r = mlx_op("ProdBackward0", _empty_guard(lambda v: mx.prod(v), x, None, False, 1), [x])
+        # MLX multiplies bool and 8/16-bit integers into int32: the asked type wraps as torch's
+        r = mlx_op("ProdBackward0", _empty_guard(lambda v: mx.prod(v).astype(v.dtype), x, None, False, 1), [x])
     else:
         axes = _axes(dim, x.dim())
-        f = (lambda v: mx.prod(v, axis=axes, keepdims=keepdim)) if axes else (lambda v: v * 1)
+        f = (lambda v: mx.prod(v, axis=axes, keepdims=keepdim).astype(v.dtype)) if axes else (lambda v: v * 1)
         r = mlx_op("ProdBackward1", _empty_guard(f, x, axes, keepdim, 1), [x])
     return _out(out, r)
 
@@ -391,7 +392,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     x = _acc_dtype(input, dtype)
     axes = _axes(dim, x.dim())
     if not x.dtype.is_floating_point:
-        f = _empty_guard(lambda v: mx.sum(v, axis=axes, keepdims=keepdim), x, axes, keepdim, 0)
+        f = _empty_guard(lambda v: mx.sum(v, axis=axes, keepdims=keepdim).astype(v.dtype), x, axes, keepdim, 0)
         return _out(out, _w(f(x._mx), x))
 
     def f(v):

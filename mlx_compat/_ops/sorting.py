@@ -14,7 +14,7 @@ import builtins
 import mlx.core as mx
 import numpy as np
 
-from .. import _dtype, return_types
+from .. import _C, _dtype, return_types
 from .._tensor import Tensor, _new, _wrap_dim
 from ._common import _out, _torch
 from .reduction import (_argsort_mx, _bool, _check_no_complex, _gather_all, _idx, _out_tuple, _x1, _int, _select,
@@ -215,7 +215,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if sorter is not None:
         if tuple(sorter.shape) != tuple(sorted_sequence.shape):
             raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size")
-        seq = mx.take_along_axis(seq, sorter._mx.astype(mx.int32), axis=-1)
+        idx = sorter._mx
+        n = seq.shape[-1] if seq.ndim else 0
+        # MLX gathers without bounds (an index far out of range killed the process): torch's error eagerly (while
+        # MLX traces, the values cannot be read: Note [No evaluation while tracing]), indices clipped always
+        bad = _C._item_or_none(mx.any((idx < 0) | (idx >= n))) if idx.size else False
+        if bad:
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        seq = mx.take_along_axis(seq, mx.clip(idx, 0, builtins.max(n - 1, 0)).astype(mx.int32), axis=-1)
     scalar = not isinstance(input, Tensor)
     vals = mx.array(input) if scalar else input._mx
     if seq.ndim == 0:

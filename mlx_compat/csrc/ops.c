@@ -413,6 +413,64 @@ static __attribute__((noinline)) PyObject *int_division_negate(State *st, PyObje
     return out;
 }
 
+/* Note [Shifts past the width]
+ * C leaves a shift by a negative count or by the type's width or more undefined, and MLX shifts without looking
+ * (x86 masks the count: 1 << 64 gave 1, 1 << -1 gave INT64_MIN). torch's kernels define them: a left shift by a
+ * negative count or by the width or more is 0; a right shift by a negative count or by at least the width
+ * (signed: the width - 1) is the shift by the width - 1, the sign's fill, for a signed type and 0 for an unsigned
+ * one. So such counts are replaced by 0 before MLX shifts, and the result by those values after. */
+
+/* NEW: va << vb or va >> vb (BORROWED; b the count's operand) for integer dtype dt, torch's results for counts
+ * outside [0, width) (Note [Shifts past the width]). */
+static __attribute__((noinline)) PyObject *int_shift(State *st, BinOp op, PyObject *func, PyObject *va, PyObject *vb,
+                                                    Operand *b, int dt, int device)
+{
+    int is_signed = dt >= DT_I8 && dt <= DT_I64, bits = dt_itemsize(dt) * 8;
+    long limit = op == BIN_LSHIFT ? bits : bits - is_signed;
+    PyObject *zero = NULL, *lim = NULL, *fillc = NULL, *neg = NULL, *big = NULL, *bad = NULL, *safe = NULL;
+    PyObject *shifted = NULL, *fill = NULL, *out = NULL;
+    if (b->t == NULL) { /* a Python count: known here */
+        int overflow = 0;
+        long v = PyLong_Check(b->obj) ? PyLong_AsLongAndOverflow(b->obj, &overflow) : 0;
+        if (v == -1 && PyErr_Occurred())
+            return NULL;
+        if (!overflow && v >= 0 && v < limit)
+            return mx_call2(st, func, va, vb, device);
+    }
+    if ((zero = PyLong_FromLong(0)) == NULL || (lim = PyLong_FromLong(limit)) == NULL ||
+        (fillc = PyLong_FromLong(bits - 1)) == NULL)
+        goto error;
+    if ((neg = mx_call2(st, st->f_less, vb, zero, device)) == NULL ||
+        (big = mx_call2(st, st->f_greater_equal, vb, lim, device)) == NULL ||
+        (bad = mx_call2(st, st->f_bitwise_or, neg, big, device)) == NULL)
+        goto error;
+    PyObject *a1[3] = {bad, zero, vb};
+    if ((safe = mx_call(st, st->f_where, a1, 3, device)) == NULL ||
+        (shifted = mx_call2(st, func, va, safe, device)) == NULL)
+        goto error;
+    if (op == BIN_RSHIFT && is_signed)
+        fill = mx_call2(st, st->f_right_shift, va, fillc, device);
+    else
+        fill = mx_call2(st, st->f_multiply, va, zero, device);
+    if (fill == NULL)
+        goto error;
+    PyObject *a2[3] = {bad, fill, shifted};
+    out = mx_call(st, st->f_where, a2, 3, device);
+    if (out != NULL)
+        Py_SETREF(out, mx_astype(st, out, dt, device));
+error:
+    Py_XDECREF(zero);
+    Py_XDECREF(lim);
+    Py_XDECREF(fillc);
+    Py_XDECREF(neg);
+    Py_XDECREF(big);
+    Py_XDECREF(bad);
+    Py_XDECREF(safe);
+    Py_XDECREF(shifted);
+    Py_XDECREF(fill);
+    return out;
+}
+
 /* The dtype to compute in where torch's promotion gives complex128 (float64 with complex64), which MLX lacks:
  * an in-place complex64 target keeps complex64 anyway, and comparisons only need the values, so complex64
  * serves there; otherwise -1 with a clear refusal. */
@@ -534,7 +592,9 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
      * hinted, the common case: the plain call, which is what layout_call2 makes then) */
     PyObject *f = compute == DT_F64 && func64 != NULL ? func64 : func;
     int small = op == BIN_POW && !operands_hinted(a, b) ? pow_small_exponent(b, compute) : 0;
-    PyObject *res = small != 0            ? pow_small(st, small, va, *device) /* Note [Powers by small exponents] */
+    PyObject *res = (op == BIN_LSHIFT || op == BIN_RSHIFT) && dt_is_integral(compute, 0)
+                        ? int_shift(st, op, f, va, vb, b, compute, *device) /* Note [Shifts past the width] */
+                    : small != 0 ? pow_small(st, small, va, *device) /* Note [Powers by small exponents] */
                     : operands_hinted(a, b) ? layout_call2(st, f, va, vb, a->t, b->t, *device, compute, last)
                                             : mx_call2(st, f, va, vb, *device);
     if (res != NULL && op == BIN_POW && (compute == DT_I8 || compute == DT_I16 || compute == DT_I32 || compute == DT_I64) &&
@@ -1619,6 +1679,10 @@ static PyObject *reduce_impl(TensorObject *t, PyObject *const *args, Py_ssize_t 
         if (r == NULL)
             r = mx_device_is_default(st, t->device) ? PyObject_Vectorcall(f, stack, 3, NULL)
                                                     : mx_call(st, f, stack, 3, t->device);
+        /* MLX sums bool and 8/16-bit integers into int32 (uint32); a sum asked in such a type wraps to it, as
+         * torch's accumulates in it */
+        if (r != NULL && (out == DT_BOOL || out == DT_U8 || out == DT_U16 || out == DT_I8 || out == DT_I16))
+            Py_SETREF(r, mx_astype(st, r, out, t->device));
     }
     PyObject *res = tensor_wrap_result_steal(st, r, out, t->device, tensor_reduce_bound(t)); /* Note [Result size check] */
     r = NULL;

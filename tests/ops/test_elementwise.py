@@ -540,3 +540,21 @@ def test_integer_trunc_division_is_exact(dtype):
         for a, b in ((mc.from_numpy(xs), mc.from_numpy(ys)), (mc.from_numpy(xs), int(d))):
             ta, tb = torch.from_numpy(xs), torch.from_numpy(ys) if not isinstance(b, int) else int(d)
             assert_same(mc.div(a, b, rounding_mode="trunc"), torch.div(ta, tb, rounding_mode="trunc"))
+
+
+# ---------------------------------------------------------------- Note [Shifts past the width] (csrc/ops.c)
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8"])
+@pytest.mark.parametrize("op", ["<<", ">>"])
+def test_shift_counts_outside_the_width(dtype, op):
+    # negative counts and counts of the width or more: 0, or the sign's fill, as torch's kernels define them
+    vals = [1, -8, 5, 127, -128, 0] if dtype != "uint8" else [1, 8, 5, 127, 128, 255]
+    counts = [-70, -1, 0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 200]
+    for c in counts:
+        for form in ("scalar", "tensor"):
+            def f(L):
+                x = L.tensor(vals).to(getattr(L, dtype))
+                cc = c if form == "scalar" else L.tensor([c] * len(vals)).to(getattr(L, dtype) if -128 <= c < 128
+                                                                               and dtype != "uint8" else L.int64)
+                return x << cc if op == "<<" else x >> cc
+            assert_same_outcome(lambda: f(torch), lambda: f(mc))

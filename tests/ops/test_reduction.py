@@ -763,3 +763,23 @@ def test_sum_and_mean_record_torch_overloads_node():
                  lambda: L.sum(x), lambda: L.sum(x, None, True), lambda: x.mean(None))
         names.append([type(f().grad_fn).__name__ for f in calls])
     assert names[1] == names[0]
+
+
+# ---------------------------------------------------------------- sums and products asked in a narrow type
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.tensor([120, 100, 3, 5], dtype=L.int8).sum(dtype=L.int8),
+    lambda L: L.tensor([120, 100, 3, 5], dtype=L.int8).reshape(2, 2).sum(1, dtype=L.int8),
+    lambda L: L.tensor([100, 200, 127, 3, 0, 50], dtype=L.uint8).sum(dtype=L.uint8),
+    lambda L: L.tensor([300, 300], dtype=L.int16).sum(dtype=L.int16) * 200,
+    lambda L: L.tensor([1, 1, 0, 1], dtype=L.bool).sum(dtype=L.bool),
+    lambda L: L.tensor([120, 100, 3, 5], dtype=L.int8).prod(dtype=L.int8),
+    lambda L: L.tensor([120, 100, 3, 5], dtype=L.int8).prod(0, dtype=L.uint8),
+    lambda L: L.tensor([100, 200], dtype=L.int16).prod(dtype=L.int16),
+    lambda L: L.tensor([1, 1, 0, 1], dtype=L.bool).prod(dtype=L.bool),
+    lambda L: L.tensor([120, 100, 3, 5], dtype=L.int8).nansum(dtype=L.int8),
+    lambda L: L.tensor([120, 100, 3, 5], dtype=L.int8).float().sum(dtype=L.int8),
+], ids=range(11))
+def test_narrow_integer_sums_wrap(case):
+    # MLX sums and multiplies bool and 8/16-bit integers into 32-bit ones; the asked type wraps as torch's
+    assert_same(case(mc), case(torch))
