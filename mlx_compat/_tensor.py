@@ -1217,7 +1217,7 @@ def flip(self, *dims, **kwargs):
     if len(set(ds)) != len(ds):
         raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
     key = [slice(None)] * n
-    for d in ds:
+    for d in ds if n else ():  # a 0-d tensor's dim 0 (or -1) flips nothing, as torch's
         key[d] = slice(None, None, -1)
     key = tuple(key)
     from .autograd._mlx_vjp import mlx_op

@@ -585,6 +585,26 @@ def triu(input, diagonal=0, *, out=None):
     return _tri("triu", input, diagonal, out, True)
 
 
+def _method_fill_diagonal_(self, fill_value, wrap=False):
+    """Tensor.fill_diagonal_ as torch's: the main diagonal (every index equal) is a strided view of the storage,
+    filled in place; with wrap, a tall matrix's diagonal restarts every width + 1 rows."""
+    nd = self.dim()
+    if nd < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    height, width = self.shape[0], self.shape[1]
+    if nd > 2 and builtins.any(n != height for n in self.shape):
+        raise RuntimeError("all dimensions of input must be of equal length")
+    size = builtins.min(height, width)
+    stride = builtins.sum(self.stride())
+    offset = self.storage_offset()
+    self.as_strided((size,), (stride,), offset).fill_(fill_value)
+    if wrap and nd == 2 and height > width + 1:
+        step = width + 1
+        rest = (self.numel() + step - 1) // step - size
+        self.as_strided((rest,), (stride,), offset + self.stride(0) * step).fill_(fill_value)
+    return self
+
+
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     _tensor(input, "diag_embed")
     n = input.dim() + 1
@@ -1479,7 +1499,7 @@ def _method_cross(self, other, dim=None):
 declare_methods({_name: globals()[_name] for _name in (
     "dot", "vdot", "outer", "ger", "inner", "mv", "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat",
     "addmv", "addr", "baddbmm", "addbmm", "det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "svd",
-    "qr", "cholesky", "mm", "bmm", "addmm")} | {"cross": _method_cross},
+    "qr", "cholesky", "mm", "bmm", "addmm")} | {"cross": _method_cross, "fill_diagonal_": _method_fill_diagonal_},
     inplace=("tril", "triu", "addmv", "addr", "baddbmm", "addbmm", "addmm"))
 
 

@@ -965,3 +965,33 @@ def test_addmm_dtype_mismatch_message(dtypes):
     with pytest.raises(RuntimeError) as ours:
         f(mc)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_fill_diagonal_as_torch():
+    # Tensor.fill_diagonal_: the strided diagonal filled in place, wrap for tall matrices, through views, with
+    # torch's errors and a gradient through the write
+    def run(L):
+        out = []
+        for shape, wrap in [((5, 3), False), ((7, 3), True), ((3, 5), True), ((3, 3, 3), False), ((8, 3), True),
+                            ((4, 3), True), ((2, 2), False), ((0, 3), False)]:
+            x = L.zeros(*shape)
+            out.append((x.fill_diagonal_(7, wrap=wrap) is x, x.tolist()))
+        base = L.zeros(6, 6)
+        base[1:, 1:].fill_diagonal_(3)
+        t = L.zeros(4, 4).t()
+        t.fill_diagonal_(2)
+        i = L.zeros(3, 3, dtype=L.int64)
+        i.fill_diagonal_(5)
+        out += [base.tolist(), t.tolist(), (str(i.dtype).split(".")[-1], i.tolist())]
+        for bad in (lambda: L.zeros(3, 4, 3).fill_diagonal_(1), lambda: L.zeros(3).fill_diagonal_(1)):
+            with pytest.raises(RuntimeError) as e:
+                bad()
+            out.append(str(e.value))
+        w = L.ones(3, 3, requires_grad=True)
+        y = w * 2
+        y.fill_diagonal_(0)
+        y.sum().backward()
+        out.append(w.grad.tolist())
+        return out
+
+    assert run(mc) == run(torch)

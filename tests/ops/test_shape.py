@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from optest import B, GRAD, I, R, check_grad, mk, outcome
-from helpers import assert_layout, assert_same, mc, run_both, same_exc_type, src_id, torch
+from helpers import assert_layout, assert_same, assert_same_outcome, mc, run_both, same_exc_type, src_id, torch
 
 
 def _compare(rm, rt, stride):
@@ -563,3 +563,9 @@ def test_take_along_dim_wraps_negative_indices_with_dim():
     t = torch.take_along_dim(torch.from_numpy(x), torch.from_numpy(idx), 1)
     m = mc.take_along_dim(mc.from_numpy(x.copy()), mc.from_numpy(idx.copy()), 1)
     assert_same(m, t)
+
+
+@pytest.mark.parametrize("dims", [0, -1, [], [0], (0, 0), 1], ids=str)
+def test_flip_zero_dim(dims):
+    # a 0-d tensor's only dim (0 or -1) flips nothing; a repeated or out-of-range dim raises as torch
+    assert_same_outcome(lambda: torch.tensor(5.0).flip(dims), lambda: mc.tensor(5.0).flip(dims))
