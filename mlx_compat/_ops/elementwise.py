@@ -563,10 +563,11 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
             wd = mx.float32
         af, bf = a.astype(wd), b.astype(wd)
         close = mx.equal(a, b)
-        diff = mx.abs(af - bf)
-        tol = atol + rtol * mx.abs(bf)
-        fin = mx.isfinite(diff) if (d.is_floating_point or d.is_complex) else mx.ones(diff.shape, dtype=mx.bool_)
-        close = close | (fin & (diff <= tol))
+        if rtol != 0 or atol != 0:  # without tolerances torch compares for equality only (exact past 2**53)
+            diff = mx.abs(af - bf)
+            tol = atol + rtol * mx.abs(bf)
+            fin = mx.isfinite(diff) if (d.is_floating_point or d.is_complex) else mx.ones(diff.shape, dtype=mx.bool_)
+            close = close | (fin & (diff <= tol))
         if equal_nan and d.is_floating_point:
             close = close | (mx.isnan(a) & mx.isnan(b))
         r = close

@@ -558,3 +558,16 @@ def test_shift_counts_outside_the_width(dtype, op):
                                                                                and dtype != "uint8" else L.int64)
                 return x << cc if op == "<<" else x >> cc
             assert_same_outcome(lambda: f(torch), lambda: f(mc))
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.isclose(L.tensor([2**53]), L.tensor([2**53 + 1]), rtol=0, atol=0),
+    lambda L: L.isclose(L.tensor([2**62, 5]), L.tensor([2**62 + 1, 5]), rtol=0, atol=0),
+    lambda L: L.tensor(L.allclose(L.tensor([2**53]), L.tensor([2**53 + 1]), rtol=0, atol=0)),
+    lambda L: L.isclose(L.tensor([2**62]), L.tensor([2**62 + 3]), rtol=0, atol=2),
+    lambda L: L.isclose(L.tensor([1.0, float("nan")]), L.tensor([1.0, float("nan")]), rtol=0, atol=0, equal_nan=True),
+    lambda L: L.isclose(L.tensor([200], dtype=L.uint8), L.tensor([10], dtype=L.uint8), atol=60),
+], ids=range(6))
+def test_isclose_without_tolerances_is_equality(case):
+    # with rtol = atol = 0 torch compares for equality: int64 values past 2**53 stay apart
+    assert_same(case(mc), case(torch))
