@@ -27,7 +27,7 @@ from .. import _C, _dtype
 from ..autograd._derivatives import record, _scope_backward, sum_to as _sum_to
 from ..autograd._mlx_vjp import mlx_op
 from .._methods import declare_methods
-from .._tensor import Tensor, _new, _wrap_dim, _mx_item
+from .._tensor import _TORCH_NAME, Tensor, _new, _wrap_dim, _mx_item
 
 _PUBLIC = ["dot", "vdot", "outer", "ger", "inner", "einsum", "tensordot", "baddbmm", "addbmm", "addmv", "addr", "mv",
            "kron", "trace", "tril", "triu", "diag", "diag_embed", "diagflat", "cross", "cdist", "det", "logdet",
@@ -67,9 +67,7 @@ def _tensor(x, fname, name="input", pos=1):
 
 def _dname(d):
     """torch's scalar type name (Float, Double, Long...)."""
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "complex64": "ComplexFloat"}.get(str(d).split(".")[-1], str(d))
+    return _TORCH_NAME.get(str(d).split(".")[-1], str(d))
 
 
 def _is_int(d):
@@ -123,16 +121,12 @@ def _mm(a, b):
 # NotImplementedError (`_check_product_dtype`); on a GPU the products run on MLX's CPU stream (float64).
 
 
-def _bits(dt):
-    return dt.size * 8
-
-
 def int_bilinear(fn, a, b, k):
     """fn(a, b) for integer MLX arrays a and b of one dtype, exactly as torch's integer kernels wrap (Note [Exact
     integer products]); fn is bilinear and sums at most k products per output element; the float64 products
     run on the CPU stream. Returns an array of a's dtype."""
     dt = a.dtype
-    bits = _bits(dt)
+    bits = dt.size * 8
     room = 53 - max(1, k).bit_length()
     wide = mx.float64
     signed = dt in (mx.int8, mx.int16, mx.int32, mx.int64)
@@ -162,15 +156,11 @@ def int_bilinear(fn, a, b, k):
     return acc.astype(dt, stream=CPU)
 
 
-_UNSUPPORTED_PRODUCT = {"bool": "Bool", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
-
-
 def _check_product_dtype(dt, kernel):
     """torch's NotImplementedError for products of bool and of unsigned types wider than 8 bits; kernel: the name
     torch's CPU kernel reports (addmm_impl_cpu_, addmv_impl_cpu, bmm, baddbmm, dot, addr_cpu)."""
-    name = _UNSUPPORTED_PRODUCT.get(str(dt).split(".")[-1])
-    if name is not None:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+    if dt in (_dtype.bool, _dtype.uint16, _dtype.uint32, _dtype.uint64):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dname(dt)}\'')
 
 
 def _check_same_dtype(a, b, msg):
@@ -533,7 +523,8 @@ def einsum(*args):
         _check_product_dtype(rt, "bmm")  # torch contracts with bmm
     if integer and len(ops) == 1 and summed:
         ops = [ops[0].long()]  # an integer sum: int64, as torch's
-    k = math.prod(builtins.max(o.shape[t.index(c)] if c in t else 1 for t, o in zip(terms, ops)) for c in summed)
+    if integer and len(ops) == 2:  # the products one output element sums, for Note [Exact integer products]
+        k = math.prod(builtins.max(o.shape[t.index(c)] if c in t else 1 for t, o in zip(terms, ops)) for c in summed)
 
     def f(*xs):
         if integer and len(xs) == 2:  # Note [Exact integer products]

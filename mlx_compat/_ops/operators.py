@@ -142,13 +142,12 @@ def _div_trunc(input, other, inplace):
         # integers: the floor quotient (exact, and safe: Note [Integer division traps] in csrc/ops.c) moved up by
         # one where a remainder is left and the signs differ (a float quotient would round past 2**53)
         fl = input // other
-        t = fl
-        s = _stream(t)
+        s = _stream(fl)
         x, y = (v._mx.astype(rt._mx, stream=s) if isinstance(v, Tensor) else mx.array(v, rt._mx) for v in (input, other))
         rem = mx.subtract(x, mx.multiply(fl._mx, y, stream=s), stream=s)
         up = mx.logical_and(mx.not_equal(rem, 0, stream=s),
                             mx.not_equal(mx.less(x, 0, stream=s), mx.less(y, 0, stream=s), stream=s), stream=s)
-        r = _new(mx.add(fl._mx, up.astype(rt._mx, stream=s), stream=s), t._device_code, rt)
+        r = _new(mx.add(fl._mx, up.astype(rt._mx, stream=s), stream=s), fl._device_code, rt)
     if inplace:
         return input.copy_(r) if _can_cast(r.dtype, input.dtype) else _raise_cast(r.dtype, input.dtype)
     return r

@@ -603,7 +603,7 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
         if (last != NULL) /* another array than layout_call2's NC... view */
             Py_CLEAR(*last);
     }
-    if (res != NULL && neg_mask != NULL && (op == BIN_FLOORDIV || strcmp(info->name, "floor_divide") == 0)) {
+    if (res != NULL && neg_mask != NULL && op == BIN_FLOORDIV) {
         res = int_division_negate(st, res, neg_mask, *device);
         if (last != NULL) /* another array than layout_call2's NC... view */
             Py_CLEAR(*last);
@@ -1047,8 +1047,6 @@ static PyObject *matmul_integer(State *st, PyObject *va, PyObject *vb, Py_ssize_
     return r;
 }
 
-/* NEW: torch.matmul(a, b): both tensors, same dtype, at least 1-D. Integer operands are multiplied exactly
- * (matmul_integer); bool and unsigned types wider than 8 bits raise torch's NotImplementedError. */
 /* Whether 2-D t's strides are column-major (torch's test in mm_mat1_backward: stride (1, size(0))); a base
  * without strides is row-major. Note [Gradient layout of a product] (_ops/linalg.py). */
 static int matrix_is_colmajor(TensorObject *t)
@@ -1059,6 +1057,8 @@ static int matrix_is_colmajor(TensorObject *t)
     return strides[0] == 1 && strides[1] == t->sizes[0];
 }
 
+/* NEW: torch.matmul(a, b): both tensors, same dtype, at least 1-D. Integer operands are multiplied exactly
+ * (matmul_integer); bool and unsigned types wider than 8 bits raise torch's NotImplementedError. */
 static PyObject *matmul_impl(State *st, TensorObject *a, TensorObject *b)
 {
     if (tensor_ensure_sizes(st, a) < 0 || tensor_ensure_sizes(st, b) < 0)
