@@ -301,10 +301,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size(input, target)
     x, y = _mc().broadcast_tensors(input, target)
 
-    def unweighted():
+    def check():
         if delta <= 0:
             raise RuntimeError("huber_loss does not support non-positive values for delta.")
         _kernel_dtype_check(x, "huber_cpu")
+
+    def unweighted():
+        check()
         z = (x - y).abs()
         # the linear branch at |x - y| == delta, as torch (Note [loss branch at the threshold])
         return _mc().where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
@@ -312,9 +315,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if weight is None:
         reduction = _check_reduction(reduction)
         if _fusable(x, y):  # Note [Pointwise losses as one node]
-            if delta <= 0:
-                raise RuntimeError("huber_loss does not support non-positive values for delta.")
-            _kernel_dtype_check(x, "huber_cpu")
+            check()
 
             def elem(xv, yv):
                 d = xv - yv
@@ -352,25 +353,30 @@ def _bce_f(w):
     at x = 0 or 1 where the clamped forward would give zero. The target's derivative is
     (log1p(-x) - log(x)) * w, unclamped (infinite at x = 0 or 1, as torch)."""
 
-    def logs(x):
-        return mx.maximum(mx.log(x), -100.0), mx.maximum(mx.log1p(-x), -100.0)
-
     def weighted(v, like):
         return (v * w if w is not None else v).astype(like.dtype)
 
     @mx.custom_function
     def f(x, y):
-        lx, l1x = logs(x)
-        return weighted((y - 1) * l1x - y * lx, x)
+        return weighted(_bce_values(x, y), x)
 
     @f.vjp
     def f_vjp(primals, cot, out):
         x, y = primals
-        lx, l1x = logs(x)
-        gx = cot * (x - y) / mx.maximum(x * (1 - x), 1e-12)
-        return weighted(gx, x), weighted(cot * (mx.log1p(-x) - mx.log(x)), y)
+        gx, gy = _bce_grads(x, y, cot)
+        return weighted(gx, x), weighted(gy, y)
 
     return f
+
+
+def _bce_values(x, y):
+    """The elementwise BCE of MLX arrays, its logs clamped at -100 as torch's."""
+    return (y - 1) * mx.maximum(mx.log1p(-x), -100.0) - y * mx.maximum(mx.log(x), -100.0)
+
+
+def _bce_grads(x, y, cot):
+    """Note [BCE gradient]'s derivatives of the elementwise BCE for cotangent cot: (input's, target's), unweighted."""
+    return cot * (x - y) / mx.maximum(x * (1 - x), 1e-12), cot * (mx.log1p(-x) - mx.log(x))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -396,12 +402,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         w = weight._mx if weight is not None else None
 
         def elem(xv, yv):
-            v = (yv - 1) * mx.maximum(mx.log1p(-xv), -100.0) - yv * mx.maximum(mx.log(xv), -100.0)
+            v = _bce_values(xv, yv)
             return (v * w if w is not None else v), ()
 
-        def grads(xv, yv, res, g):  # Note [BCE gradient]
-            gx = g * (xv - yv) / mx.maximum(xv * (1 - xv), 1e-12)
-            gy = g * (mx.log1p(-xv) - mx.log(xv))
+        def grads(xv, yv, res, g):
+            gx, gy = _bce_grads(xv, yv, g)
             return [gx * w, gy * w] if w is not None else [gx, gy]
 
         return _loss_node("BinaryCrossEntropyBackward0", input, target, reduction, elem, grads)
