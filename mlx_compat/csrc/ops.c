@@ -413,6 +413,89 @@ static __attribute__((noinline)) PyObject *int_division_negate(State *st, PyObje
     return out;
 }
 
+/* Note [Floating floor division]
+ * torch's floor_divide of floating values is not floor(a / b): it takes the quotient of a less its remainder,
+ * (a - fmod(a, b)) / b, a value within rounding of an integer, and rounds that to the integer (c10's
+ * div_floor_floating), as Python's float // does. floor(a / b) rounds the true quotient first: 7.0 // 0.1 is 69 in
+ * torch and Python (0.1 is slightly above a tenth) but floor(70.0) = 70 from MLX's floor_divide. The same steps here
+ * with MLX's remainder (the one with the divisor's sign, so no adjustment by one is needed): div = (a - r) / b,
+ * floor(div) raised by one where div's fraction passes one half, a zero with the sign of a / b where div is 0,
+ * and a / b for a zero divisor (IEEE's infinities and NaN). An infinite divisor of a finite a is torch's case
+ * apart: fmod(a, ±inf) is a, so the quotient is -1 where a is nonzero and of the other sign, else a / b (a
+ * signed zero); MLX's remainder there is a + b, an infinity, and would give NaN. float32 and float64 give torch's
+ * bits. Half types compute each step in their type and a large quotient can still differ by a spacing or two of
+ * the type (42 of 2,324 bfloat16 cases; a float32 computation rounded once differed in 52). */
+
+/* NEW: torch's floor division of floating MLX arrays va and vb (BORROWED); Note [Floating floor division]. */
+static __attribute__((noinline)) PyObject *float_floor_divide(State *st, PyObject *va, PyObject *vb, int device)
+{
+    PyObject *zero = NULL, *half = NULL, *r = NULL, *num = NULL, *div = NULL, *fl = NULL, *frac = NULL, *up = NULL;
+    PyObject *rounded = NULL, *q = NULL, *signed0 = NULL, *is0 = NULL, *nonzero = NULL, *b0 = NULL, *out = NULL;
+    PyObject *inf = NULL, *m1 = NULL, *absb = NULL, *binf = NULL, *aa = NULL, *afin = NULL, *infcase = NULL;
+    PyObject *ab = NULL, *opposite = NULL, *infres = NULL, *finite = NULL;
+    if ((zero = PyLong_FromLong(0)) == NULL || (half = PyFloat_FromDouble(0.5)) == NULL ||
+        (inf = PyFloat_FromDouble(Py_HUGE_VAL)) == NULL || (m1 = PyLong_FromLong(-1)) == NULL)
+        goto error;
+    if ((r = mx_call2(st, st->f_remainder, va, vb, device)) == NULL ||
+        (num = mx_call2(st, st->f_subtract, va, r, device)) == NULL ||
+        (div = mx_call2(st, st->f_divide, num, vb, device)) == NULL ||
+        (fl = mx_call1(st, st->f_floor, div, device)) == NULL ||
+        (frac = mx_call2(st, st->f_subtract, div, fl, device)) == NULL ||
+        (up = mx_call2(st, st->f_greater, frac, half, device)) == NULL ||
+        (rounded = mx_call2(st, st->f_add, fl, up, device)) == NULL ||
+        (q = mx_call2(st, st->f_divide, va, vb, device)) == NULL ||
+        (signed0 = mx_call2(st, st->f_multiply, q, zero, device)) == NULL ||
+        (is0 = mx_call2(st, st->f_equal, div, zero, device)) == NULL ||
+        (b0 = mx_call2(st, st->f_equal, vb, zero, device)) == NULL)
+        goto error;
+    PyObject *a1[3] = {is0, signed0, rounded};
+    if ((nonzero = mx_call(st, st->f_where, a1, 3, device)) == NULL)
+        goto error;
+    if ((absb = mx_call1(st, st->f_abs, vb, device)) == NULL ||
+        (binf = mx_call2(st, st->f_equal, absb, inf, device)) == NULL ||
+        (aa = mx_call2(st, st->f_subtract, va, va, device)) == NULL || /* 0 for a finite a, NaN otherwise */
+        (afin = mx_call2(st, st->f_equal, aa, zero, device)) == NULL ||
+        (infcase = mx_call2(st, st->f_bitwise_and, binf, afin, device)) == NULL ||
+        (ab = mx_call2(st, st->f_multiply, va, vb, device)) == NULL ||
+        (opposite = mx_call2(st, st->f_less, ab, zero, device)) == NULL)
+        goto error;
+    PyObject *a3[3] = {opposite, m1, q};
+    if ((infres = mx_call(st, st->f_where, a3, 3, device)) == NULL)
+        goto error;
+    PyObject *a4[3] = {infcase, infres, nonzero};
+    if ((finite = mx_call(st, st->f_where, a4, 3, device)) == NULL)
+        goto error;
+    PyObject *a2[3] = {b0, q, finite};
+    out = mx_call(st, st->f_where, a2, 3, device);
+error:
+    Py_XDECREF(zero);
+    Py_XDECREF(half);
+    Py_XDECREF(r);
+    Py_XDECREF(num);
+    Py_XDECREF(div);
+    Py_XDECREF(fl);
+    Py_XDECREF(frac);
+    Py_XDECREF(up);
+    Py_XDECREF(rounded);
+    Py_XDECREF(q);
+    Py_XDECREF(signed0);
+    Py_XDECREF(is0);
+    Py_XDECREF(nonzero);
+    Py_XDECREF(b0);
+    Py_XDECREF(inf);
+    Py_XDECREF(m1);
+    Py_XDECREF(absb);
+    Py_XDECREF(binf);
+    Py_XDECREF(aa);
+    Py_XDECREF(afin);
+    Py_XDECREF(infcase);
+    Py_XDECREF(ab);
+    Py_XDECREF(opposite);
+    Py_XDECREF(infres);
+    Py_XDECREF(finite);
+    return out;
+}
+
 /* Note [Shifts past the width]
  * C leaves a shift by a negative count or by the type's width or more undefined, and MLX shifts without looking
  * (x86 masks the count: 1 << 64 gave 1, 1 << -1 gave INT64_MIN). torch's kernels define them: a left shift by a
@@ -594,6 +677,8 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
     int small = op == BIN_POW && !operands_hinted(a, b) ? pow_small_exponent(b, compute) : 0;
     PyObject *res = (op == BIN_LSHIFT || op == BIN_RSHIFT) && dt_is_integral(compute, 0)
                         ? int_shift(st, op, f, va, vb, b, compute, *device) /* Note [Shifts past the width] */
+                    : op == BIN_FLOORDIV && dt_is_float(compute)
+                        ? float_floor_divide(st, va, vb, *device) /* Note [Floating floor division] */
                     : small != 0 ? pow_small(st, small, va, *device) /* Note [Powers by small exponents] */
                     : operands_hinted(a, b) ? layout_call2(st, f, va, vb, a->t, b->t, *device, compute, last)
                                             : mx_call2(st, f, va, vb, *device);
