@@ -122,6 +122,26 @@ ERROR_CASES = {
     "setitem_str": lambda L: L.ones(3).__setitem__(0, "a"),
     "copy_shape": lambda L: L.ones(3).copy_(L.ones(2)),
     "view_dtype_str": lambda L: L.ones(3).view("float32"),
+    # a Python number converted to the type it is used in (torch's checked_convert)
+    "clamp_bound_int32": lambda L: L.tensor([1], dtype=L.int32).clamp(max=2**40),
+    "clamp_bounds_int8": lambda L: L.tensor([5], dtype=L.int8).clamp(-200, 200),
+    "clamp_min_uint8": lambda L: L.tensor([5], dtype=L.uint8).clamp_min(-300),
+    "clamp_float32": lambda L: L.tensor([1.0]).clamp(max=1e300),
+    "where_int8": lambda L: L.where(L.tensor([True, False]), L.tensor([1], dtype=L.int8), 300),
+    "where_uint8": lambda L: L.where(L.tensor([True, False]), L.tensor([1], dtype=L.uint8), -300),
+    "where_float32": lambda L: L.where(L.tensor([True, False]), L.tensor([1.0]), 1e300),
+    "full_uint8": lambda L: L.full((2,), 300, dtype=L.uint8),
+    "full_int32": lambda L: L.full((2,), 2**40, dtype=L.int32),
+    "full_nan_int": lambda L: L.full((2,), float("nan"), dtype=L.int64),
+    "full_past_int64": lambda L: L.full((2,), 2**63, dtype=L.int64),
+    "full_past_uint64": lambda L: L.full((2,), 2**64 + 5, dtype=L.uint8),
+    "new_full_int8": lambda L: L.tensor([1, 2], dtype=L.int8).new_full((2,), 300),
+    # negative indices where torch takes none
+    "scatter_negative": lambda L: L.zeros(2, 3).scatter_(1, L.tensor([[-2]]), 1.0),
+    "scatter_add_negative": lambda L: L.zeros(2, 3).scatter_add(1, L.tensor([[-1]]), L.tensor([[5.0]])),
+    "index_select_negative": lambda L: L.tensor([10, 20, 30, 40]).index_select(0, L.tensor([-1])),
+    "argmax_empty": lambda L: L.tensor([], dtype=L.int64).argmax(),
+    "repeat_negative": lambda L: L.tensor([1, 2]).repeat(2, -3),
 }
 
 

@@ -283,7 +283,8 @@ def _checked_integral(data, d, error):
         else:
             ok = lo <= v <= info.max
         if not ok:
-            raise RuntimeError(f"value cannot be converted to type {d.name} without overflow") from None
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE.get(d.name, d.name)} without overflow") \
+                from None
     return np.array([builtins.int(v) for v in flat], dtype=np.int64).astype(d._np)
 
 
@@ -401,6 +402,16 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     d = dtype if dtype is not None else _scalar_dtype(fill_value)
     if isinstance(size, (builtins.int, np.integer)):
         size = (size,)
+    if not (d.is_floating_point or d.is_complex or d is _dtype.bool or isinstance(fill_value, builtins.complex)):
+        # an integer fill converts as torch's checked_convert: in range (an unsigned type wraps a negative down to
+        # minus its maximum), else torch's error; MLX refused -1 for uint8 and wrapped nothing else
+        try:
+            fill_value = builtins.int(_checked_integral([fill_value], d, None)[0])
+        except ValueError:  # an int past int64 (torch.tensor's ValueError): torch's scalar parsing takes up to uint64
+            if not -(2 ** 63) <= fill_value < 2 ** 64:
+                raise OverflowError("int too big to convert" if fill_value > 0 else
+                                    "can't convert negative int to unsigned") from None
+            raise RuntimeError(f"value cannot be converted to type {_CTYPE[d.name]} without overflow") from None
     return _out(out, _fill((tuple(size),), fill_value, d, device, requires_grad, "full"))
 
 
@@ -717,7 +728,8 @@ declare_methods({"uniform_": uniform_, "normal_": normal_, "bernoulli": bernoull
 
 # the C++ type names in torch's "value cannot be converted to type ..." messages
 _CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-          "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool"}
+          "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t", "bool": "bool",
+          "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
 
 
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):

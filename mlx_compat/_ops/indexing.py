@@ -525,8 +525,8 @@ def index_select(input, dim, index, *, out=None):
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d] if input.dim() else 1
     # torch's eager bounds check, a host read once per index array (Note [Target bounds on the host]); skipped
-    # while MLX traces (Note [No evaluation while tracing])
-    check_indices_in_range(index._mx, ("index_select", size), -size, size)
+    # while MLX traces (Note [No evaluation while tracing]). torch takes no negative index here (unlike indexing)
+    check_indices_in_range(index._mx, ("index_select", size), 0, size)
     idx = index._mx.reshape(-1)
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0
@@ -616,7 +616,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None, _
     size = input.shape[d]
     if index.numel():
         lo, hi = _C._item_or_none(mx.min(index._mx)), _C._item_or_none(mx.max(index._mx))  # None while traced
-        if lo is not None and (lo < -size or hi >= size):
+        if lo is not None and (lo < 0 or hi >= size):  # no negative index either, as torch's
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
     coords = _scatter_coords(index, d)
     from ..autograd._mlx_vjp import mlx_op

@@ -292,6 +292,18 @@ def _check_broadcast(shapes):
         acc = tuple(builtins.max(x, y) if x != 1 else y for x, y in zip(a, b))
 
 
+def _scalar_as(x, rt):
+    """x (a Tensor: itself) as a Python number for dtype rt, converted as torch's checked_convert (Note [Scalar
+    assignment check] in csrc/indexing.c): out of range is torch's RuntimeError, and a negative int wraps into an
+    unsigned type (where(c, uint8_tensor, -1) holds 255, where MLX refuses -1)."""
+    if isinstance(x, Tensor):
+        return x
+    v = _new(mx.zeros((0,), rt._mx), 0, rt)._scalar_for_assign(x)
+    if type(v) is builtins.int and not rt.is_signed and rt is not _dtype.bool:
+        v %= 1 << (8 * rt.itemsize)
+    return v
+
+
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from .creation import tensor as _t
@@ -310,6 +322,7 @@ def where(condition, input=None, other=None, *, out=None):
                            f"{_SCALAR_NAMES.get(condition.dtype.name)}")
     from ..autograd._mlx_vjp import mlx_op
 
+    input, other = _scalar_as(input, rt), _scalar_as(other, rt)
     c = condition._mx
     ts = [x.to(rt) if x.dtype is not rt else x for x in (input, other) if isinstance(x, Tensor)]
     a_is_t, b_is_t = isinstance(input, Tensor), isinstance(other, Tensor)

@@ -878,7 +878,7 @@ def _arg(input, dim, keepdim, largest, name):
     fn = mx.argmax if largest else mx.argmin
     if dim is None:
         if input.numel() == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = fn(input._mx.reshape(-1))
         if keepdim:
             r = r.reshape((1,) * input.dim())

@@ -756,6 +756,10 @@ def repeat(self, *sizes):
     if len(sizes) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     lead = (1,) * (len(sizes) - self.dim()) + tuple(self.shape)
+    shape = [a * b for a, b in zip(lead, sizes)]
+    if builtins.any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(s for s in shape if s < 0)}: "
+                           f"{shape}")
     from ..autograd._mlx_vjp import mlx_op
 
     def f(v):

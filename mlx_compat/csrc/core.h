@@ -697,6 +697,7 @@ void fast_clear(State *st);
 void fast_free(State *st);
 extern PyMethodDef fast_methods[];
 PyObject *fast_fallback(State *st, const char *name, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
+int scalar_overflows(PyObject *v, int dt); /* a Python number torch's checked conversion to dt refuses (dispatch.c) */
 int fast_bind(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const char *const *names, int npos,
               PyObject **out);
 int fast_dim(PyObject *o, Py_ssize_t *out);

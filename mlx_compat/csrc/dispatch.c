@@ -1375,7 +1375,7 @@ static const char *scalar_ctype(int dt)
 /* Whether the Python number `v` overflows dtype `dt` as torch's checked scalar conversion sees it (c10's
  * overflows): out of the type's range (a negative int may wrap into an unsigned type down to -max), a
  * non-zero imaginary part into a real type, NaN or inf into an integral one; inf and NaN fit floating types. */
-static int scalar_overflows(PyObject *v, int dt)
+int scalar_overflows(PyObject *v, int dt)
 {
     static const double fmax[DT_COUNT] = {[DT_F16] = 65504.0, [DT_BF16] = 3.3895313892515355e38,
                                           [DT_F32] = 3.4028234663852886e38, [DT_F64] = 1.7976931348623157e308};
@@ -1427,7 +1427,9 @@ static PyObject *nary_value(OpObject *op, PyObject *v, int role, int rt, int dev
         return role == ROLE_MASK || t->dtype == rt ? Py_NewRef(x) : mx_astype(st, x, rt, device);
     }
     int check = role == ROLE_SAME_OR_0DIM && (rt == DT_F16 || rt == DT_BF16) ? DT_F32 : rt; /* lerp: opmath */
-    if (role != ROLE_PROMOTE && scalar_overflows(v, check)) {
+    /* every Python number is converted to the type it is used in, a promoted one too (clamp's bounds, where's
+     * branches: torch's checked_convert to the result type) */
+    if (scalar_overflows(v, check)) {
         PyErr_Format(PyExc_RuntimeError, "value cannot be converted to type %s without overflow", scalar_ctype(check));
         return NULL;
     }

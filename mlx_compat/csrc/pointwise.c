@@ -87,6 +87,10 @@ static PyObject *where_impl(State *st, PyObject *const *args, Py_ssize_t nargs, 
         if (rt < 0 || rt >= DT_COUNT)
             return NULL;
     }
+    for (int i = 1; i < 3; i++) /* a number torch's conversion refuses, or wraps into an unsigned type: the reference */
+        if (!is_tensor(st, a[i]) && (scalar_overflows(a[i], rt) ||
+                                     (rt >= DT_U8 && rt <= DT_U64 && PyLong_Check(a[i]) && _PyLong_Sign(a[i]) < 0)))
+            return NULL;
     PyObject *cv = tensor_value(st, cond);
     if (cv == NULL || (x = where_value(st, a[1], rt, device)) == NULL || (y = where_value(st, a[2], rt, device)) == NULL)
         goto error;

@@ -320,3 +320,20 @@ def test_size_behaves_like_torch_size():
     assert hash(s) == hash((2, 3))
     assert_raises_same(lambda: torch.Size([2, "a"]), lambda: mc.Size([2, "a"]))
     assert_raises_same(lambda: torch.zeros(2).size(1), lambda: mc.zeros(2).size(1))
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.full((2,), -1, dtype=L.uint8),
+    lambda L: L.full((2,), -255, dtype=L.uint8),
+    lambda L: L.full((2,), 2.7, dtype=L.int64),
+    lambda L: L.full((2,), -2**63, dtype=L.int64),
+    lambda L: L.full((2,), True, dtype=L.int8),
+    lambda L: L.tensor([1], dtype=L.int8).new_full((2,), -128),
+    lambda L: L.where(L.tensor([True, False]), L.tensor([1], dtype=L.uint8), -1),
+    lambda L: L.where(L.tensor([True, False]), L.tensor([1], dtype=L.uint8), True),
+    lambda L: L.where(L.tensor([True, False]), L.tensor([1], dtype=L.int8), 2.5),
+], ids=range(9))
+def test_integer_scalars_convert_as_torch(case):
+    # torch's checked_convert: a negative int wraps into an unsigned type down to minus its maximum (MLX refused
+    # -1 for uint8), a float truncates into an integer type
+    assert_same(case(mc), case(torch))
