@@ -489,6 +489,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if not all(math.isfinite(v) for v in (start, end, step)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     d = dtype if dtype is not None else (_default_float() if floaty else _dtype.int64)
+    if floaty and not (d.is_floating_point or d.is_complex):
+        return _out(out, _finish(_np_to_mx(_integer_arange(start, end, step, d), d), d, device, requires_grad))
     n = builtins.int(math.ceil((end - start) / step))
     if n * 8 > _MAX_BYTES:
         raise RuntimeError(f"invalid size, possible overflow?")
@@ -498,6 +500,23 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     else:
         vals = start + np.arange(n, dtype=np.int64) * step
     return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
+
+
+def _integer_arange(start, end, step, d):
+    """arange of float arguments into integer dtype d as torch's kernel: start and step truncated to integers (for
+    int64 the end too, and the length counted in integers; for the other types the length from the float
+    arguments), so arange(0, 3, 1.5, dtype=int64) is [0, 1, 2]."""
+    xs, xst = builtins.int(start), builtins.int(step)
+    if d is _dtype.int64:
+        xe = builtins.int(end)
+        if xst == 0:
+            raise ValueError("step must be nonzero")
+        sgn = 1 if xst > 0 else -1
+        n = builtins.max(-((-(xe - xs + xst - sgn)) // xst), 0)
+    else:
+        n = builtins.int(math.ceil((end - start) / step))
+    _check_count(n, d)
+    return xs + np.arange(n, dtype=np.int64) * xst
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001 - torch's name
@@ -602,6 +621,11 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
 
 
+# the C type names of torch's random_ bound errors
+_RANDOM_CTYPE = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long",
+                 "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int", "bool": "bool"}
+
+
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     if size is None:
@@ -615,6 +639,13 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     d = dtype if dtype is not None else _dtype.int64
+    if not (d.is_floating_point or d.is_complex):  # torch's random_ bounds: the range must fit the dtype
+        lo, hi = (0, 1) if d is _dtype.bool else (np.iinfo(d._np).min, np.iinfo(d._np).max)
+        name = _RANDOM_CTYPE.get(d.name, d.name)
+        if low < lo:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if high - 1 > hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
     arr = mx.random.randint(low, high, shape=shape, dtype=mx.int64 if not d.is_floating_point else mx.int32,
                             key=_random.key_for(generator))
     return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
@@ -625,6 +656,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if not isinstance(n, (builtins.int, np.integer)) or n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     d = dtype if dtype is not None else _dtype.int64
+    if not (d.is_floating_point or d.is_complex or d is _dtype.bool) and n - 1 > np.iinfo(d._np).max:
+        raise RuntimeError(f"value cannot be converted to type {_CTYPE[d.name]} without overflow")
     if n == 0:
         arr = mx.zeros((0,), dtype=d._mx)
     else:

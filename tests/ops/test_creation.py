@@ -337,3 +337,36 @@ def test_integer_scalars_convert_as_torch(case):
     # torch's checked_convert: a negative int wraps into an unsigned type down to minus its maximum (MLX refused
     # -1 for uint8), a float truncates into an integer type
     assert_same(case(mc), case(torch))
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.arange(0, 1, 0.3, dtype=L.int64), lambda L: L.arange(0, 3, 1.5, dtype=L.int64),
+    lambda L: L.arange(-0.5, 3, dtype=L.int64), lambda L: L.arange(0.7, 4.5, 1.9, dtype=L.int64),
+    lambda L: L.arange(0.7, 4.5, 1.9, dtype=L.int32), lambda L: L.arange(5, 0.5, -1.5, dtype=L.int64),
+    lambda L: L.arange(0, 1, 0.3, dtype=L.int32), lambda L: L.arange(-3.7, -0.2, 1.1, dtype=L.int16),
+], ids=range(8))
+def test_arange_of_floats_into_integers(case):
+    # torch truncates start and step (int64: the end too, and counts in integers) before it counts and fills
+    assert_same_outcome(lambda: case(torch), lambda: case(mc))
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.randint(0, 300, (5,), dtype=L.uint8), lambda L: L.randint(-1, 5, (5,), dtype=L.uint8),
+    lambda L: L.randint(0, 5, (3,), dtype=L.bool), lambda L: L.randint(-129, 5, (2,), dtype=L.int8),
+    lambda L: L.randint(0, 2**31 + 1, (2,), dtype=L.int32), lambda L: L.randint(0, 2**16 + 1, (2,), dtype=L.uint16),
+    lambda L: L.randperm(300, dtype=L.uint8), lambda L: L.randperm(129, dtype=L.int8),
+], ids=range(8))
+def test_random_integer_bounds(case):
+    # a range the dtype cannot hold is torch's RuntimeError (values past it were wrapped)
+    with pytest.raises(RuntimeError) as theirs:
+        case(torch)
+    with pytest.raises(RuntimeError) as ours:
+        case(mc)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_random_integer_bounds_at_the_edge():
+    for L in (torch, mc):
+        assert L.randint(0, 256, (50,), dtype=L.uint8).dtype == L.uint8
+        assert sorted(L.randperm(256, dtype=L.uint8).tolist()) == list(range(256))
+        assert L.randint(0, 2, (4,), dtype=L.bool).dtype == L.bool
