@@ -952,6 +952,8 @@ def diagonal(self, offset=0, dim1=0, dim2=1):
             off -= offset * strides[d1]
     new_shape = [s for i, s in enumerate(shape) if i not in (d1, d2)] + [length]
     new_strides = [s for i, s in enumerate(strides) if i not in (d1, d2)] + [strides[d1] + strides[d2]]
+    # an offset past either side gives the empty diagonal (MLX takes a C int: 2**40 raised its TypeError)
+    offset = builtins.max(builtins.min(offset, shape[d2]), -shape[d1])
     arr = mx.diagonal(self._mx, offset, d1, d2)
     return _record_view(self, self._make_view(arr, new_shape, new_strides, off), "DiagonalBackward0",
                         lambda x: mx.diagonal(x, offset, d1, d2))

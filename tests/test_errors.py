@@ -142,6 +142,14 @@ ERROR_CASES = {
     "index_select_negative": lambda L: L.tensor([10, 20, 30, 40]).index_select(0, L.tensor([-1])),
     "argmax_empty": lambda L: L.tensor([], dtype=L.int64).argmax(),
     "repeat_negative": lambda L: L.tensor([1, 2]).repeat(2, -3),
+    # inputs torch refuses that MLX would compute
+    "argmax_bool": lambda L: L.tensor([True, False]).argmax(),
+    "argmin_bool_dim": lambda L: L.tensor([[True, False]]).argmin(1),
+    "multinomial_no_weight": lambda L: L.multinomial(L.tensor([[1.0, 1.0], [0.0, 0.0]]), 1),
+    "multinomial_negative": lambda L: L.multinomial(L.tensor([-1.0, 2.0]), 1),
+    "multinomial_nan": lambda L: L.multinomial(L.tensor([1.0, float("nan")]), 1, replacement=True),
+    "bernoulli_above_one": lambda L: L.bernoulli(L.tensor([1.5])),
+    "bernoulli_p_above_one": lambda L: L.bernoulli(L.tensor([0.5]), p=1.5),
 }
 
 

@@ -731,7 +731,14 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
+    if isinstance(p, (builtins.int, builtins.float)) and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     probs = input._mx if p is None else (p._mx if isinstance(p, Tensor) else p)
+    # torch's eager check of the probabilities (a value read; skipped while MLX traces: Note [No evaluation while
+    # tracing])
+    if not isinstance(probs, (builtins.int, builtins.float)) and probs.size and \
+            _C._item_or_none(mx.any(~((probs >= 0) & (probs <= 1)))):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     r = mx.random.bernoulli(probs, shape=tuple(input.shape), key=_random.key_for(generator))
     return _out(out, _new(r.astype(input.dtype._mx), input._device_code, input.dtype))
 
@@ -745,6 +752,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if not replacement and num_samples > n_cat:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     p = input._mx.astype(mx.float32)
+    # torch's eager checks of the distribution, one value read (skipped while MLX traces: Note [No evaluation while
+    # tracing]): a negative, infinite or NaN weight, then a row without weight
+    if p.size:
+        bad = _C._item_or_none(mx.where(mx.any(~((p >= 0) & (p < float("inf")))), 1,
+                                        mx.where(mx.any(mx.sum(p, axis=-1) <= 0), 2, 0)))
+        if bad == 1:
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if bad == 2:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     logits = mx.log(p)
     key = _random.key_for(generator)
     if replacement:

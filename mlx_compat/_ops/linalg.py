@@ -557,10 +557,14 @@ def _tri(name, input, diagonal, out, upper):
     if input.dim() < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     k = builtins.int(diagonal)
+    if not -(2 ** 63) <= k < 2 ** 63:  # torch reads the offset as an int64
+        raise ValueError("Overflow when unpacking long long")
 
     def f(x):
         n, m = x.shape[-2], x.shape[-1]
-        mask = mx.tri(n, m, k - 1 if upper else k, dtype=mx.bool_)
+        # a diagonal past either side keeps all or nothing (MLX's tri takes a C int: 2**40 raised its TypeError)
+        kk = builtins.max(builtins.min(k - 1 if upper else k, m), -n - 1)
+        mask = mx.tri(n, m, kk, dtype=mx.bool_)
         if upper:
             mask = mx.logical_not(mask)
         return mx.where(mask, x, mx.zeros((), dtype=x.dtype))

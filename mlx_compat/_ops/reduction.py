@@ -875,6 +875,8 @@ def min(input, dim=None, keepdim=False, *, out=None):  # noqa: A001
 
 def _arg(input, dim, keepdim, largest, name):
     _check_real(input, name)
+    if input.dtype is _dtype.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
     fn = mx.argmax if largest else mx.argmin
     if dim is None:
         if input.numel() == 0:

@@ -213,6 +213,8 @@ static PyObject *arg_extreme(PyObject *m, PyObject *const *args, Py_ssize_t narg
         !fast_bool(a[2], &keepdim) || !reduce_input(st, a[0], &dim, 1))
         goto fallback;
     TensorObject *t = (TensorObject *)a[0];
+    if (t->dtype == DT_BOOL) /* torch refuses bool input: the reference raises */
+        goto fallback;
     PyObject *v = tensor_value(st, t);
     if (v == NULL || (axis = PyLong_FromSsize_t(dim)) == NULL)
         goto fallback;

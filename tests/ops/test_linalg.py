@@ -995,3 +995,14 @@ def test_fill_diagonal_as_torch():
         return out
 
     assert run(mc) == run(torch)
+
+
+@pytest.mark.parametrize("case", [
+    lambda x: x.tril(2**40), lambda x: x.triu(-2**40), lambda x: x.tril(-2**40), lambda x: x.triu(2**40),
+    lambda x: x.tril(-4), lambda x: x.triu(-4), lambda x: x.tril(3), lambda x: x.triu(4),
+    lambda x: x.diagonal(2**40), lambda x: x.diagonal(-2**40), lambda x: x.diagonal(2**40, 1, 0),
+    lambda x: x.diagonal(4), lambda x: x.diagonal(-3), lambda x: x.diagonal(3), lambda x: x.diagonal(-2),
+], ids=range(15))
+def test_diagonals_past_the_matrix(case):
+    # offsets beyond either side keep everything or nothing (MLX takes a C int: 2**40 raised its TypeError)
+    assert_same(case(mc.arange(12).reshape(3, 4)), case(torch.arange(12).reshape(3, 4)))
