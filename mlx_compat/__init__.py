@@ -9,6 +9,7 @@ from ._blas import install as _install_blas
 _install_blas()  # Linux CPU: MLX's BLAS/LAPACK -> OpenBLAS (mlx_compat/_blas), before any MLX work
 from ._blas import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads  # noqa: E402
 
+import builtins as _builtins
 import math as _math
 
 import mlx.core as _mx
@@ -167,6 +168,8 @@ for _name in ("reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapd
 
 
 def flip(input, dims):
+    if isinstance(dims, _builtins.int):  # the method takes varargs dims; torch's function form a sequence only
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
     return input.flip(dims)
 
 

@@ -1149,6 +1149,9 @@ def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     from ._ops.creation import full
 
+    if isinstance(size, int):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not int")
+
     return full(size, fill_value, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
 
 

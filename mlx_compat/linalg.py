@@ -505,4 +505,4 @@ def lu_factor(A, *, pivot=True, out=None):
 
 from ._ops.linalg_solvers import (linalg_lu as lu, linalg_lu_factor_ex as lu_factor_ex,  # noqa: E402
                                   linalg_lu_solve as lu_solve, linalg_solve_ex as solve_ex, householder_product,
-                                  diagonal, vander, cond, tensorinv, tensorsolve, matrix_exp)
+                                  diagonal, linalg_vander as vander, cond, tensorinv, tensorsolve, matrix_exp)

@@ -153,6 +153,74 @@ ERROR_CASES = {
 }
 
 
+# Inputs torch's kernels refuse (no kernel for the dtype, or a number the kernel's type cannot hold), where MLX
+# computes: the exception's type and message are torch's.
+REFUSAL_CASES = {
+    "round_bool": lambda L: L.round(L.tensor([True, False])),
+    "round_bool_decimals": lambda L: L.round(L.tensor([True]), decimals=1),
+    "round_int_decimals": lambda L: L.round(L.tensor([15, 25]), decimals=-1),
+    "round_int_decimals_0": lambda L: L.round(L.tensor([15], dtype=L.int16), decimals=0),
+    "round__int_decimals": lambda L: L.tensor([3], dtype=L.uint8).round_(decimals=1),
+    "kthvalue_bool": lambda L: L.kthvalue(L.tensor([True, False]), 1),
+    "cumsum_dtype_bool": lambda L: L.cumsum(L.tensor([1, 0, 2]), 0, dtype=L.bool),
+    "cumprod_dtype_bool": lambda L: L.tensor([1, 0]).cumprod(0, dtype=L.bool),
+    "arange_bool": lambda L: L.arange(3, dtype=L.bool),
+    "arange_bool_bad_bounds": lambda L: L.arange(5, 1, dtype=L.bool),
+    "linspace_bool": lambda L: L.linspace(0, 1, 3, dtype=L.bool),
+    "logspace_bool": lambda L: L.logspace(0, 1, 3, dtype=L.bool),
+    "randperm_bool": lambda L: L.randperm(3, dtype=L.bool),
+    "normal__int": lambda L: L.zeros(2, dtype=L.int64).normal_(),
+    "normal__bool": lambda L: L.zeros(2, dtype=L.bool).normal_(),
+    "pow_int32_scalar_overflow": lambda L: L.pow(L.tensor([2], dtype=L.int32), 2 ** 40),
+    "pow_int8_scalar_overflow": lambda L: L.tensor([2], dtype=L.int8) ** 300,
+    "pow_uint8_scalar_overflow": lambda L: L.tensor([2], dtype=L.uint8) ** 256,
+    "pow_int64_scalar_overflow": lambda L: L.tensor([2]) ** 2 ** 63,
+    "pow__int32_scalar_overflow": lambda L: L.tensor([2], dtype=L.int32).pow_(2 ** 40),
+    "pow_half_scalar_overflow": lambda L: L.tensor([1.0], dtype=L.half) ** 1e10,
+    "pow_half_int_scalar_overflow": lambda L: L.tensor([1.0], dtype=L.half) ** 70000,
+    "pow_bfloat16_scalar_overflow": lambda L: L.tensor([1.0], dtype=L.bfloat16) ** 1e39,
+    "clamp_half_int_overflow": lambda L: L.tensor([1.0], dtype=L.half).clamp(max=70000),
+    "full_float_int_past_uint64": lambda L: L.full((1,), 2 ** 200, dtype=L.float32),
+    "full_float_int_below_int64": lambda L: L.full((1,), -2 ** 200, dtype=L.float64),
+    "flip_int_dims": lambda L: L.flip(L.tensor([1, 2]), 0),
+    "norm_int": lambda L: L.norm(L.tensor([1])),
+    "renorm_int": lambda L: L.renorm(L.tensor([[1, 2]]), 2, 0, 1),
+    "dist_int": lambda L: L.dist(L.tensor([1]), L.tensor([2])),
+    "nanmedian_bool": lambda L: L.nanmedian(L.tensor([True])),
+    "nanmedian_bool_dim": lambda L: L.nanmedian(L.tensor([True]), 0),
+    "median_bool_dim": lambda L: L.median(L.tensor([True]), 0),
+    "floor_divide_bool": lambda L: L.tensor([True]) // L.tensor([True]),
+    "inner_bool_vectors": lambda L: L.inner(L.tensor([True]), L.tensor([True])),
+    "tensordot_bool_one_by_one": lambda L: L.tensordot(L.ones(1, 3, dtype=L.bool), L.ones(3, 1, dtype=L.bool), 1),
+    "tensordot_bool_matrix": lambda L: L.tensordot(L.ones(2, 3, dtype=L.bool), L.ones(3, dtype=L.bool), 1),
+    "inner_uint16_vectors": lambda L: L.inner(L.ones(3, dtype=L.uint16), L.ones(3, dtype=L.uint16)),
+    "histogram_int_default_bins": lambda L: L.histogram(L.tensor([1, 2])),
+    "vander_2d": lambda L: L.vander(L.ones(2, 2)),
+    "vander_negative_n": lambda L: L.vander(L.ones(2), N=-1),
+    # out-of-range indices: torch's message (and type) depends on the kernel the dim and alpha pick
+    "index_select_dim0": lambda L: L.zeros(3, 4).index_select(0, L.tensor([5])),
+    "index_select_dim1": lambda L: L.zeros(4, 3).index_select(1, L.tensor([1, 9, -7])),
+    "index_select_dim1_3d": lambda L: L.zeros(2, 3, 4).index_select(1, L.tensor([-1])),
+    "index_select_last_3d": lambda L: L.zeros(2, 3, 4).index_select(2, L.tensor([5])),
+    "index_add_1d": lambda L: L.zeros(3).index_add(0, L.tensor([5]), L.ones(1)),
+    "index_add_first": lambda L: L.zeros(3, 4).index_add(0, L.tensor([1, 7, 5]), L.ones(3, 4)),
+    "index_add_last": lambda L: L.zeros(2, 3, 4).index_add(2, L.tensor([5]), L.ones(2, 3, 1)),
+    "index_add_middle": lambda L: L.zeros(2, 3, 2).index_add(1, L.tensor([5]), L.ones(2, 1, 2)),
+    "index_add_alpha": lambda L: L.zeros(3, 4).index_add(0, L.tensor([5]), L.ones(1, 4), alpha=2),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSAL_CASES))
+def test_refusal_matches_torch(name):
+    f = REFUSAL_CASES[name]
+    with pytest.raises(Exception) as theirs:
+        f(torch)
+    with pytest.raises(Exception) as ours:
+        f(mc)
+    assert type(ours.value) is type(theirs.value), (ours.value, theirs.value)
+    assert str(ours.value) == str(theirs.value)
+
+
 # Cases whose API arrives with a later issue: strict xfails, so they fail loudly once it lands.
 _LATER = {}
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _C, _device, _dtype
 from . import random as _random
 from .._methods import declare_methods
-from .._tensor import Tensor, _new, _int_arg
+from .._tensor import _TORCH_NAME, Tensor, _new, _int_arg
 from ._common import _torch, _check_tensor, _device_str, _mlx_op
 
 _MAX_BYTES = 1 << 46  # 64 TiB: anything larger cannot be allocated here, as torch finds when it tries
@@ -400,8 +400,13 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if not isinstance(fill_value, (builtins.bool, builtins.int, builtins.float, builtins.complex, np.number)):
         raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
     d = dtype if dtype is not None else _scalar_dtype(fill_value)
-    if isinstance(size, (builtins.int, np.integer)):
-        size = (size,)
+    if isinstance(size, (builtins.int, np.integer)):  # torch's full takes no varargs size (zeros does)
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    if (d.is_floating_point or d.is_complex) and type(fill_value) is builtins.int and not -2 ** 63 <= fill_value < 2 ** 63:
+        # torch's scalar parsing takes an int up to uint64's range (MLX raised std::bad_cast past int64)
+        if not 0 < fill_value < 2 ** 64:
+            raise OverflowError("int too big to convert" if fill_value > 0 else "can't convert negative int to unsigned")
+        fill_value = builtins.float(fill_value)
     if not (d.is_floating_point or d.is_complex or d is _dtype.bool or isinstance(fill_value, builtins.complex)):
         # an integer fill converts as torch's checked_convert: in range (an unsigned type wraps a negative down to
         # minus its maximum), else torch's error; MLX refused -1 for uint8 and wrapped nothing else
@@ -481,6 +486,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         if not isinstance(v, (builtins.int, builtins.float, Tensor, np.number)) or isinstance(v, builtins.complex):
             raise TypeError(f"arange(): argument '{name}' must be Number, not {type(v).__name__}")
     floaty = builtins.any(_is_float_arg(v) for v in (start, end, step))
+    _no_bool_range(dtype, "arange_cpu")
     start, end, step = _num(start), _num(end), _num(step)
     if step == 0:
         raise RuntimeError("step must be nonzero")
@@ -500,6 +506,12 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     else:
         vals = start + np.arange(n, dtype=np.int64) * step
     return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
+
+
+def _no_bool_range(d, kernel):
+    """torch's range factories have no bool kernel."""
+    if d is _dtype.bool:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _integer_arange(start, end, step, d):
@@ -523,6 +535,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     """Deprecated torch.range: includes `end`; float by default."""
     if end is None:
         start, end = 0, start
+    _no_bool_range(dtype, "range_cpu")
     n = builtins.int(math.floor((end - start) / step)) + 1
     d = dtype if dtype is not None else _default_float()
     _check_count(builtins.max(n, 0), d)
@@ -538,6 +551,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     start, end = _num(start), _num(end)
     d = dtype if dtype is not None else (_dtype.complex64 if isinstance(start, complex) or isinstance(end, complex)
                                          else _default_float())
+    if steps:
+        _no_bool_range(d, "linspace_cpu")
     _check_count(steps, d)
     vals = _linspace_values(start, end, steps, d)
     return _out(out, _finish(_np_to_mx(vals, d), d, device, requires_grad))
@@ -565,6 +580,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     if isinstance(steps, (builtins.int, np.integer)) and not isinstance(steps, builtins.bool) and steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     d = dtype if dtype is not None else _default_float()
+    if steps:
+        _no_bool_range(d, "logspace_cpu")
     _check_count(builtins.int(steps), d)
     lin = _linspace_values(_num(start), _num(end), steps, _dtype.float64).astype(np.float64)
     vals = np.power(base, lin)
@@ -595,8 +612,7 @@ def _float_dtype(dtype, fname):
 
 
 def _C_name(d):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(
-        d.name, d.name)
+    return _TORCH_NAME.get(d.name, d.name)
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
@@ -656,7 +672,9 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if not isinstance(n, (builtins.int, np.integer)) or n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     d = dtype if dtype is not None else _dtype.int64
-    if not (d.is_floating_point or d.is_complex or d is _dtype.bool) and n - 1 > np.iinfo(d._np).max:
+    if d is _dtype.bool:
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if not (d.is_floating_point or d.is_complex) and n - 1 > np.iinfo(d._np).max:
         raise RuntimeError(f"value cannot be converted to type {_CTYPE[d.name]} without overflow")
     if n == 0:
         arr = mx.zeros((0,), dtype=d._mx)
@@ -724,6 +742,8 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    if not (self.dtype.is_floating_point or self.dtype.is_complex):
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_C_name(self.dtype)}'")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     arr = mx.random.normal(shape=tuple(self.shape), key=_random.key_for(generator)) * std + mean

@@ -493,15 +493,19 @@ def checked_key(tv):
     return seen[1] if seen is not None and seen[0]() is tv else None
 
 
-def check_indices_in_range(tv, key, low, high):
-    """torch's eager check of index array `tv` against [low, high) (IndexError "index out of range in self"): a host
-    read once per array, remembered under `key` while it lives (remember_checked); nothing to read for an empty
-    array or one MLX traces (Note [Target bounds on the host], Note [No evaluation while tracing])."""
+def check_indices_in_range(tv, key, low, high, error=None):
+    """torch's eager check of index array `tv` against [low, high) (IndexError "index out of range in self", or
+    `error(first bad index)`'s exception): a host read once per array, remembered under `key` while it lives
+    (remember_checked); nothing to read for an empty array or one MLX traces (Note [Target bounds on the host],
+    Note [No evaluation while tracing])."""
     if checked_key(tv) == key:
         return
     host = host_indices(tv)
     if host is not None:
         if host.min() < low or host.max() >= high:
+            if error is not None:
+                flat = host.reshape(-1)
+                raise error(builtins.int(flat[(flat < low) | (flat >= high)][0]))
             raise IndexError("index out of range in self")
         remember_checked(tv, key)
 
@@ -526,7 +530,10 @@ def index_select(input, dim, index, *, out=None):
     size = input.shape[d] if input.dim() else 1
     # torch's eager bounds check, a host read once per index array (Note [Target bounds on the host]); skipped
     # while MLX traces (Note [No evaluation while tracing]). torch takes no negative index here (unlike indexing)
-    check_indices_in_range(index._mx, ("index_select", size), 0, size)
+    # (torch's kernel for dim 1 of a matrix or more says it otherwise)
+    dim1 = None if d != 1 or input.dim() < 2 else \
+        (lambda i: RuntimeError(f"INDICES element is out of DATA bounds, id={i} axis_dim={size}"))
+    check_indices_in_range(index._mx, ("index_select", size), 0, size, dim1)
     idx = index._mx.reshape(-1)
     idx = mx.where(idx < 0, idx + size, idx)
     scalar = input.dim() == 0
@@ -784,7 +791,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     size = input.shape[d] if input.dim() else 1
     bad = idx[(idx < 0) | (idx >= size)]
     if bad.size:
-        if alpha == 1:
+        if alpha == 1 and input.dim() > 1 and d in (0, input.dim() - 1):  # torch's index_put path says it so
             raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {d} with size {size}")
         raise IndexError("index out of range in self")
     midx = mx.array(idx)

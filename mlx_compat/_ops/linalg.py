@@ -229,7 +229,8 @@ def inner(input, other, *, out=None):
         return _out(out, input * other)
     if input.dtype is not other.dtype:
         raise RuntimeError("both inputs should have same dtype")
-    _check_product_dtype(input.dtype, "addmm_impl_cpu_")
+    _check_product_dtype(input.dtype, "dot" if input.numel() == input.shape[-1] and other.numel() == other.shape[-1]
+                         else "addmm_impl_cpu_")  # as tensordot's
     if input.shape[-1] != other.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
                            f"{list(input.shape)} and {list(other.shape)}")
@@ -381,7 +382,10 @@ def tensordot(a, b, dims=2, out=None):
     db = [_wrap_dim(d, builtins.max(b.dim(), 1)) for d in db]
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
-    _check_product_dtype(a.dtype, "addmm_impl_cpu_")
+    # torch's product is a dot where both free sides are one element, else a matrix product
+    free_a = math.prod(a.shape[d] for d in builtins.range(a.dim()) if d not in da)
+    free_b = math.prod(b.shape[d] for d in builtins.range(b.dim()) if d not in db)
+    _check_product_dtype(a.dtype, "dot" if free_a == 1 and free_b == 1 else "addmm_impl_cpu_")
     for x, y in zip(da, db):  # a size-1 contracted dim broadcasts against the other side's (summed there), as torch
         if a.shape[x] == 1 and b.shape[y] != 1:
             b = b.sum(y, keepdim=True)

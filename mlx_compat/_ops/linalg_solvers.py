@@ -28,7 +28,7 @@ from .._methods import declare_methods
 from .._tensor import _new, _mx_item
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "cholesky_solve", "cholesky_inverse", "triangular_solve", "matrix_exp",
-           "geqrf", "orgqr", "ormqr"]
+           "geqrf", "orgqr", "ormqr", "vander"]
 
 _lu_unpack_t = return_types._make("lu_unpack", ["P", "L", "U"])
 _linalg_lu_t = return_types._make("linalg_lu", ["P", "L", "U"])
@@ -370,8 +370,8 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
-def vander(x, *, N=None):
-    """Columns x^0, x^1, ..., x^(N-1) (increasing powers, torch's order), by a cumulative product."""
+def linalg_vander(x, *, N=None):
+    """torch.linalg.vander: columns x^0, x^1, ..., x^(N-1) (increasing powers), by a cumulative product."""
     _tensor(x, "linalg.vander", "x")
     if x.dtype is _dtype.bool:
         raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
@@ -385,6 +385,28 @@ def vander(x, *, N=None):
 
     ones_col = x.unsqueeze(-1).new_ones(tuple(x.shape) + (1,))
     return cumprod(cat([ones_col, x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1), -1)
+
+
+def vander(x, N=None, increasing=False):
+    """torch.vander: powers of a 1-D x in N columns, decreasing unless `increasing`; integral inputs give int64
+    (the cumulative product's type)."""
+    _tensor(x, "vander", "x")
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    from .shape import cat
+    from .reduction import cumprod
+
+    d = x.dtype if x.dtype.is_floating_point or x.dtype.is_complex else _dtype.int64
+    if n == 0:
+        return x.new_empty((x.shape[0], 0), dtype=d)
+    cols = [x.new_ones((x.shape[0], 1), dtype=d)]
+    if n > 1:
+        cols.append(cumprod(x.to(d).unsqueeze(1).expand(x.shape[0], n - 1), 1))
+    r = cat(cols, 1)
+    return r if increasing else r.flip(1)
 
 
 def cond(A, p=None, *, out=None):

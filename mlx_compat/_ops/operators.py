@@ -15,7 +15,7 @@ import mlx.core as mx
 from .. import _C, _dtype
 from . import cpu_math as _cpu_math
 from .._methods import declare
-from .._tensor import Tensor, _new, _mx_evaluated, _root
+from .._tensor import _TORCH_NAME, Tensor, _new, _mx_evaluated, _root
 from ..autograd._derivatives import _conj, grad_for, needs_grad
 from .pointwise import (BOOL, COMPLEX, DEFAULT, FORM, INT_TO_FLOAT, MASK, NONE, NUMBER, PROMOTE, TENSOR, VALUE,  # noqa: F401
                         abs, absolute, nary, neg, negative, refusal)  # noqa: A004 - torch's names
@@ -170,9 +170,7 @@ def _raise_cast(a, b):
                        f"{_SCALAR_NAMES.get(b.name, b.name)}")
 
 
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-                 "complex64": "ComplexFloat"}
+_SCALAR_NAMES = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 
 # The declared binary family: torch.<op>, Tensor.<op> and Tensor.<op>_ from one declaration each, its derivative
 # beside it. (a, b are the operands: snapshots of tensors, Python numbers as given.)

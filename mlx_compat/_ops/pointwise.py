@@ -251,11 +251,30 @@ class _DefaultDecimals(int):
 _NO_DECIMALS = _DefaultDecimals(0)
 
 
+def _round_decimals(x, decimals, d):
+    """torch's kernel: nearbyint(x * 10^k) / 10^k (k = decimals > 0) or nearbyint(x / 10^k) * 10^k (k = -decimals),
+    in the op math type (float32 for the half types), 10^k rounded to it; MLX's round multiplies back by 10^-k,
+    which differs in the last bit (2.675 to 2 decimals gave 2.6799998, torch 2.68)."""
+    if decimals == 0:
+        return mx.round(x)
+    work = mx.float64 if d is _dtype.float64 else mx.float32
+    p = mx.array(10.0 ** builtins.abs(decimals), work)
+    w = x.astype(work)
+    r = mx.round(w * p) / p if decimals > 0 else mx.round(w / p) * p
+    return r.astype(x.dtype)
+
+
 def round(input, *, decimals=_NO_DECIMALS, out=None):  # noqa: A001 - torch's name
     if input.dtype.is_complex:
         raise NotImplementedError("\"round_cpu\" not implemented for 'ComplexFloat'")
     d = input.dtype
-    r = input._mx if not (d.is_floating_point) else mx.round(input._mx, int(decimals))
+    if not d.is_floating_point and (d is _dtype.bool or decimals is not _NO_DECIMALS):
+        # torch: integers round to themselves only without `decimals`; bool never (an explicit 0 is the vml kernel)
+        from .operators import _SCALAR_NAMES
+
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR_NAMES[d.name]}'")
+    r = input._mx if not d.is_floating_point else _round_decimals(input._mx, int(decimals), d)
     res = _new(r.astype(d._mx), input._device_code, d)
     if input.requires_grad:
         from ..autograd._derivatives import record

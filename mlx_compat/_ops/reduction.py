@@ -314,7 +314,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
             raise TypeError(str(e)) from None
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{str(input.dtype).split('.')[-1].capitalize()}")
+                           f"{_sname(input.dtype)}")
     x = input.to(dtype) if dtype is not None and dtype is not input.dtype else input
     nd = x.dim()
     if isinstance(dim, builtins.int) and not isinstance(dim, builtins.bool):
@@ -455,20 +455,27 @@ def _scan_dim(input, dim):
 def _scan(name, mxfn, input, dim):
     nd = input.dim()
     d = _scan_dim(input, dim)
+    # torch accumulates a half-type scan in float32 (its acc_type), rounding each output once: a float16 cumsum of
+    # 3,000 ones ends at 3000, where one in float16 stalls at 2048
+    half = input.dtype in (_dtype.float16, _dtype.bfloat16)
 
     def f(v):
-        if nd == 0:
-            return mxfn(v.reshape(1), axis=0).reshape(())
-        return mxfn(v, axis=d)
+        w = v.astype(mx.float32) if half else v
+        r = mxfn(w.reshape(1), axis=0).reshape(()) if nd == 0 else mxfn(w, axis=d)
+        return r.astype(v.dtype) if half else r
 
     return mlx_op(name, f, [input])
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
+    if dtype is _dtype.bool:  # torch has no bool scan kernel (a bool input without dtype= scans in int64)
+        raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
     return _out(out, _scan("CumsumBackward0", mx.cumsum, _acc_dtype(input, dtype), dim))
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
+    if dtype is _dtype.bool:  # torch has no bool scan kernel (a bool input without dtype= scans in int64)
+        raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
     return _out(out, _scan("CumprodBackward0", mx.cumprod, _acc_dtype(input, dtype), dim))
 
 
@@ -552,7 +559,7 @@ def _median(input, dim, keepdim, ignore_nan, out):
         dim = None
     _check_no_complex(input, "median")
     if input.dtype is _dtype.bool:
-        raise NotImplementedError(f"\"{'nanmedian' if ignore_nan else 'median'}_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError(f"\"median_{'cpu' if dim is None else 'out'}\" not implemented for 'Bool'")
     name = "nanmedian" if ignore_nan else "median"
     cls = return_types.nanmedian if ignore_nan else return_types.median
     nd = input.dim()
@@ -1170,7 +1177,8 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     if input.dim() <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError(f'"renorm_out" not implemented for \'{_sname(input.dtype)}\'')
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_sname(input.dtype)}")
     d = _wrap_dim(dim, input.dim())
     reduce_dims = [i for i in range(input.dim()) if i != d]
     acc = input.dtype if input.dtype.itemsize >= 4 or input.dtype.is_complex else _dtype.float32
@@ -1192,8 +1200,8 @@ def dist(input, other, p=2):
     T = _torch()
     diff_ = input - other
     if not (diff_.dtype.is_floating_point or diff_.dtype.is_complex):
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_sname(diff_.dtype)}")
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{_sname(diff_.dtype)} instead.")
     return T.linalg.vector_norm(diff_, p)
 
 
@@ -1334,7 +1342,7 @@ def _histogramdd_impl(fname, points, bins, range_, weight, density):
     return h, edges
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002 - torch's name
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002 - torch's name
     """torch.histogram: (hist, bin_edges) of the flattened input; bins a count or a 1-D tensor of edges."""
     _check_tensor(input, "histogram")
     if isinstance(bins, Tensor) and range is not None:

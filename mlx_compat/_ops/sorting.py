@@ -112,6 +112,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if input.dtype is _dtype.bool:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     idx = _take_range(_argsort_mx(x, d), d, k - 1, k)
     return _out_tuple(out, _select("KthvalueBackward0", input, idx, d, keepdim, return_types.kthvalue),
                       return_types.kthvalue)
@@ -203,6 +205,31 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _unique_result(vals, inv, cnt, input, return_inverse, return_counts)
 
 
+# Note [searchsorted as torch's binary search]: torch's kernel is a plain binary search per value, whose only
+# comparison is `mid >= v` (left) or `mid > v` (right), moving right when it is false. With NaN (a NaN value, or
+# the NaNs torch's sort puts last in the boundaries) or unsorted boundaries the answer depends on the path the
+# search takes: [1, 2, 3, nan, nan, nan, nan] places 1.5 at 7. `_binary_search` runs the same search for every
+# value at once, one gather per halving (bit_length(n) rounds), so it gives torch's index for every input; for
+# sorted boundaries without NaN that is the usual insertion point. It is lazy and costs O(m log n), where the
+# comparison count of the batched case cost O(m n) memory.
+def _binary_search(seq, vals, right):
+    """NEW MLX int64 array: torch's searchsorted index of each of `vals` (shape (..., m) matching seq's leading
+    dims, or any shape for a 1-D seq) in `seq` (..., n), Note [searchsorted as torch's binary search]."""
+    n = seq.shape[-1]
+    one_d = seq.ndim == 1
+    lo = mx.zeros(vals.shape, mx.int32)
+    hi = mx.full(vals.shape, n, mx.int32)
+    for _ in builtins.range(builtins.int(n).bit_length()):
+        active = lo < hi
+        mid = lo + ((hi - lo) >> 1)
+        at = mx.minimum(mid, n - 1)
+        m = mx.take(seq, at) if one_d else mx.take_along_axis(seq, at, axis=-1)
+        go_right = ~(m > vals) if right else ~(m >= vals)
+        lo = mx.where(active & go_right, mid + 1, lo)
+        hi = mx.where(active & ~go_right, mid, hi)
+    return lo.astype(mx.int64)
+
+
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None, sorter=None):
     if side is not None:
         if side not in ("left", "right"):
@@ -232,15 +259,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                            "dimensions of boundaries tensor and input value tensor must match")
     ct = (mx.zeros((0,), seq.dtype) + mx.zeros((0,), vals.dtype)).dtype  # int64 + float32 -> float32, as torch
-    seq, vals = seq.astype(ct), vals.astype(ct)
-    if seq.ndim == 1:
-        if seq.shape[0] == 0:
-            r = mx.zeros(vals.shape, mx.int64)
-        else:
-            r = mx.searchsorted(seq, vals, side="right" if right else "left")
-    else:
-        cmp = (seq[..., None, :] <= vals[..., :, None]) if right else (seq[..., None, :] < vals[..., :, None])
-        r = mx.sum(cmp, axis=-1)
+    if ct == mx.bool_:
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    r = _binary_search(seq.astype(ct), vals.astype(ct), right)
     like = sorted_sequence
     return _out(out, _idx(r, like, out_int32))
 

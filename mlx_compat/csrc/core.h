@@ -698,6 +698,7 @@ void fast_free(State *st);
 extern PyMethodDef fast_methods[];
 PyObject *fast_fallback(State *st, const char *name, PyObject *const *args, size_t nargsf, PyObject *kwnames); /* NEW */
 int scalar_overflows(PyObject *v, int dt); /* a Python number torch's checked conversion to dt refuses (dispatch.c) */
+const char *scalar_ctype(int dt); /* torch's C type name of dt in its overflow message (dispatch.c) */
 int fast_bind(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const char *const *names, int npos,
               PyObject **out);
 int fast_dim(PyObject *o, Py_ssize_t *out);

@@ -1364,7 +1364,7 @@ static int nary_device_shape(OpObject *op, PyObject **vals, int *device, Py_ssiz
 }
 
 /* BORROWED C string: the C type torch's scalar conversion errors name for dtype code `dt` ("int64_t"). */
-static const char *scalar_ctype(int dt)
+const char *scalar_ctype(int dt)
 {
     static const char *names[DT_COUNT] = {"bool", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t",
                                           "int", "int64_t", "c10::Half", "float", "double", "c10::BFloat16",
@@ -1390,8 +1390,14 @@ int scalar_overflows(PyObject *v, int dt)
     if (PyLong_Check(v)) {
         int overflow = 0;
         long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (dt_is_float(dt))
-            return 0;
+        if (dt_is_float(dt)) {
+            double d = overflow ? PyLong_AsDouble(v) : (double)x;
+            if (d == -1.0 && PyErr_Occurred()) { /* past double's range */
+                PyErr_Clear();
+                return 1;
+            }
+            return d < -fmax[dt] || d > fmax[dt];
+        }
         if (overflow)
             return !(overflow > 0 && dt == DT_U64);
         if (is_unsigned)

@@ -174,7 +174,8 @@ static int check_op_dtypes(const BinInfo *info, BinOp op, Operand *a, Operand *b
     /* torch's pow(Tensor, Scalar) copies the input for an exponent of 1, bool included */
     int pow_one = op == BIN_POW && b->t == NULL && (is_int_value(b->obj, 1) || b->obj == Py_True);
     if (info->no_bool && op != BIN_SUB && r == DT_BOOL && !pow_one) {
-        PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'Bool'", info->name);
+        PyErr_Format(PyExc_NotImplementedError, "\"%s_cpu\" not implemented for 'Bool'",
+                     op == BIN_FLOORDIV ? "div_floor" : info->name); /* torch's kernel names */
         return -1;
     }
     if (info->complex_runtime && dt_is_complex(r)) {
@@ -200,6 +201,13 @@ static int check_op_dtypes(const BinInfo *info, BinOp op, Operand *a, Operand *b
             PyErr_SetString(PyExc_RuntimeError, "Integers to negative integer powers are not allowed.");
             return -1;
         }
+    }
+    /* torch's pow(Tensor, Scalar) converts the exponent to the result's type, checked, where that type is integral
+     * or a half type (float and double kernels take a double exponent): int32 ** 2**40 raises */
+    if (op == BIN_POW && a->t != NULL && b->t == NULL && !dt_is_complex(r) && r != DT_F32 && r != DT_F64 &&
+        scalar_overflows(b->obj, r)) {
+        PyErr_Format(PyExc_RuntimeError, "value cannot be converted to type %s without overflow", scalar_ctype(r));
+        return -1;
     }
     return 0;
 }

@@ -370,3 +370,14 @@ def test_random_integer_bounds_at_the_edge():
         assert L.randint(0, 256, (50,), dtype=L.uint8).dtype == L.uint8
         assert sorted(L.randperm(256, dtype=L.uint8).tolist()) == list(range(256))
         assert L.randint(0, 2, (4,), dtype=L.bool).dtype == L.bool
+
+
+def test_full_ints_past_int64_into_floating_types():
+    """torch reads an int up to uint64's range as a number (MLX raised std::bad_cast past int64); past it,
+    torch's OverflowError."""
+    for v in (2 ** 63 + 5, 2 ** 64 - 1, -2 ** 63):
+        for d in ("float32", "float64", "complex64"):
+            assert_same(mc.full((2,), v, dtype=getattr(mc, d)), torch.full((2,), v, dtype=getattr(torch, d)))
+    for v in (2 ** 64, 2 ** 200, -2 ** 63 - 1):
+        assert_raises_same(lambda: torch.full((1,), v, dtype=torch.float64),
+                           lambda: mc.full((1,), v, dtype=mc.float64))

@@ -596,3 +596,28 @@ def test_floating_floor_division_as_torch(dtype):
         if not half:  # the zeros' signs too (a NaN's sign is not torch's concern)
             o, t = np.array(ours.tolist()), theirs.numpy()
             assert ((np.signbit(o) == np.signbit(t)) | np.isnan(t)).all()
+
+
+def test_pow_scalar_exponents_that_fit_and_round_of_integers():
+    """The kernel-type checks of pow(Tensor, Scalar) refuse only what does not fit (tests/test_errors.py
+    REFUSAL_CASES): these compute as torch's."""
+    cases = [lambda L: L.tensor([1.0]) ** 1e300, lambda L: L.tensor([True]) ** 300,
+             lambda L: L.tensor([2], dtype=L.int32) ** 1e40, lambda L: L.tensor([2], dtype=L.int32) ** L.tensor(2 ** 40),
+             lambda L: L.pow(2 ** 40, L.tensor([2], dtype=L.int32)), lambda L: L.tensor([3], dtype=L.int8) ** 127,
+             lambda L: L.tensor([1.0], dtype=L.half) ** 65504, lambda L: L.round(L.tensor([15, -25])),
+             lambda L: L.tensor([3], dtype=L.uint8).round()]
+    for f in cases:
+        assert_same(f(mc), f(torch))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_round_decimals_bitwise(dtype):
+    """torch's nearbyint(x * 10^k) / 10^k in the op math type: bit for bit (MLX's own multiplies back by 10^-k)."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(4000) * 10 ** rng.uniform(-3, 6, 4000),
+                        [2.675, 1.005, 0.125, -2.5, 1e30, np.nan, np.inf, -0.0]])
+    for dec in (-3, -1, 0, 1, 2, 5):
+        theirs = torch.round(torch.tensor(x).to(getattr(torch, dtype)), decimals=dec)
+        ours = mc.round(mc.tensor(x).to(getattr(mc, dtype)), decimals=dec)
+        assert ours.dtype == getattr(mc, dtype)
+        np.testing.assert_array_equal(ours.double().numpy(), theirs.double().numpy())

@@ -115,6 +115,26 @@ def test_tensorinv_tensorsolve_vander_diagonal_solve_ex():
     _run(lambda L, x, y: L.linalg.solve_ex(x, y), [a, a[:, :3].copy()])
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int64", "float32", "float64", "complex64"])
+def test_torch_vander(dtype):
+    """torch.vander (not linalg's): decreasing powers unless `increasing`, N columns, integral inputs in int64."""
+    data = [1, 0, 3, 2] if dtype != "complex64" else [1 + 2j, 3j, -1]
+    for N in (None, 0, 1, 2, 5):
+        for inc in (False, True):
+            ours = mc.vander(mc.tensor(data, dtype=getattr(mc, dtype)), N=N, increasing=inc)
+            theirs = torch.vander(torch.tensor(data, dtype=getattr(torch, dtype)), N=N, increasing=inc)
+            assert_same(ours, theirs)
+    # the gradient (torch's own vander backward fails on an in-place cumprod; linalg.vander flipped is the same
+    # function)
+    x = np.array([1.5, -2.0, 0.5], np.float32)
+    w = np.arange(12, dtype=np.float32).reshape(3, 4)
+    tx = torch.tensor(x, requires_grad=True)
+    (torch.linalg.vander(tx, N=4).flip(1) * torch.tensor(w)).sum().backward()
+    mx_ = mc.tensor(x, requires_grad=True)
+    (mc.vander(mx_, 4) * mc.tensor(w)).sum().backward()
+    assert_same(mx_.grad, tx.grad)
+
+
 @pytest.mark.parametrize("call", [
     lambda L: L.linalg.vander(L.tensor([True, False])),
     lambda L: L.linalg.vander(L.ones(3), N=1),

@@ -521,6 +521,53 @@ def test_searchsorted_nan():
         _cmp(mc.searchsorted(ms, mv, right=r), torch.searchsorted(ts, tv, right=r))
 
 
+def test_searchsorted_nan_and_unsorted_boundaries():
+    # Note [searchsorted as torch's binary search]: with NaN boundaries (torch's sort puts them last) or unsorted
+    # ones, torch's index depends on its search path: [1, 2, 3, nan x4] places 1.5 at 7
+    rng = np.random.default_rng(0)
+    pool = np.array([NAN, 1.0, 2.0, 3.0, -1.0, 0.0, INF], np.float32)
+    cases = [(np.array([1, 2, 3, NAN, NAN, NAN, NAN], np.float32), np.array([1.5, NAN, 5, 0], np.float32))]
+    for trial in range(60):
+        b = rng.choice(pool, int(rng.integers(0, 12)))
+        if trial % 2:
+            b = np.concatenate([np.sort(b[~np.isnan(b)]), b[np.isnan(b)]])
+        cases.append((b, rng.choice(pool, 5)))
+    for b, v in cases:
+        ts, ms = both(b)
+        tv, mv = both(v)
+        for r in (False, True):
+            _cmp(mc.searchsorted(ms, mv, right=r), torch.searchsorted(ts, tv, right=r))
+            if b.size:
+                ts2, ms2 = both(np.stack([b, b[::-1]]))
+                tv2, mv2 = both(np.stack([v, v]))
+                _cmp(mc.searchsorted(ms2, mv2, right=r), torch.searchsorted(ts2, tv2, right=r))
+    # bool: torch has no kernel where both sides are bool; a bool side promotes with an integer one
+    tb, mb = both(np.array([False, True]))
+    assert_raises_same(lambda: torch.searchsorted(tb, tb), lambda: mc.searchsorted(mb, mb))
+    assert_raises_same(lambda: torch.searchsorted(tb, True), lambda: mc.searchsorted(mb, True))
+    _cmp(mc.searchsorted(mb, mc.tensor([1])), torch.searchsorted(tb, torch.tensor([1])))
+    _cmp(mc.searchsorted(mc.tensor([1, 2]), mb), torch.searchsorted(torch.tensor([1, 2]), tb))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_scans_accumulate_in_float32(dtype):
+    """torch's half-type scans accumulate in float32 and round each output once: bit for bit, values and
+    gradients (a float16 cumsum of 3,000 ones is 3000, not float16's stall at 2048)."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 700)).astype(np.float32)
+    for name, data in (("cumsum", x), ("cumprod", 1 + 0.01 * x), ("logcumsumexp", x)):
+        tt = torch.tensor(data).to(getattr(torch, dtype)).requires_grad_()
+        mt = mc.tensor(data).to(getattr(mc, dtype)).requires_grad_()
+        tr, mr = getattr(torch, name)(tt, 1), getattr(mc, name)(mt, 1)
+        np.testing.assert_array_equal(mr.detach().float().numpy(), tr.detach().float().numpy())
+        if name == "cumsum":
+            tr.backward(torch.ones_like(tr))
+            mr.backward(mc.ones_like(mr))
+            np.testing.assert_array_equal(mt.grad.float().numpy(), tt.grad.float().numpy())
+    assert_same(mc.full((3000,), 1.0, dtype=getattr(mc, dtype)).cumsum(0),
+                torch.full((3000,), 1.0, dtype=getattr(torch, dtype)).cumsum(0))
+
+
 # ---------------------------------------------------------------- gradients
 
 def test_grad_reductions():
