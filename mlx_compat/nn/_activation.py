@@ -39,6 +39,7 @@ from __future__ import annotations
 import builtins
 import math
 import struct
+import warnings
 
 import mlx.core as mx
 import numpy as np
@@ -57,7 +58,7 @@ __all__ = [
     "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus",
     "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "logsigmoid",
     "tanhshrink", "threshold", "threshold_", "glu", "prelu", "rrelu", "rrelu_", "silu", "gelu",
-    "softmax", "log_softmax", "softmin", "normalize", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
+    "softmax", "log_softmax", "softmin", "gumbel_softmax", "normalize", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
 ]
@@ -825,6 +826,21 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _softmax_dim(None, input.dim(), "softmin")
     return softmax(-input, dim, dtype=dtype)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution over `dim`: softmax((logits + g) / tau) with g ~ Gumbel(0, 1)
+    (minus the log of an exponential draw, as torch's); `hard`: the one-hot of the argmax in the forward, the soft
+    sample's gradient in the backward (straight-through). `eps` is deprecated and unused, as in torch."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -logits.new_empty(tuple(logits.shape)).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = logits.new_zeros(tuple(logits.shape)).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def _method_softmax(self, dim, dtype=None):

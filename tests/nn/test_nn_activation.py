@@ -750,3 +750,31 @@ def test_softplus_with_its_threshold_in_reach_keeps_the_selecting_forward(monkey
         assert_same(mc.nn.functional.softplus(mc.from_numpy(x), **kw),
                     torch.nn.functional.softplus(torch.from_numpy(x), **kw), rtol=1e-6, atol=1e-7)
     assert not calls
+
+
+def test_gumbel_softmax():
+    """Samples differ from torch's (other RNG streams); what is checked is torch's contract: soft samples are
+    distributions over `dim`, hard ones one-hot with the soft sample's gradient (straight-through), the argmax
+    frequencies follow softmax(logits), and the deprecated `eps` warns as torch's."""
+    F = mc.nn.functional
+    logits = mc.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], requires_grad=True)
+    mc.manual_seed(0)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    assert soft.shape == (2, 3) and soft.dtype == mc.float32
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), 1.0, rtol=1e-6)
+    mc.manual_seed(0)
+    hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
+    assert set(hard.detach().numpy().ravel().tolist()) == {0.0, 1.0}
+    np.testing.assert_array_equal(hard.detach().argmax(-1).numpy(), soft.detach().argmax(-1).numpy())
+    w = mc.tensor([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
+    (hard * w).sum().backward()
+    g_hard = logits.grad.clone()
+    logits.grad = None
+    (soft * w).sum().backward()
+    np.testing.assert_allclose(g_hard.numpy(), logits.grad.numpy(), rtol=1e-5, atol=1e-7)
+    mc.manual_seed(1)
+    draws = F.gumbel_softmax(mc.tensor([0.0, 1.0, 2.0]).expand(20000, 3), dim=1, hard=True).sum(0) / 20000
+    np.testing.assert_allclose(draws.numpy(), torch.softmax(torch.tensor([0.0, 1.0, 2.0]), 0).numpy(), atol=0.015)
+    for L in (torch, mc):
+        with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
+            L.nn.functional.gumbel_softmax(L.zeros(2, 3), eps=1e-5)

@@ -1,0 +1,28 @@
+"""torch.cpu: the CPU device module (one device, always there; `synchronize` waits for MLX's queued work)."""
+import mlx.core as mx
+
+__all__ = ["current_device", "device_count", "is_available", "is_initialized", "set_device", "synchronize"]
+
+
+def is_available() -> bool:
+    return True
+
+
+def is_initialized() -> bool:
+    return True
+
+
+def device_count() -> int:
+    return 1
+
+
+def current_device() -> str:
+    return "cpu"
+
+
+def set_device(device) -> None:
+    """torch's no-op: there is one CPU device."""
+
+
+def synchronize(device=None) -> None:
+    mx.synchronize(mx.default_stream(mx.cpu))
