@@ -101,6 +101,8 @@ def _finish(arr, dtype, device, requires_grad):
         arr = arr.astype(d._mx)
     t = _new(arr, code, d)
     if requires_grad:
+        if not (d.is_floating_point or d.is_complex):  # the factories' words (the setter's start lower-case)
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad = True
     return t
 
@@ -615,11 +617,22 @@ def _C_name(d):
     return _TORCH_NAME.get(d.name, d.name)
 
 
+def _uniform01(shape, d, key):
+    """U[0, 1) draws for dtype d. MLX draws float32 only, so float64 values would have float32's 24 bits: they are
+    made, as numpy's doubles, from 26 + 27 random bits of two integer draws (53 bits, every multiple of 2**-53
+    equally likely). float64 lives on the CPU, so they are drawn there."""
+    if d is not _dtype.float64:
+        return mx.random.uniform(shape=shape, key=key)
+    k1, k2 = mx.random.split(key)
+    hi = mx.random.randint(0, 1 << 26, shape=shape, key=k1, stream=mx.cpu).astype(mx.float64)
+    lo = mx.random.randint(0, 1 << 27, shape=shape, key=k2, stream=mx.cpu).astype(mx.float64)
+    return (hi * float(1 << 27) + lo) * 2.0 ** -53
+
+
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     shape = _parse_size(size, "rand")
     d = _float_dtype(dtype, "check_uniform_bounds")
-    arr = mx.random.uniform(shape=shape, dtype=mx.float32 if d is not _dtype.float64 else mx.float32,
-                            key=_random.key_for(generator))
+    arr = _uniform01(shape, d, _random.key_for(generator))
     return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
 
 
@@ -632,6 +645,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
         re = mx.random.normal(shape=shape, key=key) * math.sqrt(0.5)
         im = mx.random.normal(shape=shape, key=_random.key_for(generator)) * math.sqrt(0.5)
         arr = re + 1j * im
+    elif d is _dtype.float64:  # MLX draws float64 normals itself (on the CPU, where float64 lives)
+        arr = mx.random.normal(shape=shape, dtype=mx.float64, key=key, stream=mx.cpu)
     else:
         arr = mx.random.normal(shape=shape, key=key)
     return _out(out, _finish(arr.astype(d._mx), d, device, requires_grad))
@@ -737,7 +752,10 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
         raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_C_name(self.dtype)}'")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
-    arr = mx.random.uniform(from_, to, shape=tuple(self.shape), key=_random.key_for(generator))
+    if self.dtype is _dtype.float64:
+        arr = from_ + (to - from_) * _uniform01(tuple(self.shape), self.dtype, _random.key_for(generator))
+    else:
+        arr = mx.random.uniform(from_, to, shape=tuple(self.shape), key=_random.key_for(generator))
     return _sample_into(self, arr)
 
 
@@ -746,8 +764,10 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_C_name(self.dtype)}'")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    arr = mx.random.normal(shape=tuple(self.shape), key=_random.key_for(generator)) * std + mean
-    return _sample_into(self, arr)
+    key = _random.key_for(generator)
+    z = mx.random.normal(shape=tuple(self.shape), dtype=mx.float64, key=key, stream=mx.cpu) \
+        if self.dtype is _dtype.float64 else mx.random.normal(shape=tuple(self.shape), key=key)
+    return _sample_into(self, z * std + mean)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):

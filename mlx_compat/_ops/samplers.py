@@ -20,15 +20,14 @@ import mlx.core as mx
 import numpy as np
 
 from .. import _dtype
-from . import random as _random
+from . import precise as _precise, random as _random
 from .._methods import declare_methods
-from .._tensor import Tensor, _new, _mx_item
+from .._tensor import _TORCH_NAME, Tensor, _new, _mx_item
+from .creation import _uniform01
 
 __all__ = ["poisson"]
 
-_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-          "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-          "complex64": "ComplexFloat"}
+_NAMES = _TORCH_NAME
 
 
 def _work_dtype(t):
@@ -36,8 +35,10 @@ def _work_dtype(t):
 
 
 def _uniform(t, generator):
-    """Uniform draws in [0, 1) of t's shape (float32, or float64 for float64 tensors)."""
-    return mx.random.uniform(shape=tuple(t.shape), dtype=_work_dtype(t), key=_random.key_for(generator))
+    """Uniform draws in [0, 1) of t's shape (float32, or 53-bit float64 for float64 tensors: MLX's uniform has no
+    float64, creation._uniform01)."""
+    return _uniform01(tuple(t.shape), _dtype.float64 if t.dtype is _dtype.float64 else _dtype.float32,
+                      _random.key_for(generator))
 
 
 def _continuous(t, name):
@@ -73,7 +74,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not self.dtype.is_floating_point:
         raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{_NAMES.get(self.dtype.name)}'")
     z = mx.random.normal(shape=tuple(self.shape), dtype=_work_dtype(self), key=_random.key_for(generator))
-    return _write(self, mx.exp(z * std + mean))
+    return _write(self, _precise.exp(z * std + mean))  # float64-accurate (Note [MLX float64 precision])
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
@@ -161,7 +162,7 @@ def poisson(input, generator=None):
     total = mx.zeros(rate.shape, rate.dtype)
     for _ in builtins.range(parts):
         key, k = mx.random.split(key)
-        u = mx.random.uniform(shape=rate.shape, dtype=rate.dtype, key=k)
+        u = _uniform01(tuple(rate.shape), _dtype.from_mx(rate.dtype), k)
         term = mx.exp(-part_rate)
         cdf = term
         count = mx.zeros(rate.shape, rate.dtype)

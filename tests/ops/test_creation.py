@@ -381,3 +381,24 @@ def test_full_ints_past_int64_into_floating_types():
     for v in (2 ** 64, 2 ** 200, -2 ** 63 - 1):
         assert_raises_same(lambda: torch.full((1,), v, dtype=torch.float64),
                            lambda: mc.full((1,), v, dtype=mc.float64))
+
+
+def test_float64_draws_have_float64_precision():
+    """MLX draws float32 uniforms only; float64 rand/uniform_ build theirs from 53 random bits and randn/normal_
+    draw float64 normals, so the values are not float32 values widened (torch's float64 draws are 53-bit)."""
+    draws = {"rand": mc.rand(50000, dtype=mc.float64), "randn": mc.randn(50000, dtype=mc.float64),
+             "uniform_": mc.zeros(50000, dtype=mc.float64).uniform_(-3, 5),
+             "normal_": mc.zeros(50000, dtype=mc.float64).normal_(2, 3)}
+    for name, t in draws.items():
+        a = t.numpy()
+        assert t.dtype == mc.float64
+        assert np.mean(a.astype(np.float32).astype(np.float64) == a) < 0.01, name
+    u = draws["rand"].numpy()
+    assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01 and abs(u.var() - 1 / 12) < 0.005
+    v = draws["uniform_"].numpy()
+    assert -3 <= v.min() and v.max() < 5 and abs(v.mean() - 1) < 0.05
+    assert abs(draws["normal_"].numpy().mean() - 2) < 0.05 and abs(draws["normal_"].numpy().std() - 3) < 0.05
+    mc.manual_seed(5)
+    first = mc.rand(4, dtype=mc.float64)
+    mc.manual_seed(5)
+    assert_same(mc.rand(4, dtype=mc.float64), first)
