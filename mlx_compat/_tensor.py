@@ -449,6 +449,10 @@ def to(self, *args, **kwargs):
         elif builtins.type(a) is _device.device and (a.index is None or (a.index == 0 and a.type != "cpu")):
             if _DEVICE_STRINGS.get(a.type, -1) == self._device_code:
                 return self
+    if kwargs.get("memory_format") is not None and \
+            _memory_format_name(kwargs["memory_format"], "to") in _LAST_ORDER:  # Note [Memory formats]
+        rest = {k: v for k, v in kwargs.items() if k != "memory_format"}
+        return _contiguous_format(self.to(*args, **rest), kwargs["memory_format"])
     dtype, device, copy = _parse_to(args, dict(kwargs))
     code = self._device_code if device is None else _device.to_code(device)
     if (code == _device.CPU and builtins.type(device) in (str, _device.device)
@@ -517,6 +521,10 @@ def type(self, dtype=None, non_blocking=False, **kwargs):
             raise ValueError(f"invalid type: '{dtype}'")
         t = self.to(_dtype.BY_NAME[_NAME_TO_DTYPE[name]])
         return t.cuda() if ".cuda." in dtype else t
+    legacy = getattr(builtins.type(dtype), "__instancecheck__", None) is not None and \
+        isinstance(getattr(dtype, "dtype", None), _dtype.dtype)  # torch.LongTensor and its kin: a CPU dtype
+    if legacy:
+        return self.to("cpu", dtype.dtype)
     return self.to(dtype)
 
 
@@ -628,6 +636,8 @@ def detach_(self):
 
 @tensor_method
 def requires_grad_(self, requires_grad=True):
+    if requires_grad is True and not (self.dtype.is_floating_point or self.dtype.is_complex):
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")  # torch's words here
     self.requires_grad = requires_grad
     return self
 
@@ -640,6 +650,11 @@ def _set_data(self, value):
     if not isinstance(value, Tensor):
         raise TypeError(f"Variable data has to be a tensor, but got {builtins.type(value).__name__}")
     self._set_data(value._mx)
+    shape = tuple(value.shape)
+    if not value.is_contiguous() and self._base is None and _dense_strides(shape, value.stride()) == \
+            list(value.stride()):
+        # a dense permuted layout (a channels_last Module.to) is adopted with the value, as torch's set_data does
+        self._restride(value._mx, shape, list(value.stride()), 0, False)
 
 
 declare("data", property(_get_data, _set_data))
@@ -657,27 +672,103 @@ def _dense_permutation(shape, strides):
     return [next(ordered) if shape[d] != 1 else d for d in builtins.range(n)]
 
 
-def _new_like_layout(arr, shape, strides, device_code, dtype):
-    """A new tensor holding `arr` with torch's preserved strides: for a dense permuted layout, a base in
-    that physical order viewed back through the inverse permutation (so stride() matches torch)."""
+def _dense_strides(shape, strides):
+    """The strides of a dense copy in the dim order of `strides` (torch's preserve_format layout), or None when
+    that order is the row-major one or there is nothing to preserve."""
     perm = _dense_permutation(shape, strides)
-    t = _new(arr, device_code, dtype)
     if perm is None or perm == list(builtins.range(len(shape))):
-        return t
+        return None
     new_strides = [0] * len(shape)
     step = 1
     for d in reversed(perm):  # contiguous in storage order (Note [Base storage order])
         new_strides[d] = step
         step *= shape[d]
-    t._restride(arr, tuple(shape), new_strides, 0, False)
+    return new_strides
+
+
+def _new_like_layout(arr, shape, strides, device_code, dtype):
+    """A new tensor holding `arr` with torch's preserved strides: for a dense permuted layout, a base in
+    that physical order viewed back through the inverse permutation (so stride() matches torch)."""
+    t = _new(arr, device_code, dtype)
+    new_strides = _dense_strides(shape, strides)
+    if new_strides is not None:
+        t._restride(arr, tuple(shape), new_strides, 0, False)
     return t
+
+
+# Note [Memory formats]
+# channels_last (rank 4, NHWC order) and channels_last_3d (rank 5, NDHWC) are layouts, as in torch: a tensor made
+# contiguous in one keeps torch's strides (a base in that physical order viewed back, as _new_like_layout lays
+# out), `is_contiguous(memory_format=)` reads torch's rule off the strides, `clone`/`to`/`Module.to` take the
+# format. The C `contiguous()`/`is_contiguous()` handle the keyword-free forms and hand any keyword here. Results
+# of other ops stay row-major (README's known differences), whatever their inputs' layout.
+_LAST_ORDER = {"channels_last": (1, 3, 2, 0), "channels_last_3d": (1, 4, 3, 2, 0)}
+
+
+def _memory_format_name(memory_format, fname):
+    """torch.memory_format's name (None for none given); torch's TypeError for anything else."""
+    if memory_format is None:
+        return None
+    name = getattr(memory_format, "name", None)
+    if builtins.type(memory_format).__name__ != "memory_format" or name is None:
+        raise TypeError(f"{fname}(): argument 'memory_format' must be torch.memory_format, not "
+                        f"{builtins.type(memory_format).__name__}")
+    return name
+
+
+def _is_contiguous_as(t, name):
+    """torch's test: t's strides are those of `name`'s layout (size-1 dims ignored)."""
+    if name not in _LAST_ORDER:
+        return t.is_contiguous()
+    if t.dim() != len(_LAST_ORDER[name]):
+        return False
+    sizes, strides, expected = t.shape, t.stride(), 1
+    for d in _LAST_ORDER[name]:
+        if sizes[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= sizes[d]
+    return True
+
+
+def _is_contiguous_format(self, memory_format=None):
+    return _is_contiguous_as(self, _memory_format_name(memory_format, "is_contiguous"))
+
+
+def _contiguous_format(self, memory_format=None):
+    """Tensor.contiguous(memory_format=...): self when already so laid out, else a copy in that layout."""
+    name = _memory_format_name(memory_format, "contiguous")
+    if name not in _LAST_ORDER:
+        return self.contiguous()
+    rank = len(_LAST_ORDER[name])
+    if self.dim() != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {name} format")
+    if _is_contiguous_as(self, name):
+        return self
+    shape, strides, step = tuple(self.shape), [0] * rank, 1
+    for d in _LAST_ORDER[name]:
+        strides[d] = step
+        step *= shape[d]
+    r = _new_like_layout(self._mx, shape, strides, self._device_code, self.dtype)
+    if self.requires_grad:
+        from .autograd._derivatives import record
+
+        record("CloneBackward0", lambda ctx, grads: (grads[0],), [self], [r])
+    return r
+
+
+_C._register_fallback("Tensor.contiguous", _contiguous_format)
+_C._register_fallback("Tensor.is_contiguous", _is_contiguous_format)
 
 
 @tensor_method
 def clone(self, *, memory_format=None):
-    """A copy; like torch's preserve_format, a dense non-contiguous layout keeps its strides."""
-    if (memory_format is None or memory_format == "preserve_format") and not self.is_contiguous():
-        r = _new_like_layout(self._mx, tuple(self.shape), self.stride(), self._device_code, self.dtype)
+    """A copy; like torch's preserve_format, a dense non-contiguous layout keeps its strides; channels_last(_3d)
+    copies into that layout."""
+    fmt = _memory_format_name(memory_format, "clone")
+    src = _contiguous_format(self, memory_format) if fmt in _LAST_ORDER else self
+    if fmt in (None, "preserve_format", "channels_last", "channels_last_3d") and not src.is_contiguous():
+        r = _new_like_layout(src._mx, tuple(src.shape), src.stride(), src._device_code, src.dtype)
     else:
         r = _new(self._mx, self._device_code, self.dtype)
     if self.requires_grad:

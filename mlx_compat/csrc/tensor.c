@@ -1474,8 +1474,27 @@ static PyObject *m_numel(TensorObject *t, PyObject *noargs)
 
 static PyObject *m_storage_offset(TensorObject *t, PyObject *noargs) { return PyLong_FromSsize_t(t->offset); }
 
+/* NEW: the Python implementation `name` ("Tensor.contiguous" / "Tensor.is_contiguous": the memory_format=
+ * forms, Note [Memory formats] in _tensor.py) called as fn(self, *args, **kwargs). */
+static PyObject *memory_format_fallback(TensorObject *t, const char *name, PyObject *const *args, Py_ssize_t nargs,
+                                        PyObject *kwnames)
+{
+    Py_ssize_t n = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *stack[8];
+    if (n + 1 > 8) {
+        PyErr_SetString(PyExc_TypeError, "too many arguments");
+        return NULL;
+    }
+    stack[0] = (PyObject *)t;
+    for (Py_ssize_t i = 0; i < n; i++)
+        stack[i + 1] = args[i];
+    return fast_fallback(state_of_type(Py_TYPE(t)), name, stack, (size_t)(nargs + 1), kwnames);
+}
+
 static PyObject *m_is_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
+    if (kwnames != NULL) /* memory_format= */
+        return memory_format_fallback(t, "Tensor.is_contiguous", args, nargs, kwnames);
     if (nargs > 0) {
         PyErr_Format(PyExc_TypeError, "is_contiguous() takes 0 positional arguments but %zd were given", nargs);
         return NULL;
@@ -1489,6 +1508,8 @@ static PyObject *m_is_contiguous(TensorObject *t, PyObject *const *args, Py_ssiz
 static PyObject *m_contiguous(TensorObject *t, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     State *st = state_of_type(Py_TYPE(t));
+    if (kwnames != NULL) /* memory_format= */
+        return memory_format_fallback(t, "Tensor.contiguous", args, nargs, kwnames);
     if (nargs > 0) { /* only memory_format=, by keyword */
         PyErr_Format(PyExc_TypeError, "contiguous() takes 0 positional arguments but %zd were given", nargs);
         return NULL;

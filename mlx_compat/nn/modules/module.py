@@ -652,13 +652,16 @@ class Module:
                               "and some modules might not work as expected when using complex tensors as parameters "
                               "or buffers. Please file an issue at https://github.com/pytorch/pytorch/issues/new?"
                               "template=bug-report.yml if a complex module does not work as expected.", stacklevel=2)
-        del memory_format
 
         def convert(t):
             target = dtype if (t.is_floating_point() or t.is_complex()) else None
             if device is None:
-                return t.to(target) if target is not None else t
-            return t.to(device, target) if target is not None else t.to(device)
+                t = t.to(target) if target is not None else t
+            else:
+                t = t.to(device, target) if target is not None else t.to(device)
+            if memory_format is not None and t.dim() in (4, 5):  # torch: only 4-D/5-D tensors take the format
+                t = t.to(memory_format=memory_format)
+            return t
 
         return self._apply(convert)
 
