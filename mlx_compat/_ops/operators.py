@@ -609,10 +609,17 @@ fmod = binary("fmod", forward=binary_forward(_fmod_mx), tensor_first=True, node=
               refuse=_C.REFUSE_BOOL | _C.REFUSE_COMPLEX | _C.REFUSE_INT_ZERO_DIV,
               derivative=_rule(lambda grad, a, b: grad,
                                lambda grad, a, b: -grad * a.div(b, rounding_mode="trunc")))
+def _atan2_recip(a, b):
+    """1 / (a^2 + b^2), 0 where that is 0 (torch's atan2 backward: the gradient at (0, 0), or where the squares
+    underflow, is 0, not 0 * inf)."""
+    denom = a * a + b * b
+    return denom.reciprocal().masked_fill(denom == 0, 0)
+
+
 atan2 = binary("atan2", forward=mx.arctan2, promotion=INT_TO_FLOAT, tensors_only=True, node="Atan2Backward0",
                refuse=_C.REFUSE_COMPLEX,
-               derivative=_rule(lambda grad, a, b: grad * b / (a * a + b * b),
-                                lambda grad, a, b: grad * -a / (a * a + b * b)))
+               derivative=_rule(lambda grad, a, b: grad * b * _atan2_recip(a, b),
+                                lambda grad, a, b: grad * -a * _atan2_recip(a, b)))
 arctan2 = atan2
 for _name in ("arctan2",):
     _method(_name, atan2.method)

@@ -264,7 +264,22 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
             return _out(out, mlx_op("LogsumexpBackward0", lambda v: v * 1, [x]))
     if x.numel() == 0:  # MLX refuses empty input; torch gives -inf (the empty sum's log)
         return _out(out, mlx_op("LogsumexpBackward0", _empty_guard(None, x, axes, keepdim, -math.inf), [x]))
-    return _out(out, mlx_op("LogsumexpBackward0", lambda v: _precise.logsumexp(v, axes, keepdims=keepdim), [x]))
+    res = _new(_C._scoped(x._device_code, lambda v: _precise.logsumexp(v, axes, keepdims=keepdim), x._mx),
+               x._device_code, x.dtype)
+    from ..autograd._derivatives import record
+
+    def backward(ctx, grads):
+        # torch's formula grad * exp(x - result): with a +inf element only that one is NaN (exp(1 - inf) is 0),
+        # where the vjp of the max-shifted forward made every element NaN
+        xs, r = ctx[0], ctx[1]
+        g = grads[0]
+        if not keepdim:
+            for a in sorted(axes):
+                g, r = g.unsqueeze(a), r.unsqueeze(a)
+        return (g * (xs - r).exp(),)
+
+    record("LogsumexpBackward0", backward, [x], [res], saved=(x, res))
+    return _out(out, res)
 
 
 def _safe_root(s, p):
@@ -992,7 +1007,13 @@ def _var_op(input, dim, c, keepdim, name, take_sqrt):
         v = mx.sum(d * d, axis=axes, keepdims=keepdim) / builtins.max(n - c, 0)
         if keepdim and axes is None and x.ndim:
             v = v.reshape((1,) * x.ndim)
-        return mx.sqrt(v) if take_sqrt else v
+        if not take_sqrt:
+            return v
+        # torch's std backward gives 0 where std is 0 (a constant slice), where sqrt's derivative there is inf and
+        # the vjp's inf * 0 is NaN: the zero is selected away from a safe input (Note [double where] in
+        # nn/_activation.py)
+        zero = v == 0
+        return mx.where(zero, mx.zeros_like(v), mx.sqrt(mx.where(zero, mx.ones_like(v), v)))
 
     return mlx_op(name, f, [input])
 

@@ -157,15 +157,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captures = tuple(_C._edge(t) for t in inputs_t)
     got = _C._run_backward(tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), captures, False)
     result = []
-    for t, g in zip(inputs_t, got):
+    for i, (t, g) in enumerate(zip(inputs_t, got)):
         if g is None:
             if materialize_grads:
                 from .._ops.creation import zeros_like
 
                 g = zeros_like(t)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
             g = g.detach()
         result.append(g)

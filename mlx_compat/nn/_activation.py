@@ -47,7 +47,7 @@ import numpy as np
 from .._device_scope import scoped as _scoped, warn as _warn
 from .. import _C, _device, _dtype
 from .._cuda_source import FIRST_ELEMENT, PACK
-from .._ops import cpu_math as _cpu_math, precise as _precise
+from .._ops import cpu_math as _cpu_math, elementwise as _elementwise, precise as _precise
 from .._ops.fast import fast_path
 from .._ops import random as _random
 from ..autograd._derivatives import record as _record
@@ -472,7 +472,9 @@ _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 def _gelu_fwd(x):
-    return (0.5 * x * (1 + mx.erf(x * _SQRT1_2))).astype(x.dtype)
+    # float64: the accurate erf (MLX's is float32-accurate there, Note [MLX float64 precision])
+    e = _elementwise.erf_mx(x * _SQRT1_2) if x.dtype == mx.float64 else mx.erf(x * _SQRT1_2)
+    return (0.5 * x * (1 + e)).astype(x.dtype)
 
 
 def _gelu_tanh_fwd(x):

@@ -354,6 +354,12 @@ def test_grad_unused_input():
     # allow_unused=False (default) raises
     assert_raises_same(lambda: torch.autograd.grad((at * 2).sum(), [at, bt]),
                        lambda: mc.autograd.grad((am * 2).sum(), [am, bm]))
+    msgs = []
+    for L, a, b in ((torch, at, bt), (mc, am, bm)):
+        with pytest.raises(RuntimeError) as e:
+            L.autograd.grad((a * 2).sum(), [a, b])
+        msgs.append(str(e.value))
+    assert msgs[1] == msgs[0]  # torch names the unused input's index
     # allow_unused=True gives None for the unused one
     rt = torch.autograd.grad((at * 2).sum(), [at, bt], allow_unused=True)
     rm = mc.autograd.grad((am * 2).sum(), [am, bm], allow_unused=True)

@@ -778,3 +778,13 @@ def test_gumbel_softmax():
     for L in (torch, mc):
         with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
             L.nn.functional.gumbel_softmax(L.zeros(2, 3), eps=1e-5)
+
+
+def test_float64_activations_are_float64_accurate():
+    """float64 activations agree with torch's to 1e-12 (gelu's forward used MLX's erf, float32-accurate in float64:
+    6e-5 off, Note [MLX float64 precision])."""
+    x = np.random.default_rng(0).uniform(-3, 3, 2000)
+    for name in ("gelu", "softplus", "elu", "selu", "celu", "silu", "mish", "logsigmoid", "softsign", "hardswish"):
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+        ours = getattr(mc.nn.functional, name)(mc.tensor(x, dtype=mc.float64)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300, err_msg=name)

@@ -621,3 +621,15 @@ def test_round_decimals_bitwise(dtype):
         ours = mc.round(mc.tensor(x).to(getattr(mc, dtype)), decimals=dec)
         assert ours.dtype == getattr(mc, dtype)
         np.testing.assert_array_equal(ours.double().numpy(), theirs.double().numpy())
+
+
+def test_atan2_gradient_where_the_squares_vanish():
+    """torch's atan2 backward is 0 where a^2 + b^2 is 0 (at the origin, or when the squares underflow)."""
+    a_data, b_data = [0.0, 1e-30, 0.0, 1e-20, 0.5], [0.0, 0.0, 1e-30, 1e-20, -2.0]
+    grads = []
+    for L in (torch, mc):
+        a, b = L.tensor(a_data, requires_grad=True), L.tensor(b_data, requires_grad=True)
+        L.atan2(a, b).sum().backward()
+        grads.append((a.grad, b.grad))
+    assert_same(grads[1][0], grads[0][0])
+    assert_same(grads[1][1], grads[0][1])

@@ -568,6 +568,32 @@ def test_half_scans_accumulate_in_float32(dtype):
                 torch.full((3000,), 1.0, dtype=getattr(torch, dtype)).cumsum(0))
 
 
+def test_logsumexp_gradient_with_infinities():
+    """torch's grad * exp(x - result): a +inf element's gradient is NaN and the others' 0; all -inf gives NaN."""
+    for data in ([INF, 1.0, 2.0], [INF, INF, 2.0], [-INF, -INF], [NAN, 1.0], [1.0, 2.0, 3.0]):
+        grads = []
+        for L in (torch, mc):
+            x = L.tensor(data, requires_grad=True)
+            L.logsumexp(x, 0).backward()
+            grads.append(x.grad)
+        assert_same(grads[1], grads[0])
+
+
+def test_std_gradient_of_a_constant_slice_is_zero():
+    """torch's std backward masks std == 0 to a zero gradient (sqrt's derivative there is inf); also under
+    create_graph and through std_mean."""
+    data = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]], np.float32)
+    outs = []
+    for L in (torch, mc):
+        x = L.tensor(data, requires_grad=True)
+        (g,) = L.autograd.grad(x.std(1).sum(), x, create_graph=True)
+        y = L.tensor(data[0], requires_grad=True)
+        L.std_mean(y)[0].backward()
+        outs.append((g.detach(), y.grad))
+    assert_same(outs[1][0], outs[0][0])
+    assert_same(outs[1][1], outs[0][1])
+
+
 # ---------------------------------------------------------------- gradients
 
 def test_grad_reductions():
