@@ -50,7 +50,10 @@ from . import cuda, backends, cpu, mps, accelerator, amp, random, testing  # noq
 from ._switches import (set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                         are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
                         set_deterministic_debug_mode, get_deterministic_debug_mode, set_warn_always,
-                        is_warn_always_enabled, set_flush_denormal)
+                        is_warn_always_enabled, set_flush_denormal, is_autocast_enabled, get_autocast_dtype,
+                        set_autocast_dtype, is_autocast_cache_enabled, set_autocast_cache_enabled,
+                        clear_autocast_cache, get_autocast_gpu_dtype, get_autocast_cpu_dtype, is_autocast_cpu_enabled)
+from .amp import autocast  # noqa: F401
 from . import nn, return_types  # noqa: F401
 from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
 from .nn.functional import relu_

@@ -70,3 +70,26 @@ def is_warn_always_enabled() -> bool:
 def set_flush_denormal(mode) -> bool:
     """Whether flushing denormals could be set: never here (MLX has no switch for it)."""
     return False
+
+
+# autocast's state, as torch's functions name it (mlx_compat/amp/autocast_mode.py)
+from .amp.autocast_mode import (clear_autocast_cache, get_autocast_dtype, is_autocast_cache_enabled,  # noqa: E402
+                                is_autocast_enabled, set_autocast_cache_enabled, set_autocast_dtype)
+
+
+def get_autocast_gpu_dtype():
+    warnings.warn("torch.get_autocast_gpu_dtype() is deprecated. Please use torch.get_autocast_dtype('cuda') "
+                  "instead.", DeprecationWarning, stacklevel=2)
+    return get_autocast_dtype("cuda")
+
+
+def get_autocast_cpu_dtype():
+    warnings.warn("torch.get_autocast_cpu_dtype() is deprecated. Please use torch.get_autocast_dtype('cpu') "
+                  "instead.", DeprecationWarning, stacklevel=2)
+    return get_autocast_dtype("cpu")
+
+
+def is_autocast_cpu_enabled():
+    warnings.warn("torch.is_autocast_cpu_enabled() is deprecated. Please use torch.is_autocast_enabled('cpu') "
+                  "instead.", DeprecationWarning, stacklevel=2)
+    return is_autocast_enabled("cpu")

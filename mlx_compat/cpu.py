@@ -1,6 +1,8 @@
 """torch.cpu: the CPU device module (one device, always there; `synchronize` waits for MLX's queued work)."""
 import mlx.core as mx
 
+from .amp._cuda import cpu_amp as amp  # noqa: F401  (torch.cpu.amp.autocast, deprecated)
+
 __all__ = ["current_device", "device_count", "is_available", "is_initialized", "set_device", "synchronize"]
 
 

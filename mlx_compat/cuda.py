@@ -5,7 +5,7 @@ bytes); the RNG is the one global generator MLX has for both devices; an `Event`
 when recorded and reads the host clock, so `elapsed_time` between two records covers the work queued between them.
 Without the CUDA backend (a CPU machine, or Metal) the calls behave as in a torch built without CUDA: queries of
 a device raise AssertionError("Torch not compiled with CUDA enabled"), memory figures are 0, seeding is a no-op.
-`amp` holds GradScaler; autocast is not provided.
+`amp` holds GradScaler and autocast (deprecated spellings).
 """
 import collections
 import time

@@ -1,5 +1,6 @@
-"""torch.amp: GradScaler (loss scaling for float16 training). autocast is not provided: ops keep their inputs'
-dtypes, so a model meant for autocast has to be cast (`model.half()`/`.bfloat16()`) by the program."""
+"""torch.amp: autocast (mixed precision by op, Note [Autocast as a function mode]) and GradScaler (loss scaling
+for float16 training)."""
+from .autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available  # noqa: F401
 from .grad_scaler import GradScaler  # noqa: F401
 
-__all__ = ["GradScaler"]
+__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]

@@ -127,6 +127,9 @@ def _rnn_impl(mode, input, hx, weights, has_bias, num_layers, dropout, train, bi
     ints); `hx` a tuple of (layers * directions, B, H) states. Returns (output, tuple of final states)."""
     if input.shape[0] == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    from ...amp.autocast_mode import lower_precision_args
+
+    input, hx, weights = lower_precision_args(input, hx, weights)  # torch's RNN kernels are autocast whole
     step = _STEPS[mode]
     num_directions = 2 if bidirectional else 1
     per_layer = len(weights) // (num_layers * num_directions)
