@@ -1241,9 +1241,85 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
     from ._ops.creation import full
 
     if isinstance(size, int):
-        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not int")
-
+        raise TypeError("new_full(): argument 'size' (position 1) must be tuple of ints, not int")
     return full(size, fill_value, requires_grad=requires_grad, **_new_kwargs(self, dtype, device))
+
+
+@tensor_method
+def new(self, *args, device=None):
+    """The legacy constructor on a tensor: new() / new(*sizes) an uninitialised tensor of self's dtype, new(data)
+    one holding data, new(tensor) that tensor itself (same dtype), as torch's."""
+    from ._ops.creation import empty, tensor
+
+    kw = {"dtype": self.dtype, "device": self.device if device is None else device}
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0].dtype is not self.dtype:
+            raise TypeError(f"expected {self.type()} (got {args[0].type()})")
+        return args[0]
+    if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
+        data = args[0]
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not hasattr(data, "__len__") or isinstance(data, dict):
+            raise TypeError(f"new(): data must be a sequence (got {builtins.type(data).__name__})")
+        return tensor(data, **kw)
+    sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+    return empty(tuple(sizes) if sizes else (0,), **kw)
+
+
+@tensor_method
+def pin_memory(self, device=None):
+    """Page-locked host memory is a transfer detail MLX manages itself (one memory on Apple silicon): the tensor
+    as it is where a GPU exists; torch's error where none does."""
+    if not _device.GPU_AVAILABLE:
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    return self
+
+
+@tensor_method
+def is_pinned(self, device=None):
+    if device is not None:  # torch's deprecated argument, checked as torch checks it
+        if isinstance(device, builtins.int) and not isinstance(device, builtins.bool):
+            if not _device.GPU_AVAILABLE:
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(device, (str, _device.device)):
+            raise TypeError(f"is_pinned(): argument 'device' (position 1) must be torch.device, not "
+                            f"{builtins.type(device).__name__}")
+        else:
+            _device.device(device)
+    return False
+
+
+@tensor_method
+def share_memory_(self):
+    """torch moves the storage into shared memory for worker processes; here tensors reach other processes by
+    pickling (DataLoader workers), so this is the tensor itself, as torch's answer for one already shared."""
+    return self
+
+
+@tensor_method
+def is_shared(self):
+    return False
+
+
+@tensor_method
+def dim_order(self, *, ambiguity_check=False):
+    """The dims from outermost to innermost by stride (ties keep dim order), as torch's."""
+    strides = self.stride()
+    return tuple(sorted(builtins.range(self.dim()), key=lambda d: -strides[d]))
+
+
+@tensor_method
+def apply_(self, callable):
+    """Each element replaced by callable(element), in place (CPU tensors only, as torch's)."""
+    if self._device_code != _device.CPU:
+        raise TypeError("apply_ is only implemented on CPU tensors")
+    import numpy as np
+
+    flat = [callable(v) for v in self.reshape(-1).tolist()]
+    from ._ops.creation import tensor
+
+    return self.copy_(tensor(np.asarray(flat).reshape(tuple(self.shape)) if flat else self, dtype=self.dtype))
 
 
 copyreg.pickle(Size, Size.__reduce__)
@@ -1356,6 +1432,22 @@ def register_hook(self, hook):
         pres = self.grad_fn._tensor_pre_hooks
         pres.append(entry)
         handle._remove = lambda: pres.remove(entry) if entry in pres else None
+    return handle
+
+
+@tensor_method
+def register_post_accumulate_grad_hook(self, hook):
+    """hook(tensor), run after a backward has accumulated this leaf's .grad (the engine reads them from
+    `_post_accumulate_grad_hooks`, csrc/engine.c post_accumulate_hooks); its return value must be None."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+    handle = _RemovableHandle()
+    key = id(handle)
+    hooks[key] = hook
+    handle._remove = lambda: hooks.pop(key, None)
     return handle
 
 

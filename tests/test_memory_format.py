@@ -1,12 +1,21 @@
 """Memory formats (Note [Memory formats] in mlx_compat/_tensor.py) and the conversions swept beside them, against
 torch: channels_last(_3d) strides from contiguous/clone/to/Module.to, is_contiguous(memory_format=) by torch's
 rule, the gradient through a layout copy, and the refusals; Tensor.type(torch.LongTensor), requires_grad_'s
-message, device == str, from_numpy's message."""
+message, device == str, from_numpy's message; the legacy Tensor.new, pin_memory/is_pinned, share_memory_,
+dim_order, apply_."""
 import numpy as np
 import pytest
 
 
 from helpers import assert_same, mc, torch
+
+
+def _raised(f):
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__
+    return None
 
 
 def _outcome(f):
@@ -57,6 +66,18 @@ def _outcome(f):
     lambda L: L.ones(2, dtype=L.int64).requires_grad_(False),
     lambda L: L.ones(2, dtype=L.int64, requires_grad=True),
     lambda L: (L.device("cpu") == "cpu", L.device("cpu") != "cpu", L.ones(1).device == L.device("cpu")),
+    lambda L: L.ones(2, dtype=L.int32).new(),
+    lambda L: L.ones(2, dtype=L.int32).new(2, 3).shape,
+    lambda L: L.ones(2).new(L.Size([2, 3])).shape,
+    lambda L: L.ones(2, dtype=L.int32).new([1.7, 2]),
+    lambda L: L.ones(2).new(np.array([1, 2])),
+    lambda L: _raised(lambda: L.ones(2).new(L.zeros(3, dtype=L.int64))),  # torch's words are its C++ options
+    lambda L: L.ones(2).is_pinned(),
+    lambda L: L.ones(2, 3, 4).permute(2, 0, 1).dim_order(),
+    lambda L: L.ones(1, 2, 3, 3).contiguous(memory_format=L.channels_last).dim_order(),
+    lambda L: L.arange(4.).apply_(lambda v: v * 2 + 1),
+    lambda L: L.arange(4).apply_(lambda v: v * 3),
+    lambda L: L.nn.Linear(2, 2).share_memory().weight.shape,
 ])
 def test_as_torch(call):
     assert _outcome(lambda: call(mc)) == _outcome(lambda: call(torch))

@@ -287,6 +287,37 @@ static int accumulate_leaf(State *st, NodeObject *acc, PyObject *g, int create_g
     return rc;
 }
 
+/* The leaf's post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook keeps them, in order, in the
+ * tensor's __dict__ under "_post_accumulate_grad_hooks"), each called as hook(leaf) once its .grad holds this
+ * backward's gradient. A tensor without an instance dict has none: nothing is looked up. 0 / -1. */
+static int post_accumulate_hooks(State *st, TensorObject *leaf)
+{
+    if (leaf->dict == NULL)
+        return 0;
+    PyObject *hooks = PyDict_GetItemString(leaf->dict, "_post_accumulate_grad_hooks"); /* borrowed */
+    if (hooks == NULL || !PyDict_Check(hooks) || PyDict_GET_SIZE(hooks) == 0)
+        return 0;
+    PyObject *fns = PyDict_Values(hooks); /* a hook may remove itself */
+    if (fns == NULL)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fns) && rc == 0; i++) {
+        PyObject *r = PyObject_CallOneArg(PyList_GET_ITEM(fns, i), (PyObject *)leaf);
+        if (r == NULL)
+            rc = -1;
+        else if (r != Py_None) { /* torch's words for a non-tensor; a tensor: ours (torch checks its size) */
+            if (is_tensor(st, r))
+                PyErr_SetString(PyExc_RuntimeError, "post accumulate grad hooks cannot return a value");
+            else
+                PyErr_Format(PyExc_TypeError, "expected Variable, but hook returned '%.100s'", Py_TYPE(r)->tp_name);
+            rc = -1;
+        }
+        Py_XDECREF(r);
+    }
+    Py_DECREF(fns);
+    return rc;
+}
+
 /* Retained gradients of non-leaf outputs (retain_grad). */
 static int store_retained(State *st, NodeObject *node, PyObject *buf, int create_graph)
 {
@@ -525,6 +556,8 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
         if (node->is_accumulate) {
             PyObject *g = PyList_GET_ITEM(buf, 0);
             rc = (accumulate && g != Py_None) ? accumulate_leaf(st, node, g, create_graph) : 0;
+            if (rc == 0 && accumulate && g != Py_None)
+                rc = post_accumulate_hooks(st, (TensorObject *)node->variable);
             goto node_done;
         }
         rc = run_node(st, node, buf, buffers, deps, ready, retain_graph, create_graph);

@@ -469,3 +469,37 @@ def test_implicit_seed_of_one_element_outputs(dtype, shape):
         y.backward()
         got.append(x.grad)
     assert_same(got[1], got[0], rtol=1e-2 if dtype in ("float16", "bfloat16") else 1e-6)
+
+
+def test_post_accumulate_grad_hooks():
+    """hook(leaf) after .grad holds the backward's sum, in registration order, removable; an optimizer step in
+    the hook (torch's fused-step idiom); torch's refusals."""
+    results = []
+    for L in (torch, mc):
+        w = L.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        h = w.register_post_accumulate_grad_hook(lambda t: seen.append(("a", t.grad.tolist())))
+        w.register_post_accumulate_grad_hook(lambda t: seen.append(("b", t.grad.tolist())))
+        (w * 3).sum().backward()
+        h.remove()
+        (w * w).sum().backward()
+        p = L.nn.Parameter(L.ones(2))
+        opt = L.optim.SGD([p], lr=0.5)
+
+        def step(t):
+            opt.step()
+            opt.zero_grad()
+        p.register_post_accumulate_grad_hook(step)
+        (p * 4).sum().backward()
+        errors = []
+        for call in (lambda: L.ones(2).register_post_accumulate_grad_hook(lambda t: None),
+                     lambda: (w * 2).register_post_accumulate_grad_hook(lambda t: None)):
+            with pytest.raises(RuntimeError) as e:
+                call()
+            errors.append(str(e.value))
+        v = L.tensor([1.0], requires_grad=True)
+        v.register_post_accumulate_grad_hook(lambda t: 1)
+        with pytest.raises(TypeError) as e:
+            (v * 1).sum().backward()
+        results.append((seen, p.tolist(), p.grad, errors, str(e.value)))
+    assert results[1] == results[0]
