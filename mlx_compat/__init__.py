@@ -46,7 +46,7 @@ from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inferen
                                  is_inference_mode_enabled)
 from ._interop import from_torch, to_torch
 from ._tensor_str import set_printoptions, get_printoptions
-from . import cuda, backends, cpu, mps, accelerator, amp, random, testing  # noqa: F401
+from . import cuda, backends, cpu, mps, accelerator, amp, random, testing, distributions  # noqa: F401
 from ._switches import (set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
                         are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
                         set_deterministic_debug_mode, get_deterministic_debug_mode, set_warn_always,

@@ -1,0 +1,79 @@
+"""torch.distributions.utils: broadcasting parameters to one shape, probs <-> logits, clamping probabilities,
+lazily computed properties, and the small shape helpers the distributions share."""
+from functools import update_wrapper
+
+import mlx_compat as mc
+
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+
+euler_constant = 0.57721566490153286060
+
+
+def _is_number(v):
+    return isinstance(v, (int, float, bool))
+
+
+def broadcast_all(*values):
+    """The values broadcast to one shape. Numbers become tensors of the first tensor's dtype and device (the default
+    dtype when all are numbers)."""
+    if not all(mc.overrides.is_tensor_like(v) or _is_number(v) for v in values):
+        raise ValueError("Input arguments must all be instances of Number, "
+                         "torch.Tensor or objects implementing __torch_function__.")
+    if all(mc.overrides.is_tensor_like(v) for v in values):
+        return mc.broadcast_tensors(*values)
+    first = next((v for v in values if isinstance(v, mc.Tensor)), None)
+    options = {"dtype": mc.get_default_dtype()} if first is None else {"dtype": first.dtype, "device": first.device}
+    return mc.broadcast_tensors(*[v if mc.overrides.is_tensor_like(v) else mc.tensor(v, **options) for v in values])
+
+
+def _standard_normal(shape, dtype, device):
+    return mc.empty(shape, dtype=dtype, device=device).normal_()
+
+
+def _sum_rightmost(value, dim):
+    """value with its `dim` rightmost dims summed out."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
+
+
+def logits_to_probs(logits, is_binary=False):
+    """Probabilities from log-odds (is_binary) or from unnormalised log probabilities along the last dim."""
+    return mc.sigmoid(logits) if is_binary else mc.nn.functional.softmax(logits, dim=-1)
+
+
+def clamp_probs(probs):
+    """probs clamped into [eps, 1 - eps], eps being the machine epsilon of probs' dtype."""
+    eps = mc.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary=False):
+    """Log-odds (is_binary) or log probabilities of (clamped) probabilities."""
+    clamped = clamp_probs(probs)
+    return mc.log(clamped) - mc.log1p(-clamped) if is_binary else mc.log(clamped)
+
+
+class lazy_property:
+    """A non-data descriptor computing the wrapped method once (with grad enabled), then caching the value as an
+    instance attribute of the same name."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        update_wrapper(self, wrapped)
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return _lazy_property_and_property(self.wrapped)
+        with mc.enable_grad():
+            value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
+
+
+class _lazy_property_and_property(lazy_property, property):
+    """What a lazy_property reads as on the class: both a property (for documentation tools) and a lazy_property
+    (so argument validation skips it)."""
+
+    def __init__(self, wrapped):
+        property.__init__(self, wrapped)
