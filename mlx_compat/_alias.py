@@ -390,8 +390,7 @@ ATTR_SHIMS = {
        for n in ("all_gather_into_tensor", "all_to_all_single", "get_process_group_ranks")},
     **{("torchvision.datasets", n): _missing_class("torchvision.datasets." + n)
        for n in ("CIFAR10", "CIFAR100", "KMNIST", "ImageFolder")},
-    **{("torch.cuda", n): _missing_class("torch.cuda." + n) for n in ("CUDAGraph", "graph", "Stream", "StreamContext",
-                                                                     "Event")},
+    **{("torch.cuda", n): _missing_class("torch.cuda." + n) for n in ("CUDAGraph", "graph", "Stream", "StreamContext")},
 }
 _added_attrs = []
 
@@ -424,27 +423,6 @@ def _shim_hub():
     m.load_state_dict_from_url = _no_download("load_state_dict_from_url")
     m.download_url_to_file = _no_download("download_url_to_file")
     m.load = _no_download("load")
-    return m
-
-
-def _shim_checkpoint():
-    """torch.utils.checkpoint: activation checkpointing trades memory for recomputation; here `checkpoint(fn, *args)`
-    runs fn and keeps its activations (the same values and gradients, without the memory saving).
-    `checkpoint_sequential` likewise runs the segments in order."""
-    m = types.ModuleType("torch.utils.checkpoint")
-
-    def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default",
-                   debug=False, preserve_rng_state=True, **kwargs):
-        return function(*args, **kwargs)
-
-    def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
-        if hasattr(functions, "children") and not isinstance(functions, (list, tuple)):
-            functions = list(functions.children())
-        for f in functions:
-            input = f(input)
-        return input
-    m.checkpoint = checkpoint
-    m.checkpoint_sequential = checkpoint_sequential
     return m
 
 
@@ -543,33 +521,6 @@ def _shim_version():
     return m
 
 
-def _shim_accelerator():
-    """torch.accelerator: MLX's GPU when there is one ('cuda' on MLX's CUDA backend, 'mps' on Metal, as
-    mlx_compat's devices name it), else None, as torch answers on a CPU-only build."""
-    from mlx_compat import _device
-    import mlx_compat
-    m = types.ModuleType("torch.accelerator")
-
-    def is_available():
-        return bool(_device.GPU_AVAILABLE)
-
-    def current_accelerator(check_available=False):
-        return mlx_compat.device(_device.GPU_TYPE) if _device.GPU_AVAILABLE else None
-
-    def device_count():
-        return 1 if _device.GPU_AVAILABLE else 0
-
-    def current_device_index():
-        return 0 if _device.GPU_AVAILABLE else -1
-
-    def synchronize(device=None):
-        import mlx.core as mx
-        mx.synchronize()
-    for f in (is_available, current_accelerator, device_count, current_device_index, synchronize):
-        setattr(m, f.__name__, f)
-    return m
-
-
 def _shim_nn_attention():
     """torch.nn.attention: SDPBackend and sdpa_kernel(backends) — kernel selection only; mlx_compat has one
     scaled_dot_product_attention path, so sdpa_kernel is a context manager that changes nothing."""
@@ -586,55 +537,6 @@ def _shim_nn_attention():
         yield
     m.sdpa_kernel = sdpa_kernel
     m.__path__ = []
-    return m
-
-
-def _shim_distributions():
-    """torch.distributions, only as far as transformers imports it: the `constraints` submodule (below). The
-    distribution classes are not provided: torch.distributions.Normal etc. raise AttributeError naming them."""
-    m = types.ModuleType("torch.distributions")
-    m.__path__ = []
-
-    def __getattr__(name):
-        if name == "constraints":
-            return importlib.import_module("torch.distributions.constraints")
-        raise AttributeError(f"module 'torch.distributions' has no attribute '{name}' (mlx_compat does not "
-                             f"provide torch.distributions.{name})")
-    m.__getattr__ = __getattr__
-    return m
-
-
-def _shim_constraints():
-    """torch.distributions.constraints: positive_definite (symmetric and Cholesky succeeds, as torch checks it)
-    and real; other constraints raise AttributeError naming them."""
-    import mlx_compat
-    m = types.ModuleType("torch.distributions.constraints")
-
-    class Constraint:
-        def check(self, value):
-            raise NotImplementedError
-
-    class _PositiveDefinite(Constraint):
-        event_dim = 2
-
-        def check(self, value):
-            sym = mlx_compat.isclose(value, value.mT, atol=1e-6).all(-1).all(-1)
-            return sym & mlx_compat.linalg.cholesky_ex(value).info.eq(0)
-
-    class _Real(Constraint):
-        event_dim = 0
-
-        def check(self, value):
-            return value == value
-
-    m.Constraint = Constraint
-    m.positive_definite = _PositiveDefinite()
-    m.real = _Real()
-
-    def __getattr__(name):
-        raise AttributeError(f"module 'torch.distributions.constraints' has no attribute '{name}' (mlx_compat "
-                             f"does not provide torch.distributions.constraints.{name})")
-    m.__getattr__ = __getattr__
     return m
 
 
@@ -751,14 +653,11 @@ def _shim_tv_io():
 SHIMS = {
     "torchvision.io": _shim_tv_io,
     "torch.library": _shim_library,
-    "torch.distributions": _shim_distributions,
-    "torch.distributions.constraints": _shim_constraints,
     "torch.nn.attention": _shim_nn_attention,
     "torch.nn.attention.flex_attention": _with_constants(_placeholder_module(
         "torch.nn.attention.flex_attention", ("BlockMask", "AuxRequest"),
         ("flex_attention", "create_block_mask", "create_mask", "and_masks", "or_masks")),
         _DEFAULT_SPARSE_BLOCK_SIZE=128),
-    "torch.accelerator": _shim_accelerator,
     "torch.version": _shim_version,
     # torch.distributed's DTensor stack (transformers imports it when torch.distributed.is_available())
     "torch.distributed.tensor": _with_placements(_placeholder_module(
@@ -787,7 +686,6 @@ SHIMS = {
         ("get_model_state_dict", "set_model_state_dict", "get_optimizer_state_dict")),
     "torch.distributed.device_mesh": _placeholder_module(
         "torch.distributed.device_mesh", ("DeviceMesh",), ("init_device_mesh",)),
-    "torch.utils.checkpoint": _shim_checkpoint,
     "torch.hub": _shim_hub,
     "torch.jit": _shim_jit,
     "torch.jit.annotations": _shim_jit_annotations,

@@ -273,8 +273,45 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     _la_check(A, "linalg.cholesky_ex")
     from ._ops.creation import zeros
 
-    L = cholesky_(A, upper)
-    return _out_tuple(out, return_types.linalg_cholesky_ex(L, zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)))
+    try:
+        L = cholesky_(A, upper, "linalg.cholesky_ex")
+    except LinAlgError:
+        if check_errors:
+            raise
+        L, info = _cholesky_partial(A, upper)
+        return _out_tuple(out, return_types.linalg_cholesky_ex(L, info))
+    return _out_tuple(out, return_types.linalg_cholesky_ex(L, zeros(tuple(A.shape[:-2]), dtype=_dtype.int32,
+                                                                    device=A.device)))
+
+
+def _cholesky_partial(A, upper):
+    """cholesky_ex of a batch with a matrix that is not positive-definite, as LAPACK's unblocked potf2 leaves it
+    (torch's CPU kernel): columns up to the failing pivot factored, that pivot holding its non-positive value, the
+    rest of the lower triangle A's; info the order of the failing leading minor (0 where it factored)."""
+    import numpy as np
+
+    from ._ops.creation import tensor
+
+    a = np.array(A.detach().to("cpu").numpy())
+    batch = a.reshape((-1,) + a.shape[-2:])
+    if upper:
+        batch = np.conj(np.swapaxes(batch, -1, -2))
+    out = np.tril(batch).copy()
+    info = np.zeros(batch.shape[0], np.int32)
+    for b in range(batch.shape[0]):
+        m = out[b]
+        for j in range(m.shape[0]):
+            ajj = m[j, j] - np.dot(m[j, :j], np.conj(m[j, :j]))
+            if not (ajj.real > 0):  # a non-positive or NaN pivot stops the factorization
+                m[j, j] = ajj
+                info[b] = j + 1
+                break
+            m[j, j] = np.sqrt(ajj.real)
+            m[j + 1:, j] = (m[j + 1:, j] - m[j + 1:, :j] @ np.conj(m[j, :j])) / m[j, j]
+    if upper:
+        out = np.conj(np.swapaxes(out, -1, -2))
+    L = tensor(out.reshape(a.shape), dtype=A.dtype, device=A.device)
+    return L, tensor(info.reshape(a.shape[:-2]), dtype=_dtype.int32, device=A.device)
 
 
 def matrix_power(A, n, *, out=None):

@@ -1006,3 +1006,19 @@ def test_fill_diagonal_as_torch():
 def test_diagonals_past_the_matrix(case):
     # offsets beyond either side keep everything or nothing (MLX takes a C int: 2**40 raised its TypeError)
     assert_same(case(mc.arange(12).reshape(3, 4)), case(torch.arange(12).reshape(3, 4)))
+
+
+def test_cholesky_ex_reports_instead_of_raising():
+    """torch's cholesky_ex (check_errors=False) returns LAPACK's partial factor and the failing minor's order
+    instead of raising; with check_errors=True it raises LinAlgError."""
+    rng = np.random.default_rng(0)
+    mats = [np.array([[1.0, 2.0], [2.0, 1.0]]), np.eye(2), rng.standard_normal((2, 2)),
+            np.array([[1.0, 0.0], [0.0, -1.0]])]
+    batch = np.stack(mats).astype(np.float32)
+    for upper in (False, True):
+        theirs = torch.linalg.cholesky_ex(torch.tensor(batch), upper=upper)
+        ours = mc.linalg.cholesky_ex(mc.tensor(batch), upper=upper)
+        assert_same(ours.info, theirs.info)
+        assert_same(ours.L, theirs.L, rtol=1e-5, atol=1e-6)
+    with pytest.raises(mc.linalg.LinAlgError):
+        mc.linalg.cholesky_ex(mc.tensor(mats[0]), check_errors=True)
