@@ -92,6 +92,21 @@ if family == "generate":  # transformers' generate(): greedy, with its KV cache 
 
 x = torch.from_numpy(inputs["x"])
 y = torch.from_numpy(inputs["y"])
+if family == "autocast":  # a training forward under CPU autocast (bfloat16), backward outside it
+    model.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        o = model(x, labels=y)
+    o.loss.backward()
+    save = {"out.logits": to_np(o.logits), "out.loss": np.array(o.loss.item()),
+            "out.dtypes": np.array([str(o.logits.dtype), str(o.loss.dtype)] +
+                                   sorted({str(p.grad.dtype) for p in model.parameters() if p.grad is not None}))}
+    save.update({"out.grad." + n: to_np(p.grad) for n, p in model.named_parameters() if p.grad is not None})
+    if mode == "ref":
+        save.update({"sd." + k: v for k, v in sd.items()})
+        save.update({"in." + k: v for k, v in inputs.items()})
+    np.savez(path + "." + mode + ".npz", **save)
+    print("ok", mode, name, float(o.loss))
+    raise SystemExit(0)
 out = {}
 model.eval()
 with torch.no_grad():

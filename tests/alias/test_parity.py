@@ -80,3 +80,23 @@ def test_transformers_gpt2_greedy_generate(tmp_path):
     got = np.load(base + ".alias.npz")["out.tokens"]
     assert ref.shape == (1, 28) and len(set(ref[0, 4:].tolist())) > 3  # decoding is not stuck on one token
     np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("transformers") is None,
+                    reason="transformers is not installed (test extra)")
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+def test_transformers_under_autocast(name, tmp_path):
+    """An unmodified model's training forward under torch.autocast("cpu", bfloat16): bfloat16 logits, a float32
+    loss and float32 gradients as real torch's, values within bfloat16 rounding (Note [Autocast as a function
+    mode])."""
+    base = str(tmp_path / name)
+    _run([SIDE, "ref", "autocast", name, base], tmp_path)
+    _run(["-m", "mlx_compat.run", SIDE, "alias", "autocast", name, base], tmp_path)
+    ref, got = np.load(base + ".ref.npz"), np.load(base + ".alias.npz")
+    assert list(got["out.dtypes"]) == list(ref["out.dtypes"]) == ["torch.bfloat16", "torch.float32", "torch.float32"]
+    assert sorted(k for k in ref.files if k.startswith("out.")) == sorted(got.files)
+    for k in got.files:
+        if k == "out.dtypes":
+            continue
+        scale = max(float(np.abs(ref[k]).max()), 1e-6)
+        assert float(np.abs(got[k].astype(np.float64) - ref[k]).max()) / scale < 2e-2, k
