@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys as _sys
+import threading
 import weakref as _weakref
 
 import mlx.core as _mx
@@ -101,6 +102,28 @@ def _take_step_roots():
     return out
 
 
+# The kinds of the backward passes running on this thread, innermost last: True for a pass that only computes
+# the gradients of given inputs (autograd.grad, backward(inputs=...)), False for a plain backward. torch's reentrant
+# checkpoint refuses the former (_is_checkpoint_valid), since its nested backward would write .grad.
+_passes = threading.local()
+
+
+def _run_pass(partial, *args):
+    """NEW: _C._run_backward(*args), with the pass's kind on this thread's stack while it runs."""
+    stack = _passes.__dict__.setdefault("stack", [])
+    stack.append(partial)
+    try:
+        return _C._run_backward(*args)
+    finally:
+        stack.pop()
+
+
+def _is_checkpoint_valid():
+    """Whether the running backward pass is a plain one (torch.autograd._is_checkpoint_valid)."""
+    stack = getattr(_passes, "stack", None)
+    return not stack or not stack[-1]
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """torch.autograd.backward: accumulate d(tensors)/d(leaves) into the leaves' .grad."""
     tensors = _as_tuple(tensors)
@@ -116,7 +139,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         captures = tuple(_C._edge(t) for t in inputs)
-        got = _C._run_backward(tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), captures, False)
+        got = _run_pass(True, tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), captures, False)
         for t, g in zip(inputs, got):
             if g is None:
                 continue
@@ -128,7 +151,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 t.grad = t.grad + g if create_graph else t.grad.add_(g)
         _record_step_roots(tensors)
         return
-    _C._run_backward(tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), None, True)
+    _run_pass(False, tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), None, True)
     _record_step_roots(tensors)
 
 
@@ -155,7 +178,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _make_grads(outputs, grad_outputs)
     edges = _root_edges(outputs)
     captures = tuple(_C._edge(t) for t in inputs_t)
-    got = _C._run_backward(tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), captures, False)
+    got = _run_pass(True, tuple(edges), tuple(grads), bool(retain_graph), bool(create_graph), captures, False)
     result = []
     for i, (t, g) in enumerate(zip(inputs_t, got)):
         if g is None:

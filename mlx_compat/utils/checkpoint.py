@@ -7,10 +7,9 @@ segment over a sequence of modules. Also `CheckpointFunction` (the reentrant var
 
 The reentrant variant (`use_reentrant=True`, what an omitted `use_reentrant` means, with torch's warning) is torch's
 design: an autograd.Function whose forward runs under no_grad and whose backward re-runs the function and calls
-`autograd.backward` on the result, so the parameters it uses get their `.grad` from that nested pass. Unlike
-torch's, it cannot tell that it runs inside `autograd.grad` or `backward(inputs=...)` (the engine does not say), so
-it does not raise torch's error there: that nested pass still writes `.grad`. The non-reentrant variant
-(`use_reentrant=False`) is built differently: Note [Non-reentrant checkpoint on the tape].
+`autograd.backward` on the result, so the parameters it uses get their `.grad` from that nested pass; inside
+`autograd.grad` or `backward(inputs=...)` it raises torch's error (autograd._is_checkpoint_valid). The
+non-reentrant variant (`use_reentrant=False`) is built differently: Note [Non-reentrant checkpoint on the tape].
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ import weakref
 
 from .. import _C, accelerator
 from .._tensor import Tensor
-from ..autograd import Function, backward as _backward, grad as _grad
+from ..autograd import Function, _is_checkpoint_valid, backward as _backward, grad as _grad
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..random import fork_rng, get_rng_state, set_rng_state
 from ._pytree import tree_flatten, tree_unflatten
@@ -112,6 +111,10 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        if not _is_checkpoint_valid():
+            raise RuntimeError("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing "
+                               "an `inputs` parameter to .backward(). To resolve this error, you can either set "
+                               "use_reentrant=False, or call .backward() without passing the `inputs` argument.")
         inputs = list(ctx.inputs)
         for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
             inputs[i] = t

@@ -380,3 +380,25 @@ def test_helpers_like_torch():
     d = mcc.detach_variable((x, 3, mc.ones(1)))
     assert d[0].requires_grad and d[0].grad_fn is None and d[1] == 3 and not d[2].requires_grad
     assert mc.utils.checkpoint is mcc
+
+
+def test_reentrant_refuses_grad_and_backward_inputs():
+    """torch's reentrant checkpoint raises inside autograd.grad and backward(inputs=...) (its nested backward would
+    write .grad); a plain backward and the non-reentrant variant are fine."""
+    outcomes = []
+    for lib, ck in ((torch, tc), (mc, mcc)):
+        m, x0 = _mlp(lib), _input(lib)
+        msgs = []
+        for call in (lambda y: lib.autograd.grad(y.sum(), x0), lambda y: y.sum().backward(inputs=[x0])):
+            y = ck.checkpoint(m, x0 * 1, use_reentrant=True)
+            try:
+                call(y)
+                msgs.append(None)
+            except RuntimeError as e:
+                msgs.append(str(e))
+        y = ck.checkpoint(m, x0 * 1, use_reentrant=False)
+        g, = lib.autograd.grad(y.sum(), x0)
+        ck.checkpoint(m, x0 * 1, use_reentrant=True).sum().backward()
+        outcomes.append((msgs, tuple(g.shape), x0.grad is not None))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0][0] is not None and "use_reentrant=True" in outcomes[0][0][0]
