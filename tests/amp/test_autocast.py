@@ -195,3 +195,33 @@ def test_custom_fwd_bwd():
     assert str(seen["mlx_compat", "fwd"]) == str(seen["torch", "fwd"])
     assert seen["mlx_compat", "bwd"] == seen["torch", "bwd"]
     assert str(seen["mlx_compat", "out"]) == str(seen["torch", "out"])
+
+
+def test_gpu_table_under_the_fake_gpu():
+    """autocast('cuda') on 'cuda' tensors (the fake GPU: MLX's CPU with the GPU's bookkeeping) follows torch's CUDA
+    lists: float16 products, float32 for softmax of half inputs, layer_norm, exp and the losses, gradients in the
+    parameters' float32, CPU tensors untouched, binary_cross_entropy refused."""
+    from helpers import fake_gpu_json
+
+    got = fake_gpu_json("""
+import json, mlx_compat as t
+m = t.nn.Linear(4, 3).cuda()
+x = t.randn(2, 4, device='cuda')
+with t.autocast('cuda'):
+    y = m(x)
+    out = {'linear': y, 'softmax': t.softmax(y, -1), 'layer_norm': t.nn.functional.layer_norm(y, (3,)),
+           'exp': t.exp(y), 'cross_entropy': t.nn.functional.cross_entropy(y, t.tensor([0, 1], device='cuda')),
+           'relu': t.relu(y), 'cpu_matmul': x.cpu() @ x.cpu().t()}
+    try:
+        t.nn.functional.binary_cross_entropy(t.sigmoid(y), t.ones(2, 3, device='cuda'))
+        refused = False
+    except RuntimeError:
+        refused = True
+out['cross_entropy'].backward()
+res = {k: str(v.dtype) for k, v in out.items()}
+res.update(grad=str(m.weight.grad.dtype), refused=refused, enabled=t.is_autocast_enabled('cuda'))
+print(json.dumps(res))
+""")
+    assert got == {"linear": "torch.float16", "softmax": "torch.float32", "layer_norm": "torch.float32",
+                   "exp": "torch.float32", "cross_entropy": "torch.float32", "relu": "torch.float16",
+                   "cpu_matmul": "torch.float32", "grad": "torch.float32", "refused": True, "enabled": False}
