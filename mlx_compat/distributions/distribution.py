@@ -169,6 +169,17 @@ class Distribution:
                                       "__init__ method must also define a custom .expand() method.")
         return self.__new__(type(self)) if _instance is None else _instance
 
+    def _expand_params(self, cls, batch_shape, names, _instance=None):
+        """expand() of a family whose parameters `names` each take the batch shape: a new instance (of self's
+        type) holding them expanded, validation as self's."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = _size.Size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        super(cls, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def __repr__(self):
         shown = [name for name in self.arg_constraints if name in self.__dict__]
         args = []
