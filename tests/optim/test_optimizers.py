@@ -30,6 +30,8 @@ CONFIGS = {
     "ASGD": [dict(lr=0.01), dict(lr=0.01, t0=20, lambd=0.01, weight_decay=0.1), dict(lr=0.05, alpha=0.5,
              t0=5, maximize=True)],
     "Rprop": [dict(), dict(lr=0.001, etas=(0.3, 1.5), step_sizes=(1e-4, 0.01), maximize=True)],
+    "Adafactor": [dict(), dict(lr=0.05, weight_decay=0.1, d=2.0),
+                  dict(lr=0.01, eps=(1e-20, 1e-2), beta2_decay=-0.5, maximize=True)],
 }
 CASES = [(name, i) for name in CONFIGS for i in range(len(CONFIGS[name]))]
 
