@@ -143,6 +143,18 @@ __all__ = ["compile", "OptimizedModule", "disable", "reset"]
 
 _all_compiled = weakref.WeakSet()  # every live compiled function, for reset()
 _TRACE = None  # the _TraceContext while a compiled function is being traced
+
+
+_MODE_STACKS = []  # overrides.py's per-thread mode stack holder, bound on first use (overrides imports this module)
+
+
+def _function_modes():
+    """Whether a TorchFunctionMode is active on this thread (overrides.py's stack; autocast is one)."""
+    if not _MODE_STACKS:
+        from .overrides import _modes
+
+        _MODE_STACKS.append(_modes)
+    return bool(getattr(_MODE_STACKS[0], "stack", None))
 _PLACEHOLDER = mx.array(0.0)  # the input standing for a slot that holds None (a missing .grad)
 _MISSING = object()
 # id(scalar state tensor) -> (weak ref to it, the array a compiled call wrote into it, that value as a float); keyed
@@ -1182,7 +1194,10 @@ class _Compiled:
 
     def __call__(self, *args, **kwargs):
         self._prog = None
-        if self.fallback_reason is not None or _TRACE is not None:
+        if self.fallback_reason is not None or _TRACE is not None or _function_modes():
+            # under a TorchFunctionMode (autocast, Note [Autocast as a function mode]) the function runs eagerly,
+            # so the mode sees its ops: a trace made outside the mode would skip it, one made inside would be
+            # replayed outside it
             return self.fn(*args, **kwargs)
         base = self._reach
         plan = None

@@ -963,6 +963,8 @@ PyObject *mod_compile_call(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         NOT_APPLICABLE();
     if ((GRAD_ENABLED(st) != 0) != (P(P_GRAD) == Py_True))
         NOT_APPLICABLE();
+    if (tf_modes_active && !tf_all_disabled) /* a function mode (autocast) sees the ops: the Python path runs it */
+        NOT_APPLICABLE();
     PyObject *specs = P(P_ARGSPECS);
     Py_ssize_t n_args = PyTuple_GET_SIZE(call_args);
     if (PyTuple_GET_SIZE(specs) != n_args)

@@ -225,3 +225,17 @@ print(json.dumps(res))
     assert got == {"linear": "torch.float16", "softmax": "torch.float32", "layer_norm": "torch.float32",
                    "exp": "torch.float32", "cross_entropy": "torch.float32", "relu": "torch.float16",
                    "cpu_matmul": "torch.float32", "grad": "torch.float32", "refused": True, "enabled": False}
+
+
+def test_compiled_function_under_autocast_runs_eagerly():
+    """A compiled model called inside and outside an autocast region gives each call its own dtypes (a trace made
+    in one would be replayed in the other): under a function mode the compiled function runs eagerly."""
+    model = _module(mc, lambda: mc.nn.Linear(4, 3))
+    compiled = mc.compile(model)
+    x = mc.tensor(A)
+    for _ in range(3):
+        with mc.autocast("cpu"):
+            inside = compiled(x)
+        outside = compiled(x)
+        assert inside.dtype == mc.bfloat16 and outside.dtype == mc.float32
+    assert_same(outside, model(x))
