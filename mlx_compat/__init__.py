@@ -54,6 +54,7 @@ from ._switches import (set_float32_matmul_precision, get_float32_matmul_precisi
                         set_autocast_dtype, is_autocast_cache_enabled, set_autocast_cache_enabled,
                         clear_autocast_cache, get_autocast_gpu_dtype, get_autocast_cpu_dtype, is_autocast_cpu_enabled)
 from .amp import autocast  # noqa: F401
+from ._device import set_default_device, get_default_device  # noqa: F401
 from . import nn, return_types  # noqa: F401
 from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
 from .nn.functional import relu_
@@ -218,7 +219,7 @@ from .func import vmap  # noqa: E402,F401  (torch.vmap is torch.func.vmap)
 # Note [No module __getattr__]
 # torch's names kept in the import alias's table (mlx_compat/_alias.py `_torch_extras`: the memory formats
 # `contiguous_format`/`preserve_format`/`channels_last`(`_3d`), `memory_format`, the legacy typed tensors
-# `FloatTensor`..., `get_default_device`) are bound here, so `import mlx_compat as torch` finds them as `import torch`
+# `FloatTensor`...) are bound here, so `import mlx_compat as torch` finds them as `import torch`
 # under the alias does. They are bound eagerly rather than through a module-level `__getattr__`: CPython 3.11 and 3.12
 # do not specialise attribute loads on a module whose namespace holds `__getattr__` (LOAD_ATTR_MODULE), so every
 # `torch.exp(...)` paid a generic attribute lookup: callgrind, bench/bench_dispatch_instr.py, torch.exp(a) 4,965 ->

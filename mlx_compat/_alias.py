@@ -177,7 +177,7 @@ _EXTRAS = None
 
 def _torch_extras():
     """Top-level torch names the alias adds over mlx_compat (built once): the legacy tensor types and
-    get_default_device."""
+    the memory formats."""
     global _EXTRAS
     if _EXTRAS is None:
         import mlx_compat as t
@@ -186,10 +186,6 @@ def _torch_extras():
             ("BFloat16Tensor", t.bfloat16), ("ByteTensor", t.uint8), ("CharTensor", t.int8),
             ("ShortTensor", t.int16), ("IntTensor", t.int32), ("LongTensor", t.int64), ("BoolTensor", t.bool))}
 
-        def get_default_device():
-            """The device new tensors are created on (mlx_compat has no set_default_device: always that one)."""
-            return t.empty(0).device
-        _EXTRAS["get_default_device"] = get_default_device
 
         class memory_format:
             """torch.memory_format: mlx_compat's results are contiguous, which is what contiguous_format and

@@ -6,6 +6,7 @@ NVIDIA). A GPU tensor reports the backend's torch name: 'mps' on Metal, 'cuda' o
 from __future__ import annotations
 
 import os
+import threading
 
 import mlx.core as mx
 
@@ -87,10 +88,30 @@ def cuda_kernels(code: int) -> bool:
     return _CUDA_KERNELS
 
 
-class device:
-    """torch.device(type, index=None) or torch.device('cuda:0')."""
+# Note [Default device]: torch.set_default_device / `with torch.device(...)`: the device factories (zeros, ones,
+# empty, full, rand, randn, randint, randperm, arange, linspace, logspace, eye, tensor, as_tensor, asarray, ...)
+# create on when not given one, per thread as torch's. They all resolve `device=None` through to_code(None), so the
+# default is one thread-local read there, where torch's is a function mode that costs every call. from_numpy and
+# the *_like factories keep their source's device, as torch's.
+_default = threading.local()
 
-    __slots__ = ("type", "index")
+
+def set_default_device(d) -> None:
+    """torch.set_default_device: None or 'cpu' restores the CPU."""
+    _default.code = CPU if d is None else to_code(d)
+
+
+def get_default_device():
+    """torch.get_default_device: the device factories create on (the GPU with its index, as torch reports it)."""
+    code = getattr(_default, "code", CPU)
+    return device("cpu") if code == CPU else device(GPU_TYPE, 0)
+
+
+class device:
+    """torch.device(type, index=None) or torch.device('cuda:0'); as a context manager, the default device for the
+    block (Note [Default device])."""
+
+    __slots__ = ("type", "index", "_prev")
 
     def __init__(self, type, index=None):  # noqa: A002 - torch's keyword
         if isinstance(type, device):
@@ -137,6 +158,18 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        prev = getattr(_default, "code", CPU)
+        set_default_device(self)
+        stack = self._prev if hasattr(self, "_prev") else []
+        stack.append(prev)
+        self._prev = stack
+        return self
+
+    def __exit__(self, *exc):
+        _default.code = self._prev.pop()
+        return False
+
 
 CPU_DEVICE = device("cpu")
 GPU_DEVICE = device(GPU_TYPE, 0)
@@ -145,7 +178,7 @@ GPU_DEVICE = device(GPU_TYPE, 0)
 def to_code(d) -> int:
     """MLX device code (CPU/GPU) for anything torch accepts as a device; raises when no GPU exists."""
     if d is None:
-        return CPU
+        return getattr(_default, "code", CPU)  # Note [Default device]
     if not isinstance(d, device):
         d = device(d)
     if d.type == "cpu":

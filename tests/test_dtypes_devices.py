@@ -272,3 +272,47 @@ def test_cpu_buffer_cache_variable_must_be_a_number():
     r = subprocess.run([sys.executable, "-c", "import mlx_compat"], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, MLX_COMPAT_CPU_CACHE_MB="lots"))
     assert r.returncode != 0 and "MLX_COMPAT_CPU_CACHE_MB must be a whole number" in r.stderr
+
+
+def test_default_device_on_the_cpu_as_torch():
+    """torch.set_default_device / get_default_device and `with torch.device(...)` (Note [Default device])."""
+    for L in (torch, mc):
+        assert str(L.get_default_device()) == "cpu"
+        with L.device("cpu"):
+            assert L.zeros(1).device.type == "cpu"
+        L.set_default_device("cpu")
+        x = L.ones(2)
+        assert L.as_tensor(x) is x  # already on the default device: itself
+        L.set_default_device(None)
+        assert str(L.get_default_device()) == "cpu"
+
+
+def test_default_device_gpu_under_the_fake_gpu():
+    """The factories create on the default device; from_numpy and the *_like factories keep their source's
+    device; as_tensor moves a tensor to it; per thread; `with torch.device` nests and restores."""
+    from helpers import fake_gpu_json
+
+    got = fake_gpu_json("""
+import json, threading, numpy as np, mlx_compat as t
+t.set_default_device('cuda')
+made = {'zeros': t.zeros(2), 'tensor': t.tensor([1, 2]), 'arange': t.arange(3), 'randn': t.randn(2),
+        'eye': t.eye(2), 'linear': t.nn.Linear(2, 2).weight, 'as_tensor': t.as_tensor(t.zeros(2, device='cpu')),
+        'from_numpy': t.from_numpy(np.ones(2)), 'zeros_like': t.zeros_like(t.zeros(2, device='cpu'))}
+res = {k: v.device.type for k, v in made.items()}
+res['default'] = str(t.get_default_device())
+other = []
+th = threading.Thread(target=lambda: other.append(t.zeros(1).device.type))
+th.start(); th.join()
+res['other_thread'] = other[0]
+t.set_default_device(None)
+with t.device('cuda'):
+    inside = t.zeros(1).device.type
+    with t.device('cpu'):
+        nested = t.zeros(1).device.type
+    res['ctx'] = [inside, nested, t.zeros(1).device.type]
+res['after'] = t.zeros(1).device.type
+print(json.dumps(res))
+""")
+    assert got == {"zeros": "cuda", "tensor": "cuda", "arange": "cuda", "randn": "cuda", "eye": "cuda",
+                   "linear": "cuda", "as_tensor": "cuda", "from_numpy": "cpu", "zeros_like": "cpu",
+                   "default": "cuda:0", "other_thread": "cpu", "ctx": ["cuda", "cpu", "cuda"], "after": "cpu"}

@@ -320,6 +320,8 @@ def _np_to_mx(np_arr, d):
 def as_tensor(data, dtype=None, device=None):
     """torch.as_tensor: returns `data` itself when it is already a tensor of that dtype/device."""
     if isinstance(data, Tensor):
+        if device is None and _device.to_code(None) != data._device_code:  # a default device set: torch moves it
+            device = _device.get_default_device()
         return data.to(dtype=dtype, device=device) if (dtype or device) else data
     return tensor(data, dtype=dtype, device=device)
 
@@ -339,7 +341,7 @@ def from_numpy(arr):
     if arr.ndim and not arr.flags.c_contiguous and builtins.all(s >= 0 for s in strides):
         # keep numpy's layout, as torch.from_numpy does (its strides are numpy's)
         return _new_like_layout(_np_to_mx(np.require(arr, requirements="C"), d), arr.shape, strides, 0, d)
-    return _finish(_np_to_mx(np.require(arr, requirements="C"), d), d, None, False)
+    return _finish(_np_to_mx(np.require(arr, requirements="C"), d), d, "cpu", False)  # never the default device
 
 
 def from_dlpack(ext):
