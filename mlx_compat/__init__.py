@@ -159,7 +159,7 @@ def synchronize(device=None):
     _mx.synchronize()
 
 
-# view functions mirrored from the Tensor methods (torch.reshape(x, shape), ...)
+# functions mirrored from the Tensor methods (torch.reshape(x, shape), ...)
 def _fn_from_method(name):
     def fn(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
@@ -172,6 +172,15 @@ def _fn_from_method(name):
 for _name in ("reshape", "flatten", "unflatten", "transpose", "swapaxes", "swapdims", "t", "permute", "movedim",
               "moveaxis", "squeeze", "unsqueeze", "narrow", "select", "unbind", "split", "chunk", "diagonal",
               "as_strided", "ravel", "detach", "clone", "real", "imag"):
+    globals()[_name] = _fn_from_method(_name)
+
+# torch's in-place function forms (torch.sigmoid_(x), torch.clamp_(x, 0, 1), ...): the Tensor methods
+for _name in ("abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+              "arctanh_", "as_strided_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+              "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_",
+              "expm1_", "fix_", "floor_", "frac_", "i0_", "index_put_", "log10_", "log1p_", "log2_", "log_",
+              "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "round_", "rsqrt_",
+              "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_"):
     globals()[_name] = _fn_from_method(_name)
 
 

@@ -633,3 +633,32 @@ def test_atan2_gradient_where_the_squares_vanish():
         grads.append((a.grad, b.grad))
     assert_same(grads[1][0], grads[0][0])
     assert_same(grads[1][1], grads[0][1])
+
+
+@pytest.mark.parametrize("name", ["abs_", "acos_", "acosh_", "asin_", "atan_", "atanh_", "ceil_", "cos_", "cosh_",
+                                  "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_",
+                                  "i0_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+                                  "rad2deg_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_",
+                                  "sqrt_", "square_", "tan_", "tanh_", "trunc_"])
+def test_inplace_function_forms(name):
+    """torch.<op>_(x): the in-place method, returning x itself; torch's TypeError for a non-tensor."""
+    results = []
+    for L in (torch, mc):
+        x = L.tensor([0.3, 0.7, 1.5, -0.2])
+        r = getattr(L, name)(x)
+        assert r is x
+        results.append(x)
+    assert_same(results[1], results[0])
+    assert_raises_same(lambda: getattr(torch, name)([1.0]), lambda: getattr(mc, name)([1.0]))
+
+
+def test_inplace_function_forms_with_arguments():
+    cases = [lambda L: L.clamp_(L.tensor([5., -5]), min=-1, max=1), lambda L: L.clamp_max_(L.tensor([5., -5]), 1),
+             lambda L: L.clamp_min_(L.tensor([5., -5]), 1), lambda L: L.clip_(L.tensor([5., -5]), -1, 1),
+             lambda L: L.index_put_(L.zeros(3), (L.tensor([1]),), L.tensor(2.)),
+             lambda L: L.xlogy_(L.tensor([0., 2.]), L.tensor([3., 4.])),
+             lambda L: L.addmv_(L.zeros(2), L.ones(2, 3), L.ones(3)),
+             lambda L: L.as_strided_(L.arange(6.), (2, 2), (1, 2))]
+    for f in cases:
+        assert_same(f(mc), f(torch))
+    assert not mc.detach_(mc.ones(2, requires_grad=True) * 2).requires_grad
