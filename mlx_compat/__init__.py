@@ -55,6 +55,8 @@ from ._switches import (set_float32_matmul_precision, get_float32_matmul_precisi
                         clear_autocast_cache, get_autocast_gpu_dtype, get_autocast_cpu_dtype, is_autocast_cpu_enabled)
 from .amp import autocast  # noqa: F401
 from ._device import set_default_device, get_default_device  # noqa: F401
+from .nn.modules.rnn import lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell  # noqa: F401,E402
+from .nn.functional import bilinear, native_dropout  # noqa: F401,E402
 from . import nn, return_types  # noqa: F401
 from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
 from .nn.functional import relu_
@@ -78,6 +80,7 @@ from ._ops.indexing import (take, take_along_dim, index_add, index_copy, index_f
                             unravel_index, nonzero_static, put, _unsafe_masked_index,
                             _unsafe_masked_index_put_accumulate)
 from ._ops.creation import scalar_tensor, empty_strided, empty_permuted, fill, fill_, zero_, resize_as_  # noqa: E402
+from ._ops.creation import frombuffer  # noqa: E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from ._ops.complex import *  # noqa: F401,F403,E402
 from ._ops.spectral import *  # noqa: F401,F403,E402
@@ -144,6 +147,18 @@ def is_floating_point(input):
 
 def is_complex(input):
     return input.dtype.is_complex
+
+
+def get_device(input):
+    return input.get_device()
+
+
+def is_signed(input):
+    return input.is_signed()
+
+
+def is_inference(input):
+    return input.is_inference()
 
 
 def numel(input):

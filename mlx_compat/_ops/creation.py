@@ -329,6 +329,28 @@ def as_tensor(data, dtype=None, device=None):
 asarray = as_tensor
 
 
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """torch.frombuffer: a 1-D tensor of `count` elements of `dtype` read from a buffer-protocol object at byte
+    `offset` (count -1: the rest). A copy, as from_numpy's: MLX cannot adopt outside memory."""
+    n = len(memoryview(buffer).cast("B"))
+    size = dtype.itemsize
+    if n == 0 and count in (-1, 0):
+        raise ValueError(f"both buffer length ({n}) and count ({count}) must not be 0")
+    if not 0 <= offset < n:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({n} "
+                         f"bytes) minus 1")
+    if count == -1:
+        if (n - offset) % size:
+            raise ValueError(f"buffer length ({n - offset} bytes) after offset ({offset} bytes) must be a multiple "
+                             f"of element size ({size})")
+        count = (n - offset) // size
+    elif count <= 0 or offset + count * size > n:
+        raise ValueError(f"requested buffer length ({count} * {size} bytes) after offset ({offset} bytes) must not "
+                         f"be greater than actual buffer length ({n} bytes)")
+    arr = np.frombuffer(buffer, dtype=dtype._np, count=count, offset=offset).copy()
+    return _finish(_np_to_mx(arr, dtype), dtype, "cpu", requires_grad)
+
+
 def from_numpy(arr):
     """torch.from_numpy. MLX copies the buffer into its own array (it cannot adopt numpy memory), so
     later writes to `arr` are not seen by the tensor — unlike torch, which shares it."""

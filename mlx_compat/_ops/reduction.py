@@ -36,7 +36,7 @@ __all__ = [
     "prod", "aminmax", "logsumexp", "norm", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin",
     "logcumsumexp", "median", "nanmedian", "nanmean", "nansum", "mode", "var_mean", "std_mean", "quantile",
     "nanquantile", "histc",
-    "cov", "corrcoef", "renorm", "dist", "bincount", "histogram", "histogramdd",
+    "cov", "corrcoef", "renorm", "dist", "bincount", "histogram", "histogramdd", "frobenius_norm", "nuclear_norm",
 ]
 
 # ---------------------------------------------------------------- helpers
@@ -1181,6 +1181,21 @@ def corrcoef(input):
     if c.dtype.is_complex:
         return T.complex(T.real(c).clip(-1, 1), T.imag(c).clip(-1, 1))
     return c.clip(-1, 1)
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """torch.frobenius_norm: the 2-norm over at most two dims."""
+    dims = (dim,) if isinstance(dim, builtins.int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")
+    return _out(out, _torch().linalg.vector_norm(input, 2, dims, keepdim))
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """torch.nuclear_norm(input, keepdim=False) / (input, dim, keepdim=False): the sum of singular values."""
+    if isinstance(dim, builtins.bool):  # the (input, keepdim) overload
+        dim, keepdim = None, dim
+    return _out(out, _torch().linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim))
 
 
 def renorm(input, p, dim, maxnorm, *, out=None):

@@ -58,7 +58,7 @@ __all__ = [
     "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus",
     "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "hardshrink", "softshrink", "logsigmoid",
     "tanhshrink", "threshold", "threshold_", "glu", "prelu", "rrelu", "rrelu_", "silu", "gelu",
-    "softmax", "log_softmax", "softmin", "gumbel_softmax", "normalize", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
+    "softmax", "log_softmax", "softmin", "gumbel_softmax", "native_dropout", "normalize", "cosine_similarity", "pairwise_distance", "pdist", "one_hot",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
 ]
@@ -1176,6 +1176,17 @@ def _dropout_impl(input, p, train, inplace, feature, alpha):
         return _finish(input, _direct("MulBackward0", lambda x: x * mul, input, lambda x, y, g: g * mask), inplace)
 
     return _finish(input, mlx_op("AddBackward0", fn, [input]), inplace)
+
+
+def native_dropout(input, p, train):
+    """torch.native_dropout: (output, keep mask); train None or True drops with probability p, False keeps all."""
+    from .. import ones_like, rand_like
+
+    if train is False:
+        return input.clone(), ones_like(input, dtype=_dtype.bool)
+    keep = rand_like(input) >= p
+    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
+    return input * keep * scale, keep
 
 
 def dropout(input, p=0.5, training=True, inplace=False, *, train=None):

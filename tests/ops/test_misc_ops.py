@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from optest import B, I, R, check_grad, flat, mk, outcome
-from helpers import assert_same, mc, same_exc_type, src_id, torch
+from helpers import assert_same, assert_same_outcome, mc, same_exc_type, src_id, torch
 
 
 def _compare(rm, rt):
@@ -701,3 +701,44 @@ def test_is_same_size_and_is_nonzero_match_torch(fn):
         assert got == want, (fn, want, got)
         if isinstance(makers[0](torch), torch.Tensor) and want[0] == "ok":  # the method form
             assert getattr(makers[0](mc), fn)(*[m(mc) for m in makers[1:]]) == want[1]
+
+
+_X = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+_TORCH_LEVEL = {
+    "frobenius_norm": lambda L: L.frobenius_norm(L.tensor(_X), (1,), keepdim=True),
+    "frobenius_norm both": lambda L: L.frobenius_norm(L.tensor(_X), (0, 1)),
+    "frobenius_norm 3 dims": lambda L: L.frobenius_norm(L.tensor(_X), (0, 1, 2)),
+    "nuclear_norm": lambda L: L.nuclear_norm(L.tensor(_X)),
+    "nuclear_norm keepdim": lambda L: L.nuclear_norm(L.tensor(_X), keepdim=True),
+    "nuclear_norm 1-d": lambda L: L.nuclear_norm(L.ones(3)),
+    "frombuffer": lambda L: L.frombuffer(bytearray(np.arange(4, dtype=np.float32).tobytes()), dtype=L.float32,
+                                         count=2, offset=4),
+    "frombuffer bad length": lambda L: L.frombuffer(b"abc", dtype=L.int32),
+    "frombuffer empty": lambda L: L.frombuffer(bytearray(0), dtype=L.float32),
+    "frombuffer past the end": lambda L: L.frombuffer(bytearray(8), dtype=L.float32, count=3),
+    "bilinear": lambda L: L.bilinear(L.tensor(_X), L.tensor(_X), L.ones(2, 3, 3)),
+    "native_dropout eval": lambda L: L.native_dropout(L.tensor(_X), 0.5, False)[0],
+    "native_dropout p=0": lambda L: L.native_dropout(L.tensor(_X), 0.0, True)[1],
+    "lstm_cell": lambda L: L.lstm_cell(L.tensor(_X), (L.ones(2, 2) * .1, L.ones(2, 2) * .2), L.ones(8, 3) * .1,
+                                       L.ones(8, 2) * .3, L.ones(8) * .1, L.ones(8) * .2)[1],
+    "gru_cell": lambda L: L.gru_cell(L.tensor(_X), L.ones(2, 2) * .1, L.ones(6, 3) * .1, L.ones(6, 2) * .3,
+                                     L.ones(6) * .1, L.ones(6) * .2),
+    "rnn_tanh_cell": lambda L: L.rnn_tanh_cell(L.tensor(_X), L.ones(2, 2) * .1, L.ones(2, 3) * .1, L.ones(2, 2) * .3),
+    "rnn_relu_cell": lambda L: L.rnn_relu_cell(L.tensor(_X), L.ones(2, 2) * .1, L.ones(2, 3) * .1, L.ones(2, 2) * .3,
+                                               L.ones(2), L.ones(2)),
+}
+
+
+@pytest.mark.parametrize("name", list(_TORCH_LEVEL))
+def test_torch_level_functions(name):
+    """torch-level functions that were missing: values, or the exception type, as torch's."""
+    assert_same_outcome(lambda: _TORCH_LEVEL[name](torch), lambda: _TORCH_LEVEL[name](mc))
+
+
+def test_tensor_predicates_and_native_dropout_statistics():
+    for L in (torch, mc):
+        assert L.get_device(L.ones(1)) == -1 and L.is_signed(L.ones(1)) and not L.is_signed(L.ones(1, dtype=L.uint8))
+        assert not L.is_inference(L.ones(1))
+    out, keep = mc.native_dropout(mc.ones(20000), 0.3, True)
+    assert keep.dtype == mc.bool and abs(keep.float().mean().item() - 0.7) < 0.02
+    assert_same(out, keep.float() / 0.7)

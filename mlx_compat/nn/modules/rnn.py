@@ -79,6 +79,25 @@ def _split_biases(mode, b_ih, b_hh):
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
 
 
+def _cell_function(mode, name):
+    """torch.<name>(input, hx, w_ih, w_hh, b_ih=None, b_hh=None): one step of the cells' arithmetic (the LSTM's
+    hx is the (h, c) pair, and it returns one)."""
+    def cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        b_in, b_step = _split_biases(mode, b_ih, b_hh)
+        state = tuple(hx) if mode == "LSTM" else (hx,)
+        out = _STEPS[mode](F.linear(input, w_ih, b_in), state, w_hh.t(), b_step, None)
+        return out if mode == "LSTM" else out[0]
+
+    cell.__name__ = cell.__qualname__ = name
+    return cell
+
+
+lstm_cell = _cell_function("LSTM", "lstm_cell")
+gru_cell = _cell_function("GRU", "gru_cell")
+rnn_tanh_cell = _cell_function("RNN_TANH", "rnn_tanh_cell")
+rnn_relu_cell = _cell_function("RNN_RELU", "rnn_relu_cell")
+
+
 # ---------------------------------------------------------------- a whole layer, a whole stack
 
 # Note [Packed recurrence]
