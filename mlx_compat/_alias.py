@@ -517,25 +517,6 @@ def _shim_version():
     return m
 
 
-def _shim_nn_attention():
-    """torch.nn.attention: SDPBackend and sdpa_kernel(backends) — kernel selection only; mlx_compat has one
-    scaled_dot_product_attention path, so sdpa_kernel is a context manager that changes nothing."""
-    import contextlib
-    import enum
-    m = types.ModuleType("torch.nn.attention")
-    m.SDPBackend = enum.IntEnum("SDPBackend", [("ERROR", -1), ("MATH", 0), ("FLASH_ATTENTION", 1),
-                                               ("EFFICIENT_ATTENTION", 2), ("CUDNN_ATTENTION", 3),
-                                               ("OVERRIDEABLE", 4)])
-    m.SDPBackend.__module__ = "torch.nn.attention"
-
-    @contextlib.contextmanager
-    def sdpa_kernel(backends, set_priority=False):
-        yield
-    m.sdpa_kernel = sdpa_kernel
-    m.__path__ = []
-    return m
-
-
 def _shim_library():
     """torch.library's Python custom-op API (custom_op, register_fake, register_autograd, register_kernel): an op
     "ns::name" becomes callable as torch.ops.ns.name (a namespace object set on mlx_compat.ops, removed by
@@ -649,7 +630,6 @@ def _shim_tv_io():
 SHIMS = {
     "torchvision.io": _shim_tv_io,
     "torch.library": _shim_library,
-    "torch.nn.attention": _shim_nn_attention,
     "torch.nn.attention.flex_attention": _with_constants(_placeholder_module(
         "torch.nn.attention.flex_attention", ("BlockMask", "AuxRequest"),
         ("flex_attention", "create_block_mask", "create_mask", "and_masks", "or_masks")),

@@ -1,5 +1,6 @@
 """torch.nn: every module of nn.modules (Module, containers, layer families), Parameter and Buffer with
-their uninitialized forms, DataParallel, and the functional, init, parameter, parallel and utils namespaces."""
+their uninitialized forms, DataParallel, and the attention, functional, init, parameter, parallel and utils
+namespaces."""
 import types as _types
 
 from . import modules  # noqa: F401
@@ -12,7 +13,7 @@ for _name in dir(modules):
         globals()[_name] = getattr(modules, _name)
 del _name, _types
 
-from . import functional, init, parallel, parameter, utils  # noqa: F401,E402
+from . import attention, functional, init, parallel, parameter, utils  # noqa: F401,E402
 from .parallel import DataParallel  # noqa: F401,E402
 
 

@@ -372,3 +372,20 @@ def test_decoding_step_attention_keeps_mlx_exp(monkeypatch):
     xs = [mc.from_numpy(a).requires_grad_() for a in (q, k, v)]
     mc.autograd.grad(mc.nn.functional.scaled_dot_product_attention(*xs).sum(), xs)
     assert not calls
+
+
+def test_sdpa_kernel_sets_and_restores_the_backend_switches():
+    """torch.nn.attention.sdpa_kernel: only the chosen backends enabled inside, all restored after; torch's
+    refusal of a non-backend; the enum's values."""
+    for L in (torch, mc):
+        A = L.nn.attention
+        names = ("ERROR", "MATH", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "CUDNN_ATTENTION", "OVERRIDEABLE")
+        assert [int(getattr(A.SDPBackend, n)) for n in names] == [-1, 0, 1, 2, 3, 4]
+        with A.sdpa_kernel(A.SDPBackend.MATH):
+            assert L.backends.cuda.math_sdp_enabled() and not L.backends.cuda.flash_sdp_enabled()
+        with A.sdpa_kernel([A.SDPBackend.FLASH_ATTENTION, A.SDPBackend.EFFICIENT_ATTENTION]):
+            assert not L.backends.cuda.math_sdp_enabled() and L.backends.cuda.mem_efficient_sdp_enabled()
+        assert L.backends.cuda.math_sdp_enabled() and L.backends.cuda.flash_sdp_enabled()
+        with pytest.raises(AssertionError):
+            with A.sdpa_kernel("math"):
+                pass
