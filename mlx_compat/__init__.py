@@ -57,6 +57,8 @@ from .amp import autocast  # noqa: F401
 from ._device import set_default_device, get_default_device  # noqa: F401
 from .nn.modules.rnn import lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell  # noqa: F401,E402
 from .nn.functional import bilinear, native_dropout  # noqa: F401,E402
+from .autograd.anomaly_mode import (set_anomaly_enabled, is_anomaly_enabled,  # noqa: F401,E402
+                                    is_anomaly_check_nan_enabled)
 from . import nn, return_types  # noqa: F401
 from .nn.functional import softmax, log_softmax, dropout, layer_norm, batch_norm, embedding, conv1d, conv2d, conv3d
 from .nn.functional import relu_

@@ -13,6 +13,8 @@ from .._device_scope import _DEVICES as _STREAMS
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .._tensor import Tensor, _new
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
+from . import anomaly_mode as _anomaly  # noqa: E402
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401,E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from . import functional, graph  # noqa: F401
 
@@ -113,7 +115,7 @@ def _run_pass(partial, *args):
     stack = _passes.__dict__.setdefault("stack", [])
     stack.append(partial)
     try:
-        return _C._run_backward(*args)
+        return _C._run_backward(*args, _anomaly.engine_check())
     finally:
         stack.pop()
 

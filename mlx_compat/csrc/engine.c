@@ -354,7 +354,7 @@ static int store_retained(State *st, NodeObject *node, PyObject *buf, int create
 
 /* Run one node: hooks, its backward, release, and delivery to its children. 0 / -1. */
 static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffers, PyObject *deps, PyObject *ready,
-                    int retain_graph, int create_graph)
+                    int retain_graph, int create_graph, PyObject *anomaly)
 {
     PyObject *grads = PyList_AsTuple(buf), *grad_inputs = NULL;
     int rc = -1;
@@ -416,6 +416,12 @@ static int run_node(State *st, NodeObject *node, PyObject *buf, PyObject *buffer
             } else
                 Py_DECREF(h);
         }
+        if (anomaly != Py_None) { /* anomaly mode: anomaly(node, grad_inputs) raises on NaN gradients */
+            PyObject *r = PyObject_CallFunctionObjArgs(anomaly, (PyObject *)node, grad_inputs, NULL);
+            if (r == NULL)
+                goto error;
+            Py_DECREF(r);
+        }
     }
     if (!retain_graph && node->backward != NULL && node->saves) {
         node_saved_release(node); /* ctx, or the arrays of a deferred one (Note [Deferred ctx] in autograd.c) */
@@ -450,18 +456,19 @@ error:
     return rc;
 }
 
-/* _run_backward(root_edges, root_grads, retain_graph, create_graph, capture_edges, accumulate)
+/* _run_backward(root_edges, root_grads, retain_graph, create_graph, capture_edges, accumulate, anomaly=None)
  *   root_edges: tuple of (node, output_nr); root_grads: tuple of tensors;
  *   capture_edges: tuple of (node or None, nr) to capture (autograd.grad), or None;
- *   accumulate: whether AccumulateGrad nodes write leaves' .grad.
+ *   accumulate: whether AccumulateGrad nodes write leaves' .grad;
+ *   anomaly: None, or anomaly(node, grad_inputs) called after each node's backward (detect_anomaly's check).
  * Returns a tuple of captured gradients (None where nothing arrived), or None when capture_edges is None. */
 PyObject *mod_run_backward(PyObject *m, PyObject *args)
 {
     State *st = state_of_module(m);
-    PyObject *roots, *root_grads, *capture;
+    PyObject *roots, *root_grads, *capture, *anomaly = Py_None;
     int retain_graph, create_graph, accumulate;
-    if (!PyArg_ParseTuple(args, "O!O!ppOp", &PyTuple_Type, &roots, &PyTuple_Type, &root_grads, &retain_graph,
-                          &create_graph, &capture, &accumulate))
+    if (!PyArg_ParseTuple(args, "O!O!ppOp|O", &PyTuple_Type, &roots, &PyTuple_Type, &root_grads, &retain_graph,
+                          &create_graph, &capture, &accumulate, &anomaly))
         return NULL;
     PyObject *deps = PyDict_New(), *buffers = PyDict_New(), *ready = PyList_New(0), *root_nodes = PyList_New(0);
     PyObject *results = NULL, *capture_map = NULL, *out = NULL;
@@ -560,7 +567,7 @@ PyObject *mod_run_backward(PyObject *m, PyObject *args)
                 rc = post_accumulate_hooks(st, (TensorObject *)node->variable);
             goto node_done;
         }
-        rc = run_node(st, node, buf, buffers, deps, ready, retain_graph, create_graph);
+        rc = run_node(st, node, buf, buffers, deps, ready, retain_graph, create_graph, anomaly);
     node_done:
         Py_XDECREF(buf);
         Py_DECREF(node);

@@ -15,6 +15,7 @@ RuntimeError/ValueError as in torch; a 100,000-node chain backpropagates
 and is freed without RecursionError.
 """
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -503,3 +504,29 @@ def test_post_accumulate_grad_hooks():
             (v * 1).sum().backward()
         results.append((seen, p.tolist(), p.grad, errors, str(e.value)))
     assert results[1] == results[0]
+
+
+def test_detect_anomaly_nan_check():
+    """Anomaly detection's NaN check names the node whose backward made a NaN, as torch's; check_nan=False and
+    the default (off) let it through; the state functions and the warning as torch's."""
+    outcomes = []
+    for L in (torch, mc):
+        got = []
+        x = L.tensor([0.0, 1.0], requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with L.autograd.detect_anomaly():
+                with pytest.raises(RuntimeError) as e:
+                    (x.sqrt() * 0).sum().backward()
+                got.append(str(e.value))
+                g, = L.autograd.grad((x * 2).sum(), x)
+                got.append(g.tolist())
+        got.append(any(str(m.message).startswith("Anomaly Detection has been enabled.") for m in w))
+        got.append((L.is_anomaly_enabled(), L.is_anomaly_check_nan_enabled()))
+        with L.autograd.set_detect_anomaly(True, check_nan=False):
+            got.append((L.is_anomaly_enabled(), L.is_anomaly_check_nan_enabled()))
+            (L.tensor([0.0], requires_grad=True).sqrt() * 0).sum().backward()
+        (L.tensor([0.0], requires_grad=True).sqrt() * 0).sum().backward()  # off: no check
+        outcomes.append(got)
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0] == "Function 'SqrtBackward0' returned nan values in its 0th output."
