@@ -17,6 +17,17 @@ def reserved() -> int:
     return mx.get_active_memory() + mx.get_cache_memory()
 
 
+def max_reserved() -> int:
+    """MLX keeps no peak of reserved memory: the peak of allocated memory plus what is cached now."""
+    return mx.get_peak_memory() + mx.get_cache_memory()
+
+
+def free_and_total():
+    """(free, total) bytes of the GPU: its size less what MLX's allocator holds."""
+    total = total_memory()
+    return total - reserved(), total
+
+
 def reset_peak() -> None:
     mx.reset_peak_memory()
 

@@ -72,7 +72,7 @@ def memory_reserved(device_index=None) -> int:
 
 def max_memory_reserved(device_index=None) -> int:
     _need()
-    return _gpu_memory.max_allocated() + _gpu_memory.reserved() - _gpu_memory.allocated()
+    return _gpu_memory.max_reserved()
 
 
 def reset_peak_memory_stats(device_index=None) -> None:
@@ -83,5 +83,4 @@ def reset_peak_memory_stats(device_index=None) -> None:
 def get_memory_info(device_index=None):
     """(free, total) bytes of the accelerator."""
     _need()
-    total = _gpu_memory.total_memory()
-    return total - _gpu_memory.reserved(), total
+    return _gpu_memory.free_and_total()

@@ -103,8 +103,7 @@ def is_tf32_supported() -> bool:
 def mem_get_info(device=None):
     """(free, total) bytes: the device's size less what MLX's allocator holds."""
     _need()
-    total = _gpu_memory.total_memory()
-    return total - _gpu_memory.reserved(), total
+    return _gpu_memory.free_and_total()
 
 
 def memory_allocated(device=None) -> int:
@@ -120,8 +119,7 @@ def memory_reserved(device=None) -> int:
 
 
 def max_memory_reserved(device=None) -> int:
-    """MLX keeps no peak of reserved memory: the peak of allocated memory plus what is cached now."""
-    return _gpu_memory.max_allocated() + (_gpu_memory.reserved() - _gpu_memory.allocated()) if is_available() else 0
+    return _gpu_memory.max_reserved() if is_available() else 0
 
 
 def reset_peak_memory_stats(device=None) -> None:
