@@ -43,7 +43,7 @@ import mlx.core as mx
 from . import _C, _dtype
 from .autograd._mlx_vjp import mlx_op
 from ._ops.creation import _out
-from ._ops.operators import _SCALAR_NAMES
+from ._ops._common import _sname
 from ._tensor import Tensor, _new, _wrap_dim
 
 __all__ = [
@@ -58,8 +58,6 @@ _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 _INT32_MAX = 2**31 - 1
 
 
-def _scalar_name(d):
-    return _SCALAR_NAMES.get(d.name, d.name)
 
 
 def _check_norm(norm):
@@ -76,7 +74,7 @@ def _work_dtype(fname, t, complex_result):
     if not d.is_floating_point:
         d = _C._get_default_dtype()
     if d.name in ("float16", "bfloat16"):
-        raise RuntimeError(f"Unsupported dtype {_scalar_name(d)}")
+        raise RuntimeError(f"Unsupported dtype {_sname(d)}")
     if d is _dtype.float64:
         raise TypeError(f"torch.fft.{fname}: a float64 input computes in complex128, which MLX does not have "
                         f"(mlx_compat's FFTs are complex64 only); convert the input to float32 or complex64")
@@ -211,9 +209,9 @@ def _transform(fname, node, input, kind, sizes, dims, norm, out, last_size=None)
         if not isinstance(out, Tensor):
             raise TypeError(f"fft_{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
         if real_out and out.dtype.is_complex:
-            raise RuntimeError(f"{fname} expects a floating point output tensor, but got {_scalar_name(out.dtype)}")
+            raise RuntimeError(f"{fname} expects a floating point output tensor, but got {_sname(out.dtype)}")
         if not real_out and not out.dtype.is_complex:
-            raise RuntimeError(f"{fname} expects a complex output tensor, but got {_scalar_name(out.dtype)}")
+            raise RuntimeError(f"{fname} expects a complex output tensor, but got {_sname(out.dtype)}")
         return _out(out, res)
     return res
 
@@ -247,7 +245,7 @@ def _r2c_1d(fname, kind):
     def op(input, n=None, dim=-1, norm=None, *, out=None):
         _need_tensor(fname, input)
         if input.dtype.is_complex:
-            raise RuntimeError(f"{fname} expects a real input tensor, but got {_scalar_name(input.dtype)}")
+            raise RuntimeError(f"{fname} expects a real input tensor, but got {_sname(input.dtype)}")
         d, size = _one_dim(fname, input, n, dim)
         if size < 1:
             raise RuntimeError(f"Invalid number of data points ({size}) specified")
@@ -306,7 +304,7 @@ def _r2c_nd(fname, kind, default_dim=None):
     def op(input, s=None, dim=default_dim, norm=None, *, out=None):
         s, dim = _nd_args(fname, input, s, dim)
         if input.dtype.is_complex:
-            raise RuntimeError(f"{base} expects a real-valued input tensor, but got {_scalar_name(input.dtype)}")
+            raise RuntimeError(f"{base} expects a real-valued input tensor, but got {_sname(input.dtype)}")
         shape, dims = _shape_and_dims(input, s, dim)
         if not dims:
             raise RuntimeError(f"{base} must transform at least one axis")
@@ -384,7 +382,7 @@ def _freq(fname, count, n, d, out, dtype, device, requires_grad, half):
     if dtype is None:
         dtype = out.dtype if out is not None else _C._get_default_dtype()
     if dtype.is_complex:
-        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_scalar_name(dtype)}'")
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_sname(dtype)}'")
     if not dtype.is_floating_point:
         raise RuntimeError(f"{fname} requires a floating point or complex dtype")
     if count < 0:

@@ -8,7 +8,7 @@ import sys
 import mlx.core as mx
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import _TORCH_NAME, Tensor
 
 
 def _torch():
@@ -32,13 +32,9 @@ def _check_tensor(x, fname, arg="input"):
         raise TypeError(f"{fname}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
 
 
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "complex64": "ComplexFloat", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
-
-
 def _sname(d):
-    return _SCALAR.get(d.name, d.name)
+    """torch's scalar type name of dtype d in kernel messages ('Long')."""
+    return _TORCH_NAME.get(d.name, d.name)
 
 
 def _device_str(t):

@@ -26,10 +26,9 @@ import mlx.core as mx
 from .. import _C, _dtype
 from ..autograd._mlx_vjp import mlx_op
 from .creation import _out
-from .operators import _SCALAR_NAMES
 from .._methods import declare_methods, inplace_variant
 from .._tensor import Tensor
-from ._common import _check_tensor
+from ._common import _check_tensor, _sname
 
 __all__ = ["angle", "polar", "complex", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg",
            "is_conj", "is_neg", "adjoint", "_conj", "_conj_physical", "_neg_view"]
@@ -38,8 +37,6 @@ __all__ = ["angle", "polar", "complex", "conj", "conj_physical", "conj_physical_
 _VIEW_CONJ, _VIEW_NEG = 1, 2
 
 
-def _scalar_name(d):
-    return _SCALAR_NAMES.get(d.name, d.name)
 
 
 def _need_tensor(fname, x, arg="input", pos=1):
@@ -76,13 +73,13 @@ def _complex_args(fname, a, b, names, out=None):
     _need_tensor(fname, b, names[1], 2)
     if not (a.dtype.is_floating_point and b.dtype.is_floating_point):
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{_scalar_name(a.dtype)} and {_scalar_name(b.dtype)}")
+                           f"{_sname(a.dtype)} and {_sname(b.dtype)}")
     if a.dtype is not b.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_scalar_name(a.dtype)} but got scalar type "
-                           f"{_scalar_name(b.dtype)} for second argument")
+        raise RuntimeError(f"Expected object of scalar type {_sname(a.dtype)} but got scalar type "
+                           f"{_sname(b.dtype)} for second argument")
     if out is not None and isinstance(out, Tensor) and (out.dtype is not _dtype.complex64 or a.dtype.name != "float32"):
         raise RuntimeError(f"Expected object of scalar type {_COMPLEX_OF.get(a.dtype.name, a.dtype.name)} but got "
-                           f"scalar type {_scalar_name(out.dtype)} for argument 'out'")
+                           f"scalar type {_sname(out.dtype)} for argument 'out'")
     if a.dtype.name == "bfloat16":
         raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got BFloat16 and BFloat16")
     if a.dtype is _dtype.float64:

@@ -14,8 +14,8 @@ import numpy as np
 from .. import _C, _device, _dtype
 from . import random as _random
 from .._methods import declare_methods
-from .._tensor import _TORCH_NAME, Tensor, _new, _int_arg
-from ._common import _torch, _check_tensor, _device_str, _mlx_op
+from .._tensor import Tensor, _new, _int_arg
+from ._common import _torch, _check_tensor, _device_str, _mlx_op, _sname
 
 _MAX_BYTES = 1 << 46  # 64 TiB: anything larger cannot be allocated here, as torch finds when it tries
 
@@ -633,12 +633,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 def _float_dtype(dtype, fname):
     d = dtype if dtype is not None else _default_float()
     if not (d.is_floating_point or d.is_complex):
-        raise NotImplementedError(f"\"{fname}\" not implemented for '{_C_name(d)}'")
+        raise NotImplementedError(f"\"{fname}\" not implemented for '{_sname(d)}'")
     return d
-
-
-def _C_name(d):
-    return _TORCH_NAME.get(d.name, d.name)
 
 
 def _uniform01(shape, d, key):
@@ -773,7 +769,7 @@ def _sample_into(self, arr):
 
 def uniform_(self, from_=0.0, to=1.0, *, generator=None):
     if not (self.dtype.is_floating_point or self.dtype.is_complex):
-        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_C_name(self.dtype)}'")
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for '{_sname(self.dtype)}'")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
     if self.dtype is _dtype.float64:
@@ -785,7 +781,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None):
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     if not (self.dtype.is_floating_point or self.dtype.is_complex):
-        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_C_name(self.dtype)}'")
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_sname(self.dtype)}'")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     key = _random.key_for(generator)
@@ -809,7 +805,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_C_name(input.dtype)}")
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_sname(input.dtype)}")
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     n_cat = input.shape[-1]

@@ -31,7 +31,7 @@ from ..autograd._mlx_vjp import mlx_op
 from ..autograd._derivatives import record
 from ..autograd._derivatives import _conj
 from .pointwise import BOOL, COMPLEX, DEFAULT, DOUBLE, INTEGRAL, NONE, NUMBER, SCALAR, nary, refusal, unary
-from .operators import (_inplace_from, _pow_exponent, _pow_self, _SCALAR_NAMES, _result_type_or_complex, _rule,
+from .operators import (_inplace_from, _pow_exponent, _pow_self, _result_type_or_complex, _rule,
                         binary, binary_forward, INT_TO_FLOAT)
 from .creation import _out
 from ._common import _check_tensor, _torch, _sname, _return_type
@@ -48,8 +48,6 @@ __all__ = [
 _HALF = ("float16", "bfloat16")
 
 
-def _scalar_name(d):
-    return _SCALAR_NAMES.get(d.name, d.name)
 
 
 def _need_tensor(fname, x, arg="input", pos=1):
@@ -544,7 +542,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _need_tensor("isclose", input)
     _need_tensor("isclose", other, "other", 2)
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"{_scalar_name(input.dtype)} did not match {_scalar_name(other.dtype)}")
+        raise RuntimeError(f"{_sname(input.dtype)} did not match {_sname(other.dtype)}")
     if rtol < 0:
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
@@ -651,7 +649,7 @@ def _binary_prep(name, a, b, float_result, scalars_ok=True, ints_ok=True, comple
     if rt.is_complex and not complex_ok:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{'ComplexDouble' if wide else 'ComplexFloat'}'")
     if not ints_ok and not (rt.is_floating_point or rt.is_complex):
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_name(rt)}'")
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_sname(rt)}'")
     if float_result and not (rt.is_floating_point or rt.is_complex):
         rt = _C._get_default_dtype()
     dev = a._device_code if isinstance(a, Tensor) else b._device_code

@@ -34,15 +34,13 @@ import numpy as np
 
 from .. import _C, _dtype
 from .._methods import declare_methods
-from .._tensor import Tensor, _int_arg, _wrap_dim, _new, _mx_item, _mx_evaluated, _root
+from .._tensor import _TORCH_NAME, Tensor, _int_arg, _wrap_dim, _new, _mx_item, _mx_evaluated, _root
 from ._common import _device_str, _torch, _sname, _mlx_op
 from .reduction import _from_np, _np_values
 from .shape import _check_tensor, _gather_op, _infer_size, _np, _out
 
 _INT_KINDS = ("i", "u")
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-           "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+_SCALAR = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 
 
 def _as_index_array(item):

@@ -14,11 +14,9 @@ import mlx.core as mx
 from .. import _C, _dtype
 from . import cpu_math as _cpu_math, precise as _precise
 from .._methods import declare
-from .._tensor import Tensor, _new
+from .._tensor import _TORCH_NAME, Tensor, _new
 
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "complex64": "ComplexFloat"}
+_SCALAR = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 
 
 class ELEMENTWISE_TYPE_PROMOTION_KIND(enum.IntEnum):

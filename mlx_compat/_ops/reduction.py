@@ -497,11 +497,10 @@ def cumprod(input, dim, *, dtype=None, out=None):
 def logcumsumexp(input, dim, *, out=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
-                                  f"'{_SCALAR_NAMES.get(input.dtype.name, input.dtype.name)}'")
+                                  f"'{_sname(input.dtype)}'")
     return _out(out, _scan("LogcumsumexpBackward0", mx.logcumsumexp, input, dim))
 
 
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _cum_extreme(input, dim, largest, out):
@@ -763,7 +762,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
         raise RuntimeError(f"histc(): {bins} bins cannot be allocated")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
-                           f"'{_SCALAR_NAMES.get(input.dtype.name, input.dtype.name)}'")
+                           f"'{_sname(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
     x = input._mx.reshape(-1)
@@ -808,7 +807,6 @@ def _from_np(a, like, dtype):
 # ---------------------------------------------------------------- searchsorted / bucketize
 
 
-_SCALAR = {"bool": "Bool", "complex64": "ComplexFloat"}
 
 
 def _check_real(input, name):

@@ -22,12 +22,12 @@ import numpy as np
 from .. import _dtype
 from . import precise as _precise, random as _random
 from .._methods import declare_methods
-from .._tensor import _TORCH_NAME, Tensor, _new, _mx_item
+from .._tensor import Tensor, _new, _mx_item
+from ._common import _sname
 from .creation import _uniform01
 
 __all__ = ["poisson"]
 
-_NAMES = _TORCH_NAME
 
 
 def _work_dtype(t):
@@ -44,7 +44,7 @@ def _uniform(t, generator):
 def _continuous(t, name):
     if not t.dtype.is_floating_point:
         raise RuntimeError(f"{name} distribution is a continuous probability distribution. dtype must be a floating "
-                           f"point but you specified {_NAMES.get(t.dtype.name, t.dtype.name)}")
+                           f"point but you specified {_sname(t.dtype)}")
 
 
 def _write(t, arr):
@@ -72,7 +72,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     if not self.dtype.is_floating_point:
-        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{_NAMES.get(self.dtype.name)}'")
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{_sname(self.dtype)}'")
     z = mx.random.normal(shape=tuple(self.shape), dtype=_work_dtype(self), key=_random.key_for(generator))
     return _write(self, _precise.exp(z * std + mean))  # float64-accurate (Note [MLX float64 precision])
 
@@ -100,8 +100,8 @@ def random_(self, from_=0, to=None, *, generator=None):
     """Integers uniform on [from, to - 1]; random_(to) means [0, to - 1]; with no bounds, [0, 2^mantissa]
     for floating dtypes and [0, max] for integer ones, as torch."""
     if self.dtype.is_complex:
-        raise NotImplementedError(f"\"random_\" not implemented for '{_NAMES['complex64']}'")
-    name = _NAMES.get(self.dtype.name, self.dtype.name)
+        raise NotImplementedError(f"\"random_\" not implemented for '{_sname(_dtype.complex64)}'")
+    name = _sname(self.dtype)
     ctype = {"Long": "long", "Int": "int", "Short": "short", "Char": "signed char", "Byte": "unsigned char",
              "Bool": "bool", "Float": "float", "Double": "double", "Half": "c10::Half",
              "BFloat16": "c10::BFloat16"}[name]
@@ -149,7 +149,7 @@ def poisson(input, generator=None):
     if not isinstance(input, Tensor):
         raise TypeError(f"poisson(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_NAMES.get(input.dtype.name)}'")
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_sname(input.dtype)}'")
     rate = input._mx.astype(_work_dtype(input))
     if input.numel() == 0:
         return _new(mx.zeros(tuple(input.shape), input.dtype._mx), input._device_code, input.dtype)

@@ -28,6 +28,7 @@ from .._device_scope import warn as _warn
 from .. import _C, _device, _dtype
 from .._methods import declare, declare_methods
 from .._tensor import Tensor, _int_arg, _new, _wrap_dim, _mx_evaluated
+from ._common import _sname
 from .creation import _out as _put  # cat/stack write out= in any dtype, as torch.cat does
 from ..autograd._derivatives import register as _register
 from .fast import fast_path
@@ -38,15 +39,6 @@ __all__ = [
     "column_stack", "row_stack", "atleast_1d", "atleast_2d", "atleast_3d", "combinations", "cartesian_prod", "block_diag", "tril_indices", "triu_indices", "narrow_copy",
     "constant_pad_nd",
 ]
-
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "complex64": "ComplexFloat", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
-
-
-def _sname(d):
-    return _SCALAR.get(d.name, d.name)
-
 
 def _mlx_op(*args, **kwargs):
     from ..autograd._mlx_vjp import mlx_op

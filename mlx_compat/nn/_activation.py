@@ -52,7 +52,7 @@ from .._ops.fast import fast_path
 from .._ops import random as _random
 from ..autograd._derivatives import record as _record
 from ..autograd._mlx_vjp import mlx_op, select
-from .._tensor import Tensor, _new, _wrap_dim, _mx_item
+from .._tensor import _TORCH_NAME, Tensor, _new, _wrap_dim, _mx_item
 
 __all__ = [
     "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus",
@@ -69,9 +69,7 @@ TORCH_EXPORTS = [
     "alpha_dropout", "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_",
 ]
 
-_SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-           "complex64": "ComplexFloat"}
+_SCALAR = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 _LOW = (mx.float16, mx.bfloat16)
 
 

@@ -52,6 +52,7 @@ from .. import _C, _compile, _device, _dtype
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op, select, vjp
 from ._fused import fused_op
 from .._tensor import Tensor, _mx_item
+from .._ops._common import _sname
 from .._ops import cpu_math as _cpu_math
 from .._ops.indexing import checked_key, host_indices, remember_checked
 
@@ -136,7 +137,7 @@ def _weighted_reduce(loss, weight, input, reduction):
 
 def _kernel_dtype_check(t, kernel):
     if not (t.dtype.is_floating_point or t.dtype.is_complex):
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(t.dtype)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_sname(t.dtype)}'")
 
 
 # ---------------------------------------------------------------- regression losses
@@ -253,7 +254,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     loss = (x - y).abs()
     if reduction == "mean" and not (loss.dtype.is_floating_point or loss.dtype.is_complex):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_scalar_name(loss.dtype)}")
+                           f"complex dtype. Got: {_sname(loss.dtype)}")
     return _reduce(loss, reduction)
 
 
@@ -262,12 +263,6 @@ def _not_differentiable(fn, arg, t):
     if t is not None and t.requires_grad and _mc().is_grad_enabled():
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument '{arg}'. This input "
                            "cannot have requires_grad True.")
-
-
-def _scalar_name(dt):
-    from ._activation import _SCALAR  # torch's C++ scalar names, floating types included
-
-    return _SCALAR.get(dt.name, dt.name)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -390,7 +385,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         _not_differentiable("binary_cross_entropy", "weight", weight)
     _kernel_dtype_check(input, "binary_cross_entropy")
     if input.dtype is not target.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type {_sname(input.dtype)} but found {_sname(target.dtype)}")
     if input.numel():
         xv = input._mx
         if not builtins.bool(_mx_item(mx.all((xv >= 0) & (xv <= 1)))):
@@ -671,7 +666,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError(f"inconsistent weight size, expected {dim} but got {list(weight.shape)}")
     _not_differentiable("multi_margin_loss", "weight", weight)
     if target.dtype.is_floating_point or target.dtype is _dtype.bool:
-        raise RuntimeError(f"expected scalar type Long but found {_scalar_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {_sname(target.dtype)}")
     t = _as_long_index(target).reshape(nframe, 1)
     if target.numel():
         tv = t._mx
@@ -743,7 +738,7 @@ def _check_class_target(input, target):
                          f"({target.shape[0] if target.dim() else 1}).")
     # torch checks the batch size (ValueError) before the target dtype (RuntimeError)
     if target.dtype not in (_dtype.int64, _dtype.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_name(target.dtype)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_sname(target.dtype)}")
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
     if input.dim() > 2 or target.dim() > 1:
@@ -756,7 +751,7 @@ def _nll(input, target, weight, ignore_index, reduction):
     """nll_loss on log-probabilities of shape (C,), (N, C) or (N, C, d1, ...) with class-index targets."""
     _check_class_target(input, target)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_name(input.dtype)}'")
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_sname(input.dtype)}'")
     mc = _mc()
     cdim = 0 if input.dim() == 1 else 1
     c = input.shape[cdim]
@@ -764,7 +759,7 @@ def _nll(input, target, weight, ignore_index, reduction):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
     if weight is not None and weight.dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(input.dtype)} but found {_scalar_name(weight.dtype)}")
+        raise RuntimeError(f"expected scalar type {_sname(input.dtype)} but found {_sname(weight.dtype)}")
     _not_differentiable("nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward", "weight", weight)
     tv = _checked_target(target, ignore_index, c)
     wv = None if weight is None else weight._mx
@@ -1103,7 +1098,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         # class probabilities
         if not target.dtype.is_floating_point:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{_scalar_name(target.dtype)}")
+                               f"{_sname(target.dtype)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if label_smoothing > 0:
@@ -1325,7 +1320,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     reduction = _check_reduction(reduction)
     mc = _mc()
     if not log_probs.dtype.is_floating_point:
-        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_scalar_name(log_probs.dtype)}'")
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_sname(log_probs.dtype)}'")
     batched = log_probs.dim() == 3
     if log_probs.dim() not in (2, 3):
         raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim() + 1}-dimensional tensor for "

@@ -76,6 +76,7 @@ from . import _layout
 from ..autograd.grad_mode import no_grad
 from .._device_scope import scoped as _scoped
 from .._tensor import Tensor, _new
+from .._ops._common import _sname
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 # also exported as mlx_compat.<name> (torch has them at top level)
@@ -99,9 +100,7 @@ def _float_input(input, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
-        kind = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool"}.get(input.dtype.name, input.dtype.name)
-        raise RuntimeError(f"\"{name}\" not implemented for '{kind}'")
+        raise RuntimeError(f"\"{name}\" not implemented for '{_sname(input.dtype)}'")
 
 
 def _moments(x, axes):

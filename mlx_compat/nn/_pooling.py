@@ -32,7 +32,7 @@ from .. import _C, _compile, _dtype
 from ..autograd._derivatives import record as _record
 from ..autograd._mlx_vjp import compiled_when_repeated, mlx_op
 from .._device_scope import scoped as _scoped
-from .._tensor import Tensor, _new, _mx_item, _mx_evaluated
+from .._tensor import _TORCH_NAME, Tensor, _new, _mx_item, _mx_evaluated
 from . import _layout
 
 __all__ = [
@@ -54,8 +54,7 @@ TORCH_EXPORTS = ["avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "max_po
 # returns (values, indices) (filled in below, once the functions exist)
 TORCH_VARIANTS = {}
 
-_SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+_SCALAR = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 
 
 # ---------------------------------------------------------------- argument parsing

@@ -30,14 +30,13 @@ import numpy as np
 
 from .._device_scope import warn as _warn
 from ..autograd._mlx_vjp import mlx_op
-from .._tensor import Tensor
+from .._tensor import _TORCH_NAME, Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid"]
 # also exported as mlx_compat.<name> (torch has them at top level)
 TORCH_EXPORTS = ["grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "affine_grid_generator"]
 
-_SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
+_SCALAR = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 
 
 def _opmath(dtype):

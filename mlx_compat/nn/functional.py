@@ -18,10 +18,10 @@ from .._device_scope import _DEVICES as _STREAMS, scoped as _scoped
 from .._ops import indexing as _indexing
 from .._ops.linalg import _addmm, _linear_addmm, _mm, _mm_layout, _product, _record_addmm
 from .._ops.fast import fast_path
-from .._tensor import Tensor, _mx_evaluated, _new
+from .._tensor import _TORCH_NAME, Tensor, _mx_evaluated, _new
 from . import _layout
 
-_SCALAR = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_SCALAR = _TORCH_NAME  # torch's scalar type names in kernel messages ('Long')
 
 
 def _float_only(input, kernel):
