@@ -172,7 +172,8 @@ eval = _C.eval  # noqa: A001 - mirrors mx.eval
 
 
 def synchronize(device=None):
-    """Wait for all queued MLX work (torch.cuda.synchronize / torch.mps.synchronize)."""
+    """Compute every live tensor's value and wait for all queued MLX work (Note [Live tensors], csrc/tensor.c)."""
+    _C._eval_live()
     _mx.synchronize()
 
 

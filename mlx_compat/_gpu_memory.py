@@ -3,6 +3,8 @@ allocator counts the memory its arrays hold (active), the freed buffers it keeps
 of active memory since the last reset."""
 import mlx.core as mx
 
+from . import _C
+
 
 def allocated() -> int:
     return mx.get_active_memory()
@@ -37,6 +39,9 @@ def empty_cache() -> None:
 
 
 def synchronize() -> None:
+    """Compute every live GPU tensor's value, then wait for the GPU's queued work: torch's ops have run by the
+    time its synchronize returns (Note [Live tensors], csrc/tensor.c)."""
+    _C._eval_live(1)
     mx.synchronize(mx.default_stream(mx.gpu))
 
 

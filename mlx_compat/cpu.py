@@ -1,5 +1,8 @@
-"""torch.cpu: the CPU device module (one device, always there; `synchronize` waits for MLX's queued work)."""
+"""torch.cpu: the CPU device module (one device, always there; `synchronize` computes the live CPU tensors and waits
+for MLX's queued work)."""
 import mlx.core as mx
+
+from . import _C
 
 from .amp._cuda import cpu_amp as amp  # noqa: F401  (torch.cpu.amp.autocast, deprecated)
 
@@ -27,4 +30,6 @@ def set_device(device) -> None:
 
 
 def synchronize(device=None) -> None:
+    """Compute every live CPU tensor's value (Note [Live tensors], csrc/tensor.c) and wait for MLX's CPU stream."""
+    _C._eval_live(0)
     mx.synchronize(mx.default_stream(mx.cpu))

@@ -81,6 +81,11 @@ enum { DEV_CPU = 0, DEV_GPU = 1 };
     X(floor) X(trunc) X(moveaxis) X(diagonal) X(stack) X(concatenate) X(take) X(minimum) X(maximum) \
     X(clip) X(isnan) X(real) X(imag) X(sign) X(async_eval) X(conj) X(reciprocal)
 
+/* A place in a ring of live tensors (Note [Live tensors], tensor.c). */
+typedef struct LiveLink {
+    struct LiveLink *prev, *next;
+} LiveLink;
+
 typedef struct {
     PyObject *mx;                 /* the mlx.core module */
     PyObject *array_type;         /* mx.array */
@@ -140,6 +145,7 @@ typedef struct {
     struct BackwardCacheEntry *backward_cache; /* autograd.c: Note [Backward entry cache] */
     PyObject *binary_backward[BINARY_BACKWARD_SLOTS]; /* ops.c: BORROWED entries per operator and operand
                                                        * kinds, flushed with the cache above (same Note) */
+    LiveLink live_tensors;        /* Note [Live tensors] (tensor.c): the head of the ring of live tensors */
     int n_free_tensors;           /* Note [Tensor free list] (tensor.c) */
     struct TensorObject *free_tensors[TENSOR_FREE_LIST_MAX];
     int n_free_nodes;             /* Note [Node types and free list] (autograd.c) */
@@ -232,6 +238,8 @@ typedef struct TensorObject {
     PyObject *last_of;     /* bases: the `data` last_src was recorded for; the source holds while data is it */
     struct TensorObject *shown_base; /* views of a detached alias: that alias, the `_base` torch shows (Note [Bases
                             * torch shows], tensor.c); else NULL */
+    LiveLink live;         /* this tensor's place in its module's ring of live tensors, NULLs when outside it (Note
+                            * [Live tensors], tensor.c) */
     Py_ssize_t inline_sizes[2 * TENSOR_INLINE_DIMS]; /* `sizes` of tensors up to TENSOR_INLINE_DIMS dims (Note [Inline
                             * sizes]); the last member: the free list's reuse leaves it unzeroed (tensor.c) */
 } TensorObject;
@@ -353,6 +361,9 @@ static inline State *state_of_module(PyObject *m)
 /* ---- tensor.c ---- */
 int tensor_type_init(PyObject *module, State *st);
 void tensor_free_list_clear(State *st); /* Note [Tensor free list] */
+void live_init(State *st);        /* Note [Live tensors]: an empty ring */
+void live_unlink_all(State *st);  /* Note [Live tensors]: detach every tensor still linked */
+PyObject *mod_eval_live(PyObject *m, PyObject *const *args, Py_ssize_t nargs); /* NEW: _C._eval_live */
 /* Whether o is a Tensor (or a subclass instance): the exact type first, so the common case is one comparison. */
 static inline int is_tensor(State *st, PyObject *o)
 {
@@ -478,6 +489,7 @@ int int_arg(State *st, PyObject *o, Py_ssize_t *out, int is_dim, const char *fna
 int is_int_value(PyObject *o, long value);
 /* NEW: arr.item(), or Py_None while MLX traces arr (Note [No evaluation while tracing] in mxcall.c). */
 PyObject *mx_item_or_tracing(State *st, PyObject *arr);
+int mx_clear_tracing_error(void); /* whether the pending exception was MLX's refusal to evaluate a tracer (cleared) */
 PyObject *mod_item_or_none(PyObject *m, PyObject *arr);
 PyObject *tracing_error_as_data_dependent(const char *what); /* always NULL; converts MLX's tracing refusal */
 

@@ -284,6 +284,8 @@ static PyMethodDef module_methods[] = {
     {"eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
      "eval(*tensors)\n--\n\nEvaluate the tensors' lazy MLX graphs now (mx.eval's counterpart: tensors, and lists or "
      "tuples of them, stand for their values)."},
+    {"_eval_live", (PyCFunction)(void (*)(void))mod_eval_live, METH_FASTCALL,
+     "_eval_live(device=-1): evaluate every live tensor's value on a device code (-1: both); Note [Live tensors]."},
     {"_note_evaluated", mod_note_evaluated, METH_O,
      "Record small arrays an evaluation made available (Note [Known evaluated values])."},
     {"_eval_lock_acquire", mod_eval_lock_acquire, METH_NOARGS, "Take the evaluation lock (Note [Threads])."},
@@ -384,6 +386,7 @@ static int module_exec(PyObject *m)
     module_head_ok = Py_IS_TYPE(m, &PyModule_Type) && ((ModuleHead *)m)->md_def == PyModule_GetDef(m) &&
                      ((ModuleHead *)m)->md_state == PyModule_GetState(m) && PyModule_GetDef(m) == &mlx_compat_module;
     State *st = state_of_module(m);
+    live_init(st); /* Note [Live tensors]: before any tensor is made */
     st->default_dtype = DT_F32;
     if (load_mlx(m, st) < 0)
         return -1;
@@ -471,6 +474,7 @@ static int module_clear(PyObject *m)
     }
     /* Note [Tensor free list]: before the type goes. PyObject_GC_Del finds an object's allocation through its
      * type (the GC pre-header size), and the kept objects hold no reference to it. */
+    live_unlink_all(st); /* Note [Live tensors]: the ring's head goes with the state */
     tensor_free_list_clear(st);
     node_free_list_clear(st); /* Note [Node types and free list]: kept nodes' type is node_type */
     Py_CLEAR(st->tensor_type);

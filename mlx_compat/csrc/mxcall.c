@@ -183,7 +183,7 @@ int is_int_value(PyObject *o, long value)
  * error torch raises for those under tracing (`tracing_error_as_data_dependent`, _tensor._reads_values). */
 
 /* Whether the pending exception is MLX's refusal to evaluate a tracer; clears it if so. */
-static int clear_tracing_error(void)
+int mx_clear_tracing_error(void)
 {
     if (!PyErr_ExceptionMatches(PyExc_ValueError))
         return 0;
@@ -213,7 +213,7 @@ PyObject *mx_item_or_tracing(State *st, PyObject *arr)
     PyObject *r = PyObject_CallMethodNoArgs(arr, st->s_item);
     eval_lock_release(st);
     Py_DECREF(arr);
-    if (r == NULL && clear_tracing_error())
+    if (r == NULL && mx_clear_tracing_error())
         Py_RETURN_NONE;
     return r;
 }
@@ -256,7 +256,7 @@ FAST_SIG(fast_item_method)
  * callers can `return tracing_error_as_data_dependent(...)` on their failure path. */
 PyObject *tracing_error_as_data_dependent(const char *what)
 {
-    if (PyErr_Occurred() && clear_tracing_error())
+    if (PyErr_Occurred() && mx_clear_tracing_error())
         PyErr_Format(PyExc_RuntimeError,
                      "Could not read a tensor's value in %s while MLX traces the function (mx.compile / mx.vmap): "
                      "its result depends on the values (a data-dependent operation), which a traced graph cannot "

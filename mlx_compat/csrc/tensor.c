@@ -199,6 +199,92 @@ static void tensor_zero_fields(TensorObject *t)
 static inline void tensor_zero_fields(TensorObject *t) { memset(t, 0, offsetof(TensorObject, inline_sizes)); }
 #endif
 
+/* Note [Live tensors]
+ * torch runs each op as it is called, so `torch.cuda.synchronize()` (and `torch.accelerator`'s, `torch.mps`'s, an
+ * `Event.record()`) returns with every tensor's value computed: a timing loop brackets `y = model(x)` with it, and
+ * memory_allocated() afterwards counts y. MLX only waits for work already handed to a stream, and ours is lazy,
+ * so synchronize() alone returned before anything was computed (memory_allocated() read 32 bytes after a 4 MiB
+ * `ones * 2`). So each module keeps its live tensors in a ring: tensor_alloc_of_type, where every Tensor and
+ * subclass instance the core makes is born, links it after the head in State, and tensor_dealloc unlinks it
+ * (before its references go, so the ring never reaches a dying object). Two pointer writes each way; the
+ * neighbours are the most recently made tensors, usually in cache. `_C._eval_live(device)` evaluates the values
+ * of the ring's base tensors (a view's value is its base's) in one mx.eval, which costs little for values already
+ * evaluated, so every synchronize() is what torch's is. Under mx.compile or vmap the ring holds tracers, which
+ * MLX refuses to evaluate: there synchronize() does nothing, as torch.compile graph-breaks on it. The head lives
+ * in the module state, so module_clear detaches every tensor still linked (live_unlink_all) before the state
+ * goes: a tensor that outlives its module then finds NULL links and has nothing to unlink. All under the GIL. */
+static inline void live_link(State *st, TensorObject *t)
+{
+    LiveLink *h = &st->live_tensors;
+    t->live.prev = h;
+    t->live.next = h->next;
+    h->next->prev = &t->live;
+    h->next = &t->live;
+}
+
+static inline void live_unlink(TensorObject *t)
+{
+    if (t->live.next == NULL)
+        return;
+    t->live.prev->next = t->live.next;
+    t->live.next->prev = t->live.prev;
+    t->live.prev = t->live.next = NULL;
+}
+
+void live_init(State *st) { st->live_tensors.prev = st->live_tensors.next = &st->live_tensors; }
+
+void live_unlink_all(State *st)
+{
+    LiveLink *h = &st->live_tensors;
+    if (h->next == NULL)
+        return; /* never initialised */
+    while (h->next != h) {
+        LiveLink *l = h->next;
+        h->next = l->next;
+        l->prev = l->next = NULL;
+    }
+    h->prev = h;
+}
+
+static TensorObject *live_tensor(LiveLink *l) { return (TensorObject *)(void *)((char *)l - offsetof(TensorObject, live)); }
+
+/* _eval_live(device=-1) -> None (NEW): evaluate every live tensor's value on `device` (a device code, -1 for
+ * both) in one mx.eval; nothing while MLX traces. Note [Live tensors]. */
+PyObject *mod_eval_live(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = state_of_module(m);
+    PyObject *vals = NULL, *r = NULL;
+    long device = -1;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "_eval_live takes at most one argument");
+        return NULL;
+    }
+    if (nargs == 1 && (device = PyLong_AsLong(args[0])) == -1 && PyErr_Occurred())
+        return NULL;
+    LiveLink *h = &st->live_tensors;
+    if ((vals = PyList_New(0)) == NULL)
+        return NULL;
+    for (LiveLink *l = h->next; l != h; l = l->next) {
+        TensorObject *t = live_tensor(l);
+        if (t->base != NULL || t->data == NULL || (device >= 0 && t->device != device))
+            continue;
+        if (PyList_Append(vals, t->data) < 0) /* runs no Python code: the ring cannot change under the walk */
+            goto error;
+    }
+    if (PyList_GET_SIZE(vals) == 0) {
+        r = Py_NewRef(Py_None);
+        goto error;
+    }
+    eval_lock_acquire(st); /* Note [Threads] */
+    r = PyObject_CallOneArg(st->f_eval, vals);
+    eval_lock_release(st);
+    if (r == NULL && mx_clear_tracing_error()) /* tracers in the ring: Note [No evaluation while tracing] */
+        r = Py_NewRef(Py_None);
+error:
+    Py_XDECREF(vals);
+    return r;
+}
+
 static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr, int dt, int device, int check)
 {
     if (arr == NULL)
@@ -228,6 +314,7 @@ static PyObject *tensor_alloc_of_type(State *st, PyTypeObject *tp, PyObject *arr
         }
         t->dict = dict;
     }
+    live_link(st, t);
     t->numel_bound = numel + 1; /* 0 (unknown) when not read */
     t->data = arr;
     t->ndim = -1;
@@ -340,6 +427,7 @@ static void tensor_dealloc(TensorObject *t)
 {
     PyTypeObject *tp = Py_TYPE(t);
     PyObject_GC_UnTrack(t);
+    live_unlink(t); /* Note [Live tensors] */
     if (t->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)t);
     /* only the C type itself has its module (a Python subclass has none): no MRO walk */
