@@ -300,7 +300,7 @@ def infer_variants(w, dev, torch_compile):
 
     def o_fwd(m):
         with mc.no_grad():
-            r = m(oin)
+            r = m(oin, use_cache=False) if is_lm else m(oin)  # as torch's variant below
             mc.eval(r["logits"] if is_lm else r)
 
     out.append(("mlx_compat eager", partial(o_fwd, om)))

@@ -21,7 +21,8 @@ class BertConfig:
     defaults = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                     intermediate_size=3072, hidden_act="gelu", hidden_dropout_prob=0.1,
                     attention_probs_dropout_prob=0.1, max_position_embeddings=512, type_vocab_size=2,
-                    initializer_range=0.02, layer_norm_eps=1e-12, pad_token_id=0, tie_word_embeddings=True)
+                    initializer_range=0.02, layer_norm_eps=1e-12, pad_token_id=0, tie_word_embeddings=True,
+                    output_hidden_states=False)
 
     def __init__(self, **kwargs):
         for k, v in {**self.defaults, **kwargs}.items():
@@ -155,8 +156,9 @@ def _load(model, path, cls_config):
 
 
 class BertModel(nn.Module):
-    """Returns dict(last_hidden_state, pooler_output (None without the pooler), hidden_states): hidden_states as
-    transformers' output_hidden_states (the embeddings output, then each layer's)."""
+    """Returns dict(last_hidden_state, pooler_output (None without the pooler)[, hidden_states]): hidden_states
+    where output_hidden_states (default: the config's, False as in transformers), the embeddings output, then each
+    layer's."""
 
     def __init__(self, config, add_pooling_layer=True):
         super().__init__()
@@ -167,15 +169,19 @@ class BertModel(nn.Module):
         self.encoder = BertEncoder(config)
         self.pooler = BertPooler(config) if add_pooling_layer else None
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, output_hidden_states=None):
+        if output_hidden_states is None:
+            output_hidden_states = self.config.output_hidden_states
         x = self.embeddings(input_ids, token_type_ids)
         mask = None if attention_mask is None else attention_mask.bool()[:, None, None, :]
         hidden = [x]
         for layer in self.encoder.layer:
             x = layer(x, mask)
             hidden.append(x)
-        return {"last_hidden_state": x, "pooler_output": self.pooler(x) if self.pooler is not None else None,
-                "hidden_states": tuple(hidden)}
+        out = {"last_hidden_state": x, "pooler_output": self.pooler(x) if self.pooler is not None else None}
+        if output_hidden_states:
+            out["hidden_states"] = tuple(hidden)
+        return out
 
     @classmethod
     def from_pretrained(cls, path):
@@ -230,12 +236,14 @@ class BertForMaskedLM(nn.Module):
         if config.tie_word_embeddings:
             self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
-        """Returns dict(logits, hidden_states[, loss]); loss: cross-entropy over positions whose label is not
-        -100, as transformers'."""
-        out = self.bert(input_ids, attention_mask, token_type_ids)
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None, output_hidden_states=None):
+        """Returns dict(logits[, hidden_states][, loss]): hidden_states as BertModel's; loss: cross-entropy over
+        positions whose label is not -100, as transformers'."""
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states=output_hidden_states)
         logits = self.cls(out["last_hidden_state"])
-        res = {"logits": logits, "hidden_states": out["hidden_states"]}
+        res = {"logits": logits}
+        if "hidden_states" in out:
+            res["hidden_states"] = out["hidden_states"]
         if labels is not None:
             res["loss"] = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                           ignore_index=-100)

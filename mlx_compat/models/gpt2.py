@@ -50,7 +50,8 @@ class GPT2Config:
                     activation_function="gelu_new", resid_pdrop=0.1, embd_pdrop=0.1, attn_pdrop=0.1,
                     layer_norm_epsilon=1e-5, initializer_range=0.02, scale_attn_weights=True,
                     scale_attn_by_inverse_layer_idx=False, reorder_and_upcast_attn=False,
-                    tie_word_embeddings=True, bos_token_id=50256, eos_token_id=50256)
+                    tie_word_embeddings=True, bos_token_id=50256, eos_token_id=50256, use_cache=True,
+                    output_hidden_states=False)
 
     def __init__(self, **kwargs):
         for k, v in {**self.defaults, **kwargs}.items():
@@ -166,8 +167,9 @@ class GPT2Block(nn.Module):
 
 
 class GPT2Model(nn.Module):
-    """Returns (last_hidden_state, presents, hidden_states): hidden_states as transformers' output_hidden_states
-    (the embeddings, each block's output, and the final one after ln_f)."""
+    """Returns (last_hidden_state, presents, hidden_states): presents (each block's key and value) where use_cache,
+    hidden_states where output_hidden_states (the embeddings, each block's output, and the final one after ln_f),
+    else None; both default to the config's, as in transformers (use_cache True, output_hidden_states False)."""
 
     def __init__(self, config):
         super().__init__()
@@ -178,8 +180,12 @@ class GPT2Model(nn.Module):
         self.h = nn.ModuleList([GPT2Block(config, i) for i in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
 
-    def forward(self, input_ids=None, past_key_values=None, attention_mask=None, inputs_embeds=None):
+    def forward(self, input_ids=None, past_key_values=None, attention_mask=None, inputs_embeds=None, use_cache=None,
+                output_hidden_states=None):
         """inputs_embeds (batch, t, n_embd) replaces wte(input_ids), as in transformers."""
+        use_cache = self.config.use_cache if use_cache is None else use_cache
+        if output_hidden_states is None:
+            output_hidden_states = self.config.output_hidden_states
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("You cannot specify both input_ids and inputs_embeds at the same time" if input_ids
                              is not None else "You have to specify either input_ids or inputs_embeds")
@@ -197,7 +203,7 @@ class GPT2Model(nn.Module):
             hidden_states.append(x)
         x = self.ln_f(x)
         hidden_states[-1] = x
-        return x, tuple(presents), tuple(hidden_states)
+        return x, tuple(presents) if use_cache else None, tuple(hidden_states) if output_hidden_states else None
 
     def _position_embeds(self, past_len, t, device):
         """wpe of positions past_len .. past_len + t - 1, shape (1, t, n_embd): Note [position rows as a slice]."""
@@ -225,16 +231,23 @@ class GPT2LMHeadModel(nn.Module):
             self.lm_head.weight = self.transformer.wte.weight
 
     def forward(self, input_ids=None, past_key_values=None, attention_mask=None, labels=None, inputs_embeds=None,
-                logits_to_keep=0):
-        """Returns dict(logits, past_key_values, hidden_states[, loss]); loss as transformers' (next-token
-        cross-entropy, labels shifted inside). logits_to_keep as transformers': a positive int computes the
-        logits of only that many last positions (what decoding needs: Note [logits of the last position]),
-        0 all of them."""
-        h, presents, hidden = self.transformer(input_ids, past_key_values, attention_mask, inputs_embeds=inputs_embeds)
+                logits_to_keep=0, use_cache=None, output_hidden_states=None):
+        """Returns dict(logits[, past_key_values][, hidden_states][, loss]), holding transformers' outputs that
+        are not None: past_key_values where use_cache, hidden_states where output_hidden_states (GPT2Model). The
+        outputs not asked for are not kept: a compiled forward evaluates every output it returns. loss as
+        transformers' (next-token cross-entropy, labels shifted inside). logits_to_keep as transformers': a
+        positive int computes the logits of only that many last positions (what decoding needs: Note [logits of
+        the last position]), 0 all of them."""
+        h, presents, hidden = self.transformer(input_ids, past_key_values, attention_mask, inputs_embeds=inputs_embeds,
+                                               use_cache=use_cache, output_hidden_states=output_hidden_states)
         if logits_to_keep:
             h = h[:, -logits_to_keep:, :]
         logits = self.lm_head(h)
-        out = {"logits": logits, "past_key_values": presents, "hidden_states": hidden}
+        out = {"logits": logits}
+        if presents is not None:
+            out["past_key_values"] = presents
+        if hidden is not None:
+            out["hidden_states"] = hidden
         if labels is not None:
             out["loss"] = F.cross_entropy(logits[..., :-1, :].reshape(-1, logits.shape[-1]),
                                           labels[..., 1:].reshape(-1), ignore_index=-100)
@@ -277,7 +290,7 @@ class GPT2LMHeadModel(nn.Module):
         Greedy (argmax) unless do_sample; sampling applies temperature, then top-k, then top-p (nucleus: the
         smallest set of most likely tokens whose probability reaches top_p) as transformers' warpers do."""
         tokens = [input_ids]
-        out = self(input_ids, logits_to_keep=1)  # Note [logits of the last position]
+        out = self(input_ids, logits_to_keep=1, use_cache=True)  # Note [logits of the last position]
         past = out["past_key_values"]
         logits = out["logits"][:, -1, :]
         finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
@@ -317,9 +330,9 @@ class GPT2LMHeadModel(nn.Module):
         (batch, vocab) logits and the extended cache. trusted: tok indexes wte in range, looked up without the
         bounds check (Note [generated ids need no check])."""
         if trusted:
-            out = self(inputs_embeds=_rows(self.transformer.wte.weight, tok), past_key_values=past)
+            out = self(inputs_embeds=_rows(self.transformer.wte.weight, tok), past_key_values=past, use_cache=True)
         else:
-            out = self(tok, past_key_values=past)
+            out = self(tok, past_key_values=past, use_cache=True)
         return out["logits"][:, -1, :], out["past_key_values"]
 
 

@@ -53,7 +53,8 @@ def test_masked_lm(tmp_path):
     ours = BertForMaskedLM.from_pretrained(str(tmp_path))
     assert ours.cls.predictions.decoder.weight is ours.bert.embeddings.word_embeddings.weight
     out = ours(mlx_compat.from_numpy(ids), mlx_compat.from_numpy(mask), mlx_compat.from_numpy(types),
-               labels=mlx_compat.from_numpy(labels))
+               labels=mlx_compat.from_numpy(labels), output_hidden_states=True)
+    assert sorted(out) == sorted(ref.keys())
     valid = mask.astype(bool)  # padded positions' outputs are not defined the same way by both masks' fill
     assert rel(arr(out["logits"])[valid], ref.logits.numpy()[valid]) <= 1e-5
     for a, b in zip(out["hidden_states"], ref.hidden_states, strict=True):
@@ -73,6 +74,7 @@ def test_bert_model_with_pooler(tmp_path):
                         token_type_ids=torch.from_numpy(types))
     ours = BertModel.from_pretrained(str(tmp_path))
     out = ours(mlx_compat.from_numpy(ids), mlx_compat.from_numpy(mask), mlx_compat.from_numpy(types))
+    assert sorted(out) == sorted(ref.keys())  # no hidden states unless asked, as transformers
     valid = mask.astype(bool)
     assert rel(arr(out["last_hidden_state"])[valid], ref.last_hidden_state.numpy()[valid]) <= 1e-5
     assert rel(out["pooler_output"], ref.pooler_output) <= 1e-5

@@ -41,7 +41,7 @@ def test_logits_and_hidden_states(hf):
     with torch.no_grad():
         ref = model(torch.from_numpy(ids), output_hidden_states=True)
     ours = GPT2LMHeadModel.from_pretrained(str(path))
-    out = ours(mlx_compat.from_numpy(ids))
+    out = ours(mlx_compat.from_numpy(ids), output_hidden_states=True)
     assert rel(out["logits"], ref.logits) <= 1e-5
     assert len(out["hidden_states"]) == len(ref.hidden_states) == 4
     for a, b in zip(out["hidden_states"], ref.hidden_states):
@@ -209,3 +209,24 @@ def test_logits_to_keep_matches_transformers(hf):
         assert tuple(out.shape) == tuple(ref.shape) == (2, keep, 151)
         assert rel(out, ref) <= 1e-5
     assert tuple(ours(mlx_compat.from_numpy(ids), logits_to_keep=0)["logits"].shape) == (2, 9, 151)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"use_cache": False}, {"output_hidden_states": True},
+                                    {"use_cache": False, "output_hidden_states": True}])
+def test_outputs_present_as_transformers(hf, kwargs):
+    """The outputs transformers leaves None (hidden states unless asked, the cache when use_cache=False) are not
+    in our dict, as they are not among a ModelOutput's keys; those present have transformers' lengths."""
+    import torch
+    model, path = hf
+    ids = np.random.RandomState(3).randint(0, 151, size=(2, 5))
+    with torch.no_grad():
+        ref = model(torch.from_numpy(ids), **kwargs)
+    out = GPT2LMHeadModel.from_pretrained(str(path))(mlx_compat.from_numpy(ids), **kwargs)
+    # transformers 5 calls the key/value cache `cache` (the deprecated `past_key_values` until 5.40); ours keeps
+    # the older name, which transformers' own `past_key_values` argument still takes
+    theirs = {"past_key_values" if k == "cache" else k: ref[k] for k in ref.keys()}
+    assert sorted(out) == sorted(theirs)
+    for k in out:
+        if k != "logits":
+            assert len(out[k]) == len(theirs[k]) == (3 if k == "past_key_values" else 4)
+    assert rel(out["logits"], ref.logits) <= 1e-5
