@@ -155,6 +155,32 @@ def _function_modes():
 
         _MODE_STACKS.append(_modes)
     return bool(getattr(_MODE_STACKS[0], "stack", None))
+
+
+# Note [Compiled under autocast]
+# An autocast region is a TorchFunctionMode (Note [Autocast as a function mode]) that casts each listed op's
+# inputs. A compiled function called inside one is traced with the region active, so its casts are recorded
+# into the graph like any op, and its traces are keyed by the region's state (_mode_key: each active autocast
+# mode's device code and dtype) besides the plan key: a call outside the region, or in one of another dtype,
+# finds its own trace, never one recorded under other casts. The plan reused across calls (Note [Plan reuse])
+# is kept per state too. The C call program (Note [Compiled call program] in csrc/compile.c) refuses whenever
+# a mode is active, and one is only made for a call outside every mode, so it never replays a region's trace.
+# Any other TorchFunctionMode may do anything with the ops it sees, so under one the function runs eagerly, as
+# it does with dynamic=True inside a region. A 20-block Linear/GELU/LayerNorm model at batch 4 on this CPU:
+# 4,044 us a call eager under bfloat16 autocast, 1,036 us compiled (727 us compiled without autocast).
+def _mode_key():
+    """Note [Compiled under autocast]: () outside every TorchFunctionMode; the active autocast regions' (device
+    code, dtype) pairs where only autocast modes are active; None under any other mode (the call runs eagerly)."""
+    if not _function_modes():
+        return ()
+    from .amp.autocast_mode import _AutocastMode
+
+    key = []
+    for m in _MODE_STACKS[0].stack:
+        if type(m) is not _AutocastMode:
+            return None
+        key.append((m.code, m.dtype))
+    return tuple(key)
 _PLACEHOLDER = mx.array(0.0)  # the input standing for a slot that holds None (a missing .grad)
 _MISSING = object()
 # id(scalar state tensor) -> (weak ref to it, the array a compiled call wrote into it, that value as a float); keyed
@@ -1176,6 +1202,7 @@ class _Compiled:
         self.plan_count = 0  # plans built (the others reused, Note [Plan reuse])
         self._reach = None  # the last walk from the function, while reusable (Note [Reach reuse])
         self._plan = None  # the last call's plan, while reusable (Note [Plan reuse])
+        self._mode_plans = {}  # autocast state -> the last plan made under it (Note [Compiled under autocast])
         self._prog = None  # the program repeating the last call (Note [Compiled call program] in csrc/compile.c)
         _all_compiled.add(self)
 
@@ -1183,6 +1210,7 @@ class _Compiled:
         self._prog = None
         self._reach = None
         self._plan = None
+        self._mode_plans.clear()
         self.cache.clear()
         self.shapeless.clear()
         self.fallback_reason = None
@@ -1194,16 +1222,16 @@ class _Compiled:
 
     def __call__(self, *args, **kwargs):
         self._prog = None
-        if self.fallback_reason is not None or _TRACE is not None or _function_modes():
-            # under a TorchFunctionMode (autocast, Note [Autocast as a function mode]) the function runs eagerly,
-            # so the mode sees its ops: a trace made outside the mode would skip it, one made inside would be
-            # replayed outside it
+        modes = _mode_key()  # Note [Compiled under autocast]
+        if (self.fallback_reason is not None or _TRACE is not None or modes is None
+                or (modes and self.dynamic is True)):
             return self.fn(*args, **kwargs)
         base = self._reach
         plan = None
+        last = self._mode_plans.get(modes) if modes else self._plan
         if base is not None and base.still_valid():
-            if self._plan is not None:
-                plan = self._plan.reuse(args, kwargs)  # Note [Plan reuse]
+            if last is not None:
+                plan = last.reuse(args, kwargs)  # Note [Plan reuse]
             if plan is None:
                 reach = base.copy()
         else:
@@ -1217,9 +1245,14 @@ class _Compiled:
                 reach.add(a)
             plan = _Plan(reach, args, kwargs, dynamic=self.dynamic is True)
             # the key's hash walks every nested tuple: once per plan, not per call
-            plan._entries = self.cache.setdefault(plan.key, []) if self.dynamic is not True else None
+            plan._entries = (self.cache.setdefault((plan.key, modes) if modes else plan.key, [])
+                             if self.dynamic is not True else None)
             self.plan_count += 1
-            self._plan = plan if self._reach is not None and plan.reusable else None
+            keep = plan if self._reach is not None and plan.reusable else None
+            if modes:
+                self._mode_plans[modes] = keep
+            else:
+                self._plan = keep
         try:
             if self.dynamic is True:
                 return self._call_dynamic(plan, args, kwargs)
@@ -1227,7 +1260,7 @@ class _Compiled:
         except _FallBack:
             return self.fn(*args, **kwargs)
         out = self._run(entry, plan, source_values)
-        if not kwargs:
+        if not kwargs and not modes:  # a program repeats a call outside every mode (its C check)
             self._prog = self._program(entry, plan, args)  # Note [Compiled call program] in csrc/compile.c
         return out
 
@@ -1275,10 +1308,11 @@ class _Compiled:
                 self._fall_back(e)
                 raise _FallBack from None
         entries.append(entry)
-        if self._plan is not None:
+        kept = plan._plan if isinstance(plan, _CallPlan) else plan
+        if kept is self._plan or kept in self._mode_plans.values():
             # the trace rebinds every state tensor to its tracer and back (_set_data, bumping Note [Meta epoch]);
             # what it restored is what the plan read at the start of this call (Note [Plan reuse])
-            self._plan.meta_epoch = _META_EPOCH()
+            kept.meta_epoch = _META_EPOCH()
         return entry, source_values
 
     def _call_dynamic(self, plan, args, kwargs):

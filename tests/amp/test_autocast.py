@@ -227,15 +227,73 @@ print(json.dumps(res))
                    "cpu_matmul": "torch.float32", "grad": "torch.float32", "refused": True, "enabled": False}
 
 
-def test_compiled_function_under_autocast_runs_eagerly():
-    """A compiled model called inside and outside an autocast region gives each call its own dtypes (a trace made
-    in one would be replayed in the other): under a function mode the compiled function runs eagerly."""
-    model = _module(mc, lambda: mc.nn.Linear(4, 3))
-    compiled = mc.compile(model)
+def _mlp(L):
+    return _module(L, lambda: L.nn.Sequential(L.nn.Linear(4, 8), L.nn.GELU(), L.nn.LayerNorm(8), L.nn.Linear(8, 3)))
+
+
+def test_compiled_model_under_autocast_as_torchs_eager():
+    """Note [Compiled under autocast]: a compiled model called inside an autocast region is traced with the region
+    active (its casts are in the graph) and keyed by the region's state, so inside and outside calls, alternated,
+    each give torch's eager dtypes and values, and gradients reach the float32 parameters as torch's do."""
+    theirs, ours = _mlp(torch), _mlp(mc)
+    compiled = mc.compile(ours)
+    for step in range(3):
+        for L, m in ((torch, theirs), (mc, compiled)):
+            x = L.tensor(A)
+            with L.autocast("cpu"):
+                inside = m(x)
+                loss = inside.float().square().mean()
+            loss.backward()
+            outside = m(x)
+            if L is torch:
+                ref = (inside, outside, loss, [p.grad.clone() for p in theirs.parameters()])
+            else:
+                got = (inside, outside, loss, [p.grad.clone() for p in ours.parameters()])
+        # values that went through bfloat16 products differ from torch's where its kernels round differently
+        assert_same(got[0], ref[0])
+        assert_same(got[1], ref[1])
+        assert_same(got[2], ref[2], rtol=1e-2)
+        for a, b in zip(got[3], ref[3]):
+            assert_same(a, b, rtol=2e-2, atol=2e-2)
+        theirs.zero_grad(), ours.zero_grad()
+    # traced once inside the region and once outside, reused at every later step
+    assert compiled._compiled_forward._compiled.compile_count == 2
+
+
+def test_compiled_function_autocast_states():
+    """Each region state (device type and dtype, a disabled region inside one) gets its own trace, and the result
+    dtypes are torch's eager ones."""
+    def f(L, a, b):
+        return (a @ b).relu() + a.exp()
+
+    cf = mc.compile(lambda a, b: f(mc, a, b))
+    for _ in range(2):
+        for dtype in (torch.bfloat16, torch.float16):
+            got, ref = [], []
+            for L, fn, out in ((mc, cf, got), (torch, lambda a, b: f(torch, a, b), ref)):
+                a, b = L.tensor(A), L.tensor(B)
+                with L.autocast("cpu", dtype=getattr(L, str(dtype).split(".")[1])):
+                    out.append(fn(a, b))
+                    with L.autocast("cpu", enabled=False):
+                        out.append(fn(a, b))
+                out.append(fn(a, b))
+            for a, b in zip(got, ref):
+                assert_same(a, b)
+
+
+def test_compiled_function_under_another_mode_runs_eagerly():
+    """A TorchFunctionMode other than autocast sees every op of a compiled function: it runs eagerly there."""
+    seen = []
+
+    class Spy(mc.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(getattr(func, "__name__", None))
+            return func(*args, **(kwargs or {}))
+
+    cf = mc.compile(lambda a: a.exp() + 1)
     x = mc.tensor(A)
-    for _ in range(3):
-        with mc.autocast("cpu"):
-            inside = compiled(x)
-        outside = compiled(x)
-        assert inside.dtype == mc.bfloat16 and outside.dtype == mc.float32
-    assert_same(outside, model(x))
+    cf(x), cf(x)
+    with Spy():
+        r = cf(x)
+    assert "exp" in seen
+    assert_same(r, torch.tensor(A).exp() + 1)
