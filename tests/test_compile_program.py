@@ -321,3 +321,59 @@ def test_shared_host_scalars_diverging_values_retrace_and_equal_eager():
     _assert_same(m1, o1, m2, o2)
     assert o2.state[m2[0].weight]["step"].item() == 14.0 and o2.state[m2[0].bias]["step"].item() == 8.0
     assert cs._compiled.fallback_reason is None
+
+
+def test_keyword_calls_run_the_program(python_calls):
+    """Note [Keyword calls in C]: a call with keyword tensors and constants runs the program once reused; other
+    names, order, constant values or types, or a keyword call after a positional one, take the Python path and
+    give eager's (and torch's) values."""
+    import torch as real
+
+    def net(L):
+        class Net(L.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = L.nn.Linear(4, 3)
+
+            def forward(self, x, mask=None, scale=1.0, act="relu", bias_off=False):
+                y = self.fc(x) * scale
+                if mask is not None:
+                    y = y * mask
+                y = y.relu() if act == "relu" else y.tanh()
+                return y - self.fc.bias if bias_off else y
+        return Net().eval()
+
+    torch.manual_seed(0)
+    ours, theirs = net(torch), net(real)
+    theirs.load_state_dict({k: real.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+    cm = torch.compile(ours)
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    mask = (rng.random((5, 3)) > 0.3).astype(np.float32)
+    calls = [
+        ((), dict(mask=mask, scale=2.0)),
+        ((), dict(mask=mask, scale=2.0)),
+        ((), dict(mask=mask, scale=2.0)),
+        ((), dict(scale=2.0, mask=mask)),  # another order
+        ((), dict(mask=mask, scale=3.0)),  # another constant
+        ((), dict(mask=mask, scale=2)),  # another type of an equal constant
+        ((), dict(mask=mask, scale=2.0, act="tanh", bias_off=True)),
+        ((), dict(mask=mask, scale=2.0, act="tanh", bias_off=True)),
+        ((), {}),
+        ((), {}),
+        ((), dict(mask=mask, scale=2.0)),
+    ]
+    with torch.no_grad():
+        for i, (_, kw) in enumerate(calls):
+            x = xs[i % 3]
+            before = python_calls[0]
+            got = cm(torch.from_numpy(x), **{k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                                            for k, v in kw.items()})
+            ref = theirs(real.from_numpy(x), **{k: real.from_numpy(v) if isinstance(v, np.ndarray) else v
+                                               for k, v in kw.items()})
+            np.testing.assert_allclose(got.numpy(), ref.detach().numpy(), rtol=1e-6, atol=1e-6)
+            python = python_calls[0] > before
+            if i in (2, 7, 9):  # the second repeat of a call: the program runs it
+                assert not python, i
+            if i in (3, 4, 5, 8, 10):  # a call unlike the one before it
+                assert python, i
