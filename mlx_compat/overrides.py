@@ -199,8 +199,29 @@ def _flatten_relevant(args, kwargs):
     return out
 
 
+_PLAIN = (Tensor, int, float, bool, type(None))  # argument types that never override __torch_function__
+
+
 def _dispatch(public_api, args, kwargs):
-    """What the C check (Note [torch function check]) calls when an argument or a mode asks for the protocol."""
+    """What the C check (Note [torch function check]) calls when an argument or a mode asks for the protocol.
+    A call of plain Tensors and numbers under a mode (an autocast region's every op) goes straight to the mode."""
+    stack = getattr(_modes, "stack", None)
+    if stack and not kwargs and _C._torch_function_state()[1] == 0:
+        for a in args:
+            if type(a) not in _PLAIN:
+                break
+        else:
+            mode = stack.pop()
+            _C._torch_function_state(-1, -1, 1 if stack else 0)
+            try:
+                result = mode.__torch_function__(public_api, (), args, {})
+            finally:
+                stack.append(mode)
+                _C._torch_function_state(-1, -1, 1)
+            if result is not NotImplemented:
+                return result
+            raise TypeError(f"no implementation found for '{_func_name(public_api)}' on types that implement "
+                            f"__torch_function__: []")
     return handle_torch_function(public_api, _flatten_relevant(args, kwargs), *args, **kwargs)
 
 

@@ -11,14 +11,16 @@ casts the eligible tensors (floating, not float64, on the region's device) with 
 gradients flow back in the inputs' dtypes as torch's do, and calls the op with the mode popped. A Python-level
 composite that is in no list (multi_head_attention_forward, an LSTM) runs with the mode still active, so the ops
 it is made of are cast as torch casts them; a listed one runs as one op, as torch's listed ATen op does. torch's
-cast cache only saves time and is not kept. The cost inside a region is one Python-level call per op."""
+cast cache only saves time and is not kept. The cost inside a region is one Python-level call per op: about
+1.1-1.4 us over the op on this CPU (`x + x` 0.67 -> 2.07 us), casts included: F.linear 0.83 -> 6.35 us."""
 from __future__ import annotations
 
 import functools
 import threading
 import warnings
 
-from .. import _device, _dtype
+from .. import _device, _dtype, _tensor
+from .._tensor import Tensor as _Tensor
 from ..overrides import TorchFunctionMode
 
 __all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]
@@ -140,6 +142,12 @@ def clear_autocast_cache() -> None:
     """No cast cache is kept (Note [Autocast as a function mode])."""
 
 
+# device code -> {function: (its table entry, its __wrapped__)}: the per-op lookups, made once per function (the
+# tables never change)
+_MEMO = {_device.CPU: {}, _device.GPU: {}}
+_MEMO_MAX = 4096
+
+
 class _AutocastMode(TorchFunctionMode):
     """The op-by-op casting of one autocast region (Note [Autocast as a function mode])."""
 
@@ -147,16 +155,15 @@ class _AutocastMode(TorchFunctionMode):
         self.code = _device.CPU if device_type == "cpu" else _device.GPU
         self.dtype = dtype
         self.table = _CPU if device_type == "cpu" else _GPU
+        self.memo = _MEMO[self.code]
 
     def _eligible(self, t):
-        from .. import Tensor
-
-        return isinstance(t, Tensor) and t.dtype.is_floating_point and t.dtype is not _dtype.float64 and \
+        return isinstance(t, _Tensor) and t.dtype.is_floating_point and t.dtype is not _dtype.float64 and \
             t._device_code == self.code
 
     def _cast(self, v, dtype):
         if self._eligible(v):
-            return v if v.dtype is dtype else v.to(dtype)
+            return v if v.dtype is dtype else _tensor._cast(v, dtype)
         if isinstance(v, (list, tuple)) and any(self._eligible(x) for x in v):
             return type(v)(self._cast(x, dtype) for x in v)
         return v
@@ -172,16 +179,29 @@ class _AutocastMode(TorchFunctionMode):
         return widest
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        try:
+            kind, inner = self.memo[func]
+        except (KeyError, TypeError):  # TypeError: an unhashable callable, looked up each time
+            kind, inner = self.table.get(getattr(func, "__name__", None)), getattr(func, "__wrapped__", None)
+            if len(self.memo) >= _MEMO_MAX:  # functions made on the fly would otherwise be kept forever
+                self.memo.clear()
+            try:
+                self.memo[func] = kind, inner
+            except TypeError:
+                pass
+        if kind is None:
+            if inner is None:  # a C op: nothing inside it to cast
+                return func(*args, **kwargs) if kwargs else func(*args)
+            with self:  # a Python composite: the ops it is made of see the region
+                return inner(*args, **(kwargs or {}))
         kwargs = dict(kwargs or {})
-        kind = self.table.get(getattr(func, "__name__", None))
         if callable(kind):
             kind = kind(args, kwargs)
-        if kind is None:
-            inner = getattr(func, "__wrapped__", None)
-            if inner is None:  # a C op: nothing inside it to cast
-                return func(*args, **kwargs)
-            with self:  # a Python composite: the ops it is made of see the region
-                return inner(*args, **kwargs)
+            if kind is None:
+                if inner is None:
+                    return func(*args, **kwargs)
+                with self:
+                    return inner(*args, **kwargs)
         if kind == _BANNED:
             raise RuntimeError(_BANNED_MESSAGE)
         if kind == _SET_OPT_DTYPE:
