@@ -40,7 +40,8 @@ class Cauchy(Distribution):
         return mc.full(self._extended_shape(), math.inf, dtype=self.loc.dtype, device=self.loc.device)
 
     def rsample(self, sample_shape=_size.Size()):
-        eps = self.loc.new(self._extended_shape(sample_shape)).cauchy_()
+        shape = self._extended_shape(sample_shape)
+        eps = mc.empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_()
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
