@@ -43,7 +43,7 @@ def sample_standard_gamma(alpha):
         accept = positive & ((u < 1 - 0.0331 * xx * xx) | (u.log() < 0.5 * xx + d * (1 - v + v.log())))
         first = accept & (accept.int().cumsum(0) == 1)
         value = mc.where(first, d * v, mc.zeros_like(v)).sum(0)
-        value = mc.where(accept.any(0), value, d)  # all rejected (p < 2e-16): the mode of Gamma(alpha + 1)
+        value = mc.where(accept.any(0), value, d)  # all rejected (p < 2e-16): d, about the median
         scale = mc.where(boost, (1 - mc.rand(shape, dtype=a.dtype, device=a.device)).pow(1.0 / a), mc.ones_like(a))
         value = mc.where(a == 0, mc.zeros_like(a), scale * value)
         return value.to(dtype)
