@@ -540,6 +540,21 @@ PyObject *autograd_record(State *st, PyObject *cls, PyObject *backward, PyObject
     return record_node(st, cls, backward, ctx, inputs, n_in, outputs, n_out, saves);
 }
 
+/* Note [Anomaly tracebacks]
+ * Under torch.autograd.detect_anomaly every node records the traceback of the forward call that made it
+ * (node.metadata["traceback_"], torch's key), and a backward that fails its check warns with it ("Error detected
+ * in XBackward. Traceback of forward call that caused the error: ..."), so the user sees which line of the
+ * forward made the NaN. The recording is Python (traceback.format_stack) and costs tens of microseconds a node,
+ * so it runs only while anomaly mode is on: autograd/anomaly_mode.py sets st->anomaly_hook then, and
+ * record_node, where every op's node is made, calls it on the new node. Outside anomaly mode the cost is one
+ * NULL test per recorded op. */
+PyObject *mod_set_anomaly_hook(PyObject *m, PyObject *hook)
+{
+    State *st = state_of_module(m);
+    Py_XSETREF(st->anomaly_hook, hook == Py_None ? NULL : Py_NewRef(hook));
+    Py_RETURN_NONE;
+}
+
 /* NEW: autograd_record's node, once the caller knows that recording is needed. */
 static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObject *ctx, PyObject *const *inputs,
                              Py_ssize_t n_in, PyObject *const *outputs, Py_ssize_t n_out, int saves)
@@ -547,6 +562,12 @@ static PyObject *record_node(State *st, PyObject *cls, PyObject *backward, PyObj
     NodeObject *node = node_new(st, cls);
     if (node == NULL)
         return NULL;
+    if (CORE_UNLIKELY(st->anomaly_hook != NULL)) { /* Note [Anomaly tracebacks] */
+        PyObject *r = PyObject_CallOneArg(st->anomaly_hook, (PyObject *)node);
+        if (r == NULL)
+            goto error;
+        Py_DECREF(r);
+    }
     if (node_edges_alloc(node, n_in) < 0) /* Note [Node edges] */
         goto error;
     for (Py_ssize_t i = 0; i < n_in; i++)

@@ -104,6 +104,8 @@ typedef struct {
     PyObject *tf_wrapper_type;    /* TorchFunctionWrapper (overrides.c) */
     PyObject *py_tf_dispatch;     /* mlx_compat.overrides._dispatch (registered) */
     PyObject *py_arg_error_hook;  /* mlx_compat._argcheck.arg_error_hook (registered; Note [Argument error hook]) */
+    PyObject *anomaly_hook;       /* hook(node) for each recorded node while anomaly mode is on, else NULL (Note
+                                   * [Anomaly tracebacks] in autograd.c) */
     PyObject *disabled_tf;        /* _C._disabled_torch_function_impl */
     PyObject *s_torch_function;   /* "__torch_function__" */
     /* Note [Device scope] (overrides.c) */
@@ -364,6 +366,7 @@ void tensor_free_list_clear(State *st); /* Note [Tensor free list] */
 void live_init(State *st);        /* Note [Live tensors]: an empty ring */
 void live_unlink_all(State *st);  /* Note [Live tensors]: detach every tensor still linked */
 PyObject *mod_eval_live(PyObject *m, PyObject *const *args, Py_ssize_t nargs); /* NEW: _C._eval_live */
+PyObject *mod_set_anomaly_hook(PyObject *m, PyObject *hook); /* NEW None: Note [Anomaly tracebacks] */
 /* Whether o is a Tensor (or a subclass instance): the exact type first, so the common case is one comparison. */
 static inline int is_tensor(State *st, PyObject *o)
 {

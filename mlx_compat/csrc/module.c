@@ -284,6 +284,9 @@ static PyMethodDef module_methods[] = {
     {"eval", (PyCFunction)(void (*)(void))mod_eval, METH_FASTCALL,
      "eval(*tensors)\n--\n\nEvaluate the tensors' lazy MLX graphs now (mx.eval's counterpart: tensors, and lists or "
      "tuples of them, stand for their values)."},
+    {"_set_anomaly_hook", mod_set_anomaly_hook, METH_O,
+     "_set_anomaly_hook(fn): fn(node) runs for each node recorded from now on (None: none); Note [Anomaly "
+     "tracebacks]."},
     {"_eval_live", (PyCFunction)(void (*)(void))mod_eval_live, METH_FASTCALL,
      "_eval_live(device=-1): evaluate every live tensor's value on a device code (-1: both); Note [Live tensors]."},
     {"_note_evaluated", mod_note_evaluated, METH_O,
@@ -435,6 +438,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->tf_wrapper_type);
     Py_VISIT(st->py_tf_dispatch);
     Py_VISIT(st->py_arg_error_hook);
+    Py_VISIT(st->anomaly_hook);
     Py_VISIT(st->disabled_tf);
     Py_VISIT(st->nn_global_hooks);
     Py_VISIT(st->f_stream_ctx);
@@ -490,6 +494,7 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->tf_wrapper_type);
     Py_CLEAR(st->py_tf_dispatch);
     Py_CLEAR(st->py_arg_error_hook);
+    Py_CLEAR(st->anomaly_hook);
     Py_CLEAR(st->disabled_tf);
     Py_CLEAR(st->f_stream_ctx);
     Py_CLEAR(st->py_device_to_code);

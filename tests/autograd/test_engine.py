@@ -530,3 +530,36 @@ def test_detect_anomaly_nan_check():
         outcomes.append(got)
     assert outcomes[1] == outcomes[0]
     assert outcomes[0][0] == "Function 'SqrtBackward0' returned nan values in its 0th output."
+
+
+def test_detect_anomaly_forward_traceback():
+    """Note [Anomaly tracebacks]: in anomaly mode each node keeps the forward's traceback (metadata["traceback_"])
+    and the failing check warns with it before raising, naming the user's forward line, as torch's; a node made
+    before the mode was on warns that no forward information is available; outside the mode nodes keep none."""
+    import inspect
+    outcomes = []
+    for L in (torch, mc):
+        got = []
+        x = L.tensor([0.0, 1.0], requires_grad=True)
+        early = x.sqrt()  # recorded before anomaly mode
+        plain = (x * 2).grad_fn
+        got.append("traceback_" in plain.metadata)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with L.autograd.detect_anomaly():
+                line = inspect.currentframe().f_lineno + 1
+                y = x.sqrt()
+                got.append(sorted(y.grad_fn.metadata))
+                tb = y.grad_fn.metadata["traceback_"]
+                got.append(type(tb) is list and f"line {line}," in tb[-1])
+                for out in (y, early):
+                    with pytest.raises(RuntimeError):
+                        (out * 0).sum().backward()
+        msgs = [str(m.message) for m in w if str(m.message).startswith("Error detected")]
+        got.append(len(msgs))
+        got.append(msgs[0].startswith("Error detected in SqrtBackward0. Traceback of forward call that caused the "
+                                      "error:\n") and f"line {line}," in msgs[0])
+        got.append(msgs[1].split(" (Triggered internally")[0])
+        outcomes.append(got)
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][1] == ["traceback_"] and outcomes[0][2] and outcomes[0][4]
