@@ -389,3 +389,26 @@ def test_fuzz_accepts_what_torch_accepts(fuzz_result):
     assert len(bad) <= FUZZ_ACCEPT_MISMATCH_BUDGET, (
         f"{len(bad)}/{len(calls)} calls torch accepts raised in ours (budget {FUZZ_ACCEPT_MISMATCH_BUDGET}):\n"
         + "\n".join(bad[:150]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.arange(6.).reshape(2, 3).bitwise_and_(1j),
+    lambda L: L.arange(6.).reshape(2, 3).__and__(L.ones(7)),
+    lambda L: L.arange(6.).reshape(2, 3).bitwise_and(1),
+    lambda L: L.arange(6.).reshape(2, 3).bitwise_or_(L.ones(2, 3, dtype=L.complex64)),
+    lambda L: L.arange(6).bitwise_and_(L.ones(2, 3)),
+    lambda L: L.arange(6.).reshape(2, 3).remainder_(1j),
+    lambda L: L.arange(6.).reshape(2, 3).lshift_(L.ones(4)) if hasattr(L.Tensor, "lshift_") else
+    L.arange(6.).reshape(2, 3).__ilshift__(L.ones(4)),
+])
+def test_binary_refusals_in_torchs_order(call):
+    """torch checks the operands' shapes, then an in-place result's dtype, before it looks for a kernel of the
+    dtype: a mismatched shape or an uncastable in-place result wins over 'not implemented for' (type and message)."""
+    outcomes = []
+    for L in (torch, mc):
+        try:
+            call(L)
+            outcomes.append("ok")
+        except Exception as e:  # noqa: BLE001
+            outcomes.append((type(e).__name__, str(e)))
+    assert outcomes[0] == outcomes[1]

@@ -314,6 +314,47 @@ static CORE_COLD void raise_broadcast_error(State *st, Operand *a, Operand *b)
     PyErr_Restore(et, ev, tb);
 }
 
+/* check_op_dtypes refused a dtype the kernel lacks (NotImplementedError, pending): torch's iterator checks the
+ * operands' shapes and an in-place result's dtype before it looks for a kernel, so a mismatched shape or an
+ * uncastable in-place result takes the error's place, as torch's RuntimeError. `r`: the result dtype. */
+static CORE_COLD void refusal_in_torch_order(State *st, Operand *a, Operand *b, int r, int inplace)
+{
+    if (!PyErr_ExceptionMatches(PyExc_NotImplementedError))
+        return;
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    if (a->t != NULL && b->t != NULL) {
+        TensorObject *x = a->t, *y = b->t;
+        if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, y) < 0)
+            goto keep;
+        int n = x->ndim > y->ndim ? x->ndim : y->ndim;
+        for (int i = n - 1; i >= 0; i--) {
+            int ix = i - (n - x->ndim), iy = i - (n - y->ndim);
+            Py_ssize_t sx = ix >= 0 ? x->sizes[ix] : 1, sy = iy >= 0 ? y->sizes[iy] : 1;
+            if (sx != sy && sx != 1 && sy != 1) {
+                PyErr_Format(PyExc_RuntimeError, "The size of tensor a (%zd) must match the size of tensor b (%zd) "
+                             "at non-singleton dimension %d", sx, sy, i);
+                goto replaced;
+            }
+        }
+    }
+    if (inplace && a->t != NULL && r >= 0 && !can_cast(r, a->t->dtype)) {
+        PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s",
+                     dtype_name(r == DT_C128 ? DT_C64 : r), dtype_name(a->t->dtype));
+        goto replaced;
+    }
+    PyErr_Restore(et, ev, tb);
+    return;
+keep:
+    PyErr_Clear(); /* a shape that cannot be read: the kernel's refusal stands */
+    PyErr_Restore(et, ev, tb);
+    return;
+replaced:
+    Py_XDECREF(et);
+    Py_XDECREF(ev);
+    Py_XDECREF(tb);
+}
+
 /* Note [Integer powers with negative exponents]: torch computes an integral base to a negative integral
  * exponent taken from a tensor as 1 for base 1, -1 or 1 for base -1 by the exponent's parity, and 0 otherwise
  * (a negative Python int exponent raises instead: check_op_dtypes); MLX's integer power gives 0 for them all.
@@ -652,7 +693,13 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
 {
     /* Note [Always-double results] (dispatch.c): float_power computes in float64 whatever the operands */
     int r = info->result == PROMOTE_DOUBLE ? double_result_type(st, a, b) : binary_result_type(st, a, b);
-    if ((r < 0 && r != DT_C128) || check_op_dtypes(info, op, a, b, r) < 0 || common_device(st, a, b, device) < 0)
+    if (r < 0 && r != DT_C128)
+        return NULL;
+    if (check_op_dtypes(info, op, a, b, r) < 0) {
+        refusal_in_torch_order(st, a, b, r, inplace);
+        return NULL;
+    }
+    if (common_device(st, a, b, device) < 0)
         return NULL;
     if (info->result == PROMOTE_DOUBLE && double_result_supported(info->name, r, *device) < 0)
         return NULL;
