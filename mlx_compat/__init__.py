@@ -40,7 +40,7 @@ from ._ops.shape import cat, concat, concatenate, stack
 from ._ops.linalg import mm, bmm
 from ._ops.indexing import index_select, gather
 from ._ops.creation import bernoulli, multinomial
-from ._ops.samplers import poisson
+from ._ops.samplers import poisson, binomial, _standard_gamma, _sample_dirichlet, _standard_gamma_grad, _dirichlet_grad
 from ._ops.random import get_rng_state, set_rng_state
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled)

@@ -1279,8 +1279,9 @@ def new(self, *args, device=None):
         if not hasattr(data, "__len__") or isinstance(data, dict):
             raise TypeError(f"new(): data must be a sequence (got {builtins.type(data).__name__})")
         return tensor(data, **kw)
-    sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
-    return empty(tuple(sizes) if sizes else (0,), **kw)
+    if len(args) == 1 and isinstance(args[0], Size):  # a Size is the shape itself, torch.Size([]) a 0-d tensor
+        return empty(tuple(args[0]), **kw)
+    return empty(tuple(args) if args else (0,), **kw)
 
 
 @tensor_method

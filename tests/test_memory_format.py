@@ -69,6 +69,9 @@ def _outcome(f):
     lambda L: L.ones(2, dtype=L.int32).new(),
     lambda L: L.ones(2, dtype=L.int32).new(2, 3).shape,
     lambda L: L.ones(2).new(L.Size([2, 3])).shape,
+    lambda L: L.ones(2).new(L.Size([])).shape,
+    lambda L: L.ones(2).new(()).shape,
+    lambda L: L.ones(2).new([]).shape,
     lambda L: L.ones(2, dtype=L.int32).new([1.7, 2]),
     lambda L: L.ones(2).new(np.array([1, 2])),
     lambda L: _raised(lambda: L.ones(2).new(L.zeros(3, dtype=L.int64))),  # torch's words are its C++ options

@@ -26,7 +26,7 @@ from .._tensor import Tensor, _new, _mx_item
 from ._common import _sname
 from .creation import _uniform01
 
-__all__ = ["poisson"]
+__all__ = ["poisson", "binomial", "_standard_gamma", "_sample_dirichlet", "_standard_gamma_grad", "_dirichlet_grad"]
 
 
 
@@ -184,3 +184,65 @@ def poisson(input, generator=None):
 
 declare_methods({_name: globals()[_name] for _name in (
     "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "bernoulli_")})
+
+
+# torch's gamma-family samplers and their reparameterisation gradients. The kernels (MLX has no gamma sampler)
+# live with the distributions that use them (distributions/_standard_gamma.py), imported at the call.
+def _float_input(name, t, what):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}(): argument '{what}' (position 1) must be Tensor, not {type(t).__name__}")
+    if not t.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name.strip('_').replace('standard_', '')}_cpu\" not implemented for "
+                                  f"'{_sname(t.dtype)}'")
+
+
+def binomial(count, prob, generator=None):
+    """torch.binomial: one Binomial(count, prob) draw per element, in the inputs' (floating) dtype."""
+    from ..distributions._standard_gamma import sample_binomial
+
+    for t in (count, prob):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"binomial(): argument 'count' (position 1) must be Tensor, not {type(t).__name__}")
+    if not count.dtype.is_floating_point:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {_sname(count.dtype)}")
+    if prob.dtype is not count.dtype:
+        raise RuntimeError(f"Found dtype {_sname(prob.dtype)} but expected {_sname(count.dtype)}")
+    return sample_binomial(count, prob, generator)
+
+
+def _standard_gamma(input, generator=None):
+    """torch._standard_gamma: Gamma(input, 1) draws, differentiable w.r.t. input (StandardGammaBackward0, the
+    implicit reparameterisation gradient)."""
+    from ..distributions._standard_gamma import sample_standard_gamma
+    from ..autograd._derivatives import record
+
+    _float_input("_standard_gamma", input, "input")
+    x = sample_standard_gamma(input, generator)
+    if input.requires_grad:
+        record("StandardGammaBackward0", lambda ctx, grads: (grads[0] * _standard_gamma_grad(input, x),),
+               [input], [x])
+    return x
+
+
+def _sample_dirichlet(input, generator=None):
+    """torch._sample_dirichlet: Dirichlet(input) draws along the last dim (not differentiable, as torch's)."""
+    from ..distributions._standard_gamma import sample_standard_gamma
+
+    _float_input("_sample_dirichlet", input, "input")
+    gammas = sample_standard_gamma(input, generator).clamp(min=_dtype.finfo(input.dtype).tiny)
+    return gammas / gammas.sum(-1, True)
+
+
+def _standard_gamma_grad(input, output):
+    """torch._standard_gamma_grad: d output / d input of Gamma(input, 1) draws `output`."""
+    from ..distributions._standard_gamma import standard_gamma_grad
+
+    return standard_gamma_grad(input, output)
+
+
+def _dirichlet_grad(x, alpha, total):
+    """torch._dirichlet_grad: the Dirichlet reparameterisation gradient of its Beta marginals."""
+    from ..distributions._standard_gamma import dirichlet_grad
+
+    return dirichlet_grad(x, alpha, total)
+

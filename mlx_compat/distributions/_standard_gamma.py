@@ -24,7 +24,7 @@ def _work_dtype(t):
     return mc.float64 if t.device.type == "cpu" else t.dtype
 
 
-def sample_standard_gamma(alpha):
+def sample_standard_gamma(alpha, generator=None):
     """Gamma(alpha, 1) draws of alpha's shape and dtype (0 where alpha == 0). Each element draws _CANDIDATES
     (normal, uniform) pairs and keeps the first accepted; alpha < 1 samples Gamma(alpha + 1) times U ** (1 / alpha)."""
     with mc.no_grad():
@@ -34,8 +34,8 @@ def sample_standard_gamma(alpha):
         a1 = mc.where(boost, a + 1, a)
         d = a1 - 1.0 / 3.0
         c = 1.0 / mc.sqrt(9.0 * d)
-        x = mc.randn((_CANDIDATES,) + shape, dtype=a.dtype, device=a.device)
-        u = 1 - mc.rand((_CANDIDATES,) + shape, dtype=a.dtype, device=a.device)  # in (0, 1]
+        x = mc.randn((_CANDIDATES,) + shape, dtype=a.dtype, device=a.device, generator=generator)
+        u = 1 - mc.rand((_CANDIDATES,) + shape, dtype=a.dtype, device=a.device, generator=generator)  # (0, 1]
         y = 1 + c * x
         positive = y > 0
         v = mc.where(positive, y * y * y, mc.ones_like(y))
@@ -44,7 +44,8 @@ def sample_standard_gamma(alpha):
         first = accept & (accept.int().cumsum(0) == 1)
         value = mc.where(first, d * v, mc.zeros_like(v)).sum(0)
         value = mc.where(accept.any(0), value, d)  # all rejected (p < 2e-16): d, about the median
-        scale = mc.where(boost, (1 - mc.rand(shape, dtype=a.dtype, device=a.device)).pow(1.0 / a), mc.ones_like(a))
+        lift = (1 - mc.rand(shape, dtype=a.dtype, device=a.device, generator=generator)).pow(1.0 / a)
+        scale = mc.where(boost, lift, mc.ones_like(a))
         value = mc.where(a == 0, mc.zeros_like(a), scale * value)
         return value.to(dtype)
 
@@ -227,7 +228,7 @@ def dirichlet_grad(x, alpha, total):
 _BERNOULLI_SUM_MAX = 16  # counts up to this are finished by summing that many Bernoulli draws
 
 
-def sample_binomial(count, probs):
+def sample_binomial(count, probs, generator=None):
     """Binomial(count, probs) draws of their (common) shape, in probs' dtype. Counts above _BERNOULLI_SUM_MAX are
     split (Knuth, TAOCP 3.4.1 F) by the a-th order statistic Y ~ Beta(a, n + 1 - a) of n uniforms, a = n // 2 + 1:
     if Y >= p, all successes lie below it (n <- a - 1, p <- p / Y), else a successes lie at or below it
@@ -244,14 +245,14 @@ def sample_binomial(count, probs):
             active = n > _BERNOULLI_SUM_MAX
             a = mc.floor(n / 2) + 1
             b = n + 1 - a
-            ga = sample_standard_gamma(mc.where(active, a, mc.ones_like(a)))
-            gb = sample_standard_gamma(mc.where(active, b, mc.ones_like(b)))
+            ga = sample_standard_gamma(mc.where(active, a, mc.ones_like(a)), generator)
+            gb = sample_standard_gamma(mc.where(active, b, mc.ones_like(b)), generator)
             y = ga / (ga + gb)
             above = y >= p
             result = mc.where(active & ~above, result + a, result)
             p = mc.where(active, mc.where(above, p / y, (p - y) / (1 - y)), p).clamp(0, 1)
             n = mc.where(active, mc.where(above, a - 1, n - a), n)
-        draws = mc.rand((_BERNOULLI_SUM_MAX,) + tuple(p.shape), dtype=work, device=p.device)
+        draws = mc.rand((_BERNOULLI_SUM_MAX,) + tuple(p.shape), dtype=work, device=p.device, generator=generator)
         index = mc.arange(_BERNOULLI_SUM_MAX, device=p.device).to(work).view((-1,) + (1,) * p.dim())
         result = result + ((draws < p) & (index < n)).to(work).sum(0)
         result = mc.where(p_orig == 0, mc.zeros_like(result), mc.where(p_orig == 1, n_orig, result))

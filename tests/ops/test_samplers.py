@@ -113,3 +113,50 @@ def test_poisson_generator_reproducible_and_gradient_zero():
     assert a.tolist() == b.tolist()
     tx = torch.full((100,), 3.0, requires_grad=True)
     assert mc.autograd.grad(a.sum(), x)[0].tolist() == torch.autograd.grad(torch.poisson(tx).sum(), tx)[0].tolist()
+
+
+@pytest.mark.parametrize("count,prob", [(10.0, 0.3), (1000.0, 0.02), (37.0, 0.9), (5.0, 0.0), (5.0, 1.0)])
+def test_binomial_statistics(count, prob):
+    """torch.binomial: draws' mean and variance against the distribution's and torch's own draws; dtype and
+    shape as torch's."""
+    c, p = np.full(N // 4, count, np.float32), np.full(N // 4, prob, np.float32)
+    ours = mc.binomial(mc.tensor(c), mc.tensor(p), generator=mc.Generator().manual_seed(0))
+    theirs = torch.binomial(torch.tensor(c), torch.tensor(p))
+    assert ours.dtype == mc.float32 and tuple(ours.shape) == tuple(theirs.shape)
+    o, t = ours.numpy(), theirs.numpy()
+    assert (o == np.round(o)).all() and o.min() >= 0 and o.max() <= count
+    mean, var = count * prob, count * prob * (1 - prob)
+    se = math.sqrt(var / len(o)) + 1e-9
+    assert abs(o.mean() - mean) < 5 * se and abs(t.mean() - mean) < 5 * se
+    assert abs(o.var() - var) < 0.05 * var + 1e-9
+
+
+def test_standard_gamma_and_dirichlet_functions():
+    """torch._standard_gamma (StandardGammaBackward0: torch's implicit gradient on the same draws),
+    torch._sample_dirichlet (on the simplex, its mean), torch._standard_gamma_grad / _dirichlet_grad values."""
+    alpha = np.array([0.3, 1.0, 2.5, 40.0], np.float32)
+    a = mc.tensor(np.repeat(alpha, 20000), requires_grad=True)
+    x = mc._standard_gamma(a)
+    assert x.grad_fn.name() == "StandardGammaBackward0"
+    xs = x.detach().numpy().reshape(4, -1)
+    np.testing.assert_allclose(xs.mean(1), alpha, rtol=0.05)
+    x.sum().backward()
+    ref = torch._standard_gamma_grad(torch.tensor(np.repeat(alpha, 20000)), torch.tensor(x.detach().numpy()))
+    np.testing.assert_allclose(a.grad.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+    d = mc._sample_dirichlet(mc.tensor(np.tile([1.0, 2.0, 3.0], (20000, 1)).astype(np.float32))).numpy()
+    np.testing.assert_allclose(d.sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(d.mean(0), [1 / 6, 2 / 6, 3 / 6], atol=0.01)
+    xv, av, tv = np.array([0.1, 0.3, 0.7], np.float32), np.array([0.5, 2.0, 7.0], np.float32), np.float32(9.0)
+    np.testing.assert_allclose(mc._dirichlet_grad(mc.tensor(xv), mc.tensor(av), mc.tensor(np.full(3, tv))).numpy(),
+                               torch._dirichlet_grad(torch.tensor(xv), torch.tensor(av),
+                                                     torch.tensor(np.full(3, tv))).numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.binomial(L.tensor([10]), L.tensor([0.5])),
+    lambda L: L.binomial(L.tensor([10.0]), L.tensor([0.5], dtype=L.float64)),
+    lambda L: L._standard_gamma(L.tensor([1, 2])),
+    lambda L: L._sample_dirichlet(L.tensor([1, 2])),
+])
+def test_gamma_family_errors(call):
+    assert_raises_same(lambda: call(torch), lambda: call(mc))
