@@ -92,18 +92,25 @@ def cuda_kernels(code: int) -> bool:
 # empty, full, rand, randn, randint, randperm, arange, linspace, logspace, eye, tensor, as_tensor, asarray, ...)
 # create on when not given one, per thread as torch's. They all resolve `device=None` through to_code(None), so the
 # default is one thread-local read there, where torch's is a function mode that costs every call. from_numpy and
-# the *_like factories keep their source's device, as torch's.
+# the *_like factories keep their source's device, as torch's. Without a GPU, a GPU default is kept as code None
+# (and its kind), which to_code(None) refuses with torch's error at each factory call, as torch's CPU build does.
 _default = threading.local()
 
 
 def set_default_device(d) -> None:
-    """torch.set_default_device: None or 'cpu' restores the CPU."""
+    """torch.set_default_device: None or 'cpu' restores the CPU. A GPU where none exists is accepted here and
+    refused by each factory call (and get_default_device), as torch's CPU build does."""
+    if d is not None and not GPU_AVAILABLE:
+        dev = d if isinstance(d, device) else device(d)
+        if dev.type in _GPU_NAMES:
+            _default.code, _default.kind = None, dev.type
+            return
     _default.code = CPU if d is None else to_code(d)
 
 
 def get_default_device():
     """torch.get_default_device: the device factories create on (the GPU with its index, as torch reports it)."""
-    code = getattr(_default, "code", CPU)
+    code = to_code(None)
     return device("cpu") if code == CPU else device(GPU_TYPE, 0)
 
 
@@ -159,7 +166,7 @@ class device:
         return (device, (self.type, self.index))
 
     def __enter__(self):
-        prev = getattr(_default, "code", CPU)
+        prev = getattr(_default, "code", CPU), getattr(_default, "kind", None)
         set_default_device(self)
         stack = self._prev if hasattr(self, "_prev") else []
         stack.append(prev)
@@ -167,7 +174,7 @@ class device:
         return self
 
     def __exit__(self, *exc):
-        _default.code = self._prev.pop()
+        _default.code, _default.kind = self._prev.pop()
         return False
 
 
@@ -175,10 +182,23 @@ CPU_DEVICE = device("cpu")
 GPU_DEVICE = device(GPU_TYPE, 0)
 
 
+def _no_gpu(kind):
+    """torch's error for a GPU device where its build has none: a CPU build asserts for 'cuda' (its lazy CUDA
+    initialisation), and has no MPS backend to link; 'gpu' is this package's name for MLX's GPU."""
+    if kind == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if kind == "mps":
+        raise RuntimeError("PyTorch is not linked with support for mps devices")
+    raise RuntimeError(f"the installed MLX has no GPU backend (asked for '{kind}')")
+
+
 def to_code(d) -> int:
     """MLX device code (CPU/GPU) for anything torch accepts as a device; raises when no GPU exists."""
     if d is None:
-        return getattr(_default, "code", CPU)  # Note [Default device]
+        code = getattr(_default, "code", CPU)  # Note [Default device]
+        if code is None:  # a GPU default set where none exists: torch raises at the factory call
+            _no_gpu(_default.kind)
+        return code
     if not isinstance(d, device):
         d = device(d)
     if d.type == "cpu":
@@ -186,7 +206,7 @@ def to_code(d) -> int:
     if d.type == "meta":
         raise NotImplementedError("meta tensors are not supported by mlx_compat")
     if not GPU_AVAILABLE:
-        raise RuntimeError(f"Torch not compiled with CUDA enabled: the installed MLX has no GPU backend (asked for '{d}')")
+        _no_gpu(d.type)
     if d.index not in (None, 0):
         raise RuntimeError(f"CUDA error: invalid device ordinal (MLX exposes one GPU, asked for '{d}')")
     return GPU

@@ -287,6 +287,44 @@ def test_default_device_on_the_cpu_as_torch():
         assert str(L.get_default_device()) == "cpu"
 
 
+@pytest.mark.skipif(mc.cuda.is_available(), reason="torch's answers without a GPU (this CPU, torch's CPU build)")
+def test_gpu_devices_without_a_gpu_as_torchs_cpu_build():
+    """Without a GPU, 'cuda' anywhere raises torch's AssertionError (its CPU build's lazy CUDA init) and 'mps' its
+    RuntimeError; set_default_device('cuda') and `with torch.device('cuda')` are accepted and each factory call
+    (and get_default_device) raises, as torch's."""
+    calls = [
+        lambda L: L.ones(2, device="cuda"), lambda L: L.ones(2).to("cuda"), lambda L: L.ones(2).cuda(),
+        lambda L: L.ones(2, device="cuda:1"), lambda L: L.ones(2).to("mps"), lambda L: L.nn.Linear(2, 2).cuda(),
+        lambda L: L.tensor([1.0], device="cuda"), lambda L: L.zeros(2, device=L.device("cuda")),
+    ]
+    outcomes = []
+    for L in (torch, mc):
+        out = []
+
+        def run(f):
+            try:
+                r = f()
+                out.append(("ok", str(r.device) if hasattr(r, "device") else str(r)))
+            except Exception as e:  # noqa: BLE001
+                out.append((type(e).__name__, str(e)))
+
+        for c in calls:
+            run(lambda: c(L))
+        try:
+            L.set_default_device("cuda")
+            run(lambda: L.ones(2))
+            run(L.get_default_device)
+            run(lambda: L.ones(2, device="cpu"))
+        finally:
+            L.set_default_device(None)
+        with L.device("cuda"):
+            run(lambda: L.zeros(1))
+        run(lambda: L.zeros(1))
+        outcomes.append(out)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == ("AssertionError", "Torch not compiled with CUDA enabled")
+
+
 def test_default_device_gpu_under_the_fake_gpu():
     """The factories create on the default device; from_numpy and the *_like factories keep their source's
     device; as_tensor moves a tensor to it; per thread; `with torch.device` nests and restores."""
