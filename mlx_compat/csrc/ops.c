@@ -282,6 +282,24 @@ static PyObject *operand_value(State *st, Operand *o, int dt, int device)
 }
 
 /* Replace MLX's broadcasting ValueError with torch's RuntimeError naming the first mismatched dim. */
+/* Whether tensors x and y (sizes known) do not broadcast; if so, sets torch's RuntimeError for the rightmost
+ * mismatched dimension. 1 / 0. */
+static int set_broadcast_mismatch(TensorObject *x, TensorObject *y)
+{
+    int n = x->ndim > y->ndim ? x->ndim : y->ndim;
+    for (int i = n - 1; i >= 0; i--) {
+        int ix = i - (n - x->ndim), iy = i - (n - y->ndim);
+        Py_ssize_t sx = ix >= 0 ? x->sizes[ix] : 1, sy = iy >= 0 ? y->sizes[iy] : 1;
+        if (sx != sy && sx != 1 && sy != 1) {
+            PyErr_Format(PyExc_RuntimeError,
+                         "The size of tensor a (%zd) must match the size of tensor b (%zd) at non-singleton dimension %d",
+                         sx, sy, i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static CORE_COLD void raise_broadcast_error(State *st, Operand *a, Operand *b)
 {
     if (!PyErr_ExceptionMatches(PyExc_ValueError) || a->t == NULL || b->t == NULL)
@@ -297,19 +315,11 @@ static CORE_COLD void raise_broadcast_error(State *st, Operand *a, Operand *b)
         Py_XDECREF(tb);
         return;
     }
-    int n = x->ndim > y->ndim ? x->ndim : y->ndim;
-    for (int i = n - 1; i >= 0; i--) {
-        int ix = i - (n - x->ndim), iy = i - (n - y->ndim);
-        Py_ssize_t sx = ix >= 0 ? x->sizes[ix] : 1, sy = iy >= 0 ? y->sizes[iy] : 1;
-        if (sx != sy && sx != 1 && sy != 1) {
-            Py_XDECREF(et);
-            Py_XDECREF(ev);
-            Py_XDECREF(tb);
-            PyErr_Format(PyExc_RuntimeError,
-                         "The size of tensor a (%zd) must match the size of tensor b (%zd) at non-singleton dimension %d",
-                         sx, sy, i);
-            return;
-        }
+    if (set_broadcast_mismatch(x, y)) {
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+        return;
     }
     PyErr_Restore(et, ev, tb);
 }
@@ -327,16 +337,8 @@ static CORE_COLD void refusal_in_torch_order(State *st, Operand *a, Operand *b, 
         TensorObject *x = a->t, *y = b->t;
         if (tensor_ensure_sizes(st, x) < 0 || tensor_ensure_sizes(st, y) < 0)
             goto keep;
-        int n = x->ndim > y->ndim ? x->ndim : y->ndim;
-        for (int i = n - 1; i >= 0; i--) {
-            int ix = i - (n - x->ndim), iy = i - (n - y->ndim);
-            Py_ssize_t sx = ix >= 0 ? x->sizes[ix] : 1, sy = iy >= 0 ? y->sizes[iy] : 1;
-            if (sx != sy && sx != 1 && sy != 1) {
-                PyErr_Format(PyExc_RuntimeError, "The size of tensor a (%zd) must match the size of tensor b (%zd) "
-                             "at non-singleton dimension %d", sx, sy, i);
-                goto replaced;
-            }
-        }
+        if (set_broadcast_mismatch(x, y))
+            goto replaced;
     }
     if (inplace && a->t != NULL && r >= 0 && !can_cast(r, a->t->dtype)) {
         PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s",
