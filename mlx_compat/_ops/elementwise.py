@@ -750,9 +750,18 @@ def _xlogy_mx(a, b):
     return mx.where(mx.isnan(b), b, r)
 
 
+def _xlogy_self(grad, a, b):
+    # torch: xlogy(grad, other), zero where self == 0 and other <= 0 (so log(other) where self is 0 and other > 0:
+    # the derivative of x log y at x = 0 is log y)
+    g = xlogy(grad, b)
+    if isinstance(b, Tensor):
+        return g.masked_fill((a == 0) & (b <= 0), 0.0)
+    return g.masked_fill(a == 0, 0.0) if b <= 0 else g
+
+
 xlogy = binary("xlogy", forward=binary_forward(_xlogy_mx), promotion=INT_TO_FLOAT,
                node=("XlogyBackward0", "XlogyBackward2", "XlogyBackward1"), refuse=_C.REFUSE_COMPLEX,
-               derivative=_rule(lambda grad, a, b: grad * xlogy(a != 0, b), lambda grad, a, b: grad * a / b))
+               derivative=_rule(_xlogy_self, lambda grad, a, b: grad * a / b))
 
 
 def heaviside(input, values, *, out=None):

@@ -153,7 +153,6 @@ def test_continuous_bernoulli_variance_precision():
     np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.xfail(strict=True, reason="core gap: mc.xlogy's gradient w.r.t. x is 0 at x = 0, torch 2.13's is log y")
 def test_gamma_log_prob_gradient_at_concentration_one():
     """Gamma / InverseGamma log_prob at concentration exactly 1 use xlogy(concentration - 1, x)."""
     for L, D in ((torch, td), (mc, mcd)):

@@ -635,6 +635,24 @@ def test_atan2_gradient_where_the_squares_vanish():
     assert_same(grads[1][1], grads[0][1])
 
 
+@pytest.mark.parametrize("fn", ["xlogy", "special.xlog1py"])
+@pytest.mark.parametrize("other", ["tensor", 2.0, -1.0, 0.0])
+def test_xlogy_gradients_at_zero(fn, other):
+    """d/dx x log y at x = 0 is log y, as torch's (0 only where y <= 0, -1 for xlog1py); the other's gradient, and
+    NaN / inf arguments, as torch's."""
+    xs = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 2.0, float("nan"), 0.0]
+    ys = [0.0, -1.0, 2.0, 0.0, -1.0, float("nan"), float("nan"), 1.0, float("inf")]
+    grads = []
+    for L in (torch, mc):
+        f = L.xlogy if fn == "xlogy" else L.special.xlog1py
+        x, y = L.tensor(xs, requires_grad=True), L.tensor(ys, requires_grad=True)
+        f(x, y if other == "tensor" else other).sum().backward()
+        grads.append((x.grad, y.grad if other == "tensor" else None))
+    assert_same(grads[1][0], grads[0][0])
+    if other == "tensor":
+        assert_same(grads[1][1], grads[0][1])
+
+
 @pytest.mark.parametrize("name", ["abs_", "acos_", "acosh_", "asin_", "atan_", "atanh_", "ceil_", "cos_", "cosh_",
                                   "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_",
                                   "i0_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
