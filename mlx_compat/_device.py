@@ -200,6 +200,9 @@ def to_code(d) -> int:
             _no_gpu(_default.kind)
         return code
     if not isinstance(d, device):
+        if isinstance(d, int) and not isinstance(d, bool) and not GPU_AVAILABLE:  # an accelerator's index
+            raise RuntimeError("Device index must not be negative" if d < 0 else
+                               "Cannot access accelerator device when none is available.")
         d = device(d)
     if d.type == "cpu":
         return CPU

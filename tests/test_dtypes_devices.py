@@ -296,6 +296,7 @@ def test_gpu_devices_without_a_gpu_as_torchs_cpu_build():
         lambda L: L.ones(2, device="cuda"), lambda L: L.ones(2).to("cuda"), lambda L: L.ones(2).cuda(),
         lambda L: L.ones(2, device="cuda:1"), lambda L: L.ones(2).to("mps"), lambda L: L.nn.Linear(2, 2).cuda(),
         lambda L: L.tensor([1.0], device="cuda"), lambda L: L.zeros(2, device=L.device("cuda")),
+        lambda L: L.zeros(2).to(0), lambda L: L.zeros(2).to(1), lambda L: L.zeros(2).to(-100),  # accelerator indices
     ]
     outcomes = []
     for L in (torch, mc):

@@ -327,7 +327,8 @@ static CORE_COLD void raise_broadcast_error(State *st, Operand *a, Operand *b)
 /* check_op_dtypes refused a dtype the kernel lacks (NotImplementedError, pending): torch's iterator checks the
  * operands' shapes and an in-place result's dtype before it looks for a kernel, so a mismatched shape or an
  * uncastable in-place result takes the error's place, as torch's RuntimeError. `r`: the result dtype. */
-static CORE_COLD void refusal_in_torch_order(State *st, Operand *a, Operand *b, int r, int inplace)
+static CORE_COLD void refusal_in_torch_order(State *st, const BinInfo *info, Operand *a, Operand *b, int r,
+                                             int inplace)
 {
     if (!PyErr_ExceptionMatches(PyExc_NotImplementedError))
         return;
@@ -340,6 +341,8 @@ static CORE_COLD void refusal_in_torch_order(State *st, Operand *a, Operand *b, 
         if (set_broadcast_mismatch(x, y))
             goto replaced;
     }
+    if (info->result == PROMOTE_ALWAYS_BOOL) /* a comparison's result is bool, which casts into anything */
+        r = DT_BOOL;
     if (inplace && a->t != NULL && r >= 0 && !can_cast(r, a->t->dtype)) {
         PyErr_Format(PyExc_RuntimeError, "result type %s can't be cast to the desired output type %s",
                      dtype_name(r == DT_C128 ? DT_C64 : r), dtype_name(a->t->dtype));
@@ -698,7 +701,7 @@ static PyObject *binary_compute_info(State *st, const BinInfo *info, BinOp op, P
     if (r < 0 && r != DT_C128)
         return NULL;
     if (check_op_dtypes(info, op, a, b, r) < 0) {
-        refusal_in_torch_order(st, a, b, r, inplace);
+        refusal_in_torch_order(st, info, a, b, r, inplace);
         return NULL;
     }
     if (common_device(st, a, b, device) < 0)
