@@ -414,3 +414,25 @@ def test_binary_refusals_in_torchs_order(call):
         except Exception as e:  # noqa: BLE001
             outcomes.append((type(e).__name__, str(e)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.range(5),
+    lambda L: L.range(L.tensor(1.5), dtype=1),
+    lambda L: L.range(1, 4),
+    lambda L: L.arange(6.).reshape(2, 3).fill_diagonal_(-1, 1),
+    lambda L: L.arange(6.).reshape(2, 3).fill_diagonal_(-1, True),
+    lambda L: L.as_tensor(L.ones(2), {}),
+    lambda L: L.as_tensor(L.ones(2), None),
+    lambda L: L.as_tensor([1, 2], dtype=L.float32),
+])
+def test_python_level_signatures_as_torchs(call):
+    """torch.range needs its end, fill_diagonal_'s wrap is a bool, as_tensor's dtype and device are keywords."""
+    outcomes = []
+    for L in (torch, mc):
+        try:
+            r = call(L)
+            outcomes.append(("ok", str(r.dtype), tuple(r.shape)))
+        except Exception as e:  # noqa: BLE001
+            outcomes.append((type(e).__name__, str(e)))
+    assert outcomes[0] == outcomes[1]

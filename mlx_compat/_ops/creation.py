@@ -317,8 +317,9 @@ def _np_to_mx(np_arr, d):
     return mx.array(np_arr, dtype=d._mx)  # explicit: MLX would narrow float64 to float32
 
 
-def as_tensor(data, dtype=None, device=None):
-    """torch.as_tensor: returns `data` itself when it is already a tensor of that dtype/device."""
+def as_tensor(data, *, dtype=None, device=None):
+    """torch.as_tensor: returns `data` itself when it is already a tensor of that dtype/device (dtype and device
+    keyword-only, as torch's parser takes them)."""
     if isinstance(data, Tensor):
         if device is None and _device.to_code(None) != data._device_code:  # a default device set: torch moves it
             device = _device.get_default_device()
@@ -560,7 +561,7 @@ def _integer_arange(start, end, step, d):
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001 - torch's name
     """Deprecated torch.range: includes `end`; float by default."""
     if end is None:
-        start, end = 0, start
+        raise TypeError('range() missing 1 required positional arguments: "end"')
     _no_bool_range(dtype, "range_cpu")
     n = builtins.int(math.floor((end - start) / step)) + 1
     d = dtype if dtype is not None else _default_float()

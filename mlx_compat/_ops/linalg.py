@@ -587,6 +587,8 @@ def triu(input, diagonal=0, *, out=None):
 def _method_fill_diagonal_(self, fill_value, wrap=False):
     """Tensor.fill_diagonal_ as torch's: the main diagonal (every index equal) is a strided view of the storage,
     filled in place; with wrap, a tall matrix's diagonal restarts every width + 1 rows."""
+    if type(wrap) is not bool:
+        raise TypeError(f"fill_diagonal_(): argument 'wrap' (position 2) must be bool, not {type(wrap).__name__}")
     nd = self.dim()
     if nd < 2:
         raise RuntimeError("dimensions must larger than 1")
