@@ -8,12 +8,13 @@ import mlx_compat as mc
 from .. import _size
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _is_number, broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (BinaryProbsOrLogits, _is_number, broadcast_all, clamp_probs, expand_probs_or_logits, lazy_property,
+                    logits_to_probs)
 
 __all__ = ["ContinuousBernoulli"]
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(BinaryProbsOrLogits, ExponentialFamily):
     """The continuous Bernoulli by probs (clamped away from 0 and 1) or logits. Where probs lies in
     (lims[0], lims[1]] the normaliser, mean and variance are Taylor expansions around 1/2."""
 
@@ -45,16 +46,10 @@ class ContinuousBernoulli(ExponentialFamily):
         new = self._get_checked_instance(ContinuousBernoulli, _instance)
         new._lims = self._lims
         batch_shape = _size.Size(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, getattr(self, name).expand(batch_shape))
-                new._param = getattr(new, name)
+        expand_probs_or_logits(self, new, batch_shape)
         super(ContinuousBernoulli, new).__init__(batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
 
     def _outside_unstable_region(self):
         return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])
@@ -98,16 +93,8 @@ class ContinuousBernoulli(ExponentialFamily):
         return mc.where(self._outside_unstable_region(), variances, taylor)
 
     @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
+    def probs(self):  # clamped, as torch's
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     def sample(self, sample_shape=_size.Size()):
         u = mc.rand(self._extended_shape(sample_shape), dtype=self.probs.dtype, device=self.probs.device)

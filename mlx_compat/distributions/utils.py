@@ -82,6 +82,48 @@ class _lazy_property_and_property(lazy_property, property):
         property.__init__(self, wrapped)
 
 
+def expand_probs_or_logits(dist, new, shape):
+    """expand()'s step for a distribution given by probs or by logits: whichever of them `dist` holds, expanded to
+    `shape` on `new` (and as new._param where `dist` keeps one)."""
+    for name in ("probs", "logits"):
+        if name in dist.__dict__:
+            setattr(new, name, getattr(dist, name).expand(shape))
+            if "_param" in dist.__dict__:
+                new._param = getattr(new, name)
+
+
+class BinaryProbsOrLogits:
+    """The parametrisation the binary families share (Bernoulli, Binomial, NegativeBinomial, ContinuousBernoulli,
+    LogitRelaxedBernoulli): exactly one of probs and logits is given and kept as `_param`, the other is derived
+    once when read."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    def _new(self, *args, **kwargs):
+        return self._param.new(*args, **kwargs)
+
+    def _set_count_and_param(self, total_count, probs, logits):
+        """Binomial's and NegativeBinomial's parameters: total_count broadcast with the one given and in its
+        dtype."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, given = ("probs", probs) if probs is not None else ("logits", logits)
+        count, param = broadcast_all(total_count, given)
+        self.total_count = count.type_as(param)
+        setattr(self, name, param)
+        self._param = param
+
+
 def _tril_mask(n, diag, device):
     arange = mc.arange(n, device=device)
     return arange < arange.view(-1, 1) + (diag + 1)
