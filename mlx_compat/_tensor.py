@@ -462,11 +462,14 @@ def to(self, *args, **kwargs):
     _check_device_dtype(code, d)
     if code == self._device_code and d is self.dtype:
         return self.clone() if copy else self
-    if code == self._device_code:
-        return _cast(self, d)
-    arr = self._mx
-    if d is not self.dtype:
-        arr = arr.astype(d._mx, stream=_device.MX_DEVICES[code])
+    return _cast(self, d, code)
+
+
+def _cast(self, d, code=None):
+    """self as dtype d on device `code` (its own when None), a recorded copy: to()'s work after its argument
+    parsing, which autocast's casts call directly (Note [Autocast as a function mode])."""
+    code = self._device_code if code is None else code
+    arr = self._mx if d is self.dtype else self._mx.astype(d._mx, stream=_device.MX_DEVICES[code])
     r = _new(arr, code, d)
     if _C._is_channels_last(self):  # a cast keeps MLX's memory order (Note [Channels-last hint] in csrc/layout.c)
         _C._set_channels_last(r, True, None)
@@ -475,20 +478,6 @@ def to(self, *args, **kwargs):
 
         src_dtype, src_dev = self.dtype, self.device
         record("ToCopyBackward0", lambda ctx, grads: (grads[0].to(src_dtype).to(src_dev),), [self], [r])
-    return r
-
-
-def _cast(self, d):
-    """self as dtype d (another dtype) on its device, a recorded copy: `to(dtype)`'s work without its argument
-    parsing (autocast's casts, Note [Autocast as a function mode])."""
-    r = _new(self._mx.astype(d._mx, stream=_device.MX_DEVICES[self._device_code]), self._device_code, d)
-    if _C._is_channels_last(self):  # a cast keeps MLX's memory order (Note [Channels-last hint] in csrc/layout.c)
-        _C._set_channels_last(r, True, None)
-    if self.requires_grad and (d.is_floating_point or d.is_complex):
-        from .autograd._derivatives import record
-
-        src_dtype = self.dtype
-        record("ToCopyBackward0", lambda ctx, grads: (grads[0].to(src_dtype),), [self], [r])
     return r
 
 
