@@ -163,13 +163,7 @@ def handle_torch_function(public_api, relevant_args, *args, **kwargs):
     types_ = tuple(type(a) for a in overloaded_args)
     stack = _mode_stack()
     if stack and _C._torch_function_state()[1] == 0:
-        mode = stack.pop()
-        _set_modes_active(stack)
-        try:
-            result = mode.__torch_function__(public_api, types_, args, kwargs)
-        finally:
-            stack.append(mode)
-            _set_modes_active(stack)
+        result = _call_top_mode(stack, public_api, types_, args, kwargs)
         if result is not NotImplemented:
             return result
     for arg in overloaded_args:
@@ -180,6 +174,21 @@ def handle_torch_function(public_api, relevant_args, *args, **kwargs):
         result = method(public_api, types_, args, kwargs)
         if result is not NotImplemented:
             return result
+    _no_implementation(public_api, overloaded_args)
+
+
+def _call_top_mode(stack, public_api, types_, args, kwargs):
+    """The innermost mode's __torch_function__, with that mode popped while it runs (its own calls go past it)."""
+    mode = stack.pop()
+    _set_modes_active(stack)
+    try:
+        return mode.__torch_function__(public_api, types_, args, kwargs)
+    finally:
+        stack.append(mode)
+        _set_modes_active(stack)
+
+
+def _no_implementation(public_api, overloaded_args):
     raise TypeError(f"no implementation found for '{_func_name(public_api)}' on types that implement "
                     f"__torch_function__: {[type(a) for a in overloaded_args]}")
 
@@ -211,17 +220,10 @@ def _dispatch(public_api, args, kwargs):
             if type(a) not in _PLAIN:
                 break
         else:
-            mode = stack.pop()
-            _C._torch_function_state(-1, -1, 1 if stack else 0)
-            try:
-                result = mode.__torch_function__(public_api, (), args, {})
-            finally:
-                stack.append(mode)
-                _C._torch_function_state(-1, -1, 1)
+            result = _call_top_mode(stack, public_api, (), args, {})
             if result is not NotImplemented:
                 return result
-            raise TypeError(f"no implementation found for '{_func_name(public_api)}' on types that implement "
-                            f"__torch_function__: []")
+            _no_implementation(public_api, [])
     return handle_torch_function(public_api, _flatten_relevant(args, kwargs), *args, **kwargs)
 
 
